@@ -1,0 +1,219 @@
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
+import { KanbanDbCorruptError, KanbanDbError } from "./errors.ts";
+import { acquireInitLock } from "./init-lock.ts";
+import { migrateDatabase } from "./migrate.ts";
+import * as schema from "./schema/index.ts";
+
+export type Synchronous = "FULL" | "NORMAL";
+
+export interface OpenDatabaseOptions {
+  /** Absolute or relative path of the board file. Its directory must already exist. */
+  path: string;
+  /** `FULL` (default, as Hermes) fsyncs every commit; `NORMAL` trades the last commits on power loss for speed. */
+  synchronous?: Synchronous;
+  /** How long a connection waits on another writer before SQLite reports busy. */
+  busyTimeoutMs?: number;
+  /** Run `PRAGMA integrity_check` the first time this process opens the file (default true). */
+  integrityCheck?: boolean;
+  /** Where warnings go (WAL fallback, init-lock timeout). Defaults to stderr. */
+  warn?: (message: string) => void;
+  /** Time source for legacy backfills, in unix seconds. */
+  nowSeconds?: () => number;
+  /** Where the drizzle-kit migrations live; bundled hosts (Next) pass it explicitly. */
+  migrationsFolder?: string;
+}
+
+export type KanbanDrizzle = BetterSQLite3Database<typeof schema>;
+
+export interface KanbanDatabase {
+  readonly path: string;
+  readonly sqlite: Database.Database;
+  readonly db: KanbanDrizzle;
+  /** `wal`, or `delete` when the file system cannot do WAL. */
+  readonly journalMode: string;
+  close(): void;
+}
+
+export const DEFAULT_BUSY_TIMEOUT_MS = 120_000;
+const SQLITE_HEADER = Buffer.from("SQLite format 3\0", "latin1");
+
+/** Paths this process has already checked and migrated: later opens skip the expensive steps. */
+const initialised = new Set<string>();
+
+/** Forget that `dbPath` was initialised, so the next open re-runs header, integrity and schema steps. */
+export function forgetInitialised(dbPath?: string): void {
+  if (dbPath === undefined) initialised.clear();
+  else initialised.delete(path.resolve(dbPath));
+}
+
+function defaultWarn(message: string): void {
+  process.stderr.write(`kanban: warning: ${message}\n`);
+}
+
+function checkPath(dbPath: string): boolean {
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.statSync(dbPath);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") {
+      throw new KanbanDbError("DB_UNAVAILABLE", `cannot access database ${dbPath}: ${(err as Error).message}`, { path: dbPath });
+    }
+  }
+  if (stat?.isDirectory()) {
+    throw new KanbanDbError("DB_PATH_INVALID", `database path is a directory, not a file: ${dbPath}`, { path: dbPath });
+  }
+  if (!stat) {
+    const dir = path.dirname(dbPath);
+    let dirStat: fs.Stats | undefined;
+    try {
+      dirStat = fs.statSync(dir);
+    } catch {
+      throw new KanbanDbError("DB_PATH_INVALID", `directory does not exist: ${dir} (for database ${dbPath})`, { path: dbPath });
+    }
+    if (!dirStat.isDirectory()) {
+      throw new KanbanDbError("DB_PATH_INVALID", `not a directory: ${dir} (for database ${dbPath})`, { path: dbPath });
+    }
+    try {
+      fs.accessSync(dir, fs.constants.W_OK);
+    } catch {
+      throw new KanbanDbError("DB_UNAVAILABLE", `directory is not writable: ${dir} (cannot create database ${dbPath})`, { path: dbPath });
+    }
+    return false;
+  }
+  return stat.size > 0;
+}
+
+function checkHeader(dbPath: string): void {
+  const fd = fs.openSync(dbPath, "r");
+  const head = Buffer.alloc(32);
+  let n = 0;
+  try {
+    n = fs.readSync(fd, head, 0, 32, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (n >= 16 && head.subarray(0, 16).equals(SQLITE_HEADER)) return;
+  const tls = head[0] === 0x16 && head[1] === 0x03 ? " (TLS record header detected at byte offset 0)" : "";
+  throw new KanbanDbError(
+    "DB_NOT_A_DATABASE",
+    `file is not a database: invalid SQLite header for ${dbPath}${tls}; first_32=${head.subarray(0, n).toString("hex")}`,
+    { path: dbPath },
+  );
+}
+
+/** Copies the file (and its -wal/-shm sidecars) to `<name>.corrupt.<sha256 first 16 hex>.bak`. */
+export function quarantineCopy(dbPath: string): string | null {
+  try {
+    const bytes = fs.readFileSync(dbPath);
+    const hash = createHash("sha256").update(bytes).digest("hex").slice(0, 16);
+    const backup = path.join(path.dirname(dbPath), `${path.basename(dbPath)}.corrupt.${hash}.bak`);
+    if (!fs.existsSync(backup)) fs.writeFileSync(backup, bytes);
+    for (const side of ["-wal", "-shm"]) {
+      if (fs.existsSync(dbPath + side)) fs.copyFileSync(dbPath + side, backup + side);
+    }
+    return backup;
+  } catch {
+    return null;
+  }
+}
+
+function isCorruptionError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && (code.startsWith("SQLITE_CORRUPT") || code === "SQLITE_NOTADB");
+}
+
+function applyPragmas(sqlite: Database.Database, opts: OpenDatabaseOptions, warn: (m: string) => void): string {
+  sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS))}`);
+  let journalMode = String(sqlite.pragma("journal_mode = WAL", { simple: true })).toLowerCase();
+  if (journalMode !== "wal") {
+    // Network and FUSE file systems cannot share the WAL index; DELETE journaling still works there.
+    journalMode = String(sqlite.pragma("journal_mode = DELETE", { simple: true })).toLowerCase();
+    warn(`WAL journaling is not available for ${sqlite.name}; using ${journalMode} journal mode`);
+  }
+  sqlite.pragma(`synchronous = ${opts.synchronous ?? "FULL"}`);
+  sqlite.pragma("journal_size_limit = 8388608");
+  sqlite.pragma("foreign_keys = ON");
+  sqlite.pragma("secure_delete = ON");
+  sqlite.pragma("cell_size_check = ON");
+  return journalMode;
+}
+
+/**
+ * Opens (creating if needed) a board file, ready for the kernel.
+ *
+ * The first open of a path in a process, under the cross-process init lock: checks the SQLite
+ * header, runs `PRAGMA integrity_check` (a failing file is copied aside and reported with
+ * {@link KanbanDbCorruptError}; the original is never modified), upgrades a legacy Hermes board in
+ * place and applies pending migrations. Every open sets the connection PRAGMAs of Hermes (WAL,
+ * synchronous, busy timeout, foreign_keys, secure_delete, cell_size_check).
+ */
+export function openDatabase(opts: OpenDatabaseOptions): KanbanDatabase {
+  const dbPath = path.resolve(opts.path);
+  const warn = opts.warn ?? defaultWarn;
+  const firstOpen = !initialised.has(dbPath);
+  const hasContent = checkPath(dbPath);
+  if (hasContent && firstOpen) checkHeader(dbPath);
+
+  const release = firstOpen ? acquireInitLock(`${dbPath}.init.lock`, { warn }) : () => {};
+  let sqlite: Database.Database | undefined;
+  try {
+    try {
+      sqlite = new Database(dbPath, { fileMustExist: false });
+    } catch (err) {
+      throw new KanbanDbError("DB_UNAVAILABLE", `cannot open database ${dbPath}: ${(err as Error).message}`, { path: dbPath });
+    }
+    let journalMode: string;
+    try {
+      journalMode = applyPragmas(sqlite, opts, warn);
+      if (firstOpen && hasContent && opts.integrityCheck !== false) {
+        const rows = sqlite.pragma("integrity_check") as { integrity_check: string }[];
+        const messages = rows.map((r) => r.integrity_check);
+        if (!(messages.length === 1 && messages[0] === "ok")) {
+          throw new KanbanDbCorruptError(dbPath, null, messages.slice(0, 5).join("; "));
+        }
+      }
+    } catch (err) {
+      if (err instanceof KanbanDbCorruptError || isCorruptionError(err)) {
+        sqlite.close();
+        sqlite = undefined;
+        const reason = err instanceof KanbanDbCorruptError ? err.reason : (err as Error).message;
+        throw new KanbanDbCorruptError(dbPath, quarantineCopy(dbPath), reason);
+      }
+      if ((err as { code?: string }).code === "SQLITE_READONLY" || (err as { code?: string }).code === "SQLITE_CANTOPEN") {
+        throw new KanbanDbError("DB_UNAVAILABLE", `cannot write database ${dbPath}: ${(err as Error).message}`, { path: dbPath });
+      }
+      throw err;
+    }
+    const db = drizzle(sqlite, { schema });
+    if (firstOpen) {
+      try {
+        migrateDatabase(sqlite, { nowSeconds: opts.nowSeconds, migrationsFolder: opts.migrationsFolder });
+      } catch (err) {
+        if ((err as { code?: string }).code === "SQLITE_READONLY") {
+          throw new KanbanDbError("DB_UNAVAILABLE", `cannot upgrade read-only database ${dbPath}: ${(err as Error).message}`, { path: dbPath });
+        }
+        throw err;
+      }
+      initialised.add(dbPath);
+    }
+    const opened = sqlite;
+    return {
+      path: dbPath,
+      sqlite: opened,
+      db,
+      journalMode,
+      close: () => {
+        if (opened.open) opened.close();
+      },
+    };
+  } catch (err) {
+    if (sqlite?.open) sqlite.close();
+    throw err;
+  } finally {
+    release();
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Database-level failures, with stable codes so that the API and CLI can map them to one clear
+ * message each (never a stack trace). Every path that refuses to open a file leaves the original
+ * file exactly as it was.
+ */
+export const DB_ERROR_CODES = [
+  /** The path cannot be used as a database file (a directory, a missing parent directory, ...). */
+  "DB_PATH_INVALID",
+  /** The file exists but is not an SQLite database (bad header). */
+  "DB_NOT_A_DATABASE",
+  /** The file is an SQLite database that failed `PRAGMA integrity_check`. */
+  "DB_CORRUPT",
+  /** The file or its directory cannot be opened or written (permissions, read-only media). */
+  "DB_UNAVAILABLE",
+  /** A board slug or board operation is invalid (bad slug, unknown board, default board removal). */
+  "BOARD_INVALID",
+  /** The named board does not exist. */
+  "BOARD_NOT_FOUND",
+] as const;
+
+export type DbErrorCode = (typeof DB_ERROR_CODES)[number];
+
+export class KanbanDbError extends Error {
+  override readonly name: string = "KanbanDbError";
+  readonly code: DbErrorCode;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: DbErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/**
+ * Raised when a board file fails its integrity check. A byte-for-byte copy was written first (its
+ * path is `backupPath`, or null if even the copy failed) and the original is left untouched.
+ */
+export class KanbanDbCorruptError extends KanbanDbError {
+  override readonly name = "KanbanDbCorruptError";
+  readonly dbPath: string;
+  readonly backupPath: string | null;
+  readonly reason: string;
+
+  constructor(dbPath: string, backupPath: string | null, reason: string) {
+    super(
+      "DB_CORRUPT",
+      `Refusing to open corrupt kanban DB at ${dbPath}: ${reason}. Original preserved; backup at ${backupPath ?? "<backup failed>"}.`,
+      { dbPath, backupPath, reason },
+    );
+    this.dbPath = dbPath;
+    this.backupPath = backupPath;
+    this.reason = reason;
+  }
+}
+
+export function isSqliteBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === "SQLITE_BUSY" || code === "SQLITE_LOCKED" || (typeof code === "string" && code.startsWith("SQLITE_BUSY_"));
+}

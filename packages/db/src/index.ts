@@ -1,0 +1,10 @@
+export * from "./board-database.ts";
+export * from "./boards.ts";
+export * from "./connection.ts";
+export * from "./errors.ts";
+export { type LegacyUpgradeReport, LEGACY_EVENT_RENAMES } from "./legacy-upgrade.ts";
+export { type MigrateReport, migrateDatabase } from "./migrate.ts";
+export { defaultMigrationsFolder } from "./migrations-folder.ts";
+export * as schema from "./schema/index.ts";
+export { sleepSync } from "./sleep.ts";
+export { writeTxn, type WriteTxnOptions } from "./write-txn.ts";

@@ -1,0 +1,61 @@
+import type Database from "better-sqlite3";
+import { drizzle } from "drizzle-orm/better-sqlite3";
+import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { readMigrationFiles } from "drizzle-orm/migrator";
+import { type LegacyUpgradeReport, upgradeLegacySchema } from "./legacy-upgrade.ts";
+import { defaultMigrationsFolder } from "./migrations-folder.ts";
+
+export interface MigrateOptions {
+  migrationsFolder?: string;
+  nowSeconds?: () => number;
+}
+
+export interface MigrateReport {
+  /** What the legacy pass did; null for a file that had no `tasks` table (created fresh). */
+  legacy: LegacyUpgradeReport | null;
+  /** True when the file had no migration journal: a Hermes (or older) board adopted in place. */
+  adopted: boolean;
+}
+
+const JOURNAL = "__drizzle_migrations";
+
+function tableExists(sqlite: Database.Database, name: string): boolean {
+  return sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+}
+
+/**
+ * Brings a board file to the current schema.
+ *
+ * - A new file gets the drizzle-kit migrations from scratch.
+ * - A file with a `tasks` table is first taken through the Hermes legacy steps (spec §1.8), which
+ *   are idempotent and cheap on a current file. If it had no journal yet (a Hermes board), the
+ *   baseline migration is then recorded as applied, because the legacy steps produced exactly its
+ *   shape, and later migrations apply on top as usual.
+ */
+export function migrateDatabase(sqlite: Database.Database, opts: MigrateOptions = {}): MigrateReport {
+  const migrationsFolder = opts.migrationsFolder ?? defaultMigrationsFolder();
+  const migrations = readMigrationFiles({ migrationsFolder });
+  const baseline = migrations[0];
+  if (!baseline) throw new Error(`no migrations found in ${migrationsFolder}`);
+  let legacy: LegacyUpgradeReport | null = null;
+  let adopted = false;
+
+  if (tableExists(sqlite, "tasks")) {
+    const nowSeconds = opts.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
+    const hadJournal = tableExists(sqlite, JOURNAL);
+    legacy = upgradeLegacySchema(sqlite, { nowSeconds, baselineSql: baseline.sql });
+    const journalRows = hadJournal ? (sqlite.prepare(`SELECT count(*) AS n FROM ${JOURNAL}`).get() as { n: number }).n : 0;
+    if (journalRows === 0) {
+      adopted = true;
+      sqlite.transaction(() => {
+        sqlite.exec(`CREATE TABLE IF NOT EXISTS ${JOURNAL} (id INTEGER PRIMARY KEY AUTOINCREMENT, hash text NOT NULL, created_at numeric)`);
+        const again = (sqlite.prepare(`SELECT count(*) AS n FROM ${JOURNAL}`).get() as { n: number }).n;
+        if (again === 0) {
+          sqlite.prepare(`INSERT INTO ${JOURNAL} (hash, created_at) VALUES (?, ?)`).run(baseline.hash, baseline.folderMillis);
+        }
+      }).immediate();
+    }
+  }
+  migrate(drizzle(sqlite), { migrationsFolder });
+  return { legacy, adopted };
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// `npm test`: lint, type-check and run every package's tests through turbo, then print one
+// closing line "N passed, N failed" summed from the vitest JSON reports (CI reads that line).
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+process.env.TURBO_TELEMETRY_DISABLED = "1";
+process.env.NEXT_TELEMETRY_DISABLED = "1";
+process.env.DO_NOT_TRACK = "1";
+
+function run(cmd, args) {
+  console.log(`\n$ ${cmd} ${args.join(" ")}`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env: process.env });
+  return r.status === 0;
+}
+
+const workspaceDirs = ["packages", "apps", "tooling"].flatMap((d) => {
+  const full = path.join(root, d);
+  return fs.existsSync(full) ? fs.readdirSync(full).map((n) => path.join(full, n)) : [];
+});
+for (const dir of workspaceDirs) fs.rmSync(path.join(dir, ".vitest-report.json"), { force: true });
+
+const lintOk = run("npx", ["biome", "lint", "."]);
+const checkOk = run("npx", ["turbo", "run", "typecheck", "--concurrency=2", "--output-logs=errors-only"]);
+const testOk = run("npx", ["turbo", "run", "test", "--concurrency=1", "--continue"]);
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const dir of workspaceDirs) {
+  const report = path.join(dir, ".vitest-report.json");
+  if (!fs.existsSync(report)) continue;
+  const json = JSON.parse(fs.readFileSync(report, "utf8"));
+  passed += json.numPassedTests ?? 0;
+  failed += json.numFailedTests ?? 0;
+  skipped += (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0);
+  // A test file that failed to load has no failed assertions of its own: count it once.
+  for (const file of json.testResults ?? []) {
+    const anyFailed = (file.assertionResults ?? []).some((a) => a.status === "failed");
+    if (file.status === "failed" && !anyFailed) failed += 1;
+  }
+}
+// Steps that fail outside vitest (lint, typecheck, a crashed runner) count as one failure each
+// when no test failure already accounts for them.
+const stepFailures = [lintOk, checkOk, testOk].filter((ok) => !ok).length;
+const totalFailed = failed > 0 ? failed : stepFailures;
+console.log(`\n${passed} passed, ${totalFailed} failed${skipped ? `, ${skipped} skipped` : ""}`);
+process.exit(totalFailed === 0 && passed > 0 ? 0 : 1);
