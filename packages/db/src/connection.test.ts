@@ -36,6 +36,7 @@ describe("openDatabase", () => {
     expect(Object.keys(schema.indexes).sort()).toEqual([
       "idx_attachments_task",
       "idx_comments_task",
+      "idx_events_kind",
       "idx_events_run",
       "idx_events_task",
       "idx_links_child",

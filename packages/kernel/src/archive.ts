@@ -1,0 +1,66 @@
+import type { BoardContext } from "./context.ts";
+import { notFound, wrongState } from "./errors.ts";
+import { recomputeReady } from "./graph.ts";
+import type { Task } from "./types.ts";
+
+/** A worker the caller should terminate (the kernel never signals processes itself). */
+export interface Termination {
+  pid: number;
+  lock: string | null;
+}
+
+/**
+ * Archives a task from any status. A live run is closed as `reclaimed`; its worker pid is returned
+ * so the caller can terminate it after the commit. Archived parents count as finished, so children
+ * may promote.
+ */
+export function archiveTask(ctx: BoardContext, id: string, failureLimit?: number): { task: Task; terminate: Termination | null } {
+  const out = ctx.tx(() => {
+    const task = ctx.getTask(id);
+    if (!task) throw notFound(`task ${id} not found`, { task_id: id });
+    if (task.status === "archived") throw wrongState(`task ${id} is already archived`, { task_id: id });
+    const changed = ctx
+      .stmt("UPDATE tasks SET status = 'archived', claim_lock = NULL, claim_expires = NULL, worker_pid = NULL WHERE id = ? AND status = ?")
+      .run(id, task.status).changes;
+    if (changed !== 1) throw wrongState(`cannot archive ${id}: it changed state concurrently`);
+    const runId = ctx.endRun(id, { status: "reclaimed", outcome: "reclaimed", summary: "task archived with run still active" });
+    ctx.appendEvent(id, "archived", null, runId);
+    const terminate = task.status === "running" && task.worker_pid !== null && ctx.isHostLocal(task.claim_lock) ? { pid: task.worker_pid, lock: task.claim_lock } : null;
+    return { task: ctx.requireTask(id), terminate };
+  });
+  recomputeReady(ctx, failureLimit);
+  return out;
+}
+
+function deleteRows(ctx: BoardContext, id: string): void {
+  ctx.stmt("DELETE FROM task_links WHERE parent_id = ? OR child_id = ?").run(id, id);
+  for (const table of ["task_comments", "task_events", "task_runs", "kanban_notify_subs", "task_attachments"]) {
+    ctx.stmt(`DELETE FROM ${table} WHERE task_id = ?`).run(id);
+  }
+  ctx.stmt("DELETE FROM tasks WHERE id = ?").run(id);
+}
+
+/** Hard-deletes an archived task and everything attached to it. */
+export function deleteArchivedTask(ctx: BoardContext, id: string): void {
+  ctx.tx(() => {
+    const task = ctx.getTask(id);
+    if (!task) throw notFound(`task ${id} not found`, { task_id: id });
+    if (task.status !== "archived") throw wrongState(`cannot delete ${id}: only archived tasks can be deleted this way (status is '${task.status}')`);
+    deleteRows(ctx, id);
+  });
+}
+
+/**
+ * Hard-deletes a task in any status (the board's trash). A running worker's pid is returned for
+ * termination. Children lose the edge and may promote.
+ */
+export function deleteTask(ctx: BoardContext, id: string, failureLimit?: number): { terminate: Termination | null } {
+  const terminate = ctx.tx(() => {
+    const task = ctx.getTask(id);
+    if (!task) throw notFound(`task ${id} not found`, { task_id: id });
+    deleteRows(ctx, id);
+    return task.status === "running" && task.worker_pid !== null && ctx.isHostLocal(task.claim_lock) ? { pid: task.worker_pid, lock: task.claim_lock } : null;
+  });
+  recomputeReady(ctx, failureLimit);
+  return { terminate };
+}

@@ -1,0 +1,302 @@
+import {
+  type BoardLocation,
+  type BoardOpenOptions,
+  boardLocationFromEnv,
+  currentBoard,
+  type KanbanDatabase,
+  normaliseSlug,
+  openBoardDatabase,
+  openDatabase,
+  readBoardMetadata,
+} from "@kanban/db";
+import * as activity from "./activity.ts";
+import * as archive from "./archive.ts";
+import * as block from "./block.ts";
+import { type FailureInput, recordTaskFailure } from "./breaker.ts";
+import * as claim from "./claim.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import * as complete from "./complete.ts";
+import { DEFAULT_CLAIM_TTL_SECONDS } from "./constants.ts";
+import { BoardContext, type PidProbe } from "./context.ts";
+import { type CreateTaskInput, createTask } from "./create.ts";
+import * as edit from "./edit.ts";
+import type { Fence } from "./fencing.ts";
+import * as graph from "./graph.ts";
+import { type IdSource, randomIds } from "./ids.ts";
+import * as list from "./list.ts";
+import * as notify from "./notify.ts";
+import * as recovery from "./recovery.ts";
+import type { Task, TaskWarnings } from "./types.ts";
+import { taskWarnings } from "./warnings.ts";
+
+export interface OpenBoardOptions extends BoardOpenOptions {
+  /** A board slug under `location` (default: the current board). Ignored when `path` is given. */
+  board?: string;
+  /** Open this database file directly. */
+  path?: string;
+  /** Where boards live; defaults to KANBAN_HOME-style resolution from `env`. */
+  location?: BoardLocation;
+  /** Environment used only when `location` is absent (processes pass `process.env`). */
+  env?: Record<string, string | undefined>;
+  clock?: Clock;
+  ids?: IdSource;
+  /** Liveness of a host-local worker pid; the dispatcher injects a real probe. */
+  isPidAlive?: PidProbe;
+  hostname?: string;
+  pid?: number;
+  claimTtlSeconds?: number;
+  /** Board-level project directory for dir/worktree tasks created without a path. */
+  defaultWorkdir?: string | null;
+}
+
+/** A task as returned by get/list: the row plus its warning badge (null when clean). */
+export type TaskView = Task & { warnings: TaskWarnings | null };
+
+/**
+ * An open board: the whole task lifecycle over one SQLite file. Every mutation is one
+ * compare-and-swap inside `BEGIN IMMEDIATE`, with its runs and events written in the same
+ * transaction. Methods that the spec marks as worker-side accept a {@link Fence}.
+ */
+export class Board {
+  readonly ctx: BoardContext;
+  readonly slug: string | null;
+  private readonly claimTtl: number;
+  private readonly defaultWorkdir: string | null;
+
+  constructor(
+    readonly database: KanbanDatabase,
+    opts: { slug: string | null; clock: Clock; ids: IdSource; isPidAlive?: PidProbe; hostname?: string; pid?: number; claimTtlSeconds?: number; defaultWorkdir?: string | null },
+  ) {
+    this.ctx = new BoardContext(database.sqlite, opts.clock, opts.ids, opts.hostname, opts.pid, opts.isPidAlive);
+    this.slug = opts.slug;
+    this.claimTtl = opts.claimTtlSeconds ?? DEFAULT_CLAIM_TTL_SECONDS;
+    this.defaultWorkdir = opts.defaultWorkdir ?? null;
+  }
+
+  get path(): string {
+    return this.database.path;
+  }
+  get sqlite() {
+    return this.database.sqlite;
+  }
+  now(): number {
+    return this.ctx.now();
+  }
+  close(): void {
+    this.database.close();
+  }
+
+  private view(task: Task, warnings?: Map<string, TaskWarnings>): TaskView {
+    const w = warnings ?? taskWarnings(this.ctx, [task.id]);
+    return { ...task, warnings: w.get(task.id) ?? null };
+  }
+
+  // --- create / read ---
+  createTask(input: CreateTaskInput): TaskView {
+    return this.view(createTask(this.ctx, input, { defaultWorkdir: this.defaultWorkdir }));
+  }
+  getTask(id: string): TaskView | null {
+    const t = this.ctx.getTask(id);
+    return t ? this.view(t) : null;
+  }
+  requireTask(id: string): TaskView {
+    return this.view(this.ctx.requireTask(id));
+  }
+  listTasks(filter: list.ListTasksFilter = {}): TaskView[] {
+    const tasks = list.listTasks(this.ctx, filter);
+    const warnings = tasks.length > 200 ? taskWarnings(this.ctx) : taskWarnings(this.ctx, tasks.map((t) => t.id));
+    return tasks.map((t) => this.view(t, warnings));
+  }
+  parentIds(id: string) {
+    return list.parentIds(this.ctx, id);
+  }
+  childIds(id: string) {
+    return list.childIds(this.ctx, id);
+  }
+  parentResults(id: string) {
+    return list.parentResults(this.ctx, id);
+  }
+  warnings(ids?: string[]) {
+    return taskWarnings(this.ctx, ids);
+  }
+
+  // --- assignment and graph ---
+  assignTask(id: string, profile: string | null) {
+    return graph.assignTask(this.ctx, id, profile);
+  }
+  reassignTask(id: string, profile: string | null, opts: { reclaimFirst?: boolean; reason?: string | null } = {}) {
+    return graph.reassignTask(this.ctx, id, profile, opts);
+  }
+  linkTasks(parent: string, child: string) {
+    return graph.linkTasks(this.ctx, parent, child);
+  }
+  unlinkTasks(parent: string, child: string, failureLimit?: number) {
+    return graph.unlinkTasks(this.ctx, parent, child, failureLimit);
+  }
+  recomputeReady(failureLimit?: number) {
+    return graph.recomputeReady(this.ctx, failureLimit);
+  }
+  promoteTask(id: string, opts: { actor?: string | null; reason?: string | null; dryRun?: boolean } = {}) {
+    return graph.promoteTask(this.ctx, id, opts);
+  }
+
+  // --- claims ---
+  claimTask(id: string, opts: claim.ClaimOptions = {}) {
+    return claim.claimTask(this.ctx, id, opts, this.claimTtl);
+  }
+  heartbeatClaim(id: string, opts: claim.ClaimOptions & Fence = {}) {
+    return claim.heartbeatClaim(this.ctx, id, opts, this.claimTtl);
+  }
+  heartbeatWorker(id: string, opts: { note?: string | null } & Fence = {}) {
+    return claim.heartbeatWorker(this.ctx, id, opts);
+  }
+  recordSpawn(id: string, pid: number, runId: number) {
+    return claim.recordSpawn(this.ctx, id, pid, runId);
+  }
+  setWorkspace(id: string, workspacePath: string, branchName?: string | null) {
+    return claim.setWorkspace(this.ctx, id, workspacePath, branchName);
+  }
+
+  // --- settling ---
+  completeTask(id: string, input: complete.CompleteInput = {}) {
+    return complete.completeTask(this.ctx, id, input);
+  }
+  editCompletedResult(id: string, input: { result: string; summary?: string | null; metadata?: Record<string, unknown> | null }) {
+    return complete.editCompletedResult(this.ctx, id, input);
+  }
+  blockTask(id: string, opts: { reason?: string | null } & Fence = {}) {
+    return block.blockTask(this.ctx, id, opts);
+  }
+  scheduleTask(id: string, opts: { reason?: string | null } & Fence = {}) {
+    return block.scheduleTask(this.ctx, id, opts);
+  }
+  unblockTask(id: string) {
+    return block.unblockTask(this.ctx, id);
+  }
+  archiveTask(id: string, failureLimit?: number) {
+    return archive.archiveTask(this.ctx, id, failureLimit);
+  }
+  deleteArchivedTask(id: string) {
+    return archive.deleteArchivedTask(this.ctx, id);
+  }
+  deleteTask(id: string, failureLimit?: number) {
+    return archive.deleteTask(this.ctx, id, failureLimit);
+  }
+  updateTask(id: string, patch: Parameters<typeof edit.updateTask>[2]) {
+    return edit.updateTask(this.ctx, id, patch);
+  }
+  setStatusDirect(id: string, status: string, failureLimit?: number) {
+    return edit.setStatusDirect(this.ctx, id, status, failureLimit);
+  }
+  moveTask(id: string, input: edit.MoveInput) {
+    return edit.moveTask(this.ctx, id, input);
+  }
+
+  // --- activity ---
+  addComment(id: string, author: string, body: string, fence: Fence = {}) {
+    return activity.addComment(this.ctx, id, author, body, fence);
+  }
+  listComments(id: string) {
+    return activity.listComments(this.ctx, id);
+  }
+  listEvents(id: string, opts: { limit?: number } = {}) {
+    return activity.listEvents(this.ctx, id, opts);
+  }
+  eventsAfter(cursor: number, filter: activity.EventStreamFilter = {}) {
+    return activity.eventsAfter(this.ctx, cursor, filter);
+  }
+  latestEventId() {
+    return activity.latestEventId(this.ctx);
+  }
+  listRuns(id: string, opts: { include_active?: boolean } = {}) {
+    return activity.listRuns(this.ctx, id, opts);
+  }
+  getRun(runId: number) {
+    return activity.getRun(this.ctx, runId);
+  }
+  activeRun(id: string) {
+    return activity.activeRun(this.ctx, id);
+  }
+  latestRun(id: string) {
+    return activity.latestRun(this.ctx, id);
+  }
+  latestSummary(id: string) {
+    return activity.latestSummary(this.ctx, id);
+  }
+  latestSummaries(ids?: string[]) {
+    return activity.latestSummaries(this.ctx, ids);
+  }
+
+  // --- recovery and the breaker ---
+  releaseStaleClaims(opts: recovery.RecoveryOptions = {}) {
+    return recovery.releaseStaleClaims(this.ctx, { claimTtlSeconds: this.claimTtl, ...opts });
+  }
+  detectCrashedWorkers(opts: Parameters<typeof recovery.detectCrashedWorkers>[1] = {}) {
+    return recovery.detectCrashedWorkers(this.ctx, opts);
+  }
+  enforceMaxRuntime(opts: recovery.RecoveryOptions = {}) {
+    return recovery.enforceMaxRuntime(this.ctx, opts);
+  }
+  detectStaleRunning(staleTimeoutSeconds: number) {
+    return recovery.detectStaleRunning(this.ctx, staleTimeoutSeconds);
+  }
+  reclaimTask(id: string, opts: { reason?: string | null } = {}) {
+    return recovery.reclaimTask(this.ctx, id, opts);
+  }
+  recordTaskFailure(id: string, input: FailureInput) {
+    return recordTaskFailure(this.ctx, id, input);
+  }
+
+  // --- notify subscriptions ---
+  addNotifySub(input: notify.NotifySubInput) {
+    return notify.addNotifySub(this.ctx, input);
+  }
+  listNotifySubs(taskId?: string | null) {
+    return notify.listNotifySubs(this.ctx, taskId);
+  }
+  removeNotifySub(key: notify.NotifySubKey) {
+    return notify.removeNotifySub(this.ctx, key);
+  }
+  unseenEventsForSub(key: notify.NotifySubKey, kinds?: string[]) {
+    return notify.unseenEventsForSub(this.ctx, key, kinds);
+  }
+  claimUnseenEventsForSub(key: notify.NotifySubKey, kinds?: string[]) {
+    return notify.claimUnseenEventsForSub(this.ctx, key, kinds);
+  }
+  rewindNotifyCursor(key: notify.NotifySubKey, claimed: number, old: number) {
+    return notify.rewindNotifyCursor(this.ctx, key, claimed, old);
+  }
+  advanceNotifyCursor(key: notify.NotifySubKey, cursor: number) {
+    return notify.advanceNotifyCursor(this.ctx, key, cursor);
+  }
+}
+
+/**
+ * Opens a board for the whole lifecycle: `openBoard({ board })` for a board under KANBAN_HOME,
+ * `openBoard({ path })` for a file. The database is created, checked and upgraded on first open.
+ */
+export function openBoard(opts: OpenBoardOptions = {}): Board {
+  const ports = {
+    clock: opts.clock ?? systemClock,
+    ids: opts.ids ?? randomIds,
+    isPidAlive: opts.isPidAlive,
+    hostname: opts.hostname,
+    pid: opts.pid,
+    claimTtlSeconds: opts.claimTtlSeconds,
+  };
+  const dbOpts: BoardOpenOptions = {
+    synchronous: opts.synchronous,
+    busyTimeoutMs: opts.busyTimeoutMs,
+    integrityCheck: opts.integrityCheck,
+    warn: opts.warn,
+    migrationsFolder: opts.migrationsFolder,
+    nowSeconds: () => Math.floor(ports.clock.now() / 1000),
+  };
+  if (opts.path) {
+    return new Board(openDatabase({ ...dbOpts, path: opts.path }), { ...ports, slug: null, defaultWorkdir: opts.defaultWorkdir });
+  }
+  const loc = opts.location ?? boardLocationFromEnv(opts.env ?? {});
+  const slug = opts.board ? normaliseSlug(opts.board) : currentBoard(loc);
+  const meta = readBoardMetadata(loc, slug);
+  return new Board(openBoardDatabase(loc, slug, dbOpts), { ...ports, slug, defaultWorkdir: opts.defaultWorkdir ?? meta.default_workdir });
+}

@@ -1,0 +1,60 @@
+import { DEFAULT_FAILURE_LIMIT } from "./constants.ts";
+import type { BoardContext } from "./context.ts";
+
+export interface FailureInput {
+  error: string;
+  /** What failed: crashed, timed_out, spawn_failed, reclaimed, protocol_violation... */
+  outcome: string;
+  /** Dispatcher-level limit; a task's own `max_retries` wins over it. */
+  failureLimit?: number | null;
+  /** Spawn path: the task is still claimed; release the claim and close the run here. */
+  releaseClaim?: boolean;
+  /** Trip regardless of the count (systemic failures, protocol violations). */
+  forceTrip?: boolean;
+  extra?: Record<string, unknown>;
+}
+
+/**
+ * Books one failure against a task's circuit breaker (`consecutive_failures`). Below the limit the
+ * task stays retryable (on the spawn path it goes back to `ready` with a `spawn_failed` event);
+ * at the limit it is blocked with a `gave_up` event and never retried automatically.
+ * Returns whether the breaker tripped.
+ */
+export function recordTaskFailure(ctx: BoardContext, id: string, input: FailureInput): boolean {
+  return ctx.tx(() => {
+    const task = ctx.getTask(id);
+    if (!task) return false;
+    const error = input.error.slice(0, 500);
+    const failures = task.consecutive_failures + 1;
+    const limit = task.max_retries ?? input.failureLimit ?? DEFAULT_FAILURE_LIMIT;
+    const limitSource = task.max_retries !== null ? "task" : "dispatcher";
+    const tripped = input.forceTrip === true || failures >= limit;
+    const clear = input.releaseClaim ? ", claim_lock = NULL, claim_expires = NULL, worker_pid = NULL" : "";
+    if (!tripped) {
+      if (input.releaseClaim) {
+        ctx
+          .stmt(`UPDATE tasks SET status = 'ready', consecutive_failures = ?, last_failure_error = ?${clear} WHERE id = ? AND status = 'running'`)
+          .run(failures, error, id);
+        const runId = ctx.endRun(id, { status: "spawn_failed", outcome: "spawn_failed", error });
+        ctx.appendEvent(id, "spawn_failed", { error, failures, ...input.extra }, runId);
+      } else {
+        ctx.stmt("UPDATE tasks SET consecutive_failures = ?, last_failure_error = ? WHERE id = ?").run(failures, error, id);
+      }
+      return false;
+    }
+    ctx
+      .stmt(
+        `UPDATE tasks SET status = CASE WHEN status IN ('running', 'ready', 'review') THEN 'blocked' ELSE status END,
+           consecutive_failures = ?, last_failure_error = ?${clear} WHERE id = ?`,
+      )
+      .run(failures, error, id);
+    const runId = input.releaseClaim ? ctx.endRun(id, { status: "gave_up", outcome: "gave_up", error }) : null;
+    ctx.appendEvent(
+      id,
+      "gave_up",
+      { failures, effective_limit: limit, limit_source: limitSource, error, trigger_outcome: input.outcome, ...input.extra },
+      runId,
+    );
+    return true;
+  });
+}

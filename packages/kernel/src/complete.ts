@@ -1,0 +1,159 @@
+import { TASK_ID_REFERENCE_RE } from "./constants.ts";
+import type { BoardContext } from "./context.ts";
+import { HallucinatedCardsError, invalid, notFound, wrongState } from "./errors.ts";
+import { checkFence, type Fence } from "./fencing.ts";
+import { recomputeReady } from "./graph.ts";
+import { jsonOrNull } from "./rows.ts";
+import type { Task } from "./types.ts";
+
+export interface CompleteInput extends Fence {
+  result?: string | null;
+  summary?: string | null;
+  metadata?: Record<string, unknown> | null;
+  /** Ids of cards the worker claims to have created; each must exist and be attributable to it. */
+  created_cards?: string[] | null;
+}
+
+const COMPLETABLE = ["running", "ready", "blocked", "review"];
+
+function firstLine(text: string | null | undefined, max: number): string | null {
+  if (!text) return null;
+  const line = text.split("\n").find((l) => l.trim() !== "")?.trim() ?? "";
+  return line === "" ? null : line.slice(0, max);
+}
+
+function normaliseCards(cards: string[] | null | undefined): string[] {
+  const out: string[] = [];
+  for (const c of cards ?? []) {
+    const id = String(c).trim();
+    if (id !== "" && !out.includes(id)) out.push(id);
+  }
+  return out;
+}
+
+/**
+ * Splits claimed cards into verified (exist and were created by the completing task's assignee or
+ * by the task itself, or are linked as its children) and phantom (everything else).
+ */
+export function verifyCreatedCards(ctx: BoardContext, task: Task, cards: string[]): { verified: string[]; phantom: string[] } {
+  const row = ctx.stmt("SELECT created_by FROM tasks WHERE id = ?");
+  const isChild = ctx.stmt("SELECT 1 FROM task_links WHERE parent_id = ? AND child_id = ?");
+  const verified: string[] = [];
+  const phantom: string[] = [];
+  for (const id of cards) {
+    const card = row.get(id) as { created_by: string | null } | undefined;
+    const ok =
+      card !== undefined &&
+      ((task.assignee !== null && card.created_by === task.assignee) || card.created_by === task.id || isChild.get(task.id, id) !== undefined);
+    (ok ? verified : phantom).push(id);
+  }
+  return { verified, phantom };
+}
+
+/**
+ * Completes a task with a structured handoff. The `created_cards` gate runs first: any phantom id
+ * records `completion_blocked_hallucination` and throws {@link HallucinatedCardsError}, leaving the
+ * task exactly as it was. On success the active run closes as `completed` (or a zero-length run is
+ * synthesised for a never-claimed task), the breaker resets, children may promote, and the summary
+ * and result are scanned for task ids that do not exist (an advisory event, never a refusal).
+ */
+export function completeTask(ctx: BoardContext, id: string, input: CompleteInput = {}): { task: Task; run_id: number | null } {
+  if (input.metadata !== undefined && input.metadata !== null && (typeof input.metadata !== "object" || Array.isArray(input.metadata))) {
+    throw invalid("metadata must be a JSON object");
+  }
+  const cards = normaliseCards(input.created_cards);
+  let verified: string[] = [];
+  if (cards.length > 0) {
+    const task = ctx.getTask(id);
+    if (!task) throw notFound(`task ${id} not found`, { task_id: id });
+    checkFence(task, input);
+    const check = verifyCreatedCards(ctx, task, cards);
+    if (check.phantom.length > 0) {
+      ctx.tx(() =>
+        ctx.appendEvent(
+          id,
+          "completion_blocked_hallucination",
+          { phantom_cards: check.phantom, verified_cards: check.verified, summary_preview: firstLine(input.summary ?? input.result, 200) },
+          task.current_run_id,
+        ),
+      );
+      throw new HallucinatedCardsError(check.phantom, id);
+    }
+    verified = check.verified;
+  }
+
+  const settled = ctx.tx(() => {
+    const task = ctx.getTask(id);
+    if (!task) throw notFound(`task ${id} not found`, { task_id: id });
+    checkFence(task, input);
+    if (!COMPLETABLE.includes(task.status)) {
+      throw wrongState(`cannot complete ${id}: status is '${task.status}' (only running, ready, blocked or review tasks complete)`, {
+        task_id: id,
+        status: task.status,
+      });
+    }
+    const open = ctx.unfinishedParents(id);
+    if (open.length > 0) {
+      throw wrongState(`cannot complete ${id}: parent(s) not done — ${open.map((p) => `${p.id} (${p.status})`).join(", ")}`, { task_id: id });
+    }
+    const now = ctx.now();
+    const result = input.result ?? null;
+    const changed = ctx
+      .stmt(
+        `UPDATE tasks SET status = 'done', result = ?, completed_at = ?, claim_lock = NULL, claim_expires = NULL, worker_pid = NULL,
+           consecutive_failures = 0, last_failure_error = NULL
+         WHERE id = ? AND status = ? AND current_run_id IS ?`,
+      )
+      .run(result, now, id, task.status, task.current_run_id).changes;
+    if (changed !== 1) throw wrongState(`cannot complete ${id}: it changed state concurrently`, { task_id: id });
+    const summary = input.summary ?? result;
+    const close = { status: "done", outcome: "completed", summary, metadata: input.metadata ?? null };
+    let runId = ctx.endRun(id, close);
+    if (runId === null && (input.summary || result || (input.metadata && Object.keys(input.metadata).length > 0))) {
+      runId = ctx.synthesizeRun(task, close);
+    }
+    const payload: Record<string, unknown> = { result_len: result?.length ?? 0, summary: firstLine(summary, 400) };
+    if (verified.length > 0) payload.verified_cards = verified;
+    ctx.appendEvent(id, "completed", payload, runId);
+    return { task: ctx.requireTask(id), run_id: runId };
+  });
+
+  // Advisory prose scan, after the commit: a reference to a card that does not exist is worth a badge.
+  const prose = `${input.summary ?? ""} ${input.result ?? ""}`;
+  const refs = [...new Set(prose.match(TASK_ID_REFERENCE_RE) ?? [])].filter((ref) => ref !== id && !verified.includes(ref));
+  const exists = ctx.stmt("SELECT 1 FROM tasks WHERE id = ?");
+  const phantomRefs = refs.filter((ref) => exists.get(ref) === undefined);
+  if (phantomRefs.length > 0) {
+    ctx.tx(() => ctx.appendEvent(id, "suspected_hallucinated_references", { phantom_refs: phantomRefs, source: "completion_summary" }, settled.run_id));
+  }
+  recomputeReady(ctx);
+  return settled;
+}
+
+/** Rewrites the handoff of a done task (result, summary, metadata); event `edited`. */
+export function editCompletedResult(
+  ctx: BoardContext,
+  id: string,
+  input: { result: string; summary?: string | null; metadata?: Record<string, unknown> | null },
+): Task {
+  return ctx.tx(() => {
+    const task = ctx.getTask(id);
+    if (!task) throw notFound(`task ${id} not found`, { task_id: id });
+    if (task.status !== "done") throw wrongState(`cannot edit ${id}: only done tasks have a result to edit (status is '${task.status}')`);
+    ctx.stmt("UPDATE tasks SET result = ? WHERE id = ?").run(input.result, id);
+    const summary = input.summary ?? input.result;
+    const run = ctx.stmt("SELECT id FROM task_runs WHERE task_id = ? AND outcome = 'completed' ORDER BY id DESC LIMIT 1").get(id) as
+      | { id: number }
+      | undefined;
+    let runId: number;
+    if (run) {
+      ctx.stmt("UPDATE task_runs SET summary = ?, metadata = COALESCE(?, metadata) WHERE id = ?").run(summary, jsonOrNull(input.metadata), run.id);
+      runId = run.id;
+    } else {
+      runId = ctx.synthesizeRun(task, { status: "done", outcome: "completed", summary, metadata: input.metadata ?? null });
+    }
+    const fields = ["result", "summary", ...(input.metadata ? ["metadata"] : [])];
+    ctx.appendEvent(id, "edited", { fields, result_len: input.result.length, summary: firstLine(summary, 400) }, runId);
+    return ctx.requireTask(id);
+  });
+}

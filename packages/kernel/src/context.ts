@@ -1,0 +1,136 @@
+import os from "node:os";
+import type Database from "better-sqlite3";
+import { writeTxn } from "@kanban/db";
+import { type Clock, nowSeconds } from "./clock.ts";
+import { notFound } from "./errors.ts";
+import type { IdSource } from "./ids.ts";
+import { jsonOrNull, taskFromRow } from "./rows.ts";
+import type { Task } from "./types.ts";
+
+/** Whether a process id is alive on this host. Injected: the kernel never inspects processes itself. */
+export type PidProbe = (pid: number) => boolean;
+
+export interface RunClose {
+  status: string;
+  outcome: string;
+  summary?: string | null;
+  error?: string | null;
+  metadata?: Record<string, unknown> | null;
+}
+
+/**
+ * Shared state of one open board: the connection, injected ports and a cache of prepared
+ * statements (every hot path reuses its statement instead of re-parsing SQL).
+ */
+export class BoardContext {
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(
+    readonly sqlite: Database.Database,
+    readonly clock: Clock,
+    readonly ids: IdSource,
+    readonly hostname: string = os.hostname() || "unknown",
+    readonly pid: number = process.pid,
+    readonly isPidAlive: PidProbe = () => false,
+  ) {}
+
+  now(): number {
+    return nowSeconds(this.clock);
+  }
+
+  /** `<hostname>:<pid>`: the default claimer id, and what "host-local" locks start with. */
+  get defaultClaimer(): string {
+    return `${this.hostname}:${this.pid}`;
+  }
+
+  isHostLocal(lock: string | null): boolean {
+    return lock !== null && lock.startsWith(`${this.hostname}:`);
+  }
+
+  stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.sqlite.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  /** One write transaction (`BEGIN IMMEDIATE`); nests as a savepoint when already inside one. */
+  tx<T>(fn: () => T): T {
+    return writeTxn(this.sqlite, fn);
+  }
+
+  getTask(id: string): Task | null {
+    const row = this.stmt("SELECT * FROM tasks WHERE id = ?").get(id) as Record<string, unknown> | undefined;
+    return row ? taskFromRow(row) : null;
+  }
+
+  requireTask(id: string): Task {
+    const task = this.getTask(id);
+    if (!task) throw notFound(`task ${id} not found`, { task_id: id });
+    return task;
+  }
+
+  appendEvent(taskId: string, kind: string, payload: Record<string, unknown> | null, runId: number | null = null): number {
+    const info = this.stmt("INSERT INTO task_events (task_id, run_id, kind, payload, created_at) VALUES (?, ?, ?, ?, ?)").run(
+      taskId,
+      runId,
+      kind,
+      payload === null ? null : JSON.stringify(payload),
+      this.now(),
+    );
+    return Number(info.lastInsertRowid);
+  }
+
+  /**
+   * Closes the task's open run (the one with `ended_at IS NULL`) and clears `current_run_id`.
+   * Returns the closed run's id, or null when no run was open.
+   */
+  endRun(taskId: string, close: RunClose): number | null {
+    const open = this.stmt("SELECT id FROM task_runs WHERE task_id = ? AND ended_at IS NULL ORDER BY id DESC").all(taskId) as {
+      id: number;
+    }[];
+    if (open.length === 0) {
+      this.stmt("UPDATE tasks SET current_run_id = NULL WHERE id = ? AND current_run_id IS NOT NULL").run(taskId);
+      return null;
+    }
+    const now = this.now();
+    const update = this.stmt(
+      `UPDATE task_runs SET status = ?, outcome = ?, summary = ?, error = ?, metadata = ?, ended_at = ?,
+         claim_lock = NULL, claim_expires = NULL, worker_pid = NULL
+       WHERE id = ? AND ended_at IS NULL`,
+    );
+    // The newest open run gets the outcome; any older dangling ones are closed as invariant recovery.
+    const [newest, ...dangling] = open;
+    for (const run of dangling) update.run("reclaimed", "reclaimed", "invariant recovery: superseded open run", null, null, now, run.id);
+    update.run(close.status, close.outcome, close.summary ?? null, close.error ?? null, jsonOrNull(close.metadata), now, newest?.id);
+    this.stmt("UPDATE tasks SET current_run_id = NULL WHERE id = ?").run(taskId);
+    return newest?.id ?? null;
+  }
+
+  /** A zero-length closed run for a never-claimed task that was settled with handoff text. */
+  synthesizeRun(task: Task, close: RunClose): number {
+    const now = this.now();
+    const info = this.stmt(
+      `INSERT INTO task_runs (task_id, profile, step_key, status, started_at, ended_at, outcome, summary, metadata, error)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(task.id, task.assignee, task.current_step_key, close.status, now, now, close.outcome, close.summary ?? null, jsonOrNull(close.metadata), close.error ?? null);
+    return Number(info.lastInsertRowid);
+  }
+
+  /** Direct parents that are neither done nor archived. */
+  unfinishedParents(taskId: string): { id: string; title: string; status: string }[] {
+    return this.stmt(
+      `SELECT t.id, t.title, t.status FROM task_links l JOIN tasks t ON t.id = l.parent_id
+       WHERE l.child_id = ? AND t.status NOT IN ('done', 'archived') ORDER BY t.id`,
+    ).all(taskId) as { id: string; title: string; status: string }[];
+  }
+
+  parentsSatisfied(taskId: string): boolean {
+    return this.stmt(
+      `SELECT 1 FROM task_links l JOIN tasks t ON t.id = l.parent_id
+       WHERE l.child_id = ? AND t.status NOT IN ('done', 'archived') LIMIT 1`,
+    ).get(taskId) === undefined;
+  }
+}

@@ -1,0 +1,145 @@
+import { archiveTask, type Termination } from "./archive.ts";
+import { blockTask, scheduleTask, unblockTask } from "./block.ts";
+import { completeTask } from "./complete.ts";
+import { TASK_STATUSES } from "./constants.ts";
+import type { BoardContext } from "./context.ts";
+import { invalid, notFound, wrongState } from "./errors.ts";
+import { recomputeReady } from "./graph.ts";
+import type { Task } from "./types.ts";
+
+export const TITLE_MAX = 500;
+
+/** Edits title/body/priority/limits of a task (events `edited` / `reprioritized`). */
+export function updateTask(
+  ctx: BoardContext,
+  id: string,
+  patch: { title?: string; body?: string | null; priority?: number; max_runtime_seconds?: number | null; model_override?: string | null; max_retries?: number | null },
+): Task {
+  return ctx.tx(() => {
+    const task = ctx.getTask(id);
+    if (!task) throw notFound(`task ${id} not found`, { task_id: id });
+    const edited: string[] = [];
+    if (patch.title !== undefined) {
+      const title = patch.title.trim();
+      if (title === "") throw invalid("title is required");
+      if (title !== task.title) {
+        ctx.stmt("UPDATE tasks SET title = ? WHERE id = ?").run(title, id);
+        edited.push("title");
+      }
+    }
+    if (patch.body !== undefined && patch.body !== task.body) {
+      ctx.stmt("UPDATE tasks SET body = ? WHERE id = ?").run(patch.body, id);
+      edited.push("body");
+    }
+    if (patch.max_runtime_seconds !== undefined && patch.max_runtime_seconds !== task.max_runtime_seconds) {
+      if (patch.max_runtime_seconds !== null && !(Number.isInteger(patch.max_runtime_seconds) && patch.max_runtime_seconds >= 1)) {
+        throw invalid("max_runtime_seconds must be an integer >= 1");
+      }
+      ctx.stmt("UPDATE tasks SET max_runtime_seconds = ? WHERE id = ?").run(patch.max_runtime_seconds, id);
+      edited.push("max_runtime_seconds");
+    }
+    if (patch.max_retries !== undefined && patch.max_retries !== task.max_retries) {
+      if (patch.max_retries !== null && !(Number.isInteger(patch.max_retries) && patch.max_retries >= 1)) {
+        throw invalid("max_retries must be an integer >= 1");
+      }
+      ctx.stmt("UPDATE tasks SET max_retries = ? WHERE id = ?").run(patch.max_retries, id);
+      edited.push("max_retries");
+    }
+    if (patch.model_override !== undefined) {
+      const model = patch.model_override?.trim() || null;
+      if (model !== task.model_override) {
+        ctx.stmt("UPDATE tasks SET model_override = ? WHERE id = ?").run(model, id);
+        edited.push("model_override");
+      }
+    }
+    if (edited.length > 0) ctx.appendEvent(id, "edited", { fields: edited });
+    if (patch.priority !== undefined && patch.priority !== task.priority) {
+      if (!Number.isInteger(patch.priority)) throw invalid("priority must be an integer");
+      ctx.stmt("UPDATE tasks SET priority = ? WHERE id = ?").run(patch.priority, id);
+      ctx.appendEvent(id, "reprioritized", { priority: patch.priority });
+    }
+    return ctx.requireTask(id);
+  });
+}
+
+/**
+ * Direct status write (a drag on the board with no structured verb behind it). `ready` needs
+ * finished parents; leaving `running` closes the run and reports the worker for termination.
+ */
+export function setStatusDirect(ctx: BoardContext, id: string, status: string, failureLimit?: number): { task: Task; terminate: Termination | null } {
+  const out = ctx.tx(() => {
+    const task = ctx.getTask(id);
+    if (!task) throw notFound(`task ${id} not found`, { task_id: id });
+    if (status === "ready") {
+      const open = ctx.unfinishedParents(id);
+      if (open.length > 0) {
+        throw wrongState(
+          `Cannot move to 'ready': blocked by parent(s) not done — ${open.map((p) => `'${p.title}' (${p.id}, status=${p.status})`).join(", ")}`,
+          { task_id: id, parents: open },
+        );
+      }
+    }
+    if (task.status === status) return { task, terminate: null };
+    const changed = ctx
+      .stmt("UPDATE tasks SET status = ?, claim_lock = NULL, claim_expires = NULL, worker_pid = NULL WHERE id = ? AND status = ?")
+      .run(status, id, task.status).changes;
+    if (changed !== 1) throw wrongState(`status transition to '${status}' not valid from current state`, { task_id: id });
+    const runId = ctx.endRun(id, { status: "reclaimed", outcome: "reclaimed", summary: `status changed to ${status} (dashboard/direct)` });
+    ctx.appendEvent(id, "status", { status, requested_status: status, from: task.status }, runId);
+    const terminate =
+      task.status === "running" && task.worker_pid !== null && ctx.isHostLocal(task.claim_lock) ? { pid: task.worker_pid, lock: task.claim_lock } : null;
+    return { task: ctx.requireTask(id), terminate };
+  });
+  if (["done", "ready", "review"].includes(status)) recomputeReady(ctx, failureLimit);
+  return out;
+}
+
+export interface MoveInput {
+  status: string;
+  result?: string | null;
+  summary?: string | null;
+  metadata?: Record<string, unknown> | null;
+  reason?: string | null;
+  failureLimit?: number;
+}
+
+/**
+ * Moves a task to a column the way the board's drag-drop does: each target status maps to the
+ * structured verb that owns it (done → complete, blocked → block, archived → archive, ready from
+ * blocked/scheduled → unblock), anything else is a direct status write. `running` is never set
+ * directly: only a claim starts work.
+ */
+export function moveTask(ctx: BoardContext, id: string, input: MoveInput): { task: Task; terminate: Termination | null } {
+  const status = input.status;
+  if (status === "running") throw invalid("Cannot set status to 'running' directly; use the dispatcher/claim path");
+  if (!TASK_STATUSES.includes(status as (typeof TASK_STATUSES)[number]) || status === "review") throw invalid(`unknown status: ${status}`);
+  const task = ctx.getTask(id);
+  if (!task) throw notFound(`task ${id} not found`, { task_id: id });
+  switch (status) {
+    case "done":
+      return { task: completeTask(ctx, id, { result: input.result, summary: input.summary, metadata: input.metadata }).task, terminate: null };
+    case "blocked": {
+      if (task.status === "running" || task.status === "ready") {
+        const terminate = task.status === "running" && task.worker_pid !== null && ctx.isHostLocal(task.claim_lock) ? { pid: task.worker_pid, lock: task.claim_lock } : null;
+        return { task: blockTask(ctx, id, { reason: input.reason }).task, terminate };
+      }
+      throw wrongState("status transition to 'blocked' not valid from current state", { task_id: id, status: task.status });
+    }
+    case "scheduled":
+      return { task: scheduleTask(ctx, id, { reason: input.reason }).task, terminate: null };
+    case "archived":
+      return archiveTask(ctx, id, input.failureLimit);
+    default:
+      if (status === "ready" && (task.status === "blocked" || task.status === "scheduled")) {
+        const open = ctx.unfinishedParents(id);
+        if (open.length > 0) {
+          throw wrongState(
+            `Cannot move to 'ready': blocked by parent(s) not done — ${open.map((p) => `'${p.title}' (${p.id}, status=${p.status})`).join(", ")}`,
+            { task_id: id, parents: open },
+          );
+        }
+        return { task: unblockTask(ctx, id), terminate: null };
+      }
+      return setStatusDirect(ctx, id, status, input.failureLimit);
+  }
+}

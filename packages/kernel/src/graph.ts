@@ -1,0 +1,175 @@
+import type { BoardContext } from "./context.ts";
+import { DEFAULT_FAILURE_LIMIT } from "./constants.ts";
+import { invalid, notFound, wrongState } from "./errors.ts";
+import { copyNotifySubs } from "./notify.ts";
+import { canonicalAssignee } from "./create.ts";
+import { reclaimTask } from "./recovery.ts";
+
+/**
+ * Adds a dependency edge. Refuses self-links, unknown ids and cycles. A `ready` child with an
+ * unfinished new parent goes back to `todo`.
+ */
+export function linkTasks(ctx: BoardContext, parent: string, child: string): { demoted: boolean } {
+  if (parent === child) throw invalid("a task cannot depend on itself");
+  return ctx.tx(() => {
+    const missing = [parent, child].filter((id) => !ctx.getTask(id));
+    if (missing.length > 0) throw invalid(`unknown task(s): ${missing.join(", ")}`, { missing });
+    if (reachable(ctx, child, parent)) throw invalid(`linking ${parent} -> ${child} would create a cycle`);
+    const added = ctx.stmt("INSERT OR IGNORE INTO task_links (parent_id, child_id) VALUES (?, ?)").run(parent, child).changes > 0;
+    const parentTask = ctx.requireTask(parent);
+    let demoted = false;
+    if (parentTask.status !== "done" && parentTask.status !== "archived") {
+      demoted = ctx.stmt("UPDATE tasks SET status = 'todo' WHERE id = ? AND status = 'ready'").run(child).changes > 0;
+    }
+    if (added) {
+      ctx.appendEvent(child, "linked", { parent, child });
+      copyNotifySubs(ctx, parent, child);
+    }
+    return { demoted };
+  });
+}
+
+/** Whether `target` can be reached from `from` by following parent→child edges. */
+function reachable(ctx: BoardContext, from: string, target: string): boolean {
+  const children = ctx.stmt("SELECT child_id FROM task_links WHERE parent_id = ?");
+  const seen = new Set<string>([from]);
+  const stack = [from];
+  while (stack.length > 0) {
+    const cur = stack.pop() as string;
+    if (cur === target) return true;
+    for (const { child_id } of children.all(cur) as { child_id: string }[]) {
+      if (!seen.has(child_id)) {
+        seen.add(child_id);
+        stack.push(child_id);
+      }
+    }
+  }
+  return false;
+}
+
+/** Removes an edge; the child is re-gated at once (it may become ready). */
+export function unlinkTasks(ctx: BoardContext, parent: string, child: string, failureLimit?: number): boolean {
+  const removed = ctx.tx(() => {
+    const gone = ctx.stmt("DELETE FROM task_links WHERE parent_id = ? AND child_id = ?").run(parent, child).changes > 0;
+    if (gone) ctx.appendEvent(child, "unlinked", { parent, child });
+    return gone;
+  });
+  if (removed) recomputeReady(ctx, failureLimit);
+  return removed;
+}
+
+/** Whether the newest of the task's `blocked`/`unblocked` events is a `blocked`: an explicit, sticky block. */
+function stickyBlock(ctx: BoardContext, id: string): boolean {
+  const row = ctx
+    .stmt("SELECT kind FROM task_events WHERE task_id = ? AND kind IN ('blocked', 'unblocked') ORDER BY id DESC LIMIT 1")
+    .get(id) as { kind: string } | undefined;
+  return row?.kind === "blocked";
+}
+
+/**
+ * Promotes `todo` tasks whose parents are all done/archived, and `blocked` tasks that were blocked
+ * automatically (not sticky) and whose breaker has not tripped. Returns how many moved.
+ */
+export function recomputeReady(ctx: BoardContext, failureLimit?: number): number {
+  return ctx.tx(() => {
+    const candidates = ctx.stmt("SELECT id, status, consecutive_failures, max_retries FROM tasks WHERE status IN ('todo', 'blocked')").all() as {
+      id: string;
+      status: string;
+      consecutive_failures: number | null;
+      max_retries: number | null;
+    }[];
+    const promote = ctx.stmt("UPDATE tasks SET status = 'ready' WHERE id = ? AND status = ?");
+    let count = 0;
+    for (const t of candidates) {
+      if (t.status === "blocked" && stickyBlock(ctx, t.id)) continue;
+      if (!ctx.parentsSatisfied(t.id)) continue;
+      if (t.status === "blocked") {
+        const limit = t.max_retries ?? failureLimit ?? DEFAULT_FAILURE_LIMIT;
+        if ((t.consecutive_failures ?? 0) >= limit) continue; // a tripped breaker never self-recovers
+      }
+      if (promote.run(t.id, t.status).changes === 1) {
+        ctx.appendEvent(t.id, "promoted", null);
+        count++;
+      }
+    }
+    return count;
+  });
+}
+
+/**
+ * Operator promotion of a `todo`/`blocked` task to `ready`. Refuses unfinished parents (the claim
+ * re-checks parents anyway, so a forced promotion would only bounce back).
+ */
+export function promoteTask(
+  ctx: BoardContext,
+  id: string,
+  opts: { actor?: string | null; reason?: string | null; dryRun?: boolean } = {},
+): { ok: boolean; error: string | null } {
+  return ctx.tx(() => {
+    const task = ctx.getTask(id);
+    if (!task) return { ok: false, error: `task ${id} not found` };
+    if (task.status !== "todo" && task.status !== "blocked") {
+      return { ok: false, error: `task ${id} is '${task.status}'; promote only applies to 'todo' or 'blocked'` };
+    }
+    const open = ctx.unfinishedParents(id);
+    if (open.length > 0) {
+      return {
+        ok: false,
+        error: `unsatisfied parent dependencies: ${open.map((p) => `${p.id} (${p.status})`).join(", ")} (the ready -> running claim re-checks parents, so promotion cannot bypass them; finish or unlink them first)`,
+      };
+    }
+    if (opts.dryRun) return { ok: true, error: null };
+    if (ctx.stmt("UPDATE tasks SET status = 'ready' WHERE id = ? AND status = ?").run(id, task.status).changes !== 1) {
+      return { ok: false, error: `task ${id} changed state concurrently` };
+    }
+    ctx.appendEvent(id, "promoted_manual", { actor: opts.actor ?? "user", reason: opts.reason ?? null });
+    return { ok: true, error: null };
+  });
+}
+
+/**
+ * Sets (or clears) the assignee. A running, claimed task cannot change hands: reclaim it first.
+ * A real change of assignee resets the failure streak (it belongs to the task/profile pair).
+ */
+export function assignTask(ctx: BoardContext, id: string, profile: string | null, extra: Record<string, unknown> = {}): boolean {
+  const assignee = canonicalAssignee(profile);
+  return ctx.tx(() => {
+    const task = ctx.getTask(id);
+    if (!task) return false;
+    if (task.status === "running" && task.claim_lock !== null) {
+      throw wrongState(
+        `cannot reassign ${id}: currently running (claimed). Wait for completion or reclaim the stale lock first.`,
+        { task_id: id },
+      );
+    }
+    if (task.assignee === assignee) return true;
+    ctx
+      .stmt(
+        "UPDATE tasks SET assignee = ?, consecutive_failures = 0, last_failure_error = NULL WHERE id = ? AND NOT (status = 'running' AND claim_lock IS NOT NULL)",
+      )
+      .run(assignee, id);
+    ctx.appendEvent(id, "assigned", { assignee, from: task.assignee, ...extra });
+    return true;
+  });
+}
+
+/** Reassigns, optionally reclaiming a running task first. False when the task is unknown or still running. */
+export function reassignTask(
+  ctx: BoardContext,
+  id: string,
+  profile: string | null,
+  opts: { reclaimFirst?: boolean; reason?: string | null } = {},
+): { ok: boolean; terminate: { pid: number; lock: string | null } | null } {
+  if (!ctx.getTask(id)) throw notFound(`task ${id} not found`, { task_id: id });
+  let terminate: { pid: number; lock: string | null } | null = null;
+  if (opts.reclaimFirst) {
+    const r = reclaimTask(ctx, id, { reason: opts.reason ?? "reassign" });
+    terminate = r.terminate;
+  }
+  try {
+    return { ok: assignTask(ctx, id, profile), terminate };
+  } catch (err) {
+    if ((err as { code?: string }).code === "WRONG_STATE") return { ok: false, terminate };
+    throw err;
+  }
+}

@@ -1,0 +1,18 @@
+export * from "./activity.ts";
+export { type Termination } from "./archive.ts";
+export { Board, type OpenBoardOptions, openBoard, type TaskView } from "./board.ts";
+export type { FailureInput } from "./breaker.ts";
+export type { ClaimOptions } from "./claim.ts";
+export { type Clock, nowSeconds, systemClock } from "./clock.ts";
+export type { CompleteInput } from "./complete.ts";
+export * from "./constants.ts";
+export { BoardContext, type PidProbe } from "./context.ts";
+export { canonicalAssignee, type CreateTaskInput, KNOWN_TOOLSETS, normaliseSkills, parseWorkspaceSpec } from "./create.ts";
+export { type MoveInput, TITLE_MAX } from "./edit.ts";
+export * from "./errors.ts";
+export type { Fence } from "./fencing.ts";
+export { type IdSource, randomIds } from "./ids.ts";
+export { LIST_ORDERS, type ListOrder, type ListTasksFilter } from "./list.ts";
+export * from "./notify.ts";
+export type { ExitStatus, RecoveryOptions } from "./recovery.ts";
+export * from "./types.ts";

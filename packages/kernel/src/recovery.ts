@@ -1,0 +1,271 @@
+import { DEFAULT_CLAIM_TTL_SECONDS, DEFAULT_CRASH_GRACE_SECONDS, STALE_HEARTBEAT_GAP_SECONDS } from "./constants.ts";
+import type { BoardContext } from "./context.ts";
+import { notFound, wrongState } from "./errors.ts";
+import type { Termination } from "./archive.ts";
+import { recordTaskFailure } from "./breaker.ts";
+import type { Task } from "./types.ts";
+
+/** How a worker process ended, as its parent (the dispatcher) observed when reaping it. */
+export interface ExitStatus {
+  code: number | null;
+  signal: string | null;
+}
+
+export interface RecoveryOptions {
+  failureLimit?: number | null;
+  claimTtlSeconds?: number;
+}
+
+const CLEAR = "claim_lock = NULL, claim_expires = NULL, worker_pid = NULL";
+
+function runningTasks(ctx: BoardContext, extraWhere: string, ...args: unknown[]): Task[] {
+  const ids = ctx.stmt(`SELECT id FROM tasks WHERE status = 'running' ${extraWhere} ORDER BY id`).all(...args) as { id: string }[];
+  return ids.map((r) => ctx.getTask(r.id)).filter((t): t is Task => t !== null);
+}
+
+function attemptStartedAt(ctx: BoardContext, task: Task): number | null {
+  const run = task.current_run_id === null ? undefined : (ctx.stmt("SELECT started_at FROM task_runs WHERE id = ?").get(task.current_run_id) as { started_at: number } | undefined);
+  return run?.started_at ?? task.started_at;
+}
+
+/** Moves a running task back to `ready`, compare-and-swapped on the lock it had. */
+function requeue(ctx: BoardContext, task: Task, extraSet = ""): boolean {
+  return (
+    ctx
+      .stmt(`UPDATE tasks SET status = 'ready', ${CLEAR}${extraSet} WHERE id = ? AND status = 'running' AND claim_lock IS ? AND current_run_id IS ?`)
+      .run(task.id, task.claim_lock, task.current_run_id).changes === 1
+  );
+}
+
+function heartbeatStale(task: Task, now: number): boolean {
+  return task.last_heartbeat_at !== null && now - task.last_heartbeat_at > STALE_HEARTBEAT_GAP_SECONDS;
+}
+
+function termination(ctx: BoardContext, task: Task): Termination | null {
+  return task.worker_pid !== null && task.worker_pid > 0 && ctx.isHostLocal(task.claim_lock) ? { pid: task.worker_pid, lock: task.claim_lock } : null;
+}
+
+/**
+ * Claims whose lease expired. A host-local worker that is still alive and heartbeating gets its
+ * lease extended (`claim_extended`); otherwise the task is requeued (`reclaimed`) and its worker, if
+ * any, is reported for termination. Each automatic reclaim also counts against the breaker, so a
+ * claim→expire loop cannot spin forever (Hermes fixed this after the May 2026 snapshot).
+ */
+export function releaseStaleClaims(
+  ctx: BoardContext,
+  opts: RecoveryOptions = {},
+): { reclaimed: string[]; extended: string[]; terminate: Termination[] } {
+  const now = ctx.now();
+  const out = { reclaimed: [] as string[], extended: [] as string[], terminate: [] as Termination[] };
+  for (const task of runningTasks(ctx, "AND claim_expires < ?", now)) {
+    const alive = task.worker_pid !== null && ctx.isHostLocal(task.claim_lock) && ctx.isPidAlive(task.worker_pid);
+    const stale = heartbeatStale(task, now);
+    if (alive && !stale) {
+      const extendedTo = now + (opts.claimTtlSeconds ?? DEFAULT_CLAIM_TTL_SECONDS);
+      const ok = ctx.tx(() => {
+        if (ctx.stmt("UPDATE tasks SET claim_expires = ? WHERE id = ? AND status = 'running' AND claim_lock IS ? AND claim_expires = ?").run(extendedTo, task.id, task.claim_lock, task.claim_expires).changes !== 1) {
+          return false;
+        }
+        if (task.current_run_id !== null) ctx.stmt("UPDATE task_runs SET claim_expires = ? WHERE id = ?").run(extendedTo, task.current_run_id);
+        ctx.appendEvent(
+          task.id,
+          "claim_extended",
+          {
+            reason: "pid_alive",
+            worker_pid: task.worker_pid,
+            claim_lock: task.claim_lock,
+            claim_expires_was: task.claim_expires,
+            claim_expires_now: extendedTo,
+            last_heartbeat_at: task.last_heartbeat_at,
+          },
+          task.current_run_id,
+        );
+        return true;
+      });
+      if (ok) out.extended.push(task.id);
+      continue;
+    }
+    const requeued = ctx.tx(() => {
+      if (!requeue(ctx, task)) return false;
+      const payload = {
+        stale_lock: task.claim_lock,
+        worker_pid: task.worker_pid,
+        claim_expires: task.claim_expires,
+        last_heartbeat_at: task.last_heartbeat_at,
+        now,
+        host_local: ctx.isHostLocal(task.claim_lock),
+        heartbeat_stale: stale,
+      };
+      const runId = ctx.endRun(task.id, { status: "reclaimed", outcome: "reclaimed", error: `stale_lock=${task.claim_lock}`, metadata: payload });
+      ctx.appendEvent(task.id, "reclaimed", payload, runId);
+      return true;
+    });
+    if (!requeued) continue;
+    out.reclaimed.push(task.id);
+    const t = alive ? termination(ctx, task) : null;
+    if (t) out.terminate.push(t);
+    recordTaskFailure(ctx, task.id, { error: `claim expired (lock ${task.claim_lock})`, outcome: "reclaimed", failureLimit: opts.failureLimit });
+  }
+  return out;
+}
+
+/** Normalises a crash message so that the same failure on several tasks is recognised as one. */
+function crashFingerprint(error: string): string {
+  return error
+    .slice(0, 80)
+    .replace(/pid \d+/g, "pid N")
+    .replace(/\d{10,}/g, "<TS>")
+    .toLowerCase();
+}
+
+/**
+ * Running tasks whose host-local worker is gone (after a grace period from the attempt's start).
+ * Exit 0 while still running is a protocol violation (the worker never settled its task) and trips
+ * the breaker at once; other exits count as crashes. Three or more crashes with the same message in
+ * one sweep are systemic (a broken profile, a missing binary): each of them trips at once.
+ */
+export function detectCrashedWorkers(
+  ctx: BoardContext,
+  opts: RecoveryOptions & { graceSeconds?: number; exitStatus?: (pid: number) => ExitStatus | undefined } = {},
+): { crashed: string[]; protocol_violations: string[]; auto_blocked: string[] } {
+  const now = ctx.now();
+  const grace = opts.graceSeconds ?? DEFAULT_CRASH_GRACE_SECONDS;
+  const found: { task: Task; error: string; violation: boolean }[] = [];
+  for (const task of runningTasks(ctx, "AND worker_pid IS NOT NULL")) {
+    if (!ctx.isHostLocal(task.claim_lock) || task.worker_pid === null) continue;
+    const started = attemptStartedAt(ctx, task) ?? now;
+    if (now - started < grace) continue;
+    if (ctx.isPidAlive(task.worker_pid)) continue;
+    const pid = task.worker_pid;
+    const exit = opts.exitStatus?.(pid);
+    const violation = exit?.code === 0;
+    const error = violation
+      ? `pid ${pid} exited with code 0 while the task was still running (it never completed or blocked)`
+      : exit?.code !== null && exit?.code !== undefined
+        ? `pid ${pid} exited with code ${exit.code}`
+        : exit?.signal
+          ? `pid ${pid} killed by signal ${exit.signal}`
+          : `pid ${pid} not alive`;
+    const settled = ctx.tx(() => {
+      if (!requeue(ctx, task)) return false;
+      const runId = ctx.endRun(task.id, { status: "crashed", outcome: "crashed", error, metadata: violation ? { protocol_violation: true } : null });
+      const payload: Record<string, unknown> = { pid, claimer: task.claim_lock, exit_code: exit?.code ?? null, exit_signal: exit?.signal ?? null, error };
+      if (violation) ctx.appendEvent(task.id, "protocol_violation", { ...payload, protocol_violation: true }, runId);
+      else ctx.appendEvent(task.id, "crashed", payload, runId);
+      return true;
+    });
+    if (settled) found.push({ task, error, violation });
+  }
+  const byPrint = new Map<string, number>();
+  for (const f of found) if (!f.violation) byPrint.set(crashFingerprint(f.error), (byPrint.get(crashFingerprint(f.error)) ?? 0) + 1);
+  const out = { crashed: [] as string[], protocol_violations: [] as string[], auto_blocked: [] as string[] };
+  for (const f of found) {
+    (f.violation ? out.protocol_violations : out.crashed).push(f.task.id);
+    const systemic = !f.violation && (byPrint.get(crashFingerprint(f.error)) ?? 0) >= 3;
+    const tripped = recordTaskFailure(ctx, f.task.id, {
+      error: f.error,
+      outcome: f.violation ? "protocol_violation" : "crashed",
+      failureLimit: opts.failureLimit,
+      forceTrip: f.violation || systemic,
+      extra: f.violation ? { protocol_violation: true } : systemic ? { systemic: true } : undefined,
+    });
+    if (tripped) out.auto_blocked.push(f.task.id);
+  }
+  return out;
+}
+
+/**
+ * Running tasks whose current attempt has exceeded `max_runtime_seconds`: requeued with a
+ * `timed_out` event and counted against the breaker. The pids returned must be terminated by the
+ * caller (the dispatcher signals the whole process group).
+ */
+export function enforceMaxRuntime(
+  ctx: BoardContext,
+  opts: RecoveryOptions = {},
+): { timed_out: string[]; auto_blocked: string[]; terminate: Termination[] } {
+  const now = ctx.now();
+  const out = { timed_out: [] as string[], auto_blocked: [] as string[], terminate: [] as Termination[] };
+  for (const task of runningTasks(ctx, "AND max_runtime_seconds IS NOT NULL AND worker_pid IS NOT NULL")) {
+    if (!ctx.isHostLocal(task.claim_lock) || task.max_runtime_seconds === null) continue;
+    const started = attemptStartedAt(ctx, task);
+    if (started === null) continue;
+    const elapsed = now - started;
+    if (elapsed <= task.max_runtime_seconds) continue;
+    const t = termination(ctx, task);
+    const settled = ctx.tx(() => {
+      if (!requeue(ctx, task, ", last_heartbeat_at = NULL")) return false;
+      const error = `elapsed ${elapsed}s > limit ${task.max_runtime_seconds}s`;
+      const runId = ctx.endRun(task.id, { status: "timed_out", outcome: "timed_out", error });
+      ctx.appendEvent(task.id, "timed_out", { pid: task.worker_pid, elapsed_seconds: elapsed, limit_seconds: task.max_runtime_seconds }, runId);
+      return true;
+    });
+    if (!settled) continue;
+    out.timed_out.push(task.id);
+    if (t) out.terminate.push(t);
+    if (recordTaskFailure(ctx, task.id, { error: `elapsed ${elapsed}s > limit ${task.max_runtime_seconds}s`, outcome: "timed_out", failureLimit: opts.failureLimit })) {
+      out.auto_blocked.push(task.id);
+    }
+  }
+  return out;
+}
+
+/**
+ * Running tasks older than `staleTimeoutSeconds` with no heartbeat in the last hour: requeued with
+ * a `stale` event. Not counted as a failure (the worker may simply have been silent). Disabled at 0.
+ */
+export function detectStaleRunning(ctx: BoardContext, staleTimeoutSeconds: number): { stale: string[]; terminate: Termination[] } {
+  const out = { stale: [] as string[], terminate: [] as Termination[] };
+  if (!(staleTimeoutSeconds > 0)) return out;
+  const now = ctx.now();
+  for (const task of runningTasks(ctx, "")) {
+    const started = attemptStartedAt(ctx, task);
+    if (started === null || now - started <= staleTimeoutSeconds) continue;
+    const hbAge = task.last_heartbeat_at === null ? null : now - task.last_heartbeat_at;
+    if (hbAge !== null && hbAge <= STALE_HEARTBEAT_GAP_SECONDS) continue;
+    const t = termination(ctx, task);
+    const settled = ctx.tx(() => {
+      if (!requeue(ctx, task)) return false;
+      const payload = {
+        elapsed_seconds: now - started,
+        last_heartbeat_at: task.last_heartbeat_at,
+        heartbeat_age_seconds: hbAge,
+        timeout_seconds: staleTimeoutSeconds,
+        pid: task.worker_pid,
+      };
+      const runId = ctx.endRun(task.id, { status: "stale", outcome: "stale", error: `no heartbeat for ${hbAge ?? now - started}s`, metadata: payload });
+      ctx.appendEvent(task.id, "stale", payload, runId);
+      return true;
+    });
+    if (!settled) continue;
+    out.stale.push(task.id);
+    if (t) out.terminate.push(t);
+  }
+  return out;
+}
+
+/**
+ * Operator reclaim: releases a task's claim at once (no TTL wait), closes its run as `reclaimed`
+ * with `manual: true`, puts it back to `ready` and gives it a fresh retry budget. The worker's pid
+ * is returned for termination.
+ */
+export function reclaimTask(ctx: BoardContext, id: string, opts: { reason?: string | null } = {}): { task: Task; terminate: Termination | null } {
+  return ctx.tx(() => {
+    const task = ctx.getTask(id);
+    if (!task) throw notFound(`task ${id} not found`, { task_id: id });
+    if (task.status !== "running" && task.claim_lock === null) {
+      throw wrongState(`cannot reclaim ${id}: not in a claimable state (not running, or unknown id)`, { task_id: id, status: task.status });
+    }
+    const changed = ctx
+      .stmt(
+        `UPDATE tasks SET status = 'ready', ${CLEAR}, consecutive_failures = 0, last_failure_error = NULL
+         WHERE id = ? AND status IN ('running', 'ready', 'blocked') AND claim_lock IS ?`,
+      )
+      .run(id, task.claim_lock).changes;
+    if (changed !== 1) throw wrongState(`cannot reclaim ${id}: not in a claimable state (not running, or unknown id)`, { task_id: id });
+    const reason = opts.reason?.trim() || null;
+    const error = reason ? `manual_reclaim: ${reason}` : `manual_reclaim lock=${task.claim_lock}`;
+    const runId = ctx.endRun(id, { status: "reclaimed", outcome: "reclaimed", error });
+    ctx.appendEvent(id, "reclaimed", { manual: true, reason, prev_lock: task.claim_lock, worker_pid: task.worker_pid }, runId);
+    return { task: ctx.requireTask(id), terminate: termination(ctx, task) };
+  });
+}

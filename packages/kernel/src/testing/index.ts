@@ -1,0 +1,2 @@
+export { TestClock } from "./test-clock.ts";
+export { createTestBoard, type TestBoard } from "./test-board.ts";
