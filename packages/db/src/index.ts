@@ -8,3 +8,5 @@ export { defaultMigrationsFolder } from "./migrations-folder.ts";
 export * as schema from "./schema/index.ts";
 export { sleepSync } from "./sleep.ts";
 export { writeTxn, type WriteTxnOptions } from "./write-txn.ts";
+export * from "./dispatcher-status.ts";
+export * from "./home-config.ts";
