@@ -1,0 +1,190 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { KernelError } from "./errors.ts";
+import { createTestBoard, type TestBoard } from "./testing/index.ts";
+
+/**
+ * Long random sequences of lifecycle operations, with the board's invariants checked after every
+ * step. Refusals (KernelError) are expected and fine; anything else, or a broken invariant, fails
+ * and fast-check shrinks the sequence to a minimal reproduction.
+ */
+type Op =
+  | { op: "create"; parents: number[]; assignee: number; blocked: boolean }
+  | { op: "link" | "unlink"; a: number; b: number }
+  | { op: "claim" | "heartbeat" | "complete" | "block" | "unblock" | "schedule" | "archive" | "delete" | "reclaim" | "promote"; t: number }
+  | { op: "spawn"; t: number; pid: number }
+  | { op: "staleComplete"; t: number }
+  | { op: "assign"; t: number; assignee: number }
+  | { op: "move"; t: number; status: number }
+  | { op: "comment"; t: number }
+  | { op: "tick"; seconds: number; dead: number }
+  | { op: "fail"; t: number };
+
+const idx = fc.nat(30);
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ op: fc.constant("create" as const), parents: fc.array(idx, { maxLength: 2 }), assignee: fc.nat(3), blocked: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constantFrom("link" as const, "unlink" as const), a: idx, b: idx }) },
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      op: fc.constantFrom(
+        "claim" as const,
+        "heartbeat" as const,
+        "complete" as const,
+        "block" as const,
+        "unblock" as const,
+        "schedule" as const,
+        "archive" as const,
+        "delete" as const,
+        "reclaim" as const,
+        "promote" as const,
+      ),
+      t: idx,
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant("spawn" as const), t: idx, pid: fc.integer({ min: 100, max: 110 }) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant("staleComplete" as const), t: idx }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant("assign" as const), t: idx, assignee: fc.nat(3) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant("move" as const), t: idx, status: fc.nat(8) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant("comment" as const), t: idx }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant("tick" as const), seconds: fc.integer({ min: 1, max: 2000 }), dead: fc.nat(110) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant("fail" as const), t: idx }) },
+);
+
+const ASSIGNEES = [null, "alice", "bob", "carol"];
+const STATUSES = ["triage", "todo", "scheduled", "ready", "running", "blocked", "review", "done", "archived"];
+
+function checkInvariants(board: TestBoard): void {
+  const q = (sql: string) => board.sqlite.prepare(sql).all();
+  // current_run_id set ⇔ exactly one open run, and it is that run.
+  expect(
+    q(`SELECT t.id FROM tasks t WHERE
+         (SELECT count(*) FROM task_runs r WHERE r.task_id = t.id AND r.ended_at IS NULL) != (t.current_run_id IS NOT NULL)
+         OR (t.current_run_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM task_runs r WHERE r.id = t.current_run_id AND r.task_id = t.id AND r.ended_at IS NULL))`),
+    "current_run_id ⇔ one open run",
+  ).toEqual([]);
+  // running ⇔ claim held (and a running task always has its run).
+  expect(q("SELECT id FROM tasks WHERE (status = 'running') != (claim_lock IS NOT NULL)"), "running ⇔ claim").toEqual([]);
+  expect(q("SELECT id FROM tasks WHERE status = 'running' AND (current_run_id IS NULL OR claim_expires IS NULL)"), "running has run and lease").toEqual([]);
+  // Nothing points at a missing task.
+  for (const table of ["task_events", "task_runs", "task_comments", "kanban_notify_subs"]) {
+    expect(q(`SELECT task_id FROM ${table} WHERE task_id NOT IN (SELECT id FROM tasks)`), `${table} orphans`).toEqual([]);
+  }
+  expect(q("SELECT * FROM task_links WHERE parent_id NOT IN (SELECT id FROM tasks) OR child_id NOT IN (SELECT id FROM tasks)"), "link orphans").toEqual([]);
+  // Completed tasks have completed_at; closed runs have an outcome.
+  expect(q("SELECT id FROM tasks WHERE status = 'done' AND completed_at IS NULL"), "done ⇒ completed_at").toEqual([]);
+  expect(q("SELECT id FROM task_runs WHERE ended_at IS NOT NULL AND outcome IS NULL"), "closed run ⇒ outcome").toEqual([]);
+}
+
+function apply(board: TestBoard, ids: string[], alive: Set<number>, stale: Map<string, number>, step: Op): void {
+  const id = (i: number) => ids[i % Math.max(ids.length, 1)] ?? "t_missing";
+  const task = "t" in step ? board.getTask(id(step.t)) : null;
+  switch (step.op) {
+    case "create": {
+      const parents = ids.length ? step.parents.map((p) => id(p)) : [];
+      const t = board.createTask({ title: `task ${ids.length}`, assignee: ASSIGNEES[step.assignee], parents, initial_status: step.blocked ? "blocked" : "running" });
+      ids.push(t.id);
+      return;
+    }
+    case "link":
+      board.linkTasks(id(step.a), id(step.b));
+      return;
+    case "unlink":
+      board.unlinkTasks(id(step.a), id(step.b));
+      return;
+    case "claim": {
+      const t = board.claimTask(id(step.t));
+      if (t?.current_run_id) stale.set(t.id, t.current_run_id);
+      return;
+    }
+    case "spawn":
+      if (task?.status === "running" && task.current_run_id !== null) {
+        board.recordSpawn(task.id, step.pid, task.current_run_id);
+        alive.add(step.pid);
+      }
+      return;
+    case "heartbeat":
+      board.heartbeatWorker(id(step.t), { expected_run_id: task?.current_run_id ?? null });
+      return;
+    case "complete":
+      board.completeTask(id(step.t), { summary: "done", expected_run_id: task?.current_run_id ?? null });
+      return;
+    case "staleComplete": {
+      // A worker that was given an older run tries to settle: must be refused or be a no-op on the new attempt.
+      const run = stale.get(id(step.t));
+      if (run !== undefined) board.completeTask(id(step.t), { summary: "late", expected_run_id: run });
+      return;
+    }
+    case "block":
+      board.blockTask(id(step.t), { reason: "needs input" });
+      return;
+    case "unblock":
+      board.unblockTask(id(step.t));
+      return;
+    case "schedule":
+      board.scheduleTask(id(step.t), { reason: "later" });
+      return;
+    case "archive":
+      board.archiveTask(id(step.t));
+      return;
+    case "delete": {
+      const target = id(step.t);
+      board.deleteTask(target);
+      ids.splice(ids.indexOf(target), 1);
+      return;
+    }
+    case "reclaim":
+      board.reclaimTask(id(step.t), { reason: "test" });
+      return;
+    case "promote":
+      board.promoteTask(id(step.t), { actor: "test" });
+      return;
+    case "assign":
+      board.assignTask(id(step.t), ASSIGNEES[step.assignee] ?? null);
+      return;
+    case "move":
+      board.moveTask(id(step.t), { status: STATUSES[step.status] ?? "todo", summary: "moved", reason: "moved" });
+      return;
+    case "comment":
+      board.addComment(id(step.t), "tester", "hello");
+      return;
+    case "fail":
+      board.recordTaskFailure(id(step.t), { error: "boom", outcome: "crashed" });
+      return;
+    case "tick":
+      board.clock.advance(step.seconds);
+      alive.delete(step.dead);
+      board.releaseStaleClaims();
+      board.detectCrashedWorkers({ graceSeconds: 5 });
+      board.enforceMaxRuntime();
+      board.detectStaleRunning(3000);
+      board.recomputeReady();
+      return;
+  }
+}
+
+describe("kernel invariants under random operation sequences", () => {
+  it("hold after every step of long random sequences", () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { minLength: 20, maxLength: 160 }), (ops) => {
+        const alive = new Set<number>();
+        const board = createTestBoard({ isPidAlive: (pid) => alive.has(pid) });
+        const ids: string[] = [];
+        const stale = new Map<string, number>();
+        try {
+          for (const step of ops) {
+            try {
+              apply(board, ids, alive, stale, step);
+            } catch (err) {
+              if (!(err instanceof KernelError)) throw err;
+            }
+            checkInvariants(board);
+          }
+        } finally {
+          board.cleanup();
+        }
+      }),
+      { numRuns: 60, seed: 20261123 },
+    );
+  }, 120_000);
+});

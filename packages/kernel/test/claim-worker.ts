@@ -1,0 +1,26 @@
+// A claimer process for the concurrency test: opens the board file with its own connection and
+// claims ready tasks until none are left, then prints the ids it won as JSON on stdout.
+import { openBoard } from "../src/index.ts";
+
+const [file, name] = process.argv.slice(2);
+if (!file || !name) {
+  process.stderr.write("usage: claim-worker <db> <name>\n");
+  process.exit(2);
+}
+const board = openBoard({ path: file, claimTtlSeconds: 3600, warn: () => {} });
+const pick = board.sqlite.prepare("SELECT id FROM tasks WHERE status = 'ready' AND claim_lock IS NULL LIMIT 64 OFFSET ?");
+const won: string[] = [];
+let lost = 0;
+for (;;) {
+  // Different offsets per process make them collide sometimes, not always.
+  const ids = (pick.all(Math.floor(Math.random() * 32)) as { id: string }[]).map((r) => r.id);
+  const fallback = ids.length === 0 ? (pick.all(0) as { id: string }[]).map((r) => r.id) : ids;
+  if (fallback.length === 0) break;
+  for (const id of fallback) {
+    const task = board.claimTask(id, { claimer: `${name}:${process.pid}` });
+    if (task) won.push(id);
+    else lost++;
+  }
+}
+board.close();
+process.stdout.write(JSON.stringify({ name, won, lost }));
