@@ -1,6 +1,6 @@
 import type { BoardContext } from "./context.ts";
 import { notFound, wrongState } from "./errors.ts";
-import { recomputeReady } from "./graph.ts";
+import { recomputeChildren, recomputeReady } from "./graph.ts";
 import type { Task } from "./types.ts";
 
 /** A worker the caller should terminate (the kernel never signals processes itself). */
@@ -28,7 +28,7 @@ export function archiveTask(ctx: BoardContext, id: string, failureLimit?: number
     const terminate = task.status === "running" && task.worker_pid !== null && ctx.isHostLocal(task.claim_lock) ? { pid: task.worker_pid, lock: task.claim_lock } : null;
     return { task: ctx.requireTask(id), terminate };
   });
-  recomputeReady(ctx, failureLimit);
+  recomputeChildren(ctx, id, failureLimit);
   return out;
 }
 
@@ -55,12 +55,14 @@ export function deleteArchivedTask(ctx: BoardContext, id: string): void {
  * termination. Children lose the edge and may promote.
  */
 export function deleteTask(ctx: BoardContext, id: string, failureLimit?: number): { terminate: Termination | null } {
-  const terminate = ctx.tx(() => {
+  const { terminate, children } = ctx.tx(() => {
     const task = ctx.getTask(id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
+    const kids = (ctx.stmt("SELECT child_id FROM task_links WHERE parent_id = ?").all(id) as { child_id: string }[]).map((r) => r.child_id);
     deleteRows(ctx, id);
-    return task.status === "running" && task.worker_pid !== null && ctx.isHostLocal(task.claim_lock) ? { pid: task.worker_pid, lock: task.claim_lock } : null;
+    const t = task.status === "running" && task.worker_pid !== null && ctx.isHostLocal(task.claim_lock) ? { pid: task.worker_pid, lock: task.claim_lock } : null;
+    return { terminate: t, children: kids };
   });
-  recomputeReady(ctx, failureLimit);
+  recomputeReady(ctx, failureLimit, children);
   return { terminate };
 }

@@ -2,7 +2,7 @@ import { TASK_ID_REFERENCE_RE } from "./constants.ts";
 import type { BoardContext } from "./context.ts";
 import { HallucinatedCardsError, invalid, notFound, wrongState } from "./errors.ts";
 import { checkFence, type Fence } from "./fencing.ts";
-import { recomputeReady } from "./graph.ts";
+import { recomputeChildren } from "./graph.ts";
 import { jsonOrNull } from "./rows.ts";
 import type { Task } from "./types.ts";
 
@@ -126,7 +126,7 @@ export function completeTask(ctx: BoardContext, id: string, input: CompleteInput
   if (phantomRefs.length > 0) {
     ctx.tx(() => ctx.appendEvent(id, "suspected_hallucinated_references", { phantom_refs: phantomRefs, source: "completion_summary" }, settled.run_id));
   }
-  recomputeReady(ctx);
+  recomputeChildren(ctx, id);
   return settled;
 }
 

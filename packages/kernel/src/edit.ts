@@ -4,7 +4,7 @@ import { completeTask } from "./complete.ts";
 import { TASK_STATUSES } from "./constants.ts";
 import type { BoardContext } from "./context.ts";
 import { invalid, notFound, wrongState } from "./errors.ts";
-import { recomputeReady } from "./graph.ts";
+import { recomputeChildren } from "./graph.ts";
 import type { Task } from "./types.ts";
 
 export const TITLE_MAX = 500;
@@ -90,7 +90,7 @@ export function setStatusDirect(ctx: BoardContext, id: string, status: string, f
       task.status === "running" && task.worker_pid !== null && ctx.isHostLocal(task.claim_lock) ? { pid: task.worker_pid, lock: task.claim_lock } : null;
     return { task: ctx.requireTask(id), terminate };
   });
-  if (["done", "ready", "review"].includes(status)) recomputeReady(ctx, failureLimit);
+  if (status === "done") recomputeChildren(ctx, id, failureLimit);
   return out;
 }
 

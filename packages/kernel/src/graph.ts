@@ -54,7 +54,7 @@ export function unlinkTasks(ctx: BoardContext, parent: string, child: string, fa
     if (gone) ctx.appendEvent(child, "unlinked", { parent, child });
     return gone;
   });
-  if (removed) recomputeReady(ctx, failureLimit);
+  if (removed) recomputeReady(ctx, failureLimit, [child]);
   return removed;
 }
 
@@ -69,21 +69,28 @@ function stickyBlock(ctx: BoardContext, id: string): boolean {
 /**
  * Promotes `todo` tasks whose parents are all done/archived, and `blocked` tasks that were blocked
  * automatically (not sticky) and whose breaker has not tripped. Returns how many moved.
+ *
+ * `scope` limits the pass to the given tasks (e.g. the children of a task that just completed), so
+ * a completion costs O(children), not O(board); the dispatcher's tick runs the full pass.
  */
-export function recomputeReady(ctx: BoardContext, failureLimit?: number): number {
+export function recomputeReady(ctx: BoardContext, failureLimit?: number, scope?: string[]): number {
+  if (scope !== undefined && scope.length === 0) return 0;
   return ctx.tx(() => {
-    const candidates = ctx.stmt("SELECT id, status, consecutive_failures, max_retries FROM tasks WHERE status IN ('todo', 'blocked')").all() as {
-      id: string;
-      status: string;
-      consecutive_failures: number | null;
-      max_retries: number | null;
-    }[];
+    // Parents are checked in SQL (one anti-join), so the loop below only sees tasks that may move.
+    const unfinishedParent = `EXISTS (SELECT 1 FROM task_links l JOIN tasks p ON p.id = l.parent_id
+        WHERE l.child_id = t.id AND p.status NOT IN ('done', 'archived'))`;
+    const base = `SELECT t.id, t.status, t.consecutive_failures, t.max_retries FROM tasks t
+       WHERE t.status IN ('todo', 'blocked') AND NOT ${unfinishedParent}`;
+    const candidates = (
+      scope === undefined
+        ? ctx.stmt(base).all()
+        : ctx.sqlite.prepare(`${base} AND t.id IN (${scope.map(() => "?").join(", ")})`).all(...scope)
+    ) as { id: string; status: string; consecutive_failures: number | null; max_retries: number | null }[];
     const promote = ctx.stmt("UPDATE tasks SET status = 'ready' WHERE id = ? AND status = ?");
     let count = 0;
     for (const t of candidates) {
-      if (t.status === "blocked" && stickyBlock(ctx, t.id)) continue;
-      if (!ctx.parentsSatisfied(t.id)) continue;
       if (t.status === "blocked") {
+        if (stickyBlock(ctx, t.id)) continue;
         const limit = t.max_retries ?? failureLimit ?? DEFAULT_FAILURE_LIMIT;
         if ((t.consecutive_failures ?? 0) >= limit) continue; // a tripped breaker never self-recovers
       }
@@ -94,6 +101,12 @@ export function recomputeReady(ctx: BoardContext, failureLimit?: number): number
     }
     return count;
   });
+}
+
+/** Re-gates the children of `id` (after it completed, was archived or deleted). */
+export function recomputeChildren(ctx: BoardContext, id: string, failureLimit?: number): number {
+  const children = (ctx.stmt("SELECT child_id FROM task_links WHERE parent_id = ?").all(id) as { child_id: string }[]).map((r) => r.child_id);
+  return recomputeReady(ctx, failureLimit, children);
 }
 
 /**
@@ -163,8 +176,13 @@ export function reassignTask(
   if (!ctx.getTask(id)) throw notFound(`task ${id} not found`, { task_id: id });
   let terminate: { pid: number; lock: string | null } | null = null;
   if (opts.reclaimFirst) {
-    const r = reclaimTask(ctx, id, { reason: opts.reason ?? "reassign" });
-    terminate = r.terminate;
+    // reclaim_first is "clear a live claim if there is one": a task with nothing to reclaim is
+    // simply reassigned (spec §2.2), so reclaim's WRONG_STATE refusal is not an error here.
+    try {
+      terminate = reclaimTask(ctx, id, { reason: opts.reason ?? "reassign" }).terminate;
+    } catch (err) {
+      if ((err as { code?: string }).code !== "WRONG_STATE") throw err;
+    }
   }
   try {
     return { ok: assignTask(ctx, id, profile), terminate };
