@@ -114,7 +114,7 @@ export function latestSummaries(ctx: BoardContext, ids?: string[]): Map<string, 
       ? ctx.stmt(base.replace("%s", "")).all()
       : ids.length === 0
         ? []
-        : ctx.sqlite.prepare(base.replace("%s", ` AND task_id IN (${ids.map(() => "?").join(", ")})`)).all(...ids)
+        : ctx.stmt(base.replace("%s", " AND task_id IN (SELECT value FROM json_each(?))")).all(JSON.stringify(ids))
   ) as { task_id: string; summary: string }[];
   return new Map(rows.map((r) => [r.task_id, r.summary]));
 }

@@ -93,7 +93,9 @@ export class Board {
 
   // --- create / read ---
   createTask(input: CreateTaskInput): TaskView {
-    return this.view(createTask(this.ctx, input, { defaultWorkdir: this.defaultWorkdir }));
+    const task = createTask(this.ctx, input, { defaultWorkdir: this.defaultWorkdir });
+    // A newly inserted task has no events that could flag it; only an idempotent hit returns an older task.
+    return input.idempotency_key ? this.view(task) : { ...task, warnings: null };
   }
   getTask(id: string): TaskView | null {
     const t = this.ctx.getTask(id);
@@ -121,8 +123,9 @@ export class Board {
   }
 
   // --- assignment and graph ---
-  assignTask(id: string, profile: string | null) {
-    return graph.assignTask(this.ctx, id, profile);
+  /** `extra` is merged into the `assigned` event payload (e.g. the dispatcher's `source`). */
+  assignTask(id: string, profile: string | null, extra: Record<string, unknown> = {}) {
+    return graph.assignTask(this.ctx, id, profile, extra);
   }
   reassignTask(id: string, profile: string | null, opts: { reclaimFirst?: boolean; reason?: string | null } = {}) {
     return graph.reassignTask(this.ctx, id, profile, opts);

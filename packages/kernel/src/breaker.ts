@@ -49,12 +49,17 @@ export function recordTaskFailure(ctx: BoardContext, id: string, input: FailureI
       )
       .run(failures, error, id);
     const runId = input.releaseClaim ? ctx.endRun(id, { status: "gave_up", outcome: "gave_up", error }) : null;
+    const sticky = input.forceTrip === true ? { sticky: true } : {};
     ctx.appendEvent(
       id,
       "gave_up",
-      { failures, effective_limit: limit, limit_source: limitSource, error, trigger_outcome: input.outcome, ...input.extra },
+      { failures, effective_limit: limit, limit_source: limitSource, error, trigger_outcome: input.outcome, ...sticky, ...input.extra },
       runId,
     );
+    // A forced trip (protocol violation, systemic crash) usually stores fewer failures than the
+    // limit, so recomputeReady would undo it on the next tick. The `blocked` event makes it sticky
+    // (Hermes B marks forced trips `sticky`): only an explicit unblock puts the task back in play.
+    if (input.forceTrip === true) ctx.appendEvent(id, "blocked", { reason: error, source: "circuit_breaker", sticky: true }, runId);
     return true;
   });
 }

@@ -109,13 +109,16 @@ export class BoardContext {
     return newest?.id ?? null;
   }
 
-  /** A zero-length closed run for a never-claimed task that was settled with handoff text. */
+  /**
+   * A zero-length closed run for a never-claimed task that was settled with handoff text. Its
+   * status is its outcome (spec §1.6: a synthesized run has started_at == ended_at, status == outcome).
+   */
   synthesizeRun(task: Task, close: RunClose): number {
     const now = this.now();
     const info = this.stmt(
       `INSERT INTO task_runs (task_id, profile, step_key, status, started_at, ended_at, outcome, summary, metadata, error)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(task.id, task.assignee, task.current_step_key, close.status, now, now, close.outcome, close.summary ?? null, jsonOrNull(close.metadata), close.error ?? null);
+    ).run(task.id, task.assignee, task.current_step_key, close.outcome, now, now, close.outcome, close.summary ?? null, jsonOrNull(close.metadata), close.error ?? null);
     return Number(info.lastInsertRowid);
   }
 

@@ -9,6 +9,8 @@ import type { Task } from "./types.ts";
 
 export const TITLE_MAX = 500;
 
+const RUNNING_REFUSED = "Cannot set status to 'running' directly; use the dispatcher/claim path";
+
 /** Edits title/body/priority/limits of a task (events `edited` / `reprioritized`). */
 export function updateTask(
   ctx: BoardContext,
@@ -67,6 +69,9 @@ export function updateTask(
  * finished parents; leaving `running` closes the run and reports the worker for termination.
  */
 export function setStatusDirect(ctx: BoardContext, id: string, status: string, failureLimit?: number): { task: Task; terminate: Termination | null } {
+  // Public on the Board, so it guards itself: only a claim starts work, and no unknown status is ever stored.
+  if (status === "running") throw invalid(RUNNING_REFUSED);
+  if (!TASK_STATUSES.includes(status as (typeof TASK_STATUSES)[number])) throw invalid(`unknown status: ${status}`);
   const out = ctx.tx(() => {
     const task = ctx.getTask(id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
@@ -111,7 +116,7 @@ export interface MoveInput {
  */
 export function moveTask(ctx: BoardContext, id: string, input: MoveInput): { task: Task; terminate: Termination | null } {
   const status = input.status;
-  if (status === "running") throw invalid("Cannot set status to 'running' directly; use the dispatcher/claim path");
+  if (status === "running") throw invalid(RUNNING_REFUSED);
   if (!TASK_STATUSES.includes(status as (typeof TASK_STATUSES)[number]) || status === "review") throw invalid(`unknown status: ${status}`);
   const task = ctx.getTask(id);
   if (!task) throw notFound(`task ${id} not found`, { task_id: id });

@@ -84,7 +84,7 @@ export function recomputeReady(ctx: BoardContext, failureLimit?: number, scope?:
     const candidates = (
       scope === undefined
         ? ctx.stmt(base).all()
-        : ctx.sqlite.prepare(`${base} AND t.id IN (${scope.map(() => "?").join(", ")})`).all(...scope)
+        : ctx.stmt(`${base} AND t.id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(scope))
     ) as { id: string; status: string; consecutive_failures: number | null; max_retries: number | null }[];
     const promote = ctx.stmt("UPDATE tasks SET status = 'ready' WHERE id = ? AND status = ?");
     let count = 0;

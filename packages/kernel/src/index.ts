@@ -16,3 +16,7 @@ export { LIST_ORDERS, type ListOrder, type ListTasksFilter } from "./list.ts";
 export * from "./notify.ts";
 export type { ExitStatus, RecoveryOptions } from "./recovery.ts";
 export * from "./types.ts";
+export * from "./diagnostics.ts";
+export { commentFromRow, eventFromRow, runFromRow, taskFromRow } from "./rows.ts";
+export * from "./stats.ts";
+export * from "./worker-context.ts";

@@ -19,12 +19,15 @@ export function taskWarnings(ctx: BoardContext, ids?: string[]): Map<string, Tas
      WHERE e.kind IN (${kinds})%s
        AND e.id > COALESCE((SELECT max(c.id) FROM task_events c WHERE c.task_id = e.task_id AND c.kind IN ('completed', 'edited')), 0)
      GROUP BY e.task_id, e.kind`;
+  // One cached statement per shape: the id list travels as a JSON array, never as SQL text.
   const rows = (
     ids === undefined
       ? ctx.stmt(base.replace("%s", "")).all()
       : ids.length === 0
         ? []
-        : ctx.sqlite.prepare(base.replace("%s", ` AND e.task_id IN (${ids.map(() => "?").join(", ")})`)).all(...ids)
+        : ids.length === 1
+          ? ctx.stmt(base.replace("%s", " AND e.task_id = ?")).all(ids[0])
+          : ctx.stmt(base.replace("%s", " AND e.task_id IN (SELECT value FROM json_each(?))")).all(JSON.stringify(ids))
   ) as { task_id: string; kind: string; n: number; latest: number }[];
   const out = new Map<string, TaskWarnings>();
   for (const r of rows) {

@@ -1,0 +1,54 @@
+import path from "node:path";
+import { openBoard } from "@kanban/kernel";
+import { percentile, round, timings } from "./stats.ts";
+
+/** Creating tasks one transaction each (the CLI/API path), and listing a board of N tasks. */
+export function benchCreate(dir: string, quick: boolean) {
+  const n = quick ? 1_000 : 10_000;
+  const board = openBoard({ path: path.join(dir, "create.db"), warn: () => {} });
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) board.createTask({ title: `task ${i}`, assignee: i % 3 === 0 ? null : `p${i % 5}`, tenant: i % 2 ? "acme" : null });
+  const seconds = (performance.now() - t0) / 1000;
+  board.close();
+  return { tasks: n, tasks_per_s: round(n / seconds) };
+}
+
+/** Seeds a realistic board of `n` tasks: mostly done, some ready/todo/running, links and comments. */
+export function seedBoard(file: string, n: number) {
+  const board = openBoard({ path: file, warn: () => {} });
+  const ids: string[] = [];
+  board.ctx.tx(() => {
+    for (let i = 0; i < n; i++) {
+      const parents = i % 10 === 5 && ids.length > 0 ? [ids[ids.length - 1] as string] : [];
+      const t = board.createTask({ title: `task ${i}`, body: "b".repeat(200), assignee: `p${i % 5}`, parents, tenant: i % 2 ? "acme" : "globex" });
+      ids.push(t.id);
+      if (i % 7 === 0) board.addComment(t.id, "user", "a comment");
+    }
+  });
+  board.ctx.tx(() => {
+    for (let i = 0; i < n; i++) {
+      const id = ids[i] as string;
+      const mod = i % 20;
+      if (mod < 14) {
+        const t = board.claimTask(id, { claimer: "seed:1" });
+        if (t) board.completeTask(id, { summary: `did ${i}`, expected_run_id: t.current_run_id });
+      } else if (mod === 14) {
+        board.claimTask(id, { claimer: "seed:1" });
+      }
+    }
+  });
+  board.close();
+  return ids;
+}
+
+export function benchKernelList(file: string, quick: boolean) {
+  const board = openBoard({ path: file, warn: () => {} });
+  const runs = quick ? 5 : 30;
+  const ms = timings(runs, () => {
+    const tasks = board.listTasks({});
+    board.latestSummaries();
+    if (tasks.length === 0) throw new Error("empty board");
+  });
+  board.close();
+  return { p50_ms: round(percentile(ms, 50), 2), p95_ms: round(percentile(ms, 95), 2) };
+}

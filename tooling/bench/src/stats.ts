@@ -1,0 +1,31 @@
+/** Percentile of a sample (nearest-rank), in the sample's unit. */
+export function percentile(sample: number[], p: number): number {
+  if (sample.length === 0) return Number.NaN;
+  const sorted = [...sample].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] as number;
+}
+
+/** Runs `fn` repeatedly for `seconds` and returns operations per second. */
+export function throughput(seconds: number, fn: () => void): { ops: number; perSecond: number } {
+  const end = performance.now() + seconds * 1000;
+  let ops = 0;
+  while (performance.now() < end) {
+    fn();
+    ops++;
+  }
+  return { ops, perSecond: ops / seconds };
+}
+
+/** Times each call of `fn` `n` times; returns milliseconds per call. */
+export function timings(n: number, fn: () => void): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    fn();
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+export const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
