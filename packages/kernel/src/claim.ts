@@ -65,8 +65,14 @@ export function claimTask(ctx: BoardContext, id: string, opts: ClaimOptions = {}
 /** Extends the lease of a running claim (no event). Fenced on the claimer and, when given, the run. */
 export function heartbeatClaim(ctx: BoardContext, id: string, opts: ClaimOptions & Fence = {}, defaultTtl = DEFAULT_CLAIM_TTL_SECONDS): boolean {
   const lease = ttl(opts.ttl_seconds, defaultTtl);
+  const lock = opts.claimer ?? opts.claim_lock ?? null;
+  // Extending a lease is only for the holder: without its lock or run id anyone could keep
+  // someone else's claim alive forever.
+  if (lock === null && (opts.expected_run_id === undefined || opts.expected_run_id === null)) {
+    throw invalid(`cannot extend the claim on ${id}: pass the claim lock or run id this worker was given`);
+  }
   return ctx.tx(() => {
-    const task = requireFenced(ctx, id, { expected_run_id: opts.expected_run_id, claim_lock: opts.claimer ?? opts.claim_lock });
+    const task = requireFenced(ctx, id, { expected_run_id: opts.expected_run_id, claim_lock: lock });
     if (task.status !== "running") throw wrongState(`cannot heartbeat ${id} (not running)`, { task_id: id, status: task.status });
     const expires = ctx.now() + lease;
     const changed = ctx.stmt("UPDATE tasks SET claim_expires = ? WHERE id = ? AND status = 'running' AND claim_lock IS ?").run(expires, id, task.claim_lock).changes;

@@ -85,9 +85,14 @@ export function setStatusDirect(ctx: BoardContext, id: string, status: string, f
       }
     }
     if (task.status === status) return { task, terminate: null };
+    // A task that lands in done this way still gets its completion time (every done task has one).
     const changed = ctx
-      .stmt("UPDATE tasks SET status = ?, claim_lock = NULL, claim_expires = NULL, worker_pid = NULL WHERE id = ? AND status = ?")
-      .run(status, id, task.status).changes;
+      .stmt(
+        `UPDATE tasks SET status = ?, claim_lock = NULL, claim_expires = NULL, worker_pid = NULL,
+           completed_at = CASE WHEN ? = 'done' THEN COALESCE(completed_at, ?) ELSE completed_at END
+         WHERE id = ? AND status = ?`,
+      )
+      .run(status, status, ctx.now(), id, task.status).changes;
     if (changed !== 1) throw wrongState(`status transition to '${status}' not valid from current state`, { task_id: id });
     const runId = ctx.endRun(id, { status: "reclaimed", outcome: "reclaimed", summary: `status changed to ${status} (dashboard/direct)` });
     ctx.appendEvent(id, "status", { status, requested_status: status, from: task.status }, runId);
@@ -95,7 +100,7 @@ export function setStatusDirect(ctx: BoardContext, id: string, status: string, f
       task.status === "running" && task.worker_pid !== null && ctx.isHostLocal(task.claim_lock) ? { pid: task.worker_pid, lock: task.claim_lock } : null;
     return { task: ctx.requireTask(id), terminate };
   });
-  if (status === "done") recomputeChildren(ctx, id, failureLimit);
+  if (status === "done" || status === "archived") recomputeChildren(ctx, id, failureLimit);
   return out;
 }
 

@@ -85,6 +85,8 @@ export function releaseStaleClaims(
       if (ok) out.extended.push(task.id);
       continue;
     }
+    // Requeue, close the run, record the event and book the failure in ONE transaction, so a crash
+    // in between can neither lose the failure nor leave a requeued task without its reclaim record.
     const requeued = ctx.tx(() => {
       if (!requeue(ctx, task)) return false;
       const payload = {
@@ -98,13 +100,13 @@ export function releaseStaleClaims(
       };
       const runId = ctx.endRun(task.id, { status: "reclaimed", outcome: "reclaimed", error: `stale_lock=${task.claim_lock}`, metadata: payload });
       ctx.appendEvent(task.id, "reclaimed", payload, runId);
+      recordTaskFailure(ctx, task.id, { error: `claim expired (lock ${task.claim_lock})`, outcome: "reclaimed", failureLimit: opts.failureLimit });
       return true;
     });
     if (!requeued) continue;
     out.reclaimed.push(task.id);
     const t = alive ? termination(ctx, task) : null;
     if (t) out.terminate.push(t);
-    recordTaskFailure(ctx, task.id, { error: `claim expired (lock ${task.claim_lock})`, outcome: "reclaimed", failureLimit: opts.failureLimit });
   }
   return out;
 }
@@ -130,7 +132,7 @@ export function detectCrashedWorkers(
 ): { crashed: string[]; protocol_violations: string[]; auto_blocked: string[] } {
   const now = ctx.now();
   const grace = opts.graceSeconds ?? DEFAULT_CRASH_GRACE_SECONDS;
-  const found: { task: Task; error: string; violation: boolean }[] = [];
+  const dead: { task: Task; pid: number; exit: ExitStatus | undefined; error: string; violation: boolean }[] = [];
   for (const task of runningTasks(ctx, "AND worker_pid IS NOT NULL")) {
     if (!ctx.isHostLocal(task.claim_lock) || task.worker_pid === null) continue;
     const started = attemptStartedAt(ctx, task) ?? now;
@@ -146,30 +148,31 @@ export function detectCrashedWorkers(
         : exit?.signal
           ? `pid ${pid} killed by signal ${exit.signal}`
           : `pid ${pid} not alive`;
-    const settled = ctx.tx(() => {
-      if (!requeue(ctx, task)) return false;
+    dead.push({ task, pid, exit, error, violation });
+  }
+  // Fingerprints are counted over the whole sweep before anything is written.
+  const byPrint = new Map<string, number>();
+  for (const d of dead) if (!d.violation) byPrint.set(crashFingerprint(d.error), (byPrint.get(crashFingerprint(d.error)) ?? 0) + 1);
+  const out = { crashed: [] as string[], protocol_violations: [] as string[], auto_blocked: [] as string[] };
+  for (const { task, pid, exit, error, violation } of dead) {
+    const systemic = !violation && (byPrint.get(crashFingerprint(error)) ?? 0) >= 3;
+    const result = ctx.tx(() => {
+      if (!requeue(ctx, task)) return null;
       const runId = ctx.endRun(task.id, { status: "crashed", outcome: "crashed", error, metadata: violation ? { protocol_violation: true } : null });
       const payload: Record<string, unknown> = { pid, claimer: task.claim_lock, exit_code: exit?.code ?? null, exit_signal: exit?.signal ?? null, error };
       if (violation) ctx.appendEvent(task.id, "protocol_violation", { ...payload, protocol_violation: true }, runId);
       else ctx.appendEvent(task.id, "crashed", payload, runId);
-      return true;
+      return recordTaskFailure(ctx, task.id, {
+        error,
+        outcome: violation ? "protocol_violation" : "crashed",
+        failureLimit: opts.failureLimit,
+        forceTrip: violation || systemic,
+        extra: violation ? { protocol_violation: true } : systemic ? { systemic: true } : undefined,
+      });
     });
-    if (settled) found.push({ task, error, violation });
-  }
-  const byPrint = new Map<string, number>();
-  for (const f of found) if (!f.violation) byPrint.set(crashFingerprint(f.error), (byPrint.get(crashFingerprint(f.error)) ?? 0) + 1);
-  const out = { crashed: [] as string[], protocol_violations: [] as string[], auto_blocked: [] as string[] };
-  for (const f of found) {
-    (f.violation ? out.protocol_violations : out.crashed).push(f.task.id);
-    const systemic = !f.violation && (byPrint.get(crashFingerprint(f.error)) ?? 0) >= 3;
-    const tripped = recordTaskFailure(ctx, f.task.id, {
-      error: f.error,
-      outcome: f.violation ? "protocol_violation" : "crashed",
-      failureLimit: opts.failureLimit,
-      forceTrip: f.violation || systemic,
-      extra: f.violation ? { protocol_violation: true } : systemic ? { systemic: true } : undefined,
-    });
-    if (tripped) out.auto_blocked.push(f.task.id);
+    if (result === null) continue;
+    (violation ? out.protocol_violations : out.crashed).push(task.id);
+    if (result) out.auto_blocked.push(task.id);
   }
   return out;
 }
@@ -193,18 +196,16 @@ export function enforceMaxRuntime(
     if (elapsed <= task.max_runtime_seconds) continue;
     const t = termination(ctx, task);
     const settled = ctx.tx(() => {
-      if (!requeue(ctx, task, ", last_heartbeat_at = NULL")) return false;
+      if (!requeue(ctx, task, ", last_heartbeat_at = NULL")) return null;
       const error = `elapsed ${elapsed}s > limit ${task.max_runtime_seconds}s`;
       const runId = ctx.endRun(task.id, { status: "timed_out", outcome: "timed_out", error });
       ctx.appendEvent(task.id, "timed_out", { pid: task.worker_pid, elapsed_seconds: elapsed, limit_seconds: task.max_runtime_seconds }, runId);
-      return true;
+      return recordTaskFailure(ctx, task.id, { error, outcome: "timed_out", failureLimit: opts.failureLimit });
     });
-    if (!settled) continue;
+    if (settled === null) continue;
     out.timed_out.push(task.id);
     if (t) out.terminate.push(t);
-    if (recordTaskFailure(ctx, task.id, { error: `elapsed ${elapsed}s > limit ${task.max_runtime_seconds}s`, outcome: "timed_out", failureLimit: opts.failureLimit })) {
-      out.auto_blocked.push(task.id);
-    }
+    if (settled) out.auto_blocked.push(task.id);
   }
   return out;
 }

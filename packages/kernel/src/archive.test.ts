@@ -1,0 +1,172 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { KernelError } from "./errors.ts";
+import { createTestBoard, type TestBoard } from "./testing/index.ts";
+
+let board: TestBoard;
+beforeEach(() => {
+  board = createTestBoard();
+});
+afterEach(() => board.cleanup());
+
+function caught(fn: () => unknown): KernelError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof KernelError) return err;
+    throw err;
+  }
+  throw new Error("expected a KernelError");
+}
+
+function claimed(opts: { claimer?: string; pid?: number } = {}): { id: string; runId: number } {
+  const task = board.createTask({ title: "work", assignee: "coder" });
+  const claim = board.claimTask(task.id, { claimer: opts.claimer });
+  if (!claim || claim.current_run_id === null) throw new Error("claim failed");
+  if (opts.pid !== undefined) board.recordSpawn(task.id, opts.pid, claim.current_run_id);
+  return { id: task.id, runId: claim.current_run_id };
+}
+
+const TABLES = ["task_links", "task_comments", "task_events", "task_runs", "kanban_notify_subs", "task_attachments"] as const;
+
+/** Rows in every table that hang off a task (links in either direction). */
+function relatedRows(id: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const table of TABLES) {
+    const where = table === "task_links" ? "parent_id = ? OR child_id = ?" : "task_id = ?";
+    const args = table === "task_links" ? [id, id] : [id];
+    out[table] = (board.sqlite.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${where}`).get(...args) as { n: number }).n;
+  }
+  out.tasks = (board.sqlite.prepare("SELECT count(*) AS n FROM tasks WHERE id = ?").get(id) as { n: number }).n;
+  return out;
+}
+
+/** A task with a row in every related table: a parent and a child link, a comment, a run, a subscription, an attachment. */
+function richTask(): { id: string; parent: string; child: string } {
+  const parent = board.createTask({ title: "parent" });
+  const task = board.createTask({ title: "rich", parents: [parent.id] });
+  const child = board.createTask({ title: "child", parents: [task.id] });
+  board.addComment(task.id, "alice", "a note");
+  board.addNotifySub({ task_id: task.id, platform: "telegram", chat_id: "42" });
+  board.sqlite
+    .prepare("INSERT INTO task_attachments (task_id, filename, stored_path, size, created_at) VALUES (?, 'a.txt', '/tmp/a.txt', 1, ?)")
+    .run(task.id, board.clock.seconds);
+  board.completeTask(parent.id, { result: "ok" });
+  const claim = board.claimTask(task.id);
+  if (!claim) throw new Error("claim failed");
+  return { id: task.id, parent: parent.id, child: child.id };
+}
+
+describe("archiveTask", () => {
+  it("archives a running task: claim cleared, run closed as reclaimed, archived event carries that run id", () => {
+    const { id, runId } = claimed({ pid: 901 });
+    board.clock.advance(10);
+    const out = board.archiveTask(id);
+    expect(out.task).toMatchObject({ status: "archived", claim_lock: null, claim_expires: null, worker_pid: null, current_run_id: null });
+    expect(board.getRun(runId)).toMatchObject({
+      status: "reclaimed",
+      outcome: "reclaimed",
+      summary: "task archived with run still active",
+      ended_at: board.clock.seconds,
+    });
+    const ev = board.listEvents(id).filter((e) => e.kind === "archived");
+    expect(ev).toEqual([expect.objectContaining({ run_id: runId, payload: null })]);
+  });
+
+  it("reports the host-local worker pid of an archived running task for termination", () => {
+    const { id } = claimed({ pid: 901 });
+    expect(board.archiveTask(id).terminate).toEqual({ pid: 901, lock: "testhost:4242" });
+  });
+
+  it("reports no termination for a worker on another host or a claim with no pid", () => {
+    const foreign = claimed({ claimer: "elsewhere:77", pid: 902 });
+    expect(board.archiveTask(foreign.id).terminate).toBeNull();
+    const noPid = claimed();
+    expect(board.archiveTask(noPid.id).terminate).toBeNull();
+  });
+
+  it("creates no run when archiving a task that was never claimed", () => {
+    const task = board.createTask({ title: "idle" });
+    const out = board.archiveTask(task.id);
+    expect(out.task.status).toBe("archived");
+    expect(out.terminate).toBeNull();
+    expect(board.listRuns(task.id)).toEqual([]);
+    expect(board.listEvents(task.id).find((e) => e.kind === "archived")?.run_id).toBeNull();
+  });
+
+  it.each(["triage", "todo", "scheduled", "ready", "blocked", "review", "done"])("archives a %s task", (status) => {
+    const task = board.createTask({ title: "t" });
+    board.sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, task.id);
+    expect(board.archiveTask(task.id).task.status).toBe("archived");
+  });
+
+  it("refuses to archive an already archived task, and an unknown one", () => {
+    const task = board.createTask({ title: "t" });
+    board.archiveTask(task.id);
+    const err = caught(() => board.archiveTask(task.id));
+    expect(err.code).toBe("WRONG_STATE");
+    expect(err.message).toBe(`task ${task.id} is already archived`);
+    expect(caught(() => board.archiveTask("t_00000000")).code).toBe("NOT_FOUND");
+  });
+
+  it("an archived parent counts as finished: its todo children are promoted at once", () => {
+    const parent = board.createTask({ title: "parent" });
+    const child = board.createTask({ title: "child", parents: [parent.id] });
+    expect(board.getTask(child.id)?.status).toBe("todo");
+    board.archiveTask(parent.id);
+    expect(board.getTask(child.id)?.status).toBe("ready");
+  });
+});
+
+describe("deleteArchivedTask", () => {
+  it("removes an archived task and every related row (links, comments, events, runs, subscriptions, attachments)", () => {
+    const { id, parent, child } = richTask();
+    board.archiveTask(id);
+    const before = relatedRows(id);
+    for (const [table, n] of Object.entries(before)) expect(n, table).toBeGreaterThan(0);
+    board.deleteArchivedTask(id);
+    expect(relatedRows(id)).toEqual({
+      task_links: 0,
+      task_comments: 0,
+      task_events: 0,
+      task_runs: 0,
+      kanban_notify_subs: 0,
+      task_attachments: 0,
+      tasks: 0,
+    });
+    expect(board.getTask(parent)).not.toBeNull();
+    expect(board.getTask(child)).not.toBeNull();
+  });
+
+  it("refuses a task that is not archived, leaving it in place", () => {
+    const task = board.createTask({ title: "live" });
+    const err = caught(() => board.deleteArchivedTask(task.id));
+    expect(err.code).toBe("WRONG_STATE");
+    expect(err.message).toBe(`cannot delete ${task.id}: only archived tasks can be deleted this way (status is 'ready')`);
+    expect(board.getTask(task.id)).not.toBeNull();
+  });
+});
+
+describe("deleteTask", () => {
+  it("hard-deletes a running task with every related row and reports its host-local worker for termination", () => {
+    const { id } = richTask();
+    const run = board.getTask(id)?.current_run_id;
+    if (run === null || run === undefined) throw new Error("no run");
+    board.recordSpawn(id, 903, run);
+    const out = board.deleteTask(id);
+    expect(out.terminate).toEqual({ pid: 903, lock: "testhost:4242" });
+    expect(Object.values(relatedRows(id)).every((n) => n === 0)).toBe(true);
+  });
+
+  it("deleting a parent removes the edge and promotes the child it was holding back", () => {
+    const parent = board.createTask({ title: "parent" });
+    const child = board.createTask({ title: "child", parents: [parent.id] });
+    const out = board.deleteTask(parent.id);
+    expect(out.terminate).toBeNull();
+    expect(board.parentIds(child.id)).toEqual([]);
+    expect(board.getTask(child.id)?.status).toBe("ready");
+  });
+
+  it("refuses an unknown task with NOT_FOUND", () => {
+    expect(caught(() => board.deleteTask("t_00000000")).code).toBe("NOT_FOUND");
+  });
+});

@@ -1,0 +1,451 @@
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { openBoard } from "./board.ts";
+import { createTestBoard, type TestBoard } from "./testing/index.ts";
+
+// Spec §2.5 (claim_task, heartbeat_claim, heartbeat_worker), §1.3 task_runs invariant, §1.7 `claimed`,
+// `claim_rejected`, `heartbeat`; Hermes tests: test_kanban_db.py (claim/heartbeat/concurrency),
+// test_kanban_core_functionality.py (runs on claim, invariant leak, stale attempts).
+
+const boards: TestBoard[] = [];
+afterEach(() => {
+  for (const b of boards.splice(0)) b.cleanup();
+});
+function board(opts: Parameters<typeof createTestBoard>[0] = {}): TestBoard {
+  const b = createTestBoard(opts);
+  boards.push(b);
+  return b;
+}
+const kernelError = (code: string, message: string) => expect.objectContaining({ code, message });
+const setStatus = (b: TestBoard, id: string, status: string) => b.sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
+const kinds = (b: TestBoard, id: string) => b.listEvents(id).map((e) => e.kind);
+const runId = (t: { current_run_id: number | null } | null): number => {
+  if (!t || t.current_run_id === null) throw new Error("expected a claimed task with a run");
+  return t.current_run_id;
+};
+
+describe("claim", () => {
+  it("claim: a ready task goes running, locked by <host>:<pid> under the default 900 s lease", () => {
+    const b = board();
+    const t = b.createTask({ title: "x", assignee: "alice" });
+    b.clock.advance(5);
+    const now = b.clock.seconds;
+    const claimed = b.claimTask(t.id);
+    expect(claimed).toMatchObject({ id: t.id, status: "running", claim_lock: "testhost:4242", claim_expires: now + 900, started_at: now });
+    const stored = b.getTask(t.id);
+    expect(stored).toMatchObject({ status: "running", claim_lock: "testhost:4242", claim_expires: now + 900, started_at: now });
+    expect(stored?.current_run_id).toBe(claimed?.current_run_id);
+  });
+
+  it("claim: opens a run row mirroring the claim and points current_run_id at it", () => {
+    const b = board();
+    const t = b.createTask({ title: "x", assignee: "alice", max_runtime_seconds: 600, current_step_key: "draft" });
+    const claimed = b.claimTask(t.id);
+    const now = b.clock.seconds;
+    expect(b.listRuns(t.id)).toEqual([
+      {
+        id: runId(claimed),
+        task_id: t.id,
+        profile: "alice",
+        step_key: "draft",
+        status: "running",
+        claim_lock: "testhost:4242",
+        claim_expires: now + 900,
+        worker_pid: null,
+        max_runtime_seconds: 600,
+        last_heartbeat_at: null,
+        started_at: now,
+        ended_at: null,
+        outcome: null,
+        summary: null,
+        metadata: null,
+        error: null,
+      },
+    ]);
+    expect(b.activeRun(t.id)?.id).toBe(runId(claimed));
+  });
+
+  it("claim: writes a claimed event {lock, expires, run_id} scoped to the run", () => {
+    const b = board();
+    const t = b.createTask({ title: "x" });
+    const claimed = b.claimTask(t.id);
+    const ev = b.listEvents(t.id).at(-1);
+    expect(ev).toEqual({
+      id: expect.any(Number),
+      task_id: t.id,
+      run_id: runId(claimed),
+      kind: "claimed",
+      payload: { lock: "testhost:4242", expires: b.clock.seconds + 900, run_id: runId(claimed) },
+      created_at: b.clock.seconds,
+    });
+  });
+
+  it("claim: an explicit ttl_seconds sets the lease, floored to at least 1 s", () => {
+    const b = board();
+    const a = b.createTask({ title: "a" });
+    const c = b.createTask({ title: "c" });
+    expect(b.claimTask(a.id, { ttl_seconds: 60 })?.claim_expires).toBe(b.clock.seconds + 60);
+    expect(b.claimTask(c.id, { ttl_seconds: 0 })?.claim_expires).toBe(b.clock.seconds + 1);
+    expect(b.listRuns(a.id)[0]?.claim_expires).toBe(b.clock.seconds + 60);
+  });
+
+  it("claim: refuses a ttl_seconds that is not a number", () => {
+    const b = board();
+    const t = b.createTask({ title: "x" });
+    expect(() => b.claimTask(t.id, { ttl_seconds: Number.NaN })).toThrow(kernelError("INVALID_INPUT", "ttl_seconds must be a number"));
+    expect(b.getTask(t.id)?.status).toBe("ready");
+  });
+
+  it("claim: the board's configured claim TTL replaces the 900 s default", () => {
+    const b = board({ claimTtlSeconds: 120 });
+    const t = b.createTask({ title: "x" });
+    expect(b.claimTask(t.id)?.claim_expires).toBe(b.clock.seconds + 120);
+  });
+
+  it("claim: an explicit claimer becomes the lock on the task, the run and the event", () => {
+    const b = board();
+    const t = b.createTask({ title: "x" });
+    b.claimTask(t.id, { claimer: "worker-host:999" });
+    expect(b.getTask(t.id)?.claim_lock).toBe("worker-host:999");
+    expect(b.listRuns(t.id)[0]?.claim_lock).toBe("worker-host:999");
+    expect(b.listEvents(t.id).at(-1)?.payload?.lock).toBe("worker-host:999");
+  });
+
+  it("claim: the second claim returns null and opens no second run (compare-and-swap)", () => {
+    const b = board();
+    const t = b.createTask({ title: "x" });
+    const first = b.claimTask(t.id);
+    expect(first).not.toBeNull();
+    expect(b.claimTask(t.id, { claimer: "other:1" })).toBeNull();
+    expect(b.getTask(t.id)?.claim_lock).toBe("testhost:4242");
+    expect(b.listRuns(t.id)).toHaveLength(1);
+    expect(kinds(b, t.id)).toEqual(["created", "claimed"]);
+  });
+
+  it("claim: two connections to one board file: only one claim wins", () => {
+    const b = board();
+    const other = openBoard({ path: b.path, clock: b.clock, hostname: "otherhost", pid: 7, warn: () => {} });
+    try {
+      const t = b.createTask({ title: "x" });
+      const results = [other.claimTask(t.id), b.claimTask(t.id)];
+      expect(results.map((r) => r?.claim_lock ?? null)).toEqual(["otherhost:7", null]);
+      expect(b.listRuns(t.id)).toHaveLength(1);
+    } finally {
+      other.close();
+    }
+  });
+
+  it("claim: exactly one of several processes claiming the same task at once wins", async () => {
+    const b = board();
+    const t = b.createTask({ title: "contended" });
+    const here = path.dirname(fileURLToPath(import.meta.url));
+    // Each child opens the board, says "ready", and claims only when the parent releases the gate,
+    // so all claims hit SQLite at the same moment.
+    const script = `
+      import { openBoard } from ${JSON.stringify(path.join(here, "board.ts"))};
+      const board = openBoard({ path: ${JSON.stringify(b.path)}, warn: () => {} });
+      process.stdout.write("ready\\n");
+      process.stdin.once("data", () => {
+        const won = board.claimTask(${JSON.stringify(t.id)}, { claimer: "proc:" + process.pid });
+        board.close();
+        process.stdout.write(JSON.stringify({ won: won !== null }) + "\\n");
+        process.exit(0);
+      });
+    `;
+    const n = 4;
+    const children = Array.from({ length: n }, () => spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["pipe", "pipe", "inherit"] }));
+    const outputs = children.map(
+      (child) =>
+        new Promise<{ lines: string[]; code: number | null }>((resolve) => {
+          let buf = "";
+          child.stdout.on("data", (d: Buffer) => {
+            buf += d.toString();
+          });
+          child.on("exit", (code) => resolve({ lines: buf.trim().split("\n"), code }));
+        }),
+    );
+    // Ready, or exited early (a crashed child then fails the exit-code assertion instead of hanging).
+    const readies = children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          const onData = (d: Buffer) => {
+            if (d.toString().includes("ready")) {
+              child.stdout.off("data", onData);
+              resolve();
+            }
+          };
+          child.stdout.on("data", onData);
+          child.on("exit", () => resolve());
+        }),
+    );
+    await Promise.all(readies);
+    for (const child of children) if (child.exitCode === null) child.stdin.write("go\n");
+    const results = await Promise.all(outputs);
+    expect(results.map((r) => r.code)).toEqual(Array(n).fill(0));
+    const wins = results.map((r) => (JSON.parse(r.lines.at(-1) ?? "{}") as { won?: boolean }).won);
+    expect(wins.filter((w) => w === true)).toHaveLength(1);
+    expect(wins.filter((w) => w === false)).toHaveLength(n - 1);
+    const stored = b.getTask(t.id);
+    expect(stored?.status).toBe("running");
+    expect(stored?.claim_lock).toMatch(/^proc:\d+$/);
+    expect(b.listRuns(t.id)).toHaveLength(1);
+    expect(kinds(b, t.id)).toEqual(["created", "claimed"]);
+  }, 60_000);
+
+  it.each(["todo", "triage", "scheduled", "blocked", "review", "done", "archived"])("claim: a %s task is never claimed", (s) => {
+    const b = board();
+    const t = b.createTask({ title: "x" });
+    setStatus(b, t.id, s);
+    expect(b.claimTask(t.id)).toBeNull();
+    expect(b.getTask(t.id)?.status).toBe(s);
+    expect(b.listRuns(t.id)).toEqual([]);
+  });
+
+  it("claim: an unknown task returns null", () => {
+    expect(board().claimTask("t_missing0")).toBeNull();
+  });
+
+  it("claim: a running task whose lease expired is not claimable until recovery releases it", () => {
+    const b = board();
+    const t = b.createTask({ title: "x" });
+    b.claimTask(t.id, { ttl_seconds: 10 });
+    b.clock.advance(3600);
+    expect(b.claimTask(t.id, { claimer: "other:1" })).toBeNull();
+    expect(b.getTask(t.id)?.claim_lock).toBe("testhost:4242");
+  });
+
+  it("claim: parents are re-checked at claim time: an unfinished parent sends a ready child back to todo with claim_rejected", () => {
+    const b = board();
+    const p = b.createTask({ title: "parent" });
+    const c = b.createTask({ title: "child", parents: [p.id] });
+    setStatus(b, c.id, "ready"); // someone wrote ready behind the gate's back
+    expect(b.claimTask(c.id)).toBeNull();
+    expect(b.getTask(c.id)).toMatchObject({ status: "todo", claim_lock: null, current_run_id: null });
+    expect(b.listEvents(c.id).at(-1)).toMatchObject({ kind: "claim_rejected", payload: { reason: "parents_not_done" }, run_id: null });
+    expect(b.listRuns(c.id)).toEqual([]);
+    expect(b.claimTask(c.id)).toBeNull(); // now todo: no second rejection event
+    expect(kinds(b, c.id)).toEqual(["created", "claim_rejected"]);
+  });
+
+  it("claim: succeeds once the parents are done (complete -> recompute -> claim)", () => {
+    const b = board();
+    const p = b.createTask({ title: "parent" });
+    const c = b.createTask({ title: "child", parents: [p.id] });
+    b.completeTask(p.id);
+    b.recomputeReady();
+    expect(b.getTask(c.id)?.status).toBe("ready");
+    expect(b.claimTask(c.id)?.status).toBe("running");
+  });
+
+  it("claim: an archived parent does not hold the claim back", () => {
+    const b = board();
+    const p = b.createTask({ title: "parent" });
+    const c = b.createTask({ title: "child", parents: [p.id] });
+    setStatus(b, p.id, "archived");
+    setStatus(b, c.id, "ready");
+    expect(b.claimTask(c.id)?.status).toBe("running");
+  });
+
+  it("claim: a dangling open run on a ready task is closed as reclaimed before the new run opens", () => {
+    const b = board();
+    const t = b.createTask({ title: "x", assignee: "alice" });
+    const first = runId(b.claimTask(t.id));
+    // Engineer the leak: the task went back to ready without its run being closed.
+    b.sqlite.prepare("UPDATE tasks SET status = 'ready', claim_lock = NULL, claim_expires = NULL WHERE id = ?").run(t.id);
+    b.clock.advance(30);
+    const second = runId(b.claimTask(t.id));
+    expect(second).not.toBe(first);
+    const runs = b.listRuns(t.id);
+    expect(runs.map((r) => [r.id, r.status, r.outcome, r.summary, r.ended_at])).toEqual([
+      [first, "reclaimed", "reclaimed", "invariant recovery on re-claim", b.clock.seconds],
+      [second, "running", null, null, null],
+    ]);
+    expect(runs[0]?.claim_lock).toBeNull();
+    expect(b.getTask(t.id)?.current_run_id).toBe(second);
+  });
+
+  it("claim: a stranded current_run_id pointing at a closed run is cleared and replaced", () => {
+    const b = board();
+    const t = b.createTask({ title: "x" });
+    const first = runId(b.claimTask(t.id));
+    b.sqlite.prepare("UPDATE task_runs SET ended_at = ?, status = 'crashed', outcome = 'crashed' WHERE id = ?").run(b.clock.seconds, first);
+    b.sqlite.prepare("UPDATE tasks SET status = 'ready', claim_lock = NULL, claim_expires = NULL WHERE id = ?").run(t.id);
+    const second = runId(b.claimTask(t.id));
+    expect(b.listRuns(t.id).map((r) => [r.id, r.status])).toEqual([
+      [first, "crashed"],
+      [second, "running"],
+    ]);
+    expect(b.getTask(t.id)?.current_run_id).toBe(second);
+  });
+
+  it("claim: started_at survives retries; the previous attempt's heartbeat and pid do not carry over", () => {
+    const b = board();
+    const t = b.createTask({ title: "x" });
+    const firstStart = b.clock.seconds;
+    const first = runId(b.claimTask(t.id));
+    b.recordSpawn(t.id, 12345, first);
+    b.heartbeatWorker(t.id, { expected_run_id: first });
+    b.reclaimTask(t.id);
+    b.clock.advance(100);
+    const again = b.claimTask(t.id);
+    expect(again).toMatchObject({ started_at: firstStart, last_heartbeat_at: null, worker_pid: null });
+    expect(b.getTask(t.id)).toMatchObject({ started_at: firstStart, last_heartbeat_at: null, worker_pid: null });
+    expect(b.listRuns(t.id).map((r) => r.started_at)).toEqual([firstStart, firstStart + 100]);
+  });
+});
+
+describe("heartbeat_claim", () => {
+  it("heartbeat_claim: extends the lease to now + the default TTL and mirrors it on the run, without an event", () => {
+    const b = board();
+    const t = b.createTask({ title: "x" });
+    const run = runId(b.claimTask(t.id, { ttl_seconds: 60 }));
+    b.clock.advance(50);
+    expect(b.heartbeatClaim(t.id, { claimer: "testhost:4242" })).toBe(true);
+    expect(b.getTask(t.id)?.claim_expires).toBe(b.clock.seconds + 900);
+    expect(b.getRun(run)?.claim_expires).toBe(b.clock.seconds + 900);
+    expect(kinds(b, t.id)).toEqual(["created", "claimed"]);
+  });
+
+  it("heartbeat_claim: an explicit ttl_seconds sets the new lease", () => {
+    const b = board();
+    const t = b.createTask({ title: "x" });
+    const run = runId(b.claimTask(t.id));
+    b.clock.advance(10);
+    expect(b.heartbeatClaim(t.id, { ttl_seconds: 30, expected_run_id: run })).toBe(true);
+    expect(b.getTask(t.id)?.claim_expires).toBe(b.clock.seconds + 30);
+    expect(b.getRun(run)?.claim_expires).toBe(b.clock.seconds + 30);
+  });
+
+  it("heartbeat_claim: uses the board's configured claim TTL by default", () => {
+    const b = board({ claimTtlSeconds: 45 });
+    const t = b.createTask({ title: "x" });
+    b.claimTask(t.id);
+    b.clock.advance(20);
+    b.heartbeatClaim(t.id, { claimer: "testhost:4242" });
+    expect(b.getTask(t.id)?.claim_expires).toBe(b.clock.seconds + 45);
+  });
+
+  it("heartbeat_claim: is fenced by the claim lock: another claimer is refused and the lease is unchanged", () => {
+    const b = board();
+    const t = b.createTask({ title: "x" });
+    const claimed = b.claimTask(t.id);
+    b.clock.advance(10);
+    expect(() => b.heartbeatClaim(t.id, { claimer: "intruder:1" })).toThrow(
+      kernelError("STALE_RUN", `claim intruder:1 no longer holds ${t.id}; refusing to act on a newer attempt`),
+    );
+    expect(b.getTask(t.id)?.claim_expires).toBe(claimed?.claim_expires);
+  });
+
+  it("heartbeat_claim: is fenced by expected_run_id: a stale attempt cannot extend the new one", () => {
+    const b = board();
+    const t = b.createTask({ title: "x" });
+    const old = runId(b.claimTask(t.id));
+    b.reclaimTask(t.id);
+    const fresh = b.claimTask(t.id);
+    b.clock.advance(10);
+    expect(() => b.heartbeatClaim(t.id, { expected_run_id: old })).toThrow(
+      kernelError(
+        "STALE_RUN",
+        `run ${old} is no longer the active run of ${t.id} (the claim was reclaimed or settled); refusing to act on a newer attempt`,
+      ),
+    );
+    expect(b.getTask(t.id)?.claim_expires).toBe(fresh?.claim_expires);
+  });
+
+  it("heartbeat_claim: a task that is not running is refused", () => {
+    const b = board();
+    const t = b.createTask({ title: "x" });
+    const run = runId(b.claimTask(t.id, { claimer: "w:1" }));
+    b.blockTask(t.id, { reason: "wait" });
+    expect(() => b.heartbeatClaim(t.id)).toThrow(
+      kernelError("INVALID_INPUT", `cannot extend the claim on ${t.id}: pass the claim lock or run id this worker was given`),
+    );
+    expect(() => b.heartbeatClaim(t.id, { expected_run_id: run })).toThrow(kernelError("STALE_RUN", `run ${run} is no longer the active run of ${t.id} (the claim was reclaimed or settled); refusing to act on a newer attempt`));
+    expect(() => b.heartbeatClaim("t_missing0", { claimer: "w:1" })).toThrow(kernelError("NOT_FOUND", "task t_missing0 not found"));
+  });
+
+  it("heartbeat_claim: refuses to extend a lease without the holder's lock or run id", () => {
+    const b = board();
+    const t = b.createTask({ title: "x" });
+    const claimed = b.claimTask(t.id, { claimer: "w:1", ttl_seconds: 60 });
+    const before = b.getTask(t.id);
+    expect(() => b.heartbeatClaim(t.id)).toThrow(kernelError("INVALID_INPUT", `cannot extend the claim on ${t.id}: pass the claim lock or run id this worker was given`));
+    expect(b.getTask(t.id)).toEqual(before);
+    expect(claimed?.claim_lock).toBe("w:1");
+  });
+});
+
+describe("heartbeat_worker", () => {
+  it("heartbeat_worker: stamps last_heartbeat_at on the task and its run, with a heartbeat event carrying the note", () => {
+    const b = board();
+    const t = b.createTask({ title: "x" });
+    const run = runId(b.claimTask(t.id));
+    b.clock.advance(42);
+    expect(b.heartbeatWorker(t.id, { note: "  halfway through the tests ", expected_run_id: run })).toBe(true);
+    expect(b.getTask(t.id)?.last_heartbeat_at).toBe(b.clock.seconds);
+    expect(b.getRun(run)?.last_heartbeat_at).toBe(b.clock.seconds);
+    expect(b.listEvents(t.id).at(-1)).toMatchObject({
+      kind: "heartbeat",
+      run_id: run,
+      payload: { note: "halfway through the tests" },
+      created_at: b.clock.seconds,
+    });
+  });
+
+  it("heartbeat_worker: without a note (or with a blank one) the event payload is null", () => {
+    const b = board();
+    const t = b.createTask({ title: "x" });
+    b.claimTask(t.id);
+    b.heartbeatWorker(t.id);
+    b.heartbeatWorker(t.id, { note: "   " });
+    expect(b.listEvents(t.id).slice(-2).map((e) => [e.kind, e.payload])).toEqual([
+      ["heartbeat", null],
+      ["heartbeat", null],
+    ]);
+  });
+
+  it("heartbeat_worker: does not extend the claim lease (that is heartbeat_claim's job)", () => {
+    const b = board();
+    const t = b.createTask({ title: "x" });
+    const claimed = b.claimTask(t.id);
+    b.clock.advance(100);
+    b.heartbeatWorker(t.id);
+    expect(b.getTask(t.id)?.claim_expires).toBe(claimed?.claim_expires);
+  });
+
+  it("heartbeat_worker: a stale run id is refused after reclaim and re-claim; the new attempt is untouched", () => {
+    const b = board();
+    const t = b.createTask({ title: "x" });
+    const old = runId(b.claimTask(t.id));
+    b.reclaimTask(t.id);
+    const fresh = runId(b.claimTask(t.id));
+    b.clock.advance(10);
+    expect(() => b.heartbeatWorker(t.id, { note: "late", expected_run_id: old })).toThrow(
+      kernelError(
+        "STALE_RUN",
+        `run ${old} is no longer the active run of ${t.id} (the claim was reclaimed or settled); refusing to act on a newer attempt`,
+      ),
+    );
+    expect(b.getTask(t.id)?.last_heartbeat_at).toBeNull();
+    expect(b.getRun(fresh)?.last_heartbeat_at).toBeNull();
+    expect(kinds(b, t.id)).not.toContain("heartbeat");
+  });
+
+  it("heartbeat_worker: is fenced by the claim lock", () => {
+    const b = board();
+    const t = b.createTask({ title: "x" });
+    b.claimTask(t.id, { claimer: "w:1" });
+    expect(() => b.heartbeatWorker(t.id, { claim_lock: "w:2" })).toThrow(expect.objectContaining({ code: "STALE_RUN" }));
+    expect(b.heartbeatWorker(t.id, { claim_lock: "w:1" })).toBe(true);
+  });
+
+  it("heartbeat_worker: refused when the task is not running", () => {
+    const b = board();
+    const t = b.createTask({ title: "x" });
+    expect(() => b.heartbeatWorker(t.id, { note: "hi" })).toThrow(kernelError("WRONG_STATE", `cannot heartbeat ${t.id} (not running)`));
+    expect(kinds(b, t.id)).toEqual(["created"]);
+    expect(() => b.heartbeatWorker("t_missing0")).toThrow(kernelError("NOT_FOUND", "task t_missing0 not found"));
+  });
+});

@@ -1,0 +1,335 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { HallucinatedCardsError, KernelError } from "./errors.ts";
+import type { IdSource } from "./ids.ts";
+import { createTestBoard, type TestBoard } from "./testing/index.ts";
+
+// Sequential 8-hex ids: a phantom id such as t_ffffffff can never collide with a real card.
+function sequentialIds(): IdSource {
+  let n = 0;
+  return { taskId: () => `t_${(++n).toString(16).padStart(8, "0")}` };
+}
+
+let board: TestBoard;
+beforeEach(() => {
+  board = createTestBoard({ ids: sequentialIds() });
+});
+afterEach(() => board.cleanup());
+
+function caught(fn: () => unknown): KernelError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof KernelError) return err;
+    throw err;
+  }
+  throw new Error("expected a KernelError");
+}
+
+function claimed(title = "work", assignee: string | null = "coder"): { id: string; runId: number } {
+  const task = board.createTask({ title, assignee });
+  const claim = board.claimTask(task.id);
+  if (!claim || claim.current_run_id === null) throw new Error("claim failed");
+  return { id: task.id, runId: claim.current_run_id };
+}
+
+function kinds(id: string): string[] {
+  return board.listEvents(id).map((e) => e.kind);
+}
+
+function lastEvent(id: string, kind: string) {
+  const ev = board.listEvents(id).filter((e) => e.kind === kind);
+  return ev[ev.length - 1];
+}
+
+function rawTask(id: string): unknown {
+  return board.sqlite.prepare("SELECT * FROM tasks WHERE id = ?").get(id);
+}
+function rawRuns(id: string): unknown[] {
+  return board.sqlite.prepare("SELECT * FROM task_runs WHERE task_id = ? ORDER BY id").all(id);
+}
+
+describe("completeTask", () => {
+  it("moves a running task to done with its result, completed_at and a cleared claim", () => {
+    const { id } = claimed();
+    board.clock.advance(30);
+    const out = board.completeTask(id, { result: "shipped" });
+    expect(out.task).toMatchObject({
+      status: "done",
+      result: "shipped",
+      completed_at: board.clock.seconds,
+      claim_lock: null,
+      claim_expires: null,
+      worker_pid: null,
+      current_run_id: null,
+    });
+    expect(board.getTask(id)?.status).toBe("done");
+  });
+
+  it("closes the active run as completed (status done) with summary and metadata", () => {
+    const { id, runId } = claimed();
+    board.recordSpawn(id, 777, runId);
+    board.clock.advance(45);
+    const out = board.completeTask(id, { result: "r", summary: "did the thing", metadata: { files: 3, ok: true } });
+    expect(out.run_id).toBe(runId);
+    const run = board.getRun(runId);
+    expect(run).toMatchObject({
+      status: "done",
+      outcome: "completed",
+      summary: "did the thing",
+      metadata: { files: 3, ok: true },
+      ended_at: board.clock.seconds,
+      claim_lock: null,
+      claim_expires: null,
+      worker_pid: null,
+    });
+    expect(board.activeRun(id)).toBeNull();
+  });
+
+  it("uses the result as the run summary when no summary is given", () => {
+    const { id, runId } = claimed();
+    board.completeTask(id, { result: "only a result" });
+    expect(board.getRun(runId).summary).toBe("only a result");
+  });
+
+  it("synthesises a zero-length run (started_at == ended_at, status == outcome) for a never-claimed task with a handoff", () => {
+    const task = board.createTask({ title: "manual", assignee: "coder" });
+    board.clock.advance(100);
+    const out = board.completeTask(task.id, { summary: "done by hand", metadata: { via: "cli" } });
+    const runs = board.listRuns(task.id);
+    expect(runs).toHaveLength(1);
+    const [run] = runs;
+    expect(run).toMatchObject({
+      id: out.run_id,
+      profile: "coder",
+      outcome: "completed",
+      status: "completed",
+      summary: "done by hand",
+      metadata: { via: "cli" },
+      started_at: board.clock.seconds,
+      ended_at: board.clock.seconds,
+    });
+    expect(lastEvent(task.id, "completed")?.run_id).toBe(out.run_id);
+  });
+
+  it("creates no run for a never-claimed task completed without summary, result or metadata", () => {
+    const task = board.createTask({ title: "bulk close" });
+    const out = board.completeTask(task.id, {});
+    expect(out.run_id).toBeNull();
+    expect(board.listRuns(task.id)).toEqual([]);
+    expect(lastEvent(task.id, "completed")?.run_id).toBeNull();
+  });
+
+  it("emits a completed event with result_len and the first non-empty line of the summary, capped at 400 chars", () => {
+    const { id, runId } = claimed();
+    const longLine = "x".repeat(450);
+    board.completeTask(id, { result: "12345", summary: `\n  ${longLine}  \nsecond line` });
+    const ev = lastEvent(id, "completed");
+    expect(ev?.run_id).toBe(runId);
+    expect(ev?.payload).toEqual({ result_len: 5, summary: "x".repeat(400) });
+  });
+
+  it("gives the completed event a null summary when neither summary nor result is given", () => {
+    const { id } = claimed();
+    board.completeTask(id, {});
+    expect(lastEvent(id, "completed")?.payload).toEqual({ result_len: 0, summary: null });
+  });
+
+  it.each(["ready", "blocked", "review"])("completes a %s task (manual completion)", (status) => {
+    const task = board.createTask({ title: "t" });
+    board.sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, task.id);
+    expect(board.completeTask(task.id, { result: "ok" }).task.status).toBe("done");
+  });
+
+  it.each(["todo", "triage", "scheduled", "done", "archived"])("refuses to complete a %s task, leaving it untouched", (status) => {
+    const task = board.createTask({ title: "t" });
+    board.sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, task.id);
+    const before = rawTask(task.id);
+    const err = caught(() => board.completeTask(task.id, { result: "x" }));
+    expect(err.code).toBe("WRONG_STATE");
+    expect(err.message).toBe(`cannot complete ${task.id}: status is '${status}' (only running, ready, blocked or review tasks complete)`);
+    expect(rawTask(task.id)).toEqual(before);
+  });
+
+  it("refuses to complete a task whose parent is not done (B fix: parents re-checked at completion)", () => {
+    const parent = board.createTask({ title: "parent" });
+    const child = board.createTask({ title: "child", parents: [parent.id] });
+    board.sqlite.prepare("UPDATE tasks SET status = 'ready' WHERE id = ?").run(child.id);
+    const err = caught(() => board.completeTask(child.id, { result: "early" }));
+    expect(err.code).toBe("WRONG_STATE");
+    expect(err.message).toContain(`${parent.id} (ready)`);
+    expect(board.getTask(child.id)?.status).toBe("ready");
+  });
+
+  it("resets the circuit breaker (consecutive_failures, last_failure_error)", () => {
+    const { id } = claimed();
+    board.sqlite.prepare("UPDATE tasks SET consecutive_failures = 1, last_failure_error = 'boom' WHERE id = ?").run(id);
+    const out = board.completeTask(id, { result: "ok" });
+    expect(out.task.consecutive_failures).toBe(0);
+    expect(out.task.last_failure_error).toBeNull();
+  });
+
+  it("promotes children whose parents are now all done, and only those", () => {
+    const a = board.createTask({ title: "a" });
+    const b = board.createTask({ title: "b" });
+    const onlyA = board.createTask({ title: "needs a", parents: [a.id] });
+    const both = board.createTask({ title: "needs a and b", parents: [a.id, b.id] });
+    expect(board.getTask(onlyA.id)?.status).toBe("todo");
+    board.completeTask(a.id, { result: "a done" });
+    expect(board.getTask(onlyA.id)?.status).toBe("ready");
+    expect(kinds(onlyA.id)).toContain("promoted");
+    expect(board.getTask(both.id)?.status).toBe("todo");
+    board.completeTask(b.id, { result: "b done" });
+    expect(board.getTask(both.id)?.status).toBe("ready");
+  });
+
+  it("refuses metadata that is not a JSON object", () => {
+    const { id } = claimed();
+    const err = caught(() => board.completeTask(id, { metadata: [1, 2] as unknown as Record<string, unknown> }));
+    expect(err.code).toBe("INVALID_INPUT");
+    expect(err.message).toBe("metadata must be a JSON object");
+    expect(board.getTask(id)?.status).toBe("running");
+  });
+
+  it("refuses an unknown task with NOT_FOUND (with and without created_cards)", () => {
+    expect(caught(() => board.completeTask("t_ffffffff", { result: "x" })).code).toBe("NOT_FOUND");
+    expect(caught(() => board.completeTask("t_ffffffff", { created_cards: ["t_00000001"] })).code).toBe("NOT_FOUND");
+  });
+});
+
+describe("completeTask created_cards gate", () => {
+  it("verifies cards created by the completing task's assignee and records them as verified_cards", () => {
+    const { id } = claimed("orchestrate", "planner");
+    const c1 = board.createTask({ title: "sub 1", created_by: "planner" });
+    const c2 = board.createTask({ title: "sub 2", created_by: "planner" });
+    board.completeTask(id, { summary: "fanned out", created_cards: [c1.id, c2.id] });
+    expect(board.getTask(id)?.status).toBe("done");
+    expect(lastEvent(id, "completed")?.payload).toEqual({ result_len: 0, summary: "fanned out", verified_cards: [c1.id, c2.id] });
+  });
+
+  it("verifies a card whose created_by is the completing task's id", () => {
+    const { id } = claimed("orchestrate", "planner");
+    const card = board.createTask({ title: "sub", created_by: id });
+    board.completeTask(id, { created_cards: [card.id] });
+    expect(lastEvent(id, "completed")?.payload?.verified_cards).toEqual([card.id]);
+  });
+
+  it("verifies a card created by another profile when it is linked as a child of the completing task", () => {
+    const { id } = claimed("orchestrate", "planner");
+    const card = board.createTask({ title: "someone else's", created_by: "other-profile", parents: [id] });
+    board.completeTask(id, { created_cards: [card.id] });
+    expect(board.getTask(id)?.status).toBe("done");
+    expect(lastEvent(id, "completed")?.payload?.verified_cards).toEqual([card.id]);
+  });
+
+  it("rejects a phantom card: HallucinatedCardsError naming it, a completion_blocked_hallucination event, the task untouched", () => {
+    const { id, runId } = claimed("orchestrate", "planner");
+    const real = board.createTask({ title: "real", created_by: "planner" });
+    const taskBefore = rawTask(id);
+    const runsBefore = rawRuns(id);
+    const eventsBefore = board.listEvents(id).length;
+
+    let thrown: unknown;
+    try {
+      board.completeTask(id, { summary: "made two cards\nmore detail", created_cards: [real.id, "t_ffffffff", "t_eeeeeeee"] });
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(HallucinatedCardsError);
+    const err = thrown as HallucinatedCardsError;
+    expect(err).toBeInstanceOf(KernelError);
+    expect(err.code).toBe("HALLUCINATED_CARDS");
+    expect(err.phantom).toEqual(["t_ffffffff", "t_eeeeeeee"]);
+    expect(err.completingTaskId).toBe(id);
+    expect(err.message).toBe(
+      "completion blocked: claimed created_cards that do not exist or were not created by this worker: t_ffffffff, t_eeeeeeee",
+    );
+
+    expect(rawTask(id)).toEqual(taskBefore);
+    expect(rawRuns(id)).toEqual(runsBefore);
+    const events = board.listEvents(id);
+    expect(events).toHaveLength(eventsBefore + 1);
+    const audit = events[events.length - 1];
+    expect(audit?.kind).toBe("completion_blocked_hallucination");
+    expect(audit?.run_id).toBe(runId);
+    expect(audit?.payload).toEqual({ phantom_cards: ["t_ffffffff", "t_eeeeeeee"], verified_cards: [real.id], summary_preview: "made two cards" });
+  });
+
+  it("treats a card created by a different profile and not linked as phantom (hallucinated attribution)", () => {
+    const { id } = claimed("orchestrate", "planner");
+    const foreign = board.createTask({ title: "not mine", created_by: "other-profile" });
+    const err = caught(() => board.completeTask(id, { created_cards: [foreign.id] }));
+    expect(err).toBeInstanceOf(HallucinatedCardsError);
+    expect((err as HallucinatedCardsError).phantom).toEqual([foreign.id]);
+    expect(board.getTask(id)?.status).toBe("running");
+  });
+
+  it("never verifies through a null assignee matching a null created_by", () => {
+    const { id } = claimed("unassigned", null);
+    const anon = board.createTask({ title: "anonymous card" });
+    const err = caught(() => board.completeTask(id, { created_cards: [anon.id] }));
+    expect(err.code).toBe("HALLUCINATED_CARDS");
+  });
+
+  it("normalises created_cards: trims, drops blanks and duplicates", () => {
+    const { id } = claimed("orchestrate", "planner");
+    const card = board.createTask({ title: "sub", created_by: "planner" });
+    board.completeTask(id, { created_cards: [` ${card.id} `, card.id, "", "   "] });
+    expect(lastEvent(id, "completed")?.payload?.verified_cards).toEqual([card.id]);
+  });
+
+  it("an empty created_cards list skips the gate and records no verified_cards", () => {
+    const { id } = claimed();
+    board.completeTask(id, { result: "ok", created_cards: [] });
+    expect(lastEvent(id, "completed")?.payload).toEqual({ result_len: 2, summary: "ok" });
+  });
+
+  it("previews the first line of the summary (else the result) capped at 200 chars, or null", () => {
+    const { id } = claimed("orchestrate", "planner");
+    caught(() => board.completeTask(id, { result: `${"r".repeat(250)}\nrest`, created_cards: ["t_ffffffff"] }));
+    expect(lastEvent(id, "completion_blocked_hallucination")?.payload?.summary_preview).toBe("r".repeat(200));
+    caught(() => board.completeTask(id, { created_cards: ["t_ffffffff"] }));
+    expect(lastEvent(id, "completion_blocked_hallucination")?.payload?.summary_preview).toBeNull();
+  });
+
+  it("lets the worker retry after a rejection with the phantom ids dropped", () => {
+    const { id, runId } = claimed("orchestrate", "planner");
+    const real = board.createTask({ title: "real", created_by: "planner" });
+    caught(() => board.completeTask(id, { summary: "s", created_cards: [real.id, "t_ffffffff"], expected_run_id: runId }));
+    const out = board.completeTask(id, { summary: "s", created_cards: [real.id], expected_run_id: runId });
+    expect(out.task.status).toBe("done");
+    expect(out.run_id).toBe(runId);
+    expect(lastEvent(id, "completed")?.payload?.verified_cards).toEqual([real.id]);
+  });
+
+  it("lets the worker retry after a rejection with an empty created_cards list", () => {
+    const { id } = claimed("orchestrate", "planner");
+    caught(() => board.completeTask(id, { created_cards: ["t_ffffffff"] }));
+    expect(board.completeTask(id, { summary: "no cards after all", created_cards: [] }).task.status).toBe("done");
+  });
+});
+
+describe("completeTask prose scan (advisory)", () => {
+  it("flags t_<8+hex> ids in the summary or result that do not exist, without blocking the completion", () => {
+    const { id, runId } = claimed();
+    const out = board.completeTask(id, { summary: "see t_abcdef12 and t_abcdef12", result: "also t_0123456789ab" });
+    expect(out.task.status).toBe("done");
+    const ev = lastEvent(id, "suspected_hallucinated_references");
+    expect(ev?.payload).toEqual({ phantom_refs: ["t_abcdef12", "t_0123456789ab"], source: "completion_summary" });
+    expect(ev?.run_id).toBe(runId);
+    expect(kinds(id).slice(-2)).toEqual(["completed", "suspected_hallucinated_references"]);
+  });
+
+  it("does not flag ids that exist, the task's own id, or verified cards", () => {
+    const { id } = claimed("orchestrate", "planner");
+    const other = board.createTask({ title: "exists" });
+    const card = board.createTask({ title: "mine", created_by: "planner" });
+    board.completeTask(id, { summary: `closed ${id}, relates to ${other.id}, created ${card.id}`, created_cards: [card.id] });
+    expect(kinds(id)).not.toContain("suspected_hallucinated_references");
+  });
+
+  it("ignores legacy 4-hex ids and shorter hex runs", () => {
+    const { id } = claimed();
+    board.completeTask(id, { summary: "legacy t_abcd and t_1234567 are fine" });
+    expect(kinds(id)).not.toContain("suspected_hallucinated_references");
+  });
+});

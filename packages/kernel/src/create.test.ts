@@ -1,0 +1,543 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { openBoard } from "./board.ts";
+import type { CreateTaskInput } from "./create.ts";
+import type { IdSource } from "./ids.ts";
+import { createTestBoard, type TestBoard } from "./testing/index.ts";
+
+// Spec §2.1 (create_task), §1.4 (ids), §1.5 (initial statuses), §1.7 (`created`/`blocked` payloads);
+// Hermes tests: test_kanban_db.py and test_kanban_core_functionality.py (create, skills, idempotency).
+
+const boards: TestBoard[] = [];
+afterEach(() => {
+  for (const b of boards.splice(0)) b.cleanup();
+});
+function board(opts: Parameters<typeof createTestBoard>[0] = {}): TestBoard {
+  const b = createTestBoard(opts);
+  boards.push(b);
+  return b;
+}
+/** An id source that hands out the given ids in order (to force legacy ids and collisions). */
+function idSequence(...ids: string[]): IdSource {
+  let i = 0;
+  return {
+    taskId: () => {
+      const id = ids[Math.min(i, ids.length - 1)];
+      i++;
+      if (id === undefined) throw new Error("idSequence needs at least one id");
+      return id;
+    },
+  };
+}
+const kernelError = (code: string, message: string) => expect.objectContaining({ code, message });
+const setStatus = (b: TestBoard, id: string, status: string) => b.sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
+const kinds = (b: TestBoard, id: string) => b.listEvents(id).map((e) => e.kind);
+const taskCount = (b: TestBoard) => (b.sqlite.prepare("SELECT count(*) AS n FROM tasks").get() as { n: number }).n;
+
+describe("create: defaults and validation", () => {
+  it("create: a task with no parents starts ready, with Hermes' column defaults", () => {
+    const b = board({ ids: idSequence("t_0000beef") });
+    const t = b.createTask({ title: "write the report" });
+    expect(t).toEqual({
+      id: "t_0000beef",
+      title: "write the report",
+      body: null,
+      assignee: null,
+      status: "ready",
+      priority: 0,
+      created_by: null,
+      created_at: b.clock.seconds,
+      started_at: null,
+      completed_at: null,
+      workspace_kind: "scratch",
+      workspace_path: null,
+      branch_name: null,
+      claim_lock: null,
+      claim_expires: null,
+      tenant: null,
+      result: null,
+      idempotency_key: null,
+      consecutive_failures: 0,
+      worker_pid: null,
+      last_failure_error: null,
+      max_runtime_seconds: null,
+      last_heartbeat_at: null,
+      current_run_id: null,
+      workflow_template_id: null,
+      current_step_key: null,
+      skills: null,
+      max_retries: null,
+      model_override: null,
+      session_id: null,
+      warnings: null,
+    });
+    expect(b.getTask(t.id)).toEqual(t);
+    expect(b.listRuns(t.id)).toEqual([]);
+  });
+
+  it("create: default ids are t_ + 8 lowercase hex", () => {
+    const b = board();
+    const ids = Array.from({ length: 20 }, () => b.createTask({ title: "x" }).id);
+    for (const id of ids) expect(id).toMatch(/^t_[0-9a-f]{8}$/);
+    expect(new Set(ids).size).toBe(20);
+  });
+
+  it("create: 10k tasks never hit a duplicate id (retry once on a collision)", () => {
+    const b = board();
+    // One outer transaction (each create nests as a savepoint) keeps this about id width, not fsync.
+    b.ctx.tx(() => {
+      for (let i = 0; i < 10_000; i++) b.createTask({ title: `task ${i}` });
+    });
+    expect(taskCount(b)).toBe(10_000);
+  });
+
+  it("create: retries once on an id collision and takes the next id", () => {
+    const b = board({ ids: idSequence("t_aaaaaaaa", "t_aaaaaaaa", "t_bbbbbbbb") });
+    expect(b.createTask({ title: "first" }).id).toBe("t_aaaaaaaa");
+    const second = b.createTask({ title: "second" });
+    expect(second.id).toBe("t_bbbbbbbb");
+    expect(b.getTask("t_aaaaaaaa")?.title).toBe("first");
+  });
+
+  it("create: refuses after a second id collision and writes nothing", () => {
+    const b = board({ ids: idSequence("t_aaaaaaaa") });
+    const first = b.createTask({ title: "first" });
+    expect(() => b.createTask({ title: "second" })).toThrow(kernelError("WRONG_STATE", "task id collision on t_aaaaaaaa; try again"));
+    expect(taskCount(b)).toBe(1);
+    expect(kinds(b, first.id)).toEqual(["created"]);
+  });
+
+  it("create: accepts short legacy ids (t_ + 4 hex) throughout get, parents, link and claim", () => {
+    const b = board({ ids: idSequence("t_ab12", "t_cd34", "t_ef56") });
+    const parent = b.createTask({ title: "legacy parent" });
+    const child = b.createTask({ title: "legacy child", parents: [parent.id] });
+    const other = b.createTask({ title: "other" });
+    expect([parent.id, child.id, other.id]).toEqual(["t_ab12", "t_cd34", "t_ef56"]);
+    expect(child.status).toBe("todo");
+    expect(b.parentIds("t_cd34")).toEqual(["t_ab12"]);
+    b.linkTasks("t_ab12", "t_ef56");
+    expect(b.getTask("t_ef56")?.status).toBe("todo");
+    b.completeTask("t_ab12");
+    expect(b.getTask("t_cd34")?.status).toBe("ready");
+    expect(b.claimTask("t_cd34")?.status).toBe("running");
+  });
+
+  it("create: refuses a blank title (title is required)", () => {
+    const b = board();
+    expect(() => b.createTask({ title: "   " })).toThrow(kernelError("INVALID_INPUT", "title is required"));
+    expect(taskCount(b)).toBe(0);
+  });
+
+  it("create: strips the title", () => {
+    expect(board().createTask({ title: "  padded  " }).title).toBe("padded");
+  });
+
+  it("create: canonicalises the assignee to trimmed lowercase; blank means unassigned", () => {
+    const b = board();
+    expect(b.createTask({ title: "a", assignee: "  Alice " }).assignee).toBe("alice");
+    expect(b.createTask({ title: "b", assignee: "  " }).assignee).toBeNull();
+  });
+
+  it("create: refuses an initial_status other than running or blocked", () => {
+    const b = board();
+    const bad = { title: "x", initial_status: "ready" } as unknown as CreateTaskInput;
+    expect(() => b.createTask(bad)).toThrow(kernelError("INVALID_INPUT", "initial_status must be one of ['blocked', 'running']"));
+    expect(taskCount(b)).toBe(0);
+  });
+
+  it("create: writes one created event with assignee, status, parents, tenant and workspace", () => {
+    const b = board();
+    const p = b.createTask({ title: "parent", tenant: "acme" });
+    const t = b.createTask({ title: "child", assignee: "Bob", parents: [p.id], workspace_kind: "worktree", branch_name: "feat/x" });
+    const events = b.listEvents(t.id);
+    expect(events).toEqual([
+      {
+        id: expect.any(Number),
+        task_id: t.id,
+        run_id: null,
+        kind: "created",
+        created_at: b.clock.seconds,
+        payload: {
+          assignee: "bob",
+          status: "todo",
+          parents: [p.id],
+          tenant: "acme",
+          workspace_kind: "worktree",
+          workspace_path: null,
+          branch_name: "feat/x",
+        },
+      },
+    ]);
+  });
+});
+
+describe("create: initial status", () => {
+  it("create: initial_status blocked parks the task with a sticky blocked event (actor = created_by)", () => {
+    const b = board();
+    const t = b.createTask({ title: "wait for me", initial_status: "blocked", created_by: "carol" });
+    expect(t.status).toBe("blocked");
+    const events = b.listEvents(t.id);
+    expect(events.map((e) => e.kind)).toEqual(["created", "blocked"]);
+    expect(events[0]?.payload?.status).toBe("blocked");
+    expect(events[1]?.payload).toEqual({ reason: "initial_status", status: "blocked", actor: "carol" });
+    expect(b.listRuns(t.id)).toEqual([]);
+  });
+
+  it("create: the initial blocked event names actor user when there is no created_by", () => {
+    const b = board();
+    const t = b.createTask({ title: "parked", initial_status: "blocked" });
+    expect(b.listEvents(t.id)[1]?.payload).toEqual({ reason: "initial_status", status: "blocked", actor: "user" });
+  });
+
+  it("create: an initially blocked task is sticky: recompute_ready leaves it even with done parents; unblock frees it", () => {
+    const b = board();
+    const p = b.createTask({ title: "parent" });
+    setStatus(b, p.id, "done");
+    const t = b.createTask({ title: "parked child", parents: [p.id], initial_status: "blocked" });
+    expect(t.status).toBe("blocked");
+    for (let i = 0; i < 5; i++) expect(b.recomputeReady()).toBe(0);
+    expect(b.getTask(t.id)?.status).toBe("blocked");
+    expect(b.unblockTask(t.id).status).toBe("ready");
+  });
+
+  it("create: initial_status blocked wins over triage and over unfinished parents", () => {
+    const b = board();
+    const p = b.createTask({ title: "open parent" });
+    expect(b.createTask({ title: "x", triage: true, parents: [p.id], initial_status: "blocked" }).status).toBe("blocked");
+  });
+
+  it("create: triage=true starts in triage (never dispatched), whatever the parents", () => {
+    const b = board();
+    const idea = b.createTask({ title: "rough idea", triage: true });
+    const p = b.createTask({ title: "open parent" });
+    const gated = b.createTask({ title: "rough child", triage: true, parents: [p.id] });
+    expect([idea.status, gated.status]).toEqual(["triage", "triage"]);
+    expect(b.recomputeReady()).toBe(0);
+    expect(b.claimTask(idea.id)).toBeNull();
+    expect(b.getTask(idea.id)?.status).toBe("triage");
+  });
+});
+
+describe("create: parents and tenant", () => {
+  it("create: a child of an unfinished parent starts todo and is linked", () => {
+    const b = board();
+    const p = b.createTask({ title: "parent" });
+    const c = b.createTask({ title: "child", parents: [p.id] });
+    expect(c.status).toBe("todo");
+    expect(b.parentIds(c.id)).toEqual([p.id]);
+    expect(b.childIds(p.id)).toEqual([c.id]);
+  });
+
+  it("create: a child whose parents are all done starts ready", () => {
+    const b = board();
+    const p1 = b.createTask({ title: "p1" });
+    const p2 = b.createTask({ title: "p2" });
+    b.completeTask(p1.id);
+    b.completeTask(p2.id);
+    expect(b.createTask({ title: "child", parents: [p1.id, p2.id] }).status).toBe("ready");
+  });
+
+  it("create: one unfinished parent among done ones keeps the child todo", () => {
+    const b = board();
+    const done = b.createTask({ title: "done" });
+    b.completeTask(done.id);
+    const open = b.createTask({ title: "open" });
+    expect(b.createTask({ title: "child", parents: [done.id, open.id] }).status).toBe("todo");
+  });
+
+  it("create: a child of an archived parent starts todo (creation checks only done); recompute_ready then promotes it", () => {
+    const b = board();
+    const p = b.createTask({ title: "old parent" });
+    setStatus(b, p.id, "archived");
+    const c = b.createTask({ title: "child", parents: [p.id] });
+    expect(c.status).toBe("todo");
+    expect(b.recomputeReady()).toBe(1);
+    expect(b.getTask(c.id)?.status).toBe("ready");
+  });
+
+  it("create: refuses unknown parents, naming every one, and writes nothing", () => {
+    const b = board();
+    const p = b.createTask({ title: "real" });
+    expect(() => b.createTask({ title: "child", parents: [p.id, "t_nope0001", "t_nope0002"] })).toThrow(
+      kernelError("INVALID_INPUT", "unknown parent task(s): t_nope0001, t_nope0002"),
+    );
+    expect(taskCount(b)).toBe(1);
+    expect(b.childIds(p.id)).toEqual([]);
+  });
+
+  it("create: de-duplicates parents and drops blank entries", () => {
+    const b = board();
+    const p = b.createTask({ title: "parent" });
+    const c = b.createTask({ title: "child", parents: [p.id, ` ${p.id} `, "", "  "] });
+    expect(b.parentIds(c.id)).toEqual([p.id]);
+    expect(b.listEvents(c.id)[0]?.payload?.parents).toEqual([p.id]);
+  });
+
+  it("create: an explicit tenant wins over the parents' tenant", () => {
+    const b = board();
+    const p = b.createTask({ title: "parent", tenant: "acme" });
+    expect(b.createTask({ title: "child", parents: [p.id], tenant: "globex" }).tenant).toBe("globex");
+  });
+
+  it("create: without a tenant the child inherits the first non-empty parent tenant, in parent order", () => {
+    const b = board();
+    const none = b.createTask({ title: "untenanted" });
+    const acme = b.createTask({ title: "acme", tenant: "acme" });
+    const globex = b.createTask({ title: "globex", tenant: "globex" });
+    const c = b.createTask({ title: "child", parents: [none.id, globex.id, acme.id] });
+    expect(c.tenant).toBe("globex");
+    expect(b.listEvents(c.id)[0]?.payload?.tenant).toBe("globex");
+    expect(b.createTask({ title: "orphan", parents: [none.id] }).tenant).toBeNull();
+  });
+});
+
+describe("create: idempotency keys", () => {
+  it("create: an idempotency key returns the existing task, writes no event and ignores the other fields", () => {
+    const b = board();
+    const first = b.createTask({ title: "once", idempotency_key: "job-42", assignee: "alice" });
+    b.clock.advance(10);
+    const again = b.createTask({ title: "twice", idempotency_key: "job-42", assignee: "bob", priority: 9 });
+    expect(again.id).toBe(first.id);
+    expect(again.title).toBe("once");
+    expect(again.assignee).toBe("alice");
+    expect(taskCount(b)).toBe(1);
+    expect(kinds(b, first.id)).toEqual(["created"]);
+  });
+
+  it("create: an idempotency key matching only archived tasks creates a new task", () => {
+    const b = board();
+    const old = b.createTask({ title: "old", idempotency_key: "job-42" });
+    b.archiveTask(old.id);
+    const fresh = b.createTask({ title: "fresh", idempotency_key: "job-42" });
+    expect(fresh.id).not.toBe(old.id);
+    expect(fresh.idempotency_key).toBe("job-42");
+    expect(b.createTask({ title: "again", idempotency_key: "job-42" }).id).toBe(fresh.id);
+  });
+
+  it("create: an idempotency key still matches a done task (only archived ones are ignored)", () => {
+    const b = board();
+    const t = b.createTask({ title: "finished", idempotency_key: "k" });
+    b.completeTask(t.id);
+    expect(b.createTask({ title: "finished", idempotency_key: "k" }).id).toBe(t.id);
+  });
+
+  it("create: without an idempotency key identical creates never collide", () => {
+    const b = board();
+    const a = b.createTask({ title: "same" });
+    const c = b.createTask({ title: "same" });
+    expect(a.id).not.toBe(c.id);
+    expect(b.createTask({ title: "same", idempotency_key: "  " }).idempotency_key).toBeNull();
+    expect(taskCount(b)).toBe(3);
+  });
+
+  it("create: an idempotent hit still validates the input first", () => {
+    const b = board();
+    b.createTask({ title: "once", idempotency_key: "k" });
+    expect(() => b.createTask({ title: "", idempotency_key: "k" })).toThrow(kernelError("INVALID_INPUT", "title is required"));
+  });
+
+  it("create: two board connections on one file share the idempotency key", () => {
+    const b = board();
+    const other = openBoard({ path: b.path, clock: b.clock, warn: () => {} });
+    try {
+      const first = b.createTask({ title: "once", idempotency_key: "cross" });
+      expect(other.createTask({ title: "once", idempotency_key: "cross" }).id).toBe(first.id);
+    } finally {
+      other.close();
+    }
+    expect(taskCount(b)).toBe(1);
+  });
+});
+
+describe("create: skills", () => {
+  it("create: skills round-trip through get and appear in the created event", () => {
+    const b = board();
+    const t = b.createTask({ title: "x", skills: ["translation", "github-code-review"] });
+    expect(b.getTask(t.id)?.skills).toEqual(["translation", "github-code-review"]);
+    expect(b.listEvents(t.id)[0]?.payload?.skills).toEqual(["translation", "github-code-review"]);
+  });
+
+  it("create: no skills stays null (defaults only) and the created event has no skills key", () => {
+    const b = board();
+    const t = b.createTask({ title: "x" });
+    expect(t.skills).toBeNull();
+    expect(b.listEvents(t.id)[0]?.payload).not.toHaveProperty("skills");
+    expect(b.sqlite.prepare("SELECT skills FROM tasks WHERE id = ?").get(t.id)).toEqual({ skills: null });
+  });
+
+  it("create: an empty skills list is kept as [] (explicitly none), not null", () => {
+    const b = board();
+    const t = b.createTask({ title: "x", skills: [] });
+    expect(b.getTask(t.id)?.skills).toEqual([]);
+    expect(b.sqlite.prepare("SELECT skills FROM tasks WHERE id = ?").get(t.id)).toEqual({ skills: "[]" });
+  });
+
+  it("create: skills are stripped, de-duplicated in order and empties dropped", () => {
+    const t = board().createTask({ title: "x", skills: ["  a ", "b", "a", "", "   ", "c", "b"] });
+    expect(t.skills).toEqual(["a", "b", "c"]);
+  });
+
+  it("create: refuses a skill name containing a comma", () => {
+    const b = board();
+    expect(() => b.createTask({ title: "x", skills: ["a,b"] })).toThrow(kernelError("INVALID_INPUT", "skill name cannot contain comma: a,b"));
+    expect(taskCount(b)).toBe(0);
+  });
+
+  it("create: refuses a skill that is a toolset name", () => {
+    const b = board();
+    expect(() => b.createTask({ title: "x", skills: ["translation", "web"] })).toThrow(
+      kernelError(
+        "INVALID_INPUT",
+        "'web' is a toolset name, not skill name(s). Put toolsets in the assignee profile's toolsets config; skills name playbooks the worker loads.",
+      ),
+    );
+    expect(taskCount(b)).toBe(0);
+  });
+
+  it("create: names every toolset passed as a skill, matched case-insensitively, in one error", () => {
+    const b = board();
+    let err: unknown;
+    try {
+      b.createTask({ title: "x", skills: ["Web", "ok-skill", "terminal", "Browser"] });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({
+      code: "INVALID_INPUT",
+      message:
+        "'Web', 'terminal', 'Browser' are toolset names, not skill name(s). Put toolsets in the assignee profile's toolsets config; skills name playbooks the worker loads.",
+      details: { toolsets: ["Web", "terminal", "Browser"] },
+    });
+  });
+});
+
+describe("create: workspace kinds and branch rules", () => {
+  it("create: refuses an unknown workspace kind, naming the valid ones", () => {
+    const b = board();
+    expect(() => b.createTask({ title: "x", workspace_kind: "cloud" })).toThrow(
+      kernelError("INVALID_INPUT", "workspace_kind must be one of ['scratch', 'worktree', 'dir'], got 'cloud'"),
+    );
+  });
+
+  it("create: a worktree task persists its branch name", () => {
+    const t = board().createTask({ title: "x", workspace_kind: "worktree", branch_name: "  feature/login  " });
+    expect([t.workspace_kind, t.branch_name, t.workspace_path]).toEqual(["worktree", "feature/login", null]);
+  });
+
+  it("create: a branch name is only valid for worktree workspaces", () => {
+    const b = board();
+    for (const kind of ["scratch", "dir"]) {
+      expect(() => b.createTask({ title: "x", workspace_kind: kind, workspace_path: "/srv/p", branch_name: "b" })).toThrow(
+        kernelError("INVALID_INPUT", "branch_name is only valid for worktree workspaces"),
+      );
+    }
+    // A blank branch is no branch at all, so it is fine on any kind.
+    expect(b.createTask({ title: "x", branch_name: "   " }).branch_name).toBeNull();
+  });
+
+  it("create: refuses a branch name git could not use", () => {
+    expect(() => board().createTask({ title: "x", workspace_kind: "worktree", branch_name: "has space" })).toThrow(
+      kernelError("INVALID_INPUT", "invalid branch_name 'has space'"),
+    );
+  });
+
+  it("create: a dir workspace keeps its absolute path", () => {
+    const t = board().createTask({ title: "x", workspace_kind: "dir", workspace_path: "/srv/project" });
+    expect([t.workspace_kind, t.workspace_path]).toEqual(["dir", "/srv/project"]);
+  });
+
+  it("create: refuses a relative workspace path", () => {
+    expect(() => board().createTask({ title: "x", workspace_kind: "dir", workspace_path: "../../tmp/attacker" })).toThrow(
+      kernelError(
+        "INVALID_INPUT",
+        "non-absolute workspace_path '../../tmp/attacker'; use an absolute path (relative paths are ambiguous against the dispatcher's working directory)",
+      ),
+    );
+  });
+
+  it("create: a dir workspace without a path (and no board default) is refused", () => {
+    expect(() => board().createTask({ title: "x", workspace_kind: "dir" })).toThrow(
+      kernelError("INVALID_INPUT", "workspace_kind=dir needs an absolute workspace_path (or a board default workdir)"),
+    );
+  });
+
+  it("create: a scratch task never inherits the board's default workdir (#28818)", () => {
+    const t = board({ defaultWorkdir: "/home/me/repo" }).createTask({ title: "x" });
+    expect([t.workspace_kind, t.workspace_path]).toEqual(["scratch", null]);
+  });
+
+  it("create: dir and worktree tasks without a path inherit the board's default workdir", () => {
+    const b = board({ defaultWorkdir: "/home/me/repo" });
+    expect(b.createTask({ title: "d", workspace_kind: "dir" }).workspace_path).toBe("/home/me/repo");
+    expect(b.createTask({ title: "w", workspace_kind: "worktree" }).workspace_path).toBe("/home/me/repo");
+  });
+
+  it("create: an explicit workspace path wins over the board default", () => {
+    const t = board({ defaultWorkdir: "/home/me/repo" }).createTask({ title: "x", workspace_kind: "dir", workspace_path: "/srv/other" });
+    expect(t.workspace_path).toBe("/srv/other");
+  });
+
+  it("create: a worktree without a path on a board with no default stays null (resolved at dispatch)", () => {
+    expect(board().createTask({ title: "x", workspace_kind: "worktree" }).workspace_path).toBeNull();
+  });
+});
+
+describe("create: per-task settings", () => {
+  it("create: priority is stored as given (negative allowed); a non-integer is refused", () => {
+    const b = board();
+    expect(b.createTask({ title: "hi", priority: 7 }).priority).toBe(7);
+    expect(b.createTask({ title: "lo", priority: -3 }).priority).toBe(-3);
+    expect(() => b.createTask({ title: "x", priority: 1.5 })).toThrow(kernelError("INVALID_INPUT", "priority must be an integer"));
+  });
+
+  it("create: persists max_runtime_seconds; null means no cap", () => {
+    const b = board();
+    expect(b.getTask(b.createTask({ title: "x", max_runtime_seconds: 7200 }).id)?.max_runtime_seconds).toBe(7200);
+    expect(b.createTask({ title: "y", max_runtime_seconds: null }).max_runtime_seconds).toBeNull();
+  });
+
+  it("create: refuses a max_runtime_seconds that is not a positive integer", () => {
+    const b = board();
+    for (const v of [0, -5, 2.5]) {
+      expect(() => b.createTask({ title: "x", max_runtime_seconds: v })).toThrow(
+        kernelError("INVALID_INPUT", "max_runtime_seconds must be an integer >= 1"),
+      );
+    }
+  });
+
+  it("create: persists max_retries (per-task breaker limit) and refuses non-positive values", () => {
+    const b = board();
+    expect(b.createTask({ title: "x", max_retries: 5 }).max_retries).toBe(5);
+    expect(() => b.createTask({ title: "y", max_retries: 0 })).toThrow(kernelError("INVALID_INPUT", "max_retries must be an integer >= 1"));
+  });
+
+  it("create: persists a model override and reports it in the created event", () => {
+    const b = board();
+    const t = b.createTask({ title: "x", model_override: " claude-opus " });
+    expect(t.model_override).toBe("claude-opus");
+    expect(b.listEvents(t.id)[0]?.payload?.model_override).toBe("claude-opus");
+  });
+
+  it("create: a blank model override is stored as null and left out of the created event", () => {
+    const b = board();
+    const t = b.createTask({ title: "x", model_override: "" });
+    expect(t.model_override).toBeNull();
+    expect(b.listEvents(t.id)[0]?.payload).not.toHaveProperty("model_override");
+  });
+
+  it("create: stamps the originating session id; none by default", () => {
+    const b = board();
+    expect(b.createTask({ title: "x", session_id: "acp-123" }).session_id).toBe("acp-123");
+    expect(b.createTask({ title: "y" }).session_id).toBeNull();
+  });
+
+  it("create: the forward-compatible workflow_template_id and current_step_key are writable", () => {
+    const b = board();
+    const t = b.createTask({ title: "x", workflow_template_id: "tpl-review", current_step_key: "draft" });
+    expect(b.getTask(t.id)).toMatchObject({ workflow_template_id: "tpl-review", current_step_key: "draft", status: "ready" });
+  });
+
+  it("create: stores body and created_by as given", () => {
+    const t = board().createTask({ title: "x", body: "## spec\nmarkdown", created_by: "dashboard" });
+    expect([t.body, t.created_by]).toEqual(["## spec\nmarkdown", "dashboard"]);
+  });
+});
