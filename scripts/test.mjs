@@ -23,6 +23,26 @@ const workspaceDirs = ["packages", "apps", "tooling"].flatMap((d) => {
 });
 for (const dir of workspaceDirs) fs.rmSync(path.join(dir, ".vitest-report.json"), { force: true });
 
+// The web board's browser tests drive Debian's chromium; never download a browser.
+const chromium = process.env.CHROMIUM ?? "/usr/bin/chromium";
+if (!fs.existsSync(chromium)) {
+  if (process.getuid?.() === 0) {
+    console.log("chromium is missing: installing Debian's package (apt-get install -y chromium)…");
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    const update = spawnSync("apt-get", ["update", "-q"], { stdio: "inherit", env });
+    const install = update.status === 0 ? spawnSync("apt-get", ["install", "-y", "-q", "chromium"], { stdio: "inherit", env }) : update;
+    if (install.status !== 0 || !fs.existsSync(chromium)) {
+      console.error("kanban: could not install chromium; run `sudo apt-get install -y chromium` and try again");
+      console.log("\n0 passed, 1 failed");
+      process.exit(1);
+    }
+  } else {
+    console.error("kanban: the browser tests need Debian's chromium: run `sudo apt-get install -y chromium` (or set CHROMIUM=/path/to/chromium)");
+    console.log("\n0 passed, 1 failed");
+    process.exit(1);
+  }
+}
+
 const lintOk = run("npx", ["biome", "lint", "."]);
 const checkOk = run("npx", ["turbo", "run", "typecheck", "--concurrency=2", "--output-logs=errors-only"]);
 const testOk = run("npx", ["turbo", "run", "test", "--concurrency=1", "--continue"]);

@@ -23,16 +23,16 @@ function runClaimer(file: string, name: string): Promise<{ name: string; won: st
 }
 
 describe("claims across OS processes", () => {
-  it("4 processes claim 10,000 tasks from one file: zero double claims, zero lost tasks", async () => {
+  it("8 processes claim 20,000 tasks from one file: zero double claims, zero lost tasks", async () => {
     board = createTestBoard();
-    const total = 10_000;
+    const total = 20_000;
     board.ctx.tx(() => {
       for (let i = 0; i < total; i++) board?.createTask({ title: `job ${i}`, assignee: "worker" });
     });
     const file = board.path;
     board.close();
 
-    const results = await Promise.all(["a", "b", "c", "d"].map((n) => runClaimer(file, n)));
+    const results = await Promise.all(["a", "b", "c", "d", "e", "f", "g", "h"].map((n) => runClaimer(file, n)));
     const all = results.flatMap((r) => r.won);
     expect(new Set(all).size).toBe(all.length); // nobody won a task twice
     expect(all.length).toBe(total); // every task was claimed by someone
