@@ -1,0 +1,103 @@
+import fs from "node:fs";
+import path from "node:path";
+import { makeTempDir } from "@kanban/db/testing";
+import { afterEach, describe, expect, it } from "vitest";
+import { DispatcherConfigError, loadConfig } from "./config.ts";
+
+const temps: { cleanup: () => void }[] = [];
+afterEach(() => {
+  for (const t of temps.splice(0)) t.cleanup();
+});
+function home(config?: unknown): string {
+  const t = makeTempDir("kanban-config-");
+  temps.push(t);
+  if (config !== undefined) fs.writeFileSync(path.join(t.dir, "config.json"), JSON.stringify(config));
+  return t.dir;
+}
+
+function configError(fn: () => unknown): DispatcherConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof DispatcherConfigError) return err;
+    throw err;
+  }
+  throw new Error("expected a DispatcherConfigError");
+}
+
+describe("loadConfig", () => {
+  it("uses the spec defaults and the built-in hermes runtime when nothing is configured", () => {
+    const h = home();
+    const c = loadConfig({ KANBAN_HOME: h, HERMES_HOME: "/opt/hermes" });
+    expect(c.home).toBe(h);
+    expect(c.settings).toEqual({
+      intervalSeconds: 60,
+      failureLimit: 2,
+      maxSpawn: null,
+      maxInProgress: null,
+      maxInProgressPerProfile: null,
+      defaultAssignee: null,
+      staleTimeoutSeconds: 14400,
+      claimTtlSeconds: 900,
+      crashGraceSeconds: 30,
+      logRotateBytes: 2 * 1024 * 1024,
+      logBackupCount: 1,
+      terminateGraceSeconds: 5,
+    });
+    expect(c.runtime).toEqual({ kind: "hermes", bin: "hermes", hermesHome: "/opt/hermes" });
+    expect(c.pinnedDb).toBeNull();
+  });
+
+  it("reads kanban settings and profiles, with command-line overrides and the test interval", () => {
+    const h = home({
+      kanban: { dispatch_interval_seconds: 5, failure_limit: 3, max_spawn: 4, default_assignee: " Alice ", max_in_progress_per_profile: 2 },
+      profiles: { alice: { command: ["/usr/bin/agent", "{task_id}", "{skills}"], skills: ["x"] } },
+    });
+    const c = loadConfig({ KANBAN_HOME: h, KANBAN_DISPATCH_INTERVAL: "0.5", KANBAN_HERMES_BIN: "/ignored" }, { maxSpawn: 9, failureLimit: 1 });
+    expect(c.settings).toMatchObject({ intervalSeconds: 0.5, failureLimit: 1, maxSpawn: 9, defaultAssignee: "alice", maxInProgressPerProfile: 2 });
+    expect(c.runtime.kind).toBe("profiles");
+    expect(loadConfig({ KANBAN_HOME: h }).settings.intervalSeconds).toBe(5);
+  });
+
+  it("refuses invalid settings at start-up, naming the key", () => {
+    const err = configError(() => loadConfig({ KANBAN_HOME: home({ kanban: { max_spawn: 0 } }) }));
+    expect(err.message).toContain("kanban.max_spawn");
+    expect(configError(() => loadConfig({ KANBAN_HOME: home({ kanban: { dispatch_interval_seconds: 0.2 } }) })).message).toContain(
+      "kanban.dispatch_interval_seconds",
+    );
+    expect(configError(() => loadConfig({ KANBAN_HOME: home({ profiles: { alice: { command: "agent --go" } } }) })).message).toContain(
+      "profiles.alice.command",
+    );
+  });
+
+  it("refuses profile commands that cannot be executed as written", () => {
+    const cases: [unknown, string][] = [
+      [["bin/agent"], "must be an absolute path or a bare command name"],
+      [["/a", "--skills={skills}"], "must be a whole argv element"],
+      [["/a", "{taskid}"], "unknown placeholder {taskid}"],
+      [["{workspace}/run"], "cannot be a placeholder"],
+    ];
+    for (const [command, message] of cases) {
+      const err = configError(() => loadConfig({ KANBAN_HOME: home({ profiles: { p: { command } } }) }));
+      expect(err.message).toContain(message);
+      expect(err.key).toBe("profiles.p.command");
+    }
+  });
+
+  it("refuses a malformed JSON file, a bad interval override and a relative hermes binary", () => {
+    const h = home();
+    fs.writeFileSync(path.join(h, "config.json"), "{ nope");
+    expect(configError(() => loadConfig({ KANBAN_HOME: h })).message).toContain("not JSON");
+    expect(configError(() => loadConfig({ KANBAN_HOME: home(), KANBAN_DISPATCH_INTERVAL: "soon" })).key).toBe("KANBAN_DISPATCH_INTERVAL");
+    expect(configError(() => loadConfig({ KANBAN_HOME: home(), KANBAN_HERMES_BIN: "venv/bin/hermes" })).key).toBe("KANBAN_HERMES_BIN");
+  });
+
+  it("copies the environment for workers and pins KANBAN_DB", () => {
+    const h = home();
+    const c = loadConfig({ KANBAN_HOME: h, KANBAN_DB: path.join(h, "x.db"), KANBAN_URL: "http://x", KANBAN_TOKEN: "tok", PATH: "/bin" });
+    expect(c.pinnedDb).toBe(path.join(h, "x.db"));
+    expect(c.baseEnv.PATH).toBe("/bin");
+    expect(c.apiUrl).toBe("http://x");
+    expect(c.apiToken).toBe("tok");
+  });
+});

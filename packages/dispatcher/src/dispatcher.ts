@@ -1,0 +1,565 @@
+import fs from "node:fs";
+import path from "node:path";
+import {
+  boardDbPath,
+  currentBoard,
+  type DispatcherStatus,
+  type DispatcherTickSummary,
+  dispatcherLockPath,
+  dispatcherNudgePath,
+  forgetInitialised,
+  KanbanDbError,
+  listBoards,
+  logsDir,
+  normaliseSlug,
+  readBoardMetadata,
+  workspacesRoot,
+  writeDispatcherStatus,
+} from "@kanban/db";
+import { type Board, type Clock, openBoard, systemClock } from "@kanban/kernel";
+import type { DispatcherConfig } from "./config.ts";
+import { type DispatchDeps, type DispatchOptions, type DispatchResult, dispatchOnce, emptyResult, hasSpawnableReady, runningCount } from "./dispatch-once.ts";
+import { type PidLock, tryAcquirePidLock } from "./pid-lock.ts";
+import { buildWorkerArgv, buildWorkerEnv, isSpawnable, WorkerPool } from "./worker.ts";
+import { cleanupScratch, resolveWorkspace } from "./workspace.ts";
+
+/** A second dispatcher for the same home. */
+export class DispatcherBusyError extends Error {
+  override readonly name = "DispatcherBusyError";
+  constructor(
+    readonly home: string,
+    readonly holder: number,
+  ) {
+    super(`another dispatcher is already running for ${home} (pid ${holder})`);
+  }
+}
+
+/** What the status file holds per board: the tick result plus the budget skips. */
+export type BoardSummary = DispatcherTickSummary & {
+  skipped_per_profile_capped: DispatchResult["skipped_per_profile_capped"];
+  auto_assigned_default: string[];
+  skipped_locked: boolean;
+  quarantined: boolean;
+};
+
+export interface TickReport {
+  at: number;
+  ms: number;
+  boards: BoardSummary[];
+  spawned: number;
+  ready_pending: boolean;
+}
+
+export interface DispatcherDeps {
+  clock?: Clock;
+  /** Where log lines go (default: stderr with a timestamp). */
+  log?: (line: string) => void;
+}
+
+export interface OnceOptions {
+  board?: string;
+  dryRun?: boolean;
+}
+
+/** Seconds a corrupt board stays quarantined unless its file changes first. */
+export const QUARANTINE_SECONDS = 300;
+/** Consecutive ticks with spawnable ready work and no spawn before the stuck-queue warning. */
+export const STUCK_TICKS = 6;
+/** Minimum seconds between two stuck-queue warnings. */
+export const STUCK_WARNING_INTERVAL = 300;
+const MAX_WARNINGS = 20;
+
+interface Target {
+  slug: string;
+  dbPath: string;
+}
+
+interface OpenTarget extends Target {
+  board: Board;
+  defaultWorkdir: string | null;
+}
+
+function isCorruptBoardError(err: unknown): boolean {
+  if (err instanceof KanbanDbError) return err.code === "DB_CORRUPT" || err.code === "DB_NOT_A_DATABASE";
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && (code.startsWith("SQLITE_CORRUPT") || code === "SQLITE_NOTADB");
+}
+
+function oneLine(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.split("\n")[0] ?? msg;
+}
+
+function fileFingerprint(p: string): string {
+  try {
+    const st = fs.statSync(p);
+    return `${st.mtimeMs}:${st.size}`;
+  } catch {
+    return "missing";
+  }
+}
+
+function mtimeOf(p: string): number | null {
+  try {
+    return fs.statSync(p).mtimeMs;
+  } catch {
+    return null;
+  }
+}
+
+function defaultLog(line: string): void {
+  process.stderr.write(`${new Date().toISOString()} kanban-dispatcher: ${line}\n`);
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The dispatcher: ticks every board of a home (or the one pinned file), spawning workers as its
+ * own children. `tick()` is one pass; `run()` holds the per-home singleton lock and ticks every
+ * interval (or at once when the nudge file changes) until `stop()`.
+ */
+export class Dispatcher {
+  readonly pool: WorkerPool;
+  private readonly clock: Clock;
+  private readonly log: (line: string) => void;
+  private readonly quarantine = new Map<string, { fingerprint: string; until: number; error: string }>();
+  /** Per board file: the newest event already scanned for scratch cleanup. */
+  private readonly cleanupCursor = new Map<string, number>();
+  private readonly warnings: { at: number; message: string }[] = [];
+  private stopping = false;
+  private wake: (() => void) | null = null;
+  private homeLock: PidLock | null = null;
+  private badTicks = 0;
+  private lastStuckWarning: number | null = null;
+  private ticks = 0;
+  private startedAt: number;
+  private lastReport: TickReport | null = null;
+  private runningWorkers: DispatcherStatus["running_workers"] = [];
+  private lastNudge: number | null = null;
+
+  constructor(
+    readonly config: DispatcherConfig,
+    deps: DispatcherDeps = {},
+  ) {
+    this.clock = deps.clock ?? systemClock;
+    this.log = deps.log ?? defaultLog;
+    this.pool = new WorkerPool(this.log);
+    this.startedAt = this.now();
+  }
+
+  private now(): number {
+    return Math.floor(this.clock.now() / 1000);
+  }
+
+  private warn(message: string): void {
+    this.log(`warning: ${message}`);
+    this.warnings.push({ at: this.now(), message });
+    if (this.warnings.length > MAX_WARNINGS) this.warnings.splice(0, this.warnings.length - MAX_WARNINGS);
+  }
+
+  private dispatchOptions(): DispatchOptions {
+    const s = this.config.settings;
+    return {
+      maxSpawn: s.maxSpawn,
+      maxInProgress: s.maxInProgress,
+      maxInProgressPerProfile: s.maxInProgressPerProfile,
+      failureLimit: s.failureLimit,
+      staleTimeoutSeconds: s.staleTimeoutSeconds,
+      crashGraceSeconds: s.crashGraceSeconds,
+      defaultAssignee: s.defaultAssignee,
+    };
+  }
+
+  /** The boards one loop tick covers: every live board of the home, or the pinned file alone. */
+  targets(): Target[] {
+    const loc = this.config.location;
+    if (this.config.pinnedDb !== null) return [{ slug: currentBoard(loc), dbPath: this.config.pinnedDb }];
+    const seen = new Set<string>();
+    const out: Target[] = [];
+    for (const meta of listBoards(loc, { includeArchived: false })) {
+      const resolved = path.resolve(meta.db_path);
+      if (seen.has(resolved)) continue;
+      seen.add(resolved);
+      out.push({ slug: meta.slug, dbPath: resolved });
+    }
+    return out;
+  }
+
+  private openTarget(t: Target): OpenTarget {
+    const board = openBoard({
+      board: t.slug,
+      location: this.config.location,
+      clock: this.clock,
+      isPidAlive: (pid) => this.pool.isAlive(pid),
+      hostname: this.config.hostname,
+      pid: this.config.pid,
+      claimTtlSeconds: this.config.settings.claimTtlSeconds,
+      warn: (m) => this.warn(m),
+    });
+    return { ...t, board, defaultWorkdir: readBoardMetadata(this.config.location, t.slug).default_workdir };
+  }
+
+  /** Whether a board file is quarantined right now (a changed file or an expired timer lifts it). */
+  isQuarantined(dbPath: string): boolean {
+    const q = this.quarantine.get(dbPath);
+    if (!q) return false;
+    if (fileFingerprint(dbPath) !== q.fingerprint || this.now() >= q.until) {
+      this.quarantine.delete(dbPath);
+      forgetInitialised(dbPath);
+      return false;
+    }
+    return true;
+  }
+
+  private quarantineBoard(t: Target, err: unknown): void {
+    const error = oneLine(err);
+    this.quarantine.set(t.dbPath, { fingerprint: fileFingerprint(t.dbPath), until: this.now() + QUARANTINE_SECONDS, error });
+    forgetInitialised(t.dbPath);
+    this.warn(
+      `board ${t.slug}: ${t.dbPath} is not a valid SQLite database; pausing dispatch for this board until the file changes or ${QUARANTINE_SECONDS} s pass (${error})`,
+    );
+  }
+
+  private deps(t: OpenTarget, others: () => number): DispatchDeps {
+    const cfg = this.config;
+    const loc = cfg.location;
+    return {
+      isSpawnable: (profile) => isSpawnable(cfg.runtime, profile),
+      resolveWorkspace: (task) => resolveWorkspace(task, { location: loc, board: t.slug, defaultWorkdir: t.defaultWorkdir }),
+      spawnWorker: (ctx) => {
+        const argv = buildWorkerArgv(cfg.runtime, { task: ctx.task, profile: ctx.assignee, workspace: ctx.workspace.path });
+        const env = buildWorkerEnv({
+          runtime: cfg.runtime,
+          baseEnv: cfg.baseEnv,
+          task: ctx.task,
+          profile: ctx.assignee,
+          runId: ctx.runId,
+          claimLock: ctx.claimLock,
+          workspace: ctx.workspace.path,
+          branch: ctx.workspace.branch,
+          dbPath: t.board.path,
+          board: t.slug,
+          home: cfg.home,
+          workspacesRoot: workspacesRoot(loc, t.slug),
+          apiUrl: cfg.apiUrl,
+          apiToken: cfg.apiToken,
+        });
+        const notFoundMessage =
+          cfg.runtime.kind === "hermes"
+            ? cfg.runtime.bin.includes("/")
+              ? `hermes executable not found: ${cfg.runtime.bin} (KANBAN_HERMES_BIN)`
+              : `\`${cfg.runtime.bin}\` executable not found on PATH. Install Hermes Agent or activate its venv before running the kanban dispatcher.`
+            : undefined;
+        return this.pool.spawn({
+          argv,
+          env,
+          cwd: ctx.workspace.path,
+          logPath: path.join(logsDir(loc, t.slug), `${ctx.task.id}.log`),
+          logRotateBytes: cfg.settings.logRotateBytes,
+          logBackupCount: cfg.settings.logBackupCount,
+          meta: { task_id: ctx.task.id, board: t.slug, run_id: ctx.runId },
+          notFoundMessage,
+        });
+      },
+      exitStatus: (pid) => this.pool.exitStatus(pid),
+      terminate: (targets) => this.pool.terminate(targets, cfg.settings.terminateGraceSeconds),
+      runningElsewhere: others,
+      afterClaim: cfg.testClaimDelayMs > 0 ? () => sleep(cfg.testClaimDelayMs) : undefined,
+      log: (line) => this.log(`board ${t.slug}: ${line}`),
+    };
+  }
+
+  /**
+   * Removes scratch workspaces of tasks finished since the last scan (a full scan on the first
+   * visit of a board). Deferred while a child is unfinished: children may read handoff files.
+   */
+  private cleanupFinished(t: OpenTarget): void {
+    const board = t.board;
+    const candidates = new Set<string>();
+    let cursor = this.cleanupCursor.get(t.dbPath);
+    if (cursor === undefined) {
+      cursor = board.latestEventId();
+      const rows = board.sqlite
+        .prepare("SELECT id FROM tasks WHERE status IN ('done', 'archived') AND workspace_kind = 'scratch' AND workspace_path IS NOT NULL")
+        .all() as { id: string }[];
+      for (const r of rows) candidates.add(r.id);
+    } else {
+      for (;;) {
+        const events = board.eventsAfter(cursor, { kinds: ["completed", "archived"], limit: 1000 });
+        for (const e of events) {
+          candidates.add(e.task_id);
+          for (const p of board.parentIds(e.task_id)) candidates.add(p);
+        }
+        const last = events.at(-1);
+        if (last === undefined) break;
+        cursor = last.id;
+        if (events.length < 1000) break;
+      }
+    }
+    this.cleanupCursor.set(t.dbPath, cursor);
+    const finished = (s: string | undefined) => s === "done" || s === "archived";
+    for (const id of candidates) {
+      const task = board.getTask(id);
+      if (!task || !finished(task.status) || task.workspace_kind !== "scratch") continue;
+      if (board.childIds(id).some((c) => !finished(board.getTask(c)?.status))) continue;
+      const outcome = cleanupScratch(task, { location: this.config.location, board: t.slug });
+      if (outcome === "removed") this.log(`board ${t.slug}: removed scratch workspace of ${id}`);
+      if (outcome === "refused") this.warn(`board ${t.slug}: refusing to remove ${task.workspace_path} of ${id}: not inside the managed workspaces root`);
+    }
+  }
+
+  private summarise(t: Target, r: DispatchResult, error: string | null, quarantined = false): BoardSummary {
+    return {
+      board: t.slug,
+      reclaimed: r.reclaimed,
+      crashed: r.crashed,
+      timed_out: r.timed_out,
+      stale: r.stale,
+      auto_blocked: r.auto_blocked,
+      promoted: r.promoted,
+      spawned: r.spawned.map((s) => ({ task_id: s.task_id, assignee: s.assignee, workspace: s.workspace, pid: s.pid })),
+      skipped_unassigned: r.skipped_unassigned,
+      skipped_nonspawnable: r.skipped_nonspawnable,
+      skipped_per_profile_capped: r.skipped_per_profile_capped,
+      auto_assigned_default: r.auto_assigned_default,
+      skipped_locked: r.skipped_locked,
+      quarantined,
+      error,
+    };
+  }
+
+  /** One pass over every board. Never throws: a failing board is reported in its summary. */
+  async tick(): Promise<TickReport> {
+    const started = Date.now();
+    const at = this.now();
+    const boards: BoardSummary[] = [];
+    const open: OpenTarget[] = [];
+    const heldBack: string[] = [];
+    let readyPending = false;
+    let spawned = 0;
+    const running: DispatcherStatus["running_workers"] = [];
+    // Let pending child exits be recorded before the crash sweep reads them.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    let targets: Target[] = [];
+    try {
+      targets = this.targets();
+    } catch (err) {
+      this.warn(`cannot list boards: ${oneLine(err)}`);
+    }
+    for (const t of targets) {
+      if (this.isQuarantined(t.dbPath)) {
+        boards.push(this.summarise(t, emptyResult(), this.quarantine.get(t.dbPath)?.error ?? "quarantined", true));
+        continue;
+      }
+      try {
+        open.push(this.openTarget(t));
+      } catch (err) {
+        if (isCorruptBoardError(err)) {
+          this.quarantineBoard(t, err);
+          boards.push(this.summarise(t, emptyResult(), oneLine(err), true));
+        } else {
+          this.warn(`board ${t.slug}: cannot open ${t.dbPath}: ${oneLine(err)}`);
+          boards.push(this.summarise(t, emptyResult(), oneLine(err)));
+        }
+      }
+    }
+    try {
+      for (const t of open) {
+        const others = () => open.filter((o) => o !== t).reduce((n, o) => n + safeRunningCount(o.board), 0);
+        try {
+          const r = await dispatchOnce(t.board, this.dispatchOptions(), this.deps(t, others));
+          spawned += r.spawned.length;
+          heldBack.push(...r.held_back.map((h) => `${t.slug}:${h}`));
+          if (r.skipped_per_profile_capped.length > 0) heldBack.push(`${t.slug}:skipped_per_profile_capped=${r.skipped_per_profile_capped.length}`);
+          if (!r.skipped_locked) this.cleanupFinished(t);
+          if (hasSpawnableReady(t.board, { isSpawnable: (p) => isSpawnable(this.config.runtime, p) }, this.config.settings.defaultAssignee)) readyPending = true;
+          running.push(...runningWorkersOf(t));
+          boards.push(this.summarise(t, r, null));
+          if (didWork(r)) this.log(`board ${t.slug}: ${describe(r)}`);
+        } catch (err) {
+          if (isCorruptBoardError(err)) this.quarantineBoard(t, err);
+          else this.warn(`board ${t.slug}: tick failed: ${oneLine(err)}`);
+          boards.push(this.summarise(t, emptyResult(), oneLine(err), isCorruptBoardError(err)));
+        }
+      }
+    } finally {
+      for (const t of open) t.board.close();
+    }
+    this.health(readyPending, spawned, heldBack);
+    this.ticks++;
+    this.runningWorkers = running;
+    const report: TickReport = { at, ms: Date.now() - started, boards, spawned, ready_pending: readyPending };
+    this.lastReport = report;
+    if (this.homeLock !== null) this.writeStatus();
+    return report;
+  }
+
+  /** The stuck-ready-queue warning (spec §3.1): spawnable ready work, yet nothing spawned for several ticks. */
+  private health(readyPending: boolean, spawned: number, heldBack: string[]): void {
+    if (!readyPending || spawned > 0) {
+      this.badTicks = 0;
+      return;
+    }
+    this.badTicks++;
+    const now = this.now();
+    if (this.badTicks < STUCK_TICKS) return;
+    if (this.lastStuckWarning !== null && now - this.lastStuckWarning < STUCK_WARNING_INTERVAL) return;
+    this.lastStuckWarning = now;
+    const reasons = [...new Set(heldBack)];
+    this.warn(
+      `dispatcher stuck: ready queue non-empty for ${this.badTicks} consecutive ticks but 0 workers spawned.${reasons.length > 0 ? ` Last tick held back: ${reasons.join(", ")}.` : ""} Check profile health (program, PATH, credentials) and \`kanban list --status ready\`.`,
+    );
+  }
+
+  /** The status the API reads (also written to `<home>/kanban/dispatcher.json` after every loop tick). */
+  status(): DispatcherStatus {
+    return {
+      pid: this.config.pid,
+      started_at: this.startedAt,
+      last_tick_at: this.lastReport?.at ?? null,
+      last_tick_ms: this.lastReport?.ms ?? null,
+      interval_seconds: this.config.settings.intervalSeconds,
+      ticks: this.ticks,
+      boards: this.lastReport?.boards ?? [],
+      running_workers: this.runningWorkers,
+      warnings: [...this.warnings],
+      stopped_at: null,
+    };
+  }
+
+  private writeStatus(extra: Partial<DispatcherStatus> = {}): void {
+    try {
+      writeDispatcherStatus(this.config.home, { ...this.status(), ...extra });
+    } catch (err) {
+      this.log(`cannot write status: ${oneLine(err)}`);
+    }
+  }
+
+  /** One tick on one board (`kanban dispatch`): `--board`, else KANBAN_BOARD / the current board. */
+  async once(opts: OnceOptions = {}): Promise<DispatchResult> {
+    const loc = this.config.location;
+    const slug = opts.board !== undefined ? normaliseSlug(opts.board) : currentBoard(loc);
+    const target = this.openTarget({ slug, dbPath: path.resolve(boardDbPath(loc, slug)) });
+    try {
+      const others = () => this.runningOnOtherBoards(target.dbPath);
+      const r = await dispatchOnce(target.board, { ...this.dispatchOptions(), dryRun: opts.dryRun === true }, this.deps(target, others));
+      if (!r.skipped_locked && opts.dryRun !== true) this.cleanupFinished(target);
+      return r;
+    } finally {
+      target.board.close();
+    }
+  }
+
+  private runningOnOtherBoards(excludePath: string): number {
+    if (this.config.pinnedDb !== null) return 0;
+    let n = 0;
+    for (const t of this.targets()) {
+      if (t.dbPath === excludePath || this.isQuarantined(t.dbPath)) continue;
+      try {
+        const o = this.openTarget(t);
+        try {
+          n += safeRunningCount(o.board);
+        } finally {
+          o.board.close();
+        }
+      } catch {
+        // an unreadable board contributes nothing; the loop reports it
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Runs the loop until {@link stop}. Throws {@link DispatcherBusyError} when another live
+   * dispatcher holds the home. On stop: the current tick finishes, pending terminations complete,
+   * a final status with `stopped_at` is written and the lock is released. Workers keep running.
+   */
+  async run(): Promise<void> {
+    const attempt = tryAcquirePidLock(dispatcherLockPath(this.config.home), this.config.pid);
+    if (!attempt.ok) throw new DispatcherBusyError(this.config.home, attempt.holder);
+    this.homeLock = attempt.lock;
+    this.startedAt = this.now();
+    this.lastNudge = mtimeOf(dispatcherNudgePath(this.config.home));
+    this.log(`started for ${this.config.home} (pid ${this.config.pid}, every ${this.config.settings.intervalSeconds}s, ${this.config.runtime.kind} runtime)`);
+    try {
+      while (!this.stopping) {
+        try {
+          await this.tick();
+        } catch (err) {
+          this.warn(`tick failed: ${oneLine(err)}`);
+        }
+        if (this.stopping) break;
+        await this.sleepUntilNextTick();
+      }
+      await this.pool.drain();
+    } finally {
+      this.writeStatus({ stopped_at: this.now() });
+      this.homeLock.release();
+      this.homeLock = null;
+      this.log("stopped");
+    }
+  }
+
+  private sleepUntilNextTick(): Promise<void> {
+    const nudgeFile = dispatcherNudgePath(this.config.home);
+    const end = Date.now() + this.config.settings.intervalSeconds * 1000;
+    return new Promise<void>((resolve) => {
+      let timer: NodeJS.Timeout | null = null;
+      const finish = () => {
+        if (timer !== null) clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+      const step = () => {
+        if (this.stopping) return finish();
+        const m = mtimeOf(nudgeFile);
+        if (m !== this.lastNudge) {
+          this.lastNudge = m;
+          if (m !== null) return finish();
+        }
+        const left = end - Date.now();
+        if (left <= 0) return finish();
+        timer = setTimeout(step, Math.min(1000, left));
+      };
+      this.wake = finish;
+      step();
+    });
+  }
+
+  /** Asks the loop to stop after the current tick. */
+  stop(): void {
+    this.stopping = true;
+    this.wake?.();
+  }
+
+  get stopped(): boolean {
+    return this.stopping;
+  }
+}
+
+function safeRunningCount(board: Board): number {
+  try {
+    return runningCount(board);
+  } catch {
+    return 0;
+  }
+}
+
+function runningWorkersOf(t: OpenTarget): DispatcherStatus["running_workers"] {
+  const rows = t.board.sqlite
+    .prepare("SELECT id, worker_pid, current_run_id, started_at FROM tasks WHERE status = 'running' AND worker_pid IS NOT NULL ORDER BY id")
+    .all() as { id: string; worker_pid: number; current_run_id: number | null; started_at: number | null }[];
+  return rows.map((r) => ({ task_id: r.id, board: t.slug, pid: r.worker_pid, run_id: r.current_run_id, started_at: r.started_at ?? 0 }));
+}
+
+function didWork(r: DispatchResult): boolean {
+  return r.reclaimed > 0 || r.promoted > 0 || r.spawned.length > 0 || r.crashed.length + r.timed_out.length + r.stale.length + r.auto_blocked.length > 0;
+}
+
+function describe(r: DispatchResult): string {
+  return `reclaimed=${r.reclaimed} crashed=${r.crashed.length} timed_out=${r.timed_out.length} stale=${r.stale.length} promoted=${r.promoted} spawned=${r.spawned.length} auto_blocked=${r.auto_blocked.length}`;
+}
+
+export function createDispatcher(config: DispatcherConfig, deps: DispatcherDeps = {}): Dispatcher {
+  return new Dispatcher(config, deps);
+}

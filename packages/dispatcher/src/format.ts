@@ -1,0 +1,60 @@
+import type { DispatchResult } from "./dispatch-once.ts";
+
+/** The `--json` shape of a one-shot tick (spec §5 `dispatch`, plus `skipped_locked`). */
+export interface DispatchJson {
+  reclaimed: number;
+  crashed: string[];
+  timed_out: string[];
+  stale: string[];
+  auto_blocked: string[];
+  promoted: number;
+  spawned: { task_id: string; assignee: string; workspace: string }[];
+  skipped_unassigned: string[];
+  skipped_nonspawnable: string[];
+  skipped_per_profile_capped: { task_id: string; assignee: string; current: number }[];
+  auto_assigned_default: string[];
+  skipped_locked: boolean;
+}
+
+export function toJson(r: DispatchResult): DispatchJson {
+  return {
+    reclaimed: r.reclaimed,
+    crashed: r.crashed,
+    timed_out: r.timed_out,
+    stale: r.stale,
+    auto_blocked: r.auto_blocked,
+    promoted: r.promoted,
+    spawned: r.spawned.map((s) => ({ task_id: s.task_id, assignee: s.assignee, workspace: s.workspace })),
+    skipped_unassigned: r.skipped_unassigned,
+    skipped_nonspawnable: r.skipped_nonspawnable,
+    skipped_per_profile_capped: r.skipped_per_profile_capped,
+    auto_assigned_default: r.auto_assigned_default,
+    skipped_locked: r.skipped_locked,
+  };
+}
+
+function counted(label: string, ids: string[]): string {
+  return ids.length === 0 ? `${label}: 0` : `${label}: ${ids.length}  ${ids.join(" ")}`;
+}
+
+/** The text report of a one-shot tick: counts and ids, then the skip lines that explain held-back work. */
+export function formatText(r: DispatchResult, opts: { dryRun?: boolean } = {}): string {
+  if (r.skipped_locked) return "Skipped: another dispatcher is ticking this board right now (its dispatch lock is held).";
+  const lines: string[] = [];
+  if (opts.dryRun) lines.push("Dry run: nothing was claimed, spawned or written.");
+  lines.push(`Reclaimed: ${r.reclaimed}`);
+  lines.push(counted("Crashed", r.crashed));
+  lines.push(counted("Timed out", r.timed_out));
+  lines.push(counted("Stale", r.stale));
+  lines.push(counted("Auto-blocked", r.auto_blocked));
+  lines.push(`Promoted: ${r.promoted}`);
+  lines.push(`${opts.dryRun ? "Would spawn" : "Spawned"}: ${r.spawned.length}`);
+  for (const s of r.spawned) lines.push(`  ${s.task_id}  @${s.assignee}${s.workspace ? `  ${s.workspace}` : ""}`);
+  if (r.auto_assigned_default.length > 0) lines.push(`Assigned to the default assignee: ${r.auto_assigned_default.join(" ")}`);
+  if (r.skipped_unassigned.length > 0) lines.push(`Skipped (unassigned): ${r.skipped_unassigned.join(" ")}`);
+  if (r.skipped_nonspawnable.length > 0) lines.push(`Skipped (assignee is not a spawnable profile): ${r.skipped_nonspawnable.join(" ")}`);
+  for (const c of r.skipped_per_profile_capped) {
+    lines.push(`Skipped (per-profile cap): ${c.task_id}  @${c.assignee} already runs ${c.current}`);
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,43 @@
+/**
+ * @kanban/dispatcher: the process that reclaims, promotes, claims and spawns workers. Programmatic
+ * entry points for tests and hosts (`npm start`); the `kanban-dispatcher` bin wraps the same API.
+ */
+export { type ConfigOverrides, type DispatcherConfig, DispatcherConfigError, type DispatcherSettings, loadConfig } from "./config.ts";
+export {
+  type DispatchDeps,
+  type DispatchOptions,
+  type DispatchResult,
+  dispatchOnce,
+  emptyResult,
+  hasSpawnableReady,
+  type SpawnContext,
+} from "./dispatch-once.ts";
+export {
+  type BoardSummary,
+  createDispatcher,
+  Dispatcher,
+  DispatcherBusyError,
+  type DispatcherDeps,
+  type OnceOptions,
+  QUARANTINE_SECONDS,
+  STUCK_TICKS,
+  STUCK_WARNING_INTERVAL,
+  type TickReport,
+} from "./dispatcher.ts";
+export { type DispatchJson, formatText, toJson } from "./format.ts";
+export { type LockAttempt, type PidLock, tryAcquirePidLock } from "./pid-lock.ts";
+export { isPidAlive, processGroupAlive, signalProcessGroup } from "./process.ts";
+export {
+  buildWorkerArgv,
+  buildWorkerEnv,
+  isSpawnable,
+  type LiveWorker,
+  resolveProgram,
+  rotateLog,
+  type SpawnRequest,
+  WORKER_SKILL,
+  WorkerPool,
+  type WorkerRuntime,
+  workerPrompt,
+} from "./worker.ts";
+export { cleanupScratch, isStrictDescendant, type ResolvedWorkspace, resolveWorkspace, type WorkspaceContext, WorkspaceError } from "./workspace.ts";

@@ -1,0 +1,322 @@
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import type { ProfileConfig } from "@kanban/db";
+import type { ExitStatus, Task, Termination } from "@kanban/kernel";
+import { isPidAlive, processGroupAlive, signalProcessGroup } from "./process.ts";
+
+/**
+ * How workers are launched (spec §3.3, with our names).
+ *
+ * - `profiles`: `<KANBAN_HOME>/config.json` names profiles, each with an argv template. Only those
+ *   profiles are spawnable.
+ * - `hermes`: no profiles are configured, so Hermes workers are launched as Hermes' own dispatcher
+ *   does. A profile is spawnable iff `<hermes home>/profiles/<name>/config.yaml` exists or it is
+ *   `default`.
+ */
+export type WorkerRuntime =
+  | { kind: "profiles"; profiles: Record<string, ProfileConfig> }
+  | { kind: "hermes"; bin: string; hermesHome: string };
+
+export const WORKER_SKILL = "kanban-worker";
+
+export function workerPrompt(taskId: string): string {
+  return `work kanban task ${taskId}`;
+}
+
+export function isSpawnable(runtime: WorkerRuntime, profile: string | null | undefined): boolean {
+  if (!profile) return false;
+  if (runtime.kind === "profiles") return Object.hasOwn(runtime.profiles, profile);
+  if (profile === "default") return true;
+  if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(profile)) return false;
+  return fs.existsSync(path.join(runtime.hermesHome, "profiles", profile, "config.yaml"));
+}
+
+function skillList(profileSkills: readonly string[], taskSkills: readonly string[] | null): string[] {
+  const out: string[] = [];
+  for (const s of [WORKER_SKILL, ...profileSkills, ...(taskSkills ?? [])]) if (s && !out.includes(s)) out.push(s);
+  return out;
+}
+
+export interface ArgvInput {
+  task: Pick<Task, "id" | "skills" | "model_override">;
+  profile: string;
+  workspace: string;
+}
+
+/**
+ * The worker's argv: `[program, ...args]`, never a shell string. Placeholders in profile commands:
+ * `{task_id}` `{profile}` `{workspace}` `{prompt}` (substituted inside any element) and `{skills}`
+ * (a whole element, replaced by one `--skills <s>` pair per skill: kanban-worker, the profile's,
+ * then the task's).
+ */
+export function buildWorkerArgv(runtime: WorkerRuntime, input: ArgvInput): string[] {
+  const { task, profile, workspace } = input;
+  if (runtime.kind === "hermes") {
+    const skills = skillList([], task.skills);
+    const argv = [runtime.bin, "-p", profile, "--accept-hooks"];
+    for (const s of skills) argv.push("--skills", s);
+    if (task.model_override) argv.push("-m", task.model_override);
+    argv.push("chat", "-q", workerPrompt(task.id));
+    return argv;
+  }
+  const config = runtime.profiles[profile];
+  if (!config) throw new Error(`profile '${profile}' is not configured`);
+  const values: Record<string, string> = { task_id: task.id, profile, workspace, prompt: workerPrompt(task.id) };
+  const argv: string[] = [];
+  for (const arg of config.command) {
+    if (arg === "{skills}") {
+      for (const s of skillList(config.skills, task.skills)) argv.push("--skills", s);
+      continue;
+    }
+    argv.push(arg.replace(/\{(task_id|profile|workspace|prompt)\}/g, (_m, key: string) => values[key] ?? ""));
+  }
+  return argv;
+}
+
+export interface WorkerEnvInput {
+  runtime: WorkerRuntime;
+  baseEnv: Record<string, string>;
+  task: Pick<Task, "id" | "tenant" | "max_runtime_seconds" | "model_override">;
+  profile: string;
+  runId: number;
+  claimLock: string;
+  workspace: string;
+  branch: string | null;
+  dbPath: string;
+  board: string;
+  home: string;
+  workspacesRoot: string;
+  apiUrl: string | null;
+  apiToken: string | null;
+}
+
+/** The worker's environment: the dispatcher's, plus the task's coordinates under KANBAN_* (and HERMES_* for Hermes). */
+export function buildWorkerEnv(input: WorkerEnvInput): Record<string, string> {
+  const env: Record<string, string> = { ...input.baseEnv };
+  // A dispatcher started from inside a worker must not leak that worker's coordinates.
+  for (const key of Object.keys(env)) if (key.startsWith("KANBAN_TASK") || key === "KANBAN_BRANCH" || key === "KANBAN_TENANT") delete env[key];
+  const set = (key: string, value: string | null | undefined) => {
+    if (value !== null && value !== undefined && value !== "") env[key] = value;
+  };
+  set("KANBAN_TASK", input.task.id);
+  set("KANBAN_RUN_ID", String(input.runId));
+  set("KANBAN_CLAIM_LOCK", input.claimLock);
+  set("KANBAN_WORKSPACE", input.workspace);
+  set("KANBAN_TENANT", input.task.tenant);
+  set("KANBAN_DB", input.dbPath);
+  set("KANBAN_BOARD", input.board);
+  set("KANBAN_HOME", input.home);
+  set("KANBAN_PROFILE", input.profile);
+  set("KANBAN_BRANCH", input.branch);
+  set("KANBAN_URL", input.apiUrl);
+  set("KANBAN_TOKEN", input.apiToken);
+  if (input.runtime.kind === "profiles") {
+    const profile = input.runtime.profiles[input.profile];
+    set("KANBAN_MODEL", input.task.model_override ?? profile?.model ?? null);
+    Object.assign(env, profile?.env ?? {});
+    return env;
+  }
+  delete env.HERMES_TUI;
+  set("HERMES_KANBAN_TASK", input.task.id);
+  set("HERMES_KANBAN_WORKSPACE", input.workspace);
+  set("HERMES_KANBAN_BRANCH", input.branch);
+  set("HERMES_KANBAN_RUN_ID", String(input.runId));
+  set("HERMES_KANBAN_CLAIM_LOCK", input.claimLock);
+  set("HERMES_KANBAN_DB", input.dbPath);
+  set("HERMES_KANBAN_WORKSPACES_ROOT", input.workspacesRoot);
+  set("HERMES_KANBAN_BOARD", input.board);
+  set("HERMES_TENANT", input.task.tenant);
+  set("HERMES_PROFILE", input.profile);
+  const max = input.task.max_runtime_seconds;
+  if (max !== null && max - 30 > 0) {
+    // Let the worker's own terminal tool run as long as the task may (never shorten it).
+    for (const key of ["TERMINAL_TIMEOUT", "TERMINAL_MAX_FOREGROUND_TIMEOUT"]) {
+      const current = Number.parseInt(env[key] ?? "", 10);
+      if (!Number.isFinite(current) || max - 30 > current) env[key] = String(max - 30);
+    }
+  }
+  return env;
+}
+
+/** Finds a program the way execvp would, so a missing binary is reported before forking. */
+export function resolveProgram(program: string, envPath: string | undefined): string | null {
+  const usable = (p: string) => {
+    try {
+      const st = fs.statSync(p);
+      if (!st.isFile()) return false;
+      fs.accessSync(p, fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (program.includes("/")) return usable(program) ? program : null;
+  for (const dir of (envPath ?? "").split(path.delimiter)) {
+    if (dir === "" || !path.isAbsolute(dir)) continue; // never the cwd
+    const candidate = path.join(dir, program);
+    if (usable(candidate)) return candidate;
+  }
+  return null;
+}
+
+/** Rotates `<log>` → `<log>.1` … `<log>.N` when it is larger than `maxBytes` (N = 0 deletes it). */
+export function rotateLog(logPath: string, maxBytes: number, backups: number): void {
+  let size: number;
+  try {
+    size = fs.statSync(logPath).size;
+  } catch {
+    return;
+  }
+  if (maxBytes <= 0 || size <= maxBytes) return;
+  if (backups <= 0) {
+    fs.rmSync(logPath, { force: true });
+    return;
+  }
+  fs.rmSync(`${logPath}.${backups}`, { force: true });
+  for (let i = backups - 1; i >= 1; i--) {
+    if (fs.existsSync(`${logPath}.${i}`)) fs.renameSync(`${logPath}.${i}`, `${logPath}.${i + 1}`);
+  }
+  fs.renameSync(logPath, `${logPath}.1`);
+}
+
+export interface SpawnRequest {
+  argv: string[];
+  env: Record<string, string>;
+  cwd: string;
+  logPath: string;
+  logRotateBytes: number;
+  logBackupCount: number;
+  /** What the pool remembers about the worker (for status and exit classification). */
+  meta: { task_id: string; board: string; run_id: number };
+  /** Message when the program cannot be found (the Hermes runtime has its own wording). */
+  notFoundMessage?: string;
+}
+
+export interface LiveWorker {
+  pid: number;
+  task_id: string;
+  board: string;
+  run_id: number;
+  started_at: number;
+}
+
+/**
+ * The dispatcher's children: spawns workers in their own process group (so they outlive the
+ * dispatcher and can be terminated as a group), reaps them (Node's child handling waits on every
+ * child, so none is left a zombie) and remembers how each ended, for crash classification.
+ */
+export class WorkerPool {
+  private readonly live = new Map<number, LiveWorker>();
+  private readonly exits = new Map<number, ExitStatus & { at: number }>();
+  private readonly pending = new Set<Promise<void>>();
+  private static readonly EXIT_TTL_MS = 600_000;
+  private static readonly EXIT_MAX = 4096;
+
+  constructor(private readonly log: (line: string) => void = () => {}) {}
+
+  /**
+   * Spawns a worker and returns its pid once the process exists. Throws with a one-line message
+   * when the program is missing or cannot be started.
+   */
+  async spawn(req: SpawnRequest): Promise<number> {
+    const [program, ...args] = req.argv;
+    if (program === undefined) throw new Error("empty worker command");
+    const resolved = resolveProgram(program, req.env.PATH);
+    if (resolved === null) throw new Error(req.notFoundMessage ?? `worker program not found: ${program}`);
+    fs.mkdirSync(path.dirname(req.logPath), { recursive: true });
+    rotateLog(req.logPath, req.logRotateBytes, req.logBackupCount);
+    const fd = fs.openSync(req.logPath, "a");
+    try {
+      fs.writeSync(fd, `--- ${new Date().toISOString()} kanban-dispatcher: run ${req.meta.run_id} of ${req.meta.task_id}: ${JSON.stringify(req.argv)}\n`);
+      const child = spawn(resolved, args, {
+        argv0: program,
+        cwd: req.cwd,
+        env: req.env,
+        stdio: ["ignore", fd, fd],
+        detached: true,
+        windowsHide: true,
+      });
+      const pid = child.pid;
+      if (pid === undefined) {
+        const err = await new Promise<Error>((resolve) => child.once("error", resolve));
+        throw new Error(`cannot start ${program}: ${err.message}`);
+      }
+      this.exits.delete(pid); // a recycled pid must not inherit an older worker's exit
+      this.live.set(pid, { pid, ...req.meta, started_at: Math.floor(Date.now() / 1000) });
+      child.on("error", (err) => this.log(`worker ${pid} (${req.meta.task_id}): ${err.message}`));
+      child.on("exit", (code, signal) => {
+        this.live.delete(pid);
+        this.recordExit(pid, { code, signal });
+      });
+      // The dispatcher may exit while workers run on.
+      child.unref();
+      return pid;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  private recordExit(pid: number, status: ExitStatus): void {
+    const now = Date.now();
+    this.exits.set(pid, { ...status, at: now });
+    if (this.exits.size > WorkerPool.EXIT_MAX) {
+      for (const [p, e] of this.exits) {
+        if (this.exits.size <= WorkerPool.EXIT_MAX && now - e.at < WorkerPool.EXIT_TTL_MS) break;
+        this.exits.delete(p);
+      }
+    }
+  }
+
+  /** How a reaped child ended (undefined for pids that are not ours, or are still running). */
+  exitStatus(pid: number): ExitStatus | undefined {
+    const e = this.exits.get(pid);
+    if (!e || Date.now() - e.at > WorkerPool.EXIT_TTL_MS) return undefined;
+    return { code: e.code, signal: e.signal };
+  }
+
+  /**
+   * Liveness probe for the kernel: a child of ours that has not been reaped yet is still "alive"
+   * (its exit status is about to arrive, and the crash sweep must see it); anything else is asked
+   * of the operating system (a reaped pid may already belong to another process).
+   */
+  isAlive(pid: number): boolean {
+    return this.live.has(pid) || isPidAlive(pid);
+  }
+
+  running(): LiveWorker[] {
+    return [...this.live.values()];
+  }
+
+  /**
+   * Terminates workers the kernel reported: SIGTERM to each process group now, SIGKILL to any
+   * group still alive after `graceSeconds`. Does not block: the escalation runs on timers, and
+   * {@link drain} waits for it.
+   */
+  terminate(targets: readonly Termination[], graceSeconds: number): void {
+    for (const t of targets) {
+      if (!signalProcessGroup(t.pid, "SIGTERM")) continue;
+      this.log(`terminating worker pid ${t.pid} (lock ${t.lock ?? "-"}): SIGTERM sent`);
+      const deadline = Date.now() + graceSeconds * 1000;
+      const done = new Promise<void>((resolve) => {
+        const poll = () => {
+          if (!processGroupAlive(t.pid)) return resolve();
+          if (Date.now() >= deadline) {
+            signalProcessGroup(t.pid, "SIGKILL");
+            this.log(`worker pid ${t.pid} survived SIGTERM for ${graceSeconds}s: SIGKILL sent`);
+            return resolve();
+          }
+          setTimeout(poll, Math.min(100, Math.max(1, deadline - Date.now())));
+        };
+        poll();
+      });
+      this.pending.add(done);
+      void done.then(() => this.pending.delete(done));
+    }
+  }
+
+  /** Waits for every pending termination to finish (at most the grace period). */
+  async drain(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+}

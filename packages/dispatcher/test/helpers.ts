@@ -1,0 +1,173 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { boardLocationFromEnv, createBoard } from "@kanban/db";
+import { type Board, openBoard } from "@kanban/kernel";
+import { type DispatcherConfig, loadConfig } from "../src/config.ts";
+import { isPidAlive, processGroupAlive, signalProcessGroup } from "../src/process.ts";
+import type { WorkerPool } from "../src/worker.ts";
+
+/** Shared fixtures for the dispatcher's tests: temp homes, fake-worker profiles, process tracking. */
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const FAKE_WORKER = path.join(here, "fake-worker.mjs");
+export const BIN = path.resolve(here, "..", "bin", "kanban-dispatcher.mjs");
+
+export type FakeMode = "complete" | "heartbeat-then-complete" | "crash" | "exit0" | "hang" | "ignore-sigterm";
+
+export function fakeProfile(mode: FakeMode, extra: { env?: Record<string, string>; skills?: string[] } = {}) {
+  return { command: [process.execPath, FAKE_WORKER, mode, "{task_id}"], env: extra.env ?? {}, skills: extra.skills ?? [] };
+}
+
+/** The test process's environment without any KANBAN_* / HERMES_* variable of the surrounding shell. */
+export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined || k.startsWith("KANBAN_") || k.startsWith("HERMES_") || k.startsWith("FAKE_WORKER")) continue;
+    env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+export interface TestHome {
+  home: string;
+  env: Record<string, string>;
+  writeConfig(config: Record<string, unknown>): void;
+  config(extraEnv?: Record<string, string>): DispatcherConfig;
+  board(slug?: string): Board;
+  cleanup(): void;
+}
+
+export function makeHome(config: Record<string, unknown> = {}): TestHome {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), "kanban-dispatcher-"));
+  const env = cleanEnv({ KANBAN_HOME: home, HERMES_HOME: path.join(home, "hermes-home") });
+  const opened: Board[] = [];
+  const writeConfig = (c: Record<string, unknown>) => fs.writeFileSync(path.join(home, "config.json"), JSON.stringify(c, null, 2));
+  writeConfig(config);
+  return {
+    home,
+    env,
+    writeConfig,
+    config: (extraEnv = {}) => loadConfig({ ...env, ...extraEnv }),
+    board: (slug = "default") => {
+      const loc = boardLocationFromEnv(env);
+      if (slug !== "default") createBoard(loc, slug);
+      const b = openBoard({ board: slug, location: loc, warn: () => {} });
+      opened.push(b);
+      return b;
+    },
+    cleanup: () => {
+      for (const b of opened) b.close();
+      fs.rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `check` until it returns a truthy value or the deadline passes. */
+export async function waitFor<T>(check: () => T | undefined | null | false, label: string, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Every process group a test started (workers, dispatchers), killed in afterEach. */
+const groups = new Set<number>();
+const children = new Set<ChildProcess>();
+
+export function track(pid: number | null | undefined): void {
+  if (pid) groups.add(pid);
+}
+
+export async function killAll(): Promise<void> {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  for (const pid of groups) {
+    signalProcessGroup(pid, "SIGKILL");
+    if (isPidAlive(pid)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }
+  await waitFor(() => [...groups].every((g) => !processGroupAlive(g)), "test processes to die", 5000).catch(() => undefined);
+  groups.clear();
+  children.clear();
+}
+
+export interface BinRun {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts the real bin as its own process group (so a SIGKILL takes it down alone, like a crash). */
+export function startBin(args: string[], env: Record<string, string>): BinRun {
+  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  children.add(child);
+  track(child.pid);
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    err += d.toString();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+export async function runBin(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const run = startBin(args, env);
+  const { code } = await run.exited;
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
+}
+
+export function readPids(workspace: string): { worker: number; grandchild: number } | null {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(workspace, "pids.json"), "utf8")) as { worker: number; grandchild: number };
+  } catch {
+    return null;
+  }
+}
+
+/** A git repository with one commit on `main`. */
+export function gitRepo(dir: string): string {
+  const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, stdio: "ignore" });
+  fs.mkdirSync(dir, { recursive: true });
+  git("init", "-q", "-b", "main");
+  fs.writeFileSync(path.join(dir, "README"), "hello\n");
+  git("add", "README");
+  git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "init");
+  return dir;
+}
+
+/** Records every worker a pool spawns, so afterEach can kill their process groups. */
+export function trackPool(pool: WorkerPool): void {
+  const spawnWorker = pool.spawn.bind(pool);
+  pool.spawn = async (req) => {
+    const pid = await spawnWorker(req);
+    track(pid);
+    return pid;
+  };
+}
+
+/** Tracks the pids fake workers appended to a $FAKE_WORKER_RECORD file. */
+export function trackRecorded(file: string): { pid: number; argv: string[]; cwd: string; env: Record<string, string> }[] {
+  let lines: string[] = [];
+  try {
+    lines = fs.readFileSync(file, "utf8").split("\n").filter(Boolean);
+  } catch {
+    return [];
+  }
+  const records = lines.map((l) => JSON.parse(l) as { pid: number; argv: string[]; cwd: string; env: Record<string, string> });
+  for (const r of records) track(r.pid);
+  return records;
+}
