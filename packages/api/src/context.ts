@@ -1,0 +1,96 @@
+import { type BoardLocation, boardLocationFromEnv, type HomeConfig, loadHomeConfig } from "@kanban/db";
+import type { Board, Clock, PidProbe, Termination } from "@kanban/kernel";
+import { LiveHub } from "./live/hub.ts";
+import { type Logger, stderrLogger } from "./logger.ts";
+import { BoardRegistry } from "./registry.ts";
+
+export interface ContextInnerOptions {
+  /** Where boards live. Defaults to KANBAN_HOME-style resolution from `env`. */
+  location?: BoardLocation;
+  /** Used only when `location` is absent (processes pass `process.env`). */
+  env?: Record<string, string | undefined>;
+  /** Set when the caller authenticated with a tenant-scoped token: every read and write is confined to it. */
+  tenant?: string | null;
+  clock?: Clock;
+  isPidAlive?: PidProbe;
+  /** The process's open boards; shared by every request of a server. */
+  boards?: BoardRegistry;
+  /** The process's live-event watchers; shared by every request of a server. */
+  live?: LiveHub;
+  logger?: Logger;
+  /** Stops a worker whose claim a request released (default: SIGTERM to its pid). */
+  terminate?: (t: Termination) => void;
+}
+
+/** What every procedure receives. */
+export interface KanbanContext {
+  readonly location: BoardLocation;
+  readonly tenant: string | null;
+  readonly boards: BoardRegistry;
+  readonly live: LiveHub;
+  readonly logger: Logger;
+  /** The open board a request names (`board` input), else the current board. */
+  board(slug?: string | null): Board;
+  /** The slug a request names, validated, else the current board's. */
+  slug(slug?: string | null): string;
+  /** `<home>/config.json`, read fresh (it is small and people edit it while the server runs). */
+  config(): HomeConfig;
+  /** Stops the worker of a released claim, after the kernel committed the release. */
+  terminate(t: Termination | null | undefined): void;
+}
+
+/** Per-location registries and one hub for callers that do not bring their own (tests, one-off callers). */
+const sharedRegistries = new Map<string, BoardRegistry>();
+let sharedHub: LiveHub | null = null;
+
+function locationKey(loc: BoardLocation): string {
+  return JSON.stringify([loc.home, loc.dbOverride ?? null, loc.workspacesRootOverride ?? null, loc.envBoard ?? null]);
+}
+
+function defaultTerminate(logger: Logger): (t: Termination) => void {
+  return (t) => {
+    try {
+      process.kill(t.pid, "SIGTERM");
+      logger.info("worker terminated", { pid: t.pid });
+    } catch (err) {
+      // Already gone is the common case: the worker noticed its claim was released and exited.
+      if ((err as NodeJS.ErrnoException).code !== "ESRCH") logger.warn("could not terminate worker", { pid: t.pid, error: (err as Error).message });
+    }
+  };
+}
+
+/**
+ * Builds a request context. The server and the Next route handler pass their long-lived registry
+ * and hub; tests pass their own too. Without them, a process-wide registry per location is used.
+ */
+export function createContextInner(opts: ContextInnerOptions): KanbanContext {
+  const location = opts.location ?? boardLocationFromEnv(opts.env ?? {});
+  const logger = opts.logger ?? stderrLogger;
+  let boards = opts.boards;
+  if (!boards) {
+    const key = locationKey(location);
+    boards = sharedRegistries.get(key);
+    if (!boards) {
+      boards = new BoardRegistry({ location, clock: opts.clock, isPidAlive: opts.isPidAlive });
+      sharedRegistries.set(key, boards);
+    }
+  }
+  if (!opts.live && sharedHub === null) sharedHub = new LiveHub({ logger });
+  const live = opts.live ?? (sharedHub as LiveHub);
+  const registry = boards;
+  const terminate = opts.terminate ?? defaultTerminate(logger);
+  const tenant = opts.tenant?.trim() ? opts.tenant.trim() : null;
+  return {
+    location: registry.location,
+    tenant,
+    boards: registry,
+    live,
+    logger,
+    board: (slug) => registry.board(slug),
+    slug: (slug) => registry.resolveSlug(slug),
+    config: () => loadHomeConfig(registry.location.home),
+    terminate: (t) => {
+      if (t) terminate(t);
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import { DB_ERROR_CODES, KanbanDbError } from "@kanban/db";
+import { HallucinatedCardsError, KERNEL_ERROR_CODES, KernelError } from "@kanban/kernel";
+import { TRPCError } from "@trpc/server";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { DB_ERROR_TO_TRPC, INTERNAL_MESSAGE, KERNEL_ERROR_TO_TRPC, toTRPCError } from "./errors.ts";
+import { captureLogger, createTestApi } from "./testing.ts";
+
+describe("the error table", () => {
+  it("maps every kernel and db code (a new code fails here until it is mapped)", () => {
+    expect(Object.keys(KERNEL_ERROR_TO_TRPC).sort()).toEqual([...KERNEL_ERROR_CODES].sort());
+    expect(Object.keys(DB_ERROR_TO_TRPC).sort()).toEqual([...DB_ERROR_CODES].sort());
+    expect(KERNEL_ERROR_TO_TRPC).toEqual({
+      NOT_FOUND: "NOT_FOUND",
+      INVALID_INPUT: "BAD_REQUEST",
+      WRONG_STATE: "CONFLICT",
+      STALE_RUN: "CONFLICT",
+      HALLUCINATED_CARDS: "PRECONDITION_FAILED",
+    });
+    expect(DB_ERROR_TO_TRPC).toEqual({
+      BOARD_NOT_FOUND: "NOT_FOUND",
+      BOARD_INVALID: "BAD_REQUEST",
+      DB_PATH_INVALID: "BAD_REQUEST",
+      DB_NOT_A_DATABASE: "PRECONDITION_FAILED",
+      DB_CORRUPT: "PRECONDITION_FAILED",
+      DB_UNAVAILABLE: "SERVICE_UNAVAILABLE",
+    });
+  });
+
+  it("keeps the kernel's message and error as cause, also when tRPC wrapped it", () => {
+    const kernel = new KernelError("WRONG_STATE", "cannot do that");
+    const wrapped = new TRPCError({ code: "INTERNAL_SERVER_ERROR", cause: kernel });
+    for (const input of [kernel, wrapped]) {
+      const out = toTRPCError(input);
+      expect(out).toMatchObject({ code: "CONFLICT", message: "cannot do that" });
+      expect(out.cause).toBe(kernel);
+    }
+    expect(toTRPCError(new HallucinatedCardsError(["t_x"], "t_y")).code).toBe("PRECONDITION_FAILED");
+    expect(toTRPCError(new KanbanDbError("DB_UNAVAILABLE", "read-only")).code).toBe("SERVICE_UNAVAILABLE");
+    expect(toTRPCError(z.string().safeParse(1).error).code).toBe("BAD_REQUEST");
+  });
+
+  it("passes deliberate TRPCErrors through", () => {
+    const forbidden = new TRPCError({ code: "FORBIDDEN", message: "no" });
+    expect(toTRPCError(forbidden)).toBe(forbidden);
+  });
+
+  it("turns anything else into a generic 500 and logs the real error", () => {
+    const logger = captureLogger();
+    const out = toTRPCError(new Error("SQLITE_ERROR: no such table secrets"), logger, "x.y");
+    expect(out).toMatchObject({ code: "INTERNAL_SERVER_ERROR", message: INTERNAL_MESSAGE });
+    expect(out.cause).toBeUndefined();
+    expect(logger.lines[0]).toMatchObject({ level: "error", fields: { where: "x.y", error: "SQLITE_ERROR: no such table secrets" } });
+  });
+});
+
+describe("a bug inside a procedure", () => {
+  it("reaches the caller as a generic INTERNAL_SERVER_ERROR and the log as the real error", async () => {
+    const t = createTestApi();
+    try {
+      const { task } = await t.api.tasks.create({ title: "t" });
+      t.board().sqlite.exec("DROP TABLE task_comments");
+      const err = await t.api.comments.list({ task_id: task.id }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TRPCError);
+      expect(err).toMatchObject({ code: "INTERNAL_SERVER_ERROR", message: INTERNAL_MESSAGE });
+      expect(t.logger.lines.find((l) => l.level === "error")).toMatchObject({ fields: { where: "comments.list", error: expect.stringContaining("task_comments") } });
+    } finally {
+      t.cleanup();
+    }
+  });
+});

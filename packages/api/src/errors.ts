@@ -1,0 +1,69 @@
+import { KanbanDbError, type DbErrorCode } from "@kanban/db";
+import { KernelError, type KernelErrorCode } from "@kanban/kernel";
+import { TRPCError, type TRPC_ERROR_CODE_KEY } from "@trpc/server";
+import { ZodError } from "zod";
+import type { Logger } from "./logger.ts";
+
+/**
+ * THE error table: every typed failure of the layers below maps to exactly one tRPC code (and so one
+ * HTTP status). Bad input is never an INTERNAL_SERVER_ERROR.
+ *
+ * | source      | code                              | tRPC (HTTP)                 |
+ * |-------------|-----------------------------------|-----------------------------|
+ * | kernel      | NOT_FOUND                         | NOT_FOUND (404)             |
+ * | kernel      | INVALID_INPUT                     | BAD_REQUEST (400)           |
+ * | kernel      | WRONG_STATE, STALE_RUN            | CONFLICT (409)              |
+ * | kernel      | HALLUCINATED_CARDS                | PRECONDITION_FAILED (412)   |
+ * | db          | BOARD_NOT_FOUND                   | NOT_FOUND (404)             |
+ * | db          | BOARD_INVALID, DB_PATH_INVALID    | BAD_REQUEST (400)           |
+ * | db          | DB_NOT_A_DATABASE, DB_CORRUPT     | PRECONDITION_FAILED (412)   |
+ * | db          | DB_UNAVAILABLE                    | SERVICE_UNAVAILABLE (503)   |
+ * | zod         | (input validation)                | BAD_REQUEST (400)           |
+ * | anything else                                   | INTERNAL_SERVER_ERROR (500), generic message, logged |
+ */
+export const KERNEL_ERROR_TO_TRPC: Readonly<Record<KernelErrorCode, TRPC_ERROR_CODE_KEY>> = {
+  NOT_FOUND: "NOT_FOUND",
+  INVALID_INPUT: "BAD_REQUEST",
+  WRONG_STATE: "CONFLICT",
+  STALE_RUN: "CONFLICT",
+  HALLUCINATED_CARDS: "PRECONDITION_FAILED",
+};
+
+export const DB_ERROR_TO_TRPC: Readonly<Record<DbErrorCode, TRPC_ERROR_CODE_KEY>> = {
+  BOARD_NOT_FOUND: "NOT_FOUND",
+  BOARD_INVALID: "BAD_REQUEST",
+  DB_PATH_INVALID: "BAD_REQUEST",
+  DB_NOT_A_DATABASE: "PRECONDITION_FAILED",
+  DB_CORRUPT: "PRECONDITION_FAILED",
+  DB_UNAVAILABLE: "SERVICE_UNAVAILABLE",
+};
+
+export const INTERNAL_MESSAGE = "internal server error";
+
+/** A kernel or db error: both carry a stable `code` and JSON-safe `details`. */
+export function isKanbanError(err: unknown): err is KernelError | KanbanDbError {
+  return err instanceof KernelError || err instanceof KanbanDbError;
+}
+
+/**
+ * Turns anything thrown below a procedure into the TRPCError the client sees. A TRPCError that a
+ * procedure threw on purpose passes through; tRPC's own wrapper of a thrown value is unwrapped first.
+ */
+export function toTRPCError(err: unknown, logger?: Logger, where?: string): TRPCError {
+  let cause: unknown = err;
+  if (err instanceof TRPCError) {
+    // tRPC wraps a non-TRPCError throw as INTERNAL_SERVER_ERROR with the original as cause.
+    if (err.code !== "INTERNAL_SERVER_ERROR" || err.cause === undefined) return err;
+    if (err.cause instanceof TRPCError) return err.cause;
+    cause = err.cause;
+  }
+  if (cause instanceof KernelError) return new TRPCError({ code: KERNEL_ERROR_TO_TRPC[cause.code], message: cause.message, cause });
+  if (cause instanceof KanbanDbError) return new TRPCError({ code: DB_ERROR_TO_TRPC[cause.code], message: cause.message, cause });
+  if (cause instanceof ZodError) return new TRPCError({ code: "BAD_REQUEST", message: "invalid input", cause });
+  logger?.error("unexpected error", {
+    where,
+    error: cause instanceof Error ? cause.message : String(cause),
+    stack: cause instanceof Error ? cause.stack : undefined,
+  });
+  return new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: INTERNAL_MESSAGE });
+}

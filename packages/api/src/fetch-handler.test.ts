@@ -1,0 +1,53 @@
+import { makeTempDir } from "@kanban/db/testing";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createFetchHandler } from "./fetch-handler.ts";
+import { captureLogger } from "./testing.ts";
+
+const TOKEN = "web-token-0123456789abcdef";
+const TENANT = "tenant-token-0123456789abcdef";
+let home: ReturnType<typeof makeTempDir>;
+let handler: (req: Request) => Promise<Response>;
+
+beforeEach(() => {
+  home = makeTempDir("kanban-web-");
+  handler = createFetchHandler({
+    endpoint: "/api/trpc",
+    location: { home: home.dir },
+    token: TOKEN,
+    tenantTokens: { [TENANT]: "acme" },
+    bodyLimitBytes: 5000,
+    logger: captureLogger(),
+  });
+});
+afterEach(() => home.cleanup());
+
+const base = "http://localhost:3000/api/trpc";
+const auth = (token = TOKEN) => ({ authorization: `Bearer ${token}`, host: "localhost:3000", "content-type": "application/json" });
+
+describe("createFetchHandler (Next's route handler)", () => {
+  it("serves the router at its endpoint behind the same bearer check", async () => {
+    const created = await handler(new Request(`${base}/tasks.create`, { method: "POST", headers: auth(), body: JSON.stringify({ title: "from web" }) }));
+    expect(created.status).toBe(200);
+    const body = (await created.json()) as { result: { data: { task: { id: string; created_by: string } } } };
+    expect(body.result.data.task.created_by).toBe("dashboard");
+    const got = await handler(new Request(`${base}/tasks.get?input=${encodeURIComponent(JSON.stringify({ id: body.result.data.task.id }))}`, { headers: auth() }));
+    expect(got.status).toBe(200);
+    expect((await handler(new Request(`${base}/stats.get`, { headers: { host: "localhost:3000" } }))).status).toBe(401);
+    const missing = await handler(new Request(`${base}/tasks.get?input=${encodeURIComponent(JSON.stringify({ id: "t_none" }))}`, { headers: auth() }));
+    expect(missing.status).toBe(404);
+  });
+
+  it("confines a tenant token, refuses cross-origin writes and oversize bodies", async () => {
+    const { result } = (await (
+      await handler(new Request(`${base}/tasks.create`, { method: "POST", headers: auth(), body: JSON.stringify({ title: "z", tenant: "zeta" }) }))
+    ).json()) as { result: { data: { task: { id: string } } } };
+    const hidden = await handler(new Request(`${base}/tasks.get?input=${encodeURIComponent(JSON.stringify({ id: result.data.task.id }))}`, { headers: auth(TENANT) }));
+    expect(hidden.status).toBe(404);
+    const cross = await handler(
+      new Request(`${base}/tasks.create`, { method: "POST", headers: { ...auth(), origin: "http://evil.example" }, body: JSON.stringify({ title: "x" }) }),
+    );
+    expect(cross.status).toBe(403);
+    const big = await handler(new Request(`${base}/tasks.create`, { method: "POST", headers: auth(), body: JSON.stringify({ title: "x", body: "y".repeat(6000) }) }));
+    expect(big.status).toBe(413);
+  });
+});

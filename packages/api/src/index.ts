@@ -1,0 +1,16 @@
+/**
+ * @kanban/api: tRPC routers over the kernel, served over HTTP with live events, auth and clean
+ * errors. Clients (CLI, web) import only `./client` and the types; servers import this entry.
+ */
+/** Re-exported so hosts (web, CLI) can locate boards without importing @kanban/db themselves. */
+export { type BoardLocation, boardLocationFromEnv } from "@kanban/db";
+export { type AuthConfig, authorize, isLoopbackHost } from "./auth.ts";
+export { type ContextInnerOptions, createContextInner, type KanbanContext } from "./context.ts";
+export { DB_ERROR_TO_TRPC, INTERNAL_MESSAGE, KERNEL_ERROR_TO_TRPC, toTRPCError } from "./errors.ts";
+export { createFetchHandler, type FetchHandlerOptions } from "./fetch-handler.ts";
+export { LiveHub } from "./live/hub.ts";
+export { type Logger, silentLogger, stderrLogger } from "./logger.ts";
+export { BoardRegistry, type BoardRegistryOptions } from "./registry.ts";
+export { type AppRouter, appRouter, createCaller, type RouterInputs, type RouterOutputs } from "./root.ts";
+export { LIMITS } from "./schemas.ts";
+export { DEFAULT_HOST, DEFAULT_PORT, type RunningServer, type ServerOptions, startServer } from "./server.ts";

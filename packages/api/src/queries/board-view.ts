@@ -1,0 +1,314 @@
+import {
+  type Board,
+  boardDiagnostics,
+  type Diagnostic,
+  invalid,
+  summariseDiagnostics,
+  type TaskAge,
+  taskAge,
+  taskFromRow,
+  type TaskWarnings,
+} from "@kanban/kernel";
+import { type TaskDto, taskDto } from "../scope.ts";
+
+/** Columns left to right; `archived` only when asked for. */
+export const COLUMN_NAMES = ["triage", "todo", "scheduled", "ready", "running", "blocked", "review", "done"] as const;
+/** Columns that grow without bound and are therefore paged on the server. */
+export const PAGED_COLUMNS = ["done", "archived"] as const;
+export const CARD_SUMMARY_CHARS = 200;
+export const DEFAULT_DONE_LIMIT = 100;
+
+const KNOWN = `('triage', 'todo', 'scheduled', 'ready', 'running', 'blocked', 'review', 'done', 'archived')`;
+/** A status this version does not know (written by a newer Hermes) is shown in `todo`, never lost. */
+const BUCKET = `CASE WHEN t.status IN ${KNOWN} THEN t.status ELSE 'todo' END`;
+const DONE_SORT = "COALESCE(t.completed_at, t.created_at)";
+
+export interface BoardFilter {
+  tenant?: string | null;
+  assignee?: string | null;
+  search?: string | null;
+  workflow_template_id?: string | null;
+  current_step_key?: string | null;
+  include_archived?: boolean;
+}
+
+export interface CardExtras {
+  age: TaskAge | null;
+  latest_summary: string | null;
+  link_counts: { parents: number; children: number };
+  comment_count: number;
+  /** Children done / all children; null for a task without children. */
+  progress: { done: number; total: number } | null;
+  diagnostics: Diagnostic[];
+  /** The card badge: a summary of `diagnostics`; null when there are none. */
+  warnings: TaskWarnings | null;
+}
+
+export type BoardCard = Omit<TaskDto, "warnings"> & CardExtras;
+
+export interface BoardColumn {
+  name: string;
+  tasks: BoardCard[];
+  /** Every task of the column that matches the filters (the page may show fewer). */
+  total: number;
+  /** Where `board.column` continues; null when the column is complete. */
+  next_cursor: string | null;
+}
+
+type Row = Record<string, unknown>;
+
+function whereClause(f: BoardFilter, alias = "t"): { sql: string; args: unknown[] } {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  if (!f.include_archived) where.push(`${alias}.status != 'archived'`);
+  if (f.tenant) {
+    where.push(`${alias}.tenant = ?`);
+    args.push(f.tenant);
+  }
+  if (f.assignee) {
+    where.push(`${alias}.assignee = ?`);
+    args.push(f.assignee.trim().toLowerCase());
+  }
+  if (f.workflow_template_id) {
+    where.push(`${alias}.workflow_template_id = ?`);
+    args.push(f.workflow_template_id);
+  }
+  if (f.current_step_key) {
+    where.push(`${alias}.current_step_key = ?`);
+    args.push(f.current_step_key);
+  }
+  if (f.search?.trim()) {
+    const like = `%${f.search.trim().toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const cols = ["id", "title", "body", "result", "assignee", "tenant"].map((c) => `lower(COALESCE(${alias}.${c}, '')) LIKE ? ESCAPE '\\'`);
+    where.push(`(${cols.join(" OR ")})`);
+    for (let i = 0; i < cols.length; i++) args.push(like);
+  }
+  return { sql: where.length > 0 ? `WHERE ${where.join(" AND ")}` : "", args };
+}
+
+// --- cursors: opaque to clients, keyset underneath (stable while cards are added or moved) ---
+
+type CursorKey = (string | number)[];
+
+function encodeCursor(key: CursorKey): string {
+  return Buffer.from(JSON.stringify(key)).toString("base64url");
+}
+
+function decodeCursor(cursor: string, shape: ("n" | "s")[]): CursorKey {
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch {
+    key = null;
+  }
+  const ok =
+    Array.isArray(key) &&
+    key.length === shape.length &&
+    key.every((v, i) => (shape[i] === "n" ? typeof v === "number" && Number.isFinite(v) : typeof v === "string"));
+  if (!ok) throw invalid("invalid cursor");
+  return key as CursorKey;
+}
+
+function isPaged(column: string): boolean {
+  return (PAGED_COLUMNS as readonly string[]).includes(column);
+}
+
+function cursorOf(column: string, t: { priority: number; created_at: number; completed_at: number | null; id: string }): string {
+  return isPaged(column) ? encodeCursor([t.completed_at ?? t.created_at, t.id]) : encodeCursor([t.priority, t.created_at, t.id]);
+}
+
+/** Active columns: most important first, then oldest. Done/archived: most recently finished first. */
+function compareCards(column: string) {
+  if (isPaged(column)) {
+    return (a: TaskDto, b: TaskDto) => (b.completed_at ?? b.created_at) - (a.completed_at ?? a.created_at) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+  }
+  return (a: TaskDto, b: TaskDto) => b.priority - a.priority || a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+// --- per-card extras: a fixed number of set-based queries, whatever the number of cards ---
+
+const LINK_COUNTS_SQL = `SELECT id, SUM(parents) AS parents, SUM(children) AS children, SUM(children_done) AS children_done FROM (
+    SELECT l.child_id AS id, 1 AS parents, 0 AS children, 0 AS children_done
+      FROM task_links l WHERE l.child_id IN (SELECT value FROM json_each(:ids))
+    UNION ALL
+    SELECT l.parent_id, 0, 1, CASE WHEN c.status = 'done' THEN 1 ELSE 0 END
+      FROM task_links l LEFT JOIN tasks c ON c.id = l.child_id WHERE l.parent_id IN (SELECT value FROM json_each(:ids))
+  ) GROUP BY id`;
+
+const COMMENT_COUNTS_SQL = `SELECT task_id, COUNT(*) AS n FROM task_comments
+  WHERE task_id IN (SELECT value FROM json_each(?)) GROUP BY task_id`;
+
+/** Newest non-empty run summary per task (window function); `:chars` caps its length (NULL = whole). */
+const LATEST_SUMMARIES_SQL = `SELECT task_id, CASE WHEN :chars IS NULL THEN summary ELSE substr(summary, 1, :chars) END AS summary FROM (
+    SELECT task_id, summary, ROW_NUMBER() OVER (PARTITION BY task_id ORDER BY COALESCE(ended_at, started_at) DESC, id DESC) AS rn
+    FROM task_runs WHERE task_id IN (SELECT value FROM json_each(:ids)) AND summary IS NOT NULL AND summary != ''
+  ) WHERE rn = 1`;
+
+const RUN_STARTS_SQL = "SELECT id, started_at FROM task_runs WHERE id IN (SELECT value FROM json_each(?))";
+
+export interface DecorateOptions {
+  now: number;
+  failureLimit: number;
+  /** Cards cut the latest summary to 200 characters; the detail view shows it whole (null). */
+  summaryChars: number | null;
+  /** Diagnostics already computed for the board (saves their queries when decorating twice). */
+  diagnostics?: Map<string, Diagnostic[]>;
+}
+
+export function diagnosticsByTask(board: Board, failureLimit: number, taskId?: string): Map<string, Diagnostic[]> {
+  return new Map(boardDiagnostics(board.ctx, { failureLimit, taskId }).map((d) => [d.task_id, d.diagnostics]));
+}
+
+/** Adds age, summary, link/comment counts, progress and diagnostics to tasks, in constant queries. */
+export function decorate(board: Board, tasks: TaskDto[], opts: DecorateOptions): BoardCard[] {
+  if (tasks.length === 0) return [];
+  const ctx = board.ctx;
+  const ids = JSON.stringify(tasks.map((t) => t.id));
+  const links = new Map(
+    (ctx.stmt(LINK_COUNTS_SQL).all({ ids }) as { id: string; parents: number; children: number; children_done: number }[]).map((r) => [r.id, r]),
+  );
+  const comments = new Map((ctx.stmt(COMMENT_COUNTS_SQL).all(ids) as { task_id: string; n: number }[]).map((r) => [r.task_id, r.n]));
+  const summaries = new Map(
+    (ctx.stmt(LATEST_SUMMARIES_SQL).all({ ids, chars: opts.summaryChars }) as { task_id: string; summary: string }[]).map((r) => [r.task_id, r.summary]),
+  );
+  const runIds = tasks.filter((t) => t.status === "running" && t.current_run_id !== null).map((t) => t.current_run_id);
+  const runStarts = new Map(
+    (ctx.stmt(RUN_STARTS_SQL).all(JSON.stringify(runIds)) as { id: number; started_at: number }[]).map((r) => [r.id, r.started_at]),
+  );
+  const diagnostics = opts.diagnostics ?? diagnosticsByTask(board, opts.failureLimit);
+  return tasks.map((t) => {
+    const l = links.get(t.id);
+    const diags = diagnostics.get(t.id) ?? [];
+    // A running card shows when the current attempt started, not the task's first claim.
+    const started = t.status === "running" && t.current_run_id !== null ? (runStarts.get(t.current_run_id) ?? t.started_at) : t.started_at;
+    let age: TaskAge | null;
+    try {
+      age = taskAge({ created_at: t.created_at, started_at: started, completed_at: t.completed_at }, opts.now);
+    } catch {
+      age = null; // an odd legacy timestamp must never take the whole board down
+    }
+    const { warnings: _kernelWarnings, ...task } = t;
+    return {
+      ...task,
+      started_at: started,
+      age,
+      latest_summary: summaries.get(t.id) ?? null,
+      link_counts: { parents: l?.parents ?? 0, children: l?.children ?? 0 },
+      comment_count: comments.get(t.id) ?? 0,
+      progress: l && l.children > 0 ? { done: l.children_done, total: l.children } : null,
+      diagnostics: diags,
+      warnings: summariseDiagnostics(diags),
+    };
+  });
+}
+
+export interface BoardView {
+  board: string;
+  columns: BoardColumn[];
+  /** Distinct tenants on the board, whatever the filter (a tenant-scoped caller sees only its own). */
+  tenants: string[];
+  /** Distinct assignees of non-archived tasks, whatever the filter. */
+  assignees: string[];
+  /** Where a live subscription opened now should start. */
+  latest_event_id: number;
+  now: number;
+}
+
+/**
+ * The whole board in a fixed number of queries: one windowed read of the tasks (done and archived
+ * cut to `doneLimit` per column, every column counted), the card extras, tenants, assignees and
+ * the newest event id. Nothing here runs once per task.
+ */
+export function boardView(
+  board: Board,
+  slug: string,
+  filter: BoardFilter,
+  opts: { doneLimit: number; failureLimit: number; scopeTenant: string | null },
+): BoardView {
+  const ctx = board.ctx;
+  const now = board.now();
+  const { sql: where, args } = whereClause(filter);
+  const rows = ctx
+    .stmt(
+      `SELECT * FROM (
+         SELECT t.*, ${BUCKET} AS __bucket,
+           ROW_NUMBER() OVER (PARTITION BY ${BUCKET} ORDER BY ${DONE_SORT} DESC, t.id DESC) AS __rn,
+           COUNT(*) OVER (PARTITION BY ${BUCKET}) AS __total
+         FROM tasks t ${where}
+       ) WHERE __bucket NOT IN ('done', 'archived') OR __rn <= ?`,
+    )
+    .all(...args, opts.doneLimit) as Row[];
+  const names: string[] = [...COLUMN_NAMES, ...(filter.include_archived ? ["archived"] : [])];
+  const byColumn = new Map<string, TaskDto[]>(names.map((n) => [n, []]));
+  const totals = new Map<string, number>();
+  for (const r of rows) {
+    const bucket = String(r.__bucket);
+    totals.set(bucket, Number(r.__total));
+    byColumn.get(bucket)?.push(taskDto({ ...taskFromRow(r), warnings: null }));
+  }
+  const all = [...byColumn.values()].flat();
+  const cards = new Map(decorate(board, all, { now, failureLimit: opts.failureLimit, summaryChars: CARD_SUMMARY_CHARS }).map((c) => [c.id, c]));
+  const columns = names.map((name) => {
+    const tasks = (byColumn.get(name) ?? []).sort(compareCards(name));
+    const total = totals.get(name) ?? 0;
+    const last = tasks[tasks.length - 1];
+    return {
+      name,
+      tasks: tasks.map((t) => cards.get(t.id)).filter((c): c is BoardCard => c !== undefined),
+      total,
+      next_cursor: last && total > tasks.length ? cursorOf(name, last) : null,
+    };
+  });
+  // The filter dropdowns list the whole board, narrowed only for a tenant-scoped caller.
+  const tenants = opts.scopeTenant
+    ? [opts.scopeTenant]
+    : (ctx.stmt("SELECT DISTINCT tenant FROM tasks WHERE tenant IS NOT NULL AND tenant != '' ORDER BY tenant").all() as { tenant: string }[]).map(
+        (r) => r.tenant,
+      );
+  const assignees = (
+    ctx
+      .stmt(
+        `SELECT DISTINCT assignee FROM tasks WHERE status != 'archived' AND assignee IS NOT NULL AND assignee != ''
+         AND (:tenant IS NULL OR tenant = :tenant) ORDER BY assignee`,
+      )
+      .all({ tenant: opts.scopeTenant }) as { assignee: string }[]
+  ).map((r) => r.assignee);
+  return { board: slug, columns, tenants, assignees, latest_event_id: board.latestEventId(), now };
+}
+
+/**
+ * One page of one column, continuing from `cursor` (from `board.get` or a previous page), with the
+ * same card extras.
+ */
+export function columnPage(
+  board: Board,
+  column: string,
+  filter: BoardFilter,
+  opts: { cursor?: string | null; limit: number; failureLimit: number },
+): BoardColumn {
+  const ctx = board.ctx;
+  const { sql: where, args } = whereClause({ ...filter, include_archived: filter.include_archived || column === "archived" });
+  const base = `FROM tasks t ${where}${where ? " AND" : "WHERE"} ${BUCKET} = ?`;
+  const baseArgs = [...args, column];
+  const total = Number((ctx.stmt(`SELECT COUNT(*) AS n ${base}`).get(...baseArgs) as { n: number }).n);
+  let keyset = "";
+  let keyArgs: unknown[] = [];
+  if (opts.cursor) {
+    if (isPaged(column)) {
+      const [at, id] = decodeCursor(opts.cursor, ["n", "s"]);
+      keyset = ` AND (${DONE_SORT} < ? OR (${DONE_SORT} = ? AND t.id < ?))`;
+      keyArgs = [at, at, id];
+    } else {
+      const [priority, created, id] = decodeCursor(opts.cursor, ["n", "n", "s"]);
+      keyset = " AND (t.priority < ? OR (t.priority = ? AND (t.created_at > ? OR (t.created_at = ? AND t.id > ?))))";
+      keyArgs = [priority, priority, created, created, id];
+    }
+  }
+  const order = isPaged(column) ? `${DONE_SORT} DESC, t.id DESC` : "t.priority DESC, t.created_at ASC, t.id ASC";
+  const rows = ctx.stmt(`SELECT t.* ${base}${keyset} ORDER BY ${order} LIMIT ?`).all(...baseArgs, ...keyArgs, opts.limit + 1) as Row[];
+  const more = rows.length > opts.limit;
+  const tasks = rows.slice(0, opts.limit).map((r) => taskDto({ ...taskFromRow(r), warnings: null }));
+  const cards = decorate(board, tasks, { now: board.now(), failureLimit: opts.failureLimit, summaryChars: CARD_SUMMARY_CHARS });
+  const last = tasks[tasks.length - 1];
+  return { name: column, tasks: cards, total, next_cursor: more && last ? cursorOf(column, last) : null };
+}

@@ -1,0 +1,40 @@
+import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+import { boardRouter } from "./routers/board.ts";
+import { boardsRouter } from "./routers/boards.ts";
+import { configRouter } from "./routers/config.ts";
+import { commentsRouter } from "./routers/comments.ts";
+import { diagnosticsRouter } from "./routers/diagnostics.ts";
+import { dispatcherRouter } from "./routers/dispatcher.ts";
+import { eventsRouter } from "./routers/events.ts";
+import { linksRouter } from "./routers/links.ts";
+import { notifyRouter } from "./routers/notify.ts";
+import { runsRouter, workersRouter } from "./routers/runs.ts";
+import { assigneesRouter, profilesRouter, statsRouter } from "./routers/stats.ts";
+import { tasksRouter } from "./routers/tasks.ts";
+import { createCallerFactory, router } from "./trpc.ts";
+
+/** Every procedure, grouped by resource. */
+export const appRouter = router({
+  board: boardRouter,
+  tasks: tasksRouter,
+  comments: commentsRouter,
+  links: linksRouter,
+  runs: runsRouter,
+  workers: workersRouter,
+  boards: boardsRouter,
+  stats: statsRouter,
+  assignees: assigneesRouter,
+  profiles: profilesRouter,
+  dispatcher: dispatcherRouter,
+  notify: notifyRouter,
+  diagnostics: diagnosticsRouter,
+  config: configRouter,
+  events: eventsRouter,
+});
+
+export type AppRouter = typeof appRouter;
+export type RouterInputs = inferRouterInputs<AppRouter>;
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+
+/** In-process calls (tests, the CLI's local mode): `createCaller(createContextInner({ location }))`. */
+export const createCaller = createCallerFactory(appRouter);

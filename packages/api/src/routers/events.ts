@@ -1,0 +1,77 @@
+import { invalid, type TaskEvent } from "@kanban/kernel";
+import { tracked } from "@trpc/server";
+import { z } from "zod";
+import { toTRPCError } from "../errors.ts";
+import { streamEvents } from "../live/stream.ts";
+import { idSchema, LIMITS, nameSchema, withBoard } from "../schemas.ts";
+import { scopedTask, tenantFilter } from "../scope.ts";
+import { publicProcedure, router } from "../trpc.ts";
+
+const filterFields = {
+  ...withBoard,
+  task_id: idSchema.nullish(),
+  tenant: nameSchema.nullish(),
+  assignee: nameSchema.nullish(),
+  kinds: z.array(z.string().min(1).max(64)).max(50).nullish(),
+};
+
+const cursorSchema = z.number().int().min(0);
+
+export const eventsRouter = router({
+  /** Events after a cursor (default: from the start), oldest first, at most `limit` (≤ 200). */
+  list: publicProcedure
+    .input(z.object({ ...filterFields, after: cursorSchema.default(0), limit: z.number().int().min(1).max(LIMITS.eventPage).default(LIMITS.eventPage) }).prefault({}))
+    .query(({ ctx, input }) => {
+      const board = ctx.board(input.board);
+      if (input.task_id) scopedTask(ctx, board, input.task_id);
+      const events = board.eventsAfter(input.after, {
+        task_id: input.task_id,
+        tenant: tenantFilter(ctx, input.tenant),
+        assignee: input.assignee?.trim().toLowerCase(),
+        kinds: input.kinds,
+        limit: input.limit,
+      });
+      return { events, cursor: events.at(-1)?.id ?? input.after };
+    }),
+
+  /**
+   * Live `task_events` (SSE through httpSubscriptionLink). Starts after `after` (default: now, no
+   * replay); a reconnecting client's `lastEventId` wins, so a resumed stream loses nothing. Each
+   * event is `tracked` with its id. Writes by any process on the board reach subscribers within a
+   * poll interval (150 ms).
+   */
+  subscribe: publicProcedure
+    .input(z.object({ ...filterFields, after: cursorSchema.nullish(), lastEventId: z.string().max(32).nullish() }).prefault({}))
+    .subscription(async function* ({ ctx, input, signal }) {
+      let stream: AsyncGenerator<TaskEvent, void>;
+      try {
+        const slug = ctx.slug(input.board);
+        const board = ctx.board(slug);
+        if (input.task_id) scopedTask(ctx, board, input.task_id);
+        let after = input.after ?? null;
+        if (input.lastEventId !== undefined && input.lastEventId !== null) {
+          if (!/^\d+$/.test(input.lastEventId)) throw invalid("lastEventId must be an event id");
+          after = Number(input.lastEventId);
+        }
+        stream = streamEvents({
+          board: () => ctx.board(slug),
+          watcher: ctx.live.watcher(ctx.boards.dbPath(slug)),
+          after: after ?? board.latestEventId(),
+          filter: {
+            task_id: input.task_id,
+            tenant: tenantFilter(ctx, input.tenant),
+            assignee: input.assignee?.trim().toLowerCase(),
+            kinds: input.kinds,
+          },
+          signal,
+        });
+      } catch (err) {
+        throw toTRPCError(err, ctx.logger, "events.subscribe");
+      }
+      try {
+        for await (const event of stream) yield tracked(String(event.id), event);
+      } catch (err) {
+        throw toTRPCError(err, ctx.logger, "events.subscribe");
+      }
+    }),
+});

@@ -1,0 +1,101 @@
+import { TRPCError } from "@trpc/server";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createTestApi, type TestApi } from "../testing.ts";
+
+let t: TestApi;
+let acme: ReturnType<TestApi["caller"]>;
+let mine: string;
+let theirs: string;
+
+beforeEach(async () => {
+  t = createTestApi();
+  acme = t.caller("acme");
+  mine = (await t.api.tasks.create({ title: "acme task", tenant: "acme" })).task.id;
+  theirs = (await t.api.tasks.create({ title: "zeta task", tenant: "zeta", assignee: "zed" })).task.id;
+});
+afterEach(() => t.cleanup());
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof TRPCError) return err.code;
+    throw err;
+  }
+  throw new Error("expected the call to fail");
+}
+
+describe("a tenant-scoped caller", () => {
+  it("cannot read another tenant's task: NOT_FOUND, worded like an unknown id", async () => {
+    await expect(acme.tasks.get({ id: theirs })).rejects.toMatchObject({ code: "NOT_FOUND", message: `task ${theirs} not found` });
+    for (const call of [
+      acme.comments.list({ task_id: theirs }),
+      acme.runs.list({ task_id: theirs }),
+      acme.tasks.context({ id: theirs }),
+      acme.tasks.log({ id: theirs }),
+      acme.events.list({ task_id: theirs }),
+      acme.notify.list({ task_id: theirs }),
+      acme.diagnostics.list({ task_id: theirs }),
+    ]) {
+      expect(await codeOf(call)).toBe("NOT_FOUND");
+    }
+    expect((await acme.tasks.get({ id: mine })).task.title).toBe("acme task");
+  });
+
+  it("cannot write another tenant's task", async () => {
+    for (const call of [
+      acme.tasks.patch({ id: theirs, title: "pwned" }),
+      acme.tasks.delete({ id: theirs }),
+      acme.tasks.claim({ id: theirs }),
+      acme.tasks.complete({ id: theirs }),
+      acme.tasks.block({ id: theirs }),
+      acme.tasks.archive({ id: theirs }),
+      acme.tasks.reassign({ id: theirs, profile: "me" }),
+      acme.comments.add({ task_id: theirs, body: "hi" }),
+      acme.links.add({ parent_id: mine, child_id: theirs }),
+      acme.notify.subscribe({ task_id: theirs, platform: "p", chat_id: "c" }),
+    ]) {
+      expect(await codeOf(call)).toBe("NOT_FOUND");
+    }
+    expect((await acme.tasks.bulk({ ids: [theirs, mine], priority: 3 })).results).toEqual([
+      { id: theirs, ok: false, error: "not found" },
+      { id: mine, ok: true },
+    ]);
+    expect(t.board().getTask(theirs)).toMatchObject({ title: "zeta task", status: "ready", priority: 0 });
+    expect(t.board().listComments(theirs)).toEqual([]);
+  });
+
+  it("creates only in its own tenant, and cannot hang children off another tenant's task", async () => {
+    const { task } = await acme.tasks.create({ title: "new", tenant: "zeta" });
+    expect(task.tenant).toBe("acme");
+    expect(await codeOf(acme.tasks.create({ title: "child", parents: [theirs] }))).toBe("BAD_REQUEST");
+  });
+
+  it("sees only its tenant on the board, in lists, stats, workers, events and diagnostics", async () => {
+    await t.api.tasks.claim({ id: theirs });
+    const view = await acme.board.get({ tenant: "zeta" });
+    expect(view.columns.flatMap((c) => c.tasks.map((x) => x.id))).toEqual([mine]);
+    expect(view.tenants).toEqual(["acme"]);
+    expect(view.assignees).toEqual([]);
+    expect((await acme.board.column({ column: "running" })).tasks).toEqual([]);
+    expect((await acme.tasks.list({ tenant: "zeta" })).tasks.map((x) => x.id)).toEqual([mine]);
+    expect((await acme.stats.get()).by_status).toEqual({ ready: 1 });
+    expect((await acme.assignees.list()).assignees).toEqual([]);
+    expect((await acme.workers.active()).count).toBe(0);
+    expect(new Set((await acme.events.list()).events.map((e) => e.task_id))).toEqual(new Set([mine]));
+    expect((await acme.boards.list()).boards[0]).toMatchObject({ total: 1, counts: { ready: 1 } });
+    expect((await acme.config.get()).default_tenant).toBe("acme");
+  });
+
+  it("is refused board-wide administration (FORBIDDEN)", async () => {
+    for (const call of [acme.boards.create({ slug: "x" }), acme.boards.switch({ slug: "default" }), acme.dispatcher.status(), acme.tasks.recompute()]) {
+      expect(await codeOf(call)).toBe("FORBIDDEN");
+    }
+  });
+
+  it("cannot see another tenant's runs", async () => {
+    const { run_id } = await t.api.tasks.claim({ id: theirs });
+    expect(await codeOf(acme.runs.get({ run_id: run_id ?? 0 }))).toBe("NOT_FOUND");
+    expect(await codeOf(acme.runs.terminate({ run_id: run_id ?? 0 }))).toBe("NOT_FOUND");
+  });
+});

@@ -1,0 +1,197 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { type BoardLocation, loadHomeConfig } from "@kanban/db";
+import type { Clock, PidProbe, Termination } from "@kanban/kernel";
+import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import { type AuthConfig, authorize, isLoopbackHost } from "./auth.ts";
+import { createContextInner } from "./context.ts";
+import { LiveHub } from "./live/hub.ts";
+import { type Logger, redactUrl, stderrLogger } from "./logger.ts";
+import { BoardRegistry } from "./registry.ts";
+import { appRouter } from "./root.ts";
+
+export const DEFAULT_HOST = "127.0.0.1";
+export const DEFAULT_PORT = 4100;
+export const DEFAULT_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** Calls one batched request may carry. */
+const MAX_BATCH = 50;
+
+export interface ServerOptions {
+  host?: string;
+  /** 0 picks a free port (tests). */
+  port?: number;
+  /** The admin token (`KANBAN_TOKEN`); required unless `host` is a loopback address. */
+  token?: string | null;
+  location: BoardLocation;
+  /** Tenant-scoped tokens (token → tenant); default: `tenant_tokens` of `<home>/config.json`. */
+  tenantTokens?: Record<string, string>;
+  bodyLimitBytes?: number;
+  /** Per request (live streams excepted): 408 while the body is still arriving, 504 after. */
+  requestTimeoutMs?: number;
+  logger?: Logger;
+  clock?: Clock;
+  isPidAlive?: PidProbe;
+  terminate?: (t: Termination) => void;
+  /** How often the live watcher polls each subscribed board (default 150 ms). */
+  pollIntervalMs?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  host: string;
+  port: number;
+  /** Stops accepting, ends live streams, closes every board. */
+  close(): Promise<void>;
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.writeHead(status, { "content-type": "application/json", ...headers });
+  res.end(JSON.stringify(body));
+}
+
+/** The same envelope tRPC uses for errors, so a client parses every refusal the same way. */
+function errorBody(code: string, httpStatus: number, message: string) {
+  return { error: { message, code: -32000, data: { code, httpStatus, kanbanCode: null, details: null, zodError: null } } };
+}
+
+const STATUS_CODES: Record<number, string> = {
+  400: "BAD_REQUEST",
+  401: "UNAUTHORIZED",
+  403: "FORBIDDEN",
+  404: "NOT_FOUND",
+  408: "TIMEOUT",
+  413: "PAYLOAD_TOO_LARGE",
+  504: "GATEWAY_TIMEOUT",
+};
+
+function refuse(res: http.ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  sendJson(res, status, errorBody(STATUS_CODES[status] ?? "BAD_REQUEST", status, message), headers);
+}
+
+/** A live stream: an EventSource GET of a subscription. It must outlive the request timeout. */
+function isStream(req: http.IncomingMessage, url: URL): boolean {
+  return req.method === "GET" && ((req.headers.accept ?? "").includes("text/event-stream") || url.pathname.endsWith("/events.subscribe"));
+}
+
+/**
+ * Starts `kanban serve`: Node's HTTP server in front of tRPC's standalone handler at `/trpc/`, plus
+ * `GET /healthz`. Refuses to listen beyond loopback without a token. Checks, in order: path, auth
+ * (401), origin of browser writes (403), body size (413), then hands the request to tRPC with a
+ * per-request timer. Tokens never reach the log.
+ */
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const host = opts.host ?? DEFAULT_HOST;
+  const token = opts.token?.trim() ? opts.token.trim() : null;
+  if (token === null && !isLoopbackHost(host)) {
+    throw new Error(`refusing to listen on ${host} without a token: set KANBAN_TOKEN (only loopback addresses may run open)`);
+  }
+  const logger = opts.logger ?? stderrLogger;
+  const bodyLimit = opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const timeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const auth: AuthConfig = { token, tenantTokens: opts.tenantTokens ?? loadHomeConfig(opts.location.home).tenant_tokens };
+  const boards = new BoardRegistry({ location: opts.location, clock: opts.clock, isPidAlive: opts.isPidAlive, warn: (m) => logger.warn(m) });
+  const live = new LiveHub({ intervalMs: opts.pollIntervalMs, logger });
+  const tenants = new WeakMap<http.IncomingMessage, string | null>();
+
+  const trpc = createHTTPHandler({
+    router: appRouter,
+    basePath: "/trpc/",
+    maxBodySize: bodyLimit,
+    maxBatchSize: MAX_BATCH,
+    createContext: ({ req }) =>
+      createContextInner({ location: opts.location, tenant: tenants.get(req) ?? null, boards, live, logger, terminate: opts.terminate }),
+    onError: ({ error, path }) => {
+      // Procedure errors were mapped (and bugs logged) already; this catches failures around them.
+      if (error.code === "INTERNAL_SERVER_ERROR" && error.cause) logger.error("request failed", { path, error: error.cause.message });
+    },
+  });
+
+  const server = http.createServer((req, res) => {
+    const started = Date.now();
+    // A late write after a timeout response must not become an unhandled 'error' event.
+    res.on("error", () => {});
+    res.on("finish", () => {
+      logger.info("request", { method: req.method, path: redactUrl(req.url), status: res.statusCode, ms: Date.now() - started });
+    });
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", "http://localhost");
+    } catch {
+      refuse(res, 400, "malformed request URL");
+      return;
+    }
+    if (url.pathname === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
+      sendJson(res, 200, { ok: true });
+      return;
+    }
+    if (!url.pathname.startsWith("/trpc/")) {
+      refuse(res, 404, `no such path: ${url.pathname}`);
+      return;
+    }
+    const decision = authorize(auth, {
+      method: req.method ?? "GET",
+      header: (name) => {
+        const v = req.headers[name.toLowerCase()];
+        return Array.isArray(v) ? (v[0] ?? null) : (v ?? null);
+      },
+      url,
+    });
+    if (!decision.ok) {
+      refuse(res, decision.status, decision.message, decision.status === 401 ? { "www-authenticate": "Bearer" } : {});
+      return;
+    }
+    const declared = Number(req.headers["content-length"] ?? 0);
+    if (Number.isFinite(declared) && declared > bodyLimit) {
+      // Not reading a body we will refuse: close the connection instead of draining it.
+      refuse(res, 413, `request body exceeds ${bodyLimit} bytes`, { connection: "close" });
+      req.resume();
+      return;
+    }
+    tenants.set(req, decision.tenant);
+    if (!isStream(req, url)) {
+      const timer = setTimeout(() => {
+        if (res.writableEnded) return;
+        const status = req.complete ? 504 : 408;
+        refuse(res, status, status === 408 ? "request body not received in time" : "request timed out", { connection: "close" });
+        res.once("finish", () => req.socket.destroy());
+      }, timeoutMs);
+      res.once("close", () => clearTimeout(timer));
+    }
+    trpc(req, res);
+  });
+  // Node's own limits stay above ours so that ours answer first, with a body.
+  server.requestTimeout = 0;
+  server.headersTimeout = Math.max(timeoutMs, 1000);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? DEFAULT_PORT, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const urlHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const url = `http://${urlHost}:${address.port}`;
+  logger.info("listening", { url, auth: token === null ? "open (loopback only)" : "bearer token", tenant_tokens: Object.keys(auth.tenantTokens ?? {}).length });
+  return {
+    url,
+    host,
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        live.close();
+        server.close(() => {
+          boards.close();
+          resolve();
+        });
+        // Live streams never end on their own; cut them so close() returns.
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,73 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { BoardLocation } from "@kanban/db";
+import { makeTempDir } from "@kanban/db/testing";
+import type { Termination } from "@kanban/kernel";
+import { TestClock } from "@kanban/kernel/testing";
+import { createContextInner } from "./context.ts";
+import { LiveHub } from "./live/hub.ts";
+import type { Logger } from "./logger.ts";
+import { BoardRegistry } from "./registry.ts";
+import { createCaller } from "./root.ts";
+
+export interface CapturedLog {
+  level: "info" | "warn" | "error";
+  message: string;
+  fields?: Record<string, unknown>;
+}
+
+export function captureLogger(): Logger & { lines: CapturedLog[] } {
+  const lines: CapturedLog[] = [];
+  return {
+    lines,
+    info: (message, fields) => lines.push({ level: "info", message, fields }),
+    warn: (message, fields) => lines.push({ level: "warn", message, fields }),
+    error: (message, fields) => lines.push({ level: "error", message, fields }),
+  };
+}
+
+/**
+ * A throwaway KANBAN_HOME with a registry, a live hub and callers (admin or tenant-scoped), all on
+ * real SQLite files and a TestClock. Workers "terminated" by the API are recorded, not signalled.
+ */
+export function createTestApi(opts: { config?: Record<string, unknown> } = {}) {
+  const { dir, cleanup } = makeTempDir("kanban-api-");
+  const location: BoardLocation = { home: dir };
+  if (opts.config) fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(opts.config));
+  const clock = new TestClock();
+  const logger = captureLogger();
+  const boards = new BoardRegistry({ location, clock, warn: () => {} });
+  const live = new LiveHub({ logger, intervalMs: 50 });
+  const terminated: Termination[] = [];
+  const caller = (tenant: string | null = null) =>
+    createCaller(createContextInner({ location, tenant, boards, live, logger, terminate: (t) => terminated.push(t) }));
+  return {
+    dir,
+    location,
+    clock,
+    logger,
+    boards,
+    live,
+    terminated,
+    caller,
+    api: caller(),
+    board: (slug?: string) => boards.board(slug),
+    writeConfig: (config: Record<string, unknown>) => fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(config)),
+    cleanup: () => {
+      live.close();
+      boards.close();
+      cleanup();
+    },
+  };
+}
+
+export type TestApi = ReturnType<typeof createTestApi>;
+
+/** Polls `cond` until it holds or `timeoutMs` passes (for cross-process and live-stream tests). */
+export async function waitFor(cond: () => boolean, timeoutMs = 5000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -1,0 +1,72 @@
+import { initTRPC, TRPCError } from "@trpc/server";
+import { ZodError, z } from "zod";
+import type { KanbanContext } from "./context.ts";
+import { isKanbanError, toTRPCError } from "./errors.ts";
+
+/** `title: Too big: expected string to have <=500 characters; board: …` — one line a CLI can print. */
+function describeZodError(err: ZodError): string {
+  return err.issues.map((i) => (i.path.length > 0 ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
+}
+
+/**
+ * The one tRPC instance. No transformer: every DTO is plain JSON so that curl and any HTTP client
+ * can talk to the API. `isDev: false` keeps stack traces out of every response.
+ */
+const t = initTRPC.context<KanbanContext>().create({
+  isDev: false,
+  sse: {
+    // A comment every 15 s keeps idle proxies from cutting a quiet stream; the client reconnects
+    // (resuming from its last event id) when it hears nothing for 45 s.
+    ping: { enabled: true, intervalMs: 15_000 },
+    client: { reconnectAfterInactivityMs: 45_000 },
+  },
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    const { stack: _stack, ...data } = shape.data as typeof shape.data & { stack?: string };
+    return {
+      ...shape,
+      data: {
+        ...data,
+        kanbanCode: isKanbanError(cause) ? cause.code : null,
+        details: isKanbanError(cause) && Object.keys(cause.details).length > 0 ? cause.details : null,
+        zodError: cause instanceof ZodError ? z.flattenError(cause) : null,
+      },
+    };
+  },
+});
+
+/**
+ * Maps whatever a procedure (or its input parser) failed with through the error table, so a
+ * kernel refusal becomes its 4xx and a bug becomes a logged, generic 500.
+ */
+const mapErrors = t.middleware(async ({ ctx, next, path, type }) => {
+  const result = await next();
+  if (result.ok) {
+    // Live subscribers of this process hear about our own writes now, not at the next poll.
+    if (type === "mutation") ctx.live.pokeAll();
+    return result;
+  }
+  const err = result.error;
+  if (err.code === "BAD_REQUEST" && err.cause instanceof ZodError) {
+    throw new TRPCError({ code: "BAD_REQUEST", message: describeZodError(err.cause), cause: err.cause });
+  }
+  throw toTRPCError(err, ctx.logger, path);
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const middleware = t.middleware;
+
+/** Every procedure starts here: errors mapped, nothing else assumed. */
+export const publicProcedure = t.procedure.use(mapErrors);
+
+/**
+ * Board-wide administration (boards, dispatcher details, recompute). A tenant-scoped token sees
+ * only its own tenant's tasks, so it may not touch what spans every tenant.
+ */
+export const adminProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (ctx.tenant !== null) {
+    throw new TRPCError({ code: "FORBIDDEN", message: "this operation spans every tenant; a tenant-scoped token cannot use it" });
+  }
+  return next();
+});
