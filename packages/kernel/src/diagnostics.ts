@@ -450,11 +450,14 @@ type Row = Record<string, unknown>;
  */
 const CANDIDATE_TASKS_SQL = `SELECT * FROM tasks t
   WHERE t.status != 'archived' AND (
-    t.status IN ('ready', 'blocked')
-    OR t.consecutive_failures >= ?
-    OR EXISTS (SELECT 1 FROM task_events e WHERE e.task_id = t.id AND e.kind IN ('${HALLUCINATED_CARDS_KIND}', '${PHANTOM_REFS_KIND}'))
-    OR EXISTS (SELECT 1 FROM task_runs r WHERE r.task_id = t.id AND r.outcome = 'crashed')
+    (t.status = 'ready' AND t.claim_lock IS NULL AND t.created_at <= :stranded_before)
+    OR t.status = 'blocked'
+    OR t.consecutive_failures >= :failure_limit
+    OR t.id IN (SELECT task_id FROM task_events WHERE kind IN ('${HALLUCINATED_CARDS_KIND}', '${PHANTOM_REFS_KIND}'))
+    OR t.id IN (SELECT task_id FROM task_runs WHERE status = 'crashed')
   )`;
+// The subqueries run once each (events by the kind index, runs by the status index); a ready
+// task can only be stranded once it is older than the threshold, so young ones are never loaded.
 
 /** Summaries and metadata can be megabytes and no rule reads them. */
 const CANDIDATE_RUNS_SQL = `SELECT id, task_id, profile, status, outcome, error, started_at, ended_at FROM task_runs
@@ -498,10 +501,11 @@ export function boardDiagnostics(ctx: BoardContext, opts: BoardDiagnosticsOption
     throw invalid("failure_limit must be an integer >= 1");
   }
   const failureLimit = opts.failureLimit ?? DEFAULT_FAILURE_LIMIT;
+  const params = { failure_limit: failureLimit, stranded_before: ctx.now() - DEFAULT_STRANDED_THRESHOLD_SECONDS };
   const candidates =
     opts.taskId === undefined
-      ? ctx.stmt(CANDIDATE_TASKS_SQL).all(failureLimit)
-      : ctx.stmt(`${CANDIDATE_TASKS_SQL} AND t.id = ?`).all(failureLimit, opts.taskId);
+      ? ctx.stmt(CANDIDATE_TASKS_SQL).all(params)
+      : ctx.stmt(`${CANDIDATE_TASKS_SQL} AND t.id = :task_id`).all({ ...params, task_id: opts.taskId });
   const tasks = (candidates as Row[]).map(taskFromRow);
   if (tasks.length === 0) return [];
   const ids = JSON.stringify(tasks.map((t) => t.id));

@@ -17,6 +17,8 @@ export const COLUMN_NAMES = ["triage", "todo", "scheduled", "ready", "running", 
 export const PAGED_COLUMNS = ["done", "archived"] as const;
 export const CARD_SUMMARY_CHARS = 200;
 export const DEFAULT_DONE_LIMIT = 100;
+/** Active columns show this many cards at first; a column with more continues with `board.column`. */
+export const DEFAULT_COLUMN_LIMIT = 250;
 
 const KNOWN = `('triage', 'todo', 'scheduled', 'ready', 'running', 'blocked', 'review', 'done', 'archived')`;
 /** A status this version does not know (written by a newer Hermes) is shown in `todo`, never lost. */
@@ -216,34 +218,47 @@ export interface BoardView {
 
 /**
  * The whole board in a fixed number of queries: one windowed read of the tasks (done and archived
- * cut to `doneLimit` per column, every column counted), the card extras, tenants, assignees and
+ * cut to `doneLimit`, active ones to `columnLimit`, every column counted), the card extras, tenants, assignees and
  * the newest event id. Nothing here runs once per task.
  */
 export function boardView(
   board: Board,
   slug: string,
   filter: BoardFilter,
-  opts: { doneLimit: number; failureLimit: number; scopeTenant: string | null },
+  opts: { doneLimit: number; columnLimit: number; failureLimit: number; scopeTenant: string | null },
 ): BoardView {
   const ctx = board.ctx;
   const now = board.now();
   const { sql: where, args } = whereClause(filter);
-  const rows = ctx
-    .stmt(
-      `SELECT * FROM (
-         SELECT t.*, ${BUCKET} AS __bucket,
-           ROW_NUMBER() OVER (PARTITION BY ${BUCKET} ORDER BY ${DONE_SORT} DESC, t.id DESC) AS __rn,
-           COUNT(*) OVER (PARTITION BY ${BUCKET}) AS __total
-         FROM tasks t ${where}
-       ) WHERE __bucket NOT IN ('done', 'archived') OR __rn <= ?`,
-    )
-    .all(...args, opts.doneLimit) as Row[];
+  // Counts first (the status index answers them), then each non-empty column as its first page:
+  // active columns by priority then age (up to `columnLimit`, idx_tasks_status_priority), done and
+  // archived newest-finished first (up to `doneLimit`, idx_tasks_status_finished). `board.column`
+  // pages on. Card bodies are cut: the drawer loads the full text.
+  const byStatus = ctx.stmt(`SELECT t.status AS status, COUNT(*) AS n FROM tasks t ${where} GROUP BY t.status`).all(...args) as {
+    status: string;
+    n: number;
+  }[];
+  const known = new Set<string>([...COLUMN_NAMES, "archived"]);
+  const totals = new Map<string, number>();
+  for (const { status, n } of byStatus) {
+    // A status written by a newer Hermes is shown in todo, never lost.
+    const bucket = known.has(status) ? status : "todo";
+    totals.set(bucket, (totals.get(bucket) ?? 0) + Number(n));
+  }
+  const cols = "t.*, substr(t.body, 1, 280) AS body";
+  const and = where ? `${where} AND` : "WHERE";
+  const active = ctx.stmt(`SELECT ${cols} FROM tasks t ${and} t.status = ? ORDER BY t.priority DESC, t.created_at ASC, t.id ASC LIMIT ?`);
+  const finished = ctx.stmt(`SELECT ${cols} FROM tasks t ${and} t.status = ? ORDER BY ${DONE_SORT} DESC, t.id DESC LIMIT ?`);
+  const rows: Row[] = [];
+  for (const { status } of byStatus) {
+    const paged = status === "done" || status === "archived";
+    rows.push(...((paged ? finished : active).all(...args, status, paged ? opts.doneLimit : opts.columnLimit) as Row[]));
+  }
   const names: string[] = [...COLUMN_NAMES, ...(filter.include_archived ? ["archived"] : [])];
   const byColumn = new Map<string, TaskDto[]>(names.map((n) => [n, []]));
-  const totals = new Map<string, number>();
   for (const r of rows) {
-    const bucket = String(r.__bucket);
-    totals.set(bucket, Number(r.__total));
+    const status = String(r.status);
+    const bucket = byColumn.has(status) ? status : "todo"; // a status from a newer Hermes shows in todo, never lost
     byColumn.get(bucket)?.push(taskDto({ ...taskFromRow(r), warnings: null }));
   }
   const all = [...byColumn.values()].flat();

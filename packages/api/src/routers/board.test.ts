@@ -221,6 +221,6 @@ describe("board.get query plan", () => {
     expect(bigView.columns.reduce((s, c) => s + c.total, 0)).toBe(300);
     expect(column(bigView, "running").tasks.length).toBeGreaterThan(10);
     expect(bigCount).toBe(smallCount);
-    expect(bigCount).toBeLessThanOrEqual(12);
+    expect(bigCount).toBeLessThanOrEqual(24); // one page per column, counts, extras, diagnostics, filters
   });
 });
