@@ -48,7 +48,6 @@ CREATE TABLE `task_events` (
 --> statement-breakpoint
 CREATE INDEX `idx_events_task` ON `task_events` (`task_id`,`created_at`);--> statement-breakpoint
 CREATE INDEX `idx_events_run` ON `task_events` (`run_id`,`id`);--> statement-breakpoint
-CREATE INDEX `idx_events_kind` ON `task_events` (`kind`,`task_id`);--> statement-breakpoint
 CREATE TABLE `task_links` (
 	`parent_id` text NOT NULL,
 	`child_id` text NOT NULL,

@@ -1,8 +1,12 @@
 import path from "node:path";
+import Database from "better-sqlite3";
 import { openBoard } from "@kanban/kernel";
 import { percentile, round, timings } from "./stats.ts";
 
-/** Creating tasks one transaction each (the CLI/API path), and listing a board of N tasks. */
+/**
+ * Creating tasks one transaction each (the CLI/API path), against raw single-row INSERT
+ * transactions with the same PRAGMAs (synchronous=FULL, WAL).
+ */
 export function benchCreate(dir: string, quick: boolean) {
   const n = quick ? 1_000 : 10_000;
   const board = openBoard({ path: path.join(dir, "create.db"), warn: () => {} });
@@ -10,7 +14,17 @@ export function benchCreate(dir: string, quick: boolean) {
   for (let i = 0; i < n; i++) board.createTask({ title: `task ${i}`, assignee: i % 3 === 0 ? null : `p${i % 5}`, tenant: i % 2 ? "acme" : null });
   const seconds = (performance.now() - t0) / 1000;
   board.close();
-  return { tasks: n, tasks_per_s: round(n / seconds) };
+  const raw = new Database(path.join(dir, "create-raw.db"));
+  raw.pragma("journal_mode = WAL");
+  raw.pragma("synchronous = FULL");
+  raw.exec("CREATE TABLE tasks (id TEXT PRIMARY KEY, title TEXT NOT NULL, status TEXT NOT NULL, created_at INTEGER NOT NULL)");
+  const insert = raw.prepare("INSERT INTO tasks VALUES (?, ?, 'ready', 1)");
+  const tx = raw.transaction((i: number) => insert.run(`t_${i.toString(16).padStart(8, "0")}`, `task ${i}`));
+  const r0 = performance.now();
+  for (let i = 0; i < n; i++) tx.immediate(i);
+  const rawSeconds = (performance.now() - r0) / 1000;
+  raw.close();
+  return { tasks: n, tasks_per_s: round(n / seconds), raw_inserts_per_s: round(n / rawSeconds), ratio: round(rawSeconds / seconds, 2) };
 }
 
 /** Seeds a realistic board of `n` tasks: mostly done, some ready/todo/running, links and comments. */

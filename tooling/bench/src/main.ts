@@ -1,12 +1,15 @@
 // `npm run bench [-- --quick]`: every figure measured side by side with its reference in one run.
-// Writes results/latest.json and results/latest.md (the table the README shows).
+// Writes results/<latest|quick>.json and .md (the table the README shows).
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { benchClaimCycle } from "./claim-cycle.ts";
+import { benchBoardGet, benchTick } from "./board-tick.ts";
 import { benchContention } from "./claim-contention.ts";
-import { benchCreate, benchKernelList, seedBoard } from "./create-list.ts";
+import { benchClaimCycle } from "./claim-cycle.ts";
+import { benchCreate, seedBoard } from "./create-list.ts";
+import { benchHttp } from "./http.ts";
+import { benchLive } from "./live.ts";
 
 const quick = process.argv.includes("--quick");
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -15,28 +18,32 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kanban-bench-"));
 const results: Record<string, unknown> = {
   when: new Date().toISOString(),
   quick,
-  machine: { cpus: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.release()}` },
+  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? "?", node: process.version },
 };
-
-function section(name: string) {
-  process.stderr.write(`bench: ${name}…\n`);
-}
+const log = (name: string) => process.stderr.write(`bench: ${name}…\n`);
 
 try {
-  section("claim+complete cycles vs raw SQLite");
+  log("claim+complete cycles vs raw SQLite");
   results.claim_cycle = benchClaimCycle(dir, quick);
-  section("create tasks");
+  log("create tasks vs raw inserts");
   results.create = benchCreate(dir, quick);
   const sizes = quick ? [2_000] : [10_000, 100_000];
-  const lists: Record<string, unknown> = {};
+  const boards: Record<string, unknown> = {};
   for (const n of sizes) {
-    section(`seed and list ${n} tasks`);
-    const file = path.join(dir, `board-${n}.db`);
-    seedBoard(file, n);
-    lists[n] = { kernel_list: benchKernelList(file, quick) };
+    log(`seed ${n} tasks`);
+    const home = path.join(dir, `home-${n}`);
+    fs.mkdirSync(home);
+    seedBoard(path.join(home, "kanban.db"), n);
+    log(`board.get and dispatcher tick at ${n} tasks`);
+    boards[n] = { board_get: await benchBoardGet(home, quick), tick: await benchTick(path.join(home, "kanban.db"), quick) };
   }
-  results.board_list = lists;
-  section("8-process claim contention");
+  results.boards = boards;
+  const httpHome = path.join(dir, `home-${sizes[0]}`);
+  log("API over HTTP (autocannon)");
+  results.http = await benchHttp(httpHome, quick);
+  log("live events");
+  results.live = await benchLive(httpHome, quick);
+  log("8-process claim contention");
   results.contention = await benchContention(dir, quick);
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
@@ -50,17 +57,28 @@ fs.writeFileSync(path.join(resultsDir, `${name}.md`), md);
 process.stdout.write(md);
 
 function renderMarkdown(r: Record<string, unknown>): string {
-  const lines = [`Measured ${r.when} on ${JSON.stringify(r.machine)}${quick ? " (quick mode: small sizes, short runs)" : ""}.`, ""];
-  lines.push("| benchmark | measured | reference | ratio |", "| --- | --- | --- | --- |");
+  const m = r.machine as { cpus: number; model: string; node: string };
+  const lines = [
+    `Measured ${String(r.when).slice(0, 16).replace("T", " ")} UTC on ${m.cpus} × ${m.model}, Node ${m.node}${quick ? " — quick mode (small sizes, short runs)" : ""}.`,
+    "",
+    "| benchmark | measured | reference (same run) | ratio |",
+    "| --- | --- | --- | --- |",
+  ];
   for (const row of r.claim_cycle as { synchronous: string; raw_cycles_per_s: number; kernel_cycles_per_s: number; ratio: number }[]) {
-    lines.push(`| claim+complete cycles/s, synchronous=${row.synchronous} | ${row.kernel_cycles_per_s} (kernel) | ${row.raw_cycles_per_s} (raw better-sqlite3 CAS) | ${row.ratio} |`);
+    lines.push(`| claim+complete cycles/s, synchronous=${row.synchronous} | ${row.kernel_cycles_per_s} | ${row.raw_cycles_per_s} raw better-sqlite3 CAS | ${row.ratio} |`);
   }
-  const c = r.create as { tasks: number; tasks_per_s: number };
-  lines.push(`| create ${c.tasks} tasks (one transaction each, FULL) | ${c.tasks_per_s} tasks/s | — | — |`);
-  for (const [n, v] of Object.entries(r.board_list as Record<string, { kernel_list: { p50_ms: number; p95_ms: number } }>)) {
-    lines.push(`| kernel list of ${n} tasks with warnings + summaries | p50 ${v.kernel_list.p50_ms} ms, p95 ${v.kernel_list.p95_ms} ms | — | — |`);
+  const c = r.create as { tasks: number; tasks_per_s: number; raw_inserts_per_s: number; ratio: number };
+  lines.push(`| create ${c.tasks} tasks, one transaction each | ${c.tasks_per_s} tasks/s | ${c.raw_inserts_per_s} raw inserts/s | ${c.ratio} |`);
+  for (const [n, v] of Object.entries(r.boards as Record<string, { board_get: Record<string, number>; tick: Record<string, number> }>)) {
+    lines.push(`| board.get at ${n} tasks (p50 / p95) | ${v.board_get.p50_ms} / ${v.board_get.p95_ms} ms | ${v.board_get.raw_p50_ms} ms raw SELECT of the rows | ${v.board_get.ratio} |`);
+    lines.push(`| dispatcher tick, nothing to spawn, ${n} tasks (p50) | ${v.tick.p50_ms} ms | ${v.tick.raw_ready_lane_p50_ms} ms raw ready-lane query | ${v.tick.ratio} |`);
   }
+  const h = r.http as Record<string, Record<string, number>>;
+  lines.push(`| HTTP board read (10 connections) | ${h.board_read?.rps} req/s, p50 ${h.board_read?.p50_ms} ms, p99 ${h.board_read?.p99_ms} ms | ${h.bare_node_http?.rps} req/s bare Node HTTP, same body | ${h.board_read?.ratio} |`);
+  lines.push(`| HTTP create (10 connections) | ${h.create_write?.rps} req/s, p50 ${h.create_write?.p50_ms} ms, p99 ${h.create_write?.p99_ms} ms | — | — |`);
+  const l = r.live as Record<string, number>;
+  lines.push(`| live events: write in another process → last of ${l.subscribers} subscribers (p50 / p99) | ${l.p50_ms} / ${l.p99_ms} ms (${l.fully_delivered}/${l.writes} delivered to all) | 1000 ms promise | ${l.ratio_to_1s} |`);
   const k = r.contention as { processes: number; claims_per_s: number; slowest_share: number; duplicates: number; claimed: number };
-  lines.push(`| ${k.processes} processes claiming one file | ${k.claims_per_s} claims/s, ${k.claimed} claimed, ${k.duplicates} duplicates | fair share = 1.0 | slowest ${k.slowest_share} |`);
+  lines.push(`| ${k.processes} processes claiming one file | ${k.claims_per_s} claims/s, ${k.duplicates} duplicates of ${k.claimed} | fair share 1.0 | slowest ${k.slowest_share} |`);
   return `${lines.join("\n")}\n`;
 }

@@ -23,7 +23,7 @@ export const DEFAULT_COLUMN_LIMIT = 250;
 const KNOWN = `('triage', 'todo', 'scheduled', 'ready', 'running', 'blocked', 'review', 'done', 'archived')`;
 /** A status this version does not know (written by a newer Hermes) is shown in `todo`, never lost. */
 const BUCKET = `CASE WHEN t.status IN ${KNOWN} THEN t.status ELSE 'todo' END`;
-const DONE_SORT = "COALESCE(t.completed_at, t.created_at)";
+const DONE_SORT = "coalesce(t.completed_at, t.created_at)";
 
 export interface BoardFilter {
   tenant?: string | null;
@@ -247,13 +247,21 @@ export function boardView(
   }
   const cols = "t.*, substr(t.body, 1, 280) AS body";
   const and = where ? `${where} AND` : "WHERE";
-  const active = ctx.stmt(`SELECT ${cols} FROM tasks t ${and} t.status = ? ORDER BY t.priority DESC, t.created_at ASC, t.id ASC LIMIT ?`);
-  const finished = ctx.stmt(`SELECT ${cols} FROM tasks t ${and} t.status = ? ORDER BY ${DONE_SORT} DESC, t.id DESC LIMIT ?`);
-  const rows: Row[] = [];
-  for (const { status } of byStatus) {
-    const paged = status === "done" || status === "archived";
-    rows.push(...((paged ? finished : active).all(...args, status, paged ? opts.doneLimit : opts.columnLimit) as Row[]));
-  }
+  // The big columns name their partial index (migration 0001): the planner would otherwise pick the
+  // plain status index and sort the whole column.
+  const byPriority = "ORDER BY t.priority DESC, t.created_at ASC, t.id ASC LIMIT ?"; // the same order as board.column cursors
+  const byFinish = `ORDER BY ${DONE_SORT} DESC, t.id DESC LIMIT ?`;
+  const page = (status: string): Row[] => {
+    if (status === "ready") {
+      return ctx.stmt(`SELECT ${cols} FROM tasks t INDEXED BY idx_tasks_ready_priority ${and} t.status = 'ready' ${byPriority}`).all(...args, opts.columnLimit) as Row[];
+    }
+    if (status === "done" || status === "archived") {
+      const index = status === "done" ? "idx_tasks_done_recent" : "idx_tasks_archived_recent";
+      return ctx.stmt(`SELECT ${cols} FROM tasks t INDEXED BY ${index} ${and} t.status = '${status}' ${byFinish}`).all(...args, opts.doneLimit) as Row[];
+    }
+    return ctx.stmt(`SELECT ${cols} FROM tasks t ${and} t.status = ? ${byPriority}`).all(...args, status, opts.columnLimit) as Row[];
+  };
+  const rows: Row[] = byStatus.flatMap(({ status }) => page(status));
   const names: string[] = [...COLUMN_NAMES, ...(filter.include_archived ? ["archived"] : [])];
   const byColumn = new Map<string, TaskDto[]>(names.map((n) => [n, []]));
   for (const r of rows) {

@@ -17,8 +17,6 @@ export const taskEvents = sqliteTable(
   (t) => [
     index("idx_events_task").on(t.taskId, t.createdAt),
     index("idx_events_run").on(t.runId, t.id),
-    // Ours, not Hermes': finds warning events (and other kinds) without scanning the whole log.
-    index("idx_events_kind").on(t.kind, t.taskId),
   ],
 );
 

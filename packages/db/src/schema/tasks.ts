@@ -57,8 +57,8 @@ export const tasks = sqliteTable(
     index("idx_tasks_tenant").on(t.tenant),
     index("idx_tasks_idempotency").on(t.idempotencyKey),
     index("idx_tasks_session_id").on(t.sessionId),
-    // Plus `idx_tasks_status_finished` (status, coalesce(completed_at, created_at), id), created by the
-    // hand-written migration 0001: drizzle-kit cannot express an index on an expression for SQLite.
+    // Plus the partial indexes of the hand-written migration 0001 (idx_tasks_finished,
+    // idx_tasks_ready_priority): drizzle-kit cannot express them for SQLite.
   ],
 );
 
