@@ -2,13 +2,17 @@
 // claims ready tasks until none are left, then prints the ids it won as JSON on stdout.
 import { openBoard } from "../src/index.ts";
 
-const [file, name] = process.argv.slice(2);
+const [file, name, startAt] = process.argv.slice(2);
 if (!file || !name) {
   process.stderr.write("usage: claim-worker <db> <name>\n");
   process.exit(2);
 }
 const board = openBoard({ path: file, claimTtlSeconds: 3600, warn: () => {} });
 const pick = board.sqlite.prepare("SELECT id FROM tasks WHERE status = 'ready' AND claim_lock IS NULL LIMIT 64 OFFSET ?");
+// Optional start barrier (epoch ms) so that every process starts claiming at the same moment.
+while (startAt && Date.now() < Number(startAt)) {
+  // spin: the wait is short and must not let one process start early
+}
 const won: string[] = [];
 let lost = 0;
 for (;;) {
