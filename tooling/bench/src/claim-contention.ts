@@ -23,7 +23,7 @@ export async function benchContention(dir: string, quick: boolean) {
       { length: procs },
       (_, i) =>
         new Promise<{ won: string[] }>((resolve, reject) => {
-          const child = spawn(process.execPath, ["--import", "tsx", worker, file, `p${i}`], { stdio: ["ignore", "pipe", "inherit"] });
+          const child = spawn(process.execPath, ["--import", "tsx", worker, file, `p${i}`, String(startAt)], { stdio: ["ignore", "pipe", "inherit"] });
           let out = "";
           child.stdout.on("data", (d) => {
             out += d;
