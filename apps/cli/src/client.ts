@@ -1,0 +1,44 @@
+import { createTRPCClient, unstable_localLink } from "@trpc/client";
+import type { AppRouter, Logger } from "@kanban/api";
+import { createKanbanClient, type KanbanClient } from "@kanban/api/client";
+import type { CliConfig } from "./config.ts";
+
+export type { KanbanClient };
+
+/**
+ * A logger for the in-process API: its warnings (a board opened without WAL…) reach the user as
+ * one line each; its error log of an unexpected failure stays quiet unless KANBAN_DEBUG is set,
+ * because the failure itself is reported once by main as `kanban: internal server error`.
+ */
+function cliLogger(debug: boolean, write: (line: string) => void): Logger {
+  return {
+    info: (message, fields) => {
+      if (debug) write(`kanban: debug: ${message} ${JSON.stringify(fields ?? {})}`);
+    },
+    warn: (message) => write(`kanban: warning: ${message}`),
+    error: (message, fields) => {
+      if (debug) write(`kanban: debug: ${message} ${JSON.stringify(fields ?? {})}`);
+    },
+  };
+}
+
+/**
+ * The client every verb talks through. With `KANBAN_URL` it is HTTP (+ SSE for live events) to a
+ * `kanban serve`; without, the same router runs in this process on the local boards, behind tRPC's
+ * local link, so both modes return the same data and fail with the same TRPCClientError (carrying
+ * `data.kanbanCode`). The API (and with it SQLite) is loaded only in local mode.
+ */
+export async function createClient(config: CliConfig, writeErr: (line: string) => void): Promise<KanbanClient> {
+  if (config.url !== null) return createKanbanClient({ url: config.url, token: config.token });
+  const api = await import("@kanban/api");
+  const logger = cliLogger(config.debug, writeErr);
+  const location = api.boardLocationFromEnv(config.env);
+  return createTRPCClient<AppRouter>({
+    links: [
+      unstable_localLink({
+        router: api.appRouter,
+        createContext: async () => api.createContextInner({ location, logger }),
+      }),
+    ],
+  });
+}

@@ -1,0 +1,72 @@
+import { Command, Option } from "commander";
+import { registerBoardInfo } from "./commands/board-info.ts";
+import { registerBoards } from "./commands/boards.ts";
+import { registerCompletion } from "./commands/completion.ts";
+import { registerCreate } from "./commands/create.ts";
+import { registerDispatch } from "./commands/dispatch.ts";
+import { registerEvents } from "./commands/events.ts";
+import { registerLifecycle } from "./commands/lifecycle.ts";
+import { registerNotify } from "./commands/notify.ts";
+import { slugArg } from "./commands/parse.ts";
+import { registerRead } from "./commands/read.ts";
+import type { Act } from "./commands/register.ts";
+import { registerRouting } from "./commands/routing.ts";
+import { registerServe } from "./commands/serve.ts";
+
+export const VERSION = "0.1.0";
+
+/**
+ * The whole `kanban` command tree. `act` turns run functions into actions; main passes one that
+ * builds the deps and records the exit code, the docs test one that never runs anything.
+ */
+export function buildProgram(act: Act, output: { out(text: string): void; err(text: string): void }): Command {
+  const program = new Command("kanban");
+  program
+    .usage("[--board <slug>] <command> [options]")
+    .description(
+      "A durable task board for fleets of AI agents. With KANBAN_URL (+ KANBAN_TOKEN) every command talks to a `kanban serve`; " +
+        "without, it works on the boards under KANBAN_HOME (default ~/.kanban) directly.",
+    )
+    .version(VERSION, "-V, --version")
+    .addOption(new Option("--board <slug>", "the board to act on (default: KANBAN_BOARD, else the current board)").argParser(slugArg))
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (s) => output.out(s.replace(/\n$/, "")),
+      writeErr: (s) => output.err(s.replace(/\n$/, "")),
+      // Errors are printed once, by main, as `kanban: <message>`.
+      outputError: () => {},
+    });
+  for (const register of [
+    registerBoardInfo,
+    registerBoards,
+    registerCreate,
+    registerRead,
+    registerRouting,
+    registerLifecycle,
+    registerEvents,
+    registerDispatch,
+    registerNotify,
+    registerServe,
+    registerCompletion,
+  ]) {
+    register(program, act);
+  }
+  return program;
+}
+
+/** Every command path of a program (`["boards", "list"]`, `["create"]`…) with its long options, aliases included. */
+export function commandPaths(program: Command): { path: string[]; options: string[] }[] {
+  const out: { path: string[]; options: string[] }[] = [];
+  const walk = (cmd: Command, prefix: string[]) => {
+    for (const sub of cmd.commands) {
+      for (const name of [sub.name(), ...sub.aliases()]) {
+        const path = [...prefix, name];
+        out.push({ path, options: sub.options.map((o) => o.long ?? "").filter((o) => o !== "") });
+        walk(sub, path);
+      }
+    }
+  };
+  walk(program, []);
+  return out;
+}

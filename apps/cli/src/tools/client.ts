@@ -1,0 +1,48 @@
+import type { RouterInputs, RouterOutputs } from "@kanban/api/client";
+
+type Query<P extends keyof RouterInputs, K extends keyof RouterInputs[P] & keyof RouterOutputs[P]> = {
+  query(input: RouterInputs[P][K]): Promise<RouterOutputs[P][K]>;
+};
+type Mutation<P extends keyof RouterInputs, K extends keyof RouterInputs[P] & keyof RouterOutputs[P]> = {
+  mutate(input: RouterInputs[P][K]): Promise<RouterOutputs[P][K]>;
+};
+
+/**
+ * The part of the API the agent tools use. The CLI's tRPC client (HTTP or in-process) satisfies it
+ * as is; another runtime can hand over its own client, or an adapter over something else.
+ */
+export interface KanbanToolClient {
+  tasks: {
+    get: Query<"tasks", "get">;
+    list: Query<"tasks", "list">;
+    create: Mutation<"tasks", "create">;
+    complete: Mutation<"tasks", "complete">;
+    block: Mutation<"tasks", "block">;
+    unblock: Mutation<"tasks", "unblock">;
+    heartbeat: Mutation<"tasks", "heartbeat">;
+    recompute: Mutation<"tasks", "recompute">;
+  };
+  comments: { add: Mutation<"comments", "add"> };
+  links: { add: Mutation<"links", "add"> };
+}
+
+/** Who is calling: a dispatched worker (task set) or an orchestrator/person (task null). */
+export interface ToolIdentity {
+  /** KANBAN_TASK: the one task a worker may mutate. */
+  task: string | null;
+  /** KANBAN_RUN_ID: the fence of the worker's calls on its own task. */
+  runId: number | null;
+  /** KANBAN_CLAIM_LOCK: the claim the worker holds. */
+  claimLock: string | null;
+  /** KANBAN_PROFILE: author of comments and creator of cards. */
+  profile: string | null;
+  /** KANBAN_TENANT: default tenant of created cards. */
+  tenant: string | null;
+  /** KANBAN_SESSION_ID: stamped on created cards and on the worker's completion metadata. */
+  sessionId: string | null;
+}
+
+export interface ToolContext {
+  client: KanbanToolClient;
+  identity: ToolIdentity;
+}

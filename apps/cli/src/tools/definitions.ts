@@ -1,0 +1,469 @@
+import { TRPCClientError } from "@trpc/client";
+import { z } from "zod";
+import type { ToolContext } from "./client.ts";
+
+/** A refusal a tool words itself; it becomes `{"error": "<message>"}`. */
+export class ToolError extends Error {
+  override readonly name = "ToolError";
+}
+
+/**
+ * One agent tool: its name, input schema (zod; MCP lists it as JSON schema), description and
+ * handler. `orchestratorOnly` tools are hidden from dispatched workers and refuse them at run time.
+ */
+export interface KanbanTool<S extends z.ZodObject = z.ZodObject> {
+  name: string;
+  description: string;
+  inputSchema: S;
+  orchestratorOnly: boolean;
+  handler(args: z.infer<S>, ctx: ToolContext): Promise<Record<string, unknown>>;
+}
+
+function defineTool<S extends z.ZodObject>(tool: KanbanTool<S>): KanbanTool<S> {
+  return tool;
+}
+
+const TASK_STATUSES = ["triage", "todo", "scheduled", "ready", "running", "blocked", "review", "done", "archived"] as const;
+const WORKSPACE_KINDS = ["scratch", "worktree", "dir"] as const;
+
+const board = z.string().max(100).optional().describe("Board slug; default: the current board.");
+const taskIdOptional = z.string().max(64).optional().describe("Task id; default: your own task ($KANBAN_TASK).");
+/** A list, or (for convenience) one string. */
+const stringList = (what: string) => z.union([z.string(), z.array(z.string())], { error: `${what} must be a list of strings` });
+/** JSON booleans, and the strings a model sometimes sends instead. */
+const boolish = (name: string) =>
+  z.union([z.boolean(), z.enum(["true", "false", "True", "False", "1", "0", "yes", "no"])], { error: `${name} must be a boolean (true or false)` });
+
+function toList(value: string | string[] | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  return (Array.isArray(value) ? value : [value]).map((v) => v.trim()).filter((v) => v !== "");
+}
+
+function toBool(value: boolean | string | undefined): boolean | undefined {
+  if (value === undefined || typeof value === "boolean") return value;
+  return ["true", "True", "1", "yes"].includes(value);
+}
+
+function code(err: unknown): string | null {
+  if (!(err instanceof TRPCClientError)) return null;
+  const data = (err as TRPCClientError<never>).data as { kanbanCode?: string | null; code?: string } | null | undefined;
+  return data?.kanbanCode ?? data?.code ?? null;
+}
+
+function details(err: unknown): Record<string, unknown> {
+  if (!(err instanceof TRPCClientError)) return {};
+  const data = (err as TRPCClientError<never>).data as { details?: Record<string, unknown> | null } | null | undefined;
+  return data?.details ?? {};
+}
+
+/** The message of a refused fenced call: the worker lost its attempt and must stop. */
+function staleText(tool: string, id: string, err: unknown): string {
+  return `${tool} refused: ${(err as Error).message}. Your attempt on ${id} is over (the task was reclaimed or settled); stop working on it and do not retry.`;
+}
+
+/** The task a lifecycle tool acts on: the one named, else the worker's own; a worker may touch no other. */
+function ownTarget(ctx: ToolContext, requested: string | undefined): string {
+  const id = requested?.trim() ? requested.trim() : ctx.identity.task;
+  if (!id) throw new ToolError("task_id is required (or set KANBAN_TASK in the env)");
+  const own = ctx.identity.task;
+  if (own !== null && id !== own) {
+    throw new ToolError(
+      `worker is scoped to task ${own}; refusing to mutate ${id}. Hand information to other tasks with kanban_comment, or start follow-up work with kanban_create.`,
+    );
+  }
+  return id;
+}
+
+function fence(ctx: ToolContext, id: string): { expected_run_id?: number; claim_lock?: string } {
+  const me = ctx.identity;
+  if (me.task === null || me.task !== id) return {};
+  return { ...(me.runId !== null ? { expected_run_id: me.runId } : {}), ...(me.claimLock !== null ? { claim_lock: me.claimLock } : {}) };
+}
+
+function boardOf(args: { board?: string }): { board?: string } {
+  return args.board?.trim() ? { board: args.board.trim() } : {};
+}
+
+export const kanbanShow = defineTool({
+  name: "kanban_show",
+  description:
+    "Read a task: its fields, parents and children, comments, the last 50 events, its runs (attempts) and worker_context, " +
+    "the text a worker should treat as ground truth. Call it first, with no arguments, to read your own task.",
+  orchestratorOnly: false,
+  inputSchema: z.object({ task_id: taskIdOptional, board }),
+  async handler(args, ctx) {
+    const id = args.task_id?.trim() ? args.task_id.trim() : ctx.identity.task;
+    if (!id) throw new ToolError("task_id is required (or set KANBAN_TASK in the env); kanban_list shows the board's tasks");
+    let d: Awaited<ReturnType<ToolContext["client"]["tasks"]["get"]["query"]>>;
+    try {
+      d = await ctx.client.tasks.get.query({ ...boardOf(args), id });
+    } catch (err) {
+      if (code(err) === "NOT_FOUND") throw new ToolError(`task ${id} not found`);
+      throw err;
+    }
+    const t = d.task;
+    return {
+      task: {
+        id: t.id,
+        title: t.title,
+        body: t.body,
+        assignee: t.assignee,
+        status: t.status,
+        tenant: t.tenant,
+        priority: t.priority,
+        workspace_kind: t.workspace_kind,
+        workspace_path: t.workspace_path,
+        created_by: t.created_by,
+        created_at: t.created_at,
+        started_at: t.started_at,
+        completed_at: t.completed_at,
+        result: t.result,
+        current_run_id: t.current_run_id,
+        model_override: t.model_override,
+      },
+      parents: d.links.parents.map((p) => p.id),
+      children: d.links.children.map((c) => c.id),
+      comments: d.comments.map((c) => ({ author: c.author, body: c.body, created_at: c.created_at })),
+      events: d.events.slice(-50).map((e) => ({ kind: e.kind, payload: e.payload, created_at: e.created_at, run_id: e.run_id })),
+      runs: d.runs.map((r) => ({
+        id: r.id,
+        profile: r.profile,
+        status: r.status,
+        outcome: r.outcome,
+        summary: r.summary,
+        error: r.error,
+        metadata: r.metadata,
+        started_at: r.started_at,
+        ended_at: r.ended_at,
+      })),
+      worker_context: d.worker_context,
+    };
+  },
+});
+
+export const LIST_LIMIT_DEFAULT = 50;
+export const LIST_LIMIT_MAX = 200;
+
+export const kanbanList = defineTool({
+  name: "kanban_list",
+  description:
+    "List the board's tasks (orchestrators only), newest last, after promoting every task whose parents are done. " +
+    "Filter by assignee, status or tenant; archived tasks only with include_archived. When truncated is true, call again with next_limit.",
+  orchestratorOnly: true,
+  inputSchema: z.object({
+    assignee: z.string().max(200).optional().describe("Only this profile's tasks."),
+    status: z.enum(TASK_STATUSES, { error: `status must be one of ${TASK_STATUSES.join(", ")}` }).optional(),
+    tenant: z.string().max(200).optional(),
+    include_archived: boolish("include_archived").optional(),
+    limit: z
+      .number({ error: "limit must be an integer" })
+      .int({ error: "limit must be an integer" })
+      .min(1, { error: "limit must be >= 1" })
+      .max(LIST_LIMIT_MAX, { error: `limit must be <= ${LIST_LIMIT_MAX}` })
+      .optional()
+      .describe(`Rows to return (default ${LIST_LIMIT_DEFAULT}, at most ${LIST_LIMIT_MAX}).`),
+    board,
+  }),
+  async handler(args, ctx) {
+    const limit = args.limit ?? LIST_LIMIT_DEFAULT;
+    let promoted = 0;
+    try {
+      promoted = (await ctx.client.tasks.recompute.mutate(boardOf(args))).promoted;
+    } catch (err) {
+      // A tenant-scoped token may read its tenant's tasks but not promote board-wide.
+      if (code(err) !== "FORBIDDEN") throw err;
+    }
+    const includeArchived = toBool(args.include_archived) ?? args.status === "archived";
+    const { tasks } = await ctx.client.tasks.list.query({
+      ...boardOf(args),
+      assignee: args.assignee ?? null,
+      status: args.status ?? null,
+      tenant: args.tenant ?? null,
+      include_archived: includeArchived,
+      limit: limit + 1,
+    });
+    const truncated = tasks.length > limit;
+    const rows = tasks.slice(0, limit).map((t) => ({
+      id: t.id,
+      title: t.title,
+      assignee: t.assignee,
+      status: t.status,
+      priority: t.priority,
+      tenant: t.tenant,
+      workspace_kind: t.workspace_kind,
+      workspace_path: t.workspace_path,
+      created_by: t.created_by,
+      created_at: t.created_at,
+      started_at: t.started_at,
+      completed_at: t.completed_at,
+      current_run_id: t.current_run_id,
+      model_override: t.model_override,
+    }));
+    return {
+      tasks: rows,
+      count: rows.length,
+      limit,
+      truncated,
+      next_limit: truncated ? Math.min(2 * limit, LIST_LIMIT_MAX) : null,
+      promoted,
+    };
+  },
+});
+
+export const kanbanCreate = defineTool({
+  name: "kanban_create",
+  description:
+    "Create a card for another profile to work on. Name the assignee explicitly (only configured profiles are ever spawned) and pass " +
+    "parents at creation so it waits for them. A worker's card inherits its dir/worktree workspace unless one is given. " +
+    "Returns the new task_id: the only kind of id you may later list in kanban_complete's created_cards.",
+  orchestratorOnly: false,
+  inputSchema: z.object({
+    title: z.string({ error: "title is required" }).trim().min(1, { error: "title is required" }).max(500),
+    assignee: z
+      .string({
+        error:
+          "assignee is required: name the profile that should do this task (the dispatcher only spawns tasks that have an assignee)",
+      })
+      .trim()
+      .min(1, { error: "assignee is required: name the profile that should do this task (the dispatcher only spawns tasks that have an assignee)" })
+      .max(200),
+    body: z.string().optional().describe("Goal, inputs, definition of done, workspace needs."),
+    parents: stringList("parents").optional().describe("Task ids that must be done before this one starts."),
+    tenant: z.string().max(200).optional().describe("Soft namespace; default $KANBAN_TENANT."),
+    priority: z.number({ error: "priority must be an integer" }).int({ error: "priority must be an integer" }).optional(),
+    workspace_kind: z.enum(WORKSPACE_KINDS, { error: "workspace_kind must be scratch, worktree or dir" }).optional(),
+    workspace_path: z.string().max(4096).optional().describe("Absolute path for dir (required) or worktree (optional)."),
+    triage: boolish("triage").optional().describe("Park it in triage until someone specifies it."),
+    idempotency_key: z.string().max(200).optional().describe("Creating twice with the same key returns the first task."),
+    max_runtime_seconds: z
+      .number({ error: "max_runtime_seconds must be an integer" })
+      .int({ error: "max_runtime_seconds must be an integer" })
+      .min(1, { error: "max_runtime_seconds must be >= 1" })
+      .optional(),
+    initial_status: z.enum(["running", "blocked"], { error: "initial_status must be running or blocked" }).optional(),
+    skills: stringList("skills").optional().describe("Skills the worker loads for this task."),
+    model: z.string().max(200).optional().describe("Model override for the worker."),
+    board,
+  }),
+  async handler(args, ctx) {
+    const me = ctx.identity;
+    let workspace: { workspace_kind?: string; workspace_path?: string | null } = {};
+    if (args.workspace_kind !== undefined || args.workspace_path !== undefined) {
+      workspace = { ...(args.workspace_kind ? { workspace_kind: args.workspace_kind } : {}), workspace_path: args.workspace_path ?? null };
+    } else if (me.task !== null && !args.board) {
+      // A follow-up works on the same checkout as its creator. A scratch directory is not shared:
+      // it is deleted when the creating task completes.
+      const own = await ctx.client.tasks.get.query({ id: me.task }).catch(() => null);
+      if (own && own.task.workspace_kind !== "scratch") workspace = { workspace_kind: own.task.workspace_kind, workspace_path: own.task.workspace_path };
+    }
+    const res = await ctx.client.tasks.create.mutate({
+      ...boardOf(args),
+      title: args.title,
+      assignee: args.assignee,
+      body: args.body ?? null,
+      parents: toList(args.parents) ?? [],
+      tenant: args.tenant ?? me.tenant,
+      priority: args.priority ?? 0,
+      ...(workspace.workspace_kind ? { workspace_kind: workspace.workspace_kind as (typeof WORKSPACE_KINDS)[number] } : {}),
+      workspace_path: workspace.workspace_path ?? null,
+      triage: toBool(args.triage) ?? false,
+      idempotency_key: args.idempotency_key ?? null,
+      max_runtime_seconds: args.max_runtime_seconds ?? null,
+      initial_status: args.initial_status ?? null,
+      skills: toList(args.skills) ?? null,
+      model_override: args.model ?? null,
+      created_by: me.profile ?? "worker",
+      session_id: me.sessionId,
+    });
+    return { ok: true, task_id: res.task.id, status: res.task.status, subscribed: false };
+  },
+});
+
+export const kanbanComplete = defineTool({
+  name: "kanban_complete",
+  description:
+    "Finish your task with a structured handoff: summary (1-3 sentences, preferred) and/or result, metadata as a JSON object " +
+    "(changed_files, tests_run, decisions...), artifacts (paths) and created_cards: ids that kanban_create returned to you in this task. " +
+    "An unknown created_cards id refuses the completion and leaves the task running.",
+  orchestratorOnly: false,
+  inputSchema: z.object({
+    task_id: taskIdOptional,
+    summary: z.string().optional(),
+    result: z.string().optional(),
+    metadata: z.record(z.string(), z.unknown(), { error: "metadata must be a JSON object" }).optional(),
+    created_cards: stringList("created_cards").optional(),
+    artifacts: stringList("artifacts").optional().describe("Files worth keeping; merged into metadata.artifacts."),
+    board,
+  }),
+  async handler(args, ctx) {
+    const id = ownTarget(ctx, args.task_id);
+    if (!args.summary?.trim() && !args.result?.trim()) throw new ToolError("provide at least one of: summary (preferred), result");
+    const metadata: Record<string, unknown> = { ...(args.metadata ?? {}) };
+    const artifacts = toList(args.artifacts);
+    if (artifacts && artifacts.length > 0) {
+      const before = Array.isArray(metadata.artifacts) ? (metadata.artifacts as unknown[]).map(String) : [];
+      metadata.artifacts = [...new Set([...before, ...artifacts])];
+    }
+    if (ctx.identity.task === id && ctx.identity.sessionId !== null) metadata.worker_session_id = ctx.identity.sessionId;
+    const cards = toList(args.created_cards);
+    try {
+      const res = await ctx.client.tasks.complete.mutate({
+        ...boardOf(args),
+        id,
+        summary: args.summary ?? null,
+        result: args.result ?? null,
+        metadata: Object.keys(metadata).length > 0 ? metadata : null,
+        created_cards: cards ?? null,
+        ...fence(ctx, id),
+      });
+      return { ok: true, task_id: id, run_id: res.run_id };
+    } catch (err) {
+      const c = code(err);
+      if (c === "HALLUCINATED_CARDS") {
+        const phantom = details(err).phantom;
+        const ids = Array.isArray(phantom) ? phantom.join(", ") : (err as Error).message;
+        throw new ToolError(
+          `kanban_complete blocked: the following created_cards do not exist or were not created by this worker: ${ids}. ` +
+            "Your task is still in-flight (no state change). Call kanban_complete again with the same summary and metadata, " +
+            "leaving those ids out of created_cards, or with created_cards=[] to skip the check.",
+        );
+      }
+      if (c === "STALE_RUN") throw new ToolError(staleText("kanban_complete", id, err));
+      if (c === "NOT_FOUND") throw new ToolError(`could not complete ${id} (unknown id or already terminal)`);
+      if (c === "WRONG_STATE") throw new ToolError(`could not complete ${id}: ${(err as Error).message}`);
+      throw err;
+    }
+  },
+});
+
+export const kanbanBlock = defineTool({
+  name: "kanban_block",
+  description:
+    "Stop and ask a human: blocks your task with a reason someone can answer without reading your logs (the question, the options " +
+    "you see). The task stays blocked until a person unblocks it.",
+  orchestratorOnly: false,
+  inputSchema: z.object({
+    task_id: taskIdOptional,
+    reason: z.string({ error: "reason is required — explain what input you need" }).describe("The question or the missing input."),
+    board,
+  }),
+  async handler(args, ctx) {
+    const id = ownTarget(ctx, args.task_id);
+    const reason = args.reason.trim();
+    if (reason === "") throw new ToolError("reason is required — explain what input you need");
+    try {
+      await ctx.client.tasks.block.mutate({ ...boardOf(args), id, reason, ...fence(ctx, id) });
+    } catch (err) {
+      const c = code(err);
+      if (c === "STALE_RUN") throw new ToolError(staleText("kanban_block", id, err));
+      if (c === "NOT_FOUND" || c === "WRONG_STATE") throw new ToolError(`could not block ${id} (unknown id or not in running/ready)`);
+      throw err;
+    }
+    return { ok: true, task_id: id, run_id: fence(ctx, id).expected_run_id ?? null };
+  },
+});
+
+export const kanbanHeartbeat = defineTool({
+  name: "kanban_heartbeat",
+  description:
+    "Tell the board you are alive during long work (every few minutes, at least hourly); it extends your claim. " +
+    "A note saying what you are doing and how far along is the cheapest progress report.",
+  orchestratorOnly: false,
+  inputSchema: z.object({ task_id: taskIdOptional, note: z.string().max(64 * 1024).optional(), board }),
+  async handler(args, ctx) {
+    const id = ownTarget(ctx, args.task_id);
+    try {
+      await ctx.client.tasks.heartbeat.mutate({ ...boardOf(args), id, note: args.note?.trim() ? args.note.trim() : null, ...fence(ctx, id) });
+    } catch (err) {
+      const c = code(err);
+      if (c === "STALE_RUN") throw new ToolError(staleText("kanban_heartbeat", id, err));
+      if (c === "NOT_FOUND" || c === "WRONG_STATE") throw new ToolError(`could not heartbeat ${id} (unknown id or not running)`);
+      throw err;
+    }
+    return { ok: true, task_id: id };
+  },
+});
+
+export const kanbanComment = defineTool({
+  name: "kanban_comment",
+  description:
+    "Add a comment to any task: hand information to another task, or leave notes on your own. The author is your profile; it cannot be chosen.",
+  orchestratorOnly: false,
+  inputSchema: z.object({
+    task_id: z.string({ error: "task_id is required" }).max(64),
+    body: z.string({ error: "body is required" }).max(64 * 1024),
+    board,
+  }),
+  async handler(args, ctx) {
+    const id = args.task_id.trim();
+    if (id === "") throw new ToolError("task_id is required");
+    if (args.body.trim() === "") throw new ToolError("body is required");
+    try {
+      const res = await ctx.client.comments.add.mutate({
+        ...boardOf(args),
+        task_id: id,
+        body: args.body,
+        // Forced, so that a worker cannot post under an authoritative-looking name.
+        author: ctx.identity.profile ?? "worker",
+        ...fence(ctx, id),
+      });
+      return { ok: true, task_id: id, comment_id: res.comment_id };
+    } catch (err) {
+      if (code(err) === "NOT_FOUND") throw new ToolError(`task ${id} not found`);
+      if (code(err) === "STALE_RUN") throw new ToolError(staleText("kanban_comment", id, err));
+      throw err;
+    }
+  },
+});
+
+export const kanbanUnblock = defineTool({
+  name: "kanban_unblock",
+  description: "Return a blocked (or scheduled) task to the queue once its question is answered (orchestrators only).",
+  orchestratorOnly: true,
+  inputSchema: z.object({ task_id: z.string({ error: "task_id is required" }).max(64), board }),
+  async handler(args, ctx) {
+    const id = args.task_id.trim();
+    try {
+      const res = await ctx.client.tasks.unblock.mutate({ ...boardOf(args), id });
+      return { ok: true, task_id: id, status: res.task.status };
+    } catch (err) {
+      const c = code(err);
+      if (c === "NOT_FOUND" || c === "WRONG_STATE") throw new ToolError(`could not unblock ${id} (not blocked or unknown)`);
+      throw err;
+    }
+  },
+});
+
+export const kanbanLink = defineTool({
+  name: "kanban_link",
+  description: "Make child_id wait for parent_id (a dependency edge). Prefer passing parents to kanban_create instead of linking later.",
+  orchestratorOnly: false,
+  inputSchema: z.object({
+    parent_id: z.string({ error: "parent_id is required" }).max(64),
+    child_id: z.string({ error: "child_id is required" }).max(64),
+    board,
+  }),
+  async handler(args, ctx) {
+    try {
+      const res = await ctx.client.links.add.mutate({ ...boardOf(args), parent_id: args.parent_id.trim(), child_id: args.child_id.trim() });
+      return { ok: true, parent_id: args.parent_id.trim(), child_id: args.child_id.trim(), demoted: res.demoted };
+    } catch (err) {
+      const c = code(err);
+      if (c === "INVALID_INPUT" || c === "NOT_FOUND" || c === "BAD_REQUEST") throw new ToolError(`kanban_link: ${(err as Error).message}`);
+      throw err;
+    }
+  },
+});
+
+/** Every tool, in the order they are listed. */
+export const KANBAN_TOOLS: readonly KanbanTool[] = [
+  kanbanShow,
+  kanbanList,
+  kanbanCreate,
+  kanbanComplete,
+  kanbanBlock,
+  kanbanUnblock,
+  kanbanHeartbeat,
+  kanbanComment,
+  kanbanLink,
+] as unknown as readonly KanbanTool[];

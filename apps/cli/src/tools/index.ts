@@ -1,0 +1,26 @@
+/**
+ * The agent tool surface of the board, in one place: the nine kanban_* tools (name, zod input
+ * schema, description, handler over a small client interface), the gating and error texts, the
+ * response cap, and the worker guidance. `kanban mcp` serves them over MCP; other agent runtimes
+ * import them from `@kanban/cli/tools` and hand over their own client.
+ */
+export { capResponse, MAX_RESPONSE_BYTES } from "./cap.ts";
+export type { KanbanToolClient, ToolContext, ToolIdentity } from "./client.ts";
+export {
+  KANBAN_TOOLS,
+  type KanbanTool,
+  kanbanBlock,
+  kanbanComment,
+  kanbanComplete,
+  kanbanCreate,
+  kanbanHeartbeat,
+  kanbanLink,
+  kanbanList,
+  kanbanShow,
+  kanbanUnblock,
+  LIST_LIMIT_DEFAULT,
+  LIST_LIMIT_MAX,
+  ToolError,
+} from "./definitions.ts";
+export { KANBAN_GUIDANCE } from "./guidance.ts";
+export { findTool, runKanbanTool, type ToolOutcome, visibleTools } from "./run.ts";
