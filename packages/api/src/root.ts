@@ -7,6 +7,7 @@ import { diagnosticsRouter } from "./routers/diagnostics.ts";
 import { dispatcherRouter } from "./routers/dispatcher.ts";
 import { eventsRouter } from "./routers/events.ts";
 import { linksRouter } from "./routers/links.ts";
+import { maintenanceRouter } from "./routers/maintenance.ts";
 import { notifyRouter } from "./routers/notify.ts";
 import { runsRouter, workersRouter } from "./routers/runs.ts";
 import { assigneesRouter, profilesRouter, statsRouter } from "./routers/stats.ts";
@@ -30,6 +31,7 @@ export const appRouter = router({
   diagnostics: diagnosticsRouter,
   config: configRouter,
   events: eventsRouter,
+  maintenance: maintenanceRouter,
 });
 
 export type AppRouter = typeof appRouter;

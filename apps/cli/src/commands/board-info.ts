@@ -1,5 +1,4 @@
 import { boardArg, type Deps } from "../deps.ts";
-import { CliFailure } from "../errors.ts";
 import { table, TASK_STATUSES, toJson } from "../output.ts";
 import { choiceArg, intArg } from "./parse.ts";
 import type { Register } from "./register.ts";
@@ -101,15 +100,16 @@ export interface GcOptions {
   logRetentionDays: number;
 }
 
-/**
- * `kanban gc`. The API has no maintenance procedure yet (events, logs and workspaces are the
- * kernel's and the dispatcher's to remove), so this verb says so instead of deleting files behind
- * the API's back.
- */
-export async function runGc(_deps: Deps, opts: GcOptions): Promise<number> {
-  throw new CliFailure(
-    `gc is not available: the API offers no gc procedure yet (wanted: events older than ${opts.eventRetentionDays} days, logs older than ${opts.logRetentionDays} days)`,
-  );
+/** `kanban gc`: old events of finished tasks, old worker logs, archived tasks' scratch workspaces. */
+export async function runGc(deps: Deps, opts: GcOptions): Promise<number> {
+  const client = await deps.client();
+  const r = await client.maintenance.gc.mutate({
+    ...boardArg(deps),
+    event_retention_days: opts.eventRetentionDays,
+    log_retention_days: opts.logRetentionDays,
+  });
+  deps.io.out(`GC complete: ${r.workspaces} workspace(s), ${r.events} event row(s), ${r.logs} log file(s) removed`);
+  return 0;
 }
 
 export const registerBoardInfo: Register = (program, act) => {

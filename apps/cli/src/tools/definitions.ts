@@ -181,6 +181,7 @@ export const kanbanList = defineTool({
       tenant: args.tenant ?? null,
       include_archived: includeArchived,
       limit: limit + 1,
+      include_links: true,
     });
     const truncated = tasks.length > limit;
     const rows = tasks.slice(0, limit).map((t) => ({
@@ -198,6 +199,10 @@ export const kanbanList = defineTool({
       completed_at: t.completed_at,
       current_run_id: t.current_run_id,
       model_override: t.model_override,
+      parents: t.parents ?? [],
+      children: t.children ?? [],
+      parent_count: t.parents?.length ?? 0,
+      child_count: t.children?.length ?? 0,
     }));
     return {
       tasks: rows,

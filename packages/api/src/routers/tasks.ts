@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { liveDispatcherPid, logsDir } from "@kanban/db";
+import { liveDispatcherPid, logsDir, workspacesRoot } from "@kanban/db";
 import {
   type Board,
   buildWorkerContext,
@@ -182,13 +182,31 @@ export const tasksRouter = router({
           current_step_key: nameSchema.nullish(),
           search: z.string().max(500).nullish(),
           limit: z.number().int().min(1).max(10_000).nullish(),
+          /** Adds each task's parent and child ids (one query for the whole page). */
+          include_links: z.boolean().default(false),
         })
         .prefault({}),
     )
-    .query(({ ctx, input }) => {
-      const { board: slug, ...filter } = input;
-      const tasks = ctx.board(slug).listTasks({ ...filter, tenant: tenantFilter(ctx, input.tenant) });
-      return { tasks: tasks.map(taskDto) };
+    .query(({ ctx, input }): { tasks: (TaskDto & { parents?: string[]; children?: string[] })[] } => {
+      const { board: slug, include_links, ...filter } = input;
+      const board = ctx.board(slug);
+      const tasks = board.listTasks({ ...filter, tenant: tenantFilter(ctx, input.tenant) });
+      if (!include_links) return { tasks: tasks.map(taskDto) };
+      const ids = JSON.stringify(tasks.map((t) => t.id));
+      const edges = board.ctx
+        .stmt(
+          `SELECT parent_id, child_id FROM task_links
+           WHERE parent_id IN (SELECT value FROM json_each(:ids)) OR child_id IN (SELECT value FROM json_each(:ids))
+           ORDER BY parent_id, child_id`,
+        )
+        .all({ ids }) as { parent_id: string; child_id: string }[];
+      const parents = new Map<string, string[]>();
+      const children = new Map<string, string[]>();
+      for (const e of edges) {
+        parents.set(e.child_id, [...(parents.get(e.child_id) ?? []), e.parent_id]);
+        children.set(e.parent_id, [...(children.get(e.parent_id) ?? []), e.child_id]);
+      }
+      return { tasks: tasks.map((t) => ({ ...taskDto(t), parents: parents.get(t.id) ?? [], children: children.get(t.id) ?? [] })) };
     }),
 
   /** Dashboard-style create: `created_by` defaults to "dashboard"; `warning` says when nothing will dispatch it. */
@@ -229,29 +247,35 @@ export const tasksRouter = router({
     const board = ctx.board(input.board);
     const id = input.id;
     const current = scopedTask(ctx, board, id);
-    // Re-sending the current assignee (a form posting every field) is not a change, even while running.
-    if (input.assignee !== undefined && canonicalAssignee(input.assignee) !== current.assignee) board.assignTask(id, input.assignee);
-    if (input.status !== undefined) {
-      const moved = board.moveTask(id, {
-        status: input.status,
-        result: input.result,
-        summary: input.summary,
-        metadata: input.metadata,
-        reason: input.block_reason,
-        failureLimit: failureLimit(ctx),
-      });
-      ctx.terminate(moved.terminate);
-    }
-    if (input.clear_model_override) board.updateTask(id, { model_override: null });
-    else if (input.model_override !== undefined) board.updateTask(id, { model_override: input.model_override });
-    if (input.priority !== undefined) board.updateTask(id, { priority: input.priority });
-    const edits = {
-      ...(input.title !== undefined ? { title: input.title } : {}),
-      ...(input.body !== undefined ? { body: input.body } : {}),
-      ...(input.max_runtime_seconds !== undefined ? { max_runtime_seconds: input.max_runtime_seconds } : {}),
-      ...(input.max_retries !== undefined ? { max_retries: input.max_retries } : {}),
-    };
-    if (Object.keys(edits).length > 0) board.updateTask(id, edits);
+    // One transaction: a step that is refused (an unknown status, say) undoes the steps before it,
+    // so a refused patch changes nothing. The worker is stopped only once the release committed.
+    const terminate = board.ctx.tx(() => {
+      // Re-sending the current assignee (a form posting every field) is not a change, even while running.
+      if (input.assignee !== undefined && canonicalAssignee(input.assignee) !== current.assignee) board.assignTask(id, input.assignee);
+      const moved =
+        input.status === undefined
+          ? null
+          : board.moveTask(id, {
+              status: input.status,
+              result: input.result,
+              summary: input.summary,
+              metadata: input.metadata,
+              reason: input.block_reason,
+              failureLimit: failureLimit(ctx),
+            });
+      if (input.clear_model_override) board.updateTask(id, { model_override: null });
+      else if (input.model_override !== undefined) board.updateTask(id, { model_override: input.model_override });
+      if (input.priority !== undefined) board.updateTask(id, { priority: input.priority });
+      const edits = {
+        ...(input.title !== undefined ? { title: input.title } : {}),
+        ...(input.body !== undefined ? { body: input.body } : {}),
+        ...(input.max_runtime_seconds !== undefined ? { max_runtime_seconds: input.max_runtime_seconds } : {}),
+        ...(input.max_retries !== undefined ? { max_retries: input.max_retries } : {}),
+      };
+      if (Object.keys(edits).length > 0) board.updateTask(id, edits);
+      return moved?.terminate;
+    });
+    ctx.terminate(terminate);
     return result(board, id);
   }),
 
@@ -330,7 +354,15 @@ export const tasksRouter = router({
           status: now.status,
         });
       }
-      return { task: taskDto({ ...claimed, warnings: null }), run_id: claimed.current_run_id };
+      // Scratch and dir workspaces are plain directories, materialised here like the dispatcher
+      // does; a worktree needs git and is left to the dispatcher (workspace stays null).
+      let workspace: string | null = claimed.workspace_path;
+      if (claimed.workspace_kind === "scratch" || claimed.workspace_kind === "dir") {
+        workspace ??= path.join(workspacesRoot(ctx.location, board.slug ?? "default"), claimed.id);
+        fs.mkdirSync(workspace, { recursive: true });
+        board.setWorkspace(claimed.id, workspace);
+      }
+      return { task: taskDto({ ...claimed, workspace_path: workspace, warnings: null }), run_id: claimed.current_run_id, workspace };
     }),
 
   /** Extends the claim and records a worker heartbeat (event `heartbeat`), fenced on the run/lock. */

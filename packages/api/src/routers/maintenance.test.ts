@@ -1,0 +1,71 @@
+import fs from "node:fs";
+import path from "node:path";
+import { logsDir, workspacesRoot } from "@kanban/db";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createTestApi, type TestApi } from "../testing.ts";
+
+let t: TestApi;
+beforeEach(() => {
+  t = createTestApi();
+});
+afterEach(() => t.cleanup());
+
+describe("maintenance.gc", () => {
+  it("removes old events of finished tasks, old logs and archived scratch dirs inside the managed root only", async () => {
+    const done = (await t.api.tasks.create({ title: "done" })).task;
+    const live = (await t.api.tasks.create({ title: "live" })).task;
+    const gone = (await t.api.tasks.create({ title: "gone" })).task;
+    await t.api.tasks.complete({ id: done.id, summary: "ok" });
+    await t.api.tasks.archive({ id: gone.id });
+    const root = workspacesRoot(t.location, "default");
+    fs.mkdirSync(path.join(root, gone.id), { recursive: true });
+    fs.writeFileSync(path.join(root, gone.id, "out.txt"), "x");
+    const outside = path.join(t.dir, "outside");
+    fs.mkdirSync(outside);
+    t.board().sqlite.prepare("UPDATE tasks SET workspace_path = ? WHERE id = ?").run(outside, gone.id);
+    const logs = logsDir(t.location, "default");
+    fs.mkdirSync(logs, { recursive: true });
+    fs.writeFileSync(path.join(logs, `${done.id}.log`), "old");
+    fs.writeFileSync(path.join(logs, `${live.id}.log`), "new");
+    const old = new Date((t.clock.seconds - 40 * 86_400) * 1000);
+    fs.utimesSync(path.join(logs, `${done.id}.log`), old, old);
+
+    t.clock.advance(40 * 86_400);
+    const eventsBefore = (await t.api.tasks.get({ id: live.id })).events.length;
+    const r = await t.api.maintenance.gc({});
+    // The archived task's workspace points outside the managed root: never removed.
+    expect(r).toEqual({ workspaces: 0, events: expect.any(Number), logs: 1 });
+    expect(r.events).toBeGreaterThan(0);
+    expect(fs.existsSync(outside)).toBe(true);
+    expect(fs.existsSync(path.join(logs, `${live.id}.log`))).toBe(true);
+    expect((await t.api.tasks.get({ id: live.id })).events.length).toBe(eventsBefore);
+
+    t.board().sqlite.prepare("UPDATE tasks SET workspace_path = NULL WHERE id = ?").run(gone.id);
+    expect((await t.api.maintenance.gc({})).workspaces).toBe(1);
+    expect(fs.existsSync(path.join(root, gone.id))).toBe(false);
+  });
+
+  it("is refused to a tenant-scoped caller", async () => {
+    await expect(t.caller("acme").maintenance.gc({})).rejects.toMatchObject({ code: "FORBIDDEN" });
+  });
+});
+
+describe("tasks.list include_links and tasks.claim workspace", () => {
+  it("lists parents and children of each task in one call", async () => {
+    const a = (await t.api.tasks.create({ title: "a" })).task;
+    const b = (await t.api.tasks.create({ title: "b", parents: [a.id] })).task;
+    const { tasks } = await t.api.tasks.list({ include_links: true });
+    const byId = new Map(tasks.map((x) => [x.id, x]));
+    expect(byId.get(a.id)).toMatchObject({ parents: [], children: [b.id] });
+    expect(byId.get(b.id)).toMatchObject({ parents: [a.id], children: [] });
+    expect((await t.api.tasks.list({})).tasks[0]).not.toHaveProperty("parents");
+  });
+
+  it("claim materialises a scratch workspace and returns its path", async () => {
+    const a = (await t.api.tasks.create({ title: "a", assignee: "w" })).task;
+    const r = await t.api.tasks.claim({ id: a.id, claimer: "me:1" });
+    expect(r.workspace).toBe(path.join(workspacesRoot(t.location, "default"), a.id));
+    expect(fs.statSync(r.workspace as string).isDirectory()).toBe(true);
+    expect((await t.api.tasks.get({ id: a.id })).task.workspace_path).toBe(r.workspace);
+  });
+});
