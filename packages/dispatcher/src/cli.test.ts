@@ -188,8 +188,9 @@ describe("kanban-dispatcher (the loop)", { timeout: 60_000 }, () => {
   });
 
   it("SIGKILL in the middle of a tick, then a restart: no task is lost or run twice", async () => {
+    // A long claim TTL: the orphaned claim must come back at start-up, not after the lease expires.
     const h = setup({
-      kanban: { crash_grace_seconds: 0, claim_ttl_seconds: 2, failure_limit: 5 },
+      kanban: { crash_grace_seconds: 0, claim_ttl_seconds: 900, failure_limit: 5 },
       profiles: { alice: fakeProfile("heartbeat-then-complete") },
     });
     const b = h.board();
@@ -227,5 +228,7 @@ describe("kanban-dispatcher (the loop)", { timeout: 60_000 }, () => {
       expect(b.listEvents(id).filter((e) => e.kind === "heartbeat" && e.run_id === completed?.id), id).toHaveLength(3);
     }
     expect(b.listRuns(orphan ?? "").map((r) => r.outcome)).toEqual(["reclaimed", "completed"]);
+    const reclaimed = b.listEvents(orphan ?? "").find((e) => e.kind === "reclaimed");
+    expect(reclaimed?.payload).toMatchObject({ manual: true, reason: `dispatcher pid ${first.child.pid} stopped before spawning a worker` });
   });
 });

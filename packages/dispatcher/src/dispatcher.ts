@@ -13,6 +13,7 @@ import {
   logsDir,
   normaliseSlug,
   readBoardMetadata,
+  readDispatcherStatus,
   workspacesRoot,
   writeDispatcherStatus,
 } from "@kanban/db";
@@ -450,6 +451,43 @@ export class Dispatcher {
     }
   }
 
+  /**
+   * Claims the previous dispatcher made but never handed to a worker (it died between claim and
+   * spawn): its pid is in the last status file, it is gone, and the task has no worker pid. They are
+   * reclaimed at start-up instead of waiting out the claim TTL. Claims by anyone else (a person's
+   * `kanban claim`, another host) are never touched.
+   */
+  private recoverOrphanedClaims(previousPid: number | null): string[] {
+    if (previousPid === null || previousPid === this.config.pid || this.pool.isAlive(previousPid)) return [];
+    const lock = `${this.config.hostname}:${previousPid}`;
+    const recovered: string[] = [];
+    for (const t of this.targets()) {
+      if (this.isQuarantined(t.dbPath)) continue;
+      try {
+        const o = this.openTarget(t);
+        try {
+          const orphans = o.board.sqlite
+            .prepare("SELECT id FROM tasks WHERE status = 'running' AND claim_lock = ? AND worker_pid IS NULL")
+            .all(lock) as { id: string }[];
+          for (const { id } of orphans) {
+            try {
+              o.board.reclaimTask(id, { reason: `dispatcher pid ${previousPid} stopped before spawning a worker` });
+              recovered.push(id);
+            } catch {
+              // settled by someone else meanwhile
+            }
+          }
+        } finally {
+          o.board.close();
+        }
+      } catch {
+        // an unreadable board is reported by the first tick
+      }
+    }
+    if (recovered.length > 0) this.log(`reclaimed ${recovered.length} claim(s) orphaned by dispatcher pid ${previousPid}: ${recovered.join(", ")}`);
+    return recovered;
+  }
+
   private runningOnOtherBoards(excludePath: string): number {
     if (this.config.pinnedDb !== null) return 0;
     let n = 0;
@@ -478,7 +516,10 @@ export class Dispatcher {
     const attempt = tryAcquirePidLock(dispatcherLockPath(this.config.home), this.config.pid);
     if (!attempt.ok) throw new DispatcherBusyError(this.config.home, attempt.holder);
     this.homeLock = attempt.lock;
+    this.recoverOrphanedClaims(readDispatcherStatus(this.config.home)?.pid ?? null);
     this.startedAt = this.now();
+    // Our pid is on record before the first claim, so that a successor can recover our orphans.
+    this.writeStatus({});
     this.lastNudge = mtimeOf(dispatcherNudgePath(this.config.home));
     this.log(`started for ${this.config.home} (pid ${this.config.pid}, every ${this.config.settings.intervalSeconds}s, ${this.config.runtime.kind} runtime)`);
     try {
