@@ -22,6 +22,7 @@ function markdownFiles(): string[] {
     }
   };
   walk(path.join(repo, "skills"));
+  walk(path.join(repo, "docs"));
   for (const readme of ["README.md", "apps/cli/README.md"]) if (fs.existsSync(path.join(repo, readme))) out.push(path.join(repo, readme));
   return out;
 }
@@ -37,11 +38,12 @@ export function commandLines(markdown: string): string[] {
       continue;
     }
     if (fenced) {
-      const cmd = line.replace(/^\$\s+/, "");
-      if (/^kanban\s/.test(cmd)) lines.push(cmd.replace(/\s+#.*$/, ""));
+      // `kanban …` or `npx kanban …`, also inside `$( … )`, loops and pipelines.
+      const cmd = line.replace(/^\$\s+/, "").replace(/\s+#.*$/, "");
+      for (const m of cmd.matchAll(/(?:^|\$\(|;|&&|\bdo)\s*(?:npx\s+)?(kanban\s[^)|;&]+)/g)) if (m[1]) lines.push(m[1].trim());
       continue;
     }
-    for (const m of line.matchAll(/`(kanban\s[^`]+)`/g)) if (m[1]) lines.push(m[1]);
+    for (const m of line.matchAll(/`(?:npx\s+)?(kanban\s[^`]+)`/g)) if (m[1]) lines.push(m[1]);
   }
   return lines;
 }
