@@ -6,6 +6,8 @@ export default defineConfig({
     environment: "node",
     testTimeout: 120_000,
     hookTimeout: 20_000,
+    // Each file drives real processes against the clock; on a 2-core machine they must not compete.
+    fileParallelism: false,
     reporters: ["default", "json"],
     outputFile: { json: ".vitest-report.json" },
   },

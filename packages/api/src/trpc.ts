@@ -53,12 +53,38 @@ const mapErrors = t.middleware(async ({ ctx, next, path, type }) => {
   throw toTRPCError(err, ctx.logger, path);
 });
 
+/** An unpaired UTF-16 surrogate: valid in a JS string, not encodable as UTF-8. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** The path of the first string (or object key) in `value` that is not well-formed Unicode, or null. */
+function malformedText(value: unknown, at: string): string | null {
+  if (typeof value === "string") return LONE_SURROGATE.test(value) ? at : null;
+  if (value === null || typeof value !== "object") return null;
+  for (const [key, item] of Object.entries(value)) {
+    const here = at === "" ? key : `${at}.${key}`;
+    if (LONE_SURROGATE.test(key)) return here;
+    const bad = malformedText(item, here);
+    if (bad !== null) return bad;
+  }
+  return null;
+}
+
+/**
+ * Refuses text SQLite cannot store as sent: a lone surrogate would be written as invalid UTF-8 and
+ * read back as replacement characters, so the caller would get back something it never wrote.
+ */
+const wellFormedInput = t.middleware(async ({ next, getRawInput }) => {
+  const bad = malformedText(await getRawInput(), "");
+  if (bad !== null) throw new TRPCError({ code: "BAD_REQUEST", message: `${bad || "input"}: text is not well-formed Unicode (unpaired surrogate)` });
+  return next();
+});
+
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const middleware = t.middleware;
 
 /** Every procedure starts here: errors mapped, nothing else assumed. */
-export const publicProcedure = t.procedure.use(mapErrors);
+export const publicProcedure = t.procedure.use(mapErrors).use(wellFormedInput);
 
 /**
  * Board-wide administration (boards, dispatcher details, recompute). A tenant-scoped token sees

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { forgetInitialised } from "./connection.ts";
 import { KanbanDbError } from "./errors.ts";
 
 /**
@@ -272,6 +273,9 @@ export function removeBoard(
   }
   if (cur === s) clearCurrentBoard(loc);
   const dir = boardDir(loc, s);
+  // A board created again under this slug is a new file: its first open must migrate it, not trust
+  // this process's memory of the old one.
+  forgetInitialised(path.join(dir, "kanban.db"));
   if (opts.archive === false) {
     fs.rmSync(dir, { recursive: true, force: true });
     return { slug: s, action: "deleted", new_path: null };

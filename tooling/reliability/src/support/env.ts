@@ -1,0 +1,53 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+/** The test process's environment without any KANBAN_* / HERMES_* variable of the surrounding shell. */
+export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined || k.startsWith("KANBAN_") || k.startsWith("HERMES_") || k.startsWith("CHAOS_")) continue;
+    env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+export interface TempHome {
+  /** The KANBAN_HOME of the test. */
+  home: string;
+  /** Its parent, created for the test too: path traversal out of the home lands here, where a test can see it. */
+  outer: string;
+  env: Record<string, string>;
+  writeConfig(config: Record<string, unknown>): void;
+  cleanup(): void;
+}
+
+/**
+ * A fresh KANBAN_HOME (inside a fresh directory of its own) with `config` as its config.json.
+ * Small intervals and graces live there, as an operator would set them.
+ */
+export function makeHome(prefix: string, config: Record<string, unknown> = {}): TempHome {
+  const outer = fs.mkdtempSync(path.join(os.tmpdir(), `kanban-rel-${prefix}-`));
+  const home = path.join(outer, "home");
+  fs.mkdirSync(home);
+  const env = cleanEnv({ KANBAN_HOME: home, HERMES_HOME: path.join(outer, "hermes-home") });
+  const writeConfig = (c: Record<string, unknown>) => fs.writeFileSync(path.join(home, "config.json"), JSON.stringify(c, null, 2));
+  writeConfig(config);
+  return { home, outer, env, writeConfig, cleanup: () => fs.rmSync(outer, { recursive: true, force: true }) };
+}
+
+/** Polls `check` until it returns a truthy value; throws naming `label` when the deadline passes. */
+export async function waitFor<T>(check: () => T | undefined | null | false | Promise<T | undefined | null | false>, label: string, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** A pause of a random length, for chaos schedules (never used to wait for a condition). */
+export function jitter(minMs: number, maxMs: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, minMs + Math.random() * (maxMs - minMs)));
+}
