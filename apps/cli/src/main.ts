@@ -87,7 +87,8 @@ export async function runCli(argv: string[], opts: RunCliOptions = {}): Promise<
     return exitCode;
   } catch (err) {
     const { message, exitCode: code } = describeError(err, apiUrl);
-    if (code !== 0 && message !== "") io.err(`kanban: ${message}`);
+    // Messages may quote user input: control characters (ANSI escapes, newlines) never reach the terminal.
+    if (code !== 0 && message !== "") io.err(`kanban: ${message.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?")}`);
     return code;
   }
 }

@@ -799,3 +799,14 @@ describe("remote transport", () => {
     }
   });
 });
+
+describe("error output", () => {
+  beforeEach(() => setUp("local"));
+  afterEach(() => tearDown());
+  it("never echoes control characters from the input to the terminal", async () => {
+    const r = await cli(["--board", "\u001b[31mred\nline", "list"], h.env);
+    expect(r.code).toBe(2);
+    expect(r.err).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+    expect(r.err.trim().split("\n")).toHaveLength(1);
+  });
+});
