@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { api, captureOnFailure, type Browser, card, column, freshBoard, launch, noPageErrors, openBoard, shot, waitUntil } from "./helpers.ts";
+
+let b: Browser;
+beforeAll(async () => {
+  b = await launch();
+});
+afterAll(async () => {
+  await b?.close();
+});
+
+describe("the task drawer", () => {
+  it("opens from a card and by URL, edits title, assignee, priority and body (sanitised markdown), and comments", async () => {
+    captureOnFailure(b, "opens-from-a-card-and-by-url-edits-title");
+    const board = await freshBoard("drawer");
+    const t = (await api().tasks.create.mutate({ board, title: "Draft the release notes", body: "first draft" })).task;
+    const page = await openBoard(b, board);
+    await card(page, t.id).click();
+    const drawer = page.getByTestId("drawer");
+    await drawer.waitFor();
+    expect(new URL(page.url()).searchParams.get("task")).toBe(t.id);
+
+    await page.getByTestId("drawer-title").click();
+    await page.getByTestId("drawer-title-input").fill("Write the release notes");
+    await page.getByTestId("drawer-title-input").press("Enter");
+    await card(page, t.id).getByText("Write the release notes").waitFor();
+
+    await page.getByTestId("drawer-assignee").selectOption("writer");
+    await card(page, t.id).getByTestId("card-assignee").getByText("@writer").waitFor();
+    await page.getByTestId("drawer-priority").fill("5");
+    await page.getByTestId("drawer-priority").press("Enter");
+    await card(page, t.id).getByText("P5").waitFor();
+    await page.getByTestId("drawer-model").fill("model-x");
+    await page.getByTestId("drawer-model").press("Enter");
+    await waitUntil(async () => (await api().tasks.get.query({ board, id: t.id })).task.model_override === "model-x", 5000, "the model override");
+
+    await page.getByTestId("edit-body").click();
+    await page
+      .getByTestId("body-input")
+      .fill("See [the spec](https://example.org/spec) and [bad](javascript:alert(1)).\n\n<img src=x onerror=alert(1)><b>raw</b>\n\n- one\n- two");
+    await page.getByTestId("save-body").click();
+    const body = page.getByTestId("body-text");
+    await body.waitFor();
+    const link = body.locator("a", { hasText: "the spec" });
+    expect(await link.getAttribute("href")).toBe("https://example.org/spec");
+    expect(await link.getAttribute("rel")).toBe("noopener noreferrer");
+    expect(await link.getAttribute("target")).toBe("_blank");
+    expect(await body.locator("a", { hasText: "bad" }).count()).toBe(0);
+    expect(await body.locator("img, b, script").count()).toBe(0);
+    expect(await body.locator("li").count()).toBe(2);
+
+    await page.getByTestId("comment-input").fill("Ready for a **review**");
+    await page.getByTestId("comment-input").press("Enter");
+    await drawer.getByTestId("comments").locator("strong", { hasText: "review" }).waitFor();
+    expect(await page.getByTestId("comment-input").inputValue()).toBe("");
+
+    const detail = await api().tasks.get.query({ board, id: t.id });
+    expect(detail.task).toMatchObject({ title: "Write the release notes", assignee: "writer", priority: 5 });
+    expect(detail.task.body).toContain("[the spec](https://example.org/spec)");
+    expect(detail.comments.map((c) => [c.author, c.body])).toEqual([["dashboard", "Ready for a **review**"]]);
+    await shot(page, "drawer");
+
+    // The URL alone opens the same drawer (a link someone pasted).
+    await page.goto(`${page.url().split("?")[0]}?board=${board}&task=${t.id}`);
+    await page.getByTestId("drawer-title").getByText("Write the release notes").waitFor();
+    await page.getByTestId("drawer-close").click();
+    await page.getByTestId("drawer").waitFor({ state: "detached" });
+    noPageErrors(b);
+  });
+
+  it("adds and removes parents and children, and refuses a cycle with the server's reason", async () => {
+    captureOnFailure(b, "adds-and-removes-parents-and-children-an");
+    const board = await freshBoard("deps");
+    const a = (await api().tasks.create.mutate({ board, title: "Parent A" })).task;
+    const c = (await api().tasks.create.mutate({ board, title: "Task C" })).task;
+    const d = (await api().tasks.create.mutate({ board, title: "Child D" })).task;
+    const page = await openBoard(b, board, `&task=${c.id}`);
+    const drawer = page.getByTestId("drawer");
+    await drawer.getByTestId("drawer-title").waitFor();
+
+    await page.getByTestId("add-parent-input").fill(a.id);
+    await page.getByTestId("add-parent").click();
+    await drawer.getByTestId(`parent-${a.id}`).waitFor();
+    // With an unfinished parent, C leaves Ready for Todo.
+    await column(page, "todo").getByTestId(`card-${c.id}`).waitFor();
+
+    await page.getByTestId("add-child-input").fill(d.id);
+    await page.getByTestId("add-child-input").press("Enter");
+    await drawer.getByTestId(`child-${d.id}`).waitFor();
+
+    // A → C → D; making D a parent of A... through C: adding A as C's child closes a loop.
+    await page.getByTestId("add-child-input").fill(a.id);
+    await page.getByTestId("add-child").click();
+    const error = page.getByTestId("deps-error");
+    await error.waitFor();
+    expect((await error.textContent())?.toLowerCase()).toContain("cycle");
+    await shot(page, "dependencies-cycle");
+    const links = (await api().tasks.get.query({ board, id: c.id })).links;
+    expect(links.parents.map((l) => l.id)).toEqual([a.id]);
+    expect(links.children.map((l) => l.id)).toEqual([d.id]);
+
+    await page.getByTestId(`remove-parent-${a.id}`).click();
+    await drawer.getByTestId(`parent-${a.id}`).waitFor({ state: "detached" });
+    await page.getByTestId(`remove-child-${d.id}`).click();
+    await drawer.getByTestId(`child-${d.id}`).waitFor({ state: "detached" });
+    await waitUntil(async () => {
+      const l = (await api().tasks.get.query({ board, id: c.id })).links;
+      return l.parents.length === 0 && l.children.length === 0;
+    }, 5000, "the links to be gone");
+    // Without its parent C is ready again.
+    await column(page, "ready").getByTestId(`card-${c.id}`).waitFor();
+    noPageErrors(b);
+  });
+});

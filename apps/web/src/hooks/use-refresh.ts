@@ -1,0 +1,50 @@
+"use client";
+
+import { useQueryClient } from "@tanstack/react-query";
+import { useCallback, useRef } from "react";
+import { useTRPC } from "../trpc/react.tsx";
+
+/**
+ * Reloads what changed: the board (both its first page and any further column pages), the
+ * attention list, and the drawers of the touched tasks. Board reloads are coalesced, so a busy
+ * fleet never has more than one in flight and one queued, however many events arrive: a large
+ * board is not refetched over itself.
+ */
+export function useRefresh(): (taskIds?: Iterable<string>) => void {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const inFlight = useRef(false);
+  const queued = useRef(false);
+
+  const reloadBoard = useCallback(async () => {
+    if (inFlight.current) {
+      queued.current = true;
+      return;
+    }
+    inFlight.current = true;
+    try {
+      await Promise.all([
+        queryClient.invalidateQueries(trpc.board.pathFilter()),
+        queryClient.invalidateQueries(trpc.diagnostics.pathFilter()),
+        queryClient.invalidateQueries(trpc.boards.list.pathFilter()),
+      ]);
+    } finally {
+      inFlight.current = false;
+      if (queued.current) {
+        queued.current = false;
+        void reloadBoard();
+      }
+    }
+  }, [queryClient, trpc]);
+
+  return useCallback(
+    (taskIds?: Iterable<string>) => {
+      void reloadBoard();
+      for (const id of taskIds ?? []) {
+        void queryClient.invalidateQueries(trpc.tasks.get.queryFilter({ id }, { exact: false }));
+        void queryClient.invalidateQueries(trpc.tasks.log.queryFilter({ id }, { exact: false }));
+      }
+    },
+    [reloadBoard, queryClient, trpc],
+  );
+}

@@ -1,0 +1,33 @@
+"use client";
+
+import { useSearchParams } from "next/navigation";
+import { useCallback } from "react";
+
+/**
+ * The board and the open task live in the URL (`?board=<slug>&task=<id>`) so a drawer can be
+ * linked and the back button closes it. Native history calls keep Next's search params in sync
+ * without a server round trip.
+ */
+export function useUrlState() {
+  const params = useSearchParams();
+  const board = params.get("board");
+  const task = params.get("task");
+
+  const update = useCallback((changes: Record<string, string | null>, mode: "push" | "replace" = "push") => {
+    const next = new URLSearchParams(window.location.search);
+    for (const [k, v] of Object.entries(changes)) {
+      if (v === null || v === "") next.delete(k);
+      else next.set(k, v);
+    }
+    const qs = next.toString();
+    const url = `${window.location.pathname}${qs ? `?${qs}` : ""}`;
+    if (mode === "push") window.history.pushState(null, "", url);
+    else window.history.replaceState(null, "", url);
+  }, []);
+
+  const openTask = useCallback((id: string) => update({ task: id }), [update]);
+  const closeTask = useCallback(() => update({ task: null }), [update]);
+  const setBoard = useCallback((slug: string | null) => update({ board: slug, task: null }), [update]);
+
+  return { board, task, openTask, closeTask, setBoard };
+}

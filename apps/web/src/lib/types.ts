@@ -1,0 +1,17 @@
+import type { RouterInputs, RouterOutputs } from "@kanban/api";
+
+/** What the board query returns: columns of cards plus tenants, assignees and the live cursor. */
+export type BoardData = RouterOutputs["board"]["get"];
+export type BoardColumnData = BoardData["columns"][number];
+export type Card = BoardColumnData["tasks"][number];
+export type BoardInput = RouterInputs["board"]["get"];
+export type TaskDetail = RouterOutputs["tasks"]["get"];
+export type TaskEventData = TaskDetail["events"][number];
+export type TaskRunData = TaskDetail["runs"][number];
+export type DiagnosticData = TaskDetail["diagnostics"][number];
+export type FlaggedTask = RouterOutputs["diagnostics"]["list"]["diagnostics"][number];
+export type Severity = DiagnosticData["severity"];
+export type Profile = RouterOutputs["profiles"]["list"]["profiles"][number];
+export type BoardSummary = RouterOutputs["boards"]["list"]["boards"][number];
+export type DispatcherState = RouterOutputs["dispatcher"]["status"];
+export type BulkResult = RouterOutputs["tasks"]["bulk"]["results"][number];

@@ -1,0 +1,61 @@
+"use client";
+
+import type { AppRouter } from "@kanban/api";
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, TRPCClientError } from "@trpc/client";
+import { createTRPCContext } from "@trpc/tanstack-react-query";
+import { readToken, withTokenParam } from "../lib/token.ts";
+
+/** Typed hooks over the API; client components import only the router's type. */
+export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
+
+export const API_URL = "/api/trpc";
+
+/** An EventSource that carries the token in the query string (EventSource cannot set headers). */
+function tokenEventSource(): typeof EventSource | undefined {
+  if (typeof EventSource === "undefined") return undefined; // server render: nothing subscribes there
+  return class extends EventSource {
+    constructor(url: string | URL, init?: EventSourceInit) {
+      super(withTokenParam(String(url), readToken()), init);
+    }
+  };
+}
+
+/**
+ * Subscriptions over SSE, everything else batched over HTTP (long batches split before the URL
+ * gets too long for a GET). The wire format is plain JSON, as the API serves it.
+ */
+export function makeTRPCClient() {
+  return createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        true: httpSubscriptionLink({ url: API_URL, EventSource: tokenEventSource() }),
+        false: httpBatchLink({
+          url: API_URL,
+          maxURLLength: 2000,
+          headers: () => {
+            const token = readToken();
+            return token ? { authorization: `Bearer ${token}` } : {};
+          },
+        }),
+      }),
+    ],
+  });
+}
+
+export type KanbanTRPCClient = ReturnType<typeof makeTRPCClient>;
+
+/** The HTTP status of a failed call, when the server gave one. */
+export function httpStatusOf(err: unknown): number | null {
+  if (err instanceof TRPCClientError) {
+    const status = (err.data as { httpStatus?: unknown } | undefined)?.httpStatus;
+    return typeof status === "number" ? status : null;
+  }
+  return null;
+}
+
+/** The server's own words for a refusal (the kernel's message), else a generic line. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error && err.message) return err.message;
+  return "something went wrong";
+}

@@ -1,0 +1,18 @@
+import { defineConfig } from "vitest/config";
+
+/**
+ * Browser tests: one production build, one `next start` on a temporary KANBAN_HOME (global
+ * setup), Debian's chromium driven by playwright-core. Files run one after another (2 cores);
+ * each opens one browser and works on boards of its own, so tests never see each other's cards.
+ */
+export default defineConfig({
+  test: {
+    name: "e2e",
+    include: ["e2e/**/*.test.ts"],
+    environment: "node",
+    globalSetup: ["./e2e/global-setup.ts"],
+    fileParallelism: false,
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
