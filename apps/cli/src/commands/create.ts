@@ -69,7 +69,7 @@ export const registerCreate: Register = (program: Command, act) => {
   program
     .command("create")
     .summary("create a task")
-    .description("Create a task. It starts in todo (or ready when it has no open parents and an assignee), triage with --triage.")
+    .description("Create a task. It starts in ready, or in todo while a parent is unfinished; triage with --triage, blocked with --initial-status blocked.")
     .argument("<title>", "one-line title")
     .option("--body <text>", "the task's description: goal, inputs, definition of done")
     .option("--assignee <profile>", "the profile that should execute it")

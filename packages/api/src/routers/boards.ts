@@ -59,7 +59,9 @@ function counts(ctx: KanbanContext, slug: string): { counts: Record<string, numb
 }
 
 function describe(ctx: KanbanContext, meta: BoardMetadata, current: string) {
-  return { ...meta, is_current: meta.slug === current, ...counts(ctx, meta.slug) };
+  // Server paths are the operator's business: a tenant-scoped caller never sees them.
+  const visible = ctx.tenant === null ? meta : { ...meta, db_path: "", default_workdir: null };
+  return { ...visible, is_current: meta.slug === current, ...counts(ctx, meta.slug) };
 }
 
 export const boardsRouter = router({

@@ -83,7 +83,8 @@ describe("a tenant-scoped caller", () => {
     expect((await acme.assignees.list()).assignees).toEqual([]);
     expect((await acme.workers.active()).count).toBe(0);
     expect(new Set((await acme.events.list()).events.map((e) => e.task_id))).toEqual(new Set([mine]));
-    expect((await acme.boards.list()).boards[0]).toMatchObject({ total: 1, counts: { ready: 1 } });
+    expect((await acme.boards.list()).boards[0]).toMatchObject({ total: 1, counts: { ready: 1 }, db_path: "", default_workdir: null });
+    expect((await t.api.boards.list()).boards[0]?.db_path).toMatch(/kanban\.db$/);
     expect((await acme.config.get()).default_tenant).toBe("acme");
   });
 
