@@ -12,7 +12,7 @@ import { seedDemo } from "./demo.ts";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
 const demo = args.includes("--demo");
-const webPort = Number(process.env.KANBAN_WEB_PORT ?? process.env.PORT ?? 3000);
+const webPort = Number(process.env.KANBAN_WEB_PORT ?? 3000);
 const apiPort = Number(process.env.KANBAN_API_PORT ?? 4100);
 const loc = boardLocationFromEnv(process.env);
 const env = { ...process.env, KANBAN_HOME: loc.home, NEXT_TELEMETRY_DISABLED: "1" };

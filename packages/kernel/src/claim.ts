@@ -27,7 +27,7 @@ export function claimTask(ctx: BoardContext, id: string, opts: ClaimOptions = {}
   const claimer = opts.claimer?.trim() || ctx.defaultClaimer;
   return ctx.tx(() => {
     const task = ctx.getTask(id);
-    if (!task || task.status !== "ready" || task.claim_lock !== null) return null;
+    if (task?.status !== "ready" || task.claim_lock !== null) return null;
     if (!ctx.parentsSatisfied(id)) {
       if (ctx.stmt("UPDATE tasks SET status = 'todo' WHERE id = ? AND status = 'ready'").run(id).changes === 1) {
         ctx.appendEvent(id, "claim_rejected", { reason: "parents_not_done" });

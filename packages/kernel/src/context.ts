@@ -44,7 +44,7 @@ export class BoardContext {
   }
 
   isHostLocal(lock: string | null): boolean {
-    return lock !== null && lock.startsWith(`${this.hostname}:`);
+    return lock?.startsWith(`${this.hostname}:`) === true;
   }
 
   stmt(sql: string): Database.Statement {

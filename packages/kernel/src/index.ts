@@ -1,5 +1,5 @@
 export * from "./activity.ts";
-export { type Termination } from "./archive.ts";
+export type { Termination } from "./archive.ts";
 export { Board, type OpenBoardOptions, openBoard, type TaskView } from "./board.ts";
 export type { FailureInput } from "./breaker.ts";
 export type { ClaimOptions } from "./claim.ts";

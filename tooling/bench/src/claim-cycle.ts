@@ -1,6 +1,6 @@
 import path from "node:path";
 import Database from "better-sqlite3";
-import { type Synchronous } from "@kanban/db";
+import type { Synchronous } from "@kanban/db";
 import { openBoard } from "@kanban/kernel";
 import { round, throughput } from "./stats.ts";
 

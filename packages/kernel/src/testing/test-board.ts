@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Board, type OpenBoardOptions, openBoard } from "../board.ts";
+import { type Board, type OpenBoardOptions, openBoard } from "../board.ts";
 import { TestClock } from "./test-clock.ts";
 
 export type TestBoard = Board & { clock: TestClock; dir: string; cleanup: () => void };
