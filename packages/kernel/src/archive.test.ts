@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { KernelError } from "./errors.ts";
 import { createTestBoard, type TestBoard } from "./testing/index.ts";
+import { caught } from "./testing/helpers.ts";
 
 let board: TestBoard;
 beforeEach(() => {
@@ -8,15 +8,6 @@ beforeEach(() => {
 });
 afterEach(() => board.cleanup());
 
-function caught(fn: () => unknown): KernelError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof KernelError) return err;
-    throw err;
-  }
-  throw new Error("expected a KernelError");
-}
 
 function claimed(opts: { claimer?: string; pid?: number } = {}): { id: string; runId: number } {
   const task = board.createTask({ title: "work", assignee: "coder" });

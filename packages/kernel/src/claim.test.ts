@@ -1,24 +1,16 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { openBoard } from "./board.ts";
-import { createTestBoard, type TestBoard } from "./testing/index.ts";
+import type { TestBoard } from "./testing/index.ts";
+import { kernelError, useTestBoards } from "./testing/helpers.ts";
 
 // Spec §2.5 (claim_task, heartbeat_claim, heartbeat_worker), §1.3 task_runs invariant, §1.7 `claimed`,
 // `claim_rejected`, `heartbeat`; Hermes tests: test_kanban_db.py (claim/heartbeat/concurrency),
 // test_kanban_core_functionality.py (runs on claim, invariant leak, stale attempts).
 
-const boards: TestBoard[] = [];
-afterEach(() => {
-  for (const b of boards.splice(0)) b.cleanup();
-});
-function board(opts: Parameters<typeof createTestBoard>[0] = {}): TestBoard {
-  const b = createTestBoard(opts);
-  boards.push(b);
-  return b;
-}
-const kernelError = (code: string, message: string) => expect.objectContaining({ code, message });
+const board = useTestBoards();
 const setStatus = (b: TestBoard, id: string, status: string) => b.sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
 const kinds = (b: TestBoard, id: string) => b.listEvents(id).map((e) => e.kind);
 const runId = (t: { current_run_id: number | null } | null): number => {

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { HallucinatedCardsError, KernelError } from "./errors.ts";
 import type { IdSource } from "./ids.ts";
 import { createTestBoard, type TestBoard } from "./testing/index.ts";
+import { caught } from "./testing/helpers.ts";
 
 // Sequential 8-hex ids: a phantom id such as t_ffffffff can never collide with a real card.
 function sequentialIds(): IdSource {
@@ -15,15 +16,6 @@ beforeEach(() => {
 });
 afterEach(() => board.cleanup());
 
-function caught(fn: () => unknown): KernelError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof KernelError) return err;
-    throw err;
-  }
-  throw new Error("expected a KernelError");
-}
 
 function claimed(title = "work", assignee: string | null = "coder"): { id: string; runId: number } {
   const task = board.createTask({ title, assignee });

@@ -1,21 +1,14 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { openBoard } from "./board.ts";
 import type { CreateTaskInput } from "./create.ts";
 import type { IdSource } from "./ids.ts";
-import { createTestBoard, type TestBoard } from "./testing/index.ts";
+import type { TestBoard } from "./testing/index.ts";
+import { kernelError, useTestBoards } from "./testing/helpers.ts";
 
 // Spec §2.1 (create_task), §1.4 (ids), §1.5 (initial statuses), §1.7 (`created`/`blocked` payloads);
 // Hermes tests: test_kanban_db.py and test_kanban_core_functionality.py (create, skills, idempotency).
 
-const boards: TestBoard[] = [];
-afterEach(() => {
-  for (const b of boards.splice(0)) b.cleanup();
-});
-function board(opts: Parameters<typeof createTestBoard>[0] = {}): TestBoard {
-  const b = createTestBoard(opts);
-  boards.push(b);
-  return b;
-}
+const board = useTestBoards();
 /** An id source that hands out the given ids in order (to force legacy ids and collisions). */
 function idSequence(...ids: string[]): IdSource {
   let i = 0;
@@ -28,7 +21,6 @@ function idSequence(...ids: string[]): IdSource {
     },
   };
 }
-const kernelError = (code: string, message: string) => expect.objectContaining({ code, message });
 const setStatus = (b: TestBoard, id: string, status: string) => b.sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
 const kinds = (b: TestBoard, id: string) => b.listEvents(id).map((e) => e.kind);
 const taskCount = (b: TestBoard) => (b.sqlite.prepare("SELECT count(*) AS n FROM tasks").get() as { n: number }).n;

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { KernelError } from "./errors.ts";
 import { createTestBoard, type TestBoard } from "./testing/index.ts";
+import { caught } from "./testing/helpers.ts";
 
 let board: TestBoard;
 beforeEach(() => {
@@ -10,15 +10,6 @@ afterEach(() => board.cleanup());
 
 const RUNNING_REFUSED = "Cannot set status to 'running' directly; use the dispatcher/claim path";
 
-function caught(fn: () => unknown): KernelError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof KernelError) return err;
-    throw err;
-  }
-  throw new Error("expected a KernelError");
-}
 
 function claimed(pid?: number): { id: string; runId: number } {
   const task = board.createTask({ title: "work", assignee: "coder" });

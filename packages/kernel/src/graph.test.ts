@@ -1,20 +1,12 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { createTestBoard, type TestBoard } from "./testing/index.ts";
+import { describe, expect, it } from "vitest";
+import type { TestBoard } from "./testing/index.ts";
+import { kernelError, useTestBoards } from "./testing/helpers.ts";
 
 // Spec §2.2 (assign/reassign), §2.3 (link/unlink), §2.4 (recompute_ready, promote_task), §1.5;
 // Hermes tests: test_kanban_db.py, test_kanban_core_functionality.py, test_kanban_promote.py,
 // test_kanban_blocked_sticky.py.
 
-const boards: TestBoard[] = [];
-afterEach(() => {
-  for (const b of boards.splice(0)) b.cleanup();
-});
-function board(): TestBoard {
-  const b = createTestBoard();
-  boards.push(b);
-  return b;
-}
-const kernelError = (code: string, message: string) => expect.objectContaining({ code, message });
+const board = useTestBoards();
 const setStatus = (b: TestBoard, id: string, status: string) => b.sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
 const setFailures = (b: TestBoard, id: string, n: number, error: string | null = "boom") =>
   b.sqlite.prepare("UPDATE tasks SET consecutive_failures = ?, last_failure_error = ? WHERE id = ?").run(n, error, id);

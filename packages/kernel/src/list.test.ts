@@ -1,19 +1,11 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { createTestBoard, type TestBoard } from "./testing/index.ts";
+import { describe, expect, it } from "vitest";
+import type { TestBoard } from "./testing/index.ts";
+import { kernelError, useTestBoards } from "./testing/helpers.ts";
 
 // Spec §2.1 (get_task, list_tasks filters and order_by, parent_ids/child_ids/parent_results);
 // Hermes tests: test_kanban_db.py (order_by, tenant/session/workflow filters, archived hidden).
 
-const boards: TestBoard[] = [];
-afterEach(() => {
-  for (const b of boards.splice(0)) b.cleanup();
-});
-function board(): TestBoard {
-  const b = createTestBoard();
-  boards.push(b);
-  return b;
-}
-const kernelError = (code: string, message: string) => expect.objectContaining({ code, message });
+const board = useTestBoards();
 const setStatus = (b: TestBoard, id: string, status: string) => b.sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
 const titles = (tasks: { title: string }[]) => tasks.map((t) => t.title);
 
@@ -198,13 +190,12 @@ describe("list: order_by", () => {
   });
 
   it("list: created breaks created_at ties by id", () => {
-    const b = createTestBoard({
+    const b = board({
       ids: (() => {
         const ids = ["t_0000000c", "t_0000000a", "t_0000000b"];
         return { taskId: () => ids.shift() ?? "t_ffffffff" };
       })(),
     });
-    boards.push(b);
     for (const title of ["c", "a", "b"]) b.createTask({ title });
     expect(titles(b.listTasks({ order_by: "created" }))).toEqual(["a", "b", "c"]);
     expect(titles(b.listTasks({ order_by: "created-desc" }))).toEqual(["c", "b", "a"]);
@@ -214,8 +205,7 @@ describe("list: order_by", () => {
 describe("graph reads", () => {
   it("parent_ids and child_ids are sorted by id", () => {
     const ids = ["t_000000p2", "t_000000p1", "t_000000c2", "t_000000c1"];
-    const b = createTestBoard({ ids: { taskId: () => ids.shift() ?? "t_ffffffff" } });
-    boards.push(b);
+    const b = board({ ids: { taskId: () => ids.shift() ?? "t_ffffffff" } });
     const p2 = b.createTask({ title: "p2" });
     const p1 = b.createTask({ title: "p1" });
     const c2 = b.createTask({ title: "c2", parents: [p2.id, p1.id] });

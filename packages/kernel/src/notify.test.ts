@@ -1,22 +1,14 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { openBoard } from "./board.ts";
 import type { NotifySubKey } from "./notify.ts";
-import { createTestBoard, type TestBoard } from "./testing/index.ts";
+import type { TestBoard } from "./testing/index.ts";
+import { kernelError, useTestBoards } from "./testing/helpers.ts";
 
 // Spec §2.14 (kanban_db_notify), §1.3 kanban_notify_subs, §7.1 (inheritance), §7.2 (claim/rewind);
 // Hermes tests: test_kanban_core_functionality.py (notify CRUD, cursor, single-owner claim),
 // test_kanban_notify.py and tests/gateway/test_kanban_notifier.py (their kernel parts).
 
-const boards: TestBoard[] = [];
-afterEach(() => {
-  for (const b of boards.splice(0)) b.cleanup();
-});
-function board(): TestBoard {
-  const b = createTestBoard();
-  boards.push(b);
-  return b;
-}
-const kernelError = (code: string, message: string) => expect.objectContaining({ code, message });
+const board = useTestBoards();
 const maxEventId = (b: TestBoard, taskId: string) =>
   (b.sqlite.prepare("SELECT COALESCE(MAX(id), 0) AS m FROM task_events WHERE task_id = ?").get(taskId) as { m: number }).m;
 const subCount = (b: TestBoard) => (b.sqlite.prepare("SELECT count(*) AS n FROM kanban_notify_subs").get() as { n: number }).n;

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_CLAIM_TTL_SECONDS, DEFAULT_CRASH_GRACE_SECONDS, STALE_HEARTBEAT_GAP_SECONDS } from "./constants.ts";
-import { KernelError } from "./errors.ts";
 import type { ExitStatus } from "./recovery.ts";
 import { createTestBoard, type TestBoard } from "./testing/index.ts";
+import { caught } from "./testing/helpers.ts";
 
 // Worker liveness is an injected probe: a pid is "alive" while it is in this set.
 const alive = new Set<number>();
@@ -15,15 +15,6 @@ afterEach(() => board.cleanup());
 
 const LOCK = "testhost:4242";
 
-function caught(fn: () => unknown): KernelError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof KernelError) return err;
-    throw err;
-  }
-  throw new Error("expected a KernelError");
-}
 
 /** A claimed task whose worker has pid `pid` (recorded as the dispatcher does after spawning). */
 function running(opts: { pid?: number; claimer?: string; max_runtime_seconds?: number; max_retries?: number; title?: string } = {}): {
