@@ -4,6 +4,7 @@ import type { BoardLocation } from "@kanban/db";
 import { makeTempDir } from "@kanban/db/testing";
 import type { Termination } from "@kanban/kernel";
 import { TestClock } from "@kanban/kernel/testing";
+import { TRPCError } from "@trpc/server";
 import { createContextInner } from "./context.ts";
 import { LiveHub } from "./live/hub.ts";
 import type { Logger } from "./logger.ts";
@@ -70,4 +71,15 @@ export async function waitFor(cond: () => boolean, timeoutMs = 5000, what = "con
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** The tRPC code of a call that must be rejected. */
+export async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof TRPCError) return err.code;
+    throw err;
+  }
+  throw new Error("expected the call to fail");
 }

@@ -1,9 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { dispatcherLockPath, dispatcherNudgePath, writeDispatcherStatus } from "@kanban/db";
-import { TRPCError } from "@trpc/server";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTestApi, type TestApi, waitFor } from "../testing.ts";
+import { codeOf, createTestApi, type TestApi, waitFor } from "../testing.ts";
 
 let t: TestApi;
 beforeEach(() => {
@@ -11,15 +10,6 @@ beforeEach(() => {
 });
 afterEach(() => t.cleanup());
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof TRPCError) return err.code;
-    throw err;
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe("comments", () => {
   it("adds (author defaults to dashboard) and lists; blank body is 'body is required'", async () => {

@@ -3,7 +3,7 @@ import path from "node:path";
 import { dispatcherLockPath, logsDir } from "@kanban/db";
 import { TRPCError } from "@trpc/server";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTestApi, type TestApi } from "../testing.ts";
+import { codeOf, createTestApi, type TestApi } from "../testing.ts";
 
 let t: TestApi;
 beforeEach(() => {
@@ -11,16 +11,6 @@ beforeEach(() => {
 });
 afterEach(() => t.cleanup());
 
-/** The tRPC code of a rejected call. */
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof TRPCError) return err.code;
-    throw err;
-  }
-  throw new Error("expected the call to fail");
-}
 
 async function messageOf(p: Promise<unknown>): Promise<string> {
   try {

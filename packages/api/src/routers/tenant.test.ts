@@ -1,6 +1,6 @@
-import { TRPCError } from "@trpc/server";
+
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTestApi, type TestApi } from "../testing.ts";
+import { codeOf, createTestApi, type TestApi } from "../testing.ts";
 
 let t: TestApi;
 let acme: ReturnType<TestApi["caller"]>;
@@ -15,15 +15,6 @@ beforeEach(async () => {
 });
 afterEach(() => t.cleanup());
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof TRPCError) return err.code;
-    throw err;
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe("a tenant-scoped caller", () => {
   it("cannot read another tenant's task: NOT_FOUND, worded like an unknown id", async () => {
