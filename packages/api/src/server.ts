@@ -147,9 +147,28 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }
     const declared = Number(req.headers["content-length"] ?? 0);
     if (Number.isFinite(declared) && declared > bodyLimit) {
-      // Not reading a body we will refuse: close the connection instead of draining it.
-      refuse(res, 413, `request body exceeds ${bodyLimit} bytes`, { connection: "close" });
-      req.resume();
+      // Answer once the client has finished sending: closing mid-upload makes the client fail with
+      // EPIPE before it can read the 413. Draining is bounded (8× the cap, or the request timeout);
+      // past that the connection is cut.
+      const tooLarge = () => {
+        if (!res.writableEnded) refuse(res, 413, `request body exceeds ${bodyLimit} bytes`);
+      };
+      let drained = 0;
+      const cutoff = setTimeout(() => {
+        tooLarge();
+        req.socket.destroy();
+      }, timeoutMs);
+      req.on("data", (chunk: Buffer) => {
+        drained += chunk.length;
+        if (drained > bodyLimit * 8) {
+          clearTimeout(cutoff);
+          req.socket.destroy();
+        }
+      });
+      req.on("end", () => {
+        clearTimeout(cutoff);
+        tooLarge();
+      });
       return;
     }
     tenants.set(req, decision.tenant);
