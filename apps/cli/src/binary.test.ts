@@ -143,6 +143,8 @@ describe("kanban binary, remote against `kanban serve`", () => {
   });
 
   it("prints the URL, and serves create/list/show with the same text, JSON and exit codes", async () => {
+    // The hint is the second line of output: it may arrive in a later chunk than the URL.
+    await serve.waitFor(/Clients: KANBAN_URL=/);
     expect(serve.stdout()).toContain(`Clients: KANBAN_URL=${url} KANBAN_TOKEN=… kanban …`);
     const created = await runBinary(["create", "Remote task", "--assignee", "coder"], remote);
     expect(created.code, created.err).toBe(0);
