@@ -85,6 +85,7 @@ describe("kanban-dispatcher (one shot and usage)", { timeout: 60_000 }, () => {
         "skipped_nonspawnable",
         "skipped_per_profile_capped",
         "auto_assigned_default",
+        "respawn_guarded",
         "skipped_locked",
       ].sort(),
     );
@@ -100,6 +101,7 @@ describe("kanban-dispatcher (one shot and usage)", { timeout: 60_000 }, () => {
       skipped_nonspawnable: [ghost],
       skipped_per_profile_capped: [],
       auto_assigned_default: [],
+      respawn_guarded: [],
       skipped_locked: false,
     });
     await waitFor(allDone(b, [t]), "the worker to complete after the one-shot exited");

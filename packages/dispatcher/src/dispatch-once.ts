@@ -18,6 +18,8 @@ export interface DispatchResult {
   skipped_nonspawnable: string[];
   skipped_per_profile_capped: { task_id: string; assignee: string; current: number }[];
   auto_assigned_default: string[];
+  /** Ready tasks held back by the respawn guard (spec §2.12) with the reason. */
+  respawn_guarded: { task_id: string; reason: string }[];
   /** Another process was ticking this board; nothing was read or written. */
   skipped_locked: boolean;
   /** Why spawning stopped early this tick, when a budget ran out (for the stuck-queue warning). */
@@ -75,6 +77,7 @@ export function emptyResult(): DispatchResult {
     skipped_unassigned: [],
     skipped_nonspawnable: [],
     skipped_per_profile_capped: [],
+    respawn_guarded: [],
     auto_assigned_default: [],
     skipped_locked: false,
     held_back: [],
@@ -202,6 +205,12 @@ async function spawnReady(board: Board, opts: DispatchOptions, deps: DispatchDep
     const current = perProfile.get(assignee) ?? 0;
     if (cap !== null && current >= cap) {
       out.skipped_per_profile_capped.push({ task_id: row.id, assignee, current });
+      continue;
+    }
+    const guard = board.respawnGuard(row.id);
+    if (guard !== null) {
+      out.respawn_guarded.push({ task_id: row.id, reason: guard });
+      if (!dryRun) board.recordRespawnGuarded(row.id, guard);
       continue;
     }
     if (defaulted) {

@@ -396,6 +396,28 @@ describe("budgets and assignment", { timeout: 30_000 }, () => {
     expect((await dispatcher(h).tick()).boards[0]?.skipped_unassigned).toEqual([stray]);
   });
 
+  it("holds back a ready task the respawn guard names (active PR, auth failure), records why, and spawns the rest", async () => {
+    const h = setup({ kanban: { crash_grace_seconds: 0 }, profiles: { alice: fakeProfile("complete") } });
+    const b = h.board();
+    const pr = b.createTask({ title: "pr open", assignee: "alice" }).id;
+    b.addComment(pr, "alice", "PR: https://github.com/acme/app/pull/7");
+    const auth = b.createTask({ title: "no creds", assignee: "alice" }).id;
+    b.recordTaskFailure(auth, { error: "401 Unauthorized: invalid api key", outcome: "crashed", failureLimit: 5 });
+    const free = b.createTask({ title: "free", assignee: "alice" }).id;
+    const dry = await dispatcher(h).once({ dryRun: true });
+    expect(dry.respawn_guarded).toEqual([
+      { task_id: pr, reason: "active_pr" },
+      { task_id: auth, reason: "blocker_auth" },
+    ]);
+    expect(events(b, pr, "respawn_guarded")).toHaveLength(0); // a dry run writes nothing
+    const r = await dispatcher(h).once({});
+    expect(r.spawned.map((s) => s.task_id)).toEqual([free]);
+    expect(events(b, pr, "respawn_guarded")[0]?.payload).toEqual({ reason: "active_pr" });
+    expect(events(b, auth, "respawn_guarded")[0]?.payload).toEqual({ reason: "blocker_auth" });
+    expect([b.requireTask(pr).status, b.requireTask(auth).status]).toEqual(["ready", "ready"]);
+    await waitFor(done(b, free), "the free task's worker to complete");
+  });
+
   it("skips a board whose tick lock another process holds, writing nothing", async () => {
     const h = setup({ profiles: { alice: fakeProfile("complete") } });
     const b = h.board();

@@ -13,6 +13,7 @@ export interface DispatchJson {
   skipped_nonspawnable: string[];
   skipped_per_profile_capped: { task_id: string; assignee: string; current: number }[];
   auto_assigned_default: string[];
+  respawn_guarded: { task_id: string; reason: string }[];
   skipped_locked: boolean;
 }
 
@@ -29,6 +30,7 @@ export function toJson(r: DispatchResult): DispatchJson {
     skipped_nonspawnable: r.skipped_nonspawnable,
     skipped_per_profile_capped: r.skipped_per_profile_capped,
     auto_assigned_default: r.auto_assigned_default,
+    respawn_guarded: r.respawn_guarded,
     skipped_locked: r.skipped_locked,
   };
 }
@@ -56,5 +58,6 @@ export function formatText(r: DispatchResult, opts: { dryRun?: boolean } = {}): 
   for (const c of r.skipped_per_profile_capped) {
     lines.push(`Skipped (per-profile cap): ${c.task_id}  @${c.assignee} already runs ${c.current}`);
   }
+  for (const g of r.respawn_guarded) lines.push(`Held back (${g.reason}): ${g.task_id}`);
   return lines.join("\n");
 }

@@ -26,6 +26,7 @@ import { type IdSource, randomIds } from "./ids.ts";
 import * as list from "./list.ts";
 import * as notify from "./notify.ts";
 import * as recovery from "./recovery.ts";
+import { respawnGuard } from "./respawn-guard.ts";
 import type { Task, TaskWarnings } from "./types.ts";
 import { taskWarnings } from "./warnings.ts";
 
@@ -245,6 +246,14 @@ export class Board {
   }
   reclaimTask(id: string, opts: { reason?: string | null } = {}) {
     return recovery.reclaimTask(this.ctx, id, opts);
+  }
+  /** Why the dispatcher should not spawn this ready task again right now (null = go ahead). */
+  respawnGuard(id: string) {
+    return respawnGuard(this.ctx, id);
+  }
+  /** Records that the dispatcher held a task back (event `respawn_guarded`). */
+  recordRespawnGuarded(id: string, reason: string) {
+    this.ctx.tx(() => this.ctx.appendEvent(id, "respawn_guarded", { reason }));
   }
   recordTaskFailure(id: string, input: FailureInput) {
     return recordTaskFailure(this.ctx, id, input);

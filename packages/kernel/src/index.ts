@@ -15,6 +15,7 @@ export { type IdSource, randomIds } from "./ids.ts";
 export { LIST_ORDERS, type ListOrder, type ListTasksFilter } from "./list.ts";
 export * from "./notify.ts";
 export type { ExitStatus, RecoveryOptions } from "./recovery.ts";
+export type { RespawnGuardReason } from "./respawn-guard.ts";
 export * from "./types.ts";
 export * from "./diagnostics.ts";
 export { commentFromRow, eventFromRow, runFromRow, taskFromRow } from "./rows.ts";

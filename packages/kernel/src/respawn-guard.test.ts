@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { useTestBoards } from "./testing/helpers.ts";
+
+// Spec §2.12 (respawn guard, May-2026 rules): blocker_auth, recent_success, active_pr.
+const board = useTestBoards();
+
+describe("respawn guard", () => {
+  it("lets an ordinary ready task through", () => {
+    const b = board();
+    const t = b.createTask({ title: "x", assignee: "w" });
+    expect(b.respawnGuard(t.id)).toBeNull();
+  });
+
+  it.each([
+    ["HTTP 429 Too Many Requests"],
+    ["quota exceeded for project"],
+    ["rate-limit hit"],
+    ["401 Unauthorized"],
+    ["authentication failed: invalid api key"],
+    ["billing account suspended"],
+    ["permission denied (publickey)"],
+  ])("blocker_auth: holds a task whose last failure reads %j", (error) => {
+    const b = board();
+    const t = b.createTask({ title: "x", assignee: "w" });
+    b.recordTaskFailure(t.id, { error, outcome: "crashed", failureLimit: 5 });
+    expect(b.respawnGuard(t.id)).toBe("blocker_auth");
+  });
+
+  it("blocker_auth: an ordinary crash message does not hold the task", () => {
+    const b = board();
+    const t = b.createTask({ title: "x", assignee: "w" });
+    b.recordTaskFailure(t.id, { error: "pid 42 exited with code 3", outcome: "crashed", failureLimit: 5 });
+    expect(b.respawnGuard(t.id)).toBeNull();
+  });
+
+  it("recent_success: a task that completed within the hour and was put back without a reopen event is held, until the hour passes", () => {
+    const b = board();
+    const t = b.createTask({ title: "x", assignee: "w" });
+    b.completeTask(t.id, { summary: "done" });
+    // Back to ready by a raw write (no status/promoted/unblocked/reclaimed event): a duplicate run would redo finished work.
+    b.sqlite.prepare("UPDATE tasks SET status = 'ready' WHERE id = ?").run(t.id);
+    expect(b.respawnGuard(t.id)).toBe("recent_success");
+    b.clock.advance(3601);
+    expect(b.respawnGuard(t.id)).toBeNull();
+  });
+
+  it("recent_success: an explicit reopen (status event) lifts it", () => {
+    const b = board();
+    const t = b.createTask({ title: "x", assignee: "w" });
+    b.completeTask(t.id, { summary: "done" });
+    b.moveTask(t.id, { status: "ready" });
+    expect(b.getTask(t.id)?.status).toBe("ready");
+    expect(b.respawnGuard(t.id)).toBeNull();
+  });
+
+  it("active_pr: a comment linking a pull request within a day holds the task; a hand-off to another profile lifts it", () => {
+    const b = board();
+    const t = b.createTask({ title: "x", assignee: "w" });
+    b.addComment(t.id, "w", "opened https://github.com/acme/app/pull/123 for review");
+    expect(b.respawnGuard(t.id)).toBe("active_pr");
+    b.clock.advance(10);
+    b.assignTask(t.id, "reviewer");
+    expect(b.respawnGuard(t.id)).toBeNull();
+  });
+
+  it("active_pr: a link older than a day no longer holds the task", () => {
+    const b = board();
+    const t = b.createTask({ title: "x", assignee: "w" });
+    b.addComment(t.id, "w", "see https://github.com/acme/app/pull/9");
+    b.clock.advance(86_401);
+    expect(b.respawnGuard(t.id)).toBeNull();
+  });
+
+  it("records respawn_guarded events with the reason", () => {
+    const b = board();
+    const t = b.createTask({ title: "x", assignee: "w" });
+    b.recordRespawnGuarded(t.id, "active_pr");
+    expect(b.listEvents(t.id).at(-1)).toMatchObject({ kind: "respawn_guarded", payload: { reason: "active_pr" } });
+  });
+});
