@@ -113,7 +113,8 @@ function runningPerProfile(board: Board): Map<string, number> {
 /** Whether the board has a ready task a worker could be spawned for right now (the stuck-queue signal). */
 export function hasSpawnableReady(board: Board, deps: Pick<DispatchDeps, "isSpawnable">, defaultAssignee: string | null = null): boolean {
   const fallback = defaultAssignee !== null && deps.isSpawnable(defaultAssignee);
-  return readyLane(board).some((r) => (r.assignee ? deps.isSpawnable(r.assignee) : fallback));
+  // A task the respawn guard holds back is waiting on purpose: it must not make the queue look stuck.
+  return readyLane(board).some((r) => (r.assignee ? deps.isSpawnable(r.assignee) : fallback) && board.respawnGuard(r.id) === null);
 }
 
 function recover(board: Board, opts: DispatchOptions, deps: DispatchDeps, out: DispatchResult): void {
