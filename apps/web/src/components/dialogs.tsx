@@ -3,6 +3,7 @@
 import { createContext, type ReactNode, useCallback, useContext, useId, useMemo, useState } from "react";
 import { Modal } from "./modal.tsx";
 import { Button, Field, Input, Textarea } from "./ui.tsx";
+import { onEnter } from "../lib/keyboard.ts";
 
 export interface ConfirmOptions {
   title: string;
@@ -72,12 +73,7 @@ function ConfirmDialog({ opts, done }: { opts: ConfirmOptions; done: (r: { ok: b
             data-testid="confirm-reason"
             value={reason}
             onChange={(e) => setReason(e.target.value)}
-            onKeyDown={(e) => {
-              if (e.key === "Enter") {
-                e.preventDefault();
-                done({ ok: true, reason });
-              }
-            }}
+            onKeyDown={onEnter(() => done({ ok: true, reason }))}
           />
         </Field>
       )}
@@ -130,12 +126,7 @@ function PromptDialog({ opts, done }: { opts: PromptOptions; done: (v: string | 
             data-testid="prompt-input"
             value={value}
             onChange={(e) => setValue(e.target.value)}
-            onKeyDown={(e) => {
-              if (e.key === "Enter") {
-                e.preventDefault();
-                submit();
-              }
-            }}
+            onKeyDown={onEnter(() => submit())}
           />
         )}
       </Field>

@@ -11,6 +11,7 @@ import { CopyIcon, WarnIcon, XIcon } from "./icons.tsx";
 import { Markdown } from "./markdown.tsx";
 import { useToasts } from "./toasts.tsx";
 import { Button, Chip, cx, Input, SectionTitle, Select, Textarea } from "./ui.tsx";
+import { onEnter } from "../lib/keyboard.ts";
 
 export interface DrawerContext {
   board: string | undefined;
@@ -153,12 +154,7 @@ function LinkList({
           placeholder={`Add ${kind} by id…`}
           value={value}
           onChange={(e) => setValue(e.target.value)}
-          onKeyDown={(e) => {
-            if (e.key === "Enter") {
-              e.preventDefault();
-              void add();
-            }
-          }}
+          onKeyDown={onEnter(() => void add())}
         />
         <datalist id={listId}>
           {choices.map((o) => (

@@ -14,6 +14,7 @@ import { Markdown } from "./markdown.tsx";
 import { Liveness } from "./task-card.tsx";
 import { useToasts } from "./toasts.tsx";
 import { Button, Chip, cx, Input, SectionTitle, Select, Spinner, Textarea } from "./ui.tsx";
+import { onEnter } from "../lib/keyboard.ts";
 
 export interface TaskDrawerProps {
   board: string | undefined;
@@ -167,12 +168,7 @@ function MetaRow({ ctx, profiles, assignees }: { ctx: DrawerContext; profiles: P
           value={priority}
           onChange={(e) => setPriority(e.target.value)}
           onBlur={savePriority}
-          onKeyDown={(e) => {
-            if (e.key === "Enter") {
-              e.preventDefault();
-              savePriority();
-            }
-          }}
+          onKeyDown={onEnter(() => savePriority())}
         />
       </dd>
       <dt className="text-muted">
@@ -187,12 +183,7 @@ function MetaRow({ ctx, profiles, assignees }: { ctx: DrawerContext; profiles: P
           placeholder={profileModel ? `${profileModel} (the profile's)` : "the profile's default"}
           onChange={(e) => setModel(e.target.value)}
           onBlur={saveModel}
-          onKeyDown={(e) => {
-            if (e.key === "Enter") {
-              e.preventDefault();
-              saveModel();
-            }
-          }}
+          onKeyDown={onEnter(() => saveModel())}
         />
       </dd>
       {task.tenant && (

@@ -282,22 +282,15 @@ export function Toolbar(p: ToolbarProps) {
           <Kbd>/</Kbd>
         </span>
       </div>
-      <Select aria-label="Tenant" data-testid="filter-tenant" value={p.filters.tenant ?? ""} onChange={(e) => p.onFilters({ ...p.filters, tenant: e.target.value || null })}>
-        <option value="">All tenants</option>
-        {p.tenants.map((t) => (
-          <option key={t} value={t}>
-            {t}
-          </option>
-        ))}
-      </Select>
-      <Select aria-label="Assignee" data-testid="filter-assignee" value={p.filters.assignee ?? ""} onChange={(e) => p.onFilters({ ...p.filters, assignee: e.target.value || null })}>
-        <option value="">All assignees</option>
-        {p.assignees.map((a) => (
-          <option key={a} value={a}>
-            {a}
-          </option>
-        ))}
-      </Select>
+      <FilterSelect label="Tenant" all="All tenants" testId="filter-tenant" options={p.tenants} value={p.filters.tenant} onChange={(tenant) => p.onFilters({ ...p.filters, tenant })} />
+      <FilterSelect
+        label="Assignee"
+        all="All assignees"
+        testId="filter-assignee"
+        options={p.assignees}
+        value={p.filters.assignee}
+        onChange={(assignee) => p.onFilters({ ...p.filters, assignee })}
+      />
       <label className="inline-flex items-center gap-1.5 text-xs">
         <input type="checkbox" className="accent-[var(--accent)]" data-testid="toggle-archived" checked={p.showArchived} onChange={(e) => p.onShowArchived(e.target.checked)} />
         Show archived
@@ -321,5 +314,19 @@ export function Toolbar(p: ToolbarProps) {
       {newBoard && <NewBoardDialog onCreate={p.onCreateBoard} onClose={() => setNewBoard(false)} />}
       {settings && currentBoard && <BoardSettingsDialog board={currentBoard} onSave={p.onSaveBoard} onClose={() => setSettings(false)} />}
     </header>
+  );
+}
+
+/** A filter dropdown: "All …" (null) or one of the options. */
+function FilterSelect(p: { label: string; all: string; testId: string; options: string[]; value: string | null | undefined; onChange: (v: string | null) => void }) {
+  return (
+    <Select aria-label={p.label} data-testid={p.testId} value={p.value ?? ""} onChange={(e) => p.onChange(e.target.value || null)}>
+      <option value="">{p.all}</option>
+      {p.options.map((o) => (
+        <option key={o} value={o}>
+          {o}
+        </option>
+      ))}
+    </Select>
   );
 }

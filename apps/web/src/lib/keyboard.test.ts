@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { adjacentStatus, navigate, navKeyOf } from "./keyboard.ts";
+import { adjacentStatus, navigate, navKeyOf, onEnter } from "./keyboard.ts";
 
 const grid = [["a1", "a2", "a3"], [], ["c1"], ["d1", "d2"]];
 
@@ -50,5 +50,18 @@ describe("adjacentStatus", () => {
     expect(adjacentStatus(cols, "ready", -1)).toBe("todo");
     expect(adjacentStatus(cols, "blocked", 1)).toBeNull();
     expect(adjacentStatus(cols, "running", 1)).toBeNull();
+  });
+});
+
+describe("onEnter", () => {
+  it("runs on Enter only, and prevents the default there", () => {
+    let runs = 0;
+    let prevented = 0;
+    const handler = onEnter(() => runs++);
+    const key = (k: string) => handler({ key: k, preventDefault: () => prevented++ });
+    key("a");
+    key("Escape");
+    key("Enter");
+    expect([runs, prevented]).toEqual([1, 1]);
   });
 });

@@ -77,3 +77,13 @@ export function isTypingTarget(el: EventTarget | null): boolean {
   const tag = el.tagName;
   return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
 }
+
+/** A keydown handler that runs `fn` on Enter (and keeps the Enter from submitting or adding a newline). */
+export function onEnter(fn: () => void): (e: { key: string; preventDefault(): void }) => void {
+  return (e) => {
+    if (e.key === "Enter") {
+      e.preventDefault();
+      fn();
+    }
+  };
+}
