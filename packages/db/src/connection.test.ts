@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { forgetInitialised, openDatabase } from "./connection.ts";
+import { forgetInitialised, openDatabase, WAL_AUTOCHECKPOINT_PAGES } from "./connection.ts";
 import { KanbanDbCorruptError, KanbanDbError } from "./errors.ts";
 import { describeSchema, makeTempDir } from "./testing.ts";
 import { writeTxn } from "./write-txn.ts";
@@ -47,6 +47,7 @@ describe("openDatabase", () => {
       "idx_tasks_archived_recent",
       "idx_tasks_assignee_status",
       "idx_tasks_done_recent",
+      "idx_tasks_failing",
       "idx_tasks_idempotency",
       "idx_tasks_ready_priority",
       "idx_tasks_session_id",
@@ -87,6 +88,10 @@ describe("openDatabase", () => {
       expect(db.sqlite.pragma("secure_delete", { simple: true })).toBe(1);
       expect(db.sqlite.pragma("cell_size_check", { simple: true })).toBe(1);
       expect(db.sqlite.pragma("busy_timeout", { simple: true })).toBe(120000);
+      expect(db.sqlite.pragma("journal_size_limit", { simple: true })).toBe(8388608);
+      // Ours, not Hermes' 100: the WAL's high-water mark must stay under journal_size_limit.
+      expect(db.sqlite.pragma("wal_autocheckpoint", { simple: true })).toBe(WAL_AUTOCHECKPOINT_PAGES);
+      expect(WAL_AUTOCHECKPOINT_PAGES * (4096 + 24)).toBeLessThan(8388608);
       db.close();
     }
   });

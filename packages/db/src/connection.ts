@@ -126,6 +126,9 @@ function isCorruptionError(err: unknown): boolean {
   return typeof code === "string" && (code.startsWith("SQLITE_CORRUPT") || code === "SQLITE_NOTADB");
 }
 
+/** Pages between automatic checkpoints (see applyPragmas). */
+export const WAL_AUTOCHECKPOINT_PAGES = 1900;
+
 function applyPragmas(sqlite: Database.Database, opts: OpenDatabaseOptions, warn: (m: string) => void): string {
   sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS))}`);
   let journalMode = String(sqlite.pragma("journal_mode = WAL", { simple: true })).toLowerCase();
@@ -136,6 +139,11 @@ function applyPragmas(sqlite: Database.Database, opts: OpenDatabaseOptions, warn
   }
   sqlite.pragma(`synchronous = ${opts.synchronous ?? "FULL"}`);
   sqlite.pragma("journal_size_limit = 8388608");
+  // Hermes checkpoints every 100 pages; a claim or completion writes about 13, so that means a
+  // checkpoint (two fsyncs) every few commits. 1,900 pages keeps the WAL (~7.8 MB) just under the
+  // 8 MB journal_size_limit, so the file is reused rather than truncated and regrown, and cut
+  // claim+complete commit time by about 10% in tooling/bench (README, "Benchmarks").
+  sqlite.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("secure_delete = ON");
   sqlite.pragma("cell_size_check = ON");

@@ -2,6 +2,7 @@ import { DEFAULT_CLAIM_TTL_SECONDS } from "./constants.ts";
 import type { BoardContext } from "./context.ts";
 import { invalid, wrongState } from "./errors.ts";
 import { type Fence, requireFenced } from "./fencing.ts";
+import { taskFromRow } from "./rows.ts";
 import type { Task } from "./types.ts";
 
 export interface ClaimOptions {
@@ -26,40 +27,55 @@ export function claimTask(ctx: BoardContext, id: string, opts: ClaimOptions = {}
   const lease = ttl(opts.ttl_seconds, defaultTtl);
   const claimer = opts.claimer?.trim() || ctx.defaultClaimer;
   return ctx.tx(() => {
-    const task = ctx.getTask(id);
-    if (task?.status !== "ready" || task.claim_lock !== null) return null;
+    // A narrow read first: the full row is only worth materialising for the claim we win.
+    const head = ctx
+      .stmt("SELECT status, claim_lock, current_run_id, assignee, current_step_key, max_runtime_seconds FROM tasks WHERE id = ?")
+      .get(id) as ClaimHead | undefined;
+    if (head?.status !== "ready" || head.claim_lock !== null) return null;
     if (!ctx.parentsSatisfied(id)) {
       if (ctx.stmt("UPDATE tasks SET status = 'todo' WHERE id = ? AND status = 'ready'").run(id).changes === 1) {
         ctx.appendEvent(id, "claim_rejected", { reason: "parents_not_done" });
       }
       return null;
     }
-    if (task.current_run_id !== null || ctx.stmt("SELECT 1 FROM task_runs WHERE task_id = ? AND ended_at IS NULL").get(id)) {
+    if (head.current_run_id !== null || ctx.stmt("SELECT 1 FROM task_runs WHERE task_id = ? AND ended_at IS NULL").get(id)) {
       ctx.endRun(id, { status: "reclaimed", outcome: "reclaimed", summary: "invariant recovery on re-claim" });
     }
     const now = ctx.now();
     const expires = now + lease;
-    // A fresh claim starts with no heartbeat and no pid: nothing from the previous attempt carries over.
-    const won = ctx
-      .stmt(
-        `UPDATE tasks SET status = 'running', claim_lock = ?, claim_expires = ?, started_at = COALESCE(started_at, ?),
-           last_heartbeat_at = NULL, worker_pid = NULL
-         WHERE id = ? AND status = 'ready' AND claim_lock IS NULL`,
-      )
-      .run(claimer, expires, now, id).changes;
-    if (won !== 1) return null;
+    // The write lock is ours since BEGIN IMMEDIATE, so the status read above still holds: the run can
+    // be opened first and the compare-and-swap below sets current_run_id in the same UPDATE. Should the
+    // swap still miss, the throw rolls the run back with it.
     const runId = Number(
       ctx
         .stmt(
           `INSERT INTO task_runs (task_id, profile, step_key, status, claim_lock, claim_expires, max_runtime_seconds, started_at)
            VALUES (?, ?, ?, 'running', ?, ?, ?, ?)`,
         )
-        .run(id, task.assignee, task.current_step_key, claimer, expires, task.max_runtime_seconds, now).lastInsertRowid,
+        .run(id, head.assignee, head.current_step_key, claimer, expires, head.max_runtime_seconds, now).lastInsertRowid,
     );
-    ctx.stmt("UPDATE tasks SET current_run_id = ? WHERE id = ?").run(runId, id);
+    // A fresh claim starts with no heartbeat and no pid: nothing from the previous attempt carries over.
+    const row = ctx
+      .stmt(
+        `UPDATE tasks SET status = 'running', claim_lock = ?, claim_expires = ?, started_at = COALESCE(started_at, ?),
+           last_heartbeat_at = NULL, worker_pid = NULL, current_run_id = ?
+         WHERE id = ? AND status = 'ready' AND claim_lock IS NULL
+         RETURNING *`,
+      )
+      .get(claimer, expires, now, runId, id) as Record<string, unknown> | undefined;
+    if (row === undefined) throw wrongState(`claim of ${id} lost its compare-and-swap inside the write lock`, { task_id: id });
     ctx.appendEvent(id, "claimed", { lock: claimer, expires, run_id: runId }, runId);
-    return { ...task, status: "running", claim_lock: claimer, claim_expires: expires, started_at: task.started_at ?? now, last_heartbeat_at: null, worker_pid: null, current_run_id: runId };
+    return taskFromRow(row);
   });
+}
+
+interface ClaimHead {
+  status: string;
+  claim_lock: string | null;
+  current_run_id: number | null;
+  assignee: string | null;
+  current_step_key: string | null;
+  max_runtime_seconds: number | null;
 }
 
 /** Extends the lease of a running claim (no event). Fenced on the claimer and, when given, the run. */

@@ -3,7 +3,7 @@ import type { BoardContext } from "./context.ts";
 import { HallucinatedCardsError, invalid, notFound, wrongState } from "./errors.ts";
 import { checkFence, type Fence } from "./fencing.ts";
 import { recomputeChildren } from "./graph.ts";
-import { jsonOrNull } from "./rows.ts";
+import { jsonOrNull, taskFromRow } from "./rows.ts";
 import type { Task } from "./types.ts";
 
 export interface CompleteInput extends Fence {
@@ -15,6 +15,9 @@ export interface CompleteInput extends Fence {
 }
 
 const COMPLETABLE = ["running", "ready", "blocked", "review"];
+
+/** The columns a completion decides on (the full row comes back from the UPDATE). */
+type CompleteHead = Pick<Task, "id" | "status" | "claim_lock" | "current_run_id" | "assignee" | "current_step_key">;
 
 function firstLine(text: string | null | undefined, max: number): string | null {
   if (!text) return null;
@@ -83,7 +86,9 @@ export function completeTask(ctx: BoardContext, id: string, input: CompleteInput
   }
 
   const settled = ctx.tx(() => {
-    const task = ctx.getTask(id);
+    const task = ctx.stmt("SELECT id, status, claim_lock, current_run_id, assignee, current_step_key FROM tasks WHERE id = ?").get(id) as
+      | CompleteHead
+      | undefined;
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
     checkFence(task, input);
     if (!COMPLETABLE.includes(task.status)) {
@@ -98,24 +103,27 @@ export function completeTask(ctx: BoardContext, id: string, input: CompleteInput
     }
     const now = ctx.now();
     const result = input.result ?? null;
-    const changed = ctx
+    // One UPDATE settles the task and detaches its run; RETURNING hands back the settled row, so the
+    // caller gets the task without a second read.
+    const row = ctx
       .stmt(
         `UPDATE tasks SET status = 'done', result = ?, completed_at = ?, claim_lock = NULL, claim_expires = NULL, worker_pid = NULL,
-           consecutive_failures = 0, last_failure_error = NULL
-         WHERE id = ? AND status = ? AND current_run_id IS ?`,
+           consecutive_failures = 0, last_failure_error = NULL, current_run_id = NULL
+         WHERE id = ? AND status = ? AND current_run_id IS ?
+         RETURNING *`,
       )
-      .run(result, now, id, task.status, task.current_run_id).changes;
-    if (changed !== 1) throw wrongState(`cannot complete ${id}: it changed state concurrently`, { task_id: id });
+      .get(result, now, id, task.status, task.current_run_id) as Record<string, unknown> | undefined;
+    if (row === undefined) throw wrongState(`cannot complete ${id}: it changed state concurrently`, { task_id: id });
     const summary = input.summary ?? result;
     const close = { status: "done", outcome: "completed", summary, metadata: input.metadata ?? null };
-    let runId = ctx.endRun(id, close);
+    let runId = ctx.closeOpenRuns(id, close);
     if (runId === null && (input.summary || result || (input.metadata && Object.keys(input.metadata).length > 0))) {
       runId = ctx.synthesizeRun(task, close);
     }
     const payload: Record<string, unknown> = { result_len: result?.length ?? 0, summary: firstLine(summary, 400) };
     if (verified.length > 0) payload.verified_cards = verified;
     ctx.appendEvent(id, "completed", payload, runId);
-    return { task: ctx.requireTask(id), run_id: runId };
+    return { task: taskFromRow(row), run_id: runId };
   });
 
   // Advisory prose scan, after the commit: a reference to a card that does not exist is worth a badge.

@@ -88,13 +88,20 @@ export class BoardContext {
    * Returns the closed run's id, or null when no run was open.
    */
   endRun(taskId: string, close: RunClose): number | null {
+    const closed = this.closeOpenRuns(taskId, close);
+    this.stmt("UPDATE tasks SET current_run_id = NULL WHERE id = ? AND current_run_id IS NOT NULL").run(taskId);
+    return closed;
+  }
+
+  /**
+   * The run half of {@link endRun}, for callers whose own UPDATE of the task already cleared
+   * `current_run_id`. Returns the closed run's id, or null when no run was open.
+   */
+  closeOpenRuns(taskId: string, close: RunClose): number | null {
     const open = this.stmt("SELECT id FROM task_runs WHERE task_id = ? AND ended_at IS NULL ORDER BY id DESC").all(taskId) as {
       id: number;
     }[];
-    if (open.length === 0) {
-      this.stmt("UPDATE tasks SET current_run_id = NULL WHERE id = ? AND current_run_id IS NOT NULL").run(taskId);
-      return null;
-    }
+    if (open.length === 0) return null;
     const now = this.now();
     const update = this.stmt(
       `UPDATE task_runs SET status = ?, outcome = ?, summary = ?, error = ?, metadata = ?, ended_at = ?,
@@ -105,7 +112,6 @@ export class BoardContext {
     const [newest, ...dangling] = open;
     for (const run of dangling) update.run("reclaimed", "reclaimed", "invariant recovery: superseded open run", null, null, now, run.id);
     update.run(close.status, close.outcome, close.summary ?? null, close.error ?? null, jsonOrNull(close.metadata), now, newest?.id);
-    this.stmt("UPDATE tasks SET current_run_id = NULL WHERE id = ?").run(taskId);
     return newest?.id ?? null;
   }
 
@@ -113,7 +119,7 @@ export class BoardContext {
    * A zero-length closed run for a never-claimed task that was settled with handoff text. Its
    * status is its outcome (spec §1.6: a synthesized run has started_at == ended_at, status == outcome).
    */
-  synthesizeRun(task: Task, close: RunClose): number {
+  synthesizeRun(task: Pick<Task, "id" | "assignee" | "current_step_key">, close: RunClose): number {
     const now = this.now();
     const info = this.stmt(
       `INSERT INTO task_runs (task_id, profile, step_key, status, started_at, ended_at, outcome, summary, metadata, error)

@@ -449,15 +449,19 @@ type Row = Record<string, unknown>;
  * never loaded. Keep in step with the rules above.
  */
 const CANDIDATE_TASKS_SQL = `SELECT * FROM tasks t
-  WHERE t.status != 'archived' AND (
-    (t.status = 'ready' AND t.claim_lock IS NULL AND t.created_at <= :stranded_before)
-    OR t.status = 'blocked'
-    OR t.consecutive_failures >= :failure_limit
-    OR t.id IN (SELECT task_id FROM task_events WHERE kind IN ('${HALLUCINATED_CARDS_KIND}', '${PHANTOM_REFS_KIND}'))
-    OR t.id IN (SELECT task_id FROM task_runs WHERE status = 'crashed')
+  WHERE t.status != 'archived' AND t.rowid IN (
+    SELECT rowid FROM tasks INDEXED BY idx_tasks_ready_priority
+      WHERE status = 'ready' AND claim_lock IS NULL AND created_at <= :stranded_before
+    UNION SELECT rowid FROM tasks WHERE status = 'blocked'
+    UNION SELECT rowid FROM tasks INDEXED BY idx_tasks_failing
+      WHERE consecutive_failures > 0 AND consecutive_failures >= :failure_limit
+    UNION SELECT x.rowid FROM task_events e INDEXED BY idx_events_warnings JOIN tasks x ON x.id = e.task_id
+      WHERE e.kind IN ('${HALLUCINATED_CARDS_KIND}', '${PHANTOM_REFS_KIND}')
+    UNION SELECT x.rowid FROM task_runs r JOIN tasks x ON x.id = r.task_id WHERE r.status = 'crashed'
   )`;
-// The subqueries run once each (events by the kind index, runs by the status index); a ready
-// task can only be stranded once it is older than the threshold, so young ones are never loaded.
+// Each branch reads one index (a ready task can only be stranded once it is older than the
+// threshold; failing tasks and warning events have partial indexes of migrations 0001/0002), so
+// the set is found without scanning the board.
 
 /** Summaries and metadata can be megabytes and no rule reads them. */
 const CANDIDATE_RUNS_SQL = `SELECT id, task_id, profile, status, outcome, error, started_at, ended_at FROM task_runs

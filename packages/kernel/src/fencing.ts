@@ -13,7 +13,7 @@ export interface Fence {
 }
 
 /** Throws STALE_RUN when the fence names a run or lock that is no longer the task's current one. */
-export function checkFence(task: Task, fence: Fence): void {
+export function checkFence(task: Pick<Task, "id" | "current_run_id" | "claim_lock">, fence: Fence): void {
   if (fence.expected_run_id !== undefined && fence.expected_run_id !== null && task.current_run_id !== fence.expected_run_id) {
     throw new KernelError(
       "STALE_RUN",

@@ -9,7 +9,7 @@ import {
   taskFromRow,
   type TaskWarnings,
 } from "@kanban/kernel";
-import { type TaskDto, taskDto } from "../scope.ts";
+import type { TaskDto } from "../scope.ts";
 
 /** Columns left to right; `archived` only when asked for. */
 export const COLUMN_NAMES = ["triage", "todo", "scheduled", "ready", "running", "blocked", "review", "done"] as const;
@@ -58,6 +58,14 @@ export interface BoardColumn {
 }
 
 type Row = Record<string, unknown>;
+
+/** A card's DTO straight from its row, without the intermediate copies of taskDto. */
+function rowDto(r: Row): TaskDto {
+  const t = taskFromRow(r) as unknown as TaskDto;
+  t.skills ??= [];
+  t.warnings = null;
+  return t;
+}
 
 function whereClause(f: BoardFilter, alias = "t"): { sql: string; args: unknown[] } {
   const where: string[] = [];
@@ -161,7 +169,10 @@ export function diagnosticsByTask(board: Board, failureLimit: number, taskId?: s
   return new Map(boardDiagnostics(board.ctx, { failureLimit, taskId }).map((d) => [d.task_id, d.diagnostics]));
 }
 
-/** Adds age, summary, link/comment counts, progress and diagnostics to tasks, in constant queries. */
+/**
+ * Adds age, summary, link/comment counts, progress and diagnostics to tasks, in constant queries.
+ * The given DTOs become the cards (they are changed in place).
+ */
 export function decorate(board: Board, tasks: TaskDto[], opts: DecorateOptions): BoardCard[] {
   if (tasks.length === 0) return [];
   const ctx = board.ctx;
@@ -178,6 +189,8 @@ export function decorate(board: Board, tasks: TaskDto[], opts: DecorateOptions):
     (ctx.stmt(RUN_STARTS_SQL).all(JSON.stringify(runIds)) as { id: number; started_at: number }[]).map((r) => [r.id, r.started_at]),
   );
   const diagnostics = opts.diagnostics ?? diagnosticsByTask(board, opts.failureLimit);
+  // Cards are decorated in place: every caller hands over DTOs it built for this response, and on a
+  // board of thousands of cards each extra copy of a 40-field object shows in board.get's latency.
   return tasks.map((t) => {
     const l = links.get(t.id);
     const diags = diagnostics.get(t.id) ?? [];
@@ -189,18 +202,16 @@ export function decorate(board: Board, tasks: TaskDto[], opts: DecorateOptions):
     } catch {
       age = null; // an odd legacy timestamp must never take the whole board down
     }
-    const { warnings: _kernelWarnings, ...task } = t;
-    return {
-      ...task,
-      started_at: started,
-      age,
-      latest_summary: summaries.get(t.id) ?? null,
-      link_counts: { parents: l?.parents ?? 0, children: l?.children ?? 0 },
-      comment_count: comments.get(t.id) ?? 0,
-      progress: l && l.children > 0 ? { done: l.children_done, total: l.children } : null,
-      diagnostics: diags,
-      warnings: summariseDiagnostics(diags),
-    };
+    const card = t as unknown as BoardCard;
+    card.started_at = started;
+    card.age = age;
+    card.latest_summary = summaries.get(t.id) ?? null;
+    card.link_counts = { parents: l?.parents ?? 0, children: l?.children ?? 0 };
+    card.comment_count = comments.get(t.id) ?? 0;
+    card.progress = l && l.children > 0 ? { done: l.children_done, total: l.children } : null;
+    card.diagnostics = diags;
+    card.warnings = summariseDiagnostics(diags);
+    return card;
   });
 }
 
@@ -267,7 +278,7 @@ export function boardView(
   for (const r of rows) {
     const status = String(r.status);
     const bucket = byColumn.has(status) ? status : "todo"; // a status from a newer Hermes shows in todo, never lost
-    byColumn.get(bucket)?.push(taskDto({ ...taskFromRow(r), warnings: null }));
+    byColumn.get(bucket)?.push(rowDto(r));
   }
   const all = [...byColumn.values()].flat();
   const cards = new Map(decorate(board, all, { now, failureLimit: opts.failureLimit, summaryChars: CARD_SUMMARY_CHARS }).map((c) => [c.id, c]));
@@ -330,7 +341,7 @@ export function columnPage(
   const order = isPaged(column) ? `${DONE_SORT} DESC, t.id DESC` : "t.priority DESC, t.created_at ASC, t.id ASC";
   const rows = ctx.stmt(`SELECT t.* ${base}${keyset} ORDER BY ${order} LIMIT ?`).all(...baseArgs, ...keyArgs, opts.limit + 1) as Row[];
   const more = rows.length > opts.limit;
-  const tasks = rows.slice(0, opts.limit).map((r) => taskDto({ ...taskFromRow(r), warnings: null }));
+  const tasks = rows.slice(0, opts.limit).map(rowDto);
   const cards = decorate(board, tasks, { now: board.now(), failureLimit: opts.failureLimit, summaryChars: CARD_SUMMARY_CHARS });
   const last = tasks[tasks.length - 1];
   return { name: column, tasks: cards, total, next_cursor: more && last ? cursorOf(column, last) : null };

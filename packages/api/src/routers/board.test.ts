@@ -186,8 +186,8 @@ function seed(board: Board, n: number): void {
   })();
 }
 
-/** Counts statement executions (every query the board view sends to SQLite). */
-function countStatements(board: Board): { reset(): void; readonly count: number } {
+/** Counts statement executions (every query the board view sends to SQLite) and keeps their SQL and arguments. */
+function countStatements(board: Board): { reset(): void; readonly count: number; readonly executed: { sql: string; args: unknown[] }[] } {
   const proto = Object.getPrototypeOf(board.sqlite.prepare("SELECT 1")) as Record<string, (...args: unknown[]) => unknown>;
   const spies = (["all", "get", "run", "iterate"] as const).map((m) => vi.spyOn(proto, m));
   return {
@@ -196,6 +196,9 @@ function countStatements(board: Board): { reset(): void; readonly count: number 
     },
     get count() {
       return spies.reduce((sum, s) => sum + s.mock.calls.length, 0);
+    },
+    get executed() {
+      return spies.flatMap((s) => s.mock.calls.map((args, i) => ({ sql: (s.mock.contexts[i] as { source: string }).source, args })));
     },
   };
 }
@@ -222,5 +225,30 @@ describe("board.get query plan", () => {
     expect(column(bigView, "running").tasks.length).toBeGreaterThan(10);
     expect(bigCount).toBe(smallCount);
     expect(bigCount).toBeLessThanOrEqual(24); // one page per column, counts, extras, diagnostics, filters
+  });
+
+  it("reads through indexes, never the whole tasks table, and pages a tied ready column without sorting it", async () => {
+    const board = t.board();
+    seed(board, 200);
+    // A bulk import: 300 ready cards with the same priority, all created in the same second.
+    board.ctx.tx(() => {
+      for (let i = 0; i < 300; i++) board.createTask({ title: `import ${i}` });
+    });
+    await t.api.board.get();
+    const counter = countStatements(board);
+    counter.reset();
+    await t.api.board.get({ column_limit: 50 });
+    const plans = counter.executed.map(({ sql, args }) => ({
+      sql,
+      plan: (board.sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail),
+    }));
+    vi.restoreAllMocks();
+    const fullScans = plans.filter((p) => p.plan.some((d) => /^SCAN (t|tasks|x)$/.test(d)));
+    expect(fullScans.map((p) => p.sql)).toEqual([]);
+    const ready = plans.find((p) => p.sql.includes("t.status = 'ready'"));
+    expect(ready?.plan.join(" | ")).toMatch(/idx_tasks_ready_priority/);
+    expect(ready?.plan.join(" | ")).not.toMatch(/TEMP B-TREE/);
+    const candidates = plans.find((p) => p.sql.includes("idx_tasks_failing"));
+    expect(candidates?.plan.join(" | ")).toMatch(/idx_tasks_failing/);
   });
 });

@@ -57,8 +57,9 @@ export const tasks = sqliteTable(
     index("idx_tasks_tenant").on(t.tenant),
     index("idx_tasks_idempotency").on(t.idempotencyKey),
     index("idx_tasks_session_id").on(t.sessionId),
-    // Plus the partial indexes of the hand-written migration 0001 (idx_tasks_finished,
-    // idx_tasks_ready_priority): drizzle-kit cannot express them for SQLite.
+    // Plus the partial indexes of the hand-written migrations 0001 and 0002 (idx_tasks_done_recent,
+    // idx_tasks_archived_recent, idx_tasks_ready_priority, idx_tasks_failing): drizzle-kit cannot
+    // express them for SQLite.
   ],
 );
 
