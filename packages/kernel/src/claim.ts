@@ -2,7 +2,6 @@ import { DEFAULT_CLAIM_TTL_SECONDS } from "./constants.ts";
 import type { BoardContext } from "./context.ts";
 import { invalid, wrongState } from "./errors.ts";
 import { type Fence, requireFenced } from "./fencing.ts";
-import { taskFromRow } from "./rows.ts";
 import type { Task } from "./types.ts";
 
 export interface ClaimOptions {
@@ -55,17 +54,20 @@ export function claimTask(ctx: BoardContext, id: string, opts: ClaimOptions = {}
         .run(id, head.assignee, head.current_step_key, claimer, expires, head.max_runtime_seconds, now).lastInsertRowid,
     );
     // A fresh claim starts with no heartbeat and no pid: nothing from the previous attempt carries over.
-    const row = ctx
-      .stmt(
-        `UPDATE tasks SET status = 'running', claim_lock = ?, claim_expires = ?, started_at = COALESCE(started_at, ?),
-           last_heartbeat_at = NULL, worker_pid = NULL, current_run_id = ?
-         WHERE id = ? AND status = 'ready' AND claim_lock IS NULL
-         RETURNING *`,
-      )
-      .get(claimer, expires, now, runId, id) as Record<string, unknown> | undefined;
-    if (row === undefined) throw wrongState(`claim of ${id} lost its compare-and-swap inside the write lock`, { task_id: id });
+    const task = ctx.task(
+      `UPDATE tasks SET status = 'running', claim_lock = ?, claim_expires = ?, started_at = COALESCE(started_at, ?),
+         last_heartbeat_at = NULL, worker_pid = NULL, current_run_id = ?
+       WHERE id = ? AND status = 'ready' AND claim_lock IS NULL
+       RETURNING *`,
+      claimer,
+      expires,
+      now,
+      runId,
+      id,
+    );
+    if (task === null) throw wrongState(`claim of ${id} lost its compare-and-swap inside the write lock`, { task_id: id });
     ctx.appendEvent(id, "claimed", { lock: claimer, expires, run_id: runId }, runId);
-    return taskFromRow(row);
+    return task;
   });
 }
 

@@ -3,7 +3,7 @@ import type { BoardContext } from "./context.ts";
 import { HallucinatedCardsError, invalid, notFound, wrongState } from "./errors.ts";
 import { checkFence, type Fence } from "./fencing.ts";
 import { recomputeChildren } from "./graph.ts";
-import { jsonOrNull, taskFromRow } from "./rows.ts";
+import { jsonOrNull } from "./rows.ts";
 import type { Task } from "./types.ts";
 
 export interface CompleteInput extends Fence {
@@ -105,15 +105,18 @@ export function completeTask(ctx: BoardContext, id: string, input: CompleteInput
     const result = input.result ?? null;
     // One UPDATE settles the task and detaches its run; RETURNING hands back the settled row, so the
     // caller gets the task without a second read.
-    const row = ctx
-      .stmt(
-        `UPDATE tasks SET status = 'done', result = ?, completed_at = ?, claim_lock = NULL, claim_expires = NULL, worker_pid = NULL,
-           consecutive_failures = 0, last_failure_error = NULL, current_run_id = NULL
-         WHERE id = ? AND status = ? AND current_run_id IS ?
-         RETURNING *`,
-      )
-      .get(result, now, id, task.status, task.current_run_id) as Record<string, unknown> | undefined;
-    if (row === undefined) throw wrongState(`cannot complete ${id}: it changed state concurrently`, { task_id: id });
+    const settledTask = ctx.task(
+      `UPDATE tasks SET status = 'done', result = ?, completed_at = ?, claim_lock = NULL, claim_expires = NULL, worker_pid = NULL,
+         consecutive_failures = 0, last_failure_error = NULL, current_run_id = NULL
+       WHERE id = ? AND status = ? AND current_run_id IS ?
+       RETURNING *`,
+      result,
+      now,
+      id,
+      task.status,
+      task.current_run_id,
+    );
+    if (settledTask === null) throw wrongState(`cannot complete ${id}: it changed state concurrently`, { task_id: id });
     const summary = input.summary ?? result;
     const close = { status: "done", outcome: "completed", summary, metadata: input.metadata ?? null };
     let runId = ctx.closeOpenRuns(id, close);
@@ -123,7 +126,7 @@ export function completeTask(ctx: BoardContext, id: string, input: CompleteInput
     const payload: Record<string, unknown> = { result_len: result?.length ?? 0, summary: firstLine(summary, 400) };
     if (verified.length > 0) payload.verified_cards = verified;
     ctx.appendEvent(id, "completed", payload, runId);
-    return { task: taskFromRow(row), run_id: runId };
+    return { task: settledTask, run_id: runId };
   });
 
   // Advisory prose scan, after the commit: a reference to a card that does not exist is worth a badge.

@@ -4,7 +4,7 @@ import { writeTxn } from "@kanban/db";
 import { type Clock, nowSeconds } from "./clock.ts";
 import { notFound } from "./errors.ts";
 import type { IdSource } from "./ids.ts";
-import { jsonOrNull, taskFromRow } from "./rows.ts";
+import { type ColumnIndex, columnIndex, jsonOrNull, taskFromValues } from "./rows.ts";
 import type { Task } from "./types.ts";
 
 /** Whether a process id is alive on this host. Injected: the kernel never inspects processes itself. */
@@ -24,6 +24,7 @@ export interface RunClose {
  */
 export class BoardContext {
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly taskStatements = new Map<string, { stmt: Database.Statement; columns: ColumnIndex }>();
 
   constructor(
     readonly sqlite: Database.Database,
@@ -61,9 +62,35 @@ export class BoardContext {
     return writeTxn(this.sqlite, fn);
   }
 
+  private taskStmt(sql: string): { stmt: Database.Statement; columns: ColumnIndex } {
+    let s = this.taskStatements.get(sql);
+    if (!s) {
+      const stmt = this.sqlite.prepare(sql).raw(true);
+      s = { stmt, columns: columnIndex(stmt) };
+      this.taskStatements.set(sql, s);
+    }
+    return s;
+  }
+
+  /**
+   * Runs a statement whose columns are a `tasks` row (`SELECT *`, `t.*`, `RETURNING *`; a later
+   * column of the same name wins) and returns the rows as tasks. Rows are read as arrays: see
+   * taskFromValues for why.
+   */
+  tasks(sql: string, ...args: unknown[]): Task[] {
+    const { stmt, columns } = this.taskStmt(sql);
+    return (stmt.all(...args) as unknown[][]).map((values) => taskFromValues(columns, values));
+  }
+
+  /** The first row of {@link tasks}, or null. Also runs a write with `RETURNING *`. */
+  task(sql: string, ...args: unknown[]): Task | null {
+    const { stmt, columns } = this.taskStmt(sql);
+    const values = stmt.get(...args) as unknown[] | undefined;
+    return values === undefined ? null : taskFromValues(columns, values);
+  }
+
   getTask(id: string): Task | null {
-    const row = this.stmt("SELECT * FROM tasks WHERE id = ?").get(id) as Record<string, unknown> | undefined;
-    return row ? taskFromRow(row) : null;
+    return this.task("SELECT * FROM tasks WHERE id = ?", id);
   }
 
   requireTask(id: string): Task {

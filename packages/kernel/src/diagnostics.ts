@@ -1,7 +1,7 @@
 import { DEFAULT_FAILURE_LIMIT } from "./constants.ts";
 import type { BoardContext } from "./context.ts";
 import { invalid } from "./errors.ts";
-import { eventFromRow, runFromRow, taskFromRow } from "./rows.ts";
+import { eventFromRow, runFromRow } from "./rows.ts";
 import type { Task, TaskEvent, TaskRun, TaskWarnings } from "./types.ts";
 
 export const SEVERITIES = ["warning", "error", "critical"] as const;
@@ -506,11 +506,10 @@ export function boardDiagnostics(ctx: BoardContext, opts: BoardDiagnosticsOption
   }
   const failureLimit = opts.failureLimit ?? DEFAULT_FAILURE_LIMIT;
   const params = { failure_limit: failureLimit, stranded_before: ctx.now() - DEFAULT_STRANDED_THRESHOLD_SECONDS };
-  const candidates =
+  const tasks =
     opts.taskId === undefined
-      ? ctx.stmt(CANDIDATE_TASKS_SQL).all(params)
-      : ctx.stmt(`${CANDIDATE_TASKS_SQL} AND t.id = :task_id`).all({ ...params, task_id: opts.taskId });
-  const tasks = (candidates as Row[]).map(taskFromRow);
+      ? ctx.tasks(CANDIDATE_TASKS_SQL, params)
+      : ctx.tasks(`${CANDIDATE_TASKS_SQL} AND t.id = :task_id`, { ...params, task_id: opts.taskId });
   if (tasks.length === 0) return [];
   const ids = JSON.stringify(tasks.map((t) => t.id));
   const runs = groupBy((ctx.stmt(CANDIDATE_RUNS_SQL).all(ids) as Row[]).map(runFromRow), (r) => r.task_id);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { taskFromRow } from "./rows.ts";
 import type { TestBoard } from "./testing/index.ts";
 import { kernelError, useTestBoards } from "./testing/helpers.ts";
 
@@ -20,6 +21,29 @@ describe("get", () => {
     const b = board();
     const t = b.createTask({ title: "x" });
     expect(b.getTask(t.id)).toMatchObject({ id: t.id, title: "x", status: "ready", warnings: null });
+  });
+});
+
+describe("task rows", () => {
+  it("reading rows as arrays gives the same task as reading them as objects, every column included", () => {
+    const b = board();
+    const parent = b.createTask({ title: "p", assignee: "w", tenant: "acme", skills: ["a", "b"], max_retries: 3, body: "long body" });
+    const claimed = b.claimTask(parent.id, { claimer: "host:1" });
+    expect(claimed).not.toBeNull();
+    const asObject = taskFromRow(b.sqlite.prepare("SELECT * FROM tasks WHERE id = ?").get(parent.id) as Record<string, unknown>);
+    expect(b.ctx.task("SELECT * FROM tasks WHERE id = ?", parent.id)).toEqual(asObject);
+    // The claim's RETURNING row is the row as stored.
+    expect(claimed).toEqual(asObject);
+    expect(asObject).toMatchObject({ status: "running", claim_lock: "host:1", skills: ["a", "b"], max_retries: 3, tenant: "acme" });
+  });
+
+  it("a later column of the same name wins (a cut body), and legacy column names still read", () => {
+    const b = board();
+    const t = b.createTask({ title: "x", body: "abcdef" });
+    expect(b.ctx.task("SELECT t.*, substr(t.body, 1, 3) AS body FROM tasks t WHERE t.id = ?", t.id)?.body).toBe("abc");
+    const legacy = b.ctx.task("SELECT id, title, status, 4 AS spawn_failures, 'boom' AS last_spawn_error FROM tasks WHERE id = ?", t.id);
+    expect(legacy).toMatchObject({ id: t.id, consecutive_failures: 4, last_failure_error: "boom", assignee: null, skills: null });
+    expect(b.ctx.tasks("SELECT * FROM tasks WHERE id = ?", "t_nothere")).toEqual([]);
   });
 });
 

@@ -1,7 +1,6 @@
 import { TASK_STATUSES } from "./constants.ts";
 import type { BoardContext } from "./context.ts";
 import { invalid } from "./errors.ts";
-import { taskFromRow } from "./rows.ts";
 import type { Task } from "./types.ts";
 
 export const LIST_ORDERS = {
@@ -67,7 +66,7 @@ export function listTasks(ctx: BoardContext, filter: ListTasksFilter = {}): Task
     sql += " LIMIT ?";
     args.push(filter.limit);
   }
-  return (ctx.stmt(sql).all(...args) as Record<string, unknown>[]).map(taskFromRow);
+  return ctx.tasks(sql, ...args);
 }
 
 export function parentIds(ctx: BoardContext, id: string): string[] {

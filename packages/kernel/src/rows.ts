@@ -1,3 +1,4 @@
+import type Database from "better-sqlite3";
 import type { Task, TaskComment, TaskEvent, TaskRun } from "./types.ts";
 
 type Row = Record<string, unknown>;
@@ -41,41 +42,71 @@ function parseSkills(text: unknown): string[] | null {
  * NULL, legacy `spawn_failures` / `last_spawn_error` stand in for their renamed successors, unknown
  * extra columns are ignored.
  */
-export function taskFromRow(r: Row): Task {
-  const failures = "consecutive_failures" in r ? r.consecutive_failures : r.spawn_failures;
-  const lastError = "last_failure_error" in r ? r.last_failure_error : r.last_spawn_error;
+function taskFrom(get: (column: string) => unknown, has: (column: string) => boolean): Task {
+  const failures = has("consecutive_failures") ? get("consecutive_failures") : get("spawn_failures");
+  const lastError = has("last_failure_error") ? get("last_failure_error") : get("last_spawn_error");
   return {
-    id: String(r.id),
-    title: String(r.title ?? ""),
-    body: str(r.body),
-    assignee: str(r.assignee),
-    status: String(r.status),
-    priority: num(r.priority) ?? 0,
-    created_by: str(r.created_by),
-    created_at: num(r.created_at) ?? 0,
-    started_at: num(r.started_at),
-    completed_at: num(r.completed_at),
-    workspace_kind: str(r.workspace_kind) ?? "scratch",
-    workspace_path: str(r.workspace_path),
-    branch_name: str(r.branch_name),
-    claim_lock: str(r.claim_lock),
-    claim_expires: num(r.claim_expires),
-    tenant: str(r.tenant),
-    result: str(r.result),
-    idempotency_key: str(r.idempotency_key),
+    id: String(get("id")),
+    title: String(get("title") ?? ""),
+    body: str(get("body")),
+    assignee: str(get("assignee")),
+    status: String(get("status")),
+    priority: num(get("priority")) ?? 0,
+    created_by: str(get("created_by")),
+    created_at: num(get("created_at")) ?? 0,
+    started_at: num(get("started_at")),
+    completed_at: num(get("completed_at")),
+    workspace_kind: str(get("workspace_kind")) ?? "scratch",
+    workspace_path: str(get("workspace_path")),
+    branch_name: str(get("branch_name")),
+    claim_lock: str(get("claim_lock")),
+    claim_expires: num(get("claim_expires")),
+    tenant: str(get("tenant")),
+    result: str(get("result")),
+    idempotency_key: str(get("idempotency_key")),
     consecutive_failures: num(failures) ?? 0,
-    worker_pid: num(r.worker_pid),
+    worker_pid: num(get("worker_pid")),
     last_failure_error: str(lastError),
-    max_runtime_seconds: num(r.max_runtime_seconds),
-    last_heartbeat_at: num(r.last_heartbeat_at),
-    current_run_id: num(r.current_run_id),
-    workflow_template_id: str(r.workflow_template_id),
-    current_step_key: str(r.current_step_key),
-    skills: parseSkills(r.skills),
-    max_retries: num(r.max_retries),
-    model_override: emptyToNull(r.model_override),
-    session_id: str(r.session_id),
+    max_runtime_seconds: num(get("max_runtime_seconds")),
+    last_heartbeat_at: num(get("last_heartbeat_at")),
+    current_run_id: num(get("current_run_id")),
+    workflow_template_id: str(get("workflow_template_id")),
+    current_step_key: str(get("current_step_key")),
+    skills: parseSkills(get("skills")),
+    max_retries: num(get("max_retries")),
+    model_override: emptyToNull(get("model_override")),
+    session_id: str(get("session_id")),
   };
+}
+
+/** A `tasks` row read as an object (better-sqlite3's default row shape). */
+export function taskFromRow(r: Row): Task {
+  return taskFrom(
+    (c) => r[c],
+    (c) => c in r,
+  );
+}
+
+/** Column name → position, for rows read as arrays; a repeated name maps to its last position. */
+export type ColumnIndex = Map<string, number>;
+
+export function columnIndex(stmt: Database.Statement): ColumnIndex {
+  return new Map(stmt.columns().map((c, i) => [c.name, i]));
+}
+
+/**
+ * A `tasks` row read as an array (raw mode). better-sqlite3 spends about 13 µs building a
+ * 38-property object per row and 8 µs on the whole raw read, so the hot reads (claims, completions,
+ * board pages) take arrays and name the columns here.
+ */
+export function taskFromValues(columns: ColumnIndex, values: unknown[]): Task {
+  return taskFrom(
+    (c) => {
+      const i = columns.get(c);
+      return i === undefined ? undefined : values[i];
+    },
+    (c) => columns.has(c),
+  );
 }
 
 export function eventFromRow(r: Row): TaskEvent {

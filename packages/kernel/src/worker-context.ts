@@ -1,6 +1,6 @@
 import type { BoardContext } from "./context.ts";
 import { notFound } from "./errors.ts";
-import { commentFromRow, runFromRow, taskFromRow } from "./rows.ts";
+import { commentFromRow, runFromRow } from "./rows.ts";
 import type { Task, TaskComment, TaskRun } from "./types.ts";
 
 /**
@@ -163,14 +163,11 @@ interface ParentResult {
 }
 
 function doneParents(ctx: BoardContext, taskId: string): ParentResult[] {
-  const parents = (
-    ctx
-      .stmt(
-        `SELECT t.* FROM task_links l JOIN tasks t ON t.id = l.parent_id
-         WHERE l.child_id = ? AND t.status = 'done' ORDER BY t.id`,
-      )
-      .all(taskId) as Row[]
-  ).map(taskFromRow);
+  const parents = ctx.tasks(
+    `SELECT t.* FROM task_links l JOIN tasks t ON t.id = l.parent_id
+     WHERE l.child_id = ? AND t.status = 'done' ORDER BY t.id`,
+    taskId,
+  );
   if (parents.length === 0) return [];
   // One query for every parent's newest completed run, rather than one query per parent.
   const runs = (

@@ -4,9 +4,9 @@ import {
   type Diagnostic,
   invalid,
   summariseDiagnostics,
+  type Task,
   type TaskAge,
   taskAge,
-  taskFromRow,
   type TaskWarnings,
 } from "@kanban/kernel";
 import type { TaskDto } from "../scope.ts";
@@ -57,11 +57,9 @@ export interface BoardColumn {
   next_cursor: string | null;
 }
 
-type Row = Record<string, unknown>;
-
-/** A card's DTO straight from its row, without the intermediate copies of taskDto. */
-function rowDto(r: Row): TaskDto {
-  const t = taskFromRow(r) as unknown as TaskDto;
+/** A card's DTO from a freshly read task, without the intermediate copies of taskDto. */
+function cardDto(task: Task): TaskDto {
+  const t = task as unknown as TaskDto;
   t.skills ??= [];
   t.warnings = null;
   return t;
@@ -262,23 +260,21 @@ export function boardView(
   // plain status index and sort the whole column.
   const byPriority = "ORDER BY t.priority DESC, t.created_at ASC, t.id ASC LIMIT ?"; // the same order as board.column cursors
   const byFinish = `ORDER BY ${DONE_SORT} DESC, t.id DESC LIMIT ?`;
-  const page = (status: string): Row[] => {
+  const page = (status: string): Task[] => {
     if (status === "ready") {
-      return ctx.stmt(`SELECT ${cols} FROM tasks t INDEXED BY idx_tasks_ready_priority ${and} t.status = 'ready' ${byPriority}`).all(...args, opts.columnLimit) as Row[];
+      return ctx.tasks(`SELECT ${cols} FROM tasks t INDEXED BY idx_tasks_ready_priority ${and} t.status = 'ready' ${byPriority}`, ...args, opts.columnLimit);
     }
     if (status === "done" || status === "archived") {
       const index = status === "done" ? "idx_tasks_done_recent" : "idx_tasks_archived_recent";
-      return ctx.stmt(`SELECT ${cols} FROM tasks t INDEXED BY ${index} ${and} t.status = '${status}' ${byFinish}`).all(...args, opts.doneLimit) as Row[];
+      return ctx.tasks(`SELECT ${cols} FROM tasks t INDEXED BY ${index} ${and} t.status = '${status}' ${byFinish}`, ...args, opts.doneLimit);
     }
-    return ctx.stmt(`SELECT ${cols} FROM tasks t ${and} t.status = ? ${byPriority}`).all(...args, status, opts.columnLimit) as Row[];
+    return ctx.tasks(`SELECT ${cols} FROM tasks t ${and} t.status = ? ${byPriority}`, ...args, status, opts.columnLimit);
   };
-  const rows: Row[] = byStatus.flatMap(({ status }) => page(status));
   const names: string[] = [...COLUMN_NAMES, ...(filter.include_archived ? ["archived"] : [])];
   const byColumn = new Map<string, TaskDto[]>(names.map((n) => [n, []]));
-  for (const r of rows) {
-    const status = String(r.status);
-    const bucket = byColumn.has(status) ? status : "todo"; // a status from a newer Hermes shows in todo, never lost
-    byColumn.get(bucket)?.push(rowDto(r));
+  for (const task of byStatus.flatMap(({ status }) => page(status))) {
+    const bucket = byColumn.has(task.status) ? task.status : "todo"; // a status from a newer Hermes shows in todo, never lost
+    byColumn.get(bucket)?.push(cardDto(task));
   }
   const all = [...byColumn.values()].flat();
   const cards = new Map(decorate(board, all, { now, failureLimit: opts.failureLimit, summaryChars: CARD_SUMMARY_CHARS }).map((c) => [c.id, c]));
@@ -339,9 +335,9 @@ export function columnPage(
     }
   }
   const order = isPaged(column) ? `${DONE_SORT} DESC, t.id DESC` : "t.priority DESC, t.created_at ASC, t.id ASC";
-  const rows = ctx.stmt(`SELECT t.* ${base}${keyset} ORDER BY ${order} LIMIT ?`).all(...baseArgs, ...keyArgs, opts.limit + 1) as Row[];
+  const rows = ctx.tasks(`SELECT t.* ${base}${keyset} ORDER BY ${order} LIMIT ?`, ...baseArgs, ...keyArgs, opts.limit + 1);
   const more = rows.length > opts.limit;
-  const tasks = rows.slice(0, opts.limit).map(rowDto);
+  const tasks = rows.slice(0, opts.limit).map(cardDto);
   const cards = decorate(board, tasks, { now: board.now(), failureLimit: opts.failureLimit, summaryChars: CARD_SUMMARY_CHARS });
   const last = tasks[tasks.length - 1];
   return { name: column, tasks: cards, total, next_cursor: more && last ? cursorOf(column, last) : null };
