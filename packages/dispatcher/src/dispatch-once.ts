@@ -92,8 +92,8 @@ function oneLine(err: unknown): string {
 function readyLane(board: Board): { id: string; assignee: string | null }[] {
   return board.ctx
     .stmt(
-      // The partial index of migration 0001 (priority DESC, created_at, then the implicit rowid)
-      // keeps the lane in priority, then FIFO order without a sort.
+      // Priority, then age, then creation order (rowid) among tasks of the same second. The partial
+      // index (migration 0002) is in priority/age order; only ties within one second are sorted.
       "SELECT id, assignee FROM tasks INDEXED BY idx_tasks_ready_priority WHERE status = 'ready' AND claim_lock IS NULL ORDER BY priority DESC, created_at ASC, rowid ASC",
     )
     .all() as { id: string; assignee: string | null }[];

@@ -317,6 +317,21 @@ describe("detectStaleRunning", () => {
     expect(board.getTask(id)?.status).toBe("running");
   });
 
+  it("measures from the current attempt, and only past the exact timeout and heartbeat gap", () => {
+    const { id } = running({ pid: 956 });
+    board.clock.advance(10 * 3600);
+    board.reclaimTask(id);
+    const again = board.claimTask(id, { claimer: LOCK });
+    expect(again?.started_at).toBeLessThan(board.clock.seconds - 3600); // the task's first start is old…
+    board.clock.advance(3600);
+    expect(board.detectStaleRunning(3600).stale).toEqual([]); // …but this attempt is exactly one hour old
+    board.heartbeatWorker(id, { expected_run_id: again?.current_run_id });
+    board.clock.advance(STALE_HEARTBEAT_GAP_SECONDS);
+    expect(board.detectStaleRunning(3600).stale).toEqual([]); // heartbeat exactly at the gap
+    board.clock.advance(1);
+    expect(board.detectStaleRunning(3600).stale).toEqual([id]);
+  });
+
   it("spares a task that started less than the timeout ago, and tasks that are not running", () => {
     const young = running({ pid: 954 });
     const blocked = running({ pid: 955 });

@@ -18,14 +18,27 @@ export interface RecoveryOptions {
 
 const CLEAR = "claim_lock = NULL, claim_expires = NULL, worker_pid = NULL";
 
+/** Running tasks matching `extraWhere`, in one read (every sweep runs on every tick). */
 function runningTasks(ctx: BoardContext, extraWhere: string, ...args: unknown[]): Task[] {
-  const ids = ctx.stmt(`SELECT id FROM tasks WHERE status = 'running' ${extraWhere} ORDER BY id`).all(...args) as { id: string }[];
-  return ids.map((r) => ctx.getTask(r.id)).filter((t): t is Task => t !== null);
+  return ctx.tasks(`SELECT * FROM tasks WHERE status = 'running' ${extraWhere} ORDER BY id`, ...args);
 }
 
-function attemptStartedAt(ctx: BoardContext, task: Task): number | null {
-  const run = task.current_run_id === null ? undefined : (ctx.stmt("SELECT started_at FROM task_runs WHERE id = ?").get(task.current_run_id) as { started_at: number } | undefined);
-  return run?.started_at ?? task.started_at;
+/**
+ * When each task's current attempt started (its open run's start, else the task's first start), for
+ * a whole sweep in one query.
+ */
+function attemptStarts(ctx: BoardContext, tasks: Task[]): (task: Task) => number | null {
+  const runIds = tasks.map((t) => t.current_run_id).filter((id): id is number => id !== null);
+  const starts =
+    runIds.length === 0
+      ? new Map<number, number>()
+      : new Map(
+          (ctx.stmt("SELECT id, started_at FROM task_runs WHERE id IN (SELECT value FROM json_each(?))").all(JSON.stringify(runIds)) as {
+            id: number;
+            started_at: number;
+          }[]).map((r) => [r.id, r.started_at]),
+        );
+  return (task) => (task.current_run_id === null ? undefined : starts.get(task.current_run_id)) ?? task.started_at;
 }
 
 /** Moves a running task back to `ready`, compare-and-swapped on the lock it had. */
@@ -133,9 +146,11 @@ export function detectCrashedWorkers(
   const now = ctx.now();
   const grace = opts.graceSeconds ?? DEFAULT_CRASH_GRACE_SECONDS;
   const dead: { task: Task; pid: number; exit: ExitStatus | undefined; error: string; violation: boolean }[] = [];
-  for (const task of runningTasks(ctx, "AND worker_pid IS NOT NULL")) {
+  const candidates = runningTasks(ctx, "AND worker_pid IS NOT NULL");
+  const attemptStartedAt = attemptStarts(ctx, candidates);
+  for (const task of candidates) {
     if (!ctx.isHostLocal(task.claim_lock) || task.worker_pid === null) continue;
-    const started = attemptStartedAt(ctx, task) ?? now;
+    const started = attemptStartedAt(task) ?? now;
     if (now - started < grace) continue;
     if (ctx.isPidAlive(task.worker_pid)) continue;
     const pid = task.worker_pid;
@@ -188,9 +203,11 @@ export function enforceMaxRuntime(
 ): { timed_out: string[]; auto_blocked: string[]; terminate: Termination[] } {
   const now = ctx.now();
   const out = { timed_out: [] as string[], auto_blocked: [] as string[], terminate: [] as Termination[] };
-  for (const task of runningTasks(ctx, "AND max_runtime_seconds IS NOT NULL AND worker_pid IS NOT NULL")) {
+  const capped = runningTasks(ctx, "AND max_runtime_seconds IS NOT NULL AND worker_pid IS NOT NULL");
+  const attemptStartedAt = attemptStarts(ctx, capped);
+  for (const task of capped) {
     if (!ctx.isHostLocal(task.claim_lock) || task.max_runtime_seconds === null) continue;
-    const started = attemptStartedAt(ctx, task);
+    const started = attemptStartedAt(task);
     if (started === null) continue;
     const elapsed = now - started;
     if (elapsed <= task.max_runtime_seconds) continue;
@@ -218,8 +235,19 @@ export function detectStaleRunning(ctx: BoardContext, staleTimeoutSeconds: numbe
   const out = { stale: [] as string[], terminate: [] as Termination[] };
   if (!(staleTimeoutSeconds > 0)) return out;
   const now = ctx.now();
-  for (const task of runningTasks(ctx, "")) {
-    const started = attemptStartedAt(ctx, task);
+  // Only attempts older than the timeout without a recent heartbeat can be stale: the filter runs in
+  // SQL so that a board with thousands of healthy running tasks does not load them every tick.
+  const running = ctx.tasks(
+    `SELECT t.* FROM tasks t LEFT JOIN task_runs r ON r.id = t.current_run_id
+     WHERE t.status = 'running' AND COALESCE(r.started_at, t.started_at) < ?
+       AND (t.last_heartbeat_at IS NULL OR t.last_heartbeat_at < ?)
+     ORDER BY t.id`,
+    now - staleTimeoutSeconds,
+    now - STALE_HEARTBEAT_GAP_SECONDS,
+  );
+  const attemptStartedAt = attemptStarts(ctx, running);
+  for (const task of running) {
+    const started = attemptStartedAt(task);
     if (started === null || now - started <= staleTimeoutSeconds) continue;
     const hbAge = task.last_heartbeat_at === null ? null : now - task.last_heartbeat_at;
     if (hbAge !== null && hbAge <= STALE_HEARTBEAT_GAP_SECONDS) continue;
