@@ -145,11 +145,17 @@ describe("board.get", () => {
     expect(await titles({ search: "NEEDLE" })).toEqual(["beta"]);
     expect(await titles({ search: "100%" })).toEqual([]);
     expect(await titles({ workflow_template_id: "wf", current_step_key: "s1" })).toEqual(["gamma"]);
+    await t.api.tasks.create({ title: "alpha 2", tenant: "acme", assignee: "ann" });
+    const gone = (await t.api.tasks.create({ title: "old", tenant: "old-co", assignee: "cat" })).task;
+    await t.api.tasks.archive({ id: gone.id });
+    t.board().sqlite.prepare("UPDATE tasks SET tenant = '', assignee = '' WHERE title = 'gamma'").run();
     const view = await t.api.board.get();
-    expect(view.tenants).toEqual(["acme", "zeta"]);
+    // Distinct, sorted, without empty values; an archived task still names its tenant, but an
+    // assignee with nothing but archived tasks drops out.
+    expect(view.tenants).toEqual(["acme", "old-co", "zeta"]);
     expect(view.assignees).toEqual(["ann", "bob"]);
     // The dropdowns keep every choice while a filter is applied.
-    expect(await t.api.board.get({ tenant: "acme" })).toMatchObject({ tenants: ["acme", "zeta"], assignees: ["ann", "bob"] });
+    expect(await t.api.board.get({ tenant: "acme" })).toMatchObject({ tenants: ["acme", "old-co", "zeta"], assignees: ["ann", "bob"] });
     expect(view.latest_event_id).toBe(t.board().latestEventId());
   });
 
