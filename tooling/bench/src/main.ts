@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick]`: every figure measured side by side with its reference in one run.
+// `npm run bench [-- --quick] [-- --out <dir>]`: every figure measured side by side with its reference in one run.
 // Writes results/<latest|quick>.json and .md (the table the README shows).
 import fs from "node:fs";
 import os from "node:os";
@@ -13,7 +13,9 @@ import { benchLive } from "./live.ts";
 
 const quick = process.argv.includes("--quick");
 const here = path.dirname(fileURLToPath(import.meta.url));
-const resultsDir = path.join(here, "..", "results");
+// `--out <dir>` writes the results elsewhere (the smoke test does, to leave the committed ones alone).
+const outAt = process.argv.indexOf("--out");
+const resultsDir = outAt > 0 && process.argv[outAt + 1] ? path.resolve(process.argv[outAt + 1] as string) : path.join(here, "..", "results");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kanban-bench-"));
 const results: Record<string, unknown> = {
   when: new Date().toISOString(),

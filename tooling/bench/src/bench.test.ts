@@ -1,0 +1,50 @@
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+
+// The benchmark's smoke mode, end to end: every figure is produced, has its reference, and the
+// correctness side of each (no duplicate claims, every live event delivered, no HTTP errors) holds.
+// Speed is not asserted here: that is what the numbers in the README are for.
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const out = fs.mkdtempSync(path.join(os.tmpdir(), "kanban-bench-smoke-"));
+afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
+
+const positive = expect.any(Number);
+
+describe("npm run bench -- --quick", () => {
+  it("measures every figure beside its reference and writes the JSON and the Markdown table", () => {
+    const run = spawnSync(process.execPath, ["--import", "tsx", path.join(here, "main.ts"), "--quick", "--out", out], {
+      cwd: path.join(here, ".."),
+      encoding: "utf8",
+      timeout: 170_000,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    const r = JSON.parse(fs.readFileSync(path.join(out, "quick.json"), "utf8"));
+    expect(r.quick).toBe(true);
+    expect(r.claim_cycle.map((row: { synchronous: string }) => row.synchronous)).toEqual(["FULL", "NORMAL"]);
+    for (const row of r.claim_cycle) {
+      for (const k of ["raw_cycles_per_s", "schema_cycles_per_s", "kernel_cycles_per_s"]) expect(row[k]).toBeGreaterThan(0);
+      expect(row.ratio).toBeCloseTo(row.kernel_cycles_per_s / row.raw_cycles_per_s, 1);
+      expect(row.kernel_to_schema).toBeCloseTo(row.kernel_cycles_per_s / row.schema_cycles_per_s, 1);
+    }
+    expect(r.create).toMatchObject({ tasks: 1000, tasks_per_s: positive, raw_inserts_per_s: positive });
+    expect(r.boards["2000"].board_get).toMatchObject({ p50_ms: positive, p95_ms: positive, raw_p50_ms: positive });
+    expect(r.boards["2000"].tick).toMatchObject({ p50_ms: positive, raw_ready_lane_p50_ms: positive });
+    for (const k of ["board_read", "create_write", "bare_node_http"]) {
+      expect(r.http[k].rps).toBeGreaterThan(0);
+      expect(r.http[k]).toMatchObject({ non2xx: 0, errors: 0 });
+    }
+    expect(r.live.fully_delivered).toBe(r.live.writes);
+    expect(r.contention.duplicates).toBe(0);
+    expect(r.contention.claimed).toBe(r.contention.tasks);
+    const md = fs.readFileSync(path.join(out, "quick.md"), "utf8");
+    expect(md).toContain("| benchmark | measured | reference (same run) | ratio |");
+    // Header, 4 claim rows, create, board.get and tick at one size, 2 HTTP rows, live, contention.
+    expect(md.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| ---")).length).toBe(12);
+    expect(run.stdout).toBe(md);
+  });
+});

@@ -1,0 +1,11 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["src/**/*.test.ts"],
+    environment: "node",
+    testTimeout: 180_000,
+    reporters: ["default", "json"],
+    outputFile: { json: ".vitest-report.json" },
+  },
+});
