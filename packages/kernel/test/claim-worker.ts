@@ -9,9 +9,19 @@ if (!file || !name) {
 }
 const board = openBoard({ path: file, claimTtlSeconds: 3600, warn: () => {} });
 const pick = board.sqlite.prepare("SELECT id FROM tasks WHERE status = 'ready' AND claim_lock IS NULL LIMIT 64 OFFSET ?");
-// Optional start barrier (epoch ms) so that every process starts claiming at the same moment.
-while (startAt && Date.now() < Number(startAt)) {
-  // spin: the wait is short and must not let one process start early
+// Optional start barrier so that every process starts claiming at the same moment: either an epoch
+// ms to spin until, or `stdin`: say "ready" once the board is open, then wait (asleep, not spinning:
+// eight spinners on two cores slow the stragglers' start-up) for the parent's "go" line.
+if (startAt === "stdin") {
+  process.stdout.write("ready\n");
+  await new Promise<void>((resolve) => {
+    process.stdin.once("data", () => resolve());
+  });
+  process.stdin.pause();
+} else {
+  while (startAt && Date.now() < Number(startAt)) {
+    // spin: the wait is short and must not let one process start early
+  }
 }
 const won: string[] = [];
 let lost = 0;
@@ -27,4 +37,4 @@ for (;;) {
   }
 }
 board.close();
-process.stdout.write(JSON.stringify({ name, won, lost }));
+process.stdout.write(`${JSON.stringify({ name, won, lost })}\n`);

@@ -16,22 +16,13 @@ export async function benchContention(dir: string, quick: boolean) {
     for (let i = 0; i < total; i++) board.createTask({ title: `job ${i}`, assignee: "bench" });
   });
   board.close();
-  // Everyone starts claiming at the same instant (process start-up is not part of the measure).
-  const startAt = Date.now() + 4000;
-  const results = await Promise.all(
-    Array.from(
-      { length: procs },
-      (_, i) =>
-        new Promise<{ won: string[] }>((resolve, reject) => {
-          const child = spawn(process.execPath, ["--import", "tsx", worker, file, `p${i}`, String(startAt)], { stdio: ["ignore", "pipe", "inherit"] });
-          let out = "";
-          child.stdout.on("data", (d) => {
-            out += d;
-          });
-          child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`claimer exited ${code}`))));
-        }),
-    ),
-  );
+  // Everyone starts claiming at the same instant: each child opens the board and says "ready", and
+  // only when all eight have does the clock start and the "go" go out (start-up is not measured).
+  const claimers = Array.from({ length: procs }, (_, i) => startClaimer(file, `p${i}`));
+  await Promise.all(claimers.map((c) => c.ready));
+  const startAt = Date.now();
+  for (const c of claimers) c.go();
+  const results = await Promise.all(claimers.map((c) => c.done));
   const seconds = (Date.now() - startAt) / 1000;
   const counts = results.map((r) => r.won.length);
   const claimed = counts.reduce((a, b) => a + b, 0);
@@ -43,5 +34,28 @@ export async function benchContention(dir: string, quick: boolean) {
     duplicates: claimed - distinct,
     claims_per_s: round(claimed / seconds),
     slowest_share: round(Math.min(...counts) / (claimed / procs), 2),
+    counts,
   };
+}
+
+/** One claimer process (packages/kernel/test/claim-worker.ts) held at its start barrier until `go`. */
+function startClaimer(file: string, name: string) {
+  const child = spawn(process.execPath, ["--import", "tsx", worker, file, name, "stdin"], { stdio: ["pipe", "pipe", "inherit"] });
+  let out = "";
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+  const done = new Promise<{ won: string[] }>((resolve, reject) => {
+    child.stdout.on("data", (d) => {
+      out += d;
+      if (out.startsWith("ready\n")) markReady();
+    });
+    child.on("exit", (code) => {
+      if (code === 0) resolve(JSON.parse(out.slice("ready\n".length)));
+      else reject(new Error(`claimer ${name} exited ${code}`));
+    });
+  });
+  // A claimer that dies before it is ready must fail the run, not leave the others waiting for it.
+  return { ready: Promise.race([ready, done.then(() => {})]), done, go: () => child.stdin.end("go\n") };
 }
