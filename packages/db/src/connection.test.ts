@@ -250,6 +250,33 @@ describe("writeTxn", () => {
     db.close();
   });
 
+  it("waits for the write lock by polling within busy_timeout, then gives up; the connection keeps its timeout", () => {
+    const file = path.join(tempDir(), "k.db");
+    const a = openDatabase({ path: file, ...quiet });
+    const b = openDatabase({ path: file, busyTimeoutMs: 5_000, ...quiet });
+    a.sqlite.exec("BEGIN IMMEDIATE");
+    let polls = 0;
+    const random = () => {
+      polls++;
+      if (polls === 3) a.sqlite.exec("COMMIT"); // the holder finishes while b polls
+      return 0;
+    };
+    // No retries: the lock must come from the polling loop itself.
+    writeTxn(b.sqlite, () => b.sqlite.prepare("INSERT INTO task_links VALUES ('p', 'c')").run(), { random, retries: 0 });
+    expect(polls).toBe(3);
+    expect(b.sqlite.pragma("busy_timeout", { simple: true })).toBe(5_000);
+
+    const c = openDatabase({ path: file, busyTimeoutMs: 50, ...quiet });
+    a.sqlite.exec("BEGIN IMMEDIATE");
+    const started = Date.now();
+    expect(() => writeTxn(c.sqlite, () => 1, { retries: 0 })).toThrow(expect.objectContaining({ code: "SQLITE_BUSY" }));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+    expect(c.sqlite.pragma("busy_timeout", { simple: true })).toBe(50);
+    expect(c.sqlite.inTransaction).toBe(false);
+    a.sqlite.exec("COMMIT");
+    for (const db of [a, b, c]) db.close();
+  });
+
   it("retries BEGIN IMMEDIATE while another connection holds the write lock", () => {
     const file = path.join(tempDir(), "k.db");
     const a = openDatabase({ path: file, busyTimeoutMs: 0, ...quiet });

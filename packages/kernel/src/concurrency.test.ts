@@ -22,6 +22,25 @@ function runClaimer(file: string, name: string): Promise<{ name: string; won: st
   });
 }
 
+/** A claimer held at its start barrier: resolves `ready` once its board is open; `go()` releases it. */
+function heldClaimer(file: string, name: string) {
+  const child = spawn(process.execPath, ["--import", "tsx", worker, file, name, "stdin"], { stdio: ["pipe", "pipe", "inherit"] });
+  let out = "";
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+  const done = new Promise<{ name: string; won: string[] }>((resolve, reject) => {
+    child.stdout.on("data", (d) => {
+      out += d;
+      if (out.startsWith("ready\n")) markReady();
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out.slice("ready\n".length))) : reject(new Error(`${name} exited ${code}`))));
+  });
+  return { ready: Promise.race([ready, done.then(() => {})]), done, go: () => child.stdin.end("go\n") };
+}
+
 describe("claims across OS processes", () => {
   it("8 processes claim 20,000 tasks from one file: zero double claims, zero lost tasks", async () => {
     board = createTestBoard();
@@ -54,5 +73,25 @@ describe("claims across OS processes", () => {
       for (const id of r.won.slice(0, 200)) expect((lockOf.get(id) as { claim_lock: string }).claim_lock.startsWith(`${r.name}:`)).toBe(true);
     }
     check.close();
+  }, 180_000);
+
+  it("8 processes released at once all get a share: nobody waits out the others in SQLite's backoff", async () => {
+    // SQLite's own busy handler sleeps up to 100 ms between tries while the last committer takes the
+    // lock straight back; with it, most runs of this test left some process with no claim at all.
+    board = createTestBoard();
+    const total = 4_000;
+    board.ctx.tx(() => {
+      for (let i = 0; i < total; i++) board?.createTask({ title: `job ${i}`, assignee: "worker" });
+    });
+    const file = board.path;
+    board.close();
+    const claimers = ["a", "b", "c", "d", "e", "f", "g", "h"].map((n) => heldClaimer(file, n));
+    await Promise.all(claimers.map((c) => c.ready));
+    for (const c of claimers) c.go();
+    const results = await Promise.all(claimers.map((c) => c.done));
+    const counts = results.map((r) => r.won.length);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(total);
+    const even = total / claimers.length;
+    expect(Math.min(...counts), `claims per process: ${counts.join(", ")}`).toBeGreaterThanOrEqual(0.05 * even);
   }, 180_000);
 });
