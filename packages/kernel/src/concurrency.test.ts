@@ -3,6 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { openBoard } from "./board.ts";
+import { heldClaimer } from "../test/held-claimer.ts";
 import { createTestBoard, type TestBoard } from "./testing/index.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -20,25 +21,6 @@ function runClaimer(file: string, name: string): Promise<{ name: string; won: st
     child.on("error", reject);
     child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`${name} exited ${code}`))));
   });
-}
-
-/** A claimer held at its start barrier: resolves `ready` once its board is open; `go()` releases it. */
-function heldClaimer(file: string, name: string) {
-  const child = spawn(process.execPath, ["--import", "tsx", worker, file, name, "stdin"], { stdio: ["pipe", "pipe", "inherit"] });
-  let out = "";
-  let markReady: () => void = () => {};
-  const ready = new Promise<void>((resolve) => {
-    markReady = resolve;
-  });
-  const done = new Promise<{ name: string; won: string[] }>((resolve, reject) => {
-    child.stdout.on("data", (d) => {
-      out += d;
-      if (out.startsWith("ready\n")) markReady();
-    });
-    child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out.slice("ready\n".length))) : reject(new Error(`${name} exited ${code}`))));
-  });
-  return { ready: Promise.race([ready, done.then(() => {})]), done, go: () => child.stdin.end("go\n") };
 }
 
 describe("claims across OS processes", () => {

@@ -1,10 +1,7 @@
-import { spawn } from "node:child_process";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { openBoard } from "@kanban/kernel";
+import { heldClaimer } from "../../../packages/kernel/test/held-claimer.ts";
 import { round } from "./stats.ts";
-
-const worker = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "packages", "kernel", "test", "claim-worker.ts");
 
 /** 8 processes claiming from one file: total claims/s and the slowest process's share of a fair split. */
 export async function benchContention(dir: string, quick: boolean) {
@@ -18,7 +15,7 @@ export async function benchContention(dir: string, quick: boolean) {
   board.close();
   // Everyone starts claiming at the same instant: each child opens the board and says "ready", and
   // only when all eight have does the clock start and the "go" go out (start-up is not measured).
-  const claimers = Array.from({ length: procs }, (_, i) => startClaimer(file, `p${i}`));
+  const claimers = Array.from({ length: procs }, (_, i) => heldClaimer(file, `p${i}`));
   await Promise.all(claimers.map((c) => c.ready));
   const startAt = Date.now();
   for (const c of claimers) c.go();
@@ -36,26 +33,4 @@ export async function benchContention(dir: string, quick: boolean) {
     slowest_share: round(Math.min(...counts) / (claimed / procs), 2),
     counts,
   };
-}
-
-/** One claimer process (packages/kernel/test/claim-worker.ts) held at its start barrier until `go`. */
-function startClaimer(file: string, name: string) {
-  const child = spawn(process.execPath, ["--import", "tsx", worker, file, name, "stdin"], { stdio: ["pipe", "pipe", "inherit"] });
-  let out = "";
-  let markReady: () => void = () => {};
-  const ready = new Promise<void>((resolve) => {
-    markReady = resolve;
-  });
-  const done = new Promise<{ won: string[] }>((resolve, reject) => {
-    child.stdout.on("data", (d) => {
-      out += d;
-      if (out.startsWith("ready\n")) markReady();
-    });
-    child.on("exit", (code) => {
-      if (code === 0) resolve(JSON.parse(out.slice("ready\n".length)));
-      else reject(new Error(`claimer ${name} exited ${code}`));
-    });
-  });
-  // A claimer that dies before it is ready must fail the run, not leave the others waiting for it.
-  return { ready: Promise.race([ready, done.then(() => {})]), done, go: () => child.stdin.end("go\n") };
 }

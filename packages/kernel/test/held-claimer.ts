@@ -1,0 +1,34 @@
+// Starts a claim-worker.ts process held at its start barrier, so that a test or the benchmark can
+// release several claimers at the same instant (their start-up is then not part of the race).
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const worker = path.join(path.dirname(fileURLToPath(import.meta.url)), "claim-worker.ts");
+
+export interface HeldClaimer {
+  /** Settles once the claimer has opened the board (or has died, which `done` then reports). */
+  ready: Promise<void>;
+  /** The ids this claimer won, once it has run out of ready tasks. */
+  done: Promise<{ name: string; won: string[]; lost: number }>;
+  go(): void;
+}
+
+export function heldClaimer(file: string, name: string): HeldClaimer {
+  const child = spawn(process.execPath, ["--import", "tsx", worker, file, name, "stdin"], { stdio: ["pipe", "pipe", "inherit"] });
+  let out = "";
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+  const done = new Promise<{ name: string; won: string[]; lost: number }>((resolve, reject) => {
+    child.stdout.on("data", (d) => {
+      out += d;
+      if (out.startsWith("ready\n")) markReady();
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out.slice("ready\n".length))) : reject(new Error(`claimer ${name} exited ${code}`))));
+  });
+  // A claimer that dies before it is ready must fail the run, not leave the others waiting for it.
+  return { ready: Promise.race([ready, done.then(() => {})]), done, go: () => child.stdin.end("go\n") };
+}
