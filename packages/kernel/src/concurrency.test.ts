@@ -23,15 +23,21 @@ function runClaimer(file: string, name: string): Promise<{ name: string; won: st
   });
 }
 
+/** A closed board file with `total` ready tasks, for claimer processes to open. */
+function boardOfReadyTasks(total: number): string {
+  const b = createTestBoard();
+  board = b;
+  b.ctx.tx(() => {
+    for (let i = 0; i < total; i++) b.createTask({ title: `job ${i}`, assignee: "worker" });
+  });
+  b.close();
+  return b.path;
+}
+
 describe("claims across OS processes", () => {
   it("8 processes claim 20,000 tasks from one file: zero double claims, zero lost tasks", async () => {
-    board = createTestBoard();
     const total = 20_000;
-    board.ctx.tx(() => {
-      for (let i = 0; i < total; i++) board?.createTask({ title: `job ${i}`, assignee: "worker" });
-    });
-    const file = board.path;
-    board.close();
+    const file = boardOfReadyTasks(total);
 
     const results = await Promise.all(["a", "b", "c", "d", "e", "f", "g", "h"].map((n) => runClaimer(file, n)));
     const all = results.flatMap((r) => r.won);
@@ -60,13 +66,8 @@ describe("claims across OS processes", () => {
   it("8 processes released at once all get a share: nobody waits out the others in SQLite's backoff", async () => {
     // SQLite's own busy handler sleeps up to 100 ms between tries while the last committer takes the
     // lock straight back; with it, most runs of this test left some process with no claim at all.
-    board = createTestBoard();
     const total = 4_000;
-    board.ctx.tx(() => {
-      for (let i = 0; i < total; i++) board?.createTask({ title: `job ${i}`, assignee: "worker" });
-    });
-    const file = board.path;
-    board.close();
+    const file = boardOfReadyTasks(total);
     const claimers = ["a", "b", "c", "d", "e", "f", "g", "h"].map((n) => heldClaimer(file, n));
     await Promise.all(claimers.map((c) => c.ready));
     for (const c of claimers) c.go();
