@@ -1,6 +1,5 @@
-import { createTestDatabase } from "@kanban/db/testing";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { BoardContext } from "./context.ts";
+import type { BoardContext } from "./context.ts";
 import { createTask } from "./create.ts";
 import {
   boardDiagnostics,
@@ -11,9 +10,9 @@ import {
   summariseDiagnostics,
 } from "./diagnostics.ts";
 import { KernelError } from "./errors.ts";
-import { randomIds } from "./ids.ts";
 import { taskFromRow } from "./rows.ts";
-import { TestClock } from "./testing/test-clock.ts";
+import { createTestContext, type TestContext } from "./testing/helpers.ts";
+import type { TestClock } from "./testing/test-clock.ts";
 import type { Task, TaskEvent, TaskRun } from "./types.ts";
 
 const T0 = 1_750_000_000;
@@ -347,14 +346,12 @@ describe("summariseDiagnostics", () => {
 });
 
 describe("boardDiagnostics", () => {
-  let db: ReturnType<typeof createTestDatabase>;
+  let db: TestContext["db"];
   let clock: TestClock;
   let ctx: BoardContext;
 
   beforeEach(() => {
-    db = createTestDatabase();
-    clock = new TestClock(T0);
-    ctx = new BoardContext(db.sqlite, clock, randomIds);
+    ({ db, clock, ctx } = createTestContext(T0));
   });
 
   afterEach(() => {

@@ -1,23 +1,20 @@
-import { createTestDatabase } from "@kanban/db/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BoardContext } from "./context.ts";
 import { createTask } from "./create.ts";
 import { KernelError } from "./errors.ts";
-import { randomIds } from "./ids.ts";
-import { TestClock } from "./testing/test-clock.ts";
+import { createTestContext, type TestContext } from "./testing/helpers.ts";
+import type { TestClock } from "./testing/test-clock.ts";
 import { buildWorkerContext, clipText, relativeAge, utcStamp, WORKER_CONTEXT_LIMITS } from "./worker-context.ts";
 
 /** 2025-06-15 15:06:40 UTC */
 const T0 = 1_750_000_000;
 
-let db: ReturnType<typeof createTestDatabase>;
+let db: TestContext["db"];
 let clock: TestClock;
 let ctx: BoardContext;
 
 beforeEach(() => {
-  db = createTestDatabase();
-  clock = new TestClock(T0);
-  ctx = new BoardContext(db.sqlite, clock, randomIds);
+  ({ db, clock, ctx } = createTestContext(T0));
 });
 
 afterEach(() => {

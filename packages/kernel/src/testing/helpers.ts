@@ -1,6 +1,10 @@
+import { createTestDatabase } from "@kanban/db/testing";
 import { afterEach, expect } from "vitest";
+import { BoardContext } from "../context.ts";
 import { KernelError } from "../errors.ts";
+import { randomIds } from "../ids.ts";
 import { createTestBoard, type TestBoard } from "./test-board.ts";
+import { TestClock } from "./test-clock.ts";
 
 /**
  * A factory of test boards for one test file: every board it makes is cleaned up after each test.
@@ -16,6 +20,22 @@ export function useTestBoards(): (opts?: Parameters<typeof createTestBoard>[0]) 
     boards.push(b);
     return b;
   };
+}
+
+export interface TestContext {
+  db: ReturnType<typeof createTestDatabase>;
+  clock: TestClock;
+  ctx: BoardContext;
+}
+
+/**
+ * A bare BoardContext on a fresh database with a clock at `t0`, for tests of the modules under the
+ * Board facade. Call `db.cleanup()` after the test.
+ */
+export function createTestContext(t0: number): TestContext {
+  const db = createTestDatabase();
+  const clock = new TestClock(t0);
+  return { db, clock, ctx: new BoardContext(db.sqlite, clock, randomIds) };
 }
 
 /** Runs `fn`, which must throw a KernelError, and returns that error. */
