@@ -1,6 +1,6 @@
 "use client";
 
-import { type RefObject, useEffect, useRef, useState } from "react";
+import { type ReactNode, type RefObject, useEffect, useRef, useState } from "react";
 import { useNow } from "../hooks/use-now.ts";
 import type { BoardFilters } from "../lib/filter.ts";
 import { dispatcherHealth } from "../lib/dispatcher.ts";
@@ -18,24 +18,33 @@ export interface NewBoardFields {
   switchTo: boolean;
 }
 
-function NewBoardDialog({ onCreate, onClose }: { onCreate: (f: NewBoardFields) => Promise<string | null>; onClose: () => void }) {
-  const [f, setF] = useState<NewBoardFields>({ slug: "", name: "", description: "", icon: "", switchTo: true });
+/** A modal form with Cancel and one primary action: Enter submits, and a refusal shows inline. */
+function FormDialog(props: {
+  title: string;
+  testId: string;
+  submitLabel: string;
+  submitTestId: string;
+  /** Resolves to the reason it was refused, or null when done (the dialog then closes). */
+  onSubmit: () => Promise<string | null>;
+  onClose: () => void;
+  children: ReactNode;
+}) {
   const [problem, setProblem] = useState<string | null>(null);
   const submit = async () => {
-    const err = await onCreate(f);
+    const err = await props.onSubmit();
     if (err) setProblem(err);
-    else onClose();
+    else props.onClose();
   };
   return (
     <Modal
-      title="New board"
-      testId="new-board-dialog"
-      onClose={onClose}
+      title={props.title}
+      testId={props.testId}
+      onClose={props.onClose}
       footer={
         <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button variant="primary" data-testid="new-board-submit" onClick={() => void submit()}>
-            Create board
+          <Button onClick={props.onClose}>Cancel</Button>
+          <Button variant="primary" data-testid={props.submitTestId} onClick={() => void submit()}>
+            {props.submitLabel}
           </Button>
         </>
       }
@@ -47,22 +56,7 @@ function NewBoardDialog({ onCreate, onClose }: { onCreate: (f: NewBoardFields) =
           void submit();
         }}
       >
-        <Field label="Slug" hint="Lowercase letters, digits, - and _">
-          <Input data-autofocus data-testid="new-board-slug" value={f.slug} onChange={(e) => setF({ ...f, slug: e.target.value })} />
-        </Field>
-        <Field label="Name">
-          <Input data-testid="new-board-name" value={f.name} onChange={(e) => setF({ ...f, name: e.target.value })} />
-        </Field>
-        <Field label="Description">
-          <Input value={f.description} onChange={(e) => setF({ ...f, description: e.target.value })} />
-        </Field>
-        <Field label="Icon" hint="An emoji or short text">
-          <Input value={f.icon} onChange={(e) => setF({ ...f, icon: e.target.value })} />
-        </Field>
-        <label className="flex items-center gap-2">
-          <input type="checkbox" className="accent-[var(--accent)]" checked={f.switchTo} onChange={(e) => setF({ ...f, switchTo: e.target.checked })} />
-          Switch to it
-        </label>
+        {props.children}
         {problem && (
           <p role="alert" className="text-danger">
             {problem}
@@ -71,6 +65,30 @@ function NewBoardDialog({ onCreate, onClose }: { onCreate: (f: NewBoardFields) =
         <button type="submit" hidden />
       </form>
     </Modal>
+  );
+}
+
+function NewBoardDialog({ onCreate, onClose }: { onCreate: (f: NewBoardFields) => Promise<string | null>; onClose: () => void }) {
+  const [f, setF] = useState<NewBoardFields>({ slug: "", name: "", description: "", icon: "", switchTo: true });
+  return (
+    <FormDialog title="New board" testId="new-board-dialog" submitLabel="Create board" submitTestId="new-board-submit" onSubmit={() => onCreate(f)} onClose={onClose}>
+      <Field label="Slug" hint="Lowercase letters, digits, - and _">
+        <Input data-autofocus data-testid="new-board-slug" value={f.slug} onChange={(e) => setF({ ...f, slug: e.target.value })} />
+      </Field>
+      <Field label="Name">
+        <Input data-testid="new-board-name" value={f.name} onChange={(e) => setF({ ...f, name: e.target.value })} />
+      </Field>
+      <Field label="Description">
+        <Input value={f.description} onChange={(e) => setF({ ...f, description: e.target.value })} />
+      </Field>
+      <Field label="Icon" hint="An emoji or short text">
+        <Input value={f.icon} onChange={(e) => setF({ ...f, icon: e.target.value })} />
+      </Field>
+      <label className="flex items-center gap-2">
+        <input type="checkbox" className="accent-[var(--accent)]" checked={f.switchTo} onChange={(e) => setF({ ...f, switchTo: e.target.checked })} />
+        Switch to it
+      </label>
+    </FormDialog>
   );
 }
 
@@ -83,53 +101,28 @@ export interface BoardSettingsFields {
 
 function BoardSettingsDialog({ board, onSave, onClose }: { board: BoardSummary; onSave: (f: BoardSettingsFields) => Promise<string | null>; onClose: () => void }) {
   const [f, setF] = useState<BoardSettingsFields>({ name: board.name, description: board.description, icon: board.icon, default_workdir: board.default_workdir ?? "" });
-  const [problem, setProblem] = useState<string | null>(null);
-  const submit = async () => {
-    const err = await onSave(f);
-    if (err) setProblem(err);
-    else onClose();
-  };
   return (
-    <Modal
+    <FormDialog
       title={`Board settings: ${board.slug}`}
       testId="board-settings-dialog"
+      submitLabel="Save"
+      submitTestId="board-settings-save"
+      onSubmit={() => onSave(f)}
       onClose={onClose}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button variant="primary" data-testid="board-settings-save" onClick={() => void submit()}>
-            Save
-          </Button>
-        </>
-      }
     >
-      <form
-        className="space-y-3"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void submit();
-        }}
-      >
-        <Field label="Name">
-          <Input data-autofocus data-testid="board-settings-name" value={f.name} onChange={(e) => setF({ ...f, name: e.target.value })} />
-        </Field>
-        <Field label="Description">
-          <Input value={f.description} onChange={(e) => setF({ ...f, description: e.target.value })} />
-        </Field>
-        <Field label="Icon">
-          <Input value={f.icon} onChange={(e) => setF({ ...f, icon: e.target.value })} />
-        </Field>
-        <Field label="Project directory" hint="Absolute path; new dir/worktree workspaces start here. Empty clears it.">
-          <Input data-testid="board-settings-workdir" value={f.default_workdir} onChange={(e) => setF({ ...f, default_workdir: e.target.value })} placeholder="/srv/project" />
-        </Field>
-        {problem && (
-          <p role="alert" className="text-danger">
-            {problem}
-          </p>
-        )}
-        <button type="submit" hidden />
-      </form>
-    </Modal>
+      <Field label="Name">
+        <Input data-autofocus data-testid="board-settings-name" value={f.name} onChange={(e) => setF({ ...f, name: e.target.value })} />
+      </Field>
+      <Field label="Description">
+        <Input value={f.description} onChange={(e) => setF({ ...f, description: e.target.value })} />
+      </Field>
+      <Field label="Icon">
+        <Input value={f.icon} onChange={(e) => setF({ ...f, icon: e.target.value })} />
+      </Field>
+      <Field label="Project directory" hint="Absolute path; new dir/worktree workspaces start here. Empty clears it.">
+        <Input data-testid="board-settings-workdir" value={f.default_workdir} onChange={(e) => setF({ ...f, default_workdir: e.target.value })} placeholder="/srv/project" />
+      </Field>
+    </FormDialog>
   );
 }
 
