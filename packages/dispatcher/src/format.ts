@@ -1,38 +1,16 @@
 import type { DispatchResult } from "./dispatch-once.ts";
 
-/** The `--json` shape of a one-shot tick (spec §5 `dispatch`, plus `skipped_locked`). */
-export interface DispatchJson {
-  reclaimed: number;
-  crashed: string[];
-  timed_out: string[];
-  stale: string[];
-  auto_blocked: string[];
-  promoted: number;
+/**
+ * The `--json` shape of a one-shot tick (spec §5 `dispatch`, plus `skipped_locked`): the tick's
+ * result without the internal `held_back` reasons and the spawned pids.
+ */
+export type DispatchJson = Omit<DispatchResult, "spawned" | "held_back"> & {
   spawned: { task_id: string; assignee: string; workspace: string }[];
-  skipped_unassigned: string[];
-  skipped_nonspawnable: string[];
-  skipped_per_profile_capped: { task_id: string; assignee: string; current: number }[];
-  auto_assigned_default: string[];
-  respawn_guarded: { task_id: string; reason: string }[];
-  skipped_locked: boolean;
-}
+};
 
 export function toJson(r: DispatchResult): DispatchJson {
-  return {
-    reclaimed: r.reclaimed,
-    crashed: r.crashed,
-    timed_out: r.timed_out,
-    stale: r.stale,
-    auto_blocked: r.auto_blocked,
-    promoted: r.promoted,
-    spawned: r.spawned.map((s) => ({ task_id: s.task_id, assignee: s.assignee, workspace: s.workspace })),
-    skipped_unassigned: r.skipped_unassigned,
-    skipped_nonspawnable: r.skipped_nonspawnable,
-    skipped_per_profile_capped: r.skipped_per_profile_capped,
-    auto_assigned_default: r.auto_assigned_default,
-    respawn_guarded: r.respawn_guarded,
-    skipped_locked: r.skipped_locked,
-  };
+  const { held_back: _internal, spawned, ...rest } = r;
+  return { ...rest, spawned: spawned.map((s) => ({ task_id: s.task_id, assignee: s.assignee, workspace: s.workspace })) };
 }
 
 function counted(label: string, ids: string[]): string {
