@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { pidAlive } from "./pid-alive.ts";
 
 /**
  * Files through which the dispatcher process and the API talk without importing each other:
@@ -51,16 +52,6 @@ export function writeDispatcherStatus(home: string, status: DispatcherStatus): v
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, `${JSON.stringify(status, null, 2)}\n`);
   fs.renameSync(tmp, file);
-}
-
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** The pid holding the dispatcher lock, when that process is alive. */

@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import { pidAlive } from "./pid-alive.ts";
 import { sleepSync } from "./sleep.ts";
 
 export interface InitLockOptions {
@@ -6,16 +7,6 @@ export interface InitLockOptions {
   timeoutMs?: number;
   pollMs?: number;
   warn?: (message: string) => void;
-}
-
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /**
