@@ -1,8 +1,12 @@
+import type { ToolIdentity } from "./tools/client.ts";
+
 /**
  * The CLI's whole configuration, read once from the environment (the only file that reads
  * `process.env`). Flags that override it (`--board`) are applied by the caller as `overrides`.
+ * The worker identity (task, run id, claim lock, profile, tenant, session) is {@link ToolIdentity}:
+ * the dispatcher sets it in a worker's environment.
  */
-export interface CliConfig {
+export interface CliConfig extends ToolIdentity {
   /** `KANBAN_URL`: the API of a `kanban serve` (or the web app); unset = the local database in-process. */
   url: string | null;
   token: string | null;
@@ -10,13 +14,6 @@ export interface CliConfig {
   board: string | null;
   /** The environment passed to the in-process API (KANBAN_HOME, KANBAN_DB, KANBAN_WORKSPACES_ROOT…). */
   env: Readonly<Record<string, string | undefined>>;
-  /** Worker identity, set by the dispatcher in a worker's environment. */
-  task: string | null;
-  runId: number | null;
-  claimLock: string | null;
-  profile: string | null;
-  tenant: string | null;
-  sessionId: string | null;
   debug: boolean;
   /** `KANBAN_DISPATCHER_BIN`: the dispatcher executable `dispatch`/`dispatcher` run (default: found in the workspace). */
   dispatcherBin: string | null;
