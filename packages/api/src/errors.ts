@@ -1,4 +1,4 @@
-import { KanbanDbError, type DbErrorCode } from "@kanban/db";
+import { type DbErrorCode, KanbanDbError, KanbanError } from "@kanban/db";
 import { KernelError, type KernelErrorCode } from "@kanban/kernel";
 import { TRPCError, type TRPC_ERROR_CODE_KEY } from "@trpc/server";
 import { ZodError } from "zod";
@@ -41,8 +41,8 @@ export const DB_ERROR_TO_TRPC: Readonly<Record<DbErrorCode, TRPC_ERROR_CODE_KEY>
 export const INTERNAL_MESSAGE = "internal server error";
 
 /** A kernel or db error: both carry a stable `code` and JSON-safe `details`. */
-export function isKanbanError(err: unknown): err is KernelError | KanbanDbError {
-  return err instanceof KernelError || err instanceof KanbanDbError;
+export function isKanbanError(err: unknown): err is KanbanError {
+  return err instanceof KanbanError;
 }
 
 /**

@@ -20,16 +20,24 @@ export const DB_ERROR_CODES = [
 
 export type DbErrorCode = (typeof DB_ERROR_CODES)[number];
 
-export class KanbanDbError extends Error {
-  override readonly name: string = "KanbanDbError";
-  readonly code: DbErrorCode;
+/**
+ * The base of every typed refusal in the system (the db's and the kernel's): a stable `code` that
+ * each boundary maps to one tRPC code, HTTP status and CLI exit code, and structured `details`.
+ */
+export class KanbanError<Code extends string = string> extends Error {
+  override readonly name: string = "KanbanError";
+  readonly code: Code;
   readonly details: Record<string, unknown>;
 
-  constructor(code: DbErrorCode, message: string, details: Record<string, unknown> = {}) {
+  constructor(code: Code, message: string, details: Record<string, unknown> = {}) {
     super(message);
     this.code = code;
     this.details = details;
   }
+}
+
+export class KanbanDbError extends KanbanError<DbErrorCode> {
+  override readonly name: string = "KanbanDbError";
 }
 
 /**

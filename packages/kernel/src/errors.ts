@@ -1,3 +1,5 @@
+import { KanbanError } from "@kanban/db";
+
 /**
  * The kernel's typed errors. Every refusal the kernel makes is a `KernelError` with a stable code,
  * so the API maps it to one tRPC code and the CLI to one exit code; messages follow Hermes' texts.
@@ -13,15 +15,8 @@
 export const KERNEL_ERROR_CODES = ["NOT_FOUND", "INVALID_INPUT", "WRONG_STATE", "STALE_RUN", "HALLUCINATED_CARDS"] as const;
 export type KernelErrorCode = (typeof KERNEL_ERROR_CODES)[number];
 
-export class KernelError extends Error {
+export class KernelError extends KanbanError<KernelErrorCode> {
   override readonly name: string = "KernelError";
-  readonly code: KernelErrorCode;
-  readonly details: Record<string, unknown>;
-  constructor(code: KernelErrorCode, message: string, details: Record<string, unknown> = {}) {
-    super(message);
-    this.code = code;
-    this.details = details;
-  }
 }
 
 export function notFound(message: string, details: Record<string, unknown> = {}): KernelError {
