@@ -12,7 +12,7 @@ export { type MoveInput, TITLE_MAX } from "./edit.ts";
 export * from "./errors.ts";
 export type { Fence } from "./fencing.ts";
 export { type IdSource, randomIds } from "./ids.ts";
-export { LIST_ORDERS, type ListOrder, type ListTasksFilter } from "./list.ts";
+export { LIST_ORDERS, type ListOrder, type ListTasksFilter, listTasksWhere } from "./list.ts";
 export * from "./notify.ts";
 export type { ExitStatus, RecoveryOptions } from "./recovery.ts";
 export type { RespawnGuardReason } from "./respawn-guard.ts";

@@ -30,8 +30,12 @@ export interface ListTasksFilter {
   search?: string | null;
 }
 
-/** Lists tasks; archived ones only when asked for (or when filtering on `archived`). */
-export function listTasks(ctx: BoardContext, filter: ListTasksFilter = {}): Task[] {
+/**
+ * The WHERE conditions of {@link listTasks} (joined with AND; empty = every task), so that a caller
+ * paging with its own ORDER BY filters exactly as the list does. Archived tasks only when asked for
+ * (or when filtering on `archived`).
+ */
+export function listTasksWhere(filter: ListTasksFilter = {}): { where: string[]; args: unknown[] } {
   const where: string[] = [];
   const args: unknown[] = [];
   if (filter.status) {
@@ -57,6 +61,12 @@ export function listTasks(ctx: BoardContext, filter: ListTasksFilter = {}): Task
     );
     args.push(like, like, like, like, like, like);
   }
+  return { where, args };
+}
+
+/** Lists tasks; archived ones only when asked for (or when filtering on `archived`). */
+export function listTasks(ctx: BoardContext, filter: ListTasksFilter = {}): Task[] {
+  const { where, args } = listTasksWhere(filter);
   const orderKey = (filter.order_by ?? "priority") as ListOrder;
   const order = LIST_ORDERS[orderKey];
   if (!order) throw invalid(`order_by must be one of ${Object.keys(LIST_ORDERS).join(", ")}`);
