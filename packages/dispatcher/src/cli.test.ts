@@ -5,7 +5,7 @@ import { dumpRows } from "@kanban/db/testing";
 import type { Board } from "@kanban/kernel";
 import { afterEach, describe, expect, it } from "vitest";
 import { fakeProfile, killAll, makeHome, runBin, startBin, type TestHome, track, trackRecorded, waitFor } from "../test/helpers.ts";
-import { isPidAlive } from "./process.ts";
+import { isPidAlive } from "@kanban/process";
 
 /**
  * The real `kanban-dispatcher` bin in its own process: one-shot ticks, the loop, signals, the

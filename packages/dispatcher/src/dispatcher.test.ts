@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { fakeProfile, gitRepo, killAll, makeHome, readPids, type TestHome, trackPool, trackRecorded, waitFor } from "../test/helpers.ts";
 import { createDispatcher, type Dispatcher } from "./dispatcher.ts";
 import { tryAcquirePidLock } from "./pid-lock.ts";
-import { isPidAlive, processGroupAlive } from "./process.ts";
+import { isPidAlive, processGroupAlive } from "@kanban/process";
 
 /**
  * The dispatcher in this process, ticked by hand, spawning real fake-worker processes against real

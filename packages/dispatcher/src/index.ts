@@ -26,7 +26,7 @@ export {
 } from "./dispatcher.ts";
 export { type DispatchJson, formatText, toJson } from "./format.ts";
 export { type LockAttempt, type PidLock, tryAcquirePidLock } from "./pid-lock.ts";
-export { isPidAlive, processGroupAlive, signalProcessGroup } from "./process.ts";
+export { isPidAlive, processGroupAlive, signalProcessGroup, terminateWorker } from "@kanban/process";
 export {
   buildWorkerArgv,
   buildWorkerEnv,

@@ -4,7 +4,7 @@ import path from "node:path";
 import { makeTempDir } from "@kanban/db/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { tryAcquirePidLock } from "./pid-lock.ts";
-import { isPidAlive, processGroupAlive, signalProcessGroup } from "./process.ts";
+import { isPidAlive, processGroupAlive, signalProcessGroup } from "@kanban/process";
 
 const temps: { cleanup: () => void }[] = [];
 afterEach(() => {

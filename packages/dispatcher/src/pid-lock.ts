@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { isPidAlive, processStartTime } from "./process.ts";
+import { isPidAlive, processStartTime } from "@kanban/process";
 
 /**
  * A lock file created exclusively (`O_CREAT|O_EXCL`) that holds its owner's pid and start time.

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { ProfileConfig } from "@kanban/db";
 import type { ExitStatus, Task, Termination } from "@kanban/kernel";
-import { isPidAlive, processGroupAlive, signalProcessGroup } from "./process.ts";
+import { isPidAlive, terminateWorker } from "@kanban/process";
 
 /**
  * How workers are launched (spec §3.3, with our names).
@@ -295,21 +295,10 @@ export class WorkerPool {
    */
   terminate(targets: readonly Termination[], graceSeconds: number): void {
     for (const t of targets) {
-      if (!signalProcessGroup(t.pid, "SIGTERM")) continue;
-      this.log(`terminating worker pid ${t.pid} (lock ${t.lock ?? "-"}): SIGTERM sent`);
-      const deadline = Date.now() + graceSeconds * 1000;
-      const done = new Promise<void>((resolve) => {
-        const poll = () => {
-          if (!processGroupAlive(t.pid)) return resolve();
-          if (Date.now() >= deadline) {
-            signalProcessGroup(t.pid, "SIGKILL");
-            this.log(`worker pid ${t.pid} survived SIGTERM for ${graceSeconds}s: SIGKILL sent`);
-            return resolve();
-          }
-          setTimeout(poll, Math.min(100, Math.max(1, deadline - Date.now())));
-        };
-        poll();
-      });
+      const done = terminateWorker(t, { graceMs: graceSeconds * 1000, log: this.log }).then(
+        () => {},
+        (err: unknown) => this.log(`terminating worker pid ${t.pid} failed: ${(err as Error).message}`),
+      );
       this.pending.add(done);
       void done.then(() => this.pending.delete(done));
     }

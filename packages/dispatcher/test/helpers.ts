@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { boardLocationFromEnv, createBoard } from "@kanban/db";
 import { type Board, openBoard } from "@kanban/kernel";
 import { type DispatcherConfig, loadConfig } from "../src/config.ts";
-import { isPidAlive, processGroupAlive, signalProcessGroup } from "../src/process.ts";
+import { isPidAlive, processGroupAlive, signalProcessGroup } from "@kanban/process";
 import type { WorkerPool } from "../src/worker.ts";
 
 /** Shared fixtures for the dispatcher's tests: temp homes, fake-worker profiles, process tracking. */

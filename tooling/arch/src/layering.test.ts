@@ -5,8 +5,8 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
 /**
- * Architecture test: db ← kernel ← api ← web/cli, dispatcher → kernel. Fails with file:line of
- * every import that crosses a boundary it must not cross.
+ * Architecture test: db ← kernel ← api ← web/cli, dispatcher → kernel; process (no @kanban imports)
+ * ← dispatcher, api. Fails with file:line of every import that crosses a boundary it must not cross.
  */
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
@@ -22,6 +22,8 @@ const UI = ["next", "next/", "react", "react/", "react-dom", "@trpc/", "@tanstac
 const SPAWN = ["child_process", "node:child_process"];
 const RULES: Rule[] = [
   { dir: "packages/db", forbidden: [...UI, ...SPAWN, "@kanban/"] },
+  // Process helpers sit beside the db at the bottom: both the dispatcher and the API use them.
+  { dir: "packages/process", forbidden: [...UI, "@kanban/"] },
   {
     dir: "packages/kernel",
     forbidden: [...UI, ...SPAWN, "@kanban/api", "@kanban/dispatcher", "@kanban/cli", "@kanban/web", "drizzle-kit"],
@@ -123,7 +125,7 @@ describe("layering", () => {
 
   it("apps reach internal packages only through their public entry points", () => {
     const violations: string[] = [];
-    for (const dir of ["apps/cli", "apps/web", "packages/api", "packages/dispatcher", "packages/kernel"]) {
+    for (const dir of ["apps/cli", "apps/web", "packages/api", "packages/dispatcher", "packages/kernel", "packages/process"]) {
       for (const file of sourceFiles(dir)) {
         for (const { spec, line } of importsOf(file)) {
           if (!spec.startsWith("@kanban/")) continue;

@@ -25,6 +25,15 @@ function procStatFields(pid: number): string[] | null {
 const hasProc = fs.existsSync("/proc/self/stat");
 
 /**
+ * Our own process group (Linux), so that a stale worker pid that happens to equal it can never make
+ * us signal ourselves and our siblings (a CLI run from a shell shares the shell's group).
+ */
+function ownProcessGroup(): number | null {
+  const pgrp = procStatFields(process.pid)?.[2];
+  return pgrp !== undefined ? Number(pgrp) : null;
+}
+
+/**
  * Whether `pid` is a live process on this host. A zombie (`Z`, or `X` dead) is not alive: it has
  * exited and only waits for its parent to reap it, which for another process's child may never happen.
  */
@@ -65,7 +74,7 @@ export function processGroupExists(pgid: number): boolean {
  * was recycled by an unrelated process. Returns false when no such group exists.
  */
 export function signalProcessGroup(pgid: number, signal: NodeJS.Signals): boolean {
-  if (!Number.isInteger(pgid) || pgid <= 1 || pgid === process.pid) return false;
+  if (!Number.isInteger(pgid) || pgid <= 1 || pgid === process.pid || pgid === ownProcessGroup()) return false;
   try {
     process.kill(-pgid, signal);
     return true;

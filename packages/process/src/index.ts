@@ -1,0 +1,6 @@
+/**
+ * @kanban/process: host-local process inspection and worker termination, shared by the dispatcher
+ * (its own workers) and the API (workers whose claim a request released). No @kanban dependencies.
+ */
+export { isPidAlive, processGroupAlive, processGroupExists, processStartTime, signalProcessGroup } from "./process.ts";
+export { type TerminateOptions, type TerminateOutcome, type TerminationTarget, terminateWorker } from "./terminate.ts";
