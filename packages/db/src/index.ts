@@ -10,3 +10,4 @@ export { sleepSync } from "./sleep.ts";
 export { writeTxn, type WriteTxnOptions } from "./write-txn.ts";
 export * from "./dispatcher-status.ts";
 export * from "./home-config.ts";
+export * from "./run-token.ts";
