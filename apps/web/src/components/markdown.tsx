@@ -1,4 +1,5 @@
 import ReactMarkdown, { type Components } from "react-markdown";
+import remarkGfm from "remark-gfm";
 import { safeUrl } from "../lib/safe-url.ts";
 
 const components: Components = {
@@ -13,11 +14,21 @@ const components: Components = {
   },
   // Images would fetch from wherever an agent pointed them; show the alt text instead.
   img: ({ alt }) => <span className="text-muted">[image: {alt}]</span>,
+  // A wide table scrolls inside the card body instead of pushing the drawer sideways.
+  table: ({ children }) => (
+    <div className="md-table">
+      <table>{children}</table>
+    </div>
+  ),
 };
 
+/** GitHub-flavoured markdown: tables, task lists, strikethrough, autolinks (what agents write). */
+const remarkPlugins = [remarkGfm];
+
 /**
- * Markdown written by people and agents, rendered safely: raw HTML is dropped (never parsed),
- * and only http(s)/mailto links survive, opening in a new tab without a referrer or opener.
+ * Markdown written by people and agents (GitHub-flavoured), rendered safely: raw HTML is dropped
+ * (never parsed), and only http(s)/mailto links survive, opening in a new tab without a referrer or
+ * opener. Task-list boxes are shown read-only (React renders them disabled).
  */
 export function Markdown({ text, plain, testId }: { text: string; plain?: boolean; testId?: string }) {
   if (plain) {
@@ -29,7 +40,7 @@ export function Markdown({ text, plain, testId }: { text: string; plain?: boolea
   }
   return (
     <div data-testid={testId} className="md break-words">
-      <ReactMarkdown skipHtml urlTransform={(url) => safeUrl(url) ?? ""} components={components}>
+      <ReactMarkdown skipHtml remarkPlugins={remarkPlugins} urlTransform={(url) => safeUrl(url) ?? ""} components={components}>
         {text}
       </ReactMarkdown>
     </div>
