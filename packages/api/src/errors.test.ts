@@ -24,6 +24,7 @@ describe("the error table", () => {
       DB_NOT_A_DATABASE: "PRECONDITION_FAILED",
       DB_CORRUPT: "PRECONDITION_FAILED",
       DB_UNAVAILABLE: "SERVICE_UNAVAILABLE",
+      CONFIG_INVALID: "SERVICE_UNAVAILABLE",
     });
   });
 

@@ -17,7 +17,7 @@ import type { Logger } from "./logger.ts";
  * | db          | BOARD_NOT_FOUND                   | NOT_FOUND (404)             |
  * | db          | BOARD_INVALID, DB_PATH_INVALID    | BAD_REQUEST (400)           |
  * | db          | DB_NOT_A_DATABASE, DB_CORRUPT     | PRECONDITION_FAILED (412)   |
- * | db          | DB_UNAVAILABLE                    | SERVICE_UNAVAILABLE (503)   |
+ * | db          | DB_UNAVAILABLE, CONFIG_INVALID    | SERVICE_UNAVAILABLE (503)   |
  * | zod         | (input validation)                | BAD_REQUEST (400)           |
  * | anything else                                   | INTERNAL_SERVER_ERROR (500), generic message, logged |
  */
@@ -36,6 +36,8 @@ export const DB_ERROR_TO_TRPC: Readonly<Record<DbErrorCode, TRPC_ERROR_CODE_KEY>
   DB_NOT_A_DATABASE: "PRECONDITION_FAILED",
   DB_CORRUPT: "PRECONDITION_FAILED",
   DB_UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  // The server's own config.json is broken: not the caller's fault, usable again once the operator fixes it.
+  CONFIG_INVALID: "SERVICE_UNAVAILABLE",
 };
 
 export const INTERNAL_MESSAGE = "internal server error";

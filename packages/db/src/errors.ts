@@ -16,6 +16,8 @@ export const DB_ERROR_CODES = [
   "BOARD_INVALID",
   /** The named board does not exist. */
   "BOARD_NOT_FOUND",
+  /** `<home>/config.json` is not valid JSON, has an unknown key or a bad value (the message names it). */
+  "CONFIG_INVALID",
 ] as const;
 
 export type DbErrorCode = (typeof DB_ERROR_CODES)[number];

@@ -1,12 +1,16 @@
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
+import { closestName } from "./edit-distance.ts";
 import { KanbanDbError } from "./errors.ts";
+import { describeJsonError } from "./json-syntax.ts";
 
 /**
- * `<KANBAN_HOME>/config.json`: dispatcher settings (Hermes' `kanban:` keys, spec §3.4) and the
- * worker profiles the dispatcher may spawn. Shared by the dispatcher (which spawns) and the API
- * (which warns when nothing would dispatch a task).
+ * `<KANBAN_HOME>/config.json`: dispatcher settings (Hermes' `kanban:` keys, spec §3.4), the worker
+ * profiles the dispatcher may spawn, tenant tokens, and the board's `dashboard` preferences. Shared
+ * by the dispatcher (which spawns) and the API (which authenticates and warns). Unknown keys are
+ * refused with the nearest known name, so a misspelt setting is never silently ignored.
  */
 const argv = z.array(z.string().min(1)).min(1);
 
@@ -22,7 +26,12 @@ export type ProfileConfig = z.infer<typeof profileSchema>;
 
 const positiveInt = z.number().int().min(1);
 
-export const kanbanSettingsSchema = z.looseObject({
+const absoluteDir = z
+  .string()
+  .refine((p) => path.isAbsolute(p), "must be an absolute directory path")
+  .transform((p) => path.resolve(p));
+
+export const kanbanSettingsSchema = z.strictObject({
   dispatch_interval_seconds: z.number().min(1).default(60),
   failure_limit: positiveInt.default(2),
   max_spawn: positiveInt.nullable().default(null),
@@ -36,49 +45,324 @@ export const kanbanSettingsSchema = z.looseObject({
   worker_log_backup_count: z.number().int().min(0).default(1),
   /** Grace between SIGTERM and SIGKILL when a worker is terminated. */
   terminate_grace_seconds: z.number().min(0).default(5),
+  /**
+   * The only directories under which a tenant's task may have a `dir:` or `worktree` workspace
+   * (absolute paths). Empty: tenants get scratch workspaces only. Admin tasks are not limited.
+   */
+  workspace_roots: z.array(absoluteDir).default([]),
 });
 export type KanbanSettings = z.infer<typeof kanbanSettingsSchema>;
 
-export const homeConfigSchema = z.looseObject({
+/**
+ * Hermes' `kanban:` settings that this implementation does not use. A config copied from Hermes is
+ * accepted with one warning per such key instead of being refused as misspelt.
+ */
+const HERMES_ONLY_KANBAN_KEYS = [
+  "dispatch_in_gateway",
+  "notify_in_gateway",
+  "orchestrator_profile",
+  "auto_decompose",
+  "auto_decompose_per_tick",
+  "auto_promote_children",
+  "auto_subscribe_on_create",
+  "reconcile_orphans",
+  "review_dispatch",
+  "dispatch_profiles",
+  "done_sub_retention_days",
+  "diagnostics",
+] as const;
+
+const TENANT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const MIN_TOKEN_LENGTH = 16;
+
+export const homeConfigSchema = z.strictObject({
   kanban: kanbanSettingsSchema.default(kanbanSettingsSchema.parse({})),
-  profiles: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "profile names are lowercase letters, digits, '.', '_' and '-'"), profileSchema).default({}),
-  /** Tenant-scoped API tokens: token → tenant. */
-  tenant_tokens: z.record(z.string().min(16), z.string().min(1)).default({}),
+  profiles: z
+    .record(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "profile names are lowercase letters, digits, '.', '_' and '-'"), profileSchema)
+    .default({}),
+  /** Tenant-scoped API tokens: token → tenant. Entries are checked one by one (see tenantTokenEntries). */
+  tenant_tokens: z.record(z.string(), z.string()).default({}),
+  /** Board preferences (`dashboard.kanban`), read loosely by the API's config router. */
+  dashboard: z.unknown().optional(),
 });
 export type HomeConfig = z.infer<typeof homeConfigSchema>;
+
+const TOP_LEVEL_KEYS = Object.keys(homeConfigSchema.shape);
+const KANBAN_KEYS = Object.keys(kanbanSettingsSchema.shape);
+const PROFILE_KEYS = Object.keys(profileSchema.shape);
 
 export function homeConfigPath(home: string): string {
   return path.join(home, "config.json");
 }
 
-/** Validates a parsed config object; the error names the first offending key. */
-export function parseHomeConfig(value: unknown, source = "config.json"): HomeConfig {
-  const result = homeConfigSchema.safeParse(value ?? {});
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const where = issue?.path.length ? issue.path.join(".") : "(root)";
-    throw new KanbanDbError("DB_PATH_INVALID", `invalid ${source}: ${where}: ${issue?.message ?? "invalid value"}`, {
-      key: where,
-    });
-  }
-  return result.data;
+export function defaultHomeConfig(): HomeConfig {
+  return homeConfigSchema.parse({});
 }
 
-/** Reads `<home>/config.json`; a missing file is the default config. */
-export function loadHomeConfig(home: string): HomeConfig {
-  const file = homeConfigPath(home);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return parseHomeConfig({});
-    throw new KanbanDbError("DB_UNAVAILABLE", `cannot read ${file}: ${(err as Error).message}`);
+/** A refusal of the whole file: one line (never a token) and the key it names. */
+class ConfigProblem {
+  constructor(
+    readonly message: string,
+    readonly key: string,
+  ) {}
+}
+
+/**
+ * Whether a name may appear in a message. A name that is not a known key could be a token pasted in
+ * the wrong place, so an unknown name is shown only when shorter than any valid token.
+ */
+function showable(name: string): string {
+  return name.length < MIN_TOKEN_LENGTH ? JSON.stringify(name) : `of ${name.length} characters (not shown: it may be a token)`;
+}
+
+function unknownKey(where: string, name: string, known: readonly string[]): ConfigProblem {
+  const suggestion = closestName(name, known);
+  const at = where === "" ? name : `${where}.${name}`;
+  if (suggestion !== null) return new ConfigProblem(`${at}: unknown key; did you mean "${suggestion}"?`, at);
+  const key = name.length < MIN_TOKEN_LENGTH ? at : where || "(root)";
+  return new ConfigProblem(`${where || "(root)"}: unknown key ${showable(name)}; known keys: ${known.join(", ")}`, key);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Validates `tenant_tokens` entry by entry: a bad entry is dropped with a warning and the others keep
+ * working. A token is at least 16 characters without whitespace; a tenant is a trimmed name of
+ * letters, digits, '.', '_' and '-' (so a tenant of spaces is never the empty, admin, tenant).
+ * Warnings never hold a token, nor a tenant value that could be a token swapped into the wrong side.
+ */
+function tenantTokenEntries(raw: Record<string, unknown>, warnings: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  let n = 0;
+  for (const [token, value] of Object.entries(raw)) {
+    n++;
+    const tenant = typeof value === "string" ? value.trim() : null;
+    const tenantOk = tenant !== null && TENANT_NAME.test(tenant);
+    const tokenProblem =
+      token.length < MIN_TOKEN_LENGTH
+        ? `token is shorter than ${MIN_TOKEN_LENGTH} characters`
+        : /\s/.test(token)
+          ? "token contains whitespace"
+          : null;
+    // With a malformed token the two sides may be swapped; then a long "tenant" could be the token.
+    const nameShown = tenantOk && (tokenProblem === null || (tenant as string).length < MIN_TOKEN_LENGTH);
+    const label = `tenant_tokens entry ${n}${nameShown ? ` (tenant '${tenant}')` : ""}`;
+    if (tokenProblem !== null) warnings.push(`${label}: ${tokenProblem}; ignored`);
+    else if (!tenantOk)
+      warnings.push(
+        `${label}: tenant must be 1-64 letters, digits, '.', '_' or '-' (starting with a letter or digit); ignored`,
+      );
+    else out[token] = tenant as string;
   }
+  return out;
+}
+
+/** Turns the first zod issue into one line naming the key; never quotes the offending value. */
+function problemFromZod(error: z.ZodError): ConfigProblem {
+  const issue = error.issues[0];
+  if (issue === undefined) return new ConfigProblem("invalid value", "(root)");
+  const segments = issue.path.map(String);
+  if (segments[0] === "profiles" && segments[1] !== undefined && issue.code === "invalid_key") {
+    return new ConfigProblem(`profiles: profile name ${showable(segments[1])}: ${issue.message}`, "profiles");
+  }
+  if (issue.code === "unrecognized_keys") {
+    const where = segments.join(".");
+    const known = segments.length === 0 ? TOP_LEVEL_KEYS : segments[0] === "kanban" ? [...KANBAN_KEYS, ...HERMES_ONLY_KANBAN_KEYS] : PROFILE_KEYS;
+    return unknownKey(where, issue.keys[0] ?? "", known);
+  }
+  const where = segments.length > 0 ? segments.join(".") : "(root)";
+  return new ConfigProblem(`${where}: ${issue.message}`, where);
+}
+
+interface Parsed {
+  config: HomeConfig;
+  warnings: string[];
+}
+
+/** The checks on a parsed JSON value; throws ConfigProblem. */
+function checkConfig(value: unknown): Parsed {
+  const warnings: string[] = [];
+  if (value === null || value === undefined) value = {};
+  if (!isPlainObject(value)) throw new ConfigProblem("(root): expected a JSON object", "(root)");
+  const input: Record<string, unknown> = { ...value };
+  for (const name of Object.keys(input)) if (!TOP_LEVEL_KEYS.includes(name)) throw unknownKey("", name, TOP_LEVEL_KEYS);
+  if (isPlainObject(input.kanban)) {
+    const kanban: Record<string, unknown> = { ...input.kanban };
+    for (const name of HERMES_ONLY_KANBAN_KEYS) {
+      if (name in kanban) {
+        delete kanban[name];
+        warnings.push(`kanban.${name} is a Hermes setting this implementation does not use; ignored`);
+      }
+    }
+    input.kanban = kanban;
+  }
+  let tokens: Record<string, string> = {};
+  if ("tenant_tokens" in input && input.tenant_tokens !== undefined) {
+    if (!isPlainObject(input.tenant_tokens)) throw new ConfigProblem("tenant_tokens: expected an object mapping each token to its tenant", "tenant_tokens");
+    tokens = tenantTokenEntries(input.tenant_tokens, warnings);
+    input.tenant_tokens = {};
+  }
+  const result = homeConfigSchema.safeParse(input);
+  if (!result.success) throw problemFromZod(result.error);
+  return { config: { ...result.data, tenant_tokens: tokens }, warnings };
+}
+
+/**
+ * Validates a parsed config object and returns the usable config (bad tenant_tokens entries
+ * dropped). Throws `CONFIG_INVALID` naming the first offending key.
+ */
+export function parseHomeConfig(value: unknown, source = "config.json"): HomeConfig {
+  try {
+    return checkConfig(value).config;
+  } catch (err) {
+    if (err instanceof ConfigProblem) throw new KanbanDbError("CONFIG_INVALID", `invalid ${source}: ${err.message}`, { key: err.key });
+    throw err;
+  }
+}
+
+export interface HomeConfigSnapshot {
+  /** Usable config: the file's when valid; defaults when the file is missing; when the file is invalid,
+   *  the last valid config this reader saw (or defaults if none). */
+  config: HomeConfig;
+  /** One readable line when config.json is invalid (bad JSON with position, unknown key with a
+   *  "did you mean …", bad value naming the key); never contains a token. null when valid or missing. */
+  error: string | null;
+  /** Non-fatal problems (a dropped tenant_tokens entry, an unused Hermes key). Never token text. */
+  warnings: string[];
+  /** True when the raw file has a "tenant_tokens" key at all (even if the file is invalid), or cannot
+   *  be read (then nobody can tell): lets the API fail closed. */
+  tenantTokensDeclared: boolean;
+  /** Changes whenever the file's content changes (sha256 prefix of the bytes, or "missing"). */
+  version: string;
+}
+
+interface SnapshotDetail extends HomeConfigSnapshot {
+  /** For loadHomeConfig's typed error. */
+  errorKind: "CONFIG_INVALID" | "DB_UNAVAILABLE" | null;
+  errorKey: string | null;
+}
+
+function snapshotFromBytes(bytes: Buffer | null, readError: NodeJS.ErrnoException | null, lastValid: HomeConfig | undefined): SnapshotDetail {
+  const fallback = lastValid ?? defaultHomeConfig();
+  if (readError !== null) {
+    return {
+      config: fallback,
+      error: `cannot read config.json: ${readError.code ?? readError.message}`,
+      errorKind: "DB_UNAVAILABLE",
+      errorKey: null,
+      warnings: [],
+      tenantTokensDeclared: true,
+      version: `unreadable:${readError.code ?? "?"}`,
+    };
+  }
+  if (bytes === null) {
+    return { config: defaultHomeConfig(), error: null, errorKind: null, errorKey: null, warnings: [], tenantTokensDeclared: false, version: "missing" };
+  }
+  const version = createHash("sha256").update(bytes).digest("hex").slice(0, 16);
+  let text = bytes.toString("utf8");
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // editors on some systems write a BOM
   let json: unknown;
   try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new KanbanDbError("DB_PATH_INVALID", `invalid ${file}: not JSON (${(err as Error).message})`);
+    json = text.trim() === "" ? {} : JSON.parse(text);
+  } catch {
+    return {
+      config: fallback,
+      error: `invalid config.json: not JSON (${describeJsonError(text)})`,
+      errorKind: "CONFIG_INVALID",
+      errorKey: "(root)",
+      warnings: [],
+      tenantTokensDeclared: text.includes('"tenant_tokens"'),
+      version,
+    };
   }
-  return parseHomeConfig(json, file);
+  const tenantTokensDeclared = isPlainObject(json) && "tenant_tokens" in json;
+  try {
+    const { config, warnings } = checkConfig(json);
+    return { config, error: null, errorKind: null, errorKey: null, warnings, tenantTokensDeclared, version };
+  } catch (err) {
+    if (!(err instanceof ConfigProblem)) throw err;
+    return {
+      config: fallback,
+      error: `invalid config.json: ${err.message}`,
+      errorKind: "CONFIG_INVALID",
+      errorKey: err.key,
+      warnings: [],
+      tenantTokensDeclared,
+      version,
+    };
+  }
+}
+
+function readDetail(home: string, lastValid?: HomeConfig): SnapshotDetail {
+  try {
+    return snapshotFromBytes(fs.readFileSync(homeConfigPath(home)), null, lastValid);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === "ENOENT") return snapshotFromBytes(null, null, lastValid);
+    return snapshotFromBytes(null, e, lastValid);
+  }
+}
+
+function publicSnapshot(d: SnapshotDetail): HomeConfigSnapshot {
+  return { config: d.config, error: d.error, warnings: d.warnings, tenantTokensDeclared: d.tenantTokensDeclared, version: d.version };
+}
+
+/** Reads `<home>/config.json` once, never throwing for its content (see {@link HomeConfigSnapshot}). */
+export function readHomeConfigSnapshot(home: string, lastValid?: HomeConfig): HomeConfigSnapshot {
+  return publicSnapshot(readDetail(home, lastValid));
+}
+
+/**
+ * Reads `<home>/config.json`; a missing file is the default config. Throws `CONFIG_INVALID` for an
+ * invalid file (the message names the file and the key) and `DB_UNAVAILABLE` for an unreadable one.
+ */
+export function loadHomeConfig(home: string): HomeConfig {
+  const d = readDetail(home);
+  if (d.errorKind === null) return d.config;
+  const file = homeConfigPath(home);
+  const message = d.error?.replace("config.json", file) ?? `invalid ${file}`;
+  throw new KanbanDbError(d.errorKind, message, d.errorKey === null ? {} : { key: d.errorKey });
+}
+
+export interface HomeConfigReader {
+  get(): HomeConfigSnapshot;
+}
+
+/**
+ * Cached reader for long-running processes: stats config.json at most every `minIntervalMs`
+ * (default 250) and rereads it only when its mtime, size or inode changed, so token and setting
+ * edits apply without a restart at the cost of one stat per interval. Across an invalid edit it
+ * keeps serving the last valid config (with `error` set), so one typo does not take every tenant down.
+ */
+export function homeConfigReader(home: string, opts: { minIntervalMs?: number; now?: () => number } = {}): HomeConfigReader {
+  const minIntervalMs = opts.minIntervalMs ?? 250;
+  const now = opts.now ?? Date.now;
+  const file = homeConfigPath(home);
+  let current: HomeConfigSnapshot | null = null;
+  let lastValid: HomeConfig | undefined;
+  let statKey = "";
+  let checkedAt = Number.NEGATIVE_INFINITY;
+  const keyOf = (): string => {
+    try {
+      const st = fs.statSync(file, { bigint: true });
+      return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    } catch (err) {
+      return `error:${(err as NodeJS.ErrnoException).code ?? "?"}`;
+    }
+  };
+  return {
+    get() {
+      const t = now();
+      if (current !== null && t - checkedAt < minIntervalMs) return current;
+      checkedAt = t;
+      const key = keyOf();
+      if (current !== null && key === statKey) return current;
+      statKey = key;
+      current = readHomeConfigSnapshot(home, lastValid);
+      if (current.error === null) lastValid = current.config;
+      return current;
+    },
+  };
 }
