@@ -98,8 +98,16 @@ describe("server crash", () => {
 
       // A restarted server serves every acknowledged write.
       serve = await startKanbanServe(procs, home.env);
-      const listed = dataOf<{ tasks: { id: string; title: string }[] }>(await callProcedure(serve.url, "tasks.list", "query", { limit: 10_000 }));
-      const byId = new Map(listed.tasks.map((t) => [t.id, t.title]));
+      // tasks.list is paged: follow next_cursor to the end.
+      const byId = new Map<string, string>();
+      let cursor: string | null = null;
+      do {
+        const page: { tasks: { id: string; title: string }[]; next_cursor: string | null } = dataOf(
+          await callProcedure(serve.url, "tasks.list", "query", { limit: 1000, cursor }),
+        );
+        for (const t of page.tasks) byId.set(t.id, t.title);
+        cursor = page.next_cursor;
+      } while (cursor !== null);
       expect([...acked.tasks].filter(([id, t]) => byId.get(id) !== t.title)).toEqual([]);
       const sample = [...acked.comments].filter((_, i) => i % 5 === 0);
       for (const [id, c] of sample) {

@@ -16,6 +16,7 @@ import {
 import { z } from "zod";
 import type { KanbanContext } from "../context.ts";
 import { taskDetail } from "../queries/task-detail.ts";
+import { TASK_PAGE, taskPage } from "../queries/task-page.ts";
 import {
   bodySchema,
   fenceFields,
@@ -167,6 +168,10 @@ export const tasksRouter = router({
   /** The task drawer: task with extras, comments, last 200 events, runs, links, child results, worker context, diagnostics. */
   get: publicProcedure.input(idInput).query(({ ctx, input }) => taskDetail(ctx, ctx.board(input.board), input.id, failureLimit(ctx))),
 
+  /**
+   * One page of tasks (interface C): at most `limit` (default 200, max 1000) and about 4 MiB, in
+   * `order_by` order; `next_cursor` continues after the last task, null when there is no more.
+   */
   list: publicProcedure
     .input(
       z
@@ -181,18 +186,20 @@ export const tasksRouter = router({
           workflow_template_id: nameSchema.nullish(),
           current_step_key: nameSchema.nullish(),
           search: z.string().max(500).nullish(),
-          limit: z.number().int().min(1).max(10_000).nullish(),
+          limit: z.number().int().min(1).max(TASK_PAGE.maxLimit).nullish(),
+          /** Opaque: the `next_cursor` of the previous page (same filters and order). */
+          cursor: z.string().max(4096).nullish(),
           /** Adds each task's parent and child ids (one query for the whole page). */
           include_links: z.boolean().default(false),
         })
         .prefault({}),
     )
-    .query(({ ctx, input }): { tasks: (TaskDto & { parents?: string[]; children?: string[] })[] } => {
-      const { board: slug, include_links, ...filter } = input;
+    .query(({ ctx, input }): { tasks: (TaskDto & { parents?: string[]; children?: string[] })[]; next_cursor: string | null } => {
+      const { board: slug, include_links, cursor, limit, ...filter } = input;
       const board = ctx.board(slug);
-      const tasks = board.listTasks({ ...filter, tenant: tenantFilter(ctx, input.tenant) });
-      if (!include_links) return { tasks: tasks.map(taskDto) };
-      const ids = JSON.stringify(tasks.map((t) => t.id));
+      const page = taskPage(board, { ...filter, tenant: tenantFilter(ctx, input.tenant) }, { cursor, limit });
+      if (!include_links) return page;
+      const ids = JSON.stringify(page.tasks.map((t) => t.id));
       const edges = board.ctx
         .stmt(
           `SELECT parent_id, child_id FROM task_links
@@ -206,7 +213,10 @@ export const tasksRouter = router({
         parents.set(e.child_id, [...(parents.get(e.child_id) ?? []), e.parent_id]);
         children.set(e.parent_id, [...(children.get(e.parent_id) ?? []), e.child_id]);
       }
-      return { tasks: tasks.map((t) => ({ ...taskDto(t), parents: parents.get(t.id) ?? [], children: children.get(t.id) ?? [] })) };
+      return {
+        tasks: page.tasks.map((t) => ({ ...t, parents: parents.get(t.id) ?? [], children: children.get(t.id) ?? [] })),
+        next_cursor: page.next_cursor,
+      };
     }),
 
   /** Dashboard-style create: `created_by` defaults to "dashboard"; `warning` says when nothing will dispatch it. */
