@@ -22,6 +22,17 @@ function cliLogger(debug: boolean, write: (line: string) => void): Logger {
   };
 }
 
+/** The in-process API, once a local-mode client loaded it. */
+let localApi: typeof import("@kanban/api") | null = null;
+
+/**
+ * Waits for what the in-process API still does in the background: a worker whose claim a command
+ * released is stopped with SIGTERM, a grace period, then SIGKILL, and the CLI must not exit before.
+ */
+export async function settleLocalApi(): Promise<void> {
+  await localApi?.drainTerminations();
+}
+
 /**
  * The client every verb talks through. With `KANBAN_URL` it is HTTP (+ SSE for live events) to a
  * `kanban serve`; without, the same router runs in this process on the local boards, behind tRPC's
@@ -31,6 +42,7 @@ function cliLogger(debug: boolean, write: (line: string) => void): Logger {
 export async function createClient(config: CliConfig, writeErr: (line: string) => void): Promise<KanbanClient> {
   if (config.url !== null) return createKanbanClient({ url: config.url, token: config.token });
   const api = await import("@kanban/api");
+  localApi = api;
   const logger = cliLogger(config.debug, writeErr);
   const location = api.boardLocationFromEnv(config.env);
   return createTRPCClient<AppRouter>({

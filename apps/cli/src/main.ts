@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { createClient, type KanbanClient } from "./client.ts";
+import { createClient, type KanbanClient, settleLocalApi } from "./client.ts";
 import type { Act } from "./commands/register.ts";
 import { loadConfig } from "./config.ts";
 import type { Deps } from "./deps.ts";
@@ -90,5 +90,7 @@ export async function runCli(argv: string[], opts: RunCliOptions = {}): Promise<
     // Messages may quote user input: control characters (ANSI escapes, newlines) never reach the terminal.
     if (code !== 0 && message !== "") io.err(`kanban: ${message.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?")}`);
     return code;
+  } finally {
+    await settleLocalApi();
   }
 }

@@ -1,5 +1,6 @@
 import { type BoardLocation, boardLocationFromEnv, type HomeConfig, loadHomeConfig } from "@kanban/db";
 import type { Board, Clock, PidProbe, Termination } from "@kanban/kernel";
+import { terminateWorker } from "@kanban/process";
 import { LiveHub } from "./live/hub.ts";
 import { type Logger, stderrLogger } from "./logger.ts";
 import { BoardRegistry } from "./registry.ts";
@@ -18,8 +19,11 @@ export interface ContextInnerOptions {
   /** The process's live-event watchers; shared by every request of a server. */
   live?: LiveHub;
   logger?: Logger;
-  /** Stops a worker whose claim a request released (default: SIGTERM to its pid). */
-  terminate?: (t: Termination) => void;
+  /**
+   * Stops a worker whose claim a request released (default: {@link terminateWorker} on its process
+   * group with `kanban.terminate_grace_seconds`). A returned promise is tracked like the default's.
+   */
+  terminate?: (t: Termination) => unknown;
 }
 
 /** What every procedure receives. */
@@ -35,8 +39,13 @@ export interface KanbanContext {
   slug(slug?: string | null): string;
   /** `<home>/config.json`, read fresh (it is small and people edit it while the server runs). */
   config(): HomeConfig;
-  /** Stops the worker of a released claim, after the kernel committed the release. */
+  /**
+   * Stops the worker of a released claim, after the kernel committed the release. Never blocks the
+   * request: the SIGTERM → grace → SIGKILL escalation runs in the background.
+   */
   terminate(t: Termination | null | undefined): void;
+  /** Resolves once every termination this process started has finished (see {@link drainTerminations}). */
+  drainTerminations(): Promise<void>;
 }
 
 /** Per-location registries and one hub for callers that do not bring their own (tests, one-off callers). */
@@ -47,15 +56,44 @@ function locationKey(loc: BoardLocation): string {
   return JSON.stringify([loc.home, loc.dbOverride ?? null, loc.workspacesRootOverride ?? null, loc.envBoard ?? null]);
 }
 
-function defaultTerminate(logger: Logger): (t: Termination) => void {
-  return (t) => {
-    try {
-      process.kill(t.pid, "SIGTERM");
-      logger.info("worker terminated", { pid: t.pid });
-    } catch (err) {
-      // Already gone is the common case: the worker noticed its claim was released and exited.
-      if ((err as NodeJS.ErrnoException).code !== "ESRCH") logger.warn("could not terminate worker", { pid: t.pid, error: (err as Error).message });
-    }
+/**
+ * Terminations still escalating, process-wide: a server keeps running anyway, but a one-shot process
+ * (the CLI in local mode builds a context per call) must not exit before the worker's group is gone.
+ */
+const pendingTerminations = new Set<Promise<unknown>>();
+
+function track(p: Promise<unknown>): void {
+  const settled = p.then(
+    () => {},
+    () => {},
+  );
+  pendingTerminations.add(settled);
+  void settled.then(() => pendingTerminations.delete(settled));
+}
+
+/** Waits until every worker termination started in this process has finished (at most the grace plus a moment). */
+export async function drainTerminations(): Promise<void> {
+  while (pendingTerminations.size > 0) await Promise.all([...pendingTerminations]);
+}
+
+const DEFAULT_TERMINATE_GRACE_SECONDS = 5;
+
+function graceSeconds(home: string): number {
+  try {
+    return loadHomeConfig(home).kanban.terminate_grace_seconds;
+  } catch {
+    // An invalid config.json must not keep a released worker alive: the documented default applies.
+    return DEFAULT_TERMINATE_GRACE_SECONDS;
+  }
+}
+
+function defaultTerminate(logger: Logger, home: string): (t: Termination) => Promise<unknown> {
+  return async (t) => {
+    const grace = graceSeconds(home);
+    const outcome = await terminateWorker(t, { graceMs: grace * 1000 });
+    if (outcome === "killed") logger.warn("worker survived SIGTERM and was killed", { pid: t.pid, grace_seconds: grace });
+    else if (outcome === "terminated") logger.info("worker terminated", { pid: t.pid });
+    // "gone" is the common case: the worker noticed its claim was released and exited.
   };
 }
 
@@ -78,7 +116,7 @@ export function createContextInner(opts: ContextInnerOptions): KanbanContext {
   if (!opts.live && sharedHub === null) sharedHub = new LiveHub({ logger });
   const live = opts.live ?? (sharedHub as LiveHub);
   const registry = boards;
-  const terminate = opts.terminate ?? defaultTerminate(logger);
+  const terminate = opts.terminate ?? defaultTerminate(logger, registry.location.home);
   const tenant = opts.tenant?.trim() ? opts.tenant.trim() : null;
   return {
     location: registry.location,
@@ -90,7 +128,14 @@ export function createContextInner(opts: ContextInnerOptions): KanbanContext {
     slug: (slug) => registry.resolveSlug(slug),
     config: () => loadHomeConfig(registry.location.home),
     terminate: (t) => {
-      if (t) terminate(t);
+      if (!t) return;
+      try {
+        const running = terminate(t);
+        if (running instanceof Promise) track(running);
+      } catch (err) {
+        logger.warn("could not terminate worker", { pid: t.pid, error: (err as Error).message });
+      }
     },
+    drainTerminations,
   };
 }

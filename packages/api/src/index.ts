@@ -5,7 +5,7 @@
 /** Re-exported so hosts (web, CLI) can locate boards without importing @kanban/db themselves. */
 export { type BoardLocation, boardLocationFromEnv } from "@kanban/db";
 export { type AuthConfig, authorize, isLoopbackHost } from "./auth.ts";
-export { type ContextInnerOptions, createContextInner, type KanbanContext } from "./context.ts";
+export { type ContextInnerOptions, createContextInner, drainTerminations, type KanbanContext } from "./context.ts";
 export { DB_ERROR_TO_TRPC, INTERNAL_MESSAGE, KERNEL_ERROR_TO_TRPC, toTRPCError } from "./errors.ts";
 export { createFetchHandler, type FetchHandlerOptions } from "./fetch-handler.ts";
 export { LiveHub } from "./live/hub.ts";
