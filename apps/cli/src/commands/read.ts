@@ -1,4 +1,5 @@
-import type { RouterOutputs } from "@kanban/api/client";
+import type { RouterInputs, RouterOutputs } from "@kanban/api/client";
+import type { KanbanClient } from "../client.ts";
 import { boardArg, type Deps } from "../deps.ts";
 import { CliFailure, errorCode, UsageError } from "../errors.ts";
 import {
@@ -9,6 +10,7 @@ import {
   TASK_STATUSES,
   table,
   taskDict,
+  type TaskDto,
   taskLine,
   toJson,
 } from "../output.ts";
@@ -31,6 +33,8 @@ export interface ListOptions {
   sort?: (typeof LIST_SORTS)[number];
   workflowTemplateId?: string;
   stepKey?: string;
+  /** At most this many tasks (default: all of them). */
+  limit?: number;
 }
 
 /** Unknown task → `no such task: <id>` (Hermes' wording), other errors unchanged. */
@@ -43,7 +47,56 @@ async function withTask<T>(id: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** `kanban list`: promotes what became ready first, like the dispatcher would, then lists. */
+/** Tasks asked of the API per call: its default page (it also ends a page early at ~4 MiB). */
+export const LIST_PAGE_SIZE = 200;
+
+type ListFilter = Omit<RouterInputs["tasks"]["list"], "cursor" | "limit">;
+
+/**
+ * Every task matching `filter`, page by page (at most `max` in all): only one page is held at a
+ * time, so a board of any size lists in bounded memory. Ends early when `max` is reached.
+ */
+async function* taskPages(client: KanbanClient, filter: ListFilter, max: number): AsyncGenerator<TaskDto[]> {
+  let cursor: string | null = null;
+  let left = max;
+  while (left > 0) {
+    const page: { tasks: TaskDto[]; next_cursor: string | null } = await client.tasks.list.query({
+      ...filter,
+      cursor,
+      limit: Math.min(left, LIST_PAGE_SIZE),
+    });
+    const tasks = page.tasks.slice(0, left);
+    left -= tasks.length;
+    if (tasks.length > 0) yield tasks;
+    cursor = page.next_cursor;
+    if (cursor === null || tasks.length === 0) return;
+  }
+}
+
+/**
+ * `--json` as one JSON array, written as the pages arrive: byte for byte what
+ * `JSON.stringify(all, null, 2)` prints, without ever holding all of it. Each element is held
+ * back until the next one (or the end) says whether it takes a comma.
+ */
+function jsonArrayWriter(out: (line: string) => void) {
+  let pending: string | null = null;
+  return {
+    push(value: unknown) {
+      out(pending === null ? "[" : `${pending},`);
+      pending = JSON.stringify(value, null, 2).replace(/^/gm, "  ");
+    },
+    end() {
+      if (pending === null) {
+        out("[]");
+        return;
+      }
+      out(pending);
+      out("]");
+    },
+  };
+}
+
+/** `kanban list`: promotes what became ready first, like the dispatcher would, then lists page by page. */
 export async function runList(deps: Deps, opts: ListOptions): Promise<number> {
   const client = await deps.client();
   if (opts.mine && deps.config.profile === null) throw new UsageError("--mine needs KANBAN_PROFILE (the profile you run as)");
@@ -53,7 +106,7 @@ export async function runList(deps: Deps, opts: ListOptions): Promise<number> {
     // A tenant-scoped token may list but not promote board-wide; the listing is still useful.
     if (errorCode(err) !== "FORBIDDEN") throw err;
   }
-  const { tasks } = await client.tasks.list.query({
+  const filter: ListFilter = {
     ...boardArg(deps),
     assignee: opts.mine ? deps.config.profile : (opts.assignee ?? null),
     status: opts.status ?? null,
@@ -63,9 +116,12 @@ export async function runList(deps: Deps, opts: ListOptions): Promise<number> {
     order_by: opts.sort ?? null,
     workflow_template_id: opts.workflowTemplateId ?? null,
     current_step_key: opts.stepKey ?? null,
-  });
+  };
+  const pages = taskPages(client, filter, opts.limit ?? Number.POSITIVE_INFINITY);
   if (opts.json) {
-    deps.io.out(toJson(tasks.map(taskDict)));
+    const json = jsonArrayWriter(deps.io.out);
+    for await (const tasks of pages) for (const t of tasks) json.push(taskDict(t));
+    json.end();
     return 0;
   }
   try {
@@ -78,11 +134,12 @@ export async function runList(deps: Deps, opts: ListOptions): Promise<number> {
   } catch (err) {
     if (errorCode(err) !== "FORBIDDEN") throw err;
   }
-  if (tasks.length === 0) {
-    deps.io.out("(no matching tasks)");
-    return 0;
+  let listed = 0;
+  for await (const tasks of pages) {
+    for (const t of tasks) deps.io.out(taskLine(t));
+    listed += tasks.length;
   }
-  for (const t of tasks) deps.io.out(taskLine(t));
+  if (listed === 0) deps.io.out("(no matching tasks)");
   return 0;
 }
 
@@ -276,7 +333,8 @@ export const registerRead: Register = (program, act) => {
     .option("--sort <order>", LIST_SORTS.join(" | "), choiceArg(LIST_SORTS))
     .option("--workflow-template-id <id>", "only tasks of this workflow template")
     .option("--step-key <key>", "only tasks at this workflow step")
-    .option("--json", "print a JSON list of tasks")
+    .option("--limit <n>", "at most N tasks (default: all, fetched page by page)", intArg(1))
+    .option("--json", "print a JSON array of tasks (streamed as the pages arrive)")
     .action(act((deps, opts: ListOptions) => runList(deps, opts)));
 
   program
