@@ -64,6 +64,62 @@ describe("kanban mcp (orchestrator)", () => {
     expect(Object.keys(comment?.inputSchema.properties ?? {})).not.toContain("author");
   });
 
+  it("gives every property of every tool exactly one JSON type: lists are arrays, flags booleans", async () => {
+    const { tools } = await mcp.listTools();
+    const types: Record<string, string> = {};
+    for (const t of tools) {
+      for (const [name, prop] of Object.entries((t.inputSchema.properties ?? {}) as Record<string, Record<string, unknown>>)) {
+        const where = `${t.name}.${name}`;
+        expect(typeof prop.type, where).toBe("string");
+        for (const mixed of ["anyOf", "oneOf", "allOf", "not"]) expect(prop[mixed], where).toBeUndefined();
+        if (prop.type === "array") expect((prop.items as Record<string, unknown>).type, where).toBe("string");
+        types[where] = String(prop.type);
+      }
+    }
+    expect(types).toMatchObject({
+      "kanban_create.parents": "array",
+      "kanban_create.skills": "array",
+      "kanban_create.triage": "boolean",
+      "kanban_complete.created_cards": "array",
+      "kanban_complete.artifacts": "array",
+      "kanban_complete.metadata": "object",
+      "kanban_list.include_archived": "boolean",
+      "kanban_list.cursor": "string",
+      "kanban_list.limit": "integer",
+    });
+  });
+
+  it("refuses the old mixed inputs (a list as a string, a flag as a string) and says what to send", async () => {
+    const refused = async (name: string, args: Record<string, unknown>) => {
+      const r = await call(mcp, name, args);
+      expect(r.isError, JSON.stringify(args)).toBe(true);
+      return String(r.body.error);
+    };
+    const before = (await api.tasks.list.query({})).tasks.length;
+    expect(await refused("kanban_create", { title: "x", assignee: "coder", parents: '["t_1a2b3c4d"]' })).toMatch(
+      /^parents was sent as a string holding a JSON array; send the array itself/,
+    );
+    expect(await refused("kanban_create", { title: "x", assignee: "coder", parents: "t_1a2b3c4d" })).toBe(
+      'parents must be an array of strings, not a string: send parents: ["t_1a2b3c4d"]',
+    );
+    expect(await refused("kanban_create", { title: "x", assignee: "coder", skills: '["git", "node"]' })).toMatch(/^skills was sent as a string holding a JSON array/);
+    expect(await refused("kanban_create", { title: "x", assignee: "coder", triage: "true" })).toBe(
+      'triage must be a JSON boolean (true or false, without quotes); got the string "true"',
+    );
+    expect(await refused("kanban_list", { include_archived: "false" })).toMatch(/^include_archived must be a JSON boolean/);
+    expect(await refused("kanban_complete", { task_id: "t_1a2b3c4d", summary: "s", created_cards: '["t_1a2b3c4d"]' })).toMatch(
+      /^created_cards was sent as a string holding a JSON array/,
+    );
+    expect(await refused("kanban_complete", { task_id: "t_1a2b3c4d", summary: "s", artifacts: "out.txt" })).toBe(
+      'artifacts must be an array of strings, not a string: send artifacts: ["out.txt"]',
+    );
+    expect(await refused("kanban_complete", { task_id: "t_1a2b3c4d", summary: "s", metadata: '{"a": 1}' })).toBe(
+      "metadata must be a JSON object, not a string holding one: send the object itself",
+    );
+    // Nothing was created by the refused calls.
+    expect((await api.tasks.list.query({})).tasks.length).toBe(before);
+  });
+
   it("calls every tool: create, list, show, link, comment, block, unblock, heartbeat, complete", async () => {
     const a = await call(mcp, "kanban_create", { title: "design", assignee: "architect" });
     expect(a).toMatchObject({ isError: false, body: { ok: true, status: "ready", subscribed: false } });

@@ -1,5 +1,6 @@
 import { TRPCClientError } from "@trpc/client";
 import { z } from "zod";
+import { MAX_RESPONSE_BYTES } from "./cap.ts";
 import type { ToolContext } from "./client.ts";
 
 /** A refusal a tool words itself; it becomes `{"error": "<message>"}`. */
@@ -28,20 +29,63 @@ const WORKSPACE_KINDS = ["scratch", "worktree", "dir"] as const;
 
 const board = z.string().max(100).optional().describe("Board slug; default: the current board.");
 const taskIdOptional = z.string().max(64).optional().describe("Task id; default: your own task ($KANBAN_TASK).");
-/** A list, or (for convenience) one string. */
-const stringList = (what: string) => z.union([z.string(), z.array(z.string())], { error: `${what} must be a list of strings` });
-/** JSON booleans, and the strings a model sometimes sends instead. */
-const boolish = (name: string) =>
-  z.union([z.boolean(), z.enum(["true", "false", "True", "False", "1", "0", "yes", "no"])], { error: `${name} must be a boolean (true or false)` });
-
-function toList(value: string | string[] | undefined): string[] | undefined {
-  if (value === undefined) return undefined;
-  return (Array.isArray(value) ? value : [value]).map((v) => v.trim()).filter((v) => v !== "");
+/** JSON of a client's value, cut so that an error never echoes a whole payload back. */
+function clip(input: unknown): string {
+  const text = JSON.stringify(input) ?? String(input);
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
 }
 
-function toBool(value: boolean | string | undefined): boolean | undefined {
-  if (value === undefined || typeof value === "boolean") return value;
-  return ["true", "True", "1", "yes"].includes(value);
+/** What a client sent, for an error message: `the string "[\"t_1\"]"`, `null`, `42`. */
+function shown(input: unknown): string {
+  return typeof input === "string" ? `the string ${clip(input)}` : clip(input);
+}
+
+/** True when `input` is a string whose text is a JSON value of the given kind (an array, an object). */
+function holdsJson(input: unknown, kind: "array" | "object"): boolean {
+  if (typeof input !== "string") return false;
+  try {
+    const v = JSON.parse(input) as unknown;
+    return kind === "array" ? Array.isArray(v) : v !== null && typeof v === "object" && !Array.isArray(v);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A list of strings: a JSON array and nothing else, so that the JSON schema a client sees has one
+ * type. (A string-or-array union made a real MCP client send its array as one string, which was
+ * then taken as a single id.) The errors say what to send instead.
+ */
+const stringList = (field: string, example: string) =>
+  z.array(z.string({ error: `${field} must be an array of strings; one element was not a string` }), {
+    error: (issue) => {
+      const input = issue.input;
+      if (holdsJson(input, "array")) {
+        return `${field} was sent as a string holding a JSON array; send the array itself, e.g. ${field}: ["${example}"], not ${field}: "[\\"${example}\\"]"`;
+      }
+      if (typeof input === "string") return `${field} must be an array of strings, not a string: send ${field}: [${clip(input)}]`;
+      return `${field} must be an array of strings, e.g. ${field}: ["${example}"]; got ${shown(input)}`;
+    },
+  });
+
+/** A JSON boolean; the strings "true"/"false" are refused (one schema type), with the fix in the message. */
+const bool = (field: string) =>
+  z.boolean({
+    error: (issue) => `${field} must be a JSON boolean (true or false, without quotes); got ${shown(issue.input)}`,
+  });
+
+/** A JSON object; a string holding one is refused with the fix in the message. */
+const jsonObject = (field: string) =>
+  z.record(z.string(), z.unknown(), {
+    error: (issue) =>
+      holdsJson(issue.input, "object")
+        ? `${field} must be a JSON object, not a string holding one: send the object itself`
+        : `${field} must be a JSON object; got ${shown(issue.input)}`,
+  });
+
+function toList(value: string[] | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  return value.map((v) => v.trim()).filter((v) => v !== "");
 }
 
 function code(err: unknown): string | null {
@@ -143,75 +187,104 @@ export const kanbanShow = defineTool({
 
 export const LIST_LIMIT_DEFAULT = 50;
 export const LIST_LIMIT_MAX = 200;
+/** A page of rows stays this far under the response cap, so that a page is never cut (rows cut by the cap would be skipped by the cursor). */
+const LIST_PAGE_BYTES = MAX_RESPONSE_BYTES - 8 * 1024;
+
+type ListedTask = Awaited<ReturnType<ToolContext["client"]["tasks"]["list"]["query"]>>["tasks"][number];
+
+function listRow(t: ListedTask) {
+  return {
+    id: t.id,
+    title: t.title,
+    assignee: t.assignee,
+    status: t.status,
+    priority: t.priority,
+    tenant: t.tenant,
+    workspace_kind: t.workspace_kind,
+    workspace_path: t.workspace_path,
+    created_by: t.created_by,
+    created_at: t.created_at,
+    started_at: t.started_at,
+    completed_at: t.completed_at,
+    current_run_id: t.current_run_id,
+    model_override: t.model_override,
+    parents: t.parents ?? [],
+    children: t.children ?? [],
+    parent_count: t.parents?.length ?? 0,
+    child_count: t.children?.length ?? 0,
+  };
+}
+
+/** How many leading rows fit in `budget` bytes of JSON (at least one). */
+function rowsThatFit(rows: unknown[], budget: number): number {
+  let used = 2;
+  for (let i = 0; i < rows.length; i++) {
+    used += Buffer.byteLength(JSON.stringify(rows[i]), "utf8") + 1;
+    if (used > budget) return Math.max(1, i);
+  }
+  return rows.length;
+}
 
 export const kanbanList = defineTool({
   name: "kanban_list",
   description:
-    "List the board's tasks (orchestrators only), newest last, after promoting every task whose parents are done. " +
-    "Filter by assignee, status or tenant; archived tasks only with include_archived. When truncated is true, call again with next_limit.",
+    "List the board's tasks (orchestrators only), one page at a time, after promoting every task whose parents are done. " +
+    "Filter by assignee, status or tenant; archived tasks only with include_archived. When next_cursor is not null there are more: " +
+    "call again with the same filters and cursor set to next_cursor.",
   orchestratorOnly: true,
   inputSchema: z.object({
     assignee: z.string().max(200).optional().describe("Only this profile's tasks."),
     status: z.enum(TASK_STATUSES, { error: `status must be one of ${TASK_STATUSES.join(", ")}` }).optional(),
     tenant: z.string().max(200).optional(),
-    include_archived: boolish("include_archived").optional(),
+    include_archived: bool("include_archived").optional(),
     limit: z
       .number({ error: "limit must be an integer" })
       .int({ error: "limit must be an integer" })
       .min(1, { error: "limit must be >= 1" })
       .max(LIST_LIMIT_MAX, { error: `limit must be <= ${LIST_LIMIT_MAX}` })
       .optional()
-      .describe(`Rows to return (default ${LIST_LIMIT_DEFAULT}, at most ${LIST_LIMIT_MAX}).`),
+      .describe(`Rows per page (default ${LIST_LIMIT_DEFAULT}, at most ${LIST_LIMIT_MAX}).`),
+    cursor: z
+      .string({ error: "cursor must be the next_cursor string of the previous kanban_list call" })
+      .max(4096)
+      .optional()
+      .describe("next_cursor of the previous call, to get the next page; omit for the first page."),
     board,
   }),
   async handler(args, ctx) {
     const limit = args.limit ?? LIST_LIMIT_DEFAULT;
+    const cursor = args.cursor?.trim() ? args.cursor.trim() : null;
     let promoted = 0;
-    try {
-      promoted = (await ctx.client.tasks.recompute.mutate(boardOf(args))).promoted;
-    } catch (err) {
-      // A tenant-scoped token may read its tenant's tasks but not promote board-wide.
-      if (code(err) !== "FORBIDDEN") throw err;
+    // Promotion runs once, before the first page: the later pages continue the same listing.
+    if (cursor === null) {
+      try {
+        promoted = (await ctx.client.tasks.recompute.mutate(boardOf(args))).promoted;
+      } catch (err) {
+        // A tenant-scoped token may read its tenant's tasks but not promote board-wide.
+        if (code(err) !== "FORBIDDEN") throw err;
+      }
     }
-    const includeArchived = toBool(args.include_archived) ?? args.status === "archived";
-    const { tasks } = await ctx.client.tasks.list.query({
-      ...boardOf(args),
-      assignee: args.assignee ?? null,
-      status: args.status ?? null,
-      tenant: args.tenant ?? null,
-      include_archived: includeArchived,
-      limit: limit + 1,
-      include_links: true,
-    });
-    const truncated = tasks.length > limit;
-    const rows = tasks.slice(0, limit).map((t) => ({
-      id: t.id,
-      title: t.title,
-      assignee: t.assignee,
-      status: t.status,
-      priority: t.priority,
-      tenant: t.tenant,
-      workspace_kind: t.workspace_kind,
-      workspace_path: t.workspace_path,
-      created_by: t.created_by,
-      created_at: t.created_at,
-      started_at: t.started_at,
-      completed_at: t.completed_at,
-      current_run_id: t.current_run_id,
-      model_override: t.model_override,
-      parents: t.parents ?? [],
-      children: t.children ?? [],
-      parent_count: t.parents?.length ?? 0,
-      child_count: t.children?.length ?? 0,
-    }));
-    return {
-      tasks: rows,
-      count: rows.length,
-      limit,
-      truncated,
-      next_limit: truncated ? Math.min(2 * limit, LIST_LIMIT_MAX) : null,
-      promoted,
-    };
+    const query = (n: number) =>
+      ctx.client.tasks.list.query({
+        ...boardOf(args),
+        assignee: args.assignee ?? null,
+        status: args.status ?? null,
+        tenant: args.tenant ?? null,
+        include_archived: args.include_archived ?? args.status === "archived",
+        limit: n,
+        cursor,
+        include_links: true,
+      });
+    let page = await query(limit);
+    let rows = page.tasks.map(listRow);
+    // Rows with long link lists can make a page too big for one response. The response cap would
+    // cut rows that the cursor then skips, so ask again for fewer rows and take that page's cursor.
+    for (let fit = rowsThatFit(rows, LIST_PAGE_BYTES); fit < rows.length; fit = rowsThatFit(rows, LIST_PAGE_BYTES)) {
+      page = await query(fit);
+      rows = page.tasks.map(listRow);
+      if (fit === 1) break;
+    }
+    return { tasks: rows, count: rows.length, limit, next_cursor: page.next_cursor, promoted };
   },
 });
 
@@ -233,12 +306,12 @@ export const kanbanCreate = defineTool({
       .min(1, { error: "assignee is required: name the profile that should do this task (the dispatcher only spawns tasks that have an assignee)" })
       .max(200),
     body: z.string().optional().describe("Goal, inputs, definition of done, workspace needs."),
-    parents: stringList("parents").optional().describe("Task ids that must be done before this one starts."),
+    parents: stringList("parents", "t_1a2b3c4d").optional().describe("Task ids that must be done before this one starts."),
     tenant: z.string().max(200).optional().describe("Soft namespace; default $KANBAN_TENANT."),
     priority: z.number({ error: "priority must be an integer" }).int({ error: "priority must be an integer" }).optional(),
     workspace_kind: z.enum(WORKSPACE_KINDS, { error: "workspace_kind must be scratch, worktree or dir" }).optional(),
     workspace_path: z.string().max(4096).optional().describe("Absolute path for dir (required) or worktree (optional)."),
-    triage: boolish("triage").optional().describe("Park it in triage until someone specifies it."),
+    triage: bool("triage").optional().describe("Park it in triage until someone specifies it."),
     idempotency_key: z.string().max(200).optional().describe("Creating twice with the same key returns the first task."),
     max_runtime_seconds: z
       .number({ error: "max_runtime_seconds must be an integer" })
@@ -246,7 +319,7 @@ export const kanbanCreate = defineTool({
       .min(1, { error: "max_runtime_seconds must be >= 1" })
       .optional(),
     initial_status: z.enum(["running", "blocked"], { error: "initial_status must be running or blocked" }).optional(),
-    skills: stringList("skills").optional().describe("Skills the worker loads for this task."),
+    skills: stringList("skills", "git").optional().describe("Skills the worker loads for this task."),
     model: z.string().max(200).optional().describe("Model override for the worker."),
     board,
   }),
@@ -271,7 +344,7 @@ export const kanbanCreate = defineTool({
       priority: args.priority ?? 0,
       ...(workspace.workspace_kind ? { workspace_kind: workspace.workspace_kind as (typeof WORKSPACE_KINDS)[number] } : {}),
       workspace_path: workspace.workspace_path ?? null,
-      triage: toBool(args.triage) ?? false,
+      triage: args.triage ?? false,
       idempotency_key: args.idempotency_key ?? null,
       max_runtime_seconds: args.max_runtime_seconds ?? null,
       initial_status: args.initial_status ?? null,
@@ -295,9 +368,9 @@ export const kanbanComplete = defineTool({
     task_id: taskIdOptional,
     summary: z.string().optional(),
     result: z.string().optional(),
-    metadata: z.record(z.string(), z.unknown(), { error: "metadata must be a JSON object" }).optional(),
-    created_cards: stringList("created_cards").optional(),
-    artifacts: stringList("artifacts").optional().describe("Files worth keeping; merged into metadata.artifacts."),
+    metadata: jsonObject("metadata").optional(),
+    created_cards: stringList("created_cards", "t_1a2b3c4d").optional().describe("Ids kanban_create returned to you in this task; [] skips the check."),
+    artifacts: stringList("artifacts", "report.md").optional().describe("Files worth keeping; merged into metadata.artifacts."),
     board,
   }),
   async handler(args, ctx) {

@@ -31,7 +31,8 @@ export async function runKanbanTool(tool: KanbanTool, rawArgs: unknown, ctx: Too
     );
   }
   const parsed = tool.inputSchema.safeParse(rawArgs ?? {});
-  if (!parsed.success) return errorOutcome(parsed.error.issues.map((i) => i.message).join("; "));
+  // Each message once: three bad elements of one list are one mistake.
+  if (!parsed.success) return errorOutcome([...new Set(parsed.error.issues.map((i) => i.message))].join("; "));
   try {
     const result = await tool.handler(parsed.data, ctx);
     return { isError: false, text: capResponse(result, maxBytes) };

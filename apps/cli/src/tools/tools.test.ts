@@ -155,16 +155,55 @@ describe.each(["local", "remote"] as const)("%s API", (mode) => {
   });
 
   describe("kanban_list", () => {
-    it("lists with filters, reports promotions, and pages with truncated/next_limit", async () => {
+    it("lists with filters and reports promotions", async () => {
       const a = (await api.tasks.create.mutate({ title: "a", assignee: "coder" })).task;
       const b = (await api.tasks.create.mutate({ title: "b", assignee: "writer", parents: [a.id] })).task;
       await api.tasks.create.mutate({ title: "c", tenant: "acme" });
       const all = await ok("kanban_list", {});
-      expect(all).toMatchObject({ count: 3, limit: 50, truncated: false, next_limit: null, promoted: 0 });
+      expect(all).toMatchObject({ count: 3, limit: 50, next_cursor: null, promoted: 0 });
       expect(((await ok("kanban_list", { assignee: "writer" })).tasks as { id: string }[]).map((t) => t.id)).toEqual([b.id]);
       expect(((await ok("kanban_list", { status: "todo" })).tasks as { id: string }[]).map((t) => t.id)).toEqual([b.id]);
       expect((await ok("kanban_list", { tenant: "acme" })).count).toBe(1);
-      expect(await ok("kanban_list", { limit: 2 })).toMatchObject({ count: 2, truncated: true, next_limit: 4 });
+    });
+
+    it("pages: one page per call, next_cursor continues it with the same filters until null", async () => {
+      const made: string[] = [];
+      for (let i = 0; i < 7; i++) made.push((await api.tasks.create.mutate({ title: `t${i}`, assignee: "coder" })).task.id);
+      await api.tasks.create.mutate({ title: "someone else's", assignee: "writer" });
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let calls = 0;
+      do {
+        const page = await ok("kanban_list", { assignee: "coder", limit: 3, ...(cursor ? { cursor } : {}) });
+        calls++;
+        expect(page.count).toBe((page.tasks as unknown[]).length);
+        seen.push(...(page.tasks as { id: string }[]).map((t) => t.id));
+        cursor = (page.next_cursor as string | null) ?? undefined;
+      } while (cursor !== undefined);
+      expect(calls).toBe(3);
+      expect(seen.sort()).toEqual([...made].sort());
+      expect(await error("kanban_list", { cursor: "not-a-cursor" })).toMatch(/cursor/);
+      expect(await error("kanban_list", { cursor: 42 })).toBe("cursor must be the next_cursor string of the previous kanban_list call");
+    });
+
+    it("a page whose rows would not fit in one response is shortened, so the cursor never skips a row", async () => {
+      // Rows carry their parent ids: 200 rows with three parents each are more than one 64 KiB response.
+      const parents = [];
+      for (let i = 0; i < 3; i++) parents.push((await api.tasks.create.mutate({ title: `hub ${i}` })).task.id);
+      for (let i = 0; i < 450; i++) await api.tasks.create.mutate({ title: `leaf ${i}`, parents });
+      const page = await ok("kanban_list", { limit: 200, status: "todo" });
+      expect(page.truncated).toBeUndefined();
+      expect(page.count).toBeLessThan(200);
+      expect(page.next_cursor).toEqual(expect.any(String));
+      let cursor = page.next_cursor as string | null;
+      let total = page.count as number;
+      while (cursor !== null) {
+        const next = await ok("kanban_list", { limit: 200, status: "todo", cursor });
+        expect(next.truncated).toBeUndefined();
+        total += next.count as number;
+        cursor = next.next_cursor as string | null;
+      }
+      expect(total).toBe(450);
     });
 
     it("validates status, limit and include_archived with clear messages", async () => {
@@ -173,30 +212,35 @@ describe.each(["local", "remote"] as const)("%s API", (mode) => {
       expect(await error("kanban_list", { limit: 201 })).toBe("limit must be <= 200");
       expect(await error("kanban_list", { limit: 1.5 })).toBe("limit must be an integer");
       expect(await error("kanban_list", { limit: "ten" })).toBe("limit must be an integer");
-      expect(await error("kanban_list", { include_archived: "maybe" })).toBe("include_archived must be a boolean (true or false)");
+      expect(await error("kanban_list", { include_archived: "maybe" })).toBe(
+        'include_archived must be a JSON boolean (true or false, without quotes); got the string "maybe"',
+      );
+      expect(await error("kanban_list", { include_archived: "true" })).toBe(
+        'include_archived must be a JSON boolean (true or false, without quotes); got the string "true"',
+      );
       const { task } = await api.tasks.create.mutate({ title: "gone" });
       await api.tasks.archive.mutate({ id: task.id });
-      expect((await ok("kanban_list", { include_archived: "false" })).count).toBe(0);
-      expect((await ok("kanban_list", { include_archived: "true" })).count).toBe(1);
+      expect((await ok("kanban_list", { include_archived: false })).count).toBe(0);
+      expect((await ok("kanban_list", { include_archived: true })).count).toBe(1);
     });
   });
 
   describe("kanban_create", () => {
-    it("creates with every field, coercing single strings to lists", async () => {
+    it("creates with every field", async () => {
       const { task: p } = await api.tasks.create.mutate({ title: "parent" });
       const r = await ok("kanban_create", {
         title: "child",
         assignee: "coder",
         body: "b",
-        parents: p.id,
+        parents: [p.id],
         tenant: "acme",
         priority: 3,
         workspace_kind: "dir",
         workspace_path: h.home,
-        triage: "false",
+        triage: false,
         idempotency_key: "k",
         max_runtime_seconds: 60,
-        skills: "git",
+        skills: ["git"],
         model: "m",
       });
       expect(r).toEqual({ ok: true, task_id: expect.stringMatching(/^t_/), status: "todo", subscribed: false });
@@ -210,9 +254,17 @@ describe.each(["local", "remote"] as const)("%s API", (mode) => {
         "assignee is required: name the profile that should do this task (the dispatcher only spawns tasks that have an assignee)",
       );
       expect(await error("kanban_create", { assignee: "a" })).toBe("title is required");
-      expect(await error("kanban_create", { title: "x", assignee: "a", parents: 42 })).toBe("parents must be a list of strings");
-      expect(await error("kanban_create", { title: "x", assignee: "a", skills: 42 })).toBe("skills must be a list of strings");
-      expect(await error("kanban_create", { title: "x", assignee: "a", triage: "perhaps" })).toBe("triage must be a boolean (true or false)");
+      expect(await error("kanban_create", { title: "x", assignee: "a", parents: 42 })).toBe('parents must be an array of strings, e.g. parents: ["t_1a2b3c4d"]; got 42');
+      expect(await error("kanban_create", { title: "x", assignee: "a", skills: [1, "git", 2] })).toBe(
+        "skills must be an array of strings; one element was not a string",
+      );
+      expect(await error("kanban_create", { title: "x", assignee: "a", parents: '["t_1a2b3c4d", "t_2b3c4d5e"]' })).toBe(
+        'parents was sent as a string holding a JSON array; send the array itself, e.g. parents: ["t_1a2b3c4d"], not parents: "[\\"t_1a2b3c4d\\"]"',
+      );
+      expect(await error("kanban_create", { title: "x", assignee: "a", skills: "git" })).toBe('skills must be an array of strings, not a string: send skills: ["git"]');
+      expect(await error("kanban_create", { title: "x", assignee: "a", triage: "perhaps" })).toBe(
+        'triage must be a JSON boolean (true or false, without quotes); got the string "perhaps"',
+      );
     });
 
     it("from a worker: created_by is its profile, tenant and session from the env, a dir workspace is inherited", async () => {
@@ -235,7 +287,10 @@ describe.each(["local", "remote"] as const)("%s API", (mode) => {
     it("needs a summary or result and an object for metadata", async () => {
       const { me } = await worker();
       expect(await error("kanban_complete", {}, me)).toBe("provide at least one of: summary (preferred), result");
-      expect(await error("kanban_complete", { summary: "x", metadata: [1] }, me)).toBe("metadata must be a JSON object");
+      expect(await error("kanban_complete", { summary: "x", metadata: [1] }, me)).toBe("metadata must be a JSON object; got [1]");
+      expect(await error("kanban_complete", { summary: "x", metadata: '{"files": 2}' }, me)).toBe(
+        "metadata must be a JSON object, not a string holding one: send the object itself",
+      );
       expect((await ok("kanban_complete", { result: "legacy" }, me)).ok).toBe(true);
     });
 
@@ -249,7 +304,7 @@ describe.each(["local", "remote"] as const)("%s API", (mode) => {
           "leaving those ids out of created_cards, or with created_cards=[] to skip the check.",
       );
       expect((await api.tasks.get.query({ id })).task.status).toBe("running");
-      expect(await ok("kanban_complete", { summary: "s", created_cards: made.task_id }, me)).toMatchObject({ ok: true });
+      expect(await ok("kanban_complete", { summary: "s", created_cards: [made.task_id] }, me)).toMatchObject({ ok: true });
       const second = await worker();
       expect(await ok("kanban_complete", { summary: "s", created_cards: [] }, second.me)).toMatchObject({ ok: true });
     });
