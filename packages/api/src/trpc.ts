@@ -2,6 +2,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError, z } from "zod";
 import type { KanbanContext } from "./context.ts";
 import { isKanbanError, toTRPCError } from "./errors.ts";
+import { rawInputProblem } from "./schemas.ts";
 
 /** `title: Too big: expected string to have <=500 characters; board: …` — one line a CLI can print. */
 function describeZodError(err: ZodError): string {
@@ -53,29 +54,14 @@ const mapErrors = t.middleware(async ({ ctx, next, path, type }) => {
   throw toTRPCError(err, ctx.logger, path);
 });
 
-/** An unpaired UTF-16 surrogate: valid in a JS string, not encodable as UTF-8. */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/** The path of the first string (or object key) in `value` that is not well-formed Unicode, or null. */
-function malformedText(value: unknown, at: string): string | null {
-  if (typeof value === "string") return LONE_SURROGATE.test(value) ? at : null;
-  if (value === null || typeof value !== "object") return null;
-  for (const [key, item] of Object.entries(value)) {
-    const here = at === "" ? key : `${at}.${key}`;
-    if (LONE_SURROGATE.test(key)) return here;
-    const bad = malformedText(item, here);
-    if (bad !== null) return bad;
-  }
-  return null;
-}
-
 /**
- * Refuses text SQLite cannot store as sent: a lone surrogate would be written as invalid UTF-8 and
- * read back as replacement characters, so the caller would get back something it never wrote.
+ * Refuses text SQLite cannot store as sent (a lone surrogate would be written as invalid UTF-8 and
+ * read back as replacement characters) and input nested so deep that parsing it would overflow
+ * the stack, before any schema walks it.
  */
 const wellFormedInput = t.middleware(async ({ next, getRawInput }) => {
-  const bad = malformedText(await getRawInput(), "");
-  if (bad !== null) throw new TRPCError({ code: "BAD_REQUEST", message: `${bad || "input"}: text is not well-formed Unicode (unpaired surrogate)` });
+  const problem = rawInputProblem(await getRawInput());
+  if (problem !== null) throw new TRPCError({ code: "BAD_REQUEST", message: problem });
   return next();
 });
 
