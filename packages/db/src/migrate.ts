@@ -4,6 +4,7 @@ import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { readMigrationFiles } from "drizzle-orm/migrator";
 import { type LegacyUpgradeReport, upgradeLegacySchema } from "./legacy-upgrade.ts";
 import { defaultMigrationsFolder } from "./migrations-folder.ts";
+import { hermesDeclarations } from "./schema/hermes-columns.ts";
 
 export interface MigrateOptions {
   migrationsFolder?: string;
@@ -43,7 +44,8 @@ export function migrateDatabase(sqlite: Database.Database, opts: MigrateOptions 
   if (tableExists(sqlite, "tasks")) {
     const nowSeconds = opts.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
     const hadJournal = tableExists(sqlite, JOURNAL);
-    legacy = upgradeLegacySchema(sqlite, { nowSeconds, baselineSql: baseline.sql });
+    // Tables the legacy pass creates or rebuilds get Hermes' declarations at once (migration 0003).
+    legacy = upgradeLegacySchema(sqlite, { nowSeconds, baselineSql: baseline.sql.map(hermesDeclarations) });
     const journalRows = hadJournal ? (sqlite.prepare(`SELECT count(*) AS n FROM ${JOURNAL}`).get() as { n: number }).n : 0;
     if (journalRows === 0) {
       adopted = true;
@@ -56,6 +58,13 @@ export function migrateDatabase(sqlite: Database.Database, opts: MigrateOptions 
       }).immediate();
     }
   }
-  migrate(drizzle(sqlite), { migrationsFolder });
+  // Migration 0003 edits column declarations through writable_schema, which better-sqlite3's
+  // defensive mode forbids; it is lifted for the migrations only.
+  sqlite.unsafeMode(true);
+  try {
+    migrate(drizzle(sqlite), { migrationsFolder });
+  } finally {
+    sqlite.unsafeMode(false);
+  }
   return { legacy, adopted };
 }

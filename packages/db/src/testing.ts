@@ -39,8 +39,7 @@ export interface SchemaDescription {
 
 /**
  * The shape of a database as SQLite reports it, independent of DDL formatting and physical column
- * order (upgraded boards append columns in migration order). Primary-key columns are reported
- * without NOT NULL, which drizzle-kit spells out and Hermes leaves implicit.
+ * order (upgraded boards append columns in migration order).
  */
 export function describeSchema(sqlite: import("better-sqlite3").Database): SchemaDescription {
   const tables = sqlite
@@ -56,7 +55,7 @@ export function describeSchema(sqlite: import("better-sqlite3").Database): Schem
       pk: number;
     }[];
     out.tables[name] = cols
-      .map((c) => ({ name: c.name, type: c.type.toUpperCase(), notnull: c.pk > 0 ? false : c.notnull === 1, default: c.dflt_value, pk: c.pk }))
+      .map((c) => ({ name: c.name, type: c.type.toUpperCase(), notnull: c.notnull === 1, default: c.dflt_value, pk: c.pk }))
       .sort((a, b) => a.name.localeCompare(b.name));
     const idx = sqlite.prepare("SELECT name FROM pragma_index_list(?) WHERE origin = 'c'").all(name) as { name: string }[];
     for (const i of idx) {

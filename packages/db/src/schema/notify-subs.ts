@@ -1,4 +1,5 @@
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, primaryKey, sqliteTable } from "drizzle-orm/sqlite-core";
+import { integer, text } from "./hermes-columns.ts";
 
 /** `kanban_notify_subs`: chat/gateway subscriptions to a task's events, with a delivery cursor. */
 export const kanbanNotifySubs = sqliteTable(

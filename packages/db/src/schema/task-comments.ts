@@ -1,4 +1,5 @@
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, sqliteTable } from "drizzle-orm/sqlite-core";
+import { integer, text } from "./hermes-columns.ts";
 
 /** `task_comments`: the human/agent discussion thread of a task. */
 export const taskComments = sqliteTable(

@@ -1,4 +1,5 @@
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, sqliteTable } from "drizzle-orm/sqlite-core";
+import { integer, text } from "./hermes-columns.ts";
 
 /**
  * `task_events`: the append-only audit log. Its AUTOINCREMENT id is the monotonic cursor every

@@ -1,4 +1,5 @@
-import { index, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, primaryKey, sqliteTable } from "drizzle-orm/sqlite-core";
+import { text } from "./hermes-columns.ts";
 
 /** `task_links`: dependency edges (parent must finish before child runs). No foreign keys, as in Hermes. */
 export const taskLinks = sqliteTable(

@@ -1,4 +1,5 @@
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, sqliteTable } from "drizzle-orm/sqlite-core";
+import { integer, text } from "./hermes-columns.ts";
 
 /**
  * `task_runs`: one row per attempt. Invariant kept by the kernel: `tasks.current_run_id` is set

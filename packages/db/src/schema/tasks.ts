@@ -1,4 +1,5 @@
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, sqliteTable } from "drizzle-orm/sqlite-core";
+import { integer, text } from "./hermes-columns.ts";
 
 /**
  * `tasks`: one row per card. Column names, declared types and defaults match Hermes'

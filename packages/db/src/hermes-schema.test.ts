@@ -1,0 +1,180 @@
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import { forgetInitialised, openDatabase } from "./connection.ts";
+import { migrateDatabase } from "./migrate.ts";
+import { defaultMigrationsFolder } from "./migrations-folder.ts";
+import { dumpRows, makeTempDir } from "./testing.ts";
+
+/**
+ * `PRAGMA table_info` of our boards, raw (no normalisation), against boards Hermes' own Python
+ * kernel wrote (`../shared/fixtures`): a Hermes test compares a rebuilt schema with a fresh one.
+ */
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+const fixturesDir = path.resolve(repoRoot, "..", "shared", "fixtures");
+const NEWEST_FIXTURE = path.join(fixturesDir, "hermes-v3-2026-07-29.db");
+const OLDEST_FIXTURE = path.join(fixturesDir, "hermes-v1-2026-04-30.db");
+const HERMES_TABLES = ["kanban_notify_subs", "task_attachments", "task_comments", "task_events", "task_links", "task_runs", "tasks"];
+
+interface RawColumn {
+  name: string;
+  type: string;
+  notnull: number;
+  dflt_value: string | null;
+  pk: number;
+}
+
+/** Column by column, keyed by name (physical order follows migration history on upgraded boards). */
+function tableInfo(sqlite: Database.Database, tables = HERMES_TABLES): Record<string, RawColumn[]> {
+  const out: Record<string, RawColumn[]> = {};
+  for (const table of tables) {
+    const cols = sqlite.prepare(`SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)`).all(table) as RawColumn[];
+    out[table] = cols.sort((a, b) => a.name.localeCompare(b.name));
+  }
+  return out;
+}
+
+/**
+ * Columns of Hermes' newest shape (spec §1.3 and §1.8, marked [B]) that the newest fixture predates,
+ * declared as the spec gives them.
+ */
+const NEWER_HERMES_COLUMNS: Record<string, RawColumn[]> = {
+  kanban_notify_subs: [
+    { name: "last_ping_event_id", type: "INTEGER", notnull: 1, dflt_value: "0", pk: 0 },
+    { name: "delivery_mode", type: "TEXT", notnull: 1, dflt_value: "'notify'", pk: 0 },
+    { name: "user_id_alt", type: "TEXT", notnull: 0, dflt_value: null, pk: 0 },
+  ],
+  tasks: [
+    { name: "reasoning_effort", type: "TEXT", notnull: 0, dflt_value: null, pk: 0 },
+    { name: "completion_contract", type: "TEXT", notnull: 0, dflt_value: null, pk: 0 },
+  ],
+};
+
+/** The newest fixture's table_info, completed with the newer columns above. */
+function hermesTableInfo(): Record<string, RawColumn[]> {
+  const sqlite = new Database(NEWEST_FIXTURE, { readonly: true });
+  try {
+    const info = tableInfo(sqlite);
+    for (const [table, extra] of Object.entries(NEWER_HERMES_COLUMNS)) {
+      info[table] = [...(info[table] ?? []), ...extra].sort((a, b) => a.name.localeCompare(b.name));
+    }
+    return info;
+  } finally {
+    sqlite.close();
+  }
+}
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+function tempDir(): string {
+  const t = makeTempDir();
+  cleanups.push(t.cleanup);
+  return t.dir;
+}
+
+/** A copy of the committed migrations without the ones from `fromTag` on: a board as an older release left it. */
+function migrationsUpTo(lastTag: string): string {
+  const dir = path.join(tempDir(), "drizzle");
+  fs.cpSync(defaultMigrationsFolder(), dir, { recursive: true });
+  const journalPath = path.join(dir, "meta", "_journal.json");
+  const journal = JSON.parse(fs.readFileSync(journalPath, "utf8")) as { entries: { idx: number; tag: string }[] };
+  const last = journal.entries.findIndex((e) => e.tag === lastTag);
+  expect(last).toBeGreaterThanOrEqual(0);
+  journal.entries = journal.entries.slice(0, last + 1);
+  fs.writeFileSync(journalPath, JSON.stringify(journal));
+  return dir;
+}
+
+function indexDefinitions(sqlite: Database.Database): { name: string; sql: string | null }[] {
+  return sqlite.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name").all() as { name: string; sql: string | null }[];
+}
+
+describe("column declarations match Hermes' (issue 28)", () => {
+  it("a new board's PRAGMA table_info equals a Hermes board's, column by column", () => {
+    const file = path.join(tempDir(), "kanban.db");
+    const db = openDatabase({ path: file, warn: () => {} });
+    const ours = tableInfo(db.sqlite);
+    db.close();
+    const hermes = hermesTableInfo();
+    for (const table of HERMES_TABLES) expect(ours[table], table).toEqual(hermes[table]);
+    // The five ids in particular: a PRIMARY KEY without NOT NULL, as Hermes declares them.
+    for (const table of ["tasks", "task_comments", "task_events", "task_runs", "task_attachments"]) {
+      expect(ours[table]?.find((c) => c.name === "id"), table).toMatchObject({ notnull: 0, pk: 1 });
+    }
+  });
+
+  it("Hermes boards, old and new, upgraded here end with Hermes' declarations", () => {
+    const hermes = hermesTableInfo();
+    for (const fixture of [OLDEST_FIXTURE, NEWEST_FIXTURE]) {
+      const file = path.join(tempDir(), "kanban.db");
+      fs.copyFileSync(fixture, file);
+      forgetInitialised(file);
+      const db = openDatabase({ path: file, warn: () => {} });
+      const ours = tableInfo(db.sqlite);
+      db.close();
+      for (const table of HERMES_TABLES) {
+        // An upgraded old board may keep legacy columns (never dropped); every Hermes column must match.
+        const byName = new Map((ours[table] ?? []).map((c) => [c.name, c]));
+        for (const col of hermes[table] ?? []) expect(byName.get(col.name), `${path.basename(fixture)} ${table}.${col.name}`).toEqual(col);
+      }
+    }
+  });
+
+  it("migration 0003 rewrites a board made by an older release in place: rows, indexes and AUTOINCREMENT counters kept", () => {
+    const file = path.join(tempDir(), "kanban.db");
+    const old = openDatabase({ path: file, warn: () => {}, migrationsFolder: migrationsUpTo("0002_board_read_indexes") });
+    expect(old.sqlite.prepare("SELECT \"notnull\" AS n FROM pragma_table_info('tasks') WHERE name = 'id'").get()).toEqual({ n: 1 });
+    old.sqlite.exec(`
+      INSERT INTO tasks (id, title, status, created_at) VALUES ('t_a', 'first', 'ready', 1), ('t_b', 'second', 'done', 2);
+      INSERT INTO task_comments (task_id, author, body, created_at) VALUES ('t_a', 'me', 'hi', 3), ('t_a', 'me', 'again', 4);
+      INSERT INTO task_events (task_id, kind, created_at) VALUES ('t_a', 'created', 1), ('t_b', 'created', 2), ('t_b', 'completed', 5);
+      INSERT INTO task_runs (task_id, status, started_at) VALUES ('t_b', 'done', 2);
+      INSERT INTO task_attachments (task_id, filename, stored_path, created_at) VALUES ('t_a', 'a.txt', '/x/a.txt', 3);
+      DELETE FROM task_events WHERE id = 3; -- AUTOINCREMENT must not hand out 3 again
+    `);
+    const rows = dumpRows(old.sqlite);
+    const sequences = old.sqlite.prepare("SELECT name, seq FROM sqlite_sequence ORDER BY name").all();
+    const indexes = indexDefinitions(old.sqlite);
+    // A second connection that stays open across the migration sees the new declarations too.
+    const bystander = new Database(file);
+    expect(bystander.prepare("SELECT count(*) AS n FROM tasks").get()).toEqual({ n: 2 });
+    old.close();
+
+    forgetInitialised(file);
+    const db = openDatabase({ path: file, warn: () => {} });
+    expect(dumpRows(db.sqlite)).toEqual({ ...rows, __drizzle_migrations: expect.any(Array) });
+    expect(db.sqlite.prepare("SELECT name, seq FROM sqlite_sequence ORDER BY name").all()).toEqual(sequences);
+    expect(indexDefinitions(db.sqlite)).toEqual(indexes);
+    expect(db.sqlite.pragma("integrity_check", { simple: true })).toBe("ok");
+    const hermes = hermesTableInfo();
+    const ours = tableInfo(db.sqlite);
+    for (const table of HERMES_TABLES) expect(ours[table], table).toEqual(hermes[table]);
+    expect(tableInfo(bystander)).toEqual(ours);
+    expect(db.sqlite.prepare("INSERT INTO task_events (task_id, kind, created_at) VALUES ('t_a', 'x', 6) RETURNING id").get()).toEqual({ id: 4 });
+    expect(db.sqlite.prepare("SELECT name FROM sqlite_master WHERE name LIKE '%cookie_bump%'").all()).toEqual([]);
+    bystander.close();
+    db.close();
+  });
+
+  it("applies migration 0003 in one transaction: a failure leaves the declarations and the journal as they were", () => {
+    const file = path.join(tempDir(), "kanban.db");
+    const old = openDatabase({ path: file, warn: () => {}, migrationsFolder: migrationsUpTo("0002_board_read_indexes") });
+    // Make the migration's last statement fail.
+    old.sqlite.exec("CREATE TABLE `__kanban_schema_cookie_bump` (`x` INTEGER)");
+    const schemaBefore = old.sqlite.prepare("SELECT type, name, sql FROM sqlite_master ORDER BY type, name").all();
+    const journalBefore = old.sqlite.prepare("SELECT * FROM __drizzle_migrations").all();
+    expect(() => migrateDatabase(old.sqlite)).toThrow(/__kanban_schema_cookie_bump/);
+    expect(old.sqlite.prepare("SELECT type, name, sql FROM sqlite_master ORDER BY type, name").all()).toEqual(schemaBefore);
+    expect(old.sqlite.prepare("SELECT * FROM __drizzle_migrations").all()).toEqual(journalBefore);
+    expect(old.sqlite.inTransaction).toBe(false);
+    // Defensive mode is back on afterwards: sqlite_schema cannot be written by ordinary statements.
+    old.sqlite.exec("PRAGMA writable_schema = ON");
+    expect(() => old.sqlite.exec("UPDATE sqlite_master SET sql = sql WHERE name = 'tasks'")).toThrow(/may not be modified/);
+    old.sqlite.exec("PRAGMA writable_schema = OFF");
+    old.close();
+  });
+});
