@@ -21,7 +21,7 @@ import { type Board, type Clock, openBoard, systemClock } from "@kanban/kernel";
 import type { DispatcherConfig } from "./config.ts";
 import { type DispatchDeps, type DispatchOptions, type DispatchResult, dispatchOnce, emptyResult, hasSpawnableReady, runningCount } from "./dispatch-once.ts";
 import { type PidLock, tryAcquirePidLock } from "./pid-lock.ts";
-import { buildWorkerArgv, buildWorkerEnv, isSpawnable, WorkerPool } from "./worker.ts";
+import { buildWorkerArgv, buildWorkerEnv, isSpawnable, type LiveWorker, WorkerPool } from "./worker.ts";
 import { cleanupScratch, resolveWorkspace } from "./workspace.ts";
 
 /** A second dispatcher for the same home. */
@@ -137,6 +137,10 @@ export class Dispatcher {
   private lastReport: TickReport | null = null;
   private runningWorkers: DispatcherStatus["running_workers"] = [];
   private lastNudge: number | null = null;
+  /** Ticks and exit-triggered crash sweeps run one after another, never interleaved. */
+  private exclusive: Promise<unknown> = Promise.resolve();
+  /** Boards with a worker that exited since their last crash sweep. */
+  private readonly exitedOn = new Set<string>();
 
   constructor(
     readonly config: DispatcherConfig,
@@ -145,7 +149,60 @@ export class Dispatcher {
     this.clock = deps.clock ?? systemClock;
     this.log = deps.log ?? defaultLog;
     this.pool = new WorkerPool(this.log);
+    this.pool.onExit((worker) => this.workerExited(worker));
     this.startedAt = this.now();
+  }
+
+  /** Runs `fn` once everything queued before it has finished. */
+  private serialised<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.exclusive.then(fn, fn);
+    this.exclusive = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * We are the worker's parent, so we learn of its exit at once: its crash is recorded now rather
+   * than by the next tick's sweep after the crash grace (that sweep remains for workers we did not
+   * spawn). Only the loop does this; a tick driven by hand (`--once`, tests) leaves it to its sweep.
+   */
+  private workerExited(worker: LiveWorker): void {
+    if (this.homeLock === null || this.stopping) return;
+    this.exitedOn.add(worker.board);
+    void this.serialised(() => this.sweepExited());
+  }
+
+  private async sweepExited(): Promise<void> {
+    const slugs = new Set(this.exitedOn);
+    this.exitedOn.clear();
+    if (slugs.size === 0) return;
+    let targets: Target[] = [];
+    try {
+      targets = this.targets();
+    } catch (err) {
+      this.warn(`cannot list boards: ${oneLine(err)}`);
+    }
+    const s = this.config.settings;
+    for (const t of targets) {
+      if (!slugs.has(t.slug) || this.isQuarantined(t.dbPath)) continue;
+      let o: OpenTarget;
+      try {
+        o = this.openTarget(t);
+      } catch (err) {
+        this.warn(`board ${t.slug}: cannot open ${t.dbPath}: ${oneLine(err)}`);
+        continue;
+      }
+      try {
+        const r = o.board.detectCrashedWorkers({ failureLimit: s.failureLimit, graceSeconds: s.crashGraceSeconds, exitStatus: (pid) => this.pool.exitStatus(pid) });
+        const crashed = [...r.crashed, ...r.protocol_violations];
+        if (crashed.length > 0) {
+          this.log(`board ${t.slug}: worker exited without settling its task: crashed=${crashed.join(",")} auto_blocked=${r.auto_blocked.length}`);
+        }
+      } catch (err) {
+        this.warn(`board ${t.slug}: crash sweep failed: ${oneLine(err)}`);
+      } finally {
+        o.board.close();
+      }
+    }
   }
 
   private now(): number {
@@ -243,7 +300,6 @@ export class Dispatcher {
           home: cfg.home,
           workspacesRoot: workspacesRoot(loc, t.slug),
           apiUrl: cfg.apiUrl,
-          apiToken: cfg.apiToken,
         });
         const notFoundMessage =
           cfg.runtime.kind === "hermes"
@@ -525,13 +581,14 @@ export class Dispatcher {
     try {
       while (!this.stopping) {
         try {
-          await this.tick();
+          await this.serialised(() => this.tick());
         } catch (err) {
           this.warn(`tick failed: ${oneLine(err)}`);
         }
         if (this.stopping) break;
         await this.sleepUntilNextTick();
       }
+      await this.exclusive;
       await this.pool.drain();
     } finally {
       this.writeStatus({ stopped_at: this.now() });

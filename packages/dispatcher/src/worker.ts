@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import type { ProfileConfig } from "@kanban/db";
+import { mintRunToken, type ProfileConfig } from "@kanban/db";
 import type { ExitStatus, Task, Termination } from "@kanban/kernel";
 import { isPidAlive, terminateWorker } from "@kanban/process";
 
@@ -87,15 +87,29 @@ export interface WorkerEnvInput {
   board: string;
   home: string;
   workspacesRoot: string;
+  /** The API the worker talks to (KANBAN_URL of the dispatcher); null = local mode, through the board file. */
   apiUrl: string | null;
-  apiToken: string | null;
 }
 
-/** The worker's environment: the dispatcher's, plus the task's coordinates under KANBAN_* (and HERMES_* for Hermes). */
+/** Variables of the dispatcher's own environment that are never a worker's business. */
+const NOT_INHERITED = new Set(["KANBAN_TOKEN", "KANBAN_URL", "KANBAN_BRANCH", "KANBAN_TENANT"]);
+/** In API mode the worker reaches the board through the API only: no file locations. */
+const LOCAL_ONLY = ["KANBAN_DB", "KANBAN_HOME", "KANBAN_WORKSPACES_ROOT"];
+
+/**
+ * The worker's environment: the dispatcher's, plus the task's coordinates under KANBAN_* (and
+ * HERMES_* for Hermes). A worker gets only what its own run needs:
+ * - never the admin token (KANBAN_TOKEN of the dispatcher, or one set in a profile's env);
+ * - API mode (the dispatcher knows KANBAN_URL): KANBAN_URL and a run token as KANBAN_TOKEN, which
+ *   the API accepts only for this task's worker calls while this run lasts; no board file or home;
+ * - local mode: KANBAN_DB and KANBAN_HOME, as the CLI and MCP need them to open the board in-process.
+ */
 export function buildWorkerEnv(input: WorkerEnvInput): Record<string, string> {
   const env: Record<string, string> = { ...input.baseEnv };
-  // A dispatcher started from inside a worker must not leak that worker's coordinates.
-  for (const key of Object.keys(env)) if (key.startsWith("KANBAN_TASK") || key === "KANBAN_BRANCH" || key === "KANBAN_TENANT") delete env[key];
+  // A dispatcher started from inside a worker must not leak that worker's coordinates, nor its own credentials.
+  for (const key of Object.keys(env)) if (key.startsWith("KANBAN_TASK") || NOT_INHERITED.has(key)) delete env[key];
+  const apiMode = input.apiUrl !== null && input.apiUrl.trim() !== "";
+  if (apiMode) for (const key of LOCAL_ONLY) delete env[key];
   const set = (key: string, value: string | null | undefined) => {
     if (value !== null && value !== undefined && value !== "") env[key] = value;
   };
@@ -104,19 +118,26 @@ export function buildWorkerEnv(input: WorkerEnvInput): Record<string, string> {
   set("KANBAN_CLAIM_LOCK", input.claimLock);
   set("KANBAN_WORKSPACE", input.workspace);
   set("KANBAN_TENANT", input.task.tenant);
-  set("KANBAN_DB", input.dbPath);
   set("KANBAN_BOARD", input.board);
-  set("KANBAN_HOME", input.home);
   set("KANBAN_PROFILE", input.profile);
   set("KANBAN_BRANCH", input.branch);
-  set("KANBAN_URL", input.apiUrl);
-  set("KANBAN_TOKEN", input.apiToken);
+  const runToken = apiMode ? mintRunToken(input.home, { board: input.board, task: input.task.id, run: input.runId }) : null;
+  if (apiMode) {
+    set("KANBAN_URL", input.apiUrl);
+  } else {
+    set("KANBAN_DB", input.dbPath);
+    set("KANBAN_HOME", input.home);
+  }
   if (input.runtime.kind === "profiles") {
     const profile = input.runtime.profiles[input.profile];
     set("KANBAN_MODEL", input.task.model_override ?? profile?.model ?? null);
     Object.assign(env, profile?.env ?? {});
+    // Whatever a profile's env says, the only token a worker holds is its run's.
+    delete env.KANBAN_TOKEN;
+    set("KANBAN_TOKEN", runToken);
     return env;
   }
+  set("KANBAN_TOKEN", runToken);
   delete env.HERMES_TUI;
   set("HERMES_KANBAN_TASK", input.task.id);
   set("HERMES_KANBAN_WORKSPACE", input.workspace);
@@ -210,6 +231,7 @@ export class WorkerPool {
   private readonly live = new Map<number, LiveWorker>();
   private readonly exits = new Map<number, ExitStatus & { at: number }>();
   private readonly pending = new Set<Promise<void>>();
+  private readonly exitListeners: ((worker: LiveWorker, status: ExitStatus) => void)[] = [];
   private static readonly EXIT_TTL_MS = 600_000;
   private static readonly EXIT_MAX = 4096;
 
@@ -246,8 +268,10 @@ export class WorkerPool {
       this.live.set(pid, { pid, ...req.meta, started_at: Math.floor(Date.now() / 1000) });
       child.on("error", (err) => this.log(`worker ${pid} (${req.meta.task_id}): ${err.message}`));
       child.on("exit", (code, signal) => {
+        const worker = this.live.get(pid);
         this.live.delete(pid);
         this.recordExit(pid, { code, signal });
+        if (worker !== undefined) for (const listener of this.exitListeners) listener(worker, { code, signal });
       });
       // The dispatcher may exit while workers run on.
       child.unref();
@@ -266,6 +290,11 @@ export class WorkerPool {
         this.exits.delete(p);
       }
     }
+  }
+
+  /** Called with every worker of ours that exits, as soon as it is reaped. */
+  onExit(listener: (worker: LiveWorker, status: ExitStatus) => void): void {
+    this.exitListeners.push(listener);
   }
 
   /** How a reaped child ended (undefined for pids that are not ours, or are still running). */

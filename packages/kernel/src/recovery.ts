@@ -150,11 +150,13 @@ export function detectCrashedWorkers(
   const attemptStartedAt = attemptStarts(ctx, candidates);
   for (const task of candidates) {
     if (!ctx.isHostLocal(task.claim_lock) || task.worker_pid === null) continue;
-    const started = attemptStartedAt(task) ?? now;
-    if (now - started < grace) continue;
-    if (ctx.isPidAlive(task.worker_pid)) continue;
     const pid = task.worker_pid;
+    // A reaped child of the caller has certainly exited: its crash is recorded at once. The grace
+    // only covers pids we cannot wait on (another process's workers).
     const exit = opts.exitStatus?.(pid);
+    const started = attemptStartedAt(task) ?? now;
+    if (exit === undefined && now - started < grace) continue;
+    if (ctx.isPidAlive(pid)) continue;
     const violation = exit?.code === 0;
     const error = violation
       ? `pid ${pid} exited with code 0 while the task was still running (it never completed or blocked)`

@@ -43,13 +43,12 @@ async function waitForGroupExit(pgid: number, deadline: number, pollMs: number):
  */
 export async function terminateWorker(t: TerminationTarget, opts: TerminateOptions): Promise<TerminateOutcome> {
   const pollMs = Math.max(1, opts.pollMs ?? 100);
-  const label = `worker pid ${t.pid} (lock ${t.lock ?? "-"})`;
   // A group of zombies only waits to be reaped: nothing is left to stop.
   if (!processGroupAlive(t.pid) || !signalProcessGroup(t.pid, "SIGTERM")) return "gone";
-  opts.log?.(`terminating ${label}: SIGTERM sent to its process group`);
+  opts.log?.(`terminating worker pid ${t.pid} (lock ${t.lock ?? "-"}): SIGTERM sent to its process group`);
   if (await waitForGroupExit(t.pid, Date.now() + Math.max(0, opts.graceMs), pollMs)) return "terminated";
   signalProcessGroup(t.pid, "SIGKILL");
-  opts.log?.(`${label} survived SIGTERM for ${Math.round(opts.graceMs) / 1000}s: SIGKILL sent to its process group`);
+  opts.log?.(`worker pid ${t.pid} survived SIGTERM for ${Math.round(opts.graceMs) / 1000}s: SIGKILL sent to its process group`);
   await waitForGroupExit(t.pid, Date.now() + AFTER_KILL_MS, Math.min(pollMs, 20));
   return "killed";
 }
