@@ -77,8 +77,7 @@ describe("buildWorkerEnv", () => {
     board: "default",
     home: "/h",
     workspacesRoot: "/h/kanban/workspaces",
-    apiUrl: "http://127.0.0.1:3000",
-    apiToken: "secret-token",
+    apiUrl: null,
   };
 
   it("gives profile workers the KANBAN_* coordinates of their attempt plus the profile's env", () => {
@@ -96,8 +95,6 @@ describe("buildWorkerEnv", () => {
       KANBAN_HOME: "/h",
       KANBAN_PROFILE: "alice",
       KANBAN_BRANCH: "wt/t_0123abcd",
-      KANBAN_URL: "http://127.0.0.1:3000",
-      KANBAN_TOKEN: "secret-token",
       KANBAN_MODEL: "m1",
       OPENAI_KEY: "k",
     });

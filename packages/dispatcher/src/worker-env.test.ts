@@ -1,0 +1,105 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { runTokenVerifier } from "@kanban/db";
+import { afterEach, describe, expect, it } from "vitest";
+import { fakeProfile, killAll, makeHome, type TestHome, trackPool, trackRecorded, waitFor } from "../test/helpers.ts";
+import { createDispatcher } from "./dispatcher.ts";
+import { buildWorkerEnv, type WorkerRuntime } from "./worker.ts";
+
+/**
+ * What a worker finds in its environment: never the admin token; in API mode a token for its own
+ * run only and no board file; in local mode the board file it needs.
+ */
+const ADMIN = "admin-token-0123456789abcdef";
+
+let home: TestHome | null = null;
+afterEach(async () => {
+  await killAll();
+  home?.cleanup();
+  home = null;
+});
+
+const runtime: WorkerRuntime = { kind: "profiles", profiles: { alice: { command: ["/x"], env: { KANBAN_TOKEN: ADMIN, OPENAI_KEY: "k" }, skills: [] } } };
+
+function input(h: string, apiUrl: string | null) {
+  return {
+    runtime,
+    baseEnv: { PATH: "/bin", KANBAN_TOKEN: ADMIN, KANBAN_URL: "http://elsewhere:1", KANBAN_DB: "/pinned.db", KANBAN_WORKSPACES_ROOT: "/ws" },
+    task: { id: "t_0123abcd", tenant: "acme", max_runtime_seconds: null, model_override: null },
+    profile: "alice",
+    runId: 7,
+    claimLock: "host:1",
+    workspace: "/w",
+    branch: null,
+    dbPath: path.join(h, "kanban.db"),
+    board: "default",
+    home: h,
+    workspacesRoot: path.join(h, "kanban", "workspaces"),
+    apiUrl,
+  };
+}
+
+describe("buildWorkerEnv: what a worker gets", () => {
+  it("local mode: the board file and home, never a token or a URL (not even one set in the profile's env)", () => {
+    const h = fs.mkdtempSync(path.join(os.tmpdir(), "kanban-workerenv-"));
+    try {
+      const env = buildWorkerEnv(input(h, null));
+      expect(env.KANBAN_TOKEN).toBeUndefined();
+      expect(env.KANBAN_URL).toBeUndefined();
+      expect(env).toMatchObject({ KANBAN_DB: path.join(h, "kanban.db"), KANBAN_HOME: h, KANBAN_TASK: "t_0123abcd", OPENAI_KEY: "k" });
+      expect(Object.values(env)).not.toContain(ADMIN);
+    } finally {
+      fs.rmSync(h, { recursive: true, force: true });
+    }
+  });
+
+  it("API mode: the URL and a token for this run only; no board file, home or workspaces root", () => {
+    const h = fs.mkdtempSync(path.join(os.tmpdir(), "kanban-workerenv-"));
+    try {
+      const env = buildWorkerEnv(input(h, "http://127.0.0.1:4100"));
+      expect(env.KANBAN_URL).toBe("http://127.0.0.1:4100");
+      for (const key of ["KANBAN_DB", "KANBAN_HOME", "KANBAN_WORKSPACES_ROOT"]) expect(env[key]).toBeUndefined();
+      expect(Object.values(env)).not.toContain(ADMIN);
+      const token = env.KANBAN_TOKEN ?? "";
+      expect(runTokenVerifier(h).verify(token)).toEqual({ board: "default", task: "t_0123abcd", run: 7 });
+    } finally {
+      fs.rmSync(h, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a spawned worker's environment", { timeout: 30_000 }, () => {
+  it("has no admin token whatever the dispatcher holds (local mode, the worker completes through the file)", async () => {
+    home = makeHome({ kanban: { crash_grace_seconds: 0 }, profiles: { alice: fakeProfile("complete", { env: { KANBAN_TOKEN: ADMIN } }) } });
+    const record = path.join(home.home, "record.jsonl");
+    const b = home.board();
+    const t = b.createTask({ title: "work", assignee: "alice", tenant: "acme" });
+    const d = createDispatcher(home.config({ KANBAN_TOKEN: ADMIN, FAKE_WORKER_RECORD: record }), { log: () => {} });
+    trackPool(d.pool);
+    await d.tick();
+    await waitFor(() => b.getTask(t.id)?.status === "done", "the worker to complete through the board file");
+    const [rec] = trackRecorded(record);
+    expect(rec?.env.KANBAN_TOKEN).toBeUndefined();
+    expect(rec?.env.KANBAN_DB).toBe(path.join(home.home, "kanban.db"));
+    d.stop();
+  });
+
+  it("in API mode carries a run token for its own run instead of the board file", async () => {
+    home = makeHome({ kanban: { crash_grace_seconds: 0 }, profiles: { alice: fakeProfile("exit0") } });
+    const record = path.join(home.home, "record.jsonl");
+    const b = home.board();
+    const t = b.createTask({ title: "work", assignee: "alice", tenant: "acme" });
+    const d = createDispatcher(home.config({ KANBAN_TOKEN: ADMIN, KANBAN_URL: "http://127.0.0.1:9", FAKE_WORKER_RECORD: record }), { log: () => {} });
+    trackPool(d.pool);
+    await d.tick();
+    const rec = await waitFor(() => trackRecorded(record)[0], "the worker to record its environment");
+    const run = b.getTask(t.id)?.current_run_id ?? b.listRuns(t.id)[0]?.id;
+    expect(rec.env.KANBAN_DB).toBeUndefined();
+    expect(rec.env.KANBAN_HOME).toBeUndefined();
+    expect(rec.env.KANBAN_URL).toBe("http://127.0.0.1:9");
+    expect(rec.env.KANBAN_TOKEN).not.toBe(ADMIN);
+    expect(runTokenVerifier(home.home).verify(rec.env.KANBAN_TOKEN ?? "")).toEqual({ board: "default", task: t.id, run });
+    expect(fs.statSync(path.join(home.home, "kanban", "run-token.key")).mode & 0o777).toBe(0o600);
+  });
+});
