@@ -116,13 +116,19 @@ describe("kanban-dispatcher (one shot and usage)", { timeout: 60_000 }, () => {
     await waitFor(allDone(b, [next]), "the second worker to complete");
   });
 
-  it("--dry-run reports what it would spawn and writes nothing", async () => {
+  it("--dry-run reports what it would spawn; with nothing to recover it writes nothing", async () => {
     const h = setup({ kanban: { default_assignee: "alice" }, profiles: { alice: fakeProfile("complete") } });
     const b = h.board();
     const t = b.createTask({ title: "maybe", assignee: "alice" }).id;
     const loose = b.createTask({ title: "loose" }).id;
     const before = dumpRows(b.sqlite);
-    const files = () => fs.readdirSync(h.home, { recursive: true }).map(String).sort();
+    // The tick lock file (a dry run takes it too: its sweeps write) is not the board's data.
+    const files = () =>
+      fs
+        .readdirSync(h.home, { recursive: true })
+        .map(String)
+        .filter((f) => !f.endsWith(".dispatch.lock"))
+        .sort();
     const filesBefore = files();
     const r = await runBin(["--once", "--dry-run", "--json"], env(h));
     expect(r.code).toBe(0);
@@ -135,7 +141,7 @@ describe("kanban-dispatcher (one shot and usage)", { timeout: 60_000 }, () => {
     expect(dumpRows(b.sqlite)).toEqual(before);
     expect(files()).toEqual(filesBefore);
     const text = await runBin(["--once", "--dry-run"], env(h));
-    expect(text.stdout).toContain("Dry run: nothing was claimed, spawned or written.\n");
+    expect(text.stdout).toContain("Dry run: recovery and promotion ran; nothing was claimed or spawned.\n");
     expect(text.stdout).toContain("Would spawn: 2\n");
     expect(dumpRows(b.sqlite)).toEqual(before);
   });

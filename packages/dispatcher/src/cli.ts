@@ -18,7 +18,8 @@ export const USAGE = `Usage:
 Options:
   --once               one tick, then exit
   --board <slug>       the board of a --once tick
-  --dry-run            report what would be claimed and spawned; write nothing
+  --dry-run            recover and promote as usual, but only report what would be
+                       claimed and spawned
   --max N              live concurrency cap per board (overrides kanban.max_spawn)
   --failure-limit N    circuit-breaker threshold (overrides kanban.failure_limit)
   --json               print the --once result as JSON

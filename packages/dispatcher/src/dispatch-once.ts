@@ -35,7 +35,7 @@ export interface DispatchOptions {
   staleTimeoutSeconds?: number;
   crashGraceSeconds?: number;
   defaultAssignee?: string | null;
-  /** Take the per-board `<db>.dispatch.lock` for the tick (default true; dry runs never lock). */
+  /** Take the per-board `<db>.dispatch.lock` for the tick (default true; a dry run locks too: its sweeps write). */
   lock?: boolean;
 }
 
@@ -146,14 +146,16 @@ function recover(board: Board, opts: DispatchOptions, deps: DispatchDeps, out: D
 export async function dispatchOnce(board: Board, opts: DispatchOptions, deps: DispatchDeps): Promise<DispatchResult> {
   const out = emptyResult();
   const dryRun = opts.dryRun === true;
-  const lock = !dryRun && opts.lock !== false ? tryAcquirePidLock(`${board.path}.dispatch.lock`) : null;
+  const lock = opts.lock !== false ? tryAcquirePidLock(`${board.path}.dispatch.lock`) : null;
   if (lock !== null && !lock.ok) {
     out.skipped_locked = true;
     out.held_back.push("skipped_locked");
     return out;
   }
   try {
-    if (!dryRun) recover(board, opts, deps, out);
+    // As in Hermes, a dry run still recovers (stale claims, stale running, crashed workers, max
+    // runtime) and promotes: only claiming and spawning are simulated.
+    recover(board, opts, deps, out);
     await spawnReady(board, opts, deps, out, dryRun);
     return out;
   } finally {

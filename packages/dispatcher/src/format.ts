@@ -21,7 +21,7 @@ function counted(label: string, ids: string[]): string {
 export function formatText(r: DispatchResult, opts: { dryRun?: boolean } = {}): string {
   if (r.skipped_locked) return "Skipped: another dispatcher is ticking this board right now (its dispatch lock is held).";
   const lines: string[] = [];
-  if (opts.dryRun) lines.push("Dry run: nothing was claimed, spawned or written.");
+  if (opts.dryRun) lines.push("Dry run: recovery and promotion ran; nothing was claimed or spawned.");
   lines.push(`Reclaimed: ${r.reclaimed}`);
   lines.push(counted("Crashed", r.crashed));
   lines.push(counted("Timed out", r.timed_out));

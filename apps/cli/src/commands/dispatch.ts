@@ -107,7 +107,7 @@ export const registerDispatch: Register = (program, act) => {
   program
     .command("dispatch")
     .summary("run one dispatcher tick on this machine's board: recover, promote, claim, spawn")
-    .option("--dry-run", "report what would be claimed and spawned; change nothing")
+    .option("--dry-run", "recover and promote as usual; only report what would be claimed and spawned")
     .option("--max <n>", "live workers per board (overrides kanban.max_spawn)", intArg(1))
     .option("--failure-limit <n>", "failures before the breaker blocks a task (default 2)", intArg(1))
     .option("--json", "print the tick's result as JSON")
