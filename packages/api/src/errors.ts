@@ -11,7 +11,7 @@ import type { Logger } from "./logger.ts";
  * | source      | code                              | tRPC (HTTP)                 |
  * |-------------|-----------------------------------|-----------------------------|
  * | kernel      | NOT_FOUND                         | NOT_FOUND (404)             |
- * | kernel      | INVALID_INPUT                     | BAD_REQUEST (400)           |
+ * | kernel      | INVALID_INPUT, WORKSPACE_PATH_NOT_ALLOWED | BAD_REQUEST (400)   |
  * | kernel      | WRONG_STATE, STALE_RUN            | CONFLICT (409)              |
  * | kernel      | HALLUCINATED_CARDS                | PRECONDITION_FAILED (412)   |
  * | db          | BOARD_NOT_FOUND                   | NOT_FOUND (404)             |
@@ -27,6 +27,7 @@ export const KERNEL_ERROR_TO_TRPC: Readonly<Record<KernelErrorCode, TRPC_ERROR_C
   WRONG_STATE: "CONFLICT",
   STALE_RUN: "CONFLICT",
   HALLUCINATED_CARDS: "PRECONDITION_FAILED",
+  WORKSPACE_PATH_NOT_ALLOWED: "BAD_REQUEST",
 };
 
 export const DB_ERROR_TO_TRPC: Readonly<Record<DbErrorCode, TRPC_ERROR_CODE_KEY>> = {

@@ -507,7 +507,9 @@ describe("health", { timeout: 30_000 }, () => {
     b.setWorkspace(parent.id, parentWs);
     const outside = path.join(h.home, "my-project");
     fs.mkdirSync(outside);
-    const rogue = b.createTask({ title: "rogue", workspace_kind: "scratch", workspace_path: outside });
+    // Create refuses a caller-chosen scratch path; a Hermes-written or older row can still hold one.
+    const rogue = b.createTask({ title: "rogue", workspace_kind: "scratch" });
+    b.setWorkspace(rogue.id, outside);
     const d = dispatcher(h);
     await d.tick();
     b.completeTask(parent.id, { result: "handoff.md written" });

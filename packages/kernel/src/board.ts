@@ -29,6 +29,7 @@ import * as recovery from "./recovery.ts";
 import { respawnGuard } from "./respawn-guard.ts";
 import type { Task, TaskWarnings } from "./types.ts";
 import { taskWarnings } from "./warnings.ts";
+import type { WorkspaceRules } from "./workspace-rules.ts";
 
 export interface OpenBoardOptions extends BoardOpenOptions {
   /** A board slug under `location` (default: the current board). Ignored when `path` is given. */
@@ -93,8 +94,9 @@ export class Board {
   }
 
   // --- create / read ---
-  createTask(input: CreateTaskInput): TaskView {
-    const task = createTask(this.ctx, input, { defaultWorkdir: this.defaultWorkdir });
+  /** `rules.allowedWorkspaceRoots`: confine a dir/worktree path (the API passes config's `workspace_roots` for tenants). */
+  createTask(input: CreateTaskInput, rules: WorkspaceRules = {}): TaskView {
+    const task = createTask(this.ctx, input, { defaultWorkdir: this.defaultWorkdir }, rules);
     // A newly inserted task has no events that could flag it; only an idempotent hit returns an older task.
     return input.idempotency_key ? this.view(task) : { ...task, warnings: null };
   }

@@ -325,3 +325,82 @@ describe("completeTask prose scan (advisory)", () => {
     expect(kinds(id)).not.toContain("suspected_hallucinated_references");
   });
 });
+
+describe("completeTask across tenants: nothing tells a tenant which ids exist elsewhere", () => {
+  function tenantClaimed(tenant: string | null, assignee = "coder"): { id: string } {
+    const task = board.createTask({ title: "work", assignee, tenant });
+    if (!board.claimTask(task.id)) throw new Error("claim failed");
+    return { id: task.id };
+  }
+
+  /** What a tenant learns from a completion: the advisory phantom list (or its absence). */
+  function scanOf(id: string): unknown {
+    return lastEvent(id, "suspected_hallucinated_references")?.payload ?? null;
+  }
+
+  it("counts another tenant's task id as phantom in the prose scan, exactly as if it did not exist", () => {
+    const globexCard = board.createTask({ title: "globex card", tenant: "globex" });
+    const operatorCard = board.createTask({ title: "operator card" });
+    const acmeCard = board.createTask({ title: "acme card", tenant: "acme" });
+    const { id } = tenantClaimed("acme");
+    board.completeTask(id, { summary: `see ${globexCard.id}, ${operatorCard.id}, ${acmeCard.id} and t_fffffff0` });
+    expect(scanOf(id)).toEqual({ phantom_refs: [globexCard.id, operatorCard.id, "t_fffffff0"], source: "completion_summary" });
+  });
+
+  it("gives the same scan result whether or not another tenant's task with that id exists", () => {
+    // Two boards with identical ids: on one the referenced id is a globex task, on the other nothing.
+    const other = createTestBoard({ ids: sequentialIds() });
+    try {
+      const results = [board, other].map((b, i) => {
+        const ref = b.createTask({ title: "maybe", tenant: i === 0 ? "globex" : "acme" });
+        if (i === 1) b.deleteTask(ref.id);
+        const task = b.createTask({ title: "work", assignee: "coder", tenant: "acme" });
+        b.claimTask(task.id);
+        b.completeTask(task.id, { summary: `mentions ${ref.id}` });
+        return b.listEvents(task.id).find((e) => e.kind === "suspected_hallucinated_references")?.payload ?? null;
+      });
+      expect(results[0]).toEqual({ phantom_refs: ["t_00000001"], source: "completion_summary" });
+      expect(results[1]).toEqual(results[0]);
+    } finally {
+      other.cleanup();
+    }
+  });
+
+  it("an operator (no-tenant) task sees every tenant's ids as existing", () => {
+    const globexCard = board.createTask({ title: "globex card", tenant: "globex" });
+    const { id } = tenantClaimed(null);
+    board.completeTask(id, { summary: `see ${globexCard.id}` });
+    expect(scanOf(id)).toBeNull();
+  });
+
+  it("never verifies another tenant's card in the created_cards gate, even one made by the same profile", () => {
+    const globexCard = board.createTask({ title: "globex card", tenant: "globex", created_by: "planner" });
+    const { id } = tenantClaimed("acme", "planner");
+    const err = caught(() => board.completeTask(id, { created_cards: [globexCard.id] }));
+    expect((err as HallucinatedCardsError).phantom).toEqual([globexCard.id]);
+    expect(err.message).toBe(`completion blocked: claimed created_cards that do not exist or were not created by this worker: ${globexCard.id}`);
+    expect(lastEvent(id, "completion_blocked_hallucination")?.payload?.verified_cards).toEqual([]);
+  });
+});
+
+describe("completeTask metadata bounds", () => {
+  const nested = (levels: number): Record<string, unknown> => {
+    let v: Record<string, unknown> = { leaf: 1 };
+    for (let i = 1; i < levels; i++) v = { a: v };
+    return v;
+  };
+
+  it("refuses metadata nested deeper than the stored-JSON limit before writing anything, and keeps what it accepts readable", () => {
+    const { id } = claimed();
+    const eventsBefore = board.listEvents(id).length;
+    for (const levels of [129, 5_000]) {
+      const err = caught(() => board.completeTask(id, { summary: "s", metadata: nested(levels) }));
+      expect(err.code).toBe("INVALID_INPUT");
+      expect(err.message).toBe("metadata is nested deeper than 128 levels");
+    }
+    expect(board.getTask(id)?.status).toBe("running");
+    expect(board.listEvents(id)).toHaveLength(eventsBefore);
+    board.completeTask(id, { summary: "s", metadata: nested(128) });
+    expect(board.listRuns(id).at(-1)?.metadata).toEqual(nested(128));
+  });
+});

@@ -4,6 +4,8 @@ import { HallucinatedCardsError, invalid, notFound, wrongState } from "./errors.
 import { checkFence, type Fence } from "./fencing.ts";
 import { recomputeChildren } from "./graph.ts";
 import { jsonOrNull } from "./rows.ts";
+import { storableJson } from "./stored-json.ts";
+import { tenantScope, tenantScopeArgs, tenantScopeSql } from "./tenant-scope.ts";
 import type { Task } from "./types.ts";
 
 export interface CompleteInput extends Fence {
@@ -39,12 +41,14 @@ function normaliseCards(cards: string[] | null | undefined): string[] {
  * by the task itself, or are linked as its children) and phantom (everything else).
  */
 export function verifyCreatedCards(ctx: BoardContext, task: Task, cards: string[]): { verified: string[]; phantom: string[] } {
-  const row = ctx.stmt("SELECT created_by FROM tasks WHERE id = ?");
+  // Another tenant's card counts as missing, so the verdict tells a tenant nothing about it.
+  const row = ctx.stmt(`SELECT created_by FROM tasks t WHERE id = ? AND ${tenantScopeSql("t")}`);
+  const scope = tenantScopeArgs(tenantScope(task.tenant));
   const isChild = ctx.stmt("SELECT 1 FROM task_links WHERE parent_id = ? AND child_id = ?");
   const verified: string[] = [];
   const phantom: string[] = [];
   for (const id of cards) {
-    const card = row.get(id) as { created_by: string | null } | undefined;
+    const card = row.get(id, ...scope) as { created_by: string | null } | undefined;
     const ok =
       card !== undefined &&
       ((task.assignee !== null && card.created_by === task.assignee) || card.created_by === task.id || isChild.get(task.id, id) !== undefined);
@@ -64,6 +68,9 @@ export function completeTask(ctx: BoardContext, id: string, input: CompleteInput
   if (input.metadata !== undefined && input.metadata !== null && (typeof input.metadata !== "object" || Array.isArray(input.metadata))) {
     throw invalid("metadata must be a JSON object");
   }
+  // Refused before anything is written (the gate's audit event included): a value this deep or long
+  // could be stored but would break every later read of the run.
+  if (input.metadata) storableJson(input.metadata, "metadata");
   const cards = normaliseCards(input.created_cards);
   let verified: string[] = [];
   if (cards.length > 0) {
@@ -130,10 +137,13 @@ export function completeTask(ctx: BoardContext, id: string, input: CompleteInput
   });
 
   // Advisory prose scan, after the commit: a reference to a card that does not exist is worth a badge.
+  // A tenant's task sees only its tenant's cards: another tenant's id counts as missing, so the
+  // phantom list reads the same whether or not that id exists elsewhere on the board.
   const prose = `${input.summary ?? ""} ${input.result ?? ""}`;
   const refs = [...new Set(prose.match(TASK_ID_REFERENCE_RE) ?? [])].filter((ref) => ref !== id && !verified.includes(ref));
-  const exists = ctx.stmt("SELECT 1 FROM tasks WHERE id = ?");
-  const phantomRefs = refs.filter((ref) => exists.get(ref) === undefined);
+  const exists = ctx.stmt(`SELECT 1 FROM tasks t WHERE id = ? AND ${tenantScopeSql("t")}`);
+  const scope = refs.length === 0 ? null : tenantScopeArgs(tenantScope(settled.task.tenant));
+  const phantomRefs = scope === null ? [] : refs.filter((ref) => exists.get(ref, ...scope) === undefined);
   if (phantomRefs.length > 0) {
     ctx.tx(() => ctx.appendEvent(id, "suspected_hallucinated_references", { phantom_refs: phantomRefs, source: "completion_summary" }, settled.run_id));
   }

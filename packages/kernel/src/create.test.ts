@@ -1,6 +1,7 @@
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { openBoard } from "./board.ts";
-import type { CreateTaskInput } from "./create.ts";
+import { type CreateTaskInput, parseWorkspaceSpec } from "./create.ts";
 import type { IdSource } from "./ids.ts";
 import type { TestBoard } from "./testing/index.ts";
 import { kernelError, useTestBoards } from "./testing/helpers.ts";
@@ -340,6 +341,38 @@ describe("create: idempotency keys", () => {
   });
 });
 
+describe("create: idempotency keys are scoped per tenant", () => {
+  it("create: another tenant's key neither returns that tenant's task nor drops this tenant's create", () => {
+    const b = board();
+    const globex = b.createTask({ title: "globex payroll run", body: "globex secrets", tenant: "globex", idempotency_key: "nightly" });
+    const acme = b.createTask({ title: "acme nightly", tenant: "acme", idempotency_key: "nightly" });
+    expect(acme.id).not.toBe(globex.id);
+    expect([acme.title, acme.tenant, acme.body]).toEqual(["acme nightly", "acme", null]);
+    expect(kinds(b, acme.id)).toEqual(["created"]);
+    // Each tenant's retry finds its own task.
+    expect(b.createTask({ title: "acme retry", tenant: "acme", idempotency_key: "nightly" }).id).toBe(acme.id);
+    expect(b.createTask({ title: "globex retry", tenant: "globex", idempotency_key: "nightly" }).id).toBe(globex.id);
+    expect(taskCount(b)).toBe(2);
+  });
+
+  it("create: a tenant's key does not match the operator's (no-tenant) task with that key", () => {
+    const b = board();
+    const operator = b.createTask({ title: "operator job", idempotency_key: "k" });
+    const acme = b.createTask({ title: "acme job", tenant: "acme", idempotency_key: "k" });
+    expect(acme.id).not.toBe(operator.id);
+    expect(acme.tenant).toBe("acme");
+  });
+
+  it("create: with no tenant the key is looked up board-wide, as in Hermes (a retry whose task inherited a parent's tenant finds it)", () => {
+    const b = board();
+    const parent = b.createTask({ title: "acme parent", tenant: "acme" });
+    const child = b.createTask({ title: "child", parents: [parent.id], idempotency_key: "fan-out-1" });
+    expect(child.tenant).toBe("acme");
+    expect(b.createTask({ title: "child", parents: [parent.id], idempotency_key: "fan-out-1" }).id).toBe(child.id);
+    expect(taskCount(b)).toBe(2);
+  });
+});
+
 describe("create: skills", () => {
   it("create: skills round-trip through get and appear in the created event", () => {
     const b = board();
@@ -470,6 +503,79 @@ describe("create: workspace kinds and branch rules", () => {
 
   it("create: a worktree without a path on a board with no default stays null (resolved at dispatch)", () => {
     expect(board().createTask({ title: "x", workspace_kind: "worktree" }).workspace_path).toBeNull();
+  });
+});
+
+describe("create: who chooses a workspace path", () => {
+  it("create: refuses a caller-chosen scratch path with WORKSPACE_PATH_NOT_ALLOWED and writes nothing", () => {
+    const b = board();
+    const victim = b.createTask({ title: "victim" });
+    b.setWorkspace(victim.id, path.join(b.dir, "workspaces", victim.id));
+    for (const input of [
+      { workspace_kind: "scratch", workspace_path: path.join(b.dir, "workspaces", victim.id) },
+      { workspace_path: "/srv/anything" }, // scratch is the default kind
+      parseWorkspaceSpec("scratch:/srv/anything"),
+    ]) {
+      expect(() => b.createTask({ title: "x", ...input })).toThrow(
+        kernelError(
+          "WORKSPACE_PATH_NOT_ALLOWED",
+          "a scratch workspace's path is chosen by the dispatcher (a fresh directory per task); drop workspace_path, or use a dir: workspace for a directory of your own",
+        ),
+      );
+    }
+    expect(taskCount(b)).toBe(1);
+  });
+
+  it("create: the dispatcher, not the caller, records a scratch task's path (setWorkspace after the claim)", () => {
+    const b = board();
+    const t = b.createTask({ title: "x", assignee: "coder" });
+    expect(t.workspace_path).toBeNull();
+    b.claimTask(t.id);
+    b.setWorkspace(t.id, "/home/k/kanban/workspaces/x");
+    expect(b.getTask(t.id)?.workspace_path).toBe("/home/k/kanban/workspaces/x");
+  });
+
+  it("create: with allowed roots, a dir or worktree path must lie under one of them (the root itself counts)", () => {
+    const b = board();
+    const rules = { allowedWorkspaceRoots: ["/srv/tenants/acme", "/data/shared/"] };
+    for (const p of ["/srv/tenants/acme", "/srv/tenants/acme/app", "/data/shared/x/y", "/srv/tenants/acme/./a//b/", "/srv/tenants/acme/..hidden"]) {
+      expect(b.createTask({ title: "ok", workspace_kind: "dir", workspace_path: p }, rules).workspace_path).toBe(p);
+      expect(b.createTask({ title: "ok", workspace_kind: "worktree", workspace_path: p }, rules).workspace_path).toBe(p);
+    }
+    const refused = (p: string) =>
+      kernelError("WORKSPACE_PATH_NOT_ALLOWED", `workspace path '${p}' is outside the workspace roots this server allows (config.json kanban.workspace_roots)`);
+    for (const p of ["/srv/tenants/acme/../globex", "/srv/tenants/acme/a/../../globex/app", "/srv/tenants/acmecorp", "/etc", "/", "/data"]) {
+      expect(() => b.createTask({ title: "no", workspace_kind: "dir", workspace_path: p }, rules)).toThrow(refused(p));
+      expect(() => b.createTask({ title: "no", workspace_kind: "worktree", workspace_path: p }, rules)).toThrow(refused(p));
+    }
+  });
+
+  it("create: with an empty list of roots, dir and worktree workspaces are refused and scratch still works", () => {
+    const b = board();
+    const rules = { allowedWorkspaceRoots: [] };
+    expect(() => b.createTask({ title: "no", workspace_kind: "dir", workspace_path: "/srv/p" }, rules)).toThrow(
+      kernelError(
+        "WORKSPACE_PATH_NOT_ALLOWED",
+        "dir workspaces are not enabled for this caller (no workspace roots are configured: config.json kanban.workspace_roots); use a scratch workspace",
+      ),
+    );
+    expect(b.createTask({ title: "scratch", assignee: "coder" }, rules).workspace_kind).toBe("scratch");
+    // A worktree with no path and no board default has nothing to confine yet (the dispatcher refuses it at spawn).
+    expect(b.createTask({ title: "wt", workspace_kind: "worktree" }, rules).workspace_path).toBeNull();
+  });
+
+  it("create: the board's default workdir is held to the roots too, without echoing it", () => {
+    const b = board({ defaultWorkdir: "/home/operator/repo" });
+    expect(() => b.createTask({ title: "no", workspace_kind: "dir" }, { allowedWorkspaceRoots: ["/srv/tenants"] })).toThrow(
+      kernelError("WORKSPACE_PATH_NOT_ALLOWED", "the board's default workdir is outside the workspace roots this server allows (config.json kanban.workspace_roots)"),
+    );
+    expect(b.createTask({ title: "ok", workspace_kind: "dir" }, { allowedWorkspaceRoots: ["/home/operator"] }).workspace_path).toBe("/home/operator/repo");
+  });
+
+  it("create: without roots (the operator) a dir path may be anywhere, as before", () => {
+    const b = board();
+    expect(b.createTask({ title: "x", workspace_kind: "dir", workspace_path: "/opt/elsewhere" }, { allowedWorkspaceRoots: null }).workspace_path).toBe("/opt/elsewhere");
+    expect(b.createTask({ title: "y", workspace_kind: "dir", workspace_path: "/opt/elsewhere" }).workspace_path).toBe("/opt/elsewhere");
   });
 });
 

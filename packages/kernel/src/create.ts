@@ -3,7 +3,9 @@ import { WORKSPACE_KINDS, type WorkspaceKind } from "./constants.ts";
 import type { BoardContext } from "./context.ts";
 import { invalid, KernelError } from "./errors.ts";
 import { copyNotifySubs } from "./notify.ts";
+import { tenantScope, tenantScopeArgs, tenantScopeSql } from "./tenant-scope.ts";
 import type { Task } from "./types.ts";
+import { checkScratchPath, checkWorkspaceRoots, type WorkspaceRules } from "./workspace-rules.ts";
 
 export interface CreateTaskInput {
   title: string;
@@ -116,15 +118,32 @@ function optionalText(value: string | null | undefined): string | null {
   return v === "" ? null : v;
 }
 
-/** Finds a live (non-archived) task created with this idempotency key, newest first. */
-export function findByIdempotencyKey(ctx: BoardContext, key: string): Task | null {
+/**
+ * Finds a live (non-archived) task created with this idempotency key, newest first, among the tasks
+ * of `tenant`: keys are scoped per tenant, so one tenant's key never hands it another tenant's task
+ * (nor drops its create). With no tenant the lookup is board-wide, as Hermes' is: the operator sees
+ * every task, and a retry of a create whose task inherited its tenant from a parent still finds it.
+ */
+export function findByIdempotencyKey(ctx: BoardContext, key: string, tenant: string | null = null): Task | null {
   const row = ctx
-    .stmt("SELECT id FROM tasks WHERE idempotency_key = ? AND status != 'archived' ORDER BY created_at DESC, rowid DESC LIMIT 1")
-    .get(key) as { id: string } | undefined;
+    .stmt(
+      `SELECT id FROM tasks t WHERE idempotency_key = ? AND status != 'archived' AND ${tenantScopeSql("t")}
+       ORDER BY created_at DESC, rowid DESC LIMIT 1`,
+    )
+    .get(key, ...tenantScopeArgs(tenantScope(tenant))) as { id: string } | undefined;
   return row ? ctx.getTask(row.id) : null;
 }
 
-export function createTask(ctx: BoardContext, input: CreateTaskInput, defaults: { defaultWorkdir?: string | null } = {}): Task {
+/**
+ * Creates a task. `defaults.defaultWorkdir`: the board's project directory, inherited by dir/worktree
+ * tasks created without a path. `rules`: where the caller may put a workspace (see workspace-rules.ts).
+ */
+export function createTask(
+  ctx: BoardContext,
+  input: CreateTaskInput,
+  defaults: { defaultWorkdir?: string | null } = {},
+  rules: WorkspaceRules = {},
+): Task {
   const title = String(input.title ?? "").trim();
   if (title === "") throw invalid("title is required");
   const initialStatus = input.initial_status ?? "running";
@@ -142,13 +161,16 @@ export function createTask(ctx: BoardContext, input: CreateTaskInput, defaults: 
     );
   }
   // Only dir/worktree inherit the board's project directory; scratch never does (it is deleted on completion).
-  if (workspacePath === null && kind !== "scratch" && defaults.defaultWorkdir) workspacePath = defaults.defaultWorkdir;
+  const inherited = workspacePath === null && kind !== "scratch" && !!defaults.defaultWorkdir;
+  if (inherited) workspacePath = defaults.defaultWorkdir ?? null;
   if (kind === "dir" && workspacePath === null) {
     throw invalid("workspace_kind=dir needs an absolute workspace_path (or a board default workdir)");
   }
   const branch = optionalText(input.branch_name);
   if (branch !== null && kind !== "worktree") throw invalid("branch_name is only valid for worktree workspaces");
   if (branch !== null && !/^[A-Za-z0-9._/-]+$/.test(branch)) throw invalid(`invalid branch_name '${branch}'`);
+  checkScratchPath(kind, workspacePath);
+  checkWorkspaceRoots(kind, workspacePath, rules, inherited);
   const skills = normaliseSkills(input.skills);
   const priority = input.priority ?? 0;
   if (!Number.isInteger(priority)) throw invalid("priority must be an integer");
@@ -156,9 +178,10 @@ export function createTask(ctx: BoardContext, input: CreateTaskInput, defaults: 
   const maxRetries = positiveIntOrNull(input.max_retries, "max_retries");
   const assignee = canonicalAssignee(input.assignee);
   const idempotencyKey = optionalText(input.idempotency_key);
+  const explicitTenant = optionalText(input.tenant);
 
   if (idempotencyKey !== null) {
-    const existing = findByIdempotencyKey(ctx, idempotencyKey);
+    const existing = findByIdempotencyKey(ctx, idempotencyKey, explicitTenant);
     if (existing) return existing;
   }
 
@@ -171,13 +194,13 @@ export function createTask(ctx: BoardContext, input: CreateTaskInput, defaults: 
   return ctx.tx(() => {
     // Re-check inside the write lock so that two racing creates with one key yield one task.
     if (idempotencyKey !== null) {
-      const existing = findByIdempotencyKey(ctx, idempotencyKey);
+      const existing = findByIdempotencyKey(ctx, idempotencyKey, explicitTenant);
       if (existing) return existing;
     }
     const parentRows = parents.map((id) => ({ id, row: ctx.getTask(id) }));
     const missing = parentRows.filter((p) => p.row === null).map((p) => p.id);
     if (missing.length > 0) throw invalid(`unknown parent task(s): ${missing.join(", ")}`, { missing });
-    let tenant = optionalText(input.tenant);
+    let tenant = explicitTenant;
     if (tenant === null) tenant = parentRows.map((p) => p.row?.tenant ?? null).find((t) => t !== null && t !== "") ?? null;
     const status =
       initialStatus === "blocked"

@@ -11,8 +11,9 @@ import { KanbanError } from "@kanban/db";
  * | WRONG_STATE      | the task is not in a state that allows this, or lost a race| CONFLICT 409             |
  * | STALE_RUN        | a fenced worker call names a run that is no longer current | CONFLICT 409             |
  * | HALLUCINATED_CARDS | completion claimed cards that do not exist / not ours    | PRECONDITION_FAILED 412  |
+ * | WORKSPACE_PATH_NOT_ALLOWED | a caller-chosen scratch path, or a dir/worktree path outside the allowed roots | BAD_REQUEST 400 |
  */
-export const KERNEL_ERROR_CODES = ["NOT_FOUND", "INVALID_INPUT", "WRONG_STATE", "STALE_RUN", "HALLUCINATED_CARDS"] as const;
+export const KERNEL_ERROR_CODES = ["NOT_FOUND", "INVALID_INPUT", "WRONG_STATE", "STALE_RUN", "HALLUCINATED_CARDS", "WORKSPACE_PATH_NOT_ALLOWED"] as const;
 export type KernelErrorCode = (typeof KERNEL_ERROR_CODES)[number];
 
 export class KernelError extends KanbanError<KernelErrorCode> {

@@ -385,6 +385,97 @@ describe("recompute_ready", () => {
   });
 });
 
+describe("recompute_ready: Todo holds a card a person put there", () => {
+  it("a parentless card moved to Todo stays there across any number of ticks (it used to be promoted and dispatched)", () => {
+    const b = board();
+    const t = b.createTask({ title: "not yet", assignee: "coder" });
+    expect(b.moveTask(t.id, { status: "todo" }).task.status).toBe("todo");
+    for (let i = 0; i < 5; i++) expect(b.recomputeReady()).toBe(0);
+    expect(status(b, t.id)).toBe("todo");
+    expect(b.claimTask(t.id)).toBeNull();
+    // Comments, edits and reassignments do not unpark it.
+    b.addComment(t.id, "alice", "later");
+    b.updateTask(t.id, { title: "not yet, really" });
+    b.assignTask(t.id, "writer");
+    expect(b.recomputeReady()).toBe(0);
+    expect(status(b, t.id)).toBe("todo");
+  });
+
+  it("a card with every parent done, moved to Todo, is held too; new parents finishing or unlinks do not release it", () => {
+    const b = board();
+    const p1 = b.createTask({ title: "p1" });
+    b.completeTask(p1.id);
+    const c = b.createTask({ title: "child", parents: [p1.id] });
+    expect(status(b, c.id)).toBe("ready");
+    b.setStatusDirect(c.id, "todo");
+    expect(b.recomputeReady()).toBe(0);
+    const p2 = b.createTask({ title: "p2" });
+    b.linkTasks(p2.id, c.id);
+    b.completeTask(p2.id);
+    b.unlinkTasks(p1.id, c.id);
+    expect(b.recomputeReady()).toBe(0);
+    expect(status(b, c.id)).toBe("todo");
+  });
+
+  it("a parked card leaves Todo only when someone moves it: drag to Ready, or promote", () => {
+    const b = board();
+    const dragged = b.createTask({ title: "dragged" });
+    const promoted = b.createTask({ title: "promoted" });
+    for (const t of [dragged, promoted]) b.setStatusDirect(t.id, "todo");
+    b.moveTask(dragged.id, { status: "ready" });
+    expect(b.promoteTask(promoted.id, { actor: "ops" }).ok).toBe(true);
+    expect([status(b, dragged.id), status(b, promoted.id)]).toEqual(["ready", "ready"]);
+  });
+
+  it("once moved on, a formerly parked card waits on dependencies as usual again", () => {
+    const b = board();
+    const t = b.createTask({ title: "x" });
+    b.setStatusDirect(t.id, "todo");
+    b.promoteTask(t.id);
+    const p = b.createTask({ title: "new parent" });
+    expect(b.linkTasks(p.id, t.id).demoted).toBe(true);
+    b.completeTask(p.id);
+    expect(status(b, t.id)).toBe("ready");
+  });
+
+  it("dependency waits are still promoted: created under open parents, demoted by a link or a claim, unblocked early", () => {
+    const b = board();
+    const p = b.createTask({ title: "parent" });
+    const created = b.createTask({ title: "created", parents: [p.id] });
+    const linked = b.createTask({ title: "linked" });
+    b.linkTasks(p.id, linked.id);
+    const blocked = b.createTask({ title: "blocked", initial_status: "blocked", parents: [p.id] });
+    b.unblockTask(blocked.id);
+    const claimedEarly = b.createTask({ title: "claimed early", parents: [p.id] });
+    setStatus(b, claimedEarly.id, "ready"); // a stray write; the claim re-checks parents and demotes it
+    expect(b.claimTask(claimedEarly.id)).toBeNull();
+    const ids = [created.id, linked.id, blocked.id, claimedEarly.id];
+    expect(ids.map((id) => status(b, id))).toEqual(["todo", "todo", "todo", "todo"]);
+    setStatus(b, p.id, "done");
+    expect(b.recomputeReady()).toBe(4);
+    expect(ids.map((id) => status(b, id))).toEqual(["ready", "ready", "ready", "ready"]);
+  });
+
+  it("a status event written automatically (Hermes' ancestor_reopened invalidation carries a reason) does not park", () => {
+    const b = board();
+    const t = b.createTask({ title: "x" });
+    setStatus(b, t.id, "todo");
+    b.sqlite
+      .prepare("INSERT INTO task_events (task_id, kind, payload, created_at) VALUES (?, 'status', ?, ?)")
+      .run(t.id, JSON.stringify({ status: "todo", reason: "ancestor_reopened", parent: "t_00000000" }), b.clock.seconds);
+    expect(b.recomputeReady()).toBe(1);
+  });
+
+  it("a pathological payload on the newest status event neither breaks the tick nor parks the card", () => {
+    const b = board();
+    const t = b.createTask({ title: "x" });
+    setStatus(b, t.id, "todo");
+    const deep = `${'{"a":'.repeat(50_000)}1${"}".repeat(50_000)}`;
+    b.sqlite.prepare("INSERT INTO task_events (task_id, kind, payload, created_at) VALUES (?, 'status', ?, ?)").run(t.id, deep, b.clock.seconds);
+    expect(b.recomputeReady()).toBe(1);
+  });
+});
+
 describe("promote_task", () => {
   it("promote: a stuck todo task with no parents goes ready with a promoted_manual event", () => {
     const b = board();

@@ -4,6 +4,7 @@ import { invalid, notFound, wrongState } from "./errors.ts";
 import { copyNotifySubs } from "./notify.ts";
 import { canonicalAssignee } from "./create.ts";
 import { reclaimTask } from "./recovery.ts";
+import { parseJsonObject } from "./rows.ts";
 
 /**
  * Adds a dependency edge. Refuses self-links, unknown ids and cycles. A `ready` child with an
@@ -67,8 +68,51 @@ function stickyBlock(ctx: BoardContext, id: string): boolean {
 }
 
 /**
- * Promotes `todo` tasks whose parents are all done/archived, and `blocked` tasks that were blocked
- * automatically (not sticky) and whose breaker has not tripped. Returns how many moved.
+ * Event kinds that annotate a task without moving it between columns. A `todo` card's newest event
+ * of any other kind is what put it there (see {@link parkedInTodo}).
+ */
+const ANNOTATION_KINDS = [
+  "commented",
+  "edited",
+  "assigned",
+  "reprioritized",
+  "priority",
+  "linked",
+  "unlinked",
+  "heartbeat",
+  "spawned",
+  "model_override_set",
+  "reasoning_effort_set",
+  "attached",
+  "attachment_removed",
+  "suspected_hallucinated_references",
+  "completion_blocked_hallucination",
+  "protocol_violation",
+  "respawn_guarded",
+];
+const NEWEST_MOVE_SQL = `SELECT kind, payload FROM task_events
+  WHERE task_id = ? AND kind NOT IN (${ANNOTATION_KINDS.map((k) => `'${k}'`).join(", ")})
+  ORDER BY id DESC LIMIT 1`;
+
+/**
+ * Whether a person parked this `todo` task: the last thing that moved it was a direct status write
+ * to `todo` (a drag to the Todo column, a bulk move, `tasks.patch`). A parked card waits there until
+ * someone moves it again, even with every parent done; dependency waits (created with open parents,
+ * demoted by a link or a claim's parent check, unblocked before its parents finished) and cards a
+ * script set to todo with raw SQL (no event) are promoted as Hermes does. An automatic status write
+ * (Hermes' `ancestor_reopened` invalidation carries a `reason`) is not a person's choice.
+ */
+function parkedInTodo(ctx: BoardContext, id: string): boolean {
+  const row = ctx.stmt(NEWEST_MOVE_SQL).get(id) as { kind: string; payload: string | null } | undefined;
+  if (row?.kind !== "status") return false;
+  const payload = parseJsonObject(row.payload);
+  return payload?.status === "todo" && payload.reason === undefined;
+}
+
+/**
+ * Promotes `todo` tasks whose parents are all done/archived (unless a person parked them there), and
+ * `blocked` tasks that were blocked automatically (not sticky) and whose breaker has not tripped.
+ * Returns how many moved.
  *
  * `scope` limits the pass to the given tasks (e.g. the children of a task that just completed), so
  * a completion costs O(children), not O(board); the dispatcher's tick runs the full pass.
@@ -89,6 +133,7 @@ export function recomputeReady(ctx: BoardContext, failureLimit?: number, scope?:
     const promote = ctx.stmt("UPDATE tasks SET status = 'ready' WHERE id = ? AND status = ?");
     let count = 0;
     for (const t of candidates) {
+      if (t.status === "todo" && parkedInTodo(ctx, t.id)) continue;
       if (t.status === "blocked") {
         if (stickyBlock(ctx, t.id)) continue;
         const limit = t.max_retries ?? failureLimit ?? DEFAULT_FAILURE_LIMIT;

@@ -21,3 +21,5 @@ export * from "./diagnostics.ts";
 export { commentFromRow, eventFromRow, runFromRow, taskFromRow } from "./rows.ts";
 export * from "./stats.ts";
 export * from "./worker-context.ts";
+export { isWithinRoot, type WorkspaceRules } from "./workspace-rules.ts";
+export { STORED_JSON_LIMITS, UNREADABLE_JSON_KEY } from "./stored-json.ts";

@@ -1,6 +1,7 @@
 import type { BoardContext } from "./context.ts";
 import { invalid, notFound } from "./errors.ts";
 import { eventFromRow, parseJsonObject } from "./rows.ts";
+import { storableJson } from "./stored-json.ts";
 import type { TaskEvent } from "./types.ts";
 
 export const DELIVERY_MODES = ["notify", "notify+wake", "wake"] as const;
@@ -98,7 +99,7 @@ export function addNotifySub(ctx: BoardContext, input: NotifySubInput): NotifySu
           input.chat_type ?? "dm",
           input.notifier_profile ?? null,
           mode,
-          input.delivery_metadata ? JSON.stringify(input.delivery_metadata) : null,
+          input.delivery_metadata ? storableJson(input.delivery_metadata, "delivery_metadata") : null,
           ctx.now(),
           maxEventId(ctx, key.task_id),
         );
@@ -116,7 +117,7 @@ export function addNotifySub(ctx: BoardContext, input: NotifySubInput): NotifySu
           input.chat_type ?? cur.chat_type,
           cur.notifier_profile || input.notifier_profile || null,
           input.delivery_mode ?? cur.delivery_mode,
-          meta && Object.keys(meta).length > 0 ? JSON.stringify(meta) : null,
+          meta && Object.keys(meta).length > 0 ? storableJson(meta, "delivery_metadata") : null,
           ...keyArgs(key),
         );
     }

@@ -1,4 +1,5 @@
 import type { BoardContext } from "./context.ts";
+import { parseJsonObject } from "./rows.ts";
 
 /**
  * Reasons the dispatcher holds a ready task back instead of spawning it again (spec §2.12, the
@@ -40,12 +41,8 @@ export function respawnGuard(ctx: BoardContext, id: string): RespawnGuardReason 
       .all(id, pr.created_at) as { kind: string; payload: string | null }[];
     const lifted = handoffs.some((e) => {
       if (e.kind !== "assigned") return true;
-      try {
-        const p = JSON.parse(e.payload ?? "{}") as { assignee?: unknown; from?: unknown };
-        return p.from !== undefined && p.from !== p.assignee;
-      } catch {
-        return false;
-      }
+      const p = parseJsonObject(e.payload) ?? {};
+      return p.from !== undefined && p.from !== p.assignee;
     });
     if (!lifted) return "active_pr";
   }

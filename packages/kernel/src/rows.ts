@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { parseStoredJson, storableJson, unreadableJson } from "./stored-json.ts";
 import type { Task, TaskComment, TaskEvent, TaskRun } from "./types.ts";
 
 type Row = Record<string, unknown>;
@@ -10,31 +11,32 @@ const emptyToNull = (v: unknown): string | null => {
   return s === null || s.trim() === "" ? null : s;
 };
 
+/**
+ * A stored JSON object column (payload, metadata). Never throws: NULL, empty, malformed or non-object
+ * text reads as null; text too deep or too long to handle safely reads as `{ _unreadable: "<why>" }`
+ * (see stored-json.ts), so one pathological row cannot break the read it is part of.
+ */
 export function parseJsonObject(text: unknown): Record<string, unknown> | null {
-  if (typeof text !== "string" || text === "") return null;
-  try {
-    const v = JSON.parse(text) as unknown;
-    return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
+  const parsed = parseStoredJson(text);
+  if (parsed === null) return null;
+  if ("unreadable" in parsed) return unreadableJson(parsed.unreadable);
+  const v = parsed.value;
+  return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
 }
 
-/** JSON for storage: empty or absent objects are stored as NULL, as Hermes does. */
-export function jsonOrNull(value: Record<string, unknown> | null | undefined): string | null {
+/**
+ * JSON for storage: empty or absent objects are stored as NULL, as Hermes does. Refuses (INVALID_INPUT)
+ * a value a later read would not parse.
+ */
+export function jsonOrNull(value: Record<string, unknown> | null | undefined, field = "metadata"): string | null {
   if (!value || Object.keys(value).length === 0) return null;
-  return JSON.stringify(value);
+  return storableJson(value, field);
 }
 
 function parseSkills(text: unknown): string[] | null {
-  if (typeof text !== "string" || text === "") return null;
-  try {
-    const v = JSON.parse(text) as unknown;
-    if (!Array.isArray(v)) return null;
-    return v.filter((s): s is string => typeof s === "string" && s.trim() !== "");
-  } catch {
-    return null;
-  }
+  const parsed = parseStoredJson(text);
+  if (parsed === null || !("value" in parsed) || !Array.isArray(parsed.value)) return null;
+  return parsed.value.filter((s): s is string => typeof s === "string" && s.trim() !== "");
 }
 
 /**

@@ -278,6 +278,82 @@ describe("buildWorkerContext", () => {
   });
 });
 
+describe("buildWorkerContext across tenants", () => {
+  it("lists the assignee's recent work from the task's own tenant only, never another tenant's titles or summaries", () => {
+    const mine = createTask(ctx, { title: "Acme current", assignee: "coder", tenant: "acme" });
+    const acmeDone = createTask(ctx, { title: "Acme invoice export", assignee: "coder", tenant: "acme" });
+    insertRun(acmeDone.id, { started_at: T0 - 900, summary: "exported acme invoices" });
+    const globexDone = createTask(ctx, { title: "Globex secret merger memo", assignee: "coder", tenant: "globex" });
+    insertRun(globexDone.id, { started_at: T0 - 100, summary: "drafted the globex merger memo" });
+    const operatorDone = createTask(ctx, { title: "Operator maintenance", assignee: "coder" });
+    insertRun(operatorDone.id, { started_at: T0 - 50, summary: "rotated the operator's keys" });
+
+    const text = buildWorkerContext(ctx, mine.id);
+    const recent = section(text, "Recent work by @coder");
+    expect(recent.split("\n").filter((l) => l.startsWith("- "))).toEqual([
+      `- ${acmeDone.id} — Acme invoice export (${utcStamp(T0 - 900 + 60)}): exported acme invoices`,
+    ]);
+    for (const leaked of ["Globex", "globex", globexDone.id, "Operator maintenance", operatorDone.id]) expect(text).not.toContain(leaked);
+  });
+
+  it("shows an operator (no-tenant) task the assignee's recent work on the whole board, as the operator sees it", () => {
+    const mine = createTask(ctx, { title: "Operator task", assignee: "coder" });
+    const acmeDone = createTask(ctx, { title: "Acme work", assignee: "coder", tenant: "acme" });
+    insertRun(acmeDone.id, { started_at: T0 - 200, summary: "acme summary" });
+    const plainDone = createTask(ctx, { title: "Plain work", assignee: "coder" });
+    insertRun(plainDone.id, { started_at: T0 - 100, summary: "plain summary" });
+    const recent = section(buildWorkerContext(ctx, mine.id), "Recent work by @coder");
+    expect(recent).toContain(acmeDone.id);
+    expect(recent).toContain(plainDone.id);
+  });
+
+  it("leaves out the handoff of a done parent in another tenant (a cross-tenant link), keeping same-tenant parents", () => {
+    const acmeParent = createTask(ctx, { title: "Acme parent", tenant: "acme" });
+    const globexParent = createTask(ctx, { title: "Globex parent", tenant: "globex" });
+    const operatorParent = createTask(ctx, { title: "Operator parent" });
+    insertRun(acmeParent.id, { started_at: T0 - 500, summary: "acme handoff" });
+    insertRun(globexParent.id, { started_at: T0 - 500, summary: "globex handoff: the merger closes friday", metadata: { globex: true } });
+    insertRun(operatorParent.id, { started_at: T0 - 500, summary: "operator handoff" });
+    for (const p of [acmeParent, globexParent, operatorParent]) markDone(p.id, T0 - 400, `${p.title} result`);
+    // Only the operator can link across tenants; the child stays acme's.
+    const child = createTask(ctx, { title: "Acme child", tenant: "acme", parents: [acmeParent.id, globexParent.id, operatorParent.id] });
+
+    const text = buildWorkerContext(ctx, child.id);
+    const parents = section(text, "Parent task results");
+    expect(parents.match(/^### .*$/gm)).toEqual([`### ${acmeParent.id} (completed 6m ago)`]);
+    expect(parents).toContain("acme handoff");
+    for (const leaked of [globexParent.id, "globex", "merger", operatorParent.id, "operator handoff"]) expect(text).not.toContain(leaked);
+  });
+
+  it("gives an operator (no-tenant) child the handoffs of all its done parents, whatever their tenant", () => {
+    const acmeParent = createTask(ctx, { title: "Acme parent", tenant: "acme" });
+    insertRun(acmeParent.id, { started_at: T0 - 500, summary: "acme handoff" });
+    markDone(acmeParent.id, T0 - 400);
+    const child = createTask(ctx, { title: "Operator child", tenant: null, parents: [acmeParent.id] });
+    // Created without a tenant, a child inherits its parent's (Hermes); make it the operator's own.
+    db.sqlite.prepare("UPDATE tasks SET tenant = NULL WHERE id = ?").run(child.id);
+    expect(section(buildWorkerContext(ctx, child.id), "Parent task results")).toContain("acme handoff");
+  });
+});
+
+describe("buildWorkerContext with pathological stored JSON", () => {
+  const deep = (levels: number) => `${'{"a":'.repeat(levels)}1${"}".repeat(levels)}`;
+
+  it.each([3_000, 100_000])("reads a task and its child whose run metadata is nested %i levels deep (as Hermes or raw SQL could store it)", (levels) => {
+    const parent = createTask(ctx, { title: "Deep parent", assignee: "coder" });
+    const runId = insertRun(parent.id, { started_at: T0 - 500, summary: "deep handoff" });
+    db.sqlite.prepare("UPDATE task_runs SET metadata = ? WHERE id = ?").run(deep(levels), runId);
+    markDone(parent.id, T0 - 400);
+    const child = createTask(ctx, { title: "Child", assignee: "coder", parents: [parent.id] });
+
+    const own = buildWorkerContext(ctx, parent.id);
+    expect(section(own, "Prior attempts on this task")).toContain("_metadata_: `{\"_unreadable\":\"stored JSON is nested deeper than 128 levels");
+    const childText = buildWorkerContext(ctx, child.id);
+    expect(section(childText, "Parent task results")).toContain("deep handoff");
+    expect(section(childText, "Parent task results")).toContain("_unreadable");
+  });
+});
+
 describe("relativeAge", () => {
   it("reads under a minute and future times as just now", () => {
     expect(relativeAge(T0 - 59, T0)).toBe("just now");

@@ -1,6 +1,7 @@
 import type { BoardContext } from "./context.ts";
 import { notFound } from "./errors.ts";
 import { commentFromRow, runFromRow } from "./rows.ts";
+import { tenantScope, tenantScopeArgs, tenantScopeSql } from "./tenant-scope.ts";
 import type { Task, TaskComment, TaskRun } from "./types.ts";
 
 /**
@@ -162,11 +163,17 @@ interface ParentResult {
   run: TaskRun | null;
 }
 
-function doneParents(ctx: BoardContext, taskId: string): ParentResult[] {
+/**
+ * The child's done parents within its tenant. A link may cross tenants (the operator can make one),
+ * but a tenant's worker must not read another tenant's handoff, just as `tasks.get` hides such a
+ * parent from a tenant's token.
+ */
+function doneParents(ctx: BoardContext, task: Task): ParentResult[] {
   const parents = ctx.tasks(
     `SELECT t.* FROM task_links l JOIN tasks t ON t.id = l.parent_id
-     WHERE l.child_id = ? AND t.status = 'done' ORDER BY t.id`,
-    taskId,
+     WHERE l.child_id = ? AND t.status = 'done' AND ${tenantScopeSql("t")} ORDER BY t.id`,
+    task.id,
+    ...tenantScopeArgs(tenantScope(task.tenant)),
   );
   if (parents.length === 0) return [];
   // One query for every parent's newest completed run, rather than one query per parent.
@@ -180,7 +187,7 @@ function doneParents(ctx: BoardContext, taskId: string): ParentResult[] {
            WHERE l.child_id = ? AND r.outcome = 'completed'
          ) WHERE newest_rank = 1`,
       )
-      .all(taskId) as Row[]
+      .all(task.id) as Row[]
   ).map(runFromRow);
   const byTask = new Map(runs.map((r) => [r.task_id, r]));
   return parents.map((task) => ({ task, run: byTask.get(task.id) ?? null }));
@@ -198,8 +205,8 @@ function parentBlock({ task, run }: ParentResult, now: number): string {
   return lines.join("\n");
 }
 
-function parentResultsSection(ctx: BoardContext, taskId: string, now: number): string | null {
-  const parents = doneParents(ctx, taskId);
+function parentResultsSection(ctx: BoardContext, task: Task, now: number): string | null {
+  const parents = doneParents(ctx, task);
   if (parents.length === 0) return null;
   const parts = [
     "## Parent task results",
@@ -224,16 +231,17 @@ function parentResultsSection(ctx: BoardContext, taskId: string, now: number): s
   return parts.join("\n\n");
 }
 
+/** The assignee's latest completed work elsewhere, within the task's tenant (profiles serve many tenants). */
 function recentWorkSection(ctx: BoardContext, task: Task): string | null {
   if (!hasText(task.assignee)) return null;
   const rows = ctx
     .stmt(
       `SELECT r.task_id, t.title, r.summary, t.result, COALESCE(r.ended_at, r.started_at) AS finished_at
        FROM task_runs r JOIN tasks t ON t.id = r.task_id
-       WHERE r.profile = ? AND r.outcome = 'completed' AND r.task_id != ?
+       WHERE r.profile = ? AND r.outcome = 'completed' AND r.task_id != ? AND ${tenantScopeSql("t")}
        ORDER BY finished_at DESC, r.id DESC LIMIT ?`,
     )
-    .all(task.assignee, task.id, WORKER_CONTEXT_LIMITS.recentWork) as {
+    .all(task.assignee, task.id, ...tenantScopeArgs(tenantScope(task.tenant)), WORKER_CONTEXT_LIMITS.recentWork) as {
     task_id: string;
     title: string;
     summary: string | null;
@@ -293,7 +301,7 @@ export function buildWorkerContext(ctx: BoardContext, taskId: string): string {
     headerSection(task),
     bodySection(task),
     priorAttemptsSection(ctx, task.id, now),
-    parentResultsSection(ctx, task.id, now),
+    parentResultsSection(ctx, task, now),
     recentWorkSection(ctx, task),
     commentsSection(ctx, task.id),
   ].filter((s): s is string => s !== null);

@@ -1,0 +1,97 @@
+import { describe, expect, it } from "vitest";
+import { boardDiagnostics } from "./diagnostics.ts";
+import { jsonNestingDepth, parseStoredJson, STORED_JSON_LIMITS, storableJson } from "./stored-json.ts";
+import { caught, useTestBoards } from "./testing/helpers.ts";
+import { buildWorkerContext } from "./worker-context.ts";
+
+const board = useTestBoards();
+
+const deepObject = (levels: number) => `${'{"a":'.repeat(levels)}1${"}".repeat(levels)}`;
+const deepArray = (levels: number) => `${"[".repeat(levels)}${"]".repeat(levels)}`;
+
+describe("jsonNestingDepth", () => {
+  it("counts objects and arrays, and ignores brackets inside strings, escaped quotes included", () => {
+    expect(jsonNestingDepth("1")).toBe(0);
+    expect(jsonNestingDepth("{}")).toBe(1);
+    expect(jsonNestingDepth('{"a":[{"b":[]}],"c":{}}')).toBe(4);
+    expect(jsonNestingDepth('{"a":"[[[{{{"}')).toBe(1);
+    expect(jsonNestingDepth('{"a":"\\"[[[","b":"\\\\"}')).toBe(1);
+  });
+
+  it("stops counting past the limit it is given", () => {
+    expect(jsonNestingDepth(deepArray(1_000_000), 10)).toBe(11);
+  });
+});
+
+describe("parseStoredJson", () => {
+  it("parses values within the limits, and reads null for NULL, empty or malformed text", () => {
+    expect(parseStoredJson('{"a":[1,2]}')).toEqual({ value: { a: [1, 2] } });
+    expect(parseStoredJson(deepObject(STORED_JSON_LIMITS.maxDepth - 1))).toHaveProperty("value");
+    for (const text of [null, undefined, "", "{not json", 42]) expect(parseStoredJson(text)).toBeNull();
+  });
+
+  it("does not parse a value nested deeper than the limit or longer than the size limit, and says why", () => {
+    expect(parseStoredJson(deepArray(STORED_JSON_LIMITS.maxDepth + 1))).toEqual({
+      unreadable: `stored JSON is nested deeper than 128 levels (${2 * (STORED_JSON_LIMITS.maxDepth + 1)} characters); not shown`,
+    });
+    const long = `{"a":"${"x".repeat(STORED_JSON_LIMITS.maxChars)}"}`;
+    expect(parseStoredJson(long)).toEqual({ unreadable: `stored JSON is ${long.length} characters long (limit ${STORED_JSON_LIMITS.maxChars}); not shown` });
+  });
+});
+
+describe("storableJson", () => {
+  it("refuses, with INVALID_INPUT naming the field, what a read would not parse: too deep, cyclic or too long", () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 10_000; i++) deep = [deep];
+    expect(caught(() => storableJson(deep, "metadata")).message).toBe("metadata is nested deeper than 128 levels");
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(caught(() => storableJson(cyclic, "delivery_metadata")).code).toBe("INVALID_INPUT");
+    const err = caught(() => storableJson({ blob: "x".repeat(STORED_JSON_LIMITS.maxChars) }, "metadata"));
+    expect(err.message).toMatch(/^metadata is \d+ characters of JSON \(limit 4194304\)$/);
+    expect(storableJson({ b: 1, a: [2] }, "metadata")).toBe('{"b":1,"a":[2]}');
+  });
+});
+
+describe("reads of rows holding pathological JSON (written by Hermes, an old version or raw SQL)", () => {
+  it.each([3_000, 100_000])("a task, its runs, events, skills, subscriptions, context and its child's context read at %i levels deep", (levels) => {
+    const b = board();
+    const parent = b.createTask({ title: "deep parent", assignee: "coder" });
+    b.claimTask(parent.id);
+    b.completeTask(parent.id, { summary: "handoff text", metadata: { ok: true } });
+    const child = b.createTask({ title: "child", assignee: "coder", parents: [parent.id] });
+    b.addNotifySub({ task_id: parent.id, platform: "slack", chat_id: "C1" });
+    // Straight into the file, bypassing every kernel check.
+    b.sqlite.prepare("UPDATE task_runs SET metadata = ? WHERE task_id = ?").run(deepObject(levels), parent.id);
+    b.sqlite.prepare("UPDATE tasks SET skills = ? WHERE id = ?").run(deepArray(levels), parent.id);
+    b.sqlite.prepare("UPDATE kanban_notify_subs SET delivery_metadata = ? WHERE task_id = ?").run(deepObject(levels), parent.id);
+    b.sqlite
+      .prepare("INSERT INTO task_events (task_id, kind, payload, created_at) VALUES (?, 'edited', ?, ?), (?, 'status', ?, ?)")
+      .run(parent.id, deepObject(levels), b.clock.seconds, child.id, deepArray(levels), b.clock.seconds);
+
+    const marker = { _unreadable: `stored JSON is nested deeper than 128 levels (${deepObject(levels).length} characters); not shown` };
+    // What the API serialises for tasks.get / tasks.context: every piece must survive JSON.stringify.
+    const reads = {
+      task: b.getTask(parent.id),
+      list: b.listTasks({}),
+      runs: b.listRuns(parent.id),
+      events: b.listEvents(parent.id),
+      childEvents: b.listEvents(child.id),
+      subs: b.listNotifySubs(parent.id),
+      latest: b.latestRun(parent.id),
+      diagnostics: boardDiagnostics(b.ctx),
+      context: buildWorkerContext(b.ctx, parent.id),
+      childContext: buildWorkerContext(b.ctx, child.id),
+    };
+    expect(() => JSON.stringify(reads)).not.toThrow();
+    expect(reads.task?.skills).toBeNull();
+    expect(reads.runs.at(-1)?.metadata).toEqual(marker);
+    expect(reads.events.at(-1)?.payload).toEqual(marker);
+    expect(reads.subs[0]?.delivery_metadata).toEqual(marker);
+    expect(reads.context).toContain("_unreadable");
+    expect(reads.childContext).toContain("handoff text");
+    expect(reads.childContext).toContain("_unreadable");
+    // The tick's promotion pass reads status payloads too.
+    expect(() => b.recomputeReady()).not.toThrow();
+  });
+});

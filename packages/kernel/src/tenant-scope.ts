@@ -1,0 +1,23 @@
+/**
+ * The tenant whose tasks a task may draw on (parent handoffs, the assignee's recent work, ids a
+ * completion mentions, an idempotency key): its own. A task with no tenant (NULL or blank) belongs
+ * to the operator, who sees the whole board through the API, so it is confined to nothing: null.
+ *
+ * This matches the API's rule for callers (packages/api/src/scope.ts): a tenant token sees only its
+ * tenant's tasks, never the operator's or another tenant's; an admin token sees every task.
+ */
+export function tenantScope(tenant: string | null | undefined): string | null {
+  return tenant !== null && tenant !== undefined && tenant.trim() !== "" ? tenant : null;
+}
+
+/**
+ * SQL condition confining `<alias>.tenant` to a scope, with its two parameters (pass
+ * {@link tenantScopeArgs}); a null scope matches every row.
+ */
+export function tenantScopeSql(alias: string): string {
+  return `(? IS NULL OR ${alias}.tenant = ?)`;
+}
+
+export function tenantScopeArgs(scope: string | null): [string | null, string | null] {
+  return [scope, scope];
+}
