@@ -10,6 +10,7 @@ import {
   LIST_ORDERS,
   parseWorkspaceSpec,
   type TaskView,
+  type Termination,
   WORKSPACE_KINDS,
   wrongState,
 } from "@kanban/kernel";
@@ -157,6 +158,27 @@ const bulkInput = z.object({
   reclaim_first: z.boolean().default(false),
 });
 
+/**
+ * Creates a claimed task's workspace directory, or refuses the claim (409). The path is named only
+ * to an admin caller or when the caller chose it (a dir: path): a scratch path is the server's.
+ */
+function makeWorkspace(ctx: KanbanContext, task: { id: string; workspace_kind: string }, dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? "error";
+    const where = ctx.tenant === null || task.workspace_kind === "dir" ? ` at ${dir}` : "";
+    throw wrongState(`cannot claim ${task.id}: its ${task.workspace_kind} workspace cannot be created${where} (${code})`, {
+      task_id: task.id,
+      workspace_kind: task.workspace_kind,
+      error: code,
+    });
+  }
+}
+
+/** Thrown inside a bulk row's transaction to undo the row; its message is what the row reports. */
+class RowRefused extends Error {}
+
 /** The message a bulk row reports: the kernel's text, or a generic one for a bug (logged). */
 function bulkError(ctx: KanbanContext, err: unknown): string {
   if (err instanceof KernelError) return err.message;
@@ -298,80 +320,94 @@ export const tasksRouter = router({
     return { deleted: true as const, task_id: input.id };
   }),
 
-  /** Applies one change to many tasks; each id succeeds or fails on its own. */
+  /**
+   * Applies one change to many tasks. Each row is one transaction: a row refused at any step
+   * (say its status change, after its reassignment went through) keeps none of its changes, and
+   * its worker is stopped only when the row committed. Rows succeed or fail independently.
+   */
   bulk: publicProcedure.input(bulkInput).mutation(({ ctx, input }) => {
     const board = ctx.board(input.board);
     const limit = failureLimit(ctx);
     const results = input.ids.map((id): { id: string; ok: boolean; error?: string } => {
-      const fail = (error: string) => ({ id, ok: false, error });
       const task = board.getTask(id);
-      if (!task || (ctx.tenant !== null && task.tenant !== ctx.tenant)) return fail("not found");
-      if (input.archive) {
+      if (!task || (ctx.tenant !== null && task.tenant !== ctx.tenant)) return { id, ok: false, error: "not found" };
+      /** One step of the row; a refusal rolls the whole row back with `prefix` + the reason. */
+      const step = <T>(prefix: string, fn: () => T): T => {
         try {
-          ctx.terminate(board.archiveTask(id, limit).terminate);
-          return { id, ok: true };
+          return fn();
         } catch (err) {
-          return fail(`archive refused: ${bulkError(ctx, err)}`);
+          throw new RowRefused(`${prefix}${bulkError(ctx, err)}`);
         }
+      };
+      let stops: (Termination | null | undefined)[];
+      try {
+        stops = board.ctx.tx(() => {
+          if (input.archive) return [step("archive refused: ", () => board.archiveTask(id, limit).terminate)];
+          const released: (Termination | null | undefined)[] = [];
+          if (input.assignee !== undefined && canonicalAssignee(input.assignee) !== task.assignee) {
+            const profile = input.assignee.trim() === "" ? null : input.assignee;
+            const r = step("assign refused: ", () => board.reassignTask(id, profile, { reclaimFirst: input.reclaim_first }));
+            if (!r.ok) throw new RowRefused("assign refused: still running (pass reclaim_first to release the claim first)");
+            released.push(r.terminate);
+          }
+          if (input.status !== undefined) {
+            const status = input.status;
+            const moved = step(`transition to '${status}' refused: `, () =>
+              board.moveTask(id, {
+                status,
+                result: input.result,
+                summary: input.summary,
+                metadata: input.metadata,
+                reason: input.block_reason,
+                failureLimit: limit,
+              }),
+            );
+            released.push(moved.terminate);
+          }
+          const priority = input.priority;
+          if (priority !== undefined) step("", () => board.updateTask(id, { priority }));
+          return released;
+        });
+      } catch (err) {
+        if (err instanceof RowRefused) return { id, ok: false, error: err.message };
+        return { id, ok: false, error: bulkError(ctx, err) };
       }
-      if (input.assignee !== undefined && canonicalAssignee(input.assignee) !== task.assignee) {
-        try {
-          const r = board.reassignTask(id, input.assignee.trim() === "" ? null : input.assignee, { reclaimFirst: input.reclaim_first });
-          ctx.terminate(r.terminate);
-          if (!r.ok) return fail("assign refused: still running (pass reclaim_first to release the claim first)");
-        } catch (err) {
-          return fail(`assign refused: ${bulkError(ctx, err)}`);
-        }
-      }
-      if (input.status !== undefined) {
-        try {
-          const moved = board.moveTask(id, {
-            status: input.status,
-            result: input.result,
-            summary: input.summary,
-            metadata: input.metadata,
-            reason: input.block_reason,
-            failureLimit: limit,
-          });
-          ctx.terminate(moved.terminate);
-        } catch (err) {
-          return fail(`transition to '${input.status}' refused: ${bulkError(ctx, err)}`);
-        }
-      }
-      if (input.priority !== undefined) {
-        try {
-          board.updateTask(id, { priority: input.priority });
-        } catch (err) {
-          return fail(bulkError(ctx, err));
-        }
-      }
+      for (const stop of stops) ctx.terminate(stop);
       return { id, ok: true };
     });
     return { results };
   }),
 
-  /** Claims a ready task (the one place work starts); 409 names its status and lock when it is not claimable. */
+  /**
+   * Claims a ready task (the one place work starts); 409 names its status and lock when it is not
+   * claimable. The claim and its workspace directory commit together: a directory that cannot be
+   * created undoes the claim (no run, no event) and answers 409, so no task is left running under
+   * a claim nobody works on.
+   */
   claim: publicProcedure
     .input(idInput.extend({ ttl_seconds: ttlSchema.nullish(), claimer: nameSchema.nullish() }))
     .mutation(({ ctx, input }) => {
       const board = ctx.board(input.board);
       const before = scopedTask(ctx, board, input.id);
-      const claimed = board.claimTask(input.id, { ttl_seconds: input.ttl_seconds, claimer: input.claimer });
-      if (claimed === null) {
-        const now = board.getTask(input.id) ?? before;
-        throw wrongState(`cannot claim ${input.id}: status=${now.status} lock=${now.claim_lock ?? "(none)"}`, {
-          task_id: input.id,
-          status: now.status,
-        });
-      }
-      // Scratch and dir workspaces are plain directories, materialised here like the dispatcher
-      // does; a worktree needs git and is left to the dispatcher (workspace stays null).
-      let workspace: string | null = claimed.workspace_path;
-      if (claimed.workspace_kind === "scratch" || claimed.workspace_kind === "dir") {
-        workspace ??= path.join(workspacesRoot(ctx.location, board.slug ?? "default"), claimed.id);
-        fs.mkdirSync(workspace, { recursive: true });
-        board.setWorkspace(claimed.id, workspace);
-      }
+      const { claimed, workspace } = board.ctx.tx(() => {
+        const claimed = board.claimTask(input.id, { ttl_seconds: input.ttl_seconds, claimer: input.claimer });
+        if (claimed === null) {
+          const now = board.getTask(input.id) ?? before;
+          throw wrongState(`cannot claim ${input.id}: status=${now.status} lock=${now.claim_lock ?? "(none)"}`, {
+            task_id: input.id,
+            status: now.status,
+          });
+        }
+        // Scratch and dir workspaces are plain directories, materialised here like the dispatcher
+        // does; a worktree needs git and is left to the dispatcher (workspace stays null).
+        let workspace: string | null = claimed.workspace_path;
+        if (claimed.workspace_kind === "scratch" || claimed.workspace_kind === "dir") {
+          workspace ??= path.join(workspacesRoot(ctx.location, board.slug ?? "default"), claimed.id);
+          makeWorkspace(ctx, claimed, workspace);
+          board.setWorkspace(claimed.id, workspace);
+        }
+        return { claimed, workspace };
+      });
       return { task: taskDto({ ...claimed, workspace_path: workspace, warnings: null }), run_id: claimed.current_run_id, workspace };
     }),
 
@@ -507,13 +543,17 @@ export const tasksRouter = router({
     return { task_id: input.id, context: buildWorkerContext(board.ctx, input.id) };
   }),
 
-  /** The end of the task's worker log (`<logs dir>/<id>.log`), at most `tail` bytes. */
+  /**
+   * The end of the task's worker log (`<logs dir>/<id>.log`), at most `tail` bytes. `path` is the
+   * file's full path for an admin caller; a tenant gets only its name, since the server's
+   * directories are the operator's business.
+   */
   log: publicProcedure.input(idInput.extend({ tail: z.number().int().min(1).max(LOG_TAIL_MAX).optional() })).query(({ ctx, input }) => {
     const slug = ctx.slug(input.board);
     const board = ctx.board(slug);
     scopedTask(ctx, board, input.id);
     const file = path.join(logsDir(ctx.location, slug), `${input.id}.log`);
-    return { task_id: input.id, path: file, ...readLogTail(file, input.tail ?? LOG_TAIL_MAX) };
+    return { task_id: input.id, path: ctx.tenant === null ? file : path.basename(file), ...readLogTail(file, input.tail ?? LOG_TAIL_MAX) };
   }),
 
   /** Promotes every todo/auto-blocked task whose parents are done (what `kanban list` runs first). */

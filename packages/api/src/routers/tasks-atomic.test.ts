@@ -1,0 +1,110 @@
+import fs from "node:fs";
+import path from "node:path";
+import { logsDir, workspacesRoot } from "@kanban/db";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createTestApi, type TestApi } from "../testing.ts";
+
+let t: TestApi;
+beforeEach(() => {
+  t = createTestApi();
+});
+afterEach(() => t.cleanup());
+
+/** Everything a refused request must leave exactly as it was: the row, its events and its runs. */
+function snapshot(id: string) {
+  const sqlite = t.board().sqlite;
+  return {
+    task: sqlite.prepare("SELECT * FROM tasks WHERE id = ?").get(id),
+    events: sqlite.prepare("SELECT kind, payload FROM task_events WHERE task_id = ? ORDER BY id").all(id),
+    runs: sqlite.prepare("SELECT * FROM task_runs WHERE task_id = ? ORDER BY id").all(id),
+  };
+}
+
+describe("tasks.claim: claim and workspace succeed or fail together", () => {
+  it("a dir: workspace that cannot be created is a 409 and leaves the task ready, unclaimed, with no run or event", async () => {
+    const blocker = path.join(t.dir, "a-file");
+    const { task } = await t.api.tasks.create({ title: "w", workspace: `dir:${path.join(blocker, "work")}` });
+    // A regular file where the directory's parent should be: mkdir fails with ENOTDIR.
+    fs.writeFileSync(blocker, "not a directory");
+    const before = snapshot(task.id);
+    await expect(t.api.tasks.claim({ id: task.id })).rejects.toMatchObject({
+      code: "CONFLICT",
+      message: `cannot claim ${task.id}: its dir workspace cannot be created at ${path.join(blocker, "work")} (ENOTDIR)`,
+    });
+    expect(snapshot(task.id)).toEqual(before);
+    expect(t.board().requireTask(task.id)).toMatchObject({ status: "ready", claim_lock: null, current_run_id: null });
+    // Once the path is creatable the same task claims normally.
+    fs.rmSync(blocker);
+    const r = await t.api.tasks.claim({ id: task.id });
+    expect(r.workspace).toBe(path.join(blocker, "work"));
+    expect(fs.statSync(r.workspace as string).isDirectory()).toBe(true);
+  });
+
+  it("an uncreatable scratch root refuses the claim, and a tenant is not told the server's path", async () => {
+    const root = workspacesRoot(t.location, "default");
+    fs.mkdirSync(path.dirname(root), { recursive: true });
+    fs.writeFileSync(root, "not a directory");
+    const acme = t.caller("acme");
+    const { task } = await acme.tasks.create({ title: "s" });
+    const before = snapshot(task.id);
+    const refused = acme.tasks.claim({ id: task.id });
+    await expect(refused).rejects.toMatchObject({ code: "CONFLICT" });
+    const message = await refused.catch((e: Error) => e.message);
+    expect(message).toMatch(new RegExp(`^cannot claim ${task.id}: its scratch workspace cannot be created \\((ENOTDIR|EEXIST)\\)$`));
+    expect(message).not.toContain(t.dir);
+    expect(snapshot(task.id)).toEqual(before);
+    // The operator is told where.
+    await expect(t.api.tasks.claim({ id: task.id })).rejects.toMatchObject({ message: expect.stringContaining(root) });
+  });
+});
+
+describe("tasks.bulk: each row is atomic", () => {
+  it("a row refused at its status step keeps none of its earlier changes; other rows still apply", async () => {
+    const a = (await t.api.tasks.create({ title: "a", assignee: "alice" })).task;
+    const b = (await t.api.tasks.create({ title: "b", assignee: "alice" })).task;
+    await t.api.tasks.claim({ id: b.id });
+    // a: the reassignment goes through, then the kernel refuses the status: the row must undo both.
+    const beforeA = snapshot(a.id);
+    const { results } = await t.api.tasks.bulk({ ids: [a.id], assignee: "bob", status: "bogus", priority: 9 });
+    expect(results).toEqual([{ id: a.id, ok: false, error: expect.stringMatching(/^transition to 'bogus' refused: /) }]);
+    expect(snapshot(a.id)).toEqual(beforeA);
+    expect(t.board().requireTask(a.id).assignee).toBe("alice");
+
+    // b is running: reclaim_first releases the claim, then the status step fails; the claim stays
+    // and its worker is not stopped.
+    const beforeB = snapshot(b.id);
+    const mixed = await t.api.tasks.bulk({ ids: [b.id, a.id], assignee: "carol", reclaim_first: true, status: "bogus" });
+    expect(mixed.results.map((r) => r.ok)).toEqual([false, false]);
+    expect(snapshot(b.id)).toEqual(beforeB);
+    expect(t.board().requireTask(b.id)).toMatchObject({ status: "running", assignee: "alice" });
+    expect(t.terminated).toEqual([]);
+
+    // The same rows with a valid status commit every step.
+    const ok = await t.api.tasks.bulk({ ids: [a.id], assignee: "bob", status: "blocked", block_reason: "wait", priority: 9 });
+    expect(ok.results).toEqual([{ id: a.id, ok: true }]);
+    expect(t.board().requireTask(a.id)).toMatchObject({ assignee: "bob", status: "blocked", priority: 9 });
+  });
+
+  it("a row whose reassignment is refused (still running) changes nothing", async () => {
+    const a = (await t.api.tasks.create({ title: "a", assignee: "alice" })).task;
+    await t.api.tasks.claim({ id: a.id });
+    const before = snapshot(a.id);
+    const { results } = await t.api.tasks.bulk({ ids: [a.id], assignee: "bob", priority: 5 });
+    expect(results[0]).toMatchObject({ ok: false, error: "assign refused: still running (pass reclaim_first to release the claim first)" });
+    expect(snapshot(a.id)).toEqual(before);
+  });
+});
+
+describe("tasks.log: server paths are the operator's", () => {
+  it("gives a tenant the log's file name only, an admin its full path", async () => {
+    const acme = t.caller("acme");
+    const { task } = await acme.tasks.create({ title: "t" });
+    const file = path.join(logsDir(t.location, "default"), `${task.id}.log`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, "hello\n");
+    const seen = await acme.tasks.log({ id: task.id });
+    expect(seen).toMatchObject({ path: `${task.id}.log`, exists: true, content: "hello\n" });
+    expect(JSON.stringify(seen)).not.toContain(t.dir);
+    expect((await t.api.tasks.log({ id: task.id })).path).toBe(file);
+  });
+});
