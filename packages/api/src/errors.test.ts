@@ -16,6 +16,7 @@ describe("the error table", () => {
       WRONG_STATE: "CONFLICT",
       STALE_RUN: "CONFLICT",
       HALLUCINATED_CARDS: "PRECONDITION_FAILED",
+      WORKSPACE_PATH_NOT_ALLOWED: "BAD_REQUEST",
     });
     expect(DB_ERROR_TO_TRPC).toEqual({
       BOARD_NOT_FOUND: "NOT_FOUND",
