@@ -49,15 +49,33 @@ describe("the task drawer", () => {
     expect(await body.locator("img, b, script").count()).toBe(0);
     expect(await body.locator("li").count()).toBe(2);
 
+    // The first comment asks once for a display name, which then signs every comment.
     await page.getByTestId("comment-input").fill("Ready for a **review**");
     await page.getByTestId("comment-input").press("Enter");
+    const ask = page.getByTestId("prompt-dialog");
+    await ask.getByText("Who is commenting?").waitFor();
+    await shot(page, "display-name");
+    await page.getByTestId("prompt-input").fill("  Ada  Lovelace ");
+    await page.getByTestId("prompt-input").press("Enter");
     await drawer.getByTestId("comments").locator("strong", { hasText: "review" }).waitFor();
     expect(await page.getByTestId("comment-input").inputValue()).toBe("");
+    expect(await page.getByTestId("comment-author").textContent()).toBe("Ada Lovelace");
+    // It can be changed; the next comment carries the new name, and nothing asks again.
+    await page.getByTestId("comment-author-change").click();
+    await page.getByTestId("prompt-input").fill("Grace");
+    await page.getByTestId("prompt-ok").click();
+    await page.getByTestId("comment-input").fill("Second look done");
+    await page.getByTestId("comment-input").press("Enter");
+    await drawer.getByTestId("comments").getByText("Second look done").waitFor();
+    expect(await page.getByTestId("prompt-dialog").count()).toBe(0);
 
     const detail = await api().tasks.get.query({ board, id: t.id });
     expect(detail.task).toMatchObject({ title: "Write the release notes", assignee: "writer", priority: 5 });
     expect(detail.task.body).toContain("[the spec](https://example.org/spec)");
-    expect(detail.comments.map((c) => [c.author, c.body])).toEqual([["dashboard", "Ready for a **review**"]]);
+    expect(detail.comments.map((c) => [c.author, c.body])).toEqual([
+      ["Ada Lovelace", "Ready for a **review**"],
+      ["Grace", "Second look done"],
+    ]);
     await shot(page, "drawer");
 
     // The URL alone opens the same drawer (a link someone pasted).
@@ -65,6 +83,28 @@ describe("the task drawer", () => {
     await page.getByTestId("drawer-title").getByText("Write the release notes").waitFor();
     await page.getByTestId("drawer-close").click();
     await page.getByTestId("drawer").waitFor({ state: "detached" });
+    noPageErrors(b);
+  });
+
+  it("renders GitHub-flavoured tables and task lists in a card body, still without raw HTML", async () => {
+    captureOnFailure(b, "gfm");
+    const board = await freshBoard("gfm");
+    const body = ["Plan:", "", "| step | owner | state |", "| --- | --- | --- |", "| schema | coder | done |", "| exporter | writer | <b>next</b> |", "", "- [x] design", "- [ ] ship", "", "~~old idea~~"].join("\n");
+    const t = (await api().tasks.create.mutate({ board, title: "Export plan", body })).task;
+    const page = await openBoard(b, board, `&task=${t.id}`);
+    const text = page.getByTestId("body-text");
+    await text.locator("table").waitFor();
+    expect(await text.locator("th").allTextContents()).toEqual(["step", "owner", "state"]);
+    expect(await text.locator("tbody tr").count()).toBe(2);
+    expect(await text.locator("tbody tr").nth(1).locator("td").allTextContents()).toEqual(["exporter", "writer", "next"]);
+    const boxes = text.locator('li input[type="checkbox"]');
+    expect(await boxes.count()).toBe(2);
+    expect(await boxes.nth(0).isChecked()).toBe(true);
+    expect(await boxes.nth(1).isChecked()).toBe(false);
+    expect(await boxes.nth(0).isDisabled()).toBe(true);
+    expect(await text.locator("del").textContent()).toBe("old idea");
+    expect(await text.locator("b, script, img").count()).toBe(0);
+    await shot(page, "markdown-gfm");
     noPageErrors(b);
   });
 

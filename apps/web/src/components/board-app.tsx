@@ -13,21 +13,24 @@ import { useSessionList } from "../hooks/use-session-list.ts";
 import { useUrlState } from "../hooks/use-url-state.ts";
 import { attentionItems, stripVisible } from "../lib/attention.ts";
 import { visibleColumns } from "../lib/columns.ts";
+import { indicatorStatus, loadProblem, PROBE_INTERVAL_MS, probeOf } from "../lib/connection.ts";
 import { type BoardFilters, matchesFilters, NO_FILTERS } from "../lib/filter.ts";
 import { adjacentStatus, isTypingTarget, navigate, navKeyOf } from "../lib/keyboard.ts";
 import type { BulkResult, Card } from "../lib/types.ts";
-import { errorMessage, httpStatusOf, useTRPC, useTRPCClient } from "../trpc/react.tsx";
+import { errorMessage, failureStatus, httpStatusOf, useTRPC, useTRPCClient } from "../trpc/react.tsx";
 import { AttentionStrip } from "./attention-strip.tsx";
 import { BoardColumn } from "./board-column.tsx";
 import { BulkBar } from "./bulk-bar.tsx";
 import { CreateDialog } from "./create-dialog.tsx";
 import { useDialogs } from "./dialogs.tsx";
+import { ConfigErrorBanner, ConfigWarnings, LoadProblemPanel, OfflineBanner } from "./server-status.tsx";
 import { HelpDialog } from "./help-dialog.tsx";
 import { isModalOpen } from "./modal.tsx";
 import { TaskDrawer } from "./task-drawer.tsx";
 import { CardPreview } from "./task-card.tsx";
 import { useToasts } from "./toasts.tsx";
 import { Toolbar } from "./toolbar.tsx";
+import { ScrollHints } from "./scroll-hint.tsx";
 import { TrashZone } from "./trash-zone.tsx";
 import { Button } from "./ui.tsx";
 
@@ -71,7 +74,13 @@ export function BoardApp() {
   const [remembered, setRemembered] = useState<string | null>(null);
   useEffect(() => setRemembered(storedBoard()), []);
   const requested = url.board ?? remembered ?? undefined;
-  const config = useQuery(trpc.config.get.queryOptions());
+  // Polled: it carries config.json's health (a banner) and doubles as the "is the server there" probe.
+  const config = useQuery({ ...trpc.config.get.queryOptions(), refetchInterval: PROBE_INTERVAL_MS, refetchIntervalInBackground: true, retry: false });
+  const probe = probeOf(config, config.error ? failureStatus(config.error) : null);
+  const refetchConfig = config.refetch;
+  const probeNow = useCallback(() => {
+    void refetchConfig();
+  }, [refetchConfig]);
   const [filters, setFilters] = useState<BoardFilters>(NO_FILTERS);
   const [showArchived, setShowArchived] = useState(false);
   const [lanes, setLanes] = useState(true);
@@ -93,7 +102,12 @@ export function BoardApp() {
     search: serverFilters.search.trim() || null,
   };
   const boardKey = trpc.board.get.queryKey(boardInput);
-  const boardQuery = useQuery({ ...trpc.board.get.queryOptions(boardInput), placeholderData: keepPreviousData });
+  const boardQuery = useQuery({
+    ...trpc.board.get.queryOptions(boardInput),
+    placeholderData: keepPreviousData,
+    // A first load that failed keeps trying on its own: the page never needs a manual reload.
+    refetchInterval: (q) => (q.state.status === "error" ? PROBE_INTERVAL_MS : false),
+  });
   const data = boardQuery.data;
   const slug = data?.board ?? requested ?? null;
   useEffect(() => {
@@ -111,9 +125,31 @@ export function BoardApp() {
   const boardsQ = useQuery(trpc.boards.list.queryOptions());
   const diagnosticsQ = useQuery({ ...trpc.diagnostics.list.queryOptions({ board: slug ?? undefined }), enabled: slug !== null });
   const dispatcherQ = useQuery({ ...trpc.dispatcher.status.queryOptions(), refetchInterval: 5000, retry: false });
+  // A tenant is refused the dispatcher's status (403): nothing to show. No answer, or a failing one:
+  // unknown, so a dispatcher that went down with the server never keeps its green dot.
+  const dispatcherFailure = dispatcherQ.error ? failureStatus(dispatcherQ.error) : undefined;
+  const dispatcherKnown = probe !== "down" && !(dispatcherQ.isError && (dispatcherFailure === null || (dispatcherFailure ?? 0) >= 500));
   const profiles = profilesQ.data?.profiles ?? [];
   const assignees = useMemo(() => [...new Set([...(data?.assignees ?? []), ...profiles.map((p) => p.name)])].sort(), [data?.assignees, profiles]);
-  const live = useBoardLive(slug, data?.latest_event_id ?? null, refresh);
+  const stream = useBoardLive(slug, data?.latest_event_id ?? null, refresh, probeNow);
+  const live = indicatorStatus(stream, probe);
+  // How long the first load has been waiting (so the page can say so instead of spinning).
+  const [waitedMs, setWaitedMs] = useState(0);
+  useEffect(() => {
+    if (data) return;
+    const started = Date.now();
+    const timer = setInterval(() => setWaitedMs(Date.now() - started), 1000);
+    return () => clearInterval(timer);
+  }, [data]);
+  const problem = data
+    ? null
+    : loadProblem({
+        error: boardQuery.error,
+        status: boardQuery.error ? failureStatus(boardQuery.error) : null,
+        message: boardQuery.error ? errorMessage(boardQuery.error) : "",
+        waitedMs,
+        probe,
+      });
 
   // ---- what is on screen
   const columns = useMemo(
@@ -127,8 +163,12 @@ export function BoardApp() {
   }, [data]);
   const taskOptions = useMemo(() => [...cardById.values()].map((c) => ({ id: c.id, title: c.title })), [cardById]);
   const shown = useRef(new Map<string, string[]>());
+  // The status of every card the page has seen in a column (loaded, or fetched by "select all"):
+  // a bulk move asks before reopening Done cards, including ones that were never drawn.
+  const knownStatus = useRef(new Map<string, string>());
   const onCardsShown = useCallback((status: string, ids: string[]) => {
     shown.current.set(status, ids);
+    for (const id of ids) knownStatus.current.set(id, status);
   }, []);
   const grid = useCallback(() => columns.map((c) => shown.current.get(c.name) ?? c.cards.map((t) => t.id)), [columns]);
 
@@ -163,7 +203,8 @@ export function BoardApp() {
     },
     [grid],
   );
-  const onSelectAll = useCallback((ids: string[], checked: boolean) => {
+  const onSelectAll = useCallback((ids: string[], checked: boolean, status: string) => {
+    for (const id of ids) knownStatus.current.set(id, status);
     setSelection((prev) => {
       const next = new Set(prev);
       for (const id of ids) {
@@ -180,12 +221,14 @@ export function BoardApp() {
     // What failed stays selected (to retry or inspect); what succeeded is done with.
     if (failed.length > 0) setSelection(new Set(failed.map((f) => f.id)));
   }, []);
-  const actions = useBoardActions({ board: slug ?? undefined, boardKey, showArchived, refresh, onBulkResult });
+  const statusOf = useCallback((id: string) => cardById.get(id)?.status ?? knownStatus.current.get(id), [cardById]);
+  const actions = useBoardActions({ board: slug ?? undefined, boardKey, showArchived, refresh, onBulkResult, statusOf });
   const createTask = useCreateTask(slug ?? undefined, refresh);
   const [creating, setCreating] = useState<{ column: string | null; title?: string } | null>(null);
   const [inlineColumn, setInlineColumn] = useState<string | null>(null);
   const [help, setHelp] = useState(false);
   const searchRef = useRef<HTMLInputElement | null>(null);
+  const boardRef = useRef<HTMLElement | null>(null);
 
   const onInlineCreate = useCallback(
     async (status: string, title: string) => {
@@ -403,12 +446,16 @@ export function BoardApp() {
             toasts.push({ kind: "error", title: "Nudge failed", body: errorMessage(err) });
           }
         }}
-        dispatcher={dispatcherQ.data}
+        dispatcher={dispatcherQ.isError ? undefined : dispatcherQ.data}
+        dispatcherKnown={dispatcherKnown}
         live={live}
         onNewTask={() => setCreating({ column: null })}
         onHelp={() => setHelp(true)}
         searchRef={searchRef}
       />
+      {config.data?.config_error && <ConfigErrorBanner error={config.data.config_error} />}
+      {config.data && <ConfigWarnings warnings={config.data.config_warnings} />}
+      {data && probe === "down" && <OfflineBanner />}
       {showStrip && (
         <AttentionStrip
           items={attention}
@@ -419,7 +466,16 @@ export function BoardApp() {
           }
         />
       )}
-      {boardQuery.error && !data && (
+      {problem && (
+        <LoadProblemPanel
+          problem={problem}
+          onRetry={() => {
+            probeNow();
+            void boardQuery.refetch();
+          }}
+        />
+      )}
+      {!problem && boardQuery.error && !data && (
         <div role="alert" className="m-6 rounded-lg border border-danger/40 bg-danger-soft p-4 text-danger">
           <div className="font-medium">The board could not be loaded</div>
           <div className="mt-1">{errorMessage(boardQuery.error)}</div>
@@ -428,10 +484,19 @@ export function BoardApp() {
           </Button>
         </div>
       )}
-      {!data && !boardQuery.error && <div className="p-6 text-muted">Loading board…</div>}
+      {!data && !boardQuery.error && !problem && <div className="p-6 text-muted">Loading board…</div>}
       {data && (
         <DndContext sensors={sensors} collisionDetection={pointerWithin} onDragStart={onDragStart} onDragEnd={onDragEnd} onDragCancel={() => setDragging(null)}>
-          <main data-testid="board" data-board={data.board} className="flex min-h-0 flex-1 gap-2.5 overflow-x-auto p-3">
+          <div className="relative flex min-h-0 flex-1">
+          <main
+            ref={boardRef}
+            data-testid="board"
+            data-board={data.board}
+            className="flex min-h-0 min-w-0 flex-1 gap-2.5 overflow-x-auto p-3"
+            // The bulk bar floats over the bottom of the columns: keep their last cards and
+            // "Show more" reachable above it.
+            style={selection.size > 0 ? { paddingBottom: "calc(var(--bulk-offset, 0px) + 0.75rem)" } : undefined}
+          >
             {columns.map((c) => (
               <BoardColumn
                 key={c.name}
@@ -460,6 +525,8 @@ export function BoardApp() {
               />
             ))}
           </main>
+          <ScrollHints scroller={boardRef} deps={columns.map((c) => `${c.name}:${c.total}`).join()} />
+          </div>
           {dragging && <TrashZone count={dragging.count} />}
           <DragOverlay dropAnimation={null}>{draggedCard && <CardPreview card={draggedCard} now={data.now} count={dragging?.count ?? 1} />}</DragOverlay>
         </DndContext>

@@ -10,7 +10,7 @@ import type { Card } from "../lib/types.ts";
 import type { RouterInputs } from "@kanban/api";
 
 type ColumnName = RouterInputs["board"]["column"]["column"];
-import { useTRPC } from "../trpc/react.tsx";
+import { errorMessage, useTRPC, useTRPCClient } from "../trpc/react.tsx";
 import { PlusIcon } from "./icons.tsx";
 import { TaskCard } from "./task-card.tsx";
 import { cx, Input } from "./ui.tsx";
@@ -36,7 +36,8 @@ export interface ColumnProps {
   onOpen: (id: string) => void;
   onSelect: (id: string, mode: "toggle" | "range") => void;
   onFocus: (id: string) => void;
-  onSelectAll: (ids: string[], checked: boolean) => void;
+  /** Selects (or clears) these cards of this column; `status` is the column's. */
+  onSelectAll: (ids: string[], checked: boolean, status: string) => void;
   onAdd: (status: string) => void;
   onInlineCreate: (status: string, title: string) => Promise<boolean>;
   onInlineClose: () => void;
@@ -92,6 +93,7 @@ function InlineCreate({ status, onCreate, onClose, onMore }: { status: string; o
 export const BoardColumn = memo(function BoardColumn(props: ColumnProps) {
   const { name, cards, total, nextCursor, pageInput, filters, lanes, now, focusedId, tabStop, selection, failures, inlineOpen, onOpen, onSelect, onFocus, onSelectAll, onAdd } = props;
   const trpc = useTRPC();
+  const client = useTRPCClient();
   const { setNodeRef, isOver } = useDroppable({ id: `col:${name}`, data: { status: name } });
   const meta = isStatus(name) ? COLUMN_META[name] : { label: name, hint: "", dot: "bg-zinc-400" };
   const [wantMore, setWantMore] = useState(false);
@@ -124,11 +126,38 @@ export const BoardColumn = memo(function BoardColumn(props: ColumnProps) {
     reportShown(name, ids);
   }, [reportShown, name, ids]);
 
-  const selectedHere = ids.filter((id) => selection.has(id)).length;
+  // "Select all" is honest about a paged column: it is fully checked only when every card of the
+  // column is selected, not just the loaded ones; the rest can be fetched (ids only) on request.
+  const [everyId, setEveryId] = useState<string[] | null>(null);
+  const [fetchingAll, setFetchingAll] = useState<string | null>(null);
+  const pageKey = JSON.stringify(pageInput);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new filter or a changed total makes the fetched list stale
+  useEffect(() => setEveryId(null), [pageKey, total]);
+  const columnIds = useMemo(() => (everyId ? [...new Set([...ids, ...everyId])] : ids), [ids, everyId]);
+  const selectedHere = useMemo(() => columnIds.filter((id) => selection.has(id)).length, [columnIds, selection]);
+  const everything = hasMore ? Math.max(total, columnIds.length) : columnIds.length;
+  const allSelected = everything > 0 && selectedHere >= everything;
   const allRef = useRef<HTMLInputElement>(null);
   useEffect(() => {
-    if (allRef.current) allRef.current.indeterminate = selectedHere > 0 && selectedHere < ids.length;
-  }, [selectedHere, ids.length]);
+    if (allRef.current) allRef.current.indeterminate = selectedHere > 0 && !allSelected;
+  }, [selectedHere, allSelected]);
+  const selectEvery = useCallback(async () => {
+    setFetchingAll("Loading…");
+    try {
+      const out = [...ids];
+      let cursor = nextCursor;
+      while (cursor !== null) {
+        const page = await client.board.column.query({ ...pageInput, column: name as ColumnName, cursor, limit: 500 });
+        for (const t of page.tasks) if (t.status === name && matchesFilters(t, filters)) out.push(t.id);
+        cursor = page.next_cursor;
+      }
+      setEveryId(out);
+      onSelectAll(out, true, name);
+      setFetchingAll(null);
+    } catch (err) {
+      setFetchingAll(`Could not load them all: ${errorMessage(err)}`);
+    }
+  }, [ids, nextCursor, client, pageInput, name, filters, onSelectAll]);
 
   const estimate = useCallback((it: ColumnItem<Card>) => (it.kind === "lane" ? LANE_ESTIMATE : it.card.status === "running" ? RUNNING_ESTIMATE : CARD_ESTIMATE), []);
   const selecting = selection.size > 0;
@@ -168,8 +197,11 @@ export const BoardColumn = memo(function BoardColumn(props: ColumnProps) {
       ref={setNodeRef}
       aria-label={`${meta.label} column`}
       data-testid={`column-${name}`}
+      data-column={name}
       data-over={isOver || undefined}
-      className={cx("flex h-full w-[272px] shrink-0 flex-col rounded-xl border bg-panel-2/60 transition-colors", isOver ? "border-accent bg-accent-soft/50" : "border-transparent")}
+      // Columns share the width (five or six fit side by side at 1280 px); below their minimum
+      // the board scrolls sideways and says which columns are off screen.
+      className={cx("flex h-full min-w-[196px] max-w-[320px] flex-1 basis-0 flex-col rounded-xl border bg-panel-2/60 transition-colors", isOver ? "border-accent bg-accent-soft/50" : "border-transparent")}
     >
       <header className="flex h-10 shrink-0 items-center gap-2 px-2.5 pt-1" title={meta.hint}>
         <input
@@ -179,12 +211,17 @@ export const BoardColumn = memo(function BoardColumn(props: ColumnProps) {
           data-testid={`select-all-${name}`}
           className="size-3.5 cursor-pointer accent-[var(--accent)]"
           disabled={ids.length === 0}
-          checked={ids.length > 0 && selectedHere === ids.length}
-          onChange={(e) => onSelectAll(ids, e.target.checked)}
+          checked={allSelected}
+          onChange={() => {
+            // Checked or partly checked: clear the column. Unchecked: select what is loaded, and
+            // offer the rest below.
+            if (selectedHere > 0) onSelectAll(columnIds, false, name);
+            else onSelectAll(ids, true, name);
+          }}
         />
         <span className={cx("size-2 rounded-full", meta.dot)} aria-hidden />
         <h2 className="font-semibold text-[13px]">{meta.label}</h2>
-        <span data-testid={`count-${name}`} className="text-faint tabular-nums">
+        <span data-testid={`count-${name}`} data-column-count className="text-faint tabular-nums">
           {count}
         </span>
         <span className="flex-1" />
@@ -200,6 +237,23 @@ export const BoardColumn = memo(function BoardColumn(props: ColumnProps) {
           </button>
         )}
       </header>
+      {hasMore && selectedHere > 0 && (
+        <div data-testid={`select-all-note-${name}`} className="mx-2 mb-1 rounded-md bg-accent-soft/60 px-2 py-1 text-xs">
+          {allSelected ? (
+            <span>All {everything.toLocaleString("en-US")} selected</span>
+          ) : (
+            <>
+              <span data-testid={`select-all-count-${name}`}>
+                {selectedHere.toLocaleString("en-US")} of {everything.toLocaleString("en-US")} selected
+              </span>
+              {" · "}
+              <button type="button" data-testid={`select-every-${name}`} className="text-accent hover:underline disabled:opacity-60" disabled={fetchingAll === "Loading…"} onClick={() => void selectEvery()}>
+                {fetchingAll ?? `Select all ${everything.toLocaleString("en-US")}`}
+              </button>
+            </>
+          )}
+        </div>
+      )}
       <VirtualList
         items={items}
         estimate={estimate}

@@ -26,15 +26,20 @@ export function BulkBar(props: BulkBarProps) {
   const n = props.ids.length;
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    // Toasts stack above the bar instead of covering its buttons.
+    // Toasts stack above the bar instead of covering its buttons, and the board's columns end
+    // above it (so their "Show more" stays reachable).
     const el = ref.current;
     if (!el || typeof ResizeObserver === "undefined") return;
     const root = document.documentElement;
-    const ro = new ResizeObserver(() => root.style.setProperty("--toast-offset", `${el.offsetHeight + 16}px`));
+    const ro = new ResizeObserver(() => {
+      root.style.setProperty("--toast-offset", `${el.offsetHeight + 16}px`);
+      root.style.setProperty("--bulk-offset", `${el.offsetHeight + 16}px`);
+    });
     ro.observe(el);
     return () => {
       ro.disconnect();
       root.style.removeProperty("--toast-offset");
+      root.style.removeProperty("--bulk-offset");
     };
   }, []);
   return (

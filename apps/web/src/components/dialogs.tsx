@@ -2,7 +2,7 @@
 
 import { createContext, type ReactNode, useCallback, useContext, useId, useMemo, useState } from "react";
 import { Modal } from "./modal.tsx";
-import { Button, Field, Input, Textarea } from "./ui.tsx";
+import { Button, Field, Input, Select, Textarea } from "./ui.tsx";
 import { onEnter } from "../lib/keyboard.ts";
 
 export interface ConfirmOptions {
@@ -24,14 +24,25 @@ export interface PromptOptions {
   initial?: string;
 }
 
+export interface ChooseOptions {
+  title: string;
+  body?: string;
+  label: string;
+  /** What can be chosen; nothing is preselected, so a choice is always deliberate. */
+  options: string[];
+  confirmLabel?: string;
+}
+
 interface DialogApi {
   confirm(opts: ConfirmOptions): Promise<{ ok: boolean; reason: string }>;
   prompt(opts: PromptOptions): Promise<string | null>;
+  choose(opts: ChooseOptions): Promise<string | null>;
 }
 
 type Pending =
   | { kind: "confirm"; opts: ConfirmOptions; resolve: (r: { ok: boolean; reason: string }) => void }
-  | { kind: "prompt"; opts: PromptOptions; resolve: (v: string | null) => void };
+  | { kind: "prompt"; opts: PromptOptions; resolve: (v: string | null) => void }
+  | { kind: "choose"; opts: ChooseOptions; resolve: (v: string | null) => void };
 
 const Ctx = createContext<DialogApi | null>(null);
 
@@ -134,12 +145,46 @@ function PromptDialog({ opts, done }: { opts: PromptOptions; done: (v: string | 
   );
 }
 
-/** Promise-based confirm and prompt dialogs, one at a time, so flows read top to bottom. */
+function ChooseDialog({ opts, done }: { opts: ChooseOptions; done: (v: string | null) => void }) {
+  const [value, setValue] = useState("");
+  return (
+    <Modal
+      title={opts.title}
+      testId="choose-dialog"
+      onClose={() => done(null)}
+      footer={
+        <>
+          <Button onClick={() => done(null)}>Cancel</Button>
+          <Button data-testid="choose-ok" variant="primary" disabled={value === ""} onClick={() => done(value)}>
+            {opts.confirmLabel ?? "OK"}
+          </Button>
+        </>
+      }
+    >
+      {opts.body && <p className="mb-3 text-muted">{opts.body}</p>}
+      <Field label={opts.label}>
+        <Select data-autofocus data-testid="choose-select" className="w-full" value={value} onChange={(e) => setValue(e.target.value)}>
+          <option value="" disabled>
+            Choose…
+          </option>
+          {opts.options.map((o) => (
+            <option key={o} value={o}>
+              {o}
+            </option>
+          ))}
+        </Select>
+      </Field>
+    </Modal>
+  );
+}
+
+/** Promise-based confirm, prompt and choose dialogs, one at a time, so flows read top to bottom. */
 export function DialogProvider({ children }: { children: ReactNode }) {
   const [pending, setPending] = useState<Pending | null>(null);
   const confirm = useCallback((opts: ConfirmOptions) => new Promise<{ ok: boolean; reason: string }>((resolve) => setPending({ kind: "confirm", opts, resolve })), []);
   const prompt = useCallback((opts: PromptOptions) => new Promise<string | null>((resolve) => setPending({ kind: "prompt", opts, resolve })), []);
-  const api = useMemo(() => ({ confirm, prompt }), [confirm, prompt]);
+  const choose = useCallback((opts: ChooseOptions) => new Promise<string | null>((resolve) => setPending({ kind: "choose", opts, resolve })), []);
+  const api = useMemo(() => ({ confirm, prompt, choose }), [confirm, prompt, choose]);
   return (
     <Ctx.Provider value={api}>
       {children}
@@ -149,6 +194,15 @@ export function DialogProvider({ children }: { children: ReactNode }) {
           done={(r) => {
             setPending(null);
             pending.resolve(r);
+          }}
+        />
+      )}
+      {pending?.kind === "choose" && (
+        <ChooseDialog
+          opts={pending.opts}
+          done={(v) => {
+            setPending(null);
+            pending.resolve(v);
           }}
         />
       )}

@@ -12,6 +12,9 @@ import { Markdown } from "./markdown.tsx";
 import { useToasts } from "./toasts.tsx";
 import { Button, Chip, cx, Input, SectionTitle, Select, Textarea } from "./ui.tsx";
 import { onEnter } from "../lib/keyboard.ts";
+import { reassignRefusal, reassignTargets } from "../lib/reassign.ts";
+import { DISPLAY_NAME_MAX, normaliseDisplayName, readDisplayName, writeDisplayName } from "../lib/display-name.ts";
+import { useDialogs } from "./dialogs.tsx";
 
 export interface DrawerContext {
   board: string | undefined;
@@ -230,6 +233,9 @@ function DiagnosticRow({ d, onAction }: { d: DiagnosticData; onAction: (a: Diagn
   );
 }
 
+/** The placeholder of the reassign list: no assignee can be named this (ids and names never hold NUL). */
+const NO_CHOICE = "\u0000";
+
 /**
  * What a person does when a task is stuck: the diagnostics with their suggested actions, plus
  * Reclaim and Reassign (with reclaim-first) and the command for changing a profile's model.
@@ -245,8 +251,11 @@ export function Recovery({ ctx, profiles, assignees, onFocusComment }: { ctx: Dr
   useEffect(() => {
     if (hasWarnings) setOpen(true);
   }, [hasWarnings]);
-  const names = [...new Set([...profiles.map((p) => p.name), ...assignees])].sort();
-  const [profile, setProfile] = useState(task.assignee ?? names[0] ?? "");
+  const dialogs = useDialogs();
+  // Never offers the current assignee: handing a stuck task back to the profile that is failing it
+  // changes nothing. The list starts on "Choose a profile…" so a reassignment is always deliberate.
+  const targets = reassignTargets([...profiles.map((p) => p.name), ...assignees], task.assignee);
+  const [profile, setProfile] = useState<string | null>(null);
   const [reclaimFirst, setReclaimFirst] = useState(true);
   const [modelProfile, setModelProfile] = useState(task.assignee ?? profiles[0]?.name ?? "");
   const running = task.status === "running";
@@ -262,6 +271,11 @@ export function Recovery({ ctx, profiles, assignees, onFocusComment }: { ctx: Dr
     }
   };
   const reassign = async (to: string) => {
+    const refusal = reassignRefusal(to, task.assignee);
+    if (refusal) {
+      toasts.push({ kind: "warning", title: "Not reassigned", body: refusal });
+      return;
+    }
     try {
       const r = await client.tasks.reassign.mutate({ board: ctx.board, id: ctx.id, profile: to, reclaim_first: reclaimFirst, reason: "reassigned from the board" });
       toasts.push({ kind: "success", title: `Reassigned ${ctx.id}`, body: r.assignee ? `Now assigned to ${r.assignee}.` : "Now unassigned." });
@@ -271,11 +285,30 @@ export function Recovery({ ctx, profiles, assignees, onFocusComment }: { ctx: Dr
       ctx.refresh([ctx.id]);
     }
   };
+  /** "Reassign to another profile": asks which one, offering only profiles other than the current. */
+  const chooseAndReassign = async () => {
+    if (targets.length === 0) {
+      toasts.push({
+        kind: "warning",
+        title: "No other profile to reassign to",
+        body: `${task.assignee ?? "This task"} is the only profile known here. Add another profile to config.json (or create the Hermes profile), then reassign.`,
+      });
+      return;
+    }
+    const to = await dialogs.choose({
+      title: `Reassign ${ctx.id} to another profile`,
+      body: task.assignee ? `It is assigned to ${task.assignee} now${reclaimFirst ? "; the current claim is released first" : ""}.` : undefined,
+      label: "Profile",
+      options: targets,
+      confirmLabel: "Reassign",
+    });
+    if (to !== null) await reassign(to);
+  };
   const onAction = (a: DiagnosticData["actions"][number]) => {
     if (a.kind === "reclaim") void reclaim();
     else if (a.kind === "reassign") {
-      const to = typeof a.payload?.profile === "string" ? a.payload.profile : profile;
-      void reassign(to);
+      if (typeof a.payload?.profile === "string" && a.payload.profile !== task.assignee) void reassign(a.payload.profile);
+      else void chooseAndReassign();
     } else if (a.kind === "unblock") {
       client.tasks.unblock
         .mutate({ board: ctx.board, id: ctx.id })
@@ -310,9 +343,12 @@ export function Recovery({ ctx, profiles, assignees, onFocusComment }: { ctx: Dr
           <span className="text-faint text-xs">{running ? "Releases the claim and stops the worker; the task goes back to ready." : "Not running: nothing to reclaim."}</span>
         </div>
         <div className="flex flex-wrap items-center gap-2">
-          <Select aria-label="Reassign to profile" data-testid="recovery-profile" value={profile} onChange={(e) => setProfile(e.target.value)}>
-            <option value="">(unassign)</option>
-            {names.map((n) => (
+          <Select aria-label="Reassign to profile" data-testid="recovery-profile" value={profile ?? NO_CHOICE} onChange={(e) => setProfile(e.target.value)}>
+            <option value={NO_CHOICE} disabled>
+              Choose a profile…
+            </option>
+            {task.assignee && <option value="">(unassign)</option>}
+            {targets.map((n) => (
               <option key={n} value={n}>
                 {n}
               </option>
@@ -322,7 +358,14 @@ export function Recovery({ ctx, profiles, assignees, onFocusComment }: { ctx: Dr
             <input type="checkbox" data-testid="recovery-reclaim-first" checked={reclaimFirst} onChange={(e) => setReclaimFirst(e.target.checked)} className="accent-[var(--accent)]" />
             Reclaim first
           </label>
-          <Button data-testid="recovery-reassign" onClick={() => void reassign(profile)}>
+          <Button
+            data-testid="recovery-reassign"
+            disabled={profile === null}
+            title={profile === null ? "Choose a profile other than the current one first" : undefined}
+            onClick={() => {
+              if (profile !== null) void reassign(profile);
+            }}
+          >
             Reassign
           </Button>
         </div>
@@ -426,17 +469,58 @@ export function WorkerLog({ ctx }: { ctx: DrawerContext }) {
 
 // ---------------------------------------------------------------- comments
 
+function browserStorage(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The name this browser signs comments with: asked for once (stored in localStorage), changeable
+ * at any time. Without it every comment from the board would read "dashboard".
+ */
+function useDisplayName() {
+  const dialogs = useDialogs();
+  const [name, setName] = useState<string | null>(null);
+  useEffect(() => setName(readDisplayName(browserStorage())), []);
+  const ask = async (first: boolean): Promise<string | null> => {
+    const typed = await dialogs.prompt({
+      title: first ? "Who is commenting?" : "Change your display name",
+      body: "Your comments are signed with this name. It is kept in this browser; change it any time from the comment box.",
+      label: "Display name",
+      required: true,
+      initial: name ?? "",
+      confirmLabel: "Save",
+    });
+    if (typed === null) return null;
+    const clean = normaliseDisplayName(typed);
+    if (clean === null) return null;
+    writeDisplayName(browserStorage(), clean);
+    setName(clean);
+    return clean;
+  };
+  return { name, ask };
+}
+
 export function Comments({ ctx, inputRef }: { ctx: DrawerContext; inputRef: RefObject<HTMLTextAreaElement | null> }) {
   const client = useTRPCClient();
   const toasts = useToasts();
   const now = useNow();
   const [body, setBody] = useState("");
   const [busy, setBusy] = useState(false);
+  const who = useDisplayName();
   const submit = async () => {
     if (!body.trim()) return;
+    const author = who.name ?? (await who.ask(true));
+    if (author === null) {
+      toasts.push({ kind: "warning", title: "Comment not added", body: `A display name (1–${DISPLAY_NAME_MAX} characters) signs your comments.` });
+      return;
+    }
     setBusy(true);
     try {
-      await client.comments.add.mutate({ board: ctx.board, task_id: ctx.id, body });
+      await client.comments.add.mutate({ board: ctx.board, task_id: ctx.id, body, author });
       setBody("");
       ctx.refresh([ctx.id]);
     } catch (err) {
@@ -480,7 +564,15 @@ export function Comments({ ctx, inputRef }: { ctx: DrawerContext; inputRef: RefO
             }
           }}
         />
-        <div className="flex justify-end">
+        <div className="flex items-center justify-end gap-2">
+          {who.name && (
+            <span className="mr-auto text-faint text-xs">
+              Commenting as <span data-testid="comment-author" className="font-medium text-muted">{who.name}</span> ·{" "}
+              <button type="button" data-testid="comment-author-change" className="text-accent hover:underline" onClick={() => void who.ask(false)}>
+                change
+              </button>
+            </span>
+          )}
           <Button data-testid="comment-submit" variant="primary" size="sm" disabled={busy || !body.trim()} onClick={() => void submit()}>
             Comment
           </Button>

@@ -197,10 +197,10 @@ export function LiveIndicator({ status }: { status: LiveStatus }) {
 }
 
 /** Whether the dispatcher is alive and ticking: last tick, and a warning when it has stopped ticking. */
-export function DispatcherHealth({ state }: { state: DispatcherState | null | undefined }) {
+export function DispatcherHealth({ state, known = true }: { state: DispatcherState | null | undefined; known?: boolean }) {
   const now = useNow();
-  if (state === undefined) return null;
-  const h = dispatcherHealth(state, now);
+  if (state === undefined && known) return null;
+  const h = dispatcherHealth(state ?? null, now, known);
   return (
     <span data-testid="dispatcher-health" data-state={h.kind} title={h.title} className={cx("inline-flex items-center gap-1.5 text-xs", h.kind === "stuck" ? "text-warn" : "text-muted")}>
       <span className={cx("size-2 rounded-full", h.kind === "ok" ? "bg-ok" : h.kind === "stuck" ? "bg-warn" : "bg-faint")} />
@@ -226,6 +226,8 @@ export interface ToolbarProps {
   onLanes: (v: boolean) => void;
   onNudge: () => void;
   dispatcher: DispatcherState | null | undefined;
+  /** False while the server does not answer or the status query fails: the dot goes grey, never stays green. */
+  dispatcherKnown: boolean;
   live: LiveStatus;
   onNewTask: () => void;
   onHelp: () => void;
@@ -293,7 +295,7 @@ export function Toolbar(p: ToolbarProps) {
         Lanes by profile
       </label>
       <span className="flex-1" />
-      <DispatcherHealth state={p.dispatcher} />
+      <DispatcherHealth state={p.dispatcher} known={p.dispatcherKnown} />
       <Button variant="ghost" data-testid="nudge" title="Ask the dispatcher to tick now instead of waiting" onClick={p.onNudge}>
         <BoltIcon /> Nudge
       </Button>

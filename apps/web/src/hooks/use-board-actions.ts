@@ -5,7 +5,7 @@ import { useCallback } from "react";
 import { useDialogs } from "../components/dialogs.tsx";
 import { useToasts } from "../components/toasts.tsx";
 import { columnLabel } from "../lib/columns.ts";
-import { applyOptimisticMove, deleteGuard, moveGuard, removeCards } from "../lib/moves.ts";
+import { applyOptimisticMove, chunksOf, deleteGuard, moveGuard, removeCards, reopenGuard } from "../lib/moves.ts";
 import type { BoardData, BulkResult } from "../lib/types.ts";
 import { errorMessage, useTRPCClient } from "../trpc/react.tsx";
 
@@ -16,6 +16,8 @@ export interface BoardActionsOptions {
   refresh: (taskIds?: Iterable<string>) => void;
   /** Per-id failures of the last bulk change (shown on the cards and in the bulk bar). */
   onBulkResult: (failures: BulkResult[]) => void;
+  /** The status of a card the board knows (loaded, or fetched for "select all"). */
+  statusOf: (id: string) => string | undefined;
 }
 
 /**
@@ -27,7 +29,17 @@ export function useBoardActions(opts: BoardActionsOptions) {
   const queryClient = useQueryClient();
   const dialogs = useDialogs();
   const toasts = useToasts();
-  const { board, boardKey, showArchived, refresh, onBulkResult } = opts;
+  const { board, boardKey, showArchived, refresh, onBulkResult, statusOf } = opts;
+
+  /** tasks.bulk in calls of at most BULK_MAX_IDS ids (a whole column can be selected). */
+  const bulk = useCallback(
+    async (input: Omit<Parameters<typeof client.tasks.bulk.mutate>[0], "ids" | "board">, ids: string[]): Promise<BulkResult[]> => {
+      const results: BulkResult[] = [];
+      for (const part of chunksOf(ids)) results.push(...(await client.tasks.bulk.mutate({ ...input, board, ids: part })).results);
+      return results;
+    },
+    [client, board],
+  );
 
   /** Applies `change` to the cached board now; returns how to undo it. */
   const optimistic = useCallback(
@@ -66,6 +78,11 @@ export function useBoardActions(opts: BoardActionsOptions) {
   const moveTasks = useCallback(
     async (ids: string[], target: string): Promise<boolean> => {
       if (ids.length === 0) return false;
+      const reopen = reopenGuard(target, ids.filter((id) => statusOf(id) === "done").length, ids.length);
+      if (reopen) {
+        const answer = await dialogs.confirm({ ...reopen, danger: true });
+        if (!answer.ok) return false;
+      }
       const guard = moveGuard(target, ids.length);
       const extra: { summary?: string; result?: string; block_reason?: string } = {};
       if (guard.kind === "summary") {
@@ -86,7 +103,7 @@ export function useBoardActions(opts: BoardActionsOptions) {
           await client.tasks.patch.mutate({ board, id, status: target, ...extra });
           onBulkResult([]);
         } else {
-          const { results } = await client.tasks.bulk.mutate({ board, ids, status: target, ...extra });
+          const results = await bulk({ status: target, ...extra }, ids);
           const allOk = results.every((r) => r.ok);
           if (!allOk) undo();
           reportBulk(`Move to ${columnLabel(target)}`, results);
@@ -101,7 +118,7 @@ export function useBoardActions(opts: BoardActionsOptions) {
         refresh(ids);
       }
     },
-    [dialogs, optimistic, showArchived, client, board, onBulkResult, reportBulk, toasts, refresh],
+    [dialogs, optimistic, showArchived, client, board, onBulkResult, reportBulk, toasts, refresh, statusOf, bulk],
   );
 
   /** The trash: permanent delete after a confirmation. */
@@ -143,7 +160,7 @@ export function useBoardActions(opts: BoardActionsOptions) {
       }
       const undo = change.archive && !showArchived ? await optimistic((b) => removeCards(b, ids)) : () => {};
       try {
-        const { results } = await client.tasks.bulk.mutate({ board, ids, ...change });
+        const results = await bulk(change, ids);
         const allOk = results.every((r) => r.ok);
         if (!allOk) undo();
         reportBulk(verb, results);
@@ -156,7 +173,7 @@ export function useBoardActions(opts: BoardActionsOptions) {
         refresh(ids);
       }
     },
-    [dialogs, showArchived, optimistic, client, board, reportBulk, toasts, refresh],
+    [dialogs, showArchived, optimistic, reportBulk, toasts, refresh, bulk],
   );
 
   return { moveTasks, deleteTasks, bulkChange };

@@ -14,11 +14,19 @@ const OFFLINE_AFTER_MS = 4000;
  * stream that failed for good is re-opened with exponential backoff, and the board is reloaded
  * whole after any gap, since events may have been missed while away.
  */
-export function useBoardLive(board: string | null, latestEventId: number | null, onEvents: (taskIds: Set<string>) => void): LiveStatus {
+export function useBoardLive(
+  board: string | null,
+  latestEventId: number | null,
+  onEvents: (taskIds: Set<string>) => void,
+  /** Called when the stream drops: the board probes the server at once instead of waiting. */
+  onTrouble?: () => void,
+): LiveStatus {
   const client = useTRPCClient();
   const [status, setStatus] = useState<LiveStatus>("connecting");
   const onEventsRef = useRef(onEvents);
   onEventsRef.current = onEvents;
+  const onTroubleRef = useRef(onTrouble);
+  onTroubleRef.current = onTrouble;
   const cursor = useRef<{ board: string; id: number } | null>(null);
   const ready = board !== null && latestEventId !== null;
 
@@ -36,6 +44,7 @@ export function useBoardLive(board: string | null, latestEventId: number | null,
 
     const markTrouble = () => {
       hadGap = true;
+      onTroubleRef.current?.();
       setStatus((s) => (s === "offline" ? s : "reconnecting"));
       if (offlineTimer === null) {
         offlineTimer = setTimeout(() => {

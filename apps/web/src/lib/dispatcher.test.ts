@@ -3,8 +3,9 @@ import { dispatcherHealth } from "./dispatcher.ts";
 import type { DispatcherState } from "./types.ts";
 
 type Status = NonNullable<DispatcherState["status"]>;
+type Health = DispatcherState["health"];
 
-function state(alive: boolean, status: Partial<Status> | null): DispatcherState {
+function state(alive: boolean, health: Partial<Health>, status: Partial<Status> | null = {}): DispatcherState {
   const base: Status = {
     pid: 42,
     started_at: 1000,
@@ -17,25 +18,29 @@ function state(alive: boolean, status: Partial<Status> | null): DispatcherState 
     warnings: [],
     alive,
   } as Status;
-  return { alive, pid: alive ? 42 : null, status: status === null ? null : { ...base, ...status } } as DispatcherState;
+  return {
+    alive,
+    pid: alive ? 42 : null,
+    status: status === null ? null : { ...base, ...status },
+    health: { state: "running", last_seen_at: 1000, silent_seconds: 0, now: 1000, ...health },
+    config_error: null,
+  } as DispatcherState;
 }
 
 describe("dispatcherHealth", () => {
   it("says when no dispatcher is running", () => {
     expect(dispatcherHealth(null, 1000).kind).toBe("none");
-    expect(dispatcherHealth(state(false, {}), 1000)).toMatchObject({ kind: "none", label: "No dispatcher" });
+    expect(dispatcherHealth(state(false, { state: "stopped" }), 1000)).toMatchObject({ kind: "none", label: "No dispatcher" });
+    expect(dispatcherHealth(state(true, { state: "stopped" }), 1000).kind).toBe("none");
   });
   it("shows the last tick of a healthy dispatcher", () => {
-    expect(dispatcherHealth(state(true, { last_tick_at: 995 }), 1000)).toMatchObject({ kind: "ok", label: "Dispatcher · 5s ago" });
+    expect(dispatcherHealth(state(true, { last_seen_at: 995 }), 1000)).toMatchObject({ kind: "ok", label: "Dispatcher · 5s ago" });
   });
-  it("warns when a live dispatcher stopped ticking (3 intervals, at least 30 s)", () => {
-    expect(dispatcherHealth(state(true, { last_tick_at: 975 }), 1000).kind).toBe("ok");
-    expect(dispatcherHealth(state(true, { last_tick_at: 960 }), 1000)).toMatchObject({ kind: "stuck", label: "Dispatcher stuck · last tick 40s ago" });
-    expect(dispatcherHealth(state(true, { last_tick_at: 900, interval_seconds: 60 }), 1000).kind).toBe("ok");
-    expect(dispatcherHealth(state(true, { last_tick_at: 700, interval_seconds: 60 }), 1000).kind).toBe("stuck");
+  it("follows the server's freshness verdict: stuck is amber, starting is not an error", () => {
+    expect(dispatcherHealth(state(true, { state: "stuck", last_seen_at: 960, silent_seconds: 40 }), 1000)).toMatchObject({ kind: "stuck", label: "Dispatcher stuck · last tick 40s ago" });
+    expect(dispatcherHealth(state(true, { state: "starting", last_seen_at: null }, null), 1000)).toMatchObject({ kind: "ok", label: "Dispatcher · starting" });
   });
-  it("counts from the start when it has not ticked yet, and copes with no status file", () => {
-    expect(dispatcherHealth(state(true, { last_tick_at: null, started_at: 900 }), 1000).kind).toBe("stuck");
-    expect(dispatcherHealth(state(true, null), 1000)).toMatchObject({ kind: "ok", label: "Dispatcher · starting" });
+  it("is unknown, never green, while the server does not answer", () => {
+    expect(dispatcherHealth(state(true, {}), 1000, false)).toMatchObject({ kind: "unknown", label: "Dispatcher · unknown" });
   });
 });

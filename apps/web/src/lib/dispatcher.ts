@@ -2,35 +2,46 @@ import { ago } from "./format.ts";
 import type { DispatcherState } from "./types.ts";
 
 export interface DispatcherHealth {
-  kind: "none" | "ok" | "stuck";
+  kind: "none" | "ok" | "stuck" | "unknown";
   label: string;
   title: string;
 }
 
 /**
- * What the toolbar says about the dispatcher: absent, ticking (with its last tick), or stuck (alive
- * but silent for three intervals, at least 30 s: a tick may legitimately take a while).
+ * What the toolbar says about the dispatcher, from the server's `health` (derived from how fresh
+ * the live dispatcher's own status is): absent, starting, ticking (with its last tick), or stuck.
+ * `reachable: false` (the server is not answering, or the status query failed) is "unknown": the
+ * last answer must not keep a green dot on screen while nothing can be known.
  */
-export function dispatcherHealth(state: DispatcherState | null, now: number): DispatcherHealth {
+export function dispatcherHealth(state: DispatcherState | null, now: number, reachable = true): DispatcherHealth {
+  if (!reachable) {
+    return { kind: "unknown", label: "Dispatcher · unknown", title: "The server is not answering, so the dispatcher's state is unknown." };
+  }
   const none: DispatcherHealth = {
     kind: "none",
     label: "No dispatcher",
     title: "No dispatcher is running: ready tasks will not be picked up. Start one with `npm start` or `kanban dispatcher`.",
   };
   if (!state?.alive) return none;
-  const s = state.status;
   const pid = `pid ${state.pid ?? "?"}`;
-  if (!s) return { kind: "ok", label: "Dispatcher · starting", title: pid };
-  const last = s.last_tick_at ?? s.started_at;
-  const interval = s.interval_seconds > 0 ? s.interval_seconds : 60;
-  const limit = Math.max(30, 3 * interval);
-  if (now - last > limit) {
-    return { kind: "stuck", label: `Dispatcher stuck · last tick ${ago(last, now)}`, title: `${pid} has not ticked for ${now - last} s (expected every ${interval} s)` };
+  const s = state.status;
+  const health = state.health;
+  if (health.state === "stopped") return none;
+  if (health.state === "starting") return { kind: "ok", label: "Dispatcher · starting", title: pid };
+  const last = health.last_seen_at ?? s?.last_tick_at ?? s?.started_at ?? null;
+  const interval = s && s.interval_seconds > 0 ? s.interval_seconds : 60;
+  if (health.state === "stuck") {
+    return {
+      kind: "stuck",
+      label: last === null ? "Dispatcher stuck" : `Dispatcher stuck · last tick ${ago(last, now)}`,
+      title: `${pid} has not reported for ${health.silent_seconds ?? "?"} s (expected every ${interval} s)`,
+    };
   }
-  const warn = s.warnings.at(-1);
+  const warn = s?.warnings.at(-1);
+  const configError = state.config_error ? `; config.json: ${state.config_error}` : "";
   return {
     kind: "ok",
     label: `Dispatcher · ${ago(last, now)}`,
-    title: `${pid}, ${s.ticks} ticks, ${s.running_workers.length} workers running${warn ? `; latest warning: ${warn.message}` : ""}`,
+    title: `${pid}, ${s?.ticks ?? 0} ticks, ${s?.running_workers.length ?? 0} workers running${warn ? `; latest warning: ${warn.message}` : ""}${configError}`,
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyOptimisticMove, deleteGuard, moveGuard, removeCards } from "./moves.ts";
+import { applyOptimisticMove, deleteGuard, moveGuard, removeCards, reopenGuard, chunksOf } from "./moves.ts";
 
 const board = {
   board: "default",
@@ -56,5 +56,29 @@ describe("removeCards", () => {
       ["blocked", 0, 0],
       ["done", 250, 1],
     ]);
+  });
+});
+
+describe("reopenGuard", () => {
+  it("asks before Done cards leave Done, naming how many will run again", () => {
+    expect(reopenGuard("ready", 0, 5)).toBeNull();
+    expect(reopenGuard("archived", 3, 3)).toBeNull();
+    expect(reopenGuard("done", 3, 3)).toBeNull();
+    const g = reopenGuard("ready", 1805, 1805);
+    expect(g?.title).toBe("Reopen 1805 done tasks?");
+    expect(g?.body).toContain("All 1805 tasks are done");
+    expect(g?.body).toContain("dispatcher runs their agents again");
+    expect(reopenGuard("todo", 2, 5)?.body).toMatch(/^2 of the 5 tasks are done\. They leave Done/);
+    expect(reopenGuard("ready", 1, 1)).toMatchObject({ title: "Reopen 1 done task?", confirmLabel: "Reopen it" });
+  });
+});
+
+describe("chunksOf", () => {
+  it("splits a large selection into bulk-sized calls", () => {
+    const ids = Array.from({ length: 1805 }, (_, i) => `t${i}`);
+    const parts = chunksOf(ids);
+    expect(parts.map((p) => p.length)).toEqual([500, 500, 500, 305]);
+    expect(parts.flat()).toEqual(ids);
+    expect(chunksOf([])).toEqual([]);
   });
 });

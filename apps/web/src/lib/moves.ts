@@ -29,6 +29,24 @@ export function moveGuard(target: string, count: number): MoveGuard {
   }
 }
 
+/**
+ * Moving Done cards back to an open column undoes finished work: in Ready the dispatcher runs their
+ * agents again. Asked before every such move (drag, keyboard, bulk), naming how many.
+ */
+export function reopenGuard(target: string, doneCount: number, total: number): { title: string; body: string; confirmLabel: string } | null {
+  if (doneCount === 0 || target === "done" || target === "archived") return null;
+  const which = doneCount === total ? (doneCount === 1 ? "This task is done" : `All ${doneCount} tasks are done`) : `${doneCount} of the ${total} tasks are done`;
+  const what =
+    target === "ready"
+      ? `In Ready the dispatcher runs ${doneCount === 1 ? "its agent" : "their agents"} again.`
+      : `${doneCount === 1 ? "It leaves" : "They leave"} Done; once in Ready, the dispatcher runs ${doneCount === 1 ? "its agent" : "their agents"} again.`;
+  return {
+    title: doneCount === 1 ? "Reopen 1 done task?" : `Reopen ${doneCount} done tasks?`,
+    body: `${which}. ${what}`,
+    confirmLabel: doneCount === 1 ? "Reopen it" : `Reopen ${doneCount}`,
+  };
+}
+
 export function deleteGuard(count: number): { title: string; body: string } {
   return count > 1
     ? { title: `Permanently delete ${count} selected tasks?`, body: "This cannot be undone." }
@@ -71,4 +89,14 @@ export function removeCards<T extends { id: string; status: string }, B extends 
       return keep.length === col.tasks.length ? col : { ...col, tasks: keep, total: Math.max(0, col.total - (col.tasks.length - keep.length)) };
     }),
   };
+}
+
+/** The API takes at most this many ids per bulk call (its LIMITS.arrayItems). */
+export const BULK_MAX_IDS = 500;
+
+/** Splits ids into bulk-sized calls, in order. */
+export function chunksOf<T>(items: readonly T[], size: number = BULK_MAX_IDS): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }

@@ -54,6 +54,17 @@ export function httpStatusOf(err: unknown): number | null {
   return null;
 }
 
+/**
+ * The HTTP status of a failed call, or null when no server answered at all (connection refused,
+ * network down). A reply that is not the API's JSON (a proxy's or host's error page) counts as 502.
+ */
+export function failureStatus(err: unknown): number | null {
+  const status = httpStatusOf(err);
+  if (status !== null) return status;
+  const cause = err instanceof Error ? err.cause : undefined;
+  return cause instanceof SyntaxError ? 502 : null;
+}
+
 /** The server's own words for a refusal (the kernel's message), else a generic line. */
 export function errorMessage(err: unknown): string {
   if (err instanceof Error && err.message) return err.message;
