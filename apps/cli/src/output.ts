@@ -57,7 +57,10 @@ export function formatElapsed(seconds: number): string {
   return `${(s / 3600).toFixed(1)}h`;
 }
 
-/** The keys of a task in `--json` output, in Hermes' order (`_task_to_dict`). */
+/**
+ * The keys of a task in `--json` output, in Hermes' order (`_task_to_dict`): the v1 keys, then the
+ * newer Hermes' `project_id` and `provider_override`, which our schema also holds.
+ */
 export const TASK_DICT_KEYS = [
   "id",
   "title",
@@ -81,6 +84,8 @@ export const TASK_DICT_KEYS = [
   "session_id",
   "workflow_template_id",
   "current_step_key",
+  "project_id",
+  "provider_override",
 ] as const;
 
 export type TaskDict = Record<(typeof TASK_DICT_KEYS)[number], unknown>;

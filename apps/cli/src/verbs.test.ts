@@ -2,7 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { type RunningServer, silentLogger, startServer } from "@kanban/api";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { TASK_DICT_KEYS } from "./output.ts";
+import Database from "better-sqlite3";
+import { formatTime, TASK_DICT_KEYS } from "./output.ts";
 import { apiClient, cli, cliJson, createdId, type TempHome, tempHome } from "./testing/harness.ts";
 
 /**
@@ -298,6 +299,34 @@ describe.each(["local", "remote"] as const)("%s mode", (mode) => {
       expect(Object.keys(runs[0] ?? {})).toEqual(["id", "profile", "step_key", "status", "outcome", "summary", "error", "metadata", "worker_pid", "started_at", "ended_at"]);
       expect(runs[0]).toMatchObject({ id: runId, outcome: "completed", summary: "did it", metadata: { files: 2 } });
       expect((doc.events as { kind: string }[]).map((e) => e.kind)).toEqual(["created", "claimed", "completed"]);
+    });
+
+    it("show --json: the task's keys are Hermes' task dict; started_at is the column (first claim), project_id and provider_override are read", async () => {
+      const { id, api } = await runningTask("Again");
+      await api.tasks.reclaim.mutate({ id, reason: "operator" });
+      const second = await api.tasks.claim.mutate({ id });
+      // The column holds the first claim, which a later attempt never moves; make it distinct from
+      // the second run's start whatever the clock did, and give the task Hermes' newer columns.
+      const db = new Database(path.join(h.home, "kanban.db"));
+      try {
+        db.prepare("UPDATE tasks SET started_at = 1000000, project_id = 'proj-7', provider_override = 'openrouter' WHERE id = ?").run(id);
+      } finally {
+        db.close();
+      }
+      const doc = await cliJson<{ task: Record<string, unknown>; runs: { id: number; started_at: number }[] }>(["show", id], h.env);
+      // Spec §5, `_task_to_dict`: the v1 keys in Hermes' order, then the newer Hermes' project_id, provider_override.
+      expect(Object.keys(doc.task)).toEqual([
+        ...["id", "title", "body", "assignee", "status", "priority", "tenant", "workspace_kind", "workspace_path", "branch_name"],
+        ...["created_by", "created_at", "started_at", "completed_at", "result", "skills", "max_runtime_seconds", "max_retries"],
+        ...["model_override", "session_id", "workflow_template_id", "current_step_key", "project_id", "provider_override"],
+      ]);
+      expect(doc.task).toMatchObject({ started_at: 1000000, project_id: "proj-7", provider_override: "openrouter" });
+      const current = doc.runs.find((r) => r.id === second.run_id);
+      expect(current?.started_at).toBeGreaterThan(1000000);
+      const listed = (await cliJson<Record<string, unknown>[]>(["list"], h.env)).find((t) => t.id === id);
+      expect(listed).toMatchObject({ started_at: 1000000, project_id: "proj-7", provider_override: "openrouter" });
+      const text = await cli(["show", id], h.env);
+      expect(text.out).toContain(`  started:     ${formatTime(1000000)}`);
     });
 
     it("fails with `no such task` (exit 1, one line) for an unknown id in show, context, runs, log", async () => {

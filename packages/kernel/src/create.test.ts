@@ -57,6 +57,8 @@ describe("create: defaults and validation", () => {
       current_run_id: null,
       workflow_template_id: null,
       current_step_key: null,
+      project_id: null,
+      provider_override: null,
       skills: null,
       max_retries: null,
       model_override: null,

@@ -78,6 +78,8 @@ function taskFrom(get: (column: string) => unknown, has: (column: string) => boo
     max_retries: num(get("max_retries")),
     model_override: emptyToNull(get("model_override")),
     session_id: str(get("session_id")),
+    project_id: str(get("project_id")),
+    provider_override: emptyToNull(get("provider_override")),
   };
 }
 

@@ -36,6 +36,10 @@ export interface Task {
   max_retries: number | null;
   model_override: string | null;
   session_id: string | null;
+  /** Hermes' Projects link (read, never written here; Hermes' `show --json` prints it). */
+  project_id: string | null;
+  /** The worker's `--provider` beside model_override (read, never written here). */
+  provider_override: string | null;
 }
 
 export interface TaskEvent {

@@ -11,9 +11,16 @@ import { Chip, cx } from "./ui.tsx";
 const LIVENESS_CLASS = { alive: "text-ok", quiet: "text-warn", stale: "text-danger" } as const;
 
 /** Heartbeat age, lease countdown and worker pid of a running card, ticking every second. */
-export function Liveness({ card, compact }: { card: Pick<Card, "last_heartbeat_at" | "started_at" | "claim_expires" | "worker_pid">; compact?: boolean }) {
+export function Liveness({
+  card,
+  compact,
+}: {
+  card: Pick<Card, "last_heartbeat_at" | "started_at" | "run_started_at" | "claim_expires" | "worker_pid">;
+  compact?: boolean;
+}) {
   const now = useNow();
-  const state = liveness({ now, lastHeartbeat: card.last_heartbeat_at, startedAt: card.started_at, claimExpires: card.claim_expires });
+  // The current attempt's start: a worker that was just respawned is alive, whatever its first claim's age.
+  const state = liveness({ now, lastHeartbeat: card.last_heartbeat_at, startedAt: card.run_started_at ?? card.started_at, claimExpires: card.claim_expires });
   return (
     <div data-testid="liveness" data-state={state} className={cx("flex flex-wrap items-center gap-x-2 gap-y-0.5 text-[11px] tabular-nums", compact ? "" : "rounded bg-panel-2 px-1.5 py-1")}>
       <span className={cx("inline-flex items-center gap-1", LIVENESS_CLASS[state])} title="Last worker heartbeat">

@@ -420,7 +420,7 @@ export function TaskDrawer(props: TaskDrawerProps) {
                 {task.status === "running" && (
                   <div className="space-y-1">
                     <div className="text-muted text-xs">
-                      Worker {task.claim_lock && <span className="font-mono">{task.claim_lock}</span>} · run #{task.current_run_id} · started {ago(task.started_at, now)}
+                      Worker {task.claim_lock && <span className="font-mono">{task.claim_lock}</span>} · run #{task.current_run_id} · started {ago(task.run_started_at ?? task.started_at, now)}
                     </div>
                     <Liveness card={task} />
                   </div>

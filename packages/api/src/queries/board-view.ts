@@ -35,6 +35,11 @@ export interface BoardFilter {
 }
 
 export interface CardExtras {
+  /**
+   * When the current attempt of a running task started (its run's start); null otherwise.
+   * `started_at` stays the task's column, its first claim, as Hermes prints it.
+   */
+  run_started_at: number | null;
   age: TaskAge | null;
   latest_summary: string | null;
   link_counts: { parents: number; children: number };
@@ -192,8 +197,9 @@ export function decorate(board: Board, tasks: TaskDto[], opts: DecorateOptions):
   return tasks.map((t) => {
     const l = links.get(t.id);
     const diags = diagnostics.get(t.id) ?? [];
-    // A running card shows when the current attempt started, not the task's first claim.
-    const started = t.status === "running" && t.current_run_id !== null ? (runStarts.get(t.current_run_id) ?? t.started_at) : t.started_at;
+    // A running card's age counts from when the current attempt started, not the task's first claim.
+    const runStarted = t.status === "running" && t.current_run_id !== null ? (runStarts.get(t.current_run_id) ?? null) : null;
+    const started = runStarted ?? t.started_at;
     let age: TaskAge | null;
     try {
       age = taskAge({ created_at: t.created_at, started_at: started, completed_at: t.completed_at }, opts.now);
@@ -201,7 +207,7 @@ export function decorate(board: Board, tasks: TaskDto[], opts: DecorateOptions):
       age = null; // an odd legacy timestamp must never take the whole board down
     }
     const card = t as unknown as BoardCard;
-    card.started_at = started;
+    card.run_started_at = runStarted;
     card.age = age;
     card.latest_summary = summaries.get(t.id) ?? null;
     card.link_counts = { parents: l?.parents ?? 0, children: l?.children ?? 0 };

@@ -79,7 +79,7 @@ describe("board.get", () => {
     expect(after.warnings).toBeNull();
   });
 
-  it("a running card shows its current run's start and its liveness fields", async () => {
+  it("a running card shows its current run's start beside the task's first claim, and its liveness fields", async () => {
     const { task } = await t.api.tasks.create({ title: "r" });
     await t.api.tasks.claim({ id: task.id, claimer: "host:1", ttl_seconds: 100 });
     await t.api.tasks.reclaim({ id: task.id });
@@ -92,7 +92,8 @@ describe("board.get", () => {
     const firstStart = t.clock.seconds - 505;
     expect(t.board().getTask(task.id)?.started_at).toBe(firstStart);
     expect(card).toMatchObject({
-      started_at: firstStart + 500,
+      started_at: firstStart,
+      run_started_at: firstStart + 500,
       last_heartbeat_at: t.clock.seconds,
       claim_expires: t.clock.seconds + 100,
       worker_pid: 4321,
