@@ -33,6 +33,8 @@ export interface DispatcherStatus {
   running_workers: { task_id: string; board: string; pid: number; run_id: number | null; started_at: number }[];
   warnings: { at: number; message: string }[];
   stopped_at?: number | null;
+  /** Why the dispatcher runs on an older config.json than the one on disk (an invalid edit); null when current. */
+  config_error?: string | null;
 }
 
 export function dispatcherLockPath(home: string): string {

@@ -43,6 +43,7 @@ describe("loadConfig", () => {
       logRotateBytes: 2 * 1024 * 1024,
       logBackupCount: 1,
       terminateGraceSeconds: 5,
+      workspaceRoots: [],
     });
     expect(c.runtime).toEqual({ kind: "hermes", bin: "hermes", hermesHome: "/opt/hermes" });
     expect(c.pinnedDb).toBeNull();

@@ -1,14 +1,24 @@
 import os from "node:os";
 import path from "node:path";
-import { type BoardLocation, boardLocationFromEnv, homeConfigPath, KanbanDbError, loadHomeConfig, type ProfileConfig } from "@kanban/db";
+import {
+  type BoardLocation,
+  boardLocationFromEnv,
+  type HomeConfig,
+  homeConfigPath,
+  KanbanDbError,
+  loadHomeConfig,
+  type ProfileConfig,
+  readHomeConfigSnapshot,
+} from "@kanban/db";
 import type { WorkerRuntime } from "./worker.ts";
 
 /**
- * Everything the dispatcher is configured by, read once at start-up. This is the only module of the
- * package that reads `process.env`: the rest receives a {@link DispatcherConfig}.
+ * Everything the dispatcher is configured by. This is the only module of the package that reads
+ * `process.env`: the rest receives a {@link DispatcherConfig}.
  *
- * Sources: `KANBAN_*` environment variables (board location, API address, test overrides) and
- * `<KANBAN_HOME>/config.json` (`"kanban"` settings and `"profiles"`).
+ * Sources: `KANBAN_*` environment variables (board location, API address, test overrides), read once
+ * at start-up, and `<KANBAN_HOME>/config.json` (`"kanban"` settings and `"profiles"`), checked at
+ * start-up and re-applied by the running loop whenever the file changes ({@link withHomeConfig}).
  */
 export interface DispatcherSettings {
   /** Seconds between ticks (config floor 1; `KANBAN_DISPATCH_INTERVAL` may go lower, for tests). */
@@ -29,6 +39,8 @@ export interface DispatcherSettings {
   logRotateBytes: number;
   logBackupCount: number;
   terminateGraceSeconds: number;
+  /** `kanban.workspace_roots`: where a tenant's `dir:`/worktree workspace may be (resolved, absolute). */
+  workspaceRoots: string[];
 }
 
 export interface DispatcherConfig {
@@ -49,6 +61,19 @@ export interface DispatcherConfig {
    * its worker, so a test can kill the dispatcher at the worst moment of a tick.
    */
   testClaimDelayMs: number;
+  /** What a reload of config.json needs besides the file: the start-up inputs that win over it. */
+  sources: ConfigSources;
+  /** The config.json content this configuration was built from (`HomeConfigSnapshot.version`). */
+  configVersion: string;
+}
+
+/** The parts of the configuration that come from the environment and the command line. */
+export interface ConfigSources {
+  overrides: ConfigOverrides;
+  /** `KANBAN_DISPATCH_INTERVAL`, which wins over `kanban.dispatch_interval_seconds`. */
+  envIntervalSeconds: number | null;
+  hermesBin: string;
+  hermesHome: string;
 }
 
 /** A start-up configuration problem; the message names the offending key. */
@@ -102,26 +127,14 @@ function nonEmpty(value: string | undefined): string | null {
   return value !== undefined && value.trim() !== "" ? value.trim() : null;
 }
 
-/**
- * Builds the dispatcher's configuration from an environment (default: this process's) and the
- * home's config.json. Throws {@link DispatcherConfigError} naming the offending key.
- */
-export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: ConfigOverrides = {}): DispatcherConfig {
-  const location = boardLocationFromEnv(env);
-  const file = homeConfigPath(location.home);
-  let home: ReturnType<typeof loadHomeConfig>;
-  try {
-    home = loadHomeConfig(location.home);
-  } catch (err) {
-    if (err instanceof KanbanDbError) throw new DispatcherConfigError(err.message, typeof err.details.key === "string" ? err.details.key : null);
-    throw err;
-  }
+/** Settings and runtime from a validated config.json; throws {@link DispatcherConfigError} for a bad profile command. */
+function fromHomeConfig(home: HomeConfig, sources: ConfigSources, file: string): Pick<DispatcherConfig, "settings" | "runtime"> {
   for (const [name, profile] of Object.entries(home.profiles)) checkProfile(name, profile, file);
   const k = home.kanban;
   const defaultAssignee = k.default_assignee.trim().toLowerCase();
-  const envInterval = envNumber(env, "KANBAN_DISPATCH_INTERVAL", 0.05);
+  const { overrides } = sources;
   const settings: DispatcherSettings = {
-    intervalSeconds: envInterval ?? Math.max(1, k.dispatch_interval_seconds),
+    intervalSeconds: sources.envIntervalSeconds ?? Math.max(1, k.dispatch_interval_seconds),
     failureLimit: overrides.failureLimit ?? k.failure_limit,
     maxSpawn: overrides.maxSpawn !== undefined ? overrides.maxSpawn : k.max_spawn,
     maxInProgress: k.max_in_progress,
@@ -133,17 +146,53 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logRotateBytes: k.worker_log_rotate_bytes,
     logBackupCount: k.worker_log_backup_count,
     terminateGraceSeconds: k.terminate_grace_seconds,
+    workspaceRoots: [...k.workspace_roots],
   };
-  const baseEnv: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) if (value !== undefined) baseEnv[key] = value;
-  const hermesHome = nonEmpty(env.HERMES_HOME) ?? path.join(os.homedir(), ".hermes");
   const runtime: WorkerRuntime =
     Object.keys(home.profiles).length > 0
       ? { kind: "profiles", profiles: home.profiles }
-      : { kind: "hermes", bin: nonEmpty(env.KANBAN_HERMES_BIN) ?? "hermes", hermesHome: path.resolve(hermesHome) };
-  if (runtime.kind === "hermes" && runtime.bin.includes("/") && !path.isAbsolute(runtime.bin)) {
-    throw new DispatcherConfigError(`invalid KANBAN_HERMES_BIN='${runtime.bin}': use an absolute path or a bare command name`, "KANBAN_HERMES_BIN");
+      : { kind: "hermes", bin: sources.hermesBin, hermesHome: sources.hermesHome };
+  return { settings, runtime };
+}
+
+/**
+ * The configuration with a newer config.json applied (the environment and command-line overrides
+ * still win). Throws {@link DispatcherConfigError} when a profile is unusable; the caller keeps the
+ * configuration it has.
+ */
+export function withHomeConfig(current: DispatcherConfig, home: HomeConfig, version: string): DispatcherConfig {
+  return { ...current, ...fromHomeConfig(home, current.sources, homeConfigPath(current.home)), configVersion: version };
+}
+
+/**
+ * Builds the dispatcher's configuration from an environment (default: this process's) and the
+ * home's config.json. Throws {@link DispatcherConfigError} naming the offending key.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: ConfigOverrides = {}): DispatcherConfig {
+  const location = boardLocationFromEnv(env);
+  const file = homeConfigPath(location.home);
+  // Read before the strict load: should the file change in between, the loop's first reload catches up.
+  const version = readHomeConfigSnapshot(location.home).version;
+  let home: HomeConfig;
+  try {
+    home = loadHomeConfig(location.home);
+  } catch (err) {
+    if (err instanceof KanbanDbError) throw new DispatcherConfigError(err.message, typeof err.details.key === "string" ? err.details.key : null);
+    throw err;
   }
+  const hermesHome = nonEmpty(env.HERMES_HOME) ?? path.join(os.homedir(), ".hermes");
+  const sources: ConfigSources = {
+    overrides,
+    envIntervalSeconds: envNumber(env, "KANBAN_DISPATCH_INTERVAL", 0.05),
+    hermesBin: nonEmpty(env.KANBAN_HERMES_BIN) ?? "hermes",
+    hermesHome: path.resolve(hermesHome),
+  };
+  if (sources.hermesBin.includes("/") && !path.isAbsolute(sources.hermesBin)) {
+    throw new DispatcherConfigError(`invalid KANBAN_HERMES_BIN='${sources.hermesBin}': use an absolute path or a bare command name`, "KANBAN_HERMES_BIN");
+  }
+  const { settings, runtime } = fromHomeConfig(home, sources, file);
+  const baseEnv: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) baseEnv[key] = value;
   return {
     home: location.home,
     location,
@@ -156,5 +205,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     hostname: os.hostname() || "unknown",
     pid: process.pid,
     testClaimDelayMs: envNumber(env, "KANBAN_DISPATCHER_TEST_CLAIM_DELAY_MS", 0) ?? 0,
+    sources,
+    configVersion: version,
   };
 }

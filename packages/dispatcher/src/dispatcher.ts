@@ -8,6 +8,8 @@ import {
   dispatcherLockPath,
   dispatcherNudgePath,
   forgetInitialised,
+  type HomeConfigReader,
+  homeConfigReader,
   KanbanDbError,
   listBoards,
   logsDir,
@@ -18,7 +20,7 @@ import {
   writeDispatcherStatus,
 } from "@kanban/db";
 import { type Board, type Clock, openBoard, systemClock } from "@kanban/kernel";
-import type { DispatcherConfig } from "./config.ts";
+import { type DispatcherConfig, withHomeConfig } from "./config.ts";
 import { type DispatchDeps, type DispatchOptions, type DispatchResult, dispatchOnce, emptyResult, hasSpawnableReady, runningCount } from "./dispatch-once.ts";
 import { type PidLock, tryAcquirePidLock } from "./pid-lock.ts";
 import { buildWorkerArgv, buildWorkerEnv, isSpawnable, type LiveWorker, WorkerPool } from "./worker.ts";
@@ -141,16 +143,55 @@ export class Dispatcher {
   private exclusive: Promise<unknown> = Promise.resolve();
   /** Boards with a worker that exited since their last crash sweep. */
   private readonly exitedOn = new Set<string>();
+  private readonly configReader: HomeConfigReader;
+  /** Why the config.json on disk is not the one in use (invalid edit); null when it is. */
+  private configError: string | null = null;
+  /** The config.json version last looked at (applied, or refused with {@link configError}). */
+  private seenConfigVersion: string;
 
   constructor(
-    readonly config: DispatcherConfig,
+    /** The configuration in use; replaced when config.json changes ({@link refreshConfig}). */
+    public config: DispatcherConfig,
     deps: DispatcherDeps = {},
   ) {
     this.clock = deps.clock ?? systemClock;
     this.log = deps.log ?? defaultLog;
+    this.configReader = homeConfigReader(config.home);
+    this.seenConfigVersion = config.configVersion;
     this.pool = new WorkerPool(this.log);
     this.pool.onExit((worker) => this.workerExited(worker));
     this.startedAt = this.now();
+  }
+
+  /**
+   * Applies config.json when it changed since we last looked (at every tick, and while the loop
+   * sleeps): profiles, budgets and limits take effect without a restart. An invalid edit keeps the
+   * last valid configuration running and is reported in the status file (`config_error`) and the
+   * warnings, until the file is fixed.
+   */
+  refreshConfig(): void {
+    const snap = this.configReader.get();
+    if (snap.version === this.seenConfigVersion) return;
+    this.seenConfigVersion = snap.version;
+    if (snap.error !== null) {
+      this.configError = snap.error;
+      this.warn(`config.json changed but is invalid; still running with the last valid configuration: ${snap.error}`);
+      return;
+    }
+    try {
+      const before = this.config;
+      this.config = withHomeConfig(before, snap.config, snap.version);
+      this.configError = null;
+      this.log(`config.json reloaded (${describeRuntime(this.config)}; every ${this.config.settings.intervalSeconds}s)`);
+    } catch (err) {
+      this.configError = oneLine(err);
+      this.warn(`config.json changed but is invalid; still running with the last valid configuration: ${this.configError}`);
+    }
+  }
+
+  /** Whether config.json changed since it was last applied (cheap: a stat at most every 250 ms). */
+  private configChanged(): boolean {
+    return this.configReader.get().version !== this.seenConfigVersion;
   }
 
   /** Runs `fn` once everything queued before it has finished. */
@@ -387,6 +428,7 @@ export class Dispatcher {
 
   /** One pass over every board. Never throws: a failing board is reported in its summary. */
   async tick(): Promise<TickReport> {
+    this.refreshConfig();
     const started = Date.now();
     const at = this.now();
     const boards: BoardSummary[] = [];
@@ -481,6 +523,7 @@ export class Dispatcher {
       running_workers: this.runningWorkers,
       warnings: [...this.warnings],
       stopped_at: null,
+      config_error: this.configError,
     };
   }
 
@@ -577,7 +620,7 @@ export class Dispatcher {
     // Our pid is on record before the first claim, so that a successor can recover our orphans.
     this.writeStatus({});
     this.lastNudge = mtimeOf(dispatcherNudgePath(this.config.home));
-    this.log(`started for ${this.config.home} (pid ${this.config.pid}, every ${this.config.settings.intervalSeconds}s, ${this.config.runtime.kind} runtime)`);
+    this.log(`started for ${this.config.home} (pid ${this.config.pid}, every ${this.config.settings.intervalSeconds}s, ${describeRuntime(this.config)})`);
     try {
       while (!this.stopping) {
         try {
@@ -615,6 +658,8 @@ export class Dispatcher {
           this.lastNudge = m;
           if (m !== null) return finish();
         }
+        // An edited config.json is applied by a tick now, not after the interval.
+        if (this.configChanged()) return finish();
         const left = end - Date.now();
         if (left <= 0) return finish();
         timer = setTimeout(step, Math.min(1000, left));
@@ -633,6 +678,13 @@ export class Dispatcher {
   get stopped(): boolean {
     return this.stopping;
   }
+}
+
+function describeRuntime(config: DispatcherConfig): string {
+  const r = config.runtime;
+  if (r.kind === "hermes") return `hermes runtime (profiles of ${r.hermesHome})`;
+  const names = Object.keys(r.profiles);
+  return `profiles: ${names.join(", ")}`;
 }
 
 function safeRunningCount(board: Board): number {

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { readDispatcherStatus } from "@kanban/db";
+import { nudgeDispatcher, readDispatcherStatus } from "@kanban/db";
 import { afterEach, describe, expect, it } from "vitest";
 import { fakeProfile, killAll, makeHome, startBin, type TestHome, trackRecorded, waitFor } from "../test/helpers.ts";
 
@@ -40,6 +40,45 @@ describe("kanban-dispatcher loop", { timeout: 60_000 }, () => {
     expect(crashed[0]?.payload).toMatchObject({ exit_code: 3 });
     expect(b.requireTask(t).status).toBe("ready");
     expect(b.listRuns(t).map((r) => r.outcome)).toEqual(["crashed"]);
+    d.child.kill("SIGTERM");
+    expect((await d.exited).code).toBe(0);
+  });
+
+  it("applies an edited config.json without a restart: a newly added profile gets its card spawned", async () => {
+    // No profiles: the Hermes runtime, in which "alice" is no profile at all.
+    const h = setup({});
+    const b = h.board();
+    const t = b.createTask({ title: "for alice", assignee: "alice" }).id;
+    const d = startBin([], env(h));
+    await waitFor(() => readDispatcherStatus(h.home)?.ticks === 1, "the first tick", 15_000);
+    expect(readDispatcherStatus(h.home)?.boards[0]?.skipped_nonspawnable).toEqual([t]);
+    h.writeConfig({ profiles: { alice: fakeProfile("complete") } });
+    await waitFor(() => b.requireTask(t).status === "done", "the card to be spawned and completed", 20_000);
+    expect(readDispatcherStatus(h.home)?.config_error).toBeNull();
+    expect(d.stderr()).toContain("config.json reloaded (profiles: alice");
+    d.child.kill("SIGTERM");
+    expect((await d.exited).code).toBe(0);
+  });
+
+  it("an invalid edit keeps the last valid config running and says why in the status file, until it is fixed", async () => {
+    const h = setup({ profiles: { alice: fakeProfile("complete") } });
+    const b = h.board();
+    const d = startBin([], env(h));
+    await waitFor(() => readDispatcherStatus(h.home)?.ticks === 1, "the first tick", 15_000);
+    h.writeConfig({ kanban: { max_spawnn: 2 }, profiles: { alice: fakeProfile("complete") } });
+    const status = await waitFor(() => {
+      const s = readDispatcherStatus(h.home);
+      return s?.config_error ? s : null;
+    }, "the config error in the status file", 20_000);
+    expect(status.config_error).toContain("max_spawnn");
+    expect(status.config_error).toContain('did you mean "max_spawn"');
+    // Still dispatching with the last valid profiles: a nudge gets a new card done.
+    const t = b.createTask({ title: "still works", assignee: "alice" }).id;
+    nudgeDispatcher(h.home);
+    await waitFor(() => b.requireTask(t).status === "done", "the card to be done under the last valid config", 20_000);
+    h.writeConfig({ profiles: { alice: fakeProfile("complete") } });
+    await waitFor(() => readDispatcherStatus(h.home)?.config_error === null, "the error to clear once the file is fixed", 20_000);
+    expect(d.child.exitCode).toBeNull();
     d.child.kill("SIGTERM");
     expect((await d.exited).code).toBe(0);
   });
