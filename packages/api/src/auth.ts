@@ -1,11 +1,20 @@
 import { createHash, timingSafeEqual } from "node:crypto";
+import { homeConfigReader, type HomeConfigReader, isRunToken, type RunClaim, type RunTokenVerifier, runTokenVerifier } from "@kanban/db";
+import type { Logger } from "./logger.ts";
 
-/** Who may call, as configured: one admin token and tenant-scoped tokens (token → tenant). */
+/** Who may call, as configured: one admin token, tenant-scoped tokens (token → tenant) and run tokens. */
 export interface AuthConfig {
   /** The admin token (`KANBAN_TOKEN`). Unset = open, which only a loopback binding allows. */
   token?: string | null;
   /** Tenant-scoped tokens: every read and write of their holder is confined to that tenant. */
   tenantTokens?: Record<string, string>;
+  /**
+   * `config.json` declares `tenant_tokens` (even an empty or broken one). Without an admin token a
+   * request that carries no token is then refused, never admin: the operator meant to confine callers.
+   */
+  tenantTokensDeclared?: boolean;
+  /** Checks dispatched workers' run tokens (see `@kanban/db` run-token). */
+  runTokens?: RunTokenVerifier | null;
 }
 
 export interface RequestFacts {
@@ -15,7 +24,15 @@ export interface RequestFacts {
   url: URL;
 }
 
-export type AuthDecision = { ok: true; tenant: string | null } | { ok: false; status: 401 | 403; message: string };
+/**
+ * Who the caller is: admin (tenant null, run null), a tenant (tenant set) or one worker run (run
+ * set; the run-scope middleware confines it to that run and sets its tenant from the task).
+ */
+export type AuthDecision = { ok: true; tenant: string | null; run: RunClaim | null } | { ok: false; status: 401 | 403; message: string };
+
+/** What a request without a token hears when tenant tokens exist but no admin token does. */
+export const NO_TOKEN_WITH_TENANTS =
+  "this server has tenant tokens and no admin token: send a token (Authorization: Bearer <token>); start the server with KANBAN_TOKEN for admin access";
 
 const LOOPBACK_HOSTNAMES = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
 
@@ -53,7 +70,8 @@ function bearerOf(req: RequestFacts): string | null {
 /**
  * Decides whether a request may proceed and as whom:
  * - with a token configured, every request needs `Authorization: Bearer <token>` (or a tenant
- *   token) → 401 otherwise;
+ *   or run token) → 401 otherwise;
+ * - with tenant tokens but no admin token, a request without a token is refused (401), not admin;
  * - open (no token), only loopback Host names are served, so a web page cannot reach the API
  *   through DNS rebinding → 403;
  * - a browser write (POST with an Origin header) must come from the server's own origin → 403.
@@ -66,20 +84,29 @@ export function authorize(config: AuthConfig, req: RequestFacts): AuthDecision {
   }
   const bearer = bearerOf(req);
   let tenant: string | null = null;
+  let run: RunClaim | null = null;
   if (bearer !== null) {
-    let matched = token !== null && sameSecret(bearer, token);
-    if (!matched) {
-      // Check every tenant token, so the time taken says nothing about which one was close.
-      for (const [candidate, t] of Object.entries(config.tenantTokens ?? {})) {
-        if (sameSecret(bearer, candidate) && !matched) {
-          matched = true;
-          tenant = t;
+    if (isRunToken(bearer)) {
+      run = config.runTokens?.verify(bearer) ?? null;
+      if (run === null) return { ok: false, status: 401, message: "invalid token" };
+    } else {
+      let matched = token !== null && sameSecret(bearer, token);
+      if (!matched) {
+        // Check every tenant token, so the time taken says nothing about which one was close.
+        for (const [candidate, t] of Object.entries(config.tenantTokens ?? {})) {
+          // A tenant that is blank is no tenant: such an entry must never grant admin (null) access.
+          if (sameSecret(bearer, candidate) && !matched && t.trim() !== "") {
+            matched = true;
+            tenant = t.trim();
+          }
         }
       }
+      if (!matched) return { ok: false, status: 401, message: "invalid token" };
     }
-    if (!matched) return { ok: false, status: 401, message: "invalid token" };
   } else if (token !== null) {
     return { ok: false, status: 401, message: "missing bearer token (Authorization: Bearer <token>)" };
+  } else if (config.tenantTokensDeclared || Object.keys(config.tenantTokens ?? {}).length > 0) {
+    return { ok: false, status: 401, message: NO_TOKEN_WITH_TENANTS };
   }
   if (req.method === "POST") {
     const origin = req.header("origin");
@@ -95,5 +122,57 @@ export function authorize(config: AuthConfig, req: RequestFacts): AuthDecision {
       }
     }
   }
-  return { ok: true, tenant };
+  return { ok: true, tenant, run };
+}
+
+export interface AuthSourceOptions {
+  home: string;
+  /** The admin token; fixed for the process's lifetime (it comes from the environment). */
+  token?: string | null;
+  /** Fixed tenant tokens (tests); default: `tenant_tokens` of `<home>/config.json`, reread on change. */
+  tenantTokens?: Record<string, string>;
+  logger: Logger;
+  /** How often config.json is checked for changes (default: the reader's 250 ms). */
+  configCheckMs?: number;
+}
+
+export interface AuthSource {
+  /** The auth configuration for this request: token edits in config.json apply without a restart. */
+  current(): AuthConfig;
+  /** The config.json reader, for the request context's settings (one reader per process). */
+  readonly reader: HomeConfigReader;
+}
+
+/**
+ * The live auth configuration of a server: the admin token from the environment, tenant tokens
+ * from `config.json` (reread when the file changes; a broken edit keeps the last valid tokens) and
+ * run tokens of this home. Logs, once per config version, its warnings and errors (which never
+ * hold token text) and, when it applies, that requests without a token are refused.
+ */
+export function createAuthSource(opts: AuthSourceOptions): AuthSource {
+  const token = opts.token?.trim() ? opts.token.trim() : null;
+  const reader = homeConfigReader(opts.home, { minIntervalMs: opts.configCheckMs });
+  const runTokens = runTokenVerifier(opts.home);
+  let seenVersion: string | null = null;
+  let saidNoTokenRefused = false;
+  return {
+    reader,
+    current() {
+      if (opts.tenantTokens !== undefined) return { token, tenantTokens: opts.tenantTokens, runTokens };
+      const snap = reader.get();
+      if (snap.version !== seenVersion) {
+        seenVersion = snap.version;
+        if (snap.error !== null) opts.logger.warn("config.json is invalid; the last valid tenant tokens stay in force", { error: snap.error });
+        for (const w of snap.warnings) opts.logger.warn("config.json", { warning: w });
+        const refused = token === null && snap.tenantTokensDeclared;
+        if (refused && !saidNoTokenRefused) {
+          opts.logger.warn(
+            "tenant_tokens are configured and KANBAN_TOKEN is not set: requests without a token are refused (401); set KANBAN_TOKEN for admin access",
+          );
+        }
+        saidNoTokenRefused = refused;
+      }
+      return { token, tenantTokens: snap.config.tenant_tokens, tenantTokensDeclared: snap.tenantTokensDeclared, runTokens };
+    },
+  };
 }

@@ -1,9 +1,12 @@
+import fs from "node:fs";
+import path from "node:path";
 import { DB_ERROR_CODES, KanbanDbError } from "@kanban/db";
 import { HallucinatedCardsError, KERNEL_ERROR_CODES, KernelError } from "@kanban/kernel";
 import { TRPCError } from "@trpc/server";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { DB_ERROR_TO_TRPC, INTERNAL_MESSAGE, KERNEL_ERROR_TO_TRPC, toTRPCError } from "./errors.ts";
+import { startServer } from "./server.ts";
 import { captureLogger, createTestApi } from "./testing.ts";
 
 describe("the error table", () => {
@@ -66,6 +69,52 @@ describe("a bug inside a procedure", () => {
       expect(err).toBeInstanceOf(TRPCError);
       expect(err).toMatchObject({ code: "INTERNAL_SERVER_ERROR", message: INTERNAL_MESSAGE });
       expect(t.logger.lines.find((l) => l.level === "error")).toMatchObject({ fields: { where: "comments.list", error: expect.stringContaining("task_comments") } });
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
+describe("db errors and server paths", () => {
+  it("a tenant reads a path-free message over HTTP; the admin reads the path; the log keeps it", async () => {
+    const ADMIN = "admin-token-0123456789abcdef";
+    const ACME = "acme-token-0123456789abcdef";
+    const t = createTestApi();
+    const logger = captureLogger();
+    // A board whose database file is a directory: opening it fails with DB_PATH_INVALID naming the path.
+    fs.mkdirSync(path.join(t.dir, "kanban", "boards", "broken", "kanban.db"), { recursive: true });
+    const server = await startServer({ port: 0, location: t.location, logger, token: ADMIN, tenantTokens: { [ACME]: "acme" }, terminate: () => {} });
+    try {
+      const get = async (token: string) => {
+        const res = await fetch(`${server.url}/trpc/stats.get?input=${encodeURIComponent(JSON.stringify({ board: "broken" }))}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        return { status: res.status, text: await res.text() };
+      };
+      const tenant = await get(ACME);
+      expect(tenant.status).toBe(400);
+      expect(tenant.text).not.toContain(t.dir);
+      expect(tenant.text).not.toContain("/kanban.db");
+      expect(JSON.parse(tenant.text).error.data).toMatchObject({ kanbanCode: "DB_PATH_INVALID", details: null });
+      const admin = await get(ADMIN);
+      expect(admin.status).toBe(400);
+      expect(admin.text).toContain(path.join(t.dir, "kanban", "boards", "broken", "kanban.db"));
+      expect(JSON.stringify(logger.lines)).toContain(path.join(t.dir, "kanban", "boards", "broken"));
+    } finally {
+      await server.close();
+      t.cleanup();
+    }
+  });
+
+  it("a message without a fixed wording loses its absolute paths for non-admin callers", async () => {
+    const t = createTestApi();
+    try {
+      const err = new KanbanDbError("BOARD_INVALID", `cannot archive board at ${path.join(t.dir, "kanban", "boards", "x")}: busy`, { path: t.dir });
+      expect(toTRPCError(err, undefined, "x", { revealPaths: false })).toMatchObject({ code: "BAD_REQUEST", message: "cannot archive board at <path>: busy" });
+      expect(toTRPCError(err, undefined, "x", { revealPaths: false }).cause).toMatchObject({ code: "BOARD_INVALID", details: {} });
+      expect(toTRPCError(err, undefined, "x", { revealPaths: true }).message).toContain(t.dir);
+      // Without saying who asks (a live stream's error, say), the safe form is the default.
+      expect(toTRPCError(err).message).not.toContain(t.dir);
     } finally {
       t.cleanup();
     }

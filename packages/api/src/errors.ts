@@ -49,10 +49,37 @@ export function isKanbanError(err: unknown): err is KanbanError {
 }
 
 /**
+ * What a caller who is not the operator (a tenant or a worker's run token) reads instead of a db
+ * failure's own message, which names server files (the board's path, the home, a backup).
+ */
+export const PATH_FREE_DB_MESSAGES: Readonly<Partial<Record<DbErrorCode, string>>> = {
+  DB_PATH_INVALID: "the board's database file cannot be used; the operator can see why in the server log",
+  DB_NOT_A_DATABASE: "the board's database file is not an SQLite database; the operator can see why in the server log",
+  DB_CORRUPT: "the board's database failed its integrity check and was set aside; the operator can see why in the server log",
+  DB_UNAVAILABLE: "the board's database is unavailable right now; the operator can see why in the server log",
+  CONFIG_INVALID: "the server's configuration is invalid; the operator can see why in the server log",
+};
+
+/** Absolute POSIX or Windows paths inside a message. */
+const ABSOLUTE_PATH = /(?:[A-Za-z]:)?[/\\](?:[^\s'"`,;:()[\]{}]+)/g;
+
+/** A db error as a non-operator may read it: no server path in its message, no details. */
+function pathFree(err: KanbanDbError): KanbanDbError {
+  const message = PATH_FREE_DB_MESSAGES[err.code] ?? err.message.replace(ABSOLUTE_PATH, "<path>");
+  return new KanbanDbError(err.code, message);
+}
+
+export interface ToTRPCErrorOptions {
+  /** Whether the caller may read server file paths (admin callers only). Default false: safe for any caller. */
+  revealPaths?: boolean;
+}
+
+/**
  * Turns anything thrown below a procedure into the TRPCError the client sees. A TRPCError that a
  * procedure threw on purpose passes through; tRPC's own wrapper of a thrown value is unwrapped first.
+ * Db errors reach non-admin callers without server paths; the operator's log keeps the full text.
  */
-export function toTRPCError(err: unknown, logger?: Logger, where?: string): TRPCError {
+export function toTRPCError(err: unknown, logger?: Logger, where?: string, opts: ToTRPCErrorOptions = {}): TRPCError {
   let cause: unknown = err;
   if (err instanceof TRPCError) {
     // tRPC wraps a non-TRPCError throw as INTERNAL_SERVER_ERROR with the original as cause.
@@ -61,7 +88,14 @@ export function toTRPCError(err: unknown, logger?: Logger, where?: string): TRPC
     cause = err.cause;
   }
   if (cause instanceof KernelError) return new TRPCError({ code: KERNEL_ERROR_TO_TRPC[cause.code], message: cause.message, cause });
-  if (cause instanceof KanbanDbError) return new TRPCError({ code: DB_ERROR_TO_TRPC[cause.code], message: cause.message, cause });
+  if (cause instanceof KanbanDbError) {
+    if (opts.revealPaths !== true) {
+      const safe = pathFree(cause);
+      if (safe.message !== cause.message) logger?.warn("db error (shown to the caller without paths)", { where, code: cause.code, error: cause.message });
+      return new TRPCError({ code: DB_ERROR_TO_TRPC[cause.code], message: safe.message, cause: safe });
+    }
+    return new TRPCError({ code: DB_ERROR_TO_TRPC[cause.code], message: cause.message, cause });
+  }
   if (cause instanceof ZodError) return new TRPCError({ code: "BAD_REQUEST", message: "invalid input", cause });
   logger?.error("unexpected error", {
     where,

@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import { makeTempDir } from "@kanban/db/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createFetchHandler } from "./fetch-handler.ts";
@@ -49,5 +51,33 @@ describe("createFetchHandler (Next's route handler)", () => {
     expect(cross.status).toBe(403);
     const big = await handler(new Request(`${base}/tasks.create`, { method: "POST", headers: auth(), body: JSON.stringify({ title: "x", body: "y".repeat(6000) }) }));
     expect(big.status).toBe(413);
+  });
+
+  it("answers 408 to a body still arriving at the request timeout (as kanban serve does), then serves the next request", async () => {
+    const slow = createFetchHandler({ endpoint: "/api/trpc", location: { home: home.dir }, token: TOKEN, tenantTokens: {}, requestTimeoutMs: 150, logger: captureLogger() });
+    // A client that sends the start of a body and then nothing more: the stream never closes.
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"title":'));
+      },
+    });
+    const init = { method: "POST", headers: auth(), body, duplex: "half" } as RequestInit;
+    const res = await slow(new Request(`${base}/tasks.create`, init));
+    expect(res.status).toBe(408);
+    expect(((await res.json()) as { error: { data: { code: string } } }).error.data.code).toBe("TIMEOUT");
+    const ok = await slow(new Request(`${base}/tasks.create`, { method: "POST", headers: auth(), body: JSON.stringify({ title: "after" }) }));
+    expect(ok.status).toBe(200);
+  });
+
+  it("rereads tenant tokens from config.json (a removed token is refused at the next request); no token is not admin beside them", async () => {
+    const file = path.join(home.dir, "config.json");
+    fs.writeFileSync(file, JSON.stringify({ tenant_tokens: { [TENANT]: "acme" } }));
+    const live = createFetchHandler({ endpoint: "/api/trpc", location: { home: home.dir }, configCheckMs: 0, logger: captureLogger() });
+    const list = (headers: Record<string, string>) => live(new Request(`${base}/stats.get`, { headers }));
+    expect((await list(auth(TENANT))).status).toBe(200);
+    expect((await list({ host: "localhost:3000" })).status).toBe(401);
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify({ tenant_tokens: {} }));
+    fs.renameSync(`${file}.tmp`, file);
+    expect((await list(auth(TENANT))).status).toBe(401);
   });
 });

@@ -1,21 +1,26 @@
-import { type BoardLocation, loadHomeConfig } from "@kanban/db";
+import type { BoardLocation } from "@kanban/db";
 import type { Clock, PidProbe, Termination } from "@kanban/kernel";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
-import { type AuthConfig, authorize } from "./auth.ts";
+import { authorize, createAuthSource } from "./auth.ts";
 import { createContextInner } from "./context.ts";
 import { LiveHub } from "./live/hub.ts";
 import { type Logger, stderrLogger } from "./logger.ts";
 import { BoardRegistry } from "./registry.ts";
 import { appRouter } from "./root.ts";
-import { DEFAULT_BODY_LIMIT_BYTES } from "./server.ts";
+import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from "./server.ts";
 
 export interface FetchHandlerOptions {
   /** Where the router is mounted, e.g. "/api/trpc". */
   endpoint: string;
   location: BoardLocation;
   token?: string | null;
+  /** Fixed tenant tokens (tests); default: `tenant_tokens` of `<home>/config.json`, reread when it changes. */
   tenantTokens?: Record<string, string>;
+  /** How often config.json is checked for changes (default 250 ms). */
+  configCheckMs?: number;
   bodyLimitBytes?: number;
+  /** A request body still arriving after this long is answered 408, as `kanban serve` does (default 30 s). */
+  requestTimeoutMs?: number;
   logger?: Logger;
   clock?: Clock;
   isPidAlive?: PidProbe;
@@ -31,19 +36,34 @@ function refusal(status: number, code: string, message: string): Response {
   });
 }
 
-/** Reads a request body up to `limit` bytes; null when it is larger. */
-async function boundedBody(req: Request, limit: number): Promise<ArrayBuffer | null> {
+const TIMED_OUT = Symbol("timed out");
+
+/**
+ * Reads a request body up to `limit` bytes and until `deadline` (epoch ms): "too large" when it is
+ * larger, "timed out" when it is still arriving at the deadline (a slow or stalled client must not
+ * hold a handler, and its memory, forever).
+ */
+async function boundedBody(req: Request, limit: number, deadline: number): Promise<ArrayBuffer | "too large" | "timed out"> {
   if (!req.body) return new ArrayBuffer(0);
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<typeof TIMED_OUT>((resolve) => {
+      timer = setTimeout(() => resolve(TIMED_OUT), Math.max(0, deadline - Date.now()));
+    });
+    const next = await Promise.race([reader.read(), expired]).finally(() => clearTimeout(timer));
+    if (next === TIMED_OUT) {
+      void reader.cancel().catch(() => {});
+      return "timed out";
+    }
+    const { done, value } = next;
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
       await reader.cancel();
-      return null;
+      return "too large";
     }
     chunks.push(value);
   }
@@ -67,16 +87,21 @@ export function createFetchHandler(opts: FetchHandlerOptions): (req: Request) =>
   const bodyLimit = opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const boards = new BoardRegistry({ location: opts.location, clock: opts.clock, isPidAlive: opts.isPidAlive, migrationsFolder: opts.migrationsFolder, warn: (m) => logger.warn(m) });
   const live = new LiveHub({ logger });
-  const auth: AuthConfig = { token: opts.token, tenantTokens: opts.tenantTokens ?? loadHomeConfig(opts.location.home).tenant_tokens };
+  const timeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const auth = createAuthSource({ home: opts.location.home, token: opts.token, tenantTokens: opts.tenantTokens, logger, configCheckMs: opts.configCheckMs });
+  // Read once now, so that a config problem (and "requests without a token are refused") is said at start.
+  auth.current();
   return async (incoming) => {
+    const started = Date.now();
     const url = new URL(incoming.url);
-    const decision = authorize(auth, { method: incoming.method, header: (n) => incoming.headers.get(n), url });
+    const decision = authorize(auth.current(), { method: incoming.method, header: (n) => incoming.headers.get(n), url });
     if (!decision.ok) return refusal(decision.status, decision.status === 401 ? "UNAUTHORIZED" : "FORBIDDEN", decision.message);
     let req = incoming;
     if (incoming.method === "POST") {
       const declared = Number(incoming.headers.get("content-length") ?? 0);
-      const body = Number.isFinite(declared) && declared > bodyLimit ? null : await boundedBody(incoming, bodyLimit);
-      if (body === null) return refusal(413, "PAYLOAD_TOO_LARGE", `request body exceeds ${bodyLimit} bytes`);
+      const body = Number.isFinite(declared) && declared > bodyLimit ? "too large" : await boundedBody(incoming, bodyLimit, started + timeoutMs);
+      if (body === "too large") return refusal(413, "PAYLOAD_TOO_LARGE", `request body exceeds ${bodyLimit} bytes`);
+      if (body === "timed out") return refusal(408, "TIMEOUT", "request body not received in time");
       req = new Request(incoming.url, { method: "POST", headers: incoming.headers, body, signal: incoming.signal });
     }
     return fetchRequestHandler({
@@ -84,7 +109,12 @@ export function createFetchHandler(opts: FetchHandlerOptions): (req: Request) =>
       req,
       router: appRouter,
       maxBatchSize: 50,
-      createContext: () => createContextInner({ location: opts.location, tenant: decision.tenant, boards, live, logger, terminate: opts.terminate }),
+      createContext: () => ({
+        ...createContextInner({ location: opts.location, tenant: decision.tenant, boards, live, logger, terminate: opts.terminate }),
+        // Settings come from the same live reader as the tokens: an invalid edit keeps the last valid config.
+        config: () => auth.reader.get().config,
+        run: decision.run,
+      }),
     });
   };
 }

@@ -32,7 +32,8 @@ async function harness(opts: { token?: string; bodyLimitBytes?: number; requestT
     location,
     logger,
     token: opts.token,
-    tenantTokens: { [ACME]: "acme" },
+    // Tenant tokens beside an admin token; an open server has none (with them, no token is no access).
+    tenantTokens: opts.token ? { [ACME]: "acme" } : {},
     bodyLimitBytes: opts.bodyLimitBytes,
     requestTimeoutMs: opts.requestTimeoutMs,
     terminate: () => {},
@@ -117,6 +118,24 @@ describe("kanban serve: open on loopback", () => {
     expect(other.status).toBe(404);
     expect(JSON.parse(other.text)).toMatchObject({ error: { data: { code: "NOT_FOUND", httpStatus: 404 } } });
     expect((await call(h.url, "GET", "tasks.nope")).status).toBe(404);
+  });
+
+  it("sends anti-framing and no-sniff headers on every response: health, 404, refusals and procedures", async () => {
+    const responses = [
+      await fetch(`${h.url}/healthz`),
+      await fetch(`${h.url}/nowhere`),
+      await fetch(`${h.url}/trpc/stats.get`),
+      await fetch(`${h.url}/trpc/stats.get`, { headers: { authorization: "Bearer wrong-token-0123456789" } }),
+      await fetch(`${h.url}/trpc/tasks.create`, { method: "POST", headers: { origin: "http://evil.example", "content-type": "application/json" }, body: "{}" }),
+    ];
+    expect(responses.map((r) => r.status)).toEqual([200, 404, 200, 401, 403]);
+    for (const r of responses) {
+      expect(r.headers.get("x-frame-options")).toBe("DENY");
+      expect(r.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+      expect(r.headers.get("content-security-policy")).toContain("default-src 'none'");
+      expect(r.headers.get("x-content-type-options")).toBe("nosniff");
+      await r.text();
+    }
   });
 
   it("walks every procedure's happy path over HTTP with the typed client (plain JSON on the wire)", async () => {

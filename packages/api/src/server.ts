@@ -1,14 +1,15 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { type BoardLocation, loadHomeConfig } from "@kanban/db";
+import type { BoardLocation, RunClaim } from "@kanban/db";
 import type { Clock, PidProbe, Termination } from "@kanban/kernel";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
-import { type AuthConfig, authorize, isLoopbackHost } from "./auth.ts";
+import { authorize, createAuthSource, isLoopbackHost } from "./auth.ts";
 import { createContextInner } from "./context.ts";
 import { LiveHub } from "./live/hub.ts";
 import { type Logger, redactUrl, stderrLogger } from "./logger.ts";
 import { BoardRegistry } from "./registry.ts";
 import { appRouter } from "./root.ts";
+import { SECURITY_HEADERS } from "./security-headers.ts";
 
 export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_PORT = 4100;
@@ -24,8 +25,10 @@ export interface ServerOptions {
   /** The admin token (`KANBAN_TOKEN`); required unless `host` is a loopback address. */
   token?: string | null;
   location: BoardLocation;
-  /** Tenant-scoped tokens (token → tenant); default: `tenant_tokens` of `<home>/config.json`. */
+  /** Fixed tenant-scoped tokens (token → tenant); default: `tenant_tokens` of `<home>/config.json`, reread when it changes. */
   tenantTokens?: Record<string, string>;
+  /** How often config.json is checked for changes (default 250 ms). */
+  configCheckMs?: number;
   bodyLimitBytes?: number;
   /** Per request (live streams excepted): 408 while the body is still arriving, 504 after. */
   requestTimeoutMs?: number;
@@ -93,18 +96,29 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const logger = opts.logger ?? stderrLogger;
   const bodyLimit = opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const timeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  const auth: AuthConfig = { token, tenantTokens: opts.tenantTokens ?? loadHomeConfig(opts.location.home).tenant_tokens };
+  const auth = createAuthSource({ home: opts.location.home, token, tenantTokens: opts.tenantTokens, logger, configCheckMs: opts.configCheckMs });
+  // Read once now, so that a config problem (and "requests without a token are refused") is said at start.
+  const startAuth = auth.current();
   const boards = new BoardRegistry({ location: opts.location, clock: opts.clock, isPidAlive: opts.isPidAlive, warn: (m) => logger.warn(m) });
   const live = new LiveHub({ intervalMs: opts.pollIntervalMs, logger });
-  const tenants = new WeakMap<http.IncomingMessage, string | null>();
+  const callers = new WeakMap<http.IncomingMessage, { tenant: string | null; run: RunClaim | null }>();
 
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: "/trpc/",
     maxBodySize: bodyLimit,
     maxBatchSize: MAX_BATCH,
-    createContext: ({ req }) =>
-      createContextInner({ location: opts.location, tenant: tenants.get(req) ?? null, boards, live, logger, terminate: opts.terminate }),
+    createContext: ({ req }) => {
+      const caller = callers.get(req);
+      // No recorded caller cannot happen (auth runs first); refuse rather than fall back to admin.
+      if (!caller) throw new Error("request reached tRPC without authentication");
+      return {
+        ...createContextInner({ location: opts.location, tenant: caller.tenant, boards, live, logger, terminate: opts.terminate }),
+        // Settings come from the same live reader as the tokens: an invalid edit keeps the last valid config.
+        config: () => auth.reader.get().config,
+        run: caller.run,
+      };
+    },
     onError: ({ error, path }) => {
       // Procedure errors were mapped (and bugs logged) already; this catches failures around them.
       if (error.code === "INTERNAL_SERVER_ERROR" && error.cause) logger.error("request failed", { path, error: error.cause.message });
@@ -113,6 +127,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   const server = http.createServer((req, res) => {
     const started = Date.now();
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     // A late write after a timeout response must not become an unhandled 'error' event.
     res.on("error", () => {});
     res.on("finish", () => {
@@ -133,7 +148,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       refuse(res, 404, `no such path: ${url.pathname}`);
       return;
     }
-    const decision = authorize(auth, {
+    const decision = authorize(auth.current(), {
       method: req.method ?? "GET",
       header: (name) => {
         const v = req.headers[name.toLowerCase()];
@@ -171,7 +186,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       });
       return;
     }
-    tenants.set(req, decision.tenant);
+    callers.set(req, { tenant: decision.tenant, run: decision.run });
     if (!isStream(req, url)) {
       const timer = setTimeout(() => {
         if (res.writableEnded) return;
@@ -197,7 +212,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const address = server.address() as AddressInfo;
   const urlHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `http://${urlHost}:${address.port}`;
-  logger.info("listening", { url, auth: token === null ? "open (loopback only)" : "bearer token", tenant_tokens: Object.keys(auth.tenantTokens ?? {}).length });
+  const tenantCount = Object.keys(startAuth.tenantTokens ?? {}).length;
+  const mode = token !== null ? "bearer token" : startAuth.tenantTokensDeclared || tenantCount > 0 ? "tenant tokens only (no admin token)" : "open (loopback only)";
+  logger.info("listening", { url, auth: mode, tenant_tokens: tenantCount });
   return {
     url,
     host,

@@ -2,6 +2,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError, z } from "zod";
 import type { KanbanContext } from "./context.ts";
 import { isKanbanError, toTRPCError } from "./errors.ts";
+import { type RunScoped, runScopeTenant } from "./run-scope.ts";
 import { rawInputProblem } from "./schemas.ts";
 
 /** `title: Too big: expected string to have <=500 characters; board: …` — one line a CLI can print. */
@@ -13,7 +14,7 @@ function describeZodError(err: ZodError): string {
  * The one tRPC instance. No transformer: every DTO is plain JSON so that curl and any HTTP client
  * can talk to the API. `isDev: false` keeps stack traces out of every response.
  */
-const t = initTRPC.context<KanbanContext>().create({
+const t = initTRPC.context<KanbanContext & RunScoped>().create({
   isDev: false,
   sse: {
     // A comment every 15 s keeps idle proxies from cutting a quiet stream; the client reconnects
@@ -51,7 +52,8 @@ const mapErrors = t.middleware(async ({ ctx, next, path, type }) => {
   if (err.code === "BAD_REQUEST" && err.cause instanceof ZodError) {
     throw new TRPCError({ code: "BAD_REQUEST", message: describeZodError(err.cause), cause: err.cause });
   }
-  throw toTRPCError(err, ctx.logger, path);
+  // Server paths (board files, the home) are for the operator: only admin callers see them.
+  throw toTRPCError(err, ctx.logger, path, { revealPaths: ctx.tenant === null && !ctx.run });
 });
 
 /**
@@ -65,12 +67,21 @@ const wellFormedInput = t.middleware(async ({ next, getRawInput }) => {
   return next();
 });
 
+/**
+ * A worker's run token reaches only its own run's task (and what it hands work to); its requests
+ * act in that task's tenant. Other callers pass through untouched.
+ */
+const runScope = t.middleware(async ({ ctx, next, path, getRawInput }) => {
+  const tenant = runScopeTenant(ctx, path, ctx.run ? await getRawInput() : undefined);
+  return tenant === undefined ? next() : next({ ctx: { tenant } });
+});
+
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const middleware = t.middleware;
 
 /** Every procedure starts here: errors mapped, nothing else assumed. */
-export const publicProcedure = t.procedure.use(mapErrors).use(wellFormedInput);
+export const publicProcedure = t.procedure.use(mapErrors).use(wellFormedInput).use(runScope);
 
 /**
  * Board-wide administration (boards, dispatcher details, recompute). A tenant-scoped token sees

@@ -1,0 +1,105 @@
+import type { RunClaim } from "@kanban/db";
+import { type Board, invalid, KernelError, notFound, type TaskView } from "@kanban/kernel";
+import { TRPCError } from "@trpc/server";
+import type { KanbanContext } from "./context.ts";
+
+/** Set on the context when the caller authenticated with a worker's run token. */
+export interface RunScoped {
+  readonly run?: RunClaim | null;
+}
+
+/**
+ * What a run token may call, and on which task. "own": only the run's task; "fenced": also with
+ * `expected_run_id` equal to the run; "related": the run's task, its children and the tasks its
+ * profile created (in its tenant) since the run started — what a worker hands work to.
+ * Everything else (listing, board administration, other tasks' lifecycle) is refused.
+ */
+type Rule =
+  | { kind: "free" }
+  | { kind: "own"; field: "id" | "task_id"; fenced?: boolean }
+  | { kind: "related"; fields: ("id" | "task_id" | "parent_id" | "child_id")[] }
+  | { kind: "create" };
+
+export const RUN_TOKEN_RULES: Readonly<Record<string, Rule>> = {
+  "config.get": { kind: "free" },
+  "assignees.list": { kind: "free" },
+  "tasks.get": { kind: "related", fields: ["id"] },
+  "tasks.context": { kind: "own", field: "id" },
+  "tasks.log": { kind: "own", field: "id" },
+  "tasks.heartbeat": { kind: "own", field: "id", fenced: true },
+  "tasks.complete": { kind: "own", field: "id", fenced: true },
+  "tasks.block": { kind: "own", field: "id", fenced: true },
+  "runs.list": { kind: "own", field: "task_id" },
+  "events.list": { kind: "own", field: "task_id" },
+  "comments.list": { kind: "related", fields: ["task_id"] },
+  "comments.add": { kind: "related", fields: ["task_id"] },
+  "links.add": { kind: "related", fields: ["parent_id", "child_id"] },
+  "tasks.create": { kind: "create" },
+};
+
+function field(raw: Record<string, unknown>, name: string): string | null {
+  const v = raw[name];
+  return typeof v === "string" && v.trim() !== "" ? v.trim() : null;
+}
+
+/** Whether `id` is one of the tasks a run may read and hand work to (see {@link RUN_TOKEN_RULES}). */
+function isRelated(board: Board, task: TaskView, startedAt: number, id: string): boolean {
+  if (id === task.id) return true;
+  if (board.childIds(task.id).includes(id)) return true;
+  if (task.assignee === null) return false;
+  const row = board.sqlite.prepare("SELECT 1 FROM tasks WHERE id = ? AND created_by = ? AND created_at >= ? AND tenant IS ?").get(id, task.assignee, startedAt, task.tenant);
+  return row !== undefined;
+}
+
+/**
+ * Confines a run-token caller to its run. Returns the tenant its requests act as (the task's own,
+ * read now from the board, never from the token) or `undefined` for any other caller. Throws:
+ * FORBIDDEN for a procedure outside the list, STALE_RUN (409, "stop, do not retry") once the run is
+ * no longer the task's current run, NOT_FOUND for a task outside the run's reach.
+ */
+export function runScopeTenant(ctx: KanbanContext & RunScoped, path: string, rawInput: unknown): string | null | undefined {
+  const claim = ctx.run;
+  if (!claim) return undefined;
+  const rule = RUN_TOKEN_RULES[path];
+  if (!rule) {
+    throw new TRPCError({ code: "FORBIDDEN", message: `a worker's run token cannot call ${path}; it may act on its own task only` });
+  }
+  const raw = rawInput !== null && typeof rawInput === "object" && !Array.isArray(rawInput) ? (rawInput as Record<string, unknown>) : {};
+  // The token names one board; a request must not reach another one (also not the "current" board).
+  if (ctx.slug(field(raw, "board")) !== claim.board) {
+    throw new TRPCError({ code: "FORBIDDEN", message: `this run token is for board '${claim.board}'` });
+  }
+  const board = ctx.board(claim.board);
+  const task = board.getTask(claim.task);
+  if (task === null || task.status !== "running" || task.current_run_id !== claim.run) {
+    throw new KernelError("STALE_RUN", `run ${claim.run} of ${claim.task} has ended; its token is no longer valid`, { task_id: claim.task, run_id: claim.run });
+  }
+  const tenant = task.tenant;
+  if (rule.kind === "free") return tenant;
+  if (rule.kind === "own") {
+    const id = field(raw, rule.field);
+    if (id === null) throw new TRPCError({ code: "FORBIDDEN", message: `a worker's run token must name its own task (${rule.field}) in ${path}` });
+    if (id !== claim.task) throw notFound(`task ${id} not found`, { task_id: id });
+    if (rule.fenced && raw.expected_run_id !== claim.run) {
+      throw new KernelError("STALE_RUN", `a worker's call must carry its run id (expected_run_id ${claim.run})`, { task_id: claim.task, run_id: claim.run });
+    }
+    return tenant;
+  }
+  const startedAt = board.getRun(claim.run)?.started_at ?? Number.POSITIVE_INFINITY;
+  if (rule.kind === "related") {
+    for (const name of rule.fields) {
+      const id = field(raw, name);
+      if (id === null || !isRelated(board, task, startedAt, id)) throw notFound(`task ${id ?? "(none)"} not found`, id === null ? {} : { task_id: id });
+    }
+    return tenant;
+  }
+  // create: in the task's own tenant, under tasks this run may hand work to.
+  const asked = field(raw, "tenant");
+  if (asked !== null && asked !== tenant) {
+    throw new TRPCError({ code: "FORBIDDEN", message: "a worker creates tasks in its own task's tenant only" });
+  }
+  const parents = Array.isArray(raw.parents) ? raw.parents.filter((p): p is string => typeof p === "string").map((p) => p.trim()) : [];
+  const unknown = parents.filter((p) => !isRelated(board, task, startedAt, p));
+  if (unknown.length > 0) throw invalid(`unknown parent task(s): ${unknown.join(", ")}`, { missing: unknown });
+  return tenant;
+}
