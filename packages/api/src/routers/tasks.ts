@@ -6,12 +6,14 @@ import {
   buildWorkerContext,
   canonicalAssignee,
   invalid,
+  isWithinRoot,
   KernelError,
   LIST_ORDERS,
   parseWorkspaceSpec,
   type TaskView,
   type Termination,
   WORKSPACE_KINDS,
+  type WorkspaceRules,
   wrongState,
 } from "@kanban/kernel";
 import { z } from "zod";
@@ -64,6 +66,26 @@ export function dispatchWarning(ctx: KanbanContext, task: TaskView): string | nu
     ctx.logger.warn("dispatch probe failed", { error: (err as Error).message });
   }
   return null;
+}
+
+/**
+ * Where this caller may put a dir:/worktree workspace: a tenant only under config.json's
+ * `kanban.workspace_roots` (none configured = scratch only); the operator anywhere. Nobody chooses
+ * a scratch path (the kernel refuses one for every caller).
+ */
+function workspaceRules(ctx: KanbanContext): WorkspaceRules {
+  return { allowedWorkspaceRoots: ctx.tenant === null ? null : ctx.config().kanban.workspace_roots };
+}
+
+/** Refuses (400, undoing the claim around it) a tenant's dir: path outside the allowed roots. */
+function checkTenantRoots(ctx: KanbanContext, id: string, dir: string): void {
+  const roots = workspaceRules(ctx).allowedWorkspaceRoots;
+  if (roots === null || roots === undefined || roots.some((root) => isWithinRoot(root, dir))) return;
+  throw new KernelError(
+    "WORKSPACE_PATH_NOT_ALLOWED",
+    `cannot claim ${id}: workspace path '${dir}' is outside the workspace roots this server allows (config.json kanban.workspace_roots)`,
+    { task_id: id, workspace_kind: "dir" },
+  );
 }
 
 function result(board: Board, id: string): { task: TaskDto } {
@@ -258,14 +280,17 @@ export const tasksRouter = router({
       if (input.workspace_kind || input.workspace_path) throw invalid("pass either workspace or workspace_kind/workspace_path, not both");
       ws = parseWorkspaceSpec(workspace);
     }
-    const task = board.createTask({
-      ...fields,
-      ...ws,
-      // A tenant-scoped caller creates in its own tenant, whatever it asked for.
-      tenant: ctx.tenant ?? input.tenant,
-      created_by: input.created_by ?? "dashboard",
-      initial_status: input.initial_status ?? undefined,
-    });
+    const task = board.createTask(
+      {
+        ...fields,
+        ...ws,
+        // A tenant-scoped caller creates in its own tenant, whatever it asked for.
+        tenant: ctx.tenant ?? input.tenant,
+        created_by: input.created_by ?? "dashboard",
+        initial_status: input.initial_status ?? undefined,
+      },
+      workspaceRules(ctx),
+    );
     const warning = dispatchWarning(ctx, task);
     return warning === null ? { task: taskDto(task) } : { task: taskDto(task), warning };
   }),
@@ -402,6 +427,8 @@ export const tasksRouter = router({
         // does; a worktree needs git and is left to the dispatcher (workspace stays null).
         let workspace: string | null = claimed.workspace_path;
         if (claimed.workspace_kind === "scratch" || claimed.workspace_kind === "dir") {
+          // A tenant's dir: path is judged again against today's roots (the operator may have narrowed them).
+          if (claimed.workspace_kind === "dir" && workspace !== null) checkTenantRoots(ctx, claimed.id, workspace);
           workspace ??= path.join(workspacesRoot(ctx.location, board.slug ?? "default"), claimed.id);
           makeWorkspace(ctx, claimed, workspace);
           board.setWorkspace(claimed.id, workspace);
