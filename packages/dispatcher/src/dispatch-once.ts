@@ -1,5 +1,5 @@
 import type { Board, ExitStatus, Task, Termination } from "@kanban/kernel";
-import { tryAcquirePidLock } from "./pid-lock.ts";
+import { tryAcquireDispatchLock } from "./pid-lock.ts";
 import type { ResolvedWorkspace } from "./workspace.ts";
 
 /**
@@ -146,7 +146,7 @@ function recover(board: Board, opts: DispatchOptions, deps: DispatchDeps, out: D
 export async function dispatchOnce(board: Board, opts: DispatchOptions, deps: DispatchDeps): Promise<DispatchResult> {
   const out = emptyResult();
   const dryRun = opts.dryRun === true;
-  const lock = opts.lock !== false ? tryAcquirePidLock(`${board.path}.dispatch.lock`) : null;
+  const lock = opts.lock !== false ? tryAcquireDispatchLock(`${board.path}.dispatch.lock`) : null;
   if (lock !== null && !lock.ok) {
     out.skipped_locked = true;
     out.held_back.push("skipped_locked");

@@ -9,7 +9,7 @@ import { TestClock } from "@kanban/kernel/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { fakeProfile, gitRepo, killAll, makeHome, readPids, type TestHome, trackPool, trackRecorded, waitFor } from "../test/helpers.ts";
 import { createDispatcher, type Dispatcher } from "./dispatcher.ts";
-import { tryAcquirePidLock } from "./pid-lock.ts";
+import { tryAcquireDispatchLock } from "./pid-lock.ts";
 import { isPidAlive, processGroupAlive } from "@kanban/process";
 
 /**
@@ -426,7 +426,7 @@ describe("budgets and assignment", { timeout: 30_000 }, () => {
     const b = h.board();
     b.createTask({ title: "t", assignee: "alice" });
     const before = dumpRows(b.sqlite);
-    const held = tryAcquirePidLock(`${b.path}.dispatch.lock`);
+    const held = tryAcquireDispatchLock(`${b.path}.dispatch.lock`);
     const d = dispatcher(h);
     try {
       const r = (await d.tick()).boards[0];

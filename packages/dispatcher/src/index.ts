@@ -25,7 +25,7 @@ export {
   type TickReport,
 } from "./dispatcher.ts";
 export { type DispatchJson, formatText, toJson } from "./format.ts";
-export { type LockAttempt, type PidLock, tryAcquirePidLock } from "./pid-lock.ts";
+export { type LockAttempt, type PidLock, tryAcquireDispatchLock, tryAcquirePidLock } from "./pid-lock.ts";
 export { isPidAlive, processGroupAlive, signalProcessGroup, terminateWorker } from "@kanban/process";
 export {
   buildWorkerArgv,

@@ -1,13 +1,16 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { KanbanDbError, tryExclusiveFlock } from "@kanban/db";
 import { isPidAlive, processStartTime } from "@kanban/process";
 
 /**
- * A lock file created exclusively (`O_CREAT|O_EXCL`) that holds its owner's pid and start time.
- * Used for the per-home singleton (`<home>/kanban/.dispatcher.lock`) and the per-board tick lock
- * (`<db>.dispatch.lock`). A lock whose owner is dead (or whose pid was recycled, which the start
- * time reveals) is stale and taken over; a live owner means contention. Never blocks.
+ * A lock file created exclusively (`O_CREAT|O_EXCL`) that holds its owner's pid and start time:
+ * the per-home singleton (`<home>/kanban/.dispatcher.lock`, whose pid the API reads for the
+ * dispatcher's status). A lock whose owner is dead (or whose pid was recycled, which the start time
+ * reveals) is stale and taken over; a live owner means contention. Never blocks.
+ *
+ * The per-board tick lock is different: see {@link tryAcquireDispatchLock}.
  */
 export interface PidLock {
   readonly path: string;
@@ -109,4 +112,19 @@ export function tryAcquirePidLock(file: string, pid: number = process.pid): Lock
   }
   const holder = readHolder(file);
   return { ok: false, holder: holder?.pid ?? 0 };
+}
+
+/**
+ * The per-board tick lock `<db>.dispatch.lock`, in Hermes' protocol: a non-blocking exclusive
+ * `flock` on a persistent, empty file. A Hermes dispatcher and ours on one board therefore skip
+ * each other's ticks (`skipped_locked`), and a file left by either is never stale (the kernel drops
+ * a dead holder's lock). flock names no holder, so `holder` is 0 when busy. Never blocks.
+ */
+export function tryAcquireDispatchLock(file: string): LockAttempt {
+  const attempt = tryExclusiveFlock(file);
+  if (attempt === "busy") return { ok: false, holder: 0 };
+  if (attempt === "unavailable") {
+    throw new KanbanDbError("DB_UNAVAILABLE", `cannot lock ${path.basename(file)}: its directory or file cannot be opened`, { path: file });
+  }
+  return { ok: true, lock: attempt };
 }
