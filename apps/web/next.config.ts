@@ -27,8 +27,8 @@ function contentSecurityPolicy(dev: boolean): string {
 const config: NextConfig = {
   // Workspace packages export TypeScript source; Next compiles them with the app.
   transpilePackages: ["@kanban/api", "@kanban/kernel", "@kanban/db"],
-  // A native module: loaded by Node at runtime, never bundled.
-  serverExternalPackages: ["better-sqlite3"],
+  // Native modules: loaded by Node at runtime, never bundled.
+  serverExternalPackages: ["better-sqlite3", "fs-ext"],
   poweredByHeader: false,
   reactStrictMode: true,
   // Every response, pages and the API route alike.
