@@ -4,7 +4,6 @@ import { invalid, notFound, wrongState } from "./errors.ts";
 import { copyNotifySubs } from "./notify.ts";
 import { canonicalAssignee } from "./create.ts";
 import { reclaimTask } from "./recovery.ts";
-import { parseJsonObject } from "./rows.ts";
 
 /**
  * Adds a dependency edge. Refuses self-links, unknown ids and cycles. A `ready` child with an
@@ -69,7 +68,7 @@ function stickyBlock(ctx: BoardContext, id: string): boolean {
 
 /**
  * Event kinds that annotate a task without moving it between columns. A `todo` card's newest event
- * of any other kind is what put it there (see {@link parkedInTodo}).
+ * of any other kind is what put it there (see PARKED_IN_TODO).
  */
 const ANNOTATION_KINDS = [
   "commented",
@@ -90,24 +89,25 @@ const ANNOTATION_KINDS = [
   "protocol_violation",
   "respawn_guarded",
 ];
-const NEWEST_MOVE_SQL = `SELECT kind, payload FROM task_events
-  WHERE task_id = ? AND kind NOT IN (${ANNOTATION_KINDS.map((k) => `'${k}'`).join(", ")})
-  ORDER BY id DESC LIMIT 1`;
 
 /**
- * Whether a person parked this `todo` task: the last thing that moved it was a direct status write
+ * Whether a person parked the `todo` task `t`: the last thing that moved it was a direct status write
  * to `todo` (a drag to the Todo column, a bulk move, `tasks.patch`). A parked card waits there until
  * someone moves it again, even with every parent done; dependency waits (created with open parents,
  * demoted by a link or a claim's parent check, unblocked before its parents finished) and cards a
  * script set to todo with raw SQL (no event) are promoted as Hermes does. An automatic status write
  * (Hermes' `ancestor_reopened` invalidation carries a `reason`) is not a person's choice.
+ *
+ * In SQL, so that a board of parked cards costs the tick one query, not one per card. The CASE reads
+ * the payload only once `json_valid` accepts it: a malformed or absurdly deep payload (which
+ * `json_extract` would raise an error on) simply does not park.
  */
-function parkedInTodo(ctx: BoardContext, id: string): boolean {
-  const row = ctx.stmt(NEWEST_MOVE_SQL).get(id) as { kind: string; payload: string | null } | undefined;
-  if (row?.kind !== "status") return false;
-  const payload = parseJsonObject(row.payload);
-  return payload?.status === "todo" && payload.reason === undefined;
-}
+const PARKED_IN_TODO = `t.status = 'todo' AND COALESCE((
+    SELECT CASE WHEN e.kind = 'status' AND json_valid(e.payload)
+      THEN json_extract(e.payload, '$.status') IS 'todo' AND json_type(e.payload, '$.reason') IS NULL ELSE 0 END
+    FROM task_events e
+    WHERE e.task_id = t.id AND e.kind NOT IN (${ANNOTATION_KINDS.map((k) => `'${k}'`).join(", ")})
+    ORDER BY e.id DESC LIMIT 1), 0)`;
 
 /**
  * Promotes `todo` tasks whose parents are all done/archived (unless a person parked them there), and
@@ -124,7 +124,7 @@ export function recomputeReady(ctx: BoardContext, failureLimit?: number, scope?:
     const unfinishedParent = `EXISTS (SELECT 1 FROM task_links l JOIN tasks p ON p.id = l.parent_id
         WHERE l.child_id = t.id AND p.status NOT IN ('done', 'archived'))`;
     const base = `SELECT t.id, t.status, t.consecutive_failures, t.max_retries FROM tasks t
-       WHERE t.status IN ('todo', 'blocked') AND NOT ${unfinishedParent}`;
+       WHERE t.status IN ('todo', 'blocked') AND NOT ${unfinishedParent} AND NOT (${PARKED_IN_TODO})`;
     const candidates = (
       scope === undefined
         ? ctx.stmt(base).all()
@@ -133,7 +133,6 @@ export function recomputeReady(ctx: BoardContext, failureLimit?: number, scope?:
     const promote = ctx.stmt("UPDATE tasks SET status = 'ready' WHERE id = ? AND status = ?");
     let count = 0;
     for (const t of candidates) {
-      if (t.status === "todo" && parkedInTodo(ctx, t.id)) continue;
       if (t.status === "blocked") {
         if (stickyBlock(ctx, t.id)) continue;
         const limit = t.max_retries ?? failureLimit ?? DEFAULT_FAILURE_LIMIT;
