@@ -282,6 +282,19 @@ describe("stranded_in_ready", () => {
     expect(only(diagnose(task({ status: "todo", created_at: T0 - 5 * HOUR })), "stranded_in_ready")).toBeUndefined();
   });
 
+  it("flags at once, as an error, a task assigned to a name that is not a profile on this host", () => {
+    const t = task({ status: "ready", assignee: "ghost", created_at: T0 - 60 });
+    const d = only(diagnose(t, [ev("created", T0 - 60, {})], [], { knownProfiles: ["coder", "default"] }), "stranded_in_ready");
+    expect(d?.severity).toBe("error");
+    expect(d?.title).toBe("Assigned to @ghost, which is not a profile on this host");
+    expect(d?.detail).toContain("coder, default");
+    expect(d?.data).toMatchObject({ reason: "unknown_profile", assignee: "ghost", known_profiles: ["coder", "default"] });
+    expect(d?.actions.find((a) => a.suggested)?.kind).toBe("reassign");
+    // A known profile stays quiet below the threshold; without a list nothing is judged early.
+    expect(only(diagnose(task({ status: "ready", created_at: T0 - 60 }), [], [], { knownProfiles: ["coder"] }), "stranded_in_ready")).toBeUndefined();
+    expect(only(diagnose(t, [ev("created", T0 - 60, {})]), "stranded_in_ready")).toBeUndefined();
+  });
+
   it("says an unassigned task needs an assignee", () => {
     const t = task({ status: "ready", assignee: null, created_at: T0 - HOUR });
     const d = only(diagnose(t), "stranded_in_ready");
@@ -410,6 +423,15 @@ describe("boardDiagnostics", () => {
     const critical = boardDiagnostics(ctx, { severity: "critical" });
     expect(critical.map((e) => e.task_id)).toEqual([ids.looping]);
     expect(critical[0]?.diagnostics.every((d) => d.severity === "critical")).toBe(true);
+  });
+
+  it("finds a fresh ready task whose assignee is no known profile, only when the known profiles are given", () => {
+    const ghost = createTask(ctx, { title: "For nobody", assignee: "ghost" }).id;
+    createTask(ctx, { title: "For coder", assignee: "coder" });
+    expect(boardDiagnostics(ctx)).toEqual([]);
+    const entries = boardDiagnostics(ctx, { knownProfiles: ["coder"] });
+    expect(entries.map((e) => e.task_id)).toEqual([ghost]);
+    expect(entries[0]?.diagnostics[0]).toMatchObject({ kind: "stranded_in_ready", severity: "error", data: { reason: "unknown_profile" } });
   });
 
   it("limits the report to one task when asked", () => {

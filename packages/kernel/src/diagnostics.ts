@@ -50,6 +50,12 @@ export interface DiagnosticOptions {
   strandedThresholdSeconds?: number;
   /** The task's comments; only their times matter. */
   comments?: { created_at: number }[];
+  /**
+   * The profiles a worker can be spawned for on this host (config.json's, or the Hermes profiles on
+   * disk). When given, a ready task assigned to anyone else is flagged at once, not after the
+   * stranded threshold: no dispatcher will ever pick it up. Unknown (null/undefined): not judged.
+   */
+  knownProfiles?: readonly string[] | null;
   /** Told about a rule that threw; the other rules still report. */
   onRuleError?: (kind: DiagnosticKind, error: unknown) => void;
 }
@@ -332,14 +338,36 @@ function isReadyEntry(e: TaskEvent): boolean {
   return READY_ENTRY_KINDS.has(e.kind) || (e.kind === "status" && e.payload?.status === "ready");
 }
 
+function unknownProfile(task: Task, known: readonly string[], since: number, age: number): Diagnostic {
+  const list = known.length > 0 ? known.join(", ") : "none";
+  return {
+    kind: "stranded_in_ready",
+    severity: "error",
+    title: `Assigned to @${task.assignee}, which is not a profile on this host`,
+    detail: `No worker will ever be spawned for ${task.id}: the dispatcher only starts the profiles this host has (${list}). Reassign it to one of them, or create profile ${task.assignee}.`,
+    actions: [
+      { kind: "reassign", label: "Reassign to an existing profile", payload: { task_id: task.id }, suggested: true },
+      cliHint("kanban assignees", "Check which profiles exist"),
+      cliHint(`kanban reassign ${task.id} <profile>`, "Reassign from the command line"),
+    ],
+    first_seen_at: since,
+    last_seen_at: since,
+    count: 1,
+    run_id: null,
+    data: { reason: "unknown_profile", ready_since: since, age_seconds: age, assignee: task.assignee, known_profiles: [...known] },
+  };
+}
+
 const strandedInReady: Rule = ({ task, events, opts }) => {
   if (task.status !== "ready" || task.claim_lock !== null) return null;
   // Falls back to creation so a task whose events were pruned is not invisible.
   const since = newestEvent(events, isReadyEntry)?.created_at ?? task.created_at;
   const age = opts.now - since;
+  const assigned = task.assignee !== null && task.assignee.trim() !== "";
+  const known = opts.knownProfiles;
+  if (assigned && known && !known.includes(task.assignee as string)) return unknownProfile(task, known, since, Math.max(0, age));
   const threshold = positiveOr(opts.strandedThresholdSeconds, DEFAULT_STRANDED_THRESHOLD_SECONDS);
   if (age <= threshold) return null;
-  const assigned = task.assignee !== null && task.assignee.trim() !== "";
   const base = { first_seen_at: since, last_seen_at: since, count: 1, run_id: null };
   const data = { ready_since: since, age_seconds: age, threshold_seconds: threshold, assignee: task.assignee };
   if (!assigned) {
@@ -432,6 +460,8 @@ export interface BoardDiagnosticsOptions {
   /** Keep diagnostics at or above this severity. */
   severity?: Severity;
   taskId?: string;
+  /** See {@link DiagnosticOptions.knownProfiles}. */
+  knownProfiles?: readonly string[] | null;
 }
 
 export interface TaskDiagnostics {
@@ -452,6 +482,9 @@ const CANDIDATE_TASKS_SQL = `SELECT * FROM tasks t
   WHERE t.status != 'archived' AND t.rowid IN (
     SELECT rowid FROM tasks INDEXED BY idx_tasks_ready_priority
       WHERE status = 'ready' AND claim_lock IS NULL AND created_at <= :stranded_before
+    UNION SELECT rowid FROM tasks INDEXED BY idx_tasks_ready_priority
+      WHERE :known IS NOT NULL AND status = 'ready' AND claim_lock IS NULL AND assignee IS NOT NULL
+        AND assignee NOT IN (SELECT value FROM json_each(:known))
     UNION SELECT rowid FROM tasks WHERE status = 'blocked'
     UNION SELECT rowid FROM tasks INDEXED BY idx_tasks_failing
       WHERE consecutive_failures > 0 AND consecutive_failures >= :failure_limit
@@ -460,7 +493,7 @@ const CANDIDATE_TASKS_SQL = `SELECT * FROM tasks t
     UNION SELECT x.rowid FROM task_runs r JOIN tasks x ON x.id = r.task_id WHERE r.status = 'crashed'
   )`;
 // Each branch reads one index (a ready task can only be stranded once it is older than the
-// threshold; failing tasks and warning events have partial indexes of migrations 0001/0002), so
+// threshold, or at once when its assignee is no known profile; failing tasks and warning events have partial indexes of migrations 0001/0002), so
 // the set is found without scanning the board.
 
 /** Summaries and metadata can be megabytes and no rule reads them. */
@@ -505,7 +538,8 @@ export function boardDiagnostics(ctx: BoardContext, opts: BoardDiagnosticsOption
     throw invalid("failure_limit must be an integer >= 1");
   }
   const failureLimit = opts.failureLimit ?? DEFAULT_FAILURE_LIMIT;
-  const params = { failure_limit: failureLimit, stranded_before: ctx.now() - DEFAULT_STRANDED_THRESHOLD_SECONDS };
+  const known = opts.knownProfiles ?? null;
+  const params = { failure_limit: failureLimit, stranded_before: ctx.now() - DEFAULT_STRANDED_THRESHOLD_SECONDS, known: known === null ? null : JSON.stringify(known) };
   const tasks =
     opts.taskId === undefined
       ? ctx.tasks(CANDIDATE_TASKS_SQL, params)
@@ -526,6 +560,7 @@ export function boardDiagnostics(ctx: BoardContext, opts: BoardDiagnosticsOption
       now,
       failureLimit,
       comments: comments.get(task.id) ?? [],
+      knownProfiles: known,
     }).filter((d) => SEVERITY_RANK[d.severity] >= minRank);
     if (diagnostics.length === 0) continue;
     out.push({ task_id: task.id, task_title: task.title, task_status: task.status, task_assignee: task.assignee, diagnostics });
