@@ -571,6 +571,7 @@ export function BoardApp() {
           column={creating.column}
           initialTitle={creating.title}
           profiles={profiles}
+          knownProfiles={config.data?.known_profiles}
           assignees={assignees}
           tenants={data?.tenants ?? []}
           taskOptions={taskOptions}

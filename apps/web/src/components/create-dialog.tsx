@@ -2,6 +2,7 @@
 
 import { useId, useState } from "react";
 import type { CreateFields, Created } from "../hooks/use-create-task.ts";
+import { assigneeWarning, type KnownProfiles } from "../lib/assignee-check.ts";
 import { columnLabel } from "../lib/columns.ts";
 import type { Profile } from "../lib/types.ts";
 import type { TaskOption } from "./drawer-sections.tsx";
@@ -13,6 +14,8 @@ export interface CreateDialogProps {
   column: string | null;
   initialTitle?: string;
   profiles: Profile[];
+  /** Who a worker can be started for (config.get); undefined until known. */
+  knownProfiles?: KnownProfiles;
   assignees: string[];
   tenants: string[];
   taskOptions: TaskOption[];
@@ -53,6 +56,10 @@ export function CreateDialog(props: CreateDialogProps) {
   const [problem, setProblem] = useState<string | null>(null);
   const [created, setCreated] = useState<Created | null>(null);
   const names = [...new Set([...props.profiles.map((p) => p.name), ...props.assignees])].sort();
+  // A card for someone no worker can be started for would sit in Ready forever: say so before it
+  // is created, and make creating it anyway a second, deliberate click.
+  const unknownAssignee = triage ? null : assigneeWarning(assignee, props.knownProfiles);
+  const [confirmedFor, setConfirmedFor] = useState<string | null>(null);
 
   const addParent = () => {
     const id = parentInput.trim().split(/\s/)[0] ?? "";
@@ -70,6 +77,10 @@ export function CreateDialog(props: CreateDialogProps) {
     if (!Number.isInteger(p)) return setProblem("Priority must be a whole number.");
     if (runtime !== null && !(Number.isInteger(runtime) && runtime >= 1)) return setProblem("Max runtime must be a whole number of seconds (1 or more).");
     if (workspaceKind === "dir" && !workspacePath.trim()) return setProblem("A dir workspace needs an absolute path.");
+    if (unknownAssignee && confirmedFor !== assignee.trim()) {
+      setConfirmedFor(assignee.trim());
+      return setProblem(`${unknownAssignee} Create it anyway? Press Create again.`);
+    }
     setBusy(true);
     setProblem(null);
     const pending = parentInput.trim() ? [...parents, parentInput.trim()] : parents;
@@ -132,7 +143,7 @@ export function CreateDialog(props: CreateDialogProps) {
           <span className="mr-auto text-faint text-xs">Enter creates · Esc cancels</span>
           <Button onClick={props.onClose}>Cancel</Button>
           <Button variant="primary" data-testid="create-submit" disabled={busy} onClick={() => void submit()}>
-            Create task
+            {unknownAssignee && confirmedFor === assignee.trim() ? "Create anyway" : "Create task"}
           </Button>
         </>
       }
@@ -164,6 +175,12 @@ export function CreateDialog(props: CreateDialogProps) {
               <option key={n} value={n} />
             ))}
           </datalist>
+          {unknownAssignee && (
+            <p data-testid="create-assignee-warning" className="mt-1 flex gap-1 text-warn text-xs">
+              <WarnIcon className="mt-0.5 shrink-0" />
+              {unknownAssignee}
+            </p>
+          )}
         </Field>
         <Field label="Priority" hint="Higher goes first">
           <Input data-testid="create-priority" type="number" value={priority} onChange={(e) => setPriority(e.target.value)} />

@@ -52,3 +52,23 @@ describe("config.get reports the health of config.json", () => {
     expect((await t.caller("acme").config.get()).config_warnings).toEqual([]);
   });
 });
+
+describe("config.get known_profiles", () => {
+  it("names the configured profiles, else the Hermes ones on disk (default always)", async () => {
+    t.writeConfig({ profiles: { coder: { command: ["node", "-e", "0"] }, writer: { command: ["node", "-e", "0"] } } });
+    expect((await t.api.config.get()).known_profiles).toEqual({ source: "config", names: ["coder", "writer"] });
+    const hermes = path.join(t.dir, "hermes");
+    fs.mkdirSync(path.join(hermes, "profiles", "researcher"), { recursive: true });
+    fs.writeFileSync(path.join(hermes, "profiles", "researcher", "config.yaml"), "model: x\n");
+    fs.mkdirSync(path.join(hermes, "profiles", "half-made"), { recursive: true }); // no config.yaml: not a profile
+    t.writeConfig({});
+    const before = process.env.HERMES_HOME;
+    process.env.HERMES_HOME = hermes;
+    try {
+      expect((await t.api.config.get()).known_profiles).toEqual({ source: "hermes", names: ["default", "researcher"] });
+    } finally {
+      if (before === undefined) delete process.env.HERMES_HOME;
+      else process.env.HERMES_HOME = before;
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import { readHomeConfigSnapshot } from "@kanban/db";
+import { hermesHomeFromEnv, knownProfiles, readHomeConfigSnapshot } from "@kanban/db";
 import { z } from "zod";
 import type { KanbanContext } from "../context.ts";
 import { publicProcedure, router } from "../trpc.ts";
@@ -34,6 +34,19 @@ function configState(ctx: KanbanContext) {
   };
 }
 
+/**
+ * The Hermes home is where the dispatcher looks for Hermes profiles when config.json has none; it
+ * comes from the same environment (`HERMES_HOME`, else ~/.hermes) that `npm start` gives both.
+ */
+function knownProfilesOf(config: Parameters<typeof knownProfiles>[0]): { source: "config" | "hermes"; names: string[] } {
+  try {
+    const k = knownProfiles(config, hermesHomeFromEnv(process.env));
+    return { source: k.source, names: k.names };
+  } catch {
+    return { source: "config", names: Object.keys(config.profiles).sort() };
+  }
+}
+
 export const configRouter = router({
   /**
    * Board settings plus the health of config.json (`config_error`: one line, null when the file is
@@ -55,6 +68,9 @@ export const configRouter = router({
       dispatch_interval_seconds: kanban.dispatch_interval_seconds,
       config_error: error,
       config_warnings: warnings,
+      // Who a worker can be started for (configured profiles, else default + Hermes profiles on
+      // disk): the create dialog warns before a card is given to anyone else.
+      known_profiles: knownProfilesOf(config),
     };
   }),
 });
