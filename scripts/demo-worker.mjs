@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The demo board's fake worker: acts on the task the dispatcher gave it (KANBAN_DB, KANBAN_TASK,
-// KANBAN_RUN_ID) through the kernel, fenced by its run id — heartbeat, comment, complete.
+// KANBAN_RUN_ID) through the kernel, fenced by its run id. It takes its time (15-30 s, so a person
+// opening the board sees cards in progress), heartbeats and comments on the way, and completes;
+// the screencast step blocks with a question for a person instead.
 import { register } from "tsx/esm/api";
 
 register();
@@ -10,13 +12,21 @@ const runId = Number(process.env.KANBAN_RUN_ID);
 const board = openBoard({ path: process.env.KANBAN_DB });
 const fence = { expected_run_id: runId };
 const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+const step = () => 5000 + Math.floor(Math.random() * 5000);
 try {
+  const task = board.requireTask(taskId);
   board.heartbeatWorker(taskId, { ...fence, note: "reading the task" });
-  await pause(3000);
+  await pause(step());
   board.addComment(taskId, "demo-worker", "Halfway there: drafted the change.", fence);
   board.heartbeatWorker(taskId, { ...fence, note: "writing it up" });
-  await pause(3000);
-  board.completeTask(taskId, { ...fence, summary: "Done by the demo worker.", metadata: { demo: true } });
+  await pause(step());
+  board.heartbeatWorker(taskId, { ...fence, note: "checking the result" });
+  await pause(step());
+  if (/screencast/i.test(task.title)) {
+    board.blockTask(taskId, { ...fence, reason: "Which voice should the screencast use? Answer in a comment, then unblock." });
+  } else {
+    board.completeTask(taskId, { ...fence, summary: "Done by the demo worker.", metadata: { demo: true } });
+  }
 } finally {
   board.close();
 }

@@ -1,28 +1,79 @@
 // `npm start`: runs the product on the embedded SQLite default — the web board (port 3000, with the
 // API mounted at /api/trpc), the standalone API for the CLI (port 4100) and the dispatcher — as
-// child processes of this one. Ctrl-C stops them all. `--demo` seeds a demo board whose tasks are
-// worked by a fake worker profile, so a newcomer sees cards move without any agent installed.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+// supervised child processes of this one. It says "Kanban is running" only once every part answers,
+// restarts a part that dies (with backoff, giving up on one that keeps failing at start), and says
+// in one line what is wrong with a busy port or an invalid config.json. Ctrl-C stops them all.
+// `--demo` also seeds a demo board worked by a fake worker profile, fed new cards for a while.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { boardLocationFromEnv, createBoard, homeConfigPath } from "@kanban/db";
-import { seedDemo } from "./demo.ts";
+import { boardLocationFromEnv, createBoard, homeConfigPath, liveDispatcherPid, readHomeConfigSnapshot } from "@kanban/db";
+import { DEMO_FEED_MINUTES, seedDemo, startDemoFeeder } from "./demo.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
 const demo = args.includes("--demo");
-const webPort = Number(process.env.KANBAN_WEB_PORT ?? 3000);
-const apiPort = Number(process.env.KANBAN_API_PORT ?? 4100);
+
+/** One line to the terminal, then exit: the whole report of a problem the person can fix. */
+function die(message: string): never {
+  process.stderr.write(`kanban: ${message}\n`);
+  process.exit(1);
+}
+
+function portFrom(name: string, fallback: number): number {
+  const raw = process.env[name]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 65_535) die(`${name}='${raw}' is not a port number (1-65535)`);
+  return n;
+}
+
+const webPort = portFrom("KANBAN_WEB_PORT", 3000);
+const apiPort = portFrom("KANBAN_API_PORT", 4100);
+if (webPort === apiPort) die(`KANBAN_WEB_PORT and KANBAN_API_PORT are both ${webPort}: give them different ports`);
 const loc = boardLocationFromEnv(process.env);
-const env = { ...process.env, KANBAN_HOME: loc.home, NEXT_TELEMETRY_DISABLED: "1" };
+const env: NodeJS.ProcessEnv = { ...process.env, KANBAN_HOME: loc.home, NEXT_TELEMETRY_DISABLED: "1" };
+
+/** Resolves when nothing listens on 127.0.0.1:port (by listening there for a moment). */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once("error", () => resolve(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
+  });
+}
+
+for (const [port, what, variable] of [
+  [webPort, "the board", "KANBAN_WEB_PORT"],
+  [apiPort, "the API", "KANBAN_API_PORT"],
+] as const) {
+  if (!(await portFree(port))) {
+    die(`port ${port} (${what}) is already in use: is another \`npm start\` running? Stop it, or pick another port, e.g. ${variable}=${port + 1} npm start`);
+  }
+}
+
+// An invalid config.json is reported in one line here and as a banner on the board; the parts keep
+// running on the last valid settings (the defaults when none was ever seen).
+const configFile = homeConfigPath(loc.home);
+const snapshot = readHomeConfigSnapshot(loc.home);
+if (snapshot.error) process.stderr.write(`kanban: ${snapshot.error} (${configFile}); running on default settings until it is fixed; the board shows this too\n`);
+for (const w of snapshot.warnings) process.stderr.write(`kanban: config.json: ${w}\n`);
 
 fs.mkdirSync(loc.home, { recursive: true });
-createBoard(loc, "default");
+try {
+  createBoard(loc, "default");
+} catch (err) {
+  die(err instanceof Error ? err.message : String(err));
+}
 if (demo) {
-  const { board, tasks } = seedDemo(loc, root);
+  if (snapshot.error) die(`--demo adds the 'demo-worker' profile to ${configFile}, which has an error: fix the file first`);
+  const { board, tasks, first } = seedDemo(loc, root);
   env.KANBAN_BOARD = board;
-  console.log(`Demo board '${board}' seeded with ${tasks} tasks; profile 'demo-worker' in ${homeConfigPath(loc.home)}`);
+  console.log(
+    `Demo board '${board}' ${first ? "seeded with" : "given"} ${tasks} new cards, more every minute or so for ${DEMO_FEED_MINUTES} minutes; profile 'demo-worker' in ${configFile}`,
+  );
 }
 
 const web = path.join(root, "apps", "web");
@@ -30,47 +81,211 @@ const built = fs.existsSync(path.join(web, ".next", "BUILD_ID"));
 if (!built || args.includes("--rebuild")) {
   console.log("kanban: building the web board (once)…");
   const r = spawnSync("npx", ["next", "build"], { cwd: web, stdio: "inherit", env });
-  if (r.status !== 0) {
-    console.error("kanban: the web build failed; see the output above");
-    process.exit(1);
+  if (r.status !== 0) die("the web build failed; see the output above");
+}
+
+// ---------------------------------------------------------------- supervision
+
+/** A part that exits within this long of starting counts as failing to start. */
+const FAST_FAILURE_MS = 20_000;
+/** Consecutive fast failures after which a part is left down (with a clear line). */
+const GIVE_UP_AFTER = 4;
+const READY_TIMEOUT_MS = 90_000;
+
+interface Part {
+  name: string;
+  /** How the part is named in a sentence. */
+  label: string;
+  cmd: string;
+  argv: string[];
+  cwd: string;
+  /** Resolves true once the part answers (HTTP, or the dispatcher's lock). */
+  ready: (proc: ChildProcess) => Promise<boolean>;
+  proc: ChildProcess | null;
+  startedAt: number;
+  fastFailures: number;
+  state: "starting" | "up" | "restarting" | "given-up" | "elsewhere";
+  /** The last lines it printed (for the report when it fails). */
+  tail: string[];
+  note: string | null;
+}
+
+let stopping = false;
+let announced = false;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function httpOk(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    await res.body?.cancel();
+    return res.status < 500;
+  } catch {
+    return false;
   }
 }
 
-const children: { name: string; proc: ChildProcess }[] = [];
-let stopping = false;
-function start(name: string, cmd: string, argv: string[], cwd: string) {
-  const proc = spawn(cmd, argv, { cwd, env, stdio: ["ignore", "inherit", "inherit"] });
-  children.push({ name, proc });
-  proc.on("exit", (code, signal) => {
-    if (stopping) return;
-    // The board is the product: without it, stop. A dispatcher or API that exits (for instance
-    // because another dispatcher already serves this home) leaves the board usable.
-    if (name === "web") {
-      console.error(`kanban: the web board stopped (${signal ?? `exit ${code}`}); stopping the others`);
-      stop(1);
-    } else {
-      console.error(`kanban: ${name} stopped (${signal ?? `exit ${code}`}); the board keeps running`);
+/** Polls `probe` until it holds, the process exits, or the time is up. */
+async function waitReady(proc: ChildProcess, probe: () => Promise<boolean> | boolean): Promise<boolean> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null || proc.signalCode !== null || stopping) return false;
+    if (await probe()) return true;
+    await sleep(250);
+  }
+  return false;
+}
+
+/** Node prints an uncaught error with its stack: the terminal gets the message, not the frames. */
+const STACK_FRAME = /^\s+at\s|^\s*\^+\s*$|^Node\.js v\d/;
+
+function pipeLines(part: Part, stream: NodeJS.ReadableStream | null, out: NodeJS.WriteStream) {
+  if (!stream) return;
+  let buf = "";
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk: string) => {
+    buf += chunk;
+    let nl = buf.indexOf("\n");
+    while (nl >= 0) {
+      const line = buf.slice(0, nl).replace(/\r$/, "");
+      buf = buf.slice(nl + 1);
+      nl = buf.indexOf("\n");
+      if (line.trim() === "" || STACK_FRAME.test(line)) continue;
+      part.tail.push(line.trim());
+      if (part.tail.length > 5) part.tail.shift();
+      out.write(`[${part.name}] ${line}\n`);
     }
   });
+}
+
+function lastWords(part: Part): string {
+  return part.tail.at(-1) ?? "no output";
+}
+
+function launch(part: Part): void {
+  const proc = spawn(part.cmd, part.argv, { cwd: part.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+  part.proc = proc;
+  part.startedAt = Date.now();
+  part.tail = [];
+  pipeLines(part, proc.stdout, process.stdout);
+  pipeLines(part, proc.stderr, process.stderr);
+  proc.on("error", (err) => part.tail.push(err.message));
+  proc.on("exit", (code, signal) => {
+    // Ctrl-C reaches the whole process group at once: give our own handler the first word.
+    setTimeout(() => void onExit(part, proc, code, signal), 200);
+  });
+  void part.ready(proc).then((ok) => {
+    if (!ok || part.proc !== proc || stopping) return;
+    const wasRestart = part.state === "restarting";
+    part.state = "up";
+    if (wasRestart) console.log(`kanban: ${part.label} is back (pid ${proc.pid})`);
+    announceWhenAllUp();
+  });
+}
+
+async function onExit(part: Part, proc: ChildProcess, code: number | null, signal: NodeJS.Signals | null) {
+  if (stopping || part.proc !== proc) return;
+  const how = signal ?? `exit ${code}`;
+  // The dispatcher is a singleton per home: another one already serving it is fine, not a failure.
+  const other = part.name === "dispatcher" ? liveDispatcherPid(loc.home) : null;
+  if (other !== null && other !== proc.pid) {
+    part.state = "elsewhere";
+    part.note = `another dispatcher (pid ${other}) already serves this home`;
+    console.log(`kanban: ${part.note}; not starting a second one`);
+    announceWhenAllUp();
+    return;
+  }
+  const fast = Date.now() - part.startedAt < FAST_FAILURE_MS;
+  part.fastFailures = fast ? part.fastFailures + 1 : 0;
+  if (part.fastFailures >= GIVE_UP_AFTER) {
+    part.state = "given-up";
+    part.note = `gave up after ${part.fastFailures} failed starts in a row; last said: ${lastWords(part)}`;
+    if (part.name === "web") {
+      process.stderr.write(`kanban: ${part.label} keeps stopping at start (${how}); last said: ${lastWords(part)}. Stopping everything.\n`);
+      stop(1);
+      return;
+    }
+    process.stderr.write(`kanban: ${part.label} keeps stopping at start (${how}): ${part.note}. Not restarting it: fix that, then run npm start again.\n`);
+    if (announced) printStatus("Kanban is only partly running");
+    return;
+  }
+  const delay = Math.min(30_000, 1000 * 2 ** Math.max(0, part.fastFailures - 1));
+  part.state = "restarting";
+  process.stderr.write(`kanban: ${part.label} stopped (${how}; last said: ${lastWords(part)}); restarting it in ${Math.round(delay / 1000)} s\n`);
+  await sleep(delay);
+  if (!stopping) launch(part);
+}
+
+const tsx = ["--import", "tsx"];
+const parts: Part[] = [
+  {
+    name: "web",
+    label: "the board",
+    cmd: process.execPath,
+    argv: [path.join(root, "node_modules", "next", "dist", "bin", "next"), "start", "-p", String(webPort), "-H", "127.0.0.1"],
+    cwd: web,
+    ready: (proc: ChildProcess) => waitReady(proc, () => httpOk(`http://127.0.0.1:${webPort}/`)),
+  },
+  {
+    name: "api",
+    label: "the API",
+    cmd: process.execPath,
+    argv: [...tsx, path.join(root, "apps", "cli", "bin", "kanban.mjs"), "serve", "--port", String(apiPort)],
+    cwd: root,
+    ready: (proc: ChildProcess) => waitReady(proc, () => httpOk(`http://127.0.0.1:${apiPort}/healthz`)),
+  },
+  {
+    name: "dispatcher",
+    label: "the dispatcher",
+    cmd: process.execPath,
+    argv: [path.join(root, "packages", "dispatcher", "bin", "kanban-dispatcher.mjs")],
+    cwd: root,
+    // Up once it holds the home's dispatcher lock (it takes it before its first tick).
+    ready: (proc: ChildProcess) => waitReady(proc, () => liveDispatcherPid(loc.home) === proc.pid),
+  },
+].map((p) => ({ ...p, proc: null, startedAt: 0, fastFailures: 0, state: "starting" as const, tail: [], note: null }));
+
+function describe(part: Part): string {
+  if (part.state === "up") return `pid ${part.proc?.pid}`;
+  if (part.state === "elsewhere") return part.note ?? "elsewhere";
+  if (part.state === "given-up") return `DOWN: ${part.note}`;
+  return part.state;
+}
+
+function printStatus(headline: string) {
+  const [w, a, d] = parts as [Part, Part, Part];
+  console.log(
+    `\n${headline}:\n` +
+      `  board       http://127.0.0.1:${webPort}  (${describe(w)})\n` +
+      `  API (CLI)   http://127.0.0.1:${apiPort}/trpc  (${describe(a)}; KANBAN_URL for a remote CLI)\n` +
+      `  dispatcher  ${describe(d)}\n` +
+      `  home        ${loc.home}\n` +
+      "Ctrl-C stops everything; a part that stops is restarted.\n",
+  );
+}
+
+function announceWhenAllUp() {
+  if (announced) return;
+  if (!parts.every((p) => p.state === "up" || p.state === "elsewhere" || p.state === "given-up")) return;
+  announced = true;
+  const down = parts.some((p) => p.state === "given-up");
+  printStatus(down ? "Kanban is only partly running" : "Kanban is running");
 }
 
 function stop(code: number) {
   if (stopping) return;
   stopping = true;
-  for (const { proc } of children) if (proc.exitCode === null) proc.kill("SIGTERM");
+  feeder?.stop();
+  const running = parts.map((p) => p.proc).filter((p): p is ChildProcess => p !== null && p.exitCode === null && p.signalCode === null);
+  for (const proc of running) proc.kill("SIGTERM");
   const deadline = setTimeout(() => {
-    for (const { proc } of children) if (proc.exitCode === null) proc.kill("SIGKILL");
+    for (const proc of running) if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
   }, 10_000);
-  Promise.all(children.map(({ proc }) => (proc.exitCode !== null ? Promise.resolve() : new Promise((r) => proc.once("exit", r))))).then(() => {
+  Promise.all(running.map((proc) => new Promise((r) => (proc.exitCode !== null || proc.signalCode !== null ? r(null) : proc.once("exit", r))))).then(() => {
     clearTimeout(deadline);
     process.exit(code);
   });
 }
 
-const tsx = ["--import", "tsx"];
-start("dispatcher", process.execPath, [path.join(root, "packages", "dispatcher", "bin", "kanban-dispatcher.mjs")], root);
-start("api", process.execPath, [...tsx, path.join(root, "apps", "cli", "bin", "kanban.mjs"), "serve", "--port", String(apiPort)], root);
-start("web", process.execPath, [path.join(root, "node_modules", "next", "dist", "bin", "next"), "start", "-p", String(webPort), "-H", "127.0.0.1"], web);
-
-console.log(`\nKanban is running:\n  board       http://127.0.0.1:${webPort}\n  API (CLI)   http://127.0.0.1:${apiPort}/trpc  (KANBAN_URL for a remote CLI)\n  home        ${loc.home}\nCtrl-C stops everything.\n`);
 for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => stop(0));
+const feeder = demo && env.KANBAN_BOARD ? startDemoFeeder(loc, env.KANBAN_BOARD) : null;
+for (const part of parts) launch(part);
