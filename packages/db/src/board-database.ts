@@ -33,7 +33,7 @@ export function openBoardDatabase(loc: BoardLocation, slug: string, opts: BoardO
     }
     fs.mkdirSync(path.dirname(boardDbPath(loc, s)), { recursive: true });
   }
-  return openDatabase({ ...opts, path: boardDbPath(loc, s) });
+  return openDatabase({ journalMode: loc.journalMode, ...opts, path: boardDbPath(loc, s) });
 }
 
 /** Creates a board (mkdir -p semantics: an existing board keeps its data and returns its metadata). */

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { forgetInitialised } from "./connection.ts";
+import { forgetInitialised, type JournalModeChoice } from "./connection.ts";
 import { KanbanDbError } from "./errors.ts";
 
 /**
@@ -24,6 +24,8 @@ export interface BoardLocation {
   workspacesRootOverride?: string;
   /** KANBAN_BOARD: the board selected by the environment. */
   envBoard?: string;
+  /** KANBAN_JOURNAL_MODE=wal: switch existing boards to WAL (default: keep each board's mode). */
+  journalMode?: JournalModeChoice;
 }
 
 export interface BoardMetadata {
@@ -54,11 +56,16 @@ export function boardLocationFromEnv(env: Record<string, string | undefined>): B
   const home = nonEmpty(env.KANBAN_HOME);
   const db = nonEmpty(env.KANBAN_DB);
   const ws = nonEmpty(env.KANBAN_WORKSPACES_ROOT);
+  const journal = nonEmpty(env.KANBAN_JOURNAL_MODE)?.toLowerCase();
+  if (journal !== undefined && journal !== "wal" && journal !== "keep") {
+    throw new KanbanDbError("CONFIG_INVALID", `invalid KANBAN_JOURNAL_MODE='${journal}': expected 'wal' or 'keep'`, { key: "KANBAN_JOURNAL_MODE" });
+  }
   return {
     home: path.resolve(home ? expand(home) : path.join(os.homedir(), ".kanban")),
     dbOverride: db ? path.resolve(expand(db)) : undefined,
     workspacesRootOverride: ws ? path.resolve(expand(ws)) : undefined,
     envBoard: nonEmpty(env.KANBAN_BOARD),
+    ...(journal === "wal" ? { journalMode: "wal" as const } : {}),
   };
 }
 

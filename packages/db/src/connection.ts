@@ -25,7 +25,15 @@ export interface OpenDatabaseOptions {
   nowSeconds?: () => number;
   /** Where the drizzle-kit migrations live; bundled hosts (Next) pass it explicitly. */
   migrationsFolder?: string;
+  /**
+   * `keep` (default): an existing board keeps the journal mode it has (a Hermes board in DELETE
+   * mode stays in DELETE mode); only a new file is created in WAL. `wal`: also switch an existing
+   * board to WAL (the operator's opt-in, `KANBAN_JOURNAL_MODE=wal`). See the README for why.
+   */
+  journalMode?: JournalModeChoice;
 }
+
+export type JournalModeChoice = "keep" | "wal";
 
 export type KanbanDrizzle = BetterSQLite3Database<typeof schema>;
 
@@ -33,7 +41,7 @@ export interface KanbanDatabase {
   readonly path: string;
   readonly sqlite: Database.Database;
   readonly db: KanbanDrizzle;
-  /** `wal`, or `delete` when the file system cannot do WAL. */
+  /** `wal`; or the mode an existing board had (Hermes' DELETE), or `delete` where WAL is impossible. */
   readonly journalMode: string;
   close(): void;
 }
@@ -129,13 +137,19 @@ function isCorruptionError(err: unknown): boolean {
 /** Pages between automatic checkpoints (see applyPragmas). */
 export const WAL_AUTOCHECKPOINT_PAGES = 1900;
 
-function applyPragmas(sqlite: Database.Database, opts: OpenDatabaseOptions, warn: (m: string) => void): string {
+function applyPragmas(sqlite: Database.Database, opts: OpenDatabaseOptions, warn: (m: string) => void, isNew: boolean): string {
   sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS))}`);
-  let journalMode = String(sqlite.pragma("journal_mode = WAL", { simple: true })).toLowerCase();
-  if (journalMode !== "wal") {
-    // Network and FUSE file systems cannot share the WAL index; DELETE journaling still works there.
-    journalMode = String(sqlite.pragma("journal_mode = DELETE", { simple: true })).toLowerCase();
-    warn(`WAL journaling is not available for ${sqlite.name}; using ${journalMode} journal mode`);
+  // Journal mode is a property of the file. Hermes keeps DELETE on SQLite builds with the WAL-reset
+  // bug (3.7.0-3.51.2), so switching its board to WAL would make every Hermes process run WAL on a
+  // vulnerable SQLite: an existing board keeps its mode unless the operator opts in.
+  let journalMode = String(sqlite.pragma("journal_mode", { simple: true })).toLowerCase();
+  if ((isNew || opts.journalMode === "wal") && journalMode !== "wal") {
+    journalMode = String(sqlite.pragma("journal_mode = WAL", { simple: true })).toLowerCase();
+    if (journalMode !== "wal") {
+      // Network and FUSE file systems cannot share the WAL index; DELETE journaling still works there.
+      journalMode = String(sqlite.pragma("journal_mode = DELETE", { simple: true })).toLowerCase();
+      warn(`WAL journaling is not available for ${sqlite.name}; using ${journalMode} journal mode`);
+    }
   }
   sqlite.pragma(`synchronous = ${opts.synchronous ?? "FULL"}`);
   sqlite.pragma("journal_size_limit = 8388608");
@@ -176,7 +190,7 @@ export function openDatabase(opts: OpenDatabaseOptions): KanbanDatabase {
     }
     let journalMode: string;
     try {
-      journalMode = applyPragmas(sqlite, opts, warn);
+      journalMode = applyPragmas(sqlite, opts, warn, !hasContent);
       if (firstOpen && hasContent && opts.integrityCheck !== false) {
         const rows = sqlite.pragma("integrity_check") as { integrity_check: string }[];
         const messages = rows.map((r) => r.integrity_check);
