@@ -1,4 +1,13 @@
-import { type BoardLocation, boardLocationFromEnv, type HomeConfig, loadHomeConfig } from "@kanban/db";
+import {
+  type BoardLocation,
+  boardLocationFromEnv,
+  type HomeConfig,
+  hermesHomeFromEnv,
+  type KnownProfiles,
+  knownProfiles,
+  loadHomeConfig,
+  readHomeConfigSnapshot,
+} from "@kanban/db";
 import type { Board, Clock, PidProbe, Termination } from "@kanban/kernel";
 import { terminateWorker } from "@kanban/process";
 import { LiveHub } from "./live/hub.ts";
@@ -24,6 +33,8 @@ export interface ContextInnerOptions {
    * group with `kanban.terminate_grace_seconds`). A returned promise is tracked like the default's.
    */
   terminate?: (t: Termination) => unknown;
+  /** Where Hermes profiles live, for the built-in runtime (default: `HERMES_HOME` of `env`/the process, else ~/.hermes). */
+  hermesHome?: string;
 }
 
 /** What every procedure receives. */
@@ -46,6 +57,11 @@ export interface KanbanContext {
   terminate(t: Termination | null | undefined): void;
   /** Resolves once every termination this process started has finished (see {@link drainTerminations}). */
   drainTerminations(): Promise<void>;
+  /**
+   * The profiles the dispatcher can spawn on this host (config.json's, else the Hermes profiles on
+   * disk), as the dispatcher decides it; null while config.json is invalid (then nobody can tell).
+   */
+  knownProfiles(): KnownProfiles | null;
 }
 
 /** Per-location registries and one hub for callers that do not bring their own (tests, one-off callers). */
@@ -118,6 +134,7 @@ export function createContextInner(opts: ContextInnerOptions): KanbanContext {
   const registry = boards;
   const terminate = opts.terminate ?? defaultTerminate(logger, registry.location.home);
   const tenant = opts.tenant?.trim() ? opts.tenant.trim() : null;
+  const hermesHome = opts.hermesHome ?? hermesHomeFromEnv(opts.env ?? process.env);
   return {
     location: registry.location,
     tenant,
@@ -137,5 +154,9 @@ export function createContextInner(opts: ContextInnerOptions): KanbanContext {
       }
     },
     drainTerminations,
+    knownProfiles: () => {
+      const snap = readHomeConfigSnapshot(registry.location.home);
+      return snap.error === null ? knownProfiles(snap.config, hermesHome) : null;
+    },
   };
 }

@@ -41,7 +41,8 @@ export function createTestApi(opts: { config?: Record<string, unknown> } = {}) {
   const live = new LiveHub({ logger, intervalMs: 50 });
   const terminated: Termination[] = [];
   const caller = (tenant: string | null = null) =>
-    createCaller(createContextInner({ location, tenant, boards, live, logger, terminate: (t) => terminated.push(t) }));
+    // Hermes profiles are looked up in the temp home, never in the test runner's ~/.hermes.
+    createCaller(createContextInner({ location, tenant, boards, live, logger, terminate: (t) => terminated.push(t), hermesHome: path.join(dir, "hermes") }));
   return {
     dir,
     location,

@@ -166,10 +166,12 @@ export interface DecorateOptions {
   summaryChars: number | null;
   /** Diagnostics already computed for the board (saves their queries when decorating twice). */
   diagnostics?: Map<string, Diagnostic[]>;
+  /** The profiles this host can spawn (`ctx.knownProfiles()`): a card assigned to anyone else is flagged at once. */
+  knownProfiles?: readonly string[] | null;
 }
 
-export function diagnosticsByTask(board: Board, failureLimit: number, taskId?: string): Map<string, Diagnostic[]> {
-  return new Map(boardDiagnostics(board.ctx, { failureLimit, taskId }).map((d) => [d.task_id, d.diagnostics]));
+export function diagnosticsByTask(board: Board, failureLimit: number, taskId?: string, knownProfiles?: readonly string[] | null): Map<string, Diagnostic[]> {
+  return new Map(boardDiagnostics(board.ctx, { failureLimit, taskId, knownProfiles }).map((d) => [d.task_id, d.diagnostics]));
 }
 
 /**
@@ -191,7 +193,7 @@ export function decorate(board: Board, tasks: TaskDto[], opts: DecorateOptions):
   const runStarts = new Map(
     (ctx.stmt(RUN_STARTS_SQL).all(JSON.stringify(runIds)) as { id: number; started_at: number }[]).map((r) => [r.id, r.started_at]),
   );
-  const diagnostics = opts.diagnostics ?? diagnosticsByTask(board, opts.failureLimit);
+  const diagnostics = opts.diagnostics ?? diagnosticsByTask(board, opts.failureLimit, undefined, opts.knownProfiles);
   // Cards are decorated in place: every caller hands over DTOs it built for this response, and on a
   // board of thousands of cards each extra copy of a 40-field object shows in board.get's latency.
   return tasks.map((t) => {
@@ -256,7 +258,7 @@ export function boardView(
   board: Board,
   slug: string,
   filter: BoardFilter,
-  opts: { doneLimit: number; columnLimit: number; failureLimit: number; scopeTenant: string | null },
+  opts: { doneLimit: number; columnLimit: number; failureLimit: number; scopeTenant: string | null; knownProfiles?: readonly string[] | null },
 ): BoardView {
   const ctx = board.ctx;
   const now = board.now();
@@ -299,7 +301,9 @@ export function boardView(
     byColumn.get(bucket)?.push(cardDto(task));
   }
   const all = [...byColumn.values()].flat();
-  const cards = new Map(decorate(board, all, { now, failureLimit: opts.failureLimit, summaryChars: CARD_SUMMARY_CHARS }).map((c) => [c.id, c]));
+  const cards = new Map(
+    decorate(board, all, { now, failureLimit: opts.failureLimit, summaryChars: CARD_SUMMARY_CHARS, knownProfiles: opts.knownProfiles }).map((c) => [c.id, c]),
+  );
   const columns = names.map((name) => {
     const tasks = (byColumn.get(name) ?? []).sort(compareCards(name));
     const total = totals.get(name) ?? 0;
@@ -325,7 +329,7 @@ export function columnPage(
   board: Board,
   column: string,
   filter: BoardFilter,
-  opts: { cursor?: string | null; limit: number; failureLimit: number },
+  opts: { cursor?: string | null; limit: number; failureLimit: number; knownProfiles?: readonly string[] | null },
 ): BoardColumn {
   const ctx = board.ctx;
   const { sql: where, args } = whereClause({ ...filter, include_archived: filter.include_archived || column === "archived" });
@@ -349,7 +353,7 @@ export function columnPage(
   const rows = ctx.tasks(`SELECT t.* ${base}${keyset} ORDER BY ${order} LIMIT ?`, ...baseArgs, ...keyArgs, opts.limit + 1);
   const more = rows.length > opts.limit;
   const tasks = rows.slice(0, opts.limit).map(cardDto);
-  const cards = decorate(board, tasks, { now: board.now(), failureLimit: opts.failureLimit, summaryChars: CARD_SUMMARY_CHARS });
+  const cards = decorate(board, tasks, { now: board.now(), failureLimit: opts.failureLimit, summaryChars: CARD_SUMMARY_CHARS, knownProfiles: opts.knownProfiles });
   const last = tasks[tasks.length - 1];
   return { name: column, tasks: cards, total, next_cursor: more && last ? cursorOf(column, last) : null };
 }

@@ -42,7 +42,7 @@ const CHILDREN_SQL = `SELECT t.id, t.title, t.status, t.assignee, t.tenant, t.re
 /** Everything the task drawer shows, for one task the caller may see. */
 export function taskDetail(ctx: KanbanContext, board: Board, id: string, failureLimit: number): TaskDetail {
   const task = taskDto(scopedTask(ctx, board, id));
-  const diagnostics = diagnosticsByTask(board, failureLimit, id);
+  const diagnostics = diagnosticsByTask(board, failureLimit, id, ctx.knownProfiles()?.names);
   const [card] = decorate(board, [task], { now: board.now(), failureLimit, summaryChars: null, diagnostics });
   if (!card) throw new Error("unreachable: decorate returns one card per task");
   const sameTenant = (t: { tenant: string | null }) => ctx.tenant === null || t.tenant === ctx.tenant;

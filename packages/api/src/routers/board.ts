@@ -34,6 +34,7 @@ export const boardRouter = router({
         columnLimit: column_limit,
         failureLimit: ctx.config().kanban.failure_limit,
         scopeTenant: ctx.tenant,
+        knownProfiles: ctx.knownProfiles()?.names,
       });
     }),
 
@@ -50,6 +51,11 @@ export const boardRouter = router({
     )
     .query(({ ctx, input }) => {
       const { board: slug, column, cursor, limit, ...filter } = input;
-      return columnPage(ctx.board(slug), column, filterOf(ctx, filter), { cursor, limit, failureLimit: ctx.config().kanban.failure_limit });
+      return columnPage(ctx.board(slug), column, filterOf(ctx, filter), {
+        cursor,
+        limit,
+        failureLimit: ctx.config().kanban.failure_limit,
+        knownProfiles: ctx.knownProfiles()?.names,
+      });
     }),
 });

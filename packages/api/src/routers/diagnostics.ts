@@ -12,7 +12,12 @@ export const diagnosticsRouter = router({
       const board = ctx.board(input.board);
       if (input.task_id) scopedTask(ctx, board, input.task_id);
       const failureLimit = ctx.config().kanban.failure_limit;
-      let list = boardDiagnostics(board.ctx, { failureLimit, severity: input.severity ?? undefined, taskId: input.task_id ?? undefined });
+      let list = boardDiagnostics(board.ctx, {
+        failureLimit,
+        severity: input.severity ?? undefined,
+        taskId: input.task_id ?? undefined,
+        knownProfiles: ctx.knownProfiles()?.names,
+      });
       if (ctx.tenant !== null) {
         const own = new Set(
           (board.ctx.stmt("SELECT id FROM tasks WHERE tenant = ?").all(ctx.tenant) as { id: string }[]).map((r) => r.id),

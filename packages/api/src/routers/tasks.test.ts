@@ -54,9 +54,20 @@ describe("tasks.create", () => {
     expect(r.warning).toBe(`no dispatcher is running: nothing will dispatch ${r.task.id} until one starts`);
   });
 
-  it("does not warn when a dispatcher is alive and no profiles are configured (any assignee runs)", async () => {
+  it("with no profiles configured, warns unless the assignee is default or a Hermes profile on disk", async () => {
     markDispatcherAlive();
+    fs.mkdirSync(path.join(t.dir, "hermes", "profiles", "anyone"), { recursive: true });
+    fs.writeFileSync(path.join(t.dir, "hermes", "profiles", "anyone", "config.yaml"), "model: x\n");
     expect(await t.api.tasks.create({ title: "t", assignee: "anyone" })).not.toHaveProperty("warning");
+    expect(await t.api.tasks.create({ title: "t", assignee: "default" })).not.toHaveProperty("warning");
+    const ghost = await t.api.tasks.create({ title: "t", assignee: "ghost" });
+    expect(ghost.warning).toBe(`assignee 'ghost' is not a Hermes profile on this host (anyone, default): the dispatcher will never spawn ${ghost.task.id}`);
+    // The card says so at once, not after the stranded threshold.
+    const detail = await t.api.tasks.get({ id: ghost.task.id });
+    expect(detail.diagnostics.map((d) => [d.kind, d.severity, d.data.reason])).toEqual([["stranded_in_ready", "error", "unknown_profile"]]);
+    const board = await t.api.board.get({});
+    expect(board.columns.find((c) => c.name === "ready")?.tasks.find((c) => c.id === ghost.task.id)?.warnings).toMatchObject({ count: 1, highest_severity: "error" });
+    expect((await t.api.diagnostics.list({})).diagnostics.map((d) => d.task_id)).toEqual([ghost.task.id]);
   });
 
   it("warns when the assignee is not a configured profile, even with a live dispatcher", async () => {

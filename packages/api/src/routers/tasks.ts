@@ -48,9 +48,10 @@ function failureLimit(ctx: KanbanContext): number {
 
 /**
  * Why nothing will pick a new task up, if that is the case: it is ready and assigned, but no
- * dispatcher is alive, or (when profiles are configured) its assignee is not one of them. With no
- * profiles configured the built-in runtime accepts any assignee, so only a missing dispatcher
- * warrants a warning. A failing probe never fails the create.
+ * dispatcher is alive, or its assignee is not a profile the dispatcher can spawn on this host: one
+ * of config.json's profiles, or with none configured (the built-in Hermes runtime) `default` or a
+ * Hermes profile on disk (`ctx.knownProfiles()`, the dispatcher's own rule). A failing probe never
+ * fails the create.
  */
 export function dispatchWarning(ctx: KanbanContext, task: TaskView): string | null {
   if (task.status !== "ready" || !task.assignee) return null;
@@ -58,9 +59,10 @@ export function dispatchWarning(ctx: KanbanContext, task: TaskView): string | nu
     if (liveDispatcherPid(ctx.location.home) === null) {
       return `no dispatcher is running: nothing will dispatch ${task.id} until one starts`;
     }
-    const profiles = Object.keys(ctx.config().profiles);
-    if (profiles.length > 0 && !profiles.includes(task.assignee)) {
-      return `assignee '${task.assignee}' is not a configured profile (${profiles.join(", ")}): the dispatcher will never spawn ${task.id}`;
+    const known = ctx.knownProfiles();
+    if (known !== null && !known.names.includes(task.assignee)) {
+      const what = known.source === "config" ? "a configured profile" : "a Hermes profile on this host";
+      return `assignee '${task.assignee}' is not ${what} (${known.names.join(", ")}): the dispatcher will never spawn ${task.id}`;
     }
   } catch (err) {
     ctx.logger.warn("dispatch probe failed", { error: (err as Error).message });
