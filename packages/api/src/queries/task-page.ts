@@ -1,4 +1,4 @@
-import { type Board, invalid, LIST_ORDERS, type ListOrder, type ListTasksFilter, listTasksWhere, type Task, taskFromRow } from "@kanban/kernel";
+import { type Board, invalid, LIST_ORDERS, type ListOrder, type ListTasksFilter, listTasksWhere, type Task } from "@kanban/kernel";
 import { type TaskDto, taskDto } from "../scope.ts";
 
 /**
@@ -128,7 +128,7 @@ export interface TaskPage {
 /**
  * One page of `tasks.list`: the kernel's filter, the order `order_by` names (ties broken by id),
  * at most `limit` tasks and, beyond the first task, no more than `maxBytes` of serialised tasks.
- * Rows are read one at a time, so a board of huge bodies never sits in memory at once.
+ * Bodies are read one task at a time, so a board of huge bodies never sits in memory at once.
  */
 export function taskPage(
   board: Board,
@@ -148,21 +148,21 @@ export function taskPage(
     conditions.push(after.sql);
     params.push(...after.args);
   }
-  const keys = terms.map((t, i) => `${t.expr} AS __k${i}`).join(", ");
+  // Two steps: the page's ids and keys first (the sort then carries keys, not 1 MiB bodies), then
+  // each task by id until the page is full, so no more than one page of bodies is ever read.
+  const keys = terms.map((t, i) => `${t.expr} AS k${i}`).join(", ");
   const sql =
-    `SELECT *, ${keys} FROM tasks${conditions.length > 0 ? ` WHERE ${conditions.join(" AND ")}` : ""}` +
+    `SELECT id, ${keys} FROM tasks${conditions.length > 0 ? ` WHERE ${conditions.join(" AND ")}` : ""}` +
     ` ORDER BY ${terms.map((t) => `${t.expr} ${t.dir}`).join(", ")} LIMIT ?`;
+  const rows = board.ctx.stmt(sql).raw(true).all(...params, limit + 1) as [string, ...KeyValue[]][];
 
   const tasks: Task[] = [];
   let lastKey: KeyValue[] | null = null;
-  let more = false;
+  let more = rows.length > limit;
   let bytes = 0;
-  for (const row of board.ctx.stmt(sql).iterate(...params, limit + 1) as Iterable<Record<string, unknown>>) {
-    if (tasks.length === limit) {
-      more = true;
-      break;
-    }
-    const task = taskFromRow(row);
+  for (const [id, ...key] of rows.slice(0, limit)) {
+    const task = board.ctx.getTask(id);
+    if (task === null) continue; // deleted between the two reads
     // The size the client will receive (warnings and links add little next to body and result).
     const size = Buffer.byteLength(JSON.stringify(task));
     if (tasks.length > 0 && bytes + size > maxBytes) {
@@ -171,7 +171,7 @@ export function taskPage(
     }
     bytes += size;
     tasks.push(task);
-    lastKey = terms.map((_, i) => row[`__k${i}`] as KeyValue);
+    lastKey = key;
   }
   const warnings = board.warnings(tasks.map((t) => t.id));
   return {
