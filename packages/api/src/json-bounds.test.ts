@@ -135,3 +135,27 @@ describe("free JSON over real HTTP (kanban serve)", () => {
     expect(read.status).toBe(200);
   });
 });
+
+describe("stored JSON that is too deep (written by another program)", () => {
+  let t: TestApi;
+  beforeEach(() => {
+    t = createTestApi();
+  });
+  afterEach(() => t.cleanup());
+
+  it("never breaks a read of the task or of its children", async () => {
+    const parent = (await t.api.tasks.create({ title: "p" })).task;
+    const child = (await t.api.tasks.create({ title: "c", parents: [parent.id] })).task;
+    await t.api.tasks.claim({ id: parent.id });
+    await t.api.tasks.complete({ id: parent.id, result: "r", metadata: { ok: true } });
+    const sqlite = t.board().sqlite;
+    sqlite.prepare("UPDATE task_runs SET metadata = ? WHERE task_id = ?").run(deepJson(3_000), parent.id);
+    sqlite.prepare("UPDATE task_events SET payload = ? WHERE task_id = ?").run(deepJson(3_000), parent.id);
+    // Serialised as the HTTP layer would: a value read back 3,000 levels deep would overflow here.
+    for (const id of [parent.id, child.id]) {
+      expect(JSON.stringify(await t.api.tasks.get({ id }))).toContain(id);
+      expect(JSON.stringify(await t.api.tasks.context({ id }))).toContain(id);
+    }
+    expect(JSON.stringify(await t.api.board.get())).toContain(child.id);
+  });
+});
