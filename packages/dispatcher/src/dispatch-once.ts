@@ -16,6 +16,8 @@ export interface DispatchResult {
   spawned: { task_id: string; assignee: string; workspace: string; pid: number | null }[];
   skipped_unassigned: string[];
   skipped_nonspawnable: string[];
+  /** The assignee of each `skipped_nonspawnable` task: a name that is not a profile on this host. */
+  not_a_profile: { task_id: string; assignee: string }[];
   skipped_per_profile_capped: { task_id: string; assignee: string; current: number }[];
   auto_assigned_default: string[];
   /** Ready tasks held back by the respawn guard (spec §2.12) with the reason. */
@@ -76,6 +78,7 @@ export function emptyResult(): DispatchResult {
     spawned: [],
     skipped_unassigned: [],
     skipped_nonspawnable: [],
+    not_a_profile: [],
     skipped_per_profile_capped: [],
     respawn_guarded: [],
     auto_assigned_default: [],
@@ -203,6 +206,7 @@ async function spawnReady(board: Board, opts: DispatchOptions, deps: DispatchDep
     }
     if (!deps.isSpawnable(assignee)) {
       out.skipped_nonspawnable.push(row.id);
+      out.not_a_profile.push({ task_id: row.id, assignee });
       continue;
     }
     const current = perProfile.get(assignee) ?? 0;

@@ -8,6 +8,7 @@ import {
   dispatcherLockPath,
   dispatcherNudgePath,
   forgetInitialised,
+  listHermesProfiles,
   type HomeConfigReader,
   homeConfigReader,
   KanbanDbError,
@@ -39,6 +40,8 @@ export class DispatcherBusyError extends Error {
 
 /** What the status file holds per board: the tick result plus the budget skips. */
 export type BoardSummary = DispatcherTickSummary & {
+  /** Ready tasks assigned to a name that is not a profile on this host (they never get a worker). */
+  not_a_profile: DispatchResult["not_a_profile"];
   skipped_per_profile_capped: DispatchResult["skipped_per_profile_capped"];
   auto_assigned_default: string[];
   skipped_locked: boolean;
@@ -148,6 +151,8 @@ export class Dispatcher {
   private configError: string | null = null;
   /** The config.json version last looked at (applied, or refused with {@link configError}). */
   private seenConfigVersion: string;
+  /** `<board>:<task>:<assignee>` already warned about as not a profile (so the warning is said once). */
+  private warnedNotAProfile = new Set<string>();
 
   constructor(
     /** The configuration in use; replaced when config.json changes ({@link refreshConfig}). */
@@ -418,6 +423,7 @@ export class Dispatcher {
       spawned: r.spawned.map((s) => ({ task_id: s.task_id, assignee: s.assignee, workspace: s.workspace, pid: s.pid })),
       skipped_unassigned: r.skipped_unassigned,
       skipped_nonspawnable: r.skipped_nonspawnable,
+      not_a_profile: r.not_a_profile,
       skipped_per_profile_capped: r.skipped_per_profile_capped,
       auto_assigned_default: r.auto_assigned_default,
       skipped_locked: r.skipped_locked,
@@ -437,6 +443,7 @@ export class Dispatcher {
     let readyPending = false;
     let spawned = 0;
     const running: DispatcherStatus["running_workers"] = [];
+    const notAProfile: { board: string; task_id: string; assignee: string }[] = [];
     // Let pending child exits be recorded before the crash sweep reads them.
     await new Promise<void>((resolve) => setImmediate(resolve));
     let targets: Target[] = [];
@@ -475,6 +482,7 @@ export class Dispatcher {
           running.push(...runningWorkersOf(t));
           boards.push(this.summarise(t, r, null));
           if (didWork(r)) this.log(`board ${t.slug}: ${describe(r)}`);
+          notAProfile.push(...r.not_a_profile.map((n) => ({ ...n, board: t.slug })));
         } catch (err) {
           if (isCorruptBoardError(err)) this.quarantineBoard(t, err);
           else this.warn(`board ${t.slug}: tick failed: ${oneLine(err)}`);
@@ -485,12 +493,36 @@ export class Dispatcher {
       for (const t of open) t.board.close();
     }
     this.health(readyPending, spawned, heldBack);
+    this.warnNotAProfile(notAProfile);
     this.ticks++;
     this.runningWorkers = running;
     const report: TickReport = { at, ms: Date.now() - started, boards, spawned, ready_pending: readyPending };
     this.lastReport = report;
     if (this.homeLock !== null) this.writeStatus();
     return report;
+  }
+
+  /**
+   * A ready task assigned to a name that is not a profile here would wait forever in silence: say
+   * so once per task and assignee (again if it is reassigned to another unknown name).
+   */
+  private warnNotAProfile(found: { board: string; task_id: string; assignee: string }[]): void {
+    const now = new Set<string>();
+    let known: string | null = null;
+    for (const f of found) {
+      const key = `${f.board}:${f.task_id}:${f.assignee}`;
+      now.add(key);
+      if (this.warnedNotAProfile.has(key)) continue;
+      known ??= this.describeKnownProfiles();
+      this.warn(`board ${f.board}: ${f.task_id} is assigned to '${f.assignee}', which is not a profile on this host (${known}); it stays in ready until it is reassigned`);
+    }
+    this.warnedNotAProfile = now;
+  }
+
+  private describeKnownProfiles(): string {
+    const r = this.config.runtime;
+    if (r.kind === "profiles") return `configured profiles: ${Object.keys(r.profiles).join(", ")}`;
+    return `Hermes profiles: ${listHermesProfiles(r.hermesHome).join(", ")}`;
   }
 
   /** The stuck-ready-queue warning (spec §3.1): spawnable ready work, yet nothing spawned for several ticks. */

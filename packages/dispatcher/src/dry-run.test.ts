@@ -1,4 +1,6 @@
 import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
 import { TestClock } from "@kanban/kernel/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { fakeProfile, killAll, makeHome, type TestHome, trackPool } from "../test/helpers.ts";
@@ -59,5 +61,34 @@ describe("dry run", { timeout: 30_000 }, () => {
     expect(b.listRuns(ready)).toEqual([]);
     expect(d.pool.running()).toEqual([]);
     expect(formatText(r, { dryRun: true })).toContain("Dry run: recovery and promotion ran; nothing was claimed or spawned.");
+  });
+
+  it("names a ready task's assignee that is not a Hermes profile on this host (no profiles configured)", async () => {
+    home = makeHome({});
+    const profileDir = path.join(home.home, "hermes-home", "profiles", "writer");
+    fs.mkdirSync(profileDir, { recursive: true });
+    fs.writeFileSync(path.join(profileDir, "config.yaml"), "model: x\n");
+    const b = home.board();
+    const writer = b.createTask({ title: "for writer", assignee: "writer" }).id;
+    const ghost = b.createTask({ title: "for nobody", assignee: "ghost" }).id;
+    const r = await createDispatcher(home.config(), { log: () => {} }).once({ dryRun: true });
+    expect(r.spawned.map((s) => s.task_id)).toEqual([writer]);
+    expect(r.skipped_nonspawnable).toEqual([ghost]);
+    expect(r.not_a_profile).toEqual([{ task_id: ghost, assignee: "ghost" }]);
+    expect(formatText(r, { dryRun: true })).toContain(`Skipped (assignee is not a spawnable profile): ${ghost}  @ghost is not a profile on this host; reassign it`);
+  });
+
+  it("the loop's tick warns once that a ready task waits for a name that is not a profile", async () => {
+    home = makeHome({});
+    const b = home.board();
+    const ghost = b.createTask({ title: "for nobody", assignee: "ghost" }).id;
+    const d = createDispatcher(home.config(), { log: () => {} });
+    const summary = (await d.tick()).boards[0];
+    expect(summary?.not_a_profile).toEqual([{ task_id: ghost, assignee: "ghost" }]);
+    await d.tick();
+    const warnings = d.status().warnings.map((w) => w.message);
+    expect(warnings).toEqual([
+      `board default: ${ghost} is assigned to 'ghost', which is not a profile on this host (Hermes profiles: default); it stays in ready until it is reassigned`,
+    ]);
   });
 });

@@ -4,12 +4,12 @@ import type { DispatchResult } from "./dispatch-once.ts";
  * The `--json` shape of a one-shot tick (spec §5 `dispatch`, plus `skipped_locked`): the tick's
  * result without the internal `held_back` reasons and the spawned pids.
  */
-export type DispatchJson = Omit<DispatchResult, "spawned" | "held_back"> & {
+export type DispatchJson = Omit<DispatchResult, "spawned" | "held_back" | "not_a_profile"> & {
   spawned: { task_id: string; assignee: string; workspace: string }[];
 };
 
 export function toJson(r: DispatchResult): DispatchJson {
-  const { held_back: _internal, spawned, ...rest } = r;
+  const { held_back: _internal, not_a_profile: _named, spawned, ...rest } = r;
   return { ...rest, spawned: spawned.map((s) => ({ task_id: s.task_id, assignee: s.assignee, workspace: s.workspace })) };
 }
 
@@ -32,7 +32,9 @@ export function formatText(r: DispatchResult, opts: { dryRun?: boolean } = {}): 
   for (const s of r.spawned) lines.push(`  ${s.task_id}  @${s.assignee}${s.workspace ? `  ${s.workspace}` : ""}`);
   if (r.auto_assigned_default.length > 0) lines.push(`Assigned to the default assignee: ${r.auto_assigned_default.join(" ")}`);
   if (r.skipped_unassigned.length > 0) lines.push(`Skipped (unassigned): ${r.skipped_unassigned.join(" ")}`);
-  if (r.skipped_nonspawnable.length > 0) lines.push(`Skipped (assignee is not a spawnable profile): ${r.skipped_nonspawnable.join(" ")}`);
+  for (const { task_id, assignee } of r.not_a_profile) {
+    lines.push(`Skipped (assignee is not a spawnable profile): ${task_id}  @${assignee} is not a profile on this host; reassign it`);
+  }
   for (const c of r.skipped_per_profile_capped) {
     lines.push(`Skipped (per-profile cap): ${c.task_id}  @${c.assignee} already runs ${c.current}`);
   }

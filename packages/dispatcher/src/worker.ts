@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { mintRunToken, type ProfileConfig } from "@kanban/db";
+import { hermesProfileExists, mintRunToken, type ProfileConfig } from "@kanban/db";
 import type { ExitStatus, Task, Termination } from "@kanban/kernel";
 import { isPidAlive, terminateWorker } from "@kanban/process";
 
@@ -27,9 +27,8 @@ export function workerPrompt(taskId: string): string {
 export function isSpawnable(runtime: WorkerRuntime, profile: string | null | undefined): boolean {
   if (!profile) return false;
   if (runtime.kind === "profiles") return Object.hasOwn(runtime.profiles, profile);
-  if (profile === "default") return true;
-  if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(profile)) return false;
-  return fs.existsSync(path.join(runtime.hermesHome, "profiles", profile, "config.yaml"));
+  // The same rule as the API's create warning and the diagnostics (@kanban/db profiles.ts).
+  return hermesProfileExists(runtime.hermesHome, profile);
 }
 
 function skillList(profileSkills: readonly string[], taskSkills: readonly string[] | null): string[] {
