@@ -120,3 +120,14 @@ describe("db errors and server paths", () => {
     }
   });
 });
+
+describe("bare SQLite failures", () => {
+  it("answers a corrupt page with DB_CORRUPT (412) and storage that refuses with DB_UNAVAILABLE (503), never a 500", () => {
+    // What better-sqlite3 throws: an Error with SQLite's extended result code as `code`.
+    const sqliteError = (code: string, message: string) => Object.assign(new Error(message), { code });
+    expect(toTRPCError(sqliteError("SQLITE_CORRUPT", "database disk image is malformed")).code).toBe("PRECONDITION_FAILED");
+    expect(toTRPCError(sqliteError("SQLITE_READONLY", "attempt to write a readonly database")).code).toBe("SERVICE_UNAVAILABLE");
+    expect(toTRPCError(sqliteError("SQLITE_IOERR_WRITE", "disk I/O error")).code).toBe("SERVICE_UNAVAILABLE");
+    expect(toTRPCError(sqliteError("SQLITE_ERROR", "no such table: x")).code).toBe("INTERNAL_SERVER_ERROR");
+  });
+});

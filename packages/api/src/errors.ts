@@ -1,4 +1,4 @@
-import { type DbErrorCode, KanbanDbError, KanbanError } from "@kanban/db";
+import { classifySqliteFailure, type DbErrorCode, KanbanDbError, KanbanError } from "@kanban/db";
 import { KernelError, type KernelErrorCode } from "@kanban/kernel";
 import { TRPCError, type TRPC_ERROR_CODE_KEY } from "@trpc/server";
 import { ZodError } from "zod";
@@ -87,6 +87,8 @@ export function toTRPCError(err: unknown, logger?: Logger, where?: string, opts:
     if (err.cause instanceof TRPCError) return err.cause;
     cause = err.cause;
   }
+  // A bare SQLite failure from a read (corrupt page, read-only or full storage) is a typed db error too.
+  cause = classifySqliteFailure(null, cause);
   if (cause instanceof KernelError) return new TRPCError({ code: KERNEL_ERROR_TO_TRPC[cause.code], message: cause.message, cause });
   if (cause instanceof KanbanDbError) {
     if (opts.revealPaths !== true) {

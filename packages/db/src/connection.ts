@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
@@ -7,6 +6,9 @@ import { KanbanDbCorruptError, KanbanDbError } from "./errors.ts";
 import { acquireInitLock } from "./init-lock.ts";
 import { migrateDatabase } from "./migrate.ts";
 import * as schema from "./schema/index.ts";
+import { isCorruptionError, isStorageUnavailableError, markCorrupt, quarantineCopy } from "./sqlite-failures.ts";
+
+export { quarantineCopy };
 
 export type Synchronous = "FULL" | "NORMAL";
 
@@ -113,27 +115,6 @@ function checkHeader(dbPath: string): void {
   );
 }
 
-/** Copies the file (and its -wal/-shm sidecars) to `<name>.corrupt.<sha256 first 16 hex>.bak`. */
-export function quarantineCopy(dbPath: string): string | null {
-  try {
-    const bytes = fs.readFileSync(dbPath);
-    const hash = createHash("sha256").update(bytes).digest("hex").slice(0, 16);
-    const backup = path.join(path.dirname(dbPath), `${path.basename(dbPath)}.corrupt.${hash}.bak`);
-    if (!fs.existsSync(backup)) fs.writeFileSync(backup, bytes);
-    for (const side of ["-wal", "-shm"]) {
-      if (fs.existsSync(dbPath + side)) fs.copyFileSync(dbPath + side, backup + side);
-    }
-    return backup;
-  } catch {
-    return null;
-  }
-}
-
-function isCorruptionError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "string" && (code.startsWith("SQLITE_CORRUPT") || code === "SQLITE_NOTADB");
-}
-
 /** Pages between automatic checkpoints (see applyPragmas). */
 export const WAL_AUTOCHECKPOINT_PAGES = 1900;
 
@@ -200,12 +181,14 @@ export function openDatabase(opts: OpenDatabaseOptions): KanbanDatabase {
       }
     } catch (err) {
       if (err instanceof KanbanDbCorruptError || isCorruptionError(err)) {
+        const reason = err instanceof KanbanDbCorruptError ? err.reason : (err as Error).message;
+        // Copy aside first, and close without the WAL checkpoint that would write into the file.
+        const backup = markCorrupt(sqlite, reason).backupPath;
         sqlite.close();
         sqlite = undefined;
-        const reason = err instanceof KanbanDbCorruptError ? err.reason : (err as Error).message;
-        throw new KanbanDbCorruptError(dbPath, quarantineCopy(dbPath), reason);
+        throw new KanbanDbCorruptError(dbPath, backup, reason);
       }
-      if ((err as { code?: string }).code === "SQLITE_READONLY" || (err as { code?: string }).code === "SQLITE_CANTOPEN") {
+      if (isStorageUnavailableError(err)) {
         throw new KanbanDbError("DB_UNAVAILABLE", `cannot write database ${dbPath}: ${(err as Error).message}`, { path: dbPath });
       }
       throw err;
@@ -215,8 +198,9 @@ export function openDatabase(opts: OpenDatabaseOptions): KanbanDatabase {
       try {
         migrateDatabase(sqlite, { nowSeconds: opts.nowSeconds, migrationsFolder: opts.migrationsFolder });
       } catch (err) {
-        if ((err as { code?: string }).code === "SQLITE_READONLY") {
-          throw new KanbanDbError("DB_UNAVAILABLE", `cannot upgrade read-only database ${dbPath}: ${(err as Error).message}`, { path: dbPath });
+        if (isStorageUnavailableError(err) || isStorageUnavailableError((err as { cause?: unknown }).cause)) {
+          const cause = isStorageUnavailableError(err) ? err : (err as { cause: unknown }).cause;
+          throw new KanbanDbError("DB_UNAVAILABLE", `cannot upgrade read-only database ${dbPath}: ${(cause as Error).message}`, { path: dbPath });
         }
         throw err;
       }

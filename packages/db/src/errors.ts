@@ -43,8 +43,10 @@ export class KanbanDbError extends KanbanError<DbErrorCode> {
 }
 
 /**
- * Raised when a board file fails its integrity check. A byte-for-byte copy was written first (its
- * path is `backupPath`, or null if even the copy failed) and the original is left untouched.
+ * Raised when a board file fails its integrity check on open, or a running connection meets
+ * corruption (`when: "running"`: that connection then writes nothing more). A byte-for-byte copy
+ * was written first (its path is `backupPath`, or null if even the copy failed) and the original is
+ * left untouched.
  */
 export class KanbanDbCorruptError extends KanbanDbError {
   override readonly name = "KanbanDbCorruptError";
@@ -52,10 +54,13 @@ export class KanbanDbCorruptError extends KanbanDbError {
   readonly backupPath: string | null;
   readonly reason: string;
 
-  constructor(dbPath: string, backupPath: string | null, reason: string) {
+  constructor(dbPath: string, backupPath: string | null, reason: string, when: "open" | "running" = "open") {
+    const backup = backupPath ?? "<backup failed>";
     super(
       "DB_CORRUPT",
-      `Refusing to open corrupt kanban DB at ${dbPath}: ${reason}. Original preserved; backup at ${backupPath ?? "<backup failed>"}.`,
+      when === "open"
+        ? `Refusing to open corrupt kanban DB at ${dbPath}: ${reason}. Original preserved; backup at ${backup}.`
+        : `Kanban DB at ${dbPath} became corrupt while open: ${reason}. Writes stopped; original preserved; backup at ${backup}.`,
       { dbPath, backupPath, reason },
     );
     this.dbPath = dbPath;

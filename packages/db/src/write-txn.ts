@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import { isSqliteBusy } from "./errors.ts";
 import { sleepSync } from "./sleep.ts";
+import { classifySqliteFailure, corruptionOf } from "./sqlite-failures.ts";
 
 export interface WriteTxnOptions {
   /** How many times to retry BEGIN IMMEDIATE/COMMIT when SQLite still reports busy after busy_timeout. */
@@ -92,8 +93,30 @@ function begin(sqlite: Database.Database, s: TxnStatements, random: () => number
  * transaction is retried a few times with 20–150 ms of jitter; `fn` must therefore
  * be a pure function of the database (no side effects outside it). Called inside an open
  * transaction it nests as a savepoint.
+ *
+ * SQLite failures leave as typed errors: corruption as DB_CORRUPT, after which this connection
+ * writes nothing more (see `markCorrupt`: quarantine copy, no checkpoint into the file), and storage
+ * that refuses writes (read-only directory or media, permissions, full disk) as DB_UNAVAILABLE.
  */
 export function writeTxn<T>(sqlite: Database.Database, fn: () => T, opts: WriteTxnOptions = {}): T {
+  const corrupt = corruptionOf(sqlite);
+  if (corrupt !== null) throw corrupt;
+  try {
+    return runWriteTxn(sqlite, fn, opts);
+  } catch (err) {
+    throw classifySqliteFailure(sqlite, err);
+  }
+}
+
+function rollbackQuietly(sqlite: Database.Database, s: TxnStatements): void {
+  try {
+    if (sqlite.inTransaction) s.rollback.run();
+  } catch {
+    // A failed ROLLBACK (I/O error, corruption) must not hide the error that caused it.
+  }
+}
+
+function runWriteTxn<T>(sqlite: Database.Database, fn: () => T, opts: WriteTxnOptions): T {
   const s = statements(sqlite);
   if (sqlite.inTransaction) return nested(sqlite, s, fn);
   const retries = opts.retries ?? 5;
@@ -110,11 +133,11 @@ export function writeTxn<T>(sqlite: Database.Database, fn: () => T, opts: WriteT
     try {
       result = fn();
     } catch (err) {
-      if (sqlite.inTransaction) s.rollback.run();
+      rollbackQuietly(sqlite, s);
       throw err;
     }
     if (result instanceof Promise) {
-      if (sqlite.inTransaction) s.rollback.run();
+      rollbackQuietly(sqlite, s);
       throw new TypeError("writeTxn: the transaction function must be synchronous");
     }
     try {
@@ -122,7 +145,7 @@ export function writeTxn<T>(sqlite: Database.Database, fn: () => T, opts: WriteT
       return result;
     } catch (err) {
       // A failed COMMIT leaves the transaction open: roll it back so the connection stays usable.
-      if (sqlite.inTransaction) s.rollback.run();
+      rollbackQuietly(sqlite, s);
       if (!isSqliteBusy(err) || attempt >= retries) throw err;
       sleepSync(20 + Math.floor(random() * 130));
     }
