@@ -91,10 +91,22 @@ describe("a worker's run token", () => {
       () => w.client.tasks.create.mutate({ ...b, title: "elsewhere", tenant: "globex" }),
     ];
     for (const call of forbidden) expect(await refusal(call())).toMatchObject({ code: "FORBIDDEN", httpStatus: 403 });
-    // Another board, named or not, is out of reach too.
+    // Another board is out of reach too.
     await admin.boards.create.mutate({ slug: "other" });
     expect(await refusal(w.client.tasks.get.query({ board: "other", id: w.id }))).toMatchObject({ httpStatus: 403 });
     expect(await refusal(w.client.tasks.heartbeat.mutate({ ...b, id: w.id }))).toMatchObject({ kanbanCode: "STALE_RUN" });
+  });
+
+  it("on a board that is not the server's current one, an omitted board means the run's board", async () => {
+    await admin.boards.create.mutate({ slug: "side" });
+    const { task } = await admin.tasks.create.mutate({ board: "side", title: "side work", assignee: "coder", tenant: "acme" });
+    const run = (await admin.tasks.claim.mutate({ board: "side", id: task.id })).run_id ?? 0;
+    const w = createKanbanClient({ url: `${server.url}/trpc`, token: mintRunToken(home.dir, { board: "side", task: task.id, run }) });
+    // What an MCP tool sends: no board at all.
+    expect((await w.tasks.get.query({ id: task.id })).task.title).toBe("side work");
+    await w.tasks.heartbeat.mutate({ id: task.id, expected_run_id: run });
+    expect(await refusal(w.tasks.get.query({ board: "default", id: task.id }))).toMatchObject({ httpStatus: 403 });
+    expect((await w.tasks.complete.mutate({ id: task.id, expected_run_id: run, summary: "ok" })).task.status).toBe("done");
   });
 
   it("is refused once its run ended (completed, blocked or reclaimed), with STALE_RUN", async () => {

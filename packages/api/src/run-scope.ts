@@ -51,22 +51,31 @@ function isRelated(board: Board, task: TaskView, startedAt: number, id: string):
   return row !== undefined;
 }
 
+/** What a run-token request's context becomes: the task's tenant, and the run's board as the default board. */
+export type RunScopeOverrides = Pick<KanbanContext, "tenant" | "board" | "slug">;
+
 /**
- * Confines a run-token caller to its run. Returns the tenant its requests act as (the task's own,
- * read now from the board, never from the token) or `undefined` for any other caller. Throws:
+ * Confines a run-token caller to its run. Returns the context it acts in (the task's tenant, read
+ * now from the board, never from the token; an omitted `board` means the run's board, not the
+ * server's current one) or `undefined` for any other caller. Throws:
  * FORBIDDEN for a procedure outside the list, STALE_RUN (409, "stop, do not retry") once the run is
  * no longer the task's current run, NOT_FOUND for a task outside the run's reach.
  */
-export function runScopeTenant(ctx: KanbanContext & RunScoped, path: string, rawInput: unknown): string | null | undefined {
+export function runScope(ctx: KanbanContext & RunScoped, path: string, rawInput: unknown): RunScopeOverrides | undefined {
   const claim = ctx.run;
   if (!claim) return undefined;
+  const tenant = checkRunScope(ctx, claim, path, rawInput);
+  return { tenant, board: (slug) => ctx.board(slug ?? claim.board), slug: (slug) => ctx.slug(slug ?? claim.board) };
+}
+
+function checkRunScope(ctx: KanbanContext, claim: RunClaim, path: string, rawInput: unknown): string | null {
   const rule = RUN_TOKEN_RULES[path];
   if (!rule) {
     throw new TRPCError({ code: "FORBIDDEN", message: `a worker's run token cannot call ${path}; it may act on its own task only` });
   }
   const raw = rawInput !== null && typeof rawInput === "object" && !Array.isArray(rawInput) ? (rawInput as Record<string, unknown>) : {};
-  // The token names one board; a request must not reach another one (also not the "current" board).
-  if (ctx.slug(field(raw, "board")) !== claim.board) {
+  // The token names one board; a request must not reach another one.
+  if (ctx.slug(field(raw, "board") ?? claim.board) !== claim.board) {
     throw new TRPCError({ code: "FORBIDDEN", message: `this run token is for board '${claim.board}'` });
   }
   const board = ctx.board(claim.board);

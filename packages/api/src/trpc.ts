@@ -2,7 +2,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError, z } from "zod";
 import type { KanbanContext } from "./context.ts";
 import { isKanbanError, toTRPCError } from "./errors.ts";
-import { type RunScoped, runScopeTenant } from "./run-scope.ts";
+import { type RunScoped, runScope as runScopeOf } from "./run-scope.ts";
 import { rawInputProblem } from "./schemas.ts";
 
 /** `title: Too big: expected string to have <=500 characters; board: …` — one line a CLI can print. */
@@ -72,8 +72,8 @@ const wellFormedInput = t.middleware(async ({ next, getRawInput }) => {
  * act in that task's tenant. Other callers pass through untouched.
  */
 const runScope = t.middleware(async ({ ctx, next, path, getRawInput }) => {
-  const tenant = runScopeTenant(ctx, path, ctx.run ? await getRawInput() : undefined);
-  return tenant === undefined ? next() : next({ ctx: { tenant } });
+  const overrides = runScopeOf(ctx, path, ctx.run ? await getRawInput() : undefined);
+  return overrides === undefined ? next() : next({ ctx: overrides });
 });
 
 export const router = t.router;
