@@ -1,6 +1,6 @@
 import type { Board, ExitStatus, Task, Termination } from "@kanban/kernel";
 import { tryAcquireDispatchLock } from "./pid-lock.ts";
-import type { ResolvedWorkspace } from "./workspace.ts";
+import { type ResolvedWorkspace, WorkspaceError } from "./workspace.ts";
 
 /**
  * One dispatcher tick on one board (spec §3.2, Hermes A order): recover running tasks, promote,
@@ -239,7 +239,8 @@ async function spawnReady(board: Board, opts: DispatchOptions, deps: DispatchDep
       workspace = deps.resolveWorkspace(task);
       board.setWorkspace(task.id, workspace.path, workspace.branch);
     } catch (err) {
-      failSpawn(board, task.id, `workspace: ${oneLine(err)}`, failureLimit, out, deps);
+      // A path the task may never use (outside the allowed roots) blocks it at once: retrying cannot help.
+      failSpawn(board, task.id, `workspace: ${oneLine(err)}`, failureLimit, out, deps, err instanceof WorkspaceError && err.permanent);
       continue;
     }
     let pid: number;
@@ -260,8 +261,22 @@ async function spawnReady(board: Board, opts: DispatchOptions, deps: DispatchDep
   }
 }
 
-function failSpawn(board: Board, id: string, error: string, failureLimit: number | undefined, out: DispatchResult, deps: DispatchDeps): void {
+function failSpawn(
+  board: Board,
+  id: string,
+  error: string,
+  failureLimit: number | undefined,
+  out: DispatchResult,
+  deps: DispatchDeps,
+  permanent = false,
+): void {
   deps.log?.(`spawn of ${id} failed: ${error}`);
-  const tripped = board.recordTaskFailure(id, { error, outcome: "spawn_failed", releaseClaim: true, failureLimit });
+  const tripped = board.recordTaskFailure(id, {
+    error,
+    outcome: "spawn_failed",
+    releaseClaim: true,
+    failureLimit,
+    ...(permanent ? { forceTrip: true, extra: { permanent: true } } : {}),
+  });
   if (tripped) out.auto_blocked.push(id);
 }

@@ -25,7 +25,7 @@ import { type DispatcherConfig, withHomeConfig } from "./config.ts";
 import { type DispatchDeps, type DispatchOptions, type DispatchResult, dispatchOnce, emptyResult, hasSpawnableReady, runningCount } from "./dispatch-once.ts";
 import { type PidLock, tryAcquirePidLock } from "./pid-lock.ts";
 import { buildWorkerArgv, buildWorkerEnv, isSpawnable, type LiveWorker, WorkerPool } from "./worker.ts";
-import { cleanupScratch, resolveWorkspace } from "./workspace.ts";
+import { cleanupScratch, resolveWorkspace, scratchPath } from "./workspace.ts";
 
 /** A second dispatcher for the same home. */
 export class DispatcherBusyError extends Error {
@@ -329,7 +329,14 @@ export class Dispatcher {
     const loc = cfg.location;
     return {
       isSpawnable: (profile) => isSpawnable(cfg.runtime, profile),
-      resolveWorkspace: (task) => resolveWorkspace(task, { location: loc, board: t.slug, defaultWorkdir: t.defaultWorkdir }),
+      resolveWorkspace: (task) =>
+        resolveWorkspace(task, {
+          location: loc,
+          board: t.slug,
+          defaultWorkdir: t.defaultWorkdir,
+          // A tenant's dir:/worktree paths are confined to the operator's roots; admin tasks are not.
+          allowedRoots: task.tenant ? cfg.settings.workspaceRoots : null,
+        }),
       spawnWorker: (ctx) => {
         const argv = buildWorkerArgv(cfg.runtime, { task: ctx.task, profile: ctx.assignee, workspace: ctx.workspace.path });
         const env = buildWorkerEnv({
@@ -382,10 +389,14 @@ export class Dispatcher {
     let cursor = this.cleanupCursor.get(t.dbPath);
     if (cursor === undefined) {
       cursor = board.latestEventId();
-      const rows = board.sqlite
-        .prepare("SELECT id FROM tasks WHERE status IN ('done', 'archived') AND workspace_kind = 'scratch' AND workspace_path IS NOT NULL")
-        .all() as { id: string }[];
-      for (const r of rows) candidates.add(r.id);
+      // First visit: whatever scratch directories exist (each is named for its task).
+      let entries: string[] = [];
+      try {
+        entries = fs.readdirSync(workspacesRoot(this.config.location, t.slug));
+      } catch {
+        // no workspaces root yet
+      }
+      for (const name of entries) candidates.add(name);
     } else {
       for (;;) {
         const events = board.eventsAfter(cursor, { kinds: ["completed", "archived"], limit: 1000 });
@@ -407,7 +418,9 @@ export class Dispatcher {
       if (board.childIds(id).some((c) => !finished(board.getTask(c)?.status))) continue;
       const outcome = cleanupScratch(task, { location: this.config.location, board: t.slug });
       if (outcome === "removed") this.log(`board ${t.slug}: removed scratch workspace of ${id}`);
-      if (outcome === "refused") this.warn(`board ${t.slug}: refusing to remove ${task.workspace_path} of ${id}: not inside the managed workspaces root`);
+      if (outcome === "refused") {
+        this.warn(`board ${t.slug}: refusing to remove ${scratchPath({ location: this.config.location, board: t.slug }, id)}: not a plain directory inside the workspaces root`);
+      }
     }
   }
 

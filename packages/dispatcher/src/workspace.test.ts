@@ -52,7 +52,38 @@ describe("resolveWorkspace", () => {
       ),
     );
     expect(() => resolveWorkspace(task({ workspace_kind: "dir" }), ctx(home))).toThrow("has workspace_kind=dir but no workspace_path");
-    expect(() => resolveWorkspace(task({ workspace_kind: "scratch", workspace_path: "x" }), ctx(home))).toThrow("non-absolute workspace_path");
+  });
+
+  it("a scratch workspace is always the dispatcher's own <root>/<task id>, whatever workspace_path says", () => {
+    const home = tmp();
+    const other = resolveWorkspace(task({ id: "t_0000000a" }), ctx(home)).path;
+    fs.writeFileSync(path.join(other, "live.txt"), "another task's work");
+    const project = path.join(home, "my-project");
+    for (const given of [other, project, "relative/x"]) {
+      const ws = resolveWorkspace(task({ workspace_path: given }), ctx(home));
+      expect(ws.path).toBe(path.join(home, "kanban", "workspaces", "t_00000001"));
+    }
+    expect(fs.existsSync(project)).toBe(false);
+    expect(fs.readFileSync(path.join(other, "live.txt"), "utf8")).toBe("another task's work");
+  });
+
+  it("refuses a symlink planted at a task's scratch path (permanently)", () => {
+    const home = tmp();
+    const root = path.join(home, "kanban", "workspaces");
+    const outside = path.join(home, "precious");
+    fs.mkdirSync(root, { recursive: true });
+    fs.mkdirSync(outside);
+    fs.symlinkSync(outside, path.join(root, "t_00000001"));
+    const err = (() => {
+      try {
+        resolveWorkspace(task({}), ctx(home));
+      } catch (e) {
+        return e as WorkspaceError;
+      }
+      throw new Error("expected a refusal");
+    })();
+    expect(err).toBeInstanceOf(WorkspaceError);
+    expect(err.permanent).toBe(true);
   });
 
   it("adds a git worktree on wt/<id> under <repo>/.worktrees, and reuses it on a retry", () => {
@@ -97,22 +128,22 @@ describe("resolveWorkspace", () => {
 });
 
 describe("cleanupScratch", () => {
-  it("removes only scratch directories strictly inside the managed root", () => {
+  it("removes only the task's own <root>/<task id>, never the path the task records", () => {
     const home = tmp();
     const loc = ctx(home);
     const inside = resolveWorkspace(task({}), loc).path;
     fs.writeFileSync(path.join(inside, "out.txt"), "x");
-    expect(cleanupScratch(task({ workspace_path: inside }), loc)).toBe("removed");
-    expect(fs.existsSync(inside)).toBe(false);
-    expect(cleanupScratch(task({ workspace_path: inside }), loc)).toBe("absent");
-
+    const other = resolveWorkspace(task({ id: "t_0000000a" }), loc).path;
     const project = path.join(home, "my-project");
     fs.mkdirSync(project);
-    expect(cleanupScratch(task({ workspace_path: project }), loc)).toBe("refused");
     const root = path.join(home, "kanban", "workspaces");
-    expect(cleanupScratch(task({ workspace_path: root }), loc)).toBe("refused");
+    // Recorded paths naming another task's directory, a project or the root itself are not looked at.
+    for (const recorded of [other, project, root]) expect(cleanupScratch(task({ id: "t_0000000b", workspace_path: recorded }), loc)).toBe("absent");
+    expect(cleanupScratch(task({ workspace_path: other }), loc)).toBe("removed");
+    expect(fs.existsSync(inside)).toBe(false);
+    expect(cleanupScratch(task({}), loc)).toBe("absent");
     expect(cleanupScratch(task({ workspace_kind: "dir", workspace_path: project }), loc)).toBe("skipped");
-    expect(fs.existsSync(project) && fs.existsSync(root)).toBe(true);
+    expect(fs.existsSync(project) && fs.existsSync(root) && fs.existsSync(other)).toBe(true);
   });
 
   it("sees through symlinks and '..' that leave the root", () => {
@@ -125,7 +156,73 @@ describe("cleanupScratch", () => {
     expect(isStrictDescendant(root, path.join(root, "link"))).toBe(false);
     expect(isStrictDescendant(root, path.join(root, "..", "precious"))).toBe(false);
     expect(isStrictDescendant(root, path.join(root, "t_1"))).toBe(true);
-    expect(cleanupScratch(task({ workspace_path: path.join(root, "link") }), ctx(home))).toBe("refused");
+    fs.symlinkSync(outside, path.join(root, "t_00000001"));
+    expect(cleanupScratch(task({}), ctx(home))).toBe("refused");
     expect(fs.existsSync(outside)).toBe(true);
+  });
+});
+
+describe("workspace roots for tenant tasks (config.json kanban.workspace_roots)", () => {
+  function refusal(fn: () => unknown): WorkspaceError {
+    try {
+      fn();
+    } catch (e) {
+      if (e instanceof WorkspaceError) return e;
+      throw e;
+    }
+    throw new Error("expected a WorkspaceError");
+  }
+
+  it("a tenant's dir: path must lie under an allowed root, symlinks resolved; nothing is created outside", () => {
+    const home = tmp();
+    const root = path.join(home, "tenant-roots");
+    fs.mkdirSync(root);
+    const tenantCtx = { ...ctx(home), allowedRoots: [root] };
+    const inside = path.join(root, "acme", "project");
+    expect(resolveWorkspace(task({ workspace_kind: "dir", workspace_path: inside }), tenantCtx).path).toBe(inside);
+    expect(resolveWorkspace(task({ workspace_kind: "dir", workspace_path: root }), tenantCtx).path).toBe(root);
+
+    const outside = path.join(home, "elsewhere", "deep");
+    const err = refusal(() => resolveWorkspace(task({ workspace_kind: "dir", workspace_path: outside }), tenantCtx));
+    expect(err.permanent).toBe(true);
+    expect(err.message).toContain("outside the workspace roots allowed for tenant tasks");
+    expect(fs.existsSync(path.join(home, "elsewhere"))).toBe(false);
+
+    // A symlink inside the root that leads out of it, and '..' climbing out.
+    const secret = path.join(home, "secret");
+    fs.mkdirSync(secret);
+    fs.symlinkSync(secret, path.join(root, "escape"));
+    expect(refusal(() => resolveWorkspace(task({ workspace_kind: "dir", workspace_path: path.join(root, "escape", "x") }), tenantCtx)).permanent).toBe(true);
+    expect(fs.existsSync(path.join(secret, "x"))).toBe(false);
+    expect(refusal(() => resolveWorkspace(task({ workspace_kind: "dir", workspace_path: `${root}/../secret` }), tenantCtx)).permanent).toBe(true);
+
+    // No roots configured: no dir: workspace for tenants at all. Admin tasks (null) go anywhere.
+    expect(refusal(() => resolveWorkspace(task({ workspace_kind: "dir", workspace_path: inside }), { ...ctx(home), allowedRoots: [] })).message).toContain(
+      "kanban.workspace_roots is empty",
+    );
+    expect(resolveWorkspace(task({ workspace_kind: "dir", workspace_path: outside }), { ...ctx(home), allowedRoots: null }).path).toBe(outside);
+  });
+
+  it("a tenant's worktree needs its anchor and its repository under an allowed root: no branch is added elsewhere", () => {
+    const home = tmp();
+    const repo = gitRepo(path.join(home, "outside-repo"));
+    const root = path.join(home, "tenant-roots");
+    fs.mkdirSync(root);
+    const before = branches(repo);
+    const t = task({ workspace_kind: "worktree", workspace_path: repo });
+    expect(refusal(() => resolveWorkspace(t, { ...ctx(home), allowedRoots: [root] })).permanent).toBe(true);
+    // An anchor inside the root that is a symlink to the repository outside it.
+    fs.symlinkSync(repo, path.join(root, "repo-link"));
+    const linked = task({ workspace_kind: "worktree", workspace_path: path.join(root, "repo-link") });
+    expect(refusal(() => resolveWorkspace(linked, { ...ctx(home), allowedRoots: [root] })).permanent).toBe(true);
+    // The board's default workdir is judged the same way.
+    expect(refusal(() => resolveWorkspace(task({ workspace_kind: "worktree" }), { ...ctx(home, repo), allowedRoots: [root] })).message).toContain(
+      "default workdir",
+    );
+    expect(branches(repo)).toEqual(before);
+    expect(fs.existsSync(path.join(repo, ".worktrees"))).toBe(false);
+    // A repository inside the root is fine.
+    const allowed = gitRepo(path.join(root, "repo"));
+    expect(resolveWorkspace(task({ workspace_kind: "worktree", workspace_path: allowed }), { ...ctx(home), allowedRoots: [root] }).branch).toBe("wt/t_00000001");
   });
 });
