@@ -23,6 +23,11 @@ describe("maintenance.gc", () => {
     const outside = path.join(t.dir, "outside");
     fs.mkdirSync(outside);
     t.board().sqlite.prepare("UPDATE tasks SET workspace_path = ? WHERE id = ?").run(outside, gone.id);
+    // An archived scratch task whose recorded path is a live task's scratch directory.
+    const rogue = (await t.api.tasks.create({ title: "rogue" })).task;
+    await t.api.tasks.archive({ id: rogue.id });
+    fs.mkdirSync(path.join(root, live.id), { recursive: true });
+    t.board().sqlite.prepare("UPDATE tasks SET workspace_path = ? WHERE id = ?").run(path.join(root, live.id), rogue.id);
     const logs = logsDir(t.location, "default");
     fs.mkdirSync(logs, { recursive: true });
     fs.writeFileSync(path.join(logs, `${done.id}.log`), "old");
@@ -33,16 +38,16 @@ describe("maintenance.gc", () => {
     t.clock.advance(40 * 86_400);
     const eventsBefore = (await t.api.tasks.get({ id: live.id })).events.length;
     const r = await t.api.maintenance.gc({});
-    // The archived task's workspace points outside the managed root: never removed.
-    expect(r).toEqual({ workspaces: 0, events: expect.any(Number), logs: 1 });
+    // Only <root>/<archived id> goes: the recorded paths (outside, a live task's dir) are never touched.
+    expect(r).toEqual({ workspaces: 1, events: expect.any(Number), logs: 1 });
     expect(r.events).toBeGreaterThan(0);
     expect(fs.existsSync(outside)).toBe(true);
+    expect(fs.existsSync(path.join(root, live.id))).toBe(true);
+    expect(fs.existsSync(path.join(root, gone.id))).toBe(false);
     expect(fs.existsSync(path.join(logs, `${live.id}.log`))).toBe(true);
     expect((await t.api.tasks.get({ id: live.id })).events.length).toBe(eventsBefore);
 
-    t.board().sqlite.prepare("UPDATE tasks SET workspace_path = NULL WHERE id = ?").run(gone.id);
-    expect((await t.api.maintenance.gc({})).workspaces).toBe(1);
-    expect(fs.existsSync(path.join(root, gone.id))).toBe(false);
+    expect((await t.api.maintenance.gc({})).workspaces).toBe(0);
   });
 
   it("is refused to a tenant-scoped caller", async () => {

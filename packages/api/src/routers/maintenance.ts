@@ -66,7 +66,9 @@ export const maintenanceRouter = router({
         .prepare("SELECT id, workspace_kind, workspace_path FROM tasks WHERE status = 'archived' AND workspace_kind = 'scratch'")
         .all() as { id: string; workspace_kind: string; workspace_path: string | null }[];
       for (const t of archived) {
-        const dir = t.workspace_path ?? path.join(root, t.id);
+        // Only the task's own scratch directory: a recorded workspace_path may name another task's
+        // live directory (a row written by Hermes or before callers were refused one).
+        const dir = path.join(root, t.id);
         if (fs.existsSync(dir) && strictlyInside(root, dir)) {
           fs.rmSync(dir, { recursive: true, force: true });
           workspaces++;
