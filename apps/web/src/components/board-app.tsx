@@ -149,6 +149,7 @@ export function BoardApp() {
         message: boardQuery.error ? errorMessage(boardQuery.error) : "",
         waitedMs,
         probe,
+        configError: config.data?.config_error,
       });
 
   // ---- what is on screen

@@ -169,7 +169,16 @@ export function CreateDialog(props: CreateDialogProps) {
           <Textarea data-testid="create-body" rows={4} value={body} onChange={(e) => setBody(e.target.value)} />
         </Field>
         <Field label="Assignee" hint="A profile from config.json, or anyone">
-          <Input data-testid="create-assignee" list={ids.assignees} value={assignee} onChange={(e) => setAssignee(e.target.value)} placeholder="(unassigned)" />
+          <Input
+            data-testid="create-assignee"
+            list={ids.assignees}
+            value={assignee}
+            onChange={(e) => {
+              setAssignee(e.target.value);
+              setConfirmedFor(null); // a new name is asked about afresh
+            }}
+            placeholder="(unassigned)"
+          />
           <datalist id={ids.assignees}>
             {names.map((n) => (
               <option key={n} value={n} />

@@ -57,11 +57,12 @@ export function ScrollHints({ scroller, deps }: { scroller: RefObject<HTMLElemen
 
   const go = (side: "left" | "right") => {
     const el = scroller.current;
-    const target = side === "right" ? hidden.right[0] : hidden.left.at(-1);
+    // The farthest hidden column, aligned to the edge: every hidden column on that side comes into view.
+    const target = side === "right" ? hidden.right.at(-1) : hidden.left[0];
     if (!el || !target) return;
     el.querySelector<HTMLElement>(`section[data-column="${target.name}"]`)?.scrollIntoView({ behavior: "smooth", inline: side === "right" ? "end" : "start", block: "nearest" });
   };
-  const pill = "pointer-events-auto flex items-center gap-1 rounded-full border border-line bg-panel px-2.5 py-1 text-xs shadow-pop hover:bg-hover";
+  const pill = "pointer-events-auto flex items-center gap-1 whitespace-nowrap rounded-full border border-line bg-panel px-2.5 py-1 text-xs shadow-pop hover:bg-hover";
   return (
     <>
       {hidden.left.length > 0 && (

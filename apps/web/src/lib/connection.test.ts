@@ -37,4 +37,8 @@ describe("loadProblem", () => {
     expect(server?.detail).toContain("database unavailable");
     expect(loadProblem({ ...base, error: new Error("no such board"), status: 404, probe: "ok" })).toBeNull();
   });
+  it("blames config.json when the server says it is invalid", () => {
+    const p = loadProblem({ ...base, error: new Error("invalid config.json"), status: 503, probe: "ok", configError: "invalid config.json: kanban.x: unknown key" });
+    expect(p).toMatchObject({ kind: "config", title: "The board cannot load while config.json is invalid" });
+  });
 });

@@ -25,7 +25,7 @@ export function indicatorStatus(stream: LiveStatus, probe: Probe): LiveStatus {
 }
 
 export interface LoadProblem {
-  kind: "unreachable" | "server" | "slow";
+  kind: "unreachable" | "server" | "slow" | "config";
   title: string;
   detail: string;
 }
@@ -37,10 +37,25 @@ const START_HINT = "Check the terminal where `npm start` runs: it says which par
  * What the board area says when there is no board to show yet: never an endless "Loading…".
  * `status` is the HTTP status of the failure (null = no HTTP answer at all).
  */
-export function loadProblem(input: { error: unknown; status: number | null; message: string; waitedMs: number; probe: Probe }): LoadProblem | null {
+export function loadProblem(input: {
+  error: unknown;
+  status: number | null;
+  message: string;
+  waitedMs: number;
+  probe: Probe;
+  /** config.json's error, when the server reports one (shown in its own banner). */
+  configError?: string | null;
+}): LoadProblem | null {
   if (input.error) {
     if (input.status === null || input.probe === "down") {
       return { kind: "unreachable", title: "Cannot reach the Kanban server", detail: START_HINT };
+    }
+    if (input.configError && input.status >= 500) {
+      return {
+        kind: "config",
+        title: "The board cannot load while config.json is invalid",
+        detail: "Fix the file (its error is shown above); this page loads the board by itself once it is valid.",
+      };
     }
     if (input.status >= 500) return { kind: "server", title: "The server could not load the board", detail: `${input.message}. ${START_HINT}` };
     return null; // a 4xx is the board's own business (a board that does not exist, a token): shown as such
