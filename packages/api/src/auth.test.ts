@@ -31,13 +31,13 @@ function writeConfig(home: string, config: unknown): void {
   fs.renameSync(`${file}.tmp`, file);
 }
 
-async function serve(opts: { token?: string; config?: unknown }) {
+async function serve(opts: { token?: string; config?: unknown; streamRecheckMs?: number }) {
   const { dir, cleanup } = makeTempDir("kanban-auth-");
   if (opts.config !== undefined) writeConfig(dir, opts.config);
   const location: BoardLocation = { home: dir };
   const logger = captureLogger();
   // configCheckMs 0: every request sees the file as it is now, so "the next request" is exact.
-  const server = await startServer({ port: 0, location, logger, token: opts.token, configCheckMs: 0, terminate: () => {} });
+  const server = await startServer({ port: 0, location, logger, token: opts.token, configCheckMs: 0, streamRecheckMs: opts.streamRecheckMs, terminate: () => {} });
   running = { server, cleanup };
   return { server, home: dir, logger };
 }
@@ -98,6 +98,37 @@ describe("tenant tokens edited while the server runs (items 6, 7)", () => {
     expect((await call(server.url, "tasks.list", { token: renamed })).status).toBe(200);
     expect((await call(server.url, "tasks.list", { token: ACME })).status).toBe(401);
     expect((await call(server.url, "boards.list", { token: ADMIN })).status).toBe(200);
+  });
+
+  it("a live stream opened with a token that is then removed is cut, like the next request would be refused", async () => {
+    const { server, home } = await serve({ token: ADMIN, config: { tenant_tokens: { [ACME]: "acme", [GLOBEX]: "globex" } }, streamRecheckMs: 50 });
+    const open = async (token: string) => {
+      const res = await fetch(`${server.url}/trpc/events.subscribe?input=${encodeURIComponent("{}")}`, {
+        headers: { accept: "text/event-stream", authorization: `Bearer ${token}` },
+      });
+      expect(res.status).toBe(200);
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      // The stream is up once its first frame (tRPC's "connected") arrives.
+      await reader.read();
+      let ended = false;
+      const drained = (async () => {
+        try {
+          for (;;) if ((await reader.read()).done) break;
+        } catch {
+          // a cut connection ends the read with an error: ended all the same
+        }
+        ended = true;
+      })();
+      return { ended: () => ended, drained, cancel: () => reader.cancel().catch(() => {}) };
+    };
+    const acme = await open(ACME);
+    const globex = await open(GLOBEX);
+    writeConfig(home, { tenant_tokens: { [GLOBEX]: "globex" } });
+    await acme.drained;
+    expect(acme.ended()).toBe(true);
+    // The other tenant's stream stays open (it is still going after acme's was cut).
+    expect(globex.ended()).toBe(false);
+    await globex.cancel();
   });
 
   it("a bad entry never reaches a response or the log, and never takes the other tenants down", async () => {

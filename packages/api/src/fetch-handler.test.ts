@@ -80,4 +80,23 @@ describe("createFetchHandler (Next's route handler)", () => {
     fs.renameSync(`${file}.tmp`, file);
     expect((await list(auth(TENANT))).status).toBe(401);
   });
+
+  it("ends a live stream whose tenant token was removed from config.json", async () => {
+    const file = path.join(home.dir, "config.json");
+    fs.writeFileSync(file, JSON.stringify({ tenant_tokens: { [TENANT]: "acme" } }));
+    const live = createFetchHandler({ endpoint: "/api/trpc", location: { home: home.dir }, configCheckMs: 0, streamRecheckMs: 50, logger: captureLogger() });
+    const ac = new AbortController();
+    const res = await live(
+      new Request(`${base}/events.subscribe?input=${encodeURIComponent("{}")}`, { headers: { ...auth(TENANT), accept: "text/event-stream" }, signal: ac.signal }),
+    );
+    expect(res.status).toBe(200);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read(); // the stream is up
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify({ tenant_tokens: {} }));
+    fs.renameSync(`${file}.tmp`, file);
+    let done = false;
+    while (!done) done = (await reader.read()).done;
+    expect(done).toBe(true);
+    ac.abort();
+  });
 });

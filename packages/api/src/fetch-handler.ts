@@ -7,7 +7,7 @@ import { LiveHub } from "./live/hub.ts";
 import { type Logger, stderrLogger } from "./logger.ts";
 import { BoardRegistry } from "./registry.ts";
 import { appRouter } from "./root.ts";
-import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from "./server.ts";
+import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_REQUEST_TIMEOUT_MS, STREAM_RECHECK_MS } from "./server.ts";
 
 export interface FetchHandlerOptions {
   /** Where the router is mounted, e.g. "/api/trpc". */
@@ -21,6 +21,8 @@ export interface FetchHandlerOptions {
   bodyLimitBytes?: number;
   /** A request body still arriving after this long is answered 408, as `kanban serve` does (default 30 s). */
   requestTimeoutMs?: number;
+  /** How often an open live stream's token is checked again (default 1 s). */
+  streamRecheckMs?: number;
   logger?: Logger;
   clock?: Clock;
   isPidAlive?: PidProbe;
@@ -78,6 +80,42 @@ async function boundedBody(req: Request, limit: number, deadline: number): Promi
 }
 
 /**
+ * Passes an event stream through, ending it when `stillAllowed` turns false (checked every
+ * `everyMs`); any other response is returned as it is.
+ */
+function revocable(res: Response, stillAllowed: () => boolean, everyMs: number): Response {
+  if (!res.body || !(res.headers.get("content-type") ?? "").includes("text/event-stream")) return res;
+  const reader = res.body.getReader();
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let closed = false;
+  const end = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    clearInterval(timer);
+    if (closed) return;
+    closed = true;
+    void reader.cancel().catch(() => {});
+    controller.close();
+  };
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      timer = setInterval(() => {
+        if (!stillAllowed()) end(controller);
+      }, everyMs);
+    },
+    async pull(controller) {
+      const { done, value } = await reader.read().catch(() => ({ done: true as const, value: undefined }));
+      if (done) end(controller);
+      else if (!closed) controller.enqueue(value);
+    },
+    cancel(reason) {
+      clearInterval(timer);
+      closed = true;
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+}
+
+/**
  * The router for a fetch-style host (Next's route handler): the same auth, origin and body checks
  * as `kanban serve`, one board registry and one live hub for the handler's lifetime.
  * `export const GET = handler, POST = handler`.
@@ -94,7 +132,8 @@ export function createFetchHandler(opts: FetchHandlerOptions): (req: Request) =>
   return async (incoming) => {
     const started = Date.now();
     const url = new URL(incoming.url);
-    const decision = authorize(auth.current(), { method: incoming.method, header: (n) => incoming.headers.get(n), url });
+    const facts = { method: incoming.method, header: (n: string) => incoming.headers.get(n), url };
+    const decision = authorize(auth.current(), facts);
     if (!decision.ok) return refusal(decision.status, decision.status === 401 ? "UNAUTHORIZED" : "FORBIDDEN", decision.message);
     let req = incoming;
     if (incoming.method === "POST") {
@@ -104,7 +143,7 @@ export function createFetchHandler(opts: FetchHandlerOptions): (req: Request) =>
       if (body === "timed out") return refusal(408, "TIMEOUT", "request body not received in time");
       req = new Request(incoming.url, { method: "POST", headers: incoming.headers, body, signal: incoming.signal });
     }
-    return fetchRequestHandler({
+    const response = await fetchRequestHandler({
       endpoint: opts.endpoint,
       req,
       router: appRouter,
@@ -116,5 +155,10 @@ export function createFetchHandler(opts: FetchHandlerOptions): (req: Request) =>
         run: decision.run,
       }),
     });
+    // A live stream outlives its request: cut it once its token no longer admits it as the same caller.
+    return revocable(response, () => {
+      const now = authorize(auth.current(), facts);
+      return now.ok && now.tenant === decision.tenant;
+    }, opts.streamRecheckMs ?? STREAM_RECHECK_MS);
   };
 }

@@ -15,6 +15,8 @@ export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_PORT = 4100;
 export const DEFAULT_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** How often an open live stream's token is checked again (a removed token ends the stream). */
+export const STREAM_RECHECK_MS = 1000;
 /** Calls one batched request may carry. */
 const MAX_BATCH = 50;
 
@@ -36,6 +38,8 @@ export interface ServerOptions {
   clock?: Clock;
   isPidAlive?: PidProbe;
   terminate?: (t: Termination) => void;
+  /** How often an open live stream's token is checked again (default 1 s). */
+  streamRecheckMs?: number;
   /** How often the live watcher polls each subscribed board (default 150 ms). */
   pollIntervalMs?: number;
 }
@@ -148,14 +152,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       refuse(res, 404, `no such path: ${url.pathname}`);
       return;
     }
-    const decision = authorize(auth.current(), {
+    const facts = {
       method: req.method ?? "GET",
-      header: (name) => {
+      header: (name: string) => {
         const v = req.headers[name.toLowerCase()];
         return Array.isArray(v) ? (v[0] ?? null) : (v ?? null);
       },
       url,
-    });
+    };
+    const decision = authorize(auth.current(), facts);
     if (!decision.ok) {
       refuse(res, decision.status, decision.message, decision.status === 401 ? { "www-authenticate": "Bearer" } : {});
       return;
@@ -195,6 +200,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         res.once("finish", () => req.socket.destroy());
       }, timeoutMs);
       res.once("close", () => clearTimeout(timer));
+    } else {
+      // A live stream outlives its request: once its token is removed from config.json (or now maps
+      // to another tenant), the stream is cut, as the next request would be refused.
+      const recheck = setInterval(() => {
+        const now = authorize(auth.current(), facts);
+        if (!now.ok || now.tenant !== decision.tenant) {
+          clearInterval(recheck);
+          logger.info("live stream closed: its token is no longer valid", { path: url.pathname });
+          req.socket.destroy();
+        }
+      }, opts.streamRecheckMs ?? STREAM_RECHECK_MS);
+      res.once("close", () => clearInterval(recheck));
     }
     trpc(req, res);
   });
