@@ -147,3 +147,25 @@ describe("the real binary against `kanban serve`: pages ended by size", () => {
     expect(text.out.split("\n")).toHaveLength(5);
   });
 });
+
+describe("the real binary on a board bigger than its heap", () => {
+  let big: TempHome;
+  const COUNT = 60;
+  beforeAll(async () => {
+    big = tempHome();
+    const client = await apiClient(big.env);
+    for (let i = 0; i < COUNT; i++) await client.tasks.create.mutate({ title: `big ${i}`, body: "y".repeat(1024 * 1024 - 16) });
+  });
+  afterAll(() => big.cleanup());
+
+  it("lists 60 MiB of bodies with a 48 MB heap: pages are printed, and stdout drained, one at a time", async () => {
+    // Without waiting for stdout between pages, the in-process API answers every page before the
+    // pipe takes any of it, and the whole listing waits in memory (the process died of OOM).
+    const r = await runBinary(["list", "--json"], { ...big.env, NODE_OPTIONS: "--max-old-space-size=48" }, 120_000);
+    expect(r.err).not.toMatch(/heap out of memory/);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out) as { body: string }[];
+    expect(doc).toHaveLength(COUNT);
+    expect(doc.every((t) => t.body.length === 1024 * 1024 - 16)).toBe(true);
+  });
+});

@@ -4,6 +4,11 @@ import type { RouterOutputs } from "@kanban/api/client";
 export interface Io {
   out(line: string): void;
   err(line: string): void;
+  /**
+   * Resolves once stdout has taken what was written (a pipe takes 64 KiB at a time; the rest waits
+   * in memory). Verbs that print without bound (`list`) wait on it between pages. Absent: nothing to wait for.
+   */
+  drained?(): Promise<void>;
 }
 
 export type TaskDto = RouterOutputs["tasks"]["list"]["tasks"][number];

@@ -120,7 +120,11 @@ export async function runList(deps: Deps, opts: ListOptions): Promise<number> {
   const pages = taskPages(client, filter, opts.limit ?? Number.POSITIVE_INFINITY);
   if (opts.json) {
     const json = jsonArrayWriter(deps.io.out);
-    for await (const tasks of pages) for (const t of tasks) json.push(taskDict(t));
+    for await (const tasks of pages) {
+      for (const t of tasks) json.push(taskDict(t));
+      // A slow reader must slow the listing down: otherwise every page waits in memory.
+      await deps.io.drained?.();
+    }
     json.end();
     return 0;
   }
@@ -138,6 +142,7 @@ export async function runList(deps: Deps, opts: ListOptions): Promise<number> {
   for await (const tasks of pages) {
     for (const t of tasks) deps.io.out(taskLine(t));
     listed += tasks.length;
+    await deps.io.drained?.();
   }
   if (listed === 0) deps.io.out("(no matching tasks)");
   return 0;
