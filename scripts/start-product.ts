@@ -104,14 +104,15 @@ interface Part {
   proc: ChildProcess | null;
   startedAt: number;
   fastFailures: number;
-  state: "starting" | "up" | "restarting" | "given-up" | "elsewhere";
+  state: "starting" | "up" | "restarting" | "given-up" | "elsewhere" | "waiting-config";
   /** The last lines it printed (for the report when it fails). */
   tail: string[];
   note: string | null;
 }
 
 let stopping = false;
-let announced = false;
+/** The headline last printed ("Kanban is running", or "only partly"), null before the first. */
+let announced: string | null = null;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function httpOk(url: string): Promise<boolean> {
@@ -178,7 +179,8 @@ function launch(part: Part): void {
     const wasRestart = part.state === "restarting";
     part.state = "up";
     if (wasRestart) console.log(`kanban: ${part.label} is back (pid ${proc.pid})`);
-    announceWhenAllUp();
+    else if (announced !== null) console.log(`kanban: ${part.label} is up (pid ${proc.pid})`);
+    announceWhenSettled();
   });
 }
 
@@ -191,7 +193,18 @@ async function onExit(part: Part, proc: ChildProcess, code: number | null, signa
     part.state = "elsewhere";
     part.note = `another dispatcher (pid ${other}) already serves this home`;
     console.log(`kanban: ${part.note}; not starting a second one`);
-    announceWhenAllUp();
+    announceWhenSettled();
+    return;
+  }
+  // A part that cannot start on an invalid config.json (the dispatcher refuses one it never saw
+  // valid) waits for the file to be fixed instead of failing over and over.
+  const cfg = readHomeConfigSnapshot(loc.home);
+  if (cfg.error !== null) {
+    part.state = "waiting-config";
+    part.note = "waiting for a valid config.json";
+    process.stderr.write(`kanban: ${part.label} cannot run while config.json is invalid; it starts by itself once the file is fixed\n`);
+    announceWhenSettled();
+    waitForValidConfig(part, cfg.version);
     return;
   }
   const fast = Date.now() - part.startedAt < FAST_FAILURE_MS;
@@ -205,7 +218,7 @@ async function onExit(part: Part, proc: ChildProcess, code: number | null, signa
       return;
     }
     process.stderr.write(`kanban: ${part.label} keeps stopping at start (${how}): ${part.note}. Not restarting it: fix that, then run npm start again.\n`);
-    if (announced) printStatus("Kanban is only partly running");
+    announceWhenSettled();
     return;
   }
   const delay = Math.min(30_000, 1000 * 2 ** Math.max(0, part.fastFailures - 1));
@@ -213,6 +226,26 @@ async function onExit(part: Part, proc: ChildProcess, code: number | null, signa
   process.stderr.write(`kanban: ${part.label} stopped (${how}; last said: ${lastWords(part)}); restarting it in ${Math.round(delay / 1000)} s\n`);
   await sleep(delay);
   if (!stopping) launch(part);
+}
+
+/** Polls config.json (by content) and starts `part` again once it changed and is valid. */
+function waitForValidConfig(part: Part, version: string) {
+  let seen = version;
+  const timer = setInterval(() => {
+    if (stopping) return clearInterval(timer);
+    const snap = readHomeConfigSnapshot(loc.home);
+    if (snap.version === seen) return;
+    seen = snap.version;
+    if (snap.error !== null) {
+      process.stderr.write(`kanban: ${snap.error} (${configFile})\n`);
+      return;
+    }
+    clearInterval(timer);
+    part.fastFailures = 0;
+    part.state = "restarting";
+    console.log(`kanban: config.json is valid again; starting ${part.label}`);
+    launch(part);
+  }, 1000);
 }
 
 const tsx = ["--import", "tsx"];
@@ -248,6 +281,7 @@ function describe(part: Part): string {
   if (part.state === "up") return `pid ${part.proc?.pid}`;
   if (part.state === "elsewhere") return part.note ?? "elsewhere";
   if (part.state === "given-up") return `DOWN: ${part.note}`;
+  if (part.state === "waiting-config") return `DOWN: ${part.note}`;
   return part.state;
 }
 
@@ -263,12 +297,18 @@ function printStatus(headline: string) {
   );
 }
 
-function announceWhenAllUp() {
-  if (announced) return;
-  if (!parts.every((p) => p.state === "up" || p.state === "elsewhere" || p.state === "given-up")) return;
-  announced = true;
-  const down = parts.some((p) => p.state === "given-up");
-  printStatus(down ? "Kanban is only partly running" : "Kanban is running");
+/**
+ * Prints where everything is once every part has settled (up, served elsewhere, or down for a
+ * stated reason), and again whenever that headline changes: never "running" while a part is down.
+ */
+function announceWhenSettled() {
+  const settled = (p: Part) => p.state === "up" || p.state === "elsewhere" || p.state === "given-up" || p.state === "waiting-config";
+  if (announced === null && !parts.every(settled)) return;
+  const down = parts.some((p) => p.state === "given-up" || p.state === "waiting-config");
+  const headline = down ? "Kanban is only partly running" : "Kanban is running";
+  if (headline === announced || (!down && !parts.every(settled))) return;
+  announced = headline;
+  printStatus(headline);
 }
 
 function stop(code: number) {
