@@ -15,9 +15,11 @@ interface SortTerm {
 }
 
 /**
- * The kernel's LIST_ORDERS as keyset terms, each ending in `id` so that the order is total: a
- * cursor then names exactly one position, and a page continues right after it whatever was
- * inserted meanwhile. (Hermes boards may hold a NULL priority, hence `nullable` there too.)
+ * The kernel's LIST_ORDERS as keyset terms, each ending in a unique column so that the order is
+ * total: a cursor then names exactly one position, and a page continues right after it whatever was
+ * inserted meanwhile. Where the kernel's order names no tie-break, ties go by `rowid`: that is
+ * insertion order, what an unpaged SQLite list gave (task ids are random, so `id` would shuffle
+ * cards created in the same second). Hermes boards may hold a NULL priority, hence `nullable`.
  */
 const ORDER_TERMS: Readonly<Record<ListOrder, readonly SortTerm[]>> = {
   created: [
@@ -31,22 +33,22 @@ const ORDER_TERMS: Readonly<Record<ListOrder, readonly SortTerm[]>> = {
   priority: [
     { expr: "priority", dir: "DESC", nullable: true },
     { expr: "created_at", dir: "ASC" },
-    { expr: "id", dir: "ASC" },
+    { expr: "rowid", dir: "ASC" },
   ],
   "priority-desc": [
     { expr: "priority", dir: "ASC", nullable: true },
     { expr: "created_at", dir: "ASC" },
-    { expr: "id", dir: "ASC" },
+    { expr: "rowid", dir: "ASC" },
   ],
   status: [
     { expr: "status", dir: "ASC" },
     { expr: "created_at", dir: "ASC" },
-    { expr: "id", dir: "ASC" },
+    { expr: "rowid", dir: "ASC" },
   ],
   assignee: [
     { expr: "assignee", dir: "ASC", nullable: true },
     { expr: "created_at", dir: "ASC" },
-    { expr: "id", dir: "ASC" },
+    { expr: "rowid", dir: "ASC" },
   ],
   title: [
     { expr: "title", dir: "ASC" },
@@ -55,7 +57,7 @@ const ORDER_TERMS: Readonly<Record<ListOrder, readonly SortTerm[]>> = {
   updated: [
     { expr: "started_at", dir: "DESC", nullable: true },
     { expr: "created_at", dir: "DESC" },
-    { expr: "id", dir: "DESC" },
+    { expr: "rowid", dir: "DESC" },
   ],
 };
 
@@ -126,7 +128,7 @@ export interface TaskPage {
 }
 
 /**
- * One page of `tasks.list`: the kernel's filter, the order `order_by` names (ties broken by id),
+ * One page of `tasks.list`: the kernel's filter, the order `order_by` names (ties broken by id or rowid),
  * at most `limit` tasks and, beyond the first task, no more than `maxBytes` of serialised tasks.
  * Bodies are read one task at a time, so a board of huge bodies never sits in memory at once.
  */

@@ -46,6 +46,18 @@ function variedBoard(n: number): string[] {
 }
 
 describe("tasks.list paging (interface C)", () => {
+  it("lists cards created in the same second in the order they were created, across pages, for every order without an id tie-break", async () => {
+    const board = t.board();
+    const created: string[] = [];
+    for (let i = 0; i < 30; i++) created.push(board.createTask({ title: "same", priority: 1 }).id);
+    for (const order_by of ["priority", "priority-desc", "status", "assignee"] as const) {
+      const ids = (await allPages({ order_by, limit: 7 })).flat().map((x) => x.id);
+      expect(ids, order_by).toEqual(created);
+    }
+    const updated = (await allPages({ order_by: "updated", limit: 7 })).flat().map((x) => x.id);
+    expect(updated).toEqual([...created].reverse());
+  });
+
   it("defaults to pages of 200 and visits every task exactly once", async () => {
     const board = t.board();
     for (let i = 0; i < 450; i++) board.createTask({ title: `t${i}` });
