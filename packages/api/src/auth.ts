@@ -132,7 +132,10 @@ export interface AuthSourceOptions {
   /** Fixed tenant tokens (tests); default: `tenant_tokens` of `<home>/config.json`, reread on change. */
   tenantTokens?: Record<string, string>;
   logger: Logger;
-  /** How often config.json is checked for changes (default: the reader's 250 ms). */
+  /**
+   * How often config.json is checked for changes, in ms. Default 0: one stat() per request (a few
+   * microseconds), so a removed token is refused, and a new profile seen, by the very next request.
+   */
   configCheckMs?: number;
 }
 
@@ -151,7 +154,7 @@ export interface AuthSource {
  */
 export function createAuthSource(opts: AuthSourceOptions): AuthSource {
   const token = opts.token?.trim() ? opts.token.trim() : null;
-  const reader = homeConfigReader(opts.home, { minIntervalMs: opts.configCheckMs });
+  const reader = homeConfigReader(opts.home, { minIntervalMs: opts.configCheckMs ?? 0 });
   const runTokens = runTokenVerifier(opts.home);
   let seenVersion: string | null = null;
   let saidNoTokenRefused = false;
