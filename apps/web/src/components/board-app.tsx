@@ -572,7 +572,7 @@ export function BoardApp() {
           column={creating.column}
           initialTitle={creating.title}
           profiles={profiles}
-          knownProfiles={config.data?.known_profiles}
+          knownProfiles={config.data?.known_profiles ?? undefined}
           assignees={assignees}
           tenants={data?.tenants ?? []}
           taskOptions={taskOptions}

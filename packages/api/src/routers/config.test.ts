@@ -65,7 +65,8 @@ describe("config.get known_profiles", () => {
     const before = process.env.HERMES_HOME;
     process.env.HERMES_HOME = hermes;
     try {
-      expect((await t.api.config.get()).known_profiles).toEqual({ source: "hermes", names: ["default", "researcher"] });
+      // The context reads HERMES_HOME when it is made, as a server does at start.
+      expect((await t.caller().config.get()).known_profiles).toEqual({ source: "hermes", names: ["default", "researcher"] });
     } finally {
       if (before === undefined) delete process.env.HERMES_HOME;
       else process.env.HERMES_HOME = before;

@@ -1,4 +1,4 @@
-import { hermesHomeFromEnv, knownProfiles, readHomeConfigSnapshot } from "@kanban/db";
+import { readHomeConfigSnapshot } from "@kanban/db";
 import { z } from "zod";
 import type { KanbanContext } from "../context.ts";
 import { publicProcedure, router } from "../trpc.ts";
@@ -34,16 +34,13 @@ function configState(ctx: KanbanContext) {
   };
 }
 
-/**
- * The Hermes home is where the dispatcher looks for Hermes profiles when config.json has none; it
- * comes from the same environment (`HERMES_HOME`, else ~/.hermes) that `npm start` gives both.
- */
-function knownProfilesOf(config: Parameters<typeof knownProfiles>[0]): { source: "config" | "hermes"; names: string[] } {
+/** Who a worker can be started for, by the dispatcher's own rule; null while config.json is invalid. */
+function knownProfilesOf(ctx: KanbanContext): { source: "config" | "hermes"; names: string[] } | null {
   try {
-    const k = knownProfiles(config, hermesHomeFromEnv(process.env));
-    return { source: k.source, names: k.names };
+    const k = ctx.knownProfiles();
+    return k === null ? null : { source: k.source, names: k.names };
   } catch {
-    return { source: "config", names: Object.keys(config.profiles).sort() };
+    return null;
   }
 }
 
@@ -70,7 +67,7 @@ export const configRouter = router({
       config_warnings: warnings,
       // Who a worker can be started for (configured profiles, else default + Hermes profiles on
       // disk): the create dialog warns before a card is given to anyone else.
-      known_profiles: knownProfilesOf(config),
+      known_profiles: knownProfilesOf(ctx),
     };
   }),
 });
