@@ -61,6 +61,10 @@ describe("ctx.terminate (API release paths)", () => {
     ["tasks.patch to blocked", (api, id) => api.tasks.patch({ id, status: "blocked", block_reason: "wait" })],
     ["tasks.bulk archive", (api, id) => api.tasks.bulk({ ids: [id], archive: true })],
     ["runs.terminate", (api, _id, runId) => api.runs.terminate({ run_id: runId })],
+    ["tasks.complete without a run fence (a person closing the card)", (api, id) => api.tasks.complete({ id, summary: "done by hand" })],
+    ["tasks.block without a run fence", (api, id) => api.tasks.block({ id, reason: "needs a human" })],
+    ["tasks.schedule without a run fence", (api, id) => api.tasks.schedule({ id, reason: "later" })],
+    ["tasks.patch to done", (api, id) => api.tasks.patch({ id, status: "done" })],
   ];
   for (const [name, release] of paths) {
     it(`${name}: the worker, its child and its grandchild (all ignoring SIGTERM) are gone`, async () => {
@@ -73,6 +77,14 @@ describe("ctx.terminate (API release paths)", () => {
       expect(logger.lines.some((l) => l.message.includes("killed") && l.fields?.pid === tree.leader)).toBe(true);
     });
   }
+
+  it("a complete fenced by the worker's own run id leaves the worker alone (it is finishing by itself)", async () => {
+    const api = setup(0.3);
+    const { id, runId, tree } = await runningTaskWithTree(api);
+    await api.tasks.complete({ id, summary: "finished", expected_run_id: runId });
+    await drainTerminations();
+    for (const pid of tree.pids) expect(isPidAlive(pid)).toBe(true);
+  });
 
   it("the request returns while the escalation is still waiting out the grace period", async () => {
     const api = setup(60);

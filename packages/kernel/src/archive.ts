@@ -10,6 +10,16 @@ export interface Termination {
 }
 
 /**
+ * The worker to stop when `task`'s claim is released by someone other than the worker: a running
+ * task with a recorded pid, claimed on this host (a pid from another host names some other process).
+ */
+export function workerToStop(ctx: BoardContext, task: Task): Termination | null {
+  return task.status === "running" && task.worker_pid !== null && task.worker_pid > 0 && ctx.isHostLocal(task.claim_lock)
+    ? { pid: task.worker_pid, lock: task.claim_lock }
+    : null;
+}
+
+/**
  * Archives a task from any status. A live run is closed as `reclaimed`; its worker pid is returned
  * so the caller can terminate it after the commit. Archived parents count as finished, so children
  * may promote.
@@ -25,7 +35,7 @@ export function archiveTask(ctx: BoardContext, id: string, failureLimit?: number
     if (changed !== 1) throw wrongState(`cannot archive ${id}: it changed state concurrently`);
     const runId = ctx.endRun(id, { status: "reclaimed", outcome: "reclaimed", summary: "task archived with run still active" });
     ctx.appendEvent(id, "archived", null, runId);
-    const terminate = task.status === "running" && task.worker_pid !== null && ctx.isHostLocal(task.claim_lock) ? { pid: task.worker_pid, lock: task.claim_lock } : null;
+    const terminate = workerToStop(ctx, task);
     return { task: ctx.requireTask(id), terminate };
   });
   recomputeChildren(ctx, id, failureLimit);
@@ -60,7 +70,7 @@ export function deleteTask(ctx: BoardContext, id: string, failureLimit?: number)
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
     const kids = (ctx.stmt("SELECT child_id FROM task_links WHERE parent_id = ?").all(id) as { child_id: string }[]).map((r) => r.child_id);
     deleteRows(ctx, id);
-    const t = task.status === "running" && task.worker_pid !== null && ctx.isHostLocal(task.claim_lock) ? { pid: task.worker_pid, lock: task.claim_lock } : null;
+    const t = workerToStop(ctx, task);
     return { terminate: t, children: kids };
   });
   recomputeReady(ctx, failureLimit, children);

@@ -179,6 +179,10 @@ export class Board {
   unblockTask(id: string) {
     return block.unblockTask(this.ctx, id);
   }
+  /** The worker a caller must stop if it releases `task`'s claim itself (null: none on this host). */
+  workerToStop(task: Task) {
+    return archive.workerToStop(this.ctx, task);
+  }
   archiveTask(id: string, failureLimit?: number) {
     return archive.archiveTask(this.ctx, id, failureLimit);
   }

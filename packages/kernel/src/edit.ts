@@ -1,4 +1,4 @@
-import { archiveTask, type Termination } from "./archive.ts";
+import { archiveTask, type Termination, workerToStop } from "./archive.ts";
 import { blockTask, scheduleTask, unblockTask } from "./block.ts";
 import { completeTask } from "./complete.ts";
 import { TASK_STATUSES } from "./constants.ts";
@@ -96,9 +96,7 @@ export function setStatusDirect(ctx: BoardContext, id: string, status: string, f
     if (changed !== 1) throw wrongState(`status transition to '${status}' not valid from current state`, { task_id: id });
     const runId = ctx.endRun(id, { status: "reclaimed", outcome: "reclaimed", summary: `status changed to ${status} (dashboard/direct)` });
     ctx.appendEvent(id, "status", { status, requested_status: status, from: task.status }, runId);
-    const terminate =
-      task.status === "running" && task.worker_pid !== null && ctx.isHostLocal(task.claim_lock) ? { pid: task.worker_pid, lock: task.claim_lock } : null;
-    return { task: ctx.requireTask(id), terminate };
+    return { task: ctx.requireTask(id), terminate: workerToStop(ctx, task) };
   });
   if (status === "done" || status === "archived") recomputeChildren(ctx, id, failureLimit);
   return out;
@@ -127,16 +125,16 @@ export function moveTask(ctx: BoardContext, id: string, input: MoveInput): { tas
   if (!task) throw notFound(`task ${id} not found`, { task_id: id });
   switch (status) {
     case "done":
-      return { task: completeTask(ctx, id, { result: input.result, summary: input.summary, metadata: input.metadata }).task, terminate: null };
+      // A card moved to done by a person: its worker, if one still runs, has nothing left to do.
+      return { task: completeTask(ctx, id, { result: input.result, summary: input.summary, metadata: input.metadata }).task, terminate: workerToStop(ctx, task) };
     case "blocked": {
       if (task.status === "running" || task.status === "ready") {
-        const terminate = task.status === "running" && task.worker_pid !== null && ctx.isHostLocal(task.claim_lock) ? { pid: task.worker_pid, lock: task.claim_lock } : null;
-        return { task: blockTask(ctx, id, { reason: input.reason }).task, terminate };
+        return { task: blockTask(ctx, id, { reason: input.reason }).task, terminate: workerToStop(ctx, task) };
       }
       throw wrongState("status transition to 'blocked' not valid from current state", { task_id: id, status: task.status });
     }
     case "scheduled":
-      return { task: scheduleTask(ctx, id, { reason: input.reason }).task, terminate: null };
+      return { task: scheduleTask(ctx, id, { reason: input.reason }).task, terminate: workerToStop(ctx, task) };
     case "archived":
       return archiveTask(ctx, id, input.failureLimit);
     default:

@@ -90,6 +90,16 @@ function checkTenantRoots(ctx: KanbanContext, id: string, dir: string): void {
   );
 }
 
+/**
+ * Who else's worker a complete/block/schedule releases. A call fenced by run id or claim lock is the
+ * worker speaking for itself (it exits on its own); an unfenced one is a person or a script closing
+ * the card under a live worker, which must then be stopped like any other released claim.
+ */
+function workerReleasedByOthers(board: Board, task: TaskView, fence: { expected_run_id?: number | null; claim_lock?: string | null }): Termination | null {
+  if (fence.expected_run_id != null || fence.claim_lock != null) return null;
+  return board.workerToStop(task);
+}
+
 function result(board: Board, id: string): { task: TaskDto } {
   return { task: taskDto(board.requireTask(id)) };
 }
@@ -467,7 +477,7 @@ export const tasksRouter = router({
     )
     .mutation(({ ctx, input }) => {
       const board = ctx.board(input.board);
-      scopedTask(ctx, board, input.id);
+      const stop = workerReleasedByOthers(board, scopedTask(ctx, board, input.id), input);
       const done = board.completeTask(input.id, {
         result: input.result,
         summary: input.summary,
@@ -476,6 +486,7 @@ export const tasksRouter = router({
         expected_run_id: input.expected_run_id,
         claim_lock: input.claim_lock,
       });
+      ctx.terminate(stop);
       return { task: taskDto({ ...done.task, warnings: null }), run_id: done.run_id };
     }),
 
@@ -484,8 +495,9 @@ export const tasksRouter = router({
     .input(idInput.extend({ ...fenceFields, reason: reasonSchema.nullish(), comment_author: nameSchema.nullish() }))
     .mutation(({ ctx, input }) => {
       const board = ctx.board(input.board);
-      scopedTask(ctx, board, input.id);
+      const stop = workerReleasedByOthers(board, scopedTask(ctx, board, input.id), input);
       board.blockTask(input.id, { reason: input.reason, expected_run_id: input.expected_run_id, claim_lock: input.claim_lock });
+      ctx.terminate(stop);
       if (input.comment_author && input.reason?.trim()) board.addComment(input.id, input.comment_author, `BLOCKED: ${input.reason.trim()}`);
       return result(board, input.id);
     }),
@@ -495,8 +507,9 @@ export const tasksRouter = router({
     .input(idInput.extend({ ...fenceFields, reason: reasonSchema.nullish(), comment_author: nameSchema.nullish() }))
     .mutation(({ ctx, input }) => {
       const board = ctx.board(input.board);
-      scopedTask(ctx, board, input.id);
+      const stop = workerReleasedByOthers(board, scopedTask(ctx, board, input.id), input);
       board.scheduleTask(input.id, { reason: input.reason, expected_run_id: input.expected_run_id, claim_lock: input.claim_lock });
+      ctx.terminate(stop);
       if (input.comment_author && input.reason?.trim()) board.addComment(input.id, input.comment_author, `SCHEDULED: ${input.reason.trim()}`);
       return result(board, input.id);
     }),
