@@ -4,7 +4,7 @@ import type { BoardLocation, RunClaim } from "@kanban/db";
 import type { Clock, PidProbe, Termination } from "@kanban/kernel";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { authorize, createAuthSource, isLoopbackHost } from "./auth.ts";
-import { createContextInner } from "./context.ts";
+import { createContextInner, drainTerminations } from "./context.ts";
 import { LiveHub } from "./live/hub.ts";
 import { type Logger, redactUrl, stderrLogger } from "./logger.ts";
 import { BoardRegistry } from "./registry.ts";
@@ -241,7 +241,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         live.close();
         server.close(() => {
           boards.close();
-          resolve();
+          // A worker released just before shutdown may still be inside its SIGTERM grace: finish
+          // the escalation to SIGKILL rather than leave it running beside its replacement.
+          void drainTerminations().then(resolve);
         });
         // Live streams never end on their own; cut them so close() returns.
         server.closeAllConnections();

@@ -158,6 +158,13 @@ describe("stats, assignees, profiles, config", () => {
     expect(JSON.stringify(r)).not.toContain("sekrit");
   });
 
+  it("a tenant sees profile names, skills and models but not the host's command lines", async () => {
+    t.writeConfig({ profiles: { coder: { command: ["/opt/agents/run", "--key-file", "/etc/agent.key"], skills: ["tdd"], model: "m" } } });
+    const r = await t.caller("acme").profiles.list();
+    expect(r).toEqual({ profiles: [{ name: "coder", command: null, skills: ["tdd"], model: "m", description: null }] });
+    expect(JSON.stringify(r)).not.toContain("/opt/agents");
+  });
+
   it("config returns Hermes' dashboard defaults and reads dashboard.kanban", async () => {
     expect(await t.api.config.get()).toMatchObject({ default_tenant: null, lane_by_profile: true, include_archived_by_default: false, render_markdown: true, failure_limit: 2 });
     t.writeConfig({ dashboard: { kanban: { default_tenant: "acme", lane_by_profile: false } }, kanban: { failure_limit: 4 } });
