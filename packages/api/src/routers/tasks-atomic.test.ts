@@ -40,6 +40,17 @@ describe("tasks.claim: claim and workspace succeed or fail together", () => {
     expect(fs.statSync(r.workspace as string).isDirectory()).toBe(true);
   });
 
+  it("a scratch path recorded on the row (Hermes, an old version, a hand edit) is ignored: the claim makes <root>/<id>", async () => {
+    const { task: other } = await t.api.tasks.create({ title: "other" });
+    const othersDir = path.join(workspacesRoot(t.location, "default"), other.id);
+    fs.mkdirSync(othersDir, { recursive: true });
+    const { task } = await t.api.tasks.create({ title: "w" });
+    t.board().sqlite.prepare("UPDATE tasks SET workspace_path = ? WHERE id = ?").run(othersDir, task.id);
+    const r = await t.api.tasks.claim({ id: task.id });
+    expect(r.workspace).toBe(path.join(workspacesRoot(t.location, "default"), task.id));
+    expect(t.board().requireTask(task.id).workspace_path).toBe(r.workspace);
+  });
+
   it("an uncreatable scratch root refuses the claim, and a tenant is not told the server's path", async () => {
     const root = workspacesRoot(t.location, "default");
     fs.mkdirSync(path.dirname(root), { recursive: true });

@@ -441,6 +441,9 @@ export const tasksRouter = router({
         if (claimed.workspace_kind === "scratch" || claimed.workspace_kind === "dir") {
           // A tenant's dir: path is judged again against today's roots (the operator may have narrowed them).
           if (claimed.workspace_kind === "dir" && workspace !== null) checkTenantRoots(ctx, claimed.id, workspace);
+          // A scratch directory is always <root>/<task id>, as the dispatcher makes it: a path recorded
+          // on the row (by an old version, by Hermes, by hand) is never trusted to name it.
+          if (claimed.workspace_kind === "scratch") workspace = path.join(workspacesRoot(ctx.location, board.slug ?? "default"), claimed.id);
           workspace ??= path.join(workspacesRoot(ctx.location, board.slug ?? "default"), claimed.id);
           makeWorkspace(ctx, claimed, workspace);
           board.setWorkspace(claimed.id, workspace);
