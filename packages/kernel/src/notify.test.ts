@@ -311,6 +311,22 @@ describe("notify: inheritance", () => {
     expect(subs[0]?.last_event_id).toBe(maxEventId(b, c.id));
   });
 
+  it("notify: a tenant's subscribers follow only children of the same tenant; an operator's follow any child", () => {
+    const b = board();
+    const globex = b.createTask({ title: "globex parent", tenant: "globex" });
+    const operator = b.createTask({ title: "operator parent" });
+    b.addNotifySub({ task_id: globex.id, platform: "telegram", chat_id: "globex-chat" });
+    b.addNotifySub({ task_id: operator.id, platform: "telegram", chat_id: "ops-chat" });
+    const acme = b.createTask({ title: "acme child", tenant: "acme" });
+    b.linkTasks(globex.id, acme.id);
+    b.linkTasks(operator.id, acme.id);
+    expect(b.listNotifySubs(acme.id).map((s) => s.chat_id)).toEqual(["ops-chat"]);
+    const created = b.createTask({ title: "acme child 2", tenant: "acme", parents: [globex.id] });
+    expect(b.listNotifySubs(created.id)).toEqual([]);
+    const sameTenant = b.createTask({ title: "globex child", tenant: "globex", parents: [globex.id] });
+    expect(b.listNotifySubs(sameTenant.id).map((s) => s.chat_id)).toEqual(["globex-chat"]);
+  });
+
   it("notify: inheritance never overwrites the child's own subscription", () => {
     const b = board();
     const p = b.createTask({ title: "parent" });

@@ -3,6 +3,7 @@ import { invalid, notFound } from "./errors.ts";
 import { eventFromRow, parseJsonObject } from "./rows.ts";
 import { storableJson } from "./stored-json.ts";
 import type { TaskEvent } from "./types.ts";
+import { tenantScope } from "./tenant-scope.ts";
 
 export const DELIVERY_MODES = ["notify", "notify+wake", "wake"] as const;
 export const CHAT_TYPES = ["dm", "group", "channel", "thread"] as const;
@@ -187,6 +188,13 @@ export function advanceNotifyCursor(ctx: BoardContext, key: NotifySubKey, newCur
 
 /** A child (or linked) task inherits its parent's subscriptions, caught up to the child's newest event. */
 export function copyNotifySubs(ctx: BoardContext, fromTask: string, toTask: string): void {
+  // A parent's subscribers follow the child only where they could read it: subscribers of an
+  // operator's task (no tenant) see everything, a tenant's subscribers only that tenant's tasks.
+  // Without this, linking globex's parent to acme's child would stream acme's events to globex.
+  const tenants = ctx.stmt("SELECT id, tenant FROM tasks WHERE id IN (?, ?)").all(fromTask, toTask) as { id: string; tenant: string | null }[];
+  const from = tenantScope(tenants.find((t) => t.id === fromTask)?.tenant);
+  const to = tenantScope(tenants.find((t) => t.id === toTask)?.tenant);
+  if (from !== null && from !== to) return;
   ctx
     .stmt(
       `INSERT OR IGNORE INTO kanban_notify_subs (task_id, platform, chat_id, thread_id, user_id, user_id_alt, chat_type,
