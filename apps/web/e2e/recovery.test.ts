@@ -21,6 +21,9 @@ async function startWorker(board: string, id: string): Promise<{ child: ChildPro
   const child = spawn(process.execPath, ["--import", "tsx", path.join(WEB_DIR, "e2e", "fixtures", "fake-worker.ts"), `${baseUrl()}/api/trpc`, board, id, kanbanHome()], {
     cwd: REPO_ROOT,
     stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group, as the dispatcher starts workers: the API terminates a released
+    // claim's worker by group (SIGTERM, grace, SIGKILL).
+    detached: true,
   });
   workers.push(child);
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
