@@ -109,6 +109,8 @@ export function CreateDialog(props: CreateDialogProps) {
   if (created) {
     return (
       <Modal
+        // A fresh dialog (not the form's, reused): it takes focus, so Esc and Enter work at once.
+        key="created"
         title={`Created ${created.task.id}`}
         testId="create-dialog"
         onClose={props.onClose}
