@@ -5,11 +5,12 @@ import {
   hermesHomeFromEnv,
   type KnownProfiles,
   knownProfiles,
-  loadHomeConfig,
-  readHomeConfigSnapshot,
+  type HomeConfigReader,
+  type HomeConfigSnapshot,
 } from "@kanban/db";
 import type { Board, Clock, PidProbe, Termination } from "@kanban/kernel";
 import { terminateWorker } from "@kanban/process";
+import { processConfigReader as configReader } from "./config-reader.ts";
 import { LiveHub } from "./live/hub.ts";
 import { type Logger, stderrLogger } from "./logger.ts";
 import { BoardRegistry } from "./registry.ts";
@@ -35,6 +36,8 @@ export interface ContextInnerOptions {
   terminate?: (t: Termination) => unknown;
   /** Where Hermes profiles live, for the built-in runtime (default: `HERMES_HOME` of `env`/the process, else ~/.hermes). */
   hermesHome?: string;
+  /** The process's config.json reader (servers share the one their auth reads tokens from). */
+  configReader?: HomeConfigReader;
 }
 
 /** What every procedure receives. */
@@ -48,8 +51,13 @@ export interface KanbanContext {
   board(slug?: string | null): Board;
   /** The slug a request names, validated, else the current board's. */
   slug(slug?: string | null): string;
-  /** `<home>/config.json`, read fresh (it is small and people edit it while the server runs). */
+  /**
+   * `<home>/config.json` as it is now (people edit it while the server runs); while the file is
+   * invalid, the last valid settings this process saw, else the defaults. Never throws.
+   */
   config(): HomeConfig;
+  /** The whole snapshot behind {@link config}: also the file's error and warnings, for the board. */
+  configSnapshot(): HomeConfigSnapshot;
   /**
    * Stops the worker of a released claim, after the kernel committed the release. Never blocks the
    * request: the SIGTERM → grace → SIGKILL escalation runs in the background.
@@ -96,9 +104,9 @@ const DEFAULT_TERMINATE_GRACE_SECONDS = 5;
 
 function graceSeconds(home: string): number {
   try {
-    return loadHomeConfig(home).kanban.terminate_grace_seconds;
+    return configReader(home).get().config.kanban.terminate_grace_seconds;
   } catch {
-    // An invalid config.json must not keep a released worker alive: the documented default applies.
+    // An unreadable config.json must not keep a released worker alive: the documented default applies.
     return DEFAULT_TERMINATE_GRACE_SECONDS;
   }
 }
@@ -132,6 +140,7 @@ export function createContextInner(opts: ContextInnerOptions): KanbanContext {
   if (!opts.live && sharedHub === null) sharedHub = new LiveHub({ logger });
   const live = opts.live ?? (sharedHub as LiveHub);
   const registry = boards;
+  const config = opts.configReader ?? configReader(registry.location.home);
   const terminate = opts.terminate ?? defaultTerminate(logger, registry.location.home);
   const tenant = opts.tenant?.trim() ? opts.tenant.trim() : null;
   const hermesHome = opts.hermesHome ?? hermesHomeFromEnv(opts.env ?? process.env);
@@ -143,7 +152,8 @@ export function createContextInner(opts: ContextInnerOptions): KanbanContext {
     logger,
     board: (slug) => registry.board(slug),
     slug: (slug) => registry.resolveSlug(slug),
-    config: () => loadHomeConfig(registry.location.home),
+    config: () => config.get().config,
+    configSnapshot: () => config.get(),
     terminate: (t) => {
       if (!t) return;
       try {
@@ -155,7 +165,7 @@ export function createContextInner(opts: ContextInnerOptions): KanbanContext {
     },
     drainTerminations,
     knownProfiles: () => {
-      const snap = readHomeConfigSnapshot(registry.location.home);
+      const snap = config.get();
       return snap.error === null ? knownProfiles(snap.config, hermesHome) : null;
     },
   };

@@ -149,9 +149,7 @@ export function createFetchHandler(opts: FetchHandlerOptions): (req: Request) =>
       router: appRouter,
       maxBatchSize: 50,
       createContext: () => ({
-        ...createContextInner({ location: opts.location, tenant: decision.tenant, boards, live, logger, terminate: opts.terminate }),
-        // Settings come from the same live reader as the tokens: an invalid edit keeps the last valid config.
-        config: () => auth.reader.get().config,
+        ...createContextInner({ location: opts.location, tenant: decision.tenant, boards, live, logger, terminate: opts.terminate, configReader: auth.reader }),
         run: decision.run,
       }),
     });

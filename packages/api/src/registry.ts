@@ -4,10 +4,10 @@ import {
   boardExists,
   currentBoard,
   DEFAULT_BOARD,
-  loadHomeConfig,
   normaliseSlug,
 } from "@kanban/db";
 import { type Board, type Clock, openBoard, type PidProbe, systemClock } from "@kanban/kernel";
+import { processConfigReader } from "./config-reader.ts";
 
 export interface BoardRegistryOptions {
   location: BoardLocation;
@@ -52,7 +52,8 @@ export class BoardRegistry {
       if (s === DEFAULT_BOARD || this.location.dbOverride || boardExists(this.location, s)) return cached;
       this.evict(s);
     }
-    const settings = loadHomeConfig(this.location.home).kanban;
+    // The last valid settings while config.json is invalid: a typo there must not close the boards.
+    const settings = processConfigReader(this.location.home).get().config.kanban;
     const board = openBoard({
       location: this.location,
       board: s,

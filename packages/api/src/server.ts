@@ -117,9 +117,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       // No recorded caller cannot happen (auth runs first); refuse rather than fall back to admin.
       if (!caller) throw new Error("request reached tRPC without authentication");
       return {
-        ...createContextInner({ location: opts.location, tenant: caller.tenant, boards, live, logger, terminate: opts.terminate }),
-        // Settings come from the same live reader as the tokens: an invalid edit keeps the last valid config.
-        config: () => auth.reader.get().config,
+        ...createContextInner({ location: opts.location, tenant: caller.tenant, boards, live, logger, terminate: opts.terminate, configReader: auth.reader }),
         run: caller.run,
       };
     },

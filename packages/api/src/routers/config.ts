@@ -1,4 +1,3 @@
-import { readHomeConfigSnapshot } from "@kanban/db";
 import { z } from "zod";
 import type { KanbanContext } from "../context.ts";
 import { publicProcedure, router } from "../trpc.ts";
@@ -24,7 +23,7 @@ export const TENANT_CONFIG_ERROR = "the server's config.json is invalid; the ope
  * file's content, so a typo in the file shows up as a banner instead of taking the board down.
  */
 function configState(ctx: KanbanContext) {
-  const snapshot = readHomeConfigSnapshot(ctx.location.home);
+  const snapshot = ctx.configSnapshot();
   const admin = ctx.tenant === null;
   return {
     config: snapshot.config,
