@@ -3,6 +3,9 @@ import os from "node:os";
 import path from "node:path";
 import { forgetInitialised, type KanbanDatabase, type OpenDatabaseOptions, openDatabase } from "./connection.ts";
 
+// Locks held the way Hermes holds them (a real Python fcntl.flock), for the db and dispatcher lock tests.
+export { flockCommandCan, holdFlockInPython, type PythonFlockHolder, pythonCanFlock } from "./test/python-flock.ts";
+
 /** A fresh temporary directory, removed by the returned cleanup. Tests use real files, never :memory:. */
 export function makeTempDir(prefix = "kanban-test-"): { dir: string; cleanup: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -3,31 +3,16 @@ import path from "node:path";
 import { dispatcherLockPath, nudgeDispatcher, readDispatcherStatus } from "@kanban/db";
 import { dumpRows } from "@kanban/db/testing";
 import type { Board } from "@kanban/kernel";
-import { afterEach, describe, expect, it } from "vitest";
-import { fakeProfile, killAll, makeHome, runBin, startBin, type TestHome, track, trackRecorded, waitFor } from "../test/helpers.ts";
+import { describe, expect, it } from "vitest";
+import { fakeProfile, makeHome, recordingEnv, runBin, startBin, track, trackRecorded, useBinHomes, waitFor } from "../test/helpers.ts";
 import { isPidAlive } from "@kanban/process";
 
 /**
  * The real `kanban-dispatcher` bin in its own process: one-shot ticks, the loop, signals, the
  * singleton lock, and a dispatcher SIGKILLed in the middle of a tick.
  */
-let home: TestHome | null = null;
-
-afterEach(async () => {
-  if (home) trackRecorded(path.join(home.home, "record.jsonl"));
-  await killAll();
-  home?.cleanup();
-  home = null;
-});
-
-function setup(config: Record<string, unknown>): TestHome {
-  home = makeHome(config);
-  return home;
-}
-
-function env(h: TestHome, extra: Record<string, string> = {}): Record<string, string> {
-  return { ...h.env, FAKE_WORKER_RECORD: path.join(h.home, "record.jsonl"), ...extra };
-}
+const setup = useBinHomes();
+const env = recordingEnv;
 
 const allDone = (b: Board, ids: string[]) => () => ids.every((id) => b.getTask(id)?.status === "done");
 

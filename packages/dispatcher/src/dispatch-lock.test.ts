@@ -1,6 +1,5 @@
-import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
-import { dumpRows } from "@kanban/db/testing";
+import { dumpRows, flockCommandCan, holdFlockInPython, pythonCanFlock } from "@kanban/db/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { fakeProfile, killAll, makeHome, type TestHome, trackPool, waitFor } from "../test/helpers.ts";
 import { createDispatcher } from "./dispatcher.ts";
@@ -10,22 +9,6 @@ import { tryAcquireDispatchLock } from "./pid-lock.ts";
  * `<db>.dispatch.lock` in Hermes' protocol (issue 30): flock on a persistent empty file. The other
  * dispatcher here is a real Python process using `fcntl.flock`, as Hermes' does.
  */
-const HOLD = [
-  "import fcntl, sys, time",
-  "f = open(sys.argv[1], 'a+')",
-  "fcntl.flock(f.fileno(), fcntl.LOCK_EX)",
-  "print('held', flush=True)",
-  "time.sleep(600)",
-].join("\n");
-const TRY = [
-  "import fcntl, sys",
-  "f = open(sys.argv[1], 'a+')",
-  "try:",
-  "    fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)",
-  "except BlockingIOError:",
-  "    sys.exit(3)",
-].join("\n");
-
 let home: TestHome | null = null;
 const kills: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -35,26 +18,11 @@ afterEach(async () => {
   home = null;
 });
 
+/** A Hermes-like holder of `file`'s flock; returns its SIGKILL, also run after the test. */
 async function pythonHolds(file: string): Promise<() => Promise<void>> {
-  const child = spawn("python3", ["-c", HOLD, file], { stdio: ["ignore", "pipe", "inherit"] });
-  await new Promise<void>((resolve, reject) => {
-    child.once("error", reject);
-    child.stdout?.once("data", () => resolve());
-  });
-  const kill = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once("exit", () => resolve());
-      child.kill("SIGKILL");
-    });
-  kills.push(kill);
-  return kill;
-}
-
-function pythonCanLock(file: string): boolean {
-  const r = spawnSync("python3", ["-c", TRY, file]);
-  if (r.status !== 0 && r.status !== 3) throw new Error(`python3 failed: ${r.stderr?.toString()}`);
-  return r.status === 0;
+  const holder = await holdFlockInPython(file);
+  kills.push(holder.kill);
+  return holder.kill;
 }
 
 describe("dispatch lock", () => {
@@ -63,8 +31,8 @@ describe("dispatch lock", () => {
     const file = `${home.board().path}.dispatch.lock`;
     const ours = tryAcquireDispatchLock(file);
     if (!ours.ok) throw new Error("expected the lock");
-    expect(pythonCanLock(file)).toBe(false);
-    expect(spawnSync("flock", ["-n", file, "true"]).status).toBe(1);
+    expect(pythonCanFlock(file)).toBe(false);
+    expect(flockCommandCan(file)).toBe(false);
     expect(tryAcquireDispatchLock(file)).toEqual({ ok: false, holder: 0 });
     ours.lock.release();
     expect(fs.readFileSync(file, "utf8")).toBe("");
@@ -102,10 +70,10 @@ describe("dispatch lock", () => {
     trackPool(d.pool);
     const tick = d.tick();
     await waitFor(() => b.requireTask(id).status === "running", "the claim");
-    expect(pythonCanLock(`${b.path}.dispatch.lock`)).toBe(false);
+    expect(pythonCanFlock(`${b.path}.dispatch.lock`)).toBe(false);
     expect((await tick).boards[0]?.spawned).toHaveLength(1);
     // The worker still runs (it hangs); the lock's descriptor is close-on-exec, so the lock is free.
     expect(b.requireTask(id).worker_pid).not.toBeNull();
-    expect(pythonCanLock(`${b.path}.dispatch.lock`)).toBe(true);
+    expect(pythonCanFlock(`${b.path}.dispatch.lock`)).toBe(true);
   });
 });

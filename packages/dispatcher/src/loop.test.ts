@@ -1,30 +1,15 @@
-import path from "node:path";
+
 import { nudgeDispatcher, readDispatcherStatus } from "@kanban/db";
-import { afterEach, describe, expect, it } from "vitest";
-import { fakeProfile, killAll, makeHome, startBin, type TestHome, trackRecorded, waitFor } from "../test/helpers.ts";
+import { describe, expect, it } from "vitest";
+import { fakeProfile, recordingEnv, startBin, useBinHomes, waitFor } from "../test/helpers.ts";
 
 /**
  * The loop of the real `kanban-dispatcher` bin reacting between ticks: to its own workers' exits
  * and to edits of config.json. Every dispatcher here ticks every 60 s (the default), so anything
  * that happens before the next tick was done by the reaction under test, not by a sweep.
  */
-let home: TestHome | null = null;
-
-afterEach(async () => {
-  if (home) trackRecorded(path.join(home.home, "record.jsonl"));
-  await killAll();
-  home?.cleanup();
-  home = null;
-});
-
-function setup(config: Record<string, unknown>): TestHome {
-  home = makeHome(config);
-  return home;
-}
-
-function env(h: TestHome, extra: Record<string, string> = {}): Record<string, string> {
-  return { ...h.env, FAKE_WORKER_RECORD: path.join(h.home, "record.jsonl"), ...extra };
-}
+const setup = useBinHomes();
+const env = recordingEnv;
 
 describe("kanban-dispatcher loop", { timeout: 60_000 }, () => {
   it("a worker that exits at once is recorded as crashed when it exits, not after the crash grace", async () => {

@@ -8,6 +8,7 @@ import { type Board, openBoard } from "@kanban/kernel";
 import { type DispatcherConfig, loadConfig } from "../src/config.ts";
 import { isPidAlive, processGroupAlive, signalProcessGroup } from "@kanban/process";
 import type { WorkerPool } from "../src/worker.ts";
+import { afterEach } from "vitest";
 
 /** Shared fixtures for the dispatcher's tests: temp homes, fake-worker profiles, process tracking. */
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -170,4 +171,27 @@ export function trackRecorded(file: string): { pid: number; argv: string[]; cwd:
   const records = lines.map((l) => JSON.parse(l) as { pid: number; argv: string[]; cwd: string; env: Record<string, string> });
   for (const r of records) track(r.pid);
   return records;
+}
+
+/**
+ * For tests of the real bin: `setup(config)` makes this test's home; after each test its fake
+ * workers' record is collected for tracking, every process is killed and the home removed.
+ */
+export function useBinHomes(): (config: Record<string, unknown>) => TestHome {
+  let home: TestHome | null = null;
+  afterEach(async () => {
+    if (home) trackRecorded(path.join(home.home, "record.jsonl"));
+    await killAll();
+    home?.cleanup();
+    home = null;
+  });
+  return (config) => {
+    home = makeHome(config);
+    return home;
+  };
+}
+
+/** The home's environment plus `FAKE_WORKER_RECORD`, so the fake workers record what they saw. */
+export function recordingEnv(h: TestHome, extra: Record<string, string> = {}): Record<string, string> {
+  return { ...h.env, FAKE_WORKER_RECORD: path.join(h.home, "record.jsonl"), ...extra };
 }
