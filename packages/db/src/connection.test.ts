@@ -2,21 +2,14 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { forgetInitialised, openDatabase, WAL_AUTOCHECKPOINT_PAGES } from "./connection.ts";
 import { KanbanDbCorruptError, KanbanDbError } from "./errors.ts";
-import { describeSchema, makeTempDir } from "./testing.ts";
+import { describeSchema, } from "./testing.ts";
 import { writeTxn } from "./write-txn.ts";
+import { useTempDirs } from "./test/temp-dirs.ts";
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-function tempDir(): string {
-  const t = makeTempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const tempDir = useTempDirs();
 const quiet = { warn: () => {} };
 
 describe("openDatabase", () => {
@@ -128,7 +121,7 @@ describe("openDatabase", () => {
     } else {
       dir = tempDir();
       fs.chmodSync(dir, 0o555);
-      cleanups.push(() => fs.chmodSync(dir, 0o755));
+      onTestFinished(() => fs.chmodSync(dir, 0o755));
     }
     const err = (() => {
       try {

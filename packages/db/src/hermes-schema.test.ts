@@ -2,11 +2,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { forgetInitialised, openDatabase } from "./connection.ts";
 import { migrateDatabase } from "./migrate.ts";
 import { defaultMigrationsFolder } from "./migrations-folder.ts";
-import { dumpRows, makeTempDir } from "./testing.ts";
+import { dumpRows, } from "./testing.ts";
+import { useTempDirs } from "./test/temp-dirs.ts";
 
 /**
  * `PRAGMA table_info` of our boards, raw (no normalisation), against boards Hermes' own Python
@@ -66,15 +67,7 @@ function hermesTableInfo(): Record<string, RawColumn[]> {
   }
 }
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-function tempDir(): string {
-  const t = makeTempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const tempDir = useTempDirs();
 
 /** A copy of the committed migrations without the ones from `fromTag` on: a board as an older release left it. */
 function migrationsUpTo(lastTag: string): string {

@@ -1,12 +1,12 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { openBoardDatabase } from "./board-database.ts";
 import { boardLocationFromEnv } from "./boards.ts";
 import { forgetInitialised, openDatabase } from "./connection.ts";
-import { makeTempDir } from "./testing.ts";
 import { writeTxn } from "./write-txn.ts";
+import { useTempDirs } from "./test/temp-dirs.ts";
 
 /** Issue 31: a board keeps the journal mode we found it in, unless the operator opts in to WAL. */
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
@@ -14,15 +14,7 @@ const fixturesDir = path.resolve(repoRoot, "..", "shared", "fixtures");
 const DELETE_MODE_FIXTURE = path.join(fixturesDir, "hermes-v3-2026-07-29.db");
 const WAL_FIXTURE = path.join(fixturesDir, "hermes-v1-2026-04-30.db");
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-function tempDir(): string {
-  const t = makeTempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const tempDir = useTempDirs();
 
 /** The file format bytes of the header: 1/1 = rollback journal (DELETE…), 2/2 = WAL. */
 function headerMode(file: string): "wal" | "rollback" {

@@ -1,19 +1,12 @@
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { forgetInitialised, openDatabase } from "./connection.ts";
-import { describeSchema, dumpRows, makeTempDir, type SchemaDescription } from "./testing.ts";
+import { describeSchema, dumpRows, type SchemaDescription } from "./testing.ts";
+import { useTempDirs } from "./test/temp-dirs.ts";
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-function tempDir(): string {
-  const t = makeTempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const tempDir = useTempDirs();
 const quiet = { warn: () => {}, nowSeconds: () => 1_700_000_000 };
 
 /** The shape of a board we create from scratch: what every upgrade must converge to. */
