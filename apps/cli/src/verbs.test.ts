@@ -1,8 +1,8 @@
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { type RunningServer, silentLogger, startServer } from "@kanban/api";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import Database from "better-sqlite3";
 import { formatTime, TASK_DICT_KEYS } from "./output.ts";
 import { apiClient, cli, cliJson, createdId, type TempHome, tempHome } from "./testing/harness.ts";
 
@@ -307,12 +307,14 @@ describe.each(["local", "remote"] as const)("%s mode", (mode) => {
       const second = await api.tasks.claim.mutate({ id });
       // The column holds the first claim, which a later attempt never moves; make it distinct from
       // the second run's start whatever the clock did, and give the task Hermes' newer columns.
-      const db = new Database(path.join(h.home, "kanban.db"));
-      try {
-        db.prepare("UPDATE tasks SET started_at = 1000000, project_id = 'proj-7', provider_override = 'openrouter' WHERE id = ?").run(id);
-      } finally {
-        db.close();
-      }
+      // Written by Python's sqlite3, as Hermes itself would write these columns (our API sets neither).
+      const py = spawnSync("python3", [
+        "-c",
+        "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE tasks SET started_at = 1000000, project_id = 'proj-7', provider_override = 'openrouter' WHERE id = ?\", (sys.argv[2],)); c.commit()",
+        path.join(h.home, "kanban.db"),
+        id,
+      ]);
+      expect(py.status, py.stderr.toString()).toBe(0);
       const doc = await cliJson<{ task: Record<string, unknown>; runs: { id: number; started_at: number }[] }>(["show", id], h.env);
       // Spec §5, `_task_to_dict`: the v1 keys in Hermes' order, then the newer Hermes' project_id, provider_override.
       expect(Object.keys(doc.task)).toEqual([
