@@ -47,6 +47,8 @@ export interface OpenBoardOptions extends BoardOpenOptions {
   hostname?: string;
   pid?: number;
   claimTtlSeconds?: number;
+  /** Circuit-breaker limit (config's `failure_limit`) every verb judges against; default 2. */
+  failureLimit?: number;
   /** Board-level project directory for dir/worktree tasks created without a path. */
   defaultWorkdir?: string | null;
 }
@@ -67,9 +69,9 @@ export class Board {
 
   constructor(
     readonly database: KanbanDatabase,
-    opts: { slug: string | null; clock: Clock; ids: IdSource; isPidAlive?: PidProbe; hostname?: string; pid?: number; claimTtlSeconds?: number; defaultWorkdir?: string | null },
+    opts: { slug: string | null; clock: Clock; ids: IdSource; isPidAlive?: PidProbe; hostname?: string; pid?: number; claimTtlSeconds?: number; failureLimit?: number; defaultWorkdir?: string | null },
   ) {
-    this.ctx = new BoardContext(database.sqlite, opts.clock, opts.ids, opts.hostname, opts.pid, opts.isPidAlive);
+    this.ctx = new BoardContext(database.sqlite, opts.clock, opts.ids, opts.hostname, opts.pid, opts.isPidAlive, opts.failureLimit);
     this.slug = opts.slug;
     this.claimTtl = opts.claimTtlSeconds ?? DEFAULT_CLAIM_TTL_SECONDS;
     this.defaultWorkdir = opts.defaultWorkdir ?? null;
@@ -301,6 +303,7 @@ export function openBoard(opts: OpenBoardOptions = {}): Board {
     hostname: opts.hostname,
     pid: opts.pid,
     claimTtlSeconds: opts.claimTtlSeconds,
+    failureLimit: opts.failureLimit,
   };
   const dbOpts: BoardOpenOptions = {
     synchronous: opts.synchronous,

@@ -1,4 +1,3 @@
-import { DEFAULT_FAILURE_LIMIT } from "./constants.ts";
 import type { BoardContext } from "./context.ts";
 
 export interface FailureInput {
@@ -26,7 +25,7 @@ export function recordTaskFailure(ctx: BoardContext, id: string, input: FailureI
     if (!task) return false;
     const error = input.error.slice(0, 500);
     const failures = task.consecutive_failures + 1;
-    const limit = task.max_retries ?? input.failureLimit ?? DEFAULT_FAILURE_LIMIT;
+    const limit = task.max_retries ?? input.failureLimit ?? ctx.failureLimit;
     const limitSource = task.max_retries !== null ? "task" : "dispatcher";
     const tripped = input.forceTrip === true || failures >= limit;
     const clear = input.releaseClaim ? ", claim_lock = NULL, claim_expires = NULL, worker_pid = NULL" : "";

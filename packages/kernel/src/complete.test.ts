@@ -404,3 +404,51 @@ describe("completeTask metadata bounds", () => {
     expect(board.listRuns(id).at(-1)?.metadata).toEqual(nested(128));
   });
 });
+
+describe("completeTask re-gates children against the board's failure_limit", () => {
+  // Board policy failure_limit = 3. The child gave up after 2 failures under a dispatcher that ran
+  // with `--failure-limit 2` (a non-sticky breaker block) and was then linked under a new parent.
+  // When that parent completes, the child is judged against the board's 3, as the tick would judge
+  // it, not against the built-in default of 2.
+  let b: TestBoard;
+  beforeEach(() => {
+    b = createTestBoard({ failureLimit: 3 });
+  });
+  afterEach(() => b.cleanup());
+
+  function breakerBlockedChild(): string {
+    const child = b.createTask({ title: "child" }).id;
+    for (let i = 0; i < 2; i++) {
+      expect(b.claimTask(child)).not.toBeNull();
+      b.recordTaskFailure(child, { error: "boom", outcome: "crashed", failureLimit: 2, releaseClaim: true });
+    }
+    const t = b.requireTask(child);
+    expect([t.status, t.consecutive_failures]).toEqual(["blocked", 2]);
+    return child;
+  }
+
+  it("a parent's completion promotes an auto-blocked child whose failures are under the board's limit", () => {
+    const child = breakerBlockedChild();
+    const parent = b.createTask({ title: "parent" }).id;
+    b.linkTasks(parent, child);
+    expect(b.recomputeReady()).toBe(0); // the parent is open: nothing to promote yet
+    b.completeTask(parent, { result: "ok" });
+    expect(b.requireTask(child).status).toBe("ready");
+  });
+
+  it("a move of the parent to done re-gates the child the same way", () => {
+    const child = breakerBlockedChild();
+    const parent = b.createTask({ title: "parent" }).id;
+    b.linkTasks(parent, child);
+    b.moveTask(parent, { status: "done", result: "ok" });
+    expect(b.requireTask(child).status).toBe("ready");
+  });
+
+  it("an explicit per-call limit still wins over the board's", () => {
+    const child = breakerBlockedChild();
+    const parent = b.createTask({ title: "parent" }).id;
+    b.linkTasks(parent, child);
+    b.completeTask(parent, { result: "ok", failureLimit: 2 });
+    expect(b.requireTask(child).status).toBe("blocked");
+  });
+});

@@ -14,6 +14,8 @@ export interface CompleteInput extends Fence {
   metadata?: Record<string, unknown> | null;
   /** Ids of cards the worker claims to have created; each must exist and be attributable to it. */
   created_cards?: string[] | null;
+  /** Breaker limit the children are re-gated against; defaults to the board's `failureLimit`. */
+  failureLimit?: number;
 }
 
 const COMPLETABLE = ["running", "ready", "blocked", "review"];
@@ -147,7 +149,7 @@ export function completeTask(ctx: BoardContext, id: string, input: CompleteInput
   if (phantomRefs.length > 0) {
     ctx.tx(() => ctx.appendEvent(id, "suspected_hallucinated_references", { phantom_refs: phantomRefs, source: "completion_summary" }, settled.run_id));
   }
-  recomputeChildren(ctx, id);
+  recomputeChildren(ctx, id, input.failureLimit);
   return settled;
 }
 

@@ -2,6 +2,7 @@ import os from "node:os";
 import type Database from "better-sqlite3";
 import { writeTxn } from "@kanban/db";
 import { type Clock, nowSeconds } from "./clock.ts";
+import { DEFAULT_FAILURE_LIMIT } from "./constants.ts";
 import { notFound } from "./errors.ts";
 import type { IdSource } from "./ids.ts";
 import { type ColumnIndex, columnIndex, jsonOrNull, taskFromValues } from "./rows.ts";
@@ -33,6 +34,12 @@ export class BoardContext {
     readonly hostname: string = os.hostname() || "unknown",
     readonly pid: number = process.pid,
     readonly isPidAlive: PidProbe = () => false,
+    /**
+     * The board's circuit-breaker policy (config's `failure_limit`), set once when the board is opened
+     * so every verb that judges a breaker (recompute, failures, completions) uses the same number. A
+     * task's own `max_retries` still wins; an explicit per-call limit (the dispatcher's override) too.
+     */
+    readonly failureLimit: number = DEFAULT_FAILURE_LIMIT,
   ) {}
 
   now(): number {

@@ -126,7 +126,7 @@ export function moveTask(ctx: BoardContext, id: string, input: MoveInput): { tas
   switch (status) {
     case "done":
       // A card moved to done by a person: its worker, if one still runs, has nothing left to do.
-      return { task: completeTask(ctx, id, { result: input.result, summary: input.summary, metadata: input.metadata }).task, terminate: workerToStop(ctx, task) };
+      return { task: completeTask(ctx, id, { result: input.result, summary: input.summary, metadata: input.metadata, failureLimit: input.failureLimit }).task, terminate: workerToStop(ctx, task) };
     case "blocked": {
       if (task.status === "running" || task.status === "ready") {
         return { task: blockTask(ctx, id, { reason: input.reason }).task, terminate: workerToStop(ctx, task) };

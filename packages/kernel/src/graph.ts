@@ -1,5 +1,4 @@
 import type { BoardContext } from "./context.ts";
-import { DEFAULT_FAILURE_LIMIT } from "./constants.ts";
 import { invalid, notFound, wrongState } from "./errors.ts";
 import { copyNotifySubs } from "./notify.ts";
 import { canonicalAssignee } from "./create.ts";
@@ -135,7 +134,7 @@ export function recomputeReady(ctx: BoardContext, failureLimit?: number, scope?:
     for (const t of candidates) {
       if (t.status === "blocked") {
         if (stickyBlock(ctx, t.id)) continue;
-        const limit = t.max_retries ?? failureLimit ?? DEFAULT_FAILURE_LIMIT;
+        const limit = t.max_retries ?? failureLimit ?? ctx.failureLimit;
         if ((t.consecutive_failures ?? 0) >= limit) continue; // a tripped breaker never self-recovers
       }
       if (promote.run(t.id, t.status).changes === 1) {
