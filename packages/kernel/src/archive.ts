@@ -1,23 +1,8 @@
 import type { BoardContext } from "./context.ts";
 import { notFound, wrongState } from "./errors.ts";
 import { recomputeChildren, recomputeReady } from "./graph.ts";
+import { type Termination, workerToStop } from "./termination.ts";
 import type { Task } from "./types.ts";
-
-/** A worker the caller should terminate (the kernel never signals processes itself). */
-export interface Termination {
-  pid: number;
-  lock: string | null;
-}
-
-/**
- * The worker to stop when `task`'s claim is released by someone other than the worker: a running
- * task with a recorded pid, claimed on this host (a pid from another host names some other process).
- */
-export function workerToStop(ctx: BoardContext, task: Task): Termination | null {
-  return task.status === "running" && task.worker_pid !== null && task.worker_pid > 0 && ctx.isHostLocal(task.claim_lock)
-    ? { pid: task.worker_pid, lock: task.claim_lock }
-    : null;
-}
 
 /**
  * Archives a task from any status. A live run is closed as `reclaimed`; its worker pid is returned

@@ -11,6 +11,7 @@ import {
 } from "@kanban/db";
 import * as activity from "./activity.ts";
 import * as archive from "./archive.ts";
+import * as assign from "./assign.ts";
 import * as block from "./block.ts";
 import { type FailureInput, recordTaskFailure } from "./breaker.ts";
 import * as claim from "./claim.ts";
@@ -27,6 +28,16 @@ import * as list from "./list.ts";
 import * as notify from "./notify.ts";
 import * as recovery from "./recovery.ts";
 import { respawnGuard } from "./respawn-guard.ts";
+import { workerToStop } from "./termination.ts";
+import { boardDiagnostics, type BoardDiagnosticsOptions } from "./diagnostics.ts";
+import { gcEvents } from "./stats.ts";
+import * as boardReads from "./store/sqlite/board-reads.ts";
+import * as links from "./store/sqlite/links.ts";
+import * as liveEvents from "./store/sqlite/live-events.ts";
+import * as taskPages from "./store/sqlite/task-pages.ts";
+import * as tenants from "./store/sqlite/tenants.ts";
+import * as workers from "./store/sqlite/workers.ts";
+import { buildWorkerContext } from "./worker-context.ts";
 import type { Task, TaskWarnings } from "./types.ts";
 import { taskWarnings } from "./warnings.ts";
 import type { WorkspaceRules } from "./workspace-rules.ts";
@@ -130,10 +141,10 @@ export class Board {
   // --- assignment and graph ---
   /** `extra` is merged into the `assigned` event payload (e.g. the dispatcher's `source`). */
   assignTask(id: string, profile: string | null, extra: Record<string, unknown> = {}) {
-    return graph.assignTask(this.ctx, id, profile, extra);
+    return assign.assignTask(this.ctx, id, profile, extra);
   }
   reassignTask(id: string, profile: string | null, opts: { reclaimFirst?: boolean; reason?: string | null } = {}) {
-    return graph.reassignTask(this.ctx, id, profile, opts);
+    return assign.reassignTask(this.ctx, id, profile, opts);
   }
   linkTasks(parent: string, child: string) {
     return graph.linkTasks(this.ctx, parent, child);
@@ -183,7 +194,7 @@ export class Board {
   }
   /** The worker a caller must stop if it releases `task`'s claim itself (null: none on this host). */
   workerToStop(task: Task) {
-    return archive.workerToStop(this.ctx, task);
+    return workerToStop(this.ctx, task);
   }
   archiveTask(id: string, failureLimit?: number) {
     return archive.archiveTask(this.ctx, id, failureLimit);
@@ -237,6 +248,85 @@ export class Board {
   }
   latestSummaries(ids?: string[]) {
     return activity.latestSummaries(this.ctx, ids);
+  }
+
+  // --- the API's reads (SQL in store/sqlite/*; the API holds no connection) ---
+  /** The whole board view: columns, card extras, tenants, assignees (store/sqlite/board-reads.ts). */
+  boardView(slug: string, filter: boardReads.BoardFilter, opts: Parameters<typeof boardReads.boardView>[3]) {
+    return boardReads.boardView(this.ctx, slug, filter, opts);
+  }
+  /** One page of one board column, continuing from a cursor. */
+  columnPage(column: string, filter: boardReads.BoardFilter, opts: Parameters<typeof boardReads.columnPage>[3]) {
+    return boardReads.columnPage(this.ctx, column, filter, opts);
+  }
+  /** Adds the card extras (age, summary, counts, progress, diagnostics) to task DTOs, in place. */
+  decorateCards(tasks: boardReads.TaskDto[], opts: boardReads.DecorateOptions) {
+    return boardReads.decorate(this.ctx, tasks, opts);
+  }
+  diagnosticsByTask(failureLimit: number, taskId?: string, knownProfiles?: readonly string[] | null) {
+    return boardReads.diagnosticsByTask(this.ctx, failureLimit, taskId, knownProfiles);
+  }
+  /** Every diagnostic of the board (or one task), worst first. */
+  diagnostics(opts: BoardDiagnosticsOptions = {}) {
+    return boardDiagnostics(this.ctx, opts);
+  }
+  /** One keyset page of `tasks.list` (store/sqlite/task-pages.ts). */
+  taskPage(filter: Parameters<typeof taskPages.taskPage>[1], opts: Parameters<typeof taskPages.taskPage>[2]) {
+    return taskPages.taskPage(this.ctx, filter, opts);
+  }
+  linkEdges(ids: string[]) {
+    return links.linkEdges(this.ctx, ids);
+  }
+  linkedParents(id: string) {
+    return links.linkedParents(this.ctx, id);
+  }
+  linkedChildren(id: string) {
+    return links.linkedChildren(this.ctx, id);
+  }
+  /** The markdown a worker reads before it starts. */
+  workerContext(id: string) {
+    return buildWorkerContext(this.ctx, id);
+  }
+  activeWorkers(tenant: string | null) {
+    return workers.activeWorkers(this.ctx, tenant);
+  }
+  statsFor(tenant: string | null) {
+    return workers.statsFor(this.ctx, tenant);
+  }
+  assigneesFor(profiles: string[], tenant: string | null) {
+    return workers.assigneesFor(this.ctx, profiles, tenant);
+  }
+  statusCounts(tenant: string | null) {
+    return workers.statusCounts(this.ctx, tenant);
+  }
+  tenantTaskIds(tenant: string) {
+    return tenants.tenantTaskIds(this.ctx, tenant);
+  }
+  createdBySince(id: string, profile: string, since: number, tenant: string | null) {
+    return tenants.createdBySince(this.ctx, id, profile, since, tenant);
+  }
+  archivedScratchTasks() {
+    return tenants.archivedScratchTasks(this.ctx);
+  }
+  liveEventRows(afterId: number, limit: number) {
+    return liveEvents.liveEventRows(this.ctx, afterId, limit);
+  }
+  /** Deletes events of finished tasks older than `retentionSeconds`; returns how many. */
+  gcEvents(retentionSeconds: number) {
+    return gcEvents(this.ctx, retentionSeconds);
+  }
+
+  // --- verbs that span a caller's step ---
+  /**
+   * Claims `id` and hands the claimed task (or null: not claimable) to `then`, all in one
+   * transaction: whatever `then` throws (a workspace that cannot be made) undoes the claim.
+   */
+  claimWithWorkspace<R>(id: string, opts: claim.ClaimOptions, then: (claimed: Task | null) => R): R {
+    return this.ctx.tx(() => then(claim.claimTask(this.ctx, id, opts, this.claimTtl)));
+  }
+  /** Runs several verbs as one transaction: a throw anywhere keeps none of their changes. */
+  atomically<T>(fn: () => T): T {
+    return this.ctx.tx(fn);
   }
 
   // --- recovery and the breaker ---

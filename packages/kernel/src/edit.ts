@@ -1,10 +1,11 @@
-import { archiveTask, type Termination, workerToStop } from "./archive.ts";
+import { archiveTask } from "./archive.ts";
 import { blockTask, scheduleTask, unblockTask } from "./block.ts";
 import { completeTask } from "./complete.ts";
 import { TASK_STATUSES } from "./constants.ts";
 import type { BoardContext } from "./context.ts";
 import { invalid, notFound, wrongState } from "./errors.ts";
 import { recomputeChildren } from "./graph.ts";
+import { type Termination, workerToStop } from "./termination.ts";
 import type { Task } from "./types.ts";
 
 export const TITLE_MAX = 500;

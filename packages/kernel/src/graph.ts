@@ -1,8 +1,6 @@
 import type { BoardContext } from "./context.ts";
-import { invalid, notFound, wrongState } from "./errors.ts";
+import { invalid } from "./errors.ts";
 import { copyNotifySubs } from "./notify.ts";
-import { canonicalAssignee } from "./create.ts";
-import { reclaimTask } from "./recovery.ts";
 
 /**
  * Adds a dependency edge. Refuses self-links, unknown ids and cycles. A `ready` child with an
@@ -181,56 +179,4 @@ export function promoteTask(
     ctx.appendEvent(id, "promoted_manual", { actor: opts.actor ?? "user", reason: opts.reason ?? null });
     return { ok: true, error: null };
   });
-}
-
-/**
- * Sets (or clears) the assignee. A running, claimed task cannot change hands: reclaim it first.
- * A real change of assignee resets the failure streak (it belongs to the task/profile pair).
- */
-export function assignTask(ctx: BoardContext, id: string, profile: string | null, extra: Record<string, unknown> = {}): boolean {
-  const assignee = canonicalAssignee(profile);
-  return ctx.tx(() => {
-    const task = ctx.getTask(id);
-    if (!task) return false;
-    if (task.status === "running" && task.claim_lock !== null) {
-      throw wrongState(
-        `cannot reassign ${id}: currently running (claimed). Wait for completion or reclaim the stale lock first.`,
-        { task_id: id },
-      );
-    }
-    if (task.assignee === assignee) return true;
-    ctx
-      .stmt(
-        "UPDATE tasks SET assignee = ?, consecutive_failures = 0, last_failure_error = NULL WHERE id = ? AND NOT (status = 'running' AND claim_lock IS NOT NULL)",
-      )
-      .run(assignee, id);
-    ctx.appendEvent(id, "assigned", { assignee, from: task.assignee, ...extra });
-    return true;
-  });
-}
-
-/** Reassigns, optionally reclaiming a running task first. False when the task is unknown or still running. */
-export function reassignTask(
-  ctx: BoardContext,
-  id: string,
-  profile: string | null,
-  opts: { reclaimFirst?: boolean; reason?: string | null } = {},
-): { ok: boolean; terminate: { pid: number; lock: string | null } | null } {
-  if (!ctx.getTask(id)) throw notFound(`task ${id} not found`, { task_id: id });
-  let terminate: { pid: number; lock: string | null } | null = null;
-  if (opts.reclaimFirst) {
-    // reclaim_first is "clear a live claim if there is one": a task with nothing to reclaim is
-    // simply reassigned (spec §2.2), so reclaim's WRONG_STATE refusal is not an error here.
-    try {
-      terminate = reclaimTask(ctx, id, { reason: opts.reason ?? "reassign" }).terminate;
-    } catch (err) {
-      if ((err as { code?: string }).code !== "WRONG_STATE") throw err;
-    }
-  }
-  try {
-    return { ok: assignTask(ctx, id, profile), terminate };
-  } catch (err) {
-    if ((err as { code?: string }).code === "WRONG_STATE") return { ok: false, terminate };
-    throw err;
-  }
 }

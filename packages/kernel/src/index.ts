@@ -1,5 +1,5 @@
 export * from "./activity.ts";
-export type { Termination } from "./archive.ts";
+export type { Termination } from "./termination.ts";
 export { Board, type OpenBoardOptions, openBoard, type TaskView } from "./board.ts";
 export type { FailureInput } from "./breaker.ts";
 export type { ClaimOptions } from "./claim.ts";
@@ -23,3 +23,19 @@ export * from "./stats.ts";
 export * from "./worker-context.ts";
 export { isWithinRoot, type WorkspaceRules } from "./workspace-rules.ts";
 export { STORED_JSON_LIMITS, UNREADABLE_JSON_KEY } from "./stored-json.ts";
+export {
+  type BoardCard,
+  type BoardColumn,
+  type BoardFilter,
+  type BoardView,
+  CARD_SUMMARY_CHARS,
+  type CardExtras,
+  COLUMN_NAMES,
+  DEFAULT_COLUMN_LIMIT,
+  DEFAULT_DONE_LIMIT,
+  type DecorateOptions,
+  PAGED_COLUMNS,
+} from "./store/sqlite/board-reads.ts";
+export { TASK_PAGE, type TaskPage } from "./store/sqlite/task-pages.ts";
+export type { ActiveWorker } from "./store/sqlite/workers.ts";
+export type { LinkedTaskRow } from "./store/sqlite/links.ts";

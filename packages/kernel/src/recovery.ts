@@ -1,8 +1,8 @@
 import { DEFAULT_CLAIM_TTL_SECONDS, DEFAULT_CRASH_GRACE_SECONDS, STALE_HEARTBEAT_GAP_SECONDS } from "./constants.ts";
 import type { BoardContext } from "./context.ts";
 import { notFound, wrongState } from "./errors.ts";
-import type { Termination } from "./archive.ts";
 import { recordTaskFailure } from "./breaker.ts";
+import { claimHolder, type Termination } from "./termination.ts";
 import type { Task } from "./types.ts";
 
 /** How a worker process ended, as its parent (the dispatcher) observed when reaping it. */
@@ -52,10 +52,6 @@ function requeue(ctx: BoardContext, task: Task, extraSet = ""): boolean {
 
 function heartbeatStale(task: Task, now: number): boolean {
   return task.last_heartbeat_at !== null && now - task.last_heartbeat_at > STALE_HEARTBEAT_GAP_SECONDS;
-}
-
-function termination(ctx: BoardContext, task: Task): Termination | null {
-  return task.worker_pid !== null && task.worker_pid > 0 && ctx.isHostLocal(task.claim_lock) ? { pid: task.worker_pid, lock: task.claim_lock } : null;
 }
 
 /**
@@ -118,7 +114,7 @@ export function releaseStaleClaims(
     });
     if (!requeued) continue;
     out.reclaimed.push(task.id);
-    const t = alive ? termination(ctx, task) : null;
+    const t = alive ? claimHolder(ctx, task) : null;
     if (t) out.terminate.push(t);
   }
   return out;
@@ -213,7 +209,7 @@ export function enforceMaxRuntime(
     if (started === null) continue;
     const elapsed = now - started;
     if (elapsed <= task.max_runtime_seconds) continue;
-    const t = termination(ctx, task);
+    const t = claimHolder(ctx, task);
     const settled = ctx.tx(() => {
       if (!requeue(ctx, task, ", last_heartbeat_at = NULL")) return null;
       const error = `elapsed ${elapsed}s > limit ${task.max_runtime_seconds}s`;
@@ -253,7 +249,7 @@ export function detectStaleRunning(ctx: BoardContext, staleTimeoutSeconds: numbe
     if (started === null || now - started <= staleTimeoutSeconds) continue;
     const hbAge = task.last_heartbeat_at === null ? null : now - task.last_heartbeat_at;
     if (hbAge !== null && hbAge <= STALE_HEARTBEAT_GAP_SECONDS) continue;
-    const t = termination(ctx, task);
+    const t = claimHolder(ctx, task);
     const settled = ctx.tx(() => {
       if (!requeue(ctx, task)) return false;
       const payload = {
@@ -297,6 +293,6 @@ export function reclaimTask(ctx: BoardContext, id: string, opts: { reason?: stri
     const error = reason ? `manual_reclaim: ${reason}` : `manual_reclaim lock=${task.claim_lock}`;
     const runId = ctx.endRun(id, { status: "reclaimed", outcome: "reclaimed", error });
     ctx.appendEvent(id, "reclaimed", { manual: true, reason, prev_lock: task.claim_lock, worker_pid: task.worker_pid }, runId);
-    return { task: ctx.requireTask(id), terminate: termination(ctx, task) };
+    return { task: ctx.requireTask(id), terminate: claimHolder(ctx, task) };
   });
 }
