@@ -47,8 +47,7 @@ function isRelated(board: Board, task: TaskView, startedAt: number, id: string):
   if (id === task.id) return true;
   if (board.childIds(task.id).includes(id)) return true;
   if (task.assignee === null) return false;
-  const row = board.sqlite.prepare("SELECT 1 FROM tasks WHERE id = ? AND created_by = ? AND created_at >= ? AND tenant IS ?").get(id, task.assignee, startedAt, task.tenant);
-  return row !== undefined;
+  return board.createdBySince(id, task.assignee, startedAt, task.tenant);
 }
 
 /** What a run-token request's context becomes: the task's tenant, and the run's board as the default board. */

@@ -34,7 +34,17 @@ const RULES: Rule[] = [
     ],
   },
   { dir: "packages/dispatcher", forbidden: [...UI, "@kanban/api", "@kanban/cli", "@kanban/web"] },
-  { dir: "packages/api", forbidden: ["next", "next/", "react", "react/", "@kanban/dispatcher", "@kanban/cli", "@kanban/web"] },
+  {
+    dir: "packages/api",
+    forbidden: ["next", "next/", "react", "react/", "@kanban/dispatcher", "@kanban/cli", "@kanban/web"],
+    // One door to the database: the API calls Board methods; every statement lives in the kernel's store.
+    forbiddenCode: [
+      { pattern: /\.prepare\(|\.stmt\(/, why: "prepares SQL: statements live in packages/kernel/src/store" },
+      { pattern: /\bboard\.ctx\b|\.ctx\.(tx|stmt|tasks|getTask)\b/, why: "reaches the kernel's connection (board.ctx): call a Board method" },
+      { pattern: /\.sqlite\b/, why: "reaches the raw SQLite handle: call a Board method" },
+      { pattern: /\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b/, why: "holds SQL text: statements live in packages/kernel/src/store" },
+    ],
+  },
   { dir: "apps/cli", forbidden: [...UI.filter((u) => u !== "@trpc/"), "@kanban/db", "@kanban/kernel", "@kanban/dispatcher", "better-sqlite3", "drizzle-orm"] },
   { dir: "apps/web", forbidden: ["@kanban/db", "@kanban/kernel", "@kanban/dispatcher", "better-sqlite3", "drizzle-orm", ...SPAWN] },
 ];
@@ -77,26 +87,31 @@ function packageName(spec: string): string {
   return spec.startsWith("@") ? parts.slice(0, 2).join("/") : (parts[0] ?? spec);
 }
 
+/** `file:line what` for every forbidden import and forbidden code line of the rule's sources. */
+function ruleViolations(rule: Rule): string[] {
+  const violations: string[] = [];
+  for (const file of sourceFiles(rule.dir)) {
+    const rel = path.relative(root, file);
+    for (const { spec, line } of importsOf(file)) {
+      for (const bad of rule.forbidden) if (matches(spec, bad)) violations.push(`${rel}:${line} imports ${spec}`);
+    }
+    const text = fs.readFileSync(file, "utf8");
+    for (const code of rule.forbiddenCode ?? []) {
+      if (code.allowIn?.test(file)) continue;
+      text.split("\n").forEach((l, i) => {
+        if (code.pattern.test(l) && !/^(\/\/|\/\*|\*)/.test(l.trim())) {
+          violations.push(`${rel}:${i + 1} ${code.why}`);
+        }
+      });
+    }
+  }
+  return violations;
+}
+
 describe("layering", () => {
   for (const rule of RULES) {
     it(`${rule.dir} imports only what its layer allows`, () => {
-      const violations: string[] = [];
-      for (const file of sourceFiles(rule.dir)) {
-        const rel = path.relative(root, file);
-        for (const { spec, line } of importsOf(file)) {
-          for (const bad of rule.forbidden) if (matches(spec, bad)) violations.push(`${rel}:${line} imports ${spec}`);
-        }
-        const text = fs.readFileSync(file, "utf8");
-        for (const code of rule.forbiddenCode ?? []) {
-          if (code.allowIn?.test(file)) continue;
-          text.split("\n").forEach((l, i) => {
-            if (code.pattern.test(l) && !/^(\/\/|\/\*|\*)/.test(l.trim())) {
-              violations.push(`${rel}:${i + 1} ${code.why}`);
-            }
-          });
-        }
-      }
-      expect(violations).toEqual([]);
+      expect(ruleViolations(rule)).toEqual([]);
     });
   }
 
@@ -140,6 +155,35 @@ describe("layering", () => {
       }
     }
     expect(violations).toEqual([]);
+  });
+
+  it("catches SQL and connection access in packages/api (the one-door rule works)", () => {
+    const tmp = path.join(root, "packages", "api", "src", "__arch_probe_sql__.ts");
+    fs.writeFileSync(
+      tmp,
+      [
+        "export const a = (board: any) => board.ctx.stmt(\"SELECT 1\").get();",
+        "export const b = (board: any) => board.sqlite.prepare('x');",
+        "export const c = `DELETE FROM tasks`;",
+        "// SELECT in a comment is prose, not a statement",
+      ].join("\n"),
+    );
+    try {
+      const rule = RULES.find((r) => r.dir === "packages/api");
+      if (!rule) throw new Error("no api rule");
+      const found = ruleViolations(rule).filter((v) => v.includes("__arch_probe_sql__"));
+      const rel = path.join("packages", "api", "src", "__arch_probe_sql__.ts");
+      expect(found).toEqual([
+        `${rel}:1 prepares SQL: statements live in packages/kernel/src/store`,
+        `${rel}:2 prepares SQL: statements live in packages/kernel/src/store`,
+        `${rel}:1 reaches the kernel's connection (board.ctx): call a Board method`,
+        `${rel}:2 reaches the raw SQLite handle: call a Board method`,
+        `${rel}:1 holds SQL text: statements live in packages/kernel/src/store`,
+        `${rel}:3 holds SQL text: statements live in packages/kernel/src/store`,
+      ]);
+    } finally {
+      fs.rmSync(tmp);
+    }
   });
 
   it("catches a forbidden import (the check itself works)", () => {

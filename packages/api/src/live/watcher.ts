@@ -1,4 +1,4 @@
-import { type KanbanDatabase, openDatabase } from "@kanban/db";
+import { type Board, openBoard } from "@kanban/kernel";
 import { eventFromRowForLive } from "./rows.ts";
 import { DEFAULT_QUEUE_CAPACITY, EventQueue, type LiveEvent } from "./queue.ts";
 import type { Logger } from "../logger.ts";
@@ -12,24 +12,16 @@ export interface Subscription {
   close(): void;
 }
 
-/** The two calls the watcher makes on its prepared statements. */
-interface Statement {
-  get(...args: unknown[]): unknown;
-  all(...args: unknown[]): unknown[];
-}
-
 /**
  * The single reader of one board's `task_events` in this process. Every `intervalMs` it asks
- * SQLite for `max(id)` with one prepared statement (an index lookup, cheap enough to run forever);
+ * the kernel for the newest event id (`latestEventId`, one prepared statement) (an index lookup, cheap enough to run forever);
  * only when that moved does it read the new rows, once, and hand the same rows to every
  * subscriber's queue. Pushing never waits on a subscriber. It has its own connection so that it
  * sees commits by any process (the CLI, the dispatcher, workers, Hermes itself) and never contends
  * with request handling for the board's statement cache.
  */
 export class BoardWatcher {
-  private db: KanbanDatabase | null = null;
-  private maxStmt: Statement | null = null;
-  private rowsStmt: Statement | null = null;
+  private board: Board | null = null;
   private timer: NodeJS.Timeout | null = null;
   private pokeScheduled = false;
   private lastId = 0;
@@ -78,13 +70,8 @@ export class BoardWatcher {
 
   private start(): void {
     if (this.timer !== null) return;
-    this.db = openDatabase({ path: this.dbPath, integrityCheck: false, warn: (m) => this.opts.logger?.warn(m) });
-    this.maxStmt = this.db.sqlite.prepare("SELECT max(id) AS m FROM task_events");
-    this.rowsStmt = this.db.sqlite.prepare(
-      `SELECT e.id, e.task_id, e.run_id, e.kind, e.payload, e.created_at, t.tenant, t.assignee
-       FROM task_events e LEFT JOIN tasks t ON t.id = e.task_id WHERE e.id > ? ORDER BY e.id LIMIT ${PAGE}`,
-    );
-    this.lastId = Number((this.maxStmt.get() as { m: number | null }).m ?? 0);
+    this.board = openBoard({ path: this.dbPath, integrityCheck: false, warn: (m) => this.opts.logger?.warn(m) });
+    this.lastId = this.board.latestEventId();
     const timer = setInterval(() => this.poll(), this.opts.intervalMs ?? DEFAULT_POLL_INTERVAL_MS);
     // The watcher alone must never keep a process (a CLI, a test run) alive.
     timer.unref();
@@ -97,23 +84,20 @@ export class BoardWatcher {
     this.subs.clear();
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
-    this.maxStmt = null;
-    this.rowsStmt = null;
-    this.db?.close();
-    this.db = null;
+    this.board?.close();
+    this.board = null;
   }
 
   /** One poll: cheap max(id); rows only when it moved. Errors are logged and retried next tick. */
   poll(): void {
-    const maxStmt = this.maxStmt;
-    const rowsStmt = this.rowsStmt;
-    if (maxStmt === null || rowsStmt === null) return;
+    const board = this.board;
+    if (board === null) return;
     try {
-      const max = Number((maxStmt.get() as { m: number | null }).m ?? 0);
+      const max = board.latestEventId();
       // Ids are AUTOINCREMENT: deleting the newest rows lowers max(id) but never causes reuse.
       if (max <= this.lastId) return;
       for (;;) {
-        const rows = rowsStmt.all(this.lastId) as Record<string, unknown>[];
+        const rows = board.liveEventRows(this.lastId, PAGE);
         if (rows.length === 0) break;
         this.reads++;
         const events: LiveEvent[] = rows.map(eventFromRowForLive);

@@ -1,7 +1,6 @@
-import { type Board, buildWorkerContext, type Diagnostic, type TaskComment, type TaskEvent, type TaskRun } from "@kanban/kernel";
+import type { Board, BoardCard, Diagnostic, TaskComment, TaskEvent, TaskRun } from "@kanban/kernel";
 import type { KanbanContext } from "../context.ts";
 import { scopedTask, taskDto } from "../scope.ts";
-import { type BoardCard, decorate, diagnosticsByTask } from "./board-view.ts";
 
 /** Events shown with a task: the newest ones (the full log can be very long). */
 export const DETAIL_EVENTS = 200;
@@ -34,21 +33,16 @@ export interface TaskDetail {
   diagnostics: Diagnostic[];
 }
 
-const PARENTS_SQL = `SELECT t.id, t.title, t.status, t.assignee, t.tenant FROM task_links l JOIN tasks t ON t.id = l.parent_id
-  WHERE l.child_id = ? ORDER BY t.id`;
-const CHILDREN_SQL = `SELECT t.id, t.title, t.status, t.assignee, t.tenant, t.result FROM task_links l JOIN tasks t ON t.id = l.child_id
-  WHERE l.parent_id = ? ORDER BY t.id`;
-
 /** Everything the task drawer shows, for one task the caller may see. */
 export function taskDetail(ctx: KanbanContext, board: Board, id: string, failureLimit: number): TaskDetail {
   const task = taskDto(scopedTask(ctx, board, id));
-  const diagnostics = diagnosticsByTask(board, failureLimit, id, ctx.knownProfiles()?.names);
-  const [card] = decorate(board, [task], { now: board.now(), failureLimit, summaryChars: null, diagnostics });
+  const diagnostics = board.diagnosticsByTask(failureLimit, id, ctx.knownProfiles()?.names);
+  const [card] = board.decorateCards([task], { now: board.now(), failureLimit, summaryChars: null, diagnostics });
   if (!card) throw new Error("unreachable: decorate returns one card per task");
   const sameTenant = (t: { tenant: string | null }) => ctx.tenant === null || t.tenant === ctx.tenant;
   const strip = ({ id: i, title, status, assignee }: LinkedTask & { tenant: string | null }): LinkedTask => ({ id: i, title, status, assignee });
-  const parents = (board.ctx.stmt(PARENTS_SQL).all(id) as (LinkedTask & { tenant: string | null })[]).filter(sameTenant);
-  const children = (board.ctx.stmt(CHILDREN_SQL).all(id) as (LinkedTask & { tenant: string | null; result: string | null })[]).filter(sameTenant);
+  const parents = board.linkedParents(id).filter(sameTenant);
+  const children = board.linkedChildren(id).filter(sameTenant);
   const summaries = board.latestSummaries(children.map((c) => c.id));
   return {
     task: card,
@@ -57,7 +51,7 @@ export function taskDetail(ctx: KanbanContext, board: Board, id: string, failure
     runs: board.listRuns(id),
     links: { parents: parents.map(strip), children: children.map(strip) },
     child_results: children.map((c) => ({ id: c.id, title: c.title, status: c.status, latest_summary: summaries.get(c.id) ?? null, result: c.result })),
-    worker_context: buildWorkerContext(board.ctx, id),
+    worker_context: board.workerContext(id),
     diagnostics: card.diagnostics,
   };
 }

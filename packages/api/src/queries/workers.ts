@@ -1,68 +1,19 @@
-import type { Board, BoardStats, KnownAssignee } from "@kanban/kernel";
-import { boardStats, canonicalAssignee, knownAssignees } from "@kanban/kernel";
+import type { ActiveWorker, Board, BoardStats, KnownAssignee } from "@kanban/kernel";
 
-export interface ActiveWorker {
-  run_id: number;
-  task_id: string;
-  task_title: string;
-  task_status: string;
-  task_assignee: string | null;
-  profile: string | null;
-  worker_pid: number | null;
-  started_at: number;
-  claim_lock: string | null;
-  claim_expires: number | null;
-  last_heartbeat_at: number | null;
-  max_runtime_seconds: number | null;
-}
+// Workers, stats and assignees are kernel reads (packages/kernel/src/store/sqlite/workers.ts).
+export type { ActiveWorker } from "@kanban/kernel";
 
 /** Every open run (a worker that holds or held a claim and has not settled), oldest first. */
 export function activeWorkers(board: Board, tenant: string | null): { workers: ActiveWorker[]; count: number; checked_at: number } {
-  const workers = board.ctx
-    .stmt(
-      `SELECT r.id AS run_id, r.task_id, t.title AS task_title, t.status AS task_status, t.assignee AS task_assignee, r.profile,
-         r.worker_pid, r.started_at, r.claim_lock, r.claim_expires, r.last_heartbeat_at, r.max_runtime_seconds
-       FROM task_runs r JOIN tasks t ON t.id = r.task_id
-       WHERE r.ended_at IS NULL AND (:tenant IS NULL OR t.tenant = :tenant) ORDER BY r.started_at, r.id`,
-    )
-    .all({ tenant }) as ActiveWorker[];
-  return { workers, count: workers.length, checked_at: board.now() };
+  return board.activeWorkers(tenant);
 }
 
 /** The kernel's board stats, or the same numbers over one tenant's tasks only. */
 export function statsFor(board: Board, tenant: string | null): BoardStats {
-  if (tenant === null) return boardStats(board.ctx);
-  const ctx = board.ctx;
-  const byStatus: Record<string, number> = {};
-  for (const r of ctx.stmt("SELECT status, COUNT(*) AS n FROM tasks WHERE status != 'archived' AND tenant = ? GROUP BY status").all(tenant) as {
-    status: string;
-    n: number;
-  }[]) {
-    byStatus[r.status] = r.n;
-  }
-  const byAssignee = assigneeCounts(board, tenant);
-  const oldest = ctx.stmt("SELECT MIN(created_at) AS oldest FROM tasks WHERE status = 'ready' AND tenant = ?").get(tenant) as { oldest: number | null };
-  const now = board.now();
-  return { by_status: byStatus, by_assignee: byAssignee, oldest_ready_age_seconds: oldest.oldest === null ? null : now - oldest.oldest, now };
-}
-
-function assigneeCounts(board: Board, tenant: string): Record<string, Record<string, number>> {
-  const rows = board.ctx
-    .stmt(
-      `SELECT assignee, status, COUNT(*) AS n FROM tasks
-       WHERE status != 'archived' AND assignee IS NOT NULL AND assignee != '' AND tenant = ? GROUP BY assignee, status`,
-    )
-    .all(tenant) as { assignee: string; status: string; n: number }[];
-  const out: Record<string, Record<string, number>> = {};
-  for (const r of rows) out[r.assignee] = { ...(out[r.assignee] ?? {}), [r.status]: r.n };
-  return out;
+  return board.statsFor(tenant);
 }
 
 /** Configured profiles plus the board's assignees; for a tenant, counts cover its tasks only. */
 export function assigneesFor(board: Board, profiles: string[], tenant: string | null): KnownAssignee[] {
-  if (tenant === null) return knownAssignees(board.ctx, profiles);
-  const onDisk = new Set(profiles.map(canonicalAssignee).filter((n): n is string => n !== null));
-  const counts = assigneeCounts(board, tenant);
-  const names = [...new Set([...onDisk, ...Object.keys(counts)])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return names.map((name) => ({ name, on_disk: onDisk.has(name), counts: counts[name] ?? {} }));
+  return board.assigneesFor(profiles, tenant);
 }

@@ -46,9 +46,7 @@ function requireBoard(ctx: KanbanContext, slug: string): void {
 /** Non-archived task counts per status, and their total; a tenant-scoped caller counts only its tasks. */
 function counts(ctx: KanbanContext, slug: string): { counts: Record<string, number>; total: number } {
   const board = ctx.board(slug);
-  const rows = board.ctx
-    .stmt("SELECT status, COUNT(*) AS n FROM tasks WHERE (:tenant IS NULL OR tenant = :tenant) GROUP BY status")
-    .all({ tenant: ctx.tenant }) as { status: string; n: number }[];
+  const rows = board.statusCounts(ctx.tenant);
   const out: Record<string, number> = {};
   let total = 0;
   for (const r of rows) {

@@ -1,4 +1,4 @@
-import { boardDiagnostics, SEVERITIES } from "@kanban/kernel";
+import { SEVERITIES } from "@kanban/kernel";
 import { z } from "zod";
 import { idSchema, withBoard } from "../schemas.ts";
 import { scopedTask } from "../scope.ts";
@@ -12,16 +12,14 @@ export const diagnosticsRouter = router({
       const board = ctx.board(input.board);
       if (input.task_id) scopedTask(ctx, board, input.task_id);
       const failureLimit = ctx.config().kanban.failure_limit;
-      let list = boardDiagnostics(board.ctx, {
+      let list = board.diagnostics({
         failureLimit,
         severity: input.severity ?? undefined,
         taskId: input.task_id ?? undefined,
         knownProfiles: ctx.knownProfiles()?.names,
       });
       if (ctx.tenant !== null) {
-        const own = new Set(
-          (board.ctx.stmt("SELECT id FROM tasks WHERE tenant = ?").all(ctx.tenant) as { id: string }[]).map((r) => r.id),
-        );
+        const own = board.tenantTaskIds(ctx.tenant);
         list = list.filter((d) => own.has(d.task_id));
       }
       return { diagnostics: list, count: list.length };

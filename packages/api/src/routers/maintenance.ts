@@ -1,7 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
 import { logsDir, workspacesRoot } from "@kanban/db";
-import { gcEvents } from "@kanban/kernel";
 import { z } from "zod";
 import { withBoard } from "../schemas.ts";
 import { adminProcedure, router } from "../trpc.ts";
@@ -42,7 +41,7 @@ export const maintenanceRouter = router({
       const board = ctx.board(input.board);
       const slug = board.slug ?? "default";
       const now = board.now();
-      const events = gcEvents(board.ctx, input.event_retention_days * DAY);
+      const events = board.gcEvents(input.event_retention_days * DAY);
 
       let logs = 0;
       const logDir = logsDir(ctx.location, slug);
@@ -62,9 +61,7 @@ export const maintenanceRouter = router({
 
       let workspaces = 0;
       const root = workspacesRoot(ctx.location, slug);
-      const archived = board.sqlite
-        .prepare("SELECT id, workspace_kind, workspace_path FROM tasks WHERE status = 'archived' AND workspace_kind = 'scratch'")
-        .all() as { id: string; workspace_kind: string; workspace_path: string | null }[];
+      const archived = board.archivedScratchTasks();
       for (const t of archived) {
         // Only the task's own scratch directory: a recorded workspace_path may name another task's
         // live directory (a row written by Hermes or before callers were refused one).

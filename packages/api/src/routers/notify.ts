@@ -38,7 +38,7 @@ export const notifyRouter = router({
     if (input.task_id) scopedTask(ctx, board, input.task_id);
     let subs = board.listNotifySubs(input.task_id ?? null);
     if (ctx.tenant !== null && !input.task_id) {
-      const own = new Set((board.ctx.stmt("SELECT id FROM tasks WHERE tenant = ?").all(ctx.tenant) as { id: string }[]).map((r) => r.id));
+      const own = board.tenantTaskIds(ctx.tenant);
       subs = subs.filter((s) => own.has(s.task_id));
     }
     return { subscriptions: subs };

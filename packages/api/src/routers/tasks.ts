@@ -3,7 +3,6 @@ import path from "node:path";
 import { liveDispatcherPid, logsDir, workspacesRoot } from "@kanban/db";
 import {
   type Board,
-  buildWorkerContext,
   canonicalAssignee,
   invalid,
   isWithinRoot,
@@ -255,14 +254,7 @@ export const tasksRouter = router({
       const board = ctx.board(slug);
       const page = taskPage(board, { ...filter, tenant: tenantFilter(ctx, input.tenant) }, { cursor, limit });
       if (!include_links) return page;
-      const ids = JSON.stringify(page.tasks.map((t) => t.id));
-      const edges = board.ctx
-        .stmt(
-          `SELECT parent_id, child_id FROM task_links
-           WHERE parent_id IN (SELECT value FROM json_each(:ids)) OR child_id IN (SELECT value FROM json_each(:ids))
-           ORDER BY parent_id, child_id`,
-        )
-        .all({ ids }) as { parent_id: string; child_id: string }[];
+      const edges = board.linkEdges(page.tasks.map((t) => t.id));
       const parents = new Map<string, string[]>();
       const children = new Map<string, string[]>();
       for (const e of edges) {
@@ -318,7 +310,7 @@ export const tasksRouter = router({
     const current = scopedTask(ctx, board, id);
     // One transaction: a step that is refused (an unknown status, say) undoes the steps before it,
     // so a refused patch changes nothing. The worker is stopped only once the release committed.
-    const terminate = board.ctx.tx(() => {
+    const terminate = board.atomically(() => {
       // Re-sending the current assignee (a form posting every field) is not a change, even while running.
       if (input.assignee !== undefined && canonicalAssignee(input.assignee) !== current.assignee) board.assignTask(id, input.assignee);
       const moved =
@@ -378,7 +370,7 @@ export const tasksRouter = router({
       };
       let stops: (Termination | null | undefined)[];
       try {
-        stops = board.ctx.tx(() => {
+        stops = board.atomically(() => {
           if (input.archive) return [step("archive refused: ", () => board.archiveTask(id, limit).terminate)];
           const released: (Termination | null | undefined)[] = [];
           if (input.assignee !== undefined && canonicalAssignee(input.assignee) !== task.assignee) {
@@ -426,8 +418,8 @@ export const tasksRouter = router({
     .mutation(({ ctx, input }) => {
       const board = ctx.board(input.board);
       const before = scopedTask(ctx, board, input.id);
-      const { claimed, workspace } = board.ctx.tx(() => {
-        const claimed = board.claimTask(input.id, { ttl_seconds: input.ttl_seconds, claimer: input.claimer });
+      // The kernel claims and runs this callback in one transaction: a throw here undoes the claim.
+      const { claimed, workspace } = board.claimWithWorkspace(input.id, { ttl_seconds: input.ttl_seconds, claimer: input.claimer }, (claimed) => {
         if (claimed === null) {
           const now = board.getTask(input.id) ?? before;
           throw wrongState(`cannot claim ${input.id}: status=${now.status} lock=${now.claim_lock ?? "(none)"}`, {
@@ -585,7 +577,7 @@ export const tasksRouter = router({
   context: publicProcedure.input(idInput).query(({ ctx, input }) => {
     const board = ctx.board(input.board);
     scopedTask(ctx, board, input.id);
-    return { task_id: input.id, context: buildWorkerContext(board.ctx, input.id) };
+    return { task_id: input.id, context: board.workerContext(input.id) };
   }),
 
   /**
