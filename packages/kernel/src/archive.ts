@@ -3,6 +3,8 @@ import { notFound, wrongState } from "./errors.ts";
 import { recomputeChildren, recomputeReady } from "./graph.ts";
 import { type Termination, workerToStop } from "./termination.ts";
 import type { Task } from "./types.ts";
+import { transition } from "./transition.ts";
+import { CLEAR_CLAIM } from "./transitions.ts";
 
 /**
  * Archives a task from any status. A live run is closed as `reclaimed`; its worker pid is returned
@@ -14,9 +16,7 @@ export function archiveTask(ctx: BoardContext, id: string, failureLimit?: number
     const task = ctx.getTask(id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
     if (task.status === "archived") throw wrongState(`task ${id} is already archived`, { task_id: id });
-    const changed = ctx
-      .stmt("UPDATE tasks SET status = 'archived', claim_lock = NULL, claim_expires = NULL, worker_pid = NULL WHERE id = ? AND status = ?")
-      .run(id, task.status).changes;
+    const changed = transition(ctx, "archive", id, { to: "archived", from: task.status, set: CLEAR_CLAIM });
     if (changed !== 1) throw wrongState(`cannot archive ${id}: it changed state concurrently`);
     const runId = ctx.endRun(id, { status: "reclaimed", outcome: "reclaimed", summary: "task archived with run still active" });
     ctx.appendEvent(id, "archived", null, runId);

@@ -1,15 +1,15 @@
 import type { BoardContext } from "./context.ts";
 import { notFound, wrongState } from "./errors.ts";
 import { checkFence, type Fence } from "./fencing.ts";
+import { transition } from "./transition.ts";
+import { allowedFrom, CLEAR_CLAIM, TRANSITIONS } from "./transitions.ts";
 import type { Task } from "./types.ts";
-
-const CLEAR_CLAIM = "claim_lock = NULL, claim_expires = NULL, worker_pid = NULL";
 
 function settle(
   ctx: BoardContext,
   id: string,
   fence: Fence,
-  from: string[],
+  verb: "block" | "schedule",
   to: "blocked" | "scheduled",
   reason: string | null,
 ): { task: Task; run_id: number | null } {
@@ -17,15 +17,20 @@ function settle(
     const task = ctx.getTask(id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
     checkFence(task, fence);
-    if (!from.includes(task.status)) {
+    const from = TRANSITIONS[verb].from;
+    if (!allowedFrom(verb, task.status)) {
       throw wrongState(`cannot ${to === "blocked" ? "block" : "schedule"} ${id}: status is '${task.status}' (expected ${from.join(" or ")})`, {
         task_id: id,
         status: task.status,
       });
     }
-    const changed = ctx
-      .stmt(`UPDATE tasks SET status = ?, ${CLEAR_CLAIM} WHERE id = ? AND status = ? AND current_run_id IS ?`)
-      .run(to, id, task.status, task.current_run_id).changes;
+    const changed = transition(ctx, verb, id, {
+      to,
+      from: task.status,
+      set: CLEAR_CLAIM,
+      where: "current_run_id IS ?",
+      whereArgs: [task.current_run_id],
+    });
     if (changed !== 1) throw wrongState(`cannot ${to === "blocked" ? "block" : "schedule"} ${id}: it changed state concurrently`);
     const outcome = to === "blocked" ? "blocked" : "scheduled";
     let runId = ctx.endRun(id, { status: outcome, outcome, summary: reason });
@@ -40,12 +45,12 @@ function settle(
  * explicit unblock moves it on (recompute never does).
  */
 export function blockTask(ctx: BoardContext, id: string, opts: { reason?: string | null } & Fence = {}) {
-  return settle(ctx, id, opts, ["running", "ready"], "blocked", opts.reason?.trim() || null);
+  return settle(ctx, id, opts, "block", "blocked", opts.reason?.trim() || null);
 }
 
 /** Parks a task until something external happens; leaves only through unblock. */
 export function scheduleTask(ctx: BoardContext, id: string, opts: { reason?: string | null } & Fence = {}) {
-  return settle(ctx, id, opts, ["todo", "ready", "running", "blocked"], "scheduled", opts.reason?.trim() || null);
+  return settle(ctx, id, opts, "schedule", "scheduled", opts.reason?.trim() || null);
 }
 
 /**
@@ -56,19 +61,18 @@ export function unblockTask(ctx: BoardContext, id: string): Task {
   return ctx.tx(() => {
     const task = ctx.getTask(id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
-    if (task.status !== "blocked" && task.status !== "scheduled") {
+    if (!allowedFrom("unblock", task.status)) {
       throw wrongState(`cannot unblock ${id}: status is '${task.status}' (not blocked or scheduled)`, { task_id: id, status: task.status });
     }
     if (task.current_run_id !== null || ctx.stmt("SELECT 1 FROM task_runs WHERE task_id = ? AND ended_at IS NULL").get(id)) {
       ctx.endRun(id, { status: "reclaimed", outcome: "reclaimed", summary: "invariant recovery on unblock" });
     }
     const next = ctx.parentsSatisfied(id) ? "ready" : "todo";
-    const changed = ctx
-      .stmt(
-        `UPDATE tasks SET status = ?, ${CLEAR_CLAIM}, consecutive_failures = 0, last_failure_error = NULL, current_run_id = NULL
-         WHERE id = ? AND status = ?`,
-      )
-      .run(next, id, task.status).changes;
+    const changed = transition(ctx, "unblock", id, {
+      to: next,
+      from: task.status,
+      set: `${CLEAR_CLAIM}, consecutive_failures = 0, last_failure_error = NULL, current_run_id = NULL`,
+    });
     if (changed !== 1) throw wrongState(`cannot unblock ${id}: it changed state concurrently`);
     ctx.appendEvent(id, "unblocked", next === "ready" ? null : { status: next, resume_status: "ready" });
     return ctx.requireTask(id);

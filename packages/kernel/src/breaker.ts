@@ -1,4 +1,6 @@
 import type { BoardContext } from "./context.ts";
+import { transition } from "./transition.ts";
+import { CLEAR_CLAIM } from "./transitions.ts";
 
 export interface FailureInput {
   error: string;
@@ -28,12 +30,10 @@ export function recordTaskFailure(ctx: BoardContext, id: string, input: FailureI
     const limit = task.max_retries ?? input.failureLimit ?? ctx.failureLimit;
     const limitSource = task.max_retries !== null ? "task" : "dispatcher";
     const tripped = input.forceTrip === true || failures >= limit;
-    const clear = input.releaseClaim ? ", claim_lock = NULL, claim_expires = NULL, worker_pid = NULL" : "";
+    const counters = `consecutive_failures = ?, last_failure_error = ?${input.releaseClaim ? `, ${CLEAR_CLAIM}` : ""}`;
     if (!tripped) {
       if (input.releaseClaim) {
-        ctx
-          .stmt(`UPDATE tasks SET status = 'ready', consecutive_failures = ?, last_failure_error = ?${clear} WHERE id = ? AND status = 'running'`)
-          .run(failures, error, id);
+        transition(ctx, "spawn_failed", id, { to: "ready", set: counters, setArgs: [failures, error] });
         const runId = ctx.endRun(id, { status: "spawn_failed", outcome: "spawn_failed", error });
         ctx.appendEvent(id, "spawn_failed", { error, failures, ...input.extra }, runId);
       } else {
@@ -41,12 +41,10 @@ export function recordTaskFailure(ctx: BoardContext, id: string, input: FailureI
       }
       return false;
     }
-    ctx
-      .stmt(
-        `UPDATE tasks SET status = CASE WHEN status IN ('running', 'ready', 'review') THEN 'blocked' ELSE status END,
-           consecutive_failures = ?, last_failure_error = ?${clear} WHERE id = ?`,
-      )
-      .run(failures, error, id);
+    if (transition(ctx, "give_up", id, { to: "blocked", set: counters, setArgs: [failures, error] }) === 0) {
+      // A task the breaker does not block (already blocked or scheduled, done…) still books the streak.
+      ctx.stmt(`UPDATE tasks SET ${counters} WHERE id = ?`).run(failures, error, id);
+    }
     const runId = input.releaseClaim ? ctx.endRun(id, { status: "gave_up", outcome: "gave_up", error }) : null;
     const sticky = input.forceTrip === true ? { sticky: true } : {};
     ctx.appendEvent(

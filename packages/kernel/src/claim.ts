@@ -3,6 +3,7 @@ import type { BoardContext } from "./context.ts";
 import { invalid, wrongState } from "./errors.ts";
 import { type Fence, requireFenced } from "./fencing.ts";
 import type { Task } from "./types.ts";
+import { transition, transitionReturning } from "./transition.ts";
 
 export interface ClaimOptions {
   ttl_seconds?: number | null;
@@ -32,7 +33,7 @@ export function claimTask(ctx: BoardContext, id: string, opts: ClaimOptions = {}
       .get(id) as ClaimHead | undefined;
     if (head?.status !== "ready" || head.claim_lock !== null) return null;
     if (!ctx.parentsSatisfied(id)) {
-      if (ctx.stmt("UPDATE tasks SET status = 'todo' WHERE id = ? AND status = 'ready'").run(id).changes === 1) {
+      if (transition(ctx, "claim_rejected", id, { to: "todo" }) === 1) {
         ctx.appendEvent(id, "claim_rejected", { reason: "parents_not_done" });
       }
       return null;
@@ -54,17 +55,12 @@ export function claimTask(ctx: BoardContext, id: string, opts: ClaimOptions = {}
         .run(id, head.assignee, head.current_step_key, claimer, expires, head.max_runtime_seconds, now).lastInsertRowid,
     );
     // A fresh claim starts with no heartbeat and no pid: nothing from the previous attempt carries over.
-    const task = ctx.task(
-      `UPDATE tasks SET status = 'running', claim_lock = ?, claim_expires = ?, started_at = COALESCE(started_at, ?),
-         last_heartbeat_at = NULL, worker_pid = NULL, current_run_id = ?
-       WHERE id = ? AND status = 'ready' AND claim_lock IS NULL
-       RETURNING *`,
-      claimer,
-      expires,
-      now,
-      runId,
-      id,
-    );
+    const task = transitionReturning(ctx, "claim", id, {
+      to: "running",
+      set: "claim_lock = ?, claim_expires = ?, started_at = COALESCE(started_at, ?), last_heartbeat_at = NULL, worker_pid = NULL, current_run_id = ?",
+      setArgs: [claimer, expires, now, runId],
+      where: "claim_lock IS NULL",
+    });
     if (task === null) throw wrongState(`claim of ${id} lost its compare-and-swap inside the write lock`, { task_id: id });
     ctx.appendEvent(id, "claimed", { lock: claimer, expires, run_id: runId }, runId);
     return task;

@@ -7,6 +7,8 @@ import { jsonOrNull } from "./rows.ts";
 import { storableJson } from "./stored-json.ts";
 import { tenantScope, tenantScopeArgs, tenantScopeSql } from "./tenant-scope.ts";
 import type { Task } from "./types.ts";
+import { transitionReturning } from "./transition.ts";
+import { allowedFrom, CLEAR_CLAIM } from "./transitions.ts";
 
 export interface CompleteInput extends Fence {
   result?: string | null;
@@ -17,8 +19,6 @@ export interface CompleteInput extends Fence {
   /** Breaker limit the children are re-gated against; defaults to the board's `failureLimit`. */
   failureLimit?: number;
 }
-
-const COMPLETABLE = ["running", "ready", "blocked", "review"];
 
 /** The columns a completion decides on (the full row comes back from the UPDATE). */
 type CompleteHead = Pick<Task, "id" | "status" | "claim_lock" | "current_run_id" | "assignee" | "current_step_key">;
@@ -100,7 +100,7 @@ export function completeTask(ctx: BoardContext, id: string, input: CompleteInput
       | undefined;
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
     checkFence(task, input);
-    if (!COMPLETABLE.includes(task.status)) {
+    if (!allowedFrom("complete", task.status)) {
       throw wrongState(`cannot complete ${id}: status is '${task.status}' (only running, ready, blocked or review tasks complete)`, {
         task_id: id,
         status: task.status,
@@ -114,17 +114,14 @@ export function completeTask(ctx: BoardContext, id: string, input: CompleteInput
     const result = input.result ?? null;
     // One UPDATE settles the task and detaches its run; RETURNING hands back the settled row, so the
     // caller gets the task without a second read.
-    const settledTask = ctx.task(
-      `UPDATE tasks SET status = 'done', result = ?, completed_at = ?, claim_lock = NULL, claim_expires = NULL, worker_pid = NULL,
-         consecutive_failures = 0, last_failure_error = NULL, current_run_id = NULL
-       WHERE id = ? AND status = ? AND current_run_id IS ?
-       RETURNING *`,
-      result,
-      now,
-      id,
-      task.status,
-      task.current_run_id,
-    );
+    const settledTask = transitionReturning(ctx, "complete", id, {
+      to: "done",
+      from: task.status,
+      set: `result = ?, completed_at = ?, ${CLEAR_CLAIM}, consecutive_failures = 0, last_failure_error = NULL, current_run_id = NULL`,
+      setArgs: [result, now],
+      where: "current_run_id IS ?",
+      whereArgs: [task.current_run_id],
+    });
     if (settledTask === null) throw wrongState(`cannot complete ${id}: it changed state concurrently`, { task_id: id });
     const summary = input.summary ?? result;
     const close = { status: "done", outcome: "completed", summary, metadata: input.metadata ?? null };

@@ -7,6 +7,7 @@ import { notFound } from "./errors.ts";
 import type { IdSource } from "./ids.ts";
 import { type ColumnIndex, columnIndex, jsonOrNull, taskFromValues } from "./rows.ts";
 import type { Task } from "./types.ts";
+import { CLEAR_CLAIM } from "./transitions.ts";
 
 /** Whether a process id is alive on this host. Injected: the kernel never inspects processes itself. */
 export type PidProbe = (pid: number) => boolean;
@@ -139,7 +140,7 @@ export class BoardContext {
     const now = this.now();
     const update = this.stmt(
       `UPDATE task_runs SET status = ?, outcome = ?, summary = ?, error = ?, metadata = ?, ended_at = ?,
-         claim_lock = NULL, claim_expires = NULL, worker_pid = NULL
+         ${CLEAR_CLAIM}
        WHERE id = ? AND ended_at IS NULL`,
     );
     // The newest open run gets the outcome; any older dangling ones are closed as invariant recovery.

@@ -1,12 +1,14 @@
 import { archiveTask } from "./archive.ts";
 import { blockTask, scheduleTask, unblockTask } from "./block.ts";
 import { completeTask } from "./complete.ts";
-import { TASK_STATUSES } from "./constants.ts";
+import { TASK_STATUSES, type TaskStatus } from "./constants.ts";
 import type { BoardContext } from "./context.ts";
 import { invalid, notFound, wrongState } from "./errors.ts";
 import { recomputeChildren } from "./graph.ts";
 import { type Termination, workerToStop } from "./termination.ts";
 import type { Task } from "./types.ts";
+import { transition } from "./transition.ts";
+import { CLEAR_CLAIM } from "./transitions.ts";
 
 export const TITLE_MAX = 500;
 
@@ -87,13 +89,12 @@ export function setStatusDirect(ctx: BoardContext, id: string, status: string, f
     }
     if (task.status === status) return { task, terminate: null };
     // A task that lands in done this way still gets its completion time (every done task has one).
-    const changed = ctx
-      .stmt(
-        `UPDATE tasks SET status = ?, claim_lock = NULL, claim_expires = NULL, worker_pid = NULL,
-           completed_at = CASE WHEN ? = 'done' THEN COALESCE(completed_at, ?) ELSE completed_at END
-         WHERE id = ? AND status = ?`,
-      )
-      .run(status, status, ctx.now(), id, task.status).changes;
+    const changed = transition(ctx, "set_status", id, {
+      to: status as TaskStatus,
+      from: task.status,
+      set: `${CLEAR_CLAIM}, completed_at = CASE WHEN ? = 'done' THEN COALESCE(completed_at, ?) ELSE completed_at END`,
+      setArgs: [status, ctx.now()],
+    });
     if (changed !== 1) throw wrongState(`status transition to '${status}' not valid from current state`, { task_id: id });
     const runId = ctx.endRun(id, { status: "reclaimed", outcome: "reclaimed", summary: `status changed to ${status} (dashboard/direct)` });
     ctx.appendEvent(id, "status", { status, requested_status: status, from: task.status }, runId);

@@ -1,6 +1,7 @@
 import type { BoardContext } from "./context.ts";
 import { invalid } from "./errors.ts";
 import { copyNotifySubs } from "./notify.ts";
+import { transition } from "./transition.ts";
 
 /**
  * Adds a dependency edge. Refuses self-links, unknown ids and cycles. A `ready` child with an
@@ -16,7 +17,7 @@ export function linkTasks(ctx: BoardContext, parent: string, child: string): { d
     const parentTask = ctx.requireTask(parent);
     let demoted = false;
     if (parentTask.status !== "done" && parentTask.status !== "archived") {
-      demoted = ctx.stmt("UPDATE tasks SET status = 'todo' WHERE id = ? AND status = 'ready'").run(child).changes > 0;
+      demoted = transition(ctx, "link_demote", child, { to: "todo" }) > 0;
     }
     if (added) {
       ctx.appendEvent(child, "linked", { parent, child });
@@ -127,7 +128,6 @@ export function recomputeReady(ctx: BoardContext, failureLimit?: number, scope?:
         ? ctx.stmt(base).all()
         : ctx.stmt(`${base} AND t.id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(scope))
     ) as { id: string; status: string; consecutive_failures: number | null; max_retries: number | null }[];
-    const promote = ctx.stmt("UPDATE tasks SET status = 'ready' WHERE id = ? AND status = ?");
     let count = 0;
     for (const t of candidates) {
       if (t.status === "blocked") {
@@ -135,7 +135,7 @@ export function recomputeReady(ctx: BoardContext, failureLimit?: number, scope?:
         const limit = t.max_retries ?? failureLimit ?? ctx.failureLimit;
         if ((t.consecutive_failures ?? 0) >= limit) continue; // a tripped breaker never self-recovers
       }
-      if (promote.run(t.id, t.status).changes === 1) {
+      if (transition(ctx, "promote", t.id, { to: "ready", from: t.status }) === 1) {
         ctx.appendEvent(t.id, "promoted", null);
         count++;
       }
@@ -173,7 +173,7 @@ export function promoteTask(
       };
     }
     if (opts.dryRun) return { ok: true, error: null };
-    if (ctx.stmt("UPDATE tasks SET status = 'ready' WHERE id = ? AND status = ?").run(id, task.status).changes !== 1) {
+    if (transition(ctx, "promote", id, { to: "ready", from: task.status }) !== 1) {
       return { ok: false, error: `task ${id} changed state concurrently` };
     }
     ctx.appendEvent(id, "promoted_manual", { actor: opts.actor ?? "user", reason: opts.reason ?? null });

@@ -4,6 +4,8 @@ import { notFound, wrongState } from "./errors.ts";
 import { recordTaskFailure } from "./breaker.ts";
 import { claimHolder, type Termination } from "./termination.ts";
 import type { Task } from "./types.ts";
+import { transition } from "./transition.ts";
+import { CLEAR_CLAIM } from "./transitions.ts";
 
 /** How a worker process ended, as its parent (the dispatcher) observed when reaping it. */
 export interface ExitStatus {
@@ -16,7 +18,6 @@ export interface RecoveryOptions {
   claimTtlSeconds?: number;
 }
 
-const CLEAR = "claim_lock = NULL, claim_expires = NULL, worker_pid = NULL";
 
 /** Running tasks matching `extraWhere`, in one read (every sweep runs on every tick). */
 function runningTasks(ctx: BoardContext, extraWhere: string, ...args: unknown[]): Task[] {
@@ -44,9 +45,12 @@ function attemptStarts(ctx: BoardContext, tasks: Task[]): (task: Task) => number
 /** Moves a running task back to `ready`, compare-and-swapped on the lock it had. */
 function requeue(ctx: BoardContext, task: Task, extraSet = ""): boolean {
   return (
-    ctx
-      .stmt(`UPDATE tasks SET status = 'ready', ${CLEAR}${extraSet} WHERE id = ? AND status = 'running' AND claim_lock IS ? AND current_run_id IS ?`)
-      .run(task.id, task.claim_lock, task.current_run_id).changes === 1
+    transition(ctx, "requeue", task.id, {
+      to: "ready",
+      set: `${CLEAR_CLAIM}${extraSet}`,
+      where: "claim_lock IS ? AND current_run_id IS ?",
+      whereArgs: [task.claim_lock, task.current_run_id],
+    }) === 1
   );
 }
 
@@ -282,12 +286,12 @@ export function reclaimTask(ctx: BoardContext, id: string, opts: { reason?: stri
     if (task.status !== "running" && task.claim_lock === null) {
       throw wrongState(`cannot reclaim ${id}: not in a claimable state (not running, or unknown id)`, { task_id: id, status: task.status });
     }
-    const changed = ctx
-      .stmt(
-        `UPDATE tasks SET status = 'ready', ${CLEAR}, consecutive_failures = 0, last_failure_error = NULL
-         WHERE id = ? AND status IN ('running', 'ready', 'blocked') AND claim_lock IS ?`,
-      )
-      .run(id, task.claim_lock).changes;
+    const changed = transition(ctx, "reclaim", id, {
+      to: "ready",
+      set: `${CLEAR_CLAIM}, consecutive_failures = 0, last_failure_error = NULL`,
+      where: "claim_lock IS ?",
+      whereArgs: [task.claim_lock],
+    });
     if (changed !== 1) throw wrongState(`cannot reclaim ${id}: not in a claimable state (not running, or unknown id)`, { task_id: id });
     const reason = opts.reason?.trim() || null;
     const error = reason ? `manual_reclaim: ${reason}` : `manual_reclaim lock=${task.claim_lock}`;

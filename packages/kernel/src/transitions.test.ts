@@ -1,0 +1,91 @@
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createTestBoard, type TestBoard } from "./testing/index.ts";
+import { transition, transitionReturning } from "./transition.ts";
+import { CLEAR_CLAIM, TRANSITIONS } from "./transitions.ts";
+
+describe("TRANSITIONS (the state machine)", () => {
+  it("is exactly this table: a change here is a change of behaviour, so it must be made on purpose", () => {
+    const live = ["triage", "todo", "scheduled", "ready", "running", "blocked", "review", "done"];
+    const all = [...live, "archived"];
+    expect(TRANSITIONS).toEqual({
+      claim: { from: ["ready"], to: ["running"] },
+      claim_rejected: { from: ["ready"], to: ["todo"] },
+      link_demote: { from: ["ready"], to: ["todo"] },
+      promote: { from: ["todo", "blocked"], to: ["ready"] },
+      complete: { from: ["running", "ready", "blocked", "review"], to: ["done"] },
+      block: { from: ["running", "ready"], to: ["blocked"] },
+      schedule: { from: ["todo", "ready", "running", "blocked"], to: ["scheduled"] },
+      unblock: { from: ["blocked", "scheduled"], to: ["ready", "todo"] },
+      requeue: { from: ["running"], to: ["ready"] },
+      spawn_failed: { from: ["running"], to: ["ready"] },
+      give_up: { from: ["running", "ready", "review"], to: ["blocked"] },
+      reclaim: { from: ["running", "ready", "blocked"], to: ["ready"] },
+      archive: { from: live, to: ["archived"] },
+      set_status: { from: all, to: all.filter((s) => s !== "running") },
+    });
+  });
+
+  it("only a claim lands in running", () => {
+    const into = Object.entries(TRANSITIONS).filter(([, t]) => (t.to as readonly string[]).includes("running"));
+    expect(into.map(([verb]) => verb)).toEqual(["claim"]);
+  });
+});
+
+describe("transition (the one compare-and-swap)", () => {
+  let b: TestBoard;
+  beforeEach(() => {
+    b = createTestBoard();
+  });
+  afterEach(() => b.cleanup());
+
+  it("moves a task out of one of the verb's from-states and returns the row with RETURNING", () => {
+    const id = b.createTask({ title: "t" }).id;
+    const task = b.ctx.tx(() => transitionReturning(b.ctx, "claim", id, { to: "running", set: "claim_lock = ?", setArgs: ["me"], where: "claim_lock IS NULL" }));
+    expect(task).toMatchObject({ id, status: "running", claim_lock: "me" });
+  });
+
+  it("misses (0 rows, null) when the task is in a state the verb may not leave", () => {
+    const id = b.createTask({ title: "t" }).id; // ready
+    expect(b.ctx.tx(() => transition(b.ctx, "requeue", id, { to: "ready" }))).toBe(0);
+    expect(b.ctx.tx(() => transitionReturning(b.ctx, "unblock", id, { to: "todo" }))).toBeNull();
+    expect(b.requireTask(id).status).toBe("ready");
+  });
+
+  it("with `from`, misses when the status read earlier no longer holds, even if the verb allows the new one", () => {
+    const id = b.createTask({ title: "t" }).id; // ready
+    expect(b.ctx.tx(() => transition(b.ctx, "block", id, { to: "blocked", from: "running" }))).toBe(0);
+    expect(b.ctx.tx(() => transition(b.ctx, "block", id, { to: "blocked", from: "ready", set: CLEAR_CLAIM }))).toBe(1);
+    expect(b.requireTask(id).status).toBe("blocked");
+  });
+
+  it("refuses a to-state the table does not give the verb, before touching the database", () => {
+    const id = b.createTask({ title: "t" }).id;
+    expect(() => transition(b.ctx, "set_status", id, { to: "running" })).toThrow(/cannot land in 'running'/);
+    expect(() => transition(b.ctx, "promote", id, { to: "done" })).toThrow(/cannot land in 'done'/);
+    expect(b.requireTask(id).status).toBe("ready");
+  });
+});
+
+describe("one door for status writes", () => {
+  it("no kernel source other than transition.ts writes tasks.status or spells out the claim-clearing rule", () => {
+    const dir = path.dirname(fileURLToPath(import.meta.url));
+    const offenders: string[] = [];
+    const walk = (d: string): void => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        const full = path.join(d, e.name);
+        if (e.isDirectory()) walk(full);
+        else if (e.name.endsWith(".ts") && !e.name.endsWith(".test.ts")) {
+          const text = fs.readFileSync(full, "utf8");
+          const rel = path.relative(dir, full);
+          if (rel !== "transition.ts" && /UPDATE\s+tasks\s+SET\s+status\b/i.test(text)) offenders.push(`${rel}: status write`);
+          if (rel !== "transitions.ts" && /claim_lock\s*=\s*NULL/i.test(text)) offenders.push(`${rel}: claim clearing`);
+        }
+      }
+    };
+    walk(dir);
+    expect(offenders).toEqual([]);
+  });
+});

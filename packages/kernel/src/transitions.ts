@@ -1,0 +1,53 @@
+import { TASK_STATUSES, type TaskStatus } from "./constants.ts";
+
+/**
+ * The task state machine: for each verb that changes a task's status, the statuses it may start
+ * from and the ones it may land in. Every status write goes through `transition()` (transition.ts),
+ * which puts the verb's from-states into the UPDATE's WHERE clause: this table is the only place
+ * they are written. Pinned by transitions.test.ts and shown in the README.
+ */
+const ANY: readonly TaskStatus[] = TASK_STATUSES;
+
+export const TRANSITIONS = {
+  /** A worker takes a ready task (claim.ts); the only way into `running`. */
+  claim: { from: ["ready"], to: ["running"] },
+  /** The claim's parent re-check found an unfinished parent: back to waiting. */
+  claim_rejected: { from: ["ready"], to: ["todo"] },
+  /** A new parent that is not finished demotes a ready child (graph.ts linkTasks). */
+  link_demote: { from: ["ready"], to: ["todo"] },
+  /** Recompute (parents done, breaker not tripped) or an operator's promote. */
+  promote: { from: ["todo", "blocked"], to: ["ready"] },
+  /** A structured completion with its handoff (complete.ts). */
+  complete: { from: ["running", "ready", "blocked", "review"], to: ["done"] },
+  /** A worker or person parks the task for human input (sticky). */
+  block: { from: ["running", "ready"], to: ["blocked"] },
+  /** Parked until something external happens. */
+  schedule: { from: ["todo", "ready", "running", "blocked"], to: ["scheduled"] },
+  /** Back into the flow: `ready` when the parents are done, else `todo`. */
+  unblock: { from: ["blocked", "scheduled"], to: ["ready", "todo"] },
+  /** Recovery requeues a running task (expired lease, crashed worker, max runtime, stale run). */
+  requeue: { from: ["running"], to: ["ready"] },
+  /** The spawn failed below the breaker's limit: retry later. */
+  spawn_failed: { from: ["running"], to: ["ready"] },
+  /** The breaker tripped: the task is blocked until a person unblocks it or the limit allows. */
+  give_up: { from: ["running", "ready", "review"], to: ["blocked"] },
+  /** An operator releases a claim at once (recovery.ts reclaimTask). */
+  reclaim: { from: ["running", "ready", "blocked"], to: ["ready"] },
+  /** Archive from any live status (archive.ts). */
+  archive: { from: ANY.filter((s) => s !== "archived"), to: ["archived"] },
+  /** A direct status write (a drag with no structured verb behind it); never into `running`. */
+  set_status: { from: ANY, to: ANY.filter((s) => s !== "running") },
+} as const satisfies Record<string, { from: readonly TaskStatus[]; to: readonly TaskStatus[] }>;
+
+export type TransitionVerb = keyof typeof TRANSITIONS;
+
+/** Whether `verb` may move a task out of `status`. */
+export function allowedFrom(verb: TransitionVerb, status: string): boolean {
+  return (TRANSITIONS[verb].from as readonly string[]).includes(status);
+}
+
+/**
+ * The claim-clearing rule: what every release of a claim sets on the task row (and on a closed run):
+ * no lock, no lease, no worker pid. Written once here.
+ */
+export const CLEAR_CLAIM = "claim_lock = NULL, claim_expires = NULL, worker_pid = NULL";
