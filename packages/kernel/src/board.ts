@@ -15,6 +15,7 @@ import * as assign from "./assign.ts";
 import * as block from "./block.ts";
 import { type FailureInput, recordTaskFailure } from "./breaker.ts";
 import * as claim from "./claim.ts";
+import { claimNext, ReadyLane, type ReadyLaneFilter } from "./claim-next.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import * as complete from "./complete.ts";
 import { DEFAULT_CLAIM_TTL_SECONDS } from "./constants.ts";
@@ -28,6 +29,7 @@ import * as list from "./list.ts";
 import * as notify from "./notify.ts";
 import * as recovery from "./recovery.ts";
 import { respawnGuard } from "./respawn-guard.ts";
+import * as laneStore from "./store/sqlite/ready-lane.ts";
 import { workerToStop } from "./termination.ts";
 import { boardDiagnostics, type BoardDiagnosticsOptions } from "./diagnostics.ts";
 import { gcEvents } from "./stats.ts";
@@ -174,6 +176,29 @@ export class Board {
   }
   setWorkspace(id: string, workspacePath: string, branchName?: string | null) {
     return claim.setWorkspace(this.ctx, id, workspacePath, branchName);
+  }
+  /** One walk over the ready lane (a dispatcher tick); pass it to {@link claimNext} until it says no more. */
+  readyLane(filter: ReadyLaneFilter = {}) {
+    return new ReadyLane(filter);
+  }
+  /** Selects the lane's next eligible ready tasks and claims up to `limit` of them, in one transaction (claim-next.ts). */
+  claimNext(lane: ReadyLane, lease: claim.ClaimOptions = {}, limit = 1) {
+    return claimNext(this.ctx, lane, limit, {
+      claim: (id) => claim.claimTask(this.ctx, id, lease, this.claimTtl),
+      assign: (id, profile, extra) => this.assignTask(id, profile, extra),
+    });
+  }
+  /** Running tasks on this board. */
+  runningCount() {
+    return laneStore.runningCount(this.ctx);
+  }
+  /** Running tasks with a worker pid, by id (the dispatcher's status file). */
+  runningWorkers() {
+    return laneStore.runningWorkers(this.ctx);
+  }
+  /** Running tasks claimed by `lock` that never recorded a worker (its claimer died before spawning). */
+  unspawnedClaims(lock: string) {
+    return laneStore.unspawnedClaims(this.ctx, lock);
   }
 
   // --- settling ---

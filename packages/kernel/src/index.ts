@@ -3,6 +3,8 @@ export type { Termination } from "./termination.ts";
 export { Board, type OpenBoardOptions, openBoard, type TaskView } from "./board.ts";
 export type { FailureInput } from "./breaker.ts";
 export type { ClaimOptions } from "./claim.ts";
+export { type ClaimNextResult, type LaneClaim, type LaneSkip, ReadyLane, type ReadyLaneFilter } from "./claim-next.ts";
+export type { RunningWorkerRow } from "./store/sqlite/ready-lane.ts";
 export { type Clock, nowSeconds, systemClock } from "./clock.ts";
 export type { CompleteInput } from "./complete.ts";
 export * from "./constants.ts";

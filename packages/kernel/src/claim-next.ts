@@ -1,0 +1,152 @@
+import type { BoardContext } from "./context.ts";
+import { type RespawnGuardReason, respawnGuard } from "./respawn-guard.ts";
+import { type LaneRow, readyLaneRows, runningPerProfile } from "./store/sqlite/ready-lane.ts";
+import type { Task } from "./types.ts";
+
+/** Which ready tasks a claimer may take, and for whom (the dispatcher's ready-lane rules). */
+export interface ReadyLaneFilter {
+  /** Whether a worker can be started for this assignee here; default: any assignee. */
+  isSpawnable?: (profile: string) => boolean;
+  /** Given to an unassigned task when it is spawnable itself; without one, unassigned tasks are skipped. */
+  defaultAssignee?: string | null;
+  /** At most this many running tasks per assignee: those running when the walk began plus its own claims. */
+  maxPerProfile?: number | null;
+  /** Decide and report only: no claim, no assignment, no event is written. */
+  dryRun?: boolean;
+}
+
+/** A ready task the walk passed over, and why (in lane order). */
+export type LaneSkip =
+  | { task_id: string; reason: "unassigned" }
+  | { task_id: string; reason: "not_a_profile"; assignee: string }
+  | { task_id: string; reason: "per_profile_cap"; assignee: string; current: number }
+  | { task_id: string; reason: "respawn_guard"; guard: RespawnGuardReason };
+
+export interface LaneClaim {
+  task_id: string;
+  assignee: string;
+  /** The claimed task (status running, its run open); null in a dry run, which only simulates the claim. */
+  task: Task | null;
+}
+
+export interface ClaimNextResult {
+  claimed: LaneClaim[];
+  skipped: LaneSkip[];
+  /** Tasks given the default assignee on the way (a dry run reports them without writing). */
+  assigned_default: string[];
+  /** Whether the walk stopped at `limit` with lane rows it has not looked at yet. */
+  more: boolean;
+}
+
+/**
+ * One walk over the ready lane (a dispatcher tick). The lane is read once, by the first
+ * {@link claimNext}, inside that call's write transaction, like Hermes' tick; later calls go on from
+ * where the previous one stopped, so a task is looked at once per walk (a task whose spawn failed is
+ * not retried in the same tick) and every claim is still the compare-and-swap of `claimTask`.
+ */
+export class ReadyLane {
+  /** @internal the lane as read by the first call; null until then. */
+  rows: LaneRow[] | null = null;
+  /** @internal index of the next row to look at. */
+  next = 0;
+  /** @internal running tasks per assignee (only kept when a cap is set). */
+  running = new Map<string, number>();
+  /** @internal the default assignee when it is spawnable, resolved by the first call. */
+  fallback: string | null = null;
+  private readonly claims = new Map<string, string>();
+
+  constructor(readonly filter: ReadyLaneFilter = {}) {}
+
+  /** @internal counts a claim (or a simulated one) against its assignee's cap. */
+  count(taskId: string, assignee: string): void {
+    this.running.set(assignee, (this.running.get(assignee) ?? 0) + 1);
+    this.claims.set(taskId, assignee);
+  }
+
+  /**
+   * A claim of this walk was given back (its worker could not be started): it no longer counts
+   * against its assignee's cap for the rest of the walk.
+   */
+  release(taskId: string): void {
+    const assignee = this.claims.get(taskId);
+    if (assignee === undefined) return;
+    this.claims.delete(taskId);
+    this.running.set(assignee, Math.max(0, (this.running.get(assignee) ?? 0) - 1));
+  }
+}
+
+/** The verbs a walk composes; the board passes its own (claim with the board's lease, assignment). */
+export interface LaneVerbs {
+  claim(id: string): Task | null;
+  assign(id: string, profile: string, extra: Record<string, unknown>): boolean;
+}
+
+/**
+ * Selects the next eligible ready tasks in lane order and claims up to `limit` of them, in one
+ * write transaction: which task goes next is decided here and nowhere else. On the way it skips
+ * unassigned tasks (without a spawnable default assignee), assignees that are not spawnable,
+ * assignees at their cap and tasks the respawn guard holds back (event `respawn_guarded`), and
+ * gives unassigned tasks the default assignee (event `assigned` with `source`). A task lost to
+ * another claimer meanwhile is passed over silently. A dry run takes no write lock and writes nothing.
+ */
+export function claimNext(ctx: BoardContext, lane: ReadyLane, limit: number, verbs: LaneVerbs): ClaimNextResult {
+  const walk = () => walkLane(ctx, lane, Math.max(0, Math.floor(limit)), verbs);
+  return lane.filter.dryRun === true ? walk() : ctx.tx(walk);
+}
+
+function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs: LaneVerbs): ClaimNextResult {
+  const f = lane.filter;
+  const dryRun = f.dryRun === true;
+  const spawnable = f.isSpawnable ?? (() => true);
+  const cap = f.maxPerProfile ?? null;
+  if (lane.rows === null) {
+    if (cap !== null) lane.running = runningPerProfile(ctx);
+    lane.fallback = f.defaultAssignee && spawnable(f.defaultAssignee) ? f.defaultAssignee : null;
+    lane.rows = readyLaneRows(ctx);
+  }
+  const rows = lane.rows;
+  const out: ClaimNextResult = { claimed: [], skipped: [], assigned_default: [], more: false };
+  while (out.claimed.length < limit && lane.next < rows.length) {
+    const row = rows[lane.next++] as LaneRow;
+    let assignee = row.assignee;
+    let defaulted = false;
+    if (!assignee) {
+      if (lane.fallback === null) {
+        out.skipped.push({ task_id: row.id, reason: "unassigned" });
+        continue;
+      }
+      assignee = lane.fallback;
+      defaulted = true;
+    }
+    if (!spawnable(assignee)) {
+      out.skipped.push({ task_id: row.id, reason: "not_a_profile", assignee });
+      continue;
+    }
+    const current = lane.running.get(assignee) ?? 0;
+    if (cap !== null && current >= cap) {
+      out.skipped.push({ task_id: row.id, reason: "per_profile_cap", assignee, current });
+      continue;
+    }
+    const guard = respawnGuard(ctx, row.id);
+    if (guard !== null) {
+      out.skipped.push({ task_id: row.id, reason: "respawn_guard", guard });
+      if (!dryRun) ctx.appendEvent(row.id, "respawn_guarded", { reason: guard });
+      continue;
+    }
+    if (defaulted) {
+      if (!dryRun && !verbs.assign(row.id, assignee, { source: "kanban.default_assignee" })) continue;
+      out.assigned_default.push(row.id);
+    }
+    if (dryRun) {
+      out.claimed.push({ task_id: row.id, assignee, task: null });
+      lane.count(row.id, assignee);
+      continue;
+    }
+    const task = verbs.claim(row.id);
+    if (task === null) continue; // taken (or settled) by someone else since the lane was read
+    out.claimed.push({ task_id: row.id, assignee, task });
+    lane.count(row.id, assignee);
+  }
+  out.more = lane.next < rows.length;
+  return out;
+}

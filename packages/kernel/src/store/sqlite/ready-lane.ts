@@ -1,0 +1,56 @@
+import type { BoardContext } from "../../context.ts";
+
+// The dispatcher's reads of the ready lane and of running work (moved from packages/dispatcher's
+// dispatch-once.ts and dispatcher.ts as they were: same statements, now cached by ctx.stmt).
+
+export interface LaneRow {
+  id: string;
+  assignee: string | null;
+}
+
+/**
+ * Ready, unclaimed tasks in the order the dispatcher takes them: priority, then age, then creation
+ * order (rowid) among tasks of the same second. The partial index (migration 0002) is in
+ * priority/age order, so only ties within one second are sorted.
+ */
+export function readyLaneRows(ctx: BoardContext): LaneRow[] {
+  return ctx
+    .stmt(
+      "SELECT id, assignee FROM tasks INDEXED BY idx_tasks_ready_priority WHERE status = 'ready' AND claim_lock IS NULL ORDER BY priority DESC, created_at ASC, rowid ASC",
+    )
+    .all() as LaneRow[];
+}
+
+/** How many tasks are running on this board (the dispatcher's max_spawn / max_in_progress budgets). */
+export function runningCount(ctx: BoardContext): number {
+  return (ctx.stmt("SELECT COUNT(*) AS n FROM tasks WHERE status = 'running'").get() as { n: number }).n;
+}
+
+/** Running tasks per assignee (max_in_progress_per_profile). */
+export function runningPerProfile(ctx: BoardContext): Map<string, number> {
+  const rows = ctx
+    .stmt("SELECT assignee, COUNT(*) AS n FROM tasks WHERE status = 'running' AND assignee IS NOT NULL GROUP BY assignee")
+    .all() as { assignee: string; n: number }[];
+  return new Map(rows.map((r) => [r.assignee, r.n]));
+}
+
+/** Running tasks claimed by `lock` that never recorded a worker pid (a claimer that died before spawning). */
+export function unspawnedClaims(ctx: BoardContext, lock: string): string[] {
+  const rows = ctx.stmt("SELECT id FROM tasks WHERE status = 'running' AND claim_lock = ? AND worker_pid IS NULL").all(lock) as { id: string }[];
+  return rows.map((r) => r.id);
+}
+
+export interface RunningWorkerRow {
+  task_id: string;
+  pid: number;
+  run_id: number | null;
+  started_at: number;
+}
+
+/** Running tasks with a recorded worker pid, by task id (the dispatcher's status file). */
+export function runningWorkers(ctx: BoardContext): RunningWorkerRow[] {
+  const rows = ctx
+    .stmt("SELECT id, worker_pid, current_run_id, started_at FROM tasks WHERE status = 'running' AND worker_pid IS NOT NULL ORDER BY id")
+    .all() as { id: string; worker_pid: number; current_run_id: number | null; started_at: number | null }[];
+  return rows.map((r) => ({ task_id: r.id, pid: r.worker_pid, run_id: r.current_run_id, started_at: r.started_at ?? 0 }));
+}
