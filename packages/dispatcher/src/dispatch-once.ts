@@ -1,4 +1,4 @@
-import type { Board, ExitStatus, Task, Termination } from "@kanban/kernel";
+import type { Board, ClaimNextResult, ExitStatus, LaneClaim, ReadyLane, Task, Termination } from "@kanban/kernel";
 import { tryAcquireDispatchLock } from "./pid-lock.ts";
 import { type ResolvedWorkspace, WorkspaceError } from "./workspace.ts";
 
@@ -92,32 +92,16 @@ function oneLine(err: unknown): string {
   return msg.split("\n")[0] ?? msg;
 }
 
-function readyLane(board: Board): { id: string; assignee: string | null }[] {
-  return board.ctx
-    .stmt(
-      // Priority, then age, then creation order (rowid) among tasks of the same second. The partial
-      // index (migration 0002) is in priority/age order; only ties within one second are sorted.
-      "SELECT id, assignee FROM tasks INDEXED BY idx_tasks_ready_priority WHERE status = 'ready' AND claim_lock IS NULL ORDER BY priority DESC, created_at ASC, rowid ASC",
-    )
-    .all() as { id: string; assignee: string | null }[];
-}
-
 export function runningCount(board: Board): number {
-  return (board.sqlite.prepare("SELECT COUNT(*) AS n FROM tasks WHERE status = 'running'").get() as { n: number }).n;
-}
-
-function runningPerProfile(board: Board): Map<string, number> {
-  const rows = board.sqlite
-    .prepare("SELECT assignee, COUNT(*) AS n FROM tasks WHERE status = 'running' AND assignee IS NOT NULL GROUP BY assignee")
-    .all() as { assignee: string; n: number }[];
-  return new Map(rows.map((r) => [r.assignee, r.n]));
+  return board.runningCount();
 }
 
 /** Whether the board has a ready task a worker could be spawned for right now (the stuck-queue signal). */
 export function hasSpawnableReady(board: Board, deps: Pick<DispatchDeps, "isSpawnable">, defaultAssignee: string | null = null): boolean {
-  const fallback = defaultAssignee !== null && deps.isSpawnable(defaultAssignee);
-  // A task the respawn guard holds back is waiting on purpose: it must not make the queue look stuck.
-  return readyLane(board).some((r) => (r.assignee ? deps.isSpawnable(r.assignee) : fallback) && board.respawnGuard(r.id) === null);
+  // A simulated walk with no cap: a task the respawn guard holds back is waiting on purpose and must
+  // not make the queue look stuck, while one held by a per-profile cap does.
+  const lane = board.readyLane({ isSpawnable: (p) => deps.isSpawnable(p), defaultAssignee, dryRun: true });
+  return board.claimNext(lane, {}, 1).claimed.length > 0;
 }
 
 function recover(board: Board, opts: DispatchOptions, deps: DispatchDeps, out: DispatchResult): void {
@@ -186,79 +170,84 @@ async function spawnReady(board: Board, opts: DispatchOptions, deps: DispatchDep
     }
     budget = Math.min(budget, room);
   }
-  const cap = opts.maxInProgressPerProfile ?? null;
-  const perProfile = cap !== null ? runningPerProfile(board) : new Map<string, number>();
-  const fallback = opts.defaultAssignee && deps.isSpawnable(opts.defaultAssignee) ? opts.defaultAssignee : null;
-  for (const row of readyLane(board)) {
+  // Which task goes next (order, default assignee, spawnable profiles, per-profile caps, the respawn
+  // guard) is the kernel's decision; here each claim is turned into a worker before the next is taken.
+  const lane = board.readyLane({
+    isSpawnable: (p) => deps.isSpawnable(p),
+    defaultAssignee: opts.defaultAssignee ?? null,
+    maxPerProfile: opts.maxInProgressPerProfile ?? null,
+    dryRun,
+  });
+  for (;;) {
+    const next = board.claimNext(lane, {}, 1);
+    record(next, out);
+    const claim = next.claimed[0];
+    if (claim !== undefined) {
+      if (await start(board, claim, lane, failureLimit, deps, out)) budget--;
+    }
+    if (!next.more) break;
     if (budget <= 0) {
       out.held_back.push("budget_exhausted");
       break;
     }
-    let assignee = row.assignee;
-    let defaulted = false;
-    if (!assignee) {
-      if (fallback === null) {
-        out.skipped_unassigned.push(row.id);
-        continue;
-      }
-      assignee = fallback;
-      defaulted = true;
-    }
-    if (!deps.isSpawnable(assignee)) {
-      out.skipped_nonspawnable.push(row.id);
-      out.not_a_profile.push({ task_id: row.id, assignee });
-      continue;
-    }
-    const current = perProfile.get(assignee) ?? 0;
-    if (cap !== null && current >= cap) {
-      out.skipped_per_profile_capped.push({ task_id: row.id, assignee, current });
-      continue;
-    }
-    const guard = board.respawnGuard(row.id);
-    if (guard !== null) {
-      out.respawn_guarded.push({ task_id: row.id, reason: guard });
-      if (!dryRun) board.recordRespawnGuarded(row.id, guard);
-      continue;
-    }
-    if (defaulted) {
-      if (!dryRun && !board.assignTask(row.id, assignee, { source: "kanban.default_assignee" })) continue;
-      out.auto_assigned_default.push(row.id);
-    }
-    if (dryRun) {
-      out.spawned.push({ task_id: row.id, assignee, workspace: "", pid: null });
-      perProfile.set(assignee, current + 1);
-      budget--;
-      continue;
-    }
-    const task = board.claimTask(row.id);
-    if (task === null || task.current_run_id === null || task.claim_lock === null) continue; // lost a race: not ours
-    const runId = task.current_run_id;
-    await deps.afterClaim?.(task.id);
-    let workspace: ResolvedWorkspace;
-    try {
-      workspace = deps.resolveWorkspace(task);
-      board.setWorkspace(task.id, workspace.path, workspace.branch);
-    } catch (err) {
-      // A path the task may never use (outside the allowed roots) blocks it at once: retrying cannot help.
-      failSpawn(board, task.id, `workspace: ${oneLine(err)}`, failureLimit, out, deps, err instanceof WorkspaceError && err.permanent);
-      continue;
-    }
-    let pid: number;
-    try {
-      pid = await deps.spawnWorker({ task: { ...task, workspace_path: workspace.path }, assignee, runId, claimLock: task.claim_lock, workspace });
-    } catch (err) {
-      failSpawn(board, task.id, oneLine(err), failureLimit, out, deps);
-      continue;
-    }
-    if (!board.recordSpawn(task.id, pid, runId)) {
-      // The attempt ended while we spawned (archived, reclaimed, or the worker already settled it).
-      const now = board.getTask(task.id);
-      if (now?.status === "running" || now?.status === "ready") deps.terminate?.([{ pid, lock: task.claim_lock }]);
-    }
-    out.spawned.push({ task_id: task.id, assignee, workspace: workspace.path, pid });
-    perProfile.set(assignee, current + 1);
-    budget--;
   }
+}
+
+/** Files the walk's decisions under the result's lists. */
+function record(next: ClaimNextResult, out: DispatchResult): void {
+  for (const s of next.skipped) {
+    if (s.reason === "unassigned") out.skipped_unassigned.push(s.task_id);
+    else if (s.reason === "not_a_profile") {
+      out.skipped_nonspawnable.push(s.task_id);
+      out.not_a_profile.push({ task_id: s.task_id, assignee: s.assignee });
+    } else if (s.reason === "per_profile_cap") out.skipped_per_profile_capped.push({ task_id: s.task_id, assignee: s.assignee, current: s.current });
+    else out.respawn_guarded.push({ task_id: s.task_id, reason: s.guard });
+  }
+  out.auto_assigned_default.push(...next.assigned_default);
+}
+
+/**
+ * Turns one claim into a running worker: workspace, spawn, pid on record. Returns whether it counts
+ * against the budget (a spawn that failed gave its claim back and does not).
+ */
+async function start(board: Board, claim: LaneClaim, lane: ReadyLane, failureLimit: number | undefined, deps: DispatchDeps, out: DispatchResult): Promise<boolean> {
+  const { task, assignee } = claim;
+  if (task === null) {
+    // A dry run: the claim was only simulated.
+    out.spawned.push({ task_id: claim.task_id, assignee, workspace: "", pid: null });
+    return true;
+  }
+  if (task.current_run_id === null || task.claim_lock === null) {
+    lane.release(task.id); // not ours after all
+    return false;
+  }
+  const runId = task.current_run_id;
+  await deps.afterClaim?.(task.id);
+  let workspace: ResolvedWorkspace;
+  try {
+    workspace = deps.resolveWorkspace(task);
+    board.setWorkspace(task.id, workspace.path, workspace.branch);
+  } catch (err) {
+    // A path the task may never use (outside the allowed roots) blocks it at once: retrying cannot help.
+    failSpawn(board, task.id, `workspace: ${oneLine(err)}`, failureLimit, out, deps, err instanceof WorkspaceError && err.permanent);
+    lane.release(task.id);
+    return false;
+  }
+  let pid: number;
+  try {
+    pid = await deps.spawnWorker({ task: { ...task, workspace_path: workspace.path }, assignee, runId, claimLock: task.claim_lock, workspace });
+  } catch (err) {
+    failSpawn(board, task.id, oneLine(err), failureLimit, out, deps);
+    lane.release(task.id);
+    return false;
+  }
+  if (!board.recordSpawn(task.id, pid, runId)) {
+    // The attempt ended while we spawned (archived, reclaimed, or the worker already settled it).
+    const now = board.getTask(task.id);
+    if (now?.status === "running" || now?.status === "ready") deps.terminate?.([{ pid, lock: task.claim_lock }]);
+  }
+  out.spawned.push({ task_id: task.id, assignee, workspace: workspace.path, pid });
+  return true;
 }
 
 function failSpawn(

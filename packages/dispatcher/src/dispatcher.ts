@@ -610,10 +610,7 @@ export class Dispatcher {
       try {
         const o = this.openTarget(t);
         try {
-          const orphans = o.board.sqlite
-            .prepare("SELECT id FROM tasks WHERE status = 'running' AND claim_lock = ? AND worker_pid IS NULL")
-            .all(lock) as { id: string }[];
-          for (const { id } of orphans) {
+          for (const id of o.board.unspawnedClaims(lock)) {
             try {
               o.board.reclaimTask(id, { reason: `dispatcher pid ${previousPid} stopped before spawning a worker` });
               recovered.push(id);
@@ -741,10 +738,7 @@ function safeRunningCount(board: Board): number {
 }
 
 function runningWorkersOf(t: OpenTarget): DispatcherStatus["running_workers"] {
-  const rows = t.board.sqlite
-    .prepare("SELECT id, worker_pid, current_run_id, started_at FROM tasks WHERE status = 'running' AND worker_pid IS NOT NULL ORDER BY id")
-    .all() as { id: string; worker_pid: number; current_run_id: number | null; started_at: number | null }[];
-  return rows.map((r) => ({ task_id: r.id, board: t.slug, pid: r.worker_pid, run_id: r.current_run_id, started_at: r.started_at ?? 0 }));
+  return t.board.runningWorkers().map((r) => ({ task_id: r.task_id, board: t.slug, pid: r.pid, run_id: r.run_id, started_at: r.started_at }));
 }
 
 function didWork(r: DispatchResult): boolean {
