@@ -60,6 +60,8 @@ export class BoardRegistry {
       clock: this.clock,
       isPidAlive: this.options.isPidAlive,
       claimTtlSeconds: settings.claim_ttl_seconds,
+      // The breaker policy every verb judges against (completions re-gate children with it).
+      failureLimit: settings.failure_limit,
       migrationsFolder: this.options.migrationsFolder,
       warn: this.options.warn,
     });
