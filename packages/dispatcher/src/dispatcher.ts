@@ -113,8 +113,8 @@ function mtimeOf(p: string): number | null {
   }
 }
 
-function defaultLog(line: string): void {
-  process.stderr.write(`${new Date().toISOString()} kanban-dispatcher: ${line}\n`);
+function defaultLog(clock: Clock, line: string): void {
+  process.stderr.write(`${new Date(clock.now()).toISOString()} kanban-dispatcher: ${line}\n`);
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -160,10 +160,11 @@ export class Dispatcher {
     deps: DispatcherDeps = {},
   ) {
     this.clock = deps.clock ?? systemClock;
-    this.log = deps.log ?? defaultLog;
+    const clock = this.clock;
+    this.log = deps.log ?? ((line) => defaultLog(clock, line));
     this.configReader = homeConfigReader(config.home);
     this.seenConfigVersion = config.configVersion;
-    this.pool = new WorkerPool(this.log);
+    this.pool = new WorkerPool(this.log, this.clock);
     this.pool.onExit((worker) => this.workerExited(worker));
     this.startedAt = this.now();
   }
@@ -448,7 +449,8 @@ export class Dispatcher {
   /** One pass over every board. Never throws: a failing board is reported in its summary. */
   async tick(): Promise<TickReport> {
     this.refreshConfig();
-    const started = Date.now();
+    // How long the tick took is a stopwatch reading (monotonic), not a time of day: the clock gives `at`.
+    const started = performance.now();
     const at = this.now();
     const boards: BoardSummary[] = [];
     const open: OpenTarget[] = [];
@@ -509,7 +511,7 @@ export class Dispatcher {
     this.warnNotAProfile(notAProfile);
     this.ticks++;
     this.runningWorkers = running;
-    const report: TickReport = { at, ms: Date.now() - started, boards, spawned, ready_pending: readyPending };
+    const report: TickReport = { at, ms: Math.round(performance.now() - started), boards, spawned, ready_pending: readyPending };
     this.lastReport = report;
     if (this.homeLock !== null) this.writeStatus();
     return report;
@@ -685,7 +687,8 @@ export class Dispatcher {
 
   private sleepUntilNextTick(): Promise<void> {
     const nudgeFile = dispatcherNudgePath(this.config.home);
-    const end = Date.now() + this.config.settings.intervalSeconds * 1000;
+    // A real timer (setTimeout), so a monotonic deadline: the injected clock dates things, it does not sleep.
+    const end = performance.now() + this.config.settings.intervalSeconds * 1000;
     return new Promise<void>((resolve) => {
       let timer: NodeJS.Timeout | null = null;
       const finish = () => {
@@ -702,7 +705,7 @@ export class Dispatcher {
         }
         // An edited config.json is applied by a tick now, not after the interval.
         if (this.configChanged()) return finish();
-        const left = end - Date.now();
+        const left = end - performance.now();
         if (left <= 0) return finish();
         timer = setTimeout(step, Math.min(1000, left));
       };

@@ -47,6 +47,7 @@ function holderAlive(h: Holder): boolean {
 
 function emptyAndOld(file: string): boolean {
   try {
+    // Compared with the file system's mtime, so the wall clock the file system uses, not an injected one.
     return Date.now() - fs.statSync(file).mtimeMs > 5000;
   } catch {
     return false;

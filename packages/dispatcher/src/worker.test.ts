@@ -2,10 +2,13 @@ import fs from "node:fs";
 import path from "node:path";
 import { makeTempDir } from "@kanban/db/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { buildWorkerArgv, buildWorkerEnv, isSpawnable, resolveProgram, rotateLog, type WorkerRuntime } from "./worker.ts";
+import { TestClock } from "@kanban/kernel/testing";
+import { killAll, track, waitFor } from "../test/helpers.ts";
+import { buildWorkerArgv, buildWorkerEnv, isSpawnable, resolveProgram, rotateLog, WorkerPool, type WorkerRuntime } from "./worker.ts";
 
 const temps: { cleanup: () => void }[] = [];
-afterEach(() => {
+afterEach(async () => {
+  await killAll();
   for (const t of temps.splice(0)) t.cleanup();
 });
 function tmp(): string {
@@ -184,5 +187,31 @@ describe("rotateLog", () => {
     fs.writeFileSync(log, "y".repeat(200));
     rotateLog(log, 100, 0);
     expect(fs.existsSync(log)).toBe(false);
+  });
+});
+
+describe("WorkerPool", () => {
+  it("dates a worker's start, its log header and the age of its exit record by the injected clock", async () => {
+    const dir = tmp();
+    const clock = new TestClock(1_000_000_000); // 2001-09-09T01:46:40Z, far from the real time
+    const pool = new WorkerPool(() => {}, clock);
+    const logPath = path.join(dir, "t.log");
+    const pid = await pool.spawn({
+      argv: [process.execPath, "-e", "setTimeout(() => process.exit(3), 100)"],
+      env: {},
+      cwd: dir,
+      logPath,
+      logRotateBytes: 1_000_000,
+      logBackupCount: 0,
+      meta: { task_id: "t_1", board: "default", run_id: 1 },
+    });
+    track(pid);
+    expect(pool.running().map((w) => [w.pid, w.started_at])).toEqual([[pid, 1_000_000_000]]);
+    expect(fs.readFileSync(logPath, "utf8")).toContain("--- 2001-09-09T01:46:40.000Z kanban-dispatcher: run 1 of t_1");
+    expect(await waitFor(() => pool.exitStatus(pid), "the worker to exit")).toEqual({ code: 3, signal: null });
+    clock.advance(599);
+    expect(pool.exitStatus(pid)).toEqual({ code: 3, signal: null });
+    clock.advance(2); // older than the ten minutes an exit record is kept
+    expect(pool.exitStatus(pid)).toBeUndefined();
   });
 });

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { hermesProfileExists, mintRunToken, type ProfileConfig } from "@kanban/db";
-import type { ExitStatus, Task, Termination } from "@kanban/kernel";
+import { type Clock, type ExitStatus, nowSeconds, systemClock, type Task, type Termination } from "@kanban/kernel";
 import { isPidAlive, terminateWorker } from "@kanban/process";
 
 /**
@@ -234,7 +234,11 @@ export class WorkerPool {
   private static readonly EXIT_TTL_MS = 600_000;
   private static readonly EXIT_MAX = 4096;
 
-  constructor(private readonly log: (line: string) => void = () => {}) {}
+  constructor(
+    private readonly log: (line: string) => void = () => {},
+    /** Dates the log header, a worker's start and its exit record (ages of exit records come from it too). */
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   /**
    * Spawns a worker and returns its pid once the process exists. Throws with a one-line message
@@ -249,7 +253,7 @@ export class WorkerPool {
     rotateLog(req.logPath, req.logRotateBytes, req.logBackupCount);
     const fd = fs.openSync(req.logPath, "a");
     try {
-      fs.writeSync(fd, `--- ${new Date().toISOString()} kanban-dispatcher: run ${req.meta.run_id} of ${req.meta.task_id}: ${JSON.stringify(req.argv)}\n`);
+      fs.writeSync(fd, `--- ${new Date(this.clock.now()).toISOString()} kanban-dispatcher: run ${req.meta.run_id} of ${req.meta.task_id}: ${JSON.stringify(req.argv)}\n`);
       const child = spawn(resolved, args, {
         argv0: program,
         cwd: req.cwd,
@@ -264,7 +268,7 @@ export class WorkerPool {
         throw new Error(`cannot start ${program}: ${err.message}`);
       }
       this.exits.delete(pid); // a recycled pid must not inherit an older worker's exit
-      this.live.set(pid, { pid, ...req.meta, started_at: Math.floor(Date.now() / 1000) });
+      this.live.set(pid, { pid, ...req.meta, started_at: nowSeconds(this.clock) });
       child.on("error", (err) => this.log(`worker ${pid} (${req.meta.task_id}): ${err.message}`));
       child.on("exit", (code, signal) => {
         const worker = this.live.get(pid);
@@ -281,7 +285,7 @@ export class WorkerPool {
   }
 
   private recordExit(pid: number, status: ExitStatus): void {
-    const now = Date.now();
+    const now = this.clock.now();
     this.exits.set(pid, { ...status, at: now });
     if (this.exits.size > WorkerPool.EXIT_MAX) {
       for (const [p, e] of this.exits) {
@@ -299,7 +303,7 @@ export class WorkerPool {
   /** How a reaped child ended (undefined for pids that are not ours, or are still running). */
   exitStatus(pid: number): ExitStatus | undefined {
     const e = this.exits.get(pid);
-    if (!e || Date.now() - e.at > WorkerPool.EXIT_TTL_MS) return undefined;
+    if (!e || this.clock.now() - e.at > WorkerPool.EXIT_TTL_MS) return undefined;
     return { code: e.code, signal: e.signal };
   }
 
