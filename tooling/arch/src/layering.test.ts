@@ -33,7 +33,20 @@ const RULES: Rule[] = [
       { pattern: /Math\.random\(/, why: "randomness comes from the injected id source", allowIn: /ids\.ts$/ },
     ],
   },
-  { dir: "packages/dispatcher", forbidden: [...UI, "@kanban/api", "@kanban/cli", "@kanban/web"] },
+  {
+    dir: "packages/dispatcher",
+    forbidden: [...UI, "@kanban/api", "@kanban/cli", "@kanban/web"],
+    // One door to the database: the dispatcher claims through Board.claimNext and reads through Board
+    // methods; and its timestamps come from the injected clock.
+    forbiddenCode: [
+      { pattern: /\.prepare\(|\.stmt\(/, why: "prepares SQL: statements live in packages/kernel/src/store" },
+      { pattern: /\bboard\.ctx\b|\.ctx\.(tx|stmt|tasks|getTask)\b/, why: "reaches the kernel's connection (board.ctx): call a Board method" },
+      { pattern: /\.sqlite\b/, why: "reaches the raw SQLite handle: call a Board method" },
+      { pattern: /\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b/, why: "holds SQL text: statements live in packages/kernel/src/store" },
+      // pid-lock.ts compares with a file's mtime, which the file system dates by the wall clock.
+      { pattern: /Date\.now\(\)|new Date\(\)/, why: "time comes from the injected clock", allowIn: /pid-lock\.ts$/ },
+    ],
+  },
   {
     dir: "packages/api",
     forbidden: ["next", "next/", "react", "react/", "@kanban/dispatcher", "@kanban/cli", "@kanban/web"],
@@ -180,6 +193,37 @@ describe("layering", () => {
         `${rel}:2 reaches the raw SQLite handle: call a Board method`,
         `${rel}:1 holds SQL text: statements live in packages/kernel/src/store`,
         `${rel}:3 holds SQL text: statements live in packages/kernel/src/store`,
+      ]);
+    } finally {
+      fs.rmSync(tmp);
+    }
+  });
+
+  it("catches SQL, connection access and wall-clock time in packages/dispatcher (the one-door rule works)", () => {
+    const tmp = path.join(root, "packages", "dispatcher", "src", "__arch_probe_sql__.ts");
+    fs.writeFileSync(
+      tmp,
+      [
+        "export const a = (board: any) => board.ctx.stmt(\"SELECT 1\").get();",
+        "export const b = (board: any) => board.sqlite.prepare('x');",
+        "export const c = `UPDATE tasks SET status = 'ready'`;",
+        "export const d = Date.now();",
+        "// SELECT in a comment is prose, not a statement",
+      ].join("\n"),
+    );
+    try {
+      const rule = RULES.find((r) => r.dir === "packages/dispatcher");
+      if (!rule) throw new Error("no dispatcher rule");
+      const found = ruleViolations(rule).filter((v) => v.includes("__arch_probe_sql__"));
+      const rel = path.join("packages", "dispatcher", "src", "__arch_probe_sql__.ts");
+      expect(found).toEqual([
+        `${rel}:1 prepares SQL: statements live in packages/kernel/src/store`,
+        `${rel}:2 prepares SQL: statements live in packages/kernel/src/store`,
+        `${rel}:1 reaches the kernel's connection (board.ctx): call a Board method`,
+        `${rel}:2 reaches the raw SQLite handle: call a Board method`,
+        `${rel}:1 holds SQL text: statements live in packages/kernel/src/store`,
+        `${rel}:3 holds SQL text: statements live in packages/kernel/src/store`,
+        `${rel}:4 time comes from the injected clock`,
       ]);
     } finally {
       fs.rmSync(tmp);
