@@ -20,6 +20,9 @@ export interface CompleteInput extends Fence {
   failureLimit?: number;
 }
 
+/** What a completion sets besides the status: the handoff, a released claim, a reset breaker, no run. */
+const SETTLE_DONE = `result = ?, completed_at = ?, ${CLEAR_CLAIM}, consecutive_failures = 0, last_failure_error = NULL, current_run_id = NULL`;
+
 /** The columns a completion decides on (the full row comes back from the UPDATE). */
 type CompleteHead = Pick<Task, "id" | "status" | "claim_lock" | "current_run_id" | "assignee" | "current_step_key">;
 
@@ -117,7 +120,7 @@ export function completeTask(ctx: BoardContext, id: string, input: CompleteInput
     const settledTask = transitionReturning(ctx, "complete", id, {
       to: "done",
       from: task.status,
-      set: `result = ?, completed_at = ?, ${CLEAR_CLAIM}, consecutive_failures = 0, last_failure_error = NULL, current_run_id = NULL`,
+      set: SETTLE_DONE,
       setArgs: [result, now],
       where: "current_run_id IS ?",
       whereArgs: [task.current_run_id],

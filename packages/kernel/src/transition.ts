@@ -24,22 +24,49 @@ function quoted(states: readonly string[]): string {
   return states.length === 1 ? `= '${states[0]}'` : `IN (${states.map((s) => `'${s}'`).join(", ")})`;
 }
 
+const FROM_SQL = new Map<TransitionVerb, string>(Object.entries(TRANSITIONS).map(([verb, t]) => [verb as TransitionVerb, quoted(t.from)]));
+
 /** The verb's from-states as a SQL predicate on `status` (`= 'ready'` or `IN ('a', 'b')`). */
 export function fromStatesSql(verb: TransitionVerb): string {
-  return quoted(TRANSITIONS[verb].from);
+  return FROM_SQL.get(verb) as string;
 }
 
 /**
- * Builds the compare-and-swap. The statuses are SQL literals taken from the table (never from a
+ * Built statements by shape: verb → to → set → where → [pinned to a read status][RETURNING]. Nested
+ * maps keyed by the callers' (constant) strings, so a hot path pays a few lookups, not a string build.
+ */
+const SQL_CACHE = new Map<string, Map<string, Map<string, Map<string, string[]>>>>();
+
+function child<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let v = map.get(key);
+  if (v === undefined) {
+    v = make();
+    map.set(key, v);
+  }
+  return v;
+}
+
+/**
+ * The compare-and-swap's SQL. The statuses are SQL literals taken from the table (never from a
  * caller's string: `to` is checked against it first), so each shape is one cached statement.
  */
 function transitionSql(verb: TransitionVerb, w: TransitionWrite, returning: boolean): string {
+  const shapes = child(
+    child(child(child(SQL_CACHE, verb, () => new Map()), w.to, () => new Map()), w.set ?? "", () => new Map()),
+    w.where ?? "",
+    () => [],
+  );
+  const slot = (w.from !== undefined ? 2 : 0) + (returning ? 1 : 0);
+  const cached = shapes[slot];
+  if (cached !== undefined) return cached;
   if (!(TRANSITIONS[verb].to as readonly string[]).includes(w.to)) {
     throw new Error(`state machine: '${verb}' cannot land in '${w.to}'`);
   }
-  return `UPDATE tasks SET status = '${w.to}'${w.set ? `, ${w.set}` : ""} WHERE id = ? AND status ${fromStatesSql(verb)}${
+  const sql = `UPDATE tasks SET status = '${w.to}'${w.set ? `, ${w.set}` : ""} WHERE id = ? AND status ${fromStatesSql(verb)}${
     w.from !== undefined ? " AND status = ?" : ""
   }${w.where ? ` AND ${w.where}` : ""}${returning ? " RETURNING *" : ""}`;
+  shapes[slot] = sql;
+  return sql;
 }
 
 function args(id: string, w: TransitionWrite): unknown[] {
