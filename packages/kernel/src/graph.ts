@@ -1,7 +1,7 @@
 import type { BoardContext } from "./context.ts";
 import { invalid } from "./errors.ts";
 import { copyNotifySubs } from "./notify.ts";
-import { transition } from "./transition.ts";
+import { fromStatesSql, transition } from "./transition.ts";
 
 /**
  * Adds a dependency edge. Refuses self-links, unknown ids and cycles. A `ready` child with an
@@ -122,7 +122,7 @@ export function recomputeReady(ctx: BoardContext, failureLimit?: number, scope?:
     const unfinishedParent = `EXISTS (SELECT 1 FROM task_links l JOIN tasks p ON p.id = l.parent_id
         WHERE l.child_id = t.id AND p.status NOT IN ('done', 'archived'))`;
     const base = `SELECT t.id, t.status, t.consecutive_failures, t.max_retries FROM tasks t
-       WHERE t.status IN ('todo', 'blocked') AND NOT ${unfinishedParent} AND NOT (${PARKED_IN_TODO})`;
+       WHERE t.status ${fromStatesSql("promote")} AND NOT ${unfinishedParent} AND NOT (${PARKED_IN_TODO})`;
     const candidates = (
       scope === undefined
         ? ctx.stmt(base).all()
