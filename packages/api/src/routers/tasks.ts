@@ -480,6 +480,8 @@ export const tasksRouter = router({
         created_cards: input.created_cards,
         expected_run_id: input.expected_run_id,
         claim_lock: input.claim_lock,
+        // The live setting: the board was opened with the value of that moment.
+        failureLimit: failureLimit(ctx),
       });
       ctx.terminate(stop);
       return { task: taskDto({ ...done.task, warnings: null }), run_id: done.run_id };
