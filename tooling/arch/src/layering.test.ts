@@ -170,64 +170,45 @@ describe("layering", () => {
     expect(violations).toEqual([]);
   });
 
-  it("catches SQL and connection access in packages/api (the one-door rule works)", () => {
-    const tmp = path.join(root, "packages", "api", "src", "__arch_probe_sql__.ts");
-    fs.writeFileSync(
-      tmp,
-      [
-        "export const a = (board: any) => board.ctx.stmt(\"SELECT 1\").get();",
-        "export const b = (board: any) => board.sqlite.prepare('x');",
-        "export const c = `DELETE FROM tasks`;",
-        "// SELECT in a comment is prose, not a statement",
-      ].join("\n"),
-    );
+  /** Writes `lines` as a probe source file in `dir`, returns what its rule reports for it (file:line) and removes it. */
+  function probe(dir: string, lines: string[]): { found: string[]; rel: string } {
+    const rel = path.join(dir, "src", "__arch_probe_sql__.ts");
+    const tmp = path.join(root, rel);
+    fs.writeFileSync(tmp, lines.join("\n"));
     try {
-      const rule = RULES.find((r) => r.dir === "packages/api");
-      if (!rule) throw new Error("no api rule");
-      const found = ruleViolations(rule).filter((v) => v.includes("__arch_probe_sql__"));
-      const rel = path.join("packages", "api", "src", "__arch_probe_sql__.ts");
-      expect(found).toEqual([
-        `${rel}:1 prepares SQL: statements live in packages/kernel/src/store`,
-        `${rel}:2 prepares SQL: statements live in packages/kernel/src/store`,
-        `${rel}:1 reaches the kernel's connection (board.ctx): call a Board method`,
-        `${rel}:2 reaches the raw SQLite handle: call a Board method`,
-        `${rel}:1 holds SQL text: statements live in packages/kernel/src/store`,
-        `${rel}:3 holds SQL text: statements live in packages/kernel/src/store`,
-      ]);
+      const rule = RULES.find((r) => r.dir === dir);
+      if (!rule) throw new Error(`no rule for ${dir}`);
+      return { found: ruleViolations(rule).filter((v) => v.includes("__arch_probe_sql__")), rel };
     } finally {
       fs.rmSync(tmp);
     }
+  }
+  const SQL_PROBE = [
+    "export const a = (board: any) => board.ctx.stmt(\"SELECT 1\").get();",
+    "export const b = (board: any) => board.sqlite.prepare('x');",
+  ];
+  const sqlFindings = (rel: string) => [
+    `${rel}:1 prepares SQL: statements live in packages/kernel/src/store`,
+    `${rel}:2 prepares SQL: statements live in packages/kernel/src/store`,
+    `${rel}:1 reaches the kernel's connection (board.ctx): call a Board method`,
+    `${rel}:2 reaches the raw SQLite handle: call a Board method`,
+    `${rel}:1 holds SQL text: statements live in packages/kernel/src/store`,
+    `${rel}:3 holds SQL text: statements live in packages/kernel/src/store`,
+  ];
+
+  it("catches SQL and connection access in packages/api (the one-door rule works)", () => {
+    const { found, rel } = probe("packages/api", [...SQL_PROBE, "export const c = `DELETE FROM tasks`;", "// SELECT in a comment is prose, not a statement"]);
+    expect(found).toEqual(sqlFindings(rel));
   });
 
   it("catches SQL, connection access and wall-clock time in packages/dispatcher (the one-door rule works)", () => {
-    const tmp = path.join(root, "packages", "dispatcher", "src", "__arch_probe_sql__.ts");
-    fs.writeFileSync(
-      tmp,
-      [
-        "export const a = (board: any) => board.ctx.stmt(\"SELECT 1\").get();",
-        "export const b = (board: any) => board.sqlite.prepare('x');",
-        "export const c = `UPDATE tasks SET status = 'ready'`;",
-        "export const d = Date.now();",
-        "// SELECT in a comment is prose, not a statement",
-      ].join("\n"),
-    );
-    try {
-      const rule = RULES.find((r) => r.dir === "packages/dispatcher");
-      if (!rule) throw new Error("no dispatcher rule");
-      const found = ruleViolations(rule).filter((v) => v.includes("__arch_probe_sql__"));
-      const rel = path.join("packages", "dispatcher", "src", "__arch_probe_sql__.ts");
-      expect(found).toEqual([
-        `${rel}:1 prepares SQL: statements live in packages/kernel/src/store`,
-        `${rel}:2 prepares SQL: statements live in packages/kernel/src/store`,
-        `${rel}:1 reaches the kernel's connection (board.ctx): call a Board method`,
-        `${rel}:2 reaches the raw SQLite handle: call a Board method`,
-        `${rel}:1 holds SQL text: statements live in packages/kernel/src/store`,
-        `${rel}:3 holds SQL text: statements live in packages/kernel/src/store`,
-        `${rel}:4 time comes from the injected clock`,
-      ]);
-    } finally {
-      fs.rmSync(tmp);
-    }
+    const { found, rel } = probe("packages/dispatcher", [
+      ...SQL_PROBE,
+      "export const c = `UPDATE tasks SET status = 'ready'`;",
+      "export const d = Date.now();",
+      "// SELECT in a comment is prose, not a statement",
+    ]);
+    expect(found).toEqual([...sqlFindings(rel), `${rel}:4 time comes from the injected clock`]);
   });
 
   it("catches a forbidden import (the check itself works)", () => {
