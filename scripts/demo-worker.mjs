@@ -23,7 +23,10 @@ try {
   board.heartbeatWorker(taskId, { ...fence, note: "checking the result" });
   await pause(step());
   if (/screencast/i.test(task.title)) {
-    board.blockTask(taskId, { ...fence, reason: "Which voice should the screencast use? Answer in a comment, then unblock." });
+    board.blockTask(taskId, {
+      ...fence,
+      reason: "Which voice should the screencast use? Answer in a comment, then unblock.",
+    });
   } else {
     board.completeTask(taskId, { ...fence, summary: "Done by the demo worker.", metadata: { demo: true } });
   }

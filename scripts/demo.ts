@@ -16,7 +16,11 @@ const FEED_EVERY_MS = 70_000;
 
 /** Small projects, each a chain of steps (every step waits for the previous one). */
 const PROJECTS: { name: string; steps: string[]; body?: string }[] = [
-  { name: "Export", steps: ["Design the export format", "Implement the exporter", "Document the export command"], body: "Pick JSON lines vs CSV.\n\n- [ ] keep it streamable\n- [ ] one row per task" },
+  {
+    name: "Export",
+    steps: ["Design the export format", "Implement the exporter", "Document the export command"],
+    body: "Pick JSON lines vs CSV.\n\n- [ ] keep it streamable\n- [ ] one row per task",
+  },
   { name: "Search", steps: ["Index task titles", "Add a search box to the board"] },
   { name: "Onboarding", steps: ["Write the getting-started page", "Record a 2-minute screencast"] },
   { name: "Billing", steps: ["Sketch the invoice model", "Price the API calls", "Review the pricing with finance"] },
@@ -44,7 +48,9 @@ function configureDemoWorker(loc: BoardLocation, root: string): void {
 /** How many projects the board has been given so far (the next one picks up from there). */
 function projectsSoFar(board: Board): number {
   const firsts = PROJECTS.map((p) => p.steps[0] ?? "");
-  return board.listTasks({ include_archived: true }).filter((t) => t.created_by === "demo" && firsts.some((f) => t.title.startsWith(f))).length;
+  return board
+    .listTasks({ include_archived: true })
+    .filter((t) => t.created_by === "demo" && firsts.some((f) => t.title.startsWith(f))).length;
 }
 
 /** Adds project number `index`: its steps as a chain of cards for the demo worker. Returns how many cards. */
@@ -85,7 +91,12 @@ export function seedDemo(loc: BoardLocation, root: string): { board: string; tas
     let tasks = 0;
     for (let i = 0; i < 2; i++) tasks += addDemoProject(board, soFar + i);
     if (first) {
-      board.createTask({ title: "Ask legal about data retention", assignee: DEMO_WORKER, initial_status: "blocked", body: "Waiting on an answer." });
+      board.createTask({
+        title: "Ask legal about data retention",
+        assignee: DEMO_WORKER,
+        initial_status: "blocked",
+        body: "Waiting on an answer.",
+      });
       board.createTask({ title: "Idea: incremental exports", triage: true });
       tasks += 2;
     }
@@ -100,13 +111,19 @@ export function seedDemo(loc: BoardLocation, root: string): { board: string; tas
  * while someone looks at it. Runs in the `npm start` process; a failed write is reported once and
  * the feed stops (the board itself is unaffected).
  */
-export function startDemoFeeder(loc: BoardLocation, slug: string, opts: { everyMs?: number; minutes?: number } = {}): { stop(): void } {
+export function startDemoFeeder(
+  loc: BoardLocation,
+  slug: string,
+  opts: { everyMs?: number; minutes?: number } = {},
+): { stop(): void } {
   const everyMs = opts.everyMs ?? FEED_EVERY_MS;
   const until = Date.now() + (opts.minutes ?? DEMO_FEED_MINUTES) * 60_000;
   const timer = setInterval(() => {
     if (Date.now() > until) {
       clearInterval(timer);
-      console.log(`kanban: the demo stopped adding cards after ${opts.minutes ?? DEMO_FEED_MINUTES} minutes (start it again with --demo for another round)`);
+      console.log(
+        `kanban: the demo stopped adding cards after ${opts.minutes ?? DEMO_FEED_MINUTES} minutes (start it again with --demo for another round)`,
+      );
       return;
     }
     let board: Board | null = null;

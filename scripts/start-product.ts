@@ -9,7 +9,13 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { boardLocationFromEnv, createBoard, homeConfigPath, liveDispatcherPid, readHomeConfigSnapshot } from "@kanban/db";
+import {
+  boardLocationFromEnv,
+  createBoard,
+  homeConfigPath,
+  liveDispatcherPid,
+  readHomeConfigSnapshot,
+} from "@kanban/db";
 import { DEMO_FEED_MINUTES, seedDemo, startDemoFeeder } from "./demo.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -50,7 +56,9 @@ for (const [port, what, variable] of [
   [apiPort, "the API", "KANBAN_API_PORT"],
 ] as const) {
   if (!(await portFree(port))) {
-    die(`port ${port} (${what}) is already in use: is another \`npm start\` running? Stop it, or pick another port, e.g. ${variable}=${port + 1} npm start`);
+    die(
+      `port ${port} (${what}) is already in use: is another \`npm start\` running? Stop it, or pick another port, e.g. ${variable}=${port + 1} npm start`,
+    );
   }
 }
 
@@ -58,7 +66,10 @@ for (const [port, what, variable] of [
 // running on the last valid settings (the defaults when none was ever seen).
 const configFile = homeConfigPath(loc.home);
 const snapshot = readHomeConfigSnapshot(loc.home);
-if (snapshot.error) process.stderr.write(`kanban: ${snapshot.error} (${configFile}); running on default settings until it is fixed; the board shows this too\n`);
+if (snapshot.error)
+  process.stderr.write(
+    `kanban: ${snapshot.error} (${configFile}); running on default settings until it is fixed; the board shows this too\n`,
+  );
 for (const w of snapshot.warnings) process.stderr.write(`kanban: config.json: ${w}\n`);
 
 fs.mkdirSync(loc.home, { recursive: true });
@@ -68,7 +79,8 @@ try {
   die(err instanceof Error ? err.message : String(err));
 }
 if (demo) {
-  if (snapshot.error) die(`--demo adds the 'demo-worker' profile to ${configFile}, which has an error: fix the file first`);
+  if (snapshot.error)
+    die(`--demo adds the 'demo-worker' profile to ${configFile}, which has an error: fix the file first`);
   const { board, tasks, first } = seedDemo(loc, root);
   env.KANBAN_BOARD = board;
   console.log(
@@ -202,7 +214,9 @@ async function onExit(part: Part, proc: ChildProcess, code: number | null, signa
   if (cfg.error !== null) {
     part.state = "waiting-config";
     part.note = "waiting for a valid config.json";
-    process.stderr.write(`kanban: ${part.label} cannot run while config.json is invalid; it starts by itself once the file is fixed\n`);
+    process.stderr.write(
+      `kanban: ${part.label} cannot run while config.json is invalid; it starts by itself once the file is fixed\n`,
+    );
     announceWhenSettled();
     waitForValidConfig(part, cfg.version);
     return;
@@ -213,17 +227,23 @@ async function onExit(part: Part, proc: ChildProcess, code: number | null, signa
     part.state = "given-up";
     part.note = `gave up after ${part.fastFailures} failed starts in a row; last said: ${lastWords(part)}`;
     if (part.name === "web") {
-      process.stderr.write(`kanban: ${part.label} keeps stopping at start (${how}); last said: ${lastWords(part)}. Stopping everything.\n`);
+      process.stderr.write(
+        `kanban: ${part.label} keeps stopping at start (${how}); last said: ${lastWords(part)}. Stopping everything.\n`,
+      );
       stop(1);
       return;
     }
-    process.stderr.write(`kanban: ${part.label} keeps stopping at start (${how}): ${part.note}. Not restarting it: fix that, then run npm start again.\n`);
+    process.stderr.write(
+      `kanban: ${part.label} keeps stopping at start (${how}): ${part.note}. Not restarting it: fix that, then run npm start again.\n`,
+    );
     announceWhenSettled();
     return;
   }
   const delay = Math.min(30_000, 1000 * 2 ** Math.max(0, part.fastFailures - 1));
   part.state = "restarting";
-  process.stderr.write(`kanban: ${part.label} stopped (${how}; last said: ${lastWords(part)}); restarting it in ${Math.round(delay / 1000)} s\n`);
+  process.stderr.write(
+    `kanban: ${part.label} stopped (${how}; last said: ${lastWords(part)}); restarting it in ${Math.round(delay / 1000)} s\n`,
+  );
   await sleep(delay);
   if (!stopping) launch(part);
 }
@@ -254,7 +274,14 @@ const parts: Part[] = [
     name: "web",
     label: "the board",
     cmd: process.execPath,
-    argv: [path.join(root, "node_modules", "next", "dist", "bin", "next"), "start", "-p", String(webPort), "-H", "127.0.0.1"],
+    argv: [
+      path.join(root, "node_modules", "next", "dist", "bin", "next"),
+      "start",
+      "-p",
+      String(webPort),
+      "-H",
+      "127.0.0.1",
+    ],
     cwd: web,
     ready: (proc: ChildProcess) => waitReady(proc, () => httpOk(`http://127.0.0.1:${webPort}/`)),
   },
@@ -302,7 +329,8 @@ function printStatus(headline: string) {
  * stated reason), and again whenever that headline changes: never "running" while a part is down.
  */
 function announceWhenSettled() {
-  const settled = (p: Part) => p.state === "up" || p.state === "elsewhere" || p.state === "given-up" || p.state === "waiting-config";
+  const settled = (p: Part) =>
+    p.state === "up" || p.state === "elsewhere" || p.state === "given-up" || p.state === "waiting-config";
   if (announced === null && !parts.every(settled)) return;
   const down = parts.some((p) => p.state === "given-up" || p.state === "waiting-config");
   const headline = down ? "Kanban is only partly running" : "Kanban is running";
@@ -315,12 +343,19 @@ function stop(code: number) {
   if (stopping) return;
   stopping = true;
   feeder?.stop();
-  const running = parts.map((p) => p.proc).filter((p): p is ChildProcess => p !== null && p.exitCode === null && p.signalCode === null);
+  const running = parts
+    .map((p) => p.proc)
+    .filter((p): p is ChildProcess => p !== null && p.exitCode === null && p.signalCode === null);
   for (const proc of running) proc.kill("SIGTERM");
   const deadline = setTimeout(() => {
     for (const proc of running) if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
   }, 10_000);
-  Promise.all(running.map((proc) => new Promise((r) => (proc.exitCode !== null || proc.signalCode !== null ? r(null) : proc.once("exit", r))))).then(() => {
+  Promise.all(
+    running.map(
+      (proc) =>
+        new Promise((r) => (proc.exitCode !== null || proc.signalCode !== null ? r(null) : proc.once("exit", r))),
+    ),
+  ).then(() => {
     clearTimeout(deadline);
     process.exit(code);
   });

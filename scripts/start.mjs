@@ -10,7 +10,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 process.env.TURBO_TELEMETRY_DISABLED = "1";
 process.env.NEXT_TELEMETRY_DISABLED = "1";
 
-const installed = fs.existsSync(path.join(root, "node_modules", ".package-lock.json")) &&
+const installed =
+  fs.existsSync(path.join(root, "node_modules", ".package-lock.json")) &&
   fs.existsSync(path.join(root, "node_modules", "better-sqlite3", "build", "Release", "better_sqlite3.node"));
 if (!installed) {
   console.log("kanban: installing dependencies (first run; compiling better-sqlite3 takes about a minute)…");
@@ -21,10 +22,14 @@ if (!installed) {
   }
 }
 
-const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts", "start-product.ts"), ...process.argv.slice(2)], {
-  cwd: root,
-  stdio: "inherit",
-  env: process.env,
-});
+const child = spawn(
+  process.execPath,
+  ["--import", "tsx", path.join(root, "scripts", "start-product.ts"), ...process.argv.slice(2)],
+  {
+    cwd: root,
+    stdio: "inherit",
+    env: process.env,
+  },
+);
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

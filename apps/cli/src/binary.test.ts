@@ -53,7 +53,12 @@ describe("kanban binary, local boards", () => {
   it("lifecycle verbs: a phantom --created-card refuses the completion (exit 1), the task stays running", async () => {
     const { task } = await api.tasks.create.mutate({ title: "worker job", assignee: "coder" });
     const claimed = await api.tasks.claim.mutate({ id: task.id });
-    const worker = { ...h.env, KANBAN_TASK: task.id, KANBAN_RUN_ID: String(claimed.run_id), KANBAN_CLAIM_LOCK: claimed.task.claim_lock ?? "" };
+    const worker = {
+      ...h.env,
+      KANBAN_TASK: task.id,
+      KANBAN_RUN_ID: String(claimed.run_id),
+      KANBAN_CLAIM_LOCK: claimed.task.claim_lock ?? "",
+    };
     const phantom = await runBinary(["complete", task.id, "--summary", "done", "--created-card", "t_feedface"], worker);
     expect(phantom.code).toBe(1);
     expectCleanFailure(phantom, "t_feedface");
@@ -66,7 +71,10 @@ describe("kanban binary, local boards", () => {
     expect((JSON.parse(boards.out) as { slug: string }[]).map((b) => b.slug)).toEqual(["default", "ops"]);
     const unknown = await runBinary(["--board", "nowhere", "stats"], h.env);
     expect(unknown.code).toBe(1);
-    expectCleanFailure(unknown, "kanban: board 'nowhere' does not exist. Create it with `kanban boards create nowhere`.");
+    expectCleanFailure(
+      unknown,
+      "kanban: board 'nowhere' does not exist. Create it with `kanban boards create nowhere`.",
+    );
     const { task } = await api.tasks.create.mutate({ title: "notify me" });
     const sub = await runBinary(["notify-subscribe", task.id, "--platform", "slack", "--chat-id", "C1"], h.env);
     expect(sub.out).toBe(`Subscribed slack:C1 to ${task.id}`);
@@ -75,7 +83,9 @@ describe("kanban binary, local boards", () => {
   it("dispatch runs the dispatcher's one-shot tick and passes its flags and exit code through", async () => {
     const dry = await runBinary(["dispatch", "--dry-run", "--json", "--max", "2"], h.env);
     expect(dry.code, dry.err).toBe(0);
-    expect(Object.keys(JSON.parse(dry.out) as object)).toEqual(expect.arrayContaining(["reclaimed", "promoted", "spawned", "skipped_nonspawnable"]));
+    expect(Object.keys(JSON.parse(dry.out) as object)).toEqual(
+      expect.arrayContaining(["reclaimed", "promoted", "spawned", "skipped_nonspawnable"]),
+    );
     const missing = await runBinary(["--board", "nope", "dispatch"], h.env);
     expect(missing.code).toBe(1);
     expect(missing.err).toContain("board 'nope' does not exist");
@@ -130,7 +140,9 @@ describe("kanban binary, remote against `kanban serve`", () => {
     server = tempHome();
     client = tempHome();
     serve = startBinary(["serve", "--port", "0"], { ...server.env, KANBAN_TOKEN: "tok" });
-    const m = await serve.waitFor(/Serving the kanban API at (http:\/\/127\.0\.0\.1:\d+)\/trpc \(bearer token required\)/);
+    const m = await serve.waitFor(
+      /Serving the kanban API at (http:\/\/127\.0\.0\.1:\d+)\/trpc \(bearer token required\)/,
+    );
     url = m[1] ?? "";
     // The client's KANBAN_HOME is empty and stays so: everything goes over HTTP.
     remote = { ...client.env, KANBAN_URL: url, KANBAN_TOKEN: "tok" };
@@ -167,7 +179,11 @@ describe("kanban binary, remote against `kanban serve`", () => {
     const { task } = await api.tasks.create.mutate({ title: "remote worker", assignee: "coder" });
     const claimed = await api.tasks.claim.mutate({ id: task.id });
     await api.tasks.reclaim.mutate({ id: task.id });
-    const stale = await runBinary(["complete", task.id, "--summary", "late"], { ...remote, KANBAN_TASK: task.id, KANBAN_RUN_ID: String(claimed.run_id) });
+    const stale = await runBinary(["complete", task.id, "--summary", "late"], {
+      ...remote,
+      KANBAN_TASK: task.id,
+      KANBAN_RUN_ID: String(claimed.run_id),
+    });
     expect(stale.code).toBe(1);
     expectCleanFailure(stale, "no longer the active run");
   });

@@ -13,7 +13,16 @@ describe("loadConfig", () => {
       KANBAN_PROFILE: "coder",
       KANBAN_TENANT: "",
     });
-    expect(c).toMatchObject({ url: "http://127.0.0.1:4100/trpc", token: "tok", board: "ops", task: "t_1", runId: 7, claimLock: "host:1", profile: "coder", tenant: null });
+    expect(c).toMatchObject({
+      url: "http://127.0.0.1:4100/trpc",
+      token: "tok",
+      board: "ops",
+      task: "t_1",
+      runId: 7,
+      claimLock: "host:1",
+      profile: "coder",
+      tenant: null,
+    });
     expect(loadConfig({ KANBAN_BOARD: "ops" }, { board: "dev" }).board).toBe("dev");
     expect(loadConfig({}).url).toBeNull();
     expect(Object.isFrozen(loadConfig({}))).toBe(true);
@@ -21,7 +30,9 @@ describe("loadConfig", () => {
 
   it("reports every malformed variable at once", () => {
     expect(() => loadConfig({ KANBAN_URL: "ftp://x", KANBAN_RUN_ID: "-1" })).toThrow(
-      new ConfigError("invalid environment: KANBAN_URL: must be an http(s) URL; KANBAN_RUN_ID: must be a positive integer"),
+      new ConfigError(
+        "invalid environment: KANBAN_URL: must be an http(s) URL; KANBAN_RUN_ID: must be a positive integer",
+      ),
     );
   });
 

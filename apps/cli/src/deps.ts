@@ -27,7 +27,10 @@ export function boardArg(deps: Deps): { board?: string } {
 export function fenceFor(deps: Deps, taskId: string): { expected_run_id?: number; claim_lock?: string } {
   const c = deps.config;
   if (c.task === null || c.task !== taskId) return {};
-  return { ...(c.runId !== null ? { expected_run_id: c.runId } : {}), ...(c.claimLock !== null ? { claim_lock: c.claimLock } : {}) };
+  return {
+    ...(c.runId !== null ? { expected_run_id: c.runId } : {}),
+    ...(c.claimLock !== null ? { claim_lock: c.claimLock } : {}),
+  };
 }
 
 /** Who a comment or a card is from when no flag says: the worker's profile, else "user". */

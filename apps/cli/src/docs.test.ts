@@ -23,7 +23,8 @@ function markdownFiles(): string[] {
   };
   walk(path.join(repo, "skills"));
   walk(path.join(repo, "docs"));
-  for (const readme of ["README.md", "apps/cli/README.md"]) if (fs.existsSync(path.join(repo, readme))) out.push(path.join(repo, readme));
+  for (const readme of ["README.md", "apps/cli/README.md"])
+    if (fs.existsSync(path.join(repo, readme))) out.push(path.join(repo, readme));
   return out;
 }
 
@@ -40,7 +41,8 @@ export function commandLines(markdown: string): string[] {
     if (fenced) {
       // `kanban …` or `npx kanban …`, also inside `$( … )`, loops and pipelines.
       const cmd = line.replace(/^\$\s+/, "").replace(/\s+#.*$/, "");
-      for (const m of cmd.matchAll(/(?:^|\$\(|;|&&|\bdo)\s*(?:npx\s+)?(kanban\s[^)|;&]+)/g)) if (m[1]) lines.push(m[1].trim());
+      for (const m of cmd.matchAll(/(?:^|\$\(|;|&&|\bdo)\s*(?:npx\s+)?(kanban\s[^)|;&]+)/g))
+        if (m[1]) lines.push(m[1].trim());
       continue;
     }
     for (const m of line.matchAll(/`(?:npx\s+)?(kanban\s[^`]+)`/g)) if (m[1]) lines.push(m[1]);
@@ -86,10 +88,7 @@ export function checkLine(program: Command, line: string): string | null {
   return null;
 }
 
-const program = buildProgram(
-  () => async () => {},
-  { out: () => {}, err: () => {} },
-);
+const program = buildProgram(() => async () => {}, { out: () => {}, err: () => {} });
 
 describe("docs drift", () => {
   const files = markdownFiles();
@@ -112,16 +111,15 @@ describe("docs drift", () => {
   }
 
   it("catches a drifted verb, subcommand or flag", () => {
-    expect(checkLine(program, "kanban create \"x\" --assignee a --parent t_1")).toBeNull();
+    expect(checkLine(program, 'kanban create "x" --assignee a --parent t_1')).toBeNull();
     expect(checkLine(program, "kanban --board ops boards list --all")).toBeNull();
-    expect(checkLine(program, "kanban reclaim <id> --reason \"…\"")).toBeNull();
+    expect(checkLine(program, 'kanban reclaim <id> --reason "…"')).toBeNull();
     expect(checkLine(program, "kanban recl <id>")).toBe("unknown command 'recl'");
     expect(checkLine(program, "kanban boards")).toBe("'boards' needs a subcommand");
     expect(checkLine(program, "kanban boards frob")).toBe("unknown command 'boards frob'");
     expect(checkLine(program, "kanban complete t_1 --summry x")).toBe("'complete' has no option --summry");
-    expect(commandLines("text `kanban show <id>` and\n```sh\nkanban list --json  # all\n```\n`kanban_show()`")).toEqual([
-      "kanban show <id>",
-      "kanban list --json",
-    ]);
+    expect(commandLines("text `kanban show <id>` and\n```sh\nkanban list --json  # all\n```\n`kanban_show()`")).toEqual(
+      ["kanban show <id>", "kanban list --json"],
+    );
   });
 });

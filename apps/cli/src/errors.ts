@@ -37,7 +37,12 @@ export function errorCode(err: unknown): string | null {
 }
 
 function firstLine(text: string): string {
-  return text.split("\n").find((l) => l.trim() !== "")?.trim() ?? text.trim();
+  return (
+    text
+      .split("\n")
+      .find((l) => l.trim() !== "")
+      ?.trim() ?? text.trim()
+  );
 }
 
 /**
@@ -46,17 +51,22 @@ function firstLine(text: string): string {
  */
 export function describeError(err: unknown, apiUrl: string | null): { message: string; exitCode: number } {
   if (err instanceof CommanderError) {
-    const help = err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help";
+    const help =
+      err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help";
     return { message: firstLine(err.message.replace(/^error: /, "")), exitCode: help ? EXIT.ok : EXIT.usage };
   }
   if (err instanceof UsageError) return { message: firstLine(err.message), exitCode: EXIT.usage };
-  if (err instanceof CliFailure || err instanceof ConfigError) return { message: firstLine(err.message), exitCode: EXIT.failed };
+  if (err instanceof CliFailure || err instanceof ConfigError)
+    return { message: firstLine(err.message), exitCode: EXIT.failed };
   if (err instanceof TRPCClientError) {
     const data = errorData(err);
     if (!data) {
       // No error envelope: the request never reached a tRPC server (refused, DNS, not our API).
       const cause = (err as Error & { cause?: unknown }).cause;
-      const why = cause instanceof Error ? (((cause as Error & { cause?: unknown }).cause as Error | undefined)?.message ?? cause.message) : err.message;
+      const why =
+        cause instanceof Error
+          ? (((cause as Error & { cause?: unknown }).cause as Error | undefined)?.message ?? cause.message)
+          : err.message;
       return { message: `cannot reach the API at ${apiUrl ?? "(local)"}: ${firstLine(why)}`, exitCode: EXIT.failed };
     }
     // The input did not fit the procedure's schema: the command line was wrong.

@@ -38,7 +38,8 @@ describe.each(["local", "remote"] as const)("%s: a board of several pages", (mod
       h.env.KANBAN_URL = server.url;
     }
     api = await apiClient(h.env);
-    for (let i = 0; i < MANY; i++) await api.tasks.create.mutate({ title: `task ${i}`, assignee: i % 2 === 0 ? "even" : "odd" });
+    for (let i = 0; i < MANY; i++)
+      await api.tasks.create.mutate({ title: `task ${i}`, assignee: i % 2 === 0 ? "even" : "odd" });
   });
   afterAll(async () => {
     await server?.close();
@@ -154,7 +155,8 @@ describe("the real binary on a board bigger than its heap", () => {
   beforeAll(async () => {
     big = tempHome();
     const client = await apiClient(big.env);
-    for (let i = 0; i < COUNT; i++) await client.tasks.create.mutate({ title: `big ${i}`, body: "y".repeat(1024 * 1024 - 16) });
+    for (let i = 0; i < COUNT; i++)
+      await client.tasks.create.mutate({ title: `big ${i}`, body: "y".repeat(1024 * 1024 - 16) });
   });
   afterAll(() => big.cleanup());
 

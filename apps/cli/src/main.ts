@@ -17,7 +17,10 @@ export interface RunCliOptions {
 const processIo: Io = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
-  drained: () => (process.stdout.writableNeedDrain ? new Promise((resolve) => process.stdout.once("drain", resolve)) : Promise.resolve()),
+  drained: () =>
+    process.stdout.writableNeedDrain
+      ? new Promise((resolve) => process.stdout.once("drain", resolve))
+      : Promise.resolve(),
 };
 
 /** A reader that went away (`kanban list | head -1`) ends the command quietly instead of crashing it. */

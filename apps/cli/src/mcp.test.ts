@@ -14,7 +14,9 @@ let api: KanbanClient;
 
 async function connect(env: Record<string, string>): Promise<Client> {
   const client = new Client({ name: "kanban-test", version: "1.0.0" });
-  await client.connect(new StdioClientTransport({ command: process.execPath, args: [KANBAN_BIN, "mcp"], env, stderr: "pipe" }));
+  await client.connect(
+    new StdioClientTransport({ command: process.execPath, args: [KANBAN_BIN, "mcp"], env, stderr: "pipe" }),
+  );
   return client;
 }
 
@@ -68,7 +70,9 @@ describe("kanban mcp (orchestrator)", () => {
     const { tools } = await mcp.listTools();
     const types: Record<string, string> = {};
     for (const t of tools) {
-      for (const [name, prop] of Object.entries((t.inputSchema.properties ?? {}) as Record<string, Record<string, unknown>>)) {
+      for (const [name, prop] of Object.entries(
+        (t.inputSchema.properties ?? {}) as Record<string, Record<string, unknown>>,
+      )) {
         const where = `${t.name}.${name}`;
         expect(typeof prop.type, where).toBe("string");
         for (const mixed of ["anyOf", "oneOf", "allOf", "not"]) expect(prop[mixed], where).toBeUndefined();
@@ -102,14 +106,18 @@ describe("kanban mcp (orchestrator)", () => {
     expect(await refused("kanban_create", { title: "x", assignee: "coder", parents: "t_1a2b3c4d" })).toBe(
       'parents must be an array of strings, not a string: send parents: ["t_1a2b3c4d"]',
     );
-    expect(await refused("kanban_create", { title: "x", assignee: "coder", skills: '["git", "node"]' })).toMatch(/^skills was sent as a string holding a JSON array/);
+    expect(await refused("kanban_create", { title: "x", assignee: "coder", skills: '["git", "node"]' })).toMatch(
+      /^skills was sent as a string holding a JSON array/,
+    );
     expect(await refused("kanban_create", { title: "x", assignee: "coder", triage: "true" })).toBe(
       'triage must be a JSON boolean (true or false, without quotes); got the string "true"',
     );
-    expect(await refused("kanban_list", { include_archived: "false" })).toMatch(/^include_archived must be a JSON boolean/);
-    expect(await refused("kanban_complete", { task_id: "t_1a2b3c4d", summary: "s", created_cards: '["t_1a2b3c4d"]' })).toMatch(
-      /^created_cards was sent as a string holding a JSON array/,
+    expect(await refused("kanban_list", { include_archived: "false" })).toMatch(
+      /^include_archived must be a JSON boolean/,
     );
+    expect(
+      await refused("kanban_complete", { task_id: "t_1a2b3c4d", summary: "s", created_cards: '["t_1a2b3c4d"]' }),
+    ).toMatch(/^created_cards was sent as a string holding a JSON array/);
     expect(await refused("kanban_complete", { task_id: "t_1a2b3c4d", summary: "s", artifacts: "out.txt" })).toBe(
       'artifacts must be an array of strings, not a string: send artifacts: ["out.txt"]',
     );
@@ -126,28 +134,57 @@ describe("kanban mcp (orchestrator)", () => {
     const b = await call(mcp, "kanban_create", { title: "build", assignee: "coder" });
     const aId = String(a.body.task_id);
     const bId = String(b.body.task_id);
-    expect((await call(mcp, "kanban_link", { parent_id: aId, child_id: bId })).body).toEqual({ ok: true, parent_id: aId, child_id: bId, demoted: true });
+    expect((await call(mcp, "kanban_link", { parent_id: aId, child_id: bId })).body).toEqual({
+      ok: true,
+      parent_id: aId,
+      child_id: bId,
+      demoted: true,
+    });
     const list = await call(mcp, "kanban_list", { status: "todo" });
     expect(list.body).toMatchObject({ count: 1, tasks: [{ id: bId, status: "todo" }] });
-    expect((await call(mcp, "kanban_comment", { task_id: aId, body: "use v2" })).body).toMatchObject({ ok: true, task_id: aId });
+    expect((await call(mcp, "kanban_comment", { task_id: aId, body: "use v2" })).body).toMatchObject({
+      ok: true,
+      task_id: aId,
+    });
     const shown = await call(mcp, "kanban_show", { task_id: aId });
-    expect(shown.body).toMatchObject({ task: { id: aId, title: "design" }, children: [bId], comments: [{ author: "lead", body: "use v2" }] });
-    expect((await call(mcp, "kanban_block", { task_id: aId, reason: "which format?" })).body).toMatchObject({ ok: true, task_id: aId });
-    expect((await call(mcp, "kanban_unblock", { task_id: aId })).body).toEqual({ ok: true, task_id: aId, status: "ready" });
+    expect(shown.body).toMatchObject({
+      task: { id: aId, title: "design" },
+      children: [bId],
+      comments: [{ author: "lead", body: "use v2" }],
+    });
+    expect((await call(mcp, "kanban_block", { task_id: aId, reason: "which format?" })).body).toMatchObject({
+      ok: true,
+      task_id: aId,
+    });
+    expect((await call(mcp, "kanban_unblock", { task_id: aId })).body).toEqual({
+      ok: true,
+      task_id: aId,
+      status: "ready",
+    });
     const claimed = await api.tasks.claim.mutate({ id: aId });
     expect(claimed.task.status).toBe("running");
     // An orchestrator has no fence; the kernel requires one to extend a claim.
     expect((await call(mcp, "kanban_heartbeat", { task_id: aId })).isError).toBe(true);
-    expect((await call(mcp, "kanban_complete", { task_id: aId, summary: "designed" })).body).toMatchObject({ ok: true, task_id: aId, run_id: claimed.run_id });
+    expect((await call(mcp, "kanban_complete", { task_id: aId, summary: "designed" })).body).toMatchObject({
+      ok: true,
+      task_id: aId,
+      run_id: claimed.run_id,
+    });
   });
 
   it("answers bad input with the tool's own message as an error result", async () => {
     const r = await call(mcp, "kanban_create", { title: "no assignee" });
     expect(r).toEqual({
       isError: true,
-      body: { error: "assignee is required: name the profile that should do this task (the dispatcher only spawns tasks that have an assignee)" },
+      body: {
+        error:
+          "assignee is required: name the profile that should do this task (the dispatcher only spawns tasks that have an assignee)",
+      },
     });
-    expect(await call(mcp, "kanban_list", { limit: 500 })).toEqual({ isError: true, body: { error: "limit must be <= 200" } });
+    expect(await call(mcp, "kanban_list", { limit: 500 })).toEqual({
+      isError: true,
+      body: { error: "limit must be <= 200" },
+    });
     expect(await call(mcp, "kanban_nope")).toEqual({ isError: true, body: { error: "unknown tool 'kanban_nope'" } });
     const show = await call(mcp, "kanban_show", { task_id: "t_nope" });
     expect(show).toEqual({ isError: true, body: { error: "task t_nope not found" } });
@@ -192,13 +229,18 @@ describe("kanban mcp (dispatched worker)", () => {
   it("refuses to mutate another task", async () => {
     const r = await call(mcp, "kanban_complete", { task_id: otherId, summary: "x" });
     expect(r.isError).toBe(true);
-    expect(String(r.body.error)).toMatch(new RegExp(`^worker is scoped to task ${taskId}; refusing to mutate ${otherId}\\.`));
+    expect(String(r.body.error)).toMatch(
+      new RegExp(`^worker is scoped to task ${taskId}; refusing to mutate ${otherId}\\.`),
+    );
   });
 
   it("refuses hallucinated created_cards and keeps the task running", async () => {
     const made = await call(mcp, "kanban_create", { title: "follow-up", assignee: "writer", parents: [taskId] });
     expect(made.isError).toBe(false);
-    const r = await call(mcp, "kanban_complete", { summary: "done", created_cards: [String(made.body.task_id), "t_cafebabe"] });
+    const r = await call(mcp, "kanban_complete", {
+      summary: "done",
+      created_cards: [String(made.body.task_id), "t_cafebabe"],
+    });
     expect(r.isError).toBe(true);
     expect(String(r.body.error)).toMatch(
       /^kanban_complete blocked: the following created_cards do not exist or were not created by this worker: t_cafebabe\. Your task is still in-flight \(no state change\)\./,

@@ -14,7 +14,17 @@ export interface Io {
 export type TaskDto = RouterOutputs["tasks"]["list"]["tasks"][number];
 
 /** Statuses a task can have (the kernel's TASK_STATUSES; the CLI may not import the kernel). */
-export const TASK_STATUSES = ["triage", "todo", "scheduled", "ready", "running", "blocked", "review", "done", "archived"] as const;
+export const TASK_STATUSES = [
+  "triage",
+  "todo",
+  "scheduled",
+  "ready",
+  "running",
+  "blocked",
+  "review",
+  "done",
+  "archived",
+] as const;
 
 const ICONS: Record<string, string> = {
   triage: "?",
@@ -103,7 +113,13 @@ export function taskDict(task: Partial<Record<string, unknown>>): TaskDict {
 }
 
 /** `<icon> <id>  <status:8>  <assignee:20>[ [tenant]]  <title>` */
-export function taskLine(t: { id: string; status: string; assignee: string | null; tenant: string | null; title: string }): string {
+export function taskLine(t: {
+  id: string;
+  status: string;
+  assignee: string | null;
+  tenant: string | null;
+  title: string;
+}): string {
   const tenant = t.tenant ? ` [${t.tenant}]` : "";
   return `${statusIcon(t.status)} ${t.id}  ${t.status.padEnd(8)}  ${(t.assignee ?? "(unassigned)").padEnd(20)}${tenant}  ${t.title}`;
 }

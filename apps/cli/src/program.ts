@@ -28,7 +28,11 @@ export function buildProgram(act: Act, output: { out(text: string): void; err(te
         "without, it works on the boards under KANBAN_HOME (default ~/.kanban) directly.",
     )
     .version(VERSION, "-V, --version")
-    .addOption(new Option("--board <slug>", "the board to act on (default: KANBAN_BOARD, else the current board)").argParser(slugArg))
+    .addOption(
+      new Option("--board <slug>", "the board to act on (default: KANBAN_BOARD, else the current board)").argParser(
+        slugArg,
+      ),
+    )
     .exitOverride()
     .showSuggestionAfterError(true)
     .configureOutput({

@@ -179,7 +179,12 @@ describe.each(["local", "remote"] as const)("%s mode", (mode) => {
     });
 
     it("attributes a worker's cards to its profile and defaults the tenant from KANBAN_TENANT", async () => {
-      const t = await cliJson(["create", "follow-up"], { ...h.env, KANBAN_TASK: "t_parent", KANBAN_PROFILE: "coder", KANBAN_TENANT: "acme" });
+      const t = await cliJson(["create", "follow-up"], {
+        ...h.env,
+        KANBAN_TASK: "t_parent",
+        KANBAN_PROFILE: "coder",
+        KANBAN_TENANT: "acme",
+      });
       expect(t).toMatchObject({ created_by: "coder", tenant: "acme" });
     });
 
@@ -230,7 +235,8 @@ describe.each(["local", "remote"] as const)("%s mode", (mode) => {
       const a = await create("A", "--assignee", "coder", "--priority", "1");
       const b = await create("B", "--assignee", "writer", "--tenant", "acme", "--priority", "9");
       await cli(["archive", a], h.env);
-      const ids = async (...flags: string[]) => (await cliJson<{ id: string }[]>(["list", ...flags], h.env)).map((t) => t.id);
+      const ids = async (...flags: string[]) =>
+        (await cliJson<{ id: string }[]>(["list", ...flags], h.env)).map((t) => t.id);
       expect(await ids()).toEqual([b]);
       expect((await ids("--archived")).sort()).toEqual([a, b].sort());
       expect(await ids("--status", "archived")).toEqual([a]);
@@ -256,13 +262,25 @@ describe.each(["local", "remote"] as const)("%s mode", (mode) => {
       await create("A");
       await cli(["boards", "create", "ops"], h.env);
       expect((await cli(["list"], h.env)).out.split("\n")[0]).toBe("Board: default (1 other board — ops)");
-      expect((await cli(["--board", "ops", "list"], h.env)).out).toBe("Board: ops (1 other board — default)\n(no matching tasks)");
+      expect((await cli(["--board", "ops", "list"], h.env)).out).toBe(
+        "Board: ops (1 other board — default)\n(no matching tasks)",
+      );
     });
   });
 
   describe("show, context, runs, log", () => {
     it("shows fields, links, body, comments, events and runs as text", async () => {
-      const parent = await create("Parent task", "--body", "line one\nline two", "--assignee", "coder", "--skill", "git", "--model", "m1");
+      const parent = await create(
+        "Parent task",
+        "--body",
+        "line one\nline two",
+        "--assignee",
+        "coder",
+        "--skill",
+        "git",
+        "--model",
+        "m1",
+      );
       const child = await create("Child", "--parent", parent);
       await cli(["comment", parent, "looks", "good"], h.env);
       const r = await cli(["show", parent], h.env);
@@ -296,7 +314,19 @@ describe.each(["local", "remote"] as const)("%s mode", (mode) => {
       expect(Object.keys(doc.task as object)).toEqual([...TASK_DICT_KEYS]);
       expect(doc.latest_summary).toBe("did it");
       const runs = doc.runs as Record<string, unknown>[];
-      expect(Object.keys(runs[0] ?? {})).toEqual(["id", "profile", "step_key", "status", "outcome", "summary", "error", "metadata", "worker_pid", "started_at", "ended_at"]);
+      expect(Object.keys(runs[0] ?? {})).toEqual([
+        "id",
+        "profile",
+        "step_key",
+        "status",
+        "outcome",
+        "summary",
+        "error",
+        "metadata",
+        "worker_pid",
+        "started_at",
+        "ended_at",
+      ]);
       expect(runs[0]).toMatchObject({ id: runId, outcome: "completed", summary: "did it", metadata: { files: 2 } });
       expect((doc.events as { kind: string }[]).map((e) => e.kind)).toEqual(["created", "claimed", "completed"]);
     });
@@ -315,12 +345,42 @@ describe.each(["local", "remote"] as const)("%s mode", (mode) => {
         id,
       ]);
       expect(py.status, py.stderr.toString()).toBe(0);
-      const doc = await cliJson<{ task: Record<string, unknown>; runs: { id: number; started_at: number }[] }>(["show", id], h.env);
+      const doc = await cliJson<{ task: Record<string, unknown>; runs: { id: number; started_at: number }[] }>(
+        ["show", id],
+        h.env,
+      );
       // Spec §5, `_task_to_dict`: the v1 keys in Hermes' order, then the newer Hermes' project_id, provider_override.
       expect(Object.keys(doc.task)).toEqual([
-        ...["id", "title", "body", "assignee", "status", "priority", "tenant", "workspace_kind", "workspace_path", "branch_name"],
-        ...["created_by", "created_at", "started_at", "completed_at", "result", "skills", "max_runtime_seconds", "max_retries"],
-        ...["model_override", "session_id", "workflow_template_id", "current_step_key", "project_id", "provider_override"],
+        ...[
+          "id",
+          "title",
+          "body",
+          "assignee",
+          "status",
+          "priority",
+          "tenant",
+          "workspace_kind",
+          "workspace_path",
+          "branch_name",
+        ],
+        ...[
+          "created_by",
+          "created_at",
+          "started_at",
+          "completed_at",
+          "result",
+          "skills",
+          "max_runtime_seconds",
+          "max_retries",
+        ],
+        ...[
+          "model_override",
+          "session_id",
+          "workflow_template_id",
+          "current_step_key",
+          "project_id",
+          "provider_override",
+        ],
       ]);
       expect(doc.task).toMatchObject({ started_at: 1000000, project_id: "proj-7", provider_override: "openrouter" });
       const current = doc.runs.find((r) => r.id === second.run_id);
@@ -362,7 +422,19 @@ describe.each(["local", "remote"] as const)("%s mode", (mode) => {
       expect(lines[2]).toMatch(/^2 +running +coder/);
       const json = await cliJson<Record<string, unknown>[]>(["runs", id], h.env);
       expect(json.map((r) => r.outcome)).toEqual(["reclaimed", null]);
-      expect(Object.keys(json[0] ?? {})).toEqual(["id", "profile", "status", "outcome", "started_at", "ended_at", "summary", "error", "metadata", "worker_pid", "step_key"]);
+      expect(Object.keys(json[0] ?? {})).toEqual([
+        "id",
+        "profile",
+        "status",
+        "outcome",
+        "started_at",
+        "ended_at",
+        "summary",
+        "error",
+        "metadata",
+        "worker_pid",
+        "step_key",
+      ]);
       const none = await create("fresh");
       expect((await cli(["runs", none], h.env)).out).toBe(`(no runs for ${none})`);
     });
@@ -405,7 +477,10 @@ describe.each(["local", "remote"] as const)("%s mode", (mode) => {
       const { id } = await runningTask();
       const refused = await cli(["reassign", id, "writer"], h.env);
       expect(refused.code).toBe(1);
-      expectOneErrorLine(refused.err, `kanban: cannot reassign ${id} (unknown id, or still running — pass --reclaim to release first)`);
+      expectOneErrorLine(
+        refused.err,
+        `kanban: cannot reassign ${id} (unknown id, or still running — pass --reclaim to release first)`,
+      );
       const r = await cli(["reassign", id, "writer", "--reclaim", "--reason", "wrong profile"], h.env);
       expect(r).toMatchObject({ code: 0, out: `Reassigned ${id} to writer (claim reclaimed)` });
       const idle = await create("idle");
@@ -463,7 +538,11 @@ describe.each(["local", "remote"] as const)("%s mode", (mode) => {
 
     it("refuses per-task flags with several ids and malformed metadata (exit 2)", async () => {
       const a = await create("a");
-      for (const flags of [["--summary", "s"], ["--metadata", "{}"], ["--created-card", "t_x"]]) {
+      for (const flags of [
+        ["--summary", "s"],
+        ["--metadata", "{}"],
+        ["--created-card", "t_x"],
+      ]) {
         const r = await cli(["complete", a, "t_b", ...flags], h.env);
         expect(r.code).toBe(2);
         expectOneErrorLine(r.err, "per-task");
@@ -475,12 +554,18 @@ describe.each(["local", "remote"] as const)("%s mode", (mode) => {
     it("gates --created-card: a phantom id refuses the completion and the task stays running", async () => {
       const { id, workerEnv } = await runningTask();
       const real = await cliJson<{ id: string }>(["create", "follow-up", "--assignee", "writer"], workerEnv);
-      const refused = await cli(["complete", id, "--summary", "done", "--created-card", real.id, "--created-card", "t_deadbeef"], workerEnv);
+      const refused = await cli(
+        ["complete", id, "--summary", "done", "--created-card", real.id, "--created-card", "t_deadbeef"],
+        workerEnv,
+      );
       expect(refused.code).toBe(1);
       expectOneErrorLine(refused.err, "t_deadbeef");
       expect(refused.err).toContain(`${id} is unchanged`);
       expect((await cliJson<{ task: { status: string } }>(["show", id], h.env)).task.status).toBe("running");
-      const ok = await cli(["complete", id, "--summary", "done", "--metadata", '{"tests":"green"}', "--created-card", real.id], workerEnv);
+      const ok = await cli(
+        ["complete", id, "--summary", "done", "--metadata", '{"tests":"green"}', "--created-card", real.id],
+        workerEnv,
+      );
       expect(ok).toMatchObject({ code: 0, out: `Completed ${id}` });
       const shown = await cliJson<{ runs: { outcome: string; metadata: unknown }[] }>(["show", id], h.env);
       expect(shown.runs.at(-1)).toMatchObject({ outcome: "completed", metadata: { tests: "green" } });
@@ -500,10 +585,16 @@ describe.each(["local", "remote"] as const)("%s mode", (mode) => {
 
     it("edits a done task's handoff and any task's title, body and priority", async () => {
       const id = await create("old title");
-      expect((await cli(["edit", id, "--title", "new title", "--priority", "7", "--body", "b"], h.env)).out).toBe(`Edited ${id}`);
-      expect(await cliJson(["show", id], h.env)).toMatchObject({ task: { title: "new title", priority: 7, body: "b" } });
+      expect((await cli(["edit", id, "--title", "new title", "--priority", "7", "--body", "b"], h.env)).out).toBe(
+        `Edited ${id}`,
+      );
+      expect(await cliJson(["show", id], h.env)).toMatchObject({
+        task: { title: "new title", priority: 7, body: "b" },
+      });
       await cli(["complete", id, "--result", "first"], h.env);
-      expect((await cli(["edit", id, "--result", "second", "--summary", "s2", "--metadata", '{"k":1}'], h.env)).code).toBe(0);
+      expect(
+        (await cli(["edit", id, "--result", "second", "--summary", "s2", "--metadata", '{"k":1}'], h.env)).code,
+      ).toBe(0);
       expect((await cliJson<{ task: { result: string } }>(["show", id], h.env)).task.result).toBe("second");
       expect((await cli(["edit", id], h.env)).code).toBe(2);
       expect((await cli(["edit", id, "--summary", "s"], h.env)).code).toBe(2);
@@ -519,7 +610,10 @@ describe.each(["local", "remote"] as const)("%s mode", (mode) => {
       const b = await create("b", "--assignee", "coder");
       const r = await cli(["block", a, "which", "version?", "--ids", b], { ...h.env, KANBAN_PROFILE: "lead" });
       expect(r.out).toBe(`Blocked ${a}: which version?\nBlocked ${b}: which version?`);
-      const shown = await cliJson<{ task: { status: string }; comments: { author: string; body: string }[] }>(["show", a], h.env);
+      const shown = await cliJson<{ task: { status: string }; comments: { author: string; body: string }[] }>(
+        ["show", a],
+        h.env,
+      );
       expect(shown.task.status).toBe("blocked");
       expect(shown.comments).toEqual([expect.objectContaining({ author: "lead", body: "BLOCKED: which version?" })]);
       const un = await cli(["unblock", a, b, "--reason", "use 16"], h.env);
@@ -532,7 +626,9 @@ describe.each(["local", "remote"] as const)("%s mode", (mode) => {
     it("schedules with and without a reason", async () => {
       const a = await create("a");
       const b = await create("b");
-      expect((await cli(["schedule", a, "after", "the", "release"], h.env)).out).toBe(`Scheduled ${a}: after the release`);
+      expect((await cli(["schedule", a, "after", "the", "release"], h.env)).out).toBe(
+        `Scheduled ${a}: after the release`,
+      );
       expect((await cli(["schedule", b], h.env)).out).toBe(`Scheduled ${b}`);
       expect((await cliJson<{ task: { status: string } }>(["show", a], h.env)).task.status).toBe("scheduled");
       const bad = await cli(["block", "t_nope", "why"], h.env);
@@ -545,7 +641,13 @@ describe.each(["local", "remote"] as const)("%s mode", (mode) => {
       const a = await create("a", "--initial-status", "blocked");
       const c = await create("c", "--parent", p);
       expect((await cli(["promote", a, "--dry-run"], h.env)).out).toBe(`Would promote ${a} -> ready`);
-      expect(await cliJson(["promote", a, "--dry-run"], h.env)).toEqual({ task_id: a, promoted: false, dry_run: true, reason: null, error: null });
+      expect(await cliJson(["promote", a, "--dry-run"], h.env)).toEqual({
+        task_id: a,
+        promoted: false,
+        dry_run: true,
+        reason: null,
+        error: null,
+      });
       expect((await cli(["promote", a, "ready", "now"], h.env)).out).toBe(`Promoted ${a} -> ready: ready now`);
       const bulk = await cli(["promote", c, "--ids", p, "--json"], h.env);
       expect(bulk.code).toBe(1);
@@ -574,7 +676,9 @@ describe.each(["local", "remote"] as const)("%s mode", (mode) => {
 
     it("comments as the profile (or --author), trimming with --max-len", async () => {
       const a = await create("a");
-      expect((await cli(["comment", a, "hello", "world"], { ...h.env, KANBAN_PROFILE: "coder" })).out).toBe(`Comment added to ${a}`);
+      expect((await cli(["comment", a, "hello", "world"], { ...h.env, KANBAN_PROFILE: "coder" })).out).toBe(
+        `Comment added to ${a}`,
+      );
       await cli(["comment", a, "abcdefghij", "--author", "ops", "--max-len", "4"], h.env);
       const { comments } = await cliJson<{ comments: { author: string; body: string }[] }>(["show", a], h.env);
       expect(comments.map((c) => [c.author, c.body])).toEqual([
@@ -607,8 +711,12 @@ describe.each(["local", "remote"] as const)("%s mode", (mode) => {
       ]);
       expect((await cli(["boards", "use", "default"], h.env)).out).toBe("Current board: default");
       expect((await cli(["boards", "rename", "ops", "Ops team"], h.env)).out).toBe('Renamed board ops to "Ops team"');
-      expect((await cli(["boards", "set-default-workdir", "ops", h.home], h.env)).out).toBe(`Default workdir of ops: ${h.home}`);
-      expect((await cli(["boards", "set-default-workdir", "ops"], h.env)).out).toBe("Cleared the default workdir of ops");
+      expect((await cli(["boards", "set-default-workdir", "ops", h.home], h.env)).out).toBe(
+        `Default workdir of ops: ${h.home}`,
+      );
+      expect((await cli(["boards", "set-default-workdir", "ops"], h.env)).out).toBe(
+        "Cleared the default workdir of ops",
+      );
       const rm = await cli(["boards", "rm", "ops"], h.env);
       expect(rm.out).toMatch(/^Archived board ops \(moved to .*_archived.*\)$/);
       expect((await cliJson<unknown[]>(["boards", "list"], h.env)).length).toBe(1);
@@ -619,7 +727,10 @@ describe.each(["local", "remote"] as const)("%s mode", (mode) => {
     it("refuses unknown boards (exit 1) and malformed slugs (exit 2)", async () => {
       const unknown = await cli(["--board", "nowhere", "list"], h.env);
       expect(unknown.code).toBe(1);
-      expectOneErrorLine(unknown.err, "kanban: board 'nowhere' does not exist. Create it with `kanban boards create nowhere`.");
+      expectOneErrorLine(
+        unknown.err,
+        "kanban: board 'nowhere' does not exist. Create it with `kanban boards create nowhere`.",
+      );
       expect((await cli(["--board", "-bad", "list"], h.env)).code).toBe(2);
       expect((await cli(["boards", "create", "Bad Slug!"], h.env)).code).toBe(2);
       expect((await cli(["boards", "switch", "nowhere"], h.env)).code).toBe(1);
@@ -633,7 +744,9 @@ describe.each(["local", "remote"] as const)("%s mode", (mode) => {
       const id = await create("elsewhere", "--assignee", "x");
       const onOps = createdId((await cli(["--board", "ops", "create", "on ops"], h.env)).out);
       expect((await cliJson<{ id: string }[]>(["list"], h.env)).map((t) => t.id)).toEqual([id]);
-      expect((await cliJson<{ id: string }[]>(["list"], { ...h.env, KANBAN_BOARD: "ops" })).map((t) => t.id)).toEqual([onOps]);
+      expect((await cliJson<{ id: string }[]>(["list"], { ...h.env, KANBAN_BOARD: "ops" })).map((t) => t.id)).toEqual([
+        onOps,
+      ]);
       expect((await cli(["show", onOps], h.env)).code).toBe(1);
       expect((await cli(["--board", "ops", "show", onOps], h.env)).code).toBe(0);
     });
@@ -645,7 +758,10 @@ describe.each(["local", "remote"] as const)("%s mode", (mode) => {
       expect(r.code).toBe(0);
       expect(r.out.split("\n")[0]).toBe(`Kanban DB initialized at ${path.join(h.home, "kanban.db")}`);
       expect(fs.existsSync(path.join(h.home, "kanban.db"))).toBe(true);
-      fs.writeFileSync(path.join(h.home, "config.json"), JSON.stringify({ profiles: { coder: { command: ["echo"] } } }));
+      fs.writeFileSync(
+        path.join(h.home, "config.json"),
+        JSON.stringify({ profiles: { coder: { command: ["echo"] } } }),
+      );
       expect((await cli(["init"], h.env)).out).toContain("Profiles: coder");
     });
 
@@ -658,15 +774,25 @@ describe.each(["local", "remote"] as const)("%s mode", (mode) => {
       expect(text.out).toContain("By assignee:\n  coder  ready=1, blocked=1");
       expect(text.out).toMatch(/Oldest ready task age: \d+s$/);
       const json = await cliJson<Record<string, unknown>>(["stats"], h.env);
-      expect(json).toMatchObject({ by_status: { ready: 1, blocked: 1 }, by_assignee: { coder: { ready: 1, blocked: 1 } } });
+      expect(json).toMatchObject({
+        by_status: { ready: 1, blocked: 1 },
+        by_assignee: { coder: { ready: 1, blocked: 1 } },
+      });
       expect(Object.keys(json).sort()).toEqual(["by_assignee", "by_status", "now", "oldest_ready_age_seconds"]);
     });
 
     it("lists assignees with on-disk flags and counts", async () => {
-      fs.writeFileSync(path.join(h.home, "config.json"), JSON.stringify({ profiles: { coder: { command: ["echo"] } } }));
+      fs.writeFileSync(
+        path.join(h.home, "config.json"),
+        JSON.stringify({ profiles: { coder: { command: ["echo"] } } }),
+      );
       await create("a", "--assignee", "writer");
       const text = await cli(["assignees"], h.env);
-      expect(text.out.split("\n")).toEqual([expect.stringMatching(/^NAME +ON DISK +COUNTS$/), expect.stringMatching(/^coder +yes +-$/), expect.stringMatching(/^writer +no +ready=1$/)]);
+      expect(text.out.split("\n")).toEqual([
+        expect.stringMatching(/^NAME +ON DISK +COUNTS$/),
+        expect.stringMatching(/^coder +yes +-$/),
+        expect.stringMatching(/^writer +no +ready=1$/),
+      ]);
       expect(await cliJson(["assignees"], h.env)).toEqual([
         { name: "coder", on_disk: true, counts: {} },
         { name: "writer", on_disk: false, counts: { ready: 1 } },
@@ -680,7 +806,10 @@ describe.each(["local", "remote"] as const)("%s mode", (mode) => {
       const text = await cli(["diag", "--task", id], h.env);
       expect(text.out).toContain(`${id}  running   coder`);
       expect(text.out).toContain("[error] hallucinated_cards:");
-      const json = await cliJson<{ task_id: string; diagnostics: { kind: string }[] }[]>(["diagnostics", "--severity", "error"], h.env);
+      const json = await cliJson<{ task_id: string; diagnostics: { kind: string }[] }[]>(
+        ["diagnostics", "--severity", "error"],
+        h.env,
+      );
       expect(json.map((t) => [t.task_id, t.diagnostics.map((d) => d.kind)])).toEqual([[id, ["hallucinated_cards"]]]);
       expect(await cliJson(["diagnostics", "--severity", "critical"], h.env)).toEqual([]);
       expect((await cli(["diagnostics", "--severity", "fatal"], h.env)).code).toBe(2);
@@ -690,12 +819,36 @@ describe.each(["local", "remote"] as const)("%s mode", (mode) => {
   describe("notify", () => {
     it("subscribes, lists and unsubscribes a chat", async () => {
       const id = await create("watched");
-      const sub = await cli(["notify-subscribe", id, "--platform", "slack", "--chat-id", "C1", "--thread-id", "T9", "--chat-type", "thread", "--delivery-mode", "notify"], h.env);
+      const sub = await cli(
+        [
+          "notify-subscribe",
+          id,
+          "--platform",
+          "slack",
+          "--chat-id",
+          "C1",
+          "--thread-id",
+          "T9",
+          "--chat-type",
+          "thread",
+          "--delivery-mode",
+          "notify",
+        ],
+        h.env,
+      );
       expect(sub.out).toBe(`Subscribed slack:C1:T9 to ${id}`);
-      expect((await cli(["notify-list"], h.env)).out).toMatch(new RegExp(`^  ${id}  slack:C1:T9  \\(since event \\d+\\) chat_type=thread mode=notify$`));
-      const json = await cliJson<{ platform: string; chat_id: string; thread_id: string }[]>(["notify-list", id], h.env);
+      expect((await cli(["notify-list"], h.env)).out).toMatch(
+        new RegExp(`^  ${id}  slack:C1:T9  \\(since event \\d+\\) chat_type=thread mode=notify$`),
+      );
+      const json = await cliJson<{ platform: string; chat_id: string; thread_id: string }[]>(
+        ["notify-list", id],
+        h.env,
+      );
       expect(json).toEqual([expect.objectContaining({ platform: "slack", chat_id: "C1", thread_id: "T9" })]);
-      expect((await cli(["notify-unsubscribe", id, "--platform", "slack", "--chat-id", "C1", "--thread-id", "T9"], h.env)).out).toBe(`Unsubscribed from ${id}`);
+      expect(
+        (await cli(["notify-unsubscribe", id, "--platform", "slack", "--chat-id", "C1", "--thread-id", "T9"], h.env))
+          .out,
+      ).toBe(`Unsubscribed from ${id}`);
       expect((await cli(["notify-list"], h.env)).out).toBe("(no subscriptions)");
       const again = await cli(["notify-unsubscribe", id, "--platform", "slack", "--chat-id", "C1"], h.env);
       expect(again.code).toBe(1);
@@ -717,7 +870,8 @@ describe.each(["local", "remote"] as const)("%s mode", (mode) => {
       const until = async (pred: (lines: string[]) => boolean, what: string) => {
         const deadline = Date.now() + 10_000;
         while (!pred(out)) {
-          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; out=${out.join("|")} err=${err.join("|")}`);
+          if (Date.now() > deadline)
+            throw new Error(`timed out waiting for ${what}; out=${out.join("|")} err=${err.join("|")}`);
           await new Promise((r) => setTimeout(r, 10));
         }
       };
@@ -743,7 +897,9 @@ describe.each(["local", "remote"] as const)("%s mode", (mode) => {
       t.stop.abort();
       expect(await t.done).toBe(0);
       expect(t.out.at(-1)).toBe("(stopped)");
-      expect(t.out.filter((l) => l.startsWith("[")).every((l) => /^\[\d{4}-\d\d-\d\d \d\d:\d\d\] \w+/.test(l))).toBe(true);
+      expect(t.out.filter((l) => l.startsWith("[")).every((l) => /^\[\d{4}-\d\d-\d\d \d\d:\d\d\] \w+/.test(l))).toBe(
+        true,
+      );
       expect(t.out.join("\n")).not.toContain("elsewhere");
     });
 
@@ -810,7 +966,13 @@ describe("remote transport", () => {
   it("sends KANBAN_TOKEN as the bearer token; a missing or wrong one is refused (exit 1)", async () => {
     const home = tempHome();
     const elsewhere = tempHome();
-    const srv = await startServer({ host: "127.0.0.1", port: 0, token: "s3cret", location: { home: home.home }, logger: silentLogger });
+    const srv = await startServer({
+      host: "127.0.0.1",
+      port: 0,
+      token: "s3cret",
+      location: { home: home.home },
+      logger: silentLogger,
+    });
     try {
       // The client's own KANBAN_HOME is another, empty directory: nothing may be written there.
       const base = { ...elsewhere.env, KANBAN_URL: `${srv.url}/trpc` };

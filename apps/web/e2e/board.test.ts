@@ -1,5 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, captureOnFailure, type Browser, card, column, dragTo, freshBoard, launch, noPageErrors, openBoard, shot, waitUntil } from "./helpers.ts";
+import {
+  api,
+  captureOnFailure,
+  type Browser,
+  card,
+  column,
+  dragTo,
+  freshBoard,
+  launch,
+  noPageErrors,
+  openBoard,
+  shot,
+  waitUntil,
+} from "./helpers.ts";
 
 let b: Browser;
 beforeAll(async () => {
@@ -59,7 +72,9 @@ describe("the board", () => {
     expect(await c.getByTestId("card-assignee").textContent()).toBe("@coder");
     expect(await c.textContent()).toContain("P3");
     expect(await c.textContent()).toContain("acme");
-    expect((await api().tasks.get.query({ board, id: created.id })).links.parents.map((p) => p.id)).toEqual([parent.id]);
+    expect((await api().tasks.get.query({ board, id: created.id })).links.parents.map((p) => p.id)).toEqual([
+      parent.id,
+    ]);
 
     // Ready and assigned with no dispatcher running: the server says nothing will pick it up.
     await page.getByTestId("new-task").click();
@@ -98,7 +113,11 @@ describe("the board", () => {
     await shot(page, "create-inline");
 
     const { tasks } = await api().tasks.list.query({ board });
-    expect(Object.fromEntries(tasks.map((t) => [t.title, t.status]))).toEqual({ "Inline todo task": "todo", "Second inline task": "todo", "A raw idea": "triage" });
+    expect(Object.fromEntries(tasks.map((t) => [t.title, t.status]))).toEqual({
+      "Inline todo task": "todo",
+      "Second inline task": "todo",
+      "A raw idea": "triage",
+    });
     expect(await page.getByTestId("count-todo").textContent()).toBe("2");
     noPageErrors(b);
   });
@@ -128,7 +147,9 @@ describe("the board", () => {
     await dragTo(page, card(page, child.id), column(page, "ready"));
     const toast = page.getByTestId("toast").filter({ hasText: "Move failed" });
     await toast.waitFor();
-    expect(await toast.textContent()).toContain(`blocked by parent(s) not done — 'Unfinished parent' (${parent.id}, status=ready)`);
+    expect(await toast.textContent()).toContain(
+      `blocked by parent(s) not done — 'Unfinished parent' (${parent.id}, status=ready)`,
+    );
     await column(page, "todo").getByTestId(`card-${child.id}`).waitFor();
     expect(await statusOf(board, child.id)).toBe("todo");
     await shot(page, "drag-refused");
@@ -143,7 +164,11 @@ describe("the board", () => {
     await page.getByTestId("prompt-input").fill("Shipped in v1.2");
     await page.getByTestId("prompt-ok").click();
     await column(page, "done").getByTestId(`card-${finished.id}`).waitFor();
-    await waitUntil(async () => (await api().tasks.get.query({ board, id: finished.id })).task.result === "Shipped in v1.2", 5000, "the result");
+    await waitUntil(
+      async () => (await api().tasks.get.query({ board, id: finished.id })).task.result === "Shipped in v1.2",
+      5000,
+      "the result",
+    );
 
     // The trash appears while dragging and asks before deleting.
     await dragTo(page, card(page, t.id), () => page.getByTestId("trash-zone"));
@@ -152,7 +177,10 @@ describe("the board", () => {
     // (seen once in CI): click again until the dialog closes, then the card must be gone.
     for (let attempt = 0; attempt < 5 && (await page.getByTestId("confirm-dialog").isVisible()); attempt++) {
       await page.getByTestId("confirm-ok").click();
-      await page.getByTestId("confirm-dialog").waitFor({ state: "detached", timeout: 3000 }).catch(() => {});
+      await page
+        .getByTestId("confirm-dialog")
+        .waitFor({ state: "detached", timeout: 3000 })
+        .catch(() => {});
     }
     await card(page, t.id).waitFor({ state: "detached" });
     await expect(api().tasks.get.query({ board, id: t.id })).rejects.toThrow(/not found/);
@@ -226,8 +254,11 @@ describe("the board", () => {
   it("filters by search, tenant and assignee; nudges; creates, switches, renames and archives boards", async () => {
     captureOnFailure(b, "filters-by-search-tenant-and-assignee-nu");
     const board = await freshBoard("toolbar");
-    const acme = (await api().tasks.create.mutate({ board, title: "Acme invoice", tenant: "acme", assignee: "coder" })).task;
-    const globex = (await api().tasks.create.mutate({ board, title: "Globex report", tenant: "globex", assignee: "writer" })).task;
+    const acme = (await api().tasks.create.mutate({ board, title: "Acme invoice", tenant: "acme", assignee: "coder" }))
+      .task;
+    const globex = (
+      await api().tasks.create.mutate({ board, title: "Globex report", tenant: "globex", assignee: "writer" })
+    ).task;
     const page = await openBoard(b, board);
 
     await page.getByTestId("filter-tenant").selectOption("acme");
@@ -267,9 +298,15 @@ describe("the board", () => {
     await page.getByTestId("board-settings-workdir").fill("/tmp");
     await page.getByTestId("board-settings-save").click();
     await page.getByTestId("board-settings-dialog").waitFor({ state: "detached" });
-    await page.getByTestId("board-switcher").locator("option", { hasText: "Weekend project" }).waitFor({ state: "attached" });
+    await page
+      .getByTestId("board-switcher")
+      .locator("option", { hasText: "Weekend project" })
+      .waitFor({ state: "attached" });
     await shot(page, "boards");
-    expect((await api().boards.list.query()).boards.find((x) => x.slug === slug)).toMatchObject({ name: "Weekend project", default_workdir: "/tmp" });
+    expect((await api().boards.list.query()).boards.find((x) => x.slug === slug)).toMatchObject({
+      name: "Weekend project",
+      default_workdir: "/tmp",
+    });
 
     await page.getByTestId("board-menu").click();
     await page.getByTestId("board-archive").click();
@@ -287,7 +324,8 @@ describe("the board", () => {
     captureOnFailure(b, "bulk-archives-a-selection-and-lists-the");
     const board = await freshBoard("bulk");
     const ids: string[] = [];
-    for (const title of ["One", "Two", "Three"]) ids.push((await api().tasks.create.mutate({ board, title, assignee: "coder" })).task.id);
+    for (const title of ["One", "Two", "Three"])
+      ids.push((await api().tasks.create.mutate({ board, title, assignee: "coder" })).task.id);
     const page = await openBoard(b, board);
     await page.getByTestId("select-all-ready").check();
     expect(await page.getByTestId("bulk-count").textContent()).toBe("3 selected");
@@ -305,7 +343,12 @@ describe("the board", () => {
     await failures.waitFor();
     expect(await failures.textContent()).toBe(`${three}: not found`);
     await shot(page, "bulk-failures");
-    await waitUntil(async () => (await api().tasks.list.query({ board, include_archived: true })).tasks.every((t) => t.status === "archived"), 5000, "archived");
+    await waitUntil(
+      async () =>
+        (await api().tasks.list.query({ board, include_archived: true })).tasks.every((t) => t.status === "archived"),
+      5000,
+      "archived",
+    );
     for (const id of [one, two, three]) await card(page, id).waitFor({ state: "detached" });
 
     // Show archived brings them back in their own column.

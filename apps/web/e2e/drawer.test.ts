@@ -1,5 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, captureOnFailure, type Browser, card, column, freshBoard, launch, noPageErrors, openBoard, shot, waitUntil } from "./helpers.ts";
+import {
+  api,
+  captureOnFailure,
+  type Browser,
+  card,
+  column,
+  freshBoard,
+  launch,
+  noPageErrors,
+  openBoard,
+  shot,
+  waitUntil,
+} from "./helpers.ts";
 
 let b: Browser;
 beforeAll(async () => {
@@ -32,12 +44,18 @@ describe("the task drawer", () => {
     await card(page, t.id).getByText("P5").waitFor();
     await page.getByTestId("drawer-model").fill("model-x");
     await page.getByTestId("drawer-model").press("Enter");
-    await waitUntil(async () => (await api().tasks.get.query({ board, id: t.id })).task.model_override === "model-x", 5000, "the model override");
+    await waitUntil(
+      async () => (await api().tasks.get.query({ board, id: t.id })).task.model_override === "model-x",
+      5000,
+      "the model override",
+    );
 
     await page.getByTestId("edit-body").click();
     await page
       .getByTestId("body-input")
-      .fill("See [the spec](https://example.org/spec) and [bad](javascript:alert(1)).\n\n<img src=x onerror=alert(1)><b>raw</b>\n\n- one\n- two");
+      .fill(
+        "See [the spec](https://example.org/spec) and [bad](javascript:alert(1)).\n\n<img src=x onerror=alert(1)><b>raw</b>\n\n- one\n- two",
+      );
     await page.getByTestId("save-body").click();
     const body = page.getByTestId("body-text");
     await body.waitFor();
@@ -89,14 +107,30 @@ describe("the task drawer", () => {
   it("renders GitHub-flavoured tables and task lists in a card body, still without raw HTML", async () => {
     captureOnFailure(b, "gfm");
     const board = await freshBoard("gfm");
-    const body = ["Plan:", "", "| step | owner | state |", "| --- | --- | --- |", "| schema | coder | done |", "| exporter | writer | <b>next</b> |", "", "- [x] design", "- [ ] ship", "", "~~old idea~~"].join("\n");
+    const body = [
+      "Plan:",
+      "",
+      "| step | owner | state |",
+      "| --- | --- | --- |",
+      "| schema | coder | done |",
+      "| exporter | writer | <b>next</b> |",
+      "",
+      "- [x] design",
+      "- [ ] ship",
+      "",
+      "~~old idea~~",
+    ].join("\n");
     const t = (await api().tasks.create.mutate({ board, title: "Export plan", body })).task;
     const page = await openBoard(b, board, `&task=${t.id}`);
     const text = page.getByTestId("body-text");
     await text.locator("table").waitFor();
     expect(await text.locator("th").allTextContents()).toEqual(["step", "owner", "state"]);
     expect(await text.locator("tbody tr").count()).toBe(2);
-    expect(await text.locator("tbody tr").nth(1).locator("td").allTextContents()).toEqual(["exporter", "writer", "next"]);
+    expect(await text.locator("tbody tr").nth(1).locator("td").allTextContents()).toEqual([
+      "exporter",
+      "writer",
+      "next",
+    ]);
     const boxes = text.locator('li input[type="checkbox"]');
     expect(await boxes.count()).toBe(2);
     expect(await boxes.nth(0).isChecked()).toBe(true);
@@ -143,10 +177,14 @@ describe("the task drawer", () => {
     await drawer.getByTestId(`parent-${a.id}`).waitFor({ state: "detached" });
     await page.getByTestId(`remove-child-${d.id}`).click();
     await drawer.getByTestId(`child-${d.id}`).waitFor({ state: "detached" });
-    await waitUntil(async () => {
-      const l = (await api().tasks.get.query({ board, id: c.id })).links;
-      return l.parents.length === 0 && l.children.length === 0;
-    }, 5000, "the links to be gone");
+    await waitUntil(
+      async () => {
+        const l = (await api().tasks.get.query({ board, id: c.id })).links;
+        return l.parents.length === 0 && l.children.length === 0;
+      },
+      5000,
+      "the links to be gone",
+    );
     // Without its parent C is ready again.
     await column(page, "ready").getByTestId(`card-${c.id}`).waitFor();
     noPageErrors(b);

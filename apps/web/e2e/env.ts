@@ -8,7 +8,15 @@ export const REPO_ROOT = path.resolve(WEB_DIR, "..", "..");
 export const SCREENSHOT_DIR = path.join(REPO_ROOT, "docs", "screenshots");
 /** Debian's chromium (never a downloaded browser); CHROMIUM overrides the path. */
 export const CHROMIUM = process.env.CHROMIUM?.trim() || "/usr/bin/chromium";
-export const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -73,15 +73,29 @@ async function waitForHttp(url: string, child: ChildProcess, logFile: string, ti
 }
 
 /** Starts `next start` for a KANBAN_HOME; the caller stops it with `stopServer`. */
-export async function startServer(home: string, port?: number, extraEnv: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; port: number }> {
+export async function startServer(
+  home: string,
+  port?: number,
+  extraEnv: Record<string, string> = {},
+): Promise<{ child: ChildProcess; url: string; port: number }> {
   const p = port ?? (await freePort());
   const logFile = path.join(home, `next-${p}.log`);
   const out = fs.openSync(logFile, "a");
-  const env: NodeJS.ProcessEnv = { ...process.env, KANBAN_HOME: home, NEXT_TELEMETRY_DISABLED: "1", NODE_ENV: "production" };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    KANBAN_HOME: home,
+    NEXT_TELEMETRY_DISABLED: "1",
+    NODE_ENV: "production",
+  };
   // The board comes from the temporary home only, never from the developer's environment.
   for (const k of ["KANBAN_DB", "KANBAN_BOARD", "KANBAN_TOKEN", "KANBAN_WORKSPACES_ROOT"]) delete env[k];
   Object.assign(env, extraEnv);
-  const child = spawn(process.execPath, [NEXT_BIN, "start", "-p", String(p), "-H", "127.0.0.1"], { cwd: WEB_DIR, env, stdio: ["ignore", out, out], detached: true });
+  const child = spawn(process.execPath, [NEXT_BIN, "start", "-p", String(p), "-H", "127.0.0.1"], {
+    cwd: WEB_DIR,
+    env,
+    stdio: ["ignore", out, out],
+    detached: true,
+  });
   fs.closeSync(out);
   const url = `http://127.0.0.1:${p}`;
   await waitForHttp(`${url}/`, child, logFile, 30_000);
@@ -122,7 +136,11 @@ export default async function setup(project: TestProject) {
   if (buildIsStale()) {
     const t0 = Date.now();
     process.stderr.write("e2e: building the web board (next build)…\n");
-    const r = spawnSync(process.execPath, [NEXT_BIN, "build"], { cwd: WEB_DIR, env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" }, encoding: "utf8" });
+    const r = spawnSync(process.execPath, [NEXT_BIN, "build"], {
+      cwd: WEB_DIR,
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+      encoding: "utf8",
+    });
     if (r.status !== 0) throw new Error(`next build failed:\n${r.stdout}\n${r.stderr}`);
     process.stderr.write(`e2e: built in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   }

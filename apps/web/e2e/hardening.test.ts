@@ -5,7 +5,22 @@ import { openBoard as openKernelBoard } from "@kanban/kernel";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WEB_DIR } from "./env.ts";
 import { startServer, stopServer } from "./global-setup.ts";
-import { api, type Browser, baseUrl, captureOnFailure, card, column, freshBoard, kanbanHome, launch, noPageErrors, openBoard, runNode, shot, waitUntil } from "./helpers.ts";
+import {
+  api,
+  type Browser,
+  baseUrl,
+  captureOnFailure,
+  card,
+  column,
+  freshBoard,
+  kanbanHome,
+  launch,
+  noPageErrors,
+  openBoard,
+  runNode,
+  shot,
+  waitUntil,
+} from "./helpers.ts";
 
 /**
  * What acceptance testing found on the board (issue 12): config errors shown on the board, never an
@@ -43,7 +58,10 @@ describe("the board and its server", () => {
       expect(text).not.toMatch(/\n\s+at /);
       // Below it, the board, or (while the API refuses to read boards on an invalid file) a panel
       // that says so: never an endless "Loading board…".
-      await page.locator('[data-testid="board"], [data-testid="server-problem"][data-kind="config"]').first().waitFor({ timeout: 20_000 });
+      await page
+        .locator('[data-testid="board"], [data-testid="server-problem"][data-kind="config"]')
+        .first()
+        .waitFor({ timeout: 20_000 });
       expect(await page.getByText("Loading board…").count()).toBe(0);
       await shot(page, "config-error-banner");
       // Fixed in place: the banner goes away and the board shows, without a reload.
@@ -89,7 +107,17 @@ describe("the board and its server", () => {
     const now = Math.floor(Date.now() / 1000);
     fs.writeFileSync(
       statusFile,
-      JSON.stringify({ pid: process.pid, started_at: now - 10, last_tick_at: now, last_tick_ms: 3, interval_seconds: 60, ticks: 1, boards: [], running_workers: [], warnings: [] }),
+      JSON.stringify({
+        pid: process.pid,
+        started_at: now - 10,
+        last_tick_at: now,
+        last_tick_ms: 3,
+        interval_seconds: 60,
+        ticks: 1,
+        boards: [],
+        running_workers: [],
+        warnings: [],
+      }),
     );
     const page = await b.context.newPage();
     try {
@@ -98,14 +126,26 @@ describe("the board and its server", () => {
       const live = page.getByTestId("live-status");
       await waitUntil(async () => (await live.getAttribute("data-state")) === "live", 10_000, "live");
       const dot = page.getByTestId("dispatcher-health");
-      await waitUntil(async () => (await dot.getAttribute("data-state")) === "ok", 10_000, "the dispatcher dot to be green");
+      await waitUntil(
+        async () => (await dot.getAttribute("data-state")) === "ok",
+        10_000,
+        "the dispatcher dot to be green",
+      );
 
       const t0 = Date.now();
       await stopServer(own.child); // SIGTERM: Next shuts down while the page's stream is open
-      await waitUntil(async () => (await live.getAttribute("data-state")) === "offline", 12_000, "the indicator to say offline");
+      await waitUntil(
+        async () => (await live.getAttribute("data-state")) === "offline",
+        12_000,
+        "the indicator to say offline",
+      );
       process.stdout.write(`offline: shown ${Date.now() - t0} ms after SIGTERM\n`);
       await page.getByTestId("server-offline").waitFor();
-      await waitUntil(async () => (await dot.getAttribute("data-state")) === "unknown", 12_000, "the dispatcher dot to leave green");
+      await waitUntil(
+        async () => (await dot.getAttribute("data-state")) === "unknown",
+        12_000,
+        "the dispatcher dot to leave green",
+      );
       await shot(page, "server-offline");
     } finally {
       await page.close();
@@ -120,7 +160,15 @@ describe("select all, show more and reopening Done", () => {
   it("select-all on a paged column says '100 of 520', selects all 520 on request, keeps Show more reachable, and asks before reopening them", async () => {
     captureOnFailure(b, "select-all");
     const board = await freshBoard("select-all");
-    const seeded = await runNode(["--import", "tsx", path.join(WEB_DIR, "e2e", "fixtures", "seed.ts"), kanbanHome(), board, "0", "520"]);
+    const seeded = await runNode([
+      "--import",
+      "tsx",
+      path.join(WEB_DIR, "e2e", "fixtures", "seed.ts"),
+      kanbanHome(),
+      board,
+      "0",
+      "520",
+    ]);
     expect(seeded.code, seeded.stderr).toBe(0);
     const page = await openBoard(b, board);
     const all = page.getByTestId("select-all-done");
@@ -131,16 +179,26 @@ describe("select all, show more and reopening Done", () => {
     expect(await page.getByTestId("bulk-count").textContent()).toBe("100 selected");
     // The bulk bar floats over the bottom of the board: Show more is still clickable above it.
     await page.getByTestId("load-more-done").click();
-    await waitUntil(async () => /\((\d+) more\)/.exec((await page.getByTestId("load-more-done").textContent()) ?? "")?.[1] !== "420", 10_000, "the next page");
+    await waitUntil(
+      async () => /\((\d+) more\)/.exec((await page.getByTestId("load-more-done").textContent()) ?? "")?.[1] !== "420",
+      10_000,
+      "the next page",
+    );
     await page.getByTestId("select-every-done").click();
-    await waitUntil(async () => (await page.getByTestId("bulk-count").textContent()) === "520 selected", 15_000, "all 520 selected");
+    await waitUntil(
+      async () => (await page.getByTestId("bulk-count").textContent()) === "520 selected",
+      15_000,
+      "all 520 selected",
+    );
     expect(await all.isChecked()).toBe(true);
     await shot(page, "select-all-paged");
 
     await page.getByTestId("bulk-status").selectOption("ready");
     const confirm = page.getByTestId("confirm-dialog");
     await confirm.getByText("Reopen 520 done tasks?").waitFor();
-    expect(await confirm.textContent()).toContain("All 520 tasks are done. In Ready the dispatcher runs their agents again.");
+    expect(await confirm.textContent()).toContain(
+      "All 520 tasks are done. In Ready the dispatcher runs their agents again.",
+    );
     await shot(page, "reopen-confirm");
     await page.getByTestId("confirm-cancel").click();
     expect((await api().board.get.query({ board })).columns.find((c) => c.name === "ready")?.total).toBe(0);
@@ -148,7 +206,11 @@ describe("select all, show more and reopening Done", () => {
     await page.getByTestId("bulk-status").selectOption("ready");
     await page.getByTestId("confirm-ok").click();
     // 520 ids go out in calls of at most 500 (the API's limit).
-    await waitUntil(async () => (await api().board.get.query({ board })).columns.find((c) => c.name === "ready")?.total === 520, 30_000, "all 520 in Ready");
+    await waitUntil(
+      async () => (await api().board.get.query({ board })).columns.find((c) => c.name === "ready")?.total === 520,
+      30_000,
+      "all 520 in Ready",
+    );
     noPageErrors(b);
   });
 });
@@ -160,7 +222,9 @@ describe("recovery reassign", () => {
     const t = (await api().tasks.create.mutate({ board, title: "Keeps failing", assignee: "coder" })).task;
     const k = openKernelBoard({ location: { home: kanbanHome() }, board });
     try {
-      k.sqlite.prepare("UPDATE tasks SET consecutive_failures = 2, last_failure_error = 'worker exited 1' WHERE id = ?").run(t.id);
+      k.sqlite
+        .prepare("UPDATE tasks SET consecutive_failures = 2, last_failure_error = 'worker exited 1' WHERE id = ?")
+        .run(t.id);
     } finally {
       k.close();
     }
@@ -183,7 +247,11 @@ describe("recovery reassign", () => {
     await shot(page, "reassign-choose");
     await page.getByTestId("choose-select").selectOption("writer");
     await page.getByTestId("choose-ok").click();
-    await waitUntil(async () => (await api().tasks.get.query({ board, id: t.id })).task.assignee === "writer", 5000, "the reassignment");
+    await waitUntil(
+      async () => (await api().tasks.get.query({ board, id: t.id })).task.assignee === "writer",
+      5000,
+      "the reassignment",
+    );
     await card(page, t.id).getByTestId("card-assignee").getByText("@writer").waitFor();
     noPageErrors(b);
   });
@@ -251,10 +319,14 @@ describe("layout at 1280 px", () => {
     expect(await hint.textContent()).toContain("Done 1");
     await shot(page, "board-narrow-hint");
     await hint.click();
-    await waitUntil(async () => {
-      const box = await column(page, "done").boundingBox();
-      return box !== null && box.x + box.width <= 1100;
-    }, 5000, "Done scrolled into view");
+    await waitUntil(
+      async () => {
+        const box = await column(page, "done").boundingBox();
+        return box !== null && box.x + box.width <= 1100;
+      },
+      5000,
+      "Done scrolled into view",
+    );
     noPageErrors(b);
   });
 });

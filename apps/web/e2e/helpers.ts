@@ -50,7 +50,8 @@ export async function launch(opts: { colorScheme?: "light" | "dark" } = {}): Pro
     page.on("pageerror", (e) => errors.push(e.message));
     page.on("console", (m) => {
       // A refused move or an unreachable server shows up as a failed request: expected, and shown to the person.
-      if (m.type() === "error" && !/Failed to load resource|ERR_CONNECTION_REFUSED|EventSource/.test(m.text())) errors.push(`console: ${m.text()}`);
+      if (m.type() === "error" && !/Failed to load resource|ERR_CONNECTION_REFUSED|EventSource/.test(m.text()))
+        errors.push(`console: ${m.text()}`);
     });
   };
   context.on("page", watch);
@@ -130,7 +131,11 @@ export interface Run {
 /** Runs a Node script from the repository root against the test's KANBAN_HOME. */
 export function runNode(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, KANBAN_HOME: kanbanHome(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, args, {
+      cwd: REPO_ROOT,
+      env: { ...process.env, KANBAN_HOME: kanbanHome(), ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => {

@@ -1,6 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, stopServer } from "./global-setup.ts";
-import { api, captureOnFailure, type Browser, card, cli, column, freshBoard, kanbanHome, launch, noPageErrors, openBoard, shot, waitUntil } from "./helpers.ts";
+import {
+  api,
+  captureOnFailure,
+  type Browser,
+  card,
+  cli,
+  column,
+  freshBoard,
+  kanbanHome,
+  launch,
+  noPageErrors,
+  openBoard,
+  shot,
+  waitUntil,
+} from "./helpers.ts";
 
 let b: Browser;
 beforeAll(async () => {
@@ -50,13 +64,21 @@ describe("live updates", () => {
       await waitUntil(async () => (await status.getAttribute("data-state")) === "live", 10_000, "live");
 
       await stopServer(own.child, { crash: true });
-      await waitUntil(async () => (await status.getAttribute("data-state")) === "offline", 15_000, "the indicator to say offline");
+      await waitUntil(
+        async () => (await status.getAttribute("data-state")) === "offline",
+        15_000,
+        "the indicator to say offline",
+      );
       expect(await status.textContent()).toContain("Offline");
       await shot(page, "live-offline");
       // Written while the page could not hear about it.
       const missed = (await api().tasks.create.mutate({ board, title: "Created while offline" })).task;
       restarted = await startServer(kanbanHome(), own.port);
-      await waitUntil(async () => (await status.getAttribute("data-state")) === "live", 40_000, "the stream to reconnect");
+      await waitUntil(
+        async () => (await status.getAttribute("data-state")) === "live",
+        40_000,
+        "the stream to reconnect",
+      );
       await card(page, missed.id).waitFor({ timeout: 5000 });
     } finally {
       await stopServer(own.child);
@@ -78,7 +100,11 @@ describe("live updates", () => {
       await page.getByTestId("token-input").fill(token);
       await page.getByTestId("token-input").press("Enter");
       await page.locator(`[data-testid="board"][data-board="${board}"]`).waitFor();
-      await waitUntil(async () => (await page.getByTestId("live-status").getAttribute("data-state")) === "live", 10_000, "the authenticated stream");
+      await waitUntil(
+        async () => (await page.getByTestId("live-status").getAttribute("data-state")) === "live",
+        10_000,
+        "the authenticated stream",
+      );
       // The stream carries the token too: a write elsewhere still arrives.
       const t = (await api().tasks.create.mutate({ board, title: "Seen through the token" })).task;
       await card(page, t.id).waitFor({ timeout: 5000 });

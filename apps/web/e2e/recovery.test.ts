@@ -2,7 +2,21 @@ import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT, WEB_DIR } from "./env.ts";
-import { api, captureOnFailure, baseUrl, type Browser, card, column, freshBoard, kanbanHome, launch, noPageErrors, openBoard, shot, waitUntil } from "./helpers.ts";
+import {
+  api,
+  captureOnFailure,
+  baseUrl,
+  type Browser,
+  card,
+  column,
+  freshBoard,
+  kanbanHome,
+  launch,
+  noPageErrors,
+  openBoard,
+  shot,
+  waitUntil,
+} from "./helpers.ts";
 
 let b: Browser;
 const workers: ChildProcess[] = [];
@@ -17,14 +31,29 @@ afterAll(async () => {
 });
 
 /** Starts the fake worker on a task and resolves once it has claimed it and heartbeated once. */
-async function startWorker(board: string, id: string): Promise<{ child: ChildProcess; pid: number; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(WEB_DIR, "e2e", "fixtures", "fake-worker.ts"), `${baseUrl()}/api/trpc`, board, id, kanbanHome()], {
-    cwd: REPO_ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-    // Its own process group, as the dispatcher starts workers: the API terminates a released
-    // claim's worker by group (SIGTERM, grace, SIGKILL).
-    detached: true,
-  });
+async function startWorker(
+  board: string,
+  id: string,
+): Promise<{ child: ChildProcess; pid: number; exited: Promise<number | null> }> {
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      path.join(WEB_DIR, "e2e", "fixtures", "fake-worker.ts"),
+      `${baseUrl()}/api/trpc`,
+      board,
+      id,
+      kanbanHome(),
+    ],
+    {
+      cwd: REPO_ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group, as the dispatcher starts workers: the API terminates a released
+      // claim's worker by group (SIGTERM, grace, SIGKILL).
+      detached: true,
+    },
+  );
   workers.push(child);
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   let out = "";
@@ -54,7 +83,13 @@ describe("recovery", () => {
     const running = column(page, "running").getByTestId(`card-${t.id}`);
     await running.waitFor();
     const live = running.getByTestId("liveness");
-    await waitUntil(async () => (await live.getAttribute("data-state")) === "alive" && (await live.getByTestId("worker-pid").textContent()) === String(worker.pid), 5000, "the card to show the worker's pid");
+    await waitUntil(
+      async () =>
+        (await live.getAttribute("data-state")) === "alive" &&
+        (await live.getByTestId("worker-pid").textContent()) === String(worker.pid),
+      5000,
+      "the card to show the worker's pid",
+    );
     expect(await live.getByTestId("heartbeat-age").textContent()).toMatch(/just now|\ds ago/);
     expect(await live.getByTestId("lease").textContent()).toMatch(/^(9:[0-5]\d|10:00)$/);
     // The lane header groups In progress by assignee.
@@ -72,7 +107,11 @@ describe("recovery", () => {
     // The API stops the worker (SIGTERM), the task goes back to ready.
     expect(await worker.exited).toBe(0);
     await column(page, "ready").getByTestId(`card-${t.id}`).waitFor();
-    await waitUntil(async () => (await page.getByTestId("drawer-status").textContent()) === "Ready", 5000, "the drawer to say Ready");
+    await waitUntil(
+      async () => (await page.getByTestId("drawer-status").textContent()) === "Ready",
+      5000,
+      "the drawer to say Ready",
+    );
     const runs = (await api().runs.list.query({ board, task_id: t.id })).runs;
     expect(runs.map((r) => r.outcome)).toEqual(["reclaimed"]);
     const run = page.getByTestId(`run-${runs[0]?.id}`);
@@ -81,13 +120,21 @@ describe("recovery", () => {
 
     // Again, and this time hand it to another profile, releasing the claim first.
     const second = await startWorker(board, t.id);
-    await waitUntil(async () => (await page.getByTestId("drawer-status").textContent()) === "In progress", 5000, "the drawer to follow the new claim");
+    await waitUntil(
+      async () => (await page.getByTestId("drawer-status").textContent()) === "In progress",
+      5000,
+      "the drawer to follow the new claim",
+    );
     await page.getByTestId("recovery-profile").selectOption("writer");
     expect(await page.getByTestId("recovery-reclaim-first").isChecked()).toBe(true);
     expect(await page.getByTestId("model-hint").textContent()).toContain('"model": "model-a"');
     await page.getByTestId("recovery-reassign").click();
     expect(await second.exited).toBe(0);
-    await waitUntil(async () => (await api().tasks.get.query({ board, id: t.id })).task.assignee === "writer", 5000, "the reassignment");
+    await waitUntil(
+      async () => (await api().tasks.get.query({ board, id: t.id })).task.assignee === "writer",
+      5000,
+      "the reassignment",
+    );
     expect((await api().tasks.get.query({ board, id: t.id })).task.status).toBe("ready");
     await card(page, t.id).getByTestId("card-assignee").getByText("@writer").waitFor();
     noPageErrors(b);
@@ -100,7 +147,13 @@ describe("recovery", () => {
     const page = await openBoard(b, board);
     const claimed = await api().tasks.claim.mutate({ board, id: t.id });
     await expect(
-      api().tasks.complete.mutate({ board, id: t.id, expected_run_id: claimed.run_id, summary: "made t_nothere1 and t_nothere2", created_cards: ["t_nothere1", "t_nothere2"] }),
+      api().tasks.complete.mutate({
+        board,
+        id: t.id,
+        expected_run_id: claimed.run_id,
+        summary: "made t_nothere1 and t_nothere2",
+        created_cards: ["t_nothere1", "t_nothere2"],
+      }),
     ).rejects.toThrow(/t_nothere1/);
 
     const badge = card(page, t.id).getByTestId("warning-badge");
@@ -123,7 +176,12 @@ describe("recovery", () => {
     expect(await event.getByTestId("phantom-chip").allTextContents()).toEqual(["t_nothere1", "t_nothere2"]);
     await shot(page, "hallucination-drawer");
 
-    await api().tasks.complete.mutate({ board, id: t.id, expected_run_id: claimed.run_id, summary: "split into nothing after all" });
+    await api().tasks.complete.mutate({
+      board,
+      id: t.id,
+      expected_run_id: claimed.run_id,
+      summary: "split into nothing after all",
+    });
     await column(page, "done").getByTestId(`card-${t.id}`).waitFor();
     await badge.waitFor({ state: "detached" });
     await row.waitFor({ state: "detached" });
@@ -135,7 +193,9 @@ describe("recovery", () => {
     await page.getByTestId("drawer-close").click();
     const other = (await api().tasks.create.mutate({ board, title: "Another epic", assignee: "coder" })).task;
     const run2 = await api().tasks.claim.mutate({ board, id: other.id });
-    await expect(api().tasks.complete.mutate({ board, id: other.id, expected_run_id: run2.run_id, created_cards: ["t_ghost"] })).rejects.toThrow(/t_ghost/);
+    await expect(
+      api().tasks.complete.mutate({ board, id: other.id, expected_run_id: run2.run_id, created_cards: ["t_ghost"] }),
+    ).rejects.toThrow(/t_ghost/);
     await page.getByTestId(`attention-row-${other.id}`).waitFor();
     await page.getByTestId("attention-dismiss").click();
     await page.getByTestId("attention-strip").waitFor({ state: "detached" });

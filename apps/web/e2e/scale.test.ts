@@ -1,7 +1,21 @@
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WEB_DIR } from "./env.ts";
-import { api, captureOnFailure, baseUrl, type Browser, card, column, freshBoard, kanbanHome, launch, noPageErrors, runNode, shot, waitUntil } from "./helpers.ts";
+import {
+  api,
+  captureOnFailure,
+  baseUrl,
+  type Browser,
+  card,
+  column,
+  freshBoard,
+  kanbanHome,
+  launch,
+  noPageErrors,
+  runNode,
+  shot,
+  waitUntil,
+} from "./helpers.ts";
 
 let b: Browser;
 beforeAll(async () => {
@@ -18,7 +32,15 @@ describe("scale", () => {
   it("loads a 5,000-task board, keeps the DOM small and stays responsive", async () => {
     captureOnFailure(b, "loads-a-5-000-task-board-keeps-the-dom-s");
     const board = await freshBoard("scale");
-    const seeded = await runNode(["--import", "tsx", path.join(WEB_DIR, "e2e", "fixtures", "seed.ts"), kanbanHome(), board, String(READY), String(DONE)]);
+    const seeded = await runNode([
+      "--import",
+      "tsx",
+      path.join(WEB_DIR, "e2e", "fixtures", "seed.ts"),
+      kanbanHome(),
+      board,
+      String(READY),
+      String(DONE),
+    ]);
     expect(seeded.code, seeded.stderr).toBe(0);
 
     const t0 = Date.now();
@@ -33,7 +55,11 @@ describe("scale", () => {
     });
     const t1 = Date.now();
     await page.goto(`${baseUrl()}/?board=${board}`);
-    await waitUntil(async () => (await page.getByTestId("count-ready").textContent()) === String(READY), 30_000, "the ready column's count");
+    await waitUntil(
+      async () => (await page.getByTestId("count-ready").textContent()) === String(READY),
+      30_000,
+      "the ready column's count",
+    );
     await column(page, "ready").locator('[data-testid^="card-t_"]').first().waitFor();
     const loadMs = Date.now() - t1;
 
@@ -52,14 +78,19 @@ describe("scale", () => {
     const t2 = Date.now();
     await page.keyboard.press("End");
     const lastFocused = page.locator("[data-focused]");
-    await waitUntil(async () => (await lastFocused.count()) === 1 && (await lastFocused.isVisible()), 5000, "the last card to be focused and visible");
+    await waitUntil(
+      async () => (await lastFocused.count()) === 1 && (await lastFocused.isVisible()),
+      5000,
+      "the last card to be focused and visible",
+    );
     const endMs = Date.now() - t2;
     const t3 = Date.now();
     for (let i = 0; i < 20; i++) await page.keyboard.press("k");
     await waitUntil(async () => (await page.locator("[data-focused]").isVisible()) === true, 5000, "the focus to move");
     const navMs = Date.now() - t3;
 
-    const remaining = async () => Number(/\((\d+) more\)/.exec((await page.getByTestId("load-more-done").textContent()) ?? "")?.[1] ?? Number.NaN);
+    const remaining = async () =>
+      Number(/\((\d+) more\)/.exec((await page.getByTestId("load-more-done").textContent()) ?? "")?.[1] ?? Number.NaN);
     expect(await remaining()).toBe(DONE - 100);
     await page.getByTestId("load-more-done").click();
     await waitUntil(async () => (await remaining()) < DONE - 100, 10_000, "the next page of done");
@@ -67,7 +98,11 @@ describe("scale", () => {
     // A live change still arrives on a board this size.
     const t4 = Date.now();
     const fresh = (await api().tasks.create.mutate({ board, title: "Needle in the haystack", priority: 100 })).task;
-    await waitUntil(async () => (await page.getByTestId("count-ready").textContent()) === String(READY + 1), 10_000, "the new task to be counted");
+    await waitUntil(
+      async () => (await page.getByTestId("count-ready").textContent()) === String(READY + 1),
+      10_000,
+      "the new task to be counted",
+    );
     const liveMs = Date.now() - t4;
     // The focus is at the far end of the column; Home goes back to the top, where the new task sits.
     await column(page, "ready").locator('[aria-roledescription="draggable card"]').first().focus();

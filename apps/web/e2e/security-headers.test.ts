@@ -17,7 +17,9 @@ beforeAll(async () => {
   // Another origin (another loopback port) whose page tries to frame the board.
   framer = http.createServer((_req, res) => {
     res.writeHead(200, { "content-type": "text/html" });
-    res.end(`<!doctype html><title>framer</title><iframe id="victim" src="${baseUrl()}/" width="800" height="600"></iframe>`);
+    res.end(
+      `<!doctype html><title>framer</title><iframe id="victim" src="${baseUrl()}/" width="800" height="600"></iframe>`,
+    );
   });
   await new Promise<void>((resolve) => framer.listen(0, "127.0.0.1", resolve));
   framerUrl = `http://127.0.0.1:${(framer.address() as AddressInfo).port}/`;
@@ -35,7 +37,9 @@ describe("the board's security headers in Chromium", () => {
     await page.exposeFunction("__cspViolation", (v: string) => violations.push(v));
     await page.addInitScript(() => {
       document.addEventListener("securitypolicyviolation", (e) => {
-        (window as unknown as { __cspViolation(v: string): void }).__cspViolation(`${e.violatedDirective} ${e.blockedURI}`);
+        (window as unknown as { __cspViolation(v: string): void }).__cspViolation(
+          `${e.violatedDirective} ${e.blockedURI}`,
+        );
       });
     });
     const doc = await page.goto(`${baseUrl()}/?board=${slug}`);

@@ -19,7 +19,10 @@ export interface WebEnv {
  * works too. Undefined lets the database package fall back to its own lookup.
  */
 export function findMigrationsFolder(cwd: string): string | undefined {
-  const candidates = [path.join(cwd, "..", "..", "packages", "db", "drizzle"), path.join(cwd, "packages", "db", "drizzle")];
+  const candidates = [
+    path.join(cwd, "..", "..", "packages", "db", "drizzle"),
+    path.join(cwd, "packages", "db", "drizzle"),
+  ];
   return candidates.find((dir) => fs.existsSync(path.join(dir, "meta", "_journal.json")));
 }
 

@@ -47,7 +47,10 @@ describe("apps/web boundaries", () => {
       .filter(({ text }) => /^["']use client["'];/m.test(text))
       .flatMap(({ rel, text }) =>
         imports(text)
-          .filter((i) => !i.typeOnly && serverOnly.some((s) => i.spec === s || i.spec.startsWith(s.endsWith(":") ? s : `${s}/`)))
+          .filter(
+            (i) =>
+              !i.typeOnly && serverOnly.some((s) => i.spec === s || i.spec.startsWith(s.endsWith(":") ? s : `${s}/`)),
+          )
           .map((i) => `${rel}:${i.line} imports ${i.spec}`),
       );
     expect(bad).toEqual([]);

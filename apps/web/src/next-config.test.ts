@@ -19,7 +19,12 @@ describe("next.config security headers", () => {
     const h = await headersFor("production");
     expect(h["x-frame-options"]).toBe("DENY");
     expect(h["x-content-type-options"]).toBe("nosniff");
-    const csp = Object.fromEntries((h["content-security-policy"] ?? "").split(";").map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k, v]));
+    const csp = Object.fromEntries(
+      (h["content-security-policy"] ?? "")
+        .split(";")
+        .map((d) => d.trim().split(/\s+/))
+        .map(([k, ...v]) => [k, v]),
+    );
     expect(csp["frame-ancestors"]).toEqual(["'none'"]);
     expect(csp["default-src"]).toEqual(["'self'"]);
     expect(csp["connect-src"]).toEqual(["'self'"]);

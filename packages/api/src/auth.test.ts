@@ -37,7 +37,15 @@ async function serve(opts: { token?: string; config?: unknown; streamRecheckMs?:
   const location: BoardLocation = { home: dir };
   const logger = captureLogger();
   // configCheckMs 0: every request sees the file as it is now, so "the next request" is exact.
-  const server = await startServer({ port: 0, location, logger, token: opts.token, configCheckMs: 0, streamRecheckMs: opts.streamRecheckMs, terminate: () => {} });
+  const server = await startServer({
+    port: 0,
+    location,
+    logger,
+    token: opts.token,
+    configCheckMs: 0,
+    streamRecheckMs: opts.streamRecheckMs,
+    terminate: () => {},
+  });
   running = { server, cleanup };
   return { server, home: dir, logger };
 }
@@ -47,9 +55,16 @@ interface Reply {
   text: string;
 }
 
-async function call(base: string, proc: string, opts: { token?: string; input?: unknown; method?: "GET" | "POST" } = {}): Promise<Reply> {
+async function call(
+  base: string,
+  proc: string,
+  opts: { token?: string; input?: unknown; method?: "GET" | "POST" } = {},
+): Promise<Reply> {
   const method = opts.method ?? "GET";
-  const url = method === "GET" ? `${base}/trpc/${proc}${opts.input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(opts.input))}`}` : `${base}/trpc/${proc}`;
+  const url =
+    method === "GET"
+      ? `${base}/trpc/${proc}${opts.input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(opts.input))}`}`
+      : `${base}/trpc/${proc}`;
   const res = await fetch(url, {
     method,
     headers: { "content-type": "application/json", ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}) },
@@ -72,7 +87,10 @@ describe("tenant tokens without an admin token (item 5)", () => {
     expect(JSON.parse(created.text).result.data.task.tenant).toBe("acme");
     const refusedLine = logger.lines.find((l) => l.message.includes("requests without a token are refused"));
     expect(refusedLine?.level).toBe("warn");
-    expect(logger.lines.find((l) => l.message === "listening")?.fields).toMatchObject({ auth: "tenant tokens only (no admin token)", tenant_tokens: 1 });
+    expect(logger.lines.find((l) => l.message === "listening")?.fields).toMatchObject({
+      auth: "tenant tokens only (no admin token)",
+      tenant_tokens: 1,
+    });
   });
 
   it("also fails closed when tenant_tokens is declared but every entry was dropped, or the file is broken", async () => {
@@ -88,7 +106,10 @@ describe("tenant tokens without an admin token (item 5)", () => {
 
 describe("tenant tokens edited while the server runs (items 6, 7)", () => {
   it("a removed token is refused at the next request; an added one works at once; the admin token never changes", async () => {
-    const { server, home } = await serve({ token: ADMIN, config: { tenant_tokens: { [ACME]: "acme", [GLOBEX]: "globex" } } });
+    const { server, home } = await serve({
+      token: ADMIN,
+      config: { tenant_tokens: { [ACME]: "acme", [GLOBEX]: "globex" } },
+    });
     expect((await call(server.url, "tasks.list", { token: ACME })).status).toBe(200);
     writeConfig(home, { tenant_tokens: { [GLOBEX]: "globex" } });
     expect((await call(server.url, "tasks.list", { token: ACME })).status).toBe(401);
@@ -101,7 +122,11 @@ describe("tenant tokens edited while the server runs (items 6, 7)", () => {
   });
 
   it("a live stream opened with a token that is then removed is cut, like the next request would be refused", async () => {
-    const { server, home } = await serve({ token: ADMIN, config: { tenant_tokens: { [ACME]: "acme", [GLOBEX]: "globex" } }, streamRecheckMs: 50 });
+    const { server, home } = await serve({
+      token: ADMIN,
+      config: { tenant_tokens: { [ACME]: "acme", [GLOBEX]: "globex" } },
+      streamRecheckMs: 50,
+    });
     const open = async (token: string) => {
       const res = await fetch(`${server.url}/trpc/events.subscribe?input=${encodeURIComponent("{}")}`, {
         headers: { accept: "text/event-stream", authorization: `Bearer ${token}` },
@@ -132,13 +157,26 @@ describe("tenant tokens edited while the server runs (items 6, 7)", () => {
   });
 
   it("a bad entry never reaches a response or the log, and never takes the other tenants down", async () => {
-    const { server, home, logger } = await serve({ token: ADMIN, config: { tenant_tokens: { [ACME]: "acme", [GLOBEX]: "globex" } } });
-    const { result } = JSON.parse((await call(server.url, "tasks.create", { method: "POST", token: GLOBEX, input: { title: "g" } })).text);
+    const { server, home, logger } = await serve({
+      token: ADMIN,
+      config: { tenant_tokens: { [ACME]: "acme", [GLOBEX]: "globex" } },
+    });
+    const { result } = JSON.parse(
+      (await call(server.url, "tasks.create", { method: "POST", token: GLOBEX, input: { title: "g" } })).text,
+    );
     const globexTask = result.data.task.id as string;
     const SHORT = "tok-short";
     const SPACED = "spaced-tenant-token-0123456789";
     const WHITESPACE_TOKEN = "has whitespace-0123456789abcdef";
-    writeConfig(home, { tenant_tokens: { [ACME]: "acme", [GLOBEX]: "globex", [SHORT]: "initech", [SPACED]: "   ", [WHITESPACE_TOKEN]: "umbrella" } });
+    writeConfig(home, {
+      tenant_tokens: {
+        [ACME]: "acme",
+        [GLOBEX]: "globex",
+        [SHORT]: "initech",
+        [SPACED]: "   ",
+        [WHITESPACE_TOKEN]: "umbrella",
+      },
+    });
     const texts: string[] = [];
     for (const token of [ACME, GLOBEX, SHORT, SPACED, undefined]) {
       for (const proc of ["tasks.list", "config.get", "tasks.get"]) {
@@ -156,7 +194,9 @@ describe("tenant tokens edited while the server runs (items 6, 7)", () => {
       for (const t of texts) expect(t).not.toContain(secret);
       expect(log).not.toContain(secret);
     }
-    expect(logger.lines.some((l) => l.level === "warn" && JSON.stringify(l.fields ?? {}).includes("tenant_tokens"))).toBe(true);
+    expect(
+      logger.lines.some((l) => l.level === "warn" && JSON.stringify(l.fields ?? {}).includes("tenant_tokens")),
+    ).toBe(true);
 
     // A file broken mid-edit keeps the last valid tokens working, and its error names no token.
     writeConfig(home, `{"tenant_tokens": {"${ACME}": "acme", "${GLOBEX}": "globex"`);
@@ -169,9 +209,17 @@ describe("tenant tokens edited while the server runs (items 6, 7)", () => {
 
   it("a tenant token mapped to blank text is refused even when passed in directly, never admin", async () => {
     const { dir, cleanup } = makeTempDir("kanban-auth-");
-    const server = await startServer({ port: 0, location: { home: dir }, logger: captureLogger(), tenantTokens: { [ACME]: "  " }, terminate: () => {} });
+    const server = await startServer({
+      port: 0,
+      location: { home: dir },
+      logger: captureLogger(),
+      tenantTokens: { [ACME]: "  " },
+      terminate: () => {},
+    });
     running = { server, cleanup };
-    expect((await call(server.url, "boards.create", { method: "POST", token: ACME, input: { slug: "nope" } })).status).toBe(401);
+    expect(
+      (await call(server.url, "boards.create", { method: "POST", token: ACME, input: { slug: "nope" } })).status,
+    ).toBe(401);
     expect(fs.existsSync(path.join(dir, "kanban", "boards", "nope"))).toBe(false);
   });
 });

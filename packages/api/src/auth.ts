@@ -1,5 +1,12 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { homeConfigReader, type HomeConfigReader, isRunToken, type RunClaim, type RunTokenVerifier, runTokenVerifier } from "@kanban/db";
+import {
+  homeConfigReader,
+  type HomeConfigReader,
+  isRunToken,
+  type RunClaim,
+  type RunTokenVerifier,
+  runTokenVerifier,
+} from "@kanban/db";
 import type { Logger } from "./logger.ts";
 
 /** Who may call, as configured: one admin token, tenant-scoped tokens (token → tenant) and run tokens. */
@@ -28,7 +35,9 @@ export interface RequestFacts {
  * Who the caller is: admin (tenant null, run null), a tenant (tenant set) or one worker run (run
  * set; the run-scope middleware confines it to that run and sets its tenant from the task).
  */
-export type AuthDecision = { ok: true; tenant: string | null; run: RunClaim | null } | { ok: false; status: 401 | 403; message: string };
+export type AuthDecision =
+  | { ok: true; tenant: string | null; run: RunClaim | null }
+  | { ok: false; status: 401 | 403; message: string };
 
 /** What a request without a token hears when tenant tokens exist but no admin token does. */
 export const NO_TOKEN_WITH_TENANTS =
@@ -165,7 +174,8 @@ export function createAuthSource(opts: AuthSourceOptions): AuthSource {
       const snap = reader.get();
       if (snap.version !== seenVersion) {
         seenVersion = snap.version;
-        if (snap.error !== null) opts.logger.warn("config.json is invalid; the last valid tenant tokens stay in force", { error: snap.error });
+        if (snap.error !== null)
+          opts.logger.warn("config.json is invalid; the last valid tenant tokens stay in force", { error: snap.error });
         for (const w of snap.warnings) opts.logger.warn("config.json", { warning: w });
         const refused = token === null && snap.tenantTokensDeclared;
         if (refused && !saidNoTokenRefused) {
@@ -175,7 +185,12 @@ export function createAuthSource(opts: AuthSourceOptions): AuthSource {
         }
         saidNoTokenRefused = refused;
       }
-      return { token, tenantTokens: snap.config.tenant_tokens, tenantTokensDeclared: snap.tenantTokensDeclared, runTokens };
+      return {
+        token,
+        tenantTokens: snap.config.tenant_tokens,
+        tenantTokensDeclared: snap.tenantTokensDeclared,
+        runTokens,
+      };
     },
   };
 }

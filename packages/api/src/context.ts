@@ -115,7 +115,8 @@ function defaultTerminate(logger: Logger, home: string): (t: Termination) => Pro
   return async (t) => {
     const grace = graceSeconds(home);
     const outcome = await terminateWorker(t, { graceMs: grace * 1000 });
-    if (outcome === "killed") logger.warn("worker survived SIGTERM and was killed", { pid: t.pid, grace_seconds: grace });
+    if (outcome === "killed")
+      logger.warn("worker survived SIGTERM and was killed", { pid: t.pid, grace_seconds: grace });
     else if (outcome === "terminated") logger.info("worker terminated", { pid: t.pid });
     // "gone" is the common case: the worker noticed its claim was released and exited.
   };

@@ -55,7 +55,10 @@ describe("the error table", () => {
     const out = toTRPCError(new Error("SQLITE_ERROR: no such table secrets"), logger, "x.y");
     expect(out).toMatchObject({ code: "INTERNAL_SERVER_ERROR", message: INTERNAL_MESSAGE });
     expect(out.cause).toBeUndefined();
-    expect(logger.lines[0]).toMatchObject({ level: "error", fields: { where: "x.y", error: "SQLITE_ERROR: no such table secrets" } });
+    expect(logger.lines[0]).toMatchObject({
+      level: "error",
+      fields: { where: "x.y", error: "SQLITE_ERROR: no such table secrets" },
+    });
   });
 });
 
@@ -68,7 +71,9 @@ describe("a bug inside a procedure", () => {
       const err = await t.api.comments.list({ task_id: task.id }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(TRPCError);
       expect(err).toMatchObject({ code: "INTERNAL_SERVER_ERROR", message: INTERNAL_MESSAGE });
-      expect(t.logger.lines.find((l) => l.level === "error")).toMatchObject({ fields: { where: "comments.list", error: expect.stringContaining("task_comments") } });
+      expect(t.logger.lines.find((l) => l.level === "error")).toMatchObject({
+        fields: { where: "comments.list", error: expect.stringContaining("task_comments") },
+      });
     } finally {
       t.cleanup();
     }
@@ -83,12 +88,22 @@ describe("db errors and server paths", () => {
     const logger = captureLogger();
     // A board whose database file is a directory: opening it fails with DB_PATH_INVALID naming the path.
     fs.mkdirSync(path.join(t.dir, "kanban", "boards", "broken", "kanban.db"), { recursive: true });
-    const server = await startServer({ port: 0, location: t.location, logger, token: ADMIN, tenantTokens: { [ACME]: "acme" }, terminate: () => {} });
+    const server = await startServer({
+      port: 0,
+      location: t.location,
+      logger,
+      token: ADMIN,
+      tenantTokens: { [ACME]: "acme" },
+      terminate: () => {},
+    });
     try {
       const get = async (token: string) => {
-        const res = await fetch(`${server.url}/trpc/stats.get?input=${encodeURIComponent(JSON.stringify({ board: "broken" }))}`, {
-          headers: { authorization: `Bearer ${token}` },
-        });
+        const res = await fetch(
+          `${server.url}/trpc/stats.get?input=${encodeURIComponent(JSON.stringify({ board: "broken" }))}`,
+          {
+            headers: { authorization: `Bearer ${token}` },
+          },
+        );
         return { status: res.status, text: await res.text() };
       };
       const tenant = await get(ACME);
@@ -109,9 +124,19 @@ describe("db errors and server paths", () => {
   it("a message without a fixed wording loses its absolute paths for non-admin callers", async () => {
     const t = createTestApi();
     try {
-      const err = new KanbanDbError("BOARD_INVALID", `cannot archive board at ${path.join(t.dir, "kanban", "boards", "x")}: busy`, { path: t.dir });
-      expect(toTRPCError(err, undefined, "x", { revealPaths: false })).toMatchObject({ code: "BAD_REQUEST", message: "cannot archive board at <path>: busy" });
-      expect(toTRPCError(err, undefined, "x", { revealPaths: false }).cause).toMatchObject({ code: "BOARD_INVALID", details: {} });
+      const err = new KanbanDbError(
+        "BOARD_INVALID",
+        `cannot archive board at ${path.join(t.dir, "kanban", "boards", "x")}: busy`,
+        { path: t.dir },
+      );
+      expect(toTRPCError(err, undefined, "x", { revealPaths: false })).toMatchObject({
+        code: "BAD_REQUEST",
+        message: "cannot archive board at <path>: busy",
+      });
+      expect(toTRPCError(err, undefined, "x", { revealPaths: false }).cause).toMatchObject({
+        code: "BOARD_INVALID",
+        details: {},
+      });
       expect(toTRPCError(err, undefined, "x", { revealPaths: true }).message).toContain(t.dir);
       // Without saying who asks (a live stream's error, say), the safe form is the default.
       expect(toTRPCError(err).message).not.toContain(t.dir);
@@ -125,8 +150,12 @@ describe("bare SQLite failures", () => {
   it("answers a corrupt page with DB_CORRUPT (412) and storage that refuses with DB_UNAVAILABLE (503), never a 500", () => {
     // What better-sqlite3 throws: an Error with SQLite's extended result code as `code`.
     const sqliteError = (code: string, message: string) => Object.assign(new Error(message), { code });
-    expect(toTRPCError(sqliteError("SQLITE_CORRUPT", "database disk image is malformed")).code).toBe("PRECONDITION_FAILED");
-    expect(toTRPCError(sqliteError("SQLITE_READONLY", "attempt to write a readonly database")).code).toBe("SERVICE_UNAVAILABLE");
+    expect(toTRPCError(sqliteError("SQLITE_CORRUPT", "database disk image is malformed")).code).toBe(
+      "PRECONDITION_FAILED",
+    );
+    expect(toTRPCError(sqliteError("SQLITE_READONLY", "attempt to write a readonly database")).code).toBe(
+      "SERVICE_UNAVAILABLE",
+    );
     expect(toTRPCError(sqliteError("SQLITE_IOERR_WRITE", "disk I/O error")).code).toBe("SERVICE_UNAVAILABLE");
     expect(toTRPCError(sqliteError("SQLITE_ERROR", "no such table: x")).code).toBe("INTERNAL_SERVER_ERROR");
   });

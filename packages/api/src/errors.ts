@@ -55,7 +55,8 @@ export function isKanbanError(err: unknown): err is KanbanError {
 export const PATH_FREE_DB_MESSAGES: Readonly<Partial<Record<DbErrorCode, string>>> = {
   DB_PATH_INVALID: "the board's database file cannot be used; the operator can see why in the server log",
   DB_NOT_A_DATABASE: "the board's database file is not an SQLite database; the operator can see why in the server log",
-  DB_CORRUPT: "the board's database failed its integrity check and was set aside; the operator can see why in the server log",
+  DB_CORRUPT:
+    "the board's database failed its integrity check and was set aside; the operator can see why in the server log",
   DB_UNAVAILABLE: "the board's database is unavailable right now; the operator can see why in the server log",
   CONFIG_INVALID: "the server's configuration is invalid; the operator can see why in the server log",
 };
@@ -89,11 +90,13 @@ export function toTRPCError(err: unknown, logger?: Logger, where?: string, opts:
   }
   // A bare SQLite failure from a read (corrupt page, read-only or full storage) is a typed db error too.
   cause = classifySqliteFailure(null, cause);
-  if (cause instanceof KernelError) return new TRPCError({ code: KERNEL_ERROR_TO_TRPC[cause.code], message: cause.message, cause });
+  if (cause instanceof KernelError)
+    return new TRPCError({ code: KERNEL_ERROR_TO_TRPC[cause.code], message: cause.message, cause });
   if (cause instanceof KanbanDbError) {
     if (opts.revealPaths !== true) {
       const safe = pathFree(cause);
-      if (safe.message !== cause.message) logger?.warn("db error (shown to the caller without paths)", { where, code: cause.code, error: cause.message });
+      if (safe.message !== cause.message)
+        logger?.warn("db error (shown to the caller without paths)", { where, code: cause.code, error: cause.message });
       return new TRPCError({ code: DB_ERROR_TO_TRPC[cause.code], message: safe.message, cause: safe });
     }
     return new TRPCError({ code: DB_ERROR_TO_TRPC[cause.code], message: cause.message, cause });

@@ -32,10 +32,19 @@ export interface FetchHandlerOptions {
 }
 
 function refusal(status: number, code: string, message: string): Response {
-  return new Response(JSON.stringify({ error: { message, code: -32000, data: { code, httpStatus: status, kanbanCode: null, details: null, zodError: null } } }), {
-    status,
-    headers: { "content-type": "application/json", ...(status === 401 ? { "www-authenticate": "Bearer" } : {}) },
-  });
+  return new Response(
+    JSON.stringify({
+      error: {
+        message,
+        code: -32000,
+        data: { code, httpStatus: status, kanbanCode: null, details: null, zodError: null },
+      },
+    }),
+    {
+      status,
+      headers: { "content-type": "application/json", ...(status === 401 ? { "www-authenticate": "Bearer" } : {}) },
+    },
+  );
 }
 
 const TIMED_OUT = Symbol("timed out");
@@ -45,7 +54,11 @@ const TIMED_OUT = Symbol("timed out");
  * larger, "timed out" when it is still arriving at the deadline (a slow or stalled client must not
  * hold a handler, and its memory, forever).
  */
-async function boundedBody(req: Request, limit: number, deadline: number): Promise<ArrayBuffer | "too large" | "timed out"> {
+async function boundedBody(
+  req: Request,
+  limit: number,
+  deadline: number,
+): Promise<ArrayBuffer | "too large" | "timed out"> {
   if (!req.body) return new ArrayBuffer(0);
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -123,10 +136,22 @@ function revocable(res: Response, stillAllowed: () => boolean, everyMs: number):
 export function createFetchHandler(opts: FetchHandlerOptions): (req: Request) => Promise<Response> {
   const logger = opts.logger ?? stderrLogger;
   const bodyLimit = opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
-  const boards = new BoardRegistry({ location: opts.location, clock: opts.clock, isPidAlive: opts.isPidAlive, migrationsFolder: opts.migrationsFolder, warn: (m) => logger.warn(m) });
+  const boards = new BoardRegistry({
+    location: opts.location,
+    clock: opts.clock,
+    isPidAlive: opts.isPidAlive,
+    migrationsFolder: opts.migrationsFolder,
+    warn: (m) => logger.warn(m),
+  });
   const live = new LiveHub({ logger });
   const timeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  const auth = createAuthSource({ home: opts.location.home, token: opts.token, tenantTokens: opts.tenantTokens, logger, configCheckMs: opts.configCheckMs });
+  const auth = createAuthSource({
+    home: opts.location.home,
+    token: opts.token,
+    tenantTokens: opts.tenantTokens,
+    logger,
+    configCheckMs: opts.configCheckMs,
+  });
   // Read once now, so that a config problem (and "requests without a token are refused") is said at start.
   auth.current();
   return async (incoming) => {
@@ -134,11 +159,15 @@ export function createFetchHandler(opts: FetchHandlerOptions): (req: Request) =>
     const url = new URL(incoming.url);
     const facts = { method: incoming.method, header: (n: string) => incoming.headers.get(n), url };
     const decision = authorize(auth.current(), facts);
-    if (!decision.ok) return refusal(decision.status, decision.status === 401 ? "UNAUTHORIZED" : "FORBIDDEN", decision.message);
+    if (!decision.ok)
+      return refusal(decision.status, decision.status === 401 ? "UNAUTHORIZED" : "FORBIDDEN", decision.message);
     let req = incoming;
     if (incoming.method === "POST") {
       const declared = Number(incoming.headers.get("content-length") ?? 0);
-      const body = Number.isFinite(declared) && declared > bodyLimit ? "too large" : await boundedBody(incoming, bodyLimit, started + timeoutMs);
+      const body =
+        Number.isFinite(declared) && declared > bodyLimit
+          ? "too large"
+          : await boundedBody(incoming, bodyLimit, started + timeoutMs);
       if (body === "too large") return refusal(413, "PAYLOAD_TOO_LARGE", `request body exceeds ${bodyLimit} bytes`);
       if (body === "timed out") return refusal(408, "TIMEOUT", "request body not received in time");
       req = new Request(incoming.url, { method: "POST", headers: incoming.headers, body, signal: incoming.signal });
@@ -149,14 +178,26 @@ export function createFetchHandler(opts: FetchHandlerOptions): (req: Request) =>
       router: appRouter,
       maxBatchSize: 50,
       createContext: () => ({
-        ...createContextInner({ location: opts.location, tenant: decision.tenant, boards, live, logger, terminate: opts.terminate, configReader: auth.reader }),
+        ...createContextInner({
+          location: opts.location,
+          tenant: decision.tenant,
+          boards,
+          live,
+          logger,
+          terminate: opts.terminate,
+          configReader: auth.reader,
+        }),
         run: decision.run,
       }),
     });
     // A live stream outlives its request: cut it once its token no longer admits it as the same caller.
-    return revocable(response, () => {
-      const now = authorize(auth.current(), facts);
-      return now.ok && now.tenant === decision.tenant;
-    }, opts.streamRecheckMs ?? STREAM_RECHECK_MS);
+    return revocable(
+      response,
+      () => {
+        const now = authorize(auth.current(), facts);
+        return now.ok && now.tenant === decision.tenant;
+      },
+      opts.streamRecheckMs ?? STREAM_RECHECK_MS,
+    );
   };
 }

@@ -24,19 +24,27 @@ describe("jsonProblem", () => {
 
   it("refuses 100,000 levels without overflowing the stack", () => {
     expect(jsonProblem(deepValue(100_000))).toBe(`nested deeper than ${JSON_BOUNDS.maxDepth} levels`);
-    expect(rawInputProblem({ metadata: deepValue(100_000) })).toBe(`metadata: nested deeper than the ${INPUT_MAX_DEPTH} levels a request may have`);
+    expect(rawInputProblem({ metadata: deepValue(100_000) })).toBe(
+      `metadata: nested deeper than the ${INPUT_MAX_DEPTH} levels a request may have`,
+    );
   });
 
   it("refuses values over the byte bound and values that are not JSON", () => {
-    expect(jsonProblem({ s: "é".repeat(200) }, { maxDepth: 4, maxBytes: 300 })).toBe("larger than 300 bytes as JSON (408)");
+    expect(jsonProblem({ s: "é".repeat(200) }, { maxDepth: 4, maxBytes: 300 })).toBe(
+      "larger than 300 bytes as JSON (408)",
+    );
     expect(jsonProblem({ n: Number.NaN })).toBe("numbers must be finite");
     expect(jsonProblem({ d: new Date(0) })).toBe("this object is not JSON");
     expect(jsonProblem({ b: 1n })).toBe("a bigint is not JSON");
   });
 
   it("still names the first unpaired surrogate by its path, keys included", () => {
-    expect(rawInputProblem({ a: "ok", b: { c: "x\ud800" } })).toBe("b.c: text is not well-formed Unicode (unpaired surrogate)");
-    expect(rawInputProblem({ a: { "\udc00": 1 } })).toBe("a.\udc00: text is not well-formed Unicode (unpaired surrogate)");
+    expect(rawInputProblem({ a: "ok", b: { c: "x\ud800" } })).toBe(
+      "b.c: text is not well-formed Unicode (unpaired surrogate)",
+    );
+    expect(rawInputProblem({ a: { "\udc00": 1 } })).toBe(
+      "a.\udc00: text is not well-formed Unicode (unpaired surrogate)",
+    );
     expect(rawInputProblem({ ok: ["fine", { x: 1 }] })).toBeNull();
   });
 });
@@ -54,28 +62,38 @@ describe("free JSON over the caller", () => {
     return task.id;
   }
 
-  it.each([JSON_BOUNDS.maxDepth + 1, 5_000, 100_000])("metadata nested %i deep is a 400 naming metadata on every procedure, and nothing is stored", async (depth) => {
-    const id = await running();
-    const metadata = deepValue(depth);
-    const calls = [
-      t.api.tasks.complete({ id, metadata }),
-      t.api.tasks.patch({ id, status: "done", metadata }),
-      t.api.tasks.bulk({ ids: [id], status: "done", metadata }),
-    ];
-    for (const call of calls) {
-      await expect(call).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/^metadata: nested deeper than/) });
-    }
-    expect(t.board().requireTask(id).status).toBe("running");
-    await t.api.tasks.complete({ id, result: "r" });
-    await expect(t.api.tasks.editResult({ id, result: "r2", metadata })).rejects.toMatchObject({ code: "BAD_REQUEST" });
-    // Every read of the task still answers.
-    expect((await t.api.tasks.get({ id })).task.result).toBe("r");
-    await t.api.tasks.context({ id });
-  });
+  it.each([JSON_BOUNDS.maxDepth + 1, 5_000, 100_000])(
+    "metadata nested %i deep is a 400 naming metadata on every procedure, and nothing is stored",
+    async (depth) => {
+      const id = await running();
+      const metadata = deepValue(depth);
+      const calls = [
+        t.api.tasks.complete({ id, metadata }),
+        t.api.tasks.patch({ id, status: "done", metadata }),
+        t.api.tasks.bulk({ ids: [id], status: "done", metadata }),
+      ];
+      for (const call of calls) {
+        await expect(call).rejects.toMatchObject({
+          code: "BAD_REQUEST",
+          message: expect.stringMatching(/^metadata: nested deeper than/),
+        });
+      }
+      expect(t.board().requireTask(id).status).toBe("running");
+      await t.api.tasks.complete({ id, result: "r" });
+      await expect(t.api.tasks.editResult({ id, result: "r2", metadata })).rejects.toMatchObject({
+        code: "BAD_REQUEST",
+      });
+      // Every read of the task still answers.
+      expect((await t.api.tasks.get({ id })).task.result).toBe("r");
+      await t.api.tasks.context({ id });
+    },
+  );
 
   it("stores metadata at the bound and reads it back; refuses metadata over the byte bound", async () => {
     const id = await running();
-    await expect(t.api.tasks.complete({ id, metadata: { big: "x".repeat(JSON_BOUNDS.maxBytes) } })).rejects.toMatchObject({
+    await expect(
+      t.api.tasks.complete({ id, metadata: { big: "x".repeat(JSON_BOUNDS.maxBytes) } }),
+    ).rejects.toMatchObject({
       code: "BAD_REQUEST",
       message: expect.stringMatching(/^metadata: larger than 262144 bytes as JSON/),
     });
@@ -109,31 +127,44 @@ describe("free JSON over real HTTP (kanban serve)", () => {
     cleanup();
   });
 
-  async function post(proc: string, body: string): Promise<{ status: number; json: { error?: { message: string; data: { httpStatus: number } } } }> {
-    const res = await fetch(`${server.url}/trpc/${proc}`, { method: "POST", headers: { "content-type": "application/json" }, body });
-    return { status: res.status, json: (await res.json()) as { error?: { message: string; data: { httpStatus: number } } } };
+  async function post(
+    proc: string,
+    body: string,
+  ): Promise<{ status: number; json: { error?: { message: string; data: { httpStatus: number } } } }> {
+    const res = await fetch(`${server.url}/trpc/${proc}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
+    return {
+      status: res.status,
+      json: (await res.json()) as { error?: { message: string; data: { httpStatus: number } } },
+    };
   }
 
-  it.each([5_000, 100_000])("a %i-deep metadata is a 400 naming the field; the task stays running and readable", async (depth) => {
-    const created = await post("tasks.create", JSON.stringify({ title: `deep ${depth}` }));
-    expect(created.status).toBe(200);
-    const id = (created.json as unknown as { result: { data: { task: { id: string } } } }).result.data.task.id;
-    expect((await post("tasks.claim", JSON.stringify({ id }))).status).toBe(200);
+  it.each([5_000, 100_000])(
+    "a %i-deep metadata is a 400 naming the field; the task stays running and readable",
+    async (depth) => {
+      const created = await post("tasks.create", JSON.stringify({ title: `deep ${depth}` }));
+      expect(created.status).toBe(200);
+      const id = (created.json as unknown as { result: { data: { task: { id: string } } } }).result.data.task.id;
+      expect((await post("tasks.claim", JSON.stringify({ id }))).status).toBe(200);
 
-    const body = `{"id":${JSON.stringify(id)},"metadata":${deepJson(depth)}}`;
-    const refused = await post("tasks.complete", body);
-    expect(refused.status).toBe(400);
-    expect(refused.json.error?.message).toMatch(/^metadata: nested deeper than/);
+      const body = `{"id":${JSON.stringify(id)},"metadata":${deepJson(depth)}}`;
+      const refused = await post("tasks.complete", body);
+      expect(refused.status).toBe(400);
+      expect(refused.json.error?.message).toMatch(/^metadata: nested deeper than/);
 
-    const board = openBoard({ location });
-    try {
-      expect(board.requireTask(id).status).toBe("running");
-    } finally {
-      board.close();
-    }
-    const read = await fetch(`${server.url}/trpc/tasks.get?input=${encodeURIComponent(JSON.stringify({ id }))}`);
-    expect(read.status).toBe(200);
-  });
+      const board = openBoard({ location });
+      try {
+        expect(board.requireTask(id).status).toBe("running");
+      } finally {
+        board.close();
+      }
+      const read = await fetch(`${server.url}/trpc/tasks.get?input=${encodeURIComponent(JSON.stringify({ id }))}`);
+      expect(read.status).toBe(200);
+    },
+  );
 });
 
 describe("stored JSON that is too deep (written by another program)", () => {

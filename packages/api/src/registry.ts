@@ -1,11 +1,4 @@
-import {
-  type BoardLocation,
-  boardDbPath,
-  boardExists,
-  currentBoard,
-  DEFAULT_BOARD,
-  normaliseSlug,
-} from "@kanban/db";
+import { type BoardLocation, boardDbPath, boardExists, currentBoard, DEFAULT_BOARD, normaliseSlug } from "@kanban/db";
 import { type Board, type Clock, openBoard, type PidProbe, systemClock } from "@kanban/kernel";
 import { processConfigReader } from "./config-reader.ts";
 

@@ -60,7 +60,11 @@ export type RunScopeOverrides = Pick<KanbanContext, "tenant" | "board" | "slug">
  * FORBIDDEN for a procedure outside the list, STALE_RUN (409, "stop, do not retry") once the run is
  * no longer the task's current run, NOT_FOUND for a task outside the run's reach.
  */
-export function runScope(ctx: KanbanContext & RunScoped, path: string, rawInput: unknown): RunScopeOverrides | undefined {
+export function runScope(
+  ctx: KanbanContext & RunScoped,
+  path: string,
+  rawInput: unknown,
+): RunScopeOverrides | undefined {
   const claim = ctx.run;
   if (!claim) return undefined;
   const tenant = checkRunScope(ctx, claim, path, rawInput);
@@ -70,9 +74,15 @@ export function runScope(ctx: KanbanContext & RunScoped, path: string, rawInput:
 function checkRunScope(ctx: KanbanContext, claim: RunClaim, path: string, rawInput: unknown): string | null {
   const rule = RUN_TOKEN_RULES[path];
   if (!rule) {
-    throw new TRPCError({ code: "FORBIDDEN", message: `a worker's run token cannot call ${path}; it may act on its own task only` });
+    throw new TRPCError({
+      code: "FORBIDDEN",
+      message: `a worker's run token cannot call ${path}; it may act on its own task only`,
+    });
   }
-  const raw = rawInput !== null && typeof rawInput === "object" && !Array.isArray(rawInput) ? (rawInput as Record<string, unknown>) : {};
+  const raw =
+    rawInput !== null && typeof rawInput === "object" && !Array.isArray(rawInput)
+      ? (rawInput as Record<string, unknown>)
+      : {};
   // The token names one board; a request must not reach another one.
   if (ctx.slug(field(raw, "board") ?? claim.board) !== claim.board) {
     throw new TRPCError({ code: "FORBIDDEN", message: `this run token is for board '${claim.board}'` });
@@ -80,16 +90,26 @@ function checkRunScope(ctx: KanbanContext, claim: RunClaim, path: string, rawInp
   const board = ctx.board(claim.board);
   const task = board.getTask(claim.task);
   if (task === null || task.status !== "running" || task.current_run_id !== claim.run) {
-    throw new KernelError("STALE_RUN", `run ${claim.run} of ${claim.task} has ended; its token is no longer valid`, { task_id: claim.task, run_id: claim.run });
+    throw new KernelError("STALE_RUN", `run ${claim.run} of ${claim.task} has ended; its token is no longer valid`, {
+      task_id: claim.task,
+      run_id: claim.run,
+    });
   }
   const tenant = task.tenant;
   if (rule.kind === "free") return tenant;
   if (rule.kind === "own") {
     const id = field(raw, rule.field);
-    if (id === null) throw new TRPCError({ code: "FORBIDDEN", message: `a worker's run token must name its own task (${rule.field}) in ${path}` });
+    if (id === null)
+      throw new TRPCError({
+        code: "FORBIDDEN",
+        message: `a worker's run token must name its own task (${rule.field}) in ${path}`,
+      });
     if (id !== claim.task) throw notFound(`task ${id} not found`, { task_id: id });
     if (rule.fenced && raw.expected_run_id !== claim.run) {
-      throw new KernelError("STALE_RUN", `a worker's call must carry its run id (expected_run_id ${claim.run})`, { task_id: claim.task, run_id: claim.run });
+      throw new KernelError("STALE_RUN", `a worker's call must carry its run id (expected_run_id ${claim.run})`, {
+        task_id: claim.task,
+        run_id: claim.run,
+      });
     }
     return tenant;
   }
@@ -97,7 +117,8 @@ function checkRunScope(ctx: KanbanContext, claim: RunClaim, path: string, rawInp
   if (rule.kind === "related") {
     for (const name of rule.fields) {
       const id = field(raw, name);
-      if (id === null || !isRelated(board, task, startedAt, id)) throw notFound(`task ${id ?? "(none)"} not found`, id === null ? {} : { task_id: id });
+      if (id === null || !isRelated(board, task, startedAt, id))
+        throw notFound(`task ${id ?? "(none)"} not found`, id === null ? {} : { task_id: id });
     }
     return tenant;
   }
@@ -106,7 +127,9 @@ function checkRunScope(ctx: KanbanContext, claim: RunClaim, path: string, rawInp
   if (asked !== null && asked !== tenant) {
     throw new TRPCError({ code: "FORBIDDEN", message: "a worker creates tasks in its own task's tenant only" });
   }
-  const parents = Array.isArray(raw.parents) ? raw.parents.filter((p): p is string => typeof p === "string").map((p) => p.trim()) : [];
+  const parents = Array.isArray(raw.parents)
+    ? raw.parents.filter((p): p is string => typeof p === "string").map((p) => p.trim())
+    : [];
   const unknown = parents.filter((p) => !isRelated(board, task, startedAt, p));
   if (unknown.length > 0) throw invalid(`unknown parent task(s): ${unknown.join(", ")}`, { missing: unknown });
   return tenant;

@@ -20,10 +20,7 @@ export const LIMITS = {
 export const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** A task (or other object) id: what the kernel generates, and what Hermes' legacy ids look like. */
-export const idSchema = z
-  .string()
-  .trim()
-  .regex(ID_RE, "ids are 1-64 characters of letters, digits, '_' and '-'");
+export const idSchema = z.string().trim().regex(ID_RE, "ids are 1-64 characters of letters, digits, '_' and '-'");
 
 export const runIdSchema = z.number().int().min(1);
 
@@ -56,7 +53,17 @@ export const fenceFields = {
   claim_lock: z.string().max(LIMITS.nameChars).nullish(),
 };
 
-export const TASK_STATUS_VALUES = ["triage", "todo", "scheduled", "ready", "running", "blocked", "review", "done", "archived"] as const;
+export const TASK_STATUS_VALUES = [
+  "triage",
+  "todo",
+  "scheduled",
+  "ready",
+  "running",
+  "blocked",
+  "review",
+  "done",
+  "archived",
+] as const;
 
 // --- free JSON: bounded depth and size ---
 
@@ -82,7 +89,10 @@ function isPlainObject(value: object): boolean {
  * Why `value` is not JSON within `bounds` (one readable phrase), or null when it is. Walks with
  * its own stack, so a value nested 100,000 deep is refused without touching the call stack.
  */
-export function jsonProblem(value: unknown, bounds: { maxDepth: number; maxBytes: number } = JSON_BOUNDS): string | null {
+export function jsonProblem(
+  value: unknown,
+  bounds: { maxDepth: number; maxBytes: number } = JSON_BOUNDS,
+): string | null {
   const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
   while (stack.length > 0) {
     const item = stack.pop() as { value: unknown; depth: number };
@@ -92,7 +102,8 @@ export function jsonProblem(value: unknown, bounds: { maxDepth: number; maxBytes
       if (!Number.isFinite(v)) return "numbers must be finite";
       continue;
     }
-    if (typeof v !== "object" || (!Array.isArray(v) && !isPlainObject(v))) return `${typeof v === "object" ? "this object" : `a ${typeof v}`} is not JSON`;
+    if (typeof v !== "object" || (!Array.isArray(v) && !isPlainObject(v)))
+      return `${typeof v === "object" ? "this object" : `a ${typeof v}`} is not JSON`;
     if (item.depth >= bounds.maxDepth) return `nested deeper than ${bounds.maxDepth} levels`;
     for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push({ value: child, depth: item.depth + 1 });
   }
@@ -141,7 +152,8 @@ export function rawInputProblem(input: unknown): string | null {
       continue;
     }
     if (value === null || typeof value !== "object") continue;
-    if (depth >= INPUT_MAX_DEPTH) return `${at.split(".")[0] || "input"}: nested deeper than the ${INPUT_MAX_DEPTH} levels a request may have`;
+    if (depth >= INPUT_MAX_DEPTH)
+      return `${at.split(".")[0] || "input"}: nested deeper than the ${INPUT_MAX_DEPTH} levels a request may have`;
     const entries = Object.entries(value);
     // Pushed last-first so that the first offending field in document order is the one reported.
     for (let i = entries.length - 1; i >= 0; i--) {

@@ -23,7 +23,9 @@ interface Harness {
   cleanup(): Promise<void>;
 }
 
-async function harness(opts: { token?: string; bodyLimitBytes?: number; requestTimeoutMs?: number } = {}): Promise<Harness> {
+async function harness(
+  opts: { token?: string; bodyLimitBytes?: number; requestTimeoutMs?: number } = {},
+): Promise<Harness> {
   const { dir, cleanup } = makeTempDir("kanban-serve-");
   const location: BoardLocation = { home: dir };
   const logger = captureLogger();
@@ -56,8 +58,17 @@ interface Reply {
   body: { result?: { data: unknown }; error?: { message: string; data: Record<string, unknown> } };
 }
 
-async function call(base: string, method: "GET" | "POST", proc: string, input?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-  const url = method === "GET" ? `${base}/trpc/${proc}${input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`}` : `${base}/trpc/${proc}`;
+async function call(
+  base: string,
+  method: "GET" | "POST",
+  proc: string,
+  input?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
+  const url =
+    method === "GET"
+      ? `${base}/trpc/${proc}${input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`}`
+      : `${base}/trpc/${proc}`;
   const res = await fetch(url, {
     method,
     headers: { "content-type": "application/json", ...headers },
@@ -67,17 +78,23 @@ async function call(base: string, method: "GET" | "POST", proc: string, input?: 
 }
 
 /** A raw HTTP request (for bodies and headers fetch will not send as-is). */
-function raw(base: string, opts: { method: string; path: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; text: string }> {
+function raw(
+  base: string,
+  opts: { method: string; path: string; headers?: Record<string, string>; body?: string },
+): Promise<{ status: number; text: string }> {
   const u = new URL(base);
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, method: opts.method, path: opts.path, headers: opts.headers }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => {
-        text += c;
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
-    });
+    const req = http.request(
+      { host: u.hostname, port: u.port, method: opts.method, path: opts.path, headers: opts.headers },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => {
+          text += c;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
     req.on("error", reject);
     if (opts.body !== undefined) req.write(opts.body);
     req.end();
@@ -126,7 +143,11 @@ describe("kanban serve: open on loopback", () => {
       await fetch(`${h.url}/nowhere`),
       await fetch(`${h.url}/trpc/stats.get`),
       await fetch(`${h.url}/trpc/stats.get`, { headers: { authorization: "Bearer wrong-token-0123456789" } }),
-      await fetch(`${h.url}/trpc/tasks.create`, { method: "POST", headers: { origin: "http://evil.example", "content-type": "application/json" }, body: "{}" }),
+      await fetch(`${h.url}/trpc/tasks.create`, {
+        method: "POST",
+        headers: { origin: "http://evil.example", "content-type": "application/json" },
+        body: "{}",
+      }),
     ];
     expect(responses.map((r) => r.status)).toEqual([200, 404, 200, 401, 403]);
     for (const r of responses) {
@@ -144,7 +165,9 @@ describe("kanban serve: open on loopback", () => {
     const b = { board: "tour" };
     const parent = (await client.tasks.create.mutate({ ...b, title: "parent", assignee: "w" })).task;
     const child = (await client.tasks.create.mutate({ ...b, title: "child", parents: [parent.id] })).task;
-    expect((await client.board.get.query(b)).columns.find((c) => c.name === "ready")?.tasks.map((x) => x.id)).toEqual([parent.id]);
+    expect((await client.board.get.query(b)).columns.find((c) => c.name === "ready")?.tasks.map((x) => x.id)).toEqual([
+      parent.id,
+    ]);
     expect((await client.board.column.query({ ...b, column: "todo" })).tasks.map((x) => x.id)).toEqual([child.id]);
     expect((await client.tasks.list.query(b)).tasks).toHaveLength(2);
     await client.comments.add.mutate({ ...b, task_id: parent.id, body: "note" });
@@ -156,7 +179,13 @@ describe("kanban serve: open on loopback", () => {
     expect((await client.runs.get.query({ ...b, run_id: claimed.run_id ?? 0 })).run.status).toBe("running");
     expect((await client.tasks.context.query({ ...b, id: parent.id })).context).toContain("parent");
     expect((await client.tasks.log.query({ ...b, id: parent.id })).exists).toBe(false);
-    await client.tasks.complete.mutate({ ...b, id: parent.id, expected_run_id: claimed.run_id, summary: "ok", metadata: { n: 1 } });
+    await client.tasks.complete.mutate({
+      ...b,
+      id: parent.id,
+      expected_run_id: claimed.run_id,
+      summary: "ok",
+      metadata: { n: 1 },
+    });
     await client.tasks.editResult.mutate({ ...b, id: parent.id, result: "R2" });
     const detail = await client.tasks.get.query({ ...b, id: parent.id });
     expect(detail.task).toMatchObject({ status: "done", result: "R2" });
@@ -176,7 +205,9 @@ describe("kanban serve: open on loopback", () => {
     await client.tasks.promote.mutate({ ...b, id: other.id });
     await client.links.add.mutate({ ...b, parent_id: other.id, child_id: child.id });
     await client.links.remove.mutate({ ...b, parent_id: other.id, child_id: child.id });
-    expect((await client.tasks.bulk.mutate({ ...b, ids: [other.id, child.id], priority: 1 })).results.every((r) => r.ok)).toBe(true);
+    expect(
+      (await client.tasks.bulk.mutate({ ...b, ids: [other.id, child.id], priority: 1 })).results.every((r) => r.ok),
+    ).toBe(true);
     await client.notify.subscribe.mutate({ ...b, task_id: child.id, platform: "p", chat_id: "c" });
     expect((await client.notify.list.query(b)).subscriptions).toHaveLength(1);
     await client.notify.unsubscribe.mutate({ ...b, task_id: child.id, platform: "p", chat_id: "c" });
@@ -201,7 +232,10 @@ describe("kanban serve: open on loopback", () => {
   it("maps errors to HTTP: 404 unknown id, 409 wrong state, 400 invalid input, 412 phantom cards; data has codes, never a stack", async () => {
     const notFound = await call(h.url, "GET", "tasks.get", { id: "t_missing" });
     expect(notFound.status).toBe(404);
-    expect(notFound.body.error).toMatchObject({ message: "task t_missing not found", data: { code: "NOT_FOUND", httpStatus: 404, kanbanCode: "NOT_FOUND" } });
+    expect(notFound.body.error).toMatchObject({
+      message: "task t_missing not found",
+      data: { code: "NOT_FOUND", httpStatus: 404, kanbanCode: "NOT_FOUND" },
+    });
     expect(notFound.body.error?.data).not.toHaveProperty("stack");
 
     const { task } = (await client.tasks.create.mutate({ title: "t", assignee: "w" })) as { task: { id: string } };
@@ -215,12 +249,17 @@ describe("kanban serve: open on loopback", () => {
 
     const invalid = await call(h.url, "POST", "tasks.create", { title: "x".repeat(501) });
     expect(invalid.status).toBe(400);
-    expect(invalid.body.error?.data.zodError).toMatchObject({ fieldErrors: { title: [expect.stringContaining("500")] } });
+    expect(invalid.body.error?.data.zodError).toMatchObject({
+      fieldErrors: { title: [expect.stringContaining("500")] },
+    });
 
     await client.tasks.claim.mutate({ id: task.id });
     const phantom = await call(h.url, "POST", "tasks.complete", { id: task.id, created_cards: ["t_0000000000ff"] });
     expect(phantom.status).toBe(412);
-    expect(phantom.body.error?.data).toMatchObject({ kanbanCode: "HALLUCINATED_CARDS", details: { phantom: ["t_0000000000ff"] } });
+    expect(phantom.body.error?.data).toMatchObject({
+      kanbanCode: "HALLUCINATED_CARDS",
+      details: { phantom: ["t_0000000000ff"] },
+    });
 
     expect((await call(h.url, "GET", "board.get", { board: "no-such" })).status).toBe(404);
     expect((await call(h.url, "GET", "board.get", { board: "BAD SLUG" })).status).toBe(400);
@@ -228,7 +267,12 @@ describe("kanban serve: open on loopback", () => {
   });
 
   it("answers malformed bodies and inputs with 400, never 500", async () => {
-    const bad = await raw(h.url, { method: "POST", path: "/trpc/tasks.create", headers: { "content-type": "application/json" }, body: "{not json" });
+    const bad = await raw(h.url, {
+      method: "POST",
+      path: "/trpc/tasks.create",
+      headers: { "content-type": "application/json" },
+      body: "{not json",
+    });
     expect(bad.status).toBe(400);
     const badInput = await raw(h.url, { method: "GET", path: "/trpc/tasks.get?input=%7Bnope" });
     expect(badInput.status).toBe(400);
@@ -250,9 +294,15 @@ describe("kanban serve: open on loopback", () => {
   });
 
   it("open mode answers only loopback Host names (a DNS-rebinding page gets 403)", async () => {
-    const rebound = await raw(h.url, { method: "GET", path: "/trpc/stats.get", headers: { host: "attacker.example:4100" } });
+    const rebound = await raw(h.url, {
+      method: "GET",
+      path: "/trpc/stats.get",
+      headers: { host: "attacker.example:4100" },
+    });
     expect(rebound.status).toBe(403);
-    expect((await raw(h.url, { method: "GET", path: "/trpc/stats.get", headers: { host: "localhost:4100" } })).status).toBe(200);
+    expect(
+      (await raw(h.url, { method: "GET", path: "/trpc/stats.get", headers: { host: "localhost:4100" } })).status,
+    ).toBe(200);
   });
 
   it("rejects a wrong bearer token even in open mode (401)", async () => {
@@ -293,7 +343,11 @@ describe("kanban serve: open on loopback", () => {
     expect(err).toBe("");
     expect(code).toBe(0);
     const written = JSON.parse(out.trim()) as { id: string; at: number };
-    await waitFor(() => sub.events.some((e) => e.kind === "commented" && e.task_id === written.id), 3000, "the other process's events");
+    await waitFor(
+      () => sub.events.some((e) => e.kind === "commented" && e.task_id === written.id),
+      3000,
+      "the other process's events",
+    );
     sub.stop();
     const created = sub.events.find((e) => e.kind === "created" && e.task_id === written.id);
     expect(created).toBeDefined();
@@ -326,10 +380,13 @@ describe("kanban serve: open on loopback", () => {
 
       // The same over plain HTTP: what curl or a browser EventSource sends when it reconnects.
       const ac = new AbortController();
-      const res = await fetch(`${h.url}/trpc/events.subscribe?input=${encodeURIComponent(JSON.stringify({ task_id: id }))}`, {
-        headers: { accept: "text/event-stream", "last-event-id": String(lastSeen) },
-        signal: ac.signal,
-      });
+      const res = await fetch(
+        `${h.url}/trpc/events.subscribe?input=${encodeURIComponent(JSON.stringify({ task_id: id }))}`,
+        {
+          headers: { accept: "text/event-stream", "last-event-id": String(lastSeen) },
+          signal: ac.signal,
+        },
+      );
       expect(res.status).toBe(200);
       expect(res.headers.get("content-type")).toContain("text/event-stream");
       let text = "";
@@ -373,7 +430,12 @@ describe("kanban serve: open on loopback", () => {
     const u = new URL(h.url);
     let stalledRes: http.IncomingMessage | null = null;
     const stalledReq = http.get(
-      { host: u.hostname, port: u.port, path: `/trpc/events.subscribe?input=${encodeURIComponent(JSON.stringify({ after: board.latestEventId() }))}`, headers: { accept: "text/event-stream" } },
+      {
+        host: u.hostname,
+        port: u.port,
+        path: `/trpc/events.subscribe?input=${encodeURIComponent(JSON.stringify({ after: board.latestEventId() }))}`,
+        headers: { accept: "text/event-stream" },
+      },
       (res) => {
         stalledRes = res;
         res.pause(); // never read: the server's socket buffer fills up
@@ -423,10 +485,18 @@ describe("kanban serve: with a token", () => {
     expect(mine.tenant).toBe("acme");
     const read = await call(h.url, "GET", "tasks.get", { id: zeta.id }, { authorization: `Bearer ${ACME}` });
     expect(read.status).toBe(404);
-    const write = await call(h.url, "POST", "tasks.patch", { id: zeta.id, title: "pwned" }, { authorization: `Bearer ${ACME}` });
+    const write = await call(
+      h.url,
+      "POST",
+      "tasks.patch",
+      { id: zeta.id, title: "pwned" },
+      { authorization: `Bearer ${ACME}` },
+    );
     expect(write.status).toBe(404);
     expect((await admin.tasks.get.query({ id: zeta.id })).task.title).toBe("zeta secret");
-    expect((await call(h.url, "POST", "boards.create", { slug: "x" }, { authorization: `Bearer ${ACME}` })).status).toBe(403);
+    expect(
+      (await call(h.url, "POST", "boards.create", { slug: "x" }, { authorization: `Bearer ${ACME}` })).status,
+    ).toBe(403);
     const board = (await acme.board.get.query()).columns.flatMap((c) => c.tasks.map((x) => x.id));
     expect(board).toEqual([mine.id]);
   });
@@ -435,7 +505,12 @@ describe("kanban serve: with a token", () => {
     h = await harness({ token: ADMIN });
     expect((await raw(h.url, { method: "GET", path: `/trpc/stats.get?token=${ADMIN}` })).status).toBe(200);
     expect((await raw(h.url, { method: "GET", path: "/trpc/stats.get?token=wrong" })).status).toBe(401);
-    const post = await raw(h.url, { method: "POST", path: `/trpc/tasks.create?token=${ADMIN}`, headers: { "content-type": "application/json" }, body: '{"title":"x"}' });
+    const post = await raw(h.url, {
+      method: "POST",
+      path: `/trpc/tasks.create?token=${ADMIN}`,
+      headers: { "content-type": "application/json" },
+      body: '{"title":"x"}',
+    });
     expect(post.status).toBe(401);
   });
 
@@ -477,11 +552,19 @@ describe("kanban serve: limits and binding", () => {
   it("refuses to listen beyond loopback without a token, and listens with one", async () => {
     const { dir, cleanup } = makeTempDir("kanban-serve-");
     try {
-      await expect(startServer({ host: "0.0.0.0", port: 0, location: { home: dir }, logger: captureLogger() })).rejects.toThrow(
-        "refusing to listen on 0.0.0.0 without a token",
-      );
-      const s = await startServer({ host: "0.0.0.0", port: 0, token: ADMIN, location: { home: dir }, logger: captureLogger() });
-      const res = await fetch(`http://127.0.0.1:${s.port}/trpc/stats.get`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      await expect(
+        startServer({ host: "0.0.0.0", port: 0, location: { home: dir }, logger: captureLogger() }),
+      ).rejects.toThrow("refusing to listen on 0.0.0.0 without a token");
+      const s = await startServer({
+        host: "0.0.0.0",
+        port: 0,
+        token: ADMIN,
+        location: { home: dir },
+        logger: captureLogger(),
+      });
+      const res = await fetch(`http://127.0.0.1:${s.port}/trpc/stats.get`, {
+        headers: { authorization: `Bearer ${ADMIN}` },
+      });
       expect(res.status).toBe(200);
       await s.close();
     } finally {
@@ -506,7 +589,9 @@ describe("kanban serve: limits and binding", () => {
       const u = new URL(h.url);
       const status = await new Promise<string>((resolve, reject) => {
         const sock = net.connect(Number(u.port), u.hostname, () => {
-          sock.write(`POST /trpc/tasks.create HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"title":`);
+          sock.write(
+            `POST /trpc/tasks.create HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"title":`,
+          );
         });
         let got = "";
         sock.on("data", (c) => {

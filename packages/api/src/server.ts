@@ -63,7 +63,9 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, heade
 
 /** The same envelope tRPC uses for errors, so a client parses every refusal the same way. */
 function errorBody(code: string, httpStatus: number, message: string) {
-  return { error: { message, code: -32000, data: { code, httpStatus, kanbanCode: null, details: null, zodError: null } } };
+  return {
+    error: { message, code: -32000, data: { code, httpStatus, kanbanCode: null, details: null, zodError: null } },
+  };
 }
 
 const STATUS_CODES: Record<number, string> = {
@@ -82,7 +84,10 @@ function refuse(res: http.ServerResponse, status: number, message: string, heade
 
 /** A live stream: an EventSource GET of a subscription. It must outlive the request timeout. */
 function isStream(req: http.IncomingMessage, url: URL): boolean {
-  return req.method === "GET" && ((req.headers.accept ?? "").includes("text/event-stream") || url.pathname.endsWith("/events.subscribe"));
+  return (
+    req.method === "GET" &&
+    ((req.headers.accept ?? "").includes("text/event-stream") || url.pathname.endsWith("/events.subscribe"))
+  );
 }
 
 /**
@@ -95,15 +100,28 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.host ?? DEFAULT_HOST;
   const token = opts.token?.trim() ? opts.token.trim() : null;
   if (token === null && !isLoopbackHost(host)) {
-    throw new Error(`refusing to listen on ${host} without a token: set KANBAN_TOKEN (only loopback addresses may run open)`);
+    throw new Error(
+      `refusing to listen on ${host} without a token: set KANBAN_TOKEN (only loopback addresses may run open)`,
+    );
   }
   const logger = opts.logger ?? stderrLogger;
   const bodyLimit = opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const timeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  const auth = createAuthSource({ home: opts.location.home, token, tenantTokens: opts.tenantTokens, logger, configCheckMs: opts.configCheckMs });
+  const auth = createAuthSource({
+    home: opts.location.home,
+    token,
+    tenantTokens: opts.tenantTokens,
+    logger,
+    configCheckMs: opts.configCheckMs,
+  });
   // Read once now, so that a config problem (and "requests without a token are refused") is said at start.
   const startAuth = auth.current();
-  const boards = new BoardRegistry({ location: opts.location, clock: opts.clock, isPidAlive: opts.isPidAlive, warn: (m) => logger.warn(m) });
+  const boards = new BoardRegistry({
+    location: opts.location,
+    clock: opts.clock,
+    isPidAlive: opts.isPidAlive,
+    warn: (m) => logger.warn(m),
+  });
   const live = new LiveHub({ intervalMs: opts.pollIntervalMs, logger });
   const callers = new WeakMap<http.IncomingMessage, { tenant: string | null; run: RunClaim | null }>();
 
@@ -117,13 +135,22 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       // No recorded caller cannot happen (auth runs first); refuse rather than fall back to admin.
       if (!caller) throw new Error("request reached tRPC without authentication");
       return {
-        ...createContextInner({ location: opts.location, tenant: caller.tenant, boards, live, logger, terminate: opts.terminate, configReader: auth.reader }),
+        ...createContextInner({
+          location: opts.location,
+          tenant: caller.tenant,
+          boards,
+          live,
+          logger,
+          terminate: opts.terminate,
+          configReader: auth.reader,
+        }),
         run: caller.run,
       };
     },
     onError: ({ error, path }) => {
       // Procedure errors were mapped (and bugs logged) already; this catches failures around them.
-      if (error.code === "INTERNAL_SERVER_ERROR" && error.cause) logger.error("request failed", { path, error: error.cause.message });
+      if (error.code === "INTERNAL_SERVER_ERROR" && error.cause)
+        logger.error("request failed", { path, error: error.cause.message });
     },
   });
 
@@ -133,7 +160,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // A late write after a timeout response must not become an unhandled 'error' event.
     res.on("error", () => {});
     res.on("finish", () => {
-      logger.info("request", { method: req.method, path: redactUrl(req.url), status: res.statusCode, ms: Date.now() - started });
+      logger.info("request", {
+        method: req.method,
+        path: redactUrl(req.url),
+        status: res.statusCode,
+        ms: Date.now() - started,
+      });
     });
     let url: URL;
     try {
@@ -194,7 +226,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const timer = setTimeout(() => {
         if (res.writableEnded) return;
         const status = req.complete ? 504 : 408;
-        refuse(res, status, status === 408 ? "request body not received in time" : "request timed out", { connection: "close" });
+        refuse(res, status, status === 408 ? "request body not received in time" : "request timed out", {
+          connection: "close",
+        });
         res.once("finish", () => req.socket.destroy());
       }, timeoutMs);
       res.once("close", () => clearTimeout(timer));
@@ -228,7 +262,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const urlHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `http://${urlHost}:${address.port}`;
   const tenantCount = Object.keys(startAuth.tenantTokens ?? {}).length;
-  const mode = token !== null ? "bearer token" : startAuth.tenantTokensDeclared || tenantCount > 0 ? "tenant tokens only (no admin token)" : "open (loopback only)";
+  const mode =
+    token !== null
+      ? "bearer token"
+      : startAuth.tenantTokensDeclared || tenantCount > 0
+        ? "tenant tokens only (no admin token)"
+        : "open (loopback only)";
   logger.info("listening", { url, auth: mode, tenant_tokens: tenantCount });
   return {
     url,

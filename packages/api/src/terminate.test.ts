@@ -22,7 +22,10 @@ const trees: WorkerTree[] = [];
 const logger = captureLogger();
 
 function setup(graceSeconds: number) {
-  fs.writeFileSync(path.join(home.dir, "config.json"), JSON.stringify({ kanban: { terminate_grace_seconds: graceSeconds } }));
+  fs.writeFileSync(
+    path.join(home.dir, "config.json"),
+    JSON.stringify({ kanban: { terminate_grace_seconds: graceSeconds } }),
+  );
   const location: BoardLocation = { home: home.dir };
   boards = new BoardRegistry({ location, warn: () => {} });
   live = new LiveHub({ logger, intervalMs: 50 });
@@ -30,7 +33,9 @@ function setup(graceSeconds: number) {
 }
 
 /** A running task whose recorded worker is a real tree (worker, child, grandchild) ignoring SIGTERM. */
-async function runningTaskWithTree(api: ReturnType<typeof setup>): Promise<{ id: string; runId: number; tree: WorkerTree }> {
+async function runningTaskWithTree(
+  api: ReturnType<typeof setup>,
+): Promise<{ id: string; runId: number; tree: WorkerTree }> {
   const { task } = await api.tasks.create({ title: "busy", assignee: "coder" });
   const board = boards.board();
   const claimed = board.claimTask(task.id);
@@ -56,12 +61,18 @@ describe("ctx.terminate (API release paths)", () => {
   const paths: [string, (api: ReturnType<typeof setup>, id: string, runId: number) => Promise<unknown>][] = [
     ["tasks.reclaim", (api, id) => api.tasks.reclaim({ id })],
     ["tasks.archive", (api, id) => api.tasks.archive({ id })],
-    ["tasks.reassign with reclaim_first", (api, id) => api.tasks.reassign({ id, profile: "writer", reclaim_first: true })],
+    [
+      "tasks.reassign with reclaim_first",
+      (api, id) => api.tasks.reassign({ id, profile: "writer", reclaim_first: true }),
+    ],
     ["tasks.delete", (api, id) => api.tasks.delete({ id })],
     ["tasks.patch to blocked", (api, id) => api.tasks.patch({ id, status: "blocked", block_reason: "wait" })],
     ["tasks.bulk archive", (api, id) => api.tasks.bulk({ ids: [id], archive: true })],
     ["runs.terminate", (api, _id, runId) => api.runs.terminate({ run_id: runId })],
-    ["tasks.complete without a run fence (a person closing the card)", (api, id) => api.tasks.complete({ id, summary: "done by hand" })],
+    [
+      "tasks.complete without a run fence (a person closing the card)",
+      (api, id) => api.tasks.complete({ id, summary: "done by hand" }),
+    ],
     ["tasks.block without a run fence", (api, id) => api.tasks.block({ id, reason: "needs a human" })],
     ["tasks.schedule without a run fence", (api, id) => api.tasks.schedule({ id, reason: "later" })],
     ["tasks.patch to done", (api, id) => api.tasks.patch({ id, status: "done" })],

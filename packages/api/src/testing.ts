@@ -42,7 +42,17 @@ export function createTestApi(opts: { config?: Record<string, unknown> } = {}) {
   const terminated: Termination[] = [];
   const caller = (tenant: string | null = null) =>
     // Hermes profiles are looked up in the temp home, never in the test runner's ~/.hermes.
-    createCaller(createContextInner({ location, tenant, boards, live, logger, terminate: (t) => terminated.push(t), hermesHome: path.join(dir, "hermes") }));
+    createCaller(
+      createContextInner({
+        location,
+        tenant,
+        boards,
+        live,
+        logger,
+        terminate: (t) => terminated.push(t),
+        hermesHome: path.join(dir, "hermes"),
+      }),
+    );
   return {
     dir,
     location,
@@ -54,7 +64,8 @@ export function createTestApi(opts: { config?: Record<string, unknown> } = {}) {
     caller,
     api: caller(),
     board: (slug?: string) => boards.board(slug),
-    writeConfig: (config: Record<string, unknown>) => fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(config)),
+    writeConfig: (config: Record<string, unknown>) =>
+      fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(config)),
     cleanup: () => {
       live.close();
       boards.close();

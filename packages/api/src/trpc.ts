@@ -89,7 +89,10 @@ export const publicProcedure = t.procedure.use(mapErrors).use(wellFormedInput).u
  */
 export const adminProcedure = publicProcedure.use(({ ctx, next }) => {
   if (ctx.tenant !== null) {
-    throw new TRPCError({ code: "FORBIDDEN", message: "this operation spans every tenant; a tenant-scoped token cannot use it" });
+    throw new TRPCError({
+      code: "FORBIDDEN",
+      message: "this operation spans every tenant; a tenant-scoped token cannot use it",
+    });
   }
   return next();
 });

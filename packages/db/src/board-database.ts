@@ -44,8 +44,11 @@ export function createBoard(
   opts: BoardOpenOptions = {},
 ): BoardMetadata {
   const s = normaliseSlug(slug);
-  const existed = boardExists(loc, s) && (s === DEFAULT_BOARD || fs.existsSync(path.join(path.dirname(boardDbPath(loc, s)), "board.json")));
-  const written = existed && Object.keys(meta).length === 0 ? readBoardMetadata(loc, s) : writeBoardMetadata(loc, s, meta);
+  const existed =
+    boardExists(loc, s) &&
+    (s === DEFAULT_BOARD || fs.existsSync(path.join(path.dirname(boardDbPath(loc, s)), "board.json")));
+  const written =
+    existed && Object.keys(meta).length === 0 ? readBoardMetadata(loc, s) : writeBoardMetadata(loc, s, meta);
   if (!loc.dbOverride) openBoardDatabase(loc, s, opts).close();
   return written;
 }

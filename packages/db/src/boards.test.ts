@@ -35,9 +35,12 @@ describe("board slugs", () => {
   it("normalises case and whitespace", () => {
     expect(normaliseSlug("  My-Board_2 ")).toBe("my-board_2");
   });
-  it.each([["-lead"], ["_lead"], ["has space"], ["../etc"], ["a".repeat(65)], ["dots.no"]])("rejects %j with Hermes' message", (bad) => {
-    expect(() => normaliseSlug(bad)).toThrow(/^invalid board slug '.*': must be 1-64 chars, lowercase alphanumerics/);
-  });
+  it.each([["-lead"], ["_lead"], ["has space"], ["../etc"], ["a".repeat(65)], ["dots.no"]])(
+    "rejects %j with Hermes' message",
+    (bad) => {
+      expect(() => normaliseSlug(bad)).toThrow(/^invalid board slug '.*': must be 1-64 chars, lowercase alphanumerics/);
+    },
+  );
   it("rejects an empty slug", () => {
     expect(() => normaliseSlug("  ")).toThrow("no board given");
   });
@@ -73,7 +76,13 @@ describe("boards", () => {
   it("creates a board with board.json and a migrated database; creating again keeps its data", () => {
     const loc = home();
     const meta = createBoard(loc, "Ops", { name: "Ops team", description: "on call" }, quiet);
-    expect(meta).toMatchObject({ slug: "ops", name: "Ops team", description: "on call", archived: false, default_workdir: null });
+    expect(meta).toMatchObject({
+      slug: "ops",
+      name: "Ops team",
+      description: "on call",
+      archived: false,
+      default_workdir: null,
+    });
     expect(typeof meta.created_at).toBe("number");
     const file = path.join(loc.home, "kanban", "boards", "ops", "board.json");
     expect(JSON.parse(fs.readFileSync(file, "utf8"))).not.toHaveProperty("db_path");
@@ -89,7 +98,9 @@ describe("boards", () => {
 
   it("refuses to open a board that does not exist, naming how to create it", () => {
     const loc = home();
-    expect(() => openBoardDatabase(loc, "ghost", quiet)).toThrow("board 'ghost' does not exist. Create it with `kanban boards create ghost`.");
+    expect(() => openBoardDatabase(loc, "ghost", quiet)).toThrow(
+      "board 'ghost' does not exist. Create it with `kanban boards create ghost`.",
+    );
     expect(fs.existsSync(path.join(loc.home, "kanban", "boards", "ghost"))).toBe(false);
   });
 
@@ -147,7 +158,11 @@ describe("boards", () => {
     createBoard(loc, "ops", {}, quiet);
     setCurrentBoard(loc, "ops");
     const r = removeBoard(loc, "ops", { nowSeconds: 1234 });
-    expect(r).toEqual({ slug: "ops", action: "archived", new_path: path.join(loc.home, "kanban", "boards", "_archived", "ops-1234") });
+    expect(r).toEqual({
+      slug: "ops",
+      action: "archived",
+      new_path: path.join(loc.home, "kanban", "boards", "_archived", "ops-1234"),
+    });
     expect(fs.existsSync(path.join(r.new_path as string, "kanban.db"))).toBe(true);
     expect(currentBoard(loc)).toBe("default");
     expect(fs.existsSync(path.join(loc.home, "kanban", "current"))).toBe(false);

@@ -41,7 +41,9 @@ export interface BoardMetadata {
   db_path: string;
 }
 
-export type BoardMetadataPatch = Partial<Pick<BoardMetadata, "name" | "description" | "icon" | "color" | "archived">> & {
+export type BoardMetadataPatch = Partial<
+  Pick<BoardMetadata, "name" | "description" | "icon" | "color" | "archived">
+> & {
   /** null = unchanged, "" = clear. */
   default_workdir?: string | null;
 };
@@ -58,7 +60,9 @@ export function boardLocationFromEnv(env: Record<string, string | undefined>): B
   const ws = nonEmpty(env.KANBAN_WORKSPACES_ROOT);
   const journal = nonEmpty(env.KANBAN_JOURNAL_MODE)?.toLowerCase();
   if (journal !== undefined && journal !== "wal" && journal !== "keep") {
-    throw new KanbanDbError("CONFIG_INVALID", `invalid KANBAN_JOURNAL_MODE='${journal}': expected 'wal' or 'keep'`, { key: "KANBAN_JOURNAL_MODE" });
+    throw new KanbanDbError("CONFIG_INVALID", `invalid KANBAN_JOURNAL_MODE='${journal}': expected 'wal' or 'keep'`, {
+      key: "KANBAN_JOURNAL_MODE",
+    });
   }
   return {
     home: path.resolve(home ? expand(home) : path.join(os.homedir(), ".kanban")),
@@ -71,7 +75,9 @@ export function boardLocationFromEnv(env: Record<string, string | undefined>): B
 
 /** Normalises a board slug (trim, lowercase) or throws `BOARD_INVALID` with Hermes' wording. */
 export function normaliseSlug(input: unknown): string {
-  const slug = String(input ?? "").trim().toLowerCase();
+  const slug = String(input ?? "")
+    .trim()
+    .toLowerCase();
   if (slug === "") throw new KanbanDbError("BOARD_INVALID", "no board given");
   if (!SLUG_RE.test(slug)) {
     throw new KanbanDbError(
@@ -144,7 +150,10 @@ function currentFile(loc: BoardLocation): string {
 export function currentBoard(loc: BoardLocation, override?: string): string {
   let fromFile: string | undefined;
   try {
-    fromFile = fs.readFileSync(currentFile(loc), "utf8").replace(/^\uFEFF/, "").trim();
+    fromFile = fs
+      .readFileSync(currentFile(loc), "utf8")
+      .replace(/^\uFEFF/, "")
+      .trim();
   } catch {
     fromFile = undefined;
   }
@@ -195,7 +204,8 @@ export function readBoardMetadata(loc: BoardLocation, slug: string): BoardMetada
     description: str(stored.description, ""),
     icon: str(stored.icon, ""),
     color: str(stored.color, ""),
-    default_workdir: typeof stored.default_workdir === "string" && stored.default_workdir !== "" ? stored.default_workdir : null,
+    default_workdir:
+      typeof stored.default_workdir === "string" && stored.default_workdir !== "" ? stored.default_workdir : null,
     created_at: typeof stored.created_at === "number" ? stored.created_at : null,
     archived: stored.archived === true,
     db_path: defaults.db_path,

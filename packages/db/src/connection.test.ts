@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { forgetInitialised, openDatabase, WAL_AUTOCHECKPOINT_PAGES } from "./connection.ts";
 import { KanbanDbCorruptError, KanbanDbError } from "./errors.ts";
-import { describeSchema, } from "./testing.ts";
+import { describeSchema } from "./testing.ts";
 import { writeTxn } from "./write-txn.ts";
 import { useTempDirs } from "./test/temp-dirs.ts";
 
@@ -90,7 +90,12 @@ describe("openDatabase", () => {
   });
 
   it("honours synchronous=NORMAL and a custom busy timeout", () => {
-    const db = openDatabase({ path: path.join(tempDir(), "k.db"), synchronous: "NORMAL", busyTimeoutMs: 2500, ...quiet });
+    const db = openDatabase({
+      path: path.join(tempDir(), "k.db"),
+      synchronous: "NORMAL",
+      busyTimeoutMs: 2500,
+      ...quiet,
+    });
     expect(db.sqlite.pragma("synchronous", { simple: true })).toBe(1);
     expect(db.sqlite.pragma("busy_timeout", { simple: true })).toBe(2500);
     db.close();
@@ -155,9 +160,7 @@ describe("openDatabase", () => {
     const dir = tempDir();
     const file = path.join(dir, "kanban.db");
     const db = openDatabase({ path: file, ...quiet });
-    const insert = db.sqlite.prepare(
-      "INSERT INTO tasks (id, title, status, created_at) VALUES (?, ?, 'todo', 1)",
-    );
+    const insert = db.sqlite.prepare("INSERT INTO tasks (id, title, status, created_at) VALUES (?, ?, 'todo', 1)");
     for (let i = 0; i < 400; i++) insert.run(`t_${i.toString(16).padStart(8, "0")}`, "x".repeat(200));
     db.sqlite.pragma("wal_checkpoint(TRUNCATE)");
     db.close();
@@ -193,11 +196,15 @@ describe("openDatabase", () => {
       db.sqlite.prepare("INSERT INTO task_comments (task_id, author, body, created_at) VALUES ('t_1', 'p', 'hi', 1)").run();
       db.close();
     `;
-    const runs = Array.from({ length: 6 }, () =>
-      new Promise<number>((resolve) => {
-        const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: "inherit" });
-        child.on("exit", (code) => resolve(code ?? -1));
-      }),
+    const runs = Array.from(
+      { length: 6 },
+      () =>
+        new Promise<number>((resolve) => {
+          const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+            stdio: "inherit",
+          });
+          child.on("exit", (code) => resolve(code ?? -1));
+        }),
     );
     expect(await Promise.all(runs)).toEqual([0, 0, 0, 0, 0, 0]);
     forgetInitialised(file);
@@ -215,7 +222,9 @@ describe("openDatabase", () => {
 describe("writeTxn", () => {
   it("commits on success and rolls everything back on error", () => {
     const db = openDatabase({ path: path.join(tempDir(), "k.db"), ...quiet });
-    const add = db.sqlite.prepare("INSERT INTO task_comments (task_id, author, body, created_at) VALUES ('t', 'a', ?, 1)");
+    const add = db.sqlite.prepare(
+      "INSERT INTO task_comments (task_id, author, body, created_at) VALUES ('t', 'a', ?, 1)",
+    );
     writeTxn(db.sqlite, () => add.run("kept"));
     expect(() =>
       writeTxn(db.sqlite, () => {
@@ -230,7 +239,9 @@ describe("writeTxn", () => {
 
   it("nests as a savepoint inside an open transaction", () => {
     const db = openDatabase({ path: path.join(tempDir(), "k.db"), ...quiet });
-    const add = db.sqlite.prepare("INSERT INTO task_comments (task_id, author, body, created_at) VALUES ('t', 'a', ?, 1)");
+    const add = db.sqlite.prepare(
+      "INSERT INTO task_comments (task_id, author, body, created_at) VALUES ('t', 'a', ?, 1)",
+    );
     writeTxn(db.sqlite, () => {
       add.run("outer");
       expect(() =>
@@ -256,7 +267,10 @@ describe("writeTxn", () => {
       return 0;
     };
     // No retries: the lock must come from the polling loop itself.
-    writeTxn(b.sqlite, () => b.sqlite.prepare("INSERT INTO task_links VALUES ('p', 'c')").run(), { random, retries: 0 });
+    writeTxn(b.sqlite, () => b.sqlite.prepare("INSERT INTO task_links VALUES ('p', 'c')").run(), {
+      random,
+      retries: 0,
+    });
     expect(polls).toBe(3);
     expect(b.sqlite.pragma("busy_timeout", { simple: true })).toBe(5_000);
 

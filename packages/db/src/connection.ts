@@ -70,7 +70,9 @@ function checkPath(dbPath: string): boolean {
     stat = fs.statSync(dbPath);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") {
-      throw new KanbanDbError("DB_UNAVAILABLE", `cannot access database ${dbPath}: ${(err as Error).message}`, { path: dbPath });
+      throw new KanbanDbError("DB_UNAVAILABLE", `cannot access database ${dbPath}: ${(err as Error).message}`, {
+        path: dbPath,
+      });
     }
   }
   if (stat?.isDirectory()) {
@@ -82,7 +84,9 @@ function checkPath(dbPath: string): boolean {
     try {
       dirStat = fs.statSync(dir);
     } catch {
-      throw new KanbanDbError("DB_PATH_INVALID", `directory does not exist: ${dir} (for database ${dbPath})`, { path: dbPath });
+      throw new KanbanDbError("DB_PATH_INVALID", `directory does not exist: ${dir} (for database ${dbPath})`, {
+        path: dbPath,
+      });
     }
     if (!dirStat.isDirectory()) {
       throw new KanbanDbError("DB_PATH_INVALID", `not a directory: ${dir} (for database ${dbPath})`, { path: dbPath });
@@ -90,7 +94,11 @@ function checkPath(dbPath: string): boolean {
     try {
       fs.accessSync(dir, fs.constants.W_OK);
     } catch {
-      throw new KanbanDbError("DB_UNAVAILABLE", `directory is not writable: ${dir} (cannot create database ${dbPath})`, { path: dbPath });
+      throw new KanbanDbError(
+        "DB_UNAVAILABLE",
+        `directory is not writable: ${dir} (cannot create database ${dbPath})`,
+        { path: dbPath },
+      );
     }
     return false;
   }
@@ -118,7 +126,12 @@ function checkHeader(dbPath: string): void {
 /** Pages between automatic checkpoints (see applyPragmas). */
 export const WAL_AUTOCHECKPOINT_PAGES = 1900;
 
-function applyPragmas(sqlite: Database.Database, opts: OpenDatabaseOptions, warn: (m: string) => void, isNew: boolean): string {
+function applyPragmas(
+  sqlite: Database.Database,
+  opts: OpenDatabaseOptions,
+  warn: (m: string) => void,
+  isNew: boolean,
+): string {
   sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS))}`);
   // Journal mode is a property of the file. Hermes keeps DELETE on SQLite builds with the WAL-reset
   // bug (3.7.0-3.51.2), so switching its board to WAL would make every Hermes process run WAL on a
@@ -167,7 +180,9 @@ export function openDatabase(opts: OpenDatabaseOptions): KanbanDatabase {
     try {
       sqlite = new Database(dbPath, { fileMustExist: false });
     } catch (err) {
-      throw new KanbanDbError("DB_UNAVAILABLE", `cannot open database ${dbPath}: ${(err as Error).message}`, { path: dbPath });
+      throw new KanbanDbError("DB_UNAVAILABLE", `cannot open database ${dbPath}: ${(err as Error).message}`, {
+        path: dbPath,
+      });
     }
     let journalMode: string;
     try {
@@ -189,7 +204,9 @@ export function openDatabase(opts: OpenDatabaseOptions): KanbanDatabase {
         throw new KanbanDbCorruptError(dbPath, backup, reason);
       }
       if (isStorageUnavailableError(err)) {
-        throw new KanbanDbError("DB_UNAVAILABLE", `cannot write database ${dbPath}: ${(err as Error).message}`, { path: dbPath });
+        throw new KanbanDbError("DB_UNAVAILABLE", `cannot write database ${dbPath}: ${(err as Error).message}`, {
+          path: dbPath,
+        });
       }
       throw err;
     }
@@ -200,7 +217,11 @@ export function openDatabase(opts: OpenDatabaseOptions): KanbanDatabase {
       } catch (err) {
         if (isStorageUnavailableError(err) || isStorageUnavailableError((err as { cause?: unknown }).cause)) {
           const cause = isStorageUnavailableError(err) ? err : (err as { cause: unknown }).cause;
-          throw new KanbanDbError("DB_UNAVAILABLE", `cannot upgrade read-only database ${dbPath}: ${(cause as Error).message}`, { path: dbPath });
+          throw new KanbanDbError(
+            "DB_UNAVAILABLE",
+            `cannot upgrade read-only database ${dbPath}: ${(cause as Error).message}`,
+            { path: dbPath },
+          );
         }
         throw err;
       }

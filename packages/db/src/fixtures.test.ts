@@ -77,7 +77,9 @@ describe("Hermes fixture boards", () => {
 
       // Every table and column Hermes wrote is still there, with at least as many rows.
       for (const [table, info] of Object.entries(manifest.tables)) {
-        const cols = (sqlite.prepare("SELECT name FROM pragma_table_info(?)").all(table) as { name: string }[]).map((c) => c.name);
+        const cols = (sqlite.prepare("SELECT name FROM pragma_table_info(?)").all(table) as { name: string }[]).map(
+          (c) => c.name,
+        );
         for (const col of info.columns) expect(cols, `${table}.${col}`).toContain(col);
         const n = (sqlite.prepare(`SELECT count(*) AS n FROM "${table}"`).get() as { n: number }).n;
         if (table === "task_runs") expect(n, table).toBeGreaterThanOrEqual(info.rows);
@@ -95,8 +97,16 @@ describe("Hermes fixture boards", () => {
       for (const t of manifest.tasks) {
         const row = taskRow.get(t.id) as Record<string, unknown> | undefined;
         expect(row, t.id).toBeDefined();
-        expect(row).toMatchObject({ id: t.id, status: t.status, title: t.title, assignee: t.assignee, tenant: t.tenant, priority: t.priority });
-        if (t.skills !== undefined) expect(row?.skills === null ? null : JSON.parse(String(row?.skills))).toEqual(t.skills);
+        expect(row).toMatchObject({
+          id: t.id,
+          status: t.status,
+          title: t.title,
+          assignee: t.assignee,
+          tenant: t.tenant,
+          priority: t.priority,
+        });
+        if (t.skills !== undefined)
+          expect(row?.skills === null ? null : JSON.parse(String(row?.skills))).toEqual(t.skills);
         if (t.idempotency_key !== undefined) expect(row?.idempotency_key).toBe(t.idempotency_key);
         if (t.consecutive_failures !== undefined) expect(row?.consecutive_failures).toBe(t.consecutive_failures);
         if (t.spawn_failures !== undefined) expect(row?.consecutive_failures).toBe(t.spawn_failures);
@@ -110,12 +120,16 @@ describe("Hermes fixture boards", () => {
       }
 
       for (const l of manifest.links) {
-        expect(sqlite.prepare("SELECT 1 FROM task_links WHERE parent_id = ? AND child_id = ?").get(l.parent, l.child)).toBeDefined();
+        expect(
+          sqlite.prepare("SELECT 1 FROM task_links WHERE parent_id = ? AND child_id = ?").get(l.parent, l.child),
+        ).toBeDefined();
       }
 
       // Runs by outcome (open runs counted as "(open:running)").
       const outcomes = sqlite
-        .prepare("SELECT CASE WHEN ended_at IS NULL THEN '(open:' || status || ')' ELSE outcome END AS o, count(*) AS n FROM task_runs GROUP BY o")
+        .prepare(
+          "SELECT CASE WHEN ended_at IS NULL THEN '(open:' || status || ')' ELSE outcome END AS o, count(*) AS n FROM task_runs GROUP BY o",
+        )
         .all() as { o: string; n: number }[];
       const byOutcome = Object.fromEntries(outcomes.map((r) => [r.o, r.n]));
       for (const [outcome, n] of Object.entries(manifest.runs_by_outcome)) {
@@ -124,7 +138,12 @@ describe("Hermes fixture boards", () => {
 
       // Event kinds: same counts, legacy names folded into their new names.
       const kinds = Object.fromEntries(
-        (sqlite.prepare("SELECT kind, count(*) AS n FROM task_events GROUP BY kind").all() as { kind: string; n: number }[]).map((r) => [r.kind, r.n]),
+        (
+          sqlite.prepare("SELECT kind, count(*) AS n FROM task_events GROUP BY kind").all() as {
+            kind: string;
+            n: number;
+          }[]
+        ).map((r) => [r.kind, r.n]),
       );
       const expected: Record<string, number> = {};
       const renames = new Map(LEGACY_EVENT_RENAMES);
@@ -137,23 +156,33 @@ describe("Hermes fixture boards", () => {
       // Notify subscriptions keep their routing and cursor.
       for (const sub of manifest.notify_subs) {
         const row = sqlite
-          .prepare("SELECT * FROM kanban_notify_subs WHERE task_id = ? AND platform = ? AND chat_id = ? AND thread_id = ?")
+          .prepare(
+            "SELECT * FROM kanban_notify_subs WHERE task_id = ? AND platform = ? AND chat_id = ? AND thread_id = ?",
+          )
           .get(sub.task_id, sub.platform, sub.chat_id, sub.thread_id) as Record<string, unknown> | undefined;
         expect(row, JSON.stringify(sub)).toBeDefined();
         expect(row).toMatchObject(sub);
       }
 
       for (const a of manifest.attachments ?? []) {
-        expect(sqlite.prepare("SELECT size FROM task_attachments WHERE task_id = ? AND filename = ?").get(a.task_id, a.filename)).toEqual({ size: a.size });
+        expect(
+          sqlite
+            .prepare("SELECT size FROM task_attachments WHERE task_id = ? AND filename = ?")
+            .get(a.task_id, a.filename),
+        ).toEqual({ size: a.size });
       }
 
       // Idempotency keys still resolve to the first task created with them.
       // (`key` names the fixture's task; its stored idempotency key must still find that task.)
       for (const check of manifest.idempotency_checks) {
-        const task = manifest.tasks.find((t) => (t as { fixture_key?: string }).fixture_key === check.key) ?? manifest.tasks.find((t) => t.id === check.first);
+        const task =
+          manifest.tasks.find((t) => (t as { fixture_key?: string }).fixture_key === check.key) ??
+          manifest.tasks.find((t) => t.id === check.first);
         const key = task?.idempotency_key;
         expect(key, check.key).toBeTruthy();
-        const ids = (sqlite.prepare("SELECT id FROM tasks WHERE idempotency_key = ?").all(key) as { id: string }[]).map((r) => r.id);
+        const ids = (sqlite.prepare("SELECT id FROM tasks WHERE idempotency_key = ?").all(key) as { id: string }[]).map(
+          (r) => r.id,
+        );
         expect(ids).toContain(check.first);
       }
 

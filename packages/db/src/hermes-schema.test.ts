@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { forgetInitialised, openDatabase } from "./connection.ts";
 import { migrateDatabase } from "./migrate.ts";
 import { defaultMigrationsFolder } from "./migrations-folder.ts";
-import { dumpRows, } from "./testing.ts";
+import { dumpRows } from "./testing.ts";
 import { useTempDirs } from "./test/temp-dirs.ts";
 
 /**
@@ -17,7 +17,15 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), ".."
 const fixturesDir = path.resolve(repoRoot, "..", "shared", "fixtures");
 const NEWEST_FIXTURE = path.join(fixturesDir, "hermes-v3-2026-07-29.db");
 const OLDEST_FIXTURE = path.join(fixturesDir, "hermes-v1-2026-04-30.db");
-const HERMES_TABLES = ["kanban_notify_subs", "task_attachments", "task_comments", "task_events", "task_links", "task_runs", "tasks"];
+const HERMES_TABLES = [
+  "kanban_notify_subs",
+  "task_attachments",
+  "task_comments",
+  "task_events",
+  "task_links",
+  "task_runs",
+  "tasks",
+];
 
 interface RawColumn {
   name: string;
@@ -31,7 +39,9 @@ interface RawColumn {
 function tableInfo(sqlite: Database.Database, tables = HERMES_TABLES): Record<string, RawColumn[]> {
   const out: Record<string, RawColumn[]> = {};
   for (const table of tables) {
-    const cols = sqlite.prepare(`SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)`).all(table) as RawColumn[];
+    const cols = sqlite
+      .prepare(`SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)`)
+      .all(table) as RawColumn[];
     out[table] = cols.sort((a, b) => a.name.localeCompare(b.name));
   }
   return out;
@@ -83,7 +93,10 @@ function migrationsUpTo(lastTag: string): string {
 }
 
 function indexDefinitions(sqlite: Database.Database): { name: string; sql: string | null }[] {
-  return sqlite.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name").all() as { name: string; sql: string | null }[];
+  return sqlite.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name").all() as {
+    name: string;
+    sql: string | null;
+  }[];
 }
 
 describe("column declarations match Hermes' (issue 28)", () => {
@@ -96,7 +109,10 @@ describe("column declarations match Hermes' (issue 28)", () => {
     for (const table of HERMES_TABLES) expect(ours[table], table).toEqual(hermes[table]);
     // The five ids in particular: a PRIMARY KEY without NOT NULL, as Hermes declares them.
     for (const table of ["tasks", "task_comments", "task_events", "task_runs", "task_attachments"]) {
-      expect(ours[table]?.find((c) => c.name === "id"), table).toMatchObject({ notnull: 0, pk: 1 });
+      expect(
+        ours[table]?.find((c) => c.name === "id"),
+        table,
+      ).toMatchObject({ notnull: 0, pk: 1 });
     }
   });
 
@@ -112,15 +128,22 @@ describe("column declarations match Hermes' (issue 28)", () => {
       for (const table of HERMES_TABLES) {
         // An upgraded old board may keep legacy columns (never dropped); every Hermes column must match.
         const byName = new Map((ours[table] ?? []).map((c) => [c.name, c]));
-        for (const col of hermes[table] ?? []) expect(byName.get(col.name), `${path.basename(fixture)} ${table}.${col.name}`).toEqual(col);
+        for (const col of hermes[table] ?? [])
+          expect(byName.get(col.name), `${path.basename(fixture)} ${table}.${col.name}`).toEqual(col);
       }
     }
   });
 
   it("migration 0003 rewrites a board made by an older release in place: rows, indexes and AUTOINCREMENT counters kept", () => {
     const file = path.join(tempDir(), "kanban.db");
-    const old = openDatabase({ path: file, warn: () => {}, migrationsFolder: migrationsUpTo("0002_board_read_indexes") });
-    expect(old.sqlite.prepare("SELECT \"notnull\" AS n FROM pragma_table_info('tasks') WHERE name = 'id'").get()).toEqual({ n: 1 });
+    const old = openDatabase({
+      path: file,
+      warn: () => {},
+      migrationsFolder: migrationsUpTo("0002_board_read_indexes"),
+    });
+    expect(
+      old.sqlite.prepare("SELECT \"notnull\" AS n FROM pragma_table_info('tasks') WHERE name = 'id'").get(),
+    ).toEqual({ n: 1 });
     old.sqlite.exec(`
       INSERT INTO tasks (id, title, status, created_at) VALUES ('t_a', 'first', 'ready', 1), ('t_b', 'second', 'done', 2);
       INSERT INTO task_comments (task_id, author, body, created_at) VALUES ('t_a', 'me', 'hi', 3), ('t_a', 'me', 'again', 4);
@@ -147,7 +170,11 @@ describe("column declarations match Hermes' (issue 28)", () => {
     const ours = tableInfo(db.sqlite);
     for (const table of HERMES_TABLES) expect(ours[table], table).toEqual(hermes[table]);
     expect(tableInfo(bystander)).toEqual(ours);
-    expect(db.sqlite.prepare("INSERT INTO task_events (task_id, kind, created_at) VALUES ('t_a', 'x', 6) RETURNING id").get()).toEqual({ id: 4 });
+    expect(
+      db.sqlite
+        .prepare("INSERT INTO task_events (task_id, kind, created_at) VALUES ('t_a', 'x', 6) RETURNING id")
+        .get(),
+    ).toEqual({ id: 4 });
     expect(db.sqlite.prepare("SELECT name FROM sqlite_master WHERE name LIKE '%cookie_bump%'").all()).toEqual([]);
     bystander.close();
     db.close();
@@ -155,18 +182,26 @@ describe("column declarations match Hermes' (issue 28)", () => {
 
   it("applies migration 0003 in one transaction: a failure leaves the declarations and the journal as they were", () => {
     const file = path.join(tempDir(), "kanban.db");
-    const old = openDatabase({ path: file, warn: () => {}, migrationsFolder: migrationsUpTo("0002_board_read_indexes") });
+    const old = openDatabase({
+      path: file,
+      warn: () => {},
+      migrationsFolder: migrationsUpTo("0002_board_read_indexes"),
+    });
     // Make the migration's last statement fail.
     old.sqlite.exec("CREATE TABLE `__kanban_schema_cookie_bump` (`x` INTEGER)");
     const schemaBefore = old.sqlite.prepare("SELECT type, name, sql FROM sqlite_master ORDER BY type, name").all();
     const journalBefore = old.sqlite.prepare("SELECT * FROM __drizzle_migrations").all();
     expect(() => migrateDatabase(old.sqlite)).toThrow(/__kanban_schema_cookie_bump/);
-    expect(old.sqlite.prepare("SELECT type, name, sql FROM sqlite_master ORDER BY type, name").all()).toEqual(schemaBefore);
+    expect(old.sqlite.prepare("SELECT type, name, sql FROM sqlite_master ORDER BY type, name").all()).toEqual(
+      schemaBefore,
+    );
     expect(old.sqlite.prepare("SELECT * FROM __drizzle_migrations").all()).toEqual(journalBefore);
     expect(old.sqlite.inTransaction).toBe(false);
     // Defensive mode is back on afterwards: sqlite_schema cannot be written by ordinary statements.
     old.sqlite.exec("PRAGMA writable_schema = ON");
-    expect(() => old.sqlite.exec("UPDATE sqlite_master SET sql = sql WHERE name = 'tasks'")).toThrow(/may not be modified/);
+    expect(() => old.sqlite.exec("UPDATE sqlite_master SET sql = sql WHERE name = 'tasks'")).toThrow(
+      /may not be modified/,
+    );
     old.sqlite.exec("PRAGMA writable_schema = OFF");
     old.close();
   });

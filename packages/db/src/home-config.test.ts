@@ -52,19 +52,26 @@ describe("config.json keys", () => {
   });
 
   it("names an unknown key without a near miss together with the known keys, and hides one that may be a token", () => {
-    expect(loadError(home({ colours: 1 })).message).toContain('(root): unknown key "colours"; known keys: kanban, profiles, tenant_tokens, dashboard');
+    expect(loadError(home({ colours: 1 })).message).toContain(
+      '(root): unknown key "colours"; known keys: kanban, profiles, tenant_tokens, dashboard',
+    );
     const err = loadError(home({ [TOKEN_A]: "acme" }));
     expect(err.message).toContain("unknown key of 28 characters (not shown: it may be a token)");
     expect(err.message).not.toContain(TOKEN_A);
   });
 
   it("accepts the dashboard section as it is and Hermes-only kanban keys with a warning", () => {
-    const dir = home({ dashboard: { kanban: { lane_by_profile: false, whatever: 1 } }, kanban: { auto_decompose: false, failure_limit: 4 } });
+    const dir = home({
+      dashboard: { kanban: { lane_by_profile: false, whatever: 1 } },
+      kanban: { auto_decompose: false, failure_limit: 4 },
+    });
     const snap = readHomeConfigSnapshot(dir);
     expect(snap.error).toBeNull();
     expect(snap.config.dashboard).toEqual({ kanban: { lane_by_profile: false, whatever: 1 } });
     expect(snap.config.kanban.failure_limit).toBe(4);
-    expect(snap.warnings).toEqual(["kanban.auto_decompose is a Hermes setting this implementation does not use; ignored"]);
+    expect(snap.warnings).toEqual([
+      "kanban.auto_decompose is a Hermes setting this implementation does not use; ignored",
+    ]);
     expect(loadHomeConfig(dir).kanban).not.toHaveProperty("auto_decompose");
   });
 
@@ -76,7 +83,9 @@ describe("config.json keys", () => {
 
   it("reads kanban.workspace_roots as absolute, normalised directories (default none)", () => {
     expect(loadHomeConfig(home()).kanban.workspace_roots).toEqual([]);
-    expect(loadHomeConfig(home({ kanban: { workspace_roots: ["/srv/repos/", "/tmp/a/../b"] } })).kanban.workspace_roots).toEqual(["/srv/repos", "/tmp/b"]);
+    expect(
+      loadHomeConfig(home({ kanban: { workspace_roots: ["/srv/repos/", "/tmp/a/../b"] } })).kanban.workspace_roots,
+    ).toEqual(["/srv/repos", "/tmp/b"]);
     const err = loadError(home({ kanban: { workspace_roots: ["repos"] } }));
     expect(err.message).toContain("kanban.workspace_roots.0: must be an absolute directory path");
   });
@@ -92,7 +101,8 @@ describe("config.json keys", () => {
     expect(err.message).toContain(path.join(dir, "config.json"));
     expect(err.message).not.toContain(TOKEN_A);
     // The scanner agrees with JSON.parse about what is valid.
-    for (const ok of ['{"a":[1,-2.5e3,true,null,"x\\u00e9"]}', "[]", " 0 "]) expect(locateJsonError(ok).expected).toBe("invalid JSON");
+    for (const ok of ['{"a":[1,-2.5e3,true,null,"x\\u00e9"]}', "[]", " 0 "])
+      expect(locateJsonError(ok).expected).toBe("invalid JSON");
     expect(locateJsonError('{"a":1,}')).toEqual({ offset: 7, expected: "expected a double-quoted key" });
     expect(locateJsonError('{"a":1').expected).toBe("expected ',' or '}', but the file ends");
   });
@@ -126,7 +136,8 @@ describe("tenant_tokens", () => {
       "tenant_tokens entry 6: tenant must be 1-64 letters, digits, '.', '_' or '-' (starting with a letter or digit); ignored",
     ]);
     const all = JSON.stringify(snap.warnings);
-    for (const secret of [TOKEN_A, TOKEN_B, "tiny", "has whitespace", "another-valid", "a-fourth"]) expect(all).not.toContain(secret);
+    for (const secret of [TOKEN_A, TOKEN_B, "tiny", "has whitespace", "another-valid", "a-fourth"])
+      expect(all).not.toContain(secret);
     expect(loadHomeConfig(dir).tenant_tokens).toEqual(snap.config.tenant_tokens);
   });
 
@@ -148,7 +159,12 @@ describe("tenant_tokens", () => {
 describe("config snapshots", () => {
   it("gives defaults and version 'missing' for a missing file, and tells whether tenant_tokens is declared", () => {
     const dir = home();
-    expect(readHomeConfigSnapshot(dir)).toMatchObject({ error: null, warnings: [], tenantTokensDeclared: false, version: "missing" });
+    expect(readHomeConfigSnapshot(dir)).toMatchObject({
+      error: null,
+      warnings: [],
+      tenantTokensDeclared: false,
+      version: "missing",
+    });
     write(dir, JSON.stringify({ kanban: {} }));
     expect(readHomeConfigSnapshot(dir).tenantTokensDeclared).toBe(false);
     write(dir, JSON.stringify({ tenant_tokens: {}, nope: 1 }));

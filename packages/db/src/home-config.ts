@@ -41,7 +41,11 @@ export const kanbanSettingsSchema = z.strictObject({
   dispatch_stale_timeout_seconds: z.number().int().min(0).default(14400),
   claim_ttl_seconds: positiveInt.default(900),
   crash_grace_seconds: z.number().int().min(0).default(30),
-  worker_log_rotate_bytes: z.number().int().min(0).default(2 * 1024 * 1024),
+  worker_log_rotate_bytes: z
+    .number()
+    .int()
+    .min(0)
+    .default(2 * 1024 * 1024),
   worker_log_backup_count: z.number().int().min(0).default(1),
   /** Grace between SIGTERM and SIGKILL when a worker is terminated. */
   terminate_grace_seconds: z.number().min(0).default(5),
@@ -78,7 +82,10 @@ const MIN_TOKEN_LENGTH = 16;
 export const homeConfigSchema = z.strictObject({
   kanban: kanbanSettingsSchema.default(kanbanSettingsSchema.parse({})),
   profiles: z
-    .record(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "profile names are lowercase letters, digits, '.', '_' and '-'"), profileSchema)
+    .record(
+      z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "profile names are lowercase letters, digits, '.', '_' and '-'"),
+      profileSchema,
+    )
     .default({}),
   /** Tenant-scoped API tokens: token → tenant. Entries are checked one by one (see tenantTokenEntries). */
   tenant_tokens: z.record(z.string(), z.string()).default({}),
@@ -112,7 +119,9 @@ class ConfigProblem {
  * the wrong place, so an unknown name is shown only when shorter than any valid token.
  */
 function showable(name: string): string {
-  return name.length < MIN_TOKEN_LENGTH ? JSON.stringify(name) : `of ${name.length} characters (not shown: it may be a token)`;
+  return name.length < MIN_TOKEN_LENGTH
+    ? JSON.stringify(name)
+    : `of ${name.length} characters (not shown: it may be a token)`;
 }
 
 function unknownKey(where: string, name: string, known: readonly string[]): ConfigProblem {
@@ -169,7 +178,12 @@ function problemFromZod(error: z.ZodError): ConfigProblem {
   }
   if (issue.code === "unrecognized_keys") {
     const where = segments.join(".");
-    const known = segments.length === 0 ? TOP_LEVEL_KEYS : segments[0] === "kanban" ? [...KANBAN_KEYS, ...HERMES_ONLY_KANBAN_KEYS] : PROFILE_KEYS;
+    const known =
+      segments.length === 0
+        ? TOP_LEVEL_KEYS
+        : segments[0] === "kanban"
+          ? [...KANBAN_KEYS, ...HERMES_ONLY_KANBAN_KEYS]
+          : PROFILE_KEYS;
     return unknownKey(where, issue.keys[0] ?? "", known);
   }
   const where = segments.length > 0 ? segments.join(".") : "(root)";
@@ -200,7 +214,8 @@ function checkConfig(value: unknown): Parsed {
   }
   let tokens: Record<string, string> = {};
   if ("tenant_tokens" in input && input.tenant_tokens !== undefined) {
-    if (!isPlainObject(input.tenant_tokens)) throw new ConfigProblem("tenant_tokens: expected an object mapping each token to its tenant", "tenant_tokens");
+    if (!isPlainObject(input.tenant_tokens))
+      throw new ConfigProblem("tenant_tokens: expected an object mapping each token to its tenant", "tenant_tokens");
     tokens = tenantTokenEntries(input.tenant_tokens, warnings);
     input.tenant_tokens = {};
   }
@@ -217,7 +232,8 @@ export function parseHomeConfig(value: unknown, source = "config.json"): HomeCon
   try {
     return checkConfig(value).config;
   } catch (err) {
-    if (err instanceof ConfigProblem) throw new KanbanDbError("CONFIG_INVALID", `invalid ${source}: ${err.message}`, { key: err.key });
+    if (err instanceof ConfigProblem)
+      throw new KanbanDbError("CONFIG_INVALID", `invalid ${source}: ${err.message}`, { key: err.key });
     throw err;
   }
 }
@@ -244,7 +260,11 @@ interface SnapshotDetail extends HomeConfigSnapshot {
   errorKey: string | null;
 }
 
-function snapshotFromBytes(bytes: Buffer | null, readError: NodeJS.ErrnoException | null, lastValid: HomeConfig | undefined): SnapshotDetail {
+function snapshotFromBytes(
+  bytes: Buffer | null,
+  readError: NodeJS.ErrnoException | null,
+  lastValid: HomeConfig | undefined,
+): SnapshotDetail {
   const fallback = lastValid ?? defaultHomeConfig();
   if (readError !== null) {
     return {
@@ -258,7 +278,15 @@ function snapshotFromBytes(bytes: Buffer | null, readError: NodeJS.ErrnoExceptio
     };
   }
   if (bytes === null) {
-    return { config: defaultHomeConfig(), error: null, errorKind: null, errorKey: null, warnings: [], tenantTokensDeclared: false, version: "missing" };
+    return {
+      config: defaultHomeConfig(),
+      error: null,
+      errorKind: null,
+      errorKey: null,
+      warnings: [],
+      tenantTokensDeclared: false,
+      version: "missing",
+    };
   }
   const version = createHash("sha256").update(bytes).digest("hex").slice(0, 16);
   let text = bytes.toString("utf8");
@@ -306,7 +334,13 @@ function readDetail(home: string, lastValid?: HomeConfig): SnapshotDetail {
 }
 
 function publicSnapshot(d: SnapshotDetail): HomeConfigSnapshot {
-  return { config: d.config, error: d.error, warnings: d.warnings, tenantTokensDeclared: d.tenantTokensDeclared, version: d.version };
+  return {
+    config: d.config,
+    error: d.error,
+    warnings: d.warnings,
+    tenantTokensDeclared: d.tenantTokensDeclared,
+    version: d.version,
+  };
 }
 
 /** Reads `<home>/config.json` once, never throwing for its content (see {@link HomeConfigSnapshot}). */
@@ -336,7 +370,10 @@ export interface HomeConfigReader {
  * edits apply without a restart at the cost of one stat per interval. Across an invalid edit it
  * keeps serving the last valid config (with `error` set), so one typo does not take every tenant down.
  */
-export function homeConfigReader(home: string, opts: { minIntervalMs?: number; now?: () => number } = {}): HomeConfigReader {
+export function homeConfigReader(
+  home: string,
+  opts: { minIntervalMs?: number; now?: () => number } = {},
+): HomeConfigReader {
   const minIntervalMs = opts.minIntervalMs ?? 250;
   const now = opts.now ?? Date.now;
   const file = homeConfigPath(home);

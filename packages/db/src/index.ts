@@ -12,5 +12,11 @@ export { sleepSync } from "./sleep.ts";
 export { writeTxn, type WriteTxnOptions } from "./write-txn.ts";
 export * from "./dispatcher-status.ts";
 export * from "./home-config.ts";
-export { hermesHomeFromEnv, hermesProfileExists, type KnownProfiles, knownProfiles, listHermesProfiles } from "./profiles.ts";
+export {
+  hermesHomeFromEnv,
+  hermesProfileExists,
+  type KnownProfiles,
+  knownProfiles,
+  listHermesProfiles,
+} from "./profiles.ts";
 export * from "./run-token.ts";

@@ -71,7 +71,9 @@ describe("init lock", () => {
       "fcntl.flock(f.fileno(), fcntl.LOCK_UN)",
       "time.sleep(600)",
     ].join("\n");
-    const child = spawn("python3", ["-c", script, `${file}.init.lock`, marker], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn("python3", ["-c", script, `${file}.init.lock`, marker], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     cleanups.push(() => void child.kill("SIGKILL"));
     await new Promise<void>((resolve) => child.stdout?.once("data", () => resolve()));
     forgetInitialised(file);

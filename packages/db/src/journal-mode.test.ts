@@ -36,7 +36,11 @@ describe("journal mode", () => {
     const db = openDatabase({ path: file, warn: () => {} });
     expect(db.journalMode).toBe("delete");
     expect(db.sqlite.pragma("journal_mode", { simple: true })).toBe("delete");
-    writeTxn(db.sqlite, () => db.sqlite.prepare("INSERT INTO task_comments (task_id, author, body, created_at) VALUES ('t_x', 'me', 'hi', 1)").run());
+    writeTxn(db.sqlite, () =>
+      db.sqlite
+        .prepare("INSERT INTO task_comments (task_id, author, body, created_at) VALUES ('t_x', 'me', 'hi', 1)")
+        .run(),
+    );
     expect(fs.existsSync(`${file}-wal`)).toBe(false);
     db.close();
     expect(headerMode(file)).toBe("rollback");
@@ -60,20 +64,29 @@ describe("journal mode", () => {
   it("switches a DELETE-mode board to WAL when the operator opts in with KANBAN_JOURNAL_MODE=wal", () => {
     const file = copyOf(DELETE_MODE_FIXTURE);
     const home = path.dirname(file);
-    const db = openBoardDatabase(boardLocationFromEnv({ KANBAN_HOME: home, KANBAN_JOURNAL_MODE: "WAL" }), "default", { warn: () => {} });
+    const db = openBoardDatabase(boardLocationFromEnv({ KANBAN_HOME: home, KANBAN_JOURNAL_MODE: "WAL" }), "default", {
+      warn: () => {},
+    });
     expect(db.journalMode).toBe("wal");
     db.close();
     expect(headerMode(file)).toBe("wal");
 
     const kept = copyOf(DELETE_MODE_FIXTURE);
-    const db2 = openBoardDatabase(boardLocationFromEnv({ KANBAN_HOME: path.dirname(kept), KANBAN_JOURNAL_MODE: "keep" }), "default", { warn: () => {} });
+    const db2 = openBoardDatabase(
+      boardLocationFromEnv({ KANBAN_HOME: path.dirname(kept), KANBAN_JOURNAL_MODE: "keep" }),
+      "default",
+      { warn: () => {} },
+    );
     expect(db2.journalMode).toBe("delete");
     db2.close();
   });
 
   it("refuses an unknown KANBAN_JOURNAL_MODE with CONFIG_INVALID", () => {
     expect(() => boardLocationFromEnv({ KANBAN_HOME: "/tmp/x", KANBAN_JOURNAL_MODE: "truncate" })).toThrow(
-      expect.objectContaining({ code: "CONFIG_INVALID", message: "invalid KANBAN_JOURNAL_MODE='truncate': expected 'wal' or 'keep'" }),
+      expect.objectContaining({
+        code: "CONFIG_INVALID",
+        message: "invalid KANBAN_JOURNAL_MODE='truncate': expected 'wal' or 'keep'",
+      }),
     );
   });
 });

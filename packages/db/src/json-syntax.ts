@@ -50,7 +50,8 @@ export function locateJsonError(text: string): { offset: number; expected: strin
         i++;
         const esc = text[i];
         if (esc === "u") {
-          for (let k = 1; k <= 4; k++) if (!/[0-9a-fA-F]/.test(text[i + k] ?? "")) fail("expected 4 hex digits after \\u");
+          for (let k = 1; k <= 4; k++)
+            if (!/[0-9a-fA-F]/.test(text[i + k] ?? "")) fail("expected 4 hex digits after \\u");
           i += 5;
         } else if (esc !== undefined && '"\\/bfnrt'.includes(esc)) i++;
         else fail("invalid escape in a string");

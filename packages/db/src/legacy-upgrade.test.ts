@@ -20,7 +20,11 @@ function freshSchema(): SchemaDescription {
 /** Legacy columns Hermes leaves in place after add-then-copy; nothing else may differ. */
 const LEGACY_LEFTOVERS = new Set(["tasks.spawn_failures", "tasks.last_spawn_error"]);
 
-function expectConvergedSchema(actual: SchemaDescription, fresh: SchemaDescription, opts: { priorityNotNull?: boolean } = {}) {
+function expectConvergedSchema(
+  actual: SchemaDescription,
+  fresh: SchemaDescription,
+  opts: { priorityNotNull?: boolean } = {},
+) {
   expect(Object.keys(actual.tables).sort()).toEqual(Object.keys(fresh.tables).sort());
   expect(actual.indexes).toEqual(fresh.indexes);
   for (const [table, cols] of Object.entries(fresh.tables)) {
@@ -217,7 +221,9 @@ describe("legacy upgrade (spec §1.8)", () => {
       [2, 2, "claimed"],
       [3, null, "promoted"],
     ]);
-    expect((rows.kanban_notify_subs as Record<string, unknown>[]).map((s) => [s.platform, s.last_event_id, s.delivery_mode])).toEqual([
+    expect(
+      (rows.kanban_notify_subs as Record<string, unknown>[]).map((s) => [s.platform, s.last_event_id, s.delivery_mode]),
+    ).toEqual([
       ["telegram", 3, "notify+wake"],
       ["tui", 0, "notify"],
     ]);

@@ -56,7 +56,14 @@ const LATER_TASK_COLUMNS = [
   "block_recurrences",
 ];
 /** `kanban_notify_subs` additions in Hermes' order (§1.8 step 7). */
-const NOTIFY_COLUMNS = ["last_ping_event_id", "notifier_profile", "delivery_mode", "chat_type", "user_id_alt", "delivery_metadata"];
+const NOTIFY_COLUMNS = [
+  "last_ping_event_id",
+  "notifier_profile",
+  "delivery_mode",
+  "chat_type",
+  "user_id_alt",
+  "delivery_metadata",
+];
 /** Event kinds renamed by Hermes over time (§1.7, §1.8 step 9). */
 export const LEGACY_EVENT_RENAMES: ReadonlyArray<readonly [string, string]> = [
   ["ready", "promoted"],
@@ -71,7 +78,9 @@ function quoteIdent(name: string): string {
 }
 
 function columns(sqlite: Database.Database, table: string): ColumnInfo[] {
-  return sqlite.prepare(`SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)`).all(table) as ColumnInfo[];
+  return sqlite
+    .prepare(`SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)`)
+    .all(table) as ColumnInfo[];
 }
 
 function tableExists(sqlite: Database.Database, table: string): boolean {
@@ -110,7 +119,9 @@ function columnDefinition(col: ColumnInfo): string {
 }
 
 function schemaText(sqlite: Database.Database): string {
-  const rows = sqlite.prepare("SELECT type, name, sql FROM sqlite_master ORDER BY type, name").all() as { sql: string | null }[];
+  const rows = sqlite.prepare("SELECT type, name, sql FROM sqlite_master ORDER BY type, name").all() as {
+    sql: string | null;
+  }[];
   return rows.map((r) => r.sql ?? "").join("\n");
 }
 
@@ -225,7 +236,10 @@ export function upgradeLegacySchema(sqlite: Database.Database, opts: LegacyUpgra
     for (const stmt of createIndex) sqlite.exec(stmt);
 
     report.changed =
-      report.backfilledRuns > 0 || report.renamedEvents > 0 || report.copiedColumns.length > 0 || schemaText(sqlite) !== before;
+      report.backfilledRuns > 0 ||
+      report.renamedEvents > 0 ||
+      report.copiedColumns.length > 0 ||
+      schemaText(sqlite) !== before;
   });
   return report;
 }
@@ -255,7 +269,10 @@ function rebuildDriftedTables(
       sqlite.exec("CREATE TEMP TABLE IF NOT EXISTS _kanban_run_map (old_id TEXT PRIMARY KEY, new_id INTEGER NOT NULL)");
       const insert = sqlite.prepare(`INSERT INTO task_runs (${list}) VALUES (${shared.map(() => "?").join(", ")})`);
       const mapRow = sqlite.prepare("INSERT OR IGNORE INTO _kanban_run_map (old_id, new_id) VALUES (?, ?)");
-      const rows = sqlite.prepare(`SELECT id AS _old_id, ${list} FROM ${quoteIdent(legacy)} ORDER BY rowid`).raw().all() as unknown[][];
+      const rows = sqlite
+        .prepare(`SELECT id AS _old_id, ${list} FROM ${quoteIdent(legacy)} ORDER BY rowid`)
+        .raw()
+        .all() as unknown[][];
       for (const row of rows) {
         const [oldId, ...values] = row;
         const newId = insert.run(...values).lastInsertRowid;
@@ -267,14 +284,20 @@ function rebuildDriftedTables(
       );
       runMapReady = true;
     } else if (table === "kanban_notify_subs") {
-      const select = shared.map((c) => (c === "last_event_id" ? "COALESCE(CAST(last_event_id AS INTEGER), 0)" : quoteIdent(c))).join(", ");
-      sqlite.exec(`INSERT INTO kanban_notify_subs (${list}) SELECT ${select} FROM ${quoteIdent(legacy)} ORDER BY rowid`);
+      const select = shared
+        .map((c) => (c === "last_event_id" ? "COALESCE(CAST(last_event_id AS INTEGER), 0)" : quoteIdent(c)))
+        .join(", ");
+      sqlite.exec(
+        `INSERT INTO kanban_notify_subs (${list}) SELECT ${select} FROM ${quoteIdent(legacy)} ORDER BY rowid`,
+      );
       if (!legacyCols.includes("delivery_mode")) {
         // Same rule as step 7: subscriptions from before the column existed behaved as notify+wake.
         sqlite.exec("UPDATE kanban_notify_subs SET delivery_mode = 'notify+wake' WHERE platform != 'tui'");
       }
     } else {
-      sqlite.exec(`INSERT INTO ${quoteIdent(table)} (${list}) SELECT ${list} FROM ${quoteIdent(legacy)} ORDER BY rowid`);
+      sqlite.exec(
+        `INSERT INTO ${quoteIdent(table)} (${list}) SELECT ${list} FROM ${quoteIdent(legacy)} ORDER BY rowid`,
+      );
     }
     sqlite.exec(`DROP TABLE ${quoteIdent(legacy)}`);
     report.rebuiltTables.push(table);

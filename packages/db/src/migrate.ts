@@ -46,16 +46,24 @@ export function migrateDatabase(sqlite: Database.Database, opts: MigrateOptions 
     const hadJournal = tableExists(sqlite, JOURNAL);
     // Tables the legacy pass creates or rebuilds get Hermes' declarations at once (migration 0003).
     legacy = upgradeLegacySchema(sqlite, { nowSeconds, baselineSql: baseline.sql.map(hermesDeclarations) });
-    const journalRows = hadJournal ? (sqlite.prepare(`SELECT count(*) AS n FROM ${JOURNAL}`).get() as { n: number }).n : 0;
+    const journalRows = hadJournal
+      ? (sqlite.prepare(`SELECT count(*) AS n FROM ${JOURNAL}`).get() as { n: number }).n
+      : 0;
     if (journalRows === 0) {
       adopted = true;
-      sqlite.transaction(() => {
-        sqlite.exec(`CREATE TABLE IF NOT EXISTS ${JOURNAL} (id INTEGER PRIMARY KEY AUTOINCREMENT, hash text NOT NULL, created_at numeric)`);
-        const again = (sqlite.prepare(`SELECT count(*) AS n FROM ${JOURNAL}`).get() as { n: number }).n;
-        if (again === 0) {
-          sqlite.prepare(`INSERT INTO ${JOURNAL} (hash, created_at) VALUES (?, ?)`).run(baseline.hash, baseline.folderMillis);
-        }
-      }).immediate();
+      sqlite
+        .transaction(() => {
+          sqlite.exec(
+            `CREATE TABLE IF NOT EXISTS ${JOURNAL} (id INTEGER PRIMARY KEY AUTOINCREMENT, hash text NOT NULL, created_at numeric)`,
+          );
+          const again = (sqlite.prepare(`SELECT count(*) AS n FROM ${JOURNAL}`).get() as { n: number }).n;
+          if (again === 0) {
+            sqlite
+              .prepare(`INSERT INTO ${JOURNAL} (hash, created_at) VALUES (?, ?)`)
+              .run(baseline.hash, baseline.folderMillis);
+          }
+        })
+        .immediate();
     }
   }
   // Migration 0003 edits column declarations through writable_schema, which better-sqlite3's

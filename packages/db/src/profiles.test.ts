@@ -28,12 +28,21 @@ describe("known profiles", () => {
     expect(hermesProfileExists(h, "coder")).toBe(true);
     expect(hermesProfileExists(h, "half-made")).toBe(false);
     expect(hermesProfileExists(h, "../etc")).toBe(false);
-    expect(knownProfiles({ profiles: {} }, h)).toEqual({ source: "hermes", names: ["coder", "default", "writer"], hermesHome: h });
+    expect(knownProfiles({ profiles: {} }, h)).toEqual({
+      source: "hermes",
+      names: ["coder", "default", "writer"],
+      hermesHome: h,
+    });
   });
 
   it("with profiles configured: exactly those, whatever Hermes has", () => {
     const h = hermesHome(["writer"]);
-    expect(knownProfiles({ profiles: { zed: { command: ["a"], env: {}, skills: [] }, alice: { command: ["a"], env: {}, skills: [] } } }, h)).toEqual({
+    expect(
+      knownProfiles(
+        { profiles: { zed: { command: ["a"], env: {}, skills: [] }, alice: { command: ["a"], env: {}, skills: [] } } },
+        h,
+      ),
+    ).toEqual({
       source: "config",
       names: ["alice", "zed"],
       hermesHome: null,

@@ -36,7 +36,15 @@ describe("run tokens", () => {
     const forged = `${prefix}.${Buffer.from(JSON.stringify(["default", "t_ffffffff", 7])).toString("base64url")}.${sig}`;
     const v = runTokenVerifier(home.dir);
     expect(v.verify(forged)).toBeNull();
-    for (const bad of ["", "kbr1.", "kbr1..", `${token}x`, token.replace("kbr1.", "kbr2."), "admin-token-0123456789abcdef"]) expect(v.verify(bad)).toBeNull();
+    for (const bad of [
+      "",
+      "kbr1.",
+      "kbr1..",
+      `${token}x`,
+      token.replace("kbr1.", "kbr2."),
+      "admin-token-0123456789abcdef",
+    ])
+      expect(v.verify(bad)).toBeNull();
   });
 
   it("picks up a secret created after the verifier (a server started before the dispatcher)", () => {

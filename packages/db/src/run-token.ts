@@ -125,7 +125,14 @@ export function runTokenVerifier(home: string): RunTokenVerifier {
       }
       if (!Array.isArray(decoded) || decoded.length !== 3) return null;
       const [board, task, run] = decoded as unknown[];
-      if (typeof board !== "string" || typeof task !== "string" || typeof run !== "number" || !Number.isSafeInteger(run) || run < 1) return null;
+      if (
+        typeof board !== "string" ||
+        typeof task !== "string" ||
+        typeof run !== "number" ||
+        !Number.isSafeInteger(run) ||
+        run < 1
+      )
+        return null;
       return { board, task, run };
     },
   };

@@ -54,13 +54,21 @@ describe("corruption found by a running connection", () => {
       for (let i = 0; i < 400; i++) insert.run(`t_${i.toString(16).padStart(8, "0")}`, "x".repeat(200));
     });
     seed.sqlite.pragma("wal_checkpoint(TRUNCATE)");
-    const { rootpage } = seed.sqlite.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'tasks'").get() as { rootpage: number };
+    const { rootpage } = seed.sqlite.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'tasks'").get() as {
+      rootpage: number;
+    };
     const pageSize = Number(seed.sqlite.pragma("page_size", { simple: true }));
     seed.close();
 
     // The live connection (already past its open checks) commits a write that stays in the WAL...
     const db = openDatabase({ path: file, ...quiet });
-    writeTxn(db.sqlite, () => db.sqlite.prepare("INSERT INTO task_comments (task_id, author, body, created_at) VALUES ('t_1', 'me', 'kept in the WAL', 2)").run());
+    writeTxn(db.sqlite, () =>
+      db.sqlite
+        .prepare(
+          "INSERT INTO task_comments (task_id, author, body, created_at) VALUES ('t_1', 'me', 'kept in the WAL', 2)",
+        )
+        .run(),
+    );
     expect(fs.statSync(`${file}-wal`).size).toBeGreaterThan(0);
     // ...then a page of the file goes bad under it (the root page of `tasks`, overwritten in place).
     const fd = fs.openSync(file, "r+");
@@ -80,7 +88,10 @@ describe("corruption found by a running connection", () => {
     expect(fs.readFileSync(`${corrupt.backupPath}-wal`).equals(walBytes)).toBe(true);
 
     // Every later write on this connection is refused before it reaches the file, even a raw one.
-    const insertComment = () => db.sqlite.prepare("INSERT INTO task_comments (task_id, author, body, created_at) VALUES ('t_1', 'me', 'no', 3)").run();
+    const insertComment = () =>
+      db.sqlite
+        .prepare("INSERT INTO task_comments (task_id, author, body, created_at) VALUES ('t_1', 'me', 'no', 3)")
+        .run();
     expect(caught(() => writeTxn(db.sqlite, insertComment))).toBe(corrupt);
     expect(caught(insertComment)).toMatchObject({ code: "SQLITE_READONLY" });
 
@@ -126,7 +137,11 @@ describe("storage that refuses writes", () => {
     expect(db.journalMode).toBe("delete");
     const before = db.sqlite.prepare("SELECT count(*) AS n FROM task_comments").get();
     const err = caught(() =>
-      writeTxn(db.sqlite, () => db.sqlite.prepare("INSERT INTO task_comments (task_id, author, body, created_at) VALUES ('t_1', 'me', 'x', 1)").run()),
+      writeTxn(db.sqlite, () =>
+        db.sqlite
+          .prepare("INSERT INTO task_comments (task_id, author, body, created_at) VALUES ('t_1', 'me', 'x', 1)")
+          .run(),
+      ),
     );
     expect(err).toBeInstanceOf(KanbanDbError);
     expect((err as KanbanDbError).code).toBe("DB_UNAVAILABLE");

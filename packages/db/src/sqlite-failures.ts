@@ -24,7 +24,11 @@ export function isCorruptionError(err: unknown): boolean {
 export function isStorageUnavailableError(err: unknown): boolean {
   const code = sqliteCode(err);
   if (code === null) return false;
-  return ["SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_IOERR"].some((p) => code === p || code.startsWith(`${p}_`)) || code === "SQLITE_PERM" || code === "SQLITE_FULL";
+  return (
+    ["SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_IOERR"].some((p) => code === p || code.startsWith(`${p}_`)) ||
+    code === "SQLITE_PERM" ||
+    code === "SQLITE_FULL"
+  );
 }
 
 /** Copies the file (and its -wal/-shm sidecars) to `<name>.corrupt.<sha256 first 16 hex>.bak`. */
@@ -135,7 +139,11 @@ export function classifySqliteFailure(sqlite: Database.Database | null, err: unk
   }
   if (isStorageUnavailableError(err)) {
     const where = sqlite !== null ? ` ${sqlite.name}` : "";
-    return new KanbanDbError("DB_UNAVAILABLE", `cannot use the kanban database${where}: ${(err as Error).message}`, sqlite ? { path: sqlite.name } : {});
+    return new KanbanDbError(
+      "DB_UNAVAILABLE",
+      `cannot use the kanban database${where}: ${(err as Error).message}`,
+      sqlite ? { path: sqlite.name } : {},
+    );
   }
   return err;
 }

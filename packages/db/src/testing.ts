@@ -13,7 +13,9 @@ export function makeTempDir(prefix = "kanban-test-"): { dir: string; cleanup: ()
 }
 
 /** Opens a migrated board file in a new temporary directory. */
-export function createTestDatabase(opts: Partial<OpenDatabaseOptions> = {}): KanbanDatabase & { dir: string; cleanup: () => void } {
+export function createTestDatabase(
+  opts: Partial<OpenDatabaseOptions> = {},
+): KanbanDatabase & { dir: string; cleanup: () => void } {
   const { dir, cleanup } = makeTempDir();
   const file = path.join(dir, "kanban.db");
   forgetInitialised(file);
@@ -46,7 +48,9 @@ export interface SchemaDescription {
  */
 export function describeSchema(sqlite: import("better-sqlite3").Database): SchemaDescription {
   const tables = sqlite
-    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != '__drizzle_migrations' ORDER BY name")
+    .prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != '__drizzle_migrations' ORDER BY name",
+    )
     .all() as { name: string }[];
   const out: SchemaDescription = { tables: {}, indexes: {} };
   for (const { name } of tables) {
@@ -58,11 +62,21 @@ export function describeSchema(sqlite: import("better-sqlite3").Database): Schem
       pk: number;
     }[];
     out.tables[name] = cols
-      .map((c) => ({ name: c.name, type: c.type.toUpperCase(), notnull: c.notnull === 1, default: c.dflt_value, pk: c.pk }))
+      .map((c) => ({
+        name: c.name,
+        type: c.type.toUpperCase(),
+        notnull: c.notnull === 1,
+        default: c.dflt_value,
+        pk: c.pk,
+      }))
       .sort((a, b) => a.name.localeCompare(b.name));
-    const idx = sqlite.prepare("SELECT name FROM pragma_index_list(?) WHERE origin = 'c'").all(name) as { name: string }[];
+    const idx = sqlite.prepare("SELECT name FROM pragma_index_list(?) WHERE origin = 'c'").all(name) as {
+      name: string;
+    }[];
     for (const i of idx) {
-      const cols2 = sqlite.prepare("SELECT name FROM pragma_index_info(?) ORDER BY seqno").all(i.name) as { name: string }[];
+      const cols2 = sqlite.prepare("SELECT name FROM pragma_index_info(?) ORDER BY seqno").all(i.name) as {
+        name: string;
+      }[];
       out.indexes[i.name] = { table: name, columns: cols2.map((c) => c.name) };
     }
   }

@@ -4,7 +4,17 @@ import { dispatcherLockPath, nudgeDispatcher, readDispatcherStatus } from "@kanb
 import { dumpRows } from "@kanban/db/testing";
 import type { Board } from "@kanban/kernel";
 import { describe, expect, it } from "vitest";
-import { fakeProfile, makeHome, recordingEnv, runBin, startBin, track, trackRecorded, useBinHomes, waitFor } from "../test/helpers.ts";
+import {
+  fakeProfile,
+  makeHome,
+  recordingEnv,
+  runBin,
+  startBin,
+  track,
+  trackRecorded,
+  useBinHomes,
+  waitFor,
+} from "../test/helpers.ts";
 import { isPidAlive } from "@kanban/process";
 
 /**
@@ -32,8 +42,14 @@ describe("kanban-dispatcher (one shot and usage)", { timeout: 60_000 }, () => {
       ]);
       expect(help.code).toBe(0);
       expect(help.stdout).toContain("kanban-dispatcher --once [--board <slug>] [--dry-run]");
-      expect(unknown).toMatchObject({ code: 2, stderr: "kanban-dispatcher: unknown argument '--frobnicate' (see --help)\n" });
-      expect(badMax).toMatchObject({ code: 2, stderr: "kanban-dispatcher: --max must be a positive integer, got '0' (see --help)\n" });
+      expect(unknown).toMatchObject({
+        code: 2,
+        stderr: "kanban-dispatcher: unknown argument '--frobnicate' (see --help)\n",
+      });
+      expect(badMax).toMatchObject({
+        code: 2,
+        stderr: "kanban-dispatcher: --max must be a positive integer, got '0' (see --help)\n",
+      });
       expect(jsonLoop.code).toBe(2);
       expect(jsonLoop.stderr).toContain("--json only applies to --once");
       expect(badSlug.code).toBe(2);
@@ -41,7 +57,9 @@ describe("kanban-dispatcher (one shot and usage)", { timeout: 60_000 }, () => {
       expect(badConfig.code).toBe(1);
       expect(badConfig.stderr).toMatch(/^kanban-dispatcher: invalid .*config\.json: kanban\.max_spawn: .*\n$/);
       expect(noBoard.code).toBe(1);
-      expect(noBoard.stderr).toBe("kanban-dispatcher: board 'nope' does not exist. Create it with `kanban boards create nope`.\n");
+      expect(noBoard.stderr).toBe(
+        "kanban-dispatcher: board 'nope' does not exist. Create it with `kanban boards create nope`.\n",
+      );
     } finally {
       okHome.cleanup();
     }
@@ -95,7 +113,9 @@ describe("kanban-dispatcher (one shot and usage)", { timeout: 60_000 }, () => {
     const text = await runBin(["--once"], env(h));
     expect(text.code).toBe(0);
     expect(text.stdout).toContain("Reclaimed: 0\n");
-    expect(text.stdout).toContain(`Spawned: 1\n  ${next}  @alice  ${path.join(h.home, "kanban", "workspaces", next)}\n`);
+    expect(text.stdout).toContain(
+      `Spawned: 1\n  ${next}  @alice  ${path.join(h.home, "kanban", "workspaces", next)}\n`,
+    );
     expect(text.stdout).toContain(`Skipped (unassigned): ${loose}\n`);
     expect(text.stdout).toContain(`Skipped (assignee is not a spawnable profile): ${ghost}`);
     await waitFor(allDone(b, [next]), "the second worker to complete");
@@ -139,7 +159,9 @@ describe("kanban-dispatcher (the loop)", { timeout: 60_000 }, () => {
     await waitFor(() => readDispatcherStatus(h.home)?.alive, "the first dispatcher to tick", 15_000);
     const second = await runBin([], env(h));
     expect(second.code).toBe(1);
-    expect(second.stderr).toBe(`kanban-dispatcher: another dispatcher is already running for ${h.home} (pid ${first.child.pid})\n`);
+    expect(second.stderr).toBe(
+      `kanban-dispatcher: another dispatcher is already running for ${h.home} (pid ${first.child.pid})\n`,
+    );
     first.child.kill("SIGTERM");
     expect((await first.exited).code).toBe(0);
   });
@@ -151,7 +173,10 @@ describe("kanban-dispatcher (the loop)", { timeout: 60_000 }, () => {
     const d = startBin([], env(h, { KANBAN_DISPATCH_INTERVAL: "0.2" }));
     const worker = await waitFor(() => b.getTask(t)?.worker_pid, "the worker to be spawned", 15_000);
     track(worker);
-    await waitFor(() => (readDispatcherStatus(h.home)?.running_workers ?? []).some((w) => w.pid === worker), "the status to list the worker");
+    await waitFor(
+      () => (readDispatcherStatus(h.home)?.running_workers ?? []).some((w) => w.pid === worker),
+      "the status to list the worker",
+    );
     // Ctrl-C under a supervisor: SIGINT to the group, then the supervisor's SIGTERM.
     d.child.kill("SIGINT");
     d.child.kill("SIGTERM");
@@ -189,11 +214,17 @@ describe("kanban-dispatcher (the loop)", { timeout: 60_000 }, () => {
     const b = h.board();
     const ids = [1, 2, 3, 4].map((i) => b.createTask({ title: `t${i}`, assignee: "alice" }).id);
     // The first dispatcher pauses between each claim and its spawn: it is killed inside that window.
-    const first = startBin([], env(h, { KANBAN_DISPATCH_INTERVAL: "0.2", KANBAN_DISPATCHER_TEST_CLAIM_DELAY_MS: "1500" }));
+    const first = startBin(
+      [],
+      env(h, { KANBAN_DISPATCH_INTERVAL: "0.2", KANBAN_DISPATCHER_TEST_CLAIM_DELAY_MS: "1500" }),
+    );
     await waitFor(
       () => {
         const tasks = ids.map((id) => b.requireTask(id));
-        return tasks.some((t) => t.worker_pid !== null || t.status === "done") && tasks.some((t) => t.status === "running" && t.worker_pid === null);
+        return (
+          tasks.some((t) => t.worker_pid !== null || t.status === "done") &&
+          tasks.some((t) => t.status === "running" && t.worker_pid === null)
+        );
       },
       "a spawned task and a claimed-but-not-spawned task",
       20_000,
@@ -214,14 +245,29 @@ describe("kanban-dispatcher (the loop)", { timeout: 60_000 }, () => {
     const records = trackRecorded(path.join(h.home, "record.jsonl"));
     for (const id of ids) {
       const runs = b.listRuns(id);
-      expect(runs.filter((r) => r.outcome === "completed"), id).toHaveLength(1);
-      expect(b.listEvents(id).filter((e) => e.kind === "spawned"), id).toHaveLength(1);
-      expect(records.filter((r) => r.env.KANBAN_TASK === id), id).toHaveLength(1);
+      expect(
+        runs.filter((r) => r.outcome === "completed"),
+        id,
+      ).toHaveLength(1);
+      expect(
+        b.listEvents(id).filter((e) => e.kind === "spawned"),
+        id,
+      ).toHaveLength(1);
+      expect(
+        records.filter((r) => r.env.KANBAN_TASK === id),
+        id,
+      ).toHaveLength(1);
       const completed = runs.find((r) => r.outcome === "completed");
-      expect(b.listEvents(id).filter((e) => e.kind === "heartbeat" && e.run_id === completed?.id), id).toHaveLength(3);
+      expect(
+        b.listEvents(id).filter((e) => e.kind === "heartbeat" && e.run_id === completed?.id),
+        id,
+      ).toHaveLength(3);
     }
     expect(b.listRuns(orphan ?? "").map((r) => r.outcome)).toEqual(["reclaimed", "completed"]);
     const reclaimed = b.listEvents(orphan ?? "").find((e) => e.kind === "reclaimed");
-    expect(reclaimed?.payload).toMatchObject({ manual: true, reason: `dispatcher pid ${first.child.pid} stopped before spawning a worker` });
+    expect(reclaimed?.payload).toMatchObject({
+      manual: true,
+      reason: `dispatcher pid ${first.child.pid} stopped before spawning a worker`,
+    });
   });
 });

@@ -40,7 +40,8 @@ interface Args {
 
 function positiveInt(flag: string, value: string | undefined): number {
   if (value === undefined) throw new UsageError(`${flag} needs a value`);
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${flag} must be a positive integer, got '${value}'`);
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new UsageError(`${flag} must be a positive integer, got '${value}'`);
   return Number(value);
 }
 
@@ -103,7 +104,10 @@ export function parseArgs(argv: string[]): Args {
       [args.json, "--json"],
       [args.board !== undefined, "--board"],
     ] as const) {
-      if (set) throw new UsageError(`${name} only applies to --once (the loop covers every board; pin one file with KANBAN_DB)`);
+      if (set)
+        throw new UsageError(
+          `${name} only applies to --once (the loop covers every board; pin one file with KANBAN_DB)`,
+        );
     }
   }
   return args;
@@ -131,7 +135,9 @@ export async function main(argv: string[]): Promise<number> {
     if (args.once) {
       const result = await dispatcher.once({ board: args.board, dryRun: args.dryRun });
       await dispatcher.pool.drain();
-      process.stdout.write(args.json ? `${JSON.stringify(toJson(result), null, 2)}\n` : `${formatText(result, { dryRun: args.dryRun })}\n`);
+      process.stdout.write(
+        args.json ? `${JSON.stringify(toJson(result), null, 2)}\n` : `${formatText(result, { dryRun: args.dryRun })}\n`,
+      );
       return 0;
     }
     // Ctrl-C under a supervisor (npm start) delivers SIGINT and then the supervisor's SIGTERM: both
@@ -143,7 +149,12 @@ export async function main(argv: string[]): Promise<number> {
     await dispatcher.run();
     return 0;
   } catch (err) {
-    if (err instanceof DispatcherBusyError || err instanceof DispatcherConfigError || err instanceof KanbanDbError || err instanceof KernelError) {
+    if (
+      err instanceof DispatcherBusyError ||
+      err instanceof DispatcherConfigError ||
+      err instanceof KanbanDbError ||
+      err instanceof KernelError
+    ) {
       return fail(err.message, 1);
     }
     return fail(`unexpected error: ${err instanceof Error ? err.message : String(err)}`, 1);

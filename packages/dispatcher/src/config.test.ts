@@ -51,11 +51,26 @@ describe("loadConfig", () => {
 
   it("reads kanban settings and profiles, with command-line overrides and the test interval", () => {
     const h = home({
-      kanban: { dispatch_interval_seconds: 5, failure_limit: 3, max_spawn: 4, default_assignee: " Alice ", max_in_progress_per_profile: 2 },
+      kanban: {
+        dispatch_interval_seconds: 5,
+        failure_limit: 3,
+        max_spawn: 4,
+        default_assignee: " Alice ",
+        max_in_progress_per_profile: 2,
+      },
       profiles: { alice: { command: ["/usr/bin/agent", "{task_id}", "{skills}"], skills: ["x"] } },
     });
-    const c = loadConfig({ KANBAN_HOME: h, KANBAN_DISPATCH_INTERVAL: "0.5", KANBAN_HERMES_BIN: "/ignored" }, { maxSpawn: 9, failureLimit: 1 });
-    expect(c.settings).toMatchObject({ intervalSeconds: 0.5, failureLimit: 1, maxSpawn: 9, defaultAssignee: "alice", maxInProgressPerProfile: 2 });
+    const c = loadConfig(
+      { KANBAN_HOME: h, KANBAN_DISPATCH_INTERVAL: "0.5", KANBAN_HERMES_BIN: "/ignored" },
+      { maxSpawn: 9, failureLimit: 1 },
+    );
+    expect(c.settings).toMatchObject({
+      intervalSeconds: 0.5,
+      failureLimit: 1,
+      maxSpawn: 9,
+      defaultAssignee: "alice",
+      maxInProgressPerProfile: 2,
+    });
     expect(c.runtime.kind).toBe("profiles");
     expect(loadConfig({ KANBAN_HOME: h }).settings.intervalSeconds).toBe(5);
   });
@@ -63,12 +78,12 @@ describe("loadConfig", () => {
   it("refuses invalid settings at start-up, naming the key", () => {
     const err = configError(() => loadConfig({ KANBAN_HOME: home({ kanban: { max_spawn: 0 } }) }));
     expect(err.message).toContain("kanban.max_spawn");
-    expect(configError(() => loadConfig({ KANBAN_HOME: home({ kanban: { dispatch_interval_seconds: 0.2 } }) })).message).toContain(
-      "kanban.dispatch_interval_seconds",
-    );
-    expect(configError(() => loadConfig({ KANBAN_HOME: home({ profiles: { alice: { command: "agent --go" } } }) })).message).toContain(
-      "profiles.alice.command",
-    );
+    expect(
+      configError(() => loadConfig({ KANBAN_HOME: home({ kanban: { dispatch_interval_seconds: 0.2 } }) })).message,
+    ).toContain("kanban.dispatch_interval_seconds");
+    expect(
+      configError(() => loadConfig({ KANBAN_HOME: home({ profiles: { alice: { command: "agent --go" } } }) })).message,
+    ).toContain("profiles.alice.command");
   });
 
   it("refuses profile commands that cannot be executed as written", () => {
@@ -89,13 +104,23 @@ describe("loadConfig", () => {
     const h = home();
     fs.writeFileSync(path.join(h, "config.json"), "{ nope");
     expect(configError(() => loadConfig({ KANBAN_HOME: h })).message).toContain("not JSON");
-    expect(configError(() => loadConfig({ KANBAN_HOME: home(), KANBAN_DISPATCH_INTERVAL: "soon" })).key).toBe("KANBAN_DISPATCH_INTERVAL");
-    expect(configError(() => loadConfig({ KANBAN_HOME: home(), KANBAN_HERMES_BIN: "venv/bin/hermes" })).key).toBe("KANBAN_HERMES_BIN");
+    expect(configError(() => loadConfig({ KANBAN_HOME: home(), KANBAN_DISPATCH_INTERVAL: "soon" })).key).toBe(
+      "KANBAN_DISPATCH_INTERVAL",
+    );
+    expect(configError(() => loadConfig({ KANBAN_HOME: home(), KANBAN_HERMES_BIN: "venv/bin/hermes" })).key).toBe(
+      "KANBAN_HERMES_BIN",
+    );
   });
 
   it("copies the environment for workers and pins KANBAN_DB", () => {
     const h = home();
-    const c = loadConfig({ KANBAN_HOME: h, KANBAN_DB: path.join(h, "x.db"), KANBAN_URL: "http://x", KANBAN_TOKEN: "tok", PATH: "/bin" });
+    const c = loadConfig({
+      KANBAN_HOME: h,
+      KANBAN_DB: path.join(h, "x.db"),
+      KANBAN_URL: "http://x",
+      KANBAN_TOKEN: "tok",
+      PATH: "/bin",
+    });
     expect(c.pinnedDb).toBe(path.join(h, "x.db"));
     expect(c.baseEnv.PATH).toBe("/bin");
     expect(c.apiUrl).toBe("http://x");

@@ -101,15 +101,24 @@ function checkProfile(name: string, profile: ProfileConfig, file: string): void 
     throw new DispatcherConfigError(`invalid ${file}: ${key}[0]: the program itself cannot be a placeholder`, key);
   }
   if (cmd.includes("/") && !path.isAbsolute(cmd)) {
-    throw new DispatcherConfigError(`invalid ${file}: ${key}[0]: '${cmd}' must be an absolute path or a bare command name looked up on PATH`, key);
+    throw new DispatcherConfigError(
+      `invalid ${file}: ${key}[0]: '${cmd}' must be an absolute path or a bare command name looked up on PATH`,
+      key,
+    );
   }
   profile.command.forEach((arg, i) => {
     if (arg !== "{skills}" && arg.includes("{skills}")) {
-      throw new DispatcherConfigError(`invalid ${file}: ${key}[${i}]: {skills} expands to several arguments and must be a whole argv element`, key);
+      throw new DispatcherConfigError(
+        `invalid ${file}: ${key}[${i}]: {skills} expands to several arguments and must be a whole argv element`,
+        key,
+      );
     }
     for (const m of arg.matchAll(/\{[a-z_]+\}/g)) {
       if (!PLACEHOLDERS.includes(m[0])) {
-        throw new DispatcherConfigError(`invalid ${file}: ${key}[${i}]: unknown placeholder ${m[0]} (known: ${PLACEHOLDERS.join(" ")})`, key);
+        throw new DispatcherConfigError(
+          `invalid ${file}: ${key}[${i}]: unknown placeholder ${m[0]} (known: ${PLACEHOLDERS.join(" ")})`,
+          key,
+        );
       }
     }
   });
@@ -119,7 +128,8 @@ function envNumber(env: Record<string, string | undefined>, name: string, min: n
   const raw = env[name]?.trim();
   if (raw === undefined || raw === "") return null;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < min) throw new DispatcherConfigError(`invalid ${name}='${raw}': expected a number >= ${min}`, name);
+  if (!Number.isFinite(n) || n < min)
+    throw new DispatcherConfigError(`invalid ${name}='${raw}': expected a number >= ${min}`, name);
   return n;
 }
 
@@ -128,7 +138,11 @@ function nonEmpty(value: string | undefined): string | null {
 }
 
 /** Settings and runtime from a validated config.json; throws {@link DispatcherConfigError} for a bad profile command. */
-function fromHomeConfig(home: HomeConfig, sources: ConfigSources, file: string): Pick<DispatcherConfig, "settings" | "runtime"> {
+function fromHomeConfig(
+  home: HomeConfig,
+  sources: ConfigSources,
+  file: string,
+): Pick<DispatcherConfig, "settings" | "runtime"> {
   for (const [name, profile] of Object.entries(home.profiles)) checkProfile(name, profile, file);
   const k = home.kanban;
   const defaultAssignee = k.default_assignee.trim().toLowerCase();
@@ -168,7 +182,10 @@ export function withHomeConfig(current: DispatcherConfig, home: HomeConfig, vers
  * Builds the dispatcher's configuration from an environment (default: this process's) and the
  * home's config.json. Throws {@link DispatcherConfigError} naming the offending key.
  */
-export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: ConfigOverrides = {}): DispatcherConfig {
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  overrides: ConfigOverrides = {},
+): DispatcherConfig {
   const location = boardLocationFromEnv(env);
   const file = homeConfigPath(location.home);
   // Read before the strict load: should the file change in between, the loop's first reload catches up.
@@ -177,7 +194,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   try {
     home = loadHomeConfig(location.home);
   } catch (err) {
-    if (err instanceof KanbanDbError) throw new DispatcherConfigError(err.message, typeof err.details.key === "string" ? err.details.key : null);
+    if (err instanceof KanbanDbError)
+      throw new DispatcherConfigError(err.message, typeof err.details.key === "string" ? err.details.key : null);
     throw err;
   }
   const hermesHome = nonEmpty(env.HERMES_HOME) ?? path.join(os.homedir(), ".hermes");
@@ -188,7 +206,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     hermesHome: path.resolve(hermesHome),
   };
   if (sources.hermesBin.includes("/") && !path.isAbsolute(sources.hermesBin)) {
-    throw new DispatcherConfigError(`invalid KANBAN_HERMES_BIN='${sources.hermesBin}': use an absolute path or a bare command name`, "KANBAN_HERMES_BIN");
+    throw new DispatcherConfigError(
+      `invalid KANBAN_HERMES_BIN='${sources.hermesBin}': use an absolute path or a bare command name`,
+      "KANBAN_HERMES_BIN",
+    );
   }
   const { settings, runtime } = fromHomeConfig(home, sources, file);
   const baseEnv: Record<string, string> = {};

@@ -97,7 +97,11 @@ export function runningCount(board: Board): number {
 }
 
 /** Whether the board has a ready task a worker could be spawned for right now (the stuck-queue signal). */
-export function hasSpawnableReady(board: Board, deps: Pick<DispatchDeps, "isSpawnable">, defaultAssignee: string | null = null): boolean {
+export function hasSpawnableReady(
+  board: Board,
+  deps: Pick<DispatchDeps, "isSpawnable">,
+  defaultAssignee: string | null = null,
+): boolean {
   // A simulated walk with no cap: a task the respawn guard holds back is waiting on purpose and must
   // not make the queue look stuck, while one held by a per-profile cap does.
   const lane = board.readyLane({ isSpawnable: (p) => deps.isSpawnable(p), defaultAssignee, dryRun: true });
@@ -115,7 +119,11 @@ function recover(board: Board, opts: DispatchOptions, deps: DispatchDeps, out: D
   const staleRunning = board.detectStaleRunning(opts.staleTimeoutSeconds ?? 0);
   out.stale = staleRunning.stale;
   terminate.push(...staleRunning.terminate);
-  const crashed = board.detectCrashedWorkers({ failureLimit, graceSeconds: opts.crashGraceSeconds, exitStatus: deps.exitStatus });
+  const crashed = board.detectCrashedWorkers({
+    failureLimit,
+    graceSeconds: opts.crashGraceSeconds,
+    exitStatus: deps.exitStatus,
+  });
   out.crashed = [...crashed.crashed, ...crashed.protocol_violations];
   out.auto_blocked.push(...crashed.auto_blocked);
   const timedOut = board.enforceMaxRuntime({ failureLimit });
@@ -150,7 +158,13 @@ export async function dispatchOnce(board: Board, opts: DispatchOptions, deps: Di
   }
 }
 
-async function spawnReady(board: Board, opts: DispatchOptions, deps: DispatchDeps, out: DispatchResult, dryRun: boolean): Promise<void> {
+async function spawnReady(
+  board: Board,
+  opts: DispatchOptions,
+  deps: DispatchDeps,
+  out: DispatchResult,
+  dryRun: boolean,
+): Promise<void> {
   const failureLimit = opts.failureLimit;
   const running = runningCount(board);
   let budget = Number.POSITIVE_INFINITY;
@@ -200,7 +214,8 @@ function record(next: ClaimNextResult, out: DispatchResult): void {
     else if (s.reason === "not_a_profile") {
       out.skipped_nonspawnable.push(s.task_id);
       out.not_a_profile.push({ task_id: s.task_id, assignee: s.assignee });
-    } else if (s.reason === "per_profile_cap") out.skipped_per_profile_capped.push({ task_id: s.task_id, assignee: s.assignee, current: s.current });
+    } else if (s.reason === "per_profile_cap")
+      out.skipped_per_profile_capped.push({ task_id: s.task_id, assignee: s.assignee, current: s.current });
     else out.respawn_guarded.push({ task_id: s.task_id, reason: s.guard });
   }
   out.auto_assigned_default.push(...next.assigned_default);
@@ -210,7 +225,14 @@ function record(next: ClaimNextResult, out: DispatchResult): void {
  * Turns one claim into a running worker: workspace, spawn, pid on record. Returns whether it counts
  * against the budget (a spawn that failed gave its claim back and does not).
  */
-async function start(board: Board, claim: LaneClaim, lane: ReadyLane, failureLimit: number | undefined, deps: DispatchDeps, out: DispatchResult): Promise<boolean> {
+async function start(
+  board: Board,
+  claim: LaneClaim,
+  lane: ReadyLane,
+  failureLimit: number | undefined,
+  deps: DispatchDeps,
+  out: DispatchResult,
+): Promise<boolean> {
   const { task, assignee } = claim;
   if (task === null) {
     // A dry run: the claim was only simulated.
@@ -229,13 +251,27 @@ async function start(board: Board, claim: LaneClaim, lane: ReadyLane, failureLim
     board.setWorkspace(task.id, workspace.path, workspace.branch);
   } catch (err) {
     // A path the task may never use (outside the allowed roots) blocks it at once: retrying cannot help.
-    failSpawn(board, task.id, `workspace: ${oneLine(err)}`, failureLimit, out, deps, err instanceof WorkspaceError && err.permanent);
+    failSpawn(
+      board,
+      task.id,
+      `workspace: ${oneLine(err)}`,
+      failureLimit,
+      out,
+      deps,
+      err instanceof WorkspaceError && err.permanent,
+    );
     lane.release(task.id);
     return false;
   }
   let pid: number;
   try {
-    pid = await deps.spawnWorker({ task: { ...task, workspace_path: workspace.path }, assignee, runId, claimLock: task.claim_lock, workspace });
+    pid = await deps.spawnWorker({
+      task: { ...task, workspace_path: workspace.path },
+      assignee,
+      runId,
+      claimLock: task.claim_lock,
+      workspace,
+    });
   } catch (err) {
     failSpawn(board, task.id, oneLine(err), failureLimit, out, deps);
     lane.release(task.id);

@@ -7,7 +7,17 @@ import { dumpRows } from "@kanban/db/testing";
 import type { Board } from "@kanban/kernel";
 import { TestClock } from "@kanban/kernel/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { fakeProfile, gitRepo, killAll, makeHome, readPids, type TestHome, trackPool, trackRecorded, waitFor } from "../test/helpers.ts";
+import {
+  fakeProfile,
+  gitRepo,
+  killAll,
+  makeHome,
+  readPids,
+  type TestHome,
+  trackPool,
+  trackRecorded,
+  waitFor,
+} from "../test/helpers.ts";
 import { createDispatcher, type Dispatcher } from "./dispatcher.ts";
 import { tryAcquireDispatchLock } from "./pid-lock.ts";
 import { isPidAlive, processGroupAlive } from "@kanban/process";
@@ -71,7 +81,9 @@ describe("spawn and complete", { timeout: 30_000 }, () => {
     expect(task.workspace_path).toBe(workspace);
     const runs = b.listRuns(t.id);
     expect(runs.map((r) => [r.status, r.outcome, r.profile])).toEqual([["done", "completed", "alice"]]);
-    expect(kinds(b, t.id)).toEqual(expect.arrayContaining(["claimed", "spawned", "heartbeat", "commented", "completed"]));
+    expect(kinds(b, t.id)).toEqual(
+      expect.arrayContaining(["claimed", "spawned", "heartbeat", "commented", "completed"]),
+    );
     expect(events(b, t.id, "spawned")[0]?.payload).toEqual({ pid });
 
     const [rec] = trackRecorded(record);
@@ -108,7 +120,12 @@ describe("spawn and complete", { timeout: 30_000 }, () => {
     const repo = gitRepo(path.join(fs.realpathSync(h.home), "repo"));
     const inDir = b.createTask({ title: "dir", assignee: "alice", workspace_kind: "dir", workspace_path: dir });
     const inTree = b.createTask({ title: "tree", assignee: "alice", workspace_kind: "worktree", workspace_path: repo });
-    const relative = b.createTask({ title: "rel", assignee: "alice", workspace_kind: "dir", workspace_path: "/placeholder" });
+    const relative = b.createTask({
+      title: "rel",
+      assignee: "alice",
+      workspace_kind: "dir",
+      workspace_path: "/placeholder",
+    });
     // The kernel refuses relative paths at create; rows written by other tools may still hold one.
     b.sqlite.prepare("UPDATE tasks SET workspace_path = 'rel/dir' WHERE id = ?").run(relative.id);
     const d = dispatcher(h);
@@ -146,13 +163,28 @@ describe("spawn and complete", { timeout: 30_000 }, () => {
     const b = h.board();
     const t = b.createTask({ title: "h", assignee: "coder", skills: ["review"], model_override: "gpt-x" });
     const nobody = b.createTask({ title: "n", assignee: "ghost" });
-    const d = dispatcher(h, { env: { KANBAN_HERMES_BIN: fakeHermes, FAKE_WORKER_MODE: "complete", FAKE_WORKER_RECORD: record } });
+    const d = dispatcher(h, {
+      env: { KANBAN_HERMES_BIN: fakeHermes, FAKE_WORKER_MODE: "complete", FAKE_WORKER_RECORD: record },
+    });
     const r = (await d.tick()).boards[0];
     expect(r?.spawned.map((s) => s.task_id)).toEqual([t.id]);
     expect(r?.skipped_nonspawnable).toEqual([nobody.id]);
     await waitFor(done(b, t.id), "the hermes worker to complete");
     const [rec] = trackRecorded(record);
-    expect(rec?.argv).toEqual(["-p", "coder", "--accept-hooks", "--skills", "kanban-worker", "--skills", "review", "-m", "gpt-x", "chat", "-q", `work kanban task ${t.id}`]);
+    expect(rec?.argv).toEqual([
+      "-p",
+      "coder",
+      "--accept-hooks",
+      "--skills",
+      "kanban-worker",
+      "--skills",
+      "review",
+      "-m",
+      "gpt-x",
+      "chat",
+      "-q",
+      `work kanban task ${t.id}`,
+    ]);
     expect(rec?.env).toMatchObject({
       HERMES_KANBAN_TASK: t.id,
       HERMES_KANBAN_WORKSPACE: path.join(h.home, "kanban", "workspaces", t.id),
@@ -207,12 +239,19 @@ describe("failures and the circuit breaker", { timeout: 30_000 }, () => {
       ["crashed", `pid ${first} killed by signal SIGKILL`],
       ["crashed", `pid ${pid2} killed by signal SIGKILL`],
     ]);
-    expect(events(b, t.id, "gave_up")[0]?.payload).toMatchObject({ failures: 2, effective_limit: 2, trigger_outcome: "crashed" });
+    expect(events(b, t.id, "gave_up")[0]?.payload).toMatchObject({
+      failures: 2,
+      effective_limit: 2,
+      trigger_outcome: "crashed",
+    });
     expect((await d.tick()).boards[0]?.spawned).toEqual([]); // a tripped task is never retried automatically
   });
 
   it("classifies exit codes: non-zero is a crash, exit 0 while still running is a protocol violation", async () => {
-    const h = setup({ kanban: { crash_grace_seconds: 0, failure_limit: 3 }, profiles: { crasher: fakeProfile("crash"), quitter: fakeProfile("exit0") } });
+    const h = setup({
+      kanban: { crash_grace_seconds: 0, failure_limit: 3 },
+      profiles: { crasher: fakeProfile("crash"), quitter: fakeProfile("exit0") },
+    });
     const b = h.board();
     const crash = b.createTask({ title: "c", assignee: "crasher" });
     const quit = b.createTask({ title: "q", assignee: "quitter" });
@@ -227,11 +266,17 @@ describe("failures and the circuit breaker", { timeout: 30_000 }, () => {
     // A protocol violation trips the breaker at once, whatever the limit.
     expect(r?.auto_blocked).toEqual([quit.id]);
     expect(b.requireTask(quit.id).status).toBe("blocked");
-    expect(events(b, quit.id, "protocol_violation")[0]?.payload).toMatchObject({ exit_code: 0, protocol_violation: true });
+    expect(events(b, quit.id, "protocol_violation")[0]?.payload).toMatchObject({
+      exit_code: 0,
+      protocol_violation: true,
+    });
   });
 
   it("max runtime: timed_out, and the worker's whole process group is terminated", async () => {
-    const h = setup({ kanban: { crash_grace_seconds: 0, failure_limit: 1, terminate_grace_seconds: 5 }, profiles: { alice: fakeProfile("hang") } });
+    const h = setup({
+      kanban: { crash_grace_seconds: 0, failure_limit: 1, terminate_grace_seconds: 5 },
+      profiles: { alice: fakeProfile("hang") },
+    });
     const b = h.board();
     const t = b.createTask({ title: "slow", assignee: "alice", max_runtime_seconds: 60 });
     const clock = realClock();
@@ -251,7 +296,10 @@ describe("failures and the circuit breaker", { timeout: 30_000 }, () => {
   });
 
   it("escalates to SIGKILL when a timed-out worker and its children ignore SIGTERM", async () => {
-    const h = setup({ kanban: { crash_grace_seconds: 0, failure_limit: 1, terminate_grace_seconds: 0.5 }, profiles: { alice: fakeProfile("ignore-sigterm") } });
+    const h = setup({
+      kanban: { crash_grace_seconds: 0, failure_limit: 1, terminate_grace_seconds: 0.5 },
+      profiles: { alice: fakeProfile("ignore-sigterm") },
+    });
     const b = h.board();
     const t = b.createTask({ title: "stubborn", assignee: "alice", max_runtime_seconds: 30 });
     const clock = realClock();
@@ -268,7 +316,10 @@ describe("failures and the circuit breaker", { timeout: 30_000 }, () => {
   });
 
   it("requeues a silent worker after dispatch_stale_timeout_seconds without counting a failure", async () => {
-    const h = setup({ kanban: { crash_grace_seconds: 0, dispatch_stale_timeout_seconds: 100, terminate_grace_seconds: 2 }, profiles: { alice: fakeProfile("hang") } });
+    const h = setup({
+      kanban: { crash_grace_seconds: 0, dispatch_stale_timeout_seconds: 100, terminate_grace_seconds: 2 },
+      profiles: { alice: fakeProfile("hang") },
+    });
     const b = h.board();
     const t = b.createTask({ title: "quiet", assignee: "alice" });
     const clock = realClock();
@@ -279,7 +330,11 @@ describe("failures and the circuit breaker", { timeout: 30_000 }, () => {
     const r = (await d.tick()).boards[0];
     expect(r?.stale).toEqual([t.id]);
     expect(r?.spawned.map((s) => s.task_id)).toEqual([t.id]); // requeued and dispatched again
-    await waitFor(() => !isPidAlive(pids.worker) && !isPidAlive(pids.grandchild), "the silent worker's group to be terminated", 4000);
+    await waitFor(
+      () => !isPidAlive(pids.worker) && !isPidAlive(pids.grandchild),
+      "the silent worker's group to be terminated",
+      4000,
+    );
     expect(b.requireTask(t.id).consecutive_failures).toBe(0);
     expect(b.listRuns(t.id).map((run) => run.outcome)).toEqual(["stale", null]);
   });
@@ -302,7 +357,10 @@ describe("failures and the circuit breaker", { timeout: 30_000 }, () => {
   });
 
   it("a missing worker binary is a spawn failure, and gives up at the failure limit", async () => {
-    const h = setup({ kanban: { failure_limit: 2 }, profiles: { alice: { command: ["/nonexistent/bin/agent", "{task_id}"] } } });
+    const h = setup({
+      kanban: { failure_limit: 2 },
+      profiles: { alice: { command: ["/nonexistent/bin/agent", "{task_id}"] } },
+    });
     const b = h.board();
     const t = b.createTask({ title: "no binary", assignee: "alice" });
     const d = dispatcher(h);
@@ -342,7 +400,9 @@ describe("budgets and assignment", { timeout: 30_000 }, () => {
       profiles: { alice: fakeProfile("hang"), bob: fakeProfile("hang") },
     });
     const b = h.board();
-    const [a1, a2, a3, a4] = [1, 2, 3, 4].map((i) => b.createTask({ title: `a${i}`, assignee: "alice", priority: 1 }).id);
+    const [a1, a2, a3, a4] = [1, 2, 3, 4].map(
+      (i) => b.createTask({ title: `a${i}`, assignee: "alice", priority: 1 }).id,
+    );
     const [b1, b2] = [1, 2].map((i) => b.createTask({ title: `b${i}`, assignee: "bob" }).id);
     const d = dispatcher(h);
     const r = (await d.tick()).boards[0];
@@ -358,12 +418,20 @@ describe("budgets and assignment", { timeout: 30_000 }, () => {
     const r3 = (await d.tick()).boards[0];
     expect(r3?.spawned.map((s) => s.task_id)).toEqual([b1]);
     expect(r3?.skipped_per_profile_capped.map((c) => c.task_id)).toEqual([a3, a4]);
-    expect(b.listTasks({ status: "running" }).map((t) => t.id).sort()).toEqual([a1, a2, b1].sort());
+    expect(
+      b
+        .listTasks({ status: "running" })
+        .map((t) => t.id)
+        .sort(),
+    ).toEqual([a1, a2, b1].sort());
     expect(b.requireTask(b2 ?? "").status).toBe("ready");
   });
 
   it("holds max_in_progress across every board of the home", async () => {
-    const h = setup({ kanban: { crash_grace_seconds: 0, max_in_progress: 3 }, profiles: { alice: fakeProfile("hang") } });
+    const h = setup({
+      kanban: { crash_grace_seconds: 0, max_in_progress: 3 },
+      profiles: { alice: fakeProfile("hang") },
+    });
     const main = h.board();
     const other = h.board("other");
     for (let i = 0; i < 2; i++) main.createTask({ title: `m${i}`, assignee: "alice" });
@@ -378,7 +446,10 @@ describe("budgets and assignment", { timeout: 30_000 }, () => {
   });
 
   it("assigns the default assignee to unassigned ready tasks, and skips what no profile can run", async () => {
-    const h = setup({ kanban: { crash_grace_seconds: 0, default_assignee: "alice" }, profiles: { alice: fakeProfile("complete") } });
+    const h = setup({
+      kanban: { crash_grace_seconds: 0, default_assignee: "alice" },
+      profiles: { alice: fakeProfile("complete") },
+    });
     const b = h.board();
     const loose = b.createTask({ title: "loose" }).id;
     const ghost = b.createTask({ title: "ghost", assignee: "ghost" }).id;
@@ -389,7 +460,11 @@ describe("budgets and assignment", { timeout: 30_000 }, () => {
     expect(r?.auto_assigned_default).toEqual([loose]);
     expect(r?.spawned.map((s) => [s.task_id, s.assignee])).toEqual([[loose, "alice"]]);
     expect(r?.skipped_nonspawnable).toEqual([ghost]);
-    expect(events(b, loose, "assigned")[0]?.payload).toEqual({ assignee: "alice", from: null, source: "kanban.default_assignee" });
+    expect(events(b, loose, "assigned")[0]?.payload).toEqual({
+      assignee: "alice",
+      from: null,
+      source: "kanban.default_assignee",
+    });
     await waitFor(done(b, loose), "the default assignee's worker to complete");
 
     h.writeConfig({ kanban: { default_assignee: "nobody" }, profiles: { alice: fakeProfile("complete") } });
@@ -451,7 +526,8 @@ describe("health", { timeout: 30_000 }, () => {
     fs.writeFileSync(badDb, "this is not a database at all".repeat(10));
     const clock = realClock();
     const d = dispatcher(h, { clock });
-    const quarantineWarnings = () => d.status().warnings.filter((w) => w.message.includes("is not a valid SQLite database")).length;
+    const quarantineWarnings = () =>
+      d.status().warnings.filter((w) => w.message.includes("is not a valid SQLite database")).length;
 
     const r1 = await d.tick();
     const bad = r1.boards.find((s) => s.board === "bad");
@@ -476,7 +552,10 @@ describe("health", { timeout: 30_000 }, () => {
   });
 
   it("warns once per 300 s when spawnable ready work has not been spawned for 6 ticks", async () => {
-    const h = setup({ kanban: { crash_grace_seconds: 0, max_in_progress_per_profile: 1 }, profiles: { alice: fakeProfile("hang") } });
+    const h = setup({
+      kanban: { crash_grace_seconds: 0, max_in_progress_per_profile: 1 },
+      profiles: { alice: fakeProfile("hang") },
+    });
     const b = h.board();
     b.createTask({ title: "one", assignee: "alice" });
     b.createTask({ title: "two", assignee: "alice" });

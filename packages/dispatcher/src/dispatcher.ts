@@ -22,7 +22,15 @@ import {
 } from "@kanban/db";
 import { type Board, type Clock, openBoard, systemClock } from "@kanban/kernel";
 import { type DispatcherConfig, withHomeConfig } from "./config.ts";
-import { type DispatchDeps, type DispatchOptions, type DispatchResult, dispatchOnce, emptyResult, hasSpawnableReady, runningCount } from "./dispatch-once.ts";
+import {
+  type DispatchDeps,
+  type DispatchOptions,
+  type DispatchResult,
+  dispatchOnce,
+  emptyResult,
+  hasSpawnableReady,
+  runningCount,
+} from "./dispatch-once.ts";
 import { type PidLock, tryAcquirePidLock } from "./pid-lock.ts";
 import { buildWorkerArgv, buildWorkerEnv, isSpawnable, type LiveWorker, WorkerPool } from "./worker.ts";
 import { cleanupScratch, resolveWorkspace, scratchPath } from "./workspace.ts";
@@ -188,10 +196,14 @@ export class Dispatcher {
       const before = this.config;
       this.config = withHomeConfig(before, snap.config, snap.version);
       this.configError = null;
-      this.log(`config.json reloaded (${describeRuntime(this.config)}; every ${this.config.settings.intervalSeconds}s)`);
+      this.log(
+        `config.json reloaded (${describeRuntime(this.config)}; every ${this.config.settings.intervalSeconds}s)`,
+      );
     } catch (err) {
       this.configError = oneLine(err);
-      this.warn(`config.json changed but is invalid; still running with the last valid configuration: ${this.configError}`);
+      this.warn(
+        `config.json changed but is invalid; still running with the last valid configuration: ${this.configError}`,
+      );
     }
   }
 
@@ -239,10 +251,16 @@ export class Dispatcher {
         continue;
       }
       try {
-        const r = o.board.detectCrashedWorkers({ failureLimit: s.failureLimit, graceSeconds: s.crashGraceSeconds, exitStatus: (pid) => this.pool.exitStatus(pid) });
+        const r = o.board.detectCrashedWorkers({
+          failureLimit: s.failureLimit,
+          graceSeconds: s.crashGraceSeconds,
+          exitStatus: (pid) => this.pool.exitStatus(pid),
+        });
         const crashed = [...r.crashed, ...r.protocol_violations];
         if (crashed.length > 0) {
-          this.log(`board ${t.slug}: worker exited without settling its task: crashed=${crashed.join(",")} auto_blocked=${r.auto_blocked.length}`);
+          this.log(
+            `board ${t.slug}: worker exited without settling its task: crashed=${crashed.join(",")} auto_blocked=${r.auto_blocked.length}`,
+          );
         }
       } catch (err) {
         this.warn(`board ${t.slug}: crash sweep failed: ${oneLine(err)}`);
@@ -318,7 +336,11 @@ export class Dispatcher {
 
   private quarantineBoard(t: Target, err: unknown): void {
     const error = oneLine(err);
-    this.quarantine.set(t.dbPath, { fingerprint: fileFingerprint(t.dbPath), until: this.now() + QUARANTINE_SECONDS, error });
+    this.quarantine.set(t.dbPath, {
+      fingerprint: fileFingerprint(t.dbPath),
+      until: this.now() + QUARANTINE_SECONDS,
+      error,
+    });
     forgetInitialised(t.dbPath);
     this.warn(
       `board ${t.slug}: ${t.dbPath} is not a valid SQLite database; pausing dispatch for this board until the file changes or ${QUARANTINE_SECONDS} s pass (${error})`,
@@ -339,7 +361,11 @@ export class Dispatcher {
           allowedRoots: task.tenant ? cfg.settings.workspaceRoots : null,
         }),
       spawnWorker: (ctx) => {
-        const argv = buildWorkerArgv(cfg.runtime, { task: ctx.task, profile: ctx.assignee, workspace: ctx.workspace.path });
+        const argv = buildWorkerArgv(cfg.runtime, {
+          task: ctx.task,
+          profile: ctx.assignee,
+          workspace: ctx.workspace.path,
+        });
         const env = buildWorkerEnv({
           runtime: cfg.runtime,
           baseEnv: cfg.baseEnv,
@@ -420,7 +446,9 @@ export class Dispatcher {
       const outcome = cleanupScratch(task, { location: this.config.location, board: t.slug });
       if (outcome === "removed") this.log(`board ${t.slug}: removed scratch workspace of ${id}`);
       if (outcome === "refused") {
-        this.warn(`board ${t.slug}: refusing to remove ${scratchPath({ location: this.config.location, board: t.slug }, id)}: not a plain directory inside the workspaces root`);
+        this.warn(
+          `board ${t.slug}: refusing to remove ${scratchPath({ location: this.config.location, board: t.slug }, id)}: not a plain directory inside the workspaces root`,
+        );
       }
     }
   }
@@ -491,9 +519,17 @@ export class Dispatcher {
           const r = await dispatchOnce(t.board, this.dispatchOptions(), this.deps(t, others));
           spawned += r.spawned.length;
           heldBack.push(...r.held_back.map((h) => `${t.slug}:${h}`));
-          if (r.skipped_per_profile_capped.length > 0) heldBack.push(`${t.slug}:skipped_per_profile_capped=${r.skipped_per_profile_capped.length}`);
+          if (r.skipped_per_profile_capped.length > 0)
+            heldBack.push(`${t.slug}:skipped_per_profile_capped=${r.skipped_per_profile_capped.length}`);
           if (!r.skipped_locked) this.cleanupFinished(t);
-          if (hasSpawnableReady(t.board, { isSpawnable: (p) => isSpawnable(this.config.runtime, p) }, this.config.settings.defaultAssignee)) readyPending = true;
+          if (
+            hasSpawnableReady(
+              t.board,
+              { isSpawnable: (p) => isSpawnable(this.config.runtime, p) },
+              this.config.settings.defaultAssignee,
+            )
+          )
+            readyPending = true;
           running.push(...runningWorkersOf(t));
           boards.push(this.summarise(t, r, null));
           if (didWork(r)) this.log(`board ${t.slug}: ${describe(r)}`);
@@ -511,7 +547,13 @@ export class Dispatcher {
     this.warnNotAProfile(notAProfile);
     this.ticks++;
     this.runningWorkers = running;
-    const report: TickReport = { at, ms: Math.round(performance.now() - started), boards, spawned, ready_pending: readyPending };
+    const report: TickReport = {
+      at,
+      ms: Math.round(performance.now() - started),
+      boards,
+      spawned,
+      ready_pending: readyPending,
+    };
     this.lastReport = report;
     if (this.homeLock !== null) this.writeStatus();
     return report;
@@ -529,7 +571,9 @@ export class Dispatcher {
       now.add(key);
       if (this.warnedNotAProfile.has(key)) continue;
       known ??= this.describeKnownProfiles();
-      this.warn(`board ${f.board}: ${f.task_id} is assigned to '${f.assignee}', which is not a profile on this host (${known}); it stays in ready until it is reassigned`);
+      this.warn(
+        `board ${f.board}: ${f.task_id} is assigned to '${f.assignee}', which is not a profile on this host (${known}); it stays in ready until it is reassigned`,
+      );
     }
     this.warnedNotAProfile = now;
   }
@@ -589,7 +633,11 @@ export class Dispatcher {
     const target = this.openTarget({ slug, dbPath: path.resolve(boardDbPath(loc, slug)) });
     try {
       const others = () => this.runningOnOtherBoards(target.dbPath);
-      const r = await dispatchOnce(target.board, { ...this.dispatchOptions(), dryRun: opts.dryRun === true }, this.deps(target, others));
+      const r = await dispatchOnce(
+        target.board,
+        { ...this.dispatchOptions(), dryRun: opts.dryRun === true },
+        this.deps(target, others),
+      );
       if (!r.skipped_locked && opts.dryRun !== true) this.cleanupFinished(target);
       return r;
     } finally {
@@ -627,7 +675,10 @@ export class Dispatcher {
         // an unreadable board is reported by the first tick
       }
     }
-    if (recovered.length > 0) this.log(`reclaimed ${recovered.length} claim(s) orphaned by dispatcher pid ${previousPid}: ${recovered.join(", ")}`);
+    if (recovered.length > 0)
+      this.log(
+        `reclaimed ${recovered.length} claim(s) orphaned by dispatcher pid ${previousPid}: ${recovered.join(", ")}`,
+      );
     return recovered;
   }
 
@@ -664,7 +715,9 @@ export class Dispatcher {
     // Our pid is on record before the first claim, so that a successor can recover our orphans.
     this.writeStatus({});
     this.lastNudge = mtimeOf(dispatcherNudgePath(this.config.home));
-    this.log(`started for ${this.config.home} (pid ${this.config.pid}, every ${this.config.settings.intervalSeconds}s, ${describeRuntime(this.config)})`);
+    this.log(
+      `started for ${this.config.home} (pid ${this.config.pid}, every ${this.config.settings.intervalSeconds}s, ${describeRuntime(this.config)})`,
+    );
     try {
       while (!this.stopping) {
         try {
@@ -741,11 +794,18 @@ function safeRunningCount(board: Board): number {
 }
 
 function runningWorkersOf(t: OpenTarget): DispatcherStatus["running_workers"] {
-  return t.board.runningWorkers().map((r) => ({ task_id: r.task_id, board: t.slug, pid: r.pid, run_id: r.run_id, started_at: r.started_at }));
+  return t.board
+    .runningWorkers()
+    .map((r) => ({ task_id: r.task_id, board: t.slug, pid: r.pid, run_id: r.run_id, started_at: r.started_at }));
 }
 
 function didWork(r: DispatchResult): boolean {
-  return r.reclaimed > 0 || r.promoted > 0 || r.spawned.length > 0 || r.crashed.length + r.timed_out.length + r.stale.length + r.auto_blocked.length > 0;
+  return (
+    r.reclaimed > 0 ||
+    r.promoted > 0 ||
+    r.spawned.length > 0 ||
+    r.crashed.length + r.timed_out.length + r.stale.length + r.auto_blocked.length > 0
+  );
 }
 
 function describe(r: DispatchResult): string {

@@ -28,7 +28,10 @@ function deadPid(): number {
 
 describe("dry run", { timeout: 30_000 }, () => {
   it("recovers and promotes like a real tick, but claims and spawns nothing", async () => {
-    home = makeHome({ kanban: { crash_grace_seconds: 0, failure_limit: 5 }, profiles: { alice: fakeProfile("complete") } });
+    home = makeHome({
+      kanban: { crash_grace_seconds: 0, failure_limit: 5 },
+      profiles: { alice: fakeProfile("complete") },
+    });
     const b = home.board();
     // A running task whose worker is dead: the crash sweep requeues it.
     const crashed = b.createTask({ title: "worker died", assignee: "bob" }).id;
@@ -60,7 +63,9 @@ describe("dry run", { timeout: 30_000 }, () => {
     expect(b.requireTask(ready)).toMatchObject({ status: "ready", claim_lock: null, current_run_id: null });
     expect(b.listRuns(ready)).toEqual([]);
     expect(d.pool.running()).toEqual([]);
-    expect(formatText(r, { dryRun: true })).toContain("Dry run: recovery and promotion ran; nothing was claimed or spawned.");
+    expect(formatText(r, { dryRun: true })).toContain(
+      "Dry run: recovery and promotion ran; nothing was claimed or spawned.",
+    );
   });
 
   it("names a ready task's assignee that is not a Hermes profile on this host (no profiles configured)", async () => {
@@ -75,7 +80,9 @@ describe("dry run", { timeout: 30_000 }, () => {
     expect(r.spawned.map((s) => s.task_id)).toEqual([writer]);
     expect(r.skipped_nonspawnable).toEqual([ghost]);
     expect(r.not_a_profile).toEqual([{ task_id: ghost, assignee: "ghost" }]);
-    expect(formatText(r, { dryRun: true })).toContain(`Skipped (assignee is not a spawnable profile): ${ghost}  @ghost is not a profile on this host; reassign it`);
+    expect(formatText(r, { dryRun: true })).toContain(
+      `Skipped (assignee is not a spawnable profile): ${ghost}  @ghost is not a profile on this host; reassign it`,
+    );
   });
 
   it("the loop's tick warns once that a ready task waits for a name that is not a profile", async () => {

@@ -10,7 +10,10 @@ export type DispatchJson = Omit<DispatchResult, "spawned" | "held_back" | "not_a
 
 export function toJson(r: DispatchResult): DispatchJson {
   const { held_back: _internal, not_a_profile: _named, spawned, ...rest } = r;
-  return { ...rest, spawned: spawned.map((s) => ({ task_id: s.task_id, assignee: s.assignee, workspace: s.workspace })) };
+  return {
+    ...rest,
+    spawned: spawned.map((s) => ({ task_id: s.task_id, assignee: s.assignee, workspace: s.workspace })),
+  };
 }
 
 function counted(label: string, ids: string[]): string {
@@ -19,7 +22,8 @@ function counted(label: string, ids: string[]): string {
 
 /** The text report of a one-shot tick: counts and ids, then the skip lines that explain held-back work. */
 export function formatText(r: DispatchResult, opts: { dryRun?: boolean } = {}): string {
-  if (r.skipped_locked) return "Skipped: another dispatcher is ticking this board right now (its dispatch lock is held).";
+  if (r.skipped_locked)
+    return "Skipped: another dispatcher is ticking this board right now (its dispatch lock is held).";
   const lines: string[] = [];
   if (opts.dryRun) lines.push("Dry run: recovery and promotion ran; nothing was claimed or spawned.");
   lines.push(`Reclaimed: ${r.reclaimed}`);
@@ -30,10 +34,13 @@ export function formatText(r: DispatchResult, opts: { dryRun?: boolean } = {}): 
   lines.push(`Promoted: ${r.promoted}`);
   lines.push(`${opts.dryRun ? "Would spawn" : "Spawned"}: ${r.spawned.length}`);
   for (const s of r.spawned) lines.push(`  ${s.task_id}  @${s.assignee}${s.workspace ? `  ${s.workspace}` : ""}`);
-  if (r.auto_assigned_default.length > 0) lines.push(`Assigned to the default assignee: ${r.auto_assigned_default.join(" ")}`);
+  if (r.auto_assigned_default.length > 0)
+    lines.push(`Assigned to the default assignee: ${r.auto_assigned_default.join(" ")}`);
   if (r.skipped_unassigned.length > 0) lines.push(`Skipped (unassigned): ${r.skipped_unassigned.join(" ")}`);
   for (const { task_id, assignee } of r.not_a_profile) {
-    lines.push(`Skipped (assignee is not a spawnable profile): ${task_id}  @${assignee} is not a profile on this host; reassign it`);
+    lines.push(
+      `Skipped (assignee is not a spawnable profile): ${task_id}  @${assignee} is not a profile on this host; reassign it`,
+    );
   }
   for (const c of r.skipped_per_profile_capped) {
     lines.push(`Skipped (per-profile cap): ${c.task_id}  @${c.assignee} already runs ${c.current}`);

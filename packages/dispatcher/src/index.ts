@@ -2,7 +2,13 @@
  * @kanban/dispatcher: the process that reclaims, promotes, claims and spawns workers. Programmatic
  * entry points for tests and hosts (`npm start`); the `kanban-dispatcher` bin wraps the same API.
  */
-export { type ConfigOverrides, type DispatcherConfig, DispatcherConfigError, type DispatcherSettings, loadConfig } from "./config.ts";
+export {
+  type ConfigOverrides,
+  type DispatcherConfig,
+  DispatcherConfigError,
+  type DispatcherSettings,
+  loadConfig,
+} from "./config.ts";
 export {
   type DispatchDeps,
   type DispatchOptions,
@@ -40,4 +46,11 @@ export {
   type WorkerRuntime,
   workerPrompt,
 } from "./worker.ts";
-export { cleanupScratch, isStrictDescendant, type ResolvedWorkspace, resolveWorkspace, type WorkspaceContext, WorkspaceError } from "./workspace.ts";
+export {
+  cleanupScratch,
+  isStrictDescendant,
+  type ResolvedWorkspace,
+  resolveWorkspace,
+  type WorkspaceContext,
+  WorkspaceError,
+} from "./workspace.ts";

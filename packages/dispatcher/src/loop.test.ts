@@ -1,4 +1,3 @@
-
 import { nudgeDispatcher, readDispatcherStatus } from "@kanban/db";
 import { describe, expect, it } from "vitest";
 import { fakeProfile, recordingEnv, startBin, useBinHomes, waitFor } from "../test/helpers.ts";
@@ -51,10 +50,14 @@ describe("kanban-dispatcher loop", { timeout: 60_000 }, () => {
     const d = startBin([], env(h));
     await waitFor(() => readDispatcherStatus(h.home)?.ticks === 1, "the first tick", 15_000);
     h.writeConfig({ kanban: { max_spawnn: 2 }, profiles: { alice: fakeProfile("complete") } });
-    const status = await waitFor(() => {
-      const s = readDispatcherStatus(h.home);
-      return s?.config_error ? s : null;
-    }, "the config error in the status file", 20_000);
+    const status = await waitFor(
+      () => {
+        const s = readDispatcherStatus(h.home);
+        return s?.config_error ? s : null;
+      },
+      "the config error in the status file",
+      20_000,
+    );
     expect(status.config_error).toContain("max_spawnn");
     expect(status.config_error).toContain('did you mean "max_spawn"');
     // Still dispatching with the last valid profiles: a nudge gets a new card done.
@@ -62,7 +65,11 @@ describe("kanban-dispatcher loop", { timeout: 60_000 }, () => {
     nudgeDispatcher(h.home);
     await waitFor(() => b.requireTask(t).status === "done", "the card to be done under the last valid config", 20_000);
     h.writeConfig({ profiles: { alice: fakeProfile("complete") } });
-    await waitFor(() => readDispatcherStatus(h.home)?.config_error === null, "the error to clear once the file is fixed", 20_000);
+    await waitFor(
+      () => readDispatcherStatus(h.home)?.config_error === null,
+      "the error to clear once the file is fixed",
+      20_000,
+    );
     expect(d.child.exitCode).toBeNull();
     d.child.kill("SIGTERM");
     expect((await d.exited).code).toBe(0);

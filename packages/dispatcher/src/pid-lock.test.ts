@@ -68,9 +68,14 @@ describe("tryAcquirePidLock", () => {
 describe("process probes", () => {
   it("treats a zombie (exited, never reaped by its parent) as dead", async () => {
     // `exec sleep` replaces the shell without ever waiting for the background child: it stays a zombie.
-    const parent = spawn("/bin/sh", ["-c", "sleep 0.1 & echo $!; exec sleep 30"], { detached: true, stdio: ["ignore", "pipe", "ignore"] });
+    const parent = spawn("/bin/sh", ["-c", "sleep 0.1 & echo $!; exec sleep 30"], {
+      detached: true,
+      stdio: ["ignore", "pipe", "ignore"],
+    });
     try {
-      const zombie = await new Promise<number>((resolve) => parent.stdout?.once("data", (d: Buffer) => resolve(Number(d.toString().trim()))));
+      const zombie = await new Promise<number>((resolve) =>
+        parent.stdout?.once("data", (d: Buffer) => resolve(Number(d.toString().trim()))),
+      );
       const end = Date.now() + 5000;
       while (isPidAlive(zombie) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
       expect(() => process.kill(zombie, 0)).not.toThrow(); // the pid still exists...

@@ -125,7 +125,11 @@ export function tryAcquireDispatchLock(file: string): LockAttempt {
   const attempt = tryExclusiveFlock(file);
   if (attempt === "busy") return { ok: false, holder: 0 };
   if (attempt === "unavailable") {
-    throw new KanbanDbError("DB_UNAVAILABLE", `cannot lock ${path.basename(file)}: its directory or file cannot be opened`, { path: file });
+    throw new KanbanDbError(
+      "DB_UNAVAILABLE",
+      `cannot lock ${path.basename(file)}: its directory or file cannot be opened`,
+      { path: file },
+    );
   }
   return { ok: true, lock: attempt };
 }

@@ -20,12 +20,21 @@ afterEach(async () => {
   home = null;
 });
 
-const runtime: WorkerRuntime = { kind: "profiles", profiles: { alice: { command: ["/x"], env: { KANBAN_TOKEN: ADMIN, OPENAI_KEY: "k" }, skills: [] } } };
+const runtime: WorkerRuntime = {
+  kind: "profiles",
+  profiles: { alice: { command: ["/x"], env: { KANBAN_TOKEN: ADMIN, OPENAI_KEY: "k" }, skills: [] } },
+};
 
 function input(h: string, apiUrl: string | null) {
   return {
     runtime,
-    baseEnv: { PATH: "/bin", KANBAN_TOKEN: ADMIN, KANBAN_URL: "http://elsewhere:1", KANBAN_DB: "/pinned.db", KANBAN_WORKSPACES_ROOT: "/ws" },
+    baseEnv: {
+      PATH: "/bin",
+      KANBAN_TOKEN: ADMIN,
+      KANBAN_URL: "http://elsewhere:1",
+      KANBAN_DB: "/pinned.db",
+      KANBAN_WORKSPACES_ROOT: "/ws",
+    },
     task: { id: "t_0123abcd", tenant: "acme", max_runtime_seconds: null, model_override: null },
     profile: "alice",
     runId: 7,
@@ -47,7 +56,12 @@ describe("buildWorkerEnv: what a worker gets", () => {
       const env = buildWorkerEnv(input(h, null));
       expect(env.KANBAN_TOKEN).toBeUndefined();
       expect(env.KANBAN_URL).toBeUndefined();
-      expect(env).toMatchObject({ KANBAN_DB: path.join(h, "kanban.db"), KANBAN_HOME: h, KANBAN_TASK: "t_0123abcd", OPENAI_KEY: "k" });
+      expect(env).toMatchObject({
+        KANBAN_DB: path.join(h, "kanban.db"),
+        KANBAN_HOME: h,
+        KANBAN_TASK: "t_0123abcd",
+        OPENAI_KEY: "k",
+      });
       expect(Object.values(env)).not.toContain(ADMIN);
     } finally {
       fs.rmSync(h, { recursive: true, force: true });
@@ -71,7 +85,10 @@ describe("buildWorkerEnv: what a worker gets", () => {
 
 describe("a spawned worker's environment", { timeout: 30_000 }, () => {
   it("has no admin token whatever the dispatcher holds (local mode, the worker completes through the file)", async () => {
-    home = makeHome({ kanban: { crash_grace_seconds: 0 }, profiles: { alice: fakeProfile("complete", { env: { KANBAN_TOKEN: ADMIN } }) } });
+    home = makeHome({
+      kanban: { crash_grace_seconds: 0 },
+      profiles: { alice: fakeProfile("complete", { env: { KANBAN_TOKEN: ADMIN } }) },
+    });
     const record = path.join(home.home, "record.jsonl");
     const b = home.board();
     const t = b.createTask({ title: "work", assignee: "alice", tenant: "acme" });
@@ -90,7 +107,10 @@ describe("a spawned worker's environment", { timeout: 30_000 }, () => {
     const record = path.join(home.home, "record.jsonl");
     const b = home.board();
     const t = b.createTask({ title: "work", assignee: "alice", tenant: "acme" });
-    const d = createDispatcher(home.config({ KANBAN_TOKEN: ADMIN, KANBAN_URL: "http://127.0.0.1:9", FAKE_WORKER_RECORD: record }), { log: () => {} });
+    const d = createDispatcher(
+      home.config({ KANBAN_TOKEN: ADMIN, KANBAN_URL: "http://127.0.0.1:9", FAKE_WORKER_RECORD: record }),
+      { log: () => {} },
+    );
     trackPool(d.pool);
     await d.tick();
     const rec = await waitFor(() => trackRecorded(record)[0], "the worker to record its environment");
@@ -99,7 +119,11 @@ describe("a spawned worker's environment", { timeout: 30_000 }, () => {
     expect(rec.env.KANBAN_HOME).toBeUndefined();
     expect(rec.env.KANBAN_URL).toBe("http://127.0.0.1:9");
     expect(rec.env.KANBAN_TOKEN).not.toBe(ADMIN);
-    expect(runTokenVerifier(home.home).verify(rec.env.KANBAN_TOKEN ?? "")).toEqual({ board: "default", task: t.id, run });
+    expect(runTokenVerifier(home.home).verify(rec.env.KANBAN_TOKEN ?? "")).toEqual({
+      board: "default",
+      task: t.id,
+      run,
+    });
     expect(fs.statSync(path.join(home.home, "kanban", "run-token.key")).mode & 0o777).toBe(0o600);
   });
 });

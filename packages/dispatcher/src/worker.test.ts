@@ -4,7 +4,15 @@ import { makeTempDir } from "@kanban/db/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { TestClock } from "@kanban/kernel/testing";
 import { killAll, track, waitFor } from "../test/helpers.ts";
-import { buildWorkerArgv, buildWorkerEnv, isSpawnable, resolveProgram, rotateLog, WorkerPool, type WorkerRuntime } from "./worker.ts";
+import {
+  buildWorkerArgv,
+  buildWorkerEnv,
+  isSpawnable,
+  resolveProgram,
+  rotateLog,
+  WorkerPool,
+  type WorkerRuntime,
+} from "./worker.ts";
 
 const temps: { cleanup: () => void }[] = [];
 afterEach(async () => {
@@ -17,13 +25,34 @@ function tmp(): string {
   return t.dir;
 }
 
-const task = { id: "t_0123abcd", skills: ["review", "kanban-worker"], model_override: null, tenant: null, max_runtime_seconds: null };
+const task = {
+  id: "t_0123abcd",
+  skills: ["review", "kanban-worker"],
+  model_override: null,
+  tenant: null,
+  max_runtime_seconds: null,
+};
 
 describe("buildWorkerArgv", () => {
   it("substitutes placeholders anywhere in an element and expands {skills} into --skills pairs", () => {
     const runtime: WorkerRuntime = {
       kind: "profiles",
-      profiles: { alice: { command: ["/usr/bin/agent", "--task={task_id}", "{skills}", "-p", "{profile}", "--cwd", "{workspace}", "{prompt}"], env: {}, skills: ["lint"] } },
+      profiles: {
+        alice: {
+          command: [
+            "/usr/bin/agent",
+            "--task={task_id}",
+            "{skills}",
+            "-p",
+            "{profile}",
+            "--cwd",
+            "{workspace}",
+            "{prompt}",
+          ],
+          env: {},
+          skills: ["lint"],
+        },
+      },
     };
     expect(buildWorkerArgv(runtime, { task, profile: "alice", workspace: "/w/x" })).toEqual([
       "/usr/bin/agent",
@@ -44,7 +73,9 @@ describe("buildWorkerArgv", () => {
 
   it("builds Hermes' own command line when no profiles are configured", () => {
     const runtime: WorkerRuntime = { kind: "hermes", bin: "hermes", hermesHome: "/nowhere" };
-    expect(buildWorkerArgv(runtime, { task: { ...task, model_override: "gpt-x" }, profile: "bob", workspace: "/w" })).toEqual([
+    expect(
+      buildWorkerArgv(runtime, { task: { ...task, model_override: "gpt-x" }, profile: "bob", workspace: "/w" }),
+    ).toEqual([
       "hermes",
       "-p",
       "bob",
@@ -62,8 +93,14 @@ describe("buildWorkerArgv", () => {
   });
 
   it("never goes through a shell: metacharacters stay inside one argument", () => {
-    const runtime: WorkerRuntime = { kind: "profiles", profiles: { a: { command: ["/bin/echo", "{workspace}"], env: {}, skills: [] } } };
-    expect(buildWorkerArgv(runtime, { task, profile: "a", workspace: "/tmp/a b; rm -rf ~" })).toEqual(["/bin/echo", "/tmp/a b; rm -rf ~"]);
+    const runtime: WorkerRuntime = {
+      kind: "profiles",
+      profiles: { a: { command: ["/bin/echo", "{workspace}"], env: {}, skills: [] } },
+    };
+    expect(buildWorkerArgv(runtime, { task, profile: "a", workspace: "/tmp/a b; rm -rf ~" })).toEqual([
+      "/bin/echo",
+      "/tmp/a b; rm -rf ~",
+    ]);
   });
 });
 
@@ -84,7 +121,10 @@ describe("buildWorkerEnv", () => {
   };
 
   it("gives profile workers the KANBAN_* coordinates of their attempt plus the profile's env", () => {
-    const runtime: WorkerRuntime = { kind: "profiles", profiles: { alice: { command: ["/x"], env: { OPENAI_KEY: "k" }, skills: [], model: "m1" } } };
+    const runtime: WorkerRuntime = {
+      kind: "profiles",
+      profiles: { alice: { command: ["/x"], env: { OPENAI_KEY: "k" }, skills: [], model: "m1" } },
+    };
     const env = buildWorkerEnv({ ...base, runtime });
     expect(env).toMatchObject({
       PATH: "/bin",

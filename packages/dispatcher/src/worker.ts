@@ -120,7 +120,9 @@ export function buildWorkerEnv(input: WorkerEnvInput): Record<string, string> {
   set("KANBAN_BOARD", input.board);
   set("KANBAN_PROFILE", input.profile);
   set("KANBAN_BRANCH", input.branch);
-  const runToken = apiMode ? mintRunToken(input.home, { board: input.board, task: input.task.id, run: input.runId }) : null;
+  const runToken = apiMode
+    ? mintRunToken(input.home, { board: input.board, task: input.task.id, run: input.runId })
+    : null;
   if (apiMode) {
     set("KANBAN_URL", input.apiUrl);
   } else {
@@ -253,7 +255,10 @@ export class WorkerPool {
     rotateLog(req.logPath, req.logRotateBytes, req.logBackupCount);
     const fd = fs.openSync(req.logPath, "a");
     try {
-      fs.writeSync(fd, `--- ${new Date(this.clock.now()).toISOString()} kanban-dispatcher: run ${req.meta.run_id} of ${req.meta.task_id}: ${JSON.stringify(req.argv)}\n`);
+      fs.writeSync(
+        fd,
+        `--- ${new Date(this.clock.now()).toISOString()} kanban-dispatcher: run ${req.meta.run_id} of ${req.meta.task_id}: ${JSON.stringify(req.argv)}\n`,
+      );
       const child = spawn(resolved, args, {
         argv0: program,
         cwd: req.cwd,

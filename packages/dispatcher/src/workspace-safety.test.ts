@@ -32,7 +32,10 @@ const statusOf = (b: Board, id: string) => () => b.getTask(id)?.status;
 
 describe("workspace safety", { timeout: 30_000 }, () => {
   it("a tenant task whose workspace_path points at another task's scratch dir does not delete it on completion", async () => {
-    home = makeHome({ kanban: { crash_grace_seconds: 0 }, profiles: { alice: fakeProfile("hang"), bob: fakeProfile("complete") } });
+    home = makeHome({
+      kanban: { crash_grace_seconds: 0 },
+      profiles: { alice: fakeProfile("hang"), bob: fakeProfile("complete") },
+    });
     const h = home;
     const b = h.board();
     const victim = b.createTask({ title: "long job", assignee: "alice" }).id;
@@ -62,12 +65,32 @@ describe("workspace safety", { timeout: 30_000 }, () => {
     const outside = path.join(hh.home, "not-for-tenants");
     fs.mkdirSync(outside);
     fs.symlinkSync(outside, path.join(roots, "sneaky"));
-    hh.writeConfig({ kanban: { crash_grace_seconds: 0, failure_limit: 5, workspace_roots: [roots] }, profiles: { bob: fakeProfile("complete") } });
+    hh.writeConfig({
+      kanban: { crash_grace_seconds: 0, failure_limit: 5, workspace_roots: [roots] },
+      profiles: { bob: fakeProfile("complete") },
+    });
     const b = hh.board();
     // Lexically under the root (so the API's create check lets it through), really outside it.
-    const viaLink = b.createTask({ title: "via link", assignee: "bob", tenant: "acme", workspace_kind: "dir", workspace_path: path.join(roots, "sneaky", "x") }).id;
-    const allowed = b.createTask({ title: "inside", assignee: "bob", tenant: "acme", workspace_kind: "dir", workspace_path: path.join(roots, "acme") }).id;
-    const admin = b.createTask({ title: "admin", assignee: "bob", workspace_kind: "dir", workspace_path: path.join(outside, "admin") }).id;
+    const viaLink = b.createTask({
+      title: "via link",
+      assignee: "bob",
+      tenant: "acme",
+      workspace_kind: "dir",
+      workspace_path: path.join(roots, "sneaky", "x"),
+    }).id;
+    const allowed = b.createTask({
+      title: "inside",
+      assignee: "bob",
+      tenant: "acme",
+      workspace_kind: "dir",
+      workspace_path: path.join(roots, "acme"),
+    }).id;
+    const admin = b.createTask({
+      title: "admin",
+      assignee: "bob",
+      workspace_kind: "dir",
+      workspace_path: path.join(outside, "admin"),
+    }).id;
     const d = dispatcher(hh);
     const r = (await d.tick()).boards[0];
     expect(r?.auto_blocked).toEqual([viaLink]);
@@ -76,7 +99,10 @@ describe("workspace safety", { timeout: 30_000 }, () => {
     expect(refused.last_failure_error).toContain("outside the workspace roots allowed for tenant tasks");
     expect(b.listEvents(viaLink).find((e) => e.kind === "gave_up")?.payload).toMatchObject({ permanent: true });
     expect(fs.existsSync(path.join(outside, "x"))).toBe(false);
-    await waitFor(() => statusOf(b, allowed)() === "done" && statusOf(b, admin)() === "done", "the allowed tenant task and the admin task to complete");
+    await waitFor(
+      () => statusOf(b, allowed)() === "done" && statusOf(b, admin)() === "done",
+      "the allowed tenant task and the admin task to complete",
+    );
     expect((await d.tick()).boards[0]?.spawned).toEqual([]); // the blocked one is never retried on its own
   });
 });

@@ -23,7 +23,9 @@ function task(over: Partial<Task>): Task {
 }
 
 function branches(repo: string): string[] {
-  return execFileSync("git", ["branch", "--format=%(refname:short)"], { cwd: repo, encoding: "utf8" }).trim().split("\n");
+  return execFileSync("git", ["branch", "--format=%(refname:short)"], { cwd: repo, encoding: "utf8" })
+    .trim()
+    .split("\n");
 }
 
 function ctx(home: string, defaultWorkdir: string | null = null) {
@@ -44,14 +46,20 @@ describe("resolveWorkspace", () => {
   it("creates a missing dir: workspace, and rejects relative paths with the spec's message", () => {
     const home = tmp();
     const dir = path.join(home, "project", "deep");
-    expect(resolveWorkspace(task({ workspace_kind: "dir", workspace_path: dir }), ctx(home))).toEqual({ kind: "dir", path: dir, branch: null });
+    expect(resolveWorkspace(task({ workspace_kind: "dir", workspace_path: dir }), ctx(home))).toEqual({
+      kind: "dir",
+      path: dir,
+      branch: null,
+    });
     expect(fs.existsSync(dir)).toBe(true);
     expect(() => resolveWorkspace(task({ workspace_kind: "dir", workspace_path: "rel/dir" }), ctx(home))).toThrow(
       new WorkspaceError(
         "task t_00000001 has non-absolute workspace_path 'rel/dir'; use an absolute path (relative paths are ambiguous against the dispatcher's CWD)",
       ),
     );
-    expect(() => resolveWorkspace(task({ workspace_kind: "dir" }), ctx(home))).toThrow("has workspace_kind=dir but no workspace_path");
+    expect(() => resolveWorkspace(task({ workspace_kind: "dir" }), ctx(home))).toThrow(
+      "has workspace_kind=dir but no workspace_path",
+    );
   });
 
   it("a scratch workspace is always the dispatcher's own <root>/<task id>, whatever workspace_path says", () => {
@@ -103,7 +111,10 @@ describe("resolveWorkspace", () => {
   it("anchors a path-less worktree at the board's default workdir, with the task's own branch", () => {
     const repo = gitRepo(path.join(tmp(), "repo"));
     fs.mkdirSync(path.join(repo, "src"));
-    const ws = resolveWorkspace(task({ workspace_kind: "worktree", branch_name: "feature/x" }), ctx(tmp(), path.join(repo, "src")));
+    const ws = resolveWorkspace(
+      task({ workspace_kind: "worktree", branch_name: "feature/x" }),
+      ctx(tmp(), path.join(repo, "src")),
+    );
     expect(ws).toEqual({ kind: "worktree", path: path.join(repo, ".worktrees", "t_00000001"), branch: "feature/x" });
     expect(branches(repo)).toContain("feature/x");
   });
@@ -121,9 +132,15 @@ describe("resolveWorkspace", () => {
 
   it("refuses worktrees outside a git repository or without any anchor", () => {
     const plain = tmp();
-    expect(() => resolveWorkspace(task({ workspace_kind: "worktree", workspace_path: plain }), ctx(tmp()))).toThrow("is not inside a git repository");
-    expect(() => resolveWorkspace(task({ workspace_kind: "worktree" }), ctx(tmp()))).toThrow("the board has no default workdir");
-    expect(() => resolveWorkspace(task({ workspace_kind: "worktree", workspace_path: "repo" }), ctx(tmp()))).toThrow("non-absolute workspace_path");
+    expect(() => resolveWorkspace(task({ workspace_kind: "worktree", workspace_path: plain }), ctx(tmp()))).toThrow(
+      "is not inside a git repository",
+    );
+    expect(() => resolveWorkspace(task({ workspace_kind: "worktree" }), ctx(tmp()))).toThrow(
+      "the board has no default workdir",
+    );
+    expect(() => resolveWorkspace(task({ workspace_kind: "worktree", workspace_path: "repo" }), ctx(tmp()))).toThrow(
+      "non-absolute workspace_path",
+    );
   });
 });
 
@@ -138,7 +155,8 @@ describe("cleanupScratch", () => {
     fs.mkdirSync(project);
     const root = path.join(home, "kanban", "workspaces");
     // Recorded paths naming another task's directory, a project or the root itself are not looked at.
-    for (const recorded of [other, project, root]) expect(cleanupScratch(task({ id: "t_0000000b", workspace_path: recorded }), loc)).toBe("absent");
+    for (const recorded of [other, project, root])
+      expect(cleanupScratch(task({ id: "t_0000000b", workspace_path: recorded }), loc)).toBe("absent");
     expect(cleanupScratch(task({ workspace_path: other }), loc)).toBe("removed");
     expect(fs.existsSync(inside)).toBe(false);
     expect(cleanupScratch(task({}), loc)).toBe("absent");
@@ -192,15 +210,27 @@ describe("workspace roots for tenant tasks (config.json kanban.workspace_roots)"
     const secret = path.join(home, "secret");
     fs.mkdirSync(secret);
     fs.symlinkSync(secret, path.join(root, "escape"));
-    expect(refusal(() => resolveWorkspace(task({ workspace_kind: "dir", workspace_path: path.join(root, "escape", "x") }), tenantCtx)).permanent).toBe(true);
+    expect(
+      refusal(() =>
+        resolveWorkspace(task({ workspace_kind: "dir", workspace_path: path.join(root, "escape", "x") }), tenantCtx),
+      ).permanent,
+    ).toBe(true);
     expect(fs.existsSync(path.join(secret, "x"))).toBe(false);
-    expect(refusal(() => resolveWorkspace(task({ workspace_kind: "dir", workspace_path: `${root}/../secret` }), tenantCtx)).permanent).toBe(true);
+    expect(
+      refusal(() => resolveWorkspace(task({ workspace_kind: "dir", workspace_path: `${root}/../secret` }), tenantCtx))
+        .permanent,
+    ).toBe(true);
 
     // No roots configured: no dir: workspace for tenants at all. Admin tasks (null) go anywhere.
-    expect(refusal(() => resolveWorkspace(task({ workspace_kind: "dir", workspace_path: inside }), { ...ctx(home), allowedRoots: [] })).message).toContain(
-      "kanban.workspace_roots is empty",
-    );
-    expect(resolveWorkspace(task({ workspace_kind: "dir", workspace_path: outside }), { ...ctx(home), allowedRoots: null }).path).toBe(outside);
+    expect(
+      refusal(() =>
+        resolveWorkspace(task({ workspace_kind: "dir", workspace_path: inside }), { ...ctx(home), allowedRoots: [] }),
+      ).message,
+    ).toContain("kanban.workspace_roots is empty");
+    expect(
+      resolveWorkspace(task({ workspace_kind: "dir", workspace_path: outside }), { ...ctx(home), allowedRoots: null })
+        .path,
+    ).toBe(outside);
   });
 
   it("a tenant's worktree needs its anchor and its repository under an allowed root: no branch is added elsewhere", () => {
@@ -216,13 +246,20 @@ describe("workspace roots for tenant tasks (config.json kanban.workspace_roots)"
     const linked = task({ workspace_kind: "worktree", workspace_path: path.join(root, "repo-link") });
     expect(refusal(() => resolveWorkspace(linked, { ...ctx(home), allowedRoots: [root] })).permanent).toBe(true);
     // The board's default workdir is judged the same way.
-    expect(refusal(() => resolveWorkspace(task({ workspace_kind: "worktree" }), { ...ctx(home, repo), allowedRoots: [root] })).message).toContain(
-      "default workdir",
-    );
+    expect(
+      refusal(() =>
+        resolveWorkspace(task({ workspace_kind: "worktree" }), { ...ctx(home, repo), allowedRoots: [root] }),
+      ).message,
+    ).toContain("default workdir");
     expect(branches(repo)).toEqual(before);
     expect(fs.existsSync(path.join(repo, ".worktrees"))).toBe(false);
     // A repository inside the root is fine.
     const allowed = gitRepo(path.join(root, "repo"));
-    expect(resolveWorkspace(task({ workspace_kind: "worktree", workspace_path: allowed }), { ...ctx(home), allowedRoots: [root] }).branch).toBe("wt/t_00000001");
+    expect(
+      resolveWorkspace(task({ workspace_kind: "worktree", workspace_path: allowed }), {
+        ...ctx(home),
+        allowedRoots: [root],
+      }).branch,
+    ).toBe("wt/t_00000001");
   });
 });

@@ -73,11 +73,20 @@ function mkdirp(p: string): void {
 
 function git(args: string[], cwd: string): string {
   try {
-    return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 }).trim();
+    return execFileSync("git", args, {
+      cwd,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 60_000,
+    }).trim();
   } catch (err) {
     const e = err as { stderr?: string | Buffer; message: string; code?: string };
     if (e.code === "ENOENT") throw new WorkspaceError("git is not installed (needed for worktree workspaces)");
-    const detail = String(e.stderr ?? "").trim().split("\n").pop() || e.message;
+    const detail =
+      String(e.stderr ?? "")
+        .trim()
+        .split("\n")
+        .pop() || e.message;
     throw new WorkspaceError(`git ${args.join(" ")} failed in ${cwd}: ${detail}`);
   }
 }
@@ -164,7 +173,9 @@ function isWorktreeRoot(p: string): boolean {
 function materialiseWorktree(repoRoot: string, target: string, branch: string): void {
   if (isWorktreeRoot(target)) return; // a retry after a crash: the checkout is already there
   if (fs.existsSync(target) && fs.readdirSync(target).length > 0) {
-    throw new WorkspaceError(`cannot create worktree at ${target}: the directory exists and is not an empty git worktree`);
+    throw new WorkspaceError(
+      `cannot create worktree at ${target}: the directory exists and is not an empty git worktree`,
+    );
   }
   if (branchExists(repoRoot, branch)) git(["worktree", "add", target, branch], repoRoot);
   else git(["worktree", "add", "-b", branch, target, "HEAD"], repoRoot);
@@ -175,7 +186,9 @@ function resolveWorktree(task: Task, ctx: WorkspaceContext): ResolvedWorkspace {
   const given = task.workspace_path?.trim() || null;
   const anchorRaw = given ?? ctx.defaultWorkdir;
   if (anchorRaw === null || anchorRaw === "") {
-    throw new WorkspaceError(`task ${task.id} has workspace_kind=worktree but no workspace_path, and the board has no default workdir`);
+    throw new WorkspaceError(
+      `task ${task.id} has workspace_kind=worktree but no workspace_path, and the board has no default workdir`,
+    );
   }
   const anchor = requireAbsolute(task, anchorRaw);
   checkAllowed(task, anchor, ctx, given === null ? "board's default workdir" : "workspace path");
@@ -210,7 +223,10 @@ export function resolveWorkspace(task: Task, ctx: WorkspaceContext): ResolvedWor
     mkdirp(p);
     // A symlink planted at our path (by another task's worker, say) must not become the workspace.
     if (fs.lstatSync(p).isSymbolicLink() || !isStrictDescendant(workspacesRoot(ctx.location, ctx.board), p)) {
-      throw new WorkspaceError(`scratch workspace of ${task.id} is not a plain directory inside the board's workspaces root`, true);
+      throw new WorkspaceError(
+        `scratch workspace of ${task.id} is not a plain directory inside the board's workspaces root`,
+        true,
+      );
     }
     return { kind: "scratch", path: p, branch: null };
   }
@@ -255,7 +271,8 @@ export function cleanupScratch(
     return "absent";
   }
   const root = workspacesRoot(ctx.location, ctx.board);
-  if (st.isSymbolicLink() || !st.isDirectory() || path.basename(p) !== task.id || !isStrictDescendant(root, p)) return "refused";
+  if (st.isSymbolicLink() || !st.isDirectory() || path.basename(p) !== task.id || !isStrictDescendant(root, p))
+    return "refused";
   fs.rmSync(p, { recursive: true, force: true });
   return "removed";
 }

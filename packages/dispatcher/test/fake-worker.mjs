@@ -21,8 +21,15 @@ const runId = Number(process.env.KANBAN_RUN_ID);
 console.log(`fake worker ${process.pid}: mode=${mode} task=${taskId} run=${runId}`);
 
 if (process.env.FAKE_WORKER_RECORD) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith("KANBAN_") || k.startsWith("HERMES_") || k.startsWith("FAKE_")));
-  fs.appendFileSync(process.env.FAKE_WORKER_RECORD, `${JSON.stringify({ pid: process.pid, argv: process.argv.slice(2), cwd: process.cwd(), env })}\n`);
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => k.startsWith("KANBAN_") || k.startsWith("HERMES_") || k.startsWith("FAKE_"),
+    ),
+  );
+  fs.appendFileSync(
+    process.env.FAKE_WORKER_RECORD,
+    `${JSON.stringify({ pid: process.pid, argv: process.argv.slice(2), cwd: process.cwd(), env })}\n`,
+  );
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -43,7 +50,12 @@ async function complete(heartbeats) {
     await sleep(150);
   }
   b.addComment(taskId, "fake-worker", `working in ${process.cwd()}`, fence);
-  b.completeTask(taskId, { ...fence, result: process.cwd(), summary: `fake worker ${process.pid} done`, metadata: { pid: process.pid, mode } });
+  b.completeTask(taskId, {
+    ...fence,
+    result: process.cwd(),
+    summary: `fake worker ${process.pid} done`,
+    metadata: { pid: process.pid, mode },
+  });
   b.close();
   console.log("completed");
 }

@@ -18,7 +18,11 @@ export const BIN = path.resolve(here, "..", "bin", "kanban-dispatcher.mjs");
 export type FakeMode = "complete" | "heartbeat-then-complete" | "crash" | "exit0" | "hang" | "ignore-sigterm";
 
 export function fakeProfile(mode: FakeMode, extra: { env?: Record<string, string>; skills?: string[] } = {}) {
-  return { command: [process.execPath, FAKE_WORKER, mode, "{task_id}"], env: extra.env ?? {}, skills: extra.skills ?? [] };
+  return {
+    command: [process.execPath, FAKE_WORKER, mode, "{task_id}"],
+    env: extra.env ?? {},
+    skills: extra.skills ?? [],
+  };
 }
 
 /** The test process's environment without any KANBAN_* / HERMES_* variable of the surrounding shell. */
@@ -44,7 +48,8 @@ export function makeHome(config: Record<string, unknown> = {}): TestHome {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), "kanban-dispatcher-"));
   const env = cleanEnv({ KANBAN_HOME: home, HERMES_HOME: path.join(home, "hermes-home") });
   const opened: Board[] = [];
-  const writeConfig = (c: Record<string, unknown>) => fs.writeFileSync(path.join(home, "config.json"), JSON.stringify(c, null, 2));
+  const writeConfig = (c: Record<string, unknown>) =>
+    fs.writeFileSync(path.join(home, "config.json"), JSON.stringify(c, null, 2));
   writeConfig(config);
   return {
     home,
@@ -66,7 +71,12 @@ export function makeHome(config: Record<string, unknown> = {}): TestHome {
 }
 
 /** Polls `check` until it returns a truthy value or the deadline passes. */
-export async function waitFor<T>(check: () => T | undefined | null | false, label: string, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  check: () => T | undefined | null | false,
+  label: string,
+  timeoutMs = 10_000,
+  everyMs = 50,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = check();
@@ -96,7 +106,9 @@ export async function killAll(): Promise<void> {
       }
     }
   }
-  await waitFor(() => [...groups].every((g) => !processGroupAlive(g)), "test processes to die", 5000).catch(() => undefined);
+  await waitFor(() => [...groups].every((g) => !processGroupAlive(g)), "test processes to die", 5000).catch(
+    () => undefined,
+  );
   groups.clear();
   children.clear();
 }
@@ -121,11 +133,16 @@ export function startBin(args: string[], env: Record<string, string>): BinRun {
   child.stderr?.on("data", (d: Buffer) => {
     err += d.toString();
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal })),
+  );
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
-export async function runBin(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runBin(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const run = startBin(args, env);
   const { code } = await run.exited;
   return { code, stdout: run.stdout(), stderr: run.stderr() };
@@ -133,7 +150,10 @@ export async function runBin(args: string[], env: Record<string, string>): Promi
 
 export function readPids(workspace: string): { worker: number; grandchild: number } | null {
   try {
-    return JSON.parse(fs.readFileSync(path.join(workspace, "pids.json"), "utf8")) as { worker: number; grandchild: number };
+    return JSON.parse(fs.readFileSync(path.join(workspace, "pids.json"), "utf8")) as {
+      worker: number;
+      grandchild: number;
+    };
   } catch {
     return null;
   }
@@ -161,14 +181,18 @@ export function trackPool(pool: WorkerPool): void {
 }
 
 /** Tracks the pids fake workers appended to a $FAKE_WORKER_RECORD file. */
-export function trackRecorded(file: string): { pid: number; argv: string[]; cwd: string; env: Record<string, string> }[] {
+export function trackRecorded(
+  file: string,
+): { pid: number; argv: string[]; cwd: string; env: Record<string, string> }[] {
   let lines: string[] = [];
   try {
     lines = fs.readFileSync(file, "utf8").split("\n").filter(Boolean);
   } catch {
     return [];
   }
-  const records = lines.map((l) => JSON.parse(l) as { pid: number; argv: string[]; cwd: string; env: Record<string, string> });
+  const records = lines.map(
+    (l) => JSON.parse(l) as { pid: number; argv: string[]; cwd: string; env: Record<string, string> },
+  );
   for (const r of records) track(r.pid);
   return records;
 }

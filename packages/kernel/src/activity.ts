@@ -18,7 +18,9 @@ export function addComment(ctx: BoardContext, id: string, author: string, body: 
     if (!task) throw notFound(`unknown task ${id}`, { task_id: id });
     checkFence(task, fence);
     const commentId = Number(
-      ctx.stmt("INSERT INTO task_comments (task_id, author, body, created_at) VALUES (?, ?, ?, ?)").run(id, a, b, ctx.now()).lastInsertRowid,
+      ctx
+        .stmt("INSERT INTO task_comments (task_id, author, body, created_at) VALUES (?, ?, ?, ?)")
+        .run(id, a, b, ctx.now()).lastInsertRowid,
     );
     ctx.appendEvent(id, "commented", { author: a, len: b.length });
     return commentId;
@@ -26,17 +28,27 @@ export function addComment(ctx: BoardContext, id: string, author: string, body: 
 }
 
 export function listComments(ctx: BoardContext, id: string): TaskComment[] {
-  return (ctx.stmt("SELECT * FROM task_comments WHERE task_id = ? ORDER BY created_at ASC, id ASC").all(id) as Record<string, unknown>[]).map(
-    commentFromRow,
-  );
+  return (
+    ctx.stmt("SELECT * FROM task_comments WHERE task_id = ? ORDER BY created_at ASC, id ASC").all(id) as Record<
+      string,
+      unknown
+    >[]
+  ).map(commentFromRow);
 }
 
 export function listEvents(ctx: BoardContext, id: string, opts: { limit?: number } = {}): TaskEvent[] {
   if (opts.limit) {
-    const rows = ctx.stmt("SELECT * FROM task_events WHERE task_id = ? ORDER BY id DESC LIMIT ?").all(id, opts.limit) as Record<string, unknown>[];
+    const rows = ctx
+      .stmt("SELECT * FROM task_events WHERE task_id = ? ORDER BY id DESC LIMIT ?")
+      .all(id, opts.limit) as Record<string, unknown>[];
     return rows.map(eventFromRow).reverse();
   }
-  return (ctx.stmt("SELECT * FROM task_events WHERE task_id = ? ORDER BY created_at ASC, id ASC").all(id) as Record<string, unknown>[]).map(eventFromRow);
+  return (
+    ctx.stmt("SELECT * FROM task_events WHERE task_id = ? ORDER BY created_at ASC, id ASC").all(id) as Record<
+      string,
+      unknown
+    >[]
+  ).map(eventFromRow);
 }
 
 export interface EventStreamFilter {
@@ -79,7 +91,10 @@ export function latestEventId(ctx: BoardContext): number {
 }
 
 export function listRuns(ctx: BoardContext, id: string, opts: { include_active?: boolean } = {}): TaskRun[] {
-  const rows = ctx.stmt("SELECT * FROM task_runs WHERE task_id = ? ORDER BY started_at ASC, id ASC").all(id) as Record<string, unknown>[];
+  const rows = ctx.stmt("SELECT * FROM task_runs WHERE task_id = ? ORDER BY started_at ASC, id ASC").all(id) as Record<
+    string,
+    unknown
+  >[];
   const runs = rows.map(runFromRow);
   return opts.include_active === false ? runs.filter((r) => r.ended_at !== null) : runs;
 }
@@ -91,9 +106,9 @@ export function getRun(ctx: BoardContext, runId: number): TaskRun {
 }
 
 export function activeRun(ctx: BoardContext, id: string): TaskRun | null {
-  const row = ctx.stmt("SELECT * FROM task_runs WHERE task_id = ? AND ended_at IS NULL ORDER BY id DESC LIMIT 1").get(id) as
-    | Record<string, unknown>
-    | undefined;
+  const row = ctx
+    .stmt("SELECT * FROM task_runs WHERE task_id = ? AND ended_at IS NULL ORDER BY id DESC LIMIT 1")
+    .get(id) as Record<string, unknown> | undefined;
   return row ? runFromRow(row) : null;
 }
 

@@ -8,7 +8,6 @@ beforeEach(() => {
 });
 afterEach(() => board.cleanup());
 
-
 function claimed(opts: { claimer?: string; pid?: number } = {}): { id: string; runId: number } {
   const task = board.createTask({ title: "work", assignee: "coder" });
   const claim = board.claimTask(task.id, { claimer: opts.claimer });
@@ -17,7 +16,14 @@ function claimed(opts: { claimer?: string; pid?: number } = {}): { id: string; r
   return { id: task.id, runId: claim.current_run_id };
 }
 
-const TABLES = ["task_links", "task_comments", "task_events", "task_runs", "kanban_notify_subs", "task_attachments"] as const;
+const TABLES = [
+  "task_links",
+  "task_comments",
+  "task_events",
+  "task_runs",
+  "kanban_notify_subs",
+  "task_attachments",
+] as const;
 
 /** Rows in every table that hang off a task (links in either direction). */
 function relatedRows(id: string): Record<string, number> {
@@ -25,7 +31,9 @@ function relatedRows(id: string): Record<string, number> {
   for (const table of TABLES) {
     const where = table === "task_links" ? "parent_id = ? OR child_id = ?" : "task_id = ?";
     const args = table === "task_links" ? [id, id] : [id];
-    out[table] = (board.sqlite.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${where}`).get(...args) as { n: number }).n;
+    out[table] = (
+      board.sqlite.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${where}`).get(...args) as { n: number }
+    ).n;
   }
   out.tasks = (board.sqlite.prepare("SELECT count(*) AS n FROM tasks WHERE id = ?").get(id) as { n: number }).n;
   return out;
@@ -39,7 +47,9 @@ function richTask(): { id: string; parent: string; child: string } {
   board.addComment(task.id, "alice", "a note");
   board.addNotifySub({ task_id: task.id, platform: "telegram", chat_id: "42" });
   board.sqlite
-    .prepare("INSERT INTO task_attachments (task_id, filename, stored_path, size, created_at) VALUES (?, 'a.txt', '/tmp/a.txt', 1, ?)")
+    .prepare(
+      "INSERT INTO task_attachments (task_id, filename, stored_path, size, created_at) VALUES (?, 'a.txt', '/tmp/a.txt', 1, ?)",
+    )
     .run(task.id, board.clock.seconds);
   board.completeTask(parent.id, { result: "ok" });
   const claim = board.claimTask(task.id);
@@ -52,7 +62,13 @@ describe("archiveTask", () => {
     const { id, runId } = claimed({ pid: 901 });
     board.clock.advance(10);
     const out = board.archiveTask(id);
-    expect(out.task).toMatchObject({ status: "archived", claim_lock: null, claim_expires: null, worker_pid: null, current_run_id: null });
+    expect(out.task).toMatchObject({
+      status: "archived",
+      claim_lock: null,
+      claim_expires: null,
+      worker_pid: null,
+      current_run_id: null,
+    });
     expect(board.getRun(runId)).toMatchObject({
       status: "reclaimed",
       outcome: "reclaimed",
@@ -132,7 +148,9 @@ describe("deleteArchivedTask", () => {
     const task = board.createTask({ title: "live" });
     const err = caught(() => board.deleteArchivedTask(task.id));
     expect(err.code).toBe("WRONG_STATE");
-    expect(err.message).toBe(`cannot delete ${task.id}: only archived tasks can be deleted this way (status is 'ready')`);
+    expect(err.message).toBe(
+      `cannot delete ${task.id}: only archived tasks can be deleted this way (status is 'ready')`,
+    );
     expect(board.getTask(task.id)).not.toBeNull();
   });
 });

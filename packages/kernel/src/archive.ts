@@ -11,14 +11,22 @@ import { CLEAR_CLAIM } from "./transitions.ts";
  * so the caller can terminate it after the commit. Archived parents count as finished, so children
  * may promote.
  */
-export function archiveTask(ctx: BoardContext, id: string, failureLimit?: number): { task: Task; terminate: Termination | null } {
+export function archiveTask(
+  ctx: BoardContext,
+  id: string,
+  failureLimit?: number,
+): { task: Task; terminate: Termination | null } {
   const out = ctx.tx(() => {
     const task = ctx.getTask(id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
     if (task.status === "archived") throw wrongState(`task ${id} is already archived`, { task_id: id });
     const changed = transition(ctx, "archive", id, { to: "archived", from: task.status, set: CLEAR_CLAIM });
     if (changed !== 1) throw wrongState(`cannot archive ${id}: it changed state concurrently`);
-    const runId = ctx.endRun(id, { status: "reclaimed", outcome: "reclaimed", summary: "task archived with run still active" });
+    const runId = ctx.endRun(id, {
+      status: "reclaimed",
+      outcome: "reclaimed",
+      summary: "task archived with run still active",
+    });
     ctx.appendEvent(id, "archived", null, runId);
     const terminate = workerToStop(ctx, task);
     return { task: ctx.requireTask(id), terminate };
@@ -40,7 +48,8 @@ export function deleteArchivedTask(ctx: BoardContext, id: string): void {
   ctx.tx(() => {
     const task = ctx.getTask(id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
-    if (task.status !== "archived") throw wrongState(`cannot delete ${id}: only archived tasks can be deleted this way (status is '${task.status}')`);
+    if (task.status !== "archived")
+      throw wrongState(`cannot delete ${id}: only archived tasks can be deleted this way (status is '${task.status}')`);
     deleteRows(ctx, id);
   });
 }
@@ -53,7 +62,9 @@ export function deleteTask(ctx: BoardContext, id: string, failureLimit?: number)
   const { terminate, children } = ctx.tx(() => {
     const task = ctx.getTask(id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
-    const kids = (ctx.stmt("SELECT child_id FROM task_links WHERE parent_id = ?").all(id) as { child_id: string }[]).map((r) => r.child_id);
+    const kids = (
+      ctx.stmt("SELECT child_id FROM task_links WHERE parent_id = ?").all(id) as { child_id: string }[]
+    ).map((r) => r.child_id);
     deleteRows(ctx, id);
     const t = workerToStop(ctx, task);
     return { terminate: t, children: kids };

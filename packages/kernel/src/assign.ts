@@ -8,7 +8,12 @@ import type { Termination } from "./termination.ts";
  * Sets (or clears) the assignee. A running, claimed task cannot change hands: reclaim it first.
  * A real change of assignee resets the failure streak (it belongs to the task/profile pair).
  */
-export function assignTask(ctx: BoardContext, id: string, profile: string | null, extra: Record<string, unknown> = {}): boolean {
+export function assignTask(
+  ctx: BoardContext,
+  id: string,
+  profile: string | null,
+  extra: Record<string, unknown> = {},
+): boolean {
   const assignee = canonicalAssignee(profile);
   return ctx.tx(() => {
     const task = ctx.getTask(id);

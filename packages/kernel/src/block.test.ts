@@ -8,7 +8,6 @@ beforeEach(() => {
 });
 afterEach(() => board.cleanup());
 
-
 function claimed(title = "work"): { id: string; runId: number } {
   const task = board.createTask({ title, assignee: "coder" });
   const claim = board.claimTask(task.id);
@@ -32,8 +31,19 @@ describe("blockTask", () => {
     board.clock.advance(20);
     const out = board.blockTask(id, { reason: "  need the API key  " });
     expect(out.run_id).toBe(runId);
-    expect(out.task).toMatchObject({ status: "blocked", claim_lock: null, claim_expires: null, worker_pid: null, current_run_id: null });
-    expect(board.getRun(runId)).toMatchObject({ status: "blocked", outcome: "blocked", summary: "need the API key", ended_at: board.clock.seconds });
+    expect(out.task).toMatchObject({
+      status: "blocked",
+      claim_lock: null,
+      claim_expires: null,
+      worker_pid: null,
+      current_run_id: null,
+    });
+    expect(board.getRun(runId)).toMatchObject({
+      status: "blocked",
+      outcome: "blocked",
+      summary: "need the API key",
+      ended_at: board.clock.seconds,
+    });
     const ev = lastEvent(id, "blocked");
     expect(ev?.payload).toEqual({ reason: "need the API key" });
     expect(ev?.run_id).toBe(runId);
@@ -64,14 +74,17 @@ describe("blockTask", () => {
     expect(lastEvent(task.id, "blocked")?.payload).toEqual({ reason: null });
   });
 
-  it.each(["todo", "triage", "scheduled", "blocked", "review", "done", "archived"])("refuses to block a %s task", (status) => {
-    const task = board.createTask({ title: "t" });
-    setStatus(task.id, status);
-    const err = caught(() => board.blockTask(task.id, { reason: "x" }));
-    expect(err.code).toBe("WRONG_STATE");
-    expect(err.message).toBe(`cannot block ${task.id}: status is '${status}' (expected running or ready)`);
-    expect(board.getTask(task.id)?.status).toBe(status);
-  });
+  it.each(["todo", "triage", "scheduled", "blocked", "review", "done", "archived"])(
+    "refuses to block a %s task",
+    (status) => {
+      const task = board.createTask({ title: "t" });
+      setStatus(task.id, status);
+      const err = caught(() => board.blockTask(task.id, { reason: "x" }));
+      expect(err.code).toBe("WRONG_STATE");
+      expect(err.message).toBe(`cannot block ${task.id}: status is '${status}' (expected running or ready)`);
+      expect(board.getTask(task.id)?.status).toBe(status);
+    },
+  );
 
   it("refuses an unknown task with NOT_FOUND", () => {
     expect(caught(() => board.blockTask("t_00000000")).code).toBe("NOT_FOUND");
@@ -109,7 +122,9 @@ describe("sticky blocks versus auto-recoverable breaker blocks", () => {
 
   it("a breaker block (gave_up only) is not sticky: it recovers under the effective limit and never at it", () => {
     const task = board.createTask({ title: "flaky" });
-    expect(board.recordTaskFailure(task.id, { error: "spawn failed", outcome: "spawn_failed", failureLimit: 1 })).toBe(true);
+    expect(board.recordTaskFailure(task.id, { error: "spawn failed", outcome: "spawn_failed", failureLimit: 1 })).toBe(
+      true,
+    );
     expect(board.getTask(task.id)?.status).toBe("blocked");
     // At the limit the tripped breaker holds the task...
     board.recomputeReady(1);
@@ -150,8 +165,16 @@ describe("unblockTask", () => {
   it("resets the failure counter and last error (fresh retry budget)", () => {
     const task = board.createTask({ title: "t" });
     board.recordTaskFailure(task.id, { error: "boom", outcome: "crashed", failureLimit: 1 });
-    expect(board.getTask(task.id)).toMatchObject({ status: "blocked", consecutive_failures: 1, last_failure_error: "boom" });
-    expect(board.unblockTask(task.id)).toMatchObject({ status: "ready", consecutive_failures: 0, last_failure_error: null });
+    expect(board.getTask(task.id)).toMatchObject({
+      status: "blocked",
+      consecutive_failures: 1,
+      last_failure_error: "boom",
+    });
+    expect(board.unblockTask(task.id)).toMatchObject({
+      status: "ready",
+      consecutive_failures: 0,
+      last_failure_error: null,
+    });
   });
 
   it.each(["todo", "ready", "running", "done", "archived", "triage"])("refuses to unblock a %s task", (status) => {
@@ -165,7 +188,9 @@ describe("unblockTask", () => {
   it("closes a dangling open run left on a blocked task (invariant recovery) and leaves current_run_id null", () => {
     const { id, runId } = claimed();
     // Engineer the leak: the task says blocked but its run was never closed.
-    board.sqlite.prepare("UPDATE tasks SET status = 'blocked', claim_lock = NULL, claim_expires = NULL WHERE id = ?").run(id);
+    board.sqlite
+      .prepare("UPDATE tasks SET status = 'blocked', claim_lock = NULL, claim_expires = NULL WHERE id = ?")
+      .run(id);
     board.unblockTask(id);
     expect(board.getTask(id)?.current_run_id).toBeNull();
     expect(board.getRun(runId)).toMatchObject({ outcome: "reclaimed", summary: "invariant recovery on unblock" });
@@ -182,16 +207,25 @@ describe("unblockTask", () => {
 });
 
 describe("scheduleTask", () => {
-  it.each(["todo", "ready", "blocked"])("parks a never-claimed %s task as scheduled (scheduled event with the reason)", (status) => {
-    const task = board.createTask({ title: "t" });
-    setStatus(task.id, status);
-    const out = board.scheduleTask(task.id, { reason: "after the release" });
-    expect(out.task.status).toBe("scheduled");
-    expect(lastEvent(task.id, "scheduled")?.payload).toEqual({ reason: "after the release" });
-    expect(board.listRuns(task.id)).toEqual([
-      expect.objectContaining({ status: "scheduled", outcome: "scheduled", summary: "after the release", started_at: board.clock.seconds, ended_at: board.clock.seconds }),
-    ]);
-  });
+  it.each(["todo", "ready", "blocked"])(
+    "parks a never-claimed %s task as scheduled (scheduled event with the reason)",
+    (status) => {
+      const task = board.createTask({ title: "t" });
+      setStatus(task.id, status);
+      const out = board.scheduleTask(task.id, { reason: "after the release" });
+      expect(out.task.status).toBe("scheduled");
+      expect(lastEvent(task.id, "scheduled")?.payload).toEqual({ reason: "after the release" });
+      expect(board.listRuns(task.id)).toEqual([
+        expect.objectContaining({
+          status: "scheduled",
+          outcome: "scheduled",
+          summary: "after the release",
+          started_at: board.clock.seconds,
+          ended_at: board.clock.seconds,
+        }),
+      ]);
+    },
+  );
 
   it("parks a running task: claim cleared and the run closed as scheduled", () => {
     const { id, runId } = claimed();
@@ -206,7 +240,9 @@ describe("scheduleTask", () => {
     setStatus(task.id, status);
     const err = caught(() => board.scheduleTask(task.id));
     expect(err.code).toBe("WRONG_STATE");
-    expect(err.message).toBe(`cannot schedule ${task.id}: status is '${status}' (expected todo or ready or running or blocked)`);
+    expect(err.message).toBe(
+      `cannot schedule ${task.id}: status is '${status}' (expected todo or ready or running or blocked)`,
+    );
   });
 
   it("a scheduled task is never promoted or claimed; unblock re-checks the parent gate", () => {

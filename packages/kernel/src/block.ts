@@ -19,10 +19,13 @@ function settle(
     checkFence(task, fence);
     const from = TRANSITIONS[verb].from;
     if (!allowedFrom(verb, task.status)) {
-      throw wrongState(`cannot ${to === "blocked" ? "block" : "schedule"} ${id}: status is '${task.status}' (expected ${from.join(" or ")})`, {
-        task_id: id,
-        status: task.status,
-      });
+      throw wrongState(
+        `cannot ${to === "blocked" ? "block" : "schedule"} ${id}: status is '${task.status}' (expected ${from.join(" or ")})`,
+        {
+          task_id: id,
+          status: task.status,
+        },
+      );
     }
     const changed = transition(ctx, verb, id, {
       to,
@@ -31,7 +34,8 @@ function settle(
       where: "current_run_id IS ?",
       whereArgs: [task.current_run_id],
     });
-    if (changed !== 1) throw wrongState(`cannot ${to === "blocked" ? "block" : "schedule"} ${id}: it changed state concurrently`);
+    if (changed !== 1)
+      throw wrongState(`cannot ${to === "blocked" ? "block" : "schedule"} ${id}: it changed state concurrently`);
     const outcome = to === "blocked" ? "blocked" : "scheduled";
     let runId = ctx.endRun(id, { status: outcome, outcome, summary: reason });
     if (runId === null && reason) runId = ctx.synthesizeRun(task, { status: outcome, outcome, summary: reason });
@@ -62,9 +66,15 @@ export function unblockTask(ctx: BoardContext, id: string): Task {
     const task = ctx.getTask(id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
     if (!allowedFrom("unblock", task.status)) {
-      throw wrongState(`cannot unblock ${id}: status is '${task.status}' (not blocked or scheduled)`, { task_id: id, status: task.status });
+      throw wrongState(`cannot unblock ${id}: status is '${task.status}' (not blocked or scheduled)`, {
+        task_id: id,
+        status: task.status,
+      });
     }
-    if (task.current_run_id !== null || ctx.stmt("SELECT 1 FROM task_runs WHERE task_id = ? AND ended_at IS NULL").get(id)) {
+    if (
+      task.current_run_id !== null ||
+      ctx.stmt("SELECT 1 FROM task_runs WHERE task_id = ? AND ended_at IS NULL").get(id)
+    ) {
       ctx.endRun(id, { status: "reclaimed", outcome: "reclaimed", summary: "invariant recovery on unblock" });
     }
     const next = ctx.parentsSatisfied(id) ? "ready" : "todo";

@@ -82,9 +82,27 @@ export class Board {
 
   constructor(
     readonly database: KanbanDatabase,
-    opts: { slug: string | null; clock: Clock; ids: IdSource; isPidAlive?: PidProbe; hostname?: string; pid?: number; claimTtlSeconds?: number; failureLimit?: number; defaultWorkdir?: string | null },
+    opts: {
+      slug: string | null;
+      clock: Clock;
+      ids: IdSource;
+      isPidAlive?: PidProbe;
+      hostname?: string;
+      pid?: number;
+      claimTtlSeconds?: number;
+      failureLimit?: number;
+      defaultWorkdir?: string | null;
+    },
   ) {
-    this.ctx = new BoardContext(database.sqlite, opts.clock, opts.ids, opts.hostname, opts.pid, opts.isPidAlive, opts.failureLimit);
+    this.ctx = new BoardContext(
+      database.sqlite,
+      opts.clock,
+      opts.ids,
+      opts.hostname,
+      opts.pid,
+      opts.isPidAlive,
+      opts.failureLimit,
+    );
     this.slug = opts.slug;
     this.claimTtl = opts.claimTtlSeconds ?? DEFAULT_CLAIM_TTL_SECONDS;
     this.defaultWorkdir = opts.defaultWorkdir ?? null;
@@ -124,7 +142,13 @@ export class Board {
   }
   listTasks(filter: list.ListTasksFilter = {}): TaskView[] {
     const tasks = list.listTasks(this.ctx, filter);
-    const warnings = tasks.length > 200 ? taskWarnings(this.ctx) : taskWarnings(this.ctx, tasks.map((t) => t.id));
+    const warnings =
+      tasks.length > 200
+        ? taskWarnings(this.ctx)
+        : taskWarnings(
+            this.ctx,
+            tasks.map((t) => t.id),
+          );
     return tasks.map((t) => this.view(t, warnings));
   }
   parentIds(id: string) {
@@ -205,7 +229,10 @@ export class Board {
   completeTask(id: string, input: complete.CompleteInput = {}) {
     return complete.completeTask(this.ctx, id, input);
   }
-  editCompletedResult(id: string, input: { result: string; summary?: string | null; metadata?: Record<string, unknown> | null }) {
+  editCompletedResult(
+    id: string,
+    input: { result: string; summary?: string | null; metadata?: Record<string, unknown> | null },
+  ) {
     return complete.editCompletedResult(this.ctx, id, input);
   }
   blockTask(id: string, opts: { reason?: string | null } & Fence = {}) {
@@ -429,10 +456,18 @@ export function openBoard(opts: OpenBoardOptions = {}): Board {
     nowSeconds: () => Math.floor(ports.clock.now() / 1000),
   };
   if (opts.path) {
-    return new Board(openDatabase({ ...dbOpts, path: opts.path }), { ...ports, slug: null, defaultWorkdir: opts.defaultWorkdir });
+    return new Board(openDatabase({ ...dbOpts, path: opts.path }), {
+      ...ports,
+      slug: null,
+      defaultWorkdir: opts.defaultWorkdir,
+    });
   }
   const loc = opts.location ?? boardLocationFromEnv(opts.env ?? {});
   const slug = opts.board ? normaliseSlug(opts.board) : currentBoard(loc);
   const meta = readBoardMetadata(loc, slug);
-  return new Board(openBoardDatabase(loc, slug, dbOpts), { ...ports, slug, defaultWorkdir: opts.defaultWorkdir ?? meta.default_workdir });
+  return new Board(openBoardDatabase(loc, slug, dbOpts), {
+    ...ports,
+    slug,
+    defaultWorkdir: opts.defaultWorkdir ?? meta.default_workdir,
+  });
 }

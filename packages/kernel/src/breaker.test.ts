@@ -27,7 +27,11 @@ describe("recordTaskFailure (crash/timeout path)", () => {
   it("below the limit stores the counter and the error and leaves the status alone", () => {
     const task = board.createTask({ title: "t" });
     expect(board.recordTaskFailure(task.id, { error: "pid 1 not alive", outcome: "crashed" })).toBe(false);
-    expect(board.getTask(task.id)).toMatchObject({ status: "ready", consecutive_failures: 1, last_failure_error: "pid 1 not alive" });
+    expect(board.getTask(task.id)).toMatchObject({
+      status: "ready",
+      consecutive_failures: 1,
+      last_failure_error: "pid 1 not alive",
+    });
     expect(board.listEvents(task.id).map((e) => e.kind)).toEqual(["created"]);
   });
 
@@ -35,32 +39,56 @@ describe("recordTaskFailure (crash/timeout path)", () => {
     const task = board.createTask({ title: "t" });
     board.recordTaskFailure(task.id, { error: "first", outcome: "crashed" });
     expect(board.recordTaskFailure(task.id, { error: "second", outcome: "timed_out" })).toBe(true);
-    expect(board.getTask(task.id)).toMatchObject({ status: "blocked", consecutive_failures: 2, last_failure_error: "second" });
+    expect(board.getTask(task.id)).toMatchObject({
+      status: "blocked",
+      consecutive_failures: 2,
+      last_failure_error: "second",
+    });
     expect(lastEvent(task.id, "gave_up")).toMatchObject({
       run_id: null,
-      payload: { failures: 2, effective_limit: 2, limit_source: "dispatcher", error: "second", trigger_outcome: "timed_out" },
+      payload: {
+        failures: 2,
+        effective_limit: 2,
+        limit_source: "dispatcher",
+        error: "second",
+        trigger_outcome: "timed_out",
+      },
     });
   });
 
   it("uses the dispatcher's failure limit when the task has no max_retries", () => {
     const task = board.createTask({ title: "t" });
-    for (let i = 1; i < 4; i++) expect(board.recordTaskFailure(task.id, { error: `e${i}`, outcome: "crashed", failureLimit: 4 })).toBe(false);
+    for (let i = 1; i < 4; i++)
+      expect(board.recordTaskFailure(task.id, { error: `e${i}`, outcome: "crashed", failureLimit: 4 })).toBe(false);
     expect(board.recordTaskFailure(task.id, { error: "e4", outcome: "crashed", failureLimit: 4 })).toBe(true);
-    expect(lastEvent(task.id, "gave_up")?.payload).toMatchObject({ failures: 4, effective_limit: 4, limit_source: "dispatcher" });
+    expect(lastEvent(task.id, "gave_up")?.payload).toMatchObject({
+      failures: 4,
+      effective_limit: 4,
+      limit_source: "dispatcher",
+    });
   });
 
   it("lets a per-task max_retries above the dispatcher limit win (limit_source task)", () => {
     const task = board.createTask({ title: "t", max_retries: 5 });
-    for (let i = 1; i < 5; i++) expect(board.recordTaskFailure(task.id, { error: `e${i}`, outcome: "crashed", failureLimit: 2 })).toBe(false);
+    for (let i = 1; i < 5; i++)
+      expect(board.recordTaskFailure(task.id, { error: `e${i}`, outcome: "crashed", failureLimit: 2 })).toBe(false);
     expect(board.getTask(task.id)?.status).toBe("ready");
     expect(board.recordTaskFailure(task.id, { error: "e5", outcome: "crashed", failureLimit: 2 })).toBe(true);
-    expect(lastEvent(task.id, "gave_up")?.payload).toMatchObject({ failures: 5, effective_limit: 5, limit_source: "task" });
+    expect(lastEvent(task.id, "gave_up")?.payload).toMatchObject({
+      failures: 5,
+      effective_limit: 5,
+      limit_source: "task",
+    });
   });
 
   it("lets a per-task max_retries below the dispatcher limit win: max_retries 1 trips on the first failure", () => {
     const task = board.createTask({ title: "t", max_retries: 1 });
     expect(board.recordTaskFailure(task.id, { error: "once", outcome: "crashed", failureLimit: 10 })).toBe(true);
-    expect(lastEvent(task.id, "gave_up")?.payload).toMatchObject({ failures: 1, effective_limit: 1, limit_source: "task" });
+    expect(lastEvent(task.id, "gave_up")?.payload).toMatchObject({
+      failures: 1,
+      effective_limit: 1,
+      limit_source: "task",
+    });
   });
 
   it("truncates the stored error to 500 characters", () => {
@@ -71,7 +99,12 @@ describe("recordTaskFailure (crash/timeout path)", () => {
 
   it("merges extra payload fields into the gave_up event", () => {
     const task = board.createTask({ title: "t" });
-    board.recordTaskFailure(task.id, { error: "x", outcome: "crashed", failureLimit: 1, extra: { pid: 12, claimer: "testhost:4242" } });
+    board.recordTaskFailure(task.id, {
+      error: "x",
+      outcome: "crashed",
+      failureLimit: 1,
+      extra: { pid: 12, claimer: "testhost:4242" },
+    });
     expect(lastEvent(task.id, "gave_up")?.payload).toMatchObject({ pid: 12, claimer: "testhost:4242" });
   });
 
@@ -83,7 +116,9 @@ describe("recordTaskFailure (crash/timeout path)", () => {
 describe("recordTaskFailure (spawn path, releaseClaim)", () => {
   it("below the limit releases the claim back to ready, closes the run spawn_failed and emits spawn_failed", () => {
     const { id, runId } = claimed();
-    expect(board.recordTaskFailure(id, { error: "ENOENT: hermes", outcome: "spawn_failed", releaseClaim: true })).toBe(false);
+    expect(board.recordTaskFailure(id, { error: "ENOENT: hermes", outcome: "spawn_failed", releaseClaim: true })).toBe(
+      false,
+    );
     expect(board.getTask(id)).toMatchObject({
       status: "ready",
       claim_lock: null,
@@ -93,8 +128,15 @@ describe("recordTaskFailure (spawn path, releaseClaim)", () => {
       consecutive_failures: 1,
       last_failure_error: "ENOENT: hermes",
     });
-    expect(board.getRun(runId)).toMatchObject({ status: "spawn_failed", outcome: "spawn_failed", error: "ENOENT: hermes" });
-    expect(lastEvent(id, "spawn_failed")).toMatchObject({ run_id: runId, payload: { error: "ENOENT: hermes", failures: 1 } });
+    expect(board.getRun(runId)).toMatchObject({
+      status: "spawn_failed",
+      outcome: "spawn_failed",
+      error: "ENOENT: hermes",
+    });
+    expect(lastEvent(id, "spawn_failed")).toMatchObject({
+      run_id: runId,
+      payload: { error: "ENOENT: hermes", failures: 1 },
+    });
   });
 
   it("at the limit blocks the task, clears the claim, closes the run gave_up and emits gave_up", () => {
@@ -102,14 +144,25 @@ describe("recordTaskFailure (spawn path, releaseClaim)", () => {
     board.recordTaskFailure(id, { error: "e1", outcome: "spawn_failed", releaseClaim: true });
     const second = claimAgain(id);
     expect(board.recordTaskFailure(id, { error: "e2", outcome: "spawn_failed", releaseClaim: true })).toBe(true);
-    expect(board.getTask(id)).toMatchObject({ status: "blocked", claim_lock: null, current_run_id: null, consecutive_failures: 2 });
+    expect(board.getTask(id)).toMatchObject({
+      status: "blocked",
+      claim_lock: null,
+      current_run_id: null,
+      consecutive_failures: 2,
+    });
     expect(board.listRuns(id).map((r) => [r.id, r.outcome])).toEqual([
       [first, "spawn_failed"],
       [second, "gave_up"],
     ]);
     expect(lastEvent(id, "gave_up")).toMatchObject({
       run_id: second,
-      payload: { failures: 2, effective_limit: 2, limit_source: "dispatcher", error: "e2", trigger_outcome: "spawn_failed" },
+      payload: {
+        failures: 2,
+        effective_limit: 2,
+        limit_source: "dispatcher",
+        error: "e2",
+        trigger_outcome: "spawn_failed",
+      },
     });
   });
 });
@@ -125,7 +178,13 @@ describe("breaker lifecycle", () => {
 
   it("a forced trip stays blocked although its count is under the limit, until an explicit unblock (B fix: forced trips are sticky)", () => {
     const task = board.createTask({ title: "t" });
-    expect(board.recordTaskFailure(task.id, { error: "exit 0 without completing", outcome: "protocol_violation", forceTrip: true })).toBe(true);
+    expect(
+      board.recordTaskFailure(task.id, {
+        error: "exit 0 without completing",
+        outcome: "protocol_violation",
+        forceTrip: true,
+      }),
+    ).toBe(true);
     expect(board.getTask(task.id)).toMatchObject({ status: "blocked", consecutive_failures: 1 });
     expect(lastEvent(task.id, "gave_up")?.payload).toMatchObject({ sticky: true, failures: 1, effective_limit: 2 });
     for (let i = 0; i < 3; i++) board.recomputeReady();

@@ -37,7 +37,9 @@ export function recordTaskFailure(ctx: BoardContext, id: string, input: FailureI
         const runId = ctx.endRun(id, { status: "spawn_failed", outcome: "spawn_failed", error });
         ctx.appendEvent(id, "spawn_failed", { error, failures, ...input.extra }, runId);
       } else {
-        ctx.stmt("UPDATE tasks SET consecutive_failures = ?, last_failure_error = ? WHERE id = ?").run(failures, error, id);
+        ctx
+          .stmt("UPDATE tasks SET consecutive_failures = ?, last_failure_error = ? WHERE id = ?")
+          .run(failures, error, id);
       }
       return false;
     }
@@ -50,13 +52,22 @@ export function recordTaskFailure(ctx: BoardContext, id: string, input: FailureI
     ctx.appendEvent(
       id,
       "gave_up",
-      { failures, effective_limit: limit, limit_source: limitSource, error, trigger_outcome: input.outcome, ...sticky, ...input.extra },
+      {
+        failures,
+        effective_limit: limit,
+        limit_source: limitSource,
+        error,
+        trigger_outcome: input.outcome,
+        ...sticky,
+        ...input.extra,
+      },
       runId,
     );
     // A forced trip (protocol violation, systemic crash) usually stores fewer failures than the
     // limit, so recomputeReady would undo it on the next tick. The `blocked` event makes it sticky
     // (Hermes B marks forced trips `sticky`): only an explicit unblock puts the task back in play.
-    if (input.forceTrip === true) ctx.appendEvent(id, "blocked", { reason: error, source: "circuit_breaker", sticky: true }, runId);
+    if (input.forceTrip === true)
+      ctx.appendEvent(id, "blocked", { reason: error, source: "circuit_breaker", sticky: true }, runId);
     return true;
   });
 }

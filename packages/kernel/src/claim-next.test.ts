@@ -33,7 +33,11 @@ describe("claimNext", () => {
 
   it("claims at most `limit` per call, says whether lane rows are left, and goes on where it stopped", () => {
     const b = board();
-    const [t1, t2, t3] = [1, 2, 3].map((i) => b.createTask({ title: `t${i}`, assignee: "alice" }).id) as [string, string, string];
+    const [t1, t2, t3] = [1, 2, 3].map((i) => b.createTask({ title: `t${i}`, assignee: "alice" }).id) as [
+      string,
+      string,
+      string,
+    ];
     const lane = b.readyLane();
     const first = b.claimNext(lane, {}, 2);
     expect([ids(first), first.more]).toEqual([[t1, t2], true]);
@@ -55,7 +59,11 @@ describe("claimNext", () => {
     const b = board();
     const running = b.createTask({ title: "r", assignee: "alice", priority: 9 }).id;
     expect(b.claimTask(running)?.status).toBe("running");
-    const [a1, a2, a3] = [1, 2, 3].map((i) => b.createTask({ title: `a${i}`, assignee: "alice" }).id) as [string, string, string];
+    const [a1, a2, a3] = [1, 2, 3].map((i) => b.createTask({ title: `a${i}`, assignee: "alice" }).id) as [
+      string,
+      string,
+      string,
+    ];
     const bob = b.createTask({ title: "b", assignee: "bob" }).id;
     const lane = b.readyLane({ maxPerProfile: 2 });
     const r = b.claimNext(lane, {}, 10);
@@ -90,7 +98,11 @@ describe("claimNext", () => {
       [loose, "alice", "alice"],
       [ok, "alice", "alice"],
     ]);
-    expect(b.listEvents(loose).find((e) => e.kind === "assigned")?.payload).toEqual({ assignee: "alice", from: null, source: "kanban.default_assignee" });
+    expect(b.listEvents(loose).find((e) => e.kind === "assigned")?.payload).toEqual({
+      assignee: "alice",
+      from: null,
+      source: "kanban.default_assignee",
+    });
     expect(b.requireTask(ghost).status).toBe("ready");
   });
 
@@ -117,22 +129,41 @@ describe("claimNext", () => {
     );
     const real = b.claimNext(b.readyLane({ defaultAssignee: "alice" }), {}, 10);
     expect(ids(real)).toEqual([loose, free]);
-    expect(b.listEvents(auth).filter((e) => e.kind === "respawn_guarded").map((e) => e.payload)).toEqual([{ reason: "blocker_auth" }]);
+    expect(
+      b
+        .listEvents(auth)
+        .filter((e) => e.kind === "respawn_guarded")
+        .map((e) => e.payload),
+    ).toEqual([{ reason: "blocker_auth" }]);
     expect(b.requireTask(auth).status).toBe("ready");
   });
 
   it("two claimers on one file never get the same task, even when one walks a lane it read before the other claimed", () => {
     const a = board();
-    const other = openBoard({ path: path.join(a.dir, "kanban.db"), clock: a.clock, hostname: "host-b", pid: 7, warn: () => {} });
+    const other = openBoard({
+      path: path.join(a.dir, "kanban.db"),
+      clock: a.clock,
+      hostname: "host-b",
+      pid: 7,
+      warn: () => {},
+    });
     try {
-      const [t1, t2, t3] = [1, 2, 3].map((i) => a.createTask({ title: `t${i}`, assignee: "alice" }).id) as [string, string, string];
+      const [t1, t2, t3] = [1, 2, 3].map((i) => a.createTask({ title: `t${i}`, assignee: "alice" }).id) as [
+        string,
+        string,
+        string,
+      ];
       const laneA = a.readyLane();
       expect(ids(a.claimNext(laneA))).toEqual([t1]); // laneA has read t1, t2, t3
       expect(ids(other.claimNext(other.readyLane()))).toEqual([t2]);
       // laneA still lists t2: its claim loses the compare-and-swap and the walk moves on to t3.
       expect(ids(a.claimNext(laneA))).toEqual([t3]);
       expect(a.claimNext(laneA).claimed).toEqual([]);
-      expect([t1, t2, t3].map((id) => a.requireTask(id).claim_lock)).toEqual(["testhost:4242", "host-b:7", "testhost:4242"]);
+      expect([t1, t2, t3].map((id) => a.requireTask(id).claim_lock)).toEqual([
+        "testhost:4242",
+        "host-b:7",
+        "testhost:4242",
+      ]);
       expect([t1, t2, t3].map((id) => a.listRuns(id).length)).toEqual([1, 1, 1]);
     } finally {
       other.close();

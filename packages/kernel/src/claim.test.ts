@@ -11,7 +11,8 @@ import { kernelError, useTestBoards } from "./testing/helpers.ts";
 // test_kanban_core_functionality.py (runs on claim, invariant leak, stale attempts).
 
 const board = useTestBoards();
-const setStatus = (b: TestBoard, id: string, status: string) => b.sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
+const setStatus = (b: TestBoard, id: string, status: string) =>
+  b.sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
 const kinds = (b: TestBoard, id: string) => b.listEvents(id).map((e) => e.kind);
 const runId = (t: { current_run_id: number | null } | null): number => {
   if (!t || t.current_run_id === null) throw new Error("expected a claimed task with a run");
@@ -25,9 +26,20 @@ describe("claim", () => {
     b.clock.advance(5);
     const now = b.clock.seconds;
     const claimed = b.claimTask(t.id);
-    expect(claimed).toMatchObject({ id: t.id, status: "running", claim_lock: "testhost:4242", claim_expires: now + 900, started_at: now });
+    expect(claimed).toMatchObject({
+      id: t.id,
+      status: "running",
+      claim_lock: "testhost:4242",
+      claim_expires: now + 900,
+      started_at: now,
+    });
     const stored = b.getTask(t.id);
-    expect(stored).toMatchObject({ status: "running", claim_lock: "testhost:4242", claim_expires: now + 900, started_at: now });
+    expect(stored).toMatchObject({
+      status: "running",
+      claim_lock: "testhost:4242",
+      claim_expires: now + 900,
+      started_at: now,
+    });
     expect(stored?.current_run_id).toBe(claimed?.current_run_id);
   });
 
@@ -86,7 +98,9 @@ describe("claim", () => {
   it("claim: refuses a ttl_seconds that is not a number", () => {
     const b = board();
     const t = b.createTask({ title: "x" });
-    expect(() => b.claimTask(t.id, { ttl_seconds: Number.NaN })).toThrow(kernelError("INVALID_INPUT", "ttl_seconds must be a number"));
+    expect(() => b.claimTask(t.id, { ttl_seconds: Number.NaN })).toThrow(
+      kernelError("INVALID_INPUT", "ttl_seconds must be a number"),
+    );
     expect(b.getTask(t.id)?.status).toBe("ready");
   });
 
@@ -147,7 +161,11 @@ describe("claim", () => {
       });
     `;
     const n = 4;
-    const children = Array.from({ length: n }, () => spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["pipe", "pipe", "inherit"] }));
+    const children = Array.from({ length: n }, () =>
+      spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+        stdio: ["pipe", "pipe", "inherit"],
+      }),
+    );
     const outputs = children.map(
       (child) =>
         new Promise<{ lines: string[]; code: number | null }>((resolve) => {
@@ -186,14 +204,17 @@ describe("claim", () => {
     expect(kinds(b, t.id)).toEqual(["created", "claimed"]);
   }, 60_000);
 
-  it.each(["todo", "triage", "scheduled", "blocked", "review", "done", "archived"])("claim: a %s task is never claimed", (s) => {
-    const b = board();
-    const t = b.createTask({ title: "x" });
-    setStatus(b, t.id, s);
-    expect(b.claimTask(t.id)).toBeNull();
-    expect(b.getTask(t.id)?.status).toBe(s);
-    expect(b.listRuns(t.id)).toEqual([]);
-  });
+  it.each(["todo", "triage", "scheduled", "blocked", "review", "done", "archived"])(
+    "claim: a %s task is never claimed",
+    (s) => {
+      const b = board();
+      const t = b.createTask({ title: "x" });
+      setStatus(b, t.id, s);
+      expect(b.claimTask(t.id)).toBeNull();
+      expect(b.getTask(t.id)?.status).toBe(s);
+      expect(b.listRuns(t.id)).toEqual([]);
+    },
+  );
 
   it("claim: an unknown task returns null", () => {
     expect(board().claimTask("t_missing0")).toBeNull();
@@ -215,7 +236,11 @@ describe("claim", () => {
     setStatus(b, c.id, "ready"); // someone wrote ready behind the gate's back
     expect(b.claimTask(c.id)).toBeNull();
     expect(b.getTask(c.id)).toMatchObject({ status: "todo", claim_lock: null, current_run_id: null });
-    expect(b.listEvents(c.id).at(-1)).toMatchObject({ kind: "claim_rejected", payload: { reason: "parents_not_done" }, run_id: null });
+    expect(b.listEvents(c.id).at(-1)).toMatchObject({
+      kind: "claim_rejected",
+      payload: { reason: "parents_not_done" },
+      run_id: null,
+    });
     expect(b.listRuns(c.id)).toEqual([]);
     expect(b.claimTask(c.id)).toBeNull(); // now todo: no second rejection event
     expect(kinds(b, c.id)).toEqual(["created", "claim_rejected"]);
@@ -245,7 +270,9 @@ describe("claim", () => {
     const t = b.createTask({ title: "x", assignee: "alice" });
     const first = runId(b.claimTask(t.id));
     // Engineer the leak: the task went back to ready without its run being closed.
-    b.sqlite.prepare("UPDATE tasks SET status = 'ready', claim_lock = NULL, claim_expires = NULL WHERE id = ?").run(t.id);
+    b.sqlite
+      .prepare("UPDATE tasks SET status = 'ready', claim_lock = NULL, claim_expires = NULL WHERE id = ?")
+      .run(t.id);
     b.clock.advance(30);
     const second = runId(b.claimTask(t.id));
     expect(second).not.toBe(first);
@@ -262,8 +289,12 @@ describe("claim", () => {
     const b = board();
     const t = b.createTask({ title: "x" });
     const first = runId(b.claimTask(t.id));
-    b.sqlite.prepare("UPDATE task_runs SET ended_at = ?, status = 'crashed', outcome = 'crashed' WHERE id = ?").run(b.clock.seconds, first);
-    b.sqlite.prepare("UPDATE tasks SET status = 'ready', claim_lock = NULL, claim_expires = NULL WHERE id = ?").run(t.id);
+    b.sqlite
+      .prepare("UPDATE task_runs SET ended_at = ?, status = 'crashed', outcome = 'crashed' WHERE id = ?")
+      .run(b.clock.seconds, first);
+    b.sqlite
+      .prepare("UPDATE tasks SET status = 'ready', claim_lock = NULL, claim_expires = NULL WHERE id = ?")
+      .run(t.id);
     const second = runId(b.claimTask(t.id));
     expect(b.listRuns(t.id).map((r) => [r.id, r.status])).toEqual([
       [first, "crashed"],
@@ -352,10 +383,20 @@ describe("heartbeat_claim", () => {
     const run = runId(b.claimTask(t.id, { claimer: "w:1" }));
     b.blockTask(t.id, { reason: "wait" });
     expect(() => b.heartbeatClaim(t.id)).toThrow(
-      kernelError("INVALID_INPUT", `cannot extend the claim on ${t.id}: pass the claim lock or run id this worker was given`),
+      kernelError(
+        "INVALID_INPUT",
+        `cannot extend the claim on ${t.id}: pass the claim lock or run id this worker was given`,
+      ),
     );
-    expect(() => b.heartbeatClaim(t.id, { expected_run_id: run })).toThrow(kernelError("STALE_RUN", `run ${run} is no longer the active run of ${t.id} (the claim was reclaimed or settled); refusing to act on a newer attempt`));
-    expect(() => b.heartbeatClaim("t_missing0", { claimer: "w:1" })).toThrow(kernelError("NOT_FOUND", "task t_missing0 not found"));
+    expect(() => b.heartbeatClaim(t.id, { expected_run_id: run })).toThrow(
+      kernelError(
+        "STALE_RUN",
+        `run ${run} is no longer the active run of ${t.id} (the claim was reclaimed or settled); refusing to act on a newer attempt`,
+      ),
+    );
+    expect(() => b.heartbeatClaim("t_missing0", { claimer: "w:1" })).toThrow(
+      kernelError("NOT_FOUND", "task t_missing0 not found"),
+    );
   });
 
   it("heartbeat_claim: refuses to extend a lease without the holder's lock or run id", () => {
@@ -363,7 +404,12 @@ describe("heartbeat_claim", () => {
     const t = b.createTask({ title: "x" });
     const claimed = b.claimTask(t.id, { claimer: "w:1", ttl_seconds: 60 });
     const before = b.getTask(t.id);
-    expect(() => b.heartbeatClaim(t.id)).toThrow(kernelError("INVALID_INPUT", `cannot extend the claim on ${t.id}: pass the claim lock or run id this worker was given`));
+    expect(() => b.heartbeatClaim(t.id)).toThrow(
+      kernelError(
+        "INVALID_INPUT",
+        `cannot extend the claim on ${t.id}: pass the claim lock or run id this worker was given`,
+      ),
+    );
     expect(b.getTask(t.id)).toEqual(before);
     expect(claimed?.claim_lock).toBe("w:1");
   });
@@ -392,7 +438,12 @@ describe("heartbeat_worker", () => {
     b.claimTask(t.id);
     b.heartbeatWorker(t.id);
     b.heartbeatWorker(t.id, { note: "   " });
-    expect(b.listEvents(t.id).slice(-2).map((e) => [e.kind, e.payload])).toEqual([
+    expect(
+      b
+        .listEvents(t.id)
+        .slice(-2)
+        .map((e) => [e.kind, e.payload]),
+    ).toEqual([
       ["heartbeat", null],
       ["heartbeat", null],
     ]);
@@ -429,14 +480,18 @@ describe("heartbeat_worker", () => {
     const b = board();
     const t = b.createTask({ title: "x" });
     b.claimTask(t.id, { claimer: "w:1" });
-    expect(() => b.heartbeatWorker(t.id, { claim_lock: "w:2" })).toThrow(expect.objectContaining({ code: "STALE_RUN" }));
+    expect(() => b.heartbeatWorker(t.id, { claim_lock: "w:2" })).toThrow(
+      expect.objectContaining({ code: "STALE_RUN" }),
+    );
     expect(b.heartbeatWorker(t.id, { claim_lock: "w:1" })).toBe(true);
   });
 
   it("heartbeat_worker: refused when the task is not running", () => {
     const b = board();
     const t = b.createTask({ title: "x" });
-    expect(() => b.heartbeatWorker(t.id, { note: "hi" })).toThrow(kernelError("WRONG_STATE", `cannot heartbeat ${t.id} (not running)`));
+    expect(() => b.heartbeatWorker(t.id, { note: "hi" })).toThrow(
+      kernelError("WRONG_STATE", `cannot heartbeat ${t.id} (not running)`),
+    );
     expect(kinds(b, t.id)).toEqual(["created"]);
     expect(() => b.heartbeatWorker("t_missing0")).toThrow(kernelError("NOT_FOUND", "task t_missing0 not found"));
   });

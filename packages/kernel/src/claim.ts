@@ -23,13 +23,20 @@ function ttl(value: number | null | undefined, fallback: number): number {
  * `ready`), closes any dangling run, then compare-and-swaps `ready` → `running` and opens a run.
  * Returns null when the task is not claimable (lost race, wrong state, unfinished parents).
  */
-export function claimTask(ctx: BoardContext, id: string, opts: ClaimOptions = {}, defaultTtl = DEFAULT_CLAIM_TTL_SECONDS): Task | null {
+export function claimTask(
+  ctx: BoardContext,
+  id: string,
+  opts: ClaimOptions = {},
+  defaultTtl = DEFAULT_CLAIM_TTL_SECONDS,
+): Task | null {
   const lease = ttl(opts.ttl_seconds, defaultTtl);
   const claimer = opts.claimer?.trim() || ctx.defaultClaimer;
   return ctx.tx(() => {
     // A narrow read first: the full row is only worth materialising for the claim we win.
     const head = ctx
-      .stmt("SELECT status, claim_lock, current_run_id, assignee, current_step_key, max_runtime_seconds FROM tasks WHERE id = ?")
+      .stmt(
+        "SELECT status, claim_lock, current_run_id, assignee, current_step_key, max_runtime_seconds FROM tasks WHERE id = ?",
+      )
       .get(id) as ClaimHead | undefined;
     if (head?.status !== "ready" || head.claim_lock !== null) return null;
     if (!ctx.parentsSatisfied(id)) {
@@ -38,7 +45,10 @@ export function claimTask(ctx: BoardContext, id: string, opts: ClaimOptions = {}
       }
       return null;
     }
-    if (head.current_run_id !== null || ctx.stmt("SELECT 1 FROM task_runs WHERE task_id = ? AND ended_at IS NULL").get(id)) {
+    if (
+      head.current_run_id !== null ||
+      ctx.stmt("SELECT 1 FROM task_runs WHERE task_id = ? AND ended_at IS NULL").get(id)
+    ) {
       ctx.endRun(id, { status: "reclaimed", outcome: "reclaimed", summary: "invariant recovery on re-claim" });
     }
     const now = ctx.now();
@@ -61,7 +71,8 @@ export function claimTask(ctx: BoardContext, id: string, opts: ClaimOptions = {}
       setArgs: [claimer, expires, now, runId],
       where: "claim_lock IS NULL",
     });
-    if (task === null) throw wrongState(`claim of ${id} lost its compare-and-swap inside the write lock`, { task_id: id });
+    if (task === null)
+      throw wrongState(`claim of ${id} lost its compare-and-swap inside the write lock`, { task_id: id });
     ctx.appendEvent(id, "claimed", { lock: claimer, expires, run_id: runId }, runId);
     return task;
   });
@@ -77,7 +88,12 @@ interface ClaimHead {
 }
 
 /** Extends the lease of a running claim (no event). Fenced on the claimer and, when given, the run. */
-export function heartbeatClaim(ctx: BoardContext, id: string, opts: ClaimOptions & Fence = {}, defaultTtl = DEFAULT_CLAIM_TTL_SECONDS): boolean {
+export function heartbeatClaim(
+  ctx: BoardContext,
+  id: string,
+  opts: ClaimOptions & Fence = {},
+  defaultTtl = DEFAULT_CLAIM_TTL_SECONDS,
+): boolean {
   const lease = ttl(opts.ttl_seconds, defaultTtl);
   const lock = opts.claimer ?? opts.claim_lock ?? null;
   // Extending a lease is only for the holder: without its lock or run id anyone could keep
@@ -87,11 +103,16 @@ export function heartbeatClaim(ctx: BoardContext, id: string, opts: ClaimOptions
   }
   return ctx.tx(() => {
     const task = requireFenced(ctx, id, { expected_run_id: opts.expected_run_id, claim_lock: lock });
-    if (task.status !== "running") throw wrongState(`cannot heartbeat ${id} (not running)`, { task_id: id, status: task.status });
+    if (task.status !== "running")
+      throw wrongState(`cannot heartbeat ${id} (not running)`, { task_id: id, status: task.status });
     const expires = ctx.now() + lease;
-    const changed = ctx.stmt("UPDATE tasks SET claim_expires = ? WHERE id = ? AND status = 'running' AND claim_lock IS ?").run(expires, id, task.claim_lock).changes;
+    const changed = ctx
+      .stmt("UPDATE tasks SET claim_expires = ? WHERE id = ? AND status = 'running' AND claim_lock IS ?")
+      .run(expires, id, task.claim_lock).changes;
     if (changed === 1 && task.current_run_id !== null) {
-      ctx.stmt("UPDATE task_runs SET claim_expires = ? WHERE id = ? AND ended_at IS NULL").run(expires, task.current_run_id);
+      ctx
+        .stmt("UPDATE task_runs SET claim_expires = ? WHERE id = ? AND ended_at IS NULL")
+        .run(expires, task.current_run_id);
     }
     return changed === 1;
   });
@@ -101,11 +122,14 @@ export function heartbeatClaim(ctx: BoardContext, id: string, opts: ClaimOptions
 export function heartbeatWorker(ctx: BoardContext, id: string, opts: { note?: string | null } & Fence = {}): boolean {
   return ctx.tx(() => {
     const task = requireFenced(ctx, id, opts);
-    if (task.status !== "running") throw wrongState(`cannot heartbeat ${id} (not running)`, { task_id: id, status: task.status });
+    if (task.status !== "running")
+      throw wrongState(`cannot heartbeat ${id} (not running)`, { task_id: id, status: task.status });
     const now = ctx.now();
     ctx.stmt("UPDATE tasks SET last_heartbeat_at = ? WHERE id = ? AND status = 'running'").run(now, id);
     if (task.current_run_id !== null) {
-      ctx.stmt("UPDATE task_runs SET last_heartbeat_at = ? WHERE id = ? AND ended_at IS NULL").run(now, task.current_run_id);
+      ctx
+        .stmt("UPDATE task_runs SET last_heartbeat_at = ? WHERE id = ? AND ended_at IS NULL")
+        .run(now, task.current_run_id);
     }
     const note = opts.note?.trim();
     ctx.appendEvent(id, "heartbeat", note ? { note } : null, task.current_run_id);
@@ -116,7 +140,9 @@ export function heartbeatWorker(ctx: BoardContext, id: string, opts: { note?: st
 /** Dispatcher bookkeeping after a spawn: records the worker pid on the task and its run (event `spawned`). */
 export function recordSpawn(ctx: BoardContext, id: string, pid: number, runId: number): boolean {
   return ctx.tx(() => {
-    const changed = ctx.stmt("UPDATE tasks SET worker_pid = ? WHERE id = ? AND status = 'running' AND current_run_id = ?").run(pid, id, runId).changes;
+    const changed = ctx
+      .stmt("UPDATE tasks SET worker_pid = ? WHERE id = ? AND status = 'running' AND current_run_id = ?")
+      .run(pid, id, runId).changes;
     if (changed !== 1) return false;
     ctx.stmt("UPDATE task_runs SET worker_pid = ? WHERE id = ? AND ended_at IS NULL").run(pid, runId);
     ctx.appendEvent(id, "spawned", { pid }, runId);
@@ -127,6 +153,8 @@ export function recordSpawn(ctx: BoardContext, id: string, pid: number, runId: n
 /** Persists where a task's workspace was materialised (and its worktree branch). */
 export function setWorkspace(ctx: BoardContext, id: string, workspacePath: string, branchName?: string | null): void {
   ctx.tx(() => {
-    ctx.stmt("UPDATE tasks SET workspace_path = ?, branch_name = COALESCE(?, branch_name) WHERE id = ?").run(workspacePath, branchName ?? null, id);
+    ctx
+      .stmt("UPDATE tasks SET workspace_path = ?, branch_name = COALESCE(?, branch_name) WHERE id = ?")
+      .run(workspacePath, branchName ?? null, id);
   });
 }

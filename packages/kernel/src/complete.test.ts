@@ -16,7 +16,6 @@ beforeEach(() => {
 });
 afterEach(() => board.cleanup());
 
-
 function claimed(title = "work", assignee: string | null = "coder"): { id: string; runId: number } {
   const task = board.createTask({ title, assignee });
   const claim = board.claimTask(task.id);
@@ -132,15 +131,20 @@ describe("completeTask", () => {
     expect(board.completeTask(task.id, { result: "ok" }).task.status).toBe("done");
   });
 
-  it.each(["todo", "triage", "scheduled", "done", "archived"])("refuses to complete a %s task, leaving it untouched", (status) => {
-    const task = board.createTask({ title: "t" });
-    board.sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, task.id);
-    const before = rawTask(task.id);
-    const err = caught(() => board.completeTask(task.id, { result: "x" }));
-    expect(err.code).toBe("WRONG_STATE");
-    expect(err.message).toBe(`cannot complete ${task.id}: status is '${status}' (only running, ready, blocked or review tasks complete)`);
-    expect(rawTask(task.id)).toEqual(before);
-  });
+  it.each(["todo", "triage", "scheduled", "done", "archived"])(
+    "refuses to complete a %s task, leaving it untouched",
+    (status) => {
+      const task = board.createTask({ title: "t" });
+      board.sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, task.id);
+      const before = rawTask(task.id);
+      const err = caught(() => board.completeTask(task.id, { result: "x" }));
+      expect(err.code).toBe("WRONG_STATE");
+      expect(err.message).toBe(
+        `cannot complete ${task.id}: status is '${status}' (only running, ready, blocked or review tasks complete)`,
+      );
+      expect(rawTask(task.id)).toEqual(before);
+    },
+  );
 
   it("refuses to complete a task whose parent is not done (B fix: parents re-checked at completion)", () => {
     const parent = board.createTask({ title: "parent" });
@@ -195,7 +199,11 @@ describe("completeTask created_cards gate", () => {
     const c2 = board.createTask({ title: "sub 2", created_by: "planner" });
     board.completeTask(id, { summary: "fanned out", created_cards: [c1.id, c2.id] });
     expect(board.getTask(id)?.status).toBe("done");
-    expect(lastEvent(id, "completed")?.payload).toEqual({ result_len: 0, summary: "fanned out", verified_cards: [c1.id, c2.id] });
+    expect(lastEvent(id, "completed")?.payload).toEqual({
+      result_len: 0,
+      summary: "fanned out",
+      verified_cards: [c1.id, c2.id],
+    });
   });
 
   it("verifies a card whose created_by is the completing task's id", () => {
@@ -222,7 +230,10 @@ describe("completeTask created_cards gate", () => {
 
     let thrown: unknown;
     try {
-      board.completeTask(id, { summary: "made two cards\nmore detail", created_cards: [real.id, "t_ffffffff", "t_eeeeeeee"] });
+      board.completeTask(id, {
+        summary: "made two cards\nmore detail",
+        created_cards: [real.id, "t_ffffffff", "t_eeeeeeee"],
+      });
     } catch (err) {
       thrown = err;
     }
@@ -243,7 +254,11 @@ describe("completeTask created_cards gate", () => {
     const audit = events[events.length - 1];
     expect(audit?.kind).toBe("completion_blocked_hallucination");
     expect(audit?.run_id).toBe(runId);
-    expect(audit?.payload).toEqual({ phantom_cards: ["t_ffffffff", "t_eeeeeeee"], verified_cards: [real.id], summary_preview: "made two cards" });
+    expect(audit?.payload).toEqual({
+      phantom_cards: ["t_ffffffff", "t_eeeeeeee"],
+      verified_cards: [real.id],
+      summary_preview: "made two cards",
+    });
   });
 
   it("treats a card created by a different profile and not linked as phantom (hallucinated attribution)", () => {
@@ -286,7 +301,9 @@ describe("completeTask created_cards gate", () => {
   it("lets the worker retry after a rejection with the phantom ids dropped", () => {
     const { id, runId } = claimed("orchestrate", "planner");
     const real = board.createTask({ title: "real", created_by: "planner" });
-    caught(() => board.completeTask(id, { summary: "s", created_cards: [real.id, "t_ffffffff"], expected_run_id: runId }));
+    caught(() =>
+      board.completeTask(id, { summary: "s", created_cards: [real.id, "t_ffffffff"], expected_run_id: runId }),
+    );
     const out = board.completeTask(id, { summary: "s", created_cards: [real.id], expected_run_id: runId });
     expect(out.task.status).toBe("done");
     expect(out.run_id).toBe(runId);
@@ -315,7 +332,10 @@ describe("completeTask prose scan (advisory)", () => {
     const { id } = claimed("orchestrate", "planner");
     const other = board.createTask({ title: "exists" });
     const card = board.createTask({ title: "mine", created_by: "planner" });
-    board.completeTask(id, { summary: `closed ${id}, relates to ${other.id}, created ${card.id}`, created_cards: [card.id] });
+    board.completeTask(id, {
+      summary: `closed ${id}, relates to ${other.id}, created ${card.id}`,
+      created_cards: [card.id],
+    });
     expect(kinds(id)).not.toContain("suspected_hallucinated_references");
   });
 
@@ -344,7 +364,10 @@ describe("completeTask across tenants: nothing tells a tenant which ids exist el
     const acmeCard = board.createTask({ title: "acme card", tenant: "acme" });
     const { id } = tenantClaimed("acme");
     board.completeTask(id, { summary: `see ${globexCard.id}, ${operatorCard.id}, ${acmeCard.id} and t_fffffff0` });
-    expect(scanOf(id)).toEqual({ phantom_refs: [globexCard.id, operatorCard.id, "t_fffffff0"], source: "completion_summary" });
+    expect(scanOf(id)).toEqual({
+      phantom_refs: [globexCard.id, operatorCard.id, "t_fffffff0"],
+      source: "completion_summary",
+    });
   });
 
   it("gives the same scan result whether or not another tenant's task with that id exists", () => {
@@ -378,7 +401,9 @@ describe("completeTask across tenants: nothing tells a tenant which ids exist el
     const { id } = tenantClaimed("acme", "planner");
     const err = caught(() => board.completeTask(id, { created_cards: [globexCard.id] }));
     expect((err as HallucinatedCardsError).phantom).toEqual([globexCard.id]);
-    expect(err.message).toBe(`completion blocked: claimed created_cards that do not exist or were not created by this worker: ${globexCard.id}`);
+    expect(err.message).toBe(
+      `completion blocked: claimed created_cards that do not exist or were not created by this worker: ${globexCard.id}`,
+    );
     expect(lastEvent(id, "completion_blocked_hallucination")?.payload?.verified_cards).toEqual([]);
   });
 });

@@ -28,7 +28,11 @@ type CompleteHead = Pick<Task, "id" | "status" | "claim_lock" | "current_run_id"
 
 function firstLine(text: string | null | undefined, max: number): string | null {
   if (!text) return null;
-  const line = text.split("\n").find((l) => l.trim() !== "")?.trim() ?? "";
+  const line =
+    text
+      .split("\n")
+      .find((l) => l.trim() !== "")
+      ?.trim() ?? "";
   return line === "" ? null : line.slice(0, max);
 }
 
@@ -45,7 +49,11 @@ function normaliseCards(cards: string[] | null | undefined): string[] {
  * Splits claimed cards into verified (exist and were created by the completing task's assignee or
  * by the task itself, or are linked as its children) and phantom (everything else).
  */
-export function verifyCreatedCards(ctx: BoardContext, task: Task, cards: string[]): { verified: string[]; phantom: string[] } {
+export function verifyCreatedCards(
+  ctx: BoardContext,
+  task: Task,
+  cards: string[],
+): { verified: string[]; phantom: string[] } {
   // Another tenant's card counts as missing, so the verdict tells a tenant nothing about it.
   const row = ctx.stmt(`SELECT created_by FROM tasks t WHERE id = ? AND ${tenantScopeSql("t")}`);
   const scope = tenantScopeArgs(tenantScope(task.tenant));
@@ -56,7 +64,9 @@ export function verifyCreatedCards(ctx: BoardContext, task: Task, cards: string[
     const card = row.get(id, ...scope) as { created_by: string | null } | undefined;
     const ok =
       card !== undefined &&
-      ((task.assignee !== null && card.created_by === task.assignee) || card.created_by === task.id || isChild.get(task.id, id) !== undefined);
+      ((task.assignee !== null && card.created_by === task.assignee) ||
+        card.created_by === task.id ||
+        isChild.get(task.id, id) !== undefined);
     (ok ? verified : phantom).push(id);
   }
   return { verified, phantom };
@@ -69,8 +79,16 @@ export function verifyCreatedCards(ctx: BoardContext, task: Task, cards: string[
  * synthesised for a never-claimed task), the breaker resets, children may promote, and the summary
  * and result are scanned for task ids that do not exist (an advisory event, never a refusal).
  */
-export function completeTask(ctx: BoardContext, id: string, input: CompleteInput = {}): { task: Task; run_id: number | null } {
-  if (input.metadata !== undefined && input.metadata !== null && (typeof input.metadata !== "object" || Array.isArray(input.metadata))) {
+export function completeTask(
+  ctx: BoardContext,
+  id: string,
+  input: CompleteInput = {},
+): { task: Task; run_id: number | null } {
+  if (
+    input.metadata !== undefined &&
+    input.metadata !== null &&
+    (typeof input.metadata !== "object" || Array.isArray(input.metadata))
+  ) {
     throw invalid("metadata must be a JSON object");
   }
   // Refused before anything is written (the gate's audit event included): a value this deep or long
@@ -88,7 +106,11 @@ export function completeTask(ctx: BoardContext, id: string, input: CompleteInput
         ctx.appendEvent(
           id,
           "completion_blocked_hallucination",
-          { phantom_cards: check.phantom, verified_cards: check.verified, summary_preview: firstLine(input.summary ?? input.result, 200) },
+          {
+            phantom_cards: check.phantom,
+            verified_cards: check.verified,
+            summary_preview: firstLine(input.summary ?? input.result, 200),
+          },
           task.current_run_id,
         ),
       );
@@ -98,20 +120,26 @@ export function completeTask(ctx: BoardContext, id: string, input: CompleteInput
   }
 
   const settled = ctx.tx(() => {
-    const task = ctx.stmt("SELECT id, status, claim_lock, current_run_id, assignee, current_step_key FROM tasks WHERE id = ?").get(id) as
-      | CompleteHead
-      | undefined;
+    const task = ctx
+      .stmt("SELECT id, status, claim_lock, current_run_id, assignee, current_step_key FROM tasks WHERE id = ?")
+      .get(id) as CompleteHead | undefined;
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
     checkFence(task, input);
     if (!allowedFrom("complete", task.status)) {
-      throw wrongState(`cannot complete ${id}: status is '${task.status}' (only running, ready, blocked or review tasks complete)`, {
-        task_id: id,
-        status: task.status,
-      });
+      throw wrongState(
+        `cannot complete ${id}: status is '${task.status}' (only running, ready, blocked or review tasks complete)`,
+        {
+          task_id: id,
+          status: task.status,
+        },
+      );
     }
     const open = ctx.unfinishedParents(id);
     if (open.length > 0) {
-      throw wrongState(`cannot complete ${id}: parent(s) not done — ${open.map((p) => `${p.id} (${p.status})`).join(", ")}`, { task_id: id });
+      throw wrongState(
+        `cannot complete ${id}: parent(s) not done — ${open.map((p) => `${p.id} (${p.status})`).join(", ")}`,
+        { task_id: id },
+      );
     }
     const now = ctx.now();
     const result = input.result ?? null;
@@ -142,12 +170,21 @@ export function completeTask(ctx: BoardContext, id: string, input: CompleteInput
   // A tenant's task sees only its tenant's cards: another tenant's id counts as missing, so the
   // phantom list reads the same whether or not that id exists elsewhere on the board.
   const prose = `${input.summary ?? ""} ${input.result ?? ""}`;
-  const refs = [...new Set(prose.match(TASK_ID_REFERENCE_RE) ?? [])].filter((ref) => ref !== id && !verified.includes(ref));
+  const refs = [...new Set(prose.match(TASK_ID_REFERENCE_RE) ?? [])].filter(
+    (ref) => ref !== id && !verified.includes(ref),
+  );
   const exists = ctx.stmt(`SELECT 1 FROM tasks t WHERE id = ? AND ${tenantScopeSql("t")}`);
   const scope = refs.length === 0 ? null : tenantScopeArgs(tenantScope(settled.task.tenant));
   const phantomRefs = scope === null ? [] : refs.filter((ref) => exists.get(ref, ...scope) === undefined);
   if (phantomRefs.length > 0) {
-    ctx.tx(() => ctx.appendEvent(id, "suspected_hallucinated_references", { phantom_refs: phantomRefs, source: "completion_summary" }, settled.run_id));
+    ctx.tx(() =>
+      ctx.appendEvent(
+        id,
+        "suspected_hallucinated_references",
+        { phantom_refs: phantomRefs, source: "completion_summary" },
+        settled.run_id,
+      ),
+    );
   }
   recomputeChildren(ctx, id, input.failureLimit);
   return settled;
@@ -162,18 +199,26 @@ export function editCompletedResult(
   return ctx.tx(() => {
     const task = ctx.getTask(id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
-    if (task.status !== "done") throw wrongState(`cannot edit ${id}: only done tasks have a result to edit (status is '${task.status}')`);
+    if (task.status !== "done")
+      throw wrongState(`cannot edit ${id}: only done tasks have a result to edit (status is '${task.status}')`);
     ctx.stmt("UPDATE tasks SET result = ? WHERE id = ?").run(input.result, id);
     const summary = input.summary ?? input.result;
-    const run = ctx.stmt("SELECT id FROM task_runs WHERE task_id = ? AND outcome = 'completed' ORDER BY id DESC LIMIT 1").get(id) as
-      | { id: number }
-      | undefined;
+    const run = ctx
+      .stmt("SELECT id FROM task_runs WHERE task_id = ? AND outcome = 'completed' ORDER BY id DESC LIMIT 1")
+      .get(id) as { id: number } | undefined;
     let runId: number;
     if (run) {
-      ctx.stmt("UPDATE task_runs SET summary = ?, metadata = COALESCE(?, metadata) WHERE id = ?").run(summary, jsonOrNull(input.metadata), run.id);
+      ctx
+        .stmt("UPDATE task_runs SET summary = ?, metadata = COALESCE(?, metadata) WHERE id = ?")
+        .run(summary, jsonOrNull(input.metadata), run.id);
       runId = run.id;
     } else {
-      runId = ctx.synthesizeRun(task, { status: "done", outcome: "completed", summary, metadata: input.metadata ?? null });
+      runId = ctx.synthesizeRun(task, {
+        status: "done",
+        outcome: "completed",
+        summary,
+        metadata: input.metadata ?? null,
+      });
     }
     const fields = ["result", "summary", ...(input.metadata ? ["metadata"] : [])];
     ctx.appendEvent(id, "edited", { fields, result_len: input.result.length, summary: firstLine(summary, 400) }, runId);

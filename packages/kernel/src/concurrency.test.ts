@@ -13,7 +13,9 @@ afterEach(() => board?.cleanup());
 
 function runClaimer(file: string, name: string): Promise<{ name: string; won: string[]; lost: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", worker, file, name], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--import", "tsx", worker, file, name], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let out = "";
     child.stdout.on("data", (d) => {
       out += d;
@@ -58,7 +60,8 @@ describe("claims across OS processes", () => {
     // The lock recorded on each task is the process that reported winning it.
     const lockOf = check.sqlite.prepare("SELECT claim_lock FROM tasks WHERE id = ?");
     for (const r of results) {
-      for (const id of r.won.slice(0, 200)) expect((lockOf.get(id) as { claim_lock: string }).claim_lock.startsWith(`${r.name}:`)).toBe(true);
+      for (const id of r.won.slice(0, 200))
+        expect((lockOf.get(id) as { claim_lock: string }).claim_lock.startsWith(`${r.name}:`)).toBe(true);
     }
     check.close();
   }, 180_000);

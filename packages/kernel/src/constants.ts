@@ -1,5 +1,15 @@
 /** Every status a task can have (spec §1.5). */
-export const TASK_STATUSES = ["triage", "todo", "scheduled", "ready", "running", "blocked", "review", "done", "archived"] as const;
+export const TASK_STATUSES = [
+  "triage",
+  "todo",
+  "scheduled",
+  "ready",
+  "running",
+  "blocked",
+  "review",
+  "done",
+  "archived",
+] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 /** Board columns, left to right, as the dashboard shows them. */
@@ -32,6 +42,9 @@ export const DEFAULT_FAILURE_LIMIT = 2;
 /** A running task with no heartbeat for this long is considered heartbeat-stale. */
 export const STALE_HEARTBEAT_GAP_SECONDS = 3600;
 /** Event kinds that mark a hallucination warning on a task (spec §1.7). */
-export const HALLUCINATION_EVENT_KINDS = ["completion_blocked_hallucination", "suspected_hallucinated_references"] as const;
+export const HALLUCINATION_EVENT_KINDS = [
+  "completion_blocked_hallucination",
+  "suspected_hallucinated_references",
+] as const;
 /** Prose scan for task ids: 8+ hex so legacy 4-hex ids are never flagged. */
 export const TASK_ID_REFERENCE_RE = /\bt_[a-f0-9]{8,}\b/g;

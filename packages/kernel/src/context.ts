@@ -107,14 +107,15 @@ export class BoardContext {
     return task;
   }
 
-  appendEvent(taskId: string, kind: string, payload: Record<string, unknown> | null, runId: number | null = null): number {
-    const info = this.stmt("INSERT INTO task_events (task_id, run_id, kind, payload, created_at) VALUES (?, ?, ?, ?, ?)").run(
-      taskId,
-      runId,
-      kind,
-      payload === null ? null : JSON.stringify(payload),
-      this.now(),
-    );
+  appendEvent(
+    taskId: string,
+    kind: string,
+    payload: Record<string, unknown> | null,
+    runId: number | null = null,
+  ): number {
+    const info = this.stmt(
+      "INSERT INTO task_events (task_id, run_id, kind, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+    ).run(taskId, runId, kind, payload === null ? null : JSON.stringify(payload), this.now());
     return Number(info.lastInsertRowid);
   }
 
@@ -133,7 +134,9 @@ export class BoardContext {
    * `current_run_id`. Returns the closed run's id, or null when no run was open.
    */
   closeOpenRuns(taskId: string, close: RunClose): number | null {
-    const open = this.stmt("SELECT id FROM task_runs WHERE task_id = ? AND ended_at IS NULL ORDER BY id DESC").all(taskId) as {
+    const open = this.stmt("SELECT id FROM task_runs WHERE task_id = ? AND ended_at IS NULL ORDER BY id DESC").all(
+      taskId,
+    ) as {
       id: number;
     }[];
     if (open.length === 0) return null;
@@ -145,8 +148,17 @@ export class BoardContext {
     );
     // The newest open run gets the outcome; any older dangling ones are closed as invariant recovery.
     const [newest, ...dangling] = open;
-    for (const run of dangling) update.run("reclaimed", "reclaimed", "invariant recovery: superseded open run", null, null, now, run.id);
-    update.run(close.status, close.outcome, close.summary ?? null, close.error ?? null, jsonOrNull(close.metadata), now, newest?.id);
+    for (const run of dangling)
+      update.run("reclaimed", "reclaimed", "invariant recovery: superseded open run", null, null, now, run.id);
+    update.run(
+      close.status,
+      close.outcome,
+      close.summary ?? null,
+      close.error ?? null,
+      jsonOrNull(close.metadata),
+      now,
+      newest?.id,
+    );
     return newest?.id ?? null;
   }
 
@@ -159,7 +171,18 @@ export class BoardContext {
     const info = this.stmt(
       `INSERT INTO task_runs (task_id, profile, step_key, status, started_at, ended_at, outcome, summary, metadata, error)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(task.id, task.assignee, task.current_step_key, close.outcome, now, now, close.outcome, close.summary ?? null, jsonOrNull(close.metadata), close.error ?? null);
+    ).run(
+      task.id,
+      task.assignee,
+      task.current_step_key,
+      close.outcome,
+      now,
+      now,
+      close.outcome,
+      close.summary ?? null,
+      jsonOrNull(close.metadata),
+      close.error ?? null,
+    );
     return Number(info.lastInsertRowid);
   }
 
@@ -172,9 +195,11 @@ export class BoardContext {
   }
 
   parentsSatisfied(taskId: string): boolean {
-    return this.stmt(
-      `SELECT 1 FROM task_links l JOIN tasks t ON t.id = l.parent_id
+    return (
+      this.stmt(
+        `SELECT 1 FROM task_links l JOIN tasks t ON t.id = l.parent_id
        WHERE l.child_id = ? AND t.status NOT IN ('done', 'archived') LIMIT 1`,
-    ).get(taskId) === undefined;
+      ).get(taskId) === undefined
+    );
   }
 }

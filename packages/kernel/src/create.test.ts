@@ -22,7 +22,8 @@ function idSequence(...ids: string[]): IdSource {
     },
   };
 }
-const setStatus = (b: TestBoard, id: string, status: string) => b.sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
+const setStatus = (b: TestBoard, id: string, status: string) =>
+  b.sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
 const kinds = (b: TestBoard, id: string) => b.listEvents(id).map((e) => e.kind);
 const taskCount = (b: TestBoard) => (b.sqlite.prepare("SELECT count(*) AS n FROM tasks").get() as { n: number }).n;
 
@@ -96,7 +97,9 @@ describe("create: defaults and validation", () => {
   it("create: refuses after a second id collision and writes nothing", () => {
     const b = board({ ids: idSequence("t_aaaaaaaa") });
     const first = b.createTask({ title: "first" });
-    expect(() => b.createTask({ title: "second" })).toThrow(kernelError("WRONG_STATE", "task id collision on t_aaaaaaaa; try again"));
+    expect(() => b.createTask({ title: "second" })).toThrow(
+      kernelError("WRONG_STATE", "task id collision on t_aaaaaaaa; try again"),
+    );
     expect(taskCount(b)).toBe(1);
     expect(kinds(b, first.id)).toEqual(["created"]);
   });
@@ -135,14 +138,22 @@ describe("create: defaults and validation", () => {
   it("create: refuses an initial_status other than running or blocked", () => {
     const b = board();
     const bad = { title: "x", initial_status: "ready" } as unknown as CreateTaskInput;
-    expect(() => b.createTask(bad)).toThrow(kernelError("INVALID_INPUT", "initial_status must be one of ['blocked', 'running']"));
+    expect(() => b.createTask(bad)).toThrow(
+      kernelError("INVALID_INPUT", "initial_status must be one of ['blocked', 'running']"),
+    );
     expect(taskCount(b)).toBe(0);
   });
 
   it("create: writes one created event with assignee, status, parents, tenant and workspace", () => {
     const b = board();
     const p = b.createTask({ title: "parent", tenant: "acme" });
-    const t = b.createTask({ title: "child", assignee: "Bob", parents: [p.id], workspace_kind: "worktree", branch_name: "feat/x" });
+    const t = b.createTask({
+      title: "child",
+      assignee: "Bob",
+      parents: [p.id],
+      workspace_kind: "worktree",
+      branch_name: "feat/x",
+    });
     const events = b.listEvents(t.id);
     expect(events).toEqual([
       {
@@ -197,7 +208,9 @@ describe("create: initial status", () => {
   it("create: initial_status blocked wins over triage and over unfinished parents", () => {
     const b = board();
     const p = b.createTask({ title: "open parent" });
-    expect(b.createTask({ title: "x", triage: true, parents: [p.id], initial_status: "blocked" }).status).toBe("blocked");
+    expect(b.createTask({ title: "x", triage: true, parents: [p.id], initial_status: "blocked" }).status).toBe(
+      "blocked",
+    );
   });
 
   it("create: triage=true starts in triage (never dispatched), whatever the parents", () => {
@@ -327,7 +340,9 @@ describe("create: idempotency keys", () => {
   it("create: an idempotent hit still validates the input first", () => {
     const b = board();
     b.createTask({ title: "once", idempotency_key: "k" });
-    expect(() => b.createTask({ title: "", idempotency_key: "k" })).toThrow(kernelError("INVALID_INPUT", "title is required"));
+    expect(() => b.createTask({ title: "", idempotency_key: "k" })).toThrow(
+      kernelError("INVALID_INPUT", "title is required"),
+    );
   });
 
   it("create: two board connections on one file share the idempotency key", () => {
@@ -346,7 +361,12 @@ describe("create: idempotency keys", () => {
 describe("create: idempotency keys are scoped per tenant", () => {
   it("create: another tenant's key neither returns that tenant's task nor drops this tenant's create", () => {
     const b = board();
-    const globex = b.createTask({ title: "globex payroll run", body: "globex secrets", tenant: "globex", idempotency_key: "nightly" });
+    const globex = b.createTask({
+      title: "globex payroll run",
+      body: "globex secrets",
+      tenant: "globex",
+      idempotency_key: "nightly",
+    });
     const acme = b.createTask({ title: "acme nightly", tenant: "acme", idempotency_key: "nightly" });
     expect(acme.id).not.toBe(globex.id);
     expect([acme.title, acme.tenant, acme.body]).toEqual(["acme nightly", "acme", null]);
@@ -405,7 +425,9 @@ describe("create: skills", () => {
 
   it("create: refuses a skill name containing a comma", () => {
     const b = board();
-    expect(() => b.createTask({ title: "x", skills: ["a,b"] })).toThrow(kernelError("INVALID_INPUT", "skill name cannot contain comma: a,b"));
+    expect(() => b.createTask({ title: "x", skills: ["a,b"] })).toThrow(
+      kernelError("INVALID_INPUT", "skill name cannot contain comma: a,b"),
+    );
     expect(taskCount(b)).toBe(0);
   });
 
@@ -453,9 +475,9 @@ describe("create: workspace kinds and branch rules", () => {
   it("create: a branch name is only valid for worktree workspaces", () => {
     const b = board();
     for (const kind of ["scratch", "dir"]) {
-      expect(() => b.createTask({ title: "x", workspace_kind: kind, workspace_path: "/srv/p", branch_name: "b" })).toThrow(
-        kernelError("INVALID_INPUT", "branch_name is only valid for worktree workspaces"),
-      );
+      expect(() =>
+        b.createTask({ title: "x", workspace_kind: kind, workspace_path: "/srv/p", branch_name: "b" }),
+      ).toThrow(kernelError("INVALID_INPUT", "branch_name is only valid for worktree workspaces"));
     }
     // A blank branch is no branch at all, so it is fine on any kind.
     expect(b.createTask({ title: "x", branch_name: "   " }).branch_name).toBeNull();
@@ -473,7 +495,9 @@ describe("create: workspace kinds and branch rules", () => {
   });
 
   it("create: refuses a relative workspace path", () => {
-    expect(() => board().createTask({ title: "x", workspace_kind: "dir", workspace_path: "../../tmp/attacker" })).toThrow(
+    expect(() =>
+      board().createTask({ title: "x", workspace_kind: "dir", workspace_path: "../../tmp/attacker" }),
+    ).toThrow(
       kernelError(
         "INVALID_INPUT",
         "non-absolute workspace_path '../../tmp/attacker'; use an absolute path (relative paths are ambiguous against the dispatcher's working directory)",
@@ -499,7 +523,11 @@ describe("create: workspace kinds and branch rules", () => {
   });
 
   it("create: an explicit workspace path wins over the board default", () => {
-    const t = board({ defaultWorkdir: "/home/me/repo" }).createTask({ title: "x", workspace_kind: "dir", workspace_path: "/srv/other" });
+    const t = board({ defaultWorkdir: "/home/me/repo" }).createTask({
+      title: "x",
+      workspace_kind: "dir",
+      workspace_path: "/srv/other",
+    });
     expect(t.workspace_path).toBe("/srv/other");
   });
 
@@ -540,15 +568,35 @@ describe("create: who chooses a workspace path", () => {
   it("create: with allowed roots, a dir or worktree path must lie under one of them (the root itself counts)", () => {
     const b = board();
     const rules = { allowedWorkspaceRoots: ["/srv/tenants/acme", "/data/shared/"] };
-    for (const p of ["/srv/tenants/acme", "/srv/tenants/acme/app", "/data/shared/x/y", "/srv/tenants/acme/./a//b/", "/srv/tenants/acme/..hidden"]) {
+    for (const p of [
+      "/srv/tenants/acme",
+      "/srv/tenants/acme/app",
+      "/data/shared/x/y",
+      "/srv/tenants/acme/./a//b/",
+      "/srv/tenants/acme/..hidden",
+    ]) {
       expect(b.createTask({ title: "ok", workspace_kind: "dir", workspace_path: p }, rules).workspace_path).toBe(p);
-      expect(b.createTask({ title: "ok", workspace_kind: "worktree", workspace_path: p }, rules).workspace_path).toBe(p);
+      expect(b.createTask({ title: "ok", workspace_kind: "worktree", workspace_path: p }, rules).workspace_path).toBe(
+        p,
+      );
     }
     const refused = (p: string) =>
-      kernelError("WORKSPACE_PATH_NOT_ALLOWED", `workspace path '${p}' is outside the workspace roots this server allows (config.json kanban.workspace_roots)`);
-    for (const p of ["/srv/tenants/acme/../globex", "/srv/tenants/acme/a/../../globex/app", "/srv/tenants/acmecorp", "/etc", "/", "/data"]) {
+      kernelError(
+        "WORKSPACE_PATH_NOT_ALLOWED",
+        `workspace path '${p}' is outside the workspace roots this server allows (config.json kanban.workspace_roots)`,
+      );
+    for (const p of [
+      "/srv/tenants/acme/../globex",
+      "/srv/tenants/acme/a/../../globex/app",
+      "/srv/tenants/acmecorp",
+      "/etc",
+      "/",
+      "/data",
+    ]) {
       expect(() => b.createTask({ title: "no", workspace_kind: "dir", workspace_path: p }, rules)).toThrow(refused(p));
-      expect(() => b.createTask({ title: "no", workspace_kind: "worktree", workspace_path: p }, rules)).toThrow(refused(p));
+      expect(() => b.createTask({ title: "no", workspace_kind: "worktree", workspace_path: p }, rules)).toThrow(
+        refused(p),
+      );
     }
   });
 
@@ -568,16 +616,31 @@ describe("create: who chooses a workspace path", () => {
 
   it("create: the board's default workdir is held to the roots too, without echoing it", () => {
     const b = board({ defaultWorkdir: "/home/operator/repo" });
-    expect(() => b.createTask({ title: "no", workspace_kind: "dir" }, { allowedWorkspaceRoots: ["/srv/tenants"] })).toThrow(
-      kernelError("WORKSPACE_PATH_NOT_ALLOWED", "the board's default workdir is outside the workspace roots this server allows (config.json kanban.workspace_roots)"),
+    expect(() =>
+      b.createTask({ title: "no", workspace_kind: "dir" }, { allowedWorkspaceRoots: ["/srv/tenants"] }),
+    ).toThrow(
+      kernelError(
+        "WORKSPACE_PATH_NOT_ALLOWED",
+        "the board's default workdir is outside the workspace roots this server allows (config.json kanban.workspace_roots)",
+      ),
     );
-    expect(b.createTask({ title: "ok", workspace_kind: "dir" }, { allowedWorkspaceRoots: ["/home/operator"] }).workspace_path).toBe("/home/operator/repo");
+    expect(
+      b.createTask({ title: "ok", workspace_kind: "dir" }, { allowedWorkspaceRoots: ["/home/operator"] })
+        .workspace_path,
+    ).toBe("/home/operator/repo");
   });
 
   it("create: without roots (the operator) a dir path may be anywhere, as before", () => {
     const b = board();
-    expect(b.createTask({ title: "x", workspace_kind: "dir", workspace_path: "/opt/elsewhere" }, { allowedWorkspaceRoots: null }).workspace_path).toBe("/opt/elsewhere");
-    expect(b.createTask({ title: "y", workspace_kind: "dir", workspace_path: "/opt/elsewhere" }).workspace_path).toBe("/opt/elsewhere");
+    expect(
+      b.createTask(
+        { title: "x", workspace_kind: "dir", workspace_path: "/opt/elsewhere" },
+        { allowedWorkspaceRoots: null },
+      ).workspace_path,
+    ).toBe("/opt/elsewhere");
+    expect(b.createTask({ title: "y", workspace_kind: "dir", workspace_path: "/opt/elsewhere" }).workspace_path).toBe(
+      "/opt/elsewhere",
+    );
   });
 });
 
@@ -586,7 +649,9 @@ describe("create: per-task settings", () => {
     const b = board();
     expect(b.createTask({ title: "hi", priority: 7 }).priority).toBe(7);
     expect(b.createTask({ title: "lo", priority: -3 }).priority).toBe(-3);
-    expect(() => b.createTask({ title: "x", priority: 1.5 })).toThrow(kernelError("INVALID_INPUT", "priority must be an integer"));
+    expect(() => b.createTask({ title: "x", priority: 1.5 })).toThrow(
+      kernelError("INVALID_INPUT", "priority must be an integer"),
+    );
   });
 
   it("create: persists max_runtime_seconds; null means no cap", () => {
@@ -607,7 +672,9 @@ describe("create: per-task settings", () => {
   it("create: persists max_retries (per-task breaker limit) and refuses non-positive values", () => {
     const b = board();
     expect(b.createTask({ title: "x", max_retries: 5 }).max_retries).toBe(5);
-    expect(() => b.createTask({ title: "y", max_retries: 0 })).toThrow(kernelError("INVALID_INPUT", "max_retries must be an integer >= 1"));
+    expect(() => b.createTask({ title: "y", max_retries: 0 })).toThrow(
+      kernelError("INVALID_INPUT", "max_retries must be an integer >= 1"),
+    );
   });
 
   it("create: persists a model override and reports it in the created event", () => {
@@ -633,7 +700,11 @@ describe("create: per-task settings", () => {
   it("create: the forward-compatible workflow_template_id and current_step_key are writable", () => {
     const b = board();
     const t = b.createTask({ title: "x", workflow_template_id: "tpl-review", current_step_key: "draft" });
-    expect(b.getTask(t.id)).toMatchObject({ workflow_template_id: "tpl-review", current_step_key: "draft", status: "ready" });
+    expect(b.getTask(t.id)).toMatchObject({
+      workflow_template_id: "tpl-review",
+      current_step_key: "draft",
+      status: "ready",
+    });
   });
 
   it("create: stores body and created_by as given", () => {

@@ -201,7 +201,8 @@ export function createTask(
     const missing = parentRows.filter((p) => p.row === null).map((p) => p.id);
     if (missing.length > 0) throw invalid(`unknown parent task(s): ${missing.join(", ")}`, { missing });
     let tenant = explicitTenant;
-    if (tenant === null) tenant = parentRows.map((p) => p.row?.tenant ?? null).find((t) => t !== null && t !== "") ?? null;
+    if (tenant === null)
+      tenant = parentRows.map((p) => p.row?.tenant ?? null).find((t) => t !== null && t !== "") ?? null;
     const status =
       initialStatus === "blocked"
         ? "blocked"
@@ -247,7 +248,8 @@ export function createTask(
       } catch (err) {
         const code = (err as { code?: string }).code;
         if (code === "SQLITE_CONSTRAINT_PRIMARYKEY" && attempt === 0) continue; // one retry on an id collision
-        if (code === "SQLITE_CONSTRAINT_PRIMARYKEY") throw new KernelError("WRONG_STATE", `task id collision on ${id}; try again`);
+        if (code === "SQLITE_CONSTRAINT_PRIMARYKEY")
+          throw new KernelError("WRONG_STATE", `task id collision on ${id}; try again`);
         throw err;
       }
     }
@@ -266,7 +268,11 @@ export function createTask(
     if (input.model_override) payload.model_override = optionalText(input.model_override);
     ctx.appendEvent(id, "created", payload);
     if (status === "blocked") {
-      ctx.appendEvent(id, "blocked", { reason: "initial_status", status: "blocked", actor: optionalText(input.created_by) ?? "user" });
+      ctx.appendEvent(id, "blocked", {
+        reason: "initial_status",
+        status: "blocked",
+        actor: optionalText(input.created_by) ?? "user",
+      });
     }
     for (const p of parents) copyNotifySubs(ctx, p, id);
     return ctx.requireTask(id);

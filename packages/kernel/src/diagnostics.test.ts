@@ -19,11 +19,23 @@ const T0 = 1_750_000_000;
 const HOUR = 3600;
 
 function task(overrides: Record<string, unknown> = {}): Task {
-  return taskFromRow({ id: "t_0000aaaa", title: "A task", status: "todo", assignee: "coder", created_at: T0 - 10 * HOUR, ...overrides });
+  return taskFromRow({
+    id: "t_0000aaaa",
+    title: "A task",
+    status: "todo",
+    assignee: "coder",
+    created_at: T0 - 10 * HOUR,
+    ...overrides,
+  });
 }
 
 let nextEventId = 1;
-function ev(kind: string, createdAt: number, payload: Record<string, unknown> | null = null, runId: number | null = null): TaskEvent {
+function ev(
+  kind: string,
+  createdAt: number,
+  payload: Record<string, unknown> | null = null,
+  runId: number | null = null,
+): TaskEvent {
   return { id: nextEventId++, task_id: "t_0000aaaa", run_id: runId, kind, payload, created_at: createdAt };
 }
 
@@ -50,7 +62,12 @@ function run(outcome: string | null, endedAt: number | null, fields: Partial<Tas
   };
 }
 
-function diagnose(t: Task, events: TaskEvent[] = [], runs: TaskRun[] = [], opts: Partial<DiagnosticOptions> = {}): Diagnostic[] {
+function diagnose(
+  t: Task,
+  events: TaskEvent[] = [],
+  runs: TaskRun[] = [],
+  opts: Partial<DiagnosticOptions> = {},
+): Diagnostic[] {
   return computeTaskDiagnostics(t, events, runs, { now: T0, ...opts });
 }
 
@@ -64,7 +81,12 @@ function cliCommands(d: Diagnostic | undefined): unknown[] {
 
 describe("hallucinated_cards", () => {
   it("fires as an error on a completion refused for phantom cards, listing the phantom ids", () => {
-    const e = ev("completion_blocked_hallucination", T0 - 100, { phantom_cards: ["t_11111111", "t_22222222"], verified_cards: ["t_33333333"] }, 7);
+    const e = ev(
+      "completion_blocked_hallucination",
+      T0 - 100,
+      { phantom_cards: ["t_11111111", "t_22222222"], verified_cards: ["t_33333333"] },
+      7,
+    );
     const d = only(diagnose(task(), [e]), "hallucinated_cards");
     expect(d?.severity).toBe("error");
     expect(d?.data.phantom_cards).toEqual(["t_11111111", "t_22222222"]);
@@ -85,38 +107,56 @@ describe("hallucinated_cards", () => {
   });
 
   it("is superseded by a later successful completion", () => {
-    const events = [ev("completion_blocked_hallucination", T0 - 100, { phantom_cards: ["t_11111111"] }), ev("completed", T0 - 50, {})];
+    const events = [
+      ev("completion_blocked_hallucination", T0 - 100, { phantom_cards: ["t_11111111"] }),
+      ev("completed", T0 - 50, {}),
+    ];
     expect(only(diagnose(task(), events), "hallucinated_cards")).toBeUndefined();
   });
 
   it("is superseded by a later edit of the result", () => {
-    const events = [ev("completion_blocked_hallucination", T0 - 100, { phantom_cards: ["t_11111111"] }), ev("edited", T0 - 100, null)];
+    const events = [
+      ev("completion_blocked_hallucination", T0 - 100, { phantom_cards: ["t_11111111"] }),
+      ev("edited", T0 - 100, null),
+    ];
     expect(only(diagnose(task(), events), "hallucinated_cards")).toBeUndefined();
   });
 
   it("is still reported when the only completion came before the refusal", () => {
-    const events = [ev("completed", T0 - 500, {}), ev("completion_blocked_hallucination", T0 - 100, { phantom_cards: ["t_11111111"] })];
+    const events = [
+      ev("completed", T0 - 500, {}),
+      ev("completion_blocked_hallucination", T0 - 100, { phantom_cards: ["t_11111111"] }),
+    ];
     expect(only(diagnose(task(), events), "hallucinated_cards")).toBeDefined();
   });
 });
 
 describe("prose_phantom_refs", () => {
   it("fires as a warning after a completion whose summary names unknown task ids", () => {
-    const events = [ev("completed", T0 - 100, {}), ev("suspected_hallucinated_references", T0 - 100, { phantom_refs: ["t_99999999"], source: "completion_summary" })];
+    const events = [
+      ev("completed", T0 - 100, {}),
+      ev("suspected_hallucinated_references", T0 - 100, { phantom_refs: ["t_99999999"], source: "completion_summary" }),
+    ];
     const d = only(diagnose(task({ status: "done" }), events), "prose_phantom_refs");
     expect(d?.severity).toBe("warning");
     expect(d?.data.phantom_refs).toEqual(["t_99999999"]);
   });
 
   it("is superseded by a later edit", () => {
-    const events = [ev("completed", T0 - 100, {}), ev("suspected_hallucinated_references", T0 - 100, { phantom_refs: ["t_99999999"] }), ev("edited", T0 - 10, {})];
+    const events = [
+      ev("completed", T0 - 100, {}),
+      ev("suspected_hallucinated_references", T0 - 100, { phantom_refs: ["t_99999999"] }),
+      ev("edited", T0 - 10, {}),
+    ];
     expect(only(diagnose(task({ status: "done" }), events), "prose_phantom_refs")).toBeUndefined();
   });
 });
 
 describe("repeated_failures", () => {
   it("is silent below the failure limit", () => {
-    expect(only(diagnose(task({ consecutive_failures: 1 }), [], [run("crashed", T0 - 60)]), "repeated_failures")).toBeUndefined();
+    expect(
+      only(diagnose(task({ consecutive_failures: 1 }), [], [run("crashed", T0 - 60)]), "repeated_failures"),
+    ).toBeUndefined();
   });
 
   it("fires as an error at the default limit of 2, matching the dispatcher's breaker", () => {
@@ -131,7 +171,9 @@ describe("repeated_failures", () => {
   });
 
   it("escalates to critical at twice the limit", () => {
-    expect(only(diagnose(task({ consecutive_failures: 4 }), [], [run("crashed", T0)]), "repeated_failures")?.severity).toBe("critical");
+    expect(
+      only(diagnose(task({ consecutive_failures: 4 }), [], [run("crashed", T0)]), "repeated_failures")?.severity,
+    ).toBe("critical");
   });
 
   it("uses the failure limit it is given", () => {
@@ -173,7 +215,12 @@ describe("repeated_failures", () => {
 
 describe("repeated_crashes", () => {
   it("counts only the trailing streak of crashed runs", () => {
-    const runs = [run("crashed", T0 - 900), run("completed", T0 - 800), run("crashed", T0 - 700), run("crashed", T0 - 600)];
+    const runs = [
+      run("crashed", T0 - 900),
+      run("completed", T0 - 800),
+      run("crashed", T0 - 700),
+      run("crashed", T0 - 600),
+    ];
     const d = only(diagnose(task(), [], runs), "repeated_crashes");
     expect(d?.count).toBe(2);
     expect(d?.severity).toBe("error");
@@ -182,7 +229,12 @@ describe("repeated_crashes", () => {
   });
 
   it("is broken by a recent success", () => {
-    const runs = [run("crashed", T0 - 900), run("crashed", T0 - 800), run("crashed", T0 - 700), run("completed", T0 - 600)];
+    const runs = [
+      run("crashed", T0 - 900),
+      run("crashed", T0 - 800),
+      run("crashed", T0 - 700),
+      run("completed", T0 - 600),
+    ];
     expect(only(diagnose(task(), [], runs), "repeated_crashes")).toBeUndefined();
   });
 
@@ -198,7 +250,9 @@ describe("repeated_crashes", () => {
 
   it("leads the title with the last crash's error", () => {
     const runs = [run("crashed", T0 - 900), run("crashed", T0 - 800, { error: "CUDA out of memory" })];
-    expect(only(diagnose(task(), [], runs), "repeated_crashes")?.title).toBe("Worker crashed 2 times in a row: CUDA out of memory");
+    expect(only(diagnose(task(), [], runs), "repeated_crashes")?.title).toBe(
+      "Worker crashed 2 times in a row: CUDA out of memory",
+    );
   });
 
   it("falls back to a plain title when no error was recorded", () => {
@@ -220,7 +274,11 @@ describe("repeated_crashes", () => {
 describe("stuck_in_blocked", () => {
   it("fires as a warning when blocked for more than 24 hours, timed from the newest block", () => {
     const t = task({ status: "blocked", created_at: T0 - 100 * HOUR });
-    const events = [ev("blocked", T0 - 90 * HOUR, { reason: "old" }), ev("unblocked", T0 - 80 * HOUR), ev("gave_up", T0 - 25 * HOUR, { reason: "breaker" })];
+    const events = [
+      ev("blocked", T0 - 90 * HOUR, { reason: "old" }),
+      ev("unblocked", T0 - 80 * HOUR),
+      ev("gave_up", T0 - 25 * HOUR, { reason: "breaker" }),
+    ];
     const d = only(diagnose(t, events), "stuck_in_blocked");
     expect(d?.severity).toBe("warning");
     expect(d?.data.blocked_since).toBe(T0 - 25 * HOUR);
@@ -236,13 +294,17 @@ describe("stuck_in_blocked", () => {
   it("is silent when someone commented after the block", () => {
     const t = task({ status: "blocked" });
     const events = [ev("blocked", T0 - 30 * HOUR, { reason: "x" })];
-    expect(only(diagnose(t, events, [], { comments: [{ created_at: T0 - 29 * HOUR }] }), "stuck_in_blocked")).toBeUndefined();
+    expect(
+      only(diagnose(t, events, [], { comments: [{ created_at: T0 - 29 * HOUR }] }), "stuck_in_blocked"),
+    ).toBeUndefined();
   });
 
   it("does not count the reason comment written in the same second as the block", () => {
     const t = task({ status: "blocked" });
     const events = [ev("blocked", T0 - 30 * HOUR, { reason: "x" })];
-    expect(only(diagnose(t, events, [], { comments: [{ created_at: T0 - 30 * HOUR }] }), "stuck_in_blocked")).toBeDefined();
+    expect(
+      only(diagnose(t, events, [], { comments: [{ created_at: T0 - 30 * HOUR }] }), "stuck_in_blocked"),
+    ).toBeDefined();
   });
 
   it("is silent when the task is not blocked", () => {
@@ -268,7 +330,11 @@ describe("stranded_in_ready", () => {
 
   it("ages from the most recent transition into ready", () => {
     const t = task({ status: "ready", created_at: T0 - 6 * HOUR });
-    const events = [ev("created", T0 - 6 * HOUR, {}), ev("claimed", T0 - 5 * HOUR, {}), ev("reclaimed", T0 - 20 * 60, {})];
+    const events = [
+      ev("created", T0 - 6 * HOUR, {}),
+      ev("claimed", T0 - 5 * HOUR, {}),
+      ev("reclaimed", T0 - 20 * 60, {}),
+    ];
     expect(only(diagnose(t, events), "stranded_in_ready")).toBeUndefined();
   });
 
@@ -278,20 +344,34 @@ describe("stranded_in_ready", () => {
   });
 
   it("skips claimed tasks and tasks that are not ready", () => {
-    expect(only(diagnose(task({ status: "ready", claim_lock: "host:1", created_at: T0 - 5 * HOUR })), "stranded_in_ready")).toBeUndefined();
+    expect(
+      only(diagnose(task({ status: "ready", claim_lock: "host:1", created_at: T0 - 5 * HOUR })), "stranded_in_ready"),
+    ).toBeUndefined();
     expect(only(diagnose(task({ status: "todo", created_at: T0 - 5 * HOUR })), "stranded_in_ready")).toBeUndefined();
   });
 
   it("flags at once, as an error, a task assigned to a name that is not a profile on this host", () => {
     const t = task({ status: "ready", assignee: "ghost", created_at: T0 - 60 });
-    const d = only(diagnose(t, [ev("created", T0 - 60, {})], [], { knownProfiles: ["coder", "default"] }), "stranded_in_ready");
+    const d = only(
+      diagnose(t, [ev("created", T0 - 60, {})], [], { knownProfiles: ["coder", "default"] }),
+      "stranded_in_ready",
+    );
     expect(d?.severity).toBe("error");
     expect(d?.title).toBe("Assigned to @ghost, which is not a profile on this host");
     expect(d?.detail).toContain("coder, default");
-    expect(d?.data).toMatchObject({ reason: "unknown_profile", assignee: "ghost", known_profiles: ["coder", "default"] });
+    expect(d?.data).toMatchObject({
+      reason: "unknown_profile",
+      assignee: "ghost",
+      known_profiles: ["coder", "default"],
+    });
     expect(d?.actions.find((a) => a.suggested)?.kind).toBe("reassign");
     // A known profile stays quiet below the threshold; without a list nothing is judged early.
-    expect(only(diagnose(task({ status: "ready", created_at: T0 - 60 }), [], [], { knownProfiles: ["coder"] }), "stranded_in_ready")).toBeUndefined();
+    expect(
+      only(
+        diagnose(task({ status: "ready", created_at: T0 - 60 }), [], [], { knownProfiles: ["coder"] }),
+        "stranded_in_ready",
+      ),
+    ).toBeUndefined();
     expect(only(diagnose(t, [ev("created", T0 - 60, {})]), "stranded_in_ready")).toBeUndefined();
   });
 
@@ -307,7 +387,10 @@ describe("stranded_in_ready", () => {
 describe("computeTaskDiagnostics", () => {
   it("lists the most severe diagnostic first", () => {
     const t = task({ status: "done", consecutive_failures: 4 });
-    const events = [ev("completed", T0 - 100, {}), ev("suspected_hallucinated_references", T0 - 50, { phantom_refs: ["t_99999999"] })];
+    const events = [
+      ev("completed", T0 - 100, {}),
+      ev("suspected_hallucinated_references", T0 - 50, { phantom_refs: ["t_99999999"] }),
+    ];
     const diags = diagnose(t, events, [run("spawn_failed", T0 - 200)]);
     expect(diags.map((d) => [d.kind, d.severity])).toEqual([
       ["repeated_failures", "critical"],
@@ -324,15 +407,26 @@ describe("computeTaskDiagnostics", () => {
       },
     });
     const errors: string[] = [];
-    const diags = diagnose(task({ consecutive_failures: 2 }), [ev("completion_blocked_hallucination", T0, poisoned)], [run("crashed", T0)], {
-      onRuleError: (kind) => errors.push(kind),
-    });
+    const diags = diagnose(
+      task({ consecutive_failures: 2 }),
+      [ev("completion_blocked_hallucination", T0, poisoned)],
+      [run("crashed", T0)],
+      {
+        onRuleError: (kind) => errors.push(kind),
+      },
+    );
     expect(errors).toEqual(["hallucinated_cards"]);
     expect(diags.map((d) => d.kind)).toEqual(["repeated_failures"]);
   });
 
   it("returns nothing for a healthy task", () => {
-    expect(diagnose(task({ status: "running", claim_lock: "host:1" }), [ev("created", T0 - 100, {})], [run("completed", T0 - 50)])).toEqual([]);
+    expect(
+      diagnose(
+        task({ status: "running", claim_lock: "host:1" }),
+        [ev("created", T0 - 100, {})],
+        [run("completed", T0 - 50)],
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -343,7 +437,11 @@ describe("summariseDiagnostics", () => {
 
   it("counts diagnostics per kind and reports the newest time and the worst severity", () => {
     const t = task({ status: "blocked", consecutive_failures: 2 });
-    const diags = diagnose(t, [ev("blocked", T0 - 30 * HOUR)], [run("crashed", T0 - 40 * HOUR), run("crashed", T0 - 35 * HOUR)]);
+    const diags = diagnose(
+      t,
+      [ev("blocked", T0 - 30 * HOUR)],
+      [run("crashed", T0 - 40 * HOUR), run("crashed", T0 - 35 * HOUR)],
+    );
     expect(summariseDiagnostics(diags)).toEqual({
       count: 3,
       kinds: { repeated_failures: 1, repeated_crashes: 1, stuck_in_blocked: 1 },
@@ -373,7 +471,9 @@ describe("boardDiagnostics", () => {
 
   function insertRun(taskId: string, outcome: string, endedAt: number, error: string | null = null): void {
     db.sqlite
-      .prepare("INSERT INTO task_runs (task_id, profile, status, started_at, ended_at, outcome, error, summary) VALUES (?, 'coder', ?, ?, ?, ?, ?, ?)")
+      .prepare(
+        "INSERT INTO task_runs (task_id, profile, status, started_at, ended_at, outcome, error, summary) VALUES (?, 'coder', ?, ?, ?, ?, ?, ?)",
+      )
       .run(taskId, outcome, endedAt - 60, endedAt, outcome, error, "x".repeat(100_000));
   }
 
@@ -406,7 +506,11 @@ describe("boardDiagnostics", () => {
     const ids = seedBoard();
     const entries = boardDiagnostics(ctx);
     expect(entries.map((e) => e.task_id).sort()).toEqual([ids.stranded, ids.looping, ids.phantom].sort());
-    expect(entries.find((e) => e.task_id === ids.looping)).toMatchObject({ task_title: "Looping", task_status: "blocked", task_assignee: "coder" });
+    expect(entries.find((e) => e.task_id === ids.looping)).toMatchObject({
+      task_title: "Looping",
+      task_status: "blocked",
+      task_assignee: "coder",
+    });
   });
 
   it("sorts by highest severity, then by most recent diagnostic", () => {
@@ -431,7 +535,11 @@ describe("boardDiagnostics", () => {
     expect(boardDiagnostics(ctx)).toEqual([]);
     const entries = boardDiagnostics(ctx, { knownProfiles: ["coder"] });
     expect(entries.map((e) => e.task_id)).toEqual([ghost]);
-    expect(entries[0]?.diagnostics[0]).toMatchObject({ kind: "stranded_in_ready", severity: "error", data: { reason: "unknown_profile" } });
+    expect(entries[0]?.diagnostics[0]).toMatchObject({
+      kind: "stranded_in_ready",
+      severity: "error",
+      data: { reason: "unknown_profile" },
+    });
   });
 
   it("limits the report to one task when asked", () => {
@@ -458,7 +566,9 @@ describe("boardDiagnostics", () => {
     const t = createTask(ctx, { title: "Waiting", initial_status: "blocked" }).id;
     clock.advance(30 * HOUR);
     expect(boardDiagnostics(ctx).map((e) => e.diagnostics[0]?.kind)).toEqual(["stuck_in_blocked"]);
-    db.sqlite.prepare("INSERT INTO task_comments (task_id, author, body, created_at) VALUES (?, 'alice', 'on it', ?)").run(t, T0 + HOUR);
+    db.sqlite
+      .prepare("INSERT INTO task_comments (task_id, author, body, created_at) VALUES (?, 'alice', 'on it', ?)")
+      .run(t, T0 + HOUR);
     expect(boardDiagnostics(ctx)).toEqual([]);
   });
 

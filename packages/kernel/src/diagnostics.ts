@@ -174,7 +174,12 @@ const hallucinatedCards: Rule = ({ task, events }) => {
       `The worker tried to complete ${task.id} naming created cards that are missing or were made by someone else` +
       `${phantom.length > 0 ? ` (${phantom.join(", ")})` : ""}. The task was left as it was; the worker should retry without them, or a person should check what was really created.`,
     actions: [
-      { kind: "comment", label: "Tell the worker which cards are real", payload: { task_id: task.id }, suggested: true },
+      {
+        kind: "comment",
+        label: "Tell the worker which cards are real",
+        payload: { task_id: task.id },
+        suggested: true,
+      },
       cliHint(`kanban show ${task.id}`, "Inspect the refused completion"),
     ],
     ...spanOf(hits),
@@ -200,7 +205,10 @@ const prosePhantomRefs: Rule = ({ task, events }) => {
       "The completion stands, but downstream readers may follow references to work that never happened.",
     actions: [
       cliHint(`kanban show ${task.id}`, "Read the summary", true),
-      cliHint(`kanban edit ${task.id} --result <corrected result> --summary <corrected summary>`, "Correct the handoff"),
+      cliHint(
+        `kanban edit ${task.id} --result <corrected result> --summary <corrected summary>`,
+        "Correct the handoff",
+      ),
     ],
     ...spanOf(hits),
     count: hits.length,
@@ -216,17 +224,26 @@ function failureActions(task: Task, outcome: string | null, profile: string | nu
   const who = profile ?? task.assignee ?? "<profile>";
   const actions: DiagnosticAction[] = [];
   if (outcome === "spawn_failed") {
-    actions.push(cliHint("kanban assignees", `Check that profile ${who} exists and that its command and credentials work`, true));
+    actions.push(
+      cliHint("kanban assignees", `Check that profile ${who} exists and that its command and credentials work`, true),
+    );
     actions.push({ kind: "reassign", label: "Reassign to a working profile", payload: { task_id: task.id } });
   } else if (outcome === "timed_out" || outcome === "stale") {
     actions.push(cliHint(`kanban log ${task.id}`, "Read the worker log to see where it stalled", true));
     actions.push({ kind: "reassign", label: "Reassign to another profile", payload: { task_id: task.id } });
   } else {
-    actions.push({ kind: "reassign", label: "Reassign to another profile", payload: { task_id: task.id }, suggested: true });
+    actions.push({
+      kind: "reassign",
+      label: "Reassign to another profile",
+      payload: { task_id: task.id },
+      suggested: true,
+    });
     actions.push(cliHint(`kanban log ${task.id}`, "Read the worker log"));
   }
-  if (task.status === "running") actions.push({ kind: "reclaim", label: "Release the current claim", payload: { task_id: task.id } });
-  if (task.status === "blocked") actions.push({ kind: "unblock", label: "Unblock to retry as it is", payload: { task_id: task.id } });
+  if (task.status === "running")
+    actions.push({ kind: "reclaim", label: "Release the current claim", payload: { task_id: task.id } });
+  if (task.status === "blocked")
+    actions.push({ kind: "unblock", label: "Unblock to retry as it is", payload: { task_id: task.id } });
   actions.push(cliHint(`kanban reassign ${task.id} <profile> --reclaim`, "Reassign from the command line"));
   return actions;
 }
@@ -238,8 +255,10 @@ function failureTitle(outcome: string | null, count: number, error: string | nul
 }
 
 function failureAdvice(outcome: string | null): string {
-  if (outcome === "spawn_failed") return "The dispatcher could not start the worker process: the profile may be missing, its command not installed or its credentials expired.";
-  if (outcome === "timed_out") return "The worker keeps running out of time: the task may be too large for its runtime cap, or the worker is stuck.";
+  if (outcome === "spawn_failed")
+    return "The dispatcher could not start the worker process: the profile may be missing, its command not installed or its credentials expired.";
+  if (outcome === "timed_out")
+    return "The worker keeps running out of time: the task may be too large for its runtime cap, or the worker is stuck.";
   if (outcome === "crashed") return "The worker process keeps dying before it finishes.";
   return "Attempts keep ending without a result.";
 }
@@ -263,7 +282,13 @@ const repeatedFailures: Rule = ({ task, closedRuns, opts }) => {
     last_seen_at: lastSeen,
     count: failures,
     run_id: lastRun?.id ?? null,
-    data: { consecutive_failures: failures, failure_limit: limit, last_outcome: outcome, last_error: error, profile: lastRun?.profile ?? null },
+    data: {
+      consecutive_failures: failures,
+      failure_limit: limit,
+      last_outcome: outcome,
+      last_error: error,
+      profile: lastRun?.profile ?? null,
+    },
   };
 };
 
@@ -294,7 +319,13 @@ const repeatedCrashes: Rule = ({ task, closedRuns, opts }) => {
     last_seen_at: last.ended_at ?? last.started_at,
     count: streak.length,
     run_id: last.id,
-    data: { crashes: streak.length, crash_threshold: threshold, last_error: error, profile: last.profile, run_ids: streak.map((r) => r.id) },
+    data: {
+      crashes: streak.length,
+      crash_threshold: threshold,
+      last_error: error,
+      profile: last.profile,
+      run_ids: streak.map((r) => r.id),
+    },
   };
 };
 
@@ -308,7 +339,10 @@ function newestEvent(events: TaskEvent[], matches: (e: TaskEvent) => boolean): T
 
 const stuckInBlocked: Rule = ({ task, events, opts }) => {
   if (task.status !== "blocked") return null;
-  const blockedEvent = newestEvent(events, (e) => BLOCKING_KINDS.has(e.kind) || (e.kind === "status" && e.payload?.status === "blocked"));
+  const blockedEvent = newestEvent(
+    events,
+    (e) => BLOCKING_KINDS.has(e.kind) || (e.kind === "status" && e.payload?.status === "blocked"),
+  );
   const since = blockedEvent?.created_at ?? task.created_at;
   const age = opts.now - since;
   const threshold = positiveOr(opts.blockedStaleSeconds, DEFAULT_BLOCKED_STALE_SECONDS);
@@ -354,7 +388,13 @@ function unknownProfile(task: Task, known: readonly string[], since: number, age
     last_seen_at: since,
     count: 1,
     run_id: null,
-    data: { reason: "unknown_profile", ready_since: since, age_seconds: age, assignee: task.assignee, known_profiles: [...known] },
+    data: {
+      reason: "unknown_profile",
+      ready_since: since,
+      age_seconds: age,
+      assignee: task.assignee,
+      known_profiles: [...known],
+    },
   };
 }
 
@@ -365,7 +405,8 @@ const strandedInReady: Rule = ({ task, events, opts }) => {
   const age = opts.now - since;
   const assigned = task.assignee !== null && task.assignee.trim() !== "";
   const known = opts.knownProfiles;
-  if (assigned && known && !known.includes(task.assignee as string)) return unknownProfile(task, known, since, Math.max(0, age));
+  if (assigned && known && !known.includes(task.assignee as string))
+    return unknownProfile(task, known, since, Math.max(0, age));
   const threshold = positiveOr(opts.strandedThresholdSeconds, DEFAULT_STRANDED_THRESHOLD_SECONDS);
   if (age <= threshold) return null;
   const base = { first_seen_at: since, last_seen_at: since, count: 1, run_id: null };
@@ -417,7 +458,12 @@ function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
  * access, no clock: `opts.now` is the time). Each rule runs on its own, so one that throws on an
  * odd payload cannot hide what the others found.
  */
-export function computeTaskDiagnostics(task: Task, events: TaskEvent[], runs: TaskRun[], opts: DiagnosticOptions): Diagnostic[] {
+export function computeTaskDiagnostics(
+  task: Task,
+  events: TaskEvent[],
+  runs: TaskRun[],
+  opts: DiagnosticOptions,
+): Diagnostic[] {
   const input: RuleInput = {
     task,
     events: [...events].sort((a, b) => a.id - b.id),
@@ -539,7 +585,11 @@ export function boardDiagnostics(ctx: BoardContext, opts: BoardDiagnosticsOption
   }
   const failureLimit = opts.failureLimit ?? DEFAULT_FAILURE_LIMIT;
   const known = opts.knownProfiles ?? null;
-  const params = { failure_limit: failureLimit, stranded_before: ctx.now() - DEFAULT_STRANDED_THRESHOLD_SECONDS, known: known === null ? null : JSON.stringify(known) };
+  const params = {
+    failure_limit: failureLimit,
+    stranded_before: ctx.now() - DEFAULT_STRANDED_THRESHOLD_SECONDS,
+    known: known === null ? null : JSON.stringify(known),
+  };
   const tasks =
     opts.taskId === undefined
       ? ctx.tasks(CANDIDATE_TASKS_SQL, params)
@@ -551,7 +601,10 @@ export function boardDiagnostics(ctx: BoardContext, opts: BoardDiagnosticsOption
     (ctx.stmt(CANDIDATE_EVENTS_SQL).all(ids, JSON.stringify(DIAGNOSTIC_EVENT_KINDS)) as Row[]).map(eventFromRow),
     (e) => e.task_id,
   );
-  const comments = groupBy(ctx.stmt(NEWEST_COMMENTS_SQL).all(ids) as { task_id: string; created_at: number }[], (c) => c.task_id);
+  const comments = groupBy(
+    ctx.stmt(NEWEST_COMMENTS_SQL).all(ids) as { task_id: string; created_at: number }[],
+    (c) => c.task_id,
+  );
   const now = ctx.now();
   const minRank = opts.severity ? SEVERITY_RANK[opts.severity] : 0;
   const out: TaskDiagnostics[] = [];
@@ -563,7 +616,13 @@ export function boardDiagnostics(ctx: BoardContext, opts: BoardDiagnosticsOption
       knownProfiles: known,
     }).filter((d) => SEVERITY_RANK[d.severity] >= minRank);
     if (diagnostics.length === 0) continue;
-    out.push({ task_id: task.id, task_title: task.title, task_status: task.status, task_assignee: task.assignee, diagnostics });
+    out.push({
+      task_id: task.id,
+      task_title: task.title,
+      task_status: task.status,
+      task_assignee: task.assignee,
+      diagnostics,
+    });
   }
   return out.sort(worstFirst);
 }

@@ -10,7 +10,6 @@ afterEach(() => board.cleanup());
 
 const RUNNING_REFUSED = "Cannot set status to 'running' directly; use the dispatcher/claim path";
 
-
 function claimed(pid?: number): { id: string; runId: number } {
   const task = board.createTask({ title: "work", assignee: "coder" });
   const claim = board.claimTask(task.id);
@@ -48,7 +47,11 @@ describe("editCompletedResult", () => {
     board.completeTask(id, { result: "v1", metadata: { keep: true } });
     board.editCompletedResult(id, { result: "corrected" });
     expect(board.getRun(runId)).toMatchObject({ summary: "corrected", metadata: { keep: true } });
-    expect(lastEvent(id, "edited")?.payload).toEqual({ fields: ["result", "summary"], result_len: 9, summary: "corrected" });
+    expect(lastEvent(id, "edited")?.payload).toEqual({
+      fields: ["result", "summary"],
+      result_len: 9,
+      summary: "corrected",
+    });
   });
 
   it("synthesises a completed run for a done task that has none (backfill)", () => {
@@ -57,7 +60,13 @@ describe("editCompletedResult", () => {
     expect(board.listRuns(task.id)).toEqual([]);
     board.editCompletedResult(task.id, { result: "what actually happened" });
     expect(board.listRuns(task.id)).toEqual([
-      expect.objectContaining({ outcome: "completed", status: "completed", summary: "what actually happened", started_at: board.clock.seconds, ended_at: board.clock.seconds }),
+      expect.objectContaining({
+        outcome: "completed",
+        status: "completed",
+        summary: "what actually happened",
+        started_at: board.clock.seconds,
+        ended_at: board.clock.seconds,
+      }),
     ]);
     expect(board.latestSummary(task.id)).toBe("what actually happened");
   });
@@ -75,7 +84,10 @@ describe("editCompletedResult", () => {
 describe("moveTask and setStatusDirect", () => {
   it("refuses running with the spec's text, on both the move and the direct write", () => {
     const task = board.createTask({ title: "t" });
-    for (const fn of [() => board.moveTask(task.id, { status: "running" }), () => board.setStatusDirect(task.id, "running")]) {
+    for (const fn of [
+      () => board.moveTask(task.id, { status: "running" }),
+      () => board.setStatusDirect(task.id, "running"),
+    ]) {
       const err = caught(fn);
       expect(err.code).toBe("INVALID_INPUT");
       expect(err.message).toBe(RUNNING_REFUSED);
@@ -85,7 +97,10 @@ describe("moveTask and setStatusDirect", () => {
 
   it("refuses an unknown status with 'unknown status: <s>', on both the move and the direct write", () => {
     const task = board.createTask({ title: "t" });
-    for (const fn of [() => board.moveTask(task.id, { status: "doing" }), () => board.setStatusDirect(task.id, "doing")]) {
+    for (const fn of [
+      () => board.moveTask(task.id, { status: "doing" }),
+      () => board.setStatusDirect(task.id, "doing"),
+    ]) {
       const err = caught(fn);
       expect(err.code).toBe("INVALID_INPUT");
       expect(err.message).toBe("unknown status: doing");
@@ -107,7 +122,10 @@ describe("moveTask and setStatusDirect", () => {
     const expected = `Cannot move to 'ready': blocked by parent(s) not done — ${[first, second]
       .map((p) => `'${p?.title}' (${p?.id}, status=${p?.id === p2.id ? "blocked" : "ready"})`)
       .join(", ")}`;
-    for (const fn of [() => board.moveTask(child.id, { status: "ready" }), () => board.setStatusDirect(child.id, "ready")]) {
+    for (const fn of [
+      () => board.moveTask(child.id, { status: "ready" }),
+      () => board.setStatusDirect(child.id, "ready"),
+    ]) {
       const err = caught(fn);
       expect(err.code).toBe("WRONG_STATE");
       expect(err.message).toBe(expected);
@@ -122,14 +140,23 @@ describe("moveTask and setStatusDirect", () => {
     board.clock.advance(15);
     const out = board.moveTask(id, { status: "todo" });
     expect(out.terminate).toEqual({ pid: 4321, lock: "testhost:4242" });
-    expect(out.task).toMatchObject({ status: "todo", claim_lock: null, claim_expires: null, worker_pid: null, current_run_id: null });
+    expect(out.task).toMatchObject({
+      status: "todo",
+      claim_lock: null,
+      claim_expires: null,
+      worker_pid: null,
+      current_run_id: null,
+    });
     expect(board.getRun(runId)).toMatchObject({
       status: "reclaimed",
       outcome: "reclaimed",
       summary: "status changed to todo (dashboard/direct)",
       ended_at: board.clock.seconds,
     });
-    expect(lastEvent(id, "status")).toMatchObject({ run_id: runId, payload: expect.objectContaining({ status: "todo", requested_status: "todo" }) });
+    expect(lastEvent(id, "status")).toMatchObject({
+      run_id: runId,
+      payload: expect.objectContaining({ status: "todo", requested_status: "todo" }),
+    });
   });
 
   it("a direct write between non-running states creates no run", () => {

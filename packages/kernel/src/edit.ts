@@ -18,7 +18,14 @@ const RUNNING_REFUSED = "Cannot set status to 'running' directly; use the dispat
 export function updateTask(
   ctx: BoardContext,
   id: string,
-  patch: { title?: string; body?: string | null; priority?: number; max_runtime_seconds?: number | null; model_override?: string | null; max_retries?: number | null },
+  patch: {
+    title?: string;
+    body?: string | null;
+    priority?: number;
+    max_runtime_seconds?: number | null;
+    model_override?: string | null;
+    max_retries?: number | null;
+  },
 ): Task {
   return ctx.tx(() => {
     const task = ctx.getTask(id);
@@ -37,7 +44,10 @@ export function updateTask(
       edited.push("body");
     }
     if (patch.max_runtime_seconds !== undefined && patch.max_runtime_seconds !== task.max_runtime_seconds) {
-      if (patch.max_runtime_seconds !== null && !(Number.isInteger(patch.max_runtime_seconds) && patch.max_runtime_seconds >= 1)) {
+      if (
+        patch.max_runtime_seconds !== null &&
+        !(Number.isInteger(patch.max_runtime_seconds) && patch.max_runtime_seconds >= 1)
+      ) {
         throw invalid("max_runtime_seconds must be an integer >= 1");
       }
       ctx.stmt("UPDATE tasks SET max_runtime_seconds = ? WHERE id = ?").run(patch.max_runtime_seconds, id);
@@ -71,7 +81,12 @@ export function updateTask(
  * Direct status write (a drag on the board with no structured verb behind it). `ready` needs
  * finished parents; leaving `running` closes the run and reports the worker for termination.
  */
-export function setStatusDirect(ctx: BoardContext, id: string, status: string, failureLimit?: number): { task: Task; terminate: Termination | null } {
+export function setStatusDirect(
+  ctx: BoardContext,
+  id: string,
+  status: string,
+  failureLimit?: number,
+): { task: Task; terminate: Termination | null } {
   // Public on the Board, so it guards itself: only a claim starts work, and no unknown status is ever stored.
   if (status === "running") throw invalid(RUNNING_REFUSED);
   if (!TASK_STATUSES.includes(status as (typeof TASK_STATUSES)[number])) throw invalid(`unknown status: ${status}`);
@@ -95,8 +110,13 @@ export function setStatusDirect(ctx: BoardContext, id: string, status: string, f
       set: `${CLEAR_CLAIM}, completed_at = CASE WHEN ? = 'done' THEN COALESCE(completed_at, ?) ELSE completed_at END`,
       setArgs: [status, ctx.now()],
     });
-    if (changed !== 1) throw wrongState(`status transition to '${status}' not valid from current state`, { task_id: id });
-    const runId = ctx.endRun(id, { status: "reclaimed", outcome: "reclaimed", summary: `status changed to ${status} (dashboard/direct)` });
+    if (changed !== 1)
+      throw wrongState(`status transition to '${status}' not valid from current state`, { task_id: id });
+    const runId = ctx.endRun(id, {
+      status: "reclaimed",
+      outcome: "reclaimed",
+      summary: `status changed to ${status} (dashboard/direct)`,
+    });
     ctx.appendEvent(id, "status", { status, requested_status: status, from: task.status }, runId);
     return { task: ctx.requireTask(id), terminate: workerToStop(ctx, task) };
   });
@@ -119,21 +139,37 @@ export interface MoveInput {
  * blocked/scheduled → unblock), anything else is a direct status write. `running` is never set
  * directly: only a claim starts work.
  */
-export function moveTask(ctx: BoardContext, id: string, input: MoveInput): { task: Task; terminate: Termination | null } {
+export function moveTask(
+  ctx: BoardContext,
+  id: string,
+  input: MoveInput,
+): { task: Task; terminate: Termination | null } {
   const status = input.status;
   if (status === "running") throw invalid(RUNNING_REFUSED);
-  if (!TASK_STATUSES.includes(status as (typeof TASK_STATUSES)[number]) || status === "review") throw invalid(`unknown status: ${status}`);
+  if (!TASK_STATUSES.includes(status as (typeof TASK_STATUSES)[number]) || status === "review")
+    throw invalid(`unknown status: ${status}`);
   const task = ctx.getTask(id);
   if (!task) throw notFound(`task ${id} not found`, { task_id: id });
   switch (status) {
     case "done":
       // A card moved to done by a person: its worker, if one still runs, has nothing left to do.
-      return { task: completeTask(ctx, id, { result: input.result, summary: input.summary, metadata: input.metadata, failureLimit: input.failureLimit }).task, terminate: workerToStop(ctx, task) };
+      return {
+        task: completeTask(ctx, id, {
+          result: input.result,
+          summary: input.summary,
+          metadata: input.metadata,
+          failureLimit: input.failureLimit,
+        }).task,
+        terminate: workerToStop(ctx, task),
+      };
     case "blocked": {
       if (task.status === "running" || task.status === "ready") {
         return { task: blockTask(ctx, id, { reason: input.reason }).task, terminate: workerToStop(ctx, task) };
       }
-      throw wrongState("status transition to 'blocked' not valid from current state", { task_id: id, status: task.status });
+      throw wrongState("status transition to 'blocked' not valid from current state", {
+        task_id: id,
+        status: task.status,
+      });
     }
     case "scheduled":
       return { task: scheduleTask(ctx, id, { reason: input.reason }).task, terminate: workerToStop(ctx, task) };

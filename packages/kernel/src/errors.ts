@@ -13,7 +13,14 @@ import { KanbanError } from "@kanban/db";
  * | HALLUCINATED_CARDS | completion claimed cards that do not exist / not ours    | PRECONDITION_FAILED 412  |
  * | WORKSPACE_PATH_NOT_ALLOWED | a caller-chosen scratch path, or a dir/worktree path outside the allowed roots | BAD_REQUEST 400 |
  */
-export const KERNEL_ERROR_CODES = ["NOT_FOUND", "INVALID_INPUT", "WRONG_STATE", "STALE_RUN", "HALLUCINATED_CARDS", "WORKSPACE_PATH_NOT_ALLOWED"] as const;
+export const KERNEL_ERROR_CODES = [
+  "NOT_FOUND",
+  "INVALID_INPUT",
+  "WRONG_STATE",
+  "STALE_RUN",
+  "HALLUCINATED_CARDS",
+  "WORKSPACE_PATH_NOT_ALLOWED",
+] as const;
 export type KernelErrorCode = (typeof KERNEL_ERROR_CODES)[number];
 
 export class KernelError extends KanbanError<KernelErrorCode> {

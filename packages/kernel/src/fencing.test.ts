@@ -28,7 +28,11 @@ function claim(id: string, pid: number, claimer?: string): number {
 }
 
 /** A's attempt expires with A dead, the dispatcher reclaims it, and B claims the task. */
-function reclaimedAndReclaimed(opts: { claimerA?: string; claimerB?: string } = {}): { id: string; runA: number; runB: number } {
+function reclaimedAndReclaimed(opts: { claimerA?: string; claimerB?: string } = {}): {
+  id: string;
+  runA: number;
+  runB: number;
+} {
   const task = board.createTask({ title: "contended", assignee: "coder" });
   const runA = claim(task.id, PID_A, opts.claimerA);
   board.clock.advance(60);
@@ -82,7 +86,9 @@ describe("fencing: a reclaimed worker cannot touch the newer attempt", () => {
 
   it("refuses the old worker's completion, database unchanged, and the task stays B's", () => {
     const { id, runA, runB } = reclaimedAndReclaimed();
-    expectFenced(id, () => board.completeTask(id, { result: "A's late result", summary: "from A", expected_run_id: runA }));
+    expectFenced(id, () =>
+      board.completeTask(id, { result: "A's late result", summary: "from A", expected_run_id: runA }),
+    );
     expect(board.getTask(id)).toMatchObject({ status: "running", current_run_id: runB, worker_pid: PID_B });
   });
 
@@ -192,7 +198,9 @@ describe("fencing: a reclaimed worker cannot touch the newer attempt", () => {
     board.heartbeatWorker(task.id, { expected_run_id: runA });
     board.reclaimTask(task.id);
     // Whatever the previous attempt left on the row, the claim starts from a clean slate.
-    board.sqlite.prepare("UPDATE tasks SET last_heartbeat_at = ?, worker_pid = ? WHERE id = ?").run(board.clock.seconds, PID_A, task.id);
+    board.sqlite
+      .prepare("UPDATE tasks SET last_heartbeat_at = ?, worker_pid = ? WHERE id = ?")
+      .run(board.clock.seconds, PID_A, task.id);
     const fresh = board.claimTask(task.id);
     expect(fresh).toMatchObject({ last_heartbeat_at: null, worker_pid: null });
     expect(board.getTask(task.id)).toMatchObject({ last_heartbeat_at: null, worker_pid: null });

@@ -14,7 +14,11 @@ export interface Fence {
 
 /** Throws STALE_RUN when the fence names a run or lock that is no longer the task's current one. */
 export function checkFence(task: Pick<Task, "id" | "current_run_id" | "claim_lock">, fence: Fence): void {
-  if (fence.expected_run_id !== undefined && fence.expected_run_id !== null && task.current_run_id !== fence.expected_run_id) {
+  if (
+    fence.expected_run_id !== undefined &&
+    fence.expected_run_id !== null &&
+    task.current_run_id !== fence.expected_run_id
+  ) {
     throw new KernelError(
       "STALE_RUN",
       `run ${fence.expected_run_id} is no longer the active run of ${task.id} (the claim was reclaimed or settled); refusing to act on a newer attempt`,
@@ -22,10 +26,14 @@ export function checkFence(task: Pick<Task, "id" | "current_run_id" | "claim_loc
     );
   }
   if (fence.claim_lock !== undefined && fence.claim_lock !== null && task.claim_lock !== fence.claim_lock) {
-    throw new KernelError("STALE_RUN", `claim ${fence.claim_lock} no longer holds ${task.id}; refusing to act on a newer attempt`, {
-      task_id: task.id,
-      claim_lock: fence.claim_lock,
-    });
+    throw new KernelError(
+      "STALE_RUN",
+      `claim ${fence.claim_lock} no longer holds ${task.id}; refusing to act on a newer attempt`,
+      {
+        task_id: task.id,
+        claim_lock: fence.claim_lock,
+      },
+    );
   }
 }
 

@@ -7,7 +7,8 @@ import { kernelError, useTestBoards } from "./testing/helpers.ts";
 // test_kanban_blocked_sticky.py.
 
 const board = useTestBoards();
-const setStatus = (b: TestBoard, id: string, status: string) => b.sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
+const setStatus = (b: TestBoard, id: string, status: string) =>
+  b.sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
 const setFailures = (b: TestBoard, id: string, n: number, error: string | null = "boom") =>
   b.sqlite.prepare("UPDATE tasks SET consecutive_failures = ?, last_failure_error = ? WHERE id = ?").run(n, error, id);
 const status = (b: TestBoard, id: string) => b.getTask(id)?.status;
@@ -20,7 +21,10 @@ describe("assign", () => {
     const t = b.createTask({ title: "x", assignee: "alice" });
     b.claimTask(t.id);
     expect(() => b.assignTask(t.id, "bob")).toThrow(
-      kernelError("WRONG_STATE", `cannot reassign ${t.id}: currently running (claimed). Wait for completion or reclaim the stale lock first.`),
+      kernelError(
+        "WRONG_STATE",
+        `cannot reassign ${t.id}: currently running (claimed). Wait for completion or reclaim the stale lock first.`,
+      ),
     );
     expect(b.getTask(t.id)?.assignee).toBe("alice");
     expect(kinds(b, t.id)).toEqual(["created", "claimed"]);
@@ -31,7 +35,11 @@ describe("assign", () => {
     const t = b.createTask({ title: "x", assignee: "alice" });
     expect(b.assignTask(t.id, "Bob")).toBe(true);
     expect(b.getTask(t.id)?.assignee).toBe("bob");
-    expect(lastEvent(b, t.id)).toMatchObject({ kind: "assigned", payload: { assignee: "bob", from: "alice" }, run_id: null });
+    expect(lastEvent(b, t.id)).toMatchObject({
+      kind: "assigned",
+      payload: { assignee: "bob", from: "alice" },
+      run_id: null,
+    });
   });
 
   it("assign: null unassigns", () => {
@@ -80,8 +88,16 @@ describe("reassign", () => {
     setFailures(b, t.id, 1);
     const r = b.reassignTask(t.id, "bob", { reclaimFirst: true });
     expect(r.ok).toBe(true);
-    expect(b.getTask(t.id)).toMatchObject({ status: "ready", assignee: "bob", claim_lock: null, current_run_id: null, consecutive_failures: 0 });
-    expect(b.listRuns(t.id)).toMatchObject([{ id: claimed?.current_run_id, status: "reclaimed", outcome: "reclaimed", profile: "alice" }]);
+    expect(b.getTask(t.id)).toMatchObject({
+      status: "ready",
+      assignee: "bob",
+      claim_lock: null,
+      current_run_id: null,
+      consecutive_failures: 0,
+    });
+    expect(b.listRuns(t.id)).toMatchObject([
+      { id: claimed?.current_run_id, status: "reclaimed", outcome: "reclaimed", profile: "alice" },
+    ]);
     const events = b.listEvents(t.id);
     expect(events.map((e) => e.kind)).toEqual(["created", "claimed", "reclaimed", "assigned"]);
     expect(events[2]?.payload).toMatchObject({ manual: true, reason: "reassign", prev_lock: "testhost:4242" });
@@ -105,7 +121,9 @@ describe("reassign", () => {
   });
 
   it("reassign: an unknown task is NOT_FOUND", () => {
-    expect(() => board().reassignTask("t_missing0", "bob")).toThrow(kernelError("NOT_FOUND", "task t_missing0 not found"));
+    expect(() => board().reassignTask("t_missing0", "bob")).toThrow(
+      kernelError("NOT_FOUND", "task t_missing0 not found"),
+    );
   });
 });
 
@@ -120,7 +138,9 @@ describe("link", () => {
     const b = board();
     const t = b.createTask({ title: "x" });
     expect(() => b.linkTasks("t_nope0001", t.id)).toThrow(kernelError("INVALID_INPUT", "unknown task(s): t_nope0001"));
-    expect(() => b.linkTasks("t_nope0001", "t_nope0002")).toThrow(kernelError("INVALID_INPUT", "unknown task(s): t_nope0001, t_nope0002"));
+    expect(() => b.linkTasks("t_nope0001", "t_nope0002")).toThrow(
+      kernelError("INVALID_INPUT", "unknown task(s): t_nope0001, t_nope0002"),
+    );
   });
 
   it("link: refuses an edge that would close a cycle, directly or through a chain", () => {
@@ -128,8 +148,12 @@ describe("link", () => {
     const a = b.createTask({ title: "a" });
     const c = b.createTask({ title: "c", parents: [a.id] });
     const d = b.createTask({ title: "d", parents: [c.id] });
-    expect(() => b.linkTasks(c.id, a.id)).toThrow(kernelError("INVALID_INPUT", `linking ${c.id} -> ${a.id} would create a cycle`));
-    expect(() => b.linkTasks(d.id, a.id)).toThrow(kernelError("INVALID_INPUT", `linking ${d.id} -> ${a.id} would create a cycle`));
+    expect(() => b.linkTasks(c.id, a.id)).toThrow(
+      kernelError("INVALID_INPUT", `linking ${c.id} -> ${a.id} would create a cycle`),
+    );
+    expect(() => b.linkTasks(d.id, a.id)).toThrow(
+      kernelError("INVALID_INPUT", `linking ${d.id} -> ${a.id} would create a cycle`),
+    );
     expect(b.parentIds(a.id)).toEqual([]);
   });
 
@@ -170,7 +194,11 @@ describe("link", () => {
     const running = b.createTask({ title: "running" });
     b.claimTask(running.id);
     for (const c of [blocked, triage, running]) expect(b.linkTasks(p.id, c.id)).toEqual({ demoted: false });
-    expect([status(b, blocked.id), status(b, triage.id), status(b, running.id)]).toEqual(["blocked", "triage", "running"]);
+    expect([status(b, blocked.id), status(b, triage.id), status(b, running.id)]).toEqual([
+      "blocked",
+      "triage",
+      "running",
+    ]);
   });
 
   it("link: linking the same edge twice writes one edge and one event", () => {
@@ -316,7 +344,14 @@ describe("recompute_ready", () => {
     const t = b.createTask({ title: "flaky", assignee: "alice" });
     b.claimTask(t.id);
     // The dispatcher that tripped it ran with a limit of 1.
-    expect(b.recordTaskFailure(t.id, { error: "spawn failed", outcome: "spawn_failed", failureLimit: 1, releaseClaim: true })).toBe(true);
+    expect(
+      b.recordTaskFailure(t.id, {
+        error: "spawn failed",
+        outcome: "spawn_failed",
+        failureLimit: 1,
+        releaseClaim: true,
+      }),
+    ).toBe(true);
     expect(b.getTask(t.id)).toMatchObject({ status: "blocked", consecutive_failures: 1 });
     expect(kinds(b, t.id)).toEqual(["created", "claimed", "gave_up"]);
     expect(b.recomputeReady(1)).toBe(0); // still at that limit: a tripped breaker never self-recovers
@@ -378,7 +413,9 @@ describe("recompute_ready", () => {
     expect(b.recomputeReady()).toBe(0);
     b.unblockTask(t.id);
     b.claimTask(t.id);
-    expect(b.recordTaskFailure(t.id, { error: "crash", outcome: "crashed", failureLimit: 1, releaseClaim: true })).toBe(true);
+    expect(b.recordTaskFailure(t.id, { error: "crash", outcome: "crashed", failureLimit: 1, releaseClaim: true })).toBe(
+      true,
+    );
     expect(status(b, t.id)).toBe("blocked");
     expect(b.recomputeReady()).toBe(1); // default limit 2 > 1 failure; newest blocked/unblocked event is unblocked
     expect(status(b, t.id)).toBe("ready");
@@ -462,7 +499,11 @@ describe("recompute_ready: Todo holds a card a person put there", () => {
     setStatus(b, t.id, "todo");
     b.sqlite
       .prepare("INSERT INTO task_events (task_id, kind, payload, created_at) VALUES (?, 'status', ?, ?)")
-      .run(t.id, JSON.stringify({ status: "todo", reason: "ancestor_reopened", parent: "t_00000000" }), b.clock.seconds);
+      .run(
+        t.id,
+        JSON.stringify({ status: "todo", reason: "ancestor_reopened", parent: "t_00000000" }),
+        b.clock.seconds,
+      );
     expect(b.recomputeReady()).toBe(1);
   });
 
@@ -471,7 +512,9 @@ describe("recompute_ready: Todo holds a card a person put there", () => {
     const t = b.createTask({ title: "x" });
     setStatus(b, t.id, "todo");
     const deep = `${'{"a":'.repeat(50_000)}1${"}".repeat(50_000)}`;
-    b.sqlite.prepare("INSERT INTO task_events (task_id, kind, payload, created_at) VALUES (?, 'status', ?, ?)").run(t.id, deep, b.clock.seconds);
+    b.sqlite
+      .prepare("INSERT INTO task_events (task_id, kind, payload, created_at) VALUES (?, 'status', ?, ?)")
+      .run(t.id, deep, b.clock.seconds);
     expect(b.recomputeReady()).toBe(1);
   });
 });
@@ -483,7 +526,10 @@ describe("promote_task", () => {
     setStatus(b, t.id, "todo");
     expect(b.promoteTask(t.id, { actor: "ops", reason: "stuck after manual edit" })).toEqual({ ok: true, error: null });
     expect(status(b, t.id)).toBe("ready");
-    expect(lastEvent(b, t.id)).toMatchObject({ kind: "promoted_manual", payload: { actor: "ops", reason: "stuck after manual edit" } });
+    expect(lastEvent(b, t.id)).toMatchObject({
+      kind: "promoted_manual",
+      payload: { actor: "ops", reason: "stuck after manual edit" },
+    });
   });
 
   it("promote: the audit event defaults to actor user and reason null", () => {
@@ -540,13 +586,19 @@ describe("promote_task", () => {
     expect(r.error).toMatch(/^unsatisfied parent dependencies: /);
   });
 
-  it.each(["ready", "running", "done", "triage", "scheduled", "review", "archived"])("promote: refuses a task in %s", (s) => {
-    const b = board();
-    const t = b.createTask({ title: "x" });
-    setStatus(b, t.id, s);
-    expect(b.promoteTask(t.id)).toEqual({ ok: false, error: `task ${t.id} is '${s}'; promote only applies to 'todo' or 'blocked'` });
-    expect(status(b, t.id)).toBe(s);
-  });
+  it.each(["ready", "running", "done", "triage", "scheduled", "review", "archived"])(
+    "promote: refuses a task in %s",
+    (s) => {
+      const b = board();
+      const t = b.createTask({ title: "x" });
+      setStatus(b, t.id, s);
+      expect(b.promoteTask(t.id)).toEqual({
+        ok: false,
+        error: `task ${t.id} is '${s}'; promote only applies to 'todo' or 'blocked'`,
+      });
+      expect(status(b, t.id)).toBe(s);
+    },
+  );
 
   it("promote: refuses an unknown task", () => {
     expect(board().promoteTask("t_missing0")).toEqual({ ok: false, error: "task t_missing0 not found" });

@@ -13,7 +13,8 @@ export function linkTasks(ctx: BoardContext, parent: string, child: string): { d
     const missing = [parent, child].filter((id) => !ctx.getTask(id));
     if (missing.length > 0) throw invalid(`unknown task(s): ${missing.join(", ")}`, { missing });
     if (reachable(ctx, child, parent)) throw invalid(`linking ${parent} -> ${child} would create a cycle`);
-    const added = ctx.stmt("INSERT OR IGNORE INTO task_links (parent_id, child_id) VALUES (?, ?)").run(parent, child).changes > 0;
+    const added =
+      ctx.stmt("INSERT OR IGNORE INTO task_links (parent_id, child_id) VALUES (?, ?)").run(parent, child).changes > 0;
     const parentTask = ctx.requireTask(parent);
     let demoted = false;
     if (parentTask.status !== "done" && parentTask.status !== "archived") {
@@ -59,7 +60,9 @@ export function unlinkTasks(ctx: BoardContext, parent: string, child: string, fa
 /** Whether the newest of the task's `blocked`/`unblocked` events is a `blocked`: an explicit, sticky block. */
 function stickyBlock(ctx: BoardContext, id: string): boolean {
   const row = ctx
-    .stmt("SELECT kind FROM task_events WHERE task_id = ? AND kind IN ('blocked', 'unblocked') ORDER BY id DESC LIMIT 1")
+    .stmt(
+      "SELECT kind FROM task_events WHERE task_id = ? AND kind IN ('blocked', 'unblocked') ORDER BY id DESC LIMIT 1",
+    )
     .get(id) as { kind: string } | undefined;
   return row?.kind === "blocked";
 }
@@ -146,7 +149,9 @@ export function recomputeReady(ctx: BoardContext, failureLimit?: number, scope?:
 
 /** Re-gates the children of `id` (after it completed, was archived or deleted). */
 export function recomputeChildren(ctx: BoardContext, id: string, failureLimit?: number): number {
-  const children = (ctx.stmt("SELECT child_id FROM task_links WHERE parent_id = ?").all(id) as { child_id: string }[]).map((r) => r.child_id);
+  const children = (
+    ctx.stmt("SELECT child_id FROM task_links WHERE parent_id = ?").all(id) as { child_id: string }[]
+  ).map((r) => r.child_id);
   return recomputeReady(ctx, failureLimit, children);
 }
 

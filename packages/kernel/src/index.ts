@@ -9,7 +9,13 @@ export { type Clock, nowSeconds, systemClock } from "./clock.ts";
 export type { CompleteInput } from "./complete.ts";
 export * from "./constants.ts";
 export { BoardContext, type PidProbe } from "./context.ts";
-export { canonicalAssignee, type CreateTaskInput, KNOWN_TOOLSETS, normaliseSkills, parseWorkspaceSpec } from "./create.ts";
+export {
+  canonicalAssignee,
+  type CreateTaskInput,
+  KNOWN_TOOLSETS,
+  normaliseSkills,
+  parseWorkspaceSpec,
+} from "./create.ts";
 export { type MoveInput, TITLE_MAX } from "./edit.ts";
 export * from "./errors.ts";
 export type { Fence } from "./fencing.ts";

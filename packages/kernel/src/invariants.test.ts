@@ -11,7 +11,20 @@ import { createTestBoard, type TestBoard } from "./testing/index.ts";
 type Op =
   | { op: "create"; parents: number[]; assignee: number; blocked: boolean }
   | { op: "link" | "unlink"; a: number; b: number }
-  | { op: "claim" | "heartbeat" | "complete" | "block" | "unblock" | "schedule" | "archive" | "delete" | "reclaim" | "promote"; t: number }
+  | {
+      op:
+        | "claim"
+        | "heartbeat"
+        | "complete"
+        | "block"
+        | "unblock"
+        | "schedule"
+        | "archive"
+        | "delete"
+        | "reclaim"
+        | "promote";
+      t: number;
+    }
   | { op: "spawn"; t: number; pid: number }
   | { op: "staleComplete"; t: number }
   | { op: "assign"; t: number; assignee: number }
@@ -22,7 +35,15 @@ type Op =
 
 const idx = fc.nat(30);
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ op: fc.constant("create" as const), parents: fc.array(idx, { maxLength: 2 }), assignee: fc.nat(3), blocked: fc.boolean() }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      op: fc.constant("create" as const),
+      parents: fc.array(idx, { maxLength: 2 }),
+      assignee: fc.nat(3),
+      blocked: fc.boolean(),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constantFrom("link" as const, "unlink" as const), a: idx, b: idx }) },
   {
     weight: 8,
@@ -42,12 +63,22 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       t: idx,
     }),
   },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant("spawn" as const), t: idx, pid: fc.integer({ min: 100, max: 110 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ op: fc.constant("spawn" as const), t: idx, pid: fc.integer({ min: 100, max: 110 }) }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("staleComplete" as const), t: idx }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("assign" as const), t: idx, assignee: fc.nat(3) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("move" as const), t: idx, status: fc.nat(8) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("comment" as const), t: idx }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant("tick" as const), seconds: fc.integer({ min: 1, max: 2000 }), dead: fc.nat(110) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant("tick" as const),
+      seconds: fc.integer({ min: 1, max: 2000 }),
+      dead: fc.nat(110),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("fail" as const), t: idx }) },
 );
 
@@ -64,16 +95,30 @@ function checkInvariants(board: TestBoard): void {
     "current_run_id ⇔ one open run",
   ).toEqual([]);
   // running ⇔ claim held (and a running task always has its run).
-  expect(q("SELECT id FROM tasks WHERE (status = 'running') != (claim_lock IS NOT NULL)"), "running ⇔ claim").toEqual([]);
-  expect(q("SELECT id FROM tasks WHERE status = 'running' AND (current_run_id IS NULL OR claim_expires IS NULL)"), "running has run and lease").toEqual([]);
+  expect(q("SELECT id FROM tasks WHERE (status = 'running') != (claim_lock IS NOT NULL)"), "running ⇔ claim").toEqual(
+    [],
+  );
+  expect(
+    q("SELECT id FROM tasks WHERE status = 'running' AND (current_run_id IS NULL OR claim_expires IS NULL)"),
+    "running has run and lease",
+  ).toEqual([]);
   // Nothing points at a missing task.
   for (const table of ["task_events", "task_runs", "task_comments", "kanban_notify_subs"]) {
-    expect(q(`SELECT task_id FROM ${table} WHERE task_id NOT IN (SELECT id FROM tasks)`), `${table} orphans`).toEqual([]);
+    expect(q(`SELECT task_id FROM ${table} WHERE task_id NOT IN (SELECT id FROM tasks)`), `${table} orphans`).toEqual(
+      [],
+    );
   }
-  expect(q("SELECT * FROM task_links WHERE parent_id NOT IN (SELECT id FROM tasks) OR child_id NOT IN (SELECT id FROM tasks)"), "link orphans").toEqual([]);
+  expect(
+    q(
+      "SELECT * FROM task_links WHERE parent_id NOT IN (SELECT id FROM tasks) OR child_id NOT IN (SELECT id FROM tasks)",
+    ),
+    "link orphans",
+  ).toEqual([]);
   // Completed tasks have completed_at; closed runs have an outcome.
   expect(q("SELECT id FROM tasks WHERE status = 'done' AND completed_at IS NULL"), "done ⇒ completed_at").toEqual([]);
-  expect(q("SELECT id FROM task_runs WHERE ended_at IS NOT NULL AND outcome IS NULL"), "closed run ⇒ outcome").toEqual([]);
+  expect(q("SELECT id FROM task_runs WHERE ended_at IS NOT NULL AND outcome IS NULL"), "closed run ⇒ outcome").toEqual(
+    [],
+  );
 }
 
 function apply(board: TestBoard, ids: string[], alive: Set<number>, stale: Map<string, number>, step: Op): void {
@@ -82,7 +127,12 @@ function apply(board: TestBoard, ids: string[], alive: Set<number>, stale: Map<s
   switch (step.op) {
     case "create": {
       const parents = ids.length ? step.parents.map((p) => id(p)) : [];
-      const t = board.createTask({ title: `task ${ids.length}`, assignee: ASSIGNEES[step.assignee], parents, initial_status: step.blocked ? "blocked" : "running" });
+      const t = board.createTask({
+        title: `task ${ids.length}`,
+        assignee: ASSIGNEES[step.assignee],
+        parents,
+        initial_status: step.blocked ? "blocked" : "running",
+      });
       ids.push(t.id);
       return;
     }

@@ -7,7 +7,8 @@ import { kernelError, useTestBoards } from "./testing/helpers.ts";
 // Hermes tests: test_kanban_db.py (order_by, tenant/session/workflow filters, archived hidden).
 
 const board = useTestBoards();
-const setStatus = (b: TestBoard, id: string, status: string) => b.sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
+const setStatus = (b: TestBoard, id: string, status: string) =>
+  b.sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
 const titles = (tasks: { title: string }[]) => tasks.map((t) => t.title);
 
 describe("get", () => {
@@ -27,22 +28,46 @@ describe("get", () => {
 describe("task rows", () => {
   it("reading rows as arrays gives the same task as reading them as objects, every column included", () => {
     const b = board();
-    const parent = b.createTask({ title: "p", assignee: "w", tenant: "acme", skills: ["a", "b"], max_retries: 3, body: "long body" });
+    const parent = b.createTask({
+      title: "p",
+      assignee: "w",
+      tenant: "acme",
+      skills: ["a", "b"],
+      max_retries: 3,
+      body: "long body",
+    });
     const claimed = b.claimTask(parent.id, { claimer: "host:1" });
     expect(claimed).not.toBeNull();
-    const asObject = taskFromRow(b.sqlite.prepare("SELECT * FROM tasks WHERE id = ?").get(parent.id) as Record<string, unknown>);
+    const asObject = taskFromRow(
+      b.sqlite.prepare("SELECT * FROM tasks WHERE id = ?").get(parent.id) as Record<string, unknown>,
+    );
     expect(b.ctx.task("SELECT * FROM tasks WHERE id = ?", parent.id)).toEqual(asObject);
     // The claim's RETURNING row is the row as stored.
     expect(claimed).toEqual(asObject);
-    expect(asObject).toMatchObject({ status: "running", claim_lock: "host:1", skills: ["a", "b"], max_retries: 3, tenant: "acme" });
+    expect(asObject).toMatchObject({
+      status: "running",
+      claim_lock: "host:1",
+      skills: ["a", "b"],
+      max_retries: 3,
+      tenant: "acme",
+    });
   });
 
   it("a later column of the same name wins (a cut body), and legacy column names still read", () => {
     const b = board();
     const t = b.createTask({ title: "x", body: "abcdef" });
     expect(b.ctx.task("SELECT t.*, substr(t.body, 1, 3) AS body FROM tasks t WHERE t.id = ?", t.id)?.body).toBe("abc");
-    const legacy = b.ctx.task("SELECT id, title, status, 4 AS spawn_failures, 'boom' AS last_spawn_error FROM tasks WHERE id = ?", t.id);
-    expect(legacy).toMatchObject({ id: t.id, consecutive_failures: 4, last_failure_error: "boom", assignee: null, skills: null });
+    const legacy = b.ctx.task(
+      "SELECT id, title, status, 4 AS spawn_failures, 'boom' AS last_spawn_error FROM tasks WHERE id = ?",
+      t.id,
+    );
+    expect(legacy).toMatchObject({
+      id: t.id,
+      consecutive_failures: 4,
+      last_failure_error: "boom",
+      assignee: null,
+      skills: null,
+    });
     expect(b.ctx.tasks("SELECT * FROM tasks WHERE id = ?", "t_nothere")).toEqual([]);
   });
 });
@@ -157,7 +182,11 @@ describe("list: filters", () => {
     b.createTask({ title: "assigned", assignee: "loginbot" });
     b.createTask({ title: "100% done" });
     b.createTask({ title: "plain" });
-    expect(b.listTasks({ search: "login", order_by: "title" }).map((x) => x.title)).toEqual(["Fix LOGIN bug", "assigned", "other"]);
+    expect(b.listTasks({ search: "login", order_by: "title" }).map((x) => x.title)).toEqual([
+      "Fix LOGIN bug",
+      "assigned",
+      "other",
+    ]);
     expect(titles(b.listTasks({ search: t.id }))).toEqual(["Fix LOGIN bug"]);
     expect(titles(b.listTasks({ search: "%" }))).toEqual(["100% done"]);
   });
@@ -209,7 +238,10 @@ describe("list: order_by", () => {
 
   it("list: refuses an unknown order_by, naming the valid ones", () => {
     expect(() => board().listTasks({ order_by: "random" })).toThrow(
-      kernelError("INVALID_INPUT", "order_by must be one of created, created-desc, priority, priority-desc, status, assignee, title, updated"),
+      kernelError(
+        "INVALID_INPUT",
+        "order_by must be one of created, created-desc, priority, priority-desc, status, assignee, title, updated",
+      ),
     );
   });
 

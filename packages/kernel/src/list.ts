@@ -80,11 +80,17 @@ export function listTasks(ctx: BoardContext, filter: ListTasksFilter = {}): Task
 }
 
 export function parentIds(ctx: BoardContext, id: string): string[] {
-  return (ctx.stmt("SELECT parent_id FROM task_links WHERE child_id = ? ORDER BY parent_id").all(id) as { parent_id: string }[]).map((r) => r.parent_id);
+  return (
+    ctx.stmt("SELECT parent_id FROM task_links WHERE child_id = ? ORDER BY parent_id").all(id) as {
+      parent_id: string;
+    }[]
+  ).map((r) => r.parent_id);
 }
 
 export function childIds(ctx: BoardContext, id: string): string[] {
-  return (ctx.stmt("SELECT child_id FROM task_links WHERE parent_id = ? ORDER BY child_id").all(id) as { child_id: string }[]).map((r) => r.child_id);
+  return (
+    ctx.stmt("SELECT child_id FROM task_links WHERE parent_id = ? ORDER BY child_id").all(id) as { child_id: string }[]
+  ).map((r) => r.child_id);
 }
 
 /** `[parent id, result]` of the done parents, oldest completion first. */

@@ -10,8 +10,10 @@ import { kernelError, useTestBoards } from "./testing/helpers.ts";
 
 const board = useTestBoards();
 const maxEventId = (b: TestBoard, taskId: string) =>
-  (b.sqlite.prepare("SELECT COALESCE(MAX(id), 0) AS m FROM task_events WHERE task_id = ?").get(taskId) as { m: number }).m;
-const subCount = (b: TestBoard) => (b.sqlite.prepare("SELECT count(*) AS n FROM kanban_notify_subs").get() as { n: number }).n;
+  (b.sqlite.prepare("SELECT COALESCE(MAX(id), 0) AS m FROM task_events WHERE task_id = ?").get(taskId) as { m: number })
+    .m;
+const subCount = (b: TestBoard) =>
+  (b.sqlite.prepare("SELECT count(*) AS n FROM kanban_notify_subs").get() as { n: number }).n;
 
 /** A task with a telegram subscription, and the subscription's key. */
 function subscribed(b: TestBoard, extra: Record<string, unknown> = {}): { id: string; key: NotifySubKey } {
@@ -79,8 +81,12 @@ describe("notify: subscriptions", () => {
     const b = board();
     const t = b.createTask({ title: "x" });
     expect(b.addNotifySub({ task_id: t.id, platform: "api_server", chat_id: "s1" }).delivery_mode).toBe("notify+wake");
-    expect(b.addNotifySub({ task_id: t.id, platform: "api_server", chat_id: "s2", delivery_mode: "wake" }).delivery_mode).toBe("wake");
-    expect(b.addNotifySub({ task_id: t.id, platform: "slack", chat_id: "c", delivery_mode: "notify+wake" }).delivery_mode).toBe("notify+wake");
+    expect(
+      b.addNotifySub({ task_id: t.id, platform: "api_server", chat_id: "s2", delivery_mode: "wake" }).delivery_mode,
+    ).toBe("wake");
+    expect(
+      b.addNotifySub({ task_id: t.id, platform: "slack", chat_id: "c", delivery_mode: "notify+wake" }).delivery_mode,
+    ).toBe("notify+wake");
   });
 
   it("notify: on an existing row chat_type, delivery_mode and metadata are last-write-wins when given", () => {
@@ -128,10 +134,16 @@ describe("notify: subscriptions", () => {
     expect(() => b.addNotifySub({ ...key, delivery_mode: "shout" })).toThrow(
       kernelError("INVALID_INPUT", "delivery_mode must be one of notify, notify+wake, wake"),
     );
-    expect(() => b.addNotifySub({ ...key, chat_type: "forum" })).toThrow(kernelError("INVALID_INPUT", "chat_type must be one of dm, group, channel, thread"));
-    expect(() => b.addNotifySub({ ...key, platform: " " })).toThrow(kernelError("INVALID_INPUT", "platform is required"));
+    expect(() => b.addNotifySub({ ...key, chat_type: "forum" })).toThrow(
+      kernelError("INVALID_INPUT", "chat_type must be one of dm, group, channel, thread"),
+    );
+    expect(() => b.addNotifySub({ ...key, platform: " " })).toThrow(
+      kernelError("INVALID_INPUT", "platform is required"),
+    );
     expect(() => b.addNotifySub({ ...key, chat_id: "" })).toThrow(kernelError("INVALID_INPUT", "chat_id is required"));
-    expect(() => b.addNotifySub({ ...key, task_id: "t_missing0" })).toThrow(kernelError("NOT_FOUND", "unknown task t_missing0"));
+    expect(() => b.addNotifySub({ ...key, task_id: "t_missing0" })).toThrow(
+      kernelError("NOT_FOUND", "unknown task t_missing0"),
+    );
     expect(subCount(b)).toBe(0);
   });
 
@@ -139,7 +151,12 @@ describe("notify: subscriptions", () => {
     const b = board();
     const a = subscribed(b);
     const c = subscribed(b);
-    expect(b.listNotifySubs().map((s) => s.task_id).sort()).toEqual([a.id, c.id].sort());
+    expect(
+      b
+        .listNotifySubs()
+        .map((s) => s.task_id)
+        .sort(),
+    ).toEqual([a.id, c.id].sort());
     expect(b.removeNotifySub(a.key)).toBe(true);
     expect(b.removeNotifySub(a.key)).toBe(false);
     expect(b.listNotifySubs().map((s) => s.task_id)).toEqual([c.id]);
@@ -286,7 +303,9 @@ describe("notify: inheritance", () => {
       },
     ]);
     // The child's own created event is already behind the cursor.
-    expect(b.unseenEventsForSub({ task_id: c.id, platform: "discord", chat_id: "c1", thread_id: "th" }).events).toEqual([]);
+    expect(b.unseenEventsForSub({ task_id: c.id, platform: "discord", chat_id: "c1", thread_id: "th" }).events).toEqual(
+      [],
+    );
   });
 
   it("notify: a child of several subscribed parents gets each distinct subscription once", () => {
@@ -297,7 +316,12 @@ describe("notify: inheritance", () => {
     b.addNotifySub({ task_id: p2.id, platform: "telegram", chat_id: "shared" });
     b.addNotifySub({ task_id: p2.id, platform: "slack", chat_id: "own" });
     const c = b.createTask({ title: "child", parents: [p1.id, p2.id] });
-    expect(b.listNotifySubs(c.id).map((s) => `${s.platform}:${s.chat_id}`).sort()).toEqual(["slack:own", "telegram:shared"]);
+    expect(
+      b
+        .listNotifySubs(c.id)
+        .map((s) => `${s.platform}:${s.chat_id}`)
+        .sort(),
+    ).toEqual(["slack:own", "telegram:shared"]);
   });
 
   it("notify: linking a task under a subscribed parent copies the parent's subscriptions", () => {
@@ -331,8 +355,20 @@ describe("notify: inheritance", () => {
     const b = board();
     const p = b.createTask({ title: "parent" });
     const c = b.createTask({ title: "child" });
-    b.addNotifySub({ task_id: c.id, platform: "telegram", chat_id: "42", delivery_mode: "wake", notifier_profile: "bob" });
-    b.addNotifySub({ task_id: p.id, platform: "telegram", chat_id: "42", delivery_mode: "notify", notifier_profile: "alice" });
+    b.addNotifySub({
+      task_id: c.id,
+      platform: "telegram",
+      chat_id: "42",
+      delivery_mode: "wake",
+      notifier_profile: "bob",
+    });
+    b.addNotifySub({
+      task_id: p.id,
+      platform: "telegram",
+      chat_id: "42",
+      delivery_mode: "notify",
+      notifier_profile: "alice",
+    });
     b.linkTasks(p.id, c.id);
     expect(b.listNotifySubs(c.id).map((s) => [s.delivery_mode, s.notifier_profile])).toEqual([["wake", "bob"]]);
   });

@@ -57,7 +57,9 @@ function subFromRow(r: Record<string, unknown>): NotifySub {
 }
 
 function maxEventId(ctx: BoardContext, taskId: string): number {
-  const r = ctx.stmt("SELECT COALESCE(MAX(id), 0) AS m FROM task_events WHERE task_id = ?").get(taskId) as { m: number };
+  const r = ctx.stmt("SELECT COALESCE(MAX(id), 0) AS m FROM task_events WHERE task_id = ?").get(taskId) as {
+    m: number;
+  };
   return Number(r.m);
 }
 
@@ -81,7 +83,9 @@ export function addNotifySub(ctx: BoardContext, input: NotifySubInput): NotifySu
   return ctx.tx(() => {
     if (!ctx.getTask(input.task_id)) throw notFound(`unknown task ${input.task_id}`, { task_id: input.task_id });
     const key = { ...input, thread_id: input.thread_id ?? "" };
-    const existing = ctx.stmt(`SELECT * FROM kanban_notify_subs WHERE ${keyWhere}`).get(...keyArgs(key)) as Record<string, unknown> | undefined;
+    const existing = ctx.stmt(`SELECT * FROM kanban_notify_subs WHERE ${keyWhere}`).get(...keyArgs(key)) as
+      | Record<string, unknown>
+      | undefined;
     if (!existing) {
       const mode = input.delivery_mode ?? (input.platform === "api_server" ? "notify+wake" : "notify");
       ctx
@@ -106,7 +110,9 @@ export function addNotifySub(ctx: BoardContext, input: NotifySubInput): NotifySu
         );
     } else {
       const cur = subFromRow(existing);
-      const meta = input.delivery_metadata ? { ...(cur.delivery_metadata ?? {}), ...input.delivery_metadata } : cur.delivery_metadata;
+      const meta = input.delivery_metadata
+        ? { ...(cur.delivery_metadata ?? {}), ...input.delivery_metadata }
+        : cur.delivery_metadata;
       ctx
         .stmt(
           `UPDATE kanban_notify_subs SET user_id = ?, user_id_alt = ?, chat_type = ?, notifier_profile = ?, delivery_mode = ?,
@@ -122,7 +128,9 @@ export function addNotifySub(ctx: BoardContext, input: NotifySubInput): NotifySu
           ...keyArgs(key),
         );
     }
-    return subFromRow(ctx.stmt(`SELECT * FROM kanban_notify_subs WHERE ${keyWhere}`).get(...keyArgs(key)) as Record<string, unknown>);
+    return subFromRow(
+      ctx.stmt(`SELECT * FROM kanban_notify_subs WHERE ${keyWhere}`).get(...keyArgs(key)) as Record<string, unknown>,
+    );
   });
 }
 
@@ -138,15 +146,20 @@ export function removeNotifySub(ctx: BoardContext, key: NotifySubKey): boolean {
 }
 
 /** Events after the subscription's cursor (does not advance it). */
-export function unseenEventsForSub(ctx: BoardContext, key: NotifySubKey, kinds?: string[]): { max_id: number; events: TaskEvent[] } {
+export function unseenEventsForSub(
+  ctx: BoardContext,
+  key: NotifySubKey,
+  kinds?: string[],
+): { max_id: number; events: TaskEvent[] } {
   const sub = ctx.stmt(`SELECT last_event_id FROM kanban_notify_subs WHERE ${keyWhere}`).get(...keyArgs(key)) as
     | { last_event_id: number }
     | undefined;
   if (!sub) throw notFound("no such subscription");
-  const rows = (ctx.stmt("SELECT * FROM task_events WHERE task_id = ? AND id > ? ORDER BY id").all(key.task_id, sub.last_event_id) as Record<
-    string,
-    unknown
-  >[]).map(eventFromRow);
+  const rows = (
+    ctx
+      .stmt("SELECT * FROM task_events WHERE task_id = ? AND id > ? ORDER BY id")
+      .all(key.task_id, sub.last_event_id) as Record<string, unknown>[]
+  ).map(eventFromRow);
   const events = kinds && kinds.length > 0 ? rows.filter((e) => kinds.includes(e.kind)) : rows;
   return { max_id: rows.length > 0 ? (rows[rows.length - 1]?.id ?? sub.last_event_id) : sub.last_event_id, events };
 }
@@ -167,22 +180,35 @@ export function claimUnseenEventsForSub(
     if (!sub) throw notFound("no such subscription");
     const { max_id, events } = unseenEventsForSub(ctx, key, kinds);
     if (max_id > sub.last_event_id) {
-      ctx.stmt(`UPDATE kanban_notify_subs SET last_event_id = ? WHERE ${keyWhere} AND last_event_id = ?`).run(max_id, ...keyArgs(key), sub.last_event_id);
+      ctx
+        .stmt(`UPDATE kanban_notify_subs SET last_event_id = ? WHERE ${keyWhere} AND last_event_id = ?`)
+        .run(max_id, ...keyArgs(key), sub.last_event_id);
     }
     return { old_cursor: sub.last_event_id, new_cursor: max_id, events };
   });
 }
 
 /** Undoes a claim, but only if nobody advanced the cursor past it meanwhile. */
-export function rewindNotifyCursor(ctx: BoardContext, key: NotifySubKey, claimedCursor: number, oldCursor: number): boolean {
+export function rewindNotifyCursor(
+  ctx: BoardContext,
+  key: NotifySubKey,
+  claimedCursor: number,
+  oldCursor: number,
+): boolean {
   return ctx.tx(
-    () => ctx.stmt(`UPDATE kanban_notify_subs SET last_event_id = ? WHERE ${keyWhere} AND last_event_id = ?`).run(oldCursor, ...keyArgs(key), claimedCursor).changes === 1,
+    () =>
+      ctx
+        .stmt(`UPDATE kanban_notify_subs SET last_event_id = ? WHERE ${keyWhere} AND last_event_id = ?`)
+        .run(oldCursor, ...keyArgs(key), claimedCursor).changes === 1,
   );
 }
 
 export function advanceNotifyCursor(ctx: BoardContext, key: NotifySubKey, newCursor: number): boolean {
   return ctx.tx(
-    () => ctx.stmt(`UPDATE kanban_notify_subs SET last_event_id = ? WHERE ${keyWhere} AND last_event_id < ?`).run(newCursor, ...keyArgs(key), newCursor).changes === 1,
+    () =>
+      ctx
+        .stmt(`UPDATE kanban_notify_subs SET last_event_id = ? WHERE ${keyWhere} AND last_event_id < ?`)
+        .run(newCursor, ...keyArgs(key), newCursor).changes === 1,
   );
 }
 
@@ -191,7 +217,10 @@ export function copyNotifySubs(ctx: BoardContext, fromTask: string, toTask: stri
   // A parent's subscribers follow the child only where they could read it: subscribers of an
   // operator's task (no tenant) see everything, a tenant's subscribers only that tenant's tasks.
   // Without this, linking globex's parent to acme's child would stream acme's events to globex.
-  const tenants = ctx.stmt("SELECT id, tenant FROM tasks WHERE id IN (?, ?)").all(fromTask, toTask) as { id: string; tenant: string | null }[];
+  const tenants = ctx.stmt("SELECT id, tenant FROM tasks WHERE id IN (?, ?)").all(fromTask, toTask) as {
+    id: string;
+    tenant: string | null;
+  }[];
   const from = tenantScope(tenants.find((t) => t.id === fromTask)?.tenant);
   const to = tenantScope(tenants.find((t) => t.id === toTask)?.tenant);
   if (from !== null && from !== to) return;

@@ -15,9 +15,10 @@ afterEach(() => board.cleanup());
 
 const LOCK = "testhost:4242";
 
-
 /** A claimed task whose worker has pid `pid` (recorded as the dispatcher does after spawning). */
-function running(opts: { pid?: number; claimer?: string; max_runtime_seconds?: number; max_retries?: number; title?: string } = {}): {
+function running(
+  opts: { pid?: number; claimer?: string; max_runtime_seconds?: number; max_retries?: number; title?: string } = {},
+): {
   id: string;
   runId: number;
 } {
@@ -55,7 +56,12 @@ describe("releaseStaleClaims", () => {
     const out = board.releaseStaleClaims();
     expect(out).toEqual({ reclaimed: [], extended: [id], terminate: [] });
     const now = board.clock.seconds;
-    expect(board.getTask(id)).toMatchObject({ status: "running", claim_lock: LOCK, claim_expires: now + DEFAULT_CLAIM_TTL_SECONDS, current_run_id: runId });
+    expect(board.getTask(id)).toMatchObject({
+      status: "running",
+      claim_lock: LOCK,
+      claim_expires: now + DEFAULT_CLAIM_TTL_SECONDS,
+      current_run_id: runId,
+    });
     expect(board.getRun(runId).claim_expires).toBe(now + DEFAULT_CLAIM_TTL_SECONDS);
     const ev = lastEvent(id, "claim_extended");
     expect(ev?.run_id).toBe(runId);
@@ -91,9 +97,29 @@ describe("releaseStaleClaims", () => {
 
     const out = board.releaseStaleClaims();
     expect(out).toEqual({ reclaimed: [id], extended: [], terminate: [] });
-    expect(board.getTask(id)).toMatchObject({ status: "ready", claim_lock: null, claim_expires: null, worker_pid: null, current_run_id: null });
-    const payload = { stale_lock: LOCK, worker_pid: 703, claim_expires: expires, last_heartbeat_at: null, now, host_local: true, heartbeat_stale: false };
-    expect(board.getRun(runId)).toMatchObject({ status: "reclaimed", outcome: "reclaimed", error: `stale_lock=${LOCK}`, metadata: payload, ended_at: now });
+    expect(board.getTask(id)).toMatchObject({
+      status: "ready",
+      claim_lock: null,
+      claim_expires: null,
+      worker_pid: null,
+      current_run_id: null,
+    });
+    const payload = {
+      stale_lock: LOCK,
+      worker_pid: 703,
+      claim_expires: expires,
+      last_heartbeat_at: null,
+      now,
+      host_local: true,
+      heartbeat_stale: false,
+    };
+    expect(board.getRun(runId)).toMatchObject({
+      status: "reclaimed",
+      outcome: "reclaimed",
+      error: `stale_lock=${LOCK}`,
+      metadata: payload,
+      ended_at: now,
+    });
     expect(lastEvent(id, "reclaimed")).toMatchObject({ run_id: runId, payload });
   });
 
@@ -121,13 +147,22 @@ describe("releaseStaleClaims", () => {
     const { id } = running({ pid: 706 });
     board.clock.advance(DEFAULT_CLAIM_TTL_SECONDS + 1);
     board.releaseStaleClaims();
-    expect(board.getTask(id)).toMatchObject({ status: "ready", consecutive_failures: 1, last_failure_error: `claim expired (lock ${LOCK})` });
+    expect(board.getTask(id)).toMatchObject({
+      status: "ready",
+      consecutive_failures: 1,
+      last_failure_error: `claim expired (lock ${LOCK})`,
+    });
 
     claimAgain(id, { pid: 707 });
     board.clock.advance(DEFAULT_CLAIM_TTL_SECONDS + 1);
     board.releaseStaleClaims();
     expect(board.getTask(id)).toMatchObject({ status: "blocked", consecutive_failures: 2 });
-    expect(lastEvent(id, "gave_up")?.payload).toMatchObject({ failures: 2, effective_limit: 2, limit_source: "dispatcher", trigger_outcome: "reclaimed" });
+    expect(lastEvent(id, "gave_up")?.payload).toMatchObject({
+      failures: 2,
+      effective_limit: 2,
+      limit_source: "dispatcher",
+      trigger_outcome: "reclaimed",
+    });
   });
 });
 
@@ -146,7 +181,10 @@ describe("detectCrashedWorkers", () => {
       last_failure_error: "pid 800 not alive",
     });
     expect(board.getRun(runId)).toMatchObject({ status: "crashed", outcome: "crashed", error: "pid 800 not alive" });
-    expect(lastEvent(id, "crashed")).toMatchObject({ run_id: runId, payload: expect.objectContaining({ pid: 800, claimer: LOCK }) });
+    expect(lastEvent(id, "crashed")).toMatchObject({
+      run_id: runId,
+      payload: expect.objectContaining({ pid: 800, claimer: LOCK }),
+    });
   });
 
   it("gives a freshly started attempt a grace period before declaring it crashed", () => {
@@ -167,7 +205,10 @@ describe("detectCrashedWorkers", () => {
       payload: expect.objectContaining({ pid: 802, claimer: LOCK, exit_code: 0, protocol_violation: true }),
     });
     expect(board.getRun(runId).metadata).toEqual({ protocol_violation: true });
-    expect(lastEvent(id, "gave_up")?.payload).toMatchObject({ trigger_outcome: "protocol_violation", protocol_violation: true });
+    expect(lastEvent(id, "gave_up")?.payload).toMatchObject({
+      trigger_outcome: "protocol_violation",
+      protocol_violation: true,
+    });
     // A tripped breaker is not undone by the next tick.
     board.recomputeReady();
     expect(board.getTask(id)?.status).toBe("blocked");
@@ -238,8 +279,15 @@ describe("enforceMaxRuntime", () => {
       consecutive_failures: 1,
       last_failure_error: "elapsed 61s > limit 60s",
     });
-    expect(board.getRun(runId)).toMatchObject({ status: "timed_out", outcome: "timed_out", error: "elapsed 61s > limit 60s" });
-    expect(lastEvent(id, "timed_out")).toMatchObject({ run_id: runId, payload: { pid: 900, elapsed_seconds: 61, limit_seconds: 60 } });
+    expect(board.getRun(runId)).toMatchObject({
+      status: "timed_out",
+      outcome: "timed_out",
+      error: "elapsed 61s > limit 60s",
+    });
+    expect(lastEvent(id, "timed_out")).toMatchObject({
+      run_id: runId,
+      payload: { pid: 900, elapsed_seconds: 61, limit_seconds: 60 },
+    });
   });
 
   it("measures the limit from the current attempt's start, so a retry gets a fresh window", () => {
@@ -288,7 +336,12 @@ describe("detectStaleRunning", () => {
     board.clock.advance(4 * 3600 + 1);
     const out = board.detectStaleRunning(4 * 3600);
     expect(out).toEqual({ stale: [id], terminate: [{ pid: 951, lock: LOCK }] });
-    expect(board.getTask(id)).toMatchObject({ status: "ready", claim_lock: null, consecutive_failures: 0, last_failure_error: null });
+    expect(board.getTask(id)).toMatchObject({
+      status: "ready",
+      claim_lock: null,
+      consecutive_failures: 0,
+      last_failure_error: null,
+    });
     expect(board.getRun(runId)).toMatchObject({ status: "stale", outcome: "stale" });
     expect(lastEvent(id, "stale")?.payload).toMatchObject({
       elapsed_seconds: 4 * 3600 + 1,
@@ -349,8 +402,18 @@ describe("reclaimTask (operator)", () => {
     alive.add(960);
     const out = board.reclaimTask(id, { reason: "stuck on a prompt" });
     expect(out.terminate).toEqual({ pid: 960, lock: LOCK });
-    expect(out.task).toMatchObject({ status: "ready", claim_lock: null, claim_expires: null, worker_pid: null, current_run_id: null });
-    expect(board.getRun(runId)).toMatchObject({ status: "reclaimed", outcome: "reclaimed", error: "manual_reclaim: stuck on a prompt" });
+    expect(out.task).toMatchObject({
+      status: "ready",
+      claim_lock: null,
+      claim_expires: null,
+      worker_pid: null,
+      current_run_id: null,
+    });
+    expect(board.getRun(runId)).toMatchObject({
+      status: "reclaimed",
+      outcome: "reclaimed",
+      error: "manual_reclaim: stuck on a prompt",
+    });
     expect(lastEvent(id, "reclaimed")).toMatchObject({
       run_id: runId,
       payload: { manual: true, reason: "stuck on a prompt", prev_lock: LOCK, worker_pid: 960 },

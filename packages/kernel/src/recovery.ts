@@ -18,7 +18,6 @@ export interface RecoveryOptions {
   claimTtlSeconds?: number;
 }
 
-
 /** Running tasks matching `extraWhere`, in one read (every sweep runs on every tick). */
 function runningTasks(ctx: BoardContext, extraWhere: string, ...args: unknown[]): Task[] {
   return ctx.tasks(`SELECT * FROM tasks WHERE status = 'running' ${extraWhere} ORDER BY id`, ...args);
@@ -34,10 +33,14 @@ function attemptStarts(ctx: BoardContext, tasks: Task[]): (task: Task) => number
     runIds.length === 0
       ? new Map<number, number>()
       : new Map(
-          (ctx.stmt("SELECT id, started_at FROM task_runs WHERE id IN (SELECT value FROM json_each(?))").all(JSON.stringify(runIds)) as {
-            id: number;
-            started_at: number;
-          }[]).map((r) => [r.id, r.started_at]),
+          (
+            ctx
+              .stmt("SELECT id, started_at FROM task_runs WHERE id IN (SELECT value FROM json_each(?))")
+              .all(JSON.stringify(runIds)) as {
+              id: number;
+              started_at: number;
+            }[]
+          ).map((r) => [r.id, r.started_at]),
         );
   return (task) => (task.current_run_id === null ? undefined : starts.get(task.current_run_id)) ?? task.started_at;
 }
@@ -76,10 +79,17 @@ export function releaseStaleClaims(
     if (alive && !stale) {
       const extendedTo = now + (opts.claimTtlSeconds ?? DEFAULT_CLAIM_TTL_SECONDS);
       const ok = ctx.tx(() => {
-        if (ctx.stmt("UPDATE tasks SET claim_expires = ? WHERE id = ? AND status = 'running' AND claim_lock IS ? AND claim_expires = ?").run(extendedTo, task.id, task.claim_lock, task.claim_expires).changes !== 1) {
+        if (
+          ctx
+            .stmt(
+              "UPDATE tasks SET claim_expires = ? WHERE id = ? AND status = 'running' AND claim_lock IS ? AND claim_expires = ?",
+            )
+            .run(extendedTo, task.id, task.claim_lock, task.claim_expires).changes !== 1
+        ) {
           return false;
         }
-        if (task.current_run_id !== null) ctx.stmt("UPDATE task_runs SET claim_expires = ? WHERE id = ?").run(extendedTo, task.current_run_id);
+        if (task.current_run_id !== null)
+          ctx.stmt("UPDATE task_runs SET claim_expires = ? WHERE id = ?").run(extendedTo, task.current_run_id);
         ctx.appendEvent(
           task.id,
           "claim_extended",
@@ -111,9 +121,18 @@ export function releaseStaleClaims(
         host_local: ctx.isHostLocal(task.claim_lock),
         heartbeat_stale: stale,
       };
-      const runId = ctx.endRun(task.id, { status: "reclaimed", outcome: "reclaimed", error: `stale_lock=${task.claim_lock}`, metadata: payload });
+      const runId = ctx.endRun(task.id, {
+        status: "reclaimed",
+        outcome: "reclaimed",
+        error: `stale_lock=${task.claim_lock}`,
+        metadata: payload,
+      });
       ctx.appendEvent(task.id, "reclaimed", payload, runId);
-      recordTaskFailure(ctx, task.id, { error: `claim expired (lock ${task.claim_lock})`, outcome: "reclaimed", failureLimit: opts.failureLimit });
+      recordTaskFailure(ctx, task.id, {
+        error: `claim expired (lock ${task.claim_lock})`,
+        outcome: "reclaimed",
+        failureLimit: opts.failureLimit,
+      });
       return true;
     });
     if (!requeued) continue;
@@ -169,14 +188,26 @@ export function detectCrashedWorkers(
   }
   // Fingerprints are counted over the whole sweep before anything is written.
   const byPrint = new Map<string, number>();
-  for (const d of dead) if (!d.violation) byPrint.set(crashFingerprint(d.error), (byPrint.get(crashFingerprint(d.error)) ?? 0) + 1);
+  for (const d of dead)
+    if (!d.violation) byPrint.set(crashFingerprint(d.error), (byPrint.get(crashFingerprint(d.error)) ?? 0) + 1);
   const out = { crashed: [] as string[], protocol_violations: [] as string[], auto_blocked: [] as string[] };
   for (const { task, pid, exit, error, violation } of dead) {
     const systemic = !violation && (byPrint.get(crashFingerprint(error)) ?? 0) >= 3;
     const result = ctx.tx(() => {
       if (!requeue(ctx, task)) return null;
-      const runId = ctx.endRun(task.id, { status: "crashed", outcome: "crashed", error, metadata: violation ? { protocol_violation: true } : null });
-      const payload: Record<string, unknown> = { pid, claimer: task.claim_lock, exit_code: exit?.code ?? null, exit_signal: exit?.signal ?? null, error };
+      const runId = ctx.endRun(task.id, {
+        status: "crashed",
+        outcome: "crashed",
+        error,
+        metadata: violation ? { protocol_violation: true } : null,
+      });
+      const payload: Record<string, unknown> = {
+        pid,
+        claimer: task.claim_lock,
+        exit_code: exit?.code ?? null,
+        exit_signal: exit?.signal ?? null,
+        error,
+      };
       if (violation) ctx.appendEvent(task.id, "protocol_violation", { ...payload, protocol_violation: true }, runId);
       else ctx.appendEvent(task.id, "crashed", payload, runId);
       return recordTaskFailure(ctx, task.id, {
@@ -218,7 +249,12 @@ export function enforceMaxRuntime(
       if (!requeue(ctx, task, ", last_heartbeat_at = NULL")) return null;
       const error = `elapsed ${elapsed}s > limit ${task.max_runtime_seconds}s`;
       const runId = ctx.endRun(task.id, { status: "timed_out", outcome: "timed_out", error });
-      ctx.appendEvent(task.id, "timed_out", { pid: task.worker_pid, elapsed_seconds: elapsed, limit_seconds: task.max_runtime_seconds }, runId);
+      ctx.appendEvent(
+        task.id,
+        "timed_out",
+        { pid: task.worker_pid, elapsed_seconds: elapsed, limit_seconds: task.max_runtime_seconds },
+        runId,
+      );
       return recordTaskFailure(ctx, task.id, { error, outcome: "timed_out", failureLimit: opts.failureLimit });
     });
     if (settled === null) continue;
@@ -233,7 +269,10 @@ export function enforceMaxRuntime(
  * Running tasks older than `staleTimeoutSeconds` with no heartbeat in the last hour: requeued with
  * a `stale` event. Not counted as a failure (the worker may simply have been silent). Disabled at 0.
  */
-export function detectStaleRunning(ctx: BoardContext, staleTimeoutSeconds: number): { stale: string[]; terminate: Termination[] } {
+export function detectStaleRunning(
+  ctx: BoardContext,
+  staleTimeoutSeconds: number,
+): { stale: string[]; terminate: Termination[] } {
   const out = { stale: [] as string[], terminate: [] as Termination[] };
   if (!(staleTimeoutSeconds > 0)) return out;
   const now = ctx.now();
@@ -263,7 +302,12 @@ export function detectStaleRunning(ctx: BoardContext, staleTimeoutSeconds: numbe
         timeout_seconds: staleTimeoutSeconds,
         pid: task.worker_pid,
       };
-      const runId = ctx.endRun(task.id, { status: "stale", outcome: "stale", error: `no heartbeat for ${hbAge ?? now - started}s`, metadata: payload });
+      const runId = ctx.endRun(task.id, {
+        status: "stale",
+        outcome: "stale",
+        error: `no heartbeat for ${hbAge ?? now - started}s`,
+        metadata: payload,
+      });
       ctx.appendEvent(task.id, "stale", payload, runId);
       return true;
     });
@@ -279,12 +323,19 @@ export function detectStaleRunning(ctx: BoardContext, staleTimeoutSeconds: numbe
  * with `manual: true`, puts it back to `ready` and gives it a fresh retry budget. The worker's pid
  * is returned for termination.
  */
-export function reclaimTask(ctx: BoardContext, id: string, opts: { reason?: string | null } = {}): { task: Task; terminate: Termination | null } {
+export function reclaimTask(
+  ctx: BoardContext,
+  id: string,
+  opts: { reason?: string | null } = {},
+): { task: Task; terminate: Termination | null } {
   return ctx.tx(() => {
     const task = ctx.getTask(id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
     if (task.status !== "running" && task.claim_lock === null) {
-      throw wrongState(`cannot reclaim ${id}: not in a claimable state (not running, or unknown id)`, { task_id: id, status: task.status });
+      throw wrongState(`cannot reclaim ${id}: not in a claimable state (not running, or unknown id)`, {
+        task_id: id,
+        status: task.status,
+      });
     }
     const changed = transition(ctx, "reclaim", id, {
       to: "ready",
@@ -292,11 +343,17 @@ export function reclaimTask(ctx: BoardContext, id: string, opts: { reason?: stri
       where: "claim_lock IS ?",
       whereArgs: [task.claim_lock],
     });
-    if (changed !== 1) throw wrongState(`cannot reclaim ${id}: not in a claimable state (not running, or unknown id)`, { task_id: id });
+    if (changed !== 1)
+      throw wrongState(`cannot reclaim ${id}: not in a claimable state (not running, or unknown id)`, { task_id: id });
     const reason = opts.reason?.trim() || null;
     const error = reason ? `manual_reclaim: ${reason}` : `manual_reclaim lock=${task.claim_lock}`;
     const runId = ctx.endRun(id, { status: "reclaimed", outcome: "reclaimed", error });
-    ctx.appendEvent(id, "reclaimed", { manual: true, reason, prev_lock: task.claim_lock, worker_pid: task.worker_pid }, runId);
+    ctx.appendEvent(
+      id,
+      "reclaimed",
+      { manual: true, reason, prev_lock: task.claim_lock, worker_pid: task.worker_pid },
+      runId,
+    );
     return { task: ctx.requireTask(id), terminate: claimHolder(ctx, task) };
   });
 }

@@ -22,22 +22,30 @@ export function respawnGuard(ctx: BoardContext, id: string): RespawnGuardReason 
   if (task.last_failure_error && AUTH_OR_QUOTA.test(task.last_failure_error)) return "blocker_auth";
   const now = ctx.now();
 
-  const success = ctx.stmt("SELECT MAX(ended_at) AS at FROM task_runs WHERE task_id = ? AND outcome = 'completed'").get(id) as { at: number | null };
+  const success = ctx
+    .stmt("SELECT MAX(ended_at) AS at FROM task_runs WHERE task_id = ? AND outcome = 'completed'")
+    .get(id) as { at: number | null };
   if (success.at !== null && now - success.at <= RECENT_SUCCESS_SECONDS) {
     const reopened = ctx
-      .stmt("SELECT 1 FROM task_events WHERE task_id = ? AND kind IN ('status', 'promoted', 'promoted_manual', 'unblocked', 'reclaimed') AND created_at >= ? LIMIT 1")
+      .stmt(
+        "SELECT 1 FROM task_events WHERE task_id = ? AND kind IN ('status', 'promoted', 'promoted_manual', 'unblocked', 'reclaimed') AND created_at >= ? LIMIT 1",
+      )
       .get(id, success.at);
     if (!reopened) return "recent_success";
   }
 
   const comments = ctx
-    .stmt("SELECT body, created_at FROM task_comments WHERE task_id = ? AND created_at >= ? ORDER BY created_at DESC, id DESC")
+    .stmt(
+      "SELECT body, created_at FROM task_comments WHERE task_id = ? AND created_at >= ? ORDER BY created_at DESC, id DESC",
+    )
     .all(id, now - ACTIVE_PR_SECONDS) as { body: string; created_at: number }[];
   const pr = comments.find((c) => PR_LINK.test(c.body));
   if (pr) {
     // A hand-off after the link (a different assignee, a review verdict) lifts the guard.
     const handoffs = ctx
-      .stmt("SELECT kind, payload FROM task_events WHERE task_id = ? AND created_at >= ? AND kind IN ('assigned', 'changes_requested', 'review_reopened')")
+      .stmt(
+        "SELECT kind, payload FROM task_events WHERE task_id = ? AND created_at >= ? AND kind IN ('assigned', 'changes_requested', 'review_reopened')",
+      )
       .all(id, pr.created_at) as { kind: string; payload: string | null }[];
     const lifted = handoffs.some((e) => {
       if (e.kind !== "assigned") return true;

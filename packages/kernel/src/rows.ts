@@ -125,7 +125,13 @@ export function eventFromRow(r: Row): TaskEvent {
 }
 
 export function commentFromRow(r: Row): TaskComment {
-  return { id: Number(r.id), task_id: String(r.task_id), author: String(r.author), body: String(r.body), created_at: Number(r.created_at) };
+  return {
+    id: Number(r.id),
+    task_id: String(r.task_id),
+    author: String(r.author),
+    body: String(r.body),
+    created_at: Number(r.created_at),
+  };
 }
 
 export function runFromRow(r: Row): TaskRun {

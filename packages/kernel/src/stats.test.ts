@@ -26,11 +26,15 @@ function setStatus(taskId: string, status: string): void {
 }
 
 function insertEvent(taskId: string, kind: string, createdAt: number): void {
-  db.sqlite.prepare("INSERT INTO task_events (task_id, kind, created_at) VALUES (?, ?, ?)").run(taskId, kind, createdAt);
+  db.sqlite
+    .prepare("INSERT INTO task_events (task_id, kind, created_at) VALUES (?, ?, ?)")
+    .run(taskId, kind, createdAt);
 }
 
 function eventKinds(taskId: string): string[] {
-  return (db.sqlite.prepare("SELECT kind FROM task_events WHERE task_id = ? ORDER BY id").all(taskId) as { kind: string }[]).map((r) => r.kind);
+  return (
+    db.sqlite.prepare("SELECT kind FROM task_events WHERE task_id = ? ORDER BY id").all(taskId) as { kind: string }[]
+  ).map((r) => r.kind);
 }
 
 describe("boardStats", () => {
@@ -82,7 +86,9 @@ describe("taskAge", () => {
       started_age_seconds: null,
       time_to_complete_seconds: null,
     });
-    expect(taskAge({ created_at: T0 - 50, started_at: T0 - 20, completed_at: null }, T0).time_to_complete_seconds).toBeNull();
+    expect(
+      taskAge({ created_at: T0 - 50, started_at: T0 - 20, completed_at: null }, T0).time_to_complete_seconds,
+    ).toBeNull();
   });
 });
 

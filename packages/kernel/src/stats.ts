@@ -52,13 +52,17 @@ function countsByAssignee(ctx: BoardContext): Record<string, Record<string, numb
 /** Task counts by status and by assignee, and how long the oldest ready task has waited. */
 export function boardStats(ctx: BoardContext): BoardStats {
   const now = ctx.now();
-  const statusRows = ctx.stmt("SELECT status, COUNT(*) AS n FROM tasks WHERE status != 'archived' GROUP BY status").all() as {
+  const statusRows = ctx
+    .stmt("SELECT status, COUNT(*) AS n FROM tasks WHERE status != 'archived' GROUP BY status")
+    .all() as {
     status: string;
     n: number;
   }[];
   const byStatus: Record<string, number> = {};
   for (const r of statusRows) byStatus[r.status] = r.n;
-  const oldest = ctx.stmt("SELECT MIN(created_at) AS oldest FROM tasks WHERE status = 'ready'").get() as { oldest: number | null };
+  const oldest = ctx.stmt("SELECT MIN(created_at) AS oldest FROM tasks WHERE status = 'ready'").get() as {
+    oldest: number | null;
+  };
   return {
     by_status: byStatus,
     by_assignee: countsByAssignee(ctx),
@@ -72,7 +76,8 @@ export function taskAge(task: Pick<Task, "created_at" | "started_at" | "complete
   return {
     created_age_seconds: now - task.created_at,
     started_age_seconds: task.started_at === null ? null : now - task.started_at,
-    time_to_complete_seconds: task.started_at === null || task.completed_at === null ? null : task.completed_at - task.started_at,
+    time_to_complete_seconds:
+      task.started_at === null || task.completed_at === null ? null : task.completed_at - task.started_at,
   };
 }
 

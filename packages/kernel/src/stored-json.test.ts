@@ -35,7 +35,9 @@ describe("parseStoredJson", () => {
       unreadable: `stored JSON is nested deeper than 128 levels (${2 * (STORED_JSON_LIMITS.maxDepth + 1)} characters); not shown`,
     });
     const long = `{"a":"${"x".repeat(STORED_JSON_LIMITS.maxChars)}"}`;
-    expect(parseStoredJson(long)).toEqual({ unreadable: `stored JSON is ${long.length} characters long (limit ${STORED_JSON_LIMITS.maxChars}); not shown` });
+    expect(parseStoredJson(long)).toEqual({
+      unreadable: `stored JSON is ${long.length} characters long (limit ${STORED_JSON_LIMITS.maxChars}); not shown`,
+    });
   });
 });
 
@@ -54,44 +56,53 @@ describe("storableJson", () => {
 });
 
 describe("reads of rows holding pathological JSON (written by Hermes, an old version or raw SQL)", () => {
-  it.each([3_000, 100_000])("a task, its runs, events, skills, subscriptions, context and its child's context read at %i levels deep", (levels) => {
-    const b = board();
-    const parent = b.createTask({ title: "deep parent", assignee: "coder" });
-    b.claimTask(parent.id);
-    b.completeTask(parent.id, { summary: "handoff text", metadata: { ok: true } });
-    const child = b.createTask({ title: "child", assignee: "coder", parents: [parent.id] });
-    b.addNotifySub({ task_id: parent.id, platform: "slack", chat_id: "C1" });
-    // Straight into the file, bypassing every kernel check.
-    b.sqlite.prepare("UPDATE task_runs SET metadata = ? WHERE task_id = ?").run(deepObject(levels), parent.id);
-    b.sqlite.prepare("UPDATE tasks SET skills = ? WHERE id = ?").run(deepArray(levels), parent.id);
-    b.sqlite.prepare("UPDATE kanban_notify_subs SET delivery_metadata = ? WHERE task_id = ?").run(deepObject(levels), parent.id);
-    b.sqlite
-      .prepare("INSERT INTO task_events (task_id, kind, payload, created_at) VALUES (?, 'edited', ?, ?), (?, 'status', ?, ?)")
-      .run(parent.id, deepObject(levels), b.clock.seconds, child.id, deepArray(levels), b.clock.seconds);
+  it.each([3_000, 100_000])(
+    "a task, its runs, events, skills, subscriptions, context and its child's context read at %i levels deep",
+    (levels) => {
+      const b = board();
+      const parent = b.createTask({ title: "deep parent", assignee: "coder" });
+      b.claimTask(parent.id);
+      b.completeTask(parent.id, { summary: "handoff text", metadata: { ok: true } });
+      const child = b.createTask({ title: "child", assignee: "coder", parents: [parent.id] });
+      b.addNotifySub({ task_id: parent.id, platform: "slack", chat_id: "C1" });
+      // Straight into the file, bypassing every kernel check.
+      b.sqlite.prepare("UPDATE task_runs SET metadata = ? WHERE task_id = ?").run(deepObject(levels), parent.id);
+      b.sqlite.prepare("UPDATE tasks SET skills = ? WHERE id = ?").run(deepArray(levels), parent.id);
+      b.sqlite
+        .prepare("UPDATE kanban_notify_subs SET delivery_metadata = ? WHERE task_id = ?")
+        .run(deepObject(levels), parent.id);
+      b.sqlite
+        .prepare(
+          "INSERT INTO task_events (task_id, kind, payload, created_at) VALUES (?, 'edited', ?, ?), (?, 'status', ?, ?)",
+        )
+        .run(parent.id, deepObject(levels), b.clock.seconds, child.id, deepArray(levels), b.clock.seconds);
 
-    const marker = { _unreadable: `stored JSON is nested deeper than 128 levels (${deepObject(levels).length} characters); not shown` };
-    // What the API serialises for tasks.get / tasks.context: every piece must survive JSON.stringify.
-    const reads = {
-      task: b.getTask(parent.id),
-      list: b.listTasks({}),
-      runs: b.listRuns(parent.id),
-      events: b.listEvents(parent.id),
-      childEvents: b.listEvents(child.id),
-      subs: b.listNotifySubs(parent.id),
-      latest: b.latestRun(parent.id),
-      diagnostics: boardDiagnostics(b.ctx),
-      context: buildWorkerContext(b.ctx, parent.id),
-      childContext: buildWorkerContext(b.ctx, child.id),
-    };
-    expect(() => JSON.stringify(reads)).not.toThrow();
-    expect(reads.task?.skills).toBeNull();
-    expect(reads.runs.at(-1)?.metadata).toEqual(marker);
-    expect(reads.events.at(-1)?.payload).toEqual(marker);
-    expect(reads.subs[0]?.delivery_metadata).toEqual(marker);
-    expect(reads.context).toContain("_unreadable");
-    expect(reads.childContext).toContain("handoff text");
-    expect(reads.childContext).toContain("_unreadable");
-    // The tick's promotion pass reads status payloads too.
-    expect(() => b.recomputeReady()).not.toThrow();
-  });
+      const marker = {
+        _unreadable: `stored JSON is nested deeper than 128 levels (${deepObject(levels).length} characters); not shown`,
+      };
+      // What the API serialises for tasks.get / tasks.context: every piece must survive JSON.stringify.
+      const reads = {
+        task: b.getTask(parent.id),
+        list: b.listTasks({}),
+        runs: b.listRuns(parent.id),
+        events: b.listEvents(parent.id),
+        childEvents: b.listEvents(child.id),
+        subs: b.listNotifySubs(parent.id),
+        latest: b.latestRun(parent.id),
+        diagnostics: boardDiagnostics(b.ctx),
+        context: buildWorkerContext(b.ctx, parent.id),
+        childContext: buildWorkerContext(b.ctx, child.id),
+      };
+      expect(() => JSON.stringify(reads)).not.toThrow();
+      expect(reads.task?.skills).toBeNull();
+      expect(reads.runs.at(-1)?.metadata).toEqual(marker);
+      expect(reads.events.at(-1)?.payload).toEqual(marker);
+      expect(reads.subs[0]?.delivery_metadata).toEqual(marker);
+      expect(reads.context).toContain("_unreadable");
+      expect(reads.childContext).toContain("handoff text");
+      expect(reads.childContext).toContain("_unreadable");
+      // The tick's promotion pass reads status payloads too.
+      expect(() => b.recomputeReady()).not.toThrow();
+    },
+  );
 });

@@ -31,7 +31,8 @@ export function jsonNestingDepth(text: string, stopAbove = Number.POSITIVE_INFIN
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: the next character is escaped, whatever it is
+      if (c === 0x5c)
+        i++; // backslash: the next character is escaped, whatever it is
       else if (c === 0x22) inString = false;
       continue;
     }
@@ -105,7 +106,10 @@ function valueDepth(value: unknown, stopAbove: number): number {
  */
 export function storableJson(value: unknown, field: string): string {
   if (valueDepth(value, STORED_JSON_LIMITS.maxDepth) > STORED_JSON_LIMITS.maxDepth) {
-    throw invalid(`${field} is nested deeper than ${STORED_JSON_LIMITS.maxDepth} levels`, { field, max_depth: STORED_JSON_LIMITS.maxDepth });
+    throw invalid(`${field} is nested deeper than ${STORED_JSON_LIMITS.maxDepth} levels`, {
+      field,
+      max_depth: STORED_JSON_LIMITS.maxDepth,
+    });
   }
   let text: string;
   try {

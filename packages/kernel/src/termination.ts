@@ -13,7 +13,9 @@ export interface Termination {
  * a reclaim may release a lock left on a `ready` or `blocked` task, and its worker still goes.
  */
 export function claimHolder(ctx: BoardContext, task: Task): Termination | null {
-  return task.worker_pid !== null && task.worker_pid > 0 && ctx.isHostLocal(task.claim_lock) ? { pid: task.worker_pid, lock: task.claim_lock } : null;
+  return task.worker_pid !== null && task.worker_pid > 0 && ctx.isHostLocal(task.claim_lock)
+    ? { pid: task.worker_pid, lock: task.claim_lock }
+    : null;
 }
 
 /**

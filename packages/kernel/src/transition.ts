@@ -24,7 +24,9 @@ function quoted(states: readonly string[]): string {
   return states.length === 1 ? `= '${states[0]}'` : `IN (${states.map((s) => `'${s}'`).join(", ")})`;
 }
 
-const FROM_SQL = new Map<TransitionVerb, string>(Object.entries(TRANSITIONS).map(([verb, t]) => [verb as TransitionVerb, quoted(t.from)]));
+const FROM_SQL = new Map<TransitionVerb, string>(
+  Object.entries(TRANSITIONS).map(([verb, t]) => [verb as TransitionVerb, quoted(t.from)]),
+);
 
 /** The verb's from-states as a SQL predicate on `status` (`= 'ready'` or `IN ('a', 'b')`). */
 export function fromStatesSql(verb: TransitionVerb): string {
@@ -52,7 +54,15 @@ function child<K, V>(map: Map<K, V>, key: K, make: () => V): V {
  */
 function transitionSql(verb: TransitionVerb, w: TransitionWrite, returning: boolean): string {
   const shapes = child(
-    child(child(child(SQL_CACHE, verb, () => new Map()), w.to, () => new Map()), w.set ?? "", () => new Map()),
+    child(
+      child(
+        child(SQL_CACHE, verb, () => new Map()),
+        w.to,
+        () => new Map(),
+      ),
+      w.set ?? "",
+      () => new Map(),
+    ),
     w.where ?? "",
     () => [],
   );
@@ -86,6 +96,11 @@ export function transition(ctx: BoardContext, verb: TransitionVerb, id: string, 
 }
 
 /** {@link transition} with `RETURNING *`: the moved row, or null when the swap missed (no second read). */
-export function transitionReturning(ctx: BoardContext, verb: TransitionVerb, id: string, w: TransitionWrite): Task | null {
+export function transitionReturning(
+  ctx: BoardContext,
+  verb: TransitionVerb,
+  id: string,
+  w: TransitionWrite,
+): Task | null {
   return ctx.task(transitionSql(verb, w, true), ...args(id, w));
 }

@@ -43,7 +43,14 @@ describe("transition (the one compare-and-swap)", () => {
 
   it("moves a task out of one of the verb's from-states and returns the row with RETURNING", () => {
     const id = b.createTask({ title: "t" }).id;
-    const task = b.ctx.tx(() => transitionReturning(b.ctx, "claim", id, { to: "running", set: "claim_lock = ?", setArgs: ["me"], where: "claim_lock IS NULL" }));
+    const task = b.ctx.tx(() =>
+      transitionReturning(b.ctx, "claim", id, {
+        to: "running",
+        set: "claim_lock = ?",
+        setArgs: ["me"],
+        where: "claim_lock IS NULL",
+      }),
+    );
     expect(task).toMatchObject({ id, status: "running", claim_lock: "me" });
   });
 
@@ -80,7 +87,8 @@ describe("one door for status writes", () => {
         else if (e.name.endsWith(".ts") && !e.name.endsWith(".test.ts")) {
           const text = fs.readFileSync(full, "utf8");
           const rel = path.relative(dir, full);
-          if (rel !== "transition.ts" && /UPDATE\s+tasks\s+SET\s+status\b/i.test(text)) offenders.push(`${rel}: status write`);
+          if (rel !== "transition.ts" && /UPDATE\s+tasks\s+SET\s+status\b/i.test(text))
+            offenders.push(`${rel}: status write`);
           if (rel !== "transitions.ts" && /claim_lock\s*=\s*NULL/i.test(text)) offenders.push(`${rel}: claim clearing`);
         }
       }

@@ -52,11 +52,15 @@ function insertRun(taskId: string, run: RunSeed): number {
 }
 
 function insertComment(taskId: string, author: string, body: string, createdAt: number): void {
-  db.sqlite.prepare("INSERT INTO task_comments (task_id, author, body, created_at) VALUES (?, ?, ?, ?)").run(taskId, author, body, createdAt);
+  db.sqlite
+    .prepare("INSERT INTO task_comments (task_id, author, body, created_at) VALUES (?, ?, ?, ?)")
+    .run(taskId, author, body, createdAt);
 }
 
 function markDone(taskId: string, completedAt: number, result: string | null = null): void {
-  db.sqlite.prepare("UPDATE tasks SET status = 'done', completed_at = ?, result = ? WHERE id = ?").run(completedAt, result, taskId);
+  db.sqlite
+    .prepare("UPDATE tasks SET status = 'done', completed_at = ?, result = ? WHERE id = ?")
+    .run(completedAt, result, taskId);
 }
 
 function section(text: string, heading: string): string {
@@ -152,10 +156,13 @@ describe("buildWorkerContext", () => {
 
   it("shows only the 10 most recent attempts in full and counts the earlier ones", () => {
     const task = createTask(ctx, { title: "Flaky" });
-    for (let i = 1; i <= 12; i++) insertRun(task.id, { outcome: "crashed", started_at: T0 - 10_000 + i * 100, summary: `attempt summary #${i}` });
+    for (let i = 1; i <= 12; i++)
+      insertRun(task.id, { outcome: "crashed", started_at: T0 - 10_000 + i * 100, summary: `attempt summary #${i}` });
     const attempts = section(buildWorkerContext(ctx, task.id), "Prior attempts on this task");
     expect(attempts).toContain("_(2 earlier attempts omitted; showing most recent 10)_");
-    expect(attempts.match(/^### Attempt (\d+)/gm)).toEqual(Array.from({ length: 10 }, (_, i) => `### Attempt ${i + 3}`));
+    expect(attempts.match(/^### Attempt (\d+)/gm)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `### Attempt ${i + 3}`),
+    );
     expect(attempts).not.toContain("attempt summary #2\n");
     expect(attempts).toContain("attempt summary #12");
   });
@@ -164,7 +171,9 @@ describe("buildWorkerContext", () => {
     const task = createTask(ctx, { title: "Verbose" });
     insertRun(task.id, { started_at: T0 - 100, summary: "s".repeat(1_000_000) });
     const attempts = section(buildWorkerContext(ctx, task.id), "Prior attempts on this task");
-    expect(attempts).toContain(`${"s".repeat(WORKER_CONTEXT_LIMITS.attemptSummaryChars)}… [truncated, ${1_000_000 - 4096} chars omitted]`);
+    expect(attempts).toContain(
+      `${"s".repeat(WORKER_CONTEXT_LIMITS.attemptSummaryChars)}… [truncated, ${1_000_000 - 4096} chars omitted]`,
+    );
     expect(attempts.length).toBeLessThan(5000);
   });
 
@@ -182,7 +191,10 @@ describe("buildWorkerContext", () => {
     markDone(second.id, T0 - 7200, "result line of B");
     const child = createTask(ctx, { title: "Child", parents: [first.id, second.id, open.id] });
     const parents = section(buildWorkerContext(ctx, child.id), "Parent task results");
-    expect(parents.match(/^### .*$/gm)).toEqual(["### t_000000aa (completed 3d ago)", "### t_000000bb (completed 2h ago)"]);
+    expect(parents.match(/^### .*$/gm)).toEqual([
+      "### t_000000aa (completed 3d ago)",
+      "### t_000000bb (completed 2h ago)",
+    ]);
     expect(parents).toContain("new handoff");
     expect(parents).not.toContain("old handoff");
     expect(parents).toContain('_metadata_: `{"x":1,"y":2}`');
@@ -195,14 +207,17 @@ describe("buildWorkerContext", () => {
     const parent = createTask(ctx, { title: "Silent parent" });
     markDone(parent.id, T0 - 60);
     const child = createTask(ctx, { title: "Child", parents: [parent.id] });
-    expect(section(buildWorkerContext(ctx, child.id), "Parent task results")).toContain(`### ${parent.id} (completed 1m ago)\n\n(no result recorded)`);
+    expect(section(buildWorkerContext(ctx, child.id), "Parent task results")).toContain(
+      `### ${parent.id} (completed 1m ago)\n\n(no result recorded)`,
+    );
   });
 
   it("lists the assignee's five most recent completed runs on other tasks, one line each", () => {
     const task = createTask(ctx, { title: "Current", assignee: "coder" });
     insertRun(task.id, { started_at: T0 - 50, summary: "own task run" });
     const others = Array.from({ length: 7 }, (_, i) => createTask(ctx, { title: `Other ${i}`, assignee: "coder" }));
-    for (const [i, o] of others.entries()) insertRun(o.id, { started_at: T0 - 10_000 + i * 1000, summary: `\nfirst line ${i}\nsecond line` });
+    for (const [i, o] of others.entries())
+      insertRun(o.id, { started_at: T0 - 10_000 + i * 1000, summary: `\nfirst line ${i}\nsecond line` });
     const foreign = createTask(ctx, { title: "Foreign" });
     insertRun(foreign.id, { profile: "reviewer", started_at: T0 - 100, summary: "someone else" });
     const failed = createTask(ctx, { title: "Failed", assignee: "coder" });
@@ -263,14 +278,31 @@ describe("buildWorkerContext", () => {
       insertRun(p.id, { started_at: T0 - 500, summary: big("p"), metadata: { blob: big("m") } });
       markDone(p.id, T0 - 400);
     }
-    const task = createTask(ctx, { title: big("T"), body: big("b"), assignee: "coder", parents: parents.map((p) => p.id) });
+    const task = createTask(ctx, {
+      title: big("T"),
+      body: big("b"),
+      assignee: "coder",
+      parents: parents.map((p) => p.id),
+    });
     for (let i = 0; i < 14; i++) {
-      insertRun(task.id, { outcome: "crashed", started_at: T0 - 3000 + i, summary: big("s"), error: big("e"), metadata: { blob: big("m") } });
+      insertRun(task.id, {
+        outcome: "crashed",
+        started_at: T0 - 3000 + i,
+        summary: big("s"),
+        error: big("e"),
+        metadata: { blob: big("m") },
+      });
     }
     for (let i = 0; i < 40; i++) insertComment(task.id, big("a"), big("c"), T0 - 100 + i);
     const text = buildWorkerContext(ctx, task.id);
     expect(text.length).toBeLessThan(64 * 1024);
-    for (const heading of ["## Body", "## Prior attempts on this task", "## Parent task results", "## Recent work by @coder", "## Comment thread"]) {
+    for (const heading of [
+      "## Body",
+      "## Prior attempts on this task",
+      "## Parent task results",
+      "## Recent work by @coder",
+      "## Comment thread",
+    ]) {
       expect(text).toContain(heading);
     }
     expect(section(text, "Prior attempts on this task")).toContain("### Attempt 14 — crashed");
@@ -293,7 +325,8 @@ describe("buildWorkerContext across tenants", () => {
     expect(recent.split("\n").filter((l) => l.startsWith("- "))).toEqual([
       `- ${acmeDone.id} — Acme invoice export (${utcStamp(T0 - 900 + 60)}): exported acme invoices`,
     ]);
-    for (const leaked of ["Globex", "globex", globexDone.id, "Operator maintenance", operatorDone.id]) expect(text).not.toContain(leaked);
+    for (const leaked of ["Globex", "globex", globexDone.id, "Operator maintenance", operatorDone.id])
+      expect(text).not.toContain(leaked);
   });
 
   it("shows an operator (no-tenant) task the assignee's recent work on the whole board, as the operator sees it", () => {
@@ -312,17 +345,26 @@ describe("buildWorkerContext across tenants", () => {
     const globexParent = createTask(ctx, { title: "Globex parent", tenant: "globex" });
     const operatorParent = createTask(ctx, { title: "Operator parent" });
     insertRun(acmeParent.id, { started_at: T0 - 500, summary: "acme handoff" });
-    insertRun(globexParent.id, { started_at: T0 - 500, summary: "globex handoff: the merger closes friday", metadata: { globex: true } });
+    insertRun(globexParent.id, {
+      started_at: T0 - 500,
+      summary: "globex handoff: the merger closes friday",
+      metadata: { globex: true },
+    });
     insertRun(operatorParent.id, { started_at: T0 - 500, summary: "operator handoff" });
     for (const p of [acmeParent, globexParent, operatorParent]) markDone(p.id, T0 - 400, `${p.title} result`);
     // Only the operator can link across tenants; the child stays acme's.
-    const child = createTask(ctx, { title: "Acme child", tenant: "acme", parents: [acmeParent.id, globexParent.id, operatorParent.id] });
+    const child = createTask(ctx, {
+      title: "Acme child",
+      tenant: "acme",
+      parents: [acmeParent.id, globexParent.id, operatorParent.id],
+    });
 
     const text = buildWorkerContext(ctx, child.id);
     const parents = section(text, "Parent task results");
     expect(parents.match(/^### .*$/gm)).toEqual([`### ${acmeParent.id} (completed 6m ago)`]);
     expect(parents).toContain("acme handoff");
-    for (const leaked of [globexParent.id, "globex", "merger", operatorParent.id, "operator handoff"]) expect(text).not.toContain(leaked);
+    for (const leaked of [globexParent.id, "globex", "merger", operatorParent.id, "operator handoff"])
+      expect(text).not.toContain(leaked);
   });
 
   it("gives an operator (no-tenant) child the handoffs of all its done parents, whatever their tenant", () => {
@@ -339,19 +381,24 @@ describe("buildWorkerContext across tenants", () => {
 describe("buildWorkerContext with pathological stored JSON", () => {
   const deep = (levels: number) => `${'{"a":'.repeat(levels)}1${"}".repeat(levels)}`;
 
-  it.each([3_000, 100_000])("reads a task and its child whose run metadata is nested %i levels deep (as Hermes or raw SQL could store it)", (levels) => {
-    const parent = createTask(ctx, { title: "Deep parent", assignee: "coder" });
-    const runId = insertRun(parent.id, { started_at: T0 - 500, summary: "deep handoff" });
-    db.sqlite.prepare("UPDATE task_runs SET metadata = ? WHERE id = ?").run(deep(levels), runId);
-    markDone(parent.id, T0 - 400);
-    const child = createTask(ctx, { title: "Child", assignee: "coder", parents: [parent.id] });
+  it.each([3_000, 100_000])(
+    "reads a task and its child whose run metadata is nested %i levels deep (as Hermes or raw SQL could store it)",
+    (levels) => {
+      const parent = createTask(ctx, { title: "Deep parent", assignee: "coder" });
+      const runId = insertRun(parent.id, { started_at: T0 - 500, summary: "deep handoff" });
+      db.sqlite.prepare("UPDATE task_runs SET metadata = ? WHERE id = ?").run(deep(levels), runId);
+      markDone(parent.id, T0 - 400);
+      const child = createTask(ctx, { title: "Child", assignee: "coder", parents: [parent.id] });
 
-    const own = buildWorkerContext(ctx, parent.id);
-    expect(section(own, "Prior attempts on this task")).toContain("_metadata_: `{\"_unreadable\":\"stored JSON is nested deeper than 128 levels");
-    const childText = buildWorkerContext(ctx, child.id);
-    expect(section(childText, "Parent task results")).toContain("deep handoff");
-    expect(section(childText, "Parent task results")).toContain("_unreadable");
-  });
+      const own = buildWorkerContext(ctx, parent.id);
+      expect(section(own, "Prior attempts on this task")).toContain(
+        '_metadata_: `{"_unreadable":"stored JSON is nested deeper than 128 levels',
+      );
+      const childText = buildWorkerContext(ctx, child.id);
+      expect(section(childText, "Parent task results")).toContain("deep handoff");
+      expect(section(childText, "Parent task results")).toContain("_unreadable");
+    },
+  );
 });
 
 describe("relativeAge", () => {

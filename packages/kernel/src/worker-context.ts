@@ -117,7 +117,9 @@ function headerSection(task: Task): string {
     `Status:   ${task.status}`,
   ];
   if (hasText(task.tenant)) lines.push(`Tenant:   ${oneLine(task.tenant, cap)}`);
-  lines.push(`Workspace: ${task.workspace_kind} @ ${hasText(task.workspace_path) ? oneLine(task.workspace_path, cap) : "(unresolved)"}`);
+  lines.push(
+    `Workspace: ${task.workspace_kind} @ ${hasText(task.workspace_path) ? oneLine(task.workspace_path, cap) : "(unresolved)"}`,
+  );
   if (task.max_runtime_seconds) lines.push(`Max runtime: ${task.max_runtime_seconds}s`);
   if (hasText(task.branch_name)) lines.push(`Branch:   ${oneLine(task.branch_name, cap)}`);
   return lines.join("\n");
@@ -131,10 +133,18 @@ function bodySection(task: Task): string {
 function attemptBlock(run: TaskRun, attemptNumber: number, now: number): string {
   const when = run.ended_at ?? run.started_at;
   const profile = run.profile ? oneLine(run.profile, WORKER_CONTEXT_LIMITS.headerValueChars) : "no profile";
-  const lines = [`### Attempt ${attemptNumber} — ${run.outcome ?? run.status} (${profile}, ${utcStamp(when)}, ${relativeAge(when, now)})`, ""];
-  lines.push(hasText(run.summary) ? clipText(run.summary.trim(), WORKER_CONTEXT_LIMITS.attemptSummaryChars) : "(no summary recorded)");
+  const lines = [
+    `### Attempt ${attemptNumber} — ${run.outcome ?? run.status} (${profile}, ${utcStamp(when)}, ${relativeAge(when, now)})`,
+    "",
+  ];
+  lines.push(
+    hasText(run.summary)
+      ? clipText(run.summary.trim(), WORKER_CONTEXT_LIMITS.attemptSummaryChars)
+      : "(no summary recorded)",
+  );
   const extras: string[] = [];
-  if (hasText(run.error)) extras.push(`_error_: ${clipText(run.error.trim(), WORKER_CONTEXT_LIMITS.attemptErrorChars)}`);
+  if (hasText(run.error))
+    extras.push(`_error_: ${clipText(run.error.trim(), WORKER_CONTEXT_LIMITS.attemptErrorChars)}`);
   const meta = metadataLine(run.metadata);
   if (meta) extras.push(meta);
   if (extras.length > 0) lines.push("", ...extras);
@@ -142,11 +152,17 @@ function attemptBlock(run: TaskRun, attemptNumber: number, now: number): string 
 }
 
 function priorAttemptsSection(ctx: BoardContext, taskId: string, now: number): string | null {
-  const total = (ctx.stmt("SELECT COUNT(*) AS n FROM task_runs WHERE task_id = ? AND ended_at IS NOT NULL").get(taskId) as { n: number }).n;
+  const total = (
+    ctx.stmt("SELECT COUNT(*) AS n FROM task_runs WHERE task_id = ? AND ended_at IS NOT NULL").get(taskId) as {
+      n: number;
+    }
+  ).n;
   if (total === 0) return null;
   const newestFirst = (
     ctx
-      .stmt("SELECT * FROM task_runs WHERE task_id = ? AND ended_at IS NOT NULL ORDER BY started_at DESC, id DESC LIMIT ?")
+      .stmt(
+        "SELECT * FROM task_runs WHERE task_id = ? AND ended_at IS NOT NULL ORDER BY started_at DESC, id DESC LIMIT ?",
+      )
       .all(taskId, WORKER_CONTEXT_LIMITS.priorAttempts) as Row[]
   ).map(runFromRow);
   const blocks = newestFirst.map((run, i) => attemptBlock(run, total - i, now));
@@ -254,7 +270,10 @@ function recentWorkSection(ctx: BoardContext, task: Task): string | null {
     const text = hasText(r.summary) ? r.summary : hasText(r.result) ? r.result : "(no summary)";
     return `- ${r.task_id} — ${oneLine(r.title, max)} (${utcStamp(r.finished_at)}): ${firstLine(text, max)}`;
   });
-  return [`## Recent work by @${oneLine(task.assignee, WORKER_CONTEXT_LIMITS.headerValueChars)}`, lines.join("\n")].join("\n\n");
+  return [
+    `## Recent work by @${oneLine(task.assignee, WORKER_CONTEXT_LIMITS.headerValueChars)}`,
+    lines.join("\n"),
+  ].join("\n\n");
 }
 
 /**

@@ -44,7 +44,12 @@ export function checkScratchPath(kind: string, callerPath: string | null): void 
  * Refuses a `dir`/`worktree` path outside the allowed roots. `fromBoardDefault`: the path is the
  * board's default workdir rather than the caller's, so the message does not echo a server path.
  */
-export function checkWorkspaceRoots(kind: string, workspacePath: string | null, rules: WorkspaceRules, fromBoardDefault = false): void {
+export function checkWorkspaceRoots(
+  kind: string,
+  workspacePath: string | null,
+  rules: WorkspaceRules,
+  fromBoardDefault = false,
+): void {
   const roots = rules.allowedWorkspaceRoots;
   if (roots === null || roots === undefined || workspacePath === null || kind === "scratch") return;
   if (roots.some((root) => isWithinRoot(root, workspacePath))) return;

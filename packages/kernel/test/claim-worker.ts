@@ -8,7 +8,9 @@ if (!file || !name) {
   process.exit(2);
 }
 const board = openBoard({ path: file, claimTtlSeconds: 3600, warn: () => {} });
-const pick = board.sqlite.prepare("SELECT id FROM tasks WHERE status = 'ready' AND claim_lock IS NULL LIMIT 64 OFFSET ?");
+const pick = board.sqlite.prepare(
+  "SELECT id FROM tasks WHERE status = 'ready' AND claim_lock IS NULL LIMIT 64 OFFSET ?",
+);
 // Optional start barrier so that every process starts claiming at the same moment: either an epoch
 // ms to spin until, or `stdin`: say "ready" once the board is open, then wait (asleep, not spinning:
 // eight spinners on two cores slow the stragglers' start-up) for the parent's "go" line.

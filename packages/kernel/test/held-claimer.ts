@@ -15,7 +15,9 @@ export interface HeldClaimer {
 }
 
 export function heldClaimer(file: string, name: string): HeldClaimer {
-  const child = spawn(process.execPath, ["--import", "tsx", worker, file, name, "stdin"], { stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", worker, file, name, "stdin"], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
   let out = "";
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => {
@@ -27,7 +29,11 @@ export function heldClaimer(file: string, name: string): HeldClaimer {
       if (out.startsWith("ready\n")) markReady();
     });
     child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out.slice("ready\n".length))) : reject(new Error(`claimer ${name} exited ${code}`))));
+    child.on("exit", (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.slice("ready\n".length)))
+        : reject(new Error(`claimer ${name} exited ${code}`)),
+    );
   });
   // A claimer that dies before it is ready must fail the run, not leave the others waiting for it.
   return { ready: Promise.race([ready, done.then(() => {})]), done, go: () => child.stdin.end("go\n") };

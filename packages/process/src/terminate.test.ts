@@ -21,7 +21,10 @@ describe("terminateWorker", () => {
     expect(t.pids).toHaveLength(3);
     for (const pid of t.pids) expect(isPidAlive(pid)).toBe(true);
     const lines: string[] = [];
-    const outcome = await terminateWorker({ pid: t.leader, lock: "host:1" }, { graceMs: 300, log: (l) => lines.push(l) });
+    const outcome = await terminateWorker(
+      { pid: t.leader, lock: "host:1" },
+      { graceMs: 300, log: (l) => lines.push(l) },
+    );
     expect(outcome).toBe("killed");
     for (const pid of t.pids) expect(isPidAlive(pid)).toBe(false);
     expect(processGroupAlive(t.leader)).toBe(false);

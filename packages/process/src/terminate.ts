@@ -48,7 +48,9 @@ export async function terminateWorker(t: TerminationTarget, opts: TerminateOptio
   opts.log?.(`terminating worker pid ${t.pid} (lock ${t.lock ?? "-"}): SIGTERM sent to its process group`);
   if (await waitForGroupExit(t.pid, Date.now() + Math.max(0, opts.graceMs), pollMs)) return "terminated";
   signalProcessGroup(t.pid, "SIGKILL");
-  opts.log?.(`worker pid ${t.pid} survived SIGTERM for ${Math.round(opts.graceMs) / 1000}s: SIGKILL sent to its process group`);
+  opts.log?.(
+    `worker pid ${t.pid} survived SIGTERM for ${Math.round(opts.graceMs) / 1000}s: SIGKILL sent to its process group`,
+  );
   await waitForGroupExit(t.pid, Date.now() + AFTER_KILL_MS, Math.min(pollMs, 20));
   return "killed";
 }

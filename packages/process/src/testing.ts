@@ -54,7 +54,10 @@ export function spawnWorkerTree(opts: WorkerTreeOptions = {}): Promise<WorkerTre
     });
     child.stdout?.on("data", (chunk: Buffer) => {
       buffered += chunk.toString("utf8");
-      const pids = buffered.split("\n").filter((l) => /^\d+$/.test(l)).map(Number);
+      const pids = buffered
+        .split("\n")
+        .filter((l) => /^\d+$/.test(l))
+        .map(Number);
       if (pids.length < levels || leader === undefined) return;
       clearTimeout(timer);
       child.stdout?.destroy();

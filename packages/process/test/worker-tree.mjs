@@ -10,6 +10,8 @@ const ignoreTerm = process.argv[3] === "1";
 if (ignoreTerm) process.on("SIGTERM", () => {});
 process.stdout.write(`${process.pid}\n`);
 if (levels > 1) {
-  spawn(process.execPath, [fileURLToPath(import.meta.url), String(levels - 1), ignoreTerm ? "1" : "0"], { stdio: ["ignore", "inherit", "ignore"] });
+  spawn(process.execPath, [fileURLToPath(import.meta.url), String(levels - 1), ignoreTerm ? "1" : "0"], {
+    stdio: ["ignore", "inherit", "ignore"],
+  });
 }
 setInterval(() => {}, 1000);

@@ -8,7 +8,15 @@ import { describe, expect, it } from "vitest";
  * once was) means no file can be read, tested or moved on its own. Type-only imports count too: they
  * tie the files together for a reader just the same.
  */
-const kernelSrc = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "packages", "kernel", "src");
+const kernelSrc = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "..",
+  "..",
+  "packages",
+  "kernel",
+  "src",
+);
 
 function sources(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -57,10 +65,12 @@ describe("kernel import graph", () => {
       ["errors", []],
     ]);
     expect(findCycles(g)).toEqual([["archive", "graph", "recovery", "archive"]]);
-    expect(relativeImports("/k/src/a.ts", 'import type { T } from "./b.ts";\nexport { x } from "../c.ts";\nimport fs from "node:fs";')).toEqual([
-      "/k/src/b.ts",
-      "/k/c.ts",
-    ]);
+    expect(
+      relativeImports(
+        "/k/src/a.ts",
+        'import type { T } from "./b.ts";\nexport { x } from "../c.ts";\nimport fs from "node:fs";',
+      ),
+    ).toEqual(["/k/src/b.ts", "/k/c.ts"]);
   });
 
   it("has no import cycles among packages/kernel/src's non-test files", () => {

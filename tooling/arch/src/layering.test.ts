@@ -40,9 +40,15 @@ const RULES: Rule[] = [
     // methods; and its timestamps come from the injected clock.
     forbiddenCode: [
       { pattern: /\.prepare\(|\.stmt\(/, why: "prepares SQL: statements live in packages/kernel/src/store" },
-      { pattern: /\bboard\.ctx\b|\.ctx\.(tx|stmt|tasks|getTask)\b/, why: "reaches the kernel's connection (board.ctx): call a Board method" },
+      {
+        pattern: /\bboard\.ctx\b|\.ctx\.(tx|stmt|tasks|getTask)\b/,
+        why: "reaches the kernel's connection (board.ctx): call a Board method",
+      },
       { pattern: /\.sqlite\b/, why: "reaches the raw SQLite handle: call a Board method" },
-      { pattern: /\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b/, why: "holds SQL text: statements live in packages/kernel/src/store" },
+      {
+        pattern: /\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b/,
+        why: "holds SQL text: statements live in packages/kernel/src/store",
+      },
       // pid-lock.ts compares with a file's mtime, which the file system dates by the wall clock.
       { pattern: /Date\.now\(\)|new Date\(\)/, why: "time comes from the injected clock", allowIn: /pid-lock\.ts$/ },
     ],
@@ -53,13 +59,32 @@ const RULES: Rule[] = [
     // One door to the database: the API calls Board methods; every statement lives in the kernel's store.
     forbiddenCode: [
       { pattern: /\.prepare\(|\.stmt\(/, why: "prepares SQL: statements live in packages/kernel/src/store" },
-      { pattern: /\bboard\.ctx\b|\.ctx\.(tx|stmt|tasks|getTask)\b/, why: "reaches the kernel's connection (board.ctx): call a Board method" },
+      {
+        pattern: /\bboard\.ctx\b|\.ctx\.(tx|stmt|tasks|getTask)\b/,
+        why: "reaches the kernel's connection (board.ctx): call a Board method",
+      },
       { pattern: /\.sqlite\b/, why: "reaches the raw SQLite handle: call a Board method" },
-      { pattern: /\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b/, why: "holds SQL text: statements live in packages/kernel/src/store" },
+      {
+        pattern: /\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b/,
+        why: "holds SQL text: statements live in packages/kernel/src/store",
+      },
     ],
   },
-  { dir: "apps/cli", forbidden: [...UI.filter((u) => u !== "@trpc/"), "@kanban/db", "@kanban/kernel", "@kanban/dispatcher", "better-sqlite3", "drizzle-orm"] },
-  { dir: "apps/web", forbidden: ["@kanban/db", "@kanban/kernel", "@kanban/dispatcher", "better-sqlite3", "drizzle-orm", ...SPAWN] },
+  {
+    dir: "apps/cli",
+    forbidden: [
+      ...UI.filter((u) => u !== "@trpc/"),
+      "@kanban/db",
+      "@kanban/kernel",
+      "@kanban/dispatcher",
+      "better-sqlite3",
+      "drizzle-orm",
+    ],
+  },
+  {
+    dir: "apps/web",
+    forbidden: ["@kanban/db", "@kanban/kernel", "@kanban/dispatcher", "better-sqlite3", "drizzle-orm", ...SPAWN],
+  },
 ];
 
 function sourceFiles(dir: string): string[] {
@@ -70,14 +95,20 @@ function sourceFiles(dir: string): string[] {
       if (entry.name === "node_modules" || entry.name === ".next" || entry.name.startsWith(".")) continue;
       const full = path.join(d, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (/\.(ts|tsx|mts|mjs)$/.test(entry.name) && !/\.test\.tsx?$/.test(entry.name) && !full.includes(`${path.sep}test${path.sep}`)) out.push(full);
+      else if (
+        /\.(ts|tsx|mts|mjs)$/.test(entry.name) &&
+        !/\.test\.tsx?$/.test(entry.name) &&
+        !full.includes(`${path.sep}test${path.sep}`)
+      )
+        out.push(full);
     }
   };
   for (const sub of ["src", "app", "bin", "components", "lib"]) walk(path.join(root, dir, sub));
   return out;
 }
 
-const IMPORT_RE = /(?:^|[^.\w])(?:import|export)\s*(?:type\s+)?(?:[\w*{}\s,]+\s+from\s+)?["']([^"']+)["']|(?:import|require)\(\s*["']([^"']+)["']\s*\)/g;
+const IMPORT_RE =
+  /(?:^|[^.\w])(?:import|export)\s*(?:type\s+)?(?:[\w*{}\s,]+\s+from\s+)?["']([^"']+)["']|(?:import|require)\(\s*["']([^"']+)["']\s*\)/g;
 
 function importsOf(file: string): { spec: string; line: number; typeOnly: boolean }[] {
   const text = fs.readFileSync(file, "utf8");
@@ -143,8 +174,16 @@ describe("layering", () => {
       ]);
       for (const file of sourceFiles(rule.dir)) {
         for (const { spec, line } of importsOf(file)) {
-          if (spec.startsWith(".") || spec.startsWith("node:") || spec.startsWith("~/") || spec.startsWith("@/") || builtins.has(packageName(spec))) continue;
-          if (!declared.has(packageName(spec))) violations.push(`${path.relative(root, file)}:${line} imports undeclared ${spec}`);
+          if (
+            spec.startsWith(".") ||
+            spec.startsWith("node:") ||
+            spec.startsWith("~/") ||
+            spec.startsWith("@/") ||
+            builtins.has(packageName(spec))
+          )
+            continue;
+          if (!declared.has(packageName(spec)))
+            violations.push(`${path.relative(root, file)}:${line} imports undeclared ${spec}`);
         }
       }
     }
@@ -153,7 +192,14 @@ describe("layering", () => {
 
   it("apps reach internal packages only through their public entry points", () => {
     const violations: string[] = [];
-    for (const dir of ["apps/cli", "apps/web", "packages/api", "packages/dispatcher", "packages/kernel", "packages/process"]) {
+    for (const dir of [
+      "apps/cli",
+      "apps/web",
+      "packages/api",
+      "packages/dispatcher",
+      "packages/kernel",
+      "packages/process",
+    ]) {
       for (const file of sourceFiles(dir)) {
         for (const { spec, line } of importsOf(file)) {
           if (!spec.startsWith("@kanban/")) continue;
@@ -184,7 +230,7 @@ describe("layering", () => {
     }
   }
   const SQL_PROBE = [
-    "export const a = (board: any) => board.ctx.stmt(\"SELECT 1\").get();",
+    'export const a = (board: any) => board.ctx.stmt("SELECT 1").get();',
     "export const b = (board: any) => board.sqlite.prepare('x');",
   ];
   const sqlFindings = (rel: string) => [
@@ -197,7 +243,11 @@ describe("layering", () => {
   ];
 
   it("catches SQL and connection access in packages/api (the one-door rule works)", () => {
-    const { found, rel } = probe("packages/api", [...SQL_PROBE, "export const c = `DELETE FROM tasks`;", "// SELECT in a comment is prose, not a statement"]);
+    const { found, rel } = probe("packages/api", [
+      ...SQL_PROBE,
+      "export const c = `DELETE FROM tasks`;",
+      "// SELECT in a comment is prose, not a statement",
+    ]);
     expect(found).toEqual(sqlFindings(rel));
   });
 

@@ -27,7 +27,8 @@ describe("npm run bench -- --quick", () => {
     expect(r.quick).toBe(true);
     expect(r.claim_cycle.map((row: { synchronous: string }) => row.synchronous)).toEqual(["FULL", "NORMAL"]);
     for (const row of r.claim_cycle) {
-      for (const k of ["raw_cycles_per_s", "schema_cycles_per_s", "kernel_cycles_per_s"]) expect(row[k]).toBeGreaterThan(0);
+      for (const k of ["raw_cycles_per_s", "schema_cycles_per_s", "kernel_cycles_per_s"])
+        expect(row[k]).toBeGreaterThan(0);
       expect(row.ratio).toBeCloseTo(row.kernel_cycles_per_s / row.raw_cycles_per_s, 1);
       expect(row.kernel_to_schema).toBeCloseTo(row.kernel_cycles_per_s / row.schema_cycles_per_s, 1);
     }

@@ -24,7 +24,12 @@ export async function benchBoardGet(home: string, quick: boolean) {
   const floor = timings(runs, () => stmt.all());
   raw.close();
   const p50 = percentile(api, 50);
-  return { p50_ms: round(p50, 2), p95_ms: round(percentile(api, 95), 2), raw_p50_ms: round(percentile(floor, 50), 2), ratio: round(percentile(floor, 50) / p50, 2) };
+  return {
+    p50_ms: round(p50, 2),
+    p95_ms: round(percentile(api, 95), 2),
+    raw_p50_ms: round(percentile(floor, 50), 2),
+    ratio: round(percentile(floor, 50) / p50, 2),
+  };
 }
 
 export async function benchTick(file: string, quick: boolean) {
@@ -46,9 +51,15 @@ export async function benchTick(file: string, quick: boolean) {
     await dispatchOnce(board, { failureLimit: 2, staleTimeoutSeconds: 14400 }, deps);
     ms.push(performance.now() - t0);
   }
-  const lane = board.sqlite.prepare("SELECT id FROM tasks WHERE status = 'ready' AND claim_lock IS NULL ORDER BY priority DESC, created_at ASC");
+  const lane = board.sqlite.prepare(
+    "SELECT id FROM tasks WHERE status = 'ready' AND claim_lock IS NULL ORDER BY priority DESC, created_at ASC",
+  );
   const floor = timings(runs, () => lane.all());
   board.close();
   const p50 = percentile(ms, 50);
-  return { p50_ms: round(p50, 2), raw_ready_lane_p50_ms: round(percentile(floor, 50), 2), ratio: round(percentile(floor, 50) / p50, 2) };
+  return {
+    p50_ms: round(p50, 2),
+    raw_ready_lane_p50_ms: round(percentile(floor, 50), 2),
+    ratio: round(percentile(floor, 50) / p50, 2),
+  };
 }

@@ -22,13 +22,17 @@ function rawLoop(dir: string, sync: Synchronous, n: number): Loop {
   const db = new Database(path.join(dir, `raw-${sync}.db`));
   db.pragma("journal_mode = WAL");
   db.pragma(`synchronous = ${sync}`);
-  db.exec("CREATE TABLE jobs (id TEXT PRIMARY KEY, status TEXT NOT NULL, lock TEXT, done_at INTEGER); CREATE INDEX jobs_status ON jobs(status)");
+  db.exec(
+    "CREATE TABLE jobs (id TEXT PRIMARY KEY, status TEXT NOT NULL, lock TEXT, done_at INTEGER); CREATE INDEX jobs_status ON jobs(status)",
+  );
   const insert = db.prepare("INSERT INTO jobs (id, status) VALUES (?, 'ready')");
   db.transaction(() => {
     for (let i = 0; i < n; i++) insert.run(`t_${i.toString(16).padStart(8, "0")}`);
   })();
   const claim = db.prepare("UPDATE jobs SET status = 'running', lock = ? WHERE id = ? AND status = 'ready'");
-  const complete = db.prepare("UPDATE jobs SET status = 'done', lock = NULL, done_at = ? WHERE id = ? AND status = 'running'");
+  const complete = db.prepare(
+    "UPDATE jobs SET status = 'done', lock = NULL, done_at = ? WHERE id = ? AND status = 'running'",
+  );
   const claimTx = db.transaction((id: string) => claim.run("bench:1", id));
   const completeTx = db.transaction((id: string) => complete.run(1, id));
   let i = 0;
@@ -76,15 +80,21 @@ function schemaLoop(dir: string, sync: Synchronous, n: number): Loop {
   seed.close();
   const db = openDatabase({ path: file, synchronous: sync, warn: () => {} });
   const q = db.sqlite;
-  const openRun = q.prepare("INSERT INTO task_runs (task_id, profile, status, claim_lock, claim_expires, started_at) VALUES (?, 'bench', 'running', 'bench:1', 1, 1)");
+  const openRun = q.prepare(
+    "INSERT INTO task_runs (task_id, profile, status, claim_lock, claim_expires, started_at) VALUES (?, 'bench', 'running', 'bench:1', 1, 1)",
+  );
   const claim = q.prepare(
     "UPDATE tasks SET status = 'running', claim_lock = 'bench:1', claim_expires = 1, started_at = 1, current_run_id = ? WHERE id = ? AND status = 'ready'",
   );
-  const event = q.prepare("INSERT INTO task_events (task_id, run_id, kind, payload, created_at) VALUES (?, ?, ?, NULL, 1)");
+  const event = q.prepare(
+    "INSERT INTO task_events (task_id, run_id, kind, payload, created_at) VALUES (?, ?, ?, NULL, 1)",
+  );
   const complete = q.prepare(
     "UPDATE tasks SET status = 'done', completed_at = 1, claim_lock = NULL, claim_expires = NULL, current_run_id = NULL WHERE id = ? AND status = 'running'",
   );
-  const closeRun = q.prepare("UPDATE task_runs SET status = 'done', outcome = 'completed', summary = 'ok', ended_at = 1, claim_lock = NULL WHERE id = ?");
+  const closeRun = q.prepare(
+    "UPDATE task_runs SET status = 'done', outcome = 'completed', summary = 'ok', ended_at = 1, claim_lock = NULL WHERE id = ?",
+  );
   const claimTx = q.transaction((id: string) => {
     const run = Number(openRun.run(id).lastInsertRowid);
     claim.run(run, id);

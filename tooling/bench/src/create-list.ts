@@ -11,20 +11,28 @@ export function benchCreate(dir: string, quick: boolean) {
   const n = quick ? 1_000 : 10_000;
   const board = openBoard({ path: path.join(dir, "create.db"), warn: () => {} });
   const t0 = performance.now();
-  for (let i = 0; i < n; i++) board.createTask({ title: `task ${i}`, assignee: i % 3 === 0 ? null : `p${i % 5}`, tenant: i % 2 ? "acme" : null });
+  for (let i = 0; i < n; i++)
+    board.createTask({ title: `task ${i}`, assignee: i % 3 === 0 ? null : `p${i % 5}`, tenant: i % 2 ? "acme" : null });
   const seconds = (performance.now() - t0) / 1000;
   board.close();
   const raw = new Database(path.join(dir, "create-raw.db"));
   raw.pragma("journal_mode = WAL");
   raw.pragma("synchronous = FULL");
-  raw.exec("CREATE TABLE tasks (id TEXT PRIMARY KEY, title TEXT NOT NULL, status TEXT NOT NULL, created_at INTEGER NOT NULL)");
+  raw.exec(
+    "CREATE TABLE tasks (id TEXT PRIMARY KEY, title TEXT NOT NULL, status TEXT NOT NULL, created_at INTEGER NOT NULL)",
+  );
   const insert = raw.prepare("INSERT INTO tasks VALUES (?, ?, 'ready', 1)");
   const tx = raw.transaction((i: number) => insert.run(`t_${i.toString(16).padStart(8, "0")}`, `task ${i}`));
   const r0 = performance.now();
   for (let i = 0; i < n; i++) tx.immediate(i);
   const rawSeconds = (performance.now() - r0) / 1000;
   raw.close();
-  return { tasks: n, tasks_per_s: round(n / seconds), raw_inserts_per_s: round(n / rawSeconds), ratio: round(rawSeconds / seconds, 2) };
+  return {
+    tasks: n,
+    tasks_per_s: round(n / seconds),
+    raw_inserts_per_s: round(n / rawSeconds),
+    ratio: round(rawSeconds / seconds, 2),
+  };
 }
 
 /** Seeds a realistic board of `n` tasks: mostly done, some ready/todo/running, links and comments. */
@@ -34,7 +42,13 @@ export function seedBoard(file: string, n: number) {
   board.ctx.tx(() => {
     for (let i = 0; i < n; i++) {
       const parents = i % 10 === 5 && ids.length > 0 ? [ids[ids.length - 1] as string] : [];
-      const t = board.createTask({ title: `task ${i}`, body: "b".repeat(200), assignee: `p${i % 5}`, parents, tenant: i % 2 ? "acme" : "globex" });
+      const t = board.createTask({
+        title: `task ${i}`,
+        body: "b".repeat(200),
+        assignee: `p${i % 5}`,
+        parents,
+        tenant: i % 2 ? "acme" : "globex",
+      });
       ids.push(t.id);
       if (i % 7 === 0) board.addComment(t.id, "user", "a comment");
     }

@@ -14,7 +14,9 @@ export function startApiServer(home: string): Promise<{ url: string; child: Chil
     const s = await startServer({ host: "127.0.0.1", port: 0, location: { home: ${JSON.stringify(home)} }, logger: { info() {}, warn() {}, error() {} } });
     process.stdout.write(s.url + "\\n");
   `;
-  const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   return new Promise((resolve, reject) => {
     let out = "";
     child.stdout?.on("data", (d) => {
@@ -38,11 +40,13 @@ function bareServer(body: string): Promise<{ url: string; close: () => void }> {
     res.writeHead(200, { "content-type": "application/json" });
     res.end(body);
   });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => {
-    const addr = server.address();
-    const port = typeof addr === "object" && addr ? addr.port : 0;
-    resolve({ url: `http://127.0.0.1:${port}`, close: () => server.close() });
-  }));
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => {
+      const addr = server.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      resolve({ url: `http://127.0.0.1:${port}`, close: () => server.close() });
+    }),
+  );
 }
 
 export async function benchHttp(home: string, quick: boolean) {
@@ -63,7 +67,13 @@ export async function benchHttp(home: string, quick: boolean) {
     const bare = await bareServer(sample);
     const ceiling = await cannon({ url: bare.url, connections: 10, duration });
     bare.close();
-    const row = (r: autocannon.Result) => ({ rps: round(r.requests.average), p50_ms: r.latency.p50, p99_ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors });
+    const row = (r: autocannon.Result) => ({
+      rps: round(r.requests.average),
+      p50_ms: r.latency.p50,
+      p99_ms: r.latency.p99,
+      non2xx: r.non2xx,
+      errors: r.errors,
+    });
     return {
       board_read: { ...row(read), ratio: round(read.requests.average / ceiling.requests.average, 3) },
       create_write: row(write),

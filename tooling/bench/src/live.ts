@@ -53,7 +53,9 @@ export async function benchLive(home: string, quick: boolean) {
     process.stdout.write(JSON.stringify(out));
   `;
   const stamps: [number, number][] = await new Promise((resolve, reject) => {
-    const w = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", writer], { stdio: ["ignore", "pipe", "inherit"] });
+    const w = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", writer], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let out = "";
     w.stdout.on("data", (d) => {
       out += d;
@@ -61,11 +63,19 @@ export async function benchLive(home: string, quick: boolean) {
     w.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`writer exited ${code}`))));
   });
   const settle = Date.now() + 3000;
-  while (Date.now() < settle && [...stamps].some(([id]) => (arrivals.get(id)?.length ?? 0) < subscribers)) await new Promise((r) => setTimeout(r, 50));
+  while (Date.now() < settle && [...stamps].some(([id]) => (arrivals.get(id)?.length ?? 0) < subscribers))
+    await new Promise((r) => setTimeout(r, 50));
   for (const s of subs) s.unsubscribe();
   child.kill("SIGKILL");
   const latencies = stamps.map(([id, at]) => Math.max(...(arrivals.get(id) ?? [Number.POSITIVE_INFINITY])) - at);
   const delivered = stamps.filter(([id]) => (arrivals.get(id)?.length ?? 0) === subscribers).length;
   const p99 = percentile(latencies, 99);
-  return { subscribers, writes, fully_delivered: delivered, p50_ms: round(percentile(latencies, 50)), p99_ms: round(p99), ratio_to_1s: round(p99 / 1000, 3) };
+  return {
+    subscribers,
+    writes,
+    fully_delivered: delivered,
+    p50_ms: round(percentile(latencies, 50)),
+    p99_ms: round(p99),
+    ratio_to_1s: round(p99 / 1000, 3),
+  };
 }

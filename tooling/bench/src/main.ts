@@ -15,7 +15,10 @@ const quick = process.argv.includes("--quick");
 const here = path.dirname(fileURLToPath(import.meta.url));
 // `--out <dir>` writes the results elsewhere (the smoke test does, to leave the committed ones alone).
 const outAt = process.argv.indexOf("--out");
-const resultsDir = outAt > 0 && process.argv[outAt + 1] ? path.resolve(process.argv[outAt + 1] as string) : path.join(here, "..", "results");
+const resultsDir =
+  outAt > 0 && process.argv[outAt + 1]
+    ? path.resolve(process.argv[outAt + 1] as string)
+    : path.join(here, "..", "results");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kanban-bench-"));
 const results: Record<string, unknown> = {
   when: new Date().toISOString(),
@@ -37,7 +40,10 @@ try {
     fs.mkdirSync(home);
     seedBoard(path.join(home, "kanban.db"), n);
     log(`board.get and dispatcher tick at ${n} tasks`);
-    boards[n] = { board_get: await benchBoardGet(home, quick), tick: await benchTick(path.join(home, "kanban.db"), quick) };
+    boards[n] = {
+      board_get: await benchBoardGet(home, quick),
+      tick: await benchTick(path.join(home, "kanban.db"), quick),
+    };
   }
   results.boards = boards;
   const httpHome = path.join(dir, `home-${sizes[0]}`);
@@ -66,25 +72,56 @@ function renderMarkdown(r: Record<string, unknown>): string {
     "| benchmark | measured | reference (same run) | ratio |",
     "| --- | --- | --- | --- |",
   ];
-  type CycleRow = { synchronous: string; raw_cycles_per_s: number; schema_cycles_per_s: number; kernel_cycles_per_s: number; ratio: number; kernel_to_schema: number };
+  type CycleRow = {
+    synchronous: string;
+    raw_cycles_per_s: number;
+    schema_cycles_per_s: number;
+    kernel_cycles_per_s: number;
+    ratio: number;
+    kernel_to_schema: number;
+  };
   for (const row of r.claim_cycle as CycleRow[]) {
-    lines.push(`| claim+complete cycles/s, synchronous=${row.synchronous} | ${row.kernel_cycles_per_s} | ${row.raw_cycles_per_s} raw better-sqlite3 CAS | ${row.ratio} |`);
+    lines.push(
+      `| claim+complete cycles/s, synchronous=${row.synchronous} | ${row.kernel_cycles_per_s} | ${row.raw_cycles_per_s} raw better-sqlite3 CAS | ${row.ratio} |`,
+    );
     lines.push(
       `| ↳ the same, against the kernel's own writes as bare statements, synchronous=${row.synchronous} | ${row.kernel_cycles_per_s} | ${row.schema_cycles_per_s} bare writes on Hermes' schema | ${row.kernel_to_schema} |`,
     );
   }
   const c = r.create as { tasks: number; tasks_per_s: number; raw_inserts_per_s: number; ratio: number };
-  lines.push(`| create ${c.tasks} tasks, one transaction each | ${c.tasks_per_s} tasks/s | ${c.raw_inserts_per_s} raw inserts/s | ${c.ratio} |`);
-  for (const [n, v] of Object.entries(r.boards as Record<string, { board_get: Record<string, number>; tick: Record<string, number> }>)) {
-    lines.push(`| board.get at ${n} tasks (p50 / p95) | ${v.board_get.p50_ms} / ${v.board_get.p95_ms} ms | ${v.board_get.raw_p50_ms} ms raw SELECT of the rows | ${v.board_get.ratio} |`);
-    lines.push(`| dispatcher tick, nothing to spawn, ${n} tasks (p50) | ${v.tick.p50_ms} ms | ${v.tick.raw_ready_lane_p50_ms} ms raw ready-lane query | ${v.tick.ratio} |`);
+  lines.push(
+    `| create ${c.tasks} tasks, one transaction each | ${c.tasks_per_s} tasks/s | ${c.raw_inserts_per_s} raw inserts/s | ${c.ratio} |`,
+  );
+  for (const [n, v] of Object.entries(
+    r.boards as Record<string, { board_get: Record<string, number>; tick: Record<string, number> }>,
+  )) {
+    lines.push(
+      `| board.get at ${n} tasks (p50 / p95) | ${v.board_get.p50_ms} / ${v.board_get.p95_ms} ms | ${v.board_get.raw_p50_ms} ms raw SELECT of the rows | ${v.board_get.ratio} |`,
+    );
+    lines.push(
+      `| dispatcher tick, nothing to spawn, ${n} tasks (p50) | ${v.tick.p50_ms} ms | ${v.tick.raw_ready_lane_p50_ms} ms raw ready-lane query | ${v.tick.ratio} |`,
+    );
   }
   const h = r.http as Record<string, Record<string, number>>;
-  lines.push(`| HTTP board read (10 connections) | ${h.board_read?.rps} req/s, p50 ${h.board_read?.p50_ms} ms, p99 ${h.board_read?.p99_ms} ms | ${h.bare_node_http?.rps} req/s bare Node HTTP, same body | ${h.board_read?.ratio} |`);
-  lines.push(`| HTTP create (10 connections) | ${h.create_write?.rps} req/s, p50 ${h.create_write?.p50_ms} ms, p99 ${h.create_write?.p99_ms} ms | — | — |`);
+  lines.push(
+    `| HTTP board read (10 connections) | ${h.board_read?.rps} req/s, p50 ${h.board_read?.p50_ms} ms, p99 ${h.board_read?.p99_ms} ms | ${h.bare_node_http?.rps} req/s bare Node HTTP, same body | ${h.board_read?.ratio} |`,
+  );
+  lines.push(
+    `| HTTP create (10 connections) | ${h.create_write?.rps} req/s, p50 ${h.create_write?.p50_ms} ms, p99 ${h.create_write?.p99_ms} ms | — | — |`,
+  );
   const l = r.live as Record<string, number>;
-  lines.push(`| live events: write in another process → last of ${l.subscribers} subscribers (p50 / p99) | ${l.p50_ms} / ${l.p99_ms} ms (${l.fully_delivered}/${l.writes} delivered to all) | 1000 ms promise | ${l.ratio_to_1s} |`);
-  const k = r.contention as { processes: number; claims_per_s: number; slowest_share: number; duplicates: number; claimed: number };
-  lines.push(`| ${k.processes} processes claiming one file | ${k.claims_per_s} claims/s, ${k.duplicates} duplicates of ${k.claimed} | fair share 1.0 | slowest ${k.slowest_share} |`);
+  lines.push(
+    `| live events: write in another process → last of ${l.subscribers} subscribers (p50 / p99) | ${l.p50_ms} / ${l.p99_ms} ms (${l.fully_delivered}/${l.writes} delivered to all) | 1000 ms promise | ${l.ratio_to_1s} |`,
+  );
+  const k = r.contention as {
+    processes: number;
+    claims_per_s: number;
+    slowest_share: number;
+    duplicates: number;
+    claimed: number;
+  };
+  lines.push(
+    `| ${k.processes} processes claiming one file | ${k.claims_per_s} claims/s, ${k.duplicates} duplicates of ${k.claimed} | fair share 1.0 | slowest ${k.slowest_share} |`,
+  );
   return `${lines.join("\n")}\n`;
 }

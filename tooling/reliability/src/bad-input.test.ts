@@ -3,7 +3,14 @@ import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { homeTaskData } from "./support/board-checks.ts";
 import { makeHome, type TempHome } from "./support/env.ts";
-import { assertFuzz, fuzzInput, HOSTILE_SLUGS, HOSTILE_STRINGS, type JsonSchema, type Pools } from "./support/fuzz-inputs.ts";
+import {
+  assertFuzz,
+  fuzzInput,
+  HOSTILE_SLUGS,
+  HOSTILE_STRINGS,
+  type JsonSchema,
+  type Pools,
+} from "./support/fuzz-inputs.ts";
 import { KANBAN_BIN, type Serve, startKanbanServe } from "./support/kanban-serve.ts";
 import { ProcessTracker } from "./support/processes.ts";
 import { callProcedure, dataOf, errorOf, type HttpResult, leak, type ProcedureType } from "./support/trpc-http.ts";
@@ -29,10 +36,15 @@ interface SchemaSource {
 /** Every procedure of the router, read from the router itself so that a new one is fuzzed without edits here. */
 function procedures(): ProcedureInfo[] {
   // At runtime `procedures` is flat ("tasks.create" → procedure); its declared type is the nested router shape.
-  const record = appRouter._def.procedures as unknown as Record<string, { _def: { type: ProcedureType; inputs: unknown[] } }>;
+  const record = appRouter._def.procedures as unknown as Record<
+    string,
+    { _def: { type: ProcedureType; inputs: unknown[] } }
+  >;
   return Object.entries(record).map(([path, p]) => {
     const parser = p._def.inputs[0] as SchemaSource | undefined;
-    const schema = parser?.toJSONSchema ? (parser.toJSONSchema({ io: "input", unrepresentable: "any" }) as JsonSchema) : null;
+    const schema = parser?.toJSONSchema
+      ? (parser.toJSONSchema({ io: "input", unrepresentable: "any" }) as JsonSchema)
+      : null;
     return { path, type: p._def.type, schema };
   });
 }
@@ -72,7 +84,10 @@ function judge(r: HttpResult, type: ProcedureType, input: unknown): string[] {
       if (e.data.httpStatus !== r.status) problems.push(`httpStatus ${e.data.httpStatus} != ${r.status}`);
     }
   } else if (r.status === 200) {
-    const ok = type === "subscription" ? r.contentType.includes("text/event-stream") : (r.json as { result?: unknown } | null)?.result !== undefined;
+    const ok =
+      type === "subscription"
+        ? r.contentType.includes("text/event-stream")
+        : (r.json as { result?: unknown } | null)?.result !== undefined;
     if (!ok) problems.push(`200 without a result: ${r.text.slice(0, 300)}`);
   } else if (r.status < 500) {
     problems.push(`unexpected status ${r.status}`);
@@ -91,7 +106,8 @@ let serve: Serve;
 async function seed(url: string): Promise<Pools> {
   const call = async <T>(path: string, input: unknown) => dataOf<T>(await callProcedure(url, path, "mutation", input));
   await call("boards.create", { slug: "other", name: "Other" });
-  const make = async (input: Record<string, unknown>) => (await call<{ task: { id: string } }>("tasks.create", input)).task.id;
+  const make = async (input: Record<string, unknown>) =>
+    (await call<{ task: { id: string } }>("tasks.create", input)).task.id;
   const ready = await make({ title: "ready", assignee: "alice" });
   const child = await make({ title: "child", assignee: "bob", parents: [ready] });
   const running = await make({ title: "running", assignee: "alice" });
@@ -154,13 +170,18 @@ describe("bad input over HTTP: every tRPC procedure", () => {
             refused++;
             // A refused hallucinated completion is audited (an event), and only that.
             const audited = errorOf(r)?.data.kanbanCode === "HALLUCINATED_CARDS";
-            const changed = audited ? JSON.stringify(afterSansAudit) !== JSON.stringify(beforeSansAudit) : JSON.stringify(after) !== JSON.stringify(before);
-            if (changed) problems.push(`refused with ${r.status} (${errorOf(r)?.message ?? ""}) but the task data changed`);
+            const changed = audited
+              ? JSON.stringify(afterSansAudit) !== JSON.stringify(beforeSansAudit)
+              : JSON.stringify(after) !== JSON.stringify(before);
+            if (changed)
+              problems.push(`refused with ${r.status} (${errorOf(r)?.message ?? ""}) but the task data changed`);
           } else accepted++;
           before = after;
           beforeSansAudit = afterSansAudit;
           if (problems.length > 0) {
-            throw new Error(`${proc.path} ${JSON.stringify(input)?.slice(0, 400)} → ${problems.join("; ")}\nserver log: ${serve.stderr().slice(-1500)}`);
+            throw new Error(
+              `${proc.path} ${JSON.stringify(input)?.slice(0, 400)} → ${problems.join("; ")}\nserver log: ${serve.stderr().slice(-1500)}`,
+            );
           }
         }),
         RUNS_PER_PROCEDURE,
@@ -178,7 +199,12 @@ describe("bad input over HTTP: every tRPC procedure", () => {
     const id = pools.taskIds[0] ?? "";
     const before = homeTaskData(home.home);
     // The assignee step used to commit before the unknown status was refused.
-    const patch = await callProcedure(serve.url, "tasks.patch", "mutation", { id, assignee: "zed", priority: 7, status: "RUNNING" });
+    const patch = await callProcedure(serve.url, "tasks.patch", "mutation", {
+      id,
+      assignee: "zed",
+      priority: 7,
+      status: "RUNNING",
+    });
     expect(patch.status).toBe(400);
     expect(homeTaskData(home.home)).toEqual(before);
     // The server used to remember the deleted file as migrated and fail the new one with "no such table" (500).
@@ -207,7 +233,11 @@ describe("bad input over HTTP: every tRPC procedure", () => {
       }
       return { status: res.status, contentType: res.headers.get("content-type") ?? "", text, json };
     };
-    const post = (path: string, body: string, headers: Record<string, string> = { "content-type": "application/json" }) => raw(path, { method: "POST", body, headers });
+    const post = (
+      path: string,
+      body: string,
+      headers: Record<string, string> = { "content-type": "application/json" },
+    ) => raw(path, { method: "POST", body, headers });
     const cases: [string, HttpResult][] = [
       ["unknown procedure", await post("/trpc/tasks.explode", "{}")],
       ["path traversal in the procedure path", await raw("/trpc/../../etc/passwd")],
@@ -215,18 +245,34 @@ describe("bad input over HTTP: every tRPC procedure", () => {
       ["query over POST", await post("/trpc/tasks.list", "{}")],
       ["malformed JSON body", await post("/trpc/tasks.create", '{"title": "unterminated')],
       ["malformed ?input", await raw("/trpc/tasks.get?input=%7B%22id")],
-      ["3 MB body (over the 2 MiB cap)", await post("/trpc/tasks.create", JSON.stringify({ title: "big", body: "x".repeat(3 * 1024 * 1024) }))],
-      ["1 MiB + 1 characters of body", await post("/trpc/tasks.create", JSON.stringify({ title: "big", body: "x".repeat(1024 * 1024 + 1) }))],
+      [
+        "3 MB body (over the 2 MiB cap)",
+        await post("/trpc/tasks.create", JSON.stringify({ title: "big", body: "x".repeat(3 * 1024 * 1024) })),
+      ],
+      [
+        "1 MiB + 1 characters of body",
+        await post("/trpc/tasks.create", JSON.stringify({ title: "big", body: "x".repeat(1024 * 1024 + 1) })),
+      ],
       ["batch of 51 calls", await raw(`/trpc/${Array(51).fill("boards.list").join(",")}?batch=1&input=%7B%7D`)],
-      ["batch naming a procedure twice with garbage", await post("/trpc/tasks.create,tasks.create?batch=1", '{"0": 5, "1": [1, 2]}')],
-      ["foreign origin on a write", await post("/trpc/tasks.create", '{"title":"x"}', { "content-type": "application/json", origin: "http://evil.example" })],
+      [
+        "batch naming a procedure twice with garbage",
+        await post("/trpc/tasks.create,tasks.create?batch=1", '{"0": 5, "1": [1, 2]}'),
+      ],
+      [
+        "foreign origin on a write",
+        await post("/trpc/tasks.create", '{"title":"x"}', {
+          "content-type": "application/json",
+          origin: "http://evil.example",
+        }),
+      ],
       ["text/plain body", await post("/trpc/tasks.create", "title=x", { "content-type": "text/plain" })],
     ];
     for (const [label, r] of cases) {
       expect(r.status, `${label}: ${r.text.slice(0, 200)}`).toBeGreaterThanOrEqual(400);
       expect(r.status, `${label}: ${r.text.slice(0, 200)}`).toBeLessThan(500);
       expect(leak(r.text), label).toBeNull();
-      if (label !== "batch naming a procedure twice with garbage" && label !== "batch of 51 calls") expect(errorOf(r), `${label}: ${r.text.slice(0, 200)}`).not.toBeNull();
+      if (label !== "batch naming a procedure twice with garbage" && label !== "batch of 51 calls")
+        expect(errorOf(r), `${label}: ${r.text.slice(0, 200)}`).not.toBeNull();
     }
     // A GET whose input is larger than Node's header limit is refused by Node's HTTP parser (431) before any of our code runs.
     const huge = await raw(`/trpc/tasks.get?input=${encodeURIComponent(JSON.stringify({ id: "x".repeat(100_000) }))}`);
@@ -237,10 +283,20 @@ describe("bad input over HTTP: every tRPC procedure", () => {
 
 /** The CLI's entry point, loaded by path: the package exports only its MCP tools, and the suite must not reach into its build. */
 interface CliModule {
-  runCli(argv: string[], opts: { env: Record<string, string | undefined>; io: { out(line: string): void; err(line: string): void }; stopSignal?: AbortSignal }): Promise<number>;
+  runCli(
+    argv: string[],
+    opts: {
+      env: Record<string, string | undefined>;
+      io: { out(line: string): void; err(line: string): void };
+      stopSignal?: AbortSignal;
+    },
+  ): Promise<number>;
 }
 interface ProgramModule {
-  buildProgram(act: (fn: unknown) => (...args: unknown[]) => Promise<void>, output: { out(text: string): void; err(text: string): void }): unknown;
+  buildProgram(
+    act: (fn: unknown) => (...args: unknown[]) => Promise<void>,
+    output: { out(text: string): void; err(text: string): void },
+  ): unknown;
   commandPaths(program: unknown): { path: string[]; options: string[] }[];
 }
 const CLI_SRC = new URL("../../../apps/cli/src/", import.meta.url);
@@ -250,11 +306,23 @@ const LONG_RUNNING = new Set(["serve", "mcp", "dispatcher", "dispatch"]);
 
 function argvArbitrary(commands: { path: string[]; options: string[] }[], ids: string[]): fc.Arbitrary<string[]> {
   const value = fc.oneof(
-    { weight: 3, arbitrary: fc.constantFrom(...ids, "t_missing", "1", "0", "-1", "1e309", "NaN", "--", "-", "{", "[]", '{"a":1}') },
-    { weight: 3, arbitrary: fc.constantFrom(...HOSTILE_STRINGS.filter((s) => s.length < 1000 && !s.includes("\u0000")), ...HOSTILE_SLUGS.filter((s) => !s.includes("\u0000"))) },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom(...ids, "t_missing", "1", "0", "-1", "1e309", "NaN", "--", "-", "{", "[]", '{"a":1}'),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom(
+        ...HOSTILE_STRINGS.filter((s) => s.length < 1000 && !s.includes("\u0000")),
+        ...HOSTILE_SLUGS.filter((s) => !s.includes("\u0000")),
+      ),
+    },
     { weight: 2, arbitrary: fc.string({ maxLength: 30 }).filter((s) => !s.includes("\u0000")) },
   );
-  const command = fc.oneof({ weight: 9, arbitrary: fc.constantFrom(...commands) }, { weight: 1, arbitrary: fc.string({ minLength: 1, maxLength: 10 }).map((s) => ({ path: [s], options: [] })) });
+  const command = fc.oneof(
+    { weight: 9, arbitrary: fc.constantFrom(...commands) },
+    { weight: 1, arbitrary: fc.string({ minLength: 1, maxLength: 10 }).map((s) => ({ path: [s], options: [] })) },
+  );
   return command.chain((cmd) => {
     const option = cmd.options.length > 0 ? fc.constantFrom(...cmd.options) : fc.constant("--json");
     const token = fc.oneof(
@@ -263,8 +331,13 @@ function argvArbitrary(commands: { path: string[]; options: string[] }[], ids: s
       { weight: 1, arbitrary: option.map((o) => [o]) },
       { weight: 1, arbitrary: fc.constantFrom(["--bogus"], ["-x"], ["--json"], ["--help"]) },
     );
-    const global = fc.option(fc.constantFrom(...HOSTILE_SLUGS.filter((s) => !s.includes("\u0000")), "default", "other"), { nil: undefined });
-    return fc.tuple(global, fc.array(token, { maxLength: 5 })).map(([board, tokens]) => [...(board !== undefined ? ["--board", board] : []), ...cmd.path, ...tokens.flat()]);
+    const global = fc.option(
+      fc.constantFrom(...HOSTILE_SLUGS.filter((s) => !s.includes("\u0000")), "default", "other"),
+      { nil: undefined },
+    );
+    return fc
+      .tuple(global, fc.array(token, { maxLength: 5 }))
+      .map(([board, tokens]) => [...(board !== undefined ? ["--board", board] : []), ...cmd.path, ...tokens.flat()]);
   });
 }
 
@@ -289,7 +362,8 @@ function judgeCli(argv: string[], code: number, out: string, err: string[]): str
     // A failure is one `kanban: …` line on stderr; with --json it may instead be reported in the JSON on stdout.
     const last = err.at(-1) ?? "";
     const asJson = argv.includes("--json") && err.length === 0 && isJson(out);
-    if (!/^kanban: \S/.test(last) && !asJson) problems.push(`error is not one "kanban: …" line: ${JSON.stringify(text.slice(0, 300))}`);
+    if (!/^kanban: \S/.test(last) && !asJson)
+      problems.push(`error is not one "kanban: …" line: ${JSON.stringify(text.slice(0, 300))}`);
   }
   return problems.map((p) => `kanban ${JSON.stringify(argv).slice(0, 300)} → ${p}`);
 }
@@ -309,7 +383,11 @@ describe("bad input on the command line", () => {
         const out: string[] = [];
         const err: string[] = [];
         // Already aborted: a verb that follows events (tail, watch) returns at once.
-        const code = await runCli(argv, { env, io: { out: (l) => out.push(l), err: (l) => err.push(l) }, stopSignal: AbortSignal.abort() });
+        const code = await runCli(argv, {
+          env,
+          io: { out: (l) => out.push(l), err: (l) => err.push(l) },
+          stopSignal: AbortSignal.abort(),
+        });
         return { code, out, err };
       };
       const ids: string[] = [];
@@ -325,7 +403,8 @@ describe("bad input on the command line", () => {
           const r = await run(argv);
           codes.set(r.code, (codes.get(r.code) ?? 0) + 1);
           const problems = judgeCli(argv, r.code, r.out.join("\n"), r.err);
-          if (r.code === 2 && JSON.stringify(homeTaskData(cliHome.home)) !== JSON.stringify(before)) problems.push(`kanban ${JSON.stringify(argv)} → usage error, but the task data changed`);
+          if (r.code === 2 && JSON.stringify(homeTaskData(cliHome.home)) !== JSON.stringify(before))
+            problems.push(`kanban ${JSON.stringify(argv)} → usage error, but the task data changed`);
           if (problems.length > 0) throw new Error(problems.join("\n"));
         }),
         250,
@@ -340,7 +419,9 @@ describe("bad input on the command line", () => {
   it("random argument lists through the real binary (local and against kanban serve)", async () => {
     const pools = await seed(serve.url);
     const { buildProgram, commandPaths } = (await import(new URL("program.ts", CLI_SRC).href)) as ProgramModule;
-    const commands = commandPaths(buildProgram(() => async () => {}, { out: () => {}, err: () => {} })).filter((c) => !LONG_RUNNING.has(c.path[0] ?? ""));
+    const commands = commandPaths(buildProgram(() => async () => {}, { out: () => {}, err: () => {} })).filter(
+      (c) => !LONG_RUNNING.has(c.path[0] ?? ""),
+    );
     const random = fc.sample(argvArbitrary(commands, pools.taskIds), { numRuns: 10, seed: 8 });
     const fixed = [
       ["serve", "--port", "-1"],
@@ -361,7 +442,10 @@ describe("bad input on the command line", () => {
           const timer = setTimeout(() => process.kill(child.pid, "SIGKILL"), 20_000);
           const exit = await child.exited;
           clearTimeout(timer);
-          const err = child.stderr().split("\n").filter((l) => l !== "");
+          const err = child
+            .stderr()
+            .split("\n")
+            .filter((l) => l !== "");
           if (exit.signal !== null) results.push(`kanban ${JSON.stringify(argv)} did not finish (${exit.signal})`);
           else results.push(...judgeCli(argv, exit.code ?? -1, child.stdout(), err));
         }),

@@ -26,14 +26,18 @@ function readyForDemoWorker(h: TempHome): number {
 
 describe("the demo board", () => {
   it("adds a new round of workable cards on every start, keeping the person's config.json", () => {
-    home = makeHome("demo-seed", { kanban: { failure_limit: 3 }, profiles: { coder: { command: ["node", "-e", "0"] } } });
+    home = makeHome("demo-seed", {
+      kanban: { failure_limit: 3 },
+      profiles: { coder: { command: ["node", "-e", "0"] } },
+    });
     const first = seedDemo({ home: home.home }, ROOT);
     expect(first).toMatchObject({ board: "demo", first: true });
     expect(readyForDemoWorker(home)).toBe(2); // the first step of each of two projects
 
     // Everything of the first round is finished (as after a demo run)…
     const board = openBoard({ location: { home: home.home }, board: "demo" });
-    for (const t of board.listTasks({})) if (t.status !== "done" && t.status !== "triage") board.moveTask(t.id, { status: "done", summary: "done" });
+    for (const t of board.listTasks({}))
+      if (t.status !== "done" && t.status !== "triage") board.moveTask(t.id, { status: "done", summary: "done" });
     board.close();
     expect(readyForDemoWorker(home)).toBe(0);
 
@@ -43,7 +47,10 @@ describe("the demo board", () => {
     expect(second.tasks).toBeGreaterThan(0);
     expect(readyForDemoWorker(home)).toBe(2);
 
-    const config = JSON.parse(fs.readFileSync(`${home.home}/config.json`, "utf8")) as { kanban: Record<string, unknown>; profiles: Record<string, unknown> };
+    const config = JSON.parse(fs.readFileSync(`${home.home}/config.json`, "utf8")) as {
+      kanban: Record<string, unknown>;
+      profiles: Record<string, unknown>;
+    };
     expect(Object.keys(config.profiles).sort()).toEqual(["coder", "demo-worker"]);
     expect(config.kanban.failure_limit).toBe(3);
   });

@@ -43,9 +43,19 @@ describe("dispatcher chaos", () => {
     h.writeConfig({
       // A killed dispatcher's orphaned claims expire after 2 s; a high failure limit keeps the
       // reclaims this test provokes on purpose from tripping the breaker.
-      kanban: { dispatch_interval_seconds: 1, claim_ttl_seconds: 2, crash_grace_seconds: 0, failure_limit: 20, max_spawn: 6, terminate_grace_seconds: 1 },
+      kanban: {
+        dispatch_interval_seconds: 1,
+        claim_ttl_seconds: 2,
+        crash_grace_seconds: 0,
+        failure_limit: 20,
+        max_spawn: 6,
+        terminate_grace_seconds: 1,
+      },
       profiles: {
-        chaos: { command: [process.execPath, CHAOS_WORKER, "{task_id}"], env: { CHAOS_RECORD: record, CHAOS_MIN_MS: "50", CHAOS_MAX_MS: "400" } },
+        chaos: {
+          command: [process.execPath, CHAOS_WORKER, "{task_id}"],
+          env: { CHAOS_RECORD: record, CHAOS_MIN_MS: "50", CHAOS_MAX_MS: "400" },
+        },
       },
     });
     const location = boardLocationFromEnv(h.env);
@@ -64,7 +74,9 @@ describe("dispatcher chaos", () => {
     const start = (): Started => procs.startNode([BIN], { env });
     // A tick is "in flight" while it holds a claim whose worker is not recorded yet. Claims orphaned
     // by an earlier kill look the same until they expire, so only attempts not seen before count.
-    const unspawned = db.prepare("SELECT id || ':' || current_run_id FROM tasks WHERE status = 'running' AND worker_pid IS NULL").pluck();
+    const unspawned = db
+      .prepare("SELECT id || ':' || current_run_id FROM tasks WHERE status = 'running' AND worker_pid IS NULL")
+      .pluck();
     const freshClaim = (known: Set<string>) => (unspawned.all() as string[]).some((k) => !known.has(k));
     const remaining = db.prepare("SELECT count(*) FROM tasks WHERE status != 'done'").pluck();
     let midTickKills = 0;
@@ -89,7 +101,12 @@ describe("dispatcher chaos", () => {
     }
     expect(remaining.get() as number, "the kills must land while work is still pending").toBeGreaterThan(0);
     const last = start();
-    await waitFor(() => (remaining.get() as number) === 0, "every task to be done after the last restart", DRAIN_MS, 100);
+    await waitFor(
+      () => (remaining.get() as number) === 0,
+      "every task to be done after the last restart",
+      DRAIN_MS,
+      100,
+    );
     const records = readRecords(record);
     for (const r of records) procs.adoptPid(r.pid);
     process.kill(last.pid, "SIGTERM");
@@ -120,7 +137,11 @@ describe("dispatcher chaos", () => {
 
     // The workers of the reclaimed attempts arrive late, as real worker processes with their old run
     // and lock: every heartbeat and completion is refused with STALE_RUN, and nothing changes.
-    const runs = db.prepare("SELECT id, task_id, claim_lock FROM task_runs WHERE outcome = 'reclaimed'").all() as { id: number; task_id: string; claim_lock: string | null }[];
+    const runs = db.prepare("SELECT id, task_id, claim_lock FROM task_runs WHERE outcome = 'reclaimed'").all() as {
+      id: number;
+      task_id: string;
+      claim_lock: string | null;
+    }[];
     const lateRecord = path.join(h.outer, "late.jsonl");
     const snapshot = taskDataHash(db);
     const late = runs.map((run) =>

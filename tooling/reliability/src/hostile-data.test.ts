@@ -139,7 +139,22 @@ describe("hostile data through the API", () => {
   });
 
   it("`../` and other hostile board slugs are refused everywhere, and nothing is created outside the home", async () => {
-    const slugs = ["..", "../escape", "../../escape", "a/../b", "a/b", "/abs", "./x", "%2e%2e", "..\\x", ".hidden", "-x", "x".repeat(65), "UPPER/../x", "\u0000"];
+    const slugs = [
+      "..",
+      "../escape",
+      "../../escape",
+      "a/../b",
+      "a/b",
+      "/abs",
+      "./x",
+      "%2e%2e",
+      "..\\x",
+      ".hidden",
+      "-x",
+      "x".repeat(65),
+      "UPPER/../x",
+      "\u0000",
+    ];
     for (const slug of slugs) {
       for (const [p, input, type] of [
         ["boards.create", { slug }, "mutation"],
@@ -190,7 +205,11 @@ describe("the web board renders hostile data inert", () => {
     // web app's own e2e suite rebuilds a stale one).
     if (!fs.existsSync(new URL(".next/BUILD_ID", WEB_DIR))) {
       const nextBin = createRequire(new URL("package.json", WEB_DIR)).resolve("next/dist/bin/next");
-      const r = spawnSync(process.execPath, [nextBin, "build"], { cwd: fileURLToPath(WEB_DIR), env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" }, encoding: "utf8" });
+      const r = spawnSync(process.execPath, [nextBin, "build"], {
+        cwd: fileURLToPath(WEB_DIR),
+        env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+        encoding: "utf8",
+      });
       if (r.status !== 0) throw new Error(`next build failed:\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
     }
     home = makeHome("hostile-web");
@@ -215,34 +234,61 @@ describe("the web board renders hostile data inert", () => {
 
   it("cards and the drawer show markup as text (plain fields literally, markdown sanitised), unicode intact; no script runs, no dialog opens", async () => {
     const base = web?.url ?? "";
-    const call = async <T>(p: string, input: unknown) => dataOf<T>(await callProcedure(`${base}/api`, p, "mutation", input));
+    const call = async <T>(p: string, input: unknown) =>
+      dataOf<T>(await callProcedure(`${base}/api`, p, "mutation", input));
     const payloads = Object.values(SCRIPT_PAYLOADS);
     const title = `${SCRIPT_PAYLOADS.img} ${UNICODE_TEXTS.rtl}`;
     const body = [...payloads, UNICODE_TEXTS.emoji, UNICODE_TEXTS.combining, CONTROL_TEXTS.ansi].join("\n\n");
-    const hostile = (await call<{ task: { id: string } }>("tasks.create", { title, body, assignee: `<b>${UNICODE_TEXTS.emoji}</b>` })).task.id;
-    await call("comments.add", { task_id: hostile, body: `${COMMENT_MARKER} ${SCRIPT_PAYLOADS.script} ${SCRIPT_PAYLOADS.attribute} ${SCRIPT_PAYLOADS.img}`, author: `<img src=x onerror=window.__pwned='author'>` });
+    const hostile = (
+      await call<{ task: { id: string } }>("tasks.create", { title, body, assignee: `<b>${UNICODE_TEXTS.emoji}</b>` })
+    ).task.id;
+    await call("comments.add", {
+      task_id: hostile,
+      body: `${COMMENT_MARKER} ${SCRIPT_PAYLOADS.script} ${SCRIPT_PAYLOADS.attribute} ${SCRIPT_PAYLOADS.img}`,
+      author: `<img src=x onerror=window.__pwned='author'>`,
+    });
     // One card per payload, so every payload is drawn as a card title too; one of them done with a hostile result.
     const others: string[] = [];
-    for (const p of payloads) others.push((await call<{ task: { id: string } }>("tasks.create", { title: p, body: p })).task.id);
+    for (const p of payloads)
+      others.push((await call<{ task: { id: string } }>("tasks.create", { title: p, body: p })).task.id);
     // A megabyte body on the board: the card is drawn (bodies are cut for the board), the page stays usable.
-    const huge = (await call<{ task: { id: string } }>("tasks.create", { title: "a megabyte of body", body: `${SCRIPT_PAYLOADS.img}\n\n${"lorem ipsum ".repeat(87_000)}` })).task.id;
+    const huge = (
+      await call<{ task: { id: string } }>("tasks.create", {
+        title: "a megabyte of body",
+        body: `${SCRIPT_PAYLOADS.img}\n\n${"lorem ipsum ".repeat(87_000)}`,
+      })
+    ).task.id;
     others.push(huge);
     const finished = others[0] ?? "";
     const run = await call<{ run_id: number }>("tasks.claim", { id: finished });
-    await call("tasks.complete", { id: finished, expected_run_id: run.run_id, result: SCRIPT_PAYLOADS.svg, summary: SCRIPT_PAYLOADS.iframe });
+    await call("tasks.complete", {
+      id: finished,
+      expected_run_id: run.run_id,
+      result: SCRIPT_PAYLOADS.svg,
+      summary: SCRIPT_PAYLOADS.iframe,
+    });
 
     profileDir = fs.mkdtempSync(path.join(home.outer, "chromium-"));
     context = await chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
       viewport: { width: 1600, height: 900 },
     });
     // Control: the payloads are live. Put into a page as HTML, they do run.
     const control = await context.newPage();
     control.on("dialog", (d) => void d.dismiss());
     await control.setContent(`<body>${SCRIPT_PAYLOADS.img}${SCRIPT_PAYLOADS.svg}</body>`);
-    await control.waitForFunction(() => (window as unknown as { __pwned?: unknown }).__pwned !== undefined, undefined, { timeout: 5000 });
+    await control.waitForFunction(() => (window as unknown as { __pwned?: unknown }).__pwned !== undefined, undefined, {
+      timeout: 5000,
+    });
     await control.close();
 
     const dialogs: string[] = [];
@@ -255,7 +301,8 @@ describe("the web board renders hostile data inert", () => {
     page.on("pageerror", (e) => pageErrors.push(e.message));
     const pwned = () => page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned);
     // Every image has loaded or failed (so any onerror handler would have fired) and the page is idle.
-    const settled = () => page.waitForFunction(() => Array.from(document.images).every((i) => i.complete), undefined, { timeout: 10_000 });
+    const settled = () =>
+      page.waitForFunction(() => Array.from(document.images).every((i) => i.complete), undefined, { timeout: 10_000 });
 
     await page.goto(`${base}/?board=default`);
     const card = page.getByTestId(`card-${hostile}`);
@@ -267,22 +314,31 @@ describe("the web board renders hostile data inert", () => {
     await card.click();
     const drawer = page.getByTestId("drawer");
     await drawer.waitFor();
-    const drawerText = await waitFor(async () => {
-      const text = await shown(drawer);
-      return text.includes(COMMENT_MARKER) ? text : null;
-    }, "the hostile comment in the drawer", 10_000);
+    const drawerText = await waitFor(
+      async () => {
+        const text = await shown(drawer);
+        return text.includes(COMMENT_MARKER) ? text : null;
+      },
+      "the hostile comment in the drawer",
+      10_000,
+    );
     // Plain-text fields (title, assignee, comment author) show the markup literally.
     expect(drawerText).toContain(title);
     expect(drawerText).toContain(`<b>${UNICODE_TEXTS.emoji}</b>`);
     expect(drawerText).toContain(`<img src=x onerror=window.__pwned='author'>`);
     // Markdown fields (body, comments) are sanitised: their text shows, raw HTML becomes no element.
-    for (const text of [UNICODE_TEXTS.emoji, UNICODE_TEXTS.combining, "click me", SCRIPT_PAYLOADS.svg]) expect(drawerText).toContain(text);
+    for (const text of [UNICODE_TEXTS.emoji, UNICODE_TEXTS.combining, "click me", SCRIPT_PAYLOADS.svg])
+      expect(drawerText).toContain(text);
     await settled();
 
     // The finished card's drawer shows its hostile result and summary.
     await page.goto(`${base}/?board=default&task=${finished}`);
     await page.getByTestId("drawer").waitFor();
-    await waitFor(async () => (await shown(page.getByTestId("drawer"))).includes(SCRIPT_PAYLOADS.svg), "the hostile result in the drawer", 10_000);
+    await waitFor(
+      async () => (await shown(page.getByTestId("drawer"))).includes(SCRIPT_PAYLOADS.svg),
+      "the hostile result in the drawer",
+      10_000,
+    );
     await settled();
 
     // Nothing ran: no flag, no dialog, no live element carrying a payload's handler or javascript: URL.
@@ -292,7 +348,9 @@ describe("the web board renders hostile data inert", () => {
       handlers: document.querySelectorAll("[onerror], [onload], [onclick]").length,
       scripts: Array.from(document.scripts).filter((s) => s.textContent?.includes("__pwned")).length,
       frames: document.querySelectorAll("iframe").length,
-      jsLinks: Array.from(document.querySelectorAll("a[href]")).filter((a) => a.getAttribute("href")?.trim().toLowerCase().startsWith("javascript:")).length,
+      jsLinks: Array.from(document.querySelectorAll("a[href]")).filter((a) =>
+        a.getAttribute("href")?.trim().toLowerCase().startsWith("javascript:"),
+      ).length,
     }));
     expect(live).toEqual({ handlers: 0, scripts: 0, frames: 0, jsLinks: 0 });
     expect(pageErrors).toEqual([]);

@@ -39,7 +39,8 @@ describe("tasks.list over a board of 1 MiB bodies", () => {
     const board = openBoard({ location: { home: home.home } });
     const ids = new Set<string>();
     try {
-      for (let i = 0; i < TASKS; i++) ids.add(board.createTask({ title: `big ${i}`, body: `${i} `.padEnd(BODY_BYTES, "x") }).id);
+      for (let i = 0; i < TASKS; i++)
+        ids.add(board.createTask({ title: `big ${i}`, body: `${i} `.padEnd(BODY_BYTES, "x") }).id);
     } finally {
       board.close();
     }
@@ -68,6 +69,8 @@ describe("tasks.list over a board of 1 MiB bodies", () => {
     expect(sizes).toHaveLength(Math.ceil(TASKS / 3));
     // One unpaged answer needs the whole board several times over; paging needs a few pages' worth.
     expect(grew).toBeLessThan(128 * 1024 * 1024);
-    console.log(`large list: ${sizes.length} pages, largest ${(Math.max(...sizes) / 1048576).toFixed(2)} MiB, server peak RSS +${(grew / 1048576).toFixed(0)} MiB`);
+    console.log(
+      `large list: ${sizes.length} pages, largest ${(Math.max(...sizes) / 1048576).toFixed(2)} MiB, server peak RSS +${(grew / 1048576).toFixed(0)} MiB`,
+    );
   }, 120_000);
 });

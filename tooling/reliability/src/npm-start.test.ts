@@ -37,7 +37,11 @@ function freePort(): Promise<number> {
 function ensureBuild(): void {
   if (!fs.existsSync(new URL(".next/BUILD_ID", WEB_DIR))) {
     const nextBin = createRequire(new URL("package.json", WEB_DIR)).resolve("next/dist/bin/next");
-    const r = spawnSync(process.execPath, [nextBin, "build"], { cwd: fileURLToPath(WEB_DIR), env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" }, encoding: "utf8" });
+    const r = spawnSync(process.execPath, [nextBin, "build"], {
+      cwd: fileURLToPath(WEB_DIR),
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+      encoding: "utf8",
+    });
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
   }
 }
@@ -56,7 +60,10 @@ describe("npm start", () => {
     home = makeHome("npm-start");
     const [webPort, apiPort] = [await freePort(), await freePort()];
     const env = { ...home.env, KANBAN_WEB_PORT: String(webPort), KANBAN_API_PORT: String(apiPort) };
-    const start = procs.startNode([fileURLToPath(new URL("scripts/start.mjs", ROOT)), "--demo"], { env, cwd: fileURLToPath(ROOT) });
+    const start = procs.startNode([fileURLToPath(new URL("scripts/start.mjs", ROOT)), "--demo"], {
+      env,
+      cwd: fileURLToPath(ROOT),
+    });
 
     // "Kanban is running" comes only once every part answers.
     await waitFor(() => start.stdout().includes("Kanban is running:"), "npm start to say it is running", 120_000, 250);
@@ -100,7 +107,10 @@ describe("npm start supervision", () => {
     const busy = typeof addr === "object" && addr ? addr.port : 0;
     try {
       const env = { ...own.env, KANBAN_WEB_PORT: String(busy), KANBAN_API_PORT: String(await freePort()) };
-      const start = procs.startNode([fileURLToPath(new URL("scripts/start.mjs", ROOT))], { env, cwd: fileURLToPath(ROOT) });
+      const start = procs.startNode([fileURLToPath(new URL("scripts/start.mjs", ROOT))], {
+        env,
+        cwd: fileURLToPath(ROOT),
+      });
       const exited = await start.exited;
       expect(exited.code).toBe(1);
       expect(start.stdout()).not.toContain("Kanban is running");
@@ -120,21 +130,36 @@ describe("npm start supervision", () => {
     fs.writeFileSync(`${own.home}/config.json`, JSON.stringify({ kanban: { failure_limt: 3 } }));
     const [webPort, apiPort] = [await freePort(), await freePort()];
     const env = { ...own.env, KANBAN_WEB_PORT: String(webPort), KANBAN_API_PORT: String(apiPort) };
-    const start = procs.startNode([fileURLToPath(new URL("scripts/start.mjs", ROOT))], { env, cwd: fileURLToPath(ROOT) });
+    const start = procs.startNode([fileURLToPath(new URL("scripts/start.mjs", ROOT))], {
+      env,
+      cwd: fileURLToPath(ROOT),
+    });
     // The dispatcher will not start on a config it never saw valid: npm start says so instead of
     // claiming to run, and instead of restarting it over and over.
-    await waitFor(() => start.stdout().includes("Kanban is only partly running:"), "npm start to say what runs", 120_000, 250);
+    await waitFor(
+      () => start.stdout().includes("Kanban is only partly running:"),
+      "npm start to say what runs",
+      120_000,
+      250,
+    );
     expect(start.stdout()).toMatch(/dispatcher {2}DOWN: waiting for a valid config\.json/);
     expect(start.stdout()).not.toContain("Kanban is running:");
-    expect(start.stderr()).toContain("the dispatcher cannot run while config.json is invalid; it starts by itself once the file is fixed");
+    expect(start.stderr()).toContain(
+      "the dispatcher cannot run while config.json is invalid; it starts by itself once the file is fixed",
+    );
 
     // One line for the config error, no stack trace anywhere.
-    const configLines = start.stderr().split("\n").filter((l) => l.includes("failure_limt"));
+    const configLines = start
+      .stderr()
+      .split("\n")
+      .filter((l) => l.includes("failure_limt"));
     expect(configLines.length).toBeGreaterThanOrEqual(1);
     expect(configLines[0]).toMatch(/^kanban: invalid config\.json: .*failure_limt.*failure_limit/);
     expect(start.stderr()).not.toMatch(/^\s+at /m);
     // The board's API says the same, for the banner.
-    const cfg = (await (await fetch(`http://127.0.0.1:${webPort}/api/trpc/config.get`)).json()) as { result: { data: { config_error: string | null } } };
+    const cfg = (await (await fetch(`http://127.0.0.1:${webPort}/api/trpc/config.get`)).json()) as {
+      result: { data: { config_error: string | null } };
+    };
     expect(cfg.result.data.config_error).toContain("failure_limt");
 
     // Fixed: the dispatcher starts by itself, and only now is Kanban running.
@@ -146,8 +171,18 @@ describe("npm start supervision", () => {
     expect(isPidAlive(apiPid)).toBe(true);
     procs.adoptPid(apiPid);
     process.kill(apiPid, "SIGKILL");
-    await waitFor(() => /the API stopped \(SIGKILL/.test(start.stderr()), "npm start to report the API's death", 15_000, 100);
-    const back = await waitFor(() => /the API is back \(pid (\d+)\)/.exec(start.stdout()), "npm start to bring the API back", 60_000, 250);
+    await waitFor(
+      () => /the API stopped \(SIGKILL/.test(start.stderr()),
+      "npm start to report the API's death",
+      15_000,
+      100,
+    );
+    const back = await waitFor(
+      () => /the API is back \(pid (\d+)\)/.exec(start.stdout()),
+      "npm start to bring the API back",
+      60_000,
+      250,
+    );
     const newPid = Number(back[1]);
     expect(newPid).not.toBe(apiPid);
     procs.adoptPid(newPid);

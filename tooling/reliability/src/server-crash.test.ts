@@ -44,7 +44,13 @@ async function writer(url: string, name: string, acked: Acked, stop: () => boole
       const id = dataOf<{ task: { id: string } }>(created).task.id;
       acked.tasks.set(id, { title, body });
       const comment = `${name} comment ${i} on ${id}`;
-      const added = await callProcedure(url, "comments.add", "mutation", { task_id: id, body: comment, author: name }, 10_000);
+      const added = await callProcedure(
+        url,
+        "comments.add",
+        "mutation",
+        { task_id: id, body: comment, author: name },
+        10_000,
+      );
       if (added.status !== 200) throw new Error(`comment: ${added.status} ${added.text}`);
       acked.comments.set(dataOf<{ comment_id: number }>(added).comment_id, { task_id: id, body: comment });
     } catch {
@@ -81,7 +87,9 @@ describe("server crash", () => {
     for (let round = 0; round < ROUNDS; round++) {
       const before = acked.tasks.size;
       let killed = false;
-      const writers = Array.from({ length: WRITERS }, (_, w) => writer(serve.url, `r${round}w${w}`, acked, () => killed));
+      const writers = Array.from({ length: WRITERS }, (_, w) =>
+        writer(serve.url, `r${round}w${w}`, acked, () => killed),
+      );
       // Kill once the load is well under way, with every writer mid-request.
       await waitFor(() => acked.tasks.size - before >= 150, "150 acknowledged creates", 30_000, 10);
       process.kill(serve.pid, "SIGKILL");
@@ -111,10 +119,14 @@ describe("server crash", () => {
       expect([...acked.tasks].filter(([id, t]) => byId.get(id) !== t.title)).toEqual([]);
       const sample = [...acked.comments].filter((_, i) => i % 5 === 0);
       for (const [id, c] of sample) {
-        const got = dataOf<{ comments: { id: number; body: string }[] }>(await callProcedure(serve.url, "comments.list", "query", { task_id: c.task_id }));
+        const got = dataOf<{ comments: { id: number; body: string }[] }>(
+          await callProcedure(serve.url, "comments.list", "query", { task_id: c.task_id }),
+        );
         expect(got.comments.find((x) => x.id === id)?.body).toBe(c.body);
       }
     }
-    console.log(`server crash: ${acked.tasks.size} tasks and ${acked.comments.size} comments acknowledged across ${ROUNDS} kills, all present`);
+    console.log(
+      `server crash: ${acked.tasks.size} tasks and ${acked.comments.size} comments acknowledged across ${ROUNDS} kills, all present`,
+    );
   }, 90_000);
 });

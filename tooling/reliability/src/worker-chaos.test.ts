@@ -55,7 +55,13 @@ describe("worker chaos", () => {
     home = makeHome("worker-chaos");
     const record = path.join(home.outer, "workers.jsonl");
     home.writeConfig({
-      kanban: { crash_grace_seconds: 0, claim_ttl_seconds: 3, failure_limit: 3, max_spawn: 12, terminate_grace_seconds: 1 },
+      kanban: {
+        crash_grace_seconds: 0,
+        claim_ttl_seconds: 3,
+        failure_limit: 3,
+        max_spawn: 12,
+        terminate_grace_seconds: 1,
+      },
       profiles: {
         chaos: {
           command: [process.execPath, CHAOS_WORKER, "{task_id}"],
@@ -67,13 +73,18 @@ describe("worker chaos", () => {
     server = await startServer({ port: 0, location, logger: silentLogger });
 
     const board = openBoard({ location, warn: () => {} });
-    const ids = board.ctx.tx(() => Array.from({ length: TASKS }, (_, i) => board.createTask({ title: `chaos ${i}`, assignee: "chaos" }).id));
+    const ids = board.ctx.tx(() =>
+      Array.from({ length: TASKS }, (_, i) => board.createTask({ title: `chaos ${i}`, assignee: "chaos" }).id),
+    );
     const dbPath = board.path;
     board.close();
     reader = openReader(dbPath);
     const db = reader;
 
-    dispatcher = createDispatcher(loadConfig({ ...home.env, KANBAN_URL: server.url, KANBAN_DISPATCH_INTERVAL: "0.2" }), { log: () => {} });
+    dispatcher = createDispatcher(
+      loadConfig({ ...home.env, KANBAN_URL: server.url, KANBAN_DISPATCH_INTERVAL: "0.2" }),
+      { log: () => {} },
+    );
     // Remember every worker the dispatcher starts: those, and only those, are the chaos loop's targets.
     const ours = new Set<number>();
     const spawnWorker = dispatcher.pool.spawn.bind(dispatcher.pool);
@@ -104,7 +115,8 @@ describe("worker chaos", () => {
         seen.add(key);
         const since = orphanSince.get(key) ?? now;
         orphanSince.set(key, since);
-        if (now - since > ORPHAN_TOLERANCE_MS) violations.push(`${r.id} running without a live worker (pid ${r.worker_pid}) for ${now - since} ms`);
+        if (now - since > ORPHAN_TOLERANCE_MS)
+          violations.push(`${r.id} running without a live worker (pid ${r.worker_pid}) for ${now - since} ms`);
       }
       for (const key of orphanSince.keys()) if (!seen.has(key)) orphanSince.delete(key);
       for (const v of invariantViolations(db)) violations.push(`${v.check}: ${JSON.stringify(v.rows)}`);
@@ -124,11 +136,20 @@ describe("worker chaos", () => {
     await waitFor(() => [...ours].every((pid) => !isPidAlive(pid)), "every worker to exit", 10_000);
 
     expect(invariantViolations(db)).toEqual([]);
-    const statuses = db.prepare("SELECT status, count(*) AS n FROM tasks GROUP BY status").all() as { status: string; n: number }[];
+    const statuses = db.prepare("SELECT status, count(*) AS n FROM tasks GROUP BY status").all() as {
+      status: string;
+      n: number;
+    }[];
     const count = (s: string) => statuses.find((r) => r.status === s)?.n ?? 0;
     expect(count("done") + count("blocked")).toBe(TASKS);
     // Blocked means blocked by the breaker: each blocked task gave up after its failures.
-    expect(db.prepare("SELECT id FROM tasks WHERE status = 'blocked' AND id NOT IN (SELECT task_id FROM task_events WHERE kind = 'gave_up')").all()).toEqual([]);
+    expect(
+      db
+        .prepare(
+          "SELECT id FROM tasks WHERE status = 'blocked' AND id NOT IN (SELECT task_id FROM task_events WHERE kind = 'gave_up')",
+        )
+        .all(),
+    ).toEqual([]);
     // Every done task was completed exactly once: one completed run, one completed event.
     expect(
       db
@@ -147,7 +168,8 @@ describe("worker chaos", () => {
     expect(crashed).toBeGreaterThanOrEqual(Math.floor(kills / 2));
     // Each worker that saw its completion acknowledged completed the run the board recorded.
     const completedRun = db.prepare("SELECT id FROM task_runs WHERE task_id = ? AND outcome = 'completed'").pluck();
-    for (const r of readRecords(record).filter((x) => x.event === "completed")) expect(completedRun.get(r.task)).toBe(r.run);
+    for (const r of readRecords(record).filter((x) => x.event === "completed"))
+      expect(completedRun.get(r.task)).toBe(r.run);
     expect(new Set(ids).size).toBe(TASKS);
     console.log(
       `worker chaos: ${count("done")} done, ${count("blocked")} gave up, ${kills} workers killed, ${crashed} crashes recorded, ${((Date.now() - started) / 1000).toFixed(1)} s`,

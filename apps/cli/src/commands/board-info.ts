@@ -27,7 +27,8 @@ export async function runInit(deps: Deps): Promise<number> {
   const board = boards.find((b) => b.slug === slug);
   deps.io.out(`Kanban DB initialized at ${board?.db_path ?? slug}`);
   const { profiles } = await client.profiles.list.query();
-  if (profiles.length === 0) deps.io.out("No worker profiles configured yet (config.json in KANBAN_HOME, key \"profiles\").");
+  if (profiles.length === 0)
+    deps.io.out('No worker profiles configured yet (config.json in KANBAN_HOME, key "profiles").');
   else deps.io.out(`Profiles: ${profiles.map((p) => p.name).join(", ")}`);
   deps.io.out("Next: start the dispatcher with `kanban dispatcher` so that ready tasks get workers.");
   return 0;
@@ -46,7 +47,9 @@ export async function runStats(deps: Deps, opts: { json?: boolean }): Promise<nu
   const names = Object.keys(stats.by_assignee).sort();
   if (names.length === 0) deps.io.out("  (none)");
   for (const name of names) deps.io.out(`  ${name}  ${counts(stats.by_assignee[name] ?? {})}`);
-  deps.io.out(`Oldest ready task age: ${stats.oldest_ready_age_seconds === null ? "-" : `${stats.oldest_ready_age_seconds}s`}`);
+  deps.io.out(
+    `Oldest ready task age: ${stats.oldest_ready_age_seconds === null ? "-" : `${stats.oldest_ready_age_seconds}s`}`,
+  );
   return 0;
 }
 
@@ -61,7 +64,10 @@ export async function runAssignees(deps: Deps, opts: { json?: boolean }): Promis
     deps.io.out("(no assignees: configure profiles in config.json or assign a task)");
     return 0;
   }
-  for (const line of table([["NAME", "ON DISK", "COUNTS"], ...assignees.map((a) => [a.name, a.on_disk ? "yes" : "no", counts(a.counts)])])) {
+  for (const line of table([
+    ["NAME", "ON DISK", "COUNTS"],
+    ...assignees.map((a) => [a.name, a.on_disk ? "yes" : "no", counts(a.counts)]),
+  ])) {
     deps.io.out(line);
   }
   return 0;
@@ -75,7 +81,11 @@ export interface DiagnosticsOptions {
 
 export async function runDiagnostics(deps: Deps, opts: DiagnosticsOptions): Promise<number> {
   const client = await deps.client();
-  const res = await client.diagnostics.list.query({ ...boardArg(deps), severity: opts.severity ?? null, task_id: opts.task ?? null });
+  const res = await client.diagnostics.list.query({
+    ...boardArg(deps),
+    severity: opts.severity ?? null,
+    task_id: opts.task ?? null,
+  });
   if (opts.json) {
     deps.io.out(toJson(res.diagnostics));
     return 0;
@@ -85,7 +95,9 @@ export async function runDiagnostics(deps: Deps, opts: DiagnosticsOptions): Prom
     return 0;
   }
   for (const t of res.diagnostics) {
-    deps.io.out(`${t.task_id}  ${t.task_status.padEnd(8)}  ${(t.task_assignee ?? "(unassigned)").padEnd(20)}  ${t.task_title}`);
+    deps.io.out(
+      `${t.task_id}  ${t.task_status.padEnd(8)}  ${(t.task_assignee ?? "(unassigned)").padEnd(20)}  ${t.task_title}`,
+    );
     for (const d of t.diagnostics) {
       deps.io.out(`  [${d.severity}] ${d.kind}: ${d.title}`);
       for (const l of d.detail.split("\n")) if (l.trim() !== "") deps.io.out(`      ${l}`);

@@ -19,7 +19,13 @@ export async function runBoardsList(deps: Deps, opts: { json?: boolean; all?: bo
     return 0;
   }
   const rows = [["", "SLUG", "NAME", "COUNTS"]];
-  for (const b of boards) rows.push([b.slug === current ? "*" : "", b.slug, b.archived ? `${b.name} (archived)` : b.name, countsText(b.counts, b.total)]);
+  for (const b of boards)
+    rows.push([
+      b.slug === current ? "*" : "",
+      b.slug,
+      b.archived ? `${b.name} (archived)` : b.name,
+      countsText(b.counts, b.total),
+    ]);
   for (const line of table(rows)) deps.io.out(line);
   deps.io.out(`Current board: ${current}`);
   return 0;
@@ -53,7 +59,11 @@ export async function runBoardsCreate(deps: Deps, slug: string, opts: BoardCreat
 export async function runBoardsRemove(deps: Deps, slug: string, opts: { delete?: boolean }): Promise<number> {
   const client = await deps.client();
   const { result } = await client.boards.remove.mutate({ slug, delete: opts.delete ?? false });
-  deps.io.out(result.action === "deleted" ? `Deleted board ${result.slug}` : `Archived board ${result.slug} (moved to ${result.new_path})`);
+  deps.io.out(
+    result.action === "deleted"
+      ? `Deleted board ${result.slug}`
+      : `Archived board ${result.slug} (moved to ${result.new_path})`,
+  );
   return 0;
 }
 
@@ -82,7 +92,11 @@ export async function runBoardsSetWorkdir(deps: Deps, slug: string, dir: string 
   const client = await deps.client();
   const value = dir === undefined || dir.trim() === "" ? "" : path.resolve(dir);
   const { board } = await client.boards.update.mutate({ slug, default_workdir: value });
-  deps.io.out(board.default_workdir ? `Default workdir of ${board.slug}: ${board.default_workdir}` : `Cleared the default workdir of ${board.slug}`);
+  deps.io.out(
+    board.default_workdir
+      ? `Default workdir of ${board.slug}: ${board.default_workdir}`
+      : `Cleared the default workdir of ${board.slug}`,
+  );
   return 0;
 }
 

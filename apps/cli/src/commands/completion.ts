@@ -24,7 +24,9 @@ function bashScript(root: Node): string {
     const words = [...verb.children.flatMap((c) => c.names), ...verb.options, "--help"].join(" ");
     cases.push(`    ${verb.names.join("|")}) words="${words}" ;;`);
     for (const sub of verb.children) {
-      cases.push(`    ${verb.names[0]}:${sub.names.join(`|${verb.names[0]}:`)}) words="${[...sub.options, "--help"].join(" ")}" ;;`);
+      cases.push(
+        `    ${verb.names[0]}:${sub.names.join(`|${verb.names[0]}:`)}) words="${[...sub.options, "--help"].join(" ")}" ;;`,
+      );
     }
   }
   return `# kanban bash completion: eval "$(kanban completion bash)"
@@ -39,7 +41,10 @@ _kanban() {
     esac
   done
   local words key="$verb"
-  case " ${root.children.filter((c) => c.children.length > 0).flatMap((c) => c.names).join(" ")} " in *" $verb "*) [[ -n "$sub" ]] && key="$verb:$sub" ;; esac
+  case " ${root.children
+    .filter((c) => c.children.length > 0)
+    .flatMap((c) => c.names)
+    .join(" ")} " in *" $verb "*) [[ -n "$sub" ]] && key="$verb:$sub" ;; esac
   case "$key" in
     "") words="${root.children.flatMap((c) => c.names).join(" ")} ${global} --help" ;;
 ${cases.join("\n")}

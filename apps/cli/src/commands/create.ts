@@ -69,7 +69,9 @@ export const registerCreate: Register = (program: Command, act) => {
   program
     .command("create")
     .summary("create a task")
-    .description("Create a task. It starts in ready, or in todo while a parent is unfinished; triage with --triage, blocked with --initial-status blocked.")
+    .description(
+      "Create a task. It starts in ready, or in todo while a parent is unfinished; triage with --triage, blocked with --initial-status blocked.",
+    )
     .argument("<title>", "one-line title")
     .option("--body <text>", "the task's description: goal, inputs, definition of done")
     .option("--assignee <profile>", "the profile that should execute it")
@@ -85,7 +87,11 @@ export const registerCreate: Register = (program: Command, act) => {
     .option("--skill <name>", "a skill the worker loads (repeatable)", collect)
     .option("--max-retries <n>", "failures before the breaker blocks it (>= 1)", intArg(1))
     .option("--model <model>", "model override for the worker")
-    .option("--initial-status <status>", "running or blocked instead of the computed status", choiceArg(["running", "blocked"] as const))
+    .option(
+      "--initial-status <status>",
+      "running or blocked instead of the computed status",
+      choiceArg(["running", "blocked"] as const),
+    )
     .option("--json", "print the task as JSON")
     .action(act((deps, title: string, opts: CreateOptions) => runCreate(deps, title, opts)));
 };

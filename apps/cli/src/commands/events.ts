@@ -18,7 +18,11 @@ interface StreamFilter {
  * Follows the live event subscription (SSE remotely, the in-process stream locally) from now on,
  * handing each event to `print` in order, until the stop signal fires (→ 0) or the stream fails.
  */
-async function follow(deps: Deps, filter: StreamFilter, print: (e: TaskEvent) => Promise<void> | void): Promise<number> {
+async function follow(
+  deps: Deps,
+  filter: StreamFilter,
+  print: (e: TaskEvent) => Promise<void> | void,
+): Promise<number> {
   const client = await deps.client();
   const signal = deps.stopSignal();
   let chain = Promise.resolve();
@@ -85,7 +89,9 @@ export async function runTail(deps: Deps, id: string): Promise<number> {
     throw err;
   }
   deps.io.out(`Tailing events for ${id}. Ctrl-C to stop.`);
-  return follow(deps, { task_id: id }, (e) => deps.io.out(`[${formatTime(e.created_at)}] ${e.kind} ${payloadText(e.payload)}`.trimEnd()));
+  return follow(deps, { task_id: id }, (e) =>
+    deps.io.out(`[${formatTime(e.created_at)}] ${e.kind} ${payloadText(e.payload)}`.trimEnd()),
+  );
 }
 
 export interface WatchOptions {
@@ -122,7 +128,9 @@ export async function runWatch(deps: Deps, opts: WatchOptions): Promise<number> 
     },
     async (e) => {
       const who = await assigneeOf(e.task_id);
-      deps.io.out(`[${formatTime(e.created_at)}] ${e.task_id.padEnd(10)} ${e.kind.padEnd(18)} (@${who ?? "-"}) ${payloadText(e.payload)}`.trimEnd());
+      deps.io.out(
+        `[${formatTime(e.created_at)}] ${e.task_id.padEnd(10)} ${e.kind.padEnd(18)} (@${who ?? "-"}) ${payloadText(e.payload)}`.trimEnd(),
+      );
     },
   );
 }

@@ -19,7 +19,12 @@ export function refusal(verb: string, id: string, err: unknown, wrongStateText?:
 }
 
 /** Runs `fn` for every id, printing its success line or its refusal; exit 1 if any id failed. */
-async function eachId(deps: Deps, ids: string[], fn: (id: string) => Promise<string>, onError: (id: string, err: unknown) => string): Promise<number> {
+async function eachId(
+  deps: Deps,
+  ids: string[],
+  fn: (id: string) => Promise<string>,
+  onError: (id: string, err: unknown) => string,
+): Promise<number> {
   let failed = 0;
   for (const id of ids) {
     try {
@@ -39,7 +44,12 @@ function words(parts: string[] | undefined): string | null {
 
 export async function runClaim(deps: Deps, id: string, opts: { ttl?: number }): Promise<number> {
   const client = await deps.client();
-  const res = await client.tasks.claim.mutate({ ...boardArg(deps), id, ttl_seconds: opts.ttl ?? null, claimer: deps.config.profile });
+  const res = await client.tasks.claim.mutate({
+    ...boardArg(deps),
+    id,
+    ttl_seconds: opts.ttl ?? null,
+    claimer: deps.config.profile,
+  });
   deps.io.out(`Claimed ${id}`);
   deps.io.out(`Workspace: ${res.task.workspace_kind} @ ${res.task.workspace_path ?? "(unresolved)"}`);
   return 0;
@@ -109,10 +119,17 @@ export async function runEdit(deps: Deps, id: string, opts: EditOptions): Promis
   }
   const fields = { title: opts.title, body: opts.body, priority: opts.priority };
   const patch = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
-  if (opts.result === undefined && Object.keys(patch).length === 0) throw new UsageError("nothing to edit: pass --result, --title, --body or --priority");
+  if (opts.result === undefined && Object.keys(patch).length === 0)
+    throw new UsageError("nothing to edit: pass --result, --title, --body or --priority");
   const client = await deps.client();
   if (opts.result !== undefined) {
-    await client.tasks.editResult.mutate({ ...boardArg(deps), id, result: opts.result, summary: opts.summary ?? null, metadata: metadata ?? null });
+    await client.tasks.editResult.mutate({
+      ...boardArg(deps),
+      id,
+      result: opts.result,
+      summary: opts.summary ?? null,
+      metadata: metadata ?? null,
+    });
   }
   if (Object.keys(patch).length > 0) await client.tasks.patch.mutate({ ...boardArg(deps), id, ...patch });
   deps.io.out(`Edited ${id}`);
@@ -124,7 +141,13 @@ export interface ParkOptions {
 }
 
 /** `block` and `schedule`: park one task (or several with --ids), the reason also kept as a comment. */
-async function runPark(deps: Deps, verb: "block" | "schedule", id: string, reasonWords: string[], opts: ParkOptions): Promise<number> {
+async function runPark(
+  deps: Deps,
+  verb: "block" | "schedule",
+  id: string,
+  reasonWords: string[],
+  opts: ParkOptions,
+): Promise<number> {
   const reason = words(reasonWords);
   const client = await deps.client();
   const ids = [id, ...(opts.ids ?? [])];
@@ -144,8 +167,10 @@ async function runPark(deps: Deps, verb: "block" | "schedule", id: string, reaso
   );
 }
 
-export const runBlock = (deps: Deps, id: string, reason: string[], opts: ParkOptions) => runPark(deps, "block", id, reason, opts);
-export const runSchedule = (deps: Deps, id: string, reason: string[], opts: ParkOptions) => runPark(deps, "schedule", id, reason, opts);
+export const runBlock = (deps: Deps, id: string, reason: string[], opts: ParkOptions) =>
+  runPark(deps, "block", id, reason, opts);
+export const runSchedule = (deps: Deps, id: string, reason: string[], opts: ParkOptions) =>
+  runPark(deps, "schedule", id, reason, opts);
 
 export async function runUnblock(deps: Deps, ids: string[], opts: { reason?: string }): Promise<number> {
   const client = await deps.client();
@@ -153,7 +178,12 @@ export async function runUnblock(deps: Deps, ids: string[], opts: { reason?: str
     deps,
     ids,
     async (id) => {
-      await client.tasks.unblock.mutate({ ...boardArg(deps), id, reason: opts.reason ?? null, comment_author: currentAuthor(deps) });
+      await client.tasks.unblock.mutate({
+        ...boardArg(deps),
+        id,
+        reason: opts.reason ?? null,
+        comment_author: currentAuthor(deps),
+      });
       return `Unblocked ${id}`;
     },
     (id, err) => refusal("unblock", id, err, `cannot unblock ${id} (not blocked/scheduled?)`),
@@ -172,14 +202,34 @@ export async function runPromote(deps: Deps, id: string, reasonWords: string[], 
   const dry = opts.dryRun ?? false;
   const client = await deps.client();
   const ids = [id, ...(opts.ids ?? [])];
-  const results: { task_id: string; promoted: boolean; dry_run: boolean; reason: string | null; error: string | null }[] = [];
+  const results: {
+    task_id: string;
+    promoted: boolean;
+    dry_run: boolean;
+    reason: string | null;
+    error: string | null;
+  }[] = [];
   for (const tid of ids) {
     try {
-      results.push(await client.tasks.promote.mutate({ ...boardArg(deps), id: tid, reason, actor: currentAuthor(deps), dry_run: dry }));
+      results.push(
+        await client.tasks.promote.mutate({
+          ...boardArg(deps),
+          id: tid,
+          reason,
+          actor: currentAuthor(deps),
+          dry_run: dry,
+        }),
+      );
     } catch (err) {
       const line = refusal("promote", tid, err);
       const prefix = `cannot promote ${tid}: `;
-      results.push({ task_id: tid, promoted: false, dry_run: dry, reason, error: line.startsWith(prefix) ? line.slice(prefix.length) : line });
+      results.push({
+        task_id: tid,
+        promoted: false,
+        dry_run: dry,
+        reason,
+        error: line.startsWith(prefix) ? line.slice(prefix.length) : line,
+      });
     }
   }
   const failed = results.filter((r) => r.error !== null).length;
@@ -197,8 +247,10 @@ export async function runPromote(deps: Deps, id: string, reasonWords: string[], 
 
 export async function runArchive(deps: Deps, ids: string[], opts: { rm?: string[] }): Promise<number> {
   const rm = opts.rm ?? [];
-  if (ids.length > 0 && rm.length > 0) throw new CliFailure("pass task ids to archive, or --rm ids to delete archived tasks, not both");
-  if (ids.length === 0 && rm.length === 0) throw new CliFailure("nothing to do: pass task ids to archive, or --rm ids to delete archived tasks");
+  if (ids.length > 0 && rm.length > 0)
+    throw new CliFailure("pass task ids to archive, or --rm ids to delete archived tasks, not both");
+  if (ids.length === 0 && rm.length === 0)
+    throw new CliFailure("nothing to do: pass task ids to archive, or --rm ids to delete archived tasks");
   const client = await deps.client();
   if (rm.length > 0) {
     return eachId(
@@ -224,12 +276,24 @@ export async function runArchive(deps: Deps, ids: string[], opts: { rm?: string[
 
 export const TRIM_MARKER = (n: number) => ` [trimmed to ${n} chars by --max-len]`;
 
-export async function runComment(deps: Deps, id: string, textWords: string[], opts: { author?: string; maxLen?: number }): Promise<number> {
+export async function runComment(
+  deps: Deps,
+  id: string,
+  textWords: string[],
+  opts: { author?: string; maxLen?: number },
+): Promise<number> {
   let body = textWords.join(" ").trim();
   if (body === "") throw new UsageError("the comment text must not be empty");
-  if (opts.maxLen !== undefined && body.length > opts.maxLen) body = `${body.slice(0, opts.maxLen)}${TRIM_MARKER(opts.maxLen)}`;
+  if (opts.maxLen !== undefined && body.length > opts.maxLen)
+    body = `${body.slice(0, opts.maxLen)}${TRIM_MARKER(opts.maxLen)}`;
   const client = await deps.client();
-  await client.comments.add.mutate({ ...boardArg(deps), task_id: id, body, author: opts.author ?? currentAuthor(deps), ...fenceFor(deps, id) });
+  await client.comments.add.mutate({
+    ...boardArg(deps),
+    task_id: id,
+    body,
+    author: opts.author ?? currentAuthor(deps),
+    ...fenceFor(deps, id),
+  });
   deps.io.out(`Comment added to ${id}`);
   return 0;
 }
@@ -260,7 +324,11 @@ export const registerLifecycle: Register = (program, act) => {
     .option("--result <text>", "the result text")
     .option("--summary <text>", "1-3 sentences a teammate can act on")
     .option("--metadata <json>", "facts as a JSON object, e.g. '{\"changed_files\": [...]}'")
-    .option("--created-card <id>", "a card this task created (repeatable); an id that is not yours refuses the completion", collect)
+    .option(
+      "--created-card <id>",
+      "a card this task created (repeatable); an id that is not yours refuses the completion",
+      collect,
+    )
     .action(act((deps, ids: string[], opts: CompleteOptions) => runComplete(deps, ids, opts)));
 
   program
@@ -325,5 +393,9 @@ export const registerLifecycle: Register = (program, act) => {
     .argument("<text...>")
     .option("--author <name>", "default: your profile (KANBAN_PROFILE), else user")
     .option("--max-len <n>", "trim longer text (a marker says so)", intArg(1))
-    .action(act((deps, id: string, text: string[], opts: { author?: string; maxLen?: number }) => runComment(deps, id, text, opts)));
+    .action(
+      act((deps, id: string, text: string[], opts: { author?: string; maxLen?: number }) =>
+        runComment(deps, id, text, opts),
+      ),
+    );
 };

@@ -57,17 +57,30 @@ export async function runNotifyList(deps: Deps, id: string | undefined, opts: { 
       s.chat_type ? ` chat_type=${s.chat_type}` : "",
       s.delivery_mode ? ` mode=${s.delivery_mode}` : "",
     ].join("");
-    deps.io.out(`  ${s.task_id}  ${target(s.platform, s.chat_id, s.thread_id)}  (since event ${s.last_event_id})${extras}`);
+    deps.io.out(
+      `  ${s.task_id}  ${target(s.platform, s.chat_id, s.thread_id)}  (since event ${s.last_event_id})${extras}`,
+    );
   }
   return 0;
 }
 
-export async function runNotifyUnsubscribe(deps: Deps, id: string, opts: { platform: string; chatId: string; threadId?: string }): Promise<number> {
+export async function runNotifyUnsubscribe(
+  deps: Deps,
+  id: string,
+  opts: { platform: string; chatId: string; threadId?: string },
+): Promise<number> {
   const client = await deps.client();
   try {
-    await client.notify.unsubscribe.mutate({ ...boardArg(deps), task_id: id, platform: opts.platform, chat_id: opts.chatId, thread_id: opts.threadId ?? null });
+    await client.notify.unsubscribe.mutate({
+      ...boardArg(deps),
+      task_id: id,
+      platform: opts.platform,
+      chat_id: opts.chatId,
+      thread_id: opts.threadId ?? null,
+    });
   } catch (err) {
-    if (errorCode(err) === "NOT_FOUND" && err instanceof Error && err.message === "no such subscription") throw new CliFailure("(no such subscription)");
+    if (errorCode(err) === "NOT_FOUND" && err instanceof Error && err.message === "no such subscription")
+      throw new CliFailure("(no such subscription)");
     throw err;
   }
   deps.io.out(`Unsubscribed from ${id}`);
@@ -103,5 +116,9 @@ export const registerNotify: Register = (program, act) => {
     .requiredOption("--platform <name>", "the platform")
     .requiredOption("--chat-id <id>", "the chat")
     .option("--thread-id <id>", "the thread")
-    .action(act((deps, id: string, opts: { platform: string; chatId: string; threadId?: string }) => runNotifyUnsubscribe(deps, id, opts)));
+    .action(
+      act((deps, id: string, opts: { platform: string; chatId: string; threadId?: string }) =>
+        runNotifyUnsubscribe(deps, id, opts),
+      ),
+    );
 };

@@ -16,7 +16,8 @@ export function intArg(min: number | null = null) {
 export function numberArg(min: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (value.trim() === "" || !Number.isFinite(n) || n < min) throw new InvalidArgumentError(`expected a number >= ${min}`);
+    if (value.trim() === "" || !Number.isFinite(n) || n < min)
+      throw new InvalidArgumentError(`expected a number >= ${min}`);
     return n;
   };
 }
@@ -38,7 +39,8 @@ export function durationArg(value: string): number {
 
 export function choiceArg<T extends string>(choices: readonly T[]) {
   return (value: string): T => {
-    if (!(choices as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${choices.join(", ")}`);
+    if (!(choices as readonly string[]).includes(value))
+      throw new InvalidArgumentError(`expected one of ${choices.join(", ")}`);
     return value as T;
   };
 }
@@ -49,7 +51,9 @@ const SLUG_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 export function slugArg(value: string): string {
   const slug = value.trim().toLowerCase();
   if (!SLUG_RE.test(slug)) {
-    throw new InvalidArgumentError(`invalid board slug '${value}': 1-64 chars of lowercase letters, digits, '-' and '_', not starting with '-' or '_'`);
+    throw new InvalidArgumentError(
+      `invalid board slug '${value}': 1-64 chars of lowercase letters, digits, '-' and '_', not starting with '-' or '_'`,
+    );
   }
   return slug;
 }
@@ -67,7 +71,8 @@ function expandHome(p: string): string {
 export function workspaceArg(value: string): string {
   const idx = value.indexOf(":");
   const kind = idx === -1 ? value : value.slice(0, idx);
-  if (!["scratch", "worktree", "dir"].includes(kind)) throw new InvalidArgumentError("expected scratch, worktree, worktree:<path> or dir:<path>");
+  if (!["scratch", "worktree", "dir"].includes(kind))
+    throw new InvalidArgumentError("expected scratch, worktree, worktree:<path> or dir:<path>");
   if (idx === -1) {
     if (kind === "dir") throw new InvalidArgumentError("dir: needs a path, e.g. dir:/srv/project");
     return kind;
@@ -95,7 +100,8 @@ export function parseMetadata(text: string | undefined): Record<string, unknown>
   } catch (err) {
     throw new UsageError(`--metadata is not valid JSON: ${(err as Error).message}`);
   }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new UsageError("--metadata must be a JSON object");
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new UsageError("--metadata must be a JSON object");
   return value as Record<string, unknown>;
 }
 

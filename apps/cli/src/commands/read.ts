@@ -20,7 +20,16 @@ import type { Register } from "./register.ts";
 type TaskDetail = RouterOutputs["tasks"]["get"];
 type Run = TaskDetail["runs"][number];
 
-export const LIST_SORTS = ["created", "created-desc", "priority", "priority-desc", "status", "assignee", "title", "updated"] as const;
+export const LIST_SORTS = [
+  "created",
+  "created-desc",
+  "priority",
+  "priority-desc",
+  "status",
+  "assignee",
+  "title",
+  "updated",
+] as const;
 
 export interface ListOptions {
   mine?: boolean;
@@ -99,7 +108,8 @@ function jsonArrayWriter(out: (line: string) => void) {
 /** `kanban list`: promotes what became ready first, like the dispatcher would, then lists page by page. */
 export async function runList(deps: Deps, opts: ListOptions): Promise<number> {
   const client = await deps.client();
-  if (opts.mine && deps.config.profile === null) throw new UsageError("--mine needs KANBAN_PROFILE (the profile you run as)");
+  if (opts.mine && deps.config.profile === null)
+    throw new UsageError("--mine needs KANBAN_PROFILE (the profile you run as)");
   try {
     await client.tasks.recompute.mutate(boardArg(deps));
   } catch (err) {
@@ -133,7 +143,9 @@ export async function runList(deps: Deps, opts: ListOptions): Promise<number> {
     if (boards.length > 1) {
       const slug = deps.config.board ?? current;
       const others = boards.filter((b) => b.slug !== slug).map((b) => b.slug);
-      deps.io.out(`Board: ${slug} (${others.length} other board${others.length === 1 ? "" : "s"} — ${others.join(", ")})`);
+      deps.io.out(
+        `Board: ${slug} (${others.length} other board${others.length === 1 ? "" : "s"} — ${others.join(", ")})`,
+      );
     }
   } catch (err) {
     if (errorCode(err) !== "FORBIDDEN") throw err;
@@ -303,7 +315,13 @@ export async function runRuns(deps: Deps, id: string, opts: { json?: boolean }):
   const now = Math.floor(Date.now() / 1000);
   const rows = [["#", "OUTCOME", "PROFILE", "ELAPSED", "STARTED"]];
   for (const r of runs) {
-    rows.push([String(r.id), r.outcome ?? r.status, r.profile ?? "-", formatElapsed((r.ended_at ?? now) - r.started_at), formatTime(r.started_at)]);
+    rows.push([
+      String(r.id),
+      r.outcome ?? r.status,
+      r.profile ?? "-",
+      formatElapsed((r.ended_at ?? now) - r.started_at),
+      formatTime(r.started_at),
+    ]);
   }
   const rendered = table(rows);
   deps.io.out(rendered[0] ?? "");
@@ -317,7 +335,9 @@ export async function runRuns(deps: Deps, id: string, opts: { json?: boolean }):
 
 export async function runLog(deps: Deps, id: string, opts: { tail?: number }): Promise<number> {
   const client = await deps.client();
-  const res = await withTask(id, () => client.tasks.log.query({ ...boardArg(deps), id, ...(opts.tail !== undefined ? { tail: opts.tail } : {}) }));
+  const res = await withTask(id, () =>
+    client.tasks.log.query({ ...boardArg(deps), id, ...(opts.tail !== undefined ? { tail: opts.tail } : {}) }),
+  );
   if (!res.exists) throw new CliFailure(`(no log for ${id} — task may not have spawned yet)`);
   deps.io.out(res.content.replace(/\n$/, ""));
   return 0;

@@ -17,18 +17,30 @@ export async function runReclaim(deps: Deps, id: string, opts: { reason?: string
     await client.tasks.reclaim.mutate({ ...boardArg(deps), id, reason: opts.reason ?? null });
   } catch (err) {
     const code = errorCode(err);
-    if (code === "WRONG_STATE" || code === "NOT_FOUND") throw new CliFailure(`cannot reclaim ${id} (not running or unknown id)`);
+    if (code === "WRONG_STATE" || code === "NOT_FOUND")
+      throw new CliFailure(`cannot reclaim ${id} (not running or unknown id)`);
     throw err;
   }
   deps.io.out(`Reclaimed ${id}`);
   return 0;
 }
 
-export async function runReassign(deps: Deps, id: string, profile: string, opts: { reclaim?: boolean; reason?: string }): Promise<number> {
+export async function runReassign(
+  deps: Deps,
+  id: string,
+  profile: string,
+  opts: { reclaim?: boolean; reason?: string },
+): Promise<number> {
   const who = profileOrNull(profile);
   const client = await deps.client();
   try {
-    await client.tasks.reassign.mutate({ ...boardArg(deps), id, profile: who, reclaim_first: opts.reclaim ?? false, reason: opts.reason ?? null });
+    await client.tasks.reassign.mutate({
+      ...boardArg(deps),
+      id,
+      profile: who,
+      reclaim_first: opts.reclaim ?? false,
+      reason: opts.reason ?? null,
+    });
   } catch (err) {
     const code = errorCode(err);
     if (code === "WRONG_STATE" || code === "NOT_FOUND") {
@@ -78,7 +90,11 @@ export const registerRouting: Register = (program, act) => {
     .argument("<profile>")
     .option("--reclaim", "release a running task's claim first")
     .option("--reason <text>", "why, recorded on the task")
-    .action(act((deps, id: string, profile: string, opts: { reclaim?: boolean; reason?: string }) => runReassign(deps, id, profile, opts)));
+    .action(
+      act((deps, id: string, profile: string, opts: { reclaim?: boolean; reason?: string }) =>
+        runReassign(deps, id, profile, opts),
+      ),
+    );
 
   program
     .command("link")

@@ -18,9 +18,13 @@ export async function runServe(deps: Deps, opts: ServeOptions): Promise<number> 
     port: opts.port,
     token: deps.config.token,
     location: api.boardLocationFromEnv(deps.config.env),
-    logger: deps.config.debug ? api.stderrLogger : { ...api.silentLogger, warn: api.stderrLogger.warn, error: api.stderrLogger.error },
+    logger: deps.config.debug
+      ? api.stderrLogger
+      : { ...api.silentLogger, warn: api.stderrLogger.warn, error: api.stderrLogger.error },
   });
-  deps.io.out(`Serving the kanban API at ${server.url}/trpc (${deps.config.token ? "bearer token required" : "no token: loopback only"})`);
+  deps.io.out(
+    `Serving the kanban API at ${server.url}/trpc (${deps.config.token ? "bearer token required" : "no token: loopback only"})`,
+  );
   deps.io.out(`Clients: KANBAN_URL=${server.url}${deps.config.token ? " KANBAN_TOKEN=…" : ""} kanban …`);
   const signal = deps.stopSignal();
   await new Promise<void>((resolve) => {
@@ -39,7 +43,14 @@ export async function runMcp(deps: Deps): Promise<number> {
   await serveMcp(
     {
       client,
-      identity: { task: c.task, runId: c.runId, claimLock: c.claimLock, profile: c.profile, tenant: c.tenant, sessionId: c.sessionId },
+      identity: {
+        task: c.task,
+        runId: c.runId,
+        claimLock: c.claimLock,
+        profile: c.profile,
+        tenant: c.tenant,
+        sessionId: c.sessionId,
+      },
     },
     deps.stopSignal(),
   );
@@ -50,7 +61,9 @@ export const registerServe: Register = (program, act) => {
   program
     .command("serve")
     .summary("serve the API over HTTP for remote CLIs, workers and the web board")
-    .description("Serve the kanban API (tRPC at /trpc, live events over SSE) on this machine's boards. The bearer token is KANBAN_TOKEN; without one only loopback addresses may be used.")
+    .description(
+      "Serve the kanban API (tRPC at /trpc, live events over SSE) on this machine's boards. The bearer token is KANBAN_TOKEN; without one only loopback addresses may be used.",
+    )
     .option("--host <host>", "address to bind", "127.0.0.1")
     .option("--port <port>", "port (0 picks a free one)", intArg(0), 4100)
     .action(act((deps, opts: ServeOptions) => runServe(deps, opts)));

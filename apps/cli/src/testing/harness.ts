@@ -20,14 +20,19 @@ export interface TempHome {
 /** The caller's environment without any KANBAN_* variable, so that a developer's settings never leak into a test. */
 export function cleanEnv(): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("KANBAN_") && !k.startsWith("HERMES_")) out[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith("KANBAN_") && !k.startsWith("HERMES_")) out[k] = v;
   return out;
 }
 
 export function tempHome(config?: Record<string, unknown>): TempHome {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), "kanban-cli-"));
   if (config) fs.writeFileSync(path.join(home, "config.json"), JSON.stringify(config));
-  return { home, env: { ...cleanEnv(), KANBAN_HOME: home }, cleanup: () => fs.rmSync(home, { recursive: true, force: true }) };
+  return {
+    home,
+    env: { ...cleanEnv(), KANBAN_HOME: home },
+    cleanup: () => fs.rmSync(home, { recursive: true, force: true }),
+  };
 }
 
 export interface CliResult {
@@ -37,7 +42,11 @@ export interface CliResult {
 }
 
 /** Runs a command line in this process (the same code path as the binary, minus process start-up). */
-export async function cli(argv: string[], env: Record<string, string | undefined>, stopSignal?: AbortSignal): Promise<CliResult> {
+export async function cli(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  stopSignal?: AbortSignal,
+): Promise<CliResult> {
   const out: string[] = [];
   const err: string[] = [];
   const code = await runCli(argv, { env, io: { out: (l) => out.push(l), err: (l) => err.push(l) }, stopSignal });
@@ -45,7 +54,10 @@ export async function cli(argv: string[], env: Record<string, string | undefined
 }
 
 /** Parses the `--json` output of a successful command. */
-export async function cliJson<T = Record<string, unknown>>(argv: string[], env: Record<string, string | undefined>): Promise<T> {
+export async function cliJson<T = Record<string, unknown>>(
+  argv: string[],
+  env: Record<string, string | undefined>,
+): Promise<T> {
   const r = await cli([...argv, "--json"], env);
   if (r.code !== 0) throw new Error(`kanban ${argv.join(" ")} failed (${r.code}): ${r.err}`);
   return JSON.parse(r.out) as T;
@@ -61,7 +73,11 @@ export interface SpawnResult extends CliResult {
 }
 
 /** Runs the real binary to completion. */
-export function runBinary(argv: string[], env: Record<string, string | undefined>, timeoutMs = 30_000): Promise<SpawnResult> {
+export function runBinary(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  timeoutMs = 30_000,
+): Promise<SpawnResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [KANBAN_BIN, ...argv], { env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
@@ -102,7 +118,9 @@ export function startBinary(argv: string[], env: Record<string, string | undefin
         const m = out.match(re);
         if (m) return m;
         if (Date.now() > deadline || child.exitCode !== null) {
-          throw new Error(`no ${re} in stdout after ${timeoutMs} ms (exit ${child.exitCode}); stdout: ${out}; stderr: ${err}`);
+          throw new Error(
+            `no ${re} in stdout after ${timeoutMs} ms (exit ${child.exitCode}); stdout: ${out}; stderr: ${err}`,
+          );
         }
         await new Promise((r) => setTimeout(r, 20));
       }

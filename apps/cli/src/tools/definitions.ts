@@ -24,7 +24,17 @@ function defineTool<S extends z.ZodObject>(tool: KanbanTool<S>): KanbanTool<S> {
   return tool;
 }
 
-const TASK_STATUSES = ["triage", "todo", "scheduled", "ready", "running", "blocked", "review", "done", "archived"] as const;
+const TASK_STATUSES = [
+  "triage",
+  "todo",
+  "scheduled",
+  "ready",
+  "running",
+  "blocked",
+  "review",
+  "done",
+  "archived",
+] as const;
 const WORKSPACE_KINDS = ["scratch", "worktree", "dir"] as const;
 
 const board = z.string().max(100).optional().describe("Board slug; default: the current board.");
@@ -63,7 +73,8 @@ const stringList = (field: string, example: string) =>
       if (holdsJson(input, "array")) {
         return `${field} was sent as a string holding a JSON array; send the array itself, e.g. ${field}: ["${example}"], not ${field}: "[\\"${example}\\"]"`;
       }
-      if (typeof input === "string") return `${field} must be an array of strings, not a string: send ${field}: [${clip(input)}]`;
+      if (typeof input === "string")
+        return `${field} must be an array of strings, not a string: send ${field}: [${clip(input)}]`;
       return `${field} must be an array of strings, e.g. ${field}: ["${example}"]; got ${shown(input)}`;
     },
   });
@@ -121,7 +132,10 @@ function ownTarget(ctx: ToolContext, requested: string | undefined): string {
 function fence(ctx: ToolContext, id: string): { expected_run_id?: number; claim_lock?: string } {
   const me = ctx.identity;
   if (me.task === null || me.task !== id) return {};
-  return { ...(me.runId !== null ? { expected_run_id: me.runId } : {}), ...(me.claimLock !== null ? { claim_lock: me.claimLock } : {}) };
+  return {
+    ...(me.runId !== null ? { expected_run_id: me.runId } : {}),
+    ...(me.claimLock !== null ? { claim_lock: me.claimLock } : {}),
+  };
 }
 
 function boardOf(args: { board?: string }): { board?: string } {
@@ -137,7 +151,8 @@ export const kanbanShow = defineTool({
   inputSchema: z.object({ task_id: taskIdOptional, board }),
   async handler(args, ctx) {
     const id = args.task_id?.trim() ? args.task_id.trim() : ctx.identity.task;
-    if (!id) throw new ToolError("task_id is required (or set KANBAN_TASK in the env); kanban_list shows the board's tasks");
+    if (!id)
+      throw new ToolError("task_id is required (or set KANBAN_TASK in the env); kanban_list shows the board's tasks");
     let d: Awaited<ReturnType<ToolContext["client"]["tasks"]["get"]["query"]>>;
     try {
       d = await ctx.client.tasks.get.query({ ...boardOf(args), id });
@@ -168,7 +183,9 @@ export const kanbanShow = defineTool({
       parents: d.links.parents.map((p) => p.id),
       children: d.links.children.map((c) => c.id),
       comments: d.comments.map((c) => ({ author: c.author, body: c.body, created_at: c.created_at })),
-      events: d.events.slice(-50).map((e) => ({ kind: e.kind, payload: e.payload, created_at: e.created_at, run_id: e.run_id })),
+      events: d.events
+        .slice(-50)
+        .map((e) => ({ kind: e.kind, payload: e.payload, created_at: e.created_at, run_id: e.run_id })),
       runs: d.runs.map((r) => ({
         id: r.id,
         profile: r.profile,
@@ -303,16 +320,32 @@ export const kanbanCreate = defineTool({
           "assignee is required: name the profile that should do this task (the dispatcher only spawns tasks that have an assignee)",
       })
       .trim()
-      .min(1, { error: "assignee is required: name the profile that should do this task (the dispatcher only spawns tasks that have an assignee)" })
+      .min(1, {
+        error:
+          "assignee is required: name the profile that should do this task (the dispatcher only spawns tasks that have an assignee)",
+      })
       .max(200),
     body: z.string().optional().describe("Goal, inputs, definition of done, workspace needs."),
-    parents: stringList("parents", "t_1a2b3c4d").optional().describe("Task ids that must be done before this one starts."),
+    parents: stringList("parents", "t_1a2b3c4d")
+      .optional()
+      .describe("Task ids that must be done before this one starts."),
     tenant: z.string().max(200).optional().describe("Soft namespace; default $KANBAN_TENANT."),
-    priority: z.number({ error: "priority must be an integer" }).int({ error: "priority must be an integer" }).optional(),
+    priority: z
+      .number({ error: "priority must be an integer" })
+      .int({ error: "priority must be an integer" })
+      .optional(),
     workspace_kind: z.enum(WORKSPACE_KINDS, { error: "workspace_kind must be scratch, worktree or dir" }).optional(),
-    workspace_path: z.string().max(4096).optional().describe("Absolute path for dir (required) or worktree (optional)."),
+    workspace_path: z
+      .string()
+      .max(4096)
+      .optional()
+      .describe("Absolute path for dir (required) or worktree (optional)."),
     triage: bool("triage").optional().describe("Park it in triage until someone specifies it."),
-    idempotency_key: z.string().max(200).optional().describe("Creating twice with the same key returns the first task."),
+    idempotency_key: z
+      .string()
+      .max(200)
+      .optional()
+      .describe("Creating twice with the same key returns the first task."),
     max_runtime_seconds: z
       .number({ error: "max_runtime_seconds must be an integer" })
       .int({ error: "max_runtime_seconds must be an integer" })
@@ -327,12 +360,16 @@ export const kanbanCreate = defineTool({
     const me = ctx.identity;
     let workspace: { workspace_kind?: string; workspace_path?: string | null } = {};
     if (args.workspace_kind !== undefined || args.workspace_path !== undefined) {
-      workspace = { ...(args.workspace_kind ? { workspace_kind: args.workspace_kind } : {}), workspace_path: args.workspace_path ?? null };
+      workspace = {
+        ...(args.workspace_kind ? { workspace_kind: args.workspace_kind } : {}),
+        workspace_path: args.workspace_path ?? null,
+      };
     } else if (me.task !== null && !args.board) {
       // A follow-up works on the same checkout as its creator. A scratch directory is not shared:
       // it is deleted when the creating task completes.
       const own = await ctx.client.tasks.get.query({ id: me.task }).catch(() => null);
-      if (own && own.task.workspace_kind !== "scratch") workspace = { workspace_kind: own.task.workspace_kind, workspace_path: own.task.workspace_path };
+      if (own && own.task.workspace_kind !== "scratch")
+        workspace = { workspace_kind: own.task.workspace_kind, workspace_path: own.task.workspace_path };
     }
     const res = await ctx.client.tasks.create.mutate({
       ...boardOf(args),
@@ -342,7 +379,9 @@ export const kanbanCreate = defineTool({
       parents: toList(args.parents) ?? [],
       tenant: args.tenant ?? me.tenant,
       priority: args.priority ?? 0,
-      ...(workspace.workspace_kind ? { workspace_kind: workspace.workspace_kind as (typeof WORKSPACE_KINDS)[number] } : {}),
+      ...(workspace.workspace_kind
+        ? { workspace_kind: workspace.workspace_kind as (typeof WORKSPACE_KINDS)[number] }
+        : {}),
       workspace_path: workspace.workspace_path ?? null,
       triage: args.triage ?? false,
       idempotency_key: args.idempotency_key ?? null,
@@ -369,20 +408,26 @@ export const kanbanComplete = defineTool({
     summary: z.string().optional(),
     result: z.string().optional(),
     metadata: jsonObject("metadata").optional(),
-    created_cards: stringList("created_cards", "t_1a2b3c4d").optional().describe("Ids kanban_create returned to you in this task; [] skips the check."),
-    artifacts: stringList("artifacts", "report.md").optional().describe("Files worth keeping; merged into metadata.artifacts."),
+    created_cards: stringList("created_cards", "t_1a2b3c4d")
+      .optional()
+      .describe("Ids kanban_create returned to you in this task; [] skips the check."),
+    artifacts: stringList("artifacts", "report.md")
+      .optional()
+      .describe("Files worth keeping; merged into metadata.artifacts."),
     board,
   }),
   async handler(args, ctx) {
     const id = ownTarget(ctx, args.task_id);
-    if (!args.summary?.trim() && !args.result?.trim()) throw new ToolError("provide at least one of: summary (preferred), result");
+    if (!args.summary?.trim() && !args.result?.trim())
+      throw new ToolError("provide at least one of: summary (preferred), result");
     const metadata: Record<string, unknown> = { ...(args.metadata ?? {}) };
     const artifacts = toList(args.artifacts);
     if (artifacts && artifacts.length > 0) {
       const before = Array.isArray(metadata.artifacts) ? (metadata.artifacts as unknown[]).map(String) : [];
       metadata.artifacts = [...new Set([...before, ...artifacts])];
     }
-    if (ctx.identity.task === id && ctx.identity.sessionId !== null) metadata.worker_session_id = ctx.identity.sessionId;
+    if (ctx.identity.task === id && ctx.identity.sessionId !== null)
+      metadata.worker_session_id = ctx.identity.sessionId;
     const cards = toList(args.created_cards);
     try {
       const res = await ctx.client.tasks.complete.mutate({
@@ -422,7 +467,9 @@ export const kanbanBlock = defineTool({
   orchestratorOnly: false,
   inputSchema: z.object({
     task_id: taskIdOptional,
-    reason: z.string({ error: "reason is required — explain what input you need" }).describe("The question or the missing input."),
+    reason: z
+      .string({ error: "reason is required — explain what input you need" })
+      .describe("The question or the missing input."),
     board,
   }),
   async handler(args, ctx) {
@@ -434,7 +481,8 @@ export const kanbanBlock = defineTool({
     } catch (err) {
       const c = code(err);
       if (c === "STALE_RUN") throw new ToolError(staleText("kanban_block", id, err));
-      if (c === "NOT_FOUND" || c === "WRONG_STATE") throw new ToolError(`could not block ${id} (unknown id or not in running/ready)`);
+      if (c === "NOT_FOUND" || c === "WRONG_STATE")
+        throw new ToolError(`could not block ${id} (unknown id or not in running/ready)`);
       throw err;
     }
     return { ok: true, task_id: id, run_id: fence(ctx, id).expected_run_id ?? null };
@@ -447,15 +495,28 @@ export const kanbanHeartbeat = defineTool({
     "Tell the board you are alive during long work (every few minutes, at least hourly); it extends your claim. " +
     "A note saying what you are doing and how far along is the cheapest progress report.",
   orchestratorOnly: false,
-  inputSchema: z.object({ task_id: taskIdOptional, note: z.string().max(64 * 1024).optional(), board }),
+  inputSchema: z.object({
+    task_id: taskIdOptional,
+    note: z
+      .string()
+      .max(64 * 1024)
+      .optional(),
+    board,
+  }),
   async handler(args, ctx) {
     const id = ownTarget(ctx, args.task_id);
     try {
-      await ctx.client.tasks.heartbeat.mutate({ ...boardOf(args), id, note: args.note?.trim() ? args.note.trim() : null, ...fence(ctx, id) });
+      await ctx.client.tasks.heartbeat.mutate({
+        ...boardOf(args),
+        id,
+        note: args.note?.trim() ? args.note.trim() : null,
+        ...fence(ctx, id),
+      });
     } catch (err) {
       const c = code(err);
       if (c === "STALE_RUN") throw new ToolError(staleText("kanban_heartbeat", id, err));
-      if (c === "NOT_FOUND" || c === "WRONG_STATE") throw new ToolError(`could not heartbeat ${id} (unknown id or not running)`);
+      if (c === "NOT_FOUND" || c === "WRONG_STATE")
+        throw new ToolError(`could not heartbeat ${id} (unknown id or not running)`);
       throw err;
     }
     return { ok: true, task_id: id };
@@ -506,7 +567,8 @@ export const kanbanUnblock = defineTool({
       return { ok: true, task_id: id, status: res.task.status };
     } catch (err) {
       const c = code(err);
-      if (c === "NOT_FOUND" || c === "WRONG_STATE") throw new ToolError(`could not unblock ${id} (not blocked or unknown)`);
+      if (c === "NOT_FOUND" || c === "WRONG_STATE")
+        throw new ToolError(`could not unblock ${id} (not blocked or unknown)`);
       throw err;
     }
   },
@@ -514,7 +576,8 @@ export const kanbanUnblock = defineTool({
 
 export const kanbanLink = defineTool({
   name: "kanban_link",
-  description: "Make child_id wait for parent_id (a dependency edge). Prefer passing parents to kanban_create instead of linking later.",
+  description:
+    "Make child_id wait for parent_id (a dependency edge). Prefer passing parents to kanban_create instead of linking later.",
   orchestratorOnly: false,
   inputSchema: z.object({
     parent_id: z.string({ error: "parent_id is required" }).max(64),
@@ -523,11 +586,16 @@ export const kanbanLink = defineTool({
   }),
   async handler(args, ctx) {
     try {
-      const res = await ctx.client.links.add.mutate({ ...boardOf(args), parent_id: args.parent_id.trim(), child_id: args.child_id.trim() });
+      const res = await ctx.client.links.add.mutate({
+        ...boardOf(args),
+        parent_id: args.parent_id.trim(),
+        child_id: args.child_id.trim(),
+      });
       return { ok: true, parent_id: args.parent_id.trim(), child_id: args.child_id.trim(), demoted: res.demoted };
     } catch (err) {
       const c = code(err);
-      if (c === "INVALID_INPUT" || c === "NOT_FOUND" || c === "BAD_REQUEST") throw new ToolError(`kanban_link: ${(err as Error).message}`);
+      if (c === "INVALID_INPUT" || c === "NOT_FOUND" || c === "BAD_REQUEST")
+        throw new ToolError(`kanban_link: ${(err as Error).message}`);
       throw err;
     }
   },

@@ -24,7 +24,12 @@ function errorOutcome(message: string): ToolOutcome {
  * tool's own error texts, the handler, then errors as `{"error"}` and results capped in size.
  * Never throws.
  */
-export async function runKanbanTool(tool: KanbanTool, rawArgs: unknown, ctx: ToolContext, maxBytes = MAX_RESPONSE_BYTES): Promise<ToolOutcome> {
+export async function runKanbanTool(
+  tool: KanbanTool,
+  rawArgs: unknown,
+  ctx: ToolContext,
+  maxBytes = MAX_RESPONSE_BYTES,
+): Promise<ToolOutcome> {
   if (tool.orchestratorOnly && ctx.identity.task !== null) {
     return errorOutcome(
       `${tool.name} is orchestrator-only: a dispatched worker acts on its own task with kanban_complete, kanban_block, kanban_heartbeat or kanban_comment.`,

@@ -15,7 +15,14 @@ let h: TempHome;
 let api: KanbanClient;
 let server: RunningServer | null = null;
 
-const orchestrator: ToolIdentity = { task: null, runId: null, claimLock: null, profile: "lead", tenant: null, sessionId: null };
+const orchestrator: ToolIdentity = {
+  task: null,
+  runId: null,
+  claimLock: null,
+  profile: "lead",
+  tenant: null,
+  sessionId: null,
+};
 
 async function call(name: string, args: Record<string, unknown>, identity: ToolIdentity = orchestrator) {
   const tool = KANBAN_TOOLS.find((t) => t.name === name);
@@ -38,14 +45,24 @@ async function error(name: string, args: Record<string, unknown>, identity?: Too
 }
 
 /** A running task and the identity of its worker. */
-async function worker(assignee = "coder", extra: Record<string, unknown> = {}): Promise<{ id: string; me: ToolIdentity; runId: number }> {
+async function worker(
+  assignee = "coder",
+  extra: Record<string, unknown> = {},
+): Promise<{ id: string; me: ToolIdentity; runId: number }> {
   const { task } = await api.tasks.create.mutate({ title: "job", assignee, ...extra });
   const claimed = await api.tasks.claim.mutate({ id: task.id, ttl_seconds: 60 });
   const runId = claimed.run_id ?? 0;
   return {
     id: task.id,
     runId,
-    me: { task: task.id, runId, claimLock: claimed.task.claim_lock, profile: assignee, tenant: null, sessionId: "sess-1" },
+    me: {
+      task: task.id,
+      runId,
+      claimLock: claimed.task.claim_lock,
+      profile: assignee,
+      tenant: null,
+      sessionId: "sess-1",
+    },
   };
 }
 
@@ -96,7 +113,10 @@ describe.each(["local", "remote"] as const)("%s API", (mode) => {
           `worker is scoped to task ${me.task}; refusing to mutate ${other.id}. Hand information to other tasks with kanban_comment, or start follow-up work with kanban_create.`,
         );
       }
-      expect(await ok("kanban_comment", { task_id: other.id, body: "fyi" }, me)).toMatchObject({ ok: true, task_id: other.id });
+      expect(await ok("kanban_comment", { task_id: other.id, body: "fyi" }, me)).toMatchObject({
+        ok: true,
+        task_id: other.id,
+      });
     });
 
     it("every tool takes an optional board, routes to it and rejects a malformed slug", async () => {
@@ -105,7 +125,9 @@ describe.each(["local", "remote"] as const)("%s API", (mode) => {
       const made = await ok("kanban_create", { title: "on alt", assignee: "coder", board: "alt" });
       expect((await api.tasks.list.query({ board: "alt" })).tasks.map((t) => t.id)).toEqual([made.task_id]);
       expect((await api.tasks.list.query({})).tasks).toEqual([]);
-      expect(await ok("kanban_show", { task_id: made.task_id, board: "alt" })).toMatchObject({ task: { title: "on alt" } });
+      expect(await ok("kanban_show", { task_id: made.task_id, board: "alt" })).toMatchObject({
+        task: { title: "on alt" },
+      });
       expect(await error("kanban_list", { board: "Not A Slug!" })).toMatch(/board/);
     });
   });
@@ -161,14 +183,19 @@ describe.each(["local", "remote"] as const)("%s API", (mode) => {
       await api.tasks.create.mutate({ title: "c", tenant: "acme" });
       const all = await ok("kanban_list", {});
       expect(all).toMatchObject({ count: 3, limit: 50, next_cursor: null, promoted: 0 });
-      expect(((await ok("kanban_list", { assignee: "writer" })).tasks as { id: string }[]).map((t) => t.id)).toEqual([b.id]);
-      expect(((await ok("kanban_list", { status: "todo" })).tasks as { id: string }[]).map((t) => t.id)).toEqual([b.id]);
+      expect(((await ok("kanban_list", { assignee: "writer" })).tasks as { id: string }[]).map((t) => t.id)).toEqual([
+        b.id,
+      ]);
+      expect(((await ok("kanban_list", { status: "todo" })).tasks as { id: string }[]).map((t) => t.id)).toEqual([
+        b.id,
+      ]);
       expect((await ok("kanban_list", { tenant: "acme" })).count).toBe(1);
     });
 
     it("pages: one page per call, next_cursor continues it with the same filters until null", async () => {
       const made: string[] = [];
-      for (let i = 0; i < 7; i++) made.push((await api.tasks.create.mutate({ title: `t${i}`, assignee: "coder" })).task.id);
+      for (let i = 0; i < 7; i++)
+        made.push((await api.tasks.create.mutate({ title: `t${i}`, assignee: "coder" })).task.id);
       await api.tasks.create.mutate({ title: "someone else's", assignee: "writer" });
       const seen: string[] = [];
       let cursor: string | undefined;
@@ -183,7 +210,9 @@ describe.each(["local", "remote"] as const)("%s API", (mode) => {
       expect(calls).toBe(3);
       expect(seen.sort()).toEqual([...made].sort());
       expect(await error("kanban_list", { cursor: "not-a-cursor" })).toMatch(/cursor/);
-      expect(await error("kanban_list", { cursor: 42 })).toBe("cursor must be the next_cursor string of the previous kanban_list call");
+      expect(await error("kanban_list", { cursor: 42 })).toBe(
+        "cursor must be the next_cursor string of the previous kanban_list call",
+      );
     });
 
     it("a page whose rows would not fit in one response is shortened, so the cursor never skips a row", async () => {
@@ -245,7 +274,16 @@ describe.each(["local", "remote"] as const)("%s API", (mode) => {
       });
       expect(r).toEqual({ ok: true, task_id: expect.stringMatching(/^t_/), status: "todo", subscribed: false });
       const t = (await api.tasks.get.query({ id: String(r.task_id) })).task;
-      expect(t).toMatchObject({ tenant: "acme", priority: 3, workspace_kind: "dir", workspace_path: h.home, skills: ["git"], model_override: "m", created_by: "lead", max_runtime_seconds: 60 });
+      expect(t).toMatchObject({
+        tenant: "acme",
+        priority: 3,
+        workspace_kind: "dir",
+        workspace_path: h.home,
+        skills: ["git"],
+        model_override: "m",
+        created_by: "lead",
+        max_runtime_seconds: 60,
+      });
       expect((await ok("kanban_create", { title: "t", assignee: "a", triage: true })).status).toBe("triage");
     });
 
@@ -254,14 +292,18 @@ describe.each(["local", "remote"] as const)("%s API", (mode) => {
         "assignee is required: name the profile that should do this task (the dispatcher only spawns tasks that have an assignee)",
       );
       expect(await error("kanban_create", { assignee: "a" })).toBe("title is required");
-      expect(await error("kanban_create", { title: "x", assignee: "a", parents: 42 })).toBe('parents must be an array of strings, e.g. parents: ["t_1a2b3c4d"]; got 42');
+      expect(await error("kanban_create", { title: "x", assignee: "a", parents: 42 })).toBe(
+        'parents must be an array of strings, e.g. parents: ["t_1a2b3c4d"]; got 42',
+      );
       expect(await error("kanban_create", { title: "x", assignee: "a", skills: [1, "git", 2] })).toBe(
         "skills must be an array of strings; one element was not a string",
       );
       expect(await error("kanban_create", { title: "x", assignee: "a", parents: '["t_1a2b3c4d", "t_2b3c4d5e"]' })).toBe(
         'parents was sent as a string holding a JSON array; send the array itself, e.g. parents: ["t_1a2b3c4d"], not parents: "[\\"t_1a2b3c4d\\"]"',
       );
-      expect(await error("kanban_create", { title: "x", assignee: "a", skills: "git" })).toBe('skills must be an array of strings, not a string: send skills: ["git"]');
+      expect(await error("kanban_create", { title: "x", assignee: "a", skills: "git" })).toBe(
+        'skills must be an array of strings, not a string: send skills: ["git"]',
+      );
       expect(await error("kanban_create", { title: "x", assignee: "a", triage: "perhaps" })).toBe(
         'triage must be a JSON boolean (true or false, without quotes); got the string "perhaps"',
       );
@@ -269,25 +311,45 @@ describe.each(["local", "remote"] as const)("%s API", (mode) => {
 
     it("from a worker: created_by is its profile, tenant and session from the env, a dir workspace is inherited", async () => {
       const { me } = await worker("coder", { workspace: `dir:${h.home}` });
-      const r = await ok("kanban_create", { title: "follow-up", assignee: "writer", parents: [me.task] }, { ...me, tenant: "acme" });
+      const r = await ok(
+        "kanban_create",
+        { title: "follow-up", assignee: "writer", parents: [me.task] },
+        { ...me, tenant: "acme" },
+      );
       const t = (await api.tasks.get.query({ id: String(r.task_id) })).task;
-      expect(t).toMatchObject({ created_by: "coder", tenant: "acme", session_id: "sess-1", workspace_kind: "dir", workspace_path: h.home });
+      expect(t).toMatchObject({
+        created_by: "coder",
+        tenant: "acme",
+        session_id: "sess-1",
+        workspace_kind: "dir",
+        workspace_path: h.home,
+      });
     });
   });
 
   describe("kanban_complete", () => {
     it("completes the worker's task with summary, metadata, artifacts and its session id", async () => {
       const { id, me, runId } = await worker();
-      const r = await ok("kanban_complete", { summary: "done", metadata: { artifacts: ["a.txt"], tests: "ok" }, artifacts: ["a.txt", "b.txt"] }, me);
+      const r = await ok(
+        "kanban_complete",
+        { summary: "done", metadata: { artifacts: ["a.txt"], tests: "ok" }, artifacts: ["a.txt", "b.txt"] },
+        me,
+      );
       expect(r).toEqual({ ok: true, task_id: id, run_id: runId });
       const run = (await api.runs.list.query({ task_id: id })).runs[0];
-      expect(run).toMatchObject({ outcome: "completed", summary: "done", metadata: { tests: "ok", artifacts: ["a.txt", "b.txt"], worker_session_id: "sess-1" } });
+      expect(run).toMatchObject({
+        outcome: "completed",
+        summary: "done",
+        metadata: { tests: "ok", artifacts: ["a.txt", "b.txt"], worker_session_id: "sess-1" },
+      });
     });
 
     it("needs a summary or result and an object for metadata", async () => {
       const { me } = await worker();
       expect(await error("kanban_complete", {}, me)).toBe("provide at least one of: summary (preferred), result");
-      expect(await error("kanban_complete", { summary: "x", metadata: [1] }, me)).toBe("metadata must be a JSON object; got [1]");
+      expect(await error("kanban_complete", { summary: "x", metadata: [1] }, me)).toBe(
+        "metadata must be a JSON object; got [1]",
+      );
       expect(await error("kanban_complete", { summary: "x", metadata: '{"files": 2}' }, me)).toBe(
         "metadata must be a JSON object, not a string holding one: send the object itself",
       );
@@ -304,7 +366,9 @@ describe.each(["local", "remote"] as const)("%s API", (mode) => {
           "leaving those ids out of created_cards, or with created_cards=[] to skip the check.",
       );
       expect((await api.tasks.get.query({ id })).task.status).toBe("running");
-      expect(await ok("kanban_complete", { summary: "s", created_cards: [made.task_id] }, me)).toMatchObject({ ok: true });
+      expect(await ok("kanban_complete", { summary: "s", created_cards: [made.task_id] }, me)).toMatchObject({
+        ok: true,
+      });
       const second = await worker();
       expect(await ok("kanban_complete", { summary: "s", created_cards: [] }, second.me)).toMatchObject({ ok: true });
     });
@@ -323,23 +387,31 @@ describe.each(["local", "remote"] as const)("%s API", (mode) => {
     });
 
     it("explains an unknown id or a finished task to an orchestrator", async () => {
-      expect(await error("kanban_complete", { task_id: "t_nope", summary: "x" })).toBe("could not complete t_nope (unknown id or already terminal)");
+      expect(await error("kanban_complete", { task_id: "t_nope", summary: "x" })).toBe(
+        "could not complete t_nope (unknown id or already terminal)",
+      );
       const { task } = await api.tasks.create.mutate({ title: "x" });
       await ok("kanban_complete", { task_id: task.id, summary: "x" });
-      expect(await error("kanban_complete", { task_id: task.id, summary: "x" })).toMatch(new RegExp(`^could not complete ${task.id}: `));
+      expect(await error("kanban_complete", { task_id: task.id, summary: "x" })).toMatch(
+        new RegExp(`^could not complete ${task.id}: `),
+      );
     });
   });
 
   describe("kanban_block, kanban_heartbeat, kanban_comment, kanban_unblock, kanban_link", () => {
     it("blocks with a reason, and unblocks (orchestrator) back to ready", async () => {
       const { id, me, runId } = await worker();
-      expect(await error("kanban_block", { reason: "  " }, me)).toBe("reason is required — explain what input you need");
+      expect(await error("kanban_block", { reason: "  " }, me)).toBe(
+        "reason is required — explain what input you need",
+      );
       expect(await error("kanban_block", {}, me)).toBe("reason is required — explain what input you need");
       expect(await ok("kanban_block", { reason: "which db?" }, me)).toEqual({ ok: true, task_id: id, run_id: runId });
       expect((await api.tasks.get.query({ id })).task.status).toBe("blocked");
       expect(await ok("kanban_unblock", { task_id: id })).toEqual({ ok: true, task_id: id, status: "ready" });
       expect(await error("kanban_unblock", { task_id: id })).toBe(`could not unblock ${id} (not blocked or unknown)`);
-      expect(await error("kanban_block", { task_id: "t_nope", reason: "x" })).toBe("could not block t_nope (unknown id or not in running/ready)");
+      expect(await error("kanban_block", { task_id: "t_nope", reason: "x" })).toBe(
+        "could not block t_nope (unknown id or not in running/ready)",
+      );
     });
 
     it("heartbeats extend the claim and record the note", async () => {
@@ -351,17 +423,26 @@ describe.each(["local", "remote"] as const)("%s API", (mode) => {
       expect(after.claim_expires ?? 0).toBeGreaterThan(before);
       expect(after.last_heartbeat_at).not.toBeNull();
       const { task } = await api.tasks.create.mutate({ title: "idle" });
-      expect(await error("kanban_heartbeat", { task_id: task.id })).toMatch(new RegExp(`could not heartbeat ${task.id}|${task.id}`));
+      expect(await error("kanban_heartbeat", { task_id: task.id })).toMatch(
+        new RegExp(`could not heartbeat ${task.id}|${task.id}`),
+      );
     });
 
     it("comments under the caller's profile only (no author parameter)", async () => {
-      expect(Object.keys((KANBAN_TOOLS.find((t) => t.name === "kanban_comment") ?? { inputSchema: { shape: {} } }).inputSchema.shape)).not.toContain("author");
+      expect(
+        Object.keys(
+          (KANBAN_TOOLS.find((t) => t.name === "kanban_comment") ?? { inputSchema: { shape: {} } }).inputSchema.shape,
+        ),
+      ).not.toContain("author");
       const { task } = await api.tasks.create.mutate({ title: "x" });
       const r = await ok("kanban_comment", { task_id: task.id, body: "hi", author: "hermes-system" });
       expect(r).toEqual({ ok: true, task_id: task.id, comment_id: expect.any(Number) });
       const anon = { ...orchestrator, profile: null };
       await ok("kanban_comment", { task_id: task.id, body: "anon" }, anon);
-      expect((await api.comments.list.query({ task_id: task.id })).comments.map((c) => c.author)).toEqual(["lead", "worker"]);
+      expect((await api.comments.list.query({ task_id: task.id })).comments.map((c) => c.author)).toEqual([
+        "lead",
+        "worker",
+      ]);
       expect(await error("kanban_comment", { task_id: task.id, body: " " })).toBe("body is required");
       expect(await error("kanban_comment", { body: "x" })).toBe("task_id is required");
       expect(await error("kanban_comment", { task_id: "t_nope", body: "x" })).toBe("task t_nope not found");
@@ -370,7 +451,12 @@ describe.each(["local", "remote"] as const)("%s API", (mode) => {
     it("links, refusing self-links, cycles and missing ids with kanban_link: <reason>", async () => {
       const a = (await api.tasks.create.mutate({ title: "a" })).task.id;
       const b = (await api.tasks.create.mutate({ title: "b", assignee: "c" })).task.id;
-      expect(await ok("kanban_link", { parent_id: a, child_id: b })).toEqual({ ok: true, parent_id: a, child_id: b, demoted: true });
+      expect(await ok("kanban_link", { parent_id: a, child_id: b })).toEqual({
+        ok: true,
+        parent_id: a,
+        child_id: b,
+        demoted: true,
+      });
       expect(await error("kanban_link", { parent_id: b, child_id: a })).toMatch(/^kanban_link: .*cycle/);
       expect(await error("kanban_link", { parent_id: a, child_id: a })).toMatch(/^kanban_link: /);
       expect(await error("kanban_link", { parent_id: a, child_id: "t_nope" })).toMatch(/^kanban_link: /);
@@ -391,7 +477,11 @@ describe("response cap and guidance", () => {
     expect(capResponse(small, 1000)).toBe(JSON.stringify(small));
     const events = Array.from({ length: 400 }, (_, i) => ({ kind: "commented", payload: { i }, created_at: i }));
     const doc = { task: { id: "t_1", body: "x".repeat(3000) }, events };
-    const capped = JSON.parse(capResponse(doc, 4000)) as { task: { body: string }; events: { created_at: number }[]; truncated: string[] };
+    const capped = JSON.parse(capResponse(doc, 4000)) as {
+      task: { body: string };
+      events: { created_at: number }[];
+      truncated: string[];
+    };
     expect(Buffer.byteLength(JSON.stringify(capped))).toBeLessThanOrEqual(4000);
     expect(capped.events.at(-1)?.created_at).toBe(399);
     expect(capped.events.length).toBeLessThan(400);
@@ -411,7 +501,16 @@ describe("response cap and guidance", () => {
 
   it("the guidance names the tools, the fence and stays under 4 KB", () => {
     expect(Buffer.byteLength(KANBAN_GUIDANCE)).toBeLessThan(4096);
-    for (const word of ["kanban_show()", "kanban_heartbeat", "kanban_block", "kanban_complete", "kanban_create", "created_cards", "KANBAN_RUN_ID", "STALE_RUN"]) {
+    for (const word of [
+      "kanban_show()",
+      "kanban_heartbeat",
+      "kanban_block",
+      "kanban_complete",
+      "kanban_create",
+      "created_cards",
+      "KANBAN_RUN_ID",
+      "STALE_RUN",
+    ]) {
       expect(KANBAN_GUIDANCE).toContain(word);
     }
   });

@@ -1,6 +1,15 @@
 "use client";
 
-import { DndContext, type DragEndEvent, DragOverlay, type DragStartEvent, PointerSensor, pointerWithin, useSensor, useSensors } from "@dnd-kit/core";
+import {
+  DndContext,
+  type DragEndEvent,
+  DragOverlay,
+  type DragStartEvent,
+  PointerSensor,
+  pointerWithin,
+  useSensor,
+  useSensors,
+} from "@dnd-kit/core";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useBoardActions } from "../hooks/use-board-actions.ts";
@@ -75,7 +84,12 @@ export function BoardApp() {
   useEffect(() => setRemembered(storedBoard()), []);
   const requested = url.board ?? remembered ?? undefined;
   // Polled: it carries config.json's health (a banner) and doubles as the "is the server there" probe.
-  const config = useQuery({ ...trpc.config.get.queryOptions(), refetchInterval: PROBE_INTERVAL_MS, refetchIntervalInBackground: true, retry: false });
+  const config = useQuery({
+    ...trpc.config.get.queryOptions(),
+    refetchInterval: PROBE_INTERVAL_MS,
+    refetchIntervalInBackground: true,
+    retry: false,
+  });
   const probe = probeOf(config, config.error ? failureStatus(config.error) : null);
   const refetchConfig = config.refetch;
   const probeNow = useCallback(() => {
@@ -123,14 +137,21 @@ export function BoardApp() {
 
   const profilesQ = useQuery(trpc.profiles.list.queryOptions());
   const boardsQ = useQuery(trpc.boards.list.queryOptions());
-  const diagnosticsQ = useQuery({ ...trpc.diagnostics.list.queryOptions({ board: slug ?? undefined }), enabled: slug !== null });
+  const diagnosticsQ = useQuery({
+    ...trpc.diagnostics.list.queryOptions({ board: slug ?? undefined }),
+    enabled: slug !== null,
+  });
   const dispatcherQ = useQuery({ ...trpc.dispatcher.status.queryOptions(), refetchInterval: 5000, retry: false });
   // A tenant is refused the dispatcher's status (403): nothing to show. No answer, or a failing one:
   // unknown, so a dispatcher that went down with the server never keeps its green dot.
   const dispatcherFailure = dispatcherQ.error ? failureStatus(dispatcherQ.error) : undefined;
-  const dispatcherKnown = probe !== "down" && !(dispatcherQ.isError && (dispatcherFailure === null || (dispatcherFailure ?? 0) >= 500));
+  const dispatcherKnown =
+    probe !== "down" && !(dispatcherQ.isError && (dispatcherFailure === null || (dispatcherFailure ?? 0) >= 500));
   const profiles = profilesQ.data?.profiles ?? [];
-  const assignees = useMemo(() => [...new Set([...(data?.assignees ?? []), ...profiles.map((p) => p.name)])].sort(), [data?.assignees, profiles]);
+  const assignees = useMemo(
+    () => [...new Set([...(data?.assignees ?? []), ...profiles.map((p) => p.name)])].sort(),
+    [data?.assignees, profiles],
+  );
   const stream = useBoardLive(slug, data?.latest_event_id ?? null, refresh, probeNow);
   const live = indicatorStatus(stream, probe);
   // How long the first load has been waiting (so the page can say so instead of spinning).
@@ -154,7 +175,13 @@ export function BoardApp() {
 
   // ---- what is on screen
   const columns = useMemo(
-    () => (data ? visibleColumns(data.columns, showArchived).map((c) => ({ ...c, cards: c.tasks.filter((t) => matchesFilters(t, filters)) })) : []),
+    () =>
+      data
+        ? visibleColumns(data.columns, showArchived).map((c) => ({
+            ...c,
+            cards: c.tasks.filter((t) => matchesFilters(t, filters)),
+          }))
+        : [],
     [data, showArchived, filters],
   );
   const cardById = useMemo(() => {
@@ -223,7 +250,14 @@ export function BoardApp() {
     if (failed.length > 0) setSelection(new Set(failed.map((f) => f.id)));
   }, []);
   const statusOf = useCallback((id: string) => cardById.get(id)?.status ?? knownStatus.current.get(id), [cardById]);
-  const actions = useBoardActions({ board: slug ?? undefined, boardKey, showArchived, refresh, onBulkResult, statusOf });
+  const actions = useBoardActions({
+    board: slug ?? undefined,
+    boardKey,
+    showArchived,
+    refresh,
+    onBulkResult,
+    statusOf,
+  });
   const createTask = useCreateTask(slug ?? undefined, refresh);
   const [creating, setCreating] = useState<{ column: string | null; title?: string } | null>(null);
   const [inlineColumn, setInlineColumn] = useState<string | null>(null);
@@ -234,7 +268,8 @@ export function BoardApp() {
   const onInlineCreate = useCallback(
     async (status: string, title: string) => {
       const created = await createTask({ title, parents: [], priority: 0 }, status);
-      if (created?.warning) toasts.push({ kind: "warning", title: `Created ${created.task.id}`, body: created.warning });
+      if (created?.warning)
+        toasts.push({ kind: "warning", title: `Created ${created.task.id}`, body: created.warning });
       return created !== null;
     },
     [createTask, toasts],
@@ -388,7 +423,13 @@ export function BoardApp() {
   const currentBoard = boards.find((b) => b.slug === slug);
 
   const pageInput = useMemo(
-    () => ({ board: slug ?? undefined, include_archived: showArchived, tenant: boardInput.tenant, assignee: boardInput.assignee, search: boardInput.search }),
+    () => ({
+      board: slug ?? undefined,
+      include_archived: showArchived,
+      tenant: boardInput.tenant,
+      assignee: boardInput.assignee,
+      search: boardInput.search,
+    }),
     [slug, showArchived, boardInput.tenant, boardInput.assignee, boardInput.search],
   );
   const firstCard = columns.find((c) => c.cards.length > 0)?.cards[0]?.id ?? null;
@@ -401,7 +442,12 @@ export function BoardApp() {
         onSwitchBoard={switchBoard}
         onCreateBoard={async (f) => {
           try {
-            await client.boards.create.mutate({ slug: f.slug, name: f.name || undefined, description: f.description || undefined, icon: f.icon || undefined });
+            await client.boards.create.mutate({
+              slug: f.slug,
+              name: f.name || undefined,
+              description: f.description || undefined,
+              icon: f.icon || undefined,
+            });
             refresh();
             if (f.switchTo) switchBoard(f.slug.trim().toLowerCase());
             return null;
@@ -412,7 +458,13 @@ export function BoardApp() {
         onSaveBoard={async (f) => {
           if (!slug) return "no board";
           try {
-            await client.boards.update.mutate({ slug, name: f.name, description: f.description, icon: f.icon, default_workdir: f.default_workdir.trim() });
+            await client.boards.update.mutate({
+              slug,
+              name: f.name,
+              description: f.description,
+              icon: f.icon,
+              default_workdir: f.default_workdir.trim(),
+            });
             refresh();
             return null;
           } catch (err) {
@@ -421,7 +473,11 @@ export function BoardApp() {
         }}
         onArchiveBoard={async () => {
           if (!slug || slug === "default") return;
-          const ok = await dialogs.confirm({ title: `Archive board '${slug}'?`, body: "Its tasks are kept on disk under the archived boards; the board leaves the switcher.", confirmLabel: "Archive board" });
+          const ok = await dialogs.confirm({
+            title: `Archive board '${slug}'?`,
+            body: "Its tasks are kept on disk under the archived boards; the board leaves the switcher.",
+            confirmLabel: "Archive board",
+          });
           if (!ok.ok) return;
           try {
             await client.boards.remove.mutate({ slug });
@@ -442,7 +498,15 @@ export function BoardApp() {
         onNudge={async () => {
           try {
             const r = await client.dispatcher.nudge.mutate();
-            toasts.push(r.nudged ? { kind: "success", title: "Dispatcher nudged", body: "It ticks now instead of at its next interval." } : { kind: "warning", title: "No dispatcher is running", body: "Nothing picks up ready tasks until one starts." });
+            toasts.push(
+              r.nudged
+                ? { kind: "success", title: "Dispatcher nudged", body: "It ticks now instead of at its next interval." }
+                : {
+                    kind: "warning",
+                    title: "No dispatcher is running",
+                    body: "Nothing picks up ready tasks until one starts.",
+                  },
+            );
           } catch (err) {
             toasts.push({ kind: "error", title: "Nudge failed", body: errorMessage(err) });
           }
@@ -462,9 +526,7 @@ export function BoardApp() {
           items={attention}
           now={now}
           onOpen={onOpen}
-          onDismiss={() =>
-            setDismissed(attention.map((a) => a.task_id))
-          }
+          onDismiss={() => setDismissed(attention.map((a) => a.task_id))}
         />
       )}
       {problem && (
@@ -487,49 +549,57 @@ export function BoardApp() {
       )}
       {!data && !boardQuery.error && !problem && <div className="p-6 text-muted">Loading board…</div>}
       {data && (
-        <DndContext sensors={sensors} collisionDetection={pointerWithin} onDragStart={onDragStart} onDragEnd={onDragEnd} onDragCancel={() => setDragging(null)}>
+        <DndContext
+          sensors={sensors}
+          collisionDetection={pointerWithin}
+          onDragStart={onDragStart}
+          onDragEnd={onDragEnd}
+          onDragCancel={() => setDragging(null)}
+        >
           <div className="relative flex min-h-0 flex-1">
-          <main
-            ref={boardRef}
-            data-testid="board"
-            data-board={data.board}
-            className="flex min-h-0 min-w-0 flex-1 gap-2.5 overflow-x-auto p-3"
-            // The bulk bar floats over the bottom of the columns: keep their last cards and
-            // "Show more" reachable above it.
-            style={selection.size > 0 ? { paddingBottom: "calc(var(--bulk-offset, 0px) + 0.75rem)" } : undefined}
-          >
-            {columns.map((c) => (
-              <BoardColumn
-                key={c.name}
-                name={c.name}
-                cards={c.cards}
-                total={c.total}
-                nextCursor={c.next_cursor}
-                pageInput={pageInput}
-                filters={filters}
-                lanes={lanes}
-                now={data.now}
-                focusedId={focusedId}
-                tabStop={focusedId ?? firstCard}
-                selection={selection}
-                failures={failureMap}
-                inlineOpen={inlineColumn === c.name}
-                onOpen={onOpen}
-                onSelect={onSelect}
-                onFocus={setFocusedId}
-                onSelectAll={onSelectAll}
-                onAdd={onAdd}
-                onInlineCreate={onInlineCreate}
-                onInlineClose={onInlineClose}
-                onMoreOptions={onMoreOptions}
-                onCardsShown={onCardsShown}
-              />
-            ))}
-          </main>
-          <ScrollHints scroller={boardRef} deps={columns.map((c) => `${c.name}:${c.total}`).join()} />
+            <main
+              ref={boardRef}
+              data-testid="board"
+              data-board={data.board}
+              className="flex min-h-0 min-w-0 flex-1 gap-2.5 overflow-x-auto p-3"
+              // The bulk bar floats over the bottom of the columns: keep their last cards and
+              // "Show more" reachable above it.
+              style={selection.size > 0 ? { paddingBottom: "calc(var(--bulk-offset, 0px) + 0.75rem)" } : undefined}
+            >
+              {columns.map((c) => (
+                <BoardColumn
+                  key={c.name}
+                  name={c.name}
+                  cards={c.cards}
+                  total={c.total}
+                  nextCursor={c.next_cursor}
+                  pageInput={pageInput}
+                  filters={filters}
+                  lanes={lanes}
+                  now={data.now}
+                  focusedId={focusedId}
+                  tabStop={focusedId ?? firstCard}
+                  selection={selection}
+                  failures={failureMap}
+                  inlineOpen={inlineColumn === c.name}
+                  onOpen={onOpen}
+                  onSelect={onSelect}
+                  onFocus={setFocusedId}
+                  onSelectAll={onSelectAll}
+                  onAdd={onAdd}
+                  onInlineCreate={onInlineCreate}
+                  onInlineClose={onInlineClose}
+                  onMoreOptions={onMoreOptions}
+                  onCardsShown={onCardsShown}
+                />
+              ))}
+            </main>
+            <ScrollHints scroller={boardRef} deps={columns.map((c) => `${c.name}:${c.total}`).join()} />
           </div>
           {dragging && <TrashZone count={dragging.count} />}
-          <DragOverlay dropAnimation={null}>{draggedCard && <CardPreview card={draggedCard} now={data.now} count={dragging?.count ?? 1} />}</DragOverlay>
+          <DragOverlay dropAnimation={null}>
+            {draggedCard && <CardPreview card={draggedCard} now={data.now} count={dragging?.count ?? 1} />}
+          </DragOverlay>
         </DndContext>
       )}
       {selection.size > 0 && !dragging && (
@@ -543,7 +613,13 @@ export function BoardApp() {
           onArchive={async () => {
             if (await actions.bulkChange([...selection], { archive: true }, "Archive")) setSelection(new Set());
           }}
-          onAssign={(assignee, reclaimFirst) => void actions.bulkChange([...selection], { assignee, reclaim_first: reclaimFirst }, assignee ? `Assign to ${assignee}` : "Unassign")}
+          onAssign={(assignee, reclaimFirst) =>
+            void actions.bulkChange(
+              [...selection],
+              { assignee, reclaim_first: reclaimFirst },
+              assignee ? `Assign to ${assignee}` : "Unassign",
+            )
+          }
           onPriority={(priority) => void actions.bulkChange([...selection], { priority }, "Set priority")}
           onDelete={async () => {
             if (await actions.deleteTasks([...selection])) clearSelection();

@@ -23,7 +23,13 @@ export interface ColumnProps {
   total: number;
   nextCursor: string | null;
   /** Input of further pages (board, filters): same as the board query's. */
-  pageInput: { board?: string; tenant?: string | null; assignee?: string | null; search?: string | null; include_archived: boolean };
+  pageInput: {
+    board?: string;
+    tenant?: string | null;
+    assignee?: string | null;
+    search?: string | null;
+    include_archived: boolean;
+  };
   filters: BoardFilters;
   lanes: boolean;
   now: number;
@@ -50,7 +56,17 @@ const CARD_ESTIMATE = 104;
 const RUNNING_ESTIMATE = 132;
 const LANE_ESTIMATE = 30;
 
-function InlineCreate({ status, onCreate, onClose, onMore }: { status: string; onCreate: (title: string) => Promise<boolean>; onClose: () => void; onMore: (title: string) => void }) {
+function InlineCreate({
+  status,
+  onCreate,
+  onClose,
+  onMore,
+}: {
+  status: string;
+  onCreate: (title: string) => Promise<boolean>;
+  onClose: () => void;
+  onMore: (title: string) => void;
+}) {
   const [title, setTitle] = useState("");
   const [busy, setBusy] = useState(false);
   return (
@@ -82,7 +98,12 @@ function InlineCreate({ status, onCreate, onClose, onMore }: { status: string; o
       />
       <div className="mt-1 flex items-center justify-between text-[11px] text-faint">
         <span>Enter to create · Esc to cancel</span>
-        <button type="button" className="text-accent hover:underline" onMouseDown={(e) => e.preventDefault()} onClick={() => onMore(title)}>
+        <button
+          type="button"
+          className="text-accent hover:underline"
+          onMouseDown={(e) => e.preventDefault()}
+          onClick={() => onMore(title)}
+        >
           More options…
         </button>
       </div>
@@ -91,7 +112,26 @@ function InlineCreate({ status, onCreate, onClose, onMore }: { status: string; o
 }
 
 export const BoardColumn = memo(function BoardColumn(props: ColumnProps) {
-  const { name, cards, total, nextCursor, pageInput, filters, lanes, now, focusedId, tabStop, selection, failures, inlineOpen, onOpen, onSelect, onFocus, onSelectAll, onAdd } = props;
+  const {
+    name,
+    cards,
+    total,
+    nextCursor,
+    pageInput,
+    filters,
+    lanes,
+    now,
+    focusedId,
+    tabStop,
+    selection,
+    failures,
+    inlineOpen,
+    onOpen,
+    onSelect,
+    onFocus,
+    onSelectAll,
+    onAdd,
+  } = props;
   const trpc = useTRPC();
   const client = useTRPCClient();
   const { setNodeRef, isOver } = useDroppable({ id: `col:${name}`, data: { status: name } });
@@ -102,7 +142,11 @@ export const BoardColumn = memo(function BoardColumn(props: ColumnProps) {
   const more = useInfiniteQuery(
     trpc.board.column.infiniteQueryOptions(
       { ...pageInput, column: name as ColumnName, limit: 200 },
-      { enabled: wantMore && nextCursor !== null, initialCursor: nextCursor, getNextPageParam: (last) => last.next_cursor ?? undefined },
+      {
+        enabled: wantMore && nextCursor !== null,
+        initialCursor: nextCursor,
+        getNextPageParam: (last) => last.next_cursor ?? undefined,
+      },
     ),
   );
   useEffect(() => {
@@ -113,7 +157,9 @@ export const BoardColumn = memo(function BoardColumn(props: ColumnProps) {
   const shown = useMemo(() => {
     if (!wantMore || !more.data) return cards;
     const seen = new Set(cards.map((c) => c.id));
-    const extra = more.data.pages.flatMap((p) => p.tasks).filter((t) => !seen.has(t.id) && t.status === name && matchesFilters(t, filters));
+    const extra = more.data.pages
+      .flatMap((p) => p.tasks)
+      .filter((t) => !seen.has(t.id) && t.status === name && matchesFilters(t, filters));
     return [...cards, ...extra];
   }, [cards, wantMore, more.data, name, filters]);
   const lastPage = more.data?.pages[more.data.pages.length - 1];
@@ -159,12 +205,19 @@ export const BoardColumn = memo(function BoardColumn(props: ColumnProps) {
     }
   }, [ids, nextCursor, client, pageInput, name, filters, onSelectAll]);
 
-  const estimate = useCallback((it: ColumnItem<Card>) => (it.kind === "lane" ? LANE_ESTIMATE : it.card.status === "running" ? RUNNING_ESTIMATE : CARD_ESTIMATE), []);
+  const estimate = useCallback(
+    (it: ColumnItem<Card>) =>
+      it.kind === "lane" ? LANE_ESTIMATE : it.card.status === "running" ? RUNNING_ESTIMATE : CARD_ESTIMATE,
+    [],
+  );
   const selecting = selection.size > 0;
   const render = useCallback(
     (it: ColumnItem<Card>) =>
       it.kind === "lane" ? (
-        <div data-testid={`lane-${it.label}`} className="flex items-center gap-1.5 px-1 pt-1 font-medium text-[11px] text-muted">
+        <div
+          data-testid={`lane-${it.label}`}
+          className="flex items-center gap-1.5 px-1 pt-1 font-medium text-[11px] text-muted"
+        >
           <span className="truncate">{it.label}</span>
           <span className="text-faint">{it.count}</span>
         </div>
@@ -201,7 +254,10 @@ export const BoardColumn = memo(function BoardColumn(props: ColumnProps) {
       data-over={isOver || undefined}
       // Columns share the width (five or six fit side by side at 1280 px); below their minimum
       // the board scrolls sideways and says which columns are off screen.
-      className={cx("flex h-full min-w-[196px] max-w-[320px] flex-1 basis-0 flex-col rounded-xl border bg-panel-2/60 transition-colors", isOver ? "border-accent bg-accent-soft/50" : "border-transparent")}
+      className={cx(
+        "flex h-full min-w-[196px] max-w-[320px] flex-1 basis-0 flex-col rounded-xl border bg-panel-2/60 transition-colors",
+        isOver ? "border-accent bg-accent-soft/50" : "border-transparent",
+      )}
     >
       <header className="flex h-10 shrink-0 items-center gap-2 px-2.5 pt-1" title={meta.hint}>
         <input
@@ -238,7 +294,10 @@ export const BoardColumn = memo(function BoardColumn(props: ColumnProps) {
         )}
       </header>
       {hasMore && selectedHere > 0 && (
-        <div data-testid={`select-all-note-${name}`} className="mx-2 mb-1 rounded-md bg-accent-soft/60 px-2 py-1 text-xs">
+        <div
+          data-testid={`select-all-note-${name}`}
+          className="mx-2 mb-1 rounded-md bg-accent-soft/60 px-2 py-1 text-xs"
+        >
           {allSelected ? (
             <span>All {everything.toLocaleString("en-US")} selected</span>
           ) : (
@@ -247,7 +306,13 @@ export const BoardColumn = memo(function BoardColumn(props: ColumnProps) {
                 {selectedHere.toLocaleString("en-US")} of {everything.toLocaleString("en-US")} selected
               </span>
               {" · "}
-              <button type="button" data-testid={`select-every-${name}`} className="text-accent hover:underline disabled:opacity-60" disabled={fetchingAll === "Loading…"} onClick={() => void selectEvery()}>
+              <button
+                type="button"
+                data-testid={`select-every-${name}`}
+                className="text-accent hover:underline disabled:opacity-60"
+                disabled={fetchingAll === "Loading…"}
+                onClick={() => void selectEvery()}
+              >
                 {fetchingAll ?? `Select all ${everything.toLocaleString("en-US")}`}
               </button>
             </>

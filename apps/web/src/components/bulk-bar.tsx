@@ -43,7 +43,13 @@ export function BulkBar(props: BulkBarProps) {
     };
   }, []);
   return (
-    <div ref={ref} data-testid="bulk-bar" role="toolbar" aria-label="Bulk actions" className="-translate-x-1/2 fixed bottom-4 left-1/2 z-20 w-[min(980px,calc(100vw-2rem))] rounded-xl border border-line bg-panel p-2 shadow-pop">
+    <div
+      ref={ref}
+      data-testid="bulk-bar"
+      role="toolbar"
+      aria-label="Bulk actions"
+      className="-translate-x-1/2 fixed bottom-4 left-1/2 z-20 w-[min(980px,calc(100vw-2rem))] rounded-xl border border-line bg-panel p-2 shadow-pop"
+    >
       <div className="flex flex-wrap items-center gap-2">
         <span className="px-1 font-medium" data-testid="bulk-count">
           {n} selected
@@ -67,7 +73,12 @@ export function BulkBar(props: BulkBarProps) {
           Archive
         </Button>
         <span className="mx-1 h-5 w-px bg-line" />
-        <Select aria-label="Assign selected to" data-testid="bulk-assignee" value={assignee} onChange={(e) => setAssignee(e.target.value)}>
+        <Select
+          aria-label="Assign selected to"
+          data-testid="bulk-assignee"
+          value={assignee}
+          onChange={(e) => setAssignee(e.target.value)}
+        >
           <option value="">(unassign)</option>
           {props.assignees.map((a) => (
             <option key={a} value={a}>
@@ -76,14 +87,28 @@ export function BulkBar(props: BulkBarProps) {
           ))}
         </Select>
         <label className="inline-flex items-center gap-1 text-xs">
-          <input type="checkbox" className="accent-[var(--accent)]" data-testid="bulk-reclaim-first" checked={reclaimFirst} onChange={(e) => setReclaimFirst(e.target.checked)} />
+          <input
+            type="checkbox"
+            className="accent-[var(--accent)]"
+            data-testid="bulk-reclaim-first"
+            checked={reclaimFirst}
+            onChange={(e) => setReclaimFirst(e.target.checked)}
+          />
           Reclaim first
         </label>
         <Button data-testid="bulk-assign" onClick={() => props.onAssign(assignee, reclaimFirst)}>
           {assignee ? "Assign" : "Unassign"}
         </Button>
         <span className="mx-1 h-5 w-px bg-line" />
-        <Input aria-label="Priority for selected" data-testid="bulk-priority" type="number" className="w-20" placeholder="Priority" value={priority} onChange={(e) => setPriority(e.target.value)} />
+        <Input
+          aria-label="Priority for selected"
+          data-testid="bulk-priority"
+          type="number"
+          className="w-20"
+          placeholder="Priority"
+          value={priority}
+          onChange={(e) => setPriority(e.target.value)}
+        />
         <Button
           data-testid="bulk-priority-apply"
           disabled={priority.trim() === "" || !Number.isInteger(Number(priority))}
@@ -95,12 +120,21 @@ export function BulkBar(props: BulkBarProps) {
         <Button variant="danger" data-testid="bulk-delete" onClick={props.onDelete}>
           Delete
         </Button>
-        <button type="button" aria-label="Clear selection (Esc)" data-testid="bulk-clear" className="rounded p-1 text-faint hover:bg-hover hover:text-fg" onClick={props.onClear}>
+        <button
+          type="button"
+          aria-label="Clear selection (Esc)"
+          data-testid="bulk-clear"
+          className="rounded p-1 text-faint hover:bg-hover hover:text-fg"
+          onClick={props.onClear}
+        >
           <XIcon />
         </button>
       </div>
       {props.failures.length > 0 && (
-        <ul data-testid="bulk-failures" className="mt-2 max-h-28 overflow-y-auto rounded-md bg-danger-soft px-2 py-1 text-danger text-xs">
+        <ul
+          data-testid="bulk-failures"
+          className="mt-2 max-h-28 overflow-y-auto rounded-md bg-danger-soft px-2 py-1 text-danger text-xs"
+        >
           {props.failures.map((f) => (
             <li key={f.id}>
               <span className="font-mono">{f.id}</span>: {f.error ?? "refused"}

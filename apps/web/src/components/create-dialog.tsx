@@ -75,7 +75,8 @@ export function CreateDialog(props: CreateDialogProps) {
     const p = Number(priority || "0");
     const runtime = maxRuntime.trim() === "" ? null : Number(maxRuntime);
     if (!Number.isInteger(p)) return setProblem("Priority must be a whole number.");
-    if (runtime !== null && !(Number.isInteger(runtime) && runtime >= 1)) return setProblem("Max runtime must be a whole number of seconds (1 or more).");
+    if (runtime !== null && !(Number.isInteger(runtime) && runtime >= 1))
+      return setProblem("Max runtime must be a whole number of seconds (1 or more).");
     if (workspaceKind === "dir" && !workspacePath.trim()) return setProblem("A dir workspace needs an absolute path.");
     if (unknownAssignee && confirmedFor !== assignee.trim()) {
       setConfirmedFor(assignee.trim());
@@ -123,7 +124,11 @@ export function CreateDialog(props: CreateDialogProps) {
           </>
         }
       >
-        <div data-testid="create-warning" role="alert" className="flex gap-2 rounded-lg border border-warn/50 bg-warn-soft p-3 text-[13px]">
+        <div
+          data-testid="create-warning"
+          role="alert"
+          className="flex gap-2 rounded-lg border border-warn/50 bg-warn-soft p-3 text-[13px]"
+        >
           <WarnIcon className="mt-0.5 shrink-0 text-warn" />
           <div>
             <div className="font-medium">Nothing will dispatch this task yet</div>
@@ -158,14 +163,25 @@ export function CreateDialog(props: CreateDialogProps) {
         }}
         onKeyDown={(e) => {
           // Enter in a one-line field creates; textareas keep Enter for new lines.
-          if (e.key === "Enter" && !(e.target instanceof HTMLTextAreaElement) && !(e.target instanceof HTMLSelectElement) && (e.target as HTMLElement).dataset.testid !== "create-parents") {
+          if (
+            e.key === "Enter" &&
+            !(e.target instanceof HTMLTextAreaElement) &&
+            !(e.target instanceof HTMLSelectElement) &&
+            (e.target as HTMLElement).dataset.testid !== "create-parents"
+          ) {
             e.preventDefault();
             void submit();
           }
         }}
       >
         <Field label="Title" className="col-span-2">
-          <Input data-autofocus data-testid="create-title" value={title} onChange={(e) => setTitle(e.target.value)} placeholder="What needs doing" />
+          <Input
+            data-autofocus
+            data-testid="create-title"
+            value={title}
+            onChange={(e) => setTitle(e.target.value)}
+            placeholder="What needs doing"
+          />
         </Field>
         <Field label="Description (markdown)" className="col-span-2">
           <Textarea data-testid="create-body" rows={4} value={body} onChange={(e) => setBody(e.target.value)} />
@@ -194,10 +210,20 @@ export function CreateDialog(props: CreateDialogProps) {
           )}
         </Field>
         <Field label="Priority" hint="Higher goes first">
-          <Input data-testid="create-priority" type="number" value={priority} onChange={(e) => setPriority(e.target.value)} />
+          <Input
+            data-testid="create-priority"
+            type="number"
+            value={priority}
+            onChange={(e) => setPriority(e.target.value)}
+          />
         </Field>
         <Field label="Tenant">
-          <Input data-testid="create-tenant" list={ids.tenants} value={tenant} onChange={(e) => setTenant(e.target.value)} />
+          <Input
+            data-testid="create-tenant"
+            list={ids.tenants}
+            value={tenant}
+            onChange={(e) => setTenant(e.target.value)}
+          />
           <datalist id={ids.tenants}>
             {props.tenants.map((t) => (
               <option key={t} value={t} />
@@ -205,14 +231,26 @@ export function CreateDialog(props: CreateDialogProps) {
           </datalist>
         </Field>
         <Field label="Skills" hint="Comma-separated">
-          <Input data-testid="create-skills" value={skills} onChange={(e) => setSkills(e.target.value)} placeholder="e.g. github, testing" />
+          <Input
+            data-testid="create-skills"
+            value={skills}
+            onChange={(e) => setSkills(e.target.value)}
+            placeholder="e.g. github, testing"
+          />
         </Field>
         <Field label="Parents" hint="Tasks that must finish first (Enter adds)" className="col-span-2">
           <div className="flex flex-wrap items-center gap-1">
             {parents.map((p) => (
-              <span key={p} className="inline-flex items-center gap-1 rounded border border-line bg-panel-2 px-1.5 py-0.5 font-mono text-xs">
+              <span
+                key={p}
+                className="inline-flex items-center gap-1 rounded border border-line bg-panel-2 px-1.5 py-0.5 font-mono text-xs"
+              >
                 {p}
-                <button type="button" aria-label={`Remove parent ${p}`} onClick={() => setParents(parents.filter((x) => x !== p))}>
+                <button
+                  type="button"
+                  aria-label={`Remove parent ${p}`}
+                  onClick={() => setParents(parents.filter((x) => x !== p))}
+                >
                   <XIcon width={11} height={11} />
                 </button>
               </span>
@@ -241,11 +279,16 @@ export function CreateDialog(props: CreateDialogProps) {
           </div>
         </Field>
         <Field label="Workspace">
-          <Select data-testid="create-workspace-kind" className="w-full" value={workspaceKind} onChange={(e) => {
+          <Select
+            data-testid="create-workspace-kind"
+            className="w-full"
+            value={workspaceKind}
+            onChange={(e) => {
               const kind = e.target.value as (typeof WORKSPACE_KINDS)[number];
               setWorkspaceKind(kind);
               if (kind !== "scratch" && !workspacePath && props.defaultWorkdir) setWorkspacePath(props.defaultWorkdir);
-            }}>
+            }}
+          >
             {WORKSPACE_KINDS.map((k) => (
               <option key={k} value={k}>
                 {k}
@@ -253,14 +296,36 @@ export function CreateDialog(props: CreateDialogProps) {
             ))}
           </Select>
         </Field>
-        <Field label="Workspace path" hint={workspaceKind === "scratch" ? "Scratch workspaces are created for the task" : "Absolute path"}>
-          <Input data-testid="create-workspace-path" disabled={workspaceKind === "scratch"} value={workspacePath} onChange={(e) => setWorkspacePath(e.target.value)} placeholder="/srv/project" />
+        <Field
+          label="Workspace path"
+          hint={workspaceKind === "scratch" ? "Scratch workspaces are created for the task" : "Absolute path"}
+        >
+          <Input
+            data-testid="create-workspace-path"
+            disabled={workspaceKind === "scratch"}
+            value={workspacePath}
+            onChange={(e) => setWorkspacePath(e.target.value)}
+            placeholder="/srv/project"
+          />
         </Field>
         <Field label="Max runtime (seconds)">
-          <Input data-testid="create-max-runtime" type="number" min={1} value={maxRuntime} onChange={(e) => setMaxRuntime(e.target.value)} placeholder="no limit" />
+          <Input
+            data-testid="create-max-runtime"
+            type="number"
+            min={1}
+            value={maxRuntime}
+            onChange={(e) => setMaxRuntime(e.target.value)}
+            placeholder="no limit"
+          />
         </Field>
         <label className="flex items-center gap-2 self-end pb-1.5 text-[13px]">
-          <input type="checkbox" data-testid="create-triage" className="accent-[var(--accent)]" checked={triage} onChange={(e) => setTriage(e.target.checked)} />
+          <input
+            type="checkbox"
+            data-testid="create-triage"
+            className="accent-[var(--accent)]"
+            checked={triage}
+            onChange={(e) => setTriage(e.target.checked)}
+          />
           Triage (a specifier fleshes it out first)
         </label>
         {problem && (

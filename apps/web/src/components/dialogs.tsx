@@ -66,7 +66,12 @@ function ConfirmDialog({ opts, done }: { opts: ConfirmOptions; done: (r: { ok: b
           <Button data-testid="confirm-cancel" onClick={() => done({ ok: false, reason: "" })}>
             Cancel
           </Button>
-          <Button data-testid="confirm-ok" variant={opts.danger ? "danger" : "primary"} data-autofocus={opts.reason ? undefined : true} onClick={() => done({ ok: true, reason })}>
+          <Button
+            data-testid="confirm-ok"
+            variant={opts.danger ? "danger" : "primary"}
+            data-autofocus={opts.reason ? undefined : true}
+            onClick={() => done({ ok: true, reason })}
+          >
             {opts.confirmLabel ?? "Confirm"}
           </Button>
         </>
@@ -115,7 +120,10 @@ function PromptDialog({ opts, done }: { opts: PromptOptions; done: (v: string | 
       }
     >
       {opts.body && <p className="mb-3 text-muted">{opts.body}</p>}
-      <Field label={opts.label} hint={touched && missing ? <span className="text-danger">{opts.label} is required</span> : undefined}>
+      <Field
+        label={opts.label}
+        hint={touched && missing ? <span className="text-danger">{opts.label} is required</span> : undefined}
+      >
         {opts.multiline ? (
           <Textarea
             data-autofocus
@@ -163,7 +171,13 @@ function ChooseDialog({ opts, done }: { opts: ChooseOptions; done: (v: string | 
     >
       {opts.body && <p className="mb-3 text-muted">{opts.body}</p>}
       <Field label={opts.label}>
-        <Select data-autofocus data-testid="choose-select" className="w-full" value={value} onChange={(e) => setValue(e.target.value)}>
+        <Select
+          data-autofocus
+          data-testid="choose-select"
+          className="w-full"
+          value={value}
+          onChange={(e) => setValue(e.target.value)}
+        >
           <option value="" disabled>
             Choose…
           </option>
@@ -181,9 +195,19 @@ function ChooseDialog({ opts, done }: { opts: ChooseOptions; done: (v: string | 
 /** Promise-based confirm, prompt and choose dialogs, one at a time, so flows read top to bottom. */
 export function DialogProvider({ children }: { children: ReactNode }) {
   const [pending, setPending] = useState<Pending | null>(null);
-  const confirm = useCallback((opts: ConfirmOptions) => new Promise<{ ok: boolean; reason: string }>((resolve) => setPending({ kind: "confirm", opts, resolve })), []);
-  const prompt = useCallback((opts: PromptOptions) => new Promise<string | null>((resolve) => setPending({ kind: "prompt", opts, resolve })), []);
-  const choose = useCallback((opts: ChooseOptions) => new Promise<string | null>((resolve) => setPending({ kind: "choose", opts, resolve })), []);
+  const confirm = useCallback(
+    (opts: ConfirmOptions) =>
+      new Promise<{ ok: boolean; reason: string }>((resolve) => setPending({ kind: "confirm", opts, resolve })),
+    [],
+  );
+  const prompt = useCallback(
+    (opts: PromptOptions) => new Promise<string | null>((resolve) => setPending({ kind: "prompt", opts, resolve })),
+    [],
+  );
+  const choose = useCallback(
+    (opts: ChooseOptions) => new Promise<string | null>((resolve) => setPending({ kind: "choose", opts, resolve })),
+    [],
+  );
   const api = useMemo(() => ({ confirm, prompt, choose }), [confirm, prompt, choose]);
   return (
     <Ctx.Provider value={api}>

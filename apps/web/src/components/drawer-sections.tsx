@@ -98,7 +98,8 @@ function LinkList({
   const listId = useId();
   const linked = new Set(items.map((i) => i.id));
   const choices = options.filter((o) => o.id !== ctx.id && !linked.has(o.id)).slice(0, 500);
-  const edge = (other: string) => (kind === "parent" ? { parent_id: other, child_id: ctx.id } : { parent_id: ctx.id, child_id: other });
+  const edge = (other: string) =>
+    kind === "parent" ? { parent_id: other, child_id: ctx.id } : { parent_id: ctx.id, child_id: other };
 
   const add = async () => {
     // Accept "t_abc — title" from the datalist as well as a bare id.
@@ -120,12 +121,22 @@ function LinkList({
 
   return (
     <div className="space-y-1.5">
-      <div className="text-muted text-xs">{kind === "parent" ? "Parents (must finish first)" : "Children (wait for this task)"}</div>
+      <div className="text-muted text-xs">
+        {kind === "parent" ? "Parents (must finish first)" : "Children (wait for this task)"}
+      </div>
       <div className="flex flex-wrap gap-1">
         {items.length === 0 && <span className="text-faint text-xs">None</span>}
         {items.map((l) => (
-          <span key={l.id} data-testid={`${kind}-${l.id}`} className="inline-flex max-w-full items-center gap-1 rounded-md border border-line bg-panel px-1.5 py-0.5 text-xs">
-            <button type="button" className="font-mono text-faint hover:text-accent hover:underline" onClick={() => ctx.openTask(l.id)}>
+          <span
+            key={l.id}
+            data-testid={`${kind}-${l.id}`}
+            className="inline-flex max-w-full items-center gap-1 rounded-md border border-line bg-panel px-1.5 py-0.5 text-xs"
+          >
+            <button
+              type="button"
+              className="font-mono text-faint hover:text-accent hover:underline"
+              onClick={() => ctx.openTask(l.id)}
+            >
               {l.id}
             </button>
             <span className="max-w-[180px] truncate">{l.title}</span>
@@ -193,11 +204,21 @@ export function Dependencies({ ctx, options }: { ctx: DrawerContext; options: Ta
 
 // ---------------------------------------------------------------- recovery
 
-function DiagnosticRow({ d, onAction }: { d: DiagnosticData; onAction: (a: DiagnosticData["actions"][number]) => void }) {
+function DiagnosticRow({
+  d,
+  onAction,
+}: {
+  d: DiagnosticData;
+  onAction: (a: DiagnosticData["actions"][number]) => void;
+}) {
   return (
     <div data-testid={`diagnostic-${d.kind}`} className="rounded-lg border border-line bg-panel p-2.5">
       <div className="flex items-center gap-2">
-        <span className={cx("rounded px-1.5 py-px font-medium text-[11px] ring-1 ring-inset", SEVERITY_CLASS[d.severity])}>{d.severity}</span>
+        <span
+          className={cx("rounded px-1.5 py-px font-medium text-[11px] ring-1 ring-inset", SEVERITY_CLASS[d.severity])}
+        >
+          {d.severity}
+        </span>
         <span className="font-medium">{d.title}</span>
         {d.count > 1 && <span className="text-faint text-xs">×{d.count}</span>}
       </div>
@@ -216,12 +237,21 @@ function DiagnosticRow({ d, onAction }: { d: DiagnosticData; onAction: (a: Diagn
         <div className="mt-2 flex flex-wrap gap-1.5">
           {d.actions.map((a) =>
             a.kind === "cli_hint" ? (
-              <span key={`${a.kind}:${a.label}`} className="inline-flex items-center gap-1.5 rounded-md bg-panel-2 py-0.5 pr-0.5 pl-2 text-xs" title={a.label}>
+              <span
+                key={`${a.kind}:${a.label}`}
+                className="inline-flex items-center gap-1.5 rounded-md bg-panel-2 py-0.5 pr-0.5 pl-2 text-xs"
+                title={a.label}
+              >
                 <code className="font-mono">{String(a.payload?.command ?? "")}</code>
                 <CopyButton text={String(a.payload?.command ?? "")} label={`Copy: ${a.label}`} />
               </span>
             ) : (
-              <Button key={`${a.kind}:${a.label}`} size="sm" variant={a.suggested ? "primary" : "default"} onClick={() => onAction(a)}>
+              <Button
+                key={`${a.kind}:${a.label}`}
+                size="sm"
+                variant={a.suggested ? "primary" : "default"}
+                onClick={() => onAction(a)}
+              >
                 {a.suggested ? "★ " : ""}
                 {a.label}
               </Button>
@@ -241,7 +271,17 @@ const NO_CHOICE = "\u0000";
  * Reclaim and Reassign (with reclaim-first) and the command for changing a profile's model.
  * Open when the task has warnings, collapsed otherwise.
  */
-export function Recovery({ ctx, profiles, assignees, onFocusComment }: { ctx: DrawerContext; profiles: Profile[]; assignees: string[]; onFocusComment: () => void }) {
+export function Recovery({
+  ctx,
+  profiles,
+  assignees,
+  onFocusComment,
+}: {
+  ctx: DrawerContext;
+  profiles: Profile[];
+  assignees: string[];
+  onFocusComment: () => void;
+}) {
   const client = useTRPCClient();
   const toasts = useToasts();
   const task = ctx.detail.task;
@@ -263,7 +303,11 @@ export function Recovery({ ctx, profiles, assignees, onFocusComment }: { ctx: Dr
   const reclaim = async () => {
     try {
       await client.tasks.reclaim.mutate({ board: ctx.board, id: ctx.id, reason: "reclaimed from the board" });
-      toasts.push({ kind: "success", title: `Reclaimed ${ctx.id}`, body: "The claim was released and the worker stopped; the task is ready again." });
+      toasts.push({
+        kind: "success",
+        title: `Reclaimed ${ctx.id}`,
+        body: "The claim was released and the worker stopped; the task is ready again.",
+      });
     } catch (err) {
       toasts.push({ kind: "error", title: "Reclaim failed", body: errorMessage(err) });
     } finally {
@@ -277,8 +321,18 @@ export function Recovery({ ctx, profiles, assignees, onFocusComment }: { ctx: Dr
       return;
     }
     try {
-      const r = await client.tasks.reassign.mutate({ board: ctx.board, id: ctx.id, profile: to, reclaim_first: reclaimFirst, reason: "reassigned from the board" });
-      toasts.push({ kind: "success", title: `Reassigned ${ctx.id}`, body: r.assignee ? `Now assigned to ${r.assignee}.` : "Now unassigned." });
+      const r = await client.tasks.reassign.mutate({
+        board: ctx.board,
+        id: ctx.id,
+        profile: to,
+        reclaim_first: reclaimFirst,
+        reason: "reassigned from the board",
+      });
+      toasts.push({
+        kind: "success",
+        title: `Reassigned ${ctx.id}`,
+        body: r.assignee ? `Now assigned to ${r.assignee}.` : "Now unassigned.",
+      });
     } catch (err) {
       toasts.push({ kind: "error", title: "Reassign failed", body: errorMessage(err) });
     } finally {
@@ -297,7 +351,9 @@ export function Recovery({ ctx, profiles, assignees, onFocusComment }: { ctx: Dr
     }
     const to = await dialogs.choose({
       title: `Reassign ${ctx.id} to another profile`,
-      body: task.assignee ? `It is assigned to ${task.assignee} now${reclaimFirst ? "; the current claim is released first" : ""}.` : undefined,
+      body: task.assignee
+        ? `It is assigned to ${task.assignee} now${reclaimFirst ? "; the current claim is released first" : ""}.`
+        : undefined,
       label: "Profile",
       options: targets,
       confirmLabel: "Reassign",
@@ -307,7 +363,8 @@ export function Recovery({ ctx, profiles, assignees, onFocusComment }: { ctx: Dr
   const onAction = (a: DiagnosticData["actions"][number]) => {
     if (a.kind === "reclaim") void reclaim();
     else if (a.kind === "reassign") {
-      if (typeof a.payload?.profile === "string" && a.payload.profile !== task.assignee) void reassign(a.payload.profile);
+      if (typeof a.payload?.profile === "string" && a.payload.profile !== task.assignee)
+        void reassign(a.payload.profile);
       else void chooseAndReassign();
     } else if (a.kind === "unblock") {
       client.tasks.unblock
@@ -315,7 +372,8 @@ export function Recovery({ ctx, profiles, assignees, onFocusComment }: { ctx: Dr
         .then(() => ctx.refresh([ctx.id]))
         .catch((err: unknown) => toasts.push({ kind: "error", title: "Unblock failed", body: errorMessage(err) }));
     } else if (a.kind === "comment") onFocusComment();
-    else if (a.kind === "open_docs" && typeof a.payload?.url === "string") window.open(a.payload.url, "_blank", "noopener,noreferrer");
+    else if (a.kind === "open_docs" && typeof a.payload?.url === "string")
+      window.open(a.payload.url, "_blank", "noopener,noreferrer");
   };
   const model = profiles.find((p) => p.name === modelProfile)?.model ?? "<model>";
   const modelHint = `"profiles": { "${modelProfile || "<profile>"}": { "model": "${model}" } }`;
@@ -330,20 +388,38 @@ export function Recovery({ ctx, profiles, assignees, onFocusComment }: { ctx: Dr
       <summary className="flex cursor-pointer select-none items-center gap-2 px-3 py-2 font-semibold text-[11px] text-muted uppercase tracking-wide">
         {hasWarnings && <WarnIcon className="text-danger" />}
         Recovery
-        {diagnostics.length > 0 && <span className="font-normal text-danger normal-case tracking-normal">{diagnostics.length} problem{diagnostics.length > 1 ? "s" : ""}</span>}
+        {diagnostics.length > 0 && (
+          <span className="font-normal text-danger normal-case tracking-normal">
+            {diagnostics.length} problem{diagnostics.length > 1 ? "s" : ""}
+          </span>
+        )}
       </summary>
       <div className="space-y-2.5 px-3 pb-3">
         {diagnostics.map((d) => (
           <DiagnosticRow key={`${d.kind}:${d.run_id ?? ""}`} d={d} onAction={onAction} />
         ))}
         <div className="flex flex-wrap items-center gap-2">
-          <Button data-testid="recovery-reclaim" disabled={!running} onClick={() => void reclaim()} title={running ? "Release the claim now and stop the worker" : "Only a running task has a claim to release"}>
+          <Button
+            data-testid="recovery-reclaim"
+            disabled={!running}
+            onClick={() => void reclaim()}
+            title={running ? "Release the claim now and stop the worker" : "Only a running task has a claim to release"}
+          >
             Reclaim
           </Button>
-          <span className="text-faint text-xs">{running ? "Releases the claim and stops the worker; the task goes back to ready." : "Not running: nothing to reclaim."}</span>
+          <span className="text-faint text-xs">
+            {running
+              ? "Releases the claim and stops the worker; the task goes back to ready."
+              : "Not running: nothing to reclaim."}
+          </span>
         </div>
         <div className="flex flex-wrap items-center gap-2">
-          <Select aria-label="Reassign to profile" data-testid="recovery-profile" value={profile ?? NO_CHOICE} onChange={(e) => setProfile(e.target.value)}>
+          <Select
+            aria-label="Reassign to profile"
+            data-testid="recovery-profile"
+            value={profile ?? NO_CHOICE}
+            onChange={(e) => setProfile(e.target.value)}
+          >
             <option value={NO_CHOICE} disabled>
               Choose a profile…
             </option>
@@ -355,7 +431,13 @@ export function Recovery({ ctx, profiles, assignees, onFocusComment }: { ctx: Dr
             ))}
           </Select>
           <label className="inline-flex items-center gap-1.5 text-xs">
-            <input type="checkbox" data-testid="recovery-reclaim-first" checked={reclaimFirst} onChange={(e) => setReclaimFirst(e.target.checked)} className="accent-[var(--accent)]" />
+            <input
+              type="checkbox"
+              data-testid="recovery-reclaim-first"
+              checked={reclaimFirst}
+              onChange={(e) => setReclaimFirst(e.target.checked)}
+              className="accent-[var(--accent)]"
+            />
             Reclaim first
           </label>
           <Button
@@ -372,7 +454,12 @@ export function Recovery({ ctx, profiles, assignees, onFocusComment }: { ctx: Dr
         <div className="space-y-1">
           <div className="flex flex-wrap items-center gap-2 text-xs">
             <span className="text-muted">Change a profile's model: set it in config.json under</span>
-            <Select aria-label="Profile whose model to change" className="h-6 text-xs" value={modelProfile} onChange={(e) => setModelProfile(e.target.value)}>
+            <Select
+              aria-label="Profile whose model to change"
+              className="h-6 text-xs"
+              value={modelProfile}
+              onChange={(e) => setModelProfile(e.target.value)}
+            >
               {profiles.length === 0 && <option value="">(no profiles configured)</option>}
               {profiles.map((p) => (
                 <option key={p.name} value={p.name}>
@@ -382,7 +469,10 @@ export function Recovery({ ctx, profiles, assignees, onFocusComment }: { ctx: Dr
             </Select>
           </div>
           <div className="flex items-center gap-1.5">
-            <code data-testid="model-hint" className="min-w-0 flex-1 truncate rounded bg-panel-2 px-2 py-1 font-mono text-xs">
+            <code
+              data-testid="model-hint"
+              className="min-w-0 flex-1 truncate rounded bg-panel-2 px-2 py-1 font-mono text-xs"
+            >
               {modelHint}
             </code>
             <CopyButton text={modelHint} label="Copy the model setting" testId="copy-model-hint" />
@@ -412,14 +502,31 @@ export function RunHistory({ ctx }: { ctx: DrawerContext }) {
   const shown = all ? runs : runs.slice(0, 5);
   return (
     <section data-testid="runs">
-      <SectionTitle right={runs.length > 5 && <Button size="sm" variant="ghost" onClick={() => setAll(!all)}>{all ? "Show fewer" : `Show all ${runs.length} attempts`}</Button>}>Run history</SectionTitle>
+      <SectionTitle
+        right={
+          runs.length > 5 && (
+            <Button size="sm" variant="ghost" onClick={() => setAll(!all)}>
+              {all ? "Show fewer" : `Show all ${runs.length} attempts`}
+            </Button>
+          )
+        }
+      >
+        Run history
+      </SectionTitle>
       {runs.length === 0 && <p className="text-faint text-xs">No attempts yet.</p>}
       <ol className="space-y-1.5">
         {shown.map((r) => (
           <li key={r.id} data-testid={`run-${r.id}`} className="rounded-md border border-line bg-panel px-2.5 py-1.5">
             <div className="flex flex-wrap items-center gap-x-2 text-xs">
               <span className="font-mono text-faint">#{r.id}</span>
-              <span className={cx("font-medium", r.ended_at === null ? "text-amber-600 dark:text-amber-300" : (OUTCOME_CLASS[r.outcome ?? ""] ?? "text-muted"))}>
+              <span
+                className={cx(
+                  "font-medium",
+                  r.ended_at === null
+                    ? "text-amber-600 dark:text-amber-300"
+                    : (OUTCOME_CLASS[r.outcome ?? ""] ?? "text-muted"),
+                )}
+              >
                 {r.ended_at === null ? "running" : (r.outcome ?? r.status)}
               </span>
               {r.profile && <span>@{r.profile}</span>}
@@ -432,11 +539,15 @@ export function RunHistory({ ctx }: { ctx: DrawerContext }) {
               {r.worker_pid !== null && <span className="text-faint">pid {r.worker_pid}</span>}
             </div>
             {r.summary && <p className="mt-0.5 whitespace-pre-wrap break-words">{r.summary}</p>}
-            {r.error && <p className="mt-0.5 whitespace-pre-wrap break-words font-mono text-danger text-xs">{r.error}</p>}
+            {r.error && (
+              <p className="mt-0.5 whitespace-pre-wrap break-words font-mono text-danger text-xs">{r.error}</p>
+            )}
             {r.metadata && Object.keys(r.metadata).length > 0 && (
               <details className="mt-0.5 text-xs">
                 <summary className="cursor-pointer text-muted">metadata</summary>
-                <pre className="mt-1 overflow-x-auto rounded bg-panel-2 p-1.5 font-mono">{JSON.stringify(r.metadata, null, 2)}</pre>
+                <pre className="mt-1 overflow-x-auto rounded bg-panel-2 p-1.5 font-mono">
+                  {JSON.stringify(r.metadata, null, 2)}
+                </pre>
               </details>
             )}
           </li>
@@ -449,18 +560,38 @@ export function RunHistory({ ctx }: { ctx: DrawerContext }) {
 export function WorkerLog({ ctx }: { ctx: DrawerContext }) {
   const trpc = useTRPC();
   const [open, setOpen] = useState(ctx.detail.task.status === "running");
-  const log = useQuery({ ...trpc.tasks.log.queryOptions({ board: ctx.board, id: ctx.id, tail: 32_768 }), enabled: open });
+  const log = useQuery({
+    ...trpc.tasks.log.queryOptions({ board: ctx.board, id: ctx.id, tail: 32_768 }),
+    enabled: open,
+  });
   return (
-    <details data-testid="worker-log" open={open} onToggle={(e) => setOpen(e.currentTarget.open)} className="rounded-lg border border-line">
-      <summary className="flex cursor-pointer select-none items-center gap-2 px-3 py-2 font-semibold text-[11px] text-muted uppercase tracking-wide">Worker log</summary>
+    <details
+      data-testid="worker-log"
+      open={open}
+      onToggle={(e) => setOpen(e.currentTarget.open)}
+      className="rounded-lg border border-line"
+    >
+      <summary className="flex cursor-pointer select-none items-center gap-2 px-3 py-2 font-semibold text-[11px] text-muted uppercase tracking-wide">
+        Worker log
+      </summary>
       <div className="px-3 pb-3">
         <div className="mb-1.5 flex items-center justify-between text-faint text-xs">
-          <span className="truncate">{log.data ? (log.data.exists ? `${log.data.path} · ${log.data.size_bytes} bytes${log.data.truncated ? " (tail)" : ""}` : "No log yet") : "…"}</span>
+          <span className="truncate">
+            {log.data
+              ? log.data.exists
+                ? `${log.data.path} · ${log.data.size_bytes} bytes${log.data.truncated ? " (tail)" : ""}`
+                : "No log yet"
+              : "…"}
+          </span>
           <Button size="sm" variant="ghost" onClick={() => void log.refetch()}>
             Refresh
           </Button>
         </div>
-        {log.data?.exists && <pre className="max-h-64 overflow-auto whitespace-pre-wrap break-words rounded bg-panel-2 p-2 font-mono text-[11px]">{log.data.content || "(empty)"}</pre>}
+        {log.data?.exists && (
+          <pre className="max-h-64 overflow-auto whitespace-pre-wrap break-words rounded bg-panel-2 p-2 font-mono text-[11px]">
+            {log.data.content || "(empty)"}
+          </pre>
+        )}
         {log.error && <p className="text-danger text-xs">{errorMessage(log.error)}</p>}
       </div>
     </details>
@@ -515,7 +646,11 @@ export function Comments({ ctx, inputRef }: { ctx: DrawerContext; inputRef: RefO
     if (!body.trim()) return;
     const author = who.name ?? (await who.ask(true));
     if (author === null) {
-      toasts.push({ kind: "warning", title: "Comment not added", body: `A display name (1–${DISPLAY_NAME_MAX} characters) signs your comments.` });
+      toasts.push({
+        kind: "warning",
+        title: "Comment not added",
+        body: `A display name (1–${DISPLAY_NAME_MAX} characters) signs your comments.`,
+      });
       return;
     }
     setBusy(true);
@@ -534,7 +669,11 @@ export function Comments({ ctx, inputRef }: { ctx: DrawerContext; inputRef: RefO
       <SectionTitle>Comments</SectionTitle>
       <ol className="space-y-2">
         {ctx.detail.comments.map((c) => (
-          <li key={c.id} data-testid={`comment-${c.id}`} className="rounded-md border border-line bg-panel px-2.5 py-1.5">
+          <li
+            key={c.id}
+            data-testid={`comment-${c.id}`}
+            className="rounded-md border border-line bg-panel px-2.5 py-1.5"
+          >
             <div className="flex items-center gap-2 text-xs">
               <span className="font-medium">{c.author}</span>
               <span className="text-faint" title={stamp(c.created_at)}>
@@ -567,13 +706,28 @@ export function Comments({ ctx, inputRef }: { ctx: DrawerContext; inputRef: RefO
         <div className="flex items-center justify-end gap-2">
           {who.name && (
             <span className="mr-auto text-faint text-xs">
-              Commenting as <span data-testid="comment-author" className="font-medium text-muted">{who.name}</span> ·{" "}
-              <button type="button" data-testid="comment-author-change" className="text-accent hover:underline" onClick={() => void who.ask(false)}>
+              Commenting as{" "}
+              <span data-testid="comment-author" className="font-medium text-muted">
+                {who.name}
+              </span>{" "}
+              ·{" "}
+              <button
+                type="button"
+                data-testid="comment-author-change"
+                className="text-accent hover:underline"
+                onClick={() => void who.ask(false)}
+              >
                 change
               </button>
             </span>
           )}
-          <Button data-testid="comment-submit" variant="primary" size="sm" disabled={busy || !body.trim()} onClick={() => void submit()}>
+          <Button
+            data-testid="comment-submit"
+            variant="primary"
+            size="sm"
+            disabled={busy || !body.trim()}
+            onClick={() => void submit()}
+          >
             Comment
           </Button>
         </div>
@@ -613,7 +767,17 @@ export function EventsTimeline({ ctx }: { ctx: DrawerContext }) {
   const shown = all ? events : events.slice(0, 20);
   return (
     <section data-testid="events">
-      <SectionTitle right={events.length > 20 && <Button size="sm" variant="ghost" onClick={() => setAll(!all)}>{all ? "Show fewer" : `Show all ${events.length}`}</Button>}>Events</SectionTitle>
+      <SectionTitle
+        right={
+          events.length > 20 && (
+            <Button size="sm" variant="ghost" onClick={() => setAll(!all)}>
+              {all ? "Show fewer" : `Show all ${events.length}`}
+            </Button>
+          )
+        }
+      >
+        Events
+      </SectionTitle>
       <ol className="space-y-1">
         {shown.map((e) => {
           const bad = HALLUCINATION_KINDS.has(e.kind);
@@ -623,7 +787,10 @@ export function EventsTimeline({ ctx }: { ctx: DrawerContext }) {
               key={e.id}
               data-testid={bad ? "event-hallucination" : `event-${e.kind}`}
               data-kind={e.kind}
-              className={cx("rounded-md px-2 py-1 text-xs", bad ? "border border-danger bg-danger-soft/60" : "border border-transparent")}
+              className={cx(
+                "rounded-md px-2 py-1 text-xs",
+                bad ? "border border-danger bg-danger-soft/60" : "border border-transparent",
+              )}
             >
               <div className="flex items-center gap-2">
                 {bad && <WarnIcon className="shrink-0 text-danger" aria-label="warning" />}
@@ -637,7 +804,12 @@ export function EventsTimeline({ ctx }: { ctx: DrawerContext }) {
               {phantoms.length > 0 && (
                 <div className="mt-1 flex flex-wrap gap-1">
                   {phantoms.map((p) => (
-                    <Chip key={p} data-testid="phantom-chip" className="bg-danger-soft font-mono text-danger ring-danger/40" title="This id does not exist on the board">
+                    <Chip
+                      key={p}
+                      data-testid="phantom-chip"
+                      className="bg-danger-soft font-mono text-danger ring-danger/40"
+                      title="This id does not exist on the board"
+                    >
                       {p}
                     </Chip>
                   ))}
@@ -656,7 +828,9 @@ export function EventsTimeline({ ctx }: { ctx: DrawerContext }) {
 
 export function ResultSection({ ctx }: { ctx: DrawerContext }) {
   const task = ctx.detail.task;
-  const lastMeta = [...ctx.detail.runs].sort((a, b) => b.id - a.id).find((r) => r.metadata && Object.keys(r.metadata).length > 0)?.metadata;
+  const lastMeta = [...ctx.detail.runs]
+    .sort((a, b) => b.id - a.id)
+    .find((r) => r.metadata && Object.keys(r.metadata).length > 0)?.metadata;
   if (!task.result && !task.latest_summary && !lastMeta && ctx.detail.child_results.length === 0) return null;
   return (
     <section data-testid="result" className="space-y-2">
@@ -671,7 +845,9 @@ export function ResultSection({ ctx }: { ctx: DrawerContext }) {
       {lastMeta && (
         <details className="text-xs">
           <summary className="cursor-pointer text-muted">Metadata</summary>
-          <pre className="mt-1 overflow-x-auto rounded bg-panel-2 p-1.5 font-mono">{JSON.stringify(lastMeta, null, 2)}</pre>
+          <pre className="mt-1 overflow-x-auto rounded bg-panel-2 p-1.5 font-mono">
+            {JSON.stringify(lastMeta, null, 2)}
+          </pre>
         </details>
       )}
       {ctx.detail.child_results.length > 0 && (
@@ -679,8 +855,11 @@ export function ResultSection({ ctx }: { ctx: DrawerContext }) {
           <div className="text-faint text-xs">Children's results</div>
           {ctx.detail.child_results.map((c) => (
             <div key={c.id} className="rounded-md border border-line px-2 py-1 text-xs">
-              <span className="font-mono text-faint">{c.id}</span> {c.title} <span className={STATUS_PILL[c.status]}>{columnLabel(c.status)}</span>
-              {(c.latest_summary ?? c.result) && <p className="mt-0.5 line-clamp-3 text-muted">{c.latest_summary ?? c.result}</p>}
+              <span className="font-mono text-faint">{c.id}</span> {c.title}{" "}
+              <span className={STATUS_PILL[c.status]}>{columnLabel(c.status)}</span>
+              {(c.latest_summary ?? c.result) && (
+                <p className="mt-0.5 line-clamp-3 text-muted">{c.latest_summary ?? c.result}</p>
+              )}
             </div>
           ))}
         </div>

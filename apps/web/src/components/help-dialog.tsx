@@ -30,7 +30,10 @@ export function HelpDialog({ onClose }: { onClose: () => void }) {
           </li>
         ))}
       </ul>
-      <p className="mt-3 text-faint text-xs">Shift- or Ctrl-click cards to select several; drag a card onto a column to move it, or onto the trash to delete it.</p>
+      <p className="mt-3 text-faint text-xs">
+        Shift- or Ctrl-click cards to select several; drag a card onto a column to move it, or onto the trash to delete
+        it.
+      </p>
     </Modal>
   );
 }

@@ -22,7 +22,9 @@ describe("Markdown (GitHub-flavoured, safe)", () => {
   });
 
   it("renders strikethrough, and still drops raw HTML and unsafe links", () => {
-    const out = html("~~old~~ <script>alert(1)</script> <b>bold</b> [x](javascript:alert(1))\n\n| a |\n| - |\n| <img src=x onerror=alert(1)> |");
+    const out = html(
+      "~~old~~ <script>alert(1)</script> <b>bold</b> [x](javascript:alert(1))\n\n| a |\n| - |\n| <img src=x onerror=alert(1)> |",
+    );
     expect(out).toContain("<del>old</del>");
     expect(out).not.toContain("<script");
     expect(out).not.toContain("<b>");

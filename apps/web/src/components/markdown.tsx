@@ -40,7 +40,12 @@ export function Markdown({ text, plain, testId }: { text: string; plain?: boolea
   }
   return (
     <div data-testid={testId} className="md break-words">
-      <ReactMarkdown skipHtml remarkPlugins={remarkPlugins} urlTransform={(url) => safeUrl(url) ?? ""} components={components}>
+      <ReactMarkdown
+        skipHtml
+        remarkPlugins={remarkPlugins}
+        urlTransform={(url) => safeUrl(url) ?? ""}
+        components={components}
+      >
         {text}
       </ReactMarkdown>
     </div>

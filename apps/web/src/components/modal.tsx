@@ -10,7 +10,8 @@ export function isModalOpen(): boolean {
   return openModals > 0;
 }
 
-const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+const FOCUSABLE =
+  'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
 /**
  * A centred dialog: labelled by its title, Esc and the backdrop close it, Tab stays inside, and
@@ -42,7 +43,8 @@ export function Modal({
     openModals++;
     const previous = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     const el = ref.current;
-    const first = el?.querySelector<HTMLElement>("[autofocus], [data-autofocus]") ?? el?.querySelector<HTMLElement>(FOCUSABLE);
+    const first =
+      el?.querySelector<HTMLElement>("[autofocus], [data-autofocus]") ?? el?.querySelector<HTMLElement>(FOCUSABLE);
     first?.focus();
     return () => {
       openModals--;
@@ -53,7 +55,13 @@ export function Modal({
   return (
     <div className="fixed inset-0 z-50 flex items-start justify-center overflow-y-auto bg-black/35 p-4 pt-[10vh]">
       {/* The backdrop is a button so that closing by clicking outside is reachable without a pointer too. */}
-      <button type="button" tabIndex={-1} aria-label="Close dialog" className="fixed inset-0 cursor-default" onClick={() => onCloseRef.current()} />
+      <button
+        type="button"
+        tabIndex={-1}
+        aria-label="Close dialog"
+        className="fixed inset-0 cursor-default"
+        onClick={() => onCloseRef.current()}
+      />
       <div
         ref={ref}
         role="dialog"
@@ -61,7 +69,10 @@ export function Modal({
         aria-labelledby={id}
         aria-describedby={describedBy}
         data-testid={testId}
-        className={cx("relative w-full rounded-xl border border-line bg-panel shadow-pop", wide ? "max-w-2xl" : "max-w-md")}
+        className={cx(
+          "relative w-full rounded-xl border border-line bg-panel shadow-pop",
+          wide ? "max-w-2xl" : "max-w-md",
+        )}
         onKeyDown={(e) => {
           if (e.key === "Escape") {
             e.stopPropagation();
@@ -88,7 +99,12 @@ export function Modal({
           <h2 id={id} className="font-semibold text-[14px]">
             {title}
           </h2>
-          <button type="button" aria-label="Close" className="rounded p-1 text-faint hover:bg-hover hover:text-fg" onClick={() => onCloseRef.current()}>
+          <button
+            type="button"
+            aria-label="Close"
+            className="rounded p-1 text-faint hover:bg-hover hover:text-fg"
+            onClick={() => onCloseRef.current()}
+          >
             <XIcon />
           </button>
         </div>

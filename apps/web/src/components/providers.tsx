@@ -20,11 +20,20 @@ function TokenGate({ onSave }: { onSave: (token: string) => void }) {
         }}
       >
         <h2 className="font-semibold text-[15px]">This board needs a token</h2>
-        <p className="text-muted">The server runs with KANBAN_TOKEN. Paste it (or a tenant token) to continue; it stays in this browser.</p>
+        <p className="text-muted">
+          The server runs with KANBAN_TOKEN. Paste it (or a tenant token) to continue; it stays in this browser.
+        </p>
         <label htmlFor="kanban-token" className="block space-y-1 text-muted text-xs">
           Token
         </label>
-        <Input id="kanban-token" type="password" autoFocus value={value} onChange={(e) => setValue(e.target.value)} data-testid="token-input" />
+        <Input
+          id="kanban-token"
+          type="password"
+          autoFocus
+          value={value}
+          onChange={(e) => setValue(e.target.value)}
+          data-testid="token-input"
+        />
         <div className="flex justify-end">
           <Button variant="primary" type="submit">
             Continue

@@ -60,21 +60,43 @@ export function ScrollHints({ scroller, deps }: { scroller: RefObject<HTMLElemen
     // The farthest hidden column, aligned to the edge: every hidden column on that side comes into view.
     const target = side === "right" ? hidden.right.at(-1) : hidden.left[0];
     if (!el || !target) return;
-    el.querySelector<HTMLElement>(`section[data-column="${target.name}"]`)?.scrollIntoView({ behavior: "smooth", inline: side === "right" ? "end" : "start", block: "nearest" });
+    el.querySelector<HTMLElement>(`section[data-column="${target.name}"]`)?.scrollIntoView({
+      behavior: "smooth",
+      inline: side === "right" ? "end" : "start",
+      block: "nearest",
+    });
   };
-  const pill = "pointer-events-auto flex items-center gap-1 whitespace-nowrap rounded-full border border-line bg-panel px-2.5 py-1 text-xs shadow-pop hover:bg-hover";
+  const pill =
+    "pointer-events-auto flex items-center gap-1 whitespace-nowrap rounded-full border border-line bg-panel px-2.5 py-1 text-xs shadow-pop hover:bg-hover";
   return (
     <>
       {hidden.left.length > 0 && (
         <div className="pointer-events-none absolute inset-y-0 left-0 z-10 flex w-16 items-center justify-start bg-gradient-to-r from-[var(--bg)] to-transparent pl-2">
-          <button type="button" data-testid="scroll-left" className={pill} onClick={() => go("left")} title="Scroll to the columns on the left">
+          <button
+            type="button"
+            data-testid="scroll-left"
+            className={pill}
+            onClick={() => go("left")}
+            title="Scroll to the columns on the left"
+          >
             ← {hidden.left.map((h) => columnLabel(h.name)).join(", ")}
           </button>
         </div>
       )}
       {hidden.right.length > 0 && (
-        <div className={cx("pointer-events-none absolute inset-y-0 right-0 z-10 flex items-center justify-end bg-gradient-to-l from-[var(--bg)] to-transparent pr-2", "w-24")}>
-          <button type="button" data-testid="scroll-right" className={pill} onClick={() => go("right")} title="Scroll to the columns on the right">
+        <div
+          className={cx(
+            "pointer-events-none absolute inset-y-0 right-0 z-10 flex items-center justify-end bg-gradient-to-l from-[var(--bg)] to-transparent pr-2",
+            "w-24",
+          )}
+        >
+          <button
+            type="button"
+            data-testid="scroll-right"
+            className={pill}
+            onClick={() => go("right")}
+            title="Scroll to the columns on the right"
+          >
             {hidden.right.map((h) => `${columnLabel(h.name)} ${h.count}`.trim()).join(" · ")} →
           </button>
         </div>

@@ -20,12 +20,26 @@ export function Liveness({
 }) {
   const now = useNow();
   // The current attempt's start: a worker that was just respawned is alive, whatever its first claim's age.
-  const state = liveness({ now, lastHeartbeat: card.last_heartbeat_at, startedAt: card.run_started_at ?? card.started_at, claimExpires: card.claim_expires });
+  const state = liveness({
+    now,
+    lastHeartbeat: card.last_heartbeat_at,
+    startedAt: card.run_started_at ?? card.started_at,
+    claimExpires: card.claim_expires,
+  });
   return (
-    <div data-testid="liveness" data-state={state} className={cx("flex flex-wrap items-center gap-x-2 gap-y-0.5 text-[11px] tabular-nums", compact ? "" : "rounded bg-panel-2 px-1.5 py-1")}>
+    <div
+      data-testid="liveness"
+      data-state={state}
+      className={cx(
+        "flex flex-wrap items-center gap-x-2 gap-y-0.5 text-[11px] tabular-nums",
+        compact ? "" : "rounded bg-panel-2 px-1.5 py-1",
+      )}
+    >
       <span className={cx("inline-flex items-center gap-1", LIVENESS_CLASS[state])} title="Last worker heartbeat">
         <HeartIcon width={11} height={11} />
-        <span data-testid="heartbeat-age">{card.last_heartbeat_at === null ? "no heartbeat yet" : ago(card.last_heartbeat_at, now)}</span>
+        <span data-testid="heartbeat-age">
+          {card.last_heartbeat_at === null ? "no heartbeat yet" : ago(card.last_heartbeat_at, now)}
+        </span>
       </span>
       <span className="text-muted" title="Claim lease: the dispatcher reclaims the task when it runs out">
         lease <span data-testid="lease">{card.claim_expires === null ? "—" : countdown(card.claim_expires - now)}</span>
@@ -60,7 +74,12 @@ function CardBody({ card, now }: { card: Card; now: number }) {
         <span className="font-mono text-[11px] text-faint">{card.id}</span>
         <span className="flex-1" />
         {p && (
-          <Chip className={card.priority > 0 ? "bg-accent-soft text-accent ring-accent/30" : "bg-panel-2 text-muted ring-line"} title="Priority">
+          <Chip
+            className={
+              card.priority > 0 ? "bg-accent-soft text-accent ring-accent/30" : "bg-panel-2 text-muted ring-line"
+            }
+            title="Priority"
+          >
             {p}
           </Chip>
         )}
@@ -71,7 +90,10 @@ function CardBody({ card, now }: { card: Card; now: number }) {
             title={Object.entries(card.warnings.kinds)
               .map(([k, n]) => `${k} ×${n}`)
               .join(", ")}
-            className={cx("inline-flex items-center gap-0.5 rounded px-1 py-px font-medium text-[11px] ring-1 ring-inset", SEVERITY_CLASS[card.warnings.highest_severity])}
+            className={cx(
+              "inline-flex items-center gap-0.5 rounded px-1 py-px font-medium text-[11px] ring-1 ring-inset",
+              SEVERITY_CLASS[card.warnings.highest_severity],
+            )}
           >
             <WarnIcon width={11} height={11} />
             {card.warnings.count}
@@ -107,13 +129,23 @@ function CardBody({ card, now }: { card: Card; now: number }) {
           </span>
         )}
         {links > 0 && (
-          <span className="inline-flex items-center gap-0.5" title={`${card.link_counts.parents} parents, ${card.link_counts.children} children`}>
+          <span
+            className="inline-flex items-center gap-0.5"
+            title={`${card.link_counts.parents} parents, ${card.link_counts.children} children`}
+          >
             <LinkIcon width={11} height={11} />
             {card.link_counts.parents}/{card.link_counts.children}
           </span>
         )}
         {card.progress && (
-          <span data-testid="progress" className={cx("rounded px-1 tabular-nums ring-1 ring-inset", card.progress.done === card.progress.total ? "text-ok ring-ok/30" : "text-muted ring-line")} title="Children done">
+          <span
+            data-testid="progress"
+            className={cx(
+              "rounded px-1 tabular-nums ring-1 ring-inset",
+              card.progress.done === card.progress.total ? "text-ok ring-ok/30" : "text-muted ring-line",
+            )}
+            title="Children done"
+          >
             {card.progress.done}/{card.progress.total}
           </span>
         )}
@@ -134,19 +166,39 @@ export function CardPreview({ card, now, count }: { card: Card; now: number; cou
   return (
     <div className="relative w-[268px] rotate-1 cursor-grabbing rounded-lg border border-accent/50 bg-panel p-2.5 shadow-pop">
       <CardBody card={card} now={now} />
-      {count > 1 && <span className="-top-2 -right-2 absolute rounded-full bg-accent px-1.5 font-semibold text-[11px] text-accent-fg">{count}</span>}
+      {count > 1 && (
+        <span className="-top-2 -right-2 absolute rounded-full bg-accent px-1.5 font-semibold text-[11px] text-accent-fg">
+          {count}
+        </span>
+      )}
     </div>
   );
 }
 
-export const TaskCard = memo(function TaskCard({ card, now, focused, tabbable, selected, selecting, failure, onOpen, onSelect, onFocus }: CardProps) {
+export const TaskCard = memo(function TaskCard({
+  card,
+  now,
+  focused,
+  tabbable,
+  selected,
+  selecting,
+  failure,
+  onOpen,
+  onSelect,
+  onFocus,
+}: CardProps) {
   const { setNodeRef, listeners, isDragging } = useDraggable({ id: card.id, data: { status: card.status } });
   const ref = useRef<HTMLDivElement | null>(null);
 
   useEffect(() => {
     // Keyboard navigation moves focus with the highlight (unless the person is typing somewhere).
     const active = document.activeElement;
-    if (focused && ref.current && active !== ref.current && !(active instanceof HTMLInputElement || active instanceof HTMLTextAreaElement)) {
+    if (
+      focused &&
+      ref.current &&
+      active !== ref.current &&
+      !(active instanceof HTMLInputElement || active instanceof HTMLTextAreaElement)
+    ) {
       ref.current.focus({ preventScroll: false });
     }
   }, [focused]);
@@ -202,7 +254,10 @@ export const TaskCard = memo(function TaskCard({ card, now, focused, tabbable, s
         onClick={(e) => e.stopPropagation()}
         onPointerDown={(e) => e.stopPropagation()}
         tabIndex={-1}
-        className={cx("-left-1.5 -top-1.5 absolute size-3.5 cursor-pointer accent-[var(--accent)]", selected || selecting ? "opacity-100" : "opacity-0 group-hover:opacity-100 focus:opacity-100")}
+        className={cx(
+          "-left-1.5 -top-1.5 absolute size-3.5 cursor-pointer accent-[var(--accent)]",
+          selected || selecting ? "opacity-100" : "opacity-0 group-hover:opacity-100 focus:opacity-100",
+        )}
       />
       <CardBody card={card} now={now} />
       {failure && (

@@ -8,7 +8,19 @@ import { ago, stamp } from "../lib/format.ts";
 import type { Profile } from "../lib/types.ts";
 import { errorMessage, httpStatusOf, useTRPC, useTRPCClient } from "../trpc/react.tsx";
 import { useDialogs } from "./dialogs.tsx";
-import { Comments, CopyButton, Dependencies, type DrawerContext, EventsTimeline, Recovery, ResultSection, RunHistory, STATUS_PILL, type TaskOption, WorkerLog } from "./drawer-sections.tsx";
+import {
+  Comments,
+  CopyButton,
+  Dependencies,
+  type DrawerContext,
+  EventsTimeline,
+  Recovery,
+  ResultSection,
+  RunHistory,
+  STATUS_PILL,
+  type TaskOption,
+  WorkerLog,
+} from "./drawer-sections.tsx";
 import { XIcon } from "./icons.tsx";
 import { Markdown } from "./markdown.tsx";
 import { Liveness } from "./task-card.tsx";
@@ -95,7 +107,9 @@ function MetaRow({ ctx, profiles, assignees }: { ctx: DrawerContext; profiles: P
   const task = ctx.detail.task;
   const now = useNow();
   const [priority, setPriority] = useState(String(task.priority));
-  const names = [...new Set([...profiles.map((p) => p.name), ...assignees, ...(task.assignee ? [task.assignee] : [])])].sort();
+  const names = [
+    ...new Set([...profiles.map((p) => p.name), ...assignees, ...(task.assignee ? [task.assignee] : [])]),
+  ].sort();
 
   const [model, setModel] = useState(task.model_override ?? "");
   const profileModel = profiles.find((p) => p.name === task.assignee)?.model ?? null;
@@ -104,7 +118,10 @@ function MetaRow({ ctx, profiles, assignees }: { ctx: DrawerContext; profiles: P
     if (m === (task.model_override ?? "")) return;
     void patch(m === "" ? { clear_model_override: true } : { model_override: m }, "Model override");
   };
-  const patch = async (change: { assignee?: string | null; priority?: number; model_override?: string; clear_model_override?: boolean }, what: string) => {
+  const patch = async (
+    change: { assignee?: string | null; priority?: number; model_override?: string; clear_model_override?: boolean },
+    what: string,
+  ) => {
     try {
       await client.tasks.patch.mutate({ board: ctx.board, id: ctx.id, ...change });
     } catch (err) {
@@ -222,7 +239,8 @@ function MetaRow({ ctx, profiles, assignees }: { ctx: DrawerContext; profiles: P
         <>
           <dt className="text-muted">Failures</dt>
           <dd className="text-danger">
-            {task.consecutive_failures} in a row{task.last_failure_error && <span className="text-muted"> · {task.last_failure_error}</span>}
+            {task.consecutive_failures} in a row
+            {task.last_failure_error && <span className="text-muted"> · {task.last_failure_error}</span>}
           </dd>
         </>
       )}
@@ -304,7 +322,17 @@ function Body({ ctx }: { ctx: DrawerContext }) {
   );
 }
 
-function StatusActions({ ctx, moveTasks, deleteTasks, onDeleted }: { ctx: DrawerContext; moveTasks: TaskDrawerProps["moveTasks"]; deleteTasks: TaskDrawerProps["deleteTasks"]; onDeleted: () => void }) {
+function StatusActions({
+  ctx,
+  moveTasks,
+  deleteTasks,
+  onDeleted,
+}: {
+  ctx: DrawerContext;
+  moveTasks: TaskDrawerProps["moveTasks"];
+  deleteTasks: TaskDrawerProps["deleteTasks"];
+  onDeleted: () => void;
+}) {
   const client = useTRPCClient();
   const toasts = useToasts();
   const status = ctx.detail.task.status;
@@ -376,12 +404,27 @@ export function TaskDrawer(props: TaskDrawerProps) {
     };
   }, []);
   const q = useQuery(trpc.tasks.get.queryOptions({ board: props.board, id: props.taskId }));
-  const ctx: DrawerContext | null = q.data ? { board: props.board, id: props.taskId, detail: q.data, refresh: props.refresh, plainText: props.plainText, openTask: props.onOpenTask } : null;
+  const ctx: DrawerContext | null = q.data
+    ? {
+        board: props.board,
+        id: props.taskId,
+        detail: q.data,
+        refresh: props.refresh,
+        plainText: props.plainText,
+        openTask: props.onOpenTask,
+      }
+    : null;
   const task = q.data?.task;
 
   return (
     <>
-      <button type="button" tabIndex={-1} aria-label="Close task" className="fixed inset-0 z-30 cursor-default bg-black/15" onClick={props.onClose} />
+      <button
+        type="button"
+        tabIndex={-1}
+        aria-label="Close task"
+        className="fixed inset-0 z-30 cursor-default bg-black/15"
+        onClick={props.onClose}
+      />
       <aside
         ref={asideRef}
         tabIndex={-1}
@@ -401,14 +444,22 @@ export function TaskDrawer(props: TaskDrawerProps) {
           )}
           <span className="flex-1" />
           {q.isFetching && <Spinner className="text-faint" />}
-          <button type="button" aria-label="Close (Esc)" data-testid="drawer-close" className="rounded p-1 text-faint hover:bg-hover hover:text-fg" onClick={props.onClose}>
+          <button
+            type="button"
+            aria-label="Close (Esc)"
+            data-testid="drawer-close"
+            className="rounded p-1 text-faint hover:bg-hover hover:text-fg"
+            onClick={props.onClose}
+          >
             <XIcon />
           </button>
         </header>
         <div className="flex-1 overflow-y-auto px-4 py-3">
           {q.error && (
             <p role="alert" className="text-danger">
-              {httpStatusOf(q.error) === 404 ? `Task ${props.taskId} not found (it may have been deleted).` : errorMessage(q.error)}
+              {httpStatusOf(q.error) === 404
+                ? `Task ${props.taskId} not found (it may have been deleted).`
+                : errorMessage(q.error)}
             </p>
           )}
           {!q.data && !q.error && <p className="text-muted">Loading…</p>}
@@ -420,14 +471,25 @@ export function TaskDrawer(props: TaskDrawerProps) {
                 {task.status === "running" && (
                   <div className="space-y-1">
                     <div className="text-muted text-xs">
-                      Worker {task.claim_lock && <span className="font-mono">{task.claim_lock}</span>} · run #{task.current_run_id} · started {ago(task.run_started_at ?? task.started_at, now)}
+                      Worker {task.claim_lock && <span className="font-mono">{task.claim_lock}</span>} · run #
+                      {task.current_run_id} · started {ago(task.run_started_at ?? task.started_at, now)}
                     </div>
                     <Liveness card={task} />
                   </div>
                 )}
-                <StatusActions ctx={ctx} moveTasks={props.moveTasks} deleteTasks={props.deleteTasks} onDeleted={props.onClose} />
+                <StatusActions
+                  ctx={ctx}
+                  moveTasks={props.moveTasks}
+                  deleteTasks={props.deleteTasks}
+                  onDeleted={props.onClose}
+                />
               </div>
-              <Recovery ctx={ctx} profiles={props.profiles} assignees={props.assignees} onFocusComment={() => commentRef.current?.focus()} />
+              <Recovery
+                ctx={ctx}
+                profiles={props.profiles}
+                assignees={props.assignees}
+                onFocusComment={() => commentRef.current?.focus()}
+              />
               <Body ctx={ctx} />
               <ResultSection ctx={ctx} />
               <Dependencies ctx={ctx} options={props.taskOptions} />
@@ -436,8 +498,12 @@ export function TaskDrawer(props: TaskDrawerProps) {
               <Comments ctx={ctx} inputRef={commentRef} />
               <EventsTimeline ctx={ctx} />
               <details className="rounded-lg border border-line">
-                <summary className="cursor-pointer select-none px-3 py-2 font-semibold text-[11px] text-muted uppercase tracking-wide">Worker context</summary>
-                <pre className="max-h-80 overflow-auto whitespace-pre-wrap break-words px-3 pb-3 font-mono text-[11px]">{ctx.detail.worker_context}</pre>
+                <summary className="cursor-pointer select-none px-3 py-2 font-semibold text-[11px] text-muted uppercase tracking-wide">
+                  Worker context
+                </summary>
+                <pre className="max-h-80 overflow-auto whitespace-pre-wrap break-words px-3 pb-3 font-mono text-[11px]">
+                  {ctx.detail.worker_context}
+                </pre>
               </details>
             </div>
           )}

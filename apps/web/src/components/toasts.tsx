@@ -52,21 +52,33 @@ export function ToastProvider({ children }: { children: ReactNode }) {
   return (
     <Ctx.Provider value={api}>
       {children}
-      <div style={{ bottom: "calc(var(--toast-offset, 0px) + 1rem)" }} className="pointer-events-none fixed right-4 z-[60] flex w-[min(420px,calc(100vw-2rem))] flex-col gap-2" aria-live="polite">
+      <div
+        style={{ bottom: "calc(var(--toast-offset, 0px) + 1rem)" }}
+        className="pointer-events-none fixed right-4 z-[60] flex w-[min(420px,calc(100vw-2rem))] flex-col gap-2"
+        aria-live="polite"
+      >
         {toasts.map((t) => (
           <div
             key={t.id}
             role={t.kind === "error" ? "alert" : "status"}
             data-testid="toast"
             data-kind={t.kind}
-            className={cx("pointer-events-auto flex items-start gap-2 rounded-lg border bg-panel p-3 shadow-pop", KIND_CLASS[t.kind])}
+            className={cx(
+              "pointer-events-auto flex items-start gap-2 rounded-lg border bg-panel p-3 shadow-pop",
+              KIND_CLASS[t.kind],
+            )}
           >
             <span className={cx("mt-1.5 size-2 shrink-0 rounded-full", DOT[t.kind])} />
             <div className="min-w-0 flex-1">
               <div className="font-medium">{t.title}</div>
               {t.body && <div className="mt-0.5 break-words text-muted">{t.body}</div>}
             </div>
-            <button type="button" aria-label="Dismiss" className="rounded p-0.5 text-faint hover:text-fg" onClick={() => dismiss(t.id)}>
+            <button
+              type="button"
+              aria-label="Dismiss"
+              className="rounded p-0.5 text-faint hover:text-fg"
+              onClick={() => dismiss(t.id)}
+            >
               <XIcon />
             </button>
           </div>

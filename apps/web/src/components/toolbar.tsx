@@ -68,12 +68,30 @@ function FormDialog(props: {
   );
 }
 
-function NewBoardDialog({ onCreate, onClose }: { onCreate: (f: NewBoardFields) => Promise<string | null>; onClose: () => void }) {
+function NewBoardDialog({
+  onCreate,
+  onClose,
+}: {
+  onCreate: (f: NewBoardFields) => Promise<string | null>;
+  onClose: () => void;
+}) {
   const [f, setF] = useState<NewBoardFields>({ slug: "", name: "", description: "", icon: "", switchTo: true });
   return (
-    <FormDialog title="New board" testId="new-board-dialog" submitLabel="Create board" submitTestId="new-board-submit" onSubmit={() => onCreate(f)} onClose={onClose}>
+    <FormDialog
+      title="New board"
+      testId="new-board-dialog"
+      submitLabel="Create board"
+      submitTestId="new-board-submit"
+      onSubmit={() => onCreate(f)}
+      onClose={onClose}
+    >
       <Field label="Slug" hint="Lowercase letters, digits, - and _">
-        <Input data-autofocus data-testid="new-board-slug" value={f.slug} onChange={(e) => setF({ ...f, slug: e.target.value })} />
+        <Input
+          data-autofocus
+          data-testid="new-board-slug"
+          value={f.slug}
+          onChange={(e) => setF({ ...f, slug: e.target.value })}
+        />
       </Field>
       <Field label="Name">
         <Input data-testid="new-board-name" value={f.name} onChange={(e) => setF({ ...f, name: e.target.value })} />
@@ -85,7 +103,12 @@ function NewBoardDialog({ onCreate, onClose }: { onCreate: (f: NewBoardFields) =
         <Input value={f.icon} onChange={(e) => setF({ ...f, icon: e.target.value })} />
       </Field>
       <label className="flex items-center gap-2">
-        <input type="checkbox" className="accent-[var(--accent)]" checked={f.switchTo} onChange={(e) => setF({ ...f, switchTo: e.target.checked })} />
+        <input
+          type="checkbox"
+          className="accent-[var(--accent)]"
+          checked={f.switchTo}
+          onChange={(e) => setF({ ...f, switchTo: e.target.checked })}
+        />
         Switch to it
       </label>
     </FormDialog>
@@ -99,8 +122,21 @@ export interface BoardSettingsFields {
   default_workdir: string;
 }
 
-function BoardSettingsDialog({ board, onSave, onClose }: { board: BoardSummary; onSave: (f: BoardSettingsFields) => Promise<string | null>; onClose: () => void }) {
-  const [f, setF] = useState<BoardSettingsFields>({ name: board.name, description: board.description, icon: board.icon, default_workdir: board.default_workdir ?? "" });
+function BoardSettingsDialog({
+  board,
+  onSave,
+  onClose,
+}: {
+  board: BoardSummary;
+  onSave: (f: BoardSettingsFields) => Promise<string | null>;
+  onClose: () => void;
+}) {
+  const [f, setF] = useState<BoardSettingsFields>({
+    name: board.name,
+    description: board.description,
+    icon: board.icon,
+    default_workdir: board.default_workdir ?? "",
+  });
   return (
     <FormDialog
       title={`Board settings: ${board.slug}`}
@@ -111,7 +147,12 @@ function BoardSettingsDialog({ board, onSave, onClose }: { board: BoardSummary; 
       onClose={onClose}
     >
       <Field label="Name">
-        <Input data-autofocus data-testid="board-settings-name" value={f.name} onChange={(e) => setF({ ...f, name: e.target.value })} />
+        <Input
+          data-autofocus
+          data-testid="board-settings-name"
+          value={f.name}
+          onChange={(e) => setF({ ...f, name: e.target.value })}
+        />
       </Field>
       <Field label="Description">
         <Input value={f.description} onChange={(e) => setF({ ...f, description: e.target.value })} />
@@ -120,13 +161,28 @@ function BoardSettingsDialog({ board, onSave, onClose }: { board: BoardSummary; 
         <Input value={f.icon} onChange={(e) => setF({ ...f, icon: e.target.value })} />
       </Field>
       <Field label="Project directory" hint="Absolute path; new dir/worktree workspaces start here. Empty clears it.">
-        <Input data-testid="board-settings-workdir" value={f.default_workdir} onChange={(e) => setF({ ...f, default_workdir: e.target.value })} placeholder="/srv/project" />
+        <Input
+          data-testid="board-settings-workdir"
+          value={f.default_workdir}
+          onChange={(e) => setF({ ...f, default_workdir: e.target.value })}
+          placeholder="/srv/project"
+        />
       </Field>
     </FormDialog>
   );
 }
 
-function BoardMenu({ current, onNew, onSettings, onArchive }: { current: string; onNew: () => void; onSettings: () => void; onArchive: () => void }) {
+function BoardMenu({
+  current,
+  onNew,
+  onSettings,
+  onArchive,
+}: {
+  current: string;
+  onNew: () => void;
+  onSettings: () => void;
+  onArchive: () => void;
+}) {
   const [open, setOpen] = useState(false);
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -137,10 +193,18 @@ function BoardMenu({ current, onNew, onSettings, onArchive }: { current: string;
     document.addEventListener("mousedown", close);
     return () => document.removeEventListener("mousedown", close);
   }, [open]);
-  const item = "block w-full rounded px-2 py-1 text-left hover:bg-hover disabled:opacity-50 disabled:hover:bg-transparent";
+  const item =
+    "block w-full rounded px-2 py-1 text-left hover:bg-hover disabled:opacity-50 disabled:hover:bg-transparent";
   return (
     <div ref={ref} className="relative">
-      <Button variant="ghost" aria-haspopup="menu" aria-expanded={open} aria-label="Board actions" data-testid="board-menu" onClick={() => setOpen(!open)}>
+      <Button
+        variant="ghost"
+        aria-haspopup="menu"
+        aria-expanded={open}
+        aria-label="Board actions"
+        data-testid="board-menu"
+        onClick={() => setOpen(!open)}
+      >
         ⋯
       </Button>
       {open && (
@@ -155,10 +219,16 @@ function BoardMenu({ current, onNew, onSettings, onArchive }: { current: string;
             }
           }}
         >
-          <button type="button" role="menuitem" data-testid="board-new" className={item} onClick={() => {
+          <button
+            type="button"
+            role="menuitem"
+            data-testid="board-new"
+            className={item}
+            onClick={() => {
               setOpen(false);
               onNew();
-            }}>
+            }}
+          >
             New board…
           </button>
           <button
@@ -173,10 +243,17 @@ function BoardMenu({ current, onNew, onSettings, onArchive }: { current: string;
           >
             Board settings…
           </button>
-          <button type="button" role="menuitem" data-testid="board-archive" className={item} disabled={current === "default"} onClick={() => {
+          <button
+            type="button"
+            role="menuitem"
+            data-testid="board-archive"
+            className={item}
+            disabled={current === "default"}
+            onClick={() => {
               setOpen(false);
               onArchive();
-            }}>
+            }}
+          >
             Archive board…
           </button>
         </div>
@@ -185,11 +262,22 @@ function BoardMenu({ current, onNew, onSettings, onArchive }: { current: string;
   );
 }
 
-const LIVE_DOT: Record<LiveStatus, string> = { live: "bg-ok", connecting: "bg-faint", reconnecting: "bg-warn animate-pulse", offline: "bg-danger animate-pulse" };
+const LIVE_DOT: Record<LiveStatus, string> = {
+  live: "bg-ok",
+  connecting: "bg-faint",
+  reconnecting: "bg-warn animate-pulse",
+  offline: "bg-danger animate-pulse",
+};
 
 export function LiveIndicator({ status }: { status: LiveStatus }) {
   return (
-    <span data-testid="live-status" data-state={status} className="inline-flex items-center gap-1.5 text-muted text-xs" role="status" title="Live updates from the board's event stream">
+    <span
+      data-testid="live-status"
+      data-state={status}
+      className="inline-flex items-center gap-1.5 text-muted text-xs"
+      role="status"
+      title="Live updates from the board's event stream"
+    >
       <span className={cx("size-2 rounded-full", LIVE_DOT[status])} />
       {LIVE_LABEL[status]}
     </span>
@@ -197,13 +285,26 @@ export function LiveIndicator({ status }: { status: LiveStatus }) {
 }
 
 /** Whether the dispatcher is alive and ticking: last tick, and a warning when it has stopped ticking. */
-export function DispatcherHealth({ state, known = true }: { state: DispatcherState | null | undefined; known?: boolean }) {
+export function DispatcherHealth({
+  state,
+  known = true,
+}: {
+  state: DispatcherState | null | undefined;
+  known?: boolean;
+}) {
   const now = useNow();
   if (state === undefined && known) return null;
   const h = dispatcherHealth(state ?? null, now, known);
   return (
-    <span data-testid="dispatcher-health" data-state={h.kind} title={h.title} className={cx("inline-flex items-center gap-1.5 text-xs", h.kind === "stuck" ? "text-warn" : "text-muted")}>
-      <span className={cx("size-2 rounded-full", h.kind === "ok" ? "bg-ok" : h.kind === "stuck" ? "bg-warn" : "bg-faint")} />
+    <span
+      data-testid="dispatcher-health"
+      data-state={h.kind}
+      title={h.title}
+      className={cx("inline-flex items-center gap-1.5 text-xs", h.kind === "stuck" ? "text-warn" : "text-muted")}
+    >
+      <span
+        className={cx("size-2 rounded-full", h.kind === "ok" ? "bg-ok" : h.kind === "stuck" ? "bg-warn" : "bg-faint")}
+      />
       {h.label}
     </span>
   );
@@ -241,10 +342,19 @@ export function Toolbar(p: ToolbarProps) {
   return (
     <header className="flex flex-wrap items-center gap-2 border-line border-b bg-panel px-3 py-2">
       <div className="flex items-center gap-1">
-        <span className="mr-1 grid size-6 place-items-center rounded-md bg-accent font-bold text-accent-fg text-xs" aria-hidden>
+        <span
+          className="mr-1 grid size-6 place-items-center rounded-md bg-accent font-bold text-accent-fg text-xs"
+          aria-hidden
+        >
           K
         </span>
-        <Select aria-label="Board" data-testid="board-switcher" className="max-w-48 font-medium" value={p.current} onChange={(e) => p.onSwitchBoard(e.target.value)}>
+        <Select
+          aria-label="Board"
+          data-testid="board-switcher"
+          className="max-w-48 font-medium"
+          value={p.current}
+          onChange={(e) => p.onSwitchBoard(e.target.value)}
+        >
           {p.boards.length === 0 && <option value={p.current}>{p.current}</option>}
           {p.boards.map((b) => (
             <option key={b.slug} value={b.slug}>
@@ -253,7 +363,12 @@ export function Toolbar(p: ToolbarProps) {
             </option>
           ))}
         </Select>
-        <BoardMenu current={p.current} onNew={() => setNewBoard(true)} onSettings={() => setSettings(true)} onArchive={p.onArchiveBoard} />
+        <BoardMenu
+          current={p.current}
+          onNew={() => setNewBoard(true)}
+          onSettings={() => setSettings(true)}
+          onArchive={p.onArchiveBoard}
+        />
       </div>
       <div className="relative">
         <SearchIcon className="-translate-y-1/2 pointer-events-none absolute top-1/2 left-2 text-faint" />
@@ -277,7 +392,14 @@ export function Toolbar(p: ToolbarProps) {
           <Kbd>/</Kbd>
         </span>
       </div>
-      <FilterSelect label="Tenant" all="All tenants" testId="filter-tenant" options={p.tenants} value={p.filters.tenant} onChange={(tenant) => p.onFilters({ ...p.filters, tenant })} />
+      <FilterSelect
+        label="Tenant"
+        all="All tenants"
+        testId="filter-tenant"
+        options={p.tenants}
+        value={p.filters.tenant}
+        onChange={(tenant) => p.onFilters({ ...p.filters, tenant })}
+      />
       <FilterSelect
         label="Assignee"
         all="All assignees"
@@ -287,16 +409,33 @@ export function Toolbar(p: ToolbarProps) {
         onChange={(assignee) => p.onFilters({ ...p.filters, assignee })}
       />
       <label className="inline-flex items-center gap-1.5 text-xs">
-        <input type="checkbox" className="accent-[var(--accent)]" data-testid="toggle-archived" checked={p.showArchived} onChange={(e) => p.onShowArchived(e.target.checked)} />
+        <input
+          type="checkbox"
+          className="accent-[var(--accent)]"
+          data-testid="toggle-archived"
+          checked={p.showArchived}
+          onChange={(e) => p.onShowArchived(e.target.checked)}
+        />
         Show archived
       </label>
       <label className="inline-flex items-center gap-1.5 text-xs" title="Group the In progress column by assignee">
-        <input type="checkbox" className="accent-[var(--accent)]" data-testid="toggle-lanes" checked={p.lanes} onChange={(e) => p.onLanes(e.target.checked)} />
+        <input
+          type="checkbox"
+          className="accent-[var(--accent)]"
+          data-testid="toggle-lanes"
+          checked={p.lanes}
+          onChange={(e) => p.onLanes(e.target.checked)}
+        />
         Lanes by profile
       </label>
       <span className="flex-1" />
       <DispatcherHealth state={p.dispatcher} known={p.dispatcherKnown} />
-      <Button variant="ghost" data-testid="nudge" title="Ask the dispatcher to tick now instead of waiting" onClick={p.onNudge}>
+      <Button
+        variant="ghost"
+        data-testid="nudge"
+        title="Ask the dispatcher to tick now instead of waiting"
+        onClick={p.onNudge}
+      >
         <BoltIcon /> Nudge
       </Button>
       <LiveIndicator status={p.live} />
@@ -307,15 +446,29 @@ export function Toolbar(p: ToolbarProps) {
         ?
       </Button>
       {newBoard && <NewBoardDialog onCreate={p.onCreateBoard} onClose={() => setNewBoard(false)} />}
-      {settings && currentBoard && <BoardSettingsDialog board={currentBoard} onSave={p.onSaveBoard} onClose={() => setSettings(false)} />}
+      {settings && currentBoard && (
+        <BoardSettingsDialog board={currentBoard} onSave={p.onSaveBoard} onClose={() => setSettings(false)} />
+      )}
     </header>
   );
 }
 
 /** A filter dropdown: "All …" (null) or one of the options. */
-function FilterSelect(p: { label: string; all: string; testId: string; options: string[]; value: string | null | undefined; onChange: (v: string | null) => void }) {
+function FilterSelect(p: {
+  label: string;
+  all: string;
+  testId: string;
+  options: string[];
+  value: string | null | undefined;
+  onChange: (v: string | null) => void;
+}) {
   return (
-    <Select aria-label={p.label} data-testid={p.testId} value={p.value ?? ""} onChange={(e) => p.onChange(e.target.value || null)}>
+    <Select
+      aria-label={p.label}
+      data-testid={p.testId}
+      value={p.value ?? ""}
+      onChange={(e) => p.onChange(e.target.value || null)}
+    >
       <option value="">{p.all}</option>
       {p.options.map((o) => (
         <option key={o} value={o}>

@@ -1,4 +1,11 @@
-import { type ButtonHTMLAttributes, forwardRef, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, type TextareaHTMLAttributes } from "react";
+import {
+  type ButtonHTMLAttributes,
+  forwardRef,
+  type InputHTMLAttributes,
+  type ReactNode,
+  type SelectHTMLAttributes,
+  type TextareaHTMLAttributes,
+} from "react";
 
 export function cx(...parts: (string | false | null | undefined)[]): string {
   return parts.filter(Boolean).join(" ");
@@ -14,30 +21,34 @@ const VARIANT: Record<Variant, string> = {
   danger: "border border-danger/40 bg-danger-soft text-danger hover:brightness-105",
 };
 
-export const Button = forwardRef<HTMLButtonElement, ButtonHTMLAttributes<HTMLButtonElement> & { variant?: Variant; size?: "sm" | "md" }>(
-  function Button({ variant = "default", size = "md", className, type = "button", ...rest }, ref) {
-    return (
-      <button
-        ref={ref}
-        type={type}
-        className={cx(
-          "inline-flex select-none items-center justify-center gap-1.5 whitespace-nowrap rounded-md font-medium transition-colors disabled:cursor-not-allowed disabled:opacity-50",
-          size === "sm" ? "h-6 px-2 text-xs" : "h-7 px-2.5 text-[13px]",
-          VARIANT[variant],
-          className,
-        )}
-        {...rest}
-      />
-    );
-  },
-);
+export const Button = forwardRef<
+  HTMLButtonElement,
+  ButtonHTMLAttributes<HTMLButtonElement> & { variant?: Variant; size?: "sm" | "md" }
+>(function Button({ variant = "default", size = "md", className, type = "button", ...rest }, ref) {
+  return (
+    <button
+      ref={ref}
+      type={type}
+      className={cx(
+        "inline-flex select-none items-center justify-center gap-1.5 whitespace-nowrap rounded-md font-medium transition-colors disabled:cursor-not-allowed disabled:opacity-50",
+        size === "sm" ? "h-6 px-2 text-xs" : "h-7 px-2.5 text-[13px]",
+        VARIANT[variant],
+        className,
+      )}
+      {...rest}
+    />
+  );
+});
 
 /** Full width unless the caller sets a width of its own (Tailwind would otherwise pick by CSS order). */
 function widthOr(className: string | undefined): string {
   return className && /(^|\s)(w-|min-w-|flex-1)/.test(className) ? "" : "w-full";
 }
 
-export const Input = forwardRef<HTMLInputElement, InputHTMLAttributes<HTMLInputElement>>(function Input({ className, ...rest }, ref) {
+export const Input = forwardRef<HTMLInputElement, InputHTMLAttributes<HTMLInputElement>>(function Input(
+  { className, ...rest },
+  ref,
+) {
   return (
     <input
       ref={ref}
@@ -52,7 +63,10 @@ export const Input = forwardRef<HTMLInputElement, InputHTMLAttributes<HTMLInputE
   );
 });
 
-export const Textarea = forwardRef<HTMLTextAreaElement, TextareaHTMLAttributes<HTMLTextAreaElement>>(function Textarea({ className, ...rest }, ref) {
+export const Textarea = forwardRef<HTMLTextAreaElement, TextareaHTMLAttributes<HTMLTextAreaElement>>(function Textarea(
+  { className, ...rest },
+  ref,
+) {
   return (
     <textarea
       ref={ref}
@@ -65,7 +79,10 @@ export const Textarea = forwardRef<HTMLTextAreaElement, TextareaHTMLAttributes<H
   );
 });
 
-export const Select = forwardRef<HTMLSelectElement, SelectHTMLAttributes<HTMLSelectElement>>(function Select({ className, ...rest }, ref) {
+export const Select = forwardRef<HTMLSelectElement, SelectHTMLAttributes<HTMLSelectElement>>(function Select(
+  { className, ...rest },
+  ref,
+) {
   return (
     <select
       ref={ref}
@@ -79,7 +96,17 @@ export const Select = forwardRef<HTMLSelectElement, SelectHTMLAttributes<HTMLSel
 });
 
 /** A labelled form control: the label text is always there for screen readers. */
-export function Field({ label, hint, children, className }: { label: string; hint?: ReactNode; children: ReactNode; className?: string }) {
+export function Field({
+  label,
+  hint,
+  children,
+  className,
+}: {
+  label: string;
+  hint?: ReactNode;
+  children: ReactNode;
+  className?: string;
+}) {
   return (
     // biome-ignore lint/a11y/noLabelWithoutControl: the control is passed as children, inside the label
     <label className={cx("block space-y-1", className)}>
@@ -90,11 +117,24 @@ export function Field({ label, hint, children, className }: { label: string; hin
   );
 }
 
-export function Chip({ children, className, title, ...rest }: { children: ReactNode; className?: string; title?: string; "data-testid"?: string }) {
+export function Chip({
+  children,
+  className,
+  title,
+  ...rest
+}: {
+  children: ReactNode;
+  className?: string;
+  title?: string;
+  "data-testid"?: string;
+}) {
   return (
     <span
       title={title}
-      className={cx("inline-flex max-w-full items-center gap-1 truncate rounded px-1.5 py-px text-[11px] leading-4 ring-1 ring-inset", className ?? "bg-panel-2 text-muted ring-line")}
+      className={cx(
+        "inline-flex max-w-full items-center gap-1 truncate rounded px-1.5 py-px text-[11px] leading-4 ring-1 ring-inset",
+        className ?? "bg-panel-2 text-muted ring-line",
+      )}
       {...rest}
     >
       {children}
@@ -103,11 +143,23 @@ export function Chip({ children, className, title, ...rest }: { children: ReactN
 }
 
 export function Kbd({ children }: { children: ReactNode }) {
-  return <kbd className="inline-flex h-5 min-w-5 items-center justify-center rounded border border-line bg-panel-2 px-1 font-mono text-[11px] text-muted">{children}</kbd>;
+  return (
+    <kbd className="inline-flex h-5 min-w-5 items-center justify-center rounded border border-line bg-panel-2 px-1 font-mono text-[11px] text-muted">
+      {children}
+    </kbd>
+  );
 }
 
 export function Spinner({ className }: { className?: string }) {
-  return <span aria-hidden className={cx("inline-block size-3 animate-spin rounded-full border-2 border-current border-t-transparent", className)} />;
+  return (
+    <span
+      aria-hidden
+      className={cx(
+        "inline-block size-3 animate-spin rounded-full border-2 border-current border-t-transparent",
+        className,
+      )}
+    />
+  );
 }
 
 export function SectionTitle({ children, right }: { children: ReactNode; right?: ReactNode }) {

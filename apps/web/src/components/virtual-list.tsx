@@ -42,7 +42,10 @@ export function VirtualList<T extends { key: string }>({
   const windowed = items.length > WINDOW_THRESHOLD;
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: `version` changes when a measured height does
-  const offsets = useMemo(() => buildOffsets(items.map((it) => heights.current.get(it.key) ?? estimate(it))), [items, estimate, version]);
+  const offsets = useMemo(
+    () => buildOffsets(items.map((it) => heights.current.get(it.key) ?? estimate(it))),
+    [items, estimate, version],
+  );
 
   useLayoutEffect(() => {
     const el = scrollRef.current;
@@ -90,7 +93,9 @@ export function VirtualList<T extends { key: string }>({
     if (top !== el.scrollTop) el.scrollTop = top;
   }, [revealIndex, windowed]);
 
-  const { start, end } = windowed ? visibleRange(offsets, scrollTop, viewport, OVERSCAN_PX) : { start: 0, end: items.length };
+  const { start, end } = windowed
+    ? visibleRange(offsets, scrollTop, viewport, OVERSCAN_PX)
+    : { start: 0, end: items.length };
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: re-checked whenever the list scrolls or resizes
   useEffect(() => {
@@ -112,7 +117,13 @@ export function VirtualList<T extends { key: string }>({
       {windowed ? (
         <div style={{ height: offsets[items.length] ?? 0, position: "relative" }}>
           {items.slice(start, end).map((it, i) => (
-            <div key={it.key} ref={measure} data-vkey={it.key} className="absolute right-0 left-0 pb-1.5" style={{ top: offsets[start + i] ?? 0 }}>
+            <div
+              key={it.key}
+              ref={measure}
+              data-vkey={it.key}
+              className="absolute right-0 left-0 pb-1.5"
+              style={{ top: offsets[start + i] ?? 0 }}
+            >
               {render(it)}
             </div>
           ))}

@@ -33,9 +33,13 @@ export function useBoardActions(opts: BoardActionsOptions) {
 
   /** tasks.bulk in calls of at most BULK_MAX_IDS ids (a whole column can be selected). */
   const bulk = useCallback(
-    async (input: Omit<Parameters<typeof client.tasks.bulk.mutate>[0], "ids" | "board">, ids: string[]): Promise<BulkResult[]> => {
+    async (
+      input: Omit<Parameters<typeof client.tasks.bulk.mutate>[0], "ids" | "board">,
+      ids: string[],
+    ): Promise<BulkResult[]> => {
       const results: BulkResult[] = [];
-      for (const part of chunksOf(ids)) results.push(...(await client.tasks.bulk.mutate({ ...input, board, ids: part })).results);
+      for (const part of chunksOf(ids))
+        results.push(...(await client.tasks.bulk.mutate({ ...input, board, ids: part })).results);
       return results;
     },
     [client, board],
@@ -86,16 +90,31 @@ export function useBoardActions(opts: BoardActionsOptions) {
       const guard = moveGuard(target, ids.length);
       const extra: { summary?: string; result?: string; block_reason?: string } = {};
       if (guard.kind === "summary") {
-        const summary = await dialogs.prompt({ title: guard.title, body: guard.body, label: "Summary", required: true, multiline: true, confirmLabel: "Mark done" });
+        const summary = await dialogs.prompt({
+          title: guard.title,
+          body: guard.body,
+          label: "Summary",
+          required: true,
+          multiline: true,
+          confirmLabel: "Mark done",
+        });
         if (summary === null) return false;
         extra.summary = summary;
         extra.result = summary;
       } else if (guard.kind === "confirm") {
-        const answer = await dialogs.confirm({ title: guard.title, body: guard.body, confirmLabel: guard.confirmLabel, danger: guard.danger, reason: guard.reason });
+        const answer = await dialogs.confirm({
+          title: guard.title,
+          body: guard.body,
+          confirmLabel: guard.confirmLabel,
+          danger: guard.danger,
+          reason: guard.reason,
+        });
         if (!answer.ok) return false;
         if (answer.reason.trim()) extra.block_reason = answer.reason.trim();
       }
-      const undo = await optimistic((b) => (target === "archived" && !showArchived ? removeCards(b, ids) : applyOptimisticMove(b, ids, target)));
+      const undo = await optimistic((b) =>
+        target === "archived" && !showArchived ? removeCards(b, ids) : applyOptimisticMove(b, ids, target),
+      );
       try {
         if (ids.length === 1) {
           const [id] = ids;
@@ -140,7 +159,8 @@ export function useBoardActions(opts: BoardActionsOptions) {
       }
       if (results.some((r) => !r.ok)) undo();
       if (ids.length > 1) reportBulk("Delete", results);
-      else if (results[0] && !results[0].ok) toasts.push({ kind: "error", title: "Delete failed", body: results[0].error });
+      else if (results[0] && !results[0].ok)
+        toasts.push({ kind: "error", title: "Delete failed", body: results[0].error });
       refresh(ids);
       return results.every((r) => r.ok);
     },
@@ -149,7 +169,11 @@ export function useBoardActions(opts: BoardActionsOptions) {
 
   /** Bulk changes that are not moves: archive, assignment, priority. */
   const bulkChange = useCallback(
-    async (ids: string[], change: { archive?: boolean; assignee?: string; reclaim_first?: boolean; priority?: number }, verb: string): Promise<boolean> => {
+    async (
+      ids: string[],
+      change: { archive?: boolean; assignee?: string; reclaim_first?: boolean; priority?: number },
+      verb: string,
+    ): Promise<boolean> => {
       if (ids.length === 0) return false;
       if (change.archive) {
         const g = moveGuard("archived", ids.length);

@@ -81,7 +81,8 @@ export function useBoardLive(
           },
           onData(envelope) {
             const id = Number(envelope.id);
-            if (cursor.current && Number.isFinite(id) && id > cursor.current.id) cursor.current = { board: cursor.current.board, id };
+            if (cursor.current && Number.isFinite(id) && id > cursor.current.id)
+              cursor.current = { board: cursor.current.board, id };
             batcher.add(envelope.data.task_id);
           },
           onError: scheduleReconnect,

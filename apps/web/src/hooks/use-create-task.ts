@@ -27,13 +27,20 @@ export function useCreateTask(board: string | undefined, refresh: (ids?: Iterabl
           triage: triage || column === "triage",
           initial_status: column === "blocked" ? "blocked" : undefined,
         });
-        const created: Created = { task: res.task, warning: "warning" in res && typeof res.warning === "string" ? res.warning : null };
+        const created: Created = {
+          task: res.task,
+          warning: "warning" in res && typeof res.warning === "string" ? res.warning : null,
+        };
         const id = created.task.id;
         if ((column === "todo" || column === "scheduled") && created.task.status !== column) {
           try {
             await client.tasks.patch.mutate({ board, id, status: column });
           } catch (err) {
-            toasts.push({ kind: "warning", title: `Created ${id}, but not in ${columnLabel(column)}`, body: errorMessage(err) });
+            toasts.push({
+              kind: "warning",
+              title: `Created ${id}, but not in ${columnLabel(column)}`,
+              body: errorMessage(err),
+            });
           }
         }
         refresh([id]);

@@ -11,6 +11,8 @@ describe("assigneeWarning", () => {
     expect(assigneeWarning("codr", { source: "config", names: ["coder", "writer"] })).toBe(
       "'codr' is not a profile in config.json (profiles: coder, writer): no worker will ever be started for this card.",
     );
-    expect(assigneeWarning("alice", { source: "hermes", names: ["default"] })).toMatch(/^'alice' is not a Hermes profile on this host \(profiles: default\)/);
+    expect(assigneeWarning("alice", { source: "hermes", names: ["default"] })).toMatch(
+      /^'alice' is not a Hermes profile on this host \(profiles: default\)/,
+    );
   });
 });

@@ -3,7 +3,18 @@ import { attentionItems, stripVisible } from "./attention.ts";
 import type { DiagnosticData, FlaggedTask } from "./types.ts";
 
 function diag(severity: DiagnosticData["severity"], last: number, title = severity): DiagnosticData {
-  return { kind: "repeated_failures", severity, title, detail: "", actions: [], first_seen_at: last, last_seen_at: last, count: 1, run_id: null, data: {} };
+  return {
+    kind: "repeated_failures",
+    severity,
+    title,
+    detail: "",
+    actions: [],
+    first_seen_at: last,
+    last_seen_at: last,
+    count: 1,
+    run_id: null,
+    data: {},
+  };
 }
 
 function flagged(id: string, ...diagnostics: DiagnosticData[]): FlaggedTask {

@@ -17,7 +17,9 @@ export interface AttentionItem {
 export function attentionItems(flagged: readonly FlaggedTask[]): AttentionItem[] {
   const items: AttentionItem[] = [];
   for (const f of flagged) {
-    const worst = [...f.diagnostics].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || b.last_seen_at - a.last_seen_at)[0];
+    const worst = [...f.diagnostics].sort(
+      (a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || b.last_seen_at - a.last_seen_at,
+    )[0];
     if (!worst) continue;
     items.push({
       task_id: f.task_id,
@@ -30,7 +32,12 @@ export function attentionItems(flagged: readonly FlaggedTask[]): AttentionItem[]
       latest_at: Math.max(...f.diagnostics.map((d) => d.last_seen_at)),
     });
   }
-  return items.sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || b.latest_at - a.latest_at || (a.task_id < b.task_id ? -1 : 1));
+  return items.sort(
+    (a, b) =>
+      SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+      b.latest_at - a.latest_at ||
+      (a.task_id < b.task_id ? -1 : 1),
+  );
 }
 
 /**

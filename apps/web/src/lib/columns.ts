@@ -1,5 +1,15 @@
 /** Every status the board knows, in the order its columns appear left to right. */
-export const STATUS_ORDER = ["triage", "todo", "scheduled", "ready", "running", "blocked", "review", "done", "archived"] as const;
+export const STATUS_ORDER = [
+  "triage",
+  "todo",
+  "scheduled",
+  "ready",
+  "running",
+  "blocked",
+  "review",
+  "done",
+  "archived",
+] as const;
 export type Status = (typeof STATUS_ORDER)[number];
 
 export interface ColumnMeta {
@@ -33,7 +43,10 @@ export function columnLabel(status: string): string {
 }
 
 /** Which of the API's columns to draw: the core six, scheduled/review when used, archived when asked. */
-export function visibleColumns<C extends { name: string; total: number }>(columns: readonly C[], showArchived: boolean): C[] {
+export function visibleColumns<C extends { name: string; total: number }>(
+  columns: readonly C[],
+  showArchived: boolean,
+): C[] {
   return columns.filter((c) => {
     if (c.name === "archived") return showArchived;
     return ALWAYS.includes(c.name) || c.total > 0;

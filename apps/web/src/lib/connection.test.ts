@@ -32,13 +32,25 @@ describe("loadProblem", () => {
   it("tells an unreachable server from a failing one", () => {
     expect(loadProblem({ ...base, error: new Error("Failed to fetch") })?.kind).toBe("unreachable");
     expect(loadProblem({ ...base, probe: "down" })?.kind).toBe("unreachable");
-    const server = loadProblem({ ...base, error: new Error("boom"), status: 503, message: "database unavailable", probe: "ok" });
+    const server = loadProblem({
+      ...base,
+      error: new Error("boom"),
+      status: 503,
+      message: "database unavailable",
+      probe: "ok",
+    });
     expect(server).toMatchObject({ kind: "server" });
     expect(server?.detail).toContain("database unavailable");
     expect(loadProblem({ ...base, error: new Error("no such board"), status: 404, probe: "ok" })).toBeNull();
   });
   it("blames config.json when the server says it is invalid", () => {
-    const p = loadProblem({ ...base, error: new Error("invalid config.json"), status: 503, probe: "ok", configError: "invalid config.json: kanban.x: unknown key" });
+    const p = loadProblem({
+      ...base,
+      error: new Error("invalid config.json"),
+      status: 503,
+      probe: "ok",
+      configError: "invalid config.json: kanban.x: unknown key",
+    });
     expect(p).toMatchObject({ kind: "config", title: "The board cannot load while config.json is invalid" });
   });
 });

@@ -31,7 +31,8 @@ export interface LoadProblem {
 }
 
 /** The first thing to check, whatever went wrong: the process that serves the board. */
-const START_HINT = "Check the terminal where `npm start` runs: it says which part stopped and why. Start it again with `npm start` if it is not running. This page keeps retrying on its own.";
+const START_HINT =
+  "Check the terminal where `npm start` runs: it says which part stopped and why. Start it again with `npm start` if it is not running. This page keeps retrying on its own.";
 
 /**
  * What the board area says when there is no board to show yet: never an endless "Loading…".
@@ -57,12 +58,22 @@ export function loadProblem(input: {
         detail: "Fix the file (its error is shown above); this page loads the board by itself once it is valid.",
       };
     }
-    if (input.status >= 500) return { kind: "server", title: "The server could not load the board", detail: `${input.message}. ${START_HINT}` };
+    if (input.status >= 500)
+      return {
+        kind: "server",
+        title: "The server could not load the board",
+        detail: `${input.message}. ${START_HINT}`,
+      };
     return null; // a 4xx is the board's own business (a board that does not exist, a token): shown as such
   }
-  if (input.probe === "down") return { kind: "unreachable", title: "Cannot reach the Kanban server", detail: START_HINT };
+  if (input.probe === "down")
+    return { kind: "unreachable", title: "Cannot reach the Kanban server", detail: START_HINT };
   if (input.waitedMs >= SLOW_LOAD_MS) {
-    return { kind: "slow", title: "Still waiting for the server…", detail: `The board has not answered for ${Math.round(input.waitedMs / 1000)} s. ${START_HINT}` };
+    return {
+      kind: "slow",
+      title: "Still waiting for the server…",
+      detail: `The board has not answered for ${Math.round(input.waitedMs / 1000)} s. ${START_HINT}`,
+    };
   }
   return null;
 }

@@ -15,12 +15,17 @@ export interface DispatcherHealth {
  */
 export function dispatcherHealth(state: DispatcherState | null, now: number, reachable = true): DispatcherHealth {
   if (!reachable) {
-    return { kind: "unknown", label: "Dispatcher · unknown", title: "The server is not answering, so the dispatcher's state is unknown." };
+    return {
+      kind: "unknown",
+      label: "Dispatcher · unknown",
+      title: "The server is not answering, so the dispatcher's state is unknown.",
+    };
   }
   const none: DispatcherHealth = {
     kind: "none",
     label: "No dispatcher",
-    title: "No dispatcher is running: ready tasks will not be picked up. Start one with `npm start` or `kanban dispatcher`.",
+    title:
+      "No dispatcher is running: ready tasks will not be picked up. Start one with `npm start` or `kanban dispatcher`.",
   };
   if (!state?.alive) return none;
   const pid = `pid ${state.pid ?? "?"}`;

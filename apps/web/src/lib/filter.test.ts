@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { hasFilters, matchesFilters, NO_FILTERS } from "./filter.ts";
 
-const task = { id: "t_abc", title: "Fix the Login page", body: "see **spec**", result: null, latest_summary: "patched oauth", assignee: "coder", tenant: "acme" };
+const task = {
+  id: "t_abc",
+  title: "Fix the Login page",
+  body: "see **spec**",
+  result: null,
+  latest_summary: "patched oauth",
+  assignee: "coder",
+  tenant: "acme",
+};
 
 describe("matchesFilters", () => {
   it("matches everything without filters", () => {

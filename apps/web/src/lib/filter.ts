@@ -23,7 +23,9 @@ export function matchesFilters(task: Filterable, f: BoardFilters): boolean {
   if (f.assignee && (task.assignee ?? "").toLowerCase() !== f.assignee.toLowerCase()) return false;
   const q = f.search.trim().toLowerCase();
   if (q === "") return true;
-  return [task.id, task.title, task.body, task.result, task.latest_summary, task.assignee, task.tenant].some((v) => (v ?? "").toLowerCase().includes(q));
+  return [task.id, task.title, task.body, task.result, task.latest_summary, task.assignee, task.tenant].some((v) =>
+    (v ?? "").toLowerCase().includes(q),
+  );
 }
 
 export function hasFilters(f: BoardFilters): boolean {

@@ -54,7 +54,12 @@ export function priorityLabel(p: number): string | null {
 /** Heartbeat freshness of a running card: a person tells alive from stuck at a glance. */
 export type Liveness = "alive" | "quiet" | "stale";
 
-export function liveness(opts: { now: number; lastHeartbeat: number | null; startedAt: number | null; claimExpires: number | null }): Liveness {
+export function liveness(opts: {
+  now: number;
+  lastHeartbeat: number | null;
+  startedAt: number | null;
+  claimExpires: number | null;
+}): Liveness {
   if (opts.claimExpires !== null && opts.claimExpires < opts.now) return "stale";
   const last = opts.lastHeartbeat ?? opts.startedAt;
   if (last === null) return "quiet";

@@ -1,4 +1,6 @@
-export type ColumnItem<T> = { kind: "lane"; key: string; label: string; count: number } | { kind: "card"; key: string; card: T };
+export type ColumnItem<T> =
+  | { kind: "lane"; key: string; label: string; count: number }
+  | { kind: "card"; key: string; card: T };
 
 const UNASSIGNED = "(unassigned)";
 
@@ -6,7 +8,10 @@ const UNASSIGNED = "(unassigned)";
  * A column's rows. With lanes on, the cards are grouped by assignee under a header each (named
  * lanes alphabetically, unassigned last), keeping their order within a lane.
  */
-export function columnItems<T extends { id: string; assignee: string | null }>(cards: readonly T[], lanes: boolean): ColumnItem<T>[] {
+export function columnItems<T extends { id: string; assignee: string | null }>(
+  cards: readonly T[],
+  lanes: boolean,
+): ColumnItem<T>[] {
   if (!lanes) return cards.map((card) => ({ kind: "card", key: card.id, card }));
   const groups = new Map<string, T[]>();
   for (const card of cards) {
@@ -15,7 +20,9 @@ export function columnItems<T extends { id: string; assignee: string | null }>(c
     if (list) list.push(card);
     else groups.set(who, [card]);
   }
-  const names = [...groups.keys()].sort((a, b) => (a === UNASSIGNED ? 1 : b === UNASSIGNED ? -1 : a < b ? -1 : a > b ? 1 : 0));
+  const names = [...groups.keys()].sort((a, b) =>
+    a === UNASSIGNED ? 1 : b === UNASSIGNED ? -1 : a < b ? -1 : a > b ? 1 : 0,
+  );
   const out: ColumnItem<T>[] = [];
   for (const name of names) {
     const list = groups.get(name) ?? [];

@@ -29,7 +29,10 @@ describe("EventBatcher", () => {
     vi.advanceTimersByTime(129);
     expect(flushes).toHaveLength(1);
     vi.advanceTimersByTime(1);
-    expect(flushes).toEqual([["t1", "t2"], ["t3", "t4"]]);
+    expect(flushes).toEqual([
+      ["t1", "t2"],
+      ["t3", "t4"],
+    ]);
     // After a quiet spell the next event goes straight through again.
     vi.advanceTimersByTime(1000);
     b.add("t5");

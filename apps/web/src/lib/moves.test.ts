@@ -4,7 +4,14 @@ import { applyOptimisticMove, deleteGuard, moveGuard, removeCards, reopenGuard, 
 const board = {
   board: "default",
   columns: [
-    { name: "ready", total: 2, tasks: [{ id: "a", status: "ready" }, { id: "b", status: "ready" }] },
+    {
+      name: "ready",
+      total: 2,
+      tasks: [
+        { id: "a", status: "ready" },
+        { id: "b", status: "ready" },
+      ],
+    },
     { name: "blocked", total: 1, tasks: [{ id: "c", status: "blocked" }] },
     { name: "done", total: 250, tasks: [{ id: "d", status: "done" }] },
   ],
@@ -16,7 +23,11 @@ describe("moveGuard", () => {
     expect(moveGuard("done", 3)).toMatchObject({ kind: "summary", title: "Mark 3 tasks as done?" });
   });
   it("confirms blocked (with an optional reason) and archived", () => {
-    expect(moveGuard("blocked", 1)).toMatchObject({ kind: "confirm", title: "Mark this task as blocked?", reason: { label: "Reason (optional)" } });
+    expect(moveGuard("blocked", 1)).toMatchObject({
+      kind: "confirm",
+      title: "Mark this task as blocked?",
+      reason: { label: "Reason (optional)" },
+    });
     expect(moveGuard("archived", 2)).toMatchObject({ kind: "confirm", title: "Archive 2 tasks?" });
   });
   it("lets other moves through", () => {

@@ -23,7 +23,13 @@ export function moveGuard(target: string, count: number): MoveGuard {
         reason: { label: "Reason (optional)" },
       };
     case "archived":
-      return { kind: "confirm", title: `Archive ${many}?`, body: "It disappears from the default board view.", confirmLabel: "Archive", danger: false };
+      return {
+        kind: "confirm",
+        title: `Archive ${many}?`,
+        body: "It disappears from the default board view.",
+        confirmLabel: "Archive",
+        danger: false,
+      };
     default:
       return { kind: "none" };
   }
@@ -33,9 +39,18 @@ export function moveGuard(target: string, count: number): MoveGuard {
  * Moving Done cards back to an open column undoes finished work: in Ready the dispatcher runs their
  * agents again. Asked before every such move (drag, keyboard, bulk), naming how many.
  */
-export function reopenGuard(target: string, doneCount: number, total: number): { title: string; body: string; confirmLabel: string } | null {
+export function reopenGuard(
+  target: string,
+  doneCount: number,
+  total: number,
+): { title: string; body: string; confirmLabel: string } | null {
   if (doneCount === 0 || target === "done" || target === "archived") return null;
-  const which = doneCount === total ? (doneCount === 1 ? "This task is done" : `All ${doneCount} tasks are done`) : `${doneCount} of the ${total} tasks are done`;
+  const which =
+    doneCount === total
+      ? doneCount === 1
+        ? "This task is done"
+        : `All ${doneCount} tasks are done`
+      : `${doneCount} of the ${total} tasks are done`;
   const what =
     target === "ready"
       ? `In Ready the dispatcher runs ${doneCount === 1 ? "its agent" : "their agents"} again.`
@@ -61,7 +76,11 @@ interface MovableBoard<T extends { id: string; status: string }> {
  * The board as it will look once the move lands: the cards leave their columns and join the
  * target's top (the server re-sorts on the next reload). Ids not on the board are ignored.
  */
-export function applyOptimisticMove<T extends { id: string; status: string }, B extends MovableBoard<T>>(board: B, ids: readonly string[], target: string): B {
+export function applyOptimisticMove<T extends { id: string; status: string }, B extends MovableBoard<T>>(
+  board: B,
+  ids: readonly string[],
+  target: string,
+): B {
   const moving = new Set(ids);
   const moved: T[] = [];
   const columns = board.columns.map((col) => {
@@ -71,22 +90,33 @@ export function applyOptimisticMove<T extends { id: string; status: string }, B 
       moved.push({ ...t, status: target });
       return false;
     });
-    return keep.length === col.tasks.length ? col : { ...col, tasks: keep, total: Math.max(0, col.total - (col.tasks.length - keep.length)) };
+    return keep.length === col.tasks.length
+      ? col
+      : { ...col, tasks: keep, total: Math.max(0, col.total - (col.tasks.length - keep.length)) };
   });
   return {
     ...board,
-    columns: columns.map((col) => (col.name === target && moved.length > 0 ? { ...col, tasks: [...moved, ...col.tasks], total: col.total + moved.length } : col)),
+    columns: columns.map((col) =>
+      col.name === target && moved.length > 0
+        ? { ...col, tasks: [...moved, ...col.tasks], total: col.total + moved.length }
+        : col,
+    ),
   };
 }
 
 /** Removes cards (deleted, or archived while archived is hidden). */
-export function removeCards<T extends { id: string; status: string }, B extends MovableBoard<T>>(board: B, ids: readonly string[]): B {
+export function removeCards<T extends { id: string; status: string }, B extends MovableBoard<T>>(
+  board: B,
+  ids: readonly string[],
+): B {
   const gone = new Set(ids);
   return {
     ...board,
     columns: board.columns.map((col) => {
       const keep = col.tasks.filter((t) => !gone.has(t.id));
-      return keep.length === col.tasks.length ? col : { ...col, tasks: keep, total: Math.max(0, col.total - (col.tasks.length - keep.length)) };
+      return keep.length === col.tasks.length
+        ? col
+        : { ...col, tasks: keep, total: Math.max(0, col.total - (col.tasks.length - keep.length)) };
     }),
   };
 }

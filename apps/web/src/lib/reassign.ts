@@ -10,6 +10,9 @@ export function reassignTargets(names: readonly string[], current: string | null
 /** Why a reassignment would not change anything, or null when it would. */
 export function reassignRefusal(target: string | null, current: string | null): string | null {
   const to = target?.trim() ? target.trim() : null;
-  if (to === current) return to === null ? "The task is already unassigned." : `The task is already assigned to ${to}: choose a different profile.`;
+  if (to === current)
+    return to === null
+      ? "The task is already unassigned."
+      : `The task is already assigned to ${to}: choose a different profile.`;
   return null;
 }

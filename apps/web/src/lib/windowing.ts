@@ -23,7 +23,12 @@ function indexAt(offsets: readonly number[], y: number): number {
  * The items to render for a viewport: everything intersecting [scrollTop, scrollTop + height]
  * plus `overscanPx` either side, as a half-open range [start, end).
  */
-export function visibleRange(offsets: readonly number[], scrollTop: number, viewportHeight: number, overscanPx: number): { start: number; end: number } {
+export function visibleRange(
+  offsets: readonly number[],
+  scrollTop: number,
+  viewportHeight: number,
+  overscanPx: number,
+): { start: number; end: number } {
   const n = offsets.length - 1;
   if (n <= 0) return { start: 0, end: 0 };
   const start = indexAt(offsets, Math.max(0, scrollTop - overscanPx));
@@ -32,7 +37,12 @@ export function visibleRange(offsets: readonly number[], scrollTop: number, view
 }
 
 /** The scrollTop that brings item `index` fully into view (unchanged when it already is). */
-export function scrollToReveal(offsets: readonly number[], index: number, scrollTop: number, viewportHeight: number): number {
+export function scrollToReveal(
+  offsets: readonly number[],
+  index: number,
+  scrollTop: number,
+  viewportHeight: number,
+): number {
   const top = offsets[index] ?? 0;
   const bottom = offsets[index + 1] ?? top;
   if (top < scrollTop) return top;

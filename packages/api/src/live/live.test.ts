@@ -4,7 +4,16 @@ import { createTestApi, type TestApi } from "../testing.ts";
 import { EventQueue, type LiveEvent } from "./queue.ts";
 import { streamEvents } from "./stream.ts";
 
-const ev = (id: number): LiveEvent => ({ id, task_id: "t", run_id: null, kind: "k", payload: null, created_at: 0, tenant: null, assignee: null });
+const ev = (id: number): LiveEvent => ({
+  id,
+  task_id: "t",
+  run_id: null,
+  kind: "k",
+  payload: null,
+  created_at: 0,
+  tenant: null,
+  assignee: null,
+});
 
 describe("EventQueue", () => {
   it("hands over queued events, waiting for the next push when empty", async () => {
@@ -46,7 +55,11 @@ describe("BoardWatcher and streams", () => {
   });
   afterEach(() => t.cleanup());
 
-  async function collect(stream: AsyncGenerator<TaskEvent, void>, into: TaskEvent[], until: (all: TaskEvent[]) => boolean): Promise<void> {
+  async function collect(
+    stream: AsyncGenerator<TaskEvent, void>,
+    into: TaskEvent[],
+    until: (all: TaskEvent[]) => boolean,
+  ): Promise<void> {
     for await (const e of stream) {
       into.push(e);
       if (until(into)) break;
@@ -80,7 +93,14 @@ describe("BoardWatcher and streams", () => {
     const ac = new AbortController();
     const got: TaskEvent[] = [];
     // Capacity 4: the 50-event burst below cannot fit, so this stream must fall back to the DB.
-    const stream = streamEvents({ board: () => board, watcher: t.live.watcher(board.path), after: start, filter: {}, signal: ac.signal, queueCapacity: 4 });
+    const stream = streamEvents({
+      board: () => board,
+      watcher: t.live.watcher(board.path),
+      after: start,
+      filter: {},
+      signal: ac.signal,
+      queueCapacity: 4,
+    });
     const done = collect(stream, got, (all) => all.length >= 50);
     board.sqlite.transaction(() => {
       for (let i = 0; i < 50; i++) board.addComment(task.id, "a", `c${i}`);
@@ -99,10 +119,23 @@ describe("BoardWatcher and streams", () => {
     const watcher = t.live.watcher(board.path);
     const ac = new AbortController();
     // Registered but never read from: its queue fills, overflows, and is dropped.
-    const stalled = streamEvents({ board: () => board, watcher, after: board.latestEventId(), filter: {}, signal: ac.signal, queueCapacity: 2 });
+    const stalled = streamEvents({
+      board: () => board,
+      watcher,
+      after: board.latestEventId(),
+      filter: {},
+      signal: ac.signal,
+      queueCapacity: 2,
+    });
     void stalled.next();
     const fast: TaskEvent[] = [];
-    const fastStream = streamEvents({ board: () => board, watcher, after: board.latestEventId(), filter: {}, signal: ac.signal });
+    const fastStream = streamEvents({
+      board: () => board,
+      watcher,
+      after: board.latestEventId(),
+      filter: {},
+      signal: ac.signal,
+    });
     const done = collect(fastStream, fast, (all) => all.length >= 20);
     const started = Date.now();
     for (let i = 0; i < 20; i++) board.addComment(task.id, "a", `c${i}`);
@@ -124,7 +157,11 @@ describe("BoardWatcher and streams", () => {
     const results = await Promise.all(
       [{ task_id: a.id }, { tenant: "acme" }, { assignee: "ann" }, { kinds: ["blocked"] }].map(async (filter) => {
         const got: TaskEvent[] = [];
-        const done = collect(streamEvents({ board: () => board, watcher, after: start, filter, signal: ac.signal }), got, (all) => all.length >= 1);
+        const done = collect(
+          streamEvents({ board: () => board, watcher, after: start, filter, signal: ac.signal }),
+          got,
+          (all) => all.length >= 1,
+        );
         return { done, got };
       }),
     );

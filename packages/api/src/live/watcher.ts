@@ -107,7 +107,10 @@ export class BoardWatcher {
         if (rows.length < PAGE) break;
       }
     } catch (err) {
-      this.opts.logger?.warn("live: polling task_events failed; retrying", { db: this.dbPath, error: (err as Error).message });
+      this.opts.logger?.warn("live: polling task_events failed; retrying", {
+        db: this.dbPath,
+        error: (err as Error).message,
+      });
     }
   }
 }

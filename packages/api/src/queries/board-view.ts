@@ -17,11 +17,21 @@ export {
 } from "@kanban/kernel";
 
 /** The whole board in a fixed number of queries (see `Board.boardView`). */
-export function boardView(board: Board, slug: string, filter: BoardFilter, opts: Parameters<Board["boardView"]>[2]): BoardView {
+export function boardView(
+  board: Board,
+  slug: string,
+  filter: BoardFilter,
+  opts: Parameters<Board["boardView"]>[2],
+): BoardView {
   return board.boardView(slug, filter, opts);
 }
 
 /** One page of one column, continuing from `cursor`, with the same card extras. */
-export function columnPage(board: Board, column: string, filter: BoardFilter, opts: Parameters<Board["columnPage"]>[2]): BoardColumn {
+export function columnPage(
+  board: Board,
+  column: string,
+  filter: BoardFilter,
+  opts: Parameters<Board["columnPage"]>[2],
+): BoardColumn {
   return board.columnPage(column, filter, opts);
 }

@@ -40,7 +40,12 @@ export function taskDetail(ctx: KanbanContext, board: Board, id: string, failure
   const [card] = board.decorateCards([task], { now: board.now(), failureLimit, summaryChars: null, diagnostics });
   if (!card) throw new Error("unreachable: decorate returns one card per task");
   const sameTenant = (t: { tenant: string | null }) => ctx.tenant === null || t.tenant === ctx.tenant;
-  const strip = ({ id: i, title, status, assignee }: LinkedTask & { tenant: string | null }): LinkedTask => ({ id: i, title, status, assignee });
+  const strip = ({ id: i, title, status, assignee }: LinkedTask & { tenant: string | null }): LinkedTask => ({
+    id: i,
+    title,
+    status,
+    assignee,
+  });
   const parents = board.linkedParents(id).filter(sameTenant);
   const children = board.linkedChildren(id).filter(sameTenant);
   const summaries = board.latestSummaries(children.map((c) => c.id));
@@ -50,7 +55,13 @@ export function taskDetail(ctx: KanbanContext, board: Board, id: string, failure
     events: board.listEvents(id, { limit: DETAIL_EVENTS }),
     runs: board.listRuns(id),
     links: { parents: parents.map(strip), children: children.map(strip) },
-    child_results: children.map((c) => ({ id: c.id, title: c.title, status: c.status, latest_summary: summaries.get(c.id) ?? null, result: c.result })),
+    child_results: children.map((c) => ({
+      id: c.id,
+      title: c.title,
+      status: c.status,
+      latest_summary: summaries.get(c.id) ?? null,
+      result: c.result,
+    })),
     worker_context: board.workerContext(id),
     diagnostics: card.diagnostics,
   };

@@ -4,7 +4,10 @@ import type { ActiveWorker, Board, BoardStats, KnownAssignee } from "@kanban/ker
 export type { ActiveWorker } from "@kanban/kernel";
 
 /** Every open run (a worker that holds or held a claim and has not settled), oldest first. */
-export function activeWorkers(board: Board, tenant: string | null): { workers: ActiveWorker[]; count: number; checked_at: number } {
+export function activeWorkers(
+  board: Board,
+  tenant: string | null,
+): { workers: ActiveWorker[]; count: number; checked_at: number } {
   return board.activeWorkers(tenant);
 }
 

@@ -14,15 +14,34 @@ afterEach(() => {
 function column(view: { columns: { name: string }[] }, name: string) {
   const c = view.columns.find((x) => x.name === name);
   if (!c) throw new Error(`no column ${name}`);
-  return c as (typeof view.columns)[number] & { tasks: { id: string; title: string }[]; total: number; next_cursor: string | null };
+  return c as (typeof view.columns)[number] & {
+    tasks: { id: string; title: string }[];
+    total: number;
+    next_cursor: string | null;
+  };
 }
 
 describe("board.get", () => {
   it("lists the columns in Hermes' order, archived only when asked", async () => {
     const view = await t.api.board.get();
-    expect(view.columns.map((c) => c.name)).toEqual(["triage", "todo", "scheduled", "ready", "running", "blocked", "review", "done"]);
+    expect(view.columns.map((c) => c.name)).toEqual([
+      "triage",
+      "todo",
+      "scheduled",
+      "ready",
+      "running",
+      "blocked",
+      "review",
+      "done",
+    ]);
     expect((await t.api.board.get({ include_archived: true })).columns.map((c) => c.name).at(-1)).toBe("archived");
-    expect(view).toMatchObject({ board: "default", tenants: [], assignees: [], latest_event_id: 0, now: t.clock.seconds });
+    expect(view).toMatchObject({
+      board: "default",
+      tenants: [],
+      assignees: [],
+      latest_event_id: 0,
+      now: t.clock.seconds,
+    });
   });
 
   it("puts each task in its status column, unknown statuses in todo, scheduled in its own column", async () => {
@@ -47,7 +66,9 @@ describe("board.get", () => {
     await t.api.comments.add({ task_id: parent.id, body: "two" });
     await t.api.tasks.claim({ id: parent.id });
     t.clock.advance(90);
-    await expect(t.api.tasks.complete({ id: parent.id, summary: "x".repeat(300), created_cards: ["t_0123456789ab"] })).rejects.toThrow();
+    await expect(
+      t.api.tasks.complete({ id: parent.id, summary: "x".repeat(300), created_cards: ["t_0123456789ab"] }),
+    ).rejects.toThrow();
     await t.api.tasks.complete({ id: parent.id, summary: "s".repeat(300) });
     t.board().sqlite.prepare("UPDATE tasks SET status = 'done' WHERE id = ?").run(kid1.id);
     t.clock.advance(10);
@@ -63,7 +84,12 @@ describe("board.get", () => {
     });
     expect(card.latest_summary).toBe("s".repeat(200));
     const kidCard = column(view, "done").tasks.find((x) => x.id === kid1.id) as unknown as Record<string, unknown>;
-    expect(kidCard).toMatchObject({ link_counts: { parents: 1, children: 0 }, progress: null, comment_count: 0, latest_summary: null });
+    expect(kidCard).toMatchObject({
+      link_counts: { parents: 1, children: 0 },
+      progress: null,
+      comment_count: 0,
+      latest_summary: null,
+    });
   });
 
   it("badges a card with a pending hallucination (warnings summary + diagnostics) until a clean completion", async () => {
@@ -71,7 +97,10 @@ describe("board.get", () => {
     await t.api.tasks.claim({ id: task.id });
     await expect(t.api.tasks.complete({ id: task.id, created_cards: ["t_feedfacecafe"] })).rejects.toThrow();
     const view = await t.api.board.get();
-    const card = column(view, "running").tasks[0] as unknown as { warnings: Record<string, unknown>; diagnostics: { kind: string }[] };
+    const card = column(view, "running").tasks[0] as unknown as {
+      warnings: Record<string, unknown>;
+      diagnostics: { kind: string }[];
+    };
     expect(card.warnings).toMatchObject({ count: 1, kinds: { hallucinated_cards: 1 }, highest_severity: "error" });
     expect(card.diagnostics.map((d) => d.kind)).toEqual(["hallucinated_cards"]);
     await t.api.tasks.complete({ id: task.id, summary: "fine" });
@@ -119,11 +148,18 @@ describe("board.get", () => {
     const page3 = await t.api.board.column({ column: "done", cursor: page2.next_cursor, limit: 3 });
     expect(page3.tasks.map((x) => x.title)).toEqual(["d0"]);
     expect(page3).toMatchObject({ total: 7, next_cursor: null });
-    expect((await t.api.board.column({ column: "done", cursor: "garbage!", limit: 3 }).catch((e: Error) => e.message))).toBe("invalid cursor");
+    expect(
+      await t.api.board.column({ column: "done", cursor: "garbage!", limit: 3 }).catch((e: Error) => e.message),
+    ).toBe("invalid cursor");
   });
 
   it("pages an active column by priority then age", async () => {
-    for (const [title, priority] of [["low", 0], ["high", 5], ["mid", 2], ["mid2", 2]] as const) {
+    for (const [title, priority] of [
+      ["low", 0],
+      ["high", 5],
+      ["mid", 2],
+      ["mid2", 2],
+    ] as const) {
       await t.api.tasks.create({ title, priority });
       t.clock.advance(1);
     }
@@ -156,7 +192,10 @@ describe("board.get", () => {
     expect(view.tenants).toEqual(["acme", "old-co", "zeta"]);
     expect(view.assignees).toEqual(["ann", "bob"]);
     // The dropdowns keep every choice while a filter is applied.
-    expect(await t.api.board.get({ tenant: "acme" })).toMatchObject({ tenants: ["acme", "old-co", "zeta"], assignees: ["ann", "bob"] });
+    expect(await t.api.board.get({ tenant: "acme" })).toMatchObject({
+      tenants: ["acme", "old-co", "zeta"],
+      assignees: ["ann", "bob"],
+    });
     expect(view.latest_event_id).toBe(t.board().latestEventId());
   });
 
@@ -179,7 +218,12 @@ function seed(board: Board, n: number): void {
   board.sqlite.transaction(() => {
     let prev: string | null = null;
     for (let i = 0; i < n; i++) {
-      const task = board.createTask({ title: `task ${i}`, assignee: `w${i % 3}`, tenant: i % 2 ? "acme" : null, parents: prev && i % 4 === 1 ? [prev] : [] });
+      const task = board.createTask({
+        title: `task ${i}`,
+        assignee: `w${i % 3}`,
+        tenant: i % 2 ? "acme" : null,
+        parents: prev && i % 4 === 1 ? [prev] : [],
+      });
       if (i % 5 === 0) board.addComment(task.id, "ann", `comment ${i}`);
       if (task.status === "ready" && i % 4 === 0) {
         const claimed = board.claimTask(task.id);
@@ -194,8 +238,15 @@ function seed(board: Board, n: number): void {
 }
 
 /** Counts statement executions (every query the board view sends to SQLite) and keeps their SQL and arguments. */
-function countStatements(board: Board): { reset(): void; readonly count: number; readonly executed: { sql: string; args: unknown[] }[] } {
-  const proto = Object.getPrototypeOf(board.sqlite.prepare("SELECT 1")) as Record<string, (...args: unknown[]) => unknown>;
+function countStatements(board: Board): {
+  reset(): void;
+  readonly count: number;
+  readonly executed: { sql: string; args: unknown[] }[];
+} {
+  const proto = Object.getPrototypeOf(board.sqlite.prepare("SELECT 1")) as Record<
+    string,
+    (...args: unknown[]) => unknown
+  >;
   const spies = (["all", "get", "run", "iterate"] as const).map((m) => vi.spyOn(proto, m));
   return {
     reset: () => {
@@ -205,7 +256,9 @@ function countStatements(board: Board): { reset(): void; readonly count: number;
       return spies.reduce((sum, s) => sum + s.mock.calls.length, 0);
     },
     get executed() {
-      return spies.flatMap((s) => s.mock.calls.map((args, i) => ({ sql: (s.mock.contexts[i] as { source: string }).source, args })));
+      return spies.flatMap((s) =>
+        s.mock.calls.map((args, i) => ({ sql: (s.mock.contexts[i] as { source: string }).source, args })),
+      );
     },
   };
 }
@@ -247,7 +300,9 @@ describe("board.get query plan", () => {
     await t.api.board.get({ column_limit: 50 });
     const plans = counter.executed.map(({ sql, args }) => ({
       sql,
-      plan: (board.sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail),
+      plan: (board.sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map(
+        (r) => r.detail,
+      ),
     }));
     vi.restoreAllMocks();
     const fullScans = plans.filter((p) => p.plan.some((d) => /^SCAN (t|tasks|x)$/.test(d)));

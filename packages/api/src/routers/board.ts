@@ -1,5 +1,12 @@
 import { z } from "zod";
-import { type BoardFilter, boardView, COLUMN_NAMES, columnPage, DEFAULT_COLUMN_LIMIT, DEFAULT_DONE_LIMIT } from "../queries/board-view.ts";
+import {
+  type BoardFilter,
+  boardView,
+  COLUMN_NAMES,
+  columnPage,
+  DEFAULT_COLUMN_LIMIT,
+  DEFAULT_DONE_LIMIT,
+} from "../queries/board-view.ts";
 import { nameSchema, withBoard } from "../schemas.ts";
 import { tenantFilter } from "../scope.ts";
 import { publicProcedure, router } from "../trpc.ts";
@@ -25,7 +32,16 @@ export const boardRouter = router({
    * subscription) and `now`. A fixed number of queries whatever the board's size.
    */
   get: publicProcedure
-    .input(z.object({ ...withBoard, ...filterFields, done_limit: z.number().int().min(1).max(500).default(DEFAULT_DONE_LIMIT), column_limit: z.number().int().min(1).max(2000).default(DEFAULT_COLUMN_LIMIT) }).prefault({}))
+    .input(
+      z
+        .object({
+          ...withBoard,
+          ...filterFields,
+          done_limit: z.number().int().min(1).max(500).default(DEFAULT_DONE_LIMIT),
+          column_limit: z.number().int().min(1).max(2000).default(DEFAULT_COLUMN_LIMIT),
+        })
+        .prefault({}),
+    )
     .query(({ ctx, input }) => {
       const slug = ctx.slug(input.board);
       const { board: _b, done_limit, column_limit, ...filter } = input;

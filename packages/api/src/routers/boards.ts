@@ -40,7 +40,8 @@ function checkWorkdir(dir: string | undefined, allowClear: boolean): string | un
 }
 
 function requireBoard(ctx: KanbanContext, slug: string): void {
-  if (!boardExists(ctx.location, slug)) throw new KanbanDbError("BOARD_NOT_FOUND", `board '${slug}' does not exist`, { slug });
+  if (!boardExists(ctx.location, slug))
+    throw new KanbanDbError("BOARD_NOT_FOUND", `board '${slug}' does not exist`, { slug });
 }
 
 /** Non-archived task counts per status, and their total; a tenant-scoped caller counts only its tasks. */
@@ -64,18 +65,32 @@ function describe(ctx: KanbanContext, meta: BoardMetadata, current: string) {
 
 export const boardsRouter = router({
   /** Every board (default first) with `is_current`, counts per status and the non-archived total. */
-  list: publicProcedure.input(z.object({ include_archived: z.boolean().default(false) }).prefault({})).query(({ ctx, input }) => {
-    const current = currentBoard(ctx.location);
-    const boards = listBoards(ctx.location, { includeArchived: input.include_archived }).map((m) => describe(ctx, m, current));
-    return { boards, current };
-  }),
+  list: publicProcedure
+    .input(z.object({ include_archived: z.boolean().default(false) }).prefault({}))
+    .query(({ ctx, input }) => {
+      const current = currentBoard(ctx.location);
+      const boards = listBoards(ctx.location, { includeArchived: input.include_archived }).map((m) =>
+        describe(ctx, m, current),
+      );
+      return { boards, current };
+    }),
 
   /** Creates a board (idempotent); `switch` also makes it the current board. */
   create: adminProcedure
-    .input(z.object({ slug: boardSlugSchema, ...metaFields, default_workdir: z.string().max(4096).optional(), switch: z.boolean().default(false) }))
+    .input(
+      z.object({
+        slug: boardSlugSchema,
+        ...metaFields,
+        default_workdir: z.string().max(4096).optional(),
+        switch: z.boolean().default(false),
+      }),
+    )
     .mutation(({ ctx, input }) => {
       const { slug, switch: makeCurrent, default_workdir, ...meta } = input;
-      const board = createBoard(ctx.location, slug, { ...meta, ...(default_workdir !== undefined ? { default_workdir: checkWorkdir(default_workdir, false) } : {}) });
+      const board = createBoard(ctx.location, slug, {
+        ...meta,
+        ...(default_workdir !== undefined ? { default_workdir: checkWorkdir(default_workdir, false) } : {}),
+      });
       if (makeCurrent) setCurrentBoard(ctx.location, slug);
       // Re-creating with a new project directory must reach an already open board.
       if (default_workdir !== undefined) ctx.boards.evict(slug);
@@ -88,22 +103,27 @@ export const boardsRouter = router({
     .mutation(({ ctx, input }) => {
       const { slug, default_workdir, ...meta } = input;
       requireBoard(ctx, slug);
-      const board = writeBoardMetadata(ctx.location, slug, { ...meta, ...(default_workdir !== undefined ? { default_workdir: checkWorkdir(default_workdir, true) } : {}) });
+      const board = writeBoardMetadata(ctx.location, slug, {
+        ...meta,
+        ...(default_workdir !== undefined ? { default_workdir: checkWorkdir(default_workdir, true) } : {}),
+      });
       // The open board caches its project directory; reopen it with the new one.
       if (default_workdir !== undefined) ctx.boards.evict(slug);
       return { board };
     }),
 
   /** Archives a board (or deletes it with `delete`); the default board is refused (400). */
-  remove: adminProcedure.input(z.object({ slug: boardSlugSchema, delete: z.boolean().default(false) })).mutation(({ ctx, input }) => {
-    const slug = normaliseSlug(input.slug);
-    if (slug !== "default" && !ctx.location.dbOverride) {
-      ctx.live.stopBoard(ctx.boards.dbPath(slug));
-      ctx.boards.evict(slug);
-    }
-    const result = removeBoard(ctx.location, slug, { archive: !input.delete });
-    return { result, current: currentBoard(ctx.location) };
-  }),
+  remove: adminProcedure
+    .input(z.object({ slug: boardSlugSchema, delete: z.boolean().default(false) }))
+    .mutation(({ ctx, input }) => {
+      const slug = normaliseSlug(input.slug);
+      if (slug !== "default" && !ctx.location.dbOverride) {
+        ctx.live.stopBoard(ctx.boards.dbPath(slug));
+        ctx.boards.evict(slug);
+      }
+      const result = removeBoard(ctx.location, slug, { archive: !input.delete });
+      return { result, current: currentBoard(ctx.location) };
+    }),
 
   /** Makes a board the current one (what the CLI uses when no board is named). */
   switch: adminProcedure.input(z.object({ slug: boardSlugSchema })).mutation(({ ctx, input }) => {

@@ -20,7 +20,10 @@ export const commentsRouter = router({
       if (input.body.trim() === "") throw invalid("body is required");
       const board = ctx.board(input.board);
       scopedTask(ctx, board, input.task_id);
-      const id = board.addComment(input.task_id, input.author, input.body, { expected_run_id: input.expected_run_id, claim_lock: input.claim_lock });
+      const id = board.addComment(input.task_id, input.author, input.body, {
+        expected_run_id: input.expected_run_id,
+        claim_lock: input.claim_lock,
+      });
       return { ok: true as const, comment_id: id };
     }),
 

@@ -66,7 +66,10 @@ describe("config.get known_profiles", () => {
     process.env.HERMES_HOME = hermes;
     try {
       // The context reads HERMES_HOME when it is made, as a server does at start.
-      expect((await t.caller().config.get()).known_profiles).toEqual({ source: "hermes", names: ["default", "researcher"] });
+      expect((await t.caller().config.get()).known_profiles).toEqual({
+        source: "hermes",
+        names: ["default", "researcher"],
+      });
     } finally {
       if (before === undefined) delete process.env.HERMES_HOME;
       else process.env.HERMES_HOME = before;

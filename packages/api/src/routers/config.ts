@@ -16,7 +16,8 @@ const dashboardSettings = z
  * What a tenant caller is told about a broken config.json: that it is broken, not what is in it
  * (the operator's line may name keys, profiles or other tenants).
  */
-export const TENANT_CONFIG_ERROR = "the server's config.json is invalid; the operator has to fix it (the last valid settings stay in use)";
+export const TENANT_CONFIG_ERROR =
+  "the server's config.json is invalid; the operator has to fix it (the last valid settings stay in use)";
 
 /**
  * The state of `<home>/config.json` as the board shows it: the snapshot never throws for the

@@ -1,5 +1,11 @@
 import fs from "node:fs";
-import { type DispatcherStatus, dispatcherLockPath, liveDispatcherPid, nudgeDispatcher, readDispatcherStatus } from "@kanban/db";
+import {
+  type DispatcherStatus,
+  dispatcherLockPath,
+  liveDispatcherPid,
+  nudgeDispatcher,
+  readDispatcherStatus,
+} from "@kanban/db";
 import { adminProcedure, publicProcedure, router } from "../trpc.ts";
 
 /**
@@ -32,19 +38,28 @@ const STARTUP_ALLOWANCE_SECONDS = 60;
  * alone: a pid in the lock file can be alive but reused by another process after a crash, and a
  * status file can be left over from a dispatcher that is gone.
  */
-export function dispatcherHealthOf(i: DispatcherHealthInput): { state: DispatcherHealthState; last_seen_at: number | null; silent_seconds: number | null } {
+export function dispatcherHealthOf(i: DispatcherHealthInput): {
+  state: DispatcherHealthState;
+  last_seen_at: number | null;
+  silent_seconds: number | null;
+} {
   if (i.pid === null) return { state: "stopped", last_seen_at: i.status?.last_tick_at ?? null, silent_seconds: null };
   const own = i.status !== null && i.status.pid === i.pid && !i.status.stopped_at ? i.status : null;
   if (own === null) {
     // The live process has not written a status of its own yet: starting, unless that has lasted
     // far too long (then the pid most likely belongs to some other process now).
     const since = i.lockedAt ?? i.now;
-    return { state: i.now - since > STARTUP_ALLOWANCE_SECONDS ? "stuck" : "starting", last_seen_at: null, silent_seconds: i.now - since };
+    return {
+      state: i.now - since > STARTUP_ALLOWANCE_SECONDS ? "stuck" : "starting",
+      last_seen_at: null,
+      silent_seconds: i.now - since,
+    };
   }
   const limit = silenceLimit(own.interval_seconds);
   const last = own.last_tick_at ?? own.started_at;
   const silent = Math.max(0, i.now - last);
-  if (own.last_tick_at === null && silent <= limit) return { state: "starting", last_seen_at: last, silent_seconds: silent };
+  if (own.last_tick_at === null && silent <= limit)
+    return { state: "starting", last_seen_at: last, silent_seconds: silent };
   return { state: silent > limit ? "stuck" : "running", last_seen_at: last, silent_seconds: silent };
 }
 
@@ -64,10 +79,13 @@ export const dispatcherRouter = router({
   status: adminProcedure.query(({ ctx }) => {
     const home = ctx.location.home;
     const pid = liveDispatcherPid(home);
-    const status = readDispatcherStatus(home) as (DispatcherStatus & { alive: boolean; config_error?: string | null }) | null;
+    const status = readDispatcherStatus(home) as
+      | (DispatcherStatus & { alive: boolean; config_error?: string | null })
+      | null;
     const now = Math.floor(ctx.boards.clock.now() / 1000);
     const health = dispatcherHealthOf({ pid, status, lockedAt: lockWrittenAt(home), now });
-    const configError = pid !== null && status?.pid === pid && typeof status.config_error === "string" ? status.config_error : null;
+    const configError =
+      pid !== null && status?.pid === pid && typeof status.config_error === "string" ? status.config_error : null;
     return { alive: pid !== null, pid, status, health: { ...health, now }, config_error: configError };
   }),
 

@@ -20,7 +20,15 @@ const cursorSchema = z.number().int().min(0);
 export const eventsRouter = router({
   /** Events after a cursor (default: from the start), oldest first, at most `limit` (≤ 200). */
   list: publicProcedure
-    .input(z.object({ ...filterFields, after: cursorSchema.default(0), limit: z.number().int().min(1).max(LIMITS.eventPage).default(LIMITS.eventPage) }).prefault({}))
+    .input(
+      z
+        .object({
+          ...filterFields,
+          after: cursorSchema.default(0),
+          limit: z.number().int().min(1).max(LIMITS.eventPage).default(LIMITS.eventPage),
+        })
+        .prefault({}),
+    )
     .query(({ ctx, input }) => {
       const board = ctx.board(input.board);
       if (input.task_id) scopedTask(ctx, board, input.task_id);
@@ -41,7 +49,11 @@ export const eventsRouter = router({
    * poll interval (150 ms).
    */
   subscribe: publicProcedure
-    .input(z.object({ ...filterFields, after: cursorSchema.nullish(), lastEventId: z.string().max(32).nullish() }).prefault({}))
+    .input(
+      z
+        .object({ ...filterFields, after: cursorSchema.nullish(), lastEventId: z.string().max(32).nullish() })
+        .prefault({}),
+    )
     .subscription(async function* ({ ctx, input, signal }) {
       let stream: AsyncGenerator<TaskEvent, void>;
       try {

@@ -27,7 +27,9 @@ describe("maintenance.gc", () => {
     const rogue = (await t.api.tasks.create({ title: "rogue" })).task;
     await t.api.tasks.archive({ id: rogue.id });
     fs.mkdirSync(path.join(root, live.id), { recursive: true });
-    t.board().sqlite.prepare("UPDATE tasks SET workspace_path = ? WHERE id = ?").run(path.join(root, live.id), rogue.id);
+    t.board()
+      .sqlite.prepare("UPDATE tasks SET workspace_path = ? WHERE id = ?")
+      .run(path.join(root, live.id), rogue.id);
     const logs = logsDir(t.location, "default");
     fs.mkdirSync(logs, { recursive: true });
     fs.writeFileSync(path.join(logs, `${done.id}.log`), "old");

@@ -33,22 +33,29 @@ export const notifyRouter = router({
     }),
 
   /** Subscriptions of one task, or of every task the caller may see. */
-  list: publicProcedure.input(z.object({ ...withBoard, task_id: idSchema.nullish() }).prefault({})).query(({ ctx, input }) => {
-    const board = ctx.board(input.board);
-    if (input.task_id) scopedTask(ctx, board, input.task_id);
-    let subs = board.listNotifySubs(input.task_id ?? null);
-    if (ctx.tenant !== null && !input.task_id) {
-      const own = board.tenantTaskIds(ctx.tenant);
-      subs = subs.filter((s) => own.has(s.task_id));
-    }
-    return { subscriptions: subs };
-  }),
+  list: publicProcedure
+    .input(z.object({ ...withBoard, task_id: idSchema.nullish() }).prefault({}))
+    .query(({ ctx, input }) => {
+      const board = ctx.board(input.board);
+      if (input.task_id) scopedTask(ctx, board, input.task_id);
+      let subs = board.listNotifySubs(input.task_id ?? null);
+      if (ctx.tenant !== null && !input.task_id) {
+        const own = board.tenantTaskIds(ctx.tenant);
+        subs = subs.filter((s) => own.has(s.task_id));
+      }
+      return { subscriptions: subs };
+    }),
 
   /** Removes a subscription; NOT_FOUND when there was none. */
   unsubscribe: publicProcedure.input(z.object(keyFields)).mutation(({ ctx, input }) => {
     const board = ctx.board(input.board);
     scopedTask(ctx, board, input.task_id);
-    const removed = board.removeNotifySub({ task_id: input.task_id, platform: input.platform, chat_id: input.chat_id, thread_id: input.thread_id });
+    const removed = board.removeNotifySub({
+      task_id: input.task_id,
+      platform: input.platform,
+      chat_id: input.chat_id,
+      thread_id: input.thread_id,
+    });
     if (!removed) throw notFound("no such subscription", { task_id: input.task_id });
     return { ok: true as const };
   }),

@@ -10,14 +10,18 @@ beforeEach(() => {
 });
 afterEach(() => t.cleanup());
 
-
 describe("comments", () => {
   it("adds (author defaults to dashboard) and lists; blank body is 'body is required'", async () => {
     const { task } = await t.api.tasks.create({ title: "t" });
     const { comment_id } = await t.api.comments.add({ task_id: task.id, body: " hi " });
     expect(comment_id).toBeGreaterThan(0);
-    expect((await t.api.comments.list({ task_id: task.id })).comments).toMatchObject([{ author: "dashboard", body: "hi" }]);
-    await expect(t.api.comments.add({ task_id: task.id, body: "  " })).rejects.toMatchObject({ code: "BAD_REQUEST", message: "body is required" });
+    expect((await t.api.comments.list({ task_id: task.id })).comments).toMatchObject([
+      { author: "dashboard", body: "hi" },
+    ]);
+    await expect(t.api.comments.add({ task_id: task.id, body: "  " })).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      message: "body is required",
+    });
     expect(await codeOf(t.api.comments.add({ task_id: task.id, body: "x".repeat(64 * 1024 + 1) }))).toBe("BAD_REQUEST");
     expect(await codeOf(t.api.comments.add({ task_id: "t_none", body: "x" }))).toBe("NOT_FOUND");
     expect(await codeOf(t.api.comments.list({ task_id: "t_none" }))).toBe("NOT_FOUND");
@@ -76,7 +80,10 @@ describe("runs and workers", () => {
     expect(await t.api.runs.terminate({ run_id: run_id ?? 0 })).toEqual({ ok: true, run_id, task_id: task.id });
     expect(t.board().getTask(task.id)?.status).toBe("ready");
     expect(t.terminated.map((x) => x.pid)).toEqual([2_000_000_010]);
-    await expect(t.api.runs.terminate({ run_id: run_id ?? 0 })).rejects.toMatchObject({ code: "CONFLICT", message: `run ${run_id} already ended (reclaimed)` });
+    await expect(t.api.runs.terminate({ run_id: run_id ?? 0 })).rejects.toMatchObject({
+      code: "CONFLICT",
+      message: `run ${run_id} already ended (reclaimed)`,
+    });
     expect(await codeOf(t.api.runs.terminate({ run_id: 424242 }))).toBe("NOT_FOUND");
   });
 });
@@ -95,7 +102,10 @@ describe("boards", () => {
     ]);
     expect(list.boards[1]?.counts).toEqual({ ready: 1 });
     expect((await t.api.boards.switch({ slug: "default" })).current).toBe("default");
-    expect((await t.api.boards.update({ slug: "ops", description: "d", default_workdir: t.dir })).board).toMatchObject({ description: "d", default_workdir: t.dir });
+    expect((await t.api.boards.update({ slug: "ops", description: "d", default_workdir: t.dir })).board).toMatchObject({
+      description: "d",
+      default_workdir: t.dir,
+    });
     const { task } = await t.api.tasks.create({ title: "in project", board: "ops", workspace_kind: "dir" });
     expect(task.workspace_path).toBe(t.dir);
     const removed = await t.api.boards.remove({ slug: "ops" });
@@ -104,13 +114,18 @@ describe("boards", () => {
   });
 
   it("refuses bad input: default removal 400, unknown 404, bad slug 400, relative or missing workdir 400", async () => {
-    await expect(t.api.boards.remove({ slug: "default" })).rejects.toMatchObject({ code: "BAD_REQUEST", message: "the 'default' board cannot be removed" });
+    await expect(t.api.boards.remove({ slug: "default" })).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      message: "the 'default' board cannot be removed",
+    });
     expect(await codeOf(t.api.boards.remove({ slug: "ghost" }))).toBe("NOT_FOUND");
     expect(await codeOf(t.api.boards.switch({ slug: "ghost" }))).toBe("NOT_FOUND");
     expect(await codeOf(t.api.boards.update({ slug: "ghost", name: "x" }))).toBe("NOT_FOUND");
     expect(await codeOf(t.api.boards.create({ slug: "_bad" }))).toBe("BAD_REQUEST");
     expect(await codeOf(t.api.boards.create({ slug: "ok", default_workdir: "relative/dir" }))).toBe("BAD_REQUEST");
-    expect(await codeOf(t.api.boards.create({ slug: "ok", default_workdir: path.join(t.dir, "missing") }))).toBe("BAD_REQUEST");
+    expect(await codeOf(t.api.boards.create({ slug: "ok", default_workdir: path.join(t.dir, "missing") }))).toBe(
+      "BAD_REQUEST",
+    );
   });
 
   it("removing a board ends its live streams", async () => {
@@ -139,7 +154,12 @@ describe("stats, assignees, profiles, config", () => {
     await t.api.tasks.create({ title: "a", assignee: "w" });
     t.clock.advance(40);
     await t.api.tasks.create({ title: "b" });
-    expect(await t.api.stats.get()).toEqual({ by_status: { ready: 2 }, by_assignee: { w: { ready: 1 } }, oldest_ready_age_seconds: 40, now: t.clock.seconds });
+    expect(await t.api.stats.get()).toEqual({
+      by_status: { ready: 2 },
+      by_assignee: { w: { ready: 1 } },
+      oldest_ready_age_seconds: 40,
+      now: t.clock.seconds,
+    });
   });
 
   it("assignees merge configured profiles with the board's assignees", async () => {
@@ -152,23 +172,44 @@ describe("stats, assignees, profiles, config", () => {
   });
 
   it("profiles list name, command, skills and model but never env", async () => {
-    t.writeConfig({ profiles: { coder: { command: ["run", "{task_id}"], env: { API_KEY: "sekrit" }, skills: ["tdd"], model: "m" } } });
+    t.writeConfig({
+      profiles: { coder: { command: ["run", "{task_id}"], env: { API_KEY: "sekrit" }, skills: ["tdd"], model: "m" } },
+    });
     const r = await t.api.profiles.list();
-    expect(r).toEqual({ profiles: [{ name: "coder", command: ["run", "{task_id}"], skills: ["tdd"], model: "m", description: null }] });
+    expect(r).toEqual({
+      profiles: [{ name: "coder", command: ["run", "{task_id}"], skills: ["tdd"], model: "m", description: null }],
+    });
     expect(JSON.stringify(r)).not.toContain("sekrit");
   });
 
   it("a tenant sees profile names, skills and models but not the host's command lines", async () => {
-    t.writeConfig({ profiles: { coder: { command: ["/opt/agents/run", "--key-file", "/etc/agent.key"], skills: ["tdd"], model: "m" } } });
+    t.writeConfig({
+      profiles: {
+        coder: { command: ["/opt/agents/run", "--key-file", "/etc/agent.key"], skills: ["tdd"], model: "m" },
+      },
+    });
     const r = await t.caller("acme").profiles.list();
     expect(r).toEqual({ profiles: [{ name: "coder", command: null, skills: ["tdd"], model: "m", description: null }] });
     expect(JSON.stringify(r)).not.toContain("/opt/agents");
   });
 
   it("config returns Hermes' dashboard defaults and reads dashboard.kanban", async () => {
-    expect(await t.api.config.get()).toMatchObject({ default_tenant: null, lane_by_profile: true, include_archived_by_default: false, render_markdown: true, failure_limit: 2 });
-    t.writeConfig({ dashboard: { kanban: { default_tenant: "acme", lane_by_profile: false } }, kanban: { failure_limit: 4 } });
-    expect(await t.api.config.get()).toMatchObject({ default_tenant: "acme", lane_by_profile: false, failure_limit: 4 });
+    expect(await t.api.config.get()).toMatchObject({
+      default_tenant: null,
+      lane_by_profile: true,
+      include_archived_by_default: false,
+      render_markdown: true,
+      failure_limit: 2,
+    });
+    t.writeConfig({
+      dashboard: { kanban: { default_tenant: "acme", lane_by_profile: false } },
+      kanban: { failure_limit: 4 },
+    });
+    expect(await t.api.config.get()).toMatchObject({
+      default_tenant: "acme",
+      lane_by_profile: false,
+      failure_limit: 4,
+    });
   });
 
   it("a malformed config.json is reported by config.get, and the board keeps working on the last valid settings", async () => {
@@ -179,13 +220,20 @@ describe("stats, assignees, profiles, config", () => {
     expect(broken.config_error).toMatch(/config\.json/);
     expect(broken.failure_limit).toBe(4);
     const { task } = await t.api.tasks.create({ title: "still works" });
-    expect((await t.api.board.get({})).columns.find((c) => c.name === "ready")?.tasks.map((c) => c.id)).toContain(task.id);
+    expect((await t.api.board.get({})).columns.find((c) => c.name === "ready")?.tasks.map((c) => c.id)).toContain(
+      task.id,
+    );
   });
 });
 
 describe("dispatcher", () => {
   it("status reports dead with no lock, alive with a live lock pid; nudge writes the nudge file only when alive", async () => {
-    expect(await t.api.dispatcher.status()).toMatchObject({ alive: false, pid: null, status: null, config_error: null });
+    expect(await t.api.dispatcher.status()).toMatchObject({
+      alive: false,
+      pid: null,
+      status: null,
+      config_error: null,
+    });
     expect(await t.api.dispatcher.nudge()).toEqual({ nudged: false, alive: false });
     fs.mkdirSync(path.dirname(dispatcherLockPath(t.dir)), { recursive: true });
     fs.writeFileSync(dispatcherLockPath(t.dir), String(process.pid));
@@ -217,7 +265,10 @@ describe("notify subscriptions", () => {
     expect((await t.api.notify.list({ task_id: task.id })).subscriptions).toHaveLength(1);
     expect((await t.api.notify.list()).subscriptions).toHaveLength(1);
     expect(await t.api.notify.unsubscribe(key)).toEqual({ ok: true });
-    await expect(t.api.notify.unsubscribe(key)).rejects.toMatchObject({ code: "NOT_FOUND", message: "no such subscription" });
+    await expect(t.api.notify.unsubscribe(key)).rejects.toMatchObject({
+      code: "NOT_FOUND",
+      message: "no such subscription",
+    });
     expect(await codeOf(t.api.notify.subscribe({ ...key, task_id: "t_nobody" }))).toBe("NOT_FOUND");
     expect(await codeOf(t.api.notify.subscribe({ ...key, delivery_mode: "shout" as "notify" }))).toBe("BAD_REQUEST");
   });
@@ -283,8 +334,12 @@ describe("events", () => {
     expect(t.live.size).toBe(0); // leaving the loop ended the stream and released the watcher
     expect(seen.map((e) => e.kind)).toEqual(["commented", "blocked"]);
     expect(seen[0]?.id).toBeGreaterThan(first);
-    expect(await codeOf(t.api.events.subscribe({ lastEventId: "x1" }).then(async (s) => {
-      for await (const _ of s) break;
-    }))).toBe("BAD_REQUEST");
+    expect(
+      await codeOf(
+        t.api.events.subscribe({ lastEventId: "x1" }).then(async (s) => {
+          for await (const _ of s) break;
+        }),
+      ),
+    ).toBe("BAD_REQUEST");
   });
 });

@@ -10,7 +10,8 @@ import { publicProcedure, router } from "../trpc.ts";
 function scopedRun(ctx: KanbanContext, board: Board, runId: number): TaskRun {
   const run = board.getRun(runId);
   const task = board.getTask(run.task_id);
-  if (ctx.tenant !== null && (!task || !visible(ctx, task))) throw notFound(`run ${runId} not found`, { run_id: runId });
+  if (ctx.tenant !== null && (!task || !visible(ctx, task)))
+    throw notFound(`run ${runId} not found`, { run_id: runId });
   return run;
 }
 
@@ -26,17 +27,22 @@ export const runsRouter = router({
   }),
 
   /** Ends a live run by reclaiming its task (the worker is terminated); 409 when the run already ended. */
-  terminate: publicProcedure.input(z.object({ ...withBoard, run_id: runIdSchema, reason: reasonSchema.nullish() })).mutation(({ ctx, input }) => {
-    const board = ctx.board(input.board);
-    const run = scopedRun(ctx, board, input.run_id);
-    if (run.ended_at !== null) throw wrongState(`run ${input.run_id} already ended (${run.outcome ?? run.status})`, { run_id: input.run_id });
-    const r = board.reclaimTask(run.task_id, { reason: input.reason ?? `run ${input.run_id} terminated` });
-    ctx.terminate(r.terminate);
-    return { ok: true as const, run_id: input.run_id, task_id: run.task_id };
-  }),
+  terminate: publicProcedure
+    .input(z.object({ ...withBoard, run_id: runIdSchema, reason: reasonSchema.nullish() }))
+    .mutation(({ ctx, input }) => {
+      const board = ctx.board(input.board);
+      const run = scopedRun(ctx, board, input.run_id);
+      if (run.ended_at !== null)
+        throw wrongState(`run ${input.run_id} already ended (${run.outcome ?? run.status})`, { run_id: input.run_id });
+      const r = board.reclaimTask(run.task_id, { reason: input.reason ?? `run ${input.run_id} terminated` });
+      ctx.terminate(r.terminate);
+      return { ok: true as const, run_id: input.run_id, task_id: run.task_id };
+    }),
 });
 
 export const workersRouter = router({
   /** Every open run with its task, pid, lease and heartbeat. */
-  active: publicProcedure.input(z.object(withBoard).prefault({})).query(({ ctx, input }) => activeWorkers(ctx.board(input.board), ctx.tenant)),
+  active: publicProcedure
+    .input(z.object(withBoard).prefault({}))
+    .query(({ ctx, input }) => activeWorkers(ctx.board(input.board), ctx.tenant)),
 });

@@ -61,7 +61,9 @@ describe("tasks.claim: claim and workspace succeed or fail together", () => {
     const refused = acme.tasks.claim({ id: task.id });
     await expect(refused).rejects.toMatchObject({ code: "CONFLICT" });
     const message = await refused.catch((e: Error) => e.message);
-    expect(message).toMatch(new RegExp(`^cannot claim ${task.id}: its scratch workspace cannot be created \\((ENOTDIR|EEXIST)\\)$`));
+    expect(message).toMatch(
+      new RegExp(`^cannot claim ${task.id}: its scratch workspace cannot be created \\((ENOTDIR|EEXIST)\\)$`),
+    );
     expect(message).not.toContain(t.dir);
     expect(snapshot(task.id)).toEqual(before);
     // The operator is told where.
@@ -77,21 +79,34 @@ describe("tasks.bulk: each row is atomic", () => {
     // a: the reassignment goes through, then the kernel refuses the status: the row must undo both.
     const beforeA = snapshot(a.id);
     const { results } = await t.api.tasks.bulk({ ids: [a.id], assignee: "bob", status: "bogus", priority: 9 });
-    expect(results).toEqual([{ id: a.id, ok: false, error: expect.stringMatching(/^transition to 'bogus' refused: /) }]);
+    expect(results).toEqual([
+      { id: a.id, ok: false, error: expect.stringMatching(/^transition to 'bogus' refused: /) },
+    ]);
     expect(snapshot(a.id)).toEqual(beforeA);
     expect(t.board().requireTask(a.id).assignee).toBe("alice");
 
     // b is running: reclaim_first releases the claim, then the status step fails; the claim stays
     // and its worker is not stopped.
     const beforeB = snapshot(b.id);
-    const mixed = await t.api.tasks.bulk({ ids: [b.id, a.id], assignee: "carol", reclaim_first: true, status: "bogus" });
+    const mixed = await t.api.tasks.bulk({
+      ids: [b.id, a.id],
+      assignee: "carol",
+      reclaim_first: true,
+      status: "bogus",
+    });
     expect(mixed.results.map((r) => r.ok)).toEqual([false, false]);
     expect(snapshot(b.id)).toEqual(beforeB);
     expect(t.board().requireTask(b.id)).toMatchObject({ status: "running", assignee: "alice" });
     expect(t.terminated).toEqual([]);
 
     // The same rows with a valid status commit every step.
-    const ok = await t.api.tasks.bulk({ ids: [a.id], assignee: "bob", status: "blocked", block_reason: "wait", priority: 9 });
+    const ok = await t.api.tasks.bulk({
+      ids: [a.id],
+      assignee: "bob",
+      status: "blocked",
+      block_reason: "wait",
+      priority: 9,
+    });
     expect(ok.results).toEqual([{ id: a.id, ok: true }]);
     expect(t.board().requireTask(a.id)).toMatchObject({ assignee: "bob", status: "blocked", priority: 9 });
   });
@@ -101,7 +116,10 @@ describe("tasks.bulk: each row is atomic", () => {
     await t.api.tasks.claim({ id: a.id });
     const before = snapshot(a.id);
     const { results } = await t.api.tasks.bulk({ ids: [a.id], assignee: "bob", priority: 5 });
-    expect(results[0]).toMatchObject({ ok: false, error: "assign refused: still running (pass reclaim_first to release the claim first)" });
+    expect(results[0]).toMatchObject({
+      ok: false,
+      error: "assign refused: still running (pass reclaim_first to release the claim first)",
+    });
     expect(snapshot(a.id)).toEqual(before);
   });
 });

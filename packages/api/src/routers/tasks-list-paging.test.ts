@@ -39,7 +39,8 @@ function variedBoard(n: number): string[] {
       priority: i % 5,
     });
     ids.push(task.id);
-    if (i % 4 === 1) board.claimTask(task.id); // started_at set, status running
+    if (i % 4 === 1)
+      board.claimTask(task.id); // started_at set, status running
     else if (i % 4 === 2) board.blockTask(task.id, { reason: "wait" });
   }
   return ids;
@@ -75,7 +76,10 @@ describe("tasks.list paging (interface C)", () => {
     await expect(t.api.tasks.list({ limit: TASK_PAGE.maxLimit + 1 })).rejects.toMatchObject({ code: "BAD_REQUEST" });
     await expect(t.api.tasks.list({ cursor: "not-a-cursor" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
     const forged = Buffer.from(JSON.stringify({ o: "priority", k: [{}, 1, 2, 3] })).toString("base64url");
-    await expect(t.api.tasks.list({ cursor: forged })).rejects.toMatchObject({ code: "BAD_REQUEST", message: "invalid cursor" });
+    await expect(t.api.tasks.list({ cursor: forged })).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      message: "invalid cursor",
+    });
     const { next_cursor } = await t.api.tasks.list({ limit: 1, order_by: "title" });
     await expect(t.api.tasks.list({ cursor: next_cursor, order_by: "created" })).rejects.toMatchObject({
       code: "BAD_REQUEST",
@@ -83,31 +87,48 @@ describe("tasks.list paging (interface C)", () => {
     });
   });
 
-  it.each(Object.keys(LIST_ORDERS) as ListOrder[])("pages in the kernel's '%s' order, NULLs included", async (order) => {
-    variedBoard(40);
-    const expected = t.board().listTasks({ order_by: order }).map((x) => x.id);
-    const pages = await allPages({ order_by: order, limit: 6 });
-    expect(pages.every((p) => p.length <= 6)).toBe(true);
-    expect(pages.flat().map((x) => x.id)).toEqual(expected);
-  });
+  it.each(Object.keys(LIST_ORDERS) as ListOrder[])(
+    "pages in the kernel's '%s' order, NULLs included",
+    async (order) => {
+      variedBoard(40);
+      const expected = t
+        .board()
+        .listTasks({ order_by: order })
+        .map((x) => x.id);
+      const pages = await allPages({ order_by: order, limit: 6 });
+      expect(pages.every((p) => p.length <= 6)).toBe(true);
+      expect(pages.flat().map((x) => x.id)).toEqual(expected);
+    },
+  );
 
-  it.each(Object.keys(LIST_ORDERS) as ListOrder[])("'%s': tasks inserted between pages never repeat or hide existing ones", async (order) => {
-    const before = variedBoard(30);
-    const seen: string[] = [];
-    let cursor: string | null = null;
-    let inserted = 0;
-    do {
-      const page: { tasks: { id: string }[]; next_cursor: string | null } = await t.api.tasks.list({ order_by: order, limit: 4, cursor });
-      seen.push(...page.tasks.map((x) => x.id));
-      cursor = page.next_cursor;
-      // Someone else keeps adding work, sorting anywhere (old and new created_at, every priority).
-      t.clock.advance(inserted % 2 === 0 ? 1 : -1);
-      t.board().createTask({ title: `task ${String(inserted % 30).padStart(3, "0")}b`, priority: inserted % 5, assignee: inserted % 2 ? "agent1" : null });
-      inserted++;
-    } while (cursor !== null);
-    expect(new Set(seen).size).toBe(seen.length);
-    for (const id of before) expect(seen).toContain(id);
-  });
+  it.each(Object.keys(LIST_ORDERS) as ListOrder[])(
+    "'%s': tasks inserted between pages never repeat or hide existing ones",
+    async (order) => {
+      const before = variedBoard(30);
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let inserted = 0;
+      do {
+        const page: { tasks: { id: string }[]; next_cursor: string | null } = await t.api.tasks.list({
+          order_by: order,
+          limit: 4,
+          cursor,
+        });
+        seen.push(...page.tasks.map((x) => x.id));
+        cursor = page.next_cursor;
+        // Someone else keeps adding work, sorting anywhere (old and new created_at, every priority).
+        t.clock.advance(inserted % 2 === 0 ? 1 : -1);
+        t.board().createTask({
+          title: `task ${String(inserted % 30).padStart(3, "0")}b`,
+          priority: inserted % 5,
+          assignee: inserted % 2 ? "agent1" : null,
+        });
+        inserted++;
+      } while (cursor !== null);
+      expect(new Set(seen).size).toBe(seen.length);
+      for (const id of before) expect(seen).toContain(id);
+    },
+  );
 
   it("keeps pages near 4 MiB when bodies are 1 MiB each, and pages through all of them", async () => {
     const board = t.board();
@@ -118,7 +139,10 @@ describe("tasks.list paging (interface C)", () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { tasks: { id: string }[]; next_cursor: string | null } = await t.api.tasks.list({ cursor, limit: TASK_PAGE.maxLimit });
+      const page: { tasks: { id: string }[]; next_cursor: string | null } = await t.api.tasks.list({
+        cursor,
+        limit: TASK_PAGE.maxLimit,
+      });
       sizes.push(Buffer.byteLength(JSON.stringify(page)));
       expect(page.tasks.length).toBeGreaterThan(0);
       seen.push(...page.tasks.map((x) => x.id));
@@ -145,7 +169,10 @@ describe("tasks.list paging (interface C)", () => {
     t.clock.advance(1);
     for (let i = 0; i < 5; i++) board.createTask({ title: `c${i}`, tenant: "acme", parents: [parent.id] });
     for (let i = 0; i < 5; i++) board.createTask({ title: `g${i}`, tenant: "globex" });
-    const pages = await allPages({ limit: 2, include_links: true, tenant: "globex", order_by: "created" }, t.caller("acme"));
+    const pages = await allPages(
+      { limit: 2, include_links: true, tenant: "globex", order_by: "created" },
+      t.caller("acme"),
+    );
     const tasks = pages.flat() as { id: string; tenant: string | null; parents?: string[]; children?: string[] }[];
     expect(tasks).toHaveLength(6);
     expect(tasks.every((x) => x.tenant === "acme")).toBe(true);

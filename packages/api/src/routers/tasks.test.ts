@@ -11,7 +11,6 @@ beforeEach(() => {
 });
 afterEach(() => t.cleanup());
 
-
 async function messageOf(p: Promise<unknown>): Promise<string> {
   try {
     await p;
@@ -38,14 +37,23 @@ async function claimWithWorker(id: string, pid = 2_000_000_001): Promise<number>
 describe("tasks.create", () => {
   it("creates with dashboard defaults and returns the task dict (skills [] when none)", async () => {
     const { task } = await t.api.tasks.create({ title: "  write docs  ", body: "b" });
-    expect(task).toMatchObject({ title: "write docs", body: "b", status: "ready", created_by: "dashboard", priority: 0, skills: [] });
+    expect(task).toMatchObject({
+      title: "write docs",
+      body: "b",
+      status: "ready",
+      created_by: "dashboard",
+      priority: 0,
+      skills: [],
+    });
     expect(t.board().getTask(task.id)?.title).toBe("write docs");
   });
 
   it("parses the CLI workspace shorthand and refuses it together with workspace_kind", async () => {
     const { task } = await t.api.tasks.create({ title: "w", workspace: `dir:${t.dir}` });
     expect(task).toMatchObject({ workspace_kind: "dir", workspace_path: t.dir });
-    expect(await codeOf(t.api.tasks.create({ title: "w", workspace: "scratch", workspace_kind: "dir" }))).toBe("BAD_REQUEST");
+    expect(await codeOf(t.api.tasks.create({ title: "w", workspace: "scratch", workspace_kind: "dir" }))).toBe(
+      "BAD_REQUEST",
+    );
     expect(await codeOf(t.api.tasks.create({ title: "w", workspace: "elsewhere" }))).toBe("BAD_REQUEST");
   });
 
@@ -61,12 +69,18 @@ describe("tasks.create", () => {
     expect(await t.api.tasks.create({ title: "t", assignee: "anyone" })).not.toHaveProperty("warning");
     expect(await t.api.tasks.create({ title: "t", assignee: "default" })).not.toHaveProperty("warning");
     const ghost = await t.api.tasks.create({ title: "t", assignee: "ghost" });
-    expect(ghost.warning).toBe(`assignee 'ghost' is not a Hermes profile on this host (anyone, default): the dispatcher will never spawn ${ghost.task.id}`);
+    expect(ghost.warning).toBe(
+      `assignee 'ghost' is not a Hermes profile on this host (anyone, default): the dispatcher will never spawn ${ghost.task.id}`,
+    );
     // The card says so at once, not after the stranded threshold.
     const detail = await t.api.tasks.get({ id: ghost.task.id });
-    expect(detail.diagnostics.map((d) => [d.kind, d.severity, d.data.reason])).toEqual([["stranded_in_ready", "error", "unknown_profile"]]);
+    expect(detail.diagnostics.map((d) => [d.kind, d.severity, d.data.reason])).toEqual([
+      ["stranded_in_ready", "error", "unknown_profile"],
+    ]);
     const board = await t.api.board.get({});
-    expect(board.columns.find((c) => c.name === "ready")?.tasks.find((c) => c.id === ghost.task.id)?.warnings).toMatchObject({ count: 1, highest_severity: "error" });
+    expect(
+      board.columns.find((c) => c.name === "ready")?.tasks.find((c) => c.id === ghost.task.id)?.warnings,
+    ).toMatchObject({ count: 1, highest_severity: "error" });
     expect((await t.api.diagnostics.list({})).diagnostics.map((d) => d.task_id)).toEqual([ghost.task.id]);
   });
 
@@ -89,7 +103,9 @@ describe("tasks.create", () => {
     expect(await messageOf(t.api.tasks.create({ title: "x".repeat(501) }))).toMatch(/^title: Too big/);
     expect(await codeOf(t.api.tasks.create({ title: "t", body: "x".repeat(1024 * 1024 + 1) }))).toBe("BAD_REQUEST");
     expect(await codeOf(t.api.tasks.create({ title: "t", parents: ["../etc"] }))).toBe("BAD_REQUEST");
-    expect(await codeOf(t.api.tasks.create({ title: "t", parents: Array.from({ length: 501 }, (_, i) => `t_${i}`) }))).toBe("BAD_REQUEST");
+    expect(
+      await codeOf(t.api.tasks.create({ title: "t", parents: Array.from({ length: 501 }, (_, i) => `t_${i}`) })),
+    ).toBe("BAD_REQUEST");
     expect(await codeOf(t.api.tasks.create({ title: "   " }))).toBe("BAD_REQUEST");
     expect(await codeOf(t.api.tasks.create({ title: "t", skills: ["terminal"] }))).toBe("BAD_REQUEST");
     expect(await codeOf(t.api.tasks.create({ title: "t", parents: ["t_missing"] }))).toBe("BAD_REQUEST");
@@ -106,13 +122,21 @@ describe("tasks.get", () => {
     await t.api.tasks.claim({ id: parent.id });
     await t.api.tasks.complete({ id: parent.id, summary: "all done", result: "R" });
     const d = await t.api.tasks.get({ id: parent.id });
-    expect(d.task).toMatchObject({ id: parent.id, status: "done", latest_summary: "all done", comment_count: 1, progress: { done: 0, total: 1 } });
+    expect(d.task).toMatchObject({
+      id: parent.id,
+      status: "done",
+      latest_summary: "all done",
+      comment_count: 1,
+      progress: { done: 0, total: 1 },
+    });
     expect(d.comments.map((c) => [c.author, c.body])).toEqual([["ann", "hello"]]);
     expect(d.events.map((e) => e.kind)).toEqual(["created", "commented", "claimed", "completed"]);
     expect(d.events.find((e) => e.kind === "completed")?.run_id).toBe(d.runs[0]?.id);
     expect(d.runs).toHaveLength(1);
     expect(d.links.children).toEqual([{ id: child.id, title: "child", status: "ready", assignee: null }]);
-    expect(d.child_results).toEqual([{ id: child.id, title: "child", status: "ready", latest_summary: null, result: null }]);
+    expect(d.child_results).toEqual([
+      { id: child.id, title: "child", status: "ready", latest_summary: null, result: null },
+    ]);
     expect(d.worker_context).toContain(`# Kanban task ${parent.id}: parent`);
     const c = await t.api.tasks.get({ id: child.id });
     expect(c.links.parents).toEqual([{ id: parent.id, title: "parent", status: "done", assignee: null }]);
@@ -136,7 +160,11 @@ describe("tasks.list", () => {
     expect((await t.api.tasks.list()).tasks.map((x) => x.title)).toEqual(["a", "b"]);
     expect((await t.api.tasks.list({ tenant: "acme" })).tasks.map((x) => x.title)).toEqual(["a"]);
     expect((await t.api.tasks.list({ assignee: "Y" })).tasks.map((x) => x.title)).toEqual(["b"]);
-    expect((await t.api.tasks.list({ include_archived: true, order_by: "title" })).tasks.map((x) => x.title)).toEqual(["a", "b", "c"]);
+    expect((await t.api.tasks.list({ include_archived: true, order_by: "title" })).tasks.map((x) => x.title)).toEqual([
+      "a",
+      "b",
+      "c",
+    ]);
     expect((await t.api.tasks.list({ limit: 1 })).tasks).toHaveLength(1);
     expect(await codeOf(t.api.tasks.list({ status: "bogus" }))).toBe("BAD_REQUEST");
   });
@@ -180,7 +208,9 @@ describe("tasks.patch", () => {
 
   it("blocks with a reason, unblocks by moving to ready, schedules, and pushes back to triage", async () => {
     const { task } = await t.api.tasks.create({ title: "t" });
-    expect((await t.api.tasks.patch({ id: task.id, status: "blocked", block_reason: "need input" })).task.status).toBe("blocked");
+    expect((await t.api.tasks.patch({ id: task.id, status: "blocked", block_reason: "need input" })).task.status).toBe(
+      "blocked",
+    );
     expect((await t.api.tasks.patch({ id: task.id, status: "ready" })).task.status).toBe("ready");
     expect((await t.api.tasks.patch({ id: task.id, status: "scheduled" })).task.status).toBe("scheduled");
     expect((await t.api.tasks.patch({ id: task.id, status: "ready" })).task.status).toBe("ready");
@@ -197,11 +227,24 @@ describe("tasks.patch", () => {
 
   it("applies assignee, model, priority and title/body, recording reprioritized and edited events", async () => {
     const { task } = await t.api.tasks.create({ title: "t" });
-    const r = await t.api.tasks.patch({ id: task.id, assignee: "Coder", priority: 5, title: "new", body: "B", model_override: "m1" });
+    const r = await t.api.tasks.patch({
+      id: task.id,
+      assignee: "Coder",
+      priority: 5,
+      title: "new",
+      body: "B",
+      model_override: "m1",
+    });
     expect(r.task).toMatchObject({ assignee: "coder", priority: 5, title: "new", body: "B", model_override: "m1" });
-    const kinds = t.board().listEvents(task.id).map((e) => e.kind);
+    const kinds = t
+      .board()
+      .listEvents(task.id)
+      .map((e) => e.kind);
     expect(kinds).toEqual(["created", "assigned", "edited", "reprioritized", "edited"]);
-    expect((await t.api.tasks.patch({ id: task.id, clear_model_override: true, assignee: "" })).task).toMatchObject({ model_override: null, assignee: null });
+    expect((await t.api.tasks.patch({ id: task.id, clear_model_override: true, assignee: "" })).task).toMatchObject({
+      model_override: null,
+      assignee: null,
+    });
     expect(await messageOf(t.api.tasks.patch({ id: task.id, title: " " }))).toBe("title is required");
   });
 
@@ -237,7 +280,11 @@ describe("tasks.bulk", () => {
   it("applies per id independently: one bad id does not stop the others", async () => {
     const a = (await t.api.tasks.create({ title: "a" })).task;
     const b = (await t.api.tasks.create({ title: "b" })).task;
-    const { results } = await t.api.tasks.bulk({ ids: [a.id, "t_missing", b.id], status: "blocked", block_reason: "wait" });
+    const { results } = await t.api.tasks.bulk({
+      ids: [a.id, "t_missing", b.id],
+      status: "blocked",
+      block_reason: "wait",
+    });
     expect(results).toEqual([
       { id: a.id, ok: true },
       { id: "t_missing", ok: false, error: "not found" },
@@ -262,7 +309,7 @@ describe("tasks.bulk", () => {
     expect(t.board().latestSummary(a.id)).toBe("shipped");
   });
 
-  it("reassigns (\"\" unassigns), reclaiming running tasks first when asked", async () => {
+  it('reassigns ("" unassigns), reclaiming running tasks first when asked', async () => {
     const a = (await t.api.tasks.create({ title: "a", assignee: "x" })).task;
     const b = (await t.api.tasks.create({ title: "b", assignee: "x" })).task;
     await claimWithWorker(b.id, 2_000_000_004);
@@ -320,7 +367,12 @@ describe("worker lifecycle: claim, heartbeat, complete, fencing", () => {
     const err = t.api.tasks.complete({ id: task.id, expected_run_id: first.run_id, summary: "late" });
     expect(await codeOf(err)).toBe("CONFLICT");
     expect(t.board().getTask(task.id)).toMatchObject({ status: "running", current_run_id: second.run_id });
-    const done = await t.api.tasks.complete({ id: task.id, expected_run_id: second.run_id, result: "ok", summary: "done" });
+    const done = await t.api.tasks.complete({
+      id: task.id,
+      expected_run_id: second.run_id,
+      result: "ok",
+      summary: "done",
+    });
     expect(done).toMatchObject({ task: { status: "done" }, run_id: second.run_id });
   });
 
@@ -349,15 +401,24 @@ describe("block, schedule, unblock, promote, archive, editResult", () => {
   it("block with comment_author also records a BLOCKED: comment; wrong state is CONFLICT", async () => {
     const { task } = await t.api.tasks.create({ title: "t" });
     await t.api.tasks.block({ id: task.id, reason: "need keys", comment_author: "bot" });
-    expect(t.board().listComments(task.id).map((c) => [c.author, c.body])).toEqual([["bot", "BLOCKED: need keys"]]);
+    expect(
+      t
+        .board()
+        .listComments(task.id)
+        .map((c) => [c.author, c.body]),
+    ).toEqual([["bot", "BLOCKED: need keys"]]);
     expect(await codeOf(t.api.tasks.block({ id: task.id }))).toBe("CONFLICT");
-    expect((await t.api.tasks.unblock({ id: task.id, reason: "keys sent", comment_author: "ann" })).task.status).toBe("ready");
+    expect((await t.api.tasks.unblock({ id: task.id, reason: "keys sent", comment_author: "ann" })).task.status).toBe(
+      "ready",
+    );
     expect(await codeOf(t.api.tasks.unblock({ id: task.id }))).toBe("CONFLICT");
   });
 
   it("schedule parks a task until unblock", async () => {
     const { task } = await t.api.tasks.create({ title: "t" });
-    expect((await t.api.tasks.schedule({ id: task.id, reason: "tomorrow", comment_author: "ann" })).task.status).toBe("scheduled");
+    expect((await t.api.tasks.schedule({ id: task.id, reason: "tomorrow", comment_author: "ann" })).task.status).toBe(
+      "scheduled",
+    );
     expect(t.board().listComments(task.id)[0]?.body).toBe("SCHEDULED: tomorrow");
     expect((await t.api.tasks.unblock({ id: task.id })).task.status).toBe("ready");
   });
@@ -365,13 +426,19 @@ describe("block, schedule, unblock, promote, archive, editResult", () => {
   it("promote moves todo to ready, refuses unfinished parents (409), supports dry_run", async () => {
     const p = (await t.api.tasks.create({ title: "p" })).task;
     const c = (await t.api.tasks.create({ title: "c", parents: [p.id] })).task;
-    expect(await messageOf(t.api.tasks.promote({ id: c.id }))).toMatch(new RegExp(`^cannot promote ${c.id}: unsatisfied parent dependencies: ${p.id} \\(ready\\)`));
+    expect(await messageOf(t.api.tasks.promote({ id: c.id }))).toMatch(
+      new RegExp(`^cannot promote ${c.id}: unsatisfied parent dependencies: ${p.id} \\(ready\\)`),
+    );
     await t.api.links.remove({ parent_id: p.id, child_id: c.id });
     const todo = (await t.api.tasks.create({ title: "todo", triage: true })).task;
     await t.api.tasks.patch({ id: todo.id, status: "todo" });
     expect(await t.api.tasks.promote({ id: todo.id, dry_run: true })).toMatchObject({ promoted: false, dry_run: true });
     expect(t.board().getTask(todo.id)?.status).toBe("todo");
-    expect(await t.api.tasks.promote({ id: todo.id, reason: "go" })).toMatchObject({ promoted: true, reason: "go", error: null });
+    expect(await t.api.tasks.promote({ id: todo.id, reason: "go" })).toMatchObject({
+      promoted: true,
+      reason: "go",
+      error: null,
+    });
     expect(t.board().getTask(todo.id)?.status).toBe("ready");
     expect(await codeOf(t.api.tasks.promote({ id: "t_none" }))).toBe("NOT_FOUND");
   });
@@ -391,23 +458,39 @@ describe("reclaim and reassign", () => {
   it("reclaim releases a running claim, terminates the worker, and 409s with Hermes' text when not running", async () => {
     const { task } = await t.api.tasks.create({ title: "t" });
     await claimWithWorker(task.id, 2_000_000_005);
-    expect(await t.api.tasks.reclaim({ id: task.id, reason: "stuck" })).toMatchObject({ ok: true, task_id: task.id, task: { status: "ready" } });
+    expect(await t.api.tasks.reclaim({ id: task.id, reason: "stuck" })).toMatchObject({
+      ok: true,
+      task_id: task.id,
+      task: { status: "ready" },
+    });
     expect(t.terminated.map((x) => x.pid)).toEqual([2_000_000_005]);
-    expect(t.board().listEvents(task.id).at(-1)).toMatchObject({ kind: "reclaimed", payload: { manual: true, reason: "stuck" } });
-    expect(await messageOf(t.api.tasks.reclaim({ id: task.id }))).toBe(`cannot reclaim ${task.id}: not in a claimable state (not running, or unknown id)`);
+    expect(t.board().listEvents(task.id).at(-1)).toMatchObject({
+      kind: "reclaimed",
+      payload: { manual: true, reason: "stuck" },
+    });
+    expect(await messageOf(t.api.tasks.reclaim({ id: task.id }))).toBe(
+      `cannot reclaim ${task.id}: not in a claimable state (not running, or unknown id)`,
+    );
     expect(await codeOf(t.api.tasks.reclaim({ id: task.id }))).toBe("CONFLICT");
     expect(await codeOf(t.api.tasks.reclaim({ id: "t_nobody" }))).toBe("NOT_FOUND");
   });
 
   it("reassign switches profile; a running task needs reclaim_first (409 text)", async () => {
     const { task } = await t.api.tasks.create({ title: "t", assignee: "a" });
-    expect(await t.api.tasks.reassign({ id: task.id, profile: "b" })).toEqual({ ok: true, task_id: task.id, assignee: "b" });
+    expect(await t.api.tasks.reassign({ id: task.id, profile: "b" })).toEqual({
+      ok: true,
+      task_id: task.id,
+      assignee: "b",
+    });
     await t.api.tasks.claim({ id: task.id });
     expect(await messageOf(t.api.tasks.reassign({ id: task.id, profile: "c" }))).toBe(
       `cannot reassign ${task.id}: unknown id, or still running (pass reclaim_first=true to release the claim first)`,
     );
     expect(await codeOf(t.api.tasks.reassign({ id: task.id, profile: "c" }))).toBe("CONFLICT");
-    expect(await t.api.tasks.reassign({ id: task.id, profile: "c", reclaim_first: true })).toMatchObject({ ok: true, assignee: "c" });
+    expect(await t.api.tasks.reassign({ id: task.id, profile: "c", reclaim_first: true })).toMatchObject({
+      ok: true,
+      assignee: "c",
+    });
     expect(t.board().getTask(task.id)?.status).toBe("ready");
     expect((await t.api.tasks.reassign({ id: task.id, profile: "" })).assignee).toBeNull();
   });
@@ -424,11 +507,26 @@ describe("tasks.context and tasks.log", () => {
   it("reads the log tail, dropping a partial first line, and reports a missing log", async () => {
     const { task } = await t.api.tasks.create({ title: "t" });
     const file = path.join(logsDir(t.location, "default"), `${task.id}.log`);
-    expect(await t.api.tasks.log({ id: task.id })).toEqual({ task_id: task.id, path: file, exists: false, size_bytes: 0, content: "", truncated: false });
+    expect(await t.api.tasks.log({ id: task.id })).toEqual({
+      task_id: task.id,
+      path: file,
+      exists: false,
+      size_bytes: 0,
+      content: "",
+      truncated: false,
+    });
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, "line one\nline two\nline three\n");
-    expect(await t.api.tasks.log({ id: task.id })).toMatchObject({ exists: true, size_bytes: 29, content: "line one\nline two\nline three\n", truncated: false });
-    expect(await t.api.tasks.log({ id: task.id, tail: 15 })).toMatchObject({ content: "line three\n", truncated: true });
+    expect(await t.api.tasks.log({ id: task.id })).toMatchObject({
+      exists: true,
+      size_bytes: 29,
+      content: "line one\nline two\nline three\n",
+      truncated: false,
+    });
+    expect(await t.api.tasks.log({ id: task.id, tail: 15 })).toMatchObject({
+      content: "line three\n",
+      truncated: true,
+    });
     expect(await codeOf(t.api.tasks.log({ id: task.id, tail: 0 }))).toBe("BAD_REQUEST");
     expect(await codeOf(t.api.tasks.log({ id: task.id, tail: 2_000_001 }))).toBe("BAD_REQUEST");
     expect(await codeOf(t.api.tasks.log({ id: "t_missing" }))).toBe("NOT_FOUND");

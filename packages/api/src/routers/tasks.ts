@@ -38,7 +38,11 @@ import { adminProcedure, publicProcedure, router } from "../trpc.ts";
 export const LOG_TAIL_MAX = 2_000_000;
 
 const idInput = z.object({ ...withBoard, id: idSchema });
-const ttlSchema = z.number().int().min(1).max(7 * 86_400);
+const ttlSchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(7 * 86_400);
 const priority = z.number().int().min(-1_000_000).max(1_000_000);
 
 function failureLimit(ctx: KanbanContext): number {
@@ -94,7 +98,11 @@ function checkTenantRoots(ctx: KanbanContext, id: string, dir: string): void {
  * worker speaking for itself (it exits on its own); an unfenced one is a person or a script closing
  * the card under a live worker, which must then be stopped like any other released claim.
  */
-function workerReleasedByOthers(board: Board, task: TaskView, fence: { expected_run_id?: number | null; claim_lock?: string | null }): Termination | null {
+function workerReleasedByOthers(
+  board: Board,
+  task: TaskView,
+  fence: { expected_run_id?: number | null; claim_lock?: string | null },
+): Termination | null {
   if (fence.expected_run_id != null || fence.claim_lock != null) return null;
   return board.workerToStop(task);
 }
@@ -104,12 +112,16 @@ function result(board: Board, id: string): { task: TaskDto } {
 }
 
 /** Reads the end of a worker log; a tail that starts mid-line drops that partial first line. */
-function readLogTail(file: string, tail: number): { exists: boolean; size_bytes: number; content: string; truncated: boolean } {
+function readLogTail(
+  file: string,
+  tail: number,
+): { exists: boolean; size_bytes: number; content: string; truncated: boolean } {
   let fd: number;
   try {
     fd = fs.openSync(file, "r");
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { exists: false, size_bytes: 0, content: "", truncated: false };
+    if ((err as NodeJS.ErrnoException).code === "ENOENT")
+      return { exists: false, size_bytes: 0, content: "", truncated: false };
     throw err;
   }
   try {
@@ -201,11 +213,14 @@ function makeWorkspace(ctx: KanbanContext, task: { id: string; workspace_kind: s
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? "error";
     const where = ctx.tenant === null || task.workspace_kind === "dir" ? ` at ${dir}` : "";
-    throw wrongState(`cannot claim ${task.id}: its ${task.workspace_kind} workspace cannot be created${where} (${code})`, {
-      task_id: task.id,
-      workspace_kind: task.workspace_kind,
-      error: code,
-    });
+    throw wrongState(
+      `cannot claim ${task.id}: its ${task.workspace_kind} workspace cannot be created${where} (${code})`,
+      {
+        task_id: task.id,
+        workspace_kind: task.workspace_kind,
+        error: code,
+      },
+    );
   }
 }
 
@@ -221,7 +236,9 @@ function bulkError(ctx: KanbanContext, err: unknown): string {
 
 export const tasksRouter = router({
   /** The task drawer: task with extras, comments, last 200 events, runs, links, child results, worker context, diagnostics. */
-  get: publicProcedure.input(idInput).query(({ ctx, input }) => taskDetail(ctx, ctx.board(input.board), input.id, failureLimit(ctx))),
+  get: publicProcedure
+    .input(idInput)
+    .query(({ ctx, input }) => taskDetail(ctx, ctx.board(input.board), input.id, failureLimit(ctx))),
 
   /**
    * One page of tasks (interface C): at most `limit` (default 200, max 1000) and about 4 MiB, in
@@ -237,7 +254,9 @@ export const tasksRouter = router({
           tenant: nameSchema.nullish(),
           session_id: nameSchema.nullish(),
           include_archived: z.boolean().default(false),
-          order_by: z.enum(Object.keys(LIST_ORDERS) as [keyof typeof LIST_ORDERS, ...(keyof typeof LIST_ORDERS)[]]).nullish(),
+          order_by: z
+            .enum(Object.keys(LIST_ORDERS) as [keyof typeof LIST_ORDERS, ...(keyof typeof LIST_ORDERS)[]])
+            .nullish(),
           workflow_template_id: nameSchema.nullish(),
           current_step_key: nameSchema.nullish(),
           search: z.string().max(500).nullish(),
@@ -249,23 +268,32 @@ export const tasksRouter = router({
         })
         .prefault({}),
     )
-    .query(({ ctx, input }): { tasks: (TaskDto & { parents?: string[]; children?: string[] })[]; next_cursor: string | null } => {
-      const { board: slug, include_links, cursor, limit, ...filter } = input;
-      const board = ctx.board(slug);
-      const page = taskPage(board, { ...filter, tenant: tenantFilter(ctx, input.tenant) }, { cursor, limit });
-      if (!include_links) return page;
-      const edges = board.linkEdges(page.tasks.map((t) => t.id));
-      const parents = new Map<string, string[]>();
-      const children = new Map<string, string[]>();
-      for (const e of edges) {
-        parents.set(e.child_id, [...(parents.get(e.child_id) ?? []), e.parent_id]);
-        children.set(e.parent_id, [...(children.get(e.parent_id) ?? []), e.child_id]);
-      }
-      return {
-        tasks: page.tasks.map((t) => ({ ...t, parents: parents.get(t.id) ?? [], children: children.get(t.id) ?? [] })),
-        next_cursor: page.next_cursor,
-      };
-    }),
+    .query(
+      ({
+        ctx,
+        input,
+      }): { tasks: (TaskDto & { parents?: string[]; children?: string[] })[]; next_cursor: string | null } => {
+        const { board: slug, include_links, cursor, limit, ...filter } = input;
+        const board = ctx.board(slug);
+        const page = taskPage(board, { ...filter, tenant: tenantFilter(ctx, input.tenant) }, { cursor, limit });
+        if (!include_links) return page;
+        const edges = board.linkEdges(page.tasks.map((t) => t.id));
+        const parents = new Map<string, string[]>();
+        const children = new Map<string, string[]>();
+        for (const e of edges) {
+          parents.set(e.child_id, [...(parents.get(e.child_id) ?? []), e.parent_id]);
+          children.set(e.parent_id, [...(children.get(e.parent_id) ?? []), e.child_id]);
+        }
+        return {
+          tasks: page.tasks.map((t) => ({
+            ...t,
+            parents: parents.get(t.id) ?? [],
+            children: children.get(t.id) ?? [],
+          })),
+          next_cursor: page.next_cursor,
+        };
+      },
+    ),
 
   /** Dashboard-style create: `created_by` defaults to "dashboard"; `warning` says when nothing will dispatch it. */
   create: publicProcedure.input(createInput).mutation(({ ctx, input }) => {
@@ -281,7 +309,8 @@ export const tasksRouter = router({
     const { board: _slug, workspace, ...fields } = input;
     let ws: { workspace_kind?: string | null; workspace_path?: string | null } = {};
     if (workspace) {
-      if (input.workspace_kind || input.workspace_path) throw invalid("pass either workspace or workspace_kind/workspace_path, not both");
+      if (input.workspace_kind || input.workspace_path)
+        throw invalid("pass either workspace or workspace_kind/workspace_path, not both");
       ws = parseWorkspaceSpec(workspace);
     }
     const task = board.createTask(
@@ -312,7 +341,8 @@ export const tasksRouter = router({
     // so a refused patch changes nothing. The worker is stopped only once the release committed.
     const terminate = board.atomically(() => {
       // Re-sending the current assignee (a form posting every field) is not a change, even while running.
-      if (input.assignee !== undefined && canonicalAssignee(input.assignee) !== current.assignee) board.assignTask(id, input.assignee);
+      if (input.assignee !== undefined && canonicalAssignee(input.assignee) !== current.assignee)
+        board.assignTask(id, input.assignee);
       const moved =
         input.status === undefined
           ? null
@@ -341,13 +371,15 @@ export const tasksRouter = router({
   }),
 
   /** Hard delete from any status (the board's trash); `archived_only` refuses live tasks (`kanban archive --rm`). */
-  delete: publicProcedure.input(idInput.extend({ archived_only: z.boolean().default(false) })).mutation(({ ctx, input }) => {
-    const board = ctx.board(input.board);
-    scopedTask(ctx, board, input.id);
-    if (input.archived_only) board.deleteArchivedTask(input.id);
-    else ctx.terminate(board.deleteTask(input.id, failureLimit(ctx)).terminate);
-    return { deleted: true as const, task_id: input.id };
-  }),
+  delete: publicProcedure
+    .input(idInput.extend({ archived_only: z.boolean().default(false) }))
+    .mutation(({ ctx, input }) => {
+      const board = ctx.board(input.board);
+      scopedTask(ctx, board, input.id);
+      if (input.archived_only) board.deleteArchivedTask(input.id);
+      else ctx.terminate(board.deleteTask(input.id, failureLimit(ctx)).terminate);
+      return { deleted: true as const, task_id: input.id };
+    }),
 
   /**
    * Applies one change to many tasks. Each row is one transaction: a row refused at any step
@@ -375,8 +407,11 @@ export const tasksRouter = router({
           const released: (Termination | null | undefined)[] = [];
           if (input.assignee !== undefined && canonicalAssignee(input.assignee) !== task.assignee) {
             const profile = input.assignee.trim() === "" ? null : input.assignee;
-            const r = step("assign refused: ", () => board.reassignTask(id, profile, { reclaimFirst: input.reclaim_first }));
-            if (!r.ok) throw new RowRefused("assign refused: still running (pass reclaim_first to release the claim first)");
+            const r = step("assign refused: ", () =>
+              board.reassignTask(id, profile, { reclaimFirst: input.reclaim_first }),
+            );
+            if (!r.ok)
+              throw new RowRefused("assign refused: still running (pass reclaim_first to release the claim first)");
             released.push(r.terminate);
           }
           if (input.status !== undefined) {
@@ -419,30 +454,39 @@ export const tasksRouter = router({
       const board = ctx.board(input.board);
       const before = scopedTask(ctx, board, input.id);
       // The kernel claims and runs this callback in one transaction: a throw here undoes the claim.
-      const { claimed, workspace } = board.claimWithWorkspace(input.id, { ttl_seconds: input.ttl_seconds, claimer: input.claimer }, (claimed) => {
-        if (claimed === null) {
-          const now = board.getTask(input.id) ?? before;
-          throw wrongState(`cannot claim ${input.id}: status=${now.status} lock=${now.claim_lock ?? "(none)"}`, {
-            task_id: input.id,
-            status: now.status,
-          });
-        }
-        // Scratch and dir workspaces are plain directories, materialised here like the dispatcher
-        // does; a worktree needs git and is left to the dispatcher (workspace stays null).
-        let workspace: string | null = claimed.workspace_path;
-        if (claimed.workspace_kind === "scratch" || claimed.workspace_kind === "dir") {
-          // A tenant's dir: path is judged again against today's roots (the operator may have narrowed them).
-          if (claimed.workspace_kind === "dir" && workspace !== null) checkTenantRoots(ctx, claimed.id, workspace);
-          // A scratch directory is always <root>/<task id>, as the dispatcher makes it: a path recorded
-          // on the row (by an old version, by Hermes, by hand) is never trusted to name it.
-          if (claimed.workspace_kind === "scratch") workspace = path.join(workspacesRoot(ctx.location, board.slug ?? "default"), claimed.id);
-          workspace ??= path.join(workspacesRoot(ctx.location, board.slug ?? "default"), claimed.id);
-          makeWorkspace(ctx, claimed, workspace);
-          board.setWorkspace(claimed.id, workspace);
-        }
-        return { claimed, workspace };
-      });
-      return { task: taskDto({ ...claimed, workspace_path: workspace, warnings: null }), run_id: claimed.current_run_id, workspace };
+      const { claimed, workspace } = board.claimWithWorkspace(
+        input.id,
+        { ttl_seconds: input.ttl_seconds, claimer: input.claimer },
+        (claimed) => {
+          if (claimed === null) {
+            const now = board.getTask(input.id) ?? before;
+            throw wrongState(`cannot claim ${input.id}: status=${now.status} lock=${now.claim_lock ?? "(none)"}`, {
+              task_id: input.id,
+              status: now.status,
+            });
+          }
+          // Scratch and dir workspaces are plain directories, materialised here like the dispatcher
+          // does; a worktree needs git and is left to the dispatcher (workspace stays null).
+          let workspace: string | null = claimed.workspace_path;
+          if (claimed.workspace_kind === "scratch" || claimed.workspace_kind === "dir") {
+            // A tenant's dir: path is judged again against today's roots (the operator may have narrowed them).
+            if (claimed.workspace_kind === "dir" && workspace !== null) checkTenantRoots(ctx, claimed.id, workspace);
+            // A scratch directory is always <root>/<task id>, as the dispatcher makes it: a path recorded
+            // on the row (by an old version, by Hermes, by hand) is never trusted to name it.
+            if (claimed.workspace_kind === "scratch")
+              workspace = path.join(workspacesRoot(ctx.location, board.slug ?? "default"), claimed.id);
+            workspace ??= path.join(workspacesRoot(ctx.location, board.slug ?? "default"), claimed.id);
+            makeWorkspace(ctx, claimed, workspace);
+            board.setWorkspace(claimed.id, workspace);
+          }
+          return { claimed, workspace };
+        },
+      );
+      return {
+        task: taskDto({ ...claimed, workspace_path: workspace, warnings: null }),
+        run_id: claimed.current_run_id,
+        workspace,
+      };
     }),
 
   /** Extends the claim and records a worker heartbeat (event `heartbeat`), fenced on the run/lock. */
@@ -493,9 +537,14 @@ export const tasksRouter = router({
     .mutation(({ ctx, input }) => {
       const board = ctx.board(input.board);
       const stop = workerReleasedByOthers(board, scopedTask(ctx, board, input.id), input);
-      board.blockTask(input.id, { reason: input.reason, expected_run_id: input.expected_run_id, claim_lock: input.claim_lock });
+      board.blockTask(input.id, {
+        reason: input.reason,
+        expected_run_id: input.expected_run_id,
+        claim_lock: input.claim_lock,
+      });
       ctx.terminate(stop);
-      if (input.comment_author && input.reason?.trim()) board.addComment(input.id, input.comment_author, `BLOCKED: ${input.reason.trim()}`);
+      if (input.comment_author && input.reason?.trim())
+        board.addComment(input.id, input.comment_author, `BLOCKED: ${input.reason.trim()}`);
       return result(board, input.id);
     }),
 
@@ -505,9 +554,14 @@ export const tasksRouter = router({
     .mutation(({ ctx, input }) => {
       const board = ctx.board(input.board);
       const stop = workerReleasedByOthers(board, scopedTask(ctx, board, input.id), input);
-      board.scheduleTask(input.id, { reason: input.reason, expected_run_id: input.expected_run_id, claim_lock: input.claim_lock });
+      board.scheduleTask(input.id, {
+        reason: input.reason,
+        expected_run_id: input.expected_run_id,
+        claim_lock: input.claim_lock,
+      });
       ctx.terminate(stop);
-      if (input.comment_author && input.reason?.trim()) board.addComment(input.id, input.comment_author, `SCHEDULED: ${input.reason.trim()}`);
+      if (input.comment_author && input.reason?.trim())
+        board.addComment(input.id, input.comment_author, `SCHEDULED: ${input.reason.trim()}`);
       return result(board, input.id);
     }),
 
@@ -517,19 +571,32 @@ export const tasksRouter = router({
       const board = ctx.board(input.board);
       scopedTask(ctx, board, input.id);
       board.unblockTask(input.id);
-      if (input.comment_author && input.reason?.trim()) board.addComment(input.id, input.comment_author, `UNBLOCK: ${input.reason.trim()}`);
+      if (input.comment_author && input.reason?.trim())
+        board.addComment(input.id, input.comment_author, `UNBLOCK: ${input.reason.trim()}`);
       return result(board, input.id);
     }),
 
   /** Operator promotion todo/blocked → ready; refused (409) with unfinished parents or another status. */
   promote: publicProcedure
-    .input(idInput.extend({ reason: reasonSchema.nullish(), actor: nameSchema.nullish(), dry_run: z.boolean().default(false) }))
+    .input(
+      idInput.extend({
+        reason: reasonSchema.nullish(),
+        actor: nameSchema.nullish(),
+        dry_run: z.boolean().default(false),
+      }),
+    )
     .mutation(({ ctx, input }) => {
       const board = ctx.board(input.board);
       scopedTask(ctx, board, input.id);
       const r = board.promoteTask(input.id, { actor: input.actor, reason: input.reason, dryRun: input.dry_run });
       if (!r.ok) throw wrongState(`cannot promote ${input.id}: ${r.error ?? "refused"}`, { task_id: input.id });
-      return { task_id: input.id, promoted: !input.dry_run, dry_run: input.dry_run, reason: input.reason ?? null, error: null };
+      return {
+        task_id: input.id,
+        promoted: !input.dry_run,
+        dry_run: input.dry_run,
+        reason: input.reason ?? null,
+        error: null,
+      };
     }),
 
   archive: publicProcedure.input(idInput).mutation(({ ctx, input }) => {
@@ -541,7 +608,9 @@ export const tasksRouter = router({
 
   /** Rewrites the handoff of a done task. */
   editResult: publicProcedure
-    .input(idInput.extend({ result: resultSchema, summary: resultSchema.nullish(), metadata: metadataSchema.nullish() }))
+    .input(
+      idInput.extend({ result: resultSchema, summary: resultSchema.nullish(), metadata: metadataSchema.nullish() }),
+    )
     .mutation(({ ctx, input }) => {
       const board = ctx.board(input.board);
       scopedTask(ctx, board, input.id);
@@ -560,7 +629,13 @@ export const tasksRouter = router({
 
   /** Changes hands; a running task needs `reclaim_first` (409 otherwise). "" or null unassigns. */
   reassign: publicProcedure
-    .input(idInput.extend({ profile: nameSchema.nullable().default(null), reclaim_first: z.boolean().default(false), reason: reasonSchema.nullish() }))
+    .input(
+      idInput.extend({
+        profile: nameSchema.nullable().default(null),
+        reclaim_first: z.boolean().default(false),
+        reason: reasonSchema.nullish(),
+      }),
+    )
     .mutation(({ ctx, input }) => {
       const board = ctx.board(input.board);
       scopedTask(ctx, board, input.id);
@@ -568,9 +643,12 @@ export const tasksRouter = router({
       const r = board.reassignTask(input.id, profile, { reclaimFirst: input.reclaim_first, reason: input.reason });
       ctx.terminate(r.terminate);
       if (!r.ok) {
-        throw wrongState(`cannot reassign ${input.id}: unknown id, or still running (pass reclaim_first=true to release the claim first)`, {
-          task_id: input.id,
-        });
+        throw wrongState(
+          `cannot reassign ${input.id}: unknown id, or still running (pass reclaim_first=true to release the claim first)`,
+          {
+            task_id: input.id,
+          },
+        );
       }
       return { ok: true as const, task_id: input.id, assignee: board.requireTask(input.id).assignee };
     }),
@@ -587,13 +665,19 @@ export const tasksRouter = router({
    * file's full path for an admin caller; a tenant gets only its name, since the server's
    * directories are the operator's business.
    */
-  log: publicProcedure.input(idInput.extend({ tail: z.number().int().min(1).max(LOG_TAIL_MAX).optional() })).query(({ ctx, input }) => {
-    const slug = ctx.slug(input.board);
-    const board = ctx.board(slug);
-    scopedTask(ctx, board, input.id);
-    const file = path.join(logsDir(ctx.location, slug), `${input.id}.log`);
-    return { task_id: input.id, path: ctx.tenant === null ? file : path.basename(file), ...readLogTail(file, input.tail ?? LOG_TAIL_MAX) };
-  }),
+  log: publicProcedure
+    .input(idInput.extend({ tail: z.number().int().min(1).max(LOG_TAIL_MAX).optional() }))
+    .query(({ ctx, input }) => {
+      const slug = ctx.slug(input.board);
+      const board = ctx.board(slug);
+      scopedTask(ctx, board, input.id);
+      const file = path.join(logsDir(ctx.location, slug), `${input.id}.log`);
+      return {
+        task_id: input.id,
+        path: ctx.tenant === null ? file : path.basename(file),
+        ...readLogTail(file, input.tail ?? LOG_TAIL_MAX),
+      };
+    }),
 
   /** Promotes every todo/auto-blocked task whose parents are done (what `kanban list` runs first). */
   recompute: adminProcedure.input(z.object(withBoard).prefault({})).mutation(({ ctx, input }) => {

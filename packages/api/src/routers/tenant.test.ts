@@ -1,4 +1,3 @@
-
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { codeOf, createTestApi, type TestApi } from "../testing.ts";
 
@@ -15,10 +14,12 @@ beforeEach(async () => {
 });
 afterEach(() => t.cleanup());
 
-
 describe("a tenant-scoped caller", () => {
   it("cannot read another tenant's task: NOT_FOUND, worded like an unknown id", async () => {
-    await expect(acme.tasks.get({ id: theirs })).rejects.toMatchObject({ code: "NOT_FOUND", message: `task ${theirs} not found` });
+    await expect(acme.tasks.get({ id: theirs })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+      message: `task ${theirs} not found`,
+    });
     for (const call of [
       acme.comments.list({ task_id: theirs }),
       acme.runs.list({ task_id: theirs }),
@@ -74,13 +75,23 @@ describe("a tenant-scoped caller", () => {
     expect((await acme.assignees.list()).assignees).toEqual([]);
     expect((await acme.workers.active()).count).toBe(0);
     expect(new Set((await acme.events.list()).events.map((e) => e.task_id))).toEqual(new Set([mine]));
-    expect((await acme.boards.list()).boards[0]).toMatchObject({ total: 1, counts: { ready: 1 }, db_path: "", default_workdir: null });
+    expect((await acme.boards.list()).boards[0]).toMatchObject({
+      total: 1,
+      counts: { ready: 1 },
+      db_path: "",
+      default_workdir: null,
+    });
     expect((await t.api.boards.list()).boards[0]?.db_path).toMatch(/kanban\.db$/);
     expect((await acme.config.get()).default_tenant).toBe("acme");
   });
 
   it("is refused board-wide administration (FORBIDDEN)", async () => {
-    for (const call of [acme.boards.create({ slug: "x" }), acme.boards.switch({ slug: "default" }), acme.dispatcher.status(), acme.tasks.recompute()]) {
+    for (const call of [
+      acme.boards.create({ slug: "x" }),
+      acme.boards.switch({ slug: "default" }),
+      acme.dispatcher.status(),
+      acme.tasks.recompute(),
+    ]) {
       expect(await codeOf(call)).toBe("FORBIDDEN");
     }
   });

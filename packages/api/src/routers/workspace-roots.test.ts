@@ -31,7 +31,9 @@ describe("workspace paths: tenants stay under kanban.workspace_roots", () => {
         message: expect.stringContaining("outside the workspace roots this server allows"),
       });
     }
-    await expect(acme.tasks.create({ title: "out", workspace_kind: "dir", workspace_path: outside })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await expect(
+      acme.tasks.create({ title: "out", workspace_kind: "dir", workspace_path: outside }),
+    ).rejects.toMatchObject({ code: "BAD_REQUEST" });
     expect(taskCount()).toBe(n);
   });
 
@@ -50,7 +52,9 @@ describe("workspace paths: tenants stay under kanban.workspace_roots", () => {
     const victim = (await t.api.tasks.create({ title: "victim" })).task;
     const claimed = await t.api.tasks.claim({ id: victim.id });
     for (const caller of [t.api, t.caller("acme")]) {
-      await expect(caller.tasks.create({ title: "x", workspace_kind: "scratch", workspace_path: claimed.workspace as string })).rejects.toMatchObject({
+      await expect(
+        caller.tasks.create({ title: "x", workspace_kind: "scratch", workspace_path: claimed.workspace as string }),
+      ).rejects.toMatchObject({
         code: "BAD_REQUEST",
         cause: { code: "WORKSPACE_PATH_NOT_ALLOWED" },
       });
@@ -62,7 +66,10 @@ describe("workspace paths: tenants stay under kanban.workspace_roots", () => {
     const dir = path.join(root, "proj");
     const { task } = await acme.tasks.create({ title: "in", workspace: `dir:${dir}` });
     t.writeConfig({ kanban: { workspace_roots: [path.join(t.dir, "other-root")] } });
-    await expect(acme.tasks.claim({ id: task.id })).rejects.toMatchObject({ code: "BAD_REQUEST", cause: { code: "WORKSPACE_PATH_NOT_ALLOWED" } });
+    await expect(acme.tasks.claim({ id: task.id })).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      cause: { code: "WORKSPACE_PATH_NOT_ALLOWED" },
+    });
     expect(t.board().requireTask(task.id)).toMatchObject({ status: "ready", claim_lock: null });
     expect(fs.existsSync(dir)).toBe(false);
     // The operator may still claim it.

@@ -19,10 +19,7 @@ export const kanbanNotifySubs = sqliteTable(
     lastEventId: integer("last_event_id").notNull().default(0),
     lastPingEventId: integer("last_ping_event_id").notNull().default(0),
   },
-  (t) => [
-    primaryKey({ columns: [t.taskId, t.platform, t.chatId, t.threadId] }),
-    index("idx_notify_task").on(t.taskId),
-  ],
+  (t) => [primaryKey({ columns: [t.taskId, t.platform, t.chatId, t.threadId] }), index("idx_notify_task").on(t.taskId)],
 );
 
 export type NotifySubRow = typeof kanbanNotifySubs.$inferSelect;

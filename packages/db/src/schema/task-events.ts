@@ -15,10 +15,7 @@ export const taskEvents = sqliteTable(
     payload: text("payload"),
     createdAt: integer("created_at").notNull(),
   },
-  (t) => [
-    index("idx_events_task").on(t.taskId, t.createdAt),
-    index("idx_events_run").on(t.runId, t.id),
-  ],
+  (t) => [index("idx_events_task").on(t.taskId, t.createdAt), index("idx_events_run").on(t.runId, t.id)],
 );
 
 export type TaskEventRow = typeof taskEvents.$inferSelect;

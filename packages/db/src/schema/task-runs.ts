@@ -25,10 +25,7 @@ export const taskRuns = sqliteTable(
     metadata: text("metadata"),
     error: text("error"),
   },
-  (t) => [
-    index("idx_runs_task").on(t.taskId, t.startedAt),
-    index("idx_runs_status").on(t.status),
-  ],
+  (t) => [index("idx_runs_task").on(t.taskId, t.startedAt), index("idx_runs_status").on(t.status)],
 );
 
 export type TaskRunRow = typeof taskRuns.$inferSelect;

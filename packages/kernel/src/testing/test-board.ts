@@ -10,7 +10,14 @@ export type TestBoard = Board & { clock: TestClock; dir: string; cleanup: () => 
 export function createTestBoard(opts: Partial<OpenBoardOptions> = {}): TestBoard {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kanban-kernel-"));
   const clock = opts.clock instanceof TestClock ? opts.clock : new TestClock();
-  const board = openBoard({ warn: () => {}, hostname: "testhost", pid: 4242, ...opts, clock, path: path.join(dir, "kanban.db") });
+  const board = openBoard({
+    warn: () => {},
+    hostname: "testhost",
+    pid: 4242,
+    ...opts,
+    clock,
+    path: path.join(dir, "kanban.db"),
+  });
   return Object.assign(board, {
     clock,
     dir,

@@ -26,11 +26,18 @@ export function invariantViolations(db: Database.Database): { check: string; row
          OR (t.current_run_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM task_runs r WHERE r.id = t.current_run_id AND r.task_id = t.id AND r.ended_at IS NULL))`,
     ],
     ["running ⇔ claim held", "SELECT id FROM tasks WHERE (status = 'running') != (claim_lock IS NOT NULL)"],
-    ["running has its run and lease", "SELECT id FROM tasks WHERE status = 'running' AND (current_run_id IS NULL OR claim_expires IS NULL)"],
-    ...["task_events", "task_runs", "task_comments", "kanban_notify_subs"].map(
-      (table): [string, string] => [`no orphan ${table}`, `SELECT task_id FROM ${table} WHERE task_id NOT IN (SELECT id FROM tasks)`],
-    ),
-    ["no orphan task_links", "SELECT * FROM task_links WHERE parent_id NOT IN (SELECT id FROM tasks) OR child_id NOT IN (SELECT id FROM tasks)"],
+    [
+      "running has its run and lease",
+      "SELECT id FROM tasks WHERE status = 'running' AND (current_run_id IS NULL OR claim_expires IS NULL)",
+    ],
+    ...["task_events", "task_runs", "task_comments", "kanban_notify_subs"].map((table): [string, string] => [
+      `no orphan ${table}`,
+      `SELECT task_id FROM ${table} WHERE task_id NOT IN (SELECT id FROM tasks)`,
+    ]),
+    [
+      "no orphan task_links",
+      "SELECT * FROM task_links WHERE parent_id NOT IN (SELECT id FROM tasks) OR child_id NOT IN (SELECT id FROM tasks)",
+    ],
     ["done ⇒ completed_at", "SELECT id FROM tasks WHERE status = 'done' AND completed_at IS NULL"],
     ["closed run ⇒ outcome", "SELECT id FROM task_runs WHERE ended_at IS NOT NULL AND outcome IS NULL"],
   ];
@@ -44,7 +51,14 @@ export function invariantViolations(db: Database.Database): { check: string; row
 }
 
 /** The tables that hold a board's task data (what a refused request must leave untouched). */
-export const TASK_TABLES = ["tasks", "task_links", "task_comments", "task_runs", "task_events", "kanban_notify_subs"] as const;
+export const TASK_TABLES = [
+  "tasks",
+  "task_links",
+  "task_comments",
+  "task_runs",
+  "task_events",
+  "kanban_notify_subs",
+] as const;
 
 /**
  * The one write a refusal makes by design (spec §2, complete_task gate): a completion that claims

@@ -19,7 +19,10 @@ const max = Number(process.env.CHAOS_MAX_MS ?? 1500);
 
 function record(event, extra = {}) {
   if (process.env.CHAOS_RECORD) {
-    fs.appendFileSync(process.env.CHAOS_RECORD, `${JSON.stringify({ event, pid: process.pid, task, run: runId, at: Date.now(), ...extra })}\n`);
+    fs.appendFileSync(
+      process.env.CHAOS_RECORD,
+      `${JSON.stringify({ event, pid: process.pid, task, run: runId, at: Date.now(), ...extra })}\n`,
+    );
   }
 }
 
@@ -47,11 +50,20 @@ for (;;) {
   if (Date.now() >= until) break;
   await new Promise((r) => setTimeout(r, Math.min(150, Math.max(0, until - Date.now()))));
 }
-const done = await call("tasks.complete", { id: task, ...fence, summary: `chaos worker ${process.pid}`, result: `run ${runId}` });
+const done = await call("tasks.complete", {
+  id: task,
+  ...fence,
+  summary: `chaos worker ${process.pid}`,
+  result: `run ${runId}`,
+});
 if (done.status === 200) {
   record("completed", { completed_run: done.body?.result?.data?.run_id ?? null, after_refusal: refused });
   process.exit(0);
 }
 const code = done.body?.error?.data?.kanbanCode ?? null;
-record(code === "STALE_RUN" || code === "WRONG_STATE" ? "stale" : "error", { status: done.status, code, message: done.body?.error?.message ?? null });
+record(code === "STALE_RUN" || code === "WRONG_STATE" ? "stale" : "error", {
+  status: done.status,
+  code,
+  message: done.body?.error?.message ?? null,
+});
 process.exit(1);

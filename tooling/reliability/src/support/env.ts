@@ -31,13 +31,19 @@ export function makeHome(prefix: string, config: Record<string, unknown> = {}): 
   const home = path.join(outer, "home");
   fs.mkdirSync(home);
   const env = cleanEnv({ KANBAN_HOME: home, HERMES_HOME: path.join(outer, "hermes-home") });
-  const writeConfig = (c: Record<string, unknown>) => fs.writeFileSync(path.join(home, "config.json"), JSON.stringify(c, null, 2));
+  const writeConfig = (c: Record<string, unknown>) =>
+    fs.writeFileSync(path.join(home, "config.json"), JSON.stringify(c, null, 2));
   writeConfig(config);
   return { home, outer, env, writeConfig, cleanup: () => fs.rmSync(outer, { recursive: true, force: true }) };
 }
 
 /** Polls `check` until it returns a truthy value; throws naming `label` when the deadline passes. */
-export async function waitFor<T>(check: () => T | undefined | null | false | Promise<T | undefined | null | false>, label: string, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  check: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  label: string,
+  timeoutMs = 10_000,
+  everyMs = 50,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();

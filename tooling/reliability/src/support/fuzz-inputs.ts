@@ -49,7 +49,7 @@ export const HOSTILE_SLUGS = [
   "..\\..\\windows",
   "default\u0000",
   "_archived",
-  "", 
+  "",
   " ",
 ];
 
@@ -84,20 +84,52 @@ export const HOSTILE_STRINGS = [
   "x".repeat(70_000),
 ];
 
-export const HOSTILE_NUMBERS = [-1, 0, -0.5, 1.5, -1e308, 1e308, 2 ** 53, 2 ** 63, -(2 ** 31), 4294967296, Number.MIN_VALUE];
+export const HOSTILE_NUMBERS = [
+  -1,
+  0,
+  -0.5,
+  1.5,
+  -1e308,
+  1e308,
+  2 ** 53,
+  2 ** 63,
+  -(2 ** 31),
+  4294967296,
+  Number.MIN_VALUE,
+];
 
 /** Any value at all, leaning on the nasty ones. */
 export function hostileValue(): fc.Arbitrary<unknown> {
   return fc.oneof(
     { weight: 3, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
     { weight: 3, arbitrary: fc.constantFrom<unknown>(...HOSTILE_STRINGS, ...HOSTILE_SLUGS) },
-    { weight: 2, arbitrary: fc.constantFrom<unknown>(...HOSTILE_NUMBERS, true, false, null, [], {}, [null], { "": "" }) },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom<unknown>(...HOSTILE_NUMBERS, true, false, null, [], {}, [null], { "": "" }),
+    },
     { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 200 }) },
-    { weight: 1, arbitrary: fc.constantFrom<unknown>(JSON.parse('{"__proto__": {"polluted": true}}'), { constructor: { prototype: { polluted: true } } }) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom<unknown>(JSON.parse('{"__proto__": {"polluted": true}}'), {
+        constructor: { prototype: { polluted: true } },
+      }),
+    },
   );
 }
 
-const STATUSES = ["triage", "todo", "scheduled", "ready", "running", "blocked", "review", "done", "archived", "deleted", "RUNNING"];
+const STATUSES = [
+  "triage",
+  "todo",
+  "scheduled",
+  "ready",
+  "running",
+  "blocked",
+  "review",
+  "done",
+  "archived",
+  "deleted",
+  "RUNNING",
+];
 
 /** A value that fits `schema` (mostly), using the fixtures' real ids and boards where a key names one. */
 export function validish(key: string, schema: JsonSchema, pools: Pools): fc.Arbitrary<unknown> {
@@ -115,19 +147,31 @@ export function validish(key: string, schema: JsonSchema, pools: Pools): fc.Arbi
       return fc.boolean();
     case "integer":
     case "number": {
-      if (/run_id$/.test(key) && pools.runIds.length > 0) return fc.oneof(fc.constantFrom(...pools.runIds), fc.integer({ min: 1, max: 1_000_000 }));
+      if (/run_id$/.test(key) && pools.runIds.length > 0)
+        return fc.oneof(fc.constantFrom(...pools.runIds), fc.integer({ min: 1, max: 1_000_000 }));
       const min = Math.max(schema.minimum ?? -1_000_000, -1_000_000);
       const max = Math.min(schema.maximum ?? 1_000_000, 1_000_000);
       return type === "integer" ? fc.integer({ min, max }) : fc.double({ min, max, noNaN: true });
     }
     case "string": {
-      if (key === "board" || key === "slug") return fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...pools.boards) }, { weight: 1, arbitrary: fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,20}$/) });
+      if (key === "board" || key === "slug")
+        return fc.oneof(
+          { weight: 4, arbitrary: fc.constantFrom(...pools.boards) },
+          { weight: 1, arbitrary: fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,20}$/) },
+        );
       if (schema.pattern === "^[A-Za-z0-9_-]{1,64}$" || /(^id|_id)$/.test(key)) {
-        return fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...pools.taskIds) }, { weight: 1, arbitrary: fc.constantFrom("t_missing", "nope", "t_00000000") });
+        return fc.oneof(
+          { weight: 4, arbitrary: fc.constantFrom(...pools.taskIds) },
+          { weight: 1, arbitrary: fc.constantFrom("t_missing", "nope", "t_00000000") },
+        );
       }
       if (key === "status") return fc.constantFrom(...STATUSES);
-      if (key === "workspace") return fc.constantFrom("scratch", "worktree", "dir:/tmp", "dir:../../etc", "worktree:../x", "dir:relative");
-      return fc.string({ maxLength: Math.min(schema.maxLength ?? 40, 40), minLength: Math.min(schema.minLength ?? 0, 40) });
+      if (key === "workspace")
+        return fc.constantFrom("scratch", "worktree", "dir:/tmp", "dir:../../etc", "worktree:../x", "dir:relative");
+      return fc.string({
+        maxLength: Math.min(schema.maxLength ?? 40, 40),
+        minLength: Math.min(schema.minLength ?? 0, 40),
+      });
     }
     case "array": {
       const item = schema.items ? validish(key, schema.items, pools) : fc.jsonValue({ maxDepth: 1 });
@@ -161,26 +205,47 @@ export function fuzzInput(schema: JsonSchema | null, pools: Pools): fc.Arbitrary
   }
   const keys = Object.keys(schema.properties ?? {});
   const base = objectOf(schema, pools);
-  const withHostile = keys.length === 0 ? base : fc.tuple(base, fc.uniqueArray(fc.constantFrom(...keys), { minLength: 1, maxLength: 3 }), fc.array(hostileValue(), { minLength: 3, maxLength: 3 })).map(([obj, ks, vals]) => {
-    const out: Record<string, unknown> = { ...obj };
-    ks.forEach((k, i) => {
-      out[k] = vals[i];
-    });
-    return out;
-  });
+  const withHostile =
+    keys.length === 0
+      ? base
+      : fc
+          .tuple(
+            base,
+            fc.uniqueArray(fc.constantFrom(...keys), { minLength: 1, maxLength: 3 }),
+            fc.array(hostileValue(), { minLength: 3, maxLength: 3 }),
+          )
+          .map(([obj, ks, vals]) => {
+            const out: Record<string, unknown> = { ...obj };
+            ks.forEach((k, i) => {
+              out[k] = vals[i];
+            });
+            return out;
+          });
   const required = schema.required ?? [];
-  const missing = required.length === 0 ? base : fc.tuple(base, fc.constantFrom(...required)).map(([obj, k]) => {
-    const { [k]: _drop, ...rest } = obj;
-    return rest;
-  });
-  const extra = fc.tuple(base, fc.string({ minLength: 1, maxLength: 12 }), hostileValue()).map(([obj, k, v]) => ({ ...obj, [k]: v }));
+  const missing =
+    required.length === 0
+      ? base
+      : fc.tuple(base, fc.constantFrom(...required)).map(([obj, k]) => {
+          const { [k]: _drop, ...rest } = obj;
+          return rest;
+        });
+  const extra = fc
+    .tuple(base, fc.string({ minLength: 1, maxLength: 12 }), hostileValue())
+    .map(([obj, k, v]) => ({ ...obj, [k]: v }));
   return fc.oneof(
     { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
     { weight: 2, arbitrary: base },
     { weight: 5, arbitrary: withHostile },
     { weight: 1, arbitrary: missing },
     { weight: 1, arbitrary: extra },
-    { weight: 1, arbitrary: fc.oneof(base.map((o) => [o]), fc.constant(undefined), hostileValue()) },
+    {
+      weight: 1,
+      arbitrary: fc.oneof(
+        base.map((o) => [o]),
+        fc.constant(undefined),
+        hostileValue(),
+      ),
+    },
   );
 }
 

@@ -11,7 +11,11 @@ export interface Serve extends Started {
 }
 
 /** Starts `kanban serve --port 0` on `env`'s home and waits for the address it prints. */
-export async function startKanbanServe(procs: ProcessTracker, env: Record<string, string>, timeoutMs = 20_000): Promise<Serve> {
+export async function startKanbanServe(
+  procs: ProcessTracker,
+  env: Record<string, string>,
+  timeoutMs = 20_000,
+): Promise<Serve> {
   const started = procs.startNode([KANBAN_BIN, "serve", "--port", "0"], { env });
   let exited = false;
   void started.exited.then(() => {

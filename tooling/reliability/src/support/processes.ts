@@ -23,7 +23,12 @@ export class ProcessTracker {
 
   /** Starts `node <args>` as the leader of its own process group (so a SIGKILL hits it alone, like a crash). */
   startNode(args: string[], opts: { env: Record<string, string>; cwd?: string }): Started {
-    const child = spawn(process.execPath, args, { env: opts.env, cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn(process.execPath, args, {
+      env: opts.env,
+      cwd: opts.cwd,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
     if (child.pid === undefined) throw new Error(`could not start node ${args.join(" ")}`);
     const pid = child.pid;
     this.groups.add(pid);
@@ -35,7 +40,9 @@ export class ProcessTracker {
     child.stderr?.on("data", (d: Buffer) => {
       err += d.toString();
     });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on("exit", (code, signal) => resolve({ code, signal })),
+    );
     return { child, pid, stdout: () => out, stderr: () => err, exited };
   }
 
@@ -60,9 +67,11 @@ export class ProcessTracker {
         // gone between the probe and the signal
       }
     }
-    await waitFor(() => [...this.groups].every((g) => !processGroupAlive(g)) && [...this.pids].every((p) => !isPidAlive(p)), "test processes to die", 5000).catch(
-      () => undefined,
-    );
+    await waitFor(
+      () => [...this.groups].every((g) => !processGroupAlive(g)) && [...this.pids].every((p) => !isPidAlive(p)),
+      "test processes to die",
+      5000,
+    ).catch(() => undefined);
     this.groups.clear();
     this.pids.clear();
   }

@@ -23,7 +23,13 @@ function parse(text: string): unknown {
  * body. `undefined` input sends none. A subscription's stream is cut as soon as its first bytes
  * (or its error) arrive: the status and what came first are what a caller learns.
  */
-export async function callProcedure(base: string, path: string, type: ProcedureType, input: unknown, timeoutMs = 15_000): Promise<HttpResult> {
+export async function callProcedure(
+  base: string,
+  path: string,
+  type: ProcedureType,
+  input: unknown,
+  timeoutMs = 15_000,
+): Promise<HttpResult> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
@@ -38,7 +44,10 @@ export async function callProcedure(base: string, path: string, type: ProcedureT
       });
     } else {
       if (input !== undefined) url.searchParams.set("input", JSON.stringify(input));
-      res = await fetch(url, { headers: type === "subscription" ? { accept: "text/event-stream" } : {}, signal: controller.signal });
+      res = await fetch(url, {
+        headers: type === "subscription" ? { accept: "text/event-stream" } : {},
+        signal: controller.signal,
+      });
     }
     const contentType = res.headers.get("content-type") ?? "";
     if (contentType.includes("text/event-stream")) return await readStream(res, controller);
@@ -65,7 +74,9 @@ async function readStream(res: Response, controller: AbortController): Promise<H
   const quietUntil = Date.now() + STREAM_QUIET_MS;
   try {
     while (reader && Date.now() < quietUntil) {
-      const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), Math.max(1, quietUntil - Date.now())));
+      const timeout = new Promise<null>((resolve) =>
+        setTimeout(() => resolve(null), Math.max(1, quietUntil - Date.now())),
+      );
       const chunk = await Promise.race([reader.read(), timeout]);
       if (chunk === null || chunk.done) break;
       text += decoder.decode(chunk.value, { stream: true });
@@ -90,7 +101,11 @@ export function dataOf<T>(r: HttpResult): T {
 
 /** The error envelope every refusal carries. */
 export interface ErrorEnvelope {
-  error: { message: string; code: number; data: { code: string; httpStatus: number; kanbanCode: string | null; details: unknown; zodError: unknown } };
+  error: {
+    message: string;
+    code: number;
+    data: { code: string; httpStatus: number; kanbanCode: string | null; details: unknown; zodError: unknown };
+  };
 }
 
 export function errorOf(r: HttpResult): ErrorEnvelope["error"] | null {

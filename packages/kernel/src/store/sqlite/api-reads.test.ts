@@ -84,7 +84,9 @@ describe("link rows", () => {
     expect(edges).toEqual([{ parent_id: p.id, child_id: c1.id }]);
     const all = b.linkEdges([p.id]);
     expect(all).toEqual([c1.id, c2.id].sort().map((c) => ({ parent_id: p.id, child_id: c })));
-    expect(b.linkedParents(c1.id)).toEqual([{ id: p.id, title: "parent", status: p.status, assignee: null, tenant: "acme" }]);
+    expect(b.linkedParents(c1.id)).toEqual([
+      { id: p.id, title: "parent", status: p.status, assignee: null, tenant: "acme" },
+    ]);
     const children = b.linkedChildren(p.id);
     expect(children.map((c) => c.id)).toEqual([c1.id, c2.id].sort());
     expect(children.find((c) => c.id === c2.id)).toMatchObject({ title: "child two", tenant: "acme", result: null });
@@ -182,7 +184,11 @@ describe("board view and pages", () => {
     expect(ready?.total).toBe(4);
     expect(ready?.tasks.map((t) => t.title)).toEqual(["parent", "r0"]);
     const parentCard = ready?.tasks[0];
-    expect(parentCard).toMatchObject({ comment_count: 1, link_counts: { parents: 0, children: 1 }, progress: { done: 0, total: 1 } });
+    expect(parentCard).toMatchObject({
+      comment_count: 1,
+      link_counts: { parents: 0, children: 1 },
+      progress: { done: 0, total: 1 },
+    });
     expect(view.columns.find((col) => col.name === "todo")?.tasks.map((t) => t.id)).toEqual([c.id]);
     expect(view.latest_event_id).toBe(b.latestEventId());
 

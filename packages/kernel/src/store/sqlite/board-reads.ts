@@ -92,8 +92,13 @@ function whereClause(f: BoardFilter, alias = "t"): { sql: string; args: unknown[
     args.push(f.current_step_key);
   }
   if (f.search?.trim()) {
-    const like = `%${f.search.trim().toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const cols = ["id", "title", "body", "result", "assignee", "tenant"].map((c) => `lower(COALESCE(${alias}.${c}, '')) LIKE ? ESCAPE '\\'`);
+    const like = `%${f.search
+      .trim()
+      .toLowerCase()
+      .replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const cols = ["id", "title", "body", "result", "assignee", "tenant"].map(
+      (c) => `lower(COALESCE(${alias}.${c}, '')) LIKE ? ESCAPE '\\'`,
+    );
     where.push(`(${cols.join(" OR ")})`);
     for (let i = 0; i < cols.length; i++) args.push(like);
   }
@@ -127,16 +132,23 @@ function isPaged(column: string): boolean {
   return (PAGED_COLUMNS as readonly string[]).includes(column);
 }
 
-function cursorOf(column: string, t: { priority: number; created_at: number; completed_at: number | null; id: string }): string {
-  return isPaged(column) ? encodeCursor([t.completed_at ?? t.created_at, t.id]) : encodeCursor([t.priority, t.created_at, t.id]);
+function cursorOf(
+  column: string,
+  t: { priority: number; created_at: number; completed_at: number | null; id: string },
+): string {
+  return isPaged(column)
+    ? encodeCursor([t.completed_at ?? t.created_at, t.id])
+    : encodeCursor([t.priority, t.created_at, t.id]);
 }
 
 /** Active columns: most important first, then oldest. Done/archived: most recently finished first. */
 function compareCards(column: string) {
   if (isPaged(column)) {
-    return (a: TaskDto, b: TaskDto) => (b.completed_at ?? b.created_at) - (a.completed_at ?? a.created_at) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+    return (a: TaskDto, b: TaskDto) =>
+      (b.completed_at ?? b.created_at) - (a.completed_at ?? a.created_at) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
   }
-  return (a: TaskDto, b: TaskDto) => b.priority - a.priority || a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return (a: TaskDto, b: TaskDto) =>
+    b.priority - a.priority || a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
 // --- per-card extras: a fixed number of set-based queries, whatever the number of cards ---
@@ -171,7 +183,12 @@ export interface DecorateOptions {
   knownProfiles?: readonly string[] | null;
 }
 
-export function diagnosticsByTask(ctx: BoardContext, failureLimit: number, taskId?: string, knownProfiles?: readonly string[] | null): Map<string, Diagnostic[]> {
+export function diagnosticsByTask(
+  ctx: BoardContext,
+  failureLimit: number,
+  taskId?: string,
+  knownProfiles?: readonly string[] | null,
+): Map<string, Diagnostic[]> {
   return new Map(boardDiagnostics(ctx, { failureLimit, taskId, knownProfiles }).map((d) => [d.task_id, d.diagnostics]));
 }
 
@@ -183,15 +200,29 @@ export function decorate(ctx: BoardContext, tasks: TaskDto[], opts: DecorateOpti
   if (tasks.length === 0) return [];
   const ids = JSON.stringify(tasks.map((t) => t.id));
   const links = new Map(
-    (ctx.stmt(LINK_COUNTS_SQL).all({ ids }) as { id: string; parents: number; children: number; children_done: number }[]).map((r) => [r.id, r]),
+    (
+      ctx.stmt(LINK_COUNTS_SQL).all({ ids }) as {
+        id: string;
+        parents: number;
+        children: number;
+        children_done: number;
+      }[]
+    ).map((r) => [r.id, r]),
   );
-  const comments = new Map((ctx.stmt(COMMENT_COUNTS_SQL).all(ids) as { task_id: string; n: number }[]).map((r) => [r.task_id, r.n]));
+  const comments = new Map(
+    (ctx.stmt(COMMENT_COUNTS_SQL).all(ids) as { task_id: string; n: number }[]).map((r) => [r.task_id, r.n]),
+  );
   const summaries = new Map(
-    (ctx.stmt(LATEST_SUMMARIES_SQL).all({ ids, chars: opts.summaryChars }) as { task_id: string; summary: string }[]).map((r) => [r.task_id, r.summary]),
+    (
+      ctx.stmt(LATEST_SUMMARIES_SQL).all({ ids, chars: opts.summaryChars }) as { task_id: string; summary: string }[]
+    ).map((r) => [r.task_id, r.summary]),
   );
   const runIds = tasks.filter((t) => t.status === "running" && t.current_run_id !== null).map((t) => t.current_run_id);
   const runStarts = new Map(
-    (ctx.stmt(RUN_STARTS_SQL).all(JSON.stringify(runIds)) as { id: number; started_at: number }[]).map((r) => [r.id, r.started_at]),
+    (ctx.stmt(RUN_STARTS_SQL).all(JSON.stringify(runIds)) as { id: number; started_at: number }[]).map((r) => [
+      r.id,
+      r.started_at,
+    ]),
   );
   const diagnostics = opts.diagnostics ?? diagnosticsByTask(ctx, opts.failureLimit, undefined, opts.knownProfiles);
   // Cards are decorated in place: every caller hands over DTOs it built for this response, and on a
@@ -200,7 +231,8 @@ export function decorate(ctx: BoardContext, tasks: TaskDto[], opts: DecorateOpti
     const l = links.get(t.id);
     const diags = diagnostics.get(t.id) ?? [];
     // A running card's age counts from when the current attempt started, not the task's first claim.
-    const runStarted = t.status === "running" && t.current_run_id !== null ? (runStarts.get(t.current_run_id) ?? null) : null;
+    const runStarted =
+      t.status === "running" && t.current_run_id !== null ? (runStarts.get(t.current_run_id) ?? null) : null;
     const started = runStarted ?? t.started_at;
     let age: TaskAge | null;
     try {
@@ -258,7 +290,13 @@ export function boardView(
   ctx: BoardContext,
   slug: string,
   filter: BoardFilter,
-  opts: { doneLimit: number; columnLimit: number; failureLimit: number; scopeTenant: string | null; knownProfiles?: readonly string[] | null },
+  opts: {
+    doneLimit: number;
+    columnLimit: number;
+    failureLimit: number;
+    scopeTenant: string | null;
+    knownProfiles?: readonly string[] | null;
+  },
 ): BoardView {
   const now = ctx.now();
   const { sql: where, args } = whereClause(filter);
@@ -266,7 +304,9 @@ export function boardView(
   // active columns by priority then age (up to `columnLimit`, idx_tasks_status_priority), done and
   // archived newest-finished first (up to `doneLimit`, idx_tasks_status_finished). `board.column`
   // pages on. Card bodies are cut: the drawer loads the full text.
-  const byStatus = ctx.stmt(`SELECT t.status AS status, COUNT(*) AS n FROM tasks t ${where} GROUP BY t.status`).all(...args) as {
+  const byStatus = ctx
+    .stmt(`SELECT t.status AS status, COUNT(*) AS n FROM tasks t ${where} GROUP BY t.status`)
+    .all(...args) as {
     status: string;
     n: number;
   }[];
@@ -285,13 +325,26 @@ export function boardView(
   const byFinish = `ORDER BY ${DONE_SORT} DESC, t.id DESC LIMIT ?`;
   const page = (status: string): Task[] => {
     if (status === "ready") {
-      return ctx.tasks(`SELECT ${cols} FROM tasks t INDEXED BY idx_tasks_ready_priority ${and} t.status = 'ready' ${byPriority}`, ...args, opts.columnLimit);
+      return ctx.tasks(
+        `SELECT ${cols} FROM tasks t INDEXED BY idx_tasks_ready_priority ${and} t.status = 'ready' ${byPriority}`,
+        ...args,
+        opts.columnLimit,
+      );
     }
     if (status === "done" || status === "archived") {
       const index = status === "done" ? "idx_tasks_done_recent" : "idx_tasks_archived_recent";
-      return ctx.tasks(`SELECT ${cols} FROM tasks t INDEXED BY ${index} ${and} t.status = '${status}' ${byFinish}`, ...args, opts.doneLimit);
+      return ctx.tasks(
+        `SELECT ${cols} FROM tasks t INDEXED BY ${index} ${and} t.status = '${status}' ${byFinish}`,
+        ...args,
+        opts.doneLimit,
+      );
     }
-    return ctx.tasks(`SELECT ${cols} FROM tasks t ${and} t.status = ? ${byPriority}`, ...args, status, opts.columnLimit);
+    return ctx.tasks(
+      `SELECT ${cols} FROM tasks t ${and} t.status = ? ${byPriority}`,
+      ...args,
+      status,
+      opts.columnLimit,
+    );
   };
   const names: string[] = [...COLUMN_NAMES, ...(filter.include_archived ? ["archived"] : [])];
   const byColumn = new Map<string, TaskDto[]>(names.map((n) => [n, []]));
@@ -301,7 +354,12 @@ export function boardView(
   }
   const all = [...byColumn.values()].flat();
   const cards = new Map(
-    decorate(ctx, all, { now, failureLimit: opts.failureLimit, summaryChars: CARD_SUMMARY_CHARS, knownProfiles: opts.knownProfiles }).map((c) => [c.id, c]),
+    decorate(ctx, all, {
+      now,
+      failureLimit: opts.failureLimit,
+      summaryChars: CARD_SUMMARY_CHARS,
+      knownProfiles: opts.knownProfiles,
+    }).map((c) => [c.id, c]),
   );
   const columns = names.map((name) => {
     const tasks = (byColumn.get(name) ?? []).sort(compareCards(name));
@@ -315,8 +373,12 @@ export function boardView(
     };
   });
   // The filter dropdowns list the whole board, narrowed only for a tenant-scoped caller.
-  const tenants = opts.scopeTenant ? [opts.scopeTenant] : (ctx.stmt(DISTINCT_TENANTS_SQL).all() as { tenant: string }[]).map((r) => r.tenant);
-  const assignees = (ctx.stmt(DISTINCT_ASSIGNEES_SQL).all({ tenant: opts.scopeTenant }) as { assignee: string }[]).map((r) => r.assignee);
+  const tenants = opts.scopeTenant
+    ? [opts.scopeTenant]
+    : (ctx.stmt(DISTINCT_TENANTS_SQL).all() as { tenant: string }[]).map((r) => r.tenant);
+  const assignees = (ctx.stmt(DISTINCT_ASSIGNEES_SQL).all({ tenant: opts.scopeTenant }) as { assignee: string }[]).map(
+    (r) => r.assignee,
+  );
   return { board: slug, columns, tenants, assignees, latest_event_id: latestEventId(ctx), now };
 }
 
@@ -330,7 +392,10 @@ export function columnPage(
   filter: BoardFilter,
   opts: { cursor?: string | null; limit: number; failureLimit: number; knownProfiles?: readonly string[] | null },
 ): BoardColumn {
-  const { sql: where, args } = whereClause({ ...filter, include_archived: filter.include_archived || column === "archived" });
+  const { sql: where, args } = whereClause({
+    ...filter,
+    include_archived: filter.include_archived || column === "archived",
+  });
   const base = `FROM tasks t ${where}${where ? " AND" : "WHERE"} ${BUCKET} = ?`;
   const baseArgs = [...args, column];
   const total = Number((ctx.stmt(`SELECT COUNT(*) AS n ${base}`).get(...baseArgs) as { n: number }).n);
@@ -348,10 +413,20 @@ export function columnPage(
     }
   }
   const order = isPaged(column) ? `${DONE_SORT} DESC, t.id DESC` : "t.priority DESC, t.created_at ASC, t.id ASC";
-  const rows = ctx.tasks(`SELECT t.* ${base}${keyset} ORDER BY ${order} LIMIT ?`, ...baseArgs, ...keyArgs, opts.limit + 1);
+  const rows = ctx.tasks(
+    `SELECT t.* ${base}${keyset} ORDER BY ${order} LIMIT ?`,
+    ...baseArgs,
+    ...keyArgs,
+    opts.limit + 1,
+  );
   const more = rows.length > opts.limit;
   const tasks = rows.slice(0, opts.limit).map(cardDto);
-  const cards = decorate(ctx, tasks, { now: ctx.now(), failureLimit: opts.failureLimit, summaryChars: CARD_SUMMARY_CHARS, knownProfiles: opts.knownProfiles });
+  const cards = decorate(ctx, tasks, {
+    now: ctx.now(),
+    failureLimit: opts.failureLimit,
+    summaryChars: CARD_SUMMARY_CHARS,
+    knownProfiles: opts.knownProfiles,
+  });
   const last = tasks[tasks.length - 1];
   return { name: column, tasks: cards, total, next_cursor: more && last ? cursorOf(column, last) : null };
 }

@@ -29,14 +29,18 @@ export function runningCount(ctx: BoardContext): number {
 /** Running tasks per assignee (max_in_progress_per_profile). */
 export function runningPerProfile(ctx: BoardContext): Map<string, number> {
   const rows = ctx
-    .stmt("SELECT assignee, COUNT(*) AS n FROM tasks WHERE status = 'running' AND assignee IS NOT NULL GROUP BY assignee")
+    .stmt(
+      "SELECT assignee, COUNT(*) AS n FROM tasks WHERE status = 'running' AND assignee IS NOT NULL GROUP BY assignee",
+    )
     .all() as { assignee: string; n: number }[];
   return new Map(rows.map((r) => [r.assignee, r.n]));
 }
 
 /** Running tasks claimed by `lock` that never recorded a worker pid (a claimer that died before spawning). */
 export function unspawnedClaims(ctx: BoardContext, lock: string): string[] {
-  const rows = ctx.stmt("SELECT id FROM tasks WHERE status = 'running' AND claim_lock = ? AND worker_pid IS NULL").all(lock) as { id: string }[];
+  const rows = ctx
+    .stmt("SELECT id FROM tasks WHERE status = 'running' AND claim_lock = ? AND worker_pid IS NULL")
+    .all(lock) as { id: string }[];
   return rows.map((r) => r.id);
 }
 
@@ -50,7 +54,14 @@ export interface RunningWorkerRow {
 /** Running tasks with a recorded worker pid, by task id (the dispatcher's status file). */
 export function runningWorkers(ctx: BoardContext): RunningWorkerRow[] {
   const rows = ctx
-    .stmt("SELECT id, worker_pid, current_run_id, started_at FROM tasks WHERE status = 'running' AND worker_pid IS NOT NULL ORDER BY id")
+    .stmt(
+      "SELECT id, worker_pid, current_run_id, started_at FROM tasks WHERE status = 'running' AND worker_pid IS NOT NULL ORDER BY id",
+    )
     .all() as { id: string; worker_pid: number; current_run_id: number | null; started_at: number | null }[];
-  return rows.map((r) => ({ task_id: r.id, pid: r.worker_pid, run_id: r.current_run_id, started_at: r.started_at ?? 0 }));
+  return rows.map((r) => ({
+    task_id: r.id,
+    pid: r.worker_pid,
+    run_id: r.current_run_id,
+    started_at: r.started_at ?? 0,
+  }));
 }

@@ -105,7 +105,9 @@ function decodeCursor(cursor: string, order: ListOrder, terms: SortTerm[]): KeyV
   if (c === null || typeof c !== "object" || !Array.isArray(c.k)) throw invalid("invalid cursor");
   if (c.o !== order) throw invalid(`this cursor continues a list ordered by '${String(c.o)}', not '${order}'`);
   const key = c.k as unknown[];
-  const ok = key.length === terms.length && key.every((v) => typeof v === "string" || (typeof v === "number" && Number.isFinite(v)));
+  const ok =
+    key.length === terms.length &&
+    key.every((v) => typeof v === "string" || (typeof v === "number" && Number.isFinite(v)));
   if (!ok) throw invalid("invalid cursor");
   return key as KeyValue[];
 }
@@ -162,7 +164,10 @@ export function taskPage(
   const sql =
     `SELECT id, ${keys} FROM tasks${conditions.length > 0 ? ` WHERE ${conditions.join(" AND ")}` : ""}` +
     ` ORDER BY ${terms.map((t) => `${t.expr} ${t.dir}`).join(", ")} LIMIT ?`;
-  const rows = ctx.stmt(sql).raw(true).all(...params, limit + 1) as [string, ...KeyValue[]][];
+  const rows = ctx
+    .stmt(sql)
+    .raw(true)
+    .all(...params, limit + 1) as [string, ...KeyValue[]][];
 
   const tasks: Task[] = [];
   let lastKey: KeyValue[] | null = null;
@@ -181,7 +186,10 @@ export function taskPage(
     tasks.push(task);
     lastKey = key;
   }
-  const warnings = taskWarnings(ctx, tasks.map((t) => t.id));
+  const warnings = taskWarnings(
+    ctx,
+    tasks.map((t) => t.id),
+  );
   return {
     tasks: tasks.map((t) => ({ ...t, warnings: warnings.get(t.id) ?? null, skills: t.skills ?? [] })),
     next_cursor: more && lastKey !== null ? encodeCursor({ order, key: lastKey }) : null,

@@ -8,13 +8,29 @@ export function tenantTaskIds(ctx: BoardContext, tenant: string): Set<string> {
 }
 
 /** Whether task `id` was created by `profile` at or after `since`, in `tenant` (null = no tenant). */
-export function createdBySince(ctx: BoardContext, id: string, profile: string, since: number, tenant: string | null): boolean {
-  return ctx.stmt("SELECT 1 FROM tasks WHERE id = ? AND created_by = ? AND created_at >= ? AND tenant IS ?").get(id, profile, since, tenant) !== undefined;
+export function createdBySince(
+  ctx: BoardContext,
+  id: string,
+  profile: string,
+  since: number,
+  tenant: string | null,
+): boolean {
+  return (
+    ctx
+      .stmt("SELECT 1 FROM tasks WHERE id = ? AND created_by = ? AND created_at >= ? AND tenant IS ?")
+      .get(id, profile, since, tenant) !== undefined
+  );
 }
 
 /** Archived tasks with a scratch workspace: the directories maintenance may remove. */
-export function archivedScratchTasks(ctx: BoardContext): { id: string; workspace_kind: string; workspace_path: string | null }[] {
-  return ctx.stmt("SELECT id, workspace_kind, workspace_path FROM tasks WHERE status = 'archived' AND workspace_kind = 'scratch'").all() as {
+export function archivedScratchTasks(
+  ctx: BoardContext,
+): { id: string; workspace_kind: string; workspace_path: string | null }[] {
+  return ctx
+    .stmt(
+      "SELECT id, workspace_kind, workspace_path FROM tasks WHERE status = 'archived' AND workspace_kind = 'scratch'",
+    )
+    .all() as {
     id: string;
     workspace_kind: string;
     workspace_path: string | null;

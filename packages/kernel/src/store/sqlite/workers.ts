@@ -21,7 +21,10 @@ export interface ActiveWorker {
 }
 
 /** Every open run (a worker that holds or held a claim and has not settled), oldest first. */
-export function activeWorkers(ctx: BoardContext, tenant: string | null): { workers: ActiveWorker[]; count: number; checked_at: number } {
+export function activeWorkers(
+  ctx: BoardContext,
+  tenant: string | null,
+): { workers: ActiveWorker[]; count: number; checked_at: number } {
   const workers = ctx
     .stmt(
       `SELECT r.id AS run_id, r.task_id, t.title AS task_title, t.status AS task_status, t.assignee AS task_assignee, r.profile,
@@ -37,16 +40,25 @@ export function activeWorkers(ctx: BoardContext, tenant: string | null): { worke
 export function statsFor(ctx: BoardContext, tenant: string | null): BoardStats {
   if (tenant === null) return boardStats(ctx);
   const byStatus: Record<string, number> = {};
-  for (const r of ctx.stmt("SELECT status, COUNT(*) AS n FROM tasks WHERE status != 'archived' AND tenant = ? GROUP BY status").all(tenant) as {
+  for (const r of ctx
+    .stmt("SELECT status, COUNT(*) AS n FROM tasks WHERE status != 'archived' AND tenant = ? GROUP BY status")
+    .all(tenant) as {
     status: string;
     n: number;
   }[]) {
     byStatus[r.status] = r.n;
   }
   const byAssignee = assigneeCounts(ctx, tenant);
-  const oldest = ctx.stmt("SELECT MIN(created_at) AS oldest FROM tasks WHERE status = 'ready' AND tenant = ?").get(tenant) as { oldest: number | null };
+  const oldest = ctx
+    .stmt("SELECT MIN(created_at) AS oldest FROM tasks WHERE status = 'ready' AND tenant = ?")
+    .get(tenant) as { oldest: number | null };
   const now = ctx.now();
-  return { by_status: byStatus, by_assignee: byAssignee, oldest_ready_age_seconds: oldest.oldest === null ? null : now - oldest.oldest, now };
+  return {
+    by_status: byStatus,
+    by_assignee: byAssignee,
+    oldest_ready_age_seconds: oldest.oldest === null ? null : now - oldest.oldest,
+    now,
+  };
 }
 
 function assigneeCounts(ctx: BoardContext, tenant: string): Record<string, Record<string, number>> {
