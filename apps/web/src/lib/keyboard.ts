@@ -74,8 +74,7 @@ export function adjacentStatus(targets: readonly string[], from: string, directi
 /** Whether a key event comes from a field the person is typing into (shortcuts stay quiet). */
 export function isTypingTarget(el: EventTarget | null): boolean {
   if (typeof HTMLElement === "undefined" || !(el instanceof HTMLElement)) return false;
-  const tag = el.tagName;
-  return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
+  return el.matches("input, textarea, select") || el.isContentEditable;
 }
 
 /** A keydown handler that runs `fn` on Enter (and keeps the Enter from submitting or adding a newline). */
