@@ -107,6 +107,28 @@ function workerReleasedByOthers(
   return board.workerToStop(task);
 }
 
+/**
+ * block and schedule: park a task (fenced when the worker itself asks), stop the worker if someone
+ * else parked it, and record the reason as a comment when an author is given.
+ */
+function parkProcedure(verb: "blockTask" | "scheduleTask", commentPrefix: "BLOCKED" | "SCHEDULED") {
+  return publicProcedure
+    .input(idInput.extend({ ...fenceFields, reason: reasonSchema.nullish(), comment_author: nameSchema.nullish() }))
+    .mutation(({ ctx, input }) => {
+      const board = ctx.board(input.board);
+      const stop = workerReleasedByOthers(board, scopedTask(ctx, board, input.id), input);
+      board[verb](input.id, {
+        reason: input.reason,
+        expected_run_id: input.expected_run_id,
+        claim_lock: input.claim_lock,
+      });
+      ctx.terminate(stop);
+      if (input.comment_author && input.reason?.trim())
+        board.addComment(input.id, input.comment_author, `${commentPrefix}: ${input.reason.trim()}`);
+      return result(board, input.id);
+    });
+}
+
 function result(board: Board, id: string): { task: TaskDto } {
   return { task: taskDto(board.requireTask(id)) };
 }
@@ -532,38 +554,10 @@ export const tasksRouter = router({
     }),
 
   /** Parks a task for human input. `comment_author` also records the reason as a `BLOCKED:` comment. */
-  block: publicProcedure
-    .input(idInput.extend({ ...fenceFields, reason: reasonSchema.nullish(), comment_author: nameSchema.nullish() }))
-    .mutation(({ ctx, input }) => {
-      const board = ctx.board(input.board);
-      const stop = workerReleasedByOthers(board, scopedTask(ctx, board, input.id), input);
-      board.blockTask(input.id, {
-        reason: input.reason,
-        expected_run_id: input.expected_run_id,
-        claim_lock: input.claim_lock,
-      });
-      ctx.terminate(stop);
-      if (input.comment_author && input.reason?.trim())
-        board.addComment(input.id, input.comment_author, `BLOCKED: ${input.reason.trim()}`);
-      return result(board, input.id);
-    }),
+  block: parkProcedure("blockTask", "BLOCKED"),
 
   /** Parks a task until something external happens. `comment_author` also records a `SCHEDULED:` comment. */
-  schedule: publicProcedure
-    .input(idInput.extend({ ...fenceFields, reason: reasonSchema.nullish(), comment_author: nameSchema.nullish() }))
-    .mutation(({ ctx, input }) => {
-      const board = ctx.board(input.board);
-      const stop = workerReleasedByOthers(board, scopedTask(ctx, board, input.id), input);
-      board.scheduleTask(input.id, {
-        reason: input.reason,
-        expected_run_id: input.expected_run_id,
-        claim_lock: input.claim_lock,
-      });
-      ctx.terminate(stop);
-      if (input.comment_author && input.reason?.trim())
-        board.addComment(input.id, input.comment_author, `SCHEDULED: ${input.reason.trim()}`);
-      return result(board, input.id);
-    }),
+  schedule: parkProcedure("scheduleTask", "SCHEDULED"),
 
   unblock: publicProcedure
     .input(idInput.extend({ reason: reasonSchema.nullish(), comment_author: nameSchema.nullish() }))
