@@ -11,7 +11,7 @@ import { maintenanceRouter } from "./routers/maintenance.ts";
 import { notifyRouter } from "./routers/notify.ts";
 import { runsRouter, workersRouter } from "./routers/runs.ts";
 import { assigneesRouter, profilesRouter, statsRouter } from "./routers/stats.ts";
-import { tasksRouter } from "./routers/tasks.ts";
+import { tasksRouter } from "./routers/tasks/index.ts";
 import { createCallerFactory, router } from "./trpc.ts";
 
 /** Every procedure, grouped by resource. */

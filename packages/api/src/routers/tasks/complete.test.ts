@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTestApi } from "../testing.ts";
+import { createTestApi } from "../../testing.ts";
 
 /**
  * config.json's `kanban.failure_limit` is the board's breaker policy: a completion through the API
