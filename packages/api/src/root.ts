@@ -1,6 +1,6 @@
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { boardRouter } from "./routers/board.ts";
-import { boardsRouter } from "./routers/boards.ts";
+import { boardsRouter } from "./routers/boards/index.ts";
 import { configRouter } from "./routers/config.ts";
 import { commentsRouter } from "./routers/comments.ts";
 import { diagnosticsRouter } from "./routers/diagnostics.ts";
@@ -9,8 +9,11 @@ import { eventsRouter } from "./routers/events.ts";
 import { linksRouter } from "./routers/links.ts";
 import { maintenanceRouter } from "./routers/maintenance.ts";
 import { notifyRouter } from "./routers/notify.ts";
-import { runsRouter, workersRouter } from "./routers/runs.ts";
-import { assigneesRouter, profilesRouter, statsRouter } from "./routers/stats.ts";
+import { runsRouter } from "./routers/runs.ts";
+import { workersRouter } from "./routers/workers.ts";
+import { statsRouter } from "./routers/stats.ts";
+import { assigneesRouter } from "./routers/assignees.ts";
+import { profilesRouter } from "./routers/profiles.ts";
 import { tasksRouter } from "./routers/tasks/index.ts";
 import { createCallerFactory, router } from "./trpc.ts";
 

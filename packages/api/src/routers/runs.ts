@@ -1,7 +1,6 @@
 import { type Board, notFound, type TaskRun, wrongState } from "@kanban/kernel";
 import { z } from "zod";
 import type { KanbanContext } from "../context.ts";
-import { activeWorkers } from "../queries/workers.ts";
 import { idSchema, reasonSchema, runIdSchema, withBoard } from "../schemas.ts";
 import { scopedTask, visible } from "../scope.ts";
 import { publicProcedure, router } from "../trpc.ts";
@@ -38,11 +37,4 @@ export const runsRouter = router({
       ctx.terminate(r.terminate);
       return { ok: true as const, run_id: input.run_id, task_id: run.task_id };
     }),
-});
-
-export const workersRouter = router({
-  /** Every open run with its task, pid, lease and heartbeat. */
-  active: publicProcedure
-    .input(z.object(withBoard).prefault({}))
-    .query(({ ctx, input }) => activeWorkers(ctx.board(input.board), ctx.tenant)),
 });
