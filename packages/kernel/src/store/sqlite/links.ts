@@ -1,4 +1,6 @@
 import type { BoardContext } from "../../context.ts";
+import { tenantScopeArgs, tenantScopeSql } from "../../tenant-scope.ts";
+import type { Task } from "../../types.ts";
 
 // Dependency edges as the API lists them (moved from tasks.list's include_links and the task drawer).
 
@@ -34,4 +36,63 @@ export function linkedParents(ctx: BoardContext, id: string): LinkedTaskRow[] {
 /** A task's children, as {@link linkedParents} plus their result. */
 export function linkedChildren(ctx: BoardContext, id: string): (LinkedTaskRow & { result: string | null })[] {
   return ctx.stmt(CHILDREN_SQL).all(id) as (LinkedTaskRow & { result: string | null })[];
+}
+
+// The edges themselves, for the graph verbs (link, unlink, recompute) and create's parents.
+
+/** Adds the edge `parent → child`; false when it was already there. */
+export function insertLink(ctx: BoardContext, parent: string, child: string): boolean {
+  return (
+    ctx.stmt("INSERT OR IGNORE INTO task_links (parent_id, child_id) VALUES (?, ?)").run(parent, child).changes > 0
+  );
+}
+
+/** Removes the edge `parent → child`; false when there was none. */
+export function deleteLink(ctx: BoardContext, parent: string, child: string): boolean {
+  return ctx.stmt("DELETE FROM task_links WHERE parent_id = ? AND child_id = ?").run(parent, child).changes > 0;
+}
+
+/** Children of `parent` in no particular order (graph walks and re-gating need the set, not an order). */
+export function childIdsOf(ctx: BoardContext, parent: string): string[] {
+  return (ctx.stmt("SELECT child_id FROM task_links WHERE parent_id = ?").all(parent) as { child_id: string }[]).map(
+    (r) => r.child_id,
+  );
+}
+
+/** Parents of `child`, by id. */
+export function parentIdsSorted(ctx: BoardContext, child: string): string[] {
+  return (
+    ctx.stmt("SELECT parent_id FROM task_links WHERE child_id = ? ORDER BY parent_id").all(child) as {
+      parent_id: string;
+    }[]
+  ).map((r) => r.parent_id);
+}
+
+/** Children of `parent`, by id. */
+export function childIdsSorted(ctx: BoardContext, parent: string): string[] {
+  return (
+    ctx.stmt("SELECT child_id FROM task_links WHERE parent_id = ? ORDER BY child_id").all(parent) as {
+      child_id: string;
+    }[]
+  ).map((r) => r.child_id);
+}
+
+/** Id and result of `child`'s done parents, oldest completion first. */
+export function doneParentResults(ctx: BoardContext, child: string): { id: string; result: string | null }[] {
+  return ctx
+    .stmt(
+      `SELECT t.id, t.result FROM task_links l JOIN tasks t ON t.id = l.parent_id
+       WHERE l.child_id = ? AND t.status = 'done' ORDER BY t.completed_at ASC, t.id ASC`,
+    )
+    .all(child) as { id: string; result: string | null }[];
+}
+
+/** `child`'s done parents as whole tasks, by id, confined to `scope` (a tenant; null = every tenant). */
+export function doneParentTasks(ctx: BoardContext, child: string, scope: string | null): Task[] {
+  return ctx.tasks(
+    `SELECT t.* FROM task_links l JOIN tasks t ON t.id = l.parent_id
+     WHERE l.child_id = ? AND t.status = 'done' AND ${tenantScopeSql("t")} ORDER BY t.id`,
+    child,
+    ...tenantScopeArgs(scope),
+  );
 }
