@@ -1,6 +1,12 @@
 import type { BoardContext } from "./context.ts";
 import { canonicalAssignee } from "./create.ts";
 import { invalid } from "./errors.ts";
+import {
+  assigneeStatusCounts,
+  deleteFinishedTaskEvents,
+  liveStatusCounts,
+  oldestReadyCreatedAt,
+} from "./store/sqlite/stats.ts";
 import type { Task } from "./types.ts";
 
 export interface BoardStats {
@@ -33,13 +39,7 @@ export const DEFAULT_EVENT_RETENTION_SECONDS = 30 * 86_400;
 const GC_RETAINED_EVENT_KINDS = ["decomposed"];
 
 function countsByAssignee(ctx: BoardContext): Record<string, Record<string, number>> {
-  const rows = ctx
-    .stmt(
-      `SELECT assignee, status, COUNT(*) AS n FROM tasks
-       WHERE status != 'archived' AND assignee IS NOT NULL AND assignee != ''
-       GROUP BY assignee, status`,
-    )
-    .all() as { assignee: string; status: string; n: number }[];
+  const rows = assigneeStatusCounts(ctx);
   const out: Record<string, Record<string, number>> = {};
   for (const r of rows) {
     const counts = out[r.assignee] ?? {};
@@ -52,21 +52,13 @@ function countsByAssignee(ctx: BoardContext): Record<string, Record<string, numb
 /** Task counts by status and by assignee, and how long the oldest ready task has waited. */
 export function boardStats(ctx: BoardContext): BoardStats {
   const now = ctx.now();
-  const statusRows = ctx
-    .stmt("SELECT status, COUNT(*) AS n FROM tasks WHERE status != 'archived' GROUP BY status")
-    .all() as {
-    status: string;
-    n: number;
-  }[];
   const byStatus: Record<string, number> = {};
-  for (const r of statusRows) byStatus[r.status] = r.n;
-  const oldest = ctx.stmt("SELECT MIN(created_at) AS oldest FROM tasks WHERE status = 'ready'").get() as {
-    oldest: number | null;
-  };
+  for (const r of liveStatusCounts(ctx)) byStatus[r.status] = r.n;
+  const oldest = oldestReadyCreatedAt(ctx);
   return {
     by_status: byStatus,
     by_assignee: countsByAssignee(ctx),
-    oldest_ready_age_seconds: oldest.oldest === null ? null : now - oldest.oldest,
+    oldest_ready_age_seconds: oldest === null ? null : now - oldest,
     now,
   };
 }
@@ -91,15 +83,7 @@ export function gcEvents(ctx: BoardContext, olderThanSeconds: number = DEFAULT_E
   }
   return ctx.tx(() => {
     const cutoff = ctx.now() - olderThanSeconds;
-    const info = ctx
-      .stmt(
-        `DELETE FROM task_events
-         WHERE created_at < ?
-           AND kind NOT IN (SELECT value FROM json_each(?))
-           AND task_id IN (SELECT id FROM tasks WHERE status IN ('done', 'archived'))`,
-      )
-      .run(cutoff, JSON.stringify(GC_RETAINED_EVENT_KINDS));
-    return info.changes;
+    return deleteFinishedTaskEvents(ctx, cutoff, GC_RETAINED_EVENT_KINDS);
   });
 }
 
