@@ -1,7 +1,14 @@
 import type { BoardContext } from "./context.ts";
 import { notFound } from "./errors.ts";
-import { commentFromRow, runFromRow } from "./rows.ts";
-import { tenantScope, tenantScopeArgs, tenantScopeSql } from "./tenant-scope.ts";
+import { commentCount, newestComments } from "./store/sqlite/comments.ts";
+import { doneParentTasks } from "./store/sqlite/links.ts";
+import {
+  closedRunCount,
+  newestClosedRuns,
+  newestCompletedParentRuns,
+  recentCompletedWork,
+} from "./store/sqlite/run-reads.ts";
+import { tenantScope } from "./tenant-scope.ts";
 import type { Task, TaskComment, TaskRun } from "./types.ts";
 
 /**
@@ -28,8 +35,6 @@ export const WORKER_CONTEXT_LIMITS = {
   commentsSectionChars: 12 * 1024,
   totalChars: 64 * 1024,
 } as const;
-
-type Row = Record<string, unknown>;
 
 /** Cuts `text` to `max` characters and says how much was dropped, so a reader knows it is partial. */
 export function clipText(text: string, max: number): string {
@@ -152,19 +157,9 @@ function attemptBlock(run: TaskRun, attemptNumber: number, now: number): string 
 }
 
 function priorAttemptsSection(ctx: BoardContext, taskId: string, now: number): string | null {
-  const total = (
-    ctx.stmt("SELECT COUNT(*) AS n FROM task_runs WHERE task_id = ? AND ended_at IS NOT NULL").get(taskId) as {
-      n: number;
-    }
-  ).n;
+  const total = closedRunCount(ctx, taskId);
   if (total === 0) return null;
-  const newestFirst = (
-    ctx
-      .stmt(
-        "SELECT * FROM task_runs WHERE task_id = ? AND ended_at IS NOT NULL ORDER BY started_at DESC, id DESC LIMIT ?",
-      )
-      .all(taskId, WORKER_CONTEXT_LIMITS.priorAttempts) as Row[]
-  ).map(runFromRow);
+  const newestFirst = newestClosedRuns(ctx, taskId, WORKER_CONTEXT_LIMITS.priorAttempts);
   const blocks = newestFirst.map((run, i) => attemptBlock(run, total - i, now));
   const kept = newestWithinBudget(blocks, WORKER_CONTEXT_LIMITS.attemptsSectionChars);
   const parts = ["## Prior attempts on this task"];
@@ -185,26 +180,10 @@ interface ParentResult {
  * parent from a tenant's token.
  */
 function doneParents(ctx: BoardContext, task: Task): ParentResult[] {
-  const parents = ctx.tasks(
-    `SELECT t.* FROM task_links l JOIN tasks t ON t.id = l.parent_id
-     WHERE l.child_id = ? AND t.status = 'done' AND ${tenantScopeSql("t")} ORDER BY t.id`,
-    task.id,
-    ...tenantScopeArgs(tenantScope(task.tenant)),
-  );
+  const parents = doneParentTasks(ctx, task.id, tenantScope(task.tenant));
   if (parents.length === 0) return [];
   // One query for every parent's newest completed run, rather than one query per parent.
-  const runs = (
-    ctx
-      .stmt(
-        `SELECT * FROM (
-           SELECT r.*, ROW_NUMBER() OVER (
-             PARTITION BY r.task_id ORDER BY COALESCE(r.ended_at, r.started_at) DESC, r.id DESC) AS newest_rank
-           FROM task_runs r JOIN task_links l ON l.parent_id = r.task_id
-           WHERE l.child_id = ? AND r.outcome = 'completed'
-         ) WHERE newest_rank = 1`,
-      )
-      .all(task.id) as Row[]
-  ).map(runFromRow);
+  const runs = newestCompletedParentRuns(ctx, task.id);
   const byTask = new Map(runs.map((r) => [r.task_id, r]));
   return parents.map((task) => ({ task, run: byTask.get(task.id) ?? null }));
 }
@@ -250,20 +229,13 @@ function parentResultsSection(ctx: BoardContext, task: Task, now: number): strin
 /** The assignee's latest completed work elsewhere, within the task's tenant (profiles serve many tenants). */
 function recentWorkSection(ctx: BoardContext, task: Task): string | null {
   if (!hasText(task.assignee)) return null;
-  const rows = ctx
-    .stmt(
-      `SELECT r.task_id, t.title, r.summary, t.result, COALESCE(r.ended_at, r.started_at) AS finished_at
-       FROM task_runs r JOIN tasks t ON t.id = r.task_id
-       WHERE r.profile = ? AND r.outcome = 'completed' AND r.task_id != ? AND ${tenantScopeSql("t")}
-       ORDER BY finished_at DESC, r.id DESC LIMIT ?`,
-    )
-    .all(task.assignee, task.id, ...tenantScopeArgs(tenantScope(task.tenant)), WORKER_CONTEXT_LIMITS.recentWork) as {
-    task_id: string;
-    title: string;
-    summary: string | null;
-    result: string | null;
-    finished_at: number;
-  }[];
+  const rows = recentCompletedWork(
+    ctx,
+    task.assignee,
+    task.id,
+    tenantScope(task.tenant),
+    WORKER_CONTEXT_LIMITS.recentWork,
+  );
   if (rows.length === 0) return null;
   const max = WORKER_CONTEXT_LIMITS.recentWorkLineChars;
   const lines = rows.map((r) => {
@@ -291,13 +263,9 @@ function commentBlock(comment: TaskComment): string {
 }
 
 function commentsSection(ctx: BoardContext, taskId: string): string | null {
-  const total = (ctx.stmt("SELECT COUNT(*) AS n FROM task_comments WHERE task_id = ?").get(taskId) as { n: number }).n;
+  const total = commentCount(ctx, taskId);
   if (total === 0) return null;
-  const newestFirst = (
-    ctx
-      .stmt("SELECT * FROM task_comments WHERE task_id = ? ORDER BY created_at DESC, id DESC LIMIT ?")
-      .all(taskId, WORKER_CONTEXT_LIMITS.comments) as Row[]
-  ).map(commentFromRow);
+  const newestFirst = newestComments(ctx, taskId, WORKER_CONTEXT_LIMITS.comments);
   const kept = newestWithinBudget(newestFirst.map(commentBlock), WORKER_CONTEXT_LIMITS.commentsSectionChars);
   const parts = ["## Comment thread"];
   const omitted = total - kept.length;

@@ -1,0 +1,80 @@
+import type { BoardContext } from "../../context.ts";
+import { eventFromRow } from "../../rows.ts";
+import type { TaskEvent } from "../../types.ts";
+
+// Reading the event log (activity.ts, notify.ts). Writing it is BoardContext.appendEvent.
+
+type Row = Record<string, unknown>;
+
+/** Which events a board-wide stream wants (activity.ts's eventsAfter). */
+export interface EventStreamFilter {
+  task_id?: string | null;
+  tenant?: string | null;
+  kinds?: string[] | null;
+  assignee?: string | null;
+  limit?: number;
+}
+
+/** Every event of a task, oldest first. */
+export function eventsOf(ctx: BoardContext, taskId: string): TaskEvent[] {
+  return (
+    ctx.stmt("SELECT * FROM task_events WHERE task_id = ? ORDER BY created_at ASC, id ASC").all(taskId) as Row[]
+  ).map(eventFromRow);
+}
+
+/** The task's newest `limit` events, oldest of them first. */
+export function lastEventsOf(ctx: BoardContext, taskId: string, limit: number): TaskEvent[] {
+  const rows = ctx
+    .stmt("SELECT * FROM task_events WHERE task_id = ? ORDER BY id DESC LIMIT ?")
+    .all(taskId, limit) as Row[];
+  return rows.map(eventFromRow).reverse();
+}
+
+/** A task's events after event id `afterId`, by id. */
+export function taskEventsAfter(ctx: BoardContext, taskId: string, afterId: number): TaskEvent[] {
+  return (
+    ctx.stmt("SELECT * FROM task_events WHERE task_id = ? AND id > ? ORDER BY id").all(taskId, afterId) as Row[]
+  ).map(eventFromRow);
+}
+
+/** The newest event id of one task (0 when it has none). */
+export function maxTaskEventId(ctx: BoardContext, taskId: string): number {
+  const r = ctx.stmt("SELECT COALESCE(MAX(id), 0) AS m FROM task_events WHERE task_id = ?").get(taskId) as {
+    m: number;
+  };
+  return Number(r.m);
+}
+
+/** The newest event id on the board (0 when empty). */
+export function maxEventId(ctx: BoardContext): number {
+  return Number((ctx.stmt("SELECT COALESCE(MAX(id), 0) AS m FROM task_events").get() as { m: number }).m);
+}
+
+/**
+ * Board-wide events after `cursor` that match `filter` (its `limit` is ignored: pass `limit`), by id.
+ * Joins the tasks only when the filter needs their tenant or assignee.
+ */
+export function eventStream(ctx: BoardContext, cursor: number, filter: EventStreamFilter, limit: number): TaskEvent[] {
+  const where = ["e.id > ?"];
+  const args: unknown[] = [cursor];
+  if (filter.task_id) {
+    where.push("e.task_id = ?");
+    args.push(filter.task_id);
+  }
+  if (filter.kinds && filter.kinds.length > 0) {
+    where.push(`e.kind IN (${filter.kinds.map(() => "?").join(", ")})`);
+    args.push(...filter.kinds);
+  }
+  const join = filter.tenant || filter.assignee;
+  if (filter.tenant) {
+    where.push("t.tenant = ?");
+    args.push(filter.tenant);
+  }
+  if (filter.assignee) {
+    where.push("t.assignee = ?");
+    args.push(filter.assignee);
+  }
+  args.push(limit);
+  const sql = `SELECT e.* FROM task_events e${join ? " JOIN tasks t ON t.id = e.task_id" : ""} WHERE ${where.join(" AND ")} ORDER BY e.id LIMIT ?`;
+  return (ctx.stmt(sql).all(...args) as Row[]).map(eventFromRow);
+}

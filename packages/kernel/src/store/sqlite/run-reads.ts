@@ -1,0 +1,120 @@
+import type { BoardContext } from "../../context.ts";
+import { runFromRow } from "../../rows.ts";
+import { tenantScopeArgs, tenantScopeSql } from "../../tenant-scope.ts";
+import type { TaskRun } from "../../types.ts";
+
+// Reading a task's attempts (activity.ts, worker-context.ts). Opening and closing runs is the verbs'.
+
+type Row = Record<string, unknown>;
+
+/** Every run of a task, oldest start first. */
+export function runsOf(ctx: BoardContext, taskId: string): TaskRun[] {
+  return (
+    ctx.stmt("SELECT * FROM task_runs WHERE task_id = ? ORDER BY started_at ASC, id ASC").all(taskId) as Row[]
+  ).map(runFromRow);
+}
+
+export function runById(ctx: BoardContext, runId: number): TaskRun | null {
+  const row = ctx.stmt("SELECT * FROM task_runs WHERE id = ?").get(runId) as Row | undefined;
+  return row ? runFromRow(row) : null;
+}
+
+/** The task's open run (the newest, should an invariant ever have been broken), or null. */
+export function openRunOf(ctx: BoardContext, taskId: string): TaskRun | null {
+  const row = ctx
+    .stmt("SELECT * FROM task_runs WHERE task_id = ? AND ended_at IS NULL ORDER BY id DESC LIMIT 1")
+    .get(taskId) as Row | undefined;
+  return row ? runFromRow(row) : null;
+}
+
+/** The task's most recently started run, or null. */
+export function latestRunOf(ctx: BoardContext, taskId: string): TaskRun | null {
+  const row = ctx
+    .stmt("SELECT * FROM task_runs WHERE task_id = ? ORDER BY started_at DESC, id DESC LIMIT 1")
+    .get(taskId) as Row | undefined;
+  return row ? runFromRow(row) : null;
+}
+
+const LATEST_SUMMARIES = `SELECT task_id, summary FROM (
+      SELECT task_id, summary, ROW_NUMBER() OVER (PARTITION BY task_id ORDER BY COALESCE(ended_at, started_at) DESC, id DESC) AS rn
+      FROM task_runs WHERE summary IS NOT NULL AND summary != ''%s) WHERE rn = 1`;
+const LATEST_SUMMARIES_ALL = LATEST_SUMMARIES.replace("%s", "");
+const LATEST_SUMMARIES_OF = LATEST_SUMMARIES.replace("%s", " AND task_id IN (SELECT value FROM json_each(?))");
+
+/** Newest non-empty run summary per task (of every task, or of `ids`), in one query. */
+export function latestSummaries(ctx: BoardContext, ids?: string[]): Map<string, string> {
+  const rows = (
+    ids === undefined
+      ? ctx.stmt(LATEST_SUMMARIES_ALL).all()
+      : ids.length === 0
+        ? []
+        : ctx.stmt(LATEST_SUMMARIES_OF).all(JSON.stringify(ids))
+  ) as { task_id: string; summary: string }[];
+  return new Map(rows.map((r) => [r.task_id, r.summary]));
+}
+
+/** How many of the task's runs have ended. */
+export function closedRunCount(ctx: BoardContext, taskId: string): number {
+  return (
+    ctx.stmt("SELECT COUNT(*) AS n FROM task_runs WHERE task_id = ? AND ended_at IS NOT NULL").get(taskId) as {
+      n: number;
+    }
+  ).n;
+}
+
+/** The task's newest `limit` ended runs, newest start first. */
+export function newestClosedRuns(ctx: BoardContext, taskId: string, limit: number): TaskRun[] {
+  return (
+    ctx
+      .stmt(
+        "SELECT * FROM task_runs WHERE task_id = ? AND ended_at IS NOT NULL ORDER BY started_at DESC, id DESC LIMIT ?",
+      )
+      .all(taskId, limit) as Row[]
+  ).map(runFromRow);
+}
+
+/** For each parent of `child`, its newest completed run (parents with none are absent), in one query. */
+export function newestCompletedParentRuns(ctx: BoardContext, child: string): TaskRun[] {
+  return (
+    ctx
+      .stmt(
+        `SELECT * FROM (
+           SELECT r.*, ROW_NUMBER() OVER (
+             PARTITION BY r.task_id ORDER BY COALESCE(r.ended_at, r.started_at) DESC, r.id DESC) AS newest_rank
+           FROM task_runs r JOIN task_links l ON l.parent_id = r.task_id
+           WHERE l.child_id = ? AND r.outcome = 'completed'
+         ) WHERE newest_rank = 1`,
+      )
+      .all(child) as Row[]
+  ).map(runFromRow);
+}
+
+/** A completed run elsewhere, with its task's title and result. */
+export interface CompletedWork {
+  task_id: string;
+  title: string;
+  summary: string | null;
+  result: string | null;
+  finished_at: number;
+}
+
+/**
+ * `profile`'s newest `limit` completed runs on tasks other than `excludeTask`, confined to `scope`
+ * (a tenant; null = every tenant), newest finish first.
+ */
+export function recentCompletedWork(
+  ctx: BoardContext,
+  profile: string,
+  excludeTask: string,
+  scope: string | null,
+  limit: number,
+): CompletedWork[] {
+  return ctx
+    .stmt(
+      `SELECT r.task_id, t.title, r.summary, t.result, COALESCE(r.ended_at, r.started_at) AS finished_at
+       FROM task_runs r JOIN tasks t ON t.id = r.task_id
+       WHERE r.profile = ? AND r.outcome = 'completed' AND r.task_id != ? AND ${tenantScopeSql("t")}
+       ORDER BY finished_at DESC, r.id DESC LIMIT ?`,
+    )
+    .all(profile, excludeTask, ...tenantScopeArgs(scope), limit) as CompletedWork[];
+}
