@@ -1,8 +1,7 @@
 import type { BoardContext } from "../../context.ts";
 import { invalid } from "../../errors.ts";
-import { LIST_ORDERS, type ListOrder, type ListTasksFilter, listTasksWhere } from "../../list.ts";
-import type { Task } from "../../types.ts";
-import { taskWarnings } from "../../warnings.ts";
+import { LIST_ORDERS, type ListOrder, type ListTasksFilter, listTasksWhere } from "./task-lists.ts";
+import type { Task, TaskWarnings } from "../../types.ts";
 import type { TaskDto } from "./board-reads.ts";
 
 // `tasks.list`'s keyset pages (moved from the API's queries/task-page.ts as they were).
@@ -144,6 +143,8 @@ export function taskPage(
   ctx: BoardContext,
   filter: Omit<ListTasksFilter, "limit">,
   opts: { cursor?: string | null; limit?: number | null; maxBytes?: number },
+  /** The page's `warnings` (`Board.warnings`: one diagnostics run for the page's ids). */
+  warningsOf: (ids: string[]) => Map<string, TaskWarnings>,
 ): TaskPage {
   const order = (filter.order_by ?? "priority") as ListOrder;
   if (!(order in LIST_ORDERS)) throw invalid(`order_by must be one of ${Object.keys(LIST_ORDERS).join(", ")}`);
@@ -186,10 +187,7 @@ export function taskPage(
     tasks.push(task);
     lastKey = key;
   }
-  const warnings = taskWarnings(
-    ctx,
-    tasks.map((t) => t.id),
-  );
+  const warnings = warningsOf(tasks.map((t) => t.id));
   return {
     tasks: tasks.map((t) => ({ ...t, warnings: warnings.get(t.id) ?? null, skills: t.skills ?? [] })),
     next_cursor: more && lastKey !== null ? encodeCursor({ order, key: lastKey }) : null,
