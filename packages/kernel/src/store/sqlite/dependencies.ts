@@ -1,0 +1,44 @@
+import type { SqlContext } from "./session.ts";
+
+// A task's dependency edges as the lifecycle verbs judge them: may it run or complete (are its
+// parents finished), and whom does it release when it goes away (its children).
+
+export interface ParentState {
+  id: string;
+  title: string;
+  status: string;
+}
+
+/** Direct parents that are neither done nor archived, by id. */
+export function unfinishedParents(ctx: SqlContext, taskId: string): ParentState[] {
+  return ctx
+    .stmt(
+      `SELECT t.id, t.title, t.status FROM task_links l JOIN tasks t ON t.id = l.parent_id
+       WHERE l.child_id = ? AND t.status NOT IN ('done', 'archived') ORDER BY t.id`,
+    )
+    .all(taskId) as ParentState[];
+}
+
+/** Whether every direct parent is done or archived (a task with none is satisfied). */
+export function parentsSatisfied(ctx: SqlContext, taskId: string): boolean {
+  return (
+    ctx
+      .stmt(
+        `SELECT 1 FROM task_links l JOIN tasks t ON t.id = l.parent_id
+       WHERE l.child_id = ? AND t.status NOT IN ('done', 'archived') LIMIT 1`,
+      )
+      .get(taskId) === undefined
+  );
+}
+
+/** Ids of a task's direct children. */
+export function childIds(ctx: SqlContext, parentId: string): string[] {
+  return (ctx.stmt("SELECT child_id FROM task_links WHERE parent_id = ?").all(parentId) as { child_id: string }[]).map(
+    (r) => r.child_id,
+  );
+}
+
+/** Whether `childId` is linked as a direct child of `parentId`. */
+export function isChildOf(ctx: SqlContext, parentId: string, childId: string): boolean {
+  return ctx.stmt("SELECT 1 FROM task_links WHERE parent_id = ? AND child_id = ?").get(parentId, childId) !== undefined;
+}

@@ -1,0 +1,17 @@
+import type { SqlContext } from "./session.ts";
+
+// Writes of the audit trail (`task_events`). Payloads are stored as JSON text, NULL for none.
+
+/** Appends one event to a task's history, stamped with the board's clock; returns its id. */
+export function appendEvent(
+  ctx: SqlContext,
+  taskId: string,
+  kind: string,
+  payload: Record<string, unknown> | null,
+  runId: number | null = null,
+): number {
+  const info = ctx
+    .stmt("INSERT INTO task_events (task_id, run_id, kind, payload, created_at) VALUES (?, ?, ?, ?, ?)")
+    .run(taskId, runId, kind, payload === null ? null : JSON.stringify(payload), ctx.now());
+  return Number(info.lastInsertRowid);
+}

@@ -1,0 +1,167 @@
+import { jsonOrNull } from "../../rows.ts";
+import { CLEAR_CLAIM } from "../../transitions.ts";
+import type { Task } from "../../types.ts";
+import type { SqlContext } from "./session.ts";
+
+// Writes and narrow reads of attempts (`task_runs`): opening one at a claim, closing it at a
+// settle or a recovery, the lease/heartbeat/pid bookkeeping of the open one.
+
+/** How a run closes: its status and outcome, the handoff or error, its metadata. */
+export interface RunClose {
+  status: string;
+  outcome: string;
+  summary?: string | null;
+  error?: string | null;
+  metadata?: Record<string, unknown> | null;
+}
+
+export interface RunOpen {
+  taskId: string;
+  profile: string | null;
+  stepKey: string | null;
+  claimLock: string;
+  claimExpires: number;
+  maxRuntimeSeconds: number | null;
+  startedAt: number;
+}
+
+/** Opens a `running` run for a claim; returns its id. */
+export function openRun(ctx: SqlContext, run: RunOpen): number {
+  return Number(
+    ctx
+      .stmt(
+        `INSERT INTO task_runs (task_id, profile, step_key, status, claim_lock, claim_expires, max_runtime_seconds, started_at)
+         VALUES (?, ?, ?, 'running', ?, ?, ?, ?)`,
+      )
+      .run(run.taskId, run.profile, run.stepKey, run.claimLock, run.claimExpires, run.maxRuntimeSeconds, run.startedAt)
+      .lastInsertRowid,
+  );
+}
+
+/** Whether any run of the task is still open (`ended_at IS NULL`). */
+export function hasOpenRun(ctx: SqlContext, taskId: string): boolean {
+  return ctx.stmt("SELECT 1 FROM task_runs WHERE task_id = ? AND ended_at IS NULL").get(taskId) !== undefined;
+}
+
+/**
+ * Closes the task's open runs: the newest gets `close`, any older dangling ones are closed as
+ * invariant recovery. Leaves `tasks.current_run_id` alone, for callers whose own UPDATE of the task
+ * already cleared it. Returns the newest closed run's id, or null when no run was open.
+ */
+export function closeOpenRuns(ctx: SqlContext, taskId: string, close: RunClose): number | null {
+  const open = ctx
+    .stmt("SELECT id FROM task_runs WHERE task_id = ? AND ended_at IS NULL ORDER BY id DESC")
+    .all(taskId) as { id: number }[];
+  if (open.length === 0) return null;
+  const now = ctx.now();
+  const update = ctx.stmt(
+    `UPDATE task_runs SET status = ?, outcome = ?, summary = ?, error = ?, metadata = ?, ended_at = ?,
+       ${CLEAR_CLAIM}
+     WHERE id = ? AND ended_at IS NULL`,
+  );
+  const [newest, ...dangling] = open;
+  for (const run of dangling)
+    update.run("reclaimed", "reclaimed", "invariant recovery: superseded open run", null, null, now, run.id);
+  update.run(
+    close.status,
+    close.outcome,
+    close.summary ?? null,
+    close.error ?? null,
+    jsonOrNull(close.metadata),
+    now,
+    newest?.id,
+  );
+  return newest?.id ?? null;
+}
+
+/**
+ * Closes the task's open run ({@link closeOpenRuns}) and clears `current_run_id`. Returns the
+ * closed run's id, or null when no run was open.
+ */
+export function endRun(ctx: SqlContext, taskId: string, close: RunClose): number | null {
+  const closed = closeOpenRuns(ctx, taskId, close);
+  ctx.stmt("UPDATE tasks SET current_run_id = NULL WHERE id = ? AND current_run_id IS NOT NULL").run(taskId);
+  return closed;
+}
+
+/**
+ * A zero-length closed run for a never-claimed task that was settled with handoff text. Its
+ * status is its outcome (spec §1.6: a synthesized run has started_at == ended_at, status == outcome).
+ */
+export function synthesizeRun(
+  ctx: SqlContext,
+  task: Pick<Task, "id" | "assignee" | "current_step_key">,
+  close: RunClose,
+): number {
+  const now = ctx.now();
+  const info = ctx
+    .stmt(
+      `INSERT INTO task_runs (task_id, profile, step_key, status, started_at, ended_at, outcome, summary, metadata, error)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .run(
+      task.id,
+      task.assignee,
+      task.current_step_key,
+      close.outcome,
+      now,
+      now,
+      close.outcome,
+      close.summary ?? null,
+      jsonOrNull(close.metadata),
+      close.error ?? null,
+    );
+  return Number(info.lastInsertRowid);
+}
+
+/** Moves an open run's lease end (a heartbeat or a recovery extension). */
+export function setRunLease(ctx: SqlContext, runId: number, claimExpires: number): void {
+  ctx.stmt("UPDATE task_runs SET claim_expires = ? WHERE id = ? AND ended_at IS NULL").run(claimExpires, runId);
+}
+
+/** Records an open run's latest heartbeat. */
+export function setRunHeartbeat(ctx: SqlContext, runId: number, at: number): void {
+  ctx.stmt("UPDATE task_runs SET last_heartbeat_at = ? WHERE id = ? AND ended_at IS NULL").run(at, runId);
+}
+
+/** Records the worker pid spawned for an open run. */
+export function setRunWorkerPid(ctx: SqlContext, runId: number, pid: number): void {
+  ctx.stmt("UPDATE task_runs SET worker_pid = ? WHERE id = ? AND ended_at IS NULL").run(pid, runId);
+}
+
+/** The newest run of the task that ended `completed`, or null. */
+export function latestCompletedRunId(ctx: SqlContext, taskId: string): number | null {
+  const run = ctx
+    .stmt("SELECT id FROM task_runs WHERE task_id = ? AND outcome = 'completed' ORDER BY id DESC LIMIT 1")
+    .get(taskId) as { id: number } | undefined;
+  return run?.id ?? null;
+}
+
+/** Rewrites a closed run's handoff: its summary, and its metadata when one is given. */
+export function setRunHandoff(
+  ctx: SqlContext,
+  runId: number,
+  summary: string | null,
+  metadata: Record<string, unknown> | null | undefined,
+): void {
+  ctx
+    .stmt("UPDATE task_runs SET summary = ?, metadata = COALESCE(?, metadata) WHERE id = ?")
+    .run(summary, jsonOrNull(metadata), runId);
+}
+
+/** When the task's latest completed run ended, or null when none did. */
+export function lastCompletedAt(ctx: SqlContext, taskId: string): number | null {
+  const row = ctx
+    .stmt("SELECT MAX(ended_at) AS at FROM task_runs WHERE task_id = ? AND outcome = 'completed'")
+    .get(taskId) as { at: number | null };
+  return row.at;
+}
+
+/** Start times of the given runs, by run id (one query for a whole recovery sweep). */
+export function runStartTimes(ctx: SqlContext, runIds: readonly number[]): Map<number, number> {
+  if (runIds.length === 0) return new Map();
+  const rows = ctx
+    .stmt("SELECT id, started_at FROM task_runs WHERE id IN (SELECT value FROM json_each(?))")
+    .all(JSON.stringify(runIds)) as { id: number; started_at: number }[];
+  return new Map(rows.map((r) => [r.id, r.started_at]));
+}
