@@ -5,8 +5,8 @@ import type { BoardLocation } from "@kanban/db";
 import { makeTempDir } from "@kanban/db/testing";
 import type { Task } from "@kanban/kernel";
 import { afterEach, describe, expect, it } from "vitest";
-import { gitRepo } from "../test/helpers.ts";
-import { cleanupScratch, isStrictDescendant, resolveWorkspace, WorkspaceError } from "./workspace.ts";
+import { gitRepo } from "./testing.ts";
+import { cleanupScratch, isStrictDescendant, resolveWorkspace, WorkspaceError } from "./index.ts";
 
 const temps: { cleanup: () => void }[] = [];
 afterEach(() => {

@@ -1,0 +1,29 @@
+import path from "node:path";
+import type { Task } from "@kanban/kernel";
+import type { WorkspaceContext } from "./context.ts";
+import { WorkspaceError } from "./errors.ts";
+import { insideOrAt, resolvedPath } from "./paths.ts";
+
+/**
+ * Refuses (permanently, WORKSPACE_PATH_NOT_ALLOWED) a `dir`/`worktree` path outside the allowed
+ * roots once symlinks are resolved. The kernel's create check is lexical; this one sees a symlink
+ * inside a root that leads out of it. The message names no path (`what` says which one).
+ */
+export function checkAllowed(
+  task: Pick<Task, "id" | "workspace_kind">,
+  p: string,
+  ctx: WorkspaceContext,
+  what: string,
+): void {
+  const roots = ctx.allowedRoots;
+  if (roots === null || roots === undefined) return;
+  const real = resolvedPath(p);
+  if (roots.some((root) => path.isAbsolute(root) && insideOrAt(resolvedPath(root), real))) return;
+  const kind = task.workspace_kind || "scratch";
+  throw new WorkspaceError(
+    roots.length === 0
+      ? `task ${task.id}: ${kind} workspaces are not allowed for tenant tasks on this host (config.json kanban.workspace_roots is empty); use a scratch workspace`
+      : `task ${task.id}: the ${what} is outside the workspace roots allowed for tenant tasks (config.json kanban.workspace_roots, symlinks resolved)`,
+    { permanent: true, code: "WORKSPACE_PATH_NOT_ALLOWED", details: { task_id: task.id, workspace_kind: kind } },
+  );
+}
