@@ -1,5 +1,6 @@
 import type { BoardContext } from "./context.ts";
 import { type RespawnGuardReason, respawnGuard } from "./respawn-guard.ts";
+import { appendEvent } from "./store/sqlite/events.ts";
 import { type LaneRow, readyLaneRows, runningPerProfile } from "./store/sqlite/ready-lane.ts";
 import type { Task } from "./types.ts";
 
@@ -130,7 +131,7 @@ function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs: Lane
     const guard = respawnGuard(ctx, row.id);
     if (guard !== null) {
       out.skipped.push({ task_id: row.id, reason: "respawn_guard", guard });
-      if (!dryRun) ctx.appendEvent(row.id, "respawn_guarded", { reason: guard });
+      if (!dryRun) appendEvent(ctx, row.id, "respawn_guarded", { reason: guard });
       continue;
     }
     if (defaulted) {

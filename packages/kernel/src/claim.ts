@@ -2,8 +2,19 @@ import { DEFAULT_CLAIM_TTL_SECONDS } from "./constants.ts";
 import type { BoardContext } from "./context.ts";
 import { invalid, wrongState } from "./errors.ts";
 import { type Fence, requireFenced } from "./fencing.ts";
+import {
+  claimHead,
+  extendLease,
+  recordHeartbeat,
+  recordWorkerPid,
+  rejectClaim,
+  takeClaim,
+} from "./store/sqlite/claims.ts";
+import { parentsSatisfied } from "./store/sqlite/dependencies.ts";
+import { appendEvent } from "./store/sqlite/events.ts";
+import { endRun, hasOpenRun, openRun, setRunHeartbeat, setRunLease, setRunWorkerPid } from "./store/sqlite/runs.ts";
+import { setWorkspacePath } from "./store/sqlite/tasks.ts";
 import type { Task } from "./types.ts";
-import { transition, transitionReturning } from "./transition.ts";
 
 export interface ClaimOptions {
   ttl_seconds?: number | null;
@@ -33,58 +44,36 @@ export function claimTask(
   const claimer = opts.claimer?.trim() || ctx.defaultClaimer;
   return ctx.tx(() => {
     // A narrow read first: the full row is only worth materialising for the claim we win.
-    const head = ctx
-      .stmt(
-        "SELECT status, claim_lock, current_run_id, assignee, current_step_key, max_runtime_seconds FROM tasks WHERE id = ?",
-      )
-      .get(id) as ClaimHead | undefined;
+    const head = claimHead(ctx, id);
     if (head?.status !== "ready" || head.claim_lock !== null) return null;
-    if (!ctx.parentsSatisfied(id)) {
-      if (transition(ctx, "claim_rejected", id, { to: "todo" }) === 1) {
-        ctx.appendEvent(id, "claim_rejected", { reason: "parents_not_done" });
-      }
+    if (!parentsSatisfied(ctx, id)) {
+      if (rejectClaim(ctx, id)) appendEvent(ctx, id, "claim_rejected", { reason: "parents_not_done" });
       return null;
     }
-    if (
-      head.current_run_id !== null ||
-      ctx.stmt("SELECT 1 FROM task_runs WHERE task_id = ? AND ended_at IS NULL").get(id)
-    ) {
-      ctx.endRun(id, { status: "reclaimed", outcome: "reclaimed", summary: "invariant recovery on re-claim" });
+    if (head.current_run_id !== null || hasOpenRun(ctx, id)) {
+      endRun(ctx, id, { status: "reclaimed", outcome: "reclaimed", summary: "invariant recovery on re-claim" });
     }
     const now = ctx.now();
     const expires = now + lease;
     // The write lock is ours since BEGIN IMMEDIATE, so the status read above still holds: the run can
     // be opened first and the compare-and-swap below sets current_run_id in the same UPDATE. Should the
     // swap still miss, the throw rolls the run back with it.
-    const runId = Number(
-      ctx
-        .stmt(
-          `INSERT INTO task_runs (task_id, profile, step_key, status, claim_lock, claim_expires, max_runtime_seconds, started_at)
-           VALUES (?, ?, ?, 'running', ?, ?, ?, ?)`,
-        )
-        .run(id, head.assignee, head.current_step_key, claimer, expires, head.max_runtime_seconds, now).lastInsertRowid,
-    );
-    // A fresh claim starts with no heartbeat and no pid: nothing from the previous attempt carries over.
-    const task = transitionReturning(ctx, "claim", id, {
-      to: "running",
-      set: "claim_lock = ?, claim_expires = ?, started_at = COALESCE(started_at, ?), last_heartbeat_at = NULL, worker_pid = NULL, current_run_id = ?",
-      setArgs: [claimer, expires, now, runId],
-      where: "claim_lock IS NULL",
+    const runId = openRun(ctx, {
+      taskId: id,
+      profile: head.assignee,
+      stepKey: head.current_step_key,
+      claimLock: claimer,
+      claimExpires: expires,
+      maxRuntimeSeconds: head.max_runtime_seconds,
+      startedAt: now,
     });
+    // A fresh claim starts with no heartbeat and no pid: nothing from the previous attempt carries over.
+    const task = takeClaim(ctx, id, { claimer, expires, now, runId });
     if (task === null)
       throw wrongState(`claim of ${id} lost its compare-and-swap inside the write lock`, { task_id: id });
-    ctx.appendEvent(id, "claimed", { lock: claimer, expires, run_id: runId }, runId);
+    appendEvent(ctx, id, "claimed", { lock: claimer, expires, run_id: runId }, runId);
     return task;
   });
-}
-
-interface ClaimHead {
-  status: string;
-  claim_lock: string | null;
-  current_run_id: number | null;
-  assignee: string | null;
-  current_step_key: string | null;
-  max_runtime_seconds: number | null;
 }
 
 /** Extends the lease of a running claim (no event). Fenced on the claimer and, when given, the run. */
@@ -106,15 +95,9 @@ export function heartbeatClaim(
     if (task.status !== "running")
       throw wrongState(`cannot heartbeat ${id} (not running)`, { task_id: id, status: task.status });
     const expires = ctx.now() + lease;
-    const changed = ctx
-      .stmt("UPDATE tasks SET claim_expires = ? WHERE id = ? AND status = 'running' AND claim_lock IS ?")
-      .run(expires, id, task.claim_lock).changes;
-    if (changed === 1 && task.current_run_id !== null) {
-      ctx
-        .stmt("UPDATE task_runs SET claim_expires = ? WHERE id = ? AND ended_at IS NULL")
-        .run(expires, task.current_run_id);
-    }
-    return changed === 1;
+    const extended = extendLease(ctx, id, task.claim_lock, expires);
+    if (extended && task.current_run_id !== null) setRunLease(ctx, task.current_run_id, expires);
+    return extended;
   });
 }
 
@@ -125,14 +108,10 @@ export function heartbeatWorker(ctx: BoardContext, id: string, opts: { note?: st
     if (task.status !== "running")
       throw wrongState(`cannot heartbeat ${id} (not running)`, { task_id: id, status: task.status });
     const now = ctx.now();
-    ctx.stmt("UPDATE tasks SET last_heartbeat_at = ? WHERE id = ? AND status = 'running'").run(now, id);
-    if (task.current_run_id !== null) {
-      ctx
-        .stmt("UPDATE task_runs SET last_heartbeat_at = ? WHERE id = ? AND ended_at IS NULL")
-        .run(now, task.current_run_id);
-    }
+    recordHeartbeat(ctx, id, now);
+    if (task.current_run_id !== null) setRunHeartbeat(ctx, task.current_run_id, now);
     const note = opts.note?.trim();
-    ctx.appendEvent(id, "heartbeat", note ? { note } : null, task.current_run_id);
+    appendEvent(ctx, id, "heartbeat", note ? { note } : null, task.current_run_id);
     return true;
   });
 }
@@ -140,21 +119,14 @@ export function heartbeatWorker(ctx: BoardContext, id: string, opts: { note?: st
 /** Dispatcher bookkeeping after a spawn: records the worker pid on the task and its run (event `spawned`). */
 export function recordSpawn(ctx: BoardContext, id: string, pid: number, runId: number): boolean {
   return ctx.tx(() => {
-    const changed = ctx
-      .stmt("UPDATE tasks SET worker_pid = ? WHERE id = ? AND status = 'running' AND current_run_id = ?")
-      .run(pid, id, runId).changes;
-    if (changed !== 1) return false;
-    ctx.stmt("UPDATE task_runs SET worker_pid = ? WHERE id = ? AND ended_at IS NULL").run(pid, runId);
-    ctx.appendEvent(id, "spawned", { pid }, runId);
+    if (!recordWorkerPid(ctx, id, pid, runId)) return false;
+    setRunWorkerPid(ctx, runId, pid);
+    appendEvent(ctx, id, "spawned", { pid }, runId);
     return true;
   });
 }
 
 /** Persists where a task's workspace was materialised (and its worktree branch). */
 export function setWorkspace(ctx: BoardContext, id: string, workspacePath: string, branchName?: string | null): void {
-  ctx.tx(() => {
-    ctx
-      .stmt("UPDATE tasks SET workspace_path = ?, branch_name = COALESCE(?, branch_name) WHERE id = ?")
-      .run(workspacePath, branchName ?? null, id);
-  });
+  ctx.tx(() => setWorkspacePath(ctx, id, workspacePath, branchName ?? null));
 }

@@ -1,0 +1,71 @@
+import type { Task } from "../../types.ts";
+import type { SqlContext } from "./session.ts";
+import { swapStatus, swapStatusReturning } from "./tasks.ts";
+
+// A claim's life on the task row: the narrow read and the compare-and-swap that take it, the lease
+// a heartbeat extends, the worker pid the dispatcher records. (Its run lives in runs.ts.)
+
+/** The columns a claim decides on; the full row comes back from the swap. */
+export interface ClaimHead {
+  status: string;
+  claim_lock: string | null;
+  current_run_id: number | null;
+  assignee: string | null;
+  current_step_key: string | null;
+  max_runtime_seconds: number | null;
+}
+
+/** The narrow row a claim reads first (the full row is only worth building for a claim we win). */
+export function claimHead(ctx: SqlContext, id: string): ClaimHead | undefined {
+  return ctx
+    .stmt(
+      "SELECT status, claim_lock, current_run_id, assignee, current_step_key, max_runtime_seconds FROM tasks WHERE id = ?",
+    )
+    .get(id) as ClaimHead | undefined;
+}
+
+/**
+ * `claim`: an unclaimed ready task becomes running under `claimer` until `expires`, attached to run
+ * `runId`, with no heartbeat and no pid carried over from an earlier attempt. Returns the claimed
+ * row, or null when the swap missed.
+ */
+export function takeClaim(
+  ctx: SqlContext,
+  id: string,
+  c: { claimer: string; expires: number; now: number; runId: number },
+): Task | null {
+  return swapStatusReturning(ctx, "claim", id, {
+    to: "running",
+    set: "claim_lock = ?, claim_expires = ?, started_at = COALESCE(started_at, ?), last_heartbeat_at = NULL, worker_pid = NULL, current_run_id = ?",
+    setArgs: [c.claimer, c.expires, c.now, c.runId],
+    where: "claim_lock IS NULL",
+  });
+}
+
+/** `claim_rejected`: a ready task with an unfinished parent goes back to todo. */
+export function rejectClaim(ctx: SqlContext, id: string): boolean {
+  return swapStatus(ctx, "claim_rejected", id, { to: "todo" }) === 1;
+}
+
+/** Moves a running claim's lease end, if `lock` still holds it. */
+export function extendLease(ctx: SqlContext, id: string, lock: string | null, expires: number): boolean {
+  return (
+    ctx
+      .stmt("UPDATE tasks SET claim_expires = ? WHERE id = ? AND status = 'running' AND claim_lock IS ?")
+      .run(expires, id, lock).changes === 1
+  );
+}
+
+/** Records a running task's latest heartbeat. */
+export function recordHeartbeat(ctx: SqlContext, id: string, at: number): void {
+  ctx.stmt("UPDATE tasks SET last_heartbeat_at = ? WHERE id = ? AND status = 'running'").run(at, id);
+}
+
+/** Records the worker pid of a running task's current run `runId`; false when that run is no longer current. */
+export function recordWorkerPid(ctx: SqlContext, id: string, pid: number, runId: number): boolean {
+  return (
+    ctx
+      .stmt("UPDATE tasks SET worker_pid = ? WHERE id = ? AND status = 'running' AND current_run_id = ?")
+      .run(pid, id, runId).changes === 1
+  );
+}
