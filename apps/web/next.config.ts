@@ -26,7 +26,7 @@ function contentSecurityPolicy(dev: boolean): string {
 
 const config: NextConfig = {
   // Workspace packages export TypeScript source; Next compiles them with the app.
-  transpilePackages: ["@kanban/api", "@kanban/kernel", "@kanban/db"],
+  transpilePackages: ["@kanban/api", "@kanban/kernel", "@kanban/db", "@kanban/contract"],
   // Native modules: loaded by Node at runtime, never bundled.
   serverExternalPackages: ["better-sqlite3", "fs-ext"],
   poweredByHeader: false,

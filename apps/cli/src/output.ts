@@ -13,18 +13,8 @@ export interface Io {
 
 export type TaskDto = RouterOutputs["tasks"]["list"]["tasks"][number];
 
-/** Statuses a task can have (the kernel's TASK_STATUSES; the CLI may not import the kernel). */
-export const TASK_STATUSES = [
-  "triage",
-  "todo",
-  "scheduled",
-  "ready",
-  "running",
-  "blocked",
-  "review",
-  "done",
-  "archived",
-] as const;
+// Statuses come from the shared contract (the CLI may not import the kernel).
+export { TASK_STATUSES } from "@kanban/contract";
 
 const ICONS: Record<string, string> = {
   triage: "?",

@@ -2,14 +2,16 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import nextConfig from "../next.config.ts";
 
 /**
  * The web app's own boundaries, on top of the repository's layering test: the API runs only on
  * the server (the route handler and env.ts), client components see nothing of it but its types,
- * and env.ts is the only reader of the environment.
+ * and env.ts is the only reader of the environment. @kanban/contract (constants, no imports) is fine anywhere.
  */
 const SRC = path.dirname(fileURLToPath(import.meta.url));
 const SERVER_FILES = new Set([path.join("app", "api", "trpc", "[trpc]", "route.ts"), "env.ts"]);
+const ANYWHERE = new Set(["@kanban/contract"]);
 
 function sources(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -35,7 +37,7 @@ describe("apps/web boundaries", () => {
   it("runs @kanban/api only in server files; everything else imports its types only", () => {
     const bad = files.flatMap(({ rel, text }) =>
       imports(text)
-        .filter((i) => i.spec.startsWith("@kanban/") && !i.typeOnly && !SERVER_FILES.has(rel))
+        .filter((i) => i.spec.startsWith("@kanban/") && !i.typeOnly && !SERVER_FILES.has(rel) && !ANYWHERE.has(i.spec))
         .map((i) => `${rel}:${i.line} imports ${i.spec} at runtime`),
     );
     expect(bad).toEqual([]);
@@ -54,6 +56,19 @@ describe("apps/web boundaries", () => {
           .map((i) => `${rel}:${i.line} imports ${i.spec}`),
       );
     expect(bad).toEqual([]);
+  });
+
+  it("has Next compile every workspace package it imports (they export TypeScript source)", () => {
+    const transpiled = new Set(nextConfig.transpilePackages ?? []);
+    const missing = files.flatMap(({ rel, text }) =>
+      imports(text)
+        .filter(
+          (i) =>
+            i.spec.startsWith("@kanban/") && !i.typeOnly && !transpiled.has(i.spec.split("/").slice(0, 2).join("/")),
+        )
+        .map((i) => `${rel}:${i.line} imports ${i.spec}, missing from next.config's transpilePackages`),
+    );
+    expect(missing).toEqual([]);
   });
 
   it("reads process.env only in env.ts", () => {

@@ -1,3 +1,4 @@
+import { TASK_STATUSES, TITLE_MAX, WORKSPACE_KINDS, type WorkspaceKind } from "@kanban/contract";
 import { TRPCClientError } from "@trpc/client";
 import { z } from "zod";
 import { MAX_RESPONSE_BYTES } from "./cap.ts";
@@ -23,19 +24,6 @@ export interface KanbanTool<S extends z.ZodObject = z.ZodObject> {
 function defineTool<S extends z.ZodObject>(tool: KanbanTool<S>): KanbanTool<S> {
   return tool;
 }
-
-const TASK_STATUSES = [
-  "triage",
-  "todo",
-  "scheduled",
-  "ready",
-  "running",
-  "blocked",
-  "review",
-  "done",
-  "archived",
-] as const;
-const WORKSPACE_KINDS = ["scratch", "worktree", "dir"] as const;
 
 const board = z.string().max(100).optional().describe("Board slug; default: the current board.");
 const taskIdOptional = z.string().max(64).optional().describe("Task id; default: your own task ($KANBAN_TASK).");
@@ -313,7 +301,7 @@ export const kanbanCreate = defineTool({
     "Returns the new task_id: the only kind of id you may later list in kanban_complete's created_cards.",
   orchestratorOnly: false,
   inputSchema: z.object({
-    title: z.string({ error: "title is required" }).trim().min(1, { error: "title is required" }).max(500),
+    title: z.string({ error: "title is required" }).trim().min(1, { error: "title is required" }).max(TITLE_MAX),
     assignee: z
       .string({
         error:
@@ -379,9 +367,7 @@ export const kanbanCreate = defineTool({
       parents: toList(args.parents) ?? [],
       tenant: args.tenant ?? me.tenant,
       priority: args.priority ?? 0,
-      ...(workspace.workspace_kind
-        ? { workspace_kind: workspace.workspace_kind as (typeof WORKSPACE_KINDS)[number] }
-        : {}),
+      ...(workspace.workspace_kind ? { workspace_kind: workspace.workspace_kind as WorkspaceKind } : {}),
       workspace_path: workspace.workspace_path ?? null,
       triage: args.triage ?? false,
       idempotency_key: args.idempotency_key ?? null,

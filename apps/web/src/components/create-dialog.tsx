@@ -1,5 +1,6 @@
 "use client";
 
+import { WORKSPACE_KINDS } from "@kanban/contract";
 import { useId, useState } from "react";
 import type { CreateFields, Created } from "../hooks/use-create-task.ts";
 import { assigneeWarning, type KnownProfiles } from "../lib/assignee-check.ts";
@@ -26,8 +27,6 @@ export interface CreateDialogProps {
   onClose: () => void;
   onOpenTask: (id: string) => void;
 }
-
-const WORKSPACE_KINDS = ["scratch", "worktree", "dir"] as const;
 
 /** Splits "a, b,c" into trimmed non-empty items. */
 export function splitList(s: string): string[] {

@@ -1,5 +1,6 @@
 "use client";
 
+import { HALLUCINATION_EVENT_KINDS } from "@kanban/contract";
 import { useQuery } from "@tanstack/react-query";
 import { type RefObject, useEffect, useId, useState } from "react";
 import { useNow } from "../hooks/use-now.ts";
@@ -738,7 +739,7 @@ export function Comments({ ctx, inputRef }: { ctx: DrawerContext; inputRef: RefO
 
 // ---------------------------------------------------------------- events
 
-const HALLUCINATION_KINDS = new Set(["completion_blocked_hallucination", "suspected_hallucinated_references"]);
+const HALLUCINATION_KINDS = new Set<string>(HALLUCINATION_EVENT_KINDS);
 
 /** Phantom ids an event names (created cards that do not exist, or references in prose). */
 export function phantomIds(e: Pick<TaskEventData, "payload">): string[] {

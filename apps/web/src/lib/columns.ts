@@ -1,16 +1,8 @@
-/** Every status the board knows, in the order its columns appear left to right. */
-export const STATUS_ORDER = [
-  "triage",
-  "todo",
-  "scheduled",
-  "ready",
-  "running",
-  "blocked",
-  "review",
-  "done",
-  "archived",
-] as const;
-export type Status = (typeof STATUS_ORDER)[number];
+import { isTaskStatus, type TaskStatus } from "@kanban/contract";
+
+// Every status the board knows, in the order its columns appear left to right (the shared contract's).
+export { isTaskStatus as isStatus, TASK_STATUSES as STATUS_ORDER } from "@kanban/contract";
+export type Status = TaskStatus;
 
 export interface ColumnMeta {
   label: string;
@@ -34,12 +26,8 @@ export const COLUMN_META: Record<Status, ColumnMeta> = {
 /** Columns always shown; scheduled and review appear only while they hold tasks. */
 const ALWAYS: readonly string[] = ["triage", "todo", "ready", "running", "blocked", "done"];
 
-export function isStatus(s: string): s is Status {
-  return (STATUS_ORDER as readonly string[]).includes(s);
-}
-
 export function columnLabel(status: string): string {
-  return isStatus(status) ? COLUMN_META[status].label : status;
+  return isTaskStatus(status) ? COLUMN_META[status].label : status;
 }
 
 /** Which of the API's columns to draw: the core six, scheduled/review when used, archived when asked. */

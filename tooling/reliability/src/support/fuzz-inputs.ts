@@ -1,3 +1,4 @@
+import { TASK_STATUSES } from "@kanban/contract";
 import fc from "fast-check";
 
 /**
@@ -117,19 +118,8 @@ export function hostileValue(): fc.Arbitrary<unknown> {
   );
 }
 
-const STATUSES = [
-  "triage",
-  "todo",
-  "scheduled",
-  "ready",
-  "running",
-  "blocked",
-  "review",
-  "done",
-  "archived",
-  "deleted",
-  "RUNNING",
-];
+/** Every real status, plus two that must be refused (an unknown one, a real one in the wrong case). */
+const STATUSES = [...TASK_STATUSES, "deleted", "RUNNING"];
 
 /** A value that fits `schema` (mostly), using the fixtures' real ids and boards where a key names one. */
 export function validish(key: string, schema: JsonSchema, pools: Pools): fc.Arbitrary<unknown> {

@@ -1,0 +1,85 @@
+/**
+ * Every kind a `task_events` row may carry on a Hermes-compatible board (spec §1.7): what this
+ * implementation writes and what Hermes writes to the same file, so a reader can name each one.
+ */
+export const EVENT_KINDS = [
+  // lifecycle and edits
+  "created",
+  "blocked",
+  "dependency_wait",
+  "block_loop_detected",
+  "unblocked",
+  "promoted",
+  "promoted_manual",
+  "claimed",
+  "claim_rejected",
+  "completed",
+  "completion_blocked_hallucination",
+  "suspected_hallucinated_references",
+  "edited",
+  "assigned",
+  "reprioritized",
+  "status",
+  "archived",
+  "archive_worker_termination",
+  "scheduled",
+  "specified",
+  "decomposed",
+  "linked",
+  "unlinked",
+  "commented",
+  "attached",
+  "attachment_removed",
+  "model_override_set",
+  "reasoning_effort_set",
+  "review_requested",
+  "changes_requested",
+  "review_reopened",
+  "descendant_invalidated",
+  "recipe_instantiated",
+  "pr_acceptance",
+  "existing_pr_authorized",
+  "existing_pr_authorization_consumed",
+  // worker telemetry and the dispatcher
+  "spawned",
+  "worker_registered",
+  "heartbeat",
+  "claim_extended",
+  "reclaim_deferred",
+  "reclaimed",
+  "crashed",
+  "protocol_violation",
+  "rate_limited",
+  "timed_out",
+  "stale",
+  "reconciled",
+  "spawn_failed",
+  "gave_up",
+  "respawn_guarded",
+  "skipped_nonspawnable",
+  "tip_scratch_workspace",
+  "workspace_discarded_content",
+  "terminal_worker_reaped",
+  "notification",
+] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+/**
+ * Old names still found in boards written by earlier Hermes versions, and the kind the database
+ * upgrade renames each to (spec §1.7, §1.8 step 9).
+ */
+export const LEGACY_EVENT_KINDS = {
+  ready: "promoted",
+  priority: "reprioritized",
+  spawn_auto_blocked: "gave_up",
+} as const satisfies Record<string, EventKind>;
+
+/** Events that mark a hallucination warning on a task (spec §1.7): the board badges them. */
+export const HALLUCINATION_EVENT_KINDS = [
+  "completion_blocked_hallucination",
+  "suspected_hallucinated_references",
+] as const satisfies readonly EventKind[];
+
+export function isEventKind(value: string): value is EventKind {
+  return (EVENT_KINDS as readonly string[]).includes(value);
+}

@@ -1,0 +1,4 @@
+export * from "./events.ts";
+export * from "./runs.ts";
+export * from "./statuses.ts";
+export * from "./tasks.ts";

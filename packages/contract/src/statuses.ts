@@ -1,0 +1,24 @@
+/** Every status a task can have (spec §1.5), in the order the board's columns show them. */
+export const TASK_STATUSES = [
+  "triage",
+  "todo",
+  "scheduled",
+  "ready",
+  "running",
+  "blocked",
+  "review",
+  "done",
+  "archived",
+] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+/**
+ * The board's columns, left to right (spec: `GET /board`). Every status but `archived`, which is a
+ * column only when a caller asks for archived tasks.
+ */
+export const BOARD_COLUMNS = ["triage", "todo", "scheduled", "ready", "running", "blocked", "review", "done"] as const;
+export type BoardColumnName = (typeof BOARD_COLUMNS)[number];
+
+export function isTaskStatus(value: string): value is TaskStatus {
+  return (TASK_STATUSES as readonly string[]).includes(value);
+}
