@@ -1,6 +1,6 @@
 import type { Board, ClaimNextResult, ExitStatus, LaneClaim, ReadyLane, Task, Termination } from "@kanban/kernel";
 import { tryAcquireDispatchLock } from "./pid-lock.ts";
-import { type ResolvedWorkspace, WorkspaceError } from "./workspace.ts";
+import { type ResolvedWorkspace, WorkspaceError } from "@kanban/workspace";
 
 /**
  * One dispatcher tick on one board (spec §3.2, Hermes A order): recover running tasks, promote,

@@ -21,6 +21,7 @@ import {
   writeDispatcherStatus,
 } from "@kanban/db";
 import { type Board, type Clock, openBoard, systemClock } from "@kanban/kernel";
+import { cleanupScratch, resolveWorkspace, scratchPath } from "@kanban/workspace";
 import { type DispatcherConfig, withHomeConfig } from "./config.ts";
 import {
   type DispatchDeps,
@@ -33,7 +34,6 @@ import {
 } from "./dispatch-once.ts";
 import { type PidLock, tryAcquirePidLock } from "./pid-lock.ts";
 import { buildWorkerArgv, buildWorkerEnv, isSpawnable, type LiveWorker, WorkerPool } from "./worker.ts";
-import { cleanupScratch, resolveWorkspace, scratchPath } from "./workspace.ts";
 
 /** A second dispatcher for the same home. */
 export class DispatcherBusyError extends Error {

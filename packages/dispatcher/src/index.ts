@@ -53,4 +53,4 @@ export {
   resolveWorkspace,
   type WorkspaceContext,
   WorkspaceError,
-} from "./workspace.ts";
+} from "@kanban/workspace";

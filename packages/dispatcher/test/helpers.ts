@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -159,16 +159,8 @@ export function readPids(workspace: string): { worker: number; grandchild: numbe
   }
 }
 
-/** A git repository with one commit on `main`. */
-export function gitRepo(dir: string): string {
-  const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, stdio: "ignore" });
-  fs.mkdirSync(dir, { recursive: true });
-  git("init", "-q", "-b", "main");
-  fs.writeFileSync(path.join(dir, "README"), "hello\n");
-  git("add", "README");
-  git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "init");
-  return dir;
-}
+/** A git repository with one commit on `main` (the workspace package's helper). */
+export { gitRepo } from "@kanban/workspace/testing";
 
 /** Records every worker a pool spawns, so afterEach can kill their process groups. */
 export function trackPool(pool: WorkerPool): void {
