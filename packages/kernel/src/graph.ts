@@ -2,7 +2,8 @@ import type { BoardContext } from "./context.ts";
 import { invalid } from "./errors.ts";
 import { copyNotifySubs } from "./notify.ts";
 import { hasStickyBlock, promotionCandidates } from "./store/sqlite/graph.ts";
-import { childIdsOf, deleteLink, insertLink } from "./store/sqlite/links.ts";
+import { childIds } from "./store/sqlite/dependencies.ts";
+import { deleteLink, insertLink } from "./store/sqlite/links.ts";
 import { transition } from "./transition.ts";
 
 /**
@@ -36,7 +37,7 @@ function reachable(ctx: BoardContext, from: string, target: string): boolean {
   while (stack.length > 0) {
     const cur = stack.pop() as string;
     if (cur === target) return true;
-    for (const child_id of childIdsOf(ctx, cur)) {
+    for (const child_id of childIds(ctx, cur)) {
       if (!seen.has(child_id)) {
         seen.add(child_id);
         stack.push(child_id);
@@ -87,7 +88,7 @@ export function recomputeReady(ctx: BoardContext, failureLimit?: number, scope?:
 
 /** Re-gates the children of `id` (after it completed, was archived or deleted). */
 export function recomputeChildren(ctx: BoardContext, id: string, failureLimit?: number): number {
-  return recomputeReady(ctx, failureLimit, childIdsOf(ctx, id));
+  return recomputeReady(ctx, failureLimit, childIds(ctx, id));
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { BoardContext } from "../../context.ts";
+import type { SqlContext } from "./session.ts";
 import { commentFromRow } from "../../rows.ts";
 import type { TaskComment } from "../../types.ts";
 
@@ -7,7 +7,7 @@ import type { TaskComment } from "../../types.ts";
 type Row = Record<string, unknown>;
 
 /** Stores one comment; returns its id. */
-export function insertComment(ctx: BoardContext, taskId: string, author: string, body: string, at: number): number {
+export function insertComment(ctx: SqlContext, taskId: string, author: string, body: string, at: number): number {
   return Number(
     ctx
       .stmt("INSERT INTO task_comments (task_id, author, body, created_at) VALUES (?, ?, ?, ?)")
@@ -16,18 +16,18 @@ export function insertComment(ctx: BoardContext, taskId: string, author: string,
 }
 
 /** Every comment of a task, oldest first. */
-export function commentsOf(ctx: BoardContext, taskId: string): TaskComment[] {
+export function commentsOf(ctx: SqlContext, taskId: string): TaskComment[] {
   return (
     ctx.stmt("SELECT * FROM task_comments WHERE task_id = ? ORDER BY created_at ASC, id ASC").all(taskId) as Row[]
   ).map(commentFromRow);
 }
 
-export function commentCount(ctx: BoardContext, taskId: string): number {
+export function commentCount(ctx: SqlContext, taskId: string): number {
   return (ctx.stmt("SELECT COUNT(*) AS n FROM task_comments WHERE task_id = ?").get(taskId) as { n: number }).n;
 }
 
 /** The task's newest `limit` comments, newest first. */
-export function newestComments(ctx: BoardContext, taskId: string, limit: number): TaskComment[] {
+export function newestComments(ctx: SqlContext, taskId: string, limit: number): TaskComment[] {
   return (
     ctx
       .stmt("SELECT * FROM task_comments WHERE task_id = ? ORDER BY created_at DESC, id DESC LIMIT ?")

@@ -1,5 +1,5 @@
-import type { BoardContext } from "../../context.ts";
-import { fromStatesSql } from "../../transition.ts";
+import type { SqlContext } from "./session.ts";
+import { fromStatesSql } from "./tasks.ts";
 
 // The reads behind re-gating (graph.ts's recomputeReady): which cards may be promoted, and whether a
 // blocked card's block is a person's (sticky). The edges themselves are in links.ts.
@@ -13,7 +13,7 @@ export interface PromotionCandidate {
 }
 
 /** Whether the newest of the task's `blocked`/`unblocked` events is a `blocked`: an explicit, sticky block. */
-export function hasStickyBlock(ctx: BoardContext, id: string): boolean {
+export function hasStickyBlock(ctx: SqlContext, id: string): boolean {
   const row = ctx
     .stmt(
       "SELECT kind FROM task_events WHERE task_id = ? AND kind IN ('blocked', 'unblocked') ORDER BY id DESC LIMIT 1",
@@ -85,7 +85,7 @@ function candidateStatements(): { all: string; scoped: string } {
  * Cards in one of promote's from-states whose parents are all done or archived and that no person
  * parked in todo: the whole board, or only the tasks in `scope`.
  */
-export function promotionCandidates(ctx: BoardContext, scope?: string[]): PromotionCandidate[] {
+export function promotionCandidates(ctx: SqlContext, scope?: string[]): PromotionCandidate[] {
   const sql = candidateStatements();
   return (
     scope === undefined ? ctx.stmt(sql.all).all() : ctx.stmt(sql.scoped).all(JSON.stringify(scope))

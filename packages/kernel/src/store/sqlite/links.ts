@@ -1,4 +1,4 @@
-import type { BoardContext } from "../../context.ts";
+import type { SqlContext } from "./session.ts";
 import { tenantScopeArgs, tenantScopeSql } from "../../tenant-scope.ts";
 import type { Task } from "../../types.ts";
 
@@ -13,7 +13,7 @@ export interface LinkedTaskRow {
 }
 
 /** Every edge touching one of `ids`, ordered by parent then child. */
-export function linkEdges(ctx: BoardContext, ids: string[]): { parent_id: string; child_id: string }[] {
+export function linkEdges(ctx: SqlContext, ids: string[]): { parent_id: string; child_id: string }[] {
   return ctx
     .stmt(
       `SELECT parent_id, child_id FROM task_links
@@ -29,38 +29,31 @@ const CHILDREN_SQL = `SELECT t.id, t.title, t.status, t.assignee, t.tenant, t.re
   WHERE l.parent_id = ? ORDER BY t.id`;
 
 /** A task's parents with their title, status, assignee and tenant, by id. */
-export function linkedParents(ctx: BoardContext, id: string): LinkedTaskRow[] {
+export function linkedParents(ctx: SqlContext, id: string): LinkedTaskRow[] {
   return ctx.stmt(PARENTS_SQL).all(id) as LinkedTaskRow[];
 }
 
 /** A task's children, as {@link linkedParents} plus their result. */
-export function linkedChildren(ctx: BoardContext, id: string): (LinkedTaskRow & { result: string | null })[] {
+export function linkedChildren(ctx: SqlContext, id: string): (LinkedTaskRow & { result: string | null })[] {
   return ctx.stmt(CHILDREN_SQL).all(id) as (LinkedTaskRow & { result: string | null })[];
 }
 
 // The edges themselves, for the graph verbs (link, unlink, recompute) and create's parents.
 
 /** Adds the edge `parent → child`; false when it was already there. */
-export function insertLink(ctx: BoardContext, parent: string, child: string): boolean {
+export function insertLink(ctx: SqlContext, parent: string, child: string): boolean {
   return (
     ctx.stmt("INSERT OR IGNORE INTO task_links (parent_id, child_id) VALUES (?, ?)").run(parent, child).changes > 0
   );
 }
 
 /** Removes the edge `parent → child`; false when there was none. */
-export function deleteLink(ctx: BoardContext, parent: string, child: string): boolean {
+export function deleteLink(ctx: SqlContext, parent: string, child: string): boolean {
   return ctx.stmt("DELETE FROM task_links WHERE parent_id = ? AND child_id = ?").run(parent, child).changes > 0;
 }
 
-/** Children of `parent` in no particular order (graph walks and re-gating need the set, not an order). */
-export function childIdsOf(ctx: BoardContext, parent: string): string[] {
-  return (ctx.stmt("SELECT child_id FROM task_links WHERE parent_id = ?").all(parent) as { child_id: string }[]).map(
-    (r) => r.child_id,
-  );
-}
-
 /** Parents of `child`, by id. */
-export function parentIdsSorted(ctx: BoardContext, child: string): string[] {
+export function parentIdsSorted(ctx: SqlContext, child: string): string[] {
   return (
     ctx.stmt("SELECT parent_id FROM task_links WHERE child_id = ? ORDER BY parent_id").all(child) as {
       parent_id: string;
@@ -69,7 +62,7 @@ export function parentIdsSorted(ctx: BoardContext, child: string): string[] {
 }
 
 /** Children of `parent`, by id. */
-export function childIdsSorted(ctx: BoardContext, parent: string): string[] {
+export function childIdsSorted(ctx: SqlContext, parent: string): string[] {
   return (
     ctx.stmt("SELECT child_id FROM task_links WHERE parent_id = ? ORDER BY child_id").all(parent) as {
       child_id: string;
@@ -78,7 +71,7 @@ export function childIdsSorted(ctx: BoardContext, parent: string): string[] {
 }
 
 /** Id and result of `child`'s done parents, oldest completion first. */
-export function doneParentResults(ctx: BoardContext, child: string): { id: string; result: string | null }[] {
+export function doneParentResults(ctx: SqlContext, child: string): { id: string; result: string | null }[] {
   return ctx
     .stmt(
       `SELECT t.id, t.result FROM task_links l JOIN tasks t ON t.id = l.parent_id
@@ -88,7 +81,7 @@ export function doneParentResults(ctx: BoardContext, child: string): { id: strin
 }
 
 /** `child`'s done parents as whole tasks, by id, confined to `scope` (a tenant; null = every tenant). */
-export function doneParentTasks(ctx: BoardContext, child: string, scope: string | null): Task[] {
+export function doneParentTasks(ctx: SqlContext, child: string, scope: string | null): Task[] {
   return ctx.tasks(
     `SELECT t.* FROM task_links l JOIN tasks t ON t.id = l.parent_id
      WHERE l.child_id = ? AND t.status = 'done' AND ${tenantScopeSql("t")} ORDER BY t.id`,

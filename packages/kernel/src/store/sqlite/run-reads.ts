@@ -1,4 +1,4 @@
-import type { BoardContext } from "../../context.ts";
+import type { SqlContext } from "./session.ts";
 import { runFromRow } from "../../rows.ts";
 import { tenantScopeArgs, tenantScopeSql } from "../../tenant-scope.ts";
 import type { TaskRun } from "../../types.ts";
@@ -8,19 +8,19 @@ import type { TaskRun } from "../../types.ts";
 type Row = Record<string, unknown>;
 
 /** Every run of a task, oldest start first. */
-export function runsOf(ctx: BoardContext, taskId: string): TaskRun[] {
+export function runsOf(ctx: SqlContext, taskId: string): TaskRun[] {
   return (
     ctx.stmt("SELECT * FROM task_runs WHERE task_id = ? ORDER BY started_at ASC, id ASC").all(taskId) as Row[]
   ).map(runFromRow);
 }
 
-export function runById(ctx: BoardContext, runId: number): TaskRun | null {
+export function runById(ctx: SqlContext, runId: number): TaskRun | null {
   const row = ctx.stmt("SELECT * FROM task_runs WHERE id = ?").get(runId) as Row | undefined;
   return row ? runFromRow(row) : null;
 }
 
 /** The task's open run (the newest, should an invariant ever have been broken), or null. */
-export function openRunOf(ctx: BoardContext, taskId: string): TaskRun | null {
+export function openRunOf(ctx: SqlContext, taskId: string): TaskRun | null {
   const row = ctx
     .stmt("SELECT * FROM task_runs WHERE task_id = ? AND ended_at IS NULL ORDER BY id DESC LIMIT 1")
     .get(taskId) as Row | undefined;
@@ -28,7 +28,7 @@ export function openRunOf(ctx: BoardContext, taskId: string): TaskRun | null {
 }
 
 /** The task's most recently started run, or null. */
-export function latestRunOf(ctx: BoardContext, taskId: string): TaskRun | null {
+export function latestRunOf(ctx: SqlContext, taskId: string): TaskRun | null {
   const row = ctx
     .stmt("SELECT * FROM task_runs WHERE task_id = ? ORDER BY started_at DESC, id DESC LIMIT 1")
     .get(taskId) as Row | undefined;
@@ -42,7 +42,7 @@ const LATEST_SUMMARIES_ALL = LATEST_SUMMARIES.replace("%s", "");
 const LATEST_SUMMARIES_OF = LATEST_SUMMARIES.replace("%s", " AND task_id IN (SELECT value FROM json_each(?))");
 
 /** Newest non-empty run summary per task (of every task, or of `ids`), in one query. */
-export function latestSummaries(ctx: BoardContext, ids?: string[]): Map<string, string> {
+export function latestSummaries(ctx: SqlContext, ids?: string[]): Map<string, string> {
   const rows = (
     ids === undefined
       ? ctx.stmt(LATEST_SUMMARIES_ALL).all()
@@ -54,7 +54,7 @@ export function latestSummaries(ctx: BoardContext, ids?: string[]): Map<string, 
 }
 
 /** How many of the task's runs have ended. */
-export function closedRunCount(ctx: BoardContext, taskId: string): number {
+export function closedRunCount(ctx: SqlContext, taskId: string): number {
   return (
     ctx.stmt("SELECT COUNT(*) AS n FROM task_runs WHERE task_id = ? AND ended_at IS NOT NULL").get(taskId) as {
       n: number;
@@ -63,7 +63,7 @@ export function closedRunCount(ctx: BoardContext, taskId: string): number {
 }
 
 /** The task's newest `limit` ended runs, newest start first. */
-export function newestClosedRuns(ctx: BoardContext, taskId: string, limit: number): TaskRun[] {
+export function newestClosedRuns(ctx: SqlContext, taskId: string, limit: number): TaskRun[] {
   return (
     ctx
       .stmt(
@@ -74,7 +74,7 @@ export function newestClosedRuns(ctx: BoardContext, taskId: string, limit: numbe
 }
 
 /** For each parent of `child`, its newest completed run (parents with none are absent), in one query. */
-export function newestCompletedParentRuns(ctx: BoardContext, child: string): TaskRun[] {
+export function newestCompletedParentRuns(ctx: SqlContext, child: string): TaskRun[] {
   return (
     ctx
       .stmt(
@@ -103,7 +103,7 @@ export interface CompletedWork {
  * (a tenant; null = every tenant), newest finish first.
  */
 export function recentCompletedWork(
-  ctx: BoardContext,
+  ctx: SqlContext,
   profile: string,
   excludeTask: string,
   scope: string | null,

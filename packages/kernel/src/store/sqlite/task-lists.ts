@@ -1,5 +1,5 @@
 import { TASK_STATUSES } from "../../constants.ts";
-import type { BoardContext } from "../../context.ts";
+import type { SqlContext } from "./session.ts";
 import { invalid } from "../../errors.ts";
 import type { Task } from "../../types.ts";
 
@@ -73,7 +73,7 @@ export function listTasksWhere(filter: ListTasksFilter = {}): ListWhere {
 }
 
 /** The tasks matching `filter` (see {@link listTasksWhere}) in `order`, at most `limit` (null = all). */
-export function taskRows(ctx: BoardContext, filter: ListWhere, order: ListOrder, limit: number | null): Task[] {
+export function taskRows(ctx: SqlContext, filter: ListWhere, order: ListOrder, limit: number | null): Task[] {
   const { where } = filter;
   const args = [...filter.args];
   let sql = `SELECT * FROM tasks${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY ${LIST_ORDERS[order]}`;
