@@ -3,7 +3,9 @@ import { WORKSPACE_KINDS, type WorkspaceKind } from "./constants.ts";
 import type { BoardContext } from "./context.ts";
 import { invalid, KernelError } from "./errors.ts";
 import { copyNotifySubs } from "./notify.ts";
-import { tenantScope, tenantScopeArgs, tenantScopeSql } from "./tenant-scope.ts";
+import { idempotentTaskId, insertTask } from "./store/sqlite/create.ts";
+import { insertLink } from "./store/sqlite/links.ts";
+import { tenantScope } from "./tenant-scope.ts";
 import type { Task } from "./types.ts";
 import { checkScratchPath, checkWorkspaceRoots, type WorkspaceRules } from "./workspace-rules.ts";
 
@@ -125,13 +127,8 @@ function optionalText(value: string | null | undefined): string | null {
  * every task, and a retry of a create whose task inherited its tenant from a parent still finds it.
  */
 export function findByIdempotencyKey(ctx: BoardContext, key: string, tenant: string | null = null): Task | null {
-  const row = ctx
-    .stmt(
-      `SELECT id FROM tasks t WHERE idempotency_key = ? AND status != 'archived' AND ${tenantScopeSql("t")}
-       ORDER BY created_at DESC, rowid DESC LIMIT 1`,
-    )
-    .get(key, ...tenantScopeArgs(tenantScope(tenant))) as { id: string } | undefined;
-  return row ? ctx.getTask(row.id) : null;
+  const id = idempotentTaskId(ctx, key, tenantScope(tenant));
+  return id === null ? null : ctx.getTask(id);
 }
 
 /**
@@ -152,7 +149,7 @@ export function createTask(
   }
   const kind = (input.workspace_kind ?? "scratch").trim() || "scratch";
   if (!WORKSPACE_KINDS.includes(kind as WorkspaceKind)) {
-    throw invalid(`workspace_kind must be one of ['scratch', 'worktree', 'dir'], got '${kind}'`);
+    throw invalid(`workspace_kind must be one of [${WORKSPACE_KINDS.map((k) => `'${k}'`).join(", ")}], got '${kind}'`);
   }
   let workspacePath = optionalText(input.workspace_path);
   if (workspacePath !== null && !path.isAbsolute(workspacePath)) {
@@ -212,49 +209,35 @@ export function createTask(
             ? "todo"
             : "ready";
     const now = ctx.now();
-    const insert = ctx.stmt(
-      `INSERT INTO tasks (id, title, body, assignee, status, priority, created_by, created_at, workspace_kind,
-         workspace_path, branch_name, tenant, idempotency_key, max_runtime_seconds, skills, max_retries,
-         model_override, session_id, workflow_template_id, current_step_key)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    let id = "";
-    for (let attempt = 0; ; attempt++) {
+    const row = {
+      title,
+      body: input.body ?? null,
+      assignee,
+      status,
+      priority,
+      created_by: optionalText(input.created_by),
+      created_at: now,
+      workspace_kind: kind,
+      workspace_path: workspacePath,
+      branch_name: branch,
+      tenant,
+      idempotency_key: idempotencyKey,
+      max_runtime_seconds: maxRuntime,
+      skills: skills === null ? null : JSON.stringify(skills),
+      max_retries: maxRetries,
+      model_override: optionalText(input.model_override),
+      session_id: optionalText(input.session_id),
+      workflow_template_id: optionalText(input.workflow_template_id),
+      current_step_key: optionalText(input.current_step_key),
+    };
+    let id = ctx.ids.taskId();
+    if (!insertTask(ctx, { id, ...row })) {
+      // One retry on an id collision; a second one means the id source is broken, not unlucky.
       id = ctx.ids.taskId();
-      try {
-        insert.run(
-          id,
-          title,
-          input.body ?? null,
-          assignee,
-          status,
-          priority,
-          optionalText(input.created_by),
-          now,
-          kind,
-          workspacePath,
-          branch,
-          tenant,
-          idempotencyKey,
-          maxRuntime,
-          skills === null ? null : JSON.stringify(skills),
-          maxRetries,
-          optionalText(input.model_override),
-          optionalText(input.session_id),
-          optionalText(input.workflow_template_id),
-          optionalText(input.current_step_key),
-        );
-        break;
-      } catch (err) {
-        const code = (err as { code?: string }).code;
-        if (code === "SQLITE_CONSTRAINT_PRIMARYKEY" && attempt === 0) continue; // one retry on an id collision
-        if (code === "SQLITE_CONSTRAINT_PRIMARYKEY")
-          throw new KernelError("WRONG_STATE", `task id collision on ${id}; try again`);
-        throw err;
-      }
+      if (!insertTask(ctx, { id, ...row }))
+        throw new KernelError("WRONG_STATE", `task id collision on ${id}; try again`);
     }
-    const link = ctx.stmt("INSERT OR IGNORE INTO task_links (parent_id, child_id) VALUES (?, ?)");
-    for (const p of parents) link.run(p, id);
+    for (const p of parents) insertLink(ctx, p, id);
     const payload: Record<string, unknown> = {
       assignee,
       status,

@@ -1,0 +1,82 @@
+import type { SqlContext } from "./session.ts";
+import { tenantScopeArgs, tenantScopeSql } from "../../tenant-scope.ts";
+
+// The rows a create writes and the idempotency-key lookup (create.ts). Its links are links.ts's.
+
+/** A task row as `createTask` inserts it; every other column takes its default. */
+export interface NewTaskRow {
+  id: string;
+  title: string;
+  body: string | null;
+  assignee: string | null;
+  status: string;
+  priority: number;
+  created_by: string | null;
+  created_at: number;
+  workspace_kind: string;
+  workspace_path: string | null;
+  branch_name: string | null;
+  tenant: string | null;
+  idempotency_key: string | null;
+  max_runtime_seconds: number | null;
+  /** JSON text of the skill list, or null. */
+  skills: string | null;
+  max_retries: number | null;
+  model_override: string | null;
+  session_id: string | null;
+  workflow_template_id: string | null;
+  current_step_key: string | null;
+}
+
+/**
+ * The id of the newest live (non-archived) task created with `key`, among the tasks of `scope` (a
+ * tenant; null = the whole board), or null.
+ */
+export function idempotentTaskId(ctx: SqlContext, key: string, scope: string | null): string | null {
+  const row = ctx
+    .stmt(
+      `SELECT id FROM tasks t WHERE idempotency_key = ? AND status != 'archived' AND ${tenantScopeSql("t")}
+       ORDER BY created_at DESC, rowid DESC LIMIT 1`,
+    )
+    .get(key, ...tenantScopeArgs(scope)) as { id: string } | undefined;
+  return row ? row.id : null;
+}
+
+/** Inserts a task row. Returns false when its id is already taken (the caller draws another); other errors throw. */
+export function insertTask(ctx: SqlContext, row: NewTaskRow): boolean {
+  try {
+    ctx
+      .stmt(
+        `INSERT INTO tasks (id, title, body, assignee, status, priority, created_by, created_at, workspace_kind,
+         workspace_path, branch_name, tenant, idempotency_key, max_runtime_seconds, skills, max_retries,
+         model_override, session_id, workflow_template_id, current_step_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        row.id,
+        row.title,
+        row.body,
+        row.assignee,
+        row.status,
+        row.priority,
+        row.created_by,
+        row.created_at,
+        row.workspace_kind,
+        row.workspace_path,
+        row.branch_name,
+        row.tenant,
+        row.idempotency_key,
+        row.max_runtime_seconds,
+        row.skills,
+        row.max_retries,
+        row.model_override,
+        row.session_id,
+        row.workflow_template_id,
+        row.current_step_key,
+      );
+    return true;
+  } catch (err) {
+    if ((err as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY") return false;
+    throw err;
+  }
+}
