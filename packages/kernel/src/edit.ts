@@ -5,10 +5,10 @@ import { TASK_STATUSES, type TaskStatus } from "./constants.ts";
 import type { BoardContext } from "./context.ts";
 import { invalid, notFound, wrongState } from "./errors.ts";
 import { recomputeChildren } from "./graph.ts";
+import { directStatusSet, setTaskField } from "./store/sqlite/edits.ts";
 import { type Termination, workerToStop } from "./termination.ts";
 import type { Task } from "./types.ts";
 import { transition } from "./transition.ts";
-import { CLEAR_CLAIM } from "./transitions.ts";
 
 export const TITLE_MAX = 500;
 
@@ -35,12 +35,12 @@ export function updateTask(
       const title = patch.title.trim();
       if (title === "") throw invalid("title is required");
       if (title !== task.title) {
-        ctx.stmt("UPDATE tasks SET title = ? WHERE id = ?").run(title, id);
+        setTaskField(ctx, id, "title", title);
         edited.push("title");
       }
     }
     if (patch.body !== undefined && patch.body !== task.body) {
-      ctx.stmt("UPDATE tasks SET body = ? WHERE id = ?").run(patch.body, id);
+      setTaskField(ctx, id, "body", patch.body);
       edited.push("body");
     }
     if (patch.max_runtime_seconds !== undefined && patch.max_runtime_seconds !== task.max_runtime_seconds) {
@@ -50,27 +50,27 @@ export function updateTask(
       ) {
         throw invalid("max_runtime_seconds must be an integer >= 1");
       }
-      ctx.stmt("UPDATE tasks SET max_runtime_seconds = ? WHERE id = ?").run(patch.max_runtime_seconds, id);
+      setTaskField(ctx, id, "max_runtime_seconds", patch.max_runtime_seconds);
       edited.push("max_runtime_seconds");
     }
     if (patch.max_retries !== undefined && patch.max_retries !== task.max_retries) {
       if (patch.max_retries !== null && !(Number.isInteger(patch.max_retries) && patch.max_retries >= 1)) {
         throw invalid("max_retries must be an integer >= 1");
       }
-      ctx.stmt("UPDATE tasks SET max_retries = ? WHERE id = ?").run(patch.max_retries, id);
+      setTaskField(ctx, id, "max_retries", patch.max_retries);
       edited.push("max_retries");
     }
     if (patch.model_override !== undefined) {
       const model = patch.model_override?.trim() || null;
       if (model !== task.model_override) {
-        ctx.stmt("UPDATE tasks SET model_override = ? WHERE id = ?").run(model, id);
+        setTaskField(ctx, id, "model_override", model);
         edited.push("model_override");
       }
     }
     if (edited.length > 0) ctx.appendEvent(id, "edited", { fields: edited });
     if (patch.priority !== undefined && patch.priority !== task.priority) {
       if (!Number.isInteger(patch.priority)) throw invalid("priority must be an integer");
-      ctx.stmt("UPDATE tasks SET priority = ? WHERE id = ?").run(patch.priority, id);
+      setTaskField(ctx, id, "priority", patch.priority);
       ctx.appendEvent(id, "reprioritized", { priority: patch.priority });
     }
     return ctx.requireTask(id);
@@ -107,8 +107,7 @@ export function setStatusDirect(
     const changed = transition(ctx, "set_status", id, {
       to: status as TaskStatus,
       from: task.status,
-      set: `${CLEAR_CLAIM}, completed_at = CASE WHEN ? = 'done' THEN COALESCE(completed_at, ?) ELSE completed_at END`,
-      setArgs: [status, ctx.now()],
+      ...directStatusSet(status, ctx.now()),
     });
     if (changed !== 1)
       throw wrongState(`status transition to '${status}' not valid from current state`, { task_id: id });
