@@ -41,7 +41,7 @@ import * as tenants from "./store/sqlite/tenants.ts";
 import * as workers from "./store/sqlite/workers.ts";
 import { buildWorkerContext } from "./worker-context.ts";
 import type { Task, TaskWarnings } from "./types.ts";
-import { taskWarnings } from "./warnings.ts";
+import { type DiagnosticsPolicy, taskWarnings } from "./warnings.ts";
 import type { WorkspaceRules } from "./workspace-rules.ts";
 
 export interface OpenBoardOptions extends BoardOpenOptions {
@@ -64,6 +64,14 @@ export interface OpenBoardOptions extends BoardOpenOptions {
   failureLimit?: number;
   /** Board-level project directory for dir/worktree tasks created without a path. */
   defaultWorkdir?: string | null;
+  /**
+   * What diagnostics (and so `warnings`) are judged against, asked at each read so a config edit
+   * counts at once: the API passes config.json's live `failure_limit` and the host's profiles.
+   * Absent parts: the board's `failureLimit`, profiles unknown.
+   */
+  diagnosticsPolicy?: () => Partial<DiagnosticsPolicy>;
+  /** Told each time a read runs the diagnostics engine (tests count runs per board refresh). */
+  onDiagnosticsRun?: () => void;
 }
 
 /** A task as returned by get/list: the row plus its warning badge (null when clean). */
@@ -79,6 +87,8 @@ export class Board {
   readonly slug: string | null;
   private readonly claimTtl: number;
   private readonly defaultWorkdir: string | null;
+  private readonly policy: (() => Partial<DiagnosticsPolicy>) | undefined;
+  private readonly onDiagnosticsRun: (() => void) | undefined;
 
   constructor(
     readonly database: KanbanDatabase,
@@ -92,6 +102,8 @@ export class Board {
       claimTtlSeconds?: number;
       failureLimit?: number;
       defaultWorkdir?: string | null;
+      diagnosticsPolicy?: () => Partial<DiagnosticsPolicy>;
+      onDiagnosticsRun?: () => void;
     },
   ) {
     this.ctx = new BoardContext(
@@ -106,6 +118,8 @@ export class Board {
     this.slug = opts.slug;
     this.claimTtl = opts.claimTtlSeconds ?? DEFAULT_CLAIM_TTL_SECONDS;
     this.defaultWorkdir = opts.defaultWorkdir ?? null;
+    this.policy = opts.diagnosticsPolicy;
+    this.onDiagnosticsRun = opts.onDiagnosticsRun;
   }
 
   get path(): string {
@@ -122,16 +136,35 @@ export class Board {
   }
 
   private view(task: Task, warnings?: Map<string, TaskWarnings>): TaskView {
-    const w = warnings ?? taskWarnings(this.ctx, [task.id]);
+    const w = warnings ?? this.warnings([task.id]);
     return { ...task, warnings: w.get(task.id) ?? null };
+  }
+
+  /** The failure limit and known profiles this board's diagnostics are judged against, now. */
+  diagnosticsPolicy(): DiagnosticsPolicy {
+    const live = this.policy?.() ?? {};
+    return { failureLimit: live.failureLimit ?? this.ctx.failureLimit, knownProfiles: live.knownProfiles ?? null };
+  }
+
+  /** The board's policy, overridden by what a caller passes explicitly (undefined = not given). */
+  private judged(opts: { failureLimit?: number; knownProfiles?: readonly string[] | null }) {
+    const p = this.diagnosticsPolicy();
+    return {
+      failureLimit: opts.failureLimit ?? p.failureLimit,
+      knownProfiles: opts.knownProfiles === undefined ? p.knownProfiles : opts.knownProfiles,
+      onDiagnosticsRun: this.onDiagnosticsRun,
+    };
   }
 
   // --- create / read ---
   /** `rules.allowedWorkspaceRoots`: confine a dir/worktree path (the API passes config's `workspace_roots` for tenants). */
   createTask(input: CreateTaskInput, rules: WorkspaceRules = {}): TaskView {
     const task = createTask(this.ctx, input, { defaultWorkdir: this.defaultWorkdir }, rules);
-    // A newly inserted task has no events that could flag it; only an idempotent hit returns an older task.
-    return input.idempotency_key ? this.view(task) : { ...task, warnings: null };
+    // A newly inserted task has no runs, no warning events, no failures and no age, so only the
+    // unknown-assignee rule can flag it, and only when the host's profiles are known. An idempotent
+    // hit returns an older task, judged in full.
+    if (!input.idempotency_key && this.diagnosticsPolicy().knownProfiles === null) return { ...task, warnings: null };
+    return this.view(task);
   }
   getTask(id: string): TaskView | null {
     const t = this.ctx.getTask(id);
@@ -142,13 +175,9 @@ export class Board {
   }
   listTasks(filter: list.ListTasksFilter = {}): TaskView[] {
     const tasks = list.listTasks(this.ctx, filter);
-    const warnings =
-      tasks.length > 200
-        ? taskWarnings(this.ctx)
-        : taskWarnings(
-            this.ctx,
-            tasks.map((t) => t.id),
-          );
+    // One run of the engine for the whole list: confined to the ids for a short list; for a long
+    // one the board's candidates (found through indexes) are cheaper than judging every row.
+    const warnings = this.warnings(tasks.length > 200 ? undefined : tasks.map((t) => t.id));
     return tasks.map((t) => this.view(t, warnings));
   }
   parentIds(id: string) {
@@ -160,8 +189,12 @@ export class Board {
   parentResults(id: string) {
     return list.parentResults(this.ctx, id);
   }
-  warnings(ids?: string[]) {
-    return taskWarnings(this.ctx, ids);
+  /**
+   * `warnings` of these tasks (undefined = every task): the summary of each one's diagnostics, the
+   * card badge of `board.get`; tasks without a diagnostic are absent (their `warnings` is null).
+   */
+  warnings(ids?: readonly string[]): Map<string, TaskWarnings> {
+    return taskWarnings(this.ctx, ids, this.diagnosticsPolicy(), this.onDiagnosticsRun);
   }
 
   // --- assignment and graph ---
@@ -304,27 +337,39 @@ export class Board {
 
   // --- the API's reads (SQL in store/sqlite/*; the API holds no connection) ---
   /** The whole board view: columns, card extras, tenants, assignees (store/sqlite/board-reads.ts). */
-  boardView(slug: string, filter: boardReads.BoardFilter, opts: Parameters<typeof boardReads.boardView>[3]) {
-    return boardReads.boardView(this.ctx, slug, filter, opts);
+  /**
+   * The whole board view: columns, card extras, tenants, assignees and the attention list, with the
+   * diagnostics engine run once (store/sqlite/board-reads.ts). `failureLimit`/`knownProfiles`
+   * default to the board's policy.
+   */
+  boardView(slug: string, filter: boardReads.BoardFilter, opts: boardReads.BoardViewOptions) {
+    return boardReads.boardView(this.ctx, slug, filter, { ...opts, ...this.judged(opts) });
   }
-  /** One page of one board column, continuing from a cursor. */
-  columnPage(column: string, filter: boardReads.BoardFilter, opts: Parameters<typeof boardReads.columnPage>[3]) {
-    return boardReads.columnPage(this.ctx, column, filter, opts);
+  /** One page of one board column, continuing from a cursor (diagnostics confined to the page). */
+  columnPage(column: string, filter: boardReads.BoardFilter, opts: boardReads.ColumnPageOptions) {
+    return boardReads.columnPage(this.ctx, column, filter, { ...opts, ...this.judged(opts) });
   }
   /** Adds the card extras (age, summary, counts, progress, diagnostics) to task DTOs, in place. */
   decorateCards(tasks: boardReads.TaskDto[], opts: boardReads.DecorateOptions) {
-    return boardReads.decorate(this.ctx, tasks, opts);
+    return boardReads.decorate(this.ctx, tasks, { ...opts, ...this.judged(opts) });
   }
-  diagnosticsByTask(failureLimit: number, taskId?: string, knownProfiles?: readonly string[] | null) {
-    return boardReads.diagnosticsByTask(this.ctx, failureLimit, taskId, knownProfiles);
+  diagnosticsByTask(failureLimit?: number, taskId?: string, knownProfiles?: readonly string[] | null) {
+    const p = this.judged({ failureLimit, knownProfiles });
+    return boardReads.diagnosticsByTask(this.ctx, p.failureLimit, taskId, p.knownProfiles, p.onDiagnosticsRun);
   }
   /** Every diagnostic of the board (or one task), worst first. */
   diagnostics(opts: BoardDiagnosticsOptions = {}) {
-    return boardDiagnostics(this.ctx, opts);
+    const p = this.judged(opts);
+    return boardDiagnostics(this.ctx, {
+      ...opts,
+      failureLimit: p.failureLimit,
+      knownProfiles: p.knownProfiles,
+      onRun: p.onDiagnosticsRun,
+    });
   }
-  /** One keyset page of `tasks.list` (store/sqlite/task-pages.ts). */
+  /** One keyset page of `tasks.list` (store/sqlite/task-pages.ts), with each task's `warnings`. */
   taskPage(filter: Parameters<typeof taskPages.taskPage>[1], opts: Parameters<typeof taskPages.taskPage>[2]) {
-    return taskPages.taskPage(this.ctx, filter, opts);
+    return taskPages.taskPage(this.ctx, filter, opts, (ids) => this.warnings(ids));
   }
   linkEdges(ids: string[]) {
     return links.linkEdges(this.ctx, ids);
@@ -446,6 +491,8 @@ export function openBoard(opts: OpenBoardOptions = {}): Board {
     pid: opts.pid,
     claimTtlSeconds: opts.claimTtlSeconds,
     failureLimit: opts.failureLimit,
+    diagnosticsPolicy: opts.diagnosticsPolicy,
+    onDiagnosticsRun: opts.onDiagnosticsRun,
   };
   const dbOpts: BoardOpenOptions = {
     synchronous: opts.synchronous,

@@ -506,8 +506,17 @@ export interface BoardDiagnosticsOptions {
   /** Keep diagnostics at or above this severity. */
   severity?: Severity;
   taskId?: string;
+  /**
+   * Only these tasks (a page of a list, a column page, one task's badge): the candidates are
+   * judged row by row instead of collected board-wide, so the cost follows the ids, not the board.
+   */
+  taskIds?: readonly string[];
+  /** Only this tenant's tasks (a tenant-scoped caller's attention list). */
+  tenant?: string | null;
   /** See {@link DiagnosticOptions.knownProfiles}. */
   knownProfiles?: readonly string[] | null;
+  /** Told once per run of the engine (a test counts how often a read runs it). */
+  onRun?: () => void;
 }
 
 export interface TaskDiagnostics {
@@ -541,6 +550,20 @@ const CANDIDATE_TASKS_SQL = `SELECT * FROM tasks t
 // Each branch reads one index (a ready task can only be stranded once it is older than the
 // threshold, or at once when its assignee is no known profile; failing tasks and warning events have partial indexes of migrations 0001/0002), so
 // the set is found without scanning the board.
+
+/**
+ * The same conditions judged per row, for a given id set: a list of 200 tasks or one task's badge
+ * must not pay for collecting every candidate of the board first. Keep in step with the query above.
+ */
+const CANDIDATE_TASKS_BY_ID_SQL = `SELECT * FROM tasks t
+  WHERE t.id IN (SELECT value FROM json_each(:task_ids)) AND t.status != 'archived' AND (
+    (t.status = 'ready' AND t.claim_lock IS NULL AND (t.created_at <= :stranded_before
+      OR (:known IS NOT NULL AND t.assignee IS NOT NULL AND t.assignee NOT IN (SELECT value FROM json_each(:known)))))
+    OR t.status = 'blocked'
+    OR (t.consecutive_failures > 0 AND t.consecutive_failures >= :failure_limit)
+    OR EXISTS (SELECT 1 FROM task_events e INDEXED BY idx_events_warnings
+      WHERE e.task_id = t.id AND e.kind IN ('${HALLUCINATED_CARDS_KIND}', '${PHANTOM_REFS_KIND}'))
+    OR EXISTS (SELECT 1 FROM task_runs r WHERE r.task_id = t.id AND r.status = 'crashed'))`;
 
 /** Summaries and metadata can be megabytes and no rule reads them. */
 const CANDIDATE_RUNS_SQL = `SELECT id, task_id, profile, status, outcome, error, started_at, ended_at FROM task_runs
@@ -590,10 +613,22 @@ export function boardDiagnostics(ctx: BoardContext, opts: BoardDiagnosticsOption
     stranded_before: ctx.now() - DEFAULT_STRANDED_THRESHOLD_SECONDS,
     known: known === null ? null : JSON.stringify(known),
   };
-  const tasks =
-    opts.taskId === undefined
+  opts.onRun?.();
+  const only =
+    opts.taskIds !== undefined
+      ? opts.taskId === undefined
+        ? opts.taskIds
+        : opts.taskIds.filter((id) => id === opts.taskId)
+      : opts.taskId !== undefined
+        ? [opts.taskId]
+        : null;
+  if (only !== null && only.length === 0) return [];
+  const found =
+    only === null
       ? ctx.tasks(CANDIDATE_TASKS_SQL, params)
-      : ctx.tasks(`${CANDIDATE_TASKS_SQL} AND t.id = :task_id`, { ...params, task_id: opts.taskId });
+      : ctx.tasks(CANDIDATE_TASKS_BY_ID_SQL, { ...params, task_ids: JSON.stringify(only) });
+  const tenant = opts.tenant ?? null;
+  const tasks = tenant === null ? found : found.filter((t) => t.tenant === tenant);
   if (tasks.length === 0) return [];
   const ids = JSON.stringify(tasks.map((t) => t.id));
   const runs = groupBy((ctx.stmt(CANDIDATE_RUNS_SQL).all(ids) as Row[]).map(runFromRow), (r) => r.task_id);

@@ -36,7 +36,9 @@ export {
   type BoardColumn,
   type BoardFilter,
   type BoardView,
+  type BoardViewOptions,
   CARD_SUMMARY_CHARS,
+  type ColumnPageOptions,
   type CardExtras,
   COLUMN_NAMES,
   DEFAULT_COLUMN_LIMIT,
@@ -45,5 +47,6 @@ export {
   PAGED_COLUMNS,
 } from "./store/sqlite/board-reads.ts";
 export { TASK_PAGE, type TaskPage } from "./store/sqlite/task-pages.ts";
+export type { DiagnosticsPolicy } from "./warnings.ts";
 export type { ActiveWorker } from "./store/sqlite/workers.ts";
 export type { LinkedTaskRow } from "./store/sqlite/links.ts";

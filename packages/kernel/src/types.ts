@@ -78,9 +78,14 @@ export interface TaskRun {
   error: string | null;
 }
 
-/** Per-task warning summary derived from events, for card badges. */
+/**
+ * A task's `warnings` everywhere (board cards, tasks.get/list, claim/complete/reclaim results): the
+ * summary of its diagnostics, null when it has none (`summariseDiagnostics`).
+ */
 export interface TaskWarnings {
+  /** How many diagnostics. */
   count: number;
+  /** Diagnostic kind (`hallucinated_cards`, `stranded_in_ready`, …) → how many. */
   kinds: Record<string, number>;
   latest_at: number;
   highest_severity: "warning" | "error" | "critical";

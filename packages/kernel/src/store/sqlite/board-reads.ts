@@ -1,6 +1,7 @@
 import { latestEventId } from "../../activity.ts";
+import { BOARD_COLUMNS, TASK_STATUSES } from "../../constants.ts";
 import type { BoardContext } from "../../context.ts";
-import { boardDiagnostics, type Diagnostic, summariseDiagnostics } from "../../diagnostics.ts";
+import { boardDiagnostics, type Diagnostic, summariseDiagnostics, type TaskDiagnostics } from "../../diagnostics.ts";
 import { invalid } from "../../errors.ts";
 import { type TaskAge, taskAge } from "../../stats.ts";
 import type { Task, TaskWarnings } from "../../types.ts";
@@ -13,7 +14,7 @@ import type { Task, TaskWarnings } from "../../types.ts";
 export type TaskDto = Omit<Task, "skills"> & { skills: string[]; warnings: TaskWarnings | null };
 
 /** Columns left to right; `archived` only when asked for. */
-export const COLUMN_NAMES = ["triage", "todo", "scheduled", "ready", "running", "blocked", "review", "done"] as const;
+export const COLUMN_NAMES = BOARD_COLUMNS;
 /** Columns that grow without bound and are therefore paged on the server. */
 export const PAGED_COLUMNS = ["done", "archived"] as const;
 export const CARD_SUMMARY_CHARS = 200;
@@ -21,7 +22,7 @@ export const DEFAULT_DONE_LIMIT = 100;
 /** Active columns show this many cards at first; a column with more continues with `board.column`. */
 export const DEFAULT_COLUMN_LIMIT = 250;
 
-const KNOWN = `('triage', 'todo', 'scheduled', 'ready', 'running', 'blocked', 'review', 'done', 'archived')`;
+const KNOWN = `(${TASK_STATUSES.map((s) => `'${s}'`).join(", ")})`;
 /** A status this version does not know (written by a newer Hermes) is shown in `todo`, never lost. */
 const BUCKET = `CASE WHEN t.status IN ${KNOWN} THEN t.status ELSE 'todo' END`;
 const DONE_SORT = "coalesce(t.completed_at, t.created_at)";
@@ -172,24 +173,38 @@ const LATEST_SUMMARIES_SQL = `SELECT task_id, CASE WHEN :chars IS NULL THEN summ
 
 const RUN_STARTS_SQL = "SELECT id, started_at FROM task_runs WHERE id IN (SELECT value FROM json_each(?))";
 
-export interface DecorateOptions {
+/** What the diagnostics of a read are judged against (`Board` fills both from its policy). */
+export interface DiagnosticsJudging {
+  /** The breaker limit `repeated_failures` fires at (default 2). */
+  failureLimit?: number;
+  /** The profiles this host can spawn: a ready card assigned to anyone else is flagged at once. */
+  knownProfiles?: readonly string[] | null;
+  /** Told each time the read runs the diagnostics engine. */
+  onDiagnosticsRun?: () => void;
+}
+
+export interface DecorateOptions extends DiagnosticsJudging {
   now: number;
-  failureLimit: number;
   /** Cards cut the latest summary to 200 characters; the detail view shows it whole (null). */
   summaryChars: number | null;
-  /** Diagnostics already computed for the board (saves their queries when decorating twice). */
+  /** Diagnostics already computed (the board view's one run); otherwise one run confined to these tasks. */
   diagnostics?: Map<string, Diagnostic[]>;
-  /** The profiles this host can spawn (`ctx.knownProfiles()`): a card assigned to anyone else is flagged at once. */
-  knownProfiles?: readonly string[] | null;
 }
 
 export function diagnosticsByTask(
   ctx: BoardContext,
-  failureLimit: number,
+  failureLimit: number | undefined,
   taskId?: string,
   knownProfiles?: readonly string[] | null,
+  onRun?: () => void,
+  taskIds?: readonly string[],
 ): Map<string, Diagnostic[]> {
-  return new Map(boardDiagnostics(ctx, { failureLimit, taskId, knownProfiles }).map((d) => [d.task_id, d.diagnostics]));
+  return new Map(
+    boardDiagnostics(ctx, { failureLimit, taskId, taskIds, knownProfiles, onRun }).map((d) => [
+      d.task_id,
+      d.diagnostics,
+    ]),
+  );
 }
 
 /**
@@ -224,7 +239,16 @@ export function decorate(ctx: BoardContext, tasks: TaskDto[], opts: DecorateOpti
       r.started_at,
     ]),
   );
-  const diagnostics = opts.diagnostics ?? diagnosticsByTask(ctx, opts.failureLimit, undefined, opts.knownProfiles);
+  const diagnostics =
+    opts.diagnostics ??
+    diagnosticsByTask(
+      ctx,
+      opts.failureLimit,
+      undefined,
+      opts.knownProfiles,
+      opts.onDiagnosticsRun,
+      tasks.map((t) => t.id),
+    );
   // Cards are decorated in place: every caller hands over DTOs it built for this response, and on a
   // board of thousands of cards each extra copy of a 40-field object shows in board.get's latency.
   return tasks.map((t) => {
@@ -276,28 +300,34 @@ export interface BoardView {
   tenants: string[];
   /** Distinct assignees of non-archived tasks, whatever the filter. */
   assignees: string[];
+  /**
+   * Every flagged task the caller may see, worst first (what `diagnostics.list` answers, whatever
+   * the filters): the attention strip, from the same run of the engine as the cards' badges.
+   */
+  attention: TaskDiagnostics[];
   /** Where a live subscription opened now should start. */
   latest_event_id: number;
   now: number;
 }
 
+export interface BoardViewOptions extends DiagnosticsJudging {
+  doneLimit: number;
+  columnLimit: number;
+  scopeTenant: string | null;
+}
+
+export interface ColumnPageOptions extends DiagnosticsJudging {
+  cursor?: string | null;
+  limit: number;
+}
+
 /**
  * The whole board in a fixed number of queries: one windowed read of the tasks (done and archived
- * cut to `doneLimit`, active ones to `columnLimit`, every column counted), the card extras, tenants, assignees and
- * the newest event id. Nothing here runs once per task.
+ * cut to `doneLimit`, active ones to `columnLimit`, every column counted), the card extras, tenants, assignees,
+ * the attention list and the newest event id. Nothing here runs once per task, and the diagnostics
+ * engine runs once: its board-wide result badges the cards and is the attention list.
  */
-export function boardView(
-  ctx: BoardContext,
-  slug: string,
-  filter: BoardFilter,
-  opts: {
-    doneLimit: number;
-    columnLimit: number;
-    failureLimit: number;
-    scopeTenant: string | null;
-    knownProfiles?: readonly string[] | null;
-  },
-): BoardView {
+export function boardView(ctx: BoardContext, slug: string, filter: BoardFilter, opts: BoardViewOptions): BoardView {
   const now = ctx.now();
   const { sql: where, args } = whereClause(filter);
   // Counts first (the status index answers them), then each non-empty column as its first page:
@@ -353,12 +383,18 @@ export function boardView(
     byColumn.get(bucket)?.push(cardDto(task));
   }
   const all = [...byColumn.values()].flat();
+  // A scoped caller's cards are all its tenant's, so confining the run to the tenant loses nothing.
+  const attention = boardDiagnostics(ctx, {
+    failureLimit: opts.failureLimit,
+    knownProfiles: opts.knownProfiles,
+    tenant: opts.scopeTenant,
+    onRun: opts.onDiagnosticsRun,
+  });
   const cards = new Map(
     decorate(ctx, all, {
       now,
-      failureLimit: opts.failureLimit,
       summaryChars: CARD_SUMMARY_CHARS,
-      knownProfiles: opts.knownProfiles,
+      diagnostics: new Map(attention.map((d) => [d.task_id, d.diagnostics])),
     }).map((c) => [c.id, c]),
   );
   const columns = names.map((name) => {
@@ -379,7 +415,7 @@ export function boardView(
   const assignees = (ctx.stmt(DISTINCT_ASSIGNEES_SQL).all({ tenant: opts.scopeTenant }) as { assignee: string }[]).map(
     (r) => r.assignee,
   );
-  return { board: slug, columns, tenants, assignees, latest_event_id: latestEventId(ctx), now };
+  return { board: slug, columns, tenants, assignees, attention, latest_event_id: latestEventId(ctx), now };
 }
 
 /**
@@ -390,7 +426,7 @@ export function columnPage(
   ctx: BoardContext,
   column: string,
   filter: BoardFilter,
-  opts: { cursor?: string | null; limit: number; failureLimit: number; knownProfiles?: readonly string[] | null },
+  opts: ColumnPageOptions,
 ): BoardColumn {
   const { sql: where, args } = whereClause({
     ...filter,
@@ -421,11 +457,13 @@ export function columnPage(
   );
   const more = rows.length > opts.limit;
   const tasks = rows.slice(0, opts.limit).map(cardDto);
+  // The engine runs for this page's cards only, not for the board a second time.
   const cards = decorate(ctx, tasks, {
     now: ctx.now(),
     failureLimit: opts.failureLimit,
     summaryChars: CARD_SUMMARY_CHARS,
     knownProfiles: opts.knownProfiles,
+    onDiagnosticsRun: opts.onDiagnosticsRun,
   });
   const last = tasks[tasks.length - 1];
   return { name: column, tasks: cards, total, next_cursor: more && last ? cursorOf(column, last) : null };

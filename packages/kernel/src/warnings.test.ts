@@ -1,0 +1,198 @@
+import { describe, expect, it } from "vitest";
+import type { Board } from "./board.ts";
+import { summariseDiagnostics } from "./diagnostics.ts";
+import { useTestBoards } from "./testing/helpers.ts";
+import type { DiagnosticsPolicy } from "./warnings.ts";
+
+// `warnings` has one meaning (issue 13): the summary of a task's diagnostics, keyed by diagnostic
+// kind, null when there are none, the same for the same task in every read; and each read runs the
+// diagnostics engine once, confined to the tasks it returns.
+
+const HOUR = 3600;
+const board = useTestBoards();
+
+/** A board whose every run of the diagnostics engine is counted, with a policy a test can change. */
+function countedBoard(policy: Partial<DiagnosticsPolicy> = {}) {
+  const runs = { n: 0 };
+  const live: Partial<DiagnosticsPolicy> = { ...policy };
+  const b = board({ diagnosticsPolicy: () => live, onDiagnosticsRun: () => runs.n++ });
+  return { b, runs, live };
+}
+
+/**
+ * A refused completion (phantom card), a task blocked for two days, a ready task assigned to a
+ * profile this host does not have (known profiles: `coder`), a failing task and a healthy one.
+ */
+function seed(b: Board & { clock: { advance(s: number): void } }) {
+  const phantom = b.createTask({ title: "phantom", assignee: "coder" });
+  b.claimTask(phantom.id, { claimer: "host:1" });
+  expect(() => b.completeTask(phantom.id, { summary: "done", created_cards: ["t_deadbeef"] })).toThrow();
+  const blocked = b.createTask({ title: "blocked", assignee: "coder" });
+  b.blockTask(blocked.id, { reason: "which colour?" });
+  const healthy = b.createTask({ title: "healthy", assignee: "coder" });
+  b.claimTask(healthy.id, { claimer: "host:2" });
+  const failing = b.createTask({ title: "failing", assignee: "coder" });
+  b.claimTask(failing.id, { claimer: "host:3" });
+  b.recordTaskFailure(failing.id, { outcome: "spawn_failed", error: "no such command" });
+  b.claimTask(failing.id, { claimer: "host:3" });
+  b.recordTaskFailure(failing.id, { outcome: "spawn_failed", error: "no such command" });
+  b.clock.advance(48 * HOUR);
+  const stranger = b.createTask({ title: "stranger", assignee: "ghost" });
+  return { phantom: phantom.id, blocked: blocked.id, healthy: healthy.id, failing: failing.id, stranger: stranger.id };
+}
+
+function card(b: Board, id: string) {
+  const view = b.boardView("default", {}, { doneLimit: 100, columnLimit: 100, scopeTenant: null });
+  return view.columns.flatMap((c) => c.tasks).find((t) => t.id === id);
+}
+
+describe("warnings: one meaning", () => {
+  it("is the summary of the task's diagnostics, keyed by diagnostic kind, the same in every read", () => {
+    const { b } = countedBoard({ knownProfiles: ["coder"] });
+    const ids = seed(b);
+    const expected = new Map(b.diagnostics().map((d) => [d.task_id, summariseDiagnostics(d.diagnostics)]));
+    expect([...expected.keys()].sort()).toEqual([ids.blocked, ids.failing, ids.phantom, ids.stranger].sort());
+    // Keyed by what the diagnostics found, not by the events behind them.
+    expect(expected.get(ids.phantom)?.kinds).toEqual({ hallucinated_cards: 1 });
+    expect(expected.get(ids.blocked)).toMatchObject({ kinds: { stuck_in_blocked: 1 }, highest_severity: "warning" });
+    expect(expected.get(ids.stranger)).toMatchObject({ kinds: { stranded_in_ready: 1 }, highest_severity: "error" });
+    expect(expected.get(ids.failing)?.kinds).toMatchObject({ repeated_failures: 1 });
+
+    const listed = new Map(b.listTasks({}).map((t) => [t.id, t.warnings]));
+    const paged = new Map(b.taskPage({}, { limit: 50 }).tasks.map((t) => [t.id, t.warnings]));
+    const all = b.warnings();
+    for (const id of Object.values(ids)) {
+      const want = expected.get(id) ?? null;
+      expect(b.getTask(id)?.warnings, id).toEqual(want);
+      expect(b.requireTask(id).warnings, id).toEqual(want);
+      expect(listed.get(id), id).toEqual(want);
+      expect(paged.get(id), id).toEqual(want);
+      expect(b.warnings([id]).get(id) ?? null, id).toEqual(want);
+      expect(all.get(id) ?? null, id).toEqual(want);
+      expect(card(b, id)?.warnings, id).toEqual(want);
+    }
+    expect(b.getTask(ids.healthy)?.warnings).toBeNull();
+  });
+
+  it("clears once a clean completion supersedes a refused one", () => {
+    const { b } = countedBoard();
+    const t = b.createTask({ title: "x", assignee: "coder" });
+    const claimed = b.claimTask(t.id, { claimer: "host:1" });
+    expect(() => b.completeTask(t.id, { summary: "s", created_cards: ["t_deadbeef"] })).toThrow();
+    expect(b.getTask(t.id)?.warnings).toMatchObject({ count: 1, kinds: { hallucinated_cards: 1 } });
+    b.completeTask(t.id, { summary: "s", expected_run_id: claimed?.current_run_id });
+    expect(b.getTask(t.id)?.warnings).toBeNull();
+  });
+
+  it("a create returns the warnings a later read gives (a ready task for a profile this host lacks)", () => {
+    const { b } = countedBoard({ knownProfiles: ["coder"] });
+    const created = b.createTask({ title: "x", assignee: "ghost" });
+    expect(created.warnings).toMatchObject({ kinds: { stranded_in_ready: 1 } });
+    expect(created).toEqual(b.getTask(created.id));
+    const again = b.createTask({ title: "x", assignee: "ghost", idempotency_key: "k" });
+    expect(b.createTask({ title: "x", assignee: "ghost", idempotency_key: "k" })).toEqual(again);
+    expect(again.warnings).toEqual(b.warnings([again.id]).get(again.id));
+  });
+
+  it("follows the board's live policy (a failure limit raised in config clears the badge)", () => {
+    const { b, live } = countedBoard({ failureLimit: 2 });
+    const t = b.createTask({ title: "x", assignee: "coder" });
+    for (let i = 0; i < 2; i++) {
+      b.claimTask(t.id, { claimer: "host:1" });
+      b.recordTaskFailure(t.id, { outcome: "crashed", error: "boom" });
+    }
+    expect(b.getTask(t.id)?.warnings?.kinds).toMatchObject({ repeated_failures: 1 });
+    live.failureLimit = 5;
+    expect(b.getTask(t.id)?.warnings?.kinds ?? {}).not.toHaveProperty("repeated_failures");
+  });
+});
+
+describe("warnings: what it costs", () => {
+  it("a read runs the engine once, whatever the number of tasks it returns", () => {
+    const { b, runs } = countedBoard({ knownProfiles: ["coder"] });
+    seed(b);
+    for (let i = 0; i < 250; i++) b.createTask({ title: `t${i}`, assignee: i % 2 ? "coder" : "ghost" });
+    const one = b.createTask({ title: "one", assignee: "ghost" }).id;
+    for (const read of [
+      () => b.listTasks({}),
+      () => b.listTasks({ limit: 20 }),
+      () => b.taskPage({}, { limit: 100 }),
+      () => b.getTask(one),
+      () => b.requireTask(one),
+      () => b.warnings(),
+    ]) {
+      const before = runs.n;
+      read();
+      expect(runs.n - before).toBe(1);
+    }
+  });
+
+  it("confined to an id set, judges exactly as a board-wide run does, and reports only those ids", () => {
+    const { b } = countedBoard({ knownProfiles: ["coder"] });
+    const ids = seed(b);
+    const whole = b.warnings();
+    const some = [ids.blocked, ids.healthy, ids.stranger];
+    const confined = b.warnings(some);
+    expect([...confined.keys()].sort()).toEqual([ids.blocked, ids.stranger].sort());
+    for (const id of some) expect(confined.get(id)).toEqual(whole.get(id));
+    expect(b.warnings([])).toEqual(new Map());
+  });
+
+  it("leaves archived tasks unflagged, as the board does", () => {
+    const { b } = countedBoard();
+    const t = b.createTask({ title: "x" });
+    b.blockTask(t.id, { reason: "r" });
+    b.clock.advance(48 * HOUR);
+    expect(b.getTask(t.id)?.warnings).not.toBeNull();
+    b.archiveTask(t.id);
+    expect(b.getTask(t.id)?.warnings).toBeNull();
+  });
+});
+
+describe("one board refresh runs the diagnostics once", () => {
+  it("board view: one run badges every card and is the attention list (what diagnostics() answers)", () => {
+    const { b, runs } = countedBoard({ knownProfiles: ["coder"] });
+    const ids = seed(b);
+    const before = runs.n;
+    const view = b.boardView("default", {}, { doneLimit: 100, columnLimit: 100, scopeTenant: null });
+    expect(runs.n - before).toBe(1);
+    expect(view.attention).toEqual(b.diagnostics());
+    expect(view.attention.map((a) => a.task_id)).toContain(ids.phantom);
+    const cards = view.columns.flatMap((c) => c.tasks);
+    for (const flagged of view.attention) {
+      const c = cards.find((x) => x.id === flagged.task_id);
+      expect(c?.diagnostics).toEqual(flagged.diagnostics);
+      expect(c?.warnings).toEqual(summariseDiagnostics(flagged.diagnostics));
+    }
+  });
+
+  it("a further column page runs the engine once, for its own cards only", () => {
+    const { b, runs } = countedBoard();
+    const blocked: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const t = b.createTask({ title: `b${i}` });
+      b.blockTask(t.id, { reason: "r" });
+      blocked.push(t.id);
+    }
+    b.clock.advance(48 * HOUR);
+    const first = b.boardView("default", {}, { doneLimit: 100, columnLimit: 2, scopeTenant: null });
+    const col = first.columns.find((c) => c.name === "blocked");
+    expect(col?.tasks).toHaveLength(2);
+    const before = runs.n;
+    const page = b.columnPage("blocked", {}, { cursor: col?.next_cursor, limit: 2 });
+    expect(runs.n - before).toBe(1);
+    expect(page.tasks).toHaveLength(2);
+    for (const c of page.tasks) expect(c.warnings).toMatchObject({ kinds: { stuck_in_blocked: 1 } });
+  });
+
+  it("a tenant-scoped view's attention list holds only that tenant's tasks", () => {
+    const { b } = countedBoard();
+    const mine = b.createTask({ title: "mine", tenant: "acme" });
+    const theirs = b.createTask({ title: "theirs", tenant: "globex" });
+    b.blockTask(mine.id, { reason: "r" });
+    b.blockTask(theirs.id, { reason: "r" });
+    b.clock.advance(48 * HOUR);
+    const view = b.boardView("default", { tenant: "acme" }, { doneLimit: 100, columnLimit: 100, scopeTenant: "acme" });
+    expect(view.attention.map((a) => a.task_id)).toEqual([mine.id]);
+  });
+});
