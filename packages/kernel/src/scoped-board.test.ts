@@ -1,0 +1,134 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { KernelError } from "./errors.ts";
+import type { ScopedBoard } from "./scoped-board.ts";
+import { createTestBoard, type TestBoard } from "./testing/test-board.ts";
+
+let board: TestBoard;
+let acme: ScopedBoard;
+let mineId: string;
+let foreignId: string;
+let operatorsId: string;
+
+beforeEach(() => {
+  board = createTestBoard();
+  mineId = board.createTask({ title: "mine", tenant: "acme", assignee: "coder" }).id;
+  foreignId = board.createTask({ title: "theirs", tenant: "globex", assignee: "coder" }).id;
+  operatorsId = board.createTask({ title: "operator's", assignee: "coder" }).id;
+  acme = board.scoped({ tenant: "acme" });
+});
+afterEach(() => board.cleanup());
+
+/** The error a call throws (fails the test when it does not throw). */
+function thrown(fn: () => unknown): KernelError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof KernelError) return err;
+    throw err;
+  }
+  throw new Error("expected a KernelError");
+}
+
+describe("ScopedBoard: another tenant's task is an unknown id", () => {
+  it("getTask answers null and requireTask throws the very NOT_FOUND of an id that does not exist", () => {
+    expect(acme.getTask(foreignId)).toBeNull();
+    expect(acme.getTask(operatorsId)).toBeNull();
+    expect(acme.getTask(mineId)?.title).toBe("mine");
+    const foreign = thrown(() => acme.requireTask(foreignId));
+    const unknown = thrown(() => acme.requireTask("t_nosuchtask"));
+    expect(foreign.code).toBe("NOT_FOUND");
+    expect(foreign.message).toBe(`task ${foreignId} not found`);
+    expect(unknown.message).toBe("task t_nosuchtask not found");
+    expect(foreign.details).toEqual({ task_id: foreignId });
+  });
+
+  it("verbs naming a foreign task refuse with NOT_FOUND and change nothing", () => {
+    const before = board.getTask(foreignId);
+    const refusals = [
+      () => acme.addComment(foreignId, "eve", "hello"),
+      () => acme.claimWithWorkspace(foreignId, {}, (t) => t),
+      () => acme.completeTask(foreignId, { result: "stolen" }),
+      () => acme.blockTask(foreignId, { reason: "no" }),
+      () => acme.archiveTask(foreignId),
+      () => acme.deleteTask(foreignId),
+      () => acme.updateTask(foreignId, { title: "renamed" }),
+      () => acme.reassignTask(foreignId, "mallory"),
+      () => acme.linkTasks(mineId, foreignId),
+      () => acme.listComments(foreignId),
+      () => acme.workerContext(foreignId),
+      () => acme.eventsAfter(0, { task_id: foreignId }),
+    ];
+    for (const refuse of refusals) expect(thrown(refuse).code).toBe("NOT_FOUND");
+    expect(board.getTask(foreignId)).toEqual(before);
+    expect(board.listComments(foreignId)).toEqual([]);
+    expect(board.parentIds(foreignId)).toEqual([]);
+  });
+
+  it("verbs on the scope's own task go through", () => {
+    const claimed = acme.claimWithWorkspace(mineId, {}, (t) => t);
+    expect(claimed?.status).toBe("running");
+    acme.completeTask(mineId, { result: "done" });
+    expect(acme.requireTask(mineId).status).toBe("done");
+  });
+
+  it("a task is created in the scope's tenant whatever was asked, and a foreign parent is an unknown parent", () => {
+    expect(acme.createTask({ title: "new", tenant: "globex" }).tenant).toBe("acme");
+    const err = thrown(() => acme.createTask({ title: "child", parents: [foreignId] }));
+    expect(err.code).toBe("INVALID_INPUT");
+    expect(err.message).toBe(`unknown parent task(s): ${foreignId}`);
+  });
+
+  it("a run of a foreign task is NOT_FOUND like an unknown run", () => {
+    board.claimTask(foreignId);
+    const runId = board.requireTask(foreignId).current_run_id as number;
+    expect(board.scoped({ tenant: null }).getRun(runId).task_id).toBe(foreignId);
+    const err = thrown(() => acme.getRun(runId));
+    expect(err.code).toBe("NOT_FOUND");
+    expect(err.message).toBe(`run ${runId} not found`);
+  });
+});
+
+describe("ScopedBoard: reads are confined to the tenant", () => {
+  it("task pages, stats, assignees and status counts hold the tenant's tasks only, whatever filter is asked", () => {
+    const page = acme.taskPage({ tenant: "globex" }, {});
+    expect(page.tasks.map((t) => t.id)).toEqual([mineId]);
+    expect(acme.statusCounts().reduce((n, r) => n + r.n, 0)).toBe(1);
+    expect(acme.assigneesFor([]).find((a) => a.name === "coder")?.counts).toEqual({ ready: 1 });
+    expect(
+      board
+        .scoped({ tenant: null })
+        .statusCounts()
+        .reduce((n, r) => n + r.n, 0),
+    ).toBe(3);
+  });
+
+  it("the operator's scope sees every tenant and may narrow a read with the read's own filter", () => {
+    const operator = board.scoped({ tenant: null });
+    expect(operator.getTask(foreignId)?.tenant).toBe("globex");
+    expect(operator.taskPage({}, {}).tasks).toHaveLength(3);
+    expect(operator.taskPage({ tenant: "globex" }, {}).tasks.map((t) => t.id)).toEqual([foreignId]);
+    expect(operator.taskPage({ tenant: "  " }, {}).tasks).toHaveLength(3);
+  });
+
+  it("events, the board view, linked tasks and the drawer's detail leave other tenants out", () => {
+    board.linkTasks(foreignId, mineId);
+    const events = acme.eventsAfter(0, { tenant: "globex" });
+    expect(events.length).toBeGreaterThan(0);
+    expect(new Set(events.map((e) => e.task_id))).toEqual(new Set([mineId]));
+    const view = acme.boardView("default", { tenant: "globex" }, { failureLimit: 2, doneLimit: 50, columnLimit: 500 });
+    const cards = view.columns.flatMap((c) => c.tasks.map((t) => t.id));
+    expect(cards).toEqual([mineId]);
+    expect(view.tenants).toEqual(["acme"]);
+    expect(board.linkedParents(mineId).map((t) => t.id)).toEqual([foreignId]);
+    expect(acme.linkedParents(mineId)).toEqual([]);
+    const detail = acme.taskDetail(mineId, { failureLimit: 2 });
+    expect(detail.task.id).toBe(mineId);
+    expect(detail.links.parents).toEqual([]);
+    expect(thrown(() => acme.taskDetail(foreignId, { failureLimit: 2 })).code).toBe("NOT_FOUND");
+  });
+
+  it("a blank tenant is the operator's scope, never a tenant named ''", () => {
+    expect(board.scoped({ tenant: "  " }).tenant).toBeNull();
+    expect(board.scoped({ tenant: " acme " }).getTask(mineId)?.id).toBe(mineId);
+  });
+});

@@ -1,0 +1,308 @@
+import type { Board, TaskView } from "./board.ts";
+import { invalid, notFound } from "./errors.ts";
+import { type TaskDetail, type TaskDetailOptions, taskDetail } from "./task-detail.ts";
+import type { Task } from "./types.ts";
+
+/** Whose tasks a caller may see: one tenant's, or (null) the whole board, as the operator does. */
+export interface BoardScope {
+  tenant: string | null;
+}
+
+/** The scope's tenant after trimming: a blank tenant is no tenant (the operator), never a tenant named "". */
+function scopeTenant(tenant: string | null | undefined): string | null {
+  return tenant?.trim() ? tenant.trim() : null;
+}
+
+/**
+ * A board seen through a caller's scope. A tenant-scoped board behaves as if the other tenants'
+ * tasks did not exist: `getTask` answers null for them, `requireTask` and every verb that names
+ * one throw the same NOT_FOUND as an unknown id (so a caller cannot even learn which ids exist
+ * elsewhere), and reads (task pages, the board view, stats, workers, assignees, events,
+ * diagnostics, subscriptions) are confined to the tenant whatever filter the caller passes.
+ * The operator's scope (tenant null) sees and touches everything, and may narrow a read to a
+ * tenant with the read's own `tenant` filter.
+ *
+ * Verbs are the Board's own, checked first; the checks are here, once, instead of before each
+ * call in each caller, so a forgotten check cannot leak another tenant's task.
+ */
+export class ScopedBoard {
+  readonly tenant: string | null;
+  /** Ids already found visible in this scope (a task's tenant never changes), so a verb re-checks nothing. */
+  private readonly visibleIds = new Set<string>();
+
+  constructor(
+    readonly board: Board,
+    scope: BoardScope,
+  ) {
+    this.tenant = scopeTenant(scope.tenant);
+  }
+
+  get slug(): string | null {
+    return this.board.slug;
+  }
+  now(): number {
+    return this.board.now();
+  }
+
+  /** Whether a task lies inside this scope. */
+  sees(task: { tenant: string | null }): boolean {
+    return this.tenant === null || task.tenant === this.tenant;
+  }
+
+  /**
+   * The tenant a read is confined to: this scope's, whatever the caller asked for; for the
+   * operator, the tenant it asked for (blank = every tenant).
+   */
+  readTenant(requested?: string | null): string | null {
+    return this.tenant ?? scopeTenant(requested);
+  }
+
+  // --- one task ---
+
+  /** The task, or null when it does not exist or lies outside the scope. */
+  getTask(id: string): TaskView | null {
+    const task = this.board.getTask(id);
+    if (task === null || !this.sees(task)) return null;
+    this.visibleIds.add(id);
+    return task;
+  }
+
+  /** The task, or NOT_FOUND worded exactly as for an unknown id. */
+  requireTask(id: string): TaskView {
+    const task = this.getTask(id);
+    if (task === null) throw notFound(`task ${id} not found`, { task_id: id });
+    return task;
+  }
+
+  /** Refuses (NOT_FOUND) an id outside the scope; the operator's scope leaves it to the verb. */
+  private check(id: string): void {
+    if (this.tenant === null || this.visibleIds.has(id)) return;
+    this.requireTask(id);
+  }
+
+  /** Everything the task drawer shows (see {@link taskDetail}). */
+  taskDetail(id: string, opts: TaskDetailOptions): TaskDetail {
+    return taskDetail(this, id, opts);
+  }
+
+  // --- reads confined to the scope ---
+
+  /** One keyset page of tasks; the `tenant` filter is the scope's for a tenant. */
+  taskPage(filter: Parameters<Board["taskPage"]>[0], opts: Parameters<Board["taskPage"]>[1]) {
+    return this.board.taskPage({ ...filter, tenant: this.readTenant(filter.tenant) }, opts);
+  }
+  /** Parent/child edges among `ids` (pass ids this scope listed). */
+  linkEdges(ids: string[]) {
+    return this.board.linkEdges(ids);
+  }
+  /** The board view; a tenant sees only its cards and its own tenant in the filter lists. */
+  boardView(
+    slug: string,
+    filter: Parameters<Board["boardView"]>[1],
+    opts: Omit<Parameters<Board["boardView"]>[2], "scopeTenant">,
+  ) {
+    return this.board.boardView(
+      slug,
+      { ...filter, tenant: this.readTenant(filter.tenant) },
+      { ...opts, scopeTenant: this.tenant },
+    );
+  }
+  columnPage(column: string, filter: Parameters<Board["columnPage"]>[1], opts: Parameters<Board["columnPage"]>[2]) {
+    return this.board.columnPage(column, { ...filter, tenant: this.readTenant(filter.tenant) }, opts);
+  }
+  activeWorkers() {
+    return this.board.activeWorkers(this.tenant);
+  }
+  statsFor() {
+    return this.board.statsFor(this.tenant);
+  }
+  assigneesFor(profiles: string[]) {
+    return this.board.assigneesFor(profiles, this.tenant);
+  }
+  statusCounts() {
+    return this.board.statusCounts(this.tenant);
+  }
+  latestEventId() {
+    return this.board.latestEventId();
+  }
+  /** Events after a cursor; a `task_id` outside the scope is NOT_FOUND, and a tenant reads only its own. */
+  eventsAfter(cursor: number, filter: Parameters<Board["eventsAfter"]>[1] = {}) {
+    if (filter.task_id) this.check(filter.task_id);
+    return this.board.eventsAfter(cursor, { ...filter, tenant: this.readTenant(filter.tenant) });
+  }
+  /** Diagnostics of the board (or one visible task), worst first, confined to the tenant. */
+  diagnostics(opts: Parameters<Board["diagnostics"]>[0] = {}) {
+    if (opts.taskId) this.check(opts.taskId);
+    const list = this.board.diagnostics(opts);
+    if (this.tenant === null) return list;
+    const own = this.board.tenantTaskIds(this.tenant);
+    return list.filter((d) => own.has(d.task_id));
+  }
+  /** Subscriptions of one visible task, or of every task in the scope. */
+  listNotifySubs(taskId?: string | null) {
+    if (taskId) this.check(taskId);
+    const subs = this.board.listNotifySubs(taskId ?? null);
+    if (this.tenant === null || taskId) return subs;
+    const own = this.board.tenantTaskIds(this.tenant);
+    return subs.filter((s) => own.has(s.task_id));
+  }
+  /** A run of a task in the scope; any other is NOT_FOUND like an unknown run. */
+  getRun(runId: number) {
+    const run = this.board.getRun(runId);
+    if (this.tenant !== null && this.getTask(run.task_id) === null)
+      throw notFound(`run ${runId} not found`, { run_id: runId });
+    return run;
+  }
+  /** A visible task's parents and children, without the ones outside the scope. */
+  linkedParents(id: string) {
+    this.check(id);
+    return this.board.linkedParents(id).filter((t) => this.sees(t));
+  }
+  linkedChildren(id: string) {
+    this.check(id);
+    return this.board.linkedChildren(id).filter((t) => this.sees(t));
+  }
+  listComments(id: string) {
+    this.check(id);
+    return this.board.listComments(id);
+  }
+  listEvents(id: string, opts?: Parameters<Board["listEvents"]>[1]) {
+    this.check(id);
+    return this.board.listEvents(id, opts);
+  }
+  listRuns(id: string, opts?: Parameters<Board["listRuns"]>[1]) {
+    this.check(id);
+    return this.board.listRuns(id, opts);
+  }
+  workerContext(id: string) {
+    this.check(id);
+    return this.board.workerContext(id);
+  }
+  warnings(ids: string[]) {
+    for (const id of ids) this.check(id);
+    return this.board.warnings(ids);
+  }
+
+  // --- writes: the Board's verbs, on tasks in the scope ---
+
+  /**
+   * Creates a task in this scope's tenant (a tenant cannot create elsewhere, whatever it asks);
+   * a parent outside the scope is refused exactly like an unknown parent.
+   */
+  createTask(input: Parameters<Board["createTask"]>[0], rules?: Parameters<Board["createTask"]>[1]) {
+    if (this.tenant !== null) {
+      const hidden = (input.parents ?? []).filter((p) => {
+        const parent = this.board.getTask(p);
+        return parent !== null && !this.sees(parent);
+      });
+      if (hidden.length > 0) throw invalid(`unknown parent task(s): ${hidden.join(", ")}`, { missing: hidden });
+    }
+    return this.board.createTask({ ...input, tenant: this.tenant ?? input.tenant }, rules);
+  }
+  /** Runs several verbs as one transaction: a throw anywhere keeps none of their changes. */
+  atomically<T>(fn: () => T): T {
+    return this.board.atomically(fn);
+  }
+  /** Who to stop when someone other than the worker releases this task's claim. */
+  workerToStop(task: Task) {
+    return this.board.workerToStop(task);
+  }
+  linkTasks(parent: string, child: string) {
+    this.check(parent);
+    this.check(child);
+    return this.board.linkTasks(parent, child);
+  }
+  unlinkTasks(parent: string, child: string, failureLimit?: number) {
+    this.check(parent);
+    this.check(child);
+    return this.board.unlinkTasks(parent, child, failureLimit);
+  }
+  assignTask(...args: Parameters<Board["assignTask"]>) {
+    this.check(args[0]);
+    return this.board.assignTask(...args);
+  }
+  reassignTask(...args: Parameters<Board["reassignTask"]>) {
+    this.check(args[0]);
+    return this.board.reassignTask(...args);
+  }
+  promoteTask(...args: Parameters<Board["promoteTask"]>) {
+    this.check(args[0]);
+    return this.board.promoteTask(...args);
+  }
+  claimWithWorkspace<R>(
+    id: string,
+    opts: Parameters<Board["claimWithWorkspace"]>[1],
+    then: (claimed: Task | null) => R,
+  ) {
+    this.check(id);
+    return this.board.claimWithWorkspace(id, opts, then);
+  }
+  setWorkspace(...args: Parameters<Board["setWorkspace"]>) {
+    this.check(args[0]);
+    return this.board.setWorkspace(...args);
+  }
+  heartbeatClaim(...args: Parameters<Board["heartbeatClaim"]>) {
+    this.check(args[0]);
+    return this.board.heartbeatClaim(...args);
+  }
+  heartbeatWorker(...args: Parameters<Board["heartbeatWorker"]>) {
+    this.check(args[0]);
+    return this.board.heartbeatWorker(...args);
+  }
+  completeTask(...args: Parameters<Board["completeTask"]>) {
+    this.check(args[0]);
+    return this.board.completeTask(...args);
+  }
+  editCompletedResult(...args: Parameters<Board["editCompletedResult"]>) {
+    this.check(args[0]);
+    return this.board.editCompletedResult(...args);
+  }
+  blockTask(...args: Parameters<Board["blockTask"]>) {
+    this.check(args[0]);
+    return this.board.blockTask(...args);
+  }
+  scheduleTask(...args: Parameters<Board["scheduleTask"]>) {
+    this.check(args[0]);
+    return this.board.scheduleTask(...args);
+  }
+  unblockTask(...args: Parameters<Board["unblockTask"]>) {
+    this.check(args[0]);
+    return this.board.unblockTask(...args);
+  }
+  archiveTask(...args: Parameters<Board["archiveTask"]>) {
+    this.check(args[0]);
+    return this.board.archiveTask(...args);
+  }
+  deleteArchivedTask(...args: Parameters<Board["deleteArchivedTask"]>) {
+    this.check(args[0]);
+    return this.board.deleteArchivedTask(...args);
+  }
+  deleteTask(...args: Parameters<Board["deleteTask"]>) {
+    this.check(args[0]);
+    return this.board.deleteTask(...args);
+  }
+  updateTask(...args: Parameters<Board["updateTask"]>) {
+    this.check(args[0]);
+    return this.board.updateTask(...args);
+  }
+  moveTask(...args: Parameters<Board["moveTask"]>) {
+    this.check(args[0]);
+    return this.board.moveTask(...args);
+  }
+  reclaimTask(...args: Parameters<Board["reclaimTask"]>) {
+    this.check(args[0]);
+    return this.board.reclaimTask(...args);
+  }
+  addComment(...args: Parameters<Board["addComment"]>) {
+    this.check(args[0]);
+    return this.board.addComment(...args);
+  }
+  addNotifySub(...args: Parameters<Board["addNotifySub"]>) {
+    this.check(args[0].task_id);
+    return this.board.addNotifySub(...args);
+  }
+  removeNotifySub(...args: Parameters<Board["removeNotifySub"]>) {
+    this.check(args[0].task_id);
+    return this.board.removeNotifySub(...args);
+  }
+}
