@@ -2,6 +2,8 @@ import type { BoardContext } from "./context.ts";
 import { canonicalAssignee } from "./create.ts";
 import { notFound, wrongState } from "./errors.ts";
 import { reclaimTask } from "./recovery.ts";
+import { appendEvent } from "./store/sqlite/events.ts";
+import { getTask, setAssignee } from "./store/sqlite/tasks.ts";
 import type { Termination } from "./termination.ts";
 
 /**
@@ -16,7 +18,7 @@ export function assignTask(
 ): boolean {
   const assignee = canonicalAssignee(profile);
   return ctx.tx(() => {
-    const task = ctx.getTask(id);
+    const task = getTask(ctx, id);
     if (!task) return false;
     if (task.status === "running" && task.claim_lock !== null) {
       throw wrongState(
@@ -25,12 +27,8 @@ export function assignTask(
       );
     }
     if (task.assignee === assignee) return true;
-    ctx
-      .stmt(
-        "UPDATE tasks SET assignee = ?, consecutive_failures = 0, last_failure_error = NULL WHERE id = ? AND NOT (status = 'running' AND claim_lock IS NOT NULL)",
-      )
-      .run(assignee, id);
-    ctx.appendEvent(id, "assigned", { assignee, from: task.assignee, ...extra });
+    setAssignee(ctx, id, assignee);
+    appendEvent(ctx, id, "assigned", { assignee, from: task.assignee, ...extra });
     return true;
   });
 }
@@ -42,7 +40,7 @@ export function reassignTask(
   profile: string | null,
   opts: { reclaimFirst?: boolean; reason?: string | null } = {},
 ): { ok: boolean; terminate: Termination | null } {
-  if (!ctx.getTask(id)) throw notFound(`task ${id} not found`, { task_id: id });
+  if (!getTask(ctx, id)) throw notFound(`task ${id} not found`, { task_id: id });
   let terminate: Termination | null = null;
   if (opts.reclaimFirst) {
     // reclaim_first is "clear a live claim if there is one": a task with nothing to reclaim is

@@ -1,8 +1,11 @@
 import type { BoardContext } from "./context.ts";
 import { notFound, wrongState } from "./errors.ts";
 import { checkFence, type Fence } from "./fencing.ts";
-import { transition } from "./transition.ts";
-import { allowedFrom, CLEAR_CLAIM, TRANSITIONS } from "./transitions.ts";
+import { parentsSatisfied } from "./store/sqlite/dependencies.ts";
+import { appendEvent } from "./store/sqlite/events.ts";
+import { endRun, hasOpenRun, synthesizeRun } from "./store/sqlite/runs.ts";
+import { getTask, parkTask, requireTask, resumeTask } from "./store/sqlite/tasks.ts";
+import { allowedFrom, TRANSITIONS } from "./transitions.ts";
 import type { Task } from "./types.ts";
 
 function settle(
@@ -14,7 +17,7 @@ function settle(
   reason: string | null,
 ): { task: Task; run_id: number | null } {
   return ctx.tx(() => {
-    const task = ctx.getTask(id);
+    const task = getTask(ctx, id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
     checkFence(task, fence);
     const from = TRANSITIONS[verb].from;
@@ -27,20 +30,13 @@ function settle(
         },
       );
     }
-    const changed = transition(ctx, verb, id, {
-      to,
-      from: task.status,
-      set: CLEAR_CLAIM,
-      where: "current_run_id IS ?",
-      whereArgs: [task.current_run_id],
-    });
-    if (changed !== 1)
+    if (!parkTask(ctx, verb, id, { from: task.status, runId: task.current_run_id }))
       throw wrongState(`cannot ${to === "blocked" ? "block" : "schedule"} ${id}: it changed state concurrently`);
     const outcome = to === "blocked" ? "blocked" : "scheduled";
-    let runId = ctx.endRun(id, { status: outcome, outcome, summary: reason });
-    if (runId === null && reason) runId = ctx.synthesizeRun(task, { status: outcome, outcome, summary: reason });
-    ctx.appendEvent(id, to, { reason }, runId);
-    return { task: ctx.requireTask(id), run_id: runId };
+    let runId = endRun(ctx, id, { status: outcome, outcome, summary: reason });
+    if (runId === null && reason) runId = synthesizeRun(ctx, task, { status: outcome, outcome, summary: reason });
+    appendEvent(ctx, id, to, { reason }, runId);
+    return { task: requireTask(ctx, id), run_id: runId };
   });
 }
 
@@ -63,7 +59,7 @@ export function scheduleTask(ctx: BoardContext, id: string, opts: { reason?: str
  */
 export function unblockTask(ctx: BoardContext, id: string): Task {
   return ctx.tx(() => {
-    const task = ctx.getTask(id);
+    const task = getTask(ctx, id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
     if (!allowedFrom("unblock", task.status)) {
       throw wrongState(`cannot unblock ${id}: status is '${task.status}' (not blocked or scheduled)`, {
@@ -71,20 +67,13 @@ export function unblockTask(ctx: BoardContext, id: string): Task {
         status: task.status,
       });
     }
-    if (
-      task.current_run_id !== null ||
-      ctx.stmt("SELECT 1 FROM task_runs WHERE task_id = ? AND ended_at IS NULL").get(id)
-    ) {
-      ctx.endRun(id, { status: "reclaimed", outcome: "reclaimed", summary: "invariant recovery on unblock" });
+    if (task.current_run_id !== null || hasOpenRun(ctx, id)) {
+      endRun(ctx, id, { status: "reclaimed", outcome: "reclaimed", summary: "invariant recovery on unblock" });
     }
-    const next = ctx.parentsSatisfied(id) ? "ready" : "todo";
-    const changed = transition(ctx, "unblock", id, {
-      to: next,
-      from: task.status,
-      set: `${CLEAR_CLAIM}, consecutive_failures = 0, last_failure_error = NULL, current_run_id = NULL`,
-    });
-    if (changed !== 1) throw wrongState(`cannot unblock ${id}: it changed state concurrently`);
-    ctx.appendEvent(id, "unblocked", next === "ready" ? null : { status: next, resume_status: "ready" });
-    return ctx.requireTask(id);
+    const next = parentsSatisfied(ctx, id) ? "ready" : "todo";
+    if (!resumeTask(ctx, id, { from: task.status, to: next }))
+      throw wrongState(`cannot unblock ${id}: it changed state concurrently`);
+    appendEvent(ctx, id, "unblocked", next === "ready" ? null : { status: next, resume_status: "ready" });
+    return requireTask(ctx, id);
   });
 }

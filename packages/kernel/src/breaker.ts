@@ -1,6 +1,7 @@
 import type { BoardContext } from "./context.ts";
-import { transition } from "./transition.ts";
-import { CLEAR_CLAIM } from "./transitions.ts";
+import { appendEvent } from "./store/sqlite/events.ts";
+import { endRun } from "./store/sqlite/runs.ts";
+import { bookFailures, getTask, giveUp, requeueAfterSpawnFailure } from "./store/sqlite/tasks.ts";
 
 export interface FailureInput {
   error: string;
@@ -23,33 +24,32 @@ export interface FailureInput {
  */
 export function recordTaskFailure(ctx: BoardContext, id: string, input: FailureInput): boolean {
   return ctx.tx(() => {
-    const task = ctx.getTask(id);
+    const task = getTask(ctx, id);
     if (!task) return false;
     const error = input.error.slice(0, 500);
     const failures = task.consecutive_failures + 1;
     const limit = task.max_retries ?? input.failureLimit ?? ctx.failureLimit;
     const limitSource = task.max_retries !== null ? "task" : "dispatcher";
     const tripped = input.forceTrip === true || failures >= limit;
-    const counters = `consecutive_failures = ?, last_failure_error = ?${input.releaseClaim ? `, ${CLEAR_CLAIM}` : ""}`;
+    const releaseClaim = input.releaseClaim === true;
     if (!tripped) {
-      if (input.releaseClaim) {
-        transition(ctx, "spawn_failed", id, { to: "ready", set: counters, setArgs: [failures, error] });
-        const runId = ctx.endRun(id, { status: "spawn_failed", outcome: "spawn_failed", error });
-        ctx.appendEvent(id, "spawn_failed", { error, failures, ...input.extra }, runId);
+      if (releaseClaim) {
+        requeueAfterSpawnFailure(ctx, id, failures, error);
+        const runId = endRun(ctx, id, { status: "spawn_failed", outcome: "spawn_failed", error });
+        appendEvent(ctx, id, "spawn_failed", { error, failures, ...input.extra }, runId);
       } else {
-        ctx
-          .stmt("UPDATE tasks SET consecutive_failures = ?, last_failure_error = ? WHERE id = ?")
-          .run(failures, error, id);
+        bookFailures(ctx, id, { failures, error, releaseClaim: false });
       }
       return false;
     }
-    if (transition(ctx, "give_up", id, { to: "blocked", set: counters, setArgs: [failures, error] }) === 0) {
+    if (!giveUp(ctx, id, { failures, error, releaseClaim })) {
       // A task the breaker does not block (already blocked or scheduled, done…) still books the streak.
-      ctx.stmt(`UPDATE tasks SET ${counters} WHERE id = ?`).run(failures, error, id);
+      bookFailures(ctx, id, { failures, error, releaseClaim });
     }
-    const runId = input.releaseClaim ? ctx.endRun(id, { status: "gave_up", outcome: "gave_up", error }) : null;
+    const runId = releaseClaim ? endRun(ctx, id, { status: "gave_up", outcome: "gave_up", error }) : null;
     const sticky = input.forceTrip === true ? { sticky: true } : {};
-    ctx.appendEvent(
+    appendEvent(
+      ctx,
       id,
       "gave_up",
       {
@@ -67,7 +67,7 @@ export function recordTaskFailure(ctx: BoardContext, id: string, input: FailureI
     // limit, so recomputeReady would undo it on the next tick. The `blocked` event makes it sticky
     // (Hermes B marks forced trips `sticky`): only an explicit unblock puts the task back in play.
     if (input.forceTrip === true)
-      ctx.appendEvent(id, "blocked", { reason: error, source: "circuit_breaker", sticky: true }, runId);
+      appendEvent(ctx, id, "blocked", { reason: error, source: "circuit_breaker", sticky: true }, runId);
     return true;
   });
 }

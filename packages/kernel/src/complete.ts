@@ -3,12 +3,22 @@ import type { BoardContext } from "./context.ts";
 import { HallucinatedCardsError, invalid, notFound, wrongState } from "./errors.ts";
 import { checkFence, type Fence } from "./fencing.ts";
 import { recomputeChildren } from "./graph.ts";
-import { jsonOrNull } from "./rows.ts";
+import { isChildOf, unfinishedParents } from "./store/sqlite/dependencies.ts";
+import { appendEvent } from "./store/sqlite/events.ts";
+import { closeOpenRuns, latestCompletedRunId, setRunHandoff, synthesizeRun } from "./store/sqlite/runs.ts";
+import {
+  completeHead,
+  creatorInScope,
+  existsInScope,
+  getTask,
+  requireTask,
+  setResult,
+  settleDone,
+} from "./store/sqlite/tasks.ts";
 import { storableJson } from "./stored-json.ts";
-import { tenantScope, tenantScopeArgs, tenantScopeSql } from "./tenant-scope.ts";
+import { tenantScope } from "./tenant-scope.ts";
 import type { Task } from "./types.ts";
-import { transitionReturning } from "./transition.ts";
-import { allowedFrom, CLEAR_CLAIM } from "./transitions.ts";
+import { allowedFrom } from "./transitions.ts";
 
 export interface CompleteInput extends Fence {
   result?: string | null;
@@ -19,12 +29,6 @@ export interface CompleteInput extends Fence {
   /** Breaker limit the children are re-gated against; defaults to the board's `failureLimit`. */
   failureLimit?: number;
 }
-
-/** What a completion sets besides the status: the handoff, a released claim, a reset breaker, no run. */
-const SETTLE_DONE = `result = ?, completed_at = ?, ${CLEAR_CLAIM}, consecutive_failures = 0, last_failure_error = NULL, current_run_id = NULL`;
-
-/** The columns a completion decides on (the full row comes back from the UPDATE). */
-type CompleteHead = Pick<Task, "id" | "status" | "claim_lock" | "current_run_id" | "assignee" | "current_step_key">;
 
 function firstLine(text: string | null | undefined, max: number): string | null {
   if (!text) return null;
@@ -55,18 +59,16 @@ export function verifyCreatedCards(
   cards: string[],
 ): { verified: string[]; phantom: string[] } {
   // Another tenant's card counts as missing, so the verdict tells a tenant nothing about it.
-  const row = ctx.stmt(`SELECT created_by FROM tasks t WHERE id = ? AND ${tenantScopeSql("t")}`);
-  const scope = tenantScopeArgs(tenantScope(task.tenant));
-  const isChild = ctx.stmt("SELECT 1 FROM task_links WHERE parent_id = ? AND child_id = ?");
+  const scope = tenantScope(task.tenant);
   const verified: string[] = [];
   const phantom: string[] = [];
   for (const id of cards) {
-    const card = row.get(id, ...scope) as { created_by: string | null } | undefined;
+    const card = creatorInScope(ctx, id, scope);
     const ok =
-      card !== undefined &&
+      card !== null &&
       ((task.assignee !== null && card.created_by === task.assignee) ||
         card.created_by === task.id ||
-        isChild.get(task.id, id) !== undefined);
+        isChildOf(ctx, task.id, id));
     (ok ? verified : phantom).push(id);
   }
   return { verified, phantom };
@@ -97,13 +99,14 @@ export function completeTask(
   const cards = normaliseCards(input.created_cards);
   let verified: string[] = [];
   if (cards.length > 0) {
-    const task = ctx.getTask(id);
+    const task = getTask(ctx, id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
     checkFence(task, input);
     const check = verifyCreatedCards(ctx, task, cards);
     if (check.phantom.length > 0) {
       ctx.tx(() =>
-        ctx.appendEvent(
+        appendEvent(
+          ctx,
           id,
           "completion_blocked_hallucination",
           {
@@ -120,9 +123,7 @@ export function completeTask(
   }
 
   const settled = ctx.tx(() => {
-    const task = ctx
-      .stmt("SELECT id, status, claim_lock, current_run_id, assignee, current_step_key FROM tasks WHERE id = ?")
-      .get(id) as CompleteHead | undefined;
+    const task = completeHead(ctx, id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
     checkFence(task, input);
     if (!allowedFrom("complete", task.status)) {
@@ -134,7 +135,7 @@ export function completeTask(
         },
       );
     }
-    const open = ctx.unfinishedParents(id);
+    const open = unfinishedParents(ctx, id);
     if (open.length > 0) {
       throw wrongState(
         `cannot complete ${id}: parent(s) not done — ${open.map((p) => `${p.id} (${p.status})`).join(", ")}`,
@@ -145,24 +146,22 @@ export function completeTask(
     const result = input.result ?? null;
     // One UPDATE settles the task and detaches its run; RETURNING hands back the settled row, so the
     // caller gets the task without a second read.
-    const settledTask = transitionReturning(ctx, "complete", id, {
-      to: "done",
+    const settledTask = settleDone(ctx, id, {
       from: task.status,
-      set: SETTLE_DONE,
-      setArgs: [result, now],
-      where: "current_run_id IS ?",
-      whereArgs: [task.current_run_id],
+      runId: task.current_run_id,
+      result,
+      completedAt: now,
     });
     if (settledTask === null) throw wrongState(`cannot complete ${id}: it changed state concurrently`, { task_id: id });
     const summary = input.summary ?? result;
     const close = { status: "done", outcome: "completed", summary, metadata: input.metadata ?? null };
-    let runId = ctx.closeOpenRuns(id, close);
+    let runId = closeOpenRuns(ctx, id, close);
     if (runId === null && (input.summary || result || (input.metadata && Object.keys(input.metadata).length > 0))) {
-      runId = ctx.synthesizeRun(task, close);
+      runId = synthesizeRun(ctx, task, close);
     }
     const payload: Record<string, unknown> = { result_len: result?.length ?? 0, summary: firstLine(summary, 400) };
     if (verified.length > 0) payload.verified_cards = verified;
-    ctx.appendEvent(id, "completed", payload, runId);
+    appendEvent(ctx, id, "completed", payload, runId);
     return { task: settledTask, run_id: runId };
   });
 
@@ -173,12 +172,12 @@ export function completeTask(
   const refs = [...new Set(prose.match(TASK_ID_REFERENCE_RE) ?? [])].filter(
     (ref) => ref !== id && !verified.includes(ref),
   );
-  const exists = ctx.stmt(`SELECT 1 FROM tasks t WHERE id = ? AND ${tenantScopeSql("t")}`);
-  const scope = refs.length === 0 ? null : tenantScopeArgs(tenantScope(settled.task.tenant));
-  const phantomRefs = scope === null ? [] : refs.filter((ref) => exists.get(ref, ...scope) === undefined);
+  const scope = tenantScope(settled.task.tenant);
+  const phantomRefs = refs.filter((ref) => !existsInScope(ctx, ref, scope));
   if (phantomRefs.length > 0) {
     ctx.tx(() =>
-      ctx.appendEvent(
+      appendEvent(
+        ctx,
         id,
         "suspected_hallucinated_references",
         { phantom_refs: phantomRefs, source: "completion_summary" },
@@ -197,23 +196,17 @@ export function editCompletedResult(
   input: { result: string; summary?: string | null; metadata?: Record<string, unknown> | null },
 ): Task {
   return ctx.tx(() => {
-    const task = ctx.getTask(id);
+    const task = getTask(ctx, id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
     if (task.status !== "done")
       throw wrongState(`cannot edit ${id}: only done tasks have a result to edit (status is '${task.status}')`);
-    ctx.stmt("UPDATE tasks SET result = ? WHERE id = ?").run(input.result, id);
+    setResult(ctx, id, input.result);
     const summary = input.summary ?? input.result;
-    const run = ctx
-      .stmt("SELECT id FROM task_runs WHERE task_id = ? AND outcome = 'completed' ORDER BY id DESC LIMIT 1")
-      .get(id) as { id: number } | undefined;
-    let runId: number;
-    if (run) {
-      ctx
-        .stmt("UPDATE task_runs SET summary = ?, metadata = COALESCE(?, metadata) WHERE id = ?")
-        .run(summary, jsonOrNull(input.metadata), run.id);
-      runId = run.id;
+    let runId = latestCompletedRunId(ctx, id);
+    if (runId !== null) {
+      setRunHandoff(ctx, runId, summary, input.metadata);
     } else {
-      runId = ctx.synthesizeRun(task, {
+      runId = synthesizeRun(ctx, task, {
         status: "done",
         outcome: "completed",
         summary,
@@ -221,7 +214,13 @@ export function editCompletedResult(
       });
     }
     const fields = ["result", "summary", ...(input.metadata ? ["metadata"] : [])];
-    ctx.appendEvent(id, "edited", { fields, result_len: input.result.length, summary: firstLine(summary, 400) }, runId);
-    return ctx.requireTask(id);
+    appendEvent(
+      ctx,
+      id,
+      "edited",
+      { fields, result_len: input.result.length, summary: firstLine(summary, 400) },
+      runId,
+    );
+    return requireTask(ctx, id);
   });
 }
