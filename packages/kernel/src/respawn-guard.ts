@@ -1,5 +1,8 @@
 import type { BoardContext } from "./context.ts";
 import { parseJsonObject } from "./rows.ts";
+import { commentsSince, handoffsSince, reopenedSince } from "./store/sqlite/respawn-reads.ts";
+import { lastCompletedAt } from "./store/sqlite/runs.ts";
+import { getTask } from "./store/sqlite/tasks.ts";
 
 /**
  * Reasons the dispatcher holds a ready task back instead of spawning it again (spec §2.12, the
@@ -17,36 +20,21 @@ const RECENT_SUCCESS_SECONDS = 3600;
 const ACTIVE_PR_SECONDS = 86_400;
 
 export function respawnGuard(ctx: BoardContext, id: string): RespawnGuardReason | null {
-  const task = ctx.getTask(id);
+  const task = getTask(ctx, id);
   if (!task) return null;
   if (task.last_failure_error && AUTH_OR_QUOTA.test(task.last_failure_error)) return "blocker_auth";
   const now = ctx.now();
 
-  const success = ctx
-    .stmt("SELECT MAX(ended_at) AS at FROM task_runs WHERE task_id = ? AND outcome = 'completed'")
-    .get(id) as { at: number | null };
-  if (success.at !== null && now - success.at <= RECENT_SUCCESS_SECONDS) {
-    const reopened = ctx
-      .stmt(
-        "SELECT 1 FROM task_events WHERE task_id = ? AND kind IN ('status', 'promoted', 'promoted_manual', 'unblocked', 'reclaimed') AND created_at >= ? LIMIT 1",
-      )
-      .get(id, success.at);
-    if (!reopened) return "recent_success";
+  const succeededAt = lastCompletedAt(ctx, id);
+  if (succeededAt !== null && now - succeededAt <= RECENT_SUCCESS_SECONDS) {
+    if (!reopenedSince(ctx, id, succeededAt)) return "recent_success";
   }
 
-  const comments = ctx
-    .stmt(
-      "SELECT body, created_at FROM task_comments WHERE task_id = ? AND created_at >= ? ORDER BY created_at DESC, id DESC",
-    )
-    .all(id, now - ACTIVE_PR_SECONDS) as { body: string; created_at: number }[];
+  const comments = commentsSince(ctx, id, now - ACTIVE_PR_SECONDS);
   const pr = comments.find((c) => PR_LINK.test(c.body));
   if (pr) {
     // A hand-off after the link (a different assignee, a review verdict) lifts the guard.
-    const handoffs = ctx
-      .stmt(
-        "SELECT kind, payload FROM task_events WHERE task_id = ? AND created_at >= ? AND kind IN ('assigned', 'changes_requested', 'review_reopened')",
-      )
-      .all(id, pr.created_at) as { kind: string; payload: string | null }[];
+    const handoffs = handoffsSince(ctx, id, pr.created_at);
     const lifted = handoffs.some((e) => {
       if (e.kind !== "assigned") return true;
       const p = parseJsonObject(e.payload) ?? {};

@@ -1,0 +1,37 @@
+import type { SqlContext } from "./session.ts";
+
+// The respawn guard's reads (respawn-guard.ts decides): what reopened a task after a success, which
+// recent comments might link a pull request, and which hand-offs came after such a link.
+
+/** Whether an event that reopens a task (status write, promotion, unblock, reclaim) was recorded at or after `since`. */
+export function reopenedSince(ctx: SqlContext, taskId: string, since: number): boolean {
+  return (
+    ctx
+      .stmt(
+        "SELECT 1 FROM task_events WHERE task_id = ? AND kind IN ('status', 'promoted', 'promoted_manual', 'unblocked', 'reclaimed') AND created_at >= ? LIMIT 1",
+      )
+      .get(taskId, since) !== undefined
+  );
+}
+
+/** The task's comments since `since`, newest first. */
+export function commentsSince(ctx: SqlContext, taskId: string, since: number): { body: string; created_at: number }[] {
+  return ctx
+    .stmt(
+      "SELECT body, created_at FROM task_comments WHERE task_id = ? AND created_at >= ? ORDER BY created_at DESC, id DESC",
+    )
+    .all(taskId, since) as { body: string; created_at: number }[];
+}
+
+/** Hand-off events (reassignments, review verdicts) since `since`, with their raw payload. */
+export function handoffsSince(
+  ctx: SqlContext,
+  taskId: string,
+  since: number,
+): { kind: string; payload: string | null }[] {
+  return ctx
+    .stmt(
+      "SELECT kind, payload FROM task_events WHERE task_id = ? AND created_at >= ? AND kind IN ('assigned', 'changes_requested', 'review_reopened')",
+    )
+    .all(taskId, since) as { kind: string; payload: string | null }[];
+}
