@@ -2,10 +2,20 @@ import { DEFAULT_CLAIM_TTL_SECONDS, DEFAULT_CRASH_GRACE_SECONDS, STALE_HEARTBEAT
 import type { BoardContext } from "./context.ts";
 import { notFound, wrongState } from "./errors.ts";
 import { recordTaskFailure } from "./breaker.ts";
+import { appendEvent } from "./store/sqlite/events.ts";
+import {
+  expiredClaims,
+  extendExpiredLease,
+  releaseClaim,
+  requeueRunning,
+  runningWithRuntimeCap,
+  runningWithWorker,
+  staleCandidates,
+} from "./store/sqlite/recovery.ts";
+import { endRun, runStartTimes, setRunLease } from "./store/sqlite/runs.ts";
+import { getTask, requireTask } from "./store/sqlite/tasks.ts";
 import { claimHolder, type Termination } from "./termination.ts";
 import type { Task } from "./types.ts";
-import { transition } from "./transition.ts";
-import { CLEAR_CLAIM } from "./transitions.ts";
 
 /** How a worker process ended, as its parent (the dispatcher) observed when reaping it. */
 export interface ExitStatus {
@@ -18,43 +28,14 @@ export interface RecoveryOptions {
   claimTtlSeconds?: number;
 }
 
-/** Running tasks matching `extraWhere`, in one read (every sweep runs on every tick). */
-function runningTasks(ctx: BoardContext, extraWhere: string, ...args: unknown[]): Task[] {
-  return ctx.tasks(`SELECT * FROM tasks WHERE status = 'running' ${extraWhere} ORDER BY id`, ...args);
-}
-
 /**
  * When each task's current attempt started (its open run's start, else the task's first start), for
  * a whole sweep in one query.
  */
 function attemptStarts(ctx: BoardContext, tasks: Task[]): (task: Task) => number | null {
   const runIds = tasks.map((t) => t.current_run_id).filter((id): id is number => id !== null);
-  const starts =
-    runIds.length === 0
-      ? new Map<number, number>()
-      : new Map(
-          (
-            ctx
-              .stmt("SELECT id, started_at FROM task_runs WHERE id IN (SELECT value FROM json_each(?))")
-              .all(JSON.stringify(runIds)) as {
-              id: number;
-              started_at: number;
-            }[]
-          ).map((r) => [r.id, r.started_at]),
-        );
+  const starts = runStartTimes(ctx, runIds);
   return (task) => (task.current_run_id === null ? undefined : starts.get(task.current_run_id)) ?? task.started_at;
-}
-
-/** Moves a running task back to `ready`, compare-and-swapped on the lock it had. */
-function requeue(ctx: BoardContext, task: Task, extraSet = ""): boolean {
-  return (
-    transition(ctx, "requeue", task.id, {
-      to: "ready",
-      set: `${CLEAR_CLAIM}${extraSet}`,
-      where: "claim_lock IS ? AND current_run_id IS ?",
-      whereArgs: [task.claim_lock, task.current_run_id],
-    }) === 1
-  );
 }
 
 function heartbeatStale(task: Task, now: number): boolean {
@@ -73,24 +54,16 @@ export function releaseStaleClaims(
 ): { reclaimed: string[]; extended: string[]; terminate: Termination[] } {
   const now = ctx.now();
   const out = { reclaimed: [] as string[], extended: [] as string[], terminate: [] as Termination[] };
-  for (const task of runningTasks(ctx, "AND claim_expires < ?", now)) {
+  for (const task of expiredClaims(ctx, now)) {
     const alive = task.worker_pid !== null && ctx.isHostLocal(task.claim_lock) && ctx.isPidAlive(task.worker_pid);
     const stale = heartbeatStale(task, now);
     if (alive && !stale) {
       const extendedTo = now + (opts.claimTtlSeconds ?? DEFAULT_CLAIM_TTL_SECONDS);
       const ok = ctx.tx(() => {
-        if (
-          ctx
-            .stmt(
-              "UPDATE tasks SET claim_expires = ? WHERE id = ? AND status = 'running' AND claim_lock IS ? AND claim_expires = ?",
-            )
-            .run(extendedTo, task.id, task.claim_lock, task.claim_expires).changes !== 1
-        ) {
-          return false;
-        }
-        if (task.current_run_id !== null)
-          ctx.stmt("UPDATE task_runs SET claim_expires = ? WHERE id = ?").run(extendedTo, task.current_run_id);
-        ctx.appendEvent(
+        if (!extendExpiredLease(ctx, task, extendedTo)) return false;
+        if (task.current_run_id !== null) setRunLease(ctx, task.current_run_id, extendedTo);
+        appendEvent(
+          ctx,
           task.id,
           "claim_extended",
           {
@@ -111,7 +84,7 @@ export function releaseStaleClaims(
     // Requeue, close the run, record the event and book the failure in ONE transaction, so a crash
     // in between can neither lose the failure nor leave a requeued task without its reclaim record.
     const requeued = ctx.tx(() => {
-      if (!requeue(ctx, task)) return false;
+      if (!requeueRunning(ctx, task)) return false;
       const payload = {
         stale_lock: task.claim_lock,
         worker_pid: task.worker_pid,
@@ -121,13 +94,13 @@ export function releaseStaleClaims(
         host_local: ctx.isHostLocal(task.claim_lock),
         heartbeat_stale: stale,
       };
-      const runId = ctx.endRun(task.id, {
+      const runId = endRun(ctx, task.id, {
         status: "reclaimed",
         outcome: "reclaimed",
         error: `stale_lock=${task.claim_lock}`,
         metadata: payload,
       });
-      ctx.appendEvent(task.id, "reclaimed", payload, runId);
+      appendEvent(ctx, task.id, "reclaimed", payload, runId);
       recordTaskFailure(ctx, task.id, {
         error: `claim expired (lock ${task.claim_lock})`,
         outcome: "reclaimed",
@@ -165,7 +138,7 @@ export function detectCrashedWorkers(
   const now = ctx.now();
   const grace = opts.graceSeconds ?? DEFAULT_CRASH_GRACE_SECONDS;
   const dead: { task: Task; pid: number; exit: ExitStatus | undefined; error: string; violation: boolean }[] = [];
-  const candidates = runningTasks(ctx, "AND worker_pid IS NOT NULL");
+  const candidates = runningWithWorker(ctx);
   const attemptStartedAt = attemptStarts(ctx, candidates);
   for (const task of candidates) {
     if (!ctx.isHostLocal(task.claim_lock) || task.worker_pid === null) continue;
@@ -194,8 +167,8 @@ export function detectCrashedWorkers(
   for (const { task, pid, exit, error, violation } of dead) {
     const systemic = !violation && (byPrint.get(crashFingerprint(error)) ?? 0) >= 3;
     const result = ctx.tx(() => {
-      if (!requeue(ctx, task)) return null;
-      const runId = ctx.endRun(task.id, {
+      if (!requeueRunning(ctx, task)) return null;
+      const runId = endRun(ctx, task.id, {
         status: "crashed",
         outcome: "crashed",
         error,
@@ -208,8 +181,8 @@ export function detectCrashedWorkers(
         exit_signal: exit?.signal ?? null,
         error,
       };
-      if (violation) ctx.appendEvent(task.id, "protocol_violation", { ...payload, protocol_violation: true }, runId);
-      else ctx.appendEvent(task.id, "crashed", payload, runId);
+      if (violation) appendEvent(ctx, task.id, "protocol_violation", { ...payload, protocol_violation: true }, runId);
+      else appendEvent(ctx, task.id, "crashed", payload, runId);
       return recordTaskFailure(ctx, task.id, {
         error,
         outcome: violation ? "protocol_violation" : "crashed",
@@ -236,7 +209,7 @@ export function enforceMaxRuntime(
 ): { timed_out: string[]; auto_blocked: string[]; terminate: Termination[] } {
   const now = ctx.now();
   const out = { timed_out: [] as string[], auto_blocked: [] as string[], terminate: [] as Termination[] };
-  const capped = runningTasks(ctx, "AND max_runtime_seconds IS NOT NULL AND worker_pid IS NOT NULL");
+  const capped = runningWithRuntimeCap(ctx);
   const attemptStartedAt = attemptStarts(ctx, capped);
   for (const task of capped) {
     if (!ctx.isHostLocal(task.claim_lock) || task.max_runtime_seconds === null) continue;
@@ -246,10 +219,11 @@ export function enforceMaxRuntime(
     if (elapsed <= task.max_runtime_seconds) continue;
     const t = claimHolder(ctx, task);
     const settled = ctx.tx(() => {
-      if (!requeue(ctx, task, ", last_heartbeat_at = NULL")) return null;
+      if (!requeueRunning(ctx, task, { clearHeartbeat: true })) return null;
       const error = `elapsed ${elapsed}s > limit ${task.max_runtime_seconds}s`;
-      const runId = ctx.endRun(task.id, { status: "timed_out", outcome: "timed_out", error });
-      ctx.appendEvent(
+      const runId = endRun(ctx, task.id, { status: "timed_out", outcome: "timed_out", error });
+      appendEvent(
+        ctx,
         task.id,
         "timed_out",
         { pid: task.worker_pid, elapsed_seconds: elapsed, limit_seconds: task.max_runtime_seconds },
@@ -276,16 +250,8 @@ export function detectStaleRunning(
   const out = { stale: [] as string[], terminate: [] as Termination[] };
   if (!(staleTimeoutSeconds > 0)) return out;
   const now = ctx.now();
-  // Only attempts older than the timeout without a recent heartbeat can be stale: the filter runs in
-  // SQL so that a board with thousands of healthy running tasks does not load them every tick.
-  const running = ctx.tasks(
-    `SELECT t.* FROM tasks t LEFT JOIN task_runs r ON r.id = t.current_run_id
-     WHERE t.status = 'running' AND COALESCE(r.started_at, t.started_at) < ?
-       AND (t.last_heartbeat_at IS NULL OR t.last_heartbeat_at < ?)
-     ORDER BY t.id`,
-    now - staleTimeoutSeconds,
-    now - STALE_HEARTBEAT_GAP_SECONDS,
-  );
+  // Only attempts older than the timeout without a recent heartbeat can be stale (filtered in SQL).
+  const running = staleCandidates(ctx, now - staleTimeoutSeconds, now - STALE_HEARTBEAT_GAP_SECONDS);
   const attemptStartedAt = attemptStarts(ctx, running);
   for (const task of running) {
     const started = attemptStartedAt(task);
@@ -294,7 +260,7 @@ export function detectStaleRunning(
     if (hbAge !== null && hbAge <= STALE_HEARTBEAT_GAP_SECONDS) continue;
     const t = claimHolder(ctx, task);
     const settled = ctx.tx(() => {
-      if (!requeue(ctx, task)) return false;
+      if (!requeueRunning(ctx, task)) return false;
       const payload = {
         elapsed_seconds: now - started,
         last_heartbeat_at: task.last_heartbeat_at,
@@ -302,13 +268,13 @@ export function detectStaleRunning(
         timeout_seconds: staleTimeoutSeconds,
         pid: task.worker_pid,
       };
-      const runId = ctx.endRun(task.id, {
+      const runId = endRun(ctx, task.id, {
         status: "stale",
         outcome: "stale",
         error: `no heartbeat for ${hbAge ?? now - started}s`,
         metadata: payload,
       });
-      ctx.appendEvent(task.id, "stale", payload, runId);
+      appendEvent(ctx, task.id, "stale", payload, runId);
       return true;
     });
     if (!settled) continue;
@@ -329,7 +295,7 @@ export function reclaimTask(
   opts: { reason?: string | null } = {},
 ): { task: Task; terminate: Termination | null } {
   return ctx.tx(() => {
-    const task = ctx.getTask(id);
+    const task = getTask(ctx, id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
     if (task.status !== "running" && task.claim_lock === null) {
       throw wrongState(`cannot reclaim ${id}: not in a claimable state (not running, or unknown id)`, {
@@ -337,23 +303,18 @@ export function reclaimTask(
         status: task.status,
       });
     }
-    const changed = transition(ctx, "reclaim", id, {
-      to: "ready",
-      set: `${CLEAR_CLAIM}, consecutive_failures = 0, last_failure_error = NULL`,
-      where: "claim_lock IS ?",
-      whereArgs: [task.claim_lock],
-    });
-    if (changed !== 1)
+    if (!releaseClaim(ctx, id, task.claim_lock))
       throw wrongState(`cannot reclaim ${id}: not in a claimable state (not running, or unknown id)`, { task_id: id });
     const reason = opts.reason?.trim() || null;
     const error = reason ? `manual_reclaim: ${reason}` : `manual_reclaim lock=${task.claim_lock}`;
-    const runId = ctx.endRun(id, { status: "reclaimed", outcome: "reclaimed", error });
-    ctx.appendEvent(
+    const runId = endRun(ctx, id, { status: "reclaimed", outcome: "reclaimed", error });
+    appendEvent(
+      ctx,
       id,
       "reclaimed",
       { manual: true, reason, prev_lock: task.claim_lock, worker_pid: task.worker_pid },
       runId,
     );
-    return { task: ctx.requireTask(id), terminate: claimHolder(ctx, task) };
+    return { task: requireTask(ctx, id), terminate: claimHolder(ctx, task) };
   });
 }
