@@ -53,18 +53,6 @@ export const fenceFields = {
   claim_lock: z.string().max(LIMITS.nameChars).nullish(),
 };
 
-export const TASK_STATUS_VALUES = [
-  "triage",
-  "todo",
-  "scheduled",
-  "ready",
-  "running",
-  "blocked",
-  "review",
-  "done",
-  "archived",
-] as const;
-
 // --- free JSON: bounded depth and size ---
 
 /**

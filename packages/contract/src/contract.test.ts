@@ -5,6 +5,7 @@ import {
   HALLUCINATION_EVENT_KINDS,
   isEventKind,
   isTaskStatus,
+  isWorkspaceKind,
   LEGACY_EVENT_KINDS,
   RUN_OUTCOMES,
   TASK_STATUSES,
@@ -33,5 +34,6 @@ describe("the shared vocabulary", () => {
   it("tells statuses and event kinds from other strings", () => {
     expect(["review", "qa_pending", "Ready", ""].map(isTaskStatus)).toEqual([true, false, false, false]);
     expect(["gave_up", "spawn_auto_blocked", "status"].map(isEventKind)).toEqual([true, false, true]);
+    expect(["dir", "worktree", "scratch:x"].map(isWorkspaceKind)).toEqual([true, true, false]);
   });
 });

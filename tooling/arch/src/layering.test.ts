@@ -6,13 +6,15 @@ import { describe, expect, it } from "vitest";
 
 /**
  * Architecture test: db ← kernel ← api ← web/cli, dispatcher → kernel; process (no @kanban imports)
- * ← dispatcher, api. Fails with file:line of every import that crosses a boundary it must not cross.
+ * ← dispatcher, api; workspace → kernel/db, used by api and dispatcher; contract (constants, imports
+ * nothing) under everyone. Fails with file:line of every import that crosses a boundary it must not
+ * cross, and of every line that reaches the database outside the kernel's store.
  */
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
 interface Rule {
   dir: string;
-  /** Import specifiers (or prefixes ending in "/") that must not appear in non-test sources. */
+  /** Import specifiers (or prefixes ending in "/"; "*": any but the package's own files) that must not appear in non-test sources. */
   forbidden: string[];
   /** Source patterns that must not appear (for purity rules beyond imports). */
   forbiddenCode?: { pattern: RegExp; why: string; allowIn?: RegExp }[];
@@ -20,70 +22,90 @@ interface Rule {
 
 const UI = ["next", "next/", "react", "react/", "react-dom", "@trpc/", "@tanstack/"];
 const SPAWN = ["child_process", "node:child_process"];
+/** Every workspace package but @kanban/contract, which any package may import. */
+const KANBAN = [
+  "@kanban/db",
+  "@kanban/kernel",
+  "@kanban/workspace",
+  "@kanban/process",
+  "@kanban/dispatcher",
+  "@kanban/api",
+  "@kanban/cli",
+  "@kanban/web",
+];
+const only = (...allowed: string[]) => KANBAN.filter((k) => !allowed.includes(k));
+
+/** SQL statement text, on one line or opening a multi-line string. */
+const SQL_TEXT = /\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b|(^\s*|[`"']\s*)UPDATE \w+\s*$/;
+/**
+ * One door to the database: outside the kernel nothing prepares SQL, reaches the kernel's connection
+ * or holds a statement; it calls Board methods, and every statement lives in packages/kernel/src/store.
+ */
+const ONE_DOOR: NonNullable<Rule["forbiddenCode"]> = [
+  { pattern: /\.prepare\(|\.stmt\(/, why: "prepares SQL: statements live in packages/kernel/src/store" },
+  {
+    pattern: /\bboard\.ctx\b|\.ctx\.(tx|stmt|tasks|getTask)\b/,
+    why: "reaches the kernel's connection (board.ctx): call a Board method",
+  },
+  { pattern: /\.sqlite\b/, why: "reaches the raw SQLite handle: call a Board method" },
+  { pattern: SQL_TEXT, why: "holds SQL text: statements live in packages/kernel/src/store" },
+];
 const RULES: Rule[] = [
-  { dir: "packages/db", forbidden: [...UI, ...SPAWN, "@kanban/"] },
+  // The shared vocabulary: constants only, so the browser, the CLI and the db may all import it.
+  { dir: "packages/contract", forbidden: ["*"] },
+  { dir: "packages/db", forbidden: [...UI, ...SPAWN, ...only()] },
   // Process helpers sit beside the db at the bottom: both the dispatcher and the API use them.
-  { dir: "packages/process", forbidden: [...UI, "@kanban/"] },
+  { dir: "packages/process", forbidden: [...UI, ...only()] },
   {
     dir: "packages/kernel",
-    forbidden: [...UI, ...SPAWN, "@kanban/api", "@kanban/dispatcher", "@kanban/cli", "@kanban/web", "drizzle-kit"],
+    forbidden: [...UI, ...SPAWN, ...only("@kanban/db"), "drizzle-kit"],
     forbiddenCode: [
       { pattern: /process\.env/, why: "the kernel reads no configuration; values are passed in" },
       { pattern: /Date\.now\(\)|new Date\(\)/, why: "time comes from the injected clock", allowIn: /clock\.ts$/ },
       { pattern: /Math\.random\(/, why: "randomness comes from the injected id source", allowIn: /ids\.ts$/ },
     ],
   },
+  // One rule to materialise a claimed task's workspace, shared by the API's claim and the dispatcher.
+  {
+    dir: "packages/workspace",
+    forbidden: [...UI, ...only("@kanban/db", "@kanban/kernel")],
+    forbiddenCode: ONE_DOOR,
+  },
   {
     dir: "packages/dispatcher",
-    forbidden: [...UI, "@kanban/api", "@kanban/cli", "@kanban/web"],
-    // One door to the database: the dispatcher claims through Board.claimNext and reads through Board
-    // methods; and its timestamps come from the injected clock.
+    forbidden: [...UI, ...only("@kanban/db", "@kanban/kernel", "@kanban/process", "@kanban/workspace")],
+    // One door to the database, and timestamps from the injected clock.
     forbiddenCode: [
-      { pattern: /\.prepare\(|\.stmt\(/, why: "prepares SQL: statements live in packages/kernel/src/store" },
-      {
-        pattern: /\bboard\.ctx\b|\.ctx\.(tx|stmt|tasks|getTask)\b/,
-        why: "reaches the kernel's connection (board.ctx): call a Board method",
-      },
-      { pattern: /\.sqlite\b/, why: "reaches the raw SQLite handle: call a Board method" },
-      {
-        pattern: /\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b/,
-        why: "holds SQL text: statements live in packages/kernel/src/store",
-      },
+      ...ONE_DOOR,
       // pid-lock.ts compares with a file's mtime, which the file system dates by the wall clock.
       { pattern: /Date\.now\(\)|new Date\(\)/, why: "time comes from the injected clock", allowIn: /pid-lock\.ts$/ },
     ],
   },
   {
     dir: "packages/api",
-    forbidden: ["next", "next/", "react", "react/", "@kanban/dispatcher", "@kanban/cli", "@kanban/web"],
-    // One door to the database: the API calls Board methods; every statement lives in the kernel's store.
-    forbiddenCode: [
-      { pattern: /\.prepare\(|\.stmt\(/, why: "prepares SQL: statements live in packages/kernel/src/store" },
-      {
-        pattern: /\bboard\.ctx\b|\.ctx\.(tx|stmt|tasks|getTask)\b/,
-        why: "reaches the kernel's connection (board.ctx): call a Board method",
-      },
-      { pattern: /\.sqlite\b/, why: "reaches the raw SQLite handle: call a Board method" },
-      {
-        pattern: /\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b/,
-        why: "holds SQL text: statements live in packages/kernel/src/store",
-      },
+    forbidden: [
+      "next",
+      "next/",
+      "react",
+      "react/",
+      ...only("@kanban/db", "@kanban/kernel", "@kanban/process", "@kanban/workspace"),
     ],
+    forbiddenCode: ONE_DOOR,
   },
   {
     dir: "apps/cli",
     forbidden: [
       ...UI.filter((u) => u !== "@trpc/"),
-      "@kanban/db",
-      "@kanban/kernel",
-      "@kanban/dispatcher",
+      ...only("@kanban/api", "@kanban/cli"),
       "better-sqlite3",
       "drizzle-orm",
     ],
+    forbiddenCode: ONE_DOOR,
   },
   {
     dir: "apps/web",
-    forbidden: ["@kanban/db", "@kanban/kernel", "@kanban/dispatcher", "better-sqlite3", "drizzle-orm", ...SPAWN],
+    forbidden: [...only("@kanban/api", "@kanban/web"), "better-sqlite3", "drizzle-orm", ...SPAWN],
+    forbiddenCode: ONE_DOOR,
   },
 ];
 
@@ -116,13 +138,15 @@ function importsOf(file: string): { spec: string; line: number; typeOnly: boolea
   for (const m of text.matchAll(IMPORT_RE)) {
     const spec = m[1] ?? m[2];
     if (!spec) continue;
-    const line = text.slice(0, m.index).split("\n").length;
+    // The match may start with the newline before the import: count lines from the keyword itself.
+    const line = text.slice(0, m.index + m[0].search(/import|export|require/)).split("\n").length;
     out.push({ spec, line, typeOnly: /^\s*(import|export)\s+type\s/.test(m[0].replace(/^[^ie]*/, "")) });
   }
   return out;
 }
 
 function matches(spec: string, rule: string): boolean {
+  if (rule === "*") return !spec.startsWith(".");
   return rule.endsWith("/") ? spec.startsWith(rule) : spec === rule || spec.startsWith(`${rule}/`);
 }
 
@@ -150,6 +174,11 @@ function ruleViolations(rule: Rule): string[] {
     }
   }
   return violations;
+}
+
+/** A literal list of these quoted words in this order (a copy of a constant), across lines. */
+function quotedList(words: string[]): RegExp {
+  return new RegExp(words.map((w) => `["'\`]${w}["'\`]`).join("\\s*,\\s*"), "g");
 }
 
 describe("layering", () => {
@@ -216,6 +245,30 @@ describe("layering", () => {
     expect(violations).toEqual([]);
   });
 
+  it("no package keeps its own copy of the shared vocabulary (it lives in @kanban/contract)", () => {
+    const copies: { what: string; pattern: RegExp }[] = [
+      { what: "the status or column list", pattern: quotedList(["triage", "todo", "scheduled", "ready", "running"]) },
+      { what: "the workspace kinds", pattern: quotedList(["scratch", "worktree", "dir"]) },
+      {
+        what: "the hallucination event kinds",
+        pattern: quotedList(["completion_blocked_hallucination", "suspected_hallucinated_references"]),
+      },
+    ];
+    const found = [...RULES.map((r) => r.dir), "tooling/reliability", "tooling/bench"]
+      .filter((dir) => dir !== "packages/contract")
+      .flatMap((dir) =>
+        sourceFiles(dir).flatMap((file) => {
+          const text = fs.readFileSync(file, "utf8");
+          return copies.flatMap(({ what, pattern }) =>
+            [...text.matchAll(pattern)].map(
+              (m) => `${path.relative(root, file)}:${text.slice(0, m.index).split("\n").length} copies ${what}`,
+            ),
+          );
+        }),
+      );
+    expect(found).toEqual([]);
+  });
+
   /** Writes `lines` as a probe source file in `dir`, returns what its rule reports for it (file:line) and removes it. */
   function probe(dir: string, lines: string[]): { found: string[]; rel: string } {
     const rel = path.join(dir, "src", "__arch_probe_sql__.ts");
@@ -249,6 +302,35 @@ describe("layering", () => {
       "// SELECT in a comment is prose, not a statement",
     ]);
     expect(found).toEqual(sqlFindings(rel));
+  });
+
+  it.each(["apps/cli", "apps/web", "packages/workspace"])(
+    "catches SQL and connection access in %s (the one-door rule works)",
+    (dir) => {
+      const { found, rel } = probe(dir, [
+        ...SQL_PROBE,
+        "export const c = `UPDATE tasks",
+        "     SET status = 'ready'`;",
+        "export const d = `",
+        "  UPDATE tasks",
+        "     SET status = 'ready'`;",
+        " * INSERT INTO in a doc comment is prose",
+      ]);
+      expect(found).toEqual([
+        ...sqlFindings(rel),
+        `${rel}:6 holds SQL text: statements live in packages/kernel/src/store`,
+      ]);
+    },
+  );
+
+  it("catches any import in packages/contract, but not its own files (it imports nothing)", () => {
+    const { found, rel } = probe("packages/contract", [
+      'import fs from "node:fs";',
+      'import { z } from "zod";',
+      'export * from "./statuses.ts";',
+      'import type { Board } from "@kanban/kernel";',
+    ]);
+    expect(found).toEqual([`${rel}:1 imports node:fs`, `${rel}:2 imports zod`, `${rel}:4 imports @kanban/kernel`]);
   });
 
   it("catches SQL, connection access and wall-clock time in packages/dispatcher (the one-door rule works)", () => {

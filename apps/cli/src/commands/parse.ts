@@ -1,5 +1,6 @@
 import os from "node:os";
 import path from "node:path";
+import { isWorkspaceKind } from "@kanban/contract";
 import { InvalidArgumentError } from "commander";
 import { UsageError } from "../errors.ts";
 
@@ -71,7 +72,7 @@ function expandHome(p: string): string {
 export function workspaceArg(value: string): string {
   const idx = value.indexOf(":");
   const kind = idx === -1 ? value : value.slice(0, idx);
-  if (!["scratch", "worktree", "dir"].includes(kind))
+  if (!isWorkspaceKind(kind))
     throw new InvalidArgumentError("expected scratch, worktree, worktree:<path> or dir:<path>");
   if (idx === -1) {
     if (kind === "dir") throw new InvalidArgumentError("dir: needs a path, e.g. dir:/srv/project");
