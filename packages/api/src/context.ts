@@ -134,7 +134,12 @@ export function createContextInner(opts: ContextInnerOptions): KanbanContext {
     const key = locationKey(location);
     boards = sharedRegistries.get(key);
     if (!boards) {
-      boards = new BoardRegistry({ location, clock: opts.clock, isPidAlive: opts.isPidAlive });
+      boards = new BoardRegistry({
+        location,
+        clock: opts.clock,
+        isPidAlive: opts.isPidAlive,
+        hermesHome: opts.hermesHome ?? hermesHomeFromEnv(opts.env ?? process.env),
+      });
       sharedRegistries.set(key, boards);
     }
   }

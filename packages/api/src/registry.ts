@@ -1,5 +1,14 @@
-import { type BoardLocation, boardDbPath, boardExists, currentBoard, DEFAULT_BOARD, normaliseSlug } from "@kanban/db";
-import { type Board, type Clock, openBoard, type PidProbe, systemClock } from "@kanban/kernel";
+import {
+  type BoardLocation,
+  boardDbPath,
+  boardExists,
+  currentBoard,
+  DEFAULT_BOARD,
+  hermesHomeFromEnv,
+  knownProfiles,
+  normaliseSlug,
+} from "@kanban/db";
+import { type Board, type Clock, type DiagnosticsPolicy, openBoard, type PidProbe, systemClock } from "@kanban/kernel";
 import { processConfigReader } from "./config-reader.ts";
 
 export interface BoardRegistryOptions {
@@ -9,6 +18,10 @@ export interface BoardRegistryOptions {
   /** Bundled hosts (Next) pass the migrations folder explicitly. */
   migrationsFolder?: string;
   warn?: (message: string) => void;
+  /** Where Hermes profiles are looked up (as the request context does); default `HERMES_HOME` or `~/.hermes`. */
+  hermesHome?: string;
+  /** Told each time a board read runs the diagnostics engine (tests count runs per board refresh). */
+  onDiagnosticsRun?: () => void;
 }
 
 /**
@@ -55,11 +68,25 @@ export class BoardRegistry {
       claimTtlSeconds: settings.claim_ttl_seconds,
       // The breaker policy every verb judges against (completions re-gate children with it).
       failureLimit: settings.failure_limit,
+      // Every `warnings` and diagnostic is judged against config.json as it is at the read, the
+      // same values the routers pass to the board view, so a task's badge is the same everywhere.
+      diagnosticsPolicy: () => this.diagnosticsPolicy(),
+      onDiagnosticsRun: this.options.onDiagnosticsRun,
       migrationsFolder: this.options.migrationsFolder,
       warn: this.options.warn,
     });
     this.open.set(s, board);
     return board;
+  }
+
+  /** The live failure limit and this host's profiles (null while config.json is invalid, as `ctx.knownProfiles()`). */
+  private diagnosticsPolicy(): Partial<DiagnosticsPolicy> {
+    const snap = processConfigReader(this.location.home).get();
+    const hermesHome = this.options.hermesHome ?? hermesHomeFromEnv(process.env);
+    return {
+      failureLimit: snap.config.kanban.failure_limit,
+      knownProfiles: snap.error === null ? knownProfiles(snap.config, hermesHome).names : null,
+    };
   }
 
   /** Closes and forgets a board (after it was removed, or its metadata changed). */

@@ -37,7 +37,7 @@ export function createTestApi(opts: { config?: Record<string, unknown> } = {}) {
   if (opts.config) fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(opts.config));
   const clock = new TestClock();
   const logger = captureLogger();
-  const boards = new BoardRegistry({ location, clock, warn: () => {} });
+  const boards = new BoardRegistry({ location, clock, warn: () => {}, hermesHome: path.join(dir, "hermes") });
   const live = new LiveHub({ logger, intervalMs: 50 });
   const terminated: Termination[] = [];
   const caller = (tenant: string | null = null) =>
