@@ -6,7 +6,18 @@ import { appendEvent } from "./store/sqlite/events.ts";
 import { endRun, hasOpenRun, synthesizeRun } from "./store/sqlite/runs.ts";
 import { getTask, parkTask, requireTask, resumeTask } from "./store/sqlite/tasks.ts";
 import { allowedFrom, TRANSITIONS } from "./transitions.ts";
+import { type Termination, workerReleasedByOthers } from "./termination.ts";
 import type { Task } from "./types.ts";
+
+export interface ParkResult {
+  task: Task;
+  run_id: number | null;
+  /**
+   * The worker the caller must stop: set when an unfenced call (a person, a script) parked a task a
+   * live worker on this host was running. A fenced call is the worker itself: null.
+   */
+  terminate: Termination | null;
+}
 
 function settle(
   ctx: BoardContext,
@@ -15,7 +26,7 @@ function settle(
   verb: "block" | "schedule",
   to: "blocked" | "scheduled",
   reason: string | null,
-): { task: Task; run_id: number | null } {
+): ParkResult {
   return ctx.tx(() => {
     const task = getTask(ctx, id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
@@ -36,7 +47,7 @@ function settle(
     let runId = endRun(ctx, id, { status: outcome, outcome, summary: reason });
     if (runId === null && reason) runId = synthesizeRun(ctx, task, { status: outcome, outcome, summary: reason });
     appendEvent(ctx, id, to, { reason }, runId);
-    return { task: requireTask(ctx, id), run_id: runId };
+    return { task: requireTask(ctx, id), run_id: runId, terminate: workerReleasedByOthers(ctx, task, fence) };
   });
 }
 

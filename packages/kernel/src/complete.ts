@@ -17,6 +17,7 @@ import {
 } from "./store/sqlite/tasks.ts";
 import { storableJson } from "./stored-json.ts";
 import { tenantScope } from "./tenant-scope.ts";
+import { type Termination, workerReleasedByOthers } from "./termination.ts";
 import type { Task } from "./types.ts";
 import { allowedFrom } from "./transitions.ts";
 
@@ -74,6 +75,16 @@ export function verifyCreatedCards(
   return { verified, phantom };
 }
 
+export interface CompleteResult {
+  task: Task;
+  run_id: number | null;
+  /**
+   * The worker the caller must stop: set when an unfenced call (a person, a script) completed a
+   * task a live worker on this host was running. A fenced call is the worker itself: null.
+   */
+  terminate: Termination | null;
+}
+
 /**
  * Completes a task with a structured handoff. The `created_cards` gate runs first: any phantom id
  * records `completion_blocked_hallucination` and throws {@link HallucinatedCardsError}, leaving the
@@ -81,11 +92,7 @@ export function verifyCreatedCards(
  * synthesised for a never-claimed task), the breaker resets, children may promote, and the summary
  * and result are scanned for task ids that do not exist (an advisory event, never a refusal).
  */
-export function completeTask(
-  ctx: BoardContext,
-  id: string,
-  input: CompleteInput = {},
-): { task: Task; run_id: number | null } {
+export function completeTask(ctx: BoardContext, id: string, input: CompleteInput = {}): CompleteResult {
   if (
     input.metadata !== undefined &&
     input.metadata !== null &&
@@ -162,7 +169,8 @@ export function completeTask(
     const payload: Record<string, unknown> = { result_len: result?.length ?? 0, summary: firstLine(summary, 400) };
     if (verified.length > 0) payload.verified_cards = verified;
     appendEvent(ctx, id, "completed", payload, runId);
-    return { task: settledTask, run_id: runId };
+    // Taken from the row as it was before the swap: the worker whose claim this completion released.
+    return { task: settledTask, run_id: runId, terminate: workerReleasedByOthers(ctx, task, input) };
   });
 
   // Advisory prose scan, after the commit: a reference to a card that does not exist is worth a badge.
