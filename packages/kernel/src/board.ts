@@ -27,6 +27,7 @@ import * as graph from "./graph.ts";
 import { type IdSource, randomIds } from "./ids.ts";
 import * as list from "./list.ts";
 import * as notify from "./notify.ts";
+import { patchTask, type TaskPatch } from "./patch.ts";
 import * as recovery from "./recovery.ts";
 import { respawnGuard } from "./respawn-guard.ts";
 import * as laneStore from "./store/sqlite/ready-lane.ts";
@@ -303,6 +304,14 @@ export class Board {
   }
   moveTask(id: string, input: edit.MoveInput) {
     return edit.moveTask(this.ctx, id, input);
+  }
+  /**
+   * The drawer's and drag-drop's edit (`tasks.patch`) as one transaction: assignee, status, model
+   * override, priority, then title/body/limits (patch.ts). Stop `terminate` once it returns.
+   */
+  patchTask(id: string, patch: TaskPatch, opts: { failureLimit?: number } = {}) {
+    const out = patchTask(this.ctx, id, patch, opts);
+    return { task: this.view(out.task), terminate: out.terminate };
   }
 
   // --- activity ---
