@@ -1,4 +1,3 @@
-import { canonicalAssignee } from "@kanban/kernel";
 import { z } from "zod";
 import {
   bodySchema,
@@ -10,9 +9,9 @@ import {
   titleSchema,
   withBoard,
 } from "../../schemas.ts";
-import { scopedTask } from "../../scope.ts";
+import { scopedTask, taskDto } from "../../scope.ts";
 import { publicProcedure } from "../../trpc.ts";
-import { failureLimit, prioritySchema, result } from "./shared.ts";
+import { failureLimit, prioritySchema } from "./shared.ts";
 
 const patchInput = z.object({
   ...withBoard,
@@ -42,37 +41,11 @@ const patchInput = z.object({
  */
 export const patchProcedure = publicProcedure.input(patchInput).mutation(({ ctx, input }) => {
   const board = ctx.board(input.board);
-  const id = input.id;
-  const current = scopedTask(ctx, board, id);
-  // One transaction: a step that is refused (an unknown status, say) undoes the steps before it,
-  // so a refused patch changes nothing. The worker is stopped only once the release committed.
-  const terminate = board.atomically(() => {
-    // Re-sending the current assignee (a form posting every field) is not a change, even while running.
-    if (input.assignee !== undefined && canonicalAssignee(input.assignee) !== current.assignee)
-      board.assignTask(id, input.assignee);
-    const moved =
-      input.status === undefined
-        ? null
-        : board.moveTask(id, {
-            status: input.status,
-            result: input.result,
-            summary: input.summary,
-            metadata: input.metadata,
-            reason: input.block_reason,
-            failureLimit: failureLimit(ctx),
-          });
-    if (input.clear_model_override) board.updateTask(id, { model_override: null });
-    else if (input.model_override !== undefined) board.updateTask(id, { model_override: input.model_override });
-    if (input.priority !== undefined) board.updateTask(id, { priority: input.priority });
-    const edits = {
-      ...(input.title !== undefined ? { title: input.title } : {}),
-      ...(input.body !== undefined ? { body: input.body } : {}),
-      ...(input.max_runtime_seconds !== undefined ? { max_runtime_seconds: input.max_runtime_seconds } : {}),
-      ...(input.max_retries !== undefined ? { max_retries: input.max_retries } : {}),
-    };
-    if (Object.keys(edits).length > 0) board.updateTask(id, edits);
-    return moved?.terminate;
-  });
-  ctx.terminate(terminate);
-  return result(board, id);
+  scopedTask(ctx, board, input.id);
+  // One kernel verb, one transaction: a refused step undoes the ones before it (patch.ts). The
+  // worker is stopped only once the release committed.
+  const { board: _board, id, ...patch } = input;
+  const out = board.patchTask(id, patch, { failureLimit: failureLimit(ctx) });
+  ctx.terminate(out.terminate);
+  return { task: taskDto(out.task) };
 });
