@@ -25,7 +25,7 @@ import { visibleColumns } from "../lib/columns.ts";
 import { indicatorStatus, loadProblem, PROBE_INTERVAL_MS, probeOf } from "../lib/connection.ts";
 import { type BoardFilters, matchesFilters, NO_FILTERS } from "../lib/filter.ts";
 import { adjacentStatus, isTypingTarget, navigate, navKeyOf } from "../lib/keyboard.ts";
-import type { BulkResult, Card } from "../lib/types.ts";
+import type { BulkResult, Card, FlaggedTask } from "../lib/types.ts";
 import { errorMessage, failureStatus, httpStatusOf, useTRPC, useTRPCClient } from "../trpc/react.tsx";
 import { AttentionStrip } from "./attention-strip.tsx";
 import { BoardColumn } from "./board-column.tsx";
@@ -44,6 +44,8 @@ import { TrashZone } from "./trash-zone.tsx";
 import { Button } from "./ui.tsx";
 
 const BOARD_KEY = "kanban.board";
+/** A stable empty attention list while the board loads (keeps the strip's memo from recomputing). */
+const NO_FLAGGED: readonly FlaggedTask[] = [];
 
 function storedBoard(): string | null {
   try {
@@ -137,10 +139,6 @@ export function BoardApp() {
 
   const profilesQ = useQuery(trpc.profiles.list.queryOptions());
   const boardsQ = useQuery(trpc.boards.list.queryOptions());
-  const diagnosticsQ = useQuery({
-    ...trpc.diagnostics.list.queryOptions({ board: slug ?? undefined }),
-    enabled: slug !== null,
-  });
   const dispatcherQ = useQuery({ ...trpc.dispatcher.status.queryOptions(), refetchInterval: 5000, retry: false });
   // A tenant is refused the dispatcher's status (403): nothing to show. No answer, or a failing one:
   // unknown, so a dispatcher that went down with the server never keeps its green dot.
@@ -400,7 +398,9 @@ export function BoardApp() {
   const draggedCard = dragging ? cardById.get(dragging.id) : undefined;
 
   // ---- attention strip
-  const flagged = diagnosticsQ.data?.diagnostics ?? [];
+  // From board.get itself: the same run of the diagnostics engine that badged the cards (a refresh
+  // runs it once, not once for the board and again for a diagnostics.list call).
+  const flagged = data?.attention ?? NO_FLAGGED;
   const attention = useMemo(() => attentionItems(flagged), [flagged]);
   const [dismissed, setDismissed] = useSessionList(`kanban.attention.dismissed.${slug ?? ""}`);
   const showStrip = stripVisible(

@@ -5,6 +5,7 @@ import { memo, useEffect, useRef } from "react";
 import { useNow } from "../hooks/use-now.ts";
 import { ago, countdown, liveness, priorityLabel, SEVERITY_CLASS, shortDuration } from "../lib/format.ts";
 import type { Card } from "../lib/types.ts";
+import { warningsTitle } from "../lib/warnings.ts";
 import { CommentIcon, HeartIcon, LinkIcon, WarnIcon } from "./icons.tsx";
 import { Chip, cx } from "./ui.tsx";
 
@@ -87,9 +88,7 @@ function CardBody({ card, now }: { card: Card; now: number }) {
           <span
             data-testid="warning-badge"
             data-severity={card.warnings.highest_severity}
-            title={Object.entries(card.warnings.kinds)
-              .map(([k, n]) => `${k} ×${n}`)
-              .join(", ")}
+            title={warningsTitle(card.warnings)}
             className={cx(
               "inline-flex items-center gap-0.5 rounded px-1 py-px font-medium text-[11px] ring-1 ring-inset",
               SEVERITY_CLASS[card.warnings.highest_severity],

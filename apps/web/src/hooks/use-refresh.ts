@@ -5,8 +5,8 @@ import { useCallback, useRef } from "react";
 import { useTRPC } from "../trpc/react.tsx";
 
 /**
- * Reloads what changed: the board (both its first page and any further column pages), the
- * attention list, and the drawers of the touched tasks. Board reloads are coalesced, so a busy
+ * Reloads what changed: the board (its first page, which carries the attention list, and any
+ * further column pages) and the drawers of the touched tasks. Board reloads are coalesced, so a busy
  * fleet never has more than one in flight and one queued, however many events arrive: a large
  * board is not refetched over itself.
  */
@@ -25,7 +25,6 @@ export function useRefresh(): (taskIds?: Iterable<string>) => void {
     try {
       await Promise.all([
         queryClient.invalidateQueries(trpc.board.pathFilter()),
-        queryClient.invalidateQueries(trpc.diagnostics.pathFilter()),
         queryClient.invalidateQueries(trpc.boards.list.pathFilter()),
       ]);
     } finally {

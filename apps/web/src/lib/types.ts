@@ -9,7 +9,8 @@ export type TaskDetail = RouterOutputs["tasks"]["get"];
 export type TaskEventData = TaskDetail["events"][number];
 export type TaskRunData = TaskDetail["runs"][number];
 export type DiagnosticData = TaskDetail["diagnostics"][number];
-export type FlaggedTask = RouterOutputs["diagnostics"]["list"]["diagnostics"][number];
+/** A task that needs attention, as board.get's `attention` (and diagnostics.list) lists it. */
+export type FlaggedTask = RouterOutputs["board"]["get"]["attention"][number];
 export type Severity = DiagnosticData["severity"];
 export type Profile = RouterOutputs["profiles"]["list"]["profiles"][number];
 export type BoardSummary = RouterOutputs["boards"]["list"]["boards"][number];
