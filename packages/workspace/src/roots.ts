@@ -7,7 +7,8 @@ import { insideOrAt, resolvedPath } from "./paths.ts";
 /**
  * Refuses (permanently, WORKSPACE_PATH_NOT_ALLOWED) a `dir`/`worktree` path outside the allowed
  * roots once symlinks are resolved. The kernel's create check is lexical; this one sees a symlink
- * inside a root that leads out of it. The message names no path (`what` says which one).
+ * inside a root that leads out of it. The message names no path (`what` says which one) and no task
+ * (the caller's line does: the dispatcher's spawn failure, the API's "cannot claim <id>: …").
  */
 export function checkAllowed(
   task: Pick<Task, "id" | "workspace_kind">,
@@ -22,8 +23,8 @@ export function checkAllowed(
   const kind = task.workspace_kind || "scratch";
   throw new WorkspaceError(
     roots.length === 0
-      ? `task ${task.id}: ${kind} workspaces are not allowed for tenant tasks on this host (config.json kanban.workspace_roots is empty); use a scratch workspace`
-      : `task ${task.id}: the ${what} is outside the workspace roots allowed for tenant tasks (config.json kanban.workspace_roots, symlinks resolved)`,
+      ? `${kind} workspaces are not allowed for tenant tasks on this host (config.json kanban.workspace_roots is empty); use a scratch workspace`
+      : `the ${what} is outside the workspace roots allowed for tenant tasks (config.json kanban.workspace_roots, symlinks resolved)`,
     { permanent: true, code: "WORKSPACE_PATH_NOT_ALLOWED", details: { task_id: task.id, workspace_kind: kind } },
   );
 }
