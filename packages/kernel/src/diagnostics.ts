@@ -1,7 +1,7 @@
 import { DEFAULT_FAILURE_LIMIT } from "./constants.ts";
 import type { BoardContext } from "./context.ts";
 import { invalid } from "./errors.ts";
-import { eventFromRow, runFromRow } from "./rows.ts";
+import { candidateHistory, diagnosticCandidates } from "./store/sqlite/diagnostics-rows.ts";
 import type { Task, TaskEvent, TaskRun, TaskWarnings } from "./types.ts";
 
 export const SEVERITIES = ["warning", "error", "critical"] as const;
@@ -527,54 +527,11 @@ export interface TaskDiagnostics {
   diagnostics: Diagnostic[];
 }
 
-type Row = Record<string, unknown>;
-
 /**
- * Only tasks some rule could flag: every rule needs one of these conditions, so the others are
- * never loaded. Keep in step with the rules above.
+ * The event kinds a completion's warning is stored as; the candidate query finds them through their
+ * partial index (store/sqlite/diagnostics-rows.ts, which keeps its conditions in step with the rules above).
  */
-const CANDIDATE_TASKS_SQL = `SELECT * FROM tasks t
-  WHERE t.status != 'archived' AND t.rowid IN (
-    SELECT rowid FROM tasks INDEXED BY idx_tasks_ready_priority
-      WHERE status = 'ready' AND claim_lock IS NULL AND created_at <= :stranded_before
-    UNION SELECT rowid FROM tasks INDEXED BY idx_tasks_ready_priority
-      WHERE :known IS NOT NULL AND status = 'ready' AND claim_lock IS NULL AND assignee IS NOT NULL
-        AND assignee NOT IN (SELECT value FROM json_each(:known))
-    UNION SELECT rowid FROM tasks WHERE status = 'blocked'
-    UNION SELECT rowid FROM tasks INDEXED BY idx_tasks_failing
-      WHERE consecutive_failures > 0 AND consecutive_failures >= :failure_limit
-    UNION SELECT x.rowid FROM task_events e INDEXED BY idx_events_warnings JOIN tasks x ON x.id = e.task_id
-      WHERE e.kind IN ('${HALLUCINATED_CARDS_KIND}', '${PHANTOM_REFS_KIND}')
-    UNION SELECT x.rowid FROM task_runs r JOIN tasks x ON x.id = r.task_id WHERE r.status = 'crashed'
-  )`;
-// Each branch reads one index (a ready task can only be stranded once it is older than the
-// threshold, or at once when its assignee is no known profile; failing tasks and warning events have partial indexes of migrations 0001/0002), so
-// the set is found without scanning the board.
-
-/**
- * The same conditions judged per row, for a given id set: a list of 200 tasks or one task's badge
- * must not pay for collecting every candidate of the board first. Keep in step with the query above.
- */
-const CANDIDATE_TASKS_BY_ID_SQL = `SELECT * FROM tasks t
-  WHERE t.id IN (SELECT value FROM json_each(:task_ids)) AND t.status != 'archived' AND (
-    (t.status = 'ready' AND t.claim_lock IS NULL AND (t.created_at <= :stranded_before
-      OR (:known IS NOT NULL AND t.assignee IS NOT NULL AND t.assignee NOT IN (SELECT value FROM json_each(:known)))))
-    OR t.status = 'blocked'
-    OR (t.consecutive_failures > 0 AND t.consecutive_failures >= :failure_limit)
-    OR EXISTS (SELECT 1 FROM task_events e INDEXED BY idx_events_warnings
-      WHERE e.task_id = t.id AND e.kind IN ('${HALLUCINATED_CARDS_KIND}', '${PHANTOM_REFS_KIND}'))
-    OR EXISTS (SELECT 1 FROM task_runs r WHERE r.task_id = t.id AND r.status = 'crashed'))`;
-
-/** Summaries and metadata can be megabytes and no rule reads them. */
-const CANDIDATE_RUNS_SQL = `SELECT id, task_id, profile, status, outcome, error, started_at, ended_at FROM task_runs
-  WHERE task_id IN (SELECT value FROM json_each(?)) AND ended_at IS NOT NULL ORDER BY id`;
-
-const CANDIDATE_EVENTS_SQL = `SELECT id, task_id, run_id, kind, payload, created_at FROM task_events
-  WHERE task_id IN (SELECT value FROM json_each(?)) AND kind IN (SELECT value FROM json_each(?)) ORDER BY id`;
-
-/** The rules only ask whether anyone commented after a time, so the newest comment suffices. */
-const NEWEST_COMMENTS_SQL = `SELECT task_id, MAX(created_at) AS created_at FROM task_comments
-  WHERE task_id IN (SELECT value FROM json_each(?)) GROUP BY task_id`;
+const WARNING_EVENT_KINDS: readonly string[] = [HALLUCINATED_CARDS_KIND, PHANTOM_REFS_KIND];
 
 function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   const out = new Map<string, T[]>();
@@ -608,11 +565,7 @@ export function boardDiagnostics(ctx: BoardContext, opts: BoardDiagnosticsOption
   }
   const failureLimit = opts.failureLimit ?? DEFAULT_FAILURE_LIMIT;
   const known = opts.knownProfiles ?? null;
-  const params = {
-    failure_limit: failureLimit,
-    stranded_before: ctx.now() - DEFAULT_STRANDED_THRESHOLD_SECONDS,
-    known: known === null ? null : JSON.stringify(known),
-  };
+  const strandedBefore = ctx.now() - DEFAULT_STRANDED_THRESHOLD_SECONDS;
   opts.onRun?.();
   const only =
     opts.taskIds !== undefined
@@ -623,23 +576,24 @@ export function boardDiagnostics(ctx: BoardContext, opts: BoardDiagnosticsOption
         ? [opts.taskId]
         : null;
   if (only !== null && only.length === 0) return [];
-  const found =
-    only === null
-      ? ctx.tasks(CANDIDATE_TASKS_SQL, params)
-      : ctx.tasks(CANDIDATE_TASKS_BY_ID_SQL, { ...params, task_ids: JSON.stringify(only) });
+  const found = diagnosticCandidates(ctx, {
+    failureLimit,
+    strandedBefore,
+    knownProfiles: known,
+    taskIds: only,
+    warningKinds: WARNING_EVENT_KINDS,
+  });
   const tenant = opts.tenant ?? null;
   const tasks = tenant === null ? found : found.filter((t) => t.tenant === tenant);
   if (tasks.length === 0) return [];
-  const ids = JSON.stringify(tasks.map((t) => t.id));
-  const runs = groupBy((ctx.stmt(CANDIDATE_RUNS_SQL).all(ids) as Row[]).map(runFromRow), (r) => r.task_id);
-  const events = groupBy(
-    (ctx.stmt(CANDIDATE_EVENTS_SQL).all(ids, JSON.stringify(DIAGNOSTIC_EVENT_KINDS)) as Row[]).map(eventFromRow),
-    (e) => e.task_id,
+  const history = candidateHistory(
+    ctx,
+    tasks.map((t) => t.id),
+    DIAGNOSTIC_EVENT_KINDS,
   );
-  const comments = groupBy(
-    ctx.stmt(NEWEST_COMMENTS_SQL).all(ids) as { task_id: string; created_at: number }[],
-    (c) => c.task_id,
-  );
+  const runs = groupBy(history.runs, (r) => r.task_id);
+  const events = groupBy(history.events, (e) => e.task_id);
+  const comments = groupBy(history.newestComments, (c) => c.task_id);
   const now = ctx.now();
   const minRank = opts.severity ? SEVERITY_RANK[opts.severity] : 0;
   const out: TaskDiagnostics[] = [];
