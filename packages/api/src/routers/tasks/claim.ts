@@ -1,51 +1,43 @@
-import fs from "node:fs";
-import path from "node:path";
-import { workspacesRoot } from "@kanban/db";
-import { isWithinRoot, KernelError, wrongState } from "@kanban/kernel";
+import { readBoardMetadata } from "@kanban/db";
+import { KernelError, type Task, wrongState } from "@kanban/kernel";
+import { type ResolvedWorkspace, resolveWorkspace, WorkspaceError } from "@kanban/workspace";
 import type { KanbanContext } from "../../context.ts";
+import type { RunScoped } from "../../run-scope.ts";
 import { nameSchema } from "../../schemas.ts";
 import { scopedTask, taskDto } from "../../scope.ts";
 import { publicProcedure } from "../../trpc.ts";
 import { idInput, ttlSchema } from "./shared.ts";
 import { workspaceRules } from "./workspace-rules.ts";
 
-/** Refuses (400, undoing the claim around it) a tenant's dir: path outside the allowed roots. */
-function checkTenantRoots(ctx: KanbanContext, id: string, dir: string): void {
-  const roots = workspaceRules(ctx).allowedWorkspaceRoots;
-  if (roots === null || roots === undefined || roots.some((root) => isWithinRoot(root, dir))) return;
-  throw new KernelError(
-    "WORKSPACE_PATH_NOT_ALLOWED",
-    `cannot claim ${id}: workspace path '${dir}' is outside the workspace roots this server allows (config.json kanban.workspace_roots)`,
-    { task_id: id, workspace_kind: "dir" },
-  );
-}
-
 /**
- * Creates a claimed task's workspace directory, or refuses the claim (409). The path is named only
- * to an admin caller or when the caller chose it (a dir: path): a scratch path is the server's.
+ * Materialises a claimed task's workspace with the dispatcher's own rule (@kanban/workspace):
+ * scratch, dir and worktree alike, a tenant's paths judged against today's
+ * `kanban.workspace_roots` with symlinks resolved. A refusal becomes `cannot claim <id>: <reason>`
+ * with the rule's code (400 outside the roots, 409 otherwise); a path the server chose (the scratch
+ * directory, the board's default workdir) is named only to the operator.
  */
-function makeWorkspace(ctx: KanbanContext, task: { id: string; workspace_kind: string }, dir: string): void {
+function materialise(ctx: KanbanContext & RunScoped, slug: string, task: Task): ResolvedWorkspace {
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    return resolveWorkspace(task, {
+      location: ctx.location,
+      board: slug,
+      // Only a worktree without a path of its own anchors there: other claims skip reading board.json.
+      defaultWorkdir: task.workspace_kind === "worktree" ? readBoardMetadata(ctx.location, slug).default_workdir : null,
+      allowedRoots: workspaceRules(ctx).allowedWorkspaceRoots,
+    });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? "error";
-    const where = ctx.tenant === null || task.workspace_kind === "dir" ? ` at ${dir}` : "";
-    throw wrongState(
-      `cannot claim ${task.id}: its ${task.workspace_kind} workspace cannot be created${where} (${code})`,
-      {
-        task_id: task.id,
-        workspace_kind: task.workspace_kind,
-        error: code,
-      },
-    );
+    if (!(err instanceof WorkspaceError)) throw err;
+    const revealPaths = ctx.tenant === null && !ctx.run;
+    throw new KernelError(err.code, `cannot claim ${task.id}: ${err.messageFor(revealPaths)}`, err.details);
   }
 }
 
 /**
  * Claims a ready task (the one place work starts); 409 names its status and lock when it is not
- * claimable. The claim and its workspace directory commit together: a directory that cannot be
- * created undoes the claim (no run, no event) and answers 409, so no task is left running under
- * a claim nobody works on.
+ * claimable. The claim and its workspace commit together: a workspace that cannot be made (a
+ * directory, or a worktree: the same as the dispatcher's claim) undoes the claim (no run, no event)
+ * and answers 409 (400 for a path outside the roots), so no task is left running under a claim
+ * nobody works on.
  */
 export const claimProcedure = publicProcedure
   .input(idInput.extend({ ttl_seconds: ttlSchema.nullish(), claimer: nameSchema.nullish() }))
@@ -64,21 +56,11 @@ export const claimProcedure = publicProcedure
             status: now.status,
           });
         }
-        // Scratch and dir workspaces are plain directories, materialised here like the dispatcher
-        // does; a worktree needs git and is left to the dispatcher (workspace stays null).
-        let workspace: string | null = claimed.workspace_path;
-        if (claimed.workspace_kind === "scratch" || claimed.workspace_kind === "dir") {
-          // A tenant's dir: path is judged again against today's roots (the operator may have narrowed them).
-          if (claimed.workspace_kind === "dir" && workspace !== null) checkTenantRoots(ctx, claimed.id, workspace);
-          // A scratch directory is always <root>/<task id>, as the dispatcher makes it: a path recorded
-          // on the row (by an old version, by Hermes, by hand) is never trusted to name it.
-          if (claimed.workspace_kind === "scratch")
-            workspace = path.join(workspacesRoot(ctx.location, board.slug ?? "default"), claimed.id);
-          workspace ??= path.join(workspacesRoot(ctx.location, board.slug ?? "default"), claimed.id);
-          makeWorkspace(ctx, claimed, workspace);
-          board.setWorkspace(claimed.id, workspace);
-        }
-        return { claimed, workspace };
+        // Inside the claim's transaction: a refusal here undoes the claim. A worktree's `git worktree
+        // add` runs while the board is write-locked (see @kanban/workspace's README).
+        const ws = materialise(ctx, board.slug ?? "default", claimed);
+        board.setWorkspace(claimed.id, ws.path, ws.branch);
+        return { claimed: { ...claimed, branch_name: ws.branch ?? claimed.branch_name }, workspace: ws.path };
       },
     );
     return {
