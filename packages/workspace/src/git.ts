@@ -49,11 +49,13 @@ export interface RepoInfo {
 
 /** The checkout that contains `dir`, or null when `dir` is not inside a git repository. */
 export function repoInfo(dir: string): RepoInfo | null {
-  const top = tryGit(["rev-parse", "--show-toplevel"], dir);
-  if (top === null || top === "") return null;
-  const gitDir = realpath(path.resolve(dir, git(["rev-parse", "--git-dir"], dir)));
-  const commonDir = realpath(path.resolve(dir, git(["rev-parse", "--git-common-dir"], dir)));
-  return { top: realpath(top), mainRoot: path.dirname(commonDir), linked: gitDir !== commonDir };
+  // One git process for the three answers (each spawn costs tens of ms, and the API's claim runs
+  // this inside its write transaction). Fails outside a repository.
+  const lines = tryGit(["rev-parse", "--show-toplevel", "--git-dir", "--git-common-dir"], dir)?.split("\n") ?? [];
+  // A path with a newline in it cannot be told apart: treated as no repository (a refusal, never a wrong path).
+  if (lines.length !== 3 || lines.some((l) => l === "")) return null;
+  const [top, gitDir, commonDir] = lines.map((l, i) => (i === 0 ? realpath(l) : realpath(path.resolve(dir, l))));
+  return { top: top as string, mainRoot: path.dirname(commonDir as string), linked: gitDir !== commonDir };
 }
 
 export function branchExists(repo: string, branch: string): boolean {
