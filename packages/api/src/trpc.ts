@@ -3,7 +3,7 @@ import { ZodError, z } from "zod";
 import type { KanbanContext } from "./context.ts";
 import { isKanbanError, toTRPCError } from "./errors.ts";
 import { type RunScoped, runScope as runScopeOf } from "./run-scope.ts";
-import { rawInputProblem } from "./schemas.ts";
+import { idSchema, rawInputProblem, withBoard } from "./schemas.ts";
 
 /** `title: Too big: expected string to have <=500 characters; board: …` — one line a CLI can print. */
 function describeZodError(err: ZodError): string {
@@ -96,3 +96,27 @@ export const adminProcedure = publicProcedure.use(({ ctx, next }) => {
   }
   return next();
 });
+
+/**
+ * Every procedure that reads or writes one board: `ctx.board` is the board the request names (else
+ * the current one) seen through the caller's scope (the kernel's ScopedBoard), so a read lists only
+ * the caller's tenant and a verb refuses another tenant's task as an unknown id. A procedure adds
+ * its own fields with a further `.input(...)` (tRPC merges them).
+ */
+export const boardProcedure = publicProcedure
+  .input(z.object(withBoard).prefault({}))
+  .use(({ ctx, input, next }) => next({ ctx: { board: ctx.board(input.board).scoped({ tenant: ctx.tenant }) } }));
+
+/**
+ * Every procedure that names one task (`{ board?, id }`): `ctx.task` is that task, read through the
+ * scope, so a task of another tenant is NOT_FOUND worded exactly like an unknown id before the
+ * procedure runs, and `ctx.board` is the scoped board every verb of the procedure goes through.
+ */
+export const taskProcedure = boardProcedure
+  .input(z.object({ id: idSchema }))
+  .use(({ ctx, input, next }) => next({ ctx: { task: ctx.board.requireTask(input.id) } }));
+
+/** {@link taskProcedure} for the procedures whose input names their task `task_id` (runs, comments, notify). */
+export const taskIdProcedure = boardProcedure
+  .input(z.object({ task_id: idSchema }))
+  .use(({ ctx, input, next }) => next({ ctx: { task: ctx.board.requireTask(input.task_id) } }));

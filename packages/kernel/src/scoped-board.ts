@@ -80,9 +80,9 @@ export class ScopedBoard {
     this.requireTask(id);
   }
 
-  /** Everything the task drawer shows (see {@link taskDetail}). */
-  taskDetail(id: string, opts: TaskDetailOptions): TaskDetail {
-    return taskDetail(this, id, opts);
+  /** Everything the task drawer shows (see {@link taskDetail}); pass the task when it was just read through this scope. */
+  taskDetail(task: string | TaskView, opts: TaskDetailOptions): TaskDetail {
+    return taskDetail(this, task, opts);
   }
 
   // --- reads confined to the scope ---
@@ -284,6 +284,10 @@ export class ScopedBoard {
   updateTask(...args: Parameters<Board["updateTask"]>) {
     this.check(args[0]);
     return this.board.updateTask(...args);
+  }
+  patchTask(...args: Parameters<Board["patchTask"]>) {
+    this.check(args[0]);
+    return this.board.patchTask(...args);
   }
   moveTask(...args: Parameters<Board["moveTask"]>) {
     this.check(args[0]);

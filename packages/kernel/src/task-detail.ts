@@ -1,3 +1,5 @@
+import type { TaskView } from "./board.ts";
+import { notFound } from "./errors.ts";
 import type { ScopedBoard } from "./scoped-board.ts";
 import type { BoardCard } from "./store/sqlite/board-reads.ts";
 import type { Diagnostic } from "./diagnostics.ts";
@@ -48,10 +50,13 @@ function linked({ id, title, status, assignee }: LinkedTask): LinkedTask {
 /**
  * Everything the task drawer shows about one task of the scope (NOT_FOUND for any other): the task
  * with its card extras, comments, the newest events, runs, links and child results within the
- * scope, the worker context and the diagnostics.
+ * scope, the worker context and the diagnostics. Pass the task when the caller has just read it
+ * through the scope (saves a second read).
  */
-export function taskDetail(scoped: ScopedBoard, id: string, opts: TaskDetailOptions): TaskDetail {
-  const found = scoped.requireTask(id);
+export function taskDetail(scoped: ScopedBoard, task: string | TaskView, opts: TaskDetailOptions): TaskDetail {
+  const found = typeof task === "string" ? scoped.requireTask(task) : task;
+  if (!scoped.sees(found)) throw notFound(`task ${found.id} not found`, { task_id: found.id });
+  const id = found.id;
   const board = scoped.board;
   const diagnostics = board.diagnosticsByTask(opts.failureLimit, id, opts.knownProfiles);
   const [card] = board.decorateCards([{ ...found, skills: found.skills ?? [] }], {

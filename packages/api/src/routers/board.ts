@@ -1,16 +1,7 @@
+import { COLUMN_NAMES, DEFAULT_COLUMN_LIMIT, DEFAULT_DONE_LIMIT } from "@kanban/kernel";
 import { z } from "zod";
-import {
-  type BoardFilter,
-  boardView,
-  COLUMN_NAMES,
-  columnPage,
-  DEFAULT_COLUMN_LIMIT,
-  DEFAULT_DONE_LIMIT,
-} from "../queries/board-view.ts";
-import { nameSchema, withBoard } from "../schemas.ts";
-import { tenantFilter } from "../scope.ts";
-import { publicProcedure, router } from "../trpc.ts";
-import type { KanbanContext } from "../context.ts";
+import { nameSchema } from "../schemas.ts";
+import { boardProcedure, router } from "../trpc.ts";
 
 const filterFields = {
   tenant: nameSchema.nullish(),
@@ -21,21 +12,16 @@ const filterFields = {
   include_archived: z.boolean().default(false),
 };
 
-function filterOf(ctx: KanbanContext, input: BoardFilter): BoardFilter {
-  return { ...input, tenant: tenantFilter(ctx, input.tenant) };
-}
-
 export const boardRouter = router({
   /**
    * The board: columns left to right with card extras, done/archived paged (`done_limit`, each
    * column reports its `total`), tenants, assignees, `latest_event_id` (where to start a live
    * subscription) and `now`. A fixed number of queries whatever the board's size.
    */
-  get: publicProcedure
+  get: boardProcedure
     .input(
       z
         .object({
-          ...withBoard,
           ...filterFields,
           done_limit: z.number().int().min(1).max(500).default(DEFAULT_DONE_LIMIT),
           column_limit: z.number().int().min(1).max(2000).default(DEFAULT_COLUMN_LIMIT),
@@ -45,20 +31,19 @@ export const boardRouter = router({
     .query(({ ctx, input }) => {
       const slug = ctx.slug(input.board);
       const { board: _b, done_limit, column_limit, ...filter } = input;
-      return boardView(ctx.board(slug), slug, filterOf(ctx, filter), {
+      // The scoped board confines cards and the filter lists to a tenant caller's own tenant.
+      return ctx.board.boardView(slug, filter, {
         doneLimit: done_limit,
         columnLimit: column_limit,
         failureLimit: ctx.config().kanban.failure_limit,
-        scopeTenant: ctx.tenant,
         knownProfiles: ctx.knownProfiles()?.names,
       });
     }),
 
   /** One page of one column, after `cursor` (a column's `next_cursor`). */
-  column: publicProcedure
+  column: boardProcedure
     .input(
       z.object({
-        ...withBoard,
         ...filterFields,
         column: z.enum([...COLUMN_NAMES, "archived"]),
         cursor: z.string().max(500).nullish(),
@@ -66,8 +51,8 @@ export const boardRouter = router({
       }),
     )
     .query(({ ctx, input }) => {
-      const { board: slug, column, cursor, limit, ...filter } = input;
-      return columnPage(ctx.board(slug), column, filterOf(ctx, filter), {
+      const { board: _b, column, cursor, limit, ...filter } = input;
+      return ctx.board.columnPage(column, filter, {
         cursor,
         limit,
         failureLimit: ctx.config().kanban.failure_limit,

@@ -4,11 +4,9 @@ import { z } from "zod";
 import { toTRPCError } from "../errors.ts";
 import { streamEvents } from "../live/stream.ts";
 import { idSchema, LIMITS, nameSchema, withBoard } from "../schemas.ts";
-import { scopedTask, tenantFilter } from "../scope.ts";
-import { publicProcedure, router } from "../trpc.ts";
+import { boardProcedure, publicProcedure, router } from "../trpc.ts";
 
 const filterFields = {
-  ...withBoard,
   task_id: idSchema.nullish(),
   tenant: nameSchema.nullish(),
   assignee: nameSchema.nullish(),
@@ -19,7 +17,7 @@ const cursorSchema = z.number().int().min(0);
 
 export const eventsRouter = router({
   /** Events after a cursor (default: from the start), oldest first, at most `limit` (≤ 200). */
-  list: publicProcedure
+  list: boardProcedure
     .input(
       z
         .object({
@@ -30,11 +28,11 @@ export const eventsRouter = router({
         .prefault({}),
     )
     .query(({ ctx, input }) => {
-      const board = ctx.board(input.board);
-      if (input.task_id) scopedTask(ctx, board, input.task_id);
-      const events = board.eventsAfter(input.after, {
+      // An unknown task, or another tenant's, is NOT_FOUND; a tenant reads its own tasks' events only.
+      if (input.task_id) ctx.board.requireTask(input.task_id);
+      const events = ctx.board.eventsAfter(input.after, {
         task_id: input.task_id,
-        tenant: tenantFilter(ctx, input.tenant),
+        tenant: input.tenant,
         assignee: input.assignee?.trim().toLowerCase(),
         kinds: input.kinds,
         limit: input.limit,
@@ -51,15 +49,21 @@ export const eventsRouter = router({
   subscribe: publicProcedure
     .input(
       z
-        .object({ ...filterFields, after: cursorSchema.nullish(), lastEventId: z.string().max(32).nullish() })
+        .object({
+          ...withBoard,
+          ...filterFields,
+          after: cursorSchema.nullish(),
+          lastEventId: z.string().max(32).nullish(),
+        })
         .prefault({}),
     )
     .subscription(async function* ({ ctx, input, signal }) {
       let stream: AsyncGenerator<TaskEvent, void>;
       try {
         const slug = ctx.slug(input.board);
-        const board = ctx.board(slug);
-        if (input.task_id) scopedTask(ctx, board, input.task_id);
+        // Built here rather than by boardProcedure: the stream re-resolves the board at each catch-up.
+        const board = ctx.board(slug).scoped({ tenant: ctx.tenant });
+        if (input.task_id) board.requireTask(input.task_id);
         let after = input.after ?? null;
         if (input.lastEventId !== undefined && input.lastEventId !== null) {
           if (!/^\d+$/.test(input.lastEventId)) throw invalid("lastEventId must be an event id");
@@ -71,7 +75,7 @@ export const eventsRouter = router({
           after: after ?? board.latestEventId(),
           filter: {
             task_id: input.task_id,
-            tenant: tenantFilter(ctx, input.tenant),
+            tenant: board.readTenant(input.tenant),
             assignee: input.assignee?.trim().toLowerCase(),
             kinds: input.kinds,
           },

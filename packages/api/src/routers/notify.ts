@@ -1,12 +1,9 @@
 import { CHAT_TYPES, DELIVERY_MODES, notFound } from "@kanban/kernel";
 import { z } from "zod";
-import { idSchema, nameSchema, withBoard } from "../schemas.ts";
-import { scopedTask } from "../scope.ts";
-import { publicProcedure, router } from "../trpc.ts";
+import { idSchema, nameSchema } from "../schemas.ts";
+import { boardProcedure, router, taskIdProcedure } from "../trpc.ts";
 
 const keyFields = {
-  ...withBoard,
-  task_id: idSchema,
   platform: nameSchema.min(1),
   chat_id: nameSchema.min(1),
   thread_id: nameSchema.nullish(),
@@ -14,7 +11,7 @@ const keyFields = {
 
 export const notifyRouter = router({
   /** Subscribes a chat to a task's events (idempotent on task/platform/chat/thread). */
-  subscribe: publicProcedure
+  subscribe: taskIdProcedure
     .input(
       z.object({
         ...keyFields,
@@ -26,31 +23,20 @@ export const notifyRouter = router({
       }),
     )
     .mutation(({ ctx, input }) => {
-      const board = ctx.board(input.board);
-      scopedTask(ctx, board, input.task_id);
       const { board: _b, ...sub } = input;
-      return { subscription: board.addNotifySub(sub) };
+      return { subscription: ctx.board.addNotifySub(sub) };
     }),
 
   /** Subscriptions of one task, or of every task the caller may see. */
-  list: publicProcedure
-    .input(z.object({ ...withBoard, task_id: idSchema.nullish() }).prefault({}))
-    .query(({ ctx, input }) => {
-      const board = ctx.board(input.board);
-      if (input.task_id) scopedTask(ctx, board, input.task_id);
-      let subs = board.listNotifySubs(input.task_id ?? null);
-      if (ctx.tenant !== null && !input.task_id) {
-        const own = board.tenantTaskIds(ctx.tenant);
-        subs = subs.filter((s) => own.has(s.task_id));
-      }
-      return { subscriptions: subs };
-    }),
+  list: boardProcedure.input(z.object({ task_id: idSchema.nullish() }).prefault({})).query(({ ctx, input }) => {
+    // An unknown task, or another tenant's, is NOT_FOUND; without one, a tenant lists its tasks' only.
+    if (input.task_id) ctx.board.requireTask(input.task_id);
+    return { subscriptions: ctx.board.listNotifySubs(input.task_id ?? null) };
+  }),
 
   /** Removes a subscription; NOT_FOUND when there was none. */
-  unsubscribe: publicProcedure.input(z.object(keyFields)).mutation(({ ctx, input }) => {
-    const board = ctx.board(input.board);
-    scopedTask(ctx, board, input.task_id);
-    const removed = board.removeNotifySub({
+  unsubscribe: taskIdProcedure.input(z.object(keyFields)).mutation(({ ctx, input }) => {
+    const removed = ctx.board.removeNotifySub({
       task_id: input.task_id,
       platform: input.platform,
       chat_id: input.chat_id,

@@ -1,11 +1,6 @@
-import { z } from "zod";
-import { statsFor } from "../queries/workers.ts";
-import { withBoard } from "../schemas.ts";
-import { publicProcedure, router } from "../trpc.ts";
-
-const boardOnly = z.object(withBoard).prefault({});
+import { boardProcedure, router } from "../trpc.ts";
 
 export const statsRouter = router({
-  /** Counts by status and assignee, and the age of the oldest ready task. */
-  get: publicProcedure.input(boardOnly).query(({ ctx, input }) => statsFor(ctx.board(input.board), ctx.tenant)),
+  /** Counts by status and assignee, and the age of the oldest ready task (a tenant: over its tasks only). */
+  get: boardProcedure.query(({ ctx }) => ctx.board.statsFor()),
 });

@@ -1,11 +1,6 @@
-import { z } from "zod";
-import { activeWorkers } from "../queries/workers.ts";
-import { withBoard } from "../schemas.ts";
-import { publicProcedure, router } from "../trpc.ts";
+import { boardProcedure, router } from "../trpc.ts";
 
 export const workersRouter = router({
-  /** Every open run with its task, pid, lease and heartbeat. */
-  active: publicProcedure
-    .input(z.object(withBoard).prefault({}))
-    .query(({ ctx, input }) => activeWorkers(ctx.board(input.board), ctx.tenant)),
+  /** Every open run with its task, pid, lease and heartbeat (a tenant: runs of its tasks only). */
+  active: boardProcedure.query(({ ctx }) => ctx.board.activeWorkers()),
 });

@@ -37,8 +37,7 @@ export function requireBoard(ctx: KanbanContext, slug: string): void {
 
 /** Non-archived task counts per status, and their total; a tenant-scoped caller counts only its tasks. */
 function counts(ctx: KanbanContext, slug: string): { counts: Record<string, number>; total: number } {
-  const board = ctx.board(slug);
-  const rows = board.statusCounts(ctx.tenant);
+  const rows = ctx.board(slug).scoped({ tenant: ctx.tenant }).statusCounts();
   const out: Record<string, number> = {};
   let total = 0;
   for (const r of rows) {

@@ -1,12 +1,11 @@
 import { canonicalAssignee, KernelError, type Termination } from "@kanban/kernel";
 import { z } from "zod";
 import type { KanbanContext } from "../../context.ts";
-import { idListSchema, metadataSchema, nameSchema, reasonSchema, resultSchema, withBoard } from "../../schemas.ts";
-import { publicProcedure } from "../../trpc.ts";
+import { idListSchema, metadataSchema, nameSchema, reasonSchema, resultSchema } from "../../schemas.ts";
+import { boardProcedure } from "../../trpc.ts";
 import { failureLimit, prioritySchema } from "./shared.ts";
 
 const bulkInput = z.object({
-  ...withBoard,
   ids: idListSchema.min(1, "ids must not be empty"),
   status: z.string().max(32).optional(),
   /** "" unassigns. */
@@ -24,7 +23,7 @@ const bulkInput = z.object({
 class RowRefused extends Error {}
 
 /** The message a bulk row reports: the kernel's text, or a generic one for a bug (logged). */
-function bulkError(ctx: KanbanContext, err: unknown): string {
+function bulkError(ctx: Pick<KanbanContext, "logger">, err: unknown): string {
   if (err instanceof KernelError) return err.message;
   ctx.logger.error("bulk update failed unexpectedly", { error: (err as Error).message, stack: (err as Error).stack });
   return "internal error";
@@ -35,12 +34,13 @@ function bulkError(ctx: KanbanContext, err: unknown): string {
  * (say its status change, after its reassignment went through) keeps none of its changes, and
  * its worker is stopped only when the row committed. Rows succeed or fail independently.
  */
-export const bulkProcedure = publicProcedure.input(bulkInput).mutation(({ ctx, input }) => {
-  const board = ctx.board(input.board);
+export const bulkProcedure = boardProcedure.input(bulkInput).mutation(({ ctx, input }) => {
+  const board = ctx.board;
   const limit = failureLimit(ctx);
   const results = input.ids.map((id): { id: string; ok: boolean; error?: string } => {
+    // Another tenant's task is "not found", like an unknown id (the scoped board answers null for both).
     const task = board.getTask(id);
-    if (!task || (ctx.tenant !== null && task.tenant !== ctx.tenant)) return { id, ok: false, error: "not found" };
+    if (!task) return { id, ok: false, error: "not found" };
     /** One step of the row; a refusal rolls the whole row back with `prefix` + the reason. */
     const step = <T>(prefix: string, fn: () => T): T => {
       try {

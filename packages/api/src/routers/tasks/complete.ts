@@ -1,12 +1,12 @@
+import { z } from "zod";
 import { fenceFields, idListSchema, metadataSchema, resultSchema } from "../../schemas.ts";
-import { scopedTask, taskDto } from "../../scope.ts";
-import { publicProcedure } from "../../trpc.ts";
-import { failureLimit, idInput, workerReleasedByOthers } from "./shared.ts";
+import { taskProcedure } from "../../trpc.ts";
+import { failureLimit, withWarnings } from "./shared.ts";
 
 /** Completes with a structured handoff; phantom `created_cards` → 412 with the ids in `data.details.phantom`. */
-export const completeProcedure = publicProcedure
+export const completeProcedure = taskProcedure
   .input(
-    idInput.extend({
+    z.object({
       ...fenceFields,
       result: resultSchema.nullish(),
       summary: resultSchema.nullish(),
@@ -15,9 +15,7 @@ export const completeProcedure = publicProcedure
     }),
   )
   .mutation(({ ctx, input }) => {
-    const board = ctx.board(input.board);
-    const stop = workerReleasedByOthers(board, scopedTask(ctx, board, input.id), input);
-    const done = board.completeTask(input.id, {
+    const done = ctx.board.completeTask(input.id, {
       result: input.result,
       summary: input.summary,
       metadata: input.metadata,
@@ -27,6 +25,7 @@ export const completeProcedure = publicProcedure
       // The live setting: the board was opened with the value of that moment.
       failureLimit: failureLimit(ctx),
     });
-    ctx.terminate(stop);
-    return { task: taskDto({ ...done.task, warnings: null }), run_id: done.run_id };
+    // An unfenced completion (a person closing the card) released someone else's worker: stop it.
+    ctx.terminate(done.terminate);
+    return { task: withWarnings(ctx.board, done.task), run_id: done.run_id };
   });

@@ -1,10 +1,6 @@
-import { scopedTask } from "../../scope.ts";
-import { publicProcedure } from "../../trpc.ts";
-import { idInput } from "./shared.ts";
+import { taskProcedure } from "../../trpc.ts";
 
 /** The worker context text (what `kanban context` prints). */
-export const contextProcedure = publicProcedure.input(idInput).query(({ ctx, input }) => {
-  const board = ctx.board(input.board);
-  scopedTask(ctx, board, input.id);
-  return { task_id: input.id, context: board.workerContext(input.id) };
+export const contextProcedure = taskProcedure.query(({ ctx, input }) => {
+  return { task_id: input.id, context: ctx.board.workerContext(input.id) };
 });

@@ -2,9 +2,9 @@ import { liveDispatcherPid } from "@kanban/db";
 import { invalid, parseWorkspaceSpec, type TaskView, WORKSPACE_KINDS } from "@kanban/kernel";
 import { z } from "zod";
 import type { KanbanContext } from "../../context.ts";
-import { bodySchema, idListSchema, nameSchema, titleSchema, withBoard } from "../../schemas.ts";
+import { bodySchema, idListSchema, nameSchema, titleSchema } from "../../schemas.ts";
 import { taskDto } from "../../scope.ts";
-import { publicProcedure } from "../../trpc.ts";
+import { boardProcedure } from "../../trpc.ts";
 import { prioritySchema } from "./shared.ts";
 import { workspaceRules } from "./workspace-rules.ts";
 
@@ -15,7 +15,10 @@ import { workspaceRules } from "./workspace-rules.ts";
  * Hermes profile on disk (`ctx.knownProfiles()`, the dispatcher's own rule). A failing probe never
  * fails the create.
  */
-export function dispatchWarning(ctx: KanbanContext, task: TaskView): string | null {
+export function dispatchWarning(
+  ctx: Pick<KanbanContext, "location" | "knownProfiles" | "logger">,
+  task: TaskView,
+): string | null {
   if (task.status !== "ready" || !task.assignee) return null;
   try {
     if (liveDispatcherPid(ctx.location.home) === null) {
@@ -33,7 +36,6 @@ export function dispatchWarning(ctx: KanbanContext, task: TaskView): string | nu
 }
 
 const createInput = z.object({
-  ...withBoard,
   title: titleSchema,
   body: bodySchema.nullish(),
   assignee: nameSchema.nullish(),
@@ -59,16 +61,7 @@ const createInput = z.object({
 });
 
 /** Dashboard-style create: `created_by` defaults to "dashboard"; `warning` says when nothing will dispatch it. */
-export const createProcedure = publicProcedure.input(createInput).mutation(({ ctx, input }) => {
-  const board = ctx.board(input.board);
-  if (ctx.tenant !== null) {
-    // Another tenant's task is reported exactly as an unknown one would be.
-    const hidden = input.parents.filter((p) => {
-      const parent = board.getTask(p);
-      return parent !== null && parent.tenant !== ctx.tenant;
-    });
-    if (hidden.length > 0) throw invalid(`unknown parent task(s): ${hidden.join(", ")}`, { missing: hidden });
-  }
+export const createProcedure = boardProcedure.input(createInput).mutation(({ ctx, input }) => {
   const { board: _slug, workspace, ...fields } = input;
   let ws: { workspace_kind?: string | null; workspace_path?: string | null } = {};
   if (workspace) {
@@ -76,12 +69,12 @@ export const createProcedure = publicProcedure.input(createInput).mutation(({ ct
       throw invalid("pass either workspace or workspace_kind/workspace_path, not both");
     ws = parseWorkspaceSpec(workspace);
   }
-  const task = board.createTask(
+  // The scoped board creates in the caller's tenant whatever it asked for, and refuses another
+  // tenant's parent exactly as an unknown one.
+  const task = ctx.board.createTask(
     {
       ...fields,
       ...ws,
-      // A tenant-scoped caller creates in its own tenant, whatever it asked for.
-      tenant: ctx.tenant ?? input.tenant,
       created_by: input.created_by ?? "dashboard",
       initial_status: input.initial_status ?? undefined,
     },

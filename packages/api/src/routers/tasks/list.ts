@@ -1,19 +1,17 @@
-import { LIST_ORDERS } from "@kanban/kernel";
+import { LIST_ORDERS, TASK_PAGE } from "@kanban/kernel";
 import { z } from "zod";
-import { TASK_PAGE, taskPage } from "../../queries/task-page.ts";
-import { nameSchema, withBoard } from "../../schemas.ts";
-import { type TaskDto, tenantFilter } from "../../scope.ts";
-import { publicProcedure } from "../../trpc.ts";
+import { nameSchema } from "../../schemas.ts";
+import type { TaskDto } from "../../scope.ts";
+import { boardProcedure } from "../../trpc.ts";
 
 /**
  * One page of tasks (interface C): at most `limit` (default 200, max 1000) and about 4 MiB, in
  * `order_by` order; `next_cursor` continues after the last task, null when there is no more.
  */
-export const listProcedure = publicProcedure
+export const listProcedure = boardProcedure
   .input(
     z
       .object({
-        ...withBoard,
         assignee: nameSchema.nullish(),
         status: z.string().max(32).nullish(),
         tenant: nameSchema.nullish(),
@@ -38,11 +36,11 @@ export const listProcedure = publicProcedure
       ctx,
       input,
     }): { tasks: (TaskDto & { parents?: string[]; children?: string[] })[]; next_cursor: string | null } => {
-      const { board: slug, include_links, cursor, limit, ...filter } = input;
-      const board = ctx.board(slug);
-      const page = taskPage(board, { ...filter, tenant: tenantFilter(ctx, input.tenant) }, { cursor, limit });
+      const { board: _slug, include_links, cursor, limit, ...filter } = input;
+      // A tenant's page holds its own tasks whatever `tenant` it asks for (the scoped board's rule).
+      const page = ctx.board.taskPage(filter, { cursor, limit });
       if (!include_links) return page;
-      const edges = board.linkEdges(page.tasks.map((t) => t.id));
+      const edges = ctx.board.linkEdges(page.tasks.map((t) => t.id));
       const parents = new Map<string, string[]>();
       const children = new Map<string, string[]>();
       for (const e of edges) {

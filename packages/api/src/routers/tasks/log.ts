@@ -2,9 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { logsDir } from "@kanban/db";
 import { z } from "zod";
-import { scopedTask } from "../../scope.ts";
-import { publicProcedure } from "../../trpc.ts";
-import { idInput } from "./shared.ts";
+import { taskProcedure } from "../../trpc.ts";
 
 /** Largest worker-log tail one request may read (Hermes' bound). */
 export const LOG_TAIL_MAX = 2_000_000;
@@ -44,12 +42,10 @@ function readLogTail(
  * file's full path for an admin caller; a tenant gets only its name, since the server's
  * directories are the operator's business.
  */
-export const logProcedure = publicProcedure
-  .input(idInput.extend({ tail: z.number().int().min(1).max(LOG_TAIL_MAX).optional() }))
+export const logProcedure = taskProcedure
+  .input(z.object({ tail: z.number().int().min(1).max(LOG_TAIL_MAX).optional() }))
   .query(({ ctx, input }) => {
     const slug = ctx.slug(input.board);
-    const board = ctx.board(slug);
-    scopedTask(ctx, board, input.id);
     const file = path.join(logsDir(ctx.location, slug), `${input.id}.log`);
     return {
       task_id: input.id,

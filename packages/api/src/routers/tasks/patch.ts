@@ -1,21 +1,10 @@
 import { z } from "zod";
-import {
-  bodySchema,
-  idSchema,
-  metadataSchema,
-  nameSchema,
-  reasonSchema,
-  resultSchema,
-  titleSchema,
-  withBoard,
-} from "../../schemas.ts";
-import { scopedTask, taskDto } from "../../scope.ts";
-import { publicProcedure } from "../../trpc.ts";
+import { bodySchema, metadataSchema, nameSchema, reasonSchema, resultSchema, titleSchema } from "../../schemas.ts";
+import { taskDto } from "../../scope.ts";
+import { taskProcedure } from "../../trpc.ts";
 import { failureLimit, prioritySchema } from "./shared.ts";
 
 const patchInput = z.object({
-  ...withBoard,
-  id: idSchema,
   status: z.string().max(32).optional(),
   /** null or "" unassigns. */
   assignee: nameSchema.nullable().optional(),
@@ -39,13 +28,11 @@ const patchInput = z.object({
  * refuses: 409), status (through the verb that owns it; `running` is never written directly),
  * model override, priority, then title/body and limits.
  */
-export const patchProcedure = publicProcedure.input(patchInput).mutation(({ ctx, input }) => {
-  const board = ctx.board(input.board);
-  scopedTask(ctx, board, input.id);
+export const patchProcedure = taskProcedure.input(patchInput).mutation(({ ctx, input }) => {
   // One kernel verb, one transaction: a refused step undoes the ones before it (patch.ts). The
   // worker is stopped only once the release committed.
   const { board: _board, id, ...patch } = input;
-  const out = board.patchTask(id, patch, { failureLimit: failureLimit(ctx) });
+  const out = ctx.board.patchTask(id, patch, { failureLimit: failureLimit(ctx) });
   ctx.terminate(out.terminate);
   return { task: taskDto(out.task) };
 });

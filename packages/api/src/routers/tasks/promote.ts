@@ -1,23 +1,19 @@
 import { wrongState } from "@kanban/kernel";
 import { z } from "zod";
 import { nameSchema, reasonSchema } from "../../schemas.ts";
-import { scopedTask } from "../../scope.ts";
-import { publicProcedure } from "../../trpc.ts";
-import { idInput } from "./shared.ts";
+import { taskProcedure } from "../../trpc.ts";
 
 /** Operator promotion todo/blocked → ready; refused (409) with unfinished parents or another status. */
-export const promoteProcedure = publicProcedure
+export const promoteProcedure = taskProcedure
   .input(
-    idInput.extend({
+    z.object({
       reason: reasonSchema.nullish(),
       actor: nameSchema.nullish(),
       dry_run: z.boolean().default(false),
     }),
   )
   .mutation(({ ctx, input }) => {
-    const board = ctx.board(input.board);
-    scopedTask(ctx, board, input.id);
-    const r = board.promoteTask(input.id, { actor: input.actor, reason: input.reason, dryRun: input.dry_run });
+    const r = ctx.board.promoteTask(input.id, { actor: input.actor, reason: input.reason, dryRun: input.dry_run });
     if (!r.ok) throw wrongState(`cannot promote ${input.id}: ${r.error ?? "refused"}`, { task_id: input.id });
     return {
       task_id: input.id,

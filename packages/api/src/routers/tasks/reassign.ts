@@ -1,22 +1,19 @@
 import { wrongState } from "@kanban/kernel";
 import { z } from "zod";
 import { nameSchema, reasonSchema } from "../../schemas.ts";
-import { scopedTask } from "../../scope.ts";
-import { publicProcedure } from "../../trpc.ts";
-import { idInput } from "./shared.ts";
+import { taskProcedure } from "../../trpc.ts";
 
 /** Changes hands; a running task needs `reclaim_first` (409 otherwise). "" or null unassigns. */
-export const reassignProcedure = publicProcedure
+export const reassignProcedure = taskProcedure
   .input(
-    idInput.extend({
+    z.object({
       profile: nameSchema.nullable().default(null),
       reclaim_first: z.boolean().default(false),
       reason: reasonSchema.nullish(),
     }),
   )
   .mutation(({ ctx, input }) => {
-    const board = ctx.board(input.board);
-    scopedTask(ctx, board, input.id);
+    const board = ctx.board;
     const profile = input.profile === null || input.profile.trim() === "" ? null : input.profile;
     const r = board.reassignTask(input.id, profile, { reclaimFirst: input.reclaim_first, reason: input.reason });
     ctx.terminate(r.terminate);

@@ -1,14 +1,13 @@
+import { z } from "zod";
 import { nameSchema, reasonSchema } from "../../schemas.ts";
-import { scopedTask } from "../../scope.ts";
-import { publicProcedure } from "../../trpc.ts";
-import { idInput, result } from "./shared.ts";
+import { taskProcedure } from "../../trpc.ts";
+import { result } from "./shared.ts";
 
 /** Blocked or scheduled → ready (todo while a parent is unfinished); `comment_author` also records an `UNBLOCK:` comment. */
-export const unblockProcedure = publicProcedure
-  .input(idInput.extend({ reason: reasonSchema.nullish(), comment_author: nameSchema.nullish() }))
+export const unblockProcedure = taskProcedure
+  .input(z.object({ reason: reasonSchema.nullish(), comment_author: nameSchema.nullish() }))
   .mutation(({ ctx, input }) => {
-    const board = ctx.board(input.board);
-    scopedTask(ctx, board, input.id);
+    const board = ctx.board;
     board.unblockTask(input.id);
     if (input.comment_author && input.reason?.trim())
       board.addComment(input.id, input.comment_author, `UNBLOCK: ${input.reason.trim()}`);

@@ -6,6 +6,6 @@ import type { KanbanContext } from "../../context.ts";
  * `kanban.workspace_roots` (none configured = scratch only); the operator anywhere. Nobody chooses
  * a scratch path (the kernel refuses one for every caller).
  */
-export function workspaceRules(ctx: KanbanContext): WorkspaceRules {
+export function workspaceRules(ctx: Pick<KanbanContext, "tenant" | "config">): WorkspaceRules {
   return { allowedWorkspaceRoots: ctx.tenant === null ? null : ctx.config().kanban.workspace_roots };
 }
