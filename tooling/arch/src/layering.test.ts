@@ -228,6 +228,7 @@ describe("layering", () => {
       "packages/dispatcher",
       "packages/kernel",
       "packages/process",
+      "packages/workspace",
     ]) {
       for (const file of sourceFiles(dir)) {
         for (const { spec, line } of importsOf(file)) {
