@@ -1,6 +1,5 @@
-import { LIST_ORDERS, type ListOrder } from "@kanban/kernel";
+import { LIST_ORDERS, type ListOrder, TASK_PAGE } from "@kanban/kernel";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { TASK_PAGE } from "../../queries/task-page.ts";
 import { createTestApi, type TestApi } from "../../testing.ts";
 
 let t: TestApi;
