@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { openBoard as openKernelBoard } from "@kanban/kernel";
+import { boardInternals } from "@kanban/kernel/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WEB_DIR } from "./env.ts";
 import { startServer, stopServer } from "./global-setup.ts";
@@ -222,8 +223,10 @@ describe("recovery reassign", () => {
     const t = (await api().tasks.create.mutate({ board, title: "Keeps failing", assignee: "coder" })).task;
     const k = openKernelBoard({ location: { home: kanbanHome() }, board });
     try {
-      k.sqlite
-        .prepare("UPDATE tasks SET consecutive_failures = 2, last_failure_error = 'worker exited 1' WHERE id = ?")
+      boardInternals(k)
+        .sqlite.prepare(
+          "UPDATE tasks SET consecutive_failures = 2, last_failure_error = 'worker exited 1' WHERE id = ?",
+        )
         .run(t.id);
     } finally {
       k.close();

@@ -3,6 +3,7 @@ import path from "node:path";
 import { DB_ERROR_CODES, KanbanDbError } from "@kanban/db";
 import { HallucinatedCardsError, KERNEL_ERROR_CODES, KernelError } from "@kanban/kernel";
 import { TRPCError } from "@trpc/server";
+import { boardInternals } from "@kanban/kernel/testing";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { DB_ERROR_TO_TRPC, INTERNAL_MESSAGE, KERNEL_ERROR_TO_TRPC, toTRPCError } from "./errors.ts";
@@ -67,7 +68,7 @@ describe("a bug inside a procedure", () => {
     const t = createTestApi();
     try {
       const { task } = await t.api.tasks.create({ title: "t" });
-      t.board().sqlite.exec("DROP TABLE task_comments");
+      boardInternals(t.board()).sqlite.exec("DROP TABLE task_comments");
       const err = await t.api.comments.list({ task_id: task.id }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(TRPCError);
       expect(err).toMatchObject({ code: "INTERNAL_SERVER_ERROR", message: INTERNAL_MESSAGE });

@@ -1,6 +1,7 @@
 import type { BoardLocation } from "@kanban/db";
 import { makeTempDir } from "@kanban/db/testing";
 import { openBoard } from "@kanban/kernel";
+import { boardInternals } from "@kanban/kernel/testing";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { INPUT_MAX_DEPTH, JSON_BOUNDS, jsonProblem, rawInputProblem } from "./schemas.ts";
 import { type RunningServer, startServer } from "./server.ts";
@@ -179,7 +180,7 @@ describe("stored JSON that is too deep (written by another program)", () => {
     const child = (await t.api.tasks.create({ title: "c", parents: [parent.id] })).task;
     await t.api.tasks.claim({ id: parent.id });
     await t.api.tasks.complete({ id: parent.id, result: "r", metadata: { ok: true } });
-    const sqlite = t.board().sqlite;
+    const sqlite = boardInternals(t.board()).sqlite;
     sqlite.prepare("UPDATE task_runs SET metadata = ? WHERE task_id = ?").run(deepJson(3_000), parent.id);
     sqlite.prepare("UPDATE task_events SET payload = ? WHERE task_id = ?").run(deepJson(3_000), parent.id);
     // Serialised as the HTTP layer would: a value read back 3,000 levels deep would overflow here.

@@ -3,6 +3,7 @@ import path from "node:path";
 import { dispatcherLockPath, nudgeDispatcher, readDispatcherStatus } from "@kanban/db";
 import { dumpRows } from "@kanban/db/testing";
 import type { Board } from "@kanban/kernel";
+import { boardInternals } from "@kanban/kernel/testing";
 import { describe, expect, it } from "vitest";
 import {
   fakeProfile,
@@ -126,7 +127,7 @@ describe("kanban-dispatcher (one shot and usage)", { timeout: 60_000 }, () => {
     const b = h.board();
     const t = b.createTask({ title: "maybe", assignee: "alice" }).id;
     const loose = b.createTask({ title: "loose" }).id;
-    const before = dumpRows(b.sqlite);
+    const before = dumpRows(boardInternals(b).sqlite);
     // The tick lock file (a dry run takes it too: its sweeps write) is not the board's data.
     const files = () =>
       fs
@@ -143,12 +144,12 @@ describe("kanban-dispatcher (one shot and usage)", { timeout: 60_000 }, () => {
       { task_id: loose, assignee: "alice", workspace: "" },
     ]);
     expect(json.auto_assigned_default).toEqual([loose]);
-    expect(dumpRows(b.sqlite)).toEqual(before);
+    expect(dumpRows(boardInternals(b).sqlite)).toEqual(before);
     expect(files()).toEqual(filesBefore);
     const text = await runBin(["--once", "--dry-run"], env(h));
     expect(text.stdout).toContain("Dry run: recovery and promotion ran; nothing was claimed or spawned.\n");
     expect(text.stdout).toContain("Would spawn: 2\n");
-    expect(dumpRows(b.sqlite)).toEqual(before);
+    expect(dumpRows(boardInternals(b).sqlite)).toEqual(before);
   });
 });
 

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import { dumpRows, flockCommandCan, holdFlockInPython, pythonCanFlock } from "@kanban/db/testing";
+import { boardInternals } from "@kanban/kernel/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { fakeProfile, killAll, makeHome, type TestHome, trackPool, waitFor } from "../test/helpers.ts";
 import { createDispatcher } from "./dispatcher.ts";
@@ -52,11 +53,11 @@ describe("dispatch lock", () => {
     const kill = await pythonHolds(`${b.path}.dispatch.lock`);
     const d = createDispatcher(home.config(), { log: () => {} });
     trackPool(d.pool);
-    const before = dumpRows(b.sqlite);
+    const before = dumpRows(boardInternals(b).sqlite);
     const r = (await d.tick()).boards[0];
     expect(r?.skipped_locked).toBe(true);
     expect(r?.spawned).toEqual([]);
-    expect(dumpRows(b.sqlite)).toEqual(before);
+    expect(dumpRows(boardInternals(b).sqlite)).toEqual(before);
     await kill();
     expect((await d.tick()).boards[0]?.spawned).toHaveLength(1);
   });

@@ -5,7 +5,7 @@ import { hasSpawnableReady } from "./dispatch-once.ts";
 import { boardLocationFromEnv, createBoard } from "@kanban/db";
 import { dumpRows } from "@kanban/db/testing";
 import type { Board } from "@kanban/kernel";
-import { TestClock } from "@kanban/kernel/testing";
+import { boardInternals, TestClock } from "@kanban/kernel/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   fakeProfile,
@@ -127,7 +127,7 @@ describe("spawn and complete", { timeout: 30_000 }, () => {
       workspace_path: "/placeholder",
     });
     // The kernel refuses relative paths at create; rows written by other tools may still hold one.
-    b.sqlite.prepare("UPDATE tasks SET workspace_path = 'rel/dir' WHERE id = ?").run(relative.id);
+    boardInternals(b).sqlite.prepare("UPDATE tasks SET workspace_path = 'rel/dir' WHERE id = ?").run(relative.id);
     const d = dispatcher(h);
     const r = (await d.tick()).boards[0];
     const tree = path.join(repo, ".worktrees", inTree.id);
@@ -500,14 +500,14 @@ describe("budgets and assignment", { timeout: 30_000 }, () => {
     const h = setup({ profiles: { alice: fakeProfile("complete") } });
     const b = h.board();
     b.createTask({ title: "t", assignee: "alice" });
-    const before = dumpRows(b.sqlite);
+    const before = dumpRows(boardInternals(b).sqlite);
     const held = tryAcquireDispatchLock(`${b.path}.dispatch.lock`);
     const d = dispatcher(h);
     try {
       const r = (await d.tick()).boards[0];
       expect(r?.skipped_locked).toBe(true);
       expect(r?.spawned).toEqual([]);
-      expect(dumpRows(b.sqlite)).toEqual(before);
+      expect(dumpRows(boardInternals(b).sqlite)).toEqual(before);
     } finally {
       if (held.ok) held.lock.release();
     }

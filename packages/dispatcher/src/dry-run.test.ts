@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { TestClock } from "@kanban/kernel/testing";
+import { boardInternals, TestClock } from "@kanban/kernel/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { fakeProfile, killAll, makeHome, type TestHome, trackPool } from "../test/helpers.ts";
 import { createDispatcher } from "./dispatcher.ts";
@@ -44,7 +44,7 @@ describe("dry run", { timeout: 30_000 }, () => {
     const parent = b.createTask({ title: "parent", assignee: "bob" }).id;
     const child = b.createTask({ title: "child", assignee: "bob", parents: [parent] }).id;
     expect(b.requireTask(child).status).toBe("todo");
-    b.sqlite.prepare("UPDATE tasks SET status = 'done', completed_at = 1 WHERE id = ?").run(parent);
+    boardInternals(b).sqlite.prepare("UPDATE tasks SET status = 'done', completed_at = 1 WHERE id = ?").run(parent);
     const ready = b.createTask({ title: "would run", assignee: "alice" }).id;
 
     const clock = new TestClock(Math.floor(Date.now() / 1000) + 60);

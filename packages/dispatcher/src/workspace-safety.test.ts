@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Board } from "@kanban/kernel";
+import { boardInternals } from "@kanban/kernel/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { fakeProfile, killAll, makeHome, readPids, type TestHome, trackPool, waitFor } from "../test/helpers.ts";
 import { createDispatcher, type Dispatcher } from "./dispatcher.ts";
@@ -46,7 +47,7 @@ describe("workspace safety", { timeout: 30_000 }, () => {
     fs.writeFileSync(path.join(victimWs, "work-in-progress.txt"), "precious");
     // The create API refuses a scratch path; a row written by Hermes or before that rule can hold one.
     const rogue = b.createTask({ title: "rogue", assignee: "bob", tenant: "acme" }).id;
-    b.sqlite.prepare("UPDATE tasks SET workspace_path = ? WHERE id = ?").run(victimWs, rogue);
+    boardInternals(b).sqlite.prepare("UPDATE tasks SET workspace_path = ? WHERE id = ?").run(victimWs, rogue);
     await d.tick();
     await waitFor(() => statusOf(b, rogue)() === "done", "the rogue's worker to complete");
     // It ran in its own scratch directory, not in the victim's.

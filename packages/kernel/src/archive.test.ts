@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTestBoard, type TestBoard } from "./testing/index.ts";
+import { boardInternals, createTestBoard, type TestBoard } from "./testing/index.ts";
 import { caught } from "./testing/helpers.ts";
 
 let board: TestBoard;
@@ -32,10 +32,14 @@ function relatedRows(id: string): Record<string, number> {
     const where = table === "task_links" ? "parent_id = ? OR child_id = ?" : "task_id = ?";
     const args = table === "task_links" ? [id, id] : [id];
     out[table] = (
-      board.sqlite.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${where}`).get(...args) as { n: number }
+      boardInternals(board)
+        .sqlite.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${where}`)
+        .get(...args) as { n: number }
     ).n;
   }
-  out.tasks = (board.sqlite.prepare("SELECT count(*) AS n FROM tasks WHERE id = ?").get(id) as { n: number }).n;
+  out.tasks = (
+    boardInternals(board).sqlite.prepare("SELECT count(*) AS n FROM tasks WHERE id = ?").get(id) as { n: number }
+  ).n;
   return out;
 }
 
@@ -46,8 +50,8 @@ function richTask(): { id: string; parent: string; child: string } {
   const child = board.createTask({ title: "child", parents: [task.id] });
   board.addComment(task.id, "alice", "a note");
   board.addNotifySub({ task_id: task.id, platform: "telegram", chat_id: "42" });
-  board.sqlite
-    .prepare(
+  boardInternals(board)
+    .sqlite.prepare(
       "INSERT INTO task_attachments (task_id, filename, stored_path, size, created_at) VALUES (?, 'a.txt', '/tmp/a.txt', 1, ?)",
     )
     .run(task.id, board.clock.seconds);
@@ -102,7 +106,7 @@ describe("archiveTask", () => {
 
   it.each(["triage", "todo", "scheduled", "ready", "blocked", "review", "done"])("archives a %s task", (status) => {
     const task = board.createTask({ title: "t" });
-    board.sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, task.id);
+    boardInternals(board).sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, task.id);
     expect(board.archiveTask(task.id).task.status).toBe("archived");
   });
 

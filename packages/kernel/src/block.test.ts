@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTestBoard, type TestBoard } from "./testing/index.ts";
+import { boardInternals, createTestBoard, type TestBoard } from "./testing/index.ts";
 import { caught } from "./testing/helpers.ts";
 
 let board: TestBoard;
@@ -16,7 +16,7 @@ function claimed(title = "work"): { id: string; runId: number } {
 }
 
 function setStatus(id: string, status: string): void {
-  board.sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
+  boardInternals(board).sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
 }
 
 function lastEvent(id: string, kind: string) {
@@ -188,8 +188,8 @@ describe("unblockTask", () => {
   it("closes a dangling open run left on a blocked task (invariant recovery) and leaves current_run_id null", () => {
     const { id, runId } = claimed();
     // Engineer the leak: the task says blocked but its run was never closed.
-    board.sqlite
-      .prepare("UPDATE tasks SET status = 'blocked', claim_lock = NULL, claim_expires = NULL WHERE id = ?")
+    boardInternals(board)
+      .sqlite.prepare("UPDATE tasks SET status = 'blocked', claim_lock = NULL, claim_expires = NULL WHERE id = ?")
       .run(id);
     board.unblockTask(id);
     expect(board.getTask(id)?.current_run_id).toBeNull();

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { openBoard } from "./board.ts";
-import type { TestBoard } from "./testing/index.ts";
+import { boardInternals, type TestBoard } from "./testing/index.ts";
 import { useTestBoards } from "./testing/helpers.ts";
 
 // claimNext: "select next + claim" as one kernel operation over the dispatcher's ready lane
@@ -174,7 +174,7 @@ describe("claimNext", () => {
     const b = board();
     const parent = b.createTask({ title: "p", assignee: "alice" }).id;
     const child = b.createTask({ title: "c", assignee: "alice", parents: [parent] }).id;
-    b.sqlite.prepare("UPDATE tasks SET status = 'ready' WHERE id = ?").run(child); // written ready by another tool
+    boardInternals(b).sqlite.prepare("UPDATE tasks SET status = 'ready' WHERE id = ?").run(child); // written ready by another tool
     const r = b.claimNext(b.readyLane(), {}, 10);
     expect(ids(r)).toEqual([parent]);
     expect(b.requireTask(child).status).toBe("todo");

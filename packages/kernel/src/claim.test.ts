@@ -3,7 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { openBoard } from "./board.ts";
-import type { TestBoard } from "./testing/index.ts";
+import { boardInternals, type TestBoard } from "./testing/index.ts";
 import { kernelError, useTestBoards } from "./testing/helpers.ts";
 
 // Spec §2.5 (claim_task, heartbeat_claim, heartbeat_worker), §1.3 task_runs invariant, §1.7 `claimed`,
@@ -12,7 +12,7 @@ import { kernelError, useTestBoards } from "./testing/helpers.ts";
 
 const board = useTestBoards();
 const setStatus = (b: TestBoard, id: string, status: string) =>
-  b.sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
+  boardInternals(b).sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
 const kinds = (b: TestBoard, id: string) => b.listEvents(id).map((e) => e.kind);
 const runId = (t: { current_run_id: number | null } | null): number => {
   if (!t || t.current_run_id === null) throw new Error("expected a claimed task with a run");
@@ -270,8 +270,8 @@ describe("claim", () => {
     const t = b.createTask({ title: "x", assignee: "alice" });
     const first = runId(b.claimTask(t.id));
     // Engineer the leak: the task went back to ready without its run being closed.
-    b.sqlite
-      .prepare("UPDATE tasks SET status = 'ready', claim_lock = NULL, claim_expires = NULL WHERE id = ?")
+    boardInternals(b)
+      .sqlite.prepare("UPDATE tasks SET status = 'ready', claim_lock = NULL, claim_expires = NULL WHERE id = ?")
       .run(t.id);
     b.clock.advance(30);
     const second = runId(b.claimTask(t.id));
@@ -289,11 +289,11 @@ describe("claim", () => {
     const b = board();
     const t = b.createTask({ title: "x" });
     const first = runId(b.claimTask(t.id));
-    b.sqlite
-      .prepare("UPDATE task_runs SET ended_at = ?, status = 'crashed', outcome = 'crashed' WHERE id = ?")
+    boardInternals(b)
+      .sqlite.prepare("UPDATE task_runs SET ended_at = ?, status = 'crashed', outcome = 'crashed' WHERE id = ?")
       .run(b.clock.seconds, first);
-    b.sqlite
-      .prepare("UPDATE tasks SET status = 'ready', claim_lock = NULL, claim_expires = NULL WHERE id = ?")
+    boardInternals(b)
+      .sqlite.prepare("UPDATE tasks SET status = 'ready', claim_lock = NULL, claim_expires = NULL WHERE id = ?")
       .run(t.id);
     const second = runId(b.claimTask(t.id));
     expect(b.listRuns(t.id).map((r) => [r.id, r.status])).toEqual([

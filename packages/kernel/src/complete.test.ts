@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { HallucinatedCardsError, KernelError } from "./errors.ts";
 import type { IdSource } from "./ids.ts";
-import { createTestBoard, type TestBoard } from "./testing/index.ts";
+import { boardInternals, createTestBoard, type TestBoard } from "./testing/index.ts";
 import { caught } from "./testing/helpers.ts";
 
 // Sequential 8-hex ids: a phantom id such as t_ffffffff can never collide with a real card.
@@ -33,10 +33,10 @@ function lastEvent(id: string, kind: string) {
 }
 
 function rawTask(id: string): unknown {
-  return board.sqlite.prepare("SELECT * FROM tasks WHERE id = ?").get(id);
+  return boardInternals(board).sqlite.prepare("SELECT * FROM tasks WHERE id = ?").get(id);
 }
 function rawRuns(id: string): unknown[] {
-  return board.sqlite.prepare("SELECT * FROM task_runs WHERE task_id = ? ORDER BY id").all(id);
+  return boardInternals(board).sqlite.prepare("SELECT * FROM task_runs WHERE task_id = ? ORDER BY id").all(id);
 }
 
 describe("completeTask", () => {
@@ -127,7 +127,7 @@ describe("completeTask", () => {
 
   it.each(["ready", "blocked", "review"])("completes a %s task (manual completion)", (status) => {
     const task = board.createTask({ title: "t" });
-    board.sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, task.id);
+    boardInternals(board).sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, task.id);
     expect(board.completeTask(task.id, { result: "ok" }).task.status).toBe("done");
   });
 
@@ -135,7 +135,7 @@ describe("completeTask", () => {
     "refuses to complete a %s task, leaving it untouched",
     (status) => {
       const task = board.createTask({ title: "t" });
-      board.sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, task.id);
+      boardInternals(board).sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, task.id);
       const before = rawTask(task.id);
       const err = caught(() => board.completeTask(task.id, { result: "x" }));
       expect(err.code).toBe("WRONG_STATE");
@@ -149,7 +149,7 @@ describe("completeTask", () => {
   it("refuses to complete a task whose parent is not done (B fix: parents re-checked at completion)", () => {
     const parent = board.createTask({ title: "parent" });
     const child = board.createTask({ title: "child", parents: [parent.id] });
-    board.sqlite.prepare("UPDATE tasks SET status = 'ready' WHERE id = ?").run(child.id);
+    boardInternals(board).sqlite.prepare("UPDATE tasks SET status = 'ready' WHERE id = ?").run(child.id);
     const err = caught(() => board.completeTask(child.id, { result: "early" }));
     expect(err.code).toBe("WRONG_STATE");
     expect(err.message).toContain(`${parent.id} (ready)`);
@@ -158,7 +158,9 @@ describe("completeTask", () => {
 
   it("resets the circuit breaker (consecutive_failures, last_failure_error)", () => {
     const { id } = claimed();
-    board.sqlite.prepare("UPDATE tasks SET consecutive_failures = 1, last_failure_error = 'boom' WHERE id = ?").run(id);
+    boardInternals(board)
+      .sqlite.prepare("UPDATE tasks SET consecutive_failures = 1, last_failure_error = 'boom' WHERE id = ?")
+      .run(id);
     const out = board.completeTask(id, { result: "ok" });
     expect(out.task.consecutive_failures).toBe(0);
     expect(out.task.last_failure_error).toBeNull();

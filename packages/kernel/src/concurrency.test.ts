@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { openBoard } from "./board.ts";
 import { heldClaimer } from "../test/held-claimer.ts";
-import { createTestBoard, type TestBoard } from "./testing/index.ts";
+import { boardInternals, createTestBoard, type TestBoard } from "./testing/index.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const worker = path.join(here, "..", "test", "claim-worker.ts");
@@ -29,7 +29,7 @@ function runClaimer(file: string, name: string): Promise<{ name: string; won: st
 function boardOfReadyTasks(total: number): string {
   const b = createTestBoard();
   board = b;
-  b.ctx.tx(() => {
+  boardInternals(b).ctx.tx(() => {
     for (let i = 0; i < total; i++) b.createTask({ title: `job ${i}`, assignee: "worker" });
   });
   b.close();
@@ -48,8 +48,8 @@ describe("claims across OS processes", () => {
     for (const r of results) expect(r.won.length).toBeGreaterThan(0);
 
     const check = openBoard({ path: file, warn: () => {} });
-    const stats = check.sqlite
-      .prepare(
+    const stats = boardInternals(check)
+      .sqlite.prepare(
         `SELECT count(*) AS tasks, sum(status = 'running') AS running,
            (SELECT count(*) FROM task_runs) AS runs, (SELECT count(*) FROM task_runs WHERE ended_at IS NULL) AS open_runs,
            (SELECT count(*) FROM task_events WHERE kind = 'claimed') AS claimed_events
@@ -58,7 +58,7 @@ describe("claims across OS processes", () => {
       .get();
     expect(stats).toEqual({ tasks: total, running: total, runs: total, open_runs: total, claimed_events: total });
     // The lock recorded on each task is the process that reported winning it.
-    const lockOf = check.sqlite.prepare("SELECT claim_lock FROM tasks WHERE id = ?");
+    const lockOf = boardInternals(check).sqlite.prepare("SELECT claim_lock FROM tasks WHERE id = ?");
     for (const r of results) {
       for (const id of r.won.slice(0, 200))
         expect((lockOf.get(id) as { claim_lock: string }).claim_lock.startsWith(`${r.name}:`)).toBe(true);

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { openBoard } from "./board.ts";
 import { type CreateTaskInput, parseWorkspaceSpec } from "./create.ts";
 import type { IdSource } from "./ids.ts";
-import type { TestBoard } from "./testing/index.ts";
+import { boardInternals, type TestBoard } from "./testing/index.ts";
 import { kernelError, useTestBoards } from "./testing/helpers.ts";
 
 // Spec §2.1 (create_task), §1.4 (ids), §1.5 (initial statuses), §1.7 (`created`/`blocked` payloads);
@@ -23,9 +23,10 @@ function idSequence(...ids: string[]): IdSource {
   };
 }
 const setStatus = (b: TestBoard, id: string, status: string) =>
-  b.sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
+  boardInternals(b).sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
 const kinds = (b: TestBoard, id: string) => b.listEvents(id).map((e) => e.kind);
-const taskCount = (b: TestBoard) => (b.sqlite.prepare("SELECT count(*) AS n FROM tasks").get() as { n: number }).n;
+const taskCount = (b: TestBoard) =>
+  (boardInternals(b).sqlite.prepare("SELECT count(*) AS n FROM tasks").get() as { n: number }).n;
 
 describe("create: defaults and validation", () => {
   it("create: a task with no parents starts ready, with Hermes' column defaults", () => {
@@ -80,7 +81,7 @@ describe("create: defaults and validation", () => {
   it("create: 10k tasks never hit a duplicate id (retry once on a collision)", () => {
     const b = board();
     // One outer transaction (each create nests as a savepoint) keeps this about id width, not fsync.
-    b.ctx.tx(() => {
+    boardInternals(b).ctx.tx(() => {
       for (let i = 0; i < 10_000; i++) b.createTask({ title: `task ${i}` });
     });
     expect(taskCount(b)).toBe(10_000);
@@ -408,14 +409,18 @@ describe("create: skills", () => {
     const t = b.createTask({ title: "x" });
     expect(t.skills).toBeNull();
     expect(b.listEvents(t.id)[0]?.payload).not.toHaveProperty("skills");
-    expect(b.sqlite.prepare("SELECT skills FROM tasks WHERE id = ?").get(t.id)).toEqual({ skills: null });
+    expect(boardInternals(b).sqlite.prepare("SELECT skills FROM tasks WHERE id = ?").get(t.id)).toEqual({
+      skills: null,
+    });
   });
 
   it("create: an empty skills list is kept as [] (explicitly none), not null", () => {
     const b = board();
     const t = b.createTask({ title: "x", skills: [] });
     expect(b.getTask(t.id)?.skills).toEqual([]);
-    expect(b.sqlite.prepare("SELECT skills FROM tasks WHERE id = ?").get(t.id)).toEqual({ skills: "[]" });
+    expect(boardInternals(b).sqlite.prepare("SELECT skills FROM tasks WHERE id = ?").get(t.id)).toEqual({
+      skills: "[]",
+    });
   });
 
   it("create: skills are stripped, de-duplicated in order and empties dropped", () => {

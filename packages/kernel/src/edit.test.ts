@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTestBoard, type TestBoard } from "./testing/index.ts";
+import { boardInternals, createTestBoard, type TestBoard } from "./testing/index.ts";
 import { caught } from "./testing/helpers.ts";
 
 let board: TestBoard;
@@ -24,7 +24,7 @@ function lastEvent(id: string, kind: string) {
 }
 
 function setStatus(id: string, status: string): void {
-  board.sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
+  boardInternals(board).sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
 }
 
 describe("editCompletedResult", () => {
@@ -116,7 +116,7 @@ describe("moveTask and setStatusDirect", () => {
   it("refuses ready while parents are unfinished, naming each one", () => {
     const p1 = board.createTask({ title: "design" });
     const p2 = board.createTask({ title: "review copy" });
-    board.sqlite.prepare("UPDATE tasks SET status = 'blocked' WHERE id = ?").run(p2.id);
+    boardInternals(board).sqlite.prepare("UPDATE tasks SET status = 'blocked' WHERE id = ?").run(p2.id);
     const child = board.createTask({ title: "build", parents: [p1.id, p2.id] });
     const [first, second] = [p1, p2].sort((a, b) => a.id.localeCompare(b.id));
     const expected = `Cannot move to 'ready': blocked by parent(s) not done — ${[first, second]

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_CLAIM_TTL_SECONDS, DEFAULT_CRASH_GRACE_SECONDS } from "./constants.ts";
 import { KernelError } from "./errors.ts";
-import { createTestBoard, type TestBoard } from "./testing/index.ts";
+import { boardInternals, createTestBoard, type TestBoard } from "./testing/index.ts";
 
 /**
  * pg-boss's claim-fencing scenarios on our board: worker A's attempt is taken away (reclaimed,
@@ -48,11 +48,11 @@ function reclaimedAndReclaimed(opts: { claimerA?: string; claimerB?: string } = 
 /** Every row the task owns, exactly as stored. */
 function snapshot(id: string) {
   return {
-    task: board.sqlite.prepare("SELECT * FROM tasks WHERE id = ?").get(id),
-    runs: board.sqlite.prepare("SELECT * FROM task_runs WHERE task_id = ? ORDER BY id").all(id),
-    events: board.sqlite.prepare("SELECT * FROM task_events WHERE task_id = ? ORDER BY id").all(id),
-    comments: board.sqlite.prepare("SELECT * FROM task_comments WHERE task_id = ? ORDER BY id").all(id),
-    allTasks: board.sqlite.prepare("SELECT count(*) AS n FROM tasks").get(),
+    task: boardInternals(board).sqlite.prepare("SELECT * FROM tasks WHERE id = ?").get(id),
+    runs: boardInternals(board).sqlite.prepare("SELECT * FROM task_runs WHERE task_id = ? ORDER BY id").all(id),
+    events: boardInternals(board).sqlite.prepare("SELECT * FROM task_events WHERE task_id = ? ORDER BY id").all(id),
+    comments: boardInternals(board).sqlite.prepare("SELECT * FROM task_comments WHERE task_id = ? ORDER BY id").all(id),
+    allTasks: boardInternals(board).sqlite.prepare("SELECT count(*) AS n FROM tasks").get(),
   };
 }
 
@@ -198,8 +198,8 @@ describe("fencing: a reclaimed worker cannot touch the newer attempt", () => {
     board.heartbeatWorker(task.id, { expected_run_id: runA });
     board.reclaimTask(task.id);
     // Whatever the previous attempt left on the row, the claim starts from a clean slate.
-    board.sqlite
-      .prepare("UPDATE tasks SET last_heartbeat_at = ?, worker_pid = ? WHERE id = ?")
+    boardInternals(board)
+      .sqlite.prepare("UPDATE tasks SET last_heartbeat_at = ?, worker_pid = ? WHERE id = ?")
       .run(board.clock.seconds, PID_A, task.id);
     const fresh = board.claimTask(task.id);
     expect(fresh).toMatchObject({ last_heartbeat_at: null, worker_pid: null });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { TestBoard } from "./testing/index.ts";
+import { boardInternals, type TestBoard } from "./testing/index.ts";
 import { kernelError, useTestBoards } from "./testing/helpers.ts";
 
 // Spec §2.2 (assign/reassign), §2.3 (link/unlink), §2.4 (recompute_ready, promote_task), §1.5;
@@ -8,9 +8,11 @@ import { kernelError, useTestBoards } from "./testing/helpers.ts";
 
 const board = useTestBoards();
 const setStatus = (b: TestBoard, id: string, status: string) =>
-  b.sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
+  boardInternals(b).sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
 const setFailures = (b: TestBoard, id: string, n: number, error: string | null = "boom") =>
-  b.sqlite.prepare("UPDATE tasks SET consecutive_failures = ?, last_failure_error = ? WHERE id = ?").run(n, error, id);
+  boardInternals(b)
+    .sqlite.prepare("UPDATE tasks SET consecutive_failures = ?, last_failure_error = ? WHERE id = ?")
+    .run(n, error, id);
 const status = (b: TestBoard, id: string) => b.getTask(id)?.status;
 const kinds = (b: TestBoard, id: string) => b.listEvents(id).map((e) => e.kind);
 const lastEvent = (b: TestBoard, id: string) => b.listEvents(id).at(-1);
@@ -497,8 +499,8 @@ describe("recompute_ready: Todo holds a card a person put there", () => {
     const b = board();
     const t = b.createTask({ title: "x" });
     setStatus(b, t.id, "todo");
-    b.sqlite
-      .prepare("INSERT INTO task_events (task_id, kind, payload, created_at) VALUES (?, 'status', ?, ?)")
+    boardInternals(b)
+      .sqlite.prepare("INSERT INTO task_events (task_id, kind, payload, created_at) VALUES (?, 'status', ?, ?)")
       .run(
         t.id,
         JSON.stringify({ status: "todo", reason: "ancestor_reopened", parent: "t_00000000" }),
@@ -512,8 +514,8 @@ describe("recompute_ready: Todo holds a card a person put there", () => {
     const t = b.createTask({ title: "x" });
     setStatus(b, t.id, "todo");
     const deep = `${'{"a":'.repeat(50_000)}1${"}".repeat(50_000)}`;
-    b.sqlite
-      .prepare("INSERT INTO task_events (task_id, kind, payload, created_at) VALUES (?, 'status', ?, ?)")
+    boardInternals(b)
+      .sqlite.prepare("INSERT INTO task_events (task_id, kind, payload, created_at) VALUES (?, 'status', ?, ?)")
       .run(t.id, deep, b.clock.seconds);
     expect(b.recomputeReady()).toBe(1);
   });

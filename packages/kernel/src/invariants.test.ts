@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { KernelError } from "./errors.ts";
-import { createTestBoard, type TestBoard } from "./testing/index.ts";
+import { boardInternals, createTestBoard, type TestBoard } from "./testing/index.ts";
 
 /**
  * Long random sequences of lifecycle operations, with the board's invariants checked after every
@@ -86,7 +86,7 @@ const ASSIGNEES = [null, "alice", "bob", "carol"];
 const STATUSES = ["triage", "todo", "scheduled", "ready", "running", "blocked", "review", "done", "archived"];
 
 function checkInvariants(board: TestBoard): void {
-  const q = (sql: string) => board.sqlite.prepare(sql).all();
+  const q = (sql: string) => boardInternals(board).sqlite.prepare(sql).all();
   // current_run_id set ⇔ exactly one open run, and it is that run.
   expect(
     q(`SELECT t.id FROM tasks t WHERE

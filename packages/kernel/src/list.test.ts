@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { taskFromRow } from "./rows.ts";
-import type { TestBoard } from "./testing/index.ts";
+import { boardInternals, type TestBoard } from "./testing/index.ts";
 import { kernelError, useTestBoards } from "./testing/helpers.ts";
 
 // Spec §2.1 (get_task, list_tasks filters and order_by, parent_ids/child_ids/parent_results);
@@ -8,7 +8,7 @@ import { kernelError, useTestBoards } from "./testing/helpers.ts";
 
 const board = useTestBoards();
 const setStatus = (b: TestBoard, id: string, status: string) =>
-  b.sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
+  boardInternals(b).sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
 const titles = (tasks: { title: string }[]) => tasks.map((t) => t.title);
 
 describe("get", () => {
@@ -39,9 +39,9 @@ describe("task rows", () => {
     const claimed = b.claimTask(parent.id, { claimer: "host:1" });
     expect(claimed).not.toBeNull();
     const asObject = taskFromRow(
-      b.sqlite.prepare("SELECT * FROM tasks WHERE id = ?").get(parent.id) as Record<string, unknown>,
+      boardInternals(b).sqlite.prepare("SELECT * FROM tasks WHERE id = ?").get(parent.id) as Record<string, unknown>,
     );
-    expect(b.ctx.task("SELECT * FROM tasks WHERE id = ?", parent.id)).toEqual(asObject);
+    expect(boardInternals(b).ctx.task("SELECT * FROM tasks WHERE id = ?", parent.id)).toEqual(asObject);
     // The claim's RETURNING row is the row as stored.
     expect(claimed).toEqual(asObject);
     expect(asObject).toMatchObject({
@@ -56,8 +56,10 @@ describe("task rows", () => {
   it("a later column of the same name wins (a cut body), and legacy column names still read", () => {
     const b = board();
     const t = b.createTask({ title: "x", body: "abcdef" });
-    expect(b.ctx.task("SELECT t.*, substr(t.body, 1, 3) AS body FROM tasks t WHERE t.id = ?", t.id)?.body).toBe("abc");
-    const legacy = b.ctx.task(
+    expect(
+      boardInternals(b).ctx.task("SELECT t.*, substr(t.body, 1, 3) AS body FROM tasks t WHERE t.id = ?", t.id)?.body,
+    ).toBe("abc");
+    const legacy = boardInternals(b).ctx.task(
       "SELECT id, title, status, 4 AS spawn_failures, 'boom' AS last_spawn_error FROM tasks WHERE id = ?",
       t.id,
     );
@@ -68,7 +70,7 @@ describe("task rows", () => {
       assignee: null,
       skills: null,
     });
-    expect(b.ctx.tasks("SELECT * FROM tasks WHERE id = ?", "t_nothere")).toEqual([]);
+    expect(boardInternals(b).ctx.tasks("SELECT * FROM tasks WHERE id = ?", "t_nothere")).toEqual([]);
   });
 });
 
@@ -212,8 +214,8 @@ describe("list: order_by", () => {
     const d = b.createTask({ title: "delta", priority: 0, assignee: "bob" });
     setStatus(b, d.id, "blocked");
     // charlie started long ago, alpha recently; bravo and delta never started.
-    b.sqlite.prepare("UPDATE tasks SET started_at = ? WHERE id = ?").run(100, c.id);
-    b.sqlite.prepare("UPDATE tasks SET started_at = ? WHERE id = ?").run(200, a.id);
+    boardInternals(b).sqlite.prepare("UPDATE tasks SET started_at = ? WHERE id = ?").run(100, c.id);
+    boardInternals(b).sqlite.prepare("UPDATE tasks SET started_at = ? WHERE id = ?").run(200, a.id);
     return b;
   }
 

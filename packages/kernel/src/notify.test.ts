@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { openBoard } from "./board.ts";
 import type { NotifySubKey } from "./notify.ts";
-import type { TestBoard } from "./testing/index.ts";
+import { boardInternals, type TestBoard } from "./testing/index.ts";
 import { kernelError, useTestBoards } from "./testing/helpers.ts";
 
 // Spec §2.14 (kanban_db_notify), §1.3 kanban_notify_subs, §7.1 (inheritance), §7.2 (claim/rewind);
@@ -10,10 +10,13 @@ import { kernelError, useTestBoards } from "./testing/helpers.ts";
 
 const board = useTestBoards();
 const maxEventId = (b: TestBoard, taskId: string) =>
-  (b.sqlite.prepare("SELECT COALESCE(MAX(id), 0) AS m FROM task_events WHERE task_id = ?").get(taskId) as { m: number })
-    .m;
+  (
+    boardInternals(b)
+      .sqlite.prepare("SELECT COALESCE(MAX(id), 0) AS m FROM task_events WHERE task_id = ?")
+      .get(taskId) as { m: number }
+  ).m;
 const subCount = (b: TestBoard) =>
-  (b.sqlite.prepare("SELECT count(*) AS n FROM kanban_notify_subs").get() as { n: number }).n;
+  (boardInternals(b).sqlite.prepare("SELECT count(*) AS n FROM kanban_notify_subs").get() as { n: number }).n;
 
 /** A task with a telegram subscription, and the subscription's key. */
 function subscribed(b: TestBoard, extra: Record<string, unknown> = {}): { id: string; key: NotifySubKey } {

@@ -1,3 +1,4 @@
+import { boardInternals } from "./testing/index.ts";
 import { describe, expect, it } from "vitest";
 import { useTestBoards } from "./testing/helpers.ts";
 
@@ -38,7 +39,7 @@ describe("respawn guard", () => {
     const t = b.createTask({ title: "x", assignee: "w" });
     b.completeTask(t.id, { summary: "done" });
     // Back to ready by a raw write (no status/promoted/unblocked/reclaimed event): a duplicate run would redo finished work.
-    b.sqlite.prepare("UPDATE tasks SET status = 'ready' WHERE id = ?").run(t.id);
+    boardInternals(b).sqlite.prepare("UPDATE tasks SET status = 'ready' WHERE id = ?").run(t.id);
     expect(b.respawnGuard(t.id)).toBe("recent_success");
     b.clock.advance(3601);
     expect(b.respawnGuard(t.id)).toBeNull();

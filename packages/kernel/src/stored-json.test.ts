@@ -1,3 +1,4 @@
+import { boardInternals } from "./testing/index.ts";
 import { describe, expect, it } from "vitest";
 import { boardDiagnostics } from "./diagnostics.ts";
 import { jsonNestingDepth, parseStoredJson, STORED_JSON_LIMITS, storableJson } from "./stored-json.ts";
@@ -66,13 +67,15 @@ describe("reads of rows holding pathological JSON (written by Hermes, an old ver
       const child = b.createTask({ title: "child", assignee: "coder", parents: [parent.id] });
       b.addNotifySub({ task_id: parent.id, platform: "slack", chat_id: "C1" });
       // Straight into the file, bypassing every kernel check.
-      b.sqlite.prepare("UPDATE task_runs SET metadata = ? WHERE task_id = ?").run(deepObject(levels), parent.id);
-      b.sqlite.prepare("UPDATE tasks SET skills = ? WHERE id = ?").run(deepArray(levels), parent.id);
-      b.sqlite
-        .prepare("UPDATE kanban_notify_subs SET delivery_metadata = ? WHERE task_id = ?")
+      boardInternals(b)
+        .sqlite.prepare("UPDATE task_runs SET metadata = ? WHERE task_id = ?")
         .run(deepObject(levels), parent.id);
-      b.sqlite
-        .prepare(
+      boardInternals(b).sqlite.prepare("UPDATE tasks SET skills = ? WHERE id = ?").run(deepArray(levels), parent.id);
+      boardInternals(b)
+        .sqlite.prepare("UPDATE kanban_notify_subs SET delivery_metadata = ? WHERE task_id = ?")
+        .run(deepObject(levels), parent.id);
+      boardInternals(b)
+        .sqlite.prepare(
           "INSERT INTO task_events (task_id, kind, payload, created_at) VALUES (?, 'edited', ?, ?), (?, 'status', ?, ?)",
         )
         .run(parent.id, deepObject(levels), b.clock.seconds, child.id, deepArray(levels), b.clock.seconds);
@@ -89,9 +92,9 @@ describe("reads of rows holding pathological JSON (written by Hermes, an old ver
         childEvents: b.listEvents(child.id),
         subs: b.listNotifySubs(parent.id),
         latest: b.latestRun(parent.id),
-        diagnostics: boardDiagnostics(b.ctx),
-        context: buildWorkerContext(b.ctx, parent.id),
-        childContext: buildWorkerContext(b.ctx, child.id),
+        diagnostics: boardDiagnostics(boardInternals(b).ctx),
+        context: buildWorkerContext(boardInternals(b).ctx, parent.id),
+        childContext: buildWorkerContext(boardInternals(b).ctx, child.id),
       };
       expect(() => JSON.stringify(reads)).not.toThrow();
       expect(reads.task?.skills).toBeNull();

@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { claimHolder, workerToStop } from "./termination.ts";
-import { createTestBoard, type TestBoard } from "./testing/index.ts";
+import { boardInternals, createTestBoard, type TestBoard } from "./testing/index.ts";
 import type { Task } from "./types.ts";
 
 describe("which worker to terminate (termination.ts, the one rule)", () => {
   let b: TestBoard;
+  const ctx = () => boardInternals(b).ctx;
   beforeEach(() => {
     b = createTestBoard({ hostname: "testhost", pid: 4242 });
   });
@@ -19,25 +20,25 @@ describe("which worker to terminate (termination.ts, the one rule)", () => {
 
   it("a running task claimed on this host with a pid: both rules name its worker", () => {
     const task = spawned();
-    expect(workerToStop(b.ctx, task)).toEqual({ pid: 777, lock: "testhost:4242" });
-    expect(claimHolder(b.ctx, task)).toEqual({ pid: 777, lock: "testhost:4242" });
+    expect(workerToStop(ctx(), task)).toEqual({ pid: 777, lock: "testhost:4242" });
+    expect(claimHolder(ctx(), task)).toEqual({ pid: 777, lock: "testhost:4242" });
   });
 
   it("a claim from another host names some other machine's process: nobody to stop here", () => {
     const task = { ...spawned(), claim_lock: "otherhost:1" };
-    expect(workerToStop(b.ctx, task)).toBeNull();
-    expect(claimHolder(b.ctx, task)).toBeNull();
+    expect(workerToStop(ctx(), task)).toBeNull();
+    expect(claimHolder(ctx(), task)).toBeNull();
   });
 
   it("no recorded pid (or a non-positive one): nobody to stop", () => {
     const task = spawned();
-    expect(claimHolder(b.ctx, { ...task, worker_pid: null })).toBeNull();
-    expect(claimHolder(b.ctx, { ...task, worker_pid: 0 })).toBeNull();
+    expect(claimHolder(ctx(), { ...task, worker_pid: null })).toBeNull();
+    expect(claimHolder(ctx(), { ...task, worker_pid: 0 })).toBeNull();
   });
 
   it("a lock left on a task that is no longer running: a reclaim still stops its holder, a person's release does not", () => {
     const task = { ...spawned(), status: "blocked" };
-    expect(claimHolder(b.ctx, task)).toEqual({ pid: 777, lock: "testhost:4242" });
-    expect(workerToStop(b.ctx, task)).toBeNull();
+    expect(claimHolder(ctx(), task)).toEqual({ pid: 777, lock: "testhost:4242" });
+    expect(workerToStop(ctx(), task)).toBeNull();
   });
 });

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTestBoard, type TestBoard } from "./testing/index.ts";
+import { boardInternals, createTestBoard, type TestBoard } from "./testing/index.ts";
 import { transition, transitionReturning } from "./transition.ts";
 import { CLEAR_CLAIM, TRANSITIONS } from "./transitions.ts";
 
@@ -36,6 +36,7 @@ describe("TRANSITIONS (the state machine)", () => {
 
 describe("transition (the one compare-and-swap)", () => {
   let b: TestBoard;
+  const ctx = () => boardInternals(b).ctx;
   beforeEach(() => {
     b = createTestBoard();
   });
@@ -43,8 +44,8 @@ describe("transition (the one compare-and-swap)", () => {
 
   it("moves a task out of one of the verb's from-states and returns the row with RETURNING", () => {
     const id = b.createTask({ title: "t" }).id;
-    const task = b.ctx.tx(() =>
-      transitionReturning(b.ctx, "claim", id, {
+    const task = ctx().tx(() =>
+      transitionReturning(ctx(), "claim", id, {
         to: "running",
         set: "claim_lock = ?",
         setArgs: ["me"],
@@ -56,22 +57,22 @@ describe("transition (the one compare-and-swap)", () => {
 
   it("misses (0 rows, null) when the task is in a state the verb may not leave", () => {
     const id = b.createTask({ title: "t" }).id; // ready
-    expect(b.ctx.tx(() => transition(b.ctx, "requeue", id, { to: "ready" }))).toBe(0);
-    expect(b.ctx.tx(() => transitionReturning(b.ctx, "unblock", id, { to: "todo" }))).toBeNull();
+    expect(ctx().tx(() => transition(ctx(), "requeue", id, { to: "ready" }))).toBe(0);
+    expect(ctx().tx(() => transitionReturning(ctx(), "unblock", id, { to: "todo" }))).toBeNull();
     expect(b.requireTask(id).status).toBe("ready");
   });
 
   it("with `from`, misses when the status read earlier no longer holds, even if the verb allows the new one", () => {
     const id = b.createTask({ title: "t" }).id; // ready
-    expect(b.ctx.tx(() => transition(b.ctx, "block", id, { to: "blocked", from: "running" }))).toBe(0);
-    expect(b.ctx.tx(() => transition(b.ctx, "block", id, { to: "blocked", from: "ready", set: CLEAR_CLAIM }))).toBe(1);
+    expect(ctx().tx(() => transition(ctx(), "block", id, { to: "blocked", from: "running" }))).toBe(0);
+    expect(ctx().tx(() => transition(ctx(), "block", id, { to: "blocked", from: "ready", set: CLEAR_CLAIM }))).toBe(1);
     expect(b.requireTask(id).status).toBe("blocked");
   });
 
   it("refuses a to-state the table does not give the verb, before touching the database", () => {
     const id = b.createTask({ title: "t" }).id;
-    expect(() => transition(b.ctx, "set_status", id, { to: "running" })).toThrow(/cannot land in 'running'/);
-    expect(() => transition(b.ctx, "promote", id, { to: "done" })).toThrow(/cannot land in 'done'/);
+    expect(() => transition(ctx(), "set_status", id, { to: "running" })).toThrow(/cannot land in 'running'/);
+    expect(() => transition(ctx(), "promote", id, { to: "done" })).toThrow(/cannot land in 'done'/);
     expect(b.requireTask(id).status).toBe("ready");
   });
 });

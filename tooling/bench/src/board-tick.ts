@@ -2,6 +2,7 @@ import Database from "better-sqlite3";
 import { createCaller, createContextInner } from "@kanban/api";
 import { dispatchOnce } from "@kanban/dispatcher";
 import { openBoard } from "@kanban/kernel";
+import { boardInternals } from "@kanban/kernel/testing";
 import { percentile, round, timings } from "./stats.ts";
 
 /**
@@ -51,7 +52,7 @@ export async function benchTick(file: string, quick: boolean) {
     await dispatchOnce(board, { failureLimit: 2, staleTimeoutSeconds: 14400 }, deps);
     ms.push(performance.now() - t0);
   }
-  const lane = board.sqlite.prepare(
+  const lane = boardInternals(board).sqlite.prepare(
     "SELECT id FROM tasks WHERE status = 'ready' AND claim_lock IS NULL ORDER BY priority DESC, created_at ASC",
   );
   const floor = timings(runs, () => lane.all());

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { openBoard } from "@kanban/kernel";
+import { boardInternals } from "@kanban/kernel/testing";
 import { heldClaimer } from "../../../packages/kernel/test/held-claimer.ts";
 import { round } from "./stats.ts";
 
@@ -9,7 +10,7 @@ export async function benchContention(dir: string, quick: boolean) {
   const procs = 8;
   const file = path.join(dir, "contention.db");
   const board = openBoard({ path: file, warn: () => {} });
-  board.ctx.tx(() => {
+  boardInternals(board).ctx.tx(() => {
     for (let i = 0; i < total; i++) board.createTask({ title: `job ${i}`, assignee: "bench" });
   });
   board.close();

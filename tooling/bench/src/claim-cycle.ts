@@ -2,6 +2,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { openDatabase, type Synchronous } from "@kanban/db";
 import { openBoard } from "@kanban/kernel";
+import { boardInternals } from "@kanban/kernel/testing";
 import { round, throughput } from "./stats.ts";
 
 /**
@@ -49,7 +50,7 @@ function rawLoop(dir: string, sync: Synchronous, n: number): Loop {
 function kernelLoop(dir: string, sync: Synchronous, n: number): Loop {
   const board = openBoard({ path: path.join(dir, `kernel-${sync}.db`), synchronous: sync, warn: () => {} });
   const ids: string[] = [];
-  board.ctx.tx(() => {
+  boardInternals(board).ctx.tx(() => {
     for (let i = 0; i < n; i++) ids.push(board.createTask({ title: `job ${i}`, assignee: "bench" }).id);
   });
   let i = 0;
@@ -74,7 +75,7 @@ function schemaLoop(dir: string, sync: Synchronous, n: number): Loop {
   const file = path.join(dir, `schema-${sync}.db`);
   const seed = openBoard({ path: file, synchronous: sync, warn: () => {} });
   const ids: string[] = [];
-  seed.ctx.tx(() => {
+  boardInternals(seed).ctx.tx(() => {
     for (let i = 0; i < n; i++) ids.push(seed.createTask({ title: `job ${i}`, assignee: "bench" }).id);
   });
   seed.close();

@@ -1,6 +1,7 @@
 import path from "node:path";
 import Database from "better-sqlite3";
 import { openBoard } from "@kanban/kernel";
+import { boardInternals } from "@kanban/kernel/testing";
 import { percentile, round, timings } from "./stats.ts";
 
 /**
@@ -39,7 +40,7 @@ export function benchCreate(dir: string, quick: boolean) {
 export function seedBoard(file: string, n: number) {
   const board = openBoard({ path: file, warn: () => {} });
   const ids: string[] = [];
-  board.ctx.tx(() => {
+  boardInternals(board).ctx.tx(() => {
     for (let i = 0; i < n; i++) {
       const parents = i % 10 === 5 && ids.length > 0 ? [ids[ids.length - 1] as string] : [];
       const t = board.createTask({
@@ -53,7 +54,7 @@ export function seedBoard(file: string, n: number) {
       if (i % 7 === 0) board.addComment(t.id, "user", "a comment");
     }
   });
-  board.ctx.tx(() => {
+  boardInternals(board).ctx.tx(() => {
     for (let i = 0; i < n; i++) {
       const id = ids[i] as string;
       const mod = i % 20;

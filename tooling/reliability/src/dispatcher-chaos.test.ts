@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { boardLocationFromEnv, type RunningServer, silentLogger, startServer } from "@kanban/api";
 import { openBoard } from "@kanban/kernel";
 import type Database from "better-sqlite3";
+import { boardInternals } from "@kanban/kernel/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { invariantViolations, openReader, taskDataHash } from "./support/board-checks.ts";
 import { jitter, makeHome, type TempHome, waitFor } from "./support/env.ts";
@@ -61,7 +62,7 @@ describe("dispatcher chaos", () => {
     const location = boardLocationFromEnv(h.env);
     server = await startServer({ port: 0, location, logger: silentLogger });
     const board = openBoard({ location, warn: () => {} });
-    board.ctx.tx(() => {
+    boardInternals(board).ctx.tx(() => {
       for (let i = 0; i < TASKS; i++) board.createTask({ title: `load ${i}`, assignee: "chaos" });
     });
     const dbPath = board.path;

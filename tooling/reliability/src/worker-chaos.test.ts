@@ -3,6 +3,7 @@ import { boardLocationFromEnv, type RunningServer, silentLogger, startServer } f
 import { createDispatcher, type Dispatcher, loadConfig } from "@kanban/dispatcher";
 import { openBoard } from "@kanban/kernel";
 import type Database from "better-sqlite3";
+import { boardInternals } from "@kanban/kernel/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { invariantViolations, openReader } from "./support/board-checks.ts";
 import { jitter, makeHome, type TempHome, waitFor } from "./support/env.ts";
@@ -73,7 +74,7 @@ describe("worker chaos", () => {
     server = await startServer({ port: 0, location, logger: silentLogger });
 
     const board = openBoard({ location, warn: () => {} });
-    const ids = board.ctx.tx(() =>
+    const ids = boardInternals(board).ctx.tx(() =>
       Array.from({ length: TASKS }, (_, i) => board.createTask({ title: `chaos ${i}`, assignee: "chaos" }).id),
     );
     const dbPath = board.path;

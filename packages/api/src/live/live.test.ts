@@ -1,4 +1,5 @@
 import type { TaskEvent } from "@kanban/kernel";
+import { boardInternals } from "@kanban/kernel/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestApi, type TestApi } from "../testing.ts";
 import { EventQueue, type LiveEvent } from "./queue.ts";
@@ -74,7 +75,7 @@ describe("BoardWatcher and streams", () => {
     expect(t.live.watcher(board.path)).toBe(watcher);
     expect(t.live.size).toBe(1);
     const readsBefore = watcher.reads;
-    board.sqlite.transaction(() => {
+    boardInternals(board).sqlite.transaction(() => {
       for (let i = 0; i < 10; i++) board.addComment(task.id, "a", `c${i}`);
     })();
     const got = await Promise.all(subs.map((s) => s.queue.take()));
@@ -102,7 +103,7 @@ describe("BoardWatcher and streams", () => {
       queueCapacity: 4,
     });
     const done = collect(stream, got, (all) => all.length >= 50);
-    board.sqlite.transaction(() => {
+    boardInternals(board).sqlite.transaction(() => {
       for (let i = 0; i < 50; i++) board.addComment(task.id, "a", `c${i}`);
     })();
     await done;

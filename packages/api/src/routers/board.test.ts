@@ -1,4 +1,5 @@
 import type { Board } from "@kanban/kernel";
+import { boardInternals } from "@kanban/kernel/testing";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createTestApi, type TestApi } from "../testing.ts";
 
@@ -49,7 +50,7 @@ describe("board.get", () => {
     const b = (await t.api.tasks.create({ title: "later" })).task;
     await t.api.tasks.schedule({ id: b.id });
     const c = (await t.api.tasks.create({ title: "future status" })).task;
-    t.board().sqlite.prepare("UPDATE tasks SET status = 'qa_pending' WHERE id = ?").run(c.id);
+    boardInternals(t.board()).sqlite.prepare("UPDATE tasks SET status = 'qa_pending' WHERE id = ?").run(c.id);
     const tri = (await t.api.tasks.create({ title: "idea", triage: true })).task;
     const view = await t.api.board.get();
     expect(column(view, "ready").tasks.map((x) => x.id)).toEqual([a.id]);
@@ -70,7 +71,7 @@ describe("board.get", () => {
       t.api.tasks.complete({ id: parent.id, summary: "x".repeat(300), created_cards: ["t_0123456789ab"] }),
     ).rejects.toThrow();
     await t.api.tasks.complete({ id: parent.id, summary: "s".repeat(300) });
-    t.board().sqlite.prepare("UPDATE tasks SET status = 'done' WHERE id = ?").run(kid1.id);
+    boardInternals(t.board()).sqlite.prepare("UPDATE tasks SET status = 'done' WHERE id = ?").run(kid1.id);
     t.clock.advance(10);
     const view = await t.api.board.get();
     const card = column(view, "done").tasks.find((x) => x.id === parent.id) as unknown as Record<string, unknown>;
@@ -185,7 +186,7 @@ describe("board.get", () => {
     await t.api.tasks.create({ title: "alpha 2", tenant: "acme", assignee: "ann" });
     const gone = (await t.api.tasks.create({ title: "old", tenant: "old-co", assignee: "cat" })).task;
     await t.api.tasks.archive({ id: gone.id });
-    t.board().sqlite.prepare("UPDATE tasks SET tenant = '', assignee = '' WHERE title = 'gamma'").run();
+    boardInternals(t.board()).sqlite.prepare("UPDATE tasks SET tenant = '', assignee = '' WHERE title = 'gamma'").run();
     const view = await t.api.board.get();
     // Distinct, sorted, without empty values; an archived task still names its tenant, but an
     // assignee with nothing but archived tasks drops out.
@@ -215,7 +216,7 @@ describe("board.get", () => {
  * running claims with heartbeats, blocked and ready ones. One transaction, so seeding stays fast.
  */
 function seed(board: Board, n: number): void {
-  board.sqlite.transaction(() => {
+  boardInternals(board).sqlite.transaction(() => {
     let prev: string | null = null;
     for (let i = 0; i < n; i++) {
       const task = board.createTask({
@@ -243,7 +244,7 @@ function countStatements(board: Board): {
   readonly count: number;
   readonly executed: { sql: string; args: unknown[] }[];
 } {
-  const proto = Object.getPrototypeOf(board.sqlite.prepare("SELECT 1")) as Record<
+  const proto = Object.getPrototypeOf(boardInternals(board).sqlite.prepare("SELECT 1")) as Record<
     string,
     (...args: unknown[]) => unknown
   >;
@@ -291,7 +292,7 @@ describe("board.get query plan", () => {
     const board = t.board();
     seed(board, 200);
     // A bulk import: 300 ready cards with the same priority, all created in the same second.
-    board.ctx.tx(() => {
+    boardInternals(board).ctx.tx(() => {
       for (let i = 0; i < 300; i++) board.createTask({ title: `import ${i}` });
     });
     await t.api.board.get();
@@ -300,9 +301,11 @@ describe("board.get query plan", () => {
     await t.api.board.get({ column_limit: 50 });
     const plans = counter.executed.map(({ sql, args }) => ({
       sql,
-      plan: (board.sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map(
-        (r) => r.detail,
-      ),
+      plan: (
+        boardInternals(board)
+          .sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+          .all(...args) as { detail: string }[]
+      ).map((r) => r.detail),
     }));
     vi.restoreAllMocks();
     const fullScans = plans.filter((p) => p.plan.some((d) => /^SCAN (t|tasks|x)$/.test(d)));

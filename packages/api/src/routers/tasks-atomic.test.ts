@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { logsDir, workspacesRoot } from "@kanban/db";
+import { boardInternals } from "@kanban/kernel/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestApi, type TestApi } from "../testing.ts";
 
@@ -12,7 +13,7 @@ afterEach(() => t.cleanup());
 
 /** Everything a refused request must leave exactly as it was: the row, its events and its runs. */
 function snapshot(id: string) {
-  const sqlite = t.board().sqlite;
+  const sqlite = boardInternals(t.board()).sqlite;
   return {
     task: sqlite.prepare("SELECT * FROM tasks WHERE id = ?").get(id),
     events: sqlite.prepare("SELECT kind, payload FROM task_events WHERE task_id = ? ORDER BY id").all(id),
@@ -45,7 +46,9 @@ describe("tasks.claim: claim and workspace succeed or fail together", () => {
     const othersDir = path.join(workspacesRoot(t.location, "default"), other.id);
     fs.mkdirSync(othersDir, { recursive: true });
     const { task } = await t.api.tasks.create({ title: "w" });
-    t.board().sqlite.prepare("UPDATE tasks SET workspace_path = ? WHERE id = ?").run(othersDir, task.id);
+    boardInternals(t.board())
+      .sqlite.prepare("UPDATE tasks SET workspace_path = ? WHERE id = ?")
+      .run(othersDir, task.id);
     const r = await t.api.tasks.claim({ id: task.id });
     expect(r.workspace).toBe(path.join(workspacesRoot(t.location, "default"), task.id));
     expect(t.board().requireTask(task.id).workspace_path).toBe(r.workspace);

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { dispatcherLockPath, logsDir } from "@kanban/db";
 import { TRPCError } from "@trpc/server";
+import { boardInternals } from "@kanban/kernel/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { codeOf, createTestApi, type TestApi } from "../testing.ts";
 
@@ -537,7 +538,7 @@ describe("tasks.recompute", () => {
   it("promotes todo tasks whose parents finished", async () => {
     const p = (await t.api.tasks.create({ title: "p" })).task;
     const c = (await t.api.tasks.create({ title: "c", parents: [p.id] })).task;
-    t.board().sqlite.prepare("UPDATE tasks SET status = 'done' WHERE id = ?").run(p.id);
+    boardInternals(t.board()).sqlite.prepare("UPDATE tasks SET status = 'done' WHERE id = ?").run(p.id);
     expect(await t.api.tasks.recompute()).toEqual({ promoted: 1 });
     expect(t.board().getTask(c.id)?.status).toBe("ready");
   });

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { boardInternals } from "@kanban/kernel/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestApi, type TestApi } from "../testing.ts";
 
@@ -16,7 +17,7 @@ beforeEach(() => {
 afterEach(() => t.cleanup());
 
 function taskCount(): number {
-  return Number((t.board().sqlite.prepare("SELECT COUNT(*) AS n FROM tasks").get() as { n: number }).n);
+  return Number((boardInternals(t.board()).sqlite.prepare("SELECT COUNT(*) AS n FROM tasks").get() as { n: number }).n);
 }
 
 describe("workspace paths: tenants stay under kanban.workspace_roots", () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { createTestBoard, type TestBoard } from "../../testing/index.ts";
+import { boardInternals, createTestBoard, type TestBoard } from "../../testing/index.ts";
 
 // The reads and transaction verbs the API reaches through Board since its SQL moved into the store.
 // The API's router tests pin their output shapes; these pin what the API relies on directly.
@@ -15,7 +15,11 @@ afterEach(() => {
 });
 
 function rowCount(b: TestBoard, sql: string, ...args: unknown[]): number {
-  return (b.sqlite.prepare(sql).get(...args) as { n: number }).n;
+  return (
+    boardInternals(b)
+      .sqlite.prepare(sql)
+      .get(...args) as { n: number }
+  ).n;
 }
 
 describe("claimWithWorkspace", () => {

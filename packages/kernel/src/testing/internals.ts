@@ -1,0 +1,23 @@
+import type Database from "better-sqlite3";
+import type { Board } from "../board.ts";
+import type { BoardContext } from "../context.ts";
+
+/** What a test may reach behind a Board: the kernel's context and the raw SQLite connection. */
+export interface BoardInternals {
+  /** The context every verb and store function takes (statement cache, transactions, clock). */
+  ctx: BoardContext;
+  /** The board file's connection, for seeding states no verb produces and for checking rows. */
+  sqlite: Database.Database;
+}
+
+/**
+ * The connection behind `board`, for tests and benchmarks only. A Board keeps its context private so
+ * that nothing in the product reaches the database except through the kernel's store; this is the one
+ * sanctioned way around that, and it lives in `@kanban/kernel/testing`, never in the package's main
+ * entry point.
+ */
+export function boardInternals(board: Board): BoardInternals {
+  // Element access reaches a private member by design: TypeScript allows it as an escape hatch.
+  const ctx = board["ctx"];
+  return { ctx, sqlite: ctx.sqlite };
+}
