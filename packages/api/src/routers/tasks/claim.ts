@@ -3,10 +3,10 @@ import { KernelError, type Task, wrongState } from "@kanban/kernel";
 import { type ResolvedWorkspace, resolveWorkspace, WorkspaceError } from "@kanban/workspace";
 import type { KanbanContext } from "../../context.ts";
 import type { RunScoped } from "../../run-scope.ts";
+import { z } from "zod";
 import { nameSchema } from "../../schemas.ts";
-import { scopedTask, taskDto } from "../../scope.ts";
-import { publicProcedure } from "../../trpc.ts";
-import { idInput, ttlSchema } from "./shared.ts";
+import { taskProcedure } from "../../trpc.ts";
+import { ttlSchema, withWarnings } from "./shared.ts";
 import { workspaceRules } from "./workspace-rules.ts";
 
 /**
@@ -16,7 +16,11 @@ import { workspaceRules } from "./workspace-rules.ts";
  * with the rule's code (400 outside the roots, 409 otherwise); a path the server chose (the scratch
  * directory, the board's default workdir) is named only to the operator.
  */
-function materialise(ctx: KanbanContext & RunScoped, slug: string, task: Task): ResolvedWorkspace {
+function materialise(
+  ctx: Pick<KanbanContext, "location" | "tenant" | "config"> & RunScoped,
+  slug: string,
+  task: Task,
+): ResolvedWorkspace {
   try {
     return resolveWorkspace(task, {
       location: ctx.location,
@@ -39,11 +43,11 @@ function materialise(ctx: KanbanContext & RunScoped, slug: string, task: Task): 
  * and answers 409 (400 for a path outside the roots), so no task is left running under a claim
  * nobody works on.
  */
-export const claimProcedure = publicProcedure
-  .input(idInput.extend({ ttl_seconds: ttlSchema.nullish(), claimer: nameSchema.nullish() }))
+export const claimProcedure = taskProcedure
+  .input(z.object({ ttl_seconds: ttlSchema.nullish(), claimer: nameSchema.nullish() }))
   .mutation(({ ctx, input }) => {
-    const board = ctx.board(input.board);
-    const before = scopedTask(ctx, board, input.id);
+    const board = ctx.board;
+    const before = ctx.task;
     // The kernel claims and runs this callback in one transaction: a throw here undoes the claim.
     const { claimed, workspace } = board.claimWithWorkspace(
       input.id,
@@ -64,7 +68,7 @@ export const claimProcedure = publicProcedure
       },
     );
     return {
-      task: taskDto({ ...claimed, workspace_path: workspace, warnings: null }),
+      task: withWarnings(board, { ...claimed, workspace_path: workspace }),
       run_id: claimed.current_run_id,
       workspace,
     };

@@ -1,13 +1,9 @@
 import type { ScopedBoard, TaskView } from "@kanban/kernel";
 import { z } from "zod";
 import type { KanbanContext } from "../../context.ts";
-import { idSchema, withBoard } from "../../schemas.ts";
 import { type TaskDto, taskDto } from "../../scope.ts";
 
 // What the procedures of `tasks.*` have in common: two bounds, the live failure limit and the answers.
-
-/** `{ board?, id }` for a procedure not yet on `taskProcedure` (which takes the same input and scopes it). */
-export const idInput = z.object({ ...withBoard, id: idSchema });
 
 export const ttlSchema = z
   .number()
