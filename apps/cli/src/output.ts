@@ -48,12 +48,6 @@ export function formatTime(seconds: number | null | undefined): string {
   return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`;
 }
 
-/** Unix seconds as local `HH:MM:SS` (live event lines). */
-export function formatClock(seconds: number): string {
-  const d = new Date(seconds * 1000);
-  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
-}
-
 /** A duration as `Ns`, `Nm` or `N.Nh` (the runs table). */
 export function formatElapsed(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));

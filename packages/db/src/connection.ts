@@ -1,11 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
 import { KanbanDbCorruptError, KanbanDbError } from "./errors.ts";
 import { acquireInitLock } from "./init-lock.ts";
 import { migrateDatabase } from "./migrate.ts";
-import * as schema from "./schema/index.ts";
 import { isCorruptionError, isStorageUnavailableError, markCorrupt, quarantineCopy } from "./sqlite-failures.ts";
 
 export { quarantineCopy };
@@ -37,12 +35,9 @@ export interface OpenDatabaseOptions {
 
 export type JournalModeChoice = "keep" | "wal";
 
-export type KanbanDrizzle = BetterSQLite3Database<typeof schema>;
-
 export interface KanbanDatabase {
   readonly path: string;
   readonly sqlite: Database.Database;
-  readonly db: KanbanDrizzle;
   /** `wal`; or the mode an existing board had (Hermes' DELETE), or `delete` where WAL is impossible. */
   readonly journalMode: string;
   close(): void;
@@ -210,7 +205,6 @@ export function openDatabase(opts: OpenDatabaseOptions): KanbanDatabase {
       }
       throw err;
     }
-    const db = drizzle(sqlite, { schema });
     if (firstOpen) {
       try {
         migrateDatabase(sqlite, { nowSeconds: opts.nowSeconds, migrationsFolder: opts.migrationsFolder });
@@ -231,7 +225,6 @@ export function openDatabase(opts: OpenDatabaseOptions): KanbanDatabase {
     return {
       path: dbPath,
       sqlite: opened,
-      db,
       journalMode,
       close: () => {
         if (opened.open) opened.close();

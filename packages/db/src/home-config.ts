@@ -55,7 +55,6 @@ export const kanbanSettingsSchema = z.strictObject({
    */
   workspace_roots: z.array(absoluteDir).default([]),
 });
-export type KanbanSettings = z.infer<typeof kanbanSettingsSchema>;
 
 /**
  * Hermes' `kanban:` settings that this implementation does not use. A config copied from Hermes is

@@ -6,7 +6,6 @@ export { type FileLock, tryExclusiveFlock } from "./flock.ts";
 export { type LegacyUpgradeReport, LEGACY_EVENT_RENAMES } from "./legacy-upgrade.ts";
 export { type MigrateReport, migrateDatabase } from "./migrate.ts";
 export { defaultMigrationsFolder } from "./migrations-folder.ts";
-export * as schema from "./schema/index.ts";
 export { classifySqliteFailure, corruptionOf, markCorrupt } from "./sqlite-failures.ts";
 export { sleepSync } from "./sleep.ts";
 export { writeTxn, type WriteTxnOptions } from "./write-txn.ts";

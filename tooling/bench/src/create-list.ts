@@ -2,7 +2,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { openBoard } from "@kanban/kernel";
 import { boardInternals } from "@kanban/kernel/testing";
-import { percentile, round, timings } from "./stats.ts";
+import { round } from "./stats.ts";
 
 /**
  * Creating tasks one transaction each (the CLI/API path), against raw single-row INSERT
@@ -68,16 +68,4 @@ export function seedBoard(file: string, n: number) {
   });
   board.close();
   return ids;
-}
-
-export function benchKernelList(file: string, quick: boolean) {
-  const board = openBoard({ path: file, warn: () => {} });
-  const runs = quick ? 5 : 30;
-  const ms = timings(runs, () => {
-    const tasks = board.listTasks({});
-    board.latestSummaries();
-    if (tasks.length === 0) throw new Error("empty board");
-  });
-  board.close();
-  return { p50_ms: round(percentile(ms, 50), 2), p95_ms: round(percentile(ms, 95), 2) };
 }

@@ -56,12 +56,6 @@ export const HeartIcon = (p: P) => (
     <path d="M8 13s-5-3-5-6.5A2.5 2.5 0 018 5a2.5 2.5 0 015 1.5C13 10 8 13 8 13z" />
   </Svg>
 );
-export const ClockIcon = (p: P) => (
-  <Svg {...p}>
-    <circle cx="8" cy="8" r="5.5" />
-    <path d="M8 5v3l2 1.5" />
-  </Svg>
-);
 export const TrashIcon = (p: P) => (
   <Svg {...p}>
     <path d="M3 4.5h10M6.5 4.5V3h3v1.5M4.5 4.5l.5 8.5h6l.5-8.5" />
@@ -81,11 +75,5 @@ export const CopyIcon = (p: P) => (
   <Svg {...p}>
     <rect x="5.5" y="5.5" width="8" height="8" rx="1.5" />
     <path d="M3.5 10.5h-1v-8h8v1" />
-  </Svg>
-);
-export const UserIcon = (p: P) => (
-  <Svg {...p}>
-    <circle cx="8" cy="5.5" r="2.5" />
-    <path d="M3 13.5c.8-2.5 2.7-3.5 5-3.5s4.2 1 5 3.5" />
   </Svg>
 );

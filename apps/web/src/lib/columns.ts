@@ -45,8 +45,3 @@ export function visibleColumns<C extends { name: string; total: number }>(
 export function canCreateIn(status: string): boolean {
   return ["triage", "todo", "scheduled", "ready", "blocked"].includes(status);
 }
-
-/** Columns served in pages (they grow without bound). */
-export function isPagedColumn(status: string): boolean {
-  return status === "done" || status === "archived";
-}

@@ -1,13 +1,11 @@
-import type { RouterInputs, RouterOutputs } from "@kanban/api";
+import type { RouterOutputs } from "@kanban/api";
 
 /** What the board query returns: columns of cards plus tenants, assignees and the live cursor. */
 export type BoardData = RouterOutputs["board"]["get"];
 export type BoardColumnData = BoardData["columns"][number];
 export type Card = BoardColumnData["tasks"][number];
-export type BoardInput = RouterInputs["board"]["get"];
 export type TaskDetail = RouterOutputs["tasks"]["get"];
 export type TaskEventData = TaskDetail["events"][number];
-export type TaskRunData = TaskDetail["runs"][number];
 export type DiagnosticData = TaskDetail["diagnostics"][number];
 /** A task that needs attention, as board.get's `attention` (and diagnostics.list) lists it. */
 export type FlaggedTask = RouterOutputs["board"]["get"]["attention"][number];

@@ -43,8 +43,6 @@ export function makeTRPCClient() {
   });
 }
 
-export type KanbanTRPCClient = ReturnType<typeof makeTRPCClient>;
-
 /** The HTTP status of a failed call, when the server gave one. */
 export function httpStatusOf(err: unknown): number | null {
   if (err instanceof TRPCClientError) {

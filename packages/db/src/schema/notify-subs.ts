@@ -21,5 +21,3 @@ export const kanbanNotifySubs = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.taskId, t.platform, t.chatId, t.threadId] }), index("idx_notify_task").on(t.taskId)],
 );
-
-export type NotifySubRow = typeof kanbanNotifySubs.$inferSelect;

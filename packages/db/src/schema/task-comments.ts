@@ -13,5 +13,3 @@ export const taskComments = sqliteTable(
   },
   (t) => [index("idx_comments_task").on(t.taskId, t.createdAt)],
 );
-
-export type TaskCommentRow = typeof taskComments.$inferSelect;

@@ -17,5 +17,3 @@ export const taskEvents = sqliteTable(
   },
   (t) => [index("idx_events_task").on(t.taskId, t.createdAt), index("idx_events_run").on(t.runId, t.id)],
 );
-
-export type TaskEventRow = typeof taskEvents.$inferSelect;

@@ -14,5 +14,3 @@ export const taskLinks = sqliteTable(
     index("idx_links_parent").on(t.parentId),
   ],
 );
-
-export type TaskLinkRow = typeof taskLinks.$inferSelect;

@@ -27,5 +27,3 @@ export const taskRuns = sqliteTable(
   },
   (t) => [index("idx_runs_task").on(t.taskId, t.startedAt), index("idx_runs_status").on(t.status)],
 );
-
-export type TaskRunRow = typeof taskRuns.$inferSelect;

@@ -63,6 +63,3 @@ export const tasks = sqliteTable(
     // express them for SQLite.
   ],
 );
-
-export type TaskRow = typeof tasks.$inferSelect;
-export type NewTaskRow = typeof tasks.$inferInsert;
