@@ -50,6 +50,26 @@ const ONE_DOOR: NonNullable<Rule["forbiddenCode"]> = [
   { pattern: /\.sqlite\b/, why: "reaches the raw SQLite handle: call a Board method" },
   { pattern: SQL_TEXT, why: "holds SQL text: statements live in packages/kernel/src/store" },
 ];
+/** Inside the kernel, verbs decide and store/sqlite/ talks SQL: no statement text or query call in a verb. */
+const KERNEL_STORE = /(^|\/)store\//;
+const KERNEL_SQL: NonNullable<Rule["forbiddenCode"]> = [
+  {
+    pattern: /\.prepare\(|\.stmt\(/,
+    why: "prepares SQL outside the store: add a function to packages/kernel/src/store/sqlite",
+    allowIn: KERNEL_STORE,
+  },
+  {
+    pattern: /\.tasks?\(\s*[`"']/,
+    why: "queries tasks with SQL outside the store: add a function to packages/kernel/src/store/sqlite",
+    allowIn: KERNEL_STORE,
+  },
+  {
+    pattern: SQL_TEXT,
+    why: "holds SQL text outside the store: add a function to packages/kernel/src/store/sqlite",
+    allowIn: KERNEL_STORE,
+  },
+];
+
 const RULES: Rule[] = [
   // The shared vocabulary: constants only, so the browser, the CLI and the db may all import it.
   { dir: "packages/contract", forbidden: ["*"] },
@@ -63,6 +83,7 @@ const RULES: Rule[] = [
       { pattern: /process\.env/, why: "the kernel reads no configuration; values are passed in" },
       { pattern: /Date\.now\(\)|new Date\(\)/, why: "time comes from the injected clock", allowIn: /clock\.ts$/ },
       { pattern: /Math\.random\(/, why: "randomness comes from the injected id source", allowIn: /ids\.ts$/ },
+      ...KERNEL_SQL,
     ],
   },
   // One rule to materialise a claimed task's workspace, shared by the API's claim and the dispatcher.
@@ -271,8 +292,8 @@ describe("layering", () => {
   });
 
   /** Writes `lines` as a probe source file in `dir`, returns what its rule reports for it (file:line) and removes it. */
-  function probe(dir: string, lines: string[]): { found: string[]; rel: string } {
-    const rel = path.join(dir, "src", "__arch_probe_sql__.ts");
+  function probe(dir: string, lines: string[], sub = "src"): { found: string[]; rel: string } {
+    const rel = path.join(dir, sub, "__arch_probe_sql__.ts");
     const tmp = path.join(root, rel);
     fs.writeFileSync(tmp, lines.join("\n"));
     try {
@@ -323,6 +344,31 @@ describe("layering", () => {
       ]);
     },
   );
+
+  it("catches SQL in a kernel verb, and allows it in the kernel's store (verbs decide, store/sqlite talks SQL)", () => {
+    const verb = [
+      'export const a = (ctx: any) => ctx.stmt("SELECT 1").get();',
+      "export const b = (ctx: any) => ctx.sqlite.prepare('x');",
+      "export const c = (ctx: any) => ctx.tasks(`SELECT * FROM tasks`);",
+      'export const d = (ctx: any) => ctx.task("SELECT * FROM tasks WHERE id = ?", 1);',
+      "export const e = `DELETE FROM task_links WHERE parent_id = ?`;",
+      "export const f = (ctx: any, sql: string) => ctx.tasks(sql);",
+      "// UPDATE tasks SET in a comment is prose",
+    ];
+    const why = (what: string) => `${what}: add a function to packages/kernel/src/store/sqlite`;
+    const { found, rel } = probe("packages/kernel", verb);
+    expect(found).toEqual([
+      `${rel}:1 ${why("prepares SQL outside the store")}`,
+      `${rel}:2 ${why("prepares SQL outside the store")}`,
+      `${rel}:3 ${why("queries tasks with SQL outside the store")}`,
+      `${rel}:4 ${why("queries tasks with SQL outside the store")}`,
+      `${rel}:1 ${why("holds SQL text outside the store")}`,
+      `${rel}:3 ${why("holds SQL text outside the store")}`,
+      `${rel}:4 ${why("holds SQL text outside the store")}`,
+      `${rel}:5 ${why("holds SQL text outside the store")}`,
+    ]);
+    expect(probe("packages/kernel", verb, path.join("src", "store", "sqlite")).found).toEqual([]);
+  });
 
   it("catches any import in packages/contract, but not its own files (it imports nothing)", () => {
     const { found, rel } = probe("packages/contract", [
