@@ -1,6 +1,7 @@
 // A claimer process for the concurrency test: opens the board file with its own connection and
 // claims ready tasks until none are left, then prints the ids it won as JSON on stdout.
 import { openBoard } from "../src/index.ts";
+import { boardInternals } from "../src/testing/index.ts";
 
 const [file, name, startAt] = process.argv.slice(2);
 if (!file || !name) {
@@ -8,7 +9,7 @@ if (!file || !name) {
   process.exit(2);
 }
 const board = openBoard({ path: file, claimTtlSeconds: 3600, warn: () => {} });
-const pick = board.sqlite.prepare(
+const pick = boardInternals(board).sqlite.prepare(
   "SELECT id FROM tasks WHERE status = 'ready' AND claim_lock IS NULL LIMIT 64 OFFSET ?",
 );
 // Optional start barrier so that every process starts claiming at the same moment: either an epoch
