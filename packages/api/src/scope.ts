@@ -1,6 +1,6 @@
 import type { TaskView } from "@kanban/kernel";
 
-// Who may see which task is the kernel's ScopedBoard (`board.scoped({ tenant })`), put in each
+// Who may see which task is the kernel's ScopedBoard (`scopeBoard(board, { tenant })`), put in each
 // procedure's context by `boardProcedure`/`taskProcedure` (trpc.ts). This module keeps only the
 // shape of a task on the wire.
 

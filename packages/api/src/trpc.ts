@@ -1,3 +1,4 @@
+import { scopeBoard } from "@kanban/kernel";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError, z } from "zod";
 import type { KanbanContext } from "./context.ts";
@@ -105,7 +106,7 @@ export const adminProcedure = publicProcedure.use(({ ctx, next }) => {
  */
 export const boardProcedure = publicProcedure
   .input(z.object(withBoard).prefault({}))
-  .use(({ ctx, input, next }) => next({ ctx: { board: ctx.board(input.board).scoped({ tenant: ctx.tenant }) } }));
+  .use(({ ctx, input, next }) => next({ ctx: { board: scopeBoard(ctx.board(input.board), { tenant: ctx.tenant }) } }));
 
 /**
  * Every procedure that names one task (`{ board?, id }`): `ctx.task` is that task, read through the

@@ -44,7 +44,6 @@ import { buildWorkerContext } from "./worker-context.ts";
 import type { Task, TaskWarnings } from "./types.ts";
 import { type DiagnosticsPolicy, taskWarnings } from "./warnings.ts";
 import type { WorkspaceRules } from "./workspace-rules.ts";
-import { type BoardScope, ScopedBoard } from "./scoped-board.ts";
 
 export interface OpenBoardOptions extends BoardOpenOptions {
   /** A board slug under `location` (default: the current board). Ignored when `path` is given. */
@@ -135,10 +134,6 @@ export class Board {
   }
   close(): void {
     this.database.close();
-  }
-  /** This board seen through a caller's scope: another tenant's tasks are unknown ids (scoped-board.ts). */
-  scoped(scope: BoardScope): ScopedBoard {
-    return new ScopedBoard(this, scope);
   }
 
   private view(task: Task, warnings?: Map<string, TaskWarnings>): TaskView {

@@ -1,14 +1,13 @@
 export * from "./activity.ts";
 export type { Termination } from "./termination.ts";
 export { Board, type OpenBoardOptions, openBoard, type TaskView } from "./board.ts";
-export { type BoardScope, ScopedBoard } from "./scoped-board.ts";
+export { type BoardScope, ScopedBoard, scopeBoard } from "./scoped-board.ts";
 export {
   type ChildResult,
   DETAIL_EVENTS,
   type LinkedTask,
   type TaskDetail,
   type TaskDetailOptions,
-  taskDetail,
 } from "./task-detail.ts";
 export type { FailureInput } from "./breaker.ts";
 export type { ClaimOptions } from "./claim.ts";

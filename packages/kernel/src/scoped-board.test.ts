@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { KernelError } from "./errors.ts";
-import type { ScopedBoard } from "./scoped-board.ts";
+import { type ScopedBoard, scopeBoard } from "./scoped-board.ts";
 import { createTestBoard, type TestBoard } from "./testing/test-board.ts";
 
 let board: TestBoard;
@@ -14,7 +14,7 @@ beforeEach(() => {
   mineId = board.createTask({ title: "mine", tenant: "acme", assignee: "coder" }).id;
   foreignId = board.createTask({ title: "theirs", tenant: "globex", assignee: "coder" }).id;
   operatorsId = board.createTask({ title: "operator's", assignee: "coder" }).id;
-  acme = board.scoped({ tenant: "acme" });
+  acme = scopeBoard(board, { tenant: "acme" });
 });
 afterEach(() => board.cleanup());
 
@@ -81,7 +81,7 @@ describe("ScopedBoard: another tenant's task is an unknown id", () => {
   it("a run of a foreign task is NOT_FOUND like an unknown run", () => {
     board.claimTask(foreignId);
     const runId = board.requireTask(foreignId).current_run_id as number;
-    expect(board.scoped({ tenant: null }).getRun(runId).task_id).toBe(foreignId);
+    expect(scopeBoard(board, { tenant: null }).getRun(runId).task_id).toBe(foreignId);
     const err = thrown(() => acme.getRun(runId));
     expect(err.code).toBe("NOT_FOUND");
     expect(err.message).toBe(`run ${runId} not found`);
@@ -95,15 +95,14 @@ describe("ScopedBoard: reads are confined to the tenant", () => {
     expect(acme.statusCounts().reduce((n, r) => n + r.n, 0)).toBe(1);
     expect(acme.assigneesFor([]).find((a) => a.name === "coder")?.counts).toEqual({ ready: 1 });
     expect(
-      board
-        .scoped({ tenant: null })
+      scopeBoard(board, { tenant: null })
         .statusCounts()
         .reduce((n, r) => n + r.n, 0),
     ).toBe(3);
   });
 
   it("the operator's scope sees every tenant and may narrow a read with the read's own filter", () => {
-    const operator = board.scoped({ tenant: null });
+    const operator = scopeBoard(board, { tenant: null });
     expect(operator.getTask(foreignId)?.tenant).toBe("globex");
     expect(operator.taskPage({}, {}).tasks).toHaveLength(3);
     expect(operator.taskPage({ tenant: "globex" }, {}).tasks.map((t) => t.id)).toEqual([foreignId]);
@@ -128,7 +127,7 @@ describe("ScopedBoard: reads are confined to the tenant", () => {
   });
 
   it("a blank tenant is the operator's scope, never a tenant named ''", () => {
-    expect(board.scoped({ tenant: "  " }).tenant).toBeNull();
-    expect(board.scoped({ tenant: " acme " }).getTask(mineId)?.id).toBe(mineId);
+    expect(scopeBoard(board, { tenant: "  " }).tenant).toBeNull();
+    expect(scopeBoard(board, { tenant: " acme " }).getTask(mineId)?.id).toBe(mineId);
   });
 });

@@ -1,6 +1,6 @@
 import type { Board, TaskView } from "./board.ts";
 import { invalid, notFound } from "./errors.ts";
-import { type TaskDetail, type TaskDetailOptions, taskDetail } from "./task-detail.ts";
+import { DETAIL_EVENTS, type LinkedTask, type TaskDetail, type TaskDetailOptions } from "./task-detail.ts";
 import type { Task } from "./types.ts";
 
 /** Whose tasks a caller may see: one tenant's, or (null) the whole board, as the operator does. */
@@ -80,9 +80,45 @@ export class ScopedBoard {
     this.requireTask(id);
   }
 
-  /** Everything the task drawer shows (see {@link taskDetail}); pass the task when it was just read through this scope. */
+  /**
+   * Everything the task drawer shows about one task of the scope (NOT_FOUND for any other): the
+   * task with its card extras, comments, the newest events, runs, links and child results within
+   * the scope, the worker context and the diagnostics. Pass the task when it was just read through
+   * this scope (saves a second read).
+   */
   taskDetail(task: string | TaskView, opts: TaskDetailOptions): TaskDetail {
-    return taskDetail(this, task, opts);
+    const found = typeof task === "string" ? this.requireTask(task) : task;
+    if (!this.sees(found)) throw notFound(`task ${found.id} not found`, { task_id: found.id });
+    const id = found.id;
+    const board = this.board;
+    const diagnostics = board.diagnosticsByTask(opts.failureLimit, id, opts.knownProfiles);
+    const [card] = board.decorateCards([{ ...found, skills: found.skills ?? [] }], {
+      now: board.now(),
+      failureLimit: opts.failureLimit,
+      summaryChars: null,
+      diagnostics,
+    });
+    if (!card) throw new Error("unreachable: decorate returns one card per task");
+    const linked = ({ id, title, status, assignee }: LinkedTask): LinkedTask => ({ id, title, status, assignee });
+    const parents = this.linkedParents(id);
+    const children = this.linkedChildren(id);
+    const summaries = board.latestSummaries(children.map((c) => c.id));
+    return {
+      task: card,
+      comments: board.listComments(id),
+      events: board.listEvents(id, { limit: DETAIL_EVENTS }),
+      runs: board.listRuns(id),
+      links: { parents: parents.map(linked), children: children.map(linked) },
+      child_results: children.map((c) => ({
+        id: c.id,
+        title: c.title,
+        status: c.status,
+        latest_summary: summaries.get(c.id) ?? null,
+        result: c.result,
+      })),
+      worker_context: board.workerContext(id),
+      diagnostics: card.diagnostics,
+    };
   }
 
   // --- reads confined to the scope ---
@@ -309,4 +345,9 @@ export class ScopedBoard {
     this.check(args[0].task_id);
     return this.board.removeNotifySub(...args);
   }
+}
+
+/** `board` seen through a caller's scope (what the API puts in each procedure's context). */
+export function scopeBoard(board: Board, scope: BoardScope): ScopedBoard {
+  return new ScopedBoard(board, scope);
 }

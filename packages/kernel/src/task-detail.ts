@@ -1,9 +1,9 @@
-import type { TaskView } from "./board.ts";
-import { notFound } from "./errors.ts";
-import type { ScopedBoard } from "./scoped-board.ts";
 import type { BoardCard } from "./store/sqlite/board-reads.ts";
 import type { Diagnostic } from "./diagnostics.ts";
 import type { TaskComment, TaskEvent, TaskRun } from "./types.ts";
+
+// What the task drawer shows (`ScopedBoard.taskDetail`, behind the API's `tasks.get`). Types only, so
+// that the board modules can name them without importing each other.
 
 /** Events shown with a task: the newest ones (the full log can be very long). */
 export const DETAIL_EVENTS = 200;
@@ -41,48 +41,4 @@ export interface TaskDetailOptions {
   failureLimit: number;
   /** The profiles the dispatcher can spawn on this host (see the diagnostics' `knownProfiles`). */
   knownProfiles?: readonly string[] | null;
-}
-
-function linked({ id, title, status, assignee }: LinkedTask): LinkedTask {
-  return { id, title, status, assignee };
-}
-
-/**
- * Everything the task drawer shows about one task of the scope (NOT_FOUND for any other): the task
- * with its card extras, comments, the newest events, runs, links and child results within the
- * scope, the worker context and the diagnostics. Pass the task when the caller has just read it
- * through the scope (saves a second read).
- */
-export function taskDetail(scoped: ScopedBoard, task: string | TaskView, opts: TaskDetailOptions): TaskDetail {
-  const found = typeof task === "string" ? scoped.requireTask(task) : task;
-  if (!scoped.sees(found)) throw notFound(`task ${found.id} not found`, { task_id: found.id });
-  const id = found.id;
-  const board = scoped.board;
-  const diagnostics = board.diagnosticsByTask(opts.failureLimit, id, opts.knownProfiles);
-  const [card] = board.decorateCards([{ ...found, skills: found.skills ?? [] }], {
-    now: board.now(),
-    failureLimit: opts.failureLimit,
-    summaryChars: null,
-    diagnostics,
-  });
-  if (!card) throw new Error("unreachable: decorate returns one card per task");
-  const parents = scoped.linkedParents(id);
-  const children = scoped.linkedChildren(id);
-  const summaries = board.latestSummaries(children.map((c) => c.id));
-  return {
-    task: card,
-    comments: board.listComments(id),
-    events: board.listEvents(id, { limit: DETAIL_EVENTS }),
-    runs: board.listRuns(id),
-    links: { parents: parents.map(linked), children: children.map(linked) },
-    child_results: children.map((c) => ({
-      id: c.id,
-      title: c.title,
-      status: c.status,
-      latest_summary: summaries.get(c.id) ?? null,
-      result: c.result,
-    })),
-    worker_context: board.workerContext(id),
-    diagnostics: card.diagnostics,
-  };
 }

@@ -1,4 +1,4 @@
-import { invalid, type TaskEvent } from "@kanban/kernel";
+import { invalid, scopeBoard, type TaskEvent } from "@kanban/kernel";
 import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { toTRPCError } from "../errors.ts";
@@ -62,7 +62,7 @@ export const eventsRouter = router({
       try {
         const slug = ctx.slug(input.board);
         // Built here rather than by boardProcedure: the stream re-resolves the board at each catch-up.
-        const board = ctx.board(slug).scoped({ tenant: ctx.tenant });
+        const board = scopeBoard(ctx.board(slug), { tenant: ctx.tenant });
         if (input.task_id) board.requireTask(input.task_id);
         let after = input.after ?? null;
         if (input.lastEventId !== undefined && input.lastEventId !== null) {

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { type BoardMetadata, boardExists, KanbanDbError } from "@kanban/db";
-import { invalid } from "@kanban/kernel";
+import { invalid, scopeBoard } from "@kanban/kernel";
 import { z } from "zod";
 import type { KanbanContext } from "../../context.ts";
 import { nameSchema } from "../../schemas.ts";
@@ -37,7 +37,7 @@ export function requireBoard(ctx: KanbanContext, slug: string): void {
 
 /** Non-archived task counts per status, and their total; a tenant-scoped caller counts only its tasks. */
 function counts(ctx: KanbanContext, slug: string): { counts: Record<string, number>; total: number } {
-  const rows = ctx.board(slug).scoped({ tenant: ctx.tenant }).statusCounts();
+  const rows = scopeBoard(ctx.board(slug), { tenant: ctx.tenant }).statusCounts();
   const out: Record<string, number> = {};
   let total = 0;
   for (const r of rows) {
