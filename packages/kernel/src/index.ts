@@ -2,6 +2,7 @@ export * from "./activity.ts";
 export type { Termination } from "./termination.ts";
 export { Board, type OpenBoardOptions, openBoard, type TaskView } from "./board.ts";
 export { type BoardScope, ScopedBoard, scopeBoard } from "./scoped-board.ts";
+export { type BulkChange, type BulkRow, bulkUpdate } from "./bulk.ts";
 export {
   type ChildResult,
   DETAIL_EVENTS,
