@@ -84,7 +84,8 @@ export type TaskView = Task & { warnings: TaskWarnings | null };
  * transaction. Methods that the spec marks as worker-side accept a {@link Fence}.
  */
 export class Board {
-  readonly ctx: BoardContext;
+  // Private: nothing outside the kernel holds the connection (tests use boardInternals from ./testing).
+  private readonly ctx: BoardContext;
   readonly slug: string | null;
   private readonly claimTtl: number;
   private readonly defaultWorkdir: string | null;
@@ -92,7 +93,7 @@ export class Board {
   private readonly onDiagnosticsRun: (() => void) | undefined;
 
   constructor(
-    readonly database: KanbanDatabase,
+    private readonly database: KanbanDatabase,
     opts: {
       slug: string | null;
       clock: Clock;
@@ -125,9 +126,6 @@ export class Board {
 
   get path(): string {
     return this.database.path;
-  }
-  get sqlite() {
-    return this.database.sqlite;
   }
   now(): number {
     return this.ctx.now();

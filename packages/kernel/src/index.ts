@@ -17,7 +17,7 @@ export type { RunningWorkerRow } from "./store/sqlite/ready-lane.ts";
 export { type Clock, nowSeconds, systemClock } from "./clock.ts";
 export type { CompleteInput } from "./complete.ts";
 export * from "./constants.ts";
-export { BoardContext, type PidProbe } from "./context.ts";
+export type { PidProbe } from "./context.ts";
 export {
   canonicalAssignee,
   type CreateTaskInput,

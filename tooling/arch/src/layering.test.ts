@@ -197,6 +197,17 @@ function ruleViolations(rule: Rule): string[] {
   return violations;
 }
 
+/** Every file under `dir` (tests included), without node_modules, build output or dot folders. */
+function allFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    if (e.name === "node_modules" || e.name === ".next" || e.name.startsWith(".")) return [];
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) return allFiles(full);
+    return /\.(ts|tsx|mts|mjs)$/.test(e.name) ? [full] : [];
+  });
+}
+
 /** A literal list of these quoted words in this order (a copy of a constant), across lines. */
 function quotedList(words: string[]): RegExp {
   return new RegExp(words.map((w) => `["'\`]${w}["'\`]`).join("\\s*,\\s*"), "g");
@@ -265,6 +276,24 @@ describe("layering", () => {
       }
     }
     expect(violations).toEqual([]);
+  });
+
+  it("nothing outside the kernel names BoardContext (the kernel's connection is not public)", () => {
+    const outside = [
+      ...["packages", "apps", "tooling"].flatMap((top) =>
+        fs.readdirSync(path.join(root, top)).map((name) => path.join(top, name)),
+      ),
+    ].filter((dir) => dir !== "packages/kernel" && dir !== "tooling/arch");
+    const found = outside.flatMap((dir) =>
+      allFiles(path.join(root, dir)).flatMap((file) =>
+        fs
+          .readFileSync(file, "utf8")
+          .split("\n")
+          .flatMap((l, i) => (/\bBoardContext\b/.test(l) ? [`${path.relative(root, file)}:${i + 1}`] : [])),
+      ),
+    );
+    expect(found).toEqual([]);
+    expect(fs.readFileSync(path.join(root, "packages/kernel/src/index.ts"), "utf8")).not.toMatch(/\bBoardContext\b/);
   });
 
   it("no package keeps its own copy of the shared vocabulary (it lives in @kanban/contract)", () => {
