@@ -12,6 +12,7 @@ export {
   type RunOutcome,
   TASK_STATUSES,
   type TaskStatus,
+  TITLE_MAX,
   WORKSPACE_KINDS,
   type WorkspaceKind,
 } from "@kanban/contract";

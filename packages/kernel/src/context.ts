@@ -1,7 +1,7 @@
 import os from "node:os";
 import type Database from "better-sqlite3";
 import type { Clock } from "./clock.ts";
-import { DEFAULT_FAILURE_LIMIT } from "./constants.ts";
+import { DEFAULT_FAILURE_LIMIT, type EventKind } from "./constants.ts";
 import type { IdSource } from "./ids.ts";
 import { type ParentState, parentsSatisfied, unfinishedParents } from "./store/sqlite/dependencies.ts";
 import { appendEvent } from "./store/sqlite/events.ts";
@@ -57,7 +57,7 @@ export class BoardContext extends SqlSession {
 
   appendEvent(
     taskId: string,
-    kind: string,
+    kind: EventKind,
     payload: Record<string, unknown> | null,
     runId: number | null = null,
   ): number {

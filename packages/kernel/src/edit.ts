@@ -10,8 +10,6 @@ import { type Termination, workerToStop } from "./termination.ts";
 import type { Task } from "./types.ts";
 import { transition } from "./transition.ts";
 
-export const TITLE_MAX = 500;
-
 const RUNNING_REFUSED = "Cannot set status to 'running' directly; use the dispatcher/claim path";
 
 /** Edits title/body/priority/limits of a task (events `edited` / `reprioritized`). */

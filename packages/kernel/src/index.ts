@@ -25,7 +25,7 @@ export {
   normaliseSkills,
   parseWorkspaceSpec,
 } from "./create.ts";
-export { type MoveInput, TITLE_MAX } from "./edit.ts";
+export type { MoveInput } from "./edit.ts";
 export * from "./errors.ts";
 export type { Fence } from "./fencing.ts";
 export { type IdSource, randomIds } from "./ids.ts";

@@ -1,0 +1,32 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { isEventKind } from "./constants.ts";
+import { boardInternals, createTestBoard, type TestBoard } from "./testing/index.ts";
+
+describe("event kinds come from the shared contract", () => {
+  let b: TestBoard;
+  afterEach(() => b.cleanup());
+
+  it("a lifecycle writes only kinds the contract names; an unknown kind does not compile", () => {
+    b = createTestBoard();
+    const parent = b.createTask({ title: "parent", assignee: "alice" }).id;
+    const child = b.createTask({ title: "child", assignee: "bob" }).id;
+    b.linkTasks(parent, child);
+    b.claimTask(parent, { claimer: "w:1" });
+    b.heartbeatWorker(parent, { note: "working" });
+    b.addComment(parent, "alice", "halfway");
+    b.blockTask(parent, { reason: "need input" });
+    b.unblockTask(parent);
+    const run = b.claimTask(parent, { claimer: "w:2" });
+    b.completeTask(parent, { summary: "done", expected_run_id: run?.current_run_id });
+    b.archiveTask(child);
+
+    const { ctx, sqlite } = boardInternals(b);
+    // @ts-expect-error appendEvent takes an EventKind: a made-up kind is a type error
+    ctx.appendEvent(parent, "made_up_kind", null);
+    const kinds = (sqlite.prepare("SELECT DISTINCT kind FROM task_events").all() as { kind: string }[]).map(
+      (r) => r.kind,
+    );
+    expect(kinds.length).toBeGreaterThan(8);
+    expect(kinds.filter((k) => !isEventKind(k))).toEqual(["made_up_kind"]);
+  });
+});
