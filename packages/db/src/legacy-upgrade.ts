@@ -1,3 +1,4 @@
+import { LEGACY_EVENT_KINDS } from "@kanban/contract";
 import Database from "better-sqlite3";
 import { writeTxn } from "./write-txn.ts";
 
@@ -64,12 +65,8 @@ const NOTIFY_COLUMNS = [
   "user_id_alt",
   "delivery_metadata",
 ];
-/** Event kinds renamed by Hermes over time (§1.7, §1.8 step 9). */
-export const LEGACY_EVENT_RENAMES: ReadonlyArray<readonly [string, string]> = [
-  ["ready", "promoted"],
-  ["priority", "reprioritized"],
-  ["spawn_auto_blocked", "gave_up"],
-];
+/** Event kinds renamed by Hermes over time (§1.7, §1.8 step 9): old name → current name. */
+export const LEGACY_EVENT_RENAMES: ReadonlyArray<readonly [string, string]> = Object.entries(LEGACY_EVENT_KINDS);
 
 const canonicalCache = new Map<string, Map<string, ColumnInfo[]>>();
 
