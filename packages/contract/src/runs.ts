@@ -1,4 +1,4 @@
-/** Outcomes a closed run can have (spec §1.6). */
+/** Outcomes a closed run can have (spec §1.6), including the two only Hermes' review flow writes. */
 export const RUN_OUTCOMES = [
   "completed",
   "blocked",
@@ -10,5 +10,7 @@ export const RUN_OUTCOMES = [
   "stale",
   "rate_limited",
   "scheduled",
+  "review_requested",
+  "changes_requested",
 ] as const;
 export type RunOutcome = (typeof RUN_OUTCOMES)[number];

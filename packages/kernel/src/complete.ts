@@ -161,7 +161,7 @@ export function completeTask(ctx: BoardContext, id: string, input: CompleteInput
     });
     if (settledTask === null) throw wrongState(`cannot complete ${id}: it changed state concurrently`, { task_id: id });
     const summary = input.summary ?? result;
-    const close = { status: "done", outcome: "completed", summary, metadata: input.metadata ?? null };
+    const close = { status: "done", outcome: "completed" as const, summary, metadata: input.metadata ?? null };
     let runId = closeOpenRuns(ctx, id, close);
     if (runId === null && (input.summary || result || (input.metadata && Object.keys(input.metadata).length > 0))) {
       runId = synthesizeRun(ctx, task, close);

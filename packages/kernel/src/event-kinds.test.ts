@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { isEventKind } from "./constants.ts";
+import { isEventKind, RUN_OUTCOMES } from "./constants.ts";
 import { boardInternals, createTestBoard, type TestBoard } from "./testing/index.ts";
 
-describe("event kinds come from the shared contract", () => {
+describe("event kinds and run outcomes come from the shared contract", () => {
   let b: TestBoard;
   afterEach(() => b.cleanup());
 
@@ -28,5 +28,13 @@ describe("event kinds come from the shared contract", () => {
     );
     expect(kinds.length).toBeGreaterThan(8);
     expect(kinds.filter((k) => !isEventKind(k))).toEqual(["made_up_kind"]);
+
+    const outcomes = (
+      sqlite.prepare("SELECT DISTINCT outcome FROM task_runs WHERE outcome IS NOT NULL").all() as { outcome: string }[]
+    ).map((r) => r.outcome);
+    expect(outcomes).toEqual(expect.arrayContaining(["blocked", "completed"]));
+    expect(outcomes.filter((o) => !(RUN_OUTCOMES as readonly string[]).includes(o))).toEqual([]);
+    // @ts-expect-error a run closes with an outcome the contract names
+    expect(() => ctx.tx(() => ctx.endRun(parent, { status: "done", outcome: "made_up" }))).not.toThrow();
   });
 });

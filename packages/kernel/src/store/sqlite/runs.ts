@@ -1,3 +1,4 @@
+import type { RunOutcome } from "../../constants.ts";
 import { jsonOrNull } from "../../rows.ts";
 import { CLEAR_CLAIM } from "../../transitions.ts";
 import type { Task } from "../../types.ts";
@@ -9,7 +10,8 @@ import type { SqlContext } from "./session.ts";
 /** How a run closes: its status and outcome, the handoff or error, its metadata. */
 export interface RunClose {
   status: string;
-  outcome: string;
+  /** One of the shared contract's outcomes (spec §1.6): a made-up one does not compile. */
+  outcome: RunOutcome;
   summary?: string | null;
   error?: string | null;
   metadata?: Record<string, unknown> | null;
