@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
 /**
- * Architecture test: db ← kernel ← api ← web/cli, dispatcher → kernel; process (no @kanban imports)
+ * Architecture test: db ← kernel ← api ← web/cli, dispatcher → kernel; process (no @kanban imports but the contract)
  * ← dispatcher, api; workspace → kernel/db, used by api and dispatcher; contract (constants, imports
  * nothing) under everyone. Fails with file:line of every import that crosses a boundary it must not
  * cross, and of every line that reaches the database outside the kernel's store.
@@ -33,6 +33,7 @@ const KANBAN = [
   "@kanban/cli",
   "@kanban/web",
 ];
+/** The @kanban packages a layer must not import: every one but `allowed` (the contract is always allowed). */
 const only = (...allowed: string[]) => KANBAN.filter((k) => !allowed.includes(k));
 
 /** SQL statement text, on one line or opening a multi-line string. */
