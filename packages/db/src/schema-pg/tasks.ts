@@ -1,0 +1,74 @@
+import { sql } from "drizzle-orm";
+import { index, pgTable } from "drizzle-orm/pg-core";
+import { integer, text } from "./columns.ts";
+
+/**
+ * `tasks` on PostgreSQL: the same columns, nullability and defaults as `../schema/tasks.ts` (Hermes'
+ * table), in the same order, and every index of the SQLite board by the same name, including the
+ * partial indexes that SQLite only gets from the hand-written migrations 0001/0002 (drizzle-kit can
+ * express them for PostgreSQL).
+ *
+ * Ordering of NULLs: SQLite puts NULL first in ascending order and last in descending order;
+ * PostgreSQL does the opposite by default. Indexes whose order matters say SQLite's order explicitly,
+ * and so must any kernel query that sorts a nullable column (`NULLS LAST` is valid on both engines).
+ */
+export const tasks = pgTable(
+  "tasks",
+  {
+    id: text("id").primaryKey(),
+    title: text("title").notNull(),
+    body: text("body"),
+    assignee: text("assignee"),
+    status: text("status").notNull(),
+    priority: integer("priority").default(0),
+    createdBy: text("created_by"),
+    createdAt: integer("created_at").notNull(),
+    startedAt: integer("started_at"),
+    completedAt: integer("completed_at"),
+    workspaceKind: text("workspace_kind").notNull().default("scratch"),
+    workspacePath: text("workspace_path"),
+    branchName: text("branch_name"),
+    projectId: text("project_id"),
+    claimLock: text("claim_lock"),
+    claimExpires: integer("claim_expires"),
+    tenant: text("tenant"),
+    result: text("result"),
+    idempotencyKey: text("idempotency_key"),
+    consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+    workerPid: integer("worker_pid"),
+    lastFailureError: text("last_failure_error"),
+    maxRuntimeSeconds: integer("max_runtime_seconds"),
+    lastHeartbeatAt: integer("last_heartbeat_at"),
+    currentRunId: integer("current_run_id"),
+    workflowTemplateId: text("workflow_template_id"),
+    currentStepKey: text("current_step_key"),
+    skills: text("skills"),
+    modelOverride: text("model_override"),
+    providerOverride: text("provider_override"),
+    reasoningEffort: text("reasoning_effort"),
+    maxRetries: integer("max_retries"),
+    goalMode: integer("goal_mode").notNull().default(0),
+    goalMaxTurns: integer("goal_max_turns"),
+    completionContract: text("completion_contract"),
+    sessionId: text("session_id"),
+    blockKind: text("block_kind"),
+    blockRecurrences: integer("block_recurrences").notNull().default(0),
+  },
+  (t) => [
+    index("idx_tasks_assignee_status").on(t.assignee, t.status),
+    index("idx_tasks_status").on(t.status),
+    index("idx_tasks_tenant").on(t.tenant),
+    index("idx_tasks_idempotency").on(t.idempotencyKey),
+    index("idx_tasks_session_id").on(t.sessionId),
+    // SQLite migration 0001: the done and archived columns, newest finished first.
+    index("idx_tasks_done_recent").on(sql`coalesce("completed_at", "created_at")`, t.id).where(sql`"status" = 'done'`),
+    index("idx_tasks_archived_recent")
+      .on(sql`coalesce("completed_at", "created_at")`, t.id)
+      .where(sql`"status" = 'archived'`),
+    // SQLite migration 0002: the ready lane by priority (NULL last, as SQLite's DESC), age, then id.
+    index("idx_tasks_ready_priority")
+      .on(t.priority.desc().nullsLast(), t.createdAt, t.id)
+      .where(sql`"status" = 'ready'`),
+    index("idx_tasks_failing").on(t.consecutiveFailures).where(sql`"consecutive_failures" > 0`),
+  ],
+);
