@@ -3,9 +3,9 @@ import type Database from "better-sqlite3";
 import type { Clock } from "./clock.ts";
 import { DEFAULT_FAILURE_LIMIT, type EventKind } from "./constants.ts";
 import type { IdSource } from "./ids.ts";
-import { type ParentState, parentsSatisfied, unfinishedParents } from "./store/sqlite/dependencies.ts";
+import { type ParentState, unfinishedParents } from "./store/sqlite/dependencies.ts";
 import { appendEvent } from "./store/sqlite/events.ts";
-import { closeOpenRuns, endRun, type RunClose, synthesizeRun } from "./store/sqlite/runs.ts";
+import { endRun, type RunClose } from "./store/sqlite/runs.ts";
 import { SqlSession } from "./store/sqlite/session.ts";
 import { getTask, requireTask } from "./store/sqlite/tasks.ts";
 import type { Task } from "./types.ts";
@@ -69,22 +69,8 @@ export class BoardContext extends SqlSession {
     return endRun(this, taskId, close);
   }
 
-  /** See store/sqlite/runs.ts {@link closeOpenRuns}. */
-  closeOpenRuns(taskId: string, close: RunClose): number | null {
-    return closeOpenRuns(this, taskId, close);
-  }
-
-  /** See store/sqlite/runs.ts {@link synthesizeRun}. */
-  synthesizeRun(task: Pick<Task, "id" | "assignee" | "current_step_key">, close: RunClose): number {
-    return synthesizeRun(this, task, close);
-  }
-
   /** Direct parents that are neither done nor archived. */
   unfinishedParents(taskId: string): ParentState[] {
     return unfinishedParents(this, taskId);
-  }
-
-  parentsSatisfied(taskId: string): boolean {
-    return parentsSatisfied(this, taskId);
   }
 }

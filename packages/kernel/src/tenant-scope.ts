@@ -9,15 +9,3 @@
 export function tenantScope(tenant: string | null | undefined): string | null {
   return tenant !== null && tenant !== undefined && tenant.trim() !== "" ? tenant : null;
 }
-
-/**
- * SQL condition confining `<alias>.tenant` to a scope, with its two parameters (pass
- * {@link tenantScopeArgs}); a null scope matches every row.
- */
-export function tenantScopeSql(alias: string): string {
-  return `(? IS NULL OR ${alias}.tenant = ?)`;
-}
-
-export function tenantScopeArgs(scope: string | null): [string | null, string | null] {
-  return [scope, scope];
-}

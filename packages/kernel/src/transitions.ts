@@ -45,9 +45,3 @@ export type TransitionVerb = keyof typeof TRANSITIONS;
 export function allowedFrom(verb: TransitionVerb, status: string): boolean {
   return (TRANSITIONS[verb].from as readonly string[]).includes(status);
 }
-
-/**
- * The claim-clearing rule: what every release of a claim sets on the task row (and on a closed run):
- * no lock, no lease, no worker pid. Written once here.
- */
-export const CLEAR_CLAIM = "claim_lock = NULL, claim_expires = NULL, worker_pid = NULL";

@@ -1,5 +1,5 @@
 import type { SqlContext } from "./session.ts";
-import { tenantScopeArgs, tenantScopeSql } from "../../tenant-scope.ts";
+import { tenantScopeArgs, tenantScopeSql } from "./sql-fragments.ts";
 
 // The rows a create writes and the idempotency-key lookup (create.ts). Its links are links.ts's.
 

@@ -1,6 +1,6 @@
 import type { SqlContext } from "./session.ts";
 import type { TransitionWrite } from "./tasks.ts";
-import { CLEAR_CLAIM } from "../../transitions.ts";
+import { CLEAR_CLAIM } from "./sql-fragments.ts";
 
 // A person's edits of a task's fields (edit.ts's updateTask) and what a direct status write sets
 // besides the status (setStatusDirect).

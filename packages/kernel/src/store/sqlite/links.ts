@@ -1,5 +1,5 @@
 import type { SqlContext } from "./session.ts";
-import { tenantScopeArgs, tenantScopeSql } from "../../tenant-scope.ts";
+import { tenantScopeArgs, tenantScopeSql } from "./sql-fragments.ts";
 import type { Task } from "../../types.ts";
 
 // Dependency edges as the API lists them (moved from tasks.list's include_links and the task drawer).

@@ -1,4 +1,4 @@
-import { CLEAR_CLAIM } from "../../transitions.ts";
+import { CLEAR_CLAIM } from "./sql-fragments.ts";
 import type { Task } from "../../types.ts";
 import type { SqlContext } from "./session.ts";
 import { swapStatus } from "./tasks.ts";

@@ -1,6 +1,6 @@
 import type { SqlContext } from "./session.ts";
 import { runFromRow } from "../../rows.ts";
-import { tenantScopeArgs, tenantScopeSql } from "../../tenant-scope.ts";
+import { tenantScopeArgs, tenantScopeSql } from "./sql-fragments.ts";
 import type { TaskRun } from "../../types.ts";
 
 // Reading a task's attempts (activity.ts, worker-context.ts). Opening and closing runs is the verbs'.

@@ -1,6 +1,6 @@
 import type { RunOutcome } from "../../constants.ts";
 import { jsonOrNull } from "../../rows.ts";
-import { CLEAR_CLAIM } from "../../transitions.ts";
+import { CLEAR_CLAIM } from "./sql-fragments.ts";
 import type { Task } from "../../types.ts";
 import type { SqlContext } from "./session.ts";
 

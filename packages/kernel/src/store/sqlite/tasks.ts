@@ -1,7 +1,8 @@
 import type { TaskStatus } from "../../constants.ts";
 import { notFound } from "../../errors.ts";
-import { tenantScopeArgs, tenantScopeSql } from "../../tenant-scope.ts";
-import { CLEAR_CLAIM, TRANSITIONS, type TransitionVerb } from "../../transitions.ts";
+import { tenantScopeArgs, tenantScopeSql } from "./sql-fragments.ts";
+import { TRANSITIONS, type TransitionVerb } from "../../transitions.ts";
+import { CLEAR_CLAIM } from "./sql-fragments.ts";
 import type { Task } from "../../types.ts";
 import type { SqlContext } from "./session.ts";
 
