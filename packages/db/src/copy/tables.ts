@@ -1,0 +1,66 @@
+import { getTableConfig, type SQLiteTable } from "drizzle-orm/sqlite-core";
+import {
+  kanbanNotifySubs,
+  taskAttachments,
+  taskComments,
+  taskEvents,
+  taskLinks,
+  taskRuns,
+  tasks,
+} from "../schema/index.ts";
+
+/** One column as the copy sees it: its name and whether the schema declares it INTEGER (else TEXT). */
+export interface CopyColumn {
+  name: string;
+  integer: boolean;
+}
+
+/** What the copy needs to know of a table: every column, the primary key, the AUTOINCREMENT id. */
+export interface CopyTable {
+  name: string;
+  /** Every column of the schema, in declaration order: the order of the checksum's fields. */
+  columns: CopyColumn[];
+  /** The primary key's columns: rows are read, hashed and written in this order. */
+  primaryKey: string[];
+  /** The AUTOINCREMENT column whose sequence the copy carries over, or null. */
+  autoincrement: string | null;
+}
+
+function describe(table: SQLiteTable): CopyTable {
+  const config = getTableConfig(table);
+  const columns = config.columns.map((c) => ({ name: c.name, integer: c.getSQLType().toUpperCase() === "INTEGER" }));
+  const single = config.columns.filter((c) => c.primary).map((c) => c.name);
+  const composite = config.primaryKeys[0]?.columns.map((c) => c.name) ?? [];
+  const primaryKey = single.length > 0 ? single : composite;
+  if (primaryKey.length === 0) throw new Error(`table ${config.name} has no primary key`);
+  const auto = config.columns.find((c) => c.primary && (c as unknown as { autoIncrement?: boolean }).autoIncrement);
+  return { name: config.name, columns, primaryKey, autoincrement: auto?.name ?? null };
+}
+
+/**
+ * Every table of a board, derived from the drizzle schema so that a column added to the schema is
+ * copied (and hashed) without touching the copy. Parents first, for readers of the report.
+ */
+export const COPY_TABLES: readonly CopyTable[] = [
+  tasks,
+  taskLinks,
+  taskRuns,
+  taskEvents,
+  taskComments,
+  taskAttachments,
+  kanbanNotifySubs,
+].map(describe);
+
+/**
+ * Columns an upgraded Hermes board keeps but no longer uses: the upgrade copied their values into
+ * their successors (`spawn_failures` → `consecutive_failures`, `last_spawn_error` →
+ * `last_failure_error`) and Hermes' current schema has neither. The copy leaves them behind and says so.
+ */
+export const LEGACY_COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  tasks: ["spawn_failures", "last_spawn_error"],
+};
+
+/** Tables an SQLite board holds that are not the board's data (SQLite's own, the migrator's journal). */
+export function isBookkeepingTable(name: string): boolean {
+  return name.startsWith("sqlite_") || name === "__drizzle_migrations";
+}

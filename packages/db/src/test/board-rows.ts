@@ -1,0 +1,63 @@
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import { COPY_TABLES } from "../copy/tables.ts";
+
+/** `../shared/fixtures` beside the repository: real boards written by Hermes' own Python kernel. */
+export const HERMES_FIXTURES = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "..",
+  "..",
+  "..",
+  "..",
+  "shared",
+  "fixtures",
+);
+
+/** A copy of a Hermes fixture board in `dir` (opening upgrades in place, so tests never open the original). */
+export function copyFixture(name: string, dir: string): string {
+  const file = path.join(dir, `${name}.db`);
+  fs.copyFileSync(path.join(HERMES_FIXTURES, `${name}.db`), file);
+  return file;
+}
+
+/**
+ * Every row of every board table, columns named, in primary-key order, integers as bigints and the
+ * AUTOINCREMENT counters: what two boards must share to be the same board. Read through a plain
+ * read-only connection, so the comparison does not go through the code under test.
+ */
+export function boardRows(file: string): { tables: Record<string, unknown[]>; sequences: Record<string, string> } {
+  const sqlite = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const tables: Record<string, unknown[]> = {};
+    for (const t of COPY_TABLES) {
+      const cols = t.columns.map((c) => `"${c.name}"`).join(", ");
+      tables[t.name] = sqlite
+        .prepare(`SELECT ${cols} FROM "${t.name}" ORDER BY ${t.primaryKey.map((k) => `"${k}"`).join(", ")}`)
+        .safeIntegers(true)
+        .all();
+    }
+    const sequences: Record<string, string> = {};
+    const boardTables = new Set(COPY_TABLES.map((t) => t.name));
+    for (const r of sqlite.prepare("SELECT name, seq FROM sqlite_sequence ORDER BY name").safeIntegers(true).all() as {
+      name: string;
+      seq: bigint;
+    }[])
+      if (boardTables.has(r.name)) sequences[r.name] = String(r.seq);
+    return { tables, sequences };
+  } finally {
+    sqlite.close();
+  }
+}
+
+/** `PRAGMA integrity_check` of a file through its own connection: `["ok"]` for a sound file. */
+export function integrityCheck(file: string): string[] {
+  const sqlite = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return (sqlite.pragma("integrity_check") as { integrity_check: string }[]).map((r) => r.integrity_check);
+  } finally {
+    sqlite.close();
+  }
+}
