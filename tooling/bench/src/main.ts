@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { benchBoardGet, benchTick } from "./board-tick.ts";
 import { benchContention } from "./claim-contention.ts";
 import { benchClaimCycle } from "./claim-cycle.ts";
+import { benchClaimTransactions } from "./claim-transactions.ts";
 import { benchCreate, seedBoard } from "./create-list.ts";
 import { benchHttp } from "./http.ts";
 import { benchLive } from "./live.ts";
@@ -30,6 +31,8 @@ const log = (name: string) => process.stderr.write(`bench: ${name}…\n`);
 try {
   log("claim+complete cycles vs raw SQLite");
   results.claim_cycle = benchClaimCycle(dir, quick);
+  log("write transactions per claim with its workspace");
+  results.claim_transactions = benchClaimTransactions(dir);
   log("create tasks vs raw inserts");
   results.create = benchCreate(dir, quick);
   const sizes = quick ? [2_000] : [10_000, 100_000];
@@ -88,6 +91,10 @@ function renderMarkdown(r: Record<string, unknown>): string {
       `| ↳ the same, against the kernel's own writes as bare statements, synchronous=${row.synchronous} | ${row.kernel_cycles_per_s} | ${row.schema_cycles_per_s} bare writes on Hermes' schema | ${row.kernel_to_schema} |`,
     );
   }
+  const ct = r.claim_transactions as { dispatcher_path: number; api_path: number; claims: number };
+  lines.push(
+    `| write transactions per claim + workspace, dispatcher (claimNext, setWorkspace, recordSpawn) | ${ct.dispatcher_path} | ${ct.api_path} through tasks.claim (claimWithWorkspace) | — |`,
+  );
   const c = r.create as { tasks: number; tasks_per_s: number; raw_inserts_per_s: number; ratio: number };
   lines.push(
     `| create ${c.tasks} tasks, one transaction each | ${c.tasks_per_s} tasks/s | ${c.raw_inserts_per_s} raw inserts/s | ${c.ratio} |`,

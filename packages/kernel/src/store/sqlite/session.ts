@@ -33,8 +33,15 @@ export class SqlSession {
     return s;
   }
 
+  /**
+   * Outermost write transactions begun on this session (a savepoint inside one does not count): the
+   * bench reports how many a claim with its workspace costs. One integer add; never read by the product.
+   */
+  transactionsBegun = 0;
+
   /** One write transaction (`BEGIN IMMEDIATE`); nests as a savepoint when already inside one. */
   tx<T>(fn: () => T): T {
+    if (!this.sqlite.inTransaction) this.transactionsBegun++;
     return writeTxn(this.sqlite, fn);
   }
 
