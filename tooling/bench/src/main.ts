@@ -26,6 +26,7 @@ const results: Record<string, unknown> = {
   quick,
   machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? "?", node: process.version },
 };
+const SEEDED_PROFILES = Object.fromEntries(["p0", "p1", "p2", "p3", "p4"].map((p) => [p, { command: ["true"] }]));
 const log = (name: string) => process.stderr.write(`bench: ${name}…\n`);
 
 try {
@@ -42,6 +43,9 @@ try {
     const home = path.join(dir, `home-${n}`);
     fs.mkdirSync(home);
     seedBoard(path.join(home, "kanban.db"), n);
+    // The seeded assignees (p0…p4) are profiles of this host, as on a board a team runs: without
+    // them every ready card would be flagged "assigned to a profile that does not exist here".
+    fs.writeFileSync(path.join(home, "config.json"), JSON.stringify({ profiles: SEEDED_PROFILES }));
     log(`board.get and dispatcher tick at ${n} tasks`);
     boards[n] = {
       board_get: await benchBoardGet(home, quick),
