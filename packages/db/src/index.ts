@@ -5,7 +5,27 @@ export * from "./errors.ts";
 export { type FileLock, tryExclusiveFlock } from "./flock.ts";
 export { type LegacyUpgradeReport, LEGACY_EVENT_RENAMES } from "./legacy-upgrade.ts";
 export { type MigrateReport, migrateDatabase } from "./migrate.ts";
-export { defaultMigrationsFolder } from "./migrations-folder.ts";
+export { defaultMigrationsFolder, defaultPgMigrationsFolder } from "./migrations-folder.ts";
+export {
+  DEFAULT_PG_POOL_SIZE,
+  type KanbanPostgres,
+  MIN_PG_SERVER_VERSION,
+  type OpenPostgresOptions,
+  openPostgres,
+  parseInt8,
+} from "./pg-connection.ts";
+export {
+  advisoryLockKey,
+  boardSchemaName,
+  dropBoardSchema,
+  type MigrateBoardSchemaOptions,
+  type MigrateBoardSchemaReport,
+  migrateBoardSchema,
+  PG_LOCK_CLASS,
+  quoteIdent,
+} from "./pg-board-schema.ts";
+export { classifyPostgresFailure } from "./pg-failures.ts";
+export { type ParsedPostgresUrl, type PostgresTarget, parsePostgresUrl, redactSecrets } from "./pg-url.ts";
 export { classifySqliteFailure, corruptionOf, markCorrupt } from "./sqlite-failures.ts";
 export { sleepSync } from "./sleep.ts";
 export { writeTxn, type WriteTxnOptions } from "./write-txn.ts";

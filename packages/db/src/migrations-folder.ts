@@ -9,3 +9,8 @@ import { fileURLToPath } from "node:url";
 export function defaultMigrationsFolder(): string {
   return path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "drizzle");
 }
+
+/** Folder of the committed drizzle-kit migrations for PostgreSQL (`drizzle-pg/`), found the same way. */
+export function defaultPgMigrationsFolder(): string {
+  return path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "drizzle-pg");
+}

@@ -1,0 +1,155 @@
+import net from "node:net";
+import util from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KanbanDbError } from "./errors.ts";
+import { openPostgres } from "./pg-connection.ts";
+import { createTestPgDatabase, type TestPgDatabase, withDatabase } from "./testing-pg.ts";
+
+/**
+ * openPostgres against the run's real PostgreSQL: it connects, and every way of failing to connect is
+ * one typed, one-line error naming host:port/database and never the password.
+ */
+
+let database: TestPgDatabase;
+
+beforeAll(async () => {
+  database = await createTestPgDatabase();
+});
+
+afterAll(async () => {
+  await database?.drop();
+});
+
+/** Rejects with a KanbanDbError, checked to be one line without any of the secrets anywhere. */
+async function refusal(promise: Promise<unknown>, secrets: string[]): Promise<KanbanDbError> {
+  const err = await promise.then(
+    () => {
+      throw new Error("expected openPostgres to refuse");
+    },
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(KanbanDbError);
+  const e = err as KanbanDbError;
+  expect(e.message).not.toMatch(/\n/);
+  const everything = [e.message, JSON.stringify(e.details), String(e.stack), util.inspect(e, { depth: 10 })];
+  for (const secret of secrets) for (const text of everything) expect(text).not.toContain(secret);
+  expect((e as { cause?: unknown }).cause).toBeUndefined();
+  return e;
+}
+
+function closedLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+describe("openPostgres", () => {
+  it("connects with a small fixed pool and reads int8 as numbers (bigint past 2^53)", async () => {
+    const db = await openPostgres(database.url, { poolSize: 2 });
+    try {
+      expect(db.target.database).toBe(database.name);
+      expect(db.target.label).toBe(`${db.target.host}:${db.target.port}/${database.name}`);
+      expect(db.serverVersion).toBeGreaterThanOrEqual(130000);
+      expect(db.pool.options.max).toBe(2);
+      const { rows } = await db.pool.query(
+        "SELECT 42::int8 AS small, 9007199254740993::int8 AS big, count(*) AS n FROM pg_class WHERE false",
+      );
+      expect(rows[0]).toEqual({ small: 42, big: 9_007_199_254_740_993n, n: 0 });
+      // Four queries at once on a pool of two: they queue, the pool never opens a third connection.
+      const pids = await Promise.all(
+        [1, 2, 3, 4].map(
+          async () => (await db.pool.query("SELECT pg_backend_pid() AS pid, pg_sleep(0.05)")).rows[0].pid,
+        ),
+      );
+      expect(new Set(pids).size).toBeLessThanOrEqual(2);
+      expect(db.pool.totalCount).toBeLessThanOrEqual(2);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("refuses a bad URL with DB_URL_INVALID, one line, without the password", async () => {
+    const secret = "Sup3r-Secret-pw";
+    const cases = [
+      `mysql://kanban:${secret}@127.0.0.1:5432/kanban`,
+      `postgres://kanban:${secret}@127.0.0.1:99999/kanban`,
+      `postgres://kanban:${secret}@127.0.0.1:5432/`,
+      `postgres://kanban:${secret}@127.0.0.1:5432`,
+      `postgres://kanban:${secret}%zz@127.0.0.1:5432/kanban`,
+      `postgres://kanban:${secret}@:5432/kanban`,
+      `not a url ${secret}`,
+      "",
+    ];
+    for (const url of cases) {
+      const e = await refusal(openPostgres(url), [secret]);
+      expect({ url, code: e.code }).toEqual({ url, code: "DB_URL_INVALID" });
+    }
+  });
+
+  it("names host:port/database when nothing listens on the port (DB_UNREACHABLE)", async () => {
+    const port = await closedLoopbackPort();
+    const secret = "pw-unreachable-7f3a";
+    const e = await refusal(openPostgres(`postgres://kanban:${secret}@127.0.0.1:${port}/boards`), [secret]);
+    expect(e.code).toBe("DB_UNREACHABLE");
+    expect(e.message).toBe(`cannot reach PostgreSQL at 127.0.0.1:${port}/boards: connection refused`);
+    expect(e.details).toMatchObject({ host: "127.0.0.1", port, database: "boards" });
+  });
+
+  it("says a wrong password is DB_AUTH_FAILED, without the wrong or the right password", async () => {
+    const right = new URL(database.url).password;
+    const wrong = "Wr0ng-Passw0rd-e91c";
+    const url = new URL(database.url);
+    url.password = wrong;
+    const e = await refusal(openPostgres(url.toString()), [wrong, right]);
+    expect(e.code).toBe("DB_AUTH_FAILED");
+    const target = `${url.hostname}:${url.port}/${database.name}`;
+    expect(e.message).toContain(target);
+    expect(e.message).toContain(`user '${decodeURIComponent(url.username)}'`);
+  });
+
+  it("says a password the server asks for and the URL lacks is DB_AUTH_FAILED", async () => {
+    const right = new URL(database.url).password;
+    const url = new URL(database.url);
+    url.password = "";
+    const e = await refusal(openPostgres(url.toString()), [right]);
+    expect(e.code).toBe("DB_AUTH_FAILED");
+    expect(e.message).toMatch(/asks user '.+' for a password and the URL gives none$/);
+  });
+
+  it("says a database that does not exist is DB_NOT_FOUND, naming it", async () => {
+    const right = new URL(database.url).password;
+    const e = await refusal(openPostgres(withDatabase(database.url, "kanban_missing_db")), [right]);
+    expect(e.code).toBe("DB_NOT_FOUND");
+    expect(e.message).toMatch(/has no database 'kanban_missing_db'/);
+  });
+
+  it("refuses a database that is not UTF8 after connecting, and closes every connection it opened", async () => {
+    const admin = await openPostgres(database.url, { poolSize: 1 });
+    const latin1 = `${database.name}_latin1`;
+    try {
+      await admin.pool.query(
+        `CREATE DATABASE "${latin1}" ENCODING 'LATIN1' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'`,
+      );
+      const e = await refusal(
+        openPostgres(withDatabase(database.url, latin1), { applicationName: "kanban-refused-probe" }),
+        [new URL(database.url).password],
+      );
+      expect(e.code).toBe("DB_UNAVAILABLE");
+      expect(e.message).toMatch(/has encoding LATIN1; kanban needs UTF8/);
+      const { rows } = await admin.pool.query<{ n: number }>(
+        "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'kanban-refused-probe'",
+      );
+      expect(rows[0]?.n).toBe(0);
+    } finally {
+      await admin.pool.query(`DROP DATABASE IF EXISTS "${latin1}" WITH (FORCE)`);
+      await admin.close();
+    }
+  });
+});
