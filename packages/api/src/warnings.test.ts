@@ -1,3 +1,4 @@
+import { ATTENTION_LIMIT } from "@kanban/kernel";
 import { TestClock } from "@kanban/kernel/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import path from "node:path";
@@ -20,6 +21,25 @@ afterEach(() => t.cleanup());
 type Warned = { id: string; warnings: unknown };
 const cardOf = (view: { columns: { tasks: Warned[] }[] }, id: string) =>
   view.columns.flatMap((c) => c.tasks).find((c) => c.id === id);
+
+type Flagged = Awaited<ReturnType<TestApi["api"]["diagnostics"]["list"]>>["diagnostics"][number];
+const RANK = { warning: 1, error: 2, critical: 3 } as const;
+/** The attention row of a flagged task as diagnostics.list gives it: its worst diagnostic, counted. */
+function rowOf(f: Flagged) {
+  const worst = [...f.diagnostics].sort(
+    (a, b) => RANK[b.severity] - RANK[a.severity] || b.last_seen_at - a.last_seen_at,
+  )[0];
+  return {
+    task_id: f.task_id,
+    title: f.task_title,
+    status: f.task_status,
+    assignee: f.task_assignee,
+    severity: worst?.severity,
+    reason: worst?.title,
+    count: f.diagnostics.length,
+    latest_at: Math.max(...f.diagnostics.map((d) => d.last_seen_at)),
+  };
+}
 
 describe("warnings over the API", () => {
   it("tasks.get, tasks.list and board.get give the same warnings for the same task", async () => {
@@ -54,14 +74,37 @@ describe("warnings over the API", () => {
     expect(cardOf(await t.api.board.get(), ghost.id)?.warnings).toBeNull();
   });
 
-  it("board.get carries the attention list diagnostics.list answers (the board needs no second call)", async () => {
-    await t.api.tasks.create({ title: "ghost", assignee: "nobody" });
+  it("board.get carries the attention rows of what diagnostics.list answers, compact (the board needs no second call)", async () => {
+    const ghost = (await t.api.tasks.create({ title: "ghost", assignee: "nobody" })).task;
     const stuck = (await t.api.tasks.create({ title: "stuck", assignee: "coder" })).task;
     await t.api.tasks.patch({ id: stuck.id, status: "blocked", block_reason: "?" });
     t.clock.advance(48 * HOUR);
     const board = await t.api.board.get({ search: "no match at all" });
+    const listed = await t.api.diagnostics.list({});
     expect(board.attention).toHaveLength(2);
-    expect(board.attention).toEqual((await t.api.diagnostics.list({})).diagnostics);
+    expect(board.attention_total).toBe(listed.count);
+    expect(board.attention).toEqual(listed.diagnostics.map(rowOf));
+    // The ghost's error ranks above the blocked task's warning; its reason is the diagnostic's title.
+    expect(board.attention[0]).toMatchObject({ task_id: ghost.id, severity: "error", assignee: "nobody", count: 1 });
+    expect(board.attention[0]?.reason).toMatch(/not a profile on this host/);
+    expect(board.attention[0]).not.toHaveProperty("diagnostics");
+  });
+
+  it(`board.get lists the ${ATTENTION_LIMIT} worst flagged tasks and counts them all`, async () => {
+    const ghosts: string[] = [];
+    for (let i = 0; i < ATTENTION_LIMIT + 5; i++) {
+      t.clock.advance(1);
+      ghosts.push((await t.api.tasks.create({ title: `ghost ${i}`, assignee: "nobody" })).task.id);
+    }
+    await t.api.tasks.create({ title: "fine", assignee: "coder" });
+    const board = await t.api.board.get();
+    const listed = await t.api.diagnostics.list({});
+    expect(listed.count).toBe(ATTENTION_LIMIT + 5);
+    expect(board.attention_total).toBe(listed.count);
+    expect(board.attention).toHaveLength(ATTENTION_LIMIT);
+    expect(board.attention).toEqual(listed.diagnostics.slice(0, ATTENTION_LIMIT).map(rowOf));
+    // Newest first among equals: the five oldest are the ones past the cut.
+    expect(board.attention.map((a) => a.task_id)).toEqual(ghosts.slice(5).reverse());
   });
 
   it("a tenant's board lists only its own tasks as needing attention", async () => {
@@ -70,6 +113,7 @@ describe("warnings over the API", () => {
     await t.api.tasks.create({ title: "theirs", assignee: "nobody", tenant: "globex" });
     const board = await t.caller("acme").board.get();
     expect(board.attention.map((a) => a.task_id)).toEqual([mine.id]);
+    expect(board.attention_total).toBe(1);
   });
 });
 

@@ -41,6 +41,8 @@ export * from "./worker-context.ts";
 export { isWithinRoot, type WorkspaceRules } from "./workspace-rules.ts";
 export { STORED_JSON_LIMITS, UNREADABLE_JSON_KEY } from "./stored-json.ts";
 export {
+  ATTENTION_LIMIT,
+  type AttentionRow,
   type BoardCard,
   type BoardColumn,
   type BoardFilter,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Board } from "./board.ts";
-import { summariseDiagnostics } from "./diagnostics.ts";
+import { SEVERITY_RANK, summariseDiagnostics, type TaskDiagnostics } from "./diagnostics.ts";
+import { ATTENTION_LIMIT } from "./store/sqlite/board-reads.ts";
 import { useTestBoards } from "./testing/helpers.ts";
 import type { DiagnosticsPolicy } from "./warnings.ts";
 
@@ -39,6 +40,26 @@ function seed(b: Board & { clock: { advance(s: number): void } }) {
   b.clock.advance(48 * HOUR);
   const stranger = b.createTask({ title: "stranger", assignee: "ghost" });
   return { phantom: phantom.id, blocked: blocked.id, healthy: healthy.id, failing: failing.id, stranger: stranger.id };
+}
+
+/**
+ * The strip's row for a flagged task, worked out here on its own: its worst diagnostic (highest
+ * severity, then newest), how many it has and when the newest was seen.
+ */
+function expectedRow(f: TaskDiagnostics) {
+  const worst = [...f.diagnostics].sort(
+    (a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || b.last_seen_at - a.last_seen_at,
+  )[0];
+  return {
+    task_id: f.task_id,
+    title: f.task_title,
+    status: f.task_status,
+    assignee: f.task_assignee,
+    severity: worst?.severity,
+    reason: worst?.title,
+    count: f.diagnostics.length,
+    latest_at: Math.max(...f.diagnostics.map((d) => d.last_seen_at)),
+  };
 }
 
 function card(b: Board, id: string) {
@@ -150,20 +171,63 @@ describe("warnings: what it costs", () => {
 });
 
 describe("one board refresh runs the diagnostics once", () => {
-  it("board view: one run badges every card and is the attention list (what diagnostics() answers)", () => {
+  it("board view: one run badges every card and gives the attention rows (diagnostics()' order, compact)", () => {
     const { b, runs } = countedBoard({ knownProfiles: ["coder"] });
     const ids = seed(b);
     const before = runs.n;
     const view = b.boardView("default", {}, { doneLimit: 100, columnLimit: 100, scopeTenant: null });
     expect(runs.n - before).toBe(1);
-    expect(view.attention).toEqual(b.diagnostics());
+    const all = b.diagnostics();
+    expect(view.attention).toEqual(all.map(expectedRow));
+    expect(view.attention_total).toBe(all.length);
     expect(view.attention.map((a) => a.task_id)).toContain(ids.phantom);
+    // Worst first: the failing task's error ranks above the blocked task's warning.
+    const order = view.attention.map((a) => a.task_id);
+    expect(order.indexOf(ids.failing)).toBeLessThan(order.indexOf(ids.blocked));
+    // Compact: what the strip shows, none of the diagnostics' actions, details or payloads.
+    for (const row of view.attention) {
+      expect(Object.keys(row).sort()).toEqual(
+        ["assignee", "count", "latest_at", "reason", "severity", "status", "task_id", "title"].sort(),
+      );
+    }
     const cards = view.columns.flatMap((c) => c.tasks);
-    for (const flagged of view.attention) {
+    for (const flagged of all) {
       const c = cards.find((x) => x.id === flagged.task_id);
       expect(c?.diagnostics).toEqual(flagged.diagnostics);
       expect(c?.warnings).toEqual(summariseDiagnostics(flagged.diagnostics));
     }
+  });
+
+  it(`lists at most ${ATTENTION_LIMIT} attention rows, the worst, and counts every flagged task`, () => {
+    const { b, runs } = countedBoard({ knownProfiles: ["coder"] });
+    const ids = seed(b);
+    // 130 more flagged at once (ready for a profile this host lacks), created a second apart so
+    // "newest first" orders them, plus 20 healthy tasks that must not count.
+    const ghosts: string[] = [];
+    for (let i = 0; i < 130; i++) {
+      b.clock.advance(1);
+      ghosts.push(b.createTask({ title: `ghost ${i}`, assignee: "ghost" }).id);
+    }
+    for (let i = 0; i < 20; i++) b.createTask({ title: `fine ${i}`, assignee: "coder" });
+    const before = runs.n;
+    const view = b.boardView("default", {}, { doneLimit: 100, columnLimit: 100, scopeTenant: null });
+    expect(runs.n - before).toBe(1);
+    const all = b.diagnostics();
+    expect(all.length).toBe(4 + 130);
+    expect(view.attention_total).toBe(all.length);
+    expect(view.attention).toHaveLength(ATTENTION_LIMIT);
+    expect(view.attention).toEqual(all.slice(0, ATTENTION_LIMIT).map(expectedRow));
+    // Errors first, newest first among them: the newest ghost leads; the blocked task's warning is
+    // past the cut, and so are the 33 older errors (30 ghosts, the stranger, phantom and failing).
+    expect(view.attention[0]?.task_id).toBe(ghosts[ghosts.length - 1]);
+    const shown = new Set(view.attention.map((a) => a.task_id));
+    expect(shown.has(ids.blocked)).toBe(false);
+    expect(shown.has(ghosts[0] as string)).toBe(false);
+    expect(shown.has(ghosts[30] as string)).toBe(true);
+    expect(shown.has(ids.stranger)).toBe(false);
+    // Every card still carries its own diagnostics in full.
+    const cards = view.columns.flatMap((c) => c.tasks);
+    expect(cards.find((c) => c.id === ids.blocked)?.warnings).toMatchObject({ kinds: { stuck_in_blocked: 1 } });
   });
 
   it("a further column page runs the engine once, for its own cards only", () => {
@@ -194,5 +258,6 @@ describe("one board refresh runs the diagnostics once", () => {
     b.clock.advance(48 * HOUR);
     const view = b.boardView("default", { tenant: "acme" }, { doneLimit: 100, columnLimit: 100, scopeTenant: "acme" });
     expect(view.attention.map((a) => a.task_id)).toEqual([mine.id]);
+    expect(view.attention_total).toBe(1);
   });
 });

@@ -1,7 +1,14 @@
 import { latestEventId } from "../../activity.ts";
 import { BOARD_COLUMNS, TASK_STATUSES } from "../../constants.ts";
 import type { BoardContext } from "../../context.ts";
-import { boardDiagnostics, type Diagnostic, summariseDiagnostics, type TaskDiagnostics } from "../../diagnostics.ts";
+import {
+  boardDiagnostics,
+  type Diagnostic,
+  SEVERITY_RANK,
+  type Severity,
+  summariseDiagnostics,
+  type TaskDiagnostics,
+} from "../../diagnostics.ts";
 import { invalid } from "../../errors.ts";
 import { type TaskAge, taskAge } from "../../stats.ts";
 import type { Task, TaskWarnings } from "../../types.ts";
@@ -293,6 +300,70 @@ const DISTINCT_ASSIGNEES_SQL = `WITH RECURSIVE d(assignee) AS (
   ) SELECT assignee FROM d WHERE assignee IS NOT NULL
     AND EXISTS (SELECT 1 FROM tasks t WHERE t.assignee = d.assignee AND t.status != 'archived' AND (:tenant IS NULL OR t.tenant = :tenant))`;
 
+/**
+ * How many flagged tasks the board view lists. A refresh every few seconds must stay cheap whatever
+ * the board: 2,000 flagged tasks with every diagnostic in full made board.get ~3 MB; the strip shows
+ * the worst and `diagnostics.list` has them all, on demand.
+ */
+export const ATTENTION_LIMIT = 100;
+
+/** One flagged task as the attention strip shows it: what is worst about it, not every diagnostic. */
+export interface AttentionRow {
+  task_id: string;
+  title: string;
+  status: string;
+  assignee: string | null;
+  /** The worst diagnostic's severity. */
+  severity: Severity;
+  /** The worst diagnostic's title. */
+  reason: string;
+  /** How many diagnostics the task has. */
+  count: number;
+  /** The newest `last_seen_at` of its diagnostics. */
+  latest_at: number;
+}
+
+/** The worst diagnostic: highest severity, then the most recently seen; the first of equals. */
+function worstOf(diagnostics: readonly Diagnostic[]): Diagnostic | undefined {
+  let worst: Diagnostic | undefined;
+  for (const d of diagnostics) {
+    if (
+      !worst ||
+      SEVERITY_RANK[d.severity] > SEVERITY_RANK[worst.severity] ||
+      (d.severity === worst.severity && d.last_seen_at > worst.last_seen_at)
+    ) {
+      worst = d;
+    }
+  }
+  return worst;
+}
+
+/**
+ * The first `limit` flagged tasks as compact rows, in the order given: `boardDiagnostics`' worst
+ * first (severity, then newest, then id), so the rows are the head of what `diagnostics.list` answers.
+ */
+export function attentionRows(flagged: readonly TaskDiagnostics[], limit = ATTENTION_LIMIT): AttentionRow[] {
+  const rows: AttentionRow[] = [];
+  for (const f of flagged) {
+    if (rows.length >= limit) break;
+    const worst = worstOf(f.diagnostics);
+    if (!worst) continue; // the engine lists no task without a diagnostic; a row needs one
+    let latest = worst.last_seen_at;
+    for (const d of f.diagnostics) latest = Math.max(latest, d.last_seen_at);
+    rows.push({
+      task_id: f.task_id,
+      title: f.task_title,
+      status: f.task_status,
+      assignee: f.task_assignee,
+      severity: worst.severity,
+      reason: worst.title,
+      count: f.diagnostics.length,
+      latest_at: latest,
+    });
+  }
+  return rows;
+}
+
 export interface BoardView {
   board: string;
   columns: BoardColumn[];
@@ -301,10 +372,13 @@ export interface BoardView {
   /** Distinct assignees of non-archived tasks, whatever the filter. */
   assignees: string[];
   /**
-   * Every flagged task the caller may see, worst first (what `diagnostics.list` answers, whatever
-   * the filters): the attention strip, from the same run of the engine as the cards' badges.
+   * The worst flagged tasks the caller may see, at most {@link ATTENTION_LIMIT}, as compact rows in
+   * `diagnostics.list`'s order (whatever the filters): the attention strip, from the same run of the
+   * engine as the cards' badges. The full diagnostics stay on the cards and in `diagnostics.list`.
    */
-  attention: TaskDiagnostics[];
+  attention: AttentionRow[];
+  /** How many tasks the caller may see are flagged (`diagnostics.list`'s count); may exceed the rows. */
+  attention_total: number;
   /** Where a live subscription opened now should start. */
   latest_event_id: number;
   now: number;
@@ -324,8 +398,8 @@ export interface ColumnPageOptions extends DiagnosticsJudging {
 /**
  * The whole board in a fixed number of queries: one windowed read of the tasks (done and archived
  * cut to `doneLimit`, active ones to `columnLimit`, every column counted), the card extras, tenants, assignees,
- * the attention list and the newest event id. Nothing here runs once per task, and the diagnostics
- * engine runs once: its board-wide result badges the cards and is the attention list.
+ * the attention rows and the newest event id. Nothing here runs once per task, and the diagnostics
+ * engine runs once: its board-wide result badges the cards and gives the attention rows and total.
  */
 export function boardView(ctx: BoardContext, slug: string, filter: BoardFilter, opts: BoardViewOptions): BoardView {
   const now = ctx.now();
@@ -384,7 +458,7 @@ export function boardView(ctx: BoardContext, slug: string, filter: BoardFilter, 
   }
   const all = [...byColumn.values()].flat();
   // A scoped caller's cards are all its tenant's, so confining the run to the tenant loses nothing.
-  const attention = boardDiagnostics(ctx, {
+  const flagged = boardDiagnostics(ctx, {
     failureLimit: opts.failureLimit,
     knownProfiles: opts.knownProfiles,
     tenant: opts.scopeTenant,
@@ -394,7 +468,7 @@ export function boardView(ctx: BoardContext, slug: string, filter: BoardFilter, 
     decorate(ctx, all, {
       now,
       summaryChars: CARD_SUMMARY_CHARS,
-      diagnostics: new Map(attention.map((d) => [d.task_id, d.diagnostics])),
+      diagnostics: new Map(flagged.map((d) => [d.task_id, d.diagnostics])),
     }).map((c) => [c.id, c]),
   );
   const columns = names.map((name) => {
@@ -415,7 +489,16 @@ export function boardView(ctx: BoardContext, slug: string, filter: BoardFilter, 
   const assignees = (ctx.stmt(DISTINCT_ASSIGNEES_SQL).all({ tenant: opts.scopeTenant }) as { assignee: string }[]).map(
     (r) => r.assignee,
   );
-  return { board: slug, columns, tenants, assignees, attention, latest_event_id: latestEventId(ctx), now };
+  return {
+    board: slug,
+    columns,
+    tenants,
+    assignees,
+    attention: attentionRows(flagged),
+    attention_total: flagged.length,
+    latest_event_id: latestEventId(ctx),
+    now,
+  };
 }
 
 /**
