@@ -1,6 +1,7 @@
 export * from "./board-database.ts";
 export * from "./boards.ts";
 export * from "./connection.ts";
+export * from "./copy/index.ts";
 export * from "./errors.ts";
 export { type FileLock, tryExclusiveFlock } from "./flock.ts";
 export { type LegacyUpgradeReport, LEGACY_EVENT_RENAMES } from "./legacy-upgrade.ts";

@@ -1,0 +1,182 @@
+import util from "node:util";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { forgetInitialised, openDatabase } from "../connection.ts";
+import { boardSchemaName } from "../pg-board-schema.ts";
+import { openPostgres } from "../pg-connection.ts";
+import { boardRows, copyFixture, integrityCheck } from "../test/board-rows.ts";
+import { useTempDirs } from "../test/temp-dirs.ts";
+import { createTestPgDatabase, type TestPgDatabase } from "../testing-pg.ts";
+import { copyBoard } from "./copy-board.ts";
+
+/**
+ * `kanban db copy` between SQLite files and a real PostgreSQL (the run's server, a database of this
+ * file's own): a real Hermes board goes SQLite → PostgreSQL → SQLite and comes back row for row.
+ */
+const tempDir = useTempDirs("kanban-copy-pg-");
+const quiet = { warn: () => {} };
+const FIXTURE = "hermes-v3-2026-07-29";
+
+let database: TestPgDatabase;
+
+beforeAll(async () => {
+  database = await createTestPgDatabase("kanban_copy");
+});
+
+afterAll(async () => {
+  await database?.drop();
+});
+
+function boardUrl(slug: string, url = database.url): string {
+  const u = new URL(url);
+  u.searchParams.set("board", slug);
+  return u.toString();
+}
+
+async function pgQuery<T>(text: string, values: unknown[] = []): Promise<T[]> {
+  const db = await openPostgres(database.url, { poolSize: 1 });
+  try {
+    return (await db.pool.query(text, values)).rows as T[];
+  } finally {
+    await db.close();
+  }
+}
+
+describe("kanban db copy with PostgreSQL", () => {
+  it("round-trips a Hermes board SQLite -> PostgreSQL -> SQLite: every table identical, counters kept, integrity ok", async () => {
+    const dir = tempDir();
+    const source = copyFixture(FIXTURE, dir);
+    const toPg = await copyBoard({ from: source, to: boardUrl("roundtrip"), location: { home: dir }, ...quiet });
+    expect(toPg.verified).toBe(true);
+    expect(toPg.to).toMatch(/^postgres .+ board roundtrip$/);
+
+    const back = path.join(dir, "back.db");
+    const fromPg = await copyBoard({ from: boardUrl("roundtrip"), to: back, location: { home: dir }, ...quiet });
+    expect(fromPg.verified).toBe(true);
+    // The same rows hash the same on both engines: the checksums printed at each hop agree.
+    expect(fromPg.tables.map((t) => [t.table, t.rows, t.sha256])).toEqual(
+      toPg.tables.map((t) => [t.table, t.rows, t.sha256]),
+    );
+
+    expect(boardRows(back)).toEqual(boardRows(source));
+    expect(integrityCheck(back)).toEqual(["ok"]);
+    forgetInitialised(back);
+    openDatabase({ path: back, ...quiet }).close();
+  });
+
+  it("advances PostgreSQL's identity sequences, so a new row after the copy gets a fresh id", async () => {
+    const dir = tempDir();
+    const source = copyFixture(FIXTURE, dir);
+    openDatabase({ path: source, ...quiet }).close();
+    const raw = new Database(source);
+    // The newest event was deleted on the source: its id must not be handed out again either.
+    const top = (raw.prepare("SELECT max(id) AS id FROM task_events").get() as { id: number }).id;
+    raw.prepare("DELETE FROM task_events WHERE id = ?").run(top);
+    raw.close();
+    await copyBoard({ from: source, to: boardUrl("sequences"), location: { home: dir }, ...quiet });
+    const schema = boardSchemaName("sequences");
+    const [row] = await pgQuery<{ id: number }>(
+      `INSERT INTO "${schema}".task_events (task_id, kind, created_at) VALUES ('t_new', 'created', 1) RETURNING id`,
+    );
+    expect(row?.id).toBe(top + 1);
+  });
+
+  it("refuses a non-empty PostgreSQL board in one line and leaves it as it was; --replace overwrites it", async () => {
+    const dir = tempDir();
+    const v3 = copyFixture(FIXTURE, dir);
+    const v1 = copyFixture("hermes-v1-2026-04-30", dir);
+    const first = await copyBoard({ from: v1, to: boardUrl("busy"), location: { home: dir }, ...quiet });
+    const err = await copyBoard({ from: v3, to: boardUrl("busy"), location: { home: dir }, ...quiet }).then(
+      () => null,
+      (e: Error & { code?: string }) => e,
+    );
+    expect(err?.code).toBe("COPY_TARGET_NOT_EMPTY");
+    expect(err?.message).toMatch(/board busy already holds a board \(tasks: 37, .*\); pass --replace to overwrite it$/);
+    // Still exactly the first copy: verify it against its source.
+    const again = path.join(dir, "again.db");
+    const check = await copyBoard({ from: boardUrl("busy"), to: again, location: { home: dir }, ...quiet });
+    expect(check.tables.map((t) => t.sha256)).toEqual(first.tables.map((t) => t.sha256));
+
+    const replaced = await copyBoard({
+      from: v3,
+      to: boardUrl("busy"),
+      location: { home: dir },
+      replace: true,
+      ...quiet,
+    });
+    expect(replaced.verified).toBe(true);
+    expect(replaced.tables.find((t) => t.table === "tasks")?.rows).toBe(39);
+  });
+
+  it("reports a row changed on the target between the commit and the read-back", async () => {
+    const dir = tempDir();
+    const source = copyFixture(FIXTURE, dir);
+    const schema = boardSchemaName("tampered");
+    const report = await copyBoard({
+      from: source,
+      to: boardUrl("tampered"),
+      location: { home: dir },
+      ...quiet,
+      afterCommit: async () => {
+        await pgQuery(
+          `UPDATE "${schema}".tasks SET title = title || '!' WHERE id = (SELECT min(id) FROM "${schema}".tasks)`,
+        );
+      },
+    });
+    expect(report.verified).toBe(false);
+    expect(report.mismatches).toEqual([
+      expect.stringMatching(/^tasks: the target has 39 rows \(sha256 [0-9a-f]{16}\), the source 39/),
+    ]);
+  });
+
+  it("refuses a value PostgreSQL cannot hold exactly, writes nothing and drops the schema it created", async () => {
+    const dir = tempDir();
+    const source = copyFixture(FIXTURE, dir);
+    openDatabase({ path: source, ...quiet }).close();
+    const raw = new Database(source);
+    raw
+      .prepare("UPDATE task_comments SET body = ? WHERE id = (SELECT min(id) FROM task_comments)")
+      .run("nul\u0000byte");
+    raw.close();
+    const err = await copyBoard({ from: source, to: boardUrl("nul"), location: { home: dir }, ...quiet }).then(
+      () => null,
+      (e: Error & { code?: string }) => e,
+    );
+    expect(err?.code).toBe("COPY_UNSUPPORTED");
+    expect(err?.message).toMatch(
+      /^task_comments\.body of the row id=\d+ .*cannot hold a NUL character; nothing was copied$/,
+    );
+    const schemas = await pgQuery<{ n: string }>("SELECT count(*) AS n FROM pg_namespace WHERE nspname = $1", [
+      boardSchemaName("nul"),
+    ]);
+    expect(Number(schemas[0]?.n)).toBe(0);
+  });
+
+  it("never shows the password: a wrong one, an unreachable server", async () => {
+    const dir = tempDir();
+    const source = copyFixture(FIXTURE, dir);
+    const secret = "Wr0ng-s3cret-PW";
+    const wrong = new URL(database.url);
+    wrong.password = secret;
+    const unreachable = new URL(wrong.toString());
+    unreachable.port = "1";
+    for (const [url, code] of [
+      [wrong.toString(), "DB_AUTH_FAILED"],
+      [unreachable.toString(), "DB_UNREACHABLE"],
+    ] as const) {
+      for (const [from, to] of [
+        [source, boardUrl("secret", url)],
+        [boardUrl("secret", url), path.join(dir, "x.db")],
+      ]) {
+        const err = await copyBoard({ from: from as string, to: to as string, location: { home: dir }, ...quiet }).then(
+          () => null,
+          (e: Error & { code?: string }) => e,
+        );
+        expect(err?.code).toBe(code);
+        expect(err?.message).not.toContain("\n");
+        expect(util.inspect(err, { depth: 10 })).not.toContain(secret);
+      }
+    }
+  });
+});
