@@ -4,6 +4,22 @@
  */
 /** Re-exported so hosts (web, CLI) can locate boards without importing @kanban/db themselves. */
 export { type BoardLocation, boardLocationFromEnv } from "@kanban/db";
+/**
+ * `kanban db copy`/`verify`: move a whole board between SQLite files and PostgreSQL and verify it. Plain
+ * functions, not procedures: an operator runs them on a machine that reaches both databases, and the
+ * CLI reaches the db only through this package.
+ */
+export {
+  COPY_ERROR_CODES,
+  type CopyBoardOptions,
+  type CopyBoardReport,
+  type CopyTableReport,
+  copyBoard,
+  KanbanCopyError,
+  type VerifyBoardsOptions,
+  type VerifyBoardsReport,
+  verifyBoards,
+} from "@kanban/db";
 export { type AuthConfig, authorize, isLoopbackHost } from "./auth.ts";
 export { type ContextInnerOptions, createContextInner, drainTerminations, type KanbanContext } from "./context.ts";
 export { DB_ERROR_TO_TRPC, INTERNAL_MESSAGE, KERNEL_ERROR_TO_TRPC, toTRPCError } from "./errors.ts";
