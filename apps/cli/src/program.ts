@@ -3,6 +3,7 @@ import { registerBoardInfo } from "./commands/board-info.ts";
 import { registerBoards } from "./commands/boards.ts";
 import { registerCompletion } from "./commands/completion.ts";
 import { registerCreate } from "./commands/create.ts";
+import { registerDb } from "./commands/db.ts";
 import { registerDispatch } from "./commands/dispatch.ts";
 import { registerEvents } from "./commands/events.ts";
 import { registerLifecycle } from "./commands/lifecycle.ts";
@@ -52,6 +53,7 @@ export function buildProgram(act: Act, output: { out(text: string): void; err(te
     registerDispatch,
     registerNotify,
     registerServe,
+    registerDb,
     registerCompletion,
   ]) {
     register(program, act);
