@@ -1,3 +1,4 @@
+import { HALLUCINATION_EVENT_KINDS } from "@kanban/contract";
 import { sql } from "drizzle-orm";
 import { index, pgTable } from "drizzle-orm/pg-core";
 import { autoincrementId, integer, text } from "./columns.ts";
@@ -24,6 +25,6 @@ export const taskEvents = pgTable(
     // SQLite migration 0001: warning badges find hallucination events without scanning the log.
     index("idx_events_warnings")
       .on(t.taskId, t.id)
-      .where(sql`"kind" IN ('completion_blocked_hallucination', 'suspected_hallucinated_references')`),
+      .where(sql.raw(`"kind" IN (${HALLUCINATION_EVENT_KINDS.map((k) => `'${k}'`).join(", ")})`)),
   ],
 );
