@@ -65,6 +65,37 @@ describe("kanban db copy with PostgreSQL", () => {
     openDatabase({ path: back, ...quiet }).close();
   });
 
+  it("keeps 64-bit integers, NULLs and text (JSON spacing, emoji, other scripts) exact through PostgreSQL, and copies PostgreSQL to PostgreSQL", async () => {
+    const dir = tempDir();
+    const source = copyFixture(FIXTURE, dir);
+    openDatabase({ path: source, ...quiet }).close();
+    const raw = new Database(source);
+    raw.defaultSafeIntegers(true);
+    const big = 9_007_199_254_740_993n; // 2^53 + 1: a JS number would round it
+    raw
+      .prepare("UPDATE tasks SET worker_pid = ?, body = ?, skills = ?, result = NULL WHERE id = 't_3ffd9a8a'")
+      .run(big, "naïve — 日本語 🧪\ttab\r\nline", '{ "b" : 1,\n  "a":[ 2 ,3 ] }');
+    raw.close();
+    await copyBoard({ from: source, to: boardUrl("exact"), location: { home: dir }, ...quiet });
+    const onPg = await copyBoard({
+      from: boardUrl("exact"),
+      to: boardUrl("exact-twin"),
+      location: { home: dir },
+      ...quiet,
+    });
+    expect(onPg.verified).toBe(true);
+    const back = path.join(dir, "exact.db");
+    await copyBoard({ from: boardUrl("exact-twin"), to: back, location: { home: dir }, ...quiet });
+    expect(boardRows(back)).toEqual(boardRows(source));
+    const check = new Database(back, { readonly: true });
+    const row = check
+      .prepare("SELECT worker_pid, typeof(worker_pid) AS t, skills, result FROM tasks WHERE id = 't_3ffd9a8a'")
+      .safeIntegers(true)
+      .get() as { worker_pid: bigint; t: string; skills: string; result: null };
+    check.close();
+    expect(row).toEqual({ worker_pid: big, t: "integer", skills: '{ "b" : 1,\n  "a":[ 2 ,3 ] }', result: null });
+  });
+
   it("advances PostgreSQL's identity sequences, so a new row after the copy gets a fresh id", async () => {
     const dir = tempDir();
     const source = copyFixture(FIXTURE, dir);
