@@ -150,6 +150,7 @@ describe("kanban db copy (real binary, real PostgreSQL)", () => {
         ["db", "copy", board("x", closed.toString()), path.join(home.home, "y.db")],
         /^kanban: .*\S+:1\/kanban_cli_copy/,
       ],
+      [["db", "copy", source, `postgres://kanban:${secret}@127.0.0.1:99999/db`], /^kanban: invalid PostgreSQL URL/],
       [["db", "copy", notDb, path.join(home.home, "z.db")], /^kanban: file is not a database/],
       [["db", "copy", "nope", path.join(home.home, "z.db")], /^kanban: board 'nope' does not exist/],
       [
