@@ -228,7 +228,7 @@ export async function copyBoard(opts: CopyBoardOptions): Promise<CopyBoardReport
         }
         const sequences = await reader.sequences();
         const digests = new Map<string, TableDigest>();
-        await target.store.writeTransaction({ replace }, async (writer) => {
+        await target.store.writeTransaction({ replace }, async (writer, written) => {
           for (const table of COPY_TABLES) {
             const builder = new DigestBuilder();
             for await (const batch of reader.rows(table)) {
@@ -237,6 +237,17 @@ export async function copyBoard(opts: CopyBoardOptions): Promise<CopyBoardReport
             }
             digests.set(table.name, builder.finish());
             if (table.autoincrement !== null) await writer.advanceSequence(table, sequences.get(table.name) ?? 0n);
+          }
+          // Checked before the commit too, so a target that would not hold the same rows (a
+          // conversion of the engine's) is rolled back untouched rather than left half-right.
+          const before = compareDigests({ digests, sequences }, await digestAll(written));
+          if (before.mismatches.length > 0) {
+            const tables = before.tables.filter((t) => !t.ok).map((t) => t.table);
+            throw new KanbanCopyError(
+              "COPY_VERIFY_FAILED",
+              `the rows written to ${to.label} did not read back identical (${tables.join(", ")}: ${before.mismatches[0]}); rolled back, the target is as it was`,
+              { tables },
+            );
           }
         });
         return { digests, sequences, skippedColumns: extras.legacyColumns };

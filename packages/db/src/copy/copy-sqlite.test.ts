@@ -108,6 +108,32 @@ describe("kanban db copy, SQLite to SQLite", () => {
     expect(report.tables.filter((t) => !t.ok).map((t) => t.table)).toEqual(["task_comments"]);
   });
 
+  it("rolls back, leaving the target as it was, when the rows written do not read back identical before the commit", async () => {
+    const dir = tempDir();
+    const source = copyFixture("hermes-v3-2026-07-29", dir);
+    const target = path.join(dir, "trigger.db");
+    openDatabase({ path: target, ...quiet }).close();
+    // An empty board whose engine changes what it is given: a trigger rewrites every comment.
+    const raw = new Database(target);
+    raw.exec(
+      "CREATE TRIGGER shout AFTER INSERT ON task_comments BEGIN UPDATE task_comments SET body = upper(body) WHERE id = NEW.id; END",
+    );
+    raw.close();
+    const err = await copyBoard({ from: source, to: target, location: location(dir), ...quiet }).then(
+      () => null,
+      (e: Error & { code?: string }) => e,
+    );
+    expect(err?.code).toBe("COPY_VERIFY_FAILED");
+    expect(err?.message).toMatch(
+      /did not read back identical \(task_comments: task_comments: the target has 19 rows .*\); rolled back, the target is as it was$/,
+    );
+    const counts = new Database(target, { readonly: true });
+    expect(
+      counts.prepare("SELECT (SELECT count(*) FROM tasks) + (SELECT count(*) FROM task_comments) AS n").get(),
+    ).toEqual({ n: 0 });
+    counts.close();
+  });
+
   it("carries an AUTOINCREMENT counter that is past the highest id, so deleted ids are never handed out again", async () => {
     const dir = tempDir();
     const source = copyFixture("hermes-v3-2026-07-29", dir);

@@ -13,6 +13,11 @@ export const COPY_ERROR_CODES = [
    * INTEGER column). Nothing was written: a copy never loses data silently.
    */
   "COPY_UNSUPPORTED",
+  /**
+   * The rows written did not read back identical inside the copy's own transaction (a conversion the
+   * target engine made); the transaction was rolled back and the target left as it was.
+   */
+  "COPY_VERIFY_FAILED",
 ] as const;
 
 export type CopyErrorCode = (typeof COPY_ERROR_CODES)[number];

@@ -255,7 +255,10 @@ export function postgresCopyStore(db: KanbanPostgres, slug: string, opts: { labe
       }
     },
 
-    async writeTransaction(o: { replace: boolean }, fn: (w: CopyWriter) => Promise<void>): Promise<void> {
+    async writeTransaction(
+      o: { replace: boolean },
+      fn: (w: CopyWriter, r: CopyReader) => Promise<void>,
+    ): Promise<void> {
       await migrateBoardSchema(db, slug);
       const client = await connect();
       let broken: Error | undefined;
@@ -276,7 +279,7 @@ export function postgresCopyStore(db: KanbanPostgres, slug: string, opts: { labe
             );
           }
         }
-        await fn(writer(client, schema));
+        await fn(writer(client, schema), reader(client, schema));
         await client.query("COMMIT");
       } catch (err) {
         await client.query("ROLLBACK").catch((e: Error) => {

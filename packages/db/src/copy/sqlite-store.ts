@@ -194,7 +194,10 @@ export function openSqliteCopyStore(
       }
     },
 
-    async writeTransaction(o: { replace: boolean }, fn: (w: CopyWriter) => Promise<void>): Promise<void> {
+    async writeTransaction(
+      o: { replace: boolean },
+      fn: (w: CopyWriter, r: CopyReader) => Promise<void>,
+    ): Promise<void> {
       try {
         // BEGIN IMMEDIATE takes the write lock now, so no other writer slips in between the
         // emptiness check and the inserts.
@@ -215,7 +218,7 @@ export function openSqliteCopyStore(
             );
           }
         }
-        await fn(writer(sqlite));
+        await fn(writer(sqlite), reader(sqlite));
         sqlite.exec("COMMIT");
       } catch (err) {
         if (sqlite.inTransaction) sqlite.exec("ROLLBACK");

@@ -17,9 +17,13 @@ export interface CopyStore {
   /**
    * Writes in one transaction: everything `fn` wrote commits together, or (on any throw) nothing
    * does. `replace` empties every table first (inside the same transaction); without it, a table
-   * that holds rows fails with COPY_TARGET_NOT_EMPTY.
+   * that holds rows fails with COPY_TARGET_NOT_EMPTY. The reader reads inside the same transaction
+   * (the rows just written), so the copy can check them before committing.
    */
-  writeTransaction(opts: { replace: boolean }, fn: (writer: CopyWriter) => Promise<void>): Promise<void>;
+  writeTransaction(
+    opts: { replace: boolean },
+    fn: (writer: CopyWriter, reader: CopyReader) => Promise<void>,
+  ): Promise<void>;
   close(): Promise<void>;
 }
 
