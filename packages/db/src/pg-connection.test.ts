@@ -102,6 +102,33 @@ describe("openPostgres", () => {
     expect(e.details).toMatchObject({ host: "127.0.0.1", port, database: "boards" });
   });
 
+  it("says a server that accepts the connection but never answers is DB_UNREACHABLE, and hangs up on it", async () => {
+    const sockets: net.Socket[] = [];
+    let closed = 0;
+    const silent = net.createServer((socket) => {
+      sockets.push(socket);
+      socket.resume(); // read (and drop) the startup packet, so the client's hang-up is seen
+      socket.on("close", () => closed++);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    // A %-escaped password: neither its written nor its decoded form may appear.
+    const written = "se%2Fcr%40et-91b2";
+    try {
+      const e = await refusal(
+        openPostgres(`postgres://kanban:${written}@127.0.0.1:${port}/boards`, { connectTimeoutMs: 300 }),
+        [written, decodeURIComponent(written)],
+      );
+      expect(e.code).toBe("DB_UNREACHABLE");
+      expect(e.message).toMatch(new RegExp(`^cannot reach PostgreSQL at 127\\.0\\.0\\.1:${port}/boards: .*timeout`));
+      await expect.poll(() => closed).toBe(sockets.length);
+      expect(sockets.length).toBe(1);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   it("says a wrong password is DB_AUTH_FAILED, without the wrong or the right password", async () => {
     const right = new URL(database.url).password;
     const wrong = "Wr0ng-Passw0rd-e91c";

@@ -105,7 +105,7 @@ export async function openPostgres(url: string, opts: OpenPostgresOptions = {}):
       );
     }
   } catch (err) {
-    await endClient(probe);
+    await endClient(probe, true);
     throw failure(err);
   }
   await endClient(probe);
@@ -117,8 +117,16 @@ export async function openPostgres(url: string, opts: OpenPostgresOptions = {}):
   return { pool, target, serverVersion, failure, close: () => pool.end() };
 }
 
-/** Ends a client, also one whose handshake failed half-way (its socket is destroyed). */
-async function endClient(client: import("pg").Client): Promise<void> {
-  await Promise.race([client.end().catch(() => {}), new Promise((r) => setTimeout(r, 1000).unref())]);
+/**
+ * Ends a probe client. After a failure its socket is destroyed at once: a graceful end waits for the
+ * server to close its side, which a server that never answered (or a handshake the driver abandoned)
+ * never does.
+ */
+async function endClient(client: import("pg").Client, failed = false): Promise<void> {
+  if (!failed) {
+    await client.end().catch(() => {});
+    return;
+  }
   (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+  client.end().catch(() => {});
 }
