@@ -18,14 +18,14 @@ import { useCreateTask } from "../hooks/use-create-task.ts";
 import { useDebounced } from "../hooks/use-debounced.ts";
 import { learnServerNow, useNow } from "../hooks/use-now.ts";
 import { useRefresh } from "../hooks/use-refresh.ts";
-import { useSessionList } from "../hooks/use-session-list.ts";
+import { useSessionValue } from "../hooks/use-session-value.ts";
 import { useUrlState } from "../hooks/use-url-state.ts";
-import { attentionItems, stripVisible } from "../lib/attention.ts";
+import { type AttentionItem, parseDismissal, stripVisible } from "../lib/attention.ts";
 import { visibleColumns } from "../lib/columns.ts";
 import { indicatorStatus, loadProblem, PROBE_INTERVAL_MS, probeOf } from "../lib/connection.ts";
 import { type BoardFilters, matchesFilters, NO_FILTERS } from "../lib/filter.ts";
 import { adjacentStatus, isTypingTarget, navigate, navKeyOf } from "../lib/keyboard.ts";
-import type { BulkResult, Card, FlaggedTask } from "../lib/types.ts";
+import type { BulkResult, Card } from "../lib/types.ts";
 import { errorMessage, failureStatus, httpStatusOf, useTRPC, useTRPCClient } from "../trpc/react.tsx";
 import { AttentionStrip } from "./attention-strip.tsx";
 import { BoardColumn } from "./board-column.tsx";
@@ -44,8 +44,8 @@ import { TrashZone } from "./trash-zone.tsx";
 import { Button } from "./ui.tsx";
 
 const BOARD_KEY = "kanban.board";
-/** A stable empty attention list while the board loads (keeps the strip's memo from recomputing). */
-const NO_FLAGGED: readonly FlaggedTask[] = [];
+/** A stable empty attention list while the board loads. */
+const NO_ATTENTION: AttentionItem[] = [];
 
 function storedBoard(): string | null {
   try {
@@ -399,12 +399,14 @@ export function BoardApp() {
 
   // ---- attention strip
   // From board.get itself: the same run of the diagnostics engine that badged the cards (a refresh
-  // runs it once, not once for the board and again for a diagnostics.list call).
-  const flagged = data?.attention ?? NO_FLAGGED;
-  const attention = useMemo(() => attentionItems(flagged), [flagged]);
-  const [dismissed, setDismissed] = useSessionList(`kanban.attention.dismissed.${slug ?? ""}`);
+  // runs it once, not once for the board and again for a diagnostics.list call), as the worst 100
+  // rows and the number flagged; the strip asks diagnostics.list for the rest only when opened.
+  const attention = data?.attention ?? NO_ATTENTION;
+  const attentionTotal = data?.attention_total ?? 0;
+  const [dismissed, setDismissed] = useSessionValue(`kanban.attention.dismissed.${slug ?? ""}`, parseDismissal);
   const showStrip = stripVisible(
     attention.map((a) => a.task_id),
+    attentionTotal,
     dismissed,
   );
 
@@ -523,10 +525,13 @@ export function BoardApp() {
       {data && probe === "down" && <OfflineBanner />}
       {showStrip && (
         <AttentionStrip
-          items={attention}
+          key={slug ?? ""}
+          board={slug}
+          rows={attention}
+          total={attentionTotal}
           now={now}
           onOpen={onOpen}
-          onDismiss={() => setDismissed(attention.map((a) => a.task_id))}
+          onDismiss={(seen) => setDismissed({ ids: seen, total: attentionTotal })}
         />
       )}
       {problem && (

@@ -1,19 +1,16 @@
 import { SEVERITY_RANK } from "./format.ts";
-import type { FlaggedTask, Severity } from "./types.ts";
+import type { AttentionRow, FlaggedTask } from "./types.ts";
 
-export interface AttentionItem {
-  task_id: string;
-  title: string;
-  status: string;
-  assignee: string | null;
-  severity: Severity;
-  /** The worst diagnostic's title, shown as the row's reason. */
-  reason: string;
-  count: number;
-  latest_at: number;
-}
+/**
+ * One row of the attention strip. board.get sends the worst 100 already in this shape; the full list,
+ * asked of diagnostics.list only when someone opens it, is turned into the same rows here.
+ */
+export type AttentionItem = AttentionRow;
 
-/** One row per flagged task: its worst diagnostic, worst tasks first, then the most recent. */
+/**
+ * Rows of a full list (diagnostics.list), made as the server makes board.get's: the worst diagnostic
+ * per task (highest severity, then newest), worst tasks first, then the most recent, then the id.
+ */
 export function attentionItems(flagged: readonly FlaggedTask[]): AttentionItem[] {
   const items: AttentionItem[] = [];
   for (const f of flagged) {
@@ -41,12 +38,38 @@ export function attentionItems(flagged: readonly FlaggedTask[]): AttentionItem[]
 }
 
 /**
- * Whether a dismissed strip comes back: only when a task is flagged that was not flagged when the
- * person dismissed it (a new problem deserves to be seen; the old ones were acknowledged).
+ * What a dismissal remembers: the tasks the person had in front of them (the rows shown, or the whole
+ * list when they had opened it) and how many were flagged then.
  */
-export function stripVisible(current: readonly string[], dismissed: readonly string[] | null): boolean {
-  if (current.length === 0) return false;
+export interface Dismissal {
+  ids: string[];
+  total: number;
+}
+
+/** A dismissal as stored in sessionStorage, or null for anything else (a list of ids from an older board counts). */
+export function parseDismissal(raw: unknown): Dismissal | null {
+  const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : null);
+  // Before the strip was capped the whole flagged list was shown, so its ids were also its total.
+  const legacy = strings(raw);
+  if (legacy) return { ids: legacy, total: legacy.length };
+  if (typeof raw !== "object" || raw === null) return null;
+  const r = raw as { ids?: unknown; total?: unknown };
+  const ids = strings(r.ids);
+  if (!ids || typeof r.total !== "number" || !Number.isFinite(r.total) || r.total < 0) return null;
+  return { ids, total: r.total };
+}
+
+/**
+ * Whether a dismissed strip comes back: only when something new is flagged. The board sends the
+ * worst rows and a total, not every flagged id, so "new" is a row the person had not seen when they
+ * dismissed it, or more flagged tasks than then (a new problem past the shown rows still counts).
+ * A task that climbs into the shown rows because a worse one was fixed was never shown, so it counts
+ * as new too.
+ */
+export function stripVisible(rows: readonly string[], total: number, dismissed: Dismissal | null): boolean {
+  if (total <= 0 && rows.length === 0) return false;
   if (dismissed === null) return true;
-  const seen = new Set(dismissed);
-  return current.some((id) => !seen.has(id));
+  if (total > dismissed.total) return true;
+  const seen = new Set(dismissed.ids);
+  return rows.some((id) => !seen.has(id));
 }

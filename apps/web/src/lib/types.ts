@@ -7,8 +7,10 @@ export type Card = BoardColumnData["tasks"][number];
 export type TaskDetail = RouterOutputs["tasks"]["get"];
 export type TaskEventData = TaskDetail["events"][number];
 export type DiagnosticData = TaskDetail["diagnostics"][number];
-/** A task that needs attention, as board.get's `attention` (and diagnostics.list) lists it. */
-export type FlaggedTask = RouterOutputs["board"]["get"]["attention"][number];
+/** A flagged task with every diagnostic in full, as diagnostics.list lists it (the strip's "show all"). */
+export type FlaggedTask = RouterOutputs["diagnostics"]["list"]["diagnostics"][number];
+/** One row of the attention strip, as board.get's `attention` carries it (the worst 100, compact). */
+export type AttentionRow = BoardData["attention"][number];
 export type Severity = DiagnosticData["severity"];
 export type Profile = RouterOutputs["profiles"]["list"]["profiles"][number];
 export type BoardSummary = RouterOutputs["boards"]["list"]["boards"][number];

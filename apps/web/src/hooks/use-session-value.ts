@@ -2,20 +2,23 @@
 
 import { useCallback, useEffect, useState } from "react";
 
-/** A list of strings kept in sessionStorage under `key` (null until set). */
-export function useSessionList(key: string): [string[] | null, (v: string[] | null) => void] {
-  const [value, setValue] = useState<string[] | null>(null);
+/**
+ * A value kept in sessionStorage under `key` as JSON (null until set). `parse` vets what was stored
+ * (another version of the board may have written something else) and must be stable, e.g. a module
+ * function.
+ */
+export function useSessionValue<T>(key: string, parse: (raw: unknown) => T | null): [T | null, (v: T | null) => void] {
+  const [value, setValue] = useState<T | null>(null);
   useEffect(() => {
     try {
       const raw = window.sessionStorage.getItem(key);
-      const parsed: unknown = raw ? JSON.parse(raw) : null;
-      setValue(Array.isArray(parsed) ? parsed.filter((x): x is string => typeof x === "string") : null);
+      setValue(raw ? parse(JSON.parse(raw)) : null);
     } catch {
       setValue(null);
     }
-  }, [key]);
+  }, [key, parse]);
   const set = useCallback(
-    (v: string[] | null) => {
+    (v: T | null) => {
       setValue(v);
       try {
         if (v === null) window.sessionStorage.removeItem(key);
