@@ -343,9 +343,8 @@ export class Board {
   }
 
   // --- the API's reads (SQL in store/sqlite/*; the API holds no connection) ---
-  /** The whole board view: columns, card extras, tenants, assignees (store/sqlite/board-reads.ts). */
   /**
-   * The whole board view: columns, card extras, tenants, assignees and the attention list, with the
+   * The whole board view: columns, card extras, tenants, assignees and the attention rows, with the
    * diagnostics engine run once (store/sqlite/board-reads.ts). `failureLimit`/`knownProfiles`
    * default to the board's policy.
    */
