@@ -16,9 +16,12 @@ import {
   liveDispatcherPid,
   readHomeConfigSnapshot,
 } from "@kanban/db";
+import { exitWithSupervisor, PARENT_PID_ENV, processGroupAlive, signalProcessGroup } from "@kanban/process";
 import { DEMO_FEED_MINUTES, seedDemo, startDemoFeeder } from "./demo.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+// Started by scripts/start.mjs: if it dies (even by SIGKILL), stop everything as on SIGTERM.
+exitWithSupervisor({ log: (line) => process.stderr.write(`kanban: ${line}\n`) });
 const args = process.argv.slice(2);
 const demo = args.includes("--demo");
 
@@ -41,6 +44,7 @@ const apiPort = portFrom("KANBAN_API_PORT", 4100);
 if (webPort === apiPort) die(`KANBAN_WEB_PORT and KANBAN_API_PORT are both ${webPort}: give them different ports`);
 const loc = boardLocationFromEnv(process.env);
 const env: NodeJS.ProcessEnv = { ...process.env, KANBAN_HOME: loc.home, NEXT_TELEMETRY_DISABLED: "1" };
+const exitWithParentPreload = ["--import", path.join(root, "packages", "process", "preload", "exit-with-parent.mjs")];
 
 /** Resolves when nothing listens on 127.0.0.1:port (by listening there for a moment). */
 function portFree(port: number): Promise<boolean> {
@@ -103,6 +107,11 @@ const FAST_FAILURE_MS = 20_000;
 /** Consecutive fast failures after which a part is left down (with a clear line). */
 const GIVE_UP_AFTER = 4;
 const READY_TIMEOUT_MS = 90_000;
+/**
+ * On stop, how long the parts get after SIGTERM before their process groups are killed: the
+ * dispatcher finishes its tick and waits out its workers' termination grace first.
+ */
+const STOP_GRACE_MS = 20_000;
 
 interface Part {
   name: string;
@@ -175,7 +184,15 @@ function lastWords(part: Part): string {
 }
 
 function launch(part: Part): void {
-  const proc = spawn(part.cmd, part.argv, { cwd: part.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+  // Its own process group, so that stopping it reaches whatever it started too (Next's helpers);
+  // Ctrl-C therefore reaches only us, and we stop the parts in order.
+  const proc = spawn(part.cmd, part.argv, {
+    cwd: part.cwd,
+    // Told our pid, the part exits by itself once we are gone (the preload watches).
+    env: { ...env, [PARENT_PID_ENV]: String(process.pid) },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
   part.proc = proc;
   part.startedAt = Date.now();
   part.tail = [];
@@ -183,7 +200,9 @@ function launch(part: Part): void {
   pipeLines(part, proc.stderr, process.stderr);
   proc.on("error", (err) => part.tail.push(err.message));
   proc.on("exit", (code, signal) => {
-    // Ctrl-C reaches the whole process group at once: give our own handler the first word.
+    // What the part started must not outlive it and hold its port against the restart.
+    if (!stopping && proc.pid !== undefined && processGroupAlive(proc.pid)) signalProcessGroup(proc.pid, "SIGKILL");
+    // A signal to the whole group of a supervisor reaches us too: give our own handler the first word.
     setTimeout(() => void onExit(part, proc, code, signal), 200);
   });
   void part.ready(proc).then((ok) => {
@@ -275,6 +294,7 @@ const parts: Part[] = [
     label: "the board",
     cmd: process.execPath,
     argv: [
+      ...exitWithParentPreload,
       path.join(root, "node_modules", "next", "dist", "bin", "next"),
       "start",
       "-p",
@@ -289,7 +309,14 @@ const parts: Part[] = [
     name: "api",
     label: "the API",
     cmd: process.execPath,
-    argv: [...tsx, path.join(root, "apps", "cli", "bin", "kanban.mjs"), "serve", "--port", String(apiPort)],
+    argv: [
+      ...tsx,
+      ...exitWithParentPreload,
+      path.join(root, "apps", "cli", "bin", "kanban.mjs"),
+      "serve",
+      "--port",
+      String(apiPort),
+    ],
     cwd: root,
     ready: (proc: ChildProcess) => waitReady(proc, () => httpOk(`http://127.0.0.1:${apiPort}/healthz`)),
   },
@@ -297,6 +324,7 @@ const parts: Part[] = [
     name: "dispatcher",
     label: "the dispatcher",
     cmd: process.execPath,
+    // The dispatcher watches for our death itself (exitWithSupervisor in its loop).
     argv: [path.join(root, "packages", "dispatcher", "bin", "kanban-dispatcher.mjs")],
     cwd: root,
     // Up once it holds the home's dispatcher lock (it takes it before its first tick).
@@ -339,26 +367,35 @@ function announceWhenSettled() {
   printStatus(headline);
 }
 
+/**
+ * Stops every part: SIGTERM to each part's process group, up to {@link STOP_GRACE_MS} for the groups
+ * to leave, then SIGKILL to whatever is left; exits once every group is gone. The dispatcher's
+ * workers are not in its group: it stops them itself on SIGTERM.
+ */
 function stop(code: number) {
   if (stopping) return;
   stopping = true;
   feeder?.stop();
-  const running = parts
-    .map((p) => p.proc)
-    .filter((p): p is ChildProcess => p !== null && p.exitCode === null && p.signalCode === null);
-  for (const proc of running) proc.kill("SIGTERM");
-  const deadline = setTimeout(() => {
-    for (const proc of running) if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
-  }, 10_000);
-  Promise.all(
-    running.map(
-      (proc) =>
-        new Promise((r) => (proc.exitCode !== null || proc.signalCode !== null ? r(null) : proc.once("exit", r))),
-    ),
-  ).then(() => {
-    clearTimeout(deadline);
-    process.exit(code);
-  });
+  const groups = parts
+    .map((p) => p.proc?.pid)
+    .filter((pid): pid is number => pid !== undefined && processGroupAlive(pid));
+  for (const pgid of groups) signalProcessGroup(pgid, "SIGTERM");
+  const deadline = Date.now() + STOP_GRACE_MS;
+  let killed = false;
+  const check = setInterval(() => {
+    const left = groups.filter((pgid) => processGroupAlive(pgid));
+    if (left.length === 0) {
+      clearInterval(check);
+      process.exit(code);
+    }
+    if (!killed && Date.now() > deadline) {
+      killed = true;
+      process.stderr.write(
+        `kanban: still running after ${STOP_GRACE_MS / 1000} s: killing (pids ${left.join(", ")})\n`,
+      );
+      for (const pgid of left) signalProcessGroup(pgid, "SIGKILL");
+    }
+  }, 100);
 }
 
 for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => stop(0));

@@ -4,7 +4,7 @@
 import { spawnSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 process.env.TURBO_TELEMETRY_DISABLED = "1";
@@ -28,8 +28,20 @@ const child = spawn(
   {
     cwd: root,
     stdio: "inherit",
-    env: process.env,
+    // start-product watches for our death by this (packages/process/src/parent-watch.ts).
+    env: { ...process.env, KANBAN_PARENT_PID: String(process.pid) },
   },
 );
-for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
+// A supervisor, a terminal or the watch below signals us; start-product stops the parts (a hang-up
+// means stop too).
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"])
+  process.on(sig, () => child.kill(sig === "SIGHUP" ? "SIGTERM" : sig));
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+
+// Under `npm start` npm forwards a supervisor's SIGTERM only to the `sh -c` it runs us through,
+// which dies of it without passing it on; a SIGKILLed npm leaves that shell waiting. Either way we
+// are left running: watch npm and the shell, and stop as on SIGTERM once they are gone.
+const { tsImport } = await import("tsx/esm/api");
+const watcher = path.join(root, "packages", "process", "src", "parent-watch.ts");
+const { exitWithSupervisor } = await tsImport(pathToFileURL(watcher).href, import.meta.url);
+exitWithSupervisor({ log: (line) => process.stderr.write(`kanban: ${line}\n`) });

@@ -1,5 +1,6 @@
 import { KanbanDbError, normaliseSlug } from "@kanban/db";
 import { KernelError } from "@kanban/kernel";
+import { exitWithSupervisor } from "@kanban/process";
 import { type ConfigOverrides, DispatcherConfigError, loadConfig } from "./config.ts";
 import { createDispatcher, DispatcherBusyError } from "./dispatcher.ts";
 import { formatText, toJson } from "./format.ts";
@@ -144,6 +145,9 @@ export async function main(argv: string[]): Promise<number> {
     // mean "stop after this tick". Shutdown is bounded (one tick plus the termination grace), and a
     // supervisor that cannot wait sends SIGKILL, which the next dispatcher recovers from.
     const onSignal = () => dispatcher.stop();
+    // Under `npm start` (its pid in KANBAN_PARENT_PID) or `npx`, a dead supervisor means SIGTERM:
+    // an orphaned loop would hold the home's lock for good.
+    exitWithSupervisor({ log: (line) => process.stderr.write(`kanban-dispatcher: ${line}\n`) });
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
     await dispatcher.run();

@@ -51,6 +51,21 @@ export function isPidAlive(pid: number): boolean {
   return state !== "Z" && state !== "X";
 }
 
+/** The parent of `pid` (Linux `/proc`), null when unknown or gone. */
+export function parentPidOf(pid: number): number | null {
+  const ppid = procStatFields(pid)?.[1];
+  return ppid !== undefined ? Number(ppid) : null;
+}
+
+/** The command name of `pid` (Linux `/proc/<pid>/comm`, e.g. `sh`), null when unknown or gone. */
+export function commandNameOf(pid: number): string | null {
+  try {
+    return fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  } catch {
+    return null;
+  }
+}
+
 /** The kernel start time of a process (clock ticks since boot), to tell a recycled pid from the original. */
 export function processStartTime(pid: number): string | null {
   if (!hasProc) return null;
