@@ -167,7 +167,7 @@ describe("kanban-dispatcher (the loop)", { timeout: 60_000 }, () => {
     expect((await first.exited).code).toBe(0);
   });
 
-  it("SIGINT/SIGTERM finish cleanly (exit 0, lock released, stopped_at written) and workers live on", async () => {
+  it("SIGINT/SIGTERM finish cleanly (exit 0, lock released, stopped_at written), its workers stopped and their tasks given back", async () => {
     const h = setup({ kanban: { crash_grace_seconds: 0 }, profiles: { alice: fakeProfile("hang") } });
     const b = h.board();
     const t = b.createTask({ title: "long", assignee: "alice" }).id;
@@ -189,8 +189,10 @@ describe("kanban-dispatcher (the loop)", { timeout: 60_000 }, () => {
     expect(status?.stopped_at).toEqual(expect.any(Number));
     expect(status?.pid).toBe(d.child.pid);
     expect(status?.ticks).toBeGreaterThan(0);
-    expect(isPidAlive(worker)).toBe(true);
-    expect(b.requireTask(t).status).toBe("running");
+    // Nothing it started works on unsupervised (supervisor.test.ts covers workers that ignore SIGTERM).
+    expect(isPidAlive(worker)).toBe(false);
+    expect(b.requireTask(t).status).toBe("ready");
+    expect(b.requireTask(t).consecutive_failures).toBe(0);
     expect(d.stderr()).toContain("stopped");
   });
 

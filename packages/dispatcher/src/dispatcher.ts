@@ -646,6 +646,54 @@ export class Dispatcher {
   }
 
   /**
+   * Stopping the loop (SIGTERM or SIGINT from a supervisor, or its death) stops every worker it
+   * spawned that still runs: nothing it started may go on working unsupervised, holding claims and
+   * workspaces. Each worker's claim is given back first, as `kanban reclaim` does (the task returns
+   * to ready, its run ends `reclaimed`, no failure is counted, so a restart does not trip the
+   * circuit breaker), then its process group is terminated like any reclaimed worker's: SIGTERM, up
+   * to `terminate_grace_seconds`, SIGKILL. A task settled meanwhile keeps its outcome; its worker is
+   * stopped all the same. `--once` never gets here: its workers outlive it by design.
+   */
+  private stopWorkers(): void {
+    const live = this.pool.running();
+    if (live.length === 0) return;
+    const reason = `dispatcher pid ${this.config.pid} stopped`;
+    const boards = new Set(live.map((w) => w.board));
+    let targets: Target[] = [];
+    try {
+      targets = this.targets().filter((t) => boards.has(t.slug));
+    } catch (err) {
+      this.warn(`cannot list boards to give back claims: ${oneLine(err)}`);
+    }
+    for (const t of targets) {
+      let o: OpenTarget;
+      try {
+        o = this.openTarget(t);
+      } catch (err) {
+        this.warn(`board ${t.slug}: cannot open ${t.dbPath} to give back claims: ${oneLine(err)}`);
+        continue;
+      }
+      try {
+        for (const w of live) {
+          if (w.board !== t.slug) continue;
+          try {
+            o.board.reclaimTask(w.task_id, { reason });
+          } catch {
+            // settled (or reclaimed by someone else) meanwhile: its outcome stands
+          }
+        }
+      } finally {
+        o.board.close();
+      }
+    }
+    this.log(`stopping ${live.length} worker(s): ${live.map((w) => `${w.task_id} (pid ${w.pid})`).join(", ")}`);
+    this.pool.terminate(
+      live.map((w) => ({ pid: w.pid, lock: null })),
+      this.config.settings.terminateGraceSeconds,
+    );
+  }
+
+  /**
    * Claims the previous dispatcher made but never handed to a worker (it died between claim and
    * spawn): its pid is in the last status file, it is gone, and the task has no worker pid. They are
    * reclaimed at start-up instead of waiting out the claim TTL. Claims by anyone else (a person's
@@ -703,8 +751,9 @@ export class Dispatcher {
 
   /**
    * Runs the loop until {@link stop}. Throws {@link DispatcherBusyError} when another live
-   * dispatcher holds the home. On stop: the current tick finishes, pending terminations complete,
-   * a final status with `stopped_at` is written and the lock is released. Workers keep running.
+   * dispatcher holds the home. On stop: the current tick finishes, the workers it spawned are
+   * stopped ({@link stopWorkers}), pending terminations complete, a final status with `stopped_at`
+   * is written and the lock is released.
    */
   async run(): Promise<void> {
     const attempt = tryAcquirePidLock(dispatcherLockPath(this.config.home), this.config.pid);
@@ -729,6 +778,7 @@ export class Dispatcher {
         await this.sleepUntilNextTick();
       }
       await this.exclusive;
+      this.stopWorkers();
       await this.pool.drain();
     } finally {
       this.writeStatus({ stopped_at: this.now() });
