@@ -21,10 +21,19 @@ export function addComment(ctx: BoardContext, id: string, author: string, body: 
     const task = ctx.getTask(id);
     if (!task) throw notFound(`unknown task ${id}`, { task_id: id });
     checkFence(task, fence);
-    const commentId = insertComment(ctx, id, a, b, ctx.now());
-    ctx.appendEvent(id, "commented", { author: a, len: b.length });
-    return commentId;
+    return recordComment(ctx, id, a, b);
   });
+}
+
+/**
+ * Stores a checked comment (trimmed, non-blank author and body) and its `commented` event, inside
+ * the caller's transaction: a verb that records its reason as a comment (block, schedule, unblock)
+ * keeps the status change and the comment together or neither.
+ */
+export function recordComment(ctx: BoardContext, id: string, author: string, body: string): number {
+  const commentId = insertComment(ctx, id, author, body, ctx.now());
+  ctx.appendEvent(id, "commented", { author, len: body.length });
+  return commentId;
 }
 
 export function listComments(ctx: BoardContext, id: string): TaskComment[] {

@@ -3,8 +3,11 @@ import { boardInternals, createTestBoard, type TestBoard } from "./testing/index
 import { caught } from "./testing/helpers.ts";
 
 let board: TestBoard;
+/** The board's failure limit (config's `failure_limit`), asked live; a test may change it. */
+let limit = 2;
 beforeEach(() => {
-  board = createTestBoard();
+  limit = 2;
+  board = createTestBoard({ failureLimit: () => limit });
 });
 afterEach(() => board.cleanup());
 
@@ -122,15 +125,15 @@ describe("sticky blocks versus auto-recoverable breaker blocks", () => {
 
   it("a breaker block (gave_up only) is not sticky: it recovers under the effective limit and never at it", () => {
     const task = board.createTask({ title: "flaky" });
-    expect(board.recordTaskFailure(task.id, { error: "spawn failed", outcome: "spawn_failed", failureLimit: 1 })).toBe(
-      true,
-    );
+    limit = 1;
+    expect(board.recordTaskFailure(task.id, { error: "spawn failed", outcome: "spawn_failed" })).toBe(true);
     expect(board.getTask(task.id)?.status).toBe("blocked");
     // At the limit the tripped breaker holds the task...
-    board.recomputeReady(1);
+    board.recomputeReady();
     expect(board.getTask(task.id)?.status).toBe("blocked");
     // ...but a gave_up event alone is not a sticky block: once the counter is under the limit it recovers.
-    board.recomputeReady(3);
+    limit = 3;
+    board.recomputeReady();
     expect(board.getTask(task.id)?.status).toBe("ready");
   });
 
@@ -138,9 +141,11 @@ describe("sticky blocks versus auto-recoverable breaker blocks", () => {
     const { id } = claimed();
     board.blockTask(id, { reason: "sticky" });
     board.unblockTask(id);
-    board.recordTaskFailure(id, { error: "crash", outcome: "crashed", failureLimit: 1 });
+    limit = 1;
+    board.recordTaskFailure(id, { error: "crash", outcome: "crashed" });
     expect(board.getTask(id)?.status).toBe("blocked");
-    board.recomputeReady(5);
+    limit = 5;
+    board.recomputeReady();
     expect(board.getTask(id)?.status).toBe("ready");
   });
 });
@@ -164,7 +169,8 @@ describe("unblockTask", () => {
 
   it("resets the failure counter and last error (fresh retry budget)", () => {
     const task = board.createTask({ title: "t" });
-    board.recordTaskFailure(task.id, { error: "boom", outcome: "crashed", failureLimit: 1 });
+    limit = 1;
+    board.recordTaskFailure(task.id, { error: "boom", outcome: "crashed" });
     expect(board.getTask(task.id)).toMatchObject({
       status: "blocked",
       consecutive_failures: 1,
@@ -259,5 +265,63 @@ describe("scheduleTask", () => {
     expect(board.unblockTask(child.id).status).toBe("todo");
     board.completeTask(other.id, { result: "ok" });
     expect(board.getTask(child.id)?.status).toBe("ready");
+  });
+});
+
+describe("the reason as a comment (comment_author), in the verb's own transaction", () => {
+  /** A real fault on the comment insert: SQLite aborts any statement that adds a comment. */
+  function refuseComments(): void {
+    boardInternals(board).sqlite.exec(
+      "CREATE TRIGGER refuse_comments BEFORE INSERT ON task_comments BEGIN SELECT RAISE(ABORT, 'comments refused'); END",
+    );
+  }
+
+  it("block, schedule and unblock store the prefixed reason as one comment, one transaction per verb", () => {
+    const { id } = claimed();
+    const scheduled = board.createTask({ title: "s", assignee: "coder" });
+    const ctx = boardInternals(board).ctx;
+    const before = ctx.transactionsBegun;
+    board.blockTask(id, { reason: "  need the key ", comment_author: " alice " });
+    expect(ctx.transactionsBegun - before).toBe(1);
+    board.unblockTask(id, { reason: "key given", comment_author: "bob" });
+    board.scheduleTask(scheduled.id, { reason: "after the release", comment_author: "carol" });
+    expect(ctx.transactionsBegun - before).toBe(3);
+    expect(board.listComments(id).map((c) => [c.author, c.body])).toEqual([
+      ["alice", "BLOCKED: need the key"],
+      ["bob", "UNBLOCK: key given"],
+    ]);
+    expect(board.listComments(scheduled.id).map((c) => [c.author, c.body])).toEqual([
+      ["carol", "SCHEDULED: after the release"],
+    ]);
+    expect(lastEvent(id, "commented")?.payload).toEqual({ author: "bob", len: "UNBLOCK: key given".length });
+  });
+
+  it("writes no comment without an author or without a reason", () => {
+    const { id } = claimed();
+    board.blockTask(id, { reason: "r" });
+    board.unblockTask(id, { comment_author: "bob", reason: "   " });
+    expect(board.listComments(id)).toEqual([]);
+  });
+
+  it("a failing comment insert undoes the block: status, claim, run and events stay as they were", () => {
+    const { id, runId } = claimed();
+    refuseComments();
+    const eventsBefore = board.listEvents(id).length;
+    expect(() => board.blockTask(id, { reason: "stuck", comment_author: "alice" })).toThrow("comments refused");
+    expect(board.requireTask(id)).toMatchObject({ status: "running", current_run_id: runId });
+    expect(board.getRun(runId).ended_at).toBeNull();
+    expect(board.listEvents(id)).toHaveLength(eventsBefore);
+  });
+
+  it("a failing comment insert undoes schedule and unblock too", () => {
+    const { id } = claimed();
+    board.blockTask(id, { reason: "stuck" });
+    const ready = board.createTask({ title: "r", assignee: "coder" });
+    refuseComments();
+    expect(() => board.unblockTask(id, { reason: "go", comment_author: "bob" })).toThrow("comments refused");
+    expect(board.requireTask(id).status).toBe("blocked");
+    expect(() => board.scheduleTask(ready.id, { reason: "later", comment_author: "bob" })).toThrow("comments refused");
+    expect(board.requireTask(ready.id).status).toBe("ready");
+    expect(board.listRuns(ready.id)).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import { recordComment } from "./activity.ts";
 import type { BoardContext } from "./context.ts";
 import { notFound, wrongState } from "./errors.ts";
 import { checkFence, type Fence } from "./fencing.ts";
@@ -19,14 +20,32 @@ export interface ParkResult {
   terminate: Termination | null;
 }
 
+/** What block/schedule/unblock accept besides the fence: the reason, and who (if anyone) records it as a comment. */
+export interface ParkOptions {
+  reason?: string | null;
+  /**
+   * When given with a non-blank reason, the reason is also stored as a comment by this author
+   * (`BLOCKED: …`, `SCHEDULED: …`, `UNBLOCK: …`), in the verb's own transaction.
+   */
+  comment_author?: string | null;
+}
+
+/** Records `reason` as `PREFIX: reason` by `author` when both are given; runs inside the verb's transaction. */
+function commentReason(ctx: BoardContext, id: string, opts: ParkOptions, prefix: string): void {
+  const author = opts.comment_author?.trim();
+  const reason = opts.reason?.trim();
+  if (author && reason) recordComment(ctx, id, author, `${prefix}: ${reason}`);
+}
+
 function settle(
   ctx: BoardContext,
   id: string,
-  fence: Fence,
+  opts: ParkOptions & Fence,
   verb: "block" | "schedule",
   to: "blocked" | "scheduled",
-  reason: string | null,
 ): ParkResult {
+  const fence: Fence = { expected_run_id: opts.expected_run_id, claim_lock: opts.claim_lock };
+  const reason = opts.reason?.trim() || null;
   return ctx.tx(() => {
     const task = getTask(ctx, id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
@@ -47,6 +66,7 @@ function settle(
     let runId = endRun(ctx, id, { status: outcome, outcome, summary: reason });
     if (runId === null && reason) runId = synthesizeRun(ctx, task, { status: outcome, outcome, summary: reason });
     appendEvent(ctx, id, to, { reason }, runId);
+    commentReason(ctx, id, opts, to === "blocked" ? "BLOCKED" : "SCHEDULED");
     return { task: requireTask(ctx, id), run_id: runId, terminate: workerReleasedByOthers(ctx, task, fence) };
   });
 }
@@ -55,20 +75,20 @@ function settle(
  * A worker (or person) parks a running/ready task for human input. This block is "sticky": only an
  * explicit unblock moves it on (recompute never does).
  */
-export function blockTask(ctx: BoardContext, id: string, opts: { reason?: string | null } & Fence = {}) {
-  return settle(ctx, id, opts, "block", "blocked", opts.reason?.trim() || null);
+export function blockTask(ctx: BoardContext, id: string, opts: ParkOptions & Fence = {}) {
+  return settle(ctx, id, opts, "block", "blocked");
 }
 
 /** Parks a task until something external happens; leaves only through unblock. */
-export function scheduleTask(ctx: BoardContext, id: string, opts: { reason?: string | null } & Fence = {}) {
-  return settle(ctx, id, opts, "schedule", "scheduled", opts.reason?.trim() || null);
+export function scheduleTask(ctx: BoardContext, id: string, opts: ParkOptions & Fence = {}) {
+  return settle(ctx, id, opts, "schedule", "scheduled");
 }
 
 /**
  * Moves a blocked/scheduled task back into the flow: `ready` when its parents are done, else
  * `todo`. Gives it a fresh retry budget.
  */
-export function unblockTask(ctx: BoardContext, id: string): Task {
+export function unblockTask(ctx: BoardContext, id: string, opts: ParkOptions = {}): Task {
   return ctx.tx(() => {
     const task = getTask(ctx, id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
@@ -85,6 +105,7 @@ export function unblockTask(ctx: BoardContext, id: string): Task {
     if (!resumeTask(ctx, id, { from: task.status, to: next }))
       throw wrongState(`cannot unblock ${id}: it changed state concurrently`);
     appendEvent(ctx, id, "unblocked", next === "ready" ? null : { status: next, resume_status: "ready" });
+    commentReason(ctx, id, opts, "UNBLOCK");
     return requireTask(ctx, id);
   });
 }

@@ -267,14 +267,17 @@ export class Board {
   ) {
     return complete.editCompletedResult(this.ctx, id, input);
   }
-  blockTask(id: string, opts: { reason?: string | null } & Fence = {}) {
+  /** `comment_author` also stores the reason as a `BLOCKED:` comment, in the same transaction. */
+  blockTask(id: string, opts: block.ParkOptions & Fence = {}) {
     return block.blockTask(this.ctx, id, opts);
   }
-  scheduleTask(id: string, opts: { reason?: string | null } & Fence = {}) {
+  /** `comment_author` also stores the reason as a `SCHEDULED:` comment, in the same transaction. */
+  scheduleTask(id: string, opts: block.ParkOptions & Fence = {}) {
     return block.scheduleTask(this.ctx, id, opts);
   }
-  unblockTask(id: string) {
-    return block.unblockTask(this.ctx, id);
+  /** `comment_author` also stores the reason as an `UNBLOCK:` comment, in the same transaction. */
+  unblockTask(id: string, opts: block.ParkOptions = {}) {
+    return block.unblockTask(this.ctx, id, opts);
   }
   /** The worker a caller must stop if it releases `task`'s claim itself (null: none on this host). */
   workerToStop(task: Task) {

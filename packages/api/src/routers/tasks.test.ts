@@ -415,6 +415,20 @@ describe("block, schedule, unblock, promote, archive, editResult", () => {
     expect(await codeOf(t.api.tasks.unblock({ id: task.id }))).toBe("CONFLICT");
   });
 
+  it("block/unblock and their comment are one write: a refused comment leaves the status as it was", async () => {
+    const { task } = await t.api.tasks.create({ title: "t" });
+    const sqlite = boardInternals(t.board()).sqlite;
+    sqlite.exec(
+      "CREATE TRIGGER refuse_comments BEFORE INSERT ON task_comments BEGIN SELECT RAISE(ABORT, 'comments refused'); END",
+    );
+    await expect(t.api.tasks.block({ id: task.id, reason: "need keys", comment_author: "bot" })).rejects.toThrow();
+    expect(t.board().requireTask(task.id).status).toBe("ready");
+    await t.api.tasks.block({ id: task.id, reason: "need keys" });
+    await expect(t.api.tasks.unblock({ id: task.id, reason: "sent", comment_author: "ann" })).rejects.toThrow();
+    expect(t.board().requireTask(task.id).status).toBe("blocked");
+    expect(t.board().listComments(task.id)).toEqual([]);
+  });
+
   it("schedule parks a task until unblock", async () => {
     const { task } = await t.api.tasks.create({ title: "t" });
     expect((await t.api.tasks.schedule({ id: task.id, reason: "tomorrow", comment_author: "ann" })).task.status).toBe(

@@ -7,9 +7,6 @@ import { result } from "./shared.ts";
 export const unblockProcedure = taskProcedure
   .input(z.object({ reason: reasonSchema.nullish(), comment_author: nameSchema.nullish() }))
   .mutation(({ ctx, input }) => {
-    const board = ctx.board;
-    board.unblockTask(input.id);
-    if (input.comment_author && input.reason?.trim())
-      board.addComment(input.id, input.comment_author, `UNBLOCK: ${input.reason.trim()}`);
-    return result(board, input.id);
+    ctx.board.unblockTask(input.id, { reason: input.reason, comment_author: input.comment_author });
+    return result(ctx.board, input.id);
   });
