@@ -2,7 +2,9 @@
 // API mounted at /api/trpc), the standalone API for the CLI (port 4100) and the dispatcher — as
 // supervised child processes of this one. It says "Kanban is running" only once every part answers,
 // restarts a part that dies (with backoff, giving up on one that keeps failing at start), and says
-// in one line what is wrong with a busy port or an invalid config.json. Ctrl-C stops them all.
+// in one line what is wrong with a busy port or an invalid config.json. Ctrl-C, SIGTERM or the
+// death of scripts/start.mjs stops them all: each part runs in a process group of its own, which gets
+// SIGTERM, a grace, then SIGKILL; the parts also stop by themselves should this process die.
 // `--demo` also seeds a demo board worked by a fake worker profile, fed new cards for a while.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -109,9 +111,13 @@ const GIVE_UP_AFTER = 4;
 const READY_TIMEOUT_MS = 90_000;
 /**
  * On stop, how long the parts get after SIGTERM before their process groups are killed: the
- * dispatcher finishes its tick and waits out its workers' termination grace first.
+ * dispatcher finishes its tick, then stops its workers (SIGTERM, terminate_grace_seconds, SIGKILL)
+ * before it exits, so it gets that grace on top. Read when stopping: config.json may have changed.
  */
-const STOP_GRACE_MS = 20_000;
+function stopGraceMs(): number {
+  const workerGrace = readHomeConfigSnapshot(loc.home).config.kanban.terminate_grace_seconds;
+  return 20_000 + workerGrace * 1000;
+}
 
 interface Part {
   name: string;
@@ -368,7 +374,7 @@ function announceWhenSettled() {
 }
 
 /**
- * Stops every part: SIGTERM to each part's process group, up to {@link STOP_GRACE_MS} for the groups
+ * Stops every part: SIGTERM to each part's process group, up to {@link stopGraceMs} for the groups
  * to leave, then SIGKILL to whatever is left; exits once every group is gone. The dispatcher's
  * workers are not in its group: it stops them itself on SIGTERM.
  */
@@ -380,7 +386,8 @@ function stop(code: number) {
     .map((p) => p.proc?.pid)
     .filter((pid): pid is number => pid !== undefined && processGroupAlive(pid));
   for (const pgid of groups) signalProcessGroup(pgid, "SIGTERM");
-  const deadline = Date.now() + STOP_GRACE_MS;
+  const graceMs = stopGraceMs();
+  const deadline = Date.now() + graceMs;
   let killed = false;
   const check = setInterval(() => {
     const left = groups.filter((pgid) => processGroupAlive(pgid));
@@ -390,9 +397,7 @@ function stop(code: number) {
     }
     if (!killed && Date.now() > deadline) {
       killed = true;
-      process.stderr.write(
-        `kanban: still running after ${STOP_GRACE_MS / 1000} s: killing (pids ${left.join(", ")})\n`,
-      );
+      process.stderr.write(`kanban: still running after ${graceMs / 1000} s: killing (pids ${left.join(", ")})\n`);
       for (const pgid of left) signalProcessGroup(pgid, "SIGKILL");
     }
   }, 100);
