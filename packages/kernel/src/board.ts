@@ -235,6 +235,10 @@ export class Board {
   }
   /** One walk over the ready lane (a dispatcher tick); pass it to {@link claimNext} until it says no more. */
   readyLane(filter: ReadyLaneFilter = {}) {
+  /** A worker's heartbeat: extends its lease and records a `heartbeat` event, in one transaction. */
+  heartbeat(id: string, opts: { note?: string | null; ttl_seconds?: number | null } & Fence = {}) {
+    return claim.heartbeat(this.ctx, id, opts, this.claimTtl);
+  }
     return new ReadyLane(filter);
   }
   /** Selects the lane's next eligible ready tasks and claims up to `limit` of them, in one transaction (claim-next.ts). */

@@ -496,3 +496,47 @@ describe("heartbeat_worker", () => {
     expect(() => b.heartbeatWorker("t_missing0")).toThrow(kernelError("NOT_FOUND", "task t_missing0 not found"));
   });
 });
+
+describe("heartbeat (lease and liveness as one write)", () => {
+  it("extends the lease, stamps the heartbeat and records the event, beginning one transaction", () => {
+    const b = board();
+    const t = b.createTask({ title: "x" });
+    const run = runId(b.claimTask(t.id));
+    b.clock.advance(30);
+    const ctx = boardInternals(b).ctx;
+    const before = ctx.transactionsBegun;
+    expect(b.heartbeat(t.id, { expected_run_id: run, ttl_seconds: 120, note: " alive " })).toBe(true);
+    expect(ctx.transactionsBegun - before).toBe(1);
+    expect(b.getTask(t.id)).toMatchObject({ claim_expires: b.clock.seconds + 120, last_heartbeat_at: b.clock.seconds });
+    expect(b.getRun(run)).toMatchObject({ claim_expires: b.clock.seconds + 120, last_heartbeat_at: b.clock.seconds });
+    expect(b.listEvents(t.id).at(-1)).toMatchObject({ kind: "heartbeat", run_id: run, payload: { note: "alive" } });
+  });
+
+  it("a failing heartbeat event leaves the lease where it was (both or neither)", () => {
+    const b = board();
+    const t = b.createTask({ title: "x" });
+    const run = runId(b.claimTask(t.id, { ttl_seconds: 60 }));
+    const expires = b.getTask(t.id)?.claim_expires;
+    boardInternals(b).sqlite.exec(
+      "CREATE TRIGGER refuse_heartbeats BEFORE INSERT ON task_events WHEN NEW.kind = 'heartbeat' BEGIN SELECT RAISE(ABORT, 'heartbeat refused'); END",
+    );
+    b.clock.advance(30);
+    expect(() => b.heartbeat(t.id, { expected_run_id: run, note: "n" })).toThrow("heartbeat refused");
+    expect(b.getTask(t.id)).toMatchObject({ claim_expires: expires, last_heartbeat_at: null });
+    expect(b.getRun(run).claim_expires).toBe(expires);
+  });
+
+  it("needs the worker's fence and a running task: INVALID_INPUT without one, STALE_RUN for an old run, refused once parked", () => {
+    const b = board();
+    const t = b.createTask({ title: "x" });
+    const first = runId(b.claimTask(t.id));
+    expect(() => b.heartbeat(t.id)).toThrow(expect.objectContaining({ code: "INVALID_INPUT" }));
+    b.reclaimTask(t.id);
+    runId(b.claimTask(t.id));
+    expect(() => b.heartbeat(t.id, { expected_run_id: first })).toThrow(expect.objectContaining({ code: "STALE_RUN" }));
+    const other = b.createTask({ title: "y" });
+    const otherRun = runId(b.claimTask(other.id));
+    b.blockTask(other.id, { reason: "r" });
+    expect(() => b.heartbeat(other.id, { expected_run_id: otherRun })).toThrow();
+  });
+});

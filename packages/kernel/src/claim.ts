@@ -116,6 +116,26 @@ export function heartbeatWorker(ctx: BoardContext, id: string, opts: { note?: st
   });
 }
 
+/**
+ * A worker's heartbeat as one write: extends its lease (like {@link heartbeatClaim}, fenced on its
+ * lock or run) and records that it is alive (like {@link heartbeatWorker}, event `heartbeat`), both
+ * or neither. CONFLICT when the task is not running under that fence.
+ */
+export function heartbeat(
+  ctx: BoardContext,
+  id: string,
+  opts: { note?: string | null; ttl_seconds?: number | null } & Fence = {},
+  defaultTtl = DEFAULT_CLAIM_TTL_SECONDS,
+): true {
+  const fence: Fence = { expected_run_id: opts.expected_run_id, claim_lock: opts.claim_lock };
+  return ctx.tx(() => {
+    if (!heartbeatClaim(ctx, id, { ...fence, ttl_seconds: opts.ttl_seconds }, defaultTtl))
+      throw wrongState(`cannot heartbeat ${id} (not running?)`, { task_id: id });
+    heartbeatWorker(ctx, id, { ...fence, note: opts.note });
+    return true;
+  });
+}
+
 /** Dispatcher bookkeeping after a spawn: records the worker pid on the task and its run (event `spawned`). */
 export function recordSpawn(ctx: BoardContext, id: string, pid: number, runId: number): boolean {
   return ctx.tx(() => {

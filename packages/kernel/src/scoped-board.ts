@@ -277,13 +277,9 @@ export class ScopedBoard {
     this.check(args[0]);
     return this.board.setWorkspace(...args);
   }
-  heartbeatClaim(...args: Parameters<Board["heartbeatClaim"]>) {
+  heartbeat(...args: Parameters<Board["heartbeat"]>) {
     this.check(args[0]);
-    return this.board.heartbeatClaim(...args);
-  }
-  heartbeatWorker(...args: Parameters<Board["heartbeatWorker"]>) {
-    this.check(args[0]);
-    return this.board.heartbeatWorker(...args);
+    return this.board.heartbeat(...args);
   }
   completeTask(...args: Parameters<Board["completeTask"]>) {
     this.check(args[0]);

@@ -360,6 +360,18 @@ describe("worker lifecycle: claim, heartbeat, complete, fencing", () => {
     expect(await codeOf(t.api.tasks.heartbeat({ id: task.id, expected_run_id: run_id }))).toBe("CONFLICT");
   });
 
+  it("a heartbeat is one write: when its event cannot be stored the lease is not extended either", async () => {
+    const { task } = await t.api.tasks.create({ title: "t" });
+    const { run_id } = await t.api.tasks.claim({ id: task.id, ttl_seconds: 60 });
+    const expires = t.board().getTask(task.id)?.claim_expires;
+    boardInternals(t.board()).sqlite.exec(
+      "CREATE TRIGGER refuse_heartbeats BEFORE INSERT ON task_events WHEN NEW.kind = 'heartbeat' BEGIN SELECT RAISE(ABORT, 'heartbeat refused'); END",
+    );
+    t.clock.advance(30);
+    await expect(t.api.tasks.heartbeat({ id: task.id, expected_run_id: run_id, ttl_seconds: 600 })).rejects.toThrow();
+    expect(t.board().getTask(task.id)).toMatchObject({ claim_expires: expires, last_heartbeat_at: null });
+  });
+
   it("a reclaimed worker's late completion is refused (STALE_RUN → CONFLICT) and the new attempt is untouched", async () => {
     const { task } = await t.api.tasks.create({ title: "t" });
     const first = await t.api.tasks.claim({ id: task.id });
