@@ -466,6 +466,10 @@ export class Board {
   recordTaskFailure(id: string, input: FailureInput) {
     return recordTaskFailure(this.ctx, id, input);
   }
+  /** Ends a live run by reclaiming its task, only while it is the task's current run (recovery.ts). */
+  terminateRun(runId: number, opts: { reason?: string | null } = {}) {
+    return recovery.terminateRun(this.ctx, runId, opts);
+  }
 
   // --- notify subscriptions ---
   addNotifySub(input: notify.NotifySubInput) {

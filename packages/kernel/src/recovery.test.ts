@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_CLAIM_TTL_SECONDS, DEFAULT_CRASH_GRACE_SECONDS, STALE_HEARTBEAT_GAP_SECONDS } from "./constants.ts";
 import type { ExitStatus } from "./recovery.ts";
-import { createTestBoard, type TestBoard } from "./testing/index.ts";
+import { boardInternals, createTestBoard, type TestBoard } from "./testing/index.ts";
 import { caught } from "./testing/helpers.ts";
 
 // Worker liveness is an injected probe: a pid is "alive" while it is in this set.
@@ -442,5 +442,47 @@ describe("reclaimTask (operator)", () => {
     board.recordTaskFailure(id, { error: "crash", outcome: "crashed" });
     expect(board.getTask(id)?.consecutive_failures).toBe(1);
     expect(board.reclaimTask(id).task).toMatchObject({ consecutive_failures: 0, last_failure_error: null });
+  });
+});
+
+describe("terminateRun (fenced on the named run)", () => {
+  it("reclaims the task while the run is its current one and hands back the worker to stop", () => {
+    const { id, runId } = running({ pid: 4321 });
+    alive.add(4321);
+    const out = board.terminateRun(runId, { reason: "  operator stop " });
+    expect(out).toMatchObject({ run_id: runId, task: { id, status: "ready", current_run_id: null } });
+    expect(out.terminate?.pid).toBe(4321);
+    expect(board.getRun(runId)).toMatchObject({ outcome: "reclaimed", error: "manual_reclaim: operator stop" });
+    expect(lastEvent(id, "reclaimed")?.payload).toMatchObject({ manual: true, reason: "operator stop" });
+  });
+
+  it("without a reason, the reclaim names the run", () => {
+    const { runId } = running();
+    board.terminateRun(runId);
+    expect(board.getRun(runId).error).toBe(`manual_reclaim: run ${runId} terminated`);
+  });
+
+  it("refuses a run whose task moved on to a newer attempt and leaves that attempt running", () => {
+    const { id, runId: first } = running();
+    board.reclaimTask(id);
+    const second = claimAgain(id, { claimer: "w:2" });
+    // Seeded: the named run still reads as open (the race the old read-then-reclaim lost).
+    boardInternals(board).sqlite.prepare("UPDATE task_runs SET ended_at = NULL WHERE id = ?").run(first);
+    const err = caught(() => board.terminateRun(first));
+    expect(err.code).toBe("WRONG_STATE");
+    expect(err.message).toBe(`run ${first} is not the current run of task ${id}; nothing was reclaimed`);
+    expect(board.getTask(id)).toMatchObject({ status: "running", current_run_id: second, claim_lock: "w:2" });
+    expect(board.getRun(second).ended_at).toBeNull();
+  });
+
+  it("an ended run is WRONG_STATE and an unknown run NOT_FOUND", () => {
+    const { id, runId } = running();
+    board.reclaimTask(id);
+    claimAgain(id);
+    expect(caught(() => board.terminateRun(runId))).toMatchObject({
+      code: "WRONG_STATE",
+      message: `run ${runId} already ended (reclaimed)`,
+    });
+    expect(caught(() => board.terminateRun(987654)).code).toBe("NOT_FOUND");
   });
 });

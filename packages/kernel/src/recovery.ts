@@ -12,6 +12,7 @@ import {
   runningWithWorker,
   staleCandidates,
 } from "./store/sqlite/recovery.ts";
+import { runById } from "./store/sqlite/run-reads.ts";
 import { endRun, runStartTimes, setRunLease } from "./store/sqlite/runs.ts";
 import { getTask, requireTask } from "./store/sqlite/tasks.ts";
 import { claimHolder, type Termination } from "./termination.ts";
@@ -315,6 +316,36 @@ export function reclaimTask(
       { manual: true, reason, prev_lock: task.claim_lock, worker_pid: task.worker_pid },
       runId,
     );
+
+/**
+ * Ends one named run by reclaiming its task (`runs.terminate`), fenced on that run: the task is
+ * reclaimed only while this run is its current one, checked in the same transaction as the
+ * reclaim, so a run that ended (or whose task moved on to a newer attempt) never reclaims the
+ * newer attempt. NOT_FOUND for an unknown run; WRONG_STATE when the run already ended or is not
+ * its task's current run.
+ */
+export function terminateRun(
+  ctx: BoardContext,
+  runId: number,
+  opts: { reason?: string | null } = {},
+): { task: Task; run_id: number; terminate: Termination | null } {
+  return ctx.tx(() => {
+    const run = runById(ctx, runId);
+    if (!run) throw notFound(`run ${runId} not found`, { run_id: runId });
+    if (run.ended_at !== null)
+      throw wrongState(`run ${runId} already ended (${run.outcome ?? run.status})`, { run_id: runId });
+    const task = getTask(ctx, run.task_id);
+    if (task?.current_run_id !== runId) {
+      throw wrongState(`run ${runId} is not the current run of task ${run.task_id}; nothing was reclaimed`, {
+        run_id: runId,
+        task_id: run.task_id,
+        current_run_id: task?.current_run_id ?? null,
+      });
+    }
+    const reclaimed = reclaimTask(ctx, run.task_id, { reason: opts.reason?.trim() || `run ${runId} terminated` });
+    return { ...reclaimed, run_id: runId };
+  });
+}
     return { task: requireTask(ctx, id), terminate: claimHolder(ctx, task) };
   });
 }

@@ -347,3 +347,8 @@ export class ScopedBoard {
 export function scopeBoard(board: Board, scope: BoardScope): ScopedBoard {
   return new ScopedBoard(board, scope);
 }
+  /** A run of a task in the scope (any other is NOT_FOUND like an unknown run), ended by reclaiming its task. */
+  terminateRun(...args: Parameters<Board["terminateRun"]>) {
+    this.getRun(args[0]);
+    return this.board.terminateRun(...args);
+  }

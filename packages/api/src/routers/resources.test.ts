@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { dispatcherLockPath, dispatcherNudgePath, writeDispatcherStatus } from "@kanban/db";
+import { boardInternals } from "@kanban/kernel/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { codeOf, createTestApi, type TestApi, waitFor } from "../testing.ts";
 
@@ -85,6 +86,22 @@ describe("runs and workers", () => {
       message: `run ${run_id} already ended (reclaimed)`,
     });
     expect(await codeOf(t.api.runs.terminate({ run_id: 424242 }))).toBe("NOT_FOUND");
+  });
+
+  it("runs.terminate never reclaims a newer run: a still-open run its task moved on from is 409, the new attempt untouched", async () => {
+    const { task } = await t.api.tasks.create({ title: "t" });
+    const first = (await t.api.tasks.claim({ id: task.id })).run_id ?? 0;
+    await t.api.tasks.reclaim({ id: task.id });
+    const second = (await t.api.tasks.claim({ id: task.id, claimer: "w2" })).run_id ?? 0;
+    // The window the old two-step read-then-reclaim had: the named run still reads as live while
+    // its task already runs a newer attempt (seeded, as no verb leaves a run open past its task).
+    boardInternals(t.board()).sqlite.prepare("UPDATE task_runs SET ended_at = NULL WHERE id = ?").run(first);
+    await expect(t.api.runs.terminate({ run_id: first })).rejects.toMatchObject({
+      code: "CONFLICT",
+      message: `run ${first} is not the current run of task ${task.id}; nothing was reclaimed`,
+    });
+    expect(t.board().getTask(task.id)).toMatchObject({ status: "running", current_run_id: second, claim_lock: "w2" });
+    expect(t.board().getRun(second).ended_at).toBeNull();
   });
 });
 

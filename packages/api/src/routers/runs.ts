@@ -1,4 +1,3 @@
-import { wrongState } from "@kanban/kernel";
 import { z } from "zod";
 import { reasonSchema, runIdSchema } from "../schemas.ts";
 import { boardProcedure, router, taskIdProcedure } from "../trpc.ts";
@@ -11,16 +10,15 @@ export const runsRouter = router({
     return { run: ctx.board.getRun(input.run_id) };
   }),
 
-  /** Ends a live run by reclaiming its task (the worker is terminated); 409 when the run already ended. */
+  /**
+   * Ends a live run by reclaiming its task (the worker is terminated), fenced on that run: 409 when
+   * the run already ended or its task has moved on to another run (that newer run is left alone).
+   */
   terminate: boardProcedure
     .input(z.object({ run_id: runIdSchema, reason: reasonSchema.nullish() }))
     .mutation(({ ctx, input }) => {
-      const board = ctx.board;
-      const run = board.getRun(input.run_id);
-      if (run.ended_at !== null)
-        throw wrongState(`run ${input.run_id} already ended (${run.outcome ?? run.status})`, { run_id: input.run_id });
-      const r = board.reclaimTask(run.task_id, { reason: input.reason ?? `run ${input.run_id} terminated` });
+      const r = ctx.board.terminateRun(input.run_id, { reason: input.reason });
       ctx.terminate(r.terminate);
-      return { ok: true as const, run_id: input.run_id, task_id: run.task_id };
+      return { ok: true as const, run_id: input.run_id, task_id: r.task.id };
     }),
 });
