@@ -384,14 +384,17 @@ export class Board {
   taskPage(filter: Parameters<typeof taskPages.taskPage>[1], opts: Parameters<typeof taskPages.taskPage>[2]) {
     return taskPages.taskPage(this.ctx, filter, opts, (ids) => this.warnings(ids));
   }
-  linkEdges(ids: string[]) {
-    return links.linkEdges(this.ctx, ids);
+  /** Edges touching `ids` whose both ends lie in `scope` (a tenant; null = every tenant). */
+  linkEdges(ids: string[], scope: string | null = null) {
+    return links.linkEdges(this.ctx, ids, scope);
   }
-  linkedParents(id: string) {
-    return links.linkedParents(this.ctx, id);
+  /** A task's parents within `scope` (a tenant; null = every tenant). */
+  linkedParents(id: string, scope: string | null = null) {
+    return links.linkedParents(this.ctx, id, scope);
   }
-  linkedChildren(id: string) {
-    return links.linkedChildren(this.ctx, id);
+  /** A task's children within `scope` (a tenant; null = every tenant). */
+  linkedChildren(id: string, scope: string | null = null) {
+    return links.linkedChildren(this.ctx, id, scope);
   }
   /** The markdown a worker reads before it starts. */
   workerContext(id: string) {
@@ -465,10 +468,6 @@ export class Board {
   }
   recordTaskFailure(id: string, input: FailureInput) {
     return recordTaskFailure(this.ctx, id, input);
-  }
-  /** Ends a live run by reclaiming its task, only while it is the task's current run (recovery.ts). */
-  terminateRun(runId: number, opts: { reason?: string | null } = {}) {
-    return recovery.terminateRun(this.ctx, runId, opts);
   }
 
   // --- notify subscriptions ---

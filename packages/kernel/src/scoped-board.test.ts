@@ -131,3 +131,63 @@ describe("ScopedBoard: reads are confined to the tenant", () => {
     expect(scopeBoard(board, { tenant: " acme " }).getTask(mineId)?.id).toBe(mineId);
   });
 });
+
+describe("ScopedBoard: an operator's link to another tenant's task stays invisible to the tenant", () => {
+  /**
+   * The operator may link across tenants. acme's task then has a globex parent (done, with a result)
+   * and a globex child, beside one acme child: every link-derived read of acme's scope must show the
+   * acme child only, and no globex id, as if the globex tasks did not exist.
+   */
+  function crossTenantLinks() {
+    const sibling = board.createTask({ title: "acme child", tenant: "acme" }).id;
+    const foreignChild = board.createTask({ title: "globex child", tenant: "globex" }).id;
+    board.claimTask(foreignId);
+    board.completeTask(foreignId, { result: "globex secret handoff" });
+    board.claimTask(sibling);
+    board.completeTask(sibling, { result: "acme result" });
+    board.linkTasks(foreignId, mineId);
+    board.linkTasks(mineId, sibling);
+    board.linkTasks(mineId, foreignChild);
+    return { sibling, foreignChild };
+  }
+  const foreignIds = () => [foreignId, operatorsId];
+
+  it("linkEdges keeps only edges whose both ends are the tenant's; the operator sees every edge", () => {
+    const { sibling, foreignChild } = crossTenantLinks();
+    expect(acme.linkEdges([mineId, sibling])).toEqual([{ parent_id: mineId, child_id: sibling }]);
+    const operator = scopeBoard(board, { tenant: null });
+    expect(operator.linkEdges([mineId])).toHaveLength(3);
+    expect(JSON.stringify(acme.linkEdges([mineId]))).not.toContain(foreignChild);
+  });
+
+  it("card link counts and progress count the tenant's linked tasks only, on the board, a column page and the drawer", () => {
+    const { sibling, foreignChild } = crossTenantLinks();
+    const view = acme.boardView("default", {}, { doneLimit: 50, columnLimit: 500 });
+    const card = view.columns.flatMap((c) => c.tasks).find((t) => t.id === mineId);
+    expect(card?.link_counts).toEqual({ parents: 0, children: 1 });
+    expect(card?.progress).toEqual({ done: 1, total: 1 });
+    const column = acme.columnPage(card?.status ?? "todo", {}, { limit: 50 });
+    const paged = column.tasks.find((t) => t.id === mineId);
+    expect(paged?.link_counts).toEqual({ parents: 0, children: 1 });
+    expect(paged?.progress).toEqual({ done: 1, total: 1 });
+    const detail = acme.taskDetail(mineId, {});
+    expect(detail.task.link_counts).toEqual({ parents: 0, children: 1 });
+    expect(detail.task.progress).toEqual({ done: 1, total: 1 });
+    expect(detail.links).toEqual({ parents: [], children: [expect.objectContaining({ id: sibling })] });
+    expect(detail.child_results.map((c) => c.id)).toEqual([sibling]);
+    for (const id of [...foreignIds(), foreignChild]) {
+      expect(JSON.stringify(detail.links)).not.toContain(id);
+      expect(JSON.stringify(detail.child_results)).not.toContain(id);
+    }
+    expect(detail.worker_context).not.toContain("globex secret handoff");
+    expect(acme.linkedChildren(mineId).map((t) => t.id)).toEqual([sibling]);
+    // The link events keep their place in the history but name no foreign end.
+    const events = [...detail.events, ...acme.eventsAfter(0), ...acme.listEvents(mineId)];
+    expect(events.some((e) => e.kind === "linked" && e.payload?.parent === null)).toBe(true);
+    for (const id of [...foreignIds(), foreignChild]) expect(JSON.stringify(events)).not.toContain(id);
+    // The operator's scope still counts every link.
+    const full = scopeBoard(board, { tenant: null }).taskDetail(mineId, {});
+    expect(full.task.link_counts).toEqual({ parents: 1, children: 2 });
+    expect(full.task.progress).toEqual({ done: 1, total: 2 });
+  });
+});

@@ -1,7 +1,7 @@
 import type { Board, TaskView } from "./board.ts";
 import { invalid, notFound } from "./errors.ts";
 import { DETAIL_EVENTS, type LinkedTask, type TaskDetail, type TaskDetailOptions } from "./task-detail.ts";
-import type { Task } from "./types.ts";
+import type { Task, TaskEvent } from "./types.ts";
 
 /** Whose tasks a caller may see: one tenant's, or (null) the whole board, as the operator does. */
 export interface BoardScope {
@@ -31,7 +31,8 @@ export class ScopedBoard {
   private readonly visibleIds = new Set<string>();
 
   constructor(
-    readonly board: Board,
+    // Private: a public Board would let any holder of the scoped board step around the scope.
+    private readonly board: Board,
     scope: BoardScope,
   ) {
     this.tenant = scopeTenant(scope.tenant);
@@ -74,6 +75,24 @@ export class ScopedBoard {
     return task;
   }
 
+  /**
+   * Events as this scope may read them: a `linked`/`unlinked` event names both ends, and the operator
+   * may link across tenants, so for a tenant the end it cannot see becomes null (the event stays, so
+   * cursors and the history's order are unchanged, but no foreign id leaves the scope).
+   */
+  redactLinks<E extends TaskEvent>(events: E[]): E[] {
+    if (this.tenant === null) return events;
+    return events.map((e) => {
+      if ((e.kind !== "linked" && e.kind !== "unlinked") || e.payload === null) return e;
+      const payload = { ...e.payload };
+      for (const end of ["parent", "child"] as const) {
+        const id = payload[end];
+        if (typeof id === "string" && this.getTask(id) === null) payload[end] = null;
+      }
+      return { ...e, payload };
+    });
+  }
+
   /** Refuses (NOT_FOUND) an id outside the scope; the operator's scope leaves it to the verb. */
   private check(id: string): void {
     if (this.tenant === null || this.visibleIds.has(id)) return;
@@ -97,6 +116,7 @@ export class ScopedBoard {
       failureLimit: opts.failureLimit,
       summaryChars: null,
       diagnostics,
+      scopeTenant: this.tenant,
     });
     if (!card) throw new Error("unreachable: decorate returns one card per task");
     const linked = ({ id, title, status, assignee }: LinkedTask): LinkedTask => ({ id, title, status, assignee });
@@ -106,7 +126,7 @@ export class ScopedBoard {
     return {
       task: card,
       comments: board.listComments(id),
-      events: board.listEvents(id, { limit: DETAIL_EVENTS }),
+      events: this.listEvents(id, { limit: DETAIL_EVENTS }),
       runs: board.listRuns(id),
       links: { parents: parents.map(linked), children: children.map(linked) },
       child_results: children.map((c) => ({
@@ -127,9 +147,9 @@ export class ScopedBoard {
   taskPage(filter: Parameters<Board["taskPage"]>[0], opts: Parameters<Board["taskPage"]>[1]) {
     return this.board.taskPage({ ...filter, tenant: this.readTenant(filter.tenant) }, opts);
   }
-  /** Parent/child edges among `ids` (pass ids this scope listed). */
+  /** Parent/child edges touching `ids` whose other end is in the scope too (an operator's cross-tenant link stays hidden). */
   linkEdges(ids: string[]) {
-    return this.board.linkEdges(ids);
+    return this.board.linkEdges(ids, this.tenant);
   }
   /** The board view; a tenant sees only its cards and its own tenant in the filter lists. */
   boardView(
@@ -144,7 +164,11 @@ export class ScopedBoard {
     );
   }
   columnPage(column: string, filter: Parameters<Board["columnPage"]>[1], opts: Parameters<Board["columnPage"]>[2]) {
-    return this.board.columnPage(column, { ...filter, tenant: this.readTenant(filter.tenant) }, opts);
+    return this.board.columnPage(
+      column,
+      { ...filter, tenant: this.readTenant(filter.tenant) },
+      { ...opts, scopeTenant: this.tenant },
+    );
   }
   activeWorkers() {
     return this.board.activeWorkers(this.tenant);
@@ -164,7 +188,7 @@ export class ScopedBoard {
   /** Events after a cursor; a `task_id` outside the scope is NOT_FOUND, and a tenant reads only its own. */
   eventsAfter(cursor: number, filter: Parameters<Board["eventsAfter"]>[1] = {}) {
     if (filter.task_id) this.check(filter.task_id);
-    return this.board.eventsAfter(cursor, { ...filter, tenant: this.readTenant(filter.tenant) });
+    return this.redactLinks(this.board.eventsAfter(cursor, { ...filter, tenant: this.readTenant(filter.tenant) }));
   }
   /** Diagnostics of the board (or one visible task), worst first, confined to the tenant. */
   diagnostics(opts: Parameters<Board["diagnostics"]>[0] = {}) {
@@ -192,11 +216,11 @@ export class ScopedBoard {
   /** A visible task's parents and children, without the ones outside the scope. */
   linkedParents(id: string) {
     this.check(id);
-    return this.board.linkedParents(id).filter((t) => this.sees(t));
+    return this.board.linkedParents(id, this.tenant);
   }
   linkedChildren(id: string) {
     this.check(id);
-    return this.board.linkedChildren(id).filter((t) => this.sees(t));
+    return this.board.linkedChildren(id, this.tenant);
   }
   listComments(id: string) {
     this.check(id);
@@ -204,7 +228,7 @@ export class ScopedBoard {
   }
   listEvents(id: string, opts?: Parameters<Board["listEvents"]>[1]) {
     this.check(id);
-    return this.board.listEvents(id, opts);
+    return this.redactLinks(this.board.listEvents(id, opts));
   }
   listRuns(id: string, opts?: Parameters<Board["listRuns"]>[1]) {
     this.check(id);

@@ -85,7 +85,12 @@ export const eventsRouter = router({
         throw toTRPCError(err, ctx.logger, "events.subscribe");
       }
       try {
-        for await (const event of stream) yield tracked(String(event.id), event);
+        // A tenant's stream names no other tenant's task, even in an operator's cross-tenant link event.
+        // The board is resolved afresh, as the stream does at each catch-up.
+        for await (const event of stream) {
+          const [visible] = scopeBoard(ctx.board(ctx.slug(input.board)), { tenant: ctx.tenant }).redactLinks([event]);
+          if (visible) yield tracked(String(event.id), visible);
+        }
       } catch (err) {
         throw toTRPCError(err, ctx.logger, "events.subscribe");
       }

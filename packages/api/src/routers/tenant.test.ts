@@ -102,3 +102,48 @@ describe("a tenant-scoped caller", () => {
     expect(await codeOf(acme.runs.terminate({ run_id: run_id ?? 0 }))).toBe("NOT_FOUND");
   });
 });
+
+describe("a tenant-scoped caller and the operator's cross-tenant links", () => {
+  it("sees no other tenant's id or count in links, link counts, progress, the drawer or the worker context", async () => {
+    // The operator (unscoped) links zeta's done task above acme's, and a zeta child below it.
+    await t.api.tasks.claim({ id: theirs });
+    await t.api.tasks.complete({ id: theirs, result: "zeta secret handoff" });
+    const zetaChild = (await t.api.tasks.create({ title: "zeta child", tenant: "zeta" })).task.id;
+    await t.api.links.add({ parent_id: theirs, child_id: mine });
+    await t.api.links.add({ parent_id: mine, child_id: zetaChild });
+    const foreign = [theirs, zetaChild];
+
+    const listed = await acme.tasks.list({ include_links: true });
+    expect(listed.tasks.map((x) => ({ id: x.id, parents: x.parents, children: x.children }))).toEqual([
+      { id: mine, parents: [], children: [] },
+    ]);
+    const view = await acme.board.get();
+    const card = view.columns.flatMap((c) => c.tasks).find((x) => x.id === mine);
+    expect(card?.link_counts).toEqual({ parents: 0, children: 0 });
+    expect(card?.progress).toBeNull();
+    expect(card?.status).toBe("ready");
+    const column = await acme.board.column({ column: "ready" });
+    expect(column.tasks.find((x) => x.id === mine)?.link_counts).toEqual({ parents: 0, children: 0 });
+    const drawer = await acme.tasks.get({ id: mine });
+    expect(drawer.task.link_counts).toEqual({ parents: 0, children: 0 });
+    expect(drawer.links).toEqual({ parents: [], children: [] });
+    expect(drawer.child_results).toEqual([]);
+    expect(drawer.worker_context).not.toContain("zeta secret handoff");
+    const context = await acme.tasks.context({ id: mine });
+    const events = await acme.events.list();
+    // The link event is written on the child: acme's task keeps it, without the zeta parent's id.
+    expect(events.events.filter((e) => e.kind === "linked").map((e) => e.payload)).toEqual([
+      { parent: null, child: mine },
+    ]);
+    for (const body of [listed, view, column, drawer, context, events]) {
+      for (const id of foreign) expect(JSON.stringify(body)).not.toContain(id);
+    }
+    // Each foreign id is still unknown to acme.
+    for (const id of foreign) expect(await codeOf(acme.tasks.get({ id }))).toBe("NOT_FOUND");
+
+    // The operator sees every link.
+    const all = await t.api.tasks.list({ include_links: true });
+    expect(all.tasks.find((x) => x.id === mine)).toMatchObject({ parents: [theirs], children: [zetaChild] });
+    expect((await t.api.tasks.get({ id: mine })).task.link_counts).toEqual({ parents: 1, children: 1 });
+  });
+});

@@ -10,6 +10,7 @@ import {
   type TaskDiagnostics,
 } from "../../diagnostics.ts";
 import { invalid } from "../../errors.ts";
+import { tenantScopeNamedSql } from "./sql-fragments.ts";
 import { type TaskAge, taskAge } from "../../stats.ts";
 import type { Task, TaskWarnings } from "../../types.ts";
 
@@ -161,12 +162,16 @@ function compareCards(column: string) {
 
 // --- per-card extras: a fixed number of set-based queries, whatever the number of cards ---
 
+// Only the other ends inside the caller's scope count: a tenant's card must not learn (even as a number)
+// that the operator linked it to another tenant's task.
 const LINK_COUNTS_SQL = `SELECT id, SUM(parents) AS parents, SUM(children) AS children, SUM(children_done) AS children_done FROM (
     SELECT l.child_id AS id, 1 AS parents, 0 AS children, 0 AS children_done
-      FROM task_links l WHERE l.child_id IN (SELECT value FROM json_each(:ids))
+      FROM task_links l JOIN tasks p ON p.id = l.parent_id
+      WHERE l.child_id IN (SELECT value FROM json_each(:ids)) AND ${tenantScopeNamedSql("p")}
     UNION ALL
     SELECT l.parent_id, 0, 1, CASE WHEN c.status = 'done' THEN 1 ELSE 0 END
-      FROM task_links l LEFT JOIN tasks c ON c.id = l.child_id WHERE l.parent_id IN (SELECT value FROM json_each(:ids))
+      FROM task_links l JOIN tasks c ON c.id = l.child_id
+      WHERE l.parent_id IN (SELECT value FROM json_each(:ids)) AND ${tenantScopeNamedSql("c")}
   ) GROUP BY id`;
 
 const COMMENT_COUNTS_SQL = `SELECT task_id, COUNT(*) AS n FROM task_comments
@@ -196,6 +201,8 @@ export interface DecorateOptions extends DiagnosticsJudging {
   summaryChars: number | null;
   /** Diagnostics already computed (the board view's one run); otherwise one run confined to these tasks. */
   diagnostics?: Map<string, Diagnostic[]>;
+  /** The caller's tenant: link counts and progress count only linked tasks of it (null = every tenant). */
+  scopeTenant?: string | null;
 }
 
 export function diagnosticsByTask(
@@ -223,7 +230,7 @@ export function decorate(ctx: BoardContext, tasks: TaskDto[], opts: DecorateOpti
   const ids = JSON.stringify(tasks.map((t) => t.id));
   const links = new Map(
     (
-      ctx.stmt(LINK_COUNTS_SQL).all({ ids }) as {
+      ctx.stmt(LINK_COUNTS_SQL).all({ ids, tenant: opts.scopeTenant ?? null }) as {
         id: string;
         parents: number;
         children: number;
@@ -393,6 +400,8 @@ export interface BoardViewOptions extends DiagnosticsJudging {
 export interface ColumnPageOptions extends DiagnosticsJudging {
   cursor?: string | null;
   limit: number;
+  /** The caller's tenant, for the cards' link counts (null or absent = every tenant). */
+  scopeTenant?: string | null;
 }
 
 /**
@@ -469,6 +478,7 @@ export function boardView(ctx: BoardContext, slug: string, filter: BoardFilter, 
       now,
       summaryChars: CARD_SUMMARY_CHARS,
       diagnostics: new Map(flagged.map((d) => [d.task_id, d.diagnostics])),
+      scopeTenant: opts.scopeTenant,
     }).map((c) => [c.id, c]),
   );
   const columns = names.map((name) => {
@@ -547,6 +557,7 @@ export function columnPage(
     summaryChars: CARD_SUMMARY_CHARS,
     knownProfiles: opts.knownProfiles,
     onDiagnosticsRun: opts.onDiagnosticsRun,
+    scopeTenant: opts.scopeTenant,
   });
   const last = tasks[tasks.length - 1];
   return { name: column, tasks: cards, total, next_cursor: more && last ? cursorOf(column, last) : null };

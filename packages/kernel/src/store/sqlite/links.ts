@@ -12,30 +12,47 @@ export interface LinkedTaskRow {
   tenant: string | null;
 }
 
-/** Every edge touching one of `ids`, ordered by parent then child. */
-export function linkEdges(ctx: SqlContext, ids: string[]): { parent_id: string; child_id: string }[] {
+/**
+ * Every edge touching one of `ids` whose two ends both lie in `scope` (a tenant; null = every
+ * tenant), ordered by parent then child. The operator may link tasks of different tenants; a
+ * tenant's listing must not learn the other end's id.
+ */
+export function linkEdges(
+  ctx: SqlContext,
+  ids: string[],
+  scope: string | null = null,
+): { parent_id: string; child_id: string }[] {
   return ctx
     .stmt(
-      `SELECT parent_id, child_id FROM task_links
-           WHERE parent_id IN (SELECT value FROM json_each(:ids)) OR child_id IN (SELECT value FROM json_each(:ids))
-           ORDER BY parent_id, child_id`,
+      `SELECT l.parent_id, l.child_id FROM task_links l
+           JOIN tasks p ON p.id = l.parent_id JOIN tasks c ON c.id = l.child_id
+           WHERE (l.parent_id IN (SELECT value FROM json_each(?)) OR l.child_id IN (SELECT value FROM json_each(?)))
+             AND ${tenantScopeSql("p")} AND ${tenantScopeSql("c")}
+           ORDER BY l.parent_id, l.child_id`,
     )
-    .all({ ids: JSON.stringify(ids) }) as { parent_id: string; child_id: string }[];
+    .all(JSON.stringify(ids), JSON.stringify(ids), ...tenantScopeArgs(scope), ...tenantScopeArgs(scope)) as {
+    parent_id: string;
+    child_id: string;
+  }[];
 }
 
 const PARENTS_SQL = `SELECT t.id, t.title, t.status, t.assignee, t.tenant FROM task_links l JOIN tasks t ON t.id = l.parent_id
-  WHERE l.child_id = ? ORDER BY t.id`;
+  WHERE l.child_id = ? AND ${tenantScopeSql("t")} ORDER BY t.id`;
 const CHILDREN_SQL = `SELECT t.id, t.title, t.status, t.assignee, t.tenant, t.result FROM task_links l JOIN tasks t ON t.id = l.child_id
-  WHERE l.parent_id = ? ORDER BY t.id`;
+  WHERE l.parent_id = ? AND ${tenantScopeSql("t")} ORDER BY t.id`;
 
-/** A task's parents with their title, status, assignee and tenant, by id. */
-export function linkedParents(ctx: SqlContext, id: string): LinkedTaskRow[] {
-  return ctx.stmt(PARENTS_SQL).all(id) as LinkedTaskRow[];
+/** A task's parents within `scope` (a tenant; null = every tenant) with their title, status, assignee and tenant, by id. */
+export function linkedParents(ctx: SqlContext, id: string, scope: string | null = null): LinkedTaskRow[] {
+  return ctx.stmt(PARENTS_SQL).all(id, ...tenantScopeArgs(scope)) as LinkedTaskRow[];
 }
 
 /** A task's children, as {@link linkedParents} plus their result. */
-export function linkedChildren(ctx: SqlContext, id: string): (LinkedTaskRow & { result: string | null })[] {
-  return ctx.stmt(CHILDREN_SQL).all(id) as (LinkedTaskRow & { result: string | null })[];
+export function linkedChildren(
+  ctx: SqlContext,
+  id: string,
+  scope: string | null = null,
+): (LinkedTaskRow & { result: string | null })[] {
+  return ctx.stmt(CHILDREN_SQL).all(id, ...tenantScopeArgs(scope)) as (LinkedTaskRow & { result: string | null })[];
 }
 
 // The edges themselves, for the graph verbs (link, unlink, recompute) and create's parents.

@@ -19,3 +19,8 @@ export function tenantScopeSql(alias: string): string {
 export function tenantScopeArgs(scope: string | null): [string | null, string | null] {
   return [scope, scope];
 }
+
+/** {@link tenantScopeSql} for a statement with named parameters: binds `:tenant` (null = every row). */
+export function tenantScopeNamedSql(alias: string): string {
+  return `(:tenant IS NULL OR ${alias}.tenant = :tenant)`;
+}
