@@ -89,3 +89,88 @@ describe("taskProcedure: a procedure that names one task", () => {
     expect((await t.caller("zeta").tasks.context({ id: theirs })).task_id).toBe(theirs);
   });
 });
+
+/** The keys a procedure's input knows (a wrong type there is an issue at that key), among `keys`. */
+function namedKeys(proc: ProcedureDef, keys: readonly string[]): string[] {
+  return keys.filter((k) =>
+    proc._def.inputs.some((parser) =>
+      (parser.safeParse({ [k]: { wrong: 1 } }).error?.issues ?? []).some((i) => i.path[0] === k),
+    ),
+  );
+}
+
+/** Every query and mutation naming a task (or run) by any key, required or optional, with those keys. */
+function anyTaskNamingProcedures(): { path: string; keys: string[] }[] {
+  const procedures = (appRouter as unknown as { _def: { procedures: Record<string, ProcedureDef> } })._def.procedures;
+  return Object.entries(procedures)
+    .filter(([, proc]) => proc._def.type !== "subscription")
+    .map(([path, proc]) => ({
+      path,
+      keys: namedKeys(proc, ["id", "task_id", "parent_id", "child_id", "ids", "run_id"]),
+    }))
+    .filter((p) => p.keys.length > 0);
+}
+
+describe("every other way of naming a task: optional task_id, link ends, bulk ids, run ids", () => {
+  it("finds them (the walk is not vacuous)", () => {
+    const found = new Map(anyTaskNamingProcedures().map((p) => [p.path, p.keys]));
+    expect(found.get("links.add")).toEqual(["parent_id", "child_id"]);
+    expect(found.get("tasks.bulk")).toEqual(["ids"]);
+    expect(found.get("runs.get")).toEqual(["run_id"]);
+    for (const path of ["events.list", "notify.list", "diagnostics.list", "runs.terminate"])
+      expect(found.has(path), path).toBe(true);
+  });
+
+  it("answers another tenant's task or run exactly as an unknown one, and changes nothing", async () => {
+    const acme = t.caller("acme");
+    const board = t.board();
+    const mine = (await acme.tasks.create({ title: "acme's" })).task.id;
+    await t.api.tasks.claim({ id: theirs });
+    const foreignRun = board.requireTask(theirs).current_run_id as number;
+    const snapshot = () => ({
+      task: board.getTask(theirs),
+      events: board.listEvents(theirs),
+      comments: board.listComments(theirs),
+      runs: board.listRuns(theirs),
+      parents: board.parentIds(theirs),
+      children: board.linkedChildren(theirs),
+      mine: board.getTask(mine),
+    });
+    const before = snapshot();
+    const checked: string[] = [];
+    for (const { path, keys } of anyTaskNamingProcedures()) {
+      const call = procedureOf(acme, path);
+      for (const key of keys) {
+        if (key === "ids") {
+          const foreign = (await call({ ...FILLER, priority: 3, ids: [theirs] })) as { results: unknown[] };
+          const unknown = (await call({ ...FILLER, priority: 3, ids: ["t_nosuchtask"] })) as { results: unknown[] };
+          expect(foreign.results, path).toEqual([{ id: theirs, ok: false, error: "not found" }]);
+          expect(unknown.results, path).toEqual([{ id: "t_nosuchtask", ok: false, error: "not found" }]);
+        } else if (key === "run_id") {
+          const foreign = await rejection(call({ ...FILLER, run_id: foreignRun }));
+          const unknown = await rejection(call({ ...FILLER, run_id: 987654 }));
+          expect(foreign, path).toEqual({ code: "NOT_FOUND", message: `run ${foreignRun} not found` });
+          expect(unknown, path).toEqual({ code: "NOT_FOUND", message: "run 987654 not found" });
+        } else {
+          // A link names two tasks: the other end is the caller's own, so only the foreign one can refuse.
+          const other = key === "parent_id" ? { child_id: mine } : key === "child_id" ? { parent_id: mine } : {};
+          const foreign = await rejection(call({ ...FILLER, ...other, [key]: theirs }));
+          const unknown = await rejection(call({ ...FILLER, ...other, [key]: "t_nosuchtask" }));
+          expect(foreign, `${path} ${key}`).toEqual({ code: "NOT_FOUND", message: `task ${theirs} not found` });
+          expect(unknown, `${path} ${key}`).toEqual({ code: "NOT_FOUND", message: "task t_nosuchtask not found" });
+        }
+        checked.push(`${path}.${key}`);
+      }
+    }
+    expect(checked).toEqual(
+      expect.arrayContaining([
+        "links.add.child_id",
+        "links.remove.parent_id",
+        "tasks.bulk.ids",
+        "runs.get.run_id",
+        "events.list.task_id",
+      ]),
+    );
+    expect(snapshot()).toEqual(before);
+  });
+});
