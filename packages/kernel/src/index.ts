@@ -1,4 +1,4 @@
-export * from "./activity.ts";
+export type { EventStreamFilter } from "./activity.ts";
 export type { Termination } from "./termination.ts";
 export { Board, type OpenBoardOptions, openBoard, type TaskView } from "./board.ts";
 export { type BoardScope, ScopedBoard, scopeBoard } from "./scoped-board.ts";
@@ -29,15 +29,27 @@ export type { MoveInput } from "./edit.ts";
 export * from "./errors.ts";
 export type { Fence } from "./fencing.ts";
 export { type IdSource, randomIds } from "./ids.ts";
-export { LIST_ORDERS, type ListOrder, type ListTasksFilter, listTasksWhere } from "./list.ts";
-export * from "./notify.ts";
+export { LIST_ORDER_NAMES, type ListOrder, type ListTasksFilter } from "./list.ts";
+export { CHAT_TYPES, DELIVERY_MODES, type NotifySub, type NotifySubInput, type NotifySubKey } from "./notify.ts";
 export type { ExitStatus, RecoveryOptions } from "./recovery.ts";
 export type { RespawnGuardReason } from "./respawn-guard.ts";
 export * from "./types.ts";
-export * from "./diagnostics.ts";
-export { commentFromRow, eventFromRow, runFromRow, taskFromRow } from "./rows.ts";
-export * from "./stats.ts";
-export * from "./worker-context.ts";
+export {
+  type BoardDiagnosticsOptions,
+  DEFAULT_BLOCKED_STALE_SECONDS,
+  DEFAULT_CRASH_THRESHOLD,
+  DEFAULT_STRANDED_THRESHOLD_SECONDS,
+  type Diagnostic,
+  type DiagnosticAction,
+  DIAGNOSTIC_EVENT_KINDS,
+  type DiagnosticKind,
+  SEVERITIES,
+  SEVERITY_RANK,
+  type Severity,
+  type TaskDiagnostics,
+} from "./diagnostics.ts";
+export { type BoardStats, DEFAULT_EVENT_RETENTION_SECONDS, type KnownAssignee, type TaskAge } from "./stats.ts";
+export { WORKER_CONTEXT_LIMITS } from "./worker-context.ts";
 export { isWithinRoot, type WorkspaceRules } from "./workspace-rules.ts";
 export { STORED_JSON_LIMITS, UNREADABLE_JSON_KEY } from "./stored-json.ts";
 export {
@@ -61,3 +73,4 @@ export { TASK_PAGE, type TaskPage } from "./store/sqlite/task-pages.ts";
 export type { DiagnosticsPolicy } from "./warnings.ts";
 export type { ActiveWorker } from "./store/sqlite/workers.ts";
 export type { LinkedTaskRow } from "./store/sqlite/links.ts";
+export type { LiveEventRow } from "./store/sqlite/live-events.ts";

@@ -10,8 +10,12 @@ import {
 } from "./store/sqlite/task-lists.ts";
 import type { Task } from "./types.ts";
 
-// The filter and the orders are SQL, so they live in the store; re-exported as the kernel's list API.
-export { LIST_ORDERS, type ListOrder, type ListTasksFilter, listTasksWhere };
+// The filter and the orders are SQL, so they live in the store; outside the kernel only the order
+// names are public (what `order_by` accepts), never their SQL text.
+export type { ListOrder, ListTasksFilter };
+
+/** The orders a task list can be sorted by (`order_by`; `priority` when absent). */
+export const LIST_ORDER_NAMES = Object.freeze(Object.keys(LIST_ORDERS)) as readonly [ListOrder, ...ListOrder[]];
 
 /** Lists tasks; archived ones only when asked for (or when filtering on `archived`). */
 export function listTasks(ctx: BoardContext, filter: ListTasksFilter = {}): Task[] {

@@ -1,4 +1,4 @@
-import { LIST_ORDERS, TASK_PAGE } from "@kanban/kernel";
+import { LIST_ORDER_NAMES, TASK_PAGE } from "@kanban/kernel";
 import { z } from "zod";
 import { nameSchema } from "../../schemas.ts";
 import type { TaskDto } from "../../scope.ts";
@@ -17,9 +17,7 @@ export const listProcedure = boardProcedure
         tenant: nameSchema.nullish(),
         session_id: nameSchema.nullish(),
         include_archived: z.boolean().default(false),
-        order_by: z
-          .enum(Object.keys(LIST_ORDERS) as [keyof typeof LIST_ORDERS, ...(keyof typeof LIST_ORDERS)[]])
-          .nullish(),
+        order_by: z.enum(LIST_ORDER_NAMES).nullish(),
         workflow_template_id: nameSchema.nullish(),
         current_step_key: nameSchema.nullish(),
         search: z.string().max(500).nullish(),

@@ -1,13 +1,23 @@
 import type { BoardContext } from "../../context.ts";
+import { eventFromRow } from "../../rows.ts";
+import type { TaskEvent } from "../../types.ts";
 
 // The live stream's feed (moved from the API's live watcher; the newest id is activity.latestEventId).
 
-/** Event rows after `afterId` with their task's tenant and assignee, oldest first: a live stream's feed. */
-export function liveEventRows(ctx: BoardContext, afterId: number, limit: number): Record<string, unknown>[] {
-  return ctx
+/** An event with its task's tenant and assignee (null once the task is gone), for filtering a live stream. */
+export type LiveEventRow = TaskEvent & { tenant: string | null; assignee: string | null };
+
+/** Events after `afterId` with their task's tenant and assignee, oldest first: a live stream's feed. */
+export function liveEventRows(ctx: BoardContext, afterId: number, limit: number): LiveEventRow[] {
+  const rows = ctx
     .stmt(
       `SELECT e.id, e.task_id, e.run_id, e.kind, e.payload, e.created_at, t.tenant, t.assignee
        FROM task_events e LEFT JOIN tasks t ON t.id = e.task_id WHERE e.id > ? ORDER BY e.id LIMIT ?`,
     )
     .all(afterId, limit) as Record<string, unknown>[];
+  return rows.map((r) => ({
+    ...eventFromRow(r),
+    tenant: r.tenant === null || r.tenant === undefined ? null : String(r.tenant),
+    assignee: r.assignee === null || r.assignee === undefined ? null : String(r.assignee),
+  }));
 }
