@@ -191,3 +191,30 @@ describe("ScopedBoard: an operator's link to another tenant's task stays invisib
     expect(full.task.progress).toEqual({ done: 1, total: 2 });
   });
 });
+
+describe("ScopedBoard: a refusal caused by another tenant's parent names no foreign task", () => {
+  it("moving, patching or promoting to ready past an unfinished foreign parent keeps its id and title out", () => {
+    board.updateTask(foreignId, { title: "globex secret title" });
+    board.linkTasks(foreignId, mineId);
+    const mine = acme.requireTask(mineId).status;
+    expect(mine).not.toBe("ready");
+    const refusals = [
+      thrown(() => acme.moveTask(mineId, { status: "ready" })),
+      thrown(() => acme.patchTask(mineId, { status: "ready" })),
+    ];
+    for (const err of refusals) {
+      expect(err.code).toBe("WRONG_STATE");
+      expect(err.message).toContain("a parent outside this scope");
+      expect(JSON.stringify([err.message, err.details])).not.toContain(foreignId);
+      expect(err.message).not.toContain("globex secret title");
+    }
+    const promoted = acme.promoteTask(mineId);
+    expect(promoted.ok).toBe(false);
+    expect(JSON.stringify(promoted)).not.toContain(foreignId);
+    // The operator is told which parent it is.
+    expect(thrown(() => scopeBoard(board, { tenant: null }).moveTask(mineId, { status: "ready" })).message).toContain(
+      foreignId,
+    );
+    expect(acme.requireTask(mineId).status).toBe(mine);
+  });
+});

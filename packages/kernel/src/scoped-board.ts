@@ -1,7 +1,10 @@
 import type { Board, TaskView } from "./board.ts";
-import { invalid, notFound } from "./errors.ts";
+import { invalid, KernelError, notFound } from "./errors.ts";
 import { DETAIL_EVENTS, type LinkedTask, type TaskDetail, type TaskDetailOptions } from "./task-detail.ts";
 import type { Task, TaskEvent } from "./types.ts";
+
+/** How a tenant's refusal names a parent of another tenant (the operator may link across tenants). */
+const HIDDEN_PARENT = "a parent outside this scope";
 
 /** Whose tasks a caller may see: one tenant's, or (null) the whole board, as the operator does. */
 export interface BoardScope {
@@ -91,6 +94,26 @@ export class ScopedBoard {
       }
       return { ...e, payload };
     });
+  }
+
+  /**
+   * Runs a verb whose refusal may name the task's unfinished parents (`details.parents`, as moving to
+   * ready does). The operator may link across tenants, so for a tenant a parent outside the scope is
+   * named only as such: neither its id nor its title leaves the scope.
+   */
+  private hidingForeignParents<T>(verb: () => T): T {
+    try {
+      return verb();
+    } catch (err) {
+      if (this.tenant === null || !(err instanceof KernelError) || !Array.isArray(err.details.parents)) throw err;
+      const parents = err.details.parents as { id: string; title: string; status: string }[];
+      const shown = parents.filter((p) => this.getTask(p.id) !== null);
+      if (shown.length === parents.length) throw err;
+      const named = [...shown.map((p) => `'${p.title}' (${p.id}, status=${p.status})`), HIDDEN_PARENT];
+      const cut = err.message.indexOf(" — ");
+      const head = cut >= 0 ? err.message.slice(0, cut) : "refused: blocked by parent(s) not done";
+      throw new KernelError(err.code, `${head} — ${named.join(", ")}`, { ...err.details, parents: shown });
+    }
   }
 
   /** Refuses (NOT_FOUND) an id outside the scope; the operator's scope leaves it to the verb. */
@@ -287,7 +310,14 @@ export class ScopedBoard {
   }
   promoteTask(...args: Parameters<Board["promoteTask"]>) {
     this.check(args[0]);
-    return this.board.promoteTask(...args);
+    const out = this.board.promoteTask(...args);
+    if (this.tenant === null || out.ok || out.error === null) return out;
+    // Its refusal lists the unfinished parents by id: an operator's cross-tenant parent is not named.
+    let error = out.error;
+    for (const parent of this.board.parentIds(args[0])) {
+      if (this.getTask(parent) === null) error = error.replaceAll(parent, HIDDEN_PARENT);
+    }
+    return { ...out, error };
   }
   claimWithWorkspace<R>(
     id: string,
@@ -343,11 +373,11 @@ export class ScopedBoard {
   }
   patchTask(...args: Parameters<Board["patchTask"]>) {
     this.check(args[0]);
-    return this.board.patchTask(...args);
+    return this.hidingForeignParents(() => this.board.patchTask(...args));
   }
   moveTask(...args: Parameters<Board["moveTask"]>) {
     this.check(args[0]);
-    return this.board.moveTask(...args);
+    return this.hidingForeignParents(() => this.board.moveTask(...args));
   }
   reclaimTask(...args: Parameters<Board["reclaimTask"]>) {
     this.check(args[0]);

@@ -147,3 +147,19 @@ describe("a tenant-scoped caller and the operator's cross-tenant links", () => {
     expect((await t.api.tasks.get({ id: mine })).task.link_counts).toEqual({ parents: 1, children: 1 });
   });
 });
+
+describe("a tenant-scoped caller refused because of another tenant's parent", () => {
+  it("is not told that parent's id or title", async () => {
+    await t.api.tasks.patch({ id: theirs, title: "zeta secret title" });
+    await t.api.links.add({ parent_id: theirs, child_id: mine });
+    for (const call of [acme.tasks.patch({ id: mine, status: "ready" }), acme.tasks.promote({ id: mine })]) {
+      const text = await call.then(
+        (ok) => JSON.stringify(ok),
+        (err: Error) => err.message,
+      );
+      expect(text).toContain("a parent outside this scope");
+      expect(text).not.toContain(theirs);
+      expect(text).not.toContain("zeta secret title");
+    }
+  });
+});
