@@ -53,6 +53,22 @@ describe("maintenance.gc", () => {
     expect((await t.api.maintenance.gc({})).workspaces).toBe(0);
   });
 
+  it("shares the dispatcher's scratch rule: a symlink or a file named for an archived task is refused, not removed", async () => {
+    const linked = (await t.api.tasks.create({ title: "linked" })).task;
+    const filed = (await t.api.tasks.create({ title: "filed" })).task;
+    const live = (await t.api.tasks.create({ title: "live" })).task;
+    await t.api.tasks.archive({ id: linked.id });
+    await t.api.tasks.archive({ id: filed.id });
+    const root = workspacesRoot(t.location, "default");
+    fs.mkdirSync(path.join(root, live.id), { recursive: true });
+    fs.symlinkSync(path.join(root, live.id), path.join(root, linked.id));
+    fs.writeFileSync(path.join(root, filed.id), "not a workspace");
+    expect((await t.api.maintenance.gc({})).workspaces).toBe(0);
+    expect(fs.lstatSync(path.join(root, linked.id)).isSymbolicLink()).toBe(true);
+    expect(fs.existsSync(path.join(root, filed.id))).toBe(true);
+    expect(fs.existsSync(path.join(root, live.id))).toBe(true);
+  });
+
   it("is refused to a tenant-scoped caller", async () => {
     await expect(t.caller("acme").maintenance.gc({})).rejects.toMatchObject({ code: "FORBIDDEN" });
   });

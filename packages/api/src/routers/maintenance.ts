@@ -1,25 +1,12 @@
 import fs from "node:fs";
 import path from "node:path";
-import { logsDir, workspacesRoot } from "@kanban/db";
+import { logsDir } from "@kanban/db";
+import { cleanupScratch } from "@kanban/workspace";
 import { z } from "zod";
 import { withBoard } from "../schemas.ts";
 import { adminProcedure, router } from "../trpc.ts";
 
 const DAY = 86_400;
-
-/** Whether `child` lies strictly inside `root` (lexically and after resolving links). */
-function strictlyInside(root: string, child: string): boolean {
-  const inside = (r: string, c: string) => {
-    const rel = path.relative(r, c);
-    return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
-  };
-  if (!inside(path.resolve(root), path.resolve(child))) return false;
-  try {
-    return inside(fs.realpathSync(root), fs.realpathSync(child));
-  } catch {
-    return false;
-  }
-}
 
 export const maintenanceRouter = router({
   /**
@@ -59,17 +46,11 @@ export const maintenanceRouter = router({
         }
       }
 
+      // Only each task's own <root>/<id> (never its recorded workspace_path, which may name another
+      // task's live directory): the same rule the dispatcher applies when a scratch task finishes.
       let workspaces = 0;
-      const root = workspacesRoot(ctx.location, slug);
-      const archived = board.archivedScratchTasks();
-      for (const t of archived) {
-        // Only the task's own scratch directory: a recorded workspace_path may name another task's
-        // live directory (a row written by Hermes or before callers were refused one).
-        const dir = path.join(root, t.id);
-        if (fs.existsSync(dir) && strictlyInside(root, dir)) {
-          fs.rmSync(dir, { recursive: true, force: true });
-          workspaces++;
-        }
+      for (const t of board.archivedScratchTasks()) {
+        if (cleanupScratch(t, { location: ctx.location, board: slug }) === "removed") workspaces++;
       }
       return { workspaces, events, logs };
     }),
