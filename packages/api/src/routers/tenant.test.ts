@@ -138,6 +138,15 @@ describe("a tenant-scoped caller and the operator's cross-tenant links", () => {
     for (const body of [listed, view, column, drawer, context, events]) {
       for (const id of foreign) expect(JSON.stringify(body)).not.toContain(id);
     }
+    // The live stream (events.subscribe) replays the same link event without the zeta parent's id.
+    const stream = (await acme.events.subscribe({ after: 0 })) as AsyncIterable<unknown>;
+    const streamed: string[] = [];
+    for await (const item of stream) {
+      streamed.push(JSON.stringify(item));
+      if (streamed.at(-1)?.includes('"linked"')) break;
+    }
+    expect(streamed.at(-1)).toContain(`"parent":null`);
+    for (const id of foreign) expect(streamed.join("\n")).not.toContain(id);
     // Each foreign id is still unknown to acme.
     for (const id of foreign) expect(await codeOf(acme.tasks.get({ id }))).toBe("NOT_FOUND");
 
