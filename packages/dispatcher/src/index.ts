@@ -48,7 +48,6 @@ export {
 } from "./worker.ts";
 export {
   cleanupScratch,
-  isStrictDescendant,
   type ResolvedWorkspace,
   resolveWorkspace,
   type WorkspaceContext,

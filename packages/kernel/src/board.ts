@@ -31,7 +31,6 @@ import { patchTask, type TaskPatch } from "./patch.ts";
 import * as recovery from "./recovery.ts";
 import { respawnGuard } from "./respawn-guard.ts";
 import * as laneStore from "./store/sqlite/ready-lane.ts";
-import { workerToStop } from "./termination.ts";
 import { boardDiagnostics, type BoardDiagnosticsOptions } from "./diagnostics.ts";
 import { gcEvents } from "./stats.ts";
 import * as boardReads from "./store/sqlite/board-reads.ts";
@@ -282,10 +281,6 @@ export class Board {
   /** `comment_author` also stores the reason as an `UNBLOCK:` comment, in the same transaction. */
   unblockTask(id: string, opts: block.ParkOptions = {}) {
     return block.unblockTask(this.ctx, id, opts);
-  }
-  /** The worker a caller must stop if it releases `task`'s claim itself (null: none on this host). */
-  workerToStop(task: Task) {
-    return workerToStop(this.ctx, task);
   }
   archiveTask(id: string, failureLimit?: number) {
     return archive.archiveTask(this.ctx, id, failureLimit);

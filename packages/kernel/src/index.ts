@@ -50,7 +50,7 @@ export {
 } from "./diagnostics.ts";
 export { type BoardStats, DEFAULT_EVENT_RETENTION_SECONDS, type KnownAssignee, type TaskAge } from "./stats.ts";
 export { WORKER_CONTEXT_LIMITS } from "./worker-context.ts";
-export { isWithinRoot, type WorkspaceRules } from "./workspace-rules.ts";
+export type { WorkspaceRules } from "./workspace-rules.ts";
 export { STORED_JSON_LIMITS, UNREADABLE_JSON_KEY } from "./stored-json.ts";
 export {
   ATTENTION_LIMIT,

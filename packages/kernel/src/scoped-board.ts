@@ -286,10 +286,6 @@ export class ScopedBoard {
   atomically<T>(fn: () => T): T {
     return this.board.atomically(fn);
   }
-  /** Who to stop when someone other than the worker releases this task's claim. */
-  workerToStop(task: Task) {
-    return this.board.workerToStop(task);
-  }
   linkTasks(parent: string, child: string) {
     this.check(parent);
     this.check(child);

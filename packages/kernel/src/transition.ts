@@ -7,8 +7,6 @@ import type { Task } from "./types.ts";
 // shape) lives in store/sqlite/tasks.ts; the lifecycle verbs mostly use the store's named writes
 // built on it (takeClaim, settleDone, parkTask, requeueRunning…).
 
-export { fromStatesSql, type TransitionWrite } from "./store/sqlite/tasks.ts";
-
 /**
  * The single door for status changes: the store's compare-and-swap (set `status` to `to` where it is one of
  * the verb's from-states [and still the status read] [and the fence holds]). Returns how many rows moved (0 or 1):

@@ -23,7 +23,7 @@ function notAllowed(message: string, details: Record<string, unknown>): KernelEr
 }
 
 /** Whether absolute `candidate` is `root` or lies below it, after normalising both (`..`, `//`, trailing `/`). */
-export function isWithinRoot(root: string, candidate: string): boolean {
+function isWithinRoot(root: string, candidate: string): boolean {
   // Relative roots would be judged against the process's working directory: never a match.
   if (!path.isAbsolute(root) || !path.isAbsolute(candidate)) return false;
   const rel = path.relative(path.normalize(root), path.normalize(candidate));
