@@ -8,7 +8,7 @@ import {
   knownProfiles,
   normaliseSlug,
 } from "@kanban/db";
-import { type Board, type Clock, type DiagnosticsPolicy, openBoard, type PidProbe, systemClock } from "@kanban/kernel";
+import { type Board, type Clock, openBoard, type PidProbe, systemClock } from "@kanban/kernel";
 import { processConfigReader } from "./config-reader.ts";
 
 export interface BoardRegistryOptions {
@@ -66,10 +66,11 @@ export class BoardRegistry {
       clock: this.clock,
       isPidAlive: this.options.isPidAlive,
       claimTtlSeconds: settings.claim_ttl_seconds,
-      // The breaker policy every verb judges against (completions re-gate children with it).
-      failureLimit: settings.failure_limit,
-      // Every `warnings` and diagnostic is judged against config.json as it is at the read, the
-      // same values the routers pass to the board view, so a task's badge is the same everywhere.
+      // The board's one breaker policy, asked each time a verb or a diagnostic judges a breaker:
+      // config.json's `failure_limit` as it is then (the last valid one while the file is invalid),
+      // so an edit counts at the next completion, recompute or read without reopening the board.
+      failureLimit: () => processConfigReader(this.location.home).get().config.kanban.failure_limit,
+      // The host's profiles as config.json names them at the read (unknown while it is invalid).
       diagnosticsPolicy: () => this.diagnosticsPolicy(),
       onDiagnosticsRun: this.options.onDiagnosticsRun,
       migrationsFolder: this.options.migrationsFolder,
@@ -79,12 +80,11 @@ export class BoardRegistry {
     return board;
   }
 
-  /** The live failure limit and this host's profiles (null while config.json is invalid, as `ctx.knownProfiles()`). */
-  private diagnosticsPolicy(): Partial<DiagnosticsPolicy> {
+  /** This host's profiles (null while config.json is invalid, as `ctx.knownProfiles()`). */
+  private diagnosticsPolicy(): { knownProfiles: readonly string[] | null } {
     const snap = processConfigReader(this.location.home).get();
     const hermesHome = this.options.hermesHome ?? hermesHomeFromEnv(process.env);
     return {
-      failureLimit: snap.config.kanban.failure_limit,
       knownProfiles: snap.error === null ? knownProfiles(snap.config, hermesHome).names : null,
     };
   }

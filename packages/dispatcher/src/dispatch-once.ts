@@ -33,7 +33,6 @@ export interface DispatchOptions {
   maxSpawn?: number | null;
   maxInProgress?: number | null;
   maxInProgressPerProfile?: number | null;
-  failureLimit?: number;
   staleTimeoutSeconds?: number;
   crashGraceSeconds?: number;
   defaultAssignee?: string | null;
@@ -109,9 +108,10 @@ export function hasSpawnableReady(
 }
 
 function recover(board: Board, opts: DispatchOptions, deps: DispatchDeps, out: DispatchResult): void {
-  const failureLimit = opts.failureLimit;
+  // Every failure booked here and the promotion pass judge with the board's own failure limit
+  // (the dispatcher opens its boards with `--failure-limit` / config's value, read live).
   const terminate: Termination[] = [];
-  const stale = board.releaseStaleClaims({ failureLimit });
+  const stale = board.releaseStaleClaims();
   out.reclaimed = stale.reclaimed.length;
   terminate.push(...stale.terminate);
   // A reclaim books a failure too; the kernel does not say whether it tripped, the status does.
@@ -120,18 +120,17 @@ function recover(board: Board, opts: DispatchOptions, deps: DispatchDeps, out: D
   out.stale = staleRunning.stale;
   terminate.push(...staleRunning.terminate);
   const crashed = board.detectCrashedWorkers({
-    failureLimit,
     graceSeconds: opts.crashGraceSeconds,
     exitStatus: deps.exitStatus,
   });
   out.crashed = [...crashed.crashed, ...crashed.protocol_violations];
   out.auto_blocked.push(...crashed.auto_blocked);
-  const timedOut = board.enforceMaxRuntime({ failureLimit });
+  const timedOut = board.enforceMaxRuntime();
   out.timed_out = timedOut.timed_out;
   out.auto_blocked.push(...timedOut.auto_blocked);
   terminate.push(...timedOut.terminate);
   if (terminate.length > 0) deps.terminate?.(terminate);
-  out.promoted = board.recomputeReady(failureLimit);
+  out.promoted = board.recomputeReady();
 }
 
 /**
@@ -165,7 +164,6 @@ async function spawnReady(
   out: DispatchResult,
   dryRun: boolean,
 ): Promise<void> {
-  const failureLimit = opts.failureLimit;
   const running = runningCount(board);
   let budget = Number.POSITIVE_INFINITY;
   if (opts.maxSpawn !== null && opts.maxSpawn !== undefined) {
@@ -197,7 +195,7 @@ async function spawnReady(
     record(next, out);
     const claim = next.claimed[0];
     if (claim !== undefined) {
-      if (await start(board, claim, lane, failureLimit, deps, out)) budget--;
+      if (await start(board, claim, lane, deps, out)) budget--;
     }
     if (!next.more) break;
     if (budget <= 0) {
@@ -229,7 +227,6 @@ async function start(
   board: Board,
   claim: LaneClaim,
   lane: ReadyLane,
-  failureLimit: number | undefined,
   deps: DispatchDeps,
   out: DispatchResult,
 ): Promise<boolean> {
@@ -251,15 +248,7 @@ async function start(
     board.setWorkspace(task.id, workspace.path, workspace.branch);
   } catch (err) {
     // A path the task may never use (outside the allowed roots) blocks it at once: retrying cannot help.
-    failSpawn(
-      board,
-      task.id,
-      `workspace: ${oneLine(err)}`,
-      failureLimit,
-      out,
-      deps,
-      err instanceof WorkspaceError && err.permanent,
-    );
+    failSpawn(board, task.id, `workspace: ${oneLine(err)}`, out, deps, err instanceof WorkspaceError && err.permanent);
     lane.release(task.id);
     return false;
   }
@@ -273,7 +262,7 @@ async function start(
       workspace,
     });
   } catch (err) {
-    failSpawn(board, task.id, oneLine(err), failureLimit, out, deps);
+    failSpawn(board, task.id, oneLine(err), out, deps);
     lane.release(task.id);
     return false;
   }
@@ -290,7 +279,6 @@ function failSpawn(
   board: Board,
   id: string,
   error: string,
-  failureLimit: number | undefined,
   out: DispatchResult,
   deps: DispatchDeps,
   permanent = false,
@@ -300,7 +288,6 @@ function failSpawn(
     error,
     outcome: "spawn_failed",
     releaseClaim: true,
-    failureLimit,
     ...(permanent ? { forceTrip: true, extra: { permanent: true } } : {}),
   });
   if (tripped) out.auto_blocked.push(id);

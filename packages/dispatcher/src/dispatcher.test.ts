@@ -18,6 +18,7 @@ import {
   trackRecorded,
   waitFor,
 } from "../test/helpers.ts";
+import { loadConfig } from "./config.ts";
 import { createDispatcher, type Dispatcher } from "./dispatcher.ts";
 import { tryAcquireDispatchLock } from "./pid-lock.ts";
 import { isPidAlive, processGroupAlive } from "@kanban/process";
@@ -60,6 +61,14 @@ function events(board: Board, id: string, kind: string) {
 }
 
 const done = (b: Board, id: string) => () => b.getTask(id)?.status === "done";
+
+/** A task the breaker blocked after 2 failures (not sticky: a higher limit lets the tick promote it). */
+function breakerBlocked(b: Board): string {
+  const id = b.createTask({ title: "flaky" }).id; // unassigned: nothing spawns it once ready
+  for (let i = 0; i < 2; i++) b.recordTaskFailure(id, { error: "boom", outcome: "crashed" });
+  expect(b.requireTask(id)).toMatchObject({ status: "blocked", consecutive_failures: 2 });
+  return id;
+}
 
 describe("spawn and complete", { timeout: 30_000 }, () => {
   it("claims a ready task, spawns its worker in a scratch workspace, and the worker completes it", async () => {
@@ -356,6 +365,36 @@ describe("failures and the circuit breaker", { timeout: 30_000 }, () => {
     expect(events(b, t.id, "reclaimed")[0]?.payload).toMatchObject({ stale_lock: `${os.hostname()}:999999` });
   });
 
+  // The dispatcher opens its boards with its own failure limit (`--failure-limit`, else config's
+  // failure_limit, read again after a config.json reload): the board's one policy, never a per-call number.
+  it("a tick judges a breaker-blocked task with --failure-limit over config's failure_limit", async () => {
+    const h = setup({ kanban: { failure_limit: 2 } });
+    const b = h.board();
+    const t = breakerBlocked(b);
+    expect((await dispatcher(h).tick()).boards[0]?.promoted).toBe(0);
+    expect(b.requireTask(t).status).toBe("blocked");
+    const d = createDispatcher(loadConfig(h.env, { failureLimit: 3 }), { log: (l) => logs.push(l) });
+    trackPool(d.pool);
+    expect((await d.tick()).boards[0]?.promoted).toBe(1);
+    expect(b.requireTask(t).status).toBe("ready");
+  });
+
+  it("a config.json reload's failure_limit judges the next tick, on a dispatcher started before it", async () => {
+    const h = setup({ kanban: { failure_limit: 2 } });
+    const b = h.board();
+    const t = breakerBlocked(b);
+    const d = dispatcher(h);
+    expect((await d.tick()).boards[0]?.promoted).toBe(0);
+    h.writeConfig({ kanban: { failure_limit: 10 } });
+    // The dispatcher re-reads config.json at most every 250 ms: ask until it has.
+    await waitFor(() => {
+      d.refreshConfig();
+      return logs.some((l) => l.includes("config.json reloaded"));
+    }, "the reload");
+    expect((await d.tick()).boards[0]?.promoted).toBe(1);
+    expect(b.requireTask(t).status).toBe("ready");
+  });
+
   it("a missing worker binary is a spawn failure, and gives up at the failure limit", async () => {
     const h = setup({
       kanban: { failure_limit: 2 },
@@ -478,7 +517,8 @@ describe("budgets and assignment", { timeout: 30_000 }, () => {
     const pr = b.createTask({ title: "pr open", assignee: "alice" }).id;
     b.addComment(pr, "alice", "PR: https://github.com/acme/app/pull/7");
     const auth = b.createTask({ title: "no creds", assignee: "alice" }).id;
-    b.recordTaskFailure(auth, { error: "401 Unauthorized: invalid api key", outcome: "crashed", failureLimit: 5 });
+    // One failure, under the board's limit (2): the task stays ready, held back by the guard alone.
+    b.recordTaskFailure(auth, { error: "401 Unauthorized: invalid api key", outcome: "crashed" });
     const free = b.createTask({ title: "free", assignee: "alice" }).id;
     const dry = await dispatcher(h).once({ dryRun: true });
     expect(dry.respawn_guarded).toEqual([

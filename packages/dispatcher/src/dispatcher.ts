@@ -252,7 +252,6 @@ export class Dispatcher {
       }
       try {
         const r = o.board.detectCrashedWorkers({
-          failureLimit: s.failureLimit,
           graceSeconds: s.crashGraceSeconds,
           exitStatus: (pid) => this.pool.exitStatus(pid),
         });
@@ -286,7 +285,6 @@ export class Dispatcher {
       maxSpawn: s.maxSpawn,
       maxInProgress: s.maxInProgress,
       maxInProgressPerProfile: s.maxInProgressPerProfile,
-      failureLimit: s.failureLimit,
       staleTimeoutSeconds: s.staleTimeoutSeconds,
       crashGraceSeconds: s.crashGraceSeconds,
       defaultAssignee: s.defaultAssignee,
@@ -317,6 +315,9 @@ export class Dispatcher {
       hostname: this.config.hostname,
       pid: this.config.pid,
       claimTtlSeconds: this.config.settings.claimTtlSeconds,
+      // The board's one breaker policy: `--failure-limit`, else config's `failure_limit`, asked each
+      // time a verb judges a breaker, so a config.json reload counts on a board opened before it.
+      failureLimit: () => this.config.settings.failureLimit,
       warn: (m) => this.warn(m),
     });
     return { ...t, board, defaultWorkdir: readBoardMetadata(this.config.location, t.slug).default_workdir };

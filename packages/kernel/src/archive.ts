@@ -13,11 +13,7 @@ import type { Task } from "./types.ts";
  * so the caller can terminate it after the commit. Archived parents count as finished, so children
  * may promote.
  */
-export function archiveTask(
-  ctx: BoardContext,
-  id: string,
-  failureLimit?: number,
-): { task: Task; terminate: Termination | null } {
+export function archiveTask(ctx: BoardContext, id: string): { task: Task; terminate: Termination | null } {
   const out = ctx.tx(() => {
     const task = getTask(ctx, id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
@@ -32,7 +28,7 @@ export function archiveTask(
     const terminate = workerToStop(ctx, task);
     return { task: requireTask(ctx, id), terminate };
   });
-  recomputeChildren(ctx, id, failureLimit);
+  recomputeChildren(ctx, id);
   return out;
 }
 
@@ -51,7 +47,7 @@ export function deleteArchivedTask(ctx: BoardContext, id: string): void {
  * Hard-deletes a task in any status (the board's trash). A running worker's pid is returned for
  * termination. Children lose the edge and may promote.
  */
-export function deleteTask(ctx: BoardContext, id: string, failureLimit?: number): { terminate: Termination | null } {
+export function deleteTask(ctx: BoardContext, id: string): { terminate: Termination | null } {
   const { terminate, children } = ctx.tx(() => {
     const task = getTask(ctx, id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
@@ -60,6 +56,6 @@ export function deleteTask(ctx: BoardContext, id: string, failureLimit?: number)
     const t = workerToStop(ctx, task);
     return { terminate: t, children: kids };
   });
-  recomputeReady(ctx, failureLimit, children);
+  recomputeReady(ctx, children);
   return { terminate };
 }

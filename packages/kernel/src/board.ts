@@ -60,19 +60,27 @@ export interface OpenBoardOptions extends BoardOpenOptions {
   hostname?: string;
   pid?: number;
   claimTtlSeconds?: number;
-  /** Circuit-breaker limit (config's `failure_limit`) every verb judges against; default 2. */
-  failureLimit?: number;
+  /**
+   * The board's circuit-breaker limit (config's `failure_limit`, default 2): the one number every
+   * verb and diagnostic judges a breaker against (a task's own `max_retries` wins). A function is
+   * asked each time the number is needed, so a process that re-reads its config (the API, the
+   * dispatcher) never judges with a stale one; verbs take no per-call limit.
+   */
+  failureLimit?: number | (() => number);
   /** Board-level project directory for dir/worktree tasks created without a path. */
   defaultWorkdir?: string | null;
   /**
-   * What diagnostics (and so `warnings`) are judged against, asked at each read so a config edit
-   * counts at once: the API passes config.json's live `failure_limit` and the host's profiles.
-   * Absent parts: the board's `failureLimit`, profiles unknown.
+   * The host's known profiles diagnostics (and so `warnings`) judge assignees against, asked at
+   * each read so a config edit counts at once (absent: profiles unknown). The failure limit is
+   * `failureLimit`'s, never a second source.
    */
-  diagnosticsPolicy?: () => Partial<DiagnosticsPolicy>;
+  diagnosticsPolicy?: () => LiveProfiles;
   /** Told each time a read runs the diagnostics engine (tests count runs per board refresh). */
   onDiagnosticsRun?: () => void;
 }
+
+/** The live part of the diagnostics policy a process supplies (see `OpenBoardOptions.diagnosticsPolicy`). */
+export type LiveProfiles = { knownProfiles?: readonly string[] | null };
 
 /** A task as returned by get/list: the row plus its warning badge (null when clean). */
 export type TaskView = Task & { warnings: TaskWarnings | null };
@@ -88,7 +96,7 @@ export class Board {
   readonly slug: string | null;
   private readonly claimTtl: number;
   private readonly defaultWorkdir: string | null;
-  private readonly policy: (() => Partial<DiagnosticsPolicy>) | undefined;
+  private readonly policy: (() => LiveProfiles) | undefined;
   private readonly onDiagnosticsRun: (() => void) | undefined;
 
   constructor(
@@ -101,9 +109,9 @@ export class Board {
       hostname?: string;
       pid?: number;
       claimTtlSeconds?: number;
-      failureLimit?: number;
+      failureLimit?: number | (() => number);
       defaultWorkdir?: string | null;
-      diagnosticsPolicy?: () => Partial<DiagnosticsPolicy>;
+      diagnosticsPolicy?: () => LiveProfiles;
       onDiagnosticsRun?: () => void;
     },
   ) {
@@ -141,14 +149,14 @@ export class Board {
   /** The failure limit and known profiles this board's diagnostics are judged against, now. */
   diagnosticsPolicy(): DiagnosticsPolicy {
     const live = this.policy?.() ?? {};
-    return { failureLimit: live.failureLimit ?? this.ctx.failureLimit, knownProfiles: live.knownProfiles ?? null };
+    return { failureLimit: this.ctx.failureLimit, knownProfiles: live.knownProfiles ?? null };
   }
 
-  /** The board's policy, overridden by what a caller passes explicitly (undefined = not given). */
-  private judged(opts: { failureLimit?: number; knownProfiles?: readonly string[] | null }) {
+  /** The board's policy; a caller may pass known profiles explicitly (undefined = not given). */
+  private judged(opts: { knownProfiles?: readonly string[] | null }) {
     const p = this.diagnosticsPolicy();
     return {
-      failureLimit: opts.failureLimit ?? p.failureLimit,
+      failureLimit: p.failureLimit,
       knownProfiles: opts.knownProfiles === undefined ? p.knownProfiles : opts.knownProfiles,
       onDiagnosticsRun: this.onDiagnosticsRun,
     };
@@ -206,11 +214,11 @@ export class Board {
   linkTasks(parent: string, child: string) {
     return graph.linkTasks(this.ctx, parent, child);
   }
-  unlinkTasks(parent: string, child: string, failureLimit?: number) {
-    return graph.unlinkTasks(this.ctx, parent, child, failureLimit);
+  unlinkTasks(parent: string, child: string) {
+    return graph.unlinkTasks(this.ctx, parent, child);
   }
-  recomputeReady(failureLimit?: number) {
-    return graph.recomputeReady(this.ctx, failureLimit);
+  recomputeReady() {
+    return graph.recomputeReady(this.ctx);
   }
   promoteTask(id: string, opts: { actor?: string | null; reason?: string | null; dryRun?: boolean } = {}) {
     return graph.promoteTask(this.ctx, id, opts);
@@ -226,6 +234,10 @@ export class Board {
   heartbeatWorker(id: string, opts: { note?: string | null } & Fence = {}) {
     return claim.heartbeatWorker(this.ctx, id, opts);
   }
+  /** A worker's heartbeat: extends its lease and records a `heartbeat` event, in one transaction. */
+  heartbeat(id: string, opts: { note?: string | null; ttl_seconds?: number | null } & Fence = {}) {
+    return claim.heartbeat(this.ctx, id, opts, this.claimTtl);
+  }
   recordSpawn(id: string, pid: number, runId: number) {
     return claim.recordSpawn(this.ctx, id, pid, runId);
   }
@@ -234,10 +246,6 @@ export class Board {
   }
   /** One walk over the ready lane (a dispatcher tick); pass it to {@link claimNext} until it says no more. */
   readyLane(filter: ReadyLaneFilter = {}) {
-  /** A worker's heartbeat: extends its lease and records a `heartbeat` event, in one transaction. */
-  heartbeat(id: string, opts: { note?: string | null; ttl_seconds?: number | null } & Fence = {}) {
-    return claim.heartbeat(this.ctx, id, opts, this.claimTtl);
-  }
     return new ReadyLane(filter);
   }
   /** Selects the lane's next eligible ready tasks and claims up to `limit` of them, in one transaction (claim-next.ts). */
@@ -282,20 +290,20 @@ export class Board {
   unblockTask(id: string, opts: block.ParkOptions = {}) {
     return block.unblockTask(this.ctx, id, opts);
   }
-  archiveTask(id: string, failureLimit?: number) {
-    return archive.archiveTask(this.ctx, id, failureLimit);
+  archiveTask(id: string) {
+    return archive.archiveTask(this.ctx, id);
   }
   deleteArchivedTask(id: string) {
     return archive.deleteArchivedTask(this.ctx, id);
   }
-  deleteTask(id: string, failureLimit?: number) {
-    return archive.deleteTask(this.ctx, id, failureLimit);
+  deleteTask(id: string) {
+    return archive.deleteTask(this.ctx, id);
   }
   updateTask(id: string, patch: Parameters<typeof edit.updateTask>[2]) {
     return edit.updateTask(this.ctx, id, patch);
   }
-  setStatusDirect(id: string, status: string, failureLimit?: number) {
-    return edit.setStatusDirect(this.ctx, id, status, failureLimit);
+  setStatusDirect(id: string, status: string) {
+    return edit.setStatusDirect(this.ctx, id, status);
   }
   moveTask(id: string, input: edit.MoveInput) {
     return edit.moveTask(this.ctx, id, input);
@@ -304,8 +312,8 @@ export class Board {
    * The drawer's and drag-drop's edit (`tasks.patch`) as one transaction: assignee, status, model
    * override, priority, then title/body/limits (patch.ts). Stop `terminate` once it returns.
    */
-  patchTask(id: string, patch: TaskPatch, opts: { failureLimit?: number } = {}) {
-    const out = patchTask(this.ctx, id, patch, opts);
+  patchTask(id: string, patch: TaskPatch) {
+    const out = patchTask(this.ctx, id, patch);
     return { task: this.view(out.task), terminate: out.terminate };
   }
 
@@ -347,26 +355,26 @@ export class Board {
   // --- the API's reads (SQL in store/sqlite/*; the API holds no connection) ---
   /**
    * The whole board view: columns, card extras, tenants, assignees and the attention rows, with the
-   * diagnostics engine run once (store/sqlite/board-reads.ts). `failureLimit`/`knownProfiles`
-   * default to the board's policy.
+   * diagnostics engine run once (store/sqlite/board-reads.ts), judged by the board's failure limit;
+   * `knownProfiles` defaults to the board's policy.
    */
-  boardView(slug: string, filter: boardReads.BoardFilter, opts: boardReads.BoardViewOptions) {
+  boardView(slug: string, filter: boardReads.BoardFilter, opts: Omit<boardReads.BoardViewOptions, "failureLimit">) {
     return boardReads.boardView(this.ctx, slug, filter, { ...opts, ...this.judged(opts) });
   }
   /** One page of one board column, continuing from a cursor (diagnostics confined to the page). */
-  columnPage(column: string, filter: boardReads.BoardFilter, opts: boardReads.ColumnPageOptions) {
+  columnPage(column: string, filter: boardReads.BoardFilter, opts: Omit<boardReads.ColumnPageOptions, "failureLimit">) {
     return boardReads.columnPage(this.ctx, column, filter, { ...opts, ...this.judged(opts) });
   }
   /** Adds the card extras (age, summary, counts, progress, diagnostics) to task DTOs, in place. */
-  decorateCards(tasks: boardReads.TaskDto[], opts: boardReads.DecorateOptions) {
+  decorateCards(tasks: boardReads.TaskDto[], opts: Omit<boardReads.DecorateOptions, "failureLimit">) {
     return boardReads.decorate(this.ctx, tasks, { ...opts, ...this.judged(opts) });
   }
-  diagnosticsByTask(failureLimit?: number, taskId?: string, knownProfiles?: readonly string[] | null) {
-    const p = this.judged({ failureLimit, knownProfiles });
+  diagnosticsByTask(taskId?: string, knownProfiles?: readonly string[] | null) {
+    const p = this.judged({ knownProfiles });
     return boardReads.diagnosticsByTask(this.ctx, p.failureLimit, taskId, p.knownProfiles, p.onDiagnosticsRun);
   }
   /** Every diagnostic of the board (or one task), worst first. */
-  diagnostics(opts: BoardDiagnosticsOptions = {}) {
+  diagnostics(opts: Omit<BoardDiagnosticsOptions, "failureLimit"> = {}) {
     const p = this.judged(opts);
     return boardDiagnostics(this.ctx, {
       ...opts,
@@ -444,14 +452,18 @@ export class Board {
   detectCrashedWorkers(opts: Parameters<typeof recovery.detectCrashedWorkers>[1] = {}) {
     return recovery.detectCrashedWorkers(this.ctx, opts);
   }
-  enforceMaxRuntime(opts: recovery.RecoveryOptions = {}) {
-    return recovery.enforceMaxRuntime(this.ctx, opts);
+  enforceMaxRuntime() {
+    return recovery.enforceMaxRuntime(this.ctx);
   }
   detectStaleRunning(staleTimeoutSeconds: number) {
     return recovery.detectStaleRunning(this.ctx, staleTimeoutSeconds);
   }
   reclaimTask(id: string, opts: { reason?: string | null } = {}) {
     return recovery.reclaimTask(this.ctx, id, opts);
+  }
+  /** Ends a live run by reclaiming its task, only while it is the task's current run (recovery.ts). */
+  terminateRun(runId: number, opts: { reason?: string | null } = {}) {
+    return recovery.terminateRun(this.ctx, runId, opts);
   }
   /** Why the dispatcher should not spawn this ready task again right now (null = go ahead). */
   respawnGuard(id: string) {

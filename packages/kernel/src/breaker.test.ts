@@ -2,8 +2,11 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestBoard, type TestBoard } from "./testing/index.ts";
 
 let board: TestBoard;
+/** The board's failure limit (config's `failure_limit`), asked live; a test may change it. */
+let limit = 2;
 beforeEach(() => {
-  board = createTestBoard();
+  limit = 2;
+  board = createTestBoard({ failureLimit: () => limit });
 });
 afterEach(() => board.cleanup());
 
@@ -57,10 +60,11 @@ describe("recordTaskFailure (crash/timeout path)", () => {
   });
 
   it("uses the dispatcher's failure limit when the task has no max_retries", () => {
+    limit = 4;
     const task = board.createTask({ title: "t" });
     for (let i = 1; i < 4; i++)
-      expect(board.recordTaskFailure(task.id, { error: `e${i}`, outcome: "crashed", failureLimit: 4 })).toBe(false);
-    expect(board.recordTaskFailure(task.id, { error: "e4", outcome: "crashed", failureLimit: 4 })).toBe(true);
+      expect(board.recordTaskFailure(task.id, { error: `e${i}`, outcome: "crashed" })).toBe(false);
+    expect(board.recordTaskFailure(task.id, { error: "e4", outcome: "crashed" })).toBe(true);
     expect(lastEvent(task.id, "gave_up")?.payload).toMatchObject({
       failures: 4,
       effective_limit: 4,
@@ -69,11 +73,12 @@ describe("recordTaskFailure (crash/timeout path)", () => {
   });
 
   it("lets a per-task max_retries above the dispatcher limit win (limit_source task)", () => {
+    limit = 2;
     const task = board.createTask({ title: "t", max_retries: 5 });
     for (let i = 1; i < 5; i++)
-      expect(board.recordTaskFailure(task.id, { error: `e${i}`, outcome: "crashed", failureLimit: 2 })).toBe(false);
+      expect(board.recordTaskFailure(task.id, { error: `e${i}`, outcome: "crashed" })).toBe(false);
     expect(board.getTask(task.id)?.status).toBe("ready");
-    expect(board.recordTaskFailure(task.id, { error: "e5", outcome: "crashed", failureLimit: 2 })).toBe(true);
+    expect(board.recordTaskFailure(task.id, { error: "e5", outcome: "crashed" })).toBe(true);
     expect(lastEvent(task.id, "gave_up")?.payload).toMatchObject({
       failures: 5,
       effective_limit: 5,
@@ -82,8 +87,9 @@ describe("recordTaskFailure (crash/timeout path)", () => {
   });
 
   it("lets a per-task max_retries below the dispatcher limit win: max_retries 1 trips on the first failure", () => {
+    limit = 10;
     const task = board.createTask({ title: "t", max_retries: 1 });
-    expect(board.recordTaskFailure(task.id, { error: "once", outcome: "crashed", failureLimit: 10 })).toBe(true);
+    expect(board.recordTaskFailure(task.id, { error: "once", outcome: "crashed" })).toBe(true);
     expect(lastEvent(task.id, "gave_up")?.payload).toMatchObject({
       failures: 1,
       effective_limit: 1,
@@ -98,11 +104,11 @@ describe("recordTaskFailure (crash/timeout path)", () => {
   });
 
   it("merges extra payload fields into the gave_up event", () => {
+    limit = 1;
     const task = board.createTask({ title: "t" });
     board.recordTaskFailure(task.id, {
       error: "x",
       outcome: "crashed",
-      failureLimit: 1,
       extra: { pid: 12, claimer: "testhost:4242" },
     });
     expect(lastEvent(task.id, "gave_up")?.payload).toMatchObject({ pid: 12, claimer: "testhost:4242" });

@@ -7,8 +7,6 @@ export interface FailureInput {
   error: string;
   /** What failed: crashed, timed_out, spawn_failed, reclaimed, protocol_violation... */
   outcome: string;
-  /** Dispatcher-level limit; a task's own `max_retries` wins over it. */
-  failureLimit?: number | null;
   /** Spawn path: the task is still claimed; release the claim and close the run here. */
   releaseClaim?: boolean;
   /** Trip regardless of the count (systemic failures, protocol violations). */
@@ -28,7 +26,7 @@ export function recordTaskFailure(ctx: BoardContext, id: string, input: FailureI
     if (!task) return false;
     const error = input.error.slice(0, 500);
     const failures = task.consecutive_failures + 1;
-    const limit = task.max_retries ?? input.failureLimit ?? ctx.failureLimit;
+    const limit = task.max_retries ?? ctx.failureLimit;
     const limitSource = task.max_retries !== null ? "task" : "dispatcher";
     const tripped = input.forceTrip === true || failures >= limit;
     const releaseClaim = input.releaseClaim === true;

@@ -61,7 +61,6 @@ export function bulkUpdate(
   board: ScopedBoard,
   ids: readonly string[],
   change: BulkChange,
-  opts: { failureLimit?: number } = {},
 ): { results: BulkRow[]; terminate: Termination[] } {
   const terminate: Termination[] = [];
   const results = ids.map((id): BulkRow => {
@@ -70,8 +69,7 @@ export function bulkUpdate(
     let stops: (Termination | null | undefined)[];
     try {
       stops = board.atomically(() => {
-        if (change.archive)
-          return [step("archive refused: ", () => board.archiveTask(id, opts.failureLimit).terminate)];
+        if (change.archive) return [step("archive refused: ", () => board.archiveTask(id).terminate)];
         const released: (Termination | null | undefined)[] = [];
         const assignee = change.assignee;
         if (assignee !== undefined && canonicalAssignee(assignee) !== task.assignee) {
@@ -92,7 +90,6 @@ export function bulkUpdate(
               summary: change.summary,
               metadata: change.metadata,
               reason: change.block_reason,
-              failureLimit: opts.failureLimit,
             }),
           );
           released.push(moved.terminate);

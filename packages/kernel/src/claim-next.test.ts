@@ -107,9 +107,9 @@ describe("claimNext", () => {
   });
 
   it("holds back what the respawn guard names, with a respawn_guarded event; a dry run writes nothing at all", () => {
-    const b = board();
+    const b = board({ failureLimit: 5 });
     const auth = b.createTask({ title: "no creds", assignee: "alice" }).id;
-    b.recordTaskFailure(auth, { error: "403 Forbidden", outcome: "crashed", failureLimit: 5 });
+    b.recordTaskFailure(auth, { error: "403 Forbidden", outcome: "crashed" });
     const loose = b.createTask({ title: "loose" }).id;
     const free = b.createTask({ title: "free", assignee: "alice" }).id;
     const before = b.latestEventId();

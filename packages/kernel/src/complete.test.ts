@@ -433,22 +433,26 @@ describe("completeTask metadata bounds", () => {
 });
 
 describe("completeTask re-gates children against the board's failure_limit", () => {
-  // Board policy failure_limit = 3. The child gave up after 2 failures under a dispatcher that ran
-  // with `--failure-limit 2` (a non-sticky breaker block) and was then linked under a new parent.
-  // When that parent completes, the child is judged against the board's 3, as the tick would judge
-  // it, not against the built-in default of 2.
+  // Board policy failure_limit = 3. The child gave up after 2 failures while the board's limit was
+  // 2 (a non-sticky breaker block; config.json was edited since) and was then linked under a new
+  // parent. When that parent completes, the child is judged against the board's 3, as the tick
+  // would judge it, not against the built-in default of 2.
   let b: TestBoard;
+  let limit = 3;
   beforeEach(() => {
-    b = createTestBoard({ failureLimit: 3 });
+    limit = 3;
+    b = createTestBoard({ failureLimit: () => limit });
   });
   afterEach(() => b.cleanup());
 
   function breakerBlockedChild(): string {
     const child = b.createTask({ title: "child" }).id;
+    limit = 2;
     for (let i = 0; i < 2; i++) {
       expect(b.claimTask(child)).not.toBeNull();
-      b.recordTaskFailure(child, { error: "boom", outcome: "crashed", failureLimit: 2, releaseClaim: true });
+      b.recordTaskFailure(child, { error: "boom", outcome: "crashed", releaseClaim: true });
     }
+    limit = 3;
     const t = b.requireTask(child);
     expect([t.status, t.consecutive_failures]).toEqual(["blocked", 2]);
     return child;
@@ -471,11 +475,12 @@ describe("completeTask re-gates children against the board's failure_limit", () 
     expect(b.requireTask(child).status).toBe("ready");
   });
 
-  it("an explicit per-call limit still wins over the board's", () => {
+  it("the board's limit as it is at the completion judges the child (lowered to 2: it stays blocked)", () => {
     const child = breakerBlockedChild();
     const parent = b.createTask({ title: "parent" }).id;
     b.linkTasks(parent, child);
-    b.completeTask(parent, { result: "ok", failureLimit: 2 });
+    limit = 2;
+    b.completeTask(parent, { result: "ok" });
     expect(b.requireTask(child).status).toBe("blocked");
   });
 });

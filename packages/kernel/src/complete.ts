@@ -27,8 +27,6 @@ export interface CompleteInput extends Fence {
   metadata?: Record<string, unknown> | null;
   /** Ids of cards the worker claims to have created; each must exist and be attributable to it. */
   created_cards?: string[] | null;
-  /** Breaker limit the children are re-gated against; defaults to the board's `failureLimit`. */
-  failureLimit?: number;
 }
 
 function firstLine(text: string | null | undefined, max: number): string | null {
@@ -193,7 +191,7 @@ export function completeTask(ctx: BoardContext, id: string, input: CompleteInput
       ),
     );
   }
-  recomputeChildren(ctx, id, input.failureLimit);
+  recomputeChildren(ctx, id);
   return settled;
 }
 

@@ -29,13 +29,23 @@ export class BoardContext extends SqlSession {
     readonly pid: number = process.pid,
     readonly isPidAlive: PidProbe = () => false,
     /**
-     * The board's circuit-breaker policy (config's `failure_limit`), set once when the board is opened
-     * so every verb that judges a breaker (recompute, failures, completions) uses the same number. A
-     * task's own `max_retries` still wins; an explicit per-call limit (the dispatcher's override) too.
+     * The board's circuit-breaker policy (config's `failure_limit`): the one source every verb that
+     * judges a breaker (recompute, failures, completions, diagnostics) asks. A function is asked at
+     * each use, so a process that re-reads its config (the API's config.json, the dispatcher's
+     * reload) changes the number for the next verb without reopening the board. A task's own
+     * `max_retries` still wins.
      */
-    readonly failureLimit: number = DEFAULT_FAILURE_LIMIT,
+    failureLimit: number | (() => number) = DEFAULT_FAILURE_LIMIT,
   ) {
     super(sqlite, clock);
+    this.limitOf = typeof failureLimit === "function" ? failureLimit : () => failureLimit;
+  }
+
+  private readonly limitOf: () => number;
+
+  /** The board's failure limit now (see the constructor). */
+  get failureLimit(): number {
+    return this.limitOf();
   }
 
   /** `<hostname>:<pid>`: the default claimer id, and what "host-local" locks start with. */

@@ -207,8 +207,10 @@ describe("moveTask and setStatusDirect", () => {
   });
 
   it("routes a move to ready from blocked through unblock (breaker reset)", () => {
+    board.cleanup();
+    board = createTestBoard({ failureLimit: 1 }); // one failure trips the breaker
     const task = board.createTask({ title: "t" });
-    board.recordTaskFailure(task.id, { error: "x", outcome: "crashed", failureLimit: 1 });
+    board.recordTaskFailure(task.id, { error: "x", outcome: "crashed" });
     const out = board.moveTask(task.id, { status: "ready" });
     expect(out.task).toMatchObject({ status: "ready", consecutive_failures: 0 });
     expect(lastEvent(task.id, "unblocked")).toBeDefined();

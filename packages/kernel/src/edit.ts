@@ -83,7 +83,6 @@ export function setStatusDirect(
   ctx: BoardContext,
   id: string,
   status: string,
-  failureLimit?: number,
 ): { task: Task; terminate: Termination | null } {
   // Public on the Board, so it guards itself: only a claim starts work, and no unknown status is ever stored.
   if (status === "running") throw invalid(RUNNING_REFUSED);
@@ -117,7 +116,7 @@ export function setStatusDirect(
     ctx.appendEvent(id, "status", { status, requested_status: status, from: task.status }, runId);
     return { task: ctx.requireTask(id), terminate: workerToStop(ctx, task) };
   });
-  if (status === "done" || status === "archived") recomputeChildren(ctx, id, failureLimit);
+  if (status === "done" || status === "archived") recomputeChildren(ctx, id);
   return out;
 }
 
@@ -127,7 +126,6 @@ export interface MoveInput {
   summary?: string | null;
   metadata?: Record<string, unknown> | null;
   reason?: string | null;
-  failureLimit?: number;
 }
 
 /**
@@ -155,7 +153,6 @@ export function moveTask(
           result: input.result,
           summary: input.summary,
           metadata: input.metadata,
-          failureLimit: input.failureLimit,
         }).task,
         terminate: workerToStop(ctx, task),
       };
@@ -171,7 +168,7 @@ export function moveTask(
     case "scheduled":
       return { task: scheduleTask(ctx, id, { reason: input.reason }).task, terminate: workerToStop(ctx, task) };
     case "archived":
-      return archiveTask(ctx, id, input.failureLimit);
+      return archiveTask(ctx, id);
     default:
       if (status === "ready" && (task.status === "blocked" || task.status === "scheduled")) {
         const open = ctx.unfinishedParents(id);
@@ -183,6 +180,6 @@ export function moveTask(
         }
         return { task: unblockTask(ctx, id), terminate: null };
       }
-      return setStatusDirect(ctx, id, status, input.failureLimit);
+      return setStatusDirect(ctx, id, status);
   }
 }

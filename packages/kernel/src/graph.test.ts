@@ -341,23 +341,24 @@ describe("recompute_ready", () => {
     expect(status(b, c.id)).toBe("blocked");
   });
 
-  it("recompute_ready: a circuit-breaker block (gave_up, no blocked event) still auto-promotes when the caller's limit allows", () => {
-    const b = board();
+  it("recompute_ready: a circuit-breaker block (gave_up, no blocked event) still auto-promotes when the board's limit allows", () => {
+    let limit = 1; // the board's live failure limit (config's failure_limit), raised below
+    const b = board({ failureLimit: () => limit });
     const t = b.createTask({ title: "flaky", assignee: "alice" });
     b.claimTask(t.id);
-    // The dispatcher that tripped it ran with a limit of 1.
+    // The board's limit was 1 when it tripped.
     expect(
       b.recordTaskFailure(t.id, {
         error: "spawn failed",
         outcome: "spawn_failed",
-        failureLimit: 1,
         releaseClaim: true,
       }),
     ).toBe(true);
     expect(b.getTask(t.id)).toMatchObject({ status: "blocked", consecutive_failures: 1 });
     expect(kinds(b, t.id)).toEqual(["created", "claimed", "gave_up"]);
-    expect(b.recomputeReady(1)).toBe(0); // still at that limit: a tripped breaker never self-recovers
-    expect(b.recomputeReady(3)).toBe(1); // gave_up alone is not sticky
+    expect(b.recomputeReady()).toBe(0); // still at that limit: a tripped breaker never self-recovers
+    limit = 3;
+    expect(b.recomputeReady()).toBe(1); // gave_up alone is not sticky
     expect(b.getTask(t.id)).toMatchObject({ status: "ready", consecutive_failures: 1 });
   });
 
@@ -372,29 +373,33 @@ describe("recompute_ready", () => {
     expect(b.recomputeReady()).toBe(1);
   });
 
-  it("recompute_ready: a task's max_retries overrides the caller's failure limit, both ways", () => {
-    const b = board();
+  it("recompute_ready: a task's max_retries overrides the board's failure limit, both ways", () => {
+    let limit = 2;
+    const b = board({ failureLimit: () => limit });
     const strict = b.createTask({ title: "strict", max_retries: 1 });
     const lenient = b.createTask({ title: "lenient", max_retries: 5 });
     for (const t of [strict, lenient]) {
       setStatus(b, t.id, "blocked");
       setFailures(b, t.id, 3);
     }
-    // Caller limit 10 would free both; strict's own limit of 1 keeps it blocked.
-    // Caller limit 2 would keep both; lenient's own limit of 5 frees it.
-    expect(b.recomputeReady(2)).toBe(1);
+    // Board limit 10 would free both; strict's own limit of 1 keeps it blocked.
+    // Board limit 2 would keep both; lenient's own limit of 5 frees it.
+    expect(b.recomputeReady()).toBe(1);
     expect([status(b, strict.id), status(b, lenient.id)]).toEqual(["blocked", "ready"]);
-    expect(b.recomputeReady(10)).toBe(0);
+    limit = 10;
+    expect(b.recomputeReady()).toBe(0);
     expect(status(b, strict.id)).toBe("blocked");
   });
 
-  it("recompute_ready: without max_retries the caller's failure limit applies", () => {
-    const b = board();
+  it("recompute_ready: without max_retries the board's failure limit applies, as it is at the pass", () => {
+    let limit = 3;
+    const b = board({ failureLimit: () => limit });
     const t = b.createTask({ title: "x" });
     setStatus(b, t.id, "blocked");
     setFailures(b, t.id, 3);
-    expect(b.recomputeReady(3)).toBe(0);
-    expect(b.recomputeReady(4)).toBe(1);
+    expect(b.recomputeReady()).toBe(0);
+    limit = 4;
+    expect(b.recomputeReady()).toBe(1);
   });
 
   it("recompute_ready: the breaker limit does not gate todo tasks", () => {
@@ -408,18 +413,19 @@ describe("recompute_ready", () => {
   });
 
   it("recompute_ready: unblock clears stickiness, so a later breaker block is auto-recoverable again", () => {
-    const b = board();
+    let limit = 2;
+    const b = board({ failureLimit: () => limit });
     const t = b.createTask({ title: "x", assignee: "alice" });
     b.claimTask(t.id);
     b.blockTask(t.id, { reason: "human needed" });
     expect(b.recomputeReady()).toBe(0);
     b.unblockTask(t.id);
     b.claimTask(t.id);
-    expect(b.recordTaskFailure(t.id, { error: "crash", outcome: "crashed", failureLimit: 1, releaseClaim: true })).toBe(
-      true,
-    );
+    limit = 1; // the board's limit when the failure is booked
+    expect(b.recordTaskFailure(t.id, { error: "crash", outcome: "crashed", releaseClaim: true })).toBe(true);
     expect(status(b, t.id)).toBe("blocked");
-    expect(b.recomputeReady()).toBe(1); // default limit 2 > 1 failure; newest blocked/unblocked event is unblocked
+    limit = 2;
+    expect(b.recomputeReady()).toBe(1); // limit 2 > 1 failure; newest blocked/unblocked event is unblocked
     expect(status(b, t.id)).toBe("ready");
   });
 });

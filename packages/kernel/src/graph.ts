@@ -48,13 +48,13 @@ function reachable(ctx: BoardContext, from: string, target: string): boolean {
 }
 
 /** Removes an edge; the child is re-gated at once (it may become ready). */
-export function unlinkTasks(ctx: BoardContext, parent: string, child: string, failureLimit?: number): boolean {
+export function unlinkTasks(ctx: BoardContext, parent: string, child: string): boolean {
   const removed = ctx.tx(() => {
     const gone = deleteLink(ctx, parent, child);
     if (gone) ctx.appendEvent(child, "unlinked", { parent, child });
     return gone;
   });
-  if (removed) recomputeReady(ctx, failureLimit, [child]);
+  if (removed) recomputeReady(ctx, [child]);
   return removed;
 }
 
@@ -66,7 +66,7 @@ export function unlinkTasks(ctx: BoardContext, parent: string, child: string, fa
  * `scope` limits the pass to the given tasks (e.g. the children of a task that just completed), so
  * a completion costs O(children), not O(board); the dispatcher's tick runs the full pass.
  */
-export function recomputeReady(ctx: BoardContext, failureLimit?: number, scope?: string[]): number {
+export function recomputeReady(ctx: BoardContext, scope?: string[]): number {
   if (scope !== undefined && scope.length === 0) return 0;
   return ctx.tx(() => {
     const candidates = promotionCandidates(ctx, scope);
@@ -74,7 +74,7 @@ export function recomputeReady(ctx: BoardContext, failureLimit?: number, scope?:
     for (const t of candidates) {
       if (t.status === "blocked") {
         if (hasStickyBlock(ctx, t.id)) continue;
-        const limit = t.max_retries ?? failureLimit ?? ctx.failureLimit;
+        const limit = t.max_retries ?? ctx.failureLimit;
         if ((t.consecutive_failures ?? 0) >= limit) continue; // a tripped breaker never self-recovers
       }
       if (transition(ctx, "promote", t.id, { to: "ready", from: t.status }) === 1) {
@@ -87,8 +87,8 @@ export function recomputeReady(ctx: BoardContext, failureLimit?: number, scope?:
 }
 
 /** Re-gates the children of `id` (after it completed, was archived or deleted). */
-export function recomputeChildren(ctx: BoardContext, id: string, failureLimit?: number): number {
-  return recomputeReady(ctx, failureLimit, childIds(ctx, id));
+export function recomputeChildren(ctx: BoardContext, id: string): number {
+  return recomputeReady(ctx, childIds(ctx, id));
 }
 
 /**

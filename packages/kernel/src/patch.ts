@@ -37,15 +37,10 @@ export interface PatchResult {
  * Applies a patch in Hermes' order, each step through the verb that owns it: assignee (a running,
  * claimed task refuses a new one), status (`moveTask`), model override, priority, then title, body
  * and limits. One transaction: a refused step (an unknown status, a move the state forbids) undoes
- * the steps before it, so a refused patch changes nothing. `failureLimit`: the breaker limit the
- * status move re-gates children against (default: the board's).
+ * the steps before it, so a refused patch changes nothing. A status move re-gates children against
+ * the board's failure limit.
  */
-export function patchTask(
-  ctx: BoardContext,
-  id: string,
-  patch: TaskPatch,
-  opts: { failureLimit?: number } = {},
-): PatchResult {
+export function patchTask(ctx: BoardContext, id: string, patch: TaskPatch): PatchResult {
   return ctx.tx(() => {
     const current = ctx.requireTask(id);
     // Re-sending the current assignee (a form posting every field) is not a change, even while running.
@@ -60,7 +55,6 @@ export function patchTask(
             summary: patch.summary,
             metadata: patch.metadata,
             reason: patch.block_reason,
-            failureLimit: opts.failureLimit,
           });
     if (patch.clear_model_override) updateTask(ctx, id, { model_override: null });
     else if (patch.model_override !== undefined) updateTask(ctx, id, { model_override: patch.model_override });

@@ -25,7 +25,6 @@ export interface ExitStatus {
 }
 
 export interface RecoveryOptions {
-  failureLimit?: number | null;
   claimTtlSeconds?: number;
 }
 
@@ -105,7 +104,6 @@ export function releaseStaleClaims(
       recordTaskFailure(ctx, task.id, {
         error: `claim expired (lock ${task.claim_lock})`,
         outcome: "reclaimed",
-        failureLimit: opts.failureLimit,
       });
       return true;
     });
@@ -187,7 +185,6 @@ export function detectCrashedWorkers(
       return recordTaskFailure(ctx, task.id, {
         error,
         outcome: violation ? "protocol_violation" : "crashed",
-        failureLimit: opts.failureLimit,
         forceTrip: violation || systemic,
         extra: violation ? { protocol_violation: true } : systemic ? { systemic: true } : undefined,
       });
@@ -204,10 +201,11 @@ export function detectCrashedWorkers(
  * `timed_out` event and counted against the breaker. The pids returned must be terminated by the
  * caller (the dispatcher signals the whole process group).
  */
-export function enforceMaxRuntime(
-  ctx: BoardContext,
-  opts: RecoveryOptions = {},
-): { timed_out: string[]; auto_blocked: string[]; terminate: Termination[] } {
+export function enforceMaxRuntime(ctx: BoardContext): {
+  timed_out: string[];
+  auto_blocked: string[];
+  terminate: Termination[];
+} {
   const now = ctx.now();
   const out = { timed_out: [] as string[], auto_blocked: [] as string[], terminate: [] as Termination[] };
   const capped = runningWithRuntimeCap(ctx);
@@ -230,7 +228,7 @@ export function enforceMaxRuntime(
         { pid: task.worker_pid, elapsed_seconds: elapsed, limit_seconds: task.max_runtime_seconds },
         runId,
       );
-      return recordTaskFailure(ctx, task.id, { error, outcome: "timed_out", failureLimit: opts.failureLimit });
+      return recordTaskFailure(ctx, task.id, { error, outcome: "timed_out" });
     });
     if (settled === null) continue;
     out.timed_out.push(task.id);
@@ -316,6 +314,9 @@ export function reclaimTask(
       { manual: true, reason, prev_lock: task.claim_lock, worker_pid: task.worker_pid },
       runId,
     );
+    return { task: requireTask(ctx, id), terminate: claimHolder(ctx, task) };
+  });
+}
 
 /**
  * Ends one named run by reclaiming its task (`runs.terminate`), fenced on that run: the task is
@@ -344,8 +345,5 @@ export function terminateRun(
     }
     const reclaimed = reclaimTask(ctx, run.task_id, { reason: opts.reason?.trim() || `run ${runId} terminated` });
     return { ...reclaimed, run_id: runId };
-  });
-}
-    return { task: requireTask(ctx, id), terminate: claimHolder(ctx, task) };
   });
 }

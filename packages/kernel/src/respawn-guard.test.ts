@@ -21,16 +21,16 @@ describe("respawn guard", () => {
     ["billing account suspended"],
     ["permission denied (publickey)"],
   ])("blocker_auth: holds a task whose last failure reads %j", (error) => {
-    const b = board();
+    const b = board({ failureLimit: 5 });
     const t = b.createTask({ title: "x", assignee: "w" });
-    b.recordTaskFailure(t.id, { error, outcome: "crashed", failureLimit: 5 });
+    b.recordTaskFailure(t.id, { error, outcome: "crashed" });
     expect(b.respawnGuard(t.id)).toBe("blocker_auth");
   });
 
   it("blocker_auth: an ordinary crash message does not hold the task", () => {
-    const b = board();
+    const b = board({ failureLimit: 5 });
     const t = b.createTask({ title: "x", assignee: "w" });
-    b.recordTaskFailure(t.id, { error: "pid 42 exited with code 3", outcome: "crashed", failureLimit: 5 });
+    b.recordTaskFailure(t.id, { error: "pid 42 exited with code 3", outcome: "crashed" });
     expect(b.respawnGuard(t.id)).toBeNull();
   });
 

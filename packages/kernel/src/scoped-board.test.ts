@@ -114,16 +114,16 @@ describe("ScopedBoard: reads are confined to the tenant", () => {
     const events = acme.eventsAfter(0, { tenant: "globex" });
     expect(events.length).toBeGreaterThan(0);
     expect(new Set(events.map((e) => e.task_id))).toEqual(new Set([mineId]));
-    const view = acme.boardView("default", { tenant: "globex" }, { failureLimit: 2, doneLimit: 50, columnLimit: 500 });
+    const view = acme.boardView("default", { tenant: "globex" }, { doneLimit: 50, columnLimit: 500 });
     const cards = view.columns.flatMap((c) => c.tasks.map((t) => t.id));
     expect(cards).toEqual([mineId]);
     expect(view.tenants).toEqual(["acme"]);
     expect(board.linkedParents(mineId).map((t) => t.id)).toEqual([foreignId]);
     expect(acme.linkedParents(mineId)).toEqual([]);
-    const detail = acme.taskDetail(mineId, { failureLimit: 2 });
+    const detail = acme.taskDetail(mineId);
     expect(detail.task.id).toBe(mineId);
     expect(detail.links.parents).toEqual([]);
-    expect(thrown(() => acme.taskDetail(foreignId, { failureLimit: 2 })).code).toBe("NOT_FOUND");
+    expect(thrown(() => acme.taskDetail(foreignId)).code).toBe("NOT_FOUND");
   });
 
   it("a blank tenant is the operator's scope, never a tenant named ''", () => {

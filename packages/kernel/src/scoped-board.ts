@@ -128,15 +128,14 @@ export class ScopedBoard {
    * the scope, the worker context and the diagnostics. Pass the task when it was just read through
    * this scope (saves a second read).
    */
-  taskDetail(task: string | TaskView, opts: TaskDetailOptions): TaskDetail {
+  taskDetail(task: string | TaskView, opts: TaskDetailOptions = {}): TaskDetail {
     const found = typeof task === "string" ? this.requireTask(task) : task;
     if (!this.sees(found)) throw notFound(`task ${found.id} not found`, { task_id: found.id });
     const id = found.id;
     const board = this.board;
-    const diagnostics = board.diagnosticsByTask(opts.failureLimit, id, opts.knownProfiles);
+    const diagnostics = board.diagnosticsByTask(id, opts.knownProfiles);
     const [card] = board.decorateCards([{ ...found, skills: found.skills ?? [] }], {
       now: board.now(),
-      failureLimit: opts.failureLimit,
       summaryChars: null,
       diagnostics,
       scopeTenant: this.tenant,
@@ -291,10 +290,10 @@ export class ScopedBoard {
     this.check(child);
     return this.board.linkTasks(parent, child);
   }
-  unlinkTasks(parent: string, child: string, failureLimit?: number) {
+  unlinkTasks(parent: string, child: string) {
     this.check(parent);
     this.check(child);
-    return this.board.unlinkTasks(parent, child, failureLimit);
+    return this.board.unlinkTasks(parent, child);
   }
   assignTask(...args: Parameters<Board["assignTask"]>) {
     this.check(args[0]);
@@ -379,6 +378,11 @@ export class ScopedBoard {
     this.check(args[0]);
     return this.board.reclaimTask(...args);
   }
+  /** A run of a task in the scope (any other is NOT_FOUND like an unknown run), ended by reclaiming its task. */
+  terminateRun(...args: Parameters<Board["terminateRun"]>) {
+    this.getRun(args[0]);
+    return this.board.terminateRun(...args);
+  }
   addComment(...args: Parameters<Board["addComment"]>) {
     this.check(args[0]);
     return this.board.addComment(...args);
@@ -397,8 +401,3 @@ export class ScopedBoard {
 export function scopeBoard(board: Board, scope: BoardScope): ScopedBoard {
   return new ScopedBoard(board, scope);
 }
-  /** A run of a task in the scope (any other is NOT_FOUND like an unknown run), ended by reclaiming its task. */
-  terminateRun(...args: Parameters<Board["terminateRun"]>) {
-    this.getRun(args[0]);
-    return this.board.terminateRun(...args);
-  }

@@ -37,8 +37,8 @@ export interface TaskDetail {
   diagnostics: Diagnostic[];
 }
 
+/** The failure limit is the board's own (`OpenBoardOptions.failureLimit`). */
 export interface TaskDetailOptions {
-  failureLimit: number;
   /** The profiles the dispatcher can spawn on this host (see the diagnostics' `knownProfiles`). */
   knownProfiles?: readonly string[] | null;
 }

@@ -16,7 +16,11 @@ const board = useTestBoards();
 function countedBoard(policy: Partial<DiagnosticsPolicy> = {}) {
   const runs = { n: 0 };
   const live: Partial<DiagnosticsPolicy> = { ...policy };
-  const b = board({ diagnosticsPolicy: () => live, onDiagnosticsRun: () => runs.n++ });
+  const b = board({
+    failureLimit: () => live.failureLimit ?? 2,
+    diagnosticsPolicy: () => live,
+    onDiagnosticsRun: () => runs.n++,
+  });
   return { b, runs, live };
 }
 

@@ -34,7 +34,7 @@ export async function benchBoardGet(home: string, quick: boolean) {
 }
 
 export async function benchTick(file: string, quick: boolean) {
-  const board = openBoard({ path: file, warn: () => {} });
+  const board = openBoard({ path: file, failureLimit: 2, warn: () => {} });
   const deps = {
     isSpawnable: () => false, // nothing is spawnable: the tick is pure bookkeeping
     resolveWorkspace: () => {
@@ -45,11 +45,11 @@ export async function benchTick(file: string, quick: boolean) {
     },
   };
   const runs = quick ? 5 : 30;
-  await dispatchOnce(board, { failureLimit: 2, staleTimeoutSeconds: 14400 }, deps);
+  await dispatchOnce(board, { staleTimeoutSeconds: 14400 }, deps);
   const ms: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    await dispatchOnce(board, { failureLimit: 2, staleTimeoutSeconds: 14400 }, deps);
+    await dispatchOnce(board, { staleTimeoutSeconds: 14400 }, deps);
     ms.push(performance.now() - t0);
   }
   const lane = boardInternals(board).sqlite.prepare(

@@ -35,7 +35,6 @@ export const boardRouter = router({
       return ctx.board.boardView(slug, filter, {
         doneLimit: done_limit,
         columnLimit: column_limit,
-        failureLimit: ctx.config().kanban.failure_limit,
         knownProfiles: ctx.knownProfiles()?.names,
       });
     }),
@@ -55,7 +54,6 @@ export const boardRouter = router({
       return ctx.board.columnPage(column, filter, {
         cursor,
         limit,
-        failureLimit: ctx.config().kanban.failure_limit,
         knownProfiles: ctx.knownProfiles()?.names,
       });
     }),

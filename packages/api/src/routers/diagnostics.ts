@@ -10,10 +10,8 @@ export const diagnosticsRouter = router({
     .query(({ ctx, input }) => {
       // An unknown task, or another tenant's, is NOT_FOUND (the operator's scope checks existence here).
       if (input.task_id) ctx.board.requireTask(input.task_id);
-      const failureLimit = ctx.config().kanban.failure_limit;
       // A tenant's list holds its own tasks' diagnostics only.
       const list = ctx.board.diagnostics({
-        failureLimit,
         severity: input.severity ?? undefined,
         taskId: input.task_id ?? undefined,
         knownProfiles: ctx.knownProfiles()?.names,

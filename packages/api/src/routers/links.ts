@@ -15,6 +15,6 @@ export const linksRouter = router({
 
   /** Removes an edge; `ok: false` when there was none. The child is re-gated at once. */
   remove: boardProcedure.input(linkInput).mutation(({ ctx, input }) => {
-    return { ok: ctx.board.unlinkTasks(input.parent_id, input.child_id, ctx.config().kanban.failure_limit) };
+    return { ok: ctx.board.unlinkTasks(input.parent_id, input.child_id) };
   }),
 });

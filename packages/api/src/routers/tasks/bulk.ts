@@ -2,7 +2,7 @@ import { bulkUpdate } from "@kanban/kernel";
 import { z } from "zod";
 import { idListSchema, metadataSchema, nameSchema, reasonSchema, resultSchema } from "../../schemas.ts";
 import { boardProcedure } from "../../trpc.ts";
-import { failureLimit, prioritySchema } from "./shared.ts";
+import { prioritySchema } from "./shared.ts";
 
 const bulkInput = z.object({
   ids: idListSchema.min(1, "ids must not be empty"),
@@ -26,7 +26,7 @@ const bulkInput = z.object({
  */
 export const bulkProcedure = boardProcedure.input(bulkInput).mutation(({ ctx, input }) => {
   const { board: _slug, ids, ...change } = input;
-  const out = bulkUpdate(ctx.board, ids, change, { failureLimit: failureLimit(ctx) });
+  const out = bulkUpdate(ctx.board, ids, change);
   for (const stop of out.terminate) ctx.terminate(stop);
   const results = out.results.map(({ unexpected, ...row }) => {
     // A bug, not a refusal: the row says "internal error", the log keeps what happened.

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { fenceFields, idListSchema, metadataSchema, resultSchema } from "../../schemas.ts";
 import { taskProcedure } from "../../trpc.ts";
-import { failureLimit, withWarnings } from "./shared.ts";
+import { withWarnings } from "./shared.ts";
 
 /** Completes with a structured handoff; phantom `created_cards` → 412 with the ids in `data.details.phantom`. */
 export const completeProcedure = taskProcedure
@@ -22,8 +22,6 @@ export const completeProcedure = taskProcedure
       created_cards: input.created_cards,
       expected_run_id: input.expected_run_id,
       claim_lock: input.claim_lock,
-      // The live setting: the board was opened with the value of that moment.
-      failureLimit: failureLimit(ctx),
     });
     // An unfenced completion (a person closing the card) released someone else's worker: stop it.
     ctx.terminate(done.terminate);

@@ -1,12 +1,11 @@
 import { z } from "zod";
 import { taskProcedure } from "../../trpc.ts";
-import { failureLimit } from "./shared.ts";
 
 /** Hard delete from any status (the board's trash); `archived_only` refuses live tasks (`kanban archive --rm`). */
 export const deleteProcedure = taskProcedure
   .input(z.object({ archived_only: z.boolean().default(false) }))
   .mutation(({ ctx, input }) => {
     if (input.archived_only) ctx.board.deleteArchivedTask(input.id);
-    else ctx.terminate(ctx.board.deleteTask(input.id, failureLimit(ctx)).terminate);
+    else ctx.terminate(ctx.board.deleteTask(input.id).terminate);
     return { deleted: true as const, task_id: input.id };
   });

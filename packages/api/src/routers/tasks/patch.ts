@@ -2,7 +2,7 @@ import { z } from "zod";
 import { bodySchema, metadataSchema, nameSchema, reasonSchema, resultSchema, titleSchema } from "../../schemas.ts";
 import { taskDto } from "../../scope.ts";
 import { taskProcedure } from "../../trpc.ts";
-import { failureLimit, prioritySchema } from "./shared.ts";
+import { prioritySchema } from "./shared.ts";
 
 const patchInput = z.object({
   status: z.string().max(32).optional(),
@@ -32,7 +32,7 @@ export const patchProcedure = taskProcedure.input(patchInput).mutation(({ ctx, i
   // One kernel verb, one transaction: a refused step undoes the ones before it (patch.ts). The
   // worker is stopped only once the release committed.
   const { board: _board, id, ...patch } = input;
-  const out = ctx.board.patchTask(id, patch, { failureLimit: failureLimit(ctx) });
+  const out = ctx.board.patchTask(id, patch);
   ctx.terminate(out.terminate);
   return { task: taskDto(out.task) };
 });

@@ -1,9 +1,8 @@
 import { z } from "zod";
 import { withBoard } from "../../schemas.ts";
 import { adminProcedure } from "../../trpc.ts";
-import { failureLimit } from "./shared.ts";
 
 /** Promotes every todo/auto-blocked task whose parents are done (what `kanban list` runs first). */
 export const recomputeProcedure = adminProcedure.input(z.object(withBoard).prefault({})).mutation(({ ctx, input }) => {
-  return { promoted: ctx.board(input.board).recomputeReady(failureLimit(ctx)) };
+  return { promoted: ctx.board(input.board).recomputeReady() };
 });

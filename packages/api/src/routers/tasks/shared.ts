@@ -1,9 +1,9 @@
 import type { ScopedBoard, TaskView } from "@kanban/kernel";
 import { z } from "zod";
-import type { KanbanContext } from "../../context.ts";
 import { type TaskDto, taskDto } from "../../scope.ts";
 
-// What the procedures of `tasks.*` have in common: two bounds, the live failure limit and the answers.
+// What the procedures of `tasks.*` have in common: two bounds and the answers. (The failure limit
+// is the board's own policy, read live from config.json by the registry; no verb takes one.)
 
 export const ttlSchema = z
   .number()
@@ -12,11 +12,6 @@ export const ttlSchema = z
   .max(7 * 86_400);
 
 export const prioritySchema = z.number().int().min(-1_000_000).max(1_000_000);
-
-/** config.json's `failure_limit` as it is now (the board was opened with the value of that moment). */
-export function failureLimit(ctx: Pick<KanbanContext, "config">): number {
-  return ctx.config().kanban.failure_limit;
-}
 
 /** The answer of most verbs: the task as it is after the change. */
 export function result(board: ScopedBoard, id: string): { task: TaskDto } {

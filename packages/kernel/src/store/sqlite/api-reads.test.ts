@@ -183,7 +183,7 @@ describe("board view and pages", () => {
       b.clock.advance(1); // distinct creation times: equal ones tie by (random) id
       b.createTask({ title: `r${i}` });
     }
-    const view = b.boardView("default", {}, { doneLimit: 10, columnLimit: 2, failureLimit: 2, scopeTenant: null });
+    const view = b.boardView("default", {}, { doneLimit: 10, columnLimit: 2, scopeTenant: null });
     const ready = view.columns.find((col) => col.name === "ready");
     expect(ready?.total).toBe(4);
     expect(ready?.tasks.map((t) => t.title)).toEqual(["parent", "r0"]);
@@ -196,7 +196,7 @@ describe("board view and pages", () => {
     expect(view.columns.find((col) => col.name === "todo")?.tasks.map((t) => t.id)).toEqual([c.id]);
     expect(view.latest_event_id).toBe(b.latestEventId());
 
-    const next = b.columnPage("ready", {}, { cursor: ready?.next_cursor, limit: 10, failureLimit: 2 });
+    const next = b.columnPage("ready", {}, { cursor: ready?.next_cursor, limit: 10 });
     expect(next.tasks.map((t) => t.title)).toEqual(["r1", "r2"]);
     expect(next.next_cursor).toBeNull();
 
