@@ -465,10 +465,6 @@ export class Board {
   terminateRun(runId: number, opts: { reason?: string | null } = {}) {
     return recovery.terminateRun(this.ctx, runId, opts);
   }
-  /** Ends a live run by reclaiming its task, only while it is the task's current run (recovery.ts). */
-  terminateRun(runId: number, opts: { reason?: string | null } = {}) {
-    return recovery.terminateRun(this.ctx, runId, opts);
-  }
   /** Why the dispatcher should not spawn this ready task again right now (null = go ahead). */
   respawnGuard(id: string) {
     return respawnGuard(this.ctx, id);
