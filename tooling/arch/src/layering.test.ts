@@ -297,6 +297,24 @@ describe("layering", () => {
     expect(fs.readFileSync(path.join(root, "packages/kernel/src/index.ts"), "utf8")).not.toMatch(/\bBoardContext\b/);
   });
 
+  it("no product source reaches a board's connection through boardInternals (tests and the bench only)", () => {
+    // `Board.ctx` is private to TypeScript only; boardInternals is the one sanctioned way around it, and
+    // it lives in @kanban/kernel/testing so that only tests and benchmarks use it.
+    const found = RULES.map((r) => r.dir)
+      .filter((dir) => dir !== "packages/kernel")
+      .flatMap((dir) =>
+        sourceFiles(dir).flatMap((file) =>
+          fs
+            .readFileSync(file, "utf8")
+            .split("\n")
+            .flatMap((l, i) => (/\bboardInternals\b/.test(l) ? [`${path.relative(root, file)}:${i + 1}`] : [])),
+        ),
+      );
+    expect(found).toEqual([]);
+    // The probe: the rule sees a use where one is (the bench is allowed, and does use it).
+    expect(sourceFiles("tooling/bench").some((f) => /\bboardInternals\b/.test(fs.readFileSync(f, "utf8")))).toBe(true);
+  });
+
   it("no package keeps its own copy of the shared vocabulary (it lives in @kanban/contract)", () => {
     const copies: { what: string; pattern: RegExp }[] = [
       { what: "the status or column list", pattern: quotedList(["triage", "todo", "scheduled", "ready", "running"]) },
