@@ -41,7 +41,7 @@ import * as tenants from "./store/sqlite/tenants.ts";
 import * as workers from "./store/sqlite/workers.ts";
 import { buildWorkerContext } from "./worker-context.ts";
 import type { Task, TaskWarnings } from "./types.ts";
-import { type DiagnosticsPolicy, taskWarnings } from "./warnings.ts";
+import { type DiagnosticsPolicy, newTaskWarnings, taskWarnings } from "./warnings.ts";
 import type { WorkspaceRules } from "./workspace-rules.ts";
 
 export interface OpenBoardOptions extends BoardOpenOptions {
@@ -166,11 +166,10 @@ export class Board {
   /** `rules.allowedWorkspaceRoots`: confine a dir/worktree path (the API passes config's `workspace_roots` for tenants). */
   createTask(input: CreateTaskInput, rules: WorkspaceRules = {}): TaskView {
     const task = createTask(this.ctx, input, { defaultWorkdir: this.defaultWorkdir }, rules);
-    // A newly inserted task has no runs, no warning events, no failures and no age, so only the
-    // unknown-assignee rule can flag it, and only when the host's profiles are known. An idempotent
-    // hit returns an older task, judged in full.
-    if (!input.idempotency_key && this.diagnosticsPolicy().knownProfiles === null) return { ...task, warnings: null };
-    return this.view(task);
+    // A newly inserted task is judged from the row in hand (it has no history to read). An
+    // idempotent hit may return an older task, judged in full from the database.
+    if (input.idempotency_key) return this.view(task);
+    return { ...task, warnings: newTaskWarnings(task, this.diagnosticsPolicy(), this.ctx.now()) };
   }
   getTask(id: string): TaskView | null {
     const t = this.ctx.getTask(id);

@@ -119,6 +119,20 @@ describe("warnings: one meaning", () => {
     expect(again.warnings).toEqual(b.warnings([again.id]).get(again.id));
   });
 
+  it("judges a new task from its row: the same warnings a read gives, without running the engine", () => {
+    const { b, runs } = countedBoard({ knownProfiles: ["coder"] });
+    const parent = b.createTask({ title: "parent", assignee: "coder" });
+    const created = [
+      b.createTask({ title: "stranger", assignee: "ghost" }),
+      b.createTask({ title: "known", assignee: "coder" }),
+      b.createTask({ title: "nobody" }),
+      b.createTask({ title: "waits for its parent", assignee: "ghost", parents: [parent.id] }),
+    ];
+    expect(runs.n).toBe(0);
+    expect(created.map((t) => t.warnings?.kinds ?? null)).toEqual([{ stranded_in_ready: 1 }, null, null, null]);
+    for (const t of created) expect(t).toEqual(b.getTask(t.id));
+  });
+
   it("follows the board's live policy (a failure limit raised in config clears the badge)", () => {
     const { b, live } = countedBoard({ failureLimit: 2 });
     const t = b.createTask({ title: "x", assignee: "coder" });

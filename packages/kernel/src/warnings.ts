@@ -1,6 +1,6 @@
 import type { BoardContext } from "./context.ts";
-import { boardDiagnostics, summariseDiagnostics } from "./diagnostics.ts";
-import type { TaskWarnings } from "./types.ts";
+import { boardDiagnostics, computeTaskDiagnostics, summariseDiagnostics } from "./diagnostics.ts";
+import type { Task, TaskWarnings } from "./types.ts";
 
 /**
  * What the diagnostics are judged against. Both come from the host (config.json's `failure_limit`,
@@ -37,4 +37,19 @@ export function taskWarnings(
     if (summary) out.set(d.task_id, summary);
   }
   return out;
+}
+
+/**
+ * `warnings` of a task just inserted, judged from its row alone. It has no runs, no events but its
+ * creation and no age yet, so reading its history back (a candidate query per create, measured at a
+ * third of `tasks.create`'s CPU) would find nothing the row does not already say. Same rules, same
+ * summary as {@link taskWarnings}; `warnings.test.ts` pins that the two agree.
+ */
+export function newTaskWarnings(task: Task, policy: DiagnosticsPolicy, now: number): TaskWarnings | null {
+  const found = computeTaskDiagnostics(task, [], [], {
+    now,
+    failureLimit: policy.failureLimit,
+    knownProfiles: policy.knownProfiles,
+  });
+  return summariseDiagnostics(found);
 }
