@@ -40,6 +40,11 @@ export interface KanbanDatabase {
   readonly sqlite: Database.Database;
   /** `wal`; or the mode an existing board had (Hermes' DELETE), or `delete` where WAL is impossible. */
   readonly journalMode: string;
+  /**
+   * A read-only connection to the same file, opened on first use: the kernel reads through it
+   * outside its transactions, so a read never runs inside another caller's open transaction.
+   */
+  reader(): Database.Database;
   close(): void;
 }
 
@@ -222,11 +227,21 @@ export function openDatabase(opts: OpenDatabaseOptions): KanbanDatabase {
       initialised.add(dbPath);
     }
     const opened = sqlite;
+    const busyTimeoutMs = Number(opened.pragma("busy_timeout", { simple: true })) || 0;
+    let reader: Database.Database | undefined;
     return {
       path: dbPath,
       sqlite: opened,
       journalMode,
+      reader: () => {
+        if (!reader?.open) {
+          reader = new Database(dbPath, { readonly: true, fileMustExist: true });
+          reader.pragma(`busy_timeout = ${busyTimeoutMs}`);
+        }
+        return reader;
+      },
       close: () => {
+        if (reader?.open) reader.close();
         if (opened.open) opened.close();
       },
     };

@@ -30,6 +30,7 @@ export { type ParsedPostgresUrl, type PostgresTarget, parsePostgresUrl, redactSe
 export { classifySqliteFailure, corruptionOf, markCorrupt } from "./sqlite-failures.ts";
 export { sleepSync } from "./sleep.ts";
 export { writeTxn, type WriteTxnOptions } from "./write-txn.ts";
+export { type AsyncWriteTxnOptions, savepointAsync, writeTxnAsync } from "./write-txn-async.ts";
 export * from "./dispatcher-status.ts";
 export * from "./home-config.ts";
 export {
