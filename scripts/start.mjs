@@ -28,8 +28,13 @@ const child = spawn(
   {
     cwd: root,
     stdio: "inherit",
-    // start-product watches for our death by this (packages/process/src/parent-watch.ts).
-    env: { ...process.env, KANBAN_PARENT_PID: String(process.pid) },
+    // start-product watches for our death by this (packages/process/src/parent-watch.ts). The parts
+    // run the workspace packages from their sources (the "@kanban/source" export condition).
+    env: {
+      ...process.env,
+      KANBAN_PARENT_PID: String(process.pid),
+      NODE_OPTIONS: [process.env.NODE_OPTIONS, "--conditions=@kanban/source"].filter(Boolean).join(" "),
+    },
   },
 );
 // A supervisor, a terminal or the watch below signals us; start-product stops the parts (a hang-up

@@ -1,4 +1,29 @@
+import fs from "node:fs";
+import path from "node:path";
 import type { NextConfig } from "next";
+
+/**
+ * Where each workspace package's sources are. Their "exports" lead a consumer to the built dist/
+ * unless the "@kanban/source" condition is set (scripts/build-conditions.mjs); Turbopack takes no
+ * custom conditions, so the board aliases every such entry to its source file and builds without
+ * the packages having been built (and never from a stale dist/).
+ */
+function workspaceSourceAliases(): Record<string, string> {
+  const packagesDir = path.resolve(process.cwd(), "..", "..", "packages");
+  const aliases: Record<string, string> = {};
+  for (const dir of fs.readdirSync(packagesDir)) {
+    const manifest = path.join(packagesDir, dir, "package.json");
+    if (!fs.existsSync(manifest)) continue;
+    const pkg = JSON.parse(fs.readFileSync(manifest, "utf8")) as { name: string; exports?: Record<string, unknown> };
+    for (const [subpath, target] of Object.entries(pkg.exports ?? {})) {
+      const source = typeof target === "object" && target !== null ? Reflect.get(target, "@kanban/source") : null;
+      if (typeof source !== "string") continue;
+      // Relative to the app's directory: Turbopack reads an absolute path as relative to its root.
+      aliases[pkg.name + subpath.slice(1)] = `./${path.relative(process.cwd(), path.join(packagesDir, dir, source))}`;
+    }
+  }
+  return aliases;
+}
 
 /**
  * The board's content security policy. Everything it loads comes from its own origin (scripts,
@@ -29,6 +54,7 @@ const config: NextConfig = {
   transpilePackages: ["@kanban/api", "@kanban/kernel", "@kanban/db", "@kanban/contract"],
   // Native modules: loaded by Node at runtime, never bundled.
   serverExternalPackages: ["better-sqlite3", "fs-ext"],
+  turbopack: { resolveAlias: workspaceSourceAliases() },
   poweredByHeader: false,
   reactStrictMode: true,
   // Every response, pages and the API route alike.

@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { sourceResolution, sourceTestEnv } from "../../scripts/build-conditions.mjs";
 
 /**
  * Browser tests: one production build, one `next start` on a temporary KANBAN_HOME (global
@@ -6,7 +7,9 @@ import { defineConfig } from "vitest/config";
  * each opens one browser and works on boards of its own, so tests never see each other's cards.
  */
 export default defineConfig({
+  ...sourceResolution,
   test: {
+    env: sourceTestEnv,
     name: "e2e",
     include: ["e2e/**/*.test.ts"],
     environment: "node",

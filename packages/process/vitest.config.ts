@@ -1,7 +1,10 @@
 import { defineConfig } from "vitest/config";
+import { sourceResolution, sourceTestEnv } from "../../scripts/build-conditions.mjs";
 
 export default defineConfig({
+  ...sourceResolution,
   test: {
+    env: sourceTestEnv,
     include: ["src/**/*.test.ts"],
     environment: "node",
     testTimeout: 20_000,
