@@ -136,7 +136,8 @@ function sourceFiles(dir: string): string[] {
   const walk = (d: string) => {
     if (!fs.existsSync(d)) return;
     for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
-      if (entry.name === "node_modules" || entry.name === ".next" || entry.name.startsWith(".")) continue;
+      // dist/: the packages' build output (their declarations end in .ts too).
+      if (["node_modules", ".next", "dist"].includes(entry.name) || entry.name.startsWith(".")) continue;
       const full = path.join(d, entry.name);
       if (entry.isDirectory()) walk(full);
       else if (
@@ -202,7 +203,7 @@ function ruleViolations(rule: Rule): string[] {
 function allFiles(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    if (e.name === "node_modules" || e.name === ".next" || e.name.startsWith(".")) return [];
+    if (["node_modules", ".next", "dist"].includes(e.name) || e.name.startsWith(".")) return [];
     const full = path.join(dir, e.name);
     if (e.isDirectory()) return allFiles(full);
     return /\.(ts|tsx|mts|mjs)$/.test(e.name) ? [full] : [];
