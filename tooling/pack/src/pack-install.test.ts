@@ -75,6 +75,10 @@ beforeAll(() => {
       cwd: path.join(REPO, lib),
     });
   }
+  // The CLI's own bundle, which its bin runs when installed (the rest of apps/cli's `npm run build`).
+  run(process.execPath, [path.join(REPO, "apps", "cli", "build", "bundle.mjs")], {
+    cwd: path.join(REPO, "apps", "cli"),
+  });
   step("build");
 
   const workspaces = [...LIBRARIES, ...ALSO_PACKED].flatMap((dir) => ["-w", dir]);
@@ -159,6 +163,20 @@ describe("the packed packages, installed outside the repository", () => {
     expect(report.tools).toContain("kanban_complete");
     expect(report.client).toBe("function");
     expect(fs.statSync(db).size).toBeGreaterThan(0);
+  });
+
+  it("the installed kanban command creates and shows a task with plain node (the bundle, not tsx)", () => {
+    const cli = path.join(consumer, "node_modules", "@kanban", "cli");
+    // Without src/ the bin cannot take its from-source (tsx) branch.
+    expect(fs.existsSync(path.join(cli, "src"))).toBe(false);
+    expect(fs.existsSync(path.join(cli, "dist", "bundle", "main.js"))).toBe(true);
+    const env: NodeJS.ProcessEnv = { ...consumerEnv(), KANBAN_HOME: path.join(work, "home") };
+    for (const k of ["KANBAN_DB", "KANBAN_BOARD", "KANBAN_URL", "KANBAN_TOKEN"]) delete env[k];
+    const bin = path.join(consumer, "node_modules", ".bin", "kanban");
+    const created = run(bin, ["create", "Installed and bundled", "--json"], { cwd: consumer, env });
+    const id = (JSON.parse(created) as { id: string }).id;
+    const shown = JSON.parse(run(bin, ["show", id, "--json"], { cwd: consumer, env })) as { task: { title: string } };
+    expect(shown.task.title).toBe("Installed and bundled");
   });
 
   it("a TypeScript consumer type-checks against the declarations (and a typo in it does not)", () => {
