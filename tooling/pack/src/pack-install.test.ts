@@ -165,7 +165,7 @@ describe("the packed packages, installed outside the repository", () => {
     expect(fs.statSync(db).size).toBeGreaterThan(0);
   });
 
-  it("the installed kanban command creates and shows a task with plain node (the bundle, not tsx)", () => {
+  it("the installed kanban command creates and shows a task with plain node (the bundle, not tsx), and dispatches", () => {
     const cli = path.join(consumer, "node_modules", "@kanban", "cli");
     // Without src/ the bin cannot take its from-source (tsx) branch.
     expect(fs.existsSync(path.join(cli, "src"))).toBe(false);
@@ -177,6 +177,13 @@ describe("the packed packages, installed outside the repository", () => {
     const id = (JSON.parse(created) as { id: string }).id;
     const shown = JSON.parse(run(bin, ["show", id, "--json"], { cwd: consumer, env })) as { task: { title: string } };
     expect(shown.task.title).toBe("Installed and bundled");
+    // `dispatch` runs the installed kanban-dispatcher (still TypeScript through tsx, over the
+    // installed libraries' dist/): one dry tick reports what it would claim.
+    const tick = JSON.parse(run(bin, ["dispatch", "--dry-run", "--json"], { cwd: consumer, env })) as Record<
+      string,
+      unknown
+    >;
+    expect(tick).toHaveProperty("reclaimed", 0);
   });
 
   it("a TypeScript consumer type-checks against the declarations (and a typo in it does not)", () => {
