@@ -14,21 +14,21 @@ const fence = { expected_run_id: runId };
 const pause = (ms) => new Promise((r) => setTimeout(r, ms));
 const step = () => 5000 + Math.floor(Math.random() * 5000);
 try {
-  const task = board.requireTask(taskId);
-  board.heartbeatWorker(taskId, { ...fence, note: "reading the task" });
+  const task = await board.requireTask(taskId);
+  await board.heartbeatWorker(taskId, { ...fence, note: "reading the task" });
   await pause(step());
-  board.addComment(taskId, "demo-worker", "Halfway there: drafted the change.", fence);
-  board.heartbeatWorker(taskId, { ...fence, note: "writing it up" });
+  await board.addComment(taskId, "demo-worker", "Halfway there: drafted the change.", fence);
+  await board.heartbeatWorker(taskId, { ...fence, note: "writing it up" });
   await pause(step());
-  board.heartbeatWorker(taskId, { ...fence, note: "checking the result" });
+  await board.heartbeatWorker(taskId, { ...fence, note: "checking the result" });
   await pause(step());
   if (/screencast/i.test(task.title)) {
-    board.blockTask(taskId, {
+    await board.blockTask(taskId, {
       ...fence,
       reason: "Which voice should the screencast use? Answer in a comment, then unblock.",
     });
   } else {
-    board.completeTask(taskId, { ...fence, summary: "Done by the demo worker.", metadata: { demo: true } });
+    await board.completeTask(taskId, { ...fence, summary: "Done by the demo worker.", metadata: { demo: true } });
   }
 } finally {
   board.close();

@@ -46,15 +46,15 @@ function configureDemoWorker(loc: BoardLocation, root: string): void {
 }
 
 /** How many projects the board has been given so far (the next one picks up from there). */
-function projectsSoFar(board: Board): number {
+async function projectsSoFar(board: Board): Promise<number> {
   const firsts = PROJECTS.map((p) => p.steps[0] ?? "");
-  return board
-    .listTasks({ include_archived: true })
-    .filter((t) => t.created_by === "demo" && firsts.some((f) => t.title.startsWith(f))).length;
+  return (await board.listTasks({ include_archived: true })).filter(
+    (t) => t.created_by === "demo" && firsts.some((f) => t.title.startsWith(f)),
+  ).length;
 }
 
 /** Adds project number `index`: its steps as a chain of cards for the demo worker. Returns how many cards. */
-export function addDemoProject(board: Board, index: number): number {
+export async function addDemoProject(board: Board, index: number): Promise<number> {
   const p = PROJECTS[index % PROJECTS.length];
   if (!p) return 0;
   const cycle = Math.floor(index / PROJECTS.length) + 1;
@@ -62,7 +62,7 @@ export function addDemoProject(board: Board, index: number): number {
   let parent: string | null = null;
   let n = 0;
   for (const [i, step] of p.steps.entries()) {
-    const t = board.createTask({
+    const t = await board.createTask({
       title: `${step}${suffix}`,
       assignee: DEMO_WORKER,
       priority: p.steps.length - i,
@@ -81,23 +81,26 @@ export function addDemoProject(board: Board, index: number): number {
  * and a triage idea; every later start adds the next projects, so a second `--demo` start moves
  * cards again instead of finding everything done.
  */
-export function seedDemo(loc: BoardLocation, root: string): { board: string; tasks: number; first: boolean } {
+export async function seedDemo(
+  loc: BoardLocation,
+  root: string,
+): Promise<{ board: string; tasks: number; first: boolean }> {
   configureDemoWorker(loc, root);
   createBoard(loc, DEMO_BOARD, { name: "Demo", description: "Cards worked by a fake worker" });
   const board = openBoard({ location: loc, board: DEMO_BOARD });
   try {
-    const first = board.listTasks({ include_archived: true }).length === 0;
-    const soFar = projectsSoFar(board);
+    const first = (await board.listTasks({ include_archived: true })).length === 0;
+    const soFar = await projectsSoFar(board);
     let tasks = 0;
-    for (let i = 0; i < 2; i++) tasks += addDemoProject(board, soFar + i);
+    for (let i = 0; i < 2; i++) tasks += await addDemoProject(board, soFar + i);
     if (first) {
-      board.createTask({
+      await board.createTask({
         title: "Ask legal about data retention",
         assignee: DEMO_WORKER,
         initial_status: "blocked",
         body: "Waiting on an answer.",
       });
-      board.createTask({ title: "Idea: incremental exports", triage: true });
+      await board.createTask({ title: "Idea: incremental exports", triage: true });
       tasks += 2;
     }
     return { board: DEMO_BOARD, tasks, first };
@@ -118,7 +121,7 @@ export function startDemoFeeder(
 ): { stop(): void } {
   const everyMs = opts.everyMs ?? FEED_EVERY_MS;
   const until = Date.now() + (opts.minutes ?? DEMO_FEED_MINUTES) * 60_000;
-  const timer = setInterval(() => {
+  const timer = setInterval(async () => {
     if (Date.now() > until) {
       clearInterval(timer);
       console.log(
@@ -129,7 +132,7 @@ export function startDemoFeeder(
     let board: Board | null = null;
     try {
       board = openBoard({ location: loc, board: slug });
-      addDemoProject(board, projectsSoFar(board));
+      await addDemoProject(board, await projectsSoFar(board));
     } catch (err) {
       clearInterval(timer);
       process.stderr.write(`kanban: the demo feed stopped: ${err instanceof Error ? err.message : String(err)}\n`);

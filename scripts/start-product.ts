@@ -87,7 +87,7 @@ try {
 if (demo) {
   if (snapshot.error)
     die(`--demo adds the 'demo-worker' profile to ${configFile}, which has an error: fix the file first`);
-  const { board, tasks, first } = seedDemo(loc, root);
+  const { board, tasks, first } = await seedDemo(loc, root);
   env.KANBAN_BOARD = board;
   console.log(
     `Demo board '${board}' ${first ? "seeded with" : "given"} ${tasks} new cards, more every minute or so for ${DEMO_FEED_MINUTES} minutes; profile 'demo-worker' in ${configFile}`,

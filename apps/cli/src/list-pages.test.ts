@@ -160,6 +160,8 @@ describe("the real binary on a board bigger than its heap", () => {
   });
   afterAll(() => big.cleanup());
 
+  // The test may run as long as the binary may (runBinary's 120 s): on a loaded machine listing
+  // 60 MiB takes longer than the default 20 s, before and after the store went async alike.
   it("lists 60 MiB of bodies with a 48 MB heap: pages are printed, and stdout drained, one at a time", async () => {
     // Without waiting for stdout between pages, the in-process API answers every page before the
     // pipe takes any of it, and the whole listing waits in memory (the process died of OOM).
@@ -169,5 +171,5 @@ describe("the real binary on a board bigger than its heap", () => {
     const doc = JSON.parse(r.out) as { body: string }[];
     expect(doc).toHaveLength(COUNT);
     expect(doc.every((t) => t.body.length === 1024 * 1024 - 16)).toBe(true);
-  });
+  }, 150_000);
 });

@@ -34,7 +34,7 @@ async function runningTask(): Promise<{ id: string; tree: WorkerTree }> {
   trees.push(tree);
   const board = openBoard({ location: boardLocationFromEnv(h.env), warn: () => {} });
   try {
-    expect(board.recordSpawn(id, tree.leader, claimed.run_id as number)).toBe(true);
+    expect(await board.recordSpawn(id, tree.leader, claimed.run_id as number)).toBe(true);
   } finally {
     board.close();
   }

@@ -17,7 +17,7 @@ import type { Logger } from "./logger.ts";
  * | db          | BOARD_NOT_FOUND                   | NOT_FOUND (404)             |
  * | db          | BOARD_INVALID, DB_PATH_INVALID    | BAD_REQUEST (400)           |
  * | db          | DB_NOT_A_DATABASE, DB_CORRUPT     | PRECONDITION_FAILED (412)   |
- * | db          | DB_UNAVAILABLE, CONFIG_INVALID    | SERVICE_UNAVAILABLE (503)   |
+ * | db          | DB_UNAVAILABLE, DB_BUSY, CONFIG_INVALID | SERVICE_UNAVAILABLE (503) |
  * | db (pg)     | DB_URL_INVALID, DB_UNREACHABLE, DB_AUTH_FAILED, DB_NOT_FOUND | SERVICE_UNAVAILABLE (503) |
  * | zod         | (input validation)                | BAD_REQUEST (400)           |
  * | anything else                                   | INTERNAL_SERVER_ERROR (500), generic message, logged |
@@ -38,6 +38,8 @@ export const DB_ERROR_TO_TRPC: Readonly<Record<DbErrorCode, TRPC_ERROR_CODE_KEY>
   DB_NOT_A_DATABASE: "PRECONDITION_FAILED",
   DB_CORRUPT: "PRECONDITION_FAILED",
   DB_UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  // Another process holds the board's write lock: nothing was written, the same call may succeed later.
+  DB_BUSY: "SERVICE_UNAVAILABLE",
   // The server's own config.json is broken: not the caller's fault, usable again once the operator fixes it.
   CONFIG_INVALID: "SERVICE_UNAVAILABLE",
   // The server's PostgreSQL (its URL, reachability, credentials, database): the operator's to fix.
@@ -64,6 +66,7 @@ export const PATH_FREE_DB_MESSAGES: Readonly<Partial<Record<DbErrorCode, string>
   DB_CORRUPT:
     "the board's database failed its integrity check and was set aside; the operator can see why in the server log",
   DB_UNAVAILABLE: "the board's database is unavailable right now; the operator can see why in the server log",
+  DB_BUSY: "the board is busy (another process holds its write lock); nothing was written, try again",
   CONFIG_INVALID: "the server's configuration is invalid; the operator can see why in the server log",
   // These name the database server's host, port and database, which only the operator may read.
   DB_URL_INVALID: "the board's database is unavailable right now; the operator can see why in the server log",

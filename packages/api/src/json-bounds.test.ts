@@ -79,7 +79,7 @@ describe("free JSON over the caller", () => {
           message: expect.stringMatching(/^metadata: nested deeper than/),
         });
       }
-      expect(t.board().requireTask(id).status).toBe("running");
+      expect((await t.board().requireTask(id)).status).toBe("running");
       await t.api.tasks.complete({ id, result: "r" });
       await expect(t.api.tasks.editResult({ id, result: "r2", metadata })).rejects.toMatchObject({
         code: "BAD_REQUEST",
@@ -158,7 +158,7 @@ describe("free JSON over real HTTP (kanban serve)", () => {
 
       const board = openBoard({ location });
       try {
-        expect(board.requireTask(id).status).toBe("running");
+        expect((await board.requireTask(id)).status).toBe("running");
       } finally {
         board.close();
       }

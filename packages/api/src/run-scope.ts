@@ -43,11 +43,11 @@ function field(raw: Record<string, unknown>, name: string): string | null {
 }
 
 /** Whether `id` is one of the tasks a run may read and hand work to (see {@link RUN_TOKEN_RULES}). */
-function isRelated(board: Board, task: TaskView, startedAt: number, id: string): boolean {
+async function isRelated(board: Board, task: TaskView, startedAt: number, id: string): Promise<boolean> {
   if (id === task.id) return true;
-  if (board.childIds(task.id).includes(id)) return true;
+  if ((await board.childIds(task.id)).includes(id)) return true;
   if (task.assignee === null) return false;
-  return board.createdBySince(id, task.assignee, startedAt, task.tenant);
+  return await board.createdBySince(id, task.assignee, startedAt, task.tenant);
 }
 
 /** What a run-token request's context becomes: the task's tenant, and the run's board as the default board. */
@@ -60,18 +60,23 @@ export type RunScopeOverrides = Pick<KanbanContext, "tenant" | "board" | "slug">
  * FORBIDDEN for a procedure outside the list, STALE_RUN (409, "stop, do not retry") once the run is
  * no longer the task's current run, NOT_FOUND for a task outside the run's reach.
  */
-export function runScope(
+export async function runScope(
   ctx: KanbanContext & RunScoped,
   path: string,
   rawInput: unknown,
-): RunScopeOverrides | undefined {
+): Promise<RunScopeOverrides | undefined> {
   const claim = ctx.run;
   if (!claim) return undefined;
-  const tenant = checkRunScope(ctx, claim, path, rawInput);
+  const tenant = await checkRunScope(ctx, claim, path, rawInput);
   return { tenant, board: (slug) => ctx.board(slug ?? claim.board), slug: (slug) => ctx.slug(slug ?? claim.board) };
 }
 
-function checkRunScope(ctx: KanbanContext, claim: RunClaim, path: string, rawInput: unknown): string | null {
+async function checkRunScope(
+  ctx: KanbanContext,
+  claim: RunClaim,
+  path: string,
+  rawInput: unknown,
+): Promise<string | null> {
   const rule = RUN_TOKEN_RULES[path];
   if (!rule) {
     throw new TRPCError({
@@ -88,7 +93,7 @@ function checkRunScope(ctx: KanbanContext, claim: RunClaim, path: string, rawInp
     throw new TRPCError({ code: "FORBIDDEN", message: `this run token is for board '${claim.board}'` });
   }
   const board = ctx.board(claim.board);
-  const task = board.getTask(claim.task);
+  const task = await board.getTask(claim.task);
   if (task === null || task.status !== "running" || task.current_run_id !== claim.run) {
     throw new KernelError("STALE_RUN", `run ${claim.run} of ${claim.task} has ended; its token is no longer valid`, {
       task_id: claim.task,
@@ -113,11 +118,11 @@ function checkRunScope(ctx: KanbanContext, claim: RunClaim, path: string, rawInp
     }
     return tenant;
   }
-  const startedAt = board.getRun(claim.run)?.started_at ?? Number.POSITIVE_INFINITY;
+  const startedAt = (await board.getRun(claim.run))?.started_at ?? Number.POSITIVE_INFINITY;
   if (rule.kind === "related") {
     for (const name of rule.fields) {
       const id = field(raw, name);
-      if (id === null || !isRelated(board, task, startedAt, id))
+      if (id === null || !(await isRelated(board, task, startedAt, id)))
         throw notFound(`task ${id ?? "(none)"} not found`, id === null ? {} : { task_id: id });
     }
     return tenant;
@@ -130,7 +135,8 @@ function checkRunScope(ctx: KanbanContext, claim: RunClaim, path: string, rawInp
   const parents = Array.isArray(raw.parents)
     ? raw.parents.filter((p): p is string => typeof p === "string").map((p) => p.trim())
     : [];
-  const unknown = parents.filter((p) => !isRelated(board, task, startedAt, p));
+  const unknown: string[] = [];
+  for (const p of parents) if (!(await isRelated(board, task, startedAt, p))) unknown.push(p);
   if (unknown.length > 0) throw invalid(`unknown parent task(s): ${unknown.join(", ")}`, { missing: unknown });
   return tenant;
 }

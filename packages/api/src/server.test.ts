@@ -311,7 +311,7 @@ describe("kanban serve: open on loopback", () => {
 
   it("delivers an event written by a separate OS process within 1 s", async () => {
     const board = openBoard({ location: h.location, warn: () => {} });
-    const after = board.latestEventId();
+    const after = await board.latestEventId();
     board.close();
     const sub = subscribe(client, { after });
     await waitFor(sub.started, 5000, "subscription to start");
@@ -324,9 +324,9 @@ describe("kanban serve: open on loopback", () => {
         "-e",
         `const { openBoard } = await import("@kanban/kernel");
          const board = openBoard({ location: { home: process.env.TEST_HOME }, warn: () => {} });
-         const t = board.createTask({ title: "from another process" });
+         const t = await board.createTask({ title: "from another process" });
          process.stdout.write(JSON.stringify({ id: t.id, at: Date.now() }) + "\\n");
-         board.addComment(t.id, "cli", "hello from afar");
+         await board.addComment(t.id, "cli", "hello from afar");
          board.close();`,
       ],
       { cwd: pkgDir, env: { ...process.env, TEST_HOME: h.location.home }, stdio: ["ignore", "pipe", "pipe"] },
@@ -358,21 +358,21 @@ describe("kanban serve: open on loopback", () => {
   it("resumes from lastEventId without losing anything (typed client, and raw SSE with a Last-Event-ID header)", async () => {
     const board = openBoard({ location: h.location, warn: () => {} });
     try {
-      const { id } = board.createTask({ title: "resume" });
-      const after = board.latestEventId();
+      const { id } = await board.createTask({ title: "resume" });
+      const after = await board.latestEventId();
       const first = subscribe(client, { task_id: id, after });
       await waitFor(first.started, 5000, "subscription to start");
-      board.addComment(id, "a", "one");
-      board.addComment(id, "a", "two");
+      await board.addComment(id, "a", "one");
+      await board.addComment(id, "a", "two");
       await waitFor(() => first.events.length === 2, 3000, "the first two events");
       first.stop();
       const lastSeen = first.events[1]?.id ?? 0;
       // Written while nobody listens.
-      board.addComment(id, "a", "three");
-      board.blockTask(id, { reason: "four" });
+      await board.addComment(id, "a", "three");
+      await board.blockTask(id, { reason: "four" });
       const resumed = subscribe(client, { task_id: id, lastEventId: String(lastSeen) });
       await waitFor(() => resumed.events.length === 2, 3000, "the missed events");
-      board.unblockTask(id);
+      await board.unblockTask(id);
       await waitFor(() => resumed.events.length === 3, 3000, "a live event after the replay");
       resumed.stop();
       expect(resumed.events.map((e) => e.kind)).toEqual(["commented", "blocked", "unblocked"]);
@@ -408,11 +408,11 @@ describe("kanban serve: open on loopback", () => {
   it("50 concurrent subscribers each get every event", async () => {
     const board = openBoard({ location: h.location, warn: () => {} });
     try {
-      const after = board.latestEventId();
+      const after = await board.latestEventId();
       const subs = Array.from({ length: 50 }, () => subscribe(client, { after }));
       await waitFor(() => subs.every((s) => s.started()), 10_000, "50 subscriptions to start");
-      const { id } = board.createTask({ title: "fan-out" });
-      for (let i = 0; i < 19; i++) board.addComment(id, "a", `c${i}`);
+      const { id } = await board.createTask({ title: "fan-out" });
+      for (let i = 0; i < 19; i++) await board.addComment(id, "a", `c${i}`);
       await waitFor(() => subs.every((s) => s.events.length >= 20), 10_000, "every subscriber to get all 20 events");
       const expected = subs[0]?.events.map((e) => e.id);
       expect(expected).toHaveLength(20);
@@ -433,7 +433,7 @@ describe("kanban serve: open on loopback", () => {
       {
         host: u.hostname,
         port: u.port,
-        path: `/trpc/events.subscribe?input=${encodeURIComponent(JSON.stringify({ after: board.latestEventId() }))}`,
+        path: `/trpc/events.subscribe?input=${encodeURIComponent(JSON.stringify({ after: await board.latestEventId() }))}`,
         headers: { accept: "text/event-stream" },
       },
       (res) => {
@@ -443,16 +443,16 @@ describe("kanban serve: open on loopback", () => {
     );
     try {
       await waitFor(() => stalledRes !== null, 5000, "stalled stream to open");
-      const { id } = board.createTask({ title: "noisy" });
-      const live = subscribe(client, { after: board.latestEventId(), kinds: ["blocked"] });
+      const { id } = await board.createTask({ title: "noisy" });
+      const live = subscribe(client, { after: await board.latestEventId(), kinds: ["blocked"] });
       await waitFor(live.started, 5000, "live subscription");
       // ~9 MB of events, more than loopback socket buffers hold, for a reader that never reads.
       const reason = "r".repeat(60_000);
       const writtenAt: number[] = [];
       for (let i = 0; i < 150; i++) {
-        board.blockTask(id, { reason });
+        await board.blockTask(id, { reason });
         writtenAt.push(Date.now());
-        board.unblockTask(id);
+        await board.unblockTask(id);
         // The server shares this process: let it run between writes, as it would beside a real writer.
         await new Promise((r) => setImmediate(r));
       }

@@ -65,9 +65,9 @@ describe("taskProcedure: a procedure that names one task", () => {
     const acme = t.caller("acme");
     const board = t.board();
     const before = {
-      task: board.getTask(theirs),
-      events: board.listEvents(theirs),
-      comments: board.listComments(theirs),
+      task: await board.getTask(theirs),
+      events: await board.listEvents(theirs),
+      comments: await board.listComments(theirs),
     };
     for (const { path, key } of taskNamingProcedures()) {
       const call = procedureOf(acme, path);
@@ -77,9 +77,9 @@ describe("taskProcedure: a procedure that names one task", () => {
       expect(unknown, path).toEqual({ code: "NOT_FOUND", message: "task t_nosuchtask not found" });
     }
     expect({
-      task: board.getTask(theirs),
-      events: board.listEvents(theirs),
-      comments: board.listComments(theirs),
+      task: await board.getTask(theirs),
+      events: await board.listEvents(theirs),
+      comments: await board.listComments(theirs),
     }).toEqual(before);
   });
 
@@ -126,17 +126,17 @@ describe("every other way of naming a task: optional task_id, link ends, bulk id
     const board = t.board();
     const mine = (await acme.tasks.create({ title: "acme's" })).task.id;
     await t.api.tasks.claim({ id: theirs });
-    const foreignRun = board.requireTask(theirs).current_run_id as number;
-    const snapshot = () => ({
-      task: board.getTask(theirs),
-      events: board.listEvents(theirs),
-      comments: board.listComments(theirs),
-      runs: board.listRuns(theirs),
-      parents: board.parentIds(theirs),
-      children: board.linkedChildren(theirs),
-      mine: board.getTask(mine),
+    const foreignRun = (await board.requireTask(theirs)).current_run_id as number;
+    const snapshot = async () => ({
+      task: await board.getTask(theirs),
+      events: await board.listEvents(theirs),
+      comments: await board.listComments(theirs),
+      runs: await board.listRuns(theirs),
+      parents: await board.parentIds(theirs),
+      children: await board.linkedChildren(theirs),
+      mine: await board.getTask(mine),
     });
-    const before = snapshot();
+    const before = await snapshot();
     const checked: string[] = [];
     for (const { path, keys } of anyTaskNamingProcedures()) {
       const call = procedureOf(acme, path);
@@ -171,6 +171,6 @@ describe("every other way of naming a task: optional task_id, link ends, bulk id
         "events.list.task_id",
       ]),
     );
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
   });
 });

@@ -38,11 +38,11 @@ async function runningTaskWithTree(
 ): Promise<{ id: string; runId: number; tree: WorkerTree }> {
   const { task } = await api.tasks.create({ title: "busy", assignee: "coder" });
   const board = boards.board();
-  const claimed = board.claimTask(task.id);
+  const claimed = await board.claimTask(task.id);
   if (claimed?.current_run_id == null) throw new Error("claim failed");
   const tree = await spawnWorkerTree({ levels: 3, ignoreSigterm: true });
   trees.push(tree);
-  expect(board.recordSpawn(task.id, tree.leader, claimed.current_run_id)).toBe(true);
+  expect(await board.recordSpawn(task.id, tree.leader, claimed.current_run_id)).toBe(true);
   return { id: task.id, runId: claimed.current_run_id, tree };
 }
 

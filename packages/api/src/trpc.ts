@@ -73,7 +73,7 @@ const wellFormedInput = t.middleware(async ({ next, getRawInput }) => {
  * act in that task's tenant. Other callers pass through untouched.
  */
 const runScope = t.middleware(async ({ ctx, next, path, getRawInput }) => {
-  const overrides = runScopeOf(ctx, path, ctx.run ? await getRawInput() : undefined);
+  const overrides = await runScopeOf(ctx, path, ctx.run ? await getRawInput() : undefined);
   return overrides === undefined ? next() : next({ ctx: overrides });
 });
 
@@ -115,9 +115,9 @@ export const boardProcedure = publicProcedure
  */
 export const taskProcedure = boardProcedure
   .input(z.object({ id: idSchema }))
-  .use(({ ctx, input, next }) => next({ ctx: { task: ctx.board.requireTask(input.id) } }));
+  .use(async ({ ctx, input, next }) => next({ ctx: { task: await ctx.board.requireTask(input.id) } }));
 
 /** {@link taskProcedure} for the procedures whose input names their task `task_id` (runs, comments, notify). */
 export const taskIdProcedure = boardProcedure
   .input(z.object({ task_id: idSchema }))
-  .use(({ ctx, input, next }) => next({ ctx: { task: ctx.board.requireTask(input.task_id) } }));
+  .use(async ({ ctx, input, next }) => next({ ctx: { task: await ctx.board.requireTask(input.task_id) } }));

@@ -12,6 +12,11 @@ export const DB_ERROR_CODES = [
   "DB_CORRUPT",
   /** The file or its directory cannot be opened or written (permissions, read-only media). */
   "DB_UNAVAILABLE",
+  /**
+   * Another process has held the board's write lock for longer than the busy timeout (a long
+   * transaction, a stuck process, a backup holding the file): nothing was written; try again.
+   */
+  "DB_BUSY",
   /** A board slug or board operation is invalid (bad slug, unknown board, default board removal). */
   "BOARD_INVALID",
   /** The named board does not exist. */

@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { isSqliteBusy } from "./errors.ts";
+import { isSqliteBusy, KanbanDbError } from "./errors.ts";
 import { classifySqliteFailure, corruptionOf } from "./sqlite-failures.ts";
 
 export interface AsyncWriteTxnOptions {
@@ -62,7 +62,13 @@ async function begin(sqlite: Database.Database, p: Prepared, timeoutMs: number, 
         p.begin.run();
         return;
       } catch (err) {
-        if (!isSqliteBusy(err) || performance.now() >= deadline) throw err;
+        if (!isSqliteBusy(err)) throw err;
+        if (performance.now() >= deadline)
+          throw new KanbanDbError(
+            "DB_BUSY",
+            `${sqlite.name} is locked by another process: waited ${timeoutMs} ms for its write lock; nothing was written`,
+            { path: sqlite.name, waited_ms: timeoutMs },
+          );
         await pause(0.5 + random() * 3.5);
       }
     }

@@ -25,7 +25,10 @@ import { isPidAlive } from "@kanban/process";
 const setup = useBinHomes();
 const env = recordingEnv;
 
-const allDone = (b: Board, ids: string[]) => () => ids.every((id) => b.getTask(id)?.status === "done");
+/** The tasks, read at once (independent reads). */
+const tasksOf = async (b: Board, ids: string[]) => await Promise.all(ids.map((id) => b.requireTask(id)));
+const allDone = (b: Board, ids: string[]) => async () =>
+  (await Promise.all(ids.map((id) => b.getTask(id)))).every((t) => t?.status === "done");
 
 describe("kanban-dispatcher (one shot and usage)", { timeout: 60_000 }, () => {
   it("prints help, and refuses bad usage (exit 2) and bad configuration (exit 1) with one line", async () => {
@@ -69,9 +72,9 @@ describe("kanban-dispatcher (one shot and usage)", { timeout: 60_000 }, () => {
   it("--once --json runs one tick and prints the dispatch shape; the worker outlives the one-shot process", async () => {
     const h = setup({ kanban: { crash_grace_seconds: 0 }, profiles: { alice: fakeProfile("complete") } });
     const b = h.board();
-    const t = b.createTask({ title: "go", assignee: "alice" }).id;
-    const loose = b.createTask({ title: "loose" }).id;
-    const ghost = b.createTask({ title: "ghost", assignee: "ghost" }).id;
+    const t = (await b.createTask({ title: "go", assignee: "alice" })).id;
+    const loose = (await b.createTask({ title: "loose" })).id;
+    const ghost = (await b.createTask({ title: "ghost", assignee: "ghost" })).id;
     const r = await runBin(["--once", "--json"], env(h));
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -110,7 +113,7 @@ describe("kanban-dispatcher (one shot and usage)", { timeout: 60_000 }, () => {
     });
     await waitFor(allDone(b, [t]), "the worker to complete after the one-shot exited");
 
-    const next = b.createTask({ title: "text", assignee: "alice" }).id;
+    const next = (await b.createTask({ title: "text", assignee: "alice" })).id;
     const text = await runBin(["--once"], env(h));
     expect(text.code).toBe(0);
     expect(text.stdout).toContain("Reclaimed: 0\n");
@@ -125,8 +128,8 @@ describe("kanban-dispatcher (one shot and usage)", { timeout: 60_000 }, () => {
   it("--dry-run reports what it would spawn; with nothing to recover it writes nothing", async () => {
     const h = setup({ kanban: { default_assignee: "alice" }, profiles: { alice: fakeProfile("complete") } });
     const b = h.board();
-    const t = b.createTask({ title: "maybe", assignee: "alice" }).id;
-    const loose = b.createTask({ title: "loose" }).id;
+    const t = (await b.createTask({ title: "maybe", assignee: "alice" })).id;
+    const loose = (await b.createTask({ title: "loose" })).id;
     const before = dumpRows(boardInternals(b).sqlite);
     // The tick lock file (a dry run takes it too: its sweeps write) is not the board's data.
     const files = () =>
@@ -170,9 +173,9 @@ describe("kanban-dispatcher (the loop)", { timeout: 60_000 }, () => {
   it("SIGINT/SIGTERM finish cleanly (exit 0, lock released, stopped_at written), its workers stopped and their tasks given back", async () => {
     const h = setup({ kanban: { crash_grace_seconds: 0 }, profiles: { alice: fakeProfile("hang") } });
     const b = h.board();
-    const t = b.createTask({ title: "long", assignee: "alice" }).id;
+    const t = (await b.createTask({ title: "long", assignee: "alice" })).id;
     const d = startBin([], env(h, { KANBAN_DISPATCH_INTERVAL: "0.2" }));
-    const worker = await waitFor(() => b.getTask(t)?.worker_pid, "the worker to be spawned", 15_000);
+    const worker = await waitFor(async () => (await b.getTask(t))?.worker_pid, "the worker to be spawned", 15_000);
     track(worker);
     await waitFor(
       () => (readDispatcherStatus(h.home)?.running_workers ?? []).some((w) => w.pid === worker),
@@ -191,8 +194,8 @@ describe("kanban-dispatcher (the loop)", { timeout: 60_000 }, () => {
     expect(status?.ticks).toBeGreaterThan(0);
     // Nothing it started works on unsupervised (supervisor.test.ts covers workers that ignore SIGTERM).
     expect(isPidAlive(worker)).toBe(false);
-    expect(b.requireTask(t).status).toBe("ready");
-    expect(b.requireTask(t).consecutive_failures).toBe(0);
+    expect((await b.requireTask(t)).status).toBe("ready");
+    expect((await b.requireTask(t)).consecutive_failures).toBe(0);
     expect(d.stderr()).toContain("stopped");
   });
 
@@ -201,7 +204,7 @@ describe("kanban-dispatcher (the loop)", { timeout: 60_000 }, () => {
     const b = h.board();
     const d = startBin([], env(h)); // the default 60 s interval
     await waitFor(() => readDispatcherStatus(h.home)?.ticks === 1, "the first tick", 15_000);
-    const t = b.createTask({ title: "now please", assignee: "alice" }).id;
+    const t = (await b.createTask({ title: "now please", assignee: "alice" })).id;
     expect(nudgeDispatcher(h.home)).toBe(true);
     await waitFor(allDone(b, [t]), "the nudged tick to spawn a worker that completes", 8000);
     d.child.kill("SIGTERM");
@@ -215,15 +218,16 @@ describe("kanban-dispatcher (the loop)", { timeout: 60_000 }, () => {
       profiles: { alice: fakeProfile("heartbeat-then-complete") },
     });
     const b = h.board();
-    const ids = [1, 2, 3, 4].map((i) => b.createTask({ title: `t${i}`, assignee: "alice" }).id);
+    const ids: string[] = [];
+    for (const i of [1, 2, 3, 4]) ids.push((await b.createTask({ title: `t${i}`, assignee: "alice" })).id);
     // The first dispatcher pauses between each claim and its spawn: it is killed inside that window.
     const first = startBin(
       [],
       env(h, { KANBAN_DISPATCH_INTERVAL: "0.2", KANBAN_DISPATCHER_TEST_CLAIM_DELAY_MS: "1500" }),
     );
     await waitFor(
-      () => {
-        const tasks = ids.map((id) => b.requireTask(id));
+      async () => {
+        const tasks = await tasksOf(b, ids);
         return (
           tasks.some((t) => t.worker_pid !== null || t.status === "done") &&
           tasks.some((t) => t.status === "running" && t.worker_pid === null)
@@ -235,7 +239,7 @@ describe("kanban-dispatcher (the loop)", { timeout: 60_000 }, () => {
     );
     process.kill(first.child.pid ?? 0, "SIGKILL");
     expect((await first.exited).signal).toBe("SIGKILL");
-    const orphan = ids.find((id) => b.requireTask(id).status === "running" && b.requireTask(id).worker_pid === null);
+    const orphan = (await tasksOf(b, ids)).find((t) => t.status === "running" && t.worker_pid === null)?.id;
     expect(orphan).toBeDefined();
     expect(fs.existsSync(`${b.path}.dispatch.lock`)).toBe(true); // left behind by the killed tick
     expect(fs.existsSync(dispatcherLockPath(h.home))).toBe(true);
@@ -247,13 +251,13 @@ describe("kanban-dispatcher (the loop)", { timeout: 60_000 }, () => {
 
     const records = trackRecorded(path.join(h.home, "record.jsonl"));
     for (const id of ids) {
-      const runs = b.listRuns(id);
+      const runs = await b.listRuns(id);
       expect(
         runs.filter((r) => r.outcome === "completed"),
         id,
       ).toHaveLength(1);
       expect(
-        b.listEvents(id).filter((e) => e.kind === "spawned"),
+        (await b.listEvents(id)).filter((e) => e.kind === "spawned"),
         id,
       ).toHaveLength(1);
       expect(
@@ -262,12 +266,12 @@ describe("kanban-dispatcher (the loop)", { timeout: 60_000 }, () => {
       ).toHaveLength(1);
       const completed = runs.find((r) => r.outcome === "completed");
       expect(
-        b.listEvents(id).filter((e) => e.kind === "heartbeat" && e.run_id === completed?.id),
+        (await b.listEvents(id)).filter((e) => e.kind === "heartbeat" && e.run_id === completed?.id),
         id,
       ).toHaveLength(3);
     }
-    expect(b.listRuns(orphan ?? "").map((r) => r.outcome)).toEqual(["reclaimed", "completed"]);
-    const reclaimed = b.listEvents(orphan ?? "").find((e) => e.kind === "reclaimed");
+    expect((await b.listRuns(orphan ?? "")).map((r) => r.outcome)).toEqual(["reclaimed", "completed"]);
+    const reclaimed = (await b.listEvents(orphan ?? "")).find((e) => e.kind === "reclaimed");
     expect(reclaimed?.payload).toMatchObject({
       manual: true,
       reason: `dispatcher pid ${first.child.pid} stopped before spawning a worker`,

@@ -49,7 +49,7 @@ describe("dispatch lock", () => {
   it("a tick skips a board whose lock a Hermes process holds (skipped_locked), writing nothing, and runs once it is gone", async () => {
     home = makeHome({ profiles: { alice: fakeProfile("complete") } });
     const b = home.board();
-    b.createTask({ title: "t", assignee: "alice" });
+    await b.createTask({ title: "t", assignee: "alice" });
     const kill = await pythonHolds(`${b.path}.dispatch.lock`);
     const d = createDispatcher(home.config(), { log: () => {} });
     trackPool(d.pool);
@@ -65,16 +65,16 @@ describe("dispatch lock", () => {
   it("holds the lock against Hermes for the whole of our tick, and the worker it spawned does not inherit it", async () => {
     home = makeHome({ profiles: { alice: fakeProfile("hang") } });
     const b = home.board();
-    const id = b.createTask({ title: "t", assignee: "alice" }).id;
+    const id = (await b.createTask({ title: "t", assignee: "alice" })).id;
     // Pause between claim and spawn, so the tick is still running while Python tries the lock.
     const d = createDispatcher(home.config({ KANBAN_DISPATCHER_TEST_CLAIM_DELAY_MS: "1500" }), { log: () => {} });
     trackPool(d.pool);
     const tick = d.tick();
-    await waitFor(() => b.requireTask(id).status === "running", "the claim");
+    await waitFor(async () => (await b.requireTask(id)).status === "running", "the claim");
     expect(pythonCanFlock(`${b.path}.dispatch.lock`)).toBe(false);
     expect((await tick).boards[0]?.spawned).toHaveLength(1);
     // The worker still runs (it hangs); the lock's descriptor is close-on-exec, so the lock is free.
-    expect(b.requireTask(id).worker_pid).not.toBeNull();
+    expect((await b.requireTask(id)).worker_pid).not.toBeNull();
     expect(pythonCanFlock(`${b.path}.dispatch.lock`)).toBe(true);
   });
 });

@@ -60,7 +60,7 @@ export interface DispatchDeps {
   /** Terminates reported workers (non-blocking). */
   terminate?(targets: Termination[]): void;
   /** Running tasks on every other board of the home (only asked when max_in_progress is set). */
-  runningElsewhere?(): number;
+  runningElsewhere?(): Promise<number>;
   /** Test hook: awaited between claim and spawn. */
   afterClaim?(taskId: string): Promise<void>;
   log?(line: string): void;
@@ -91,46 +91,46 @@ function oneLine(err: unknown): string {
   return msg.split("\n")[0] ?? msg;
 }
 
-export function runningCount(board: Board): number {
+export async function runningCount(board: Board): Promise<number> {
   return board.runningCount();
 }
 
 /** Whether the board has a ready task a worker could be spawned for right now (the stuck-queue signal). */
-export function hasSpawnableReady(
+export async function hasSpawnableReady(
   board: Board,
   deps: Pick<DispatchDeps, "isSpawnable">,
   defaultAssignee: string | null = null,
-): boolean {
+): Promise<boolean> {
   // A simulated walk with no cap: a task the respawn guard holds back is waiting on purpose and must
   // not make the queue look stuck, while one held by a per-profile cap does.
   const lane = board.readyLane({ isSpawnable: (p) => deps.isSpawnable(p), defaultAssignee, dryRun: true });
-  return board.claimNext(lane, {}, 1).claimed.length > 0;
+  return (await board.claimNext(lane, {}, 1)).claimed.length > 0;
 }
 
-function recover(board: Board, opts: DispatchOptions, deps: DispatchDeps, out: DispatchResult): void {
+async function recover(board: Board, opts: DispatchOptions, deps: DispatchDeps, out: DispatchResult): Promise<void> {
   // Every failure booked here and the promotion pass judge with the board's own failure limit
   // (the dispatcher opens its boards with `--failure-limit` / config's value, read live).
   const terminate: Termination[] = [];
-  const stale = board.releaseStaleClaims();
+  const stale = await board.releaseStaleClaims();
   out.reclaimed = stale.reclaimed.length;
   terminate.push(...stale.terminate);
   // A reclaim books a failure too; the kernel does not say whether it tripped, the status does.
-  for (const id of stale.reclaimed) if (board.getTask(id)?.status === "blocked") out.auto_blocked.push(id);
-  const staleRunning = board.detectStaleRunning(opts.staleTimeoutSeconds ?? 0);
+  for (const id of stale.reclaimed) if ((await board.getTask(id))?.status === "blocked") out.auto_blocked.push(id);
+  const staleRunning = await board.detectStaleRunning(opts.staleTimeoutSeconds ?? 0);
   out.stale = staleRunning.stale;
   terminate.push(...staleRunning.terminate);
-  const crashed = board.detectCrashedWorkers({
+  const crashed = await board.detectCrashedWorkers({
     graceSeconds: opts.crashGraceSeconds,
     exitStatus: deps.exitStatus,
   });
   out.crashed = [...crashed.crashed, ...crashed.protocol_violations];
   out.auto_blocked.push(...crashed.auto_blocked);
-  const timedOut = board.enforceMaxRuntime();
+  const timedOut = await board.enforceMaxRuntime();
   out.timed_out = timedOut.timed_out;
   out.auto_blocked.push(...timedOut.auto_blocked);
   terminate.push(...timedOut.terminate);
   if (terminate.length > 0) deps.terminate?.(terminate);
-  out.promoted = board.recomputeReady();
+  out.promoted = await board.recomputeReady();
 }
 
 /**
@@ -149,7 +149,7 @@ export async function dispatchOnce(board: Board, opts: DispatchOptions, deps: Di
   try {
     // As in Hermes, a dry run still recovers (stale claims, stale running, crashed workers, max
     // runtime) and promotes: only claiming and spawning are simulated.
-    recover(board, opts, deps, out);
+    await recover(board, opts, deps, out);
     await spawnReady(board, opts, deps, out, dryRun);
     return out;
   } finally {
@@ -164,7 +164,7 @@ async function spawnReady(
   out: DispatchResult,
   dryRun: boolean,
 ): Promise<void> {
-  const running = runningCount(board);
+  const running = await runningCount(board);
   let budget = Number.POSITIVE_INFINITY;
   if (opts.maxSpawn !== null && opts.maxSpawn !== undefined) {
     budget = opts.maxSpawn - running;
@@ -174,7 +174,7 @@ async function spawnReady(
     }
   }
   if (opts.maxInProgress !== null && opts.maxInProgress !== undefined) {
-    const total = running + (deps.runningElsewhere?.() ?? 0);
+    const total = running + ((await deps.runningElsewhere?.()) ?? 0);
     const room = opts.maxInProgress - total;
     if (room <= 0) {
       out.held_back.push(`max_in_progress=${opts.maxInProgress}`);
@@ -191,7 +191,7 @@ async function spawnReady(
     dryRun,
   });
   for (;;) {
-    const next = board.claimNext(lane, {}, 1);
+    const next = await board.claimNext(lane, {}, 1);
     record(next, out);
     const claim = next.claimed[0];
     if (claim !== undefined) {
@@ -245,10 +245,17 @@ async function start(
   let workspace: ResolvedWorkspace;
   try {
     workspace = deps.resolveWorkspace(task);
-    board.setWorkspace(task.id, workspace.path, workspace.branch);
+    await board.setWorkspace(task.id, workspace.path, workspace.branch);
   } catch (err) {
     // A path the task may never use (outside the allowed roots) blocks it at once: retrying cannot help.
-    failSpawn(board, task.id, `workspace: ${oneLine(err)}`, out, deps, err instanceof WorkspaceError && err.permanent);
+    await failSpawn(
+      board,
+      task.id,
+      `workspace: ${oneLine(err)}`,
+      out,
+      deps,
+      err instanceof WorkspaceError && err.permanent,
+    );
     lane.release(task.id);
     return false;
   }
@@ -262,29 +269,29 @@ async function start(
       workspace,
     });
   } catch (err) {
-    failSpawn(board, task.id, oneLine(err), out, deps);
+    await failSpawn(board, task.id, oneLine(err), out, deps);
     lane.release(task.id);
     return false;
   }
-  if (!board.recordSpawn(task.id, pid, runId)) {
+  if (!(await board.recordSpawn(task.id, pid, runId))) {
     // The attempt ended while we spawned (archived, reclaimed, or the worker already settled it).
-    const now = board.getTask(task.id);
+    const now = await board.getTask(task.id);
     if (now?.status === "running" || now?.status === "ready") deps.terminate?.([{ pid, lock: task.claim_lock }]);
   }
   out.spawned.push({ task_id: task.id, assignee, workspace: workspace.path, pid });
   return true;
 }
 
-function failSpawn(
+async function failSpawn(
   board: Board,
   id: string,
   error: string,
   out: DispatchResult,
   deps: DispatchDeps,
   permanent = false,
-): void {
+): Promise<void> {
   deps.log?.(`spawn of ${id} failed: ${error}`);
-  const tripped = board.recordTaskFailure(id, {
+  const tripped = await board.recordTaskFailure(id, {
     error,
     outcome: "spawn_failed",
     releaseClaim: true,

@@ -52,21 +52,21 @@ function realClock(): TestClock {
   return new TestClock(Math.floor(Date.now() / 1000));
 }
 
-function kinds(board: Board, id: string): string[] {
-  return board.listEvents(id).map((e) => e.kind);
+async function kinds(board: Board, id: string): Promise<string[]> {
+  return (await board.listEvents(id)).map((e) => e.kind);
 }
 
-function events(board: Board, id: string, kind: string) {
-  return board.listEvents(id).filter((e) => e.kind === kind);
+async function events(board: Board, id: string, kind: string) {
+  return (await board.listEvents(id)).filter((e) => e.kind === kind);
 }
 
-const done = (b: Board, id: string) => () => b.getTask(id)?.status === "done";
+const done = (b: Board, id: string) => async () => (await b.getTask(id))?.status === "done";
 
 /** A task the breaker blocked after 2 failures (not sticky: a higher limit lets the tick promote it). */
-function breakerBlocked(b: Board): string {
-  const id = b.createTask({ title: "flaky" }).id; // unassigned: nothing spawns it once ready
-  for (let i = 0; i < 2; i++) b.recordTaskFailure(id, { error: "boom", outcome: "crashed" });
-  expect(b.requireTask(id)).toMatchObject({ status: "blocked", consecutive_failures: 2 });
+async function breakerBlocked(b: Board): Promise<string> {
+  const id = (await b.createTask({ title: "flaky" })).id; // unassigned: nothing spawns it once ready
+  for (let i = 0; i < 2; i++) await b.recordTaskFailure(id, { error: "boom", outcome: "crashed" });
+  expect(await b.requireTask(id)).toMatchObject({ status: "blocked", consecutive_failures: 2 });
   return id;
 }
 
@@ -75,7 +75,7 @@ describe("spawn and complete", { timeout: 30_000 }, () => {
     const h = setup({ kanban: { crash_grace_seconds: 0 }, profiles: { alice: fakeProfile("complete") } });
     const record = path.join(h.home, "record.jsonl");
     const b = h.board();
-    const t = b.createTask({ title: "write it", assignee: "alice", tenant: "acme" });
+    const t = await b.createTask({ title: "write it", assignee: "alice", tenant: "acme" });
     const d = dispatcher(h, { env: { FAKE_WORKER_RECORD: record } });
     const report = await d.tick();
     const workspace = path.join(h.home, "kanban", "workspaces", t.id);
@@ -85,15 +85,15 @@ describe("spawn and complete", { timeout: 30_000 }, () => {
     const pid = summary?.spawned[0]?.pid ?? 0;
     await waitFor(done(b, t.id), "the worker to complete the task");
 
-    const task = b.requireTask(t.id);
+    const task = await b.requireTask(t.id);
     expect(task.result).toBe(workspace); // the worker ran in its workspace
     expect(task.workspace_path).toBe(workspace);
-    const runs = b.listRuns(t.id);
+    const runs = await b.listRuns(t.id);
     expect(runs.map((r) => [r.status, r.outcome, r.profile])).toEqual([["done", "completed", "alice"]]);
-    expect(kinds(b, t.id)).toEqual(
+    expect(await kinds(b, t.id)).toEqual(
       expect.arrayContaining(["claimed", "spawned", "heartbeat", "commented", "completed"]),
     );
-    expect(events(b, t.id, "spawned")[0]?.payload).toEqual({ pid });
+    expect((await events(b, t.id, "spawned"))[0]?.payload).toEqual({ pid });
 
     const [rec] = trackRecorded(record);
     expect(rec?.argv).toEqual(["complete", t.id]);
@@ -127,9 +127,14 @@ describe("spawn and complete", { timeout: 30_000 }, () => {
     const b = h.board();
     const dir = path.join(h.home, "projects", "site");
     const repo = gitRepo(path.join(fs.realpathSync(h.home), "repo"));
-    const inDir = b.createTask({ title: "dir", assignee: "alice", workspace_kind: "dir", workspace_path: dir });
-    const inTree = b.createTask({ title: "tree", assignee: "alice", workspace_kind: "worktree", workspace_path: repo });
-    const relative = b.createTask({
+    const inDir = await b.createTask({ title: "dir", assignee: "alice", workspace_kind: "dir", workspace_path: dir });
+    const inTree = await b.createTask({
+      title: "tree",
+      assignee: "alice",
+      workspace_kind: "worktree",
+      workspace_path: repo,
+    });
+    const relative = await b.createTask({
       title: "rel",
       assignee: "alice",
       workspace_kind: "dir",
@@ -144,14 +149,14 @@ describe("spawn and complete", { timeout: 30_000 }, () => {
       [inDir.id, dir],
       [inTree.id, tree],
     ]);
-    await waitFor(() => done(b, inDir.id)() && done(b, inTree.id)(), "both workers to complete");
-    expect(b.requireTask(inDir.id).result).toBe(dir);
-    expect(b.requireTask(inTree.id).result).toBe(tree);
-    expect(b.requireTask(inTree.id).branch_name).toBe(`wt/${inTree.id}`);
-    const rel = b.requireTask(relative.id);
+    await waitFor(async () => (await done(b, inDir.id)()) && (await done(b, inTree.id)()), "both workers to complete");
+    expect((await b.requireTask(inDir.id)).result).toBe(dir);
+    expect((await b.requireTask(inTree.id)).result).toBe(tree);
+    expect((await b.requireTask(inTree.id)).branch_name).toBe(`wt/${inTree.id}`);
+    const rel = await b.requireTask(relative.id);
     expect(rel.status).toBe("ready");
     expect(rel.consecutive_failures).toBe(1);
-    expect(events(b, relative.id, "spawn_failed")[0]?.payload?.error).toBe(
+    expect((await events(b, relative.id, "spawn_failed"))[0]?.payload?.error).toBe(
       `workspace: task ${relative.id} has non-absolute workspace_path 'rel/dir'; use an absolute path (relative paths are ambiguous against the dispatcher's CWD)`,
     );
     // dir and worktree workspaces are never cleaned up.
@@ -170,8 +175,8 @@ describe("spawn and complete", { timeout: 30_000 }, () => {
     fs.chmodSync(fakeHermes, 0o755);
     const record = path.join(h.home, "record.jsonl");
     const b = h.board();
-    const t = b.createTask({ title: "h", assignee: "coder", skills: ["review"], model_override: "gpt-x" });
-    const nobody = b.createTask({ title: "n", assignee: "ghost" });
+    const t = await b.createTask({ title: "h", assignee: "coder", skills: ["review"], model_override: "gpt-x" });
+    const nobody = await b.createTask({ title: "n", assignee: "ghost" });
     const d = dispatcher(h, {
       env: { KANBAN_HERMES_BIN: fakeHermes, FAKE_WORKER_MODE: "complete", FAKE_WORKER_RECORD: record },
     });
@@ -197,7 +202,7 @@ describe("spawn and complete", { timeout: 30_000 }, () => {
     expect(rec?.env).toMatchObject({
       HERMES_KANBAN_TASK: t.id,
       HERMES_KANBAN_WORKSPACE: path.join(h.home, "kanban", "workspaces", t.id),
-      HERMES_KANBAN_RUN_ID: String(b.listRuns(t.id)[0]?.id),
+      HERMES_KANBAN_RUN_ID: String((await b.listRuns(t.id))[0]?.id),
       HERMES_KANBAN_CLAIM_LOCK: `${os.hostname()}:${process.pid}`,
       HERMES_KANBAN_DB: path.join(h.home, "kanban.db"),
       HERMES_KANBAN_BOARD: "default",
@@ -214,10 +219,10 @@ describe("failures and the circuit breaker", { timeout: 30_000 }, () => {
       profiles: { alice: fakeProfile("hang") },
     });
     const b = h.board();
-    const t = b.createTask({ title: "fragile", assignee: "alice" });
+    const t = await b.createTask({ title: "fragile", assignee: "alice" });
     const d = dispatcher(h);
     const killWorker = async () => {
-      const pid = b.requireTask(t.id).worker_pid ?? 0;
+      const pid = (await b.requireTask(t.id)).worker_pid ?? 0;
       expect(isPidAlive(pid)).toBe(true);
       process.kill(pid, "SIGKILL");
       await waitFor(() => d.pool.exitStatus(pid), "the killed worker to be reaped");
@@ -229,10 +234,10 @@ describe("failures and the circuit breaker", { timeout: 30_000 }, () => {
     const second = (await d.tick()).boards[0];
     expect(second?.crashed).toEqual([t.id]);
     expect(second?.spawned.map((s) => s.task_id)).toEqual([t.id]); // retried at once
-    expect(b.requireTask(t.id).consecutive_failures).toBe(1);
+    expect((await b.requireTask(t.id)).consecutive_failures).toBe(1);
     // The second attempt rotated the first attempt's log aside.
     const log = path.join(h.home, "kanban", "logs", `${t.id}.log`);
-    const [run1, run2] = b.listRuns(t.id);
+    const [run1, run2] = await b.listRuns(t.id);
     expect(fs.readFileSync(`${log}.1`, "utf8")).toContain(`run ${run1?.id} of ${t.id}`);
     expect(fs.readFileSync(log, "utf8")).toContain(`run ${run2?.id} of ${t.id}`);
     const pid2 = await killWorker();
@@ -241,14 +246,14 @@ describe("failures and the circuit breaker", { timeout: 30_000 }, () => {
     expect(third?.crashed).toEqual([t.id]);
     expect(third?.auto_blocked).toEqual([t.id]);
     expect(third?.spawned).toEqual([]);
-    const task = b.requireTask(t.id);
+    const task = await b.requireTask(t.id);
     expect(task.status).toBe("blocked");
     expect(task.consecutive_failures).toBe(2);
-    expect(b.listRuns(t.id).map((r) => [r.outcome, r.error])).toEqual([
+    expect((await b.listRuns(t.id)).map((r) => [r.outcome, r.error])).toEqual([
       ["crashed", `pid ${first} killed by signal SIGKILL`],
       ["crashed", `pid ${pid2} killed by signal SIGKILL`],
     ]);
-    expect(events(b, t.id, "gave_up")[0]?.payload).toMatchObject({
+    expect((await events(b, t.id, "gave_up"))[0]?.payload).toMatchObject({
       failures: 2,
       effective_limit: 2,
       trigger_outcome: "crashed",
@@ -262,20 +267,20 @@ describe("failures and the circuit breaker", { timeout: 30_000 }, () => {
       profiles: { crasher: fakeProfile("crash"), quitter: fakeProfile("exit0") },
     });
     const b = h.board();
-    const crash = b.createTask({ title: "c", assignee: "crasher" });
-    const quit = b.createTask({ title: "q", assignee: "quitter" });
+    const crash = await b.createTask({ title: "c", assignee: "crasher" });
+    const quit = await b.createTask({ title: "q", assignee: "quitter" });
     const d = dispatcher(h);
     const spawned = (await d.tick()).boards[0]?.spawned ?? [];
     await waitFor(() => spawned.every((s) => d.pool.exitStatus(s.pid ?? 0)), "both workers to exit");
     const r = (await d.tick()).boards[0];
     expect(r?.crashed.sort()).toEqual([crash.id, quit.id].sort());
     const crashPid = spawned.find((s) => s.task_id === crash.id)?.pid;
-    expect(b.listRuns(crash.id)[0]?.error).toBe(`pid ${crashPid} exited with code 3`);
-    expect(b.requireTask(crash.id).consecutive_failures).toBe(1);
+    expect((await b.listRuns(crash.id))[0]?.error).toBe(`pid ${crashPid} exited with code 3`);
+    expect((await b.requireTask(crash.id)).consecutive_failures).toBe(1);
     // A protocol violation trips the breaker at once, whatever the limit.
     expect(r?.auto_blocked).toEqual([quit.id]);
-    expect(b.requireTask(quit.id).status).toBe("blocked");
-    expect(events(b, quit.id, "protocol_violation")[0]?.payload).toMatchObject({
+    expect((await b.requireTask(quit.id)).status).toBe("blocked");
+    expect((await events(b, quit.id, "protocol_violation"))[0]?.payload).toMatchObject({
       exit_code: 0,
       protocol_violation: true,
     });
@@ -287,7 +292,7 @@ describe("failures and the circuit breaker", { timeout: 30_000 }, () => {
       profiles: { alice: fakeProfile("hang") },
     });
     const b = h.board();
-    const t = b.createTask({ title: "slow", assignee: "alice", max_runtime_seconds: 60 });
+    const t = await b.createTask({ title: "slow", assignee: "alice", max_runtime_seconds: 60 });
     const clock = realClock();
     const d = dispatcher(h, { clock });
     const ws = (await d.tick()).boards[0]?.spawned[0]?.workspace ?? "";
@@ -301,7 +306,7 @@ describe("failures and the circuit breaker", { timeout: 30_000 }, () => {
     expect(processGroupAlive(pids.worker)).toBe(false);
     await waitFor(() => d.pool.exitStatus(pids.worker), "the worker to be reaped");
     expect(d.pool.exitStatus(pids.worker)).toEqual({ code: null, signal: "SIGTERM" });
-    expect(b.listRuns(t.id)[0]).toMatchObject({ outcome: "timed_out", error: "elapsed 61s > limit 60s" });
+    expect((await b.listRuns(t.id))[0]).toMatchObject({ outcome: "timed_out", error: "elapsed 61s > limit 60s" });
   });
 
   it("escalates to SIGKILL when a timed-out worker and its children ignore SIGTERM", async () => {
@@ -310,7 +315,7 @@ describe("failures and the circuit breaker", { timeout: 30_000 }, () => {
       profiles: { alice: fakeProfile("ignore-sigterm") },
     });
     const b = h.board();
-    const t = b.createTask({ title: "stubborn", assignee: "alice", max_runtime_seconds: 30 });
+    const t = await b.createTask({ title: "stubborn", assignee: "alice", max_runtime_seconds: 30 });
     const clock = realClock();
     const d = dispatcher(h, { clock });
     const ws = (await d.tick()).boards[0]?.spawned[0]?.workspace ?? "";
@@ -330,7 +335,7 @@ describe("failures and the circuit breaker", { timeout: 30_000 }, () => {
       profiles: { alice: fakeProfile("hang") },
     });
     const b = h.board();
-    const t = b.createTask({ title: "quiet", assignee: "alice" });
+    const t = await b.createTask({ title: "quiet", assignee: "alice" });
     const clock = realClock();
     const d = dispatcher(h, { clock });
     const ws = (await d.tick()).boards[0]?.spawned[0]?.workspace ?? "";
@@ -344,15 +349,15 @@ describe("failures and the circuit breaker", { timeout: 30_000 }, () => {
       "the silent worker's group to be terminated",
       4000,
     );
-    expect(b.requireTask(t.id).consecutive_failures).toBe(0);
-    expect(b.listRuns(t.id).map((run) => run.outcome)).toEqual(["stale", null]);
+    expect((await b.requireTask(t.id)).consecutive_failures).toBe(0);
+    expect((await b.listRuns(t.id)).map((run) => run.outcome)).toEqual(["stale", null]);
   });
 
   it("reclaims an expired claim whose worker is gone, then dispatches the task again", async () => {
     const h = setup({ kanban: { crash_grace_seconds: 0 }, profiles: { alice: fakeProfile("complete") } });
     const b = h.board();
-    const t = b.createTask({ title: "orphan", assignee: "alice" });
-    expect(b.claimTask(t.id, { claimer: `${os.hostname()}:999999`, ttl_seconds: 30 })).not.toBeNull();
+    const t = await b.createTask({ title: "orphan", assignee: "alice" });
+    expect(await b.claimTask(t.id, { claimer: `${os.hostname()}:999999`, ttl_seconds: 30 })).not.toBeNull();
     const clock = realClock();
     const d = dispatcher(h, { clock });
     expect((await d.tick()).boards[0]?.reclaimed).toBe(0); // not expired yet
@@ -361,8 +366,8 @@ describe("failures and the circuit breaker", { timeout: 30_000 }, () => {
     expect(r?.reclaimed).toBe(1);
     expect(r?.spawned.map((s) => s.task_id)).toEqual([t.id]);
     await waitFor(done(b, t.id), "the new worker to complete");
-    expect(b.listRuns(t.id).map((run) => run.outcome)).toEqual(["reclaimed", "completed"]);
-    expect(events(b, t.id, "reclaimed")[0]?.payload).toMatchObject({ stale_lock: `${os.hostname()}:999999` });
+    expect((await b.listRuns(t.id)).map((run) => run.outcome)).toEqual(["reclaimed", "completed"]);
+    expect((await events(b, t.id, "reclaimed"))[0]?.payload).toMatchObject({ stale_lock: `${os.hostname()}:999999` });
   });
 
   // The dispatcher opens its boards with its own failure limit (`--failure-limit`, else config's
@@ -370,19 +375,19 @@ describe("failures and the circuit breaker", { timeout: 30_000 }, () => {
   it("a tick judges a breaker-blocked task with --failure-limit over config's failure_limit", async () => {
     const h = setup({ kanban: { failure_limit: 2 } });
     const b = h.board();
-    const t = breakerBlocked(b);
+    const t = await breakerBlocked(b);
     expect((await dispatcher(h).tick()).boards[0]?.promoted).toBe(0);
-    expect(b.requireTask(t).status).toBe("blocked");
+    expect((await b.requireTask(t)).status).toBe("blocked");
     const d = createDispatcher(loadConfig(h.env, { failureLimit: 3 }), { log: (l) => logs.push(l) });
     trackPool(d.pool);
     expect((await d.tick()).boards[0]?.promoted).toBe(1);
-    expect(b.requireTask(t).status).toBe("ready");
+    expect((await b.requireTask(t)).status).toBe("ready");
   });
 
   it("a config.json reload's failure_limit judges the next tick, on a dispatcher started before it", async () => {
     const h = setup({ kanban: { failure_limit: 2 } });
     const b = h.board();
-    const t = breakerBlocked(b);
+    const t = await breakerBlocked(b);
     const d = dispatcher(h);
     expect((await d.tick()).boards[0]?.promoted).toBe(0);
     h.writeConfig({ kanban: { failure_limit: 10 } });
@@ -392,7 +397,7 @@ describe("failures and the circuit breaker", { timeout: 30_000 }, () => {
       return logs.some((l) => l.includes("config.json reloaded"));
     }, "the reload");
     expect((await d.tick()).boards[0]?.promoted).toBe(1);
-    expect(b.requireTask(t).status).toBe("ready");
+    expect((await b.requireTask(t)).status).toBe("ready");
   });
 
   it("a missing worker binary is a spawn failure, and gives up at the failure limit", async () => {
@@ -401,32 +406,35 @@ describe("failures and the circuit breaker", { timeout: 30_000 }, () => {
       profiles: { alice: { command: ["/nonexistent/bin/agent", "{task_id}"] } },
     });
     const b = h.board();
-    const t = b.createTask({ title: "no binary", assignee: "alice" });
+    const t = await b.createTask({ title: "no binary", assignee: "alice" });
     const d = dispatcher(h);
     const first = (await d.tick()).boards[0];
     expect(first?.spawned).toEqual([]);
     expect(first?.auto_blocked).toEqual([]);
-    let task = b.requireTask(t.id);
+    let task = await b.requireTask(t.id);
     expect(task.status).toBe("ready");
     expect(task.last_failure_error).toBe("worker program not found: /nonexistent/bin/agent");
-    expect(events(b, t.id, "spawn_failed")[0]?.payload).toMatchObject({ failures: 1 });
+    expect((await events(b, t.id, "spawn_failed"))[0]?.payload).toMatchObject({ failures: 1 });
     const second = (await d.tick()).boards[0];
     expect(second?.auto_blocked).toEqual([t.id]);
-    task = b.requireTask(t.id);
+    task = await b.requireTask(t.id);
     expect(task.status).toBe("blocked");
     expect(task.claim_lock).toBeNull();
-    expect(b.listRuns(t.id).map((r) => r.outcome)).toEqual(["spawn_failed", "gave_up"]);
-    expect(events(b, t.id, "gave_up")[0]?.payload).toMatchObject({ failures: 2, trigger_outcome: "spawn_failed" });
+    expect((await b.listRuns(t.id)).map((r) => r.outcome)).toEqual(["spawn_failed", "gave_up"]);
+    expect((await events(b, t.id, "gave_up"))[0]?.payload).toMatchObject({
+      failures: 2,
+      trigger_outcome: "spawn_failed",
+    });
     expect((await d.tick()).boards[0]?.spawned).toEqual([]);
   });
 
   it("reports a missing hermes executable with the spec's message", async () => {
     const h = setup({});
     const b = h.board();
-    const t = b.createTask({ title: "h", assignee: "default" });
+    const t = await b.createTask({ title: "h", assignee: "default" });
     const d = dispatcher(h, { env: { PATH: path.join(h.home, "empty-bin") } });
     await d.tick();
-    expect(b.requireTask(t.id).last_failure_error).toBe(
+    expect((await b.requireTask(t.id)).last_failure_error).toBe(
       "`hermes` executable not found on PATH. Install Hermes Agent or activate its venv before running the kanban dispatcher.",
     );
   });
@@ -439,10 +447,13 @@ describe("budgets and assignment", { timeout: 30_000 }, () => {
       profiles: { alice: fakeProfile("hang"), bob: fakeProfile("hang") },
     });
     const b = h.board();
-    const [a1, a2, a3, a4] = [1, 2, 3, 4].map(
-      (i) => b.createTask({ title: `a${i}`, assignee: "alice", priority: 1 }).id,
-    );
-    const [b1, b2] = [1, 2].map((i) => b.createTask({ title: `b${i}`, assignee: "bob" }).id);
+    const alices: string[] = [];
+    for (const i of [1, 2, 3, 4])
+      alices.push((await b.createTask({ title: `a${i}`, assignee: "alice", priority: 1 })).id);
+    const [a1, a2, a3, a4] = alices;
+    const bobs: string[] = [];
+    for (const i of [1, 2]) bobs.push((await b.createTask({ title: `b${i}`, assignee: "bob" })).id);
+    const [b1, b2] = bobs;
     const d = dispatcher(h);
     const r = (await d.tick()).boards[0];
     expect(r?.spawned.map((s) => s.task_id)).toEqual([a1, a2, b1]);
@@ -452,18 +463,13 @@ describe("budgets and assignment", { timeout: 30_000 }, () => {
     ]);
     expect((await d.tick()).boards[0]?.spawned).toEqual([]); // 3 running = max_spawn
     // Freeing one slot lets exactly one more start: the cap counts live workers, not spawns per tick.
-    const reclaimed = b.reclaimTask(b1 ?? "");
+    const reclaimed = await b.reclaimTask(b1 ?? "");
     expect(reclaimed.terminate?.pid).toBeGreaterThan(0);
     const r3 = (await d.tick()).boards[0];
     expect(r3?.spawned.map((s) => s.task_id)).toEqual([b1]);
     expect(r3?.skipped_per_profile_capped.map((c) => c.task_id)).toEqual([a3, a4]);
-    expect(
-      b
-        .listTasks({ status: "running" })
-        .map((t) => t.id)
-        .sort(),
-    ).toEqual([a1, a2, b1].sort());
-    expect(b.requireTask(b2 ?? "").status).toBe("ready");
+    expect((await b.listTasks({ status: "running" })).map((t) => t.id).sort()).toEqual([a1, a2, b1].sort());
+    expect((await b.requireTask(b2 ?? "")).status).toBe("ready");
   });
 
   it("holds max_in_progress across every board of the home", async () => {
@@ -473,8 +479,8 @@ describe("budgets and assignment", { timeout: 30_000 }, () => {
     });
     const main = h.board();
     const other = h.board("other");
-    for (let i = 0; i < 2; i++) main.createTask({ title: `m${i}`, assignee: "alice" });
-    for (let i = 0; i < 2; i++) other.createTask({ title: `o${i}`, assignee: "alice" });
+    for (let i = 0; i < 2; i++) await main.createTask({ title: `m${i}`, assignee: "alice" });
+    for (let i = 0; i < 2; i++) await other.createTask({ title: `o${i}`, assignee: "alice" });
     const d = dispatcher(h);
     const report = await d.tick();
     expect(report.boards.map((s) => [s.board, s.spawned.length])).toEqual([
@@ -490,16 +496,16 @@ describe("budgets and assignment", { timeout: 30_000 }, () => {
       profiles: { alice: fakeProfile("complete") },
     });
     const b = h.board();
-    const loose = b.createTask({ title: "loose" }).id;
-    const ghost = b.createTask({ title: "ghost", assignee: "ghost" }).id;
+    const loose = (await b.createTask({ title: "loose" })).id;
+    const ghost = (await b.createTask({ title: "ghost", assignee: "ghost" })).id;
     const dry = await dispatcher(h).once({ dryRun: true });
     expect(dry.auto_assigned_default).toEqual([loose]);
-    expect(b.requireTask(loose).assignee).toBeNull(); // a dry run persists nothing
+    expect((await b.requireTask(loose)).assignee).toBeNull(); // a dry run persists nothing
     const r = (await dispatcher(h).tick()).boards[0];
     expect(r?.auto_assigned_default).toEqual([loose]);
     expect(r?.spawned.map((s) => [s.task_id, s.assignee])).toEqual([[loose, "alice"]]);
     expect(r?.skipped_nonspawnable).toEqual([ghost]);
-    expect(events(b, loose, "assigned")[0]?.payload).toEqual({
+    expect((await events(b, loose, "assigned"))[0]?.payload).toEqual({
       assignee: "alice",
       from: null,
       source: "kanban.default_assignee",
@@ -507,39 +513,39 @@ describe("budgets and assignment", { timeout: 30_000 }, () => {
     await waitFor(done(b, loose), "the default assignee's worker to complete");
 
     h.writeConfig({ kanban: { default_assignee: "nobody" }, profiles: { alice: fakeProfile("complete") } });
-    const stray = b.createTask({ title: "stray" }).id;
+    const stray = (await b.createTask({ title: "stray" })).id;
     expect((await dispatcher(h).tick()).boards[0]?.skipped_unassigned).toEqual([stray]);
   });
 
   it("holds back a ready task the respawn guard names (active PR, auth failure), records why, and spawns the rest", async () => {
     const h = setup({ kanban: { crash_grace_seconds: 0 }, profiles: { alice: fakeProfile("complete") } });
     const b = h.board();
-    const pr = b.createTask({ title: "pr open", assignee: "alice" }).id;
-    b.addComment(pr, "alice", "PR: https://github.com/acme/app/pull/7");
-    const auth = b.createTask({ title: "no creds", assignee: "alice" }).id;
+    const pr = (await b.createTask({ title: "pr open", assignee: "alice" })).id;
+    await b.addComment(pr, "alice", "PR: https://github.com/acme/app/pull/7");
+    const auth = (await b.createTask({ title: "no creds", assignee: "alice" })).id;
     // One failure, under the board's limit (2): the task stays ready, held back by the guard alone.
-    b.recordTaskFailure(auth, { error: "401 Unauthorized: invalid api key", outcome: "crashed" });
-    const free = b.createTask({ title: "free", assignee: "alice" }).id;
+    await b.recordTaskFailure(auth, { error: "401 Unauthorized: invalid api key", outcome: "crashed" });
+    const free = (await b.createTask({ title: "free", assignee: "alice" })).id;
     const dry = await dispatcher(h).once({ dryRun: true });
     expect(dry.respawn_guarded).toEqual([
       { task_id: pr, reason: "active_pr" },
       { task_id: auth, reason: "blocker_auth" },
     ]);
-    expect(events(b, pr, "respawn_guarded")).toHaveLength(0); // a dry run writes nothing
+    expect(await events(b, pr, "respawn_guarded")).toHaveLength(0); // a dry run writes nothing
     const r = await dispatcher(h).once({});
     expect(r.spawned.map((s) => s.task_id)).toEqual([free]);
-    expect(events(b, pr, "respawn_guarded")[0]?.payload).toEqual({ reason: "active_pr" });
-    expect(events(b, auth, "respawn_guarded")[0]?.payload).toEqual({ reason: "blocker_auth" });
-    expect([b.requireTask(pr).status, b.requireTask(auth).status]).toEqual(["ready", "ready"]);
+    expect((await events(b, pr, "respawn_guarded"))[0]?.payload).toEqual({ reason: "active_pr" });
+    expect((await events(b, auth, "respawn_guarded"))[0]?.payload).toEqual({ reason: "blocker_auth" });
+    expect([(await b.requireTask(pr)).status, (await b.requireTask(auth)).status]).toEqual(["ready", "ready"]);
     await waitFor(done(b, free), "the free task's worker to complete");
     // Held-back tasks wait on purpose: they do not make the ready queue look stuck.
-    expect(hasSpawnableReady(b, { isSpawnable: () => true })).toBe(false);
+    expect(await hasSpawnableReady(b, { isSpawnable: () => true })).toBe(false);
   });
 
   it("skips a board whose tick lock another process holds, writing nothing", async () => {
     const h = setup({ profiles: { alice: fakeProfile("complete") } });
     const b = h.board();
-    b.createTask({ title: "t", assignee: "alice" });
+    await b.createTask({ title: "t", assignee: "alice" });
     const before = dumpRows(boardInternals(b).sqlite);
     const held = tryAcquireDispatchLock(`${b.path}.dispatch.lock`);
     const d = dispatcher(h);
@@ -559,7 +565,7 @@ describe("health", { timeout: 30_000 }, () => {
   it("quarantines a corrupt board until its file changes or the timer expires, while other boards dispatch", async () => {
     const h = setup({ kanban: { crash_grace_seconds: 0 }, profiles: { alice: fakeProfile("complete") } });
     const good = h.board("good");
-    const t = good.createTask({ title: "fine", assignee: "alice" });
+    const t = await good.createTask({ title: "fine", assignee: "alice" });
     const loc = boardLocationFromEnv(h.env);
     createBoard(loc, "bad");
     const badDb = path.join(h.home, "kanban", "boards", "bad", "kanban.db");
@@ -597,8 +603,8 @@ describe("health", { timeout: 30_000 }, () => {
       profiles: { alice: fakeProfile("hang") },
     });
     const b = h.board();
-    b.createTask({ title: "one", assignee: "alice" });
-    b.createTask({ title: "two", assignee: "alice" });
+    await b.createTask({ title: "one", assignee: "alice" });
+    await b.createTask({ title: "two", assignee: "alice" });
     const clock = realClock();
     const d = dispatcher(h, { clock });
     const stuck = () => d.status().warnings.filter((w) => w.message.includes("dispatcher stuck"));
@@ -619,26 +625,26 @@ describe("health", { timeout: 30_000 }, () => {
   it("defers scratch cleanup of a parent until its children finish, and never deletes outside the managed root", async () => {
     const h = setup({ profiles: {} });
     const b = h.board();
-    const parent = b.createTask({ title: "parent" });
-    const child = b.createTask({ title: "child", parents: [parent.id] });
+    const parent = await b.createTask({ title: "parent" });
+    const child = await b.createTask({ title: "child", parents: [parent.id] });
     const parentWs = path.join(h.home, "kanban", "workspaces", parent.id);
     fs.mkdirSync(parentWs, { recursive: true });
-    b.setWorkspace(parent.id, parentWs);
+    await b.setWorkspace(parent.id, parentWs);
     const outside = path.join(h.home, "my-project");
     fs.mkdirSync(outside);
     // Create refuses a caller-chosen scratch path; a Hermes-written or older row can still hold one.
-    const rogue = b.createTask({ title: "rogue", workspace_kind: "scratch" });
-    b.setWorkspace(rogue.id, outside);
+    const rogue = await b.createTask({ title: "rogue", workspace_kind: "scratch" });
+    await b.setWorkspace(rogue.id, outside);
     const d = dispatcher(h);
     await d.tick();
-    b.completeTask(parent.id, { result: "handoff.md written" });
-    b.completeTask(rogue.id, { result: "x" });
+    await b.completeTask(parent.id, { result: "handoff.md written" });
+    await b.completeTask(rogue.id, { result: "x" });
     await d.tick();
     expect(fs.existsSync(parentWs)).toBe(true); // the child may still read the parent's handoff files
     expect(fs.existsSync(outside)).toBe(true);
     // The rogue's recorded path is never even looked at: only <root>/<rogue id> would be removed.
     expect(d.status().warnings).toEqual([]);
-    b.completeTask(child.id, { result: "y" });
+    await b.completeTask(child.id, { result: "y" });
     await d.tick();
     expect(fs.existsSync(parentWs)).toBe(false);
     expect(fs.existsSync(outside)).toBe(true);

@@ -251,7 +251,7 @@ export class Dispatcher {
         continue;
       }
       try {
-        const r = o.board.detectCrashedWorkers({
+        const r = await o.board.detectCrashedWorkers({
           graceSeconds: s.crashGraceSeconds,
           exitStatus: (pid) => this.pool.exitStatus(pid),
         });
@@ -348,7 +348,7 @@ export class Dispatcher {
     );
   }
 
-  private deps(t: OpenTarget, others: () => number): DispatchDeps {
+  private deps(t: OpenTarget, others: () => Promise<number>): DispatchDeps {
     const cfg = this.config;
     const loc = cfg.location;
     return {
@@ -411,12 +411,12 @@ export class Dispatcher {
    * Removes scratch workspaces of tasks finished since the last scan (a full scan on the first
    * visit of a board). Deferred while a child is unfinished: children may read handoff files.
    */
-  private cleanupFinished(t: OpenTarget): void {
+  private async cleanupFinished(t: OpenTarget): Promise<void> {
     const board = t.board;
     const candidates = new Set<string>();
     let cursor = this.cleanupCursor.get(t.dbPath);
     if (cursor === undefined) {
-      cursor = board.latestEventId();
+      cursor = await board.latestEventId();
       // First visit: whatever scratch directories exist (each is named for its task).
       let entries: string[] = [];
       try {
@@ -427,10 +427,10 @@ export class Dispatcher {
       for (const name of entries) candidates.add(name);
     } else {
       for (;;) {
-        const events = board.eventsAfter(cursor, { kinds: ["completed", "archived"], limit: 1000 });
+        const events = await board.eventsAfter(cursor, { kinds: ["completed", "archived"], limit: 1000 });
         for (const e of events) {
           candidates.add(e.task_id);
-          for (const p of board.parentIds(e.task_id)) candidates.add(p);
+          for (const p of await board.parentIds(e.task_id)) candidates.add(p);
         }
         const last = events.at(-1);
         if (last === undefined) break;
@@ -439,11 +439,10 @@ export class Dispatcher {
       }
     }
     this.cleanupCursor.set(t.dbPath, cursor);
-    const finished = (s: string | undefined) => s === "done" || s === "archived";
     for (const id of candidates) {
-      const task = board.getTask(id);
+      const task = await board.getTask(id);
       if (!task || !finished(task.status) || task.workspace_kind !== "scratch") continue;
-      if (board.childIds(id).some((c) => !finished(board.getTask(c)?.status))) continue;
+      if (await hasUnfinishedChild(board, id)) continue;
       const outcome = cleanupScratch(task, { location: this.config.location, board: t.slug });
       if (outcome === "removed") this.log(`board ${t.slug}: removed scratch workspace of ${id}`);
       if (outcome === "refused") {
@@ -515,23 +514,27 @@ export class Dispatcher {
     }
     try {
       for (const t of open) {
-        const others = () => open.filter((o) => o !== t).reduce((n, o) => n + safeRunningCount(o.board), 0);
+        const others = async () => {
+          let n = 0;
+          for (const o of open) if (o !== t) n += await safeRunningCount(o.board);
+          return n;
+        };
         try {
           const r = await dispatchOnce(t.board, this.dispatchOptions(), this.deps(t, others));
           spawned += r.spawned.length;
           heldBack.push(...r.held_back.map((h) => `${t.slug}:${h}`));
           if (r.skipped_per_profile_capped.length > 0)
             heldBack.push(`${t.slug}:skipped_per_profile_capped=${r.skipped_per_profile_capped.length}`);
-          if (!r.skipped_locked) this.cleanupFinished(t);
+          if (!r.skipped_locked) await this.cleanupFinished(t);
           if (
-            hasSpawnableReady(
+            await hasSpawnableReady(
               t.board,
               { isSpawnable: (p) => isSpawnable(this.config.runtime, p) },
               this.config.settings.defaultAssignee,
             )
           )
             readyPending = true;
-          running.push(...runningWorkersOf(t));
+          running.push(...(await runningWorkersOf(t)));
           boards.push(this.summarise(t, r, null));
           if (didWork(r)) this.log(`board ${t.slug}: ${describe(r)}`);
           notAProfile.push(...r.not_a_profile.map((n) => ({ ...n, board: t.slug })));
@@ -633,13 +636,13 @@ export class Dispatcher {
     const slug = opts.board !== undefined ? normaliseSlug(opts.board) : currentBoard(loc);
     const target = this.openTarget({ slug, dbPath: path.resolve(boardDbPath(loc, slug)) });
     try {
-      const others = () => this.runningOnOtherBoards(target.dbPath);
+      const others = async () => await this.runningOnOtherBoards(target.dbPath);
       const r = await dispatchOnce(
         target.board,
         { ...this.dispatchOptions(), dryRun: opts.dryRun === true },
         this.deps(target, others),
       );
-      if (!r.skipped_locked && opts.dryRun !== true) this.cleanupFinished(target);
+      if (!r.skipped_locked && opts.dryRun !== true) await this.cleanupFinished(target);
       return r;
     } finally {
       target.board.close();
@@ -655,7 +658,7 @@ export class Dispatcher {
    * to `terminate_grace_seconds`, SIGKILL. A task settled meanwhile keeps its outcome; its worker is
    * stopped all the same. `--once` never gets here: its workers outlive it by design.
    */
-  private stopWorkers(): void {
+  private async stopWorkers(): Promise<void> {
     const live = this.pool.running();
     if (live.length === 0) return;
     const reason = `dispatcher pid ${this.config.pid} stopped`;
@@ -678,7 +681,7 @@ export class Dispatcher {
         for (const w of live) {
           if (w.board !== t.slug) continue;
           try {
-            o.board.reclaimTask(w.task_id, { reason });
+            await o.board.reclaimTask(w.task_id, { reason });
           } catch {
             // settled (or reclaimed by someone else) meanwhile: its outcome stands
           }
@@ -700,7 +703,7 @@ export class Dispatcher {
    * reclaimed at start-up instead of waiting out the claim TTL. Claims by anyone else (a person's
    * `kanban claim`, another host) are never touched.
    */
-  private recoverOrphanedClaims(previousPid: number | null): string[] {
+  private async recoverOrphanedClaims(previousPid: number | null): Promise<string[]> {
     if (previousPid === null || previousPid === this.config.pid || this.pool.isAlive(previousPid)) return [];
     const lock = `${this.config.hostname}:${previousPid}`;
     const recovered: string[] = [];
@@ -709,9 +712,11 @@ export class Dispatcher {
       try {
         const o = this.openTarget(t);
         try {
-          for (const id of o.board.unspawnedClaims(lock)) {
+          for (const id of await o.board.unspawnedClaims(lock)) {
             try {
-              o.board.reclaimTask(id, { reason: `dispatcher pid ${previousPid} stopped before spawning a worker` });
+              await o.board.reclaimTask(id, {
+                reason: `dispatcher pid ${previousPid} stopped before spawning a worker`,
+              });
               recovered.push(id);
             } catch {
               // settled by someone else meanwhile
@@ -731,7 +736,7 @@ export class Dispatcher {
     return recovered;
   }
 
-  private runningOnOtherBoards(excludePath: string): number {
+  private async runningOnOtherBoards(excludePath: string): Promise<number> {
     if (this.config.pinnedDb !== null) return 0;
     let n = 0;
     for (const t of this.targets()) {
@@ -739,7 +744,7 @@ export class Dispatcher {
       try {
         const o = this.openTarget(t);
         try {
-          n += safeRunningCount(o.board);
+          n += await safeRunningCount(o.board);
         } finally {
           o.board.close();
         }
@@ -760,7 +765,7 @@ export class Dispatcher {
     const attempt = tryAcquirePidLock(dispatcherLockPath(this.config.home), this.config.pid);
     if (!attempt.ok) throw new DispatcherBusyError(this.config.home, attempt.holder);
     this.homeLock = attempt.lock;
-    this.recoverOrphanedClaims(readDispatcherStatus(this.config.home)?.pid ?? null);
+    await this.recoverOrphanedClaims(readDispatcherStatus(this.config.home)?.pid ?? null);
     this.startedAt = this.now();
     // Our pid is on record before the first claim, so that a successor can recover our orphans.
     this.writeStatus({});
@@ -779,7 +784,7 @@ export class Dispatcher {
         await this.sleepUntilNextTick();
       }
       await this.exclusive;
-      this.stopWorkers();
+      await this.stopWorkers();
       await this.pool.drain();
     } finally {
       this.writeStatus({ stopped_at: this.now() });
@@ -836,18 +841,32 @@ function describeRuntime(config: DispatcherConfig): string {
   return `profiles: ${names.join(", ")}`;
 }
 
-function safeRunningCount(board: Board): number {
+async function safeRunningCount(board: Board): Promise<number> {
   try {
-    return runningCount(board);
+    return await runningCount(board);
   } catch {
     return 0;
   }
 }
 
-function runningWorkersOf(t: OpenTarget): DispatcherStatus["running_workers"] {
-  return t.board
-    .runningWorkers()
-    .map((r) => ({ task_id: r.task_id, board: t.slug, pid: r.pid, run_id: r.run_id, started_at: r.started_at }));
+async function runningWorkersOf(t: OpenTarget): Promise<DispatcherStatus["running_workers"]> {
+  const rows = await t.board.runningWorkers();
+  return rows.map((r) => ({
+    task_id: r.task_id,
+    board: t.slug,
+    pid: r.pid,
+    run_id: r.run_id,
+    started_at: r.started_at,
+  }));
+}
+
+function finished(status: string | undefined): boolean {
+  return status === "done" || status === "archived";
+}
+
+async function hasUnfinishedChild(board: Board, id: string): Promise<boolean> {
+  for (const c of await board.childIds(id)) if (!finished((await board.getTask(c))?.status)) return true;
+  return false;
 }
 
 function didWork(r: DispatchResult): boolean {

@@ -34,18 +34,18 @@ describe("dry run", { timeout: 30_000 }, () => {
     });
     const b = home.board();
     // A running task whose worker is dead: the crash sweep requeues it.
-    const crashed = b.createTask({ title: "worker died", assignee: "bob" }).id;
-    const run = b.claimTask(crashed)?.current_run_id as number;
-    expect(b.recordSpawn(crashed, deadPid(), run)).toBe(true);
+    const crashed = (await b.createTask({ title: "worker died", assignee: "bob" })).id;
+    const run = (await b.claimTask(crashed))?.current_run_id as number;
+    expect(await b.recordSpawn(crashed, deadPid(), run)).toBe(true);
     // A claim whose lease ran out with no worker: the stale-claim sweep requeues it.
-    const expired = b.createTask({ title: "lease ran out", assignee: "bob" }).id;
-    expect(b.claimTask(expired, { ttl_seconds: 1 })).not.toBeNull();
+    const expired = (await b.createTask({ title: "lease ran out", assignee: "bob" })).id;
+    expect(await b.claimTask(expired, { ttl_seconds: 1 })).not.toBeNull();
     // A todo child whose parent is done (written behind the kernel's back): promotion makes it ready.
-    const parent = b.createTask({ title: "parent", assignee: "bob" }).id;
-    const child = b.createTask({ title: "child", assignee: "bob", parents: [parent] }).id;
-    expect(b.requireTask(child).status).toBe("todo");
+    const parent = (await b.createTask({ title: "parent", assignee: "bob" })).id;
+    const child = (await b.createTask({ title: "child", assignee: "bob", parents: [parent] })).id;
+    expect((await b.requireTask(child)).status).toBe("todo");
     boardInternals(b).sqlite.prepare("UPDATE tasks SET status = 'done', completed_at = 1 WHERE id = ?").run(parent);
-    const ready = b.createTask({ title: "would run", assignee: "alice" }).id;
+    const ready = (await b.createTask({ title: "would run", assignee: "alice" })).id;
 
     const clock = new TestClock(Math.floor(Date.now() / 1000) + 60);
     const d = createDispatcher(home.config(), { log: () => {}, clock });
@@ -56,12 +56,12 @@ describe("dry run", { timeout: 30_000 }, () => {
     expect(r.reclaimed).toBe(1);
     expect(r.promoted).toBe(1);
     expect(r.spawned).toEqual([{ task_id: ready, assignee: "alice", workspace: "", pid: null }]);
-    expect(b.requireTask(crashed)).toMatchObject({ status: "ready", claim_lock: null, consecutive_failures: 1 });
-    expect(b.requireTask(expired)).toMatchObject({ status: "ready", claim_lock: null });
-    expect(b.requireTask(child).status).toBe("ready");
+    expect(await b.requireTask(crashed)).toMatchObject({ status: "ready", claim_lock: null, consecutive_failures: 1 });
+    expect(await b.requireTask(expired)).toMatchObject({ status: "ready", claim_lock: null });
+    expect((await b.requireTask(child)).status).toBe("ready");
     // The spawn itself was only simulated.
-    expect(b.requireTask(ready)).toMatchObject({ status: "ready", claim_lock: null, current_run_id: null });
-    expect(b.listRuns(ready)).toEqual([]);
+    expect(await b.requireTask(ready)).toMatchObject({ status: "ready", claim_lock: null, current_run_id: null });
+    expect(await b.listRuns(ready)).toEqual([]);
     expect(d.pool.running()).toEqual([]);
     expect(formatText(r, { dryRun: true })).toContain(
       "Dry run: recovery and promotion ran; nothing was claimed or spawned.",
@@ -74,8 +74,8 @@ describe("dry run", { timeout: 30_000 }, () => {
     fs.mkdirSync(profileDir, { recursive: true });
     fs.writeFileSync(path.join(profileDir, "config.yaml"), "model: x\n");
     const b = home.board();
-    const writer = b.createTask({ title: "for writer", assignee: "writer" }).id;
-    const ghost = b.createTask({ title: "for nobody", assignee: "ghost" }).id;
+    const writer = (await b.createTask({ title: "for writer", assignee: "writer" })).id;
+    const ghost = (await b.createTask({ title: "for nobody", assignee: "ghost" })).id;
     const r = await createDispatcher(home.config(), { log: () => {} }).once({ dryRun: true });
     expect(r.spawned.map((s) => s.task_id)).toEqual([writer]);
     expect(r.skipped_nonspawnable).toEqual([ghost]);
@@ -88,7 +88,7 @@ describe("dry run", { timeout: 30_000 }, () => {
   it("the loop's tick warns once that a ready task waits for a name that is not a profile", async () => {
     home = makeHome({});
     const b = home.board();
-    const ghost = b.createTask({ title: "for nobody", assignee: "ghost" }).id;
+    const ghost = (await b.createTask({ title: "for nobody", assignee: "ghost" })).id;
     const d = createDispatcher(home.config(), { log: () => {} });
     const summary = (await d.tick()).boards[0];
     expect(summary?.not_a_profile).toEqual([{ task_id: ghost, assignee: "ghost" }]);

@@ -15,15 +15,15 @@ describe("kanban-dispatcher loop", { timeout: 60_000 }, () => {
     // The default crash grace (30 s) and interval (60 s): only the exit itself can explain a crash seen early.
     const h = setup({ kanban: { failure_limit: 5 }, profiles: { crasher: fakeProfile("crash") } });
     const b = h.board();
-    const t = b.createTask({ title: "dies at once", assignee: "crasher" }).id;
+    const t = (await b.createTask({ title: "dies at once", assignee: "crasher" })).id;
     const d = startBin([], env(h));
-    await waitFor(() => b.requireTask(t).consecutive_failures === 1, "the crash to be recorded", 20_000);
+    await waitFor(async () => (await b.requireTask(t)).consecutive_failures === 1, "the crash to be recorded", 20_000);
     expect(readDispatcherStatus(h.home)?.ticks).toBe(1);
-    const crashed = b.listEvents(t).filter((e) => e.kind === "crashed");
+    const crashed = (await b.listEvents(t)).filter((e) => e.kind === "crashed");
     expect(crashed).toHaveLength(1);
     expect(crashed[0]?.payload).toMatchObject({ exit_code: 3 });
-    expect(b.requireTask(t).status).toBe("ready");
-    expect(b.listRuns(t).map((r) => r.outcome)).toEqual(["crashed"]);
+    expect((await b.requireTask(t)).status).toBe("ready");
+    expect((await b.listRuns(t)).map((r) => r.outcome)).toEqual(["crashed"]);
     d.child.kill("SIGTERM");
     expect((await d.exited).code).toBe(0);
   });
@@ -32,12 +32,16 @@ describe("kanban-dispatcher loop", { timeout: 60_000 }, () => {
     // No profiles: the Hermes runtime, in which "alice" is no profile at all.
     const h = setup({});
     const b = h.board();
-    const t = b.createTask({ title: "for alice", assignee: "alice" }).id;
+    const t = (await b.createTask({ title: "for alice", assignee: "alice" })).id;
     const d = startBin([], env(h));
     await waitFor(() => readDispatcherStatus(h.home)?.ticks === 1, "the first tick", 15_000);
     expect(readDispatcherStatus(h.home)?.boards[0]?.skipped_nonspawnable).toEqual([t]);
     h.writeConfig({ profiles: { alice: fakeProfile("complete") } });
-    await waitFor(() => b.requireTask(t).status === "done", "the card to be spawned and completed", 20_000);
+    await waitFor(
+      async () => (await b.requireTask(t)).status === "done",
+      "the card to be spawned and completed",
+      20_000,
+    );
     expect(readDispatcherStatus(h.home)?.config_error).toBeNull();
     expect(d.stderr()).toContain("config.json reloaded (profiles: alice");
     d.child.kill("SIGTERM");
@@ -61,9 +65,13 @@ describe("kanban-dispatcher loop", { timeout: 60_000 }, () => {
     expect(status.config_error).toContain("max_spawnn");
     expect(status.config_error).toContain('did you mean "max_spawn"');
     // Still dispatching with the last valid profiles: a nudge gets a new card done.
-    const t = b.createTask({ title: "still works", assignee: "alice" }).id;
+    const t = (await b.createTask({ title: "still works", assignee: "alice" })).id;
     nudgeDispatcher(h.home);
-    await waitFor(() => b.requireTask(t).status === "done", "the card to be done under the last valid config", 20_000);
+    await waitFor(
+      async () => (await b.requireTask(t)).status === "done",
+      "the card to be done under the last valid config",
+      20_000,
+    );
     h.writeConfig({ profiles: { alice: fakeProfile("complete") } });
     await waitFor(
       () => readDispatcherStatus(h.home)?.config_error === null,

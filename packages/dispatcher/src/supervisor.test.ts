@@ -41,21 +41,21 @@ async function workerOf(h: TestHome): Promise<{ worker: number; grandchild: numb
   return pids;
 }
 
-function expectReclaimedNotFailed(h: TestHome, id: string): void {
+async function expectReclaimedNotFailed(h: TestHome, id: string): Promise<void> {
   const b = h.board();
-  const task = b.requireTask(id);
+  const task = await b.requireTask(id);
   expect(task.status).toBe("ready");
   expect(task.consecutive_failures).toBe(0);
-  const kinds = b.listEvents(id).map((e) => e.kind);
+  const kinds = (await b.listEvents(id)).map((e) => e.kind);
   expect(kinds).toContain("reclaimed");
   expect(kinds).not.toContain("crashed");
-  expect(b.listRuns(id).map((r) => r.outcome)).toEqual(["reclaimed"]);
+  expect((await b.listRuns(id)).map((r) => r.outcome)).toEqual(["reclaimed"]);
 }
 
 describe("kanban-dispatcher under a supervisor", { timeout: 90_000 }, () => {
   it("SIGTERM stops its workers (SIGKILL after the grace), gives their claims back and releases the lock", async () => {
     const h = stubbornHome();
-    const id = h.board().createTask({ title: "long job", assignee: "alice" }).id;
+    const id = (await h.board().createTask({ title: "long job", assignee: "alice" })).id;
     const d = startBin([], recordingEnv(h));
     const pids = await workerOf(h);
     d.child.kill("SIGTERM");
@@ -66,12 +66,12 @@ describe("kanban-dispatcher under a supervisor", { timeout: 90_000 }, () => {
     expect(liveDispatcherPid(h.home)).toBeNull();
     expect(fs.existsSync(path.join(h.home, "kanban", ".dispatcher.lock"))).toBe(false);
     expect(d.stderr() + d.stdout()).toContain(`stopping 1 worker(s): ${id}`);
-    expectReclaimedNotFailed(h, id);
+    await expectReclaimedNotFailed(h, id);
   });
 
   it("a dispatcher whose supervisor (KANBAN_PARENT_PID) is SIGKILLed stops by itself, workers and lock included", async () => {
     const h = stubbornHome();
-    const id = h.board().createTask({ title: "long job", assignee: "alice" }).id;
+    const id = (await h.board().createTask({ title: "long job", assignee: "alice" })).id;
     // A stand-in supervisor: starts the bin as npm start's does, naming itself, then idles.
     const supervisorScript = `
       const { spawn } = require("node:child_process");
@@ -107,6 +107,6 @@ describe("kanban-dispatcher under a supervisor", { timeout: 90_000 }, () => {
     );
     expect(liveDispatcherPid(h.home)).toBeNull();
     expect(fs.existsSync(path.join(h.home, "kanban", ".dispatcher.lock"))).toBe(false);
-    expectReclaimedNotFailed(h, id);
+    await expectReclaimedNotFailed(h, id);
   });
 });

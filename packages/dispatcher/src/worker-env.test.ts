@@ -91,11 +91,14 @@ describe("a spawned worker's environment", { timeout: 30_000 }, () => {
     });
     const record = path.join(home.home, "record.jsonl");
     const b = home.board();
-    const t = b.createTask({ title: "work", assignee: "alice", tenant: "acme" });
+    const t = await b.createTask({ title: "work", assignee: "alice", tenant: "acme" });
     const d = createDispatcher(home.config({ KANBAN_TOKEN: ADMIN, FAKE_WORKER_RECORD: record }), { log: () => {} });
     trackPool(d.pool);
     await d.tick();
-    await waitFor(() => b.getTask(t.id)?.status === "done", "the worker to complete through the board file");
+    await waitFor(
+      async () => (await b.getTask(t.id))?.status === "done",
+      "the worker to complete through the board file",
+    );
     const [rec] = trackRecorded(record);
     expect(rec?.env.KANBAN_TOKEN).toBeUndefined();
     expect(rec?.env.KANBAN_DB).toBe(path.join(home.home, "kanban.db"));
@@ -106,7 +109,7 @@ describe("a spawned worker's environment", { timeout: 30_000 }, () => {
     home = makeHome({ kanban: { crash_grace_seconds: 0 }, profiles: { alice: fakeProfile("exit0") } });
     const record = path.join(home.home, "record.jsonl");
     const b = home.board();
-    const t = b.createTask({ title: "work", assignee: "alice", tenant: "acme" });
+    const t = await b.createTask({ title: "work", assignee: "alice", tenant: "acme" });
     const d = createDispatcher(
       home.config({ KANBAN_TOKEN: ADMIN, KANBAN_URL: "http://127.0.0.1:9", FAKE_WORKER_RECORD: record }),
       { log: () => {} },
@@ -114,7 +117,7 @@ describe("a spawned worker's environment", { timeout: 30_000 }, () => {
     trackPool(d.pool);
     await d.tick();
     const rec = await waitFor(() => trackRecorded(record)[0], "the worker to record its environment");
-    const run = b.getTask(t.id)?.current_run_id ?? b.listRuns(t.id)[0]?.id;
+    const run = (await b.getTask(t.id))?.current_run_id ?? (await b.listRuns(t.id))[0]?.id;
     expect(rec.env.KANBAN_DB).toBeUndefined();
     expect(rec.env.KANBAN_HOME).toBeUndefined();
     expect(rec.env.KANBAN_URL).toBe("http://127.0.0.1:9");

@@ -29,7 +29,7 @@ function scratchOf(h: TestHome, id: string): string {
   return path.join(h.home, "kanban", "workspaces", id);
 }
 
-const statusOf = (b: Board, id: string) => () => b.getTask(id)?.status;
+const statusOf = async (b: Board, id: string) => (await b.getTask(id))?.status;
 
 describe("workspace safety", { timeout: 30_000 }, () => {
   it("a tenant task whose workspace_path points at another task's scratch dir does not delete it on completion", async () => {
@@ -39,23 +39,23 @@ describe("workspace safety", { timeout: 30_000 }, () => {
     });
     const h = home;
     const b = h.board();
-    const victim = b.createTask({ title: "long job", assignee: "alice" }).id;
+    const victim = (await b.createTask({ title: "long job", assignee: "alice" })).id;
     const d = dispatcher(h);
     await d.tick();
     const victimWs = scratchOf(h, victim);
     await waitFor(() => readPids(victimWs), "the victim's worker to start");
     fs.writeFileSync(path.join(victimWs, "work-in-progress.txt"), "precious");
     // The create API refuses a scratch path; a row written by Hermes or before that rule can hold one.
-    const rogue = b.createTask({ title: "rogue", assignee: "bob", tenant: "acme" }).id;
+    const rogue = (await b.createTask({ title: "rogue", assignee: "bob", tenant: "acme" })).id;
     boardInternals(b).sqlite.prepare("UPDATE tasks SET workspace_path = ? WHERE id = ?").run(victimWs, rogue);
     await d.tick();
-    await waitFor(() => statusOf(b, rogue)() === "done", "the rogue's worker to complete");
+    await waitFor(async () => (await statusOf(b, rogue)) === "done", "the rogue's worker to complete");
     // It ran in its own scratch directory, not in the victim's.
-    expect(b.requireTask(rogue).result).toBe(fs.realpathSync(scratchOf(h, rogue)));
+    expect((await b.requireTask(rogue)).result).toBe(fs.realpathSync(scratchOf(h, rogue)));
     await d.tick(); // the cleanup pass after the completion
     expect(fs.existsSync(scratchOf(h, rogue))).toBe(false);
     expect(fs.readFileSync(path.join(victimWs, "work-in-progress.txt"), "utf8")).toBe("precious");
-    expect(b.requireTask(victim).status).toBe("running");
+    expect((await b.requireTask(victim)).status).toBe("running");
   });
 
   it("a tenant's dir: workspace outside kanban.workspace_roots is refused at spawn and the task blocked at once, not retried", async () => {
@@ -72,36 +72,42 @@ describe("workspace safety", { timeout: 30_000 }, () => {
     });
     const b = hh.board();
     // Lexically under the root (so the API's create check lets it through), really outside it.
-    const viaLink = b.createTask({
-      title: "via link",
-      assignee: "bob",
-      tenant: "acme",
-      workspace_kind: "dir",
-      workspace_path: path.join(roots, "sneaky", "x"),
-    }).id;
-    const allowed = b.createTask({
-      title: "inside",
-      assignee: "bob",
-      tenant: "acme",
-      workspace_kind: "dir",
-      workspace_path: path.join(roots, "acme"),
-    }).id;
-    const admin = b.createTask({
-      title: "admin",
-      assignee: "bob",
-      workspace_kind: "dir",
-      workspace_path: path.join(outside, "admin"),
-    }).id;
+    const viaLink = (
+      await b.createTask({
+        title: "via link",
+        assignee: "bob",
+        tenant: "acme",
+        workspace_kind: "dir",
+        workspace_path: path.join(roots, "sneaky", "x"),
+      })
+    ).id;
+    const allowed = (
+      await b.createTask({
+        title: "inside",
+        assignee: "bob",
+        tenant: "acme",
+        workspace_kind: "dir",
+        workspace_path: path.join(roots, "acme"),
+      })
+    ).id;
+    const admin = (
+      await b.createTask({
+        title: "admin",
+        assignee: "bob",
+        workspace_kind: "dir",
+        workspace_path: path.join(outside, "admin"),
+      })
+    ).id;
     const d = dispatcher(hh);
     const r = (await d.tick()).boards[0];
     expect(r?.auto_blocked).toEqual([viaLink]);
-    const refused = b.requireTask(viaLink);
+    const refused = await b.requireTask(viaLink);
     expect(refused.status).toBe("blocked");
     expect(refused.last_failure_error).toContain("outside the workspace roots allowed for tenant tasks");
-    expect(b.listEvents(viaLink).find((e) => e.kind === "gave_up")?.payload).toMatchObject({ permanent: true });
+    expect((await b.listEvents(viaLink)).find((e) => e.kind === "gave_up")?.payload).toMatchObject({ permanent: true });
     expect(fs.existsSync(path.join(outside, "x"))).toBe(false);
     await waitFor(
-      () => statusOf(b, allowed)() === "done" && statusOf(b, admin)() === "done",
+      async () => (await statusOf(b, allowed)) === "done" && (await statusOf(b, admin)) === "done",
       "the allowed tenant task and the admin task to complete",
     );
     expect((await d.tick()).boards[0]?.spawned).toEqual([]); // the blocked one is never retried on its own

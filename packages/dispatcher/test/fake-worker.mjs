@@ -45,12 +45,12 @@ async function complete(heartbeats) {
   const b = await board();
   const fence = { expected_run_id: runId, claim_lock: process.env.KANBAN_CLAIM_LOCK };
   for (let i = 0; i < heartbeats; i++) {
-    b.heartbeatWorker(taskId, { ...fence, note: `beat ${i + 1}` });
-    b.heartbeatClaim(taskId, fence);
+    await b.heartbeatWorker(taskId, { ...fence, note: `beat ${i + 1}` });
+    await b.heartbeatClaim(taskId, fence);
     await sleep(150);
   }
-  b.addComment(taskId, "fake-worker", `working in ${process.cwd()}`, fence);
-  b.completeTask(taskId, {
+  await b.addComment(taskId, "fake-worker", `working in ${process.cwd()}`, fence);
+  await b.completeTask(taskId, {
     ...fence,
     result: process.cwd(),
     summary: `fake worker ${process.pid} done`,

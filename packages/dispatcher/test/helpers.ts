@@ -70,16 +70,16 @@ export function makeHome(config: Record<string, unknown> = {}): TestHome {
   };
 }
 
-/** Polls `check` until it returns a truthy value or the deadline passes. */
+/** Polls `check` (awaited: it may read the board) until it gives a truthy value or the deadline passes. */
 export async function waitFor<T>(
-  check: () => T | undefined | null | false,
+  check: () => T | undefined | null | false | Promise<T | undefined | null | false>,
   label: string,
   timeoutMs = 10_000,
   everyMs = 50,
 ): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const v = check();
+    const v = await check();
     if (v) return v;
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}`);
     await new Promise((r) => setTimeout(r, everyMs));

@@ -8,11 +8,11 @@ beforeEach(() => {
 });
 afterEach(() => board.cleanup());
 
-function claimed(opts: { claimer?: string; pid?: number } = {}): { id: string; runId: number } {
-  const task = board.createTask({ title: "work", assignee: "coder" });
-  const claim = board.claimTask(task.id, { claimer: opts.claimer });
+async function claimed(opts: { claimer?: string; pid?: number } = {}): Promise<{ id: string; runId: number }> {
+  const task = await board.createTask({ title: "work", assignee: "coder" });
+  const claim = await board.claimTask(task.id, { claimer: opts.claimer });
   if (!claim || claim.current_run_id === null) throw new Error("claim failed");
-  if (opts.pid !== undefined) board.recordSpawn(task.id, opts.pid, claim.current_run_id);
+  if (opts.pid !== undefined) await board.recordSpawn(task.id, opts.pid, claim.current_run_id);
   return { id: task.id, runId: claim.current_run_id };
 }
 
@@ -44,28 +44,28 @@ function relatedRows(id: string): Record<string, number> {
 }
 
 /** A task with a row in every related table: a parent and a child link, a comment, a run, a subscription, an attachment. */
-function richTask(): { id: string; parent: string; child: string } {
-  const parent = board.createTask({ title: "parent" });
-  const task = board.createTask({ title: "rich", parents: [parent.id] });
-  const child = board.createTask({ title: "child", parents: [task.id] });
-  board.addComment(task.id, "alice", "a note");
-  board.addNotifySub({ task_id: task.id, platform: "telegram", chat_id: "42" });
+async function richTask(): Promise<{ id: string; parent: string; child: string }> {
+  const parent = await board.createTask({ title: "parent" });
+  const task = await board.createTask({ title: "rich", parents: [parent.id] });
+  const child = await board.createTask({ title: "child", parents: [task.id] });
+  await board.addComment(task.id, "alice", "a note");
+  await board.addNotifySub({ task_id: task.id, platform: "telegram", chat_id: "42" });
   boardInternals(board)
     .sqlite.prepare(
       "INSERT INTO task_attachments (task_id, filename, stored_path, size, created_at) VALUES (?, 'a.txt', '/tmp/a.txt', 1, ?)",
     )
     .run(task.id, board.clock.seconds);
-  board.completeTask(parent.id, { result: "ok" });
-  const claim = board.claimTask(task.id);
+  await board.completeTask(parent.id, { result: "ok" });
+  const claim = await board.claimTask(task.id);
   if (!claim) throw new Error("claim failed");
   return { id: task.id, parent: parent.id, child: child.id };
 }
 
 describe("archiveTask", () => {
-  it("archives a running task: claim cleared, run closed as reclaimed, archived event carries that run id", () => {
-    const { id, runId } = claimed({ pid: 901 });
+  it("archives a running task: claim cleared, run closed as reclaimed, archived event carries that run id", async () => {
+    const { id, runId } = await claimed({ pid: 901 });
     board.clock.advance(10);
-    const out = board.archiveTask(id);
+    const out = await board.archiveTask(id);
     expect(out.task).toMatchObject({
       status: "archived",
       claim_lock: null,
@@ -73,68 +73,71 @@ describe("archiveTask", () => {
       worker_pid: null,
       current_run_id: null,
     });
-    expect(board.getRun(runId)).toMatchObject({
+    expect(await board.getRun(runId)).toMatchObject({
       status: "reclaimed",
       outcome: "reclaimed",
       summary: "task archived with run still active",
       ended_at: board.clock.seconds,
     });
-    const ev = board.listEvents(id).filter((e) => e.kind === "archived");
+    const ev = (await board.listEvents(id)).filter((e) => e.kind === "archived");
     expect(ev).toEqual([expect.objectContaining({ run_id: runId, payload: null })]);
   });
 
-  it("reports the host-local worker pid of an archived running task for termination", () => {
-    const { id } = claimed({ pid: 901 });
-    expect(board.archiveTask(id).terminate).toEqual({ pid: 901, lock: "testhost:4242" });
+  it("reports the host-local worker pid of an archived running task for termination", async () => {
+    const { id } = await claimed({ pid: 901 });
+    expect((await board.archiveTask(id)).terminate).toEqual({ pid: 901, lock: "testhost:4242" });
   });
 
-  it("reports no termination for a worker on another host or a claim with no pid", () => {
-    const foreign = claimed({ claimer: "elsewhere:77", pid: 902 });
-    expect(board.archiveTask(foreign.id).terminate).toBeNull();
-    const noPid = claimed();
-    expect(board.archiveTask(noPid.id).terminate).toBeNull();
+  it("reports no termination for a worker on another host or a claim with no pid", async () => {
+    const foreign = await claimed({ claimer: "elsewhere:77", pid: 902 });
+    expect((await board.archiveTask(foreign.id)).terminate).toBeNull();
+    const noPid = await claimed();
+    expect((await board.archiveTask(noPid.id)).terminate).toBeNull();
   });
 
-  it("creates no run when archiving a task that was never claimed", () => {
-    const task = board.createTask({ title: "idle" });
-    const out = board.archiveTask(task.id);
+  it("creates no run when archiving a task that was never claimed", async () => {
+    const task = await board.createTask({ title: "idle" });
+    const out = await board.archiveTask(task.id);
     expect(out.task.status).toBe("archived");
     expect(out.terminate).toBeNull();
-    expect(board.listRuns(task.id)).toEqual([]);
-    expect(board.listEvents(task.id).find((e) => e.kind === "archived")?.run_id).toBeNull();
+    expect(await board.listRuns(task.id)).toEqual([]);
+    expect((await board.listEvents(task.id)).find((e) => e.kind === "archived")?.run_id).toBeNull();
   });
 
-  it.each(["triage", "todo", "scheduled", "ready", "blocked", "review", "done"])("archives a %s task", (status) => {
-    const task = board.createTask({ title: "t" });
-    boardInternals(board).sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, task.id);
-    expect(board.archiveTask(task.id).task.status).toBe("archived");
-  });
+  it.each(["triage", "todo", "scheduled", "ready", "blocked", "review", "done"])(
+    "archives a %s task",
+    async (status) => {
+      const task = await board.createTask({ title: "t" });
+      boardInternals(board).sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, task.id);
+      expect((await board.archiveTask(task.id)).task.status).toBe("archived");
+    },
+  );
 
-  it("refuses to archive an already archived task, and an unknown one", () => {
-    const task = board.createTask({ title: "t" });
-    board.archiveTask(task.id);
-    const err = caught(() => board.archiveTask(task.id));
+  it("refuses to archive an already archived task, and an unknown one", async () => {
+    const task = await board.createTask({ title: "t" });
+    await board.archiveTask(task.id);
+    const err = await caught(async () => await board.archiveTask(task.id));
     expect(err.code).toBe("WRONG_STATE");
     expect(err.message).toBe(`task ${task.id} is already archived`);
-    expect(caught(() => board.archiveTask("t_00000000")).code).toBe("NOT_FOUND");
+    expect((await caught(async () => await board.archiveTask("t_00000000"))).code).toBe("NOT_FOUND");
   });
 
-  it("an archived parent counts as finished: its todo children are promoted at once", () => {
-    const parent = board.createTask({ title: "parent" });
-    const child = board.createTask({ title: "child", parents: [parent.id] });
-    expect(board.getTask(child.id)?.status).toBe("todo");
-    board.archiveTask(parent.id);
-    expect(board.getTask(child.id)?.status).toBe("ready");
+  it("an archived parent counts as finished: its todo children are promoted at once", async () => {
+    const parent = await board.createTask({ title: "parent" });
+    const child = await board.createTask({ title: "child", parents: [parent.id] });
+    expect((await board.getTask(child.id))?.status).toBe("todo");
+    await board.archiveTask(parent.id);
+    expect((await board.getTask(child.id))?.status).toBe("ready");
   });
 });
 
 describe("deleteArchivedTask", () => {
-  it("removes an archived task and every related row (links, comments, events, runs, subscriptions, attachments)", () => {
-    const { id, parent, child } = richTask();
-    board.archiveTask(id);
+  it("removes an archived task and every related row (links, comments, events, runs, subscriptions, attachments)", async () => {
+    const { id, parent, child } = await richTask();
+    await board.archiveTask(id);
     const before = relatedRows(id);
     for (const [table, n] of Object.entries(before)) expect(n, table).toBeGreaterThan(0);
-    board.deleteArchivedTask(id);
+    await board.deleteArchivedTask(id);
     expect(relatedRows(id)).toEqual({
       task_links: 0,
       task_comments: 0,
@@ -144,42 +147,42 @@ describe("deleteArchivedTask", () => {
       task_attachments: 0,
       tasks: 0,
     });
-    expect(board.getTask(parent)).not.toBeNull();
-    expect(board.getTask(child)).not.toBeNull();
+    expect(await board.getTask(parent)).not.toBeNull();
+    expect(await board.getTask(child)).not.toBeNull();
   });
 
-  it("refuses a task that is not archived, leaving it in place", () => {
-    const task = board.createTask({ title: "live" });
-    const err = caught(() => board.deleteArchivedTask(task.id));
+  it("refuses a task that is not archived, leaving it in place", async () => {
+    const task = await board.createTask({ title: "live" });
+    const err = await caught(async () => await board.deleteArchivedTask(task.id));
     expect(err.code).toBe("WRONG_STATE");
     expect(err.message).toBe(
       `cannot delete ${task.id}: only archived tasks can be deleted this way (status is 'ready')`,
     );
-    expect(board.getTask(task.id)).not.toBeNull();
+    expect(await board.getTask(task.id)).not.toBeNull();
   });
 });
 
 describe("deleteTask", () => {
-  it("hard-deletes a running task with every related row and reports its host-local worker for termination", () => {
-    const { id } = richTask();
-    const run = board.getTask(id)?.current_run_id;
+  it("hard-deletes a running task with every related row and reports its host-local worker for termination", async () => {
+    const { id } = await richTask();
+    const run = (await board.getTask(id))?.current_run_id;
     if (run === null || run === undefined) throw new Error("no run");
-    board.recordSpawn(id, 903, run);
-    const out = board.deleteTask(id);
+    await board.recordSpawn(id, 903, run);
+    const out = await board.deleteTask(id);
     expect(out.terminate).toEqual({ pid: 903, lock: "testhost:4242" });
     expect(Object.values(relatedRows(id)).every((n) => n === 0)).toBe(true);
   });
 
-  it("deleting a parent removes the edge and promotes the child it was holding back", () => {
-    const parent = board.createTask({ title: "parent" });
-    const child = board.createTask({ title: "child", parents: [parent.id] });
-    const out = board.deleteTask(parent.id);
+  it("deleting a parent removes the edge and promotes the child it was holding back", async () => {
+    const parent = await board.createTask({ title: "parent" });
+    const child = await board.createTask({ title: "child", parents: [parent.id] });
+    const out = await board.deleteTask(parent.id);
     expect(out.terminate).toBeNull();
-    expect(board.parentIds(child.id)).toEqual([]);
-    expect(board.getTask(child.id)?.status).toBe("ready");
+    expect(await board.parentIds(child.id)).toEqual([]);
+    expect((await board.getTask(child.id))?.status).toBe("ready");
   });
 
-  it("refuses an unknown task with NOT_FOUND", () => {
-    expect(caught(() => board.deleteTask("t_00000000")).code).toBe("NOT_FOUND");
+  it("refuses an unknown task with NOT_FOUND", async () => {
+    expect((await caught(async () => await board.deleteTask("t_00000000"))).code).toBe("NOT_FOUND");
   });
 });

@@ -13,33 +13,37 @@ import type { Task } from "./types.ts";
  * so the caller can terminate it after the commit. Archived parents count as finished, so children
  * may promote.
  */
-export function archiveTask(ctx: BoardContext, id: string): { task: Task; terminate: Termination | null } {
-  const out = ctx.tx(() => {
-    const task = getTask(ctx, id);
+export async function archiveTask(
+  ctx: BoardContext,
+  id: string,
+): Promise<{ task: Task; terminate: Termination | null }> {
+  const out = await ctx.tx(async () => {
+    const task = await getTask(ctx, id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
     if (task.status === "archived") throw wrongState(`task ${id} is already archived`, { task_id: id });
-    if (!archiveRow(ctx, id, task.status)) throw wrongState(`cannot archive ${id}: it changed state concurrently`);
-    const runId = endRun(ctx, id, {
+    if (!(await archiveRow(ctx, id, task.status)))
+      throw wrongState(`cannot archive ${id}: it changed state concurrently`);
+    const runId = await endRun(ctx, id, {
       status: "reclaimed",
       outcome: "reclaimed",
       summary: "task archived with run still active",
     });
-    appendEvent(ctx, id, "archived", null, runId);
+    await appendEvent(ctx, id, "archived", null, runId);
     const terminate = workerToStop(ctx, task);
-    return { task: requireTask(ctx, id), terminate };
+    return { task: await requireTask(ctx, id), terminate };
   });
-  recomputeChildren(ctx, id);
+  await recomputeChildren(ctx, id);
   return out;
 }
 
 /** Hard-deletes an archived task and everything attached to it. */
-export function deleteArchivedTask(ctx: BoardContext, id: string): void {
-  ctx.tx(() => {
-    const task = getTask(ctx, id);
+export async function deleteArchivedTask(ctx: BoardContext, id: string): Promise<void> {
+  await ctx.tx(async () => {
+    const task = await getTask(ctx, id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
     if (task.status !== "archived")
       throw wrongState(`cannot delete ${id}: only archived tasks can be deleted this way (status is '${task.status}')`);
-    deleteTaskRows(ctx, id);
+    await deleteTaskRows(ctx, id);
   });
 }
 
@@ -47,15 +51,15 @@ export function deleteArchivedTask(ctx: BoardContext, id: string): void {
  * Hard-deletes a task in any status (the board's trash). A running worker's pid is returned for
  * termination. Children lose the edge and may promote.
  */
-export function deleteTask(ctx: BoardContext, id: string): { terminate: Termination | null } {
-  const { terminate, children } = ctx.tx(() => {
-    const task = getTask(ctx, id);
+export async function deleteTask(ctx: BoardContext, id: string): Promise<{ terminate: Termination | null }> {
+  const { terminate, children } = await ctx.tx(async () => {
+    const task = await getTask(ctx, id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
-    const kids = childIds(ctx, id);
-    deleteTaskRows(ctx, id);
+    const kids = await childIds(ctx, id);
+    await deleteTaskRows(ctx, id);
     const t = workerToStop(ctx, task);
     return { terminate: t, children: kids };
   });
-  recomputeReady(ctx, children);
+  await recomputeReady(ctx, children);
   return { terminate };
 }

@@ -10,15 +10,15 @@ import type { Termination } from "./termination.ts";
  * Sets (or clears) the assignee. A running, claimed task cannot change hands: reclaim it first.
  * A real change of assignee resets the failure streak (it belongs to the task/profile pair).
  */
-export function assignTask(
+export async function assignTask(
   ctx: BoardContext,
   id: string,
   profile: string | null,
   extra: Record<string, unknown> = {},
-): boolean {
+): Promise<boolean> {
   const assignee = canonicalAssignee(profile);
-  return ctx.tx(() => {
-    const task = getTask(ctx, id);
+  return await ctx.tx(async () => {
+    const task = await getTask(ctx, id);
     if (!task) return false;
     if (task.status === "running" && task.claim_lock !== null) {
       throw wrongState(
@@ -27,32 +27,32 @@ export function assignTask(
       );
     }
     if (task.assignee === assignee) return true;
-    setAssignee(ctx, id, assignee);
-    appendEvent(ctx, id, "assigned", { assignee, from: task.assignee, ...extra });
+    await setAssignee(ctx, id, assignee);
+    await appendEvent(ctx, id, "assigned", { assignee, from: task.assignee, ...extra });
     return true;
   });
 }
 
 /** Reassigns, optionally reclaiming a running task first. False when the task is unknown or still running. */
-export function reassignTask(
+export async function reassignTask(
   ctx: BoardContext,
   id: string,
   profile: string | null,
   opts: { reclaimFirst?: boolean; reason?: string | null } = {},
-): { ok: boolean; terminate: Termination | null } {
-  if (!getTask(ctx, id)) throw notFound(`task ${id} not found`, { task_id: id });
+): Promise<{ ok: boolean; terminate: Termination | null }> {
+  if (!(await getTask(ctx, id))) throw notFound(`task ${id} not found`, { task_id: id });
   let terminate: Termination | null = null;
   if (opts.reclaimFirst) {
     // reclaim_first is "clear a live claim if there is one": a task with nothing to reclaim is
     // simply reassigned (spec §2.2), so reclaim's WRONG_STATE refusal is not an error here.
     try {
-      terminate = reclaimTask(ctx, id, { reason: opts.reason ?? "reassign" }).terminate;
+      terminate = (await reclaimTask(ctx, id, { reason: opts.reason ?? "reassign" })).terminate;
     } catch (err) {
       if ((err as { code?: string }).code !== "WRONG_STATE") throw err;
     }
   }
   try {
-    return { ok: assignTask(ctx, id, profile), terminate };
+    return { ok: await assignTask(ctx, id, profile), terminate };
   } catch (err) {
     if ((err as { code?: string }).code === "WRONG_STATE") return { ok: false, terminate };
     throw err;

@@ -31,23 +31,23 @@ export interface ParkOptions {
 }
 
 /** Records `reason` as `PREFIX: reason` by `author` when both are given; runs inside the verb's transaction. */
-function commentReason(ctx: BoardContext, id: string, opts: ParkOptions, prefix: string): void {
+async function commentReason(ctx: BoardContext, id: string, opts: ParkOptions, prefix: string): Promise<void> {
   const author = opts.comment_author?.trim();
   const reason = opts.reason?.trim();
-  if (author && reason) recordComment(ctx, id, author, `${prefix}: ${reason}`);
+  if (author && reason) await recordComment(ctx, id, author, `${prefix}: ${reason}`);
 }
 
-function settle(
+async function settle(
   ctx: BoardContext,
   id: string,
   opts: ParkOptions & Fence,
   verb: "block" | "schedule",
   to: "blocked" | "scheduled",
-): ParkResult {
+): Promise<ParkResult> {
   const fence: Fence = { expected_run_id: opts.expected_run_id, claim_lock: opts.claim_lock };
   const reason = opts.reason?.trim() || null;
-  return ctx.tx(() => {
-    const task = getTask(ctx, id);
+  return await ctx.tx(async () => {
+    const task = await getTask(ctx, id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
     checkFence(task, fence);
     const from = TRANSITIONS[verb].from;
@@ -60,14 +60,14 @@ function settle(
         },
       );
     }
-    if (!parkTask(ctx, verb, id, { from: task.status, runId: task.current_run_id }))
+    if (!(await parkTask(ctx, verb, id, { from: task.status, runId: task.current_run_id })))
       throw wrongState(`cannot ${to === "blocked" ? "block" : "schedule"} ${id}: it changed state concurrently`);
     const outcome = to === "blocked" ? "blocked" : "scheduled";
-    let runId = endRun(ctx, id, { status: outcome, outcome, summary: reason });
-    if (runId === null && reason) runId = synthesizeRun(ctx, task, { status: outcome, outcome, summary: reason });
-    appendEvent(ctx, id, to, { reason }, runId);
-    commentReason(ctx, id, opts, to === "blocked" ? "BLOCKED" : "SCHEDULED");
-    return { task: requireTask(ctx, id), run_id: runId, terminate: workerReleasedByOthers(ctx, task, fence) };
+    let runId = await endRun(ctx, id, { status: outcome, outcome, summary: reason });
+    if (runId === null && reason) runId = await synthesizeRun(ctx, task, { status: outcome, outcome, summary: reason });
+    await appendEvent(ctx, id, to, { reason }, runId);
+    await commentReason(ctx, id, opts, to === "blocked" ? "BLOCKED" : "SCHEDULED");
+    return { task: await requireTask(ctx, id), run_id: runId, terminate: workerReleasedByOthers(ctx, task, fence) };
   });
 }
 
@@ -75,22 +75,22 @@ function settle(
  * A worker (or person) parks a running/ready task for human input. This block is "sticky": only an
  * explicit unblock moves it on (recompute never does).
  */
-export function blockTask(ctx: BoardContext, id: string, opts: ParkOptions & Fence = {}) {
-  return settle(ctx, id, opts, "block", "blocked");
+export async function blockTask(ctx: BoardContext, id: string, opts: ParkOptions & Fence = {}) {
+  return await settle(ctx, id, opts, "block", "blocked");
 }
 
 /** Parks a task until something external happens; leaves only through unblock. */
-export function scheduleTask(ctx: BoardContext, id: string, opts: ParkOptions & Fence = {}) {
-  return settle(ctx, id, opts, "schedule", "scheduled");
+export async function scheduleTask(ctx: BoardContext, id: string, opts: ParkOptions & Fence = {}) {
+  return await settle(ctx, id, opts, "schedule", "scheduled");
 }
 
 /**
  * Moves a blocked/scheduled task back into the flow: `ready` when its parents are done, else
  * `todo`. Gives it a fresh retry budget.
  */
-export function unblockTask(ctx: BoardContext, id: string, opts: ParkOptions = {}): Task {
-  return ctx.tx(() => {
-    const task = getTask(ctx, id);
+export async function unblockTask(ctx: BoardContext, id: string, opts: ParkOptions = {}): Promise<Task> {
+  return await ctx.tx(async () => {
+    const task = await getTask(ctx, id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
     if (!allowedFrom("unblock", task.status)) {
       throw wrongState(`cannot unblock ${id}: status is '${task.status}' (not blocked or scheduled)`, {
@@ -98,14 +98,14 @@ export function unblockTask(ctx: BoardContext, id: string, opts: ParkOptions = {
         status: task.status,
       });
     }
-    if (task.current_run_id !== null || hasOpenRun(ctx, id)) {
-      endRun(ctx, id, { status: "reclaimed", outcome: "reclaimed", summary: "invariant recovery on unblock" });
+    if (task.current_run_id !== null || (await hasOpenRun(ctx, id))) {
+      await endRun(ctx, id, { status: "reclaimed", outcome: "reclaimed", summary: "invariant recovery on unblock" });
     }
-    const next = parentsSatisfied(ctx, id) ? "ready" : "todo";
-    if (!resumeTask(ctx, id, { from: task.status, to: next }))
+    const next = (await parentsSatisfied(ctx, id)) ? "ready" : "todo";
+    if (!(await resumeTask(ctx, id, { from: task.status, to: next })))
       throw wrongState(`cannot unblock ${id}: it changed state concurrently`);
-    appendEvent(ctx, id, "unblocked", next === "ready" ? null : { status: next, resume_status: "ready" });
-    commentReason(ctx, id, opts, "UNBLOCK");
-    return requireTask(ctx, id);
+    await appendEvent(ctx, id, "unblocked", next === "ready" ? null : { status: next, resume_status: "ready" });
+    await commentReason(ctx, id, opts, "UNBLOCK");
+    return await requireTask(ctx, id);
   });
 }

@@ -123,6 +123,7 @@ export class Board {
       opts.pid,
       opts.isPidAlive,
       opts.failureLimit,
+      database.reader(),
     );
     this.slug = opts.slug;
     this.claimTtl = opts.claimTtlSeconds ?? DEFAULT_CLAIM_TTL_SECONDS;
@@ -141,8 +142,8 @@ export class Board {
     this.database.close();
   }
 
-  private view(task: Task, warnings?: Map<string, TaskWarnings>): TaskView {
-    const w = warnings ?? this.warnings([task.id]);
+  private async view(task: Task, warnings?: Map<string, TaskWarnings>): Promise<TaskView> {
+    const w = warnings ?? (await this.warnings([task.id]));
     return { ...task, warnings: w.get(task.id) ?? null };
   }
 
@@ -164,191 +165,197 @@ export class Board {
 
   // --- create / read ---
   /** `rules.allowedWorkspaceRoots`: confine a dir/worktree path (the API passes config's `workspace_roots` for tenants). */
-  createTask(input: CreateTaskInput, rules: WorkspaceRules = {}): TaskView {
-    const task = createTask(this.ctx, input, { defaultWorkdir: this.defaultWorkdir }, rules);
+  async createTask(input: CreateTaskInput, rules: WorkspaceRules = {}): Promise<TaskView> {
+    const task = await createTask(this.ctx, input, { defaultWorkdir: this.defaultWorkdir }, rules);
     // A newly inserted task is judged from the row in hand (it has no history to read). An
     // idempotent hit may return an older task, judged in full from the database.
-    if (input.idempotency_key) return this.view(task);
+    if (input.idempotency_key) return await this.view(task);
     return { ...task, warnings: newTaskWarnings(task, this.diagnosticsPolicy(), this.ctx.now()) };
   }
-  getTask(id: string): TaskView | null {
-    const t = this.ctx.getTask(id);
-    return t ? this.view(t) : null;
+  async getTask(id: string): Promise<TaskView | null> {
+    const t = await this.ctx.getTask(id);
+    return t ? await this.view(t) : null;
   }
-  requireTask(id: string): TaskView {
-    return this.view(this.ctx.requireTask(id));
+  async requireTask(id: string): Promise<TaskView> {
+    return await this.view(await this.ctx.requireTask(id));
   }
-  listTasks(filter: list.ListTasksFilter = {}): TaskView[] {
-    const tasks = list.listTasks(this.ctx, filter);
+  async listTasks(filter: list.ListTasksFilter = {}): Promise<TaskView[]> {
+    const tasks = await list.listTasks(this.ctx, filter);
     // One run of the engine for the whole list: confined to the ids for a short list; for a long
     // one the board's candidates (found through indexes) are cheaper than judging every row.
-    const warnings = this.warnings(tasks.length > 200 ? undefined : tasks.map((t) => t.id));
-    return tasks.map((t) => this.view(t, warnings));
+    const warnings = await this.warnings(tasks.length > 200 ? undefined : tasks.map((t) => t.id));
+    const out: TaskView[] = [];
+    for (const t of tasks) out.push(await this.view(t, warnings));
+    return out;
   }
-  parentIds(id: string) {
-    return list.parentIds(this.ctx, id);
+  async parentIds(id: string) {
+    return await list.parentIds(this.ctx, id);
   }
-  childIds(id: string) {
-    return list.childIds(this.ctx, id);
+  async childIds(id: string) {
+    return await list.childIds(this.ctx, id);
   }
-  parentResults(id: string) {
-    return list.parentResults(this.ctx, id);
+  async parentResults(id: string) {
+    return await list.parentResults(this.ctx, id);
   }
   /**
    * `warnings` of these tasks (undefined = every task): the summary of each one's diagnostics, the
    * card badge of `board.get`; tasks without a diagnostic are absent (their `warnings` is null).
    */
-  warnings(ids?: readonly string[]): Map<string, TaskWarnings> {
-    return taskWarnings(this.ctx, ids, this.diagnosticsPolicy(), this.onDiagnosticsRun);
+  async warnings(ids?: readonly string[]): Promise<Map<string, TaskWarnings>> {
+    return await taskWarnings(this.ctx, ids, this.diagnosticsPolicy(), this.onDiagnosticsRun);
   }
 
   // --- assignment and graph ---
   /** `extra` is merged into the `assigned` event payload (e.g. the dispatcher's `source`). */
-  assignTask(id: string, profile: string | null, extra: Record<string, unknown> = {}) {
-    return assign.assignTask(this.ctx, id, profile, extra);
+  async assignTask(id: string, profile: string | null, extra: Record<string, unknown> = {}) {
+    return await assign.assignTask(this.ctx, id, profile, extra);
   }
-  reassignTask(id: string, profile: string | null, opts: { reclaimFirst?: boolean; reason?: string | null } = {}) {
-    return assign.reassignTask(this.ctx, id, profile, opts);
+  async reassignTask(
+    id: string,
+    profile: string | null,
+    opts: { reclaimFirst?: boolean; reason?: string | null } = {},
+  ) {
+    return await assign.reassignTask(this.ctx, id, profile, opts);
   }
-  linkTasks(parent: string, child: string) {
-    return graph.linkTasks(this.ctx, parent, child);
+  async linkTasks(parent: string, child: string) {
+    return await graph.linkTasks(this.ctx, parent, child);
   }
-  unlinkTasks(parent: string, child: string) {
-    return graph.unlinkTasks(this.ctx, parent, child);
+  async unlinkTasks(parent: string, child: string) {
+    return await graph.unlinkTasks(this.ctx, parent, child);
   }
-  recomputeReady() {
-    return graph.recomputeReady(this.ctx);
+  async recomputeReady() {
+    return await graph.recomputeReady(this.ctx);
   }
-  promoteTask(id: string, opts: { actor?: string | null; reason?: string | null; dryRun?: boolean } = {}) {
-    return graph.promoteTask(this.ctx, id, opts);
+  async promoteTask(id: string, opts: { actor?: string | null; reason?: string | null; dryRun?: boolean } = {}) {
+    return await graph.promoteTask(this.ctx, id, opts);
   }
 
   // --- claims ---
-  claimTask(id: string, opts: claim.ClaimOptions = {}) {
-    return claim.claimTask(this.ctx, id, opts, this.claimTtl);
+  async claimTask(id: string, opts: claim.ClaimOptions = {}) {
+    return await claim.claimTask(this.ctx, id, opts, this.claimTtl);
   }
-  heartbeatClaim(id: string, opts: claim.ClaimOptions & Fence = {}) {
-    return claim.heartbeatClaim(this.ctx, id, opts, this.claimTtl);
+  async heartbeatClaim(id: string, opts: claim.ClaimOptions & Fence = {}) {
+    return await claim.heartbeatClaim(this.ctx, id, opts, this.claimTtl);
   }
-  heartbeatWorker(id: string, opts: { note?: string | null } & Fence = {}) {
-    return claim.heartbeatWorker(this.ctx, id, opts);
+  async heartbeatWorker(id: string, opts: { note?: string | null } & Fence = {}) {
+    return await claim.heartbeatWorker(this.ctx, id, opts);
   }
   /** A worker's heartbeat: extends its lease and records a `heartbeat` event, in one transaction. */
-  heartbeat(id: string, opts: { note?: string | null; ttl_seconds?: number | null } & Fence = {}) {
-    return claim.heartbeat(this.ctx, id, opts, this.claimTtl);
+  async heartbeat(id: string, opts: { note?: string | null; ttl_seconds?: number | null } & Fence = {}) {
+    return await claim.heartbeat(this.ctx, id, opts, this.claimTtl);
   }
-  recordSpawn(id: string, pid: number, runId: number) {
-    return claim.recordSpawn(this.ctx, id, pid, runId);
+  async recordSpawn(id: string, pid: number, runId: number) {
+    return await claim.recordSpawn(this.ctx, id, pid, runId);
   }
-  setWorkspace(id: string, workspacePath: string, branchName?: string | null) {
-    return claim.setWorkspace(this.ctx, id, workspacePath, branchName);
+  async setWorkspace(id: string, workspacePath: string, branchName?: string | null) {
+    return await claim.setWorkspace(this.ctx, id, workspacePath, branchName);
   }
   /** One walk over the ready lane (a dispatcher tick); pass it to {@link claimNext} until it says no more. */
   readyLane(filter: ReadyLaneFilter = {}) {
     return new ReadyLane(filter);
   }
   /** Selects the lane's next eligible ready tasks and claims up to `limit` of them, in one transaction (claim-next.ts). */
-  claimNext(lane: ReadyLane, lease: claim.ClaimOptions = {}, limit = 1) {
-    return claimNext(this.ctx, lane, limit, {
-      claim: (id) => claim.claimTask(this.ctx, id, lease, this.claimTtl),
-      assign: (id, profile, extra) => this.assignTask(id, profile, extra),
+  async claimNext(lane: ReadyLane, lease: claim.ClaimOptions = {}, limit = 1) {
+    return await claimNext(this.ctx, lane, limit, {
+      claim: async (id) => await claim.claimTask(this.ctx, id, lease, this.claimTtl),
+      assign: async (id, profile, extra) => await this.assignTask(id, profile, extra),
     });
   }
   /** Running tasks on this board. */
-  runningCount() {
-    return laneStore.runningCount(this.ctx);
+  async runningCount() {
+    return await laneStore.runningCount(this.ctx);
   }
   /** Running tasks with a worker pid, by id (the dispatcher's status file). */
-  runningWorkers() {
-    return laneStore.runningWorkers(this.ctx);
+  async runningWorkers() {
+    return await laneStore.runningWorkers(this.ctx);
   }
   /** Running tasks claimed by `lock` that never recorded a worker (its claimer died before spawning). */
-  unspawnedClaims(lock: string) {
-    return laneStore.unspawnedClaims(this.ctx, lock);
+  async unspawnedClaims(lock: string) {
+    return await laneStore.unspawnedClaims(this.ctx, lock);
   }
 
   // --- settling ---
-  completeTask(id: string, input: complete.CompleteInput = {}) {
-    return complete.completeTask(this.ctx, id, input);
+  async completeTask(id: string, input: complete.CompleteInput = {}) {
+    return await complete.completeTask(this.ctx, id, input);
   }
-  editCompletedResult(
+  async editCompletedResult(
     id: string,
     input: { result: string; summary?: string | null; metadata?: Record<string, unknown> | null },
   ) {
-    return complete.editCompletedResult(this.ctx, id, input);
+    return await complete.editCompletedResult(this.ctx, id, input);
   }
   /** `comment_author` also stores the reason as a `BLOCKED:` comment, in the same transaction. */
-  blockTask(id: string, opts: block.ParkOptions & Fence = {}) {
-    return block.blockTask(this.ctx, id, opts);
+  async blockTask(id: string, opts: block.ParkOptions & Fence = {}) {
+    return await block.blockTask(this.ctx, id, opts);
   }
   /** `comment_author` also stores the reason as a `SCHEDULED:` comment, in the same transaction. */
-  scheduleTask(id: string, opts: block.ParkOptions & Fence = {}) {
-    return block.scheduleTask(this.ctx, id, opts);
+  async scheduleTask(id: string, opts: block.ParkOptions & Fence = {}) {
+    return await block.scheduleTask(this.ctx, id, opts);
   }
   /** `comment_author` also stores the reason as an `UNBLOCK:` comment, in the same transaction. */
-  unblockTask(id: string, opts: block.ParkOptions = {}) {
-    return block.unblockTask(this.ctx, id, opts);
+  async unblockTask(id: string, opts: block.ParkOptions = {}) {
+    return await block.unblockTask(this.ctx, id, opts);
   }
-  archiveTask(id: string) {
-    return archive.archiveTask(this.ctx, id);
+  async archiveTask(id: string) {
+    return await archive.archiveTask(this.ctx, id);
   }
-  deleteArchivedTask(id: string) {
-    return archive.deleteArchivedTask(this.ctx, id);
+  async deleteArchivedTask(id: string) {
+    return await archive.deleteArchivedTask(this.ctx, id);
   }
-  deleteTask(id: string) {
-    return archive.deleteTask(this.ctx, id);
+  async deleteTask(id: string) {
+    return await archive.deleteTask(this.ctx, id);
   }
-  updateTask(id: string, patch: Parameters<typeof edit.updateTask>[2]) {
-    return edit.updateTask(this.ctx, id, patch);
+  async updateTask(id: string, patch: Parameters<typeof edit.updateTask>[2]) {
+    return await edit.updateTask(this.ctx, id, patch);
   }
-  setStatusDirect(id: string, status: string) {
-    return edit.setStatusDirect(this.ctx, id, status);
+  async setStatusDirect(id: string, status: string) {
+    return await edit.setStatusDirect(this.ctx, id, status);
   }
-  moveTask(id: string, input: edit.MoveInput) {
-    return edit.moveTask(this.ctx, id, input);
+  async moveTask(id: string, input: edit.MoveInput) {
+    return await edit.moveTask(this.ctx, id, input);
   }
   /**
    * The drawer's and drag-drop's edit (`tasks.patch`) as one transaction: assignee, status, model
    * override, priority, then title/body/limits (patch.ts). Stop `terminate` once it returns.
    */
-  patchTask(id: string, patch: TaskPatch) {
-    const out = patchTask(this.ctx, id, patch);
-    return { task: this.view(out.task), terminate: out.terminate };
+  async patchTask(id: string, patch: TaskPatch) {
+    const out = await patchTask(this.ctx, id, patch);
+    return { task: await this.view(out.task), terminate: out.terminate };
   }
 
   // --- activity ---
-  addComment(id: string, author: string, body: string, fence: Fence = {}) {
-    return activity.addComment(this.ctx, id, author, body, fence);
+  async addComment(id: string, author: string, body: string, fence: Fence = {}) {
+    return await activity.addComment(this.ctx, id, author, body, fence);
   }
-  listComments(id: string) {
-    return activity.listComments(this.ctx, id);
+  async listComments(id: string) {
+    return await activity.listComments(this.ctx, id);
   }
-  listEvents(id: string, opts: { limit?: number } = {}) {
-    return activity.listEvents(this.ctx, id, opts);
+  async listEvents(id: string, opts: { limit?: number } = {}) {
+    return await activity.listEvents(this.ctx, id, opts);
   }
-  eventsAfter(cursor: number, filter: activity.EventStreamFilter = {}) {
-    return activity.eventsAfter(this.ctx, cursor, filter);
+  async eventsAfter(cursor: number, filter: activity.EventStreamFilter = {}) {
+    return await activity.eventsAfter(this.ctx, cursor, filter);
   }
-  latestEventId() {
-    return activity.latestEventId(this.ctx);
+  async latestEventId() {
+    return await activity.latestEventId(this.ctx);
   }
-  listRuns(id: string, opts: { include_active?: boolean } = {}) {
-    return activity.listRuns(this.ctx, id, opts);
+  async listRuns(id: string, opts: { include_active?: boolean } = {}) {
+    return await activity.listRuns(this.ctx, id, opts);
   }
-  getRun(runId: number) {
-    return activity.getRun(this.ctx, runId);
+  async getRun(runId: number) {
+    return await activity.getRun(this.ctx, runId);
   }
-  activeRun(id: string) {
-    return activity.activeRun(this.ctx, id);
+  async activeRun(id: string) {
+    return await activity.activeRun(this.ctx, id);
   }
-  latestRun(id: string) {
-    return activity.latestRun(this.ctx, id);
+  async latestRun(id: string) {
+    return await activity.latestRun(this.ctx, id);
   }
-  latestSummary(id: string) {
-    return activity.latestSummary(this.ctx, id);
+  async latestSummary(id: string) {
+    return await activity.latestSummary(this.ctx, id);
   }
-  latestSummaries(ids?: string[]) {
-    return activity.latestSummaries(this.ctx, ids);
+  async latestSummaries(ids?: string[]) {
+    return await activity.latestSummaries(this.ctx, ids);
   }
 
   // --- the API's reads (SQL in store/sqlite/*; the API holds no connection) ---
@@ -357,25 +364,33 @@ export class Board {
    * diagnostics engine run once (store/sqlite/board-reads.ts), judged by the board's failure limit;
    * `knownProfiles` defaults to the board's policy.
    */
-  boardView(slug: string, filter: boardReads.BoardFilter, opts: Omit<boardReads.BoardViewOptions, "failureLimit">) {
-    return boardReads.boardView(this.ctx, slug, filter, { ...opts, ...this.judged(opts) });
+  async boardView(
+    slug: string,
+    filter: boardReads.BoardFilter,
+    opts: Omit<boardReads.BoardViewOptions, "failureLimit">,
+  ) {
+    return await boardReads.boardView(this.ctx, slug, filter, { ...opts, ...this.judged(opts) });
   }
   /** One page of one board column, continuing from a cursor (diagnostics confined to the page). */
-  columnPage(column: string, filter: boardReads.BoardFilter, opts: Omit<boardReads.ColumnPageOptions, "failureLimit">) {
-    return boardReads.columnPage(this.ctx, column, filter, { ...opts, ...this.judged(opts) });
+  async columnPage(
+    column: string,
+    filter: boardReads.BoardFilter,
+    opts: Omit<boardReads.ColumnPageOptions, "failureLimit">,
+  ) {
+    return await boardReads.columnPage(this.ctx, column, filter, { ...opts, ...this.judged(opts) });
   }
   /** Adds the card extras (age, summary, counts, progress, diagnostics) to task DTOs, in place. */
-  decorateCards(tasks: boardReads.TaskDto[], opts: Omit<boardReads.DecorateOptions, "failureLimit">) {
-    return boardReads.decorate(this.ctx, tasks, { ...opts, ...this.judged(opts) });
+  async decorateCards(tasks: boardReads.TaskDto[], opts: Omit<boardReads.DecorateOptions, "failureLimit">) {
+    return await boardReads.decorate(this.ctx, tasks, { ...opts, ...this.judged(opts) });
   }
-  diagnosticsByTask(taskId?: string, knownProfiles?: readonly string[] | null) {
+  async diagnosticsByTask(taskId?: string, knownProfiles?: readonly string[] | null) {
     const p = this.judged({ knownProfiles });
-    return boardReads.diagnosticsByTask(this.ctx, p.failureLimit, taskId, p.knownProfiles, p.onDiagnosticsRun);
+    return await boardReads.diagnosticsByTask(this.ctx, p.failureLimit, taskId, p.knownProfiles, p.onDiagnosticsRun);
   }
   /** Every diagnostic of the board (or one task), worst first. */
-  diagnostics(opts: Omit<BoardDiagnosticsOptions, "failureLimit"> = {}) {
+  async diagnostics(opts: Omit<BoardDiagnosticsOptions, "failureLimit"> = {}) {
     const p = this.judged(opts);
-    return boardDiagnostics(this.ctx, {
+    return await boardDiagnostics(this.ctx, {
       ...opts,
       failureLimit: p.failureLimit,
       knownProfiles: p.knownProfiles,
@@ -383,52 +398,52 @@ export class Board {
     });
   }
   /** One keyset page of `tasks.list` (store/sqlite/task-pages.ts), with each task's `warnings`. */
-  taskPage(filter: Parameters<typeof taskPages.taskPage>[1], opts: Parameters<typeof taskPages.taskPage>[2]) {
-    return taskPages.taskPage(this.ctx, filter, opts, (ids) => this.warnings(ids));
+  async taskPage(filter: Parameters<typeof taskPages.taskPage>[1], opts: Parameters<typeof taskPages.taskPage>[2]) {
+    return await taskPages.taskPage(this.ctx, filter, opts, async (ids) => await this.warnings(ids));
   }
   /** Edges touching `ids` whose both ends lie in `scope` (a tenant; null = every tenant). */
-  linkEdges(ids: string[], scope: string | null = null) {
-    return links.linkEdges(this.ctx, ids, scope);
+  async linkEdges(ids: string[], scope: string | null = null) {
+    return await links.linkEdges(this.ctx, ids, scope);
   }
   /** A task's parents within `scope` (a tenant; null = every tenant). */
-  linkedParents(id: string, scope: string | null = null) {
-    return links.linkedParents(this.ctx, id, scope);
+  async linkedParents(id: string, scope: string | null = null) {
+    return await links.linkedParents(this.ctx, id, scope);
   }
   /** A task's children within `scope` (a tenant; null = every tenant). */
-  linkedChildren(id: string, scope: string | null = null) {
-    return links.linkedChildren(this.ctx, id, scope);
+  async linkedChildren(id: string, scope: string | null = null) {
+    return await links.linkedChildren(this.ctx, id, scope);
   }
   /** The markdown a worker reads before it starts. */
-  workerContext(id: string) {
-    return buildWorkerContext(this.ctx, id);
+  async workerContext(id: string) {
+    return await buildWorkerContext(this.ctx, id);
   }
-  activeWorkers(tenant: string | null) {
-    return workers.activeWorkers(this.ctx, tenant);
+  async activeWorkers(tenant: string | null) {
+    return await workers.activeWorkers(this.ctx, tenant);
   }
-  statsFor(tenant: string | null) {
-    return workers.statsFor(this.ctx, tenant);
+  async statsFor(tenant: string | null) {
+    return await workers.statsFor(this.ctx, tenant);
   }
-  assigneesFor(profiles: string[], tenant: string | null) {
-    return workers.assigneesFor(this.ctx, profiles, tenant);
+  async assigneesFor(profiles: string[], tenant: string | null) {
+    return await workers.assigneesFor(this.ctx, profiles, tenant);
   }
-  statusCounts(tenant: string | null) {
-    return workers.statusCounts(this.ctx, tenant);
+  async statusCounts(tenant: string | null) {
+    return await workers.statusCounts(this.ctx, tenant);
   }
-  tenantTaskIds(tenant: string) {
-    return tenants.tenantTaskIds(this.ctx, tenant);
+  async tenantTaskIds(tenant: string) {
+    return await tenants.tenantTaskIds(this.ctx, tenant);
   }
-  createdBySince(id: string, profile: string, since: number, tenant: string | null) {
-    return tenants.createdBySince(this.ctx, id, profile, since, tenant);
+  async createdBySince(id: string, profile: string, since: number, tenant: string | null) {
+    return await tenants.createdBySince(this.ctx, id, profile, since, tenant);
   }
-  archivedScratchTasks() {
-    return tenants.archivedScratchTasks(this.ctx);
+  async archivedScratchTasks() {
+    return await tenants.archivedScratchTasks(this.ctx);
   }
-  liveEventRows(afterId: number, limit: number) {
-    return liveEvents.liveEventRows(this.ctx, afterId, limit);
+  async liveEventRows(afterId: number, limit: number) {
+    return await liveEvents.liveEventRows(this.ctx, afterId, limit);
   }
   /** Deletes events of finished tasks older than `retentionSeconds`; returns how many. */
-  gcEvents(retentionSeconds: number) {
-    return gcEvents(this.ctx, retentionSeconds);
+  async gcEvents(retentionSeconds: number) {
+    return await gcEvents(this.ctx, retentionSeconds);
   }
 
   // --- verbs that span a caller's step ---
@@ -436,67 +451,67 @@ export class Board {
    * Claims `id` and hands the claimed task (or null: not claimable) to `then`, all in one
    * transaction: whatever `then` throws (a workspace that cannot be made) undoes the claim.
    */
-  claimWithWorkspace<R>(id: string, opts: claim.ClaimOptions, then: (claimed: Task | null) => R): R {
-    return this.ctx.tx(() => then(claim.claimTask(this.ctx, id, opts, this.claimTtl)));
+  async claimWithWorkspace<R>(id: string, opts: claim.ClaimOptions, then: (claimed: Task | null) => R): Promise<R> {
+    return await this.ctx.tx(async () => await then(await claim.claimTask(this.ctx, id, opts, this.claimTtl)));
   }
   /** Runs several verbs as one transaction: a throw anywhere keeps none of their changes. */
-  atomically<T>(fn: () => T): T {
-    return this.ctx.tx(fn);
+  async atomically<T>(fn: () => Promise<T>): Promise<T> {
+    return await this.ctx.tx(fn);
   }
 
   // --- recovery and the breaker ---
-  releaseStaleClaims(opts: recovery.RecoveryOptions = {}) {
-    return recovery.releaseStaleClaims(this.ctx, { claimTtlSeconds: this.claimTtl, ...opts });
+  async releaseStaleClaims(opts: recovery.RecoveryOptions = {}) {
+    return await recovery.releaseStaleClaims(this.ctx, { claimTtlSeconds: this.claimTtl, ...opts });
   }
-  detectCrashedWorkers(opts: Parameters<typeof recovery.detectCrashedWorkers>[1] = {}) {
-    return recovery.detectCrashedWorkers(this.ctx, opts);
+  async detectCrashedWorkers(opts: Parameters<typeof recovery.detectCrashedWorkers>[1] = {}) {
+    return await recovery.detectCrashedWorkers(this.ctx, opts);
   }
-  enforceMaxRuntime() {
-    return recovery.enforceMaxRuntime(this.ctx);
+  async enforceMaxRuntime() {
+    return await recovery.enforceMaxRuntime(this.ctx);
   }
-  detectStaleRunning(staleTimeoutSeconds: number) {
-    return recovery.detectStaleRunning(this.ctx, staleTimeoutSeconds);
+  async detectStaleRunning(staleTimeoutSeconds: number) {
+    return await recovery.detectStaleRunning(this.ctx, staleTimeoutSeconds);
   }
-  reclaimTask(id: string, opts: { reason?: string | null } = {}) {
-    return recovery.reclaimTask(this.ctx, id, opts);
+  async reclaimTask(id: string, opts: { reason?: string | null } = {}) {
+    return await recovery.reclaimTask(this.ctx, id, opts);
   }
   /** Ends a live run by reclaiming its task, only while it is the task's current run (recovery.ts). */
-  terminateRun(runId: number, opts: { reason?: string | null } = {}) {
-    return recovery.terminateRun(this.ctx, runId, opts);
+  async terminateRun(runId: number, opts: { reason?: string | null } = {}) {
+    return await recovery.terminateRun(this.ctx, runId, opts);
   }
   /** Why the dispatcher should not spawn this ready task again right now (null = go ahead). */
-  respawnGuard(id: string) {
-    return respawnGuard(this.ctx, id);
+  async respawnGuard(id: string) {
+    return await respawnGuard(this.ctx, id);
   }
   /** Records that the dispatcher held a task back (event `respawn_guarded`). */
-  recordRespawnGuarded(id: string, reason: string) {
-    this.ctx.tx(() => this.ctx.appendEvent(id, "respawn_guarded", { reason }));
+  async recordRespawnGuarded(id: string, reason: string) {
+    await this.ctx.tx(async () => await this.ctx.appendEvent(id, "respawn_guarded", { reason }));
   }
-  recordTaskFailure(id: string, input: FailureInput) {
-    return recordTaskFailure(this.ctx, id, input);
+  async recordTaskFailure(id: string, input: FailureInput) {
+    return await recordTaskFailure(this.ctx, id, input);
   }
 
   // --- notify subscriptions ---
-  addNotifySub(input: notify.NotifySubInput) {
-    return notify.addNotifySub(this.ctx, input);
+  async addNotifySub(input: notify.NotifySubInput) {
+    return await notify.addNotifySub(this.ctx, input);
   }
-  listNotifySubs(taskId?: string | null) {
-    return notify.listNotifySubs(this.ctx, taskId);
+  async listNotifySubs(taskId?: string | null) {
+    return await notify.listNotifySubs(this.ctx, taskId);
   }
-  removeNotifySub(key: notify.NotifySubKey) {
-    return notify.removeNotifySub(this.ctx, key);
+  async removeNotifySub(key: notify.NotifySubKey) {
+    return await notify.removeNotifySub(this.ctx, key);
   }
-  unseenEventsForSub(key: notify.NotifySubKey, kinds?: string[]) {
-    return notify.unseenEventsForSub(this.ctx, key, kinds);
+  async unseenEventsForSub(key: notify.NotifySubKey, kinds?: string[]) {
+    return await notify.unseenEventsForSub(this.ctx, key, kinds);
   }
-  claimUnseenEventsForSub(key: notify.NotifySubKey, kinds?: string[]) {
-    return notify.claimUnseenEventsForSub(this.ctx, key, kinds);
+  async claimUnseenEventsForSub(key: notify.NotifySubKey, kinds?: string[]) {
+    return await notify.claimUnseenEventsForSub(this.ctx, key, kinds);
   }
-  rewindNotifyCursor(key: notify.NotifySubKey, claimed: number, old: number) {
-    return notify.rewindNotifyCursor(this.ctx, key, claimed, old);
+  async rewindNotifyCursor(key: notify.NotifySubKey, claimed: number, old: number) {
+    return await notify.rewindNotifyCursor(this.ctx, key, claimed, old);
   }
-  advanceNotifyCursor(key: notify.NotifySubKey, cursor: number) {
-    return notify.advanceNotifyCursor(this.ctx, key, cursor);
+  async advanceNotifyCursor(key: notify.NotifySubKey, cursor: number) {
+    return await notify.advanceNotifyCursor(this.ctx, key, cursor);
   }
 }
 

@@ -20,9 +20,9 @@ export interface FailureInput {
  * at the limit it is blocked with a `gave_up` event and never retried automatically.
  * Returns whether the breaker tripped.
  */
-export function recordTaskFailure(ctx: BoardContext, id: string, input: FailureInput): boolean {
-  return ctx.tx(() => {
-    const task = getTask(ctx, id);
+export async function recordTaskFailure(ctx: BoardContext, id: string, input: FailureInput): Promise<boolean> {
+  return await ctx.tx(async () => {
+    const task = await getTask(ctx, id);
     if (!task) return false;
     const error = input.error.slice(0, 500);
     const failures = task.consecutive_failures + 1;
@@ -32,21 +32,21 @@ export function recordTaskFailure(ctx: BoardContext, id: string, input: FailureI
     const releaseClaim = input.releaseClaim === true;
     if (!tripped) {
       if (releaseClaim) {
-        requeueAfterSpawnFailure(ctx, id, failures, error);
-        const runId = endRun(ctx, id, { status: "spawn_failed", outcome: "spawn_failed", error });
-        appendEvent(ctx, id, "spawn_failed", { error, failures, ...input.extra }, runId);
+        await requeueAfterSpawnFailure(ctx, id, failures, error);
+        const runId = await endRun(ctx, id, { status: "spawn_failed", outcome: "spawn_failed", error });
+        await appendEvent(ctx, id, "spawn_failed", { error, failures, ...input.extra }, runId);
       } else {
-        bookFailures(ctx, id, { failures, error, releaseClaim: false });
+        await bookFailures(ctx, id, { failures, error, releaseClaim: false });
       }
       return false;
     }
-    if (!giveUp(ctx, id, { failures, error, releaseClaim })) {
+    if (!(await giveUp(ctx, id, { failures, error, releaseClaim }))) {
       // A task the breaker does not block (already blocked or scheduled, done…) still books the streak.
-      bookFailures(ctx, id, { failures, error, releaseClaim });
+      await bookFailures(ctx, id, { failures, error, releaseClaim });
     }
-    const runId = releaseClaim ? endRun(ctx, id, { status: "gave_up", outcome: "gave_up", error }) : null;
+    const runId = releaseClaim ? await endRun(ctx, id, { status: "gave_up", outcome: "gave_up", error }) : null;
     const sticky = input.forceTrip === true ? { sticky: true } : {};
-    appendEvent(
+    await appendEvent(
       ctx,
       id,
       "gave_up",
@@ -65,7 +65,7 @@ export function recordTaskFailure(ctx: BoardContext, id: string, input: FailureI
     // limit, so recomputeReady would undo it on the next tick. The `blocked` event makes it sticky
     // (Hermes B marks forced trips `sticky`): only an explicit unblock puts the task back in play.
     if (input.forceTrip === true)
-      appendEvent(ctx, id, "blocked", { reason: error, source: "circuit_breaker", sticky: true }, runId);
+      await appendEvent(ctx, id, "blocked", { reason: error, source: "circuit_breaker", sticky: true }, runId);
     return true;
   });
 }

@@ -10,32 +10,32 @@ beforeEach(() => {
 afterEach(() => board.cleanup());
 
 describe("bulkUpdate", () => {
-  it("each row is one transaction: a row refused at its status step keeps its earlier reassignment undone", () => {
-    const a = board.createTask({ title: "a", assignee: "coder" });
-    const b = board.createTask({ title: "b", assignee: "coder" });
-    const out = bulkUpdate(scopeBoard(board, { tenant: null }), [a.id, b.id, "t_nosuchtask"], {
+  it("each row is one transaction: a row refused at its status step keeps its earlier reassignment undone", async () => {
+    const a = await board.createTask({ title: "a", assignee: "coder" });
+    const b = await board.createTask({ title: "b", assignee: "coder" });
+    const out = await bulkUpdate(scopeBoard(board, { tenant: null }), [a.id, b.id, "t_nosuchtask"], {
       assignee: "reviewer",
       status: "nonsense",
     });
     expect(out.results.map((r) => r.ok)).toEqual([false, false, false]);
     expect(out.results[0]?.error).toMatch(/^transition to 'nonsense' refused: /);
     expect(out.results[2]).toEqual({ id: "t_nosuchtask", ok: false, error: "not found" });
-    expect(board.getTask(a.id)?.assignee).toBe("coder");
+    expect((await board.getTask(a.id))?.assignee).toBe("coder");
     expect(out.terminate).toEqual([]);
   });
 
-  it("stops only the workers of committed rows, and a tenant's rows on other tenants' tasks are 'not found'", () => {
-    const mine = board.createTask({ title: "mine", assignee: "coder", tenant: "acme" });
-    const theirs = board.createTask({ title: "theirs", assignee: "coder", tenant: "zeta" });
-    board.claimTask(mine.id);
-    board.recordSpawn(mine.id, 4321, board.requireTask(mine.id).current_run_id as number);
-    const out = bulkUpdate(scopeBoard(board, { tenant: "acme" }), [mine.id, theirs.id], { archive: true });
+  it("stops only the workers of committed rows, and a tenant's rows on other tenants' tasks are 'not found'", async () => {
+    const mine = await board.createTask({ title: "mine", assignee: "coder", tenant: "acme" });
+    const theirs = await board.createTask({ title: "theirs", assignee: "coder", tenant: "zeta" });
+    await board.claimTask(mine.id);
+    await board.recordSpawn(mine.id, 4321, (await board.requireTask(mine.id)).current_run_id as number);
+    const out = await bulkUpdate(scopeBoard(board, { tenant: "acme" }), [mine.id, theirs.id], { archive: true });
     expect(out.results).toEqual([
       { id: mine.id, ok: true },
       { id: theirs.id, ok: false, error: "not found" },
     ]);
     expect(out.terminate.map((t) => t.pid)).toEqual([4321]);
-    expect(board.getTask(mine.id)?.status).toBe("archived");
-    expect(board.getTask(theirs.id)?.status).toBe("ready");
+    expect((await board.getTask(mine.id))?.status).toBe("archived");
+    expect((await board.getTask(theirs.id))?.status).toBe("ready");
   });
 });

@@ -42,9 +42,9 @@ class RowRefused extends Error {
 }
 
 /** One step of a row: a refusal undoes the whole row and is reported as `prefix` + the reason. */
-function step<T>(prefix: string, fn: () => T): T {
+async function step<T>(prefix: string, fn: () => Promise<T>): Promise<T> {
   try {
-    return fn();
+    return await fn();
   } catch (err) {
     if (err instanceof KernelError) throw new RowRefused(`${prefix}${err.message}`);
     throw new RowRefused(`${prefix}internal error`, err);
@@ -56,58 +56,74 @@ function step<T>(prefix: string, fn: () => T): T {
  * any step (say its status change, after its reassignment went through) keeps none of its changes,
  * and reports why; rows succeed or fail independently. A task outside the scope is "not found",
  * like an unknown id. `terminate` lists the workers the committed rows released, to stop after.
+ * Rows run one after another, in the order given.
  */
-export function bulkUpdate(
+export async function bulkUpdate(
   board: ScopedBoard,
   ids: readonly string[],
   change: BulkChange,
-): { results: BulkRow[]; terminate: Termination[] } {
+): Promise<{ results: BulkRow[]; terminate: Termination[] }> {
   const terminate: Termination[] = [];
-  const results = ids.map((id): BulkRow => {
-    const task = board.getTask(id);
-    if (!task) return { id, ok: false, error: "not found" };
-    let stops: (Termination | null | undefined)[];
-    try {
-      stops = board.atomically(() => {
-        if (change.archive) return [step("archive refused: ", () => board.archiveTask(id).terminate)];
-        const released: (Termination | null | undefined)[] = [];
-        const assignee = change.assignee;
-        if (assignee !== undefined && canonicalAssignee(assignee) !== task.assignee) {
-          const profile = assignee.trim() === "" ? null : assignee;
-          const r = step("assign refused: ", () =>
-            board.reassignTask(id, profile, { reclaimFirst: change.reclaim_first }),
-          );
-          if (!r.ok)
-            throw new RowRefused("assign refused: still running (pass reclaim_first to release the claim first)");
-          released.push(r.terminate);
-        }
-        const status = change.status;
-        if (status !== undefined) {
-          const moved = step(`transition to '${status}' refused: `, () =>
-            board.moveTask(id, {
+  const results: BulkRow[] = [];
+  for (const id of ids) {
+    const row = await bulkRow(board, id, change);
+    results.push(row.result);
+    for (const stop of row.stops) if (stop) terminate.push(stop);
+  }
+  return { results, terminate };
+}
+
+async function bulkRow(
+  board: ScopedBoard,
+  id: string,
+  change: BulkChange,
+): Promise<{ result: BulkRow; stops: (Termination | null | undefined)[] }> {
+  const refused = (result: BulkRow) => ({ result, stops: [] });
+  const task = await board.getTask(id);
+  if (!task) return refused({ id, ok: false, error: "not found" });
+  try {
+    const stops = await board.atomically(async () => {
+      if (change.archive) return [await step("archive refused: ", async () => (await board.archiveTask(id)).terminate)];
+      const released: (Termination | null | undefined)[] = [];
+      const assignee = change.assignee;
+      if (assignee !== undefined && canonicalAssignee(assignee) !== task.assignee) {
+        const profile = assignee.trim() === "" ? null : assignee;
+        const r = await step(
+          "assign refused: ",
+          async () => await board.reassignTask(id, profile, { reclaimFirst: change.reclaim_first }),
+        );
+        if (!r.ok)
+          throw new RowRefused("assign refused: still running (pass reclaim_first to release the claim first)");
+        released.push(r.terminate);
+      }
+      const status = change.status;
+      if (status !== undefined) {
+        const moved = await step(
+          `transition to '${status}' refused: `,
+          async () =>
+            await board.moveTask(id, {
               status,
               result: change.result,
               summary: change.summary,
               metadata: change.metadata,
               reason: change.block_reason,
             }),
-          );
-          released.push(moved.terminate);
-        }
-        const priority = change.priority;
-        if (priority !== undefined) step("", () => board.updateTask(id, { priority }));
-        return released;
-      });
-    } catch (err) {
-      if (err instanceof RowRefused)
-        return err.unexpected === undefined
+        );
+        released.push(moved.terminate);
+      }
+      const priority = change.priority;
+      if (priority !== undefined) await step("", async () => await board.updateTask(id, { priority }));
+      return released;
+    });
+    return { result: { id, ok: true }, stops };
+  } catch (err) {
+    if (err instanceof RowRefused)
+      return refused(
+        err.unexpected === undefined
           ? { id, ok: false, error: err.message }
-          : { id, ok: false, error: err.message, unexpected: err.unexpected };
-      if (err instanceof KernelError) return { id, ok: false, error: err.message };
-      return { id, ok: false, error: "internal error", unexpected: err };
-    }
-    for (const stop of stops) if (stop) terminate.push(stop);
-    return { id, ok: true };
-  });
-  return { results, terminate };
+          : { id, ok: false, error: err.message, unexpected: err.unexpected },
+      );
+    if (err instanceof KernelError) return refused({ id, ok: false, error: err.message });
+    return refused({ id, ok: false, error: "internal error", unexpected: err });
+  }
 }

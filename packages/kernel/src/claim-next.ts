@@ -78,8 +78,8 @@ export class ReadyLane {
 
 /** The verbs a walk composes; the board passes its own (claim with the board's lease, assignment). */
 export interface LaneVerbs {
-  claim(id: string): Task | null;
-  assign(id: string, profile: string, extra: Record<string, unknown>): boolean;
+  claim(id: string): Promise<Task | null>;
+  assign(id: string, profile: string, extra: Record<string, unknown>): Promise<boolean>;
 }
 
 /**
@@ -90,20 +90,25 @@ export interface LaneVerbs {
  * gives unassigned tasks the default assignee (event `assigned` with `source`). A task lost to
  * another claimer meanwhile is passed over silently. A dry run takes no write lock and writes nothing.
  */
-export function claimNext(ctx: BoardContext, lane: ReadyLane, limit: number, verbs: LaneVerbs): ClaimNextResult {
-  const walk = () => walkLane(ctx, lane, Math.max(0, Math.floor(limit)), verbs);
-  return lane.filter.dryRun === true ? walk() : ctx.tx(walk);
+export async function claimNext(
+  ctx: BoardContext,
+  lane: ReadyLane,
+  limit: number,
+  verbs: LaneVerbs,
+): Promise<ClaimNextResult> {
+  const walk = async () => await walkLane(ctx, lane, Math.max(0, Math.floor(limit)), verbs);
+  return lane.filter.dryRun === true ? await walk() : await ctx.tx(walk);
 }
 
-function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs: LaneVerbs): ClaimNextResult {
+async function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs: LaneVerbs): Promise<ClaimNextResult> {
   const f = lane.filter;
   const dryRun = f.dryRun === true;
   const spawnable = f.isSpawnable ?? (() => true);
   const cap = f.maxPerProfile ?? null;
   if (lane.rows === null) {
-    if (cap !== null) lane.running = runningPerProfile(ctx);
+    if (cap !== null) lane.running = await runningPerProfile(ctx);
     lane.fallback = f.defaultAssignee && spawnable(f.defaultAssignee) ? f.defaultAssignee : null;
-    lane.rows = readyLaneRows(ctx);
+    lane.rows = await readyLaneRows(ctx);
   }
   const rows = lane.rows;
   const out: ClaimNextResult = { claimed: [], skipped: [], assigned_default: [], more: false };
@@ -128,14 +133,14 @@ function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs: Lane
       out.skipped.push({ task_id: row.id, reason: "per_profile_cap", assignee, current });
       continue;
     }
-    const guard = respawnGuard(ctx, row.id);
+    const guard = await respawnGuard(ctx, row.id);
     if (guard !== null) {
       out.skipped.push({ task_id: row.id, reason: "respawn_guard", guard });
-      if (!dryRun) appendEvent(ctx, row.id, "respawn_guarded", { reason: guard });
+      if (!dryRun) await appendEvent(ctx, row.id, "respawn_guarded", { reason: guard });
       continue;
     }
     if (defaulted) {
-      if (!dryRun && !verbs.assign(row.id, assignee, { source: "kanban.default_assignee" })) continue;
+      if (!dryRun && !(await verbs.assign(row.id, assignee, { source: "kanban.default_assignee" }))) continue;
       out.assigned_default.push(row.id);
     }
     if (dryRun) {
@@ -143,7 +148,7 @@ function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs: Lane
       lane.count(row.id, assignee);
       continue;
     }
-    const task = verbs.claim(row.id);
+    const task = await verbs.claim(row.id);
     if (task === null) continue; // taken (or settled) by someone else since the lane was read
     out.claimed.push({ task_id: row.id, assignee, task });
     lane.count(row.id, assignee);

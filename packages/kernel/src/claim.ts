@@ -34,31 +34,31 @@ function ttl(value: number | null | undefined, fallback: number): number {
  * `ready`), closes any dangling run, then compare-and-swaps `ready` → `running` and opens a run.
  * Returns null when the task is not claimable (lost race, wrong state, unfinished parents).
  */
-export function claimTask(
+export async function claimTask(
   ctx: BoardContext,
   id: string,
   opts: ClaimOptions = {},
   defaultTtl = DEFAULT_CLAIM_TTL_SECONDS,
-): Task | null {
+): Promise<Task | null> {
   const lease = ttl(opts.ttl_seconds, defaultTtl);
   const claimer = opts.claimer?.trim() || ctx.defaultClaimer;
-  return ctx.tx(() => {
+  return await ctx.tx(async () => {
     // A narrow read first: the full row is only worth materialising for the claim we win.
-    const head = claimHead(ctx, id);
+    const head = await claimHead(ctx, id);
     if (head?.status !== "ready" || head.claim_lock !== null) return null;
-    if (!parentsSatisfied(ctx, id)) {
-      if (rejectClaim(ctx, id)) appendEvent(ctx, id, "claim_rejected", { reason: "parents_not_done" });
+    if (!(await parentsSatisfied(ctx, id))) {
+      if (await rejectClaim(ctx, id)) await appendEvent(ctx, id, "claim_rejected", { reason: "parents_not_done" });
       return null;
     }
-    if (head.current_run_id !== null || hasOpenRun(ctx, id)) {
-      endRun(ctx, id, { status: "reclaimed", outcome: "reclaimed", summary: "invariant recovery on re-claim" });
+    if (head.current_run_id !== null || (await hasOpenRun(ctx, id))) {
+      await endRun(ctx, id, { status: "reclaimed", outcome: "reclaimed", summary: "invariant recovery on re-claim" });
     }
     const now = ctx.now();
     const expires = now + lease;
     // The write lock is ours since BEGIN IMMEDIATE, so the status read above still holds: the run can
     // be opened first and the compare-and-swap below sets current_run_id in the same UPDATE. Should the
     // swap still miss, the throw rolls the run back with it.
-    const runId = openRun(ctx, {
+    const runId = await openRun(ctx, {
       taskId: id,
       profile: head.assignee,
       stepKey: head.current_step_key,
@@ -68,21 +68,21 @@ export function claimTask(
       startedAt: now,
     });
     // A fresh claim starts with no heartbeat and no pid: nothing from the previous attempt carries over.
-    const task = takeClaim(ctx, id, { claimer, expires, now, runId });
+    const task = await takeClaim(ctx, id, { claimer, expires, now, runId });
     if (task === null)
       throw wrongState(`claim of ${id} lost its compare-and-swap inside the write lock`, { task_id: id });
-    appendEvent(ctx, id, "claimed", { lock: claimer, expires, run_id: runId }, runId);
+    await appendEvent(ctx, id, "claimed", { lock: claimer, expires, run_id: runId }, runId);
     return task;
   });
 }
 
 /** Extends the lease of a running claim (no event). Fenced on the claimer and, when given, the run. */
-export function heartbeatClaim(
+export async function heartbeatClaim(
   ctx: BoardContext,
   id: string,
   opts: ClaimOptions & Fence = {},
   defaultTtl = DEFAULT_CLAIM_TTL_SECONDS,
-): boolean {
+): Promise<boolean> {
   const lease = ttl(opts.ttl_seconds, defaultTtl);
   const lock = opts.claimer ?? opts.claim_lock ?? null;
   // Extending a lease is only for the holder: without its lock or run id anyone could keep
@@ -90,28 +90,32 @@ export function heartbeatClaim(
   if (lock === null && (opts.expected_run_id === undefined || opts.expected_run_id === null)) {
     throw invalid(`cannot extend the claim on ${id}: pass the claim lock or run id this worker was given`);
   }
-  return ctx.tx(() => {
-    const task = requireFenced(ctx, id, { expected_run_id: opts.expected_run_id, claim_lock: lock });
+  return await ctx.tx(async () => {
+    const task = await requireFenced(ctx, id, { expected_run_id: opts.expected_run_id, claim_lock: lock });
     if (task.status !== "running")
       throw wrongState(`cannot heartbeat ${id} (not running)`, { task_id: id, status: task.status });
     const expires = ctx.now() + lease;
-    const extended = extendLease(ctx, id, task.claim_lock, expires);
-    if (extended && task.current_run_id !== null) setRunLease(ctx, task.current_run_id, expires);
+    const extended = await extendLease(ctx, id, task.claim_lock, expires);
+    if (extended && task.current_run_id !== null) await setRunLease(ctx, task.current_run_id, expires);
     return extended;
   });
 }
 
 /** Records that the worker is alive (event `heartbeat`, with an optional note). */
-export function heartbeatWorker(ctx: BoardContext, id: string, opts: { note?: string | null } & Fence = {}): boolean {
-  return ctx.tx(() => {
-    const task = requireFenced(ctx, id, opts);
+export async function heartbeatWorker(
+  ctx: BoardContext,
+  id: string,
+  opts: { note?: string | null } & Fence = {},
+): Promise<boolean> {
+  return await ctx.tx(async () => {
+    const task = await requireFenced(ctx, id, opts);
     if (task.status !== "running")
       throw wrongState(`cannot heartbeat ${id} (not running)`, { task_id: id, status: task.status });
     const now = ctx.now();
-    recordHeartbeat(ctx, id, now);
-    if (task.current_run_id !== null) setRunHeartbeat(ctx, task.current_run_id, now);
+    await recordHeartbeat(ctx, id, now);
+    if (task.current_run_id !== null) await setRunHeartbeat(ctx, task.current_run_id, now);
     const note = opts.note?.trim();
-    appendEvent(ctx, id, "heartbeat", note ? { note } : null, task.current_run_id);
+    await appendEvent(ctx, id, "heartbeat", note ? { note } : null, task.current_run_id);
     return true;
   });
 }
@@ -121,32 +125,37 @@ export function heartbeatWorker(ctx: BoardContext, id: string, opts: { note?: st
  * lock or run) and records that it is alive (like {@link heartbeatWorker}, event `heartbeat`), both
  * or neither. CONFLICT when the task is not running under that fence.
  */
-export function heartbeat(
+export async function heartbeat(
   ctx: BoardContext,
   id: string,
   opts: { note?: string | null; ttl_seconds?: number | null } & Fence = {},
   defaultTtl = DEFAULT_CLAIM_TTL_SECONDS,
-): true {
+): Promise<true> {
   const fence: Fence = { expected_run_id: opts.expected_run_id, claim_lock: opts.claim_lock };
-  return ctx.tx(() => {
-    if (!heartbeatClaim(ctx, id, { ...fence, ttl_seconds: opts.ttl_seconds }, defaultTtl))
+  return await ctx.tx(async () => {
+    if (!(await heartbeatClaim(ctx, id, { ...fence, ttl_seconds: opts.ttl_seconds }, defaultTtl)))
       throw wrongState(`cannot heartbeat ${id} (not running?)`, { task_id: id });
-    heartbeatWorker(ctx, id, { ...fence, note: opts.note });
-    return true;
+    await heartbeatWorker(ctx, id, { ...fence, note: opts.note });
+    return true as const;
   });
 }
 
 /** Dispatcher bookkeeping after a spawn: records the worker pid on the task and its run (event `spawned`). */
-export function recordSpawn(ctx: BoardContext, id: string, pid: number, runId: number): boolean {
-  return ctx.tx(() => {
-    if (!recordWorkerPid(ctx, id, pid, runId)) return false;
-    setRunWorkerPid(ctx, runId, pid);
-    appendEvent(ctx, id, "spawned", { pid }, runId);
+export async function recordSpawn(ctx: BoardContext, id: string, pid: number, runId: number): Promise<boolean> {
+  return await ctx.tx(async () => {
+    if (!(await recordWorkerPid(ctx, id, pid, runId))) return false;
+    await setRunWorkerPid(ctx, runId, pid);
+    await appendEvent(ctx, id, "spawned", { pid }, runId);
     return true;
   });
 }
 
 /** Persists where a task's workspace was materialised (and its worktree branch). */
-export function setWorkspace(ctx: BoardContext, id: string, workspacePath: string, branchName?: string | null): void {
-  ctx.tx(() => setWorkspacePath(ctx, id, workspacePath, branchName ?? null));
+export async function setWorkspace(
+  ctx: BoardContext,
+  id: string,
+  workspacePath: string,
+  branchName?: string | null,
+): Promise<void> {
+  await ctx.tx(async () => await setWorkspacePath(ctx, id, workspacePath, branchName ?? null));
 }

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { HallucinatedCardsError, KernelError } from "./errors.ts";
 import type { IdSource } from "./ids.ts";
 import { boardInternals, createTestBoard, type TestBoard } from "./testing/index.ts";
-import { caught } from "./testing/helpers.ts";
+import { caught, mapInOrder } from "./testing/helpers.ts";
 
 // Sequential 8-hex ids: a phantom id such as t_ffffffff can never collide with a real card.
 function sequentialIds(): IdSource {
@@ -16,19 +16,19 @@ beforeEach(() => {
 });
 afterEach(() => board.cleanup());
 
-function claimed(title = "work", assignee: string | null = "coder"): { id: string; runId: number } {
-  const task = board.createTask({ title, assignee });
-  const claim = board.claimTask(task.id);
+async function claimed(title = "work", assignee: string | null = "coder"): Promise<{ id: string; runId: number }> {
+  const task = await board.createTask({ title, assignee });
+  const claim = await board.claimTask(task.id);
   if (!claim || claim.current_run_id === null) throw new Error("claim failed");
   return { id: task.id, runId: claim.current_run_id };
 }
 
-function kinds(id: string): string[] {
-  return board.listEvents(id).map((e) => e.kind);
+async function kinds(id: string): Promise<string[]> {
+  return (await board.listEvents(id)).map((e) => e.kind);
 }
 
-function lastEvent(id: string, kind: string) {
-  const ev = board.listEvents(id).filter((e) => e.kind === kind);
+async function lastEvent(id: string, kind: string) {
+  const ev = (await board.listEvents(id)).filter((e) => e.kind === kind);
   return ev[ev.length - 1];
 }
 
@@ -40,10 +40,10 @@ function rawRuns(id: string): unknown[] {
 }
 
 describe("completeTask", () => {
-  it("moves a running task to done with its result, completed_at and a cleared claim", () => {
-    const { id } = claimed();
+  it("moves a running task to done with its result, completed_at and a cleared claim", async () => {
+    const { id } = await claimed();
     board.clock.advance(30);
-    const out = board.completeTask(id, { result: "shipped" });
+    const out = await board.completeTask(id, { result: "shipped" });
     expect(out.task).toMatchObject({
       status: "done",
       result: "shipped",
@@ -53,16 +53,20 @@ describe("completeTask", () => {
       worker_pid: null,
       current_run_id: null,
     });
-    expect(board.getTask(id)?.status).toBe("done");
+    expect((await board.getTask(id))?.status).toBe("done");
   });
 
-  it("closes the active run as completed (status done) with summary and metadata", () => {
-    const { id, runId } = claimed();
-    board.recordSpawn(id, 777, runId);
+  it("closes the active run as completed (status done) with summary and metadata", async () => {
+    const { id, runId } = await claimed();
+    await board.recordSpawn(id, 777, runId);
     board.clock.advance(45);
-    const out = board.completeTask(id, { result: "r", summary: "did the thing", metadata: { files: 3, ok: true } });
+    const out = await board.completeTask(id, {
+      result: "r",
+      summary: "did the thing",
+      metadata: { files: 3, ok: true },
+    });
     expect(out.run_id).toBe(runId);
-    const run = board.getRun(runId);
+    const run = await board.getRun(runId);
     expect(run).toMatchObject({
       status: "done",
       outcome: "completed",
@@ -73,20 +77,20 @@ describe("completeTask", () => {
       claim_expires: null,
       worker_pid: null,
     });
-    expect(board.activeRun(id)).toBeNull();
+    expect(await board.activeRun(id)).toBeNull();
   });
 
-  it("uses the result as the run summary when no summary is given", () => {
-    const { id, runId } = claimed();
-    board.completeTask(id, { result: "only a result" });
-    expect(board.getRun(runId).summary).toBe("only a result");
+  it("uses the result as the run summary when no summary is given", async () => {
+    const { id, runId } = await claimed();
+    await board.completeTask(id, { result: "only a result" });
+    expect((await board.getRun(runId)).summary).toBe("only a result");
   });
 
-  it("synthesises a zero-length run (started_at == ended_at, status == outcome) for a never-claimed task with a handoff", () => {
-    const task = board.createTask({ title: "manual", assignee: "coder" });
+  it("synthesises a zero-length run (started_at == ended_at, status == outcome) for a never-claimed task with a handoff", async () => {
+    const task = await board.createTask({ title: "manual", assignee: "coder" });
     board.clock.advance(100);
-    const out = board.completeTask(task.id, { summary: "done by hand", metadata: { via: "cli" } });
-    const runs = board.listRuns(task.id);
+    const out = await board.completeTask(task.id, { summary: "done by hand", metadata: { via: "cli" } });
+    const runs = await board.listRuns(task.id);
     expect(runs).toHaveLength(1);
     const [run] = runs;
     expect(run).toMatchObject({
@@ -99,45 +103,45 @@ describe("completeTask", () => {
       started_at: board.clock.seconds,
       ended_at: board.clock.seconds,
     });
-    expect(lastEvent(task.id, "completed")?.run_id).toBe(out.run_id);
+    expect((await lastEvent(task.id, "completed"))?.run_id).toBe(out.run_id);
   });
 
-  it("creates no run for a never-claimed task completed without summary, result or metadata", () => {
-    const task = board.createTask({ title: "bulk close" });
-    const out = board.completeTask(task.id, {});
+  it("creates no run for a never-claimed task completed without summary, result or metadata", async () => {
+    const task = await board.createTask({ title: "bulk close" });
+    const out = await board.completeTask(task.id, {});
     expect(out.run_id).toBeNull();
-    expect(board.listRuns(task.id)).toEqual([]);
-    expect(lastEvent(task.id, "completed")?.run_id).toBeNull();
+    expect(await board.listRuns(task.id)).toEqual([]);
+    expect((await lastEvent(task.id, "completed"))?.run_id).toBeNull();
   });
 
-  it("emits a completed event with result_len and the first non-empty line of the summary, capped at 400 chars", () => {
-    const { id, runId } = claimed();
+  it("emits a completed event with result_len and the first non-empty line of the summary, capped at 400 chars", async () => {
+    const { id, runId } = await claimed();
     const longLine = "x".repeat(450);
-    board.completeTask(id, { result: "12345", summary: `\n  ${longLine}  \nsecond line` });
-    const ev = lastEvent(id, "completed");
+    await board.completeTask(id, { result: "12345", summary: `\n  ${longLine}  \nsecond line` });
+    const ev = await lastEvent(id, "completed");
     expect(ev?.run_id).toBe(runId);
     expect(ev?.payload).toEqual({ result_len: 5, summary: "x".repeat(400) });
   });
 
-  it("gives the completed event a null summary when neither summary nor result is given", () => {
-    const { id } = claimed();
-    board.completeTask(id, {});
-    expect(lastEvent(id, "completed")?.payload).toEqual({ result_len: 0, summary: null });
+  it("gives the completed event a null summary when neither summary nor result is given", async () => {
+    const { id } = await claimed();
+    await board.completeTask(id, {});
+    expect((await lastEvent(id, "completed"))?.payload).toEqual({ result_len: 0, summary: null });
   });
 
-  it.each(["ready", "blocked", "review"])("completes a %s task (manual completion)", (status) => {
-    const task = board.createTask({ title: "t" });
+  it.each(["ready", "blocked", "review"])("completes a %s task (manual completion)", async (status) => {
+    const task = await board.createTask({ title: "t" });
     boardInternals(board).sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, task.id);
-    expect(board.completeTask(task.id, { result: "ok" }).task.status).toBe("done");
+    expect((await board.completeTask(task.id, { result: "ok" })).task.status).toBe("done");
   });
 
   it.each(["todo", "triage", "scheduled", "done", "archived"])(
     "refuses to complete a %s task, leaving it untouched",
-    (status) => {
-      const task = board.createTask({ title: "t" });
+    async (status) => {
+      const task = await board.createTask({ title: "t" });
       boardInternals(board).sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, task.id);
       const before = rawTask(task.id);
-      const err = caught(() => board.completeTask(task.id, { result: "x" }));
+      const err = await caught(async () => await board.completeTask(task.id, { result: "x" }));
       expect(err.code).toBe("WRONG_STATE");
       expect(err.message).toBe(
         `cannot complete ${task.id}: status is '${status}' (only running, ready, blocked or review tasks complete)`,
@@ -146,93 +150,97 @@ describe("completeTask", () => {
     },
   );
 
-  it("refuses to complete a task whose parent is not done (B fix: parents re-checked at completion)", () => {
-    const parent = board.createTask({ title: "parent" });
-    const child = board.createTask({ title: "child", parents: [parent.id] });
+  it("refuses to complete a task whose parent is not done (B fix: parents re-checked at completion)", async () => {
+    const parent = await board.createTask({ title: "parent" });
+    const child = await board.createTask({ title: "child", parents: [parent.id] });
     boardInternals(board).sqlite.prepare("UPDATE tasks SET status = 'ready' WHERE id = ?").run(child.id);
-    const err = caught(() => board.completeTask(child.id, { result: "early" }));
+    const err = await caught(async () => await board.completeTask(child.id, { result: "early" }));
     expect(err.code).toBe("WRONG_STATE");
     expect(err.message).toContain(`${parent.id} (ready)`);
-    expect(board.getTask(child.id)?.status).toBe("ready");
+    expect((await board.getTask(child.id))?.status).toBe("ready");
   });
 
-  it("resets the circuit breaker (consecutive_failures, last_failure_error)", () => {
-    const { id } = claimed();
+  it("resets the circuit breaker (consecutive_failures, last_failure_error)", async () => {
+    const { id } = await claimed();
     boardInternals(board)
       .sqlite.prepare("UPDATE tasks SET consecutive_failures = 1, last_failure_error = 'boom' WHERE id = ?")
       .run(id);
-    const out = board.completeTask(id, { result: "ok" });
+    const out = await board.completeTask(id, { result: "ok" });
     expect(out.task.consecutive_failures).toBe(0);
     expect(out.task.last_failure_error).toBeNull();
   });
 
-  it("promotes children whose parents are now all done, and only those", () => {
-    const a = board.createTask({ title: "a" });
-    const b = board.createTask({ title: "b" });
-    const onlyA = board.createTask({ title: "needs a", parents: [a.id] });
-    const both = board.createTask({ title: "needs a and b", parents: [a.id, b.id] });
-    expect(board.getTask(onlyA.id)?.status).toBe("todo");
-    board.completeTask(a.id, { result: "a done" });
-    expect(board.getTask(onlyA.id)?.status).toBe("ready");
-    expect(kinds(onlyA.id)).toContain("promoted");
-    expect(board.getTask(both.id)?.status).toBe("todo");
-    board.completeTask(b.id, { result: "b done" });
-    expect(board.getTask(both.id)?.status).toBe("ready");
+  it("promotes children whose parents are now all done, and only those", async () => {
+    const a = await board.createTask({ title: "a" });
+    const b = await board.createTask({ title: "b" });
+    const onlyA = await board.createTask({ title: "needs a", parents: [a.id] });
+    const both = await board.createTask({ title: "needs a and b", parents: [a.id, b.id] });
+    expect((await board.getTask(onlyA.id))?.status).toBe("todo");
+    await board.completeTask(a.id, { result: "a done" });
+    expect((await board.getTask(onlyA.id))?.status).toBe("ready");
+    expect(await kinds(onlyA.id)).toContain("promoted");
+    expect((await board.getTask(both.id))?.status).toBe("todo");
+    await board.completeTask(b.id, { result: "b done" });
+    expect((await board.getTask(both.id))?.status).toBe("ready");
   });
 
-  it("refuses metadata that is not a JSON object", () => {
-    const { id } = claimed();
-    const err = caught(() => board.completeTask(id, { metadata: [1, 2] as unknown as Record<string, unknown> }));
+  it("refuses metadata that is not a JSON object", async () => {
+    const { id } = await claimed();
+    const err = await caught(
+      async () => await board.completeTask(id, { metadata: [1, 2] as unknown as Record<string, unknown> }),
+    );
     expect(err.code).toBe("INVALID_INPUT");
     expect(err.message).toBe("metadata must be a JSON object");
-    expect(board.getTask(id)?.status).toBe("running");
+    expect((await board.getTask(id))?.status).toBe("running");
   });
 
-  it("refuses an unknown task with NOT_FOUND (with and without created_cards)", () => {
-    expect(caught(() => board.completeTask("t_ffffffff", { result: "x" })).code).toBe("NOT_FOUND");
-    expect(caught(() => board.completeTask("t_ffffffff", { created_cards: ["t_00000001"] })).code).toBe("NOT_FOUND");
+  it("refuses an unknown task with NOT_FOUND (with and without created_cards)", async () => {
+    expect((await caught(async () => await board.completeTask("t_ffffffff", { result: "x" }))).code).toBe("NOT_FOUND");
+    expect(
+      (await caught(async () => await board.completeTask("t_ffffffff", { created_cards: ["t_00000001"] }))).code,
+    ).toBe("NOT_FOUND");
   });
 });
 
 describe("completeTask created_cards gate", () => {
-  it("verifies cards created by the completing task's assignee and records them as verified_cards", () => {
-    const { id } = claimed("orchestrate", "planner");
-    const c1 = board.createTask({ title: "sub 1", created_by: "planner" });
-    const c2 = board.createTask({ title: "sub 2", created_by: "planner" });
-    board.completeTask(id, { summary: "fanned out", created_cards: [c1.id, c2.id] });
-    expect(board.getTask(id)?.status).toBe("done");
-    expect(lastEvent(id, "completed")?.payload).toEqual({
+  it("verifies cards created by the completing task's assignee and records them as verified_cards", async () => {
+    const { id } = await claimed("orchestrate", "planner");
+    const c1 = await board.createTask({ title: "sub 1", created_by: "planner" });
+    const c2 = await board.createTask({ title: "sub 2", created_by: "planner" });
+    await board.completeTask(id, { summary: "fanned out", created_cards: [c1.id, c2.id] });
+    expect((await board.getTask(id))?.status).toBe("done");
+    expect((await lastEvent(id, "completed"))?.payload).toEqual({
       result_len: 0,
       summary: "fanned out",
       verified_cards: [c1.id, c2.id],
     });
   });
 
-  it("verifies a card whose created_by is the completing task's id", () => {
-    const { id } = claimed("orchestrate", "planner");
-    const card = board.createTask({ title: "sub", created_by: id });
-    board.completeTask(id, { created_cards: [card.id] });
-    expect(lastEvent(id, "completed")?.payload?.verified_cards).toEqual([card.id]);
+  it("verifies a card whose created_by is the completing task's id", async () => {
+    const { id } = await claimed("orchestrate", "planner");
+    const card = await board.createTask({ title: "sub", created_by: id });
+    await board.completeTask(id, { created_cards: [card.id] });
+    expect((await lastEvent(id, "completed"))?.payload?.verified_cards).toEqual([card.id]);
   });
 
-  it("verifies a card created by another profile when it is linked as a child of the completing task", () => {
-    const { id } = claimed("orchestrate", "planner");
-    const card = board.createTask({ title: "someone else's", created_by: "other-profile", parents: [id] });
-    board.completeTask(id, { created_cards: [card.id] });
-    expect(board.getTask(id)?.status).toBe("done");
-    expect(lastEvent(id, "completed")?.payload?.verified_cards).toEqual([card.id]);
+  it("verifies a card created by another profile when it is linked as a child of the completing task", async () => {
+    const { id } = await claimed("orchestrate", "planner");
+    const card = await board.createTask({ title: "someone else's", created_by: "other-profile", parents: [id] });
+    await board.completeTask(id, { created_cards: [card.id] });
+    expect((await board.getTask(id))?.status).toBe("done");
+    expect((await lastEvent(id, "completed"))?.payload?.verified_cards).toEqual([card.id]);
   });
 
-  it("rejects a phantom card: HallucinatedCardsError naming it, a completion_blocked_hallucination event, the task untouched", () => {
-    const { id, runId } = claimed("orchestrate", "planner");
-    const real = board.createTask({ title: "real", created_by: "planner" });
+  it("rejects a phantom card: HallucinatedCardsError naming it, a completion_blocked_hallucination event, the task untouched", async () => {
+    const { id, runId } = await claimed("orchestrate", "planner");
+    const real = await board.createTask({ title: "real", created_by: "planner" });
     const taskBefore = rawTask(id);
     const runsBefore = rawRuns(id);
-    const eventsBefore = board.listEvents(id).length;
+    const eventsBefore = (await board.listEvents(id)).length;
 
     let thrown: unknown;
     try {
-      board.completeTask(id, {
+      await board.completeTask(id, {
         summary: "made two cards\nmore detail",
         created_cards: [real.id, "t_ffffffff", "t_eeeeeeee"],
       });
@@ -251,7 +259,7 @@ describe("completeTask created_cards gate", () => {
 
     expect(rawTask(id)).toEqual(taskBefore);
     expect(rawRuns(id)).toEqual(runsBefore);
-    const events = board.listEvents(id);
+    const events = await board.listEvents(id);
     expect(events).toHaveLength(eventsBefore + 1);
     const audit = events[events.length - 1];
     expect(audit?.kind).toBe("completion_blocked_hallucination");
@@ -263,126 +271,138 @@ describe("completeTask created_cards gate", () => {
     });
   });
 
-  it("treats a card created by a different profile and not linked as phantom (hallucinated attribution)", () => {
-    const { id } = claimed("orchestrate", "planner");
-    const foreign = board.createTask({ title: "not mine", created_by: "other-profile" });
-    const err = caught(() => board.completeTask(id, { created_cards: [foreign.id] }));
+  it("treats a card created by a different profile and not linked as phantom (hallucinated attribution)", async () => {
+    const { id } = await claimed("orchestrate", "planner");
+    const foreign = await board.createTask({ title: "not mine", created_by: "other-profile" });
+    const err = await caught(async () => await board.completeTask(id, { created_cards: [foreign.id] }));
     expect(err).toBeInstanceOf(HallucinatedCardsError);
     expect((err as HallucinatedCardsError).phantom).toEqual([foreign.id]);
-    expect(board.getTask(id)?.status).toBe("running");
+    expect((await board.getTask(id))?.status).toBe("running");
   });
 
-  it("never verifies through a null assignee matching a null created_by", () => {
-    const { id } = claimed("unassigned", null);
-    const anon = board.createTask({ title: "anonymous card" });
-    const err = caught(() => board.completeTask(id, { created_cards: [anon.id] }));
+  it("never verifies through a null assignee matching a null created_by", async () => {
+    const { id } = await claimed("unassigned", null);
+    const anon = await board.createTask({ title: "anonymous card" });
+    const err = await caught(async () => await board.completeTask(id, { created_cards: [anon.id] }));
     expect(err.code).toBe("HALLUCINATED_CARDS");
   });
 
-  it("normalises created_cards: trims, drops blanks and duplicates", () => {
-    const { id } = claimed("orchestrate", "planner");
-    const card = board.createTask({ title: "sub", created_by: "planner" });
-    board.completeTask(id, { created_cards: [` ${card.id} `, card.id, "", "   "] });
-    expect(lastEvent(id, "completed")?.payload?.verified_cards).toEqual([card.id]);
+  it("normalises created_cards: trims, drops blanks and duplicates", async () => {
+    const { id } = await claimed("orchestrate", "planner");
+    const card = await board.createTask({ title: "sub", created_by: "planner" });
+    await board.completeTask(id, { created_cards: [` ${card.id} `, card.id, "", "   "] });
+    expect((await lastEvent(id, "completed"))?.payload?.verified_cards).toEqual([card.id]);
   });
 
-  it("an empty created_cards list skips the gate and records no verified_cards", () => {
-    const { id } = claimed();
-    board.completeTask(id, { result: "ok", created_cards: [] });
-    expect(lastEvent(id, "completed")?.payload).toEqual({ result_len: 2, summary: "ok" });
+  it("an empty created_cards list skips the gate and records no verified_cards", async () => {
+    const { id } = await claimed();
+    await board.completeTask(id, { result: "ok", created_cards: [] });
+    expect((await lastEvent(id, "completed"))?.payload).toEqual({ result_len: 2, summary: "ok" });
   });
 
-  it("previews the first line of the summary (else the result) capped at 200 chars, or null", () => {
-    const { id } = claimed("orchestrate", "planner");
-    caught(() => board.completeTask(id, { result: `${"r".repeat(250)}\nrest`, created_cards: ["t_ffffffff"] }));
-    expect(lastEvent(id, "completion_blocked_hallucination")?.payload?.summary_preview).toBe("r".repeat(200));
-    caught(() => board.completeTask(id, { created_cards: ["t_ffffffff"] }));
-    expect(lastEvent(id, "completion_blocked_hallucination")?.payload?.summary_preview).toBeNull();
-  });
-
-  it("lets the worker retry after a rejection with the phantom ids dropped", () => {
-    const { id, runId } = claimed("orchestrate", "planner");
-    const real = board.createTask({ title: "real", created_by: "planner" });
-    caught(() =>
-      board.completeTask(id, { summary: "s", created_cards: [real.id, "t_ffffffff"], expected_run_id: runId }),
+  it("previews the first line of the summary (else the result) capped at 200 chars, or null", async () => {
+    const { id } = await claimed("orchestrate", "planner");
+    await caught(
+      async () => await board.completeTask(id, { result: `${"r".repeat(250)}\nrest`, created_cards: ["t_ffffffff"] }),
     );
-    const out = board.completeTask(id, { summary: "s", created_cards: [real.id], expected_run_id: runId });
+    expect((await lastEvent(id, "completion_blocked_hallucination"))?.payload?.summary_preview).toBe("r".repeat(200));
+    await caught(async () => await board.completeTask(id, { created_cards: ["t_ffffffff"] }));
+    expect((await lastEvent(id, "completion_blocked_hallucination"))?.payload?.summary_preview).toBeNull();
+  });
+
+  it("lets the worker retry after a rejection with the phantom ids dropped", async () => {
+    const { id, runId } = await claimed("orchestrate", "planner");
+    const real = await board.createTask({ title: "real", created_by: "planner" });
+    await caught(
+      async () =>
+        await board.completeTask(id, { summary: "s", created_cards: [real.id, "t_ffffffff"], expected_run_id: runId }),
+    );
+    const out = await board.completeTask(id, { summary: "s", created_cards: [real.id], expected_run_id: runId });
     expect(out.task.status).toBe("done");
     expect(out.run_id).toBe(runId);
-    expect(lastEvent(id, "completed")?.payload?.verified_cards).toEqual([real.id]);
+    expect((await lastEvent(id, "completed"))?.payload?.verified_cards).toEqual([real.id]);
   });
 
-  it("lets the worker retry after a rejection with an empty created_cards list", () => {
-    const { id } = claimed("orchestrate", "planner");
-    caught(() => board.completeTask(id, { created_cards: ["t_ffffffff"] }));
-    expect(board.completeTask(id, { summary: "no cards after all", created_cards: [] }).task.status).toBe("done");
+  it("lets the worker retry after a rejection with an empty created_cards list", async () => {
+    const { id } = await claimed("orchestrate", "planner");
+    await caught(async () => await board.completeTask(id, { created_cards: ["t_ffffffff"] }));
+    expect((await board.completeTask(id, { summary: "no cards after all", created_cards: [] })).task.status).toBe(
+      "done",
+    );
   });
 });
 
 describe("completeTask prose scan (advisory)", () => {
-  it("flags t_<8+hex> ids in the summary or result that do not exist, without blocking the completion", () => {
-    const { id, runId } = claimed();
-    const out = board.completeTask(id, { summary: "see t_abcdef12 and t_abcdef12", result: "also t_0123456789ab" });
+  it("flags t_<8+hex> ids in the summary or result that do not exist, without blocking the completion", async () => {
+    const { id, runId } = await claimed();
+    const out = await board.completeTask(id, {
+      summary: "see t_abcdef12 and t_abcdef12",
+      result: "also t_0123456789ab",
+    });
     expect(out.task.status).toBe("done");
-    const ev = lastEvent(id, "suspected_hallucinated_references");
+    const ev = await lastEvent(id, "suspected_hallucinated_references");
     expect(ev?.payload).toEqual({ phantom_refs: ["t_abcdef12", "t_0123456789ab"], source: "completion_summary" });
     expect(ev?.run_id).toBe(runId);
-    expect(kinds(id).slice(-2)).toEqual(["completed", "suspected_hallucinated_references"]);
+    expect((await kinds(id)).slice(-2)).toEqual(["completed", "suspected_hallucinated_references"]);
   });
 
-  it("does not flag ids that exist, the task's own id, or verified cards", () => {
-    const { id } = claimed("orchestrate", "planner");
-    const other = board.createTask({ title: "exists" });
-    const card = board.createTask({ title: "mine", created_by: "planner" });
-    board.completeTask(id, {
+  it("does not flag ids that exist, the task's own id, or verified cards", async () => {
+    const { id } = await claimed("orchestrate", "planner");
+    const other = await board.createTask({ title: "exists" });
+    const card = await board.createTask({ title: "mine", created_by: "planner" });
+    await board.completeTask(id, {
       summary: `closed ${id}, relates to ${other.id}, created ${card.id}`,
       created_cards: [card.id],
     });
-    expect(kinds(id)).not.toContain("suspected_hallucinated_references");
+    expect(await kinds(id)).not.toContain("suspected_hallucinated_references");
   });
 
-  it("ignores legacy 4-hex ids and shorter hex runs", () => {
-    const { id } = claimed();
-    board.completeTask(id, { summary: "legacy t_abcd and t_1234567 are fine" });
-    expect(kinds(id)).not.toContain("suspected_hallucinated_references");
+  it("ignores legacy 4-hex ids and shorter hex runs", async () => {
+    const { id } = await claimed();
+    await board.completeTask(id, { summary: "legacy t_abcd and t_1234567 are fine" });
+    expect(await kinds(id)).not.toContain("suspected_hallucinated_references");
   });
 });
 
 describe("completeTask across tenants: nothing tells a tenant which ids exist elsewhere", () => {
-  function tenantClaimed(tenant: string | null, assignee = "coder"): { id: string } {
-    const task = board.createTask({ title: "work", assignee, tenant });
-    if (!board.claimTask(task.id)) throw new Error("claim failed");
+  async function tenantClaimed(tenant: string | null, assignee = "coder"): Promise<{ id: string }> {
+    const task = await board.createTask({ title: "work", assignee, tenant });
+    if (!(await board.claimTask(task.id))) throw new Error("claim failed");
     return { id: task.id };
   }
 
   /** What a tenant learns from a completion: the advisory phantom list (or its absence). */
-  function scanOf(id: string): unknown {
-    return lastEvent(id, "suspected_hallucinated_references")?.payload ?? null;
+  async function scanOf(id: string): Promise<unknown> {
+    return (await lastEvent(id, "suspected_hallucinated_references"))?.payload ?? null;
   }
 
-  it("counts another tenant's task id as phantom in the prose scan, exactly as if it did not exist", () => {
-    const globexCard = board.createTask({ title: "globex card", tenant: "globex" });
-    const operatorCard = board.createTask({ title: "operator card" });
-    const acmeCard = board.createTask({ title: "acme card", tenant: "acme" });
-    const { id } = tenantClaimed("acme");
-    board.completeTask(id, { summary: `see ${globexCard.id}, ${operatorCard.id}, ${acmeCard.id} and t_fffffff0` });
-    expect(scanOf(id)).toEqual({
+  it("counts another tenant's task id as phantom in the prose scan, exactly as if it did not exist", async () => {
+    const globexCard = await board.createTask({ title: "globex card", tenant: "globex" });
+    const operatorCard = await board.createTask({ title: "operator card" });
+    const acmeCard = await board.createTask({ title: "acme card", tenant: "acme" });
+    const { id } = await tenantClaimed("acme");
+    await board.completeTask(id, {
+      summary: `see ${globexCard.id}, ${operatorCard.id}, ${acmeCard.id} and t_fffffff0`,
+    });
+    expect(await scanOf(id)).toEqual({
       phantom_refs: [globexCard.id, operatorCard.id, "t_fffffff0"],
       source: "completion_summary",
     });
   });
 
-  it("gives the same scan result whether or not another tenant's task with that id exists", () => {
+  it("gives the same scan result whether or not another tenant's task with that id exists", async () => {
     // Two boards with identical ids: on one the referenced id is a globex task, on the other nothing.
     const other = createTestBoard({ ids: sequentialIds() });
     try {
-      const results = [board, other].map((b, i) => {
-        const ref = b.createTask({ title: "maybe", tenant: i === 0 ? "globex" : "acme" });
-        if (i === 1) b.deleteTask(ref.id);
-        const task = b.createTask({ title: "work", assignee: "coder", tenant: "acme" });
-        b.claimTask(task.id);
-        b.completeTask(task.id, { summary: `mentions ${ref.id}` });
-        return b.listEvents(task.id).find((e) => e.kind === "suspected_hallucinated_references")?.payload ?? null;
+      const results = await mapInOrder([board, other], async (b, i) => {
+        const ref = await b.createTask({ title: "maybe", tenant: i === 0 ? "globex" : "acme" });
+        if (i === 1) await b.deleteTask(ref.id);
+        const task = await b.createTask({ title: "work", assignee: "coder", tenant: "acme" });
+        await b.claimTask(task.id);
+        await b.completeTask(task.id, { summary: `mentions ${ref.id}` });
+        return (
+          (await b.listEvents(task.id)).find((e) => e.kind === "suspected_hallucinated_references")?.payload ?? null
+        );
       });
       expect(results[0]).toEqual({ phantom_refs: ["t_00000001"], source: "completion_summary" });
       expect(results[1]).toEqual(results[0]);
@@ -391,22 +411,22 @@ describe("completeTask across tenants: nothing tells a tenant which ids exist el
     }
   });
 
-  it("an operator (no-tenant) task sees every tenant's ids as existing", () => {
-    const globexCard = board.createTask({ title: "globex card", tenant: "globex" });
-    const { id } = tenantClaimed(null);
-    board.completeTask(id, { summary: `see ${globexCard.id}` });
-    expect(scanOf(id)).toBeNull();
+  it("an operator (no-tenant) task sees every tenant's ids as existing", async () => {
+    const globexCard = await board.createTask({ title: "globex card", tenant: "globex" });
+    const { id } = await tenantClaimed(null);
+    await board.completeTask(id, { summary: `see ${globexCard.id}` });
+    expect(await scanOf(id)).toBeNull();
   });
 
-  it("never verifies another tenant's card in the created_cards gate, even one made by the same profile", () => {
-    const globexCard = board.createTask({ title: "globex card", tenant: "globex", created_by: "planner" });
-    const { id } = tenantClaimed("acme", "planner");
-    const err = caught(() => board.completeTask(id, { created_cards: [globexCard.id] }));
+  it("never verifies another tenant's card in the created_cards gate, even one made by the same profile", async () => {
+    const globexCard = await board.createTask({ title: "globex card", tenant: "globex", created_by: "planner" });
+    const { id } = await tenantClaimed("acme", "planner");
+    const err = await caught(async () => await board.completeTask(id, { created_cards: [globexCard.id] }));
     expect((err as HallucinatedCardsError).phantom).toEqual([globexCard.id]);
     expect(err.message).toBe(
       `completion blocked: claimed created_cards that do not exist or were not created by this worker: ${globexCard.id}`,
     );
-    expect(lastEvent(id, "completion_blocked_hallucination")?.payload?.verified_cards).toEqual([]);
+    expect((await lastEvent(id, "completion_blocked_hallucination"))?.payload?.verified_cards).toEqual([]);
   });
 });
 
@@ -417,18 +437,18 @@ describe("completeTask metadata bounds", () => {
     return v;
   };
 
-  it("refuses metadata nested deeper than the stored-JSON limit before writing anything, and keeps what it accepts readable", () => {
-    const { id } = claimed();
-    const eventsBefore = board.listEvents(id).length;
+  it("refuses metadata nested deeper than the stored-JSON limit before writing anything, and keeps what it accepts readable", async () => {
+    const { id } = await claimed();
+    const eventsBefore = (await board.listEvents(id)).length;
     for (const levels of [129, 5_000]) {
-      const err = caught(() => board.completeTask(id, { summary: "s", metadata: nested(levels) }));
+      const err = await caught(async () => await board.completeTask(id, { summary: "s", metadata: nested(levels) }));
       expect(err.code).toBe("INVALID_INPUT");
       expect(err.message).toBe("metadata is nested deeper than 128 levels");
     }
-    expect(board.getTask(id)?.status).toBe("running");
-    expect(board.listEvents(id)).toHaveLength(eventsBefore);
-    board.completeTask(id, { summary: "s", metadata: nested(128) });
-    expect(board.listRuns(id).at(-1)?.metadata).toEqual(nested(128));
+    expect((await board.getTask(id))?.status).toBe("running");
+    expect(await board.listEvents(id)).toHaveLength(eventsBefore);
+    await board.completeTask(id, { summary: "s", metadata: nested(128) });
+    expect((await board.listRuns(id)).at(-1)?.metadata).toEqual(nested(128));
   });
 });
 
@@ -445,42 +465,42 @@ describe("completeTask re-gates children against the board's failure_limit", () 
   });
   afterEach(() => b.cleanup());
 
-  function breakerBlockedChild(): string {
-    const child = b.createTask({ title: "child" }).id;
+  async function breakerBlockedChild(): Promise<string> {
+    const child = (await b.createTask({ title: "child" })).id;
     limit = 2;
     for (let i = 0; i < 2; i++) {
-      expect(b.claimTask(child)).not.toBeNull();
-      b.recordTaskFailure(child, { error: "boom", outcome: "crashed", releaseClaim: true });
+      expect(await b.claimTask(child)).not.toBeNull();
+      await b.recordTaskFailure(child, { error: "boom", outcome: "crashed", releaseClaim: true });
     }
     limit = 3;
-    const t = b.requireTask(child);
+    const t = await b.requireTask(child);
     expect([t.status, t.consecutive_failures]).toEqual(["blocked", 2]);
     return child;
   }
 
-  it("a parent's completion promotes an auto-blocked child whose failures are under the board's limit", () => {
-    const child = breakerBlockedChild();
-    const parent = b.createTask({ title: "parent" }).id;
-    b.linkTasks(parent, child);
-    expect(b.recomputeReady()).toBe(0); // the parent is open: nothing to promote yet
-    b.completeTask(parent, { result: "ok" });
-    expect(b.requireTask(child).status).toBe("ready");
+  it("a parent's completion promotes an auto-blocked child whose failures are under the board's limit", async () => {
+    const child = await breakerBlockedChild();
+    const parent = (await b.createTask({ title: "parent" })).id;
+    await b.linkTasks(parent, child);
+    expect(await b.recomputeReady()).toBe(0); // the parent is open: nothing to promote yet
+    await b.completeTask(parent, { result: "ok" });
+    expect((await b.requireTask(child)).status).toBe("ready");
   });
 
-  it("a move of the parent to done re-gates the child the same way", () => {
-    const child = breakerBlockedChild();
-    const parent = b.createTask({ title: "parent" }).id;
-    b.linkTasks(parent, child);
-    b.moveTask(parent, { status: "done", result: "ok" });
-    expect(b.requireTask(child).status).toBe("ready");
+  it("a move of the parent to done re-gates the child the same way", async () => {
+    const child = await breakerBlockedChild();
+    const parent = (await b.createTask({ title: "parent" })).id;
+    await b.linkTasks(parent, child);
+    await b.moveTask(parent, { status: "done", result: "ok" });
+    expect((await b.requireTask(child)).status).toBe("ready");
   });
 
-  it("the board's limit as it is at the completion judges the child (lowered to 2: it stays blocked)", () => {
-    const child = breakerBlockedChild();
-    const parent = b.createTask({ title: "parent" }).id;
-    b.linkTasks(parent, child);
+  it("the board's limit as it is at the completion judges the child (lowered to 2: it stays blocked)", async () => {
+    const child = await breakerBlockedChild();
+    const parent = (await b.createTask({ title: "parent" })).id;
+    await b.linkTasks(parent, child);
     limit = 2;
-    b.completeTask(parent, { result: "ok" });
-    expect(b.requireTask(child).status).toBe("blocked");
+    await b.completeTask(parent, { result: "ok" });
+    expect((await b.requireTask(child)).status).toBe("blocked");
   });
 });

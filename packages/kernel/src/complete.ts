@@ -52,22 +52,22 @@ function normaliseCards(cards: string[] | null | undefined): string[] {
  * Splits claimed cards into verified (exist and were created by the completing task's assignee or
  * by the task itself, or are linked as its children) and phantom (everything else).
  */
-export function verifyCreatedCards(
+export async function verifyCreatedCards(
   ctx: BoardContext,
   task: Task,
   cards: string[],
-): { verified: string[]; phantom: string[] } {
+): Promise<{ verified: string[]; phantom: string[] }> {
   // Another tenant's card counts as missing, so the verdict tells a tenant nothing about it.
   const scope = tenantScope(task.tenant);
   const verified: string[] = [];
   const phantom: string[] = [];
   for (const id of cards) {
-    const card = creatorInScope(ctx, id, scope);
+    const card = await creatorInScope(ctx, id, scope);
     const ok =
       card !== null &&
       ((task.assignee !== null && card.created_by === task.assignee) ||
         card.created_by === task.id ||
-        isChildOf(ctx, task.id, id));
+        (await isChildOf(ctx, task.id, id)));
     (ok ? verified : phantom).push(id);
   }
   return { verified, phantom };
@@ -90,7 +90,7 @@ export interface CompleteResult {
  * synthesised for a never-claimed task), the breaker resets, children may promote, and the summary
  * and result are scanned for task ids that do not exist (an advisory event, never a refusal).
  */
-export function completeTask(ctx: BoardContext, id: string, input: CompleteInput = {}): CompleteResult {
+export async function completeTask(ctx: BoardContext, id: string, input: CompleteInput = {}): Promise<CompleteResult> {
   if (
     input.metadata !== undefined &&
     input.metadata !== null &&
@@ -104,31 +104,32 @@ export function completeTask(ctx: BoardContext, id: string, input: CompleteInput
   const cards = normaliseCards(input.created_cards);
   let verified: string[] = [];
   if (cards.length > 0) {
-    const task = getTask(ctx, id);
+    const task = await getTask(ctx, id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
     checkFence(task, input);
-    const check = verifyCreatedCards(ctx, task, cards);
+    const check = await verifyCreatedCards(ctx, task, cards);
     if (check.phantom.length > 0) {
-      ctx.tx(() =>
-        appendEvent(
-          ctx,
-          id,
-          "completion_blocked_hallucination",
-          {
-            phantom_cards: check.phantom,
-            verified_cards: check.verified,
-            summary_preview: firstLine(input.summary ?? input.result, 200),
-          },
-          task.current_run_id,
-        ),
+      await ctx.tx(
+        async () =>
+          await appendEvent(
+            ctx,
+            id,
+            "completion_blocked_hallucination",
+            {
+              phantom_cards: check.phantom,
+              verified_cards: check.verified,
+              summary_preview: firstLine(input.summary ?? input.result, 200),
+            },
+            task.current_run_id,
+          ),
       );
       throw new HallucinatedCardsError(check.phantom, id);
     }
     verified = check.verified;
   }
 
-  const settled = ctx.tx(() => {
-    const task = completeHead(ctx, id);
+  const settled = await ctx.tx(async () => {
+    const task = await completeHead(ctx, id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
     checkFence(task, input);
     if (!allowedFrom("complete", task.status)) {
@@ -140,7 +141,7 @@ export function completeTask(ctx: BoardContext, id: string, input: CompleteInput
         },
       );
     }
-    const open = unfinishedParents(ctx, id);
+    const open = await unfinishedParents(ctx, id);
     if (open.length > 0) {
       throw wrongState(
         `cannot complete ${id}: parent(s) not done — ${open.map((p) => `${p.id} (${p.status})`).join(", ")}`,
@@ -151,7 +152,7 @@ export function completeTask(ctx: BoardContext, id: string, input: CompleteInput
     const result = input.result ?? null;
     // One UPDATE settles the task and detaches its run; RETURNING hands back the settled row, so the
     // caller gets the task without a second read.
-    const settledTask = settleDone(ctx, id, {
+    const settledTask = await settleDone(ctx, id, {
       from: task.status,
       runId: task.current_run_id,
       result,
@@ -160,13 +161,13 @@ export function completeTask(ctx: BoardContext, id: string, input: CompleteInput
     if (settledTask === null) throw wrongState(`cannot complete ${id}: it changed state concurrently`, { task_id: id });
     const summary = input.summary ?? result;
     const close = { status: "done", outcome: "completed" as const, summary, metadata: input.metadata ?? null };
-    let runId = closeOpenRuns(ctx, id, close);
+    let runId = await closeOpenRuns(ctx, id, close);
     if (runId === null && (input.summary || result || (input.metadata && Object.keys(input.metadata).length > 0))) {
-      runId = synthesizeRun(ctx, task, close);
+      runId = await synthesizeRun(ctx, task, close);
     }
     const payload: Record<string, unknown> = { result_len: result?.length ?? 0, summary: firstLine(summary, 400) };
     if (verified.length > 0) payload.verified_cards = verified;
-    appendEvent(ctx, id, "completed", payload, runId);
+    await appendEvent(ctx, id, "completed", payload, runId);
     // Taken from the row as it was before the swap: the worker whose claim this completion released.
     return { task: settledTask, run_id: runId, terminate: workerReleasedByOthers(ctx, task, input) };
   });
@@ -179,40 +180,42 @@ export function completeTask(ctx: BoardContext, id: string, input: CompleteInput
     (ref) => ref !== id && !verified.includes(ref),
   );
   const scope = tenantScope(settled.task.tenant);
-  const phantomRefs = refs.filter((ref) => !existsInScope(ctx, ref, scope));
+  const phantomRefs: string[] = [];
+  for (const ref of refs) if (!(await existsInScope(ctx, ref, scope))) phantomRefs.push(ref);
   if (phantomRefs.length > 0) {
-    ctx.tx(() =>
-      appendEvent(
-        ctx,
-        id,
-        "suspected_hallucinated_references",
-        { phantom_refs: phantomRefs, source: "completion_summary" },
-        settled.run_id,
-      ),
+    await ctx.tx(
+      async () =>
+        await appendEvent(
+          ctx,
+          id,
+          "suspected_hallucinated_references",
+          { phantom_refs: phantomRefs, source: "completion_summary" },
+          settled.run_id,
+        ),
     );
   }
-  recomputeChildren(ctx, id);
+  await recomputeChildren(ctx, id);
   return settled;
 }
 
 /** Rewrites the handoff of a done task (result, summary, metadata); event `edited`. */
-export function editCompletedResult(
+export async function editCompletedResult(
   ctx: BoardContext,
   id: string,
   input: { result: string; summary?: string | null; metadata?: Record<string, unknown> | null },
-): Task {
-  return ctx.tx(() => {
-    const task = getTask(ctx, id);
+): Promise<Task> {
+  return await ctx.tx(async () => {
+    const task = await getTask(ctx, id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
     if (task.status !== "done")
       throw wrongState(`cannot edit ${id}: only done tasks have a result to edit (status is '${task.status}')`);
-    setResult(ctx, id, input.result);
+    await setResult(ctx, id, input.result);
     const summary = input.summary ?? input.result;
-    let runId = latestCompletedRunId(ctx, id);
+    let runId = await latestCompletedRunId(ctx, id);
     if (runId !== null) {
-      setRunHandoff(ctx, runId, summary, input.metadata);
+      await setRunHandoff(ctx, runId, summary, input.metadata);
     } else {
-      runId = synthesizeRun(ctx, task, {
+      runId = await synthesizeRun(ctx, task, {
         status: "done",
         outcome: "completed",
         summary,
@@ -220,13 +223,13 @@ export function editCompletedResult(
       });
     }
     const fields = ["result", "summary", ...(input.metadata ? ["metadata"] : [])];
-    appendEvent(
+    await appendEvent(
       ctx,
       id,
       "edited",
       { fields, result_len: input.result.length, summary: firstLine(summary, 400) },
       runId,
     );
-    return requireTask(ctx, id);
+    return await requireTask(ctx, id);
   });
 }

@@ -26,11 +26,11 @@ function runClaimer(file: string, name: string): Promise<{ name: string; won: st
 }
 
 /** A closed board file with `total` ready tasks, for claimer processes to open. */
-function boardOfReadyTasks(total: number): string {
+async function boardOfReadyTasks(total: number): Promise<string> {
   const b = createTestBoard();
   board = b;
-  boardInternals(b).ctx.tx(() => {
-    for (let i = 0; i < total; i++) b.createTask({ title: `job ${i}`, assignee: "worker" });
+  await boardInternals(b).ctx.tx(async () => {
+    for (let i = 0; i < total; i++) await b.createTask({ title: `job ${i}`, assignee: "worker" });
   });
   b.close();
   return b.path;
@@ -39,7 +39,7 @@ function boardOfReadyTasks(total: number): string {
 describe("claims across OS processes", () => {
   it("8 processes claim 20,000 tasks from one file: zero double claims, zero lost tasks", async () => {
     const total = 20_000;
-    const file = boardOfReadyTasks(total);
+    const file = await boardOfReadyTasks(total);
 
     const results = await Promise.all(["a", "b", "c", "d", "e", "f", "g", "h"].map((n) => runClaimer(file, n)));
     const all = results.flatMap((r) => r.won);
@@ -70,7 +70,7 @@ describe("claims across OS processes", () => {
     // SQLite's own busy handler sleeps up to 100 ms between tries while the last committer takes the
     // lock straight back; with it, most runs of this test left some process with no claim at all.
     const total = 4_000;
-    const file = boardOfReadyTasks(total);
+    const file = await boardOfReadyTasks(total);
     const claimers = ["a", "b", "c", "d", "e", "f", "g", "h"].map((n) => heldClaimer(file, n));
     await Promise.all(claimers.map((c) => c.ready));
     for (const c of claimers) c.go();

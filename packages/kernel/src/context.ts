@@ -36,8 +36,10 @@ export class BoardContext extends SqlSession {
      * `max_retries` still wins.
      */
     failureLimit: number | (() => number) = DEFAULT_FAILURE_LIMIT,
+    /** The read connection (see SqlSession); the write connection reads too when absent. */
+    reader?: Database.Database,
   ) {
-    super(sqlite, clock);
+    super(sqlite, clock, reader);
     this.limitOf = typeof failureLimit === "function" ? failureLimit : () => failureLimit;
   }
 
@@ -57,30 +59,30 @@ export class BoardContext extends SqlSession {
     return lock?.startsWith(`${this.hostname}:`) === true;
   }
 
-  getTask(id: string): Task | null {
-    return getTask(this, id);
+  async getTask(id: string): Promise<Task | null> {
+    return await getTask(this, id);
   }
 
-  requireTask(id: string): Task {
-    return requireTask(this, id);
+  async requireTask(id: string): Promise<Task> {
+    return await requireTask(this, id);
   }
 
-  appendEvent(
+  async appendEvent(
     taskId: string,
     kind: EventKind,
     payload: Record<string, unknown> | null,
     runId: number | null = null,
-  ): number {
-    return appendEvent(this, taskId, kind, payload, runId);
+  ): Promise<number> {
+    return await appendEvent(this, taskId, kind, payload, runId);
   }
 
   /** See store/sqlite/runs.ts {@link endRun}. */
-  endRun(taskId: string, close: RunClose): number | null {
-    return endRun(this, taskId, close);
+  async endRun(taskId: string, close: RunClose): Promise<number | null> {
+    return await endRun(this, taskId, close);
   }
 
   /** Direct parents that are neither done nor archived. */
-  unfinishedParents(taskId: string): ParentState[] {
-    return unfinishedParents(this, taskId);
+  async unfinishedParents(taskId: string): Promise<ParentState[]> {
+    return await unfinishedParents(this, taskId);
   }
 }

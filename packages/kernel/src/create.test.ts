@@ -4,7 +4,7 @@ import { openBoard } from "./board.ts";
 import { type CreateTaskInput, parseWorkspaceSpec } from "./create.ts";
 import type { IdSource } from "./ids.ts";
 import { boardInternals, type TestBoard } from "./testing/index.ts";
-import { kernelError, useTestBoards } from "./testing/helpers.ts";
+import { mapInOrder, kernelError, useTestBoards } from "./testing/helpers.ts";
 
 // Spec §2.1 (create_task), §1.4 (ids), §1.5 (initial statuses), §1.7 (`created`/`blocked` payloads);
 // Hermes tests: test_kanban_db.py and test_kanban_core_functionality.py (create, skills, idempotency).
@@ -24,14 +24,14 @@ function idSequence(...ids: string[]): IdSource {
 }
 const setStatus = (b: TestBoard, id: string, status: string) =>
   boardInternals(b).sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
-const kinds = (b: TestBoard, id: string) => b.listEvents(id).map((e) => e.kind);
+const kinds = async (b: TestBoard, id: string) => (await b.listEvents(id)).map((e) => e.kind);
 const taskCount = (b: TestBoard) =>
   (boardInternals(b).sqlite.prepare("SELECT count(*) AS n FROM tasks").get() as { n: number }).n;
 
 describe("create: defaults and validation", () => {
-  it("create: a task with no parents starts ready, with Hermes' column defaults", () => {
+  it("create: a task with no parents starts ready, with Hermes' column defaults", async () => {
     const b = board({ ids: idSequence("t_0000beef") });
-    const t = b.createTask({ title: "write the report" });
+    const t = await b.createTask({ title: "write the report" });
     expect(t).toEqual({
       id: "t_0000beef",
       title: "write the report",
@@ -67,95 +67,95 @@ describe("create: defaults and validation", () => {
       session_id: null,
       warnings: null,
     });
-    expect(b.getTask(t.id)).toEqual(t);
-    expect(b.listRuns(t.id)).toEqual([]);
+    expect(await b.getTask(t.id)).toEqual(t);
+    expect(await b.listRuns(t.id)).toEqual([]);
   });
 
-  it("create: default ids are t_ + 8 lowercase hex", () => {
+  it("create: default ids are t_ + 8 lowercase hex", async () => {
     const b = board();
-    const ids = Array.from({ length: 20 }, () => b.createTask({ title: "x" }).id);
+    const ids = await mapInOrder([...Array(20).keys()], async () => (await b.createTask({ title: "x" })).id);
     for (const id of ids) expect(id).toMatch(/^t_[0-9a-f]{8}$/);
     expect(new Set(ids).size).toBe(20);
   });
 
-  it("create: 10k tasks never hit a duplicate id (retry once on a collision)", () => {
+  it("create: 10k tasks never hit a duplicate id (retry once on a collision)", async () => {
     const b = board();
     // One outer transaction (each create nests as a savepoint) keeps this about id width, not fsync.
-    boardInternals(b).ctx.tx(() => {
-      for (let i = 0; i < 10_000; i++) b.createTask({ title: `task ${i}` });
+    await boardInternals(b).ctx.tx(async () => {
+      for (let i = 0; i < 10_000; i++) await b.createTask({ title: `task ${i}` });
     });
     expect(taskCount(b)).toBe(10_000);
   });
 
-  it("create: retries once on an id collision and takes the next id", () => {
+  it("create: retries once on an id collision and takes the next id", async () => {
     const b = board({ ids: idSequence("t_aaaaaaaa", "t_aaaaaaaa", "t_bbbbbbbb") });
-    expect(b.createTask({ title: "first" }).id).toBe("t_aaaaaaaa");
-    const second = b.createTask({ title: "second" });
+    expect((await b.createTask({ title: "first" })).id).toBe("t_aaaaaaaa");
+    const second = await b.createTask({ title: "second" });
     expect(second.id).toBe("t_bbbbbbbb");
-    expect(b.getTask("t_aaaaaaaa")?.title).toBe("first");
+    expect((await b.getTask("t_aaaaaaaa"))?.title).toBe("first");
   });
 
-  it("create: refuses after a second id collision and writes nothing", () => {
+  it("create: refuses after a second id collision and writes nothing", async () => {
     const b = board({ ids: idSequence("t_aaaaaaaa") });
-    const first = b.createTask({ title: "first" });
-    expect(() => b.createTask({ title: "second" })).toThrow(
+    const first = await b.createTask({ title: "first" });
+    await expect(b.createTask({ title: "second" })).rejects.toThrow(
       kernelError("WRONG_STATE", "task id collision on t_aaaaaaaa; try again"),
     );
     expect(taskCount(b)).toBe(1);
-    expect(kinds(b, first.id)).toEqual(["created"]);
+    expect(await kinds(b, first.id)).toEqual(["created"]);
   });
 
-  it("create: accepts short legacy ids (t_ + 4 hex) throughout get, parents, link and claim", () => {
+  it("create: accepts short legacy ids (t_ + 4 hex) throughout get, parents, link and claim", async () => {
     const b = board({ ids: idSequence("t_ab12", "t_cd34", "t_ef56") });
-    const parent = b.createTask({ title: "legacy parent" });
-    const child = b.createTask({ title: "legacy child", parents: [parent.id] });
-    const other = b.createTask({ title: "other" });
+    const parent = await b.createTask({ title: "legacy parent" });
+    const child = await b.createTask({ title: "legacy child", parents: [parent.id] });
+    const other = await b.createTask({ title: "other" });
     expect([parent.id, child.id, other.id]).toEqual(["t_ab12", "t_cd34", "t_ef56"]);
     expect(child.status).toBe("todo");
-    expect(b.parentIds("t_cd34")).toEqual(["t_ab12"]);
-    b.linkTasks("t_ab12", "t_ef56");
-    expect(b.getTask("t_ef56")?.status).toBe("todo");
-    b.completeTask("t_ab12");
-    expect(b.getTask("t_cd34")?.status).toBe("ready");
-    expect(b.claimTask("t_cd34")?.status).toBe("running");
+    expect(await b.parentIds("t_cd34")).toEqual(["t_ab12"]);
+    await b.linkTasks("t_ab12", "t_ef56");
+    expect((await b.getTask("t_ef56"))?.status).toBe("todo");
+    await b.completeTask("t_ab12");
+    expect((await b.getTask("t_cd34"))?.status).toBe("ready");
+    expect((await b.claimTask("t_cd34"))?.status).toBe("running");
   });
 
-  it("create: refuses a blank title (title is required)", () => {
+  it("create: refuses a blank title (title is required)", async () => {
     const b = board();
-    expect(() => b.createTask({ title: "   " })).toThrow(kernelError("INVALID_INPUT", "title is required"));
+    await expect(b.createTask({ title: "   " })).rejects.toThrow(kernelError("INVALID_INPUT", "title is required"));
     expect(taskCount(b)).toBe(0);
   });
 
-  it("create: strips the title", () => {
-    expect(board().createTask({ title: "  padded  " }).title).toBe("padded");
+  it("create: strips the title", async () => {
+    expect((await board().createTask({ title: "  padded  " })).title).toBe("padded");
   });
 
-  it("create: canonicalises the assignee to trimmed lowercase; blank means unassigned", () => {
+  it("create: canonicalises the assignee to trimmed lowercase; blank means unassigned", async () => {
     const b = board();
-    expect(b.createTask({ title: "a", assignee: "  Alice " }).assignee).toBe("alice");
-    expect(b.createTask({ title: "b", assignee: "  " }).assignee).toBeNull();
+    expect((await b.createTask({ title: "a", assignee: "  Alice " })).assignee).toBe("alice");
+    expect((await b.createTask({ title: "b", assignee: "  " })).assignee).toBeNull();
   });
 
-  it("create: refuses an initial_status other than running or blocked", () => {
+  it("create: refuses an initial_status other than running or blocked", async () => {
     const b = board();
     const bad = { title: "x", initial_status: "ready" } as unknown as CreateTaskInput;
-    expect(() => b.createTask(bad)).toThrow(
+    await expect(b.createTask(bad)).rejects.toThrow(
       kernelError("INVALID_INPUT", "initial_status must be one of ['blocked', 'running']"),
     );
     expect(taskCount(b)).toBe(0);
   });
 
-  it("create: writes one created event with assignee, status, parents, tenant and workspace", () => {
+  it("create: writes one created event with assignee, status, parents, tenant and workspace", async () => {
     const b = board();
-    const p = b.createTask({ title: "parent", tenant: "acme" });
-    const t = b.createTask({
+    const p = await b.createTask({ title: "parent", tenant: "acme" });
+    const t = await b.createTask({
       title: "child",
       assignee: "Bob",
       parents: [p.id],
       workspace_kind: "worktree",
       branch_name: "feat/x",
     });
-    const events = b.listEvents(t.id);
+    const events = await b.listEvents(t.id);
     expect(events).toEqual([
       {
         id: expect.any(Number),
@@ -178,180 +178,184 @@ describe("create: defaults and validation", () => {
 });
 
 describe("create: initial status", () => {
-  it("create: initial_status blocked parks the task with a sticky blocked event (actor = created_by)", () => {
+  it("create: initial_status blocked parks the task with a sticky blocked event (actor = created_by)", async () => {
     const b = board();
-    const t = b.createTask({ title: "wait for me", initial_status: "blocked", created_by: "carol" });
+    const t = await b.createTask({ title: "wait for me", initial_status: "blocked", created_by: "carol" });
     expect(t.status).toBe("blocked");
-    const events = b.listEvents(t.id);
+    const events = await b.listEvents(t.id);
     expect(events.map((e) => e.kind)).toEqual(["created", "blocked"]);
     expect(events[0]?.payload?.status).toBe("blocked");
     expect(events[1]?.payload).toEqual({ reason: "initial_status", status: "blocked", actor: "carol" });
-    expect(b.listRuns(t.id)).toEqual([]);
+    expect(await b.listRuns(t.id)).toEqual([]);
   });
 
-  it("create: the initial blocked event names actor user when there is no created_by", () => {
+  it("create: the initial blocked event names actor user when there is no created_by", async () => {
     const b = board();
-    const t = b.createTask({ title: "parked", initial_status: "blocked" });
-    expect(b.listEvents(t.id)[1]?.payload).toEqual({ reason: "initial_status", status: "blocked", actor: "user" });
+    const t = await b.createTask({ title: "parked", initial_status: "blocked" });
+    expect((await b.listEvents(t.id))[1]?.payload).toEqual({
+      reason: "initial_status",
+      status: "blocked",
+      actor: "user",
+    });
   });
 
-  it("create: an initially blocked task is sticky: recompute_ready leaves it even with done parents; unblock frees it", () => {
+  it("create: an initially blocked task is sticky: recompute_ready leaves it even with done parents; unblock frees it", async () => {
     const b = board();
-    const p = b.createTask({ title: "parent" });
+    const p = await b.createTask({ title: "parent" });
     setStatus(b, p.id, "done");
-    const t = b.createTask({ title: "parked child", parents: [p.id], initial_status: "blocked" });
+    const t = await b.createTask({ title: "parked child", parents: [p.id], initial_status: "blocked" });
     expect(t.status).toBe("blocked");
-    for (let i = 0; i < 5; i++) expect(b.recomputeReady()).toBe(0);
-    expect(b.getTask(t.id)?.status).toBe("blocked");
-    expect(b.unblockTask(t.id).status).toBe("ready");
+    for (let i = 0; i < 5; i++) expect(await b.recomputeReady()).toBe(0);
+    expect((await b.getTask(t.id))?.status).toBe("blocked");
+    expect((await b.unblockTask(t.id)).status).toBe("ready");
   });
 
-  it("create: initial_status blocked wins over triage and over unfinished parents", () => {
+  it("create: initial_status blocked wins over triage and over unfinished parents", async () => {
     const b = board();
-    const p = b.createTask({ title: "open parent" });
-    expect(b.createTask({ title: "x", triage: true, parents: [p.id], initial_status: "blocked" }).status).toBe(
+    const p = await b.createTask({ title: "open parent" });
+    expect((await b.createTask({ title: "x", triage: true, parents: [p.id], initial_status: "blocked" })).status).toBe(
       "blocked",
     );
   });
 
-  it("create: triage=true starts in triage (never dispatched), whatever the parents", () => {
+  it("create: triage=true starts in triage (never dispatched), whatever the parents", async () => {
     const b = board();
-    const idea = b.createTask({ title: "rough idea", triage: true });
-    const p = b.createTask({ title: "open parent" });
-    const gated = b.createTask({ title: "rough child", triage: true, parents: [p.id] });
+    const idea = await b.createTask({ title: "rough idea", triage: true });
+    const p = await b.createTask({ title: "open parent" });
+    const gated = await b.createTask({ title: "rough child", triage: true, parents: [p.id] });
     expect([idea.status, gated.status]).toEqual(["triage", "triage"]);
-    expect(b.recomputeReady()).toBe(0);
-    expect(b.claimTask(idea.id)).toBeNull();
-    expect(b.getTask(idea.id)?.status).toBe("triage");
+    expect(await b.recomputeReady()).toBe(0);
+    expect(await b.claimTask(idea.id)).toBeNull();
+    expect((await b.getTask(idea.id))?.status).toBe("triage");
   });
 });
 
 describe("create: parents and tenant", () => {
-  it("create: a child of an unfinished parent starts todo and is linked", () => {
+  it("create: a child of an unfinished parent starts todo and is linked", async () => {
     const b = board();
-    const p = b.createTask({ title: "parent" });
-    const c = b.createTask({ title: "child", parents: [p.id] });
+    const p = await b.createTask({ title: "parent" });
+    const c = await b.createTask({ title: "child", parents: [p.id] });
     expect(c.status).toBe("todo");
-    expect(b.parentIds(c.id)).toEqual([p.id]);
-    expect(b.childIds(p.id)).toEqual([c.id]);
+    expect(await b.parentIds(c.id)).toEqual([p.id]);
+    expect(await b.childIds(p.id)).toEqual([c.id]);
   });
 
-  it("create: a child whose parents are all done starts ready", () => {
+  it("create: a child whose parents are all done starts ready", async () => {
     const b = board();
-    const p1 = b.createTask({ title: "p1" });
-    const p2 = b.createTask({ title: "p2" });
-    b.completeTask(p1.id);
-    b.completeTask(p2.id);
-    expect(b.createTask({ title: "child", parents: [p1.id, p2.id] }).status).toBe("ready");
+    const p1 = await b.createTask({ title: "p1" });
+    const p2 = await b.createTask({ title: "p2" });
+    await b.completeTask(p1.id);
+    await b.completeTask(p2.id);
+    expect((await b.createTask({ title: "child", parents: [p1.id, p2.id] })).status).toBe("ready");
   });
 
-  it("create: one unfinished parent among done ones keeps the child todo", () => {
+  it("create: one unfinished parent among done ones keeps the child todo", async () => {
     const b = board();
-    const done = b.createTask({ title: "done" });
-    b.completeTask(done.id);
-    const open = b.createTask({ title: "open" });
-    expect(b.createTask({ title: "child", parents: [done.id, open.id] }).status).toBe("todo");
+    const done = await b.createTask({ title: "done" });
+    await b.completeTask(done.id);
+    const open = await b.createTask({ title: "open" });
+    expect((await b.createTask({ title: "child", parents: [done.id, open.id] })).status).toBe("todo");
   });
 
-  it("create: a child of an archived parent starts todo (creation checks only done); recompute_ready then promotes it", () => {
+  it("create: a child of an archived parent starts todo (creation checks only done); recompute_ready then promotes it", async () => {
     const b = board();
-    const p = b.createTask({ title: "old parent" });
+    const p = await b.createTask({ title: "old parent" });
     setStatus(b, p.id, "archived");
-    const c = b.createTask({ title: "child", parents: [p.id] });
+    const c = await b.createTask({ title: "child", parents: [p.id] });
     expect(c.status).toBe("todo");
-    expect(b.recomputeReady()).toBe(1);
-    expect(b.getTask(c.id)?.status).toBe("ready");
+    expect(await b.recomputeReady()).toBe(1);
+    expect((await b.getTask(c.id))?.status).toBe("ready");
   });
 
-  it("create: refuses unknown parents, naming every one, and writes nothing", () => {
+  it("create: refuses unknown parents, naming every one, and writes nothing", async () => {
     const b = board();
-    const p = b.createTask({ title: "real" });
-    expect(() => b.createTask({ title: "child", parents: [p.id, "t_nope0001", "t_nope0002"] })).toThrow(
+    const p = await b.createTask({ title: "real" });
+    await expect(b.createTask({ title: "child", parents: [p.id, "t_nope0001", "t_nope0002"] })).rejects.toThrow(
       kernelError("INVALID_INPUT", "unknown parent task(s): t_nope0001, t_nope0002"),
     );
     expect(taskCount(b)).toBe(1);
-    expect(b.childIds(p.id)).toEqual([]);
+    expect(await b.childIds(p.id)).toEqual([]);
   });
 
-  it("create: de-duplicates parents and drops blank entries", () => {
+  it("create: de-duplicates parents and drops blank entries", async () => {
     const b = board();
-    const p = b.createTask({ title: "parent" });
-    const c = b.createTask({ title: "child", parents: [p.id, ` ${p.id} `, "", "  "] });
-    expect(b.parentIds(c.id)).toEqual([p.id]);
-    expect(b.listEvents(c.id)[0]?.payload?.parents).toEqual([p.id]);
+    const p = await b.createTask({ title: "parent" });
+    const c = await b.createTask({ title: "child", parents: [p.id, ` ${p.id} `, "", "  "] });
+    expect(await b.parentIds(c.id)).toEqual([p.id]);
+    expect((await b.listEvents(c.id))[0]?.payload?.parents).toEqual([p.id]);
   });
 
-  it("create: an explicit tenant wins over the parents' tenant", () => {
+  it("create: an explicit tenant wins over the parents' tenant", async () => {
     const b = board();
-    const p = b.createTask({ title: "parent", tenant: "acme" });
-    expect(b.createTask({ title: "child", parents: [p.id], tenant: "globex" }).tenant).toBe("globex");
+    const p = await b.createTask({ title: "parent", tenant: "acme" });
+    expect((await b.createTask({ title: "child", parents: [p.id], tenant: "globex" })).tenant).toBe("globex");
   });
 
-  it("create: without a tenant the child inherits the first non-empty parent tenant, in parent order", () => {
+  it("create: without a tenant the child inherits the first non-empty parent tenant, in parent order", async () => {
     const b = board();
-    const none = b.createTask({ title: "untenanted" });
-    const acme = b.createTask({ title: "acme", tenant: "acme" });
-    const globex = b.createTask({ title: "globex", tenant: "globex" });
-    const c = b.createTask({ title: "child", parents: [none.id, globex.id, acme.id] });
+    const none = await b.createTask({ title: "untenanted" });
+    const acme = await b.createTask({ title: "acme", tenant: "acme" });
+    const globex = await b.createTask({ title: "globex", tenant: "globex" });
+    const c = await b.createTask({ title: "child", parents: [none.id, globex.id, acme.id] });
     expect(c.tenant).toBe("globex");
-    expect(b.listEvents(c.id)[0]?.payload?.tenant).toBe("globex");
-    expect(b.createTask({ title: "orphan", parents: [none.id] }).tenant).toBeNull();
+    expect((await b.listEvents(c.id))[0]?.payload?.tenant).toBe("globex");
+    expect((await b.createTask({ title: "orphan", parents: [none.id] })).tenant).toBeNull();
   });
 });
 
 describe("create: idempotency keys", () => {
-  it("create: an idempotency key returns the existing task, writes no event and ignores the other fields", () => {
+  it("create: an idempotency key returns the existing task, writes no event and ignores the other fields", async () => {
     const b = board();
-    const first = b.createTask({ title: "once", idempotency_key: "job-42", assignee: "alice" });
+    const first = await b.createTask({ title: "once", idempotency_key: "job-42", assignee: "alice" });
     b.clock.advance(10);
-    const again = b.createTask({ title: "twice", idempotency_key: "job-42", assignee: "bob", priority: 9 });
+    const again = await b.createTask({ title: "twice", idempotency_key: "job-42", assignee: "bob", priority: 9 });
     expect(again.id).toBe(first.id);
     expect(again.title).toBe("once");
     expect(again.assignee).toBe("alice");
     expect(taskCount(b)).toBe(1);
-    expect(kinds(b, first.id)).toEqual(["created"]);
+    expect(await kinds(b, first.id)).toEqual(["created"]);
   });
 
-  it("create: an idempotency key matching only archived tasks creates a new task", () => {
+  it("create: an idempotency key matching only archived tasks creates a new task", async () => {
     const b = board();
-    const old = b.createTask({ title: "old", idempotency_key: "job-42" });
-    b.archiveTask(old.id);
-    const fresh = b.createTask({ title: "fresh", idempotency_key: "job-42" });
+    const old = await b.createTask({ title: "old", idempotency_key: "job-42" });
+    await b.archiveTask(old.id);
+    const fresh = await b.createTask({ title: "fresh", idempotency_key: "job-42" });
     expect(fresh.id).not.toBe(old.id);
     expect(fresh.idempotency_key).toBe("job-42");
-    expect(b.createTask({ title: "again", idempotency_key: "job-42" }).id).toBe(fresh.id);
+    expect((await b.createTask({ title: "again", idempotency_key: "job-42" })).id).toBe(fresh.id);
   });
 
-  it("create: an idempotency key still matches a done task (only archived ones are ignored)", () => {
+  it("create: an idempotency key still matches a done task (only archived ones are ignored)", async () => {
     const b = board();
-    const t = b.createTask({ title: "finished", idempotency_key: "k" });
-    b.completeTask(t.id);
-    expect(b.createTask({ title: "finished", idempotency_key: "k" }).id).toBe(t.id);
+    const t = await b.createTask({ title: "finished", idempotency_key: "k" });
+    await b.completeTask(t.id);
+    expect((await b.createTask({ title: "finished", idempotency_key: "k" })).id).toBe(t.id);
   });
 
-  it("create: without an idempotency key identical creates never collide", () => {
+  it("create: without an idempotency key identical creates never collide", async () => {
     const b = board();
-    const a = b.createTask({ title: "same" });
-    const c = b.createTask({ title: "same" });
+    const a = await b.createTask({ title: "same" });
+    const c = await b.createTask({ title: "same" });
     expect(a.id).not.toBe(c.id);
-    expect(b.createTask({ title: "same", idempotency_key: "  " }).idempotency_key).toBeNull();
+    expect((await b.createTask({ title: "same", idempotency_key: "  " })).idempotency_key).toBeNull();
     expect(taskCount(b)).toBe(3);
   });
 
-  it("create: an idempotent hit still validates the input first", () => {
+  it("create: an idempotent hit still validates the input first", async () => {
     const b = board();
-    b.createTask({ title: "once", idempotency_key: "k" });
-    expect(() => b.createTask({ title: "", idempotency_key: "k" })).toThrow(
+    await b.createTask({ title: "once", idempotency_key: "k" });
+    await expect(b.createTask({ title: "", idempotency_key: "k" })).rejects.toThrow(
       kernelError("INVALID_INPUT", "title is required"),
     );
   });
 
-  it("create: two board connections on one file share the idempotency key", () => {
+  it("create: two board connections on one file share the idempotency key", async () => {
     const b = board();
     const other = openBoard({ path: b.path, clock: b.clock, warn: () => {} });
     try {
-      const first = b.createTask({ title: "once", idempotency_key: "cross" });
-      expect(other.createTask({ title: "once", idempotency_key: "cross" }).id).toBe(first.id);
+      const first = await b.createTask({ title: "once", idempotency_key: "cross" });
+      expect((await other.createTask({ title: "once", idempotency_key: "cross" })).id).toBe(first.id);
     } finally {
       other.close();
     }
@@ -360,85 +364,89 @@ describe("create: idempotency keys", () => {
 });
 
 describe("create: idempotency keys are scoped per tenant", () => {
-  it("create: another tenant's key neither returns that tenant's task nor drops this tenant's create", () => {
+  it("create: another tenant's key neither returns that tenant's task nor drops this tenant's create", async () => {
     const b = board();
-    const globex = b.createTask({
+    const globex = await b.createTask({
       title: "globex payroll run",
       body: "globex secrets",
       tenant: "globex",
       idempotency_key: "nightly",
     });
-    const acme = b.createTask({ title: "acme nightly", tenant: "acme", idempotency_key: "nightly" });
+    const acme = await b.createTask({ title: "acme nightly", tenant: "acme", idempotency_key: "nightly" });
     expect(acme.id).not.toBe(globex.id);
     expect([acme.title, acme.tenant, acme.body]).toEqual(["acme nightly", "acme", null]);
-    expect(kinds(b, acme.id)).toEqual(["created"]);
+    expect(await kinds(b, acme.id)).toEqual(["created"]);
     // Each tenant's retry finds its own task.
-    expect(b.createTask({ title: "acme retry", tenant: "acme", idempotency_key: "nightly" }).id).toBe(acme.id);
-    expect(b.createTask({ title: "globex retry", tenant: "globex", idempotency_key: "nightly" }).id).toBe(globex.id);
+    expect((await b.createTask({ title: "acme retry", tenant: "acme", idempotency_key: "nightly" })).id).toBe(acme.id);
+    expect((await b.createTask({ title: "globex retry", tenant: "globex", idempotency_key: "nightly" })).id).toBe(
+      globex.id,
+    );
     expect(taskCount(b)).toBe(2);
   });
 
-  it("create: a tenant's key does not match the operator's (no-tenant) task with that key", () => {
+  it("create: a tenant's key does not match the operator's (no-tenant) task with that key", async () => {
     const b = board();
-    const operator = b.createTask({ title: "operator job", idempotency_key: "k" });
-    const acme = b.createTask({ title: "acme job", tenant: "acme", idempotency_key: "k" });
+    const operator = await b.createTask({ title: "operator job", idempotency_key: "k" });
+    const acme = await b.createTask({ title: "acme job", tenant: "acme", idempotency_key: "k" });
     expect(acme.id).not.toBe(operator.id);
     expect(acme.tenant).toBe("acme");
   });
 
-  it("create: with no tenant the key is looked up board-wide, as in Hermes (a retry whose task inherited a parent's tenant finds it)", () => {
+  it("create: with no tenant the key is looked up board-wide, as in Hermes (a retry whose task inherited a parent's tenant finds it)", async () => {
     const b = board();
-    const parent = b.createTask({ title: "acme parent", tenant: "acme" });
-    const child = b.createTask({ title: "child", parents: [parent.id], idempotency_key: "fan-out-1" });
+    const parent = await b.createTask({ title: "acme parent", tenant: "acme" });
+    const child = await b.createTask({ title: "child", parents: [parent.id], idempotency_key: "fan-out-1" });
     expect(child.tenant).toBe("acme");
-    expect(b.createTask({ title: "child", parents: [parent.id], idempotency_key: "fan-out-1" }).id).toBe(child.id);
+    expect((await b.createTask({ title: "child", parents: [parent.id], idempotency_key: "fan-out-1" })).id).toBe(
+      child.id,
+    );
     expect(taskCount(b)).toBe(2);
   });
 });
 
 describe("create: skills", () => {
-  it("create: skills round-trip through get and appear in the created event", () => {
+  it("create: skills round-trip through get and appear in the created event", async () => {
     const b = board();
-    const t = b.createTask({ title: "x", skills: ["translation", "github-code-review"] });
-    expect(b.getTask(t.id)?.skills).toEqual(["translation", "github-code-review"]);
-    expect(b.listEvents(t.id)[0]?.payload?.skills).toEqual(["translation", "github-code-review"]);
+    const t = await b.createTask({ title: "x", skills: ["translation", "github-code-review"] });
+    expect((await b.getTask(t.id))?.skills).toEqual(["translation", "github-code-review"]);
+    expect((await b.listEvents(t.id))[0]?.payload?.skills).toEqual(["translation", "github-code-review"]);
   });
 
-  it("create: no skills stays null (defaults only) and the created event has no skills key", () => {
+  it("create: no skills stays null (defaults only) and the created event has no skills key", async () => {
     const b = board();
-    const t = b.createTask({ title: "x" });
+    const t = await b.createTask({ title: "x" });
     expect(t.skills).toBeNull();
-    expect(b.listEvents(t.id)[0]?.payload).not.toHaveProperty("skills");
+    expect((await b.listEvents(t.id))[0]?.payload).not.toHaveProperty("skills");
     expect(boardInternals(b).sqlite.prepare("SELECT skills FROM tasks WHERE id = ?").get(t.id)).toEqual({
       skills: null,
     });
   });
 
-  it("create: an empty skills list is kept as [] (explicitly none), not null", () => {
+  it("create: an empty skills list is kept as [] (explicitly none), not null", async () => {
     const b = board();
-    const t = b.createTask({ title: "x", skills: [] });
-    expect(b.getTask(t.id)?.skills).toEqual([]);
+    const t = await b.createTask({ title: "x", skills: [] });
+    expect((await b.getTask(t.id))?.skills).toEqual([]);
     expect(boardInternals(b).sqlite.prepare("SELECT skills FROM tasks WHERE id = ?").get(t.id)).toEqual({
       skills: "[]",
     });
   });
 
-  it("create: skills are stripped, de-duplicated in order and empties dropped", () => {
-    const t = board().createTask({ title: "x", skills: ["  a ", "b", "a", "", "   ", "c", "b"] });
+  it("create: skills are stripped, de-duplicated in order and empties dropped", async () => {
+    const t = await board().createTask({ title: "x", skills: ["  a ", "b", "a", "", "   ", "c", "b"] });
     expect(t.skills).toEqual(["a", "b", "c"]);
   });
 
-  it("create: refuses a skill name containing a comma", () => {
+  it("create: refuses a skill name containing a comma", async () => {
     const b = board();
-    expect(() => b.createTask({ title: "x", skills: ["a,b"] })).toThrow(
+    await expect(b.createTask({ title: "x", skills: ["a,b"] })).rejects.toThrow(
       kernelError("INVALID_INPUT", "skill name cannot contain comma: a,b"),
     );
     expect(taskCount(b)).toBe(0);
   });
 
-  it("create: refuses a skill that is a toolset name", () => {
+  it("create: refuses a skill that is a toolset name", async () => {
     const b = board();
-    expect(() => b.createTask({ title: "x", skills: ["translation", "web"] })).toThrow(
+    await expect(b.createTask({ title: "x", skills: ["translation", "web"] })).rejects.toThrow(
       kernelError(
         "INVALID_INPUT",
         "'web' is a toolset name, not skill name(s). Put toolsets in the assignee profile's toolsets config; skills name playbooks the worker loads.",
@@ -447,11 +455,11 @@ describe("create: skills", () => {
     expect(taskCount(b)).toBe(0);
   });
 
-  it("create: names every toolset passed as a skill, matched case-insensitively, in one error", () => {
+  it("create: names every toolset passed as a skill, matched case-insensitively, in one error", async () => {
     const b = board();
     let err: unknown;
     try {
-      b.createTask({ title: "x", skills: ["Web", "ok-skill", "terminal", "Browser"] });
+      await b.createTask({ title: "x", skills: ["Web", "ok-skill", "terminal", "Browser"] });
     } catch (e) {
       err = e;
     }
@@ -465,44 +473,44 @@ describe("create: skills", () => {
 });
 
 describe("create: workspace kinds and branch rules", () => {
-  it("create: refuses an unknown workspace kind, naming the valid ones", () => {
+  it("create: refuses an unknown workspace kind, naming the valid ones", async () => {
     const b = board();
-    expect(() => b.createTask({ title: "x", workspace_kind: "cloud" })).toThrow(
+    await expect(b.createTask({ title: "x", workspace_kind: "cloud" })).rejects.toThrow(
       kernelError("INVALID_INPUT", "workspace_kind must be one of ['scratch', 'worktree', 'dir'], got 'cloud'"),
     );
   });
 
-  it("create: a worktree task persists its branch name", () => {
-    const t = board().createTask({ title: "x", workspace_kind: "worktree", branch_name: "  feature/login  " });
+  it("create: a worktree task persists its branch name", async () => {
+    const t = await board().createTask({ title: "x", workspace_kind: "worktree", branch_name: "  feature/login  " });
     expect([t.workspace_kind, t.branch_name, t.workspace_path]).toEqual(["worktree", "feature/login", null]);
   });
 
-  it("create: a branch name is only valid for worktree workspaces", () => {
+  it("create: a branch name is only valid for worktree workspaces", async () => {
     const b = board();
     for (const kind of ["scratch", "dir"]) {
-      expect(() =>
+      await expect(
         b.createTask({ title: "x", workspace_kind: kind, workspace_path: "/srv/p", branch_name: "b" }),
-      ).toThrow(kernelError("INVALID_INPUT", "branch_name is only valid for worktree workspaces"));
+      ).rejects.toThrow(kernelError("INVALID_INPUT", "branch_name is only valid for worktree workspaces"));
     }
     // A blank branch is no branch at all, so it is fine on any kind.
-    expect(b.createTask({ title: "x", branch_name: "   " }).branch_name).toBeNull();
+    expect((await b.createTask({ title: "x", branch_name: "   " })).branch_name).toBeNull();
   });
 
-  it("create: refuses a branch name git could not use", () => {
-    expect(() => board().createTask({ title: "x", workspace_kind: "worktree", branch_name: "has space" })).toThrow(
-      kernelError("INVALID_INPUT", "invalid branch_name 'has space'"),
-    );
+  it("create: refuses a branch name git could not use", async () => {
+    await expect(
+      board().createTask({ title: "x", workspace_kind: "worktree", branch_name: "has space" }),
+    ).rejects.toThrow(kernelError("INVALID_INPUT", "invalid branch_name 'has space'"));
   });
 
-  it("create: a dir workspace keeps its absolute path", () => {
-    const t = board().createTask({ title: "x", workspace_kind: "dir", workspace_path: "/srv/project" });
+  it("create: a dir workspace keeps its absolute path", async () => {
+    const t = await board().createTask({ title: "x", workspace_kind: "dir", workspace_path: "/srv/project" });
     expect([t.workspace_kind, t.workspace_path]).toEqual(["dir", "/srv/project"]);
   });
 
-  it("create: refuses a relative workspace path", () => {
-    expect(() =>
+  it("create: refuses a relative workspace path", async () => {
+    await expect(
       board().createTask({ title: "x", workspace_kind: "dir", workspace_path: "../../tmp/attacker" }),
-    ).toThrow(
+    ).rejects.toThrow(
       kernelError(
         "INVALID_INPUT",
         "non-absolute workspace_path '../../tmp/attacker'; use an absolute path (relative paths are ambiguous against the dispatcher's working directory)",
@@ -510,25 +518,25 @@ describe("create: workspace kinds and branch rules", () => {
     );
   });
 
-  it("create: a dir workspace without a path (and no board default) is refused", () => {
-    expect(() => board().createTask({ title: "x", workspace_kind: "dir" })).toThrow(
+  it("create: a dir workspace without a path (and no board default) is refused", async () => {
+    await expect(board().createTask({ title: "x", workspace_kind: "dir" })).rejects.toThrow(
       kernelError("INVALID_INPUT", "workspace_kind=dir needs an absolute workspace_path (or a board default workdir)"),
     );
   });
 
-  it("create: a scratch task never inherits the board's default workdir (#28818)", () => {
-    const t = board({ defaultWorkdir: "/home/me/repo" }).createTask({ title: "x" });
+  it("create: a scratch task never inherits the board's default workdir (#28818)", async () => {
+    const t = await board({ defaultWorkdir: "/home/me/repo" }).createTask({ title: "x" });
     expect([t.workspace_kind, t.workspace_path]).toEqual(["scratch", null]);
   });
 
-  it("create: dir and worktree tasks without a path inherit the board's default workdir", () => {
+  it("create: dir and worktree tasks without a path inherit the board's default workdir", async () => {
     const b = board({ defaultWorkdir: "/home/me/repo" });
-    expect(b.createTask({ title: "d", workspace_kind: "dir" }).workspace_path).toBe("/home/me/repo");
-    expect(b.createTask({ title: "w", workspace_kind: "worktree" }).workspace_path).toBe("/home/me/repo");
+    expect((await b.createTask({ title: "d", workspace_kind: "dir" })).workspace_path).toBe("/home/me/repo");
+    expect((await b.createTask({ title: "w", workspace_kind: "worktree" })).workspace_path).toBe("/home/me/repo");
   });
 
-  it("create: an explicit workspace path wins over the board default", () => {
-    const t = board({ defaultWorkdir: "/home/me/repo" }).createTask({
+  it("create: an explicit workspace path wins over the board default", async () => {
+    const t = await board({ defaultWorkdir: "/home/me/repo" }).createTask({
       title: "x",
       workspace_kind: "dir",
       workspace_path: "/srv/other",
@@ -536,22 +544,22 @@ describe("create: workspace kinds and branch rules", () => {
     expect(t.workspace_path).toBe("/srv/other");
   });
 
-  it("create: a worktree without a path on a board with no default stays null (resolved at dispatch)", () => {
-    expect(board().createTask({ title: "x", workspace_kind: "worktree" }).workspace_path).toBeNull();
+  it("create: a worktree without a path on a board with no default stays null (resolved at dispatch)", async () => {
+    expect((await board().createTask({ title: "x", workspace_kind: "worktree" })).workspace_path).toBeNull();
   });
 });
 
 describe("create: who chooses a workspace path", () => {
-  it("create: refuses a caller-chosen scratch path with WORKSPACE_PATH_NOT_ALLOWED and writes nothing", () => {
+  it("create: refuses a caller-chosen scratch path with WORKSPACE_PATH_NOT_ALLOWED and writes nothing", async () => {
     const b = board();
-    const victim = b.createTask({ title: "victim" });
-    b.setWorkspace(victim.id, path.join(b.dir, "workspaces", victim.id));
+    const victim = await b.createTask({ title: "victim" });
+    await b.setWorkspace(victim.id, path.join(b.dir, "workspaces", victim.id));
     for (const input of [
       { workspace_kind: "scratch", workspace_path: path.join(b.dir, "workspaces", victim.id) },
       { workspace_path: "/srv/anything" }, // scratch is the default kind
       parseWorkspaceSpec("scratch:/srv/anything"),
     ]) {
-      expect(() => b.createTask({ title: "x", ...input })).toThrow(
+      await expect(b.createTask({ title: "x", ...input })).rejects.toThrow(
         kernelError(
           "WORKSPACE_PATH_NOT_ALLOWED",
           "a scratch workspace's path is chosen by the dispatcher (a fresh directory per task); drop workspace_path, or use a dir: workspace for a directory of your own",
@@ -561,16 +569,16 @@ describe("create: who chooses a workspace path", () => {
     expect(taskCount(b)).toBe(1);
   });
 
-  it("create: the dispatcher, not the caller, records a scratch task's path (setWorkspace after the claim)", () => {
+  it("create: the dispatcher, not the caller, records a scratch task's path (setWorkspace after the claim)", async () => {
     const b = board();
-    const t = b.createTask({ title: "x", assignee: "coder" });
+    const t = await b.createTask({ title: "x", assignee: "coder" });
     expect(t.workspace_path).toBeNull();
-    b.claimTask(t.id);
-    b.setWorkspace(t.id, "/home/k/kanban/workspaces/x");
-    expect(b.getTask(t.id)?.workspace_path).toBe("/home/k/kanban/workspaces/x");
+    await b.claimTask(t.id);
+    await b.setWorkspace(t.id, "/home/k/kanban/workspaces/x");
+    expect((await b.getTask(t.id))?.workspace_path).toBe("/home/k/kanban/workspaces/x");
   });
 
-  it("create: with allowed roots, a dir or worktree path must lie under one of them (the root itself counts)", () => {
+  it("create: with allowed roots, a dir or worktree path must lie under one of them (the root itself counts)", async () => {
     const b = board();
     const rules = { allowedWorkspaceRoots: ["/srv/tenants/acme", "/data/shared/"] };
     for (const p of [
@@ -580,10 +588,12 @@ describe("create: who chooses a workspace path", () => {
       "/srv/tenants/acme/./a//b/",
       "/srv/tenants/acme/..hidden",
     ]) {
-      expect(b.createTask({ title: "ok", workspace_kind: "dir", workspace_path: p }, rules).workspace_path).toBe(p);
-      expect(b.createTask({ title: "ok", workspace_kind: "worktree", workspace_path: p }, rules).workspace_path).toBe(
-        p,
-      );
+      expect(
+        (await b.createTask({ title: "ok", workspace_kind: "dir", workspace_path: p }, rules)).workspace_path,
+      ).toBe(p);
+      expect(
+        (await b.createTask({ title: "ok", workspace_kind: "worktree", workspace_path: p }, rules)).workspace_path,
+      ).toBe(p);
     }
     const refused = (p: string) =>
       kernelError(
@@ -598,122 +608,128 @@ describe("create: who chooses a workspace path", () => {
       "/",
       "/data",
     ]) {
-      expect(() => b.createTask({ title: "no", workspace_kind: "dir", workspace_path: p }, rules)).toThrow(refused(p));
-      expect(() => b.createTask({ title: "no", workspace_kind: "worktree", workspace_path: p }, rules)).toThrow(
+      await expect(b.createTask({ title: "no", workspace_kind: "dir", workspace_path: p }, rules)).rejects.toThrow(
+        refused(p),
+      );
+      await expect(b.createTask({ title: "no", workspace_kind: "worktree", workspace_path: p }, rules)).rejects.toThrow(
         refused(p),
       );
     }
   });
 
-  it("create: with an empty list of roots, dir and worktree workspaces are refused and scratch still works", () => {
+  it("create: with an empty list of roots, dir and worktree workspaces are refused and scratch still works", async () => {
     const b = board();
     const rules = { allowedWorkspaceRoots: [] };
-    expect(() => b.createTask({ title: "no", workspace_kind: "dir", workspace_path: "/srv/p" }, rules)).toThrow(
+    await expect(b.createTask({ title: "no", workspace_kind: "dir", workspace_path: "/srv/p" }, rules)).rejects.toThrow(
       kernelError(
         "WORKSPACE_PATH_NOT_ALLOWED",
         "dir workspaces are not enabled for this caller (no workspace roots are configured: config.json kanban.workspace_roots); use a scratch workspace",
       ),
     );
-    expect(b.createTask({ title: "scratch", assignee: "coder" }, rules).workspace_kind).toBe("scratch");
+    expect((await b.createTask({ title: "scratch", assignee: "coder" }, rules)).workspace_kind).toBe("scratch");
     // A worktree with no path and no board default has nothing to confine yet (the dispatcher refuses it at spawn).
-    expect(b.createTask({ title: "wt", workspace_kind: "worktree" }, rules).workspace_path).toBeNull();
+    expect((await b.createTask({ title: "wt", workspace_kind: "worktree" }, rules)).workspace_path).toBeNull();
   });
 
-  it("create: the board's default workdir is held to the roots too, without echoing it", () => {
+  it("create: the board's default workdir is held to the roots too, without echoing it", async () => {
     const b = board({ defaultWorkdir: "/home/operator/repo" });
-    expect(() =>
+    await expect(
       b.createTask({ title: "no", workspace_kind: "dir" }, { allowedWorkspaceRoots: ["/srv/tenants"] }),
-    ).toThrow(
+    ).rejects.toThrow(
       kernelError(
         "WORKSPACE_PATH_NOT_ALLOWED",
         "the board's default workdir is outside the workspace roots this server allows (config.json kanban.workspace_roots)",
       ),
     );
     expect(
-      b.createTask({ title: "ok", workspace_kind: "dir" }, { allowedWorkspaceRoots: ["/home/operator"] })
+      (await b.createTask({ title: "ok", workspace_kind: "dir" }, { allowedWorkspaceRoots: ["/home/operator"] }))
         .workspace_path,
     ).toBe("/home/operator/repo");
   });
 
-  it("create: without roots (the operator) a dir path may be anywhere, as before", () => {
+  it("create: without roots (the operator) a dir path may be anywhere, as before", async () => {
     const b = board();
     expect(
-      b.createTask(
-        { title: "x", workspace_kind: "dir", workspace_path: "/opt/elsewhere" },
-        { allowedWorkspaceRoots: null },
+      (
+        await b.createTask(
+          { title: "x", workspace_kind: "dir", workspace_path: "/opt/elsewhere" },
+          { allowedWorkspaceRoots: null },
+        )
       ).workspace_path,
     ).toBe("/opt/elsewhere");
-    expect(b.createTask({ title: "y", workspace_kind: "dir", workspace_path: "/opt/elsewhere" }).workspace_path).toBe(
-      "/opt/elsewhere",
-    );
+    expect(
+      (await b.createTask({ title: "y", workspace_kind: "dir", workspace_path: "/opt/elsewhere" })).workspace_path,
+    ).toBe("/opt/elsewhere");
   });
 });
 
 describe("create: per-task settings", () => {
-  it("create: priority is stored as given (negative allowed); a non-integer is refused", () => {
+  it("create: priority is stored as given (negative allowed); a non-integer is refused", async () => {
     const b = board();
-    expect(b.createTask({ title: "hi", priority: 7 }).priority).toBe(7);
-    expect(b.createTask({ title: "lo", priority: -3 }).priority).toBe(-3);
-    expect(() => b.createTask({ title: "x", priority: 1.5 })).toThrow(
+    expect((await b.createTask({ title: "hi", priority: 7 })).priority).toBe(7);
+    expect((await b.createTask({ title: "lo", priority: -3 })).priority).toBe(-3);
+    await expect(b.createTask({ title: "x", priority: 1.5 })).rejects.toThrow(
       kernelError("INVALID_INPUT", "priority must be an integer"),
     );
   });
 
-  it("create: persists max_runtime_seconds; null means no cap", () => {
+  it("create: persists max_runtime_seconds; null means no cap", async () => {
     const b = board();
-    expect(b.getTask(b.createTask({ title: "x", max_runtime_seconds: 7200 }).id)?.max_runtime_seconds).toBe(7200);
-    expect(b.createTask({ title: "y", max_runtime_seconds: null }).max_runtime_seconds).toBeNull();
+    expect(
+      (await b.getTask((await b.createTask({ title: "x", max_runtime_seconds: 7200 })).id))?.max_runtime_seconds,
+    ).toBe(7200);
+    expect((await b.createTask({ title: "y", max_runtime_seconds: null })).max_runtime_seconds).toBeNull();
   });
 
-  it("create: refuses a max_runtime_seconds that is not a positive integer", () => {
+  it("create: refuses a max_runtime_seconds that is not a positive integer", async () => {
     const b = board();
     for (const v of [0, -5, 2.5]) {
-      expect(() => b.createTask({ title: "x", max_runtime_seconds: v })).toThrow(
+      await expect(b.createTask({ title: "x", max_runtime_seconds: v })).rejects.toThrow(
         kernelError("INVALID_INPUT", "max_runtime_seconds must be an integer >= 1"),
       );
     }
   });
 
-  it("create: persists max_retries (per-task breaker limit) and refuses non-positive values", () => {
+  it("create: persists max_retries (per-task breaker limit) and refuses non-positive values", async () => {
     const b = board();
-    expect(b.createTask({ title: "x", max_retries: 5 }).max_retries).toBe(5);
-    expect(() => b.createTask({ title: "y", max_retries: 0 })).toThrow(
+    expect((await b.createTask({ title: "x", max_retries: 5 })).max_retries).toBe(5);
+    await expect(b.createTask({ title: "y", max_retries: 0 })).rejects.toThrow(
       kernelError("INVALID_INPUT", "max_retries must be an integer >= 1"),
     );
   });
 
-  it("create: persists a model override and reports it in the created event", () => {
+  it("create: persists a model override and reports it in the created event", async () => {
     const b = board();
-    const t = b.createTask({ title: "x", model_override: " claude-opus " });
+    const t = await b.createTask({ title: "x", model_override: " claude-opus " });
     expect(t.model_override).toBe("claude-opus");
-    expect(b.listEvents(t.id)[0]?.payload?.model_override).toBe("claude-opus");
+    expect((await b.listEvents(t.id))[0]?.payload?.model_override).toBe("claude-opus");
   });
 
-  it("create: a blank model override is stored as null and left out of the created event", () => {
+  it("create: a blank model override is stored as null and left out of the created event", async () => {
     const b = board();
-    const t = b.createTask({ title: "x", model_override: "" });
+    const t = await b.createTask({ title: "x", model_override: "" });
     expect(t.model_override).toBeNull();
-    expect(b.listEvents(t.id)[0]?.payload).not.toHaveProperty("model_override");
+    expect((await b.listEvents(t.id))[0]?.payload).not.toHaveProperty("model_override");
   });
 
-  it("create: stamps the originating session id; none by default", () => {
+  it("create: stamps the originating session id; none by default", async () => {
     const b = board();
-    expect(b.createTask({ title: "x", session_id: "acp-123" }).session_id).toBe("acp-123");
-    expect(b.createTask({ title: "y" }).session_id).toBeNull();
+    expect((await b.createTask({ title: "x", session_id: "acp-123" })).session_id).toBe("acp-123");
+    expect((await b.createTask({ title: "y" })).session_id).toBeNull();
   });
 
-  it("create: the forward-compatible workflow_template_id and current_step_key are writable", () => {
+  it("create: the forward-compatible workflow_template_id and current_step_key are writable", async () => {
     const b = board();
-    const t = b.createTask({ title: "x", workflow_template_id: "tpl-review", current_step_key: "draft" });
-    expect(b.getTask(t.id)).toMatchObject({
+    const t = await b.createTask({ title: "x", workflow_template_id: "tpl-review", current_step_key: "draft" });
+    expect(await b.getTask(t.id)).toMatchObject({
       workflow_template_id: "tpl-review",
       current_step_key: "draft",
       status: "ready",
     });
   });
 
-  it("create: stores body and created_by as given", () => {
-    const t = board().createTask({ title: "x", body: "## spec\nmarkdown", created_by: "dashboard" });
+  it("create: stores body and created_by as given", async () => {
+    const t = await board().createTask({ title: "x", body: "## spec\nmarkdown", created_by: "dashboard" });
     expect([t.body, t.created_by]).toEqual(["## spec\nmarkdown", "dashboard"]);
   });
 });

@@ -126,21 +126,25 @@ function optionalText(value: string | null | undefined): string | null {
  * (nor drops its create). With no tenant the lookup is board-wide, as Hermes' is: the operator sees
  * every task, and a retry of a create whose task inherited its tenant from a parent still finds it.
  */
-export function findByIdempotencyKey(ctx: BoardContext, key: string, tenant: string | null = null): Task | null {
-  const id = idempotentTaskId(ctx, key, tenantScope(tenant));
-  return id === null ? null : ctx.getTask(id);
+export async function findByIdempotencyKey(
+  ctx: BoardContext,
+  key: string,
+  tenant: string | null = null,
+): Promise<Task | null> {
+  const id = await idempotentTaskId(ctx, key, tenantScope(tenant));
+  return id === null ? null : await ctx.getTask(id);
 }
 
 /**
  * Creates a task. `defaults.defaultWorkdir`: the board's project directory, inherited by dir/worktree
  * tasks created without a path. `rules`: where the caller may put a workspace (see workspace-rules.ts).
  */
-export function createTask(
+export async function createTask(
   ctx: BoardContext,
   input: CreateTaskInput,
   defaults: { defaultWorkdir?: string | null } = {},
   rules: WorkspaceRules = {},
-): Task {
+): Promise<Task> {
   const title = String(input.title ?? "").trim();
   if (title === "") throw invalid("title is required");
   const initialStatus = input.initial_status ?? "running";
@@ -178,7 +182,7 @@ export function createTask(
   const explicitTenant = optionalText(input.tenant);
 
   if (idempotencyKey !== null) {
-    const existing = findByIdempotencyKey(ctx, idempotencyKey, explicitTenant);
+    const existing = await findByIdempotencyKey(ctx, idempotencyKey, explicitTenant);
     if (existing) return existing;
   }
 
@@ -188,13 +192,14 @@ export function createTask(
     if (id !== "" && !parents.includes(id)) parents.push(id);
   }
 
-  return ctx.tx(() => {
+  return await ctx.tx(async () => {
     // Re-check inside the write lock so that two racing creates with one key yield one task.
     if (idempotencyKey !== null) {
-      const existing = findByIdempotencyKey(ctx, idempotencyKey, explicitTenant);
+      const existing = await findByIdempotencyKey(ctx, idempotencyKey, explicitTenant);
       if (existing) return existing;
     }
-    const parentRows = parents.map((id) => ({ id, row: ctx.getTask(id) }));
+    const parentRows: { id: string; row: Task | null }[] = [];
+    for (const id of parents) parentRows.push({ id, row: await ctx.getTask(id) });
     const missing = parentRows.filter((p) => p.row === null).map((p) => p.id);
     if (missing.length > 0) throw invalid(`unknown parent task(s): ${missing.join(", ")}`, { missing });
     let tenant = explicitTenant;
@@ -231,13 +236,13 @@ export function createTask(
       current_step_key: optionalText(input.current_step_key),
     };
     let id = ctx.ids.taskId();
-    if (!insertTask(ctx, { id, ...row })) {
+    if (!(await insertTask(ctx, { id, ...row }))) {
       // One retry on an id collision; a second one means the id source is broken, not unlucky.
       id = ctx.ids.taskId();
-      if (!insertTask(ctx, { id, ...row }))
+      if (!(await insertTask(ctx, { id, ...row })))
         throw new KernelError("WRONG_STATE", `task id collision on ${id}; try again`);
     }
-    for (const p of parents) insertLink(ctx, p, id);
+    for (const p of parents) await insertLink(ctx, p, id);
     const payload: Record<string, unknown> = {
       assignee,
       status,
@@ -249,15 +254,15 @@ export function createTask(
     };
     if (skills !== null) payload.skills = skills;
     if (input.model_override) payload.model_override = optionalText(input.model_override);
-    ctx.appendEvent(id, "created", payload);
+    await ctx.appendEvent(id, "created", payload);
     if (status === "blocked") {
-      ctx.appendEvent(id, "blocked", {
+      await ctx.appendEvent(id, "blocked", {
         reason: "initial_status",
         status: "blocked",
         actor: optionalText(input.created_by) ?? "user",
       });
     }
-    for (const p of parents) copyNotifySubs(ctx, p, id);
-    return ctx.requireTask(id);
+    for (const p of parents) await copyNotifySubs(ctx, p, id);
+    return await ctx.requireTask(id);
   });
 }

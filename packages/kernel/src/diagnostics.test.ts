@@ -488,11 +488,11 @@ describe("boardDiagnostics", () => {
   }
 
   /** A stranded warning, a critical failure loop, an erroring hallucination and a healthy task. */
-  function seedBoard(): { stranded: string; looping: string; phantom: string; healthy: string } {
-    const stranded = createTask(ctx, { title: "Stranded", assignee: "coder" }).id;
-    const looping = createTask(ctx, { title: "Looping", assignee: "coder" }).id;
-    const phantom = createTask(ctx, { title: "Phantom", assignee: "coder" }).id;
-    const healthy = createTask(ctx, { title: "Healthy", assignee: "coder" }).id;
+  async function seedBoard(): Promise<{ stranded: string; looping: string; phantom: string; healthy: string }> {
+    const stranded = (await createTask(ctx, { title: "Stranded", assignee: "coder" })).id;
+    const looping = (await createTask(ctx, { title: "Looping", assignee: "coder" })).id;
+    const phantom = (await createTask(ctx, { title: "Phantom", assignee: "coder" })).id;
+    const healthy = (await createTask(ctx, { title: "Healthy", assignee: "coder" })).id;
     clock.advance(HOUR);
     update(looping, "status = 'blocked', consecutive_failures = 4");
     for (const offset of [400, 300, 200, 100]) insertRun(looping, "spawn_failed", T0 + offset);
@@ -502,9 +502,9 @@ describe("boardDiagnostics", () => {
     return { stranded, looping, phantom, healthy };
   }
 
-  it("reports only tasks with diagnostics, naming each task", () => {
-    const ids = seedBoard();
-    const entries = boardDiagnostics(ctx);
+  it("reports only tasks with diagnostics, naming each task", async () => {
+    const ids = await seedBoard();
+    const entries = await boardDiagnostics(ctx);
     expect(entries.map((e) => e.task_id).sort()).toEqual([ids.stranded, ids.looping, ids.phantom].sort());
     expect(entries.find((e) => e.task_id === ids.looping)).toMatchObject({
       task_title: "Looping",
@@ -513,27 +513,35 @@ describe("boardDiagnostics", () => {
     });
   });
 
-  it("sorts by highest severity, then by most recent diagnostic", () => {
-    const ids = seedBoard();
-    const later = createTask(ctx, { title: "Later phantom" }).id;
+  it("sorts by highest severity, then by most recent diagnostic", async () => {
+    const ids = await seedBoard();
+    const later = (await createTask(ctx, { title: "Later phantom" })).id;
     update(later, "status = 'running', claim_lock = 'host:3'");
     insertEvent(later, "completion_blocked_hallucination", { phantom_cards: ["t_87654321"] }, T0 + 900);
-    expect(boardDiagnostics(ctx).map((e) => e.task_id)).toEqual([ids.looping, later, ids.phantom, ids.stranded]);
+    expect((await boardDiagnostics(ctx)).map((e) => e.task_id)).toEqual([
+      ids.looping,
+      later,
+      ids.phantom,
+      ids.stranded,
+    ]);
   });
 
-  it("filters to diagnostics at or above a minimum severity", () => {
-    const ids = seedBoard();
-    expect(boardDiagnostics(ctx, { severity: "error" }).map((e) => e.task_id)).toEqual([ids.looping, ids.phantom]);
-    const critical = boardDiagnostics(ctx, { severity: "critical" });
+  it("filters to diagnostics at or above a minimum severity", async () => {
+    const ids = await seedBoard();
+    expect((await boardDiagnostics(ctx, { severity: "error" })).map((e) => e.task_id)).toEqual([
+      ids.looping,
+      ids.phantom,
+    ]);
+    const critical = await boardDiagnostics(ctx, { severity: "critical" });
     expect(critical.map((e) => e.task_id)).toEqual([ids.looping]);
     expect(critical[0]?.diagnostics.every((d) => d.severity === "critical")).toBe(true);
   });
 
-  it("finds a fresh ready task whose assignee is no known profile, only when the known profiles are given", () => {
-    const ghost = createTask(ctx, { title: "For nobody", assignee: "ghost" }).id;
-    createTask(ctx, { title: "For coder", assignee: "coder" });
-    expect(boardDiagnostics(ctx)).toEqual([]);
-    const entries = boardDiagnostics(ctx, { knownProfiles: ["coder"] });
+  it("finds a fresh ready task whose assignee is no known profile, only when the known profiles are given", async () => {
+    const ghost = (await createTask(ctx, { title: "For nobody", assignee: "ghost" })).id;
+    await createTask(ctx, { title: "For coder", assignee: "coder" });
+    expect(await boardDiagnostics(ctx)).toEqual([]);
+    const entries = await boardDiagnostics(ctx, { knownProfiles: ["coder"] });
     expect(entries.map((e) => e.task_id)).toEqual([ghost]);
     expect(entries[0]?.diagnostics[0]).toMatchObject({
       kind: "stranded_in_ready",
@@ -542,50 +550,50 @@ describe("boardDiagnostics", () => {
     });
   });
 
-  it("limits the report to one task when asked", () => {
-    const ids = seedBoard();
-    expect(boardDiagnostics(ctx, { taskId: ids.phantom }).map((e) => e.task_id)).toEqual([ids.phantom]);
-    expect(boardDiagnostics(ctx, { taskId: ids.healthy })).toEqual([]);
+  it("limits the report to one task when asked", async () => {
+    const ids = await seedBoard();
+    expect((await boardDiagnostics(ctx, { taskId: ids.phantom })).map((e) => e.task_id)).toEqual([ids.phantom]);
+    expect(await boardDiagnostics(ctx, { taskId: ids.healthy })).toEqual([]);
   });
 
-  it("leaves out archived tasks", () => {
-    const ids = seedBoard();
+  it("leaves out archived tasks", async () => {
+    const ids = await seedBoard();
     update(ids.looping, "status = 'archived'");
-    expect(boardDiagnostics(ctx).map((e) => e.task_id)).not.toContain(ids.looping);
+    expect((await boardDiagnostics(ctx)).map((e) => e.task_id)).not.toContain(ids.looping);
   });
 
-  it("passes the failure limit to the rules", () => {
-    const t = createTask(ctx, { title: "Twice failed" }).id;
+  it("passes the failure limit to the rules", async () => {
+    const t = (await createTask(ctx, { title: "Twice failed" })).id;
     update(t, "status = 'running', claim_lock = 'host:1', consecutive_failures = 2");
     insertRun(t, "timed_out", T0 - 10);
-    expect(boardDiagnostics(ctx).map((e) => e.task_id)).toEqual([t]);
-    expect(boardDiagnostics(ctx, { failureLimit: 3 })).toEqual([]);
+    expect((await boardDiagnostics(ctx)).map((e) => e.task_id)).toEqual([t]);
+    expect(await boardDiagnostics(ctx, { failureLimit: 3 })).toEqual([]);
   });
 
-  it("reads comments from the board, so a blocked task with a later reply is not stuck", () => {
-    const t = createTask(ctx, { title: "Waiting", initial_status: "blocked" }).id;
+  it("reads comments from the board, so a blocked task with a later reply is not stuck", async () => {
+    const t = (await createTask(ctx, { title: "Waiting", initial_status: "blocked" })).id;
     clock.advance(30 * HOUR);
-    expect(boardDiagnostics(ctx).map((e) => e.diagnostics[0]?.kind)).toEqual(["stuck_in_blocked"]);
+    expect((await boardDiagnostics(ctx)).map((e) => e.diagnostics[0]?.kind)).toEqual(["stuck_in_blocked"]);
     db.sqlite
       .prepare("INSERT INTO task_comments (task_id, author, body, created_at) VALUES (?, 'alice', 'on it', ?)")
       .run(t, T0 + HOUR);
-    expect(boardDiagnostics(ctx)).toEqual([]);
+    expect(await boardDiagnostics(ctx)).toEqual([]);
   });
 
-  it("reads the board in a fixed number of queries, not one per task", () => {
+  it("reads the board in a fixed number of queries, not one per task", async () => {
     for (let i = 0; i < 25; i++) {
-      const id = createTask(ctx, { title: `t${i}`, assignee: "coder" }).id;
+      const id = (await createTask(ctx, { title: `t${i}`, assignee: "coder" })).id;
       insertRun(id, "crashed", T0 + i);
       insertRun(id, "crashed", T0 + 100 + i);
     }
     clock.advance(HOUR);
     const stmt = vi.spyOn(ctx, "stmt");
-    const entries = boardDiagnostics(ctx);
+    const entries = await boardDiagnostics(ctx);
     expect(entries).toHaveLength(25);
     expect(stmt.mock.calls.length).toBeLessThanOrEqual(4);
   });
 
-  it("refuses an unknown severity", () => {
-    expect(() => boardDiagnostics(ctx, { severity: "fatal" as never })).toThrow(KernelError);
+  it("refuses an unknown severity", async () => {
+    await expect(boardDiagnostics(ctx, { severity: "fatal" as never })).rejects.toThrow(KernelError);
   });
 });

@@ -556,7 +556,10 @@ function worstFirst(a: TaskDiagnostics, b: TaskDiagnostics): number {
  * board in four queries whatever its size: the candidate tasks, then their closed runs, their
  * relevant events and their newest comment.
  */
-export function boardDiagnostics(ctx: BoardContext, opts: BoardDiagnosticsOptions = {}): TaskDiagnostics[] {
+export async function boardDiagnostics(
+  ctx: BoardContext,
+  opts: BoardDiagnosticsOptions = {},
+): Promise<TaskDiagnostics[]> {
   if (opts.severity !== undefined && !SEVERITIES.includes(opts.severity)) {
     throw invalid(`severity must be one of [${SEVERITIES.map((s) => `'${s}'`).join(", ")}]`);
   }
@@ -576,7 +579,7 @@ export function boardDiagnostics(ctx: BoardContext, opts: BoardDiagnosticsOption
         ? [opts.taskId]
         : null;
   if (only !== null && only.length === 0) return [];
-  const found = diagnosticCandidates(ctx, {
+  const found = await diagnosticCandidates(ctx, {
     failureLimit,
     strandedBefore,
     knownProfiles: known,
@@ -586,7 +589,7 @@ export function boardDiagnostics(ctx: BoardContext, opts: BoardDiagnosticsOption
   const tenant = opts.tenant ?? null;
   const tasks = tenant === null ? found : found.filter((t) => t.tenant === tenant);
   if (tasks.length === 0) return [];
-  const history = candidateHistory(
+  const history = await candidateHistory(
     ctx,
     tasks.map((t) => t.id),
     DIAGNOSTIC_EVENT_KINDS,

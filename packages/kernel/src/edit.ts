@@ -13,7 +13,7 @@ import { transition } from "./transition.ts";
 const RUNNING_REFUSED = "Cannot set status to 'running' directly; use the dispatcher/claim path";
 
 /** Edits title/body/priority/limits of a task (events `edited` / `reprioritized`). */
-export function updateTask(
+export async function updateTask(
   ctx: BoardContext,
   id: string,
   patch: {
@@ -24,21 +24,21 @@ export function updateTask(
     model_override?: string | null;
     max_retries?: number | null;
   },
-): Task {
-  return ctx.tx(() => {
-    const task = ctx.getTask(id);
+): Promise<Task> {
+  return await ctx.tx(async () => {
+    const task = await ctx.getTask(id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
     const edited: string[] = [];
     if (patch.title !== undefined) {
       const title = patch.title.trim();
       if (title === "") throw invalid("title is required");
       if (title !== task.title) {
-        setTaskField(ctx, id, "title", title);
+        await setTaskField(ctx, id, "title", title);
         edited.push("title");
       }
     }
     if (patch.body !== undefined && patch.body !== task.body) {
-      setTaskField(ctx, id, "body", patch.body);
+      await setTaskField(ctx, id, "body", patch.body);
       edited.push("body");
     }
     if (patch.max_runtime_seconds !== undefined && patch.max_runtime_seconds !== task.max_runtime_seconds) {
@@ -48,30 +48,30 @@ export function updateTask(
       ) {
         throw invalid("max_runtime_seconds must be an integer >= 1");
       }
-      setTaskField(ctx, id, "max_runtime_seconds", patch.max_runtime_seconds);
+      await setTaskField(ctx, id, "max_runtime_seconds", patch.max_runtime_seconds);
       edited.push("max_runtime_seconds");
     }
     if (patch.max_retries !== undefined && patch.max_retries !== task.max_retries) {
       if (patch.max_retries !== null && !(Number.isInteger(patch.max_retries) && patch.max_retries >= 1)) {
         throw invalid("max_retries must be an integer >= 1");
       }
-      setTaskField(ctx, id, "max_retries", patch.max_retries);
+      await setTaskField(ctx, id, "max_retries", patch.max_retries);
       edited.push("max_retries");
     }
     if (patch.model_override !== undefined) {
       const model = patch.model_override?.trim() || null;
       if (model !== task.model_override) {
-        setTaskField(ctx, id, "model_override", model);
+        await setTaskField(ctx, id, "model_override", model);
         edited.push("model_override");
       }
     }
-    if (edited.length > 0) ctx.appendEvent(id, "edited", { fields: edited });
+    if (edited.length > 0) await ctx.appendEvent(id, "edited", { fields: edited });
     if (patch.priority !== undefined && patch.priority !== task.priority) {
       if (!Number.isInteger(patch.priority)) throw invalid("priority must be an integer");
-      setTaskField(ctx, id, "priority", patch.priority);
-      ctx.appendEvent(id, "reprioritized", { priority: patch.priority });
+      await setTaskField(ctx, id, "priority", patch.priority);
+      await ctx.appendEvent(id, "reprioritized", { priority: patch.priority });
     }
-    return ctx.requireTask(id);
+    return await ctx.requireTask(id);
   });
 }
 
@@ -79,19 +79,19 @@ export function updateTask(
  * Direct status write (a drag on the board with no structured verb behind it). `ready` needs
  * finished parents; leaving `running` closes the run and reports the worker for termination.
  */
-export function setStatusDirect(
+export async function setStatusDirect(
   ctx: BoardContext,
   id: string,
   status: string,
-): { task: Task; terminate: Termination | null } {
+): Promise<{ task: Task; terminate: Termination | null }> {
   // Public on the Board, so it guards itself: only a claim starts work, and no unknown status is ever stored.
   if (status === "running") throw invalid(RUNNING_REFUSED);
   if (!TASK_STATUSES.includes(status as (typeof TASK_STATUSES)[number])) throw invalid(`unknown status: ${status}`);
-  const out = ctx.tx(() => {
-    const task = ctx.getTask(id);
+  const out = await ctx.tx(async () => {
+    const task = await ctx.getTask(id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
     if (status === "ready") {
-      const open = ctx.unfinishedParents(id);
+      const open = await ctx.unfinishedParents(id);
       if (open.length > 0) {
         throw wrongState(
           `Cannot move to 'ready': blocked by parent(s) not done — ${open.map((p) => `'${p.title}' (${p.id}, status=${p.status})`).join(", ")}`,
@@ -101,22 +101,22 @@ export function setStatusDirect(
     }
     if (task.status === status) return { task, terminate: null };
     // A task that lands in done this way still gets its completion time (every done task has one).
-    const changed = transition(ctx, "set_status", id, {
+    const changed = await transition(ctx, "set_status", id, {
       to: status as TaskStatus,
       from: task.status,
       ...directStatusSet(status, ctx.now()),
     });
     if (changed !== 1)
       throw wrongState(`status transition to '${status}' not valid from current state`, { task_id: id });
-    const runId = ctx.endRun(id, {
+    const runId = await ctx.endRun(id, {
       status: "reclaimed",
       outcome: "reclaimed",
       summary: `status changed to ${status} (dashboard/direct)`,
     });
-    ctx.appendEvent(id, "status", { status, requested_status: status, from: task.status }, runId);
-    return { task: ctx.requireTask(id), terminate: workerToStop(ctx, task) };
+    await ctx.appendEvent(id, "status", { status, requested_status: status, from: task.status }, runId);
+    return { task: await ctx.requireTask(id), terminate: workerToStop(ctx, task) };
   });
-  if (status === "done" || status === "archived") recomputeChildren(ctx, id);
+  if (status === "done" || status === "archived") await recomputeChildren(ctx, id);
   return out;
 }
 
@@ -134,31 +134,33 @@ export interface MoveInput {
  * blocked/scheduled → unblock), anything else is a direct status write. `running` is never set
  * directly: only a claim starts work.
  */
-export function moveTask(
+export async function moveTask(
   ctx: BoardContext,
   id: string,
   input: MoveInput,
-): { task: Task; terminate: Termination | null } {
+): Promise<{ task: Task; terminate: Termination | null }> {
   const status = input.status;
   if (status === "running") throw invalid(RUNNING_REFUSED);
   if (!TASK_STATUSES.includes(status as (typeof TASK_STATUSES)[number]) || status === "review")
     throw invalid(`unknown status: ${status}`);
-  const task = ctx.getTask(id);
+  const task = await ctx.getTask(id);
   if (!task) throw notFound(`task ${id} not found`, { task_id: id });
   switch (status) {
     case "done":
       // A card moved to done by a person: its worker, if one still runs, has nothing left to do.
       return {
-        task: completeTask(ctx, id, {
-          result: input.result,
-          summary: input.summary,
-          metadata: input.metadata,
-        }).task,
+        task: (
+          await completeTask(ctx, id, {
+            result: input.result,
+            summary: input.summary,
+            metadata: input.metadata,
+          })
+        ).task,
         terminate: workerToStop(ctx, task),
       };
     case "blocked": {
       if (task.status === "running" || task.status === "ready") {
-        return { task: blockTask(ctx, id, { reason: input.reason }).task, terminate: workerToStop(ctx, task) };
+        return { task: (await blockTask(ctx, id, { reason: input.reason })).task, terminate: workerToStop(ctx, task) };
       }
       throw wrongState("status transition to 'blocked' not valid from current state", {
         task_id: id,
@@ -166,20 +168,20 @@ export function moveTask(
       });
     }
     case "scheduled":
-      return { task: scheduleTask(ctx, id, { reason: input.reason }).task, terminate: workerToStop(ctx, task) };
+      return { task: (await scheduleTask(ctx, id, { reason: input.reason })).task, terminate: workerToStop(ctx, task) };
     case "archived":
-      return archiveTask(ctx, id);
+      return await archiveTask(ctx, id);
     default:
       if (status === "ready" && (task.status === "blocked" || task.status === "scheduled")) {
-        const open = ctx.unfinishedParents(id);
+        const open = await ctx.unfinishedParents(id);
         if (open.length > 0) {
           throw wrongState(
             `Cannot move to 'ready': blocked by parent(s) not done — ${open.map((p) => `'${p.title}' (${p.id}, status=${p.status})`).join(", ")}`,
             { task_id: id, parents: open },
           );
         }
-        return { task: unblockTask(ctx, id), terminate: null };
+        return { task: await unblockTask(ctx, id), terminate: null };
       }
-      return setStatusDirect(ctx, id, status);
+      return await setStatusDirect(ctx, id, status);
   }
 }

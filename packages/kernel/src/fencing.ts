@@ -37,8 +37,8 @@ export function checkFence(task: Pick<Task, "id" | "current_run_id" | "claim_loc
   }
 }
 
-export function requireFenced(ctx: BoardContext, id: string, fence: Fence): Task {
-  const task = ctx.getTask(id);
+export async function requireFenced(ctx: BoardContext, id: string, fence: Fence): Promise<Task> {
+  const task = await ctx.getTask(id);
   if (!task) throw notFound(`task ${id} not found`, { task_id: id });
   checkFence(task, fence);
   return task;

@@ -121,13 +121,19 @@ function checkInvariants(board: TestBoard): void {
   );
 }
 
-function apply(board: TestBoard, ids: string[], alive: Set<number>, stale: Map<string, number>, step: Op): void {
+async function apply(
+  board: TestBoard,
+  ids: string[],
+  alive: Set<number>,
+  stale: Map<string, number>,
+  step: Op,
+): Promise<void> {
   const id = (i: number) => ids[i % Math.max(ids.length, 1)] ?? "t_missing";
-  const task = "t" in step ? board.getTask(id(step.t)) : null;
+  const task = "t" in step ? await board.getTask(id(step.t)) : null;
   switch (step.op) {
     case "create": {
       const parents = ids.length ? step.parents.map((p) => id(p)) : [];
-      const t = board.createTask({
+      const t = await board.createTask({
         title: `task ${ids.length}`,
         assignee: ASSIGNEES[step.assignee],
         parents,
@@ -137,86 +143,86 @@ function apply(board: TestBoard, ids: string[], alive: Set<number>, stale: Map<s
       return;
     }
     case "link":
-      board.linkTasks(id(step.a), id(step.b));
+      await board.linkTasks(id(step.a), id(step.b));
       return;
     case "unlink":
-      board.unlinkTasks(id(step.a), id(step.b));
+      await board.unlinkTasks(id(step.a), id(step.b));
       return;
     case "claim": {
-      const t = board.claimTask(id(step.t));
+      const t = await board.claimTask(id(step.t));
       if (t?.current_run_id) stale.set(t.id, t.current_run_id);
       return;
     }
     case "spawn":
       if (task?.status === "running" && task.current_run_id !== null) {
-        board.recordSpawn(task.id, step.pid, task.current_run_id);
+        await board.recordSpawn(task.id, step.pid, task.current_run_id);
         alive.add(step.pid);
       }
       return;
     case "heartbeat":
-      board.heartbeatWorker(id(step.t), { expected_run_id: task?.current_run_id ?? null });
+      await board.heartbeatWorker(id(step.t), { expected_run_id: task?.current_run_id ?? null });
       return;
     case "complete":
-      board.completeTask(id(step.t), { summary: "done", expected_run_id: task?.current_run_id ?? null });
+      await board.completeTask(id(step.t), { summary: "done", expected_run_id: task?.current_run_id ?? null });
       return;
     case "staleComplete": {
       // A worker that was given an older run tries to settle: must be refused or be a no-op on the new attempt.
       const run = stale.get(id(step.t));
-      if (run !== undefined) board.completeTask(id(step.t), { summary: "late", expected_run_id: run });
+      if (run !== undefined) await board.completeTask(id(step.t), { summary: "late", expected_run_id: run });
       return;
     }
     case "block":
-      board.blockTask(id(step.t), { reason: "needs input" });
+      await board.blockTask(id(step.t), { reason: "needs input" });
       return;
     case "unblock":
-      board.unblockTask(id(step.t));
+      await board.unblockTask(id(step.t));
       return;
     case "schedule":
-      board.scheduleTask(id(step.t), { reason: "later" });
+      await board.scheduleTask(id(step.t), { reason: "later" });
       return;
     case "archive":
-      board.archiveTask(id(step.t));
+      await board.archiveTask(id(step.t));
       return;
     case "delete": {
       const target = id(step.t);
-      board.deleteTask(target);
+      await board.deleteTask(target);
       ids.splice(ids.indexOf(target), 1);
       return;
     }
     case "reclaim":
-      board.reclaimTask(id(step.t), { reason: "test" });
+      await board.reclaimTask(id(step.t), { reason: "test" });
       return;
     case "promote":
-      board.promoteTask(id(step.t), { actor: "test" });
+      await board.promoteTask(id(step.t), { actor: "test" });
       return;
     case "assign":
-      board.assignTask(id(step.t), ASSIGNEES[step.assignee] ?? null);
+      await board.assignTask(id(step.t), ASSIGNEES[step.assignee] ?? null);
       return;
     case "move":
-      board.moveTask(id(step.t), { status: STATUSES[step.status] ?? "todo", summary: "moved", reason: "moved" });
+      await board.moveTask(id(step.t), { status: STATUSES[step.status] ?? "todo", summary: "moved", reason: "moved" });
       return;
     case "comment":
-      board.addComment(id(step.t), "tester", "hello");
+      await board.addComment(id(step.t), "tester", "hello");
       return;
     case "fail":
-      board.recordTaskFailure(id(step.t), { error: "boom", outcome: "crashed" });
+      await board.recordTaskFailure(id(step.t), { error: "boom", outcome: "crashed" });
       return;
     case "tick":
       board.clock.advance(step.seconds);
       alive.delete(step.dead);
-      board.releaseStaleClaims();
-      board.detectCrashedWorkers({ graceSeconds: 5 });
-      board.enforceMaxRuntime();
-      board.detectStaleRunning(3000);
-      board.recomputeReady();
+      await board.releaseStaleClaims();
+      await board.detectCrashedWorkers({ graceSeconds: 5 });
+      await board.enforceMaxRuntime();
+      await board.detectStaleRunning(3000);
+      await board.recomputeReady();
       return;
   }
 }
 
 describe("kernel invariants under random operation sequences", () => {
-  it("hold after every step of long random sequences", () => {
-    fc.assert(
-      fc.property(fc.array(opArb, { minLength: 20, maxLength: 160 }), (ops) => {
+  it("hold after every step of long random sequences", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArb, { minLength: 20, maxLength: 160 }), async (ops) => {
         const alive = new Set<number>();
         const board = createTestBoard({ isPidAlive: (pid) => alive.has(pid) });
         const ids: string[] = [];
@@ -224,7 +230,7 @@ describe("kernel invariants under random operation sequences", () => {
         try {
           for (const step of ops) {
             try {
-              apply(board, ids, alive, stale, step);
+              await apply(board, ids, alive, stale, step);
             } catch (err) {
               if (!(err instanceof KernelError)) throw err;
             }

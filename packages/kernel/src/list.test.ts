@@ -12,23 +12,23 @@ const setStatus = (b: TestBoard, id: string, status: string) =>
 const titles = (tasks: { title: string }[]) => tasks.map((t) => t.title);
 
 describe("get", () => {
-  it("get: an unknown id reads as null; requireTask refuses it with NOT_FOUND", () => {
+  it("get: an unknown id reads as null; requireTask refuses it with NOT_FOUND", async () => {
     const b = board();
-    expect(b.getTask("t_missing0")).toBeNull();
-    expect(() => b.requireTask("t_missing0")).toThrow(kernelError("NOT_FOUND", "task t_missing0 not found"));
+    expect(await b.getTask("t_missing0")).toBeNull();
+    await expect(b.requireTask("t_missing0")).rejects.toThrow(kernelError("NOT_FOUND", "task t_missing0 not found"));
   });
 
-  it("get: returns the task with its (empty) warning badge", () => {
+  it("get: returns the task with its (empty) warning badge", async () => {
     const b = board();
-    const t = b.createTask({ title: "x" });
-    expect(b.getTask(t.id)).toMatchObject({ id: t.id, title: "x", status: "ready", warnings: null });
+    const t = await b.createTask({ title: "x" });
+    expect(await b.getTask(t.id)).toMatchObject({ id: t.id, title: "x", status: "ready", warnings: null });
   });
 });
 
 describe("task rows", () => {
-  it("reading rows as arrays gives the same task as reading them as objects, every column included", () => {
+  it("reading rows as arrays gives the same task as reading them as objects, every column included", async () => {
     const b = board();
-    const parent = b.createTask({
+    const parent = await b.createTask({
       title: "p",
       assignee: "w",
       tenant: "acme",
@@ -36,7 +36,7 @@ describe("task rows", () => {
       max_retries: 3,
       body: "long body",
     });
-    const claimed = b.claimTask(parent.id, { claimer: "host:1" });
+    const claimed = await b.claimTask(parent.id, { claimer: "host:1" });
     expect(claimed).not.toBeNull();
     const asObject = taskFromRow(
       boardInternals(b).sqlite.prepare("SELECT * FROM tasks WHERE id = ?").get(parent.id) as Record<string, unknown>,
@@ -53,9 +53,9 @@ describe("task rows", () => {
     });
   });
 
-  it("a later column of the same name wins (a cut body), and legacy column names still read", () => {
+  it("a later column of the same name wins (a cut body), and legacy column names still read", async () => {
     const b = board();
-    const t = b.createTask({ title: "x", body: "abcdef" });
+    const t = await b.createTask({ title: "x", body: "abcdef" });
     expect(
       boardInternals(b).ctx.task("SELECT t.*, substr(t.body, 1, 3) AS body FROM tasks t WHERE t.id = ?", t.id)?.body,
     ).toBe("abc");
@@ -75,43 +75,43 @@ describe("task rows", () => {
 });
 
 describe("list: archived and status", () => {
-  it("list: archived tasks are hidden by default", () => {
+  it("list: archived tasks are hidden by default", async () => {
     const b = board();
-    b.createTask({ title: "live" });
-    const gone = b.createTask({ title: "gone" });
-    b.archiveTask(gone.id);
-    expect(titles(b.listTasks())).toEqual(["live"]);
+    await b.createTask({ title: "live" });
+    const gone = await b.createTask({ title: "gone" });
+    await b.archiveTask(gone.id);
+    expect(titles(await b.listTasks())).toEqual(["live"]);
   });
 
-  it("list: include_archived shows archived tasks too", () => {
+  it("list: include_archived shows archived tasks too", async () => {
     const b = board();
-    b.createTask({ title: "live" });
+    await b.createTask({ title: "live" });
     b.clock.advance(1);
-    const gone = b.createTask({ title: "gone" });
-    b.archiveTask(gone.id);
-    expect(titles(b.listTasks({ include_archived: true }))).toEqual(["live", "gone"]);
+    const gone = await b.createTask({ title: "gone" });
+    await b.archiveTask(gone.id);
+    expect(titles(await b.listTasks({ include_archived: true }))).toEqual(["live", "gone"]);
   });
 
-  it("list: filtering on status archived lists only archived tasks without include_archived", () => {
+  it("list: filtering on status archived lists only archived tasks without include_archived", async () => {
     const b = board();
-    b.createTask({ title: "live" });
-    const gone = b.createTask({ title: "gone" });
-    b.archiveTask(gone.id);
-    expect(titles(b.listTasks({ status: "archived" }))).toEqual(["gone"]);
+    await b.createTask({ title: "live" });
+    const gone = await b.createTask({ title: "gone" });
+    await b.archiveTask(gone.id);
+    expect(titles(await b.listTasks({ status: "archived" }))).toEqual(["gone"]);
   });
 
-  it("list: a status filter returns only that status", () => {
+  it("list: a status filter returns only that status", async () => {
     const b = board();
-    const p = b.createTask({ title: "parent" });
-    b.createTask({ title: "child", parents: [p.id] });
-    b.createTask({ title: "idea", triage: true });
-    expect(titles(b.listTasks({ status: "todo" }))).toEqual(["child"]);
-    expect(titles(b.listTasks({ status: "triage" }))).toEqual(["idea"]);
-    expect(titles(b.listTasks({ status: "ready" }))).toEqual(["parent"]);
+    const p = await b.createTask({ title: "parent" });
+    await b.createTask({ title: "child", parents: [p.id] });
+    await b.createTask({ title: "idea", triage: true });
+    expect(titles(await b.listTasks({ status: "todo" }))).toEqual(["child"]);
+    expect(titles(await b.listTasks({ status: "triage" }))).toEqual(["idea"]);
+    expect(titles(await b.listTasks({ status: "ready" }))).toEqual(["parent"]);
   });
 
-  it("list: refuses an unknown status, naming every valid one", () => {
-    expect(() => board().listTasks({ status: "doing" })).toThrow(
+  it("list: refuses an unknown status, naming every valid one", async () => {
+    await expect(board().listTasks({ status: "doing" })).rejects.toThrow(
       kernelError(
         "INVALID_INPUT",
         "status must be one of ['triage', 'todo', 'scheduled', 'ready', 'running', 'blocked', 'review', 'done', 'archived']",
@@ -121,97 +121,104 @@ describe("list: archived and status", () => {
 });
 
 describe("list: filters", () => {
-  it("list: the assignee filter is case-insensitive (profiles are canonical lowercase)", () => {
+  it("list: the assignee filter is case-insensitive (profiles are canonical lowercase)", async () => {
     const b = board();
-    b.createTask({ title: "a", assignee: "Alice" });
-    b.createTask({ title: "b", assignee: "bob" });
-    b.createTask({ title: "u" });
-    expect(titles(b.listTasks({ assignee: "ALICE " }))).toEqual(["a"]);
-    expect(titles(b.listTasks({ assignee: "alice" }))).toEqual(["a"]);
+    await b.createTask({ title: "a", assignee: "Alice" });
+    await b.createTask({ title: "b", assignee: "bob" });
+    await b.createTask({ title: "u" });
+    expect(titles(await b.listTasks({ assignee: "ALICE " }))).toEqual(["a"]);
+    expect(titles(await b.listTasks({ assignee: "alice" }))).toEqual(["a"]);
   });
 
-  it("list: the tenant filter scopes listings to one tenant", () => {
+  it("list: the tenant filter scopes listings to one tenant", async () => {
     const b = board();
-    b.createTask({ title: "acme 1", tenant: "acme" });
+    await b.createTask({ title: "acme 1", tenant: "acme" });
     b.clock.advance(1);
-    b.createTask({ title: "acme 2", tenant: "acme" });
-    b.createTask({ title: "globex", tenant: "globex" });
-    b.createTask({ title: "none" });
-    expect(titles(b.listTasks({ tenant: "acme" }))).toEqual(["acme 1", "acme 2"]);
-    expect(titles(b.listTasks({ tenant: "globex" }))).toEqual(["globex"]);
-    expect(b.listTasks()).toHaveLength(4);
+    await b.createTask({ title: "acme 2", tenant: "acme" });
+    await b.createTask({ title: "globex", tenant: "globex" });
+    await b.createTask({ title: "none" });
+    expect(titles(await b.listTasks({ tenant: "acme" }))).toEqual(["acme 1", "acme 2"]);
+    expect(titles(await b.listTasks({ tenant: "globex" }))).toEqual(["globex"]);
+    expect(await b.listTasks()).toHaveLength(4);
   });
 
-  it("list: the session_id filter returns the tasks a session created", () => {
+  it("list: the session_id filter returns the tasks a session created", async () => {
     const b = board();
-    b.createTask({ title: "mine", session_id: "acp-1" });
-    b.createTask({ title: "theirs", session_id: "acp-2" });
-    b.createTask({ title: "cli" });
-    expect(titles(b.listTasks({ session_id: "acp-1" }))).toEqual(["mine"]);
+    await b.createTask({ title: "mine", session_id: "acp-1" });
+    await b.createTask({ title: "theirs", session_id: "acp-2" });
+    await b.createTask({ title: "cli" });
+    expect(titles(await b.listTasks({ session_id: "acp-1" }))).toEqual(["mine"]);
   });
 
-  it("list: tenant and session filters compose with AND, not replace", () => {
+  it("list: tenant and session filters compose with AND, not replace", async () => {
     const b = board();
-    b.createTask({ title: "both", tenant: "scarf:foo", session_id: "acp-x" });
-    b.createTask({ title: "tenant only", tenant: "scarf:foo", session_id: "acp-y" });
-    b.createTask({ title: "session only", tenant: "other", session_id: "acp-x" });
-    expect(titles(b.listTasks({ tenant: "scarf:foo", session_id: "acp-x" }))).toEqual(["both"]);
+    await b.createTask({ title: "both", tenant: "scarf:foo", session_id: "acp-x" });
+    await b.createTask({ title: "tenant only", tenant: "scarf:foo", session_id: "acp-y" });
+    await b.createTask({ title: "session only", tenant: "other", session_id: "acp-x" });
+    expect(titles(await b.listTasks({ tenant: "scarf:foo", session_id: "acp-x" }))).toEqual(["both"]);
   });
 
-  it("list: filters on workflow_template_id and current_step_key, alone and together", () => {
+  it("list: filters on workflow_template_id and current_step_key, alone and together", async () => {
     const b = board();
-    b.createTask({ title: "tpl draft", workflow_template_id: "tpl", current_step_key: "draft" });
+    await b.createTask({ title: "tpl draft", workflow_template_id: "tpl", current_step_key: "draft" });
     b.clock.advance(1);
-    b.createTask({ title: "tpl review", workflow_template_id: "tpl", current_step_key: "review" });
-    b.createTask({ title: "other draft", workflow_template_id: "other", current_step_key: "draft" });
-    b.createTask({ title: "plain" });
-    expect(titles(b.listTasks({ workflow_template_id: "tpl" }))).toEqual(["tpl draft", "tpl review"]);
-    expect(titles(b.listTasks({ current_step_key: "draft", order_by: "title" }))).toEqual(["other draft", "tpl draft"]);
-    expect(titles(b.listTasks({ workflow_template_id: "tpl", current_step_key: "review" }))).toEqual(["tpl review"]);
+    await b.createTask({ title: "tpl review", workflow_template_id: "tpl", current_step_key: "review" });
+    await b.createTask({ title: "other draft", workflow_template_id: "other", current_step_key: "draft" });
+    await b.createTask({ title: "plain" });
+    expect(titles(await b.listTasks({ workflow_template_id: "tpl" }))).toEqual(["tpl draft", "tpl review"]);
+    expect(titles(await b.listTasks({ current_step_key: "draft", order_by: "title" }))).toEqual([
+      "other draft",
+      "tpl draft",
+    ]);
+    expect(titles(await b.listTasks({ workflow_template_id: "tpl", current_step_key: "review" }))).toEqual([
+      "tpl review",
+    ]);
   });
 
-  it("list: blank filter values are ignored", () => {
+  it("list: blank filter values are ignored", async () => {
     const b = board();
-    b.createTask({ title: "a", tenant: "acme" });
-    b.createTask({ title: "b" });
-    expect(b.listTasks({ tenant: "", assignee: "", session_id: null, status: "" })).toHaveLength(2);
+    await b.createTask({ title: "a", tenant: "acme" });
+    await b.createTask({ title: "b" });
+    expect(await b.listTasks({ tenant: "", assignee: "", session_id: null, status: "" })).toHaveLength(2);
   });
 
-  it("list: search matches id, title, body, assignee and tenant case-insensitively, with LIKE wildcards escaped", () => {
+  it("list: search matches id, title, body, assignee and tenant case-insensitively, with LIKE wildcards escaped", async () => {
     const b = board();
-    const t = b.createTask({ title: "Fix LOGIN bug" });
-    b.createTask({ title: "other", body: "see the login form" });
-    b.createTask({ title: "assigned", assignee: "loginbot" });
-    b.createTask({ title: "100% done" });
-    b.createTask({ title: "plain" });
-    expect(b.listTasks({ search: "login", order_by: "title" }).map((x) => x.title)).toEqual([
+    const t = await b.createTask({ title: "Fix LOGIN bug" });
+    await b.createTask({ title: "other", body: "see the login form" });
+    await b.createTask({ title: "assigned", assignee: "loginbot" });
+    await b.createTask({ title: "100% done" });
+    await b.createTask({ title: "plain" });
+    expect((await b.listTasks({ search: "login", order_by: "title" })).map((x) => x.title)).toEqual([
       "Fix LOGIN bug",
       "assigned",
       "other",
     ]);
-    expect(titles(b.listTasks({ search: t.id }))).toEqual(["Fix LOGIN bug"]);
-    expect(titles(b.listTasks({ search: "%" }))).toEqual(["100% done"]);
+    expect(titles(await b.listTasks({ search: t.id }))).toEqual(["Fix LOGIN bug"]);
+    expect(titles(await b.listTasks({ search: "%" }))).toEqual(["100% done"]);
   });
 
-  it("list: limit caps the rows; a limit below 1 is refused", () => {
+  it("list: limit caps the rows; a limit below 1 is refused", async () => {
     const b = board();
-    for (let i = 0; i < 5; i++) b.createTask({ title: `t${i}` });
-    expect(b.listTasks({ limit: 2 })).toHaveLength(2);
-    expect(() => b.listTasks({ limit: 0 })).toThrow(kernelError("INVALID_INPUT", "limit must be an integer >= 1"));
+    for (let i = 0; i < 5; i++) await b.createTask({ title: `t${i}` });
+    expect(await b.listTasks({ limit: 2 })).toHaveLength(2);
+    await expect(b.listTasks({ limit: 0 })).rejects.toThrow(
+      kernelError("INVALID_INPUT", "limit must be an integer >= 1"),
+    );
   });
 });
 
 describe("list: order_by", () => {
   /** Four tasks with distinct created_at, priority, status, assignee, title and start times. */
-  function seeded(): TestBoard {
+  async function seeded(): Promise<TestBoard> {
     const b = board();
-    const c = b.createTask({ title: "charlie", priority: 1, assignee: "zed" }); // created first
+    const c = await b.createTask({ title: "charlie", priority: 1, assignee: "zed" }); // created first
     b.clock.advance(10);
-    const a = b.createTask({ title: "alpha", priority: 5, assignee: "amy" });
+    const a = await b.createTask({ title: "alpha", priority: 5, assignee: "amy" });
     b.clock.advance(10);
-    b.createTask({ title: "bravo", priority: 5, assignee: "mia" });
+    await b.createTask({ title: "bravo", priority: 5, assignee: "mia" });
     b.clock.advance(10);
-    const d = b.createTask({ title: "delta", priority: 0, assignee: "bob" });
+    const d = await b.createTask({ title: "delta", priority: 0, assignee: "bob" });
     setStatus(b, d.id, "blocked");
     // charlie started long ago, alpha recently; bravo and delta never started.
     boardInternals(b).sqlite.prepare("UPDATE tasks SET started_at = ? WHERE id = ?").run(100, c.id);
@@ -219,8 +226,8 @@ describe("list: order_by", () => {
     return b;
   }
 
-  it("list: the default order is priority DESC, then created_at ASC", () => {
-    expect(titles(seeded().listTasks())).toEqual(["alpha", "bravo", "charlie", "delta"]);
+  it("list: the default order is priority DESC, then created_at ASC", async () => {
+    expect(titles(await (await seeded()).listTasks())).toEqual(["alpha", "bravo", "charlie", "delta"]);
   });
 
   it.each([
@@ -234,12 +241,12 @@ describe("list: order_by", () => {
     ["title", ["alpha", "bravo", "charlie", "delta"]],
     // Most recently started first, never-started last (newest created first among them).
     ["updated", ["alpha", "charlie", "delta", "bravo"]],
-  ])("list: order_by %s", (order, expected) => {
-    expect(titles(seeded().listTasks({ order_by: order }))).toEqual(expected);
+  ])("list: order_by %s", async (order, expected) => {
+    expect(titles(await (await seeded()).listTasks({ order_by: order }))).toEqual(expected);
   });
 
-  it("list: refuses an unknown order_by, naming the valid ones", () => {
-    expect(() => board().listTasks({ order_by: "random" })).toThrow(
+  it("list: refuses an unknown order_by, naming the valid ones", async () => {
+    await expect(board().listTasks({ order_by: "random" })).rejects.toThrow(
       kernelError(
         "INVALID_INPUT",
         "order_by must be one of created, created-desc, priority, priority-desc, status, assignee, title, updated",
@@ -247,42 +254,42 @@ describe("list: order_by", () => {
     );
   });
 
-  it("list: created breaks created_at ties by id", () => {
+  it("list: created breaks created_at ties by id", async () => {
     const b = board({
       ids: (() => {
         const ids = ["t_0000000c", "t_0000000a", "t_0000000b"];
         return { taskId: () => ids.shift() ?? "t_ffffffff" };
       })(),
     });
-    for (const title of ["c", "a", "b"]) b.createTask({ title });
-    expect(titles(b.listTasks({ order_by: "created" }))).toEqual(["a", "b", "c"]);
-    expect(titles(b.listTasks({ order_by: "created-desc" }))).toEqual(["c", "b", "a"]);
+    for (const title of ["c", "a", "b"]) await b.createTask({ title });
+    expect(titles(await b.listTasks({ order_by: "created" }))).toEqual(["a", "b", "c"]);
+    expect(titles(await b.listTasks({ order_by: "created-desc" }))).toEqual(["c", "b", "a"]);
   });
 });
 
 describe("graph reads", () => {
-  it("parent_ids and child_ids are sorted by id", () => {
+  it("parent_ids and child_ids are sorted by id", async () => {
     const ids = ["t_000000p2", "t_000000p1", "t_000000c2", "t_000000c1"];
     const b = board({ ids: { taskId: () => ids.shift() ?? "t_ffffffff" } });
-    const p2 = b.createTask({ title: "p2" });
-    const p1 = b.createTask({ title: "p1" });
-    const c2 = b.createTask({ title: "c2", parents: [p2.id, p1.id] });
-    const c1 = b.createTask({ title: "c1", parents: [p2.id] });
-    expect(b.parentIds(c2.id)).toEqual(["t_000000p1", "t_000000p2"]);
-    expect(b.childIds(p2.id)).toEqual([c1.id, c2.id].sort());
-    expect(b.childIds(c1.id)).toEqual([]);
+    const p2 = await b.createTask({ title: "p2" });
+    const p1 = await b.createTask({ title: "p1" });
+    const c2 = await b.createTask({ title: "c2", parents: [p2.id, p1.id] });
+    const c1 = await b.createTask({ title: "c1", parents: [p2.id] });
+    expect(await b.parentIds(c2.id)).toEqual(["t_000000p1", "t_000000p2"]);
+    expect(await b.childIds(p2.id)).toEqual([c1.id, c2.id].sort());
+    expect(await b.childIds(c1.id)).toEqual([]);
   });
 
-  it("parent_results lists only done parents with their results, oldest completion first", () => {
+  it("parent_results lists only done parents with their results, oldest completion first", async () => {
     const b = board();
-    const late = b.createTask({ title: "late" });
-    const early = b.createTask({ title: "early" });
-    const open = b.createTask({ title: "open" });
-    const child = b.createTask({ title: "child", parents: [late.id, early.id, open.id] });
-    b.completeTask(early.id, { result: "early result" });
+    const late = await b.createTask({ title: "late" });
+    const early = await b.createTask({ title: "early" });
+    const open = await b.createTask({ title: "open" });
+    const child = await b.createTask({ title: "child", parents: [late.id, early.id, open.id] });
+    await b.completeTask(early.id, { result: "early result" });
     b.clock.advance(5);
-    b.completeTask(late.id, { result: "late result" });
-    expect(b.parentResults(child.id)).toEqual([
+    await b.completeTask(late.id, { result: "late result" });
+    expect(await b.parentResults(child.id)).toEqual([
       [early.id, "early result"],
       [late.id, "late result"],
     ]);

@@ -18,7 +18,7 @@ export type { ListOrder, ListTasksFilter };
 export const LIST_ORDER_NAMES = Object.freeze(Object.keys(LIST_ORDERS)) as readonly [ListOrder, ...ListOrder[]];
 
 /** Lists tasks; archived ones only when asked for (or when filtering on `archived`). */
-export function listTasks(ctx: BoardContext, filter: ListTasksFilter = {}): Task[] {
+export async function listTasks(ctx: BoardContext, filter: ListTasksFilter = {}): Promise<Task[]> {
   const where = listTasksWhere(filter);
   const order = (filter.order_by ?? "priority") as ListOrder;
   if (!Object.hasOwn(LIST_ORDERS, order)) {
@@ -26,18 +26,18 @@ export function listTasks(ctx: BoardContext, filter: ListTasksFilter = {}): Task
   }
   const limit = filter.limit ?? null;
   if (limit !== null && (!Number.isInteger(limit) || limit < 1)) throw invalid("limit must be an integer >= 1");
-  return taskRows(ctx, where, order, limit);
+  return await taskRows(ctx, where, order, limit);
 }
 
-export function parentIds(ctx: BoardContext, id: string): string[] {
-  return parentIdsSorted(ctx, id);
+export async function parentIds(ctx: BoardContext, id: string): Promise<string[]> {
+  return await parentIdsSorted(ctx, id);
 }
 
-export function childIds(ctx: BoardContext, id: string): string[] {
-  return childIdsSorted(ctx, id);
+export async function childIds(ctx: BoardContext, id: string): Promise<string[]> {
+  return await childIdsSorted(ctx, id);
 }
 
 /** `[parent id, result]` of the done parents, oldest completion first. */
-export function parentResults(ctx: BoardContext, id: string): [string, string | null][] {
-  return doneParentResults(ctx, id).map((r) => [r.id, r.result]);
+export async function parentResults(ctx: BoardContext, id: string): Promise<[string, string | null][]> {
+  return (await doneParentResults(ctx, id)).map((r) => [r.id, r.result]);
 }

@@ -19,18 +19,21 @@ const subCount = (b: TestBoard) =>
   (boardInternals(b).sqlite.prepare("SELECT count(*) AS n FROM kanban_notify_subs").get() as { n: number }).n;
 
 /** A task with a telegram subscription, and the subscription's key. */
-function subscribed(b: TestBoard, extra: Record<string, unknown> = {}): { id: string; key: NotifySubKey } {
-  const t = b.createTask({ title: "watched", assignee: "alice" });
+async function subscribed(
+  b: TestBoard,
+  extra: Record<string, unknown> = {},
+): Promise<{ id: string; key: NotifySubKey }> {
+  const t = await b.createTask({ title: "watched", assignee: "alice" });
   const key = { task_id: t.id, platform: "telegram", chat_id: "chat-1" };
-  b.addNotifySub({ ...key, ...extra });
+  await b.addNotifySub({ ...key, ...extra });
   return { id: t.id, key };
 }
 
 describe("notify: subscriptions", () => {
-  it("notify: add creates one row with Hermes' defaults", () => {
+  it("notify: add creates one row with Hermes' defaults", async () => {
     const b = board();
-    const t = b.createTask({ title: "x" });
-    const sub = b.addNotifySub({ task_id: t.id, platform: "telegram", chat_id: "42", user_id: "u1" });
+    const t = await b.createTask({ title: "x" });
+    const sub = await b.addNotifySub({ task_id: t.id, platform: "telegram", chat_id: "42", user_id: "u1" });
     expect(sub).toEqual({
       task_id: t.id,
       platform: "telegram",
@@ -45,176 +48,186 @@ describe("notify: subscriptions", () => {
       created_at: b.clock.seconds,
       last_event_id: maxEventId(b, t.id),
     });
-    expect(b.listNotifySubs(t.id)).toEqual([sub]);
+    expect(await b.listNotifySubs(t.id)).toEqual([sub]);
   });
 
-  it("notify: add is idempotent on (task, platform, chat, thread); a null thread is ''", () => {
+  it("notify: add is idempotent on (task, platform, chat, thread); a null thread is ''", async () => {
     const b = board();
-    const t = b.createTask({ title: "x" });
-    b.addNotifySub({ task_id: t.id, platform: "telegram", chat_id: "42" });
-    b.addNotifySub({ task_id: t.id, platform: "telegram", chat_id: "42", thread_id: null });
-    b.addNotifySub({ task_id: t.id, platform: "telegram", chat_id: "42", thread_id: "" });
+    const t = await b.createTask({ title: "x" });
+    await b.addNotifySub({ task_id: t.id, platform: "telegram", chat_id: "42" });
+    await b.addNotifySub({ task_id: t.id, platform: "telegram", chat_id: "42", thread_id: null });
+    await b.addNotifySub({ task_id: t.id, platform: "telegram", chat_id: "42", thread_id: "" });
     expect(subCount(b)).toBe(1);
-    b.addNotifySub({ task_id: t.id, platform: "telegram", chat_id: "42", thread_id: "topic-7" });
-    b.addNotifySub({ task_id: t.id, platform: "discord", chat_id: "42" });
+    await b.addNotifySub({ task_id: t.id, platform: "telegram", chat_id: "42", thread_id: "topic-7" });
+    await b.addNotifySub({ task_id: t.id, platform: "discord", chat_id: "42" });
     expect(subCount(b)).toBe(3);
   });
 
-  it("notify: a new subscription starts caught up at the task's newest event (B fix)", () => {
+  it("notify: a new subscription starts caught up at the task's newest event (B fix)", async () => {
     const b = board();
-    const t = b.createTask({ title: "x" });
-    b.claimTask(t.id);
-    b.heartbeatWorker(t.id, { note: "busy" });
-    const sub = b.addNotifySub({ task_id: t.id, platform: "telegram", chat_id: "42" });
+    const t = await b.createTask({ title: "x" });
+    await b.claimTask(t.id);
+    await b.heartbeatWorker(t.id, { note: "busy" });
+    const sub = await b.addNotifySub({ task_id: t.id, platform: "telegram", chat_id: "42" });
     expect(sub.last_event_id).toBe(maxEventId(b, t.id));
     expect(sub.last_event_id).toBeGreaterThan(0);
-    expect(b.unseenEventsForSub(sub).events).toEqual([]);
+    expect((await b.unseenEventsForSub(sub)).events).toEqual([]);
   });
 
-  it("notify: re-adding an existing subscription does not move its cursor", () => {
+  it("notify: re-adding an existing subscription does not move its cursor", async () => {
     const b = board();
-    const { id, key } = subscribed(b);
-    const before = b.listNotifySubs(id)[0]?.last_event_id;
-    b.addComment(id, "bob", "news");
-    expect(b.addNotifySub(key).last_event_id).toBe(before);
-    expect(b.unseenEventsForSub(key).events.map((e) => e.kind)).toEqual(["commented"]);
+    const { id, key } = await subscribed(b);
+    const before = (await b.listNotifySubs(id))[0]?.last_event_id;
+    await b.addComment(id, "bob", "news");
+    expect((await b.addNotifySub(key)).last_event_id).toBe(before);
+    expect((await b.unseenEventsForSub(key)).events.map((e) => e.kind)).toEqual(["commented"]);
   });
 
-  it("notify: api_server subscriptions default to notify+wake; an explicit mode wins", () => {
+  it("notify: api_server subscriptions default to notify+wake; an explicit mode wins", async () => {
     const b = board();
-    const t = b.createTask({ title: "x" });
-    expect(b.addNotifySub({ task_id: t.id, platform: "api_server", chat_id: "s1" }).delivery_mode).toBe("notify+wake");
+    const t = await b.createTask({ title: "x" });
+    expect((await b.addNotifySub({ task_id: t.id, platform: "api_server", chat_id: "s1" })).delivery_mode).toBe(
+      "notify+wake",
+    );
     expect(
-      b.addNotifySub({ task_id: t.id, platform: "api_server", chat_id: "s2", delivery_mode: "wake" }).delivery_mode,
+      (await b.addNotifySub({ task_id: t.id, platform: "api_server", chat_id: "s2", delivery_mode: "wake" }))
+        .delivery_mode,
     ).toBe("wake");
     expect(
-      b.addNotifySub({ task_id: t.id, platform: "slack", chat_id: "c", delivery_mode: "notify+wake" }).delivery_mode,
+      (await b.addNotifySub({ task_id: t.id, platform: "slack", chat_id: "c", delivery_mode: "notify+wake" }))
+        .delivery_mode,
     ).toBe("notify+wake");
   });
 
-  it("notify: on an existing row chat_type, delivery_mode and metadata are last-write-wins when given", () => {
+  it("notify: on an existing row chat_type, delivery_mode and metadata are last-write-wins when given", async () => {
     const b = board();
-    const { key } = subscribed(b, { chat_type: "group", delivery_mode: "notify" });
-    const updated = b.addNotifySub({ ...key, chat_type: "thread", delivery_mode: "wake" });
+    const { key } = await subscribed(b, { chat_type: "group", delivery_mode: "notify" });
+    const updated = await b.addNotifySub({ ...key, chat_type: "thread", delivery_mode: "wake" });
     expect([updated.chat_type, updated.delivery_mode]).toEqual(["thread", "wake"]);
     // Not given: kept.
-    const kept = b.addNotifySub(key);
+    const kept = await b.addNotifySub(key);
     expect([kept.chat_type, kept.delivery_mode]).toEqual(["thread", "wake"]);
   });
 
-  it("notify: on an existing row user_id, user_id_alt and notifier_profile only fill blanks", () => {
+  it("notify: on an existing row user_id, user_id_alt and notifier_profile only fill blanks", async () => {
     const b = board();
-    const { key } = subscribed(b, { user_id: "first-user" });
-    const filled = b.addNotifySub({ ...key, user_id: "second-user", user_id_alt: "uuid-1", notifier_profile: "alice" });
+    const { key } = await subscribed(b, { user_id: "first-user" });
+    const filled = await b.addNotifySub({
+      ...key,
+      user_id: "second-user",
+      user_id_alt: "uuid-1",
+      notifier_profile: "alice",
+    });
     expect([filled.user_id, filled.user_id_alt, filled.notifier_profile]).toEqual(["first-user", "uuid-1", "alice"]);
-    const again = b.addNotifySub({ ...key, user_id_alt: "uuid-2", notifier_profile: "bob" });
+    const again = await b.addNotifySub({ ...key, user_id_alt: "uuid-2", notifier_profile: "bob" });
     expect([again.user_id, again.user_id_alt, again.notifier_profile]).toEqual(["first-user", "uuid-1", "alice"]);
   });
 
-  it("notify: delivery metadata dicts are merged, later keys winning", () => {
+  it("notify: delivery metadata dicts are merged, later keys winning", async () => {
     const b = board();
-    const { key } = subscribed(b, { delivery_metadata: { guild_id: "g1", scope_id: "s1" } });
-    const merged = b.addNotifySub({ ...key, delivery_metadata: { scope_id: "s2", parent_chat_id: "p" } });
+    const { key } = await subscribed(b, { delivery_metadata: { guild_id: "g1", scope_id: "s1" } });
+    const merged = await b.addNotifySub({ ...key, delivery_metadata: { scope_id: "s2", parent_chat_id: "p" } });
     expect(merged.delivery_metadata).toEqual({ guild_id: "g1", scope_id: "s2", parent_chat_id: "p" });
-    expect(b.addNotifySub(key).delivery_metadata).toEqual({ guild_id: "g1", scope_id: "s2", parent_chat_id: "p" });
+    expect((await b.addNotifySub(key)).delivery_metadata).toEqual({
+      guild_id: "g1",
+      scope_id: "s2",
+      parent_chat_id: "p",
+    });
   });
 
-  it("notify: stores the owning notifier profile so each gateway claims only its own subscriptions", () => {
+  it("notify: stores the owning notifier profile so each gateway claims only its own subscriptions", async () => {
     const b = board();
-    const t = b.createTask({ title: "x" });
-    b.addNotifySub({ task_id: t.id, platform: "telegram", chat_id: "a", notifier_profile: "alice" });
-    b.addNotifySub({ task_id: t.id, platform: "telegram", chat_id: "b" });
-    expect(b.listNotifySubs(t.id).map((s) => [s.chat_id, s.notifier_profile])).toEqual([
+    const t = await b.createTask({ title: "x" });
+    await b.addNotifySub({ task_id: t.id, platform: "telegram", chat_id: "a", notifier_profile: "alice" });
+    await b.addNotifySub({ task_id: t.id, platform: "telegram", chat_id: "b" });
+    expect((await b.listNotifySubs(t.id)).map((s) => [s.chat_id, s.notifier_profile])).toEqual([
       ["a", "alice"],
       ["b", null],
     ]);
   });
 
-  it("notify: refuses a bad delivery mode, chat type, blank platform or chat, and an unknown task", () => {
+  it("notify: refuses a bad delivery mode, chat type, blank platform or chat, and an unknown task", async () => {
     const b = board();
-    const t = b.createTask({ title: "x" });
+    const t = await b.createTask({ title: "x" });
     const key = { task_id: t.id, platform: "telegram", chat_id: "1" };
-    expect(() => b.addNotifySub({ ...key, delivery_mode: "shout" })).toThrow(
+    await expect(b.addNotifySub({ ...key, delivery_mode: "shout" })).rejects.toThrow(
       kernelError("INVALID_INPUT", "delivery_mode must be one of notify, notify+wake, wake"),
     );
-    expect(() => b.addNotifySub({ ...key, chat_type: "forum" })).toThrow(
+    await expect(b.addNotifySub({ ...key, chat_type: "forum" })).rejects.toThrow(
       kernelError("INVALID_INPUT", "chat_type must be one of dm, group, channel, thread"),
     );
-    expect(() => b.addNotifySub({ ...key, platform: " " })).toThrow(
+    await expect(b.addNotifySub({ ...key, platform: " " })).rejects.toThrow(
       kernelError("INVALID_INPUT", "platform is required"),
     );
-    expect(() => b.addNotifySub({ ...key, chat_id: "" })).toThrow(kernelError("INVALID_INPUT", "chat_id is required"));
-    expect(() => b.addNotifySub({ ...key, task_id: "t_missing0" })).toThrow(
+    await expect(b.addNotifySub({ ...key, chat_id: "" })).rejects.toThrow(
+      kernelError("INVALID_INPUT", "chat_id is required"),
+    );
+    await expect(b.addNotifySub({ ...key, task_id: "t_missing0" })).rejects.toThrow(
       kernelError("NOT_FOUND", "unknown task t_missing0"),
     );
     expect(subCount(b)).toBe(0);
   });
 
-  it("notify: list across the board and remove by key", () => {
+  it("notify: list across the board and remove by key", async () => {
     const b = board();
-    const a = subscribed(b);
-    const c = subscribed(b);
-    expect(
-      b
-        .listNotifySubs()
-        .map((s) => s.task_id)
-        .sort(),
-    ).toEqual([a.id, c.id].sort());
-    expect(b.removeNotifySub(a.key)).toBe(true);
-    expect(b.removeNotifySub(a.key)).toBe(false);
-    expect(b.listNotifySubs().map((s) => s.task_id)).toEqual([c.id]);
+    const a = await subscribed(b);
+    const c = await subscribed(b);
+    expect((await b.listNotifySubs()).map((s) => s.task_id).sort()).toEqual([a.id, c.id].sort());
+    expect(await b.removeNotifySub(a.key)).toBe(true);
+    expect(await b.removeNotifySub(a.key)).toBe(false);
+    expect((await b.listNotifySubs()).map((s) => s.task_id)).toEqual([c.id]);
   });
 });
 
 describe("notify: cursors", () => {
-  it("notify: unseen events are read without advancing the cursor, filtered by kind, with their run id", () => {
+  it("notify: unseen events are read without advancing the cursor, filtered by kind, with their run id", async () => {
     const b = board();
-    const { id, key } = subscribed(b);
-    const run = b.claimTask(id)?.current_run_id;
-    b.heartbeatWorker(id, { note: "working" });
-    const all = b.unseenEventsForSub(key);
+    const { id, key } = await subscribed(b);
+    const run = (await b.claimTask(id))?.current_run_id;
+    await b.heartbeatWorker(id, { note: "working" });
+    const all = await b.unseenEventsForSub(key);
     expect(all.events.map((e) => [e.kind, e.run_id])).toEqual([
       ["claimed", run],
       ["heartbeat", run],
     ]);
     expect(all.max_id).toBe(maxEventId(b, id));
-    const claimedOnly = b.unseenEventsForSub(key, ["claimed"]);
+    const claimedOnly = await b.unseenEventsForSub(key, ["claimed"]);
     expect(claimedOnly.events.map((e) => e.kind)).toEqual(["claimed"]);
     expect(claimedOnly.max_id).toBe(all.max_id);
-    expect(b.unseenEventsForSub(key).events).toHaveLength(2);
+    expect((await b.unseenEventsForSub(key)).events).toHaveLength(2);
   });
 
-  it("notify: advance moves the cursor forward only", () => {
+  it("notify: advance moves the cursor forward only", async () => {
     const b = board();
-    const { id, key } = subscribed(b);
-    b.addComment(id, "bob", "one");
+    const { id, key } = await subscribed(b);
+    await b.addComment(id, "bob", "one");
     const top = maxEventId(b, id);
-    expect(b.advanceNotifyCursor(key, top)).toBe(true);
-    expect(b.unseenEventsForSub(key).events).toEqual([]);
-    expect(b.advanceNotifyCursor(key, top - 1)).toBe(false);
-    expect(b.listNotifySubs(id)[0]?.last_event_id).toBe(top);
+    expect(await b.advanceNotifyCursor(key, top)).toBe(true);
+    expect((await b.unseenEventsForSub(key)).events).toEqual([]);
+    expect(await b.advanceNotifyCursor(key, top - 1)).toBe(false);
+    expect((await b.listNotifySubs(id))[0]?.last_event_id).toBe(top);
   });
 
-  it("notify: claim returns the unseen events and advances the cursor in one step", () => {
+  it("notify: claim returns the unseen events and advances the cursor in one step", async () => {
     const b = board();
-    const { id, key } = subscribed(b);
+    const { id, key } = await subscribed(b);
     const start = maxEventId(b, id);
-    b.completeTask(id, { summary: "shipped" });
-    const claim = b.claimUnseenEventsForSub(key, ["completed"]);
+    await b.completeTask(id, { summary: "shipped" });
+    const claim = await b.claimUnseenEventsForSub(key, ["completed"]);
     expect(claim.old_cursor).toBe(start);
     expect(claim.new_cursor).toBe(maxEventId(b, id));
     expect(claim.events.map((e) => e.kind)).toEqual(["completed"]);
-    expect(b.listNotifySubs(id)[0]?.last_event_id).toBe(claim.new_cursor);
+    expect((await b.listNotifySubs(id))[0]?.last_event_id).toBe(claim.new_cursor);
   });
 
-  it("notify: two notifiers claiming the same subscription never get the same events", () => {
+  it("notify: two notifiers claiming the same subscription never get the same events", async () => {
     const b = board();
     const other = openBoard({ path: b.path, clock: b.clock, warn: () => {} });
     try {
-      const { id, key } = subscribed(b);
-      b.blockTask(id, { reason: "need input" });
-      const first = b.claimUnseenEventsForSub(key, ["blocked"]);
-      const second = other.claimUnseenEventsForSub(key, ["blocked"]);
+      const { id, key } = await subscribed(b);
+      await b.blockTask(id, { reason: "need input" });
+      const first = await b.claimUnseenEventsForSub(key, ["blocked"]);
+      const second = await other.claimUnseenEventsForSub(key, ["blocked"]);
       expect(first.events.map((e) => e.kind)).toEqual(["blocked"]);
       expect(second.events).toEqual([]);
       expect(second.old_cursor).toBe(first.new_cursor);
@@ -223,59 +236,61 @@ describe("notify: cursors", () => {
     }
   });
 
-  it("notify: a second blocked event is delivered after the first was claimed", () => {
+  it("notify: a second blocked event is delivered after the first was claimed", async () => {
     const b = board();
-    const { id, key } = subscribed(b);
-    b.blockTask(id, { reason: "first" });
-    expect(b.claimUnseenEventsForSub(key, ["blocked"]).events.map((e) => e.payload?.reason)).toEqual(["first"]);
-    b.unblockTask(id);
-    b.blockTask(id, { reason: "second" });
-    expect(b.claimUnseenEventsForSub(key, ["blocked"]).events.map((e) => e.payload?.reason)).toEqual(["second"]);
+    const { id, key } = await subscribed(b);
+    await b.blockTask(id, { reason: "first" });
+    expect((await b.claimUnseenEventsForSub(key, ["blocked"])).events.map((e) => e.payload?.reason)).toEqual(["first"]);
+    await b.unblockTask(id);
+    await b.blockTask(id, { reason: "second" });
+    expect((await b.claimUnseenEventsForSub(key, ["blocked"])).events.map((e) => e.payload?.reason)).toEqual([
+      "second",
+    ]);
   });
 
-  it("notify: a claim with nothing new leaves the cursor alone", () => {
+  it("notify: a claim with nothing new leaves the cursor alone", async () => {
     const b = board();
-    const { id, key } = subscribed(b);
-    const before = b.listNotifySubs(id)[0]?.last_event_id ?? -1;
-    expect(b.claimUnseenEventsForSub(key)).toEqual({ old_cursor: before, new_cursor: before, events: [] });
+    const { id, key } = await subscribed(b);
+    const before = (await b.listNotifySubs(id))[0]?.last_event_id ?? -1;
+    expect(await b.claimUnseenEventsForSub(key)).toEqual({ old_cursor: before, new_cursor: before, events: [] });
   });
 
-  it("notify: rewind undoes a claim so the next tick can retry the delivery", () => {
+  it("notify: rewind undoes a claim so the next tick can retry the delivery", async () => {
     const b = board();
-    const { id, key } = subscribed(b);
-    b.completeTask(id, { summary: "done" });
-    const claim = b.claimUnseenEventsForSub(key, ["completed"]);
-    expect(b.rewindNotifyCursor(key, claim.new_cursor, claim.old_cursor)).toBe(true);
-    expect(b.listNotifySubs(id)[0]?.last_event_id).toBe(claim.old_cursor);
-    expect(b.claimUnseenEventsForSub(key, ["completed"]).events.map((e) => e.kind)).toEqual(["completed"]);
+    const { id, key } = await subscribed(b);
+    await b.completeTask(id, { summary: "done" });
+    const claim = await b.claimUnseenEventsForSub(key, ["completed"]);
+    expect(await b.rewindNotifyCursor(key, claim.new_cursor, claim.old_cursor)).toBe(true);
+    expect((await b.listNotifySubs(id))[0]?.last_event_id).toBe(claim.old_cursor);
+    expect((await b.claimUnseenEventsForSub(key, ["completed"])).events.map((e) => e.kind)).toEqual(["completed"]);
   });
 
-  it("notify: rewind is refused once someone advanced the cursor further", () => {
+  it("notify: rewind is refused once someone advanced the cursor further", async () => {
     const b = board();
-    const { id, key } = subscribed(b);
-    b.addComment(id, "bob", "one");
-    const claim = b.claimUnseenEventsForSub(key);
-    b.addComment(id, "bob", "two");
-    const later = b.claimUnseenEventsForSub(key);
+    const { id, key } = await subscribed(b);
+    await b.addComment(id, "bob", "one");
+    const claim = await b.claimUnseenEventsForSub(key);
+    await b.addComment(id, "bob", "two");
+    const later = await b.claimUnseenEventsForSub(key);
     expect(later.old_cursor).toBe(claim.new_cursor);
-    expect(b.rewindNotifyCursor(key, claim.new_cursor, claim.old_cursor)).toBe(false);
-    expect(b.listNotifySubs(id)[0]?.last_event_id).toBe(later.new_cursor);
+    expect(await b.rewindNotifyCursor(key, claim.new_cursor, claim.old_cursor)).toBe(false);
+    expect((await b.listNotifySubs(id))[0]?.last_event_id).toBe(later.new_cursor);
   });
 
-  it("notify: reading or claiming an unknown subscription is NOT_FOUND", () => {
+  it("notify: reading or claiming an unknown subscription is NOT_FOUND", async () => {
     const b = board();
-    const t = b.createTask({ title: "x" });
+    const t = await b.createTask({ title: "x" });
     const key = { task_id: t.id, platform: "telegram", chat_id: "nobody" };
-    expect(() => b.unseenEventsForSub(key)).toThrow(kernelError("NOT_FOUND", "no such subscription"));
-    expect(() => b.claimUnseenEventsForSub(key)).toThrow(kernelError("NOT_FOUND", "no such subscription"));
+    await expect(b.unseenEventsForSub(key)).rejects.toThrow(kernelError("NOT_FOUND", "no such subscription"));
+    await expect(b.claimUnseenEventsForSub(key)).rejects.toThrow(kernelError("NOT_FOUND", "no such subscription"));
   });
 });
 
 describe("notify: inheritance", () => {
-  it("notify: a child created under a subscribed parent inherits its subscriptions, caught up to the child's own events", () => {
+  it("notify: a child created under a subscribed parent inherits its subscriptions, caught up to the child's own events", async () => {
     const b = board();
-    const p = b.createTask({ title: "parent" });
-    b.addNotifySub({
+    const p = await b.createTask({ title: "parent" });
+    await b.addNotifySub({
       task_id: p.id,
       platform: "discord",
       chat_id: "c1",
@@ -288,8 +303,8 @@ describe("notify: inheritance", () => {
       delivery_metadata: { guild_id: "g" },
     });
     b.clock.advance(5);
-    const c = b.createTask({ title: "child", parents: [p.id] });
-    expect(b.listNotifySubs(c.id)).toEqual([
+    const c = await b.createTask({ title: "child", parents: [p.id] });
+    expect(await b.listNotifySubs(c.id)).toEqual([
       {
         task_id: c.id,
         platform: "discord",
@@ -306,81 +321,79 @@ describe("notify: inheritance", () => {
       },
     ]);
     // The child's own created event is already behind the cursor.
-    expect(b.unseenEventsForSub({ task_id: c.id, platform: "discord", chat_id: "c1", thread_id: "th" }).events).toEqual(
-      [],
-    );
-  });
-
-  it("notify: a child of several subscribed parents gets each distinct subscription once", () => {
-    const b = board();
-    const p1 = b.createTask({ title: "p1" });
-    const p2 = b.createTask({ title: "p2" });
-    b.addNotifySub({ task_id: p1.id, platform: "telegram", chat_id: "shared" });
-    b.addNotifySub({ task_id: p2.id, platform: "telegram", chat_id: "shared" });
-    b.addNotifySub({ task_id: p2.id, platform: "slack", chat_id: "own" });
-    const c = b.createTask({ title: "child", parents: [p1.id, p2.id] });
     expect(
-      b
-        .listNotifySubs(c.id)
-        .map((s) => `${s.platform}:${s.chat_id}`)
-        .sort(),
-    ).toEqual(["slack:own", "telegram:shared"]);
+      (await b.unseenEventsForSub({ task_id: c.id, platform: "discord", chat_id: "c1", thread_id: "th" })).events,
+    ).toEqual([]);
   });
 
-  it("notify: linking a task under a subscribed parent copies the parent's subscriptions", () => {
+  it("notify: a child of several subscribed parents gets each distinct subscription once", async () => {
     const b = board();
-    const p = b.createTask({ title: "parent" });
-    const c = b.createTask({ title: "child" });
-    b.addNotifySub({ task_id: p.id, platform: "telegram", chat_id: "42", notifier_profile: "alice" });
-    b.linkTasks(p.id, c.id);
-    const subs = b.listNotifySubs(c.id);
+    const p1 = await b.createTask({ title: "p1" });
+    const p2 = await b.createTask({ title: "p2" });
+    await b.addNotifySub({ task_id: p1.id, platform: "telegram", chat_id: "shared" });
+    await b.addNotifySub({ task_id: p2.id, platform: "telegram", chat_id: "shared" });
+    await b.addNotifySub({ task_id: p2.id, platform: "slack", chat_id: "own" });
+    const c = await b.createTask({ title: "child", parents: [p1.id, p2.id] });
+    expect((await b.listNotifySubs(c.id)).map((s) => `${s.platform}:${s.chat_id}`).sort()).toEqual([
+      "slack:own",
+      "telegram:shared",
+    ]);
+  });
+
+  it("notify: linking a task under a subscribed parent copies the parent's subscriptions", async () => {
+    const b = board();
+    const p = await b.createTask({ title: "parent" });
+    const c = await b.createTask({ title: "child" });
+    await b.addNotifySub({ task_id: p.id, platform: "telegram", chat_id: "42", notifier_profile: "alice" });
+    await b.linkTasks(p.id, c.id);
+    const subs = await b.listNotifySubs(c.id);
     expect(subs.map((s) => [s.platform, s.chat_id, s.notifier_profile])).toEqual([["telegram", "42", "alice"]]);
     expect(subs[0]?.last_event_id).toBe(maxEventId(b, c.id));
   });
 
-  it("notify: a tenant's subscribers follow only children of the same tenant; an operator's follow any child", () => {
+  it("notify: a tenant's subscribers follow only children of the same tenant; an operator's follow any child", async () => {
     const b = board();
-    const globex = b.createTask({ title: "globex parent", tenant: "globex" });
-    const operator = b.createTask({ title: "operator parent" });
-    b.addNotifySub({ task_id: globex.id, platform: "telegram", chat_id: "globex-chat" });
-    b.addNotifySub({ task_id: operator.id, platform: "telegram", chat_id: "ops-chat" });
-    const acme = b.createTask({ title: "acme child", tenant: "acme" });
-    b.linkTasks(globex.id, acme.id);
-    b.linkTasks(operator.id, acme.id);
-    expect(b.listNotifySubs(acme.id).map((s) => s.chat_id)).toEqual(["ops-chat"]);
-    const created = b.createTask({ title: "acme child 2", tenant: "acme", parents: [globex.id] });
-    expect(b.listNotifySubs(created.id)).toEqual([]);
-    const sameTenant = b.createTask({ title: "globex child", tenant: "globex", parents: [globex.id] });
-    expect(b.listNotifySubs(sameTenant.id).map((s) => s.chat_id)).toEqual(["globex-chat"]);
+    const globex = await b.createTask({ title: "globex parent", tenant: "globex" });
+    const operator = await b.createTask({ title: "operator parent" });
+    await b.addNotifySub({ task_id: globex.id, platform: "telegram", chat_id: "globex-chat" });
+    await b.addNotifySub({ task_id: operator.id, platform: "telegram", chat_id: "ops-chat" });
+    const acme = await b.createTask({ title: "acme child", tenant: "acme" });
+    await b.linkTasks(globex.id, acme.id);
+    await b.linkTasks(operator.id, acme.id);
+    expect((await b.listNotifySubs(acme.id)).map((s) => s.chat_id)).toEqual(["ops-chat"]);
+    const created = await b.createTask({ title: "acme child 2", tenant: "acme", parents: [globex.id] });
+    expect(await b.listNotifySubs(created.id)).toEqual([]);
+    const sameTenant = await b.createTask({ title: "globex child", tenant: "globex", parents: [globex.id] });
+    expect((await b.listNotifySubs(sameTenant.id)).map((s) => s.chat_id)).toEqual(["globex-chat"]);
   });
 
-  it("notify: inheritance never overwrites the child's own subscription", () => {
+  it("notify: inheritance never overwrites the child's own subscription", async () => {
     const b = board();
-    const p = b.createTask({ title: "parent" });
-    const c = b.createTask({ title: "child" });
-    b.addNotifySub({
+    const p = await b.createTask({ title: "parent" });
+    const c = await b.createTask({ title: "child" });
+    await b.addNotifySub({
       task_id: c.id,
       platform: "telegram",
       chat_id: "42",
       delivery_mode: "wake",
       notifier_profile: "bob",
     });
-    b.addNotifySub({
+    await b.addNotifySub({
       task_id: p.id,
       platform: "telegram",
       chat_id: "42",
       delivery_mode: "notify",
       notifier_profile: "alice",
     });
-    b.linkTasks(p.id, c.id);
-    expect(b.listNotifySubs(c.id).map((s) => [s.delivery_mode, s.notifier_profile])).toEqual([["wake", "bob"]]);
+    await b.linkTasks(p.id, c.id);
+    expect((await b.listNotifySubs(c.id)).map((s) => [s.delivery_mode, s.notifier_profile])).toEqual([["wake", "bob"]]);
   });
 
-  it("notify: subscriptions added to the parent after the child exists are not copied retroactively", () => {
+  it("notify: subscriptions added to the parent after the child exists are not copied retroactively", async () => {
     const b = board();
-    const p = b.createTask({ title: "parent" });
-    const c = b.createTask({ title: "child", parents: [p.id] });
-    b.addNotifySub({ task_id: p.id, platform: "telegram", chat_id: "42" });
-    expect(b.listNotifySubs(c.id)).toEqual([]);
+    const p = await b.createTask({ title: "parent" });
+    const c = await b.createTask({ title: "child", parents: [p.id] });
+    await b.addNotifySub({ task_id: p.id, platform: "telegram", chat_id: "42" });
+    expect(await b.listNotifySubs(c.id)).toEqual([]);
   });
 });

@@ -38,7 +38,7 @@ export interface NotifySubInput extends NotifySubKey {
  * the task's newest event). On an existing row, chat type, delivery mode and metadata are
  * last-write-wins; user ids and owner only fill blanks; metadata dicts merge.
  */
-export function addNotifySub(ctx: BoardContext, input: NotifySubInput): NotifySub {
+export async function addNotifySub(ctx: BoardContext, input: NotifySubInput): Promise<NotifySub> {
   if (!input.platform?.trim()) throw invalid("platform is required");
   if (!input.chat_id?.trim()) throw invalid("chat_id is required");
   if (input.delivery_mode && !DELIVERY_MODES.includes(input.delivery_mode as (typeof DELIVERY_MODES)[number])) {
@@ -47,13 +47,14 @@ export function addNotifySub(ctx: BoardContext, input: NotifySubInput): NotifySu
   if (input.chat_type && !CHAT_TYPES.includes(input.chat_type as (typeof CHAT_TYPES)[number])) {
     throw invalid(`chat_type must be one of ${CHAT_TYPES.join(", ")}`);
   }
-  return ctx.tx(() => {
-    if (!ctx.getTask(input.task_id)) throw notFound(`unknown task ${input.task_id}`, { task_id: input.task_id });
+  return await ctx.tx(async () => {
+    if (!(await ctx.getTask(input.task_id)))
+      throw notFound(`unknown task ${input.task_id}`, { task_id: input.task_id });
     const key = { ...input, thread_id: input.thread_id ?? "" };
-    const cur = notifySub(ctx, key);
+    const cur = await notifySub(ctx, key);
     if (!cur) {
       const mode = input.delivery_mode ?? (input.platform === "api_server" ? "notify+wake" : "notify");
-      insertNotifySub(ctx, {
+      await insertNotifySub(ctx, {
         task_id: key.task_id,
         platform: key.platform,
         chat_id: key.chat_id,
@@ -65,13 +66,13 @@ export function addNotifySub(ctx: BoardContext, input: NotifySubInput): NotifySu
         delivery_mode: mode,
         delivery_metadata: input.delivery_metadata ? storableJson(input.delivery_metadata, "delivery_metadata") : null,
         created_at: ctx.now(),
-        last_event_id: maxTaskEventId(ctx, key.task_id),
+        last_event_id: await maxTaskEventId(ctx, key.task_id),
       });
     } else {
       const meta = input.delivery_metadata
         ? { ...(cur.delivery_metadata ?? {}), ...input.delivery_metadata }
         : cur.delivery_metadata;
-      updateNotifySub(ctx, key, {
+      await updateNotifySub(ctx, key, {
         user_id: cur.user_id || input.user_id || null,
         user_id_alt: cur.user_id_alt || input.user_id_alt || null,
         chat_type: input.chat_type ?? cur.chat_type,
@@ -80,27 +81,27 @@ export function addNotifySub(ctx: BoardContext, input: NotifySubInput): NotifySu
         delivery_metadata: meta && Object.keys(meta).length > 0 ? storableJson(meta, "delivery_metadata") : null,
       });
     }
-    return notifySub(ctx, key) as NotifySub;
+    return (await notifySub(ctx, key)) as NotifySub;
   });
 }
 
-export function listNotifySubs(ctx: BoardContext, taskId?: string | null): NotifySub[] {
-  return notifySubs(ctx, taskId);
+export async function listNotifySubs(ctx: BoardContext, taskId?: string | null): Promise<NotifySub[]> {
+  return await notifySubs(ctx, taskId);
 }
 
-export function removeNotifySub(ctx: BoardContext, key: NotifySubKey): boolean {
-  return ctx.tx(() => deleteNotifySub(ctx, key));
+export async function removeNotifySub(ctx: BoardContext, key: NotifySubKey): Promise<boolean> {
+  return await ctx.tx(async () => await deleteNotifySub(ctx, key));
 }
 
 /** Events after the subscription's cursor (does not advance it). */
-export function unseenEventsForSub(
+export async function unseenEventsForSub(
   ctx: BoardContext,
   key: NotifySubKey,
   kinds?: string[],
-): { max_id: number; events: TaskEvent[] } {
-  const cursor = notifyCursor(ctx, key);
+): Promise<{ max_id: number; events: TaskEvent[] }> {
+  const cursor = await notifyCursor(ctx, key);
   if (cursor === null) throw notFound("no such subscription");
-  const rows = taskEventsAfter(ctx, key.task_id, cursor);
+  const rows = await taskEventsAfter(ctx, key.task_id, cursor);
   const events = kinds && kinds.length > 0 ? rows.filter((e) => kinds.includes(e.kind)) : rows;
   return { max_id: rows.length > 0 ? (rows[rows.length - 1]?.id ?? cursor) : cursor, events };
 }
@@ -109,42 +110,42 @@ export function unseenEventsForSub(
  * Reads the unseen events and advances the cursor in one write transaction (compare-and-swap on
  * the old cursor), so two notifiers never deliver the same event twice.
  */
-export function claimUnseenEventsForSub(
+export async function claimUnseenEventsForSub(
   ctx: BoardContext,
   key: NotifySubKey,
   kinds?: string[],
-): { old_cursor: number; new_cursor: number; events: TaskEvent[] } {
-  return ctx.tx(() => {
-    const cursor = notifyCursor(ctx, key);
+): Promise<{ old_cursor: number; new_cursor: number; events: TaskEvent[] }> {
+  return await ctx.tx(async () => {
+    const cursor = await notifyCursor(ctx, key);
     if (cursor === null) throw notFound("no such subscription");
-    const { max_id, events } = unseenEventsForSub(ctx, key, kinds);
-    if (max_id > cursor) swapNotifyCursor(ctx, key, max_id, cursor);
+    const { max_id, events } = await unseenEventsForSub(ctx, key, kinds);
+    if (max_id > cursor) await swapNotifyCursor(ctx, key, max_id, cursor);
     return { old_cursor: cursor, new_cursor: max_id, events };
   });
 }
 
 /** Undoes a claim, but only if nobody advanced the cursor past it meanwhile. */
-export function rewindNotifyCursor(
+export async function rewindNotifyCursor(
   ctx: BoardContext,
   key: NotifySubKey,
   claimedCursor: number,
   oldCursor: number,
-): boolean {
-  return ctx.tx(() => swapNotifyCursor(ctx, key, oldCursor, claimedCursor));
+): Promise<boolean> {
+  return await ctx.tx(async () => await swapNotifyCursor(ctx, key, oldCursor, claimedCursor));
 }
 
-export function advanceNotifyCursor(ctx: BoardContext, key: NotifySubKey, newCursor: number): boolean {
-  return ctx.tx(() => raiseNotifyCursor(ctx, key, newCursor));
+export async function advanceNotifyCursor(ctx: BoardContext, key: NotifySubKey, newCursor: number): Promise<boolean> {
+  return await ctx.tx(async () => await raiseNotifyCursor(ctx, key, newCursor));
 }
 
 /** A child (or linked) task inherits its parent's subscriptions, caught up to the child's newest event. */
-export function copyNotifySubs(ctx: BoardContext, fromTask: string, toTask: string): void {
+export async function copyNotifySubs(ctx: BoardContext, fromTask: string, toTask: string): Promise<void> {
   // A parent's subscribers follow the child only where they could read it: subscribers of an
   // operator's task (no tenant) see everything, a tenant's subscribers only that tenant's tasks.
   // Without this, linking globex's parent to acme's child would stream acme's events to globex.
-  const tenants = tenantsOfPair(ctx, fromTask, toTask);
+  const tenants = await tenantsOfPair(ctx, fromTask, toTask);
   const from = tenantScope(tenants.find((t) => t.id === fromTask)?.tenant);
   const to = tenantScope(tenants.find((t) => t.id === toTask)?.tenant);
   if (from !== null && from !== to) return;
-  copySubscriptions(ctx, fromTask, toTask, ctx.now());
+  await copySubscriptions(ctx, fromTask, toTask, ctx.now());
 }

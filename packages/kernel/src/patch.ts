@@ -40,32 +40,32 @@ export interface PatchResult {
  * the steps before it, so a refused patch changes nothing. A status move re-gates children against
  * the board's failure limit.
  */
-export function patchTask(ctx: BoardContext, id: string, patch: TaskPatch): PatchResult {
-  return ctx.tx(() => {
-    const current = ctx.requireTask(id);
+export async function patchTask(ctx: BoardContext, id: string, patch: TaskPatch): Promise<PatchResult> {
+  return await ctx.tx(async () => {
+    const current = await ctx.requireTask(id);
     // Re-sending the current assignee (a form posting every field) is not a change, even while running.
     if (patch.assignee !== undefined && canonicalAssignee(patch.assignee) !== current.assignee)
-      assignTask(ctx, id, patch.assignee);
+      await assignTask(ctx, id, patch.assignee);
     const moved =
       patch.status === undefined
         ? null
-        : moveTask(ctx, id, {
+        : await moveTask(ctx, id, {
             status: patch.status,
             result: patch.result,
             summary: patch.summary,
             metadata: patch.metadata,
             reason: patch.block_reason,
           });
-    if (patch.clear_model_override) updateTask(ctx, id, { model_override: null });
-    else if (patch.model_override !== undefined) updateTask(ctx, id, { model_override: patch.model_override });
-    if (patch.priority !== undefined) updateTask(ctx, id, { priority: patch.priority });
+    if (patch.clear_model_override) await updateTask(ctx, id, { model_override: null });
+    else if (patch.model_override !== undefined) await updateTask(ctx, id, { model_override: patch.model_override });
+    if (patch.priority !== undefined) await updateTask(ctx, id, { priority: patch.priority });
     const edits = {
       ...(patch.title !== undefined ? { title: patch.title } : {}),
       ...(patch.body !== undefined ? { body: patch.body } : {}),
       ...(patch.max_runtime_seconds !== undefined ? { max_runtime_seconds: patch.max_runtime_seconds } : {}),
       ...(patch.max_retries !== undefined ? { max_retries: patch.max_retries } : {}),
     };
-    if (Object.keys(edits).length > 0) updateTask(ctx, id, edits);
-    return { task: ctx.requireTask(id), terminate: moved?.terminate ?? null };
+    if (Object.keys(edits).length > 0) await updateTask(ctx, id, edits);
+    return { task: await ctx.requireTask(id), terminate: moved?.terminate ?? null };
   });
 }

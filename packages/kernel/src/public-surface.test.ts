@@ -33,15 +33,15 @@ describe("@kanban/kernel's public surface", () => {
       expect(Object.hasOwn(kernel, name), name).toBe(false);
   });
 
-  it("LIST_ORDER_NAMES are exactly the orders a list can be sorted by", () => {
+  it("LIST_ORDER_NAMES are exactly the orders a list can be sorted by", async () => {
     expect([...kernel.LIST_ORDER_NAMES].sort()).toEqual(Object.keys(LIST_ORDERS).sort());
-    for (const order of kernel.LIST_ORDER_NAMES) expect(() => board().listTasks({ order_by: order })).not.toThrow();
+    for (const order of kernel.LIST_ORDER_NAMES) await board().listTasks({ order_by: order });
   });
 
-  it("liveEventRows hands back decoded events with their task's tenant and assignee", () => {
+  it("liveEventRows hands back decoded events with their task's tenant and assignee", async () => {
     const b = board();
-    const task = b.createTask({ title: "t", tenant: "acme", assignee: "coder" });
-    const [created] = b.liveEventRows(0, 10);
+    const task = await b.createTask({ title: "t", tenant: "acme", assignee: "coder" });
+    const [created] = await b.liveEventRows(0, 10);
     expect(created).toEqual({
       id: expect.any(Number),
       task_id: task.id,

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_CLAIM_TTL_SECONDS, DEFAULT_CRASH_GRACE_SECONDS, STALE_HEARTBEAT_GAP_SECONDS } from "./constants.ts";
 import type { ExitStatus } from "./recovery.ts";
 import { boardInternals, createTestBoard, type TestBoard } from "./testing/index.ts";
-import { caught } from "./testing/helpers.ts";
+import { caught, mapInOrder } from "./testing/helpers.ts";
 
 // Worker liveness is an injected probe: a pid is "alive" while it is in this set.
 const alive = new Set<number>();
@@ -16,54 +16,54 @@ afterEach(() => board.cleanup());
 const LOCK = "testhost:4242";
 
 /** A claimed task whose worker has pid `pid` (recorded as the dispatcher does after spawning). */
-function running(
+async function running(
   opts: { pid?: number; claimer?: string; max_runtime_seconds?: number; max_retries?: number; title?: string } = {},
-): {
+): Promise<{
   id: string;
   runId: number;
-} {
-  const task = board.createTask({
+}> {
+  const task = await board.createTask({
     title: opts.title ?? "work",
     assignee: "coder",
     max_runtime_seconds: opts.max_runtime_seconds,
     max_retries: opts.max_retries,
   });
-  return { id: task.id, runId: claimAgain(task.id, opts) };
+  return { id: task.id, runId: await claimAgain(task.id, opts) };
 }
 
-function claimAgain(id: string, opts: { pid?: number; claimer?: string } = {}): number {
-  const claim = board.claimTask(id, { claimer: opts.claimer });
+async function claimAgain(id: string, opts: { pid?: number; claimer?: string } = {}): Promise<number> {
+  const claim = await board.claimTask(id, { claimer: opts.claimer });
   if (!claim || claim.current_run_id === null) throw new Error("claim failed");
-  if (opts.pid !== undefined) board.recordSpawn(id, opts.pid, claim.current_run_id);
+  if (opts.pid !== undefined) await board.recordSpawn(id, opts.pid, claim.current_run_id);
   return claim.current_run_id;
 }
 
-function lastEvent(id: string, kind: string) {
-  const ev = board.listEvents(id).filter((e) => e.kind === kind);
+async function lastEvent(id: string, kind: string) {
+  const ev = (await board.listEvents(id)).filter((e) => e.kind === kind);
   return ev[ev.length - 1];
 }
 
 describe("releaseStaleClaims", () => {
-  it("extends an expired claim whose host-local worker is alive and heartbeating (claim_extended), instead of reclaiming", () => {
-    const { id, runId } = running({ pid: 700 });
+  it("extends an expired claim whose host-local worker is alive and heartbeating (claim_extended), instead of reclaiming", async () => {
+    const { id, runId } = await running({ pid: 700 });
     alive.add(700);
-    const expiresWas = board.getTask(id)?.claim_expires;
+    const expiresWas = (await board.getTask(id))?.claim_expires;
     board.clock.advance(DEFAULT_CLAIM_TTL_SECONDS - 50);
-    board.heartbeatWorker(id, { expected_run_id: runId });
+    await board.heartbeatWorker(id, { expected_run_id: runId });
     const heartbeatAt = board.clock.seconds;
     board.clock.advance(60);
 
-    const out = board.releaseStaleClaims();
+    const out = await board.releaseStaleClaims();
     expect(out).toEqual({ reclaimed: [], extended: [id], terminate: [] });
     const now = board.clock.seconds;
-    expect(board.getTask(id)).toMatchObject({
+    expect(await board.getTask(id)).toMatchObject({
       status: "running",
       claim_lock: LOCK,
       claim_expires: now + DEFAULT_CLAIM_TTL_SECONDS,
       current_run_id: runId,
     });
-    expect(board.getRun(runId).claim_expires).toBe(now + DEFAULT_CLAIM_TTL_SECONDS);
-    const ev = lastEvent(id, "claim_extended");
+    expect((await board.getRun(runId)).claim_expires).toBe(now + DEFAULT_CLAIM_TTL_SECONDS);
+    const ev = await lastEvent(id, "claim_extended");
     expect(ev?.run_id).toBe(runId);
     expect(ev?.payload).toEqual({
       reason: "pid_alive",
@@ -75,29 +75,29 @@ describe("releaseStaleClaims", () => {
     });
   });
 
-  it("extends an alive host-local worker that has never heartbeated (no heartbeat is not a stale heartbeat)", () => {
-    const { id } = running({ pid: 701 });
+  it("extends an alive host-local worker that has never heartbeated (no heartbeat is not a stale heartbeat)", async () => {
+    const { id } = await running({ pid: 701 });
     alive.add(701);
     board.clock.advance(DEFAULT_CLAIM_TTL_SECONDS + 1);
-    expect(board.releaseStaleClaims().extended).toEqual([id]);
+    expect((await board.releaseStaleClaims()).extended).toEqual([id]);
   });
 
-  it("leaves a claim whose lease has not expired alone", () => {
-    const { id } = running({ pid: 702 });
+  it("leaves a claim whose lease has not expired alone", async () => {
+    const { id } = await running({ pid: 702 });
     board.clock.advance(DEFAULT_CLAIM_TTL_SECONDS - 1);
-    expect(board.releaseStaleClaims()).toEqual({ reclaimed: [], extended: [], terminate: [] });
-    expect(board.getTask(id)?.status).toBe("running");
+    expect(await board.releaseStaleClaims()).toEqual({ reclaimed: [], extended: [], terminate: [] });
+    expect((await board.getTask(id))?.status).toBe("running");
   });
 
-  it("reclaims an expired claim whose worker is dead: ready, run closed reclaimed, diagnostic reclaimed event", () => {
-    const { id, runId } = running({ pid: 703 });
-    const expires = board.getTask(id)?.claim_expires;
+  it("reclaims an expired claim whose worker is dead: ready, run closed reclaimed, diagnostic reclaimed event", async () => {
+    const { id, runId } = await running({ pid: 703 });
+    const expires = (await board.getTask(id))?.claim_expires;
     board.clock.advance(DEFAULT_CLAIM_TTL_SECONDS + 1);
     const now = board.clock.seconds;
 
-    const out = board.releaseStaleClaims();
+    const out = await board.releaseStaleClaims();
     expect(out).toEqual({ reclaimed: [id], extended: [], terminate: [] });
-    expect(board.getTask(id)).toMatchObject({
+    expect(await board.getTask(id)).toMatchObject({
       status: "ready",
       claim_lock: null,
       claim_expires: null,
@@ -113,51 +113,54 @@ describe("releaseStaleClaims", () => {
       host_local: true,
       heartbeat_stale: false,
     };
-    expect(board.getRun(runId)).toMatchObject({
+    expect(await board.getRun(runId)).toMatchObject({
       status: "reclaimed",
       outcome: "reclaimed",
       error: `stale_lock=${LOCK}`,
       metadata: payload,
       ended_at: now,
     });
-    expect(lastEvent(id, "reclaimed")).toMatchObject({ run_id: runId, payload });
+    expect(await lastEvent(id, "reclaimed")).toMatchObject({ run_id: runId, payload });
   });
 
-  it("reclaims a claim held from another host even though its pid looks alive here, and asks to terminate nothing", () => {
-    const { id } = running({ pid: 704, claimer: "otherhost:99" });
+  it("reclaims a claim held from another host even though its pid looks alive here, and asks to terminate nothing", async () => {
+    const { id } = await running({ pid: 704, claimer: "otherhost:99" });
     alive.add(704);
     board.clock.advance(DEFAULT_CLAIM_TTL_SECONDS + 1);
-    const out = board.releaseStaleClaims();
+    const out = await board.releaseStaleClaims();
     expect(out).toEqual({ reclaimed: [id], extended: [], terminate: [] });
-    expect(lastEvent(id, "reclaimed")?.payload).toMatchObject({ stale_lock: "otherhost:99", host_local: false });
+    expect((await lastEvent(id, "reclaimed"))?.payload).toMatchObject({
+      stale_lock: "otherhost:99",
+      host_local: false,
+    });
   });
 
-  it("reclaims an alive worker whose last heartbeat is over an hour old and reports its pid for termination", () => {
-    const { id, runId } = running({ pid: 705 });
+  it("reclaims an alive worker whose last heartbeat is over an hour old and reports its pid for termination", async () => {
+    const { id, runId } = await running({ pid: 705 });
     alive.add(705);
     board.clock.advance(10);
-    board.heartbeatWorker(id, { expected_run_id: runId });
+    await board.heartbeatWorker(id, { expected_run_id: runId });
     board.clock.advance(STALE_HEARTBEAT_GAP_SECONDS + 1);
-    const out = board.releaseStaleClaims();
+    const out = await board.releaseStaleClaims();
     expect(out).toEqual({ reclaimed: [id], extended: [], terminate: [{ pid: 705, lock: LOCK }] });
-    expect(lastEvent(id, "reclaimed")?.payload).toMatchObject({ heartbeat_stale: true, worker_pid: 705 });
+    expect((await lastEvent(id, "reclaimed"))?.payload).toMatchObject({ heartbeat_stale: true, worker_pid: 705 });
   });
 
-  it("counts each automatic reclaim against the breaker, so a claim->expire loop trips it (B fix)", () => {
-    const { id } = running({ pid: 706 });
+  it("counts each automatic reclaim against the breaker, so a claim->expire loop trips it (B fix)", async () => {
+    const { id } = await running({ pid: 706 });
     board.clock.advance(DEFAULT_CLAIM_TTL_SECONDS + 1);
-    board.releaseStaleClaims();
-    expect(board.getTask(id)).toMatchObject({
+    await board.releaseStaleClaims();
+    expect(await board.getTask(id)).toMatchObject({
       status: "ready",
       consecutive_failures: 1,
       last_failure_error: `claim expired (lock ${LOCK})`,
     });
 
-    claimAgain(id, { pid: 707 });
+    await claimAgain(id, { pid: 707 });
     board.clock.advance(DEFAULT_CLAIM_TTL_SECONDS + 1);
-    board.releaseStaleClaims();
-    expect(board.getTask(id)).toMatchObject({ status: "blocked", consecutive_failures: 2 });
-    expect(lastEvent(id, "gave_up")?.payload).toMatchObject({
+    await board.releaseStaleClaims();
+    expect(await board.getTask(id)).toMatchObject({ status: "blocked", consecutive_failures: 2 });
+    expect((await lastEvent(id, "gave_up"))?.payload).toMatchObject({
       failures: 2,
       effective_limit: 2,
       limit_source: "dispatcher",
@@ -167,12 +170,12 @@ describe("releaseStaleClaims", () => {
 });
 
 describe("detectCrashedWorkers", () => {
-  it("requeues a running task whose host-local worker died: crashed event and run, one failure counted", () => {
-    const { id, runId } = running({ pid: 800 });
+  it("requeues a running task whose host-local worker died: crashed event and run, one failure counted", async () => {
+    const { id, runId } = await running({ pid: 800 });
     board.clock.advance(DEFAULT_CRASH_GRACE_SECONDS + 1);
-    const out = board.detectCrashedWorkers();
+    const out = await board.detectCrashedWorkers();
     expect(out).toEqual({ crashed: [id], protocol_violations: [], auto_blocked: [] });
-    expect(board.getTask(id)).toMatchObject({
+    expect(await board.getTask(id)).toMatchObject({
       status: "ready",
       claim_lock: null,
       worker_pid: null,
@@ -180,97 +183,105 @@ describe("detectCrashedWorkers", () => {
       consecutive_failures: 1,
       last_failure_error: "pid 800 not alive",
     });
-    expect(board.getRun(runId)).toMatchObject({ status: "crashed", outcome: "crashed", error: "pid 800 not alive" });
-    expect(lastEvent(id, "crashed")).toMatchObject({
+    expect(await board.getRun(runId)).toMatchObject({
+      status: "crashed",
+      outcome: "crashed",
+      error: "pid 800 not alive",
+    });
+    expect(await lastEvent(id, "crashed")).toMatchObject({
       run_id: runId,
       payload: expect.objectContaining({ pid: 800, claimer: LOCK }),
     });
   });
 
-  it("gives a freshly started attempt a grace period before declaring it crashed", () => {
-    const { id } = running({ pid: 801 });
+  it("gives a freshly started attempt a grace period before declaring it crashed", async () => {
+    const { id } = await running({ pid: 801 });
     board.clock.advance(DEFAULT_CRASH_GRACE_SECONDS - 1);
-    expect(board.detectCrashedWorkers().crashed).toEqual([]);
-    expect(board.detectCrashedWorkers({ graceSeconds: 10 }).crashed).toEqual([id]);
+    expect((await board.detectCrashedWorkers()).crashed).toEqual([]);
+    expect((await board.detectCrashedWorkers({ graceSeconds: 10 })).crashed).toEqual([id]);
   });
 
-  it("treats exit code 0 while the task is still running as a protocol violation that trips the breaker at once", () => {
-    const { id, runId } = running({ pid: 802 });
+  it("treats exit code 0 while the task is still running as a protocol violation that trips the breaker at once", async () => {
+    const { id, runId } = await running({ pid: 802 });
     board.clock.advance(DEFAULT_CRASH_GRACE_SECONDS + 1);
-    const out = board.detectCrashedWorkers({ exitStatus: () => ({ code: 0, signal: null }) });
+    const out = await board.detectCrashedWorkers({ exitStatus: () => ({ code: 0, signal: null }) });
     expect(out).toEqual({ crashed: [], protocol_violations: [id], auto_blocked: [id] });
-    expect(board.getTask(id)).toMatchObject({ status: "blocked", consecutive_failures: 1 });
-    expect(lastEvent(id, "protocol_violation")).toMatchObject({
+    expect(await board.getTask(id)).toMatchObject({ status: "blocked", consecutive_failures: 1 });
+    expect(await lastEvent(id, "protocol_violation")).toMatchObject({
       run_id: runId,
       payload: expect.objectContaining({ pid: 802, claimer: LOCK, exit_code: 0, protocol_violation: true }),
     });
-    expect(board.getRun(runId).metadata).toEqual({ protocol_violation: true });
-    expect(lastEvent(id, "gave_up")?.payload).toMatchObject({
+    expect((await board.getRun(runId)).metadata).toEqual({ protocol_violation: true });
+    expect((await lastEvent(id, "gave_up"))?.payload).toMatchObject({
       trigger_outcome: "protocol_violation",
       protocol_violation: true,
     });
     // A tripped breaker is not undone by the next tick.
-    board.recomputeReady();
-    expect(board.getTask(id)?.status).toBe("blocked");
+    await board.recomputeReady();
+    expect((await board.getTask(id))?.status).toBe("blocked");
   });
 
   it.each<[string, ExitStatus | undefined, string]>([
     ["a non-zero exit code", { code: 3, signal: null }, "pid 803 exited with code 3"],
     ["a signal", { code: null, signal: "SIGKILL" }, "pid 803 killed by signal SIGKILL"],
     ["no exit status at all", undefined, "pid 803 not alive"],
-  ])("describes %s in the crash error and counts one failure without tripping", (_what, exit, message) => {
-    const { id, runId } = running({ pid: 803 });
+  ])("describes %s in the crash error and counts one failure without tripping", async (_what, exit, message) => {
+    const { id, runId } = await running({ pid: 803 });
     board.clock.advance(DEFAULT_CRASH_GRACE_SECONDS + 1);
-    const out = board.detectCrashedWorkers({ exitStatus: (pid) => (pid === 803 ? exit : undefined) });
+    const out = await board.detectCrashedWorkers({ exitStatus: (pid) => (pid === 803 ? exit : undefined) });
     expect(out.auto_blocked).toEqual([]);
-    expect(board.getRun(runId).error).toBe(message);
-    expect(board.getTask(id)).toMatchObject({ status: "ready", consecutive_failures: 1, last_failure_error: message });
+    expect((await board.getRun(runId)).error).toBe(message);
+    expect(await board.getTask(id)).toMatchObject({
+      status: "ready",
+      consecutive_failures: 1,
+      last_failure_error: message,
+    });
   });
 
-  it("trips every task at once when three or more crash with the same fingerprint in one sweep (systemic)", () => {
-    const ids = [810, 811, 812].map((pid) => running({ pid, title: `t${pid}` }).id);
+  it("trips every task at once when three or more crash with the same fingerprint in one sweep (systemic)", async () => {
+    const ids = await mapInOrder([810, 811, 812], async (pid) => (await running({ pid, title: `t${pid}` })).id);
     board.clock.advance(DEFAULT_CRASH_GRACE_SECONDS + 1);
-    const out = board.detectCrashedWorkers({ exitStatus: () => ({ code: 127, signal: null }) });
+    const out = await board.detectCrashedWorkers({ exitStatus: () => ({ code: 127, signal: null }) });
     expect(out.crashed.sort()).toEqual([...ids].sort());
     expect(out.auto_blocked.sort()).toEqual([...ids].sort());
     for (const id of ids) {
-      expect(board.getTask(id)).toMatchObject({ status: "blocked", consecutive_failures: 1 });
-      expect(lastEvent(id, "gave_up")?.payload).toMatchObject({ systemic: true, trigger_outcome: "crashed" });
+      expect(await board.getTask(id)).toMatchObject({ status: "blocked", consecutive_failures: 1 });
+      expect((await lastEvent(id, "gave_up"))?.payload).toMatchObject({ systemic: true, trigger_outcome: "crashed" });
     }
     // Tripping "at once" means the next tick does not put them straight back in the queue.
-    board.recomputeReady();
-    for (const id of ids) expect(board.getTask(id)?.status).toBe("blocked");
+    await board.recomputeReady();
+    for (const id of ids) expect((await board.getTask(id))?.status).toBe("blocked");
   });
 
-  it("keeps the normal retry budget when only two tasks share a crash fingerprint", () => {
-    const ids = [820, 821].map((pid) => running({ pid, title: `t${pid}` }).id);
+  it("keeps the normal retry budget when only two tasks share a crash fingerprint", async () => {
+    const ids = await mapInOrder([820, 821], async (pid) => (await running({ pid, title: `t${pid}` })).id);
     board.clock.advance(DEFAULT_CRASH_GRACE_SECONDS + 1);
-    const out = board.detectCrashedWorkers({ exitStatus: () => ({ code: 127, signal: null }) });
+    const out = await board.detectCrashedWorkers({ exitStatus: () => ({ code: 127, signal: null }) });
     expect(out.auto_blocked).toEqual([]);
-    for (const id of ids) expect(board.getTask(id)).toMatchObject({ status: "ready", consecutive_failures: 1 });
+    for (const id of ids) expect(await board.getTask(id)).toMatchObject({ status: "ready", consecutive_failures: 1 });
   });
 
-  it("ignores live workers, workers on other hosts and claims with no recorded pid", () => {
-    const live = running({ pid: 830 });
+  it("ignores live workers, workers on other hosts and claims with no recorded pid", async () => {
+    const live = await running({ pid: 830 });
     alive.add(830);
-    const foreign = running({ pid: 831, claimer: "otherhost:1" });
-    const noPid = running();
+    const foreign = await running({ pid: 831, claimer: "otherhost:1" });
+    const noPid = await running();
     board.clock.advance(DEFAULT_CRASH_GRACE_SECONDS + 1);
-    expect(board.detectCrashedWorkers()).toEqual({ crashed: [], protocol_violations: [], auto_blocked: [] });
-    for (const t of [live, foreign, noPid]) expect(board.getTask(t.id)?.status).toBe("running");
+    expect(await board.detectCrashedWorkers()).toEqual({ crashed: [], protocol_violations: [], auto_blocked: [] });
+    for (const t of [live, foreign, noPid]) expect((await board.getTask(t.id))?.status).toBe("running");
   });
 });
 
 describe("enforceMaxRuntime", () => {
-  it("times out an attempt past max_runtime_seconds: ready, run timed_out, timed_out event, pid reported, one failure", () => {
-    const { id, runId } = running({ pid: 900, max_runtime_seconds: 60 });
-    board.heartbeatWorker(id, { expected_run_id: runId });
+  it("times out an attempt past max_runtime_seconds: ready, run timed_out, timed_out event, pid reported, one failure", async () => {
+    const { id, runId } = await running({ pid: 900, max_runtime_seconds: 60 });
+    await board.heartbeatWorker(id, { expected_run_id: runId });
     board.clock.advance(60);
-    expect(board.enforceMaxRuntime().timed_out).toEqual([]); // exactly at the limit is still allowed
+    expect((await board.enforceMaxRuntime()).timed_out).toEqual([]); // exactly at the limit is still allowed
     board.clock.advance(1);
-    const out = board.enforceMaxRuntime();
+    const out = await board.enforceMaxRuntime();
     expect(out).toEqual({ timed_out: [id], auto_blocked: [], terminate: [{ pid: 900, lock: LOCK }] });
-    expect(board.getTask(id)).toMatchObject({
+    expect(await board.getTask(id)).toMatchObject({
       status: "ready",
       claim_lock: null,
       worker_pid: null,
@@ -279,71 +290,71 @@ describe("enforceMaxRuntime", () => {
       consecutive_failures: 1,
       last_failure_error: "elapsed 61s > limit 60s",
     });
-    expect(board.getRun(runId)).toMatchObject({
+    expect(await board.getRun(runId)).toMatchObject({
       status: "timed_out",
       outcome: "timed_out",
       error: "elapsed 61s > limit 60s",
     });
-    expect(lastEvent(id, "timed_out")).toMatchObject({
+    expect(await lastEvent(id, "timed_out")).toMatchObject({
       run_id: runId,
       payload: { pid: 900, elapsed_seconds: 61, limit_seconds: 60 },
     });
   });
 
-  it("measures the limit from the current attempt's start, so a retry gets a fresh window", () => {
-    const { id } = running({ pid: 901, max_runtime_seconds: 60 });
+  it("measures the limit from the current attempt's start, so a retry gets a fresh window", async () => {
+    const { id } = await running({ pid: 901, max_runtime_seconds: 60 });
     board.clock.advance(50);
-    board.reclaimTask(id, { reason: "retry" });
-    claimAgain(id, { pid: 902 });
+    await board.reclaimTask(id, { reason: "retry" });
+    await claimAgain(id, { pid: 902 });
     board.clock.advance(40); // 90 s since the task first started, 40 s into this attempt
-    expect(board.enforceMaxRuntime().timed_out).toEqual([]);
+    expect((await board.enforceMaxRuntime()).timed_out).toEqual([]);
     board.clock.advance(21);
-    expect(board.enforceMaxRuntime().timed_out).toEqual([id]);
-    expect(lastEvent(id, "timed_out")?.payload).toMatchObject({ elapsed_seconds: 61 });
+    expect((await board.enforceMaxRuntime()).timed_out).toEqual([id]);
+    expect((await lastEvent(id, "timed_out"))?.payload).toMatchObject({ elapsed_seconds: 61 });
   });
 
-  it("never times out a task without max_runtime_seconds", () => {
-    const { id } = running({ pid: 903 });
+  it("never times out a task without max_runtime_seconds", async () => {
+    const { id } = await running({ pid: 903 });
     board.clock.advance(7 * 86_400);
-    expect(board.enforceMaxRuntime().timed_out).toEqual([]);
-    expect(board.getTask(id)?.status).toBe("running");
+    expect((await board.enforceMaxRuntime()).timed_out).toEqual([]);
+    expect((await board.getTask(id))?.status).toBe("running");
   });
 
-  it("trips the breaker on the second consecutive timeout at the default limit", () => {
-    const { id } = running({ pid: 904, max_runtime_seconds: 60 });
+  it("trips the breaker on the second consecutive timeout at the default limit", async () => {
+    const { id } = await running({ pid: 904, max_runtime_seconds: 60 });
     board.clock.advance(61);
-    board.enforceMaxRuntime();
-    claimAgain(id, { pid: 905 });
+    await board.enforceMaxRuntime();
+    await claimAgain(id, { pid: 905 });
     board.clock.advance(61);
-    const out = board.enforceMaxRuntime();
+    const out = await board.enforceMaxRuntime();
     expect(out.auto_blocked).toEqual([id]);
-    expect(board.getTask(id)).toMatchObject({ status: "blocked", consecutive_failures: 2 });
-    expect(lastEvent(id, "gave_up")?.payload).toMatchObject({ trigger_outcome: "timed_out", failures: 2 });
+    expect(await board.getTask(id)).toMatchObject({ status: "blocked", consecutive_failures: 2 });
+    expect((await lastEvent(id, "gave_up"))?.payload).toMatchObject({ trigger_outcome: "timed_out", failures: 2 });
   });
 });
 
 describe("detectStaleRunning", () => {
-  it("is disabled when the timeout is 0 or negative", () => {
-    const { id } = running({ pid: 950 });
+  it("is disabled when the timeout is 0 or negative", async () => {
+    const { id } = await running({ pid: 950 });
     board.clock.advance(10 * 86_400);
-    expect(board.detectStaleRunning(0)).toEqual({ stale: [], terminate: [] });
-    expect(board.detectStaleRunning(-5)).toEqual({ stale: [], terminate: [] });
-    expect(board.getTask(id)?.status).toBe("running");
+    expect(await board.detectStaleRunning(0)).toEqual({ stale: [], terminate: [] });
+    expect(await board.detectStaleRunning(-5)).toEqual({ stale: [], terminate: [] });
+    expect((await board.getTask(id))?.status).toBe("running");
   });
 
-  it("requeues a task running past the timeout with no heartbeat: run and event stale, not counted as a failure", () => {
-    const { id, runId } = running({ pid: 951 });
+  it("requeues a task running past the timeout with no heartbeat: run and event stale, not counted as a failure", async () => {
+    const { id, runId } = await running({ pid: 951 });
     board.clock.advance(4 * 3600 + 1);
-    const out = board.detectStaleRunning(4 * 3600);
+    const out = await board.detectStaleRunning(4 * 3600);
     expect(out).toEqual({ stale: [id], terminate: [{ pid: 951, lock: LOCK }] });
-    expect(board.getTask(id)).toMatchObject({
+    expect(await board.getTask(id)).toMatchObject({
       status: "ready",
       claim_lock: null,
       consecutive_failures: 0,
       last_failure_error: null,
     });
-    expect(board.getRun(runId)).toMatchObject({ status: "stale", outcome: "stale" });
-    expect(lastEvent(id, "stale")?.payload).toMatchObject({
+    expect(await board.getRun(runId)).toMatchObject({ status: "stale", outcome: "stale" });
+    expect((await lastEvent(id, "stale"))?.payload).toMatchObject({
       elapsed_seconds: 4 * 3600 + 1,
       last_heartbeat_at: null,
       heartbeat_age_seconds: null,
@@ -352,55 +363,57 @@ describe("detectStaleRunning", () => {
     });
   });
 
-  it("requeues a task whose last heartbeat is more than an hour old", () => {
-    const { id, runId } = running({ pid: 952 });
+  it("requeues a task whose last heartbeat is more than an hour old", async () => {
+    const { id, runId } = await running({ pid: 952 });
     board.clock.advance(3600);
-    board.heartbeatWorker(id, { expected_run_id: runId });
+    await board.heartbeatWorker(id, { expected_run_id: runId });
     board.clock.advance(STALE_HEARTBEAT_GAP_SECONDS + 1);
-    expect(board.detectStaleRunning(3600).stale).toEqual([id]);
-    expect(lastEvent(id, "stale")?.payload).toMatchObject({ heartbeat_age_seconds: STALE_HEARTBEAT_GAP_SECONDS + 1 });
+    expect((await board.detectStaleRunning(3600)).stale).toEqual([id]);
+    expect((await lastEvent(id, "stale"))?.payload).toMatchObject({
+      heartbeat_age_seconds: STALE_HEARTBEAT_GAP_SECONDS + 1,
+    });
   });
 
-  it("spares a long-running task that heartbeated within the last hour", () => {
-    const { id, runId } = running({ pid: 953 });
+  it("spares a long-running task that heartbeated within the last hour", async () => {
+    const { id, runId } = await running({ pid: 953 });
     board.clock.advance(5 * 3600);
-    board.heartbeatWorker(id, { expected_run_id: runId });
+    await board.heartbeatWorker(id, { expected_run_id: runId });
     board.clock.advance(30 * 60);
-    expect(board.detectStaleRunning(4 * 3600).stale).toEqual([]);
-    expect(board.getTask(id)?.status).toBe("running");
+    expect((await board.detectStaleRunning(4 * 3600)).stale).toEqual([]);
+    expect((await board.getTask(id))?.status).toBe("running");
   });
 
-  it("measures from the current attempt, and only past the exact timeout and heartbeat gap", () => {
-    const { id } = running({ pid: 956 });
+  it("measures from the current attempt, and only past the exact timeout and heartbeat gap", async () => {
+    const { id } = await running({ pid: 956 });
     board.clock.advance(10 * 3600);
-    board.reclaimTask(id);
-    const again = board.claimTask(id, { claimer: LOCK });
+    await board.reclaimTask(id);
+    const again = await board.claimTask(id, { claimer: LOCK });
     expect(again?.started_at).toBeLessThan(board.clock.seconds - 3600); // the task's first start is old…
     board.clock.advance(3600);
-    expect(board.detectStaleRunning(3600).stale).toEqual([]); // …but this attempt is exactly one hour old
-    board.heartbeatWorker(id, { expected_run_id: again?.current_run_id });
+    expect((await board.detectStaleRunning(3600)).stale).toEqual([]); // …but this attempt is exactly one hour old
+    await board.heartbeatWorker(id, { expected_run_id: again?.current_run_id });
     board.clock.advance(STALE_HEARTBEAT_GAP_SECONDS);
-    expect(board.detectStaleRunning(3600).stale).toEqual([]); // heartbeat exactly at the gap
+    expect((await board.detectStaleRunning(3600)).stale).toEqual([]); // heartbeat exactly at the gap
     board.clock.advance(1);
-    expect(board.detectStaleRunning(3600).stale).toEqual([id]);
+    expect((await board.detectStaleRunning(3600)).stale).toEqual([id]);
   });
 
-  it("spares a task that started less than the timeout ago, and tasks that are not running", () => {
-    const young = running({ pid: 954 });
-    const blocked = running({ pid: 955 });
-    board.blockTask(blocked.id, { reason: "r" });
+  it("spares a task that started less than the timeout ago, and tasks that are not running", async () => {
+    const young = await running({ pid: 954 });
+    const blocked = await running({ pid: 955 });
+    await board.blockTask(blocked.id, { reason: "r" });
     board.clock.advance(3000);
-    expect(board.detectStaleRunning(3600).stale).toEqual([]);
-    expect(board.getTask(young.id)?.status).toBe("running");
-    expect(board.getTask(blocked.id)?.status).toBe("blocked");
+    expect((await board.detectStaleRunning(3600)).stale).toEqual([]);
+    expect((await board.getTask(young.id))?.status).toBe("running");
+    expect((await board.getTask(blocked.id))?.status).toBe("blocked");
   });
 });
 
 describe("reclaimTask (operator)", () => {
-  it("releases a live claim at once: ready, run reclaimed, reclaimed event with manual:true, worker pid reported", () => {
-    const { id, runId } = running({ pid: 960 });
+  it("releases a live claim at once: ready, run reclaimed, reclaimed event with manual:true, worker pid reported", async () => {
+    const { id, runId } = await running({ pid: 960 });
     alive.add(960);
-    const out = board.reclaimTask(id, { reason: "stuck on a prompt" });
+    const out = await board.reclaimTask(id, { reason: "stuck on a prompt" });
     expect(out.terminate).toEqual({ pid: 960, lock: LOCK });
     expect(out.task).toMatchObject({
       status: "ready",
@@ -409,80 +422,80 @@ describe("reclaimTask (operator)", () => {
       worker_pid: null,
       current_run_id: null,
     });
-    expect(board.getRun(runId)).toMatchObject({
+    expect(await board.getRun(runId)).toMatchObject({
       status: "reclaimed",
       outcome: "reclaimed",
       error: "manual_reclaim: stuck on a prompt",
     });
-    expect(lastEvent(id, "reclaimed")).toMatchObject({
+    expect(await lastEvent(id, "reclaimed")).toMatchObject({
       run_id: runId,
       payload: { manual: true, reason: "stuck on a prompt", prev_lock: LOCK, worker_pid: 960 },
     });
   });
 
-  it("records the previous lock in the run error when no reason is given", () => {
-    const { id, runId } = running();
-    const out = board.reclaimTask(id);
+  it("records the previous lock in the run error when no reason is given", async () => {
+    const { id, runId } = await running();
+    const out = await board.reclaimTask(id);
     expect(out.terminate).toBeNull();
-    expect(board.getRun(runId).error).toBe(`manual_reclaim lock=${LOCK}`);
-    expect(lastEvent(id, "reclaimed")?.payload).toMatchObject({ manual: true, reason: null });
+    expect((await board.getRun(runId)).error).toBe(`manual_reclaim lock=${LOCK}`);
+    expect((await lastEvent(id, "reclaimed"))?.payload).toMatchObject({ manual: true, reason: null });
   });
 
-  it("refuses a task that is not running with the spec's text, and an unknown id", () => {
-    const task = board.createTask({ title: "idle" });
-    const err = caught(() => board.reclaimTask(task.id));
+  it("refuses a task that is not running with the spec's text, and an unknown id", async () => {
+    const task = await board.createTask({ title: "idle" });
+    const err = await caught(async () => await board.reclaimTask(task.id));
     expect(err.code).toBe("WRONG_STATE");
     expect(err.message).toBe(`cannot reclaim ${task.id}: not in a claimable state (not running, or unknown id)`);
-    expect(board.getTask(task.id)?.status).toBe("ready");
-    expect(caught(() => board.reclaimTask("t_00000000")).code).toBe("NOT_FOUND");
+    expect((await board.getTask(task.id))?.status).toBe("ready");
+    expect((await caught(async () => await board.reclaimTask("t_00000000"))).code).toBe("NOT_FOUND");
   });
 
-  it("gives the task a fresh retry budget (failure counter reset)", () => {
-    const { id } = running({ pid: 961 });
-    board.recordTaskFailure(id, { error: "crash", outcome: "crashed" });
-    expect(board.getTask(id)?.consecutive_failures).toBe(1);
-    expect(board.reclaimTask(id).task).toMatchObject({ consecutive_failures: 0, last_failure_error: null });
+  it("gives the task a fresh retry budget (failure counter reset)", async () => {
+    const { id } = await running({ pid: 961 });
+    await board.recordTaskFailure(id, { error: "crash", outcome: "crashed" });
+    expect((await board.getTask(id))?.consecutive_failures).toBe(1);
+    expect((await board.reclaimTask(id)).task).toMatchObject({ consecutive_failures: 0, last_failure_error: null });
   });
 });
 
 describe("terminateRun (fenced on the named run)", () => {
-  it("reclaims the task while the run is its current one and hands back the worker to stop", () => {
-    const { id, runId } = running({ pid: 4321 });
+  it("reclaims the task while the run is its current one and hands back the worker to stop", async () => {
+    const { id, runId } = await running({ pid: 4321 });
     alive.add(4321);
-    const out = board.terminateRun(runId, { reason: "  operator stop " });
+    const out = await board.terminateRun(runId, { reason: "  operator stop " });
     expect(out).toMatchObject({ run_id: runId, task: { id, status: "ready", current_run_id: null } });
     expect(out.terminate?.pid).toBe(4321);
-    expect(board.getRun(runId)).toMatchObject({ outcome: "reclaimed", error: "manual_reclaim: operator stop" });
-    expect(lastEvent(id, "reclaimed")?.payload).toMatchObject({ manual: true, reason: "operator stop" });
+    expect(await board.getRun(runId)).toMatchObject({ outcome: "reclaimed", error: "manual_reclaim: operator stop" });
+    expect((await lastEvent(id, "reclaimed"))?.payload).toMatchObject({ manual: true, reason: "operator stop" });
   });
 
-  it("without a reason, the reclaim names the run", () => {
-    const { runId } = running();
-    board.terminateRun(runId);
-    expect(board.getRun(runId).error).toBe(`manual_reclaim: run ${runId} terminated`);
+  it("without a reason, the reclaim names the run", async () => {
+    const { runId } = await running();
+    await board.terminateRun(runId);
+    expect((await board.getRun(runId)).error).toBe(`manual_reclaim: run ${runId} terminated`);
   });
 
-  it("refuses a run whose task moved on to a newer attempt and leaves that attempt running", () => {
-    const { id, runId: first } = running();
-    board.reclaimTask(id);
-    const second = claimAgain(id, { claimer: "w:2" });
+  it("refuses a run whose task moved on to a newer attempt and leaves that attempt running", async () => {
+    const { id, runId: first } = await running();
+    await board.reclaimTask(id);
+    const second = await claimAgain(id, { claimer: "w:2" });
     // Seeded: the named run still reads as open (the race the old read-then-reclaim lost).
     boardInternals(board).sqlite.prepare("UPDATE task_runs SET ended_at = NULL WHERE id = ?").run(first);
-    const err = caught(() => board.terminateRun(first));
+    const err = await caught(async () => await board.terminateRun(first));
     expect(err.code).toBe("WRONG_STATE");
     expect(err.message).toBe(`run ${first} is not the current run of task ${id}; nothing was reclaimed`);
-    expect(board.getTask(id)).toMatchObject({ status: "running", current_run_id: second, claim_lock: "w:2" });
-    expect(board.getRun(second).ended_at).toBeNull();
+    expect(await board.getTask(id)).toMatchObject({ status: "running", current_run_id: second, claim_lock: "w:2" });
+    expect((await board.getRun(second)).ended_at).toBeNull();
   });
 
-  it("an ended run is WRONG_STATE and an unknown run NOT_FOUND", () => {
-    const { id, runId } = running();
-    board.reclaimTask(id);
-    claimAgain(id);
-    expect(caught(() => board.terminateRun(runId))).toMatchObject({
+  it("an ended run is WRONG_STATE and an unknown run NOT_FOUND", async () => {
+    const { id, runId } = await running();
+    await board.reclaimTask(id);
+    await claimAgain(id);
+    expect(await caught(async () => await board.terminateRun(runId))).toMatchObject({
       code: "WRONG_STATE",
       message: `run ${runId} already ended (reclaimed)`,
     });
-    expect(caught(() => board.terminateRun(987654)).code).toBe("NOT_FOUND");
+    expect((await caught(async () => await board.terminateRun(987654))).code).toBe("NOT_FOUND");
   });
 });

@@ -32,9 +32,9 @@ export interface RecoveryOptions {
  * When each task's current attempt started (its open run's start, else the task's first start), for
  * a whole sweep in one query.
  */
-function attemptStarts(ctx: BoardContext, tasks: Task[]): (task: Task) => number | null {
+async function attemptStarts(ctx: BoardContext, tasks: Task[]): Promise<(task: Task) => number | null> {
   const runIds = tasks.map((t) => t.current_run_id).filter((id): id is number => id !== null);
-  const starts = runStartTimes(ctx, runIds);
+  const starts = await runStartTimes(ctx, runIds);
   return (task) => (task.current_run_id === null ? undefined : starts.get(task.current_run_id)) ?? task.started_at;
 }
 
@@ -48,21 +48,21 @@ function heartbeatStale(task: Task, now: number): boolean {
  * any, is reported for termination. Each automatic reclaim also counts against the breaker, so a
  * claim→expire loop cannot spin forever (Hermes fixed this after the May 2026 snapshot).
  */
-export function releaseStaleClaims(
+export async function releaseStaleClaims(
   ctx: BoardContext,
   opts: RecoveryOptions = {},
-): { reclaimed: string[]; extended: string[]; terminate: Termination[] } {
+): Promise<{ reclaimed: string[]; extended: string[]; terminate: Termination[] }> {
   const now = ctx.now();
   const out = { reclaimed: [] as string[], extended: [] as string[], terminate: [] as Termination[] };
-  for (const task of expiredClaims(ctx, now)) {
+  for (const task of await expiredClaims(ctx, now)) {
     const alive = task.worker_pid !== null && ctx.isHostLocal(task.claim_lock) && ctx.isPidAlive(task.worker_pid);
     const stale = heartbeatStale(task, now);
     if (alive && !stale) {
       const extendedTo = now + (opts.claimTtlSeconds ?? DEFAULT_CLAIM_TTL_SECONDS);
-      const ok = ctx.tx(() => {
-        if (!extendExpiredLease(ctx, task, extendedTo)) return false;
-        if (task.current_run_id !== null) setRunLease(ctx, task.current_run_id, extendedTo);
-        appendEvent(
+      const ok = await ctx.tx(async () => {
+        if (!(await extendExpiredLease(ctx, task, extendedTo))) return false;
+        if (task.current_run_id !== null) await setRunLease(ctx, task.current_run_id, extendedTo);
+        await appendEvent(
           ctx,
           task.id,
           "claim_extended",
@@ -83,8 +83,8 @@ export function releaseStaleClaims(
     }
     // Requeue, close the run, record the event and book the failure in ONE transaction, so a crash
     // in between can neither lose the failure nor leave a requeued task without its reclaim record.
-    const requeued = ctx.tx(() => {
-      if (!requeueRunning(ctx, task)) return false;
+    const requeued = await ctx.tx(async () => {
+      if (!(await requeueRunning(ctx, task))) return false;
       const payload = {
         stale_lock: task.claim_lock,
         worker_pid: task.worker_pid,
@@ -94,14 +94,14 @@ export function releaseStaleClaims(
         host_local: ctx.isHostLocal(task.claim_lock),
         heartbeat_stale: stale,
       };
-      const runId = endRun(ctx, task.id, {
+      const runId = await endRun(ctx, task.id, {
         status: "reclaimed",
         outcome: "reclaimed",
         error: `stale_lock=${task.claim_lock}`,
         metadata: payload,
       });
-      appendEvent(ctx, task.id, "reclaimed", payload, runId);
-      recordTaskFailure(ctx, task.id, {
+      await appendEvent(ctx, task.id, "reclaimed", payload, runId);
+      await recordTaskFailure(ctx, task.id, {
         error: `claim expired (lock ${task.claim_lock})`,
         outcome: "reclaimed",
       });
@@ -130,22 +130,22 @@ function crashFingerprint(error: string): string {
  * the breaker at once; other exits count as crashes. Three or more crashes with the same message in
  * one sweep are systemic (a broken profile, a missing binary): each of them trips at once.
  */
-export function detectCrashedWorkers(
+export async function detectCrashedWorkers(
   ctx: BoardContext,
   opts: RecoveryOptions & { graceSeconds?: number; exitStatus?: (pid: number) => ExitStatus | undefined } = {},
-): { crashed: string[]; protocol_violations: string[]; auto_blocked: string[] } {
+): Promise<{ crashed: string[]; protocol_violations: string[]; auto_blocked: string[] }> {
   const now = ctx.now();
   const grace = opts.graceSeconds ?? DEFAULT_CRASH_GRACE_SECONDS;
   const dead: { task: Task; pid: number; exit: ExitStatus | undefined; error: string; violation: boolean }[] = [];
-  const candidates = runningWithWorker(ctx);
-  const attemptStartedAt = attemptStarts(ctx, candidates);
+  const candidates = await runningWithWorker(ctx);
+  const attemptStartedAt = await attemptStarts(ctx, candidates);
   for (const task of candidates) {
     if (!ctx.isHostLocal(task.claim_lock) || task.worker_pid === null) continue;
     const pid = task.worker_pid;
     // A reaped child of the caller has certainly exited: its crash is recorded at once. The grace
     // only covers pids we cannot wait on (another process's workers).
     const exit = opts.exitStatus?.(pid);
-    const started = attemptStartedAt(task) ?? now;
+    const started = (await attemptStartedAt(task)) ?? now;
     if (exit === undefined && now - started < grace) continue;
     if (ctx.isPidAlive(pid)) continue;
     const violation = exit?.code === 0;
@@ -165,9 +165,9 @@ export function detectCrashedWorkers(
   const out = { crashed: [] as string[], protocol_violations: [] as string[], auto_blocked: [] as string[] };
   for (const { task, pid, exit, error, violation } of dead) {
     const systemic = !violation && (byPrint.get(crashFingerprint(error)) ?? 0) >= 3;
-    const result = ctx.tx(() => {
-      if (!requeueRunning(ctx, task)) return null;
-      const runId = endRun(ctx, task.id, {
+    const result = await ctx.tx(async () => {
+      if (!(await requeueRunning(ctx, task))) return null;
+      const runId = await endRun(ctx, task.id, {
         status: "crashed",
         outcome: "crashed",
         error,
@@ -180,9 +180,10 @@ export function detectCrashedWorkers(
         exit_signal: exit?.signal ?? null,
         error,
       };
-      if (violation) appendEvent(ctx, task.id, "protocol_violation", { ...payload, protocol_violation: true }, runId);
-      else appendEvent(ctx, task.id, "crashed", payload, runId);
-      return recordTaskFailure(ctx, task.id, {
+      if (violation)
+        await appendEvent(ctx, task.id, "protocol_violation", { ...payload, protocol_violation: true }, runId);
+      else await appendEvent(ctx, task.id, "crashed", payload, runId);
+      return await recordTaskFailure(ctx, task.id, {
         error,
         outcome: violation ? "protocol_violation" : "crashed",
         forceTrip: violation || systemic,
@@ -201,34 +202,34 @@ export function detectCrashedWorkers(
  * `timed_out` event and counted against the breaker. The pids returned must be terminated by the
  * caller (the dispatcher signals the whole process group).
  */
-export function enforceMaxRuntime(ctx: BoardContext): {
+export async function enforceMaxRuntime(ctx: BoardContext): Promise<{
   timed_out: string[];
   auto_blocked: string[];
   terminate: Termination[];
-} {
+}> {
   const now = ctx.now();
   const out = { timed_out: [] as string[], auto_blocked: [] as string[], terminate: [] as Termination[] };
-  const capped = runningWithRuntimeCap(ctx);
-  const attemptStartedAt = attemptStarts(ctx, capped);
+  const capped = await runningWithRuntimeCap(ctx);
+  const attemptStartedAt = await attemptStarts(ctx, capped);
   for (const task of capped) {
     if (!ctx.isHostLocal(task.claim_lock) || task.max_runtime_seconds === null) continue;
-    const started = attemptStartedAt(task);
+    const started = await attemptStartedAt(task);
     if (started === null) continue;
     const elapsed = now - started;
     if (elapsed <= task.max_runtime_seconds) continue;
     const t = claimHolder(ctx, task);
-    const settled = ctx.tx(() => {
-      if (!requeueRunning(ctx, task, { clearHeartbeat: true })) return null;
+    const settled = await ctx.tx(async () => {
+      if (!(await requeueRunning(ctx, task, { clearHeartbeat: true }))) return null;
       const error = `elapsed ${elapsed}s > limit ${task.max_runtime_seconds}s`;
-      const runId = endRun(ctx, task.id, { status: "timed_out", outcome: "timed_out", error });
-      appendEvent(
+      const runId = await endRun(ctx, task.id, { status: "timed_out", outcome: "timed_out", error });
+      await appendEvent(
         ctx,
         task.id,
         "timed_out",
         { pid: task.worker_pid, elapsed_seconds: elapsed, limit_seconds: task.max_runtime_seconds },
         runId,
       );
-      return recordTaskFailure(ctx, task.id, { error, outcome: "timed_out" });
+      return await recordTaskFailure(ctx, task.id, { error, outcome: "timed_out" });
     });
     if (settled === null) continue;
     out.timed_out.push(task.id);
@@ -242,24 +243,24 @@ export function enforceMaxRuntime(ctx: BoardContext): {
  * Running tasks older than `staleTimeoutSeconds` with no heartbeat in the last hour: requeued with
  * a `stale` event. Not counted as a failure (the worker may simply have been silent). Disabled at 0.
  */
-export function detectStaleRunning(
+export async function detectStaleRunning(
   ctx: BoardContext,
   staleTimeoutSeconds: number,
-): { stale: string[]; terminate: Termination[] } {
+): Promise<{ stale: string[]; terminate: Termination[] }> {
   const out = { stale: [] as string[], terminate: [] as Termination[] };
   if (!(staleTimeoutSeconds > 0)) return out;
   const now = ctx.now();
   // Only attempts older than the timeout without a recent heartbeat can be stale (filtered in SQL).
-  const running = staleCandidates(ctx, now - staleTimeoutSeconds, now - STALE_HEARTBEAT_GAP_SECONDS);
-  const attemptStartedAt = attemptStarts(ctx, running);
+  const running = await staleCandidates(ctx, now - staleTimeoutSeconds, now - STALE_HEARTBEAT_GAP_SECONDS);
+  const attemptStartedAt = await attemptStarts(ctx, running);
   for (const task of running) {
-    const started = attemptStartedAt(task);
+    const started = await attemptStartedAt(task);
     if (started === null || now - started <= staleTimeoutSeconds) continue;
     const hbAge = task.last_heartbeat_at === null ? null : now - task.last_heartbeat_at;
     if (hbAge !== null && hbAge <= STALE_HEARTBEAT_GAP_SECONDS) continue;
     const t = claimHolder(ctx, task);
-    const settled = ctx.tx(() => {
-      if (!requeueRunning(ctx, task)) return false;
+    const settled = await ctx.tx(async () => {
+      if (!(await requeueRunning(ctx, task))) return false;
       const payload = {
         elapsed_seconds: now - started,
         last_heartbeat_at: task.last_heartbeat_at,
@@ -267,13 +268,13 @@ export function detectStaleRunning(
         timeout_seconds: staleTimeoutSeconds,
         pid: task.worker_pid,
       };
-      const runId = endRun(ctx, task.id, {
+      const runId = await endRun(ctx, task.id, {
         status: "stale",
         outcome: "stale",
         error: `no heartbeat for ${hbAge ?? now - started}s`,
         metadata: payload,
       });
-      appendEvent(ctx, task.id, "stale", payload, runId);
+      await appendEvent(ctx, task.id, "stale", payload, runId);
       return true;
     });
     if (!settled) continue;
@@ -288,13 +289,13 @@ export function detectStaleRunning(
  * with `manual: true`, puts it back to `ready` and gives it a fresh retry budget. The worker's pid
  * is returned for termination.
  */
-export function reclaimTask(
+export async function reclaimTask(
   ctx: BoardContext,
   id: string,
   opts: { reason?: string | null } = {},
-): { task: Task; terminate: Termination | null } {
-  return ctx.tx(() => {
-    const task = getTask(ctx, id);
+): Promise<{ task: Task; terminate: Termination | null }> {
+  return await ctx.tx(async () => {
+    const task = await getTask(ctx, id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
     if (task.status !== "running" && task.claim_lock === null) {
       throw wrongState(`cannot reclaim ${id}: not in a claimable state (not running, or unknown id)`, {
@@ -302,19 +303,19 @@ export function reclaimTask(
         status: task.status,
       });
     }
-    if (!releaseClaim(ctx, id, task.claim_lock))
+    if (!(await releaseClaim(ctx, id, task.claim_lock)))
       throw wrongState(`cannot reclaim ${id}: not in a claimable state (not running, or unknown id)`, { task_id: id });
     const reason = opts.reason?.trim() || null;
     const error = reason ? `manual_reclaim: ${reason}` : `manual_reclaim lock=${task.claim_lock}`;
-    const runId = endRun(ctx, id, { status: "reclaimed", outcome: "reclaimed", error });
-    appendEvent(
+    const runId = await endRun(ctx, id, { status: "reclaimed", outcome: "reclaimed", error });
+    await appendEvent(
       ctx,
       id,
       "reclaimed",
       { manual: true, reason, prev_lock: task.claim_lock, worker_pid: task.worker_pid },
       runId,
     );
-    return { task: requireTask(ctx, id), terminate: claimHolder(ctx, task) };
+    return { task: await requireTask(ctx, id), terminate: claimHolder(ctx, task) };
   });
 }
 
@@ -325,17 +326,17 @@ export function reclaimTask(
  * newer attempt. NOT_FOUND for an unknown run; WRONG_STATE when the run already ended or is not
  * its task's current run.
  */
-export function terminateRun(
+export async function terminateRun(
   ctx: BoardContext,
   runId: number,
   opts: { reason?: string | null } = {},
-): { task: Task; run_id: number; terminate: Termination | null } {
-  return ctx.tx(() => {
-    const run = runById(ctx, runId);
+): Promise<{ task: Task; run_id: number; terminate: Termination | null }> {
+  return await ctx.tx(async () => {
+    const run = await runById(ctx, runId);
     if (!run) throw notFound(`run ${runId} not found`, { run_id: runId });
     if (run.ended_at !== null)
       throw wrongState(`run ${runId} already ended (${run.outcome ?? run.status})`, { run_id: runId });
-    const task = getTask(ctx, run.task_id);
+    const task = await getTask(ctx, run.task_id);
     if (task?.current_run_id !== runId) {
       throw wrongState(`run ${runId} is not the current run of task ${run.task_id}; nothing was reclaimed`, {
         run_id: runId,
@@ -343,7 +344,7 @@ export function terminateRun(
         current_run_id: task?.current_run_id ?? null,
       });
     }
-    const reclaimed = reclaimTask(ctx, run.task_id, { reason: opts.reason?.trim() || `run ${runId} terminated` });
+    const reclaimed = await reclaimTask(ctx, run.task_id, { reason: opts.reason?.trim() || `run ${runId} terminated` });
     return { ...reclaimed, run_id: runId };
   });
 }

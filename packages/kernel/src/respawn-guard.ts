@@ -19,22 +19,22 @@ const PR_LINK = /https?:\/\/github\.com\/[^/\s]+\/[^/\s]+\/pull\/\d+/i;
 const RECENT_SUCCESS_SECONDS = 3600;
 const ACTIVE_PR_SECONDS = 86_400;
 
-export function respawnGuard(ctx: BoardContext, id: string): RespawnGuardReason | null {
-  const task = getTask(ctx, id);
+export async function respawnGuard(ctx: BoardContext, id: string): Promise<RespawnGuardReason | null> {
+  const task = await getTask(ctx, id);
   if (!task) return null;
   if (task.last_failure_error && AUTH_OR_QUOTA.test(task.last_failure_error)) return "blocker_auth";
   const now = ctx.now();
 
-  const succeededAt = lastCompletedAt(ctx, id);
+  const succeededAt = await lastCompletedAt(ctx, id);
   if (succeededAt !== null && now - succeededAt <= RECENT_SUCCESS_SECONDS) {
-    if (!reopenedSince(ctx, id, succeededAt)) return "recent_success";
+    if (!(await reopenedSince(ctx, id, succeededAt))) return "recent_success";
   }
 
-  const comments = commentsSince(ctx, id, now - ACTIVE_PR_SECONDS);
+  const comments = await commentsSince(ctx, id, now - ACTIVE_PR_SECONDS);
   const pr = comments.find((c) => PR_LINK.test(c.body));
   if (pr) {
     // A hand-off after the link (a different assignee, a review verdict) lifts the guard.
-    const handoffs = handoffsSince(ctx, id, pr.created_at);
+    const handoffs = await handoffsSince(ctx, id, pr.created_at);
     const lifted = handoffs.some((e) => {
       if (e.kind !== "assigned") return true;
       const p = parseJsonObject(e.payload) ?? {};

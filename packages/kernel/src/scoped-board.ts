@@ -64,16 +64,16 @@ export class ScopedBoard {
   // --- one task ---
 
   /** The task, or null when it does not exist or lies outside the scope. */
-  getTask(id: string): TaskView | null {
-    const task = this.board.getTask(id);
+  async getTask(id: string): Promise<TaskView | null> {
+    const task = await this.board.getTask(id);
     if (task === null || !this.sees(task)) return null;
     this.visibleIds.add(id);
     return task;
   }
 
   /** The task, or NOT_FOUND worded exactly as for an unknown id. */
-  requireTask(id: string): TaskView {
-    const task = this.getTask(id);
+  async requireTask(id: string): Promise<TaskView> {
+    const task = await this.getTask(id);
     if (task === null) throw notFound(`task ${id} not found`, { task_id: id });
     return task;
   }
@@ -83,17 +83,22 @@ export class ScopedBoard {
    * may link across tenants, so for a tenant the end it cannot see becomes null (the event stays, so
    * cursors and the history's order are unchanged, but no foreign id leaves the scope).
    */
-  redactLinks<E extends TaskEvent>(events: E[]): E[] {
+  async redactLinks<E extends TaskEvent>(events: E[]): Promise<E[]> {
     if (this.tenant === null) return events;
-    return events.map((e) => {
-      if ((e.kind !== "linked" && e.kind !== "unlinked") || e.payload === null) return e;
+    const out: E[] = [];
+    for (const e of events) {
+      if ((e.kind !== "linked" && e.kind !== "unlinked") || e.payload === null) {
+        out.push(e);
+        continue;
+      }
       const payload = { ...e.payload };
       for (const end of ["parent", "child"] as const) {
         const id = payload[end];
-        if (typeof id === "string" && this.getTask(id) === null) payload[end] = null;
+        if (typeof id === "string" && (await this.getTask(id)) === null) payload[end] = null;
       }
-      return { ...e, payload };
-    });
+      out.push({ ...e, payload });
+    }
+    return out;
   }
 
   /**
@@ -101,13 +106,14 @@ export class ScopedBoard {
    * ready does). The operator may link across tenants, so for a tenant a parent outside the scope is
    * named only as such: neither its id nor its title leaves the scope.
    */
-  private hidingForeignParents<T>(verb: () => T): T {
+  private async hidingForeignParents<T>(verb: () => Promise<T>): Promise<T> {
     try {
-      return verb();
+      return await verb();
     } catch (err) {
       if (this.tenant === null || !(err instanceof KernelError) || !Array.isArray(err.details.parents)) throw err;
       const parents = err.details.parents as { id: string; title: string; status: string }[];
-      const shown = parents.filter((p) => this.getTask(p.id) !== null);
+      const shown: typeof parents = [];
+      for (const p of parents) if ((await this.getTask(p.id)) !== null) shown.push(p);
       if (shown.length === parents.length) throw err;
       const named = [...shown.map((p) => `'${p.title}' (${p.id}, status=${p.status})`), HIDDEN_PARENT];
       const cut = err.message.indexOf(" — ");
@@ -117,9 +123,9 @@ export class ScopedBoard {
   }
 
   /** Refuses (NOT_FOUND) an id outside the scope; the operator's scope leaves it to the verb. */
-  private check(id: string): void {
+  private async check(id: string): Promise<void> {
     if (this.tenant === null || this.visibleIds.has(id)) return;
-    this.requireTask(id);
+    await this.requireTask(id);
   }
 
   /**
@@ -128,13 +134,13 @@ export class ScopedBoard {
    * the scope, the worker context and the diagnostics. Pass the task when it was just read through
    * this scope (saves a second read).
    */
-  taskDetail(task: string | TaskView, opts: TaskDetailOptions = {}): TaskDetail {
-    const found = typeof task === "string" ? this.requireTask(task) : task;
+  async taskDetail(task: string | TaskView, opts: TaskDetailOptions = {}): Promise<TaskDetail> {
+    const found = typeof task === "string" ? await this.requireTask(task) : task;
     if (!this.sees(found)) throw notFound(`task ${found.id} not found`, { task_id: found.id });
     const id = found.id;
     const board = this.board;
-    const diagnostics = board.diagnosticsByTask(id, opts.knownProfiles);
-    const [card] = board.decorateCards([{ ...found, skills: found.skills ?? [] }], {
+    const diagnostics = await board.diagnosticsByTask(id, opts.knownProfiles);
+    const [card] = await board.decorateCards([{ ...found, skills: found.skills ?? [] }], {
       now: board.now(),
       summaryChars: null,
       diagnostics,
@@ -142,14 +148,14 @@ export class ScopedBoard {
     });
     if (!card) throw new Error("unreachable: decorate returns one card per task");
     const linked = ({ id, title, status, assignee }: LinkedTask): LinkedTask => ({ id, title, status, assignee });
-    const parents = this.linkedParents(id);
-    const children = this.linkedChildren(id);
-    const summaries = board.latestSummaries(children.map((c) => c.id));
+    const parents = await this.linkedParents(id);
+    const children = await this.linkedChildren(id);
+    const summaries = await board.latestSummaries(children.map((c) => c.id));
     return {
       task: card,
-      comments: board.listComments(id),
-      events: this.listEvents(id, { limit: DETAIL_EVENTS }),
-      runs: board.listRuns(id),
+      comments: await board.listComments(id),
+      events: await this.listEvents(id, { limit: DETAIL_EVENTS }),
+      runs: await board.listRuns(id),
       links: { parents: parents.map(linked), children: children.map(linked) },
       child_results: children.map((c) => ({
         id: c.id,
@@ -158,7 +164,7 @@ export class ScopedBoard {
         latest_summary: summaries.get(c.id) ?? null,
         result: c.result,
       })),
-      worker_context: board.workerContext(id),
+      worker_context: await board.workerContext(id),
       diagnostics: card.diagnostics,
     };
   }
@@ -166,103 +172,109 @@ export class ScopedBoard {
   // --- reads confined to the scope ---
 
   /** One keyset page of tasks; the `tenant` filter is the scope's for a tenant. */
-  taskPage(filter: Parameters<Board["taskPage"]>[0], opts: Parameters<Board["taskPage"]>[1]) {
-    return this.board.taskPage({ ...filter, tenant: this.readTenant(filter.tenant) }, opts);
+  async taskPage(filter: Parameters<Board["taskPage"]>[0], opts: Parameters<Board["taskPage"]>[1]) {
+    return await this.board.taskPage({ ...filter, tenant: this.readTenant(filter.tenant) }, opts);
   }
   /** Parent/child edges touching `ids` whose other end is in the scope too (an operator's cross-tenant link stays hidden). */
-  linkEdges(ids: string[]) {
-    return this.board.linkEdges(ids, this.tenant);
+  async linkEdges(ids: string[]) {
+    return await this.board.linkEdges(ids, this.tenant);
   }
   /** The board view; a tenant sees only its cards and its own tenant in the filter lists. */
-  boardView(
+  async boardView(
     slug: string,
     filter: Parameters<Board["boardView"]>[1],
     opts: Omit<Parameters<Board["boardView"]>[2], "scopeTenant">,
   ) {
-    return this.board.boardView(
+    return await this.board.boardView(
       slug,
       { ...filter, tenant: this.readTenant(filter.tenant) },
       { ...opts, scopeTenant: this.tenant },
     );
   }
-  columnPage(column: string, filter: Parameters<Board["columnPage"]>[1], opts: Parameters<Board["columnPage"]>[2]) {
-    return this.board.columnPage(
+  async columnPage(
+    column: string,
+    filter: Parameters<Board["columnPage"]>[1],
+    opts: Parameters<Board["columnPage"]>[2],
+  ) {
+    return await this.board.columnPage(
       column,
       { ...filter, tenant: this.readTenant(filter.tenant) },
       { ...opts, scopeTenant: this.tenant },
     );
   }
-  activeWorkers() {
-    return this.board.activeWorkers(this.tenant);
+  async activeWorkers() {
+    return await this.board.activeWorkers(this.tenant);
   }
-  statsFor() {
-    return this.board.statsFor(this.tenant);
+  async statsFor() {
+    return await this.board.statsFor(this.tenant);
   }
-  assigneesFor(profiles: string[]) {
-    return this.board.assigneesFor(profiles, this.tenant);
+  async assigneesFor(profiles: string[]) {
+    return await this.board.assigneesFor(profiles, this.tenant);
   }
-  statusCounts() {
-    return this.board.statusCounts(this.tenant);
+  async statusCounts() {
+    return await this.board.statusCounts(this.tenant);
   }
-  latestEventId() {
-    return this.board.latestEventId();
+  async latestEventId() {
+    return await this.board.latestEventId();
   }
   /** Events after a cursor; a `task_id` outside the scope is NOT_FOUND, and a tenant reads only its own. */
-  eventsAfter(cursor: number, filter: Parameters<Board["eventsAfter"]>[1] = {}) {
-    if (filter.task_id) this.check(filter.task_id);
-    return this.redactLinks(this.board.eventsAfter(cursor, { ...filter, tenant: this.readTenant(filter.tenant) }));
+  async eventsAfter(cursor: number, filter: Parameters<Board["eventsAfter"]>[1] = {}) {
+    if (filter.task_id) await this.check(filter.task_id);
+    return await this.redactLinks(
+      await this.board.eventsAfter(cursor, { ...filter, tenant: this.readTenant(filter.tenant) }),
+    );
   }
   /** Diagnostics of the board (or one visible task), worst first, confined to the tenant. */
-  diagnostics(opts: Parameters<Board["diagnostics"]>[0] = {}) {
-    if (opts.taskId) this.check(opts.taskId);
-    const list = this.board.diagnostics(opts);
+  async diagnostics(opts: Parameters<Board["diagnostics"]>[0] = {}) {
+    if (opts.taskId) await this.check(opts.taskId);
+    const list = await this.board.diagnostics(opts);
     if (this.tenant === null) return list;
-    const own = this.board.tenantTaskIds(this.tenant);
+    const own = await this.board.tenantTaskIds(this.tenant);
     return list.filter((d) => own.has(d.task_id));
   }
   /** Subscriptions of one visible task, or of every task in the scope. */
-  listNotifySubs(taskId?: string | null) {
-    if (taskId) this.check(taskId);
-    const subs = this.board.listNotifySubs(taskId ?? null);
+  async listNotifySubs(taskId?: string | null) {
+    if (taskId) await this.check(taskId);
+    const subs = await this.board.listNotifySubs(taskId ?? null);
     if (this.tenant === null || taskId) return subs;
-    const own = this.board.tenantTaskIds(this.tenant);
+    const own = await this.board.tenantTaskIds(this.tenant);
     return subs.filter((s) => own.has(s.task_id));
   }
   /** A run of a task in the scope; any other is NOT_FOUND like an unknown run. */
-  getRun(runId: number) {
-    const run = this.board.getRun(runId);
-    if (this.tenant !== null && this.getTask(run.task_id) === null)
+  async getRun(runId: number) {
+    const run = await this.board.getRun(runId);
+    if (this.tenant !== null && (await this.getTask(run.task_id)) === null)
       throw notFound(`run ${runId} not found`, { run_id: runId });
     return run;
   }
   /** A visible task's parents and children, without the ones outside the scope. */
-  linkedParents(id: string) {
-    this.check(id);
-    return this.board.linkedParents(id, this.tenant);
+  async linkedParents(id: string) {
+    await this.check(id);
+    return await this.board.linkedParents(id, this.tenant);
   }
-  linkedChildren(id: string) {
-    this.check(id);
-    return this.board.linkedChildren(id, this.tenant);
+  async linkedChildren(id: string) {
+    await this.check(id);
+    return await this.board.linkedChildren(id, this.tenant);
   }
-  listComments(id: string) {
-    this.check(id);
-    return this.board.listComments(id);
+  async listComments(id: string) {
+    await this.check(id);
+    return await this.board.listComments(id);
   }
-  listEvents(id: string, opts?: Parameters<Board["listEvents"]>[1]) {
-    this.check(id);
-    return this.redactLinks(this.board.listEvents(id, opts));
+  async listEvents(id: string, opts?: Parameters<Board["listEvents"]>[1]) {
+    await this.check(id);
+    return await this.redactLinks(await this.board.listEvents(id, opts));
   }
-  listRuns(id: string, opts?: Parameters<Board["listRuns"]>[1]) {
-    this.check(id);
-    return this.board.listRuns(id, opts);
+  async listRuns(id: string, opts?: Parameters<Board["listRuns"]>[1]) {
+    await this.check(id);
+    return await this.board.listRuns(id, opts);
   }
-  workerContext(id: string) {
-    this.check(id);
-    return this.board.workerContext(id);
+  async workerContext(id: string) {
+    await this.check(id);
+    return await this.board.workerContext(id);
   }
-  warnings(ids: string[]) {
-    for (const id of ids) this.check(id);
-    return this.board.warnings(ids);
+  async warnings(ids: string[]) {
+    for (const id of ids) await this.check(id);
+    return await this.board.warnings(ids);
   }
 
   // --- writes: the Board's verbs, on tasks in the scope ---
@@ -271,129 +283,130 @@ export class ScopedBoard {
    * Creates a task in this scope's tenant (a tenant cannot create elsewhere, whatever it asks);
    * a parent outside the scope is refused exactly like an unknown parent.
    */
-  createTask(input: Parameters<Board["createTask"]>[0], rules?: Parameters<Board["createTask"]>[1]) {
+  async createTask(input: Parameters<Board["createTask"]>[0], rules?: Parameters<Board["createTask"]>[1]) {
     if (this.tenant !== null) {
-      const hidden = (input.parents ?? []).filter((p) => {
-        const parent = this.board.getTask(p);
-        return parent !== null && !this.sees(parent);
-      });
+      const hidden: string[] = [];
+      for (const p of input.parents ?? []) {
+        const parent = await this.board.getTask(p);
+        if (parent !== null && !this.sees(parent)) hidden.push(p);
+      }
       if (hidden.length > 0) throw invalid(`unknown parent task(s): ${hidden.join(", ")}`, { missing: hidden });
     }
-    return this.board.createTask({ ...input, tenant: this.tenant ?? input.tenant }, rules);
+    return await this.board.createTask({ ...input, tenant: this.tenant ?? input.tenant }, rules);
   }
   /** Runs several verbs as one transaction: a throw anywhere keeps none of their changes. */
-  atomically<T>(fn: () => T): T {
-    return this.board.atomically(fn);
+  async atomically<T>(fn: () => Promise<T>): Promise<T> {
+    return await this.board.atomically(fn);
   }
-  linkTasks(parent: string, child: string) {
-    this.check(parent);
-    this.check(child);
-    return this.board.linkTasks(parent, child);
+  async linkTasks(parent: string, child: string) {
+    await this.check(parent);
+    await this.check(child);
+    return await this.board.linkTasks(parent, child);
   }
-  unlinkTasks(parent: string, child: string) {
-    this.check(parent);
-    this.check(child);
-    return this.board.unlinkTasks(parent, child);
+  async unlinkTasks(parent: string, child: string) {
+    await this.check(parent);
+    await this.check(child);
+    return await this.board.unlinkTasks(parent, child);
   }
-  assignTask(...args: Parameters<Board["assignTask"]>) {
-    this.check(args[0]);
-    return this.board.assignTask(...args);
+  async assignTask(...args: Parameters<Board["assignTask"]>) {
+    await this.check(args[0]);
+    return await this.board.assignTask(...args);
   }
-  reassignTask(...args: Parameters<Board["reassignTask"]>) {
-    this.check(args[0]);
-    return this.board.reassignTask(...args);
+  async reassignTask(...args: Parameters<Board["reassignTask"]>) {
+    await this.check(args[0]);
+    return await this.board.reassignTask(...args);
   }
-  promoteTask(...args: Parameters<Board["promoteTask"]>) {
-    this.check(args[0]);
-    const out = this.board.promoteTask(...args);
+  async promoteTask(...args: Parameters<Board["promoteTask"]>) {
+    await this.check(args[0]);
+    const out = await this.board.promoteTask(...args);
     if (this.tenant === null || out.ok || out.error === null) return out;
     // Its refusal lists the unfinished parents by id: an operator's cross-tenant parent is not named.
     let error = out.error;
-    for (const parent of this.board.parentIds(args[0])) {
-      if (this.getTask(parent) === null) error = error.replaceAll(parent, HIDDEN_PARENT);
+    for (const parent of await this.board.parentIds(args[0])) {
+      if ((await this.getTask(parent)) === null) error = error.replaceAll(parent, HIDDEN_PARENT);
     }
     return { ...out, error };
   }
-  claimWithWorkspace<R>(
+  async claimWithWorkspace<R>(
     id: string,
     opts: Parameters<Board["claimWithWorkspace"]>[1],
     then: (claimed: Task | null) => R,
   ) {
-    this.check(id);
-    return this.board.claimWithWorkspace(id, opts, then);
+    await this.check(id);
+    return await this.board.claimWithWorkspace(id, opts, then);
   }
-  setWorkspace(...args: Parameters<Board["setWorkspace"]>) {
-    this.check(args[0]);
-    return this.board.setWorkspace(...args);
+  async setWorkspace(...args: Parameters<Board["setWorkspace"]>) {
+    await this.check(args[0]);
+    return await this.board.setWorkspace(...args);
   }
-  heartbeat(...args: Parameters<Board["heartbeat"]>) {
-    this.check(args[0]);
-    return this.board.heartbeat(...args);
+  async heartbeat(...args: Parameters<Board["heartbeat"]>) {
+    await this.check(args[0]);
+    return await this.board.heartbeat(...args);
   }
-  completeTask(...args: Parameters<Board["completeTask"]>) {
-    this.check(args[0]);
-    return this.board.completeTask(...args);
+  async completeTask(...args: Parameters<Board["completeTask"]>) {
+    await this.check(args[0]);
+    return await this.board.completeTask(...args);
   }
-  editCompletedResult(...args: Parameters<Board["editCompletedResult"]>) {
-    this.check(args[0]);
-    return this.board.editCompletedResult(...args);
+  async editCompletedResult(...args: Parameters<Board["editCompletedResult"]>) {
+    await this.check(args[0]);
+    return await this.board.editCompletedResult(...args);
   }
-  blockTask(...args: Parameters<Board["blockTask"]>) {
-    this.check(args[0]);
-    return this.board.blockTask(...args);
+  async blockTask(...args: Parameters<Board["blockTask"]>) {
+    await this.check(args[0]);
+    return await this.board.blockTask(...args);
   }
-  scheduleTask(...args: Parameters<Board["scheduleTask"]>) {
-    this.check(args[0]);
-    return this.board.scheduleTask(...args);
+  async scheduleTask(...args: Parameters<Board["scheduleTask"]>) {
+    await this.check(args[0]);
+    return await this.board.scheduleTask(...args);
   }
-  unblockTask(...args: Parameters<Board["unblockTask"]>) {
-    this.check(args[0]);
-    return this.board.unblockTask(...args);
+  async unblockTask(...args: Parameters<Board["unblockTask"]>) {
+    await this.check(args[0]);
+    return await this.board.unblockTask(...args);
   }
-  archiveTask(...args: Parameters<Board["archiveTask"]>) {
-    this.check(args[0]);
-    return this.board.archiveTask(...args);
+  async archiveTask(...args: Parameters<Board["archiveTask"]>) {
+    await this.check(args[0]);
+    return await this.board.archiveTask(...args);
   }
-  deleteArchivedTask(...args: Parameters<Board["deleteArchivedTask"]>) {
-    this.check(args[0]);
-    return this.board.deleteArchivedTask(...args);
+  async deleteArchivedTask(...args: Parameters<Board["deleteArchivedTask"]>) {
+    await this.check(args[0]);
+    return await this.board.deleteArchivedTask(...args);
   }
-  deleteTask(...args: Parameters<Board["deleteTask"]>) {
-    this.check(args[0]);
-    return this.board.deleteTask(...args);
+  async deleteTask(...args: Parameters<Board["deleteTask"]>) {
+    await this.check(args[0]);
+    return await this.board.deleteTask(...args);
   }
-  updateTask(...args: Parameters<Board["updateTask"]>) {
-    this.check(args[0]);
-    return this.board.updateTask(...args);
+  async updateTask(...args: Parameters<Board["updateTask"]>) {
+    await this.check(args[0]);
+    return await this.board.updateTask(...args);
   }
-  patchTask(...args: Parameters<Board["patchTask"]>) {
-    this.check(args[0]);
-    return this.hidingForeignParents(() => this.board.patchTask(...args));
+  async patchTask(...args: Parameters<Board["patchTask"]>) {
+    await this.check(args[0]);
+    return await this.hidingForeignParents(async () => await this.board.patchTask(...args));
   }
-  moveTask(...args: Parameters<Board["moveTask"]>) {
-    this.check(args[0]);
-    return this.hidingForeignParents(() => this.board.moveTask(...args));
+  async moveTask(...args: Parameters<Board["moveTask"]>) {
+    await this.check(args[0]);
+    return await this.hidingForeignParents(async () => await this.board.moveTask(...args));
   }
-  reclaimTask(...args: Parameters<Board["reclaimTask"]>) {
-    this.check(args[0]);
-    return this.board.reclaimTask(...args);
+  async reclaimTask(...args: Parameters<Board["reclaimTask"]>) {
+    await this.check(args[0]);
+    return await this.board.reclaimTask(...args);
   }
   /** A run of a task in the scope (any other is NOT_FOUND like an unknown run), ended by reclaiming its task. */
-  terminateRun(...args: Parameters<Board["terminateRun"]>) {
-    this.getRun(args[0]);
-    return this.board.terminateRun(...args);
+  async terminateRun(...args: Parameters<Board["terminateRun"]>) {
+    await this.getRun(args[0]);
+    return await this.board.terminateRun(...args);
   }
-  addComment(...args: Parameters<Board["addComment"]>) {
-    this.check(args[0]);
-    return this.board.addComment(...args);
+  async addComment(...args: Parameters<Board["addComment"]>) {
+    await this.check(args[0]);
+    return await this.board.addComment(...args);
   }
-  addNotifySub(...args: Parameters<Board["addNotifySub"]>) {
-    this.check(args[0].task_id);
-    return this.board.addNotifySub(...args);
+  async addNotifySub(...args: Parameters<Board["addNotifySub"]>) {
+    await this.check(args[0].task_id);
+    return await this.board.addNotifySub(...args);
   }
-  removeNotifySub(...args: Parameters<Board["removeNotifySub"]>) {
-    this.check(args[0].task_id);
-    return this.board.removeNotifySub(...args);
+  async removeNotifySub(...args: Parameters<Board["removeNotifySub"]>) {
+    await this.check(args[0].task_id);
+    return await this.board.removeNotifySub(...args);
   }
 }
 

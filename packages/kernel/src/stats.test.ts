@@ -38,36 +38,36 @@ function eventKinds(taskId: string): string[] {
 }
 
 describe("boardStats", () => {
-  it("counts non-archived tasks by status", () => {
-    createTask(ctx, { title: "a" });
-    createTask(ctx, { title: "b" });
-    createTask(ctx, { title: "c", initial_status: "blocked" });
-    setStatus(createTask(ctx, { title: "d" }).id, "archived");
-    expect(boardStats(ctx).by_status).toEqual({ ready: 2, blocked: 1 });
+  it("counts non-archived tasks by status", async () => {
+    await createTask(ctx, { title: "a" });
+    await createTask(ctx, { title: "b" });
+    await createTask(ctx, { title: "c", initial_status: "blocked" });
+    setStatus((await createTask(ctx, { title: "d" })).id, "archived");
+    expect((await boardStats(ctx)).by_status).toEqual({ ready: 2, blocked: 1 });
   });
 
-  it("counts assigned non-archived tasks by assignee and status", () => {
-    createTask(ctx, { title: "a", assignee: "coder" });
-    createTask(ctx, { title: "b", assignee: "coder", initial_status: "blocked" });
-    createTask(ctx, { title: "c", assignee: "reviewer" });
-    createTask(ctx, { title: "d" });
-    setStatus(createTask(ctx, { title: "e", assignee: "ghost" }).id, "archived");
-    expect(boardStats(ctx).by_assignee).toEqual({ coder: { ready: 1, blocked: 1 }, reviewer: { ready: 1 } });
+  it("counts assigned non-archived tasks by assignee and status", async () => {
+    await createTask(ctx, { title: "a", assignee: "coder" });
+    await createTask(ctx, { title: "b", assignee: "coder", initial_status: "blocked" });
+    await createTask(ctx, { title: "c", assignee: "reviewer" });
+    await createTask(ctx, { title: "d" });
+    setStatus((await createTask(ctx, { title: "e", assignee: "ghost" })).id, "archived");
+    expect((await boardStats(ctx)).by_assignee).toEqual({ coder: { ready: 1, blocked: 1 }, reviewer: { ready: 1 } });
   });
 
-  it("measures the oldest ready task's age from its creation, and reports now", () => {
-    createTask(ctx, { title: "old" });
+  it("measures the oldest ready task's age from its creation, and reports now", async () => {
+    await createTask(ctx, { title: "old" });
     clock.advance(600);
-    createTask(ctx, { title: "new" });
+    await createTask(ctx, { title: "new" });
     clock.advance(400);
-    const stats = boardStats(ctx);
+    const stats = await boardStats(ctx);
     expect(stats.oldest_ready_age_seconds).toBe(1000);
     expect(stats.now).toBe(T0 + 1000);
   });
 
-  it("reports no oldest ready age when nothing is ready", () => {
-    createTask(ctx, { title: "parked", initial_status: "blocked" });
-    expect(boardStats(ctx).oldest_ready_age_seconds).toBeNull();
+  it("reports no oldest ready age when nothing is ready", async () => {
+    await createTask(ctx, { title: "parked", initial_status: "blocked" });
+    expect((await boardStats(ctx)).oldest_ready_age_seconds).toBeNull();
   });
 });
 
@@ -93,64 +93,66 @@ describe("taskAge", () => {
 });
 
 describe("gcEvents", () => {
-  it("deletes events older than the cutoff of done and archived tasks and returns how many", () => {
-    const done = createTask(ctx, { title: "done" });
-    const archived = createTask(ctx, { title: "archived" });
+  it("deletes events older than the cutoff of done and archived tasks and returns how many", async () => {
+    const done = await createTask(ctx, { title: "done" });
+    const archived = await createTask(ctx, { title: "archived" });
     setStatus(done.id, "done");
     setStatus(archived.id, "archived");
     clock.advance(10 * DAY);
     insertEvent(done.id, "completed", T0 + 10 * DAY);
-    expect(gcEvents(ctx, 5 * DAY)).toBe(2);
+    expect(await gcEvents(ctx, 5 * DAY)).toBe(2);
     expect(eventKinds(done.id)).toEqual(["completed"]);
     expect(eventKinds(archived.id)).toEqual([]);
   });
 
-  it("keeps the whole history of tasks that are not done or archived", () => {
-    const live = createTask(ctx, { title: "live", initial_status: "blocked" });
+  it("keeps the whole history of tasks that are not done or archived", async () => {
+    const live = await createTask(ctx, { title: "live", initial_status: "blocked" });
     clock.advance(100 * DAY);
-    expect(gcEvents(ctx, DAY)).toBe(0);
+    expect(await gcEvents(ctx, DAY)).toBe(0);
     expect(eventKinds(live.id)).toEqual(["created", "blocked"]);
   });
 
-  it("keeps decomposed events, which link a task to its children", () => {
-    const parent = createTask(ctx, { title: "decomposed" });
+  it("keeps decomposed events, which link a task to its children", async () => {
+    const parent = await createTask(ctx, { title: "decomposed" });
     insertEvent(parent.id, "decomposed", T0);
     setStatus(parent.id, "done");
     clock.advance(100 * DAY);
-    expect(gcEvents(ctx, DAY)).toBe(1);
+    expect(await gcEvents(ctx, DAY)).toBe(1);
     expect(eventKinds(parent.id)).toEqual(["decomposed"]);
   });
 
-  it("keeps events younger than the default 30 days", () => {
-    const done = createTask(ctx, { title: "done" });
+  it("keeps events younger than the default 30 days", async () => {
+    const done = await createTask(ctx, { title: "done" });
     setStatus(done.id, "done");
     clock.advance(DEFAULT_EVENT_RETENTION_SECONDS);
     expect(DEFAULT_EVENT_RETENTION_SECONDS).toBe(30 * DAY);
-    expect(gcEvents(ctx)).toBe(0);
+    expect(await gcEvents(ctx)).toBe(0);
     clock.advance(1);
-    expect(gcEvents(ctx)).toBe(1);
+    expect(await gcEvents(ctx)).toBe(1);
   });
 
-  it("refuses a negative retention", () => {
-    expect(() => gcEvents(ctx, -1)).toThrow(KernelError);
+  it("refuses a negative retention", async () => {
+    await expect(gcEvents(ctx, -1)).rejects.toThrow(KernelError);
   });
 });
 
 describe("knownAssignees", () => {
-  it("merges profiles on disk with the board's assignees, sorted, with non-archived counts", () => {
-    createTask(ctx, { title: "a", assignee: "coder" });
-    createTask(ctx, { title: "b", assignee: "coder", initial_status: "blocked" });
-    createTask(ctx, { title: "c", assignee: "board-only" });
-    setStatus(createTask(ctx, { title: "d", assignee: "coder" }).id, "archived");
-    expect(knownAssignees(ctx, ["reviewer", "coder"])).toEqual([
+  it("merges profiles on disk with the board's assignees, sorted, with non-archived counts", async () => {
+    await createTask(ctx, { title: "a", assignee: "coder" });
+    await createTask(ctx, { title: "b", assignee: "coder", initial_status: "blocked" });
+    await createTask(ctx, { title: "c", assignee: "board-only" });
+    setStatus((await createTask(ctx, { title: "d", assignee: "coder" })).id, "archived");
+    expect(await knownAssignees(ctx, ["reviewer", "coder"])).toEqual([
       { name: "board-only", on_disk: false, counts: { ready: 1 } },
       { name: "coder", on_disk: true, counts: { ready: 1, blocked: 1 } },
       { name: "reviewer", on_disk: true, counts: {} },
     ]);
   });
 
-  it("matches disk profile names to assignees case-insensitively and ignores blank names", () => {
-    createTask(ctx, { title: "a", assignee: "coder" });
-    expect(knownAssignees(ctx, [" Coder ", ""])).toEqual([{ name: "coder", on_disk: true, counts: { ready: 1 } }]);
+  it("matches disk profile names to assignees case-insensitively and ignores blank names", async () => {
+    await createTask(ctx, { title: "a", assignee: "coder" });
+    expect(await knownAssignees(ctx, [" Coder ", ""])).toEqual([
+      { name: "coder", on_disk: true, counts: { ready: 1 } },
+    ]);
   });
 });

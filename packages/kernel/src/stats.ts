@@ -38,8 +38,8 @@ export const DEFAULT_EVENT_RETENTION_SECONDS = 30 * 86_400;
 /** Event kinds gc keeps forever: a decomposed task's children are found through this event. */
 const GC_RETAINED_EVENT_KINDS = ["decomposed"];
 
-function countsByAssignee(ctx: BoardContext): Record<string, Record<string, number>> {
-  const rows = assigneeStatusCounts(ctx);
+async function countsByAssignee(ctx: BoardContext): Promise<Record<string, Record<string, number>>> {
+  const rows = await assigneeStatusCounts(ctx);
   const out: Record<string, Record<string, number>> = {};
   for (const r of rows) {
     const counts = out[r.assignee] ?? {};
@@ -50,14 +50,14 @@ function countsByAssignee(ctx: BoardContext): Record<string, Record<string, numb
 }
 
 /** Task counts by status and by assignee, and how long the oldest ready task has waited. */
-export function boardStats(ctx: BoardContext): BoardStats {
+export async function boardStats(ctx: BoardContext): Promise<BoardStats> {
   const now = ctx.now();
   const byStatus: Record<string, number> = {};
-  for (const r of liveStatusCounts(ctx)) byStatus[r.status] = r.n;
-  const oldest = oldestReadyCreatedAt(ctx);
+  for (const r of await liveStatusCounts(ctx)) byStatus[r.status] = r.n;
+  const oldest = await oldestReadyCreatedAt(ctx);
   return {
     by_status: byStatus,
-    by_assignee: countsByAssignee(ctx),
+    by_assignee: await countsByAssignee(ctx),
     oldest_ready_age_seconds: oldest === null ? null : now - oldest,
     now,
   };
@@ -77,13 +77,16 @@ export function taskAge(task: Pick<Task, "created_at" | "started_at" | "complete
  * Deletes events older than `olderThanSeconds` of tasks that are done or archived, and returns how
  * many went. Live tasks keep their whole history: the diagnostics and the retry logic read it.
  */
-export function gcEvents(ctx: BoardContext, olderThanSeconds: number = DEFAULT_EVENT_RETENTION_SECONDS): number {
+export async function gcEvents(
+  ctx: BoardContext,
+  olderThanSeconds: number = DEFAULT_EVENT_RETENTION_SECONDS,
+): Promise<number> {
   if (!Number.isFinite(olderThanSeconds) || olderThanSeconds < 0) {
     throw invalid("older_than_seconds must be a non-negative number of seconds");
   }
-  return ctx.tx(() => {
+  return await ctx.tx(async () => {
     const cutoff = ctx.now() - olderThanSeconds;
-    return deleteFinishedTaskEvents(ctx, cutoff, GC_RETAINED_EVENT_KINDS);
+    return await deleteFinishedTaskEvents(ctx, cutoff, GC_RETAINED_EVENT_KINDS);
   });
 }
 
@@ -92,9 +95,9 @@ export function gcEvents(ctx: BoardContext, olderThanSeconds: number = DEFAULT_E
  * already uses, with each one's non-archived task counts, sorted by name. Names are compared the
  * way assignees are stored (trimmed, lowercase), so a profile directory and its tasks meet.
  */
-export function knownAssignees(ctx: BoardContext, profilesOnDisk: string[]): KnownAssignee[] {
+export async function knownAssignees(ctx: BoardContext, profilesOnDisk: string[]): Promise<KnownAssignee[]> {
   const onDisk = new Set(profilesOnDisk.map(canonicalAssignee).filter((n): n is string => n !== null));
-  const counts = countsByAssignee(ctx);
+  const counts = await countsByAssignee(ctx);
   const names = [...new Set([...onDisk, ...Object.keys(counts)])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return names.map((name) => ({ name, on_disk: onDisk.has(name), counts: counts[name] ?? {} }));
 }

@@ -43,14 +43,16 @@ describe("parseStoredJson", () => {
 });
 
 describe("storableJson", () => {
-  it("refuses, with INVALID_INPUT naming the field, what a read would not parse: too deep, cyclic or too long", () => {
+  it("refuses, with INVALID_INPUT naming the field, what a read would not parse: too deep, cyclic or too long", async () => {
     let deep: unknown = 1;
     for (let i = 0; i < 10_000; i++) deep = [deep];
-    expect(caught(() => storableJson(deep, "metadata")).message).toBe("metadata is nested deeper than 128 levels");
+    expect((await caught(() => storableJson(deep, "metadata"))).message).toBe(
+      "metadata is nested deeper than 128 levels",
+    );
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    expect(caught(() => storableJson(cyclic, "delivery_metadata")).code).toBe("INVALID_INPUT");
-    const err = caught(() => storableJson({ blob: "x".repeat(STORED_JSON_LIMITS.maxChars) }, "metadata"));
+    expect((await caught(() => storableJson(cyclic, "delivery_metadata"))).code).toBe("INVALID_INPUT");
+    const err = await caught(() => storableJson({ blob: "x".repeat(STORED_JSON_LIMITS.maxChars) }, "metadata"));
     expect(err.message).toMatch(/^metadata is \d+ characters of JSON \(limit 4194304\)$/);
     expect(storableJson({ b: 1, a: [2] }, "metadata")).toBe('{"b":1,"a":[2]}');
   });
@@ -59,13 +61,13 @@ describe("storableJson", () => {
 describe("reads of rows holding pathological JSON (written by Hermes, an old version or raw SQL)", () => {
   it.each([3_000, 100_000])(
     "a task, its runs, events, skills, subscriptions, context and its child's context read at %i levels deep",
-    (levels) => {
+    async (levels) => {
       const b = board();
-      const parent = b.createTask({ title: "deep parent", assignee: "coder" });
-      b.claimTask(parent.id);
-      b.completeTask(parent.id, { summary: "handoff text", metadata: { ok: true } });
-      const child = b.createTask({ title: "child", assignee: "coder", parents: [parent.id] });
-      b.addNotifySub({ task_id: parent.id, platform: "slack", chat_id: "C1" });
+      const parent = await b.createTask({ title: "deep parent", assignee: "coder" });
+      await b.claimTask(parent.id);
+      await b.completeTask(parent.id, { summary: "handoff text", metadata: { ok: true } });
+      const child = await b.createTask({ title: "child", assignee: "coder", parents: [parent.id] });
+      await b.addNotifySub({ task_id: parent.id, platform: "slack", chat_id: "C1" });
       // Straight into the file, bypassing every kernel check.
       boardInternals(b)
         .sqlite.prepare("UPDATE task_runs SET metadata = ? WHERE task_id = ?")
@@ -85,16 +87,16 @@ describe("reads of rows holding pathological JSON (written by Hermes, an old ver
       };
       // What the API serialises for tasks.get / tasks.context: every piece must survive JSON.stringify.
       const reads = {
-        task: b.getTask(parent.id),
-        list: b.listTasks({}),
-        runs: b.listRuns(parent.id),
-        events: b.listEvents(parent.id),
-        childEvents: b.listEvents(child.id),
-        subs: b.listNotifySubs(parent.id),
-        latest: b.latestRun(parent.id),
-        diagnostics: boardDiagnostics(boardInternals(b).ctx),
-        context: buildWorkerContext(boardInternals(b).ctx, parent.id),
-        childContext: buildWorkerContext(boardInternals(b).ctx, child.id),
+        task: await b.getTask(parent.id),
+        list: await b.listTasks({}),
+        runs: await b.listRuns(parent.id),
+        events: await b.listEvents(parent.id),
+        childEvents: await b.listEvents(child.id),
+        subs: await b.listNotifySubs(parent.id),
+        latest: await b.latestRun(parent.id),
+        diagnostics: await boardDiagnostics(boardInternals(b).ctx),
+        context: await buildWorkerContext(boardInternals(b).ctx, parent.id),
+        childContext: await buildWorkerContext(boardInternals(b).ctx, child.id),
       };
       expect(() => JSON.stringify(reads)).not.toThrow();
       expect(reads.task?.skills).toBeNull();
@@ -105,7 +107,7 @@ describe("reads of rows holding pathological JSON (written by Hermes, an old ver
       expect(reads.childContext).toContain("handoff text");
       expect(reads.childContext).toContain("_unreadable");
       // The tick's promotion pass reads status payloads too.
-      expect(() => b.recomputeReady()).not.toThrow();
+      await b.recomputeReady();
     },
   );
 });

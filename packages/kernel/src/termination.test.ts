@@ -11,33 +11,33 @@ describe("which worker to terminate (termination.ts, the one rule)", () => {
   });
   afterEach(() => b.cleanup());
 
-  function spawned(): Task {
-    const id = b.createTask({ title: "t" }).id;
-    const claimed = b.claimTask(id) as Task;
-    b.recordSpawn(id, 777, claimed.current_run_id as number);
-    return b.requireTask(id);
+  async function spawned(): Promise<Task> {
+    const id = (await b.createTask({ title: "t" })).id;
+    const claimed = (await b.claimTask(id)) as Task;
+    await b.recordSpawn(id, 777, claimed.current_run_id as number);
+    return await b.requireTask(id);
   }
 
-  it("a running task claimed on this host with a pid: both rules name its worker", () => {
-    const task = spawned();
+  it("a running task claimed on this host with a pid: both rules name its worker", async () => {
+    const task = await spawned();
     expect(workerToStop(ctx(), task)).toEqual({ pid: 777, lock: "testhost:4242" });
     expect(claimHolder(ctx(), task)).toEqual({ pid: 777, lock: "testhost:4242" });
   });
 
-  it("a claim from another host names some other machine's process: nobody to stop here", () => {
-    const task = { ...spawned(), claim_lock: "otherhost:1" };
+  it("a claim from another host names some other machine's process: nobody to stop here", async () => {
+    const task = { ...(await spawned()), claim_lock: "otherhost:1" };
     expect(workerToStop(ctx(), task)).toBeNull();
     expect(claimHolder(ctx(), task)).toBeNull();
   });
 
-  it("no recorded pid (or a non-positive one): nobody to stop", () => {
-    const task = spawned();
+  it("no recorded pid (or a non-positive one): nobody to stop", async () => {
+    const task = await spawned();
     expect(claimHolder(ctx(), { ...task, worker_pid: null })).toBeNull();
     expect(claimHolder(ctx(), { ...task, worker_pid: 0 })).toBeNull();
   });
 
-  it("a lock left on a task that is no longer running: a reclaim still stops its holder, a person's release does not", () => {
-    const task = { ...spawned(), status: "blocked" };
+  it("a lock left on a task that is no longer running: a reclaim still stops its holder, a person's release does not", async () => {
+    const task = { ...(await spawned()), status: "blocked" };
     expect(claimHolder(ctx(), task)).toEqual({ pid: 777, lock: "testhost:4242" });
     expect(workerToStop(ctx(), task)).toBeNull();
   });

@@ -13,16 +13,21 @@ import type { Task } from "./types.ts";
  * 0 means the task was not in a state the verb may leave, or changed concurrently. A to-state the
  * table does not give the verb throws before anything is written.
  */
-export function transition(ctx: BoardContext, verb: TransitionVerb, id: string, w: TransitionWrite): number {
-  return swapStatus(ctx, verb, id, w);
-}
-
-/** {@link transition} with `RETURNING *`: the moved row, or null when the swap missed (no second read). */
-export function transitionReturning(
+export async function transition(
   ctx: BoardContext,
   verb: TransitionVerb,
   id: string,
   w: TransitionWrite,
-): Task | null {
-  return swapStatusReturning(ctx, verb, id, w);
+): Promise<number> {
+  return await swapStatus(ctx, verb, id, w);
+}
+
+/** {@link transition} with `RETURNING *`: the moved row, or null when the swap missed (no second read). */
+export async function transitionReturning(
+  ctx: BoardContext,
+  verb: TransitionVerb,
+  id: string,
+  w: TransitionWrite,
+): Promise<Task | null> {
+  return await swapStatusReturning(ctx, verb, id, w);
 }

@@ -43,38 +43,45 @@ describe("transition (the one compare-and-swap)", () => {
   });
   afterEach(() => b.cleanup());
 
-  it("moves a task out of one of the verb's from-states and returns the row with RETURNING", () => {
-    const id = b.createTask({ title: "t" }).id;
-    const task = ctx().tx(() =>
-      transitionReturning(ctx(), "claim", id, {
-        to: "running",
-        set: "claim_lock = ?",
-        setArgs: ["me"],
-        where: "claim_lock IS NULL",
-      }),
+  it("moves a task out of one of the verb's from-states and returns the row with RETURNING", async () => {
+    const id = (await b.createTask({ title: "t" })).id;
+    const task = await ctx().tx(
+      async () =>
+        await transitionReturning(ctx(), "claim", id, {
+          to: "running",
+          set: "claim_lock = ?",
+          setArgs: ["me"],
+          where: "claim_lock IS NULL",
+        }),
     );
     expect(task).toMatchObject({ id, status: "running", claim_lock: "me" });
   });
 
-  it("misses (0 rows, null) when the task is in a state the verb may not leave", () => {
-    const id = b.createTask({ title: "t" }).id; // ready
-    expect(ctx().tx(() => transition(ctx(), "requeue", id, { to: "ready" }))).toBe(0);
-    expect(ctx().tx(() => transitionReturning(ctx(), "unblock", id, { to: "todo" }))).toBeNull();
-    expect(b.requireTask(id).status).toBe("ready");
+  it("misses (0 rows, null) when the task is in a state the verb may not leave", async () => {
+    const id = (await b.createTask({ title: "t" })).id; // ready
+    expect(await ctx().tx(async () => await transition(ctx(), "requeue", id, { to: "ready" }))).toBe(0);
+    expect(await ctx().tx(async () => await transitionReturning(ctx(), "unblock", id, { to: "todo" }))).toBeNull();
+    expect((await b.requireTask(id)).status).toBe("ready");
   });
 
-  it("with `from`, misses when the status read earlier no longer holds, even if the verb allows the new one", () => {
-    const id = b.createTask({ title: "t" }).id; // ready
-    expect(ctx().tx(() => transition(ctx(), "block", id, { to: "blocked", from: "running" }))).toBe(0);
-    expect(ctx().tx(() => transition(ctx(), "block", id, { to: "blocked", from: "ready", set: CLEAR_CLAIM }))).toBe(1);
-    expect(b.requireTask(id).status).toBe("blocked");
+  it("with `from`, misses when the status read earlier no longer holds, even if the verb allows the new one", async () => {
+    const id = (await b.createTask({ title: "t" })).id; // ready
+    expect(await ctx().tx(async () => await transition(ctx(), "block", id, { to: "blocked", from: "running" }))).toBe(
+      0,
+    );
+    expect(
+      await ctx().tx(
+        async () => await transition(ctx(), "block", id, { to: "blocked", from: "ready", set: CLEAR_CLAIM }),
+      ),
+    ).toBe(1);
+    expect((await b.requireTask(id)).status).toBe("blocked");
   });
 
-  it("refuses a to-state the table does not give the verb, before touching the database", () => {
-    const id = b.createTask({ title: "t" }).id;
-    expect(() => transition(ctx(), "set_status", id, { to: "running" })).toThrow(/cannot land in 'running'/);
-    expect(() => transition(ctx(), "promote", id, { to: "done" })).toThrow(/cannot land in 'done'/);
-    expect(b.requireTask(id).status).toBe("ready");
+  it("refuses a to-state the table does not give the verb, before touching the database", async () => {
+    const id = (await b.createTask({ title: "t" })).id;
+    await expect(transition(ctx(), "set_status", id, { to: "running" })).rejects.toThrow(/cannot land in 'running'/);
+    await expect(transition(ctx(), "promote", id, { to: "done" })).rejects.toThrow(/cannot land in 'done'/);
+    expect((await b.requireTask(id)).status).toBe("ready");
   });
 });
 

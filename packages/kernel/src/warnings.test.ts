@@ -28,21 +28,21 @@ function countedBoard(policy: Partial<DiagnosticsPolicy> = {}) {
  * A refused completion (phantom card), a task blocked for two days, a ready task assigned to a
  * profile this host does not have (known profiles: `coder`), a failing task and a healthy one.
  */
-function seed(b: Board & { clock: { advance(s: number): void } }) {
-  const phantom = b.createTask({ title: "phantom", assignee: "coder" });
-  b.claimTask(phantom.id, { claimer: "host:1" });
-  expect(() => b.completeTask(phantom.id, { summary: "done", created_cards: ["t_deadbeef"] })).toThrow();
-  const blocked = b.createTask({ title: "blocked", assignee: "coder" });
-  b.blockTask(blocked.id, { reason: "which colour?" });
-  const healthy = b.createTask({ title: "healthy", assignee: "coder" });
-  b.claimTask(healthy.id, { claimer: "host:2" });
-  const failing = b.createTask({ title: "failing", assignee: "coder" });
-  b.claimTask(failing.id, { claimer: "host:3" });
-  b.recordTaskFailure(failing.id, { outcome: "spawn_failed", error: "no such command" });
-  b.claimTask(failing.id, { claimer: "host:3" });
-  b.recordTaskFailure(failing.id, { outcome: "spawn_failed", error: "no such command" });
+async function seed(b: Board & { clock: { advance(s: number): void } }) {
+  const phantom = await b.createTask({ title: "phantom", assignee: "coder" });
+  await b.claimTask(phantom.id, { claimer: "host:1" });
+  await expect(b.completeTask(phantom.id, { summary: "done", created_cards: ["t_deadbeef"] })).rejects.toThrow();
+  const blocked = await b.createTask({ title: "blocked", assignee: "coder" });
+  await b.blockTask(blocked.id, { reason: "which colour?" });
+  const healthy = await b.createTask({ title: "healthy", assignee: "coder" });
+  await b.claimTask(healthy.id, { claimer: "host:2" });
+  const failing = await b.createTask({ title: "failing", assignee: "coder" });
+  await b.claimTask(failing.id, { claimer: "host:3" });
+  await b.recordTaskFailure(failing.id, { outcome: "spawn_failed", error: "no such command" });
+  await b.claimTask(failing.id, { claimer: "host:3" });
+  await b.recordTaskFailure(failing.id, { outcome: "spawn_failed", error: "no such command" });
   b.clock.advance(48 * HOUR);
-  const stranger = b.createTask({ title: "stranger", assignee: "ghost" });
+  const stranger = await b.createTask({ title: "stranger", assignee: "ghost" });
   return { phantom: phantom.id, blocked: blocked.id, healthy: healthy.id, failing: failing.id, stranger: stranger.id };
 }
 
@@ -66,16 +66,16 @@ function expectedRow(f: TaskDiagnostics) {
   };
 }
 
-function card(b: Board, id: string) {
-  const view = b.boardView("default", {}, { doneLimit: 100, columnLimit: 100, scopeTenant: null });
+async function card(b: Board, id: string) {
+  const view = await b.boardView("default", {}, { doneLimit: 100, columnLimit: 100, scopeTenant: null });
   return view.columns.flatMap((c) => c.tasks).find((t) => t.id === id);
 }
 
 describe("warnings: one meaning", () => {
-  it("is the summary of the task's diagnostics, keyed by diagnostic kind, the same in every read", () => {
+  it("is the summary of the task's diagnostics, keyed by diagnostic kind, the same in every read", async () => {
     const { b } = countedBoard({ knownProfiles: ["coder"] });
-    const ids = seed(b);
-    const expected = new Map(b.diagnostics().map((d) => [d.task_id, summariseDiagnostics(d.diagnostics)]));
+    const ids = await seed(b);
+    const expected = new Map((await b.diagnostics()).map((d) => [d.task_id, summariseDiagnostics(d.diagnostics)]));
     expect([...expected.keys()].sort()).toEqual([ids.blocked, ids.failing, ids.phantom, ids.stranger].sort());
     // Keyed by what the diagnostics found, not by the events behind them.
     expect(expected.get(ids.phantom)?.kinds).toEqual({ hallucinated_cards: 1 });
@@ -83,119 +83,119 @@ describe("warnings: one meaning", () => {
     expect(expected.get(ids.stranger)).toMatchObject({ kinds: { stranded_in_ready: 1 }, highest_severity: "error" });
     expect(expected.get(ids.failing)?.kinds).toMatchObject({ repeated_failures: 1 });
 
-    const listed = new Map(b.listTasks({}).map((t) => [t.id, t.warnings]));
-    const paged = new Map(b.taskPage({}, { limit: 50 }).tasks.map((t) => [t.id, t.warnings]));
-    const all = b.warnings();
+    const listed = new Map((await b.listTasks({})).map((t) => [t.id, t.warnings]));
+    const paged = new Map((await b.taskPage({}, { limit: 50 })).tasks.map((t) => [t.id, t.warnings]));
+    const all = await b.warnings();
     for (const id of Object.values(ids)) {
       const want = expected.get(id) ?? null;
-      expect(b.getTask(id)?.warnings, id).toEqual(want);
-      expect(b.requireTask(id).warnings, id).toEqual(want);
+      expect((await b.getTask(id))?.warnings, id).toEqual(want);
+      expect((await b.requireTask(id)).warnings, id).toEqual(want);
       expect(listed.get(id), id).toEqual(want);
       expect(paged.get(id), id).toEqual(want);
-      expect(b.warnings([id]).get(id) ?? null, id).toEqual(want);
+      expect((await b.warnings([id])).get(id) ?? null, id).toEqual(want);
       expect(all.get(id) ?? null, id).toEqual(want);
-      expect(card(b, id)?.warnings, id).toEqual(want);
+      expect((await card(b, id))?.warnings, id).toEqual(want);
     }
-    expect(b.getTask(ids.healthy)?.warnings).toBeNull();
+    expect((await b.getTask(ids.healthy))?.warnings).toBeNull();
   });
 
-  it("clears once a clean completion supersedes a refused one", () => {
+  it("clears once a clean completion supersedes a refused one", async () => {
     const { b } = countedBoard();
-    const t = b.createTask({ title: "x", assignee: "coder" });
-    const claimed = b.claimTask(t.id, { claimer: "host:1" });
-    expect(() => b.completeTask(t.id, { summary: "s", created_cards: ["t_deadbeef"] })).toThrow();
-    expect(b.getTask(t.id)?.warnings).toMatchObject({ count: 1, kinds: { hallucinated_cards: 1 } });
-    b.completeTask(t.id, { summary: "s", expected_run_id: claimed?.current_run_id });
-    expect(b.getTask(t.id)?.warnings).toBeNull();
+    const t = await b.createTask({ title: "x", assignee: "coder" });
+    const claimed = await b.claimTask(t.id, { claimer: "host:1" });
+    await expect(b.completeTask(t.id, { summary: "s", created_cards: ["t_deadbeef"] })).rejects.toThrow();
+    expect((await b.getTask(t.id))?.warnings).toMatchObject({ count: 1, kinds: { hallucinated_cards: 1 } });
+    await b.completeTask(t.id, { summary: "s", expected_run_id: claimed?.current_run_id });
+    expect((await b.getTask(t.id))?.warnings).toBeNull();
   });
 
-  it("a create returns the warnings a later read gives (a ready task for a profile this host lacks)", () => {
+  it("a create returns the warnings a later read gives (a ready task for a profile this host lacks)", async () => {
     const { b } = countedBoard({ knownProfiles: ["coder"] });
-    const created = b.createTask({ title: "x", assignee: "ghost" });
+    const created = await b.createTask({ title: "x", assignee: "ghost" });
     expect(created.warnings).toMatchObject({ kinds: { stranded_in_ready: 1 } });
-    expect(created).toEqual(b.getTask(created.id));
-    const again = b.createTask({ title: "x", assignee: "ghost", idempotency_key: "k" });
-    expect(b.createTask({ title: "x", assignee: "ghost", idempotency_key: "k" })).toEqual(again);
-    expect(again.warnings).toEqual(b.warnings([again.id]).get(again.id));
+    expect(created).toEqual(await b.getTask(created.id));
+    const again = await b.createTask({ title: "x", assignee: "ghost", idempotency_key: "k" });
+    expect(await b.createTask({ title: "x", assignee: "ghost", idempotency_key: "k" })).toEqual(again);
+    expect(again.warnings).toEqual((await b.warnings([again.id])).get(again.id));
   });
 
-  it("judges a new task from its row: the same warnings a read gives, without running the engine", () => {
+  it("judges a new task from its row: the same warnings a read gives, without running the engine", async () => {
     const { b, runs } = countedBoard({ knownProfiles: ["coder"] });
-    const parent = b.createTask({ title: "parent", assignee: "coder" });
+    const parent = await b.createTask({ title: "parent", assignee: "coder" });
     const created = [
-      b.createTask({ title: "stranger", assignee: "ghost" }),
-      b.createTask({ title: "known", assignee: "coder" }),
-      b.createTask({ title: "nobody" }),
-      b.createTask({ title: "waits for its parent", assignee: "ghost", parents: [parent.id] }),
+      await b.createTask({ title: "stranger", assignee: "ghost" }),
+      await b.createTask({ title: "known", assignee: "coder" }),
+      await b.createTask({ title: "nobody" }),
+      await b.createTask({ title: "waits for its parent", assignee: "ghost", parents: [parent.id] }),
     ];
     expect(runs.n).toBe(0);
     expect(created.map((t) => t.warnings?.kinds ?? null)).toEqual([{ stranded_in_ready: 1 }, null, null, null]);
-    for (const t of created) expect(t).toEqual(b.getTask(t.id));
+    for (const t of created) expect(t).toEqual(await b.getTask(t.id));
   });
 
-  it("follows the board's live policy (a failure limit raised in config clears the badge)", () => {
+  it("follows the board's live policy (a failure limit raised in config clears the badge)", async () => {
     const { b, live } = countedBoard({ failureLimit: 2 });
-    const t = b.createTask({ title: "x", assignee: "coder" });
+    const t = await b.createTask({ title: "x", assignee: "coder" });
     for (let i = 0; i < 2; i++) {
-      b.claimTask(t.id, { claimer: "host:1" });
-      b.recordTaskFailure(t.id, { outcome: "crashed", error: "boom" });
+      await b.claimTask(t.id, { claimer: "host:1" });
+      await b.recordTaskFailure(t.id, { outcome: "crashed", error: "boom" });
     }
-    expect(b.getTask(t.id)?.warnings?.kinds).toMatchObject({ repeated_failures: 1 });
+    expect((await b.getTask(t.id))?.warnings?.kinds).toMatchObject({ repeated_failures: 1 });
     live.failureLimit = 5;
-    expect(b.getTask(t.id)?.warnings?.kinds ?? {}).not.toHaveProperty("repeated_failures");
+    expect((await b.getTask(t.id))?.warnings?.kinds ?? {}).not.toHaveProperty("repeated_failures");
   });
 });
 
 describe("warnings: what it costs", () => {
-  it("a read runs the engine once, whatever the number of tasks it returns", () => {
+  it("a read runs the engine once, whatever the number of tasks it returns", async () => {
     const { b, runs } = countedBoard({ knownProfiles: ["coder"] });
-    seed(b);
-    for (let i = 0; i < 250; i++) b.createTask({ title: `t${i}`, assignee: i % 2 ? "coder" : "ghost" });
-    const one = b.createTask({ title: "one", assignee: "ghost" }).id;
+    await seed(b);
+    for (let i = 0; i < 250; i++) await b.createTask({ title: `t${i}`, assignee: i % 2 ? "coder" : "ghost" });
+    const one = (await b.createTask({ title: "one", assignee: "ghost" })).id;
     for (const read of [
-      () => b.listTasks({}),
-      () => b.listTasks({ limit: 20 }),
-      () => b.taskPage({}, { limit: 100 }),
-      () => b.getTask(one),
-      () => b.requireTask(one),
-      () => b.warnings(),
+      async () => await b.listTasks({}),
+      async () => await b.listTasks({ limit: 20 }),
+      async () => await b.taskPage({}, { limit: 100 }),
+      async () => await b.getTask(one),
+      async () => await b.requireTask(one),
+      async () => await b.warnings(),
     ]) {
       const before = runs.n;
-      read();
+      await read();
       expect(runs.n - before).toBe(1);
     }
   });
 
-  it("confined to an id set, judges exactly as a board-wide run does, and reports only those ids", () => {
+  it("confined to an id set, judges exactly as a board-wide run does, and reports only those ids", async () => {
     const { b } = countedBoard({ knownProfiles: ["coder"] });
-    const ids = seed(b);
-    const whole = b.warnings();
+    const ids = await seed(b);
+    const whole = await b.warnings();
     const some = [ids.blocked, ids.healthy, ids.stranger];
-    const confined = b.warnings(some);
+    const confined = await b.warnings(some);
     expect([...confined.keys()].sort()).toEqual([ids.blocked, ids.stranger].sort());
     for (const id of some) expect(confined.get(id)).toEqual(whole.get(id));
-    expect(b.warnings([])).toEqual(new Map());
+    expect(await b.warnings([])).toEqual(new Map());
   });
 
-  it("leaves archived tasks unflagged, as the board does", () => {
+  it("leaves archived tasks unflagged, as the board does", async () => {
     const { b } = countedBoard();
-    const t = b.createTask({ title: "x" });
-    b.blockTask(t.id, { reason: "r" });
+    const t = await b.createTask({ title: "x" });
+    await b.blockTask(t.id, { reason: "r" });
     b.clock.advance(48 * HOUR);
-    expect(b.getTask(t.id)?.warnings).not.toBeNull();
-    b.archiveTask(t.id);
-    expect(b.getTask(t.id)?.warnings).toBeNull();
+    expect((await b.getTask(t.id))?.warnings).not.toBeNull();
+    await b.archiveTask(t.id);
+    expect((await b.getTask(t.id))?.warnings).toBeNull();
   });
 });
 
 describe("one board refresh runs the diagnostics once", () => {
-  it("board view: one run badges every card and gives the attention rows (diagnostics()' order, compact)", () => {
+  it("board view: one run badges every card and gives the attention rows (diagnostics()' order, compact)", async () => {
     const { b, runs } = countedBoard({ knownProfiles: ["coder"] });
-    const ids = seed(b);
+    const ids = await seed(b);
     const before = runs.n;
-    const view = b.boardView("default", {}, { doneLimit: 100, columnLimit: 100, scopeTenant: null });
+    const view = await b.boardView("default", {}, { doneLimit: 100, columnLimit: 100, scopeTenant: null });
     expect(runs.n - before).toBe(1);
-    const all = b.diagnostics();
+    const all = await b.diagnostics();
     expect(view.attention).toEqual(all.map(expectedRow));
     expect(view.attention_total).toBe(all.length);
     expect(view.attention.map((a) => a.task_id)).toContain(ids.phantom);
@@ -216,21 +216,21 @@ describe("one board refresh runs the diagnostics once", () => {
     }
   });
 
-  it(`lists at most ${ATTENTION_LIMIT} attention rows, the worst, and counts every flagged task`, () => {
+  it(`lists at most ${ATTENTION_LIMIT} attention rows, the worst, and counts every flagged task`, async () => {
     const { b, runs } = countedBoard({ knownProfiles: ["coder"] });
-    const ids = seed(b);
+    const ids = await seed(b);
     // 130 more flagged at once (ready for a profile this host lacks), created a second apart so
     // "newest first" orders them, plus 20 healthy tasks that must not count.
     const ghosts: string[] = [];
     for (let i = 0; i < 130; i++) {
       b.clock.advance(1);
-      ghosts.push(b.createTask({ title: `ghost ${i}`, assignee: "ghost" }).id);
+      ghosts.push((await b.createTask({ title: `ghost ${i}`, assignee: "ghost" })).id);
     }
-    for (let i = 0; i < 20; i++) b.createTask({ title: `fine ${i}`, assignee: "coder" });
+    for (let i = 0; i < 20; i++) await b.createTask({ title: `fine ${i}`, assignee: "coder" });
     const before = runs.n;
-    const view = b.boardView("default", {}, { doneLimit: 100, columnLimit: 100, scopeTenant: null });
+    const view = await b.boardView("default", {}, { doneLimit: 100, columnLimit: 100, scopeTenant: null });
     expect(runs.n - before).toBe(1);
-    const all = b.diagnostics();
+    const all = await b.diagnostics();
     expect(all.length).toBe(4 + 130);
     expect(view.attention_total).toBe(all.length);
     expect(view.attention).toHaveLength(ATTENTION_LIMIT);
@@ -248,33 +248,37 @@ describe("one board refresh runs the diagnostics once", () => {
     expect(cards.find((c) => c.id === ids.blocked)?.warnings).toMatchObject({ kinds: { stuck_in_blocked: 1 } });
   });
 
-  it("a further column page runs the engine once, for its own cards only", () => {
+  it("a further column page runs the engine once, for its own cards only", async () => {
     const { b, runs } = countedBoard();
     const blocked: string[] = [];
     for (let i = 0; i < 6; i++) {
-      const t = b.createTask({ title: `b${i}` });
-      b.blockTask(t.id, { reason: "r" });
+      const t = await b.createTask({ title: `b${i}` });
+      await b.blockTask(t.id, { reason: "r" });
       blocked.push(t.id);
     }
     b.clock.advance(48 * HOUR);
-    const first = b.boardView("default", {}, { doneLimit: 100, columnLimit: 2, scopeTenant: null });
+    const first = await b.boardView("default", {}, { doneLimit: 100, columnLimit: 2, scopeTenant: null });
     const col = first.columns.find((c) => c.name === "blocked");
     expect(col?.tasks).toHaveLength(2);
     const before = runs.n;
-    const page = b.columnPage("blocked", {}, { cursor: col?.next_cursor, limit: 2 });
+    const page = await b.columnPage("blocked", {}, { cursor: col?.next_cursor, limit: 2 });
     expect(runs.n - before).toBe(1);
     expect(page.tasks).toHaveLength(2);
     for (const c of page.tasks) expect(c.warnings).toMatchObject({ kinds: { stuck_in_blocked: 1 } });
   });
 
-  it("a tenant-scoped view's attention list holds only that tenant's tasks", () => {
+  it("a tenant-scoped view's attention list holds only that tenant's tasks", async () => {
     const { b } = countedBoard();
-    const mine = b.createTask({ title: "mine", tenant: "acme" });
-    const theirs = b.createTask({ title: "theirs", tenant: "globex" });
-    b.blockTask(mine.id, { reason: "r" });
-    b.blockTask(theirs.id, { reason: "r" });
+    const mine = await b.createTask({ title: "mine", tenant: "acme" });
+    const theirs = await b.createTask({ title: "theirs", tenant: "globex" });
+    await b.blockTask(mine.id, { reason: "r" });
+    await b.blockTask(theirs.id, { reason: "r" });
     b.clock.advance(48 * HOUR);
-    const view = b.boardView("default", { tenant: "acme" }, { doneLimit: 100, columnLimit: 100, scopeTenant: "acme" });
+    const view = await b.boardView(
+      "default",
+      { tenant: "acme" },
+      { doneLimit: 100, columnLimit: 100, scopeTenant: "acme" },
+    );
     expect(view.attention.map((a) => a.task_id)).toEqual([mine.id]);
     expect(view.attention_total).toBe(1);
   });

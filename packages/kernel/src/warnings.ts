@@ -18,15 +18,15 @@ export interface DiagnosticsPolicy {
  * `ids` undefined = the whole board; otherwise the engine runs once, confined to those ids, so a
  * list of many tasks costs one run whose queries follow the ids, never one run per task.
  */
-export function taskWarnings(
+export async function taskWarnings(
   ctx: BoardContext,
   ids: readonly string[] | undefined,
   policy: DiagnosticsPolicy,
   onRun?: () => void,
-): Map<string, TaskWarnings> {
+): Promise<Map<string, TaskWarnings>> {
   const out = new Map<string, TaskWarnings>();
   if (ids !== undefined && ids.length === 0) return out;
-  const found = boardDiagnostics(ctx, {
+  const found = await boardDiagnostics(ctx, {
     taskIds: ids,
     failureLimit: policy.failureLimit,
     knownProfiles: policy.knownProfiles,

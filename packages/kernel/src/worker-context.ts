@@ -156,10 +156,10 @@ function attemptBlock(run: TaskRun, attemptNumber: number, now: number): string 
   return lines.join("\n");
 }
 
-function priorAttemptsSection(ctx: BoardContext, taskId: string, now: number): string | null {
-  const total = closedRunCount(ctx, taskId);
+async function priorAttemptsSection(ctx: BoardContext, taskId: string, now: number): Promise<string | null> {
+  const total = await closedRunCount(ctx, taskId);
   if (total === 0) return null;
-  const newestFirst = newestClosedRuns(ctx, taskId, WORKER_CONTEXT_LIMITS.priorAttempts);
+  const newestFirst = await newestClosedRuns(ctx, taskId, WORKER_CONTEXT_LIMITS.priorAttempts);
   const blocks = newestFirst.map((run, i) => attemptBlock(run, total - i, now));
   const kept = newestWithinBudget(blocks, WORKER_CONTEXT_LIMITS.attemptsSectionChars);
   const parts = ["## Prior attempts on this task"];
@@ -179,11 +179,11 @@ interface ParentResult {
  * but a tenant's worker must not read another tenant's handoff, just as `tasks.get` hides such a
  * parent from a tenant's token.
  */
-function doneParents(ctx: BoardContext, task: Task): ParentResult[] {
-  const parents = doneParentTasks(ctx, task.id, tenantScope(task.tenant));
+async function doneParents(ctx: BoardContext, task: Task): Promise<ParentResult[]> {
+  const parents = await doneParentTasks(ctx, task.id, tenantScope(task.tenant));
   if (parents.length === 0) return [];
   // One query for every parent's newest completed run, rather than one query per parent.
-  const runs = newestCompletedParentRuns(ctx, task.id);
+  const runs = await newestCompletedParentRuns(ctx, task.id);
   const byTask = new Map(runs.map((r) => [r.task_id, r]));
   return parents.map((task) => ({ task, run: byTask.get(task.id) ?? null }));
 }
@@ -200,8 +200,8 @@ function parentBlock({ task, run }: ParentResult, now: number): string {
   return lines.join("\n");
 }
 
-function parentResultsSection(ctx: BoardContext, task: Task, now: number): string | null {
-  const parents = doneParents(ctx, task);
+async function parentResultsSection(ctx: BoardContext, task: Task, now: number): Promise<string | null> {
+  const parents = await doneParents(ctx, task);
   if (parents.length === 0) return null;
   const parts = [
     "## Parent task results",
@@ -227,9 +227,9 @@ function parentResultsSection(ctx: BoardContext, task: Task, now: number): strin
 }
 
 /** The assignee's latest completed work elsewhere, within the task's tenant (profiles serve many tenants). */
-function recentWorkSection(ctx: BoardContext, task: Task): string | null {
+async function recentWorkSection(ctx: BoardContext, task: Task): Promise<string | null> {
   if (!hasText(task.assignee)) return null;
-  const rows = recentCompletedWork(
+  const rows = await recentCompletedWork(
     ctx,
     task.assignee,
     task.id,
@@ -262,10 +262,10 @@ function commentBlock(comment: TaskComment): string {
   return `${header}\n${clipText(comment.body.trim(), WORKER_CONTEXT_LIMITS.commentBodyChars)}`;
 }
 
-function commentsSection(ctx: BoardContext, taskId: string): string | null {
-  const total = commentCount(ctx, taskId);
+async function commentsSection(ctx: BoardContext, taskId: string): Promise<string | null> {
+  const total = await commentCount(ctx, taskId);
   if (total === 0) return null;
-  const newestFirst = newestComments(ctx, taskId, WORKER_CONTEXT_LIMITS.comments);
+  const newestFirst = await newestComments(ctx, taskId, WORKER_CONTEXT_LIMITS.comments);
   const kept = newestWithinBudget(newestFirst.map(commentBlock), WORKER_CONTEXT_LIMITS.commentsSectionChars);
   const parts = ["## Comment thread"];
   const omitted = total - kept.length;
@@ -280,17 +280,17 @@ function commentsSection(ctx: BoardContext, taskId: string): string | null {
  * Bounded: every field and section is capped, and the whole stays under
  * `WORKER_CONTEXT_LIMITS.totalChars` whatever the board holds.
  */
-export function buildWorkerContext(ctx: BoardContext, taskId: string): string {
-  const task = ctx.getTask(taskId);
+export async function buildWorkerContext(ctx: BoardContext, taskId: string): Promise<string> {
+  const task = await ctx.getTask(taskId);
   if (!task) throw notFound(`task ${taskId} not found`, { task_id: taskId });
   const now = ctx.now();
   const sections = [
     headerSection(task),
     bodySection(task),
-    priorAttemptsSection(ctx, task.id, now),
-    parentResultsSection(ctx, task, now),
-    recentWorkSection(ctx, task),
-    commentsSection(ctx, task.id),
+    await priorAttemptsSection(ctx, task.id, now),
+    await parentResultsSection(ctx, task, now),
+    await recentWorkSection(ctx, task),
+    await commentsSection(ctx, task.id),
   ].filter((s): s is string => s !== null);
   const text = `${sections.join("\n\n")}\n`;
   // A safety net only: the section budgets already add up to less than the total.

@@ -34,7 +34,7 @@ for (;;) {
   const fallback = ids.length === 0 ? (pick.all(0) as { id: string }[]).map((r) => r.id) : ids;
   if (fallback.length === 0) break;
   for (const id of fallback) {
-    const task = board.claimTask(id, { claimer: `${name}:${process.pid}` });
+    const task = await board.claimTask(id, { claimer: `${name}:${process.pid}` });
     if (task) won.push(id);
     else lost++;
   }

@@ -10,8 +10,8 @@ export async function benchContention(dir: string, quick: boolean) {
   const procs = 8;
   const file = path.join(dir, "contention.db");
   const board = openBoard({ path: file, warn: () => {} });
-  boardInternals(board).ctx.tx(() => {
-    for (let i = 0; i < total; i++) board.createTask({ title: `job ${i}`, assignee: "bench" });
+  await boardInternals(board).ctx.tx(async () => {
+    for (let i = 0; i < total; i++) await board.createTask({ title: `job ${i}`, assignee: "bench" });
   });
   board.close();
   // Everyone starts claiming at the same instant: each child opens the board and says "ready", and

@@ -3,7 +3,7 @@ import Database from "better-sqlite3";
 import { openDatabase, type Synchronous } from "@kanban/db";
 import { openBoard } from "@kanban/kernel";
 import { boardInternals } from "@kanban/kernel/testing";
-import { round, throughput } from "./stats.ts";
+import { round, throughput, throughputAsync } from "./stats.ts";
 
 /**
  * Claim+complete cycles per second through the kernel, against the ceiling: a raw better-sqlite3
@@ -14,10 +14,8 @@ import { round, throughput } from "./stats.ts";
  * other: a cloud disk's fsync latency drifts over seconds, and measured back to back the ratio
  * moved by ±0.1 between runs for that reason alone.
  */
-interface Loop {
-  cycle(): void;
-  close(): void;
-}
+/** One claim+complete per cycle: the raw loops run it synchronously, the kernel's (an async store) not. */
+type Loop = { close(): void } & ({ cycle(): void } | { cycleAsync(): Promise<void> });
 
 function rawLoop(dir: string, sync: Synchronous, n: number): Loop {
   const db = new Database(path.join(dir, `raw-${sync}.db`));
@@ -47,19 +45,19 @@ function rawLoop(dir: string, sync: Synchronous, n: number): Loop {
   };
 }
 
-function kernelLoop(dir: string, sync: Synchronous, n: number): Loop {
+async function kernelLoop(dir: string, sync: Synchronous, n: number): Promise<Loop> {
   const board = openBoard({ path: path.join(dir, `kernel-${sync}.db`), synchronous: sync, warn: () => {} });
   const ids: string[] = [];
-  boardInternals(board).ctx.tx(() => {
-    for (let i = 0; i < n; i++) ids.push(board.createTask({ title: `job ${i}`, assignee: "bench" }).id);
+  await boardInternals(board).ctx.tx(async () => {
+    for (let i = 0; i < n; i++) ids.push((await board.createTask({ title: `job ${i}`, assignee: "bench" })).id);
   });
   let i = 0;
   return {
-    cycle() {
+    async cycleAsync() {
       const id = ids[i++];
       if (id === undefined) throw new Error("ran out of tasks: raise n");
-      const t = board.claimTask(id, { claimer: "bench:1" });
-      board.completeTask(id, { summary: "ok", expected_run_id: t?.current_run_id });
+      const t = await board.claimTask(id, { claimer: "bench:1" });
+      await board.completeTask(id, { summary: "ok", expected_run_id: t?.current_run_id });
     },
     close: () => board.close(),
   };
@@ -71,12 +69,12 @@ function kernelLoop(dir: string, sync: Synchronous, n: number): Loop {
  * with Hermes' schema, indexes and PRAGMAs. It separates what the schema costs (pages per commit)
  * from what the kernel's code costs (checks, fencing, reads).
  */
-function schemaLoop(dir: string, sync: Synchronous, n: number): Loop {
+async function schemaLoop(dir: string, sync: Synchronous, n: number): Promise<Loop> {
   const file = path.join(dir, `schema-${sync}.db`);
   const seed = openBoard({ path: file, synchronous: sync, warn: () => {} });
   const ids: string[] = [];
-  boardInternals(seed).ctx.tx(() => {
-    for (let i = 0; i < n; i++) ids.push(seed.createTask({ title: `job ${i}`, assignee: "bench" }).id);
+  await boardInternals(seed).ctx.tx(async () => {
+    for (let i = 0; i < n; i++) ids.push((await seed.createTask({ title: `job ${i}`, assignee: "bench" })).id);
   });
   seed.close();
   const db = openDatabase({ path: file, synchronous: sync, warn: () => {} });
@@ -119,24 +117,28 @@ function schemaLoop(dir: string, sync: Synchronous, n: number): Loop {
 }
 
 /** Runs the loops in `rounds` alternating slices of `slice` seconds each; returns each loop's cycles/s. */
-function sideBySide(loops: Loop[], rounds: number, slice: number): number[] {
+async function sideBySide(loops: Loop[], rounds: number, slice: number): Promise<number[]> {
   const ops = loops.map(() => 0);
   for (let r = 0; r < rounds; r++) {
-    loops.forEach((loop, k) => {
-      ops[k] = (ops[k] ?? 0) + throughput(slice, () => loop.cycle()).ops;
-    });
+    for (const [k, loop] of loops.entries()) {
+      const measured =
+        "cycleAsync" in loop
+          ? await throughputAsync(slice, () => loop.cycleAsync())
+          : throughput(slice, () => loop.cycle());
+      ops[k] = (ops[k] ?? 0) + measured.ops;
+    }
   }
   return ops.map((o) => o / (rounds * slice));
 }
 
-export function benchClaimCycle(dir: string, quick: boolean) {
+export async function benchClaimCycle(dir: string, quick: boolean) {
   const rounds = quick ? 2 : 6;
   const slice = quick ? 0.25 : 0.5;
   const rows = [];
   for (const sync of ["FULL", "NORMAL"] as const) {
     const n = sync === "FULL" ? (quick ? 5_000 : 30_000) : quick ? 20_000 : 150_000;
-    const loops = [rawLoop(dir, sync, n), schemaLoop(dir, sync, n), kernelLoop(dir, sync, n)];
-    const [raw = 0, schema = 0, kernel = 0] = sideBySide(loops, rounds, slice);
+    const loops = [rawLoop(dir, sync, n), await schemaLoop(dir, sync, n), await kernelLoop(dir, sync, n)];
+    const [raw = 0, schema = 0, kernel = 0] = await sideBySide(loops, rounds, slice);
     for (const loop of loops) loop.close();
     rows.push({
       synchronous: sync,

@@ -12,35 +12,39 @@ import { boardInternals } from "@kanban/kernel/testing";
  *   through it would stall every other writer of the board.
  * - the API's `tasks.claim`: `claimWithWorkspace`, the claim and the workspace path in one.
  */
-export function benchClaimTransactions(dir: string): { dispatcher_path: number; api_path: number; claims: number } {
+export async function benchClaimTransactions(
+  dir: string,
+): Promise<{ dispatcher_path: number; api_path: number; claims: number }> {
   const board = openBoard({ path: path.join(dir, "claim-transactions.db"), warn: () => {} });
   try {
     const claims = 50;
     const ids: string[] = [];
-    board.atomically(() => {
-      for (let i = 0; i < 2 * claims; i++) ids.push(board.createTask({ title: `job ${i}`, assignee: "bench" }).id);
+    await board.atomically(async () => {
+      for (let i = 0; i < 2 * claims; i++)
+        ids.push((await board.createTask({ title: `job ${i}`, assignee: "bench" })).id);
     });
     const ctx = boardInternals(board).ctx;
 
     const before = ctx.transactionsBegun;
     for (let i = 0; i < claims; i++) {
       const lane = board.readyLane({});
-      const task = board.claimNext(lane, { claimer: "bench:1" }, 1).claimed[0]?.task;
+      const task = (await board.claimNext(lane, { claimer: "bench:1" }, 1)).claimed[0]?.task;
       if (!task) throw new Error("the ready lane ran dry: raise the task count");
-      board.setWorkspace(task.id, path.join(dir, "ws", task.id));
-      board.recordSpawn(task.id, 4242, task.current_run_id ?? 0);
+      await board.setWorkspace(task.id, path.join(dir, "ws", task.id));
+      await board.recordSpawn(task.id, 4242, task.current_run_id ?? 0);
     }
     const dispatcherPath = (ctx.transactionsBegun - before) / claims;
 
     let apiClaims = 0;
     // Only tasks still ready: an attempt on a task the loop above took is a refused claim, not a claim.
-    const ready = ids.filter((id) => board.getTask(id)?.status === "ready");
+    const ready: string[] = [];
+    for (const id of ids) if ((await board.getTask(id))?.status === "ready") ready.push(id);
     const mid = ctx.transactionsBegun;
     for (const id of ready) {
       if (apiClaims === claims) break;
-      const done = board.claimWithWorkspace(id, { claimer: "bench:2" }, (task) => {
+      const done = await board.claimWithWorkspace(id, { claimer: "bench:2" }, async (task) => {
         if (task === null) return false;
-        board.setWorkspace(task.id, path.join(dir, "ws", task.id));
+        await board.setWorkspace(task.id, path.join(dir, "ws", task.id));
         return true;
       });
       if (done) apiClaims++;

@@ -8,12 +8,16 @@ import { round } from "./stats.ts";
  * Creating tasks one transaction each (the CLI/API path), against raw single-row INSERT
  * transactions with the same PRAGMAs (synchronous=FULL, WAL).
  */
-export function benchCreate(dir: string, quick: boolean) {
+export async function benchCreate(dir: string, quick: boolean) {
   const n = quick ? 1_000 : 10_000;
   const board = openBoard({ path: path.join(dir, "create.db"), warn: () => {} });
   const t0 = performance.now();
   for (let i = 0; i < n; i++)
-    board.createTask({ title: `task ${i}`, assignee: i % 3 === 0 ? null : `p${i % 5}`, tenant: i % 2 ? "acme" : null });
+    await board.createTask({
+      title: `task ${i}`,
+      assignee: i % 3 === 0 ? null : `p${i % 5}`,
+      tenant: i % 2 ? "acme" : null,
+    });
   const seconds = (performance.now() - t0) / 1000;
   board.close();
   const raw = new Database(path.join(dir, "create-raw.db"));
@@ -37,13 +41,13 @@ export function benchCreate(dir: string, quick: boolean) {
 }
 
 /** Seeds a realistic board of `n` tasks: mostly done, some ready/todo/running, links and comments. */
-export function seedBoard(file: string, n: number) {
+export async function seedBoard(file: string, n: number) {
   const board = openBoard({ path: file, warn: () => {} });
   const ids: string[] = [];
-  boardInternals(board).ctx.tx(() => {
+  await boardInternals(board).ctx.tx(async () => {
     for (let i = 0; i < n; i++) {
       const parents = i % 10 === 5 && ids.length > 0 ? [ids[ids.length - 1] as string] : [];
-      const t = board.createTask({
+      const t = await board.createTask({
         title: `task ${i}`,
         body: "b".repeat(200),
         assignee: `p${i % 5}`,
@@ -51,18 +55,18 @@ export function seedBoard(file: string, n: number) {
         tenant: i % 2 ? "acme" : "globex",
       });
       ids.push(t.id);
-      if (i % 7 === 0) board.addComment(t.id, "user", "a comment");
+      if (i % 7 === 0) await board.addComment(t.id, "user", "a comment");
     }
   });
-  boardInternals(board).ctx.tx(() => {
+  await boardInternals(board).ctx.tx(async () => {
     for (let i = 0; i < n; i++) {
       const id = ids[i] as string;
       const mod = i % 20;
       if (mod < 14) {
-        const t = board.claimTask(id, { claimer: "seed:1" });
-        if (t) board.completeTask(id, { summary: `did ${i}`, expected_run_id: t.current_run_id });
+        const t = await board.claimTask(id, { claimer: "seed:1" });
+        if (t) await board.completeTask(id, { summary: `did ${i}`, expected_run_id: t.current_run_id });
       } else if (mod === 14) {
-        board.claimTask(id, { claimer: "seed:1" });
+        await board.claimTask(id, { claimer: "seed:1" });
       }
     }
   });

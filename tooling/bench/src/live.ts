@@ -42,11 +42,11 @@ export async function benchLive(home: string, quick: boolean) {
   const writer = `
     import { openBoard } from ${JSON.stringify(path.join(here, "..", "..", "..", "packages", "kernel", "src", "index.ts"))};
     const b = openBoard({ location: { home: ${JSON.stringify(home)} }, board: "default", warn: () => {} });
-    const t = b.createTask({ title: "live bench" });
+    const t = await b.createTask({ title: "live bench" });
     const out = [];
     for (let i = 0; i < ${writes}; i++) {
-      b.addComment(t.id, "bench", "tick " + i);
-      const id = b.latestEventId();
+      await b.addComment(t.id, "bench", "tick " + i);
+      const id = await b.latestEventId();
       out.push([id, Date.now()]);
       await new Promise((r) => setTimeout(r, 100));
     }

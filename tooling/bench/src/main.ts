@@ -31,18 +31,18 @@ const log = (name: string) => process.stderr.write(`bench: ${name}…\n`);
 
 try {
   log("claim+complete cycles vs raw SQLite");
-  results.claim_cycle = benchClaimCycle(dir, quick);
+  results.claim_cycle = await benchClaimCycle(dir, quick);
   log("write transactions per claim with its workspace");
-  results.claim_transactions = benchClaimTransactions(dir);
+  results.claim_transactions = await benchClaimTransactions(dir);
   log("create tasks vs raw inserts");
-  results.create = benchCreate(dir, quick);
+  results.create = await benchCreate(dir, quick);
   const sizes = quick ? [2_000] : [10_000, 100_000];
   const boards: Record<string, unknown> = {};
   for (const n of sizes) {
     log(`seed ${n} tasks`);
     const home = path.join(dir, `home-${n}`);
     fs.mkdirSync(home);
-    seedBoard(path.join(home, "kanban.db"), n);
+    await seedBoard(path.join(home, "kanban.db"), n);
     // The seeded assignees (p0…p4) are profiles of this host, as on a board a team runs: without
     // them every ready card would be flagged "assigned to a profile that does not exist here".
     fs.writeFileSync(path.join(home, "config.json"), JSON.stringify({ profiles: SEEDED_PROFILES }));

@@ -15,37 +15,37 @@ afterEach(() => {
   home = undefined;
 });
 
-function readyForDemoWorker(h: TempHome): number {
+async function readyForDemoWorker(h: TempHome): Promise<number> {
   const board = openBoard({ location: { home: h.home }, board: "demo" });
   try {
-    return board.listTasks({}).filter((t) => t.status === "ready" && t.assignee === "demo-worker").length;
+    return (await board.listTasks({})).filter((t) => t.status === "ready" && t.assignee === "demo-worker").length;
   } finally {
     board.close();
   }
 }
 
 describe("the demo board", () => {
-  it("adds a new round of workable cards on every start, keeping the person's config.json", () => {
+  it("adds a new round of workable cards on every start, keeping the person's config.json", async () => {
     home = makeHome("demo-seed", {
       kanban: { failure_limit: 3 },
       profiles: { coder: { command: ["node", "-e", "0"] } },
     });
-    const first = seedDemo({ home: home.home }, ROOT);
+    const first = await seedDemo({ home: home.home }, ROOT);
     expect(first).toMatchObject({ board: "demo", first: true });
-    expect(readyForDemoWorker(home)).toBe(2); // the first step of each of two projects
+    expect(await readyForDemoWorker(home)).toBe(2); // the first step of each of two projects
 
     // Everything of the first round is finished (as after a demo run)…
     const board = openBoard({ location: { home: home.home }, board: "demo" });
-    for (const t of board.listTasks({}))
-      if (t.status !== "done" && t.status !== "triage") board.moveTask(t.id, { status: "done", summary: "done" });
+    for (const t of await board.listTasks({}))
+      if (t.status !== "done" && t.status !== "triage") await board.moveTask(t.id, { status: "done", summary: "done" });
     board.close();
-    expect(readyForDemoWorker(home)).toBe(0);
+    expect(await readyForDemoWorker(home)).toBe(0);
 
     // …and a second start has work again.
-    const second = seedDemo({ home: home.home }, ROOT);
+    const second = await seedDemo({ home: home.home }, ROOT);
     expect(second).toMatchObject({ first: false });
     expect(second.tasks).toBeGreaterThan(0);
-    expect(readyForDemoWorker(home)).toBe(2);
+    expect(await readyForDemoWorker(home)).toBe(2);
 
     const config = JSON.parse(fs.readFileSync(`${home.home}/config.json`, "utf8")) as {
       kanban: Record<string, unknown>;
@@ -57,12 +57,12 @@ describe("the demo board", () => {
 
   it("keeps feeding new projects while it runs", async () => {
     home = makeHome("demo-feed");
-    seedDemo({ home: home.home }, ROOT);
-    const before = readyForDemoWorker(home);
+    await seedDemo({ home: home.home }, ROOT);
+    const before = await readyForDemoWorker(home);
     const feeder = startDemoFeeder({ home: home.home }, "demo", { everyMs: 100, minutes: 1 });
     try {
       const h = home;
-      await waitFor(() => readyForDemoWorker(h) >= before + 2, "two more projects", 10_000, 50);
+      await waitFor(async () => (await readyForDemoWorker(h)) >= before + 2, "two more projects", 10_000, 50);
     } finally {
       feeder.stop();
     }

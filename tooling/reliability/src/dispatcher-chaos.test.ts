@@ -4,6 +4,7 @@ import { boardLocationFromEnv, type RunningServer, silentLogger, startServer } f
 import { openBoard } from "@kanban/kernel";
 import type Database from "better-sqlite3";
 import { boardInternals } from "@kanban/kernel/testing";
+import { readDispatcherStatus } from "@kanban/db";
 import { afterEach, describe, expect, it } from "vitest";
 import { invariantViolations, openReader, taskDataHash } from "./support/board-checks.ts";
 import { jitter, makeHome, type TempHome, waitFor } from "./support/env.ts";
@@ -62,8 +63,8 @@ describe("dispatcher chaos", () => {
     const location = boardLocationFromEnv(h.env);
     server = await startServer({ port: 0, location, logger: silentLogger });
     const board = openBoard({ location, warn: () => {} });
-    boardInternals(board).ctx.tx(() => {
-      for (let i = 0; i < TASKS; i++) board.createTask({ title: `load ${i}`, assignee: "chaos" });
+    await boardInternals(board).ctx.tx(async () => {
+      for (let i = 0; i < TASKS; i++) await board.createTask({ title: `load ${i}`, assignee: "chaos" });
     });
     const dbPath = board.path;
     board.close();
@@ -84,6 +85,9 @@ describe("dispatcher chaos", () => {
     const orphans = new Set<string>();
     for (let i = 0; i < KILLS; i++) {
       const d = start();
+      // Its loop is running once its pid is in the status file (written before the first tick): a
+      // kill before that would only interrupt module loading, which takes seconds on a busy machine.
+      await waitFor(() => readDispatcherStatus(h.home)?.pid === d.pid, "the dispatcher to start", 30_000);
       await jitter(200, 1200);
       // Kill at the worst moment when one comes up soon; otherwise wherever the loop is.
       const known = new Set(unspawned.all() as string[]);

@@ -40,7 +40,7 @@ describe("tasks.list over a board of 1 MiB bodies", () => {
     const ids = new Set<string>();
     try {
       for (let i = 0; i < TASKS; i++)
-        ids.add(board.createTask({ title: `big ${i}`, body: `${i} `.padEnd(BODY_BYTES, "x") }).id);
+        ids.add((await board.createTask({ title: `big ${i}`, body: `${i} `.padEnd(BODY_BYTES, "x") })).id);
     } finally {
       board.close();
     }

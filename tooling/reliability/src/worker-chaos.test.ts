@@ -74,9 +74,12 @@ describe("worker chaos", () => {
     server = await startServer({ port: 0, location, logger: silentLogger });
 
     const board = openBoard({ location, warn: () => {} });
-    const ids = boardInternals(board).ctx.tx(() =>
-      Array.from({ length: TASKS }, (_, i) => board.createTask({ title: `chaos ${i}`, assignee: "chaos" }).id),
-    );
+    const ids = await boardInternals(board).ctx.tx(async () => {
+      const created: string[] = [];
+      for (let i = 0; i < TASKS; i++)
+        created.push((await board.createTask({ title: `chaos ${i}`, assignee: "chaos" })).id);
+      return created;
+    });
     const dbPath = board.path;
     board.close();
     reader = openReader(dbPath);

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestApi, type TestApi } from "../testing.ts";
 import { EventQueue, type LiveEvent } from "./queue.ts";
 import { streamEvents } from "./stream.ts";
+import { BoardWatcher } from "./watcher.ts";
 
 const ev = (id: number): LiveEvent => ({
   id,
@@ -71,13 +72,13 @@ describe("BoardWatcher and streams", () => {
     const board = t.board();
     const { task } = await t.api.tasks.create({ title: "t" });
     const watcher = t.live.watcher(board.path);
-    const subs = Array.from({ length: 5 }, () => watcher.subscribe());
+    const subs = await Promise.all(Array.from({ length: 5 }, async () => await watcher.subscribe()));
     expect(t.live.watcher(board.path)).toBe(watcher);
     expect(t.live.size).toBe(1);
     const readsBefore = watcher.reads;
-    boardInternals(board).sqlite.transaction(() => {
-      for (let i = 0; i < 10; i++) board.addComment(task.id, "a", `c${i}`);
-    })();
+    await boardInternals(board).ctx.tx(async () => {
+      for (let i = 0; i < 10; i++) await board.addComment(task.id, "a", `c${i}`);
+    });
     const got = await Promise.all(subs.map((s) => s.queue.take()));
     for (const g of got) expect((g as LiveEvent[]).map((e) => e.kind)).toEqual(Array(10).fill("commented"));
     expect((got[0] as LiveEvent[])[0]).toBe((got[4] as LiveEvent[])[0]);
@@ -87,10 +88,38 @@ describe("BoardWatcher and streams", () => {
     expect(t.live.size).toBe(0);
   });
 
+  it("polls one at a time: two polls at once read a burst once and hand it out once", async () => {
+    const board = t.board();
+    const { task } = await t.api.tasks.create({ title: "t" });
+    // No timer tick during the test: only the two polls below read.
+    const watcher = new BoardWatcher(board.path, { intervalMs: 3_600_000 });
+    const sub = await watcher.subscribe();
+    await board.addComment(task.id, "a", "c");
+    await Promise.all([watcher.poll(), watcher.poll()]);
+    expect(watcher.reads).toBe(1);
+    expect(sub.queue.length).toBe(1);
+    sub.close();
+  });
+
+  it("a subscriber arriving while the last one leaves keeps the watcher polling", async () => {
+    const board = t.board();
+    const { task } = await t.api.tasks.create({ title: "t" });
+    const watcher = new BoardWatcher(board.path, { intervalMs: 3_600_000 });
+    const first = await watcher.subscribe();
+    const joining = watcher.subscribe();
+    first.close();
+    const second = await joining;
+    expect(watcher.subscriberCount).toBe(1);
+    await board.addComment(task.id, "a", "c");
+    await watcher.poll();
+    expect(second.queue.length).toBe(1);
+    second.close();
+  });
+
   it("a subscriber that overflows re-reads from the database and still gets every event once, in order", async () => {
     const board = t.board();
     const { task } = await t.api.tasks.create({ title: "t" });
-    const start = board.latestEventId();
+    const start = await board.latestEventId();
     const ac = new AbortController();
     const got: TaskEvent[] = [];
     // Capacity 4: the 50-event burst below cannot fit, so this stream must fall back to the DB.
@@ -103,9 +132,9 @@ describe("BoardWatcher and streams", () => {
       queueCapacity: 4,
     });
     const done = collect(stream, got, (all) => all.length >= 50);
-    boardInternals(board).sqlite.transaction(() => {
-      for (let i = 0; i < 50; i++) board.addComment(task.id, "a", `c${i}`);
-    })();
+    await boardInternals(board).ctx.tx(async () => {
+      for (let i = 0; i < 50; i++) await board.addComment(task.id, "a", `c${i}`);
+    });
     await done;
     ac.abort();
     const ids = got.map((e) => e.id);
@@ -123,7 +152,7 @@ describe("BoardWatcher and streams", () => {
     const stalled = streamEvents({
       board: () => board,
       watcher,
-      after: board.latestEventId(),
+      after: await board.latestEventId(),
       filter: {},
       signal: ac.signal,
       queueCapacity: 2,
@@ -133,13 +162,13 @@ describe("BoardWatcher and streams", () => {
     const fastStream = streamEvents({
       board: () => board,
       watcher,
-      after: board.latestEventId(),
+      after: await board.latestEventId(),
       filter: {},
       signal: ac.signal,
     });
     const done = collect(fastStream, fast, (all) => all.length >= 20);
     const started = Date.now();
-    for (let i = 0; i < 20; i++) board.addComment(task.id, "a", `c${i}`);
+    for (let i = 0; i < 20; i++) await board.addComment(task.id, "a", `c${i}`);
     await done;
     expect(Date.now() - started).toBeLessThan(1000);
     ac.abort();
@@ -153,7 +182,7 @@ describe("BoardWatcher and streams", () => {
     const a = (await t.api.tasks.create({ title: "a", tenant: "acme", assignee: "ann" })).task;
     const b = (await t.api.tasks.create({ title: "b" })).task;
     const ac = new AbortController();
-    const start = board.latestEventId();
+    const start = await board.latestEventId();
     const watcher = t.live.watcher(board.path);
     const results = await Promise.all(
       [{ task_id: a.id }, { tenant: "acme" }, { assignee: "ann" }, { kinds: ["blocked"] }].map(async (filter) => {
@@ -166,9 +195,9 @@ describe("BoardWatcher and streams", () => {
         return { done, got };
       }),
     );
-    board.addComment(b.id, "x", "noise");
-    board.addComment(a.id, "x", "for a");
-    board.blockTask(b.id);
+    await board.addComment(b.id, "x", "noise");
+    await board.addComment(a.id, "x", "for a");
+    await board.blockTask(b.id);
     await Promise.all(results.map((r) => r.done));
     ac.abort();
     expect(results.map((r) => r.got.map((e) => [e.task_id, e.kind]))).toEqual([

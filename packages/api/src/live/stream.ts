@@ -40,12 +40,12 @@ export async function* streamEvents(opts: {
   signal?: AbortSignal;
   queueCapacity?: number;
 }): AsyncGenerator<TaskEvent, void> {
-  const sub = opts.watcher.subscribe(opts.queueCapacity);
+  const sub = await opts.watcher.subscribe(opts.queueCapacity);
   let cursor = opts.after;
   const { filter } = opts;
   async function* catchUp(): AsyncGenerator<TaskEvent, void> {
     for (;;) {
-      const page = opts.board().eventsAfter(cursor, {
+      const page = await opts.board().eventsAfter(cursor, {
         task_id: filter.task_id,
         tenant: filter.tenant,
         assignee: filter.assignee,

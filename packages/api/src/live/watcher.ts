@@ -23,7 +23,13 @@ export interface Subscription {
 export class BoardWatcher {
   private board: Board | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** The first subscriber's start (opening the board, reading the cursor), shared by those arriving meanwhile. */
+  private starting: Promise<void> | null = null;
   private pokeScheduled = false;
+  /** A poll is reading: timer ticks and pokes must not start a second one (it would hand rows out twice). */
+  private polling = false;
+  /** Asked to poll while one was reading: poll once more, so a write it may have missed is not left for the next tick. */
+  private pollAgain = false;
   private lastId = 0;
   private readonly subs = new Set<EventQueue>();
   /** How many times rows were read (tests assert one read per burst, not one per subscriber). */
@@ -42,11 +48,12 @@ export class BoardWatcher {
     return this.lastId;
   }
 
-  subscribe(capacity: number = DEFAULT_QUEUE_CAPACITY): Subscription {
-    this.start();
+  async subscribe(capacity: number = DEFAULT_QUEUE_CAPACITY): Promise<Subscription> {
+    // Registered before the first await: the last other subscriber leaving meanwhile must not stop
+    // this watcher under us, and a stop() meanwhile (shutdown) ends this stream like the others.
     const queue = new EventQueue(capacity);
     this.subs.add(queue);
-    return {
+    const sub: Subscription = {
       queue,
       close: () => {
         queue.close();
@@ -56,6 +63,13 @@ export class BoardWatcher {
         }
       },
     };
+    try {
+      await this.start();
+    } catch (err) {
+      sub.close();
+      throw err;
+    }
+    return sub;
   }
 
   /** Polls soon (after the current tick): an in-process write need not wait for the next interval. */
@@ -64,15 +78,24 @@ export class BoardWatcher {
     this.pokeScheduled = true;
     setImmediate(() => {
       this.pokeScheduled = false;
-      this.poll();
+      // poll() logs its own errors and never rejects.
+      void this.poll();
     });
   }
 
-  private start(): void {
-    if (this.timer !== null) return;
-    this.board = openBoard({ path: this.dbPath, integrityCheck: false, warn: (m) => this.opts.logger?.warn(m) });
-    this.lastId = this.board.latestEventId();
-    const timer = setInterval(() => this.poll(), this.opts.intervalMs ?? DEFAULT_POLL_INTERVAL_MS);
+  private async start(): Promise<void> {
+    this.starting ??= this.open();
+    return this.starting;
+  }
+
+  private async open(): Promise<void> {
+    const board = openBoard({ path: this.dbPath, integrityCheck: false, warn: (m) => this.opts.logger?.warn(m) });
+    this.board = board;
+    this.lastId = await board.latestEventId();
+    // Stopped while reading the cursor (the last subscriber left, or shutdown): stop() closed the board.
+    if (this.board !== board) return;
+    // poll() logs its own errors and never rejects.
+    const timer = setInterval(() => void this.poll(), this.opts.intervalMs ?? DEFAULT_POLL_INTERVAL_MS);
     // The watcher alone must never keep a process (a CLI, a test run) alive.
     timer.unref();
     this.timer = timer;
@@ -84,20 +107,42 @@ export class BoardWatcher {
     this.subs.clear();
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
+    this.starting = null;
     this.board?.close();
     this.board = null;
   }
 
-  /** One poll: cheap max(id); rows only when it moved. Errors are logged and retried next tick. */
-  poll(): void {
+  /**
+   * One poll: cheap max(id); rows only when it moved. One at a time (a call while one runs makes it
+   * poll again when done). Errors are logged and retried next tick; it never rejects.
+   */
+  async poll(): Promise<void> {
+    if (this.polling) {
+      this.pollAgain = true;
+      return;
+    }
+    this.polling = true;
+    try {
+      do {
+        this.pollAgain = false;
+        await this.readNewRows();
+      } while (this.pollAgain);
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private async readNewRows(): Promise<void> {
     const board = this.board;
     if (board === null) return;
     try {
-      const max = board.latestEventId();
+      const max = await board.latestEventId();
       // Ids are AUTOINCREMENT: deleting the newest rows lowers max(id) but never causes reuse.
       if (max <= this.lastId) return;
       for (;;) {
-        const rows = board.liveEventRows(this.lastId, PAGE);
+        const rows = await board.liveEventRows(this.lastId, PAGE);
+        // Stopped meanwhile: its subscribers are gone and its connection closed.
+        if (this.board !== board) return;
         if (rows.length === 0) break;
         this.reads++;
         const events: LiveEvent[] = rows.map(eventFromRowForLive);
@@ -107,6 +152,8 @@ export class BoardWatcher {
         if (rows.length < PAGE) break;
       }
     } catch (err) {
+      // A stop() between two reads closes the connection under this poll: nothing to report.
+      if (this.board !== board) return;
       this.opts.logger?.warn("live: polling task_events failed; retrying", {
         db: this.dbPath,
         error: (err as Error).message,

@@ -115,12 +115,12 @@ describe("board.get", () => {
     await t.api.tasks.reclaim({ id: task.id });
     t.clock.advance(500);
     const { run_id } = await t.api.tasks.claim({ id: task.id, claimer: "host:2", ttl_seconds: 100 });
-    t.board().recordSpawn(task.id, 4321, run_id ?? 0);
+    await t.board().recordSpawn(task.id, 4321, run_id ?? 0);
     t.clock.advance(5);
     await t.api.tasks.heartbeat({ id: task.id, claim_lock: "host:2", ttl_seconds: 100 });
     const card = column(await t.api.board.get(), "running").tasks[0] as unknown as Record<string, unknown>;
     const firstStart = t.clock.seconds - 505;
-    expect(t.board().getTask(task.id)?.started_at).toBe(firstStart);
+    expect((await t.board().getTask(task.id))?.started_at).toBe(firstStart);
     expect(card).toMatchObject({
       started_at: firstStart,
       run_started_at: firstStart + 500,
@@ -197,7 +197,7 @@ describe("board.get", () => {
       tenants: ["acme", "old-co", "zeta"],
       assignees: ["ann", "bob"],
     });
-    expect(view.latest_event_id).toBe(t.board().latestEventId());
+    expect(view.latest_event_id).toBe(await t.board().latestEventId());
   });
 
   it("opens a named board, refusing unknown (404) and malformed (400) slugs", async () => {
@@ -215,27 +215,27 @@ describe("board.get", () => {
  * Seeds `n` tasks shaped like a real board: chains of links, comments, done tasks with summaries,
  * running claims with heartbeats, blocked and ready ones. One transaction, so seeding stays fast.
  */
-function seed(board: Board, n: number): void {
-  boardInternals(board).sqlite.transaction(() => {
+async function seed(board: Board, n: number): Promise<void> {
+  await boardInternals(board).ctx.tx(async () => {
     let prev: string | null = null;
     for (let i = 0; i < n; i++) {
-      const task = board.createTask({
+      const task = await board.createTask({
         title: `task ${i}`,
         assignee: `w${i % 3}`,
         tenant: i % 2 ? "acme" : null,
         parents: prev && i % 4 === 1 ? [prev] : [],
       });
-      if (i % 5 === 0) board.addComment(task.id, "ann", `comment ${i}`);
+      if (i % 5 === 0) await board.addComment(task.id, "ann", `comment ${i}`);
       if (task.status === "ready" && i % 4 === 0) {
-        const claimed = board.claimTask(task.id);
-        if (i % 8 === 0 && claimed) board.completeTask(task.id, { summary: `summary ${i}` });
-        else if (claimed) board.heartbeatWorker(task.id, { note: "alive" });
+        const claimed = await board.claimTask(task.id);
+        if (i % 8 === 0 && claimed) await board.completeTask(task.id, { summary: `summary ${i}` });
+        else if (claimed) await board.heartbeatWorker(task.id, { note: "alive" });
       } else if (task.status === "ready" && i % 7 === 0) {
-        board.blockTask(task.id, { reason: "wait" });
+        await board.blockTask(task.id, { reason: "wait" });
       }
       prev = task.id;
     }
-  })();
+  });
 }
 
 /** Counts statement executions (every query the board view sends to SQLite) and keeps their SQL and arguments. */
@@ -267,10 +267,10 @@ function countStatements(board: Board): {
 describe("board.get query plan", () => {
   it("runs the same number of statements for 10 tasks as for 300 (no N+1)", async () => {
     const small = t.board();
-    seed(small, 10);
+    await seed(small, 10);
     await t.api.boards.create({ slug: "big" });
     const big = t.board("big");
-    seed(big, 300);
+    await seed(big, 300);
     // Warm both (first use prepares and caches statements), then count a second call of each.
     await t.api.board.get();
     await t.api.board.get({ board: "big" });
@@ -290,10 +290,10 @@ describe("board.get query plan", () => {
 
   it("reads through indexes, never the whole tasks table, and pages a tied ready column without sorting it", async () => {
     const board = t.board();
-    seed(board, 200);
+    await seed(board, 200);
     // A bulk import: 300 ready cards with the same priority, all created in the same second.
-    boardInternals(board).ctx.tx(() => {
-      for (let i = 0; i < 300; i++) board.createTask({ title: `import ${i}` });
+    await boardInternals(board).ctx.tx(async () => {
+      for (let i = 0; i < 300; i++) await board.createTask({ title: `import ${i}` });
     });
     await t.api.board.get();
     const counter = countStatements(board);

@@ -28,11 +28,11 @@ export const boardRouter = router({
         })
         .prefault({}),
     )
-    .query(({ ctx, input }) => {
+    .query(async ({ ctx, input }) => {
       const slug = ctx.slug(input.board);
       const { board: _b, done_limit, column_limit, ...filter } = input;
       // The scoped board confines cards and the filter lists to a tenant caller's own tenant.
-      return ctx.board.boardView(slug, filter, {
+      return await ctx.board.boardView(slug, filter, {
         doneLimit: done_limit,
         columnLimit: column_limit,
         knownProfiles: ctx.knownProfiles()?.names,
@@ -49,9 +49,9 @@ export const boardRouter = router({
         limit: z.number().int().min(1).max(500).default(DEFAULT_DONE_LIMIT),
       }),
     )
-    .query(({ ctx, input }) => {
+    .query(async ({ ctx, input }) => {
       const { board: _b, column, cursor, limit, ...filter } = input;
-      return ctx.board.columnPage(column, filter, {
+      return await ctx.board.columnPage(column, filter, {
         cursor,
         limit,
         knownProfiles: ctx.knownProfiles()?.names,

@@ -13,14 +13,14 @@ export const commentsRouter = router({
         author: nameSchema.default("dashboard"),
       }),
     )
-    .mutation(({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
       if (input.body.trim() === "") throw invalid("body is required");
-      const id = ctx.board.addComment(input.task_id, input.author, input.body, {
+      const id = await ctx.board.addComment(input.task_id, input.author, input.body, {
         expected_run_id: input.expected_run_id,
         claim_lock: input.claim_lock,
       });
       return { ok: true as const, comment_id: id };
     }),
 
-  list: taskIdProcedure.query(({ ctx }) => ({ comments: ctx.board.listComments(ctx.task.id) })),
+  list: taskIdProcedure.query(async ({ ctx }) => ({ comments: await ctx.board.listComments(ctx.task.id) })),
 });

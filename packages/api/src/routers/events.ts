@@ -27,10 +27,10 @@ export const eventsRouter = router({
         })
         .prefault({}),
     )
-    .query(({ ctx, input }) => {
+    .query(async ({ ctx, input }) => {
       // An unknown task, or another tenant's, is NOT_FOUND; a tenant reads its own tasks' events only.
-      if (input.task_id) ctx.board.requireTask(input.task_id);
-      const events = ctx.board.eventsAfter(input.after, {
+      if (input.task_id) await ctx.board.requireTask(input.task_id);
+      const events = await ctx.board.eventsAfter(input.after, {
         task_id: input.task_id,
         tenant: input.tenant,
         assignee: input.assignee?.trim().toLowerCase(),
@@ -63,7 +63,7 @@ export const eventsRouter = router({
         const slug = ctx.slug(input.board);
         // Built here rather than by boardProcedure: the stream re-resolves the board at each catch-up.
         const board = scopeBoard(ctx.board(slug), { tenant: ctx.tenant });
-        if (input.task_id) board.requireTask(input.task_id);
+        if (input.task_id) await board.requireTask(input.task_id);
         let after = input.after ?? null;
         if (input.lastEventId !== undefined && input.lastEventId !== null) {
           if (!/^\d+$/.test(input.lastEventId)) throw invalid("lastEventId must be an event id");
@@ -72,7 +72,7 @@ export const eventsRouter = router({
         stream = streamEvents({
           board: () => ctx.board(slug),
           watcher: ctx.live.watcher(ctx.boards.dbPath(slug)),
-          after: after ?? board.latestEventId(),
+          after: after ?? (await board.latestEventId()),
           filter: {
             task_id: input.task_id,
             tenant: board.readTenant(input.tenant),
@@ -88,7 +88,9 @@ export const eventsRouter = router({
         // A tenant's stream names no other tenant's task, even in an operator's cross-tenant link event.
         // The board is resolved afresh, as the stream does at each catch-up.
         for await (const event of stream) {
-          const [visible] = scopeBoard(ctx.board(ctx.slug(input.board)), { tenant: ctx.tenant }).redactLinks([event]);
+          const [visible] = await scopeBoard(ctx.board(ctx.slug(input.board)), { tenant: ctx.tenant }).redactLinks([
+            event,
+          ]);
           if (visible) yield tracked(String(event.id), visible);
         }
       } catch (err) {

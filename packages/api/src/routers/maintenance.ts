@@ -24,11 +24,11 @@ export const maintenanceRouter = router({
         })
         .prefault({}),
     )
-    .mutation(({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
       const board = ctx.board(input.board);
       const slug = board.slug ?? "default";
       const now = board.now();
-      const events = board.gcEvents(input.event_retention_days * DAY);
+      const events = await board.gcEvents(input.event_retention_days * DAY);
 
       let logs = 0;
       const logDir = logsDir(ctx.location, slug);
@@ -49,7 +49,7 @@ export const maintenanceRouter = router({
       // Only each task's own <root>/<id> (never its recorded workspace_path, which may name another
       // task's live directory): the same rule the dispatcher applies when a scratch task finishes.
       let workspaces = 0;
-      for (const t of board.archivedScratchTasks()) {
+      for (const t of await board.archivedScratchTasks()) {
         if (cleanupScratch(t, { location: ctx.location, board: slug }) === "removed") workspaces++;
       }
       return { workspaces, events, logs };

@@ -22,21 +22,21 @@ export const notifyRouter = router({
         delivery_mode: z.enum(DELIVERY_MODES).nullish(),
       }),
     )
-    .mutation(({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
       const { board: _b, ...sub } = input;
-      return { subscription: ctx.board.addNotifySub(sub) };
+      return { subscription: await ctx.board.addNotifySub(sub) };
     }),
 
   /** Subscriptions of one task, or of every task the caller may see. */
-  list: boardProcedure.input(z.object({ task_id: idSchema.nullish() }).prefault({})).query(({ ctx, input }) => {
+  list: boardProcedure.input(z.object({ task_id: idSchema.nullish() }).prefault({})).query(async ({ ctx, input }) => {
     // An unknown task, or another tenant's, is NOT_FOUND; without one, a tenant lists its tasks' only.
-    if (input.task_id) ctx.board.requireTask(input.task_id);
-    return { subscriptions: ctx.board.listNotifySubs(input.task_id ?? null) };
+    if (input.task_id) await ctx.board.requireTask(input.task_id);
+    return { subscriptions: await ctx.board.listNotifySubs(input.task_id ?? null) };
   }),
 
   /** Removes a subscription; NOT_FOUND when there was none. */
-  unsubscribe: taskIdProcedure.input(z.object(keyFields)).mutation(({ ctx, input }) => {
-    const removed = ctx.board.removeNotifySub({
+  unsubscribe: taskIdProcedure.input(z.object(keyFields)).mutation(async ({ ctx, input }) => {
+    const removed = await ctx.board.removeNotifySub({
       task_id: input.task_id,
       platform: input.platform,
       chat_id: input.chat_id,

@@ -34,12 +34,12 @@ describe("links", () => {
     const a = (await t.api.tasks.create({ title: "a" })).task;
     const b = (await t.api.tasks.create({ title: "b" })).task;
     expect(await t.api.links.add({ parent_id: a.id, child_id: b.id })).toEqual({ ok: true, demoted: true });
-    expect(t.board().getTask(b.id)?.status).toBe("todo");
+    expect((await t.board().getTask(b.id))?.status).toBe("todo");
     expect(await codeOf(t.api.links.add({ parent_id: b.id, child_id: a.id }))).toBe("BAD_REQUEST");
     expect(await codeOf(t.api.links.add({ parent_id: a.id, child_id: a.id }))).toBe("BAD_REQUEST");
     expect(await codeOf(t.api.links.add({ parent_id: a.id, child_id: "t_none" }))).toBe("BAD_REQUEST");
     expect(await t.api.links.remove({ parent_id: a.id, child_id: b.id })).toEqual({ ok: true });
-    expect(t.board().getTask(b.id)?.status).toBe("ready");
+    expect((await t.board().getTask(b.id))?.status).toBe("ready");
     expect(await t.api.links.remove({ parent_id: a.id, child_id: b.id })).toEqual({ ok: false });
   });
 });
@@ -58,7 +58,7 @@ describe("runs and workers", () => {
   it("workers.active lists open runs with task, pid, lease and heartbeat", async () => {
     const { task } = await t.api.tasks.create({ title: "busy", assignee: "w" });
     const { run_id } = await t.api.tasks.claim({ id: task.id, claimer: "h:1", ttl_seconds: 60 });
-    t.board().recordSpawn(task.id, 777, run_id ?? 0);
+    await t.board().recordSpawn(task.id, 777, run_id ?? 0);
     const r = await t.api.workers.active();
     expect(r).toMatchObject({ count: 1, checked_at: t.clock.seconds });
     expect(r.workers[0]).toMatchObject({
@@ -77,9 +77,9 @@ describe("runs and workers", () => {
   it("runs.terminate reclaims a live run's task (worker terminated) and 409s an ended run", async () => {
     const { task } = await t.api.tasks.create({ title: "t" });
     const { run_id } = await t.api.tasks.claim({ id: task.id });
-    t.board().recordSpawn(task.id, 2_000_000_010, run_id ?? 0);
+    await t.board().recordSpawn(task.id, 2_000_000_010, run_id ?? 0);
     expect(await t.api.runs.terminate({ run_id: run_id ?? 0 })).toEqual({ ok: true, run_id, task_id: task.id });
-    expect(t.board().getTask(task.id)?.status).toBe("ready");
+    expect((await t.board().getTask(task.id))?.status).toBe("ready");
     expect(t.terminated.map((x) => x.pid)).toEqual([2_000_000_010]);
     await expect(t.api.runs.terminate({ run_id: run_id ?? 0 })).rejects.toMatchObject({
       code: "CONFLICT",
@@ -100,8 +100,12 @@ describe("runs and workers", () => {
       code: "CONFLICT",
       message: `run ${first} is not the current run of task ${task.id}; nothing was reclaimed`,
     });
-    expect(t.board().getTask(task.id)).toMatchObject({ status: "running", current_run_id: second, claim_lock: "w2" });
-    expect(t.board().getRun(second).ended_at).toBeNull();
+    expect(await t.board().getTask(task.id)).toMatchObject({
+      status: "running",
+      current_run_id: second,
+      claim_lock: "w2",
+    });
+    expect((await t.board().getRun(second)).ended_at).toBeNull();
   });
 });
 
@@ -331,7 +335,7 @@ describe("events", () => {
 
   it("subscribe (in process) replays after a cursor, then streams live writes; lastEventId wins over after", async () => {
     const a = (await t.api.tasks.create({ title: "a" })).task;
-    const first = t.board().latestEventId();
+    const first = await t.board().latestEventId();
     await t.api.comments.add({ task_id: a.id, body: "before" });
     const stream = await t.api.events.subscribe({ after: 0, lastEventId: String(first) });
     const seen: { id: number; kind: string }[] = [];

@@ -3,11 +3,11 @@ import { reasonSchema, runIdSchema } from "../schemas.ts";
 import { boardProcedure, router, taskIdProcedure } from "../trpc.ts";
 
 export const runsRouter = router({
-  list: taskIdProcedure.query(({ ctx }) => ({ runs: ctx.board.listRuns(ctx.task.id) })),
+  list: taskIdProcedure.query(async ({ ctx }) => ({ runs: await ctx.board.listRuns(ctx.task.id) })),
 
   /** A run of a task the caller may see; any other run is NOT_FOUND like an unknown one. */
-  get: boardProcedure.input(z.object({ run_id: runIdSchema })).query(({ ctx, input }) => {
-    return { run: ctx.board.getRun(input.run_id) };
+  get: boardProcedure.input(z.object({ run_id: runIdSchema })).query(async ({ ctx, input }) => {
+    return { run: await ctx.board.getRun(input.run_id) };
   }),
 
   /**
@@ -16,8 +16,8 @@ export const runsRouter = router({
    */
   terminate: boardProcedure
     .input(z.object({ run_id: runIdSchema, reason: reasonSchema.nullish() }))
-    .mutation(({ ctx, input }) => {
-      const r = ctx.board.terminateRun(input.run_id, { reason: input.reason });
+    .mutation(async ({ ctx, input }) => {
+      const r = await ctx.board.terminateRun(input.run_id, { reason: input.reason });
       ctx.terminate(r.terminate);
       return { ok: true as const, run_id: input.run_id, task_id: r.task.id };
     }),

@@ -33,7 +33,11 @@ describe("tasks.claim: claim and workspace succeed or fail together", () => {
       message: `cannot claim ${task.id}: its dir workspace cannot be created at ${path.join(blocker, "work")} (ENOTDIR)`,
     });
     expect(snapshot(task.id)).toEqual(before);
-    expect(t.board().requireTask(task.id)).toMatchObject({ status: "ready", claim_lock: null, current_run_id: null });
+    expect(await t.board().requireTask(task.id)).toMatchObject({
+      status: "ready",
+      claim_lock: null,
+      current_run_id: null,
+    });
     // Once the path is creatable the same task claims normally.
     fs.rmSync(blocker);
     const r = await t.api.tasks.claim({ id: task.id });
@@ -51,7 +55,7 @@ describe("tasks.claim: claim and workspace succeed or fail together", () => {
       .run(othersDir, task.id);
     const r = await t.api.tasks.claim({ id: task.id });
     expect(r.workspace).toBe(path.join(workspacesRoot(t.location, "default"), task.id));
-    expect(t.board().requireTask(task.id).workspace_path).toBe(r.workspace);
+    expect((await t.board().requireTask(task.id)).workspace_path).toBe(r.workspace);
   });
 
   it("an uncreatable scratch root refuses the claim, and a tenant is not told the server's path", async () => {
@@ -86,7 +90,7 @@ describe("tasks.bulk: each row is atomic", () => {
       { id: a.id, ok: false, error: expect.stringMatching(/^transition to 'bogus' refused: /) },
     ]);
     expect(snapshot(a.id)).toEqual(beforeA);
-    expect(t.board().requireTask(a.id).assignee).toBe("alice");
+    expect((await t.board().requireTask(a.id)).assignee).toBe("alice");
 
     // b is running: reclaim_first releases the claim, then the status step fails; the claim stays
     // and its worker is not stopped.
@@ -99,7 +103,7 @@ describe("tasks.bulk: each row is atomic", () => {
     });
     expect(mixed.results.map((r) => r.ok)).toEqual([false, false]);
     expect(snapshot(b.id)).toEqual(beforeB);
-    expect(t.board().requireTask(b.id)).toMatchObject({ status: "running", assignee: "alice" });
+    expect(await t.board().requireTask(b.id)).toMatchObject({ status: "running", assignee: "alice" });
     expect(t.terminated).toEqual([]);
 
     // The same rows with a valid status commit every step.
@@ -111,7 +115,7 @@ describe("tasks.bulk: each row is atomic", () => {
       priority: 9,
     });
     expect(ok.results).toEqual([{ id: a.id, ok: true }]);
-    expect(t.board().requireTask(a.id)).toMatchObject({ assignee: "bob", status: "blocked", priority: 9 });
+    expect(await t.board().requireTask(a.id)).toMatchObject({ assignee: "bob", status: "blocked", priority: 9 });
   });
 
   it("a row whose reassignment is refused (still running) changes nothing", async () => {

@@ -31,7 +31,7 @@ function markDispatcherAlive(): void {
 async function claimWithWorker(id: string, pid = 2_000_000_001): Promise<number> {
   const { run_id } = await t.api.tasks.claim({ id });
   if (run_id === null) throw new Error("claim opened no run");
-  t.board().recordSpawn(id, pid, run_id);
+  await t.board().recordSpawn(id, pid, run_id);
   return run_id;
 }
 
@@ -46,7 +46,7 @@ describe("tasks.create", () => {
       priority: 0,
       skills: [],
     });
-    expect(t.board().getTask(task.id)?.title).toBe("write docs");
+    expect((await t.board().getTask(task.id))?.title).toBe("write docs");
   });
 
   it("parses the CLI workspace shorthand and refuses it together with workspace_kind", async () => {
@@ -194,7 +194,7 @@ describe("tasks.patch", () => {
     const { task } = await t.api.tasks.create({ title: "t", assignee: "a" });
     await t.api.tasks.claim({ id: task.id });
     expect(await codeOf(t.api.tasks.patch({ id: task.id, assignee: "b", status: "blocked" }))).toBe("CONFLICT");
-    expect(t.board().getTask(task.id)).toMatchObject({ status: "running", assignee: "a" });
+    expect(await t.board().getTask(task.id)).toMatchObject({ status: "running", assignee: "a" });
     // The unchanged assignee is not a reassignment.
     expect((await t.api.tasks.patch({ id: task.id, assignee: "A", priority: 2 })).task.priority).toBe(2);
   });
@@ -203,7 +203,7 @@ describe("tasks.patch", () => {
     const { task } = await t.api.tasks.create({ title: "t" });
     const r = await t.api.tasks.patch({ id: task.id, status: "done", result: "R", summary: "S", metadata: { k: 1 } });
     expect(r.task).toMatchObject({ status: "done", result: "R" });
-    const run = t.board().listRuns(task.id)[0];
+    const run = (await t.board().listRuns(task.id))[0];
     expect(run).toMatchObject({ outcome: "completed", summary: "S", metadata: { k: 1 } });
   });
 
@@ -222,7 +222,7 @@ describe("tasks.patch", () => {
     const { task } = await t.api.tasks.create({ title: "t" });
     await claimWithWorker(task.id, 2_000_000_002);
     await t.api.tasks.patch({ id: task.id, status: "archived" });
-    expect(t.board().listRuns(task.id)[0]).toMatchObject({ outcome: "reclaimed" });
+    expect((await t.board().listRuns(task.id))[0]).toMatchObject({ outcome: "reclaimed" });
     expect(t.terminated.map((x) => x.pid)).toEqual([2_000_000_002]);
   });
 
@@ -237,10 +237,7 @@ describe("tasks.patch", () => {
       model_override: "m1",
     });
     expect(r.task).toMatchObject({ assignee: "coder", priority: 5, title: "new", body: "B", model_override: "m1" });
-    const kinds = t
-      .board()
-      .listEvents(task.id)
-      .map((e) => e.kind);
+    const kinds = (await t.board().listEvents(task.id)).map((e) => e.kind);
     expect(kinds).toEqual(["created", "assigned", "edited", "reprioritized", "edited"]);
     expect((await t.api.tasks.patch({ id: task.id, clear_model_override: true, assignee: "" })).task).toMatchObject({
       model_override: null,
@@ -259,7 +256,7 @@ describe("tasks.delete", () => {
     const { task } = await t.api.tasks.create({ title: "t" });
     await claimWithWorker(task.id, 2_000_000_003);
     expect(await t.api.tasks.delete({ id: task.id })).toEqual({ deleted: true, task_id: task.id });
-    expect(t.board().getTask(task.id)).toBeNull();
+    expect(await t.board().getTask(task.id)).toBeNull();
     expect(t.terminated.map((x) => x.pid)).toEqual([2_000_000_003]);
     expect(await codeOf(t.api.tasks.delete({ id: task.id }))).toBe("NOT_FOUND");
   });
@@ -269,7 +266,7 @@ describe("tasks.delete", () => {
     expect(await codeOf(t.api.tasks.delete({ id: task.id, archived_only: true }))).toBe("CONFLICT");
     await t.api.tasks.archive({ id: task.id });
     await t.api.tasks.delete({ id: task.id, archived_only: true });
-    expect(t.board().getTask(task.id)).toBeNull();
+    expect(await t.board().getTask(task.id)).toBeNull();
   });
 });
 
@@ -291,7 +288,7 @@ describe("tasks.bulk", () => {
       { id: "t_missing", ok: false, error: "not found" },
       { id: b.id, ok: true },
     ]);
-    expect(t.board().getTask(b.id)?.status).toBe("blocked");
+    expect((await t.board().getTask(b.id))?.status).toBe("blocked");
   });
 
   it("rejects running per id, like patch", async () => {
@@ -307,7 +304,7 @@ describe("tasks.bulk", () => {
   it("forwards the completion summary when moving to done", async () => {
     const a = (await t.api.tasks.create({ title: "a" })).task;
     await t.api.tasks.bulk({ ids: [a.id], status: "done", summary: "shipped" });
-    expect(t.board().latestSummary(a.id)).toBe("shipped");
+    expect(await t.board().latestSummary(a.id)).toBe("shipped");
   });
 
   it('reassigns ("" unassigns), reclaiming running tasks first when asked', async () => {
@@ -319,20 +316,20 @@ describe("tasks.bulk", () => {
     expect(refused.results[1]?.error).toMatch(/^assign refused/);
     const ok = await t.api.tasks.bulk({ ids: [b.id], assignee: "y", reclaim_first: true });
     expect(ok.results).toEqual([{ id: b.id, ok: true }]);
-    expect(t.board().getTask(b.id)).toMatchObject({ assignee: "y", status: "ready" });
+    expect(await t.board().getTask(b.id)).toMatchObject({ assignee: "y", status: "ready" });
     expect(t.terminated.map((x) => x.pid)).toEqual([2_000_000_004]);
     await t.api.tasks.bulk({ ids: [a.id], assignee: "" });
-    expect(t.board().getTask(a.id)?.assignee).toBeNull();
+    expect((await t.board().getTask(a.id))?.assignee).toBeNull();
   });
 
   it("archives and reprioritises", async () => {
     const a = (await t.api.tasks.create({ title: "a" })).task;
     const b = (await t.api.tasks.create({ title: "b" })).task;
     await t.api.tasks.bulk({ ids: [a.id], priority: 7 });
-    expect(t.board().getTask(a.id)?.priority).toBe(7);
+    expect((await t.board().getTask(a.id))?.priority).toBe(7);
     await t.api.tasks.bulk({ ids: [a.id, b.id], archive: true });
     const again = await t.api.tasks.bulk({ ids: [a.id], archive: true });
-    expect(t.board().getTask(b.id)?.status).toBe("archived");
+    expect((await t.board().getTask(b.id))?.status).toBe("archived");
     expect(again.results[0]?.error).toBe(`archive refused: task ${a.id} is already archived`);
   });
 });
@@ -351,8 +348,11 @@ describe("worker lifecycle: claim, heartbeat, complete, fencing", () => {
     const { run_id } = await t.api.tasks.claim({ id: task.id, ttl_seconds: 60 });
     t.clock.advance(30);
     await t.api.tasks.heartbeat({ id: task.id, expected_run_id: run_id, note: "halfway", ttl_seconds: 600 });
-    expect(t.board().getTask(task.id)?.claim_expires).toBe(t.clock.seconds + 600);
-    expect(t.board().listEvents(task.id).at(-1)).toMatchObject({ kind: "heartbeat", payload: { note: "halfway" } });
+    expect((await t.board().getTask(task.id))?.claim_expires).toBe(t.clock.seconds + 600);
+    expect((await t.board().listEvents(task.id)).at(-1)).toMatchObject({
+      kind: "heartbeat",
+      payload: { note: "halfway" },
+    });
     expect(await codeOf(t.api.tasks.heartbeat({ id: task.id, expected_run_id: (run_id ?? 0) + 100 }))).toBe("CONFLICT");
     // Only the holder may extend a lease: no fence at all is bad input.
     expect(await codeOf(t.api.tasks.heartbeat({ id: task.id }))).toBe("BAD_REQUEST");
@@ -363,13 +363,13 @@ describe("worker lifecycle: claim, heartbeat, complete, fencing", () => {
   it("a heartbeat is one write: when its event cannot be stored the lease is not extended either", async () => {
     const { task } = await t.api.tasks.create({ title: "t" });
     const { run_id } = await t.api.tasks.claim({ id: task.id, ttl_seconds: 60 });
-    const expires = t.board().getTask(task.id)?.claim_expires;
+    const expires = (await t.board().getTask(task.id))?.claim_expires;
     boardInternals(t.board()).sqlite.exec(
       "CREATE TRIGGER refuse_heartbeats BEFORE INSERT ON task_events WHEN NEW.kind = 'heartbeat' BEGIN SELECT RAISE(ABORT, 'heartbeat refused'); END",
     );
     t.clock.advance(30);
     await expect(t.api.tasks.heartbeat({ id: task.id, expected_run_id: run_id, ttl_seconds: 600 })).rejects.toThrow();
-    expect(t.board().getTask(task.id)).toMatchObject({ claim_expires: expires, last_heartbeat_at: null });
+    expect(await t.board().getTask(task.id)).toMatchObject({ claim_expires: expires, last_heartbeat_at: null });
   });
 
   it("a reclaimed worker's late completion is refused (STALE_RUN → CONFLICT) and the new attempt is untouched", async () => {
@@ -379,7 +379,7 @@ describe("worker lifecycle: claim, heartbeat, complete, fencing", () => {
     const second = await t.api.tasks.claim({ id: task.id });
     const err = t.api.tasks.complete({ id: task.id, expected_run_id: first.run_id, summary: "late" });
     expect(await codeOf(err)).toBe("CONFLICT");
-    expect(t.board().getTask(task.id)).toMatchObject({ status: "running", current_run_id: second.run_id });
+    expect(await t.board().getTask(task.id)).toMatchObject({ status: "running", current_run_id: second.run_id });
     const done = await t.api.tasks.complete({
       id: task.id,
       expected_run_id: second.run_id,
@@ -400,7 +400,7 @@ describe("worker lifecycle: claim, heartbeat, complete, fencing", () => {
       expect((err as TRPCError).code).toBe("PRECONDITION_FAILED");
       expect(((err as TRPCError).cause as { details?: unknown }).details).toMatchObject({ phantom: ["t_deadbeef00"] });
     }
-    expect(t.board().getTask(task.id)?.status).toBe("running");
+    expect((await t.board().getTask(task.id))?.status).toBe("running");
   });
 
   it("completing a done task is CONFLICT", async () => {
@@ -414,12 +414,9 @@ describe("block, schedule, unblock, promote, archive, editResult", () => {
   it("block with comment_author also records a BLOCKED: comment; wrong state is CONFLICT", async () => {
     const { task } = await t.api.tasks.create({ title: "t" });
     await t.api.tasks.block({ id: task.id, reason: "need keys", comment_author: "bot" });
-    expect(
-      t
-        .board()
-        .listComments(task.id)
-        .map((c) => [c.author, c.body]),
-    ).toEqual([["bot", "BLOCKED: need keys"]]);
+    expect((await t.board().listComments(task.id)).map((c) => [c.author, c.body])).toEqual([
+      ["bot", "BLOCKED: need keys"],
+    ]);
     expect(await codeOf(t.api.tasks.block({ id: task.id }))).toBe("CONFLICT");
     expect((await t.api.tasks.unblock({ id: task.id, reason: "keys sent", comment_author: "ann" })).task.status).toBe(
       "ready",
@@ -434,11 +431,11 @@ describe("block, schedule, unblock, promote, archive, editResult", () => {
       "CREATE TRIGGER refuse_comments BEFORE INSERT ON task_comments BEGIN SELECT RAISE(ABORT, 'comments refused'); END",
     );
     await expect(t.api.tasks.block({ id: task.id, reason: "need keys", comment_author: "bot" })).rejects.toThrow();
-    expect(t.board().requireTask(task.id).status).toBe("ready");
+    expect((await t.board().requireTask(task.id)).status).toBe("ready");
     await t.api.tasks.block({ id: task.id, reason: "need keys" });
     await expect(t.api.tasks.unblock({ id: task.id, reason: "sent", comment_author: "ann" })).rejects.toThrow();
-    expect(t.board().requireTask(task.id).status).toBe("blocked");
-    expect(t.board().listComments(task.id)).toEqual([]);
+    expect((await t.board().requireTask(task.id)).status).toBe("blocked");
+    expect(await t.board().listComments(task.id)).toEqual([]);
   });
 
   it("schedule parks a task until unblock", async () => {
@@ -446,7 +443,7 @@ describe("block, schedule, unblock, promote, archive, editResult", () => {
     expect((await t.api.tasks.schedule({ id: task.id, reason: "tomorrow", comment_author: "ann" })).task.status).toBe(
       "scheduled",
     );
-    expect(t.board().listComments(task.id)[0]?.body).toBe("SCHEDULED: tomorrow");
+    expect((await t.board().listComments(task.id))[0]?.body).toBe("SCHEDULED: tomorrow");
     expect((await t.api.tasks.unblock({ id: task.id })).task.status).toBe("ready");
   });
 
@@ -460,13 +457,13 @@ describe("block, schedule, unblock, promote, archive, editResult", () => {
     const todo = (await t.api.tasks.create({ title: "todo", triage: true })).task;
     await t.api.tasks.patch({ id: todo.id, status: "todo" });
     expect(await t.api.tasks.promote({ id: todo.id, dry_run: true })).toMatchObject({ promoted: false, dry_run: true });
-    expect(t.board().getTask(todo.id)?.status).toBe("todo");
+    expect((await t.board().getTask(todo.id))?.status).toBe("todo");
     expect(await t.api.tasks.promote({ id: todo.id, reason: "go" })).toMatchObject({
       promoted: true,
       reason: "go",
       error: null,
     });
-    expect(t.board().getTask(todo.id)?.status).toBe("ready");
+    expect((await t.board().getTask(todo.id))?.status).toBe("ready");
     expect(await codeOf(t.api.tasks.promote({ id: "t_none" }))).toBe("NOT_FOUND");
   });
 
@@ -475,7 +472,7 @@ describe("block, schedule, unblock, promote, archive, editResult", () => {
     expect(await codeOf(t.api.tasks.editResult({ id: task.id, result: "r" }))).toBe("CONFLICT");
     await t.api.tasks.complete({ id: task.id, result: "first" });
     expect((await t.api.tasks.editResult({ id: task.id, result: "second", summary: "s2" })).task.result).toBe("second");
-    expect(t.board().latestSummary(task.id)).toBe("s2");
+    expect(await t.board().latestSummary(task.id)).toBe("s2");
     await t.api.tasks.archive({ id: task.id });
     expect(await codeOf(t.api.tasks.archive({ id: task.id }))).toBe("CONFLICT");
   });
@@ -491,7 +488,7 @@ describe("reclaim and reassign", () => {
       task: { status: "ready" },
     });
     expect(t.terminated.map((x) => x.pid)).toEqual([2_000_000_005]);
-    expect(t.board().listEvents(task.id).at(-1)).toMatchObject({
+    expect((await t.board().listEvents(task.id)).at(-1)).toMatchObject({
       kind: "reclaimed",
       payload: { manual: true, reason: "stuck" },
     });
@@ -518,7 +515,7 @@ describe("reclaim and reassign", () => {
       ok: true,
       assignee: "c",
     });
-    expect(t.board().getTask(task.id)?.status).toBe("ready");
+    expect((await t.board().getTask(task.id))?.status).toBe("ready");
     expect((await t.api.tasks.reassign({ id: task.id, profile: "" })).assignee).toBeNull();
   });
 });
@@ -566,6 +563,6 @@ describe("tasks.recompute", () => {
     const c = (await t.api.tasks.create({ title: "c", parents: [p.id] })).task;
     boardInternals(t.board()).sqlite.prepare("UPDATE tasks SET status = 'done' WHERE id = ?").run(p.id);
     expect(await t.api.tasks.recompute()).toEqual({ promoted: 1 });
-    expect(t.board().getTask(c.id)?.status).toBe("ready");
+    expect((await t.board().getTask(c.id))?.status).toBe("ready");
   });
 });

@@ -53,8 +53,8 @@ describe("a tenant-scoped caller", () => {
       { id: theirs, ok: false, error: "not found" },
       { id: mine, ok: true },
     ]);
-    expect(t.board().getTask(theirs)).toMatchObject({ title: "zeta task", status: "ready", priority: 0 });
-    expect(t.board().listComments(theirs)).toEqual([]);
+    expect(await t.board().getTask(theirs)).toMatchObject({ title: "zeta task", status: "ready", priority: 0 });
+    expect(await t.board().listComments(theirs)).toEqual([]);
   });
 
   it("creates only in its own tenant, and cannot hang children off another tenant's task", async () => {

@@ -71,7 +71,7 @@ describe("workspace paths: tenants stay under kanban.workspace_roots", () => {
       code: "BAD_REQUEST",
       cause: { code: "WORKSPACE_PATH_NOT_ALLOWED" },
     });
-    expect(t.board().requireTask(task.id)).toMatchObject({ status: "ready", claim_lock: null });
+    expect(await t.board().requireTask(task.id)).toMatchObject({ status: "ready", claim_lock: null });
     expect(fs.existsSync(dir)).toBe(false);
     // The operator may still claim it.
     expect((await t.api.tasks.claim({ id: task.id })).workspace).toBe(dir);

@@ -38,10 +38,17 @@ export function createTestContext(t0: number): TestContext {
   return { db, clock, ctx: new BoardContext(db.sqlite, clock, randomIds) };
 }
 
+/** `xs.map(fn)` for an async `fn`, one call after another, in order (board verbs are async). */
+export async function mapInOrder<T, U>(xs: readonly T[], fn: (x: T, i: number) => Promise<U>): Promise<U[]> {
+  const out: U[] = [];
+  for (const [i, x] of xs.entries()) out.push(await fn(x, i));
+  return out;
+}
+
 /** Runs `fn`, which must throw a KernelError, and returns that error. */
-export function caught(fn: () => unknown): KernelError {
+export async function caught(fn: () => unknown): Promise<KernelError> {
   try {
-    fn();
+    await fn();
   } catch (err) {
     if (err instanceof KernelError) return err;
     throw err;

@@ -17,12 +17,12 @@ describe("a Board's connection is not public", () => {
     expect(Object.keys(kernel)).not.toContain("BoardContext");
   });
 
-  it("boardInternals reaches the live context and connection, for tests and benchmarks", () => {
+  it("boardInternals reaches the live context and connection, for tests and benchmarks", async () => {
     b = createTestBoard();
     const { ctx, sqlite } = boardInternals(b);
-    const id = b.createTask({ title: "seeded" }).id;
-    ctx.tx(() => sqlite.prepare("UPDATE tasks SET priority = 7 WHERE id = ?").run(id));
-    expect(b.requireTask(id).priority).toBe(7);
-    expect(ctx.getTask(id)?.title).toBe("seeded");
+    const id = (await b.createTask({ title: "seeded" })).id;
+    await ctx.tx(() => sqlite.prepare("UPDATE tasks SET priority = 7 WHERE id = ?").run(id));
+    expect((await b.requireTask(id)).priority).toBe(7);
+    expect((await ctx.getTask(id))?.title).toBe("seeded");
   });
 });

@@ -6,10 +6,11 @@ import { describeBoard } from "./metadata.ts";
 /** Every board (default first) with `is_current`, counts per status and the non-archived total. */
 export const listProcedure = publicProcedure
   .input(z.object({ include_archived: z.boolean().default(false) }).prefault({}))
-  .query(({ ctx, input }) => {
+  .query(async ({ ctx, input }) => {
     const current = currentBoard(ctx.location);
-    const boards = listBoards(ctx.location, { includeArchived: input.include_archived }).map((m) =>
-      describeBoard(ctx, m, current),
-    );
+    const boards = [];
+    for (const m of listBoards(ctx.location, { includeArchived: input.include_archived })) {
+      boards.push(await describeBoard(ctx, m, current));
+    }
     return { boards, current };
   });

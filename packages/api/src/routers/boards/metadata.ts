@@ -36,8 +36,8 @@ export function requireBoard(ctx: KanbanContext, slug: string): void {
 }
 
 /** Non-archived task counts per status, and their total; a tenant-scoped caller counts only its tasks. */
-function counts(ctx: KanbanContext, slug: string): { counts: Record<string, number>; total: number } {
-  const rows = scopeBoard(ctx.board(slug), { tenant: ctx.tenant }).statusCounts();
+async function counts(ctx: KanbanContext, slug: string): Promise<{ counts: Record<string, number>; total: number }> {
+  const rows = await scopeBoard(ctx.board(slug), { tenant: ctx.tenant }).statusCounts();
   const out: Record<string, number> = {};
   let total = 0;
   for (const r of rows) {
@@ -47,8 +47,8 @@ function counts(ctx: KanbanContext, slug: string): { counts: Record<string, numb
   return { counts: out, total };
 }
 
-export function describeBoard(ctx: KanbanContext, meta: BoardMetadata, current: string) {
+export async function describeBoard(ctx: KanbanContext, meta: BoardMetadata, current: string) {
   // Server paths are the operator's business: a tenant-scoped caller never sees them.
   const visible = ctx.tenant === null ? meta : { ...meta, db_path: "", default_workdir: null };
-  return { ...visible, is_current: meta.slug === current, ...counts(ctx, meta.slug) };
+  return { ...visible, is_current: meta.slug === current, ...(await counts(ctx, meta.slug)) };
 }

@@ -24,9 +24,9 @@ const bulkInput = z.object({
  * its changes, and its worker is stopped only when the row committed. Rows succeed or fail
  * independently; another tenant's task is "not found".
  */
-export const bulkProcedure = boardProcedure.input(bulkInput).mutation(({ ctx, input }) => {
+export const bulkProcedure = boardProcedure.input(bulkInput).mutation(async ({ ctx, input }) => {
   const { board: _slug, ids, ...change } = input;
-  const out = bulkUpdate(ctx.board, ids, change);
+  const out = await bulkUpdate(ctx.board, ids, change);
   for (const stop of out.terminate) ctx.terminate(stop);
   const results = out.results.map(({ unexpected, ...row }) => {
     // A bug, not a refusal: the row says "internal error", the log keeps what happened.

@@ -17,13 +17,13 @@ beforeEach(() => {
 afterEach(() => t.cleanup());
 
 /** What a refused claim must leave as it was: the row's claim fields, its events and its runs. */
-function trace(id: string) {
+async function trace(id: string) {
   const b = t.board();
-  const { status, claim_lock, current_run_id, workspace_path, branch_name } = b.requireTask(id);
+  const { status, claim_lock, current_run_id, workspace_path, branch_name } = await b.requireTask(id);
   return {
     task: { status, claim_lock, current_run_id, workspace_path, branch_name },
-    events: b.listEvents(id).map((e) => e.kind),
-    runs: b.listRuns(id, { include_active: true }).length,
+    events: (await b.listEvents(id)).map((e) => e.kind),
+    runs: (await b.listRuns(id, { include_active: true })).length,
   };
 }
 
@@ -38,7 +38,7 @@ describe("tasks.claim: the dispatcher's workspace rule", () => {
     expect(fs.readFileSync(path.join(target, "README"), "utf8")).toBe("hello\n");
     const head = execFileSync("git", ["rev-parse", "--abbrev-ref", "HEAD"], { cwd: target, encoding: "utf8" }).trim();
     expect(head).toBe(`wt/${task.id}`);
-    expect(t.board().requireTask(task.id)).toMatchObject({
+    expect(await t.board().requireTask(task.id)).toMatchObject({
       status: "running",
       workspace_path: target,
       branch_name: `wt/${task.id}`,
@@ -49,12 +49,12 @@ describe("tasks.claim: the dispatcher's workspace rule", () => {
     const plain = path.join(t.dir, "plain");
     fs.mkdirSync(plain);
     const { task } = await t.api.tasks.create({ title: "wt", workspace: `worktree:${plain}` });
-    const before = trace(task.id);
+    const before = await trace(task.id);
     await expect(t.api.tasks.claim({ id: task.id })).rejects.toMatchObject({
       code: "CONFLICT",
       message: `cannot claim ${task.id}: worktree anchor ${plain} is not inside a git repository`,
     });
-    expect(trace(task.id)).toEqual(before);
+    expect(await trace(task.id)).toEqual(before);
     expect(before.task).toMatchObject({ status: "ready", claim_lock: null, current_run_id: null });
     // Once it is a repository the same task claims normally.
     gitRepo(plain);
@@ -71,13 +71,13 @@ describe("tasks.claim: the dispatcher's workspace rule", () => {
     const acme = t.caller("acme");
     // Lexically under the root, so create accepts it; really outside it.
     const { task } = await acme.tasks.create({ title: "via link", workspace: `dir:${path.join(root, "sneaky", "x")}` });
-    const before = trace(task.id);
+    const before = await trace(task.id);
     await expect(acme.tasks.claim({ id: task.id })).rejects.toMatchObject({
       code: "BAD_REQUEST",
       message: `cannot claim ${task.id}: the workspace path is outside the workspace roots allowed for tenant tasks (config.json kanban.workspace_roots, symlinks resolved)`,
       cause: { code: "WORKSPACE_PATH_NOT_ALLOWED" },
     });
-    expect(trace(task.id)).toEqual(before);
+    expect(await trace(task.id)).toEqual(before);
     expect(fs.existsSync(path.join(outside, "x"))).toBe(false);
   });
 });

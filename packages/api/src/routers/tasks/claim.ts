@@ -45,16 +45,16 @@ function materialise(
  */
 export const claimProcedure = taskProcedure
   .input(z.object({ ttl_seconds: ttlSchema.nullish(), claimer: nameSchema.nullish() }))
-  .mutation(({ ctx, input }) => {
+  .mutation(async ({ ctx, input }) => {
     const board = ctx.board;
     const before = ctx.task;
     // The kernel claims and runs this callback in one transaction: a throw here undoes the claim.
-    const { claimed, workspace } = board.claimWithWorkspace(
+    const { claimed, workspace } = await board.claimWithWorkspace(
       input.id,
       { ttl_seconds: input.ttl_seconds, claimer: input.claimer },
-      (claimed) => {
+      async (claimed) => {
         if (claimed === null) {
-          const now = board.getTask(input.id) ?? before;
+          const now = (await board.getTask(input.id)) ?? before;
           throw wrongState(`cannot claim ${input.id}: status=${now.status} lock=${now.claim_lock ?? "(none)"}`, {
             task_id: input.id,
             status: now.status,
@@ -63,12 +63,12 @@ export const claimProcedure = taskProcedure
         // Inside the claim's transaction: a refusal here undoes the claim. A worktree's `git worktree
         // add` runs while the board is write-locked (see @kanban/workspace's README).
         const ws = materialise(ctx, board.slug ?? "default", claimed);
-        board.setWorkspace(claimed.id, ws.path, ws.branch);
+        await board.setWorkspace(claimed.id, ws.path, ws.branch);
         return { claimed: { ...claimed, branch_name: ws.branch ?? claimed.branch_name }, workspace: ws.path };
       },
     );
     return {
-      task: withWarnings(board, { ...claimed, workspace_path: workspace }),
+      task: await withWarnings(board, { ...claimed, workspace_path: workspace }),
       run_id: claimed.current_run_id,
       workspace,
     };

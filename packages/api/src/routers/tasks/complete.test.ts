@@ -25,17 +25,17 @@ describe("tasks.complete re-gates children against config's failure_limit", () =
     const dispatcher = openBoard({ location: t.location, clock: t.clock, failureLimit: 2, warn: () => {} });
     try {
       for (let i = 0; i < 2; i++) {
-        expect(dispatcher.claimTask(child.id)).not.toBeNull();
-        dispatcher.recordTaskFailure(child.id, { error: "boom", outcome: "crashed", releaseClaim: true });
+        expect(await dispatcher.claimTask(child.id)).not.toBeNull();
+        await dispatcher.recordTaskFailure(child.id, { error: "boom", outcome: "crashed", releaseClaim: true });
       }
     } finally {
       dispatcher.close();
     }
-    expect(board.requireTask(child.id)).toMatchObject({ status: "blocked", consecutive_failures: 2 });
+    expect(await board.requireTask(child.id)).toMatchObject({ status: "blocked", consecutive_failures: 2 });
     const { task: parent } = await t.api.tasks.create({ title: "parent" });
     await t.api.links.add({ parent_id: parent.id, child_id: child.id });
     await t.api.tasks.complete({ id: parent.id, result: "ok" });
-    expect(board.requireTask(child.id).status).toBe("ready");
+    expect((await board.requireTask(child.id)).status).toBe("ready");
   });
 
   it("an edit of config.json's failure_limit counts at once, without reopening the board", async () => {
@@ -43,15 +43,15 @@ describe("tasks.complete re-gates children against config's failure_limit", () =
     const board = t.board(); // opened under the old limit
     const { task: child } = await t.api.tasks.create({ title: "child" });
     for (let i = 0; i < 2; i++) {
-      expect(board.claimTask(child.id)).not.toBeNull();
-      board.recordTaskFailure(child.id, { error: "boom", outcome: "crashed", releaseClaim: true });
+      expect(await board.claimTask(child.id)).not.toBeNull();
+      await board.recordTaskFailure(child.id, { error: "boom", outcome: "crashed", releaseClaim: true });
     }
-    expect(board.requireTask(child.id)).toMatchObject({ status: "blocked", consecutive_failures: 2 });
+    expect(await board.requireTask(child.id)).toMatchObject({ status: "blocked", consecutive_failures: 2 });
     const { task: parent } = await t.api.tasks.create({ title: "parent" });
     await t.api.links.add({ parent_id: parent.id, child_id: child.id });
     t.writeConfig({ kanban: { failure_limit: 3 } });
     await t.api.tasks.complete({ id: parent.id, result: "ok" });
-    expect(board.requireTask(child.id).status).toBe("ready");
+    expect((await board.requireTask(child.id)).status).toBe("ready");
   });
 });
 
@@ -94,11 +94,11 @@ describe("a running server judges breakers with config.json's failure_limit as i
   async function breakerBlocked(parent?: string): Promise<string> {
     const { task } = await api.tasks.create.mutate({ title: "child" });
     for (let i = 0; i < 2; i++) {
-      expect(dispatcher.claimTask(task.id)).not.toBeNull();
-      dispatcher.recordTaskFailure(task.id, { error: "boom", outcome: "crashed", releaseClaim: true });
+      expect(await dispatcher.claimTask(task.id)).not.toBeNull();
+      await dispatcher.recordTaskFailure(task.id, { error: "boom", outcome: "crashed", releaseClaim: true });
     }
     if (parent) await api.links.add.mutate({ parent_id: parent, child_id: task.id });
-    expect(dispatcher.requireTask(task.id)).toMatchObject({ status: "blocked", consecutive_failures: 2 });
+    expect(await dispatcher.requireTask(task.id)).toMatchObject({ status: "blocked", consecutive_failures: 2 });
     return task.id;
   }
 

@@ -14,8 +14,8 @@ export const completeProcedure = taskProcedure
       created_cards: idListSchema.nullish(),
     }),
   )
-  .mutation(({ ctx, input }) => {
-    const done = ctx.board.completeTask(input.id, {
+  .mutation(async ({ ctx, input }) => {
+    const done = await ctx.board.completeTask(input.id, {
       result: input.result,
       summary: input.summary,
       metadata: input.metadata,
@@ -25,5 +25,5 @@ export const completeProcedure = taskProcedure
     });
     // An unfenced completion (a person closing the card) released someone else's worker: stop it.
     ctx.terminate(done.terminate);
-    return { task: withWarnings(ctx.board, done.task), run_id: done.run_id };
+    return { task: await withWarnings(ctx.board, done.task), run_id: done.run_id };
   });

@@ -61,7 +61,7 @@ const createInput = z.object({
 });
 
 /** Dashboard-style create: `created_by` defaults to "dashboard"; `warning` says when nothing will dispatch it. */
-export const createProcedure = boardProcedure.input(createInput).mutation(({ ctx, input }) => {
+export const createProcedure = boardProcedure.input(createInput).mutation(async ({ ctx, input }) => {
   const { board: _slug, workspace, ...fields } = input;
   let ws: { workspace_kind?: string | null; workspace_path?: string | null } = {};
   if (workspace) {
@@ -71,7 +71,7 @@ export const createProcedure = boardProcedure.input(createInput).mutation(({ ctx
   }
   // The scoped board creates in the caller's tenant whatever it asked for, and refuses another
   // tenant's parent exactly as an unknown one.
-  const task = ctx.board.createTask(
+  const task = await ctx.board.createTask(
     {
       ...fields,
       ...ws,

@@ -6,7 +6,11 @@ import { result } from "./shared.ts";
 /** Rewrites the handoff of a done task. */
 export const editResultProcedure = taskProcedure
   .input(z.object({ result: resultSchema, summary: resultSchema.nullish(), metadata: metadataSchema.nullish() }))
-  .mutation(({ ctx, input }) => {
-    ctx.board.editCompletedResult(input.id, { result: input.result, summary: input.summary, metadata: input.metadata });
-    return result(ctx.board, input.id);
+  .mutation(async ({ ctx, input }) => {
+    await ctx.board.editCompletedResult(input.id, {
+      result: input.result,
+      summary: input.summary,
+      metadata: input.metadata,
+    });
+    return await result(ctx.board, input.id);
   });

@@ -6,8 +6,8 @@ import { ttlSchema } from "./shared.ts";
 /** Extends the claim and records a worker heartbeat (event `heartbeat`) in one kernel write, fenced on the run/lock. */
 export const heartbeatProcedure = taskProcedure
   .input(z.object({ ...fenceFields, note: reasonSchema.nullish(), ttl_seconds: ttlSchema.nullish() }))
-  .mutation(({ ctx, input }) => {
-    ctx.board.heartbeat(input.id, {
+  .mutation(async ({ ctx, input }) => {
+    await ctx.board.heartbeat(input.id, {
       expected_run_id: input.expected_run_id,
       claim_lock: input.claim_lock,
       note: input.note,

@@ -27,20 +27,20 @@ async function allPages(input: ListInput, api = t.api): Promise<{ id: string }[]
  * A board whose tasks differ in every column an order reads, with NULLs where a column may be NULL
  * (unassigned, never started) and distinct created_at and titles, so every order is total.
  */
-function variedBoard(n: number): string[] {
+async function variedBoard(n: number): Promise<string[]> {
   const board = t.board();
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
     t.clock.advance(1);
-    const task = board.createTask({
+    const task = await board.createTask({
       title: `task ${String((i * 7) % n).padStart(3, "0")}`,
       assignee: i % 3 === 0 ? null : `agent${i % 4}`,
       priority: i % 5,
     });
     ids.push(task.id);
     if (i % 4 === 1)
-      board.claimTask(task.id); // started_at set, status running
-    else if (i % 4 === 2) board.blockTask(task.id, { reason: "wait" });
+      await board.claimTask(task.id); // started_at set, status running
+    else if (i % 4 === 2) await board.blockTask(task.id, { reason: "wait" });
   }
   return ids;
 }
@@ -49,7 +49,7 @@ describe("tasks.list paging (interface C)", () => {
   it("lists cards created in the same second in the order they were created, across pages, for every order without an id tie-break", async () => {
     const board = t.board();
     const created: string[] = [];
-    for (let i = 0; i < 30; i++) created.push(board.createTask({ title: "same", priority: 1 }).id);
+    for (let i = 0; i < 30; i++) created.push((await board.createTask({ title: "same", priority: 1 })).id);
     for (const order_by of ["priority", "priority-desc", "status", "assignee"] as const) {
       const ids = (await allPages({ order_by, limit: 7 })).flat().map((x) => x.id);
       expect(ids, order_by).toEqual(created);
@@ -60,7 +60,7 @@ describe("tasks.list paging (interface C)", () => {
 
   it("defaults to pages of 200 and visits every task exactly once", async () => {
     const board = t.board();
-    for (let i = 0; i < 450; i++) board.createTask({ title: `t${i}` });
+    for (let i = 0; i < 450; i++) await board.createTask({ title: `t${i}` });
     const first = await t.api.tasks.list();
     expect(first.tasks).toHaveLength(TASK_PAGE.defaultLimit);
     expect(first.next_cursor).not.toBeNull();
@@ -71,7 +71,7 @@ describe("tasks.list paging (interface C)", () => {
   });
 
   it("refuses a page larger than 1000, a forged cursor and a cursor of another order", async () => {
-    for (let i = 0; i < 3; i++) t.board().createTask({ title: `t${i}` });
+    for (let i = 0; i < 3; i++) await t.board().createTask({ title: `t${i}` });
     await expect(t.api.tasks.list({ limit: TASK_PAGE.maxLimit + 1 })).rejects.toMatchObject({ code: "BAD_REQUEST" });
     await expect(t.api.tasks.list({ cursor: "not-a-cursor" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
     const forged = Buffer.from(JSON.stringify({ o: "priority", k: [{}, 1, 2, 3] })).toString("base64url");
@@ -87,18 +87,15 @@ describe("tasks.list paging (interface C)", () => {
   });
 
   it.each(LIST_ORDER_NAMES)("pages in the kernel's '%s' order, NULLs included", async (order) => {
-    variedBoard(40);
-    const expected = t
-      .board()
-      .listTasks({ order_by: order })
-      .map((x) => x.id);
+    await variedBoard(40);
+    const expected = (await t.board().listTasks({ order_by: order })).map((x) => x.id);
     const pages = await allPages({ order_by: order, limit: 6 });
     expect(pages.every((p) => p.length <= 6)).toBe(true);
     expect(pages.flat().map((x) => x.id)).toEqual(expected);
   });
 
   it.each(LIST_ORDER_NAMES)("'%s': tasks inserted between pages never repeat or hide existing ones", async (order) => {
-    const before = variedBoard(30);
+    const before = await variedBoard(30);
     const seen: string[] = [];
     let cursor: string | null = null;
     let inserted = 0;
@@ -112,7 +109,7 @@ describe("tasks.list paging (interface C)", () => {
       cursor = page.next_cursor;
       // Someone else keeps adding work, sorting anywhere (old and new created_at, every priority).
       t.clock.advance(inserted % 2 === 0 ? 1 : -1);
-      t.board().createTask({
+      await t.board().createTask({
         title: `task ${String(inserted % 30).padStart(3, "0")}b`,
         priority: inserted % 5,
         assignee: inserted % 2 ? "agent1" : null,
@@ -127,7 +124,7 @@ describe("tasks.list paging (interface C)", () => {
     const board = t.board();
     const body = "x".repeat(1024 * 1024 - 100);
     const ids = new Set<string>();
-    for (let i = 0; i < 24; i++) ids.add(board.createTask({ title: `big ${i}`, body }).id);
+    for (let i = 0; i < 24; i++) ids.add((await board.createTask({ title: `big ${i}`, body })).id);
     const sizes: number[] = [];
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -149,19 +146,19 @@ describe("tasks.list paging (interface C)", () => {
 
   it("returns a single task bigger than the budget on a page of its own", async () => {
     const board = t.board();
-    const huge = board.createTask({ title: "huge", body: "y".repeat(1024 * 1024) });
-    board.completeTask(huge.id, { result: "z".repeat(1024 * 1024) });
-    board.createTask({ title: "small" });
+    const huge = await board.createTask({ title: "huge", body: "y".repeat(1024 * 1024) });
+    await board.completeTask(huge.id, { result: "z".repeat(1024 * 1024) });
+    await board.createTask({ title: "small" });
     const pages = await allPages({ include_archived: true, order_by: "created" });
     expect(pages.flat()).toHaveLength(2);
   });
 
   it("confines a tenant's pages to its tenant and keeps include_links per page", async () => {
     const board = t.board();
-    const parent = board.createTask({ title: "p", tenant: "acme" });
+    const parent = await board.createTask({ title: "p", tenant: "acme" });
     t.clock.advance(1);
-    for (let i = 0; i < 5; i++) board.createTask({ title: `c${i}`, tenant: "acme", parents: [parent.id] });
-    for (let i = 0; i < 5; i++) board.createTask({ title: `g${i}`, tenant: "globex" });
+    for (let i = 0; i < 5; i++) await board.createTask({ title: `c${i}`, tenant: "acme", parents: [parent.id] });
+    for (let i = 0; i < 5; i++) await board.createTask({ title: `g${i}`, tenant: "globex" });
     const pages = await allPages(
       { limit: 2, include_links: true, tenant: "globex", order_by: "created" },
       t.caller("acme"),

@@ -30,15 +30,15 @@ export const listProcedure = boardProcedure
       .prefault({}),
   )
   .query(
-    ({
+    async ({
       ctx,
       input,
-    }): { tasks: (TaskDto & { parents?: string[]; children?: string[] })[]; next_cursor: string | null } => {
+    }): Promise<{ tasks: (TaskDto & { parents?: string[]; children?: string[] })[]; next_cursor: string | null }> => {
       const { board: _slug, include_links, cursor, limit, ...filter } = input;
       // A tenant's page holds its own tasks whatever `tenant` it asks for (the scoped board's rule).
-      const page = ctx.board.taskPage(filter, { cursor, limit });
+      const page = await ctx.board.taskPage(filter, { cursor, limit });
       if (!include_links) return page;
-      const edges = ctx.board.linkEdges(page.tasks.map((t) => t.id));
+      const edges = await ctx.board.linkEdges(page.tasks.map((t) => t.id));
       const parents = new Map<string, string[]>();
       const children = new Map<string, string[]>();
       for (const e of edges) {

@@ -11,15 +11,15 @@ import { result } from "./shared.ts";
 function parkProcedure(verb: "blockTask" | "scheduleTask") {
   return taskProcedure
     .input(z.object({ ...fenceFields, reason: reasonSchema.nullish(), comment_author: nameSchema.nullish() }))
-    .mutation(({ ctx, input }) => {
-      const parked = ctx.board[verb](input.id, {
+    .mutation(async ({ ctx, input }) => {
+      const parked = await ctx.board[verb](input.id, {
         reason: input.reason,
         comment_author: input.comment_author,
         expected_run_id: input.expected_run_id,
         claim_lock: input.claim_lock,
       });
       ctx.terminate(parked.terminate);
-      return result(ctx.board, input.id);
+      return await result(ctx.board, input.id);
     });
 }
 

@@ -28,11 +28,11 @@ const patchInput = z.object({
  * refuses: 409), status (through the verb that owns it; `running` is never written directly),
  * model override, priority, then title/body and limits.
  */
-export const patchProcedure = taskProcedure.input(patchInput).mutation(({ ctx, input }) => {
+export const patchProcedure = taskProcedure.input(patchInput).mutation(async ({ ctx, input }) => {
   // One kernel verb, one transaction: a refused step undoes the ones before it (patch.ts). The
   // worker is stopped only once the release committed.
   const { board: _board, id, ...patch } = input;
-  const out = ctx.board.patchTask(id, patch);
+  const out = await ctx.board.patchTask(id, patch);
   ctx.terminate(out.terminate);
   return { task: taskDto(out.task) };
 });

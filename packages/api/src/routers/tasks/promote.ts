@@ -12,8 +12,12 @@ export const promoteProcedure = taskProcedure
       dry_run: z.boolean().default(false),
     }),
   )
-  .mutation(({ ctx, input }) => {
-    const r = ctx.board.promoteTask(input.id, { actor: input.actor, reason: input.reason, dryRun: input.dry_run });
+  .mutation(async ({ ctx, input }) => {
+    const r = await ctx.board.promoteTask(input.id, {
+      actor: input.actor,
+      reason: input.reason,
+      dryRun: input.dry_run,
+    });
     if (!r.ok) throw wrongState(`cannot promote ${input.id}: ${r.error ?? "refused"}`, { task_id: input.id });
     return {
       task_id: input.id,

@@ -12,10 +12,10 @@ export const reassignProcedure = taskProcedure
       reason: reasonSchema.nullish(),
     }),
   )
-  .mutation(({ ctx, input }) => {
+  .mutation(async ({ ctx, input }) => {
     const board = ctx.board;
     const profile = input.profile === null || input.profile.trim() === "" ? null : input.profile;
-    const r = board.reassignTask(input.id, profile, { reclaimFirst: input.reclaim_first, reason: input.reason });
+    const r = await board.reassignTask(input.id, profile, { reclaimFirst: input.reclaim_first, reason: input.reason });
     ctx.terminate(r.terminate);
     if (!r.ok) {
       throw wrongState(
@@ -25,5 +25,5 @@ export const reassignProcedure = taskProcedure
         },
       );
     }
-    return { ok: true as const, task_id: input.id, assignee: board.requireTask(input.id).assignee };
+    return { ok: true as const, task_id: input.id, assignee: (await board.requireTask(input.id)).assignee };
   });

@@ -6,8 +6,8 @@ import { withWarnings } from "./shared.ts";
 /** Releases a running task's claim now (its worker is terminated) and puts it back to ready. */
 export const reclaimProcedure = taskProcedure
   .input(z.object({ reason: reasonSchema.nullish() }))
-  .mutation(({ ctx, input }) => {
-    const r = ctx.board.reclaimTask(input.id, { reason: input.reason });
+  .mutation(async ({ ctx, input }) => {
+    const r = await ctx.board.reclaimTask(input.id, { reason: input.reason });
     ctx.terminate(r.terminate);
-    return { ok: true as const, task_id: input.id, task: withWarnings(ctx.board, r.task) };
+    return { ok: true as const, task_id: input.id, task: await withWarnings(ctx.board, r.task) };
   });

@@ -3,6 +3,8 @@ import { withBoard } from "../../schemas.ts";
 import { adminProcedure } from "../../trpc.ts";
 
 /** Promotes every todo/auto-blocked task whose parents are done (what `kanban list` runs first). */
-export const recomputeProcedure = adminProcedure.input(z.object(withBoard).prefault({})).mutation(({ ctx, input }) => {
-  return { promoted: ctx.board(input.board).recomputeReady() };
-});
+export const recomputeProcedure = adminProcedure
+  .input(z.object(withBoard).prefault({}))
+  .mutation(async ({ ctx, input }) => {
+    return { promoted: await ctx.board(input.board).recomputeReady() };
+  });

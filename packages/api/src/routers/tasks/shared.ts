@@ -14,14 +14,14 @@ export const ttlSchema = z
 export const prioritySchema = z.number().int().min(-1_000_000).max(1_000_000);
 
 /** The answer of most verbs: the task as it is after the change. */
-export function result(board: ScopedBoard, id: string): { task: TaskDto } {
-  return { task: taskDto(board.requireTask(id)) };
+export async function result(board: ScopedBoard, id: string): Promise<{ task: TaskDto }> {
+  return { task: taskDto(await board.requireTask(id)) };
 }
 
 /**
  * A task a verb returned (claim, complete, reclaim), with the same `warnings` as `tasks.get` and
  * `tasks.list` give it: the summary of its diagnostics now, null when it has none.
  */
-export function withWarnings(board: ScopedBoard, task: Omit<TaskView, "warnings">): TaskDto {
-  return taskDto({ ...task, warnings: board.warnings([task.id]).get(task.id) ?? null });
+export async function withWarnings(board: ScopedBoard, task: Omit<TaskView, "warnings">): Promise<TaskDto> {
+  return taskDto({ ...task, warnings: (await board.warnings([task.id])).get(task.id) ?? null });
 }

@@ -6,7 +6,7 @@ import { result } from "./shared.ts";
 /** Blocked or scheduled → ready (todo while a parent is unfinished); `comment_author` also records an `UNBLOCK:` comment. */
 export const unblockProcedure = taskProcedure
   .input(z.object({ reason: reasonSchema.nullish(), comment_author: nameSchema.nullish() }))
-  .mutation(({ ctx, input }) => {
-    ctx.board.unblockTask(input.id, { reason: input.reason, comment_author: input.comment_author });
-    return result(ctx.board, input.id);
+  .mutation(async ({ ctx, input }) => {
+    await ctx.board.unblockTask(input.id, { reason: input.reason, comment_author: input.comment_author });
+    return await result(ctx.board, input.id);
   });

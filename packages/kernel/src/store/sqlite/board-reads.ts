@@ -205,16 +205,16 @@ export interface DecorateOptions extends DiagnosticsJudging {
   scopeTenant?: string | null;
 }
 
-export function diagnosticsByTask(
+export async function diagnosticsByTask(
   ctx: BoardContext,
   failureLimit: number | undefined,
   taskId?: string,
   knownProfiles?: readonly string[] | null,
   onRun?: () => void,
   taskIds?: readonly string[],
-): Map<string, Diagnostic[]> {
+): Promise<Map<string, Diagnostic[]>> {
   return new Map(
-    boardDiagnostics(ctx, { failureLimit, taskId, taskIds, knownProfiles, onRun }).map((d) => [
+    (await boardDiagnostics(ctx, { failureLimit, taskId, taskIds, knownProfiles, onRun })).map((d) => [
       d.task_id,
       d.diagnostics,
     ]),
@@ -225,7 +225,7 @@ export function diagnosticsByTask(
  * Adds age, summary, link/comment counts, progress and diagnostics to tasks, in constant queries.
  * The given DTOs become the cards (they are changed in place).
  */
-export function decorate(ctx: BoardContext, tasks: TaskDto[], opts: DecorateOptions): BoardCard[] {
+export async function decorate(ctx: BoardContext, tasks: TaskDto[], opts: DecorateOptions): Promise<BoardCard[]> {
   if (tasks.length === 0) return [];
   const ids = JSON.stringify(tasks.map((t) => t.id));
   const links = new Map(
@@ -255,14 +255,14 @@ export function decorate(ctx: BoardContext, tasks: TaskDto[], opts: DecorateOpti
   );
   const diagnostics =
     opts.diagnostics ??
-    diagnosticsByTask(
+    (await diagnosticsByTask(
       ctx,
       opts.failureLimit,
       undefined,
       opts.knownProfiles,
       opts.onDiagnosticsRun,
       tasks.map((t) => t.id),
-    );
+    ));
   // Cards are decorated in place: every caller hands over DTOs it built for this response, and on a
   // board of thousands of cards each extra copy of a 40-field object shows in board.get's latency.
   return tasks.map((t) => {
@@ -410,7 +410,12 @@ export interface ColumnPageOptions extends DiagnosticsJudging {
  * the attention rows and the newest event id. Nothing here runs once per task, and the diagnostics
  * engine runs once: its board-wide result badges the cards and gives the attention rows and total.
  */
-export function boardView(ctx: BoardContext, slug: string, filter: BoardFilter, opts: BoardViewOptions): BoardView {
+export async function boardView(
+  ctx: BoardContext,
+  slug: string,
+  filter: BoardFilter,
+  opts: BoardViewOptions,
+): Promise<BoardView> {
   const now = ctx.now();
   const { sql: where, args } = whereClause(filter);
   // Counts first (the status index answers them), then each non-empty column as its first page:
@@ -467,19 +472,21 @@ export function boardView(ctx: BoardContext, slug: string, filter: BoardFilter, 
   }
   const all = [...byColumn.values()].flat();
   // A scoped caller's cards are all its tenant's, so confining the run to the tenant loses nothing.
-  const flagged = boardDiagnostics(ctx, {
+  const flagged = await boardDiagnostics(ctx, {
     failureLimit: opts.failureLimit,
     knownProfiles: opts.knownProfiles,
     tenant: opts.scopeTenant,
     onRun: opts.onDiagnosticsRun,
   });
   const cards = new Map(
-    decorate(ctx, all, {
-      now,
-      summaryChars: CARD_SUMMARY_CHARS,
-      diagnostics: new Map(flagged.map((d) => [d.task_id, d.diagnostics])),
-      scopeTenant: opts.scopeTenant,
-    }).map((c) => [c.id, c]),
+    (
+      await decorate(ctx, all, {
+        now,
+        summaryChars: CARD_SUMMARY_CHARS,
+        diagnostics: new Map(flagged.map((d) => [d.task_id, d.diagnostics])),
+        scopeTenant: opts.scopeTenant,
+      })
+    ).map((c) => [c.id, c]),
   );
   const columns = names.map((name) => {
     const tasks = (byColumn.get(name) ?? []).sort(compareCards(name));
@@ -506,7 +513,7 @@ export function boardView(ctx: BoardContext, slug: string, filter: BoardFilter, 
     assignees,
     attention: attentionRows(flagged),
     attention_total: flagged.length,
-    latest_event_id: latestEventId(ctx),
+    latest_event_id: await latestEventId(ctx),
     now,
   };
 }
@@ -515,12 +522,12 @@ export function boardView(ctx: BoardContext, slug: string, filter: BoardFilter, 
  * One page of one column, continuing from `cursor` (from `board.get` or a previous page), with the
  * same card extras.
  */
-export function columnPage(
+export async function columnPage(
   ctx: BoardContext,
   column: string,
   filter: BoardFilter,
   opts: ColumnPageOptions,
-): BoardColumn {
+): Promise<BoardColumn> {
   const { sql: where, args } = whereClause({
     ...filter,
     include_archived: filter.include_archived || column === "archived",
@@ -551,7 +558,7 @@ export function columnPage(
   const more = rows.length > opts.limit;
   const tasks = rows.slice(0, opts.limit).map(cardDto);
   // The engine runs for this page's cards only, not for the board a second time.
-  const cards = decorate(ctx, tasks, {
+  const cards = await decorate(ctx, tasks, {
     now: ctx.now(),
     failureLimit: opts.failureLimit,
     summaryChars: CARD_SUMMARY_CHARS,

@@ -16,7 +16,7 @@ export interface ClaimHead {
 }
 
 /** The narrow row a claim reads first (the full row is only worth building for a claim we win). */
-export function claimHead(ctx: SqlContext, id: string): ClaimHead | undefined {
+export async function claimHead(ctx: SqlContext, id: string): Promise<ClaimHead | undefined> {
   return ctx
     .stmt(
       "SELECT status, claim_lock, current_run_id, assignee, current_step_key, max_runtime_seconds FROM tasks WHERE id = ?",
@@ -29,12 +29,12 @@ export function claimHead(ctx: SqlContext, id: string): ClaimHead | undefined {
  * `runId`, with no heartbeat and no pid carried over from an earlier attempt. Returns the claimed
  * row, or null when the swap missed.
  */
-export function takeClaim(
+export async function takeClaim(
   ctx: SqlContext,
   id: string,
   c: { claimer: string; expires: number; now: number; runId: number },
-): Task | null {
-  return swapStatusReturning(ctx, "claim", id, {
+): Promise<Task | null> {
+  return await swapStatusReturning(ctx, "claim", id, {
     to: "running",
     set: "claim_lock = ?, claim_expires = ?, started_at = COALESCE(started_at, ?), last_heartbeat_at = NULL, worker_pid = NULL, current_run_id = ?",
     setArgs: [c.claimer, c.expires, c.now, c.runId],
@@ -43,12 +43,12 @@ export function takeClaim(
 }
 
 /** `claim_rejected`: a ready task with an unfinished parent goes back to todo. */
-export function rejectClaim(ctx: SqlContext, id: string): boolean {
-  return swapStatus(ctx, "claim_rejected", id, { to: "todo" }) === 1;
+export async function rejectClaim(ctx: SqlContext, id: string): Promise<boolean> {
+  return (await swapStatus(ctx, "claim_rejected", id, { to: "todo" })) === 1;
 }
 
 /** Moves a running claim's lease end, if `lock` still holds it. */
-export function extendLease(ctx: SqlContext, id: string, lock: string | null, expires: number): boolean {
+export async function extendLease(ctx: SqlContext, id: string, lock: string | null, expires: number): Promise<boolean> {
   return (
     ctx
       .stmt("UPDATE tasks SET claim_expires = ? WHERE id = ? AND status = 'running' AND claim_lock IS ?")
@@ -57,12 +57,12 @@ export function extendLease(ctx: SqlContext, id: string, lock: string | null, ex
 }
 
 /** Records a running task's latest heartbeat. */
-export function recordHeartbeat(ctx: SqlContext, id: string, at: number): void {
+export async function recordHeartbeat(ctx: SqlContext, id: string, at: number): Promise<void> {
   ctx.stmt("UPDATE tasks SET last_heartbeat_at = ? WHERE id = ? AND status = 'running'").run(at, id);
 }
 
 /** Records the worker pid of a running task's current run `runId`; false when that run is no longer current. */
-export function recordWorkerPid(ctx: SqlContext, id: string, pid: number, runId: number): boolean {
+export async function recordWorkerPid(ctx: SqlContext, id: string, pid: number, runId: number): Promise<boolean> {
   return (
     ctx
       .stmt("UPDATE tasks SET worker_pid = ? WHERE id = ? AND status = 'running' AND current_run_id = ?")

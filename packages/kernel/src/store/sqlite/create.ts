@@ -32,7 +32,7 @@ export interface NewTaskRow {
  * The id of the newest live (non-archived) task created with `key`, among the tasks of `scope` (a
  * tenant; null = the whole board), or null.
  */
-export function idempotentTaskId(ctx: SqlContext, key: string, scope: string | null): string | null {
+export async function idempotentTaskId(ctx: SqlContext, key: string, scope: string | null): Promise<string | null> {
   const row = ctx
     .stmt(
       `SELECT id FROM tasks t WHERE idempotency_key = ? AND status != 'archived' AND ${tenantScopeSql("t")}
@@ -43,7 +43,7 @@ export function idempotentTaskId(ctx: SqlContext, key: string, scope: string | n
 }
 
 /** Inserts a task row. Returns false when its id is already taken (the caller draws another); other errors throw. */
-export function insertTask(ctx: SqlContext, row: NewTaskRow): boolean {
+export async function insertTask(ctx: SqlContext, row: NewTaskRow): Promise<boolean> {
   try {
     ctx
       .stmt(

@@ -10,7 +10,7 @@ export interface ParentState {
 }
 
 /** Direct parents that are neither done nor archived, by id. */
-export function unfinishedParents(ctx: SqlContext, taskId: string): ParentState[] {
+export async function unfinishedParents(ctx: SqlContext, taskId: string): Promise<ParentState[]> {
   return ctx
     .stmt(
       `SELECT t.id, t.title, t.status FROM task_links l JOIN tasks t ON t.id = l.parent_id
@@ -20,7 +20,7 @@ export function unfinishedParents(ctx: SqlContext, taskId: string): ParentState[
 }
 
 /** Whether every direct parent is done or archived (a task with none is satisfied). */
-export function parentsSatisfied(ctx: SqlContext, taskId: string): boolean {
+export async function parentsSatisfied(ctx: SqlContext, taskId: string): Promise<boolean> {
   return (
     ctx
       .stmt(
@@ -32,13 +32,13 @@ export function parentsSatisfied(ctx: SqlContext, taskId: string): boolean {
 }
 
 /** Ids of a task's direct children. */
-export function childIds(ctx: SqlContext, parentId: string): string[] {
+export async function childIds(ctx: SqlContext, parentId: string): Promise<string[]> {
   return (ctx.stmt("SELECT child_id FROM task_links WHERE parent_id = ?").all(parentId) as { child_id: string }[]).map(
     (r) => r.child_id,
   );
 }
 
 /** Whether `childId` is linked as a direct child of `parentId`. */
-export function isChildOf(ctx: SqlContext, parentId: string, childId: string): boolean {
+export async function isChildOf(ctx: SqlContext, parentId: string, childId: string): Promise<boolean> {
   return ctx.stmt("SELECT 1 FROM task_links WHERE parent_id = ? AND child_id = ?").get(parentId, childId) !== undefined;
 }

@@ -79,7 +79,7 @@ function candidateSql(warningKinds: readonly string[]): { board: string; byId: s
 }
 
 /** The non-archived tasks of the board (or of `taskIds`) that meet at least one rule's precondition. */
-export function diagnosticCandidates(ctx: SqlContext, q: CandidateQuery): Task[] {
+export async function diagnosticCandidates(ctx: SqlContext, q: CandidateQuery): Promise<Task[]> {
   const sql = candidateSql(q.warningKinds);
   const params = {
     failure_limit: q.failureLimit,
@@ -112,11 +112,11 @@ export interface CandidateHistory {
   newestComments: { task_id: string; created_at: number }[];
 }
 
-export function candidateHistory(
+export async function candidateHistory(
   ctx: SqlContext,
   taskIds: readonly string[],
   eventKinds: readonly string[],
-): CandidateHistory {
+): Promise<CandidateHistory> {
   const ids = JSON.stringify(taskIds);
   return {
     runs: (ctx.stmt(CANDIDATE_RUNS_SQL).all(ids) as Row[]).map(runFromRow),

@@ -18,7 +18,7 @@ const SET_FIELD: Readonly<Record<EditableField, string>> = {
 };
 
 /** Writes one editable column of task `id`. */
-export function setTaskField(ctx: SqlContext, id: string, field: EditableField, value: unknown): void {
+export async function setTaskField(ctx: SqlContext, id: string, field: EditableField, value: unknown): Promise<void> {
   ctx.stmt(SET_FIELD[field]).run(value, id);
 }
 

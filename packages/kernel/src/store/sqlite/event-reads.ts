@@ -16,14 +16,14 @@ export interface EventStreamFilter {
 }
 
 /** Every event of a task, oldest first. */
-export function eventsOf(ctx: SqlContext, taskId: string): TaskEvent[] {
+export async function eventsOf(ctx: SqlContext, taskId: string): Promise<TaskEvent[]> {
   return (
     ctx.stmt("SELECT * FROM task_events WHERE task_id = ? ORDER BY created_at ASC, id ASC").all(taskId) as Row[]
   ).map(eventFromRow);
 }
 
 /** The task's newest `limit` events, oldest of them first. */
-export function lastEventsOf(ctx: SqlContext, taskId: string, limit: number): TaskEvent[] {
+export async function lastEventsOf(ctx: SqlContext, taskId: string, limit: number): Promise<TaskEvent[]> {
   const rows = ctx
     .stmt("SELECT * FROM task_events WHERE task_id = ? ORDER BY id DESC LIMIT ?")
     .all(taskId, limit) as Row[];
@@ -31,14 +31,14 @@ export function lastEventsOf(ctx: SqlContext, taskId: string, limit: number): Ta
 }
 
 /** A task's events after event id `afterId`, by id. */
-export function taskEventsAfter(ctx: SqlContext, taskId: string, afterId: number): TaskEvent[] {
+export async function taskEventsAfter(ctx: SqlContext, taskId: string, afterId: number): Promise<TaskEvent[]> {
   return (
     ctx.stmt("SELECT * FROM task_events WHERE task_id = ? AND id > ? ORDER BY id").all(taskId, afterId) as Row[]
   ).map(eventFromRow);
 }
 
 /** The newest event id of one task (0 when it has none). */
-export function maxTaskEventId(ctx: SqlContext, taskId: string): number {
+export async function maxTaskEventId(ctx: SqlContext, taskId: string): Promise<number> {
   const r = ctx.stmt("SELECT COALESCE(MAX(id), 0) AS m FROM task_events WHERE task_id = ?").get(taskId) as {
     m: number;
   };
@@ -46,7 +46,7 @@ export function maxTaskEventId(ctx: SqlContext, taskId: string): number {
 }
 
 /** The newest event id on the board (0 when empty). */
-export function maxEventId(ctx: SqlContext): number {
+export async function maxEventId(ctx: SqlContext): Promise<number> {
   return Number((ctx.stmt("SELECT COALESCE(MAX(id), 0) AS m FROM task_events").get() as { m: number }).m);
 }
 
@@ -54,7 +54,12 @@ export function maxEventId(ctx: SqlContext): number {
  * Board-wide events after `cursor` that match `filter` (its `limit` is ignored: pass `limit`), by id.
  * Joins the tasks only when the filter needs their tenant or assignee.
  */
-export function eventStream(ctx: SqlContext, cursor: number, filter: EventStreamFilter, limit: number): TaskEvent[] {
+export async function eventStream(
+  ctx: SqlContext,
+  cursor: number,
+  filter: EventStreamFilter,
+  limit: number,
+): Promise<TaskEvent[]> {
   const where = ["e.id > ?"];
   const args: unknown[] = [cursor];
   if (filter.task_id) {

@@ -7,13 +7,13 @@ import type { SqlContext } from "./session.ts";
  * Appends one event to a task's history, stamped with the board's clock; returns its id. The kind is
  * one of the shared contract's, so the kernel never writes a kind Hermes and the board cannot name.
  */
-export function appendEvent(
+export async function appendEvent(
   ctx: SqlContext,
   taskId: string,
   kind: EventKind,
   payload: Record<string, unknown> | null,
   runId: number | null = null,
-): number {
+): Promise<number> {
   const info = ctx
     .stmt("INSERT INTO task_events (task_id, run_id, kind, payload, created_at) VALUES (?, ?, ?, ?, ?)")
     .run(taskId, runId, kind, payload === null ? null : JSON.stringify(payload), ctx.now());

@@ -13,7 +13,7 @@ export interface PromotionCandidate {
 }
 
 /** Whether the newest of the task's `blocked`/`unblocked` events is a `blocked`: an explicit, sticky block. */
-export function hasStickyBlock(ctx: SqlContext, id: string): boolean {
+export async function hasStickyBlock(ctx: SqlContext, id: string): Promise<boolean> {
   const row = ctx
     .stmt(
       "SELECT kind FROM task_events WHERE task_id = ? AND kind IN ('blocked', 'unblocked') ORDER BY id DESC LIMIT 1",
@@ -85,7 +85,7 @@ function candidateStatements(): { all: string; scoped: string } {
  * Cards in one of promote's from-states whose parents are all done or archived and that no person
  * parked in todo: the whole board, or only the tasks in `scope`.
  */
-export function promotionCandidates(ctx: SqlContext, scope?: string[]): PromotionCandidate[] {
+export async function promotionCandidates(ctx: SqlContext, scope?: string[]): Promise<PromotionCandidate[]> {
   const sql = candidateStatements();
   return (
     scope === undefined ? ctx.stmt(sql.all).all() : ctx.stmt(sql.scoped).all(JSON.stringify(scope))

@@ -17,11 +17,11 @@ export interface LinkedTaskRow {
  * tenant), ordered by parent then child. The operator may link tasks of different tenants; a
  * tenant's listing must not learn the other end's id.
  */
-export function linkEdges(
+export async function linkEdges(
   ctx: SqlContext,
   ids: string[],
   scope: string | null = null,
-): { parent_id: string; child_id: string }[] {
+): Promise<{ parent_id: string; child_id: string }[]> {
   return ctx
     .stmt(
       `SELECT l.parent_id, l.child_id FROM task_links l
@@ -42,35 +42,39 @@ const CHILDREN_SQL = `SELECT t.id, t.title, t.status, t.assignee, t.tenant, t.re
   WHERE l.parent_id = ? AND ${tenantScopeSql("t")} ORDER BY t.id`;
 
 /** A task's parents within `scope` (a tenant; null = every tenant) with their title, status, assignee and tenant, by id. */
-export function linkedParents(ctx: SqlContext, id: string, scope: string | null = null): LinkedTaskRow[] {
+export async function linkedParents(
+  ctx: SqlContext,
+  id: string,
+  scope: string | null = null,
+): Promise<LinkedTaskRow[]> {
   return ctx.stmt(PARENTS_SQL).all(id, ...tenantScopeArgs(scope)) as LinkedTaskRow[];
 }
 
 /** A task's children, as {@link linkedParents} plus their result. */
-export function linkedChildren(
+export async function linkedChildren(
   ctx: SqlContext,
   id: string,
   scope: string | null = null,
-): (LinkedTaskRow & { result: string | null })[] {
+): Promise<(LinkedTaskRow & { result: string | null })[]> {
   return ctx.stmt(CHILDREN_SQL).all(id, ...tenantScopeArgs(scope)) as (LinkedTaskRow & { result: string | null })[];
 }
 
 // The edges themselves, for the graph verbs (link, unlink, recompute) and create's parents.
 
 /** Adds the edge `parent → child`; false when it was already there. */
-export function insertLink(ctx: SqlContext, parent: string, child: string): boolean {
+export async function insertLink(ctx: SqlContext, parent: string, child: string): Promise<boolean> {
   return (
     ctx.stmt("INSERT OR IGNORE INTO task_links (parent_id, child_id) VALUES (?, ?)").run(parent, child).changes > 0
   );
 }
 
 /** Removes the edge `parent → child`; false when there was none. */
-export function deleteLink(ctx: SqlContext, parent: string, child: string): boolean {
+export async function deleteLink(ctx: SqlContext, parent: string, child: string): Promise<boolean> {
   return ctx.stmt("DELETE FROM task_links WHERE parent_id = ? AND child_id = ?").run(parent, child).changes > 0;
 }
 
 /** Parents of `child`, by id. */
-export function parentIdsSorted(ctx: SqlContext, child: string): string[] {
+export async function parentIdsSorted(ctx: SqlContext, child: string): Promise<string[]> {
   return (
     ctx.stmt("SELECT parent_id FROM task_links WHERE child_id = ? ORDER BY parent_id").all(child) as {
       parent_id: string;
@@ -79,7 +83,7 @@ export function parentIdsSorted(ctx: SqlContext, child: string): string[] {
 }
 
 /** Children of `parent`, by id. */
-export function childIdsSorted(ctx: SqlContext, parent: string): string[] {
+export async function childIdsSorted(ctx: SqlContext, parent: string): Promise<string[]> {
   return (
     ctx.stmt("SELECT child_id FROM task_links WHERE parent_id = ? ORDER BY child_id").all(parent) as {
       child_id: string;
@@ -88,7 +92,10 @@ export function childIdsSorted(ctx: SqlContext, parent: string): string[] {
 }
 
 /** Id and result of `child`'s done parents, oldest completion first. */
-export function doneParentResults(ctx: SqlContext, child: string): { id: string; result: string | null }[] {
+export async function doneParentResults(
+  ctx: SqlContext,
+  child: string,
+): Promise<{ id: string; result: string | null }[]> {
   return ctx
     .stmt(
       `SELECT t.id, t.result FROM task_links l JOIN tasks t ON t.id = l.parent_id
@@ -98,7 +105,7 @@ export function doneParentResults(ctx: SqlContext, child: string): { id: string;
 }
 
 /** `child`'s done parents as whole tasks, by id, confined to `scope` (a tenant; null = every tenant). */
-export function doneParentTasks(ctx: SqlContext, child: string, scope: string | null): Task[] {
+export async function doneParentTasks(ctx: SqlContext, child: string, scope: string | null): Promise<Task[]> {
   return ctx.tasks(
     `SELECT t.* FROM task_links l JOIN tasks t ON t.id = l.parent_id
      WHERE l.child_id = ? AND t.status = 'done' AND ${tenantScopeSql("t")} ORDER BY t.id`,

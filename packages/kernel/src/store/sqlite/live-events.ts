@@ -8,7 +8,7 @@ import type { TaskEvent } from "../../types.ts";
 export type LiveEventRow = TaskEvent & { tenant: string | null; assignee: string | null };
 
 /** Events after `afterId` with their task's tenant and assignee, oldest first: a live stream's feed. */
-export function liveEventRows(ctx: BoardContext, afterId: number, limit: number): LiveEventRow[] {
+export async function liveEventRows(ctx: BoardContext, afterId: number, limit: number): Promise<LiveEventRow[]> {
   const rows = ctx
     .stmt(
       `SELECT e.id, e.task_id, e.run_id, e.kind, e.payload, e.created_at, t.tenant, t.assignee

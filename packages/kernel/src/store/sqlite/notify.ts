@@ -62,14 +62,14 @@ const keyWhere = "task_id = ? AND platform = ? AND chat_id = ? AND thread_id = ?
 const keyArgs = (k: NotifySubKey) => [k.task_id, k.platform, k.chat_id, k.thread_id ?? ""];
 
 /** The subscription with this key, or null. */
-export function notifySub(ctx: SqlContext, key: NotifySubKey): NotifySub | null {
+export async function notifySub(ctx: SqlContext, key: NotifySubKey): Promise<NotifySub | null> {
   const row = ctx.stmt(`SELECT * FROM kanban_notify_subs WHERE ${keyWhere}`).get(...keyArgs(key)) as
     | Record<string, unknown>
     | undefined;
   return row ? subFromRow(row) : null;
 }
 
-export function insertNotifySub(ctx: SqlContext, sub: NewNotifySub): void {
+export async function insertNotifySub(ctx: SqlContext, sub: NewNotifySub): Promise<void> {
   ctx
     .stmt(
       `INSERT INTO kanban_notify_subs (task_id, platform, chat_id, thread_id, user_id, user_id_alt, chat_type,
@@ -92,7 +92,7 @@ export function insertNotifySub(ctx: SqlContext, sub: NewNotifySub): void {
     );
 }
 
-export function updateNotifySub(ctx: SqlContext, key: NotifySubKey, fields: NotifySubUpdate): void {
+export async function updateNotifySub(ctx: SqlContext, key: NotifySubKey, fields: NotifySubUpdate): Promise<void> {
   ctx
     .stmt(
       `UPDATE kanban_notify_subs SET user_id = ?, user_id_alt = ?, chat_type = ?, notifier_profile = ?, delivery_mode = ?,
@@ -110,19 +110,19 @@ export function updateNotifySub(ctx: SqlContext, key: NotifySubKey, fields: Noti
 }
 
 /** One task's subscriptions (by creation), or every subscription (by task, then creation). */
-export function notifySubs(ctx: SqlContext, taskId?: string | null): NotifySub[] {
+export async function notifySubs(ctx: SqlContext, taskId?: string | null): Promise<NotifySub[]> {
   const rows = taskId
     ? ctx.stmt("SELECT * FROM kanban_notify_subs WHERE task_id = ? ORDER BY created_at, platform, chat_id").all(taskId)
     : ctx.stmt("SELECT * FROM kanban_notify_subs ORDER BY task_id, created_at, platform, chat_id").all();
   return (rows as Record<string, unknown>[]).map(subFromRow);
 }
 
-export function deleteNotifySub(ctx: SqlContext, key: NotifySubKey): boolean {
+export async function deleteNotifySub(ctx: SqlContext, key: NotifySubKey): Promise<boolean> {
   return ctx.stmt(`DELETE FROM kanban_notify_subs WHERE ${keyWhere}`).run(...keyArgs(key)).changes > 0;
 }
 
 /** The subscription's cursor (the last event id it was given), or null when there is no such subscription. */
-export function notifyCursor(ctx: SqlContext, key: NotifySubKey): number | null {
+export async function notifyCursor(ctx: SqlContext, key: NotifySubKey): Promise<number | null> {
   const sub = ctx.stmt(`SELECT last_event_id FROM kanban_notify_subs WHERE ${keyWhere}`).get(...keyArgs(key)) as
     | { last_event_id: number }
     | undefined;
@@ -130,7 +130,12 @@ export function notifyCursor(ctx: SqlContext, key: NotifySubKey): number | null 
 }
 
 /** Moves the cursor to `next` if it still is `expected` (compare-and-swap); false when it moved meanwhile. */
-export function swapNotifyCursor(ctx: SqlContext, key: NotifySubKey, next: number, expected: number): boolean {
+export async function swapNotifyCursor(
+  ctx: SqlContext,
+  key: NotifySubKey,
+  next: number,
+  expected: number,
+): Promise<boolean> {
   return (
     ctx
       .stmt(`UPDATE kanban_notify_subs SET last_event_id = ? WHERE ${keyWhere} AND last_event_id = ?`)
@@ -139,7 +144,7 @@ export function swapNotifyCursor(ctx: SqlContext, key: NotifySubKey, next: numbe
 }
 
 /** Moves the cursor forward to `next`; false when it was already there or past it. */
-export function raiseNotifyCursor(ctx: SqlContext, key: NotifySubKey, next: number): boolean {
+export async function raiseNotifyCursor(ctx: SqlContext, key: NotifySubKey, next: number): Promise<boolean> {
   return (
     ctx
       .stmt(`UPDATE kanban_notify_subs SET last_event_id = ? WHERE ${keyWhere} AND last_event_id < ?`)
@@ -148,7 +153,11 @@ export function raiseNotifyCursor(ctx: SqlContext, key: NotifySubKey, next: numb
 }
 
 /** The tenants of two tasks (a task that does not exist is absent). */
-export function tenantsOfPair(ctx: SqlContext, a: string, b: string): { id: string; tenant: string | null }[] {
+export async function tenantsOfPair(
+  ctx: SqlContext,
+  a: string,
+  b: string,
+): Promise<{ id: string; tenant: string | null }[]> {
   return ctx.stmt("SELECT id, tenant FROM tasks WHERE id IN (?, ?)").all(a, b) as {
     id: string;
     tenant: string | null;
@@ -156,7 +165,7 @@ export function tenantsOfPair(ctx: SqlContext, a: string, b: string): { id: stri
 }
 
 /** Gives `toTask` a copy of each of `fromTask`'s subscriptions it lacks, its cursor at `toTask`'s newest event. */
-export function copySubscriptions(ctx: SqlContext, fromTask: string, toTask: string, at: number): void {
+export async function copySubscriptions(ctx: SqlContext, fromTask: string, toTask: string, at: number): Promise<void> {
   ctx
     .stmt(
       `INSERT OR IGNORE INTO kanban_notify_subs (task_id, platform, chat_id, thread_id, user_id, user_id_alt, chat_type,

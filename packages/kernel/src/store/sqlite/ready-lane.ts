@@ -13,7 +13,7 @@ export interface LaneRow {
  * order (rowid) among tasks of the same second. The partial index (migration 0002) is in
  * priority/age order, so only ties within one second are sorted.
  */
-export function readyLaneRows(ctx: BoardContext): LaneRow[] {
+export async function readyLaneRows(ctx: BoardContext): Promise<LaneRow[]> {
   return ctx
     .stmt(
       "SELECT id, assignee FROM tasks INDEXED BY idx_tasks_ready_priority WHERE status = 'ready' AND claim_lock IS NULL ORDER BY priority DESC, created_at ASC, rowid ASC",
@@ -22,12 +22,12 @@ export function readyLaneRows(ctx: BoardContext): LaneRow[] {
 }
 
 /** How many tasks are running on this board (the dispatcher's max_spawn / max_in_progress budgets). */
-export function runningCount(ctx: BoardContext): number {
+export async function runningCount(ctx: BoardContext): Promise<number> {
   return (ctx.stmt("SELECT COUNT(*) AS n FROM tasks WHERE status = 'running'").get() as { n: number }).n;
 }
 
 /** Running tasks per assignee (max_in_progress_per_profile). */
-export function runningPerProfile(ctx: BoardContext): Map<string, number> {
+export async function runningPerProfile(ctx: BoardContext): Promise<Map<string, number>> {
   const rows = ctx
     .stmt(
       "SELECT assignee, COUNT(*) AS n FROM tasks WHERE status = 'running' AND assignee IS NOT NULL GROUP BY assignee",
@@ -37,7 +37,7 @@ export function runningPerProfile(ctx: BoardContext): Map<string, number> {
 }
 
 /** Running tasks claimed by `lock` that never recorded a worker pid (a claimer that died before spawning). */
-export function unspawnedClaims(ctx: BoardContext, lock: string): string[] {
+export async function unspawnedClaims(ctx: BoardContext, lock: string): Promise<string[]> {
   const rows = ctx
     .stmt("SELECT id FROM tasks WHERE status = 'running' AND claim_lock = ? AND worker_pid IS NULL")
     .all(lock) as { id: string }[];
@@ -52,7 +52,7 @@ export interface RunningWorkerRow {
 }
 
 /** Running tasks with a recorded worker pid, by task id (the dispatcher's status file). */
-export function runningWorkers(ctx: BoardContext): RunningWorkerRow[] {
+export async function runningWorkers(ctx: BoardContext): Promise<RunningWorkerRow[]> {
   const rows = ctx
     .stmt(
       "SELECT id, worker_pid, current_run_id, started_at FROM tasks WHERE status = 'running' AND worker_pid IS NOT NULL ORDER BY id",

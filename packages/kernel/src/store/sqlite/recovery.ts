@@ -7,17 +7,17 @@ import { swapStatus } from "./tasks.ts";
 // dispatcher tick) and the releases they write, each compare-and-swapped on the claim they saw.
 
 /** Running tasks whose lease ended before `now`. */
-export function expiredClaims(ctx: SqlContext, now: number): Task[] {
+export async function expiredClaims(ctx: SqlContext, now: number): Promise<Task[]> {
   return ctx.tasks("SELECT * FROM tasks WHERE status = 'running' AND claim_expires < ? ORDER BY id", now);
 }
 
 /** Running tasks with a recorded worker pid. */
-export function runningWithWorker(ctx: SqlContext): Task[] {
+export async function runningWithWorker(ctx: SqlContext): Promise<Task[]> {
   return ctx.tasks("SELECT * FROM tasks WHERE status = 'running' AND worker_pid IS NOT NULL ORDER BY id");
 }
 
 /** Running tasks with a worker pid and a runtime cap. */
-export function runningWithRuntimeCap(ctx: SqlContext): Task[] {
+export async function runningWithRuntimeCap(ctx: SqlContext): Promise<Task[]> {
   return ctx.tasks(
     "SELECT * FROM tasks WHERE status = 'running' AND max_runtime_seconds IS NOT NULL AND worker_pid IS NOT NULL ORDER BY id",
   );
@@ -28,7 +28,11 @@ export function runningWithRuntimeCap(ctx: SqlContext): Task[] {
  * older than `heartbeatBefore`. The filter runs in SQL so that a board with thousands of healthy
  * running tasks does not load them every tick.
  */
-export function staleCandidates(ctx: SqlContext, startedBefore: number, heartbeatBefore: number): Task[] {
+export async function staleCandidates(
+  ctx: SqlContext,
+  startedBefore: number,
+  heartbeatBefore: number,
+): Promise<Task[]> {
   return ctx.tasks(
     `SELECT t.* FROM tasks t LEFT JOIN task_runs r ON r.id = t.current_run_id
      WHERE t.status = 'running' AND COALESCE(r.started_at, t.started_at) < ?
@@ -43,27 +47,27 @@ export function staleCandidates(ctx: SqlContext, startedBefore: number, heartbea
  * `requeue`: a running task goes back to ready with its claim released, if it still holds the lock
  * and run it was read with. `clearHeartbeat` also forgets its last heartbeat (a timed-out attempt).
  */
-export function requeueRunning(
+export async function requeueRunning(
   ctx: SqlContext,
   task: Pick<Task, "id" | "claim_lock" | "current_run_id">,
   opts: { clearHeartbeat?: boolean } = {},
-): boolean {
+): Promise<boolean> {
   return (
-    swapStatus(ctx, "requeue", task.id, {
+    (await swapStatus(ctx, "requeue", task.id, {
       to: "ready",
       set: opts.clearHeartbeat ? `${CLEAR_CLAIM}, last_heartbeat_at = NULL` : CLEAR_CLAIM,
       where: "claim_lock IS ? AND current_run_id IS ?",
       whereArgs: [task.claim_lock, task.current_run_id],
-    }) === 1
+    })) === 1
   );
 }
 
 /** Moves an expired lease to `expires`, if the claim and its old lease end are still the ones read. */
-export function extendExpiredLease(
+export async function extendExpiredLease(
   ctx: SqlContext,
   task: Pick<Task, "id" | "claim_lock" | "claim_expires">,
   expires: number,
-): boolean {
+): Promise<boolean> {
   return (
     ctx
       .stmt(
@@ -74,13 +78,13 @@ export function extendExpiredLease(
 }
 
 /** `reclaim` (an operator's): back to ready with the claim `lock` released and a fresh retry budget. */
-export function releaseClaim(ctx: SqlContext, id: string, lock: string | null): boolean {
+export async function releaseClaim(ctx: SqlContext, id: string, lock: string | null): Promise<boolean> {
   return (
-    swapStatus(ctx, "reclaim", id, {
+    (await swapStatus(ctx, "reclaim", id, {
       to: "ready",
       set: `${CLEAR_CLAIM}, consecutive_failures = 0, last_failure_error = NULL`,
       where: "claim_lock IS ?",
       whereArgs: [lock],
-    }) === 1
+    })) === 1
   );
 }

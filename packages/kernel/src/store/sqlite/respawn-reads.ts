@@ -4,7 +4,7 @@ import type { SqlContext } from "./session.ts";
 // recent comments might link a pull request, and which hand-offs came after such a link.
 
 /** Whether an event that reopens a task (status write, promotion, unblock, reclaim) was recorded at or after `since`. */
-export function reopenedSince(ctx: SqlContext, taskId: string, since: number): boolean {
+export async function reopenedSince(ctx: SqlContext, taskId: string, since: number): Promise<boolean> {
   return (
     ctx
       .stmt(
@@ -15,7 +15,11 @@ export function reopenedSince(ctx: SqlContext, taskId: string, since: number): b
 }
 
 /** The task's comments since `since`, newest first. */
-export function commentsSince(ctx: SqlContext, taskId: string, since: number): { body: string; created_at: number }[] {
+export async function commentsSince(
+  ctx: SqlContext,
+  taskId: string,
+  since: number,
+): Promise<{ body: string; created_at: number }[]> {
   return ctx
     .stmt(
       "SELECT body, created_at FROM task_comments WHERE task_id = ? AND created_at >= ? ORDER BY created_at DESC, id DESC",
@@ -24,11 +28,11 @@ export function commentsSince(ctx: SqlContext, taskId: string, since: number): {
 }
 
 /** Hand-off events (reassignments, review verdicts) since `since`, with their raw payload. */
-export function handoffsSince(
+export async function handoffsSince(
   ctx: SqlContext,
   taskId: string,
   since: number,
-): { kind: string; payload: string | null }[] {
+): Promise<{ kind: string; payload: string | null }[]> {
   return ctx
     .stmt(
       "SELECT kind, payload FROM task_events WHERE task_id = ? AND created_at >= ? AND kind IN ('assigned', 'changes_requested', 'review_reopened')",

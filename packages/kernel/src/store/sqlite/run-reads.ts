@@ -8,19 +8,19 @@ import type { TaskRun } from "../../types.ts";
 type Row = Record<string, unknown>;
 
 /** Every run of a task, oldest start first. */
-export function runsOf(ctx: SqlContext, taskId: string): TaskRun[] {
+export async function runsOf(ctx: SqlContext, taskId: string): Promise<TaskRun[]> {
   return (
     ctx.stmt("SELECT * FROM task_runs WHERE task_id = ? ORDER BY started_at ASC, id ASC").all(taskId) as Row[]
   ).map(runFromRow);
 }
 
-export function runById(ctx: SqlContext, runId: number): TaskRun | null {
+export async function runById(ctx: SqlContext, runId: number): Promise<TaskRun | null> {
   const row = ctx.stmt("SELECT * FROM task_runs WHERE id = ?").get(runId) as Row | undefined;
   return row ? runFromRow(row) : null;
 }
 
 /** The task's open run (the newest, should an invariant ever have been broken), or null. */
-export function openRunOf(ctx: SqlContext, taskId: string): TaskRun | null {
+export async function openRunOf(ctx: SqlContext, taskId: string): Promise<TaskRun | null> {
   const row = ctx
     .stmt("SELECT * FROM task_runs WHERE task_id = ? AND ended_at IS NULL ORDER BY id DESC LIMIT 1")
     .get(taskId) as Row | undefined;
@@ -28,7 +28,7 @@ export function openRunOf(ctx: SqlContext, taskId: string): TaskRun | null {
 }
 
 /** The task's most recently started run, or null. */
-export function latestRunOf(ctx: SqlContext, taskId: string): TaskRun | null {
+export async function latestRunOf(ctx: SqlContext, taskId: string): Promise<TaskRun | null> {
   const row = ctx
     .stmt("SELECT * FROM task_runs WHERE task_id = ? ORDER BY started_at DESC, id DESC LIMIT 1")
     .get(taskId) as Row | undefined;
@@ -42,7 +42,7 @@ const LATEST_SUMMARIES_ALL = LATEST_SUMMARIES.replace("%s", "");
 const LATEST_SUMMARIES_OF = LATEST_SUMMARIES.replace("%s", " AND task_id IN (SELECT value FROM json_each(?))");
 
 /** Newest non-empty run summary per task (of every task, or of `ids`), in one query. */
-export function latestSummaries(ctx: SqlContext, ids?: string[]): Map<string, string> {
+export async function latestSummaries(ctx: SqlContext, ids?: string[]): Promise<Map<string, string>> {
   const rows = (
     ids === undefined
       ? ctx.stmt(LATEST_SUMMARIES_ALL).all()
@@ -54,7 +54,7 @@ export function latestSummaries(ctx: SqlContext, ids?: string[]): Map<string, st
 }
 
 /** How many of the task's runs have ended. */
-export function closedRunCount(ctx: SqlContext, taskId: string): number {
+export async function closedRunCount(ctx: SqlContext, taskId: string): Promise<number> {
   return (
     ctx.stmt("SELECT COUNT(*) AS n FROM task_runs WHERE task_id = ? AND ended_at IS NOT NULL").get(taskId) as {
       n: number;
@@ -63,7 +63,7 @@ export function closedRunCount(ctx: SqlContext, taskId: string): number {
 }
 
 /** The task's newest `limit` ended runs, newest start first. */
-export function newestClosedRuns(ctx: SqlContext, taskId: string, limit: number): TaskRun[] {
+export async function newestClosedRuns(ctx: SqlContext, taskId: string, limit: number): Promise<TaskRun[]> {
   return (
     ctx
       .stmt(
@@ -74,7 +74,7 @@ export function newestClosedRuns(ctx: SqlContext, taskId: string, limit: number)
 }
 
 /** For each parent of `child`, its newest completed run (parents with none are absent), in one query. */
-export function newestCompletedParentRuns(ctx: SqlContext, child: string): TaskRun[] {
+export async function newestCompletedParentRuns(ctx: SqlContext, child: string): Promise<TaskRun[]> {
   return (
     ctx
       .stmt(
@@ -102,13 +102,13 @@ export interface CompletedWork {
  * `profile`'s newest `limit` completed runs on tasks other than `excludeTask`, confined to `scope`
  * (a tenant; null = every tenant), newest finish first.
  */
-export function recentCompletedWork(
+export async function recentCompletedWork(
   ctx: SqlContext,
   profile: string,
   excludeTask: string,
   scope: string | null,
   limit: number,
-): CompletedWork[] {
+): Promise<CompletedWork[]> {
   return ctx
     .stmt(
       `SELECT r.task_id, t.title, r.summary, t.result, COALESCE(r.ended_at, r.started_at) AS finished_at

@@ -28,7 +28,7 @@ export interface RunOpen {
 }
 
 /** Opens a `running` run for a claim; returns its id. */
-export function openRun(ctx: SqlContext, run: RunOpen): number {
+export async function openRun(ctx: SqlContext, run: RunOpen): Promise<number> {
   return Number(
     ctx
       .stmt(
@@ -41,7 +41,7 @@ export function openRun(ctx: SqlContext, run: RunOpen): number {
 }
 
 /** Whether any run of the task is still open (`ended_at IS NULL`). */
-export function hasOpenRun(ctx: SqlContext, taskId: string): boolean {
+export async function hasOpenRun(ctx: SqlContext, taskId: string): Promise<boolean> {
   return ctx.stmt("SELECT 1 FROM task_runs WHERE task_id = ? AND ended_at IS NULL").get(taskId) !== undefined;
 }
 
@@ -50,7 +50,7 @@ export function hasOpenRun(ctx: SqlContext, taskId: string): boolean {
  * invariant recovery. Leaves `tasks.current_run_id` alone, for callers whose own UPDATE of the task
  * already cleared it. Returns the newest closed run's id, or null when no run was open.
  */
-export function closeOpenRuns(ctx: SqlContext, taskId: string, close: RunClose): number | null {
+export async function closeOpenRuns(ctx: SqlContext, taskId: string, close: RunClose): Promise<number | null> {
   const open = ctx
     .stmt("SELECT id FROM task_runs WHERE task_id = ? AND ended_at IS NULL ORDER BY id DESC")
     .all(taskId) as { id: number }[];
@@ -80,8 +80,8 @@ export function closeOpenRuns(ctx: SqlContext, taskId: string, close: RunClose):
  * Closes the task's open run ({@link closeOpenRuns}) and clears `current_run_id`. Returns the
  * closed run's id, or null when no run was open.
  */
-export function endRun(ctx: SqlContext, taskId: string, close: RunClose): number | null {
-  const closed = closeOpenRuns(ctx, taskId, close);
+export async function endRun(ctx: SqlContext, taskId: string, close: RunClose): Promise<number | null> {
+  const closed = await closeOpenRuns(ctx, taskId, close);
   ctx.stmt("UPDATE tasks SET current_run_id = NULL WHERE id = ? AND current_run_id IS NOT NULL").run(taskId);
   return closed;
 }
@@ -90,11 +90,11 @@ export function endRun(ctx: SqlContext, taskId: string, close: RunClose): number
  * A zero-length closed run for a never-claimed task that was settled with handoff text. Its
  * status is its outcome (spec §1.6: a synthesized run has started_at == ended_at, status == outcome).
  */
-export function synthesizeRun(
+export async function synthesizeRun(
   ctx: SqlContext,
   task: Pick<Task, "id" | "assignee" | "current_step_key">,
   close: RunClose,
-): number {
+): Promise<number> {
   const now = ctx.now();
   const info = ctx
     .stmt(
@@ -117,22 +117,22 @@ export function synthesizeRun(
 }
 
 /** Moves an open run's lease end (a heartbeat or a recovery extension). */
-export function setRunLease(ctx: SqlContext, runId: number, claimExpires: number): void {
+export async function setRunLease(ctx: SqlContext, runId: number, claimExpires: number): Promise<void> {
   ctx.stmt("UPDATE task_runs SET claim_expires = ? WHERE id = ? AND ended_at IS NULL").run(claimExpires, runId);
 }
 
 /** Records an open run's latest heartbeat. */
-export function setRunHeartbeat(ctx: SqlContext, runId: number, at: number): void {
+export async function setRunHeartbeat(ctx: SqlContext, runId: number, at: number): Promise<void> {
   ctx.stmt("UPDATE task_runs SET last_heartbeat_at = ? WHERE id = ? AND ended_at IS NULL").run(at, runId);
 }
 
 /** Records the worker pid spawned for an open run. */
-export function setRunWorkerPid(ctx: SqlContext, runId: number, pid: number): void {
+export async function setRunWorkerPid(ctx: SqlContext, runId: number, pid: number): Promise<void> {
   ctx.stmt("UPDATE task_runs SET worker_pid = ? WHERE id = ? AND ended_at IS NULL").run(pid, runId);
 }
 
 /** The newest run of the task that ended `completed`, or null. */
-export function latestCompletedRunId(ctx: SqlContext, taskId: string): number | null {
+export async function latestCompletedRunId(ctx: SqlContext, taskId: string): Promise<number | null> {
   const run = ctx
     .stmt("SELECT id FROM task_runs WHERE task_id = ? AND outcome = 'completed' ORDER BY id DESC LIMIT 1")
     .get(taskId) as { id: number } | undefined;
@@ -140,19 +140,19 @@ export function latestCompletedRunId(ctx: SqlContext, taskId: string): number | 
 }
 
 /** Rewrites a closed run's handoff: its summary, and its metadata when one is given. */
-export function setRunHandoff(
+export async function setRunHandoff(
   ctx: SqlContext,
   runId: number,
   summary: string | null,
   metadata: Record<string, unknown> | null | undefined,
-): void {
+): Promise<void> {
   ctx
     .stmt("UPDATE task_runs SET summary = ?, metadata = COALESCE(?, metadata) WHERE id = ?")
     .run(summary, jsonOrNull(metadata), runId);
 }
 
 /** When the task's latest completed run ended, or null when none did. */
-export function lastCompletedAt(ctx: SqlContext, taskId: string): number | null {
+export async function lastCompletedAt(ctx: SqlContext, taskId: string): Promise<number | null> {
   const row = ctx
     .stmt("SELECT MAX(ended_at) AS at FROM task_runs WHERE task_id = ? AND outcome = 'completed'")
     .get(taskId) as { at: number | null };
@@ -160,7 +160,7 @@ export function lastCompletedAt(ctx: SqlContext, taskId: string): number | null 
 }
 
 /** Start times of the given runs, by run id (one query for a whole recovery sweep). */
-export function runStartTimes(ctx: SqlContext, runIds: readonly number[]): Map<number, number> {
+export async function runStartTimes(ctx: SqlContext, runIds: readonly number[]): Promise<Map<number, number>> {
   if (runIds.length === 0) return new Map();
   const rows = ctx
     .stmt("SELECT id, started_at FROM task_runs WHERE id IN (SELECT value FROM json_each(?))")

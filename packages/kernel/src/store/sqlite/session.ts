@@ -1,29 +1,18 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import type Database from "better-sqlite3";
-import { writeTxn } from "@kanban/db";
+import { savepointAsync, writeTxnAsync } from "@kanban/db";
 import { type Clock, nowSeconds } from "../../clock.ts";
 import { type ColumnIndex, columnIndex, taskFromValues } from "../../rows.ts";
 import type { Task } from "../../types.ts";
 
-/**
- * One open SQLite connection as the store sees it: the statement caches, the write transaction and
- * the clock (every stored timestamp comes from it). Store functions take it first
- * (`getTask(ctx, id)`); `BoardContext` extends it with the board's ports and policy.
- */
-export class SqlSession {
-  private readonly statements = new Map<string, Database.Statement>();
-  private readonly taskStatements = new Map<string, { stmt: Database.Statement; columns: ColumnIndex }>();
+type Cached = { stmt: Database.Statement; columns: ColumnIndex };
 
-  constructor(
-    readonly sqlite: Database.Database,
-    readonly clock: Clock,
-  ) {}
+/** The statement caches of one connection: hot paths must not re-parse SQL. */
+class Prepared {
+  readonly statements = new Map<string, Database.Statement>();
+  readonly taskStatements = new Map<string, Cached>();
+  constructor(readonly sqlite: Database.Database) {}
 
-  /** The injected clock in whole seconds, as every timestamp column stores it. */
-  now(): number {
-    return nowSeconds(this.clock);
-  }
-
-  /** The statement for `sql`, prepared once per connection: hot paths must not re-parse SQL. */
   stmt(sql: string): Database.Statement {
     let s = this.statements.get(sql);
     if (!s) {
@@ -33,19 +22,7 @@ export class SqlSession {
     return s;
   }
 
-  /**
-   * Outermost write transactions begun on this session (a savepoint inside one does not count): the
-   * bench reports how many a claim with its workspace costs. One integer add; never read by the product.
-   */
-  transactionsBegun = 0;
-
-  /** One write transaction (`BEGIN IMMEDIATE`); nests as a savepoint when already inside one. */
-  tx<T>(fn: () => T): T {
-    if (!this.sqlite.inTransaction) this.transactionsBegun++;
-    return writeTxn(this.sqlite, fn);
-  }
-
-  private taskStmt(sql: string): { stmt: Database.Statement; columns: ColumnIndex } {
+  taskStmt(sql: string): Cached {
     let s = this.taskStatements.get(sql);
     if (!s) {
       const stmt = this.sqlite.prepare(sql).raw(true);
@@ -54,6 +31,85 @@ export class SqlSession {
     }
     return s;
   }
+}
+
+/** Which session's transaction the current async call chain is inside (if any). */
+const inside = new AsyncLocalStorage<SqlSession>();
+
+/**
+ * One open SQLite board as the store sees it: a write connection, a read connection, their
+ * statement caches, the transaction queue and the clock (every stored timestamp comes from it).
+ * Store functions take it first (`getTask(ctx, id)`); `BoardContext` extends it with the board's
+ * ports and policy.
+ *
+ * Store functions are async, so several callers of one board interleave at their awaits. Two rules
+ * keep that safe. Transactions are queued: one runs at a time on the write connection, and a
+ * caller's statements inside its own transaction (known through AsyncLocalStorage, so a verb called
+ * from inside another verb's transaction nests as a savepoint) use that connection. Every other
+ * statement goes to the read connection, so a read issued while another caller's transaction is
+ * open never sees that transaction's uncommitted rows; in WAL mode it never waits for it either.
+ */
+export class SqlSession {
+  private readonly writer: Prepared;
+  private readonly reader: Prepared;
+  /** The tail of the transaction queue: each transaction starts when the previous one settles. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private savepoints = 0;
+
+  constructor(
+    readonly sqlite: Database.Database,
+    readonly clock: Clock,
+    /** A second connection to the same file for reads outside a transaction (the writer when absent). */
+    readerConnection?: Database.Database,
+  ) {
+    this.writer = new Prepared(sqlite);
+    this.reader = readerConnection ? new Prepared(readerConnection) : this.writer;
+  }
+
+  /** The injected clock in whole seconds, as every timestamp column stores it. */
+  now(): number {
+    return nowSeconds(this.clock);
+  }
+
+  /** Whether the current call chain is inside this session's open transaction. */
+  get inTransaction(): boolean {
+    return inside.getStore() === this;
+  }
+
+  private get current(): Prepared {
+    return inside.getStore() === this ? this.writer : this.reader;
+  }
+
+  /** The statement for `sql` on the connection the caller should use (see the class comment). */
+  stmt(sql: string): Database.Statement {
+    return this.current.stmt(sql);
+  }
+
+  /**
+   * Outermost write transactions begun on this session (a savepoint inside one does not count): the
+   * bench reports how many a claim with its workspace costs. One integer add; never read by the product.
+   */
+  transactionsBegun = 0;
+
+  /**
+   * One write transaction (`BEGIN IMMEDIATE`), queued behind this board's other transactions; nests
+   * as a savepoint when the caller is already inside one.
+   */
+  tx<T>(fn: () => Promise<T> | T): Promise<T> {
+    if (inside.getStore() === this) {
+      return savepointAsync(this.sqlite, `kanban_nested_${++this.savepoints}`, async () => await fn()).finally(
+        () => this.savepoints--,
+      );
+    }
+    const run = async (): Promise<T> => {
+      this.transactionsBegun++;
+      return writeTxnAsync(this.sqlite, () => inside.run(this, async () => await fn()));
+    };
+    const result = this.queue.then(run, run);
+    // The queue only orders; a failed transaction must not fail the next one.
+    this.queue = result.catch(() => {});
+    return result;
+  }
 
   /**
    * Runs a statement whose columns are a `tasks` row (`SELECT *`, `t.*`, `RETURNING *`; a later
@@ -61,13 +117,13 @@ export class SqlSession {
    * taskFromValues for why.
    */
   tasks(sql: string, ...args: unknown[]): Task[] {
-    const { stmt, columns } = this.taskStmt(sql);
+    const { stmt, columns } = this.current.taskStmt(sql);
     return (stmt.all(...args) as unknown[][]).map((values) => taskFromValues(columns, values));
   }
 
   /** The first row of {@link tasks}, or null. Also runs a write with `RETURNING *`. */
   task(sql: string, ...args: unknown[]): Task | null {
-    const { stmt, columns } = this.taskStmt(sql);
+    const { stmt, columns } = this.current.taskStmt(sql);
     const values = stmt.get(...args) as unknown[] | undefined;
     return values === undefined ? null : taskFromValues(columns, values);
   }

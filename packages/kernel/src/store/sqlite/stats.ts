@@ -3,7 +3,9 @@ import type { SqlContext } from "./session.ts";
 // The whole board's counts (stats.ts) and event retention; one tenant's counts are in workers.ts.
 
 /** Non-archived, assigned tasks counted per assignee and status. */
-export function assigneeStatusCounts(ctx: SqlContext): { assignee: string; status: string; n: number }[] {
+export async function assigneeStatusCounts(
+  ctx: SqlContext,
+): Promise<{ assignee: string; status: string; n: number }[]> {
   return ctx
     .stmt(
       `SELECT assignee, status, COUNT(*) AS n FROM tasks
@@ -14,7 +16,7 @@ export function assigneeStatusCounts(ctx: SqlContext): { assignee: string; statu
 }
 
 /** Non-archived tasks counted per status (statuses with no task are absent). */
-export function liveStatusCounts(ctx: SqlContext): { status: string; n: number }[] {
+export async function liveStatusCounts(ctx: SqlContext): Promise<{ status: string; n: number }[]> {
   return ctx.stmt("SELECT status, COUNT(*) AS n FROM tasks WHERE status != 'archived' GROUP BY status").all() as {
     status: string;
     n: number;
@@ -22,7 +24,7 @@ export function liveStatusCounts(ctx: SqlContext): { status: string; n: number }
 }
 
 /** Creation time of the oldest ready task, or null when nothing is ready. */
-export function oldestReadyCreatedAt(ctx: SqlContext): number | null {
+export async function oldestReadyCreatedAt(ctx: SqlContext): Promise<number | null> {
   return (
     ctx.stmt("SELECT MIN(created_at) AS oldest FROM tasks WHERE status = 'ready'").get() as { oldest: number | null }
   ).oldest;
@@ -32,7 +34,11 @@ export function oldestReadyCreatedAt(ctx: SqlContext): number | null {
  * Deletes the events created before `cutoff` of done or archived tasks, except those of a kind in
  * `keepKinds`; returns how many went.
  */
-export function deleteFinishedTaskEvents(ctx: SqlContext, cutoff: number, keepKinds: readonly string[]): number {
+export async function deleteFinishedTaskEvents(
+  ctx: SqlContext,
+  cutoff: number,
+  keepKinds: readonly string[],
+): Promise<number> {
   return ctx
     .stmt(
       `DELETE FROM task_events

@@ -73,7 +73,12 @@ export function listTasksWhere(filter: ListTasksFilter = {}): ListWhere {
 }
 
 /** The tasks matching `filter` (see {@link listTasksWhere}) in `order`, at most `limit` (null = all). */
-export function taskRows(ctx: SqlContext, filter: ListWhere, order: ListOrder, limit: number | null): Task[] {
+export async function taskRows(
+  ctx: SqlContext,
+  filter: ListWhere,
+  order: ListOrder,
+  limit: number | null,
+): Promise<Task[]> {
   const { where } = filter;
   const args = [...filter.args];
   let sql = `SELECT * FROM tasks${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY ${LIST_ORDERS[order]}`;

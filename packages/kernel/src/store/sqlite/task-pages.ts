@@ -139,13 +139,13 @@ export interface TaskPage {
  * at most `limit` tasks and, beyond the first task, no more than `maxBytes` of serialised tasks.
  * Bodies are read one task at a time, so a board of huge bodies never sits in memory at once.
  */
-export function taskPage(
+export async function taskPage(
   ctx: BoardContext,
   filter: Omit<ListTasksFilter, "limit">,
   opts: { cursor?: string | null; limit?: number | null; maxBytes?: number },
   /** The page's `warnings` (`Board.warnings`: one diagnostics run for the page's ids). */
-  warningsOf: (ids: string[]) => Map<string, TaskWarnings>,
-): TaskPage {
+  warningsOf: (ids: string[]) => Promise<Map<string, TaskWarnings>>,
+): Promise<TaskPage> {
   const order = (filter.order_by ?? "priority") as ListOrder;
   if (!(order in LIST_ORDERS)) throw invalid(`order_by must be one of ${Object.keys(LIST_ORDERS).join(", ")}`);
   const limit = opts.limit ?? TASK_PAGE.defaultLimit;
@@ -175,7 +175,7 @@ export function taskPage(
   let more = rows.length > limit;
   let bytes = 0;
   for (const [id, ...key] of rows.slice(0, limit)) {
-    const task = ctx.getTask(id);
+    const task = await ctx.getTask(id);
     if (task === null) continue; // deleted between the two reads
     // The size the client will receive (warnings and links add little next to body and result).
     const size = Buffer.byteLength(JSON.stringify(task));
@@ -187,7 +187,7 @@ export function taskPage(
     tasks.push(task);
     lastKey = key;
   }
-  const warnings = warningsOf(tasks.map((t) => t.id));
+  const warnings = await warningsOf(tasks.map((t) => t.id));
   return {
     tasks: tasks.map((t) => ({ ...t, warnings: warnings.get(t.id) ?? null, skills: t.skills ?? [] })),
     next_cursor: more && lastKey !== null ? encodeCursor({ order, key: lastKey }) : null,

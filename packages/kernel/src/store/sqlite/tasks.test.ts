@@ -54,13 +54,13 @@ describe("the compare-and-swap's SQL (store/sqlite/tasks.ts)", () => {
       b.cleanup();
     });
 
-    it("an unknown verb writes nothing", () => {
-      const id = b.createTask({ title: "t" }).id;
+    it("an unknown verb writes nothing", async () => {
+      const id = (await b.createTask({ title: "t" })).id;
       const session = rawSession(b, opened);
-      expect(() => session.tx(() => swapStatus(session, "teleport" as TransitionVerb, id, { to: "done" }))).toThrow(
-        /unknown verb/,
-      );
-      expect(b.requireTask(id).status).toBe("ready");
+      await expect(
+        session.tx(async () => await swapStatus(session, "teleport" as TransitionVerb, id, { to: "done" })),
+      ).rejects.toThrow(/unknown verb/);
+      expect((await b.requireTask(id)).status).toBe("ready");
     });
   });
 });
@@ -82,17 +82,17 @@ describe("SqlSession (store/sqlite/session.ts)", () => {
     expect(session.stmt(sql)).toBe(session.stmt(sql));
   });
 
-  it("reads whole task rows through tasks()/task() and rolls a throwing tx back", () => {
+  it("reads whole task rows through tasks()/task() and rolls a throwing tx back", async () => {
     const session = rawSession(b, opened);
-    const id = b.createTask({ title: "row" }).id;
+    const id = (await b.createTask({ title: "row" })).id;
     expect(session.task("SELECT * FROM tasks WHERE id = ?", id)).toMatchObject({ id, title: "row", status: "ready" });
     expect(session.tasks("SELECT * FROM tasks WHERE id = ?", "missing")).toEqual([]);
-    expect(() =>
+    await expect(
       session.tx(() => {
         session.stmt("UPDATE tasks SET title = 'changed' WHERE id = ?").run(id);
         throw new Error("undo");
       }),
-    ).toThrow("undo");
-    expect(b.requireTask(id).title).toBe("row");
+    ).rejects.toThrow("undo");
+    expect((await b.requireTask(id)).title).toBe("row");
   });
 });

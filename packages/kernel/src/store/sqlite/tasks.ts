@@ -10,13 +10,13 @@ import type { SqlContext } from "./session.ts";
 // TRANSITIONS table), and the named writes the lifecycle verbs make with it.
 
 /** The task row, or null for an unknown id. */
-export function getTask(ctx: SqlContext, id: string): Task | null {
+export async function getTask(ctx: SqlContext, id: string): Promise<Task | null> {
   return ctx.task("SELECT * FROM tasks WHERE id = ?", id);
 }
 
 /** The task row; NOT_FOUND for an unknown id. */
-export function requireTask(ctx: SqlContext, id: string): Task {
-  const task = getTask(ctx, id);
+export async function requireTask(ctx: SqlContext, id: string): Promise<Task> {
+  const task = await getTask(ctx, id);
   if (!task) throw notFound(`task ${id} not found`, { task_id: id });
   return task;
 }
@@ -115,17 +115,22 @@ function swapArgs(id: string, w: TransitionWrite): unknown[] {
 }
 
 /** Runs the compare-and-swap; returns how many rows moved (0 or 1). */
-export function swapStatus(ctx: SqlContext, verb: TransitionVerb, id: string, w: TransitionWrite): number {
-  return ctx.stmt(transitionSql(verb, w, false)).run(...swapArgs(id, w)).changes;
-}
-
-/** {@link swapStatus} with `RETURNING *`: the moved row, or null when the swap missed. */
-export function swapStatusReturning(
+export async function swapStatus(
   ctx: SqlContext,
   verb: TransitionVerb,
   id: string,
   w: TransitionWrite,
-): Task | null {
+): Promise<number> {
+  return ctx.stmt(transitionSql(verb, w, false)).run(...swapArgs(id, w)).changes;
+}
+
+/** {@link swapStatus} with `RETURNING *`: the moved row, or null when the swap missed. */
+export async function swapStatusReturning(
+  ctx: SqlContext,
+  verb: TransitionVerb,
+  id: string,
+  w: TransitionWrite,
+): Promise<Task | null> {
   return ctx.task(transitionSql(verb, w, true), ...swapArgs(id, w));
 }
 
@@ -139,7 +144,7 @@ export type CompleteHead = Pick<
 >;
 
 /** The narrow row a completion reads inside its transaction, or undefined for an unknown id. */
-export function completeHead(ctx: SqlContext, id: string): CompleteHead | undefined {
+export async function completeHead(ctx: SqlContext, id: string): Promise<CompleteHead | undefined> {
   return ctx
     .stmt(
       "SELECT id, status, claim_lock, current_run_id, assignee, current_step_key, worker_pid FROM tasks WHERE id = ?",
@@ -154,12 +159,12 @@ const SETTLE_DONE = `result = ?, completed_at = ?, ${CLEAR_CLAIM}, consecutive_f
  * `complete`: the task read as `from` with run `runId` becomes done with its result, its claim
  * released and its breaker reset, in one UPDATE. Returns the settled row, or null when it moved.
  */
-export function settleDone(
+export async function settleDone(
   ctx: SqlContext,
   id: string,
   w: { from: string; runId: number | null; result: string | null; completedAt: number },
-): Task | null {
-  return swapStatusReturning(ctx, "complete", id, {
+): Promise<Task | null> {
+  return await swapStatusReturning(ctx, "complete", id, {
     to: "done",
     from: w.from,
     set: SETTLE_DONE,
@@ -170,41 +175,45 @@ export function settleDone(
 }
 
 /** `block` / `schedule`: parks the task read as `from` with run `runId`, releasing its claim. */
-export function parkTask(
+export async function parkTask(
   ctx: SqlContext,
   verb: "block" | "schedule",
   id: string,
   w: { from: string; runId: number | null },
-): boolean {
+): Promise<boolean> {
   return (
-    swapStatus(ctx, verb, id, {
+    (await swapStatus(ctx, verb, id, {
       to: verb === "block" ? "blocked" : "scheduled",
       from: w.from,
       set: CLEAR_CLAIM,
       where: "current_run_id IS ?",
       whereArgs: [w.runId],
-    }) === 1
+    })) === 1
   );
 }
 
 /** `unblock`: back into the flow at `to`, with no claim, no run and a fresh retry budget. */
-export function resumeTask(ctx: SqlContext, id: string, w: { from: string; to: "ready" | "todo" }): boolean {
+export async function resumeTask(
+  ctx: SqlContext,
+  id: string,
+  w: { from: string; to: "ready" | "todo" },
+): Promise<boolean> {
   return (
-    swapStatus(ctx, "unblock", id, {
+    (await swapStatus(ctx, "unblock", id, {
       to: w.to,
       from: w.from,
       set: `${CLEAR_CLAIM}, consecutive_failures = 0, last_failure_error = NULL, current_run_id = NULL`,
-    }) === 1
+    })) === 1
   );
 }
 
 /** `archive`: the task read as `from` becomes archived, its claim released. */
-export function archiveRow(ctx: SqlContext, id: string, from: string): boolean {
-  return swapStatus(ctx, "archive", id, { to: "archived", from, set: CLEAR_CLAIM }) === 1;
+export async function archiveRow(ctx: SqlContext, id: string, from: string): Promise<boolean> {
+  return (await swapStatus(ctx, "archive", id, { to: "archived", from, set: CLEAR_CLAIM })) === 1;
 }
 
 /** Deletes a task and every row that points at it (links both ways, comments, events, runs, subscriptions, attachments). */
-export function deleteTaskRows(ctx: SqlContext, id: string): void {
+export async function deleteTaskRows(ctx: SqlContext, id: string): Promise<void> {
   ctx.stmt("DELETE FROM task_links WHERE parent_id = ? OR child_id = ?").run(id, id);
   ctx.stmt("DELETE FROM task_comments WHERE task_id = ?").run(id);
   ctx.stmt("DELETE FROM task_events WHERE task_id = ?").run(id);
@@ -218,39 +227,44 @@ export function deleteTaskRows(ctx: SqlContext, id: string): void {
 // The circuit breaker's counters
 
 /** `spawn_failed`: a running task whose worker could not start goes back to ready, its claim released. */
-export function requeueAfterSpawnFailure(ctx: SqlContext, id: string, failures: number, error: string): boolean {
+export async function requeueAfterSpawnFailure(
+  ctx: SqlContext,
+  id: string,
+  failures: number,
+  error: string,
+): Promise<boolean> {
   return (
-    swapStatus(ctx, "spawn_failed", id, {
+    (await swapStatus(ctx, "spawn_failed", id, {
       to: "ready",
       set: `consecutive_failures = ?, last_failure_error = ?, ${CLEAR_CLAIM}`,
       setArgs: [failures, error],
-    }) === 1
+    })) === 1
   );
 }
 
 /** `give_up`: the breaker blocks the task with its failure count (and releases its claim when asked). */
-export function giveUp(
+export async function giveUp(
   ctx: SqlContext,
   id: string,
   w: { failures: number; error: string; releaseClaim: boolean },
-): boolean {
+): Promise<boolean> {
   return (
-    swapStatus(ctx, "give_up", id, {
+    (await swapStatus(ctx, "give_up", id, {
       to: "blocked",
       set: w.releaseClaim
         ? `consecutive_failures = ?, last_failure_error = ?, ${CLEAR_CLAIM}`
         : "consecutive_failures = ?, last_failure_error = ?",
       setArgs: [w.failures, w.error],
-    }) === 1
+    })) === 1
   );
 }
 
 /** Books a failure streak without a status change (and releases the claim when asked). */
-export function bookFailures(
+export async function bookFailures(
   ctx: SqlContext,
   id: string,
   w: { failures: number; error: string; releaseClaim: boolean },
-): void {
+): Promise<void> {
   const sql = w.releaseClaim
     ? `UPDATE tasks SET consecutive_failures = ?, last_failure_error = ?, ${CLEAR_CLAIM} WHERE id = ?`
     : "UPDATE tasks SET consecutive_failures = ?, last_failure_error = ? WHERE id = ?";
@@ -264,7 +278,7 @@ export function bookFailures(
  * Sets the assignee and resets the failure streak (it belongs to the task/profile pair); never on a
  * claimed running task. Returns whether the row changed.
  */
-export function setAssignee(ctx: SqlContext, id: string, assignee: string | null): boolean {
+export async function setAssignee(ctx: SqlContext, id: string, assignee: string | null): Promise<boolean> {
   return (
     ctx
       .stmt(
@@ -275,12 +289,17 @@ export function setAssignee(ctx: SqlContext, id: string, assignee: string | null
 }
 
 /** Rewrites a task's result text. */
-export function setResult(ctx: SqlContext, id: string, result: string): void {
+export async function setResult(ctx: SqlContext, id: string, result: string): Promise<void> {
   ctx.stmt("UPDATE tasks SET result = ? WHERE id = ?").run(result, id);
 }
 
 /** Where the task's workspace was materialised; the branch is kept when none is given. */
-export function setWorkspacePath(ctx: SqlContext, id: string, workspacePath: string, branchName: string | null): void {
+export async function setWorkspacePath(
+  ctx: SqlContext,
+  id: string,
+  workspacePath: string,
+  branchName: string | null,
+): Promise<void> {
   ctx
     .stmt("UPDATE tasks SET workspace_path = ?, branch_name = COALESCE(?, branch_name) WHERE id = ?")
     .run(workspacePath, branchName, id);
@@ -293,11 +312,11 @@ export function setWorkspacePath(ctx: SqlContext, id: string, workspacePath: str
  * Whether task `id` exists within `scope` (a tenant, or null for the whole board), and who created
  * it. Another tenant's task reads as missing.
  */
-export function creatorInScope(
+export async function creatorInScope(
   ctx: SqlContext,
   id: string,
   scope: string | null,
-): { created_by: string | null } | null {
+): Promise<{ created_by: string | null } | null> {
   const row = ctx
     .stmt(`SELECT created_by FROM tasks t WHERE id = ? AND ${tenantScopeSql("t")}`)
     .get(id, ...tenantScopeArgs(scope)) as { created_by: string | null } | undefined;
@@ -305,7 +324,7 @@ export function creatorInScope(
 }
 
 /** Whether task `id` exists within `scope`; another tenant's task reads as missing. */
-export function existsInScope(ctx: SqlContext, id: string, scope: string | null): boolean {
+export async function existsInScope(ctx: SqlContext, id: string, scope: string | null): Promise<boolean> {
   return (
     ctx.stmt(`SELECT 1 FROM tasks t WHERE id = ? AND ${tenantScopeSql("t")}`).get(id, ...tenantScopeArgs(scope)) !==
     undefined

@@ -3,18 +3,18 @@ import type { BoardContext } from "../../context.ts";
 // Reads that confine an API caller to its tenant or its run (moved from the API's routers and run-scope).
 
 /** Ids of every task of one tenant. */
-export function tenantTaskIds(ctx: BoardContext, tenant: string): Set<string> {
+export async function tenantTaskIds(ctx: BoardContext, tenant: string): Promise<Set<string>> {
   return new Set((ctx.stmt("SELECT id FROM tasks WHERE tenant = ?").all(tenant) as { id: string }[]).map((r) => r.id));
 }
 
 /** Whether task `id` was created by `profile` at or after `since`, in `tenant` (null = no tenant). */
-export function createdBySince(
+export async function createdBySince(
   ctx: BoardContext,
   id: string,
   profile: string,
   since: number,
   tenant: string | null,
-): boolean {
+): Promise<boolean> {
   return (
     ctx
       .stmt("SELECT 1 FROM tasks WHERE id = ? AND created_by = ? AND created_at >= ? AND tenant IS ?")
@@ -23,9 +23,9 @@ export function createdBySince(
 }
 
 /** Archived tasks with a scratch workspace: the directories maintenance may remove. */
-export function archivedScratchTasks(
+export async function archivedScratchTasks(
   ctx: BoardContext,
-): { id: string; workspace_kind: string; workspace_path: string | null }[] {
+): Promise<{ id: string; workspace_kind: string; workspace_path: string | null }[]> {
   return ctx
     .stmt(
       "SELECT id, workspace_kind, workspace_path FROM tasks WHERE status = 'archived' AND workspace_kind = 'scratch'",

@@ -21,10 +21,10 @@ export interface ActiveWorker {
 }
 
 /** Every open run (a worker that holds or held a claim and has not settled), oldest first. */
-export function activeWorkers(
+export async function activeWorkers(
   ctx: BoardContext,
   tenant: string | null,
-): { workers: ActiveWorker[]; count: number; checked_at: number } {
+): Promise<{ workers: ActiveWorker[]; count: number; checked_at: number }> {
   const workers = ctx
     .stmt(
       `SELECT r.id AS run_id, r.task_id, t.title AS task_title, t.status AS task_status, t.assignee AS task_assignee, r.profile,
@@ -37,8 +37,8 @@ export function activeWorkers(
 }
 
 /** The board's stats, or the same numbers over one tenant's tasks only. */
-export function statsFor(ctx: BoardContext, tenant: string | null): BoardStats {
-  if (tenant === null) return boardStats(ctx);
+export async function statsFor(ctx: BoardContext, tenant: string | null): Promise<BoardStats> {
+  if (tenant === null) return await boardStats(ctx);
   const byStatus: Record<string, number> = {};
   for (const r of ctx
     .stmt("SELECT status, COUNT(*) AS n FROM tasks WHERE status != 'archived' AND tenant = ? GROUP BY status")
@@ -74,8 +74,12 @@ function assigneeCounts(ctx: BoardContext, tenant: string): Record<string, Recor
 }
 
 /** Configured profiles plus the board's assignees; for a tenant, counts cover its tasks only. */
-export function assigneesFor(ctx: BoardContext, profiles: string[], tenant: string | null): KnownAssignee[] {
-  if (tenant === null) return knownAssignees(ctx, profiles);
+export async function assigneesFor(
+  ctx: BoardContext,
+  profiles: string[],
+  tenant: string | null,
+): Promise<KnownAssignee[]> {
+  if (tenant === null) return await knownAssignees(ctx, profiles);
   const onDisk = new Set(profiles.map(canonicalAssignee).filter((n): n is string => n !== null));
   const counts = assigneeCounts(ctx, tenant);
   const names = [...new Set([...onDisk, ...Object.keys(counts)])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -83,7 +87,7 @@ export function assigneesFor(ctx: BoardContext, profiles: string[], tenant: stri
 }
 
 /** Task counts per status (archived included), over one tenant's tasks or (null) the whole board. */
-export function statusCounts(ctx: BoardContext, tenant: string | null): { status: string; n: number }[] {
+export async function statusCounts(ctx: BoardContext, tenant: string | null): Promise<{ status: string; n: number }[]> {
   return ctx
     .stmt("SELECT status, COUNT(*) AS n FROM tasks WHERE (:tenant IS NULL OR tenant = :tenant) GROUP BY status")
     .all({ tenant }) as { status: string; n: number }[];

@@ -1,0 +1,131 @@
+import Database from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import { useTestBoards } from "../../testing/helpers.ts";
+
+// The store is async (issue 14): callers of one board interleave at their awaits. These tests pin
+// the two rules that keep that safe (session.ts) and that waiting for another process's write lock
+// leaves the event loop free.
+
+const board = useTestBoards();
+
+/** A promise and the function that settles it: a transaction held open until the test says so. */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open: () => void = () => {};
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open };
+}
+
+/** Lets every ready callback and timer of the event loop run. */
+const turn = (ms = 5) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("one board, many async callers", () => {
+  it("a read issued while another caller's transaction is open does not see that transaction's rows", async () => {
+    const b = board();
+    const held = gate();
+    let inside: string | null = null;
+    const tx = b.atomically(async () => {
+      inside = (await b.createTask({ title: "uncommitted" })).id;
+      await held.opened;
+    });
+    await turn();
+    expect(inside).not.toBeNull();
+    const id = inside as unknown as string;
+    // Outside the transaction: the committed board, without the open transaction's row.
+    expect(await b.getTask(id)).toBeNull();
+    expect(await b.listTasks({})).toEqual([]);
+    held.open();
+    await tx;
+    expect((await b.getTask(id))?.title).toBe("uncommitted");
+  });
+
+  it("a write issued while another caller's transaction is open waits for it, and is not undone by its rollback", async () => {
+    const b = board();
+    const held = gate();
+    const order: string[] = [];
+    const failing = b
+      .atomically(async () => {
+        await b.createTask({ title: "rolled back" });
+        order.push("first transaction wrote");
+        await held.opened;
+        throw new Error("changed my mind");
+      })
+      .catch((err: Error) => err.message);
+    await turn();
+    const second = b.createTask({ title: "kept" }).then((t) => {
+      order.push("second write done");
+      return t;
+    });
+    await turn();
+    // The second write is queued behind the open transaction, not run inside it.
+    expect(order).toEqual(["first transaction wrote"]);
+    held.open();
+    expect(await failing).toBe("changed my mind");
+    const kept = await second;
+    expect(order).toEqual(["first transaction wrote", "second write done"]);
+    expect((await b.listTasks({})).map((t) => t.title)).toEqual(["kept"]);
+    expect((await b.getTask(kept.id))?.title).toBe("kept");
+  });
+
+  it("a verb called inside a caller's own transaction joins it (a savepoint), and a failure undoes only that verb", async () => {
+    const b = board();
+    const ids = await b.atomically(async () => {
+      const outer = await b.createTask({ title: "outer" });
+      const refused = await b.createTask({ title: "   " }).catch(() => null);
+      const inner = await b.createTask({ title: "inner", parents: [outer.id] });
+      return { outer: outer.id, refused, inner: inner.id };
+    });
+    expect(ids.refused).toBeNull();
+    expect((await b.listTasks({})).map((t) => t.title).sort()).toEqual(["inner", "outer"]);
+    expect(await b.parentIds(ids.inner)).toEqual([ids.outer]);
+  });
+});
+
+describe("another process holding the write lock", () => {
+  it("a write waits for it on timers: the event loop keeps running, reads are answered, the write lands after", async () => {
+    const b = board();
+    const before = await b.createTask({ title: "before" });
+    // Another connection (as another process would) takes the write lock and keeps it.
+    const other = new Database(b.path);
+    try {
+      other.exec("BEGIN IMMEDIATE");
+      let landed = false;
+      const write = b.createTask({ title: "waiting" }).then((t) => {
+        landed = true;
+        return t;
+      });
+      let ticks = 0;
+      const ticker = setInterval(() => ticks++, 5);
+      await turn(150);
+      clearInterval(ticker);
+      // A synchronous wait would have frozen the loop: no tick, no read until the lock went away.
+      expect(ticks).toBeGreaterThan(5);
+      expect(landed).toBe(false);
+      expect((await b.getTask(before.id))?.title).toBe("before");
+      other.exec("COMMIT");
+      const t = await write;
+      expect(landed).toBe(true);
+      expect((await b.getTask(t.id))?.title).toBe("waiting");
+    } finally {
+      if (other.inTransaction) other.exec("ROLLBACK");
+      other.close();
+    }
+  });
+
+  it("past the board's busy timeout the write is refused with a typed error and writes nothing", async () => {
+    const b = board({ busyTimeoutMs: 100 });
+    const other = new Database(b.path);
+    try {
+      other.exec("BEGIN IMMEDIATE");
+      await expect(b.createTask({ title: "never" })).rejects.toMatchObject({ code: "DB_BUSY" });
+      other.exec("COMMIT");
+      expect(await b.listTasks({})).toEqual([]);
+      // The board is still usable once the lock is gone.
+      expect((await b.createTask({ title: "after" })).title).toBe("after");
+    } finally {
+      if (other.inTransaction) other.exec("ROLLBACK");
+      other.close();
+    }
+  });
+});
