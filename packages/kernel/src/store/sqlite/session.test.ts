@@ -1,5 +1,6 @@
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
+import { boardInternals } from "../../testing/index.ts";
 import { useTestBoards } from "../../testing/helpers.ts";
 
 // The store is async (issue 14): callers of one board interleave at their awaits. These tests pin
@@ -79,6 +80,28 @@ describe("one board, many async callers", () => {
     expect(ids.refused).toBeNull();
     expect((await b.listTasks({})).map((t) => t.title).sort()).toEqual(["inner", "outer"]);
     expect(await b.parentIds(ids.inner)).toEqual([ids.outer]);
+  });
+
+  it("a callback started inside a transaction that runs after it ended is outside it (its own queued transaction)", async () => {
+    const b = board();
+    const { ctx } = boardInternals(b);
+    let later: Promise<string> | null = null;
+    await b.atomically(async () => {
+      await b.createTask({ title: "in the transaction" });
+      // The timer inherits the transaction's async context, but fires after the commit.
+      later = new Promise((resolve, reject) =>
+        setTimeout(() => {
+          b.createTask({ title: "from the timer" })
+            .then((t) => resolve(t.id))
+            .catch(reject);
+        }, 20),
+      );
+    });
+    const begun = ctx.transactionsBegun;
+    const id = await (later as unknown as Promise<string>);
+    // A transaction of its own (BEGIN IMMEDIATE through the queue), not a savepoint of an ended one.
+    expect(ctx.transactionsBegun).toBe(begun + 1);
+    expect((await b.getTask(id))?.title).toBe("from the timer");
   });
 });
 

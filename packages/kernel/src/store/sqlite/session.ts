@@ -33,8 +33,16 @@ class Prepared {
   }
 }
 
-/** Which session's transaction the current async call chain is inside (if any). */
-const inside = new AsyncLocalStorage<SqlSession>();
+/**
+ * The transaction the current async call chain is inside (if any). A timer or callback started
+ * inside a transaction inherits this context and may run after the transaction has ended, so the
+ * token says whether it is still open: a closed one counts as outside.
+ */
+interface TxToken {
+  session: SqlSession;
+  open: boolean;
+}
+const inside = new AsyncLocalStorage<TxToken>();
 
 /**
  * One open SQLite board as the store sees it: a write connection, a read connection, their
@@ -73,11 +81,12 @@ export class SqlSession {
 
   /** Whether the current call chain is inside this session's open transaction. */
   get inTransaction(): boolean {
-    return inside.getStore() === this;
+    const t = inside.getStore();
+    return t !== undefined && t.open && t.session === this;
   }
 
   private get current(): Prepared {
-    return inside.getStore() === this ? this.writer : this.reader;
+    return this.inTransaction ? this.writer : this.reader;
   }
 
   /** The statement for `sql` on the connection the caller should use (see the class comment). */
@@ -96,14 +105,19 @@ export class SqlSession {
    * as a savepoint when the caller is already inside one.
    */
   tx<T>(fn: () => Promise<T> | T): Promise<T> {
-    if (inside.getStore() === this) {
+    if (this.inTransaction) {
       return savepointAsync(this.sqlite, `kanban_nested_${++this.savepoints}`, async () => await fn()).finally(
         () => this.savepoints--,
       );
     }
     const run = async (): Promise<T> => {
       this.transactionsBegun++;
-      return writeTxnAsync(this.sqlite, () => inside.run(this, async () => await fn()));
+      const token: TxToken = { session: this, open: true };
+      try {
+        return await writeTxnAsync(this.sqlite, () => inside.run(token, async () => await fn()));
+      } finally {
+        token.open = false;
+      }
     };
     const result = this.queue.then(run, run);
     // The queue only orders; a failed transaction must not fail the next one.
