@@ -82,7 +82,7 @@ export class SqlSession {
   /** Whether the current call chain is inside this session's open transaction. */
   get inTransaction(): boolean {
     const t = inside.getStore();
-    return t !== undefined && t.open && t.session === this;
+    return t?.open === true && t.session === this;
   }
 
   private get current(): Prepared {
