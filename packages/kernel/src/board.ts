@@ -31,6 +31,10 @@ import { patchTask, type TaskPatch } from "./patch.ts";
 import * as recovery from "./recovery.ts";
 import { respawnGuard } from "./respawn-guard.ts";
 import * as laneStore from "./store/sqlite/ready-lane.ts";
+import { appendEvent } from "./store/sqlite/events.ts";
+import { endRun } from "./store/sqlite/runs.ts";
+import { CLEAR_CLAIM } from "./store/sqlite/sql-fragments.ts";
+import { getTask as getStoredTask, swapStatus } from "./store/sqlite/tasks.ts";
 import { boardDiagnostics, type BoardDiagnosticsOptions } from "./diagnostics.ts";
 import { gcEvents } from "./stats.ts";
 import * as boardReads from "./store/sqlite/board-reads.ts";
@@ -138,8 +142,9 @@ export class Board {
   now(): number {
     return this.ctx.now();
   }
+  /** Closes the board once its queued and running transactions have settled (see SqlSession.close). */
   close(): void {
-    this.database.close();
+    this.ctx.close(() => this.database.close());
   }
 
   private async view(task: Task, warnings?: Map<string, TaskWarnings>): Promise<TaskView> {
@@ -453,6 +458,30 @@ export class Board {
    */
   async claimWithWorkspace<R>(id: string, opts: claim.ClaimOptions, then: (claimed: Task | null) => R): Promise<R> {
     return await this.ctx.tx(async () => await then(await claim.claimTask(this.ctx, id, opts, this.claimTtl)));
+  }
+  /**
+   * Gives back a claim whose workspace could not be made (the API's `tasks.claim` claims, makes the
+   * workspace outside any transaction, then records it): the task is `ready` again, the claim's run
+   * closes as `reclaimed` with `reason`, a `reclaimed` event says why. No failure is booked and the
+   * breaker's count is left as it was: the task did nothing wrong. Fenced on the claim's run: false
+   * (nothing written) when that run is no longer the task's current one.
+   */
+  async releaseUnstartedClaim(id: string, runId: number, reason: string): Promise<boolean> {
+    return await this.ctx.tx(async () => {
+      const before = await getStoredTask(this.ctx, id);
+      if (before?.status !== "running" || before.current_run_id !== runId) return false;
+      const moved = await swapStatus(this.ctx, "reclaim", id, {
+        to: "ready",
+        from: "running",
+        set: CLEAR_CLAIM,
+        where: "current_run_id IS ?",
+        whereArgs: [runId],
+      });
+      if (moved !== 1) return false;
+      const closed = await endRun(this.ctx, id, { status: "reclaimed", outcome: "reclaimed", error: reason });
+      await appendEvent(this.ctx, id, "reclaimed", { manual: false, reason, prev_lock: before.claim_lock }, closed);
+      return true;
+    });
   }
   /** Runs several verbs as one transaction: a throw anywhere keeps none of their changes. */
   async atomically<T>(fn: () => Promise<T>): Promise<T> {

@@ -335,6 +335,15 @@ export class ScopedBoard {
     await this.check(id);
     return await this.board.claimWithWorkspace(id, opts, then);
   }
+  /** Claims a task in the scope (its workspace is made after, outside the transaction: see `tasks.claim`). */
+  async claimTask(...args: Parameters<Board["claimTask"]>) {
+    await this.check(args[0]);
+    return await this.board.claimTask(...args);
+  }
+  async releaseUnstartedClaim(...args: Parameters<Board["releaseUnstartedClaim"]>) {
+    await this.check(args[0]);
+    return await this.board.releaseUnstartedClaim(...args);
+  }
   async setWorkspace(...args: Parameters<Board["setWorkspace"]>) {
     await this.check(args[0]);
     return await this.board.setWorkspace(...args);
