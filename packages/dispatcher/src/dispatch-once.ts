@@ -51,8 +51,8 @@ export interface SpawnContext {
 export interface DispatchDeps {
   /** Whether a profile can be spawned (configured, or a Hermes profile on disk). */
   isSpawnable(profile: string): boolean;
-  /** Materialises the workspace of a claimed task; throws with a one-line reason. */
-  resolveWorkspace(task: Task): ResolvedWorkspace;
+  /** Materialises the workspace of a claimed task (outside any transaction); throws with a one-line reason. */
+  resolveWorkspace(task: Task): ResolvedWorkspace | Promise<ResolvedWorkspace>;
   /** Starts the worker and returns its pid; throws with a one-line reason. */
   spawnWorker(ctx: SpawnContext): Promise<number>;
   /** How one of our reaped children ended. */
@@ -244,7 +244,7 @@ async function start(
   await deps.afterClaim?.(task.id);
   let workspace: ResolvedWorkspace;
   try {
-    workspace = deps.resolveWorkspace(task);
+    workspace = await deps.resolveWorkspace(task);
     await board.setWorkspace(task.id, workspace.path, workspace.branch);
   } catch (err) {
     // A path the task may never use (outside the allowed roots) blocks it at once: retrying cannot help.

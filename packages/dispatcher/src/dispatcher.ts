@@ -21,7 +21,7 @@ import {
   writeDispatcherStatus,
 } from "@kanban/db";
 import { type Board, type Clock, openBoard, systemClock } from "@kanban/kernel";
-import { cleanupScratch, resolveWorkspace, scratchPath } from "@kanban/workspace";
+import { allowedRootsFor, cleanupScratch, resolveWorkspace, scratchPath } from "@kanban/workspace";
 import { type DispatcherConfig, withHomeConfig } from "./config.ts";
 import {
   type DispatchDeps,
@@ -358,8 +358,8 @@ export class Dispatcher {
           location: loc,
           board: t.slug,
           defaultWorkdir: t.defaultWorkdir,
-          // A tenant's dir:/worktree paths are confined to the operator's roots; admin tasks are not.
-          allowedRoots: task.tenant ? cfg.settings.workspaceRoots : null,
+          // The one rule (@kanban/workspace): a tenant's task is confined to the roots, an operator task is not.
+          allowedRoots: allowedRootsFor(task, cfg.settings.workspaceRoots),
         }),
       spawnWorker: (ctx) => {
         const argv = buildWorkerArgv(cfg.runtime, {

@@ -17,9 +17,9 @@ export interface WorkspaceContext {
   /** The board's default project directory (board.json `default_workdir`). */
   defaultWorkdir: string | null;
   /**
-   * Where a `dir`/`worktree` workspace may be: config.json `kanban.workspace_roots` when the one
-   * who acts is confined (the dispatcher: a tenant's task; the API: a tenant's or a worker's call);
-   * null/undefined = anywhere (the operator).
+   * Where a `dir`/`worktree` workspace may be: config.json `kanban.workspace_roots` for a tenant's
+   * task, null/undefined = anywhere (an operator task). Both callers take it from
+   * `allowedRootsFor` (roots.ts), so the dispatcher and the API confine the same tasks.
    */
   allowedRoots?: readonly string[] | null;
 }

@@ -28,9 +28,9 @@ function ctx(home: string, defaultWorkdir: string | null = null, allowedRoots: s
   const location: BoardLocation = { home };
   return { location, board: "default", defaultWorkdir, allowedRoots };
 }
-function refusal(fn: () => unknown): WorkspaceError {
+async function refusal(fn: () => Promise<unknown>): Promise<WorkspaceError> {
   try {
-    fn();
+    await fn();
   } catch (e) {
     if (e instanceof WorkspaceError) return e;
     throw e;
@@ -39,12 +39,12 @@ function refusal(fn: () => unknown): WorkspaceError {
 }
 
 describe("WorkspaceError", () => {
-  it("a path outside the allowed roots is WORKSPACE_PATH_NOT_ALLOWED, permanent, and names no path", () => {
+  it("a path outside the allowed roots is WORKSPACE_PATH_NOT_ALLOWED, permanent, and names no path", async () => {
     const home = tmp();
     const root = path.join(home, "roots");
     fs.mkdirSync(root);
     const outside = path.join(home, "outside", "p");
-    const err = refusal(() =>
+    const err = await refusal(() =>
       resolveWorkspace(task({ workspace_kind: "dir", workspace_path: outside }), ctx(home, null, [root])),
     );
     expect(err).toBeInstanceOf(KernelError);
@@ -57,12 +57,12 @@ describe("WorkspaceError", () => {
     expect(fs.existsSync(path.join(home, "outside"))).toBe(false);
   });
 
-  it("a scratch directory that cannot be made is WRONG_STATE; only the operator's message names its path", () => {
+  it("a scratch directory that cannot be made is WRONG_STATE; only the operator's message names its path", async () => {
     const home = tmp();
     const root = path.join(home, "kanban", "workspaces");
     fs.mkdirSync(path.dirname(root), { recursive: true });
     fs.writeFileSync(root, "a file where the workspaces root should be");
-    const err = refusal(() => resolveWorkspace(task({}), ctx(home)));
+    const err = await refusal(() => resolveWorkspace(task({}), ctx(home)));
     expect(err).toMatchObject({
       code: "WRONG_STATE",
       permanent: false,
@@ -74,11 +74,11 @@ describe("WorkspaceError", () => {
     expect(err.messageFor(false)).toBe("its scratch workspace cannot be created (ENOTDIR)");
   });
 
-  it("a dir: path that cannot be made names the caller's own path to every caller; a symlink to a file is no directory", () => {
+  it("a dir: path that cannot be made names the caller's own path to every caller; a symlink to a file is no directory", async () => {
     const home = tmp();
     const blocker = path.join(home, "a-file");
     fs.writeFileSync(blocker, "x");
-    const err = refusal(() =>
+    const err = await refusal(() =>
       resolveWorkspace(task({ workspace_kind: "dir", workspace_path: path.join(blocker, "work") }), ctx(home)),
     );
     expect(err.code).toBe("WRONG_STATE");
@@ -88,21 +88,21 @@ describe("WorkspaceError", () => {
     const link = path.join(home, "link");
     fs.symlinkSync(blocker, link);
     expect(
-      refusal(() => resolveWorkspace(task({ workspace_kind: "dir", workspace_path: link }), ctx(home))).message,
+      (await refusal(() => resolveWorkspace(task({ workspace_kind: "dir", workspace_path: link }), ctx(home)))).message,
     ).toBe(`its dir workspace cannot be created at ${link} (EEXIST)`);
   });
 
-  it("a worktree anchored at the board's default workdir keeps that path (and git's output) out of the safe message", () => {
+  it("a worktree anchored at the board's default workdir keeps that path (and git's output) out of the safe message", async () => {
     const home = tmp();
     const plain = path.join(home, "not-a-repo");
     fs.mkdirSync(plain);
-    const err = refusal(() => resolveWorkspace(task({ workspace_kind: "worktree" }), ctx(home, plain)));
+    const err = await refusal(() => resolveWorkspace(task({ workspace_kind: "worktree" }), ctx(home, plain)));
     expect(err.message).toContain(plain);
     expect(err.messageFor(false)).toBe("worktree anchor the board's default workdir is not inside a git repository");
 
     // git itself refuses: the branch name is not a valid ref.
     const repo = gitRepo(path.join(home, "repo"));
-    const bad = refusal(() =>
+    const bad = await refusal(() =>
       resolveWorkspace(task({ workspace_kind: "worktree", branch_name: "bad..name" }), ctx(home, repo)),
     );
     expect(bad.message).toContain(repo);

@@ -3,3 +3,4 @@ export { type ResolvedWorkspace, scratchPath, type WorkspaceContext } from "./co
 export { WorkspaceError, type WorkspaceErrorOptions } from "./errors.ts";
 export { isStrictDescendant } from "./paths.ts";
 export { resolveWorkspace } from "./resolve.ts";
+export { allowedRootsFor } from "./roots.ts";

@@ -6,7 +6,7 @@ import { makeTempDir } from "@kanban/db/testing";
 import type { Task } from "@kanban/kernel";
 import { afterEach, describe, expect, it } from "vitest";
 import { gitRepo } from "./testing.ts";
-import { cleanupScratch, isStrictDescendant, resolveWorkspace, WorkspaceError } from "./index.ts";
+import { allowedRootsFor, cleanupScratch, isStrictDescendant, resolveWorkspace, WorkspaceError } from "./index.ts";
 
 const temps: { cleanup: () => void }[] = [];
 afterEach(() => {
@@ -34,57 +34,59 @@ function ctx(home: string, defaultWorkdir: string | null = null) {
 }
 
 describe("resolveWorkspace", () => {
-  it("creates a scratch directory under the board's workspaces root", () => {
+  it("creates a scratch directory under the board's workspaces root", async () => {
     const home = tmp();
-    const ws = resolveWorkspace(task({}), ctx(home));
+    const ws = await resolveWorkspace(task({}), ctx(home));
     expect(ws).toEqual({ kind: "scratch", path: path.join(home, "kanban", "workspaces", "t_00000001"), branch: null });
     expect(fs.statSync(ws.path).isDirectory()).toBe(true);
-    const other = resolveWorkspace(task({}), { ...ctx(home), board: "proj" });
+    const other = await resolveWorkspace(task({}), { ...ctx(home), board: "proj" });
     expect(other.path).toBe(path.join(home, "kanban", "boards", "proj", "workspaces", "t_00000001"));
   });
 
-  it("creates a missing dir: workspace, and rejects relative paths with the spec's message", () => {
+  it("creates a missing dir: workspace, and rejects relative paths with the spec's message", async () => {
     const home = tmp();
     const dir = path.join(home, "project", "deep");
-    expect(resolveWorkspace(task({ workspace_kind: "dir", workspace_path: dir }), ctx(home))).toEqual({
+    expect(await resolveWorkspace(task({ workspace_kind: "dir", workspace_path: dir }), ctx(home))).toEqual({
       kind: "dir",
       path: dir,
       branch: null,
     });
     expect(fs.existsSync(dir)).toBe(true);
-    expect(() => resolveWorkspace(task({ workspace_kind: "dir", workspace_path: "rel/dir" }), ctx(home))).toThrow(
+    await expect(
+      resolveWorkspace(task({ workspace_kind: "dir", workspace_path: "rel/dir" }), ctx(home)),
+    ).rejects.toThrow(
       new WorkspaceError(
         "task t_00000001 has non-absolute workspace_path 'rel/dir'; use an absolute path (relative paths are ambiguous against the dispatcher's CWD)",
       ),
     );
-    expect(() => resolveWorkspace(task({ workspace_kind: "dir" }), ctx(home))).toThrow(
+    await expect(resolveWorkspace(task({ workspace_kind: "dir" }), ctx(home))).rejects.toThrow(
       "has workspace_kind=dir but no workspace_path",
     );
   });
 
-  it("a scratch workspace is always the dispatcher's own <root>/<task id>, whatever workspace_path says", () => {
+  it("a scratch workspace is always the dispatcher's own <root>/<task id>, whatever workspace_path says", async () => {
     const home = tmp();
-    const other = resolveWorkspace(task({ id: "t_0000000a" }), ctx(home)).path;
+    const other = (await resolveWorkspace(task({ id: "t_0000000a" }), ctx(home))).path;
     fs.writeFileSync(path.join(other, "live.txt"), "another task's work");
     const project = path.join(home, "my-project");
     for (const given of [other, project, "relative/x"]) {
-      const ws = resolveWorkspace(task({ workspace_path: given }), ctx(home));
+      const ws = await resolveWorkspace(task({ workspace_path: given }), ctx(home));
       expect(ws.path).toBe(path.join(home, "kanban", "workspaces", "t_00000001"));
     }
     expect(fs.existsSync(project)).toBe(false);
     expect(fs.readFileSync(path.join(other, "live.txt"), "utf8")).toBe("another task's work");
   });
 
-  it("refuses a symlink planted at a task's scratch path (permanently)", () => {
+  it("refuses a symlink planted at a task's scratch path (permanently)", async () => {
     const home = tmp();
     const root = path.join(home, "kanban", "workspaces");
     const outside = path.join(home, "precious");
     fs.mkdirSync(root, { recursive: true });
     fs.mkdirSync(outside);
     fs.symlinkSync(outside, path.join(root, "t_00000001"));
-    const err = (() => {
+    const err = await (async () => {
       try {
-        resolveWorkspace(task({}), ctx(home));
+        await resolveWorkspace(task({}), ctx(home));
       } catch (e) {
         return e as WorkspaceError;
       }
@@ -94,24 +96,26 @@ describe("resolveWorkspace", () => {
     expect(err.permanent).toBe(true);
   });
 
-  it("adds a git worktree on wt/<id> under <repo>/.worktrees, and reuses it on a retry", () => {
+  it("adds a git worktree on wt/<id> under <repo>/.worktrees, and reuses it on a retry", async () => {
     const repo = gitRepo(path.join(tmp(), "repo"));
     const t = task({ workspace_kind: "worktree", workspace_path: repo });
-    const ws = resolveWorkspace(t, ctx(tmp()));
+    const ws = await resolveWorkspace(t, ctx(tmp()));
     const target = path.join(repo, ".worktrees", "t_00000001");
     expect(ws).toEqual({ kind: "worktree", path: target, branch: "wt/t_00000001" });
     expect(fs.readFileSync(path.join(target, "README"), "utf8")).toBe("hello\n");
     expect(branches(repo)).toContain("wt/t_00000001");
     // A retry after a crash: the persisted path is now the worktree itself.
-    expect(resolveWorkspace({ ...t, workspace_path: target, branch_name: "wt/t_00000001" }, ctx(tmp()))).toEqual(ws);
+    expect(await resolveWorkspace({ ...t, workspace_path: target, branch_name: "wt/t_00000001" }, ctx(tmp()))).toEqual(
+      ws,
+    );
     // ...or still the repo: the existing checkout is reused.
-    expect(resolveWorkspace(t, ctx(tmp()))).toEqual(ws);
+    expect(await resolveWorkspace(t, ctx(tmp()))).toEqual(ws);
   });
 
-  it("anchors a path-less worktree at the board's default workdir, with the task's own branch", () => {
+  it("anchors a path-less worktree at the board's default workdir, with the task's own branch", async () => {
     const repo = gitRepo(path.join(tmp(), "repo"));
     fs.mkdirSync(path.join(repo, "src"));
-    const ws = resolveWorkspace(
+    const ws = await resolveWorkspace(
       task({ workspace_kind: "worktree", branch_name: "feature/x" }),
       ctx(tmp(), path.join(repo, "src")),
     );
@@ -119,10 +123,10 @@ describe("resolveWorkspace", () => {
     expect(branches(repo)).toContain("feature/x");
   });
 
-  it("creates a worktree at a new path inside a repository", () => {
+  it("creates a worktree at a new path inside a repository", async () => {
     const repo = gitRepo(path.join(tmp(), "repo"));
     const target = path.join(repo, "trees", "mine");
-    expect(resolveWorkspace(task({ workspace_kind: "worktree", workspace_path: target }), ctx(tmp()))).toEqual({
+    expect(await resolveWorkspace(task({ workspace_kind: "worktree", workspace_path: target }), ctx(tmp()))).toEqual({
       kind: "worktree",
       path: target,
       branch: "wt/t_00000001",
@@ -130,27 +134,27 @@ describe("resolveWorkspace", () => {
     expect(fs.existsSync(path.join(target, "README"))).toBe(true);
   });
 
-  it("refuses worktrees outside a git repository or without any anchor", () => {
+  it("refuses worktrees outside a git repository or without any anchor", async () => {
     const plain = tmp();
-    expect(() => resolveWorkspace(task({ workspace_kind: "worktree", workspace_path: plain }), ctx(tmp()))).toThrow(
-      "is not inside a git repository",
-    );
-    expect(() => resolveWorkspace(task({ workspace_kind: "worktree" }), ctx(tmp()))).toThrow(
+    await expect(
+      resolveWorkspace(task({ workspace_kind: "worktree", workspace_path: plain }), ctx(tmp())),
+    ).rejects.toThrow("is not inside a git repository");
+    await expect(resolveWorkspace(task({ workspace_kind: "worktree" }), ctx(tmp()))).rejects.toThrow(
       "the board has no default workdir",
     );
-    expect(() => resolveWorkspace(task({ workspace_kind: "worktree", workspace_path: "repo" }), ctx(tmp()))).toThrow(
-      "non-absolute workspace_path",
-    );
+    await expect(
+      resolveWorkspace(task({ workspace_kind: "worktree", workspace_path: "repo" }), ctx(tmp())),
+    ).rejects.toThrow("non-absolute workspace_path");
   });
 });
 
 describe("cleanupScratch", () => {
-  it("removes only the task's own <root>/<task id>, never the path the task records", () => {
+  it("removes only the task's own <root>/<task id>, never the path the task records", async () => {
     const home = tmp();
     const loc = ctx(home);
-    const inside = resolveWorkspace(task({}), loc).path;
+    const inside = (await resolveWorkspace(task({}), loc)).path;
     fs.writeFileSync(path.join(inside, "out.txt"), "x");
-    const other = resolveWorkspace(task({ id: "t_0000000a" }), loc).path;
+    const other = (await resolveWorkspace(task({ id: "t_0000000a" }), loc)).path;
     const project = path.join(home, "my-project");
     fs.mkdirSync(project);
     const root = path.join(home, "kanban", "workspaces");
@@ -164,7 +168,7 @@ describe("cleanupScratch", () => {
     expect(fs.existsSync(project) && fs.existsSync(root) && fs.existsSync(other)).toBe(true);
   });
 
-  it("sees through symlinks and '..' that leave the root", () => {
+  it("sees through symlinks and '..' that leave the root", async () => {
     const home = tmp();
     const root = path.join(home, "kanban", "workspaces");
     const outside = path.join(home, "precious");
@@ -181,9 +185,9 @@ describe("cleanupScratch", () => {
 });
 
 describe("workspace roots for tenant tasks (config.json kanban.workspace_roots)", () => {
-  function refusal(fn: () => unknown): WorkspaceError {
+  async function refusal(fn: () => Promise<unknown>): Promise<WorkspaceError> {
     try {
-      fn();
+      await fn();
     } catch (e) {
       if (e instanceof WorkspaceError) return e;
       throw e;
@@ -191,17 +195,21 @@ describe("workspace roots for tenant tasks (config.json kanban.workspace_roots)"
     throw new Error("expected a WorkspaceError");
   }
 
-  it("a tenant's dir: path must lie under an allowed root, symlinks resolved; nothing is created outside", () => {
+  it("a tenant's dir: path must lie under an allowed root, symlinks resolved; nothing is created outside", async () => {
     const home = tmp();
     const root = path.join(home, "tenant-roots");
     fs.mkdirSync(root);
     const tenantCtx = { ...ctx(home), allowedRoots: [root] };
     const inside = path.join(root, "acme", "project");
-    expect(resolveWorkspace(task({ workspace_kind: "dir", workspace_path: inside }), tenantCtx).path).toBe(inside);
-    expect(resolveWorkspace(task({ workspace_kind: "dir", workspace_path: root }), tenantCtx).path).toBe(root);
+    expect((await resolveWorkspace(task({ workspace_kind: "dir", workspace_path: inside }), tenantCtx)).path).toBe(
+      inside,
+    );
+    expect((await resolveWorkspace(task({ workspace_kind: "dir", workspace_path: root }), tenantCtx)).path).toBe(root);
 
     const outside = path.join(home, "elsewhere", "deep");
-    const err = refusal(() => resolveWorkspace(task({ workspace_kind: "dir", workspace_path: outside }), tenantCtx));
+    const err = await refusal(() =>
+      resolveWorkspace(task({ workspace_kind: "dir", workspace_path: outside }), tenantCtx),
+    );
     expect(err.permanent).toBe(true);
     expect(err.message).toContain("outside the workspace roots allowed for tenant tasks");
     expect(fs.existsSync(path.join(home, "elsewhere"))).toBe(false);
@@ -211,44 +219,59 @@ describe("workspace roots for tenant tasks (config.json kanban.workspace_roots)"
     fs.mkdirSync(secret);
     fs.symlinkSync(secret, path.join(root, "escape"));
     expect(
-      refusal(() =>
-        resolveWorkspace(task({ workspace_kind: "dir", workspace_path: path.join(root, "escape", "x") }), tenantCtx),
+      (
+        await refusal(() =>
+          resolveWorkspace(task({ workspace_kind: "dir", workspace_path: path.join(root, "escape", "x") }), tenantCtx),
+        )
       ).permanent,
     ).toBe(true);
     expect(fs.existsSync(path.join(secret, "x"))).toBe(false);
     expect(
-      refusal(() => resolveWorkspace(task({ workspace_kind: "dir", workspace_path: `${root}/../secret` }), tenantCtx))
-        .permanent,
+      (
+        await refusal(() =>
+          resolveWorkspace(task({ workspace_kind: "dir", workspace_path: `${root}/../secret` }), tenantCtx),
+        )
+      ).permanent,
     ).toBe(true);
 
     // No roots configured: no dir: workspace for tenants at all. Admin tasks (null) go anywhere.
     expect(
-      refusal(() =>
-        resolveWorkspace(task({ workspace_kind: "dir", workspace_path: inside }), { ...ctx(home), allowedRoots: [] }),
+      (
+        await refusal(() =>
+          resolveWorkspace(task({ workspace_kind: "dir", workspace_path: inside }), { ...ctx(home), allowedRoots: [] }),
+        )
       ).message,
     ).toContain("kanban.workspace_roots is empty");
     expect(
-      resolveWorkspace(task({ workspace_kind: "dir", workspace_path: outside }), { ...ctx(home), allowedRoots: null })
-        .path,
+      (
+        await resolveWorkspace(task({ workspace_kind: "dir", workspace_path: outside }), {
+          ...ctx(home),
+          allowedRoots: null,
+        })
+      ).path,
     ).toBe(outside);
   });
 
-  it("a tenant's worktree needs its anchor and its repository under an allowed root: no branch is added elsewhere", () => {
+  it("a tenant's worktree needs its anchor and its repository under an allowed root: no branch is added elsewhere", async () => {
     const home = tmp();
     const repo = gitRepo(path.join(home, "outside-repo"));
     const root = path.join(home, "tenant-roots");
     fs.mkdirSync(root);
     const before = branches(repo);
     const t = task({ workspace_kind: "worktree", workspace_path: repo });
-    expect(refusal(() => resolveWorkspace(t, { ...ctx(home), allowedRoots: [root] })).permanent).toBe(true);
+    expect((await refusal(() => resolveWorkspace(t, { ...ctx(home), allowedRoots: [root] }))).permanent).toBe(true);
     // An anchor inside the root that is a symlink to the repository outside it.
     fs.symlinkSync(repo, path.join(root, "repo-link"));
     const linked = task({ workspace_kind: "worktree", workspace_path: path.join(root, "repo-link") });
-    expect(refusal(() => resolveWorkspace(linked, { ...ctx(home), allowedRoots: [root] })).permanent).toBe(true);
+    expect((await refusal(() => resolveWorkspace(linked, { ...ctx(home), allowedRoots: [root] }))).permanent).toBe(
+      true,
+    );
     // The board's default workdir is judged the same way.
     expect(
-      refusal(() =>
-        resolveWorkspace(task({ workspace_kind: "worktree" }), { ...ctx(home, repo), allowedRoots: [root] }),
+      (
+        await refusal(() =>
+          resolveWorkspace(task({ workspace_kind: "worktree" }), { ...ctx(home, repo), allowedRoots: [root] }),
+        )
       ).message,
     ).toContain("default workdir");
     expect(branches(repo)).toEqual(before);
@@ -256,10 +279,40 @@ describe("workspace roots for tenant tasks (config.json kanban.workspace_roots)"
     // A repository inside the root is fine.
     const allowed = gitRepo(path.join(root, "repo"));
     expect(
-      resolveWorkspace(task({ workspace_kind: "worktree", workspace_path: allowed }), {
-        ...ctx(home),
-        allowedRoots: [root],
-      }).branch,
+      (
+        await resolveWorkspace(task({ workspace_kind: "worktree", workspace_path: allowed }), {
+          ...ctx(home),
+          allowedRoots: [root],
+        })
+      ).branch,
     ).toBe("wt/t_00000001");
+  });
+});
+
+describe("allowedRootsFor: who is confined is decided by the task's tenant, not by who claims it", () => {
+  it("confines a tenant's task to the roots (none configured = none allowed) and leaves an operator task free", () => {
+    expect(allowedRootsFor({ tenant: "acme" }, ["/srv/tenants"])).toEqual(["/srv/tenants"]);
+    expect(allowedRootsFor({ tenant: "acme" }, [])).toEqual([]);
+    expect(allowedRootsFor({ tenant: "acme" }, null)).toEqual([]);
+    expect(allowedRootsFor({ tenant: null }, ["/srv/tenants"])).toBeNull();
+    expect(allowedRootsFor({ tenant: "  " }, ["/srv/tenants"])).toBeNull();
+  });
+
+  it("a tenant's dir: task outside the roots is refused whoever resolves it; an operator task there is made", async () => {
+    const home = tmp();
+    const root = path.join(home, "tenant-roots");
+    fs.mkdirSync(root);
+    const outside = path.join(home, "elsewhere");
+    const tenantTask = task({ workspace_kind: "dir", workspace_path: outside, tenant: "acme" });
+    await expect(
+      resolveWorkspace(tenantTask, { ...ctx(home), allowedRoots: allowedRootsFor(tenantTask, [root]) }),
+    ).rejects.toMatchObject({ code: "WORKSPACE_PATH_NOT_ALLOWED", permanent: true });
+    expect(fs.existsSync(outside)).toBe(false);
+    const operatorTask = task({ workspace_kind: "dir", workspace_path: outside, tenant: null });
+    const ws = await resolveWorkspace(operatorTask, {
+      ...ctx(home),
+      allowedRoots: allowedRootsFor(operatorTask, [root]),
+    });
+    expect(ws.path).toBe(outside);
   });
 });

@@ -10,8 +10,10 @@ import { resolveWorktree } from "./worktree.ts";
 
 /**
  * Materialises the workspace of a claimed task (spec §3.5): the one rule of the dispatcher's spawn
- * and the API's `tasks.claim`. Throws a {@link WorkspaceError} with a one-line reason; nothing is
- * created outside the allowed roots.
+ * and the API's `tasks.claim`. Rejects with a {@link WorkspaceError} with a one-line reason; nothing is
+ * created outside the allowed roots. Asynchronous (git runs without blocking the process), and meant
+ * to run outside any write transaction of the board: the callers claim, then materialise, then
+ * record the workspace.
  *
  *   scratch   always `<board workspaces root>/<task id>/`, created. A `workspace_path` recorded on a
  *             scratch task (by Hermes, an old version, a hand edit) is ignored: it could name another
@@ -19,7 +21,7 @@ import { resolveWorktree } from "./worktree.ts";
  *   dir       the task's absolute `workspace_path`, created if missing, never removed
  *   worktree  a git worktree (see {@link resolveWorktree})
  */
-export function resolveWorkspace(task: Task, ctx: WorkspaceContext): ResolvedWorkspace {
+export async function resolveWorkspace(task: Task, ctx: WorkspaceContext): Promise<ResolvedWorkspace> {
   const kind = task.workspace_kind || "scratch";
   const given = task.workspace_path?.trim() || null;
   if (kind === "scratch") {
@@ -47,7 +49,7 @@ export function resolveWorkspace(task: Task, ctx: WorkspaceContext): ResolvedWor
     checkAllowed(task, p, ctx, "workspace path");
     return { kind: "dir", path: p, branch: null };
   }
-  if (kind === "worktree") return resolveWorktree(task, ctx);
+  if (kind === "worktree") return await resolveWorktree(task, ctx);
   throw new WorkspaceError(`task ${task.id} has unknown workspace_kind '${kind}'`, {
     details: { task_id: task.id, workspace_kind: kind },
   });

@@ -8,23 +8,23 @@ import { branchExists, git, repoInfo, tryGit } from "./git.ts";
 import { nearestExisting, realpath } from "./paths.ts";
 import { checkAllowed } from "./roots.ts";
 
-function isWorktreeRoot(p: string): boolean {
+async function isWorktreeRoot(p: string): Promise<boolean> {
   if (!fs.existsSync(p)) return false;
-  const info = repoInfo(p);
+  const info = await repoInfo(p);
   return info !== null && info.top === realpath(p);
 }
 
 /** Adds the checkout at `target` on `branch` (made from HEAD if new); a checkout already there is reused. */
-function addWorktree(repoRoot: string, target: string, branch: string, where: string): void {
-  if (isWorktreeRoot(target)) return; // a retry after a crash: the checkout is already there
+async function addWorktree(repoRoot: string, target: string, branch: string, where: string): Promise<void> {
+  if (await isWorktreeRoot(target)) return; // a retry after a crash: the checkout is already there
   if (fs.existsSync(target) && fs.readdirSync(target).length > 0) {
     throw new WorkspaceError(
       `cannot create worktree at ${target}: the directory exists and is not an empty git worktree`,
       { safeMessage: `cannot create the worktree in ${where}: the directory exists and is not an empty git worktree` },
     );
   }
-  if (branchExists(repoRoot, branch)) git(["worktree", "add", target, branch], repoRoot);
-  else git(["worktree", "add", "-b", branch, target, "HEAD"], repoRoot);
+  if (await branchExists(repoRoot, branch)) await git(["worktree", "add", target, branch], repoRoot);
+  else await git(["worktree", "add", "-b", branch, target, "HEAD"], repoRoot);
 }
 
 /**
@@ -34,7 +34,7 @@ function addWorktree(repoRoot: string, target: string, branch: string, where: st
  * `<repo>/.worktrees/<task id>` so siblings never share one. Messages about the board's default
  * workdir keep its path out of the safe message (it is the server's).
  */
-export function resolveWorktree(task: Task, ctx: WorkspaceContext): ResolvedWorkspace {
+export async function resolveWorktree(task: Task, ctx: WorkspaceContext): Promise<ResolvedWorkspace> {
   const branch = task.branch_name?.trim() || `wt/${task.id}`;
   const given = task.workspace_path?.trim() || null;
   const anchorRaw = given ?? ctx.defaultWorkdir;
@@ -49,7 +49,7 @@ export function resolveWorktree(task: Task, ctx: WorkspaceContext): ResolvedWork
   checkAllowed(task, anchor, ctx, given === null ? "board's default workdir" : "workspace path");
   if (!fs.existsSync(anchor)) {
     // A path that does not exist yet: it must lie inside a repository, and becomes the worktree.
-    const info = repoInfo(nearestExisting(anchor));
+    const info = await repoInfo(nearestExisting(anchor));
     if (info === null) {
       throw new WorkspaceError(`worktree path ${anchor} is not inside a git repository`, {
         safeMessage: `worktree path ${where} is not inside a git repository`,
@@ -57,10 +57,10 @@ export function resolveWorktree(task: Task, ctx: WorkspaceContext): ResolvedWork
     }
     // Branches and worktrees are added to that repository: it must be allowed too.
     checkAllowed(task, info.mainRoot, ctx, "repository of the worktree");
-    addWorktree(info.mainRoot, anchor, branch, where);
+    await addWorktree(info.mainRoot, anchor, branch, where);
     return { kind: "worktree", path: anchor, branch };
   }
-  const info = repoInfo(anchor);
+  const info = await repoInfo(anchor);
   if (info === null) {
     throw new WorkspaceError(`worktree anchor ${anchor} is not inside a git repository`, {
       safeMessage: `worktree anchor ${where} is not inside a git repository`,
@@ -68,11 +68,11 @@ export function resolveWorktree(task: Task, ctx: WorkspaceContext): ResolvedWork
   }
   checkAllowed(task, info.mainRoot, ctx, "repository of the worktree");
   if (info.linked && info.top === realpath(anchor)) {
-    const current = tryGit(["rev-parse", "--abbrev-ref", "HEAD"], anchor);
+    const current = await tryGit(["rev-parse", "--abbrev-ref", "HEAD"], anchor);
     if (current === branch) return { kind: "worktree", path: anchor, branch };
   }
   // The repository itself (or a checkout on another branch): siblings never share a checkout.
   const target = path.join(info.mainRoot, ".worktrees", task.id);
-  addWorktree(info.mainRoot, target, branch, `the repository of ${where}`);
+  await addWorktree(info.mainRoot, target, branch, `the repository of ${where}`);
   return { kind: "worktree", path: target, branch };
 }

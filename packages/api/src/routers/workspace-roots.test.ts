@@ -73,7 +73,11 @@ describe("workspace paths: tenants stay under kanban.workspace_roots", () => {
     });
     expect(await t.board().requireTask(task.id)).toMatchObject({ status: "ready", claim_lock: null });
     expect(fs.existsSync(dir)).toBe(false);
-    // The operator may still claim it.
-    expect((await t.api.tasks.claim({ id: task.id })).workspace).toBe(dir);
+    // The rule follows the task's tenant, not the caller: the operator's claim is refused the same way.
+    await expect(t.api.tasks.claim({ id: task.id })).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      cause: { code: "WORKSPACE_PATH_NOT_ALLOWED" },
+    });
+    expect(fs.existsSync(dir)).toBe(false);
   });
 });
