@@ -10,7 +10,9 @@ import { boardInternals } from "@kanban/kernel/testing";
  *   worktree exists, then `recordSpawn` once the worker has a pid. The workspace is made between the
  *   first two on purpose: a git worktree takes a fraction of a second, and holding the write lock
  *   through it would stall every other writer of the board.
- * - the API's `tasks.claim`: `claimWithWorkspace`, the claim and the workspace path in one.
+ * - the API's `tasks.claim`: the same split, `claimTask`, then `setWorkspace` once the workspace is
+ *   made (no worker to record). It used to be one (`claimWithWorkspace`, the workspace made inside
+ *   the claim's transaction) and so held the lock through `git worktree add`.
  */
 export async function benchClaimTransactions(
   dir: string,
@@ -42,12 +44,11 @@ export async function benchClaimTransactions(
     const mid = ctx.transactionsBegun;
     for (const id of ready) {
       if (apiClaims === claims) break;
-      const done = await board.claimWithWorkspace(id, { claimer: "bench:2" }, async (task) => {
-        if (task === null) return false;
-        await board.setWorkspace(task.id, path.join(dir, "ws", task.id));
-        return true;
-      });
-      if (done) apiClaims++;
+      // What tasks.claim does (packages/api/src/routers/tasks/claim.ts), the workspace made in between.
+      const task = await board.claimTask(id, { claimer: "bench:2" });
+      if (task === null) continue;
+      await board.setWorkspace(task.id, path.join(dir, "ws", task.id));
+      apiClaims++;
     }
     const apiPath = (ctx.transactionsBegun - mid) / claims;
     return { dispatcher_path: dispatcherPath, api_path: apiPath, claims };

@@ -97,7 +97,7 @@ function renderMarkdown(r: Record<string, unknown>): string {
   }
   const ct = r.claim_transactions as { dispatcher_path: number; api_path: number; claims: number };
   lines.push(
-    `| write transactions per claim + workspace, dispatcher (claimNext, setWorkspace, recordSpawn) | ${ct.dispatcher_path} | ${ct.api_path} through tasks.claim (claimWithWorkspace) | — |`,
+    `| write transactions per claim + workspace, dispatcher (claimNext, setWorkspace, recordSpawn) | ${ct.dispatcher_path} | ${ct.api_path} through tasks.claim (claimTask, setWorkspace) | — |`,
   );
   const c = r.create as { tasks: number; tasks_per_s: number; raw_inserts_per_s: number; ratio: number };
   lines.push(
