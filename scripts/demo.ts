@@ -121,7 +121,11 @@ export function startDemoFeeder(
 ): { stop(): void } {
   const everyMs = opts.everyMs ?? FEED_EVERY_MS;
   const until = Date.now() + (opts.minutes ?? DEMO_FEED_MINUTES) * 60_000;
+  // A tick that outlasts the interval (a board busy in another process) must not overlap the next:
+  // both would read the same project count and add the same project.
+  let feeding = false;
   const timer = setInterval(async () => {
+    if (feeding) return;
     if (Date.now() > until) {
       clearInterval(timer);
       console.log(
@@ -130,6 +134,7 @@ export function startDemoFeeder(
       return;
     }
     let board: Board | null = null;
+    feeding = true;
     try {
       board = openBoard({ location: loc, board: slug });
       await addDemoProject(board, await projectsSoFar(board));
@@ -138,6 +143,7 @@ export function startDemoFeeder(
       process.stderr.write(`kanban: the demo feed stopped: ${err instanceof Error ? err.message : String(err)}\n`);
     } finally {
       board?.close();
+      feeding = false;
     }
   }, everyMs);
   timer.unref();

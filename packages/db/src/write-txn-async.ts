@@ -73,7 +73,8 @@ async function begin(sqlite: Database.Database, p: Prepared, timeoutMs: number, 
       }
     }
   } finally {
-    sqlite.exec(`PRAGMA busy_timeout = ${p.timeoutMs}`);
+    // A board closed meanwhile has no connection to restore; its own error says so.
+    if (sqlite.open) sqlite.exec(`PRAGMA busy_timeout = ${p.timeoutMs}`);
   }
 }
 
@@ -127,6 +128,9 @@ export async function savepointAsync<T>(sqlite: Database.Database, name: string,
     sqlite.exec(`RELEASE ${name}`);
     return result;
   } catch (err) {
+    // A failure SQLite answers by rolling back the whole transaction (a full disk, an I/O error)
+    // leaves no savepoint to return to: report that failure, not "no such savepoint".
+    if (!sqlite.inTransaction) throw err;
     sqlite.exec(`ROLLBACK TO ${name}`);
     sqlite.exec(`RELEASE ${name}`);
     throw err;

@@ -79,10 +79,11 @@ async function bulkRow(
   change: BulkChange,
 ): Promise<{ result: BulkRow; stops: (Termination | null | undefined)[] }> {
   const refused = (result: BulkRow) => ({ result, stops: [] });
-  const task = await board.getTask(id);
-  if (!task) return refused({ id, ok: false, error: "not found" });
   try {
     const stops = await board.atomically(async () => {
+      // Read inside the row's transaction: the reassignment below is decided on it.
+      const task = await board.getTask(id);
+      if (!task) throw new RowRefused("not found");
       if (change.archive) return [await step("archive refused: ", async () => (await board.archiveTask(id)).terminate)];
       const released: (Termination | null | undefined)[] = [];
       const assignee = change.assignee;

@@ -103,6 +103,42 @@ describe("one board, many async callers", () => {
     expect(ctx.transactionsBegun).toBe(begun + 1);
     expect((await b.getTask(id))?.title).toBe("from the timer");
   });
+
+  it("verbs started together inside one transaction run one after another, each undone alone when it fails", async () => {
+    const b = board();
+    const settled = await b.atomically(async () =>
+      Promise.allSettled([b.createTask({ title: "A" }), b.createTask({ title: "   " }), b.createTask({ title: "C" })]),
+    );
+    expect(settled.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect((settled[1] as PromiseRejectedResult).reason).toMatchObject({ code: "INVALID_INPUT" });
+    expect((await b.listTasks({})).map((t) => t.title).sort()).toEqual(["A", "C"]);
+  });
+
+  it("close waits for the running and queued transactions, then refuses new work with DB_UNAVAILABLE", async () => {
+    const b = board();
+    const held = gate();
+    const first = b.atomically(async () => {
+      const t = await b.createTask({ title: "running when closed" });
+      await held.opened;
+      return t.id;
+    });
+    await turn();
+    const queued = b.createTask({ title: "queued when closed" });
+    b.close();
+    await expect(b.createTask({ title: "after close" })).rejects.toMatchObject({ code: "DB_UNAVAILABLE" });
+    held.open();
+    const id = await first;
+    expect((await queued).title).toBe("queued when closed");
+    await expect(b.getTask(id)).rejects.toMatchObject({ code: "DB_UNAVAILABLE" });
+    // Both landed in the file.
+    const check = new Database(b.path, { readonly: true });
+    try {
+      const titles = check.prepare("SELECT title FROM tasks ORDER BY title").all() as { title: string }[];
+      expect(titles.map((r) => r.title)).toEqual(["queued when closed", "running when closed"]);
+    } finally {
+      check.close();
+    }
+  });
 });
 
 describe("another process holding the write lock", () => {

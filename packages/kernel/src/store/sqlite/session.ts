@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type Database from "better-sqlite3";
-import { savepointAsync, writeTxnAsync } from "@kanban/db";
+import { KanbanDbError, savepointAsync, writeTxnAsync } from "@kanban/db";
 import { type Clock, nowSeconds } from "../../clock.ts";
 import { type ColumnIndex, columnIndex, taskFromValues } from "../../rows.ts";
 import type { Task } from "../../types.ts";
@@ -41,6 +41,8 @@ class Prepared {
 interface TxToken {
   session: SqlSession;
   open: boolean;
+  /** The tail of this transaction's own queue of nested calls (see `tx`). */
+  nested: Promise<unknown>;
 }
 const inside = new AsyncLocalStorage<TxToken>();
 
@@ -62,7 +64,12 @@ export class SqlSession {
   private readonly reader: Prepared;
   /** The tail of the transaction queue: each transaction starts when the previous one settles. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Savepoint names only ever grow: two savepoints alive at once must never share a name. */
   private savepoints = 0;
+  /** Transactions queued or running, so that `close` can wait for them. */
+  private active = 0;
+  private closing = false;
+  private closed = false;
 
   constructor(
     readonly sqlite: Database.Database,
@@ -86,12 +93,30 @@ export class SqlSession {
   }
 
   private get current(): Prepared {
+    if (this.closed) throw closedError();
     return this.inTransaction ? this.writer : this.reader;
   }
 
   /** The statement for `sql` on the connection the caller should use (see the class comment). */
   stmt(sql: string): Database.Statement {
     return this.current.stmt(sql);
+  }
+
+  /**
+   * Closes the session once its queued and running transactions have settled (they finish as if
+   * nothing happened; a request in flight while its board is evicted must not fail halfway).
+   * New transactions are refused at once, reads once the connections are gone, both with
+   * DB_UNAVAILABLE instead of better-sqlite3's "connection is not open".
+   */
+  close(closeConnections: () => void): void {
+    if (this.closing) return;
+    this.closing = true;
+    const finish = () => {
+      this.closed = true;
+      closeConnections();
+    };
+    if (this.active === 0) finish();
+    else void this.queue.then(finish);
   }
 
   /**
@@ -105,21 +130,34 @@ export class SqlSession {
    * as a savepoint when the caller is already inside one.
    */
   tx<T>(fn: () => Promise<T> | T): Promise<T> {
-    if (this.inTransaction) {
-      return savepointAsync(this.sqlite, `kanban_nested_${++this.savepoints}`, async () => await fn()).finally(
-        () => this.savepoints--,
-      );
+    const token = inside.getStore();
+    if (token?.open === true && token.session === this) {
+      // Verbs started together inside one transaction (Promise.all over them) run one after
+      // another, each in its own savepoint: interleaved savepoints would undo each other's writes.
+      // Each savepoint runs under a token of its own, so a verb it calls nests one level deeper
+      // instead of queueing behind it.
+      const name = `kanban_nested_${++this.savepoints}`;
+      const level: TxToken = { session: this, open: true, nested: Promise.resolve() };
+      const nested = token.nested
+        .then(() => savepointAsync(this.sqlite, name, () => inside.run(level, async () => await fn())))
+        .finally(() => {
+          level.open = false;
+        });
+      token.nested = nested.catch(() => {});
+      return nested;
     }
+    if (this.closing) return Promise.reject(closedError());
     const run = async (): Promise<T> => {
       this.transactionsBegun++;
-      const token: TxToken = { session: this, open: true };
+      const own: TxToken = { session: this, open: true, nested: Promise.resolve() };
       try {
-        return await writeTxnAsync(this.sqlite, () => inside.run(token, async () => await fn()));
+        return await writeTxnAsync(this.sqlite, () => inside.run(own, async () => await fn()));
       } finally {
-        token.open = false;
+        own.open = false;
       }
     };
-    const result = this.queue.then(run, run);
+    this.active++;
+    const result = this.queue.then(run, run).finally(() => this.active--);
     // The queue only orders; a failed transaction must not fail the next one.
     this.queue = result.catch(() => {});
     return result;
@@ -141,6 +179,10 @@ export class SqlSession {
     const values = stmt.get(...args) as unknown[] | undefined;
     return values === undefined ? null : taskFromValues(columns, values);
   }
+}
+
+function closedError(): KanbanDbError {
+  return new KanbanDbError("DB_UNAVAILABLE", "the board was closed (removed, archived or reopened); try again");
 }
 
 /** What every store function takes first: the connection and its caches (a `BoardContext` is one). */
