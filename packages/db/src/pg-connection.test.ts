@@ -170,10 +170,17 @@ describe("openPostgres", () => {
       );
       expect(e.code).toBe("DB_UNAVAILABLE");
       expect(e.message).toMatch(/has encoding LATIN1; kanban needs UTF8/);
-      const { rows } = await admin.pool.query<{ n: number }>(
-        "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'kanban-refused-probe'",
-      );
-      expect(rows[0]?.n).toBe(0);
+      // The probe's socket is destroyed at once; its server process notices the closed socket and
+      // exits on its own a moment later, so wait (bounded) for the server to forget it.
+      let open = -1;
+      for (let i = 0; i < 100 && open !== 0; i++) {
+        if (i > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+        const { rows } = await admin.pool.query<{ n: string }>(
+          "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'kanban-refused-probe'",
+        );
+        open = Number(rows[0]?.n);
+      }
+      expect(open).toBe(0);
     } finally {
       await admin.pool.query(`DROP DATABASE IF EXISTS "${latin1}" WITH (FORCE)`);
       await admin.close();
