@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import { isSqliteBusy, KanbanDbError } from "./errors.ts";
 import { classifySqliteFailure, corruptionOf } from "./sqlite-failures.ts";
+import { statements, type TxnStatements as Prepared } from "./write-txn.ts";
 
 export interface AsyncWriteTxnOptions {
   /** How long to wait for the write lock before giving up with SQLite's busy error (default: the connection's busy_timeout). */
@@ -9,30 +10,6 @@ export interface AsyncWriteTxnOptions {
   retries?: number;
   /** Random source for the poll jitter (injected in tests). */
   random?: () => number;
-}
-
-interface Prepared {
-  begin: Database.Statement;
-  commit: Database.Statement;
-  rollback: Database.Statement;
-  timeoutMs: number;
-}
-
-const perConnection = new WeakMap<Database.Database, Prepared>();
-
-function prepared(sqlite: Database.Database): Prepared {
-  let p = perConnection.get(sqlite);
-  if (!p) {
-    const timeoutMs = Number(sqlite.pragma("busy_timeout", { simple: true })) || 0;
-    p = {
-      begin: sqlite.prepare("BEGIN IMMEDIATE"),
-      commit: sqlite.prepare("COMMIT"),
-      rollback: sqlite.prepare("ROLLBACK"),
-      timeoutMs,
-    };
-    perConnection.set(sqlite, p);
-  }
-  return p;
 }
 
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -93,7 +70,7 @@ export async function writeTxnAsync<T>(
 ): Promise<T> {
   const corrupt = corruptionOf(sqlite);
   if (corrupt !== null) throw corrupt;
-  const p = prepared(sqlite);
+  const p = statements(sqlite);
   const retries = opts.retries ?? 5;
   const random = opts.random ?? Math.random;
   try {

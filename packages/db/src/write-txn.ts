@@ -10,7 +10,7 @@ export interface WriteTxnOptions {
   random?: () => number;
 }
 
-interface TxnStatements {
+export interface TxnStatements {
   begin: Database.Statement;
   commit: Database.Statement;
   rollback: Database.Statement;
@@ -22,7 +22,8 @@ interface TxnStatements {
 // Prepared once per connection: BEGIN/COMMIT are on every write's hot path.
 const perConnection = new WeakMap<Database.Database, TxnStatements>();
 
-function statements(sqlite: Database.Database): TxnStatements {
+/** BEGIN IMMEDIATE/COMMIT/ROLLBACK of `sqlite`, prepared once, and its busy_timeout (shared with write-txn-async.ts). */
+export function statements(sqlite: Database.Database): TxnStatements {
   let s = perConnection.get(sqlite);
   if (!s) {
     const timeoutMs = Number(sqlite.pragma("busy_timeout", { simple: true })) || 0;
