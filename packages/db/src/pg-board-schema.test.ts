@@ -212,6 +212,18 @@ describe("board schemas on PostgreSQL", () => {
     try {
       const expected = sqliteShape(sqlite.sqlite);
       const actual = await pgShape(db, schema);
+      // SQLite's implicit rowid is an explicit, unique identity column on PostgreSQL (the kernel's
+      // tie-break by insertion order); nothing else may differ.
+      expect(actual.tables.tasks?.rowid).toEqual({
+        type: "bigint",
+        notnull: true,
+        default: null,
+        pk: false,
+        autoincrement: true,
+      });
+      expect(actual.indexes.idx_tasks_rowid).toMatchObject({ columns: ["rowid"], unique: true });
+      delete actual.tables.tasks?.rowid;
+      delete actual.indexes.idx_tasks_rowid;
       expect(Object.keys(actual.tables).sort()).toEqual(Object.keys(expected.tables).sort());
       for (const table of Object.keys(expected.tables)) {
         expect({ table, columns: actual.tables[table] }).toEqual({ table, columns: expected.tables[table] });

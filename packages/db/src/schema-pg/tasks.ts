@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, pgTable } from "drizzle-orm/pg-core";
+import { index, pgTable, uniqueIndex } from "drizzle-orm/pg-core";
 import { integer, text } from "./columns.ts";
 
 /**
@@ -53,6 +53,10 @@ export const tasks = pgTable(
     sessionId: text("session_id"),
     blockKind: text("block_kind"),
     blockRecurrences: integer("block_recurrences").notNull().default(0),
+    // SQLite's implicit rowid, made explicit: the kernel breaks ties between tasks created in the
+    // same second by insertion order (`ORDER BY created_at, rowid`), and PostgreSQL has no row order
+    // of its own. Same name, so the kernel's SQL reads the same on both engines.
+    rowid: integer("rowid").notNull().generatedByDefaultAsIdentity(),
   },
   (t) => [
     index("idx_tasks_assignee_status").on(t.assignee, t.status),
@@ -69,6 +73,7 @@ export const tasks = pgTable(
     index("idx_tasks_ready_priority")
       .on(t.priority.desc().nullsLast(), t.createdAt, t.id)
       .where(sql`"status" = 'ready'`),
+    uniqueIndex("idx_tasks_rowid").on(t.rowid),
     index("idx_tasks_failing").on(t.consecutiveFailures).where(sql`"consecutive_failures" > 0`),
   ],
 );
