@@ -1,5 +1,6 @@
 // The PostgreSQL mirror of ../schema: one pgTable per Hermes table, created inside each board's own
 // schema (`kanban_<slug>`, see ../pg-board-schema.ts). drizzle-kit writes its migrations to ../../drizzle-pg.
+export * from "./dispatchers.ts";
 export * from "./notify-subs.ts";
 export * from "./task-attachments.ts";
 export * from "./task-comments.ts";
