@@ -30,6 +30,8 @@ import * as notify from "./notify.ts";
 import { patchTask, type TaskPatch } from "./patch.ts";
 import * as recovery from "./recovery.ts";
 import { respawnGuard } from "./respawn-guard.ts";
+import type { SqlDialect, SqlSessionHandle } from "./store/port.ts";
+import { SqliteSession } from "./store/sqlite/session.ts";
 import * as laneStore from "./store/sqlite/ready-lane.ts";
 import { appendEvent } from "./store/sqlite/events.ts";
 import { endRun } from "./store/sqlite/runs.ts";
@@ -104,10 +106,9 @@ export class Board {
   private readonly onDiagnosticsRun: (() => void) | undefined;
 
   constructor(
-    private readonly database: KanbanDatabase,
+    private readonly storage: BoardStorage,
     opts: {
       slug: string | null;
-      clock: Clock;
       ids: IdSource;
       isPidAlive?: PidProbe;
       hostname?: string;
@@ -119,16 +120,7 @@ export class Board {
       onDiagnosticsRun?: () => void;
     },
   ) {
-    this.ctx = new BoardContext(
-      database.sqlite,
-      opts.clock,
-      opts.ids,
-      opts.hostname,
-      opts.pid,
-      opts.isPidAlive,
-      opts.failureLimit,
-      database.reader(),
-    );
+    this.ctx = new BoardContext(storage.session, opts.ids, opts.hostname, opts.pid, opts.isPidAlive, opts.failureLimit);
     this.slug = opts.slug;
     this.claimTtl = opts.claimTtlSeconds ?? DEFAULT_CLAIM_TTL_SECONDS;
     this.defaultWorkdir = opts.defaultWorkdir ?? null;
@@ -136,15 +128,19 @@ export class Board {
     this.onDiagnosticsRun = opts.onDiagnosticsRun;
   }
 
+  /** Which database engine holds this board. */
+  get engine(): SqlDialect {
+    return this.ctx.dialect;
+  }
   get path(): string {
-    return this.database.path;
+    return this.storage.path;
   }
   now(): number {
     return this.ctx.now();
   }
   /** Closes the board once its queued and running transactions have settled (see SqlSession.close). */
   close(): void {
-    this.ctx.close(() => this.database.close());
+    this.ctx.close(() => this.storage.close());
   }
 
   private async view(task: Task, warnings?: Map<string, TaskWarnings>): Promise<TaskView> {
@@ -548,6 +544,21 @@ export class Board {
  * Opens a board for the whole lifecycle: `openBoard({ board })` for a board under KANBAN_HOME,
  * `openBoard({ path })` for a file. The database is created, checked and upgraded on first open.
  */
+/**
+ * Where an open board's rows live: its engine session, a display path (the SQLite file, or the
+ * PostgreSQL board as `postgres://host/db#schema` without credentials) and how to let go of its
+ * connections.
+ */
+export interface BoardStorage {
+  readonly path: string;
+  readonly session: SqlSessionHandle;
+  close(): void | Promise<void>;
+}
+
+function sqliteStorage(db: KanbanDatabase, clock: Clock): BoardStorage {
+  return { path: db.path, session: new SqliteSession(db.sqlite, clock, db.reader()), close: () => db.close() };
+}
+
 export function openBoard(opts: OpenBoardOptions = {}): Board {
   const ports = {
     clock: opts.clock ?? systemClock,
@@ -569,7 +580,7 @@ export function openBoard(opts: OpenBoardOptions = {}): Board {
     nowSeconds: () => Math.floor(ports.clock.now() / 1000),
   };
   if (opts.path) {
-    return new Board(openDatabase({ ...dbOpts, path: opts.path }), {
+    return new Board(sqliteStorage(openDatabase({ ...dbOpts, path: opts.path }), ports.clock), {
       ...ports,
       slug: null,
       defaultWorkdir: opts.defaultWorkdir,
@@ -578,7 +589,7 @@ export function openBoard(opts: OpenBoardOptions = {}): Board {
   const loc = opts.location ?? boardLocationFromEnv(opts.env ?? {});
   const slug = opts.board ? normaliseSlug(opts.board) : currentBoard(loc);
   const meta = readBoardMetadata(loc, slug);
-  return new Board(openBoardDatabase(loc, slug, dbOpts), {
+  return new Board(sqliteStorage(openBoardDatabase(loc, slug, dbOpts), ports.clock), {
     ...ports,
     slug,
     defaultWorkdir: opts.defaultWorkdir ?? meta.default_workdir,

@@ -1,12 +1,10 @@
 import os from "node:os";
-import type Database from "better-sqlite3";
-import type { Clock } from "./clock.ts";
 import { DEFAULT_FAILURE_LIMIT, type EventKind } from "./constants.ts";
 import type { IdSource } from "./ids.ts";
 import { type ParentState, unfinishedParents } from "./store/sqlite/dependencies.ts";
 import { appendEvent } from "./store/sqlite/events.ts";
 import { endRun, type RunClose } from "./store/sqlite/runs.ts";
-import { SqlSession } from "./store/sqlite/session.ts";
+import type { SqlRun, SqlSessionHandle } from "./store/port.ts";
 import { getTask, requireTask } from "./store/sqlite/tasks.ts";
 import type { Task } from "./types.ts";
 
@@ -16,14 +14,14 @@ export type { RunClose } from "./store/sqlite/runs.ts";
 export type PidProbe = (pid: number) => boolean;
 
 /**
- * Shared state of one open board: the SQL session (connection, statement caches, transactions,
- * clock; store/sqlite/session.ts) plus the injected ports and the board's policy. The row methods
- * below are conveniences that delegate to the store's functions.
+ * Shared state of one open board: its engine session (connections, statement caches, transactions,
+ * clock: store/sqlite/session.ts on SQLite, store/pg/session.ts on PostgreSQL) plus the injected
+ * ports and the board's policy. Store functions take it as their `SqlContext`; it hands each call
+ * to the session. The row methods below are conveniences that delegate to the store's functions.
  */
-export class BoardContext extends SqlSession {
+export class BoardContext implements SqlSessionHandle {
   constructor(
-    sqlite: Database.Database,
-    clock: Clock,
+    readonly session: SqlSessionHandle,
     readonly ids: IdSource,
     readonly hostname: string = os.hostname() || "unknown",
     readonly pid: number = process.pid,
@@ -36,11 +34,44 @@ export class BoardContext extends SqlSession {
      * `max_retries` still wins.
      */
     failureLimit: number | (() => number) = DEFAULT_FAILURE_LIMIT,
-    /** The read connection (see SqlSession); the write connection reads too when absent. */
-    reader?: Database.Database,
   ) {
-    super(sqlite, clock, reader);
     this.limitOf = typeof failureLimit === "function" ? failureLimit : () => failureLimit;
+    this.dialect = session.dialect;
+  }
+
+  readonly dialect: SqlSessionHandle["dialect"];
+  now(): number {
+    return this.session.now();
+  }
+  get inTransaction(): boolean {
+    return this.session.inTransaction;
+  }
+  get transactionsBegun(): number {
+    return this.session.transactionsBegun;
+  }
+  get(sql: string, ...args: unknown[]): unknown {
+    return this.session.get(sql, ...args);
+  }
+  all(sql: string, ...args: unknown[]): unknown[] | Promise<unknown[]> {
+    return this.session.all(sql, ...args);
+  }
+  run(sql: string, ...args: unknown[]): SqlRun | Promise<SqlRun> {
+    return this.session.run(sql, ...args);
+  }
+  insert(sql: string, ...args: unknown[]): number | Promise<number> {
+    return this.session.insert(sql, ...args);
+  }
+  tasks(sql: string, ...args: unknown[]): Task[] | Promise<Task[]> {
+    return this.session.tasks(sql, ...args);
+  }
+  task(sql: string, ...args: unknown[]): Task | null | Promise<Task | null> {
+    return this.session.task(sql, ...args);
+  }
+  tx<T>(fn: () => Promise<T> | T): Promise<T> {
+    return this.session.tx(fn);
+  }
+  close(closeConnections: () => void | Promise<void>): void {
+    this.session.close(closeConnections);
   }
 
   private readonly limitOf: () => number;

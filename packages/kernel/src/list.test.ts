@@ -41,7 +41,7 @@ describe("task rows", () => {
     const asObject = taskFromRow(
       boardInternals(b).sqlite.prepare("SELECT * FROM tasks WHERE id = ?").get(parent.id) as Record<string, unknown>,
     );
-    expect(boardInternals(b).ctx.task("SELECT * FROM tasks WHERE id = ?", parent.id)).toEqual(asObject);
+    expect(await boardInternals(b).ctx.task("SELECT * FROM tasks WHERE id = ?", parent.id)).toEqual(asObject);
     // The claim's RETURNING row is the row as stored.
     expect(claimed).toEqual(asObject);
     expect(asObject).toMatchObject({
@@ -57,9 +57,10 @@ describe("task rows", () => {
     const b = board();
     const t = await b.createTask({ title: "x", body: "abcdef" });
     expect(
-      boardInternals(b).ctx.task("SELECT t.*, substr(t.body, 1, 3) AS body FROM tasks t WHERE t.id = ?", t.id)?.body,
+      (await boardInternals(b).ctx.task("SELECT t.*, substr(t.body, 1, 3) AS body FROM tasks t WHERE t.id = ?", t.id))
+        ?.body,
     ).toBe("abc");
-    const legacy = boardInternals(b).ctx.task(
+    const legacy = await boardInternals(b).ctx.task(
       "SELECT id, title, status, 4 AS spawn_failures, 'boom' AS last_spawn_error FROM tasks WHERE id = ?",
       t.id,
     );
@@ -70,7 +71,7 @@ describe("task rows", () => {
       assignee: null,
       skills: null,
     });
-    expect(boardInternals(b).ctx.tasks("SELECT * FROM tasks WHERE id = ?", "t_nothere")).toEqual([]);
+    expect(await boardInternals(b).ctx.tasks("SELECT * FROM tasks WHERE id = ?", "t_nothere")).toEqual([]);
   });
 });
 

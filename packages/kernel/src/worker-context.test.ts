@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { SqliteSession } from "./store/sqlite/session.ts";
 import { BoardContext } from "./context.ts";
 import { createTask } from "./create.ts";
 import { KernelError } from "./errors.ts";
@@ -180,7 +181,7 @@ describe("buildWorkerContext", () => {
   it("gives each done parent's newest completed run summary and metadata, sorted by parent id", async () => {
     const ids = ["t_000000bb", "t_000000aa", "t_000000cc"];
     const idSource = { taskId: () => ids.shift() ?? "t_ffffffff" };
-    ctx = new BoardContext(db.sqlite, clock, idSource);
+    ctx = new BoardContext(new SqliteSession(db.sqlite, clock), idSource);
     const second = await createTask(ctx, { title: "Parent B" });
     const first = await createTask(ctx, { title: "Parent A" });
     const open = await createTask(ctx, { title: "Parent C (not done)" });

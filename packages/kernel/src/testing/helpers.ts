@@ -1,4 +1,5 @@
 import { createTestDatabase } from "@kanban/db/testing";
+import { SqliteSession } from "../store/sqlite/session.ts";
 import { afterEach, expect } from "vitest";
 import { BoardContext } from "../context.ts";
 import { KernelError } from "../errors.ts";
@@ -35,7 +36,7 @@ export interface TestContext {
 export function createTestContext(t0: number): TestContext {
   const db = createTestDatabase();
   const clock = new TestClock(t0);
-  return { db, clock, ctx: new BoardContext(db.sqlite, clock, randomIds) };
+  return { db, clock, ctx: new BoardContext(new SqliteSession(db.sqlite, clock), randomIds) };
 }
 
 /** `xs.map(fn)` for an async `fn`, one call after another, in order (board verbs are async). */

@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import type { Board } from "../board.ts";
 import type { BoardContext } from "../context.ts";
+import { SqliteSession } from "../store/sqlite/session.ts";
 
 /** What a test may reach behind a Board: the kernel's context and the raw SQLite connection. */
 export interface BoardInternals {
@@ -19,5 +20,12 @@ export interface BoardInternals {
 export function boardInternals(board: Board): BoardInternals {
   // Element access reaches a private member by design: TypeScript allows it as an escape hatch.
   const ctx = board["ctx"];
-  return { ctx, sqlite: ctx.sqlite };
+  return {
+    ctx,
+    // A getter: a PostgreSQL board has no SQLite connection, and a test of one must use `ctx`.
+    get sqlite(): Database.Database {
+      if (!(ctx.session instanceof SqliteSession)) throw new Error("boardInternals(board).sqlite: not an SQLite board");
+      return ctx.session.sqlite;
+    },
+  };
 }

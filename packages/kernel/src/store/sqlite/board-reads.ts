@@ -230,7 +230,7 @@ export async function decorate(ctx: BoardContext, tasks: TaskDto[], opts: Decora
   const ids = JSON.stringify(tasks.map((t) => t.id));
   const links = new Map(
     (
-      ctx.stmt(LINK_COUNTS_SQL).all({ ids, tenant: opts.scopeTenant ?? null }) as {
+      (await ctx.all(LINK_COUNTS_SQL, { ids, tenant: opts.scopeTenant ?? null })) as {
         id: string;
         parents: number;
         children: number;
@@ -239,16 +239,16 @@ export async function decorate(ctx: BoardContext, tasks: TaskDto[], opts: Decora
     ).map((r) => [r.id, r]),
   );
   const comments = new Map(
-    (ctx.stmt(COMMENT_COUNTS_SQL).all(ids) as { task_id: string; n: number }[]).map((r) => [r.task_id, r.n]),
+    ((await ctx.all(COMMENT_COUNTS_SQL, ids)) as { task_id: string; n: number }[]).map((r) => [r.task_id, r.n]),
   );
   const summaries = new Map(
     (
-      ctx.stmt(LATEST_SUMMARIES_SQL).all({ ids, chars: opts.summaryChars }) as { task_id: string; summary: string }[]
+      (await ctx.all(LATEST_SUMMARIES_SQL, { ids, chars: opts.summaryChars })) as { task_id: string; summary: string }[]
     ).map((r) => [r.task_id, r.summary]),
   );
   const runIds = tasks.filter((t) => t.status === "running" && t.current_run_id !== null).map((t) => t.current_run_id);
   const runStarts = new Map(
-    (ctx.stmt(RUN_STARTS_SQL).all(JSON.stringify(runIds)) as { id: number; started_at: number }[]).map((r) => [
+    ((await ctx.all(RUN_STARTS_SQL, JSON.stringify(runIds))) as { id: number; started_at: number }[]).map((r) => [
       r.id,
       r.started_at,
     ]),
@@ -422,9 +422,10 @@ export async function boardView(
   // active columns by priority then age (up to `columnLimit`, idx_tasks_status_priority), done and
   // archived newest-finished first (up to `doneLimit`, idx_tasks_status_finished). `board.column`
   // pages on. Card bodies are cut: the drawer loads the full text.
-  const byStatus = ctx
-    .stmt(`SELECT t.status AS status, COUNT(*) AS n FROM tasks t ${where} GROUP BY t.status`)
-    .all(...args) as {
+  const byStatus = (await ctx.all(
+    `SELECT t.status AS status, COUNT(*) AS n FROM tasks t ${where} GROUP BY t.status`,
+    ...args,
+  )) as {
     status: string;
     n: number;
   }[];
@@ -441,9 +442,9 @@ export async function boardView(
   // plain status index and sort the whole column.
   const byPriority = "ORDER BY t.priority DESC, t.created_at ASC, t.id ASC LIMIT ?"; // the same order as board.column cursors
   const byFinish = `ORDER BY ${DONE_SORT} DESC, t.id DESC LIMIT ?`;
-  const page = (status: string): Task[] => {
+  const page = async (status: string): Promise<Task[]> => {
     if (status === "ready") {
-      return ctx.tasks(
+      return await ctx.tasks(
         `SELECT ${cols} FROM tasks t INDEXED BY idx_tasks_ready_priority ${and} t.status = 'ready' ${byPriority}`,
         ...args,
         opts.columnLimit,
@@ -451,13 +452,13 @@ export async function boardView(
     }
     if (status === "done" || status === "archived") {
       const index = status === "done" ? "idx_tasks_done_recent" : "idx_tasks_archived_recent";
-      return ctx.tasks(
+      return await ctx.tasks(
         `SELECT ${cols} FROM tasks t INDEXED BY ${index} ${and} t.status = '${status}' ${byFinish}`,
         ...args,
         opts.doneLimit,
       );
     }
-    return ctx.tasks(
+    return await ctx.tasks(
       `SELECT ${cols} FROM tasks t ${and} t.status = ? ${byPriority}`,
       ...args,
       status,
@@ -466,7 +467,9 @@ export async function boardView(
   };
   const names: string[] = [...COLUMN_NAMES, ...(filter.include_archived ? ["archived"] : [])];
   const byColumn = new Map<string, TaskDto[]>(names.map((n) => [n, []]));
-  for (const task of byStatus.flatMap(({ status }) => page(status))) {
+  const pages: Task[] = [];
+  for (const { status } of byStatus) pages.push(...(await page(status)));
+  for (const task of pages) {
     const bucket = byColumn.has(task.status) ? task.status : "todo"; // a status from a newer Hermes shows in todo, never lost
     byColumn.get(bucket)?.push(cardDto(task));
   }
@@ -502,10 +505,10 @@ export async function boardView(
   // The filter dropdowns list the whole board, narrowed only for a tenant-scoped caller.
   const tenants = opts.scopeTenant
     ? [opts.scopeTenant]
-    : (ctx.stmt(DISTINCT_TENANTS_SQL).all() as { tenant: string }[]).map((r) => r.tenant);
-  const assignees = (ctx.stmt(DISTINCT_ASSIGNEES_SQL).all({ tenant: opts.scopeTenant }) as { assignee: string }[]).map(
-    (r) => r.assignee,
-  );
+    : ((await ctx.all(DISTINCT_TENANTS_SQL)) as { tenant: string }[]).map((r) => r.tenant);
+  const assignees = (
+    (await ctx.all(DISTINCT_ASSIGNEES_SQL, { tenant: opts.scopeTenant })) as { assignee: string }[]
+  ).map((r) => r.assignee);
   return {
     board: slug,
     columns,
@@ -534,7 +537,7 @@ export async function columnPage(
   });
   const base = `FROM tasks t ${where}${where ? " AND" : "WHERE"} ${BUCKET} = ?`;
   const baseArgs = [...args, column];
-  const total = Number((ctx.stmt(`SELECT COUNT(*) AS n ${base}`).get(...baseArgs) as { n: number }).n);
+  const total = Number(((await ctx.get(`SELECT COUNT(*) AS n ${base}`, ...baseArgs)) as { n: number }).n);
   let keyset = "";
   let keyArgs: unknown[] = [];
   if (opts.cursor) {
@@ -549,7 +552,7 @@ export async function columnPage(
     }
   }
   const order = isPaged(column) ? `${DONE_SORT} DESC, t.id DESC` : "t.priority DESC, t.created_at ASC, t.id ASC";
-  const rows = ctx.tasks(
+  const rows = await ctx.tasks(
     `SELECT t.* ${base}${keyset} ORDER BY ${order} LIMIT ?`,
     ...baseArgs,
     ...keyArgs,

@@ -17,11 +17,10 @@ export interface ClaimHead {
 
 /** The narrow row a claim reads first (the full row is only worth building for a claim we win). */
 export async function claimHead(ctx: SqlContext, id: string): Promise<ClaimHead | undefined> {
-  return ctx
-    .stmt(
-      "SELECT status, claim_lock, current_run_id, assignee, current_step_key, max_runtime_seconds FROM tasks WHERE id = ?",
-    )
-    .get(id) as ClaimHead | undefined;
+  return (await ctx.get(
+    "SELECT status, claim_lock, current_run_id, assignee, current_step_key, max_runtime_seconds FROM tasks WHERE id = ?",
+    id,
+  )) as ClaimHead | undefined;
 }
 
 /**
@@ -50,22 +49,32 @@ export async function rejectClaim(ctx: SqlContext, id: string): Promise<boolean>
 /** Moves a running claim's lease end, if `lock` still holds it. */
 export async function extendLease(ctx: SqlContext, id: string, lock: string | null, expires: number): Promise<boolean> {
   return (
-    ctx
-      .stmt("UPDATE tasks SET claim_expires = ? WHERE id = ? AND status = 'running' AND claim_lock IS ?")
-      .run(expires, id, lock).changes === 1
+    (
+      await ctx.run(
+        "UPDATE tasks SET claim_expires = ? WHERE id = ? AND status = 'running' AND claim_lock IS ?",
+        expires,
+        id,
+        lock,
+      )
+    ).changes === 1
   );
 }
 
 /** Records a running task's latest heartbeat. */
 export async function recordHeartbeat(ctx: SqlContext, id: string, at: number): Promise<void> {
-  ctx.stmt("UPDATE tasks SET last_heartbeat_at = ? WHERE id = ? AND status = 'running'").run(at, id);
+  await ctx.run("UPDATE tasks SET last_heartbeat_at = ? WHERE id = ? AND status = 'running'", at, id);
 }
 
 /** Records the worker pid of a running task's current run `runId`; false when that run is no longer current. */
 export async function recordWorkerPid(ctx: SqlContext, id: string, pid: number, runId: number): Promise<boolean> {
   return (
-    ctx
-      .stmt("UPDATE tasks SET worker_pid = ? WHERE id = ? AND status = 'running' AND current_run_id = ?")
-      .run(pid, id, runId).changes === 1
+    (
+      await ctx.run(
+        "UPDATE tasks SET worker_pid = ? WHERE id = ? AND status = 'running' AND current_run_id = ?",
+        pid,
+        id,
+        runId,
+      )
+    ).changes === 1
   );
 }

@@ -14,29 +14,33 @@ export async function insertComment(
   body: string,
   at: number,
 ): Promise<number> {
-  return Number(
-    ctx
-      .stmt("INSERT INTO task_comments (task_id, author, body, created_at) VALUES (?, ?, ?, ?)")
-      .run(taskId, author, body, at).lastInsertRowid,
+  return await ctx.insert(
+    "INSERT INTO task_comments (task_id, author, body, created_at) VALUES (?, ?, ?, ?)",
+    taskId,
+    author,
+    body,
+    at,
   );
 }
 
 /** Every comment of a task, oldest first. */
 export async function commentsOf(ctx: SqlContext, taskId: string): Promise<TaskComment[]> {
   return (
-    ctx.stmt("SELECT * FROM task_comments WHERE task_id = ? ORDER BY created_at ASC, id ASC").all(taskId) as Row[]
+    (await ctx.all("SELECT * FROM task_comments WHERE task_id = ? ORDER BY created_at ASC, id ASC", taskId)) as Row[]
   ).map(commentFromRow);
 }
 
 export async function commentCount(ctx: SqlContext, taskId: string): Promise<number> {
-  return (ctx.stmt("SELECT COUNT(*) AS n FROM task_comments WHERE task_id = ?").get(taskId) as { n: number }).n;
+  return ((await ctx.get("SELECT COUNT(*) AS n FROM task_comments WHERE task_id = ?", taskId)) as { n: number }).n;
 }
 
 /** The task's newest `limit` comments, newest first. */
 export async function newestComments(ctx: SqlContext, taskId: string, limit: number): Promise<TaskComment[]> {
   return (
-    ctx
-      .stmt("SELECT * FROM task_comments WHERE task_id = ? ORDER BY created_at DESC, id DESC LIMIT ?")
-      .all(taskId, limit) as Row[]
+    (await ctx.all(
+      "SELECT * FROM task_comments WHERE task_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
+      taskId,
+      limit,
+    )) as Row[]
   ).map(commentFromRow);
 }

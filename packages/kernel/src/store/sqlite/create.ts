@@ -33,47 +33,44 @@ export interface NewTaskRow {
  * tenant; null = the whole board), or null.
  */
 export async function idempotentTaskId(ctx: SqlContext, key: string, scope: string | null): Promise<string | null> {
-  const row = ctx
-    .stmt(
-      `SELECT id FROM tasks t WHERE idempotency_key = ? AND status != 'archived' AND ${tenantScopeSql("t")}
+  const row = (await ctx.get(
+    `SELECT id FROM tasks t WHERE idempotency_key = ? AND status != 'archived' AND ${tenantScopeSql("t")}
        ORDER BY created_at DESC, rowid DESC LIMIT 1`,
-    )
-    .get(key, ...tenantScopeArgs(scope)) as { id: string } | undefined;
+    key,
+    ...tenantScopeArgs(scope),
+  )) as { id: string } | undefined;
   return row ? row.id : null;
 }
 
 /** Inserts a task row. Returns false when its id is already taken (the caller draws another); other errors throw. */
 export async function insertTask(ctx: SqlContext, row: NewTaskRow): Promise<boolean> {
   try {
-    ctx
-      .stmt(
-        `INSERT INTO tasks (id, title, body, assignee, status, priority, created_by, created_at, workspace_kind,
+    await ctx.run(
+      `INSERT INTO tasks (id, title, body, assignee, status, priority, created_by, created_at, workspace_kind,
          workspace_path, branch_name, tenant, idempotency_key, max_runtime_seconds, skills, max_retries,
          model_override, session_id, workflow_template_id, current_step_key)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        row.id,
-        row.title,
-        row.body,
-        row.assignee,
-        row.status,
-        row.priority,
-        row.created_by,
-        row.created_at,
-        row.workspace_kind,
-        row.workspace_path,
-        row.branch_name,
-        row.tenant,
-        row.idempotency_key,
-        row.max_runtime_seconds,
-        row.skills,
-        row.max_retries,
-        row.model_override,
-        row.session_id,
-        row.workflow_template_id,
-        row.current_step_key,
-      );
+      row.id,
+      row.title,
+      row.body,
+      row.assignee,
+      row.status,
+      row.priority,
+      row.created_by,
+      row.created_at,
+      row.workspace_kind,
+      row.workspace_path,
+      row.branch_name,
+      row.tenant,
+      row.idempotency_key,
+      row.max_runtime_seconds,
+      row.skills,
+      row.max_retries,
+      row.model_override,
+      row.session_id,
+      row.workflow_template_id,
+      row.current_step_key,
+    );
     return true;
   } catch (err) {
     if ((err as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY") return false;

@@ -11,34 +11,34 @@ export interface ParentState {
 
 /** Direct parents that are neither done nor archived, by id. */
 export async function unfinishedParents(ctx: SqlContext, taskId: string): Promise<ParentState[]> {
-  return ctx
-    .stmt(
-      `SELECT t.id, t.title, t.status FROM task_links l JOIN tasks t ON t.id = l.parent_id
+  return (await ctx.all(
+    `SELECT t.id, t.title, t.status FROM task_links l JOIN tasks t ON t.id = l.parent_id
        WHERE l.child_id = ? AND t.status NOT IN ('done', 'archived') ORDER BY t.id`,
-    )
-    .all(taskId) as ParentState[];
+    taskId,
+  )) as ParentState[];
 }
 
 /** Whether every direct parent is done or archived (a task with none is satisfied). */
 export async function parentsSatisfied(ctx: SqlContext, taskId: string): Promise<boolean> {
   return (
-    ctx
-      .stmt(
-        `SELECT 1 FROM task_links l JOIN tasks t ON t.id = l.parent_id
+    (await ctx.get(
+      `SELECT 1 FROM task_links l JOIN tasks t ON t.id = l.parent_id
        WHERE l.child_id = ? AND t.status NOT IN ('done', 'archived') LIMIT 1`,
-      )
-      .get(taskId) === undefined
+      taskId,
+    )) === undefined
   );
 }
 
 /** Ids of a task's direct children. */
 export async function childIds(ctx: SqlContext, parentId: string): Promise<string[]> {
-  return (ctx.stmt("SELECT child_id FROM task_links WHERE parent_id = ?").all(parentId) as { child_id: string }[]).map(
-    (r) => r.child_id,
-  );
+  return (
+    (await ctx.all("SELECT child_id FROM task_links WHERE parent_id = ?", parentId)) as { child_id: string }[]
+  ).map((r) => r.child_id);
 }
 
 /** Whether `childId` is linked as a direct child of `parentId`. */
 export async function isChildOf(ctx: SqlContext, parentId: string, childId: string): Promise<boolean> {
-  return ctx.stmt("SELECT 1 FROM task_links WHERE parent_id = ? AND child_id = ?").get(parentId, childId) !== undefined;
+  return (
+    (await ctx.get("SELECT 1 FROM task_links WHERE parent_id = ? AND child_id = ?", parentId, childId)) !== undefined
+  );
 }

@@ -87,8 +87,8 @@ export async function diagnosticCandidates(ctx: SqlContext, q: CandidateQuery): 
     known: q.knownProfiles === null ? null : JSON.stringify(q.knownProfiles),
   };
   return q.taskIds === null
-    ? ctx.tasks(sql.board, params)
-    : ctx.tasks(sql.byId, { ...params, task_ids: JSON.stringify(q.taskIds) });
+    ? await ctx.tasks(sql.board, params)
+    : await ctx.tasks(sql.byId, { ...params, task_ids: JSON.stringify(q.taskIds) });
 }
 
 /** Summaries and metadata can be megabytes and no rule reads them. */
@@ -119,8 +119,8 @@ export async function candidateHistory(
 ): Promise<CandidateHistory> {
   const ids = JSON.stringify(taskIds);
   return {
-    runs: (ctx.stmt(CANDIDATE_RUNS_SQL).all(ids) as Row[]).map(runFromRow),
-    events: (ctx.stmt(CANDIDATE_EVENTS_SQL).all(ids, JSON.stringify(eventKinds)) as Row[]).map(eventFromRow),
-    newestComments: ctx.stmt(NEWEST_COMMENTS_SQL).all(ids) as { task_id: string; created_at: number }[],
+    runs: ((await ctx.all(CANDIDATE_RUNS_SQL, ids)) as Row[]).map(runFromRow),
+    events: ((await ctx.all(CANDIDATE_EVENTS_SQL, ids, JSON.stringify(eventKinds))) as Row[]).map(eventFromRow),
+    newestComments: (await ctx.all(NEWEST_COMMENTS_SQL, ids)) as { task_id: string; created_at: number }[],
   };
 }

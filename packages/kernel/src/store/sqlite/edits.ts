@@ -19,7 +19,7 @@ const SET_FIELD: Readonly<Record<EditableField, string>> = {
 
 /** Writes one editable column of task `id`. */
 export async function setTaskField(ctx: SqlContext, id: string, field: EditableField, value: unknown): Promise<void> {
-  ctx.stmt(SET_FIELD[field]).run(value, id);
+  await ctx.run(SET_FIELD[field], value, id);
 }
 
 // A task that lands in done this way still gets its completion time (every done task has one).

@@ -18,28 +18,30 @@ export interface EventStreamFilter {
 /** Every event of a task, oldest first. */
 export async function eventsOf(ctx: SqlContext, taskId: string): Promise<TaskEvent[]> {
   return (
-    ctx.stmt("SELECT * FROM task_events WHERE task_id = ? ORDER BY created_at ASC, id ASC").all(taskId) as Row[]
+    (await ctx.all("SELECT * FROM task_events WHERE task_id = ? ORDER BY created_at ASC, id ASC", taskId)) as Row[]
   ).map(eventFromRow);
 }
 
 /** The task's newest `limit` events, oldest of them first. */
 export async function lastEventsOf(ctx: SqlContext, taskId: string, limit: number): Promise<TaskEvent[]> {
-  const rows = ctx
-    .stmt("SELECT * FROM task_events WHERE task_id = ? ORDER BY id DESC LIMIT ?")
-    .all(taskId, limit) as Row[];
+  const rows = (await ctx.all(
+    "SELECT * FROM task_events WHERE task_id = ? ORDER BY id DESC LIMIT ?",
+    taskId,
+    limit,
+  )) as Row[];
   return rows.map(eventFromRow).reverse();
 }
 
 /** A task's events after event id `afterId`, by id. */
 export async function taskEventsAfter(ctx: SqlContext, taskId: string, afterId: number): Promise<TaskEvent[]> {
   return (
-    ctx.stmt("SELECT * FROM task_events WHERE task_id = ? AND id > ? ORDER BY id").all(taskId, afterId) as Row[]
+    (await ctx.all("SELECT * FROM task_events WHERE task_id = ? AND id > ? ORDER BY id", taskId, afterId)) as Row[]
   ).map(eventFromRow);
 }
 
 /** The newest event id of one task (0 when it has none). */
 export async function maxTaskEventId(ctx: SqlContext, taskId: string): Promise<number> {
-  const r = ctx.stmt("SELECT COALESCE(MAX(id), 0) AS m FROM task_events WHERE task_id = ?").get(taskId) as {
+  const r = (await ctx.get("SELECT COALESCE(MAX(id), 0) AS m FROM task_events WHERE task_id = ?", taskId)) as {
     m: number;
   };
   return Number(r.m);
@@ -47,7 +49,7 @@ export async function maxTaskEventId(ctx: SqlContext, taskId: string): Promise<n
 
 /** The newest event id on the board (0 when empty). */
 export async function maxEventId(ctx: SqlContext): Promise<number> {
-  return Number((ctx.stmt("SELECT COALESCE(MAX(id), 0) AS m FROM task_events").get() as { m: number }).m);
+  return Number(((await ctx.get("SELECT COALESCE(MAX(id), 0) AS m FROM task_events")) as { m: number }).m);
 }
 
 /**
@@ -81,5 +83,5 @@ export async function eventStream(
   }
   args.push(limit);
   const sql = `SELECT e.* FROM task_events e${join ? " JOIN tasks t ON t.id = e.task_id" : ""} WHERE ${where.join(" AND ")} ORDER BY e.id LIMIT ?`;
-  return (ctx.stmt(sql).all(...args) as Row[]).map(eventFromRow);
+  return ((await ctx.all(sql, ...args)) as Row[]).map(eventFromRow);
 }

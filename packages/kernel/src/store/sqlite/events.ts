@@ -14,8 +14,12 @@ export async function appendEvent(
   payload: Record<string, unknown> | null,
   runId: number | null = null,
 ): Promise<number> {
-  const info = ctx
-    .stmt("INSERT INTO task_events (task_id, run_id, kind, payload, created_at) VALUES (?, ?, ?, ?, ?)")
-    .run(taskId, runId, kind, payload === null ? null : JSON.stringify(payload), ctx.now());
-  return Number(info.lastInsertRowid);
+  return await ctx.insert(
+    "INSERT INTO task_events (task_id, run_id, kind, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+    taskId,
+    runId,
+    kind,
+    payload === null ? null : JSON.stringify(payload),
+    ctx.now(),
+  );
 }

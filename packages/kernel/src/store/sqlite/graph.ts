@@ -14,11 +14,10 @@ export interface PromotionCandidate {
 
 /** Whether the newest of the task's `blocked`/`unblocked` events is a `blocked`: an explicit, sticky block. */
 export async function hasStickyBlock(ctx: SqlContext, id: string): Promise<boolean> {
-  const row = ctx
-    .stmt(
-      "SELECT kind FROM task_events WHERE task_id = ? AND kind IN ('blocked', 'unblocked') ORDER BY id DESC LIMIT 1",
-    )
-    .get(id) as { kind: string } | undefined;
+  const row = (await ctx.get(
+    "SELECT kind FROM task_events WHERE task_id = ? AND kind IN ('blocked', 'unblocked') ORDER BY id DESC LIMIT 1",
+    id,
+  )) as { kind: string } | undefined;
   return row?.kind === "blocked";
 }
 
@@ -88,6 +87,6 @@ function candidateStatements(): { all: string; scoped: string } {
 export async function promotionCandidates(ctx: SqlContext, scope?: string[]): Promise<PromotionCandidate[]> {
   const sql = candidateStatements();
   return (
-    scope === undefined ? ctx.stmt(sql.all).all() : ctx.stmt(sql.scoped).all(JSON.stringify(scope))
+    scope === undefined ? await ctx.all(sql.all) : await ctx.all(sql.scoped, JSON.stringify(scope))
   ) as PromotionCandidate[];
 }

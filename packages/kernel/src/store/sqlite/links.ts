@@ -22,15 +22,17 @@ export async function linkEdges(
   ids: string[],
   scope: string | null = null,
 ): Promise<{ parent_id: string; child_id: string }[]> {
-  return ctx
-    .stmt(
-      `SELECT l.parent_id, l.child_id FROM task_links l
+  return (await ctx.all(
+    `SELECT l.parent_id, l.child_id FROM task_links l
            JOIN tasks p ON p.id = l.parent_id JOIN tasks c ON c.id = l.child_id
            WHERE (l.parent_id IN (SELECT value FROM json_each(?)) OR l.child_id IN (SELECT value FROM json_each(?)))
              AND ${tenantScopeSql("p")} AND ${tenantScopeSql("c")}
            ORDER BY l.parent_id, l.child_id`,
-    )
-    .all(JSON.stringify(ids), JSON.stringify(ids), ...tenantScopeArgs(scope), ...tenantScopeArgs(scope)) as {
+    JSON.stringify(ids),
+    JSON.stringify(ids),
+    ...tenantScopeArgs(scope),
+    ...tenantScopeArgs(scope),
+  )) as {
     parent_id: string;
     child_id: string;
   }[];
@@ -47,7 +49,7 @@ export async function linkedParents(
   id: string,
   scope: string | null = null,
 ): Promise<LinkedTaskRow[]> {
-  return ctx.stmt(PARENTS_SQL).all(id, ...tenantScopeArgs(scope)) as LinkedTaskRow[];
+  return (await ctx.all(PARENTS_SQL, id, ...tenantScopeArgs(scope))) as LinkedTaskRow[];
 }
 
 /** A task's children, as {@link linkedParents} plus their result. */
@@ -56,7 +58,7 @@ export async function linkedChildren(
   id: string,
   scope: string | null = null,
 ): Promise<(LinkedTaskRow & { result: string | null })[]> {
-  return ctx.stmt(CHILDREN_SQL).all(id, ...tenantScopeArgs(scope)) as (LinkedTaskRow & { result: string | null })[];
+  return (await ctx.all(CHILDREN_SQL, id, ...tenantScopeArgs(scope))) as (LinkedTaskRow & { result: string | null })[];
 }
 
 // The edges themselves, for the graph verbs (link, unlink, recompute) and create's parents.
@@ -64,19 +66,19 @@ export async function linkedChildren(
 /** Adds the edge `parent → child`; false when it was already there. */
 export async function insertLink(ctx: SqlContext, parent: string, child: string): Promise<boolean> {
   return (
-    ctx.stmt("INSERT OR IGNORE INTO task_links (parent_id, child_id) VALUES (?, ?)").run(parent, child).changes > 0
+    (await ctx.run("INSERT OR IGNORE INTO task_links (parent_id, child_id) VALUES (?, ?)", parent, child)).changes > 0
   );
 }
 
 /** Removes the edge `parent → child`; false when there was none. */
 export async function deleteLink(ctx: SqlContext, parent: string, child: string): Promise<boolean> {
-  return ctx.stmt("DELETE FROM task_links WHERE parent_id = ? AND child_id = ?").run(parent, child).changes > 0;
+  return (await ctx.run("DELETE FROM task_links WHERE parent_id = ? AND child_id = ?", parent, child)).changes > 0;
 }
 
 /** Parents of `child`, by id. */
 export async function parentIdsSorted(ctx: SqlContext, child: string): Promise<string[]> {
   return (
-    ctx.stmt("SELECT parent_id FROM task_links WHERE child_id = ? ORDER BY parent_id").all(child) as {
+    (await ctx.all("SELECT parent_id FROM task_links WHERE child_id = ? ORDER BY parent_id", child)) as {
       parent_id: string;
     }[]
   ).map((r) => r.parent_id);
@@ -85,7 +87,7 @@ export async function parentIdsSorted(ctx: SqlContext, child: string): Promise<s
 /** Children of `parent`, by id. */
 export async function childIdsSorted(ctx: SqlContext, parent: string): Promise<string[]> {
   return (
-    ctx.stmt("SELECT child_id FROM task_links WHERE parent_id = ? ORDER BY child_id").all(parent) as {
+    (await ctx.all("SELECT child_id FROM task_links WHERE parent_id = ? ORDER BY child_id", parent)) as {
       child_id: string;
     }[]
   ).map((r) => r.child_id);
@@ -96,17 +98,16 @@ export async function doneParentResults(
   ctx: SqlContext,
   child: string,
 ): Promise<{ id: string; result: string | null }[]> {
-  return ctx
-    .stmt(
-      `SELECT t.id, t.result FROM task_links l JOIN tasks t ON t.id = l.parent_id
+  return (await ctx.all(
+    `SELECT t.id, t.result FROM task_links l JOIN tasks t ON t.id = l.parent_id
        WHERE l.child_id = ? AND t.status = 'done' ORDER BY t.completed_at ASC, t.id ASC`,
-    )
-    .all(child) as { id: string; result: string | null }[];
+    child,
+  )) as { id: string; result: string | null }[];
 }
 
 /** `child`'s done parents as whole tasks, by id, confined to `scope` (a tenant; null = every tenant). */
 export async function doneParentTasks(ctx: SqlContext, child: string, scope: string | null): Promise<Task[]> {
-  return ctx.tasks(
+  return await ctx.tasks(
     `SELECT t.* FROM task_links l JOIN tasks t ON t.id = l.parent_id
      WHERE l.child_id = ? AND t.status = 'done' AND ${tenantScopeSql("t")} ORDER BY t.id`,
     child,

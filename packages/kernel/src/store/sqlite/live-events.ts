@@ -9,12 +9,12 @@ export type LiveEventRow = TaskEvent & { tenant: string | null; assignee: string
 
 /** Events after `afterId` with their task's tenant and assignee, oldest first: a live stream's feed. */
 export async function liveEventRows(ctx: BoardContext, afterId: number, limit: number): Promise<LiveEventRow[]> {
-  const rows = ctx
-    .stmt(
-      `SELECT e.id, e.task_id, e.run_id, e.kind, e.payload, e.created_at, t.tenant, t.assignee
+  const rows = (await ctx.all(
+    `SELECT e.id, e.task_id, e.run_id, e.kind, e.payload, e.created_at, t.tenant, t.assignee
        FROM task_events e LEFT JOIN tasks t ON t.id = e.task_id WHERE e.id > ? ORDER BY e.id LIMIT ?`,
-    )
-    .all(afterId, limit) as Record<string, unknown>[];
+    afterId,
+    limit,
+  )) as Record<string, unknown>[];
   return rows.map((r) => ({
     ...eventFromRow(r),
     tenant: r.tenant === null || r.tenant === undefined ? null : String(r.tenant),

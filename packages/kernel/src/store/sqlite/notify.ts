@@ -63,67 +63,61 @@ const keyArgs = (k: NotifySubKey) => [k.task_id, k.platform, k.chat_id, k.thread
 
 /** The subscription with this key, or null. */
 export async function notifySub(ctx: SqlContext, key: NotifySubKey): Promise<NotifySub | null> {
-  const row = ctx.stmt(`SELECT * FROM kanban_notify_subs WHERE ${keyWhere}`).get(...keyArgs(key)) as
+  const row = (await ctx.get(`SELECT * FROM kanban_notify_subs WHERE ${keyWhere}`, ...keyArgs(key))) as
     | Record<string, unknown>
     | undefined;
   return row ? subFromRow(row) : null;
 }
 
 export async function insertNotifySub(ctx: SqlContext, sub: NewNotifySub): Promise<void> {
-  ctx
-    .stmt(
-      `INSERT INTO kanban_notify_subs (task_id, platform, chat_id, thread_id, user_id, user_id_alt, chat_type,
+  await ctx.run(
+    `INSERT INTO kanban_notify_subs (task_id, platform, chat_id, thread_id, user_id, user_id_alt, chat_type,
              notifier_profile, delivery_mode, delivery_metadata, created_at, last_event_id)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
-      sub.task_id,
-      sub.platform,
-      sub.chat_id,
-      sub.thread_id,
-      sub.user_id,
-      sub.user_id_alt,
-      sub.chat_type,
-      sub.notifier_profile,
-      sub.delivery_mode,
-      sub.delivery_metadata,
-      sub.created_at,
-      sub.last_event_id,
-    );
+    sub.task_id,
+    sub.platform,
+    sub.chat_id,
+    sub.thread_id,
+    sub.user_id,
+    sub.user_id_alt,
+    sub.chat_type,
+    sub.notifier_profile,
+    sub.delivery_mode,
+    sub.delivery_metadata,
+    sub.created_at,
+    sub.last_event_id,
+  );
 }
 
 export async function updateNotifySub(ctx: SqlContext, key: NotifySubKey, fields: NotifySubUpdate): Promise<void> {
-  ctx
-    .stmt(
-      `UPDATE kanban_notify_subs SET user_id = ?, user_id_alt = ?, chat_type = ?, notifier_profile = ?, delivery_mode = ?,
+  await ctx.run(
+    `UPDATE kanban_notify_subs SET user_id = ?, user_id_alt = ?, chat_type = ?, notifier_profile = ?, delivery_mode = ?,
              delivery_metadata = ? WHERE ${keyWhere}`,
-    )
-    .run(
-      fields.user_id,
-      fields.user_id_alt,
-      fields.chat_type,
-      fields.notifier_profile,
-      fields.delivery_mode,
-      fields.delivery_metadata,
-      ...keyArgs(key),
-    );
+    fields.user_id,
+    fields.user_id_alt,
+    fields.chat_type,
+    fields.notifier_profile,
+    fields.delivery_mode,
+    fields.delivery_metadata,
+    ...keyArgs(key),
+  );
 }
 
 /** One task's subscriptions (by creation), or every subscription (by task, then creation). */
 export async function notifySubs(ctx: SqlContext, taskId?: string | null): Promise<NotifySub[]> {
   const rows = taskId
-    ? ctx.stmt("SELECT * FROM kanban_notify_subs WHERE task_id = ? ORDER BY created_at, platform, chat_id").all(taskId)
-    : ctx.stmt("SELECT * FROM kanban_notify_subs ORDER BY task_id, created_at, platform, chat_id").all();
+    ? await ctx.all("SELECT * FROM kanban_notify_subs WHERE task_id = ? ORDER BY created_at, platform, chat_id", taskId)
+    : await ctx.all("SELECT * FROM kanban_notify_subs ORDER BY task_id, created_at, platform, chat_id");
   return (rows as Record<string, unknown>[]).map(subFromRow);
 }
 
 export async function deleteNotifySub(ctx: SqlContext, key: NotifySubKey): Promise<boolean> {
-  return ctx.stmt(`DELETE FROM kanban_notify_subs WHERE ${keyWhere}`).run(...keyArgs(key)).changes > 0;
+  return (await ctx.run(`DELETE FROM kanban_notify_subs WHERE ${keyWhere}`, ...keyArgs(key))).changes > 0;
 }
 
 /** The subscription's cursor (the last event id it was given), or null when there is no such subscription. */
 export async function notifyCursor(ctx: SqlContext, key: NotifySubKey): Promise<number | null> {
-  const sub = ctx.stmt(`SELECT last_event_id FROM kanban_notify_subs WHERE ${keyWhere}`).get(...keyArgs(key)) as
+  const sub = (await ctx.get(`SELECT last_event_id FROM kanban_notify_subs WHERE ${keyWhere}`, ...keyArgs(key))) as
     | { last_event_id: number }
     | undefined;
   return sub ? sub.last_event_id : null;
@@ -137,18 +131,28 @@ export async function swapNotifyCursor(
   expected: number,
 ): Promise<boolean> {
   return (
-    ctx
-      .stmt(`UPDATE kanban_notify_subs SET last_event_id = ? WHERE ${keyWhere} AND last_event_id = ?`)
-      .run(next, ...keyArgs(key), expected).changes === 1
+    (
+      await ctx.run(
+        `UPDATE kanban_notify_subs SET last_event_id = ? WHERE ${keyWhere} AND last_event_id = ?`,
+        next,
+        ...keyArgs(key),
+        expected,
+      )
+    ).changes === 1
   );
 }
 
 /** Moves the cursor forward to `next`; false when it was already there or past it. */
 export async function raiseNotifyCursor(ctx: SqlContext, key: NotifySubKey, next: number): Promise<boolean> {
   return (
-    ctx
-      .stmt(`UPDATE kanban_notify_subs SET last_event_id = ? WHERE ${keyWhere} AND last_event_id < ?`)
-      .run(next, ...keyArgs(key), next).changes === 1
+    (
+      await ctx.run(
+        `UPDATE kanban_notify_subs SET last_event_id = ? WHERE ${keyWhere} AND last_event_id < ?`,
+        next,
+        ...keyArgs(key),
+        next,
+      )
+    ).changes === 1
   );
 }
 
@@ -158,7 +162,7 @@ export async function tenantsOfPair(
   a: string,
   b: string,
 ): Promise<{ id: string; tenant: string | null }[]> {
-  return ctx.stmt("SELECT id, tenant FROM tasks WHERE id IN (?, ?)").all(a, b) as {
+  return (await ctx.all("SELECT id, tenant FROM tasks WHERE id IN (?, ?)", a, b)) as {
     id: string;
     tenant: string | null;
   }[];
@@ -166,13 +170,15 @@ export async function tenantsOfPair(
 
 /** Gives `toTask` a copy of each of `fromTask`'s subscriptions it lacks, its cursor at `toTask`'s newest event. */
 export async function copySubscriptions(ctx: SqlContext, fromTask: string, toTask: string, at: number): Promise<void> {
-  ctx
-    .stmt(
-      `INSERT OR IGNORE INTO kanban_notify_subs (task_id, platform, chat_id, thread_id, user_id, user_id_alt, chat_type,
+  await ctx.run(
+    `INSERT OR IGNORE INTO kanban_notify_subs (task_id, platform, chat_id, thread_id, user_id, user_id_alt, chat_type,
          notifier_profile, delivery_mode, delivery_metadata, created_at, last_event_id)
        SELECT ?, platform, chat_id, thread_id, user_id, user_id_alt, COALESCE(chat_type, 'dm'), notifier_profile,
          COALESCE(delivery_mode, 'notify'), delivery_metadata, ?, (SELECT COALESCE(MAX(id), 0) FROM task_events WHERE task_id = ?)
        FROM kanban_notify_subs WHERE task_id = ?`,
-    )
-    .run(toTask, at, toTask, fromTask);
+    toTask,
+    at,
+    toTask,
+    fromTask,
+  );
 }

@@ -14,33 +14,30 @@ export interface LaneRow {
  * priority/age order, so only ties within one second are sorted.
  */
 export async function readyLaneRows(ctx: BoardContext): Promise<LaneRow[]> {
-  return ctx
-    .stmt(
-      "SELECT id, assignee FROM tasks INDEXED BY idx_tasks_ready_priority WHERE status = 'ready' AND claim_lock IS NULL ORDER BY priority DESC, created_at ASC, rowid ASC",
-    )
-    .all() as LaneRow[];
+  return (await ctx.all(
+    "SELECT id, assignee FROM tasks INDEXED BY idx_tasks_ready_priority WHERE status = 'ready' AND claim_lock IS NULL ORDER BY priority DESC, created_at ASC, rowid ASC",
+  )) as LaneRow[];
 }
 
 /** How many tasks are running on this board (the dispatcher's max_spawn / max_in_progress budgets). */
 export async function runningCount(ctx: BoardContext): Promise<number> {
-  return (ctx.stmt("SELECT COUNT(*) AS n FROM tasks WHERE status = 'running'").get() as { n: number }).n;
+  return ((await ctx.get("SELECT COUNT(*) AS n FROM tasks WHERE status = 'running'")) as { n: number }).n;
 }
 
 /** Running tasks per assignee (max_in_progress_per_profile). */
 export async function runningPerProfile(ctx: BoardContext): Promise<Map<string, number>> {
-  const rows = ctx
-    .stmt(
-      "SELECT assignee, COUNT(*) AS n FROM tasks WHERE status = 'running' AND assignee IS NOT NULL GROUP BY assignee",
-    )
-    .all() as { assignee: string; n: number }[];
+  const rows = (await ctx.all(
+    "SELECT assignee, COUNT(*) AS n FROM tasks WHERE status = 'running' AND assignee IS NOT NULL GROUP BY assignee",
+  )) as { assignee: string; n: number }[];
   return new Map(rows.map((r) => [r.assignee, r.n]));
 }
 
 /** Running tasks claimed by `lock` that never recorded a worker pid (a claimer that died before spawning). */
 export async function unspawnedClaims(ctx: BoardContext, lock: string): Promise<string[]> {
-  const rows = ctx
-    .stmt("SELECT id FROM tasks WHERE status = 'running' AND claim_lock = ? AND worker_pid IS NULL")
-    .all(lock) as { id: string }[];
+  const rows = (await ctx.all(
+    "SELECT id FROM tasks WHERE status = 'running' AND claim_lock = ? AND worker_pid IS NULL",
+    lock,
+  )) as { id: string }[];
   return rows.map((r) => r.id);
 }
 
@@ -53,11 +50,9 @@ export interface RunningWorkerRow {
 
 /** Running tasks with a recorded worker pid, by task id (the dispatcher's status file). */
 export async function runningWorkers(ctx: BoardContext): Promise<RunningWorkerRow[]> {
-  const rows = ctx
-    .stmt(
-      "SELECT id, worker_pid, current_run_id, started_at FROM tasks WHERE status = 'running' AND worker_pid IS NOT NULL ORDER BY id",
-    )
-    .all() as { id: string; worker_pid: number; current_run_id: number | null; started_at: number | null }[];
+  const rows = (await ctx.all(
+    "SELECT id, worker_pid, current_run_id, started_at FROM tasks WHERE status = 'running' AND worker_pid IS NOT NULL ORDER BY id",
+  )) as { id: string; worker_pid: number; current_run_id: number | null; started_at: number | null }[];
   return rows.map((r) => ({
     task_id: r.id,
     pid: r.worker_pid,

@@ -8,17 +8,17 @@ import { swapStatus } from "./tasks.ts";
 
 /** Running tasks whose lease ended before `now`. */
 export async function expiredClaims(ctx: SqlContext, now: number): Promise<Task[]> {
-  return ctx.tasks("SELECT * FROM tasks WHERE status = 'running' AND claim_expires < ? ORDER BY id", now);
+  return await ctx.tasks("SELECT * FROM tasks WHERE status = 'running' AND claim_expires < ? ORDER BY id", now);
 }
 
 /** Running tasks with a recorded worker pid. */
 export async function runningWithWorker(ctx: SqlContext): Promise<Task[]> {
-  return ctx.tasks("SELECT * FROM tasks WHERE status = 'running' AND worker_pid IS NOT NULL ORDER BY id");
+  return await ctx.tasks("SELECT * FROM tasks WHERE status = 'running' AND worker_pid IS NOT NULL ORDER BY id");
 }
 
 /** Running tasks with a worker pid and a runtime cap. */
 export async function runningWithRuntimeCap(ctx: SqlContext): Promise<Task[]> {
-  return ctx.tasks(
+  return await ctx.tasks(
     "SELECT * FROM tasks WHERE status = 'running' AND max_runtime_seconds IS NOT NULL AND worker_pid IS NOT NULL ORDER BY id",
   );
 }
@@ -33,7 +33,7 @@ export async function staleCandidates(
   startedBefore: number,
   heartbeatBefore: number,
 ): Promise<Task[]> {
-  return ctx.tasks(
+  return await ctx.tasks(
     `SELECT t.* FROM tasks t LEFT JOIN task_runs r ON r.id = t.current_run_id
      WHERE t.status = 'running' AND COALESCE(r.started_at, t.started_at) < ?
        AND (t.last_heartbeat_at IS NULL OR t.last_heartbeat_at < ?)
@@ -69,11 +69,15 @@ export async function extendExpiredLease(
   expires: number,
 ): Promise<boolean> {
   return (
-    ctx
-      .stmt(
+    (
+      await ctx.run(
         "UPDATE tasks SET claim_expires = ? WHERE id = ? AND status = 'running' AND claim_lock IS ? AND claim_expires = ?",
+        expires,
+        task.id,
+        task.claim_lock,
+        task.claim_expires,
       )
-      .run(expires, task.id, task.claim_lock, task.claim_expires).changes === 1
+    ).changes === 1
   );
 }
 

@@ -6,11 +6,11 @@ import type { SqlContext } from "./session.ts";
 /** Whether an event that reopens a task (status write, promotion, unblock, reclaim) was recorded at or after `since`. */
 export async function reopenedSince(ctx: SqlContext, taskId: string, since: number): Promise<boolean> {
   return (
-    ctx
-      .stmt(
-        "SELECT 1 FROM task_events WHERE task_id = ? AND kind IN ('status', 'promoted', 'promoted_manual', 'unblocked', 'reclaimed') AND created_at >= ? LIMIT 1",
-      )
-      .get(taskId, since) !== undefined
+    (await ctx.get(
+      "SELECT 1 FROM task_events WHERE task_id = ? AND kind IN ('status', 'promoted', 'promoted_manual', 'unblocked', 'reclaimed') AND created_at >= ? LIMIT 1",
+      taskId,
+      since,
+    )) !== undefined
   );
 }
 
@@ -20,11 +20,11 @@ export async function commentsSince(
   taskId: string,
   since: number,
 ): Promise<{ body: string; created_at: number }[]> {
-  return ctx
-    .stmt(
-      "SELECT body, created_at FROM task_comments WHERE task_id = ? AND created_at >= ? ORDER BY created_at DESC, id DESC",
-    )
-    .all(taskId, since) as { body: string; created_at: number }[];
+  return (await ctx.all(
+    "SELECT body, created_at FROM task_comments WHERE task_id = ? AND created_at >= ? ORDER BY created_at DESC, id DESC",
+    taskId,
+    since,
+  )) as { body: string; created_at: number }[];
 }
 
 /** Hand-off events (reassignments, review verdicts) since `since`, with their raw payload. */
@@ -33,9 +33,9 @@ export async function handoffsSince(
   taskId: string,
   since: number,
 ): Promise<{ kind: string; payload: string | null }[]> {
-  return ctx
-    .stmt(
-      "SELECT kind, payload FROM task_events WHERE task_id = ? AND created_at >= ? AND kind IN ('assigned', 'changes_requested', 'review_reopened')",
-    )
-    .all(taskId, since) as { kind: string; payload: string | null }[];
+  return (await ctx.all(
+    "SELECT kind, payload FROM task_events WHERE task_id = ? AND created_at >= ? AND kind IN ('assigned', 'changes_requested', 'review_reopened')",
+    taskId,
+    since,
+  )) as { kind: string; payload: string | null }[];
 }

@@ -10,28 +10,30 @@ type Row = Record<string, unknown>;
 /** Every run of a task, oldest start first. */
 export async function runsOf(ctx: SqlContext, taskId: string): Promise<TaskRun[]> {
   return (
-    ctx.stmt("SELECT * FROM task_runs WHERE task_id = ? ORDER BY started_at ASC, id ASC").all(taskId) as Row[]
+    (await ctx.all("SELECT * FROM task_runs WHERE task_id = ? ORDER BY started_at ASC, id ASC", taskId)) as Row[]
   ).map(runFromRow);
 }
 
 export async function runById(ctx: SqlContext, runId: number): Promise<TaskRun | null> {
-  const row = ctx.stmt("SELECT * FROM task_runs WHERE id = ?").get(runId) as Row | undefined;
+  const row = (await ctx.get("SELECT * FROM task_runs WHERE id = ?", runId)) as Row | undefined;
   return row ? runFromRow(row) : null;
 }
 
 /** The task's open run (the newest, should an invariant ever have been broken), or null. */
 export async function openRunOf(ctx: SqlContext, taskId: string): Promise<TaskRun | null> {
-  const row = ctx
-    .stmt("SELECT * FROM task_runs WHERE task_id = ? AND ended_at IS NULL ORDER BY id DESC LIMIT 1")
-    .get(taskId) as Row | undefined;
+  const row = (await ctx.get(
+    "SELECT * FROM task_runs WHERE task_id = ? AND ended_at IS NULL ORDER BY id DESC LIMIT 1",
+    taskId,
+  )) as Row | undefined;
   return row ? runFromRow(row) : null;
 }
 
 /** The task's most recently started run, or null. */
 export async function latestRunOf(ctx: SqlContext, taskId: string): Promise<TaskRun | null> {
-  const row = ctx
-    .stmt("SELECT * FROM task_runs WHERE task_id = ? ORDER BY started_at DESC, id DESC LIMIT 1")
-    .get(taskId) as Row | undefined;
+  const row = (await ctx.get(
+    "SELECT * FROM task_runs WHERE task_id = ? ORDER BY started_at DESC, id DESC LIMIT 1",
+    taskId,
+  )) as Row | undefined;
   return row ? runFromRow(row) : null;
 }
 
@@ -45,10 +47,10 @@ const LATEST_SUMMARIES_OF = LATEST_SUMMARIES.replace("%s", " AND task_id IN (SEL
 export async function latestSummaries(ctx: SqlContext, ids?: string[]): Promise<Map<string, string>> {
   const rows = (
     ids === undefined
-      ? ctx.stmt(LATEST_SUMMARIES_ALL).all()
+      ? await ctx.all(LATEST_SUMMARIES_ALL)
       : ids.length === 0
         ? []
-        : ctx.stmt(LATEST_SUMMARIES_OF).all(JSON.stringify(ids))
+        : await ctx.all(LATEST_SUMMARIES_OF, JSON.stringify(ids))
   ) as { task_id: string; summary: string }[];
   return new Map(rows.map((r) => [r.task_id, r.summary]));
 }
@@ -56,7 +58,7 @@ export async function latestSummaries(ctx: SqlContext, ids?: string[]): Promise<
 /** How many of the task's runs have ended. */
 export async function closedRunCount(ctx: SqlContext, taskId: string): Promise<number> {
   return (
-    ctx.stmt("SELECT COUNT(*) AS n FROM task_runs WHERE task_id = ? AND ended_at IS NOT NULL").get(taskId) as {
+    (await ctx.get("SELECT COUNT(*) AS n FROM task_runs WHERE task_id = ? AND ended_at IS NOT NULL", taskId)) as {
       n: number;
     }
   ).n;
@@ -65,27 +67,26 @@ export async function closedRunCount(ctx: SqlContext, taskId: string): Promise<n
 /** The task's newest `limit` ended runs, newest start first. */
 export async function newestClosedRuns(ctx: SqlContext, taskId: string, limit: number): Promise<TaskRun[]> {
   return (
-    ctx
-      .stmt(
-        "SELECT * FROM task_runs WHERE task_id = ? AND ended_at IS NOT NULL ORDER BY started_at DESC, id DESC LIMIT ?",
-      )
-      .all(taskId, limit) as Row[]
+    (await ctx.all(
+      "SELECT * FROM task_runs WHERE task_id = ? AND ended_at IS NOT NULL ORDER BY started_at DESC, id DESC LIMIT ?",
+      taskId,
+      limit,
+    )) as Row[]
   ).map(runFromRow);
 }
 
 /** For each parent of `child`, its newest completed run (parents with none are absent), in one query. */
 export async function newestCompletedParentRuns(ctx: SqlContext, child: string): Promise<TaskRun[]> {
   return (
-    ctx
-      .stmt(
-        `SELECT * FROM (
+    (await ctx.all(
+      `SELECT * FROM (
            SELECT r.*, ROW_NUMBER() OVER (
              PARTITION BY r.task_id ORDER BY COALESCE(r.ended_at, r.started_at) DESC, r.id DESC) AS newest_rank
            FROM task_runs r JOIN task_links l ON l.parent_id = r.task_id
            WHERE l.child_id = ? AND r.outcome = 'completed'
          ) WHERE newest_rank = 1`,
-      )
-      .all(child) as Row[]
+      child,
+    )) as Row[]
   ).map(runFromRow);
 }
 
@@ -109,12 +110,14 @@ export async function recentCompletedWork(
   scope: string | null,
   limit: number,
 ): Promise<CompletedWork[]> {
-  return ctx
-    .stmt(
-      `SELECT r.task_id, t.title, r.summary, t.result, COALESCE(r.ended_at, r.started_at) AS finished_at
+  return (await ctx.all(
+    `SELECT r.task_id, t.title, r.summary, t.result, COALESCE(r.ended_at, r.started_at) AS finished_at
        FROM task_runs r JOIN tasks t ON t.id = r.task_id
        WHERE r.profile = ? AND r.outcome = 'completed' AND r.task_id != ? AND ${tenantScopeSql("t")}
        ORDER BY finished_at DESC, r.id DESC LIMIT ?`,
-    )
-    .all(profile, excludeTask, ...tenantScopeArgs(scope), limit) as CompletedWork[];
+    profile,
+    excludeTask,
+    ...tenantScopeArgs(scope),
+    limit,
+  )) as CompletedWork[];
 }

@@ -29,20 +29,22 @@ export interface RunOpen {
 
 /** Opens a `running` run for a claim; returns its id. */
 export async function openRun(ctx: SqlContext, run: RunOpen): Promise<number> {
-  return Number(
-    ctx
-      .stmt(
-        `INSERT INTO task_runs (task_id, profile, step_key, status, claim_lock, claim_expires, max_runtime_seconds, started_at)
+  return await ctx.insert(
+    `INSERT INTO task_runs (task_id, profile, step_key, status, claim_lock, claim_expires, max_runtime_seconds, started_at)
          VALUES (?, ?, ?, 'running', ?, ?, ?, ?)`,
-      )
-      .run(run.taskId, run.profile, run.stepKey, run.claimLock, run.claimExpires, run.maxRuntimeSeconds, run.startedAt)
-      .lastInsertRowid,
+    run.taskId,
+    run.profile,
+    run.stepKey,
+    run.claimLock,
+    run.claimExpires,
+    run.maxRuntimeSeconds,
+    run.startedAt,
   );
 }
 
 /** Whether any run of the task is still open (`ended_at IS NULL`). */
 export async function hasOpenRun(ctx: SqlContext, taskId: string): Promise<boolean> {
-  return ctx.stmt("SELECT 1 FROM task_runs WHERE task_id = ? AND ended_at IS NULL").get(taskId) !== undefined;
+  return (await ctx.get("SELECT 1 FROM task_runs WHERE task_id = ? AND ended_at IS NULL", taskId)) !== undefined;
 }
 
 /**
@@ -51,20 +53,20 @@ export async function hasOpenRun(ctx: SqlContext, taskId: string): Promise<boole
  * already cleared it. Returns the newest closed run's id, or null when no run was open.
  */
 export async function closeOpenRuns(ctx: SqlContext, taskId: string, close: RunClose): Promise<number | null> {
-  const open = ctx
-    .stmt("SELECT id FROM task_runs WHERE task_id = ? AND ended_at IS NULL ORDER BY id DESC")
-    .all(taskId) as { id: number }[];
+  const open = (await ctx.all(
+    "SELECT id FROM task_runs WHERE task_id = ? AND ended_at IS NULL ORDER BY id DESC",
+    taskId,
+  )) as { id: number }[];
   if (open.length === 0) return null;
   const now = ctx.now();
-  const update = ctx.stmt(
-    `UPDATE task_runs SET status = ?, outcome = ?, summary = ?, error = ?, metadata = ?, ended_at = ?,
+  const update = `UPDATE task_runs SET status = ?, outcome = ?, summary = ?, error = ?, metadata = ?, ended_at = ?,
        ${CLEAR_CLAIM}
-     WHERE id = ? AND ended_at IS NULL`,
-  );
+     WHERE id = ? AND ended_at IS NULL`;
   const [newest, ...dangling] = open;
   for (const run of dangling)
-    update.run("reclaimed", "reclaimed", "invariant recovery: superseded open run", null, null, now, run.id);
-  update.run(
+    await ctx.run(update, "reclaimed", "reclaimed", "invariant recovery: superseded open run", null, null, now, run.id);
+  await ctx.run(
+    update,
     close.status,
     close.outcome,
     close.summary ?? null,
@@ -82,7 +84,7 @@ export async function closeOpenRuns(ctx: SqlContext, taskId: string, close: RunC
  */
 export async function endRun(ctx: SqlContext, taskId: string, close: RunClose): Promise<number | null> {
   const closed = await closeOpenRuns(ctx, taskId, close);
-  ctx.stmt("UPDATE tasks SET current_run_id = NULL WHERE id = ? AND current_run_id IS NOT NULL").run(taskId);
+  await ctx.run("UPDATE tasks SET current_run_id = NULL WHERE id = ? AND current_run_id IS NOT NULL", taskId);
   return closed;
 }
 
@@ -96,46 +98,43 @@ export async function synthesizeRun(
   close: RunClose,
 ): Promise<number> {
   const now = ctx.now();
-  const info = ctx
-    .stmt(
-      `INSERT INTO task_runs (task_id, profile, step_key, status, started_at, ended_at, outcome, summary, metadata, error)
+  return await ctx.insert(
+    `INSERT INTO task_runs (task_id, profile, step_key, status, started_at, ended_at, outcome, summary, metadata, error)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
-      task.id,
-      task.assignee,
-      task.current_step_key,
-      close.outcome,
-      now,
-      now,
-      close.outcome,
-      close.summary ?? null,
-      jsonOrNull(close.metadata),
-      close.error ?? null,
-    );
-  return Number(info.lastInsertRowid);
+    task.id,
+    task.assignee,
+    task.current_step_key,
+    close.outcome,
+    now,
+    now,
+    close.outcome,
+    close.summary ?? null,
+    jsonOrNull(close.metadata),
+    close.error ?? null,
+  );
 }
 
 /** Moves an open run's lease end (a heartbeat or a recovery extension). */
 export async function setRunLease(ctx: SqlContext, runId: number, claimExpires: number): Promise<void> {
-  ctx.stmt("UPDATE task_runs SET claim_expires = ? WHERE id = ? AND ended_at IS NULL").run(claimExpires, runId);
+  await ctx.run("UPDATE task_runs SET claim_expires = ? WHERE id = ? AND ended_at IS NULL", claimExpires, runId);
 }
 
 /** Records an open run's latest heartbeat. */
 export async function setRunHeartbeat(ctx: SqlContext, runId: number, at: number): Promise<void> {
-  ctx.stmt("UPDATE task_runs SET last_heartbeat_at = ? WHERE id = ? AND ended_at IS NULL").run(at, runId);
+  await ctx.run("UPDATE task_runs SET last_heartbeat_at = ? WHERE id = ? AND ended_at IS NULL", at, runId);
 }
 
 /** Records the worker pid spawned for an open run. */
 export async function setRunWorkerPid(ctx: SqlContext, runId: number, pid: number): Promise<void> {
-  ctx.stmt("UPDATE task_runs SET worker_pid = ? WHERE id = ? AND ended_at IS NULL").run(pid, runId);
+  await ctx.run("UPDATE task_runs SET worker_pid = ? WHERE id = ? AND ended_at IS NULL", pid, runId);
 }
 
 /** The newest run of the task that ended `completed`, or null. */
 export async function latestCompletedRunId(ctx: SqlContext, taskId: string): Promise<number | null> {
-  const run = ctx
-    .stmt("SELECT id FROM task_runs WHERE task_id = ? AND outcome = 'completed' ORDER BY id DESC LIMIT 1")
-    .get(taskId) as { id: number } | undefined;
+  const run = (await ctx.get(
+    "SELECT id FROM task_runs WHERE task_id = ? AND outcome = 'completed' ORDER BY id DESC LIMIT 1",
+    taskId,
+  )) as { id: number } | undefined;
   return run?.id ?? null;
 }
 
@@ -146,24 +145,29 @@ export async function setRunHandoff(
   summary: string | null,
   metadata: Record<string, unknown> | null | undefined,
 ): Promise<void> {
-  ctx
-    .stmt("UPDATE task_runs SET summary = ?, metadata = COALESCE(?, metadata) WHERE id = ?")
-    .run(summary, jsonOrNull(metadata), runId);
+  await ctx.run(
+    "UPDATE task_runs SET summary = ?, metadata = COALESCE(?, metadata) WHERE id = ?",
+    summary,
+    jsonOrNull(metadata),
+    runId,
+  );
 }
 
 /** When the task's latest completed run ended, or null when none did. */
 export async function lastCompletedAt(ctx: SqlContext, taskId: string): Promise<number | null> {
-  const row = ctx
-    .stmt("SELECT MAX(ended_at) AS at FROM task_runs WHERE task_id = ? AND outcome = 'completed'")
-    .get(taskId) as { at: number | null };
+  const row = (await ctx.get(
+    "SELECT MAX(ended_at) AS at FROM task_runs WHERE task_id = ? AND outcome = 'completed'",
+    taskId,
+  )) as { at: number | null };
   return row.at;
 }
 
 /** Start times of the given runs, by run id (one query for a whole recovery sweep). */
 export async function runStartTimes(ctx: SqlContext, runIds: readonly number[]): Promise<Map<number, number>> {
   if (runIds.length === 0) return new Map();
-  const rows = ctx
-    .stmt("SELECT id, started_at FROM task_runs WHERE id IN (SELECT value FROM json_each(?))")
-    .all(JSON.stringify(runIds)) as { id: number; started_at: number }[];
+  const rows = (await ctx.all(
+    "SELECT id, started_at FROM task_runs WHERE id IN (SELECT value FROM json_each(?))",
+    JSON.stringify(runIds),
+  )) as { id: number; started_at: number }[];
   return new Map(rows.map((r) => [r.id, r.started_at]));
 }

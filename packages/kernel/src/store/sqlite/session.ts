@@ -4,6 +4,7 @@ import { KanbanDbError, savepointAsync, writeTxnAsync } from "@kanban/db";
 import { type Clock, nowSeconds } from "../../clock.ts";
 import { type ColumnIndex, columnIndex, taskFromValues } from "../../rows.ts";
 import type { Task } from "../../types.ts";
+import type { SqlRun, SqlSessionHandle } from "../port.ts";
 
 type Cached = { stmt: Database.Statement; columns: ColumnIndex };
 
@@ -39,7 +40,7 @@ class Prepared {
  * token says whether it is still open: a closed one counts as outside.
  */
 interface TxToken {
-  session: SqlSession;
+  session: SqliteSession;
   open: boolean;
   /** The tail of this transaction's own queue of nested calls (see `tx`). */
   nested: Promise<unknown>;
@@ -59,7 +60,8 @@ const inside = new AsyncLocalStorage<TxToken>();
  * statement goes to the read connection, so a read issued while another caller's transaction is
  * open never sees that transaction's uncommitted rows; in WAL mode it never waits for it either.
  */
-export class SqlSession {
+export class SqliteSession implements SqlSessionHandle {
+  readonly dialect = "sqlite" as const;
   private readonly writer: Prepared;
   private readonly reader: Prepared;
   /** The tail of the transaction queue: each transaction starts when the previous one settles. */
@@ -100,6 +102,22 @@ export class SqlSession {
   /** The statement for `sql` on the connection the caller should use (see the class comment). */
   stmt(sql: string): Database.Statement {
     return this.current.stmt(sql);
+  }
+
+  get(sql: string, ...args: unknown[]): unknown {
+    return this.current.stmt(sql).get(...args);
+  }
+
+  all(sql: string, ...args: unknown[]): unknown[] {
+    return this.current.stmt(sql).all(...args);
+  }
+
+  run(sql: string, ...args: unknown[]): SqlRun {
+    return this.current.stmt(sql).run(...args);
+  }
+
+  insert(sql: string, ...args: unknown[]): number {
+    return Number(this.current.stmt(sql).run(...args).lastInsertRowid);
   }
 
   /**
@@ -185,5 +203,6 @@ function closedError(): KanbanDbError {
   return new KanbanDbError("DB_UNAVAILABLE", "the board was closed (removed, archived or reopened); try again");
 }
 
-/** What every store function takes first: the connection and its caches (a `BoardContext` is one). */
-export type SqlContext = SqlSession;
+export type { SqlContext } from "../port.ts";
+/** The name the store's own tests knew it by. */
+export { SqliteSession as SqlSession };

@@ -6,18 +6,14 @@ import type { SqlContext } from "./session.ts";
 export async function assigneeStatusCounts(
   ctx: SqlContext,
 ): Promise<{ assignee: string; status: string; n: number }[]> {
-  return ctx
-    .stmt(
-      `SELECT assignee, status, COUNT(*) AS n FROM tasks
+  return (await ctx.all(`SELECT assignee, status, COUNT(*) AS n FROM tasks
        WHERE status != 'archived' AND assignee IS NOT NULL AND assignee != ''
-       GROUP BY assignee, status`,
-    )
-    .all() as { assignee: string; status: string; n: number }[];
+       GROUP BY assignee, status`)) as { assignee: string; status: string; n: number }[];
 }
 
 /** Non-archived tasks counted per status (statuses with no task are absent). */
 export async function liveStatusCounts(ctx: SqlContext): Promise<{ status: string; n: number }[]> {
-  return ctx.stmt("SELECT status, COUNT(*) AS n FROM tasks WHERE status != 'archived' GROUP BY status").all() as {
+  return (await ctx.all("SELECT status, COUNT(*) AS n FROM tasks WHERE status != 'archived' GROUP BY status")) as {
     status: string;
     n: number;
   }[];
@@ -26,7 +22,7 @@ export async function liveStatusCounts(ctx: SqlContext): Promise<{ status: strin
 /** Creation time of the oldest ready task, or null when nothing is ready. */
 export async function oldestReadyCreatedAt(ctx: SqlContext): Promise<number | null> {
   return (
-    ctx.stmt("SELECT MIN(created_at) AS oldest FROM tasks WHERE status = 'ready'").get() as { oldest: number | null }
+    (await ctx.get("SELECT MIN(created_at) AS oldest FROM tasks WHERE status = 'ready'")) as { oldest: number | null }
   ).oldest;
 }
 
@@ -39,12 +35,14 @@ export async function deleteFinishedTaskEvents(
   cutoff: number,
   keepKinds: readonly string[],
 ): Promise<number> {
-  return ctx
-    .stmt(
+  return (
+    await ctx.run(
       `DELETE FROM task_events
          WHERE created_at < ?
            AND kind NOT IN (SELECT value FROM json_each(?))
            AND task_id IN (SELECT id FROM tasks WHERE status IN ('done', 'archived'))`,
+      cutoff,
+      JSON.stringify(keepKinds),
     )
-    .run(cutoff, JSON.stringify(keepKinds)).changes;
+  ).changes;
 }

@@ -86,5 +86,5 @@ export async function taskRows(
     sql += " LIMIT ?";
     args.push(limit);
   }
-  return ctx.tasks(sql, ...args);
+  return await ctx.tasks(sql, ...args);
 }

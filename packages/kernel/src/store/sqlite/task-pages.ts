@@ -165,10 +165,9 @@ export async function taskPage(
   const sql =
     `SELECT id, ${keys} FROM tasks${conditions.length > 0 ? ` WHERE ${conditions.join(" AND ")}` : ""}` +
     ` ORDER BY ${terms.map((t) => `${t.expr} ${t.dir}`).join(", ")} LIMIT ?`;
-  const rows = ctx
-    .stmt(sql)
-    .raw(true)
-    .all(...params, limit + 1) as [string, ...KeyValue[]][];
+  const rows = ((await ctx.all(sql, ...params, limit + 1)) as Record<string, KeyValue>[]).map(
+    (r) => [String(r.id), ...terms.map((_, i) => r[`k${i}`])] as [string, ...KeyValue[]],
+  );
 
   const tasks: Task[] = [];
   let lastKey: KeyValue[] | null = null;

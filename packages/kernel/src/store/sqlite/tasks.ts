@@ -11,7 +11,7 @@ import type { SqlContext } from "./session.ts";
 
 /** The task row, or null for an unknown id. */
 export async function getTask(ctx: SqlContext, id: string): Promise<Task | null> {
-  return ctx.task("SELECT * FROM tasks WHERE id = ?", id);
+  return await ctx.task("SELECT * FROM tasks WHERE id = ?", id);
 }
 
 /** The task row; NOT_FOUND for an unknown id. */
@@ -121,7 +121,7 @@ export async function swapStatus(
   id: string,
   w: TransitionWrite,
 ): Promise<number> {
-  return ctx.stmt(transitionSql(verb, w, false)).run(...swapArgs(id, w)).changes;
+  return (await ctx.run(transitionSql(verb, w, false), ...swapArgs(id, w))).changes;
 }
 
 /** {@link swapStatus} with `RETURNING *`: the moved row, or null when the swap missed. */
@@ -131,7 +131,7 @@ export async function swapStatusReturning(
   id: string,
   w: TransitionWrite,
 ): Promise<Task | null> {
-  return ctx.task(transitionSql(verb, w, true), ...swapArgs(id, w));
+  return await ctx.task(transitionSql(verb, w, true), ...swapArgs(id, w));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -145,11 +145,10 @@ export type CompleteHead = Pick<
 
 /** The narrow row a completion reads inside its transaction, or undefined for an unknown id. */
 export async function completeHead(ctx: SqlContext, id: string): Promise<CompleteHead | undefined> {
-  return ctx
-    .stmt(
-      "SELECT id, status, claim_lock, current_run_id, assignee, current_step_key, worker_pid FROM tasks WHERE id = ?",
-    )
-    .get(id) as CompleteHead | undefined;
+  return (await ctx.get(
+    "SELECT id, status, claim_lock, current_run_id, assignee, current_step_key, worker_pid FROM tasks WHERE id = ?",
+    id,
+  )) as CompleteHead | undefined;
 }
 
 /** What a completion sets besides the status: the handoff, a released claim, a reset breaker, no run. */
@@ -214,13 +213,13 @@ export async function archiveRow(ctx: SqlContext, id: string, from: string): Pro
 
 /** Deletes a task and every row that points at it (links both ways, comments, events, runs, subscriptions, attachments). */
 export async function deleteTaskRows(ctx: SqlContext, id: string): Promise<void> {
-  ctx.stmt("DELETE FROM task_links WHERE parent_id = ? OR child_id = ?").run(id, id);
-  ctx.stmt("DELETE FROM task_comments WHERE task_id = ?").run(id);
-  ctx.stmt("DELETE FROM task_events WHERE task_id = ?").run(id);
-  ctx.stmt("DELETE FROM task_runs WHERE task_id = ?").run(id);
-  ctx.stmt("DELETE FROM kanban_notify_subs WHERE task_id = ?").run(id);
-  ctx.stmt("DELETE FROM task_attachments WHERE task_id = ?").run(id);
-  ctx.stmt("DELETE FROM tasks WHERE id = ?").run(id);
+  await ctx.run("DELETE FROM task_links WHERE parent_id = ? OR child_id = ?", id, id);
+  await ctx.run("DELETE FROM task_comments WHERE task_id = ?", id);
+  await ctx.run("DELETE FROM task_events WHERE task_id = ?", id);
+  await ctx.run("DELETE FROM task_runs WHERE task_id = ?", id);
+  await ctx.run("DELETE FROM kanban_notify_subs WHERE task_id = ?", id);
+  await ctx.run("DELETE FROM task_attachments WHERE task_id = ?", id);
+  await ctx.run("DELETE FROM tasks WHERE id = ?", id);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -268,7 +267,7 @@ export async function bookFailures(
   const sql = w.releaseClaim
     ? `UPDATE tasks SET consecutive_failures = ?, last_failure_error = ?, ${CLEAR_CLAIM} WHERE id = ?`
     : "UPDATE tasks SET consecutive_failures = ?, last_failure_error = ? WHERE id = ?";
-  ctx.stmt(sql).run(w.failures, w.error, id);
+  await ctx.run(sql, w.failures, w.error, id);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -280,17 +279,19 @@ export async function bookFailures(
  */
 export async function setAssignee(ctx: SqlContext, id: string, assignee: string | null): Promise<boolean> {
   return (
-    ctx
-      .stmt(
+    (
+      await ctx.run(
         "UPDATE tasks SET assignee = ?, consecutive_failures = 0, last_failure_error = NULL WHERE id = ? AND NOT (status = 'running' AND claim_lock IS NOT NULL)",
+        assignee,
+        id,
       )
-      .run(assignee, id).changes === 1
+    ).changes === 1
   );
 }
 
 /** Rewrites a task's result text. */
 export async function setResult(ctx: SqlContext, id: string, result: string): Promise<void> {
-  ctx.stmt("UPDATE tasks SET result = ? WHERE id = ?").run(result, id);
+  await ctx.run("UPDATE tasks SET result = ? WHERE id = ?", result, id);
 }
 
 /** Where the task's workspace was materialised; the branch is kept when none is given. */
@@ -300,9 +301,12 @@ export async function setWorkspacePath(
   workspacePath: string,
   branchName: string | null,
 ): Promise<void> {
-  ctx
-    .stmt("UPDATE tasks SET workspace_path = ?, branch_name = COALESCE(?, branch_name) WHERE id = ?")
-    .run(workspacePath, branchName, id);
+  await ctx.run(
+    "UPDATE tasks SET workspace_path = ?, branch_name = COALESCE(?, branch_name) WHERE id = ?",
+    workspacePath,
+    branchName,
+    id,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -317,16 +321,18 @@ export async function creatorInScope(
   id: string,
   scope: string | null,
 ): Promise<{ created_by: string | null } | null> {
-  const row = ctx
-    .stmt(`SELECT created_by FROM tasks t WHERE id = ? AND ${tenantScopeSql("t")}`)
-    .get(id, ...tenantScopeArgs(scope)) as { created_by: string | null } | undefined;
+  const row = (await ctx.get(
+    `SELECT created_by FROM tasks t WHERE id = ? AND ${tenantScopeSql("t")}`,
+    id,
+    ...tenantScopeArgs(scope),
+  )) as { created_by: string | null } | undefined;
   return row ?? null;
 }
 
 /** Whether task `id` exists within `scope`; another tenant's task reads as missing. */
 export async function existsInScope(ctx: SqlContext, id: string, scope: string | null): Promise<boolean> {
   return (
-    ctx.stmt(`SELECT 1 FROM tasks t WHERE id = ? AND ${tenantScopeSql("t")}`).get(id, ...tenantScopeArgs(scope)) !==
+    (await ctx.get(`SELECT 1 FROM tasks t WHERE id = ? AND ${tenantScopeSql("t")}`, id, ...tenantScopeArgs(scope))) !==
     undefined
   );
 }

@@ -4,7 +4,9 @@ import type { BoardContext } from "../../context.ts";
 
 /** Ids of every task of one tenant. */
 export async function tenantTaskIds(ctx: BoardContext, tenant: string): Promise<Set<string>> {
-  return new Set((ctx.stmt("SELECT id FROM tasks WHERE tenant = ?").all(tenant) as { id: string }[]).map((r) => r.id));
+  return new Set(
+    ((await ctx.all("SELECT id FROM tasks WHERE tenant = ?", tenant)) as { id: string }[]).map((r) => r.id),
+  );
 }
 
 /** Whether task `id` was created by `profile` at or after `since`, in `tenant` (null = no tenant). */
@@ -16,9 +18,13 @@ export async function createdBySince(
   tenant: string | null,
 ): Promise<boolean> {
   return (
-    ctx
-      .stmt("SELECT 1 FROM tasks WHERE id = ? AND created_by = ? AND created_at >= ? AND tenant IS ?")
-      .get(id, profile, since, tenant) !== undefined
+    (await ctx.get(
+      "SELECT 1 FROM tasks WHERE id = ? AND created_by = ? AND created_at >= ? AND tenant IS ?",
+      id,
+      profile,
+      since,
+      tenant,
+    )) !== undefined
   );
 }
 
@@ -26,11 +32,9 @@ export async function createdBySince(
 export async function archivedScratchTasks(
   ctx: BoardContext,
 ): Promise<{ id: string; workspace_kind: string; workspace_path: string | null }[]> {
-  return ctx
-    .stmt(
-      "SELECT id, workspace_kind, workspace_path FROM tasks WHERE status = 'archived' AND workspace_kind = 'scratch'",
-    )
-    .all() as {
+  return (await ctx.all(
+    "SELECT id, workspace_kind, workspace_path FROM tasks WHERE status = 'archived' AND workspace_kind = 'scratch'",
+  )) as {
     id: string;
     workspace_kind: string;
     workspace_path: string | null;

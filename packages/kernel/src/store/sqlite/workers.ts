@@ -25,14 +25,13 @@ export async function activeWorkers(
   ctx: BoardContext,
   tenant: string | null,
 ): Promise<{ workers: ActiveWorker[]; count: number; checked_at: number }> {
-  const workers = ctx
-    .stmt(
-      `SELECT r.id AS run_id, r.task_id, t.title AS task_title, t.status AS task_status, t.assignee AS task_assignee, r.profile,
+  const workers = (await ctx.all(
+    `SELECT r.id AS run_id, r.task_id, t.title AS task_title, t.status AS task_status, t.assignee AS task_assignee, r.profile,
          r.worker_pid, r.started_at, r.claim_lock, r.claim_expires, r.last_heartbeat_at, r.max_runtime_seconds
        FROM task_runs r JOIN tasks t ON t.id = r.task_id
        WHERE r.ended_at IS NULL AND (:tenant IS NULL OR t.tenant = :tenant) ORDER BY r.started_at, r.id`,
-    )
-    .all({ tenant }) as ActiveWorker[];
+    { tenant },
+  )) as ActiveWorker[];
   return { workers, count: workers.length, checked_at: ctx.now() };
 }
 
@@ -40,18 +39,20 @@ export async function activeWorkers(
 export async function statsFor(ctx: BoardContext, tenant: string | null): Promise<BoardStats> {
   if (tenant === null) return await boardStats(ctx);
   const byStatus: Record<string, number> = {};
-  for (const r of ctx
-    .stmt("SELECT status, COUNT(*) AS n FROM tasks WHERE status != 'archived' AND tenant = ? GROUP BY status")
-    .all(tenant) as {
+  for (const r of (await ctx.all(
+    "SELECT status, COUNT(*) AS n FROM tasks WHERE status != 'archived' AND tenant = ? GROUP BY status",
+    tenant,
+  )) as {
     status: string;
     n: number;
   }[]) {
     byStatus[r.status] = r.n;
   }
-  const byAssignee = assigneeCounts(ctx, tenant);
-  const oldest = ctx
-    .stmt("SELECT MIN(created_at) AS oldest FROM tasks WHERE status = 'ready' AND tenant = ?")
-    .get(tenant) as { oldest: number | null };
+  const byAssignee = await assigneeCounts(ctx, tenant);
+  const oldest = (await ctx.get(
+    "SELECT MIN(created_at) AS oldest FROM tasks WHERE status = 'ready' AND tenant = ?",
+    tenant,
+  )) as { oldest: number | null };
   const now = ctx.now();
   return {
     by_status: byStatus,
@@ -61,13 +62,12 @@ export async function statsFor(ctx: BoardContext, tenant: string | null): Promis
   };
 }
 
-function assigneeCounts(ctx: BoardContext, tenant: string): Record<string, Record<string, number>> {
-  const rows = ctx
-    .stmt(
-      `SELECT assignee, status, COUNT(*) AS n FROM tasks
+async function assigneeCounts(ctx: BoardContext, tenant: string): Promise<Record<string, Record<string, number>>> {
+  const rows = (await ctx.all(
+    `SELECT assignee, status, COUNT(*) AS n FROM tasks
        WHERE status != 'archived' AND assignee IS NOT NULL AND assignee != '' AND tenant = ? GROUP BY assignee, status`,
-    )
-    .all(tenant) as { assignee: string; status: string; n: number }[];
+    tenant,
+  )) as { assignee: string; status: string; n: number }[];
   const out: Record<string, Record<string, number>> = {};
   for (const r of rows) out[r.assignee] = { ...(out[r.assignee] ?? {}), [r.status]: r.n };
   return out;
@@ -81,14 +81,15 @@ export async function assigneesFor(
 ): Promise<KnownAssignee[]> {
   if (tenant === null) return await knownAssignees(ctx, profiles);
   const onDisk = new Set(profiles.map(canonicalAssignee).filter((n): n is string => n !== null));
-  const counts = assigneeCounts(ctx, tenant);
+  const counts = await assigneeCounts(ctx, tenant);
   const names = [...new Set([...onDisk, ...Object.keys(counts)])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return names.map((name) => ({ name, on_disk: onDisk.has(name), counts: counts[name] ?? {} }));
 }
 
 /** Task counts per status (archived included), over one tenant's tasks or (null) the whole board. */
 export async function statusCounts(ctx: BoardContext, tenant: string | null): Promise<{ status: string; n: number }[]> {
-  return ctx
-    .stmt("SELECT status, COUNT(*) AS n FROM tasks WHERE (:tenant IS NULL OR tenant = :tenant) GROUP BY status")
-    .all({ tenant }) as { status: string; n: number }[];
+  return (await ctx.all(
+    "SELECT status, COUNT(*) AS n FROM tasks WHERE (:tenant IS NULL OR tenant = :tenant) GROUP BY status",
+    { tenant },
+  )) as { status: string; n: number }[];
 }

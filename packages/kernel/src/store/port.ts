@@ -1,0 +1,51 @@
+import type { Task } from "../types.ts";
+
+/**
+ * The store's one seam between the kernel and a database engine. Every store function takes a
+ * `SqlContext` first and speaks SQL through these methods only, so the same functions (and the same
+ * SQL text) run on SQLite and on PostgreSQL. The SQL is written in SQLite's dialect with `?` and
+ * `:name` parameters; the PostgreSQL session translates the few constructs that differ (see
+ * store/pg/translate.ts) once per statement text.
+ *
+ * Results may be plain values (SQLite answers synchronously, and an `await` of a value costs no
+ * promise) or promises (PostgreSQL): callers always `await` them.
+ */
+export interface SqlContext {
+  readonly dialect: SqlDialect;
+  /** The injected clock in whole seconds, as every timestamp column stores it. */
+  now(): number;
+  /** Whether the current call chain is inside this board's open write transaction. */
+  readonly inTransaction: boolean;
+  /** The first row of a query, or undefined. Rows are plain objects keyed by column name. */
+  get(sql: string, ...args: unknown[]): Awaitable<unknown>;
+  /** Every row of a query. */
+  all(sql: string, ...args: unknown[]): Awaitable<unknown[]>;
+  /** A write; `changes` is the number of rows it inserted, updated or deleted. */
+  run(sql: string, ...args: unknown[]): Awaitable<SqlRun>;
+  /** An INSERT into a table with an `id` identity column; returns the new row's id. */
+  insert(sql: string, ...args: unknown[]): Awaitable<number>;
+  /** A query (or a write with `RETURNING *`) whose columns are a `tasks` row, as tasks. */
+  tasks(sql: string, ...args: unknown[]): Awaitable<Task[]>;
+  /** The first row of {@link tasks}, or null. */
+  task(sql: string, ...args: unknown[]): Awaitable<Task | null>;
+  /**
+   * One write transaction: the board's single writer (SQLite's BEGIN IMMEDIATE, PostgreSQL's
+   * per-board advisory lock). Called inside another transaction of the same board, it nests as a
+   * savepoint.
+   */
+  tx<T>(fn: () => Promise<T> | T): Promise<T>;
+}
+
+/** What a board's engine session adds for its owner (the Board): closing, and a counter for the bench. */
+export interface SqlSessionHandle extends SqlContext {
+  /** Outermost write transactions begun (a savepoint does not count); read only by the bench. */
+  readonly transactionsBegun: number;
+  /** Closes once queued and running transactions have settled; later calls fail with DB_UNAVAILABLE. */
+  close(closeConnections: () => void | Promise<void>): void;
+}
+
+export type SqlDialect = "sqlite" | "postgres";
+export type Awaitable<T> = T | Promise<T>;
+export interface SqlRun {
+  changes: number;
+}
