@@ -1,0 +1,126 @@
+import { graphileWorkerContender } from "./pg-graphile-contender.ts";
+import { pgBossContender } from "./pg-boss-contender.ts";
+import type { PgContender } from "./pg-contender.ts";
+import { benchPgServer, freshDatabase } from "./pg-server.ts";
+import { round } from "./stats.ts";
+
+/**
+ * The contenders, the first being the reference the others are divided by (pg-boss: the issue's bar
+ * is "at or above pg-boss at 8 workers"). Adding one is adding its factory here.
+ */
+export const PG_CONTENDERS: Array<() => PgContender> = [pgBossContender, graphileWorkerContender];
+
+export const PG_WORKER_COUNTS = [1, 8] as const;
+
+export interface PgQueueRow {
+  contender: string;
+  cycle: string;
+  workers: number;
+  jobs: number;
+  seconds: number;
+  jobs_per_s: number;
+  /** From the database: completed after exactly one delivery (always `jobs`, or the run throws). */
+  completed: number;
+  /** Jobs a worker completed more than once, as the workers saw it (always 0, or the run throws). */
+  duplicates: number;
+}
+
+export interface PgQueuesResult {
+  jobs: number;
+  reference: string;
+  rows: PgQueueRow[];
+}
+
+/**
+ * For each worker count, then each contender: a fresh database on `adminUrl`'s server, the
+ * contender's schema, `jobs` jobs enqueued (not timed), then the time `workers` concurrent workers
+ * take to fetch and complete all of them. Every worker is a loop (or, for a runner, a concurrency
+ * slot) in this one process, with its own connection from the contender's pool. A run where any job
+ * is lost, left pending, delivered twice or completed twice throws: its speed would mean nothing.
+ */
+export async function benchPgQueues(opts: {
+  adminUrl: string;
+  jobs: number;
+  workers?: readonly number[];
+  contenders?: PgContender[];
+  log?: (line: string) => void;
+}): Promise<PgQueuesResult> {
+  const contenders = opts.contenders ?? PG_CONTENDERS.map((make) => make());
+  const reference = contenders[0];
+  if (!reference) throw new Error("pg-queues: no contender");
+  const rows: PgQueueRow[] = [];
+  for (const workers of opts.workers ?? PG_WORKER_COUNTS) {
+    for (const contender of contenders) {
+      opts.log?.(`${contender.name}, ${workers} worker(s), ${opts.jobs} jobs`);
+      rows.push(await measure(contender, opts.adminUrl, opts.jobs, workers));
+    }
+  }
+  return { jobs: opts.jobs, reference: reference.name, rows };
+}
+
+async function measure(contender: PgContender, adminUrl: string, n: number, workers: number): Promise<PgQueueRow> {
+  const label = `${contender.name} at ${workers} worker(s)`;
+  const database = await freshDatabase(adminUrl, "kanban_bench");
+  try {
+    const session = await contender.setup(database.url);
+    try {
+      await session.enqueue(n);
+      const drain = await session.prepare(workers);
+      const t0 = performance.now();
+      const { ids, startedAt } = await withDeadline(drain(), 30_000 + n * 20, `${label}: the drain of ${n} jobs`);
+      const seconds = (performance.now() - Math.max(t0, startedAt ?? t0)) / 1000;
+      const verdict = await session.verify(n);
+      const duplicates = ids.length - new Set(ids).size;
+      if (verdict.completed !== n || verdict.pending !== 0 || verdict.redelivered !== 0 || duplicates !== 0) {
+        throw new Error(
+          `${label}: ${verdict.completed} of ${n} jobs completed exactly once (${verdict.pending} pending, ${verdict.redelivered} redelivered, ${duplicates} completed twice by the workers, ${ids.length} completions seen)`,
+        );
+      }
+      return {
+        contender: contender.name,
+        cycle: contender.cycle,
+        workers,
+        jobs: n,
+        seconds: round(seconds, 3),
+        jobs_per_s: round(n / seconds),
+        completed: verdict.completed,
+        duplicates,
+      };
+    } finally {
+      await session.teardown();
+    }
+  } finally {
+    await database.drop();
+  }
+}
+
+function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish in ${ms} ms (jobs lost?)`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The scenario as `npm run bench` runs it: one server for every contender (`--pg-url`, else
+ * `KANBAN_TEST_DATABASE_URL`, else an embedded PostgreSQL started here and stopped after).
+ */
+export async function benchPgQueuesOnServer(opts: {
+  quick: boolean;
+  pgUrl?: string;
+  jobs?: number;
+  log?: (line: string) => void;
+}) {
+  const server = await benchPgServer(opts.pgUrl);
+  try {
+    const result = await benchPgQueues({
+      adminUrl: server.adminUrl,
+      jobs: opts.jobs ?? (opts.quick ? 500 : 5_000),
+      log: opts.log,
+    });
+    return { server: { source: server.source, version: server.version }, ...result };
+  } finally {
+    await server.stop();
+  }
+}
