@@ -26,6 +26,16 @@ export {
   quoteIdent,
 } from "./pg-board-schema.ts";
 export { classifyPostgresFailure } from "./pg-failures.ts";
+export {
+  type EventNotification,
+  KANBAN_EVENTS_CHANNEL,
+  type OpenPgEventListenerOptions,
+  openPgEventListener,
+  type PgBoardEventHandler,
+  type PgEventListener,
+  type PgListenMode,
+  parseEventNotification,
+} from "./pg-listen.ts";
 export { type ParsedPostgresUrl, type PostgresTarget, parsePostgresUrl, redactSecrets } from "./pg-url.ts";
 export { classifySqliteFailure, corruptionOf, markCorrupt } from "./sqlite-failures.ts";
 export { sleepSync } from "./sleep.ts";
