@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { testPostgresAdminUrl } from "@kanban/db/testing-pg";
 import { afterAll, describe, expect, it } from "vitest";
 
 // The benchmark's smoke mode, end to end: every figure is produced, has its reference, and the
@@ -17,7 +18,9 @@ const positive = expect.any(Number);
 
 describe("npm run bench -- --quick", () => {
   it("measures every figure beside its reference and writes the JSON and the Markdown table", () => {
-    const run = spawnSync(process.execPath, ["--import", "tsx", path.join(here, "main.ts"), "--quick", "--out", out], {
+    // The PostgreSQL rows measure on the run's test server (else main.ts would start its own).
+    const args = ["--quick", "--out", out, "--pg-url", testPostgresAdminUrl(), "--pg-jobs", "100"];
+    const run = spawnSync(process.execPath, ["--import", "tsx", path.join(here, "main.ts"), ...args], {
       cwd: path.join(here, ".."),
       encoding: "utf8",
       timeout: 170_000,
@@ -44,10 +47,18 @@ describe("npm run bench -- --quick", () => {
     expect(r.live.fully_delivered).toBe(r.live.writes);
     expect(r.contention.duplicates).toBe(0);
     expect(r.contention.claimed).toBe(r.contention.tasks);
+    expect(r.pg_queues.rows.map((row: { workers: number }) => row.workers)).toEqual([1, 1, 8, 8]);
+    for (const row of r.pg_queues.rows) {
+      expect(row).toMatchObject({ jobs: 100, completed: 100, duplicates: 0, jobs_per_s: positive });
+    }
     const md = fs.readFileSync(path.join(out, "quick.md"), "utf8");
     expect(md).toContain("| benchmark | measured | reference (same run) | ratio |");
-    // Header, 4 claim rows, transactions per claim, create, board.get and tick at one size, 2 HTTP rows, live, contention.
-    expect(md.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| ---")).length).toBe(13);
+    // Header, 4 claim rows, transactions per claim, create, board.get and tick at one size, 2 HTTP rows, live,
+    // contention, and graphile-worker beside pg-boss at 1 and 8 workers.
+    expect(md.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| ---")).length).toBe(15);
+    expect(md).toMatch(
+      /\| PostgreSQL [\d.]+: graphile-worker [\d.]+ fetch\+complete of 100 jobs, 8 workers \| [\d.]+ jobs\/s \| [\d.]+ jobs\/s pg-boss /,
+    );
     expect(run.stdout).toBe(md);
   });
 });

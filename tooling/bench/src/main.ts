@@ -1,4 +1,5 @@
-// `npm run bench [-- --quick] [-- --out <dir>]`: every figure measured side by side with its reference in one run.
+// `npm run bench [-- --quick] [-- --out <dir>] [-- --pg-url <url>] [-- --pg-jobs <n>]`: every figure measured
+// side by side with its reference in one run.
 // Writes results/<latest|quick>.json and .md (the table the README shows).
 import fs from "node:fs";
 import os from "node:os";
@@ -11,6 +12,7 @@ import { benchClaimTransactions } from "./claim-transactions.ts";
 import { benchCreate, seedBoard } from "./create-list.ts";
 import { benchHttp } from "./http.ts";
 import { benchLive } from "./live.ts";
+import { benchPgQueuesOnServer, type PgQueuesOnServer, pgQueueMarkdownRows } from "./pg-queues.ts";
 
 const quick = process.argv.includes("--quick");
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -20,6 +22,18 @@ const resultsDir =
   outAt > 0 && process.argv[outAt + 1]
     ? path.resolve(process.argv[outAt + 1] as string)
     : path.join(here, "..", "results");
+// `--pg-url <url>` measures the PostgreSQL rows on that server (its user needs CREATEDB); else
+// KANBAN_TEST_DATABASE_URL, else an embedded PostgreSQL. `--pg-jobs <n>` sets how many jobs each drains.
+const flag = (name: string) => {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? process.argv[at + 1] : undefined;
+};
+const pgUrl = flag("--pg-url");
+const pgJobs = flag("--pg-jobs") === undefined ? undefined : Number(flag("--pg-jobs"));
+if (pgJobs !== undefined && !(Number.isInteger(pgJobs) && pgJobs > 0)) {
+  process.stderr.write(`bench: --pg-jobs wants a positive integer, got ${String(flag("--pg-jobs"))}\n`);
+  process.exit(2);
+}
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kanban-bench-"));
 const results: Record<string, unknown> = {
   when: new Date().toISOString(),
@@ -60,6 +74,8 @@ try {
   results.live = await benchLive(httpHome, quick);
   log("8-process claim contention");
   results.contention = await benchContention(dir, quick);
+  log("PostgreSQL job queues: fetch+complete at 1 and 8 workers");
+  results.pg_queues = await benchPgQueuesOnServer({ quick, pgUrl, jobs: pgJobs, log: (l) => log(`  ${l}`) });
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }
@@ -134,5 +150,6 @@ function renderMarkdown(r: Record<string, unknown>): string {
   lines.push(
     `| ${k.processes} processes claiming one file | ${k.claims_per_s} claims/s, ${k.duplicates} duplicates of ${k.claimed} | fair share 1.0 | slowest ${k.slowest_share} |`,
   );
+  lines.push(...pgQueueMarkdownRows(r.pg_queues as PgQueuesOnServer));
   return `${lines.join("\n")}\n`;
 }

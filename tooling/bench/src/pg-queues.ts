@@ -94,6 +94,25 @@ async function measure(contender: PgContender, adminUrl: string, n: number, work
   }
 }
 
+export type PgQueuesOnServer = PgQueuesResult & { server: { source: string; version: string } };
+
+/**
+ * The bench table's rows: every contender but the reference, beside the reference at the same worker
+ * count (the reference's own figure is the third column of each).
+ */
+export function pgQueueMarkdownRows(r: PgQueuesOnServer): string[] {
+  const lines: string[] = [];
+  for (const row of r.rows) {
+    if (row.contender === r.reference) continue;
+    const ref = r.rows.find((x) => x.contender === r.reference && x.workers === row.workers);
+    const workers = `${row.workers} worker${row.workers === 1 ? "" : "s"}`;
+    lines.push(
+      `| PostgreSQL ${r.server.version}: ${row.contender} fetch+complete of ${row.jobs} jobs, ${workers} | ${row.jobs_per_s} jobs/s | ${ref ? `${ref.jobs_per_s} jobs/s ${r.reference}` : "—"} | ${ref ? round(row.jobs_per_s / ref.jobs_per_s, 2) : "—"} |`,
+    );
+  }
+  return lines;
+}
+
 function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
@@ -111,7 +130,7 @@ export async function benchPgQueuesOnServer(opts: {
   pgUrl?: string;
   jobs?: number;
   log?: (line: string) => void;
-}) {
+}): Promise<PgQueuesOnServer> {
   const server = await benchPgServer(opts.pgUrl);
   try {
     const result = await benchPgQueues({

@@ -1,0 +1,102 @@
+import { openPostgres } from "@kanban/db";
+import { testPostgresAdminUrl } from "@kanban/db/testing-pg";
+import { describe, expect, it } from "vitest";
+import { type PgContender, pullContender } from "./pg-contender.ts";
+import { benchPgQueues, pgQueueMarkdownRows } from "./pg-queues.ts";
+
+// The PostgreSQL rows of `npm run bench` at a tiny size, on the run's real PostgreSQL: each contender
+// (pg-boss, graphile-worker, from npm) drains every job exactly once at 1 and 8 workers, as counted
+// in the database, and a contender that loses or repeats a job makes the scenario throw instead of
+// reporting a speed. No speed is asserted.
+
+/**
+ * A minimal SKIP LOCKED queue in one table, written as a contender would be. `lose` leaves one
+ * fetched job uncompleted (a worker that died); `repeat` reports one job completed twice.
+ */
+function tableQueue(fault: "none" | "lose" | "repeat"): PgContender {
+  return pullContender({
+    name: `table queue (${fault})`,
+    cycle: "UPDATE … FOR UPDATE SKIP LOCKED, then UPDATE to done",
+    async setup(url) {
+      const db = await openPostgres(url, { poolSize: 8, applicationName: "bench-test" });
+      await db.pool.query("CREATE TABLE jobs (id bigint PRIMARY KEY, state text NOT NULL, deliveries int NOT NULL)");
+      let faulted = false;
+      return {
+        async enqueue(n) {
+          await db.pool.query("INSERT INTO jobs SELECT g, 'ready', 0 FROM generate_series(1, $1) g", [n]);
+        },
+        async worker() {
+          return async () => {
+            const { rows } = await db.pool.query<{ id: number }>(
+              `UPDATE jobs SET state = 'running', deliveries = deliveries + 1
+                WHERE id = (SELECT id FROM jobs WHERE state = 'ready' ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
+                RETURNING id`,
+            );
+            const id = rows[0]?.id;
+            if (id === undefined) return null;
+            if (fault === "lose" && !faulted) {
+              faulted = true;
+              return String(id);
+            }
+            await db.pool.query("UPDATE jobs SET state = 'done' WHERE id = $1 AND state = 'running'", [id]);
+            if (fault === "repeat" && !faulted) {
+              faulted = true;
+              return `${id}` === "1" ? "2" : "1";
+            }
+            return String(id);
+          };
+        },
+        async verify() {
+          const { rows } = await db.pool.query<{ completed: number; pending: number; redelivered: number }>(
+            `SELECT count(*) FILTER (WHERE state = 'done' AND deliveries = 1) AS completed,
+                    count(*) FILTER (WHERE state <> 'done') AS pending,
+                    count(*) FILTER (WHERE deliveries > 1) AS redelivered FROM jobs`,
+          );
+          return rows[0] ?? { completed: 0, pending: 0, redelivered: 0 };
+        },
+        teardown: () => db.close(),
+      };
+    },
+  });
+}
+
+describe("pg-queues: job queues on PostgreSQL, fetch+complete", () => {
+  it("pg-boss and graphile-worker each complete every job exactly once at 1 and 8 workers", async () => {
+    const r = await benchPgQueues({ adminUrl: testPostgresAdminUrl(), jobs: 50 });
+    expect(r.reference).toMatch(/^pg-boss \d+\.\d+\.\d+$/);
+    expect(r.rows.map((row) => [row.contender.split(" ")[0], row.workers])).toEqual([
+      ["pg-boss", 1],
+      ["graphile-worker", 1],
+      ["pg-boss", 8],
+      ["graphile-worker", 8],
+    ]);
+    for (const row of r.rows) {
+      expect(row).toMatchObject({ jobs: 50, completed: 50, duplicates: 0 });
+      expect(row.jobs_per_s).toBeGreaterThan(0);
+      expect(row.seconds).toBeGreaterThan(0);
+    }
+    // The bench table: graphile-worker beside pg-boss (the reference) at each worker count.
+    const md = pgQueueMarkdownRows({ ...r, server: { source: "test", version: "18.4" } });
+    expect(md).toHaveLength(2);
+    const [, , boss8, graphile8] = r.rows;
+    expect(md[1]).toBe(
+      `| PostgreSQL 18.4: ${graphile8?.contender} fetch+complete of 50 jobs, 8 workers | ${graphile8?.jobs_per_s} jobs/s | ${boss8?.jobs_per_s} jobs/s ${r.reference} | ${Math.round(((graphile8?.jobs_per_s ?? 0) / (boss8?.jobs_per_s ?? 1)) * 100) / 100} |`,
+    );
+    expect(md[0]).toContain(", 1 worker | ");
+  });
+
+  it("a contender written as one pullContender runs beside them; one that loses a job or completes one twice fails the run", async () => {
+    const adminUrl = testPostgresAdminUrl();
+    const sound = await benchPgQueues({ adminUrl, jobs: 50, contenders: [tableQueue("none")] });
+    expect(sound.rows.map((row) => [row.workers, row.completed, row.duplicates])).toEqual([
+      [1, 50, 0],
+      [8, 50, 0],
+    ]);
+    await expect(benchPgQueues({ adminUrl, jobs: 50, workers: [8], contenders: [tableQueue("lose")] })).rejects.toThrow(
+      "table queue (lose) at 8 worker(s): 49 of 50 jobs completed exactly once (1 pending",
+    );
+    await expect(
+      benchPgQueues({ adminUrl, jobs: 50, workers: [1], contenders: [tableQueue("repeat")] }),
+    ).rejects.toThrow("1 completed twice by the workers");
+  });
+});
