@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { pidAlive } from "./pid-alive.ts";
 
@@ -85,4 +86,89 @@ export function nudgeDispatcher(home: string): boolean {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, String(Date.now()));
   return true;
+}
+
+/**
+ * One dispatcher as the board shows it, whatever the engine: on SQLite the one the home's status
+ * file and lock describe, on PostgreSQL each row of the board's `kanban_dispatchers` table (several
+ * dispatchers, on several hosts, may serve one board there).
+ *
+ * - `alive`: its process (SQLite: the lock's pid; PostgreSQL: its coordination session) is there
+ *   and it reported within {@link dispatcherSilenceLimit}.
+ * - `stale`: its process seems there but it has been silent for longer (hung, or a pid reused).
+ * - `dead`: its process is gone without a clean stop (killed, crashed, host lost).
+ * - `stopped`: it stopped cleanly.
+ */
+export type DispatcherLiveness = "alive" | "stale" | "dead" | "stopped";
+
+export interface DispatcherEntry {
+  /** Stable per process start (PostgreSQL: a random id; SQLite: `pid:<pid>`). */
+  id: string;
+  host: string | null;
+  pid: number;
+  started_at: number;
+  /** When it last reported (a tick, or its start). */
+  heartbeat_at: number;
+  interval_seconds: number;
+  ticks: number;
+  last_tick_at: number | null;
+  /** Its last tick on this board (PostgreSQL) or on the first board of its last tick (SQLite). */
+  last_tick: DispatcherTickSummary | null;
+  state: DispatcherLiveness;
+  /** Seconds since `heartbeat_at`. */
+  silent_seconds: number;
+}
+
+/** Missed ticks after which a dispatcher that still seems to run is shown stale. */
+export const DISPATCHER_STALE_TICKS = 3;
+
+/** How long a dispatcher may be silent: three intervals, at least 30 s (a tick may take a while). */
+export function dispatcherSilenceLimit(intervalSeconds: number): number {
+  const interval = intervalSeconds > 0 ? intervalSeconds : 60;
+  return Math.max(30, DISPATCHER_STALE_TICKS * interval);
+}
+
+/** The one rule for every engine; `now` in unix seconds (the reader's injected clock). */
+export function judgeDispatcher(
+  i: { present: boolean; stopped_at: number | null | undefined; heartbeat_at: number; interval_seconds: number },
+  now: number,
+): { state: DispatcherLiveness; silent_seconds: number } {
+  const silent = Math.max(0, now - i.heartbeat_at);
+  if (i.stopped_at !== null && i.stopped_at !== undefined) return { state: "stopped", silent_seconds: silent };
+  if (!i.present) return { state: "dead", silent_seconds: silent };
+  return { state: silent > dispatcherSilenceLimit(i.interval_seconds) ? "stale" : "alive", silent_seconds: silent };
+}
+
+/**
+ * The SQLite home's dispatcher as a one-entry list (empty when none ever wrote a status): the
+ * status file judged against the lock's live pid. The host is this one (the file is host-local).
+ */
+export function dispatcherEntriesFromHome(home: string, now: number): DispatcherEntry[] {
+  const status = readDispatcherStatus(home);
+  if (status === null) return [];
+  const livePid = liveDispatcherPid(home);
+  const heartbeat = status.last_tick_at ?? status.started_at;
+  const judged = judgeDispatcher(
+    {
+      present: livePid !== null && livePid === status.pid,
+      stopped_at: status.stopped_at,
+      heartbeat_at: heartbeat,
+      interval_seconds: status.interval_seconds,
+    },
+    now,
+  );
+  return [
+    {
+      id: `pid:${status.pid}`,
+      host: os.hostname() || null,
+      pid: status.pid,
+      started_at: status.started_at,
+      heartbeat_at: heartbeat,
+      interval_seconds: status.interval_seconds,
+      ticks: status.ticks,
+      last_tick_at: status.last_tick_at,
+      last_tick: status.boards[0] ?? null,
+      ...judged,
+    },
+  ];
 }

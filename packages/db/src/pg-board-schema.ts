@@ -37,6 +37,13 @@ export function quoteIdent(name: string): string {
 export const PG_LOCK_CLASS = {
   /** Held (session level) while a board's schema is created or migrated. */
   migrate: 0x4b4e4d01,
+  /** The dispatcher's per-board tick lock (session level, on its coordination connection). */
+  dispatchTick: 0x4b4e4d10,
+  /**
+   * Held (session level) by each dispatcher registered on a board, second int from the schema and
+   * the dispatcher's id: readers see in `pg_locks` whether its session still lives.
+   */
+  dispatcherAlive: 0x4b4e4d11,
 } as const;
 
 /** A stable int4 for a name (the first 4 bytes of its SHA-256, signed). */

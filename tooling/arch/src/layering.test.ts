@@ -52,7 +52,9 @@ const ONE_DOOR: NonNullable<Rule["forbiddenCode"]> = [
   { pattern: SQL_TEXT, why: "holds SQL text: statements live in packages/kernel/src/store" },
 ];
 /** Inside the kernel, verbs decide and store/sqlite/ talks SQL: no statement text or query call in a verb. */
-const KERNEL_STORE = /(^|\/)store\//;
+// coordination/: the dispatchers' advisory locks, NOTIFY and status rows on PostgreSQL (issue 14),
+// SQL that belongs to no verb and no board transaction.
+const KERNEL_STORE = /(^|\/)(store|coordination)\//;
 const KERNEL_SQL: NonNullable<Rule["forbiddenCode"]> = [
   {
     pattern: /\.prepare\(|\.stmt\(/,
