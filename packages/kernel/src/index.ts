@@ -74,3 +74,4 @@ export type { DiagnosticsPolicy } from "./warnings.ts";
 export type { ActiveWorker } from "./store/sqlite/workers.ts";
 export type { LinkedTaskRow } from "./store/sqlite/links.ts";
 export type { LiveEventRow } from "./store/sqlite/live-events.ts";
+export * from "./coordination/index.ts";
