@@ -1,6 +1,22 @@
 import path from "node:path";
+import type { PgEventListener } from "@kanban/db";
 import type { Logger } from "../logger.ts";
-import { BoardWatcher } from "./watcher.ts";
+import { pgLiveSource } from "./pg-source.ts";
+import { BoardWatcher, type LiveBoardReader, type LiveBoardSource } from "./watcher.ts";
+
+export interface LiveHubOptions {
+  /** Poll interval of a watcher nothing else wakes (SQLite boards; default 150 ms). */
+  intervalMs?: number;
+  /** Poll interval of a watcher that notifications wake: the backstop (default 5 s). */
+  backstopMs?: number;
+  logger?: Logger;
+  /**
+   * The process's listener for PostgreSQL boards (`openPgEventListener`, LISTEN or poll-only). The
+   * hub does not own it: whoever opened it closes it, after `close()`. Without one, PostgreSQL
+   * boards are polled every `intervalMs`.
+   */
+  pgEvents?: PgEventListener;
+}
 
 /**
  * The watchers of one process: exactly one per board database, created by its first subscriber and
@@ -9,14 +25,32 @@ import { BoardWatcher } from "./watcher.ts";
 export class LiveHub {
   private readonly watchers = new Map<string, BoardWatcher>();
 
-  constructor(private readonly opts: { intervalMs?: number; logger?: Logger } = {}) {}
+  constructor(private readonly opts: LiveHubOptions = {}) {}
 
+  /** The watcher of the SQLite board at `dbPath` (a connection of its own, polled). */
   watcher(dbPath: string): BoardWatcher {
-    const key = path.resolve(dbPath);
+    return this.watcherFor(path.resolve(dbPath));
+  }
+
+  /**
+   * The watcher of the PostgreSQL board `slug`, read through `board` (the process's board, looked up
+   * at each read) and woken by the hub's `pgEvents` listener.
+   */
+  pgWatcher(slug: string, board: () => LiveBoardReader): BoardWatcher {
+    return this.watcherFor(pgWatcherKey(slug), pgLiveSource({ board, slug, events: this.opts.pgEvents }));
+  }
+
+  /**
+   * The watcher under `key`, made from `source` by the first subscriber (default: the SQLite board at
+   * path `key`). Any other engine plugs in here.
+   */
+  watcherFor(key: string, source?: LiveBoardSource): BoardWatcher {
     let w = this.watchers.get(key);
     if (!w) {
       w = new BoardWatcher(key, {
         intervalMs: this.opts.intervalMs,
+        backstopMs: this.opts.backstopMs,
+        source,
         logger: this.opts.logger,
         onIdle: (idle) => {
           if (this.watchers.get(key) === idle) this.watchers.delete(key);
@@ -37,9 +71,17 @@ export class LiveHub {
     for (const w of this.watchers.values()) w.poke();
   }
 
-  /** Ends every stream of one board (it was removed): its subscribers see their stream complete. */
+  /** Ends every stream of one SQLite board (it was removed): its subscribers see their stream complete. */
   stopBoard(dbPath: string): void {
-    const key = path.resolve(dbPath);
+    this.stopKey(path.resolve(dbPath));
+  }
+
+  /** Ends every stream of one PostgreSQL board (it was removed). */
+  stopPgBoard(slug: string): void {
+    this.stopKey(pgWatcherKey(slug));
+  }
+
+  private stopKey(key: string): void {
     this.watchers.get(key)?.stop();
     this.watchers.delete(key);
   }
@@ -48,4 +90,9 @@ export class LiveHub {
     for (const w of this.watchers.values()) w.stop();
     this.watchers.clear();
   }
+}
+
+/** A PostgreSQL board's key among the watchers (never an absolute path, so never an SQLite board's). */
+export function pgWatcherKey(slug: string): string {
+  return `postgres:${slug}`;
 }

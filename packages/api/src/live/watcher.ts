@@ -1,9 +1,11 @@
-import { type Board, openBoard } from "@kanban/kernel";
+import { type Board, type LiveEventRow, openBoard } from "@kanban/kernel";
 import { eventFromRowForLive } from "./rows.ts";
 import { DEFAULT_QUEUE_CAPACITY, EventQueue, type LiveEvent } from "./queue.ts";
 import type { Logger } from "../logger.ts";
 
 export const DEFAULT_POLL_INTERVAL_MS = 150;
+/** With a wake-up source, polling is only the backstop for a wake-up that never came. */
+export const DEFAULT_BACKSTOP_INTERVAL_MS = 5_000;
 /** Rows read per query when catching up; a burst larger than this is read in several pages. */
 const PAGE = 500;
 
@@ -12,16 +14,70 @@ export interface Subscription {
   close(): void;
 }
 
+/** What a watcher reads a board's events through (a `Board` is one). */
+export interface LiveBoardReader {
+  latestEventId(): Promise<number>;
+  liveEventRows(afterId: number, limit: number): Promise<LiveEventRow[]>;
+}
+
 /**
- * The single reader of one board's `task_events` in this process. Every `intervalMs` it asks
- * the kernel for the newest event id (`latestEventId`, one prepared statement) (an index lookup, cheap enough to run forever);
- * only when that moved does it read the new rows, once, and hand the same rows to every
- * subscriber's queue. Pushing never waits on a subscriber. It has its own connection so that it
- * sees commits by any process (the CLI, the dispatcher, workers, Hermes itself) and never contends
- * with request handling for the board's statement cache.
+ * Tells a watcher that its board may have new events: a PostgreSQL notification, or a reconnect after
+ * which notifications may have been lost. A wake-up carries nothing; the watcher reads after its cursor.
+ */
+export interface LiveWakeSource {
+  /** Calls `wake` (any number of times, any time) until the returned function is called. */
+  watch(wake: () => void): () => void;
+}
+
+/** Where a watcher's board comes from, and what wakes it. */
+export interface LiveBoardSource {
+  /** Opens what the watcher reads through; `release` is called once, when the watcher stops. */
+  open(): Promise<{ reader: LiveBoardReader; release(): void }>;
+  /** Without one the watcher polls every `intervalMs`; with one it reads at each wake-up and polls every `backstopMs`. */
+  wake?: LiveWakeSource;
+}
+
+export interface BoardWatcherOptions {
+  /** Poll interval without a wake-up source (default 150 ms). */
+  intervalMs?: number;
+  /** Poll interval with a wake-up source: the backstop (default 5 s). */
+  backstopMs?: number;
+  /** Default: a connection of its own to the SQLite board at the watcher's key (a path). */
+  source?: LiveBoardSource;
+  logger?: Logger;
+  onIdle?: (w: BoardWatcher) => void;
+}
+
+/** The SQLite source: a connection of the watcher's own, polled (another process's commit wakes nobody). */
+export function sqliteLiveSource(dbPath: string, logger?: Logger): LiveBoardSource {
+  return {
+    open: async () => {
+      const board: Board = openBoard({ path: dbPath, integrityCheck: false, warn: (m) => logger?.warn(m) });
+      return { reader: board, release: () => board.close() };
+    },
+  };
+}
+
+/**
+ * The single reader of one board's `task_events` in this process. It asks for the newest event id
+ * (`latestEventId`, an index lookup, cheap enough to run forever) when woken and on a timer; only
+ * when that moved does it read the new rows, once, and hand the same rows to every subscriber's
+ * queue. Pushing never waits on a subscriber.
+ *
+ * What wakes it is the board source's: on SQLite nothing but the timer (every `intervalMs`) and
+ * this process's own writes (`poke`); the watcher has its own connection so that it sees commits by
+ * any process (the CLI, the dispatcher, workers, Hermes itself) and never contends with request
+ * handling for the board's statement cache. On PostgreSQL a notification (`LISTEN`, see
+ * `pgLiveSource`) wakes it at once, and the timer is only a slower backstop (`backstopMs`).
  */
 export class BoardWatcher {
-  private board: Board | null = null;
+  private board: LiveBoardReader | null = null;
+  private release: (() => void) | null = null;
+  private unwatch: (() => void) | null = null;
+  /** Woken while starting (before the timer runs): poll once started, the wake-up may be for an event after the cursor. */
+  private wokenWhileStarting = false;
+  /** Counts stop()s: an open() that a stop() overtook gives its board back. */
+  private generation = 0;
   private timer: NodeJS.Timeout | null = null;
   /** The first subscriber's start (opening the board, reading the cursor), shared by those arriving meanwhile. */
   private starting: Promise<void> | null = null;
@@ -35,10 +91,20 @@ export class BoardWatcher {
   /** How many times rows were read (tests assert one read per burst, not one per subscriber). */
   reads = 0;
 
+  private readonly source: LiveBoardSource;
+
+  /** `dbPath`: the board's key in its hub; the SQLite board's path unless `opts.source` says otherwise. */
   constructor(
     readonly dbPath: string,
-    private readonly opts: { intervalMs?: number; logger?: Logger; onIdle?: (w: BoardWatcher) => void } = {},
-  ) {}
+    private readonly opts: BoardWatcherOptions = {},
+  ) {
+    this.source = opts.source ?? sqliteLiveSource(dbPath, opts.logger);
+  }
+
+  /** Whether something other than the timer wakes it (then the timer is the backstop). */
+  get woken(): boolean {
+    return this.source.wake !== undefined;
+  }
 
   get subscriberCount(): number {
     return this.subs.size;
@@ -74,7 +140,11 @@ export class BoardWatcher {
 
   /** Polls soon (after the current tick): an in-process write need not wait for the next interval. */
   poke(): void {
-    if (this.timer === null || this.pokeScheduled) return;
+    if (this.timer === null) {
+      if (this.starting !== null) this.wokenWhileStarting = true;
+      return;
+    }
+    if (this.pokeScheduled) return;
     this.pokeScheduled = true;
     setImmediate(() => {
       this.pokeScheduled = false;
@@ -89,16 +159,32 @@ export class BoardWatcher {
   }
 
   private async open(): Promise<void> {
-    const board = openBoard({ path: this.dbPath, integrityCheck: false, warn: (m) => this.opts.logger?.warn(m) });
-    this.board = board;
-    this.lastId = await board.latestEventId();
-    // Stopped while reading the cursor (the last subscriber left, or shutdown): stop() closed the board.
-    if (this.board !== board) return;
+    const generation = this.generation;
+    const { reader, release } = await this.source.open();
+    // Stopped while opening (the last subscriber left, or shutdown): nobody will release it but us.
+    if (this.generation !== generation) {
+      release();
+      return;
+    }
+    this.board = reader;
+    this.release = release;
+    // Watching before the cursor is read: a wake-up for an event committed after that read is never missed.
+    this.unwatch = this.source.wake?.watch(() => this.poke()) ?? null;
+    this.lastId = await reader.latestEventId();
+    // Stopped while reading the cursor: stop() released the board.
+    if (this.board !== reader) return;
+    const every = this.woken
+      ? (this.opts.backstopMs ?? DEFAULT_BACKSTOP_INTERVAL_MS)
+      : (this.opts.intervalMs ?? DEFAULT_POLL_INTERVAL_MS);
     // poll() logs its own errors and never rejects.
-    const timer = setInterval(() => void this.poll(), this.opts.intervalMs ?? DEFAULT_POLL_INTERVAL_MS);
+    const timer = setInterval(() => void this.poll(), every);
     // The watcher alone must never keep a process (a CLI, a test run) alive.
     timer.unref();
     this.timer = timer;
+    if (this.wokenWhileStarting) {
+      this.wokenWhileStarting = false;
+      this.poke();
+    }
   }
 
   /** Stops polling and ends every subscriber's stream (server shutdown). */
@@ -108,7 +194,12 @@ export class BoardWatcher {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
     this.starting = null;
-    this.board?.close();
+    this.wokenWhileStarting = false;
+    this.generation++;
+    this.unwatch?.();
+    this.unwatch = null;
+    this.release?.();
+    this.release = null;
     this.board = null;
   }
 
