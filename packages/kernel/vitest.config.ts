@@ -1,15 +1,59 @@
 import { defineConfig } from "vitest/config";
 import { sourceResolution, sourceTestEnv } from "../../scripts/build-conditions.mjs";
 
+/**
+ * The kernel's contract suites, run a second time with every test board on PostgreSQL
+ * (`KANBAN_TEST_STORE=postgres`, see src/testing/test-store.ts): one suite, both stores. The other
+ * files poke SQLite directly (raw rows, file locks, journal modes) and run on SQLite only.
+ */
+export const BOTH_STORES = [
+  "src/invariants.test.ts",
+  "src/fencing.test.ts",
+  "src/concurrency.test.ts",
+  "src/create.test.ts",
+  "src/claim.test.ts",
+  "src/claim-next.test.ts",
+  "src/complete.test.ts",
+  "src/block.test.ts",
+  "src/bulk.test.ts",
+  "src/breaker.test.ts",
+  "src/graph.test.ts",
+  "src/list.test.ts",
+  "src/patch.test.ts",
+  "src/scoped-board.test.ts",
+  "src/transitions.test.ts",
+  "src/termination.test.ts",
+  "src/settle-terminate.test.ts",
+  "src/release-unstarted-claim.test.ts",
+  "src/warnings.test.ts",
+];
+
+const shared = {
+  environment: "node",
+  testTimeout: 20_000,
+  hookTimeout: 20_000,
+} as const;
+
 export default defineConfig({
   ...sourceResolution,
   test: {
-    env: sourceTestEnv,
-    include: ["src/**/*.test.ts"],
-    environment: "node",
-    testTimeout: 20_000,
-    hookTimeout: 20_000,
     reporters: ["default", "json"],
     outputFile: { json: ".vitest-report.json" },
+    projects: [
+      {
+        ...sourceResolution,
+        test: { ...shared, name: "sqlite", env: sourceTestEnv, include: ["src/**/*.test.ts"] },
+      },
+      {
+        ...sourceResolution,
+        test: {
+          ...shared,
+          name: "postgres",
+          env: { ...sourceTestEnv, KANBAN_TEST_STORE: "postgres" },
+          include: BOTH_STORES,
+          globalSetup: ["@kanban/db/testing-pg/global-setup"],
+        },
+      },
+    ],
   },
 });

@@ -12,6 +12,11 @@ export interface OpenPostgresOptions {
   applicationName?: string;
   /** Where failures of idle pooled connections are reported (one line; default: process warning). */
   warn?: (message: string) => void;
+  /**
+   * The schema every connection of the pool resolves unqualified names in (a board's
+   * `kanban_<slug>`), set once per connection at startup so no query pays a round trip for it.
+   */
+  searchPath?: string;
 }
 
 export interface KanbanPostgres {
@@ -28,6 +33,14 @@ export interface KanbanPostgres {
 }
 
 export const DEFAULT_PG_POOL_SIZE = 4;
+
+/** A schema name as a startup `-c search_path=` value: quoted, and only names we make. */
+function searchPathOption(schema: string): string {
+  if (!/^[a-z0-9_-]{1,63}$/.test(schema)) {
+    throw new KanbanDbError("CONFIG_INVALID", `invalid PostgreSQL schema name ${JSON.stringify(schema)}`);
+  }
+  return `"${schema}"`;
+}
 /** The oldest PostgreSQL we accept: identity columns, `DROP DATABASE ... WITH (FORCE)` in tests. */
 export const MIN_PG_SERVER_VERSION = 130000;
 
@@ -40,7 +53,9 @@ export const MIN_PG_SERVER_VERSION = 130000;
  */
 export function parseInt8(value: string): number | bigint {
   const n = Number(value);
-  return Number.isSafeInteger(n) ? n : BigInt(value);
+  if (Number.isSafeInteger(n)) return n;
+  // A numeric with a fraction (AVG) stays a number; only a whole number too big for one is a bigint.
+  return /^-?\d+$/.test(value) ? BigInt(value) : n;
 }
 
 /**
@@ -69,11 +84,13 @@ export async function openPostgres(url: string, opts: OpenPostgresOptions = {}):
     application_name: opts.applicationName ?? "kanban",
     keepAlive: true,
     types: {
+      // numeric is what SUM() of a bigint answers: a number like SQLite's, not the driver's string.
       getTypeParser: ((oid: number, format?: "text" | "binary") =>
-        oid === pg.types.builtins.INT8 && format !== "binary"
+        (oid === pg.types.builtins.INT8 || oid === pg.types.builtins.NUMERIC) && format !== "binary"
           ? parseInt8
           : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
+    ...(opts.searchPath === undefined ? {} : { options: `-c search_path=${searchPathOption(opts.searchPath)}` }),
   };
   // The first connection is a lone client, not the pool's: when it fails half-way (a server asking
   // for a password the URL lacks makes the driver throw mid-handshake), the pool would neither

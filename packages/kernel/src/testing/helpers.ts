@@ -6,6 +6,7 @@ import { KernelError } from "../errors.ts";
 import { randomIds } from "../ids.ts";
 import { createTestBoard, type TestBoard } from "./test-board.ts";
 import { TestClock } from "./test-clock.ts";
+import { settleTestSchemas } from "./test-store.ts";
 
 /**
  * A factory of test boards for one test file: every board it makes is cleaned up after each test.
@@ -13,8 +14,9 @@ import { TestClock } from "./test-clock.ts";
  */
 export function useTestBoards(): (opts?: Parameters<typeof createTestBoard>[0]) => TestBoard {
   const boards: TestBoard[] = [];
-  afterEach(() => {
+  afterEach(async () => {
     for (const b of boards.splice(0)) b.cleanup();
+    await settleTestSchemas();
   });
   return (opts = {}) => {
     const b = createTestBoard(opts);

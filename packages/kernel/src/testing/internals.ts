@@ -29,3 +29,23 @@ export function boardInternals(board: Board): BoardInternals {
     },
   };
 }
+
+/**
+ * Raw SQL on a board's own connection, for tests that seed states no verb produces and check rows,
+ * on either engine (the SQL is the store's dialect: SQLite's, translated on PostgreSQL). Each call is
+ * its own write transaction, so it sees every committed row and its writes are committed on return.
+ */
+export interface RawSql {
+  get<R = Record<string, unknown>>(sql: string, ...args: unknown[]): Promise<R | undefined>;
+  all<R = Record<string, unknown>>(sql: string, ...args: unknown[]): Promise<R[]>;
+  run(sql: string, ...args: unknown[]): Promise<{ changes: number }>;
+}
+
+export function rawSql(board: Board): RawSql {
+  const { ctx } = boardInternals(board);
+  return {
+    get: async <R>(sql: string, ...args: unknown[]) => (await ctx.tx(() => ctx.get(sql, ...args))) as R | undefined,
+    all: async <R>(sql: string, ...args: unknown[]) => (await ctx.tx(() => ctx.all(sql, ...args))) as R[],
+    run: async (sql: string, ...args: unknown[]) => await ctx.tx(() => ctx.run(sql, ...args)),
+  };
+}

@@ -2,14 +2,46 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { type Board, type OpenBoardOptions, openBoard } from "../board.ts";
+import { pgBoard } from "../open-pg-board.ts";
 import { TestClock } from "./test-clock.ts";
+import { dropTestSchemaLater, testStore, testStoreUrl } from "./test-store.ts";
 
 export type TestBoard = Board & { clock: TestClock; dir: string; cleanup: () => void };
 
-/** A board on a real SQLite file in a fresh temporary directory, driven by a TestClock. */
+/**
+ * A board on a real SQLite file in a fresh temporary directory, driven by a TestClock; or, when the
+ * run's store is PostgreSQL (`KANBAN_TEST_STORE=postgres`, see test-store.ts), a board in a fresh
+ * schema of the run's test PostgreSQL, dropped again after `cleanup`.
+ */
 export function createTestBoard(opts: Partial<OpenBoardOptions> = {}): TestBoard {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kanban-kernel-"));
   const clock = opts.clock instanceof TestClock ? opts.clock : new TestClock();
+  if (testStore() === "postgres") {
+    const slug = `t_${path
+      .basename(dir)
+      .slice(-6)
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, "x")}${Math.random().toString(36).slice(2, 8)}`;
+    const board = pgBoard({
+      url: testStoreUrl(),
+      board: slug,
+      warn: () => {},
+      hostname: "testhost",
+      pid: 4242,
+      poolSize: 3,
+      ...pick(opts),
+      clock,
+    });
+    return Object.assign(board, {
+      clock,
+      dir,
+      cleanup: () => {
+        board.close();
+        dropTestSchemaLater(slug);
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    });
+  }
   const board = openBoard({
     warn: () => {},
     hostname: "testhost",
@@ -26,4 +58,32 @@ export function createTestBoard(opts: Partial<OpenBoardOptions> = {}): TestBoard
       fs.rmSync(dir, { recursive: true, force: true });
     },
   });
+}
+
+/** The options a PostgreSQL board shares with an SQLite one (file options such as `path` do not apply). */
+function pick(opts: Partial<OpenBoardOptions>) {
+  const {
+    ids,
+    isPidAlive,
+    hostname,
+    pid,
+    claimTtlSeconds,
+    failureLimit,
+    defaultWorkdir,
+    diagnosticsPolicy,
+    onDiagnosticsRun,
+  } = opts;
+  return Object.fromEntries(
+    Object.entries({
+      ids,
+      isPidAlive,
+      hostname,
+      pid,
+      claimTtlSeconds,
+      failureLimit,
+      defaultWorkdir,
+      diagnosticsPolicy,
+      onDiagnosticsRun,
+    }).filter(([, v]) => v !== undefined),
+  );
 }

@@ -42,38 +42,41 @@ export async function idempotentTaskId(ctx: SqlContext, key: string, scope: stri
   return row ? row.id : null;
 }
 
-/** Inserts a task row. Returns false when its id is already taken (the caller draws another); other errors throw. */
+/**
+ * Inserts a task row. Returns false when its id is already taken (the caller draws another); other
+ * errors throw. A taken id is a no-op insert, not an error: on PostgreSQL an error would abort the
+ * whole enclosing transaction.
+ */
 export async function insertTask(ctx: SqlContext, row: NewTaskRow): Promise<boolean> {
-  try {
-    await ctx.run(
-      `INSERT INTO tasks (id, title, body, assignee, status, priority, created_by, created_at, workspace_kind,
+  return (
+    (
+      await ctx.run(
+        `INSERT INTO tasks (id, title, body, assignee, status, priority, created_by, created_at, workspace_kind,
          workspace_path, branch_name, tenant, idempotency_key, max_runtime_seconds, skills, max_retries,
          model_override, session_id, workflow_template_id, current_step_key)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      row.id,
-      row.title,
-      row.body,
-      row.assignee,
-      row.status,
-      row.priority,
-      row.created_by,
-      row.created_at,
-      row.workspace_kind,
-      row.workspace_path,
-      row.branch_name,
-      row.tenant,
-      row.idempotency_key,
-      row.max_runtime_seconds,
-      row.skills,
-      row.max_retries,
-      row.model_override,
-      row.session_id,
-      row.workflow_template_id,
-      row.current_step_key,
-    );
-    return true;
-  } catch (err) {
-    if ((err as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY") return false;
-    throw err;
-  }
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO NOTHING`,
+        row.id,
+        row.title,
+        row.body,
+        row.assignee,
+        row.status,
+        row.priority,
+        row.created_by,
+        row.created_at,
+        row.workspace_kind,
+        row.workspace_path,
+        row.branch_name,
+        row.tenant,
+        row.idempotency_key,
+        row.max_runtime_seconds,
+        row.skills,
+        row.max_retries,
+        row.model_override,
+        row.session_id,
+        row.workflow_template_id,
+        row.current_step_key,
+      )
+    ).changes > 0
+  );
 }

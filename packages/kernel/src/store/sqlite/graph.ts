@@ -59,10 +59,12 @@ const ANNOTATION_KINDS = [
  */
 const PARKED_IN_TODO = `t.status = 'todo' AND COALESCE((
     SELECT CASE WHEN e.kind = 'status' AND json_valid(e.payload)
-      THEN json_extract(e.payload, '$.status') IS 'todo' AND json_type(e.payload, '$.reason') IS NULL ELSE 0 END
+      THEN CASE WHEN json_extract(e.payload, '$.status') IS 'todo' AND json_type(e.payload, '$.reason') IS NULL
+        THEN 1 ELSE 0 END
+      ELSE 0 END
     FROM task_events e
     WHERE e.task_id = t.id AND e.kind NOT IN (${ANNOTATION_KINDS.map((k) => `'${k}'`).join(", ")})
-    ORDER BY e.id DESC LIMIT 1), 0)`;
+    ORDER BY e.id DESC LIMIT 1), 0) = 1`;
 
 // Parents are checked in SQL (one anti-join), so the caller's loop only sees tasks that may move.
 const UNFINISHED_PARENT = `EXISTS (SELECT 1 FROM task_links l JOIN tasks p ON p.id = l.parent_id

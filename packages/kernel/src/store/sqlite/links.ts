@@ -66,7 +66,8 @@ export async function linkedChildren(
 /** Adds the edge `parent → child`; false when it was already there. */
 export async function insertLink(ctx: SqlContext, parent: string, child: string): Promise<boolean> {
   return (
-    (await ctx.run("INSERT OR IGNORE INTO task_links (parent_id, child_id) VALUES (?, ?)", parent, child)).changes > 0
+    (await ctx.run("INSERT INTO task_links (parent_id, child_id) VALUES (?, ?) ON CONFLICT DO NOTHING", parent, child))
+      .changes > 0
   );
 }
 

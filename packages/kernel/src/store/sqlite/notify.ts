@@ -171,11 +171,12 @@ export async function tenantsOfPair(
 /** Gives `toTask` a copy of each of `fromTask`'s subscriptions it lacks, its cursor at `toTask`'s newest event. */
 export async function copySubscriptions(ctx: SqlContext, fromTask: string, toTask: string, at: number): Promise<void> {
   await ctx.run(
-    `INSERT OR IGNORE INTO kanban_notify_subs (task_id, platform, chat_id, thread_id, user_id, user_id_alt, chat_type,
+    `INSERT INTO kanban_notify_subs (task_id, platform, chat_id, thread_id, user_id, user_id_alt, chat_type,
          notifier_profile, delivery_mode, delivery_metadata, created_at, last_event_id)
        SELECT ?, platform, chat_id, thread_id, user_id, user_id_alt, COALESCE(chat_type, 'dm'), notifier_profile,
          COALESCE(delivery_mode, 'notify'), delivery_metadata, ?, (SELECT COALESCE(MAX(id), 0) FROM task_events WHERE task_id = ?)
-       FROM kanban_notify_subs WHERE task_id = ?`,
+       FROM kanban_notify_subs WHERE task_id = ?
+       ON CONFLICT DO NOTHING`,
     toTask,
     at,
     toTask,

@@ -75,7 +75,7 @@ function keyTerms(order: ListOrder): SortTerm[] {
     t.nullable
       ? [
           { expr: `(${t.expr} IS NULL)`, dir: t.dir === "ASC" ? "DESC" : "ASC" },
-          { expr: `IFNULL(${t.expr}, 0)`, dir: t.dir },
+          { expr: `COALESCE(${t.expr}, 0)`, dir: t.dir },
         ]
       : [t],
   );

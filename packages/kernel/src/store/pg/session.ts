@@ -1,0 +1,259 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { PoolClient, QueryConfig, QueryResult } from "pg";
+import { KanbanDbError, type KanbanPostgres } from "@kanban/db";
+import { type Clock, nowSeconds } from "../../clock.ts";
+import { taskFromValues } from "../../rows.ts";
+import type { Task } from "../../types.ts";
+import type { SqlRun, SqlSessionHandle } from "../port.ts";
+import { bindValues, type Translated, translate } from "./translate.ts";
+
+/** The transaction the current async call chain is inside, as in store/sqlite/session.ts. */
+interface TxToken {
+  session: PgSession;
+  client: PoolClient;
+  open: boolean;
+  nested: Promise<unknown>;
+}
+const inside = new AsyncLocalStorage<TxToken>();
+
+/** Advisory-lock class of a board's writer lock (see PG_LOCK_CLASS in @kanban/db for the scheme). */
+export const BOARD_WRITER_LOCK_CLASS = 0x4b4e5701;
+
+/** Prepared-statement names, one per translated text, shared by every connection of the process. */
+const statementNames = new Map<string, string>();
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (!name) {
+    name = `kanban_${statementNames.size + 1}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+/**
+ * One PostgreSQL board as the store sees it: a small pool whose connections resolve names in the
+ * board's schema, and the clock. The rules are SQLite's, so every kernel transaction keeps its
+ * meaning:
+ *
+ * - One writer per board. A transaction takes the board's transaction-scoped advisory lock first
+ *   (`pg_advisory_xact_lock(class, board)`), so writers of one board run one at a time across every
+ *   process and host, as SQLite's BEGIN IMMEDIATE makes them; writers of different boards never wait
+ *   for each other. The lock goes with the transaction, also when its connection dies.
+ * - A transaction owns one pooled connection from BEGIN to COMMIT. Statements of the caller's own
+ *   transaction (known through AsyncLocalStorage) run on it; a verb called inside it nests as a
+ *   savepoint, one at a time. Every other statement takes any free connection, so it sees committed
+ *   rows only (READ COMMITTED), never another caller's open transaction.
+ * - Waiting for the lock is bounded by `lockTimeoutMs` (SQLite's busy_timeout): past it the write
+ *   fails with DB_BUSY and nothing is written.
+ */
+export class PgSession implements SqlSessionHandle {
+  readonly dialect = "postgres" as const;
+  /** Set once the connection (and the board's schema) is ready; see `ready`. */
+  private db: KanbanPostgres | null = null;
+  /**
+   * Settles when the pool is open and the schema migrated. A session can be made before that (tests
+   * make boards synchronously); every statement waits for it, and a failure rejects each of them
+   * with the same typed error. `openPgBoard` awaits it, so a product process fails at open instead.
+   */
+  readonly ready: Promise<void>;
+  private savepoints = 0;
+  private active = 0;
+  private idle: Promise<void> = Promise.resolve();
+  private markIdle: () => void = () => {};
+  private closing = false;
+  private closed = false;
+  transactionsBegun = 0;
+  private readonly beginSql: string;
+
+  constructor(
+    connect: Promise<KanbanPostgres>,
+    readonly clock: Clock,
+    /** The board's writer-lock key (from its schema name). */
+    lockKey: number,
+    lockTimeoutMs = 30_000,
+  ) {
+    this.ready = connect.then((db) => {
+      this.db = db;
+    });
+    // Observed here so that a board nobody uses never reports an unhandled rejection.
+    this.ready.catch(() => {});
+    // One round trip: BEGIN, the bound on lock waits, and the board's writer lock.
+    this.beginSql = `BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}; SELECT pg_advisory_xact_lock(${BOARD_WRITER_LOCK_CLASS}, ${lockKey})`;
+  }
+
+  now(): number {
+    return nowSeconds(this.clock);
+  }
+
+  get inTransaction(): boolean {
+    const t = inside.getStore();
+    return t?.open === true && t.session === this;
+  }
+
+  private async connected(): Promise<KanbanPostgres> {
+    if (this.db) return this.db;
+    await this.ready;
+    return this.db as unknown as KanbanPostgres;
+  }
+
+  private async query(sql: string, args: unknown[], rowMode?: "array"): Promise<QueryResult> {
+    if (this.closed) throw closedError();
+    const t = translate(sql);
+    const config: QueryConfig = { name: statementName(t.text), text: t.text, values: bindValues(t, args) };
+    if (rowMode) (config as QueryConfig & { rowMode: string }).rowMode = rowMode;
+    const token = inside.getStore();
+    try {
+      if (token?.open === true && token.session === this) return await token.client.query(config);
+      const db = this.db ?? (await this.connected());
+      return await db.pool.query(config);
+    } catch (err) {
+      throw this.mapError(err, t);
+    }
+  }
+
+  async get(sql: string, ...args: unknown[]): Promise<unknown> {
+    return (await this.query(sql, args)).rows[0];
+  }
+
+  async all(sql: string, ...args: unknown[]): Promise<unknown[]> {
+    return (await this.query(sql, args)).rows;
+  }
+
+  async run(sql: string, ...args: unknown[]): Promise<SqlRun> {
+    return { changes: (await this.query(sql, args)).rowCount ?? 0 };
+  }
+
+  async insert(sql: string, ...args: unknown[]): Promise<number> {
+    const row = (await this.query(`${sql} RETURNING id`, args)).rows[0] as { id: number } | undefined;
+    return Number(row?.id);
+  }
+
+  async tasks(sql: string, ...args: unknown[]): Promise<Task[]> {
+    const result = await this.query(sql, args, "array");
+    const columns = new Map(result.fields.map((f, i) => [f.name, i]));
+    return (result.rows as unknown as unknown[][]).map((values) => taskFromValues(columns, values));
+  }
+
+  async task(sql: string, ...args: unknown[]): Promise<Task | null> {
+    return (await this.tasks(sql, ...args))[0] ?? null;
+  }
+
+  tx<T>(fn: () => Promise<T> | T): Promise<T> {
+    const token = inside.getStore();
+    if (token?.open === true && token.session === this) {
+      // As on SQLite: verbs started together inside one transaction run one after another, each in
+      // its own savepoint, under a token of its own.
+      const name = `kanban_nested_${++this.savepoints}`;
+      const level: TxToken = { session: this, client: token.client, open: true, nested: Promise.resolve() };
+      const nested = token.nested
+        .then(async () => {
+          await token.client.query(`SAVEPOINT ${name}`);
+          try {
+            const result = await inside.run(level, async () => await fn());
+            await token.client.query(`RELEASE SAVEPOINT ${name}`);
+            return result;
+          } catch (err) {
+            await token.client.query(`ROLLBACK TO SAVEPOINT ${name}; RELEASE SAVEPOINT ${name}`);
+            throw err;
+          }
+        })
+        .finally(() => {
+          level.open = false;
+        });
+      token.nested = nested.catch(() => {});
+      return nested;
+    }
+    if (this.closing) return Promise.reject(closedError());
+    this.begin();
+    return this.outermost(fn).finally(() => this.end());
+  }
+
+  private async outermost<T>(fn: () => Promise<T> | T): Promise<T> {
+    const db = this.db ?? (await this.connected());
+    let client: PoolClient;
+    try {
+      client = await db.pool.connect();
+    } catch (err) {
+      throw db.failure(err);
+    }
+    this.transactionsBegun++;
+    const own: TxToken = { session: this, client, open: true, nested: Promise.resolve() };
+    let broken: unknown;
+    try {
+      try {
+        await client.query(this.beginSql);
+      } catch (err) {
+        throw this.mapError(err);
+      }
+      let result: T;
+      try {
+        result = await inside.run(own, async () => await fn());
+        await own.nested;
+      } catch (err) {
+        own.open = false;
+        await client.query("ROLLBACK").catch((e: unknown) => {
+          broken = e;
+        });
+        throw err;
+      }
+      own.open = false;
+      try {
+        await client.query("COMMIT");
+      } catch (err) {
+        broken = err;
+        throw this.mapError(err);
+      }
+      return result;
+    } finally {
+      own.open = false;
+      // A connection whose transaction could not be ended cleanly is discarded, not reused.
+      client.release(broken instanceof Error ? broken : undefined);
+    }
+  }
+
+  private begin(): void {
+    if (this.active++ === 0) {
+      this.idle = new Promise((resolve) => {
+        this.markIdle = resolve;
+      });
+    }
+  }
+
+  private end(): void {
+    if (--this.active === 0) this.markIdle();
+  }
+
+  close(closeConnections: () => void | Promise<void>): void {
+    if (this.closing) return;
+    this.closing = true;
+    void this.idle.then(async () => {
+      this.closed = true;
+      await closeConnections();
+    });
+  }
+
+  /** A driver or server error as the kernel's typed errors where it has a meaning beyond a bug. */
+  private mapError(err: unknown, t?: Translated): unknown {
+    const code = (err as { code?: unknown }).code;
+    if (code === "55P03" || code === "40P01" || code === "40001") {
+      return new KanbanDbError(
+        "DB_BUSY",
+        "the board is busy (another writer held it too long); nothing was written, try again",
+      );
+    }
+    if (code === "23505") {
+      // Kept recognisable to the store (create.ts treats a taken task id as "pick another").
+      const e = err as Error & { constraint?: string };
+      return Object.assign(new Error(e.message), { code: "UNIQUE_VIOLATION", constraint: e.constraint });
+    }
+    const db = this.db;
+    if (db && typeof code === "string" && /^(08|57P|53)/.test(code)) return db.failure(err);
+    if (db && code === undefined && err instanceof Error && !("severity" in err)) return db.failure(err);
+    if (t && err instanceof Error) err.message = `${err.message} (in: ${t.text.replace(/\s+/g, " ").slice(0, 300)})`;
+    return err;
+  }
+}
+
+function closedError(): KanbanDbError {
+  return new KanbanDbError("DB_UNAVAILABLE", "the board was closed (removed, archived or reopened); try again");
+}
