@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import net from "node:net";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { boardSchemaName, migrateBoardSchema, quoteIdent } from "./pg-board-schema.ts";
@@ -280,6 +281,60 @@ describe("the listener (LISTEN on one dedicated connection)", () => {
     } finally {
       await db.pool.query(`ALTER ROLE ${quoteIdent(role)} LOGIN`);
       await listener.close();
+    }
+  });
+
+  it("drops a connection that stopped answering (half-open: no error, no FIN) after a missed heartbeat, and reconnects", async () => {
+    // A loopback proxy in front of the server that can go silent on its open connections, as a dead
+    // network does: bytes stop flowing both ways, and nobody closes anything.
+    const target = new URL(database.url);
+    const open: { client: net.Socket; upstream: net.Socket }[] = [];
+    const frozen = new Set<(typeof open)[number]>();
+    const proxy = net.createServer((client) => {
+      const upstream = net.connect(Number(target.port || 5432), target.hostname);
+      const pair = { client, upstream };
+      open.push(pair);
+      client.on("data", (d) => {
+        if (!frozen.has(pair)) upstream.write(d);
+      });
+      upstream.on("data", (d) => {
+        if (!frozen.has(pair)) client.write(d);
+      });
+      const end = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on("error", end).on("close", end);
+      upstream.on("error", end).on("close", end);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const viaProxy = new URL(database.url);
+    viaProxy.hostname = "127.0.0.1";
+    viaProxy.port = String((proxy.address() as net.AddressInfo).port);
+    const warnings: string[] = [];
+    const listener = await openPgEventListener(viaProxy.toString(), {
+      heartbeatMs: 50,
+      heartbeatTimeoutMs: 1_000,
+      reconnectMinMs: 20,
+      reconnectMaxMs: 100,
+      warn: (m) => warnings.push(m),
+    });
+    try {
+      const sub = recorder();
+      listener.subscribe("alpha", sub);
+      // Silence every connection open now (the listener's); later ones flow.
+      for (const p of open) frozen.add(p);
+      const [missed] = await insertEvents("alpha", 1);
+      await waitFor(() => sub.resyncs === 1, "the re-read after the heartbeat missed");
+      expect(sub.events).not.toContain(missed);
+      expect(listener.reconnects).toBe(1);
+      expect(warnings[0]).toMatch(/did not answer a heartbeat/);
+      const [after] = await insertEvents("alpha", 1);
+      await waitFor(() => sub.events.includes(after as number), "an event on the new connection");
+    } finally {
+      await listener.close();
+      for (const p of open) p.client.destroy();
+      await new Promise((r) => proxy.close(r));
     }
   });
 
