@@ -1,4 +1,5 @@
 import type { Board, ClaimNextResult, ExitStatus, LaneClaim, ReadyLane, Task, Termination } from "@kanban/kernel";
+import type { TickLockAttempt } from "./coordination/coordination.ts";
 import { tryAcquireDispatchLock } from "./pid-lock.ts";
 import { type ResolvedWorkspace, WorkspaceError } from "@kanban/workspace";
 
@@ -61,6 +62,11 @@ export interface DispatchDeps {
   terminate?(targets: Termination[]): void;
   /** Running tasks on every other board of the home (only asked when max_in_progress is set). */
   runningElsewhere?(): Promise<number>;
+  /**
+   * The board's tick lock (the dispatcher's coordination: Hermes' flock beside an SQLite file, an
+   * advisory lock on PostgreSQL). Default: the flock on `<db>.dispatch.lock`.
+   */
+  tickLock?(board: Board): Promise<TickLockAttempt>;
   /** Test hook: awaited between claim and spawn. */
   afterClaim?(taskId: string): Promise<void>;
   log?(line: string): void;
@@ -140,7 +146,12 @@ async function recover(board: Board, opts: DispatchOptions, deps: DispatchDeps, 
 export async function dispatchOnce(board: Board, opts: DispatchOptions, deps: DispatchDeps): Promise<DispatchResult> {
   const out = emptyResult();
   const dryRun = opts.dryRun === true;
-  const lock = opts.lock !== false ? tryAcquireDispatchLock(`${board.path}.dispatch.lock`) : null;
+  const lock =
+    opts.lock === false
+      ? null
+      : deps.tickLock
+        ? await deps.tickLock(board)
+        : tryAcquireDispatchLock(`${board.path}.dispatch.lock`);
   if (lock !== null && !lock.ok) {
     out.skipped_locked = true;
     out.held_back.push("skipped_locked");
@@ -153,7 +164,7 @@ export async function dispatchOnce(board: Board, opts: DispatchOptions, deps: Di
     await spawnReady(board, opts, deps, out, dryRun);
     return out;
   } finally {
-    if (lock?.ok) lock.lock.release();
+    if (lock?.ok) await lock.lock.release();
   }
 }
 

@@ -5,8 +5,6 @@ import {
   currentBoard,
   type DispatcherStatus,
   type DispatcherTickSummary,
-  dispatcherLockPath,
-  dispatcherNudgePath,
   forgetInitialised,
   listHermesProfiles,
   type HomeConfigReader,
@@ -16,13 +14,14 @@ import {
   logsDir,
   normaliseSlug,
   readBoardMetadata,
-  readDispatcherStatus,
   workspacesRoot,
-  writeDispatcherStatus,
 } from "@kanban/db";
 import { type Board, type Clock, openBoard, systemClock } from "@kanban/kernel";
 import { allowedRootsFor, cleanupScratch, resolveWorkspace, scratchPath } from "@kanban/workspace";
 import { type DispatcherConfig, withHomeConfig } from "./config.ts";
+import { checkCoordinationFor } from "./coordination/choose.ts";
+import type { DispatcherCoordination } from "./coordination/coordination.ts";
+import { SqliteCoordination } from "./coordination/sqlite.ts";
 import {
   type DispatchDeps,
   type DispatchOptions,
@@ -32,7 +31,6 @@ import {
   hasSpawnableReady,
   runningCount,
 } from "./dispatch-once.ts";
-import { type PidLock, tryAcquirePidLock } from "./pid-lock.ts";
 import { buildWorkerArgv, buildWorkerEnv, isSpawnable, type LiveWorker, WorkerPool } from "./worker.ts";
 
 /** A second dispatcher for the same home. */
@@ -68,6 +66,12 @@ export interface DispatcherDeps {
   clock?: Clock;
   /** Where log lines go (default: stderr with a timestamp). */
   log?: (line: string) => void;
+  /**
+   * How this dispatcher shares its boards with other processes (see coordination/coordination.ts).
+   * Default: the SQLite home's files (pid lock, flock tick locks, nudge file, dispatcher.json).
+   * Boards on PostgreSQL need `PgCoordination` (`openPgCoordination(url, …)`).
+   */
+  coordination?: DispatcherCoordination;
 }
 
 export interface OnceOptions {
@@ -113,14 +117,6 @@ function fileFingerprint(p: string): string {
   }
 }
 
-function mtimeOf(p: string): number | null {
-  try {
-    return fs.statSync(p).mtimeMs;
-  } catch {
-    return null;
-  }
-}
-
 function defaultLog(clock: Clock, line: string): void {
   process.stderr.write(`${new Date(clock.now()).toISOString()} kanban-dispatcher: ${line}\n`);
 }
@@ -142,14 +138,15 @@ export class Dispatcher {
   private readonly warnings: { at: number; message: string }[] = [];
   private stopping = false;
   private wake: (() => void) | null = null;
-  private homeLock: PidLock | null = null;
+  /** Our boards' coordination; `acquired` while {@link run} holds it (the home lock on SQLite). */
+  readonly coordination: DispatcherCoordination;
+  private acquired = false;
   private badTicks = 0;
   private lastStuckWarning: number | null = null;
   private ticks = 0;
   private startedAt: number;
   private lastReport: TickReport | null = null;
   private runningWorkers: DispatcherStatus["running_workers"] = [];
-  private lastNudge: number | null = null;
   /** Ticks and exit-triggered crash sweeps run one after another, never interleaved. */
   private exclusive: Promise<unknown> = Promise.resolve();
   /** Boards with a worker that exited since their last crash sweep. */
@@ -174,6 +171,7 @@ export class Dispatcher {
     this.seenConfigVersion = config.configVersion;
     this.pool = new WorkerPool(this.log, this.clock);
     this.pool.onExit((worker) => this.workerExited(worker));
+    this.coordination = deps.coordination ?? new SqliteCoordination(config.home, config.hostname, config.pid);
     this.startedAt = this.now();
   }
 
@@ -225,7 +223,7 @@ export class Dispatcher {
    * spawn). Only the loop does this; a tick driven by hand (`--once`, tests) leaves it to its sweep.
    */
   private workerExited(worker: LiveWorker): void {
-    if (this.homeLock === null || this.stopping) return;
+    if (!this.acquired || this.stopping) return;
     this.exitedOn.add(worker.board);
     void this.serialised(() => this.sweepExited());
   }
@@ -400,6 +398,10 @@ export class Dispatcher {
         });
       },
       exitStatus: (pid) => this.pool.exitStatus(pid),
+      tickLock: (board) => {
+        checkCoordinationFor(board, this.coordination);
+        return this.coordination.tryTickLock(board);
+      },
       terminate: (targets) => this.pool.terminate(targets, cfg.settings.terminateGraceSeconds),
       runningElsewhere: others,
       afterClaim: cfg.testClaimDelayMs > 0 ? () => sleep(cfg.testClaimDelayMs) : undefined,
@@ -559,7 +561,7 @@ export class Dispatcher {
       ready_pending: readyPending,
     };
     this.lastReport = report;
-    if (this.homeLock !== null) this.writeStatus();
+    if (this.acquired) await this.writeStatus();
     return report;
   }
 
@@ -622,9 +624,9 @@ export class Dispatcher {
     };
   }
 
-  private writeStatus(extra: Partial<DispatcherStatus> = {}): void {
+  private async writeStatus(extra: Partial<DispatcherStatus> = {}): Promise<void> {
     try {
-      writeDispatcherStatus(this.config.home, { ...this.status(), ...extra });
+      await this.coordination.publish({ ...this.status(), ...extra });
     } catch (err) {
       this.log(`cannot write status: ${oneLine(err)}`);
     }
@@ -703,9 +705,18 @@ export class Dispatcher {
    * reclaimed at start-up instead of waiting out the claim TTL. Claims by anyone else (a person's
    * `kanban claim`, another host) are never touched.
    */
-  private async recoverOrphanedClaims(previousPid: number | null): Promise<string[]> {
-    if (previousPid === null || previousPid === this.config.pid || this.pool.isAlive(previousPid)) return [];
-    const lock = `${this.config.hostname}:${previousPid}`;
+  private async recoverOrphanedClaims(predecessors: { host: string; pid: number }[]): Promise<string[]> {
+    const recovered: string[] = [];
+    for (const p of predecessors) {
+      // A pid of this host that is alive is not a dead predecessor (ours, or a recycled pid): leave it.
+      if (p.host === this.config.hostname && (p.pid === this.config.pid || this.pool.isAlive(p.pid))) continue;
+      recovered.push(...(await this.recoverClaimsOf(p.host, p.pid)));
+    }
+    return recovered;
+  }
+
+  private async recoverClaimsOf(host: string, previousPid: number): Promise<string[]> {
+    const lock = `${host}:${previousPid}`;
     const recovered: string[] = [];
     for (const t of this.targets()) {
       if (this.isQuarantined(t.dbPath)) continue;
@@ -762,14 +773,21 @@ export class Dispatcher {
    * is written and the lock is released.
    */
   async run(): Promise<void> {
-    const attempt = tryAcquirePidLock(dispatcherLockPath(this.config.home), this.config.pid);
+    let boards: string[] = [];
+    try {
+      boards = this.targets().map((t) => t.slug);
+    } catch {
+      // the first tick reports a home whose boards cannot be listed
+    }
+    const attempt = await this.coordination.acquire(boards);
     if (!attempt.ok) throw new DispatcherBusyError(this.config.home, attempt.holder);
-    this.homeLock = attempt.lock;
-    await this.recoverOrphanedClaims(readDispatcherStatus(this.config.home)?.pid ?? null);
+    this.acquired = true;
+    await this.recoverOrphanedClaims(attempt.predecessors);
     this.startedAt = this.now();
     // Our pid is on record before the first claim, so that a successor can recover our orphans.
-    this.writeStatus({});
-    this.lastNudge = mtimeOf(dispatcherNudgePath(this.config.home));
+    await this.writeStatus({});
+    // Nudges sent before now are covered by the first tick.
+    this.coordination.nudgePending();
     this.log(
       `started for ${this.config.home} (pid ${this.config.pid}, every ${this.config.settings.intervalSeconds}s, ${describeRuntime(this.config)})`,
     );
@@ -787,31 +805,32 @@ export class Dispatcher {
       await this.stopWorkers();
       await this.pool.drain();
     } finally {
-      this.writeStatus({ stopped_at: this.now() });
-      this.homeLock.release();
-      this.homeLock = null;
+      await this.writeStatus({ stopped_at: this.now() });
+      await this.coordination.release();
+      this.acquired = false;
       this.log("stopped");
     }
   }
 
   private sleepUntilNextTick(): Promise<void> {
-    const nudgeFile = dispatcherNudgePath(this.config.home);
     // A real timer (setTimeout), so a monotonic deadline: the injected clock dates things, it does not sleep.
     const end = performance.now() + this.config.settings.intervalSeconds * 1000;
     return new Promise<void>((resolve) => {
       let timer: NodeJS.Timeout | null = null;
+      // An engine that hears nudges (PostgreSQL's LISTEN) wakes us at once; files are polled below.
+      const unsubscribe = this.coordination.onNudge(() => {
+        this.coordination.nudgePending();
+        finish();
+      });
       const finish = () => {
+        unsubscribe();
         if (timer !== null) clearTimeout(timer);
         this.wake = null;
         resolve();
       };
       const step = () => {
         if (this.stopping) return finish();
-        const m = mtimeOf(nudgeFile);
-        if (m !== this.lastNudge) {
-          this.lastNudge = m;
-          if (m !== null) return finish();
-        }
+        if (this.coordination.nudgePending()) return finish();
         // An edited config.json is applied by a tick now, not after the interval.
         if (this.configChanged()) return finish();
         const left = end - performance.now();

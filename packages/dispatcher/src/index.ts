@@ -9,6 +9,7 @@ export {
   type DispatcherSettings,
   loadConfig,
 } from "./config.ts";
+export * from "./coordination/index.ts";
 export {
   type DispatchDeps,
   type DispatchOptions,

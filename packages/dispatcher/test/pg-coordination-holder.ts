@@ -15,7 +15,8 @@ const coordination = await openPgCoordination(url, {
   intervalSeconds: 5,
   warn: (message) => say({ event: "warn", message }),
 });
-let lock: { release(): void | Promise<void>; held?: () => boolean } | null = null;
+type HeldLock = { release(): void | Promise<void>; held?: () => boolean };
+let lock = null as HeldLock | null;
 let ticks = 0;
 coordination.onNudge(() => {
   if (coordination.nudgePending()) say({ event: "nudged" });
@@ -27,7 +28,7 @@ for await (const line of readline.createInterface({ input: process.stdin })) {
   const cmd = line.trim();
   if (cmd === "lock") {
     const attempt = await coordination.tryTickLock({ slug: board, path: "" });
-    if (attempt.ok) lock = attempt.lock as typeof lock;
+    if (attempt.ok) lock = attempt.lock as HeldLock;
     say({ event: attempt.ok ? "locked" : "busy" });
   } else if (cmd === "unlock") {
     await lock?.release();
