@@ -23,6 +23,11 @@ export class EventQueue {
     return this.items.length;
   }
 
+  /** Closed: its subscriber left, or the watcher stopped (shutdown, the board was removed). */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   push(events: readonly LiveEvent[]): void {
     if (this.closed || this.overflowed || events.length === 0) return;
     if (this.items.length + events.length > this.capacity) {

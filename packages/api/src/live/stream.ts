@@ -45,13 +45,22 @@ export async function* streamEvents(opts: {
   const { filter } = opts;
   async function* catchUp(): AsyncGenerator<TaskEvent, void> {
     for (;;) {
-      const page = await opts.board().eventsAfter(cursor, {
-        task_id: filter.task_id,
-        tenant: filter.tenant,
-        assignee: filter.assignee,
-        kinds: filter.kinds,
-        limit: CATCH_UP_PAGE,
-      });
+      // The watcher stopped (the board was removed, the server is stopping): the stream ends, even
+      // when that happened while it was starting, before a read that would find no board.
+      if (sub.queue.isClosed) return;
+      let page: TaskEvent[];
+      try {
+        page = await opts.board().eventsAfter(cursor, {
+          task_id: filter.task_id,
+          tenant: filter.tenant,
+          assignee: filter.assignee,
+          kinds: filter.kinds,
+          limit: CATCH_UP_PAGE,
+        });
+      } catch (err) {
+        if (sub.queue.isClosed) return;
+        throw err;
+      }
       for (const e of page) {
         if (opts.signal?.aborted) return;
         cursor = e.id;
