@@ -26,7 +26,7 @@ export interface Translated {
   params: Param[];
 }
 
-type Param = { source: number | string; array: boolean };
+type Param = { source: number | string; array: boolean; nullFlag?: boolean };
 
 const cache = new Map<string, Translated>();
 
@@ -46,6 +46,7 @@ export function bindValues(t: Translated, args: readonly unknown[]): unknown[] {
     const v = typeof p.source === "number" ? args[p.source] : named?.[p.source];
     if (v === undefined)
       throw new Error(`missing SQL parameter ${typeof p.source === "number" ? p.source + 1 : `:${p.source}`}`);
+    if (p.nullFlag) return v === null ? null : 1;
     return p.array ? jsonArray(v) : v;
   });
 }
@@ -54,7 +55,9 @@ function isNamedArgs(v: unknown): boolean {
   return typeof v === "object" && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
 }
 
-function jsonArray(v: unknown): unknown[] {
+function jsonArray(v: unknown): unknown[] | null {
+  // A NULL list stays NULL (`:known IS NOT NULL AND x NOT IN (SELECT value FROM json_each(:known))`).
+  if (v === null) return null;
   if (Array.isArray(v)) return v;
   const parsed: unknown = JSON.parse(String(v));
   if (!Array.isArray(parsed)) throw new Error("json_each parameter is not a JSON array");
@@ -98,6 +101,21 @@ function translateUncached(sql: string): Translated {
       return not ? `${lhs} <> ALL($${k})` : `${lhs} = ANY($${k})`;
     },
   );
+  // `$n IS [NOT] NULL` alone cannot type its parameter (PostgreSQL refuses an untyped one even when
+  // another use of it types it, e.g. `= ANY($n)`), so the test reads a parameter of its own: 1, or
+  // NULL when the caller's value is null.
+  const uses = (k: string) => out.match(new RegExp(`\\$${k}(?!\\d)`, "g"))?.length ?? 0;
+  out = out.replace(/\$(\d+)(\s+IS\s+(?:NOT\s+)?NULL\b)/gi, (_m, k: string, test: string) => {
+    const own = params[Number(k) - 1] as Param;
+    // A parameter used only here becomes the flag itself (an unreferenced `$k` could not be typed
+    // either); one used elsewhere too gets a second parameter, so its other uses keep their type.
+    if (uses(k) === 1) {
+      own.nullFlag = true;
+      return `$${k}::int${test}`;
+    }
+    params.push({ ...own, array: false, nullFlag: true });
+    return `$${params.length}::int${test}`;
+  });
   out = out.replace(/\s+INDEXED\s+BY\s+\w+/gi, "");
   out = out.replace(/\bjson_valid\(\s*([\w.]+)\s*\)/gi, "(kanban_try_jsonb($1) IS NOT NULL)");
   out = out.replace(/\bjson_extract\(\s*([\w.]+)\s*,\s*'\$\.(\w+)'\s*\)/gi, "(kanban_try_jsonb($1) ->> '$2')");
