@@ -14,6 +14,7 @@ import { processConfigReader as configReader } from "./config-reader.ts";
 import { LiveHub } from "./live/hub.ts";
 import { type Logger, stderrLogger } from "./logger.ts";
 import { BoardRegistry } from "./registry.ts";
+import type { DispatcherDirectory } from "./routers/dispatcher-directory.ts";
 
 export interface ContextInnerOptions {
   /** Where boards live. Defaults to KANBAN_HOME-style resolution from `env`. */
@@ -38,6 +39,8 @@ export interface ContextInnerOptions {
   hermesHome?: string;
   /** The process's config.json reader (servers share the one their auth reads tokens from). */
   configReader?: HomeConfigReader;
+  /** Where boards' dispatchers are listed and nudged when not through the home's files (PostgreSQL). */
+  dispatchers?: DispatcherDirectory;
 }
 
 /** What every procedure receives. */
@@ -70,6 +73,8 @@ export interface KanbanContext {
    * disk), as the dispatcher decides it; null while config.json is invalid (then nobody can tell).
    */
   knownProfiles(): KnownProfiles | null;
+  /** PostgreSQL boards' dispatchers (rows and NOTIFY); null: the SQLite home's files. */
+  readonly dispatchers: DispatcherDirectory | null;
 }
 
 /** Per-location registries and one hub for callers that do not bring their own (tests, one-off callers). */
@@ -170,6 +175,7 @@ export function createContextInner(opts: ContextInnerOptions): KanbanContext {
       }
     },
     drainTerminations,
+    dispatchers: opts.dispatchers ?? null,
     knownProfiles: () => {
       const snap = config.get();
       return snap.error === null ? knownProfiles(snap.config, hermesHome) : null;

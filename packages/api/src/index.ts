@@ -22,6 +22,7 @@ export {
 } from "@kanban/db";
 export { type AuthConfig, authorize, isLoopbackHost } from "./auth.ts";
 export { type ContextInnerOptions, createContextInner, drainTerminations, type KanbanContext } from "./context.ts";
+export { type DispatcherDirectory, pgDispatcherDirectory } from "./routers/dispatcher-directory.ts";
 export { DB_ERROR_TO_TRPC, INTERNAL_MESSAGE, KERNEL_ERROR_TO_TRPC, toTRPCError } from "./errors.ts";
 export { createFetchHandler, type FetchHandlerOptions } from "./fetch-handler.ts";
 export { LiveHub } from "./live/hub.ts";

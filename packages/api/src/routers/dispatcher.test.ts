@@ -71,9 +71,22 @@ describe("dispatcher.status", () => {
       health: { state: "running" },
       config_error: "invalid config.json: kanban: unknown key 'x'",
     });
+    // The list every engine answers: here the home's one dispatcher, judged by the same rule.
+    expect(fresh.dispatchers).toEqual([
+      expect.objectContaining({
+        id: `pid:${process.pid}`,
+        pid: process.pid,
+        ticks: 3,
+        state: "alive",
+        silent_seconds: 2,
+      }),
+    ]);
     t.clock.advance(120);
     const silent = await t.api.dispatcher.status();
     expect(silent.alive).toBe(true);
     expect(silent.health.state).toBe("stuck");
+    expect(silent.dispatchers.map((d) => d.state)).toEqual(["stale"]);
+    fs.rmSync(dispatcherLockPath(t.dir));
+    expect((await t.api.dispatcher.status()).dispatchers.map((d) => d.state)).toEqual(["dead"]);
   });
 });

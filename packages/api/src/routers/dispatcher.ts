@@ -1,7 +1,10 @@
 import fs from "node:fs";
 import {
+  type DispatcherEntry,
   type DispatcherStatus,
+  dispatcherEntriesFromHome,
   dispatcherLockPath,
+  dispatcherSilenceLimit,
   liveDispatcherPid,
   nudgeDispatcher,
   readDispatcherStatus,
@@ -26,8 +29,8 @@ export interface DispatcherHealthInput {
 
 /** How long a dispatcher may be silent: three intervals, at least 30 s (a tick may take a while). */
 export function silenceLimit(intervalSeconds: number): number {
-  const interval = intervalSeconds > 0 ? intervalSeconds : 60;
-  return Math.max(30, 3 * interval);
+  // One rule with the dispatcher list's alive/stale (judgeDispatcher in @kanban/db).
+  return dispatcherSilenceLimit(intervalSeconds);
 }
 
 /** A dispatcher writes its first status within a tick of starting; a minute covers a slow first open. */
@@ -71,27 +74,75 @@ function lockWrittenAt(home: string): number | null {
   }
 }
 
+/**
+ * The board's dot from a list of dispatchers (PostgreSQL, where no home file exists): running while
+ * any is alive, stuck while some seem there but all are silent, else stopped.
+ */
+export function healthOfEntries(entries: DispatcherEntry[]): {
+  state: DispatcherHealthState;
+  last_seen_at: number | null;
+  silent_seconds: number | null;
+  pid: number | null;
+} {
+  const alive = entries.filter((e) => e.state === "alive");
+  const stale = entries.filter((e) => e.state === "stale");
+  const freshest = (list: DispatcherEntry[]) => list.reduce((a, b) => (b.heartbeat_at > a.heartbeat_at ? b : a));
+  if (alive.length > 0) {
+    const e = freshest(alive);
+    const state = e.last_tick_at === null ? "starting" : "running";
+    return { state, last_seen_at: e.heartbeat_at, silent_seconds: e.silent_seconds, pid: e.pid };
+  }
+  if (stale.length > 0) {
+    const e = freshest(stale);
+    return { state: "stuck", last_seen_at: e.heartbeat_at, silent_seconds: e.silent_seconds, pid: e.pid };
+  }
+  return { state: "stopped", last_seen_at: null, silent_seconds: null, pid: null };
+}
+
 export const dispatcherRouter = router({
   /**
    * The dispatcher's last persisted status, whether its process is alive, and `health` derived from
    * how fresh its status is (what the board's dot shows), plus the config error it reports, if any.
    */
-  status: adminProcedure.query(({ ctx }) => {
+  status: adminProcedure.query(async ({ ctx }) => {
     const home = ctx.location.home;
+    const now = Math.floor(ctx.boards.clock.now() / 1000);
+    if (ctx.dispatchers !== null) {
+      // PostgreSQL: every dispatcher of the current board, from its rows; the one-dispatcher fields
+      // older clients read describe the freshest live one.
+      const dispatchers = await ctx.dispatchers.list(ctx.slug(), now);
+      const { pid, ...health } = healthOfEntries(dispatchers);
+      return {
+        alive: pid !== null,
+        pid,
+        status: null,
+        health: { ...health, now },
+        config_error: null,
+        dispatchers,
+      };
+    }
     const pid = liveDispatcherPid(home);
     const status = readDispatcherStatus(home) as
       | (DispatcherStatus & { alive: boolean; config_error?: string | null })
       | null;
-    const now = Math.floor(ctx.boards.clock.now() / 1000);
     const health = dispatcherHealthOf({ pid, status, lockedAt: lockWrittenAt(home), now });
     const configError =
       pid !== null && status?.pid === pid && typeof status.config_error === "string" ? status.config_error : null;
-    return { alive: pid !== null, pid, status, health: { ...health, now }, config_error: configError };
+    return {
+      alive: pid !== null,
+      pid,
+      status,
+      health: { ...health, now },
+      config_error: configError,
+      // Every dispatcher of the board (the list PostgreSQL boards give; here the home's one).
+      dispatchers: dispatcherEntriesFromHome(home, now),
+    };
   }),
 
   /** Asks a running dispatcher to tick now; `nudged: false` when none is alive. */
-  nudge: publicProcedure.mutation(({ ctx }) => {
-    const nudged = nudgeDispatcher(ctx.location.home);
+  nudge: publicProcedure.mutation(async ({ ctx }) => {
+    const nudged =
+      ctx.dispatchers !== null ? (await ctx.dispatchers.nudge(ctx.slug())) > 0 : nudgeDispatcher(ctx.location.home);
     return { nudged, alive: nudged };
   }),
 });
