@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { KernelError } from "./errors.ts";
-import { boardInternals, createTestBoard, type TestBoard } from "./testing/index.ts";
+import { createTestBoard, rawSql, type TestBoard } from "./testing/index.ts";
+import { settleTestSchemas } from "./testing/test-store.ts";
 
 /**
  * Long random sequences of lifecycle operations, with the board's invariants checked after every
@@ -85,40 +86,46 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 const ASSIGNEES = [null, "alice", "bob", "carol"];
 const STATUSES = ["triage", "todo", "scheduled", "ready", "running", "blocked", "review", "done", "archived"];
 
-function checkInvariants(board: TestBoard): void {
-  const q = (sql: string) => boardInternals(board).sqlite.prepare(sql).all();
+async function checkInvariants(board: TestBoard): Promise<void> {
+  const q = (sql: string) => rawSql(board).all(sql);
   // current_run_id set ⇔ exactly one open run, and it is that run.
   expect(
-    q(`SELECT t.id FROM tasks t WHERE
-         (SELECT count(*) FROM task_runs r WHERE r.task_id = t.id AND r.ended_at IS NULL) != (t.current_run_id IS NOT NULL)
+    await q(`SELECT t.id FROM tasks t WHERE
+         (SELECT count(*) FROM task_runs r WHERE r.task_id = t.id AND r.ended_at IS NULL)
+           != (CASE WHEN t.current_run_id IS NOT NULL THEN 1 ELSE 0 END)
          OR (t.current_run_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM task_runs r WHERE r.id = t.current_run_id AND r.task_id = t.id AND r.ended_at IS NULL))`),
     "current_run_id ⇔ one open run",
   ).toEqual([]);
   // running ⇔ claim held (and a running task always has its run).
-  expect(q("SELECT id FROM tasks WHERE (status = 'running') != (claim_lock IS NOT NULL)"), "running ⇔ claim").toEqual(
-    [],
-  );
   expect(
-    q("SELECT id FROM tasks WHERE status = 'running' AND (current_run_id IS NULL OR claim_expires IS NULL)"),
+    await q("SELECT id FROM tasks WHERE (status = 'running') != (claim_lock IS NOT NULL)"),
+    "running ⇔ claim",
+  ).toEqual([]);
+  expect(
+    await q("SELECT id FROM tasks WHERE status = 'running' AND (current_run_id IS NULL OR claim_expires IS NULL)"),
     "running has run and lease",
   ).toEqual([]);
   // Nothing points at a missing task.
   for (const table of ["task_events", "task_runs", "task_comments", "kanban_notify_subs"]) {
-    expect(q(`SELECT task_id FROM ${table} WHERE task_id NOT IN (SELECT id FROM tasks)`), `${table} orphans`).toEqual(
-      [],
-    );
+    expect(
+      await q(`SELECT task_id FROM ${table} WHERE task_id NOT IN (SELECT id FROM tasks)`),
+      `${table} orphans`,
+    ).toEqual([]);
   }
   expect(
-    q(
+    await q(
       "SELECT * FROM task_links WHERE parent_id NOT IN (SELECT id FROM tasks) OR child_id NOT IN (SELECT id FROM tasks)",
     ),
     "link orphans",
   ).toEqual([]);
   // Completed tasks have completed_at; closed runs have an outcome.
-  expect(q("SELECT id FROM tasks WHERE status = 'done' AND completed_at IS NULL"), "done ⇒ completed_at").toEqual([]);
-  expect(q("SELECT id FROM task_runs WHERE ended_at IS NOT NULL AND outcome IS NULL"), "closed run ⇒ outcome").toEqual(
+  expect(await q("SELECT id FROM tasks WHERE status = 'done' AND completed_at IS NULL"), "done ⇒ completed_at").toEqual(
     [],
   );
+  expect(
+    await q("SELECT id FROM task_runs WHERE ended_at IS NOT NULL AND outcome IS NULL"),
+    "closed run ⇒ outcome",
+  ).toEqual([]);
 }
 
 async function apply(
@@ -234,10 +241,12 @@ describe("kernel invariants under random operation sequences", () => {
             } catch (err) {
               if (!(err instanceof KernelError)) throw err;
             }
-            checkInvariants(board);
+            await checkInvariants(board);
           }
         } finally {
           board.cleanup();
+          // On PostgreSQL each run's board is a schema: drop it before the next run makes another.
+          await settleTestSchemas();
         }
       }),
       { numRuns: 60, seed: 20261123 },
