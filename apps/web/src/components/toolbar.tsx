@@ -3,7 +3,7 @@
 import { type ReactNode, type RefObject, useEffect, useRef, useState } from "react";
 import { useNow } from "../hooks/use-now.ts";
 import type { BoardFilters } from "../lib/filter.ts";
-import { dispatcherHealth } from "../lib/dispatcher.ts";
+import { dispatcherSummary } from "../lib/dispatcher.ts";
 import { LIVE_LABEL, type LiveStatus } from "../lib/live.ts";
 import type { BoardSummary, DispatcherState } from "../lib/types.ts";
 import { BoltIcon, PlusIcon, SearchIcon } from "./icons.tsx";
@@ -294,7 +294,7 @@ export function DispatcherHealth({
 }) {
   const now = useNow();
   if (state === undefined && known) return null;
-  const h = dispatcherHealth(state ?? null, now, known);
+  const h = dispatcherSummary(state ?? null, now, known);
   return (
     <span
       data-testid="dispatcher-health"

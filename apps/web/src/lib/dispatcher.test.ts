@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dispatcherHealth } from "./dispatcher.ts";
+import { dispatcherHealth, dispatcherLines, dispatcherSummary } from "./dispatcher.ts";
 import type { DispatcherState } from "./types.ts";
 
 type Status = NonNullable<DispatcherState["status"]>;
@@ -56,5 +56,45 @@ describe("dispatcherHealth", () => {
       kind: "unknown",
       label: "Dispatcher · unknown",
     });
+  });
+});
+
+describe("dispatcherSummary", () => {
+  type Entry = DispatcherState["dispatchers"][number];
+  const entry = (over: Partial<Entry>): Entry => ({
+    id: "x",
+    host: "h",
+    pid: 1,
+    started_at: 900,
+    heartbeat_at: 990,
+    interval_seconds: 5,
+    ticks: 3,
+    last_tick_at: 990,
+    last_tick: null,
+    state: "alive",
+    silent_seconds: 10,
+    ...over,
+  });
+
+  it("keeps the one-dispatcher label and lists each dispatcher of a shared board (host, pid, state, last tick)", () => {
+    const one = { ...state(true, { last_seen_at: 995 }), dispatchers: [entry({})] };
+    expect(dispatcherSummary(one, 1000)).toEqual(dispatcherHealth(one, 1000));
+    const two = {
+      ...one,
+      dispatchers: [
+        entry({ id: "a", host: "host-a", pid: 11 }),
+        entry({ id: "b", host: "host-b", pid: 22, state: "stale", last_tick_at: 900 }),
+      ],
+    };
+    expect(dispatcherLines(two, 1000).map((l) => l.text)).toEqual([
+      expect.stringMatching(/^host-a pid 11 · alive · last tick /),
+      expect.stringMatching(/^host-b pid 22 · stale · last tick /),
+    ]);
+    const s = dispatcherSummary(two, 1000);
+    expect(s.label).toMatch(/· 1\/2 dispatchers$/);
+    expect(s.title.split("\n").slice(1)).toEqual(dispatcherLines(two, 1000).map((l) => l.text));
+    // An older server sends no list; an unreachable one shows nothing of it.
+    expect(dispatcherLines({ ...one, dispatchers: undefined } as unknown as DispatcherState, 1000)).toEqual([]);
+    expect(dispatcherSummary(two, 1000, false).kind).toBe("unknown");
   });
 });

@@ -7,6 +7,37 @@ export interface DispatcherHealth {
   title: string;
 }
 
+export interface DispatcherLine {
+  id: string;
+  state: "alive" | "stale" | "dead" | "stopped";
+  text: string;
+}
+
+/**
+ * One line per dispatcher of the board (a board on PostgreSQL may have several, on several hosts):
+ * host, pid, alive/stale/dead/stopped and its last tick. Empty from a server that predates the list.
+ */
+export function dispatcherLines(state: DispatcherState | null, now: number): DispatcherLine[] {
+  return (state?.dispatchers ?? []).map((d) => ({
+    id: d.id,
+    state: d.state,
+    text: `${d.host ?? "?"} pid ${d.pid} · ${d.state} · last tick ${ago(d.last_tick_at, now)}`,
+  }));
+}
+
+/** The toolbar's dot, plus the list of dispatchers when there is more than one (label and tooltip). */
+export function dispatcherSummary(state: DispatcherState | null, now: number, reachable = true): DispatcherHealth {
+  const h = dispatcherHealth(state, now, reachable);
+  const lines = reachable ? dispatcherLines(state, now) : [];
+  if (lines.length < 2) return h;
+  const live = lines.filter((l) => l.state === "alive").length;
+  return {
+    ...h,
+    label: `${h.label} · ${live}/${lines.length} dispatchers`,
+    title: [h.title, ...lines.map((l) => l.text)].join("\n"),
+  };
+}
+
 /**
  * What the toolbar says about the dispatcher, from the server's `health` (derived from how fresh
  * the live dispatcher's own status is): absent, starting, ticking (with its last tick), or stuck.
