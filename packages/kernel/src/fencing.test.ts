@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_CLAIM_TTL_SECONDS, DEFAULT_CRASH_GRACE_SECONDS } from "./constants.ts";
 import { KernelError } from "./errors.ts";
-import { boardInternals, createTestBoard, type TestBoard } from "./testing/index.ts";
+import { createTestBoard, rawSql, type TestBoard } from "./testing/index.ts";
+import { settleTestSchemas } from "./testing/test-store.ts";
 
 /**
  * pg-boss's claim-fencing scenarios on our board: worker A's attempt is taken away (reclaimed,
@@ -14,7 +15,10 @@ beforeEach(() => {
   alive.clear();
   board = createTestBoard({ isPidAlive: (pid) => alive.has(pid) });
 });
-afterEach(() => board.cleanup());
+afterEach(async () => {
+  board.cleanup();
+  await settleTestSchemas();
+});
 
 const PID_A = 501;
 const PID_B = 502;
@@ -46,19 +50,20 @@ async function reclaimedAndReclaimed(opts: { claimerA?: string; claimerB?: strin
 }
 
 /** Every row the task owns, exactly as stored. */
-function snapshot(id: string) {
+async function snapshot(id: string) {
+  const sql = rawSql(board);
   return {
-    task: boardInternals(board).sqlite.prepare("SELECT * FROM tasks WHERE id = ?").get(id),
-    runs: boardInternals(board).sqlite.prepare("SELECT * FROM task_runs WHERE task_id = ? ORDER BY id").all(id),
-    events: boardInternals(board).sqlite.prepare("SELECT * FROM task_events WHERE task_id = ? ORDER BY id").all(id),
-    comments: boardInternals(board).sqlite.prepare("SELECT * FROM task_comments WHERE task_id = ? ORDER BY id").all(id),
-    allTasks: boardInternals(board).sqlite.prepare("SELECT count(*) AS n FROM tasks").get(),
+    task: await sql.get("SELECT * FROM tasks WHERE id = ?", id),
+    runs: await sql.all("SELECT * FROM task_runs WHERE task_id = ? ORDER BY id", id),
+    events: await sql.all("SELECT * FROM task_events WHERE task_id = ? ORDER BY id", id),
+    comments: await sql.all("SELECT * FROM task_comments WHERE task_id = ? ORDER BY id", id),
+    allTasks: await sql.get("SELECT count(*) AS n FROM tasks"),
   };
 }
 
 /** Runs a late call from A; it must fail with STALE_RUN and change nothing. */
 async function expectFenced(id: string, call: () => unknown): Promise<KernelError> {
-  const before = snapshot(id);
+  const before = await snapshot(id);
   board.clock.advance(7); // any write would now carry a different timestamp
   let thrown: unknown;
   try {
@@ -69,7 +74,7 @@ async function expectFenced(id: string, call: () => unknown): Promise<KernelErro
   expect(thrown).toBeInstanceOf(KernelError);
   const err = thrown as KernelError;
   expect(err.code).toBe("STALE_RUN");
-  expect(snapshot(id)).toEqual(before);
+  expect(await snapshot(id)).toEqual(before);
   return err;
 }
 
@@ -120,9 +125,9 @@ describe("fencing: a reclaimed worker cannot touch the newer attempt", () => {
 
   it("does not record a spawn against the old run", async () => {
     const { id, runA } = await reclaimedAndReclaimed();
-    const before = snapshot(id);
+    const before = await snapshot(id);
     expect(await board.recordSpawn(id, 999, runA)).toBe(false);
-    expect(snapshot(id)).toEqual(before);
+    expect(await snapshot(id)).toEqual(before);
   });
 
   it("fences by claim lock too: a lock that no longer holds the task is refused", async () => {
@@ -208,9 +213,12 @@ describe("fencing: a reclaimed worker cannot touch the newer attempt", () => {
     await board.heartbeatWorker(task.id, { expected_run_id: runA });
     await board.reclaimTask(task.id);
     // Whatever the previous attempt left on the row, the claim starts from a clean slate.
-    boardInternals(board)
-      .sqlite.prepare("UPDATE tasks SET last_heartbeat_at = ?, worker_pid = ? WHERE id = ?")
-      .run(board.clock.seconds, PID_A, task.id);
+    await rawSql(board).run(
+      "UPDATE tasks SET last_heartbeat_at = ?, worker_pid = ? WHERE id = ?",
+      board.clock.seconds,
+      PID_A,
+      task.id,
+    );
     const fresh = await board.claimTask(task.id);
     expect(fresh).toMatchObject({ last_heartbeat_at: null, worker_pid: null });
     expect(await board.getTask(task.id)).toMatchObject({ last_heartbeat_at: null, worker_pid: null });
