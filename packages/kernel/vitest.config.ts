@@ -3,7 +3,7 @@ import { sourceResolution, sourceTestEnv } from "../../scripts/build-conditions.
 
 /**
  * The kernel's contract suites, run a second time with every test board on PostgreSQL
- * (`KANBAN_TEST_STORE=postgres`, see src/testing/test-store.ts): one suite, both stores. The other
+ * (the project provides `kanbanTestStore: "postgres"`, see src/testing/test-store.ts): one suite, both stores. The other
  * files poke SQLite directly (raw rows, file locks, journal modes) and run on SQLite only.
  */
 export const BOTH_STORES = [
@@ -49,7 +49,8 @@ export default defineConfig({
         test: {
           ...shared,
           name: "postgres",
-          env: { ...sourceTestEnv, KANBAN_TEST_STORE: "postgres" },
+          env: sourceTestEnv,
+          provide: { kanbanTestStore: "postgres" },
           include: BOTH_STORES,
           globalSetup: ["@kanban/db/testing-pg/global-setup"],
         },

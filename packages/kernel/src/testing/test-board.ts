@@ -10,18 +10,20 @@ export type TestBoard = Board & { clock: TestClock; dir: string; cleanup: () => 
 
 /**
  * A board on a real SQLite file in a fresh temporary directory, driven by a TestClock; or, when the
- * run's store is PostgreSQL (`KANBAN_TEST_STORE=postgres`, see test-store.ts), a board in a fresh
+ * run's store is PostgreSQL (see test-store.ts), a board in a fresh
  * schema of the run's test PostgreSQL, dropped again after `cleanup`.
  */
 export function createTestBoard(opts: Partial<OpenBoardOptions> = {}): TestBoard {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kanban-kernel-"));
   const clock = opts.clock instanceof TestClock ? opts.clock : new TestClock();
   if (testStore() === "postgres") {
-    const slug = `t_${path
+    // mkdtemp's suffix makes the directory unique on this host, and so the board's schema.
+    const suffix = path
       .basename(dir)
-      .slice(-6)
+      .replace(/^kanban-kernel-/, "")
       .toLowerCase()
-      .replace(/[^a-z0-9]/g, "x")}${Math.random().toString(36).slice(2, 8)}`;
+      .replace(/[^a-z0-9]/g, "_");
+    const slug = `t_${suffix}_${process.pid}`;
     const board = pgBoard({
       url: testStoreUrl(),
       board: slug,

@@ -2,19 +2,20 @@ import { boardSchemaName, type KanbanPostgres, openPostgres, quoteIdent } from "
 import { inject } from "vitest";
 
 /**
- * Which engine the kernel's test boards use in this run: `KANBAN_TEST_STORE=postgres` makes
- * `createTestBoard` (and so `useTestBoards`) open boards on the run's test PostgreSQL, so one suite
- * runs against both stores (the kernel's vitest config runs its contract suites a second time so).
+ * Which engine the kernel's test boards use in this run: a vitest project that provides
+ * `kanbanTestStore: "postgres"` makes `createTestBoard` (and so `useTestBoards`) open boards on the
+ * run's test PostgreSQL, so one suite runs against both stores (the kernel's vitest config runs its
+ * contract suites a second time so).
  */
 export function testStore(): "sqlite" | "postgres" {
-  return process.env.KANBAN_TEST_STORE === "postgres" ? "postgres" : "sqlite";
+  return inject("kanbanTestStore" as never) === "postgres" ? "postgres" : "sqlite";
 }
 
 /** The run's PostgreSQL (from the global setup `@kanban/db/testing-pg/global-setup`). */
 export function testStoreUrl(): string {
   const url = inject("kanbanPostgresAdminUrl" as never) as string | undefined;
   if (!url)
-    throw new Error("KANBAN_TEST_STORE=postgres needs the PostgreSQL global setup in this package's vitest config");
+    throw new Error("a PostgreSQL test store needs the PostgreSQL global setup in this package's vitest config");
   return url;
 }
 
