@@ -55,6 +55,8 @@ interface Session {
   lost: boolean;
   /** Boards whose tick lock this session holds (a lost session's locks went with it). */
   ticking: Set<string>;
+  /** Registered boards whose registration lock this session could not take yet (see {@link lockAlive}). */
+  unmarked: Set<string>;
 }
 
 /** One dispatcher's row on a board, as the table holds it, plus whether its session still lives. */
@@ -223,7 +225,7 @@ export class PgDispatchCoordination {
     } catch (err) {
       throw db.failure(err);
     }
-    const session: Session = { client, lost: false, ticking: new Set() };
+    const session: Session = { client, lost: false, ticking: new Set(), unmarked: new Set() };
     const lose = (why: string) => {
       if (session.lost) return;
       session.lost = true;
@@ -241,7 +243,7 @@ export class PgDispatchCoordination {
         `SET tcp_keepalives_idle = ${KEEPALIVE_IDLE}; SET tcp_keepalives_interval = ${KEEPALIVE_INTERVAL}; SET tcp_keepalives_count = ${KEEPALIVE_COUNT}`,
       );
       await client.query(`LISTEN ${DISPATCH_NUDGE_CHANNEL}`);
-      for (const slug of this.registered) await this.lockAlive(client, slug);
+      for (const slug of this.registered) await this.lockAlive(session, slug);
     } catch (err) {
       session.lost = true;
       client.release(true);
@@ -252,11 +254,18 @@ export class PgDispatchCoordination {
     return session;
   }
 
-  private async lockAlive(client: SessionClient, slug: string): Promise<void> {
-    await client.query("SELECT pg_advisory_lock($1, $2)", [
+  /**
+   * Takes the registration lock without waiting: after a reconnect the server may still hold it for
+   * our previous session (a cut it has not noticed yet, at most the keepalive bound); then it is
+   * taken again by a later heartbeat, and meanwhile readers see this dispatcher as gone.
+   */
+  private async lockAlive(session: Session, slug: string): Promise<void> {
+    const { rows } = await session.client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1, $2) AS ok", [
       PG_LOCK_CLASS.dispatcherAlive,
       aliveKey(slug, this.opts.id),
     ]);
+    if (rows[0]?.ok === true) session.unmarked.delete(slug);
+    else session.unmarked.add(slug);
   }
 
   /**
@@ -270,7 +279,7 @@ export class PgDispatchCoordination {
     const { db, clock } = this.opts;
     const session = await this.live();
     try {
-      if (!this.registered.has(board)) await this.lockAlive(session.client, board);
+      if (!this.registered.has(board) || session.unmarked.has(board)) await this.lockAlive(session, board);
       this.registered.add(board);
       const now = nowSeconds(clock);
       await db.pool.query(
@@ -333,8 +342,9 @@ export class PgDispatchCoordination {
     const board = normaliseSlug(slug);
     const { db, clock } = this.opts;
     // A heartbeat also proves the session: a lost one is reopened here, registrations and all.
-    await this.live();
+    const session = await this.live();
     try {
+      if (session.unmarked.has(board)) await this.lockAlive(session, board);
       const now = nowSeconds(clock);
       await db.pool.query(
         `INSERT INTO ${table(board)} (id, host, pid, started_at, heartbeat_at, interval_seconds, ticks, last_tick_at, last_tick)
