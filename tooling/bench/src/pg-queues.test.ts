@@ -61,25 +61,27 @@ function tableQueue(fault: "none" | "lose" | "repeat"): PgContender {
 }
 
 describe("pg-queues: job queues on PostgreSQL, fetch+complete", () => {
-  it("pg-boss and graphile-worker each complete every job exactly once at 1 and 8 workers", async () => {
+  it("pg-boss, graphile-worker and our kernel each complete every job exactly once at 1 and 8 workers", async () => {
     const r = await benchPgQueues({ adminUrl: testPostgresAdminUrl(), jobs: 50 });
     expect(r.reference).toMatch(/^pg-boss \d+\.\d+\.\d+$/);
     expect(r.rows.map((row) => [row.contender.split(" ")[0], row.workers])).toEqual([
       ["pg-boss", 1],
       ["graphile-worker", 1],
+      ["kanban", 1],
       ["pg-boss", 8],
       ["graphile-worker", 8],
+      ["kanban", 8],
     ]);
     for (const row of r.rows) {
       expect(row).toMatchObject({ jobs: 50, completed: 50, duplicates: 0 });
       expect(row.jobs_per_s).toBeGreaterThan(0);
       expect(row.seconds).toBeGreaterThan(0);
     }
-    // The bench table: graphile-worker beside pg-boss (the reference) at each worker count.
+    // The bench table: graphile-worker and ours beside pg-boss (the reference) at each worker count.
     const md = pgQueueMarkdownRows({ ...r, server: { source: "test", version: "18.4" } });
-    expect(md).toHaveLength(2);
-    const [, , boss8, graphile8] = r.rows;
-    expect(md[1]).toBe(
+    expect(md).toHaveLength(4);
+    const [, , , boss8, graphile8] = r.rows;
+    expect(md[2]).toBe(
       `| PostgreSQL 18.4: ${graphile8?.contender} fetch+complete of 50 jobs, 8 workers | ${graphile8?.jobs_per_s} jobs/s | ${boss8?.jobs_per_s} jobs/s ${r.reference} | ${Math.round(((graphile8?.jobs_per_s ?? 0) / (boss8?.jobs_per_s ?? 1)) * 100) / 100} |`,
     );
     expect(md[0]).toContain(", 1 worker | ");

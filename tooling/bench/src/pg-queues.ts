@@ -1,5 +1,6 @@
 import { graphileWorkerContender } from "./pg-graphile-contender.ts";
 import { pgBossContender } from "./pg-boss-contender.ts";
+import { kanbanContender } from "./pg-kanban-contender.ts";
 import type { PgContender } from "./pg-contender.ts";
 import { benchPgServer, freshDatabase } from "./pg-server.ts";
 import { round } from "./stats.ts";
@@ -8,7 +9,7 @@ import { round } from "./stats.ts";
  * The contenders, the first being the reference the others are divided by (pg-boss: the issue's bar
  * is "at or above pg-boss at 8 workers"). Adding one is adding its factory here.
  */
-export const PG_CONTENDERS: Array<() => PgContender> = [pgBossContender, graphileWorkerContender];
+export const PG_CONTENDERS: Array<() => PgContender> = [pgBossContender, graphileWorkerContender, kanbanContender];
 
 export const PG_WORKER_COUNTS = [1, 8] as const;
 
