@@ -24,6 +24,8 @@ function cliLogger(debug: boolean, write: (line: string) => void): Logger {
 
 /** The in-process API, once a local-mode client loaded it. */
 let localApi: typeof import("@kanban/api") | null = null;
+/** Local mode on PostgreSQL: the boards (pools) this process opened, closed when the command is done. */
+let localPgBoards: import("@kanban/api").BoardRegistry | null = null;
 
 /**
  * Waits for what the in-process API still does in the background: a worker whose claim a command
@@ -31,6 +33,8 @@ let localApi: typeof import("@kanban/api") | null = null;
  */
 export async function settleLocalApi(): Promise<void> {
   await localApi?.drainTerminations();
+  localPgBoards?.close();
+  localPgBoards = null;
 }
 
 /**
@@ -45,11 +49,20 @@ export async function createClient(config: CliConfig, writeErr: (line: string) =
   localApi = api;
   const logger = cliLogger(config.debug, writeErr);
   const location = api.boardLocationFromEnv(config.env);
+  // The same rule as `kanban serve`: KANBAN_DATABASE_URL, else config.json's "database", else SQLite.
+  const database = api.resolveDatabaseTarget(config.env, location.home);
+  // PostgreSQL: this command's own boards (pools), closed by settleLocalApi; SQLite keeps the
+  // process-wide registry of the location.
+  let boards: import("@kanban/api").BoardRegistry | undefined;
+  if (database.engine === "postgres") {
+    localPgBoards ??= new api.BoardRegistry({ location, database, pgPoolSize: 2, warn: (m) => logger.warn(m) });
+    boards = localPgBoards;
+  }
   return createTRPCClient<AppRouter>({
     links: [
       unstable_localLink({
         router: api.appRouter,
-        createContext: async () => api.createContextInner({ location, logger }),
+        createContext: async () => api.createContextInner({ location, logger, ...(boards ? { boards } : {}) }),
       }),
     ],
   });

@@ -4,6 +4,15 @@
  */
 /** Re-exported so hosts (web, CLI) can locate boards without importing @kanban/db themselves. */
 export { type BoardLocation, boardLocationFromEnv } from "@kanban/db";
+/** The one rule that picks the engine (KANBAN_DATABASE_URL, config.json's "database"), for hosts that start a server or a local client. */
+export {
+  type DatabaseTarget,
+  databaseLabel,
+  databaseTarget,
+  type LiveEventsSettings,
+  liveEventsSettings,
+  resolveDatabaseTarget,
+} from "@kanban/db";
 /**
  * `kanban db copy`/`verify`: move a whole board between SQLite files and PostgreSQL and verify it. Plain
  * functions, not procedures: an operator runs them on a machine that reaches both databases, and the

@@ -4,11 +4,16 @@ import {
   boardExists,
   currentBoard,
   DEFAULT_BOARD,
+  type DatabaseTarget,
+  databaseLabel,
   hermesHomeFromEnv,
+  KanbanDbError,
   knownProfiles,
   normaliseSlug,
+  readBoardMetadata,
+  resolveDatabaseTarget,
 } from "@kanban/db";
-import { type Board, type Clock, openBoard, type PidProbe, systemClock } from "@kanban/kernel";
+import { type Board, type Clock, openBoard, type PidProbe, pgBoard, systemClock } from "@kanban/kernel";
 import { processConfigReader } from "./config-reader.ts";
 
 export interface BoardRegistryOptions {
@@ -22,21 +27,67 @@ export interface BoardRegistryOptions {
   hermesHome?: string;
   /** Told each time a board read runs the diagnostics engine (tests count runs per board refresh). */
   onDiagnosticsRun?: () => void;
+  /**
+   * Which engine the boards are on. Default: the one rule (`resolveDatabaseTarget`) applied to this
+   * process's environment and the home's config.json, once, when the first board is opened.
+   */
+  database?: DatabaseTarget;
+  /** PostgreSQL: the most connections one board's pool holds (default 4). */
+  pgPoolSize?: number;
 }
 
+/** Connections per PostgreSQL board pool: a transaction holds one, reads share the rest. */
+export const API_PG_POOL_SIZE = 4;
+
 /**
- * The open boards of one process, one kernel `Board` (one SQLite connection, one statement cache)
- * per slug. Opening a board runs its header/integrity/migration checks, so a request must never pay
- * for that twice; boards removed on disk are dropped on their next lookup.
+ * The open boards of one process, one kernel `Board` (one SQLite connection, one statement cache;
+ * or on PostgreSQL one small pool in the board's schema `kanban_<slug>`) per slug. Opening a board
+ * runs its header/integrity/migration checks, so a request must never pay for that twice; boards
+ * removed on disk are dropped on their next lookup.
+ *
+ * On PostgreSQL a board's rows live in the database and its metadata (name, project directory, that
+ * it exists at all) in `<home>/kanban/boards/<slug>/board.json` as on SQLite: the `default` board
+ * always exists, another one once `boards.create` made it (which also creates its schema).
  */
 export class BoardRegistry {
   private readonly open = new Map<string, Board>();
   readonly location: BoardLocation;
   readonly clock: Clock;
 
+  private target: DatabaseTarget | null;
+  private targetError: unknown = null;
+
   constructor(private readonly options: BoardRegistryOptions) {
     this.location = options.location;
     this.clock = options.clock ?? systemClock;
+    this.target = options.database ?? null;
+  }
+
+  /** The engine and where (the URL stays in here: it may carry the password). Throws the rule's refusal. */
+  private database(): DatabaseTarget {
+    if (this.target === null && this.targetError === null) {
+      try {
+        this.target = resolveDatabaseTarget(process.env, this.location.home);
+      } catch (err) {
+        this.targetError = err;
+      }
+    }
+    if (this.target === null) throw this.targetError;
+    return this.target;
+  }
+
+  /** Which engine this process's boards are on. */
+  get engine(): "sqlite" | "postgres" {
+    return this.database().engine;
+  }
+
+  /** Whether `slug` names a board: the default always, another one when its metadata (or file) is there. */
+  exists(slug: string): boolean {
+    return (
+      slug === DEFAULT_BOARD ||
+      (!!this.location.dbOverride && this.engine === "sqlite") ||
+      boardExists(this.location, slug)
+    );
   }
 
   /** The slug a request means: the one it names (validated), else the current board. */
@@ -45,7 +96,10 @@ export class BoardRegistry {
     return normaliseSlug(slug);
   }
 
+  /** Where a board's rows are, as it may be shown: the SQLite file, or `postgres://host:port/db#kanban_<slug>`. */
   dbPath(slug: string): string {
+    const target = this.database();
+    if (target.engine === "postgres") return databaseLabel(target.url, normaliseSlug(slug));
     return boardDbPath(this.location, slug);
   }
 
@@ -55,9 +109,11 @@ export class BoardRegistry {
     const cached = this.open.get(s);
     if (cached) {
       // Another process may have archived or deleted the board since it was opened.
-      if (s === DEFAULT_BOARD || this.location.dbOverride || boardExists(this.location, s)) return cached;
+      if (this.exists(s)) return cached;
       this.evict(s);
     }
+    const target = this.database();
+    if (target.engine === "postgres") return this.openPg(s, target.url);
     // The last valid settings while config.json is invalid: a typo there must not close the boards.
     const settings = processConfigReader(this.location.home).get().config.kanban;
     const board = openBoard({
@@ -77,6 +133,52 @@ export class BoardRegistry {
       warn: this.options.warn,
     });
     this.open.set(s, board);
+    return board;
+  }
+
+  /**
+   * A PostgreSQL board at once, its pool connecting in the background (every call waits for it). A
+   * pool that could not connect is dropped, so the next request tries again instead of failing
+   * forever; that first failure reaches its callers as the typed, password-free DB_* error.
+   */
+  private openPg(s: string, url: string): Board {
+    if (!this.exists(s)) throw new KanbanDbError("BOARD_NOT_FOUND", `board '${s}' does not exist`, { slug: s });
+    const settings = processConfigReader(this.location.home).get().config.kanban;
+    const board = pgBoard({
+      url,
+      board: s,
+      poolSize: this.options.pgPoolSize ?? API_PG_POOL_SIZE,
+      applicationName: "kanban-api",
+      clock: this.clock,
+      isPidAlive: this.options.isPidAlive,
+      claimTtlSeconds: settings.claim_ttl_seconds,
+      failureLimit: () => processConfigReader(this.location.home).get().config.kanban.failure_limit,
+      diagnosticsPolicy: () => this.diagnosticsPolicy(),
+      onDiagnosticsRun: this.options.onDiagnosticsRun,
+      defaultWorkdir: readBoardMetadata(this.location, s).default_workdir,
+      warn: this.options.warn,
+    });
+    this.open.set(s, board);
+    board.latestEventId().catch(() => {
+      if (this.open.get(s) === board) this.evict(s);
+    });
+    return board;
+  }
+
+  /**
+   * The board of `slug`, proven usable: on PostgreSQL its pool has connected and its schema is
+   * migrated, else this rejects with the typed DB_* error (and nothing stays open). Servers await it
+   * for the current board before they listen.
+   */
+  async ready(slug?: string | null): Promise<Board> {
+    const s = this.resolveSlug(slug);
+    const board = this.board(s);
+    try {
+      await board.latestEventId();
+    } catch (err) {
+      if (this.open.get(s) === board) this.evict(s);
+      throw err;
+    }
     return board;
   }
 

@@ -1,6 +1,16 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import type { BoardLocation, RunClaim } from "@kanban/db";
+import {
+  type BoardLocation,
+  type DatabaseTarget,
+  databaseLabel,
+  type LiveEventsSettings,
+  liveEventsSettings,
+  openPgEventListener,
+  type PgEventListener,
+  resolveDatabaseTarget,
+  type RunClaim,
+} from "@kanban/db";
 import type { Clock, PidProbe, Termination } from "@kanban/kernel";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { authorize, createAuthSource, isLoopbackHost } from "./auth.ts";
@@ -42,6 +52,15 @@ export interface ServerOptions {
   streamRecheckMs?: number;
   /** How often the live watcher polls each subscribed board (default 150 ms). */
   pollIntervalMs?: number;
+  /**
+   * Which engine the boards are on (default: `resolveDatabaseTarget` on this process's environment
+   * and config.json). On PostgreSQL the current board is opened, and the live-events listener
+   * connected, before the server listens: a bad URL, an unreachable server or a wrong password
+   * rejects with the typed, password-free DB_* error and nothing is left listening or open.
+   */
+  database?: DatabaseTarget;
+  /** PostgreSQL: how live events are heard (default LISTEN on the board's URL). */
+  liveEvents?: LiveEventsSettings;
 }
 
 export interface RunningServer {
@@ -91,6 +110,32 @@ function isStream(req: http.IncomingMessage, url: URL): boolean {
 }
 
 /**
+ * PostgreSQL only: opens the current board (connect, migrate its schema) and the process's one
+ * live-events listener, or throws the typed DB_* error with nothing left open. SQLite: nothing to do
+ * here (each board file is checked when it is first opened). Null: no listener.
+ */
+async function openDatabase(
+  boards: BoardRegistry,
+  database: DatabaseTarget,
+  live: LiveEventsSettings,
+  logger: Logger,
+): Promise<PgEventListener | null> {
+  if (database.engine !== "postgres") return null;
+  try {
+    await boards.ready();
+  } catch (err) {
+    boards.close();
+    throw err;
+  }
+  try {
+    return await openPgEventListener(live.url ?? database.url, { mode: live.mode, warn: (m) => logger.warn(m) });
+  } catch (err) {
+    boards.close();
+    throw err;
+  }
+}
+
+/**
  * Starts `kanban serve`: Node's HTTP server in front of tRPC's standalone handler at `/trpc/`, plus
  * `GET /healthz`. Refuses to listen beyond loopback without a token. Checks, in order: path, auth
  * (401), origin of browser writes (403), body size (413), then hands the request to tRPC with a
@@ -116,13 +161,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   });
   // Read once now, so that a config problem (and "requests without a token are refused") is said at start.
   const startAuth = auth.current();
+  const database = opts.database ?? resolveDatabaseTarget(process.env, opts.location.home);
   const boards = new BoardRegistry({
     location: opts.location,
     clock: opts.clock,
     isPidAlive: opts.isPidAlive,
     warn: (m) => logger.warn(m),
+    database,
   });
-  const live = new LiveHub({ intervalMs: opts.pollIntervalMs, logger });
+  const pgEvents = await openDatabase(boards, database, opts.liveEvents ?? liveEventsSettings(process.env), logger);
+  const live = new LiveHub({ intervalMs: opts.pollIntervalMs, logger, pgEvents: pgEvents ?? undefined });
   const callers = new WeakMap<http.IncomingMessage, { tenant: string | null; run: RunClaim | null }>();
 
   const trpc = createHTTPHandler({
@@ -251,13 +299,20 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   server.requestTimeout = 0;
   server.headersTimeout = Math.max(timeoutMs, 1000);
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? DEFAULT_PORT, host, () => {
-      server.off("error", reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(opts.port ?? DEFAULT_PORT, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    // A busy port: let go of the database too, so nothing is left half-started.
+    boards.close();
+    await pgEvents?.close();
+    throw err;
+  }
   const address = server.address() as AddressInfo;
   const urlHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `http://${urlHost}:${address.port}`;
@@ -268,7 +323,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       : startAuth.tenantTokensDeclared || tenantCount > 0
         ? "tenant tokens only (no admin token)"
         : "open (loopback only)";
-  logger.info("listening", { url, auth: mode, tenant_tokens: tenantCount });
+  logger.info("listening", {
+    url,
+    auth: mode,
+    tenant_tokens: tenantCount,
+    // Where the boards are, printable: the SQLite home, or the server without any credentials.
+    database: database.engine === "postgres" ? databaseLabel(database.url) : "sqlite",
+  });
   return {
     url,
     host,
@@ -278,6 +339,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         live.close();
         server.close(() => {
           boards.close();
+          // The hub no longer uses the listener once it is closed; the listener is ours to close.
+          void pgEvents?.close();
           // A worker released just before shutdown may still be inside its SIGTERM grace: finish
           // the escalation to SIGKILL rather than leave it running beside its replacement.
           void drainTerminations().then(resolve);

@@ -90,6 +90,11 @@ export const homeConfigSchema = z.strictObject({
   tenant_tokens: z.record(z.string(), z.string()).default({}),
   /** Board preferences (`dashboard.kanban`), read loosely by the API's config router. */
   dashboard: z.unknown().optional(),
+  /**
+   * `postgres://user:password@host:port/database`: keep the boards on PostgreSQL ("" = the embedded
+   * SQLite). `KANBAN_DATABASE_URL` wins over it; see `databaseTarget`. A secret: never shown.
+   */
+  database: z.string().max(4096).optional(),
 });
 export type HomeConfig = z.infer<typeof homeConfigSchema>;
 

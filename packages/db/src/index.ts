@@ -1,6 +1,7 @@
 export * from "./board-database.ts";
 export * from "./boards.ts";
 export * from "./connection.ts";
+export * from "./database-target.ts";
 export * from "./copy/index.ts";
 export * from "./errors.ts";
 export { type FileLock, tryExclusiveFlock } from "./flock.ts";

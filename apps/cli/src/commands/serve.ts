@@ -13,17 +13,36 @@ export interface ServeOptions {
  */
 export async function runServe(deps: Deps, opts: ServeOptions): Promise<number> {
   const api = await import("@kanban/api");
-  const server = await api.startServer({
-    host: opts.host,
-    port: opts.port,
-    token: deps.config.token,
-    location: api.boardLocationFromEnv(deps.config.env),
-    logger: deps.config.debug
-      ? api.stderrLogger
-      : { ...api.silentLogger, warn: api.stderrLogger.warn, error: api.stderrLogger.error },
-  });
+  const env = deps.config.env;
+  const location = api.boardLocationFromEnv(env);
+  let server: Awaited<ReturnType<typeof api.startServer>>;
+  let database: import("@kanban/api").DatabaseTarget;
+  try {
+    database = api.resolveDatabaseTarget(env, location.home);
+    // On PostgreSQL the server opens the current board and its live-events listener before it
+    // listens: a bad URL, an unreachable server or a wrong password stops it here, with nothing bound.
+    server = await api.startServer({
+      host: opts.host,
+      port: opts.port,
+      token: deps.config.token,
+      location,
+      database,
+      liveEvents: database.engine === "postgres" ? api.liveEventsSettings(env) : undefined,
+      logger: deps.config.debug
+        ? api.stderrLogger
+        : { ...api.silentLogger, warn: api.stderrLogger.warn, error: api.stderrLogger.error },
+    });
+  } catch (err) {
+    if (isDatabaseRefusal(err)) {
+      // One line, password-free by construction (the db's errors name only host:port/database).
+      deps.io.err(`kanban: cannot open the board database: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+  const where = database.engine === "postgres" ? `, boards on ${api.databaseLabel(database.url)}` : "";
   deps.io.out(
-    `Serving the kanban API at ${server.url}/trpc (${deps.config.token ? "bearer token required" : "no token: loopback only"})`,
+    `Serving the kanban API at ${server.url}/trpc (${deps.config.token ? "bearer token required" : "no token: loopback only"}${where})`,
   );
   deps.io.out(`Clients: KANBAN_URL=${server.url}${deps.config.token ? " KANBAN_TOKEN=…" : ""} kanban …`);
   const signal = deps.stopSignal();
@@ -34,6 +53,12 @@ export async function runServe(deps: Deps, opts: ServeOptions): Promise<number> 
   await server.close();
   deps.io.out("(stopped)");
   return 0;
+}
+
+/** A typed refusal of the database or of the rule that picks it (DB_*, CONFIG_INVALID). */
+function isDatabaseRefusal(err: unknown): err is Error & { code: string } {
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof Error && typeof code === "string" && (code.startsWith("DB_") || code === "CONFIG_INVALID");
 }
 
 export async function runMcp(deps: Deps): Promise<number> {

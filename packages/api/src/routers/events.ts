@@ -44,7 +44,7 @@ export const eventsRouter = router({
    * Live `task_events` (SSE through httpSubscriptionLink). Starts after `after` (default: now, no
    * replay); a reconnecting client's `lastEventId` wins, so a resumed stream loses nothing. Each
    * event is `tracked` with its id. Writes by any process on the board reach subscribers within a
-   * poll interval (150 ms).
+   * poll interval (150 ms) on SQLite, at once on PostgreSQL (NOTIFY; a 5 s backstop poll).
    */
   subscribe: publicProcedure
     .input(
@@ -71,7 +71,12 @@ export const eventsRouter = router({
         }
         stream = streamEvents({
           board: () => ctx.board(slug),
-          watcher: ctx.live.watcher(ctx.boards.dbPath(slug)),
+          // SQLite: a watcher polling the file on its own connection; PostgreSQL: one read through
+          // this process's board, woken by the LISTEN listener (or polled in poll-only mode).
+          watcher:
+            ctx.boards.engine === "postgres"
+              ? ctx.live.pgWatcher(slug, () => ctx.board(slug))
+              : ctx.live.watcher(ctx.boards.dbPath(slug)),
           after: after ?? (await board.latestEventId()),
           filter: {
             task_id: input.task_id,

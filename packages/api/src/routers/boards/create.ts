@@ -1,8 +1,16 @@
-import { createBoard, currentBoard, setCurrentBoard } from "@kanban/db";
+import {
+  type BoardMetadata,
+  createBoard,
+  currentBoard,
+  readBoardMetadata,
+  removeBoard,
+  setCurrentBoard,
+  writeBoardMetadata,
+} from "@kanban/db";
 import { z } from "zod";
 import { boardSlugSchema } from "../../schemas.ts";
 import { adminProcedure } from "../../trpc.ts";
-import { checkWorkdir, metaFields } from "./metadata.ts";
+import { checkWorkdir, metaFields, shownMetadata } from "./metadata.ts";
 
 /** Creates a board (idempotent); `switch` also makes it the current board. */
 export const createProcedure = adminProcedure
@@ -14,14 +22,32 @@ export const createProcedure = adminProcedure
       switch: z.boolean().default(false),
     }),
   )
-  .mutation(({ ctx, input }) => {
+  .mutation(async ({ ctx, input }) => {
     const { slug, switch: makeCurrent, default_workdir, ...meta } = input;
-    const board = createBoard(ctx.location, slug, {
+    const patch = {
       ...meta,
       ...(default_workdir !== undefined ? { default_workdir: checkWorkdir(default_workdir, false) } : {}),
-    });
+    };
+    let board: BoardMetadata;
+    if (ctx.boards.engine === "postgres") {
+      // The schema first: a database that refuses leaves no board.json behind naming a board it lacks.
+      const existed = ctx.boards.exists(slug);
+      if (!existed) writeBoardMetadata(ctx.location, slug, patch);
+      try {
+        await ctx.boards.ready(slug);
+      } catch (err) {
+        if (!existed) removeBoard(ctx.location, slug, { archive: false });
+        throw err;
+      }
+      board =
+        existed && Object.keys(patch).length > 0
+          ? writeBoardMetadata(ctx.location, slug, patch)
+          : readBoardMetadata(ctx.location, slug);
+    } else {
+      board = createBoard(ctx.location, slug, patch);
+    }
     if (makeCurrent) setCurrentBoard(ctx.location, slug);
     // Re-creating with a new project directory must reach an already open board.
     if (default_workdir !== undefined) ctx.boards.evict(slug);
-    return { board, current: currentBoard(ctx.location) };
+    return { board: shownMetadata(ctx, board), current: currentBoard(ctx.location) };
   });

@@ -47,8 +47,13 @@ async function counts(ctx: KanbanContext, slug: string): Promise<{ counts: Recor
   return { counts: out, total };
 }
 
+/** The metadata as shown: `db_path` where the rows really are (on PostgreSQL `postgres://host:port/db#schema`, no credentials). */
+export function shownMetadata(ctx: KanbanContext, meta: BoardMetadata): BoardMetadata {
+  return ctx.boards.engine === "postgres" ? { ...meta, db_path: ctx.boards.dbPath(meta.slug) } : meta;
+}
+
 export async function describeBoard(ctx: KanbanContext, meta: BoardMetadata, current: string) {
   // Server paths are the operator's business: a tenant-scoped caller never sees them.
-  const visible = ctx.tenant === null ? meta : { ...meta, db_path: "", default_workdir: null };
+  const visible = ctx.tenant === null ? shownMetadata(ctx, meta) : { ...meta, db_path: "", default_workdir: null };
   return { ...visible, is_current: meta.slug === current, ...(await counts(ctx, meta.slug)) };
 }

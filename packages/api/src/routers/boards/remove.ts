@@ -1,13 +1,24 @@
-import { currentBoard, normaliseSlug, removeBoard } from "@kanban/db";
+import { currentBoard, KanbanDbError, normaliseSlug, removeBoard } from "@kanban/db";
 import { z } from "zod";
 import { boardSlugSchema } from "../../schemas.ts";
 import { adminProcedure } from "../../trpc.ts";
 
-/** Archives a board (or deletes it with `delete`); the default board is refused (400). */
+/**
+ * Archives a board (or deletes it with `delete`); the default board is refused (400). On PostgreSQL
+ * both are refused (400, BOARD_INVALID) before anything changes: the board's schema would outlive
+ * its metadata, and other hosts' servers may still be writing to it.
+ */
 export const removeProcedure = adminProcedure
   .input(z.object({ slug: boardSlugSchema, delete: z.boolean().default(false) }))
   .mutation(({ ctx, input }) => {
     const slug = normaliseSlug(input.slug);
+    if (ctx.boards.engine === "postgres") {
+      throw new KanbanDbError(
+        "BOARD_INVALID",
+        `boards on PostgreSQL cannot be ${input.delete ? "deleted" : "archived"} yet: board '${slug}' is unchanged (its rows stay in schema kanban_${slug}; copy it out with \`kanban db copy\` and drop the schema by hand)`,
+        { slug },
+      );
+    }
     if (slug !== "default" && !ctx.location.dbOverride) {
       ctx.live.stopBoard(ctx.boards.dbPath(slug));
       ctx.boards.evict(slug);
