@@ -2,19 +2,27 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { openBoard } from "./board.ts";
+import { type ClaimerBoard, claimerLaunch, openClaimerBoard } from "../test/claimer-board.ts";
 import { heldClaimer } from "../test/held-claimer.ts";
-import { boardInternals, createTestBoard, type TestBoard } from "./testing/index.ts";
+import { boardInternals, createTestBoard, rawSql, type TestBoard } from "./testing/index.ts";
+import { settleTestSchemas, testStore, testStoreUrl } from "./testing/test-store.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const worker = path.join(here, "..", "test", "claim-worker.ts");
 let board: TestBoard | undefined;
-afterEach(() => board?.cleanup());
+afterEach(async () => {
+  board?.cleanup();
+  board = undefined;
+  await settleTestSchemas();
+});
 
-function runClaimer(file: string, name: string): Promise<{ name: string; won: string[]; lost: number }> {
+function runClaimer(where: ClaimerBoard, name: string): Promise<{ name: string; won: string[]; lost: number }> {
+  // The child opens the board the way this run made it (file path, or PostgreSQL URL and slug).
+  const { arg, env } = claimerLaunch(where);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", worker, file, name], {
+    const child = spawn(process.execPath, ["--import", "tsx", worker, arg, name], {
       stdio: ["ignore", "pipe", "inherit"],
+      env,
     });
     let out = "";
     child.stdout.on("data", (d) => {
@@ -25,14 +33,18 @@ function runClaimer(file: string, name: string): Promise<{ name: string; won: st
   });
 }
 
-/** A closed board file with `total` ready tasks, for claimer processes to open. */
-async function boardOfReadyTasks(total: number): Promise<string> {
+/** A closed board with `total` ready tasks, and where claimer processes find it. */
+async function boardOfReadyTasks(total: number): Promise<ClaimerBoard> {
   const b = createTestBoard();
   board = b;
   await boardInternals(b).ctx.tx(async () => {
     for (let i = 0; i < total; i++) await b.createTask({ title: `job ${i}`, assignee: "worker" });
   });
   b.close();
+  if (testStore() === "postgres") {
+    if (!b.slug) throw new Error("a PostgreSQL test board has a slug");
+    return { url: testStoreUrl(), slug: b.slug };
+  }
   return b.path;
 }
 
@@ -47,23 +59,28 @@ describe("claims across OS processes", () => {
     expect(all.length).toBe(total); // every task was claimed by someone
     for (const r of results) expect(r.won.length).toBeGreaterThan(0);
 
-    const check = openBoard({ path: file, warn: () => {} });
-    const stats = boardInternals(check)
-      .sqlite.prepare(
-        `SELECT count(*) AS tasks, sum(status = 'running') AS running,
+    // Read back on a board opened the way the claimers opened it (own connection, same engine).
+    const { arg, env } = claimerLaunch(file);
+    expect(env.KANBAN_TEST_STORE).toBe(testStore());
+    const check = await openClaimerBoard(arg, {}, env);
+    try {
+      const stats = await rawSql(check).get(
+        `SELECT count(*) AS tasks, sum(CASE WHEN status = 'running' THEN 1 ELSE 0 END) AS running,
            (SELECT count(*) FROM task_runs) AS runs, (SELECT count(*) FROM task_runs WHERE ended_at IS NULL) AS open_runs,
            (SELECT count(*) FROM task_events WHERE kind = 'claimed') AS claimed_events
          FROM tasks`,
-      )
-      .get();
-    expect(stats).toEqual({ tasks: total, running: total, runs: total, open_runs: total, claimed_events: total });
-    // The lock recorded on each task is the process that reported winning it.
-    const lockOf = boardInternals(check).sqlite.prepare("SELECT claim_lock FROM tasks WHERE id = ?");
-    for (const r of results) {
-      for (const id of r.won.slice(0, 200))
-        expect((lockOf.get(id) as { claim_lock: string }).claim_lock.startsWith(`${r.name}:`)).toBe(true);
+      );
+      expect(stats).toEqual({ tasks: total, running: total, runs: total, open_runs: total, claimed_events: total });
+      // The lock recorded on each task is the process that reported winning it.
+      for (const r of results) {
+        for (const id of r.won.slice(0, 200)) {
+          const row = await rawSql(check).get<{ claim_lock: string }>("SELECT claim_lock FROM tasks WHERE id = ?", id);
+          expect(row?.claim_lock.startsWith(`${r.name}:`)).toBe(true);
+        }
+      }
+    } finally {
+      check.close();
     }
-    check.close();
   }, 180_000);
 
   it("8 processes released at once all get a share: nobody waits out the others in SQLite's backoff", async () => {

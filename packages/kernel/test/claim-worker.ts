@@ -1,17 +1,24 @@
-// A claimer process for the concurrency test: opens the board file with its own connection and
-// claims ready tasks until none are left, then prints the ids it won as JSON on stdout.
-import { openBoard } from "../src/index.ts";
-import { boardInternals } from "../src/testing/index.ts";
+// A claimer process for the concurrency test: opens the board (an SQLite file, or a PostgreSQL board
+// when KANBAN_TEST_STORE=postgres: see claimer-board.ts) with its own connection and claims ready
+// tasks until none are left, then prints the ids it won as JSON on stdout.
+import { boardInternals } from "../src/testing/internals.ts";
+import { openClaimerBoard } from "./claimer-board.ts";
 
-const [file, name, startAt] = process.argv.slice(2);
-if (!file || !name) {
-  process.stderr.write("usage: claim-worker <db> <name>\n");
+const [where, name, startAt] = process.argv.slice(2);
+if (!where || !name) {
+  process.stderr.write("usage: claim-worker <db file | board slug> <name> [startAt | stdin]\n");
   process.exit(2);
 }
-const board = openBoard({ path: file, claimTtlSeconds: 3600, warn: () => {} });
-const pick = boardInternals(board).sqlite.prepare(
-  "SELECT id FROM tasks WHERE status = 'ready' AND claim_lock IS NULL LIMIT 64 OFFSET ?",
-);
+const board = await openClaimerBoard(where, { claimTtlSeconds: 3600 });
+// A plain read outside any transaction (the board's read connection on SQLite, the pool on
+// PostgreSQL), as before: it must not take the board's writer lock the claims compete for.
+const { ctx } = boardInternals(board);
+const pick = async (offset: number) =>
+  (
+    (await ctx.all("SELECT id FROM tasks WHERE status = 'ready' AND claim_lock IS NULL LIMIT 64 OFFSET ?", offset)) as {
+      id: string;
+    }[]
+  ).map((r) => r.id);
 // Optional start barrier so that every process starts claiming at the same moment: either an epoch
 // ms to spin until, or `stdin`: say "ready" once the board is open, then wait (asleep, not spinning:
 // eight spinners on two cores slow the stragglers' start-up) for the parent's "go" line.
@@ -30,8 +37,8 @@ const won: string[] = [];
 let lost = 0;
 for (;;) {
   // Different offsets per process make them collide sometimes, not always.
-  const ids = (pick.all(Math.floor(Math.random() * 32)) as { id: string }[]).map((r) => r.id);
-  const fallback = ids.length === 0 ? (pick.all(0) as { id: string }[]).map((r) => r.id) : ids;
+  const ids = await pick(Math.floor(Math.random() * 32));
+  const fallback = ids.length === 0 ? await pick(0) : ids;
   if (fallback.length === 0) break;
   for (const id of fallback) {
     const task = await board.claimTask(id, { claimer: `${name}:${process.pid}` });

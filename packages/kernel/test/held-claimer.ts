@@ -3,6 +3,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { type ClaimerBoard, claimerLaunch } from "./claimer-board.ts";
 
 const worker = path.join(path.dirname(fileURLToPath(import.meta.url)), "claim-worker.ts");
 
@@ -14,9 +15,12 @@ export interface HeldClaimer {
   go(): void;
 }
 
-export function heldClaimer(file: string, name: string): HeldClaimer {
-  const child = spawn(process.execPath, ["--import", "tsx", worker, file, name, "stdin"], {
+/** `where`: an SQLite board file's path, or a PostgreSQL board's URL and slug (see claimer-board.ts). */
+export function heldClaimer(where: ClaimerBoard, name: string): HeldClaimer {
+  const { arg, env } = claimerLaunch(where);
+  const child = spawn(process.execPath, ["--import", "tsx", worker, arg, name, "stdin"], {
     stdio: ["pipe", "pipe", "inherit"],
+    env,
   });
   let out = "";
   let markReady: () => void = () => {};
