@@ -13,6 +13,7 @@ export const BOTH_STORES = [
   "src/create.test.ts",
   "src/claim.test.ts",
   "src/claim-next.test.ts",
+  "src/claim-next-recheck.test.ts",
   "src/complete.test.ts",
   "src/block.test.ts",
   "src/bulk.test.ts",

@@ -1,7 +1,7 @@
 import type { BoardContext } from "./context.ts";
 import { type RespawnGuardReason, respawnGuard } from "./respawn-guard.ts";
 import { appendEvent } from "./store/sqlite/events.ts";
-import { type LaneRow, readyLaneRows, runningPerProfile } from "./store/sqlite/ready-lane.ts";
+import { type LaneRow, readyLaneRows, runningPerProfile, stillReady } from "./store/sqlite/ready-lane.ts";
 import type { Task } from "./types.ts";
 
 /** Which ready tasks a claimer may take, and for whom (the dispatcher's ready-lane rules). */
@@ -54,6 +54,10 @@ export class ReadyLane {
   running = new Map<string, number>();
   /** @internal the default assignee when it is spawnable, resolved by the first call. */
   fallback: string | null = null;
+  /** @internal rows before this index were re-checked against the board (see LANE_RECHECK). */
+  checkedTo = 0;
+  /** @internal rows of the re-checked window that another claimer took since the lane was read. */
+  gone = new Set<string>();
   private readonly claims = new Map<string, string>();
 
   constructor(readonly filter: ReadyLaneFilter = {}) {}
@@ -100,6 +104,9 @@ export async function claimNext(
   return lane.filter.dryRun === true ? await walk() : await ctx.tx(walk);
 }
 
+/** Lane rows re-checked per query while walking: enough for a tick's claims, small to send. */
+const LANE_RECHECK = 64;
+
 async function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs: LaneVerbs): Promise<ClaimNextResult> {
   const f = lane.filter;
   const dryRun = f.dryRun === true;
@@ -112,8 +119,20 @@ async function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs
   }
   const rows = lane.rows;
   const out: ClaimNextResult = { claimed: [], skipped: [], assigned_default: [], more: false };
+  // A re-check is only good inside the transaction that made it (this walk holds the board's write
+  // lock, so nobody claims meanwhile); a later call re-checks from where it starts.
+  lane.checkedTo = lane.next;
   while (out.claimed.length < limit && lane.next < rows.length) {
+    if (lane.next >= lane.checkedTo) {
+      // Another claimer may have taken rows since the lane was read: one query re-checks the next
+      // window, so a taken row costs nothing instead of a claim attempt (and a respawn-guard read).
+      const window = rows.slice(lane.next, lane.next + LANE_RECHECK).map((r) => r.id);
+      const ready = await stillReady(ctx, window);
+      lane.gone = new Set(window.filter((id) => !ready.has(id)));
+      lane.checkedTo = lane.next + window.length;
+    }
     const row = rows[lane.next++] as LaneRow;
+    if (lane.gone.has(row.id)) continue; // taken by someone else since the lane was read
     let assignee = row.assignee;
     let defaulted = false;
     if (!assignee) {

@@ -19,6 +19,19 @@ export async function readyLaneRows(ctx: BoardContext): Promise<LaneRow[]> {
   )) as LaneRow[];
 }
 
+/**
+ * Which of `ids` are still ready and unclaimed: another claimer (a second dispatcher, a worker
+ * pulling work) may have taken lane rows since the lane was read, and finding that out one row at a
+ * time would cost a claim attempt each.
+ */
+export async function stillReady(ctx: BoardContext, ids: readonly string[]): Promise<Set<string>> {
+  const rows = (await ctx.all(
+    "SELECT id FROM tasks WHERE id IN (SELECT value FROM json_each(?)) AND status = 'ready' AND claim_lock IS NULL",
+    JSON.stringify(ids),
+  )) as { id: string }[];
+  return new Set(rows.map((r) => r.id));
+}
+
 /** How many tasks are running on this board (the dispatcher's max_spawn / max_in_progress budgets). */
 export async function runningCount(ctx: BoardContext): Promise<number> {
   return ((await ctx.get("SELECT COUNT(*) AS n FROM tasks WHERE status = 'running'")) as { n: number }).n;
