@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type ClaimerBoard, claimerLaunch, openClaimerBoard } from "../test/claimer-board.ts";
 import { heldClaimer } from "../test/held-claimer.ts";
 import { boardInternals, createTestBoard, rawSql, type TestBoard } from "./testing/index.ts";
-import { settleTestSchemas, testStore, testStoreUrl } from "./testing/test-store.ts";
+import { testBoardAddress } from "./testing/test-board.ts";
+import { settleTestSchemas, testStore } from "./testing/test-store.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const worker = path.join(here, "..", "test", "claim-worker.ts");
@@ -41,11 +42,7 @@ async function boardOfReadyTasks(total: number): Promise<ClaimerBoard> {
     for (let i = 0; i < total; i++) await b.createTask({ title: `job ${i}`, assignee: "worker" });
   });
   b.close();
-  if (testStore() === "postgres") {
-    if (!b.slug) throw new Error("a PostgreSQL test board has a slug");
-    return { url: testStoreUrl(), slug: b.slug };
-  }
-  return b.path;
+  return testBoardAddress(b);
 }
 
 describe("claims across OS processes", () => {

@@ -1,9 +1,9 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { openBoard } from "./board.ts";
 import { type CreateTaskInput, parseWorkspaceSpec } from "./create.ts";
 import type { IdSource } from "./ids.ts";
-import { boardInternals, type TestBoard } from "./testing/index.ts";
+import { boardInternals, rawSql, type TestBoard } from "./testing/index.ts";
+import { openTestBoardAgain } from "./testing/test-board.ts";
 import { mapInOrder, kernelError, useTestBoards } from "./testing/helpers.ts";
 
 // Spec §2.1 (create_task), §1.4 (ids), §1.5 (initial statuses), §1.7 (`created`/`blocked` payloads);
@@ -22,11 +22,10 @@ function idSequence(...ids: string[]): IdSource {
     },
   };
 }
-const setStatus = (b: TestBoard, id: string, status: string) =>
-  boardInternals(b).sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
+const setStatus = async (b: TestBoard, id: string, status: string) =>
+  await rawSql(b).run("UPDATE tasks SET status = ? WHERE id = ?", status, id);
 const kinds = async (b: TestBoard, id: string) => (await b.listEvents(id)).map((e) => e.kind);
-const taskCount = (b: TestBoard) =>
-  (boardInternals(b).sqlite.prepare("SELECT count(*) AS n FROM tasks").get() as { n: number }).n;
+const taskCount = async (b: TestBoard) => (await rawSql(b).get<{ n: number }>("SELECT count(*) AS n FROM tasks"))?.n;
 
 describe("create: defaults and validation", () => {
   it("create: a task with no parents starts ready, with Hermes' column defaults", async () => {
@@ -84,7 +83,7 @@ describe("create: defaults and validation", () => {
     await boardInternals(b).ctx.tx(async () => {
       for (let i = 0; i < 10_000; i++) await b.createTask({ title: `task ${i}` });
     });
-    expect(taskCount(b)).toBe(10_000);
+    expect(await taskCount(b)).toBe(10_000);
   });
 
   it("create: retries once on an id collision and takes the next id", async () => {
@@ -101,7 +100,7 @@ describe("create: defaults and validation", () => {
     await expect(b.createTask({ title: "second" })).rejects.toThrow(
       kernelError("WRONG_STATE", "task id collision on t_aaaaaaaa; try again"),
     );
-    expect(taskCount(b)).toBe(1);
+    expect(await taskCount(b)).toBe(1);
     expect(await kinds(b, first.id)).toEqual(["created"]);
   });
 
@@ -123,7 +122,7 @@ describe("create: defaults and validation", () => {
   it("create: refuses a blank title (title is required)", async () => {
     const b = board();
     await expect(b.createTask({ title: "   " })).rejects.toThrow(kernelError("INVALID_INPUT", "title is required"));
-    expect(taskCount(b)).toBe(0);
+    expect(await taskCount(b)).toBe(0);
   });
 
   it("create: strips the title", async () => {
@@ -142,7 +141,7 @@ describe("create: defaults and validation", () => {
     await expect(b.createTask(bad)).rejects.toThrow(
       kernelError("INVALID_INPUT", "initial_status must be one of ['blocked', 'running']"),
     );
-    expect(taskCount(b)).toBe(0);
+    expect(await taskCount(b)).toBe(0);
   });
 
   it("create: writes one created event with assignee, status, parents, tenant and workspace", async () => {
@@ -202,7 +201,7 @@ describe("create: initial status", () => {
   it("create: an initially blocked task is sticky: recompute_ready leaves it even with done parents; unblock frees it", async () => {
     const b = board();
     const p = await b.createTask({ title: "parent" });
-    setStatus(b, p.id, "done");
+    await setStatus(b, p.id, "done");
     const t = await b.createTask({ title: "parked child", parents: [p.id], initial_status: "blocked" });
     expect(t.status).toBe("blocked");
     for (let i = 0; i < 5; i++) expect(await b.recomputeReady()).toBe(0);
@@ -260,7 +259,7 @@ describe("create: parents and tenant", () => {
   it("create: a child of an archived parent starts todo (creation checks only done); recompute_ready then promotes it", async () => {
     const b = board();
     const p = await b.createTask({ title: "old parent" });
-    setStatus(b, p.id, "archived");
+    await setStatus(b, p.id, "archived");
     const c = await b.createTask({ title: "child", parents: [p.id] });
     expect(c.status).toBe("todo");
     expect(await b.recomputeReady()).toBe(1);
@@ -273,7 +272,7 @@ describe("create: parents and tenant", () => {
     await expect(b.createTask({ title: "child", parents: [p.id, "t_nope0001", "t_nope0002"] })).rejects.toThrow(
       kernelError("INVALID_INPUT", "unknown parent task(s): t_nope0001, t_nope0002"),
     );
-    expect(taskCount(b)).toBe(1);
+    expect(await taskCount(b)).toBe(1);
     expect(await b.childIds(p.id)).toEqual([]);
   });
 
@@ -312,7 +311,7 @@ describe("create: idempotency keys", () => {
     expect(again.id).toBe(first.id);
     expect(again.title).toBe("once");
     expect(again.assignee).toBe("alice");
-    expect(taskCount(b)).toBe(1);
+    expect(await taskCount(b)).toBe(1);
     expect(await kinds(b, first.id)).toEqual(["created"]);
   });
 
@@ -339,7 +338,7 @@ describe("create: idempotency keys", () => {
     const c = await b.createTask({ title: "same" });
     expect(a.id).not.toBe(c.id);
     expect((await b.createTask({ title: "same", idempotency_key: "  " })).idempotency_key).toBeNull();
-    expect(taskCount(b)).toBe(3);
+    expect(await taskCount(b)).toBe(3);
   });
 
   it("create: an idempotent hit still validates the input first", async () => {
@@ -352,14 +351,14 @@ describe("create: idempotency keys", () => {
 
   it("create: two board connections on one file share the idempotency key", async () => {
     const b = board();
-    const other = openBoard({ path: b.path, clock: b.clock, warn: () => {} });
+    const other = openTestBoardAgain(b, { clock: b.clock });
     try {
       const first = await b.createTask({ title: "once", idempotency_key: "cross" });
       expect((await other.createTask({ title: "once", idempotency_key: "cross" })).id).toBe(first.id);
     } finally {
       other.close();
     }
-    expect(taskCount(b)).toBe(1);
+    expect(await taskCount(b)).toBe(1);
   });
 });
 
@@ -381,7 +380,7 @@ describe("create: idempotency keys are scoped per tenant", () => {
     expect((await b.createTask({ title: "globex retry", tenant: "globex", idempotency_key: "nightly" })).id).toBe(
       globex.id,
     );
-    expect(taskCount(b)).toBe(2);
+    expect(await taskCount(b)).toBe(2);
   });
 
   it("create: a tenant's key does not match the operator's (no-tenant) task with that key", async () => {
@@ -400,7 +399,7 @@ describe("create: idempotency keys are scoped per tenant", () => {
     expect((await b.createTask({ title: "child", parents: [parent.id], idempotency_key: "fan-out-1" })).id).toBe(
       child.id,
     );
-    expect(taskCount(b)).toBe(2);
+    expect(await taskCount(b)).toBe(2);
   });
 });
 
@@ -417,7 +416,7 @@ describe("create: skills", () => {
     const t = await b.createTask({ title: "x" });
     expect(t.skills).toBeNull();
     expect((await b.listEvents(t.id))[0]?.payload).not.toHaveProperty("skills");
-    expect(boardInternals(b).sqlite.prepare("SELECT skills FROM tasks WHERE id = ?").get(t.id)).toEqual({
+    expect(await rawSql(b).get("SELECT skills FROM tasks WHERE id = ?", t.id)).toEqual({
       skills: null,
     });
   });
@@ -426,7 +425,7 @@ describe("create: skills", () => {
     const b = board();
     const t = await b.createTask({ title: "x", skills: [] });
     expect((await b.getTask(t.id))?.skills).toEqual([]);
-    expect(boardInternals(b).sqlite.prepare("SELECT skills FROM tasks WHERE id = ?").get(t.id)).toEqual({
+    expect(await rawSql(b).get("SELECT skills FROM tasks WHERE id = ?", t.id)).toEqual({
       skills: "[]",
     });
   });
@@ -441,7 +440,7 @@ describe("create: skills", () => {
     await expect(b.createTask({ title: "x", skills: ["a,b"] })).rejects.toThrow(
       kernelError("INVALID_INPUT", "skill name cannot contain comma: a,b"),
     );
-    expect(taskCount(b)).toBe(0);
+    expect(await taskCount(b)).toBe(0);
   });
 
   it("create: refuses a skill that is a toolset name", async () => {
@@ -452,7 +451,7 @@ describe("create: skills", () => {
         "'web' is a toolset name, not skill name(s). Put toolsets in the assignee profile's toolsets config; skills name playbooks the worker loads.",
       ),
     );
-    expect(taskCount(b)).toBe(0);
+    expect(await taskCount(b)).toBe(0);
   });
 
   it("create: names every toolset passed as a skill, matched case-insensitively, in one error", async () => {
@@ -566,7 +565,7 @@ describe("create: who chooses a workspace path", () => {
         ),
       );
     }
-    expect(taskCount(b)).toBe(1);
+    expect(await taskCount(b)).toBe(1);
   });
 
   it("create: the dispatcher, not the caller, records a scratch task's path (setWorkspace after the claim)", async () => {

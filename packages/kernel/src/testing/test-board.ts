@@ -89,3 +89,34 @@ function pick(opts: Partial<OpenBoardOptions>) {
     }).filter(([, v]) => v !== undefined),
   );
 }
+
+/**
+ * A second, independent connection to the board `b` (what another process would have): the same
+ * SQLite file, or the same PostgreSQL board (server and slug). The caller closes it.
+ */
+export function openTestBoardAgain(b: TestBoard, opts: Partial<OpenBoardOptions> = {}): Board {
+  if (testStore() === "postgres") {
+    if (!b.slug) throw new Error("openTestBoardAgain: a PostgreSQL test board has a slug");
+    return pgBoard({
+      url: testStoreUrl(),
+      board: b.slug,
+      warn: opts.warn ?? (() => {}),
+      poolSize: 2,
+      ...pick(opts),
+      ...(opts.clock ? { clock: opts.clock } : {}),
+    });
+  }
+  return openBoard({ warn: () => {}, ...opts, path: b.path });
+}
+
+/**
+ * Where a child process finds the board `b`: the SQLite file's path, or the PostgreSQL server's URL
+ * and the board's slug (test/claimer-board.ts turns it into the child's argument and environment).
+ */
+export function testBoardAddress(b: TestBoard): string | { url: string; slug: string } {
+  if (testStore() === "postgres") {
+    if (!b.slug) throw new Error("testBoardAddress: a PostgreSQL test board has a slug");
+    return { url: testStoreUrl(), slug: b.slug };
+  }
+  return b.path;
+}
