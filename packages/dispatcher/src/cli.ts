@@ -2,8 +2,9 @@ import { KanbanDbError, normaliseSlug } from "@kanban/db";
 import { KernelError } from "@kanban/kernel";
 import { exitWithSupervisor } from "@kanban/process";
 import { type ConfigOverrides, DispatcherConfigError, loadConfig } from "./config.ts";
-import { createDispatcher, DispatcherBusyError } from "./dispatcher.ts";
+import { createDispatcher, type DispatcherDeps, DispatcherBusyError } from "./dispatcher.ts";
 import { formatText, toJson } from "./format.ts";
+import { openPgDispatch } from "./pg-dispatch.ts";
 
 /**
  * The `kanban-dispatcher` command. Exit codes: 0 ok, 1 failure, 2 usage. Errors are one line
@@ -132,10 +133,30 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const config = loadConfig(undefined, args.overrides);
-    const dispatcher = createDispatcher(config);
+    let deps: DispatcherDeps = {};
+    if (config.database.engine === "postgres") {
+      // Before anything starts: a database we cannot reach is one line and exit 1, not a loop
+      // that warns every tick. The message names host:port/database, never the password.
+      try {
+        deps = await openPgDispatch(config, {
+          warn: (line) => process.stderr.write(`kanban-dispatcher: warning: ${line.split("\n")[0]}\n`),
+        });
+      } catch (err) {
+        if (err instanceof KanbanDbError) return fail(`cannot open the board database: ${err.message}`, 1);
+        throw err;
+      }
+    }
+    const dispatcher = createDispatcher(config, deps);
     if (args.once) {
-      const result = await dispatcher.once({ board: args.board, dryRun: args.dryRun });
-      await dispatcher.pool.drain();
+      let result: Awaited<ReturnType<typeof dispatcher.once>>;
+      try {
+        result = await dispatcher.once({ board: args.board, dryRun: args.dryRun });
+        await dispatcher.pool.drain();
+      } finally {
+        // `run()` releases these itself; a one-shot gives back its connections here.
+        dispatcher.boards.close();
+        await dispatcher.coordination.release();
+      }
       process.stdout.write(
         args.json ? `${JSON.stringify(toJson(result), null, 2)}\n` : `${formatText(result, { dryRun: args.dryRun })}\n`,
       );

@@ -3,12 +3,14 @@ import path from "node:path";
 import {
   type BoardLocation,
   boardLocationFromEnv,
+  type DatabaseTarget,
   type HomeConfig,
   homeConfigPath,
   KanbanDbError,
   loadHomeConfig,
   type ProfileConfig,
   readHomeConfigSnapshot,
+  resolveDatabaseTarget,
 } from "@kanban/db";
 import type { WorkerRuntime } from "./worker.ts";
 
@@ -48,6 +50,12 @@ export interface DispatcherConfig {
   location: BoardLocation;
   /** KANBAN_DB pins one database file: the loop ticks that file alone. */
   pinnedDb: string | null;
+  /**
+   * Where the boards are: the embedded SQLite files of the home, or a PostgreSQL database
+   * (`KANBAN_DATABASE_URL`, else config.json's `"database"`; the one rule of `@kanban/db`). Chosen
+   * once at start-up: an edit of `"database"` applies at the next start. The URL is a secret.
+   */
+  database: DatabaseTarget;
   settings: DispatcherSettings;
   runtime: WorkerRuntime;
   /** The environment workers inherit (a copy of the dispatcher's). */
@@ -198,6 +206,14 @@ export function loadConfig(
       throw new DispatcherConfigError(err.message, typeof err.details.key === "string" ? err.details.key : null);
     throw err;
   }
+  let database: DatabaseTarget;
+  try {
+    database = resolveDatabaseTarget(env, location.home);
+  } catch (err) {
+    if (err instanceof KanbanDbError)
+      throw new DispatcherConfigError(err.message, typeof err.details.key === "string" ? err.details.key : null);
+    throw err;
+  }
   const hermesHome = nonEmpty(env.HERMES_HOME) ?? path.join(os.homedir(), ".hermes");
   const sources: ConfigSources = {
     overrides,
@@ -218,6 +234,7 @@ export function loadConfig(
     home: location.home,
     location,
     pinnedDb: location.dbOverride ?? null,
+    database,
     settings,
     runtime,
     baseEnv,

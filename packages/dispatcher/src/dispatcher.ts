@@ -1,8 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import {
-  boardDbPath,
   currentBoard,
+  databaseLabel,
   type DispatcherStatus,
   type DispatcherTickSummary,
   forgetInitialised,
@@ -10,14 +10,14 @@ import {
   type HomeConfigReader,
   homeConfigReader,
   KanbanDbError,
-  listBoards,
   logsDir,
   normaliseSlug,
   readBoardMetadata,
   workspacesRoot,
 } from "@kanban/db";
-import { type Board, type Clock, openBoard, systemClock } from "@kanban/kernel";
+import { type Board, type Clock, systemClock } from "@kanban/kernel";
 import { allowedRootsFor, cleanupScratch, resolveWorkspace, scratchPath } from "@kanban/workspace";
+import { type BoardPorts, type BoardSet, SqliteBoardSet, type Target } from "./board-set.ts";
 import { type DispatcherConfig, withHomeConfig } from "./config.ts";
 import { checkCoordinationFor } from "./coordination/choose.ts";
 import type { DispatcherCoordination } from "./coordination/coordination.ts";
@@ -72,6 +72,11 @@ export interface DispatcherDeps {
    * Boards on PostgreSQL need `PgCoordination` (`openPgCoordination(url, …)`).
    */
   coordination?: DispatcherCoordination;
+  /**
+   * Which boards it serves and how they are opened. Default: the SQLite home's boards. Boards on
+   * PostgreSQL: `PgBoardSet` (see `openPgDispatch`, which makes both it and the coordination).
+   */
+  boards?: (ports: () => BoardPorts) => BoardSet;
 }
 
 export interface OnceOptions {
@@ -86,11 +91,6 @@ export const STUCK_TICKS = 6;
 /** Minimum seconds between two stuck-queue warnings. */
 export const STUCK_WARNING_INTERVAL = 300;
 const MAX_WARNINGS = 20;
-
-interface Target {
-  slug: string;
-  dbPath: string;
-}
 
 interface OpenTarget extends Target {
   board: Board;
@@ -140,6 +140,8 @@ export class Dispatcher {
   private wake: (() => void) | null = null;
   /** Our boards' coordination; `acquired` while {@link run} holds it (the home lock on SQLite). */
   readonly coordination: DispatcherCoordination;
+  /** The boards it serves (SQLite: opened per pass; PostgreSQL: one pool per board for its life). */
+  readonly boards: BoardSet;
   private acquired = false;
   private badTicks = 0;
   private lastStuckWarning: number | null = null;
@@ -172,6 +174,10 @@ export class Dispatcher {
     this.pool = new WorkerPool(this.log, this.clock);
     this.pool.onExit((worker) => this.workerExited(worker));
     this.coordination = deps.coordination ?? new SqliteCoordination(config.home, config.hostname, config.pid);
+    const ports = () => this.boardPorts();
+    this.boards =
+      deps.boards?.(ports) ??
+      new SqliteBoardSet(config.location, config.pinnedDb, () => currentBoard(this.config.location), ports);
     this.startedAt = this.now();
   }
 
@@ -234,7 +240,7 @@ export class Dispatcher {
     if (slugs.size === 0) return;
     let targets: Target[] = [];
     try {
-      targets = this.targets();
+      targets = await this.targets();
     } catch (err) {
       this.warn(`cannot list boards: ${oneLine(err)}`);
     }
@@ -243,7 +249,7 @@ export class Dispatcher {
       if (!slugs.has(t.slug) || this.isQuarantined(t.dbPath)) continue;
       let o: OpenTarget;
       try {
-        o = this.openTarget(t);
+        o = await this.openTarget(t);
       } catch (err) {
         this.warn(`board ${t.slug}: cannot open ${t.dbPath}: ${oneLine(err)}`);
         continue;
@@ -262,7 +268,7 @@ export class Dispatcher {
       } catch (err) {
         this.warn(`board ${t.slug}: crash sweep failed: ${oneLine(err)}`);
       } finally {
-        o.board.close();
+        this.boards.done(o.board);
       }
     }
   }
@@ -289,25 +295,14 @@ export class Dispatcher {
     };
   }
 
-  /** The boards one loop tick covers: every live board of the home, or the pinned file alone. */
-  targets(): Target[] {
-    const loc = this.config.location;
-    if (this.config.pinnedDb !== null) return [{ slug: currentBoard(loc), dbPath: this.config.pinnedDb }];
-    const seen = new Set<string>();
-    const out: Target[] = [];
-    for (const meta of listBoards(loc, { includeArchived: false })) {
-      const resolved = path.resolve(meta.db_path);
-      if (seen.has(resolved)) continue;
-      seen.add(resolved);
-      out.push({ slug: meta.slug, dbPath: resolved });
-    }
-    return out;
+  /** The boards one loop tick covers: every live board of the home (or the pinned file), or of the PostgreSQL database. */
+  async targets(): Promise<Target[]> {
+    return await this.boards.list();
   }
 
-  private openTarget(t: Target): OpenTarget {
-    const board = openBoard({
-      board: t.slug,
-      location: this.config.location,
+  /** What every board is opened with; read at each open, so a config.json reload counts. */
+  private boardPorts(): BoardPorts {
+    return {
       clock: this.clock,
       isPidAlive: (pid) => this.pool.isAlive(pid),
       hostname: this.config.hostname,
@@ -317,7 +312,11 @@ export class Dispatcher {
       // time a verb judges a breaker, so a config.json reload counts on a board opened before it.
       failureLimit: () => this.config.settings.failureLimit,
       warn: (m) => this.warn(m),
-    });
+    };
+  }
+
+  private async openTarget(t: Target): Promise<OpenTarget> {
+    const board = await this.boards.open(t);
     return { ...t, board, defaultWorkdir: readBoardMetadata(this.config.location, t.slug).default_workdir };
   }
 
@@ -379,6 +378,7 @@ export class Dispatcher {
           home: cfg.home,
           workspacesRoot: workspacesRoot(loc, t.slug),
           apiUrl: cfg.apiUrl,
+          databaseUrl: cfg.database.engine === "postgres" ? cfg.database.url : null,
         });
         const notFoundMessage =
           cfg.runtime.kind === "hermes"
@@ -493,7 +493,7 @@ export class Dispatcher {
     await new Promise<void>((resolve) => setImmediate(resolve));
     let targets: Target[] = [];
     try {
-      targets = this.targets();
+      targets = await this.targets();
     } catch (err) {
       this.warn(`cannot list boards: ${oneLine(err)}`);
     }
@@ -503,7 +503,7 @@ export class Dispatcher {
         continue;
       }
       try {
-        open.push(this.openTarget(t));
+        open.push(await this.openTarget(t));
       } catch (err) {
         if (isCorruptBoardError(err)) {
           this.quarantineBoard(t, err);
@@ -547,7 +547,7 @@ export class Dispatcher {
         }
       }
     } finally {
-      for (const t of open) t.board.close();
+      for (const t of open) this.boards.done(t.board);
     }
     this.health(readyPending, spawned, heldBack);
     this.warnNotAProfile(notAProfile);
@@ -635,8 +635,15 @@ export class Dispatcher {
   /** One tick on one board (`kanban dispatch`): `--board`, else KANBAN_BOARD / the current board. */
   async once(opts: OnceOptions = {}): Promise<DispatchResult> {
     const loc = this.config.location;
-    const slug = opts.board !== undefined ? normaliseSlug(opts.board) : currentBoard(loc);
-    const target = this.openTarget({ slug, dbPath: path.resolve(boardDbPath(loc, slug)) });
+    // On PostgreSQL a board made from another host has no board.json here: KANBAN_BOARD is taken
+    // as given (and checked against the database) rather than falling back to the current board.
+    const slug =
+      opts.board !== undefined
+        ? normaliseSlug(opts.board)
+        : this.boards.engine === "postgres" && loc.envBoard !== undefined
+          ? normaliseSlug(loc.envBoard)
+          : currentBoard(loc);
+    const target = await this.openTarget(await this.boards.target(slug));
     try {
       const others = async () => await this.runningOnOtherBoards(target.dbPath);
       const r = await dispatchOnce(
@@ -647,7 +654,7 @@ export class Dispatcher {
       if (!r.skipped_locked && opts.dryRun !== true) await this.cleanupFinished(target);
       return r;
     } finally {
-      target.board.close();
+      this.boards.done(target.board);
     }
   }
 
@@ -667,14 +674,14 @@ export class Dispatcher {
     const boards = new Set(live.map((w) => w.board));
     let targets: Target[] = [];
     try {
-      targets = this.targets().filter((t) => boards.has(t.slug));
+      targets = (await this.targets()).filter((t) => boards.has(t.slug));
     } catch (err) {
       this.warn(`cannot list boards to give back claims: ${oneLine(err)}`);
     }
     for (const t of targets) {
       let o: OpenTarget;
       try {
-        o = this.openTarget(t);
+        o = await this.openTarget(t);
       } catch (err) {
         this.warn(`board ${t.slug}: cannot open ${t.dbPath} to give back claims: ${oneLine(err)}`);
         continue;
@@ -689,7 +696,7 @@ export class Dispatcher {
           }
         }
       } finally {
-        o.board.close();
+        this.boards.done(o.board);
       }
     }
     this.log(`stopping ${live.length} worker(s): ${live.map((w) => `${w.task_id} (pid ${w.pid})`).join(", ")}`);
@@ -718,10 +725,10 @@ export class Dispatcher {
   private async recoverClaimsOf(host: string, previousPid: number): Promise<string[]> {
     const lock = `${host}:${previousPid}`;
     const recovered: string[] = [];
-    for (const t of this.targets()) {
+    for (const t of await this.targets()) {
       if (this.isQuarantined(t.dbPath)) continue;
       try {
-        const o = this.openTarget(t);
+        const o = await this.openTarget(t);
         try {
           for (const id of await o.board.unspawnedClaims(lock)) {
             try {
@@ -734,7 +741,7 @@ export class Dispatcher {
             }
           }
         } finally {
-          o.board.close();
+          this.boards.done(o.board);
         }
       } catch {
         // an unreadable board is reported by the first tick
@@ -750,14 +757,14 @@ export class Dispatcher {
   private async runningOnOtherBoards(excludePath: string): Promise<number> {
     if (this.config.pinnedDb !== null) return 0;
     let n = 0;
-    for (const t of this.targets()) {
+    for (const t of await this.targets()) {
       if (t.dbPath === excludePath || this.isQuarantined(t.dbPath)) continue;
       try {
-        const o = this.openTarget(t);
+        const o = await this.openTarget(t);
         try {
           n += await safeRunningCount(o.board);
         } finally {
-          o.board.close();
+          this.boards.done(o.board);
         }
       } catch {
         // an unreadable board contributes nothing; the loop reports it
@@ -775,7 +782,7 @@ export class Dispatcher {
   async run(): Promise<void> {
     let boards: string[] = [];
     try {
-      boards = this.targets().map((t) => t.slug);
+      boards = (await this.targets()).map((t) => t.slug);
     } catch {
       // the first tick reports a home whose boards cannot be listed
     }
@@ -789,8 +796,13 @@ export class Dispatcher {
     // Nudges sent before now are covered by the first tick.
     this.coordination.nudgePending();
     this.log(
-      `started for ${this.config.home} (pid ${this.config.pid}, every ${this.config.settings.intervalSeconds}s, ${describeRuntime(this.config)})`,
+      `started for ${describeDatabase(this.config)} (pid ${this.config.pid}, every ${this.config.settings.intervalSeconds}s, ${describeRuntime(this.config)})`,
     );
+    if (this.config.database.engine === "postgres" && this.config.apiUrl === null) {
+      this.log(
+        "workers reach their board in local mode, with this dispatcher's database URL; set KANBAN_URL to give them a run token for the API instead",
+      );
+    }
     try {
       while (!this.stopping) {
         try {
@@ -807,6 +819,7 @@ export class Dispatcher {
     } finally {
       await this.writeStatus({ stopped_at: this.now() });
       await this.coordination.release();
+      this.boards.close();
       this.acquired = false;
       this.log("stopped");
     }
@@ -851,6 +864,12 @@ export class Dispatcher {
   get stopped(): boolean {
     return this.stopping;
   }
+}
+
+/** Where the boards are, as it may be printed: the home, or the PostgreSQL database without its password. */
+function describeDatabase(config: DispatcherConfig): string {
+  const db = config.database;
+  return db.engine === "postgres" ? `${databaseLabel(db.url)} (home ${config.home})` : config.home;
 }
 
 function describeRuntime(config: DispatcherConfig): string {

@@ -88,12 +88,27 @@ export interface WorkerEnvInput {
   workspacesRoot: string;
   /** The API the worker talks to (KANBAN_URL of the dispatcher); null = local mode, through the board file. */
   apiUrl: string | null;
+  /**
+   * The board is on PostgreSQL at this URL (null: an SQLite file, `dbPath`). Only a local-mode worker
+   * receives it, since that is how its CLI opens the board; an API-mode worker never does.
+   */
+  databaseUrl?: string | null;
 }
 
 /** Variables of the dispatcher's own environment that are never a worker's business. */
 const NOT_INHERITED = new Set(["KANBAN_TOKEN", "KANBAN_URL", "KANBAN_BRANCH", "KANBAN_TENANT"]);
-/** In API mode the worker reaches the board through the API only: no file locations. */
-const LOCAL_ONLY = ["KANBAN_DB", "KANBAN_HOME", "KANBAN_WORKSPACES_ROOT"];
+/**
+ * In API mode the worker reaches the board through the API only: no file locations, and no database
+ * URL (it would open every board of the database, with the dispatcher's own credentials).
+ */
+const LOCAL_ONLY = [
+  "KANBAN_DB",
+  "KANBAN_HOME",
+  "KANBAN_WORKSPACES_ROOT",
+  "KANBAN_DATABASE_URL",
+  "KANBAN_DATABASE_LISTEN",
+  "KANBAN_DATABASE_LISTEN_URL",
+];
 
 /**
  * The worker's environment: the dispatcher's, plus the task's coordinates under KANBAN_* (and
@@ -101,7 +116,9 @@ const LOCAL_ONLY = ["KANBAN_DB", "KANBAN_HOME", "KANBAN_WORKSPACES_ROOT"];
  * - never the admin token (KANBAN_TOKEN of the dispatcher, or one set in a profile's env);
  * - API mode (the dispatcher knows KANBAN_URL): KANBAN_URL and a run token as KANBAN_TOKEN, which
  *   the API accepts only for this task's worker calls while this run lasts; no board file or home;
- * - local mode: KANBAN_DB and KANBAN_HOME, as the CLI and MCP need them to open the board in-process.
+ * - local mode: KANBAN_DB and KANBAN_HOME, as the CLI and MCP need them to open the board in-process;
+ *   on PostgreSQL KANBAN_DATABASE_URL (the dispatcher's, wherever it came from) and KANBAN_HOME, and
+ *   no KANBAN_DB (the CLI refuses both at once: they name two databases).
  */
 export function buildWorkerEnv(input: WorkerEnvInput): Record<string, string> {
   const env: Record<string, string> = { ...input.baseEnv };
@@ -123,8 +140,13 @@ export function buildWorkerEnv(input: WorkerEnvInput): Record<string, string> {
   const runToken = apiMode
     ? mintRunToken(input.home, { board: input.board, task: input.task.id, run: input.runId })
     : null;
+  const pgUrl = input.databaseUrl ?? null;
   if (apiMode) {
     set("KANBAN_URL", input.apiUrl);
+  } else if (pgUrl !== null) {
+    delete env.KANBAN_DB;
+    set("KANBAN_DATABASE_URL", pgUrl);
+    set("KANBAN_HOME", input.home);
   } else {
     set("KANBAN_DB", input.dbPath);
     set("KANBAN_HOME", input.home);
@@ -145,7 +167,8 @@ export function buildWorkerEnv(input: WorkerEnvInput): Record<string, string> {
   set("HERMES_KANBAN_BRANCH", input.branch);
   set("HERMES_KANBAN_RUN_ID", String(input.runId));
   set("HERMES_KANBAN_CLAIM_LOCK", input.claimLock);
-  set("HERMES_KANBAN_DB", input.dbPath);
+  // Hermes' own kanban tools open an SQLite file; a PostgreSQL label is no file for them.
+  if (pgUrl === null) set("HERMES_KANBAN_DB", input.dbPath);
   set("HERMES_KANBAN_WORKSPACES_ROOT", input.workspacesRoot);
   set("HERMES_KANBAN_BOARD", input.board);
   set("HERMES_TENANT", input.task.tenant);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // A stand-in for a real agent worker, used by the dispatcher's tests. It acts on the task named by
-// KANBAN_DB / KANBAN_TASK through @kanban/kernel, fenced on KANBAN_RUN_ID like a real worker.
+// KANBAN_DB (or KANBAN_DATABASE_URL + KANBAN_BOARD) / KANBAN_TASK through @kanban/kernel, fenced on KANBAN_RUN_ID like a real worker.
 //
 // Mode: the first argument when it is a known mode, else $FAKE_WORKER_MODE, else "complete".
 //   complete                 heartbeat, comment, complete (result = the working directory)
@@ -37,7 +37,16 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 async function board() {
   const { register } = await import("tsx/esm/api");
   register();
-  const { openBoard } = await import("@kanban/kernel");
+  const { openBoard, openPgBoard } = await import("@kanban/kernel");
+  // A board on PostgreSQL reaches a local-mode worker as KANBAN_DATABASE_URL + KANBAN_BOARD (no KANBAN_DB).
+  if (process.env.KANBAN_DATABASE_URL && !process.env.KANBAN_DB) {
+    return await openPgBoard({
+      url: process.env.KANBAN_DATABASE_URL,
+      board: process.env.KANBAN_BOARD,
+      poolSize: 2,
+      warn: () => {},
+    });
+  }
   return openBoard({ path: process.env.KANBAN_DB, warn: () => {} });
 }
 

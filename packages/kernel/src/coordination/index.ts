@@ -11,3 +11,4 @@ export {
   type PgTickLock,
 } from "./pg-dispatch-coordination.ts";
 export { pgDispatcherEntries } from "./pg-dispatcher-entries.ts";
+export { listPgBoards } from "./pg-boards.ts";
