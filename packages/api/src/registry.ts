@@ -13,7 +13,16 @@ import {
   readBoardMetadata,
   resolveDatabaseTarget,
 } from "@kanban/db";
-import { type Board, type Clock, openBoard, type PidProbe, pgBoard, systemClock } from "@kanban/kernel";
+import {
+  type Board,
+  type Clock,
+  type OpenPgBoardOptions,
+  openBoard,
+  openPgBoard,
+  type PidProbe,
+  pgBoard,
+  systemClock,
+} from "@kanban/kernel";
 import { processConfigReader } from "./config-reader.ts";
 
 export interface BoardRegistryOptions {
@@ -142,9 +151,19 @@ export class BoardRegistry {
    * forever; that first failure reaches its callers as the typed, password-free DB_* error.
    */
   private openPg(s: string, url: string): Board {
+    const board = pgBoard(this.pgOptions(s, url));
+    this.open.set(s, board);
+    board.latestEventId().catch(() => {
+      if (this.open.get(s) === board) this.evict(s);
+    });
+    return board;
+  }
+
+  /** What every PostgreSQL board of this registry is opened with (BOARD_NOT_FOUND for an unknown slug). */
+  private pgOptions(s: string, url: string): OpenPgBoardOptions {
     if (!this.exists(s)) throw new KanbanDbError("BOARD_NOT_FOUND", `board '${s}' does not exist`, { slug: s });
     const settings = processConfigReader(this.location.home).get().config.kanban;
-    const board = pgBoard({
+    return {
       url,
       board: s,
       poolSize: this.options.pgPoolSize ?? API_PG_POOL_SIZE,
@@ -157,12 +176,7 @@ export class BoardRegistry {
       onDiagnosticsRun: this.options.onDiagnosticsRun,
       defaultWorkdir: readBoardMetadata(this.location, s).default_workdir,
       warn: this.options.warn,
-    });
-    this.open.set(s, board);
-    board.latestEventId().catch(() => {
-      if (this.open.get(s) === board) this.evict(s);
-    });
-    return board;
+    };
   }
 
   /**
@@ -172,6 +186,13 @@ export class BoardRegistry {
    */
   async ready(slug?: string | null): Promise<Board> {
     const s = this.resolveSlug(slug);
+    const target = this.database();
+    if (target.engine === "postgres" && !this.open.has(s)) {
+      // openPgBoard rejects with the connect's own typed error, and closes what it opened.
+      const opened = await openPgBoard(this.pgOptions(s, target.url));
+      if (this.open.has(s)) opened.close();
+      else this.open.set(s, opened);
+    }
     const board = this.board(s);
     try {
       await board.latestEventId();

@@ -23,8 +23,9 @@ function nonEmpty(v: string | null | undefined): string | null {
 
 /**
  * THE rule that picks the engine, used by `kanban serve`, `npm start`, the CLI's local mode and the
- * web board: `KANBAN_DATABASE_URL` wins over config.json's `"database"`; an empty (or absent) value
- * means the embedded SQLite. `KANBAN_DB` pins an SQLite file, so it overrides config.json's
+ * web board: `KANBAN_DATABASE_URL` wins over config.json's `"database"`, and either one set to an
+ * empty value means the embedded SQLite (so `KANBAN_DATABASE_URL=` runs a home whose config.json
+ * names a server on its SQLite files); with neither, SQLite. `KANBAN_DB` pins an SQLite file, so it overrides config.json's
  * `"database"` (the environment beats the file) but cannot be combined with `KANBAN_DATABASE_URL`:
  * that pair names two different databases and is refused rather than guessed.
  *
@@ -32,6 +33,7 @@ function nonEmpty(v: string | null | undefined): string | null {
  */
 export function databaseTarget(env: Env, config: { database?: string | null } | null): DatabaseTarget {
   const fromEnv = nonEmpty(env[DATABASE_URL_ENV]);
+  if (env[DATABASE_URL_ENV] !== undefined && fromEnv === null) return { engine: "sqlite" };
   if (fromEnv !== null) {
     if (nonEmpty(env.KANBAN_DB) !== null) {
       throw new KanbanDbError(
@@ -54,7 +56,7 @@ export function databaseTarget(env: Env, config: { database?: string | null } | 
  * The engine is chosen once per process: an edit of `"database"` applies at the next start.
  */
 export function resolveDatabaseTarget(env: Env, home: string): DatabaseTarget {
-  if (nonEmpty(env[DATABASE_URL_ENV]) !== null || nonEmpty(env.KANBAN_DB) !== null) return databaseTarget(env, null);
+  if (env[DATABASE_URL_ENV] !== undefined || nonEmpty(env.KANBAN_DB) !== null) return databaseTarget(env, null);
   const snapshot = readHomeConfigSnapshot(home);
   if (snapshot.error !== null && declaresDatabase(home)) {
     throw new KanbanDbError(

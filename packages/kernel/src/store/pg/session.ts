@@ -249,7 +249,10 @@ export class PgSession implements SqlSessionHandle {
     const db = this.db;
     if (db && typeof code === "string" && /^(08|57P|53)/.test(code)) return db.failure(err);
     if (db && code === undefined && err instanceof Error && !("severity" in err)) return db.failure(err);
-    if (t && err instanceof Error) err.message = `${err.message} (in: ${t.text.replace(/\s+/g, " ").slice(0, 300)})`;
+    // A typed error is already one readable line, and may be shared (the pool's failed connect is
+    // every waiting call's error): suffixing it would grow it once per call.
+    if (t && err instanceof Error && !(err instanceof KanbanDbError))
+      err.message = `${err.message} (in: ${t.text.replace(/\s+/g, " ").slice(0, 300)})`;
     return err;
   }
 }
