@@ -2,8 +2,10 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { openBoard } from "./board.ts";
-import { boardInternals, type TestBoard } from "./testing/index.ts";
+import { claimerLaunch } from "../test/claimer-board.ts";
+import { boardInternals, rawSql, type TestBoard } from "./testing/index.ts";
+import { refuseInserts } from "./testing/internals.ts";
+import { openTestBoardAgain, testBoardAddress } from "./testing/test-board.ts";
 import { kernelError, useTestBoards } from "./testing/helpers.ts";
 
 // Spec §2.5 (claim_task, heartbeat_claim, heartbeat_worker), §1.3 task_runs invariant, §1.7 `claimed`,
@@ -11,8 +13,8 @@ import { kernelError, useTestBoards } from "./testing/helpers.ts";
 // test_kanban_core_functionality.py (runs on claim, invariant leak, stale attempts).
 
 const board = useTestBoards();
-const setStatus = (b: TestBoard, id: string, status: string) =>
-  boardInternals(b).sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
+const setStatus = async (b: TestBoard, id: string, status: string) =>
+  await rawSql(b).run("UPDATE tasks SET status = ? WHERE id = ?", status, id);
 const kinds = async (b: TestBoard, id: string) => (await b.listEvents(id)).map((e) => e.kind);
 const runId = (t: { current_run_id: number | null } | null): number => {
   if (!t || t.current_run_id === null) throw new Error("expected a claimed task with a run");
@@ -137,7 +139,7 @@ describe("claim", () => {
 
   it("claim: two connections to one board file: only one claim wins", async () => {
     const b = board();
-    const other = openBoard({ path: b.path, clock: b.clock, hostname: "otherhost", pid: 7, warn: () => {} });
+    const other = openTestBoardAgain(b, { clock: b.clock, hostname: "otherhost", pid: 7 });
     try {
       const t = await b.createTask({ title: "x" });
       const results = [await other.claimTask(t.id), await b.claimTask(t.id)];
@@ -152,11 +154,13 @@ describe("claim", () => {
     const b = board();
     const t = await b.createTask({ title: "contended" });
     const here = path.dirname(fileURLToPath(import.meta.url));
-    // Each child opens the board, says "ready", and claims only when the parent releases the gate,
-    // so all claims hit SQLite at the same moment.
+    // Each child opens the board (as this run made it: an SQLite file, or a PostgreSQL board), says
+    // "ready", and claims only when the parent releases the gate, so all claims hit the database at
+    // the same moment.
+    const { arg, env } = claimerLaunch(testBoardAddress(b));
     const script = `
-      import { openBoard } from ${JSON.stringify(path.join(here, "board.ts"))};
-      const board = openBoard({ path: ${JSON.stringify(b.path)}, warn: () => {} });
+      import { openClaimerBoard } from ${JSON.stringify(path.join(here, "..", "test", "claimer-board.ts"))};
+      const board = await openClaimerBoard(${JSON.stringify(arg)});
       process.stdout.write("ready\\n");
       process.stdin.once("data", async () => {
         const won = await board.claimTask(${JSON.stringify(t.id)}, { claimer: "proc:" + process.pid });
@@ -169,6 +173,7 @@ describe("claim", () => {
     const children = Array.from({ length: n }, () =>
       spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
         stdio: ["pipe", "pipe", "inherit"],
+        env,
       }),
     );
     const outputs = children.map(
@@ -214,7 +219,7 @@ describe("claim", () => {
     async (s) => {
       const b = board();
       const t = await b.createTask({ title: "x" });
-      setStatus(b, t.id, s);
+      await setStatus(b, t.id, s);
       expect(await b.claimTask(t.id)).toBeNull();
       expect((await b.getTask(t.id))?.status).toBe(s);
       expect(await b.listRuns(t.id)).toEqual([]);
@@ -238,7 +243,7 @@ describe("claim", () => {
     const b = board();
     const p = await b.createTask({ title: "parent" });
     const c = await b.createTask({ title: "child", parents: [p.id] });
-    setStatus(b, c.id, "ready"); // someone wrote ready behind the gate's back
+    await setStatus(b, c.id, "ready"); // someone wrote ready behind the gate's back
     expect(await b.claimTask(c.id)).toBeNull();
     expect(await b.getTask(c.id)).toMatchObject({ status: "todo", claim_lock: null, current_run_id: null });
     expect((await b.listEvents(c.id)).at(-1)).toMatchObject({
@@ -265,8 +270,8 @@ describe("claim", () => {
     const b = board();
     const p = await b.createTask({ title: "parent" });
     const c = await b.createTask({ title: "child", parents: [p.id] });
-    setStatus(b, p.id, "archived");
-    setStatus(b, c.id, "ready");
+    await setStatus(b, p.id, "archived");
+    await setStatus(b, c.id, "ready");
     expect((await b.claimTask(c.id))?.status).toBe("running");
   });
 
@@ -275,9 +280,10 @@ describe("claim", () => {
     const t = await b.createTask({ title: "x", assignee: "alice" });
     const first = runId(await b.claimTask(t.id));
     // Engineer the leak: the task went back to ready without its run being closed.
-    boardInternals(b)
-      .sqlite.prepare("UPDATE tasks SET status = 'ready', claim_lock = NULL, claim_expires = NULL WHERE id = ?")
-      .run(t.id);
+    await rawSql(b).run(
+      "UPDATE tasks SET status = 'ready', claim_lock = NULL, claim_expires = NULL WHERE id = ?",
+      t.id,
+    );
     b.clock.advance(30);
     const second = runId(await b.claimTask(t.id));
     expect(second).not.toBe(first);
@@ -294,12 +300,15 @@ describe("claim", () => {
     const b = board();
     const t = await b.createTask({ title: "x" });
     const first = runId(await b.claimTask(t.id));
-    boardInternals(b)
-      .sqlite.prepare("UPDATE task_runs SET ended_at = ?, status = 'crashed', outcome = 'crashed' WHERE id = ?")
-      .run(b.clock.seconds, first);
-    boardInternals(b)
-      .sqlite.prepare("UPDATE tasks SET status = 'ready', claim_lock = NULL, claim_expires = NULL WHERE id = ?")
-      .run(t.id);
+    await rawSql(b).run(
+      "UPDATE task_runs SET ended_at = ?, status = 'crashed', outcome = 'crashed' WHERE id = ?",
+      b.clock.seconds,
+      first,
+    );
+    await rawSql(b).run(
+      "UPDATE tasks SET status = 'ready', claim_lock = NULL, claim_expires = NULL WHERE id = ?",
+      t.id,
+    );
     const second = runId(await b.claimTask(t.id));
     expect((await b.listRuns(t.id)).map((r) => [r.id, r.status])).toEqual([
       [first, "crashed"],
@@ -529,9 +538,11 @@ describe("heartbeat (lease and liveness as one write)", () => {
     const t = await b.createTask({ title: "x" });
     const run = runId(await b.claimTask(t.id, { ttl_seconds: 60 }));
     const expires = (await b.getTask(t.id))?.claim_expires;
-    boardInternals(b).sqlite.exec(
-      "CREATE TRIGGER refuse_heartbeats BEFORE INSERT ON task_events WHEN NEW.kind = 'heartbeat' BEGIN SELECT RAISE(ABORT, 'heartbeat refused'); END",
-    );
+    await refuseInserts(b, {
+      table: "task_events",
+      where: { column: "kind", equals: "heartbeat" },
+      message: "heartbeat refused",
+    });
     b.clock.advance(30);
     await expect(b.heartbeat(t.id, { expected_run_id: run, note: "n" })).rejects.toThrow("heartbeat refused");
     expect(await b.getTask(t.id)).toMatchObject({ claim_expires: expires, last_heartbeat_at: null });

@@ -49,3 +49,31 @@ export function rawSql(board: Board): RawSql {
     run: async (sql: string, ...args: unknown[]) => await ctx.tx(() => ctx.run(sql, ...args)),
   };
 }
+
+/**
+ * A real fault, for tests that a verb's writes are all-or-nothing: from now on the database itself
+ * refuses every insert into `table` (only rows whose `where.column` equals `where.equals`, when
+ * given), aborting the statement with an error whose message contains `message`. A trigger on either
+ * engine: SQLite's `RAISE(ABORT)`, or a PL/pgSQL function raising an exception on PostgreSQL.
+ */
+export async function refuseInserts(
+  board: Board,
+  opts: { table: string; message: string; where?: { column: string; equals: string } },
+): Promise<void> {
+  const { ctx } = boardInternals(board);
+  const literal = (s: string) => `'${s.replaceAll("'", "''")}'`;
+  const name = `refuse_${opts.table}`;
+  if (ctx.dialect === "sqlite") {
+    const when = opts.where ? ` WHEN NEW.${opts.where.column} = ${literal(opts.where.equals)}` : "";
+    await rawSql(board).run(
+      `CREATE TRIGGER ${name} BEFORE INSERT ON ${opts.table}${when} BEGIN SELECT RAISE(ABORT, ${literal(opts.message)}); END`,
+    );
+    return;
+  }
+  const test = opts.where ? `NEW.${opts.where.column} = ${literal(opts.where.equals)}` : "true";
+  const body = `BEGIN IF ${test} THEN RAISE EXCEPTION ${literal(opts.message)}; END IF; RETURN NEW; END`;
+  await rawSql(board).run(`CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS ${literal(body)}`);
+  await rawSql(board).run(
+    `CREATE TRIGGER ${name} BEFORE INSERT ON ${opts.table} FOR EACH ROW EXECUTE FUNCTION ${name}()`,
+  );
+}
