@@ -1,7 +1,6 @@
-import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { openBoard } from "./board.ts";
-import { boardInternals, type TestBoard } from "./testing/index.ts";
+import { rawSql, type TestBoard } from "./testing/index.ts";
+import { openTestBoardAgain } from "./testing/test-board.ts";
 import { mapInOrder, useTestBoards } from "./testing/helpers.ts";
 
 // claimNext: "select next + claim" as one kernel operation over the dispatcher's ready lane
@@ -139,13 +138,7 @@ describe("claimNext", () => {
 
   it("two claimers on one file never get the same task, even when one walks a lane it read before the other claimed", async () => {
     const a = board();
-    const other = openBoard({
-      path: path.join(a.dir, "kanban.db"),
-      clock: a.clock,
-      hostname: "host-b",
-      pid: 7,
-      warn: () => {},
-    });
+    const other = openTestBoardAgain(a, { clock: a.clock, hostname: "host-b", pid: 7 });
     try {
       const [t1, t2, t3] = (await mapInOrder(
         [1, 2, 3],
@@ -172,7 +165,7 @@ describe("claimNext", () => {
     const b = board();
     const parent = (await b.createTask({ title: "p", assignee: "alice" })).id;
     const child = (await b.createTask({ title: "c", assignee: "alice", parents: [parent] })).id;
-    boardInternals(b).sqlite.prepare("UPDATE tasks SET status = 'ready' WHERE id = ?").run(child); // written ready by another tool
+    await rawSql(b).run("UPDATE tasks SET status = 'ready' WHERE id = ?", child); // written ready by another tool
     const r = await b.claimNext(b.readyLane(), {}, 10);
     expect(ids(r)).toEqual([parent]);
     expect((await b.requireTask(child)).status).toBe("todo");

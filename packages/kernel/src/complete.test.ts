@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { HallucinatedCardsError, KernelError } from "./errors.ts";
 import type { IdSource } from "./ids.ts";
-import { boardInternals, createTestBoard, type TestBoard } from "./testing/index.ts";
+import { createTestBoard, rawSql, type TestBoard } from "./testing/index.ts";
+import { settleTestSchemas } from "./testing/test-store.ts";
 import { caught, mapInOrder } from "./testing/helpers.ts";
 
 // Sequential 8-hex ids: a phantom id such as t_ffffffff can never collide with a real card.
@@ -14,7 +15,10 @@ let board: TestBoard;
 beforeEach(() => {
   board = createTestBoard({ ids: sequentialIds() });
 });
-afterEach(() => board.cleanup());
+afterEach(async () => {
+  board.cleanup();
+  await settleTestSchemas();
+});
 
 async function claimed(title = "work", assignee: string | null = "coder"): Promise<{ id: string; runId: number }> {
   const task = await board.createTask({ title, assignee });
@@ -32,11 +36,11 @@ async function lastEvent(id: string, kind: string) {
   return ev[ev.length - 1];
 }
 
-function rawTask(id: string): unknown {
-  return boardInternals(board).sqlite.prepare("SELECT * FROM tasks WHERE id = ?").get(id);
+async function rawTask(id: string): Promise<unknown> {
+  return await rawSql(board).get("SELECT * FROM tasks WHERE id = ?", id);
 }
-function rawRuns(id: string): unknown[] {
-  return boardInternals(board).sqlite.prepare("SELECT * FROM task_runs WHERE task_id = ? ORDER BY id").all(id);
+async function rawRuns(id: string): Promise<unknown[]> {
+  return await rawSql(board).all("SELECT * FROM task_runs WHERE task_id = ? ORDER BY id", id);
 }
 
 describe("completeTask", () => {
@@ -131,7 +135,7 @@ describe("completeTask", () => {
 
   it.each(["ready", "blocked", "review"])("completes a %s task (manual completion)", async (status) => {
     const task = await board.createTask({ title: "t" });
-    boardInternals(board).sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, task.id);
+    await rawSql(board).run("UPDATE tasks SET status = ? WHERE id = ?", status, task.id);
     expect((await board.completeTask(task.id, { result: "ok" })).task.status).toBe("done");
   });
 
@@ -139,21 +143,21 @@ describe("completeTask", () => {
     "refuses to complete a %s task, leaving it untouched",
     async (status) => {
       const task = await board.createTask({ title: "t" });
-      boardInternals(board).sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, task.id);
-      const before = rawTask(task.id);
+      await rawSql(board).run("UPDATE tasks SET status = ? WHERE id = ?", status, task.id);
+      const before = await rawTask(task.id);
       const err = await caught(async () => await board.completeTask(task.id, { result: "x" }));
       expect(err.code).toBe("WRONG_STATE");
       expect(err.message).toBe(
         `cannot complete ${task.id}: status is '${status}' (only running, ready, blocked or review tasks complete)`,
       );
-      expect(rawTask(task.id)).toEqual(before);
+      expect(await rawTask(task.id)).toEqual(before);
     },
   );
 
   it("refuses to complete a task whose parent is not done (B fix: parents re-checked at completion)", async () => {
     const parent = await board.createTask({ title: "parent" });
     const child = await board.createTask({ title: "child", parents: [parent.id] });
-    boardInternals(board).sqlite.prepare("UPDATE tasks SET status = 'ready' WHERE id = ?").run(child.id);
+    await rawSql(board).run("UPDATE tasks SET status = 'ready' WHERE id = ?", child.id);
     const err = await caught(async () => await board.completeTask(child.id, { result: "early" }));
     expect(err.code).toBe("WRONG_STATE");
     expect(err.message).toContain(`${parent.id} (ready)`);
@@ -162,9 +166,7 @@ describe("completeTask", () => {
 
   it("resets the circuit breaker (consecutive_failures, last_failure_error)", async () => {
     const { id } = await claimed();
-    boardInternals(board)
-      .sqlite.prepare("UPDATE tasks SET consecutive_failures = 1, last_failure_error = 'boom' WHERE id = ?")
-      .run(id);
+    await rawSql(board).run("UPDATE tasks SET consecutive_failures = 1, last_failure_error = 'boom' WHERE id = ?", id);
     const out = await board.completeTask(id, { result: "ok" });
     expect(out.task.consecutive_failures).toBe(0);
     expect(out.task.last_failure_error).toBeNull();
@@ -234,8 +236,8 @@ describe("completeTask created_cards gate", () => {
   it("rejects a phantom card: HallucinatedCardsError naming it, a completion_blocked_hallucination event, the task untouched", async () => {
     const { id, runId } = await claimed("orchestrate", "planner");
     const real = await board.createTask({ title: "real", created_by: "planner" });
-    const taskBefore = rawTask(id);
-    const runsBefore = rawRuns(id);
+    const taskBefore = await rawTask(id);
+    const runsBefore = await rawRuns(id);
     const eventsBefore = (await board.listEvents(id)).length;
 
     let thrown: unknown;
@@ -257,8 +259,8 @@ describe("completeTask created_cards gate", () => {
       "completion blocked: claimed created_cards that do not exist or were not created by this worker: t_ffffffff, t_eeeeeeee",
     );
 
-    expect(rawTask(id)).toEqual(taskBefore);
-    expect(rawRuns(id)).toEqual(runsBefore);
+    expect(await rawTask(id)).toEqual(taskBefore);
+    expect(await rawRuns(id)).toEqual(runsBefore);
     const events = await board.listEvents(id);
     expect(events).toHaveLength(eventsBefore + 1);
     const audit = events[events.length - 1];
