@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { boardInternals, createTestBoard, type TestBoard } from "./testing/index.ts";
+import { boardInternals, createTestBoard, rawSql, type TestBoard } from "./testing/index.ts";
+import { refuseInserts } from "./testing/internals.ts";
+import { settleTestSchemas } from "./testing/test-store.ts";
 import { caught } from "./testing/helpers.ts";
 
 let board: TestBoard;
@@ -9,7 +11,10 @@ beforeEach(() => {
   limit = 2;
   board = createTestBoard({ failureLimit: () => limit });
 });
-afterEach(() => board.cleanup());
+afterEach(async () => {
+  board.cleanup();
+  await settleTestSchemas();
+});
 
 async function claimed(title = "work"): Promise<{ id: string; runId: number }> {
   const task = await board.createTask({ title, assignee: "coder" });
@@ -18,8 +23,8 @@ async function claimed(title = "work"): Promise<{ id: string; runId: number }> {
   return { id: task.id, runId: claim.current_run_id };
 }
 
-function setStatus(id: string, status: string): void {
-  boardInternals(board).sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
+async function setStatus(id: string, status: string): Promise<void> {
+  await rawSql(board).run("UPDATE tasks SET status = ? WHERE id = ?", status, id);
 }
 
 async function lastEvent(id: string, kind: string) {
@@ -81,7 +86,7 @@ describe("blockTask", () => {
     "refuses to block a %s task",
     async (status) => {
       const task = await board.createTask({ title: "t" });
-      setStatus(task.id, status);
+      await setStatus(task.id, status);
       const err = await caught(async () => await board.blockTask(task.id, { reason: "x" }));
       expect(err.code).toBe("WRONG_STATE");
       expect(err.message).toBe(`cannot block ${task.id}: status is '${status}' (expected running or ready)`);
@@ -115,7 +120,7 @@ describe("sticky blocks versus auto-recoverable breaker blocks", () => {
   it("a block without a blocked event (direct DB edit) auto-recovers when its parents finish", async () => {
     const parent = await board.createTask({ title: "parent" });
     const child = await board.createTask({ title: "child", parents: [parent.id] });
-    setStatus(child.id, "blocked");
+    await setStatus(child.id, "blocked");
     await board.recomputeReady();
     expect((await board.getTask(child.id))?.status).toBe("blocked");
     await board.completeTask(parent.id, { result: "ok" });
@@ -162,7 +167,7 @@ describe("unblockTask", () => {
   it("moves a blocked task with an unfinished parent to todo ({status: todo, resume_status: ready})", async () => {
     const parent = await board.createTask({ title: "parent" });
     const child = await board.createTask({ title: "child", parents: [parent.id] });
-    setStatus(child.id, "blocked");
+    await setStatus(child.id, "blocked");
     expect((await board.unblockTask(child.id)).status).toBe("todo");
     expect((await lastEvent(child.id, "unblocked"))?.payload).toEqual({ status: "todo", resume_status: "ready" });
   });
@@ -187,7 +192,7 @@ describe("unblockTask", () => {
     "refuses to unblock a %s task",
     async (status) => {
       const task = await board.createTask({ title: "t" });
-      setStatus(task.id, status);
+      await setStatus(task.id, status);
       const err = await caught(async () => await board.unblockTask(task.id));
       expect(err.code).toBe("WRONG_STATE");
       expect(err.message).toBe(`cannot unblock ${task.id}: status is '${status}' (not blocked or scheduled)`);
@@ -197,9 +202,10 @@ describe("unblockTask", () => {
   it("closes a dangling open run left on a blocked task (invariant recovery) and leaves current_run_id null", async () => {
     const { id, runId } = await claimed();
     // Engineer the leak: the task says blocked but its run was never closed.
-    boardInternals(board)
-      .sqlite.prepare("UPDATE tasks SET status = 'blocked', claim_lock = NULL, claim_expires = NULL WHERE id = ?")
-      .run(id);
+    await rawSql(board).run(
+      "UPDATE tasks SET status = 'blocked', claim_lock = NULL, claim_expires = NULL WHERE id = ?",
+      id,
+    );
     await board.unblockTask(id);
     expect((await board.getTask(id))?.current_run_id).toBeNull();
     expect(await board.getRun(runId)).toMatchObject({ outcome: "reclaimed", summary: "invariant recovery on unblock" });
@@ -220,7 +226,7 @@ describe("scheduleTask", () => {
     "parks a never-claimed %s task as scheduled (scheduled event with the reason)",
     async (status) => {
       const task = await board.createTask({ title: "t" });
-      setStatus(task.id, status);
+      await setStatus(task.id, status);
       const out = await board.scheduleTask(task.id, { reason: "after the release" });
       expect(out.task.status).toBe("scheduled");
       expect((await lastEvent(task.id, "scheduled"))?.payload).toEqual({ reason: "after the release" });
@@ -250,7 +256,7 @@ describe("scheduleTask", () => {
 
   it.each(["triage", "scheduled", "review", "done", "archived"])("refuses to schedule a %s task", async (status) => {
     const task = await board.createTask({ title: "t" });
-    setStatus(task.id, status);
+    await setStatus(task.id, status);
     const err = await caught(async () => await board.scheduleTask(task.id));
     expect(err.code).toBe("WRONG_STATE");
     expect(err.message).toBe(
@@ -276,11 +282,9 @@ describe("scheduleTask", () => {
 });
 
 describe("the reason as a comment (comment_author), in the verb's own transaction", () => {
-  /** A real fault on the comment insert: SQLite aborts any statement that adds a comment. */
-  function refuseComments(): void {
-    boardInternals(board).sqlite.exec(
-      "CREATE TRIGGER refuse_comments BEFORE INSERT ON task_comments BEGIN SELECT RAISE(ABORT, 'comments refused'); END",
-    );
+  /** A real fault on the comment insert: the database aborts any statement that adds a comment. */
+  async function refuseComments(): Promise<void> {
+    await refuseInserts(board, { table: "task_comments", message: "comments refused" });
   }
 
   it("block, schedule and unblock store the prefixed reason as one comment, one transaction per verb", async () => {
@@ -312,7 +316,7 @@ describe("the reason as a comment (comment_author), in the verb's own transactio
 
   it("a failing comment insert undoes the block: status, claim, run and events stay as they were", async () => {
     const { id, runId } = await claimed();
-    refuseComments();
+    await refuseComments();
     const eventsBefore = (await board.listEvents(id)).length;
     await expect(board.blockTask(id, { reason: "stuck", comment_author: "alice" })).rejects.toThrow("comments refused");
     expect(await board.requireTask(id)).toMatchObject({ status: "running", current_run_id: runId });
@@ -324,7 +328,7 @@ describe("the reason as a comment (comment_author), in the verb's own transactio
     const { id } = await claimed();
     await board.blockTask(id, { reason: "stuck" });
     const ready = await board.createTask({ title: "r", assignee: "coder" });
-    refuseComments();
+    await refuseComments();
     await expect(board.unblockTask(id, { reason: "go", comment_author: "bob" })).rejects.toThrow("comments refused");
     expect((await board.requireTask(id)).status).toBe("blocked");
     await expect(board.scheduleTask(ready.id, { reason: "later", comment_author: "bob" })).rejects.toThrow(
