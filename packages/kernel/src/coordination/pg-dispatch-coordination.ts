@@ -115,6 +115,14 @@ function tickKey(slug: string): number {
   return advisoryLockKey(boardSchemaName(slug));
 }
 
+/**
+ * The interval as the table stores it, in whole seconds (a bigint column): a sub-second interval
+ * (`KANBAN_DISPATCH_INTERVAL`, tests) is rounded up, which only makes the stale judgement more patient.
+ */
+function wholeSeconds(interval: number): number {
+  return Math.max(1, Math.ceil(interval));
+}
+
 function oneLine(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   return msg.split("\n")[0] ?? msg;
@@ -286,7 +294,7 @@ export class PgDispatchCoordination {
         `INSERT INTO ${table(board)} (id, host, pid, started_at, heartbeat_at, interval_seconds)
          VALUES ($1, $2, $3, $4, $4, $5)
          ON CONFLICT (id) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at, stopped_at = NULL`,
-        [this.opts.id, this.opts.host, this.opts.pid, now, this.opts.intervalSeconds],
+        [this.opts.id, this.opts.host, this.opts.pid, now, wholeSeconds(this.opts.intervalSeconds)],
       );
       const rows = await listPgDispatchers(db, board);
       const gone = rows.filter((r) => r.id !== this.opts.id && !r.session_alive);
@@ -356,7 +364,7 @@ export class PgDispatchCoordination {
           this.opts.host,
           this.opts.pid,
           now,
-          beat.interval_seconds ?? this.opts.intervalSeconds,
+          wholeSeconds(beat.interval_seconds ?? this.opts.intervalSeconds),
           beat.ticks,
           beat.last_tick_at,
           JSON.stringify(beat.last_tick ?? null),
