@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { boardInternals, type TestBoard } from "./testing/index.ts";
+import { rawSql, type TestBoard } from "./testing/index.ts";
 import { kernelError, mapInOrder, useTestBoards } from "./testing/helpers.ts";
 
 // Spec §2.2 (assign/reassign), §2.3 (link/unlink), §2.4 (recompute_ready, promote_task), §1.5;
@@ -7,12 +7,10 @@ import { kernelError, mapInOrder, useTestBoards } from "./testing/helpers.ts";
 // test_kanban_blocked_sticky.py.
 
 const board = useTestBoards();
-const setStatus = (b: TestBoard, id: string, status: string) =>
-  boardInternals(b).sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
-const setFailures = (b: TestBoard, id: string, n: number, error: string | null = "boom") =>
-  boardInternals(b)
-    .sqlite.prepare("UPDATE tasks SET consecutive_failures = ?, last_failure_error = ? WHERE id = ?")
-    .run(n, error, id);
+const setStatus = async (b: TestBoard, id: string, status: string) =>
+  await rawSql(b).run("UPDATE tasks SET status = ? WHERE id = ?", status, id);
+const setFailures = async (b: TestBoard, id: string, n: number, error: string | null = "boom") =>
+  await rawSql(b).run("UPDATE tasks SET consecutive_failures = ?, last_failure_error = ? WHERE id = ?", n, error, id);
 const status = async (b: TestBoard, id: string) => (await b.getTask(id))?.status;
 const kinds = async (b: TestBoard, id: string) => (await b.listEvents(id)).map((e) => e.kind);
 const lastEvent = async (b: TestBoard, id: string) => (await b.listEvents(id)).at(-1);
@@ -59,7 +57,7 @@ describe("assign", () => {
   it("assign: a real change of assignee resets the failure streak for the new profile", async () => {
     const b = board();
     const t = await b.createTask({ title: "x", assignee: "alice" });
-    setFailures(b, t.id, 1, "spawn failed: no such binary");
+    await setFailures(b, t.id, 1, "spawn failed: no such binary");
     await b.assignTask(t.id, "bob");
     expect(await b.getTask(t.id)).toMatchObject({ consecutive_failures: 0, last_failure_error: null });
   });
@@ -67,7 +65,7 @@ describe("assign", () => {
   it("assign: the same profile (in any case) keeps the failure streak and writes no event", async () => {
     const b = board();
     const t = await b.createTask({ title: "x", assignee: "alice" });
-    setFailures(b, t.id, 1);
+    await setFailures(b, t.id, 1);
     expect(await b.assignTask(t.id, " ALICE ")).toBe(true);
     expect(await b.getTask(t.id)).toMatchObject({
       assignee: "alice",
@@ -91,7 +89,7 @@ describe("reassign", () => {
     const b = board();
     const t = await b.createTask({ title: "x", assignee: "alice" });
     const claimed = await b.claimTask(t.id);
-    setFailures(b, t.id, 1);
+    await setFailures(b, t.id, 1);
     const r = await b.reassignTask(t.id, "bob", { reclaimFirst: true });
     expect(r.ok).toBe(true);
     expect(await b.getTask(t.id)).toMatchObject({
@@ -190,7 +188,7 @@ describe("link", () => {
   it("link: an archived parent counts as finished and does not demote", async () => {
     const b = board();
     const p = await b.createTask({ title: "parent" });
-    setStatus(b, p.id, "archived");
+    await setStatus(b, p.id, "archived");
     const c = await b.createTask({ title: "child" });
     expect(await b.linkTasks(p.id, c.id)).toEqual({ demoted: false });
     expect(await status(b, c.id)).toBe("ready");
@@ -258,7 +256,7 @@ describe("recompute_ready", () => {
     const p = await b.createTask({ title: "parent" });
     const c = await b.createTask({ title: "child", parents: [p.id] });
     expect(await b.recomputeReady()).toBe(0);
-    setStatus(b, p.id, "done");
+    await setStatus(b, p.id, "done");
     expect(await b.recomputeReady()).toBe(1);
     expect(await status(b, c.id)).toBe("ready");
     expect(await lastEvent(b, c.id)).toMatchObject({ kind: "promoted", payload: null, run_id: null });
@@ -270,10 +268,10 @@ describe("recompute_ready", () => {
     const a = await b.createTask({ title: "a" });
     const m = await b.createTask({ title: "m", parents: [a.id] });
     const z = await b.createTask({ title: "z", parents: [m.id] });
-    setStatus(b, a.id, "done");
+    await setStatus(b, a.id, "done");
     expect(await b.recomputeReady()).toBe(1);
     expect([await status(b, m.id), await status(b, z.id)]).toEqual(["ready", "todo"]);
-    setStatus(b, m.id, "done");
+    await setStatus(b, m.id, "done");
     expect(await b.recomputeReady()).toBe(1);
     expect(await status(b, z.id)).toBe("ready");
   });
@@ -283,10 +281,10 @@ describe("recompute_ready", () => {
     const p1 = await b.createTask({ title: "p1" });
     const p2 = await b.createTask({ title: "p2" });
     const c = await b.createTask({ title: "child", parents: [p1.id, p2.id] });
-    setStatus(b, p1.id, "done");
+    await setStatus(b, p1.id, "done");
     expect(await b.recomputeReady()).toBe(0);
     expect(await status(b, c.id)).toBe("todo");
-    setStatus(b, p2.id, "done");
+    await setStatus(b, p2.id, "done");
     expect(await b.recomputeReady()).toBe(1);
     expect(await status(b, c.id)).toBe("ready");
   });
@@ -296,8 +294,8 @@ describe("recompute_ready", () => {
     const p1 = await b.createTask({ title: "p1" });
     const p2 = await b.createTask({ title: "p2" });
     const c = await b.createTask({ title: "child", parents: [p1.id, p2.id] });
-    setStatus(b, p1.id, "done");
-    setStatus(b, p2.id, "archived");
+    await setStatus(b, p1.id, "done");
+    await setStatus(b, p2.id, "archived");
     expect(await b.recomputeReady()).toBe(1);
     expect(await status(b, c.id)).toBe("ready");
   });
@@ -306,9 +304,9 @@ describe("recompute_ready", () => {
     const b = board();
     const p = await b.createTask({ title: "parent" });
     const c = await b.createTask({ title: "child", parents: [p.id] });
-    setStatus(b, c.id, "blocked"); // manual DB triage: no blocked event
+    await setStatus(b, c.id, "blocked"); // manual DB triage: no blocked event
     expect(await b.recomputeReady()).toBe(0); // parent still open
-    setStatus(b, p.id, "done");
+    await setStatus(b, p.id, "done");
     expect(await b.recomputeReady()).toBe(1);
     expect(await status(b, c.id)).toBe("ready");
   });
@@ -317,7 +315,7 @@ describe("recompute_ready", () => {
     const b = board();
     const ids = await mapInOrder(["triage", "scheduled", "ready", "running", "review", "done"], async (s) => {
       const t = await b.createTask({ title: s });
-      setStatus(b, t.id, s);
+      await setStatus(b, t.id, s);
       return t.id;
     });
     expect(await b.recomputeReady()).toBe(0);
@@ -380,11 +378,11 @@ describe("recompute_ready", () => {
   it("recompute_ready: a tripped breaker never self-recovers at the default limit, and the counter is kept", async () => {
     const b = board();
     const t = await b.createTask({ title: "x" });
-    setStatus(b, t.id, "blocked");
-    setFailures(b, t.id, 2);
+    await setStatus(b, t.id, "blocked");
+    await setFailures(b, t.id, 2);
     expect(await b.recomputeReady()).toBe(0);
     expect(await b.getTask(t.id)).toMatchObject({ status: "blocked", consecutive_failures: 2 });
-    setFailures(b, t.id, 1);
+    await setFailures(b, t.id, 1);
     expect(await b.recomputeReady()).toBe(1);
   });
 
@@ -394,8 +392,8 @@ describe("recompute_ready", () => {
     const strict = await b.createTask({ title: "strict", max_retries: 1 });
     const lenient = await b.createTask({ title: "lenient", max_retries: 5 });
     for (const t of [strict, lenient]) {
-      setStatus(b, t.id, "blocked");
-      setFailures(b, t.id, 3);
+      await setStatus(b, t.id, "blocked");
+      await setFailures(b, t.id, 3);
     }
     // Board limit 10 would free both; strict's own limit of 1 keeps it blocked.
     // Board limit 2 would keep both; lenient's own limit of 5 frees it.
@@ -410,8 +408,8 @@ describe("recompute_ready", () => {
     let limit = 3;
     const b = board({ failureLimit: () => limit });
     const t = await b.createTask({ title: "x" });
-    setStatus(b, t.id, "blocked");
-    setFailures(b, t.id, 3);
+    await setStatus(b, t.id, "blocked");
+    await setFailures(b, t.id, 3);
     expect(await b.recomputeReady()).toBe(0);
     limit = 4;
     expect(await b.recomputeReady()).toBe(1);
@@ -421,8 +419,8 @@ describe("recompute_ready", () => {
     const b = board();
     const p = await b.createTask({ title: "parent" });
     const c = await b.createTask({ title: "child", parents: [p.id] });
-    setFailures(b, c.id, 9);
-    setStatus(b, p.id, "done");
+    await setFailures(b, c.id, 9);
+    await setStatus(b, p.id, "done");
     expect(await b.recomputeReady()).toBe(1);
     expect(await status(b, c.id)).toBe("ready");
   });
@@ -507,11 +505,11 @@ describe("recompute_ready: Todo holds a card a person put there", () => {
     const blocked = await b.createTask({ title: "blocked", initial_status: "blocked", parents: [p.id] });
     await b.unblockTask(blocked.id);
     const claimedEarly = await b.createTask({ title: "claimed early", parents: [p.id] });
-    setStatus(b, claimedEarly.id, "ready"); // a stray write; the claim re-checks parents and demotes it
+    await setStatus(b, claimedEarly.id, "ready"); // a stray write; the claim re-checks parents and demotes it
     expect(await b.claimTask(claimedEarly.id)).toBeNull();
     const ids = [created.id, linked.id, blocked.id, claimedEarly.id];
     expect(await mapInOrder(ids, async (id) => await status(b, id))).toEqual(["todo", "todo", "todo", "todo"]);
-    setStatus(b, p.id, "done");
+    await setStatus(b, p.id, "done");
     expect(await b.recomputeReady()).toBe(4);
     expect(await mapInOrder(ids, async (id) => await status(b, id))).toEqual(["ready", "ready", "ready", "ready"]);
   });
@@ -519,25 +517,27 @@ describe("recompute_ready: Todo holds a card a person put there", () => {
   it("a status event written automatically (Hermes' ancestor_reopened invalidation carries a reason) does not park", async () => {
     const b = board();
     const t = await b.createTask({ title: "x" });
-    setStatus(b, t.id, "todo");
-    boardInternals(b)
-      .sqlite.prepare("INSERT INTO task_events (task_id, kind, payload, created_at) VALUES (?, 'status', ?, ?)")
-      .run(
-        t.id,
-        JSON.stringify({ status: "todo", reason: "ancestor_reopened", parent: "t_00000000" }),
-        b.clock.seconds,
-      );
+    await setStatus(b, t.id, "todo");
+    await rawSql(b).run(
+      "INSERT INTO task_events (task_id, kind, payload, created_at) VALUES (?, 'status', ?, ?)",
+      t.id,
+      JSON.stringify({ status: "todo", reason: "ancestor_reopened", parent: "t_00000000" }),
+      b.clock.seconds,
+    );
     expect(await b.recomputeReady()).toBe(1);
   });
 
   it("a pathological payload on the newest status event neither breaks the tick nor parks the card", async () => {
     const b = board();
     const t = await b.createTask({ title: "x" });
-    setStatus(b, t.id, "todo");
+    await setStatus(b, t.id, "todo");
     const deep = `${'{"a":'.repeat(50_000)}1${"}".repeat(50_000)}`;
-    boardInternals(b)
-      .sqlite.prepare("INSERT INTO task_events (task_id, kind, payload, created_at) VALUES (?, 'status', ?, ?)")
-      .run(t.id, deep, b.clock.seconds);
+    await rawSql(b).run(
+      "INSERT INTO task_events (task_id, kind, payload, created_at) VALUES (?, 'status', ?, ?)",
+      t.id,
+      deep,
+      b.clock.seconds,
+    );
     expect(await b.recomputeReady()).toBe(1);
   });
 });
@@ -546,7 +546,7 @@ describe("promote_task", () => {
   it("promote: a stuck todo task with no parents goes ready with a promoted_manual event", async () => {
     const b = board();
     const t = await b.createTask({ title: "x" });
-    setStatus(b, t.id, "todo");
+    await setStatus(b, t.id, "todo");
     expect(await b.promoteTask(t.id, { actor: "ops", reason: "stuck after manual edit" })).toEqual({
       ok: true,
       error: null,
@@ -561,7 +561,7 @@ describe("promote_task", () => {
   it("promote: the audit event defaults to actor user and reason null", async () => {
     const b = board();
     const t = await b.createTask({ title: "x" });
-    setStatus(b, t.id, "todo");
+    await setStatus(b, t.id, "todo");
     await b.promoteTask(t.id);
     expect((await lastEvent(b, t.id))?.payload).toEqual({ actor: "user", reason: null });
   });
@@ -582,14 +582,14 @@ describe("promote_task", () => {
     const b = board();
     const p = await b.createTask({ title: "parent" });
     const c = await b.createTask({ title: "child", parents: [p.id] });
-    setStatus(b, p.id, "archived");
+    await setStatus(b, p.id, "archived");
     expect(await b.promoteTask(c.id)).toEqual({ ok: true, error: null });
   });
 
   it("promote: does not change the assignee", async () => {
     const b = board();
     const t = await b.createTask({ title: "x", assignee: "alice" });
-    setStatus(b, t.id, "todo");
+    await setStatus(b, t.id, "todo");
     await b.promoteTask(t.id);
     expect((await b.getTask(t.id))?.assignee).toBe("alice");
   });
@@ -597,7 +597,7 @@ describe("promote_task", () => {
   it("promote: dry run reports success but changes nothing", async () => {
     const b = board();
     const t = await b.createTask({ title: "x" });
-    setStatus(b, t.id, "todo");
+    await setStatus(b, t.id, "todo");
     expect(await b.promoteTask(t.id, { dryRun: true })).toEqual({ ok: true, error: null });
     expect(await status(b, t.id)).toBe("todo");
     expect(await kinds(b, t.id)).toEqual(["created"]);
@@ -617,7 +617,7 @@ describe("promote_task", () => {
     async (s) => {
       const b = board();
       const t = await b.createTask({ title: "x" });
-      setStatus(b, t.id, s);
+      await setStatus(b, t.id, s);
       expect(await b.promoteTask(t.id)).toEqual({
         ok: false,
         error: `task ${t.id} is '${s}'; promote only applies to 'todo' or 'blocked'`,
