@@ -176,8 +176,8 @@ function compareDigests(source: ReadBack, target: ReadBack): { tables: CopyTable
 }
 
 /**
- * Copies one whole board (every table of the schema, every column, NULLs, ids and AUTOINCREMENT
- * counters) from `from` to `to`, in one transaction on the target, then reads the target back and
+ * Copies one whole board (every table of the schema, every column, NULLs, ids, AUTOINCREMENT
+ * counters and each task's rowid, the kernel's order among tasks of one second) from `from` to `to`, in one transaction on the target, then reads the target back and
  * compares each table's row count and checksum (sha256 over the rows' canonical encoding in
  * primary-key order, the same on both engines) with the source's.
  *
@@ -237,6 +237,7 @@ export async function copyBoard(opts: CopyBoardOptions): Promise<CopyBoardReport
             }
             digests.set(table.name, builder.finish());
             if (table.autoincrement !== null) await writer.advanceSequence(table, sequences.get(table.name) ?? 0n);
+            if (table.rowid) await writer.advanceRowid(table);
           }
           // Checked before the commit too, so a target that would not hold the same rows (a
           // conversion of the engine's) is rolled back untouched rather than left half-right.

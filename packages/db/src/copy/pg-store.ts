@@ -165,6 +165,37 @@ function param(table: CopyTable, index: number, row: CopyRow): string | null {
   return value;
 }
 
+/**
+ * Moves the identity sequence of `table.column` so its next value passes every value the column
+ * holds (explicit values do not move an identity), `highest` (the source's counter), and what the
+ * target had handed out before (under --replace): a value is never handed out twice.
+ */
+async function advanceIdentity(
+  client: PoolClient,
+  schema: string,
+  table: CopyTable,
+  column: string,
+  highest: bigint,
+): Promise<void> {
+  const target = qualified(schema, table.name);
+  const seq = await client.query<{ name: string | null }>("SELECT pg_get_serial_sequence($1, $2) AS name", [
+    target,
+    column,
+  ]);
+  const name = seq.rows[0]?.name;
+  if (!name) throw new Error(`${target}.${column} has no identity sequence`);
+  // pg_get_serial_sequence returns the name quoted where needed.
+  const state = await client.query({
+    text: `SELECT last_value, is_called, (SELECT COALESCE(max(${q(column)}), 0) FROM ${target}) AS max_id FROM ${name}`,
+    types: RAW_TEXT,
+  });
+  const row = state.rows[0] as { last_value: string; is_called: string; max_id: string };
+  const handedOut = row.is_called === "t" ? BigInt(row.last_value) : BigInt(row.last_value) - 1n;
+  let next = highest;
+  for (const v of [handedOut, BigInt(row.max_id)]) if (v > next) next = v;
+  if (next > 0n) await client.query("SELECT setval($1, $2::bigint, true)", [name, next.toString()]);
+}
+
 function writer(client: PoolClient, schema: string): CopyWriter {
   return {
     async insert(table: CopyTable, rows: CopyRow[]): Promise<void> {
@@ -188,25 +219,15 @@ function writer(client: PoolClient, schema: string): CopyWriter {
 
     async advanceSequence(table: CopyTable, highest: bigint): Promise<void> {
       if (table.autoincrement === null) return;
-      const target = qualified(schema, table.name);
-      const seq = await client.query<{ name: string | null }>("SELECT pg_get_serial_sequence($1, $2) AS name", [
-        target,
-        table.autoincrement,
-      ]);
-      const name = seq.rows[0]?.name;
-      if (!name) throw new Error(`${target}.${table.autoincrement} has no identity sequence`);
-      // pg_get_serial_sequence returns the name quoted where needed.
-      const state = await client.query({
-        text: `SELECT last_value, is_called, (SELECT COALESCE(max(${q(table.autoincrement)}), 0) FROM ${target}) AS max_id FROM ${name}`,
-        types: RAW_TEXT,
-      });
-      const row = state.rows[0] as { last_value: string; is_called: string; max_id: string };
-      const handedOut = row.is_called === "t" ? BigInt(row.last_value) : BigInt(row.last_value) - 1n;
-      // The next id passes every id the table holds (explicit ids do not move an identity), the
-      // source's counter, and what the target had handed out before (under --replace): never reused.
-      let next = highest;
-      for (const v of [handedOut, BigInt(row.max_id)]) if (v > next) next = v;
-      if (next > 0n) await client.query("SELECT setval($1, $2::bigint, true)", [name, next.toString()]);
+      await advanceIdentity(client, schema, table, table.autoincrement, highest);
+    },
+
+    async advanceRowid(table: CopyTable): Promise<void> {
+      if (!table.rowid) return;
+      // An SQLite source has no counter for rowids (SQLite reuses max + 1), so the floor is the
+      // rowids copied; a PostgreSQL source's sequence is not carried over either: only the order
+      // among the rows matters, not which numbers were skipped.
+      await advanceIdentity(client, schema, table, "rowid", 0n);
     },
   };
 }

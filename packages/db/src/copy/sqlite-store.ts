@@ -161,6 +161,11 @@ function writer(sqlite: Database.Database): CopyWriter {
         sqlite.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)").run(table.name, highest);
       }
     },
+
+    async advanceRowid(): Promise<void> {
+      // Nothing to move: SQLite numbers a new row max(rowid) + 1 of the rows it holds, which are the
+      // copied rowids (inserted as given, through the "rowid" column in `insert`).
+    },
   };
 }
 

@@ -44,6 +44,12 @@ export interface CopyWriter {
   insert(table: CopyTable, rows: CopyRow[]): Promise<void>;
   /** Makes the next id of the table's AUTOINCREMENT column greater than `highest` (and every id it holds). */
   advanceSequence(table: CopyTable, highest: bigint): Promise<void>;
+  /**
+   * For a table whose `rowid` was inserted as given ({@link CopyTable.rowid}): makes the next row the
+   * engine numbers itself get a rowid above every one the table holds, so a task created after the
+   * copy sorts after the copied ones of its second.
+   */
+  advanceRowid(table: CopyTable): Promise<void>;
 }
 
 /** Row counts of the tables that hold rows, e.g. `tasks: 12, task_events: 40`, for the refusal's message. */

@@ -18,13 +18,33 @@ export interface CopyColumn {
 /** What the copy needs to know of a table: every column, the primary key, the AUTOINCREMENT id. */
 export interface CopyTable {
   name: string;
-  /** Every column of the schema, in declaration order: the order of the checksum's fields. */
+  /**
+   * Every column of the schema, in declaration order, then `rowid` for a table in {@link ROWID_TABLES}:
+   * the order of the checksum's fields.
+   */
   columns: CopyColumn[];
   /** The primary key's columns: rows are read, hashed and written in this order. */
   primaryKey: string[];
   /** The AUTOINCREMENT column whose sequence the copy carries over, or null. */
   autoincrement: string | null;
+  /** Whether the last column is the row-order key `rowid` (see {@link ROWID_TABLES}). */
+  rowid: boolean;
 }
+
+/**
+ * Tables whose `rowid` the copy carries as one more integer column, after the schema's. On SQLite it
+ * is the implicit rowid (not in the drizzle schema; `"rowid"` names it in a SELECT or an INSERT), on
+ * PostgreSQL the explicit identity column `tasks.rowid` (drizzle-pg 0001). The kernel breaks ties
+ * between tasks created in the same second by it (`ORDER BY created_at, rowid`), so a copy that let
+ * the target number its rows (in the copy's primary-key order: random task ids) would reorder them.
+ *
+ * Being a column here, the rowid is also one more field of the table's checksum, so the verification
+ * checks it. The exact values are hashed rather than each row's rank in rowid order: the copy writes
+ * the values as they are, so equal values is the stricter check (equal ranks follow from it) and
+ * costs no window query on either engine. The price: `kanban db verify` of two boards holding the same
+ * tasks in the same order under other numbers (not made by a copy) reports `tasks` as different.
+ */
+export const ROWID_TABLES: readonly string[] = ["tasks"];
 
 function describe(table: SQLiteTable): CopyTable {
   const config = getTableConfig(table);
@@ -34,7 +54,9 @@ function describe(table: SQLiteTable): CopyTable {
   const primaryKey = single.length > 0 ? single : composite;
   if (primaryKey.length === 0) throw new Error(`table ${config.name} has no primary key`);
   const auto = config.columns.find((c) => c.primary && (c as unknown as { autoIncrement?: boolean }).autoIncrement);
-  return { name: config.name, columns, primaryKey, autoincrement: auto?.name ?? null };
+  const rowid = ROWID_TABLES.includes(config.name);
+  if (rowid) columns.push({ name: "rowid", integer: true });
+  return { name: config.name, columns, primaryKey, autoincrement: auto?.name ?? null, rowid };
 }
 
 /**
