@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { taskFromRow } from "./rows.ts";
-import { boardInternals, type TestBoard } from "./testing/index.ts";
+import { boardInternals, rawSql, type TestBoard } from "./testing/index.ts";
 import { kernelError, useTestBoards } from "./testing/helpers.ts";
 
 // Spec §2.1 (get_task, list_tasks filters and order_by, parent_ids/child_ids/parent_results);
 // Hermes tests: test_kanban_db.py (order_by, tenant/session/workflow filters, archived hidden).
 
 const board = useTestBoards();
-const setStatus = (b: TestBoard, id: string, status: string) =>
-  boardInternals(b).sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
+const setStatus = async (b: TestBoard, id: string, status: string) =>
+  await rawSql(b).run("UPDATE tasks SET status = ? WHERE id = ?", status, id);
 const titles = (tasks: { title: string }[]) => tasks.map((t) => t.title);
 
 describe("get", () => {
@@ -39,7 +39,7 @@ describe("task rows", () => {
     const claimed = await b.claimTask(parent.id, { claimer: "host:1" });
     expect(claimed).not.toBeNull();
     const asObject = taskFromRow(
-      boardInternals(b).sqlite.prepare("SELECT * FROM tasks WHERE id = ?").get(parent.id) as Record<string, unknown>,
+      (await rawSql(b).get("SELECT * FROM tasks WHERE id = ?", parent.id)) as Record<string, unknown>,
     );
     expect(await boardInternals(b).ctx.task("SELECT * FROM tasks WHERE id = ?", parent.id)).toEqual(asObject);
     // The claim's RETURNING row is the row as stored.
@@ -220,10 +220,10 @@ describe("list: order_by", () => {
     await b.createTask({ title: "bravo", priority: 5, assignee: "mia" });
     b.clock.advance(10);
     const d = await b.createTask({ title: "delta", priority: 0, assignee: "bob" });
-    setStatus(b, d.id, "blocked");
+    await setStatus(b, d.id, "blocked");
     // charlie started long ago, alpha recently; bravo and delta never started.
-    boardInternals(b).sqlite.prepare("UPDATE tasks SET started_at = ? WHERE id = ?").run(100, c.id);
-    boardInternals(b).sqlite.prepare("UPDATE tasks SET started_at = ? WHERE id = ?").run(200, a.id);
+    await rawSql(b).run("UPDATE tasks SET started_at = ? WHERE id = ?", 100, c.id);
+    await rawSql(b).run("UPDATE tasks SET started_at = ? WHERE id = ?", 200, a.id);
     return b;
   }
 
