@@ -54,6 +54,7 @@ export async function createClient(config: CliConfig, writeErr: (line: string) =
   // PostgreSQL: this command's own boards (pools), closed by settleLocalApi; SQLite keeps the
   // process-wide registry of the location.
   let boards: import("@kanban/api").BoardRegistry | undefined;
+  let boardsRead: Promise<void> | null = null;
   if (database.engine === "postgres") {
     localPgBoards ??= new api.BoardRegistry({ location, database, pgPoolSize: 2, warn: (m) => logger.warn(m) });
     boards = localPgBoards;
@@ -62,7 +63,15 @@ export async function createClient(config: CliConfig, writeErr: (line: string) =
     links: [
       unstable_localLink({
         router: api.appRouter,
-        createContext: async () => api.createContextInner({ location, logger, ...(boards ? { boards } : {}) }),
+        createContext: async () => {
+          // Which boards the database holds, read once per command. A failure is left to the call
+          // itself, which meets the same connection error as one typed line.
+          if (boards) {
+            boardsRead ??= boards.refreshBoards().catch(() => {});
+            await boardsRead;
+          }
+          return api.createContextInner({ location, logger, ...(boards ? { boards } : {}) });
+        },
       }),
     ],
   });

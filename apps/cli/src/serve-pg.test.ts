@@ -26,7 +26,7 @@ beforeAll(async () => {
   db = await createTestPgDatabase("kanban_cli_serve");
   password = decodeURIComponent(new URL(db.url).password);
   expect(password.length).toBeGreaterThan(8);
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   for (const h of homes) h.cleanup();
@@ -63,6 +63,20 @@ async function titlesInDatabase(schema = "kanban_default"): Promise<string[]> {
   try {
     const { rows } = await pg.pool.query<{ title: string }>(`SELECT title FROM "${schema}".tasks ORDER BY rowid`);
     return rows.map((r) => r.title);
+  } finally {
+    await pg.close();
+  }
+}
+
+/** This database's connections per application_name (the server's pool, its listener). */
+async function connectionsByApplication(): Promise<Record<string, number>> {
+  const pg = await openPostgres(db.url, { poolSize: 1, applicationName: "kanban-test-probe" });
+  try {
+    const { rows } = await pg.pool.query<{ application_name: string; n: number }>(
+      "SELECT application_name, count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() GROUP BY 1",
+      [db.name],
+    );
+    return Object.fromEntries(rows.map((r) => [r.application_name, r.n]));
   } finally {
     await pg.close();
   }
@@ -113,13 +127,18 @@ describe("kanban serve on KANBAN_DATABASE_URL", () => {
       } finally {
         watch.kill();
       }
+      // The server holds one LISTEN connection and at most its board's pool (4).
+      const open = await connectionsByApplication();
+      expect(open["kanban-listen"]).toBe(1);
+      expect(open["kanban-api"]).toBeGreaterThanOrEqual(1);
+      expect(open["kanban-api"]).toBeLessThanOrEqual(4);
       server.child.kill("SIGTERM");
       expect(await server.exited).toEqual({ code: 0, signal: null });
       expectNoSecret(server.stdout(), server.stderr());
     } finally {
       server.kill();
     }
-  }, 90_000);
+  }, 120_000);
 
   it("refuses to remove a board on PostgreSQL (400, nothing changed) and creates one as a schema of its own", async () => {
     const h = home();
@@ -137,8 +156,21 @@ describe("kanban serve on KANBAN_DATABASE_URL", () => {
     expect(fs.existsSync(path.join(h.home, "kanban", "boards", "proj", "board.json"))).toBe(true);
     const still = await runBinary(["--board", "proj", "list", "--json"], env);
     expect(still.code, still.err).toBe(0);
+
+    // Another host (another home, no board.json for it): the board is the database's schema.
+    const other = home();
+    const otherEnv = { ...other.env, KANBAN_DATABASE_URL: db.url };
+    const listed = await runBinary(["boards", "list", "--json"], otherEnv);
+    expect(listed.code, listed.err).toBe(0);
+    expect(listed.out).toContain('"proj"');
+    const there = await runBinary(["--board", "proj", "list"], otherEnv);
+    expect(there.code, there.err).toBe(0);
+    expect(there.out).toContain("in proj");
+    const unknown = await runBinary(["--board", "nope", "list"], otherEnv);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toBe("kanban: board 'nope' does not exist");
     expectNoSecret(made.out, made.err, removed.out, removed.err);
-  }, 60_000);
+  }, 180_000);
 });
 
 describe("kanban serve refuses a database it cannot use, before it listens", () => {
@@ -162,7 +194,7 @@ describe("kanban serve refuses a database it cannot use, before it listens", () 
     const u = new URL(db.url);
     const { r } = await refused(`postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${u.port}/`);
     expect(r.err).toContain(`invalid PostgreSQL URL (127.0.0.1:${u.port}): no database name given`);
-  }, 60_000);
+  }, 120_000);
 
   it("an unreachable server (a closed loopback port): one line naming host:port/db", async () => {
     const closed = await closedPort();
@@ -172,7 +204,7 @@ describe("kanban serve refuses a database it cannot use, before it listens", () 
     expect(r.err).toBe(
       `kanban: cannot open the board database: cannot reach PostgreSQL at 127.0.0.1:${closed}/${db.name}: connection refused`,
     );
-  }, 60_000);
+  }, 120_000);
 
   it("a wrong password: one line naming host:port/db and the user, never either password", async () => {
     const u = new URL(db.url);
@@ -180,7 +212,7 @@ describe("kanban serve refuses a database it cannot use, before it listens", () 
     const { r } = await refused(u.toString());
     expect(r.err).toContain(`PostgreSQL at 127.0.0.1:${u.port}/${db.name} refused user 'postgres'`);
     expect(r.err).not.toContain("not-the-password-4711");
-  }, 60_000);
+  }, 120_000);
 });
 
 describe("which database: KANBAN_DATABASE_URL, else config.json's database", () => {
@@ -204,7 +236,7 @@ describe("which database: KANBAN_DATABASE_URL, else config.json's database", () 
     } finally {
       server.kill();
     }
-  }, 60_000);
+  }, 120_000);
 
   it("KANBAN_DATABASE_URL wins over config.json's database", async () => {
     const closed = await closedPort();
@@ -227,7 +259,7 @@ describe("which database: KANBAN_DATABASE_URL, else config.json's database", () 
     expect(empty.code, empty.err).toBe(0);
     expect(fs.existsSync(path.join(h.home, "kanban.db"))).toBe(true);
     expect(await titlesInDatabase()).not.toContain("empty variable");
-  }, 60_000);
+  }, 120_000);
 });
 
 describe("the CLI's local mode on KANBAN_DATABASE_URL", () => {
@@ -247,5 +279,5 @@ describe("the CLI's local mode on KANBAN_DATABASE_URL", () => {
     const sqlite = await runBinary(["show", id], h.env);
     expect(sqlite.code).toBe(1);
     expectNoSecret(made.out, made.err, shown.out, shown.err, sqlite.err);
-  }, 60_000);
+  }, 120_000);
 });

@@ -8,14 +8,17 @@ import {
   databaseLabel,
   hermesHomeFromEnv,
   KanbanDbError,
+  type KanbanPostgres,
   knownProfiles,
   normaliseSlug,
+  openPostgres,
   readBoardMetadata,
   resolveDatabaseTarget,
 } from "@kanban/db";
 import {
   type Board,
   type Clock,
+  listPgBoards,
   type OpenPgBoardOptions,
   openBoard,
   openPgBoard,
@@ -65,6 +68,11 @@ export class BoardRegistry {
 
   private target: DatabaseTarget | null;
   private targetError: unknown = null;
+  /** PostgreSQL: the boards the database holds (its `kanban_<slug>` schemas), as last read. */
+  private pgBoards = new Set<string>();
+  /** PostgreSQL: one connection for catalog reads (which boards exist), opened on first use. */
+  private catalog: Promise<KanbanPostgres> | null = null;
+  private refreshing: Promise<void> | null = null;
 
   constructor(private readonly options: BoardRegistryOptions) {
     this.location = options.location;
@@ -90,18 +98,63 @@ export class BoardRegistry {
     return this.database().engine;
   }
 
-  /** Whether `slug` names a board: the default always, another one when its metadata (or file) is there. */
+  /**
+   * Whether `slug` names a board: the default always; on SQLite another one when its file or
+   * board.json is in the home; on PostgreSQL when the database holds its schema (as last read by
+   * {@link refreshBoards}; whichever host made it), the home's board.json being only its metadata.
+   */
   exists(slug: string): boolean {
-    return (
-      slug === DEFAULT_BOARD ||
-      (!!this.location.dbOverride && this.engine === "sqlite") ||
-      boardExists(this.location, slug)
-    );
+    if (slug === DEFAULT_BOARD) return true;
+    if (this.engine === "postgres") return this.pgBoards.has(slug);
+    return !!this.location.dbOverride || boardExists(this.location, slug);
+  }
+
+  /**
+   * PostgreSQL: rereads which boards the database holds (servers: at start, every few seconds and
+   * on `boards.list`; the CLI once per command). One read at a time; SQLite: nothing to do.
+   */
+  async refreshBoards(): Promise<void> {
+    const target = this.database();
+    if (target.engine !== "postgres") return;
+    this.refreshing ??= (async () => {
+      try {
+        this.catalog ??= openPostgres(target.url, {
+          poolSize: 1,
+          applicationName: "kanban-api",
+          warn: this.options.warn,
+        }).catch((err: unknown) => {
+          this.catalog = null;
+          throw err;
+        });
+        this.pgBoards = new Set(await listPgBoards(await this.catalog));
+      } finally {
+        this.refreshing = null;
+      }
+    })();
+    await this.refreshing;
+  }
+
+  /** The boards of this process's engine that are not in the home's metadata (PostgreSQL: made on another host). */
+  databaseOnlyBoards(): string[] {
+    if (this.engine !== "postgres") return [];
+    return [...this.pgBoards].filter((s) => s !== DEFAULT_BOARD && !boardExists(this.location, s)).sort();
   }
 
   /** The slug a request means: the one it names (validated), else the current board. */
   resolveSlug(slug?: string | null): string {
-    if (slug === undefined || slug === null || slug.trim() === "") return currentBoard(this.location);
+    if (slug === undefined || slug === null || slug.trim() === "") {
+      // KANBAN_BOARD names a board the database holds even when this host has no board.json for it.
+      const env = this.location.envBoard;
+      if (env !== undefined && this.engine === "postgres") {
+        try {
+          const s = normaliseSlug(env);
+          if (this.exists(s)) return s;
+        } catch {
+          // A malformed value falls through, as currentBoard does.
+        }
+      }
+      return currentBoard(this.location);
+    }
     return normaliseSlug(slug);
   }
 
@@ -160,8 +213,12 @@ export class BoardRegistry {
   }
 
   /** What every PostgreSQL board of this registry is opened with (BOARD_NOT_FOUND for an unknown slug). */
-  private pgOptions(s: string, url: string): OpenPgBoardOptions {
-    if (!this.exists(s)) throw new KanbanDbError("BOARD_NOT_FOUND", `board '${s}' does not exist`, { slug: s });
+  private pgOptions(s: string, url: string, create = false): OpenPgBoardOptions {
+    if (!create && !this.exists(s)) {
+      // Perhaps made by another host since the last read: the next request will know.
+      void this.refreshBoards().catch(() => {});
+      throw new KanbanDbError("BOARD_NOT_FOUND", `board '${s}' does not exist`, { slug: s });
+    }
     const settings = processConfigReader(this.location.home).get().config.kanban;
     return {
       url,
@@ -184,12 +241,15 @@ export class BoardRegistry {
    * migrated, else this rejects with the typed DB_* error (and nothing stays open). Servers await it
    * for the current board before they listen.
    */
-  async ready(slug?: string | null): Promise<Board> {
+  async ready(slug?: string | null, opts: { create?: boolean } = {}): Promise<Board> {
     const s = this.resolveSlug(slug);
     const target = this.database();
     if (target.engine === "postgres" && !this.open.has(s)) {
-      // openPgBoard rejects with the connect's own typed error, and closes what it opened.
-      const opened = await openPgBoard(this.pgOptions(s, target.url));
+      if (!opts.create) await this.refreshBoards();
+      // openPgBoard rejects with the connect's own typed error, and closes what it opened; it also
+      // creates and migrates the board's schema, hence the existence check first.
+      const opened = await openPgBoard(this.pgOptions(s, target.url, opts.create));
+      this.pgBoards.add(s);
       if (this.open.has(s)) opened.close();
       else this.open.set(s, opened);
     }
@@ -223,5 +283,11 @@ export class BoardRegistry {
 
   close(): void {
     for (const slug of [...this.open.keys()]) this.evict(slug);
+    const catalog = this.catalog;
+    this.catalog = null;
+    void catalog?.then(
+      (db) => db.close(),
+      () => {},
+    );
   }
 }

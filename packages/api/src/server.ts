@@ -27,6 +27,8 @@ export const DEFAULT_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** How often an open live stream's token is checked again (a removed token ends the stream). */
 export const STREAM_RECHECK_MS = 1000;
+/** PostgreSQL: how often the database's list of boards is read again. */
+const PG_BOARDS_REFRESH_MS = 5000;
 /** Calls one batched request may carry. */
 const MAX_BATCH = 50;
 
@@ -171,6 +173,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   });
   const pgEvents = await openDatabase(boards, database, opts.liveEvents ?? liveEventsSettings(process.env), logger);
   const live = new LiveHub({ intervalMs: opts.pollIntervalMs, logger, pgEvents: pgEvents ?? undefined });
+  // PostgreSQL: boards another host makes appear here within this long (a catalog read; a miss reads at once too).
+  const boardsRefresh =
+    database.engine === "postgres"
+      ? setInterval(() => void boards.refreshBoards().catch(() => {}), PG_BOARDS_REFRESH_MS).unref()
+      : null;
   const callers = new WeakMap<http.IncomingMessage, { tenant: string | null; run: RunClaim | null }>();
 
   const trpc = createHTTPHandler({
@@ -309,6 +316,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     });
   } catch (err) {
     // A busy port: let go of the database too, so nothing is left half-started.
+    if (boardsRefresh) clearInterval(boardsRefresh);
     boards.close();
     await pgEvents?.close();
     throw err;
@@ -337,6 +345,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     close: () =>
       new Promise<void>((resolve) => {
         live.close();
+        if (boardsRefresh) clearInterval(boardsRefresh);
         server.close(() => {
           boards.close();
           // The hub no longer uses the listener once it is closed; the listener is ours to close.

@@ -1,9 +1,8 @@
 import {
   type BoardMetadata,
+  boardExists,
   createBoard,
-  currentBoard,
   readBoardMetadata,
-  removeBoard,
   setCurrentBoard,
   writeBoardMetadata,
 } from "@kanban/db";
@@ -30,17 +29,11 @@ export const createProcedure = adminProcedure
     };
     let board: BoardMetadata;
     if (ctx.boards.engine === "postgres") {
-      // The schema first: a database that refuses leaves no board.json behind naming a board it lacks.
-      const existed = ctx.boards.exists(slug);
-      if (!existed) writeBoardMetadata(ctx.location, slug, patch);
-      try {
-        await ctx.boards.ready(slug);
-      } catch (err) {
-        if (!existed) removeBoard(ctx.location, slug, { archive: false });
-        throw err;
-      }
+      // The schema first (idempotent: every host may create the same board), then this host's
+      // metadata: a database that refuses leaves no board.json naming a board it lacks.
+      await ctx.boards.ready(slug, { create: true });
       board =
-        existed && Object.keys(patch).length > 0
+        Object.keys(patch).length > 0 || !boardExists(ctx.location, slug)
           ? writeBoardMetadata(ctx.location, slug, patch)
           : readBoardMetadata(ctx.location, slug);
     } else {
@@ -49,5 +42,5 @@ export const createProcedure = adminProcedure
     if (makeCurrent) setCurrentBoard(ctx.location, slug);
     // Re-creating with a new project directory must reach an already open board.
     if (default_workdir !== undefined) ctx.boards.evict(slug);
-    return { board: shownMetadata(ctx, board), current: currentBoard(ctx.location) };
+    return { board: shownMetadata(ctx, board), current: ctx.slug() };
   });

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { type BoardMetadata, boardExists, KanbanDbError } from "@kanban/db";
+import { type BoardMetadata, boardExists, KanbanDbError, normaliseSlug, writeBoardMetadata } from "@kanban/db";
 import { invalid, scopeBoard } from "@kanban/kernel";
 import { z } from "zod";
 import type { KanbanContext } from "../../context.ts";
@@ -30,9 +30,14 @@ export function checkWorkdir(dir: string | undefined, allowClear: boolean): stri
   return dir;
 }
 
-export function requireBoard(ctx: KanbanContext, slug: string): void {
-  if (!boardExists(ctx.location, slug))
+/** BOARD_NOT_FOUND unless the board exists (on PostgreSQL: its schema, read afresh). */
+export async function requireBoard(ctx: KanbanContext, slug: string): Promise<void> {
+  await ctx.boards.refreshBoards();
+  if (!ctx.boards.exists(normaliseSlug(slug)))
     throw new KanbanDbError("BOARD_NOT_FOUND", `board '${slug}' does not exist`, { slug });
+  // On PostgreSQL a board made on another host has no board.json here yet: give it one, so that
+  // this home's `current` file and metadata edits can name it.
+  if (ctx.boards.engine === "postgres" && !boardExists(ctx.location, slug)) writeBoardMetadata(ctx.location, slug, {});
 }
 
 /** Non-archived task counts per status, and their total; a tenant-scoped caller counts only its tasks. */

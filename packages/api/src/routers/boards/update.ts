@@ -7,9 +7,9 @@ import { checkWorkdir, metaFields, requireBoard } from "./metadata.ts";
 /** Edits display metadata; `default_workdir: ""` clears the project directory. */
 export const updateProcedure = adminProcedure
   .input(z.object({ slug: boardSlugSchema, ...metaFields, default_workdir: z.string().max(4096).optional() }))
-  .mutation(({ ctx, input }) => {
+  .mutation(async ({ ctx, input }) => {
     const { slug, default_workdir, ...meta } = input;
-    requireBoard(ctx, slug);
+    await requireBoard(ctx, slug);
     const board = writeBoardMetadata(ctx.location, slug, {
       ...meta,
       ...(default_workdir !== undefined ? { default_workdir: checkWorkdir(default_workdir, true) } : {}),
