@@ -27,6 +27,8 @@ export const BOTH_STORES = [
   "src/settle-terminate.test.ts",
   "src/release-unstarted-claim.test.ts",
   "src/warnings.test.ts",
+  "src/event-kinds.test.ts",
+  "src/recovery.test.ts",
 ];
 
 const shared = {

@@ -1,10 +1,14 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { isEventKind, RUN_OUTCOMES } from "./constants.ts";
-import { boardInternals, createTestBoard, type TestBoard } from "./testing/index.ts";
+import { boardInternals, createTestBoard, rawSql, type TestBoard } from "./testing/index.ts";
+import { settleTestSchemas } from "./testing/test-store.ts";
 
 describe("event kinds and run outcomes come from the shared contract", () => {
   let b: TestBoard;
-  afterEach(() => b.cleanup());
+  afterEach(async () => {
+    b.cleanup();
+    await settleTestSchemas();
+  });
 
   it("a lifecycle writes only kinds the contract names; an unknown kind does not compile", async () => {
     b = createTestBoard();
@@ -20,17 +24,15 @@ describe("event kinds and run outcomes come from the shared contract", () => {
     await b.completeTask(parent, { summary: "done", expected_run_id: run?.current_run_id });
     await b.archiveTask(child);
 
-    const { ctx, sqlite } = boardInternals(b);
+    const { ctx } = boardInternals(b);
     // @ts-expect-error appendEvent takes an EventKind: a made-up kind is a type error
     await ctx.tx(async () => await ctx.appendEvent(parent, "made_up_kind", null));
-    const kinds = (sqlite.prepare("SELECT DISTINCT kind FROM task_events").all() as { kind: string }[]).map(
-      (r) => r.kind,
-    );
+    const kinds = (await rawSql(b).all<{ kind: string }>("SELECT DISTINCT kind FROM task_events")).map((r) => r.kind);
     expect(kinds.length).toBeGreaterThan(8);
     expect(kinds.filter((k) => !isEventKind(k))).toEqual(["made_up_kind"]);
 
     const outcomes = (
-      sqlite.prepare("SELECT DISTINCT outcome FROM task_runs WHERE outcome IS NOT NULL").all() as { outcome: string }[]
+      await rawSql(b).all<{ outcome: string }>("SELECT DISTINCT outcome FROM task_runs WHERE outcome IS NOT NULL")
     ).map((r) => r.outcome);
     expect(outcomes).toEqual(expect.arrayContaining(["blocked", "completed"]));
     expect(outcomes.filter((o) => !(RUN_OUTCOMES as readonly string[]).includes(o))).toEqual([]);

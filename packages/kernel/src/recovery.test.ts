@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_CLAIM_TTL_SECONDS, DEFAULT_CRASH_GRACE_SECONDS, STALE_HEARTBEAT_GAP_SECONDS } from "./constants.ts";
 import type { ExitStatus } from "./recovery.ts";
-import { boardInternals, createTestBoard, type TestBoard } from "./testing/index.ts";
+import { createTestBoard, rawSql, type TestBoard } from "./testing/index.ts";
+import { settleTestSchemas } from "./testing/test-store.ts";
 import { caught, mapInOrder } from "./testing/helpers.ts";
 
 // Worker liveness is an injected probe: a pid is "alive" while it is in this set.
@@ -11,7 +12,10 @@ beforeEach(() => {
   alive.clear();
   board = createTestBoard({ isPidAlive: (pid) => alive.has(pid) });
 });
-afterEach(() => board.cleanup());
+afterEach(async () => {
+  board.cleanup();
+  await settleTestSchemas();
+});
 
 const LOCK = "testhost:4242";
 
@@ -480,7 +484,7 @@ describe("terminateRun (fenced on the named run)", () => {
     await board.reclaimTask(id);
     const second = await claimAgain(id, { claimer: "w:2" });
     // Seeded: the named run still reads as open (the race the old read-then-reclaim lost).
-    boardInternals(board).sqlite.prepare("UPDATE task_runs SET ended_at = NULL WHERE id = ?").run(first);
+    await rawSql(board).run("UPDATE task_runs SET ended_at = NULL WHERE id = ?", first);
     const err = await caught(async () => await board.terminateRun(first));
     expect(err.code).toBe("WRONG_STATE");
     expect(err.message).toBe(`run ${first} is not the current run of task ${id}; nothing was reclaimed`);
