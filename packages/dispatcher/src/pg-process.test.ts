@@ -1,10 +1,12 @@
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { type KanbanPostgres, openPostgres } from "@kanban/db";
 import { createTestPgDatabase, type TestPgDatabase } from "@kanban/db/testing-pg";
 import { type Board, listPgBoards, listPgDispatchers, openPgBoard } from "@kanban/kernel";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
+  type FakeMode,
   fakeProfile,
   killAll,
   makeHome,
@@ -45,8 +47,8 @@ afterAll(async () => {
 });
 
 /** A dispatcher host: its own home (config.json, workspaces, logs), the database shared. */
-function host(kanban: Record<string, unknown> = {}): TestHome {
-  const h = makeHome({ kanban, profiles: { coder: fakeProfile("complete") } });
+function host(kanban: Record<string, unknown> = {}, mode: FakeMode = "complete"): TestHome {
+  const h = makeHome({ kanban, profiles: { coder: fakeProfile(mode) } });
   homes.push(h);
   return h;
 }
@@ -69,6 +71,54 @@ async function pgBoardOf(slug: string): Promise<Board> {
 
 function records(h: TestHome): { pid: number; env: Record<string, string> }[] {
   return trackRecorded(path.join(h.home, "record.jsonl"));
+}
+
+interface Relay {
+  address: string;
+  /** Completions made through the relay, per task. */
+  completions: Map<string, number>;
+  close(): Promise<void>;
+}
+
+/**
+ * What relay-mode workers talk to (instead of each loading the kernel, which costs a second of CPU
+ * per process): a loopback server in this process that completes the asking worker's task on the
+ * board, fenced by the worker's run and claim, and answers `ok` once it is done.
+ */
+async function startRelay(board: Board): Promise<Relay> {
+  const completions = new Map<string, number>();
+  const server = net.createServer((socket) => {
+    let buf = "";
+    socket.on("error", () => {});
+    socket.on("data", (d) => {
+      buf += String(d);
+      const nl = buf.indexOf("\n");
+      if (nl < 0) return;
+      const req = JSON.parse(buf.slice(0, nl)) as { task: string; run: number; lock: string; pid: number };
+      buf = "";
+      board
+        .completeTask(req.task, {
+          expected_run_id: req.run,
+          claim_lock: req.lock,
+          result: "relayed",
+          summary: `worker ${req.pid} done`,
+        })
+        .then(
+          () => {
+            completions.set(req.task, (completions.get(req.task) ?? 0) + 1);
+            socket.end("ok\n");
+          },
+          (err: unknown) => socket.end(`error ${String((err as Error).message).split("\n")[0]}\n`),
+        );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    address: `127.0.0.1:${port}`,
+    completions,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 function password(url: string): string {
@@ -169,11 +219,12 @@ describe("kanban-dispatcher on PostgreSQL (real processes, real server)", { time
     const board = await pgBoardOf(slug);
     const ids: string[] = [];
     for (let i = 0; i < 200; i++) ids.push((await board.createTask({ title: `t${i}`, assignee: "coder" })).id);
+    const relay = await startRelay(board);
     // Two hosts (their own homes); max_spawn counts the board's running tasks, whoever runs them.
-    const h1 = host({ max_spawn: 6 });
-    const h2 = host({ max_spawn: 6 });
-    const d1 = startBin([], envOf(h1));
-    const d2 = startBin([], envOf(h2));
+    const h1 = host({ max_spawn: 8 }, "relay");
+    const h2 = host({ max_spawn: 8 }, "relay");
+    const d1 = startBin([], envOf(h1, { FAKE_WORKER_RELAY: relay.address }));
+    const d2 = startBin([], envOf(h2, { FAKE_WORKER_RELAY: relay.address }));
     await waitFor(
       async () => {
         const rows = await Promise.all(ids.map((id) => board.getTask(id)));
@@ -182,7 +233,16 @@ describe("kanban-dispatcher on PostgreSQL (real processes, real server)", { time
       "all 200 tasks to be done",
       200_000,
       1000,
-    );
+    ).catch(async (err) => {
+      const counts: Record<string, number> = {};
+      for (const id of ids) {
+        const st = (await board.getTask(id))?.status ?? "missing";
+        counts[st] = (counts[st] ?? 0) + 1;
+      }
+      throw new Error(
+        `${err.message}: ${JSON.stringify(counts)}; d1: ${d1.stderr().slice(-1500)}; d2: ${d2.stderr().slice(-1500)}`,
+      );
+    });
     // Exactly once: one run per task, and one worker process per task across both hosts.
     for (const id of ids) {
       const runs = await board.listRuns(id);
@@ -197,6 +257,9 @@ describe("kanban-dispatcher on PostgreSQL (real processes, real server)", { time
     expect(workers).toHaveLength(200);
     expect([...perTask.keys()].sort()).toEqual([...ids].sort());
     expect([...perTask.values()].every((n) => n === 1)).toBe(true);
+    expect([...relay.completions.values()].every((n) => n === 1)).toBe(true);
+    expect(relay.completions.size).toBe(200);
+    await relay.close();
     // Both dispatchers are on the board's status rows, alive and ticking.
     const rows = await listPgDispatchers(db, slug);
     expect(rows.map((r) => r.pid).sort()).toEqual([d1.child.pid, d2.child.pid].sort());

@@ -9,12 +9,15 @@
 //   exit0                    exit 0 without settling the task (a protocol violation)
 //   hang                     run forever, with a grandchild in the same process group
 //   ignore-sigterm           like hang, but the worker and its grandchild ignore SIGTERM
+//   relay                    asks the test process at $FAKE_WORKER_RELAY (127.0.0.1:port) to complete
+//                            the task, fenced by its run, and exits 0 once it has: a worker that
+//                            talks to a server instead of loading the kernel (cheap, for many tasks)
 // $FAKE_WORKER_RECORD: append one JSON line {pid, argv, cwd, env (KANBAN_*/HERMES_*)} to that file.
 // Hanging modes write {worker, grandchild} pids to ./pids.json in the workspace.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 
-const MODES = ["complete", "heartbeat-then-complete", "crash", "exit0", "hang", "ignore-sigterm"];
+const MODES = ["complete", "heartbeat-then-complete", "crash", "exit0", "hang", "ignore-sigterm", "relay"];
 const mode = MODES.includes(process.argv[2]) ? process.argv[2] : (process.env.FAKE_WORKER_MODE ?? "complete");
 const taskId = process.env.KANBAN_TASK;
 const runId = Number(process.env.KANBAN_RUN_ID);
@@ -77,7 +80,37 @@ function hang(ignoreTerm) {
   setInterval(() => {}, 1000);
 }
 
+/** One request to the test's relay: the task and its fence; the answer is one line, `ok` or an error. */
+async function relay() {
+  const net = await import("node:net");
+  const [host, port] = (process.env.FAKE_WORKER_RELAY ?? "").split(":");
+  const answer = await new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), host, () => {
+      socket.write(
+        `${JSON.stringify({ task: taskId, run: runId, lock: process.env.KANBAN_CLAIM_LOCK, pid: process.pid })}\n`,
+      );
+    });
+    let got = "";
+    socket.on("data", (d) => {
+      got += d;
+      if (got.includes("\n")) {
+        resolve(got.trim());
+        socket.end();
+      }
+    });
+    socket.on("error", reject);
+  });
+  if (answer !== "ok") {
+    console.error(`relay refused: ${answer}`);
+    process.exit(2);
+  }
+  console.log("completed through the relay");
+}
+
 switch (mode) {
+  case "relay":
+    await relay();
+    break;
   case "complete":
     await complete(1);
     break;

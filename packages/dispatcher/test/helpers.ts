@@ -15,7 +15,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const FAKE_WORKER = path.join(here, "fake-worker.mjs");
 export const BIN = path.resolve(here, "..", "bin", "kanban-dispatcher.mjs");
 
-export type FakeMode = "complete" | "heartbeat-then-complete" | "crash" | "exit0" | "hang" | "ignore-sigterm";
+export type FakeMode = "complete" | "heartbeat-then-complete" | "crash" | "exit0" | "hang" | "ignore-sigterm" | "relay";
 
 export function fakeProfile(mode: FakeMode, extra: { env?: Record<string, string>; skills?: string[] } = {}) {
   return {
