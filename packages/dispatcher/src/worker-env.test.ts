@@ -83,6 +83,69 @@ describe("buildWorkerEnv: what a worker gets", () => {
   });
 });
 
+describe("buildWorkerEnv: a board on PostgreSQL", () => {
+  const URL_WITH_SECRET = "postgres://kanban:s3cret-pw@db.internal:5432/kanban";
+  const pgInput = (h: string, apiUrl: string | null) => {
+    const base = input(h, apiUrl);
+    return {
+      ...base,
+      // The dispatcher's own environment named the database (and, say, a direct URL for LISTEN).
+      baseEnv: {
+        ...base.baseEnv,
+        KANBAN_DATABASE_URL: URL_WITH_SECRET,
+        KANBAN_DATABASE_LISTEN_URL: URL_WITH_SECRET,
+        KANBAN_DATABASE_LISTEN: "listen",
+      },
+      dbPath: "postgres://db.internal:5432/kanban#kanban_default",
+      databaseUrl: URL_WITH_SECRET,
+    };
+  };
+
+  it("local mode: the database URL and the home (the CLI's local mode opens the board with them), never KANBAN_DB", () => {
+    const h = fs.mkdtempSync(path.join(os.tmpdir(), "kanban-workerenv-"));
+    try {
+      const env = buildWorkerEnv(pgInput(h, null));
+      expect(env).toMatchObject({ KANBAN_DATABASE_URL: URL_WITH_SECRET, KANBAN_HOME: h, KANBAN_BOARD: "default" });
+      // KANBAN_DB (even the dispatcher's own) would name a second database: the CLI refuses the pair.
+      expect(env.KANBAN_DB).toBeUndefined();
+      expect(env.KANBAN_TOKEN).toBeUndefined();
+    } finally {
+      fs.rmSync(h, { recursive: true, force: true });
+    }
+  });
+
+  it("API mode: a run token and the API's URL, and no database URL at all (it would open every board)", () => {
+    const h = fs.mkdtempSync(path.join(os.tmpdir(), "kanban-workerenv-"));
+    try {
+      const env = buildWorkerEnv(pgInput(h, "http://127.0.0.1:4100"));
+      for (const key of ["KANBAN_DATABASE_URL", "KANBAN_DATABASE_LISTEN_URL", "KANBAN_DATABASE_LISTEN", "KANBAN_DB"])
+        expect(env[key], key).toBeUndefined();
+      expect(Object.values(env).some((v) => v.includes("s3cret-pw"))).toBe(false);
+      expect(runTokenVerifier(h).verify(env.KANBAN_TOKEN ?? "")).toEqual({
+        board: "default",
+        task: "t_0123abcd",
+        run: 7,
+      });
+    } finally {
+      fs.rmSync(h, { recursive: true, force: true });
+    }
+  });
+
+  it("a Hermes worker is given no HERMES_KANBAN_DB (its tools open an SQLite file, which this board is not)", () => {
+    const h = fs.mkdtempSync(path.join(os.tmpdir(), "kanban-workerenv-"));
+    try {
+      const env = buildWorkerEnv({
+        ...pgInput(h, null),
+        runtime: { kind: "hermes", bin: "hermes", hermesHome: path.join(h, "hermes") },
+      });
+      expect(env.HERMES_KANBAN_DB).toBeUndefined();
+      expect(env.HERMES_KANBAN_TASK).toBe("t_0123abcd");
+    } finally {
+      fs.rmSync(h, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("a spawned worker's environment", { timeout: 30_000 }, () => {
   it("has no admin token whatever the dispatcher holds (local mode, the worker completes through the file)", async () => {
     home = makeHome({
