@@ -1,4 +1,5 @@
-// `npm start`: runs the product on the embedded SQLite default — the web board (port 3000, with the
+// `npm start`: runs the product on the embedded SQLite default (or on PostgreSQL with
+// KANBAN_DATABASE_URL or config.json's "database") — the web board (port 3000, with the
 // API mounted at /api/trpc), the standalone API for the CLI (port 4100) and the dispatcher — as
 // supervised child processes of this one. It says "Kanban is running" only once every part answers,
 // restarts a part that dies (with backoff, giving up on one that keeps failing at start), and says
@@ -9,15 +10,23 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   boardLocationFromEnv,
   createBoard,
+  type DatabaseTarget,
+  databaseLabel,
   homeConfigPath,
+  type KanbanPostgres,
   liveDispatcherPid,
+  migrateBoardSchema,
+  openPostgres,
   readHomeConfigSnapshot,
+  resolveDatabaseTarget,
 } from "@kanban/db";
+import { pgDispatcherEntries } from "@kanban/kernel";
 import { exitWithSupervisor, PARENT_PID_ENV, processGroupAlive, signalProcessGroup } from "@kanban/process";
 import { DEMO_FEED_MINUTES, seedDemo, startDemoFeeder } from "./demo.ts";
 
@@ -78,11 +87,33 @@ if (snapshot.error)
   );
 for (const w of snapshot.warnings) process.stderr.write(`kanban: config.json: ${w}\n`);
 
-fs.mkdirSync(loc.home, { recursive: true });
+// Which database: KANBAN_DATABASE_URL, else config.json's "database", else the SQLite files (the
+// one rule every part applies). On PostgreSQL the default board is opened here, before any part
+// starts: a bad URL, an unreachable server or a wrong password is one line, and nothing starts.
+let database: DatabaseTarget = { engine: "sqlite" };
+/** PostgreSQL: one connection, kept to see the dispatcher's row appear (its readiness there). */
+let catalog: KanbanPostgres | null = null;
 try {
-  createBoard(loc, "default");
+  database = resolveDatabaseTarget(process.env, loc.home);
 } catch (err) {
-  die(err instanceof Error ? err.message : String(err));
+  die(`cannot open the board database: ${err instanceof Error ? err.message : String(err)}`);
+}
+fs.mkdirSync(loc.home, { recursive: true });
+if (database.engine === "postgres") {
+  if (demo) die("--demo seeds an SQLite board: run it without KANBAN_DATABASE_URL (and config.json's database)");
+  try {
+    catalog = await openPostgres(database.url, { poolSize: 1, applicationName: "kanban-start" });
+    await migrateBoardSchema(catalog, "default");
+  } catch (err) {
+    await catalog?.close();
+    die(`cannot open the board database: ${err instanceof Error ? err.message : String(err)}`);
+  }
+} else {
+  try {
+    createBoard(loc, "default");
+  } catch (err) {
+    die(err instanceof Error ? err.message : String(err));
+  }
 }
 if (demo) {
   if (snapshot.error)
@@ -333,10 +364,23 @@ const parts: Part[] = [
     // The dispatcher watches for our death itself (exitWithSupervisor in its loop).
     argv: [path.join(root, "packages", "dispatcher", "bin", "kanban-dispatcher.mjs")],
     cwd: root,
-    // Up once it holds the home's dispatcher lock (it takes it before its first tick).
-    ready: (proc: ChildProcess) => waitReady(proc, () => liveDispatcherPid(loc.home) === proc.pid),
+    // Up once it holds the home's dispatcher lock (it takes it before its first tick); on
+    // PostgreSQL once the default board lists it among its dispatchers (it registers before ticking).
+    ready: (proc: ChildProcess) =>
+      waitReady(proc, () =>
+        catalog ? dispatcherRegistered(catalog, proc.pid) : liveDispatcherPid(loc.home) === proc.pid,
+      ),
   },
 ].map((p) => ({ ...p, proc: null, startedAt: 0, fastFailures: 0, state: "starting" as const, tail: [], note: null }));
+
+async function dispatcherRegistered(db: KanbanPostgres, pid: number | undefined): Promise<boolean> {
+  try {
+    const entries = await pgDispatcherEntries(db, "default", Math.floor(Date.now() / 1000));
+    return entries.some((e) => e.pid === pid && e.host === os.hostname());
+  } catch {
+    return false;
+  }
+}
 
 function describe(part: Part): string {
   if (part.state === "up") return `pid ${part.proc?.pid}`;
@@ -354,6 +398,7 @@ function printStatus(headline: string) {
       `  API (CLI)   http://127.0.0.1:${apiPort}/trpc  (${describe(a)}; KANBAN_URL for a remote CLI)\n` +
       `  dispatcher  ${describe(d)}\n` +
       `  home        ${loc.home}\n` +
+      (database.engine === "postgres" ? `  database    ${databaseLabel(database.url)}\n` : "") +
       "Ctrl-C stops everything; a part that stops is restarted.\n",
   );
 }
