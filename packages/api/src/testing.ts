@@ -9,6 +9,7 @@ import { createContextInner } from "./context.ts";
 import { LiveHub } from "./live/hub.ts";
 import type { Logger } from "./logger.ts";
 import { BoardRegistry } from "./registry.ts";
+import { testPgUrl, testStoreIsPostgres } from "./test/pg-store.ts";
 import { createCaller } from "./root.ts";
 
 export interface CapturedLog {
@@ -37,7 +38,16 @@ export function createTestApi(opts: { config?: Record<string, unknown> } = {}) {
   if (opts.config) fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(opts.config));
   const clock = new TestClock();
   const logger = captureLogger();
-  const boards = new BoardRegistry({ location, clock, warn: () => {}, hermesHome: path.join(dir, "hermes") });
+  const boards = new BoardRegistry({
+    location,
+    clock,
+    warn: () => {},
+    hermesHome: path.join(dir, "hermes"),
+    // Under the "postgres" project the same suites keep their boards in the test file's database.
+    database: testStoreIsPostgres()
+      ? { engine: "postgres", url: testPgUrl(), source: "KANBAN_DATABASE_URL" }
+      : undefined,
+  });
   const live = new LiveHub({ logger, intervalMs: 50 });
   const terminated: Termination[] = [];
   const caller = (tenant: string | null = null) =>

@@ -12,11 +12,15 @@ import type { TaskDto } from "./board-reads.ts";
  */
 export const TASK_PAGE = { defaultLimit: 200, maxLimit: 1000, maxBytes: 4 * 1024 * 1024 } as const;
 
-/** One ORDER BY term; `nullable` columns sort as SQLite sorts NULL (first ascending, last descending). */
+/**
+ * One ORDER BY term; `nullable` columns sort as SQLite sorts NULL (first ascending, last descending),
+ * and say what a NULL reads as in the key (a value of the column's own type: PostgreSQL refuses to
+ * compare text with 0).
+ */
 interface SortTerm {
   expr: string;
   dir: "ASC" | "DESC";
-  nullable?: boolean;
+  nullable?: "0" | "''";
 }
 
 /**
@@ -36,12 +40,12 @@ const ORDER_TERMS: Readonly<Record<ListOrder, readonly SortTerm[]>> = {
     { expr: "id", dir: "DESC" },
   ],
   priority: [
-    { expr: "priority", dir: "DESC", nullable: true },
+    { expr: "priority", dir: "DESC", nullable: "0" },
     { expr: "created_at", dir: "ASC" },
     { expr: "rowid", dir: "ASC" },
   ],
   "priority-desc": [
-    { expr: "priority", dir: "ASC", nullable: true },
+    { expr: "priority", dir: "ASC", nullable: "0" },
     { expr: "created_at", dir: "ASC" },
     { expr: "rowid", dir: "ASC" },
   ],
@@ -51,7 +55,7 @@ const ORDER_TERMS: Readonly<Record<ListOrder, readonly SortTerm[]>> = {
     { expr: "rowid", dir: "ASC" },
   ],
   assignee: [
-    { expr: "assignee", dir: "ASC", nullable: true },
+    { expr: "assignee", dir: "ASC", nullable: "''" },
     { expr: "created_at", dir: "ASC" },
     { expr: "rowid", dir: "ASC" },
   ],
@@ -60,22 +64,23 @@ const ORDER_TERMS: Readonly<Record<ListOrder, readonly SortTerm[]>> = {
     { expr: "id", dir: "ASC" },
   ],
   updated: [
-    { expr: "started_at", dir: "DESC", nullable: true },
+    { expr: "started_at", dir: "DESC", nullable: "0" },
     { expr: "created_at", dir: "DESC" },
     { expr: "rowid", dir: "DESC" },
   ],
 };
 
 /**
- * Terms whose values are never NULL: a nullable column becomes "is it NULL" (placed where SQLite
- * places NULL) followed by the value with NULL read as 0, so `=`, `<` and `>` always answer.
+ * Terms whose values are never NULL: a nullable column becomes "is it NULL" (1 or 0, placed where
+ * SQLite places NULL) followed by the value with NULL read as the term's stand-in, so `=`, `<` and
+ * `>` always answer. Both are plain integers and strings on either engine (a cursor holds them).
  */
 function keyTerms(order: ListOrder): SortTerm[] {
   return ORDER_TERMS[order].flatMap((t): SortTerm[] =>
     t.nullable
       ? [
-          { expr: `(${t.expr} IS NULL)`, dir: t.dir === "ASC" ? "DESC" : "ASC" },
-          { expr: `COALESCE(${t.expr}, 0)`, dir: t.dir },
+          { expr: `(CASE WHEN ${t.expr} IS NULL THEN 1 ELSE 0 END)`, dir: t.dir === "ASC" ? "DESC" : "ASC" },
+          { expr: `COALESCE(${t.expr}, ${t.nullable})`, dir: t.dir },
         ]
       : [t],
   );

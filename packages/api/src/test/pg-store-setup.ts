@@ -1,0 +1,3 @@
+import { installPgTestStore } from "./pg-store.ts";
+
+installPgTestStore();
