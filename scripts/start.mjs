@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: install dependencies when they are missing, then run the product on the embedded
-// SQLite default. Uses only Node built-ins until the install has happened.
+// SQLite default, or on PostgreSQL when KANBAN_DATABASE_URL (or config.json's "database") names one
+// (see scripts/start-product.ts). Uses only Node built-ins until the install has happened.
 import { spawnSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
