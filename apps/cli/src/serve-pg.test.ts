@@ -127,9 +127,10 @@ describe("kanban serve on KANBAN_DATABASE_URL", () => {
       } finally {
         watch.kill();
       }
-      // The server holds one LISTEN connection and at most its board's pool (4).
+      // The server holds one LISTEN connection, one catalog connection and at most its board's pool (4).
       const open = await connectionsByApplication();
       expect(open["kanban-listen"]).toBe(1);
+      expect(open["kanban-api-catalog"]).toBe(1);
       expect(open["kanban-api"]).toBeGreaterThanOrEqual(1);
       expect(open["kanban-api"]).toBeLessThanOrEqual(4);
       server.child.kill("SIGTERM");

@@ -120,7 +120,7 @@ export class BoardRegistry {
       try {
         this.catalog ??= openPostgres(target.url, {
           poolSize: 1,
-          applicationName: "kanban-api",
+          applicationName: "kanban-api-catalog",
           warn: this.options.warn,
         }).catch((err: unknown) => {
           this.catalog = null;
