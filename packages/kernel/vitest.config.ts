@@ -29,6 +29,11 @@ export const BOTH_STORES = [
   "src/warnings.test.ts",
   "src/event-kinds.test.ts",
   "src/recovery.test.ts",
+  "src/archive.test.ts",
+  "src/edit.test.ts",
+  "src/notify.test.ts",
+  "src/respawn-guard.test.ts",
+  "src/stored-json.test.ts",
 ];
 
 const shared = {

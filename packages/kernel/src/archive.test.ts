@@ -1,12 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { boardInternals, createTestBoard, type TestBoard } from "./testing/index.ts";
+import { createTestBoard, rawSql, type TestBoard } from "./testing/index.ts";
+import { settleTestSchemas } from "./testing/test-store.ts";
 import { caught } from "./testing/helpers.ts";
 
 let board: TestBoard;
 beforeEach(() => {
   board = createTestBoard();
 });
-afterEach(() => board.cleanup());
+afterEach(async () => {
+  board.cleanup();
+  await settleTestSchemas();
+});
 
 async function claimed(opts: { claimer?: string; pid?: number } = {}): Promise<{ id: string; runId: number }> {
   const task = await board.createTask({ title: "work", assignee: "coder" });
@@ -26,20 +30,15 @@ const TABLES = [
 ] as const;
 
 /** Rows in every table that hang off a task (links in either direction). */
-function relatedRows(id: string): Record<string, number> {
+async function relatedRows(id: string): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const table of TABLES) {
     const where = table === "task_links" ? "parent_id = ? OR child_id = ?" : "task_id = ?";
     const args = table === "task_links" ? [id, id] : [id];
-    out[table] = (
-      boardInternals(board)
-        .sqlite.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${where}`)
-        .get(...args) as { n: number }
-    ).n;
+    out[table] = (await rawSql(board).get<{ n: number }>(`SELECT count(*) AS n FROM ${table} WHERE ${where}`, ...args))
+      ?.n as number;
   }
-  out.tasks = (
-    boardInternals(board).sqlite.prepare("SELECT count(*) AS n FROM tasks WHERE id = ?").get(id) as { n: number }
-  ).n;
+  out.tasks = (await rawSql(board).get<{ n: number }>("SELECT count(*) AS n FROM tasks WHERE id = ?", id))?.n as number;
   return out;
 }
 
@@ -50,11 +49,11 @@ async function richTask(): Promise<{ id: string; parent: string; child: string }
   const child = await board.createTask({ title: "child", parents: [task.id] });
   await board.addComment(task.id, "alice", "a note");
   await board.addNotifySub({ task_id: task.id, platform: "telegram", chat_id: "42" });
-  boardInternals(board)
-    .sqlite.prepare(
-      "INSERT INTO task_attachments (task_id, filename, stored_path, size, created_at) VALUES (?, 'a.txt', '/tmp/a.txt', 1, ?)",
-    )
-    .run(task.id, board.clock.seconds);
+  await rawSql(board).run(
+    "INSERT INTO task_attachments (task_id, filename, stored_path, size, created_at) VALUES (?, 'a.txt', '/tmp/a.txt', 1, ?)",
+    task.id,
+    board.clock.seconds,
+  );
   await board.completeTask(parent.id, { result: "ok" });
   const claim = await board.claimTask(task.id);
   if (!claim) throw new Error("claim failed");
@@ -108,7 +107,7 @@ describe("archiveTask", () => {
     "archives a %s task",
     async (status) => {
       const task = await board.createTask({ title: "t" });
-      boardInternals(board).sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, task.id);
+      await rawSql(board).run("UPDATE tasks SET status = ? WHERE id = ?", status, task.id);
       expect((await board.archiveTask(task.id)).task.status).toBe("archived");
     },
   );
@@ -135,10 +134,10 @@ describe("deleteArchivedTask", () => {
   it("removes an archived task and every related row (links, comments, events, runs, subscriptions, attachments)", async () => {
     const { id, parent, child } = await richTask();
     await board.archiveTask(id);
-    const before = relatedRows(id);
+    const before = await relatedRows(id);
     for (const [table, n] of Object.entries(before)) expect(n, table).toBeGreaterThan(0);
     await board.deleteArchivedTask(id);
-    expect(relatedRows(id)).toEqual({
+    expect(await relatedRows(id)).toEqual({
       task_links: 0,
       task_comments: 0,
       task_events: 0,
@@ -170,7 +169,7 @@ describe("deleteTask", () => {
     await board.recordSpawn(id, 903, run);
     const out = await board.deleteTask(id);
     expect(out.terminate).toEqual({ pid: 903, lock: "testhost:4242" });
-    expect(Object.values(relatedRows(id)).every((n) => n === 0)).toBe(true);
+    expect(Object.values(await relatedRows(id)).every((n) => n === 0)).toBe(true);
   });
 
   it("deleting a parent removes the edge and promotes the child it was holding back", async () => {

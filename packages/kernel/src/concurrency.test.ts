@@ -11,7 +11,10 @@ import { settleTestSchemas, testStore } from "./testing/test-store.ts";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const worker = path.join(here, "..", "test", "claim-worker.ts");
 let board: TestBoard | undefined;
+/** Claimer processes of the current test, killed after it (a timed-out test must not leave them claiming). */
+const children: { kill(): void }[] = [];
 afterEach(async () => {
+  for (const c of children.splice(0)) c.kill();
   board?.cleanup();
   board = undefined;
   await settleTestSchemas();
@@ -24,6 +27,11 @@ function runClaimer(where: ClaimerBoard, name: string): Promise<{ name: string; 
     const child = spawn(process.execPath, ["--import", "tsx", worker, arg, name], {
       stdio: ["ignore", "pipe", "inherit"],
       env,
+    });
+    children.push({
+      kill: () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      },
     });
     let out = "";
     child.stdout.on("data", (d) => {
@@ -86,6 +94,7 @@ describe("claims across OS processes", () => {
     const total = 4_000;
     const file = await boardOfReadyTasks(total);
     const claimers = ["a", "b", "c", "d", "e", "f", "g", "h"].map((n) => heldClaimer(file, n));
+    children.push(...claimers);
     await Promise.all(claimers.map((c) => c.ready));
     for (const c of claimers) c.go();
     const results = await Promise.all(claimers.map((c) => c.done));

@@ -1,12 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { boardInternals, createTestBoard, type TestBoard } from "./testing/index.ts";
+import { createTestBoard, rawSql, type TestBoard } from "./testing/index.ts";
+import { settleTestSchemas } from "./testing/test-store.ts";
 import { caught } from "./testing/helpers.ts";
 
 let board: TestBoard;
 beforeEach(() => {
   board = createTestBoard();
 });
-afterEach(() => board.cleanup());
+afterEach(async () => {
+  board.cleanup();
+  await settleTestSchemas();
+});
 
 const RUNNING_REFUSED = "Cannot set status to 'running' directly; use the dispatcher/claim path";
 
@@ -23,8 +27,8 @@ async function lastEvent(id: string, kind: string) {
   return ev[ev.length - 1];
 }
 
-function setStatus(id: string, status: string): void {
-  boardInternals(board).sqlite.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(status, id);
+async function setStatus(id: string, status: string): Promise<void> {
+  await rawSql(board).run("UPDATE tasks SET status = ? WHERE id = ?", status, id);
 }
 
 describe("editCompletedResult", () => {
@@ -128,7 +132,7 @@ describe("moveTask and setStatusDirect", () => {
   it("refuses ready while parents are unfinished, naming each one", async () => {
     const p1 = await board.createTask({ title: "design" });
     const p2 = await board.createTask({ title: "review copy" });
-    boardInternals(board).sqlite.prepare("UPDATE tasks SET status = 'blocked' WHERE id = ?").run(p2.id);
+    await rawSql(board).run("UPDATE tasks SET status = 'blocked' WHERE id = ?", p2.id);
     const child = await board.createTask({ title: "build", parents: [p1.id, p2.id] });
     const [first, second] = [p1, p2].sort((a, b) => a.id.localeCompare(b.id));
     const expected = `Cannot move to 'ready': blocked by parent(s) not done — ${[first, second]
@@ -142,7 +146,7 @@ describe("moveTask and setStatusDirect", () => {
       expect(err.code).toBe("WRONG_STATE");
       expect(err.message).toBe(expected);
     }
-    setStatus(child.id, "blocked");
+    await setStatus(child.id, "blocked");
     expect((await caught(async () => await board.moveTask(child.id, { status: "ready" }))).message).toBe(expected);
     expect((await board.getTask(child.id))?.status).toBe("blocked");
   });
@@ -212,7 +216,7 @@ describe("moveTask and setStatusDirect", () => {
 
   it("refuses a move to blocked from a status that cannot block", async () => {
     const task = await board.createTask({ title: "t" });
-    setStatus(task.id, "todo");
+    await setStatus(task.id, "todo");
     const err = await caught(async () => await board.moveTask(task.id, { status: "blocked" }));
     expect(err.code).toBe("WRONG_STATE");
     expect(err.message).toBe("status transition to 'blocked' not valid from current state");

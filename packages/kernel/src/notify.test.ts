@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { openBoard } from "./board.ts";
 import type { NotifySubKey } from "./notify.ts";
-import { boardInternals, type TestBoard } from "./testing/index.ts";
+import { rawSql, type TestBoard } from "./testing/index.ts";
+import { openTestBoardAgain } from "./testing/test-board.ts";
 import { kernelError, useTestBoards } from "./testing/helpers.ts";
 
 // Spec §2.14 (kanban_db_notify), §1.3 kanban_notify_subs, §7.1 (inheritance), §7.2 (claim/rewind);
@@ -9,14 +9,11 @@ import { kernelError, useTestBoards } from "./testing/helpers.ts";
 // test_kanban_notify.py and tests/gateway/test_kanban_notifier.py (their kernel parts).
 
 const board = useTestBoards();
-const maxEventId = (b: TestBoard, taskId: string) =>
-  (
-    boardInternals(b)
-      .sqlite.prepare("SELECT COALESCE(MAX(id), 0) AS m FROM task_events WHERE task_id = ?")
-      .get(taskId) as { m: number }
-  ).m;
-const subCount = (b: TestBoard) =>
-  (boardInternals(b).sqlite.prepare("SELECT count(*) AS n FROM kanban_notify_subs").get() as { n: number }).n;
+const maxEventId = async (b: TestBoard, taskId: string): Promise<number> =>
+  (await rawSql(b).get<{ m: number }>("SELECT COALESCE(MAX(id), 0) AS m FROM task_events WHERE task_id = ?", taskId))
+    ?.m ?? Number.NaN;
+const subCount = async (b: TestBoard) =>
+  (await rawSql(b).get<{ n: number }>("SELECT count(*) AS n FROM kanban_notify_subs"))?.n;
 
 /** A task with a telegram subscription, and the subscription's key. */
 async function subscribed(
@@ -46,7 +43,7 @@ describe("notify: subscriptions", () => {
       delivery_mode: "notify",
       delivery_metadata: null,
       created_at: b.clock.seconds,
-      last_event_id: maxEventId(b, t.id),
+      last_event_id: await maxEventId(b, t.id),
     });
     expect(await b.listNotifySubs(t.id)).toEqual([sub]);
   });
@@ -57,10 +54,10 @@ describe("notify: subscriptions", () => {
     await b.addNotifySub({ task_id: t.id, platform: "telegram", chat_id: "42" });
     await b.addNotifySub({ task_id: t.id, platform: "telegram", chat_id: "42", thread_id: null });
     await b.addNotifySub({ task_id: t.id, platform: "telegram", chat_id: "42", thread_id: "" });
-    expect(subCount(b)).toBe(1);
+    expect(await subCount(b)).toBe(1);
     await b.addNotifySub({ task_id: t.id, platform: "telegram", chat_id: "42", thread_id: "topic-7" });
     await b.addNotifySub({ task_id: t.id, platform: "discord", chat_id: "42" });
-    expect(subCount(b)).toBe(3);
+    expect(await subCount(b)).toBe(3);
   });
 
   it("notify: a new subscription starts caught up at the task's newest event (B fix)", async () => {
@@ -69,7 +66,7 @@ describe("notify: subscriptions", () => {
     await b.claimTask(t.id);
     await b.heartbeatWorker(t.id, { note: "busy" });
     const sub = await b.addNotifySub({ task_id: t.id, platform: "telegram", chat_id: "42" });
-    expect(sub.last_event_id).toBe(maxEventId(b, t.id));
+    expect(sub.last_event_id).toBe(await maxEventId(b, t.id));
     expect(sub.last_event_id).toBeGreaterThan(0);
     expect((await b.unseenEventsForSub(sub)).events).toEqual([]);
   });
@@ -165,7 +162,7 @@ describe("notify: subscriptions", () => {
     await expect(b.addNotifySub({ ...key, task_id: "t_missing0" })).rejects.toThrow(
       kernelError("NOT_FOUND", "unknown task t_missing0"),
     );
-    expect(subCount(b)).toBe(0);
+    expect(await subCount(b)).toBe(0);
   });
 
   it("notify: list across the board and remove by key", async () => {
@@ -190,7 +187,7 @@ describe("notify: cursors", () => {
       ["claimed", run],
       ["heartbeat", run],
     ]);
-    expect(all.max_id).toBe(maxEventId(b, id));
+    expect(all.max_id).toBe(await maxEventId(b, id));
     const claimedOnly = await b.unseenEventsForSub(key, ["claimed"]);
     expect(claimedOnly.events.map((e) => e.kind)).toEqual(["claimed"]);
     expect(claimedOnly.max_id).toBe(all.max_id);
@@ -201,7 +198,7 @@ describe("notify: cursors", () => {
     const b = board();
     const { id, key } = await subscribed(b);
     await b.addComment(id, "bob", "one");
-    const top = maxEventId(b, id);
+    const top = await maxEventId(b, id);
     expect(await b.advanceNotifyCursor(key, top)).toBe(true);
     expect((await b.unseenEventsForSub(key)).events).toEqual([]);
     expect(await b.advanceNotifyCursor(key, top - 1)).toBe(false);
@@ -211,18 +208,18 @@ describe("notify: cursors", () => {
   it("notify: claim returns the unseen events and advances the cursor in one step", async () => {
     const b = board();
     const { id, key } = await subscribed(b);
-    const start = maxEventId(b, id);
+    const start = await maxEventId(b, id);
     await b.completeTask(id, { summary: "shipped" });
     const claim = await b.claimUnseenEventsForSub(key, ["completed"]);
     expect(claim.old_cursor).toBe(start);
-    expect(claim.new_cursor).toBe(maxEventId(b, id));
+    expect(claim.new_cursor).toBe(await maxEventId(b, id));
     expect(claim.events.map((e) => e.kind)).toEqual(["completed"]);
     expect((await b.listNotifySubs(id))[0]?.last_event_id).toBe(claim.new_cursor);
   });
 
   it("notify: two notifiers claiming the same subscription never get the same events", async () => {
     const b = board();
-    const other = openBoard({ path: b.path, clock: b.clock, warn: () => {} });
+    const other = openTestBoardAgain(b, { clock: b.clock });
     try {
       const { id, key } = await subscribed(b);
       await b.blockTask(id, { reason: "need input" });
@@ -317,7 +314,7 @@ describe("notify: inheritance", () => {
         delivery_mode: "notify+wake",
         delivery_metadata: { guild_id: "g" },
         created_at: b.clock.seconds,
-        last_event_id: maxEventId(b, c.id),
+        last_event_id: await maxEventId(b, c.id),
       },
     ]);
     // The child's own created event is already behind the cursor.
@@ -348,7 +345,7 @@ describe("notify: inheritance", () => {
     await b.linkTasks(p.id, c.id);
     const subs = await b.listNotifySubs(c.id);
     expect(subs.map((s) => [s.platform, s.chat_id, s.notifier_profile])).toEqual([["telegram", "42", "alice"]]);
-    expect(subs[0]?.last_event_id).toBe(maxEventId(b, c.id));
+    expect(subs[0]?.last_event_id).toBe(await maxEventId(b, c.id));
   });
 
   it("notify: a tenant's subscribers follow only children of the same tenant; an operator's follow any child", async () => {

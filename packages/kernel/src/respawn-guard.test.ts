@@ -1,4 +1,4 @@
-import { boardInternals } from "./testing/index.ts";
+import { rawSql } from "./testing/index.ts";
 import { describe, expect, it } from "vitest";
 import { useTestBoards } from "./testing/helpers.ts";
 
@@ -39,7 +39,7 @@ describe("respawn guard", () => {
     const t = await b.createTask({ title: "x", assignee: "w" });
     await b.completeTask(t.id, { summary: "done" });
     // Back to ready by a raw write (no status/promoted/unblocked/reclaimed event): a duplicate run would redo finished work.
-    boardInternals(b).sqlite.prepare("UPDATE tasks SET status = 'ready' WHERE id = ?").run(t.id);
+    await rawSql(b).run("UPDATE tasks SET status = 'ready' WHERE id = ?", t.id);
     expect(await b.respawnGuard(t.id)).toBe("recent_success");
     b.clock.advance(3601);
     expect(await b.respawnGuard(t.id)).toBeNull();

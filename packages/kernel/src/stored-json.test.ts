@@ -1,4 +1,4 @@
-import { boardInternals } from "./testing/index.ts";
+import { boardInternals, rawSql } from "./testing/index.ts";
 import { describe, expect, it } from "vitest";
 import { boardDiagnostics } from "./diagnostics.ts";
 import { jsonNestingDepth, parseStoredJson, STORED_JSON_LIMITS, storableJson } from "./stored-json.ts";
@@ -68,19 +68,24 @@ describe("reads of rows holding pathological JSON (written by Hermes, an old ver
       await b.completeTask(parent.id, { summary: "handoff text", metadata: { ok: true } });
       const child = await b.createTask({ title: "child", assignee: "coder", parents: [parent.id] });
       await b.addNotifySub({ task_id: parent.id, platform: "slack", chat_id: "C1" });
-      // Straight into the file, bypassing every kernel check.
-      boardInternals(b)
-        .sqlite.prepare("UPDATE task_runs SET metadata = ? WHERE task_id = ?")
-        .run(deepObject(levels), parent.id);
-      boardInternals(b).sqlite.prepare("UPDATE tasks SET skills = ? WHERE id = ?").run(deepArray(levels), parent.id);
-      boardInternals(b)
-        .sqlite.prepare("UPDATE kanban_notify_subs SET delivery_metadata = ? WHERE task_id = ?")
-        .run(deepObject(levels), parent.id);
-      boardInternals(b)
-        .sqlite.prepare(
-          "INSERT INTO task_events (task_id, kind, payload, created_at) VALUES (?, 'edited', ?, ?), (?, 'status', ?, ?)",
-        )
-        .run(parent.id, deepObject(levels), b.clock.seconds, child.id, deepArray(levels), b.clock.seconds);
+      // Straight into the database, bypassing every kernel check.
+      const sql = rawSql(b);
+      await sql.run("UPDATE task_runs SET metadata = ? WHERE task_id = ?", deepObject(levels), parent.id);
+      await sql.run("UPDATE tasks SET skills = ? WHERE id = ?", deepArray(levels), parent.id);
+      await sql.run(
+        "UPDATE kanban_notify_subs SET delivery_metadata = ? WHERE task_id = ?",
+        deepObject(levels),
+        parent.id,
+      );
+      await sql.run(
+        "INSERT INTO task_events (task_id, kind, payload, created_at) VALUES (?, 'edited', ?, ?), (?, 'status', ?, ?)",
+        parent.id,
+        deepObject(levels),
+        b.clock.seconds,
+        child.id,
+        deepArray(levels),
+        b.clock.seconds,
+      );
 
       const marker = {
         _unreadable: `stored JSON is nested deeper than 128 levels (${deepObject(levels).length} characters); not shown`,

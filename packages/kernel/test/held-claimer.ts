@@ -13,6 +13,8 @@ export interface HeldClaimer {
   /** The ids this claimer won, once it has run out of ready tasks. */
   done: Promise<{ name: string; won: string[]; lost: number }>;
   go(): void;
+  /** SIGKILLs the claimer if it is still running (a test that timed out must not leave it claiming). */
+  kill(): void;
 }
 
 /** `where`: an SQLite board file's path, or a PostgreSQL board's URL and slug (see claimer-board.ts). */
@@ -40,5 +42,12 @@ export function heldClaimer(where: ClaimerBoard, name: string): HeldClaimer {
     );
   });
   // A claimer that dies before it is ready must fail the run, not leave the others waiting for it.
-  return { ready: Promise.race([ready, done.then(() => {})]), done, go: () => child.stdin.end("go\n") };
+  return {
+    ready: Promise.race([ready, done.then(() => {})]),
+    done,
+    go: () => child.stdin.end("go\n"),
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    },
+  };
 }
