@@ -114,6 +114,30 @@ describe("one board, many async callers", () => {
     expect((await b.listTasks({})).map((t) => t.title).sort()).toEqual(["A", "C"]);
   });
 
+  it("a transaction on an idle board starts at once; a queued one starts as the one ahead settles, before that caller resumes", async () => {
+    const b = board();
+    const { ctx } = boardInternals(b);
+    const order: string[] = [];
+    setImmediate(() => order.push("setImmediate"));
+    const held = gate();
+    const first = ctx.tx(async () => {
+      order.push("first began");
+      await held.opened;
+    });
+    order.push("tx returned");
+    const second = ctx.tx(async () => {
+      order.push("second began");
+    });
+    await turn();
+    expect(order).toEqual(["first began", "tx returned", "setImmediate"]);
+    held.open();
+    await first;
+    // The queue handed the lock on before the first caller's continuation ran: no hop in between.
+    order.push("first caller resumed");
+    await second;
+    expect(order).toEqual(["first began", "tx returned", "setImmediate", "second began", "first caller resumed"]);
+  });
+
   it("close waits for the running and queued transactions, then refuses new work with DB_UNAVAILABLE", async () => {
     const b = board();
     const held = gate();

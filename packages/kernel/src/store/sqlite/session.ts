@@ -42,8 +42,8 @@ class Prepared {
 interface TxToken {
   session: SqliteSession;
   open: boolean;
-  /** The tail of this transaction's own queue of nested calls (see `tx`). */
-  nested: Promise<unknown>;
+  /** The tail of this transaction's own queue of nested calls (see `tx`), null when none is running. */
+  nested: Promise<unknown> | null;
 }
 const inside = new AsyncLocalStorage<TxToken>();
 
@@ -59,19 +59,27 @@ const inside = new AsyncLocalStorage<TxToken>();
  * from inside another verb's transaction nests as a savepoint) use that connection. Every other
  * statement goes to the read connection, so a read issued while another caller's transaction is
  * open never sees that transaction's uncommitted rows; in WAL mode it never waits for it either.
+ *
+ * Every write pays for this machinery, so it is kept lean: no transaction open means no context
+ * lookup, a transaction on an idle board begins synchronously (no promise hop before its BEGIN,
+ * see writeTxnAsync), and the next queued one starts as the previous settles.
  */
 export class SqliteSession implements SqlSessionHandle {
   readonly dialect = "sqlite" as const;
   private readonly writer: Prepared;
   private readonly reader: Prepared;
-  /** The tail of the transaction queue: each transaction starts when the previous one settles. */
-  private queue: Promise<unknown> = Promise.resolve();
+  /** The outermost transaction running (or waiting for the lock) now; null when the board is idle. */
+  private running: TxToken | null = null;
+  /** Transactions waiting for the running one, oldest first. */
+  private readonly waiting: (() => void)[] = [];
   /** Savepoint names only ever grow: two savepoints alive at once must never share a name. */
   private savepoints = 0;
   /** Transactions queued or running, so that `close` can wait for them. */
   private active = 0;
   private closing = false;
   private closed = false;
+  /** Set by `close` while transactions are still active: runs when the last one settles. */
+  private whenIdle: (() => void) | null = null;
 
   constructor(
     readonly sqlite: Database.Database,
@@ -90,6 +98,8 @@ export class SqliteSession implements SqlSessionHandle {
 
   /** Whether the current call chain is inside this session's open transaction. */
   get inTransaction(): boolean {
+    // No transaction running: nobody can be inside one (and the context lookup is skipped).
+    if (this.running === null) return false;
     const t = inside.getStore();
     return t?.open === true && t.session === this;
   }
@@ -134,7 +144,7 @@ export class SqliteSession implements SqlSessionHandle {
       closeConnections();
     };
     if (this.active === 0) finish();
-    else void this.queue.then(finish);
+    else this.whenIdle = finish;
   }
 
   /**
@@ -148,37 +158,66 @@ export class SqliteSession implements SqlSessionHandle {
    * as a savepoint when the caller is already inside one.
    */
   tx<T>(fn: () => Promise<T> | T): Promise<T> {
-    const token = inside.getStore();
-    if (token?.open === true && token.session === this) {
-      // Verbs started together inside one transaction (Promise.all over them) run one after
-      // another, each in its own savepoint: interleaved savepoints would undo each other's writes.
-      // Each savepoint runs under a token of its own, so a verb it calls nests one level deeper
-      // instead of queueing behind it.
-      const name = `kanban_nested_${++this.savepoints}`;
-      const level: TxToken = { session: this, open: true, nested: Promise.resolve() };
-      const nested = token.nested
-        .then(() => savepointAsync(this.sqlite, name, () => inside.run(level, async () => await fn())))
-        .finally(() => {
-          level.open = false;
-        });
-      token.nested = nested.catch(() => {});
-      return nested;
-    }
+    const token = this.running === null ? undefined : inside.getStore();
+    if (token?.open === true && token.session === this) return this.nest(token, fn);
     if (this.closing) return Promise.reject(closedError());
-    const run = async (): Promise<T> => {
-      this.transactionsBegun++;
-      const own: TxToken = { session: this, open: true, nested: Promise.resolve() };
-      try {
-        return await writeTxnAsync(this.sqlite, () => inside.run(own, async () => await fn()));
-      } finally {
-        own.open = false;
-      }
-    };
     this.active++;
-    const result = this.queue.then(run, run).finally(() => this.active--);
-    // The queue only orders; a failed transaction must not fail the next one.
-    this.queue = result.catch(() => {});
+    if (this.running === null) return this.begin(fn);
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.push(() => {
+        this.begin(fn).then(resolve, reject);
+      });
+    });
+  }
+
+  /** Starts an outermost transaction now; the board is idle (nothing running, nobody waiting before it). */
+  private begin<T>(fn: () => Promise<T> | T): Promise<T> {
+    this.transactionsBegun++;
+    const own: TxToken = { session: this, open: true, nested: null };
+    this.running = own;
+    const result = writeTxnAsync(this.sqlite, () => inside.run(own, fn));
+    // Attached first, so it runs before the caller's continuation: a caller that starts its next
+    // transaction at once finds the board idle and begins it synchronously.
+    result.then(
+      () => this.settled(own),
+      () => this.settled(own),
+    );
     return result;
+  }
+
+  /** The running transaction has committed or rolled back: start the next one, or finish a close. */
+  private settled(own: TxToken): void {
+    own.open = false;
+    this.running = null;
+    this.active--;
+    const next = this.waiting.shift();
+    if (next !== undefined) next();
+    else if (this.active === 0 && this.whenIdle !== null) {
+      const finish = this.whenIdle;
+      this.whenIdle = null;
+      finish();
+    }
+  }
+
+  /**
+   * A transaction inside the caller's own: a savepoint. Verbs started together inside one
+   * transaction (Promise.all over them) run one after another, each in its own savepoint:
+   * interleaved savepoints would undo each other's writes. Each savepoint runs under a token of its
+   * own, so a verb it calls nests one level deeper instead of queueing behind it.
+   */
+  private nest<T>(token: TxToken, fn: () => Promise<T> | T): Promise<T> {
+    const level: TxToken = { session: this, open: true, nested: null };
+    const start = () => savepointAsync(this.sqlite, `kanban_nested_${++this.savepoints}`, () => inside.run(level, fn));
+    const nested = (token.nested === null ? start() : token.nested.then(start)).finally(() => {
+      level.open = false;
+    });
+    const tail = nested.catch(() => {});
+    token.nested = tail;
+    // Back to "none running" once this one is the last, so the next one starts without a hop.
+    void tail.then(() => {
+      if (token.nested === tail) token.nested = null;
+    });
+    return nested;
   }
 
   /**
