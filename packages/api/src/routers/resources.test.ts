@@ -1,8 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { dispatcherLockPath, dispatcherNudgePath, writeDispatcherStatus } from "@kanban/db";
-import { boardInternals } from "@kanban/kernel/testing";
+import { rawSql } from "@kanban/kernel/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { testStoreIsPostgres } from "../test/pg-store.ts";
 import { codeOf, createTestApi, type TestApi, waitFor } from "../testing.ts";
 
 let t: TestApi;
@@ -95,7 +96,7 @@ describe("runs and workers", () => {
     const second = (await t.api.tasks.claim({ id: task.id, claimer: "w2" })).run_id ?? 0;
     // The window the old two-step read-then-reclaim had: the named run still reads as live while
     // its task already runs a newer attempt (seeded, as no verb leaves a run open past its task).
-    boardInternals(t.board()).sqlite.prepare("UPDATE task_runs SET ended_at = NULL WHERE id = ?").run(first);
+    await rawSql(t.board()).run("UPDATE task_runs SET ended_at = NULL WHERE id = ?", first);
     await expect(t.api.runs.terminate({ run_id: first })).rejects.toMatchObject({
       code: "CONFLICT",
       message: `run ${first} is not the current run of task ${task.id}; nothing was reclaimed`,
@@ -108,6 +109,21 @@ describe("runs and workers", () => {
     expect((await t.board().getRun(second)).ended_at).toBeNull();
   });
 });
+
+/** The 400 a board removal gets on PostgreSQL, naming the board and its schema. */
+function refusedOnPostgres(slug: string, action: "archived" | "deleted") {
+  return {
+    code: "BAD_REQUEST",
+    message: expect.stringContaining(
+      `boards on PostgreSQL cannot be ${action} yet: board '${slug}' is unchanged (its rows stay in schema kanban_${slug};`,
+    ),
+  };
+}
+
+/** The titles of a board view's column, sorted. */
+function column(view: { columns: { name: string; tasks: { title: string }[] }[] }, name: string): string[] {
+  return (view.columns.find((c) => c.name === name)?.tasks ?? []).map((x) => x.title).sort();
+}
 
 describe("boards", () => {
   it("creates (idempotent), lists with counts and is_current, switches, updates and archives", async () => {
@@ -129,6 +145,12 @@ describe("boards", () => {
     });
     const { task } = await t.api.tasks.create({ title: "in project", board: "ops", workspace_kind: "dir" });
     expect(task.workspace_path).toBe(t.dir);
+    if (testStoreIsPostgres()) {
+      // Removal is refused on PostgreSQL (other hosts may still write to the schema): nothing changes.
+      await expect(t.api.boards.remove({ slug: "ops" })).rejects.toMatchObject(refusedOnPostgres("ops", "archived"));
+      expect(column(await t.api.board.get({ board: "ops" }), "ready")).toEqual(["in project", "x"]);
+      return;
+    }
     const removed = await t.api.boards.remove({ slug: "ops" });
     expect(removed.result).toMatchObject({ slug: "ops", action: "archived" });
     expect(await codeOf(t.api.board.get({ board: "ops" }))).toBe("NOT_FOUND");
@@ -149,22 +171,41 @@ describe("boards", () => {
     );
   });
 
-  it("removing a board ends its live streams", async () => {
+  it("removing a board ends its live streams (on PostgreSQL: refused, the stream goes on)", async () => {
     await t.api.boards.create({ slug: "gone" });
-    const stream = await t.api.events.subscribe({ board: "gone", after: 0 });
+    const stream = (await t.api.events.subscribe({ board: "gone", after: 0 })) as AsyncIterable<unknown>;
+    const seen: unknown[] = [];
     const ended = (async () => {
-      let n = 0;
-      for await (const _ of stream) n++;
-      return n;
+      for await (const item of stream) seen.push(item);
+      return seen.length;
     })();
     await waitFor(() => t.live.size === 1, 2000, "the board's watcher");
+    if (testStoreIsPostgres()) {
+      await expect(t.api.boards.remove({ slug: "gone" })).rejects.toMatchObject(refusedOnPostgres("gone", "archived"));
+      // The board and its stream are untouched: a write on it still reaches the subscriber.
+      const { task } = await t.api.tasks.create({ title: "still here", board: "gone" });
+      await waitFor(() => JSON.stringify(seen).includes(task.id), 5000, "the write on the stream");
+      expect(t.live.size).toBe(1);
+      t.live.close();
+      await ended;
+      return;
+    }
     await t.api.boards.remove({ slug: "gone" });
     expect(await ended).toBe(0);
     expect(t.live.size).toBe(0);
   });
 
-  it("deletes a board for good with delete: true", async () => {
+  it("deletes a board for good with delete: true (on PostgreSQL: refused, the board unchanged)", async () => {
     await t.api.boards.create({ slug: "tmp" });
+    if (testStoreIsPostgres()) {
+      await t.api.tasks.create({ title: "kept", board: "tmp" });
+      await expect(t.api.boards.remove({ slug: "tmp", delete: true })).rejects.toMatchObject(
+        refusedOnPostgres("tmp", "deleted"),
+      );
+      expect(column(await t.api.board.get({ board: "tmp" }), "ready")).toEqual(["kept"]);
+      expect((await t.api.boards.list()).boards.map((b) => b.slug)).toContain("tmp");
+      return;
+    }
     expect((await t.api.boards.remove({ slug: "tmp", delete: true })).result.action).toBe("deleted");
     expect(fs.existsSync(path.join(t.dir, "kanban", "boards", "tmp"))).toBe(false);
   });
