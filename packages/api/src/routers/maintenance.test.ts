@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { logsDir, workspacesRoot } from "@kanban/db";
-import { boardInternals } from "@kanban/kernel/testing";
+import { rawSql } from "@kanban/kernel/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestApi, type TestApi } from "../testing.ts";
 
@@ -23,14 +23,12 @@ describe("maintenance.gc", () => {
     fs.writeFileSync(path.join(root, gone.id, "out.txt"), "x");
     const outside = path.join(t.dir, "outside");
     fs.mkdirSync(outside);
-    boardInternals(t.board()).sqlite.prepare("UPDATE tasks SET workspace_path = ? WHERE id = ?").run(outside, gone.id);
+    await rawSql(t.board()).run("UPDATE tasks SET workspace_path = ? WHERE id = ?", outside, gone.id);
     // An archived scratch task whose recorded path is a live task's scratch directory.
     const rogue = (await t.api.tasks.create({ title: "rogue" })).task;
     await t.api.tasks.archive({ id: rogue.id });
     fs.mkdirSync(path.join(root, live.id), { recursive: true });
-    boardInternals(t.board())
-      .sqlite.prepare("UPDATE tasks SET workspace_path = ? WHERE id = ?")
-      .run(path.join(root, live.id), rogue.id);
+    await rawSql(t.board()).run("UPDATE tasks SET workspace_path = ? WHERE id = ?", path.join(root, live.id), rogue.id);
     const logs = logsDir(t.location, "default");
     fs.mkdirSync(logs, { recursive: true });
     fs.writeFileSync(path.join(logs, `${done.id}.log`), "old");

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { logsDir, workspacesRoot } from "@kanban/db";
-import { boardInternals } from "@kanban/kernel/testing";
+import { rawSql } from "@kanban/kernel/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestApi, type TestApi } from "../testing.ts";
 
@@ -12,14 +12,15 @@ beforeEach(() => {
 afterEach(() => t.cleanup());
 
 /** Everything a refused request must leave exactly as it was: the row, its events and its runs. */
-function snapshot(id: string) {
-  const sqlite = boardInternals(t.board()).sqlite;
+async function snapshot(id: string) {
+  const sql = rawSql(t.board());
   return {
-    task: sqlite.prepare("SELECT * FROM tasks WHERE id = ?").get(id),
-    events: sqlite.prepare("SELECT kind, payload FROM task_events WHERE task_id = ? ORDER BY id").all(id),
-    runs: sqlite.prepare("SELECT * FROM task_runs WHERE task_id = ? ORDER BY id").all(id),
+    task: await sql.get("SELECT * FROM tasks WHERE id = ?", id),
+    events: await sql.all("SELECT kind, payload FROM task_events WHERE task_id = ? ORDER BY id", id),
+    runs: await sql.all("SELECT * FROM task_runs WHERE task_id = ? ORDER BY id", id),
   };
 }
+type Snapshot = Awaited<ReturnType<typeof snapshot>>;
 
 /**
  * What a refused claim leaves (tasks.claim makes the workspace between its claim and a second
@@ -27,8 +28,8 @@ function snapshot(id: string) {
  * failure count), the claim given back (a `claimed` then a `reclaimed` event, its run closed as
  * `reclaimed`) and no failure booked.
  */
-function expectGivenBack(id: string, before: ReturnType<typeof snapshot>) {
-  const now = snapshot(id);
+async function expectGivenBack(id: string, before: Snapshot) {
+  const now = await snapshot(id);
   // `started_at` says a claim happened (as after any given-back attempt); every other column is as it was.
   expect({ ...(now.task as object), started_at: null }).toEqual({ ...(before.task as object), started_at: null });
   expect(now.events.slice(before.events.length).map((e) => (e as { kind: string }).kind)).toEqual([
@@ -44,12 +45,12 @@ describe("tasks.claim: claim and workspace succeed or fail together", () => {
     const { task } = await t.api.tasks.create({ title: "w", workspace: `dir:${path.join(blocker, "work")}` });
     // A regular file where the directory's parent should be: mkdir fails with ENOTDIR.
     fs.writeFileSync(blocker, "not a directory");
-    const before = snapshot(task.id);
+    const before = await snapshot(task.id);
     await expect(t.api.tasks.claim({ id: task.id })).rejects.toMatchObject({
       code: "CONFLICT",
       message: `cannot claim ${task.id}: its dir workspace cannot be created at ${path.join(blocker, "work")} (ENOTDIR)`,
     });
-    expectGivenBack(task.id, before);
+    await expectGivenBack(task.id, before);
     expect(await t.board().requireTask(task.id)).toMatchObject({
       status: "ready",
       claim_lock: null,
@@ -67,9 +68,7 @@ describe("tasks.claim: claim and workspace succeed or fail together", () => {
     const othersDir = path.join(workspacesRoot(t.location, "default"), other.id);
     fs.mkdirSync(othersDir, { recursive: true });
     const { task } = await t.api.tasks.create({ title: "w" });
-    boardInternals(t.board())
-      .sqlite.prepare("UPDATE tasks SET workspace_path = ? WHERE id = ?")
-      .run(othersDir, task.id);
+    await rawSql(t.board()).run("UPDATE tasks SET workspace_path = ? WHERE id = ?", othersDir, task.id);
     const r = await t.api.tasks.claim({ id: task.id });
     expect(r.workspace).toBe(path.join(workspacesRoot(t.location, "default"), task.id));
     expect((await t.board().requireTask(task.id)).workspace_path).toBe(r.workspace);
@@ -81,7 +80,7 @@ describe("tasks.claim: claim and workspace succeed or fail together", () => {
     fs.writeFileSync(root, "not a directory");
     const acme = t.caller("acme");
     const { task } = await acme.tasks.create({ title: "s" });
-    const before = snapshot(task.id);
+    const before = await snapshot(task.id);
     const refused = acme.tasks.claim({ id: task.id });
     await expect(refused).rejects.toMatchObject({ code: "CONFLICT" });
     const message = await refused.catch((e: Error) => e.message);
@@ -89,7 +88,7 @@ describe("tasks.claim: claim and workspace succeed or fail together", () => {
       new RegExp(`^cannot claim ${task.id}: its scratch workspace cannot be created \\((ENOTDIR|EEXIST)\\)$`),
     );
     expect(message).not.toContain(t.dir);
-    expectGivenBack(task.id, before);
+    await expectGivenBack(task.id, before);
     // The operator is told where.
     await expect(t.api.tasks.claim({ id: task.id })).rejects.toMatchObject({ message: expect.stringContaining(root) });
   });
@@ -101,17 +100,17 @@ describe("tasks.bulk: each row is atomic", () => {
     const b = (await t.api.tasks.create({ title: "b", assignee: "alice" })).task;
     await t.api.tasks.claim({ id: b.id });
     // a: the reassignment goes through, then the kernel refuses the status: the row must undo both.
-    const beforeA = snapshot(a.id);
+    const beforeA = await snapshot(a.id);
     const { results } = await t.api.tasks.bulk({ ids: [a.id], assignee: "bob", status: "bogus", priority: 9 });
     expect(results).toEqual([
       { id: a.id, ok: false, error: expect.stringMatching(/^transition to 'bogus' refused: /) },
     ]);
-    expect(snapshot(a.id)).toEqual(beforeA);
+    expect(await snapshot(a.id)).toEqual(beforeA);
     expect((await t.board().requireTask(a.id)).assignee).toBe("alice");
 
     // b is running: reclaim_first releases the claim, then the status step fails; the claim stays
     // and its worker is not stopped.
-    const beforeB = snapshot(b.id);
+    const beforeB = await snapshot(b.id);
     const mixed = await t.api.tasks.bulk({
       ids: [b.id, a.id],
       assignee: "carol",
@@ -119,7 +118,7 @@ describe("tasks.bulk: each row is atomic", () => {
       status: "bogus",
     });
     expect(mixed.results.map((r) => r.ok)).toEqual([false, false]);
-    expect(snapshot(b.id)).toEqual(beforeB);
+    expect(await snapshot(b.id)).toEqual(beforeB);
     expect(await t.board().requireTask(b.id)).toMatchObject({ status: "running", assignee: "alice" });
     expect(t.terminated).toEqual([]);
 
@@ -138,13 +137,13 @@ describe("tasks.bulk: each row is atomic", () => {
   it("a row whose reassignment is refused (still running) changes nothing", async () => {
     const a = (await t.api.tasks.create({ title: "a", assignee: "alice" })).task;
     await t.api.tasks.claim({ id: a.id });
-    const before = snapshot(a.id);
+    const before = await snapshot(a.id);
     const { results } = await t.api.tasks.bulk({ ids: [a.id], assignee: "bob", priority: 5 });
     expect(results[0]).toMatchObject({
       ok: false,
       error: "assign refused: still running (pass reclaim_first to release the claim first)",
     });
-    expect(snapshot(a.id)).toEqual(before);
+    expect(await snapshot(a.id)).toEqual(before);
   });
 });
 

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { dispatcherLockPath, logsDir } from "@kanban/db";
 import { TRPCError } from "@trpc/server";
-import { boardInternals } from "@kanban/kernel/testing";
+import { rawSql, refuseInserts } from "@kanban/kernel/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { codeOf, createTestApi, type TestApi } from "../testing.ts";
 
@@ -364,9 +364,11 @@ describe("worker lifecycle: claim, heartbeat, complete, fencing", () => {
     const { task } = await t.api.tasks.create({ title: "t" });
     const { run_id } = await t.api.tasks.claim({ id: task.id, ttl_seconds: 60 });
     const expires = (await t.board().getTask(task.id))?.claim_expires;
-    boardInternals(t.board()).sqlite.exec(
-      "CREATE TRIGGER refuse_heartbeats BEFORE INSERT ON task_events WHEN NEW.kind = 'heartbeat' BEGIN SELECT RAISE(ABORT, 'heartbeat refused'); END",
-    );
+    await refuseInserts(t.board(), {
+      table: "task_events",
+      where: { column: "kind", equals: "heartbeat" },
+      message: "heartbeat refused",
+    });
     t.clock.advance(30);
     await expect(t.api.tasks.heartbeat({ id: task.id, expected_run_id: run_id, ttl_seconds: 600 })).rejects.toThrow();
     expect(await t.board().getTask(task.id)).toMatchObject({ claim_expires: expires, last_heartbeat_at: null });
@@ -426,10 +428,7 @@ describe("block, schedule, unblock, promote, archive, editResult", () => {
 
   it("block/unblock and their comment are one write: a refused comment leaves the status as it was", async () => {
     const { task } = await t.api.tasks.create({ title: "t" });
-    const sqlite = boardInternals(t.board()).sqlite;
-    sqlite.exec(
-      "CREATE TRIGGER refuse_comments BEFORE INSERT ON task_comments BEGIN SELECT RAISE(ABORT, 'comments refused'); END",
-    );
+    await refuseInserts(t.board(), { table: "task_comments", message: "comments refused" });
     await expect(t.api.tasks.block({ id: task.id, reason: "need keys", comment_author: "bot" })).rejects.toThrow();
     expect((await t.board().requireTask(task.id)).status).toBe("ready");
     await t.api.tasks.block({ id: task.id, reason: "need keys" });
@@ -561,7 +560,7 @@ describe("tasks.recompute", () => {
   it("promotes todo tasks whose parents finished", async () => {
     const p = (await t.api.tasks.create({ title: "p" })).task;
     const c = (await t.api.tasks.create({ title: "c", parents: [p.id] })).task;
-    boardInternals(t.board()).sqlite.prepare("UPDATE tasks SET status = 'done' WHERE id = ?").run(p.id);
+    await rawSql(t.board()).run("UPDATE tasks SET status = 'done' WHERE id = ?", p.id);
     expect(await t.api.tasks.recompute()).toEqual({ promoted: 1 });
     expect((await t.board().getTask(c.id))?.status).toBe("ready");
   });

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { boardInternals } from "@kanban/kernel/testing";
+import { rawSql } from "@kanban/kernel/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestApi, type TestApi } from "../testing.ts";
 
@@ -16,8 +16,8 @@ beforeEach(() => {
 });
 afterEach(() => t.cleanup());
 
-function taskCount(): number {
-  return Number((boardInternals(t.board()).sqlite.prepare("SELECT COUNT(*) AS n FROM tasks").get() as { n: number }).n);
+async function taskCount(): Promise<number> {
+  return Number((await rawSql(t.board()).get<{ n: number | string }>("SELECT COUNT(*) AS n FROM tasks"))?.n);
 }
 
 describe("workspace paths: tenants stay under kanban.workspace_roots", () => {
@@ -25,7 +25,7 @@ describe("workspace paths: tenants stay under kanban.workspace_roots", () => {
     const acme = t.caller("acme");
     const inside = (await acme.tasks.create({ title: "in", workspace: `dir:${path.join(root, "proj")}` })).task;
     expect(inside).toMatchObject({ workspace_kind: "dir", workspace_path: path.join(root, "proj"), tenant: "acme" });
-    const n = taskCount();
+    const n = await taskCount();
     for (const workspace of [`dir:${outside}`, `worktree:${outside}`, `dir:${root}/../elsewhere`, "dir:/etc"]) {
       await expect(acme.tasks.create({ title: "out", workspace })).rejects.toMatchObject({
         code: "BAD_REQUEST",
@@ -35,7 +35,7 @@ describe("workspace paths: tenants stay under kanban.workspace_roots", () => {
     await expect(
       acme.tasks.create({ title: "out", workspace_kind: "dir", workspace_path: outside }),
     ).rejects.toMatchObject({ code: "BAD_REQUEST" });
-    expect(taskCount()).toBe(n);
+    expect(await taskCount()).toBe(n);
   });
 
   it("with no roots configured a tenant gets scratch workspaces only; the operator is not confined", async () => {

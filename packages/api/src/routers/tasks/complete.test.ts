@@ -5,6 +5,7 @@ import { type Board, openBoard } from "@kanban/kernel";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createKanbanClient, type KanbanClient } from "../../client.ts";
 import { type RunningServer, startServer } from "../../server.ts";
+import { openBoardAgain } from "../../test/open-board-again.ts";
 import { captureLogger, createTestApi } from "../../testing.ts";
 
 /**
@@ -22,7 +23,7 @@ describe("tasks.complete re-gates children against config's failure_limit", () =
     const { task: child } = await t.api.tasks.create({ title: "child" });
     const board = t.board();
     // The failures are booked by a dispatcher whose board runs with a limit of 2.
-    const dispatcher = openBoard({ location: t.location, clock: t.clock, failureLimit: 2, warn: () => {} });
+    const dispatcher = await openBoardAgain(t.location, { clock: t.clock, failureLimit: 2, warn: () => {} });
     try {
       for (let i = 0; i < 2; i++) {
         expect(await dispatcher.claimTask(child.id)).not.toBeNull();
