@@ -7,6 +7,8 @@ export default defineConfig({
     env: sourceTestEnv,
     include: ["src/**/*.test.ts"],
     environment: "node",
+    // A real PostgreSQL for the scale-out test (scale-out-pg.test.ts), which creates its own database.
+    globalSetup: ["@kanban/db/testing-pg/global-setup"],
     testTimeout: 120_000,
     hookTimeout: 20_000,
     // Each file drives real processes against the clock; on a 2-core machine they must not compete.
