@@ -10,9 +10,8 @@ import {
   rejectClaim,
   takeClaim,
 } from "./store/sqlite/claims.ts";
-import { parentsSatisfied } from "./store/sqlite/dependencies.ts";
 import { appendEvent } from "./store/sqlite/events.ts";
-import { endRun, hasOpenRun, openRun, setRunHeartbeat, setRunLease, setRunWorkerPid } from "./store/sqlite/runs.ts";
+import { endRun, openRun, setRunHeartbeat, setRunLease, setRunWorkerPid } from "./store/sqlite/runs.ts";
 import { setWorkspacePath } from "./store/sqlite/tasks.ts";
 import type { Task } from "./types.ts";
 
@@ -46,11 +45,11 @@ export async function claimTask(
     // A narrow read first: the full row is only worth materialising for the claim we win.
     const head = await claimHead(ctx, id);
     if (head?.status !== "ready" || head.claim_lock !== null) return null;
-    if (!(await parentsSatisfied(ctx, id))) {
+    if (Number(head.parents_unfinished) === 1) {
       if (await rejectClaim(ctx, id)) await appendEvent(ctx, id, "claim_rejected", { reason: "parents_not_done" });
       return null;
     }
-    if (head.current_run_id !== null || (await hasOpenRun(ctx, id))) {
+    if (head.current_run_id !== null || Number(head.open_run) === 1) {
       await endRun(ctx, id, { status: "reclaimed", outcome: "reclaimed", summary: "invariant recovery on re-claim" });
     }
     const now = ctx.now();

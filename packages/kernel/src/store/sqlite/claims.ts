@@ -13,12 +13,24 @@ export interface ClaimHead {
   assignee: string | null;
   current_step_key: string | null;
   max_runtime_seconds: number | null;
+  /** 1 when a direct parent is neither done nor archived (the claim must be refused). */
+  parents_unfinished: number;
+  /** 1 when a run of the task is still open (invariant recovery closes it first). */
+  open_run: number;
 }
 
-/** The narrow row a claim reads first (the full row is only worth building for a claim we win). */
+/**
+ * The narrow row a claim reads first (the full row is only worth building for a claim we win), with
+ * the two facts the claim decides on, in one statement: on PostgreSQL every statement is a round
+ * trip made while the board's writer lock is held.
+ */
 export async function claimHead(ctx: SqlContext, id: string): Promise<ClaimHead | undefined> {
   return (await ctx.get(
-    "SELECT status, claim_lock, current_run_id, assignee, current_step_key, max_runtime_seconds FROM tasks WHERE id = ?",
+    `SELECT t.status, t.claim_lock, t.current_run_id, t.assignee, t.current_step_key, t.max_runtime_seconds,
+       CASE WHEN EXISTS (SELECT 1 FROM task_links l JOIN tasks p ON p.id = l.parent_id
+         WHERE l.child_id = t.id AND p.status NOT IN ('done', 'archived')) THEN 1 ELSE 0 END AS parents_unfinished,
+       CASE WHEN EXISTS (SELECT 1 FROM task_runs r WHERE r.task_id = t.id AND r.ended_at IS NULL) THEN 1 ELSE 0 END AS open_run
+     FROM tasks t WHERE t.id = ?`,
     id,
   )) as ClaimHead | undefined;
 }
