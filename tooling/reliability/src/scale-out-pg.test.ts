@@ -561,11 +561,10 @@ describe("scale-out on PostgreSQL: 2 replicas, 3 dispatchers, one database", { t
         50,
       );
       process.kill(replicaB.proc.pid, "SIGKILL");
-      stopB = true;
       expect((await replicaB.proc.exited).signal).toBe("SIGKILL");
+      // B's writers run on until a request fails: the one in flight at the kill, or the next.
       await Promise.all(writersB);
-      // At least one write was in flight when B died.
-      expect(ackedB.failures).toBeGreaterThan(0);
+      expect(ackedB.failures).toBe(2);
 
       // Straight from the database, while A, the dispatchers and their workers keep writing.
       await expectAckedInDatabase(crash, ackedB);
@@ -578,7 +577,7 @@ describe("scale-out on PostgreSQL: 2 replicas, 3 dispatchers, one database", { t
       const arrived = seen.filter(Number.isFinite).sort((a, b) => a - b);
       console.log(
         `replica kill: B acknowledged ${ackedB.tasks.size} tasks and ${ackedB.comments.size} comments before SIGKILL ` +
-          `(${ackedB.failures} requests cut), all in the database; under load A's stream saw ${arrived.length}/${seen.length} ` +
+          `(${ackedB.failures} writers cut off), all in the database; under load A's stream saw ${arrived.length}/${seen.length} ` +
           `of B's creates, median ${arrived[Math.floor(arrived.length / 2)]?.toFixed(0)} ms, max ${arrived.at(-1)?.toFixed(0)} ms`,
       );
 
