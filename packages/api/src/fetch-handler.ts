@@ -3,6 +3,7 @@ import type { Clock, PidProbe, Termination } from "@kanban/kernel";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { authorize, createAuthSource } from "./auth.ts";
 import { createContextInner } from "./context.ts";
+import { lazyPgDispatcherDirectory } from "./routers/dispatcher-directory.ts";
 import { LiveHub } from "./live/hub.ts";
 import { type Logger, stderrLogger } from "./logger.ts";
 import { BoardRegistry } from "./registry.ts";
@@ -144,6 +145,16 @@ export function createFetchHandler(opts: FetchHandlerOptions): (req: Request) =>
     warn: (m) => logger.warn(m),
   });
   const live = new LiveHub({ logger });
+  // PostgreSQL: the board's dispatchers are the database's rows (any host), as in startServer. The
+  // engine is resolved on first use; an invalid config surfaces through the board lookup instead.
+  const pgDirectory = lazyPgDispatcherDirectory(() => boards.catalogDb());
+  const pgDispatchers = () => {
+    try {
+      return boards.engine === "postgres" ? pgDirectory : undefined;
+    } catch {
+      return undefined;
+    }
+  };
   const timeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const auth = createAuthSource({
     home: opts.location.home,
@@ -186,6 +197,7 @@ export function createFetchHandler(opts: FetchHandlerOptions): (req: Request) =>
           logger,
           terminate: opts.terminate,
           configReader: auth.reader,
+          dispatchers: pgDispatchers(),
         }),
         run: decision.run,
       }),

@@ -110,6 +110,25 @@ export class BoardRegistry {
   }
 
   /**
+   * PostgreSQL: the process's catalog connection (opened on first use, again after a failed open),
+   * for reads about the database rather than one board: which boards exist, which dispatchers serve
+   * them.
+   */
+  catalogDb(): Promise<KanbanPostgres> {
+    const target = this.database();
+    if (target.engine !== "postgres") return Promise.reject(new Error("catalogDb: the boards are not on PostgreSQL"));
+    this.catalog ??= openPostgres(target.url, {
+      poolSize: 1,
+      applicationName: "kanban-api-catalog",
+      warn: this.options.warn,
+    }).catch((err: unknown) => {
+      this.catalog = null;
+      throw err;
+    });
+    return this.catalog;
+  }
+
+  /**
    * PostgreSQL: rereads which boards the database holds (servers: at start, every few seconds and
    * on `boards.list`; the CLI once per command). One read at a time; SQLite: nothing to do.
    */
@@ -118,15 +137,7 @@ export class BoardRegistry {
     if (target.engine !== "postgres") return;
     this.refreshing ??= (async () => {
       try {
-        this.catalog ??= openPostgres(target.url, {
-          poolSize: 1,
-          applicationName: "kanban-api-catalog",
-          warn: this.options.warn,
-        }).catch((err: unknown) => {
-          this.catalog = null;
-          throw err;
-        });
-        this.pgBoards = new Set(await listPgBoards(await this.catalog));
+        this.pgBoards = new Set(await listPgBoards(await this.catalogDb()));
       } finally {
         this.refreshing = null;
       }

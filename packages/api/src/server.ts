@@ -15,6 +15,7 @@ import type { Clock, PidProbe, Termination } from "@kanban/kernel";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { authorize, createAuthSource, isLoopbackHost } from "./auth.ts";
 import { createContextInner, drainTerminations } from "./context.ts";
+import { lazyPgDispatcherDirectory } from "./routers/dispatcher-directory.ts";
 import { LiveHub } from "./live/hub.ts";
 import { type Logger, redactUrl, stderrLogger } from "./logger.ts";
 import { BoardRegistry } from "./registry.ts";
@@ -178,6 +179,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     database.engine === "postgres"
       ? setInterval(() => void boards.refreshBoards().catch(() => {}), PG_BOARDS_REFRESH_MS).unref()
       : null;
+  // PostgreSQL: dispatchers on any host register in the board's schema; the board lists and nudges
+  // them there (through the catalog connection), not through this home's dispatcher.json.
+  const dispatchers = database.engine === "postgres" ? lazyPgDispatcherDirectory(() => boards.catalogDb()) : null;
   const callers = new WeakMap<http.IncomingMessage, { tenant: string | null; run: RunClaim | null }>();
 
   const trpc = createHTTPHandler({
@@ -198,6 +202,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           logger,
           terminate: opts.terminate,
           configReader: auth.reader,
+          dispatchers: dispatchers ?? undefined,
         }),
         run: caller.run,
       };

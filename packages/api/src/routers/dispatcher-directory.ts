@@ -21,3 +21,11 @@ export function pgDispatcherDirectory(db: KanbanPostgres): DispatcherDirectory {
     nudge: (slug) => nudgePgDispatchers(db, slug),
   };
 }
+
+/** The same over a connection opened on first use (a server's catalog connection). */
+export function lazyPgDispatcherDirectory(db: () => Promise<KanbanPostgres>): DispatcherDirectory {
+  return {
+    list: async (slug, now) => await pgDispatcherDirectory(await db()).list(slug, now),
+    nudge: async (slug) => await pgDispatcherDirectory(await db()).nudge(slug),
+  };
+}
