@@ -765,6 +765,13 @@ describe("scale-out on PostgreSQL: 2 replicas, 3 dispatchers, one database", { t
     const state = (pid: number) => entries.find((e) => e.pid === pid)?.state ?? "missing";
     expect(state(victim.proc.pid)).toBe("dead");
     for (const d of survivors) expect(state(d.proc.pid)).toBe("alive");
+    // And as the board shows them: replica A's `dispatcher.status` (its current board, which every
+    // dispatcher of the database serves).
+    const shown = dataOf<{ dispatchers: { pid: number; state: string }[] }>(
+      await callProcedure(replicaA.url, "dispatcher.status", "query", undefined),
+    ).dispatchers;
+    expect(shown.find((e) => e.pid === victim.proc.pid)?.state).toBe("dead");
+    for (const d of survivors) expect(shown.find((e) => e.pid === d.proc.pid)?.state).toBe("alive");
     const { total, retried } = await crash.one<{ total: number; retried: number }>(
       `SELECT (SELECT count(*)::int FROM tasks) AS total,
               (SELECT count(DISTINCT task_id)::int FROM task_runs WHERE outcome <> 'completed') AS retried`,
