@@ -12,8 +12,8 @@ describe("a Board's connection is not public", () => {
     expect("sqlite" in b).toBe(false);
     // @ts-expect-error the context is private to the kernel: callers use Board methods
     expect(b.ctx).toBeDefined();
-    // @ts-expect-error the database handle is private too
-    expect(b.database).toBeDefined();
+    // @ts-expect-error the storage (connections, engine session) is private too
+    expect(b.storage).toBeDefined();
     expect(Object.keys(kernel)).not.toContain("BoardContext");
   });
 
