@@ -137,6 +137,25 @@ describe("claim", () => {
     expect(await kinds(b, t.id)).toEqual(["created", "claimed"]);
   });
 
+  it("claim: a claim already lost (running, claimed, done, unknown) returns null without taking the write lock", async () => {
+    const b = board();
+    const t = await b.createTask({ title: "x" });
+    const done = await b.createTask({ title: "y" });
+    await b.completeTask(done.id, { summary: "finished" });
+    expect(await b.claimTask(t.id)).not.toBeNull();
+    const ctx = boardInternals(b).ctx;
+    const before = ctx.transactionsBegun;
+    expect(await b.claimTask(t.id, { claimer: "other:1" })).toBeNull();
+    expect(await b.claimTask(done.id)).toBeNull();
+    expect(await b.claimTask("t_missing")).toBeNull();
+    expect(ctx.transactionsBegun - before).toBe(0);
+    // A ready task still goes through the lock, where the compare-and-swap decides.
+    const ready = await b.createTask({ title: "z" });
+    const beforeWin = ctx.transactionsBegun;
+    expect(await b.claimTask(ready.id)).not.toBeNull();
+    expect(ctx.transactionsBegun - beforeWin).toBe(1);
+  });
+
   it("claim: two connections to one board file: only one claim wins", async () => {
     const b = board();
     const other = openTestBoardAgain(b, { clock: b.clock, hostname: "otherhost", pid: 7 });

@@ -3,6 +3,7 @@ import type { BoardContext } from "./context.ts";
 import { invalid, wrongState } from "./errors.ts";
 import { type Fence, requireFenced } from "./fencing.ts";
 import {
+  claimableAtAGlance,
   claimHead,
   extendLease,
   recordHeartbeat,
@@ -41,6 +42,14 @@ export async function claimTask(
 ): Promise<Task | null> {
   const lease = ttl(opts.ttl_seconds, defaultTtl);
   const claimer = opts.claimer?.trim() || ctx.defaultClaimer;
+  // A claim already lost is answered without the write lock: a task seen not ready (or claimed) by
+  // a committed read could only have been refused inside the lock as well, and refusing writes
+  // nothing. Contended claimers (dispatchers racing over one lane) mostly lose, and on PostgreSQL
+  // each locked attempt costs three round trips under the board's single writer lock.
+  if (!ctx.inTransaction) {
+    const seen = await claimableAtAGlance(ctx, id);
+    if (seen?.status !== "ready" || seen.claim_lock !== null) return null;
+  }
   return await ctx.tx(async () => {
     // A narrow read first: the full row is only worth materialising for the claim we win.
     const head = await claimHead(ctx, id);

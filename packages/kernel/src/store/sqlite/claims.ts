@@ -19,6 +19,16 @@ export interface ClaimHead {
   open_run: number;
 }
 
+/** Status and lock only: the read a claim makes before it takes the write lock. */
+export async function claimableAtAGlance(
+  ctx: SqlContext,
+  id: string,
+): Promise<Pick<ClaimHead, "status" | "claim_lock"> | undefined> {
+  return (await ctx.get("SELECT status, claim_lock FROM tasks WHERE id = ?", id)) as
+    | Pick<ClaimHead, "status" | "claim_lock">
+    | undefined;
+}
+
 /**
  * The narrow row a claim reads first (the full row is only worth building for a claim we win), with
  * the two facts the claim decides on, in one statement: on PostgreSQL every statement is a round
