@@ -14,6 +14,31 @@ import { describeJsonError } from "./json-syntax.ts";
  */
 const argv = z.array(z.string().min(1)).min(1);
 
+const SIZE_UNITS: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
+
+/** A size in bytes, written as a number of bytes or a string with an optional K/M/G/T suffix (powers of 1024). */
+const memorySize = z.union([
+  z
+    .number()
+    .int()
+    .min(1024 * 1024),
+  z
+    .string()
+    .regex(/^\s*\d+(\.\d+)?\s*[KMGT]?i?B?\s*$/i, 'a size such as "512M", "2G" or a number of bytes')
+    .transform((s, ctx) => {
+      const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)/i.exec(s) as RegExpExecArray;
+      const bytes = Math.floor(Number(m[1]) * (SIZE_UNITS[(m[2] ?? "").toUpperCase()] ?? 1));
+      if (bytes < 1024 * 1024) {
+        ctx.addIssue({
+          code: "custom",
+          message: "must be at least 1M (a smaller limit would kill any worker at once)",
+        });
+        return z.NEVER;
+      }
+      return bytes;
+    }),
+]);
+
 export const profileSchema = z.strictObject({
   /** argv of the worker; may hold {task_id} {profile} {workspace} {prompt} {skills} placeholders. Never a shell string. */
   command: argv,
@@ -21,6 +46,15 @@ export const profileSchema = z.strictObject({
   skills: z.array(z.string().min(1)).default([]),
   model: z.string().min(1).optional(),
   description: z.string().optional(),
+  /**
+   * cgroup v2 `memory.max` of each worker of this profile (its whole process tree): bytes, or a
+   * string with a K/M/G suffix ("512M"). Only enforced in cgroup containment (see the dispatcher's README).
+   */
+  memory_max: memorySize.optional(),
+  /** cgroup v2 `cpu.max` of each worker, in CPUs (1.5 = one and a half cores). cgroup containment only. */
+  cpu_max: z.number().positive().max(1024).optional(),
+  /** Admission: no worker of this profile starts while the host's MemAvailable is under this (MiB); overrides `kanban.memory_floor_mb`. */
+  memory_floor_mb: z.number().int().min(0).optional(),
 });
 export type ProfileConfig = z.infer<typeof profileSchema>;
 
@@ -54,6 +88,19 @@ export const kanbanSettingsSchema = z.strictObject({
    * (absolute paths). Empty: tenants get scratch workspaces only. Admin tasks are not limited.
    */
   workspace_roots: z.array(absoluteDir).default([]),
+  /**
+   * Admission: no worker starts while the host's available memory (`MemAvailable` of /proc/meminfo)
+   * is under this many MiB (a profile's `memory_floor_mb` overrides it). 0 turns the check off.
+   */
+  memory_floor_mb: z.number().int().min(0).default(128),
+  /** Admission: at most this many workers at once on this host, across every board and dispatcher sharing `host_state_dir`. */
+  max_workers_host: positiveInt.nullable().default(null),
+  /** Where dispatchers of this host count their workers (default: `<tmpdir>/kanban-host-<uid>`); share it to share the cap. */
+  host_state_dir: absoluteDir.nullable().default(null),
+  /** How a worker's process tree is contained: `auto` (a cgroup where cgroup v2 is writable, else the process tree), or forced. */
+  containment: z.enum(["auto", "cgroup", "process-tree"]).default("auto"),
+  /** The cgroup v2 directory under which each worker gets its own cgroup (default: `<cgroup2 mount>/kanban`). */
+  cgroup_root: absoluteDir.nullable().default(null),
 });
 
 /**

@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { makeTempDir } from "@kanban/db/testing";
 import { afterEach, describe, expect, it } from "vitest";
@@ -44,6 +45,11 @@ describe("loadConfig", () => {
       logBackupCount: 1,
       terminateGraceSeconds: 5,
       workspaceRoots: [],
+      memoryFloorMb: 128,
+      maxWorkersHost: null,
+      hostStateDir: path.join(os.tmpdir(), `kanban-host-${process.getuid?.() ?? "user"}`),
+      containment: "auto",
+      cgroupRoot: null,
     });
     expect(c.runtime).toEqual({ kind: "hermes", bin: "hermes", hermesHome: "/opt/hermes" });
     expect(c.pinnedDb).toBeNull();
@@ -84,6 +90,47 @@ describe("loadConfig", () => {
     expect(
       configError(() => loadConfig({ KANBAN_HOME: home({ profiles: { alice: { command: "agent --go" } } }) })).message,
     ).toContain("profiles.alice.command");
+  });
+
+  it("reads the admission and containment keys, and a profile's limits (sizes with suffixes, CPUs)", () => {
+    const h = home({
+      kanban: {
+        memory_floor_mb: 512,
+        max_workers_host: 3,
+        host_state_dir: "/srv/kanban-host",
+        containment: "process-tree",
+        cgroup_root: "/sys/fs/cgroup/kanban",
+      },
+      profiles: {
+        big: { command: ["/usr/bin/agent"], memory_max: "1.5G", cpu_max: 0.5, memory_floor_mb: 2048 },
+        small: { command: ["/usr/bin/agent"], memory_max: 64 * 1024 * 1024 },
+      },
+    });
+    const c = loadConfig({ KANBAN_HOME: h });
+    expect(c.settings).toMatchObject({
+      memoryFloorMb: 512,
+      maxWorkersHost: 3,
+      hostStateDir: "/srv/kanban-host",
+      containment: "process-tree",
+      cgroupRoot: "/sys/fs/cgroup/kanban",
+    });
+    if (c.runtime.kind !== "profiles") throw new Error("expected profiles");
+    expect(c.runtime.profiles.big).toMatchObject({ memory_max: 1.5 * 1024 ** 3, cpu_max: 0.5, memory_floor_mb: 2048 });
+    expect(c.runtime.profiles.small?.memory_max).toBe(64 * 1024 * 1024);
+  });
+
+  it("refuses bad admission and containment values, naming the key", () => {
+    const cases: [unknown, string][] = [
+      [{ kanban: { max_workers_host: 0 } }, "kanban.max_workers_host"],
+      [{ kanban: { memory_floor_mb: -1 } }, "kanban.memory_floor_mb"],
+      [{ kanban: { containment: "jail" } }, "kanban.containment"],
+      [{ kanban: { cgroup_root: "relative/dir" } }, "kanban.cgroup_root"],
+      [{ profiles: { p: { command: ["/a"], memory_max: "lots" } } }, "profiles.p.memory_max"],
+      [{ profiles: { p: { command: ["/a"], memory_max: "12K" } } }, "profiles.p.memory_max"],
+      [{ profiles: { p: { command: ["/a"], cpu_max: 0 } } }, "profiles.p.cpu_max"],
+    ];
+    for (const [config, key] of cases)
+      expect(configError(() => loadConfig({ KANBAN_HOME: home(config) })).message).toContain(key);
   });
 
   it("refuses profile commands that cannot be executed as written", () => {

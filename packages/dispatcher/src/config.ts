@@ -43,6 +43,16 @@ export interface DispatcherSettings {
   terminateGraceSeconds: number;
   /** `kanban.workspace_roots`: where a tenant's `dir:`/worktree workspace may be (resolved, absolute). */
   workspaceRoots: string[];
+  /** Admission (`kanban.memory_floor_mb`): no spawn while MemAvailable is under this many MiB (0: off). */
+  memoryFloorMb: number;
+  /** Admission (`kanban.max_workers_host`): live workers on this host, every board and dispatcher sharing {@link hostStateDir}. */
+  maxWorkersHost: number | null;
+  /** `kanban.host_state_dir`: where this host's dispatchers count their workers. */
+  hostStateDir: string;
+  /** `kanban.containment`: how a worker's tree is contained. */
+  containment: "auto" | "cgroup" | "process-tree";
+  /** `kanban.cgroup_root`: the cgroup v2 directory for workers' cgroups; null = `<cgroup2 mount>/kanban`. */
+  cgroupRoot: string | null;
 }
 
 export interface DispatcherConfig {
@@ -145,6 +155,15 @@ function nonEmpty(value: string | undefined): string | null {
   return value !== undefined && value.trim() !== "" ? value.trim() : null;
 }
 
+/**
+ * Shared by every dispatcher of this user on this host (whatever its home), so `max_workers_host`
+ * counts all of them; per user because another user's directory is not ours to write.
+ */
+function defaultHostStateDir(): string {
+  const uid = typeof process.getuid === "function" ? process.getuid() : "user";
+  return path.join(os.tmpdir(), `kanban-host-${uid}`);
+}
+
 /** Settings and runtime from a validated config.json; throws {@link DispatcherConfigError} for a bad profile command. */
 function fromHomeConfig(
   home: HomeConfig,
@@ -169,6 +188,11 @@ function fromHomeConfig(
     logBackupCount: k.worker_log_backup_count,
     terminateGraceSeconds: k.terminate_grace_seconds,
     workspaceRoots: [...k.workspace_roots],
+    memoryFloorMb: k.memory_floor_mb,
+    maxWorkersHost: k.max_workers_host,
+    hostStateDir: k.host_state_dir ?? defaultHostStateDir(),
+    containment: k.containment,
+    cgroupRoot: k.cgroup_root,
   };
   const runtime: WorkerRuntime =
     Object.keys(home.profiles).length > 0
