@@ -14,6 +14,18 @@ export interface ReadyLaneFilter {
   maxPerProfile?: number | null;
   /** Decide and report only: no claim, no assignment, no event is written. */
   dryRun?: boolean;
+  /**
+   * Admission control (the dispatcher's memory floor and host-wide cap): asked before a task of
+   * `assignee` would be claimed; a hold leaves the task ready and unclaimed (no claim, no event, no
+   * failure), reported as a `held` skip. Asked again for every task, so it may change within a walk.
+   */
+  hold?: (assignee: string) => LaneHold | null;
+}
+
+/** Why admission control holds a task back (see {@link ReadyLaneFilter.hold}). */
+export interface LaneHold {
+  code: string;
+  detail: Record<string, unknown>;
 }
 
 /** A ready task the walk passed over, and why (in lane order). */
@@ -21,7 +33,8 @@ export type LaneSkip =
   | { task_id: string; reason: "unassigned" }
   | { task_id: string; reason: "not_a_profile"; assignee: string }
   | { task_id: string; reason: "per_profile_cap"; assignee: string; current: number }
-  | { task_id: string; reason: "respawn_guard"; guard: RespawnGuardReason };
+  | { task_id: string; reason: "respawn_guard"; guard: RespawnGuardReason }
+  | { task_id: string; reason: "held"; assignee: string; hold: LaneHold };
 
 export interface LaneClaim {
   task_id: string;
@@ -150,6 +163,13 @@ async function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs
     const current = lane.running.get(assignee) ?? 0;
     if (cap !== null && current >= cap) {
       out.skipped.push({ task_id: row.id, reason: "per_profile_cap", assignee, current });
+      continue;
+    }
+    // Admission control (the dispatcher's memory floor, host-wide cap), before the respawn guard's
+    // read: a held task costs nothing, records nothing and stays ready.
+    const admission = f.hold?.(assignee) ?? null;
+    if (admission !== null) {
+      out.skipped.push({ task_id: row.id, reason: "held", assignee, hold: admission });
       continue;
     }
     const guard = await respawnGuard(ctx, row.id);
