@@ -23,6 +23,36 @@ export interface DispatcherTickSummary {
   error?: string | null;
 }
 
+/** Why the dispatcher did not start a worker for a ready card it could otherwise have claimed (never claimed). */
+export type DispatcherHoldCode = "memory_floor" | "host_cap" | "profile_cap";
+
+/** One card held by the last tick's admission control (the card stays ready, unclaimed, no failure counted). */
+export interface DispatcherHold {
+  task_id: string;
+  board: string;
+  code: DispatcherHoldCode;
+  /** memory_floor: `available_mb`, `floor_mb`, `profile`; host_cap: `max`, `running`; profile_cap: `assignee`, `current`, `max`. */
+  detail: Record<string, unknown>;
+}
+
+/** How a worker's process tree is contained: its own cgroup v2, or its process group plus its run id in the environment. */
+export type ContainmentMode = "cgroup" | "process-tree";
+
+/** A running worker's live footprint, sampled by the dispatcher each tick. */
+export interface WorkerFootprint {
+  run_id: number;
+  task_id: string;
+  board: string;
+  /** Processes in the worker's tree (its cgroup, or its process group and descendants). */
+  pids: number;
+  /** Resident memory of the tree (the cgroup's `memory.current` when it has one, else the sum of RSS). */
+  rss_bytes: number;
+  /** CPU used since the previous sample, in percent of one CPU; null on the first sample. */
+  cpu_percent: number | null;
+  /** Unix seconds. */
+  sampled_at: number;
+}
+
 export interface DispatcherStatus {
   pid: number;
   started_at: number;
@@ -36,6 +66,33 @@ export interface DispatcherStatus {
   stopped_at?: number | null;
   /** Why the dispatcher runs on an older config.json than the one on disk (an invalid edit); null when current. */
   config_error?: string | null;
+  /** Cards the last tick held back by admission control (absent in status files of older dispatchers). */
+  holds?: DispatcherHold[];
+  /** The host-wide worker cap (`max` null when none is set) and the workers running on the host. */
+  host_cap?: { max: number | null; running: number } | null;
+  /** How workers are contained; absent before containment was reported. */
+  containment?: ContainmentMode | null;
+  /** Why the process-tree fallback is used (or what cgroup mode cannot enforce); null when nothing to say. */
+  containment_reason?: string | null;
+  /** Each running worker's footprint from the last tick. */
+  footprints?: WorkerFootprint[];
+}
+
+/**
+ * The status with the containment fields every reader may rely on: a status file written by an
+ * older dispatcher has none of them (no holds, no footprints, containment unknown).
+ */
+export function withContainmentDefaults<T extends DispatcherStatus>(
+  status: T,
+): T & Required<Pick<DispatcherStatus, "holds" | "host_cap" | "containment" | "containment_reason" | "footprints">> {
+  return {
+    ...status,
+    holds: Array.isArray(status.holds) ? status.holds : [],
+    host_cap: status.host_cap ?? null,
+    containment: status.containment ?? null,
+    containment_reason: status.containment_reason ?? null,
+    footprints: Array.isArray(status.footprints) ? status.footprints : [],
+  };
 }
 
 export function dispatcherLockPath(home: string): string {
@@ -72,7 +129,7 @@ export function readDispatcherStatus(home: string): (DispatcherStatus & { alive:
   const alive = liveDispatcherPid(home) !== null;
   try {
     const status = JSON.parse(fs.readFileSync(dispatcherStatusPath(home), "utf8")) as DispatcherStatus;
-    return { ...status, alive };
+    return { ...withContainmentDefaults(status), alive };
   } catch {
     return null;
   }

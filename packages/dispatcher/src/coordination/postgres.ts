@@ -106,6 +106,13 @@ export class PgCoordination implements DispatcherCoordination {
           running_workers: status.running_workers.filter((w) => w.board === b.board),
           warnings: status.warnings.slice(-5),
           config_error: status.config_error ?? null,
+          // Admission and containment (issue 16), in the row's JSON: the board's own holds and
+          // footprints, and the host's cap and containment mode (the same on every row).
+          holds: (status.holds ?? []).filter((h) => h.board === b.board),
+          host_cap: status.host_cap ?? null,
+          containment: status.containment ?? null,
+          containment_reason: status.containment_reason ?? null,
+          footprints: (status.footprints ?? []).filter((f) => f.board === b.board),
         },
       });
     }
