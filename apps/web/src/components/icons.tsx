@@ -77,3 +77,31 @@ export const CopyIcon = (p: P) => (
     <path d="M3.5 10.5h-1v-8h8v1" />
   </Svg>
 );
+export const ClockIcon = (p: P) => (
+  <Svg {...p}>
+    <circle cx="8" cy="8" r="5.5" />
+    <path d="M8 5v3l2 1.5" />
+  </Svg>
+);
+export const PauseIcon = (p: P) => (
+  <Svg {...p}>
+    <rect x="3" y="3" width="10" height="10" rx="2" />
+    <path d="M6.5 6v4M9.5 6v4" />
+  </Svg>
+);
+export const ShieldIcon = (p: P) => (
+  <Svg {...p}>
+    <path d="M8 2l5 2v4c0 3-2.2 5-5 6-2.8-1-5-3-5-6V4z" />
+  </Svg>
+);
+export const PulseIcon = (p: P) => (
+  <Svg {...p}>
+    <path d="M1.5 8.5h3l1.5-4 3 8 1.5-4h4" />
+  </Svg>
+);
+export const PersonIcon = (p: P) => (
+  <Svg {...p}>
+    <circle cx="8" cy="5.5" r="2.5" />
+    <path d="M3 13.5c.5-2.5 2.5-4 5-4s4.5 1.5 5 4" />
+  </Svg>
+);

@@ -7,6 +7,7 @@ import { ago, countdown, liveness, priorityLabel, SEVERITY_CLASS, shortDuration 
 import type { Card } from "../lib/types.ts";
 import { warningsTitle } from "../lib/warnings.ts";
 import { CommentIcon, HeartIcon, LinkIcon, WarnIcon } from "./icons.tsx";
+import { CardMotionLine } from "./motion-line.tsx";
 import { Chip, cx } from "./ui.tsx";
 
 const LIVENESS_CLASS = { alive: "text-ok", quiet: "text-warn", stale: "text-danger" } as const;
@@ -156,6 +157,7 @@ function CardBody({ card, now }: { card: Card; now: number }) {
           <Liveness card={card} />
         </div>
       )}
+      <CardMotionLine motion={card.motion} />
     </>
   );
 }

@@ -1,9 +1,11 @@
 import type { RouterOutputs } from "@kanban/api";
+import type { CardMotion } from "./motion.ts";
 
 /** What the board query returns: columns of cards plus tenants, assignees and the live cursor. */
 export type BoardData = RouterOutputs["board"]["get"];
 export type BoardColumnData = BoardData["columns"][number];
-export type Card = BoardColumnData["tasks"][number];
+/** A card; `motion` says why it is not moving (absent when it moves, and from a server older than issue 16). */
+export type Card = BoardColumnData["tasks"][number] & { motion?: CardMotion | null };
 export type TaskDetail = RouterOutputs["tasks"]["get"];
 export type TaskEventData = TaskDetail["events"][number];
 export type DiagnosticData = TaskDetail["diagnostics"][number];
