@@ -13,3 +13,24 @@ export {
 } from "./process.ts";
 export { type TerminateOptions, type TerminateOutcome, type TerminationTarget, terminateWorker } from "./terminate.ts";
 export { exitWithSupervisor, PARENT_PID_ENV, type ParentWatchOptions } from "./parent-watch.ts";
+export {
+  argvIntoCgroup,
+  type CgroupLimits,
+  type CgroupProbe,
+  type CgroupStopOutcome,
+  cgroup2Mount,
+  cgroupOf,
+  cgroupPids,
+  cgroupUsage,
+  cpuMaxLine,
+  createRunCgroup,
+  killCgroup,
+  probeCgroups,
+  removeCgroup,
+  removeEmptyRunCgroups,
+  runCgroupDir,
+  runCgroupName,
+  signalCgroup,
+  stopCgroup,
+} from "./cgroup.ts";
+export { type Footprint, type FootprintSource, FootprintSampler, processRss, processTree } from "./footprint.ts";
