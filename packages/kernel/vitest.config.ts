@@ -33,6 +33,7 @@ export const BOTH_STORES = [
   "src/edit.test.ts",
   "src/notify.test.ts",
   "src/respawn-guard.test.ts",
+  "src/motion/explain.test.ts",
   "src/stored-json.test.ts",
 ];
 

@@ -30,6 +30,9 @@ import * as notify from "./notify.ts";
 import { patchTask, type TaskPatch } from "./patch.ts";
 import * as recovery from "./recovery.ts";
 import { respawnGuard } from "./respawn-guard.ts";
+import { notFound } from "./errors.ts";
+import { motionsByIds } from "./motion/explain.ts";
+import type { HostFacts, Motion, MotionScope } from "./motion/types.ts";
 import type { SqlDialect, SqlSessionHandle } from "./store/port.ts";
 import { SqliteSession } from "./store/sqlite/session.ts";
 import * as laneStore from "./store/sqlite/ready-lane.ts";
@@ -507,6 +510,16 @@ export class Board {
   /** Why the dispatcher should not spawn this ready task again right now (null = go ahead). */
   async respawnGuard(id: string) {
     return await respawnGuard(this.ctx, id);
+  }
+  /** Why a task is (not) moving and what to do next (motion/); NOT_FOUND for an unknown id. */
+  async explainMotion(id: string, facts: HostFacts = {}, scope: MotionScope = {}): Promise<Motion> {
+    const motion = (await motionsByIds(this.ctx, [id], facts, scope)).get(id);
+    if (!motion) throw notFound(`task ${id} not found`, { task_id: id });
+    return motion;
+  }
+  /** The motion of each id that names a task, in a fixed number of statements (unknown ids are absent). */
+  async explainMotions(ids: readonly string[], facts: HostFacts = {}, scope: MotionScope = {}) {
+    return await motionsByIds(this.ctx, ids, facts, scope);
   }
   /** Records that the dispatcher held a task back (event `respawn_guarded`). */
   async recordRespawnGuarded(id: string, reason: string) {

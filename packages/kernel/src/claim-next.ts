@@ -1,5 +1,6 @@
 import type { BoardContext } from "./context.ts";
-import { type RespawnGuardReason, respawnGuard } from "./respawn-guard.ts";
+import { laneHold } from "./motion/holds.ts";
+import { type RespawnGuardReason, respawnHold } from "./respawn-guard.ts";
 import { appendEvent } from "./store/sqlite/events.ts";
 import { type LaneRow, readyLaneRows, runningPerProfile, stillReady } from "./store/sqlite/ready-lane.ts";
 import type { Task } from "./types.ts";
@@ -33,7 +34,7 @@ export type LaneSkip =
   | { task_id: string; reason: "unassigned" }
   | { task_id: string; reason: "not_a_profile"; assignee: string }
   | { task_id: string; reason: "per_profile_cap"; assignee: string; current: number }
-  | { task_id: string; reason: "respawn_guard"; guard: RespawnGuardReason }
+  | { task_id: string; reason: "respawn_guard"; guard: RespawnGuardReason; until?: number }
   | { task_id: string; reason: "held"; assignee: string; hold: LaneHold };
 
 export interface LaneClaim {
@@ -146,23 +147,21 @@ async function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs
     }
     const row = rows[lane.next++] as LaneRow;
     if (lane.gone.has(row.id)) continue; // taken by someone else since the lane was read
-    let assignee = row.assignee;
-    let defaulted = false;
-    if (!assignee) {
-      if (lane.fallback === null) {
-        out.skipped.push({ task_id: row.id, reason: "unassigned" });
-        continue;
-      }
-      assignee = lane.fallback;
-      defaulted = true;
+    const defaulted = !row.assignee && lane.fallback !== null;
+    const assignee = row.assignee || lane.fallback;
+    // The rules are the motion's (motion/holds.ts), so `kanban why` says what this walk decides.
+    const running = assignee === null ? 0 : (lane.running.get(assignee) ?? 0);
+    const held = laneHold({ assignee, isSpawnable: spawnable, running, cap });
+    if (held?.code === "unassigned" || assignee === null) {
+      out.skipped.push({ task_id: row.id, reason: "unassigned" });
+      continue;
     }
-    if (!spawnable(assignee)) {
+    if (held?.code === "not_runnable_profile") {
       out.skipped.push({ task_id: row.id, reason: "not_a_profile", assignee });
       continue;
     }
-    const current = lane.running.get(assignee) ?? 0;
-    if (cap !== null && current >= cap) {
-      out.skipped.push({ task_id: row.id, reason: "per_profile_cap", assignee, current });
+    if (held?.code === "profile_cap_full") {
+      out.skipped.push({ task_id: row.id, reason: "per_profile_cap", assignee, current: held.running });
       continue;
     }
     // Admission control (the dispatcher's memory floor, host-wide cap), before the respawn guard's
@@ -172,10 +171,11 @@ async function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs
       out.skipped.push({ task_id: row.id, reason: "held", assignee, hold: admission });
       continue;
     }
-    const guard = await respawnGuard(ctx, row.id);
+    const guard = await respawnHold(ctx, row.id);
     if (guard !== null) {
-      out.skipped.push({ task_id: row.id, reason: "respawn_guard", guard });
-      if (!dryRun) await appendEvent(ctx, row.id, "respawn_guarded", { reason: guard });
+      const until = guard.until === null ? {} : { until: guard.until };
+      out.skipped.push({ task_id: row.id, reason: "respawn_guard", guard: guard.reason, ...until });
+      if (!dryRun) await appendEvent(ctx, row.id, "respawn_guarded", { reason: guard.reason });
       continue;
     }
     if (defaulted) {

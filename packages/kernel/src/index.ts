@@ -34,6 +34,23 @@ export { LIST_ORDER_NAMES, type ListOrder, type ListTasksFilter } from "./list.t
 export { CHAT_TYPES, DELIVERY_MODES, type NotifySub, type NotifySubInput, type NotifySubKey } from "./notify.ts";
 export type { ExitStatus, RecoveryOptions } from "./recovery.ts";
 export type { RespawnGuardReason } from "./respawn-guard.ts";
+export {
+  type CardMotion,
+  explainMotion,
+  explainMotions,
+  type HostFacts,
+  type HostHold,
+  holdMotion,
+  laneSkipMotion,
+  LEASE_WARNING_SECONDS,
+  MOTION_CODES,
+  type Motion,
+  type MotionCode,
+  type MotionScope,
+  QUIET_HEARTBEAT_SECONDS,
+  type ReadyHold,
+  type WorkerFootprint,
+} from "./motion/index.ts";
 export * from "./types.ts";
 export {
   type BoardDiagnosticsOptions,

@@ -19,28 +19,72 @@ const PR_LINK = /https?:\/\/github\.com\/[^/\s]+\/[^/\s]+\/pull\/\d+/i;
 const RECENT_SUCCESS_SECONDS = 3600;
 const ACTIVE_PR_SECONDS = 86_400;
 
-export async function respawnGuard(ctx: BoardContext, id: string): Promise<RespawnGuardReason | null> {
-  const task = await getTask(ctx, id);
-  if (!task) return null;
-  if (task.last_failure_error && AUTH_OR_QUOTA.test(task.last_failure_error)) return "blocker_auth";
-  const now = ctx.now();
+/** A guard that holds a task, and until when (null: until a person acts, e.g. a reassignment clears the error). */
+export interface RespawnHold {
+  reason: RespawnGuardReason;
+  until: number | null;
+}
 
-  const succeededAt = await lastCompletedAt(ctx, id);
-  if (succeededAt !== null && now - succeededAt <= RECENT_SUCCESS_SECONDS) {
-    if (!(await reopenedSince(ctx, id, succeededAt))) return "recent_success";
-  }
+/** What the guard's rules read about one task (respawnGuard reads it for one task, the motion reads for many). */
+export interface RespawnGuardFacts {
+  last_failure_error: string | null;
+  /** The newest completed run's end, or null. */
+  succeeded_at: number | null;
+  /** Reopening events (status, promoted, unblocked, reclaimed) at or after `succeeded_at`. */
+  reopened_after_success: boolean;
+  /** The task's comments of the last day, newest first. */
+  recent_comments: readonly { body: string; created_at: number }[];
+  /** Hand-off events (assigned, changes_requested, review_reopened) of the last day, any order. */
+  handoffs: readonly { kind: string; payload: string | null; created_at: number }[];
+}
 
-  const comments = await commentsSince(ctx, id, now - ACTIVE_PR_SECONDS);
-  const pr = comments.find((c) => PR_LINK.test(c.body));
+/** The oldest comment the active-PR rule reads (and so the oldest hand-off that can lift it). */
+export function respawnGuardWindowStart(now: number): number {
+  return now - ACTIVE_PR_SECONDS;
+}
+
+/** The guard's rules over facts already read: the one decision for the dispatcher's lane and the motion. */
+export function judgeRespawnGuard(f: RespawnGuardFacts, now: number): RespawnHold | null {
+  if (f.last_failure_error && AUTH_OR_QUOTA.test(f.last_failure_error)) return { reason: "blocker_auth", until: null };
+  if (f.succeeded_at !== null && now - f.succeeded_at <= RECENT_SUCCESS_SECONDS && !f.reopened_after_success)
+    return { reason: "recent_success", until: f.succeeded_at + RECENT_SUCCESS_SECONDS };
+  const pr = f.recent_comments.find((c) => c.created_at >= now - ACTIVE_PR_SECONDS && PR_LINK.test(c.body));
   if (pr) {
     // A hand-off after the link (a different assignee, a review verdict) lifts the guard.
-    const handoffs = await handoffsSince(ctx, id, pr.created_at);
-    const lifted = handoffs.some((e) => {
+    const lifted = f.handoffs.some((e) => {
+      if (e.created_at < pr.created_at) return false;
       if (e.kind !== "assigned") return true;
       const p = parseJsonObject(e.payload) ?? {};
       return p.from !== undefined && p.from !== p.assignee;
     });
-    if (!lifted) return "active_pr";
+    if (!lifted) return { reason: "active_pr", until: pr.created_at + ACTIVE_PR_SECONDS };
   }
   return null;
+}
+
+/** Why the guard holds `id` back now, and until when (null = it may be spawned). */
+export async function respawnHold(ctx: BoardContext, id: string): Promise<RespawnHold | null> {
+  const task = await getTask(ctx, id);
+  if (!task) return null;
+  const now = ctx.now();
+  const base = { last_failure_error: task.last_failure_error, recent_comments: [], handoffs: [] };
+  // Read lazily, rule by rule, as the lane walks many tasks: most are decided by the first read.
+  const early = judgeRespawnGuard({ ...base, succeeded_at: null, reopened_after_success: false }, now);
+  if (early) return early;
+  const succeededAt = await lastCompletedAt(ctx, id);
+  const recent = succeededAt !== null && now - succeededAt <= RECENT_SUCCESS_SECONDS;
+  const reopened = recent ? await reopenedSince(ctx, id, succeededAt) : false;
+  const success = judgeRespawnGuard({ ...base, succeeded_at: succeededAt, reopened_after_success: reopened }, now);
+  if (success) return success;
+  const comments = await commentsSince(ctx, id, respawnGuardWindowStart(now));
+  const pr = comments.find((c) => PR_LINK.test(c.body));
+  const handoffs = pr ? await handoffsSince(ctx, id, pr.created_at) : [];
+  return judgeRespawnGuard(
+    { ...base, succeeded_at: null, reopened_after_success: false, recent_comments: comments, handoffs },
+    now,
+  );
+}
+
+export async function respawnGuard(ctx: BoardContext, id: string): Promise<RespawnGuardReason | null> {
+  return (await respawnHold(ctx, id))?.reason ?? null;
 }

@@ -1,5 +1,6 @@
 import type { Board, TaskView } from "./board.ts";
 import { invalid, KernelError, notFound } from "./errors.ts";
+import type { HostFacts, Motion } from "./motion/types.ts";
 import { DETAIL_EVENTS, type LinkedTask, type TaskDetail, type TaskDetailOptions } from "./task-detail.ts";
 import type { Task, TaskEvent } from "./types.ts";
 
@@ -231,6 +232,14 @@ export class ScopedBoard {
     if (this.tenant === null) return list;
     const own = await this.board.tenantTaskIds(this.tenant);
     return list.filter((d) => own.has(d.task_id));
+  }
+  /**
+   * Why a task of the scope is (not) moving (NOT_FOUND for any other, worded as an unknown id); a
+   * tenant's answer counts a parent of another tenant without naming it.
+   */
+  async explainMotion(id: string, facts: HostFacts = {}): Promise<Motion> {
+    await this.requireTask(id);
+    return await this.board.explainMotion(id, facts, { tenant: this.tenant });
   }
   /** Subscriptions of one visible task, or of every task in the scope. */
   async listNotifySubs(taskId?: string | null) {

@@ -10,6 +10,8 @@ import {
   type TaskDiagnostics,
 } from "../../diagnostics.ts";
 import { invalid } from "../../errors.ts";
+import { motionsOf } from "../../motion/explain.ts";
+import type { CardMotion, HostFacts } from "../../motion/types.ts";
 import { tenantScopeNamedSql } from "./sql-fragments.ts";
 import { type TaskAge, taskAge } from "../../stats.ts";
 import type { Task, TaskWarnings } from "../../types.ts";
@@ -59,6 +61,11 @@ export interface CardExtras {
   diagnostics: Diagnostic[];
   /** The card badge: a summary of `diagnostics`; null when there are none. */
   warnings: TaskWarnings | null;
+  /**
+   * Why the card is not moving (`code`, one `line`: the motion `tasks.why` explains in full); null
+   * while it moves on its own or once it is finished. Present when the read was given host facts.
+   */
+  motion?: CardMotion;
 }
 
 export type BoardCard = Omit<TaskDto, "warnings"> & CardExtras;
@@ -391,13 +398,33 @@ export interface BoardView {
   now: number;
 }
 
+/** The cards' motion lines, in the fixed number of statements of motionsOf, whatever the number of cards. */
+async function addMotion(
+  ctx: BoardContext,
+  cards: BoardCard[],
+  facts: HostFacts | undefined,
+  scopeTenant: string | null | undefined,
+): Promise<void> {
+  if (facts === undefined) return;
+  const live = cards.filter((c) => c.status !== "done" && c.status !== "archived");
+  const motions = await motionsOf(ctx, live as unknown as Task[], facts, { tenant: scopeTenant ?? null });
+  for (const card of cards) {
+    const m = motions.get(card.id);
+    card.motion = m && !m.moving ? { code: m.code, line: m.line } : null;
+  }
+}
+
 export interface BoardViewOptions extends DiagnosticsJudging {
+  /** The host's facts for the cards' `motion` (absent: cards carry no motion). */
+  motionFacts?: HostFacts;
   doneLimit: number;
   columnLimit: number;
   scopeTenant: string | null;
 }
 
 export interface ColumnPageOptions extends DiagnosticsJudging {
+  /** The host's facts for the cards' `motion` (absent: cards carry no motion). */
+  motionFacts?: HostFacts;
   cursor?: string | null;
   limit: number;
   /** The caller's tenant, for the cards' link counts (null or absent = every tenant). */
@@ -491,6 +518,7 @@ export async function boardView(
       })
     ).map((c) => [c.id, c]),
   );
+  await addMotion(ctx, [...cards.values()], opts.motionFacts, opts.scopeTenant);
   const columns = names.map((name) => {
     const tasks = (byColumn.get(name) ?? []).sort(compareCards(name));
     const total = totals.get(name) ?? 0;
@@ -569,6 +597,7 @@ export async function columnPage(
     onDiagnosticsRun: opts.onDiagnosticsRun,
     scopeTenant: opts.scopeTenant,
   });
+  await addMotion(ctx, cards, opts.motionFacts, opts.scopeTenant);
   const last = tasks[tasks.length - 1];
   return { name: column, tasks: cards, total, next_cursor: more && last ? cursorOf(column, last) : null };
 }

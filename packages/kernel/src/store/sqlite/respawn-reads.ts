@@ -32,10 +32,10 @@ export async function handoffsSince(
   ctx: SqlContext,
   taskId: string,
   since: number,
-): Promise<{ kind: string; payload: string | null }[]> {
+): Promise<{ kind: string; payload: string | null; created_at: number }[]> {
   return (await ctx.all(
-    "SELECT kind, payload FROM task_events WHERE task_id = ? AND created_at >= ? AND kind IN ('assigned', 'changes_requested', 'review_reopened')",
+    "SELECT kind, payload, created_at FROM task_events WHERE task_id = ? AND created_at >= ? AND kind IN ('assigned', 'changes_requested', 'review_reopened')",
     taskId,
     since,
-  )) as { kind: string; payload: string | null }[];
+  )) as { kind: string; payload: string | null; created_at: number }[];
 }

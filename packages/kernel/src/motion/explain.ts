@@ -1,0 +1,160 @@
+import type { BoardContext } from "../context.ts";
+import { judgeRespawnGuard, respawnGuardWindowStart } from "../respawn-guard.ts";
+import {
+  guardEventsSince,
+  lastCompletions,
+  latestParkEvents,
+  prCommentsSince,
+  tasksByIds,
+  unfinishedParentsOf,
+} from "../store/sqlite/motion-reads.ts";
+import { runningPerProfile } from "../store/sqlite/ready-lane.ts";
+import { runStartTimes } from "../store/sqlite/runs.ts";
+import type { Task } from "../types.ts";
+import { guardHold, laneHold, type ReadyHold } from "./holds.ts";
+import { judgeMotion, type TaskFacts } from "./judge.ts";
+import type { HostFacts, HostHold, Motion, MotionScope } from "./types.ts";
+
+const REOPEN_KINDS = new Set(["status", "promoted", "promoted_manual", "unblocked", "reclaimed"]);
+const HANDOFF_KINDS = new Set(["assigned", "changes_requested", "review_reopened"]);
+
+/** Rows by task id, each list in the rows' order. */
+function group<R extends { task_id: string }>(rows: R[]): Map<string, R[]> {
+  const out = new Map<string, R[]>();
+  for (const r of rows) {
+    const list = out.get(r.task_id);
+    if (list) list.push(r);
+    else out.set(r.task_id, [r]);
+  }
+  return out;
+}
+
+function num(v: unknown): number | null {
+  return typeof v === "number" && Number.isFinite(v) ? v : null;
+}
+
+/** A dispatcher's hold (its last tick, or its lane's `held` skip) as the lane's hold; the detail's numbers when it gave them. */
+export function hostHold(
+  h: Pick<HostHold, "code" | "detail">,
+  task: Pick<Task, "assignee">,
+  facts: HostFacts,
+): ReadyHold {
+  const d = h.detail ?? {};
+  if (h.code === "memory_floor")
+    return { code: "memory_floor", available_mb: num(d.available_mb), floor_mb: num(d.floor_mb) };
+  if (h.code === "host_cap")
+    return {
+      code: "host_cap_full",
+      running: num(d.running) ?? facts.hostCap?.running ?? null,
+      max: num(d.max) ?? facts.hostCap?.max ?? null,
+    };
+  return {
+    code: "profile_cap_full",
+    assignee: typeof d.assignee === "string" ? d.assignee : (task.assignee ?? "?"),
+    running: num(d.running) ?? num(d.current) ?? 0,
+    max: num(d.max) ?? facts.maxInProgressPerProfile ?? 0,
+  };
+}
+
+/**
+ * The motion of each task, in a fixed number of statements whatever their number (the board's cards
+ * use it): unfinished parents, the newest park events, the respawn guard's rows for ready tasks,
+ * attempt starts for running ones. Pure apart from those reads; `facts` is what only the host knows.
+ * In a tenant's scope a parent of another tenant is counted, never named.
+ */
+export async function motionsOf(
+  ctx: BoardContext,
+  tasks: readonly Task[],
+  facts: HostFacts = {},
+  scope: MotionScope = {},
+): Promise<Map<string, Motion>> {
+  const out = new Map<string, Motion>();
+  if (tasks.length === 0) return out;
+  const now = ctx.now();
+  const ids = (pred: (t: Task) => boolean) => tasks.filter(pred).map((t) => t.id);
+  const waiting = ids((t) => t.status === "todo" || t.status === "ready");
+  const parked = ids((t) => t.status === "blocked" || t.status === "scheduled");
+  const ready = ids((t) => t.status === "ready" && t.claim_lock === null);
+  const runs = tasks
+    .filter((t) => t.claim_lock !== null && t.current_run_id !== null)
+    .map((t) => t.current_run_id as number);
+
+  const parents = new Map<string, { id: string; title: string; status: string; tenant: string | null }[]>();
+  for (const p of waiting.length > 0 ? await unfinishedParentsOf(ctx, waiting) : []) {
+    const list = parents.get(p.child_id) ?? [];
+    list.push(p);
+    parents.set(p.child_id, list);
+  }
+  const parks = new Map<string, { kind: string; payload: string | null; created_at: number; id: number }[]>();
+  for (const e of parked.length > 0 ? await latestParkEvents(ctx, parked) : []) {
+    const list = parks.get(e.task_id) ?? [];
+    list.push(e);
+    parks.set(e.task_id, list);
+  }
+  for (const list of parks.values()) list.sort((a, b) => b.id - a.id);
+
+  const since = respawnGuardWindowStart(now);
+  const completions = ready.length > 0 ? await lastCompletions(ctx, ready) : new Map<string, number>();
+  const guardEvents = group(ready.length > 0 ? await guardEventsSince(ctx, ready, since) : []);
+  const comments = group(ready.length > 0 ? await prCommentsSince(ctx, ready, since) : []);
+  const cap = facts.maxInProgressPerProfile ?? null;
+  const perProfile = cap !== null && ready.length > 0 ? await runningPerProfile(ctx) : new Map<string, number>();
+  const starts = runs.length > 0 ? await runStartTimes(ctx, runs) : new Map<number, number>();
+
+  const known = facts.knownProfiles ?? null;
+  const isSpawnable = (p: string) => known === null || known.includes(p);
+  const fallback = facts.defaultAssignee && isSpawnable(facts.defaultAssignee) ? facts.defaultAssignee : null;
+  const holds = new Map((facts.holds ?? []).map((h) => [h.task_id, h]));
+
+  for (const task of tasks) {
+    let readyHold: ReadyHold | null = null;
+    if (task.status === "ready" && task.claim_lock === null) {
+      const assignee = task.assignee || fallback;
+      readyHold = laneHold({ assignee, isSpawnable, running: assignee ? (perProfile.get(assignee) ?? 0) : 0, cap });
+      if (readyHold?.code === "not_runnable_profile") readyHold = { ...readyHold, known };
+      // The lane's order: its own rules, then the dispatcher's admission holds, then the respawn guard.
+      const host = holds.get(task.id);
+      if (readyHold === null && host) readyHold = hostHold(host, task, facts);
+      if (readyHold === null) {
+        const succeededAt = completions.get(task.id) ?? null;
+        const mine = guardEvents.get(task.id) ?? [];
+        const guard = judgeRespawnGuard(
+          {
+            last_failure_error: task.last_failure_error,
+            succeeded_at: succeededAt,
+            reopened_after_success:
+              succeededAt !== null && mine.some((e) => REOPEN_KINDS.has(e.kind) && e.created_at >= succeededAt),
+            recent_comments: comments.get(task.id) ?? [],
+            handoffs: mine.filter((e) => HANDOFF_KINDS.has(e.kind)),
+          },
+          now,
+        );
+        if (guard !== null) readyHold = guardHold(guard);
+      }
+    }
+    const all = parents.get(task.id) ?? [];
+    const visible = scope.tenant ? all.filter((p) => p.tenant === scope.tenant) : all;
+    const taskFacts: TaskFacts = {
+      parents: visible.map(({ id, title, status }) => ({ id, title, status })),
+      hiddenParents: all.length - visible.length,
+      parkEvents: parks.get(task.id) ?? [],
+      readyHold,
+      attemptStartedAt: task.current_run_id !== null ? (starts.get(task.current_run_id) ?? null) : null,
+      failureLimit: task.max_retries ?? ctx.failureLimit,
+      hostLocal: ctx.isHostLocal(task.claim_lock),
+    };
+    out.set(task.id, judgeMotion(task, taskFacts, facts, now));
+  }
+  return out;
+}
+
+/** The motion of each id that names a task (unknown ids are absent from the map). */
+export async function motionsByIds(
+  ctx: BoardContext,
+  ids: readonly string[],
+  facts: HostFacts = {},
+  scope: MotionScope = {},
+): Promise<Map<string, Motion>> {
+  if (ids.length === 0) return new Map();
+  return await motionsOf(ctx, await tasksByIds(ctx, ids), facts, scope);
+}

@@ -1,0 +1,121 @@
+import type { RespawnGuardReason, RespawnHold } from "../respawn-guard.ts";
+import type { Motion } from "./types.ts";
+import { clockTime, span } from "./words.ts";
+
+/**
+ * Why a ready task is not started, as the dispatcher's lane decides it (claim-next.ts) and as the
+ * motion explains it: one set of rules, so `kanban dispatch` and `kanban why` can never disagree.
+ */
+export type ReadyHold =
+  | { code: "unassigned" }
+  | { code: "not_runnable_profile"; assignee: string; known?: readonly string[] | null }
+  | { code: "profile_cap_full"; assignee: string; running: number; max: number }
+  | { code: "respawn_guard"; guard: RespawnGuardReason; until: number | null }
+  | { code: "host_cap_full"; running: number | null; max: number | null }
+  | { code: "memory_floor"; available_mb: number | null; floor_mb: number | null };
+
+export interface LaneRuleInput {
+  /** The task's assignee, or the spawnable default one (null: neither). */
+  assignee: string | null;
+  isSpawnable: (profile: string) => boolean;
+  /** Running tasks of that assignee (mind the walk's own claims), and the cap (null: none). */
+  running: number;
+  cap: number | null;
+}
+
+/**
+ * The lane's rules before the respawn guard, in the lane's order: nobody assigned, an assignee no
+ * worker can be started for, an assignee at its cap. Null: the guard decides.
+ */
+export function laneHold(i: LaneRuleInput): ReadyHold | null {
+  if (i.assignee === null) return { code: "unassigned" };
+  if (!i.isSpawnable(i.assignee)) return { code: "not_runnable_profile", assignee: i.assignee };
+  if (i.cap !== null && i.running >= i.cap)
+    return { code: "profile_cap_full", assignee: i.assignee, running: i.running, max: i.cap };
+  return null;
+}
+
+export function guardHold(h: RespawnHold): ReadyHold {
+  return { code: "respawn_guard", guard: h.reason, until: h.until };
+}
+
+const GUARD_WORDS: Record<RespawnGuardReason, string> = {
+  blocker_auth: "its last failure reads like an auth or quota problem that another attempt will not fix",
+  recent_success: "it completed less than an hour ago and nothing reopened it (a second run would redo finished work)",
+  active_pr: "a comment of the last day links a pull request that is still under way",
+};
+
+function ofN(running: number | null, max: number | null): string {
+  return running !== null && max !== null ? ` (${running} of ${max})` : "";
+}
+
+/** The motion of a held ready task: the same sentence wherever the hold was decided. */
+export function holdMotion(id: string, hold: ReadyHold, now: number): Motion {
+  switch (hold.code) {
+    case "unassigned":
+      return {
+        moving: false,
+        code: "unassigned",
+        line: "Ready, but nobody is assigned: the dispatcher only starts workers for assigned tasks.",
+        next: `Assign a profile: kanban assign ${id} <profile>`,
+        detail: {},
+      };
+    case "not_runnable_profile": {
+      const known = hold.known ?? null;
+      // The profiles go in `next`, not the line: the dispatcher's skip and `kanban why` print one sentence.
+      const list = known === null ? "" : ` (here: ${known.length > 0 ? known.join(", ") : "none"})`;
+      return {
+        moving: false,
+        code: "not_runnable_profile",
+        line: `Assigned to @${hold.assignee}, which is not a runnable profile on this host: no worker will be started for it.`,
+        next: `Reassign it to a profile that exists${list}: kanban reassign ${id} <profile>, or create profile ${hold.assignee}.`,
+        detail: { assignee: hold.assignee, ...(known === null ? {} : { known_profiles: [...known] }) },
+      };
+    }
+    case "profile_cap_full":
+      return {
+        moving: false,
+        code: "profile_cap_full",
+        line: `Held: @${hold.assignee} is at its cap (${hold.running} of ${hold.max} running).`,
+        next: `It starts when one of @${hold.assignee}'s running tasks ends; or raise kanban.max_in_progress_per_profile.`,
+        detail: { assignee: hold.assignee, running: hold.running, max: hold.max },
+      };
+    case "respawn_guard": {
+      const until =
+        hold.until === null ? "until someone acts" : `until ${clockTime(hold.until)} (in ${span(hold.until - now)})`;
+      return {
+        moving: false,
+        code: "respawn_guard",
+        line: `Held by the respawn guard (${hold.guard}), ${until}: ${GUARD_WORDS[hold.guard]}.`,
+        next:
+          hold.guard === "blocker_auth"
+            ? `Fix the profile's credentials or quota, then reassign to clear the error: kanban reassign ${id} <profile>`
+            : hold.guard === "recent_success"
+              ? `Nothing, unless it really needs another run: then move it explicitly (kanban promote ${id}) or wait.`
+              : `Wait for the pull request, or hand it off (kanban reassign ${id} <profile>) to lift the guard.`,
+        detail: { guard: hold.guard, until: hold.until },
+      };
+    }
+    case "host_cap_full":
+      return {
+        moving: false,
+        code: "host_cap_full",
+        line: `Held: this host already runs its maximum of workers${ofN(hold.running, hold.max)}.`,
+        next: "It starts when a worker on this host finishes; or raise kanban.max_workers_host.",
+        detail: { running: hold.running, max: hold.max },
+      };
+    case "memory_floor": {
+      const mem =
+        hold.available_mb !== null && hold.floor_mb !== null
+          ? ` (${hold.available_mb} MB available, floor ${hold.floor_mb} MB)`
+          : "";
+      return {
+        moving: false,
+        code: "memory_floor",
+        line: `Held by memory admission: the host's available memory is under the floor${mem}.`,
+        next: "It starts when memory frees up; or lower kanban.memory_floor_mb (or the profile's).",
+        detail: { available_mb: hold.available_mb, floor_mb: hold.floor_mb },
+      };
+    }
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Why a card is (not) moving: one answer for `kanban why`, the MCP tool, `tasks.why`, the board's
+ * cards and the dispatcher's own skip reasons (see explain.ts and holds.ts).
+ */
+
+/** Stable codes: clients key on them; the wording of `line` may improve. */
+export const MOTION_CODES = [
+  "waiting_on_parents",
+  "in_todo",
+  "in_triage",
+  "in_review",
+  "unassigned",
+  "not_runnable_profile",
+  "profile_cap_full",
+  "host_cap_full",
+  "memory_floor",
+  "respawn_guard",
+  "breaker_tripped",
+  "blocked",
+  "scheduled",
+  "claimed_not_spawned",
+  "running_healthy",
+  "running_quiet",
+  "running_stale",
+  "running_orphaned",
+  "lease_expiring",
+  "no_dispatcher",
+  "ready_waiting_for_tick",
+  "done",
+  "archived",
+  "unknown_status",
+] as const;
+export type MotionCode = (typeof MOTION_CODES)[number];
+
+export interface Motion {
+  /** True only while it progresses on its own: a healthy running worker, or a ready task the next tick takes. */
+  moving: boolean;
+  code: MotionCode;
+  /** One readable sentence. */
+  line: string;
+  /** The next action (a person's or the system's), one sentence, often a command. */
+  next: string;
+  /** The facts behind the line (ids, counts, times in unix seconds), for UIs and scripts. */
+  detail: Record<string, unknown>;
+}
+
+/** What a board card carries: the code and line of a card that is not moving (null when it moves or is finished). */
+export type CardMotion = { code: MotionCode; line: string } | null;
+
+/** A task the dispatcher held back at its last tick for a reason only the host knows. */
+export interface HostHold {
+  task_id: string;
+  code: "memory_floor" | "host_cap" | "profile_cap";
+  detail?: Record<string, unknown>;
+}
+
+/** One worker's sampled footprint (the dispatcher's status, when it samples). */
+export interface WorkerFootprint {
+  run_id: number | null;
+  task_id: string;
+  pids?: number[];
+  rss_bytes?: number;
+  cpu_percent?: number;
+  sampled_at?: number;
+}
+
+/**
+ * What only the host and its dispatcher know; every field is optional and an absent one is not
+ * judged (the motion says less rather than guessing).
+ */
+export interface HostFacts {
+  /** Profiles a worker can be started for here; null/undefined = unknown (not judged). */
+  knownProfiles?: readonly string[] | null;
+  /** config's `default_assignee`: an unassigned ready task gets it when it is a known profile. */
+  defaultAssignee?: string | null;
+  /** config's `max_in_progress_per_profile` (null = no cap). */
+  maxInProgressPerProfile?: number | null;
+  /** Whether any dispatcher serves the board (null/undefined = unknown). */
+  dispatcher?: { alive: boolean; interval_seconds?: number | null; last_tick_at?: number | null } | null;
+  /** The dispatcher's holds from its last tick. */
+  holds?: readonly HostHold[] | null;
+  /** The host-wide worker cap and how many run now. */
+  hostCap?: { max: number | null; running: number } | null;
+  footprints?: readonly WorkerFootprint[] | null;
+  /** Liveness of a host-local worker pid; default: the board's injected probe. */
+  isPidAlive?: ((pid: number) => boolean) | null;
+}
+
+/** How a read is scoped: a tenant's motion names no task of another tenant. */
+export interface MotionScope {
+  tenant?: string | null;
+}

@@ -1,0 +1,89 @@
+import type { Task } from "../../types.ts";
+import type { SqlContext } from "./session.ts";
+
+// The rows the motion judges (motion/explain.ts decides), for any number of tasks in a fixed number
+// of statements: the board's cards must not cost a query each.
+
+/** The tasks of `ids` (any order; unknown ids are absent). */
+export async function tasksByIds(ctx: SqlContext, ids: readonly string[]): Promise<Task[]> {
+  return await ctx.tasks("SELECT * FROM tasks WHERE id IN (SELECT value FROM json_each(?))", JSON.stringify(ids));
+}
+
+export interface UnfinishedParentRow {
+  child_id: string;
+  id: string;
+  title: string;
+  status: string;
+  tenant: string | null;
+}
+
+/** Parents of `ids` that are neither done nor archived, oldest link first. */
+export async function unfinishedParentsOf(ctx: SqlContext, ids: readonly string[]): Promise<UnfinishedParentRow[]> {
+  return (await ctx.all(
+    `SELECT l.child_id AS child_id, p.id AS id, p.title AS title, p.status AS status, p.tenant AS tenant
+       FROM task_links l JOIN tasks p ON p.id = l.parent_id
+      WHERE l.child_id IN (SELECT value FROM json_each(?)) AND p.status NOT IN ('done', 'archived')
+      ORDER BY l.child_id, p.created_at, p.id`,
+    JSON.stringify(ids),
+  )) as UnfinishedParentRow[];
+}
+
+export interface ParkEventRow {
+  task_id: string;
+  kind: string;
+  payload: string | null;
+  created_at: number;
+  id: number;
+}
+
+/** The newest `blocked`, `gave_up` and `scheduled` event of each of `ids` (one row per task and kind). */
+export async function latestParkEvents(ctx: SqlContext, ids: readonly string[]): Promise<ParkEventRow[]> {
+  return (await ctx.all(
+    `SELECT e.id AS id, e.task_id AS task_id, e.kind AS kind, e.payload AS payload, e.created_at AS created_at
+       FROM task_events e
+      WHERE e.id IN (SELECT MAX(id) FROM task_events
+                      WHERE task_id IN (SELECT value FROM json_each(?)) AND kind IN ('blocked', 'gave_up', 'scheduled')
+                      GROUP BY task_id, kind)`,
+    JSON.stringify(ids),
+  )) as ParkEventRow[];
+}
+
+/** Each task's newest completed run's end (tasks never completed are absent). */
+export async function lastCompletions(ctx: SqlContext, ids: readonly string[]): Promise<Map<string, number>> {
+  const rows = (await ctx.all(
+    `SELECT task_id, MAX(ended_at) AS at FROM task_runs
+      WHERE task_id IN (SELECT value FROM json_each(?)) AND outcome = 'completed' GROUP BY task_id`,
+    JSON.stringify(ids),
+  )) as { task_id: string; at: number | null }[];
+  return new Map(rows.filter((r) => r.at !== null).map((r) => [r.task_id, r.at as number]));
+}
+
+/** The respawn guard's events since `since`: reopenings and hand-offs (respawn-reads.ts reads them per task). */
+export async function guardEventsSince(
+  ctx: SqlContext,
+  ids: readonly string[],
+  since: number,
+): Promise<{ task_id: string; kind: string; payload: string | null; created_at: number }[]> {
+  return (await ctx.all(
+    `SELECT task_id, kind, payload, created_at FROM task_events
+      WHERE task_id IN (SELECT value FROM json_each(?)) AND created_at >= ?
+        AND kind IN ('status', 'promoted', 'promoted_manual', 'unblocked', 'reclaimed', 'assigned', 'changes_requested', 'review_reopened')`,
+    JSON.stringify(ids),
+    since,
+  )) as { task_id: string; kind: string; payload: string | null; created_at: number }[];
+}
+
+/** Comments since `since` that may link a pull request (the guard's regex decides), newest first. */
+export async function prCommentsSince(
+  ctx: SqlContext,
+  ids: readonly string[],
+  since: number,
+): Promise<{ task_id: string; body: string; created_at: number }[]> {
+  return (await ctx.all(
+    `SELECT task_id, body, created_at FROM task_comments
+      WHERE task_id IN (SELECT value FROM json_each(?)) AND created_at >= ? AND lower(body) LIKE '%/pull/%'
+      ORDER BY created_at DESC, id DESC`,
+    JSON.stringify(ids),
+    since,
+  )) as { task_id: string; body: string; created_at: number }[];
+}
