@@ -1,4 +1,14 @@
-import type { Board, ClaimNextResult, ExitStatus, LaneClaim, ReadyLane, Task, Termination } from "@kanban/kernel";
+import {
+  type Board,
+  type ClaimNextResult,
+  type ExitStatus,
+  type LaneClaim,
+  laneSkipMotion,
+  type MotionCode,
+  type ReadyLane,
+  type Task,
+  type Termination,
+} from "@kanban/kernel";
 import type { TickLockAttempt } from "./coordination/coordination.ts";
 import { tryAcquireDispatchLock } from "./pid-lock.ts";
 import { type ResolvedWorkspace, WorkspaceError } from "@kanban/workspace";
@@ -23,6 +33,11 @@ export interface DispatchResult {
   auto_assigned_default: string[];
   /** Ready tasks held back by the respawn guard (spec §2.12) with the reason. */
   respawn_guarded: { task_id: string; reason: string }[];
+  /**
+   * Every task the lane passed over this tick, as `kanban why` explains it (the kernel's motion:
+   * same code, same sentence), in lane order.
+   */
+  motions: { task_id: string; code: MotionCode; line: string }[];
   /** Another process was ticking this board; nothing was read or written. */
   skipped_locked: boolean;
   /** Why spawning stopped early this tick, when a budget ran out (for the stuck-queue warning). */
@@ -86,6 +101,7 @@ export function emptyResult(): DispatchResult {
     not_a_profile: [],
     skipped_per_profile_capped: [],
     respawn_guarded: [],
+    motions: [],
     auto_assigned_default: [],
     skipped_locked: false,
     held_back: [],
@@ -204,6 +220,7 @@ async function spawnReady(
   for (;;) {
     const next = await board.claimNext(lane, {}, 1);
     record(next, out);
+    recordMotions(next, out, board.now(), opts.maxInProgressPerProfile ?? null);
     const claim = next.claimed[0];
     if (claim !== undefined) {
       if (await start(board, claim, lane, deps, out)) budget--;
@@ -228,6 +245,14 @@ function record(next: ClaimNextResult, out: DispatchResult): void {
     else out.respawn_guarded.push({ task_id: s.task_id, reason: s.guard });
   }
   out.auto_assigned_default.push(...next.assigned_default);
+}
+
+/** The lane's skips as the motion the kernel gives the same tasks (one set of rules: motion/holds.ts). */
+function recordMotions(next: ClaimNextResult, out: DispatchResult, now: number, cap: number | null): void {
+  for (const s of next.skipped) {
+    const m = laneSkipMotion(s, now, { cap });
+    out.motions.push({ task_id: s.task_id, code: m.code, line: m.line });
+  }
 }
 
 /**

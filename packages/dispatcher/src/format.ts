@@ -4,12 +4,12 @@ import type { DispatchResult } from "./dispatch-once.ts";
  * The `--json` shape of a one-shot tick (spec §5 `dispatch`, plus `skipped_locked`): the tick's
  * result without the internal `held_back` reasons and the spawned pids.
  */
-export type DispatchJson = Omit<DispatchResult, "spawned" | "held_back" | "not_a_profile"> & {
+export type DispatchJson = Omit<DispatchResult, "spawned" | "held_back" | "not_a_profile" | "motions"> & {
   spawned: { task_id: string; assignee: string; workspace: string }[];
 };
 
 export function toJson(r: DispatchResult): DispatchJson {
-  const { held_back: _internal, not_a_profile: _named, spawned, ...rest } = r;
+  const { held_back: _internal, not_a_profile: _named, motions: _why, spawned, ...rest } = r;
   return {
     ...rest,
     spawned: spawned.map((s) => ({ task_id: s.task_id, assignee: s.assignee, workspace: s.workspace })),

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import { caught, useTestBoards } from "../testing/helpers.ts";
 import { boardInternals, rawSql, type TestBoard } from "../testing/index.ts";
 import { scopeBoard } from "../scoped-board.ts";
-import { explainMotion, explainMotions, type HostFacts, MOTION_CODES, type Motion } from "./index.ts";
+import { explainMotion, explainMotions, type HostFacts, laneSkipMotion, MOTION_CODES, type Motion } from "./index.ts";
 
 // Every reason a card can give for (not) moving, each produced by the verbs that put a task there
 // (the dispatcher's facts passed in as the API passes them), on both stores.
@@ -286,5 +286,20 @@ describe("explainMotions (batch)", () => {
       new Set(["waiting_on_parents", "not_runnable_profile", "blocked", "running_healthy", "ready_waiting_for_tick"]),
     );
     for (const m of bigMotions.values()) expect(MOTION_CODES).toContain(m.code);
+  });
+});
+
+describe("the lane's skips and the motion agree", () => {
+  it("an admission hold the lane reports (held) reads as the motion of the dispatcher's hold", async () => {
+    const b = board();
+    const t = await b.createTask({ title: "x", assignee: "w" });
+    const detail = { available_mb: 100, floor_mb: 900, profile: "w" };
+    const lane = b.readyLane({ dryRun: true, hold: () => ({ code: "memory_floor", detail }) });
+    const { skipped } = await b.claimNext(lane);
+    expect(skipped).toHaveLength(1);
+    const fromLane = laneSkipMotion(skipped[0] as (typeof skipped)[number], b.now());
+    const fromWhy = await why(b, t.id, { ...alive, holds: [{ task_id: t.id, code: "memory_floor", detail }] });
+    expect(fromLane).toEqual(fromWhy);
+    expect(fromWhy.code).toBe("memory_floor");
   });
 });
