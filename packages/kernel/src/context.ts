@@ -4,7 +4,7 @@ import type { IdSource } from "./ids.ts";
 import { type ParentState, unfinishedParents } from "./store/sqlite/dependencies.ts";
 import { appendEvent } from "./store/sqlite/events.ts";
 import { endRun, type RunClose } from "./store/sqlite/runs.ts";
-import type { SqlRun, SqlSessionHandle } from "./store/port.ts";
+import type { SqlSessionHandle } from "./store/port.ts";
 import { getTask, requireTask } from "./store/sqlite/tasks.ts";
 import type { Task } from "./types.ts";
 
@@ -37,9 +37,25 @@ export class BoardContext implements SqlSessionHandle {
   ) {
     this.limitOf = typeof failureLimit === "function" ? failureLimit : () => failureLimit;
     this.dialect = session.dialect;
+    // The session's own methods, bound once: every statement of every verb goes through these, and
+    // a delegating method would add a call and a rest array to each.
+    this.get = session.get.bind(session);
+    this.all = session.all.bind(session);
+    this.run = session.run.bind(session);
+    this.insert = session.insert.bind(session);
+    this.tasks = session.tasks.bind(session);
+    this.task = session.task.bind(session);
+    this.tx = session.tx.bind(session);
   }
 
   readonly dialect: SqlSessionHandle["dialect"];
+  readonly get: SqlSessionHandle["get"];
+  readonly all: SqlSessionHandle["all"];
+  readonly run: SqlSessionHandle["run"];
+  readonly insert: SqlSessionHandle["insert"];
+  readonly tasks: SqlSessionHandle["tasks"];
+  readonly task: SqlSessionHandle["task"];
+  readonly tx: SqlSessionHandle["tx"];
   now(): number {
     return this.session.now();
   }
@@ -48,27 +64,6 @@ export class BoardContext implements SqlSessionHandle {
   }
   get transactionsBegun(): number {
     return this.session.transactionsBegun;
-  }
-  get(sql: string, ...args: unknown[]): unknown {
-    return this.session.get(sql, ...args);
-  }
-  all(sql: string, ...args: unknown[]): unknown[] | Promise<unknown[]> {
-    return this.session.all(sql, ...args);
-  }
-  run(sql: string, ...args: unknown[]): SqlRun | Promise<SqlRun> {
-    return this.session.run(sql, ...args);
-  }
-  insert(sql: string, ...args: unknown[]): number | Promise<number> {
-    return this.session.insert(sql, ...args);
-  }
-  tasks(sql: string, ...args: unknown[]): Task[] | Promise<Task[]> {
-    return this.session.tasks(sql, ...args);
-  }
-  task(sql: string, ...args: unknown[]): Task | null | Promise<Task | null> {
-    return this.session.task(sql, ...args);
-  }
-  tx<T>(fn: () => Promise<T> | T): Promise<T> {
-    return this.session.tx(fn);
   }
   close(closeConnections: () => void | Promise<void>): void {
     this.session.close(closeConnections);

@@ -2,6 +2,7 @@ import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { boardInternals } from "../../testing/index.ts";
 import { useTestBoards } from "../../testing/helpers.ts";
+import { type SqliteSession, transactionContextTracked } from "./session.ts";
 
 // The store is async (issue 14): callers of one board interleave at their awaits. These tests pin
 // the two rules that keep that safe (session.ts) and that waiting for another process's write lock
@@ -102,6 +103,70 @@ describe("one board, many async callers", () => {
     // A transaction of its own (BEGIN IMMEDIATE through the queue), not a savepoint of an ended one.
     expect(ctx.transactionsBegun).toBe(begun + 1);
     expect((await b.getTask(id))?.title).toBe("from the timer");
+  });
+
+  it("a read with no transaction open runs on the writer's warm connection; during another caller's transaction on the reader; in its own on the writer", async () => {
+    const b = board();
+    const { ctx, sqlite } = boardInternals(b);
+    const session = ctx.session as SqliteSession;
+    const sql = "SELECT count(*) AS n FROM tasks";
+    expect(session.stmt(sql).database).toBe(sqlite);
+    const held = gate();
+    let own: Database.Database | null = null;
+    const tx = b.atomically(async () => {
+      await b.createTask({ title: "uncommitted" });
+      own = session.stmt(sql).database;
+      await held.opened;
+    });
+    await turn();
+    // Another caller, while the transaction is open: the read connection, which cannot see its row.
+    expect(session.stmt(sql).database).not.toBe(sqlite);
+    expect(await ctx.get(sql)).toEqual({ n: 0 });
+    held.open();
+    await tx;
+    expect(own).toBe(sqlite);
+    // Idle again: the writer, which now sees the committed row.
+    expect(session.stmt(sql).database).toBe(sqlite);
+    expect(await ctx.get(sql)).toEqual({ n: 1 });
+  });
+
+  it("the async context is tracked only while a transaction is open; a callback of an earlier transaction stays outside a later one", async () => {
+    const b = board();
+    const { ctx } = boardInternals(b);
+    let fire: () => void = () => {};
+    const fired = new Promise<void>((resolve) => {
+      fire = resolve;
+    });
+    const order: string[] = [];
+    let late: Promise<unknown> | null = null;
+    await b.atomically(async () => {
+      expect(transactionContextTracked()).toBe(true);
+      await b.createTask({ title: "first" });
+      // Started inside the first transaction; runs during the second one.
+      late = fired.then(() => b.createTask({ title: "from the first" }).then(() => order.push("late write")));
+    });
+    await turn();
+    // No transaction open in the process: the tracking (and Node's promise hooks with it) is off.
+    expect(transactionContextTracked()).toBe(false);
+    const held = gate();
+    const second = b.atomically(async () => {
+      expect(transactionContextTracked()).toBe(true);
+      await b.createTask({ title: "second" });
+      fire();
+      await turn();
+      order.push("second still open");
+      await held.opened;
+    });
+    await turn(20);
+    // The late write waits for the second transaction instead of joining it as a savepoint.
+    expect(order).toEqual(["second still open"]);
+    const begun = ctx.transactionsBegun;
+    held.open();
+    await second;
+    await late;
+    expect(order).toEqual(["second still open", "late write"]);
+    expect(ctx.transactionsBegun).toBe(begun + 1);
+    expect((await b.listTasks({})).map((t) => t.title).sort()).toEqual(["first", "from the first", "second"]);
   });
 
   it("verbs started together inside one transaction run one after another, each undone alone when it fails", async () => {

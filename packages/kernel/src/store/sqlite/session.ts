@@ -48,6 +48,33 @@ interface TxToken {
 const inside = new AsyncLocalStorage<TxToken>();
 
 /**
+ * Outermost transactions open (or waiting for their lock) on every session of this process. While
+ * none is, nobody can be inside one, so `inside` is disabled: on Node 20 an enabled
+ * AsyncLocalStorage runs promise hooks on every promise and every await of the whole process (the
+ * HTTP stack's included), which the async store would otherwise add to all of it. It is disabled
+ * from a macrotask once the process has no transaction open, not at each commit: a caller writing
+ * in a loop would toggle V8's promise hooks twice per transaction (about 2 µs). The next
+ * transaction's `inside.run` enables it again.
+ */
+let openTransactions = 0;
+let disableScheduled = false;
+let tracking = false;
+
+function disableIfIdle(): void {
+  disableScheduled = false;
+  // Every token is closed now, so nothing the disabled storage forgets could count as inside.
+  if (openTransactions === 0) {
+    inside.disable();
+    tracking = false;
+  }
+}
+
+/** Whether the transactions' async context is being tracked now (for the session's tests). */
+export function transactionContextTracked(): boolean {
+  return tracking;
+}
+
+/**
  * One open SQLite board as the store sees it: a write connection, a read connection, their
  * statement caches, the transaction queue and the clock (every stored timestamp comes from it).
  * Store functions take it first (`getTask(ctx, id)`); `BoardContext` extends it with the board's
@@ -56,13 +83,14 @@ const inside = new AsyncLocalStorage<TxToken>();
  * Store functions are async, so several callers of one board interleave at their awaits. Two rules
  * keep that safe. Transactions are queued: one runs at a time on the write connection, and a
  * caller's statements inside its own transaction (known through AsyncLocalStorage, so a verb called
- * from inside another verb's transaction nests as a savepoint) use that connection. Every other
- * statement goes to the read connection, so a read issued while another caller's transaction is
- * open never sees that transaction's uncommitted rows; in WAL mode it never waits for it either.
+ * from inside another verb's transaction nests as a savepoint) use that connection. A statement
+ * issued while another caller's transaction is open goes to the read connection, so it never sees
+ * that transaction's uncommitted rows; in WAL mode it never waits for it either.
  *
  * Every write pays for this machinery, so it is kept lean: no transaction open means no context
- * lookup, a transaction on an idle board begins synchronously (no promise hop before its BEGIN,
- * see writeTxnAsync), and the next queued one starts as the previous settles.
+ * lookup and reads on the writer's warm cache, AsyncLocalStorage is disabled while no transaction
+ * of the process is open, a transaction on an idle board begins synchronously (no promise hop
+ * before its BEGIN, see writeTxnAsync), and the next queued one starts as the previous settles.
  */
 export class SqliteSession implements SqlSessionHandle {
   readonly dialect = "sqlite" as const;
@@ -104,12 +132,23 @@ export class SqliteSession implements SqlSessionHandle {
     return t?.open === true && t.session === this;
   }
 
+  /**
+   * The connection a statement of the current call chain runs on. Inside the caller's own
+   * transaction: the writer. While another caller's transaction is open: the reader, which never
+   * sees that transaction's rows. With no transaction running at all, the writer too: it has no
+   * transaction open that a read could see into (a queued one begins only from `tx`, never in the
+   * middle of a synchronous statement), and its page cache is the warm one: the reader's is
+   * dropped by every commit of the writer, and reading it back cost a claim+complete cycle about
+   * as much as the rest of the async store's overhead (tooling/bench, async-compare).
+   */
   private get current(): Prepared {
     if (this.closed) throw closedError();
-    return this.inTransaction ? this.writer : this.reader;
+    if (this.running === null) return this.writer;
+    const t = inside.getStore();
+    return t?.open === true && t.session === this ? this.writer : this.reader;
   }
 
-  /** The statement for `sql` on the connection the caller should use (see the class comment). */
+  /** The statement for `sql` on the connection the caller should use (see `current`). */
   stmt(sql: string): Database.Statement {
     return this.current.stmt(sql);
   }
@@ -173,6 +212,8 @@ export class SqliteSession implements SqlSessionHandle {
   /** Starts an outermost transaction now; the board is idle (nothing running, nobody waiting before it). */
   private begin<T>(fn: () => Promise<T> | T): Promise<T> {
     this.transactionsBegun++;
+    openTransactions++;
+    tracking = true;
     const own: TxToken = { session: this, open: true, nested: null };
     this.running = own;
     const result = writeTxnAsync(this.sqlite, () => inside.run(own, fn));
@@ -190,12 +231,19 @@ export class SqliteSession implements SqlSessionHandle {
     own.open = false;
     this.running = null;
     this.active--;
+    openTransactions--;
     const next = this.waiting.shift();
     if (next !== undefined) next();
-    else if (this.active === 0 && this.whenIdle !== null) {
-      const finish = this.whenIdle;
-      this.whenIdle = null;
-      finish();
+    else {
+      if (openTransactions === 0 && !disableScheduled) {
+        disableScheduled = true;
+        setImmediate(disableIfIdle);
+      }
+      if (this.active === 0 && this.whenIdle !== null) {
+        const finish = this.whenIdle;
+        this.whenIdle = null;
+        finish();
+      }
     }
   }
 
