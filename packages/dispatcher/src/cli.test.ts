@@ -93,6 +93,7 @@ describe("kanban-dispatcher (one shot and usage)", { timeout: 60_000 }, () => {
         "skipped_per_profile_capped",
         "auto_assigned_default",
         "respawn_guarded",
+        "held",
         "skipped_locked",
       ].sort(),
     );
@@ -109,6 +110,7 @@ describe("kanban-dispatcher (one shot and usage)", { timeout: 60_000 }, () => {
       skipped_per_profile_capped: [],
       auto_assigned_default: [],
       respawn_guarded: [],
+      held: [],
       skipped_locked: false,
     });
     await waitFor(allDone(b, [t]), "the worker to complete after the one-shot exited");

@@ -31,6 +31,11 @@ export interface DispatchResult {
   not_a_profile: { task_id: string; assignee: string }[];
   skipped_per_profile_capped: { task_id: string; assignee: string; current: number }[];
   auto_assigned_default: string[];
+  /**
+   * Ready tasks admission control held back this tick (memory floor, host cap), never claimed; the
+   * per-profile cap's holds stay in `skipped_per_profile_capped`.
+   */
+  held: { task_id: string; assignee: string; code: string; detail: Record<string, unknown> }[];
   /** Ready tasks held back by the respawn guard (spec §2.12) with the reason. */
   respawn_guarded: { task_id: string; reason: string }[];
   /**
@@ -82,6 +87,16 @@ export interface DispatchDeps {
    * advisory lock on PostgreSQL). Default: the flock on `<db>.dispatch.lock`.
    */
   tickLock?(board: Board): Promise<TickLockAttempt>;
+  /**
+   * Admission control (admission/admission.ts): `enter` before each claim (the host's lock and
+   * counts), `hold` asked by the lane for each task before it is claimed, `leave` after the claim's
+   * spawn. Without it every spawnable task is admitted.
+   */
+  admission?: {
+    enter(): Promise<void>;
+    hold(assignee: string): { code: string; detail: Record<string, unknown> } | null;
+    leave(): void;
+  };
   /** Test hook: awaited between claim and spawn. */
   afterClaim?(taskId: string): Promise<void>;
   log?(line: string): void;
@@ -100,6 +115,7 @@ export function emptyResult(): DispatchResult {
     skipped_nonspawnable: [],
     not_a_profile: [],
     skipped_per_profile_capped: [],
+    held: [],
     respawn_guarded: [],
     motions: [],
     auto_assigned_default: [],
@@ -216,14 +232,22 @@ async function spawnReady(
     defaultAssignee: opts.defaultAssignee ?? null,
     maxPerProfile: opts.maxInProgressPerProfile ?? null,
     dryRun,
+    ...(deps.admission ? { hold: (assignee: string) => deps.admission?.hold(assignee) ?? null } : {}),
   });
   for (;;) {
-    const next = await board.claimNext(lane, {}, 1);
-    record(next, out);
-    recordMotions(next, out, board.now(), opts.maxInProgressPerProfile ?? null);
-    const claim = next.claimed[0];
-    if (claim !== undefined) {
-      if (await start(board, claim, lane, deps, out)) budget--;
+    // Admission decides with the host's count under its lock, held until the claim's worker is counted.
+    await deps.admission?.enter();
+    let next: ClaimNextResult;
+    try {
+      next = await board.claimNext(lane, {}, 1);
+      record(next, out);
+      recordMotions(next, out, board.now(), opts.maxInProgressPerProfile ?? null);
+      const claim = next.claimed[0];
+      if (claim !== undefined) {
+        if (await start(board, claim, lane, deps, out)) budget--;
+      }
+    } finally {
+      deps.admission?.leave();
     }
     if (!next.more) break;
     if (budget <= 0) {
@@ -242,8 +266,12 @@ function record(next: ClaimNextResult, out: DispatchResult): void {
       out.not_a_profile.push({ task_id: s.task_id, assignee: s.assignee });
     } else if (s.reason === "per_profile_cap")
       out.skipped_per_profile_capped.push({ task_id: s.task_id, assignee: s.assignee, current: s.current });
+    else if (s.reason === "held")
+      out.held.push({ task_id: s.task_id, assignee: s.assignee, code: s.hold.code, detail: s.hold.detail });
     else out.respawn_guarded.push({ task_id: s.task_id, reason: s.guard });
   }
+  for (const code of new Set(next.skipped.flatMap((s) => (s.reason === "held" ? [s.hold.code] : []))))
+    if (!out.held_back.includes(code)) out.held_back.push(code);
   out.auto_assigned_default.push(...next.assigned_default);
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import {
@@ -16,7 +17,9 @@ import {
   workspacesRoot,
 } from "@kanban/db";
 import { type Board, type Clock, systemClock } from "@kanban/kernel";
+import { FootprintSampler, cgroupOf, isPidAlive, processTree } from "@kanban/process";
 import { allowedRootsFor, cleanupScratch, resolveWorkspace, scratchPath } from "@kanban/workspace";
+import { Admission, type ContainmentState, describeHold, toHold, WorkerContainment } from "./admission/index.ts";
 import { type BoardPorts, type BoardSet, SqliteBoardSet, type Target } from "./board-set.ts";
 import { type DispatcherConfig, withHomeConfig } from "./config.ts";
 import { checkCoordinationFor } from "./coordination/choose.ts";
@@ -91,6 +94,8 @@ export const STUCK_TICKS = 6;
 /** Minimum seconds between two stuck-queue warnings. */
 export const STUCK_WARNING_INTERVAL = 300;
 const MAX_WARNINGS = 20;
+/** Holds kept in the status (a full host can hold a whole ready lane). */
+const MAX_HOLDS = 500;
 
 interface OpenTarget extends Target {
   board: Board;
@@ -160,6 +165,16 @@ export class Dispatcher {
   private seenConfigVersion: string;
   /** `<board>:<task>:<assignee>` already warned about as not a profile (so the warning is said once). */
   private warnedNotAProfile = new Set<string>();
+  /** Admission control: memory floor and host-wide cap (admission/admission.ts). */
+  readonly admission: Admission;
+  /** cgroup or process-tree containment of workers (admission/containment.ts). */
+  readonly containment = new WorkerContainment();
+  private readonly footprintSampler = new FootprintSampler();
+  /** The last tick's admission holds, host cap and worker footprints (published in the status). */
+  private holds: NonNullable<DispatcherStatus["holds"]> = [];
+  private lastHoldsLine = "";
+  private hostCap: NonNullable<DispatcherStatus["host_cap"]> | null = null;
+  private footprints: NonNullable<DispatcherStatus["footprints"]> = [];
 
   constructor(
     /** The configuration in use; replaced when config.json changes ({@link refreshConfig}). */
@@ -173,6 +188,16 @@ export class Dispatcher {
     this.seenConfigVersion = config.configVersion;
     this.pool = new WorkerPool(this.log, this.clock);
     this.pool.onExit((worker) => this.workerExited(worker));
+    this.admission = new Admission(() => {
+      const s = this.config.settings;
+      const r = this.config.runtime;
+      return {
+        memoryFloorMb: s.memoryFloorMb,
+        maxWorkersHost: s.maxWorkersHost,
+        hostStateDir: s.hostStateDir,
+        profileFloorMb: (p) => (r.kind === "profiles" ? r.profiles[p]?.memory_floor_mb : undefined),
+      };
+    });
     this.coordination = deps.coordination ?? new SqliteCoordination(config.home, config.hostname, config.pid);
     const ports = () => this.boardPorts();
     this.boards =
@@ -358,7 +383,7 @@ export class Dispatcher {
           // The one rule (@kanban/workspace): a tenant's task is confined to the roots, an operator task is not.
           allowedRoots: allowedRootsFor(task, cfg.settings.workspaceRoots),
         }),
-      spawnWorker: (ctx) => {
+      spawnWorker: async (ctx) => {
         const argv = buildWorkerArgv(cfg.runtime, {
           task: ctx.task,
           profile: ctx.assignee,
@@ -386,7 +411,14 @@ export class Dispatcher {
               ? `hermes executable not found: ${cfg.runtime.bin} (KANBAN_HERMES_BIN)`
               : `\`${cfg.runtime.bin}\` executable not found on PATH. Install Hermes Agent or activate its venv before running the kanban dispatcher.`
             : undefined;
-        return this.pool.spawn({
+        // cgroup containment: the run's own cgroup with its profile's limits (none in the process-tree mode).
+        const profile = cfg.runtime.kind === "profiles" ? cfg.runtime.profiles[ctx.assignee] : undefined;
+        const contained = this.containment.prepare(
+          cfg.settings,
+          { boardKey: boardKeyOf(t.board.path), runId: ctx.runId },
+          { memoryMax: profile?.memory_max ?? null, cpuMax: profile?.cpu_max ?? null },
+        );
+        const pid = await this.pool.spawn({
           argv,
           env,
           cwd: ctx.workspace.path,
@@ -395,8 +427,21 @@ export class Dispatcher {
           logBackupCount: cfg.settings.logBackupCount,
           meta: { task_id: ctx.task.id, board: t.slug, run_id: ctx.runId },
           notFoundMessage,
+          cgroup: contained.cgroup,
         });
+        // Counted for the host before the admission lock is released (dispatch-once's enter/leave).
+        this.admission.started({
+          pid,
+          board: t.slug,
+          run_id: ctx.runId,
+          task_id: ctx.task.id,
+          home: cfg.home,
+          cgroup: contained.cgroup,
+          at: this.now(),
+        });
+        return pid;
       },
+      admission: this.admission,
       exitStatus: (pid) => this.pool.exitStatus(pid),
       tickLock: (board) => {
         checkCoordinationFor(board, this.coordination);
@@ -489,6 +534,8 @@ export class Dispatcher {
     let spawned = 0;
     const running: DispatcherStatus["running_workers"] = [];
     const notAProfile: { board: string; task_id: string; assignee: string }[] = [];
+    const holds: NonNullable<DispatcherStatus["holds"]> = [];
+    this.sayContainment();
     // Let pending child exits be recorded before the crash sweep reads them.
     await new Promise<void>((resolve) => setImmediate(resolve));
     let targets: Target[] = [];
@@ -537,6 +584,14 @@ export class Dispatcher {
           )
             readyPending = true;
           running.push(...(await runningWorkersOf(t)));
+          holds.push(...r.held.map((h) => toHold(t.slug, h)));
+          for (const c of r.skipped_per_profile_capped)
+            holds.push({
+              task_id: c.task_id,
+              board: t.slug,
+              code: "profile_cap",
+              detail: { assignee: c.assignee, current: c.current, max: this.config.settings.maxInProgressPerProfile },
+            });
           boards.push(this.summarise(t, r, null));
           if (didWork(r)) this.log(`board ${t.slug}: ${describe(r)}`);
           notAProfile.push(...r.not_a_profile.map((n) => ({ ...n, board: t.slug })));
@@ -553,6 +608,10 @@ export class Dispatcher {
     this.warnNotAProfile(notAProfile);
     this.ticks++;
     this.runningWorkers = running;
+    this.recordHolds(holds);
+    this.hostCap = this.admission.hostCap();
+    this.footprints = this.sampleFootprints(running);
+    this.containment.sweep(this.config.settings);
     const report: TickReport = {
       at,
       ms: Math.round(performance.now() - started),
@@ -621,7 +680,58 @@ export class Dispatcher {
       warnings: [...this.warnings],
       stopped_at: null,
       config_error: this.configError,
+      holds: this.holds,
+      host_cap: this.hostCap ?? this.admission.hostCap(),
+      containment: this.containmentState().mode,
+      containment_reason: this.containmentState().reason,
+      footprints: this.footprints,
     };
+  }
+
+  private containmentState(): ContainmentState {
+    return this.containment.state(this.config.settings).state;
+  }
+
+  /** Says how workers are contained: at start-up, and again only if a config.json edit changes it. */
+  private sayContainment(): void {
+    const { state, changed } = this.containment.state(this.config.settings);
+    if (!changed) return;
+    const where = state.root !== null ? ` (${state.root})` : "";
+    this.log(`containment: ${state.mode}${where}${state.reason !== null ? `: ${state.reason}` : ""}`);
+  }
+
+  /** The tick's holds for the status, and a log line whenever they change (not every tick). */
+  private recordHolds(holds: NonNullable<DispatcherStatus["holds"]>): void {
+    this.holds = holds.slice(0, MAX_HOLDS);
+    const admission = holds.filter((h) => h.code !== "profile_cap");
+    const line = admission.map((h) => `board ${h.board}: ${describeHold(h)}`).join("; ");
+    if (line !== this.lastHoldsLine && line !== "") this.log(`admission: ${admission.length} card(s) held: ${line}`);
+    this.lastHoldsLine = line;
+  }
+
+  /**
+   * Each running worker's footprint on this host: the processes of its cgroup, or of its process
+   * group and descendants; RSS and CPU since the last tick. Workers of other hosts (PostgreSQL) are
+   * not ours to sample: only pids of our own pool, or any live local pid on SQLite (one host).
+   */
+  private sampleFootprints(running: DispatcherStatus["running_workers"]): NonNullable<DispatcherStatus["footprints"]> {
+    const ours = new Map(this.pool.running().map((w) => [w.pid, w]));
+    const local = this.config.database.engine === "sqlite";
+    const root = this.containmentState().root;
+    const out: NonNullable<DispatcherStatus["footprints"]> = [];
+    const keys = new Set<string>();
+    const at = this.now();
+    for (const w of running) {
+      if (w.run_id === null || (!ours.has(w.pid) && !(local && isPidAlive(w.pid)))) continue;
+      const key = `${w.board}:${w.run_id}`;
+      keys.add(key);
+      const cg = this.pool.cgroupOf(w.pid) ?? (root !== null ? cgroupOf(w.pid) : null);
+      const inOurs = cg !== null && root !== null && cg.startsWith(`${root}/`);
+      const f = this.footprintSampler.sample(key, inOurs ? { cgroup: cg } : { pids: processTree(w.pid) });
+      out.push({ run_id: w.run_id, task_id: w.task_id, board: w.board, ...f, sampled_at: at });
+    }
+    this.footprintSampler.retain(keys);
+    return out;
   }
 
   private async writeStatus(extra: Partial<DispatcherStatus> = {}): Promise<void> {
@@ -877,6 +987,20 @@ function describeRuntime(config: DispatcherConfig): string {
   if (r.kind === "hermes") return `hermes runtime (profiles of ${r.hermesHome})`;
   const names = Object.keys(r.profiles);
   return `profiles: ${names.join(", ")}`;
+}
+
+/**
+ * A board's key for its runs' cgroup names: 16 hex digits of SHA-256 of its file (symlinks
+ * resolved) or PostgreSQL label, as `boardKey` of @kanban/process names a run's processes.
+ */
+function boardKeyOf(boardPath: string): string {
+  let canonical = boardPath;
+  try {
+    canonical = fs.realpathSync(boardPath);
+  } catch {
+    // a PostgreSQL label, or a file not made yet: as given
+  }
+  return createHash("sha256").update(canonical).digest("hex").slice(0, 16);
 }
 
 async function safeRunningCount(board: Board): Promise<number> {

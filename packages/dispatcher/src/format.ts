@@ -1,3 +1,4 @@
+import { describeHold } from "./admission/admission.ts";
 import type { DispatchResult } from "./dispatch-once.ts";
 
 /**
@@ -46,5 +47,7 @@ export function formatText(r: DispatchResult, opts: { dryRun?: boolean } = {}): 
     lines.push(`Skipped (per-profile cap): ${c.task_id}  @${c.assignee} already runs ${c.current}`);
   }
   for (const g of r.respawn_guarded) lines.push(`Held back (${g.reason}): ${g.task_id}`);
+  // Admission control (memory floor, host cap): never claimed, still ready.
+  for (const h of r.held) lines.push(`Held (${h.code}): ${describeHold(h).replace(/^\S+ held: /, `${h.task_id}  `)}`);
   return lines.join("\n");
 }

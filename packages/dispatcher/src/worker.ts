@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { hermesProfileExists, mintRunToken, type ProfileConfig } from "@kanban/db";
 import { type Clock, type ExitStatus, nowSeconds, systemClock, type Task, type Termination } from "@kanban/kernel";
-import { isPidAlive, terminateWorker } from "@kanban/process";
+import { argvIntoCgroup, cgroupPids, isPidAlive, removeCgroup, stopCgroup, terminateWorker } from "@kanban/process";
 
 /**
  * How workers are launched (spec §3.3, with our names).
@@ -236,6 +236,11 @@ export interface SpawnRequest {
   meta: { task_id: string; board: string; run_id: number };
   /** Message when the program cannot be found (the Hermes runtime has its own wording). */
   notFoundMessage?: string;
+  /**
+   * cgroup containment: the worker's own cgroup (made, limits written), which it enters before its
+   * program runs (argvIntoCgroup); its whole tree is then stopped through it. Null: process tree.
+   */
+  cgroup?: string | null;
 }
 
 export interface LiveWorker {
@@ -244,6 +249,8 @@ export interface LiveWorker {
   board: string;
   run_id: number;
   started_at: number;
+  /** Its cgroup in cgroup containment, else null. */
+  cgroup: string | null;
 }
 
 /**
@@ -256,6 +263,11 @@ export class WorkerPool {
   private readonly exits = new Map<number, ExitStatus & { at: number }>();
   private readonly pending = new Set<Promise<void>>();
   private readonly exitListeners: ((worker: LiveWorker, status: ExitStatus) => void)[] = [];
+  /**
+   * Worker pid → its cgroup, kept after the worker exits while the cgroup may still hold its
+   * descendants: a termination of that pid is then a stop of the cgroup.
+   */
+  private readonly cgroups = new Map<number, string>();
   private static readonly EXIT_TTL_MS = 600_000;
   private static readonly EXIT_MAX = 4096;
 
@@ -282,8 +294,11 @@ export class WorkerPool {
         fd,
         `--- ${new Date(this.clock.now()).toISOString()} kanban-dispatcher: run ${req.meta.run_id} of ${req.meta.task_id}: ${JSON.stringify(req.argv)}\n`,
       );
-      const child = spawn(resolved, args, {
-        argv0: program,
+      const cgroup = req.cgroup ?? null;
+      // In a cgroup the worker is started by `sh`, which enters the cgroup and then execs it.
+      const [file, ...fileArgs] = cgroup !== null ? argvIntoCgroup(cgroup, [resolved, ...args]) : [resolved, ...args];
+      const child = spawn(file as string, fileArgs, {
+        argv0: cgroup !== null ? "sh" : program,
         cwd: req.cwd,
         env: req.env,
         stdio: ["ignore", fd, fd],
@@ -296,12 +311,16 @@ export class WorkerPool {
         throw new Error(`cannot start ${program}: ${err.message}`);
       }
       this.exits.delete(pid); // a recycled pid must not inherit an older worker's exit
-      this.live.set(pid, { pid, ...req.meta, started_at: nowSeconds(this.clock) });
+      this.live.set(pid, { pid, ...req.meta, started_at: nowSeconds(this.clock), cgroup });
+      if (cgroup !== null) this.cgroups.set(pid, cgroup);
       child.on("error", (err) => this.log(`worker ${pid} (${req.meta.task_id}): ${err.message}`));
       child.on("exit", (code, signal) => {
         const worker = this.live.get(pid);
         this.live.delete(pid);
         this.recordExit(pid, { code, signal });
+        // A worker that ended with nothing left in its cgroup leaves no cgroup behind.
+        const dir = this.cgroups.get(pid);
+        if (dir !== undefined && cgroupPids(dir).length === 0 && removeCgroup(dir)) this.cgroups.delete(pid);
         if (worker !== undefined) for (const listener of this.exitListeners) listener(worker, { code, signal });
       });
       // The dispatcher may exit while workers run on.
@@ -348,6 +367,11 @@ export class WorkerPool {
     return [...this.live.values()];
   }
 
+  /** The cgroup of one of our workers (also after its leader exited, until the cgroup is gone). */
+  cgroupOf(pid: number): string | null {
+    return this.cgroups.get(pid) ?? null;
+  }
+
   /**
    * Terminates workers the kernel reported: SIGTERM to each process group now, SIGKILL to any
    * group still alive after `graceSeconds`. Does not block: the escalation runs on timers, and
@@ -355,7 +379,20 @@ export class WorkerPool {
    */
   terminate(targets: readonly Termination[], graceSeconds: number): void {
     for (const t of targets) {
-      const done = terminateWorker(t, { graceMs: graceSeconds * 1000, log: this.log }).then(
+      // A worker in its own cgroup is stopped through it: every process of its tree, wherever it went.
+      const dir = this.cgroups.get(t.pid);
+      const stop =
+        dir !== undefined
+          ? stopCgroup(dir, { graceMs: graceSeconds * 1000, log: this.log }).then((r) => {
+              this.cgroups.delete(t.pid);
+              this.log(
+                r.killed
+                  ? `worker pid ${t.pid} survived SIGTERM for ${graceSeconds}s: cgroup.kill stopped its ${r.pids.length} process(es)`
+                  : `worker pid ${t.pid} stopped through its cgroup: ${r.pids.length} process(es) left after SIGTERM`,
+              );
+            })
+          : terminateWorker(t, { graceMs: graceSeconds * 1000, log: this.log });
+      const done = stop.then(
         () => {},
         (err: unknown) => this.log(`terminating worker pid ${t.pid} failed: ${(err as Error).message}`),
       );
