@@ -1,5 +1,6 @@
 import { COLUMN_NAMES, DEFAULT_COLUMN_LIMIT, DEFAULT_DONE_LIMIT } from "@kanban/kernel";
 import { z } from "zod";
+import { hostFacts } from "../motion-facts.ts";
 import { nameSchema } from "../schemas.ts";
 import { boardProcedure, router } from "../trpc.ts";
 
@@ -36,6 +37,8 @@ export const boardRouter = router({
         doneLimit: done_limit,
         columnLimit: column_limit,
         knownProfiles: ctx.knownProfiles()?.names,
+        // Cards that are not moving say why (`motion: {code, line}`), as tasks.why does in full.
+        motionFacts: await hostFacts(ctx, slug),
       });
     }),
 
@@ -55,6 +58,7 @@ export const boardRouter = router({
         cursor,
         limit,
         knownProfiles: ctx.knownProfiles()?.names,
+        motionFacts: await hostFacts(ctx, ctx.slug(input.board)),
       });
     }),
 });

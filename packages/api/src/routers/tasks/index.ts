@@ -18,6 +18,7 @@ import { reassignProcedure } from "./reassign.ts";
 import { reclaimProcedure } from "./reclaim.ts";
 import { recomputeProcedure } from "./recompute.ts";
 import { unblockProcedure } from "./unblock.ts";
+import { whyProcedure } from "./why.ts";
 
 /** `tasks.*`: one file per procedure, named for its key (block and schedule share park.ts). */
 export const tasksRouter = router({
@@ -41,4 +42,5 @@ export const tasksRouter = router({
   context: contextProcedure,
   log: logProcedure,
   recompute: recomputeProcedure,
+  why: whyProcedure,
 });

@@ -1,0 +1,97 @@
+import fs from "node:fs";
+import path from "node:path";
+import { dispatcherLockPath, writeDispatcherStatus } from "@kanban/db";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { codeOf, createTestApi, type TestApi } from "../../testing.ts";
+
+// tasks.why: the kernel's motion judged with this host's facts (the dispatcher's status file and
+// lock, config.json), and the same code and line on the task's board.get card.
+
+let t: TestApi;
+beforeEach(() => {
+  t = createTestApi({ config: { profiles: { coder: { command: ["true"] } } } });
+});
+afterEach(() => t.cleanup());
+
+const now = () => Math.floor(t.clock.now() / 1000);
+
+/** A dispatcher of this home that is alive (the lock names this live process) and ticked just now. */
+function liveDispatcher(extra: Record<string, unknown> = {}) {
+  fs.mkdirSync(path.dirname(dispatcherLockPath(t.dir)), { recursive: true });
+  fs.writeFileSync(dispatcherLockPath(t.dir), String(process.pid));
+  writeDispatcherStatus(t.dir, {
+    pid: process.pid,
+    started_at: now() - 100,
+    last_tick_at: now(),
+    last_tick_ms: 3,
+    interval_seconds: 60,
+    ticks: 5,
+    boards: [],
+    running_workers: [],
+    warnings: [],
+    ...extra,
+  });
+}
+
+async function card(id: string) {
+  const view = await t.api.board.get();
+  return view.columns.flatMap((c) => c.tasks).find((c) => c.id === id);
+}
+
+describe("tasks.why", () => {
+  it("no dispatcher, then the dispatcher's memory hold of its last tick, then waiting for its tick; the card says the same", async () => {
+    const { task } = await t.api.tasks.create({ title: "x", assignee: "coder" });
+    const none = await t.api.tasks.why({ id: task.id });
+    expect(none).toMatchObject({ moving: false, code: "no_dispatcher" });
+    expect((await card(task.id))?.motion).toEqual({ code: none.code, line: none.line });
+
+    liveDispatcher({
+      holds: [
+        { task_id: task.id, board: "default", code: "memory_floor", detail: { available_mb: 120, floor_mb: 900 } },
+        { task_id: task.id, board: "elsewhere", code: "host_cap", detail: { running: 1, max: 1 } },
+      ],
+      host_cap: { max: 4, running: 1 },
+    });
+    const held = await t.api.tasks.why({ id: task.id });
+    expect(held).toMatchObject({ moving: false, code: "memory_floor" });
+    expect(held.line).toBe(
+      "Held by memory admission: the host's available memory is under the floor (120 MB available, floor 900 MB).",
+    );
+    expect((await card(task.id))?.motion).toEqual({ code: "memory_floor", line: held.line });
+
+    liveDispatcher(); // an older dispatcher's status: no holds at all
+    const tick = await t.api.tasks.why({ id: task.id });
+    expect(tick).toMatchObject({ moving: true, code: "ready_waiting_for_tick" });
+    expect((await card(task.id))?.motion).toBeNull();
+  });
+
+  it("config's profiles: an assignee that is none of them is not runnable", async () => {
+    liveDispatcher();
+    const { task } = await t.api.tasks.create({ title: "x", assignee: "ghost" });
+    const m = await t.api.tasks.why({ id: task.id });
+    expect(m.code).toBe("not_runnable_profile");
+    expect(m.next).toContain("(here: coder)");
+  });
+
+  it("a running worker of this host: healthy while its pid lives, orphaned once it is gone", async () => {
+    liveDispatcher();
+    const { task } = await t.api.tasks.create({ title: "x", assignee: "coder" });
+    const claimed = await t.api.tasks.claim({ id: task.id });
+    await t.board().recordSpawn(task.id, process.pid, claimed.run_id as number);
+    expect(await t.api.tasks.why({ id: task.id })).toMatchObject({ moving: true, code: "running_healthy" });
+    expect((await card(task.id))?.motion).toBeNull();
+    // A pid that is certainly gone: beyond any pid the kernel hands out.
+    await t.board().recordSpawn(task.id, 2 ** 22 + 7, claimed.run_id as number);
+    const orphaned = await t.api.tasks.why({ id: task.id });
+    expect(orphaned.code).toBe("running_orphaned");
+    expect((await card(task.id))?.motion).toEqual({ code: "running_orphaned", line: orphaned.line });
+  });
+
+  it("an unknown id and another tenant's task are NOT_FOUND; a bad id is BAD_REQUEST", async () => {
+    const { task } = await t.caller("acme").tasks.create({ title: "x", assignee: "coder" });
+    expect(await codeOf(t.api.tasks.why({ id: "t_0123456789" }))).toBe("NOT_FOUND");
+    expect(await codeOf(t.caller("globex").tasks.why({ id: task.id }))).toBe("NOT_FOUND");
+    expect((await t.caller("acme").tasks.why({ id: task.id })).code).toBe("no_dispatcher");
+    expect(await codeOf(t.api.tasks.why({ id: "" }))).toBe("BAD_REQUEST");
+  });
+});
