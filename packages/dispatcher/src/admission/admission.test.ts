@@ -6,7 +6,16 @@ import { readDispatcherStatus } from "@kanban/db";
 import type { Board } from "@kanban/kernel";
 import { cgroup2Mount, cgroupOf, cgroupPids, isPidAlive, probeCgroups, removeEmptyRunCgroups } from "@kanban/process";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { fakeProfile, killAll, makeHome, type TestHome, trackPool, waitFor } from "../../test/helpers.ts";
+import {
+  fakeProfile,
+  killAll,
+  makeHome,
+  runBin,
+  type TestHome,
+  track,
+  trackPool,
+  waitFor,
+} from "../../test/helpers.ts";
 import { createDispatcher, type Dispatcher } from "../dispatcher.ts";
 import { memAvailableBytes } from "./meminfo.ts";
 
@@ -171,6 +180,36 @@ describe("admission: host cap", { timeout: 60_000 }, () => {
     expect(after.spawned).toBe(1);
     expect((await h2.board().getTask(elsewhere))?.status).toBe("running");
     expect(d2.status().host_cap).toEqual({ max: 1, running: 1 });
+  });
+});
+
+describe("admission: host cap across dispatcher processes", { timeout: 120_000 }, () => {
+  it("three one-shot dispatcher processes of three homes, started at once with one ready task each and a host cap of 1: one worker starts, the others say host_cap", async () => {
+    const shared = tempDir("kanban-host-");
+    const hs = [0, 1, 2].map(() =>
+      home({ kanban: { max_workers_host: 1, host_state_dir: shared }, profiles: { alice: fakeProfile("hang") } }),
+    );
+    const ids: string[] = [];
+    for (const h of hs) ids.push((await h.board().createTask({ title: "t", assignee: "alice" })).id);
+    // Each pauses 1.5 s between its claim and its spawn: without the host's admission lock, all three
+    // would count 0 workers and start one each.
+    const runs = await Promise.all(
+      hs.map((h) => runBin(["--once", "--json"], { ...h.env, KANBAN_DISPATCHER_TEST_CLAIM_DELAY_MS: "1500" })),
+    );
+    const outs = runs.map((r) => {
+      expect(r.code).toBe(0);
+      return JSON.parse(r.stdout) as { spawned: unknown[]; held: { task_id: string; code: string }[] };
+    });
+    for (const h of hs) track((await h.board().listTasks({ status: "running" }))[0]?.worker_pid);
+    expect(outs.map((o) => o.spawned.length).sort()).toEqual([0, 0, 1]);
+    expect(outs.filter((o) => o.spawned.length === 0).map((o) => o.held.map((x) => x.code))).toEqual([
+      ["host_cap"],
+      ["host_cap"],
+    ]);
+    // The held tasks are untouched: still ready, never claimed.
+    for (const [i, h] of hs.entries()) {
+      if (outs[i]?.spawned.length === 0) expect(await state(h.board(), ids[i] as string)).toEqual(UNCLAIMED);
+    }
   });
 });
 
