@@ -23,8 +23,8 @@ import {
 } from "./drawer-sections.tsx";
 import { XIcon } from "./icons.tsx";
 import { Markdown } from "./markdown.tsx";
-import { Liveness } from "./task-card.tsx";
 import { useToasts } from "./toasts.tsx";
+import { WhyPanel } from "./why-panel.tsx";
 import { Button, Chip, cx, Input, SectionTitle, Select, Spinner, Textarea } from "./ui.tsx";
 import { onEnter } from "../lib/keyboard.ts";
 
@@ -392,7 +392,6 @@ function StatusActions({
  */
 export function TaskDrawer(props: TaskDrawerProps) {
   const trpc = useTRPC();
-  const now = useNow();
   const commentRef = useRef<HTMLTextAreaElement | null>(null);
   const asideRef = useRef<HTMLElement | null>(null);
   useEffect(() => {
@@ -468,15 +467,6 @@ export function TaskDrawer(props: TaskDrawerProps) {
               <div className="space-y-3">
                 <EditableTitle ctx={ctx} />
                 <MetaRow ctx={ctx} profiles={props.profiles} assignees={props.assignees} />
-                {task.status === "running" && (
-                  <div className="space-y-1">
-                    <div className="text-muted text-xs">
-                      Worker {task.claim_lock && <span className="font-mono">{task.claim_lock}</span>} · run #
-                      {task.current_run_id} · started {ago(task.run_started_at ?? task.started_at, now)}
-                    </div>
-                    <Liveness card={task} />
-                  </div>
-                )}
                 <StatusActions
                   ctx={ctx}
                   moveTasks={props.moveTasks}
@@ -484,6 +474,7 @@ export function TaskDrawer(props: TaskDrawerProps) {
                   onDeleted={props.onClose}
                 />
               </div>
+              <WhyPanel ctx={ctx} />
               <Recovery
                 ctx={ctx}
                 profiles={props.profiles}

@@ -13,7 +13,7 @@ import {
 describe("motionFamily", () => {
   it.each([
     ["waiting_on_parents", "waiting"],
-    ["in_todo", "waiting"],
+    ["in_todo", "attention"],
     ["scheduled", "waiting"],
     ["ready_waiting_for_tick", "waiting"],
     ["claimed_not_spawned", "waiting"],
@@ -91,6 +91,14 @@ describe("footprints", () => {
       footprintFor({ whyDetail: {}, dispatcherFootprints: [other, oldRun, sample], taskId: "t_a", runId: 7 })?.pids,
     ).toEqual([10, 11, 12]);
     expect(footprintFor({ whyDetail: null, dispatcherFootprints: [oldRun], taskId: "t_a", runId: 7 })).toBeNull();
+    const elsewhere = { ...sample, board: "other" };
+    expect(
+      footprintFor({ whyDetail: null, dispatcherFootprints: [elsewhere], taskId: "t_a", runId: 7, board: "mine" }),
+    ).toBeNull();
+    expect(
+      footprintFor({ whyDetail: null, dispatcherFootprints: [elsewhere], taskId: "t_a", runId: 7, board: "other" })
+        ?.board,
+    ).toBe("other");
     expect(footprintFor({ whyDetail: null, dispatcherFootprints: undefined, taskId: "t_a", runId: 7 })).toBeNull();
   });
 

@@ -13,13 +13,13 @@ export interface CardMotion {
 
 /**
  * Families of motion codes, one look each:
- * - waiting: it will move by itself (parents to finish, promotion from Todo, a schedule, the next tick, a spawn);
+ * - waiting: it will move by itself (parents to finish, a schedule, the next tick, a spawn);
  * - held: admission holds it (a profile or host cap, the memory floor);
  * - guard: a respawn guard holds it until a time;
  * - breaker: the circuit breaker tripped (a person must look);
  * - unhealthy: running, but quiet, stale, orphaned or about to lose its lease;
  * - attention: nothing will move it until a person acts (no assignee, not a profile, no dispatcher, blocked,
- *   in Triage or Review);
+ *   in Todo, Triage or Review);
  * - settled: done or archived (no line on the card: the column says it);
  * - moving: running and healthy;
  * - other: a code this board does not know yet (a newer server): shown plainly.
@@ -37,7 +37,6 @@ export type MotionFamily =
 
 const FAMILY: Record<string, MotionFamily> = {
   waiting_on_parents: "waiting",
-  in_todo: "waiting",
   scheduled: "waiting",
   ready_waiting_for_tick: "waiting",
   claimed_not_spawned: "waiting",
@@ -54,6 +53,7 @@ const FAMILY: Record<string, MotionFamily> = {
   not_runnable_profile: "attention",
   no_dispatcher: "attention",
   blocked: "attention",
+  in_todo: "attention",
   in_triage: "attention",
   in_review: "attention",
   done: "settled",
@@ -79,9 +79,10 @@ export function cardMotionLine(motion: CardMotion | null | undefined): CardMotio
 export interface Footprint {
   run_id: number | null;
   task_id: string | null;
+  board: string | null;
   /** How many processes the run's tree holds. */
   processes: number;
-  /** The pids, when the sample lists them. */
+  /** The pids, when the sample lists them (the dispatcher's status counts them: `pids` is a number there). */
   pids: number[];
   rss_bytes: number | null;
   cpu_percent: number | null;
@@ -100,6 +101,7 @@ export function readFootprint(raw: unknown): Footprint | null {
   return {
     run_id: num(r.run_id),
     task_id: typeof r.task_id === "string" ? r.task_id : null,
+    board: typeof r.board === "string" ? r.board : null,
     processes: count,
     pids,
     rss_bytes: num(r.rss_bytes),
@@ -111,13 +113,16 @@ export function readFootprint(raw: unknown): Footprint | null {
 /**
  * The footprint of a task's current run: `tasks.why`'s `detail.footprint` when the server put it
  * there, else the dispatcher status's `footprints` list (matched on run id, or task id when the
- * sample names no run). A sample of another run of the same task is never shown as this one's.
+ * sample names no run). A sample of another run of the same task, or of another board's task, is
+ * never shown as this one's.
  */
 export function footprintFor(opts: {
   whyDetail: Record<string, unknown> | null | undefined;
   dispatcherFootprints: unknown;
   taskId: string;
   runId: number | null;
+  /** The board's slug, when known (the status lists every board of the home). */
+  board?: string | null;
 }): Footprint | null {
   const fromWhy = readFootprint(opts.whyDetail?.footprint);
   if (fromWhy) return fromWhy;
@@ -125,6 +130,7 @@ export function footprintFor(opts: {
   for (const raw of opts.dispatcherFootprints) {
     const f = readFootprint(raw);
     if (!f || f.task_id !== opts.taskId) continue;
+    if (opts.board && f.board && f.board !== opts.board) continue;
     if (f.run_id === null || opts.runId === null || f.run_id === opts.runId) return f;
   }
   return null;
