@@ -21,6 +21,7 @@ export interface KanbanToolClient {
     unblock: Mutation<"tasks", "unblock">;
     heartbeat: Mutation<"tasks", "heartbeat">;
     recompute: Mutation<"tasks", "recompute">;
+    why: Query<"tasks", "why">;
   };
   comments: { add: Mutation<"comments", "add"> };
   links: { add: Mutation<"links", "add"> };

@@ -587,6 +587,27 @@ export const kanbanLink = defineTool({
   },
 });
 
+export const kanbanWhy = defineTool({
+  name: "kanban_why",
+  description:
+    "Why a task is or is not moving, and the next action: waiting on named parents, no assignee, a profile or host cap, " +
+    "a respawn guard, a tripped breaker, a blocked reason, a quiet or orphaned worker, no dispatcher… Returns " +
+    "{moving, code, line, next, detail}: the same code and line as `kanban why` and the board's card. No arguments: your own task.",
+  orchestratorOnly: false,
+  inputSchema: z.object({ task_id: taskIdOptional, board }),
+  async handler(args, ctx) {
+    const id = args.task_id?.trim() ? args.task_id.trim() : ctx.identity.task;
+    if (!id)
+      throw new ToolError("task_id is required (or set KANBAN_TASK in the env); kanban_list shows the board's tasks");
+    try {
+      return { task_id: id, ...(await ctx.client.tasks.why.query({ ...boardOf(args), id })) };
+    } catch (err) {
+      if (code(err) === "NOT_FOUND") throw new ToolError(`task ${id} not found`);
+      throw err;
+    }
+  },
+});
+
 /** Every tool, in the order they are listed. */
 export const KANBAN_TOOLS: readonly KanbanTool[] = [
   kanbanShow,
@@ -598,4 +619,5 @@ export const KANBAN_TOOLS: readonly KanbanTool[] = [
   kanbanHeartbeat,
   kanbanComment,
   kanbanLink,
+  kanbanWhy,
 ] as unknown as readonly KanbanTool[];

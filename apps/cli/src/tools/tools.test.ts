@@ -7,7 +7,7 @@ import type { ToolIdentity } from "./client.ts";
 import { KANBAN_GUIDANCE, KANBAN_TOOLS, runKanbanTool, visibleTools } from "./index.ts";
 
 /**
- * The nine tools through runKanbanTool (what every runtime calls), on a real board, through the
+ * The ten tools through runKanbanTool (what every runtime calls), on a real board, through the
  * in-process API and again over HTTP against a real API server (so the error codes and details
  * the tools rely on survive the wire). mcp.test.ts drives them through a real `kanban mcp` process.
  */
@@ -93,6 +93,7 @@ describe.each(["local", "remote"] as const)("%s API", (mode) => {
         "kanban_heartbeat",
         "kanban_comment",
         "kanban_link",
+        "kanban_why",
       ]);
       const { me } = await worker();
       expect(visibleTools(me).map((t) => t.name)).not.toContain("kanban_list");

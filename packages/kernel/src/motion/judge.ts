@@ -102,7 +102,7 @@ function readyMotion(task: Task, f: TaskFacts, facts: HostFacts, now: number): M
       moving: false,
       code: "no_dispatcher",
       line: "Ready, but no dispatcher is running for this board: nothing will start a worker.",
-      next: "Start one: npm start, or kanban-dispatcher (then it is taken at the first tick).",
+      next: "Start one (npm start, or kanban dispatcher on this machine); it is taken at the first tick.",
       detail: {},
     };
   }
@@ -111,7 +111,7 @@ function readyMotion(task: Task, f: TaskFacts, facts: HostFacts, now: number): M
     moving: true,
     code: "ready_waiting_for_tick",
     line: `Ready${task.assignee ? ` for @${task.assignee}` : ""}: the dispatcher takes it at its next tick${interval ? ` (every ${span(interval)})` : ""}.`,
-    next: "Nothing; kanban dispatcher nudge (or the board's nudge) ticks now.",
+    next: "Nothing; kanban dispatch runs a tick now.",
     detail: { interval_seconds: interval },
   };
 }
@@ -261,7 +261,7 @@ export function judgeMotion(task: Task, f: TaskFacts, facts: HostFacts, now: num
         moving: false,
         code: "unknown_status",
         line: `Status '${task.status}' is not one this version knows (written by a newer Hermes?).`,
-        next: `Move it to a known status: kanban move ${task.id} <status>`,
+        next: `Move it to a known column on the board, or: kanban promote ${task.id}`,
         detail: { status: task.status },
       };
   }
