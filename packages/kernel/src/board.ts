@@ -30,6 +30,7 @@ import * as notify from "./notify.ts";
 import { patchTask, type TaskPatch } from "./patch.ts";
 import * as recovery from "./recovery.ts";
 import { respawnGuard } from "./respawn-guard.ts";
+import * as termination from "./termination.ts";
 import { notFound } from "./errors.ts";
 import { motionsByIds } from "./motion/explain.ts";
 import type { HostFacts, Motion, MotionScope } from "./motion/types.ts";
@@ -276,6 +277,14 @@ export class Board {
   /** Running tasks claimed by `lock` that never recorded a worker (its claimer died before spawning). */
   async unspawnedClaims(lock: string) {
     return await laneStore.unspawnedClaims(this.ctx, lock);
+  }
+  /** Of runs whose processes a host found, those that are no longer live work (termination.ts). */
+  async endedRuns(runIds: readonly number[]) {
+    return await termination.endedRuns(this.ctx, runIds);
+  }
+  /** Records on the task what was stopped of its ended run (`terminal_worker_reaped`). */
+  async recordTreeStopped(taskId: string, runId: number, stopped: termination.StoppedTree, leaderPid: number | null) {
+    return await termination.recordTreeStopped(this.ctx, taskId, runId, stopped, leaderPid);
   }
 
   // --- settling ---

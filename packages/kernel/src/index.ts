@@ -1,5 +1,5 @@
 export type { EventStreamFilter } from "./activity.ts";
-export type { Termination } from "./termination.ts";
+export type { EndedRun, StoppedTree, Termination } from "./termination.ts";
 export { Board, type OpenBoardOptions, openBoard, type TaskView } from "./board.ts";
 export { type OpenPgBoardOptions, openPgBoard, pgBoard } from "./open-pg-board.ts";
 export { type BoardScope, ScopedBoard, scopeBoard } from "./scoped-board.ts";

@@ -11,7 +11,37 @@ export {
   processStartTime,
   signalProcessGroup,
 } from "./process.ts";
-export { type TerminateOptions, type TerminateOutcome, type TerminationTarget, terminateWorker } from "./terminate.ts";
+export {
+  BOARD_KEY_ENV,
+  boardKey,
+  byRun,
+  type ProcEntry,
+  procSnapshot,
+  protectedPids,
+  RUN_ID_ENV,
+  type RunIdentity,
+  runIdentityOf,
+  runKey,
+  runMarkerEnv,
+  type RunProcess,
+  runProcesses,
+  type ScanOptions,
+  scanRunProcesses,
+} from "./run-processes.ts";
+export {
+  leaderIdentity,
+  stopRunTree,
+  type TreeStopOptions,
+  type TreeStopReport,
+  type TreeTarget,
+} from "./stop-tree.ts";
+export {
+  type TerminateOptions,
+  type TerminateOutcome,
+  type TerminationTarget,
+  terminateWorker,
+  terminateWorkerTree,
+} from "./terminate.ts";
 export { exitWithSupervisor, PARENT_PID_ENV, type ParentWatchOptions } from "./parent-watch.ts";
 export {
   argvIntoCgroup,

@@ -143,29 +143,60 @@ function listPids(): number[] {
   }
 }
 
+/** One live process as one pass over `/proc` saw it. */
+export interface ProcEntry {
+  pid: number;
+  pgid: number;
+  startTime: string;
+  /** The run it carries (ours only), else null. */
+  identity: RunIdentity | null;
+}
+
+let lastSnapshot: { at: number; entries: ProcEntry[] } | null = null;
+
+/**
+ * Every live (non-zombie) process: its group, start time and run identity, in one pass over `/proc`.
+ * Reading every environment costs a few milliseconds per hundred processes; concurrent stops share a
+ * pass younger than `maxAgeMs` (0: always a fresh one).
+ */
+export function procSnapshot(maxAgeMs = 0): ProcEntry[] {
+  const now = performance.now();
+  if (lastSnapshot !== null && maxAgeMs > 0 && now - lastSnapshot.at <= maxAgeMs) return lastSnapshot.entries;
+  const entries: ProcEntry[] = [];
+  if (hasProc) {
+    for (const pid of listPids()) {
+      if (pid <= 1) continue;
+      const fields = statFields(pid);
+      if (fields === null || fields[0] === "Z" || fields[0] === "X") continue;
+      entries.push({ pid, pgid: Number(fields[2]), startTime: fields[19] ?? "", identity: runIdentityOf(pid) });
+    }
+  }
+  lastSnapshot = { at: performance.now(), entries };
+  return entries;
+}
+
 export interface ScanOptions {
   /** Only processes of these board keys (default: any). */
   boardKeys?: ReadonlySet<string>;
   /** Pids never returned (default: ours and our ancestors). */
   exclude?: ReadonlySet<number>;
+  /** Accept a pass over `/proc` this young (default 0: a fresh one). */
+  maxAgeMs?: number;
 }
 
 /**
- * Every live process of our user that carries a run identity, in one pass over `/proc`. Zombies,
- * processes of other users and unreadable environments are skipped. What the dispatcher's sweep
- * reads once per pass; {@link runProcesses} is the same for one run.
+ * Every live process of our user that carries a run identity. Zombies, processes of other users and
+ * unreadable environments are skipped. What the dispatcher's sweep reads once per pass;
+ * {@link runProcesses} is the same for one run.
  */
 export function scanRunProcesses(opts: ScanOptions = {}): RunProcess[] {
-  if (!hasProc) return [];
   const exclude = opts.exclude ?? protectedPids();
   const out: RunProcess[] = [];
-  for (const pid of listPids()) {
-    if (pid <= 1 || exclude.has(pid)) continue;
-    const identity = runIdentityOf(pid);
-    if (identity === null || (opts.boardKeys !== undefined && !opts.boardKeys.has(identity.boardKey))) continue;
-    const fields = statFields(pid);
-    if (fields === null || fields[0] === "Z" || fields[0] === "X") continue;
-    out.push({ pid, ...identity, startTime: fields[19] ?? "", pgid: Number(fields[2]) });
+  for (const e of procSnapshot(opts.maxAgeMs ?? 0)) {
+    const identity = e.identity;
+    if (identity === null || exclude.has(e.pid)) continue;
+    if (opts.boardKeys !== undefined && !opts.boardKeys.has(identity.boardKey)) continue;
+    out.push({ pid: e.pid, ...identity, startTime: e.startTime, pgid: e.pgid });
   }
   return out;
 }

@@ -1,6 +1,5 @@
-import fs from "node:fs";
 import { processGroupExists, signalProcessGroup } from "./process.ts";
-import { protectedPids, type RunIdentity, runIdentityOf, statFields } from "./run-processes.ts";
+import { procSnapshot, protectedPids, type RunIdentity, runIdentityOf, statFields } from "./run-processes.ts";
 
 /**
  * Stopping a run's whole process tree: its worker's process group plus every process that carries
@@ -11,6 +10,8 @@ import { protectedPids, type RunIdentity, runIdentityOf, statFields } from "./ru
 export interface TreeTarget {
   /** The worker's process group (workers are spawned as group leaders); absent: no group. */
   pgid?: number | null;
+  /** More process groups to stop whole (a setsid escapee that carries the run leads its own). */
+  groups?: readonly number[];
   /** The run whose marked processes are stopped too, wherever they went. */
   identity?: RunIdentity | null;
 }
@@ -36,36 +37,36 @@ export interface TreeStopReport {
 
 /** How long, after SIGKILL, we keep looking for stragglers (a process forked just before it landed). */
 const AFTER_KILL_MS = 2000;
-/** During the grace period, a full `/proc` rescan (new forks, escapees) every this many polls. */
-const RESCAN_EVERY = 5;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 const isZombie = (state: string | undefined) => state === "Z" || state === "X";
 
-/** The live members of the target now: pid → start time. One pass over `/proc`. */
-function members(target: TreeTarget, group: number | null, protect: ReadonlySet<number>): Map<number, string> {
+/** Concurrent stops share a `/proc` pass this young (each pass reads every process's environment). */
+const SHARED_PASS_MS = 50;
+
+/** The live members of the target: pid → start time. */
+function members(
+  target: TreeTarget,
+  groups: ReadonlySet<string>,
+  protect: ReadonlySet<number>,
+  maxAgeMs = SHARED_PASS_MS,
+): Map<number, string> {
   const out = new Map<number, string>();
-  let names: string[];
-  try {
-    names = fs.readdirSync("/proc");
-  } catch {
-    return out;
-  }
-  for (const name of names) {
-    if (!/^\d+$/.test(name)) continue;
-    const pid = Number(name);
-    if (pid <= 1 || protect.has(pid)) continue;
-    const f = statFields(pid);
-    if (f === null || isZombie(f[0])) continue;
-    const inGroup = group !== null && f[2] === String(group);
-    if (!inGroup) {
-      const id = target.identity ? runIdentityOf(pid) : null;
-      if (id === null || id.runId !== target.identity?.runId || id.boardKey !== target.identity.boardKey) continue;
-    }
-    out.set(pid, f[19] ?? "");
+  const want = target.identity ?? null;
+  for (const e of procSnapshot(maxAgeMs)) {
+    if (protect.has(e.pid)) continue;
+    const inGroup = groups.has(String(e.pgid));
+    const ofRun = want !== null && e.identity?.runId === want.runId && e.identity.boardKey === want.boardKey;
+    if (inGroup || ofRun) out.set(e.pid, e.startTime);
   }
   return out;
+}
+
+/** {@link members}, but an empty answer is confirmed by a fresh pass (a shared one may predate a fork). */
+function membersConfirmed(target: TreeTarget, groups: ReadonlySet<string>, protect: ReadonlySet<number>) {
+  const found = members(target, groups, protect);
+  return found.size > 0 ? found : members(target, groups, protect, 0);
 }
 
 /** Whether `pid` is still the process first seen (same start time) and not a zombie. */
@@ -95,14 +96,17 @@ export async function stopRunTree(target: TreeTarget, opts: TreeStopOptions): Pr
   const pollMs = Math.max(1, opts.pollMs ?? 100);
   const protect = protectedPids();
   // A pid that leads no group any more was recycled by someone else: its "group" is nobody's.
-  const group =
-    target.pgid !== undefined && target.pgid !== null && target.pgid > 1 && processGroupExists(target.pgid)
-      ? target.pgid
-      : null;
+  const groupIds = [...new Set([...(target.pgid ? [target.pgid] : []), ...(target.groups ?? [])])].filter(
+    (g) => Number.isInteger(g) && g > 1 && processGroupExists(g),
+  );
+  const groups = new Set(groupIds.map(String));
+  const signalGroups = (signal: NodeJS.Signals) => {
+    for (const g of groupIds) signalProcessGroup(g, signal);
+  };
   const signalled = new Map<number, string>();
   const describe = () => describeTarget(target);
 
-  let found = members(target, group, protect);
+  let found = membersConfirmed(target, groups, protect);
   if (found.size === 0) return { outcome: "gone", pids: [], killed: [] };
   const terminate = (procs: Map<number, string>) => {
     for (const [pid, start] of procs) {
@@ -111,48 +115,50 @@ export async function stopRunTree(target: TreeTarget, opts: TreeStopOptions): Pr
       signalIfSame(pid, start, "SIGTERM");
     }
   };
-  if (group !== null) signalProcessGroup(group, "SIGTERM");
+  signalGroups("SIGTERM");
   terminate(found);
   opts.log?.(`stopping ${describe()}: SIGTERM sent to ${found.size} process(es) (${[...found.keys()].join(", ")})`);
 
   const deadline = Date.now() + Math.max(0, opts.graceMs);
-  for (let poll = 1; ; poll++) {
+  const anyAlive = (pids: Iterable<[number, string]>) => [...pids].some(([pid, start]) => stillThere(pid, start));
+  for (;;) {
     const left = deadline - Date.now();
     if (left <= 0) break;
     await sleep(Math.min(pollMs, left));
-    const anyKnownAlive = [...signalled].some(([pid, start]) => stillThere(pid, start));
-    if (anyKnownAlive && poll % RESCAN_EVERY !== 0) continue;
-    // Everything we signalled is gone (or it is time to look again): a full look for late forks.
-    found = members(target, group, protect);
+    // Cheap while any process we signalled lives; a full look (for forks made meanwhile) only once none does.
+    if (anyAlive(signalled)) continue;
+    found = membersConfirmed(target, groups, protect);
     if (found.size === 0) return { outcome: "terminated", pids: [...signalled.keys()], killed: [] };
     terminate(found);
   }
 
-  found = members(target, group, protect);
+  found = membersConfirmed(target, groups, protect);
   if (found.size === 0) return { outcome: "terminated", pids: [...signalled.keys()], killed: [] };
-  const killed = new Set<number>();
+  const killed = new Map<number, string>();
   const killDeadline = Date.now() + AFTER_KILL_MS;
   while (found.size > 0) {
     for (const [pid, start] of found) {
       if (!signalled.has(pid)) signalled.set(pid, start);
-      if (signalIfSame(pid, start, "SIGKILL")) killed.add(pid);
+      if (signalIfSame(pid, start, "SIGKILL")) killed.set(pid, start);
     }
-    // After the pids (so each is counted as killed), the group: a member forked since the scan.
-    if (group !== null) signalProcessGroup(group, "SIGKILL");
+    // After the pids (so each is counted as killed), the groups: a member forked since the look.
+    signalGroups("SIGKILL");
     if (Date.now() >= killDeadline) break;
-    await sleep(20);
-    found = members(target, group, protect);
+    do await sleep(20);
+    while (anyAlive(killed) && Date.now() < killDeadline);
+    found = membersConfirmed(target, groups, protect);
   }
   opts.log?.(
-    `${describe()} survived SIGTERM for ${Math.round(opts.graceMs) / 1000}s: SIGKILL sent to ${killed.size} process(es) (${[...killed].join(", ")})`,
+    `${describe()} survived SIGTERM for ${Math.round(opts.graceMs) / 1000}s: SIGKILL sent to ${killed.size} process(es) (${[...killed.keys()].join(", ")})`,
   );
-  return { outcome: "killed", pids: [...signalled.keys()], killed: [...killed] };
+  return { outcome: "killed", pids: [...signalled.keys()], killed: [...killed.keys()] };
 }
 
 function describeTarget(t: TreeTarget): string {
   const parts: string[] = [];
   if (t.identity) parts.push(`run ${t.identity.runId}`);
-  if (t.pgid) parts.push(`worker pid ${t.pgid}`);
+  const groups = [...(t.pgid ? [t.pgid] : []), ...(t.groups ?? [])];
+  if (groups.length > 0) parts.push(`process group(s) ${groups.join(", ")}`);
   return parts.join(", ") || "nothing";
 }
 
