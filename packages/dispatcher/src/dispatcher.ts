@@ -175,6 +175,8 @@ export class Dispatcher {
   private lastHoldsLine = "";
   private hostCap: NonNullable<DispatcherStatus["host_cap"]> | null = null;
   private footprints: NonNullable<DispatcherStatus["footprints"]> = [];
+  /** The containment last said in the log (status() may decide it first, before the first tick). */
+  private saidContainment: ContainmentState | null = null;
 
   constructor(
     /** The configuration in use; replaced when config.json changes ({@link refreshConfig}). */
@@ -694,8 +696,10 @@ export class Dispatcher {
 
   /** Says how workers are contained: at start-up, and again only if a config.json edit changes it. */
   private sayContainment(): void {
-    const { state, changed } = this.containment.state(this.config.settings);
-    if (!changed) return;
+    // Compared by identity: the state is a new object only when the mode is decided again.
+    const { state } = this.containment.state(this.config.settings);
+    if (state === this.saidContainment) return;
+    this.saidContainment = state;
     const where = state.root !== null ? ` (${state.root})` : "";
     this.log(`containment: ${state.mode}${where}${state.reason !== null ? `: ${state.reason}` : ""}`);
   }
@@ -704,9 +708,13 @@ export class Dispatcher {
   private recordHolds(holds: NonNullable<DispatcherStatus["holds"]>): void {
     this.holds = holds.slice(0, MAX_HOLDS);
     const admission = holds.filter((h) => h.code !== "profile_cap");
-    const line = admission.map((h) => `board ${h.board}: ${describeHold(h)}`).join("; ");
-    if (line !== this.lastHoldsLine && line !== "") this.log(`admission: ${admission.length} card(s) held: ${line}`);
-    this.lastHoldsLine = line;
+    // Said again when which cards are held (and why) changes, not when only the numbers move.
+    const key = admission.map((h) => `${h.board}:${h.task_id}:${h.code}`).join(" ");
+    if (key !== this.lastHoldsLine && key !== "") {
+      const line = admission.map((h) => `board ${h.board}: ${describeHold(h)}`).join("; ");
+      this.log(`admission: ${admission.length} card(s) held: ${line}`);
+    }
+    this.lastHoldsLine = key;
   }
 
   /**

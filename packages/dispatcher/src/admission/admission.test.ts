@@ -11,6 +11,7 @@ import {
   killAll,
   makeHome,
   runBin,
+  startBin,
   type TestHome,
   track,
   trackPool,
@@ -244,6 +245,28 @@ describe("containment", { timeout: 60_000 }, () => {
     expect(logs.filter((l) => l.startsWith("containment:")).at(-1)).toBe(
       'containment: process-tree: kanban.containment is "process-tree"',
     );
+  });
+
+  it("the real loop says its containment once at start-up, and its status file carries it after the first ticks", async () => {
+    const h = home({
+      kanban: { host_state_dir: tempDir("kanban-host-"), cgroup_root: cgroupRoot, memory_floor_mb: 64 * 1024 * 1024 },
+      profiles: { alice: fakeProfile("complete") },
+    });
+    const id = (await h.board().createTask({ title: "held", assignee: "alice" })).id;
+    const bin = startBin([], { ...h.env, KANBAN_DISPATCH_INTERVAL: "0.2" });
+    const status = await waitFor(() => {
+      const s = readDispatcherStatus(h.home);
+      return s !== null && s.ticks >= 3 ? s : null;
+    }, "three ticks");
+    expect(status.containment).toBe(probe.usable ? "cgroup" : "process-tree");
+    expect(status.containment_reason).toBe(probe.reason);
+    expect(status.holds?.map((x) => [x.task_id, x.code])).toEqual([[id, "memory_floor"]]);
+    expect(status.host_cap).toEqual({ max: null, running: 0 });
+    expect(status.footprints).toEqual([]);
+    bin.child.kill("SIGTERM");
+    await bin.exited;
+    expect(bin.stderr().match(/kanban-dispatcher: containment: /g)).toHaveLength(1);
+    expect(bin.stderr().match(/kanban-dispatcher: admission: 1 card\(s\) held/g)).toHaveLength(1);
   });
 
   it("a worker that allocates memory and forks (a child that calls setsid): its footprint, its cgroup, and a stop through the cgroup", async () => {
