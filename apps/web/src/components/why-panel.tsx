@@ -1,7 +1,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { useEffect } from "react";
+import { useEffect, useRef } from "react";
 import { useNow } from "../hooks/use-now.ts";
 import { ago, countdown, liveness, stamp } from "../lib/format.ts";
 import { footprintFor, formatBytes, formatCpu, lastLogLine, motionFamily, workerHost } from "../lib/motion.ts";
@@ -153,9 +153,13 @@ export function WhyPanel({ ctx }: { ctx: DrawerContext }) {
     refetchInterval: POLL_MS,
   });
   const { refetch } = why;
-  // A new version of the task (a live event reloaded it) can change its motion at once.
+  // A new version of the task (a live event reloaded it) can change its motion at once; the first
+  // version is the one the query was just made for.
+  const seen = useRef(ctx.detail);
   useEffect(() => {
-    if (ctx.detail) void refetch();
+    if (seen.current === ctx.detail) return;
+    seen.current = ctx.detail;
+    void refetch();
   }, [ctx.detail, refetch]);
   const m = why.data;
   const running = ctx.detail.task.status === "running";
