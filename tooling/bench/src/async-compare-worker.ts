@@ -33,7 +33,8 @@ type Testing = { boardInternals(board: AnyBoard): { ctx: { tx(fn: () => unknown)
 
 const load = async <T>(rel: string): Promise<T> => (await import(pathToFileURL(path.join(root, rel)).href)) as T;
 const kernel = await load<Kernel>("packages/kernel/src/index.ts");
-const testing = await load<Testing>("packages/kernel/src/testing/index.ts");
+// internals.ts, not the testing entry: that one also brings the test helpers (and vitest with them).
+const testing = await load<Testing>("packages/kernel/src/testing/internals.ts");
 
 const isThenable = (v: unknown): v is Promise<unknown> => typeof (v as { then?: unknown } | null)?.then === "function";
 
