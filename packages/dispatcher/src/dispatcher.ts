@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import {
@@ -17,7 +16,16 @@ import {
   workspacesRoot,
 } from "@kanban/db";
 import { type Board, type Clock, systemClock } from "@kanban/kernel";
-import { FootprintSampler, cgroupOf, isPidAlive, processTree } from "@kanban/process";
+import {
+  boardKey,
+  byRun,
+  cgroupOf,
+  FootprintSampler,
+  isPidAlive,
+  processTree,
+  runKey,
+  scanRunProcesses,
+} from "@kanban/process";
 import { allowedRootsFor, cleanupScratch, resolveWorkspace, scratchPath } from "@kanban/workspace";
 import { Admission, type ContainmentState, describeHold, toHold, WorkerContainment } from "./admission/index.ts";
 import { type BoardPorts, type BoardSet, SqliteBoardSet, type Target } from "./board-set.ts";
@@ -417,7 +425,7 @@ export class Dispatcher {
         const profile = cfg.runtime.kind === "profiles" ? cfg.runtime.profiles[ctx.assignee] : undefined;
         const contained = this.containment.prepare(
           cfg.settings,
-          { boardKey: boardKeyOf(t.board.path), runId: ctx.runId },
+          { boardKey: boardKey(t.board.path), runId: ctx.runId },
           { memoryMax: profile?.memory_max ?? null, cpuMax: profile?.cpu_max ?? null },
         );
         const pid = await this.pool.spawn({
@@ -537,6 +545,8 @@ export class Dispatcher {
     const running: DispatcherStatus["running_workers"] = [];
     const notAProfile: { board: string; task_id: string; assignee: string }[] = [];
     const holds: NonNullable<DispatcherStatus["holds"]> = [];
+    /** Board slug → the key its runs' processes carry (KANBAN_BOARD_KEY), for the footprints. */
+    const boardKeys = new Map<string, string>();
     this.sayContainment();
     // Let pending child exits be recorded before the crash sweep reads them.
     await new Promise<void>((resolve) => setImmediate(resolve));
@@ -586,6 +596,7 @@ export class Dispatcher {
           )
             readyPending = true;
           running.push(...(await runningWorkersOf(t)));
+          boardKeys.set(t.slug, boardKey(t.board.path));
           holds.push(...r.held.map((h) => toHold(t.slug, h)));
           for (const c of r.skipped_per_profile_capped)
             holds.push({
@@ -612,7 +623,7 @@ export class Dispatcher {
     this.runningWorkers = running;
     this.recordHolds(holds);
     this.hostCap = this.admission.hostCap();
-    this.footprints = this.sampleFootprints(running);
+    this.footprints = this.sampleFootprints(running, boardKeys);
     this.containment.sweep(this.config.settings);
     const report: TickReport = {
       at,
@@ -719,23 +730,36 @@ export class Dispatcher {
 
   /**
    * Each running worker's footprint on this host: the processes of its cgroup, or of its process
-   * group and descendants; RSS and CPU since the last tick. Workers of other hosts (PostgreSQL) are
-   * not ours to sample: only pids of our own pool, or any live local pid on SQLite (one host).
+   * group and descendants plus every process carrying its run's marker (one /proc pass for all);
+   * RSS and CPU since the last tick. Workers of other hosts (PostgreSQL) are not ours to sample:
+   * only pids of our own pool, or any live local pid on SQLite (one host).
    */
-  private sampleFootprints(running: DispatcherStatus["running_workers"]): NonNullable<DispatcherStatus["footprints"]> {
+  private sampleFootprints(
+    running: DispatcherStatus["running_workers"],
+    boardKeys: ReadonlyMap<string, string>,
+  ): NonNullable<DispatcherStatus["footprints"]> {
     const ours = new Map(this.pool.running().map((w) => [w.pid, w]));
     const local = this.config.database.engine === "sqlite";
     const root = this.containmentState().root;
     const out: NonNullable<DispatcherStatus["footprints"]> = [];
     const keys = new Set<string>();
     const at = this.now();
+    let marked: Map<string, { pid: number }[]> | null = null;
     for (const w of running) {
       if (w.run_id === null || (!ours.has(w.pid) && !(local && isPidAlive(w.pid)))) continue;
       const key = `${w.board}:${w.run_id}`;
       keys.add(key);
       const cg = this.pool.cgroupOf(w.pid) ?? (root !== null ? cgroupOf(w.pid) : null);
       const inOurs = cg !== null && root !== null && cg.startsWith(`${root}/`);
-      const f = this.footprintSampler.sample(key, inOurs ? { cgroup: cg } : { pids: processTree(w.pid) });
+      let source: { cgroup: string } | { pids: number[] };
+      if (inOurs) source = { cgroup: cg };
+      else {
+        marked ??= byRun(scanRunProcesses({ boardKeys: new Set(boardKeys.values()) }));
+        const bk = boardKeys.get(w.board);
+        const escaped = bk === undefined ? [] : (marked.get(runKey({ boardKey: bk, runId: w.run_id })) ?? []);
+        source = { pids: [...processTree(w.pid), ...escaped.map((p) => p.pid)] };
+      }
+      const f = this.footprintSampler.sample(key, source);
       out.push({ run_id: w.run_id, task_id: w.task_id, board: w.board, ...f, sampled_at: at });
     }
     this.footprintSampler.retain(keys);
@@ -995,20 +1019,6 @@ function describeRuntime(config: DispatcherConfig): string {
   if (r.kind === "hermes") return `hermes runtime (profiles of ${r.hermesHome})`;
   const names = Object.keys(r.profiles);
   return `profiles: ${names.join(", ")}`;
-}
-
-/**
- * A board's key for its runs' cgroup names: 16 hex digits of SHA-256 of its file (symlinks
- * resolved) or PostgreSQL label, as `boardKey` of @kanban/process names a run's processes.
- */
-function boardKeyOf(boardPath: string): string {
-  let canonical = boardPath;
-  try {
-    canonical = fs.realpathSync(boardPath);
-  } catch {
-    // a PostgreSQL label, or a file not made yet: as given
-  }
-  return createHash("sha256").update(canonical).digest("hex").slice(0, 16);
 }
 
 async function safeRunningCount(board: Board): Promise<number> {

@@ -4,7 +4,16 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { readDispatcherStatus } from "@kanban/db";
 import type { Board } from "@kanban/kernel";
-import { cgroup2Mount, cgroupOf, cgroupPids, isPidAlive, probeCgroups, removeEmptyRunCgroups } from "@kanban/process";
+import {
+  cgroup2Mount,
+  cgroupOf,
+  cgroupPids,
+  isPidAlive,
+  probeCgroups,
+  processTree,
+  removeEmptyRunCgroups,
+  scanRunProcesses,
+} from "@kanban/process";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import {
   fakeProfile,
@@ -267,6 +276,29 @@ describe("containment", { timeout: 60_000 }, () => {
     await bin.exited;
     expect(bin.stderr().match(/kanban-dispatcher: containment: /g)).toHaveLength(1);
     expect(bin.stderr().match(/kanban-dispatcher: admission: 1 card\(s\) held/g)).toHaveLength(1);
+  });
+
+  it("process-tree mode: the footprint counts a descendant that double-forked out of the tree (found by its run's marker)", async () => {
+    const h = home({
+      kanban: { host_state_dir: tempDir("kanban-host-"), containment: "process-tree" },
+      profiles: { forker: { command: ["/bin/sh", "-c", "(setsid sleep 100000 &); exec sleep 100000"] } },
+    });
+    const b = h.board();
+    const id = (await b.createTask({ title: "fork", assignee: "forker" })).id;
+    const d = dispatcher(h);
+    expect((await d.tick()).spawned).toBe(1);
+    const worker = (await b.requireTask(id)).worker_pid ?? 0;
+    const run = (await b.requireTask(id)).current_run_id ?? 0;
+    // The orphan: a sleep of the run that is neither in the worker's group nor among its descendants.
+    const orphan = await waitFor(
+      () => scanRunProcesses().find((p) => p.runId === run && p.pid !== worker && !processTree(worker).includes(p.pid)),
+      "the double-forked sleep",
+    );
+    strays.push(orphan.pid);
+    await d.tick();
+    expect(d.status().footprints).toEqual([
+      expect.objectContaining({ run_id: run, task_id: id, pids: 2, rss_bytes: expect.any(Number) }),
+    ]);
   });
 
   it("a worker that allocates memory and forks (a child that calls setsid): its footprint, its cgroup, and a stop through the cgroup", async () => {
