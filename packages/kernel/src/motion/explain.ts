@@ -1,13 +1,6 @@
 import type { BoardContext } from "../context.ts";
 import { judgeRespawnGuard, respawnGuardWindowStart } from "../respawn-guard.ts";
-import {
-  guardEventsSince,
-  lastCompletions,
-  latestParkEvents,
-  prCommentsSince,
-  tasksByIds,
-  unfinishedParentsOf,
-} from "../store/sqlite/motion-reads.ts";
+import { guardRows, latestParkEvents, tasksByIds, unfinishedParentsOf } from "../store/sqlite/motion-reads.ts";
 import { runningPerProfile } from "../store/sqlite/ready-lane.ts";
 import { runStartTimes } from "../store/sqlite/runs.ts";
 import type { Task } from "../types.ts";
@@ -67,6 +60,7 @@ export async function motionsOf(
   tasks: readonly Task[],
   facts: HostFacts = {},
   scope: MotionScope = {},
+  hints: { runStarts?: Map<number, number> } = {},
 ): Promise<Map<string, Motion>> {
   const out = new Map<string, Motion>();
   if (tasks.length === 0) return out;
@@ -94,12 +88,10 @@ export async function motionsOf(
   for (const list of parks.values()) list.sort((a, b) => b.id - a.id);
 
   const since = respawnGuardWindowStart(now);
-  const completions = ready.length > 0 ? await lastCompletions(ctx, ready) : new Map<string, number>();
-  const guardEvents = group(ready.length > 0 ? await guardEventsSince(ctx, ready, since) : []);
-  const comments = group(ready.length > 0 ? await prCommentsSince(ctx, ready, since) : []);
+  const guardByTask = group(ready.length > 0 ? await guardRows(ctx, ready, since) : []);
   const cap = facts.maxInProgressPerProfile ?? null;
   const perProfile = cap !== null && ready.length > 0 ? await runningPerProfile(ctx) : new Map<string, number>();
-  const starts = runs.length > 0 ? await runStartTimes(ctx, runs) : new Map<number, number>();
+  const starts = hints.runStarts ?? (runs.length > 0 ? await runStartTimes(ctx, runs) : new Map<number, number>());
 
   const known = facts.knownProfiles ?? null;
   const isSpawnable = (p: string) => known === null || known.includes(p);
@@ -116,15 +108,21 @@ export async function motionsOf(
       const host = holds.get(task.id);
       if (readyHold === null && host) readyHold = hostHold(host, task, facts);
       if (readyHold === null) {
-        const succeededAt = completions.get(task.id) ?? null;
-        const mine = guardEvents.get(task.id) ?? [];
+        const rows = guardByTask.get(task.id) ?? [];
+        const succeededAt = rows.find((r) => r.kind === "completed")?.created_at ?? null;
+        const mine = rows.filter((r) => r.kind !== "completed" && r.kind !== "comment");
+        // Newest first, as respawn-reads.ts reads them: the newest PR link decides.
+        const comments = rows
+          .filter((r) => r.kind === "comment")
+          .map((r) => ({ body: r.payload ?? "", created_at: r.created_at }))
+          .sort((x, y) => y.created_at - x.created_at);
         const guard = judgeRespawnGuard(
           {
             last_failure_error: task.last_failure_error,
             succeeded_at: succeededAt,
             reopened_after_success:
               succeededAt !== null && mine.some((e) => REOPEN_KINDS.has(e.kind) && e.created_at >= succeededAt),
-            recent_comments: comments.get(task.id) ?? [],
+            recent_comments: comments,
             handoffs: mine.filter((e) => HANDOFF_KINDS.has(e.kind)),
           },
           now,

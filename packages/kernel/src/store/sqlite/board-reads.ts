@@ -407,7 +407,17 @@ async function addMotion(
 ): Promise<void> {
   if (facts === undefined) return;
   const live = cards.filter((c) => c.status !== "done" && c.status !== "archived");
-  const motions = await motionsOf(ctx, live as unknown as Task[], facts, { tenant: scopeTenant ?? null });
+  // The cards already know when their current attempt started (run_started_at): no second read.
+  const runStarts = new Map<number, number>();
+  for (const c of live)
+    if (c.current_run_id !== null && c.run_started_at !== null) runStarts.set(c.current_run_id, c.run_started_at);
+  const motions = await motionsOf(
+    ctx,
+    live as unknown as Task[],
+    facts,
+    { tenant: scopeTenant ?? null },
+    { runStarts },
+  );
   for (const card of cards) {
     const m = motions.get(card.id);
     card.motion = m && !m.moving ? { code: m.code, line: m.line } : null;

@@ -48,42 +48,37 @@ export async function latestParkEvents(ctx: SqlContext, ids: readonly string[]):
   )) as ParkEventRow[];
 }
 
-/** Each task's newest completed run's end (tasks never completed are absent). */
-export async function lastCompletions(ctx: SqlContext, ids: readonly string[]): Promise<Map<string, number>> {
-  const rows = (await ctx.all(
-    `SELECT task_id, MAX(ended_at) AS at FROM task_runs
-      WHERE task_id IN (SELECT value FROM json_each(?)) AND outcome = 'completed' GROUP BY task_id`,
-    JSON.stringify(ids),
-  )) as { task_id: string; at: number | null }[];
-  return new Map(rows.filter((r) => r.at !== null).map((r) => [r.task_id, r.at as number]));
+/** One row of what the respawn guard reads about a ready task (see {@link guardRows}). */
+export interface GuardRow {
+  task_id: string;
+  /** `completed` (the newest completed run's end), `comment` (a comment that may link a PR), or an event kind. */
+  kind: string;
+  /** The event's payload, or the comment's body; null for `completed`. */
+  payload: string | null;
+  created_at: number;
 }
 
-/** The respawn guard's events since `since`: reopenings and hand-offs (respawn-reads.ts reads them per task). */
-export async function guardEventsSince(
-  ctx: SqlContext,
-  ids: readonly string[],
-  since: number,
-): Promise<{ task_id: string; kind: string; payload: string | null; created_at: number }[]> {
+/**
+ * Everything the respawn guard reads about `ids`, in one statement (respawn-reads.ts reads it per
+ * task, lazily): each task's newest completed run's end; its reopening and hand-off events since
+ * `since`; its comments since `since` that may link a pull request (the guard's regex decides).
+ */
+export async function guardRows(ctx: SqlContext, ids: readonly string[], since: number): Promise<GuardRow[]> {
+  const list = JSON.stringify(ids);
   return (await ctx.all(
-    `SELECT task_id, kind, payload, created_at FROM task_events
+    `SELECT task_id, 'completed' AS kind, NULL AS payload, MAX(ended_at) AS created_at FROM task_runs
+      WHERE task_id IN (SELECT value FROM json_each(?)) AND outcome = 'completed' GROUP BY task_id
+     UNION ALL
+     SELECT task_id, kind, payload, created_at FROM task_events
       WHERE task_id IN (SELECT value FROM json_each(?)) AND created_at >= ?
-        AND kind IN ('status', 'promoted', 'promoted_manual', 'unblocked', 'reclaimed', 'assigned', 'changes_requested', 'review_reopened')`,
-    JSON.stringify(ids),
+        AND kind IN ('status', 'promoted', 'promoted_manual', 'unblocked', 'reclaimed', 'assigned', 'changes_requested', 'review_reopened')
+     UNION ALL
+     SELECT task_id, 'comment', body, created_at FROM task_comments
+      WHERE task_id IN (SELECT value FROM json_each(?)) AND created_at >= ? AND lower(body) LIKE '%/pull/%'`,
+    list,
+    list,
     since,
-  )) as { task_id: string; kind: string; payload: string | null; created_at: number }[];
-}
-
-/** Comments since `since` that may link a pull request (the guard's regex decides), newest first. */
-export async function prCommentsSince(
-  ctx: SqlContext,
-  ids: readonly string[],
-  since: number,
-): Promise<{ task_id: string; body: string; created_at: number }[]> {
-  return (await ctx.all(
-    `SELECT task_id, body, created_at FROM task_comments
-      WHERE task_id IN (SELECT value FROM json_each(?)) AND created_at >= ? AND lower(body) LIKE '%/pull/%'
-      ORDER BY created_at DESC, id DESC`,
-    JSON.stringify(ids),
+    list,
     since,
-  )) as { task_id: string; body: string; created_at: number }[];
+  )) as GuardRow[];
 }
