@@ -41,7 +41,7 @@ afterEach(() => {
 });
 afterAll(() => {
   if (testRoot !== null) {
-    removeEmptyRunCgroups(testRoot);
+    removeEmptyRunCgroups(testRoot, 0);
     try {
       fs.rmdirSync(testRoot);
     } catch {
@@ -128,7 +128,7 @@ describe("cgroup containment on this host", () => {
     expect(fs.existsSync(dir)).toBe(false);
   });
 
-  it("emptied run cgroups are removed, populated ones kept", async () => {
+  it("emptied run cgroups are removed once a minute old, populated and fresh ones kept", async () => {
     if (!probe.usable) {
       expect(removeEmptyRunCgroups("/nonexistent-cgroup-root")).toBe(0);
       return;
@@ -138,7 +138,10 @@ describe("cgroup containment on this host", () => {
     createRunCgroup(empty);
     createRunCgroup(busy);
     const { worker, child } = await treeIn(busy, ["1", "1"]);
-    expect(removeEmptyRunCgroups(testRoot as string)).toBe(1);
+    // A fresh empty cgroup may be about to receive its worker: kept until it is a minute old.
+    expect(removeEmptyRunCgroups(testRoot as string)).toBe(0);
+    expect(fs.existsSync(empty)).toBe(true);
+    expect(removeEmptyRunCgroups(testRoot as string, 0)).toBe(1);
     expect([fs.existsSync(empty), fs.existsSync(busy)]).toEqual([false, true]);
     await stopCgroup(busy, { graceMs: 2000 });
     expect(isPidAlive(worker) || isPidAlive(child)).toBe(false);

@@ -279,10 +279,12 @@ export function removeCgroup(dir: string): boolean {
 }
 
 /**
- * Removes the empty run cgroups under `root` (workers that finished), leaving populated ones.
+ * Removes the empty run cgroups under `root` (workers that finished), leaving populated ones and
+ * ones younger than `minAgeMs`: a cgroup is made just before its worker enters it, and several
+ * dispatchers may share the root, so a fresh empty one may be another dispatcher's about to be used.
  * Returns how many were removed.
  */
-export function removeEmptyRunCgroups(root: string): number {
+export function removeEmptyRunCgroups(root: string, minAgeMs = 60_000): number {
   let entries: fs.Dirent[];
   try {
     entries = fs.readdirSync(root, { withFileTypes: true });
@@ -293,6 +295,14 @@ export function removeEmptyRunCgroups(root: string): number {
   for (const e of entries) {
     if (!e.isDirectory() || !e.name.startsWith("run-")) continue;
     const dir = path.join(root, e.name);
+    let age = 0;
+    try {
+      // Compared with the file system's clock (cgroupfs stamps a directory when it is made).
+      age = Date.now() - fs.statSync(dir).mtimeMs;
+    } catch {
+      continue;
+    }
+    if (age < minAgeMs) continue;
     if (cgroupPids(dir).length === 0 && removeCgroup(dir)) removed++;
   }
   return removed;
