@@ -7,9 +7,11 @@ import {
   knownProfiles,
   type HomeConfigReader,
   type HomeConfigSnapshot,
+  liveDispatcherPid,
 } from "@kanban/db";
 import type { Board, Clock, PidProbe, Termination } from "@kanban/kernel";
-import { terminateWorker } from "@kanban/process";
+import os from "node:os";
+import { isPidAlive, terminateWorkerTree } from "@kanban/process";
 import { processConfigReader as configReader } from "./config-reader.ts";
 import { LiveHub } from "./live/hub.ts";
 import { type Logger, stderrLogger } from "./logger.ts";
@@ -31,8 +33,10 @@ export interface ContextInnerOptions {
   live?: LiveHub;
   logger?: Logger;
   /**
-   * Stops a worker whose claim a request released (default: {@link terminateWorker} on its process
-   * group with `kanban.terminate_grace_seconds`). A returned promise is tracked like the default's.
+   * Stops a worker whose claim a request released. Default: nothing while a live dispatcher serves
+   * the board on this host (its containment sweep stops the run's whole tree within about a second,
+   * and records what it stopped); without one, the same tree stop here (`terminateWorkerTree`, with
+   * `kanban.terminate_grace_seconds`). A returned promise is tracked like the default's.
    */
   terminate?: (t: Termination) => unknown;
   /** Where Hermes profiles live, for the built-in runtime (default: `HERMES_HOME` of `env`/the process, else ~/.hermes). */
@@ -116,13 +120,53 @@ function graceSeconds(home: string): number {
   }
 }
 
-function defaultTerminate(logger: Logger, home: string): (t: Termination) => Promise<unknown> {
+/**
+ * Whether a live dispatcher on this host owns the worker's termination. The dispatcher is the
+ * process that owns workers: its containment sweep notices a run that is over within about a second
+ * and stops its whole tree (SIGKILL included), and records it on the task. Stopping it here too
+ * would race that sweep and leave no record. SQLite: the home's dispatcher (it serves every board of
+ * the home) holds its lock. PostgreSQL (several dispatchers, on several hosts): the dispatcher named
+ * by the claim (`<host>:<pid>` of this host) is alive.
+ */
+function dispatcherOwns(t: Termination, home: string, engine: () => "sqlite" | "postgres"): boolean {
+  if (engine() !== "postgres") return liveDispatcherPid(home) !== null;
+  const m = /^(.+):(\d+)$/.exec(t.lock ?? "");
+  if (m === null || m[1] !== (os.hostname() || "unknown")) return false;
+  const pid = Number(m[2]);
+  return pid !== process.pid && isPidAlive(pid);
+}
+
+/**
+ * The fallback termination, for a board no live dispatcher serves (a CLI or server on a host whose
+ * dispatcher is stopped or was SIGKILLed): the run's whole tree, stopped here, so a released worker
+ * never keeps running beside its replacement.
+ */
+function defaultTerminate(
+  logger: Logger,
+  home: string,
+  engine: () => "sqlite" | "postgres",
+): (t: Termination) => Promise<unknown> {
   return async (t) => {
+    let owned = false;
+    try {
+      owned = dispatcherOwns(t, home, engine);
+    } catch {
+      // Cannot tell (an engine the rule refuses): stopping it here is the safe side.
+    }
+    if (owned) {
+      logger.info("worker left to the dispatcher's containment", { pid: t.pid });
+      return;
+    }
     const grace = graceSeconds(home);
-    const outcome = await terminateWorker(t, { graceMs: grace * 1000 });
-    if (outcome === "killed")
-      logger.warn("worker survived SIGTERM and was killed", { pid: t.pid, grace_seconds: grace });
-    else if (outcome === "terminated") logger.info("worker terminated", { pid: t.pid });
+    const r = await terminateWorkerTree(t, { graceMs: grace * 1000 });
+    if (r.outcome === "killed")
+      logger.warn("worker survived SIGTERM and was killed", {
+        pid: t.pid,
+        grace_seconds: grace,
+        processes: r.pids.length,
+        killed: r.killed.length,
+      });
+    else if (r.outcome === "terminated") logger.info("worker terminated", { pid: t.pid, processes: r.pids.length });
     // "gone" is the common case: the worker noticed its claim was released and exited.
   };
 }
@@ -152,7 +196,7 @@ export function createContextInner(opts: ContextInnerOptions): KanbanContext {
   const live = opts.live ?? (sharedHub as LiveHub);
   const registry = boards;
   const config = opts.configReader ?? configReader(registry.location.home);
-  const terminate = opts.terminate ?? defaultTerminate(logger, registry.location.home);
+  const terminate = opts.terminate ?? defaultTerminate(logger, registry.location.home, () => registry.engine);
   const tenant = opts.tenant?.trim() ? opts.tenant.trim() : null;
   const hermesHome = opts.hermesHome ?? hermesHomeFromEnv(opts.env ?? process.env);
   return {

@@ -1,9 +1,10 @@
+import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import type { BoardLocation } from "@kanban/db";
+import { type BoardLocation, dispatcherLockPath } from "@kanban/db";
 import { makeTempDir } from "@kanban/db/testing";
-import { isPidAlive } from "@kanban/process";
-import { spawnWorkerTree, type WorkerTree } from "@kanban/process/testing";
+import { boardKey, isPidAlive, runMarkerEnv, runProcesses } from "@kanban/process";
+import { type RunTree, spawnRunTree } from "@kanban/process/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createContextInner, drainTerminations } from "./context.ts";
 import { LiveHub } from "./live/hub.ts";
@@ -12,13 +13,16 @@ import { createCaller } from "./root.ts";
 import { captureLogger } from "./testing.ts";
 
 /**
- * Releasing a claim through the API stops the worker's whole process group with the dispatcher's
- * escalation (SIGTERM, grace, SIGKILL), never just SIGTERM to one pid, and never inside the request.
+ * Releasing a claim through the API with no dispatcher serving the board stops the worker's whole
+ * tree (its process group and the processes that left it but carry its run: a setsid escapee) with
+ * the dispatcher's escalation (SIGTERM, grace, SIGKILL), never inside the request. With a live
+ * dispatcher, the API leaves that to the dispatcher's containment sweep.
  */
 let home: { dir: string; cleanup: () => void };
 let boards: BoardRegistry;
 let live: LiveHub;
-const trees: WorkerTree[] = [];
+const trees: RunTree[] = [];
+const others: ChildProcess[] = [];
 const logger = captureLogger();
 
 function setup(graceSeconds: number) {
@@ -32,15 +36,22 @@ function setup(graceSeconds: number) {
   return createCaller(createContextInner({ location, boards, live, logger }));
 }
 
-/** A running task whose recorded worker is a real tree (worker, child, grandchild) ignoring SIGTERM. */
+/**
+ * A running task whose recorded worker is a real `run-tree.sh` tree carrying the run's marker, as the
+ * dispatcher spawns it: worker, child, grandchild (ignores SIGTERM), a setsid escapee (ignores
+ * SIGTERM, its own session and group) and the escapee's child.
+ */
 async function runningTaskWithTree(
   api: ReturnType<typeof setup>,
-): Promise<{ id: string; runId: number; tree: WorkerTree }> {
+): Promise<{ id: string; runId: number; tree: RunTree }> {
   const { task } = await api.tasks.create({ title: "busy", assignee: "coder" });
   const board = boards.board();
   const claimed = await board.claimTask(task.id);
   if (claimed?.current_run_id == null) throw new Error("claim failed");
-  const tree = await spawnWorkerTree({ levels: 3, ignoreSigterm: true });
+  const tree = await spawnRunTree({
+    dir: home.dir,
+    env: runMarkerEnv({ runId: claimed.current_run_id, boardKey: boardKey(board.path) }),
+  });
   trees.push(tree);
   expect(await board.recordSpawn(task.id, tree.leader, claimed.current_run_id)).toBe(true);
   return { id: task.id, runId: claimed.current_run_id, tree };
@@ -51,6 +62,7 @@ beforeEach(() => {
 });
 afterEach(async () => {
   for (const t of trees.splice(0)) t.kill();
+  for (const c of others.splice(0)) c.kill("SIGKILL");
   await drainTerminations();
   live.close();
   boards.close();
@@ -78,14 +90,16 @@ describe("ctx.terminate (API release paths)", () => {
     ["tasks.patch to done", (api, id) => api.tasks.patch({ id, status: "done" })],
   ];
   for (const [name, release] of paths) {
-    it(`${name}: the worker, its child and its grandchild (all ignoring SIGTERM) are gone`, async () => {
+    it(`${name}: the worker and all its descendants (the setsid escapee too) are gone`, async () => {
       const api = setup(0.3);
       const { id, runId, tree } = await runningTaskWithTree(api);
       for (const pid of tree.pids) expect(isPidAlive(pid)).toBe(true);
       await release(api, id, runId);
       await drainTerminations();
       for (const pid of tree.pids) expect(isPidAlive(pid), `pid ${pid} of ${tree.pids.join(",")}`).toBe(false);
-      expect(logger.lines.some((l) => l.message.includes("killed") && l.fields?.pid === tree.leader)).toBe(true);
+      expect(runProcesses({ runId, boardKey: boardKey(boards.board().path) })).toEqual([]);
+      const killed = logger.lines.find((l) => l.message.includes("killed") && l.fields?.pid === tree.leader);
+      expect(killed?.fields).toMatchObject({ processes: 5 });
     });
   }
 
@@ -101,11 +115,27 @@ describe("ctx.terminate (API release paths)", () => {
     const api = setup(60);
     const { id, tree } = await runningTaskWithTree(api);
     await api.tasks.reclaim({ id });
-    // Answered already, and the SIGTERM-ignoring tree is still inside its 60 s grace.
+    // Answered already, and the SIGTERM-ignoring part of the tree is still inside its 60 s grace.
     expect((await api.tasks.get({ id })).task.status).toBe("ready");
-    for (const pid of tree.pids) expect(isPidAlive(pid)).toBe(true);
+    for (const pid of tree.pids.slice(2)) expect(isPidAlive(pid)).toBe(true);
     tree.kill();
     await drainTerminations();
     for (const pid of tree.pids) expect(isPidAlive(pid)).toBe(false);
+  });
+});
+
+describe("ctx.terminate with a live dispatcher serving the board", () => {
+  it("leaves the worker to the dispatcher's containment (it stops the tree and records it): the API signals nothing", async () => {
+    const api = setup(0.3);
+    // A live process holds the home's dispatcher lock: a dispatcher serves every board of the home.
+    const stand = spawn("sleep", ["60"], { stdio: "ignore" });
+    others.push(stand);
+    fs.mkdirSync(path.dirname(dispatcherLockPath(home.dir)), { recursive: true });
+    fs.writeFileSync(dispatcherLockPath(home.dir), String(stand.pid));
+    const { id, tree } = await runningTaskWithTree(api);
+    await api.tasks.reclaim({ id });
+    await drainTerminations();
+    for (const pid of tree.pids) expect(isPidAlive(pid)).toBe(true);
+    expect(logger.lines.some((l) => l.message === "worker left to the dispatcher's containment")).toBe(true);
   });
 });

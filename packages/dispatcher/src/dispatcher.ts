@@ -43,6 +43,7 @@ import {
   runningCount,
 } from "./dispatch-once.ts";
 import { buildWorkerArgv, buildWorkerEnv, isSpawnable, type LiveWorker, WorkerPool } from "./worker.ts";
+import { RunSweep, runMarkerOf } from "./containment/run-sweep.ts";
 
 /** A second dispatcher for the same home. */
 export class DispatcherBusyError extends Error {
@@ -143,6 +144,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  */
 export class Dispatcher {
   readonly pool: WorkerPool;
+  /** Stops the processes of runs that are over (containment/run-sweep.ts). */
+  readonly runSweep: RunSweep;
   private readonly clock: Clock;
   private readonly log: (line: string) => void;
   private readonly quarantine = new Map<string, { fingerprint: string; until: number; error: string }>();
@@ -209,6 +212,18 @@ export class Dispatcher {
       };
     });
     this.coordination = deps.coordination ?? new SqliteCoordination(config.home, config.hostname, config.pid);
+    // Stops what is left of runs that are over (containment/run-sweep.ts): on a 1 s timer and at start.
+    this.runSweep = new RunSweep({
+      targets: async () => await this.targets(),
+      open: async (t) => await this.boards.open(t),
+      done: (b) => this.boards.done(b),
+      graceSeconds: () => this.config.settings.terminateGraceSeconds,
+      by: `dispatcher pid ${config.pid} on ${config.hostname}`,
+      log: (line) => this.log(line),
+      warn: (line) => this.warn(line),
+      skip: (t) => this.isQuarantined(t.dbPath),
+      cgroupOf: (pid) => this.pool.cgroupOf(pid),
+    });
     const ports = () => this.boardPorts();
     this.boards =
       deps.boards?.(ports) ??
@@ -415,6 +430,8 @@ export class Dispatcher {
           apiUrl: cfg.apiUrl,
           databaseUrl: cfg.database.engine === "postgres" ? cfg.database.url : null,
         });
+        // The run's marker (KANBAN_RUN_ID + KANBAN_BOARD_KEY): how its descendants are found wherever they go.
+        Object.assign(env, runMarkerOf(t, ctx.runId));
         const notFoundMessage =
           cfg.runtime.kind === "hermes"
             ? cfg.runtime.bin.includes("/")
@@ -457,7 +474,8 @@ export class Dispatcher {
         checkCoordinationFor(board, this.coordination);
         return this.coordination.tryTickLock(board);
       },
-      terminate: (targets) => this.pool.terminate(targets, cfg.settings.terminateGraceSeconds),
+      // One termination path (containment/run-sweep.ts): its cgroup if it has one, its group, its run's marker.
+      terminate: (targets) => this.runSweep.terminate(t, targets),
       runningElsewhere: others,
       afterClaim: cfg.testClaimDelayMs > 0 ? () => sleep(cfg.testClaimDelayMs) : undefined,
       log: (line) => this.log(`board ${t.slug}: ${line}`),
@@ -794,6 +812,9 @@ export class Dispatcher {
         this.deps(target, others),
       );
       if (!r.skipped_locked && opts.dryRun !== true) await this.cleanupFinished(target);
+      // A one-shot tick also stops what is left of ended runs, and waits for its stops like the pool's.
+      if (opts.dryRun !== true) await this.runSweep.sweep([target]);
+      await this.runSweep.drain();
       return r;
     } finally {
       this.boards.done(target.board);
@@ -932,6 +953,9 @@ export class Dispatcher {
     if (!attempt.ok) throw new DispatcherBusyError(this.config.home, attempt.holder);
     this.acquired = true;
     await this.recoverOrphanedClaims(attempt.predecessors);
+    // Orphans of a predecessor (SIGKILLed while its workers ran) whose runs ended meanwhile go now.
+    await this.runSweep.sweep().catch((err: unknown) => this.warn(`containment sweep failed: ${oneLine(err)}`));
+    this.runSweep.start();
     this.startedAt = this.now();
     // Our pid is on record before the first claim, so that a successor can recover our orphans.
     await this.writeStatus({});
@@ -956,8 +980,10 @@ export class Dispatcher {
         await this.sleepUntilNextTick();
       }
       await this.exclusive;
+      this.runSweep.stop();
       await this.stopWorkers();
       await this.pool.drain();
+      await this.runSweep.drain();
     } finally {
       await this.writeStatus({ stopped_at: this.now() });
       await this.coordination.release();
