@@ -58,8 +58,18 @@ afterEach(async () => {
 });
 afterAll(() => {
   if (cgroupRoot !== null && fs.existsSync(cgroupRoot)) {
-    removeEmptyRunCgroups(cgroupRoot);
-    fs.rmdirSync(cgroupRoot);
+    removeEmptyRunCgroups(cgroupRoot, 0);
+    try {
+      fs.rmdirSync(cgroupRoot);
+    } catch (err) {
+      // A worker's cgroup still populated here would be a leak of this suite: say which.
+      throw new Error(
+        `${cgroupRoot} left behind: ${fs
+          .readdirSync(cgroupRoot)
+          .filter((n) => n.startsWith("run-"))
+          .join(", ")} (${(err as Error).message})`,
+      );
+    }
   }
 });
 
