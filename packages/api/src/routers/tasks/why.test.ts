@@ -1,7 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
-import { dispatcherLockPath, writeDispatcherStatus } from "@kanban/db";
+import { type DispatcherEntry, dispatcherLockPath, writeDispatcherStatus } from "@kanban/db";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createContextInner } from "../../context.ts";
+import { createCaller } from "../../root.ts";
 import { codeOf, createTestApi, type TestApi } from "../../testing.ts";
 
 // tasks.why: the kernel's motion judged with this host's facts (the dispatcher's status file and
@@ -93,5 +95,53 @@ describe("tasks.why", () => {
     expect(await codeOf(t.caller("globex").tasks.why({ id: task.id }))).toBe("NOT_FOUND");
     expect((await t.caller("acme").tasks.why({ id: task.id })).code).toBe("no_dispatcher");
     expect(await codeOf(t.api.tasks.why({ id: "" }))).toBe("BAD_REQUEST");
+  });
+});
+
+describe("tasks.why with the board's dispatchers listed in the database (PostgreSQL's directory)", () => {
+  /** A caller whose dispatchers are these rows, as `kanban serve` on PostgreSQL lists them. */
+  function callerWith(entries: (DispatcherEntry & Record<string, unknown>)[]) {
+    return createCaller(
+      createContextInner({
+        location: t.location,
+        boards: t.boards,
+        live: t.live,
+        logger: t.logger,
+        terminate: () => {},
+        hermesHome: path.join(t.dir, "hermes"),
+        dispatchers: { list: async () => entries, nudge: async () => entries.length },
+      }),
+    );
+  }
+
+  function entry(state: DispatcherEntry["state"], extra: Record<string, unknown> = {}) {
+    return {
+      id: `d-${state}`,
+      host: "elsewhere",
+      pid: 1,
+      started_at: now() - 100,
+      heartbeat_at: now(),
+      interval_seconds: 30,
+      ticks: 3,
+      last_tick_at: now(),
+      last_tick: null,
+      state,
+      silent_seconds: 0,
+      ...extra,
+    };
+  }
+
+  it("alive rows (and their holds when a dispatcher publishes them); only dead rows: no dispatcher", async () => {
+    const { task } = await t.api.tasks.create({ title: "x", assignee: "coder" });
+    expect((await callerWith([entry("dead")]).tasks.why({ id: task.id })).code).toBe("no_dispatcher");
+    const tick = await callerWith([entry("dead"), entry("alive")]).tasks.why({ id: task.id });
+    expect(tick).toMatchObject({ code: "ready_waiting_for_tick", detail: { interval_seconds: 30 } });
+    const held = await callerWith([
+      entry("alive", { holds: [{ task_id: task.id, code: "host_cap", detail: { running: 3, max: 3 } }] }),
+    ]).tasks.why({ id: task.id });
+    expect(held).toMatchObject({
+      code: "host_cap_full",
+      line: "Held: this host already runs its maximum of workers (3 of 3).",
+    });
   });
 });
