@@ -22,7 +22,7 @@ import {
   cgroupOf,
   FootprintSampler,
   isPidAlive,
-  processTree,
+  processTrees,
   runKey,
   scanRunProcesses,
 } from "@kanban/process";
@@ -762,6 +762,8 @@ export class Dispatcher {
     const out: NonNullable<DispatcherStatus["footprints"]> = [];
     const keys = new Set<string>();
     const at = this.now();
+    // One pass over /proc for every tree and one for every run's marker, however many workers.
+    let trees: Map<number, number[]> | null = null;
     let marked: Map<string, { pid: number }[]> | null = null;
     for (const w of running) {
       if (w.run_id === null || (!ours.has(w.pid) && !(local && isPidAlive(w.pid)))) continue;
@@ -775,7 +777,8 @@ export class Dispatcher {
         marked ??= byRun(scanRunProcesses({ boardKeys: new Set(boardKeys.values()) }));
         const bk = boardKeys.get(w.board);
         const escaped = bk === undefined ? [] : (marked.get(runKey({ boardKey: bk, runId: w.run_id })) ?? []);
-        source = { pids: [...processTree(w.pid), ...escaped.map((p) => p.pid)] };
+        trees ??= processTrees(running.map((r) => r.pid));
+        source = { pids: [...(trees.get(w.pid) ?? []), ...escaped.map((p) => p.pid)] };
       }
       const f = this.footprintSampler.sample(key, source);
       out.push({ run_id: w.run_id, task_id: w.task_id, board: w.board, ...f, sampled_at: at });

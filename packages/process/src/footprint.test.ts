@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { FootprintSampler, processRss, processTree } from "./footprint.ts";
+import { FootprintSampler, processRss, processTree, processTrees } from "./footprint.ts";
 
 /** Real processes that really allocate: the footprint is read from /proc, as the dispatcher does each tick. */
 const ALLOC_TREE = fileURLToPath(new URL("../test/alloc-tree.mjs", import.meta.url));
@@ -52,6 +52,13 @@ describe("footprint", () => {
     const { worker, child } = await allocTree(96, 32);
     // The child left the worker's process group (setsid) but is still its descendant.
     expect(processTree(worker)).toEqual([worker, child].sort((a, b) => a - b));
+    // Several trees from one pass over /proc: the same answer, and nothing for a pid that is no process.
+    expect(processTrees([worker, 0x3ffffff])).toEqual(
+      new Map([
+        [worker, processTree(worker)],
+        [0x3ffffff, []],
+      ]),
+    );
     await waitFor(() => processRss(child) > 32 * MB, "the child to hold its memory");
     const sampler = new FootprintSampler();
     const first = sampler.sample("run-1", { pids: processTree(worker) });

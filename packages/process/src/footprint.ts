@@ -57,43 +57,64 @@ function processCpuTicks(pid: number): number {
   return [11, 12, 13, 14].reduce((sum, i) => sum + (Number(f[i]) || 0), 0);
 }
 
-/**
- * Every live process in `root`'s tree: its descendants by parent pid and the members of its
- * process group (one pass over /proc). Processes that left both (`setsid` and re-parented to init)
- * are found by their run id (`runProcesses`) or by a cgroup, not here.
- */
-export function processTree(root: number): number[] {
+/** Live processes by parent and by process group, from one pass over /proc. */
+interface ProcTable {
+  children: Map<number, number[]>;
+  groups: Map<number, number[]>;
+  alive: Set<number>;
+}
+
+function procTable(): ProcTable {
+  const table: ProcTable = { children: new Map(), groups: new Map(), alive: new Set() };
   let names: string[];
   try {
     names = fs.readdirSync("/proc");
   } catch {
-    return [];
+    return table;
   }
-  const children = new Map<number, number[]>();
-  const inGroup: number[] = [];
-  let rootAlive = false;
+  const push = (m: Map<number, number[]>, k: number, v: number) => {
+    const list = m.get(k);
+    if (list) list.push(v);
+    else m.set(k, [v]);
+  };
   for (const name of names) {
     if (!/^\d+$/.test(name)) continue;
     const pid = Number(name);
     const f = statFields(pid);
     if (f === null || f[0] === "Z" || f[0] === "X") continue;
-    if (pid === root) rootAlive = true;
-    const ppid = Number(f[1]);
-    const list = children.get(ppid);
-    if (list) list.push(pid);
-    else children.set(ppid, [pid]);
-    if (Number(f[2]) === root) inGroup.push(pid);
+    table.alive.add(pid);
+    push(table.children, Number(f[1]), pid);
+    push(table.groups, Number(f[2]), pid);
   }
-  const out = new Set<number>(inGroup);
-  const stack = rootAlive ? [root] : [];
+  return table;
+}
+
+/** `root`'s tree in a table: the members of its process group and every descendant of them and of it. */
+function treeOf(table: ProcTable, root: number): number[] {
+  const out = new Set<number>();
+  const stack = [...(table.groups.get(root) ?? []), ...(table.alive.has(root) ? [root] : [])];
   while (stack.length > 0) {
     const pid = stack.pop() as number;
-    if (out.has(pid) && pid !== root) continue;
+    if (out.has(pid)) continue;
     out.add(pid);
-    for (const c of children.get(pid) ?? []) stack.push(c);
+    for (const c of table.children.get(pid) ?? []) stack.push(c);
   }
-  for (const pid of inGroup) for (const c of children.get(pid) ?? []) out.add(c);
   return [...out].sort((a, b) => a - b);
+}
+
+/**
+ * Every live process in `root`'s tree: the members of its process group and the descendants (by
+ * parent pid) of it and of them, from one pass over /proc. Processes that left both (`setsid` and
+ * re-parented to init) are found by their run id (`scanRunProcesses`) or by a cgroup, not here.
+ */
+export function processTree(root: number): number[] {
+  return treeOf(procTable(), root);
+}
+
+/** {@link processTree} of several roots from a single pass over /proc (a tick samples every worker). */
+export function processTrees(roots: readonly number[]): Map<number, number[]> {
+  const table = procTable();
+  return new Map(roots.map((r) => [r, treeOf(table, r)]));
 }
 
 /** What a tree is: its cgroup, or the pids found for it. */

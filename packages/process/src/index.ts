@@ -63,4 +63,11 @@ export {
   signalCgroup,
   stopCgroup,
 } from "./cgroup.ts";
-export { type Footprint, type FootprintSource, FootprintSampler, processRss, processTree } from "./footprint.ts";
+export {
+  type Footprint,
+  type FootprintSource,
+  FootprintSampler,
+  processRss,
+  processTree,
+  processTrees,
+} from "./footprint.ts";
