@@ -44,19 +44,28 @@ function footprintsOf(raw: unknown): WorkerFootprint[] {
   return raw.filter((f): f is WorkerFootprint => isObject(f) && typeof f.task_id === "string");
 }
 
-/** Whether any of a board's dispatchers is alive (PostgreSQL rows), with the freshest one's extra fields. */
+/**
+ * A PostgreSQL row's published fields: they ride in the row's `last_tick` JSON (the dispatcher adds
+ * no column); a row that carries them at its top level is read too.
+ */
+function published(e: DispatcherEntry): Loose {
+  const tick = isObject(e.last_tick) ? (e.last_tick as unknown as Loose) : {};
+  return { ...tick, ...(e as unknown as Loose) };
+}
+
+/** Whether any of a board's dispatchers is alive (PostgreSQL rows), with the freshest one's host cap. */
 function fromEntries(entries: DispatcherEntry[], slug: string): Partial<HostFacts> {
   const alive = entries.filter((e) => e.state === "alive");
   const freshest = alive.reduce<DispatcherEntry | null>(
     (a, b) => (a === null || b.heartbeat_at > a.heartbeat_at ? b : a),
     null,
   );
-  const extra = (freshest ?? {}) as unknown as Loose;
+  const hostCap = (e: DispatcherEntry) => published(e).host_cap ?? null;
   return {
     dispatcher: { alive: alive.length > 0, interval_seconds: freshest?.interval_seconds ?? null },
-    holds: alive.flatMap((e) => holdsOf((e as unknown as Loose).holds, slug)),
-    hostCap: hostCapOf(extra.host_cap),
-    footprints: alive.flatMap((e) => footprintsOf((e as unknown as Loose).footprints)),
+    holds: alive.flatMap((e) => holdsOf(published(e).holds, slug)),
+    hostCap: freshest ? hostCapOf(hostCap(freshest)) : null,
+    footprints: alive.flatMap((e) => footprintsOf(published(e).footprints)),
   };
 }
 

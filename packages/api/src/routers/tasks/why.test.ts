@@ -143,5 +143,17 @@ describe("tasks.why with the board's dispatchers listed in the database (Postgre
       code: "host_cap_full",
       line: "Held: this host already runs its maximum of workers (3 of 3).",
     });
+    // As the dispatcher publishes them on PostgreSQL: in the row's last_tick JSON.
+    const inTick = await callerWith([
+      entry("alive", {
+        last_tick: {
+          board: "default",
+          holds: [
+            { task_id: task.id, board: "default", code: "memory_floor", detail: { available_mb: 1, floor_mb: 2 } },
+          ],
+        },
+      }),
+    ]).tasks.why({ id: task.id });
+    expect(inTick).toMatchObject({ code: "memory_floor", detail: { available_mb: 1, floor_mb: 2 } });
   });
 });
