@@ -148,6 +148,8 @@ export async function stopRunTree(target: TreeTarget, opts: TreeStopOptions): Pr
     while (anyAlive(killed) && Date.now() < killDeadline);
     found = membersConfirmed(target, groups, protect);
   }
+  // Gone between the grace's end and our SIGKILL (someone else's kill, or a late exit): not ours to count.
+  if (killed.size === 0) return { outcome: "terminated", pids: [...signalled.keys()], killed: [] };
   opts.log?.(
     `${describe()} survived SIGTERM for ${Math.round(opts.graceMs) / 1000}s: SIGKILL sent to ${killed.size} process(es) (${[...killed.keys()].join(", ")})`,
   );
