@@ -4,7 +4,7 @@ import type { IdSource } from "./ids.ts";
 import { type ParentState, unfinishedParents } from "./store/sqlite/dependencies.ts";
 import { appendEvent } from "./store/sqlite/events.ts";
 import { endRun, type RunClose } from "./store/sqlite/runs.ts";
-import type { SqlSessionHandle } from "./store/port.ts";
+import type { Awaitable, SqlSessionHandle } from "./store/port.ts";
 import { getTask, requireTask } from "./store/sqlite/tasks.ts";
 import type { Task } from "./types.ts";
 
@@ -85,30 +85,34 @@ export class BoardContext implements SqlSessionHandle {
     return lock?.startsWith(`${this.hostname}:`) === true;
   }
 
-  async getTask(id: string): Promise<Task | null> {
-    return await getTask(this, id);
+  // The delegates below hand back the store function's own result (a value on SQLite, a promise on
+  // PostgreSQL), not a promise of their own: every layer of async function costs a promise and an
+  // await on each call, and these are on every write's path.
+
+  getTask(id: string): Awaitable<Task | null> {
+    return getTask(this, id);
   }
 
-  async requireTask(id: string): Promise<Task> {
-    return await requireTask(this, id);
+  requireTask(id: string): Awaitable<Task> {
+    return requireTask(this, id);
   }
 
-  async appendEvent(
+  appendEvent(
     taskId: string,
     kind: EventKind,
     payload: Record<string, unknown> | null,
     runId: number | null = null,
-  ): Promise<number> {
-    return await appendEvent(this, taskId, kind, payload, runId);
+  ): Awaitable<number> {
+    return appendEvent(this, taskId, kind, payload, runId);
   }
 
   /** See store/sqlite/runs.ts {@link endRun}. */
-  async endRun(taskId: string, close: RunClose): Promise<number | null> {
-    return await endRun(this, taskId, close);
+  endRun(taskId: string, close: RunClose): Awaitable<number | null> {
+    return endRun(this, taskId, close);
   }
 
   /** Direct parents that are neither done nor archived. */
-  async unfinishedParents(taskId: string): Promise<ParentState[]> {
-    return await unfinishedParents(this, taskId);
+  unfinishedParents(taskId: string): Awaitable<ParentState[]> {
+    return unfinishedParents(this, taskId);
   }
 }

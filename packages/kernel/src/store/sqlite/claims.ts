@@ -1,4 +1,5 @@
 import type { Task } from "../../types.ts";
+import type { Awaitable } from "../port.ts";
 import type { SqlContext } from "./session.ts";
 import { swapStatus, swapStatusReturning } from "./tasks.ts";
 
@@ -20,13 +21,13 @@ export interface ClaimHead {
 }
 
 /** Status and lock only: the read a claim makes before it takes the write lock. */
-export async function claimableAtAGlance(
+export function claimableAtAGlance(
   ctx: SqlContext,
   id: string,
-): Promise<Pick<ClaimHead, "status" | "claim_lock"> | undefined> {
-  return (await ctx.get("SELECT status, claim_lock FROM tasks WHERE id = ?", id)) as
-    | Pick<ClaimHead, "status" | "claim_lock">
-    | undefined;
+): Awaitable<Pick<ClaimHead, "status" | "claim_lock"> | undefined> {
+  return ctx.get("SELECT status, claim_lock FROM tasks WHERE id = ?", id) as Awaitable<
+    Pick<ClaimHead, "status" | "claim_lock"> | undefined
+  >;
 }
 
 /**
@@ -34,15 +35,15 @@ export async function claimableAtAGlance(
  * the two facts the claim decides on, in one statement: on PostgreSQL every statement is a round
  * trip made while the board's writer lock is held.
  */
-export async function claimHead(ctx: SqlContext, id: string): Promise<ClaimHead | undefined> {
-  return (await ctx.get(
+export function claimHead(ctx: SqlContext, id: string): Awaitable<ClaimHead | undefined> {
+  return ctx.get(
     `SELECT t.status, t.claim_lock, t.current_run_id, t.assignee, t.current_step_key, t.max_runtime_seconds,
        CASE WHEN EXISTS (SELECT 1 FROM task_links l JOIN tasks p ON p.id = l.parent_id
          WHERE l.child_id = t.id AND p.status NOT IN ('done', 'archived')) THEN 1 ELSE 0 END AS parents_unfinished,
        CASE WHEN EXISTS (SELECT 1 FROM task_runs r WHERE r.task_id = t.id AND r.ended_at IS NULL) THEN 1 ELSE 0 END AS open_run
      FROM tasks t WHERE t.id = ?`,
     id,
-  )) as ClaimHead | undefined;
+  ) as Awaitable<ClaimHead | undefined>;
 }
 
 /**
@@ -50,12 +51,12 @@ export async function claimHead(ctx: SqlContext, id: string): Promise<ClaimHead 
  * `runId`, with no heartbeat and no pid carried over from an earlier attempt. Returns the claimed
  * row, or null when the swap missed.
  */
-export async function takeClaim(
+export function takeClaim(
   ctx: SqlContext,
   id: string,
   c: { claimer: string; expires: number; now: number; runId: number },
-): Promise<Task | null> {
-  return await swapStatusReturning(ctx, "claim", id, {
+): Awaitable<Task | null> {
+  return swapStatusReturning(ctx, "claim", id, {
     to: "running",
     set: "claim_lock = ?, claim_expires = ?, started_at = COALESCE(started_at, ?), last_heartbeat_at = NULL, worker_pid = NULL, current_run_id = ?",
     setArgs: [c.claimer, c.expires, c.now, c.runId],

@@ -1,3 +1,4 @@
+import type { Awaitable } from "../port.ts";
 import type { SqlContext } from "./session.ts";
 
 // A task's dependency edges as the lifecycle verbs judge them: may it run or complete (are its
@@ -10,12 +11,12 @@ export interface ParentState {
 }
 
 /** Direct parents that are neither done nor archived, by id. */
-export async function unfinishedParents(ctx: SqlContext, taskId: string): Promise<ParentState[]> {
-  return (await ctx.all(
+export function unfinishedParents(ctx: SqlContext, taskId: string): Awaitable<ParentState[]> {
+  return ctx.all(
     `SELECT t.id, t.title, t.status FROM task_links l JOIN tasks t ON t.id = l.parent_id
        WHERE l.child_id = ? AND t.status NOT IN ('done', 'archived') ORDER BY t.id`,
     taskId,
-  )) as ParentState[];
+  ) as Awaitable<ParentState[]>;
 }
 
 /** Whether every direct parent is done or archived (a task with none is satisfied). */

@@ -2,6 +2,7 @@ import type { RunOutcome } from "../../constants.ts";
 import { jsonOrNull } from "../../rows.ts";
 import { CLEAR_CLAIM } from "./sql-fragments.ts";
 import type { Task } from "../../types.ts";
+import type { Awaitable } from "../port.ts";
 import type { SqlContext } from "./session.ts";
 
 // Writes and narrow reads of attempts (`task_runs`): opening one at a claim, closing it at a
@@ -28,8 +29,8 @@ export interface RunOpen {
 }
 
 /** Opens a `running` run for a claim; returns its id. */
-export async function openRun(ctx: SqlContext, run: RunOpen): Promise<number> {
-  return await ctx.insert(
+export function openRun(ctx: SqlContext, run: RunOpen): Awaitable<number> {
+  return ctx.insert(
     `INSERT INTO task_runs (task_id, profile, step_key, status, claim_lock, claim_expires, max_runtime_seconds, started_at)
          VALUES (?, ?, ?, 'running', ?, ?, ?, ?)`,
     run.taskId,

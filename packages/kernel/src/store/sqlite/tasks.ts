@@ -4,6 +4,7 @@ import { tenantScopeArgs, tenantScopeSql } from "./sql-fragments.ts";
 import { TRANSITIONS, type TransitionVerb } from "../../transitions.ts";
 import { CLEAR_CLAIM } from "./sql-fragments.ts";
 import type { Task } from "../../types.ts";
+import type { Awaitable } from "../port.ts";
 import type { SqlContext } from "./session.ts";
 
 // Task rows: reads by id, the one compare-and-swap every status write goes through (built from the
@@ -125,13 +126,13 @@ export async function swapStatus(
 }
 
 /** {@link swapStatus} with `RETURNING *`: the moved row, or null when the swap missed. */
-export async function swapStatusReturning(
+export function swapStatusReturning(
   ctx: SqlContext,
   verb: TransitionVerb,
   id: string,
   w: TransitionWrite,
-): Promise<Task | null> {
-  return await ctx.task(transitionSql(verb, w, true), ...swapArgs(id, w));
+): Awaitable<Task | null> {
+  return ctx.task(transitionSql(verb, w, true), ...swapArgs(id, w));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -144,11 +145,11 @@ export type CompleteHead = Pick<
 >;
 
 /** The narrow row a completion reads inside its transaction, or undefined for an unknown id. */
-export async function completeHead(ctx: SqlContext, id: string): Promise<CompleteHead | undefined> {
-  return (await ctx.get(
+export function completeHead(ctx: SqlContext, id: string): Awaitable<CompleteHead | undefined> {
+  return ctx.get(
     "SELECT id, status, claim_lock, current_run_id, assignee, current_step_key, worker_pid FROM tasks WHERE id = ?",
     id,
-  )) as CompleteHead | undefined;
+  ) as Awaitable<CompleteHead | undefined>;
 }
 
 /** What a completion sets besides the status: the handoff, a released claim, a reset breaker, no run. */
@@ -158,12 +159,12 @@ const SETTLE_DONE = `result = ?, completed_at = ?, ${CLEAR_CLAIM}, consecutive_f
  * `complete`: the task read as `from` with run `runId` becomes done with its result, its claim
  * released and its breaker reset, in one UPDATE. Returns the settled row, or null when it moved.
  */
-export async function settleDone(
+export function settleDone(
   ctx: SqlContext,
   id: string,
   w: { from: string; runId: number | null; result: string | null; completedAt: number },
-): Promise<Task | null> {
-  return await swapStatusReturning(ctx, "complete", id, {
+): Awaitable<Task | null> {
+  return swapStatusReturning(ctx, "complete", id, {
     to: "done",
     from: w.from,
     set: SETTLE_DONE,
