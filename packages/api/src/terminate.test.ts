@@ -3,8 +3,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { type BoardLocation, dispatcherLockPath } from "@kanban/db";
 import { makeTempDir } from "@kanban/db/testing";
-import { boardKey, isPidAlive, runMarkerEnv, runProcesses } from "@kanban/process";
-import { type RunTree, spawnRunTree } from "@kanban/process/testing";
+import { boardKey, isPidAlive, runMarkerEnv, runProcesses, scanRunProcesses } from "@kanban/process";
+import { fileURLToPath } from "node:url";
+import { killPids, RUN_TREE_SCRIPT, type RunTree, spawnRunTree, waitForRunTree } from "@kanban/process/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createContextInner, drainTerminations } from "./context.ts";
 import { LiveHub } from "./live/hub.ts";
@@ -137,5 +138,87 @@ describe("ctx.terminate with a live dispatcher serving the board", () => {
     await drainTerminations();
     for (const pid of tree.pids) expect(isPidAlive(pid)).toBe(true);
     expect(logger.lines.some((l) => l.message === "worker left to the dispatcher's containment")).toBe(true);
+  });
+});
+
+const DISPATCHER_BIN = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "../../dispatcher/bin/kanban-dispatcher.mjs",
+);
+
+/** The test runner's environment without KANBAN_* / HERMES_* variables, for a real dispatcher on this home. */
+function dispatcherEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith("KANBAN_") && !k.startsWith("HERMES_")) env[k] = v;
+  return { ...env, KANBAN_HOME: home.dir };
+}
+
+describe("the API path with the real dispatcher serving the board", () => {
+  it("every release through the API: the dispatcher stops the run's whole tree within 5 s", {
+    timeout: 90_000,
+  }, async () => {
+    const api = setup(1);
+    fs.writeFileSync(
+      path.join(home.dir, "config.json"),
+      JSON.stringify({
+        kanban: {
+          terminate_grace_seconds: 1,
+          dispatch_interval_seconds: 60,
+          max_spawn: 10,
+          max_in_progress_per_profile: 10,
+        },
+        profiles: { tree: { command: ["sh", RUN_TREE_SCRIPT] } },
+      }),
+    );
+    const endings: [string, (id: string, runId: number) => Promise<unknown>][] = [
+      ["tasks.reclaim", (id) => api.tasks.reclaim({ id })],
+      ["tasks.archive", (id) => api.tasks.archive({ id })],
+      ["tasks.delete", (id) => api.tasks.delete({ id })],
+      ["tasks.reassign", (id) => api.tasks.reassign({ id, profile: "writer", reclaim_first: true })],
+      ["tasks.complete", (id) => api.tasks.complete({ id, summary: "done by hand" })],
+      ["tasks.block", (id) => api.tasks.block({ id, reason: "needs a human" })],
+      ["runs.terminate", (_id, runId) => api.runs.terminate({ run_id: runId })],
+      ["tasks.patch to done", (id) => api.tasks.patch({ id, status: "done" })],
+    ];
+    const ids: string[] = [];
+    for (const [name] of endings) ids.push((await api.tasks.create({ title: name, assignee: "tree" })).task.id);
+    const dispatcher = spawn(process.execPath, [DISPATCHER_BIN], {
+      env: dispatcherEnv(),
+      stdio: ["ignore", "ignore", "pipe"],
+      detached: true,
+    });
+    others.push(dispatcher);
+    let log = "";
+    dispatcher.stderr?.on("data", (d: Buffer) => {
+      log += d.toString();
+    });
+    const pids = await Promise.all(
+      ids.map((id) => waitForRunTree(path.join(home.dir, "kanban", "workspaces", id, "run-tree.pids"), 30_000)),
+    );
+    for (const p of pids) trees.push({ leader: p[0] as number, pids: p, kill: () => killPids(p) });
+    const runIds = await Promise.all(
+      ids.map(async (id) => (await api.tasks.get({ id })).task.current_run_id as number),
+    );
+    const key = boardKey(boards.board().path);
+    await Promise.all(
+      endings.map(async ([name, end], i) => {
+        await end(ids[i] as string, runIds[i] as number);
+        const tree = pids[i] as number[];
+        const deadline = Date.now() + 5000;
+        const gone = () =>
+          tree.every((p) => !isPidAlive(p)) &&
+          scanRunProcesses({ boardKeys: new Set([key]), maxAgeMs: 200 }).every((p) => p.runId !== runIds[i]);
+        while (!gone()) {
+          if (Date.now() > deadline) throw new Error(`${name}: run ${runIds[i]} still has processes after 5 s\n${log}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }),
+    );
+    // The API signalled none of them: each was the dispatcher's.
+    expect(
+      logger.lines.filter((l) => l.message === "worker left to the dispatcher's containment").length,
+    ).toBeGreaterThanOrEqual(endings.length);
+    dispatcher.kill("SIGTERM");
   });
 });
