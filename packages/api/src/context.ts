@@ -11,7 +11,7 @@ import {
 } from "@kanban/db";
 import type { Board, Clock, PidProbe, Termination } from "@kanban/kernel";
 import os from "node:os";
-import { isPidAlive, terminateWorkerTree } from "@kanban/process";
+import { isPidAlive, leaderIdentity, terminateWorkerTree } from "@kanban/process";
 import { processConfigReader as configReader } from "./config-reader.ts";
 import { LiveHub } from "./live/hub.ts";
 import { type Logger, stderrLogger } from "./logger.ts";
@@ -126,9 +126,12 @@ function graceSeconds(home: string): number {
  * and stops its whole tree (SIGKILL included), and records it on the task. Stopping it here too
  * would race that sweep and leave no record. SQLite: the home's dispatcher (it serves every board of
  * the home) holds its lock. PostgreSQL (several dispatchers, on several hosts): the dispatcher named
- * by the claim (`<host>:<pid>` of this host) is alive.
+ * by the claim (`<host>:<pid>` of this host) is alive. Only a worker that carries a run's marker
+ * (`KANBAN_RUN_ID` + `KANBAN_BOARD_KEY`, set by our dispatcher) can be found by that sweep: any other
+ * (a pid recorded by a person's claim, another program's worker) is stopped here as before.
  */
 function dispatcherOwns(t: Termination, home: string, engine: () => "sqlite" | "postgres"): boolean {
+  if (leaderIdentity(t.pid) === null) return false;
   if (engine() !== "postgres") return liveDispatcherPid(home) !== null;
   const m = /^(.+):(\d+)$/.exec(t.lock ?? "");
   if (m === null || m[1] !== (os.hostname() || "unknown")) return false;

@@ -139,6 +139,24 @@ describe("ctx.terminate with a live dispatcher serving the board", () => {
     for (const pid of tree.pids) expect(isPidAlive(pid)).toBe(true);
     expect(logger.lines.some((l) => l.message === "worker left to the dispatcher's containment")).toBe(true);
   });
+
+  it("a worker without the run marker (not our dispatcher's: the sweep could not find it) is still stopped here", async () => {
+    const api = setup(0.3);
+    const stand = spawn("sleep", ["60"], { stdio: "ignore" });
+    others.push(stand);
+    fs.mkdirSync(path.dirname(dispatcherLockPath(home.dir)), { recursive: true });
+    fs.writeFileSync(dispatcherLockPath(home.dir), String(stand.pid));
+    const { task } = await api.tasks.create({ title: "foreign", assignee: "coder" });
+    const board = boards.board();
+    const claimed = await board.claimTask(task.id);
+    const tree = await spawnRunTree({ dir: home.dir });
+    trees.push(tree);
+    expect(await board.recordSpawn(task.id, tree.leader, claimed?.current_run_id as number)).toBe(true);
+    await api.tasks.reclaim({ id: task.id });
+    await drainTerminations();
+    // Its process group goes; the setsid escapee carries no marker, so nothing names it (the documented limit).
+    for (const pid of tree.pids.slice(0, 3)) expect(isPidAlive(pid)).toBe(false);
+  });
 });
 
 const DISPATCHER_BIN = path.resolve(
