@@ -35,6 +35,7 @@ export const BOTH_STORES = [
   "src/respawn-guard.test.ts",
   "src/motion/explain.test.ts",
   "src/stored-json.test.ts",
+  "src/testing/recycled-boards.test.ts",
 ];
 
 const shared = {

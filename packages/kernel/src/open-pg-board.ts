@@ -1,4 +1,11 @@
-import { advisoryLockKey, boardSchemaName, migrateBoardSchema, normaliseSlug, openPostgres } from "@kanban/db";
+import {
+  advisoryLockKey,
+  boardSchemaName,
+  type KanbanPostgres,
+  migrateBoardSchema,
+  normaliseSlug,
+  openPostgres,
+} from "@kanban/db";
 import { Board, type OpenBoardOptions } from "./board.ts";
 import { systemClock } from "./clock.ts";
 import { randomIds } from "./ids.ts";
@@ -57,7 +64,6 @@ export async function openPgBoard(opts: OpenPgBoardOptions): Promise<Board> {
 export function pgBoard(opts: OpenPgBoardOptions): Board {
   const slug = normaliseSlug(opts.board ?? "default");
   const schema = boardSchemaName(slug);
-  const clock = opts.clock ?? systemClock;
   const connecting = (async () => {
     const db = await openPostgres(opts.url, {
       poolSize: opts.poolSize,
@@ -73,6 +79,30 @@ export function pgBoard(opts: OpenPgBoardOptions): Board {
     }
     return db;
   })();
+  return boardOn(connecting, slug, opts, async () => {
+    const db = await connecting.catch(() => null);
+    await db?.close();
+  });
+}
+
+/**
+ * A board on connections someone else owns: `db`'s connections must already resolve names in the
+ * board's schema (`searchPath`), migrated; closing the board leaves them open. The kernel's test
+ * boards use it to keep one pool across the tests of a file.
+ * @internal
+ */
+export function pgBoardOn(db: Promise<KanbanPostgres>, opts: Omit<OpenPgBoardOptions, "url">): Board {
+  return boardOn(db, normaliseSlug(opts.board ?? "default"), opts, () => {});
+}
+
+function boardOn(
+  connecting: Promise<KanbanPostgres>,
+  slug: string,
+  opts: Omit<OpenPgBoardOptions, "url">,
+  close: () => void | Promise<void>,
+): Board {
+  const schema = boardSchemaName(slug);
+  const clock = opts.clock ?? systemClock;
   const session = new PgSession(connecting, clock, advisoryLockKey(schema), opts.lockTimeoutMs);
   let label = "postgres";
   void connecting.then(
@@ -87,10 +117,7 @@ export function pgBoard(opts: OpenPgBoardOptions): Board {
         return label;
       },
       session,
-      close: async () => {
-        const db = await connecting.catch(() => null);
-        await db?.close();
-      },
+      close,
     },
     {
       slug,

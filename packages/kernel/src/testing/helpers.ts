@@ -1,12 +1,12 @@
 import { createTestDatabase } from "@kanban/db/testing";
 import { SqliteSession } from "../store/sqlite/session.ts";
-import { afterEach, expect } from "vitest";
+import { afterAll, afterEach, expect } from "vitest";
 import { BoardContext } from "../context.ts";
 import { KernelError } from "../errors.ts";
 import { randomIds } from "../ids.ts";
 import { createTestBoard, type TestBoard } from "./test-board.ts";
 import { TestClock } from "./test-clock.ts";
-import { settleTestSchemas } from "./test-store.ts";
+import { dropFreeTestSchemas, settleTestSchemas } from "./test-store.ts";
 
 /**
  * A factory of test boards for one test file: every board it makes is cleaned up after each test.
@@ -18,8 +18,9 @@ export function useTestBoards(): (opts?: Parameters<typeof createTestBoard>[0]) 
     for (const b of boards.splice(0)) b.cleanup();
     await settleTestSchemas();
   });
+  afterAll(async () => await dropFreeTestSchemas());
   return (opts = {}) => {
-    const b = createTestBoard(opts);
+    const b = createTestBoard(opts, { recycle: true });
     boards.push(b);
     return b;
   };

@@ -2,9 +2,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { type Board, type OpenBoardOptions, openBoard } from "../board.ts";
-import { pgBoard } from "../open-pg-board.ts";
+import { pgBoard, pgBoardOn } from "../open-pg-board.ts";
 import { TestClock } from "./test-clock.ts";
-import { dropTestSchemaLater, testStore, testStoreUrl } from "./test-store.ts";
+import { dropTestSchemaLater, recycleTestSchemaLater, leaseTestSchema, testStore, testStoreUrl } from "./test-store.ts";
 
 export type TestBoard = Board & { clock: TestClock; dir: string; cleanup: () => void };
 
@@ -13,7 +13,11 @@ export type TestBoard = Board & { clock: TestClock; dir: string; cleanup: () => 
  * run's store is PostgreSQL (see test-store.ts), a board in a fresh
  * schema of the run's test PostgreSQL, dropped again after `cleanup`.
  */
-export function createTestBoard(opts: Partial<OpenBoardOptions> = {}): TestBoard {
+export function createTestBoard(
+  opts: Partial<OpenBoardOptions> = {},
+  /** @internal a PostgreSQL schema to empty for the next test rather than drop (see `useTestBoards`). */
+  reuse: { recycle: boolean } = { recycle: false },
+): TestBoard {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kanban-kernel-"));
   const clock = opts.clock instanceof TestClock ? opts.clock : new TestClock();
   if (testStore() === "postgres") {
@@ -23,23 +27,17 @@ export function createTestBoard(opts: Partial<OpenBoardOptions> = {}): TestBoard
       .replace(/^kanban-kernel-/, "")
       .toLowerCase()
       .replace(/[^a-z0-9]/g, "_");
-    const slug = `t_${suffix}_${process.pid}`;
-    const board = pgBoard({
-      url: testStoreUrl(),
-      board: slug,
-      warn: () => {},
-      hostname: "testhost",
-      pid: 4242,
-      poolSize: 3,
-      ...pick(opts),
-      clock,
-    });
+    const lease = reuse.recycle ? leaseTestSchema(`t_${suffix}_${process.pid}`) : null;
+    const slug = lease?.slug ?? `t_${suffix}_${process.pid}`;
+    const options = { board: slug, warn: () => {}, hostname: "testhost", pid: 4242, ...pick(opts), clock };
+    const board = lease ? pgBoardOn(lease.db, options) : pgBoard({ url: testStoreUrl(), poolSize: 3, ...options });
     return Object.assign(board, {
       clock,
       dir,
       cleanup: () => {
         board.close();
-        dropTestSchemaLater(slug);
+        if (lease) recycleTestSchemaLater(lease);
+        else dropTestSchemaLater(slug);
         fs.rmSync(dir, { recursive: true, force: true });
       },
     });
