@@ -440,7 +440,7 @@ export class Dispatcher {
             : undefined;
         // cgroup containment: the run's own cgroup with its profile's limits (none in the process-tree mode).
         const profile = cfg.runtime.kind === "profiles" ? cfg.runtime.profiles[ctx.assignee] : undefined;
-        const contained = this.containment.prepare(
+        const contained = this.containment.cgroupForRun(
           cfg.settings,
           { boardKey: boardKey(t.board.path), runId: ctx.runId },
           { memoryMax: profile?.memory_max ?? null, cpuMax: profile?.cpu_max ?? null },

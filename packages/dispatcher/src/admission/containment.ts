@@ -51,7 +51,7 @@ export class WorkerContainment {
    * The cgroup a run's worker starts in (cgroup mode), with the profile's limits written; null in
    * the process-tree mode. `missing`: limits this host cannot apply (no controller).
    */
-  prepare(
+  cgroupForRun(
     s: ContainmentSettings,
     run: { boardKey: string; runId: number },
     limits: { memoryMax?: number | null; cpuMax?: number | null },
