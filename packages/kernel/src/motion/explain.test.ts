@@ -227,6 +227,18 @@ describe("explainMotion: every reason, for real", () => {
     expect((await why(b, id, alive)).code).toBe("running_stale");
   });
 
+  it("running: the footprint shown is the sample of this run's worker, never one of the task's earlier run", async () => {
+    const b = board();
+    const id = await runningTask(b);
+    const run = (await b.getTask(id))?.current_run_id ?? null;
+    const sample = { task_id: id, pids: 3, rss_bytes: 52_428_800, cpu_percent: 12.5, sampled_at: b.now() };
+    const live = { ...alive, isPidAlive: () => true };
+    const mine = await why(b, id, { ...live, footprints: [{ ...sample, run_id: run }] });
+    expect(mine.detail.footprint).toMatchObject({ run_id: run, pids: 3, rss_bytes: 52_428_800 });
+    const earlier = await why(b, id, { ...live, footprints: [{ ...sample, run_id: (run ?? 0) + 1000 }] });
+    expect(earlier.detail.footprint).toBeUndefined();
+  });
+
   it("lease_expiring: a live, recently heard worker whose lease runs out soon", async () => {
     const b = board({ claimTtlSeconds: 300 });
     const id = await runningTask(b);

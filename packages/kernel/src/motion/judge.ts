@@ -122,7 +122,11 @@ function runningMotion(task: Task, f: TaskFacts, facts: HostFacts, now: number):
   const lastSign = heartbeat ?? started;
   const quietFor = now - lastSign;
   const probe = facts.isPidAlive ?? null;
-  const footprint = facts.footprints?.find((fp) => fp.task_id === task.id) ?? null;
+  // The sample of this run's worker: a sample of the task's previous run is not this worker's.
+  const footprint =
+    facts.footprints?.find(
+      (fp) => fp.task_id === task.id && (fp.run_id === null || fp.run_id === task.current_run_id),
+    ) ?? null;
   const detail: Record<string, unknown> = {
     pid: task.worker_pid,
     claim_lock: task.claim_lock,

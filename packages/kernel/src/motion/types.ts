@@ -58,7 +58,8 @@ export interface HostHold {
 export interface WorkerFootprint {
   run_id: number | null;
   task_id: string;
-  pids?: number[];
+  /** How many processes the run's tree has (a count, as the dispatcher's status publishes it). */
+  pids?: number;
   rss_bytes?: number;
   cpu_percent?: number;
   sampled_at?: number;
