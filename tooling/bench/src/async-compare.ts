@@ -1,4 +1,5 @@
-// `npm run bench:async -w @kanban/bench -- [--rev <commit>]… [--tree <label>=<dir>]… [--rounds n] [--seconds s] [--only a,b]`
+// `npm run bench:async -w @kanban/bench -- [--rev <commit>]… [--tree <label>=<dir>]… [--no-work-tree]
+//   [--rounds n] [--seconds s] [--only a,b]`
 //
 // The SQLite figures of several kernels side by side in one run: by default the last synchronous
 // kernel (96132bf, the commit before "The store becomes async") against this work tree. Each
@@ -8,8 +9,8 @@
 //
 // Each measurement runs in a fresh process, and each figure is the median of its rounds: on a shared
 // machine the load drifts over minutes, and measured one kernel after the other a figure moved more
-// than the difference sought. The single-process scenarios run every tree at the same time (see
-// TOGETHER); the HTTP and 8-process ones one tree at a time, in alternating order (A B C, C B A, …).
+// than the difference sought. The single-process and HTTP scenarios run every tree at the same time
+// (see TOGETHER); the 8-process one a tree at a time, in alternating order (A B C, C B A, …).
 // Besides throughput, CPU time per operation is reported where the process doing the work can
 // measure it: it is what the async store adds, and the machine's other work disturbs it less.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
@@ -45,13 +46,14 @@ const TITLE: Record<Scenario, string> = {
 };
 
 /**
- * Scenarios of one process each, run for every tree at the same time: the kernels then share the
- * same load from the machine's other work, second by second, and differ only by their own cost
- * (on a shared 2-core machine, measured one after the other, two runs of the same tree differed by
- * 2× in throughput and 50 % in CPU per operation). The HTTP and 8-process scenarios take the whole
- * machine and run one tree at a time.
+ * Scenarios run for every tree at the same time: the kernels then share the same load from the
+ * machine's other work, second by second, and differ only by their own cost (on a shared 2-core
+ * machine, measured one after the other, two runs of the same tree differed by 2× in throughput and
+ * 50 % in CPU per operation). HTTP: a server per tree, each under its own autocannon from this
+ * process. The 8-process scenario runs one tree at a time: 8 claimers per tree at once would be
+ * another scenario.
  */
-const TOGETHER = new Set<Scenario>(["create", "cycle-normal", "cycle-full"]);
+const TOGETHER = new Set<Scenario>(["create", "cycle-normal", "cycle-full", "http-create"]);
 
 export interface Tree {
   label: string;
@@ -352,7 +354,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     const at = spec.indexOf("=");
     return [{ label: spec.slice(0, at), root: path.resolve(spec.slice(at + 1)) }];
   });
-  const trees = [...(revs.length > 0 ? revs : [SYNC_KERNEL]).map(treeAt), ...own, { label: "work tree", root: repo }];
+  // `--no-work-tree`: commits only (a work tree shared with others holds their unfinished changes).
+  const work = args.includes("--no-work-tree") ? [] : [{ label: "work tree", root: repo }];
+  const trees = [...(revs.length > 0 ? revs : [SYNC_KERNEL]).map(treeAt), ...own, ...work];
   const rows = await compareKernels({
     trees,
     scenarios: only as Scenario[],
