@@ -1,4 +1,4 @@
-import { openPostgres } from "@kanban/db";
+import { type KanbanPostgres, openPostgres } from "@kanban/db";
 import { createTestPgDatabase, type TestPgDatabase } from "@kanban/db/testing-pg";
 import { afterAll, afterEach, beforeAll, inject } from "vitest";
 
@@ -21,22 +21,26 @@ export function testPgUrl(): string {
 }
 
 export function installPgTestStore(): void {
+  // One cleanup connection for the file: opening one per test cost a probe and a pool connection each.
+  let cleanup: KanbanPostgres | null = null;
   beforeAll(async () => {
     database = await createTestPgDatabase("kanban_api");
   });
   afterEach(async () => {
     if (!database) return;
-    const db = await openPostgres(database.url, { poolSize: 1, applicationName: "kanban-test-cleanup" });
-    try {
-      const { rows } = await db.pool.query<{ name: string }>(
-        "SELECT nspname AS name FROM pg_namespace WHERE nspname LIKE 'kanban\\_%'",
+    cleanup ??= await openPostgres(database.url, { poolSize: 1, applicationName: "kanban-test-cleanup" });
+    const { rows } = await cleanup.pool.query<{ name: string }>(
+      "SELECT nspname AS name FROM pg_namespace WHERE nspname LIKE 'kanban\\_%'",
+    );
+    // One round trip for every board schema of the test.
+    if (rows.length > 0)
+      await cleanup.pool.query(
+        `DROP SCHEMA ${rows.map(({ name }) => `"${name.replaceAll('"', '""')}"`).join(", ")} CASCADE`,
       );
-      for (const { name } of rows) await db.pool.query(`DROP SCHEMA "${name.replaceAll('"', '""')}" CASCADE`);
-    } finally {
-      await db.close();
-    }
   });
   afterAll(async () => {
+    await cleanup?.close();
+    cleanup = null;
     await database?.drop();
     database = null;
   });
