@@ -272,7 +272,7 @@ export async function compareKernels(opts: {
       };
       if (TOGETHER.has(scenario)) {
         const together = await Promise.all(order.map((tree) => measure(tree, scenario, opts.seconds)));
-        order.forEach((tree, i) => record(tree, together[i] as Figure));
+        for (const [i, tree] of order.entries()) record(tree, together[i] as Figure);
       } else {
         for (const tree of order) record(tree, await measure(tree, scenario, opts.seconds));
       }
