@@ -322,11 +322,17 @@ describe("failures and the circuit breaker", { timeout: 30_000 }, () => {
     const pids = await waitFor(() => readPids(ws), "the worker to start its grandchild");
     clock.advance(31);
     expect((await d.tick()).boards[0]?.timed_out).toEqual([t.id]);
+    // The stop runs in the containment sweep (cgroup or process tree), which logs once it has killed.
     await d.pool.drain();
+    await d.runSweep.drain();
     await waitFor(() => !isPidAlive(pids.worker) && !isPidAlive(pids.grandchild), "worker and grandchild to die", 4000);
     await waitFor(() => d.pool.exitStatus(pids.worker), "the worker to be reaped");
     expect(d.pool.exitStatus(pids.worker)?.signal).toBe("SIGKILL");
-    expect(logs.some((l) => l.includes(`worker pid ${pids.worker} survived SIGTERM`))).toBe(true);
+    await waitFor(
+      () => logs.some((l) => l.includes(`worker pid ${pids.worker} survived SIGTERM`)),
+      "the escalation to be logged",
+      4000,
+    );
   });
 
   it("requeues a silent worker after dispatch_stale_timeout_seconds without counting a failure", async () => {
