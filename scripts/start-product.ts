@@ -7,12 +7,12 @@
 // death of scripts/start.mjs stops them all: each part runs in a process group of its own, which gets
 // SIGTERM, a grace, then SIGKILL; the parts also stop by themselves should this process die.
 // `--demo` also seeds a demo board worked by a fake worker profile, fed new cards for a while.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import {
   boardLocationFromEnv,
   createBoard,
@@ -30,7 +30,11 @@ import { pgDispatcherEntries } from "@kanban/kernel";
 import { exitWithSupervisor, PARENT_PID_ENV, processGroupAlive, signalProcessGroup } from "@kanban/process";
 import { DEMO_FEED_MINUTES, seedDemo, startDemoFeeder } from "./demo.ts";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+// Run as built (dist/runtime/bin/start-product.js, by scripts/start.mjs or `kanban start`): every
+// part is a built file of the same runtime directory (scripts/build-runtime.mjs), nothing runs tsx.
+const here = path.dirname(fileURLToPath(import.meta.url));
+const runtime = path.basename(here) === "bin" ? path.dirname(here) : path.resolve(here, "..", "dist", "runtime");
+const bin = path.join(runtime, "bin");
 // Started by scripts/start.mjs: if it dies (even by SIGKILL), stop everything as on SIGTERM.
 exitWithSupervisor({ log: (line) => process.stderr.write(`kanban: ${line}\n`) });
 const args = process.argv.slice(2);
@@ -54,8 +58,16 @@ const webPort = portFrom("KANBAN_WEB_PORT", 3000);
 const apiPort = portFrom("KANBAN_API_PORT", 4100);
 if (webPort === apiPort) die(`KANBAN_WEB_PORT and KANBAN_API_PORT are both ${webPort}: give them different ports`);
 const loc = boardLocationFromEnv(process.env);
-const env: NodeJS.ProcessEnv = { ...process.env, KANBAN_HOME: loc.home, NEXT_TELEMETRY_DISABLED: "1" };
-const exitWithParentPreload = ["--import", path.join(root, "packages", "process", "preload", "exit-with-parent.mjs")];
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  KANBAN_HOME: loc.home,
+  NEXT_TELEMETRY_DISABLED: "1",
+  // `kanban dispatch` (and anything else that looks for the dispatcher) runs the built one.
+  KANBAN_DISPATCHER_BIN: path.join(bin, "dispatcher.js"),
+};
+// The parts are built JavaScript: no source condition, no loader.
+delete env.NODE_OPTIONS;
+const exitWithParentPreload = ["--import", pathToFileURL(path.join(bin, "exit-with-parent.js")).href];
 
 /** Resolves when nothing listens on 127.0.0.1:port (by listening there for a moment). */
 function portFree(port: number): Promise<boolean> {
@@ -116,22 +128,21 @@ if (database.engine === "postgres") {
   }
 }
 if (demo) {
+  if (!fs.existsSync(path.resolve(runtime, "..", "..", "scripts", "demo-worker.mjs")))
+    die("--demo runs the checkout's demo worker: use npm start -- --demo in the repository");
   if (snapshot.error)
     die(`--demo adds the 'demo-worker' profile to ${configFile}, which has an error: fix the file first`);
-  const { board, tasks, first } = await seedDemo(loc, root);
+  const { board, tasks, first } = await seedDemo(loc, path.resolve(runtime, "..", ".."));
   env.KANBAN_BOARD = board;
   console.log(
     `Demo board '${board}' ${first ? "seeded with" : "given"} ${tasks} new cards, more every minute or so for ${DEMO_FEED_MINUTES} minutes; profile 'demo-worker' in ${configFile}`,
   );
 }
 
-const web = path.join(root, "apps", "web");
-const built = fs.existsSync(path.join(web, ".next", "BUILD_ID"));
-if (!built || args.includes("--rebuild")) {
-  console.log("kanban: building the web board (once)…");
-  const r = spawnSync("npx", ["next", "build"], { cwd: web, stdio: "inherit", env });
-  if (r.status !== 0) die("the web build failed; see the output above");
-}
+// The board: Next's standalone server (scripts/build-runtime.mjs put it there).
+const web = path.join(runtime, "web", "apps", "web");
+if (!fs.existsSync(path.join(web, "server.js")))
+  die(`the board is not built (${path.join(web, "server.js")} is missing): run node scripts/build-runtime.mjs`);
 
 // ---------------------------------------------------------------- supervision
 
@@ -157,6 +168,8 @@ interface Part {
   cmd: string;
   argv: string[];
   cwd: string;
+  /** Its own variables, on top of the shared ones. */
+  env?: NodeJS.ProcessEnv;
   /** Resolves true once the part answers (HTTP, or the dispatcher's lock). */
   ready: (proc: ChildProcess) => Promise<boolean>;
   proc: ChildProcess | null;
@@ -226,7 +239,7 @@ function launch(part: Part): void {
   const proc = spawn(part.cmd, part.argv, {
     cwd: part.cwd,
     // Told our pid, the part exits by itself once we are gone (the preload watches).
-    env: { ...env, [PARENT_PID_ENV]: String(process.pid) },
+    env: { ...env, ...part.env, [PARENT_PID_ENV]: String(process.pid) },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
@@ -324,37 +337,23 @@ function waitForValidConfig(part: Part, version: string) {
   }, 1000);
 }
 
-const tsx = ["--import", "tsx"];
 const parts: Part[] = [
   {
     name: "web",
     label: "the board",
     cmd: process.execPath,
-    argv: [
-      ...exitWithParentPreload,
-      path.join(root, "node_modules", "next", "dist", "bin", "next"),
-      "start",
-      "-p",
-      String(webPort),
-      "-H",
-      "127.0.0.1",
-    ],
+    argv: [...exitWithParentPreload, path.join(web, "server.js")],
     cwd: web,
+    // Next's standalone server listens where these say.
+    env: { PORT: String(webPort), HOSTNAME: "127.0.0.1" },
     ready: (proc: ChildProcess) => waitReady(proc, () => httpOk(`http://127.0.0.1:${webPort}/`)),
   },
   {
     name: "api",
     label: "the API",
     cmd: process.execPath,
-    argv: [
-      ...tsx,
-      ...exitWithParentPreload,
-      path.join(root, "apps", "cli", "bin", "kanban.mjs"),
-      "serve",
-      "--port",
-      String(apiPort),
-    ],
-    cwd: root,
+    argv: [...exitWithParentPreload, path.join(bin, "kanban.js"), "serve", "--port", String(apiPort)],
+    cwd: runtime,
     ready: (proc: ChildProcess) => waitReady(proc, () => httpOk(`http://127.0.0.1:${apiPort}/healthz`)),
   },
   {
@@ -362,8 +361,8 @@ const parts: Part[] = [
     label: "the dispatcher",
     cmd: process.execPath,
     // The dispatcher watches for our death itself (exitWithSupervisor in its loop).
-    argv: [path.join(root, "packages", "dispatcher", "bin", "kanban-dispatcher.mjs")],
-    cwd: root,
+    argv: [path.join(bin, "dispatcher.js")],
+    cwd: runtime,
     // Up once it holds the home's dispatcher lock (it takes it before its first tick); on
     // PostgreSQL once the default board lists it among its dispatchers (it registers before ticking).
     ready: (proc: ChildProcess) =>

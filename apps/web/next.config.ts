@@ -50,6 +50,11 @@ function contentSecurityPolicy(dev: boolean): string {
 }
 
 const config: NextConfig = {
+  // `npm start` and `kanban start` run the board from the standalone server (server.js with only the
+  // files it needs traced beside it; scripts/build-runtime.mjs), which also ships in the packed CLI.
+  output: "standalone",
+  // The monorepo's root: the traced node_modules (better-sqlite3's binary) live there.
+  outputFileTracingRoot: path.resolve(process.cwd(), "..", ".."),
   // Workspace packages export TypeScript source; Next compiles them with the app.
   transpilePackages: ["@kanban/api", "@kanban/kernel", "@kanban/db", "@kanban/contract"],
   // Native modules: loaded by Node at runtime, never bundled.

@@ -1,7 +1,6 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
-import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { makeHome, type TempHome, waitFor } from "./support/env.ts";
@@ -13,7 +12,6 @@ import { isPidAlive, ProcessTracker } from "./support/processes.ts";
  * stops all three.
  */
 const ROOT = new URL("../../../", import.meta.url);
-const WEB_DIR = new URL("apps/web/", ROOT);
 const procs = new ProcessTracker();
 let home: TempHome | undefined;
 
@@ -33,17 +31,14 @@ function freePort(): Promise<number> {
   });
 }
 
-/** The start script builds the web app when there is no build; do it first so a test times start-up, not a build. */
+/** The start script builds the runtime when its sources changed (scripts/build-runtime.mjs); do it first so a test times start-up, not a build. */
 function ensureBuild(): void {
-  if (!fs.existsSync(new URL(".next/BUILD_ID", WEB_DIR))) {
-    const nextBin = createRequire(new URL("package.json", WEB_DIR)).resolve("next/dist/bin/next");
-    const r = spawnSync(process.execPath, [nextBin, "build"], {
-      cwd: fileURLToPath(WEB_DIR),
-      env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
-      encoding: "utf8",
-    });
-    expect(r.status, r.stderr.slice(-2000)).toBe(0);
-  }
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL("scripts/build-runtime.mjs", ROOT))], {
+    cwd: fileURLToPath(ROOT),
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+    encoding: "utf8",
+  });
+  expect(r.status, r.stderr.slice(-2000)).toBe(0);
 }
 
 async function status(url: string): Promise<number | null> {

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
-import { createRequire } from "node:module";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,7 +17,6 @@ import { isPidAlive, ProcessTracker } from "./support/processes.ts";
  * before the signal, so anything left behind, wherever it was re-parented, is found.
  */
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const WEB_DIR = path.join(ROOT, "apps", "web");
 const NPM = "npm";
 const procs = new ProcessTracker();
 const started: ChildProcess[] = [];
@@ -91,12 +89,10 @@ async function noneLeft(pids: number[], label: string, timeoutMs: number): Promi
   });
 }
 
-/** The start script builds the web app when there is no build; do it first so a test times start-up, not a build. */
+/** The start script builds the runtime when its sources changed (scripts/build-runtime.mjs); do it first so a test times start-up, not a build. */
 function ensureBuild(): void {
-  if (fs.existsSync(path.join(WEB_DIR, ".next", "BUILD_ID"))) return;
-  const nextBin = createRequire(path.join(WEB_DIR, "package.json")).resolve("next/dist/bin/next");
-  const r = spawnSync(process.execPath, [nextBin, "build"], {
-    cwd: WEB_DIR,
+  const r = spawnSync(process.execPath, [path.join(ROOT, "scripts", "build-runtime.mjs")], {
+    cwd: ROOT,
     env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
     encoding: "utf8",
   });

@@ -1,0 +1,190 @@
+#!/usr/bin/env node
+// Builds what `npm start` runs (and what the packed `kanban` ships for `kanban start`) into
+// dist/runtime/, so no running process loads TypeScript through tsx:
+//   bin/*.js        esbuild bundles of start-product, the CLI (`kanban serve`), the dispatcher and the
+//                   parent-watch preload, with the workspace packages' sources inlined
+//   drizzle*/       the migrations (@kanban/db looks for them at `<module dir>/../drizzle`)
+//   web/            the board: Next's standalone output (server.js, its traced node_modules, static)
+//   stamp.json      a fingerprint of the sources each half was built from
+// Each half is rebuilt only when its sources changed since its stamp (paths, sizes and mtimes of
+// every source file), so an edit is never served stale and an unchanged checkout starts at once.
+// `node scripts/build-runtime.mjs [--force] [--node-only]`; also imported by scripts/start.mjs.
+import { spawnSync } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const RUNTIME = path.join(ROOT, "dist", "runtime");
+const STAMP = path.join(RUNTIME, "stamp.json");
+const SKIP_DIRS = new Set(["node_modules", ".next", "dist", ".turbo", "e2e", "test", "coverage"]);
+
+/** Every file under `dir` that can change what is built (tests and build output left out). */
+function listSources(dir, out) {
+  let entries;
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) {
+      if (!SKIP_DIRS.has(e.name)) listSources(full, out);
+    } else if (!/\.test\.tsx?$/.test(e.name)) out.push(full);
+  }
+}
+
+function fingerprint(inputs) {
+  const files = [];
+  for (const input of inputs) {
+    const full = path.join(ROOT, input);
+    if (!fs.existsSync(full)) continue;
+    if (fs.statSync(full).isDirectory()) listSources(full, files);
+    else files.push(full);
+  }
+  const hash = crypto.createHash("sha256");
+  for (const f of files.sort()) {
+    const st = fs.statSync(f);
+    hash.update(`${path.relative(ROOT, f)}\0${st.size}\0${st.mtimeMs}\n`);
+  }
+  return hash.digest("hex");
+}
+
+const packageDirs = () =>
+  fs.readdirSync(path.join(ROOT, "packages")).flatMap((d) => [`packages/${d}/src`, `packages/${d}/package.json`]);
+
+/** What each half is built from. */
+function inputs() {
+  const shared = [...packageDirs(), "packages/db/drizzle", "packages/db/drizzle-pg", "package-lock.json"];
+  return {
+    node: fingerprint([
+      ...shared,
+      "apps/cli/src",
+      "apps/cli/package.json",
+      "scripts/start-product.ts",
+      "scripts/demo.ts",
+      "scripts/runtime",
+      "scripts/build-runtime.mjs",
+    ]),
+    web: fingerprint([
+      ...shared,
+      "apps/web/src",
+      "apps/web/public",
+      "apps/web/package.json",
+      "apps/web/next.config.ts",
+      "apps/web/postcss.config.mjs",
+      "apps/web/tsconfig.json",
+    ]),
+  };
+}
+
+function readStamp() {
+  try {
+    return JSON.parse(fs.readFileSync(STAMP, "utf8"));
+  } catch {
+    return {};
+  }
+}
+
+function writeStamp(stamp) {
+  fs.mkdirSync(RUNTIME, { recursive: true });
+  fs.writeFileSync(STAMP, `${JSON.stringify(stamp, null, 2)}\n`);
+}
+
+async function buildNode() {
+  const { build } = await import("esbuild");
+  const bin = path.join(RUNTIME, "bin");
+  fs.rmSync(bin, { recursive: true, force: true });
+  await build({
+    entryPoints: {
+      "start-product": path.join(ROOT, "scripts", "start-product.ts"),
+      kanban: path.join(ROOT, "scripts", "runtime", "cli.ts"),
+      dispatcher: path.join(ROOT, "packages", "dispatcher", "src", "main.ts"),
+      "exit-with-parent": path.join(ROOT, "scripts", "runtime", "exit-with-parent.ts"),
+      "parent-watch": path.join(ROOT, "scripts", "runtime", "parent-watch.ts"),
+    },
+    outdir: bin,
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    // The workspace packages from their sources (scripts/build-conditions.mjs).
+    conditions: ["@kanban/source"],
+    // Native modules load their compiled binary from their own package; Next stays in the web half.
+    external: ["better-sqlite3", "fs-ext", "pg-native", "next"],
+    banner: {
+      js: 'import { createRequire as __kanbanRequire } from "node:module"; const require = __kanbanRequire(import.meta.url);',
+    },
+    legalComments: "none",
+    minifyWhitespace: true,
+    minifySyntax: true,
+    logLevel: "warning",
+  });
+  for (const dir of ["drizzle", "drizzle-pg"]) {
+    fs.rmSync(path.join(RUNTIME, dir), { recursive: true, force: true });
+    fs.cpSync(path.join(ROOT, "packages", "db", dir), path.join(RUNTIME, dir), { recursive: true });
+  }
+}
+
+function buildWeb() {
+  const app = path.join(ROOT, "apps", "web");
+  const next = path.join(ROOT, "node_modules", "next", "dist", "bin", "next");
+  const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", NODE_ENV: "production" };
+  delete env.NODE_OPTIONS;
+  const r = spawnSync(process.execPath, [next, "build"], { cwd: app, stdio: "inherit", env });
+  if (r.status !== 0) throw new Error("the web build failed; see the output above");
+  const standalone = path.join(app, ".next", "standalone");
+  const web = path.join(RUNTIME, "web");
+  fs.rmSync(web, { recursive: true, force: true });
+  fs.mkdirSync(RUNTIME, { recursive: true });
+  fs.renameSync(standalone, web);
+  // Next leaves the browser assets and public/ out of the standalone tree (a CDN may serve them).
+  fs.cpSync(path.join(app, ".next", "static"), path.join(web, "apps", "web", ".next", "static"), { recursive: true });
+  if (fs.existsSync(path.join(app, "public")))
+    fs.cpSync(path.join(app, "public"), path.join(web, "apps", "web", "public"), { recursive: true });
+  // The API route opens boards with the migrations it finds at <cwd>/../../packages/db (apps/web/src/env.ts).
+  for (const dir of ["drizzle", "drizzle-pg"])
+    fs.cpSync(path.join(ROOT, "packages", "db", dir), path.join(web, "packages", "db", dir), { recursive: true });
+}
+
+/**
+ * Brings dist/runtime up to date with the sources; returns what was rebuilt. `log` gets one line
+ * per half it builds.
+ */
+export async function ensureRuntime({ force = false, nodeOnly = false, log = console.log } = {}) {
+  const want = inputs();
+  const stamp = readStamp();
+  const built = [];
+  if (force || stamp.node !== want.node || !fs.existsSync(path.join(RUNTIME, "bin", "start-product.js"))) {
+    log("kanban: building the server processes (esbuild; again only when their sources change)…");
+    await buildNode();
+    stamp.node = want.node;
+    writeStamp(stamp);
+    built.push("node");
+  }
+  const webServer = path.join(RUNTIME, "web", "apps", "web", "server.js");
+  if (!nodeOnly && (force || stamp.web !== want.web || !fs.existsSync(webServer))) {
+    log("kanban: building the web board (next build; again only when its sources change)…");
+    delete stamp.web;
+    writeStamp(stamp);
+    buildWeb();
+    stamp.web = want.web;
+    writeStamp(stamp);
+    built.push("web");
+  }
+  return built;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const args = process.argv.slice(2);
+  try {
+    const built = await ensureRuntime({ force: args.includes("--force"), nodeOnly: args.includes("--node-only") });
+    console.log(built.length ? `kanban: built ${built.join(" and ")} into ${RUNTIME}` : "kanban: runtime up to date");
+  } catch (err) {
+    console.error(`kanban: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
+}
