@@ -1,6 +1,6 @@
 import { createTRPCClient, unstable_localLink } from "@trpc/client";
 import type { AppRouter, Logger } from "@kanban/api";
-import { createKanbanClient, type KanbanClient } from "@kanban/api/client";
+import type { KanbanClient } from "@kanban/api/client";
 import type { CliConfig } from "./config.ts";
 
 export type { KanbanClient };
@@ -44,7 +44,14 @@ export async function settleLocalApi(): Promise<void> {
  * `data.kanbanCode`). The API (and with it SQLite) is loaded only in local mode.
  */
 export async function createClient(config: CliConfig, writeErr: (line: string) => void): Promise<KanbanClient> {
-  if (config.url !== null) return createKanbanClient({ url: config.url, token: config.token });
+  if (config.url !== null) {
+    // Loaded only in remote mode (with the SSE client for tail/watch), as the API is only in local mode.
+    const [{ createKanbanClient }, { nodeHttpFetch }] = await Promise.all([
+      import("@kanban/api/client"),
+      import("./http-fetch.ts"),
+    ]);
+    return createKanbanClient({ url: config.url, token: config.token, fetch: nodeHttpFetch });
+  }
   const api = await import("@kanban/api");
   localApi = api;
   const logger = cliLogger(config.debug, writeErr);
