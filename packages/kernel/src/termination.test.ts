@@ -90,6 +90,10 @@ describe("which runs a host must stop (endedRuns) and the record of what it stop
       [deleted.run]: [null, "deleted"],
       999999: [null, "deleted"],
     });
+    // When each closed (the sweep gives a worker that settled its own card a moment to exit first).
+    const at = Object.fromEntries(ended.map((e) => [e.run_id, e.ended_at]));
+    expect(at[done.run]).toBe(b.now());
+    expect(at[deleted.run]).toBeNull();
   });
 
   it("what was stopped is a terminal_worker_reaped event on the task (pids, how many, SIGKILL); a deleted task gets none", async () => {

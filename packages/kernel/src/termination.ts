@@ -57,6 +57,8 @@ export interface EndedRun {
   outcome: string;
   /** The worker recorded on the run (the group leader), while the run still names one. */
   worker_pid: number | null;
+  /** When the run closed (board clock, seconds); null when it never closed (superseded, deleted). */
+  ended_at: number | null;
 }
 
 /**
@@ -72,7 +74,7 @@ export async function endedRuns(ctx: BoardContext, runIds: readonly number[]): P
   for (const id of unique) {
     const s = states.get(id);
     if (s === undefined) {
-      out.push({ run_id: id, task_id: null, outcome: "deleted", worker_pid: null });
+      out.push({ run_id: id, task_id: null, outcome: "deleted", worker_pid: null, ended_at: null });
       continue;
     }
     const live =
@@ -83,6 +85,7 @@ export async function endedRuns(ctx: BoardContext, runIds: readonly number[]): P
       task_id: s.task_id,
       outcome: s.ended_at !== null ? (s.outcome ?? "ended") : s.task_id === null ? "deleted" : "superseded",
       worker_pid: s.worker_pid === null ? null : Number(s.worker_pid),
+      ended_at: s.ended_at === null ? null : Number(s.ended_at),
     });
   }
   return out;

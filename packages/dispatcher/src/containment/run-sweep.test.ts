@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import { nudgeDispatcher } from "@kanban/db";
 import type { Board, Task } from "@kanban/kernel";
@@ -92,6 +93,59 @@ const ENDINGS: Ending[] = [
 ];
 
 describe("containment: the dispatcher stops every process of a run that ended", { timeout: 60_000 }, () => {
+  it("a worker that settled its own card gets a moment to exit by itself: never signalled, nothing to record", async () => {
+    // The worker waits for the test's go, lingers 0.8 s after its card is completed (as a CLI call
+    // still answering it would), and notes whether SIGTERM reached it.
+    const polite = [
+      "sh",
+      "-c",
+      'trap \'echo signalled >> "$KANBAN_WORKSPACE/out"; exit 143\' TERM; while [ ! -f "$KANBAN_WORKSPACE/go" ]; do sleep 0.1; done; sleep 0.8; echo exited-by-itself >> "$KANBAN_WORKSPACE/out"',
+    ];
+    const h = makeHome({ ...CONFIG, profiles: { polite: { command: polite } } });
+    home = h;
+    const b = h.board();
+    const { id } = await b.createTask({ title: "settles itself", assignee: "polite" });
+    const d = createDispatcher(h.config(), { log: () => {} });
+    trackPool(d.pool);
+    loops.push(d);
+    void d.run();
+    const task = await waitFor(async () => {
+      const t = await b.getTask(id);
+      return t?.status === "running" && t.worker_pid !== null ? t : null;
+    }, `${id} running`);
+    const ws = path.join(h.home, "kanban", "workspaces", id);
+    await b.completeTask(id, { summary: "done", expected_run_id: task.current_run_id as number });
+    fs.writeFileSync(path.join(ws, "go"), "");
+    await waitFor(() => !isPidAlive(task.worker_pid as number), "the worker to exit", 5000);
+    // Two more sweeps pass over the board, and nothing was signalled or recorded.
+    await new Promise((r) => setTimeout(r, 2100));
+    expect(fs.readFileSync(path.join(ws, "out"), "utf8").trim()).toBe("exited-by-itself");
+    expect((await b.listEvents(id)).map((e) => e.kind)).not.toContain("terminal_worker_reaped");
+  });
+
+  it("a worker that settled its own card and lingers past that moment is stopped", async () => {
+    const stubborn = ["sh", "-c", 'trap "" TERM; while :; do sleep 0.2; done'];
+    const h = makeHome({ ...CONFIG, profiles: { stubborn: { command: stubborn } } });
+    home = h;
+    const b = h.board();
+    const { id } = await b.createTask({ title: "lingers", assignee: "stubborn" });
+    const d = createDispatcher(h.config(), { log: () => {} });
+    trackPool(d.pool);
+    loops.push(d);
+    void d.run();
+    const task = await waitFor(async () => {
+      const t = await b.getTask(id);
+      return t?.status === "running" && t.worker_pid !== null ? t : null;
+    }, `${id} running`);
+    await b.completeTask(id, { summary: "done", expected_run_id: task.current_run_id as number });
+    await waitFor(() => !isPidAlive(task.worker_pid as number), "the lingering worker to be stopped", 8000);
+    const reaped = await waitFor(
+      async () => (await b.listEvents(id)).find((e) => e.kind === "terminal_worker_reaped"),
+      "terminal_worker_reaped",
+    );
+    expect(reaped.payload).toMatchObject({ run_id: task.current_run_id, run_outcome: "completed", sigkill: true });
+  });
+
   it("for every way a run ends, within 5 s no process carrying its run id is left; the events say what was stopped", async () => {
     const h = makeHome(CONFIG);
     home = h;

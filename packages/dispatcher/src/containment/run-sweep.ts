@@ -123,13 +123,18 @@ export class RunSweep {
       const t = byKey.get(key);
       if (t === undefined) continue;
       let ended: EndedRun[];
+      let now: number;
       try {
-        ended = await this.withBoard(t, (b) => b.endedRuns(runs.map((g) => g[0]?.runId ?? 0)));
+        [ended, now] = await this.withBoard(
+          t,
+          async (b) => [await b.endedRuns(runs.map((g) => g[0]?.runId ?? 0)), b.now()] as const,
+        );
       } catch (err) {
         this.deps.warn(`board ${t.slug}: containment cannot read runs: ${oneLine(err)}`);
         continue;
       }
       for (const e of ended) {
+        if (exitingByItself(e, now)) continue;
         const group = runs.find((g) => g[0]?.runId === e.run_id) ?? [];
         // Each group led by one of the run's processes (the worker's, a setsid escapee's) goes whole.
         const groups = [...new Set(group.filter((p) => p.pgid === p.pid).map((p) => p.pid))];
@@ -244,6 +249,22 @@ function stoppedOf(r: TreeStopReport, outcome: string, by: string) {
 }
 
 /** The worker among the groups stopped: the pid the run recorded, else the first group found. */
+/**
+ * A run its own worker has just settled (completed, blocked, scheduled) is left alone for a moment:
+ * the call that settled it (`kanban complete`, an HTTP request) is still answering the worker when
+ * the run is already over, and a worker exits by itself once answered. SIGTERM at that moment cut the
+ * answer off (the CLI exited 143 after its completion had committed). A later pass stops whatever is
+ * still there; someone else's ending (reclaim, archive, timeout…) is acted on at once.
+ */
+const SELF_SETTLED = new Set(["completed", "blocked", "scheduled"]);
+const EXIT_WINDOW_SECONDS = 2;
+
+function exitingByItself(e: EndedRun, now: number): boolean {
+  if (!SELF_SETTLED.has(e.outcome) || e.ended_at === null) return false;
+  const since = now - e.ended_at;
+  return since >= 0 && since < EXIT_WINDOW_SECONDS;
+}
+
 function leaderOf(groups: number[], ended: EndedRun): number | null {
   return ended.worker_pid !== null && groups.includes(ended.worker_pid) ? ended.worker_pid : (groups[0] ?? null);
 }
