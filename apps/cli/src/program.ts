@@ -13,6 +13,7 @@ import { registerRead } from "./commands/read.ts";
 import type { Act } from "./commands/register.ts";
 import { registerRouting } from "./commands/routing.ts";
 import { registerServe } from "./commands/serve.ts";
+import { registerStart } from "./commands/start.ts";
 import { registerWhy } from "./commands/why.ts";
 
 export const VERSION = "0.1.0";
@@ -55,6 +56,7 @@ export function buildProgram(act: Act, output: { out(text: string): void; err(te
     registerDispatch,
     registerNotify,
     registerServe,
+    registerStart,
     registerDb,
     registerCompletion,
   ]) {
