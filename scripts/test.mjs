@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: lint, type-check and run every package's tests through turbo, then print one
 // closing line "N passed, N failed" summed from the vitest JSON reports (CI reads that line).
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -52,8 +52,61 @@ if (!fs.existsSync(chromium)) {
 const lintOk = run("npx", ["biome", "check", "."]);
 const checkOk = run("npx", ["turbo", "run", "typecheck", "--concurrency=2", "--output-logs=errors-only"]);
 // Two packages at a time: most suites spend their time waiting on processes, a browser or fsync
-// (the reliability suite, the board's browser tests), so a second one fills the idle core.
-const testOk = run("npx", ["turbo", "run", "test", "--concurrency=2", "--continue"]);
+// (the reliability suite, the board's browser tests), so a second one fills the idle core. Longest
+// first (the order below, from measured suite times): started last, the kernel's ~9 minutes
+// used to run alone at the end while the other slot sat idle.
+const testOk = await runTests(2);
+
+/** Each workspace with a test script, longest suite first. */
+function testPackages() {
+  const known = ["reliability", "kernel", "dispatcher", "web", "cli", "api", "bench", "pack", "db", "process"];
+  const found = workspaceDirs
+    .filter((dir) => {
+      const pkg = path.join(dir, "package.json");
+      return fs.existsSync(pkg) && JSON.parse(fs.readFileSync(pkg, "utf8")).scripts?.test;
+    })
+    .map((dir) => ({ dir, name: JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")).name }));
+  const rank = (dir) => {
+    const i = known.indexOf(path.basename(dir));
+    return i === -1 ? known.length : i;
+  };
+  return found.sort((a, b) => rank(a.dir) - rank(b.dir) || a.name.localeCompare(b.name));
+}
+
+/** Runs every package's `npm test`, `slots` at a time, each line prefixed with its package (as turbo did). */
+async function runTests(slots) {
+  console.log(`\n$ npm test in every workspace, ${slots} at a time, longest first`);
+  const queue = testPackages();
+  let ok = true;
+  const runOne = ({ dir, name }) =>
+    new Promise((resolve) => {
+      const child = spawn("npm", ["test"], { cwd: dir, env: process.env, stdio: ["ignore", "pipe", "pipe"] });
+      for (const stream of [child.stdout, child.stderr]) {
+        let rest = "";
+        stream.setEncoding("utf8");
+        stream.on("data", (chunk) => {
+          const lines = (rest + chunk).split("\n");
+          rest = lines.pop() ?? "";
+          for (const line of lines) process.stdout.write(`${name}:test: ${line}\n`);
+        });
+        stream.on("end", () => {
+          if (rest) process.stdout.write(`${name}:test: ${rest}\n`);
+        });
+      }
+      child.on("close", (code, signal) => {
+        if (code !== 0) {
+          ok = false;
+          console.log(`${name}:test: exited ${signal ?? code}`);
+        }
+        resolve();
+      });
+    });
+  const worker = async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) await runOne(next);
+  };
+  await Promise.all(Array.from({ length: slots }, worker));
+  return ok;
+}
 
 let passed = 0;
 let failed = 0;
