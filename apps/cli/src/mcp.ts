@@ -36,13 +36,18 @@ export function createMcpServer(ctx: ToolContext): McpServer {
   server.server.setRequestHandler(CallToolRequestSchema, async (request) => {
     // A hidden routing tool still answers, with the orchestrator-only refusal.
     const tool = KANBAN_TOOLS.find((t) => t.name === request.params.name);
-    const outcome = tool
-      ? await runKanbanTool(tool, request.params.arguments ?? {}, ctx)
-      : { isError: true, text: JSON.stringify({ error: `unknown tool '${request.params.name}'` }) };
+    const running = tool
+      ? runKanbanTool(tool, request.params.arguments ?? {}, ctx)
+      : Promise.resolve({ isError: true, text: JSON.stringify({ error: `unknown tool '${request.params.name}'` }) });
+    inFlight.add(running);
+    const outcome = await running.finally(() => inFlight.delete(running));
     return { content: [{ type: "text" as const, text: outcome.text }], isError: outcome.isError };
   });
   return server;
 }
+
+/** Tool calls still running: a client that closes stdin right after a call still gets its answer. */
+const inFlight = new Set<Promise<unknown>>();
 
 /**
  * Serves the tools on `transport` (stdio by default) until it closes, `signal` fires, or (stdio)
@@ -56,8 +61,12 @@ export async function serveMcp(ctx: ToolContext, signal: AbortSignal, transport?
   await server.connect(transport ?? new StdioServerTransport());
   const stop = () => void server.close();
   signal.addEventListener("abort", stop, { once: true });
-  if (!transport) process.stdin.once("end", stop);
+  // (A turn of the event loop before, so that the calls read just before the end have started, and
+  // one after, so that the SDK has written their answers.)
+  const stopWhenAnswered = () =>
+    setImmediate(() => void Promise.allSettled([...inFlight]).then(() => setImmediate(stop)));
+  if (!transport) process.stdin.once("end", stopWhenAnswered);
   await closed;
   signal.removeEventListener("abort", stop);
-  if (!transport) process.stdin.off("end", stop);
+  if (!transport) process.stdin.off("end", stopWhenAnswered);
 }

@@ -1,3 +1,4 @@
+import type { KanbanClient } from "../client.ts";
 import type { Deps } from "../deps.ts";
 import { intArg } from "./parse.ts";
 import type { Register } from "./register.ts";
@@ -62,12 +63,31 @@ function isDatabaseRefusal(err: unknown): err is Error & { code: string } {
 }
 
 export async function runMcp(deps: Deps): Promise<number> {
-  const { serveMcp } = await import("../mcp.ts");
+  const [{ serveMcp }, { deferredToolClient }] = await Promise.all([
+    import("../mcp.ts"),
+    import("../tools/deferred-client.ts"),
+  ]);
   const c = deps.config;
-  const client = await deps.client();
+  // The server answers initialize and tools/list first; the client (in local mode the whole API)
+  // opens once the event loop is free, and a tool call waits for it. If it cannot open (a refused
+  // database), the server stops and the command fails with that error, as before.
+  let ready!: Promise<KanbanClient>;
+  const stop = new AbortController();
+  const opened = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+    ready = deps.client();
+    return ready.then(
+      () => {},
+      (err: unknown) => {
+        stop.abort();
+        throw err;
+      },
+    );
+  });
+  opened.catch(() => {});
+  const signal = AbortSignal.any([deps.stopSignal(), stop.signal]);
   await serveMcp(
     {
-      client,
+      client: deferredToolClient(opened.then(() => ready)),
       identity: {
         task: c.task,
         runId: c.runId,
@@ -77,8 +97,9 @@ export async function runMcp(deps: Deps): Promise<number> {
         sessionId: c.sessionId,
       },
     },
-    deps.stopSignal(),
+    signal,
   );
+  await opened;
   return 0;
 }
 
