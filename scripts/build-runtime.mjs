@@ -76,6 +76,7 @@ function inputs() {
       "apps/web/next.config.ts",
       "apps/web/postcss.config.mjs",
       "apps/web/tsconfig.json",
+      "scripts/build-runtime.mjs",
     ]),
   };
 }
@@ -141,6 +142,12 @@ function buildWeb() {
   fs.rmSync(web, { recursive: true, force: true });
   fs.mkdirSync(RUNTIME, { recursive: true });
   fs.renameSync(standalone, web);
+  // Next traces the app's whole directory (packages/process reads /proc paths it cannot resolve
+  // statically), sources and tests included: keep only what the server runs.
+  const served = path.join(web, "apps", "web");
+  const keep = new Set([".next", "server.js", "package.json", "node_modules", "public"]);
+  for (const entry of fs.readdirSync(served))
+    if (!keep.has(entry)) fs.rmSync(path.join(served, entry), { recursive: true, force: true });
   // Next leaves the browser assets and public/ out of the standalone tree (a CDN may serve them).
   fs.cpSync(path.join(app, ".next", "static"), path.join(web, "apps", "web", ".next", "static"), { recursive: true });
   if (fs.existsSync(path.join(app, "public")))
