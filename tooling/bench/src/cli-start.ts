@@ -118,7 +118,7 @@ export async function benchCliStart(dir: string, quick: boolean) {
     const mcpRef: number[] = [];
     for (let r = 0; r < rounds; r++) {
       ref.push(timed(["-e", "1"], local));
-      commands.forEach((c, i) => calls[i]?.push(timed(c.args, c.env)));
+      for (const [i, c] of commands.entries()) calls[i]?.push(timed(c.args, c.env));
       mcpRef.push(timed(["-e", "1"], local).wallMs);
       mcp.push(await mcpStart(bin, local));
     }

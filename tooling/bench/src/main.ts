@@ -9,6 +9,7 @@ import { benchBoardGet, benchTick } from "./board-tick.ts";
 import { benchContention } from "./claim-contention.ts";
 import { benchClaimCycle } from "./claim-cycle.ts";
 import { benchClaimTransactions } from "./claim-transactions.ts";
+import { benchCliStart, type CliStart, cliStartMarkdownRows } from "./cli-start.ts";
 import { benchCreate, seedBoard } from "./create-list.ts";
 import { benchHttp } from "./http.ts";
 import { benchLive } from "./live.ts";
@@ -74,6 +75,8 @@ try {
   results.live = await benchLive(httpHome, quick);
   log("8-process claim contention");
   results.contention = await benchContention(dir, quick);
+  log("CLI cold start and MCP start vs node -e 1");
+  results.cli_start = await benchCliStart(dir, quick);
   log("PostgreSQL job queues: fetch+complete at 1 and 8 workers");
   results.pg_queues = await benchPgQueuesOnServer({ quick, pgUrl, jobs: pgJobs, log: (l) => log(`  ${l}`) });
 } finally {
@@ -150,6 +153,7 @@ function renderMarkdown(r: Record<string, unknown>): string {
   lines.push(
     `| ${k.processes} processes claiming one file | ${k.claims_per_s} claims/s, ${k.duplicates} duplicates of ${k.claimed} | fair share 1.0 | slowest ${k.slowest_share} |`,
   );
+  lines.push(...cliStartMarkdownRows(r.cli_start as CliStart));
   lines.push(...pgQueueMarkdownRows(r.pg_queues as PgQueuesOnServer));
   return `${lines.join("\n")}\n`;
 }
