@@ -133,11 +133,12 @@ async function buildNode() {
 function buildWeb() {
   const app = path.join(ROOT, "apps", "web");
   const next = path.join(ROOT, "node_modules", "next", "dist", "bin", "next");
-  const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", NODE_ENV: "production" };
+  const distDir = path.join("dist", "next");
+  const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", NODE_ENV: "production", KANBAN_NEXT_DIST_DIR: distDir };
   delete env.NODE_OPTIONS;
   const r = spawnSync(process.execPath, [next, "build"], { cwd: app, stdio: "inherit", env });
   if (r.status !== 0) throw new Error("the web build failed; see the output above");
-  const standalone = path.join(app, ".next", "standalone");
+  const standalone = path.join(app, distDir, "standalone");
   const web = path.join(RUNTIME, "web");
   fs.rmSync(web, { recursive: true, force: true });
   fs.mkdirSync(RUNTIME, { recursive: true });
@@ -145,13 +146,15 @@ function buildWeb() {
   // Next traces the app's whole directory (packages/process reads /proc paths it cannot resolve
   // statically), sources and tests included: keep only what the server runs.
   const served = path.join(web, "apps", "web");
-  const keep = new Set([".next", "server.js", "package.json", "node_modules", "public"]);
+  const keep = new Set(["dist", "server.js", "server.cjs", "package.json", "node_modules", "public"]);
   for (const entry of fs.readdirSync(served))
     if (!keep.has(entry)) fs.rmSync(path.join(served, entry), { recursive: true, force: true });
+  // server.js is CommonJS beside the app's package.json, which says "type": "module".
+  fs.renameSync(path.join(served, "server.js"), path.join(served, "server.cjs"));
   // Next leaves the browser assets and public/ out of the standalone tree (a CDN may serve them).
-  fs.cpSync(path.join(app, ".next", "static"), path.join(web, "apps", "web", ".next", "static"), { recursive: true });
+  fs.cpSync(path.join(app, distDir, "static"), path.join(served, distDir, "static"), { recursive: true });
   if (fs.existsSync(path.join(app, "public")))
-    fs.cpSync(path.join(app, "public"), path.join(web, "apps", "web", "public"), { recursive: true });
+    fs.cpSync(path.join(app, "public"), path.join(served, "public"), { recursive: true });
   // The API route opens boards with the migrations it finds at <cwd>/../../packages/db (apps/web/src/env.ts).
   for (const dir of ["drizzle", "drizzle-pg"])
     fs.cpSync(path.join(ROOT, "packages", "db", dir), path.join(web, "packages", "db", dir), { recursive: true });
@@ -162,6 +165,52 @@ function buildWeb() {
  * per half it builds.
  */
 export async function ensureRuntime({ force = false, nodeOnly = false, log = console.log } = {}) {
+  const release = await lock(log);
+  try {
+    return await buildWhatChanged({ force, nodeOnly, log });
+  } finally {
+    release();
+  }
+}
+
+/**
+ * One build at a time per checkout (two `npm start`s, or tests started in parallel, must not
+ * write dist/runtime together): a lock directory holding the builder's pid; a dead holder's lock
+ * is taken over. The second comes after the first and finds the build up to date.
+ */
+async function lock(log) {
+  const dir = path.join(ROOT, "dist", "runtime.lock");
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  let said = false;
+  for (;;) {
+    try {
+      fs.mkdirSync(dir);
+      fs.writeFileSync(path.join(dir, "pid"), String(process.pid));
+      return () => fs.rmSync(dir, { recursive: true, force: true });
+    } catch (err) {
+      if (err.code !== "EEXIST") throw err;
+    }
+    let holder = Number.NaN;
+    try {
+      holder = Number(fs.readFileSync(path.join(dir, "pid"), "utf8"));
+    } catch {}
+    let alive = false;
+    try {
+      if (Number.isInteger(holder) && holder > 0) alive = process.kill(holder, 0);
+    } catch (err) {
+      alive = err.code === "EPERM";
+    }
+    // No pid yet means the holder is between mkdir and write: wait for it.
+    if (Number.isInteger(holder) && holder > 0 && !alive) fs.rmSync(dir, { recursive: true, force: true });
+    else {
+      if (!said) log(`kanban: waiting for another build of the runtime (pid ${holder})…`);
+      said = true;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+async function buildWhatChanged({ force, nodeOnly, log }) {
   const want = inputs();
   const stamp = readStamp();
   const built = [];
@@ -172,7 +221,7 @@ export async function ensureRuntime({ force = false, nodeOnly = false, log = con
     writeStamp(stamp);
     built.push("node");
   }
-  const webServer = path.join(RUNTIME, "web", "apps", "web", "server.js");
+  const webServer = path.join(RUNTIME, "web", "apps", "web", "server.cjs");
   if (!nodeOnly && (force || stamp.web !== want.web || !fs.existsSync(webServer))) {
     log("kanban: building the web board (next build; again only when its sources change)…");
     delete stamp.web;

@@ -141,8 +141,8 @@ if (demo) {
 
 // The board: Next's standalone server (scripts/build-runtime.mjs put it there).
 const web = path.join(runtime, "web", "apps", "web");
-if (!fs.existsSync(path.join(web, "server.js")))
-  die(`the board is not built (${path.join(web, "server.js")} is missing): run node scripts/build-runtime.mjs`);
+if (!fs.existsSync(path.join(web, "server.cjs")))
+  die(`the board is not built (${path.join(web, "server.cjs")} is missing): run node scripts/build-runtime.mjs`);
 
 // ---------------------------------------------------------------- supervision
 
@@ -342,7 +342,7 @@ const parts: Part[] = [
     name: "web",
     label: "the board",
     cmd: process.execPath,
-    argv: [...exitWithParentPreload, path.join(web, "server.js")],
+    argv: [...exitWithParentPreload, path.join(web, "server.cjs")],
     cwd: web,
     // Next's standalone server listens where these say.
     env: { PORT: String(webPort), HOSTNAME: "127.0.0.1" },

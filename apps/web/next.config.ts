@@ -53,6 +53,9 @@ const config: NextConfig = {
   // `npm start` and `kanban start` run the board from the standalone server (server.js with only the
   // files it needs traced beside it; scripts/build-runtime.mjs), which also ships in the packed CLI.
   output: "standalone",
+  // scripts/build-runtime.mjs builds into a directory of its own (KANBAN_NEXT_DIST_DIR), so it never
+  // races `next dev` or the e2e suite's build over .next.
+  distDir: process.env.KANBAN_NEXT_DIST_DIR || ".next",
   // The monorepo's root: the traced node_modules (better-sqlite3's binary) live there.
   outputFileTracingRoot: path.resolve(process.cwd(), "..", ".."),
   // Workspace packages export TypeScript source; Next compiles them with the app.
