@@ -192,7 +192,7 @@ async function expectNothingLeft(run: Started, pids: number[]): Promise<void> {
 }
 
 describe("the kanban package installed globally", () => {
-  it("ships built JavaScript only and needs no TypeScript loader", () => {
+  it("ships built JavaScript only, needs no TypeScript loader, and its dispatcher verbs run the built dispatcher", () => {
     const pkg = path.join(prefix, "lib", "node_modules", "kanban");
     const files = fs.readdirSync(pkg, { recursive: true, encoding: "utf8" });
     expect(files.filter((f) => /\.tsx?$/.test(f) && !f.endsWith(".d.ts"))).toEqual([]);
@@ -200,6 +200,13 @@ describe("the kanban package installed globally", () => {
     expect(files.some((f) => f.split(path.sep).includes("tsx"))).toBe(false);
     expect(run(kanban, ["--version"], { env: cleanEnv({}) }).trim()).toBe("0.1.0");
     expect(run(kanban, ["--help"], { env: cleanEnv({}) })).toContain("start");
+    // The dispatcher verbs run the package's built dispatcher (no workspace bin to find here).
+    const home = cleanEnv({ KANBAN_HOME: path.join(work, "verbs-home") });
+    run(kanban, ["create", "For a dry tick", "--json"], { env: home });
+    const tick = JSON.parse(run(kanban, ["dispatch", "--dry-run", "--json"], { env: home })) as Record<string, unknown>;
+    expect(tick).toHaveProperty("reclaimed", 0);
+    const direct = path.join(prefix, "bin", "kanban-dispatcher");
+    expect(JSON.parse(run(direct, ["--once", "--dry-run", "--json"], { env: home }))).toHaveProperty("reclaimed", 0);
   });
 
   it("kanban start serves the board and the API, a task created through the API shows, and SIGTERM stops every process it started", async () => {
