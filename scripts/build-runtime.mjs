@@ -136,7 +136,11 @@ function buildWeb() {
   const distDir = path.join("dist", "next");
   const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", NODE_ENV: "production", KANBAN_NEXT_DIST_DIR: distDir };
   delete env.NODE_OPTIONS;
+  // next build rewrites next-env.d.ts (tracked) to point at its distDir: keep the checkout's.
+  const nextEnv = path.join(app, "next-env.d.ts");
+  const nextEnvText = fs.existsSync(nextEnv) ? fs.readFileSync(nextEnv, "utf8") : null;
   const r = spawnSync(process.execPath, [next, "build"], { cwd: app, stdio: "inherit", env });
+  if (nextEnvText !== null && fs.readFileSync(nextEnv, "utf8") !== nextEnvText) fs.writeFileSync(nextEnv, nextEnvText);
   if (r.status !== 0) throw new Error("the web build failed; see the output above");
   const standalone = path.join(app, distDir, "standalone");
   const web = path.join(RUNTIME, "web");
