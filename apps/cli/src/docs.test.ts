@@ -58,7 +58,8 @@ function words(line: string): string[] {
 /** Why a command line does not match the program, or null when it does. */
 export function checkLine(program: Command, line: string): string | null {
   const tokens = words(line).slice(1);
-  const global = new Set(program.options.map((o) => o.long ?? ""));
+  // commander answers --help and --version itself (they are not in program.options).
+  const global = new Set([...program.options.map((o) => o.long ?? ""), "--help", "--version"]);
   let cmd: Command = program;
   const verbPath: string[] = [];
   let i = 0;
