@@ -78,7 +78,7 @@ export function checkLine(program: Command, line: string): string | null {
     verbPath.push(t);
     i++;
   }
-  if (cmd === program) return "no verb";
+  if (cmd === program) return tokens.some((t) => t === "--help" || t === "--version") ? null : "no verb";
   if (cmd.commands.length > 0) return `'${verbPath.join(" ")}' needs a subcommand`;
   const known = new Set([...cmd.options.map((o) => o.long ?? ""), ...global, "--help"]);
   for (const t of tokens.slice(i)) {
