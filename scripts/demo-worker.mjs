@@ -3,9 +3,15 @@
 // KANBAN_RUN_ID) through the kernel, fenced by its run id. It takes its time (15-30 s, so a person
 // opening the board sees cards in progress), heartbeats and comments on the way, and completes;
 // the screencast step blocks with a question for a person instead.
+import { register as registerHooks } from "node:module";
 import { register } from "tsx/esm/api";
 
 register();
+// The kernel from its sources (the "@kanban/source" export condition), whatever NODE_OPTIONS says:
+// `npm start` runs built JavaScript and clears NODE_OPTIONS for its parts, and a checkout has no dist/.
+registerHooks(
+  "data:text/javascript,export const resolve = (s, c, next) => next(s, { ...c, conditions: [...c.conditions, '@kanban/source'] });",
+);
 const { openBoard } = await import("@kanban/kernel");
 const taskId = process.env.KANBAN_TASK;
 const runId = Number(process.env.KANBAN_RUN_ID);
