@@ -209,6 +209,17 @@ describe("dispatchers on several hosts sharing one PostgreSQL board", { timeout:
     expect(rows).toEqual([{ ok: true }]);
     await a.next("warn");
     expect((await a.ask("held", "held")).held).toBe(false);
+    // pg_terminate_backend only signals: the backend lets go of its locks once it has exited, a moment
+    // later on a loaded machine. B asks once the server no longer lists the lock as granted.
+    for (let waited = 0; ; waited += 50) {
+      const { rows: held } = await db.pool.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = $1::int4::oid AND granted",
+        [PG_LOCK_CLASS.dispatchTick],
+      );
+      if (held[0]?.n === 0) break;
+      if (waited > 10_000) throw new Error("the terminated backend still holds the tick lock after 10 s");
+      await new Promise((r) => setTimeout(r, 50));
+    }
     expect((await b.ask("lock", "locked", "busy")).event).toBe("locked");
     // A's next call opens a new session: registered (alive) again, and the lock is B's.
     expect((await a.ask("lock", "locked", "busy")).event).toBe("busy");
