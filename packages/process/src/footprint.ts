@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import { cgroupPids, cgroupUsage } from "./cgroup.ts";
+import { procStatFields } from "./process.ts";
 
 /**
  * A running worker's footprint (Linux /proc): how many processes its tree has, their resident
@@ -29,29 +30,12 @@ export function processRss(pid: number): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
-/** `/proc/<pid>/stat` fields after the command name (which may hold spaces and parentheses). */
-function statFields(pid: number): string[] | null {
-  let text: string;
-  try {
-    text = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return null;
-  }
-  const close = text.lastIndexOf(")");
-  return close < 0
-    ? null
-    : text
-        .slice(close + 2)
-        .trim()
-        .split(/\s+/);
-}
-
 /**
  * CPU time of a process in clock ticks: its own user + system time and that of the children it
  * has reaped (a worker running short commands spends its CPU in them).
  */
 function processCpuTicks(pid: number): number {
-  const f = statFields(pid);
+  const f = procStatFields(pid);
   if (f === null) return 0;
   // proc(5) fields 14-17 (utime, stime, cutime, cstime) are [11..14] after the command name.
   return [11, 12, 13, 14].reduce((sum, i) => sum + (Number(f[i]) || 0), 0);
@@ -80,7 +64,7 @@ function procTable(): ProcTable {
   for (const name of names) {
     if (!/^\d+$/.test(name)) continue;
     const pid = Number(name);
-    const f = statFields(pid);
+    const f = procStatFields(pid);
     if (f === null || f[0] === "Z" || f[0] === "X") continue;
     table.alive.add(pid);
     push(table.children, Number(f[1]), pid);

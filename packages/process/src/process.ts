@@ -6,7 +6,7 @@ import fs from "node:fs";
  */
 
 /** Fields of `/proc/<pid>/stat` after the command name (which may itself contain spaces and parens). */
-function procStatFields(pid: number): string[] | null {
+export function procStatFields(pid: number): string[] | null {
   let text: string;
   try {
     text = fs.readFileSync(`/proc/${pid}/stat`, "utf8");

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
+import { procStatFields } from "./process.ts";
 
 /**
  * Finding a run's processes by the identity its worker carries in its environment. A worker's
@@ -56,22 +57,6 @@ const hasProc = fs.existsSync("/proc/self/environ");
 const RUN_ID_PREFIX = Buffer.from(`${RUN_ID_ENV}=`);
 const myUid = typeof process.getuid === "function" ? process.getuid() : null;
 
-/** `/proc/<pid>/stat` fields after the command name: [0] state, [1] ppid, [2] pgrp, [19] starttime. */
-export function statFields(pid: number): string[] | null {
-  let text: string;
-  try {
-    text = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return null;
-  }
-  const close = text.lastIndexOf(")");
-  if (close < 0) return null;
-  return text
-    .slice(close + 2)
-    .trim()
-    .split(/\s+/);
-}
-
 /** A run identity from one process's environment block, or null when it carries none. */
 function identityFromEnviron(buf: Buffer): RunIdentity | null {
   if (buf.indexOf(RUN_ID_PREFIX) < 0) return null;
@@ -124,7 +109,7 @@ export function protectedPids(): Set<number> {
   const out = new Set<number>([process.pid]);
   let pid: number = process.pid;
   for (let i = 0; i < 64; i++) {
-    const ppid = Number(statFields(pid)?.[1] ?? 0);
+    const ppid = Number(procStatFields(pid)?.[1] ?? 0);
     if (!(ppid > 1) || out.has(ppid)) break;
     out.add(ppid);
     pid = ppid;
@@ -166,7 +151,7 @@ export function procSnapshot(maxAgeMs = 0): ProcEntry[] {
   if (hasProc) {
     for (const pid of listPids()) {
       if (pid <= 1) continue;
-      const fields = statFields(pid);
+      const fields = procStatFields(pid);
       if (fields === null || fields[0] === "Z" || fields[0] === "X") continue;
       entries.push({ pid, pgid: Number(fields[2]), startTime: fields[19] ?? "", identity: runIdentityOf(pid) });
     }

@@ -1,5 +1,5 @@
-import { processGroupExists, signalProcessGroup } from "./process.ts";
-import { procSnapshot, protectedPids, type RunIdentity, runIdentityOf, statFields } from "./run-processes.ts";
+import { processGroupExists, procStatFields, signalProcessGroup } from "./process.ts";
+import { procSnapshot, protectedPids, type RunIdentity, runIdentityOf } from "./run-processes.ts";
 
 /**
  * Stopping a run's whole process tree: its worker's process group plus every process that carries
@@ -71,7 +71,7 @@ function membersConfirmed(target: TreeTarget, groups: ReadonlySet<string>, prote
 
 /** Whether `pid` is still the process first seen (same start time) and not a zombie. */
 function stillThere(pid: number, startTime: string): boolean {
-  const f = statFields(pid);
+  const f = procStatFields(pid);
   return f !== null && !isZombie(f[0]) && (f[19] ?? "") === startTime;
 }
 
@@ -170,7 +170,7 @@ function describeTarget(t: TreeTarget): string {
  * descendants that left the group.
  */
 export function leaderIdentity(pid: number): RunIdentity | null {
-  const f = statFields(pid);
+  const f = procStatFields(pid);
   if (f === null || f[2] !== String(pid)) return null;
   return runIdentityOf(pid);
 }
