@@ -156,6 +156,46 @@ describe("tenant_tokens", () => {
   });
 });
 
+describe("host_tokens", () => {
+  it("keeps valid hosts (name and tenant optional) and drops bad entries with a warning that never holds a token", () => {
+    const dir = home({
+      tenant_tokens: { [TOKEN_A]: "acme" },
+      host_tokens: {
+        [TOKEN_B]: { name: " mac-1 ", tenant: "acme" },
+        "a-plain-host-token-xyz": {},
+        qz7: { name: "tiny" },
+        [TOKEN_A]: { name: "twice" },
+        "a-host-token-with-bad-tenant": { tenant: "bad/tenant" },
+        "a-host-token-with-extra-key": { name: "x", labels: ["macos"] },
+      },
+      kanban: { host_lease_seconds: 12 },
+    });
+    const snap = readHomeConfigSnapshot(dir);
+    expect(snap.error).toBeNull();
+    expect(snap.config.host_tokens).toEqual({
+      [TOKEN_B]: { name: "mac-1", tenant: "acme" },
+      "a-plain-host-token-xyz": { name: null, tenant: null },
+    });
+    expect(snap.config.tenant_tokens).toEqual({ [TOKEN_A]: "acme" });
+    expect(snap.config.kanban.host_lease_seconds).toBe(12);
+    expect(snap.warnings).toEqual([
+      "host_tokens entry 3 (host 'tiny'): token is shorter than 16 characters; ignored",
+      "host_tokens entry 4 (host 'twice'): token is also a tenant token; ignored",
+      `host_tokens entry 5: expected {"name"?: <host name>, "tenant"?: <tenant>}, names of 1-64 letters, digits, '.', '_' or '-'; ignored`,
+      `host_tokens entry 6: expected {"name"?: <host name>, "tenant"?: <tenant>}, names of 1-64 letters, digits, '.', '_' or '-'; ignored`,
+    ]);
+    for (const secret of [TOKEN_A, TOKEN_B, "a-plain-host", "qz7", "a-host-token"])
+      expect(JSON.stringify(snap.warnings)).not.toContain(secret);
+  });
+
+  it("refuses a host_tokens that is not an object without echoing it, and defaults the lease to 30 s", () => {
+    const snap = readHomeConfigSnapshot(home({ host_tokens: TOKEN_B }));
+    expect(snap.error).toBe("invalid config.json: host_tokens: expected an object mapping each token to its host");
+    expect(snap.config.host_tokens).toEqual({});
+    expect(readHomeConfigSnapshot(home({})).config.kanban.host_lease_seconds).toBe(30);
+  });
+});
+
 describe("config snapshots", () => {
   it("gives defaults and version 'missing' for a missing file, and tells whether tenant_tokens is declared", () => {
     const dir = home();

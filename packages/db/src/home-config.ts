@@ -101,6 +101,8 @@ export const kanbanSettingsSchema = z.strictObject({
   containment: z.enum(["auto", "cgroup", "process-tree"]).default("auto"),
   /** The cgroup v2 directory under which each worker gets its own cgroup (default: `<cgroup2 mount>/kanban`). */
   cgroup_root: absoluteDir.nullable().default(null),
+  /** Remote hosts: a host whose heartbeat is silent this long loses its claims (the server's sweep). */
+  host_lease_seconds: z.number().int().min(5).max(3600).default(30),
 });
 
 /**
@@ -125,6 +127,13 @@ const HERMES_ONLY_KANBAN_KEYS = [
 const TENANT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const MIN_TOKEN_LENGTH = 16;
 
+/** What a host token grants: a host (a remote dispatcher) named `name`, confined to `tenant` when set. */
+const hostTokenSchema = z.strictObject({
+  name: z.string().regex(TENANT_NAME).nullable().default(null),
+  tenant: z.string().regex(TENANT_NAME).nullable().default(null),
+});
+export type HostTokenGrant = z.infer<typeof hostTokenSchema>;
+
 export const homeConfigSchema = z.strictObject({
   kanban: kanbanSettingsSchema.default(kanbanSettingsSchema.parse({})),
   profiles: z
@@ -142,6 +151,8 @@ export const homeConfigSchema = z.strictObject({
    * SQLite). `KANBAN_DATABASE_URL` wins over it; see `databaseTarget`. A secret: never shown.
    */
   database: z.string().max(4096).optional(),
+  /** Remote hosts' API tokens: token → {name?, tenant?}. Entries are checked one by one (see hostTokenEntries). */
+  host_tokens: z.record(z.string(), hostTokenSchema).default({}),
 });
 export type HomeConfig = z.infer<typeof homeConfigSchema>;
 
@@ -219,6 +230,45 @@ function tenantTokenEntries(raw: Record<string, unknown>, warnings: string[]): R
   return out;
 }
 
+/**
+ * Validates `host_tokens` entry by entry, as tenant tokens are: a bad entry is dropped with a warning
+ * naming its position (and its name when that cannot be the token), never its token. A token that is
+ * also a tenant token is dropped too: one secret must not mean two kinds of caller.
+ */
+function hostTokenEntries(
+  raw: Record<string, unknown>,
+  tenantTokens: Record<string, string>,
+  warnings: string[],
+): Record<string, HostTokenGrant> {
+  const out: Record<string, HostTokenGrant> = {};
+  let n = 0;
+  for (const [token, value] of Object.entries(raw)) {
+    n++;
+    const parsed = hostTokenSchema.safeParse(isPlainObject(value) ? trimStrings(value) : value);
+    const tokenProblem =
+      token.length < MIN_TOKEN_LENGTH
+        ? `token is shorter than ${MIN_TOKEN_LENGTH} characters`
+        : /\s/.test(token)
+          ? "token contains whitespace"
+          : token in tenantTokens
+            ? "token is also a tenant token"
+            : null;
+    const name = parsed.success ? parsed.data.name : null;
+    const label = `host_tokens entry ${n}${name !== null && name.length < MIN_TOKEN_LENGTH ? ` (host '${name}')` : ""}`;
+    if (tokenProblem !== null) warnings.push(`${label}: ${tokenProblem}; ignored`);
+    else if (!parsed.success)
+      warnings.push(
+        `${label}: expected {"name"?: <host name>, "tenant"?: <tenant>}, names of 1-64 letters, digits, '.', '_' or '-'; ignored`,
+      );
+    else out[token] = parsed.data;
+  }
+  return out;
+}
+
+function trimStrings(value: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typeof v === "string" ? v.trim() : v]));
+}
+
 /** Turns the first zod issue into one line naming the key; never quotes the offending value. */
 function problemFromZod(error: z.ZodError): ConfigProblem {
   const issue = error.issues[0];
@@ -270,9 +320,16 @@ function checkConfig(value: unknown): Parsed {
     tokens = tenantTokenEntries(input.tenant_tokens, warnings);
     input.tenant_tokens = {};
   }
+  let hostTokens: Record<string, HostTokenGrant> = {};
+  if ("host_tokens" in input && input.host_tokens !== undefined) {
+    if (!isPlainObject(input.host_tokens))
+      throw new ConfigProblem("host_tokens: expected an object mapping each token to its host", "host_tokens");
+    hostTokens = hostTokenEntries(input.host_tokens, tokens, warnings);
+    input.host_tokens = {};
+  }
   const result = homeConfigSchema.safeParse(input);
   if (!result.success) throw problemFromZod(result.error);
-  return { config: { ...result.data, tenant_tokens: tokens }, warnings };
+  return { config: { ...result.data, tenant_tokens: tokens, host_tokens: hostTokens }, warnings };
 }
 
 /**
