@@ -223,3 +223,36 @@ describe("tenant tokens edited while the server runs (items 6, 7)", () => {
     expect(fs.existsSync(path.join(dir, "kanban", "boards", "nope"))).toBe(false);
   });
 });
+
+describe("host tokens (remote hosts)", () => {
+  const HOST = "host-token-0123456789abcdef";
+
+  it("are a third kind of caller: refused everywhere but hosts.*, edited live, and never logged", async () => {
+    const { server, home, logger } = await serve({
+      token: ADMIN,
+      config: { tenant_tokens: { [ACME]: "acme" }, host_tokens: { [HOST]: { name: "mac-1" } } },
+    });
+    const created = await call(server.url, "tasks.create", { method: "POST", token: ADMIN, input: { title: "a" } });
+    const id = JSON.parse(created.text).result.data.task.id as string;
+    for (const [proc, method, input] of [
+      ["tasks.list", "GET", undefined],
+      ["tasks.get", "GET", { id }],
+      ["board.get", "GET", undefined],
+      ["tasks.complete", "POST", { id, summary: "x" }],
+      ["tasks.create", "POST", { title: "b" }],
+      ["boards.create", "POST", { slug: "mine" }],
+    ] as const) {
+      const r = await call(server.url, proc, { token: HOST, method, input });
+      expect(r.status, proc).toBe(403);
+      expect(JSON.parse(r.text).error.message).toContain("a host token cannot call");
+    }
+    // (Admin, tenant and run tokens refused by hosts.*: routers/hosts/hosts.test.ts.)
+    expect(
+      JSON.parse((await call(server.url, "tasks.get", { token: ADMIN, input: { id } })).text).result.data.task,
+    ).toMatchObject({ status: "ready" });
+    // Removed from config.json: refused at the next request like any other token.
+    writeConfig(home, { tenant_tokens: { [ACME]: "acme" } });
+    expect((await call(server.url, "tasks.list", { token: HOST })).status).toBe(401);
+    expect(JSON.stringify(logger.lines)).not.toContain(HOST);
+  });
+});

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import {
   homeConfigReader,
   type HomeConfigReader,
+  type HostTokenGrant,
   isRunToken,
   type RunClaim,
   type RunTokenVerifier,
@@ -9,7 +10,7 @@ import {
 } from "@kanban/db";
 import type { Logger } from "./logger.ts";
 
-/** Who may call, as configured: one admin token, tenant-scoped tokens (token → tenant) and run tokens. */
+/** Who may call, as configured: one admin token, tenant-scoped tokens (token → tenant), host tokens and run tokens. */
 export interface AuthConfig {
   /** The admin token (`KANBAN_TOKEN`). Unset = open, which only a loopback binding allows. */
   token?: string | null;
@@ -22,6 +23,19 @@ export interface AuthConfig {
   tenantTokensDeclared?: boolean;
   /** Checks dispatched workers' run tokens (see `@kanban/db` run-token). */
   runTokens?: RunTokenVerifier | null;
+  /**
+   * Remote hosts' tokens (token → grant): such a caller may only claim, renew and report through
+   * `hosts.*` (run-scope.ts), and only its grant's tenant's tasks when it has one.
+   */
+  hostTokens?: Record<string, HostTokenGrant>;
+}
+
+/** A remote host's caller: the grant of the host token it authenticated with. */
+export interface HostCaller {
+  /** The token's `name` (null: the host names itself in `hosts.hello`). */
+  name: string | null;
+  /** The only tenant whose tasks this host may claim; null: any. */
+  tenant: string | null;
 }
 
 export interface RequestFacts {
@@ -32,11 +46,12 @@ export interface RequestFacts {
 }
 
 /**
- * Who the caller is: admin (tenant null, run null), a tenant (tenant set) or one worker run (run
- * set; the run-scope middleware confines it to that run and sets its tenant from the task).
+ * Who the caller is: admin (tenant, run and host null), a tenant (tenant set), one worker run (run
+ * set; the run-scope middleware confines it to that run and sets its tenant from the task) or a
+ * remote host (host set, tenant its grant's; the run-scope middleware confines it to `hosts.*`).
  */
 export type AuthDecision =
-  | { ok: true; tenant: string | null; run: RunClaim | null }
+  | { ok: true; tenant: string | null; run: RunClaim | null; host: HostCaller | null }
   | { ok: false; status: 401 | 403; message: string };
 
 /** What a request without a token hears when tenant tokens exist but no admin token does. */
@@ -94,6 +109,7 @@ export function authorize(config: AuthConfig, req: RequestFacts): AuthDecision {
   const bearer = bearerOf(req);
   let tenant: string | null = null;
   let run: RunClaim | null = null;
+  let hostCaller: HostCaller | null = null;
   if (bearer !== null) {
     if (isRunToken(bearer)) {
       run = config.runTokens?.verify(bearer) ?? null;
@@ -107,6 +123,15 @@ export function authorize(config: AuthConfig, req: RequestFacts): AuthDecision {
           if (sameSecret(bearer, candidate) && !matched && t.trim() !== "") {
             matched = true;
             tenant = t.trim();
+          }
+        }
+        // Host tokens likewise, every one compared. The config reader drops a token listed as both
+        // kinds; should one be passed in code anyway, it stays the tenant token it was first.
+        for (const [candidate, grant] of Object.entries(config.hostTokens ?? {})) {
+          if (sameSecret(bearer, candidate) && !matched) {
+            matched = true;
+            hostCaller = { name: grant.name, tenant: grant.tenant };
+            tenant = grant.tenant;
           }
         }
       }
@@ -131,7 +156,7 @@ export function authorize(config: AuthConfig, req: RequestFacts): AuthDecision {
       }
     }
   }
-  return { ok: true, tenant, run };
+  return { ok: true, tenant, run, host: hostCaller };
 }
 
 export interface AuthSourceOptions {
@@ -140,6 +165,8 @@ export interface AuthSourceOptions {
   token?: string | null;
   /** Fixed tenant tokens (tests); default: `tenant_tokens` of `<home>/config.json`, reread on change. */
   tenantTokens?: Record<string, string>;
+  /** Fixed host tokens, used with fixed `tenantTokens` (tests); default: `host_tokens` of `<home>/config.json`. */
+  hostTokens?: Record<string, HostTokenGrant>;
   logger: Logger;
   /**
    * How often config.json is checked for changes, in ms. Default 0: one stat() per request (a few
@@ -170,7 +197,8 @@ export function createAuthSource(opts: AuthSourceOptions): AuthSource {
   return {
     reader,
     current() {
-      if (opts.tenantTokens !== undefined) return { token, tenantTokens: opts.tenantTokens, runTokens };
+      if (opts.tenantTokens !== undefined)
+        return { token, tenantTokens: opts.tenantTokens, hostTokens: opts.hostTokens ?? {}, runTokens };
       const snap = reader.get();
       if (snap.version !== seenVersion) {
         seenVersion = snap.version;
@@ -190,6 +218,7 @@ export function createAuthSource(opts: AuthSourceOptions): AuthSource {
         tenantTokens: snap.config.tenant_tokens,
         tenantTokensDeclared: snap.tenantTokensDeclared,
         runTokens,
+        hostTokens: snap.config.host_tokens,
       };
     },
   };

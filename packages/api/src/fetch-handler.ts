@@ -200,6 +200,7 @@ export function createFetchHandler(opts: FetchHandlerOptions): (req: Request) =>
           dispatchers: pgDispatchers(),
         }),
         run: decision.run,
+        host: decision.host,
       }),
     });
     // A live stream outlives its request: cut it once its token no longer admits it as the same caller.

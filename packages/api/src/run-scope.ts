@@ -1,12 +1,27 @@
 import type { RunClaim } from "@kanban/db";
 import { type Board, invalid, KernelError, notFound, type TaskView } from "@kanban/kernel";
 import { TRPCError } from "@trpc/server";
+import type { HostCaller } from "./auth.ts";
 import type { KanbanContext } from "./context.ts";
 
-/** Set on the context when the caller authenticated with a worker's run token. */
+/** Set on the context when the caller authenticated with a worker's run token, or a remote host's token. */
 export interface RunScoped {
   readonly run?: RunClaim | null;
+  readonly host?: HostCaller | null;
 }
+
+/**
+ * All a host token may call: claim, renew and report on its own runs. Everything else, reads
+ * included, is refused (FORBIDDEN); these six refuse every other caller in turn (routers/hosts).
+ */
+export const HOST_PROCEDURES: ReadonlySet<string> = new Set([
+  "hosts.hello",
+  "hosts.heartbeat",
+  "hosts.claim",
+  "hosts.spawned",
+  "hosts.exited",
+  "hosts.stopped",
+]);
 
 /**
  * What a run token may call, and on which task. "own": only the run's task; "fenced": also with
@@ -16,7 +31,7 @@ export interface RunScoped {
  */
 type Rule =
   | { kind: "free" }
-  | { kind: "own"; field: "id" | "task_id"; fenced?: boolean }
+  | { kind: "own"; field: "id" | "task_id"; fenced?: boolean; terminal?: boolean }
   | { kind: "related"; fields: ("id" | "task_id" | "parent_id" | "child_id")[] }
   | { kind: "create" };
 
@@ -27,8 +42,8 @@ export const RUN_TOKEN_RULES: Readonly<Record<string, Rule>> = {
   "tasks.context": { kind: "own", field: "id" },
   "tasks.log": { kind: "own", field: "id" },
   "tasks.heartbeat": { kind: "own", field: "id", fenced: true },
-  "tasks.complete": { kind: "own", field: "id", fenced: true },
-  "tasks.block": { kind: "own", field: "id", fenced: true },
+  "tasks.complete": { kind: "own", field: "id", fenced: true, terminal: true },
+  "tasks.block": { kind: "own", field: "id", fenced: true, terminal: true },
   "runs.list": { kind: "own", field: "task_id" },
   "events.list": { kind: "own", field: "task_id" },
   "comments.list": { kind: "related", fields: ["task_id"] },
@@ -65,6 +80,12 @@ export async function runScope(
   path: string,
   rawInput: unknown,
 ): Promise<RunScopeOverrides | undefined> {
+  if (ctx.host && !HOST_PROCEDURES.has(path)) {
+    throw new TRPCError({
+      code: "FORBIDDEN",
+      message: `a host token cannot call ${path}; it may only claim, renew and report through hosts.*`,
+    });
+  }
   const claim = ctx.run;
   if (!claim) return undefined;
   const tenant = await checkRunScope(ctx, claim, path, rawInput);
@@ -94,7 +115,12 @@ async function checkRunScope(
   }
   const board = ctx.board(claim.board);
   const task = await board.getTask(claim.task);
-  if (task === null || task.status !== "running" || task.current_run_id !== claim.run) {
+  const current = task !== null && task.status === "running" && task.current_run_id === claim.run;
+  // A terminal call (complete, block) of a run that has ended still reaches the kernel, fenced on
+  // the token's run: a re-sent call of a run that ended that way is answered as the first one was,
+  // any other is recorded on the task as a late report and refused there (STALE_RUN). A worker's
+  // outbox re-sends until it hears a definitive answer, so nothing it reported is silently dropped.
+  if (task === null || (!current && !(rule.kind === "own" && rule.terminal))) {
     throw new KernelError("STALE_RUN", `run ${claim.run} of ${claim.task} has ended; its token is no longer valid`, {
       task_id: claim.task,
       run_id: claim.run,

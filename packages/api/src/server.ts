@@ -13,12 +13,13 @@ import {
 } from "@kanban/db";
 import type { Clock, PidProbe, Termination } from "@kanban/kernel";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
-import { authorize, createAuthSource, isLoopbackHost } from "./auth.ts";
+import { authorize, createAuthSource, type HostCaller, isLoopbackHost } from "./auth.ts";
 import { createContextInner, drainTerminations } from "./context.ts";
 import { lazyPgDispatcherDirectory } from "./routers/dispatcher-directory.ts";
 import { LiveHub } from "./live/hub.ts";
 import { type Logger, redactUrl, stderrLogger } from "./logger.ts";
 import { BoardRegistry } from "./registry.ts";
+import { startRemoteSweep } from "./remote-sweep.ts";
 import { appRouter } from "./root.ts";
 import { SECURITY_HEADERS } from "./security-headers.ts";
 
@@ -64,6 +65,8 @@ export interface ServerOptions {
   database?: DatabaseTarget;
   /** PostgreSQL: how live events are heard (default LISTEN on the board's URL). */
   liveEvents?: LiveEventsSettings;
+  /** How often the claims of silent remote hosts are given back (default 5 s; see remote-sweep.ts). */
+  remoteSweepMs?: number;
 }
 
 export interface RunningServer {
@@ -182,7 +185,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // PostgreSQL: dispatchers on any host register in the board's schema; the board lists and nudges
   // them there (through the catalog connection), not through this home's dispatcher.json.
   const dispatchers = database.engine === "postgres" ? lazyPgDispatcherDirectory(() => boards.catalogDb()) : null;
-  const callers = new WeakMap<http.IncomingMessage, { tenant: string | null; run: RunClaim | null }>();
+  const callers = new WeakMap<
+    http.IncomingMessage,
+    { tenant: string | null; run: RunClaim | null; host: HostCaller | null }
+  >();
 
   const trpc = createHTTPHandler({
     router: appRouter,
@@ -205,6 +211,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           dispatchers: dispatchers ?? undefined,
         }),
         run: caller.run,
+        host: caller.host,
       };
     },
     onError: ({ error, path }) => {
@@ -281,7 +288,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       });
       return;
     }
-    callers.set(req, { tenant: decision.tenant, run: decision.run });
+    callers.set(req, { tenant: decision.tenant, run: decision.run, host: decision.host });
     if (!isStream(req, url)) {
       const timer = setTimeout(() => {
         if (res.writableEnded) return;
@@ -326,6 +333,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     await pgEvents?.close();
     throw err;
   }
+  // Remote hosts' claims are renewed only through this server: it gives back those of a silent host.
+  const remoteSweep = startRemoteSweep({
+    boards,
+    logger,
+    intervalMs: opts.remoteSweepMs,
+    terminate: (t) =>
+      createContextInner({ location: opts.location, boards, live, logger, terminate: opts.terminate }).terminate(t),
+  });
   const address = server.address() as AddressInfo;
   const urlHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `http://${urlHost}:${address.port}`;
@@ -351,13 +366,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       new Promise<void>((resolve) => {
         live.close();
         if (boardsRefresh) clearInterval(boardsRefresh);
+        const sweepStopped = remoteSweep.stop();
         server.close(() => {
-          boards.close();
-          // The hub no longer uses the listener once it is closed; the listener is ours to close.
-          void pgEvents?.close();
-          // A worker released just before shutdown may still be inside its SIGTERM grace: finish
-          // the escalation to SIGKILL rather than leave it running beside its replacement.
-          void drainTerminations().then(resolve);
+          // A sweep under way finishes first: its boards must still be open.
+          void sweepStopped.then(() => {
+            boards.close();
+            // The hub no longer uses the listener once it is closed; the listener is ours to close.
+            void pgEvents?.close();
+            // A worker released just before shutdown may still be inside its SIGTERM grace: finish
+            // the escalation to SIGKILL rather than leave it running beside its replacement.
+            void drainTerminations().then(resolve);
+          });
         });
         // Live streams never end on their own; cut them so close() returns.
         server.closeAllConnections();

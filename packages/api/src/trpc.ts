@@ -54,7 +54,7 @@ const mapErrors = t.middleware(async ({ ctx, next, path, type }) => {
     throw new TRPCError({ code: "BAD_REQUEST", message: describeZodError(err.cause), cause: err.cause });
   }
   // Server paths (board files, the home) are for the operator: only admin callers see them.
-  throw toTRPCError(err, ctx.logger, path, { revealPaths: ctx.tenant === null && !ctx.run });
+  throw toTRPCError(err, ctx.logger, path, { revealPaths: ctx.tenant === null && !ctx.run && !ctx.host });
 });
 
 /**
