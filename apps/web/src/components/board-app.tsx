@@ -34,6 +34,7 @@ import { CreateDialog } from "./create-dialog.tsx";
 import { useDialogs } from "./dialogs.tsx";
 import { ConfigErrorBanner, ConfigWarnings, LoadProblemPanel, OfflineBanner } from "./server-status.tsx";
 import { HelpDialog } from "./help-dialog.tsx";
+import { HostsView } from "./hosts-view.tsx";
 import { isModalOpen } from "./modal.tsx";
 import { TaskDrawer } from "./task-drawer.tsx";
 import { CardPreview } from "./task-card.tsx";
@@ -517,6 +518,7 @@ export function BoardApp() {
         dispatcherKnown={dispatcherKnown}
         live={live}
         onNewTask={() => setCreating({ column: null })}
+        onHosts={() => url.openView("hosts")}
         onHelp={() => setHelp(true)}
         searchRef={searchRef}
       />
@@ -668,6 +670,7 @@ export function BoardApp() {
         />
       )}
       {help && <HelpDialog onClose={() => setHelp(false)} />}
+      {url.view === "hosts" && <HostsView board={slug} onClose={url.closeView} />}
     </div>
   );
 }

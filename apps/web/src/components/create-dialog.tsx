@@ -5,9 +5,11 @@ import { useId, useState } from "react";
 import type { CreateFields, Created } from "../hooks/use-create-task.ts";
 import { assigneeWarning, type KnownProfiles } from "../lib/assignee-check.ts";
 import { columnLabel } from "../lib/columns.ts";
+import { isLabelsRefusal } from "../lib/labels.ts";
 import type { Profile } from "../lib/types.ts";
 import type { TaskOption } from "./drawer-sections.tsx";
 import { WarnIcon, XIcon } from "./icons.tsx";
+import { LabelsInput } from "./labels-input.tsx";
 import { Modal } from "./modal.tsx";
 import { Button, Field, Input, Select, Textarea } from "./ui.tsx";
 
@@ -23,7 +25,12 @@ export interface CreateDialogProps {
   defaultTenant: string | null;
   /** The board's project directory: a dir/worktree workspace starts there. */
   defaultWorkdir: string | null;
-  create: (fields: CreateFields, column: string | null, triage: boolean) => Promise<Created | null>;
+  create: (
+    fields: CreateFields,
+    column: string | null,
+    triage: boolean,
+    atField?: (message: string) => boolean,
+  ) => Promise<Created | null>;
   onClose: () => void;
   onOpenTask: (id: string) => void;
 }
@@ -45,6 +52,8 @@ export function CreateDialog(props: CreateDialogProps) {
   const [priority, setPriority] = useState("0");
   const [tenant, setTenant] = useState(props.defaultTenant ?? "");
   const [skills, setSkills] = useState("");
+  const [requires, setRequires] = useState<string[]>([]);
+  const [requiresError, setRequiresError] = useState<string | null>(null);
   const [parents, setParents] = useState<string[]>([]);
   const [parentInput, setParentInput] = useState("");
   const [workspaceKind, setWorkspaceKind] = useState<(typeof WORKSPACE_KINDS)[number]>("scratch");
@@ -77,6 +86,8 @@ export function CreateDialog(props: CreateDialogProps) {
     if (runtime !== null && !(Number.isInteger(runtime) && runtime >= 1))
       return setProblem("Max runtime must be a whole number of seconds (1 or more).");
     if (workspaceKind === "dir" && !workspacePath.trim()) return setProblem("A dir workspace needs an absolute path.");
+    // A label the field refused is still in it, to be corrected: nothing is sent until it is.
+    if (requiresError) return;
     if (unknownAssignee && confirmedFor !== assignee.trim()) {
       setConfirmedFor(assignee.trim());
       return setProblem(`${unknownAssignee} Create it anyway? Press Create again.`);
@@ -96,9 +107,16 @@ export function CreateDialog(props: CreateDialogProps) {
         workspace_kind: workspaceKind,
         workspace_path: workspacePath.trim() || null,
         max_runtime_seconds: runtime,
+        ...(requires.length > 0 ? { requires } : {}),
       },
       props.column,
       triage,
+      (message) => {
+        // The kernel refused a label (its rule is the one that counts): say so at the field.
+        if (!isLabelsRefusal(message)) return false;
+        setRequiresError(message);
+        return true;
+      },
     );
     setBusy(false);
     if (!result) return;
@@ -235,6 +253,19 @@ export function CreateDialog(props: CreateDialogProps) {
             value={skills}
             onChange={(e) => setSkills(e.target.value)}
             placeholder="e.g. github, testing"
+          />
+        </Field>
+        <Field
+          label="Requires"
+          hint="Host labels: only a host with all of them runs it (Enter or comma adds)"
+          className="col-span-2"
+        >
+          <LabelsInput
+            testId="create-requires"
+            value={requires}
+            onChange={setRequires}
+            error={requiresError}
+            onError={setRequiresError}
           />
         </Field>
         <Field label="Parents" hint="Tasks that must finish first (Enter adds)" className="col-span-2">

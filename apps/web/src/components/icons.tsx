@@ -105,3 +105,11 @@ export const PersonIcon = (p: P) => (
     <path d="M3 13.5c.5-2.5 2.5-4 5-4s4.5 1.5 5 4" />
   </Svg>
 );
+/** A machine: the Hosts view and a card no connected host can take. */
+export const ServerIcon = (p: P) => (
+  <Svg {...p}>
+    <rect x="2.5" y="2.5" width="11" height="4.5" rx="1" />
+    <rect x="2.5" y="9" width="11" height="4.5" rx="1" />
+    <path d="M5 4.75h.01M5 11.25h.01" />
+  </Svg>
+);

@@ -2,7 +2,17 @@
 
 import type { ComponentType, SVGProps } from "react";
 import { type CardMotion, cardMotionLine, type MotionFamily, motionFamily } from "../lib/motion.ts";
-import { BoltIcon, ClockIcon, HeartIcon, PauseIcon, PersonIcon, PulseIcon, ShieldIcon, WarnIcon } from "./icons.tsx";
+import {
+  BoltIcon,
+  ClockIcon,
+  HeartIcon,
+  PauseIcon,
+  PersonIcon,
+  PulseIcon,
+  ServerIcon,
+  ShieldIcon,
+  WarnIcon,
+} from "./icons.tsx";
 import { cx } from "./ui.tsx";
 
 /** One colour and one icon per family of motion codes (see lib/motion.ts), so a column reads at a glance. */
@@ -16,6 +26,7 @@ export const MOTION_LOOK: Record<
   breaker: { cls: "text-danger", Icon: BoltIcon, label: "Circuit breaker tripped" },
   unhealthy: { cls: "text-danger", Icon: PulseIcon, label: "Running, not healthy" },
   attention: { cls: "text-warn", Icon: PersonIcon, label: "Needs a person" },
+  nohost: { cls: "text-warn", Icon: ServerIcon, label: "No host can take it" },
   settled: { cls: "text-faint", Icon: ClockIcon, label: "Settled" },
   moving: { cls: "text-ok", Icon: HeartIcon, label: "Moving" },
   other: { cls: "text-muted", Icon: WarnIcon, label: "Not moving" },

@@ -5,8 +5,10 @@ import { memo, useEffect, useRef } from "react";
 import { useNow } from "../hooks/use-now.ts";
 import { ago, countdown, liveness, priorityLabel, SEVERITY_CLASS, shortDuration } from "../lib/format.ts";
 import type { Card } from "../lib/types.ts";
+import { requiresOf } from "../lib/labels.ts";
 import { warningsTitle } from "../lib/warnings.ts";
 import { CommentIcon, HeartIcon, LinkIcon, WarnIcon } from "./icons.tsx";
+import { LabelChips } from "./labels-input.tsx";
 import { CardMotionLine } from "./motion-line.tsx";
 import { Chip, cx } from "./ui.tsx";
 
@@ -70,6 +72,7 @@ export interface CardProps {
 function CardBody({ card, now }: { card: Card; now: number }) {
   const p = priorityLabel(card.priority);
   const links = card.link_counts.parents + card.link_counts.children;
+  const requires = requiresOf(card);
   return (
     <>
       <div className="flex items-center gap-1.5">
@@ -120,6 +123,7 @@ function CardBody({ card, now }: { card: Card; now: number }) {
           </Chip>
         ))}
         {card.skills.length > 3 && <span className="text-[11px] text-faint">+{card.skills.length - 3}</span>}
+        <LabelChips labels={requires} testId="card-requires" title="Runs only on a host with this label" max={3} />
       </div>
       <div className="mt-1.5 flex items-center gap-2.5 text-[11px] text-faint">
         {card.comment_count > 0 && (

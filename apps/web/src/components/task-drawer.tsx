@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from "react";
 import { useNow } from "../hooks/use-now.ts";
 import { columnLabel } from "../lib/columns.ts";
 import { ago, stamp } from "../lib/format.ts";
+import { requiresOf, sameLabels } from "../lib/labels.ts";
 import type { Profile } from "../lib/types.ts";
 import { errorMessage, httpStatusOf, useTRPC, useTRPCClient } from "../trpc/react.tsx";
 import { useDialogs } from "./dialogs.tsx";
@@ -22,6 +23,7 @@ import {
   WorkerLog,
 } from "./drawer-sections.tsx";
 import { XIcon } from "./icons.tsx";
+import { LabelsInput } from "./labels-input.tsx";
 import { Markdown } from "./markdown.tsx";
 import { useToasts } from "./toasts.tsx";
 import { WhyPanel } from "./why-panel.tsx";
@@ -97,6 +99,43 @@ function EditableTitle({ ctx }: { ctx: DrawerContext }) {
         {ctx.detail.task.title}
       </button>
     </h2>
+  );
+}
+
+/**
+ * The labels a task requires of its host, edited in place: each chip added or removed is saved at
+ * once (`tasks.patch` with the whole list); a refusal (the field's rule, or the kernel's) shows
+ * under the field and the chips go back to what the task holds.
+ */
+function RequiresField({ ctx }: { ctx: DrawerContext }) {
+  const client = useTRPCClient();
+  const saved = requiresOf(ctx.detail.task);
+  const [value, setValue] = useState(saved);
+  const [error, setError] = useState<string | null>(null);
+  const savedKey = saved.join(",");
+  // biome-ignore lint/correctness/useExhaustiveDependencies: follow the task's list when it changes (a live event, another editor)
+  useEffect(() => setValue(saved), [savedKey]);
+  const save = async (next: string[]) => {
+    setValue(next);
+    if (sameLabels(next, saved)) return;
+    try {
+      await client.tasks.patch.mutate({ board: ctx.board, id: ctx.id, requires: next });
+      setError(null);
+    } catch (err) {
+      setError(errorMessage(err));
+      setValue(saved);
+    } finally {
+      ctx.refresh([ctx.id]);
+    }
+  };
+  return (
+    <LabelsInput
+      testId="drawer-requires"
+      value={value}
+      onChange={(next) => void save(next)}
+      error={error}
+      onError={setError}
+    />
   );
 }
 
@@ -209,6 +248,12 @@ function MetaRow({ ctx, profiles, assignees }: { ctx: DrawerContext; profiles: P
           <dd>{task.tenant}</dd>
         </>
       )}
+      <dt className="text-muted" title="Host labels: only a host with all of them runs this task">
+        Requires
+      </dt>
+      <dd>
+        <RequiresField ctx={ctx} />
+      </dd>
       {task.skills.length > 0 && (
         <>
           <dt className="text-muted">Skills</dt>
@@ -335,8 +380,37 @@ function StatusActions({
 }) {
   const client = useTRPCClient();
   const toasts = useToasts();
+  const dialogs = useDialogs();
   const status = ctx.detail.task.status;
   const move = (target: string) => void moveTasks([ctx.id], target);
+  /**
+   * Cancels the run of a hung task: its claim is released (a local worker is stopped, a remote host
+   * stops the worker's process tree at its next heartbeat) and the task goes to Blocked, so the
+   * dispatcher does not simply start it again.
+   */
+  const cancelRun = async () => {
+    const answer = await dialogs.confirm({
+      title: `Cancel the run of ${ctx.id}?`,
+      body: "The worker is stopped (on a remote host, at its next heartbeat) and the task goes to Blocked with your reason, so it is not simply run again.",
+      confirmLabel: "Cancel run",
+      danger: true,
+      reason: { label: "Reason" },
+    });
+    if (!answer.ok) return;
+    const reason = answer.reason.trim();
+    try {
+      await client.tasks.cancel.mutate({ board: ctx.board, id: ctx.id, ...(reason ? { reason } : {}) });
+      toasts.push({
+        kind: "success",
+        title: `Cancelled ${ctx.id}`,
+        body: "The worker is being stopped; the task is blocked until someone unblocks it.",
+      });
+    } catch (err) {
+      toasts.push({ kind: "error", title: "Cancel failed", body: errorMessage(err) });
+    } finally {
+      ctx.refresh([ctx.id]);
+    }
+  };
   const targets: { status: string; label: string }[] = [
     { status: "triage", label: "→ Triage" },
     { status: "todo", label: "→ Todo" },
@@ -363,6 +437,17 @@ function StatusActions({
           }}
         >
           Unblock
+        </Button>
+      )}
+      {status === "running" && (
+        <Button
+          size="sm"
+          variant="danger"
+          data-testid="action-cancel-run"
+          title="Stop the worker and block the task with a reason"
+          onClick={() => void cancelRun()}
+        >
+          Cancel run
         </Button>
       )}
       {targets

@@ -6,6 +6,7 @@ import type { BoardFilters } from "../lib/filter.ts";
 import { dispatcherSummary } from "../lib/dispatcher.ts";
 import { LIVE_LABEL, type LiveStatus } from "../lib/live.ts";
 import type { BoardSummary, DispatcherState } from "../lib/types.ts";
+import { HostsButton } from "./hosts-view.tsx";
 import { BoltIcon, PlusIcon, SearchIcon } from "./icons.tsx";
 import { Modal } from "./modal.tsx";
 import { Button, cx, Field, Input, Kbd, Select } from "./ui.tsx";
@@ -331,6 +332,8 @@ export interface ToolbarProps {
   dispatcherKnown: boolean;
   live: LiveStatus;
   onNewTask: () => void;
+  /** Opens the Hosts view (remote dispatchers of this board). */
+  onHosts: () => void;
   onHelp: () => void;
   searchRef: RefObject<HTMLInputElement | null>;
 }
@@ -429,6 +432,7 @@ export function Toolbar(p: ToolbarProps) {
         Lanes by profile
       </label>
       <span className="flex-1" />
+      <HostsButton board={p.current} onOpen={p.onHosts} />
       <DispatcherHealth state={p.dispatcher} known={p.dispatcherKnown} />
       <Button
         variant="ghost"

@@ -3,13 +3,15 @@
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useRef } from "react";
 import { useNow } from "../hooks/use-now.ts";
+import { useUrlState } from "../hooks/use-url-state.ts";
 import { ago, countdown, liveness, stamp } from "../lib/format.ts";
 import { footprintFor, formatBytes, formatCpu, lastLogLine, motionFamily, workerHost } from "../lib/motion.ts";
-import type { DispatcherState } from "../lib/types.ts";
+import type { DispatcherState, HostRow } from "../lib/types.ts";
 import { errorMessage, useTRPC } from "../trpc/react.tsx";
 import type { DrawerContext } from "./drawer-sections.tsx";
+import { useHosts } from "./hosts-view.tsx";
 import { MOTION_LOOK, MotionIcon } from "./motion-line.tsx";
-import { cx, SectionTitle } from "./ui.tsx";
+import { Button, cx, SectionTitle } from "./ui.tsx";
 
 /** How often the panel asks again while open: the dispatcher samples footprints once a tick. */
 const POLL_MS = 5000;
@@ -60,6 +62,9 @@ function LivenessPanel({ ctx, detail }: { ctx: DrawerContext; detail: Record<str
     claimExpires: task.claim_expires,
   });
   const host = workerHost(detail, task.claim_lock);
+  // A remote run's claim lock names its host by id (`kh-…:pid`): say which machine that is.
+  const hosts = useHosts(ctx.board);
+  const remote = host === null ? undefined : hosts.data?.hosts.find((h: HostRow) => h.id === host);
   const line = lastLogLine(log.data?.content);
 
   return (
@@ -85,9 +90,20 @@ function LivenessPanel({ ctx, detail }: { ctx: DrawerContext; detail: Record<str
       <Row label="Worker">
         pid <span data-testid="live-pid">{task.worker_pid ?? "—"}</span>
         {" on "}
-        <span data-testid="live-host" className="font-mono text-[11px]">
-          {host ?? "unknown host"}
-        </span>
+        {remote?.name ? (
+          <>
+            <span data-testid="live-host-name" className="font-medium">
+              {remote.name}
+            </span>{" "}
+            <span data-testid="live-host" className="font-mono text-[11px] text-muted">
+              ({host})
+            </span>
+          </>
+        ) : (
+          <span data-testid="live-host" className="font-mono text-[11px]">
+            {host ?? "unknown host"}
+          </span>
+        )}
         <span className="text-muted">
           {" "}
           · run #{task.current_run_id} · started {ago(task.run_started_at ?? task.started_at, now)}
@@ -163,6 +179,7 @@ export function WhyPanel({ ctx }: { ctx: DrawerContext }) {
   }, [ctx.detail, refetch]);
   const m = why.data;
   const running = ctx.detail.task.status === "running";
+  const url = useUrlState();
   const family = m ? motionFamily(m.code) : null;
 
   return (
@@ -182,6 +199,13 @@ export function WhyPanel({ ctx }: { ctx: DrawerContext }) {
             {m.next && (
               <div className="mt-0.5 pl-5 text-muted text-xs">
                 Next: <span data-testid="why-next">{m.next}</span>
+              </div>
+            )}
+            {family === "nohost" && (
+              <div className="mt-1 pl-5">
+                <Button size="sm" variant="subtle" data-testid="why-open-hosts" onClick={() => url.openView("hosts")}>
+                  See the hosts and their labels
+                </Button>
               </div>
             )}
           </>

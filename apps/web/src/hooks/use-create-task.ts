@@ -19,7 +19,13 @@ export function useCreateTask(board: string | undefined, refresh: (ids?: Iterabl
   const client = useTRPCClient();
   const toasts = useToasts();
   return useCallback(
-    async (fields: CreateFields, column: string | null, triage = false): Promise<Created | null> => {
+    async (
+      fields: CreateFields,
+      column: string | null,
+      triage = false,
+      /** Shows a refusal at the field it is about (returns true), instead of a toast. */
+      atField?: (message: string) => boolean,
+    ): Promise<Created | null> => {
       try {
         const res = await client.tasks.create.mutate({
           ...fields,
@@ -46,7 +52,8 @@ export function useCreateTask(board: string | undefined, refresh: (ids?: Iterabl
         refresh([id]);
         return created;
       } catch (err) {
-        toasts.push({ kind: "error", title: "Task not created", body: errorMessage(err) });
+        if (!atField?.(errorMessage(err)))
+          toasts.push({ kind: "error", title: "Task not created", body: errorMessage(err) });
         return null;
       }
     },

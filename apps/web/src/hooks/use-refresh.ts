@@ -26,6 +26,8 @@ export function useRefresh(): (taskIds?: Iterable<string>) => void {
       await Promise.all([
         queryClient.invalidateQueries(trpc.board.pathFilter()),
         queryClient.invalidateQueries(trpc.boards.list.pathFilter()),
+        // A claim or a settled run changes a host's running workers.
+        queryClient.invalidateQueries(trpc.hosts.list.pathFilter()),
       ]);
     } finally {
       inFlight.current = false;

@@ -4,14 +4,15 @@ import { useSearchParams } from "next/navigation";
 import { useCallback } from "react";
 
 /**
- * The board and the open task live in the URL (`?board=<slug>&task=<id>`) so a drawer can be
- * linked and the back button closes it. Native history calls keep Next's search params in sync
+ * The board, the open task and a secondary view live in the URL (`?board=<slug>&task=<id>&view=hosts`)
+ * so a drawer or view can be linked and the back button closes it. Native history calls keep Next's search params in sync
  * without a server round trip.
  */
 export function useUrlState() {
   const params = useSearchParams();
   const board = params.get("board");
   const task = params.get("task");
+  const view = params.get("view");
 
   const update = useCallback((changes: Record<string, string | null>, mode: "push" | "replace" = "push") => {
     const next = new URLSearchParams(window.location.search);
@@ -28,6 +29,8 @@ export function useUrlState() {
   const openTask = useCallback((id: string) => update({ task: id }), [update]);
   const closeTask = useCallback(() => update({ task: null }), [update]);
   const setBoard = useCallback((slug: string | null) => update({ board: slug, task: null }), [update]);
+  const openView = useCallback((name: string) => update({ view: name }), [update]);
+  const closeView = useCallback(() => update({ view: null }), [update]);
 
-  return { board, task, openTask, closeTask, setBoard };
+  return { board, task, view, openTask, closeTask, setBoard, openView, closeView };
 }

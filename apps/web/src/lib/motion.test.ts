@@ -32,6 +32,7 @@ describe("motionFamily", () => {
     ["blocked", "attention"],
     ["in_triage", "attention"],
     ["in_review", "attention"],
+    ["no_host_for_labels", "nohost"],
     ["done", "settled"],
     ["archived", "settled"],
     ["running_healthy", "moving"],

@@ -20,6 +20,8 @@ export interface CardMotion {
  * - unhealthy: running, but quiet, stale, orphaned or about to lose its lease;
  * - attention: nothing will move it until a person acts (no assignee, not a profile, no dispatcher, blocked,
  *   in Todo, Triage or Review);
+ * - nohost: it requires host labels that no connected host (nor a local dispatcher) has: it moves
+ *   when such a host connects, or when a person changes what it requires (issue 15);
  * - settled: done or archived (no line on the card: the column says it);
  * - moving: running and healthy;
  * - other: a code this board does not know yet (a newer server): shown plainly.
@@ -31,6 +33,7 @@ export type MotionFamily =
   | "breaker"
   | "unhealthy"
   | "attention"
+  | "nohost"
   | "settled"
   | "moving"
   | "other";
@@ -56,6 +59,7 @@ const FAMILY: Record<string, MotionFamily> = {
   in_todo: "attention",
   in_triage: "attention",
   in_review: "attention",
+  no_host_for_labels: "nohost",
   done: "settled",
   archived: "settled",
   running_healthy: "moving",

@@ -4,8 +4,11 @@ import type { CardMotion } from "./motion.ts";
 /** What the board query returns: columns of cards plus tenants, assignees and the live cursor. */
 export type BoardData = RouterOutputs["board"]["get"];
 export type BoardColumnData = BoardData["columns"][number];
-/** A card; `motion` says why it is not moving (absent when it moves, and from a server older than issue 16). */
-export type Card = BoardColumnData["tasks"][number] & { motion?: CardMotion | null };
+/**
+ * A card; `motion` says why it is not moving (absent when it moves, and from a server older than issue 16);
+ * `requires`, the host labels it needs (absent from a server older than issue 15).
+ */
+export type Card = BoardColumnData["tasks"][number] & { motion?: CardMotion | null; requires?: string[] };
 export type TaskDetail = RouterOutputs["tasks"]["get"];
 export type TaskEventData = TaskDetail["events"][number];
 export type DiagnosticData = TaskDetail["diagnostics"][number];
@@ -18,3 +21,5 @@ export type Profile = RouterOutputs["profiles"]["list"]["profiles"][number];
 export type BoardSummary = RouterOutputs["boards"]["list"]["boards"][number];
 export type DispatcherState = RouterOutputs["dispatcher"]["status"];
 export type BulkResult = RouterOutputs["tasks"]["bulk"]["results"][number];
+/** One remote host as `hosts.list` lists it (issue 15). */
+export type HostRow = RouterOutputs["hosts"]["list"]["hosts"][number];
