@@ -259,6 +259,7 @@ export function CreateDialog(props: CreateDialogProps) {
           label="Requires"
           hint="Host labels: only a host with all of them runs it (Enter or comma adds)"
           className="col-span-2"
+          group
         >
           <LabelsInput
             testId="create-requires"
@@ -268,7 +269,7 @@ export function CreateDialog(props: CreateDialogProps) {
             onError={setRequiresError}
           />
         </Field>
-        <Field label="Parents" hint="Tasks that must finish first (Enter adds)" className="col-span-2">
+        <Field label="Parents" hint="Tasks that must finish first (Enter adds)" className="col-span-2" group>
           <div className="flex flex-wrap items-center gap-1">
             {parents.map((p) => (
               <span
@@ -287,6 +288,7 @@ export function CreateDialog(props: CreateDialogProps) {
             ))}
             <Input
               data-testid="create-parents"
+              aria-label="Parent task id"
               list={ids.tasks}
               className="min-w-40 flex-1"
               value={parentInput}

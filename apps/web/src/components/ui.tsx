@@ -1,6 +1,7 @@
 import {
   type ButtonHTMLAttributes,
   forwardRef,
+  useId,
   type InputHTMLAttributes,
   type ReactNode,
   type SelectHTMLAttributes,
@@ -95,18 +96,36 @@ export const Select = forwardRef<HTMLSelectElement, SelectHTMLAttributes<HTMLSel
   );
 });
 
-/** A labelled form control: the label text is always there for screen readers. */
+/**
+ * A labelled form control: the label text is always there for screen readers. `group` is for a
+ * control made of several (chips with remove buttons and a text field): a <label> would hand a
+ * click on its text to its first button (removing a chip), so a labelled group is used instead.
+ */
 export function Field({
   label,
   hint,
   children,
   className,
+  group,
 }: {
   label: string;
   hint?: ReactNode;
   children: ReactNode;
   className?: string;
+  group?: boolean;
 }) {
+  const id = useId();
+  if (group) {
+    return (
+      <div role="group" aria-labelledby={id} className={cx("block space-y-1", className)}>
+        <span id={id} className="block font-medium text-muted text-xs">
+          {label}
+        </span>
+        {children}
+        {hint && <span className="block text-faint text-xs">{hint}</span>}
+      </div>
+    );
+  }
   return (
     // biome-ignore lint/a11y/noLabelWithoutControl: the control is passed as children, inside the label
     <label className={cx("block space-y-1", className)}>
