@@ -1,7 +1,6 @@
 import {
   type ButtonHTMLAttributes,
   forwardRef,
-  useId,
   type InputHTMLAttributes,
   type ReactNode,
   type SelectHTMLAttributes,
@@ -99,7 +98,7 @@ export const Select = forwardRef<HTMLSelectElement, SelectHTMLAttributes<HTMLSel
 /**
  * A labelled form control: the label text is always there for screen readers. `group` is for a
  * control made of several (chips with remove buttons and a text field): a <label> would hand a
- * click on its text to its first button (removing a chip), so a labelled group is used instead.
+ * click on its text to its first button (removing a chip), so a fieldset with a legend is used instead.
  */
 export function Field({
   label,
@@ -114,16 +113,13 @@ export function Field({
   className?: string;
   group?: boolean;
 }) {
-  const id = useId();
   if (group) {
     return (
-      <div role="group" aria-labelledby={id} className={cx("block space-y-1", className)}>
-        <span id={id} className="block font-medium text-muted text-xs">
-          {label}
-        </span>
+      <fieldset className={cx("block min-w-0 space-y-1", className)}>
+        <legend className="mb-1 block font-medium text-muted text-xs">{label}</legend>
         {children}
         {hint && <span className="block text-faint text-xs">{hint}</span>}
-      </div>
+      </fieldset>
     );
   }
   return (
