@@ -153,6 +153,18 @@ export const homeConfigSchema = z.strictObject({
   database: z.string().max(4096).optional(),
   /** Remote hosts' API tokens: token → {name?, tenant?}. Entries are checked one by one (see hostTokenEntries). */
   host_tokens: z.record(z.string(), hostTokenSchema).default({}),
+  /**
+   * This home is a remote host (`kanban-dispatcher` without `--server` reads it): the server's URL,
+   * its host token (a secret: never shown), its labels and how many workers it runs at once.
+   */
+  remote: z
+    .strictObject({
+      server: z.string().max(2048).optional(),
+      token: z.string().max(4096).optional(),
+      labels: z.array(z.string().max(64)).max(32).optional(),
+      capacity: z.number().int().min(1).max(1024).optional(),
+    })
+    .optional(),
 });
 export type HomeConfig = z.infer<typeof homeConfigSchema>;
 

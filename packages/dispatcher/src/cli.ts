@@ -5,6 +5,7 @@ import { type ConfigOverrides, DispatcherConfigError, loadConfig } from "./confi
 import { createDispatcher, type DispatcherDeps, DispatcherBusyError } from "./dispatcher.ts";
 import { formatText, toJson } from "./format.ts";
 import { openPgDispatch } from "./pg-dispatch.ts";
+import { runRemoteHostCli } from "./remote/run.ts";
 
 /**
  * The `kanban-dispatcher` command. Exit codes: 0 ok, 1 failure, 2 usage. Errors are one line
@@ -16,6 +17,9 @@ export const USAGE = `Usage:
       until SIGINT/SIGTERM. One dispatcher per home.
   kanban-dispatcher --once [--board <slug>] [--dry-run] [--max N] [--failure-limit N] [--json]
       Run one tick on one board (default: KANBAN_BOARD, else the current board) and report it.
+  kanban-dispatcher --server <url> [--token <host token>] [--labels a,b] [--max-workers N]
+      Run as a remote host of that server: claim, heartbeat, spawn and report through its API
+      only (no board file). The token may come from KANBAN_HOST_TOKEN or config.json "remote".
 
 Options:
   --once               one tick, then exit
@@ -25,6 +29,10 @@ Options:
   --max N              live concurrency cap per board (overrides kanban.max_spawn)
   --failure-limit N    circuit-breaker threshold (overrides kanban.failure_limit)
   --json               print the --once result as JSON
+  --server <url>       the kanban serve this host works for (config.json remote.server)
+  --token <token>      its host token (prefer KANBAN_HOST_TOKEN: a flag shows in ps)
+  --labels a,b         the labels this host offers (tasks created with --requires need them)
+  --max-workers N      workers this host runs at once (config.json remote.capacity)
   -h, --help           show this help
 
 Configuration: <KANBAN_HOME>/config.json ("kanban" settings, "profiles"); see the package README.`;
@@ -96,10 +104,29 @@ export function parseArgs(argv: string[]): Args {
       case "--failure-limit":
         args.overrides.failureLimit = positiveInt("--failure-limit", value());
         break;
+      case "--server":
+      case "--token": {
+        const v = value();
+        if (v === undefined || v.trim() === "") throw new UsageError(`${flag} needs a value`);
+        if (flag === "--server") args.overrides.server = v.trim();
+        else args.overrides.token = v.trim();
+        break;
+      }
+      case "--labels": {
+        const v = value();
+        if (v === undefined) throw new UsageError("--labels needs a value (comma-separated)");
+        args.overrides.labels = v.split(",");
+        break;
+      }
+      case "--max-workers":
+        args.overrides.maxWorkers = positiveInt("--max-workers", value());
+        break;
       default:
         throw new UsageError(`unknown argument '${raw}'`);
     }
   }
+  if (args.once && args.overrides.server !== undefined)
+    throw new UsageError("--server runs the remote host loop; it has no --once");
   if (!args.once) {
     for (const [set, name] of [
       [args.dryRun, "--dry-run"],
@@ -133,6 +160,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const config = loadConfig(undefined, args.overrides);
+    if (config.remote) {
+      if (args.once) return fail("a remote host (config.json remote.server) has no --once", 2);
+      // A remote host never opens a board: everything goes through the server's API.
+      return await runRemoteHostCli(config, config.remote);
+    }
     let deps: DispatcherDeps = {};
     if (config.database.engine === "postgres") {
       // Before anything starts: a database we cannot reach is one line and exit 1, not a loop

@@ -83,6 +83,24 @@ export interface DispatcherConfig {
   sources: ConfigSources;
   /** The config.json content this configuration was built from (`HomeConfigSnapshot.version`). */
   configVersion: string;
+  /**
+   * Set when this dispatcher is a remote host (`--server`, else config.json's `remote.server`): it
+   * then claims and reports through that server's API only and never opens a board.
+   */
+  remote?: RemoteSettings | null;
+}
+
+/** A remote host's connection (issue 15). The token is a secret: never logged, never given to a worker. */
+export interface RemoteSettings {
+  /** The server as given (`http://host:4100`), for log lines. */
+  server: string;
+  /** Its tRPC endpoint (`http://host:4100/trpc`; a path other than `/` is kept as given). */
+  trpcUrl: string;
+  token: string;
+  /** Sorted, lower-cased, deduplicated. */
+  labels: string[];
+  /** Workers this host runs at once (`--max-workers`, `remote.capacity`, `kanban.max_workers_host`, else 4). */
+  capacity: number;
 }
 
 /** The parts of the configuration that come from the environment and the command line. */
@@ -108,6 +126,82 @@ export class DispatcherConfigError extends Error {
 export interface ConfigOverrides {
   maxSpawn?: number | null;
   failureLimit?: number;
+  /** `--server`, `--token`, `--labels`, `--max-workers`: a remote host. */
+  server?: string;
+  token?: string;
+  labels?: string[];
+  maxWorkers?: number;
+}
+
+const LABEL = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+/** `--labels a,b` / `remote.labels`: checked like the server checks them; throws naming the source. */
+export function parseLabels(raw: readonly string[], source: string): string[] {
+  const out = new Set<string>();
+  for (const item of raw) {
+    const label = item.trim().toLowerCase();
+    if (label === "") continue;
+    if (!LABEL.test(label))
+      throw new DispatcherConfigError(
+        `invalid ${source}: '${label.slice(0, 70)}': a label is 1-64 of a-z, 0-9, '.', '_' and '-', starting with a letter or digit`,
+        source,
+      );
+    out.add(label);
+  }
+  if (out.size > 32) throw new DispatcherConfigError(`invalid ${source}: at most 32 labels`, source);
+  return [...out].sort();
+}
+
+/** The server's tRPC endpoint: the root means `/trpc` (as the CLI reads KANBAN_URL). */
+function trpcEndpoint(server: string, source: string): string {
+  let u: URL;
+  try {
+    u = new URL(server);
+  } catch {
+    throw new DispatcherConfigError(`invalid ${source}: must be an http(s) URL`, source);
+  }
+  if (!/^https?:$/.test(u.protocol))
+    throw new DispatcherConfigError(`invalid ${source}: must be an http(s) URL`, source);
+  // Credentials in the URL would be logged with it; the token has its own flag.
+  if (u.username !== "" || u.password !== "")
+    throw new DispatcherConfigError(
+      `invalid ${source}: no credentials in the URL (pass the token with --token)`,
+      source,
+    );
+  if (u.pathname === "" || u.pathname === "/") u.pathname = "/trpc";
+  return u.toString().replace(/\/$/, "");
+}
+
+/** The remote host settings, or null for a local dispatcher. Throws {@link DispatcherConfigError}. */
+function remoteSettings(
+  home: HomeConfig,
+  env: Record<string, string | undefined>,
+  overrides: ConfigOverrides,
+): RemoteSettings | null {
+  const fromFile = home.remote ?? {};
+  const server = nonEmpty(overrides.server) ?? nonEmpty(fromFile.server);
+  if (server === null) {
+    if (overrides.token !== undefined || overrides.labels !== undefined || overrides.maxWorkers !== undefined)
+      throw new DispatcherConfigError(
+        "--token, --labels and --max-workers are for a remote host: pass --server <url> too",
+        "server",
+      );
+    return null;
+  }
+  const source = nonEmpty(overrides.server) !== null ? "--server" : "remote.server";
+  const trpcUrl = trpcEndpoint(server, source);
+  const token = nonEmpty(overrides.token) ?? nonEmpty(env.KANBAN_HOST_TOKEN) ?? nonEmpty(fromFile.token);
+  if (token === null)
+    throw new DispatcherConfigError(
+      "a remote host needs its host token: --token, KANBAN_HOST_TOKEN or config.json remote.token",
+      "token",
+    );
+  const labels =
+    overrides.labels !== undefined
+      ? parseLabels(overrides.labels, "--labels")
+      : parseLabels(fromFile.labels ?? [], "remote.labels");
+  const capacity = overrides.maxWorkers ?? fromFile.capacity ?? home.kanban.max_workers_host ?? 4;
+  return { server: server.replace(/\/+$/, ""), trpcUrl, token, labels, capacity };
 }
 
 const PLACEHOLDERS = ["{task_id}", "{profile}", "{workspace}", "{prompt}", "{skills}"];
@@ -254,6 +348,9 @@ export function loadConfig(
   const { settings, runtime } = fromHomeConfig(home, sources, file);
   const baseEnv: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) if (value !== undefined) baseEnv[key] = value;
+  // A host token claims work for a whole machine: no worker ever holds one.
+  delete baseEnv.KANBAN_HOST_TOKEN;
+  const remote = remoteSettings(home, env, overrides);
   return {
     home: location.home,
     location,
@@ -269,5 +366,6 @@ export function loadConfig(
     testClaimDelayMs: envNumber(env, "KANBAN_DISPATCHER_TEST_CLAIM_DELAY_MS", 0) ?? 0,
     sources,
     configVersion: version,
+    remote,
   };
 }

@@ -93,6 +93,11 @@ export interface WorkerEnvInput {
    * receives it, since that is how its CLI opens the board; an API-mode worker never does.
    */
   databaseUrl?: string | null;
+  /**
+   * API mode: the run token to give the worker. A remote host passes the one the server minted in
+   * `hosts.claim` (it holds no secret to mint one); absent, it is minted here from the home's secret.
+   */
+  runToken?: string | null;
 }
 
 /** Variables of the dispatcher's own environment that are never a worker's business. */
@@ -138,7 +143,7 @@ export function buildWorkerEnv(input: WorkerEnvInput): Record<string, string> {
   set("KANBAN_PROFILE", input.profile);
   set("KANBAN_BRANCH", input.branch);
   const runToken = apiMode
-    ? mintRunToken(input.home, { board: input.board, task: input.task.id, run: input.runId })
+    ? (input.runToken ?? mintRunToken(input.home, { board: input.board, task: input.task.id, run: input.runId }))
     : null;
   const pgUrl = input.databaseUrl ?? null;
   if (apiMode) {

@@ -6,6 +6,53 @@ import { collect, intArg, parseMetadata } from "./parse.ts";
 import type { Register } from "./register.ts";
 
 /**
+ * A worker of a remote host (`KANBAN_OUTBOX` set by the host, talking to `KANBAN_URL`) settles its
+ * own task through the completion outbox (`@kanban/contract/outbox`): the call is written to the
+ * host's disk first, then sent once. A definitive answer is printed as usual (and the entry moves to
+ * `delivered/`); no answer (the server down, the network cut) is not a failure: the entry stays and
+ * the host re-sends it until the server answers, so the worker prints `queued: …` and exits 0.
+ * Returns null when the call is not one for the outbox (no outbox, local mode, another task).
+ */
+async function viaOutbox(
+  deps: Deps,
+  verb: "complete" | "block",
+  id: string,
+  input: Record<string, unknown>,
+): Promise<
+  | { state: "delivered"; ok: true }
+  | { state: "delivered"; ok: false; code: string; message: string }
+  | { state: "pending" }
+  | null
+> {
+  const c = deps.config;
+  const dir = c.env.KANBAN_OUTBOX?.trim();
+  if (!dir || c.url === null || c.task !== id || c.runId === null) return null;
+  const [outbox, { nodeHttpFetch }] = await Promise.all([
+    import("@kanban/contract/outbox"),
+    import("../http-fetch.ts"),
+  ]);
+  const entry = {
+    v: 1 as const,
+    verb,
+    url: c.url,
+    token: c.token,
+    board: c.board,
+    task_id: id,
+    run_id: c.runId,
+    input,
+    created_at: Math.floor(Date.now() / 1000),
+  };
+  outbox.writeOutboxEntry(dir, entry);
+  const r = await outbox.deliverOutboxEntry(dir, entry, {
+    fetch: nodeHttpFetch as unknown as import("@kanban/contract/outbox").OutboxFetch,
+  });
+  if (r.state === "pending") return { state: "pending" };
+  return r.answer.ok ? { state: "delivered", ok: true } : { state: "delivered", ...r.answer };
+}
+
+export const QUEUED_LINE = "queued: the host delivers it when the server answers";
+
+/**
  * One failed id of a bulk verb, as the line printed for it. API refusals become a `cannot <verb>
  * <id> …` line; anything else (the API unreachable, a bug) is not about this id and is rethrown.
  */
@@ -78,26 +125,49 @@ export async function runComplete(deps: Deps, ids: string[], opts: CompleteOptio
     throw new UsageError("--summary, --metadata and --created-card are per-task: pass exactly one task id with them");
   }
   const metadata = parseMetadata(opts.metadata);
+  const inputOf = (id: string) => ({
+    ...boardArg(deps),
+    id,
+    result: opts.result ?? null,
+    summary: opts.summary ?? null,
+    metadata: metadata ?? null,
+    created_cards: opts.createdCard ?? null,
+    ...fenceFor(deps, id),
+  });
+  const hallucinated = (id: string, message: string) =>
+    `${message}. ${id} is unchanged: retry without those ids (or without --created-card).`;
+  if (ids.length === 1 && ids[0] !== undefined) {
+    const id = ids[0];
+    const sent = await viaOutbox(deps, "complete", id, inputOf(id));
+    if (sent !== null) {
+      if (sent.state === "pending") {
+        deps.io.out(QUEUED_LINE);
+        return 0;
+      }
+      if (sent.ok) {
+        deps.io.out(`Completed ${id}`);
+        return 0;
+      }
+      const line =
+        sent.code === "HALLUCINATED_CARDS"
+          ? hallucinated(id, sent.message)
+          : sent.message.startsWith("cannot ")
+            ? sent.message
+            : `cannot complete ${id}: ${sent.message}`;
+      deps.io.err(`kanban: ${line}`);
+      return 1;
+    }
+  }
   const client = await deps.client();
   return eachId(
     deps,
     ids,
     async (id) => {
-      await client.tasks.complete.mutate({
-        ...boardArg(deps),
-        id,
-        result: opts.result ?? null,
-        summary: opts.summary ?? null,
-        metadata: metadata ?? null,
-        created_cards: opts.createdCard ?? null,
-        ...fenceFor(deps, id),
-      });
+      await client.tasks.complete.mutate(inputOf(id));
       return `Completed ${id}`;
     },
     (id, err) => {
-      if (errorCode(err) === "HALLUCINATED_CARDS" && err instanceof Error) {
-        return `${err.message}. ${id} is unchanged: retry without those ids (or without --created-card).`;
-      }
+      if (errorCode(err) === "HALLUCINATED_CARDS" && err instanceof Error) return hallucinated(id, err.message);
       return refusal("complete", id, err);
     },
   );
@@ -149,8 +219,26 @@ async function runPark(
   opts: ParkOptions,
 ): Promise<number> {
   const reason = words(reasonWords);
-  const client = await deps.client();
   const ids = [id, ...(opts.ids ?? [])];
+  if (verb === "block" && ids.length === 1) {
+    const input = { ...boardArg(deps), id, reason, comment_author: currentAuthor(deps), ...fenceFor(deps, id) };
+    const sent = await viaOutbox(deps, "block", id, input);
+    if (sent !== null) {
+      if (sent.state === "pending") {
+        deps.io.out(QUEUED_LINE);
+        return 0;
+      }
+      if (sent.ok) {
+        deps.io.out(reason === null ? `Blocked ${id}` : `Blocked ${id}: ${reason}`);
+        return 0;
+      }
+      deps.io.err(
+        `kanban: ${sent.message.startsWith("cannot ") ? sent.message : `cannot block ${id}: ${sent.message}`}`,
+      );
+      return 1;
+    }
+  }
+  const client = await deps.client();
   return eachId(
     deps,
     ids,
