@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm test`: lint, type-check and run every package's tests through turbo, then print one
+// `npm test`: lint, type-check and run every package's tests, then print one
 // closing line "N passed, N failed" summed from the vitest JSON reports (CI reads that line).
 import { spawn, spawnSync } from "node:child_process";
+import { performance } from "node:perf_hooks";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,7 +22,11 @@ const workspaceDirs = ["packages", "apps", "tooling"].flatMap((d) => {
   const full = path.join(root, d);
   return fs.existsSync(full) ? fs.readdirSync(full).map((n) => path.join(full, n)) : [];
 });
-for (const dir of workspaceDirs) fs.rmSync(path.join(dir, ".vitest-report.json"), { force: true });
+// Each suite, or each part of one, writes its own report: .vitest-report.json, .vitest-report.<part>.json.
+const isReport = (name) => /^\.vitest-report(\.[\w-]+)?\.json$/.test(name);
+for (const dir of workspaceDirs)
+  for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : [])
+    if (isReport(name)) fs.rmSync(path.join(dir, name), { force: true });
 
 // The web board's browser tests drive Debian's chromium; never download a browser.
 const chromium = process.env.CHROMIUM ?? "/usr/bin/chromium";
@@ -50,70 +55,200 @@ if (!fs.existsSync(chromium)) {
 
 // Lint and formatting (width 120): a file biome would reformat fails the run, as a lint error does.
 const lintOk = run("npx", ["biome", "check", "."]);
-const checkOk = run("npx", ["turbo", "run", "typecheck", "--concurrency=2", "--output-logs=errors-only"]);
-// Two packages at a time: most suites spend their time waiting on processes, a browser or fsync
-// (the reliability suite, the board's browser tests), so a second one fills the idle core. Longest
-// first (the order below, from measured suite times): started last, the kernel's ~9 minutes
-// used to run alone at the end while the other slot sat idle.
-const testOk = await runTests(2);
 
-/** Each workspace with a test script, longest suite first. */
-function testPackages() {
-  const known = ["reliability", "kernel", "dispatcher", "web", "cli", "api", "bench", "pack", "db", "process"];
-  const found = workspaceDirs
-    .filter((dir) => {
-      const pkg = path.join(dir, "package.json");
-      return fs.existsSync(pkg) && JSON.parse(fs.readFileSync(pkg, "utf8")).scripts?.test;
-    })
-    .map((dir) => ({ dir, name: JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")).name }));
-  const rank = (dir) => {
-    const i = known.indexOf(path.basename(dir));
-    return i === -1 ? known.length : i;
-  };
-  return found.sort((a, b) => rank(a.dir) - rank(b.dir) || a.name.localeCompare(b.name));
+// The suites are CPU-bound on a 2-core machine (real processes, PostgreSQL, a browser), so the
+// wall time is the CPU they need divided by two, plus whatever time a core sits idle. To keep both
+// cores busy from start to end: the type check runs beside the first suites instead of before
+// them; the two longest packages run as two vitest invocations each (kernel: its PostgreSQL and
+// SQLite projects; reliability: the 20k scale-out race and the rest), so their halves fill lanes
+// side by side; and three suites run at a time, longest first, because most suites wait on
+// processes, a browser or the database part of the time. KANBAN_TEST_LANES changes the number.
+const LANES = Math.max(1, Number(process.env.KANBAN_TEST_LANES) || 3);
+const started = performance.now();
+const timings = [];
+const typecheck = runPrefixed(
+  "typecheck",
+  "npx",
+  ["turbo", "run", "typecheck", "--concurrency=2", "--output-logs=errors-only"],
+  root,
+);
+// The production builds some suites serve, made once before those suites start (see prebuild).
+const build = typecheck.then(() => prebuild());
+const testOk = await runTests(LANES);
+const checkOk = await typecheck;
+const buildOk = await build;
+console.log(`\nsuite times (${LANES} at a time): ${timings.join(", ")}; all done after ${seconds(started)} s`);
+
+function seconds(since) {
+  return Math.round((performance.now() - since) / 1000);
 }
 
-/** Runs every package's `npm test`, `slots` at a time, each line prefixed with its package (as turbo did). */
-async function runTests(slots) {
-  console.log(`\n$ npm test in every workspace, ${slots} at a time, longest first`);
-  const queue = testPackages();
-  let ok = true;
-  const runOne = ({ dir, name }) =>
-    new Promise((resolve) => {
-      const child = spawn("npm", ["test"], { cwd: dir, env: process.env, stdio: ["ignore", "pipe", "pipe"] });
-      for (const stream of [child.stdout, child.stderr]) {
-        let rest = "";
-        stream.setEncoding("utf8");
-        stream.on("data", (chunk) => {
-          const lines = (rest + chunk).split("\n");
-          rest = lines.pop() ?? "";
-          for (const line of lines) process.stdout.write(`${name}:test: ${line}\n`);
-        });
-        stream.on("end", () => {
-          if (rest) process.stdout.write(`${name}:test: ${rest}\n`);
-        });
-      }
-      child.on("close", (code, signal) => {
-        if (code !== 0) {
-          ok = false;
-          console.log(`${name}:test: exited ${signal ?? code}`);
-        }
-        resolve();
+/** Runs `cmd` in `cwd`, each output line prefixed with `label:`; resolves to whether it exited 0. */
+function runPrefixed(label, cmd, args, cwd, env = process.env) {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    console.log(`${label}: $ ${cmd} ${args.join(" ")}`);
+    const child = spawn(cmd, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    for (const stream of [child.stdout, child.stderr]) {
+      let rest = "";
+      stream.setEncoding("utf8");
+      stream.on("data", (chunk) => {
+        const lines = (rest + chunk).split("\n");
+        rest = lines.pop() ?? "";
+        for (const line of lines) process.stdout.write(`${label}: ${line}\n`);
       });
+      stream.on("end", () => {
+        if (rest) process.stdout.write(`${label}: ${rest}\n`);
+      });
+    }
+    child.on("error", (err) => {
+      console.log(`${label}: ${err.message}`);
+      resolve(false);
     });
-  const worker = async () => {
-    for (let next = queue.shift(); next; next = queue.shift()) await runOne(next);
+    child.on("close", (code, signal) => {
+      timings.push(`${label} ${seconds(t0)} s`);
+      if (code !== 0) console.log(`${label}: exited ${signal ?? code}`);
+      resolve(code === 0);
+    });
+  });
+}
+
+/** Newest modification time under `p` (files only), skipping dependencies, build output and dot entries. */
+function newest(p) {
+  let stat;
+  try {
+    stat = fs.statSync(p);
+  } catch {
+    return 0;
+  }
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let max = 0;
+  for (const entry of fs.readdirSync(p)) {
+    if (entry === "node_modules" || entry === ".next" || entry.startsWith(".")) continue;
+    max = Math.max(max, newest(path.join(p, entry)));
+  }
+  return max;
+}
+
+/**
+ * The board's production builds, made here once, after the type check (the web type check's
+ * `next typegen` writes into .next) and before the suites that use them start: apps/web/.next,
+ * which the web e2e suite and reliability's hostile-data test serve with `next start` (each builds
+ * it itself when it is missing or stale, so two of them side by side would build into .next at
+ * once), and dist/runtime (scripts/build-runtime.mjs), which `npm start` and `kanban start` run
+ * (reliability's npm-start and supervisor-stop tests and pack's kanban-start test build it inside a
+ * test, whose timeout a build on a busy machine would eat). Resolves to whether both builds succeeded.
+ */
+async function prebuild() {
+  const web = path.join(root, "apps", "web");
+  const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1" };
+  let ok = true;
+  // The same staleness rule as apps/web/e2e/global-setup.ts: stale when an input changed after BUILD_ID.
+  const buildId = path.join(web, ".next", "BUILD_ID");
+  const inputs = [
+    ...["src", "next.config.ts", "postcss.config.mjs", "package.json", "tsconfig.json"].map((p) => path.join(web, p)),
+    ...["api", "kernel", "db"].map((p) => path.join(root, "packages", p, "src")),
+    path.join(root, "packages", "db", "drizzle"),
+  ];
+  if (fs.existsSync(web) && (!fs.existsSync(buildId) || inputs.some((p) => newest(p) > fs.statSync(buildId).mtimeMs))) {
+    const next = path.join(root, "node_modules", "next", "dist", "bin", "next");
+    ok = (await runPrefixed("build apps/web/.next", process.execPath, [next, "build"], web, env)) && ok;
+  }
+  const runtime = path.join(root, "scripts", "build-runtime.mjs");
+  if (fs.existsSync(runtime))
+    ok = (await runPrefixed("build dist/runtime", process.execPath, [runtime], root, env)) && ok;
+  return ok;
+}
+
+/**
+ * What each lane runs: a package's `npm test`, or one part of it (extra vitest arguments and a
+ * report of its own), with the seconds it took in a clean-clone CI run under load (to start the
+ * longest first) and whether it needs the production builds.
+ */
+function testJobs() {
+  const splits = {
+    kernel: [
+      { part: "postgres", args: ["--project", "postgres"], weight: 470 },
+      { part: "sqlite", args: ["--project", "sqlite"], weight: 110 },
+    ],
+    reliability: [
+      { part: "scale-out", args: ["src/scale-out-pg.test.ts"], weight: 330 },
+      { part: "rest", args: ["--exclude", "src/scale-out-pg.test.ts"], weight: 300, needsBuild: true },
+    ],
   };
-  await Promise.all(Array.from({ length: slots }, worker));
+  const weights = { dispatcher: 206, cli: 178, web: 175, api: 154, pack: 75, bench: 67, db: 37, process: 12 };
+  const needsBuild = new Set(["web", "pack"]);
+  const jobs = [];
+  for (const dir of workspaceDirs) {
+    const manifest = path.join(dir, "package.json");
+    if (!fs.existsSync(manifest)) continue;
+    const pkg = JSON.parse(fs.readFileSync(manifest, "utf8"));
+    if (!pkg.scripts?.test) continue;
+    const base = path.basename(dir);
+    const parts = splits[base];
+    if (parts) {
+      for (const p of parts)
+        jobs.push({
+          dir,
+          label: `${pkg.name}[${p.part}]:test`,
+          args: [...p.args, `--outputFile.json=.vitest-report.${p.part}.json`],
+          weight: p.weight,
+          needsBuild: p.needsBuild === true,
+        });
+    } else {
+      jobs.push({
+        dir,
+        label: `${pkg.name}:test`,
+        args: [],
+        weight: weights[base] ?? 0,
+        needsBuild: needsBuild.has(base),
+      });
+    }
+  }
+  return jobs.sort((a, b) => b.weight - a.weight || a.label.localeCompare(b.label));
+}
+
+/**
+ * Runs every job, `lanes` at a time, longest first; a job that needs the builds is passed over
+ * (for the next one) until they are done.
+ */
+async function runTests(lanes) {
+  console.log(`\n$ npm test in every workspace, ${lanes} at a time, longest first`);
+  const queue = testJobs();
+  let built = false;
+  void build.then(() => {
+    built = true;
+  });
+  let ok = true;
+  const lane = async () => {
+    for (;;) {
+      const i = queue.findIndex((j) => built || !j.needsBuild);
+      if (i === -1) {
+        if (queue.length === 0) return;
+        await build;
+        continue;
+      }
+      const [job] = queue.splice(i, 1);
+      const args = job.args.length > 0 ? ["test", "--", ...job.args] : ["test"];
+      if (!(await runPrefixed(job.label, "npm", args, job.dir))) ok = false;
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
   return ok;
 }
 
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-for (const dir of workspaceDirs) {
-  const report = path.join(dir, ".vitest-report.json");
-  if (!fs.existsSync(report)) continue;
+const reports = workspaceDirs.flatMap((dir) =>
+  fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter(isReport)
+        .map((name) => path.join(dir, name))
+    : [],
+);
+for (const report of reports) {
   const json = JSON.parse(fs.readFileSync(report, "utf8"));
   passed += json.numPassedTests ?? 0;
   failed += json.numFailedTests ?? 0;
@@ -126,7 +261,7 @@ for (const dir of workspaceDirs) {
 }
 // Steps that fail outside vitest (lint, typecheck, a crashed runner) count as one failure each
 // when no test failure already accounts for them.
-const stepFailures = [lintOk, checkOk, testOk].filter((ok) => !ok).length;
+const stepFailures = [lintOk, checkOk, buildOk, testOk].filter((ok) => !ok).length;
 const totalFailed = failed > 0 ? failed : stepFailures;
 console.log(`\n${passed} passed, ${totalFailed} failed${skipped ? `, ${skipped} skipped` : ""}`);
 process.exit(totalFailed === 0 && passed > 0 ? 0 : 1);
