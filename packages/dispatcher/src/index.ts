@@ -54,3 +54,4 @@ export {
   type WorkspaceContext,
   WorkspaceError,
 } from "@kanban/workspace";
+export { HostRefusedError, RemoteHost, type RemoteHostDeps, runRemoteHostCli } from "./remote/index.ts";

@@ -84,6 +84,11 @@ interface Report {
   input: Record<string, unknown>;
 }
 
+/** The server refused the host's very first call (a wrong host token). */
+export class HostRefusedError extends Error {
+  override readonly name = "HostRefusedError";
+}
+
 export interface RemoteHostDeps {
   clock?: Clock;
   /** Used for every call (the `hosts.*` procedures and outbox re-sends). Default: the global fetch. */
@@ -192,6 +197,12 @@ export class RemoteHost {
         this.backoff.reset();
       } catch (err) {
         if (this.stopped) break;
+        // A token the server never accepted is a configuration mistake: say so and stop, rather
+        // than retry for ever (once connected, a refusal is retried: the server's config may be mid-edit).
+        if (this.refusedAtStart(err))
+          throw new HostRefusedError(
+            `the server refused this host (${(err as RemoteCallError).code}): check the host token (--token, KANBAN_HOST_TOKEN or remote.token) against the server's config.json host_tokens`,
+          );
         delay = this.onFailure(err);
       }
       await this.sleep(delay);
@@ -297,7 +308,7 @@ export class RemoteHost {
   }
 
   /** True when the first hello was refused for the token itself (the CLI exits on it). */
-  refusedAtStart(err: unknown): boolean {
+  private refusedAtStart(err: unknown): boolean {
     return (
       !this.everConnected &&
       err instanceof RemoteCallError &&

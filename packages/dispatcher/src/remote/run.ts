@@ -2,7 +2,7 @@ import path from "node:path";
 import { exitWithSupervisor } from "@kanban/process";
 import type { DispatcherConfig, RemoteSettings } from "../config.ts";
 import { tryAcquirePidLock } from "../pid-lock.ts";
-import { RemoteHost } from "./host.ts";
+import { HostRefusedError, RemoteHost } from "./host.ts";
 import { HostIdentityError } from "./host-identity.ts";
 
 /**
@@ -36,6 +36,12 @@ export async function runRemoteHostCli(config: DispatcherConfig, remote: RemoteS
     await host.run();
     write("stopped (its workers keep running; the next start adopts them)");
     return 0;
+  } catch (err) {
+    if (err instanceof HostRefusedError) {
+      write(err.message);
+      return 1;
+    }
+    throw err;
   } finally {
     attempt.lock.release();
   }
