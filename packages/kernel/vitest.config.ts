@@ -36,6 +36,8 @@ export const BOTH_STORES = [
   "src/motion/explain.test.ts",
   "src/stored-json.test.ts",
   "src/testing/recycled-boards.test.ts",
+  "src/labels.test.ts",
+  "src/hosts.test.ts",
 ];
 
 const shared = {

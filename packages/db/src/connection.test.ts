@@ -17,8 +17,11 @@ describe("openDatabase", () => {
     const file = path.join(tempDir(), "kanban.db");
     const db = openDatabase({ path: file, ...quiet });
     const schema = describeSchema(db.sqlite);
+    // Hermes' seven tables, and two of ours (remote hosts, task labels; Hermes ignores tables it does not know).
     expect(Object.keys(schema.tables).sort()).toEqual([
+      "kanban_hosts",
       "kanban_notify_subs",
+      "kanban_task_requires",
       "task_attachments",
       "task_comments",
       "task_events",
@@ -32,11 +35,13 @@ describe("openDatabase", () => {
       "idx_events_run",
       "idx_events_task",
       "idx_events_warnings",
+      "idx_hosts_tenant",
       "idx_links_child",
       "idx_links_parent",
       "idx_notify_task",
       "idx_runs_status",
       "idx_runs_task",
+      "idx_task_requires_label",
       "idx_tasks_archived_recent",
       "idx_tasks_assignee_status",
       "idx_tasks_done_recent",

@@ -161,7 +161,12 @@ describe("column declarations match Hermes' (issue 28)", () => {
     old.close();
 
     forgetInitialised(file);
-    const db = openDatabase({ path: file, warn: () => {} });
+    // Up to 0003 only: later migrations add tables and indexes of their own (tested below).
+    const db = openDatabase({
+      path: file,
+      warn: () => {},
+      migrationsFolder: migrationsUpTo("0003_hermes_declarations"),
+    });
     expect(dumpRows(db.sqlite)).toEqual({ ...rows, __drizzle_migrations: expect.any(Array) });
     expect(db.sqlite.prepare("SELECT name, seq FROM sqlite_sequence ORDER BY name").all()).toEqual(sequences);
     expect(indexDefinitions(db.sqlite)).toEqual(indexes);
@@ -204,5 +209,49 @@ describe("column declarations match Hermes' (issue 28)", () => {
     );
     old.sqlite.exec("PRAGMA writable_schema = OFF");
     old.close();
+  });
+});
+
+describe("migration 0004: remote hosts and task labels (issue 15)", () => {
+  it("adds kanban_hosts and kanban_task_requires to a board of the previous release, Hermes' tables and rows untouched", () => {
+    const file = path.join(tempDir(), "kanban.db");
+    const old = openDatabase({
+      path: file,
+      warn: () => {},
+      migrationsFolder: migrationsUpTo("0003_hermes_declarations"),
+    });
+    old.sqlite.exec(`
+      INSERT INTO tasks (id, title, status, created_at) VALUES ('t_a', 'first', 'ready', 1);
+      INSERT INTO task_events (task_id, kind, created_at) VALUES ('t_a', 'created', 1);
+    `);
+    const rows = dumpRows(old.sqlite);
+    const hermesBefore = tableInfo(old.sqlite);
+    expect(old.sqlite.prepare("SELECT name FROM sqlite_master WHERE name = 'kanban_hosts'").all()).toEqual([]);
+    old.close();
+
+    forgetInitialised(file);
+    const db = openDatabase({ path: file, warn: () => {} });
+    expect(dumpRows(db.sqlite)).toEqual({
+      ...rows,
+      kanban_hosts: [],
+      kanban_task_requires: [],
+      __drizzle_migrations: expect.any(Array),
+    });
+    // Hermes' tables, `tasks` above all, stay column for column Hermes'.
+    expect(tableInfo(db.sqlite)).toEqual(hermesBefore);
+    expect(tableInfo(db.sqlite, ["kanban_task_requires"]).kanban_task_requires?.map((c) => [c.name, c.pk])).toEqual([
+      ["label", 2],
+      ["task_id", 1],
+    ]);
+    db.sqlite.exec("INSERT INTO kanban_task_requires (task_id, label) VALUES ('t_a', 'macos')");
+    expect(() => db.sqlite.exec("INSERT INTO kanban_task_requires (task_id, label) VALUES ('t_a', 'macos')")).toThrow(
+      /UNIQUE/,
+    );
+    expect(
+      tableInfo(db.sqlite, ["kanban_hosts"])
+        .kanban_hosts?.filter((c) => c.notnull === 1)
+        .map((c) => c.name),
+    ).toEqual(["first_seen_at", "last_seen_at", "lease_seconds", "running"]);
+    db.close();
   });
 });

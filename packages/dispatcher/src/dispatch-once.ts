@@ -268,7 +268,8 @@ function record(next: ClaimNextResult, out: DispatchResult): void {
       out.skipped_per_profile_capped.push({ task_id: s.task_id, assignee: s.assignee, current: s.current });
     else if (s.reason === "held")
       out.held.push({ task_id: s.task_id, assignee: s.assignee, code: s.hold.code, detail: s.hold.detail });
-    else out.respawn_guarded.push({ task_id: s.task_id, reason: s.guard });
+    else if (s.reason === "respawn_guard") out.respawn_guarded.push({ task_id: s.task_id, reason: s.guard });
+    // reason "labels" (a task requiring labels this dispatcher does not offer): reported as its motion only.
   }
   for (const code of new Set(next.skipped.flatMap((s) => (s.reason === "held" ? [s.hold.code] : []))))
     if (!out.held_back.includes(code)) out.held_back.push(code);

@@ -15,7 +15,7 @@ import * as assign from "./assign.ts";
 import * as block from "./block.ts";
 import { type FailureInput, recordTaskFailure } from "./breaker.ts";
 import * as claim from "./claim.ts";
-import { claimNext, ReadyLane, type ReadyLaneFilter } from "./claim-next.ts";
+import { type ClaimNextResult, claimNext, ReadyLane, type ReadyLaneFilter } from "./claim-next.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import * as complete from "./complete.ts";
 import { DEFAULT_CLAIM_TTL_SECONDS } from "./constants.ts";
@@ -24,10 +24,12 @@ import { type CreateTaskInput, createTask } from "./create.ts";
 import * as edit from "./edit.ts";
 import type { Fence } from "./fencing.ts";
 import * as graph from "./graph.ts";
+import * as hosts from "./hosts.ts";
 import { type IdSource, randomIds } from "./ids.ts";
 import * as list from "./list.ts";
 import * as notify from "./notify.ts";
 import { patchTask, type TaskPatch } from "./patch.ts";
+import { normaliseRequires } from "./labels.ts";
 import * as recovery from "./recovery.ts";
 import { respawnGuard } from "./respawn-guard.ts";
 import * as termination from "./termination.ts";
@@ -45,6 +47,7 @@ import { boardDiagnostics, type BoardDiagnosticsOptions } from "./diagnostics.ts
 import { gcEvents } from "./stats.ts";
 import * as boardReads from "./store/sqlite/board-reads.ts";
 import * as links from "./store/sqlite/links.ts";
+import * as requiresStore from "./store/sqlite/requires.ts";
 import * as liveEvents from "./store/sqlite/live-events.ts";
 import * as taskPages from "./store/sqlite/task-pages.ts";
 import * as tenants from "./store/sqlite/tenants.ts";
@@ -89,11 +92,33 @@ export interface OpenBoardOptions extends BoardOpenOptions {
   onDiagnosticsRun?: () => void;
 }
 
+/** What {@link Board.claimForHost} takes: the host, what it offers, and how much it claims. */
+export interface ClaimForHostInput {
+  host_id: string;
+  /** The host dispatcher's pid: the claim lock is `<host_id>:<pid>` (0 when not given). */
+  pid?: number | null;
+  /** The labels of the host's hello (never a claim's own input). */
+  labels: readonly string[];
+  /** The tenant of the host's token: only that tenant's tasks (null: every tenant). */
+  tenant: string | null;
+  /** Claim at most this many. */
+  max: number;
+  /** The lease of each claim; the host's heartbeats renew it. */
+  lease_seconds: number;
+  /** Assignees the host can start a worker for (absent: any). */
+  isSpawnable?: (profile: string) => boolean;
+  defaultAssignee?: string | null;
+  maxPerProfile?: number | null;
+}
+
 /** The live part of the diagnostics policy a process supplies (see `OpenBoardOptions.diagnosticsPolicy`). */
 export type LiveProfiles = { knownProfiles?: readonly string[] | null };
 
-/** A task as returned by get/list: the row plus its warning badge (null when clean). */
-export type TaskView = Task & { warnings: TaskWarnings | null };
+/**
+ * A task as returned by get/list: the row plus its warning badge (null when clean) and the labels a
+ * host must offer to claim it (`[]` when none; stored beside Hermes' row, see labels.ts).
+ */
+export type TaskView = Task & { warnings: TaskWarnings | null; requires: string[] };
 
 /**
  * An open board: the whole task lifecycle over one SQLite file. Every mutation is one
@@ -147,9 +172,27 @@ export class Board {
     this.ctx.close(() => this.storage.close());
   }
 
-  private async view(task: Task, warnings?: Map<string, TaskWarnings>): Promise<TaskView> {
+  private async view(
+    task: Task,
+    warnings?: Map<string, TaskWarnings>,
+    requires?: Map<string, string[]>,
+  ): Promise<TaskView> {
     const w = warnings ?? (await this.warnings([task.id]));
-    return { ...task, warnings: w.get(task.id) ?? null };
+    const r = requires === undefined ? await requiresStore.requiresOfTask(this.ctx, task.id) : requires.get(task.id);
+    return { ...task, warnings: w.get(task.id) ?? null, requires: r ?? [] };
+  }
+
+  /**
+   * A task a verb returned (claim, complete, reclaim, cancel) as get/list show it: its `warnings`
+   * now and the labels it requires.
+   */
+  async taskView(task: Task): Promise<TaskView> {
+    return await this.view(task);
+  }
+
+  /** The labels each of `ids` requires (ids that require none are absent). */
+  async requiresOf(ids: readonly string[]): Promise<Map<string, string[]>> {
+    return await requiresStore.requiresOf(this.ctx, ids);
   }
 
   /** The failure limit and known profiles this board's diagnostics are judged against, now. */
@@ -175,7 +218,11 @@ export class Board {
     // A newly inserted task is judged from the row in hand (it has no history to read). An
     // idempotent hit may return an older task, judged in full from the database.
     if (input.idempotency_key) return await this.view(task);
-    return { ...task, warnings: newTaskWarnings(task, this.diagnosticsPolicy(), this.ctx.now()) };
+    return {
+      ...task,
+      warnings: newTaskWarnings(task, this.diagnosticsPolicy(), this.ctx.now()),
+      requires: normaliseRequires(input.requires),
+    };
   }
   async getTask(id: string): Promise<TaskView | null> {
     const t = await this.ctx.getTask(id);
@@ -189,8 +236,12 @@ export class Board {
     // One run of the engine for the whole list: confined to the ids for a short list; for a long
     // one the board's candidates (found through indexes) are cheaper than judging every row.
     const warnings = await this.warnings(tasks.length > 200 ? undefined : tasks.map((t) => t.id));
+    const requires = await requiresStore.requiresOf(
+      this.ctx,
+      tasks.map((t) => t.id),
+    );
     const out: TaskView[] = [];
-    for (const t of tasks) out.push(await this.view(t, warnings));
+    for (const t of tasks) out.push(await this.view(t, warnings, requires));
     return out;
   }
   async parentIds(id: string) {
@@ -266,6 +317,40 @@ export class Board {
       assign: async (id, profile, extra) => await this.assignTask(id, profile, extra),
     });
   }
+  // --- remote hosts (hosts.ts) ---
+  /** A host (re)connects: its row upserted (first_seen_at kept), its runs renewed, the others answered as revoked. */
+  async hostHello(input: hosts.HostHelloInput): Promise<hosts.HostRunsAnswer> {
+    return await hosts.hostHello(this.ctx, input);
+  }
+  /** A host's heartbeat renews every named run still its own (one UPDATE); NOT_FOUND for an unknown host. */
+  async hostHeartbeat(input: hosts.HostHeartbeatInput): Promise<hosts.HostRunsAnswer> {
+    return await hosts.hostHeartbeat(this.ctx, input);
+  }
+  /**
+   * A host claims up to `max` ready tasks: the claim walk of {@link claimNext} with the host's labels
+   * and tenant, claim lock `<host_id>:<pid>`, lease `lease_seconds`. NOT_FOUND for an unknown host.
+   */
+  async claimForHost(input: ClaimForHostInput): Promise<ClaimNextResult> {
+    if ((await hosts.getHost(this.ctx, input.host_id)) === null)
+      throw notFound(`host ${input.host_id} is not known; send hosts.hello first`, { host_id: input.host_id });
+    const lane = new ReadyLane({
+      labels: input.labels,
+      tenant: input.tenant,
+      ...(input.isSpawnable ? { isSpawnable: input.isSpawnable } : {}),
+      ...(input.defaultAssignee !== undefined ? { defaultAssignee: input.defaultAssignee } : {}),
+      ...(input.maxPerProfile !== undefined ? { maxPerProfile: input.maxPerProfile } : {}),
+    });
+    const lease = { claimer: `${input.host_id}:${input.pid ?? 0}`, ttl_seconds: input.lease_seconds };
+    return await this.claimNext(lane, lease, Math.max(0, Math.floor(input.max)));
+  }
+  /** The board's hosts (tenant null: all; else that tenant's and those serving every tenant), with `connected`. */
+  async listHosts(tenant: string | null): Promise<hosts.HostView[]> {
+    return await hosts.listHosts(this.ctx, tenant);
+  }
+  async getHost(id: string): Promise<hosts.HostView | null> {
+    return await hosts.getHost(this.ctx, id);
+  }
+
   /** Running tasks on this board. */
   async runningCount() {
     return await laneStore.runningCount(this.ctx);

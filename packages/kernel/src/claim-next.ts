@@ -1,8 +1,10 @@
 import type { BoardContext } from "./context.ts";
 import { laneHold } from "./motion/holds.ts";
 import { type RespawnGuardReason, respawnHold } from "./respawn-guard.ts";
+import { missingLabels } from "./labels.ts";
 import { appendEvent } from "./store/sqlite/events.ts";
 import { type LaneRow, readyLaneRows, runningPerProfile, stillReady } from "./store/sqlite/ready-lane.ts";
+import { readyRequires } from "./store/sqlite/requires.ts";
 import type { Task } from "./types.ts";
 
 /** Which ready tasks a claimer may take, and for whom (the dispatcher's ready-lane rules). */
@@ -21,6 +23,17 @@ export interface ReadyLaneFilter {
    * failure), reported as a `held` skip. Asked again for every task, so it may change within a walk.
    */
   hold?: (assignee: string) => LaneHold | null;
+  /**
+   * The labels this claimer offers (a remote host's `--labels`, a local dispatcher's config). A task
+   * is claimable only when every label it requires is among them; default `[]`, so a claimer that
+   * offers none never takes a task that requires any (skip reason `labels`).
+   */
+  labels?: readonly string[];
+  /**
+   * Only tasks of this tenant (a host whose token is bound to one); null or absent: every tenant.
+   * Other tenants' tasks are not this claimer's lane at all: passed over without a skip entry.
+   */
+  tenant?: string | null;
 }
 
 /** Why admission control holds a task back (see {@link ReadyLaneFilter.hold}). */
@@ -35,7 +48,8 @@ export type LaneSkip =
   | { task_id: string; reason: "not_a_profile"; assignee: string }
   | { task_id: string; reason: "per_profile_cap"; assignee: string; current: number }
   | { task_id: string; reason: "respawn_guard"; guard: RespawnGuardReason; until?: number }
-  | { task_id: string; reason: "held"; assignee: string; hold: LaneHold };
+  | { task_id: string; reason: "held"; assignee: string; hold: LaneHold }
+  | { task_id: string; reason: "labels"; requires: string[]; missing: string[] };
 
 export interface LaneClaim {
   task_id: string;
@@ -62,6 +76,8 @@ export interface ClaimNextResult {
 export class ReadyLane {
   /** @internal the lane as read by the first call; null until then. */
   rows: LaneRow[] | null = null;
+  /** @internal labels required by the lane's tasks (read with the lane; tasks requiring none are absent). */
+  requires = new Map<string, string[]>();
   /** @internal index of the next row to look at. */
   next = 0;
   /** @internal running tasks per assignee (only kept when a cap is set). */
@@ -103,7 +119,8 @@ export interface LaneVerbs {
 /**
  * Selects the next eligible ready tasks in lane order and claims up to `limit` of them, in one
  * write transaction: which task goes next is decided here and nowhere else. On the way it skips
- * unassigned tasks (without a spawnable default assignee), assignees that are not spawnable,
+ * tasks that require a label the claimer does not offer, unassigned tasks (without a spawnable
+ * default assignee), assignees that are not spawnable,
  * assignees at their cap and tasks the respawn guard holds back (event `respawn_guarded`), and
  * gives unassigned tasks the default assignee (event `assigned` with `source`). A task lost to
  * another claimer meanwhile is passed over silently. A dry run takes no write lock and writes nothing.
@@ -129,8 +146,12 @@ async function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs
   if (lane.rows === null) {
     if (cap !== null) lane.running = await runningPerProfile(ctx);
     lane.fallback = f.defaultAssignee && spawnable(f.defaultAssignee) ? f.defaultAssignee : null;
-    lane.rows = await readyLaneRows(ctx);
+    const tenant = f.tenant ?? null;
+    const rows = await readyLaneRows(ctx);
+    lane.rows = tenant === null ? rows : rows.filter((r) => r.tenant === tenant);
+    lane.requires = await readyRequires(ctx);
   }
+  const offered = f.labels ?? [];
   const rows = lane.rows;
   const out: ClaimNextResult = { claimed: [], skipped: [], assigned_default: [], more: false };
   // A re-check is only good inside the transaction that made it (this walk holds the board's write
@@ -147,6 +168,15 @@ async function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs
     }
     const row = rows[lane.next++] as LaneRow;
     if (lane.gone.has(row.id)) continue; // taken by someone else since the lane was read
+    // Routing first: a task this claimer cannot run (a label it lacks) is not its to assign or guard.
+    const requires = lane.requires.get(row.id);
+    if (requires !== undefined) {
+      const missing = missingLabels(requires, offered);
+      if (missing.length > 0) {
+        out.skipped.push({ task_id: row.id, reason: "labels", requires, missing });
+        continue;
+      }
+    }
     const defaulted = !row.assignee && lane.fallback !== null;
     const assignee = row.assignee || lane.fallback;
     // The rules are the motion's (motion/holds.ts), so `kanban why` says what this walk decides.

@@ -65,6 +65,7 @@ describe("create: defaults and validation", () => {
       model_override: null,
       session_id: null,
       warnings: null,
+      requires: [],
     });
     expect(await b.getTask(t.id)).toEqual(t);
     expect(await b.listRuns(t.id)).toEqual([]);

@@ -3,8 +3,10 @@ import { WORKSPACE_KINDS, type WorkspaceKind } from "./constants.ts";
 import type { BoardContext } from "./context.ts";
 import { invalid, KernelError } from "./errors.ts";
 import { copyNotifySubs } from "./notify.ts";
+import { normaliseRequires } from "./labels.ts";
 import { idempotentTaskId, insertTask } from "./store/sqlite/create.ts";
 import { insertLink } from "./store/sqlite/links.ts";
+import { setRequires } from "./store/sqlite/requires.ts";
 import { tenantScope } from "./tenant-scope.ts";
 import type { Task } from "./types.ts";
 import { checkScratchPath, checkWorkspaceRoots, type WorkspaceRules } from "./workspace-rules.ts";
@@ -31,6 +33,8 @@ export interface CreateTaskInput {
   session_id?: string | null;
   workflow_template_id?: string | null;
   current_step_key?: string | null;
+  /** Labels a host must offer to claim the task (`--requires macos`); see labels.ts for the rule. */
+  requires?: string[] | null;
 }
 
 /**
@@ -173,6 +177,7 @@ export async function createTask(
   checkScratchPath(kind, workspacePath);
   checkWorkspaceRoots(kind, workspacePath, rules, inherited);
   const skills = normaliseSkills(input.skills);
+  const requires = normaliseRequires(input.requires);
   const priority = input.priority ?? 0;
   if (!Number.isInteger(priority)) throw invalid("priority must be an integer");
   const maxRuntime = positiveIntOrNull(input.max_runtime_seconds, "max_runtime_seconds");
@@ -243,6 +248,7 @@ export async function createTask(
         throw new KernelError("WRONG_STATE", `task id collision on ${id}; try again`);
     }
     for (const p of parents) await insertLink(ctx, p, id);
+    if (requires.length > 0) await setRequires(ctx, id, requires);
     const payload: Record<string, unknown> = {
       assignee,
       status,
@@ -253,6 +259,7 @@ export async function createTask(
       branch_name: branch,
     };
     if (skills !== null) payload.skills = skills;
+    if (requires.length > 0) payload.requires = requires;
     if (input.model_override) payload.model_override = optionalText(input.model_override);
     await ctx.appendEvent(id, "created", payload);
     if (status === "blocked") {

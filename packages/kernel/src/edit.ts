@@ -5,7 +5,9 @@ import { TASK_STATUSES, type TaskStatus } from "./constants.ts";
 import type { BoardContext } from "./context.ts";
 import { invalid, notFound, wrongState } from "./errors.ts";
 import { recomputeChildren } from "./graph.ts";
+import { normaliseRequires } from "./labels.ts";
 import { directStatusSet, setTaskField } from "./store/sqlite/edits.ts";
+import { requiresOfTask, setRequires } from "./store/sqlite/requires.ts";
 import { type Termination, workerToStop } from "./termination.ts";
 import type { Task } from "./types.ts";
 import { transition } from "./transition.ts";
@@ -23,8 +25,11 @@ export async function updateTask(
     max_runtime_seconds?: number | null;
     model_override?: string | null;
     max_retries?: number | null;
+    /** Labels a host must offer to claim the task (replaces the list; [] or null: none). */
+    requires?: string[] | null;
   },
 ): Promise<Task> {
+  const requires = patch.requires === undefined ? undefined : normaliseRequires(patch.requires);
   return await ctx.tx(async () => {
     const task = await ctx.getTask(id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
@@ -63,6 +68,13 @@ export async function updateTask(
       if (model !== task.model_override) {
         await setTaskField(ctx, id, "model_override", model);
         edited.push("model_override");
+      }
+    }
+    if (requires !== undefined) {
+      const before = await requiresOfTask(ctx, id);
+      if (before.join(",") !== requires.join(",")) {
+        await setRequires(ctx, id, requires);
+        edited.push("requires");
       }
     }
     if (edited.length > 0) await ctx.appendEvent(id, "edited", { fields: edited });

@@ -1,6 +1,15 @@
 export type { EventStreamFilter } from "./activity.ts";
 export type { EndedRun, StoppedTree, Termination } from "./termination.ts";
-export { Board, type OpenBoardOptions, openBoard, type TaskView } from "./board.ts";
+export { Board, type ClaimForHostInput, type OpenBoardOptions, openBoard, type TaskView } from "./board.ts";
+export {
+  type HostHeartbeatInput,
+  type HostHelloInput,
+  type HostRunsAnswer,
+  type HostView,
+  isHostLock,
+  type RevokedRun,
+} from "./hosts.ts";
+export { LABEL_RE, MAX_REQUIRES, missingLabels, normaliseRequires } from "./labels.ts";
 export { type OpenPgBoardOptions, openPgBoard, pgBoard } from "./open-pg-board.ts";
 export { type BoardScope, ScopedBoard, scopeBoard } from "./scoped-board.ts";
 export { type BulkChange, type BulkRow, bulkUpdate } from "./bulk.ts";
@@ -13,7 +22,14 @@ export {
 } from "./task-detail.ts";
 export type { FailureInput } from "./breaker.ts";
 export type { ClaimOptions } from "./claim.ts";
-export { type ClaimNextResult, type LaneClaim, type LaneSkip, ReadyLane, type ReadyLaneFilter } from "./claim-next.ts";
+export {
+  type ClaimNextResult,
+  type LaneClaim,
+  type LaneHold,
+  type LaneSkip,
+  ReadyLane,
+  type ReadyLaneFilter,
+} from "./claim-next.ts";
 export type { RunningWorkerRow } from "./store/sqlite/ready-lane.ts";
 export { type Clock, nowSeconds, systemClock } from "./clock.ts";
 export type { CompleteInput } from "./complete.ts";

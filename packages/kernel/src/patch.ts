@@ -25,6 +25,8 @@ export interface TaskPatch {
   body?: string | null;
   max_runtime_seconds?: number | null;
   max_retries?: number | null;
+  /** Labels a host must offer to claim the task (replaces the list; [] or null: none). */
+  requires?: string[] | null;
 }
 
 export interface PatchResult {
@@ -35,8 +37,8 @@ export interface PatchResult {
 
 /**
  * Applies a patch in Hermes' order, each step through the verb that owns it: assignee (a running,
- * claimed task refuses a new one), status (`moveTask`), model override, priority, then title, body
- * and limits. One transaction: a refused step (an unknown status, a move the state forbids) undoes
+ * claimed task refuses a new one), status (`moveTask`), model override, priority, then title, body,
+ * limits and required labels. One transaction: a refused step (an unknown status, a move the state forbids) undoes
  * the steps before it, so a refused patch changes nothing. A status move re-gates children against
  * the board's failure limit.
  */
@@ -64,6 +66,7 @@ export async function patchTask(ctx: BoardContext, id: string, patch: TaskPatch)
       ...(patch.body !== undefined ? { body: patch.body } : {}),
       ...(patch.max_runtime_seconds !== undefined ? { max_runtime_seconds: patch.max_runtime_seconds } : {}),
       ...(patch.max_retries !== undefined ? { max_retries: patch.max_retries } : {}),
+      ...(patch.requires !== undefined ? { requires: patch.requires } : {}),
     };
     if (Object.keys(edits).length > 0) await updateTask(ctx, id, edits);
     return { task: await ctx.requireTask(id), terminate: moved?.terminate ?? null };

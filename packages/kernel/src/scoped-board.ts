@@ -285,6 +285,16 @@ export class ScopedBoard {
     for (const id of ids) await this.check(id);
     return await this.board.warnings(ids);
   }
+  /** A task a verb returned, as get/list show it (`warnings` now, `requires`); NOT_FOUND outside the scope. */
+  async taskView(task: Task): Promise<TaskView> {
+    if (!this.sees(task)) throw notFound(`task ${task.id} not found`, { task_id: task.id });
+    return await this.board.taskView(task);
+  }
+  /** The labels each of `ids` requires (ids that require none are absent); every id must be in the scope. */
+  async requiresOf(ids: string[]) {
+    for (const id of ids) await this.check(id);
+    return await this.board.requiresOf(ids);
+  }
 
   // --- writes: the Board's verbs, on tasks in the scope ---
 

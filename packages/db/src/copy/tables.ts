@@ -1,6 +1,8 @@
 import { getTableConfig, type SQLiteTable } from "drizzle-orm/sqlite-core";
 import {
+  kanbanHosts,
   kanbanNotifySubs,
+  kanbanTaskRequires,
   taskAttachments,
   taskComments,
   taskEvents,
@@ -71,6 +73,9 @@ export const COPY_TABLES: readonly CopyTable[] = [
   taskComments,
   taskAttachments,
   kanbanNotifySubs,
+  // Ours, not Hermes': the labels tasks require, and the remote hosts that served the board.
+  kanbanTaskRequires,
+  kanbanHosts,
 ].map(describe);
 
 /**

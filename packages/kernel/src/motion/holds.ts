@@ -12,7 +12,15 @@ export type ReadyHold =
   | { code: "profile_cap_full"; assignee: string; running: number; max: number }
   | { code: "respawn_guard"; guard: RespawnGuardReason; until: number | null }
   | { code: "host_cap_full"; running: number | null; max: number | null }
-  | { code: "memory_floor"; available_mb: number | null; floor_mb: number | null };
+  | { code: "memory_floor"; available_mb: number | null; floor_mb: number | null }
+  | {
+      code: "no_host_for_labels";
+      /** Every label the task requires, and those the claimer (or every connected host) lacks. */
+      requires: readonly string[];
+      missing: readonly string[];
+      /** Whom the verdict is about: every connected host and local dispatcher, or one claimer's walk. */
+      judged: "connected_hosts" | "this_claimer";
+    };
 
 export interface LaneRuleInput {
   /** The task's assignee, or the spawnable default one (null: neither). */
@@ -104,6 +112,20 @@ export function holdMotion(id: string, hold: ReadyHold, now: number): Motion {
         next: "It starts when a worker on this host finishes; or raise kanban.max_workers_host.",
         detail: { running: hold.running, max: hold.max },
       };
+    case "no_host_for_labels": {
+      const needs = hold.requires.join(", ");
+      const who =
+        hold.judged === "connected_hosts"
+          ? "no connected host has them"
+          : `this dispatcher does not offer ${hold.missing.join(", ")}`;
+      return {
+        moving: false,
+        code: "no_host_for_labels",
+        line: `Ready, but it needs a host with labels ${needs}; ${who}.`,
+        next: `Start a host that offers them (kanban-dispatcher --server <url> --labels ${hold.requires.join(",")}), or change what it requires: kanban edit ${id} --requires <labels>`,
+        detail: { requires: [...hold.requires], missing: [...hold.missing], judged: hold.judged },
+      };
+    }
     case "memory_floor": {
       const mem =
         hold.available_mb !== null && hold.floor_mb !== null

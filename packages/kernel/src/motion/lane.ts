@@ -14,6 +14,8 @@ function holdOfSkip(skip: LaneSkip, cap: number | null): ReadyHold {
       return { code: "profile_cap_full", assignee: skip.assignee, running: skip.current, max: cap ?? skip.current };
     case "respawn_guard":
       return { code: "respawn_guard", guard: skip.guard, until: skip.until ?? null };
+    case "labels":
+      return { code: "no_host_for_labels", requires: skip.requires, missing: skip.missing, judged: "this_claimer" };
     case "held": {
       // Admission control's codes are the host holds' (memory_floor, host_cap, profile_cap).
       const code = skip.hold.code === "memory_floor" || skip.hold.code === "profile_cap" ? skip.hold.code : "host_cap";

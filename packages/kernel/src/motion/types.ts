@@ -14,6 +14,7 @@ export const MOTION_CODES = [
   "profile_cap_full",
   "host_cap_full",
   "memory_floor",
+  "no_host_for_labels",
   "respawn_guard",
   "breaker_tripped",
   "blocked",

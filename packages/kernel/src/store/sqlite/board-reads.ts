@@ -12,6 +12,7 @@ import {
 import { invalid } from "../../errors.ts";
 import { motionsOf } from "../../motion/explain.ts";
 import type { CardMotion, HostFacts } from "../../motion/types.ts";
+import { requiresOf } from "./requires.ts";
 import { tenantScopeNamedSql } from "./sql-fragments.ts";
 import { type TaskAge, taskAge } from "../../stats.ts";
 import type { Task, TaskWarnings } from "../../types.ts";
@@ -20,8 +21,8 @@ import type { Task, TaskWarnings } from "../../types.ts";
 // in a fixed number of statements, one column page, and the per-card extras. The API only scopes
 // and serves them; all of their SQL lives here.
 
-/** A task as the API sends it: skills always an array, warnings filled by the caller. */
-export type TaskDto = Omit<Task, "skills"> & { skills: string[]; warnings: TaskWarnings | null };
+/** A task as the API sends it: skills always an array, warnings filled by the caller, the labels it requires. */
+export type TaskDto = Omit<Task, "skills"> & { skills: string[]; warnings: TaskWarnings | null; requires: string[] };
 
 /** Columns left to right; `archived` only when asked for. */
 export const COLUMN_NAMES = BOARD_COLUMNS;
@@ -84,6 +85,7 @@ function cardDto(task: Task): TaskDto {
   const t = task as unknown as TaskDto;
   t.skills ??= [];
   t.warnings = null;
+  t.requires = []; // filled by decorate
   return t;
 }
 
@@ -253,6 +255,10 @@ export async function decorate(ctx: BoardContext, tasks: TaskDto[], opts: Decora
       (await ctx.all(LATEST_SUMMARIES_SQL, { ids, chars: opts.summaryChars })) as { task_id: string; summary: string }[]
     ).map((r) => [r.task_id, r.summary]),
   );
+  const requires = await requiresOf(
+    ctx,
+    tasks.map((t) => t.id),
+  );
   const runIds = tasks.filter((t) => t.status === "running" && t.current_run_id !== null).map((t) => t.current_run_id);
   const runStarts = new Map(
     ((await ctx.all(RUN_STARTS_SQL, JSON.stringify(runIds))) as { id: number; started_at: number }[]).map((r) => [
@@ -294,6 +300,7 @@ export async function decorate(ctx: BoardContext, tasks: TaskDto[], opts: Decora
     card.progress = l && l.children > 0 ? { done: l.children_done, total: l.children } : null;
     card.diagnostics = diags;
     card.warnings = summariseDiagnostics(diags);
+    card.requires = requires.get(t.id) ?? [];
     return card;
   });
 }

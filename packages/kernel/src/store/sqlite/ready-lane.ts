@@ -6,6 +6,7 @@ import type { BoardContext } from "../../context.ts";
 export interface LaneRow {
   id: string;
   assignee: string | null;
+  tenant: string | null;
 }
 
 /**
@@ -15,7 +16,7 @@ export interface LaneRow {
  */
 export async function readyLaneRows(ctx: BoardContext): Promise<LaneRow[]> {
   return (await ctx.all(
-    "SELECT id, assignee FROM tasks INDEXED BY idx_tasks_ready_priority WHERE status = 'ready' AND claim_lock IS NULL ORDER BY priority DESC, created_at ASC, rowid ASC",
+    "SELECT id, assignee, tenant FROM tasks INDEXED BY idx_tasks_ready_priority WHERE status = 'ready' AND claim_lock IS NULL ORDER BY priority DESC, created_at ASC, rowid ASC",
   )) as LaneRow[];
 }
 

@@ -3,6 +3,7 @@ import { invalid } from "../../errors.ts";
 import { LIST_ORDERS, type ListOrder, type ListTasksFilter, listTasksWhere } from "./task-lists.ts";
 import type { Task, TaskWarnings } from "../../types.ts";
 import type { TaskDto } from "./board-reads.ts";
+import { requiresOf } from "./requires.ts";
 
 // `tasks.list`'s keyset pages (moved from the API's queries/task-page.ts as they were).
 
@@ -192,8 +193,17 @@ export async function taskPage(
     lastKey = key;
   }
   const warnings = await warningsOf(tasks.map((t) => t.id));
+  const requires = await requiresOf(
+    ctx,
+    tasks.map((t) => t.id),
+  );
   return {
-    tasks: tasks.map((t) => ({ ...t, warnings: warnings.get(t.id) ?? null, skills: t.skills ?? [] })),
+    tasks: tasks.map((t) => ({
+      ...t,
+      warnings: warnings.get(t.id) ?? null,
+      skills: t.skills ?? [],
+      requires: requires.get(t.id) ?? [],
+    })),
     next_cursor: more && lastKey !== null ? encodeCursor({ order, key: lastKey }) : null,
   };
 }

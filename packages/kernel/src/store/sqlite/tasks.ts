@@ -220,6 +220,7 @@ export async function deleteTaskRows(ctx: SqlContext, id: string): Promise<void>
   await ctx.run("DELETE FROM task_runs WHERE task_id = ?", id);
   await ctx.run("DELETE FROM kanban_notify_subs WHERE task_id = ?", id);
   await ctx.run("DELETE FROM task_attachments WHERE task_id = ?", id);
+  await ctx.run("DELETE FROM kanban_task_requires WHERE task_id = ?", id);
   await ctx.run("DELETE FROM tasks WHERE id = ?", id);
 }
 
