@@ -11,6 +11,7 @@ import {
   listPendingEntries,
   type OutboxEntry,
   pendingEntriesOf,
+  pruneDelivered,
   writeOutboxEntry,
 } from "./outbox.ts";
 
@@ -142,6 +143,23 @@ describe("delivering an entry", () => {
       expect(s.seen.map((x) => x.path)).toEqual(["/trpc/tasks.block", "/trpc/tasks.block", "/trpc/tasks.block"]);
       expect(pendingEntriesOf(dir, 7)).toEqual([]);
       expect(deliveredEntriesOf(dir, 7)[0]?.answer.ok).toBe(false);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("prunes delivered entries older than the age given, and only those", async () => {
+    const s = await server(() => ({ status: 200, body: JSON.stringify({ result: { data: {} } }) }));
+    try {
+      const old = entry({ url: s.url, run_id: 1 });
+      const recent = entry({ url: s.url, run_id: 2 });
+      writeOutboxEntry(dir, old);
+      writeOutboxEntry(dir, recent);
+      await deliverOutboxEntry(dir, old, { now: () => 1000 });
+      await deliverOutboxEntry(dir, recent, { now: () => 5000 });
+      expect(pruneDelivered(dir, 3600, 6000)).toBe(1);
+      expect(deliveredEntriesOf(dir, 1)).toEqual([]);
+      expect(deliveredEntriesOf(dir, 2)).toHaveLength(1);
     } finally {
       await s.close();
     }

@@ -218,6 +218,35 @@ export function markDelivered(dir: string, entry: OutboxEntry, answer: OutboxAns
   }
 }
 
+/**
+ * Removes delivered entries delivered more than `maxAgeSeconds` before `now` (they are only a record
+ * once the server has answered); returns how many went. Unreadable files are left alone.
+ */
+export function pruneDelivered(dir: string, maxAgeSeconds: number, now: number): number {
+  const folder = path.join(dir, DELIVERED_DIR);
+  let names: string[];
+  try {
+    names = fs.readdirSync(folder);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    if (!FILE_NAME.test(name)) continue;
+    const file = path.join(folder, name);
+    try {
+      const at = Number((JSON.parse(fs.readFileSync(file, "utf8")) as { delivered_at?: unknown }).delivered_at);
+      if (Number.isFinite(at) && now - at > maxAgeSeconds) {
+        fs.rmSync(file, { force: true });
+        removed++;
+      }
+    } catch {
+      // unreadable: left for a person
+    }
+  }
+  return removed;
+}
+
 /** The tRPC error body the API answers with (`{"error": {message, data: {code, kanbanCode, httpStatus}}}`). */
 function trpcError(body: unknown): { code: string; message: string } | null {
   if (!isRecord(body) || !isRecord(body.error)) return null;

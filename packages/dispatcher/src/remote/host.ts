@@ -6,6 +6,7 @@ import {
   listPendingEntries,
   type OutboxFetch,
   pendingEntriesOf,
+  pruneDelivered,
 } from "@kanban/contract/outbox";
 import { logsDir, workspacesRoot } from "@kanban/db";
 import { type Clock, type ExitStatus, nowSeconds, systemClock, type Task } from "@kanban/kernel";
@@ -102,6 +103,10 @@ export interface RemoteHostDeps {
 
 const OUTPUT_TAIL_BYTES = 8 * 1024;
 const MAX_CLAIM = 16;
+/** How long the CLI's own send of a fresh outbox entry may take (its timeout), before the host re-sends. */
+const CLI_SEND_SECONDS = 20;
+/** Delivered outbox entries are kept this long (a record for a person), then pruned. */
+const DELIVERED_KEEP_SECONDS = 7 * 24 * 3600;
 
 function oneLine(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
@@ -153,6 +158,7 @@ export class RemoteHost {
   private readonly backoff: Backoff;
   private readonly outboxBackoff: Backoff;
   private outboxNextAt = 0;
+  private pruneAt = 0;
   private helloDone = false;
   private everConnected = false;
   /** The first successful hello was logged. */
@@ -467,11 +473,20 @@ export class RemoteHost {
 
   /** Re-sends the outbox's pending terminal calls; stops at the first one the server did not answer. */
   private async flushOutbox(): Promise<void> {
+    if (this.clock.now() >= this.pruneAt) {
+      this.pruneAt = this.clock.now() + 3600_000;
+      pruneDelivered(this.outboxDir, DELIVERED_KEEP_SECONDS, this.now());
+    }
     if (this.clock.now() < this.outboxNextAt) return;
     const pending = listPendingEntries(this.outboxDir, (f) =>
       this.log(`warning: outbox entry ${path.basename(f)} is unreadable; left as it is`),
     );
     for (const { entry } of pending) {
+      // The worker's own `kanban complete` sends it once right after writing it: while that worker
+      // still runs (and for a fresh entry of a run we do not hold), its send is left to finish first.
+      const run = this.runs.get(entry.run_id);
+      const fresh = this.now() - entry.created_at < CLI_SEND_SECONDS;
+      if (fresh && (run === undefined ? true : run.phase === "running")) continue;
       const result = await deliverOutboxEntry(this.outboxDir, entry, {
         fetch: this.fetchImpl as unknown as OutboxFetch,
         now: () => this.now(),

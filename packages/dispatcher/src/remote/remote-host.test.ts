@@ -206,6 +206,23 @@ describe("remote host", { timeout: 60_000 }, () => {
     expect(lines.some((l) => l.startsWith("outbox: complete of t_out (run 41) delivered"))).toBe(true);
     noToken(lines);
   });
+
+  it("a refused completion (409 STALE_RUN) is delivered once, not re-sent, and the exit is then reported", async () => {
+    const { h, f } = await setup();
+    f.terminalStatus = 409;
+    f.claims.push(claimOf("t_stale", 51, "carol"));
+    startHost(h, f, []);
+    const rec = await waitFor(() => readRemoteRecord(h)[0], "the worker's kanban complete", 30_000);
+    expect(rec.cli.code).toBe(1);
+    expect(rec.cli.stderr).toBe("kanban: cannot complete t_stale: run is no longer the current run\n");
+    const exited = await waitFor(() => f.of("hosts.exited")[0]?.input, "hosts.exited", 20_000);
+    expect(exited).toMatchObject({ run_id: 51, exit_code: 1 });
+    const delivered = JSON.parse(
+      fs.readFileSync(path.join(h.home, "kanban", "outbox", "delivered", "51-complete.json"), "utf8"),
+    );
+    expect(delivered.answer).toEqual({ ok: false, code: "STALE_RUN", message: "run is no longer the current run" });
+    expect(f.of("tasks.complete")).toHaveLength(1);
+  });
 });
 
 function readRemoteRecord(
