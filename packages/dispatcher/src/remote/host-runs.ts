@@ -26,6 +26,8 @@ export interface HostRun {
   exit: { code: number | null; signal: string | null } | null;
   /** Why it could not be started, when it could not (reported with the exit). */
   spawn_error: string | null;
+  /** The task's workspace kind: a scratch workspace is removed once the run's completion is accepted. */
+  workspace_kind?: string | null;
 }
 
 export function hostRunsDir(home: string): string {

@@ -11,7 +11,7 @@ import {
 import { logsDir, workspacesRoot } from "@kanban/db";
 import { type Clock, type ExitStatus, nowSeconds, systemClock, type Task } from "@kanban/kernel";
 import { isPidAlive, processStartTime, runMarkerEnv, stopRunTree } from "@kanban/process";
-import { allowedRootsFor, resolveWorkspace } from "@kanban/workspace";
+import { allowedRootsFor, cleanupScratch, resolveWorkspace } from "@kanban/workspace";
 import type { DispatcherConfig, RemoteSettings } from "../config.ts";
 import { buildWorkerArgv, buildWorkerEnv, isSpawnable, WorkerPool } from "../worker.ts";
 import { Backoff } from "./backoff.ts";
@@ -513,7 +513,14 @@ export class RemoteHost {
       }
       // A terminal call still on its way: the run is kept (and its lease renewed) until it is delivered.
       if (pendingEntriesOf(this.outboxDir, run.run_id).length > 0) continue;
-      if (deliveredEntriesOf(this.outboxDir, run.run_id).some((d) => d.answer.ok)) {
+      const accepted = deliveredEntriesOf(this.outboxDir, run.run_id).filter((d) => d.answer.ok);
+      if (accepted.length > 0) {
+        // Done on the board: its scratch directory (only `<root>/<task id>`, the rule's own) goes, as locally.
+        if (accepted.some((d) => d.verb === "complete"))
+          cleanupScratch(
+            { id: run.task_id, workspace_kind: run.workspace_kind ?? "scratch" },
+            { location: this.config.location, board: run.board },
+          );
         this.forget(run);
         continue;
       }
@@ -575,6 +582,7 @@ export class RemoteHost {
       claimed_at: this.now(),
       exit: null,
       spawn_error: null,
+      workspace_kind: task.workspace_kind ?? "scratch",
       phase: "running",
       child: true,
       revoked: false,

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { boardLocationFromEnv, workspacesRoot } from "@kanban/db";
 import { processGroupAlive, signalProcessGroup } from "@kanban/process";
 import { afterEach, describe, expect, it } from "vitest";
 import { claimOf, type FakeServer, startFakeServer } from "../../test/fake-host-server.ts";
@@ -181,6 +182,8 @@ describe("remote host", { timeout: 60_000 }, () => {
     startHost(h, f, lines);
     const rec = await waitFor(() => readRemoteRecord(h)[0], "the worker's kanban complete", 30_000);
     expect(rec.cli).toMatchObject({ code: 0, stdout: "queued: the host delivers it when the server answers\n" });
+    const ws = path.join(workspacesRoot(boardLocationFromEnv(h.env), "default"), "t_out");
+    expect(fs.existsSync(ws)).toBe(true);
     const outbox = path.join(h.home, "kanban", "outbox");
     const pending = path.join(outbox, "41-complete.json");
     expect(fs.statSync(pending).mode & 0o777).toBe(0o600);
@@ -204,6 +207,8 @@ describe("remote host", { timeout: 60_000 }, () => {
       expect(s.auth).toBe("Bearer kbr1.run-token-of-41-xyz");
     }
     expect(lines.some((l) => l.startsWith("outbox: complete of t_out (run 41) delivered"))).toBe(true);
+    // Done: its scratch workspace is gone, as a local dispatcher's would be.
+    expect(fs.existsSync(ws)).toBe(false);
     noToken(lines);
   });
 
@@ -227,7 +232,7 @@ describe("remote host", { timeout: 60_000 }, () => {
 
 function readRemoteRecord(
   h: TestHome,
-): { pid: number; env: Record<string, string>; cli: { code: number; stdout: string } }[] {
+): { pid: number; env: Record<string, string>; cli: { code: number; stdout: string; stderr: string } }[] {
   try {
     return fs
       .readFileSync(path.join(h.home, "remote-record.jsonl"), "utf8")
