@@ -321,7 +321,7 @@ export class RemoteCluster {
 
   async createTask(input: { title: string; requires?: string[]; assignee?: string }): Promise<string> {
     const r = await this.call("tasks.create", "mutation", { assignee: PROFILE, ...input });
-    return dataOf<{ id: string }>(r).id;
+    return dataOf<{ task: { id: string } }>(r).task.id;
   }
 
   /** The observer's read connection to the server's board file (never given to a host). */

@@ -51,7 +51,7 @@ export function lateReports(db: Database.Database): LateReport[] {
 }
 
 export interface CompletionBooks {
-  /** Completions a worker made (its CLI exited 0: sent or queued). */
+  /** Completions workers made (each ran `kanban complete`, which queues before it sends). */
   made: number;
   /** Accepted by the server (delivered, ok). */
   accepted: number;
@@ -61,36 +61,39 @@ export interface CompletionBooks {
   late: number;
   /** Each completion that went nowhere, with why (must be empty). */
   lost: string[];
+  /**
+   * Workers whose `kanban complete` exited non-zero although their completion was not lost
+   * (delivered by the host, or recorded late): the worker was told something false.
+   */
+  cliErrors: string[];
 }
 
 /**
- * Accounts for every completion a worker of `hosts` made. One is lost when its CLI failed (never
- * queued), when no outbox entry exists for it, when its entry is still pending, when the server
- * accepted it yet the run is not the task's completed run, or when it was refused without the
- * late report the design promises.
+ * Accounts for every completion a worker of `hosts` made (its `kanban complete` ran). One is lost
+ * when no outbox entry was delivered for it (still pending, or none at all), when the server
+ * accepted it yet the run is not the task's completed run, or when it was refused without the late
+ * report the design promises.
  */
 export function completionBooks(db: Database.Database, hosts: readonly RemoteHost[]): CompletionBooks {
   const completedRun = db
     .prepare("SELECT id FROM task_runs WHERE task_id = ? AND outcome = 'completed'")
     .pluck() as Database.Statement<[string], number>;
   const late = new Set(lateReports(db).map((l) => `${l.run_id}:${l.verb}`));
-  const books: CompletionBooks = { made: 0, accepted: 0, replayed: 0, late: 0, lost: [] };
+  const books: CompletionBooks = { made: 0, accepted: 0, replayed: 0, late: 0, lost: [], cliErrors: [] };
   for (const host of hosts) {
     const pending = new Set(host.pending().map((e) => e.run_id));
     const delivered = new Map(host.delivered().map((e) => [e.run_id, e]));
     for (const r of host.workers()) {
       if (r.event !== "complete") continue;
-      const where = `${host.name} task ${r.task} run ${r.run}`;
-      if (r.exit !== 0) {
-        books.lost.push(`${where}: kanban complete exited ${r.exit ?? r.signal}: ${(r.stderr ?? "").trim()}`);
-        continue;
-      }
       books.made++;
+      const where = `${host.name} task ${r.task} run ${r.run}`;
+      const cli = r.exit === 0 ? "" : ` (kanban complete exited ${r.exit ?? r.signal}: ${(r.stderr ?? "").trim()})`;
       const entry = delivered.get(r.run);
       if (entry === undefined) {
-        books.lost.push(`${where}: ${pending.has(r.run) ? "still pending in the outbox" : "no outbox entry"}`);
+        books.lost.push(`${where}: ${pending.has(r.run) ? "still pending in the outbox" : "no outbox entry"}${cli}`);
         continue;
       }
+      if (cli !== "") books.cliErrors.push(`${where}: delivered ${JSON.stringify(entry.answer)}, yet${cli}`);
       if (entry.answer?.ok) {
         books.accepted++;
         if (entry.answer.replayed) books.replayed++;

@@ -5,7 +5,9 @@
 import fs from "node:fs";
 import { fileURLToPath } from "node:url";
 
-const file = process.argv[2] ?? fileURLToPath(new URL("../../remote-report.json", import.meta.url));
+const file =
+  process.argv.slice(2).find((a) => !a.startsWith("--")) ??
+  fileURLToPath(new URL("../../remote-report.json", import.meta.url));
 let report;
 try {
   report = JSON.parse(fs.readFileSync(file, "utf8"));

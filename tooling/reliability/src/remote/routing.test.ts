@@ -55,9 +55,12 @@ describe("remote hosts: label routing", () => {
         100,
       );
       const gpuHost = cluster.host("gpu-1").hostId();
-      const lockOf = db.prepare("SELECT claim_lock FROM task_runs WHERE task_id = ?").pluck();
+      // Who claimed each attempt: the lock of its `claimed` event is `<host id>:<pid>`.
+      const claimers = db
+        .prepare("SELECT json_extract(payload, '$.lock') FROM task_events WHERE task_id = ? AND kind = 'claimed'")
+        .pluck();
       for (const id of gpu) {
-        const locks = lockOf.all(id) as string[];
+        const locks = claimers.all(id) as string[];
         expect(locks.length, id).toBeGreaterThan(0);
         for (const lock of locks) expect(lock.split(":")[0], `${id} ran on another host`).toBe(gpuHost);
       }

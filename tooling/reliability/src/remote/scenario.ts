@@ -15,12 +15,27 @@ import type { ScenarioRecorder } from "./report.ts";
 export function remoteScenarios(): { start(options: ClusterOptions): Promise<RemoteCluster> } {
   const procs = new ProcessTracker();
   let cluster: RemoteCluster | null = null;
-  afterEach(async () => {
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === "fail" && cluster !== null) {
+      // What the processes said is what explains a failure between processes.
+      const s = cluster.server;
+      console.log(`--- kanban serve ---\n${`${s?.stdout() ?? ""}${s?.stderr() ?? ""}`.slice(-3000)}`);
+      for (const h of cluster.hosts) {
+        const workers = h
+          .workers()
+          .slice(-10)
+          .map((r) => JSON.stringify(r));
+        console.log(`--- ${h.name} ---\n${h.log().slice(-4000)}\n--- ${h.name} workers ---\n${workers.join("\n")}`);
+      }
+    }
     // Workers a host started live in their own process groups: adopt them before the sweep.
     for (const h of cluster?.hosts ?? []) h.workers();
     await procs.killAll();
     await cluster?.close();
-    cluster?.cleanup();
+    // A failure's homes (board file, host outboxes, worker logs) are kept for a look; printed above.
+    if (ctx.task.result?.state === "fail" && cluster !== null) {
+      console.log(`kept: ${[cluster.serverHome.outer, ...cluster.hosts.map((h) => h.home.outer)].join(" ")}`);
+    } else cluster?.cleanup();
     cluster = null;
   });
   return {
@@ -147,6 +162,7 @@ export function closeBooks(cluster: RemoteCluster, recorder: ScenarioRecorder, r
   const db = cluster.reader();
   const books = completionBooks(db, cluster.hosts);
   const doubles = doubleRuns(db);
+  for (const e of books.cliErrors) recorder.notes.push(`worker told failure: ${e}`);
   const report = recorder.finish({
     made: books.made,
     accepted: books.accepted,
