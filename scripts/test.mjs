@@ -74,7 +74,12 @@ const typecheck = runPrefixed(
   root,
 );
 // The production builds some suites serve, made once before those suites start (see prebuild).
-const build = typecheck.then(() => prebuild());
+const build = typecheck
+  .then(() => prebuild())
+  .catch((err) => {
+    console.log(`build: ${err instanceof Error ? err.message : String(err)}`);
+    return false;
+  });
 const testOk = await runTests(LANES);
 const checkOk = await typecheck;
 const buildOk = await build;
