@@ -6,6 +6,7 @@ import { commentsRouter } from "./routers/comments.ts";
 import { diagnosticsRouter } from "./routers/diagnostics.ts";
 import { dispatcherRouter } from "./routers/dispatcher.ts";
 import { eventsRouter } from "./routers/events.ts";
+import { hostsRouter } from "./routers/hosts/index.ts";
 import { linksRouter } from "./routers/links.ts";
 import { maintenanceRouter } from "./routers/maintenance.ts";
 import { notifyRouter } from "./routers/notify.ts";
@@ -35,6 +36,7 @@ export const appRouter = router({
   config: configRouter,
   events: eventsRouter,
   maintenance: maintenanceRouter,
+  hosts: hostsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -25,5 +25,7 @@ export const completeProcedure = taskProcedure
     });
     // An unfenced completion (a person closing the card) released someone else's worker: stop it.
     ctx.terminate(done.terminate);
-    return { task: await withWarnings(ctx.board, done.task), run_id: done.run_id };
+    // A re-sent completion of a run that already completed: the first answer again, nothing written.
+    const replayed = "replayed" in done && done.replayed === true;
+    return { task: await withWarnings(ctx.board, done.task), run_id: done.run_id, ...(replayed ? { replayed } : {}) };
   });

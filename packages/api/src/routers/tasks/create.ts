@@ -5,7 +5,7 @@ import type { KanbanContext } from "../../context.ts";
 import { bodySchema, idListSchema, nameSchema, titleSchema } from "../../schemas.ts";
 import { taskDto } from "../../scope.ts";
 import { boardProcedure } from "../../trpc.ts";
-import { prioritySchema } from "./shared.ts";
+import { prioritySchema, requiresSchema } from "./shared.ts";
 import { workspaceRules } from "./workspace-rules.ts";
 
 /**
@@ -58,6 +58,8 @@ const createInput = z.object({
   session_id: nameSchema.nullish(),
   workflow_template_id: nameSchema.nullish(),
   current_step_key: nameSchema.nullish(),
+  /** Labels a host must have to claim it (`macos`, `gpu`); the kernel normalises and checks them. */
+  requires: requiresSchema.nullish(),
 });
 
 /** Dashboard-style create: `created_by` defaults to "dashboard"; `warning` says when nothing will dispatch it. */

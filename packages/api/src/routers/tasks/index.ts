@@ -1,6 +1,7 @@
 import { router } from "../../trpc.ts";
 import { archiveProcedure } from "./archive.ts";
 import { bulkProcedure } from "./bulk.ts";
+import { cancelProcedure } from "./cancel.ts";
 import { claimProcedure } from "./claim.ts";
 import { completeProcedure } from "./complete.ts";
 import { contextProcedure } from "./context.ts";
@@ -38,6 +39,7 @@ export const tasksRouter = router({
   archive: archiveProcedure,
   editResult: editResultProcedure,
   reclaim: reclaimProcedure,
+  cancel: cancelProcedure,
   reassign: reassignProcedure,
   context: contextProcedure,
   log: logProcedure,

@@ -19,7 +19,9 @@ function parkProcedure(verb: "blockTask" | "scheduleTask") {
         claim_lock: input.claim_lock,
       });
       ctx.terminate(parked.terminate);
-      return await result(ctx.board, input.id);
+      // A re-sent block of a run that already ended blocked: the first answer again, nothing written.
+      const replayed = "replayed" in parked && parked.replayed === true;
+      return { ...(await result(ctx.board, input.id)), ...(replayed ? { replayed } : {}) };
     });
 }
 

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { bodySchema, metadataSchema, nameSchema, reasonSchema, resultSchema, titleSchema } from "../../schemas.ts";
 import { taskDto } from "../../scope.ts";
 import { taskProcedure } from "../../trpc.ts";
-import { prioritySchema } from "./shared.ts";
+import { prioritySchema, requiresSchema } from "./shared.ts";
 
 const patchInput = z.object({
   status: z.string().max(32).optional(),
@@ -21,6 +21,8 @@ const patchInput = z.object({
   clear_model_override: z.boolean().optional(),
   max_runtime_seconds: z.number().int().min(1).nullable().optional(),
   max_retries: z.number().int().min(1).nullable().optional(),
+  /** Replaces the labels a host must have to claim it ([] = none). */
+  requires: requiresSchema.optional(),
 });
 
 /**
