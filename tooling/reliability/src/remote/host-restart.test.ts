@@ -32,6 +32,7 @@ describe("remote hosts: host restart", () => {
       await startHosts(cluster);
       const id = victim.hostId();
       await waitFor(() => victim.liveWorkers().length >= 2, "the victim to run two workers", 60_000, 100);
+      const orphaned = victim.liveWorkers().map((w) => w.run);
       const killedAt = Date.now();
       await victim.kill();
       await sleep(3000);
@@ -43,6 +44,9 @@ describe("remote hosts: host restart", () => {
       await drain(cluster, TASKS, 120_000);
       const rows = cluster.reader().prepare("SELECT count(*) FROM kanban_hosts").pluck().get();
       expect(rows, "the restarted host is the same row, not a new one").toBe(2);
+      // The workers outlived their host's crash and their runs stayed theirs (well within the lease).
+      const outcome = cluster.reader().prepare("SELECT outcome FROM task_runs WHERE id = ?").pluck();
+      expect(orphaned.map((run) => outcome.get(run))).toEqual(orphaned.map(() => "completed"));
       reachedEnd = true;
     } finally {
       const leaks = tokenLeaks(cluster);

@@ -58,13 +58,19 @@ describe("remote hosts: token scopes", () => {
       const as = (token: string, procedure: string, type: "query" | "mutation", input: unknown) =>
         callWithToken(cluster.url, procedure, type, input, token).then((r) => r.status);
       const fence = { expected_run_id: worker.run };
-      // The run token: its own task yes, any other no.
+      // The run token: its own task yes, any other no. Acting on another task through a verb outside
+      // its list is 403 FORBIDDEN; its own verbs aimed at another task are 404 NOT_FOUND (the API
+      // does not tell a worker which other tasks exist: run-scope.ts).
       expect(await as(runToken, "tasks.heartbeat", "mutation", { id: own, ...fence })).toBe(200);
       expect(await as(runToken, "comments.add", "mutation", { task_id: own, body: "mine", ...fence })).toBe(200);
-      expect(await as(runToken, "comments.add", "mutation", { task_id: other, body: "not mine" })).toBe(403);
-      expect(await as(runToken, "tasks.heartbeat", "mutation", { id: other })).toBe(403);
-      expect(await as(runToken, "tasks.complete", "mutation", { id: other, summary: "not mine" })).toBe(403);
-      expect(await as(runToken, "tasks.get", "query", { id: other })).toBe(403);
+      expect(await as(runToken, "tasks.patch", "mutation", { id: other, title: "taken over" })).toBe(403);
+      expect(await as(runToken, "tasks.cancel", "mutation", { id: other, reason: "not mine" })).toBe(403);
+      expect(await as(runToken, "tasks.reassign", "mutation", { id: other, assignee: "someone" })).toBe(403);
+      expect(await as(runToken, "tasks.delete", "mutation", { id: other })).toBe(403);
+      expect(await as(runToken, "comments.add", "mutation", { task_id: other, body: "not mine" })).toBe(404);
+      expect(await as(runToken, "tasks.heartbeat", "mutation", { id: other })).toBe(404);
+      expect(await as(runToken, "tasks.complete", "mutation", { id: other, summary: "not mine" })).toBe(404);
+      expect(await as(runToken, "tasks.get", "query", { id: other })).toBe(404);
       expect(await as(runToken, "hosts.heartbeat", "mutation", { host_id: host.hostId(), running: 0, runs: [] })).toBe(
         403,
       );
@@ -81,6 +87,10 @@ describe("remote hosts: token scopes", () => {
       const db = cluster.reader();
       expect(db.prepare("SELECT status FROM tasks WHERE id = ?").pluck().get(other)).toBe("ready");
       expect(db.prepare("SELECT count(*) FROM task_comments WHERE task_id = ?").pluck().get(other)).toBe(0);
+      expect(db.prepare("SELECT title, assignee FROM tasks WHERE id = ?").get(other)).toEqual({
+        title: "someone else's task",
+        assignee: "fake",
+      });
 
       // The run token dies with its run.
       const cancelled = await cluster.call("tasks.cancel", "mutation", { id: own, reason: "scope test done" });
