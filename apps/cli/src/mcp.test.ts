@@ -41,7 +41,7 @@ describe("kanban mcp (orchestrator)", () => {
     await mcp.close();
   });
 
-  it("serves the guidance as instructions and all ten tools with JSON schemas", async () => {
+  it("serves the guidance as instructions and all eleven tools with JSON schemas", async () => {
     expect(mcp.getInstructions()).toBe(KANBAN_GUIDANCE);
     const { tools } = await mcp.listTools();
     expect(tools.map((t) => t.name)).toEqual([
@@ -51,6 +51,7 @@ describe("kanban mcp (orchestrator)", () => {
       "kanban_complete",
       "kanban_block",
       "kanban_unblock",
+      "kanban_cancel",
       "kanban_heartbeat",
       "kanban_comment",
       "kanban_link",

@@ -1,11 +1,14 @@
 import { Command, Option } from "commander";
 import { registerBoardInfo } from "./commands/board-info.ts";
 import { registerBoards } from "./commands/boards.ts";
+import { registerCancel } from "./commands/cancel.ts";
 import { registerCompletion } from "./commands/completion.ts";
 import { registerCreate } from "./commands/create.ts";
 import { registerDb } from "./commands/db.ts";
 import { registerDispatch } from "./commands/dispatch.ts";
+import { registerEditRequires } from "./commands/edit-requires.ts";
 import { registerEvents } from "./commands/events.ts";
+import { registerHosts } from "./commands/hosts.ts";
 import { registerLifecycle } from "./commands/lifecycle.ts";
 import { registerNotify } from "./commands/notify.ts";
 import { slugArg } from "./commands/parse.ts";
@@ -52,8 +55,12 @@ export function buildProgram(act: Act, output: { out(text: string): void; err(te
     registerWhy,
     registerRouting,
     registerLifecycle,
+    // After the lifecycle verbs: it adds --requires to their `edit`.
+    registerEditRequires,
+    registerCancel,
     registerEvents,
     registerDispatch,
+    registerHosts,
     registerNotify,
     registerServe,
     registerStart,

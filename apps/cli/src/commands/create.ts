@@ -21,7 +21,21 @@ export interface CreateOptions {
   maxRetries?: number;
   model?: string;
   initialStatus?: "running" | "blocked";
+  requires?: string[];
   json?: boolean;
+}
+
+/**
+ * `--requires macos,xcode` (repeatable; the lists add up): the labels a host must have to claim the
+ * task. `--requires ""` is the empty list (for `kanban edit`: no requirement any more). The board
+ * checks each label; here they are only split and trimmed.
+ */
+export function requiresArg(value: string, previous: string[] | undefined): string[] {
+  const labels = value
+    .split(",")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
+  return [...(previous ?? []), ...labels.filter((l) => !(previous ?? []).includes(l))];
 }
 
 /**
@@ -54,13 +68,17 @@ export async function runCreate(deps: Deps, title: string, opts: CreateOptions):
     model_override: opts.model ?? null,
     initial_status: opts.initialStatus ?? null,
     session_id: c.sessionId,
+    ...(opts.requires !== undefined ? { requires: opts.requires } : {}),
   });
   const task = res.task;
   if (opts.json) {
     deps.io.out(toJson(taskDict(task)));
     return 0;
   }
-  deps.io.out(`Created ${task.id}  (${task.status}, assignee=${task.assignee ?? "-"})`);
+  const requires = (task as { requires?: string[] }).requires ?? [];
+  deps.io.out(
+    `Created ${task.id}  (${task.status}, assignee=${task.assignee ?? "-"}${requires.length > 0 ? `, requires=${requires.join(",")}` : ""})`,
+  );
   if ("warning" in res && typeof res.warning === "string") deps.io.err(`⚠ ${res.warning}`);
   return 0;
 }
@@ -91,6 +109,11 @@ export const registerCreate: Register = (program: Command, act) => {
       "--initial-status <status>",
       "running or blocked instead of the computed status",
       choiceArg(["running", "blocked"] as const),
+    )
+    .option(
+      "--requires <labels>",
+      "labels a host must have to run it, comma-separated (macos,xcode); repeatable",
+      requiresArg,
     )
     .option("--json", "print the task as JSON")
     .action(act((deps, title: string, opts: CreateOptions) => runCreate(deps, title, opts)));

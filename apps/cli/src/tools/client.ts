@@ -19,6 +19,7 @@ export interface KanbanToolClient {
     complete: Mutation<"tasks", "complete">;
     block: Mutation<"tasks", "block">;
     unblock: Mutation<"tasks", "unblock">;
+    cancel: Mutation<"tasks", "cancel">;
     heartbeat: Mutation<"tasks", "heartbeat">;
     recompute: Mutation<"tasks", "recompute">;
     why: Query<"tasks", "why">;

@@ -342,6 +342,9 @@ export const kanbanCreate = defineTool({
     initial_status: z.enum(["running", "blocked"], { error: "initial_status must be running or blocked" }).optional(),
     skills: stringList("skills", "git").optional().describe("Skills the worker loads for this task."),
     model: z.string().max(200).optional().describe("Model override for the worker."),
+    requires: stringList("requires", "macos")
+      .optional()
+      .describe("Labels a machine must have to run it (e.g. macos, gpu); only a host with all of them claims it."),
     board,
   }),
   async handler(args, ctx) {
@@ -377,6 +380,7 @@ export const kanbanCreate = defineTool({
       model_override: args.model ?? null,
       created_by: me.profile ?? "worker",
       session_id: me.sessionId,
+      ...(args.requires !== undefined ? { requires: toList(args.requires) } : {}),
     });
     return { ok: true, task_id: res.task.id, status: res.task.status, subscribed: false };
   },
@@ -560,6 +564,31 @@ export const kanbanUnblock = defineTool({
   },
 });
 
+export const kanbanCancel = defineTool({
+  name: "kanban_cancel",
+  description:
+    "Cancel a task that should not go on (hung, no longer wanted): its worker's process tree is stopped, on a remote host too, and the " +
+    "task is blocked with 'cancelled: <reason>' so it is not simply run again; kanban_unblock puts it back (orchestrators only).",
+  orchestratorOnly: true,
+  inputSchema: z.object({
+    task_id: z.string({ error: "task_id is required" }).max(64),
+    reason: z.string().max(4000).optional().describe("Why; kept as the task's block reason."),
+    board,
+  }),
+  async handler(args, ctx) {
+    const id = args.task_id.trim();
+    try {
+      const res = await ctx.client.tasks.cancel.mutate({ ...boardOf(args), id, reason: args.reason?.trim() || null });
+      return { ok: true, task_id: id, status: res.task.status };
+    } catch (err) {
+      const c = code(err);
+      if (c === "NOT_FOUND") throw new ToolError(`task ${id} not found`);
+      if (c === "WRONG_STATE" || c === "INVALID_INPUT") throw new ToolError(`kanban_cancel: ${(err as Error).message}`);
+      throw err;
+    }
+  },
+});
+
 export const kanbanLink = defineTool({
   name: "kanban_link",
   description:
@@ -616,6 +645,7 @@ export const KANBAN_TOOLS: readonly KanbanTool[] = [
   kanbanComplete,
   kanbanBlock,
   kanbanUnblock,
+  kanbanCancel,
   kanbanHeartbeat,
   kanbanComment,
   kanbanLink,

@@ -1,5 +1,5 @@
 /**
- * The agent tool surface of the board, in one place: the ten kanban_* tools (name, zod input
+ * The agent tool surface of the board, in one place: the eleven kanban_* tools (name, zod input
  * schema, description, handler over a small client interface), the gating and error texts, the
  * response cap, and the worker guidance. `kanban mcp` serves them over MCP; other agent runtimes
  * import them from `@kanban/cli/tools` and hand over their own client.
@@ -10,6 +10,7 @@ export {
   KANBAN_TOOLS,
   type KanbanTool,
   kanbanBlock,
+  kanbanCancel,
   kanbanComment,
   kanbanComplete,
   kanbanCreate,

@@ -90,6 +90,7 @@ describe.each(["local", "remote"] as const)("%s API", (mode) => {
         "kanban_complete",
         "kanban_block",
         "kanban_unblock",
+        "kanban_cancel",
         "kanban_heartbeat",
         "kanban_comment",
         "kanban_link",
