@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { appRouter } from "./root.ts";
+import { HOST_PROCEDURES } from "./run-scope.ts";
 import { createTestApi, type TestApi } from "./testing.ts";
 
 // taskProcedure/taskIdProcedure (trpc.ts) are the one place a request naming a task is scoped: this
@@ -146,6 +147,13 @@ describe("every other way of naming a task: optional task_id, link ends, bulk id
           const unknown = (await call({ ...FILLER, priority: 3, ids: ["t_nosuchtask"] })) as { results: unknown[] };
           expect(foreign.results, path).toEqual([{ id: theirs, ok: false, error: "not found" }]);
           expect(unknown.results, path).toEqual([{ id: "t_nosuchtask", ok: false, error: "not found" }]);
+        } else if (key === "run_id" && HOST_PROCEDURES.has(path)) {
+          // A remote host's verbs refuse every caller but a host token before reading the run: the
+          // same FORBIDDEN for a foreign run as for an unknown one.
+          const foreign = await rejection(call({ ...FILLER, host_id: "kh-0123456789abcdef", run_id: foreignRun }));
+          const unknown = await rejection(call({ ...FILLER, host_id: "kh-0123456789abcdef", run_id: 987654 }));
+          expect(foreign.code, path).toBe("FORBIDDEN");
+          expect(foreign, path).toEqual(unknown);
         } else if (key === "run_id") {
           const foreign = await rejection(call({ ...FILLER, run_id: foreignRun }));
           const unknown = await rejection(call({ ...FILLER, run_id: 987654 }));
