@@ -207,6 +207,29 @@ describe("the run token hosts.claim mints", () => {
     ).toMatchObject({ httpStatus: 409, kanbanCode: "STALE_RUN" });
   });
 
+  it("a re-sent block of a run that ended blocked gets the same answer; a complete after it is a late report", async () => {
+    const admin = client(ADMIN);
+    const host = client(HOST_ANY);
+    const { task } = await admin.tasks.create.mutate({ title: "needs a human", assignee: "coder" });
+    await hello(host, H1);
+    const [claim] = await claimOne(host, H1);
+    if (!claim) throw new Error("no claim");
+    const worker = client(claim.run_token);
+    const input = { board: claim.board, id: task.id, expected_run_id: claim.run_id, reason: "which API key?" };
+    expect((await worker.tasks.block.mutate(input)).task.status).toBe("blocked");
+    const again = await worker.tasks.block.mutate(input);
+    expect(again).toMatchObject({ replayed: true, task: { id: task.id, status: "blocked" } });
+    expect(await events(admin, task.id, "blocked")).toHaveLength(1);
+    const late = await refusal(
+      worker.tasks.complete.mutate({ board: claim.board, id: task.id, expected_run_id: claim.run_id, summary: "x" }),
+    );
+    expect(late).toMatchObject({ httpStatus: 409, kanbanCode: "STALE_RUN" });
+    expect((await events(admin, task.id, "late_report"))[0]?.payload).toMatchObject({
+      run_id: claim.run_id,
+      verb: "complete",
+    });
+  });
+
   it("a complete for a run that was reclaimed meanwhile is refused (409) and recorded once as a late report", async () => {
     const admin = client(ADMIN);
     const host = client(HOST_ANY);
