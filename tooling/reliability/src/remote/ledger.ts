@@ -66,44 +66,63 @@ export interface CompletionBooks {
    * (delivered by the host, or recorded late): the worker was told something false.
    */
   cliErrors: string[];
+  /** Completions whose worker never saw its CLI return (stopped by its host once the host delivered the entry). */
+  unreported: number;
 }
 
 /**
- * Accounts for every completion a worker of `hosts` made (its `kanban complete` ran). One is lost
- * when no outbox entry was delivered for it (still pending, or none at all), when the server
- * accepted it yet the run is not the task's completed run, or when it was refused without the late
- * report the design promises.
+ * Accounts for every completion a worker of `hosts` made: each run whose worker ran
+ * `kanban complete` (its record) or that has an outbox entry (a worker stopped by its host once the
+ * host delivered the entry never writes its record). One is lost when no outbox entry was delivered
+ * for it (still pending, or none at all), when the server accepted it yet the run is not the task's
+ * completed run, or when it was refused without the late report the design promises.
  */
 export function completionBooks(db: Database.Database, hosts: readonly RemoteHost[]): CompletionBooks {
   const completedRun = db
     .prepare("SELECT id FROM task_runs WHERE task_id = ? AND outcome = 'completed'")
     .pluck() as Database.Statement<[string], number>;
   const late = new Set(lateReports(db).map((l) => `${l.run_id}:${l.verb}`));
-  const books: CompletionBooks = { made: 0, accepted: 0, replayed: 0, late: 0, lost: [], cliErrors: [] };
+  const books: CompletionBooks = { made: 0, accepted: 0, replayed: 0, late: 0, lost: [], cliErrors: [], unreported: 0 };
   for (const host of hosts) {
-    const pending = new Set(host.pending().map((e) => e.run_id));
-    const delivered = new Map(host.delivered().map((e) => [e.run_id, e]));
+    const pending = host.pending().filter((e) => e.verb === "complete");
+    const delivered = new Map(
+      host
+        .delivered()
+        .filter((e) => e.verb === "complete")
+        .map((e) => [e.run_id, e]),
+    );
+    const made = new Map<number, { task: string; cli: string | null }>();
     for (const r of host.workers()) {
       if (r.event !== "complete") continue;
-      books.made++;
-      const where = `${host.name} task ${r.task} run ${r.run}`;
       const cli = r.exit === 0 ? "" : ` (kanban complete exited ${r.exit ?? r.signal}: ${(r.stderr ?? "").trim()})`;
-      const entry = delivered.get(r.run);
+      made.set(r.run, { task: r.task, cli });
+    }
+    for (const e of [...pending, ...delivered.values()]) {
+      if (!made.has(e.run_id)) made.set(e.run_id, { task: e.task_id, cli: null });
+    }
+    const pendingRuns = new Set(pending.map((e) => e.run_id));
+    for (const [run, { task, cli }] of made) {
+      books.made++;
+      const where = `${host.name} task ${task} run ${run}`;
+      const entry = delivered.get(run);
       if (entry === undefined) {
-        books.lost.push(`${where}: ${pending.has(r.run) ? "still pending in the outbox" : "no outbox entry"}${cli}`);
+        books.lost.push(
+          `${where}: ${pendingRuns.has(run) ? "still pending in the outbox" : "no outbox entry"}${cli ?? ""}`,
+        );
         continue;
       }
-      if (cli !== "") books.cliErrors.push(`${where}: delivered ${JSON.stringify(entry.answer)}, yet${cli}`);
+      if (cli) books.cliErrors.push(`${where}: delivered ${JSON.stringify(entry.answer)}, yet${cli}`);
       if (entry.answer?.ok) {
         books.accepted++;
         if (entry.answer.replayed) books.replayed++;
-        if (completedRun.get(r.task) !== r.run) books.lost.push(`${where}: accepted, but not the task's completed run`);
-      } else if (entry.answer?.code === "STALE_RUN" && late.has(`${r.run}:complete`)) {
+        if (completedRun.get(task) !== run) books.lost.push(`${where}: accepted, but not the task's completed run`);
+      } else if (entry.answer?.code === "STALE_RUN" && late.has(`${run}:complete`)) {
         books.late++;
       } else {
         books.lost.push(`${where}: refused (${JSON.stringify(entry.answer)}) without a late_report`);
       }
     }
+    books.unreported += [...made.values()].filter((m) => m.cli === null).length;
   }
   return books;
 }

@@ -22,70 +22,115 @@ const SEED = Number(process.env.KANBAN_REMOTE_SEED ?? Math.floor(Math.random() *
 
 const scenarios = remoteScenarios();
 
-describe("remote hosts: link cuts", () => {
-  it(`${TASKS} tasks on two hosts while their links are cut ${CUT_MS / 1000} s ${2 * CUTS_PER_LINK} times: all done once, nothing lost`, async () => {
-    const rec = new ScenarioRecorder(
-      "link-cuts",
-      `${TASKS} tasks, 2 hosts, links cut ${CUT_MS / 1000} s × ${2 * CUTS_PER_LINK}`,
-    );
-    rec.seed = SEED;
-    rec.tasks = TASKS;
-    console.log(`remote link cuts: seed ${SEED} (KANBAN_REMOTE_SEED=${SEED} replays the schedule)`);
-    const random = seededRandom(SEED);
-    const workerEnv = { FAKE_MIN_MS: "1000", FAKE_MAX_MS: "5000" };
-    const cluster = await scenarios.start({
-      leaseSeconds: 20,
-      hosts: [
-        { name: "cpu-1", labels: [], capacity: 3, workerEnv },
-        { name: "gpu-1", labels: ["gpu"], capacity: 3, workerEnv },
-      ],
-    });
-    let reachedEnd = false;
-    try {
-      // Every fifth task needs the gpu host: those wait out every cut of its link.
-      const plans = Array.from({ length: TASKS }, (_, i) => ({
-        title: `remote ${i}`,
-        requires: i % 5 === 4 ? ["gpu"] : [],
-        wave: Math.floor(i / 10),
-        // A seeded offset inside its wave, so creation interleaves with the cuts differently per seed.
-        offset: random() * 8000,
-      }));
-      const gaps = cluster.hosts.map(() => Array.from({ length: CUTS_PER_LINK }, () => 1000 + random() * 5000));
-      await cluster.createTask(plans[0] as { title: string; requires: string[] });
-      await startHosts(cluster);
+interface FaultRun {
+  scenario: string;
+  kind: "cut" | "stall";
+  tasks: number;
+  faultsPerLink: number;
+  faultMs: number;
+  seed: number;
+}
 
-      const create = async () => {
-        for (const [i, p] of plans.entries()) {
-          if (i === 0) continue;
-          const due = p.wave * 10_000 + p.offset;
-          const wait = due - rec.elapsed() * 1000;
-          if (wait > 0) await sleep(wait);
-          await cluster.createTask({ title: p.title, requires: p.requires });
-        }
-      };
-      const cutLink = async (host: RemoteHost, hostGaps: number[]) => {
-        for (const gap of hostGaps) {
-          await sleep(gap);
-          const cutAt = Date.now();
-          host.proxy.cut();
-          await sleep(CUT_MS);
-          host.proxy.restore();
-          const restoredAt = Date.now();
-          rec.fault("cut", host.name, cutAt, restoredAt);
-          rec.reconnects.push(await timeToConsistent(cluster, host, restoredAt));
-        }
-      };
-      await Promise.all([create(), ...cluster.hosts.map((h, i) => cutLink(h, gaps[i] ?? []))]);
-      await drain(cluster, TASKS, 180_000);
-      for (const h of cluster.hosts) await timeToConsistent(cluster, h, Date.now());
-      reachedEnd = true;
-    } finally {
-      report(cluster, rec, reachedEnd);
-    }
+/**
+ * Two hosts, `tasks` cards created in waves of ten every 10 s (every fifth needs the gpu host), and
+ * on each link its own seeded schedule of `faultsPerLink` faults: a pause of 1–6 s, the fault for
+ * `faultMs`, the link back, then the time until host and server agree.
+ */
+async function faultRun(o: FaultRun): Promise<void> {
+  const title = `${o.tasks} tasks, 2 hosts, links ${o.kind === "cut" ? "cut" : "stalled"} ${o.faultMs / 1000} s × ${2 * o.faultsPerLink}`;
+  const rec = new ScenarioRecorder(o.scenario, title);
+  rec.seed = o.seed;
+  rec.tasks = o.tasks;
+  console.log(`remote ${o.scenario}: seed ${o.seed} (KANBAN_REMOTE_SEED=${o.seed} replays the schedule)`);
+  const random = seededRandom(o.seed);
+  const workerEnv = { FAKE_MIN_MS: "1000", FAKE_MAX_MS: "5000" };
+  const cluster = await scenarios.start({
+    leaseSeconds: 20,
+    hosts: [
+      { name: "cpu-1", labels: [], capacity: 3, workerEnv },
+      { name: "gpu-1", labels: ["gpu"], capacity: 3, workerEnv },
+    ],
+  });
+  let reachedEnd = false;
+  try {
+    // Every fifth task needs the gpu host: those wait out every fault of its link.
+    const plans = Array.from({ length: o.tasks }, (_, i) => ({
+      title: `remote ${i}`,
+      requires: i % 5 === 4 ? ["gpu"] : [],
+      wave: Math.floor(i / 10),
+      // A seeded offset inside its wave, so creation interleaves with the faults differently per seed.
+      offset: random() * 8000,
+    }));
+    const gaps = cluster.hosts.map(() => Array.from({ length: o.faultsPerLink }, () => 1000 + random() * 5000));
+    await cluster.createTask(plans[0] as { title: string; requires: string[] });
+    await startHosts(cluster);
+
+    const create = async () => {
+      for (const [i, p] of plans.entries()) {
+        if (i === 0) continue;
+        const wait = p.wave * 10_000 + p.offset - rec.elapsed() * 1000;
+        if (wait > 0) await sleep(wait);
+        await cluster.createTask({ title: p.title, requires: p.requires });
+      }
+    };
+    const breakLink = async (host: RemoteHost, hostGaps: number[]) => {
+      for (const gap of hostGaps) {
+        await sleep(gap);
+        const brokenAt = Date.now();
+        if (o.kind === "cut") host.proxy.cut();
+        else host.proxy.stall();
+        await sleep(o.faultMs);
+        host.proxy.restore();
+        const restoredAt = Date.now();
+        rec.fault(o.kind, host.name, brokenAt, restoredAt);
+        console.log(
+          `remote ${o.scenario}: ${host.name} ${o.kind} at ${rec.faults.at(-1)?.at_s} s, back at ${rec.elapsed()} s`,
+        );
+        rec.reconnects.push(await timeToConsistent(cluster, host, restoredAt));
+      }
+    };
+    await Promise.all([create(), ...cluster.hosts.map((h, i) => breakLink(h, gaps[i] ?? []))]);
+    await drain(cluster, o.tasks, 180_000);
+    for (const h of cluster.hosts) await timeToConsistent(cluster, h, Date.now());
+    reachedEnd = true;
+  } finally {
+    report(cluster, rec, reachedEnd, 2 * o.faultsPerLink, o.tasks);
+  }
+}
+
+describe("remote hosts: link faults", () => {
+  it(`${TASKS} tasks on two hosts while their links are cut ${CUT_MS / 1000} s ${2 * CUTS_PER_LINK} times: all done once, nothing lost`, async () => {
+    await faultRun({
+      scenario: "link-cuts",
+      kind: "cut",
+      tasks: TASKS,
+      faultsPerLink: CUTS_PER_LINK,
+      faultMs: CUT_MS,
+      seed: SEED,
+    });
   }, 600_000);
+
+  // A stalled link is the nastier fault: connections stay open and answer nothing, so every call
+  // waits for its own timeout instead of failing at once.
+  it(`20 tasks on two hosts while their links stall ${CUT_MS / 1000} s 4 times: all done once, nothing lost`, async () => {
+    await faultRun({
+      scenario: "link-stalls",
+      kind: "stall",
+      tasks: 20,
+      faultsPerLink: 2,
+      faultMs: CUT_MS,
+      seed: SEED + 1,
+    });
+  }, 400_000);
 });
 
-function report(cluster: RemoteCluster, rec: ScenarioRecorder, reachedEnd: boolean): void {
+function report(
+  cluster: RemoteCluster,
+  rec: ScenarioRecorder,
+  reachedEnd: boolean,
+  faults: number,
+  tasks: number,
+): void {
   const db = cluster.reader();
   const violations = invariantViolations(db);
   const files = cluster.hostFilesIntoServerHome();
@@ -98,7 +143,7 @@ function report(cluster: RemoteCluster, rec: ScenarioRecorder, reachedEnd: boole
     report: r,
   } = closeBooks(cluster, rec, reachedEnd && violations.length === 0 && files.length === 0 && leaks.length === 0);
   console.log(
-    `remote link cuts: ${r.faults.length} cuts, ${books.made} completions made, ${books.accepted} accepted (${books.replayed} replayed), ` +
+    `remote ${rec.scenario}: ${r.faults.length} faults, ${books.made} completions made, ${books.accepted} accepted (${books.replayed} replayed), ` +
       `${books.late} late reports, ${books.lost.length} lost, ${doubles.length} double runs, ${reclaimed} reclaimed; ` +
       `reconnect → consistent ms: ${r.reconnect_to_consistent_ms.join(", ")}; ${r.wall_s} s`,
   );
@@ -108,7 +153,7 @@ function report(cluster: RemoteCluster, rec: ScenarioRecorder, reachedEnd: boole
   expect(violations).toEqual([]);
   expect(files, "a host process or worker holds a file of the server's home").toEqual([]);
   expect(leaks).toEqual([]);
-  expect(r.faults).toHaveLength(2 * CUTS_PER_LINK);
+  expect(r.faults).toHaveLength(faults);
   const runs = db.prepare("SELECT count(*) FROM tasks WHERE status = 'done'").pluck().get();
-  expect(runs).toBe(TASKS);
+  expect(runs).toBe(tasks);
 }

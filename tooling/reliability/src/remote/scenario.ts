@@ -32,8 +32,12 @@ export function remoteScenarios(): { start(options: ClusterOptions): Promise<Rem
     for (const h of cluster?.hosts ?? []) h.workers();
     await procs.killAll();
     await cluster?.close();
-    // A failure's homes (board file, host outboxes, worker logs) are kept for a look; printed above.
-    if (ctx.task.result?.state === "fail" && cluster !== null) {
+    // A failure's homes (board file, host outboxes, worker logs) are kept for a look, as are every
+    // test's with KANBAN_REMOTE_KEEP=1.
+    if ((ctx.task.result?.state === "fail" || process.env.KANBAN_REMOTE_KEEP === "1") && cluster !== null) {
+      const s = cluster.server;
+      fs.writeFileSync(path.join(cluster.serverHome.outer, "serve.out"), `${s?.stdout() ?? ""}${s?.stderr() ?? ""}`);
+      for (const h of cluster.hosts) fs.writeFileSync(path.join(h.home.outer, "dispatcher.out"), h.log());
       console.log(`kept: ${[cluster.serverHome.outer, ...cluster.hosts.map((h) => h.home.outer)].join(" ")}`);
     } else cluster?.cleanup();
     cluster = null;
@@ -163,6 +167,11 @@ export function closeBooks(cluster: RemoteCluster, recorder: ScenarioRecorder, r
   const books = completionBooks(db, cluster.hosts);
   const doubles = doubleRuns(db);
   for (const e of books.cliErrors) recorder.notes.push(`worker told failure: ${e}`);
+  if (books.unreported > 0) {
+    recorder.notes.push(
+      `${books.unreported} completions delivered by the host while their worker's CLI was still waiting`,
+    );
+  }
   const report = recorder.finish({
     made: books.made,
     accepted: books.accepted,
