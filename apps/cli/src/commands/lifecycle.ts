@@ -42,7 +42,13 @@ async function viaOutbox(
     input,
     created_at: Math.floor(Date.now() / 1000),
   };
-  outbox.writeOutboxEntry(dir, entry);
+  try {
+    outbox.writeOutboxEntry(dir, entry);
+  } catch (err) {
+    // Nothing was sent: a call the host could not re-send must not be made at all.
+    const why = err instanceof Error ? (err.message.split("\n")[0] ?? "") : String(err);
+    throw new CliFailure(`cannot keep the ${verb} of ${id} in the outbox (${dir}): ${why}; nothing was sent`);
+  }
   const r = await outbox.deliverOutboxEntry(dir, entry, {
     fetch: nodeHttpFetch as unknown as import("@kanban/contract/outbox").OutboxFetch,
   });
