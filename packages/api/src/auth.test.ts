@@ -247,6 +247,11 @@ describe("host tokens (remote hosts)", () => {
       expect(JSON.parse(r.text).error.message).toContain("a host token cannot call");
     }
     // (Admin, tenant and run tokens refused by hosts.*: routers/hosts/hosts.test.ts.)
+    // The start line counts them (never shows them).
+    expect(logger.lines.find((l) => l.message === "listening")?.fields).toMatchObject({
+      tenant_tokens: 1,
+      host_tokens: 1,
+    });
     expect(
       JSON.parse((await call(server.url, "tasks.get", { token: ADMIN, input: { id } })).text).result.data.task,
     ).toMatchObject({ status: "ready" });

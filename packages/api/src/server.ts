@@ -355,6 +355,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     url,
     auth: mode,
     tenant_tokens: tenantCount,
+    host_tokens: Object.keys(startAuth.hostTokens ?? {}).length,
     // Where the boards are, printable: the SQLite home, or the server without any credentials.
     database: database.engine === "postgres" ? databaseLabel(database.url) : "sqlite",
   });
