@@ -434,6 +434,7 @@ export class RemoteHost {
 
   private forget(run: RunState): void {
     this.runs.delete(run.run_id);
+    this.nextClaimAt = 0;
     removeHostRun(this.config.home, run.run_id);
   }
 
@@ -559,7 +560,9 @@ export class RemoteHost {
       profiles: this.profiles(),
       pid: this.config.pid,
     });
-    this.nextClaimAt = this.clock.now() + this.config.settings.intervalSeconds * 1000;
+    // No nudge reaches a remote host: it asks at least once per heartbeat (and at once when a slot frees).
+    const every = Math.min(this.config.settings.intervalSeconds, this.heartbeatSeconds);
+    this.nextClaimAt = answer.claims.length >= max ? 0 : this.clock.now() + every * 1000;
     for (const claim of answer.claims) await this.spawn(claim);
   }
 
