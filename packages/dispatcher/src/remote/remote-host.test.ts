@@ -215,6 +215,25 @@ describe("remote host", { timeout: 60_000 }, () => {
     noToken(lines);
   });
 
+  it("a completion still pending when the host restarts is delivered by the next one, with no exit report", async () => {
+    const { h, f } = await setup();
+    f.terminalStatus = 503;
+    f.claims.push(claimOf("t_restart", 61, "carol"));
+    const first = startHost(h, f, []);
+    const rec = await waitFor(() => readRemoteRecord(h)[0], "the worker's kanban complete", 30_000);
+    expect(rec.cli.stdout).toBe("queued: the host delivers it when the server answers\n");
+    first.stop();
+    await runs[0];
+    f.terminalStatus = 200;
+    const second = startHost(h, f, []);
+    expect(second.hostId).toBe(first.hostId);
+    const outbox = path.join(h.home, "kanban", "outbox");
+    await waitFor(() => fs.existsSync(path.join(outbox, "delivered", "61-complete.json")), "delivery", 40_000);
+    await waitFor(() => fs.readdirSync(hostRunsDir(h.home)).length === 0, "the run to be forgotten");
+    expect(f.of("hosts.hello").at(-1)?.input.runs).toEqual([61]);
+    expect(f.of("hosts.exited")).toEqual([]);
+  });
+
   it("a refused completion (409 STALE_RUN) is delivered once, not re-sent, and the exit is then reported", async () => {
     const { h, f } = await setup();
     f.terminalStatus = 409;
