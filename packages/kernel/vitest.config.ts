@@ -38,6 +38,9 @@ export const BOTH_STORES = [
   "src/testing/recycled-boards.test.ts",
   "src/labels.test.ts",
   "src/hosts.test.ts",
+  "src/late-report.test.ts",
+  "src/cancel.test.ts",
+  "src/remote-exit.test.ts",
 ];
 
 const shared = {

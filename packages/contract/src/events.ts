@@ -60,6 +60,8 @@ export const EVENT_KINDS = [
   "tip_scratch_workspace",
   "workspace_discarded_content",
   "terminal_worker_reaped",
+  // a fenced terminal call (complete/block) of a run that was no longer current: refused, and recorded
+  "late_report",
   "notification",
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];

@@ -2,6 +2,7 @@ import { recordComment } from "./activity.ts";
 import type { BoardContext } from "./context.ts";
 import { notFound, wrongState } from "./errors.ts";
 import { checkFence, type Fence } from "./fencing.ts";
+import { withStaleRunHandling } from "./late-report.ts";
 import { parentsSatisfied } from "./store/sqlite/dependencies.ts";
 import { appendEvent } from "./store/sqlite/events.ts";
 import { endRun, hasOpenRun, synthesizeRun } from "./store/sqlite/runs.ts";
@@ -18,6 +19,8 @@ export interface ParkResult {
    * live worker on this host was running. A fenced call is the worker itself: null.
    */
   terminate: Termination | null;
+  /** Set when this call re-sent the block that already settled `expected_run_id` (see late-report.ts). */
+  replayed?: true;
 }
 
 /** What block/schedule/unblock accept besides the fence: the reason, and who (if anyone) records it as a comment. */
@@ -73,10 +76,18 @@ async function settle(
 
 /**
  * A worker (or person) parks a running/ready task for human input. This block is "sticky": only an
- * explicit unblock moves it on (recompute never does).
+ * explicit unblock moves it on (recompute never does). A fenced block whose run is no longer current
+ * is replayed or recorded as a late report (late-report.ts).
  */
-export async function blockTask(ctx: BoardContext, id: string, opts: ParkOptions & Fence = {}) {
-  return await settle(ctx, id, opts, "block", "blocked");
+export async function blockTask(ctx: BoardContext, id: string, opts: ParkOptions & Fence = {}): Promise<ParkResult> {
+  return await withStaleRunHandling(
+    ctx,
+    id,
+    opts.expected_run_id,
+    { verb: "block", summary: null, reason: opts.reason?.trim() || null },
+    async () => await settle(ctx, id, opts, "block", "blocked"),
+    (task, runId) => ({ task, run_id: runId, terminate: null, replayed: true }),
+  );
 }
 
 /** Parks a task until something external happens; leaves only through unblock. */

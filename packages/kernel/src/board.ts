@@ -14,6 +14,7 @@ import * as archive from "./archive.ts";
 import * as assign from "./assign.ts";
 import * as block from "./block.ts";
 import { type FailureInput, recordTaskFailure } from "./breaker.ts";
+import { type CancelOptions, type CancelResult, cancelTask } from "./cancel.ts";
 import * as claim from "./claim.ts";
 import { type ClaimNextResult, claimNext, ReadyLane, type ReadyLaneFilter } from "./claim-next.ts";
 import { type Clock, systemClock } from "./clock.ts";
@@ -31,6 +32,7 @@ import * as notify from "./notify.ts";
 import { patchTask, type TaskPatch } from "./patch.ts";
 import { normaliseRequires } from "./labels.ts";
 import * as recovery from "./recovery.ts";
+import { type RemoteExit, type RemoteExitResult, recordRemoteExit } from "./remote-exit.ts";
 import { respawnGuard } from "./respawn-guard.ts";
 import * as termination from "./termination.ts";
 import { notFound } from "./errors.ts";
@@ -596,6 +598,21 @@ export class Board {
   }
   async reclaimTask(id: string, opts: { reason?: string | null } = {}) {
     return await recovery.reclaimTask(this.ctx, id, opts);
+  }
+  /**
+   * Cancels a task that has not finished (cancel.ts): a running one is reclaimed (its run ends
+   * `reclaimed`) and every one is parked `blocked` with the reason `cancelled: <reason>`, in one
+   * transaction. Stop `terminate` once it returns (a host-local worker; a remote host stops its own).
+   */
+  async cancelTask(id: string, opts: CancelOptions): Promise<CancelResult> {
+    return await cancelTask(this.ctx, id, opts);
+  }
+  /**
+   * A remote host's worker exited without a terminal call (remote-exit.ts): the crash path while the
+   * run is still current (`crashed`), else nothing (`ignored`). NOT_FOUND for an unknown run.
+   */
+  async recordRemoteExit(runId: number, exit: RemoteExit): Promise<RemoteExitResult> {
+    return await recordRemoteExit(this.ctx, runId, exit);
   }
   /** Ends a live run by reclaiming its task, only while it is the task's current run (recovery.ts). */
   async terminateRun(runId: number, opts: { reason?: string | null } = {}) {

@@ -15,6 +15,7 @@ import {
   setResult,
   settleDone,
 } from "./store/sqlite/tasks.ts";
+import { withStaleRunHandling } from "./late-report.ts";
 import { storableJson } from "./stored-json.ts";
 import { tenantScope } from "./tenant-scope.ts";
 import { type Termination, workerReleasedByOthers } from "./termination.ts";
@@ -81,6 +82,11 @@ export interface CompleteResult {
    * task a live worker on this host was running. A fenced call is the worker itself: null.
    */
   terminate: Termination | null;
+  /**
+   * Set when this call was a re-send of the completion that already settled `expected_run_id` (a
+   * remote worker's outbox): the task as it is now, nothing written (late-report.ts).
+   */
+  replayed?: true;
 }
 
 /**
@@ -89,8 +95,21 @@ export interface CompleteResult {
  * task exactly as it was. On success the active run closes as `completed` (or a zero-length run is
  * synthesised for a never-claimed task), the breaker resets, children may promote, and the summary
  * and result are scanned for task ids that do not exist (an advisory event, never a refusal).
+ * A fenced call whose run is no longer current is replayed or recorded as a late report (late-report.ts).
  */
 export async function completeTask(ctx: BoardContext, id: string, input: CompleteInput = {}): Promise<CompleteResult> {
+  return await withStaleRunHandling(
+    ctx,
+    id,
+    input.expected_run_id,
+    { verb: "complete", summary: input.summary ?? input.result ?? null, reason: null },
+    async () => await completeCurrent(ctx, id, input),
+    (task, runId) => ({ task, run_id: runId, terminate: null, replayed: true }),
+  );
+}
+
+/** {@link completeTask} of the task's current attempt (a stale fence throws STALE_RUN). */
+async function completeCurrent(ctx: BoardContext, id: string, input: CompleteInput): Promise<CompleteResult> {
   if (
     input.metadata !== undefined &&
     input.metadata !== null &&

@@ -7,7 +7,9 @@ import { settleTestSchemas } from "./testing/test-store.ts";
 /**
  * pg-boss's claim-fencing scenarios on our board: worker A's attempt is taken away (reclaimed,
  * crashed, timed out...) and worker B claims the task. Whatever A sends late, carrying its own run
- * id (or lock), must fail with STALE_RUN and leave the database exactly as it was.
+ * id (or lock), must fail with STALE_RUN and leave the database exactly as it was, but for one
+ * thing (issue 15): a late complete or block fenced by its run id is recorded on the task as one
+ * `late_report` event, so a remote worker's late report is refused but never silently dropped.
  */
 const alive = new Set<number>();
 let board: TestBoard;
@@ -61,8 +63,15 @@ async function snapshot(id: string) {
   };
 }
 
-/** Runs a late call from A; it must fail with STALE_RUN and change nothing. */
-async function expectFenced(id: string, call: () => unknown): Promise<KernelError> {
+/**
+ * Runs a late call from A; it must fail with STALE_RUN and change nothing, except for the one
+ * `late_report` event of a late terminal call (`late`: its run and verb).
+ */
+async function expectFenced(
+  id: string,
+  call: () => unknown,
+  late?: { run: number; verb: "complete" | "block" },
+): Promise<KernelError> {
   const before = await snapshot(id);
   board.clock.advance(7); // any write would now carry a different timestamp
   let thrown: unknown;
@@ -74,7 +83,13 @@ async function expectFenced(id: string, call: () => unknown): Promise<KernelErro
   expect(thrown).toBeInstanceOf(KernelError);
   const err = thrown as KernelError;
   expect(err.code).toBe("STALE_RUN");
-  expect(await snapshot(id)).toEqual(before);
+  const after = await snapshot(id);
+  if (late !== undefined) {
+    const added = after.events.slice(before.events.length) as { kind: string; run_id: number; payload: string }[];
+    expect(added.map((e) => [e.kind, e.run_id])).toEqual([["late_report", late.run]]);
+    expect(JSON.parse(added[0]?.payload ?? "null")).toMatchObject({ run_id: late.run, verb: late.verb });
+    expect({ ...after, events: after.events.slice(0, before.events.length) }).toEqual(before);
+  } else expect(after).toEqual(before);
   return err;
 }
 
@@ -92,11 +107,12 @@ describe("fencing: a reclaimed worker cannot touch the newer attempt", () => {
     await expectFenced(id, async () => await board.heartbeatClaim(id, { expected_run_id: runA }));
   });
 
-  it("refuses the old worker's completion, database unchanged, and the task stays B's", async () => {
+  it("refuses the old worker's completion (recorded as a late report only), and the task stays B's", async () => {
     const { id, runA, runB } = await reclaimedAndReclaimed();
     await expectFenced(
       id,
       async () => await board.completeTask(id, { result: "A's late result", summary: "from A", expected_run_id: runA }),
+      { run: runA, verb: "complete" },
     );
     expect(await board.getTask(id)).toMatchObject({ status: "running", current_run_id: runB, worker_pid: PID_B });
   });
@@ -106,12 +122,16 @@ describe("fencing: a reclaimed worker cannot touch the newer attempt", () => {
     await expectFenced(
       id,
       async () => await board.completeTask(id, { created_cards: ["t_ffffffff"], expected_run_id: runA }),
+      { run: runA, verb: "complete" },
     );
   });
 
-  it("refuses the old worker's block and schedule, database unchanged", async () => {
+  it("refuses the old worker's block (recorded as a late report only) and schedule (database unchanged)", async () => {
     const { id, runA } = await reclaimedAndReclaimed();
-    await expectFenced(id, async () => await board.blockTask(id, { reason: "A gives up", expected_run_id: runA }));
+    await expectFenced(id, async () => await board.blockTask(id, { reason: "A gives up", expected_run_id: runA }), {
+      run: runA,
+      verb: "block",
+    });
     await expectFenced(id, async () => await board.scheduleTask(id, { reason: "A defers", expected_run_id: runA }));
   });
 
@@ -143,14 +163,23 @@ describe("fencing: a reclaimed worker cannot touch the newer attempt", () => {
     const runA = await claim(task.id, PID_A);
     await board.reclaimTask(task.id, { reason: "operator" });
     expect((await board.getTask(task.id))?.status).toBe("ready");
-    await expectFenced(task.id, async () => await board.completeTask(task.id, { result: "A", expected_run_id: runA }));
-    await expectFenced(task.id, async () => await board.blockTask(task.id, { expected_run_id: runA }));
+    await expectFenced(task.id, async () => await board.completeTask(task.id, { result: "A", expected_run_id: runA }), {
+      run: runA,
+      verb: "complete",
+    });
+    await expectFenced(task.id, async () => await board.blockTask(task.id, { expected_run_id: runA }), {
+      run: runA,
+      verb: "block",
+    });
   });
 
   it("still refuses the old worker after the newer attempt has completed", async () => {
     const { id, runA, runB } = await reclaimedAndReclaimed();
     await board.completeTask(id, { result: "B's result", expected_run_id: runB });
-    await expectFenced(id, async () => await board.completeTask(id, { result: "A's result", expected_run_id: runA }));
+    await expectFenced(id, async () => await board.completeTask(id, { result: "A's result", expected_run_id: runA }), {
+      run: runA,
+      verb: "complete",
+    });
     expect((await board.getTask(id))?.result).toBe("B's result");
   });
 
@@ -202,7 +231,10 @@ describe("fencing: a reclaimed worker cannot touch the newer attempt", () => {
     await takeAway(task.id);
     expect((await board.getTask(task.id))?.status).toBe("ready");
     const runB = await claim(task.id, PID_B);
-    await expectFenced(task.id, async () => await board.completeTask(task.id, { result: "A", expected_run_id: runA }));
+    await expectFenced(task.id, async () => await board.completeTask(task.id, { result: "A", expected_run_id: runA }), {
+      run: runA,
+      verb: "complete",
+    });
     await expectFenced(task.id, async () => await board.heartbeatWorker(task.id, { expected_run_id: runA }));
     expect((await board.getTask(task.id))?.current_run_id).toBe(runB);
   });

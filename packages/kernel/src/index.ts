@@ -10,6 +10,10 @@ export {
   type RevokedRun,
 } from "./hosts.ts";
 export { LABEL_RE, MAX_REQUIRES, missingLabels, normaliseRequires } from "./labels.ts";
+export type { ParkOptions, ParkResult } from "./block.ts";
+export type { CancelOptions, CancelResult } from "./cancel.ts";
+export { LATE_REPORT_TEXT_MAX, type TerminalVerb } from "./late-report.ts";
+export { OUTPUT_TAIL_MAX, type RemoteExit, type RemoteExitResult } from "./remote-exit.ts";
 export { type OpenPgBoardOptions, openPgBoard, pgBoard } from "./open-pg-board.ts";
 export { type BoardScope, ScopedBoard, scopeBoard } from "./scoped-board.ts";
 export { type BulkChange, type BulkRow, bulkUpdate } from "./bulk.ts";
@@ -32,7 +36,7 @@ export {
 } from "./claim-next.ts";
 export type { RunningWorkerRow } from "./store/sqlite/ready-lane.ts";
 export { type Clock, nowSeconds, systemClock } from "./clock.ts";
-export type { CompleteInput } from "./complete.ts";
+export type { CompleteInput, CompleteResult } from "./complete.ts";
 export * from "./constants.ts";
 export type { PidProbe } from "./context.ts";
 export {
@@ -62,6 +66,7 @@ export {
   MOTION_CODES,
   type Motion,
   type MotionCode,
+  type MotionHost,
   type MotionScope,
   QUIET_HEARTBEAT_SECONDS,
   type ReadyHold,

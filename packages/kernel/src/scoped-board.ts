@@ -419,6 +419,10 @@ export class ScopedBoard {
     await this.check(args[0]);
     return await this.board.reclaimTask(...args);
   }
+  async cancelTask(...args: Parameters<Board["cancelTask"]>) {
+    await this.check(args[0]);
+    return await this.board.cancelTask(...args);
+  }
   /** A run of a task in the scope (any other is NOT_FOUND like an unknown run), ended by reclaiming its task. */
   async terminateRun(...args: Parameters<Board["terminateRun"]>) {
     await this.getRun(args[0]);

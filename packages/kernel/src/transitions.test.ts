@@ -24,6 +24,7 @@ describe("TRANSITIONS (the state machine)", () => {
       spawn_failed: { from: ["running"], to: ["ready"] },
       give_up: { from: ["running", "ready", "review"], to: ["blocked"] },
       reclaim: { from: ["running", "ready", "blocked"], to: ["ready"] },
+      cancel: { from: ["triage", "todo", "scheduled", "ready"], to: ["blocked"] },
       archive: { from: live, to: ["archived"] },
       set_status: { from: all, to: all.filter((s) => s !== "running") },
     });

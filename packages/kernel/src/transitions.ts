@@ -33,6 +33,11 @@ export const TRANSITIONS = {
   give_up: { from: ["running", "ready", "review"], to: ["blocked"] },
   /** An operator releases a claim at once (recovery.ts reclaimTask). */
   reclaim: { from: ["running", "ready", "blocked"], to: ["ready"] },
+  /**
+   * A person cancels a task that has not finished (cancel.ts): it is parked, sticky, so a hung card is
+   * not simply run again. A running task is reclaimed first (its run ends), then cancelled from ready.
+   */
+  cancel: { from: ["triage", "todo", "scheduled", "ready"], to: ["blocked"] },
   /** Archive from any live status (archive.ts). */
   archive: { from: ANY.filter((s) => s !== "archived"), to: ["archived"] },
   /** A direct status write (a drag with no structured verb behind it); never into `running`. */

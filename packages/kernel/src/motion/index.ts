@@ -11,6 +11,7 @@ export {
   MOTION_CODES,
   type Motion,
   type MotionCode,
+  type MotionHost,
   type MotionScope,
   type WorkerFootprint,
 } from "./types.ts";

@@ -84,8 +84,25 @@ export interface HostFacts {
   /** The host-wide worker cap and how many run now. */
   hostCap?: { max: number | null; running: number } | null;
   footprints?: readonly WorkerFootprint[] | null;
+  /**
+   * The board's remote hosts (`Board.listHosts`): who could take a task that requires labels.
+   * Absent: the motion reads them from the board itself. A host with a tenant serves only that tenant.
+   */
+  hosts?: readonly MotionHost[] | null;
+  /**
+   * Labels the local dispatcher offers (its config, reported in its status). Absent: none, as a
+   * plain local dispatcher never takes a task that requires a label.
+   */
+  localLabels?: readonly string[] | null;
   /** Liveness of a host-local worker pid; default: the board's injected probe. */
   isPidAlive?: ((pid: number) => boolean) | null;
+}
+
+/** A remote host as the motion judges it: what it offers, and whether it is heard from. */
+export interface MotionHost {
+  labels: readonly string[];
+  connected: boolean;
+  tenant?: string | null;
 }
 
 /** How a read is scoped: a tenant's motion names no task of another tenant. */
