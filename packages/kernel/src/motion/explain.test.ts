@@ -315,3 +315,65 @@ describe("the lane's skips and the motion agree", () => {
     expect(fromWhy.code).toBe("memory_floor");
   });
 });
+
+describe("no_host_for_labels (issue 15)", () => {
+  const hello = async (b: TestBoard, id: string, labels: string[], tenant: string | null = null, lease = 30) =>
+    await b.hostHello({
+      host_id: id,
+      name: null,
+      labels,
+      version: "1",
+      capacity: 1,
+      tenant,
+      lease_seconds: lease,
+      runs: [],
+    });
+
+  it("a ready task whose labels no connected host offers says so; once one connects, it moves", async () => {
+    const b = board();
+    const t = await b.createTask({ title: "ios build", assignee: "w", requires: ["macos", "xcode"] });
+    const m = await why(b, t.id);
+    expect(m).toMatchObject({
+      moving: false,
+      code: "no_host_for_labels",
+      line: "Ready, but it needs a host with labels macos, xcode; no connected host has them.",
+      detail: { requires: ["macos", "xcode"], missing: ["macos", "xcode"], judged: "connected_hosts" },
+    });
+    // A host with only one of them, and a host of another tenant with both, do not count.
+    await hello(b, "kh-00000000000000a1", ["macos"]);
+    await hello(b, "kh-00000000000000b2", ["macos", "xcode"], "globex");
+    expect((await why(b, t.id)).detail.missing).toEqual(["xcode"]);
+    // A host that offers both but went silent past its lease does not count either.
+    await hello(b, "kh-00000000000000c3", ["macos", "xcode"], null, 10);
+    b.clock.advance(11);
+    await hello(b, "kh-00000000000000a1", ["macos"]);
+    expect((await why(b, t.id)).code).toBe("no_host_for_labels");
+    await hello(b, "kh-00000000000000c3", ["macos", "xcode", "gpu"]);
+    expect((await why(b, t.id)).code).toBe("ready_waiting_for_tick");
+  });
+
+  it("hosts and local labels passed as facts are judged instead of the board's rows", async () => {
+    const b = board();
+    const t = await b.createTask({ title: "cuda", assignee: "w", requires: ["gpu"] });
+    expect((await why(b, t.id, { ...alive, localLabels: ["gpu"] })).code).toBe("ready_waiting_for_tick");
+    expect((await why(b, t.id, { ...alive, hosts: [{ labels: ["gpu"], connected: true }] })).code).toBe(
+      "ready_waiting_for_tick",
+    );
+    expect((await why(b, t.id, { ...alive, hosts: [{ labels: ["gpu"], connected: false }] })).code).toBe(
+      "no_host_for_labels",
+    );
+  });
+
+  it("the lane's labels skip reads as the same code, naming what this dispatcher lacks", async () => {
+    const b = board();
+    const t = await b.createTask({ title: "x", assignee: "w", requires: ["gpu"] });
+    const { skipped } = await b.claimNext(b.readyLane({ dryRun: true }));
+    const m = laneSkipMotion(skipped[0] as (typeof skipped)[number], b.now());
+    expect(m).toMatchObject({
+      moving: false,
+      code: "no_host_for_labels",
+      line: "Ready, but it needs a host with labels gpu; this dispatcher does not offer gpu.",
+    });
+    expect((await why(b, t.id)).code).toBe("no_host_for_labels");
+  });
+});

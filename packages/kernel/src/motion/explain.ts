@@ -1,12 +1,40 @@
 import type { BoardContext } from "../context.ts";
 import { judgeRespawnGuard, respawnGuardWindowStart } from "../respawn-guard.ts";
 import { guardRows, latestParkEvents, tasksByIds, unfinishedParentsOf } from "../store/sqlite/motion-reads.ts";
+import { listHosts } from "../hosts.ts";
+import { missingLabels } from "../labels.ts";
 import { runningPerProfile } from "../store/sqlite/ready-lane.ts";
+import { requiresOf } from "../store/sqlite/requires.ts";
 import { runStartTimes } from "../store/sqlite/runs.ts";
 import type { Task } from "../types.ts";
 import { guardHold, laneHold, type ReadyHold } from "./holds.ts";
 import { judgeMotion, type TaskFacts } from "./judge.ts";
-import type { HostFacts, HostHold, Motion, MotionScope } from "./types.ts";
+import type { HostFacts, HostHold, Motion, MotionHost, MotionScope } from "./types.ts";
+
+/**
+ * Whether anyone can claim a task that requires `requires`: a connected host serving the task's
+ * tenant that offers every label, or the local dispatcher. Null when one can, else the hold.
+ */
+function labelsHold(
+  requires: readonly string[],
+  tenant: string | null,
+  hosts: readonly MotionHost[],
+  local: readonly string[],
+): ReadyHold | null {
+  const candidates = [
+    local,
+    ...hosts.filter((h) => h.connected && ((h.tenant ?? null) === null || h.tenant === tenant)).map((h) => h.labels),
+  ];
+  if (candidates.some((offered) => missingLabels(requires, offered).length === 0)) return null;
+  const union = candidates.flat();
+  const missing = missingLabels(requires, union);
+  return {
+    code: "no_host_for_labels",
+    requires,
+    missing: missing.length > 0 ? missing : [...requires],
+    judged: "connected_hosts",
+  };
+}
 
 const REOPEN_KINDS = new Set(["status", "promoted", "promoted_manual", "unblocked", "reclaimed"]);
 const HANDOFF_KINDS = new Set(["assigned", "changes_requested", "review_reopened"]);
@@ -97,12 +125,20 @@ export async function motionsOf(
   const isSpawnable = (p: string) => known === null || known.includes(p);
   const fallback = facts.defaultAssignee && isSpawnable(facts.defaultAssignee) ? facts.defaultAssignee : null;
   const holds = new Map((facts.holds ?? []).map((h) => [h.task_id, h]));
+  // Routing: the labels ready tasks require, and (only when one does) who could take them.
+  const requires = ready.length > 0 ? await requiresOf(ctx, ready) : new Map<string, string[]>();
+  const hosts: readonly MotionHost[] = requires.size === 0 ? [] : (facts.hosts ?? (await listHosts(ctx, null)));
+  const localLabels = facts.localLabels ?? [];
 
   for (const task of tasks) {
     let readyHold: ReadyHold | null = null;
     if (task.status === "ready" && task.claim_lock === null) {
       const assignee = task.assignee || fallback;
-      readyHold = laneHold({ assignee, isSpawnable, running: assignee ? (perProfile.get(assignee) ?? 0) : 0, cap });
+      const needs = requires.get(task.id);
+      // The lane's order: routing by labels first, then its own rules.
+      if (needs !== undefined) readyHold = labelsHold(needs, task.tenant, hosts, localLabels);
+      if (readyHold === null)
+        readyHold = laneHold({ assignee, isSpawnable, running: assignee ? (perProfile.get(assignee) ?? 0) : 0, cap });
       if (readyHold?.code === "not_runnable_profile") readyHold = { ...readyHold, known };
       // The lane's order: its own rules, then the dispatcher's admission holds, then the respawn guard.
       const host = holds.get(task.id);
