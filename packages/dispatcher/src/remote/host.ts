@@ -159,6 +159,7 @@ export class RemoteHost {
   private readonly outboxBackoff: Backoff;
   private outboxNextAt = 0;
   private pruneAt = 0;
+  private readonly badEntries = new Set<string>();
   private helloDone = false;
   private everConnected = false;
   /** The first successful hello was logged. */
@@ -479,9 +480,12 @@ export class RemoteHost {
       pruneDelivered(this.outboxDir, DELIVERED_KEEP_SECONDS, this.now());
     }
     if (this.clock.now() < this.outboxNextAt) return;
-    const pending = listPendingEntries(this.outboxDir, (f) =>
-      this.log(`warning: outbox entry ${path.basename(f)} is unreadable; left as it is`),
-    );
+    const pending = listPendingEntries(this.outboxDir, (f) => {
+      // Once per file, not at every pass.
+      if (this.badEntries.has(f)) return;
+      this.badEntries.add(f);
+      this.log(`warning: outbox entry ${path.basename(f)} is unreadable; left as it is (never sent)`);
+    });
     for (const { entry } of pending) {
       // The worker's own `kanban complete` sends it once right after writing it: while that worker
       // still runs (and for a fresh entry of a run we do not hold), its send is left to finish first.

@@ -215,6 +215,21 @@ describe("remote host", { timeout: 60_000 }, () => {
     noToken(lines);
   });
 
+  it("says once that an unreadable outbox entry is left alone, and keeps working", async () => {
+    const { h, f } = await setup();
+    const outbox = path.join(h.home, "kanban", "outbox");
+    fs.mkdirSync(outbox, { recursive: true });
+    fs.writeFileSync(path.join(outbox, "99-complete.json"), "{torn");
+    const lines: string[] = [];
+    startHost(h, f, lines);
+    await waitFor(() => f.of("hosts.heartbeat").length >= 3, "three heartbeats", 20_000);
+    expect(lines.filter((l) => l.includes("99-complete.json"))).toEqual([
+      "warning: outbox entry 99-complete.json is unreadable; left as it is (never sent)",
+    ]);
+    expect(fs.readFileSync(path.join(outbox, "99-complete.json"), "utf8")).toBe("{torn");
+    expect(f.of("tasks.complete")).toEqual([]);
+  });
+
   it("a completion still pending when the host restarts is delivered by the next one, with no exit report", async () => {
     const { h, f } = await setup();
     f.terminalStatus = 503;
