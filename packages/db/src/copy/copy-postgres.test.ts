@@ -96,6 +96,35 @@ describe("kanban db copy with PostgreSQL", () => {
     expect(row).toEqual({ worker_pid: big, t: "integer", skills: '{ "b" : 1,\n  "a":[ 2 ,3 ] }', result: null });
   });
 
+  it("carries remote hosts and task labels (our own tables) SQLite -> PostgreSQL -> SQLite, hashed like Hermes' tables", async () => {
+    const dir = tempDir();
+    const source = copyFixture(FIXTURE, dir);
+    openDatabase({ path: source, ...quiet }).close();
+    const raw = new Database(source);
+    raw.exec(`
+      INSERT INTO kanban_task_requires (task_id, label) VALUES ('t_3ffd9a8a', 'macos'), ('t_3ffd9a8a', 'xcode');
+      INSERT INTO kanban_hosts (id, name, labels, version, capacity, running, tenant, first_seen_at, last_seen_at, lease_seconds)
+        VALUES ('kh-00000000000000a1', 'mac-1', '["macos","xcode"]', '1.0.0', 4, 1, NULL, 100, 200, 30),
+               ('kh-00000000000000b2', NULL, '[]', NULL, NULL, 0, 'acme', 150, 150, 30);
+    `);
+    raw.close();
+    const toPg = await copyBoard({ from: source, to: boardUrl("remote"), location: { home: dir }, ...quiet });
+    expect(toPg.verified).toBe(true);
+    const counts = Object.fromEntries(toPg.tables.map((t) => [t.table, t.rows]));
+    expect(counts).toMatchObject({ kanban_task_requires: 2, kanban_hosts: 2 });
+    expect(
+      await pgQuery<{ label: string }>(
+        `SELECT label FROM ${boardSchemaName("remote")}.kanban_task_requires WHERE task_id = 't_3ffd9a8a' ORDER BY label`,
+      ),
+    ).toEqual([{ label: "macos" }, { label: "xcode" }]);
+    const back = path.join(dir, "remote-back.db");
+    const fromPg = await copyBoard({ from: boardUrl("remote"), to: back, location: { home: dir }, ...quiet });
+    expect(fromPg.tables.map((t) => [t.table, t.rows, t.sha256])).toEqual(
+      toPg.tables.map((t) => [t.table, t.rows, t.sha256]),
+    );
+    expect(boardRows(back)).toEqual(boardRows(source));
+  });
+
   it("advances PostgreSQL's identity sequences, so a new row after the copy gets a fresh id", async () => {
     const dir = tempDir();
     const source = copyFixture(FIXTURE, dir);
