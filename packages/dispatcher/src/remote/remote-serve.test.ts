@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseOutboxEntry, sendOutboxEntry } from "@kanban/contract/outbox";
 import { afterEach, describe, expect, it } from "vitest";
 import { type BinRun, killAll, makeHome, startBin, type TestHome, track, waitFor } from "../../test/helpers.ts";
 import { hostRunsDir } from "./host-runs.ts";
@@ -133,6 +134,12 @@ describe("remote host with a real kanban serve", { timeout: 120_000 }, () => {
       fs.readFileSync(path.join(host.home, "kanban", "outbox", "delivered", `${run.id}-complete.json`), "utf8"),
     );
     expect(delivered.answer.ok).toBe(true);
+    // A re-send of the same call (a host that crashed before moving the entry) is the same answer, nothing new.
+    expect(await sendOutboxEntry(parseOutboxEntry(delivered))).toEqual({
+      state: "delivered",
+      answer: { ok: true, replayed: true },
+    });
+    expect((await board.listEvents(task.id)).filter((e) => e.kind === "completed")).toHaveLength(1);
 
     h.child.kill("SIGTERM");
     await h.exited;
