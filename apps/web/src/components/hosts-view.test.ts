@@ -24,8 +24,8 @@ function row(over: Partial<HostRow>): HostRow {
   } as HostRow;
 }
 
-function html(hosts: HostRow[]): string {
-  return renderToStaticMarkup(createElement(HostsTable, { hosts, now: NOW }));
+function html(hosts: HostRow[], stale = false): string {
+  return renderToStaticMarkup(createElement(HostsTable, { hosts, now: NOW, stale }));
 }
 
 /** The rows' host ids in the order drawn, with their connected flag. */
@@ -46,15 +46,20 @@ describe("HostsTable", () => {
     expect(out).toMatch(/data-testid="host-status"[^>]*>.*Connected</);
   });
 
-  it("lists connected hosts first and greys a host whose lease ran out, even before the server says so", () => {
-    const out = html([
+  it("lists connected hosts first, as the server answered them", () => {
+    const hosts = [
       row({ id: "kh-00000000000000b2", name: "a-silent", last_seen_at: NOW - 120, connected: true }),
       row({ id: "kh-00000000000000c3", name: "b-gone", connected: false, last_seen_at: NOW - 600 }),
       row({ id: "kh-00000000000000a1", name: "z-alive" }),
-    ]);
-    expect(rows(out)).toEqual(["kh-00000000000000a1:true", "kh-00000000000000b2:false", "kh-00000000000000c3:false"]);
-    expect(out).toMatch(/data-host-id="kh-00000000000000b2"[\s\S]*?data-testid="host-last-seen"[^>]*>2m ago</);
-    expect(out.match(/>Disconnected</g)?.length).toBe(2);
+    ];
+    const fresh = html(hosts);
+    expect(rows(fresh)).toEqual(["kh-00000000000000b2:true", "kh-00000000000000a1:true", "kh-00000000000000c3:false"]);
+    expect(fresh).toMatch(/data-host-id="kh-00000000000000b2"[\s\S]*?data-testid="host-last-seen"[^>]*>2m ago</);
+    expect(fresh.match(/>Disconnected</g)?.length).toBe(1);
+    // When the answers stopped coming, a host past its lease is no longer shown connected.
+    const stale = html(hosts, true);
+    expect(rows(stale)).toEqual(["kh-00000000000000a1:true", "kh-00000000000000b2:false", "kh-00000000000000c3:false"]);
+    expect(stale.match(/>Disconnected</g)?.length).toBe(2);
   });
 
   it("names a host without a name by its id, shows its tenant, and says when it has no labels or version", () => {

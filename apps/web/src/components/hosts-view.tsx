@@ -3,7 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useNow } from "../hooks/use-now.ts";
 import { ago, stamp } from "../lib/format.ts";
-import { hostConnected, hostsSummary, sortHosts, workersLabel } from "../lib/hosts.ts";
+import { answerIsStale, hostConnected, hostsSummary, sortHosts, workersLabel } from "../lib/hosts.ts";
 import type { HostRow } from "../lib/types.ts";
 import { errorMessage, httpStatusOf, useTRPC } from "../trpc/react.tsx";
 import { ServerIcon } from "./icons.tsx";
@@ -27,11 +27,26 @@ export function useHosts(board: string | null | undefined) {
   });
 }
 
+/** Whether the hosts answer the page holds is too old to take as it is (see lib/hosts.ts). */
+function useStale(answeredAtMs: number): boolean {
+  useNow(); // re-judged every second
+  return answerIsStale(answeredAtMs, Date.now(), HOSTS_POLL_MS);
+}
+
 /**
  * The table of hosts: name (and id, tenant), labels, version, last seen, running workers over
  * capacity, and connected or not. Pure: what it shows depends on its props only.
  */
-export function HostsTable({ hosts, now }: { hosts: readonly HostRow[]; now: number }) {
+export function HostsTable({
+  hosts,
+  now,
+  stale = false,
+}: {
+  hosts: readonly HostRow[];
+  now: number;
+  /** The answer is older than the polls allow: a host past its lease is shown disconnected. */
+  stale?: boolean;
+}) {
   if (hosts.length === 0) {
     return (
       <div data-testid="hosts-empty" className="space-y-1.5 py-2 text-muted">
@@ -61,8 +76,8 @@ export function HostsTable({ hosts, now }: { hosts: readonly HostRow[]; now: num
         </tr>
       </thead>
       <tbody>
-        {sortHosts(hosts, now).map((h) => {
-          const connected = hostConnected(h, now);
+        {sortHosts(hosts, now, stale).map((h) => {
+          const connected = hostConnected(h, now, stale);
           return (
             <tr
               key={h.id}
@@ -124,8 +139,9 @@ export function HostsTable({ hosts, now }: { hosts: readonly HostRow[]; now: num
 export function HostsView({ board, onClose }: { board: string | null; onClose: () => void }) {
   const now = useNow();
   const q = useHosts(board);
+  const stale = useStale(q.dataUpdatedAt);
   const hosts = q.data?.hosts ?? [];
-  const summary = hostsSummary(hosts, now);
+  const summary = hostsSummary(hosts, now, stale);
   return (
     <Modal
       wide
@@ -157,7 +173,7 @@ export function HostsView({ board, onClose }: { board: string | null; onClose: (
             : errorMessage(q.error)}
         </p>
       ) : q.data ? (
-        <HostsTable hosts={hosts} now={now} />
+        <HostsTable hosts={hosts} now={now} stale={stale} />
       ) : (
         <p className="text-muted">Loading…</p>
       )}
@@ -171,9 +187,10 @@ const BUTTON_DOT = { ok: "bg-ok", partial: "bg-warn", none: "bg-danger", empty: 
 export function HostsButton({ board, onOpen }: { board: string | null; onOpen: () => void }) {
   const now = useNow();
   const q = useHosts(board);
+  const stale = useStale(q.dataUpdatedAt);
   // A server without remote hosts (404) or a caller refused them: no button to a view that cannot load.
   if (q.error && [403, 404].includes(httpStatusOf(q.error) ?? 0)) return null;
-  const summary = q.data ? hostsSummary(q.data.hosts, now) : null;
+  const summary = q.data ? hostsSummary(q.data.hosts, now, stale) : null;
   return (
     <Button
       variant="ghost"

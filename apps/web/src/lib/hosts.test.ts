@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type HostTimes, hostConnected, hostsSummary, sortHosts, workersLabel } from "./hosts.ts";
+import { answerIsStale, type HostTimes, hostConnected, hostsSummary, sortHosts, workersLabel } from "./hosts.ts";
 
 const host = (over: Partial<HostTimes> = {}): HostTimes => ({
   id: "kh-0000000000000001",
@@ -13,16 +13,28 @@ const host = (over: Partial<HostTimes> = {}): HostTimes => ({
 });
 
 describe("hostConnected", () => {
-  it("is what the server said, until the lease runs out on the shared clock", () => {
+  it("takes a fresh answer as it is, even past the lease of the last_seen_at it carries", () => {
     expect(hostConnected(host(), 1000)).toBe(true);
-    expect(hostConnected(host(), 1030)).toBe(true);
-    expect(hostConnected(host(), 1031)).toBe(false);
+    expect(hostConnected(host(), 1031)).toBe(true);
     expect(hostConnected(host({ connected: false }), 1000)).toBe(false);
   });
 
-  it("trusts the server's flag alone when it sends no lease", () => {
-    expect(hostConnected(host({ lease_seconds: undefined }), 99_999)).toBe(true);
-    expect(hostConnected(host({ lease_seconds: null, connected: false }), 0)).toBe(false);
+  it("stops trusting a stale answer once the host's lease has run out on the shared clock", () => {
+    expect(hostConnected(host(), 1030, true)).toBe(true);
+    expect(hostConnected(host(), 1031, true)).toBe(false);
+    expect(hostConnected(host({ connected: false }), 1000, true)).toBe(false);
+    // No lease in the answer (an older server): its flag alone.
+    expect(hostConnected(host({ lease_seconds: undefined }), 99_999, true)).toBe(true);
+    expect(hostConnected(host({ lease_seconds: null, connected: false }), 0, true)).toBe(false);
+  });
+});
+
+describe("answerIsStale", () => {
+  it("is stale past two polls and a second, never before an answer came", () => {
+    expect(answerIsStale(10_000, 20_000, 5000)).toBe(false);
+    expect(answerIsStale(10_000, 21_000, 5000)).toBe(false);
+    expect(answerIsStale(10_000, 21_001, 5000)).toBe(true);
+    expect(answerIsStale(0, 99_999, 5000)).toBe(false);
   });
 });
 
@@ -34,7 +46,9 @@ describe("sortHosts", () => {
       host({ id: "kh-1", name: "Alpha", last_seen_at: 0 }),
       host({ id: "kh-4", name: "beta" }),
     ];
-    expect(sortHosts(hosts, 1000).map((h) => h.id)).toEqual(["kh-4", "kh-3", "kh-1", "kh-2"]);
+    expect(sortHosts(hosts, 1000).map((h) => h.id)).toEqual(["kh-1", "kh-4", "kh-3", "kh-2"]);
+    // On a stale answer, Alpha (silent since 0) has lost its lease.
+    expect(sortHosts(hosts, 1000, true).map((h) => h.id)).toEqual(["kh-4", "kh-3", "kh-1", "kh-2"]);
   });
 });
 
@@ -51,6 +65,7 @@ describe("workersLabel and hostsSummary", () => {
       label: "1/2",
       state: "partial",
     });
-    expect(hostsSummary([host()], 2000)).toMatchObject({ label: "0/1", state: "none" });
+    expect(hostsSummary([host({ connected: false })], 1000)).toMatchObject({ label: "0/1", state: "none" });
+    expect(hostsSummary([host()], 2000, true)).toMatchObject({ label: "0/1", state: "none" });
   });
 });
