@@ -30,7 +30,7 @@ describe("remote hosts: cancel", () => {
       const hung = await waitFor(
         () => host.workers().find((r) => r.event === "hang" && r.task === task),
         "the worker to hang",
-        60_000,
+        120_000,
       );
       const tree = hung.tree ?? [];
       expect(tree).toHaveLength(3);
@@ -40,10 +40,10 @@ describe("remote hosts: cancel", () => {
       const cli = spawnSync(process.execPath, [KANBAN_BIN, "cancel", task, "--reason", "hung in the test"], {
         env: { ...cluster.serverHome.env, KANBAN_URL: cluster.url, KANBAN_TOKEN: cluster.adminToken },
         encoding: "utf8",
-        timeout: 60_000,
+        timeout: 120_000,
       });
       expect(cli.status, `${cli.stdout}${cli.stderr}`).toBe(0);
-      await waitFor(() => tree.every((pid) => !isPidAlive(pid)), "the whole tree to be gone", 60_000, 100);
+      await waitFor(() => tree.every((pid) => !isPidAlive(pid)), "the whole tree to be gone", 120_000, 100);
       rec.notes.push(`tree of ${tree.length} gone ${Date.now() - cancelledAt} ms after kanban cancel`);
       const db = cluster.reader();
       expect(db.prepare("SELECT status FROM tasks WHERE id = ?").pluck().get(task)).toBe("blocked");
@@ -57,7 +57,7 @@ describe("remote hosts: cancel", () => {
             .pluck()
             .get(task),
         "the host to report the stopped tree",
-        60_000,
+        120_000,
         100,
       );
       rec.reconnects.push(await timeToConsistent(cluster, host, cancelledAt));
@@ -68,5 +68,5 @@ describe("remote hosts: cancel", () => {
     } finally {
       closeBooks(cluster, rec, reachedEnd);
     }
-  }, 180_000);
+  }, 360_000);
 });

@@ -281,7 +281,7 @@ export class RemoteCluster {
   }
 
   /** Starts `kanban serve` (on the port it had before, after a restart) and waits until it answers. */
-  async startServer(timeoutMs = 30_000): Promise<void> {
+  async startServer(timeoutMs = 60_000): Promise<void> {
     const env = { ...this.serverHome.env, KANBAN_TOKEN: this.adminToken };
     const started = this.procs.startNode([KANBAN_BIN, "serve", "--port", String(this.port)], { env });
     let exited = false;

@@ -31,7 +31,7 @@ describe("remote hosts: host restart", () => {
       for (let i = 0; i < TASKS; i++) await cluster.createTask({ title: `host restart ${i}` });
       await startHosts(cluster);
       const id = victim.hostId();
-      await waitFor(() => victim.liveWorkers().length >= 2, "the victim to run two workers", 60_000, 100);
+      await waitFor(() => victim.liveWorkers().length >= 2, "the victim to run two workers", 120_000, 100);
       const orphaned = victim.liveWorkers().map((w) => w.run);
       const killedAt = Date.now();
       await victim.kill();
@@ -41,7 +41,7 @@ describe("remote hosts: host restart", () => {
       rec.fault("sigkill-host", victim.name, killedAt, backAt);
       expect(victim.hostId()).toBe(id);
       rec.reconnects.push(await timeToConsistent(cluster, victim, backAt));
-      await drain(cluster, TASKS, 120_000);
+      await drain(cluster, TASKS, 180_000);
       const rows = cluster.reader().prepare("SELECT count(*) FROM kanban_hosts").pluck().get();
       expect(rows, "the restarted host is the same row, not a new one").toBe(2);
       // The workers outlived their host's crash and their runs stayed theirs (well within the lease).
@@ -59,7 +59,7 @@ describe("remote hosts: host restart", () => {
         expect(leaks).toEqual([]);
       }
     }
-  }, 240_000);
+  }, 420_000);
 
   it("a completion queued before the host crashed is delivered by the restarted host", async () => {
     const rec = new ScenarioRecorder("outbox-across-host-restart", "1 completion queued, host SIGKILLed, restarted");
@@ -76,14 +76,14 @@ describe("remote hosts: host restart", () => {
       const started = await waitFor(
         () => host.workers().find((r) => r.event === "start" && r.task === task),
         "the worker to start",
-        60_000,
+        120_000,
       );
       const cutAt = Date.now();
       host.proxy.cut();
       const done = await waitFor(
         () => host.workers().find((r) => r.event === "complete" && r.run === started.run),
         "the worker's kanban complete",
-        60_000,
+        120_000,
       );
       expect(done.stdout).toMatch(/queued/);
       await host.kill();
@@ -98,7 +98,7 @@ describe("remote hosts: host restart", () => {
       const delivered = await waitFor(
         () => host.delivered().find((e) => e.run_id === started.run),
         "the restarted host to deliver the entry",
-        60_000,
+        120_000,
         100,
       );
       expect(delivered.answer).toMatchObject({ ok: true });
@@ -116,5 +116,5 @@ describe("remote hosts: host restart", () => {
         expect(doubles).toEqual([]);
       }
     }
-  }, 180_000);
+  }, 360_000);
 });

@@ -36,28 +36,28 @@ describe("remote hosts: late report", () => {
       const first = await waitFor(
         () => cutOff.workers().find((r) => r.event === "start" && r.task === task),
         "the first worker to start",
-        60_000,
+        120_000,
       );
       const cutAt = Date.now();
       cutOff.proxy.cut();
       const queued = await waitFor(
         () => cutOff.workers().find((r) => r.event === "complete" && r.run === first.run),
         "the first worker's kanban complete",
-        60_000,
+        120_000,
       );
       expect(queued.stdout).toMatch(/queued/);
       const db = cluster.reader();
       await waitFor(
         () => db.prepare("SELECT outcome FROM task_runs WHERE id = ?").pluck().get(first.run) === "reclaimed",
         "the server to reclaim the silent host's run",
-        60_000,
+        120_000,
         200,
       );
       await startHosts(cluster, [rescuer]);
       await waitFor(
         () => db.prepare("SELECT status FROM tasks WHERE id = ?").pluck().get(task) === "done",
         "the rescuer to finish the task",
-        60_000,
+        120_000,
         100,
       );
       const second = db
@@ -73,7 +73,7 @@ describe("remote hosts: late report", () => {
       const delivered = await waitFor(
         () => cutOff.delivered().find((e) => e.run_id === first.run),
         "the late completion to be delivered",
-        60_000,
+        120_000,
         100,
       );
       expect(delivered.answer).toMatchObject({ ok: false, code: "STALE_RUN" });
@@ -104,5 +104,5 @@ describe("remote hosts: late report", () => {
         expect(doubles).toEqual([]);
       }
     }
-  }, 240_000);
+  }, 420_000);
 });

@@ -18,7 +18,7 @@ function kanban(cluster: RemoteCluster, args: string[]): { code: number | null; 
   const r = spawnSync(process.execPath, [KANBAN_BIN, ...args], {
     env: { ...cluster.serverHome.env, KANBAN_URL: cluster.url, KANBAN_TOKEN: cluster.adminToken },
     encoding: "utf8",
-    timeout: 60_000,
+    timeout: 120_000,
   });
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
@@ -51,7 +51,7 @@ describe("remote hosts: label routing", () => {
       await waitFor(
         () => [...gpu, ...plain].every((id) => status.get(id) === "done"),
         "every gpu and plain card to be done",
-        90_000,
+        150_000,
         100,
       );
       const gpuHost = cluster.host("gpu-1").hostId();
@@ -83,7 +83,7 @@ describe("remote hosts: label routing", () => {
         expect(doubles).toEqual([]);
       }
     }
-  }, 180_000);
+  }, 360_000);
 
   it("kanban why on the server names the labels no connected host has", async () => {
     const cluster = await scenarios.start({
@@ -100,5 +100,5 @@ describe("remote hosts: label routing", () => {
     expect(why.out).toMatch(/code: no_host_for_labels/);
     expect(why.out).toMatch(/macos, xcode/);
     expect(why.out).toMatch(/no connected host/);
-  }, 120_000);
+  }, 240_000);
 });

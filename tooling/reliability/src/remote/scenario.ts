@@ -64,11 +64,14 @@ export function seededRandom(seed: number): () => number {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Starts every host and waits until each has said hello (its row is on the board). */
+/** Starts every host and waits until each has said hello (its row is on the board, its process was answered). */
 export async function startHosts(cluster: RemoteCluster, hosts: readonly RemoteHost[] = cluster.hosts): Promise<void> {
   for (const h of hosts) h.start();
   await waitFor(
     async () => {
+      // A restarted host's row is still "connected" from before its crash: only the new process's
+      // own line says that it has been answered.
+      if (!hosts.every((h) => /connected to /.test(h.log()))) return false;
       const r = await cluster.call("hosts.list", "query", {});
       if (r.status !== 200) return false;
       const listed = (r.json as { result: { data: { hosts: { id: string; connected: boolean }[] } } }).result.data
@@ -76,7 +79,7 @@ export async function startHosts(cluster: RemoteCluster, hosts: readonly RemoteH
       return hosts.every((h) => listed.some((l) => l.id === h.hostId() && l.connected));
     },
     `hosts ${hosts.map((h) => h.name).join(", ")} to say hello`,
-    60_000,
+    120_000,
     200,
   ).catch((e: Error) => {
     throw new Error(`${e.message}\n${hosts.map((h) => `--- ${h.name} ---\n${h.log().slice(-2000)}`).join("\n")}`);

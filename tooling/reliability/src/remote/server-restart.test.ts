@@ -36,7 +36,7 @@ describe("remote hosts: server restart", () => {
       await startHosts(cluster);
       const db = cluster.reader();
       const running = db.prepare("SELECT count(*) FROM tasks WHERE status = 'running'").pluck();
-      await waitFor(() => (running.get() as number) >= 3, "three tasks running on the hosts", 60_000, 100);
+      await waitFor(() => (running.get() as number) >= 3, "three tasks running on the hosts", 120_000, 100);
 
       const killedAt = Date.now();
       await cluster.killServer();
@@ -47,7 +47,7 @@ describe("remote hosts: server restart", () => {
       const times = await Promise.all(cluster.hosts.map((h) => timeToConsistent(cluster, h, backAt)));
       rec.reconnects.push(...times);
 
-      await drain(cluster, TASKS, 120_000);
+      await drain(cluster, TASKS, 180_000);
       const queued = cluster.hosts
         .flatMap((h) => h.workers())
         .filter((r) => r.event === "complete" && /queued/.test(r.stdout ?? ""));
@@ -64,7 +64,7 @@ describe("remote hosts: server restart", () => {
         expect(leaks).toEqual([]);
       }
     }
-  }, 300_000);
+  }, 420_000);
 
   it("a completion made while the server is down is delivered once it is back", async () => {
     const rec = new ScenarioRecorder("completion-while-server-down", "1 completion made while the server is down");
@@ -81,7 +81,7 @@ describe("remote hosts: server restart", () => {
       const started = await waitFor(
         () => host.workers().find((r) => r.event === "start" && r.task === task),
         "the worker to start",
-        60_000,
+        120_000,
       );
       const killedAt = Date.now();
       await cluster.killServer();
@@ -89,7 +89,7 @@ describe("remote hosts: server restart", () => {
       const done = await waitFor(
         () => host.workers().find((r) => r.event === "complete" && r.run === started.run),
         "the worker's kanban complete",
-        60_000,
+        120_000,
       );
       expect(done.exit, done.stderr).toBe(0);
       expect(done.stdout).toMatch(/queued/);
@@ -101,7 +101,7 @@ describe("remote hosts: server restart", () => {
       const delivered = await waitFor(
         () => host.delivered().find((e) => e.run_id === started.run),
         "the host to deliver the queued completion",
-        60_000,
+        120_000,
         100,
       );
       rec.notes.push(`the queued completion was delivered ${Date.now() - backAt} ms after the server was back`);
@@ -125,5 +125,5 @@ describe("remote hosts: server restart", () => {
         expect(doubleRuns(cluster.reader())).toEqual([]);
       }
     }
-  }, 180_000);
+  }, 360_000);
 });
