@@ -1,6 +1,7 @@
 import type { BoardContext } from "./context.ts";
 import { KernelError } from "./errors.ts";
 import { appendEvent } from "./store/sqlite/events.ts";
+import { claimedLockOf, hasLateReport } from "./store/sqlite/late-reports.ts";
 import { runById } from "./store/sqlite/run-reads.ts";
 import { getTask } from "./store/sqlite/tasks.ts";
 import type { Task, TaskRun } from "./types.ts";
@@ -50,19 +51,9 @@ function lockHost(lock: string | null): string | null {
  */
 async function recordLateReport(ctx: BoardContext, taskId: string, run: TaskRun, report: LateReport): Promise<void> {
   await ctx.tx(async () => {
-    const seen = await ctx.get(
-      "SELECT id FROM task_events WHERE task_id = ? AND kind = 'late_report' AND run_id = ? AND json_extract(payload, '$.verb') = ?",
-      taskId,
-      run.id,
-      report.verb,
-    );
-    if (seen !== undefined) return;
+    if (await hasLateReport(ctx, taskId, run.id, report.verb)) return;
     // An ended run's claim lock is cleared; its `claimed` event still names the claimer.
-    const claimed = (await ctx.get(
-      "SELECT json_extract(payload, '$.lock') AS lock FROM task_events WHERE task_id = ? AND run_id = ? AND kind = 'claimed' ORDER BY id LIMIT 1",
-      taskId,
-      run.id,
-    )) as { lock: string | null } | undefined;
+    const lock = run.claim_lock ?? (await claimedLockOf(ctx, taskId, run.id));
     const summary = capped(report.summary);
     const reason = capped(report.reason);
     const payload: Record<string, unknown> = {
@@ -71,7 +62,7 @@ async function recordLateReport(ctx: BoardContext, taskId: string, run: TaskRun,
       summary: summary.text,
       reason: reason.text,
       run_outcome: run.outcome ?? (run.ended_at === null ? null : run.status),
-      host_id: lockHost(run.claim_lock ?? claimed?.lock ?? null),
+      host_id: lockHost(lock),
     };
     if (summary.cut || reason.cut) payload.truncated = true;
     await appendEvent(ctx, taskId, "late_report", payload, run.id);
