@@ -1,62 +1,30 @@
 import { TRPCClientError } from "@trpc/client";
 import { boardArg, currentAuthor, type Deps, fenceFor } from "../deps.ts";
 import { CliFailure, errorCode, errorData, UsageError } from "../errors.ts";
+import { OutboxUnwritableError, outboxFor, QUEUED_LINE } from "../outbox-call.ts";
 import { toJson } from "../output.ts";
+import type { OutboxSent } from "../tools/client.ts";
 import { collect, intArg, parseMetadata } from "./parse.ts";
 import type { Register } from "./register.ts";
 
 /**
- * A worker of a remote host (`KANBAN_OUTBOX` set by the host, talking to `KANBAN_URL`) settles its
- * own task through the completion outbox (`@kanban/contract/outbox`): the call is written to the
- * host's disk first, then sent once. A definitive answer is printed as usual (and the entry moves to
- * `delivered/`); no answer (the server down, the network cut) is not a failure: the entry stays and
- * the host re-sends it until the server answers, so the worker prints `queued: …` and exits 0.
- * Returns null when the call is not one for the outbox (no outbox, local mode, another task).
+ * A remote host's worker settles its own task through the completion outbox (`../outbox-call.ts`,
+ * shared with the MCP tools): null when the call is not one for the outbox (no outbox, local mode,
+ * another task).
  */
 async function viaOutbox(
   deps: Deps,
   verb: "complete" | "block",
   id: string,
   input: Record<string, unknown>,
-): Promise<
-  | { state: "delivered"; ok: true }
-  | { state: "delivered"; ok: false; code: string; message: string }
-  | { state: "pending" }
-  | null
-> {
-  const c = deps.config;
-  const dir = c.env.KANBAN_OUTBOX?.trim();
-  if (!dir || c.url === null || c.task !== id || c.runId === null) return null;
-  const [outbox, { nodeHttpFetch }] = await Promise.all([
-    import("@kanban/contract/outbox"),
-    import("../http-fetch.ts"),
-  ]);
-  const entry = {
-    v: 1 as const,
-    verb,
-    url: c.url,
-    token: c.token,
-    board: c.board,
-    task_id: id,
-    run_id: c.runId,
-    input,
-    created_at: Math.floor(Date.now() / 1000),
-  };
+): Promise<OutboxSent | null> {
   try {
-    outbox.writeOutboxEntry(dir, entry);
+    return (await outboxFor(deps.config)?.send(verb, id, input)) ?? null;
   } catch (err) {
-    // Nothing was sent: a call the host could not re-send must not be made at all.
-    const why = err instanceof Error ? (err.message.split("\n")[0] ?? "") : String(err);
-    throw new CliFailure(`cannot keep the ${verb} of ${id} in the outbox (${dir}): ${why}; nothing was sent`);
+    if (err instanceof OutboxUnwritableError) throw new CliFailure(err.message);
+    throw err;
   }
-  const r = await outbox.deliverOutboxEntry(dir, entry, {
-    fetch: nodeHttpFetch as unknown as import("@kanban/contract/outbox").OutboxFetch,
-  });
-  if (r.state === "pending") return { state: "pending" };
-  return r.answer.ok ? { state: "delivered", ok: true } : { state: "delivered", ...r.answer };
 }
-
-export const QUEUED_LINE = "queued: the host delivers it when the server answers";
 
 /**
  * One failed id of a bulk verb, as the line printed for it. API refusals become a `cannot <verb>

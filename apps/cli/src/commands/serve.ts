@@ -63,9 +63,10 @@ function isDatabaseRefusal(err: unknown): err is Error & { code: string } {
 }
 
 export async function runMcp(deps: Deps): Promise<number> {
-  const [{ serveMcp }, { deferredToolClient }] = await Promise.all([
+  const [{ serveMcp }, { deferredToolClient }, { outboxFor }] = await Promise.all([
     import("../mcp.ts"),
     import("../tools/deferred-client.ts"),
+    import("../outbox-call.ts"),
   ]);
   const c = deps.config;
   // The server answers initialize and tools/list first; the client (in local mode the whole API)
@@ -96,6 +97,8 @@ export async function runMcp(deps: Deps): Promise<number> {
         tenant: c.tenant,
         sessionId: c.sessionId,
       },
+      // A remote host's worker: kanban_complete/kanban_block keep the call on the host's disk first.
+      outbox: outboxFor(c),
     },
     signal,
   );

@@ -44,7 +44,25 @@ export interface ToolIdentity {
   sessionId: string | null;
 }
 
+/** What became of a terminal call kept in the completion outbox. */
+export type OutboxSent =
+  | { state: "delivered"; ok: true; replayed?: boolean }
+  | { state: "delivered"; ok: false; code: string; message: string }
+  /** The server did not answer (down, network cut, 5xx): the entry stays on disk and the host re-sends it. */
+  | { state: "pending" };
+
+/**
+ * The completion outbox of a remote host's worker (issue 15): `send` writes the terminal call to the
+ * host's disk, then sends it once. Null when this call is not one for the outbox (another task, no
+ * run); it throws only when the entry cannot be written, and then nothing was sent.
+ */
+export interface ToolOutbox {
+  send(verb: "complete" | "block", taskId: string, input: Record<string, unknown>): Promise<OutboxSent | null>;
+}
+
 export interface ToolContext {
   client: KanbanToolClient;
   identity: ToolIdentity;
+  /** Set for a worker of a remote host (KANBAN_OUTBOX): kanban_complete and kanban_block go through it. */
+  outbox?: ToolOutbox | null;
 }

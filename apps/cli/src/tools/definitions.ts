@@ -1,8 +1,9 @@
 import { TASK_STATUSES, TITLE_MAX, WORKSPACE_KINDS, type WorkspaceKind } from "@kanban/contract";
 import { TRPCClientError } from "@trpc/client";
 import { z } from "zod";
+import { OutboxUnwritableError, QUEUED_LINE } from "../outbox-call.ts";
 import { MAX_RESPONSE_BYTES } from "./cap.ts";
-import type { ToolContext } from "./client.ts";
+import type { OutboxSent, ToolContext } from "./client.ts";
 
 /** A refusal a tool words itself; it becomes `{"error": "<message>"}`. */
 export class ToolError extends Error {
@@ -99,9 +100,44 @@ function details(err: unknown): Record<string, unknown> {
   return data?.details ?? {};
 }
 
-/** The message of a refused fenced call: the worker lost its attempt and must stop. */
+/** The message of a refused fenced call (the error, or its message): the worker lost its attempt and must stop. */
 function staleText(tool: string, id: string, err: unknown): string {
-  return `${tool} refused: ${(err as Error).message}. Your attempt on ${id} is over (the task was reclaimed or settled); stop working on it and do not retry.`;
+  const message = typeof err === "string" ? err : (err as Error).message;
+  return `${tool} refused: ${message}. Your attempt on ${id} is over (the task was reclaimed or settled); stop working on it and do not retry.`;
+}
+
+/**
+ * Sends a worker's terminal call through the host's completion outbox when it has one (a remote
+ * host's worker acting on its own task): null when the call goes the ordinary way. An entry that
+ * cannot be written is a refusal (nothing was sent).
+ */
+async function viaOutbox(
+  ctx: ToolContext,
+  verb: "complete" | "block",
+  id: string,
+  input: Record<string, unknown>,
+): Promise<OutboxSent | null> {
+  if (!ctx.outbox) return null;
+  try {
+    return await ctx.outbox.send(verb, id, input);
+  } catch (err) {
+    if (err instanceof OutboxUnwritableError) throw new ToolError(err.message);
+    throw err;
+  }
+}
+
+/**
+ * The answer to a terminal call the server did not answer: not an error (the call is kept on the
+ * host's disk and the host re-sends it until the server acknowledges it), so the agent stops here.
+ */
+function queuedAnswer(tool: string, id: string, runId: number | null): Record<string, unknown> {
+  return {
+    ok: true,
+    queued: true,
+    task_id: id,
+    run_id: runId,
+    message: `${QUEUED_LINE}. The server did not answer now; ${tool} is kept on this host's disk and re-sent until it does. Your work on ${id} is handed off: stop here.`,
+  };
 }
 
 /** The task a lifecycle tool acts on: the one named, else the worker's own; a worker may touch no other. */
@@ -419,35 +455,46 @@ export const kanbanComplete = defineTool({
     if (ctx.identity.task === id && ctx.identity.sessionId !== null)
       metadata.worker_session_id = ctx.identity.sessionId;
     const cards = toList(args.created_cards);
+    const input = {
+      ...boardOf(args),
+      id,
+      summary: args.summary ?? null,
+      result: args.result ?? null,
+      metadata: Object.keys(metadata).length > 0 ? metadata : null,
+      created_cards: cards ?? null,
+      ...fence(ctx, id),
+    };
+    const sent = await viaOutbox(ctx, "complete", id, input);
+    if (sent !== null) {
+      const runId = input.expected_run_id ?? null;
+      if (sent.state === "pending") return queuedAnswer("kanban_complete", id, runId);
+      if (sent.ok) return { ok: true, task_id: id, run_id: runId };
+      throw completeRefusal(id, sent.code, sent.message, null) ?? new ToolError(sent.message);
+    }
     try {
-      const res = await ctx.client.tasks.complete.mutate({
-        ...boardOf(args),
-        id,
-        summary: args.summary ?? null,
-        result: args.result ?? null,
-        metadata: Object.keys(metadata).length > 0 ? metadata : null,
-        created_cards: cards ?? null,
-        ...fence(ctx, id),
-      });
+      const res = await ctx.client.tasks.complete.mutate(input);
       return { ok: true, task_id: id, run_id: res.run_id };
     } catch (err) {
-      const c = code(err);
-      if (c === "HALLUCINATED_CARDS") {
-        const phantom = details(err).phantom;
-        const ids = Array.isArray(phantom) ? phantom.join(", ") : (err as Error).message;
-        throw new ToolError(
-          `kanban_complete blocked: the following created_cards do not exist or were not created by this worker: ${ids}. ` +
-            "Your task is still in-flight (no state change). Call kanban_complete again with the same summary and metadata, " +
-            "leaving those ids out of created_cards, or with created_cards=[] to skip the check.",
-        );
-      }
-      if (c === "STALE_RUN") throw new ToolError(staleText("kanban_complete", id, err));
-      if (c === "NOT_FOUND") throw new ToolError(`could not complete ${id} (unknown id or already terminal)`);
-      if (c === "WRONG_STATE") throw new ToolError(`could not complete ${id}: ${(err as Error).message}`);
-      throw err;
+      throw completeRefusal(id, code(err), (err as Error).message, details(err).phantom) ?? err;
     }
   },
 });
+
+/** A refused completion in the tool's words, or null when it is not one of the refusals it words. */
+function completeRefusal(id: string, c: string | null, message: string, phantom: unknown): ToolError | null {
+  if (c === "HALLUCINATED_CARDS") {
+    const ids = Array.isArray(phantom) ? phantom.join(", ") : message;
+    return new ToolError(
+      `kanban_complete blocked: the following created_cards do not exist or were not created by this worker: ${ids}. ` +
+        "Your task is still in-flight (no state change). Call kanban_complete again with the same summary and metadata, " +
+        "leaving those ids out of created_cards, or with created_cards=[] to skip the check.",
+    );
+  }
+  if (c === "STALE_RUN") return new ToolError(staleText("kanban_complete", id, message));
+  if (c === "NOT_FOUND") return new ToolError(`could not complete ${id} (unknown id or already terminal)`);
+  if (c === "WRONG_STATE") return new ToolError(`could not complete ${id}: ${message}`);
+  return null;
+}
 
 export const kanbanBlock = defineTool({
   name: "kanban_block",
@@ -466,18 +513,30 @@ export const kanbanBlock = defineTool({
     const id = ownTarget(ctx, args.task_id);
     const reason = args.reason.trim();
     if (reason === "") throw new ToolError("reason is required — explain what input you need");
-    try {
-      await ctx.client.tasks.block.mutate({ ...boardOf(args), id, reason, ...fence(ctx, id) });
-    } catch (err) {
-      const c = code(err);
-      if (c === "STALE_RUN") throw new ToolError(staleText("kanban_block", id, err));
-      if (c === "NOT_FOUND" || c === "WRONG_STATE")
-        throw new ToolError(`could not block ${id} (unknown id or not in running/ready)`);
-      throw err;
+    const input = { ...boardOf(args), id, reason, ...fence(ctx, id) };
+    const runId = input.expected_run_id ?? null;
+    const sent = await viaOutbox(ctx, "block", id, input);
+    if (sent !== null) {
+      if (sent.state === "pending") return queuedAnswer("kanban_block", id, runId);
+      if (!sent.ok) throw blockRefusal(id, sent.code, sent.message) ?? new ToolError(sent.message);
+      return { ok: true, task_id: id, run_id: runId };
     }
-    return { ok: true, task_id: id, run_id: fence(ctx, id).expected_run_id ?? null };
+    try {
+      await ctx.client.tasks.block.mutate(input);
+    } catch (err) {
+      throw blockRefusal(id, code(err), (err as Error).message) ?? err;
+    }
+    return { ok: true, task_id: id, run_id: runId };
   },
 });
+
+/** A refused block in the tool's words, or null when it is not one of the refusals it words. */
+function blockRefusal(id: string, c: string | null, message: string): ToolError | null {
+  if (c === "STALE_RUN") return new ToolError(staleText("kanban_block", id, message));
+  if (c === "NOT_FOUND" || c === "WRONG_STATE")
+    return new ToolError(`could not block ${id} (unknown id or not in running/ready)`);
+  return null;
+}
 
 export const kanbanHeartbeat = defineTool({
   name: "kanban_heartbeat",

@@ -5,7 +5,7 @@
  * import them from `@kanban/cli/tools` and hand over their own client.
  */
 export { capResponse, MAX_RESPONSE_BYTES } from "./cap.ts";
-export type { KanbanToolClient, ToolContext, ToolIdentity } from "./client.ts";
+export type { KanbanToolClient, OutboxSent, ToolContext, ToolIdentity, ToolOutbox } from "./client.ts";
 export {
   KANBAN_TOOLS,
   type KanbanTool,
