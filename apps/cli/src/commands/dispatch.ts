@@ -93,6 +93,14 @@ export interface DispatchOptions {
   json?: boolean;
 }
 
+/** `kanban dispatcher`'s remote host flags (issue 15): passed on as `kanban-dispatcher` takes them. */
+export interface RemoteHostOptions {
+  server?: string;
+  token?: string;
+  labels?: string;
+  maxWorkers?: number;
+}
+
 export function dispatchArgs(deps: Deps, opts: DispatchOptions, once: boolean): string[] {
   const args = once ? ["--once"] : [];
   if (once && deps.config.board !== null) args.push("--board", deps.config.board);
@@ -100,6 +108,21 @@ export function dispatchArgs(deps: Deps, opts: DispatchOptions, once: boolean): 
   if (opts.max !== undefined) args.push("--max", String(opts.max));
   if (opts.failureLimit !== undefined) args.push("--failure-limit", String(opts.failureLimit));
   if (opts.json) args.push("--json");
+  return args;
+}
+
+/**
+ * The loop's arguments: the local flags, then the remote host's. Their checks (a URL, labels, a
+ * token without a server) are the dispatcher's own, so both commands refuse the same things in the
+ * same words. The token is passed as given (it already shows in this process's argv; the README
+ * recommends KANBAN_HOST_TOKEN, which reaches the dispatcher through the environment).
+ */
+export function dispatcherLoopArgs(deps: Deps, opts: DispatchOptions & RemoteHostOptions): string[] {
+  const args = dispatchArgs(deps, opts, false);
+  if (opts.server !== undefined) args.push("--server", opts.server);
+  if (opts.token !== undefined) args.push("--token", opts.token);
+  if (opts.labels !== undefined) args.push("--labels", opts.labels);
+  if (opts.maxWorkers !== undefined) args.push("--max-workers", String(opts.maxWorkers));
   return args;
 }
 
@@ -115,8 +138,19 @@ export const registerDispatch: Register = (program, act) => {
 
   program
     .command("dispatcher")
-    .summary("run the dispatcher loop over every board of this machine until Ctrl-C")
+    .summary("run the dispatcher loop over every board of this machine (or as a remote host) until Ctrl-C")
+    .description(
+      "Run the dispatcher loop over every board of this machine until Ctrl-C. With --server it runs as a " +
+        "remote host of that `kanban serve` instead: no board file, claims and reports through its API " +
+        "(the token: --token, else KANBAN_HOST_TOKEN, else config.json remote.token).",
+    )
     .option("--max <n>", "live workers per board (overrides kanban.max_spawn)", intArg(1))
     .option("--failure-limit <n>", "failures before the breaker blocks a task (default 2)", intArg(1))
-    .action(act((deps, opts: DispatchOptions) => execDispatcher(deps, dispatchArgs(deps, opts, false))));
+    .option("--server <url>", "run as a remote host of this kanban serve (config.json remote.server)")
+    .option("--token <token>", "its host token (prefer KANBAN_HOST_TOKEN: a flag shows in ps)")
+    .option("--labels <a,b>", "labels this host offers (tasks created with --requires need them)")
+    .option("--max-workers <n>", "workers this remote host runs at once (config.json remote.capacity)", intArg(1))
+    .action(
+      act((deps, opts: DispatchOptions & RemoteHostOptions) => execDispatcher(deps, dispatcherLoopArgs(deps, opts))),
+    );
 };
