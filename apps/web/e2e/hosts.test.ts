@@ -86,6 +86,68 @@ async function hostRow(page: Page, id: string) {
   };
 }
 
+/** The view's half of the first test, while the hosts heartbeat; `silenceGpu` stops the gpu host's beats. */
+async function hostsAreListed(page: Page, board: string, runId: number, silenceGpu: () => void) {
+  expect(runId).toBeGreaterThan(0);
+  // The toolbar counts them, and the view (a link of its own) lists both, connected.
+  await waitUntil(
+    async () => (await page.getByTestId("hosts-button").textContent())?.includes("2/2"),
+    15_000,
+    "the toolbar to count two connected hosts",
+  );
+  await page.getByTestId("hosts-button").click();
+  await page.getByTestId("hosts-view").waitFor();
+  expect(new URL(page.url()).searchParams.get("view")).toBe("hosts");
+  const macRow = await hostRow(page, MAC);
+  // The token's name wins over the one the host sends.
+  expect(macRow).toMatchObject({
+    connected: "true",
+    name: "mac-1",
+    labels: ["macos", "xcode"],
+    version: "0.1.0",
+    status: "Connected",
+  });
+  expect(macRow.lastSeen).toMatch(/^(just now|\d+s ago)$/);
+  await waitUntil(
+    async () => (await hostRow(page, MAC)).workers === "1 / 4",
+    15_000,
+    "the mac host's running worker to show",
+  );
+  expect(await hostRow(page, GPU)).toMatchObject({ connected: "true", name: "gpu-box", labels: ["cuda-12", "gpu"] });
+  // What the view shows is what hosts.list answers.
+  const listed = (await admin.hosts.list.query({ board })).hosts;
+  expect(listed.map((h) => [h.id, h.name, h.connected]).sort()).toEqual([
+    [MAC, "mac-1", true],
+    [GPU, "gpu-box", true],
+  ]);
+
+  // The mac host keeps its heartbeat; the gpu host falls silent: past its lease it is disconnected.
+  silenceGpu();
+  await waitUntil(
+    async () => (await hostRow(page, GPU)).connected === "false",
+    (LEASE + 15) * 1000,
+    "the silent gpu host to show disconnected",
+  );
+  const gpuRow = await hostRow(page, GPU);
+  expect(gpuRow.status).toBe("Disconnected");
+  // Its last heartbeat, on the page's clock (learnt from the server's, to within a second or two).
+  expect(gpuRow.lastSeen).toMatch(/^(just now|\d+s ago)$/);
+  expect(await hostRow(page, MAC)).toMatchObject({ connected: "true", status: "Connected" });
+  // Connected hosts are listed first.
+  expect(
+    await page.getByTestId("host-row").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-host-id"))),
+  ).toEqual([MAC, GPU]);
+  await waitUntil(
+    async () => (await page.getByTestId("hosts-button").textContent())?.includes("1/2"),
+    10_000,
+    "the toolbar to count one of two",
+  );
+  // The server agrees once it is asked.
+  const after = (await admin.hosts.list.query({ board })).hosts;
+  expect(after.find((h) => h.id === GPU)?.connected).toBe(false);
+  await shot(page, "hosts");
+}
+
 describe("remote hosts on the board", () => {
   it("lists the hosts that said hello with a host token, live, and shows one disconnected after its lease", async () => {
     captureOnFailure(b, "hosts-view");
@@ -108,68 +170,16 @@ describe("remote hosts on the board", () => {
     const { claims } = await mac.hosts.claim.mutate({ board, host_id: MAC, max: 1, profiles: null, pid: 4242 });
     expect(claims.map((c) => c.task.id)).toEqual([job.id]);
     const runId = claims[0]?.run_id ?? 0;
-    await mac.hosts.heartbeat.mutate({ board, host_id: MAC, running: 1, runs: [runId] });
-
-    // The toolbar counts them, and the view (a link of its own) lists both, connected.
-    await waitUntil(
-      async () => (await page.getByTestId("hosts-button").textContent())?.includes("2/2"),
-      15_000,
-      "the toolbar to count two connected hosts",
-    );
-    await page.getByTestId("hosts-button").click();
-    await page.getByTestId("hosts-view").waitFor();
-    expect(new URL(page.url()).searchParams.get("view")).toBe("hosts");
-    const macRow = await hostRow(page, MAC);
-    // The token's name wins over the one the host sends.
-    expect(macRow).toMatchObject({
-      connected: "true",
-      name: "mac-1",
-      labels: ["macos", "xcode"],
-      version: "0.1.0",
-      status: "Connected",
-    });
-    expect(macRow.lastSeen).toMatch(/^(just now|\d+s ago)$/);
-    await waitUntil(
-      async () => (await hostRow(page, MAC)).workers === "1 / 4",
-      15_000,
-      "the mac host's running worker to show",
-    );
-    expect(await hostRow(page, GPU)).toMatchObject({ connected: "true", name: "gpu-box", labels: ["cuda-12", "gpu"] });
-    // What the view shows is what hosts.list answers.
-    const listed = (await admin.hosts.list.query({ board })).hosts;
-    expect(listed.map((h) => [h.id, h.name, h.connected]).sort()).toEqual([
-      [MAC, "mac-1", true],
-      [GPU, "gpu-box", true],
-    ]);
-
-    // The mac host keeps its heartbeat; the gpu host falls silent: past its lease it is disconnected.
+    // Both heartbeat (every second, well within the lease) until the gpu host is told to fall silent.
+    let gpuBeats = true;
     const beat = setInterval(() => {
       void mac.hosts.heartbeat.mutate({ board, host_id: MAC, running: 1, runs: [runId] }).catch(() => {});
+      if (gpuBeats) void gpu.hosts.heartbeat.mutate({ board, host_id: GPU, running: 0, runs: [] }).catch(() => {});
     }, 1000);
     try {
-      await waitUntil(
-        async () => (await hostRow(page, GPU)).connected === "false",
-        (LEASE + 15) * 1000,
-        "the silent gpu host to show disconnected",
-      );
-      const gpuRow = await hostRow(page, GPU);
-      expect(gpuRow.status).toBe("Disconnected");
-      // Its last hello, on the page's clock (learnt from the server's, to within a second or two).
-      expect(gpuRow.lastSeen).toMatch(/^(just now|\d+s ago)$/);
-      expect(await hostRow(page, MAC)).toMatchObject({ connected: "true", status: "Connected" });
-      // Connected hosts are listed first.
-      expect(
-        await page.getByTestId("host-row").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-host-id"))),
-      ).toEqual([MAC, GPU]);
-      await waitUntil(
-        async () => (await page.getByTestId("hosts-button").textContent())?.includes("1/2"),
-        10_000,
-        "the toolbar to count one of two",
-      );
-      // The server agrees once it is asked.
-      const after = (await admin.hosts.list.query({ board })).hosts;
-      expect(after.find((h) => h.id === GPU)?.connected).toBe(false);
-      await shot(page, "hosts");
+      await hostsAreListed(page, board, runId, () => {
+        gpuBeats = false;
+      });
     } finally {
       clearInterval(beat);
     }

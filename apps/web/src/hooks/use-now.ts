@@ -1,12 +1,14 @@
 "use client";
 
 import { useSyncExternalStore } from "react";
+import { SkewEstimator } from "../lib/clock.ts";
 
 /**
  * One shared clock for every card that shows a countdown, in the server's unix seconds: the
- * skew between this browser and the server is learnt from each board load, so lease countdowns
- * and heartbeat ages agree with what the server decides.
+ * skew between this browser and the server is learnt from each board load (lib/clock.ts), so lease
+ * countdowns, heartbeat ages and hosts' last-seen ages agree with what the server decides.
  */
+const estimator = new SkewEstimator();
 let skewSeconds = 0;
 let nowValue = Math.floor(Date.now() / 1000);
 const listeners = new Set<() => void>();
@@ -34,7 +36,7 @@ function subscribe(listener: () => void) {
 
 /** Called with the `now` of each board response. */
 export function learnServerNow(serverNow: number): void {
-  skewSeconds = serverNow - Date.now() / 1000;
+  skewSeconds = estimator.learn(serverNow, Date.now());
   tick();
 }
 
