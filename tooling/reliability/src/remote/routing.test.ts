@@ -49,8 +49,11 @@ describe("remote hosts: label routing", () => {
       const db = cluster.reader();
       const status = db.prepare("SELECT status FROM tasks WHERE id = ?").pluck();
       await waitFor(
-        () => [...gpu, ...plain].every((id) => status.get(id) === "done"),
-        "every gpu and plain card to be done",
+        // Done on the board can come a moment before the CLI files its entry as delivered.
+        () =>
+          [...gpu, ...plain].every((id) => status.get(id) === "done") &&
+          cluster.hosts.every((h) => h.pending().length === 0),
+        "every gpu and plain card to be done and every outbox empty",
         150_000,
         100,
       );

@@ -19,7 +19,7 @@ describe("remote hosts: server restart", () => {
     const TASKS = 12;
     const rec = new ScenarioRecorder(
       "server-sigkill",
-      `${TASKS} tasks, server SIGKILLed mid-run, down ${DOWN_MS / 1000} s`,
+      `${TASKS} tasks, server SIGKILLed mid-run, restarted after ${DOWN_MS / 1000} s`,
     );
     rec.tasks = TASKS;
     const workerEnv = { FAKE_MIN_MS: "2000", FAKE_MAX_MS: "6000" };
