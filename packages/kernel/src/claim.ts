@@ -2,6 +2,7 @@ import { DEFAULT_CLAIM_TTL_SECONDS } from "./constants.ts";
 import type { BoardContext } from "./context.ts";
 import { invalid, wrongState } from "./errors.ts";
 import { type Fence, requireFenced } from "./fencing.ts";
+import { isHostLock } from "./hosts.ts";
 import {
   claimableAtAGlance,
   claimHead,
@@ -12,6 +13,7 @@ import {
   takeClaim,
 } from "./store/sqlite/claims.ts";
 import { appendEvent } from "./store/sqlite/events.ts";
+import { hostRow } from "./store/sqlite/hosts.ts";
 import { endRun, openRun, setRunHeartbeat, setRunLease, setRunWorkerPid } from "./store/sqlite/runs.ts";
 import { setWorkspacePath } from "./store/sqlite/tasks.ts";
 import type { Task } from "./types.ts";
@@ -102,11 +104,33 @@ export async function heartbeatClaim(
     const task = await requireFenced(ctx, id, { expected_run_id: opts.expected_run_id, claim_lock: lock });
     if (task.status !== "running")
       throw wrongState(`cannot heartbeat ${id} (not running)`, { task_id: id, status: task.status });
-    const expires = ctx.now() + lease;
+    const now = ctx.now();
+    let expires = now + lease;
+    const hostDeadline = await hostLeaseDeadline(ctx, task.claim_lock);
+    if (hostDeadline !== null) {
+      // A remote run's lease is its host's: the worker's own heartbeat (through the API, with its run
+      // token) proves the worker alive, not the host that must stop it, so it never carries the claim
+      // past the host's last heartbeat plus the host's lease. It never shortens the claim either.
+      expires = Math.min(expires, hostDeadline);
+      if (task.claim_expires !== null && expires <= task.claim_expires) return true;
+    }
     const extended = await extendLease(ctx, id, task.claim_lock, expires);
     if (extended && task.current_run_id !== null) await setRunLease(ctx, task.current_run_id, expires);
     return extended;
   });
+}
+
+/**
+ * When the lease of a remote host's claim (`<host_id>:<pid>`) runs out if the host stays silent:
+ * its last heartbeat plus its lease. Null for any other claim (a local `<hostname>:<pid>` lock has no
+ * host row), whose lease the board's claim TTL governs as before.
+ */
+async function hostLeaseDeadline(ctx: BoardContext, lock: string | null): Promise<number | null> {
+  const colon = lock?.indexOf(":") ?? -1;
+  if (lock === null || colon < 1) return null;
+  const host = await hostRow(ctx, lock.slice(0, colon));
+  if (host === null || !isHostLock(host.id, lock)) return null;
+  return Number(host.last_seen_at) + Number(host.lease_seconds);
 }
 
 /** Records that the worker is alive (event `heartbeat`, with an optional note). */

@@ -227,3 +227,65 @@ describe("claimForHost", () => {
     }
   });
 });
+
+describe("a remote run's worker heartbeat", () => {
+  it("records the heartbeat but never carries the claim past the host's lease: a silent host loses it", async () => {
+    const b = board();
+    await hello(b, H1);
+    await b.createTask({ title: "remote", assignee: "alice" });
+    const run = await claimOne(b, H1);
+    b.clock.advance(10);
+    await b.hostHeartbeat({ host_id: H1, running: 1, runs: [run.run], lease_seconds: LEASE });
+    const hostDeadline = b.now() + LEASE;
+    b.clock.advance(5);
+    // The worker heartbeats through the API (run token → fenced on its run) with the board's 900 s TTL.
+    expect(await b.heartbeat(run.id, { expected_run_id: run.run })).toBe(true);
+    let task = await b.requireTask(run.id);
+    expect([task.claim_expires, task.last_heartbeat_at]).toEqual([hostDeadline, b.now()]);
+    expect(await b.heartbeatClaim(run.id, { expected_run_id: run.run, ttl_seconds: 3600 })).toBe(true);
+    expect((await b.requireTask(run.id)).claim_expires).toBe(hostDeadline);
+    // The host goes silent; its worker keeps heartbeating every 10 s through another path.
+    for (let i = 0; i < 3; i++) {
+      b.clock.advance(10);
+      await b.heartbeatWorker(run.id, { expected_run_id: run.run });
+      await b.heartbeatClaim(run.id, { expected_run_id: run.run });
+    }
+    expect(b.now()).toBeGreaterThan(hostDeadline);
+    task = await b.requireTask(run.id);
+    expect([task.claim_expires, task.last_heartbeat_at]).toEqual([hostDeadline, b.now()]);
+    expect((await b.getRun(run.run))?.claim_expires).toBe(hostDeadline);
+    const swept = await b.releaseStaleClaims();
+    expect(swept.reclaimed).toEqual([run.id]);
+    const after = await b.requireTask(run.id);
+    expect([after.status, after.claim_lock]).toEqual(["ready", null]);
+    expect((await b.getRun(run.run))?.outcome).toBe("reclaimed");
+    // Its next heartbeat hears that the run is not its own any more.
+    expect((await b.hostHeartbeat({ host_id: H1, running: 1, runs: [run.run], lease_seconds: LEASE })).revoked).toEqual(
+      [{ run_id: run.run, task_id: run.id }],
+    );
+  });
+
+  it("a heartbeating host keeps its claim; a local claim's heartbeat still extends by the board's claim TTL", async () => {
+    const b = board();
+    await hello(b, H1);
+    await b.createTask({ title: "remote", assignee: "alice" });
+    const remote = await claimOne(b, H1);
+    for (let i = 0; i < 4; i++) {
+      b.clock.advance(20);
+      await b.hostHeartbeat({ host_id: H1, running: 1, runs: [remote.run], lease_seconds: LEASE });
+      await b.heartbeat(remote.id, { expected_run_id: remote.run });
+    }
+    expect((await b.requireTask(remote.id)).claim_expires).toBe(b.now() + LEASE);
+    const local = await b.createTask({ title: "local", assignee: "alice" });
+    const claimed = await b.claimTask(local.id, { claimer: "workstation:4242", ttl_seconds: 60 });
+    if (!claimed?.current_run_id) throw new Error("not claimed");
+    b.clock.advance(30);
+    expect(await b.heartbeat(local.id, { expected_run_id: claimed.current_run_id })).toBe(true);
+    const t = await b.requireTask(local.id);
+    expect([t.claim_expires, t.last_heartbeat_at]).toEqual([b.now() + 900, b.now()]);
+    b.clock.advance(LEASE + 1);
+    const swept = await b.releaseStaleClaims();
+    expect(swept.reclaimed).toEqual([remote.id]);
+    expect((await b.requireTask(local.id)).status).toBe("running");
+  });
+});
