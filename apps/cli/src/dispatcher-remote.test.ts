@@ -69,11 +69,10 @@ describe("kanban dispatcher --server", { timeout: 60_000 }, () => {
 
   it("refusals: host flags without --server and a bad --server in the dispatcher's words (exit 1), a bad --max-workers (usage, exit 2)", async () => {
     const h = home();
-    const noServer = await runBinary(["dispatcher", "--labels", "gpu"], h.env);
+    // --labels alone is a local dispatcher's (issue 15): only --token and --max-workers need a server.
+    const noServer = await runBinary(["dispatcher", "--max-workers", "2"], h.env);
     expect(noServer.code).toBe(1);
-    expect(noServer.err).toContain(
-      "--token, --labels and --max-workers are for a remote host: pass --server <url> too",
-    );
+    expect(noServer.err).toContain("--token and --max-workers are for a remote host: pass --server <url> too");
     const badUrl = await runBinary(["dispatcher", "--server", "ftp://x", "--token", TOKEN], h.env);
     expect(badUrl.code).toBe(1);
     expect(badUrl.err).toContain("invalid --server: must be an http(s) URL");

@@ -44,6 +44,11 @@ function footprintsOf(raw: unknown): WorkerFootprint[] {
   return raw.filter((f): f is WorkerFootprint => isObject(f) && typeof f.task_id === "string");
 }
 
+/** The labels a local dispatcher offers (issue 15), as strings; anything else in the field is left out. */
+function labelsOf(raw: unknown): string[] {
+  return Array.isArray(raw) ? raw.filter((l): l is string => typeof l === "string") : [];
+}
+
 /**
  * A PostgreSQL row's published fields: they ride in the row's `last_tick` JSON (the dispatcher adds
  * no column); a row that carries them at its top level is read too.
@@ -66,6 +71,8 @@ function fromEntries(entries: DispatcherEntry[], slug: string): Partial<HostFact
     holds: alive.flatMap((e) => holdsOf(published(e).holds, slug)),
     hostCap: freshest ? hostCapOf(hostCap(freshest)) : null,
     footprints: alive.flatMap((e) => footprintsOf(published(e).footprints)),
+    // Any live dispatcher of the board that offers every label a task requires can take it.
+    localLabels: [...new Set(alive.flatMap((e) => labelsOf(published(e).labels)))].sort(),
   };
 }
 
@@ -82,6 +89,7 @@ function fromHome(home: string, slug: string, now: number): Partial<HostFacts> {
     holds: holdsOf(status.holds, slug),
     hostCap: hostCapOf(status.host_cap),
     footprints: footprintsOf(status.footprints),
+    localLabels: labelsOf(status.labels),
   };
 }
 

@@ -76,6 +76,8 @@ export interface DispatcherStatus {
   containment_reason?: string | null;
   /** Each running worker's footprint from the last tick. */
   footprints?: WorkerFootprint[];
+  /** The labels this local dispatcher offers (`--labels`, `kanban.labels`); absent in older status files. */
+  labels?: string[];
 }
 
 /**

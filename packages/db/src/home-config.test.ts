@@ -81,6 +81,17 @@ describe("config.json keys", () => {
     expect(err.message).not.toContain("lots-of-workers-please");
   });
 
+  it("reads kanban.labels (a local dispatcher's offered labels) lower-cased, default none; a bad one names its key", () => {
+    expect(loadHomeConfig(home()).kanban.labels).toEqual([]);
+    expect(loadHomeConfig(home({ kanban: { labels: [" GPU ", "cuda-12"] } })).kanban.labels).toEqual([
+      "gpu",
+      "cuda-12",
+    ]);
+    const err = loadError(home({ kanban: { labels: ["gpu", "no spaces"] } }));
+    expect(err.message).toContain("kanban.labels.1: a label is 1-64 of a-z");
+    expect(loadError(home({ kanban: { labels: "gpu" } })).message).toContain("kanban.labels");
+  });
+
   it("reads kanban.workspace_roots as absolute, normalised directories (default none)", () => {
     expect(loadHomeConfig(home()).kanban.workspace_roots).toEqual([]);
     expect(

@@ -103,6 +103,23 @@ export const kanbanSettingsSchema = z.strictObject({
   cgroup_root: absoluteDir.nullable().default(null),
   /** Remote hosts: a host whose heartbeat is silent this long loses its claims (the server's sweep). */
   host_lease_seconds: z.number().int().min(5).max(3600).default(30),
+  /**
+   * The labels a LOCAL dispatcher of this home offers (`kanban-dispatcher --labels` wins): it claims a
+   * task created with `--requires` only when it offers every label. A remote host's are `remote.labels`.
+   */
+  labels: z
+    .array(
+      z
+        .string()
+        .trim()
+        .toLowerCase()
+        .regex(
+          /^[a-z0-9][a-z0-9._-]{0,63}$/,
+          "a label is 1-64 of a-z, 0-9, '.', '_' and '-', starting with a letter or digit",
+        ),
+    )
+    .max(32)
+    .default([]),
 });
 
 /**

@@ -12,10 +12,10 @@ import { runRemoteHostCli } from "./remote/run.ts";
  * `kanban-dispatcher: <message>` on stderr, never a stack trace.
  */
 export const USAGE = `Usage:
-  kanban-dispatcher [--max N] [--failure-limit N]
+  kanban-dispatcher [--max N] [--failure-limit N] [--labels a,b]
       Run the dispatcher loop over every board of KANBAN_HOME (or the KANBAN_DB file alone)
       until SIGINT/SIGTERM. One dispatcher per home.
-  kanban-dispatcher --once [--board <slug>] [--dry-run] [--max N] [--failure-limit N] [--json]
+  kanban-dispatcher --once [--board <slug>] [--dry-run] [--max N] [--failure-limit N] [--labels a,b] [--json]
       Run one tick on one board (default: KANBAN_BOARD, else the current board) and report it.
   kanban-dispatcher --server <url> [--token <host token>] [--labels a,b] [--max-workers N]
       Run as a remote host of that server: claim, heartbeat, spawn and report through its API
@@ -31,7 +31,9 @@ Options:
   --json               print the --once result as JSON
   --server <url>       the kanban serve this host works for (config.json remote.server)
   --token <token>      its host token (prefer KANBAN_HOST_TOKEN: a flag shows in ps)
-  --labels a,b         the labels this host offers (tasks created with --requires need them)
+  --labels a,b         the labels this dispatcher or host offers (a task created with --requires
+                       is claimed only where all of them are offered; config.json kanban.labels
+                       for a local dispatcher, remote.labels for a remote host)
   --max-workers N      workers this host runs at once (config.json remote.capacity)
   -h, --help           show this help
 

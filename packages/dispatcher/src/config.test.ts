@@ -50,6 +50,7 @@ describe("loadConfig", () => {
       hostStateDir: path.join(os.tmpdir(), `kanban-host-${process.getuid?.() ?? "user"}`),
       containment: "auto",
       cgroupRoot: null,
+      labels: [],
     });
     expect(c.runtime).toEqual({ kind: "hermes", bin: "hermes", hermesHome: "/opt/hermes" });
     expect(c.pinnedDb).toBeNull();

@@ -53,6 +53,12 @@ export interface DispatcherSettings {
   containment: "auto" | "cgroup" | "process-tree";
   /** `kanban.cgroup_root`: the cgroup v2 directory for workers' cgroups; null = `<cgroup2 mount>/kanban`. */
   cgroupRoot: string | null;
+  /**
+   * The labels this local dispatcher offers (`--labels`, else `kanban.labels`; sorted, deduplicated):
+   * it claims a task that requires labels only when it offers all of them. Unused by a remote host,
+   * whose labels are {@link RemoteSettings.labels}.
+   */
+  labels: string[];
 }
 
 export interface DispatcherConfig {
@@ -126,7 +132,7 @@ export class DispatcherConfigError extends Error {
 export interface ConfigOverrides {
   maxSpawn?: number | null;
   failureLimit?: number;
-  /** `--server`, `--token`, `--labels`, `--max-workers`: a remote host. */
+  /** `--server`, `--token`, `--max-workers`: a remote host. `--labels`: a remote host's, or a local dispatcher's. */
   server?: string;
   token?: string;
   labels?: string[];
@@ -135,7 +141,7 @@ export interface ConfigOverrides {
 
 const LABEL = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
-/** `--labels a,b` / `remote.labels`: checked like the server checks them; throws naming the source. */
+/** `--labels a,b` / `remote.labels` / `kanban.labels`: checked like the server checks them; throws naming the source. */
 export function parseLabels(raw: readonly string[], source: string): string[] {
   const out = new Set<string>();
   for (const item of raw) {
@@ -181,9 +187,10 @@ function remoteSettings(
   const fromFile = home.remote ?? {};
   const server = nonEmpty(overrides.server) ?? nonEmpty(fromFile.server);
   if (server === null) {
-    if (overrides.token !== undefined || overrides.labels !== undefined || overrides.maxWorkers !== undefined)
+    // --labels is not among them: a local dispatcher offers labels too (DispatcherSettings.labels).
+    if (overrides.token !== undefined || overrides.maxWorkers !== undefined)
       throw new DispatcherConfigError(
-        "--token, --labels and --max-workers are for a remote host: pass --server <url> too",
+        "--token and --max-workers are for a remote host: pass --server <url> too",
         "server",
       );
     return null;
@@ -287,6 +294,10 @@ function fromHomeConfig(
     hostStateDir: k.host_state_dir ?? defaultHostStateDir(),
     containment: k.containment,
     cgroupRoot: k.cgroup_root,
+    labels:
+      overrides.labels !== undefined
+        ? parseLabels(overrides.labels, "--labels")
+        : parseLabels(k.labels, "kanban.labels"),
   };
   const runtime: WorkerRuntime =
     Object.keys(home.profiles).length > 0

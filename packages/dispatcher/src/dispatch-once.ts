@@ -57,6 +57,8 @@ export interface DispatchOptions {
   staleTimeoutSeconds?: number;
   crashGraceSeconds?: number;
   defaultAssignee?: string | null;
+  /** The labels this dispatcher offers (`--labels`, `kanban.labels`): a task requiring others is skipped (motion no_host_for_labels). */
+  labels?: readonly string[];
   /** Take the per-board `<db>.dispatch.lock` for the tick (default true; a dry run locks too: its sweeps write). */
   lock?: boolean;
 }
@@ -138,10 +140,12 @@ export async function hasSpawnableReady(
   board: Board,
   deps: Pick<DispatchDeps, "isSpawnable">,
   defaultAssignee: string | null = null,
+  labels: readonly string[] = [],
 ): Promise<boolean> {
   // A simulated walk with no cap: a task the respawn guard holds back is waiting on purpose and must
-  // not make the queue look stuck, while one held by a per-profile cap does.
-  const lane = board.readyLane({ isSpawnable: (p) => deps.isSpawnable(p), defaultAssignee, dryRun: true });
+  // not make the queue look stuck, while one held by a per-profile cap does. A task requiring labels
+  // this dispatcher lacks is another host's, never a stuck queue.
+  const lane = board.readyLane({ isSpawnable: (p) => deps.isSpawnable(p), defaultAssignee, dryRun: true, labels });
   return (await board.claimNext(lane, {}, 1)).claimed.length > 0;
 }
 
@@ -232,6 +236,7 @@ async function spawnReady(
     defaultAssignee: opts.defaultAssignee ?? null,
     maxPerProfile: opts.maxInProgressPerProfile ?? null,
     dryRun,
+    labels: opts.labels ?? [],
     ...(deps.admission ? { hold: (assignee: string) => deps.admission?.hold(assignee) ?? null } : {}),
   });
   for (;;) {

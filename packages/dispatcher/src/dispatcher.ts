@@ -342,6 +342,7 @@ export class Dispatcher {
       staleTimeoutSeconds: s.staleTimeoutSeconds,
       crashGraceSeconds: s.crashGraceSeconds,
       defaultAssignee: s.defaultAssignee,
+      labels: s.labels,
     };
   }
 
@@ -610,6 +611,7 @@ export class Dispatcher {
               t.board,
               { isSpawnable: (p) => isSpawnable(this.config.runtime, p) },
               this.config.settings.defaultAssignee,
+              this.config.settings.labels,
             )
           )
             readyPending = true;
@@ -716,6 +718,7 @@ export class Dispatcher {
       containment: this.containmentState().mode,
       containment_reason: this.containmentState().reason,
       footprints: this.footprints,
+      labels: [...this.config.settings.labels],
     };
   }
 

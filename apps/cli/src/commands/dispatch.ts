@@ -148,7 +148,7 @@ export const registerDispatch: Register = (program, act) => {
     .option("--failure-limit <n>", "failures before the breaker blocks a task (default 2)", intArg(1))
     .option("--server <url>", "run as a remote host of this kanban serve (config.json remote.server)")
     .option("--token <token>", "its host token (prefer KANBAN_HOST_TOKEN: a flag shows in ps)")
-    .option("--labels <a,b>", "labels this host offers (tasks created with --requires need them)")
+    .option("--labels <a,b>", "labels this dispatcher or host offers (tasks created with --requires need them)")
     .option("--max-workers <n>", "workers this remote host runs at once (config.json remote.capacity)", intArg(1))
     .action(
       act((deps, opts: DispatchOptions & RemoteHostOptions) => execDispatcher(deps, dispatcherLoopArgs(deps, opts))),

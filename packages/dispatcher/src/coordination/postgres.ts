@@ -113,6 +113,8 @@ export class PgCoordination implements DispatcherCoordination {
           containment: status.containment ?? null,
           containment_reason: status.containment_reason ?? null,
           footprints: (status.footprints ?? []).filter((f) => f.board === b.board),
+          // The labels this dispatcher offers (issue 15): `kanban why` judges no_host_for_labels with them.
+          labels: status.labels ?? [],
         },
       });
     }

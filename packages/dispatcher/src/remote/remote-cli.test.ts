@@ -42,10 +42,12 @@ describe("remote host configuration", () => {
     expect(() => loadConfig(h.env, { server: "http://u:secret@host:1" })).toThrow(/no credentials in the URL/);
   });
 
-  it("a plain home is no remote host, and host flags without a server are refused", () => {
+  it("a plain home is no remote host, and host flags without a server are refused (--labels is a local dispatcher's too)", () => {
     const h = setup();
     expect(loadConfig(h.env).remote).toBeNull();
-    expect(() => loadConfig(h.env, { labels: ["a"] })).toThrow(/pass --server <url> too/);
+    expect(() => loadConfig(h.env, { maxWorkers: 2 })).toThrow(/pass --server <url> too/);
+    expect(() => loadConfig(h.env, { token: "t" })).toThrow(/pass --server <url> too/);
+    expect(loadConfig(h.env, { labels: ["a"] }).settings.labels).toEqual(["a"]);
   });
 });
 

@@ -67,6 +67,15 @@ describe("tasks.why", () => {
     expect((await card(task.id))?.motion).toBeNull();
   });
 
+  it("a card requiring gpu: no_host_for_labels while the live dispatcher offers none, waiting for its tick once its status offers gpu", async () => {
+    const { task } = await t.api.tasks.create({ title: "x", assignee: "coder", requires: ["gpu"] });
+    liveDispatcher(); // an older dispatcher's status: no labels, as one offering none
+    const none = await t.api.tasks.why({ id: task.id });
+    expect(none).toMatchObject({ moving: false, code: "no_host_for_labels" });
+    liveDispatcher({ labels: ["cuda", "gpu"] });
+    expect(await t.api.tasks.why({ id: task.id })).toMatchObject({ moving: true, code: "ready_waiting_for_tick" });
+  });
+
   it("config's profiles: an assignee that is none of them is not runnable", async () => {
     liveDispatcher();
     const { task } = await t.api.tasks.create({ title: "x", assignee: "ghost" });
@@ -155,5 +164,15 @@ describe("tasks.why with the board's dispatchers listed in the database (Postgre
       }),
     ]).tasks.why({ id: task.id });
     expect(inTick).toMatchObject({ code: "memory_floor", detail: { available_mb: 1, floor_mb: 2 } });
+  });
+
+  it("a card requiring gpu moves when any live dispatcher's row publishes gpu among its labels", async () => {
+    const { task } = await t.api.tasks.create({ title: "x", assignee: "coder", requires: ["gpu"] });
+    const plain = entry("alive", { last_tick: { board: "default", labels: [] } });
+    expect((await callerWith([plain]).tasks.why({ id: task.id })).code).toBe("no_host_for_labels");
+    const gpu = { ...entry("alive", { last_tick: { board: "default", labels: ["gpu"] } }), id: "d-gpu" };
+    const deadGpu = { ...entry("dead", { last_tick: { board: "default", labels: ["gpu"] } }), id: "d-dead-gpu" };
+    expect((await callerWith([plain, deadGpu]).tasks.why({ id: task.id })).code).toBe("no_host_for_labels");
+    expect((await callerWith([plain, gpu]).tasks.why({ id: task.id })).code).toBe("ready_waiting_for_tick");
   });
 });
