@@ -252,6 +252,6 @@ describe("kernel invariants under random operation sequences", () => {
       { numRuns: 60, seed: 20261123 },
     );
     // A guard against a hang, not a speed bound: on PostgreSQL the 60 runs take ~70 s beside one
-    // other suite and passed 120 s with three suites and a second test run on the 2 cores.
+    // other suite, and ran past 120 s with three suites and a second test run on the 2 cores.
   }, 600_000);
 });
