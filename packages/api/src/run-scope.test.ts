@@ -111,17 +111,17 @@ describe("a worker's run token", () => {
     const sibling = (await admin.tasks.create.mutate({ title: "acme other", tenant: "acme", assignee: "x" })).task;
     const foreign = (await admin.tasks.create.mutate({ title: "globex secret", tenant: "globex", assignee: "x" })).task;
     const b = { board: "default" };
-    for (const id of [sibling.id, foreign.id]) {
-      expect(await refusal(w.client.tasks.get.query({ ...b, id }))).toMatchObject({ httpStatus: 404 });
+    for (const id of [sibling.id, foreign.id, "t_ffffffff"]) {
+      expect(await refusal(w.client.tasks.get.query({ ...b, id }))).toMatchObject({ httpStatus: 403 });
       expect(await refusal(w.client.comments.add.mutate({ ...b, task_id: id, body: "x" }))).toMatchObject({
-        httpStatus: 404,
+        httpStatus: 403,
       });
-      expect(await refusal(w.client.tasks.context.query({ ...b, id }))).toMatchObject({ httpStatus: 404 });
+      expect(await refusal(w.client.tasks.context.query({ ...b, id }))).toMatchObject({ httpStatus: 403 });
       expect(await refusal(w.client.tasks.create.mutate({ ...b, title: "hang", parents: [id] }))).toMatchObject({
         httpStatus: 400,
       });
       expect(await refusal(w.client.links.add.mutate({ ...b, parent_id: w.id, child_id: id }))).toMatchObject({
-        httpStatus: 404,
+        httpStatus: 403,
       });
     }
     const forbidden: (() => Promise<unknown>)[] = [

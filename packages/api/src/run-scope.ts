@@ -1,5 +1,5 @@
 import type { RunClaim } from "@kanban/db";
-import { type Board, invalid, KernelError, notFound, type TaskView } from "@kanban/kernel";
+import { type Board, invalid, KernelError, type TaskView } from "@kanban/kernel";
 import { TRPCError } from "@trpc/server";
 import type { HostCaller } from "./auth.ts";
 import type { KanbanContext } from "./context.ts";
@@ -73,7 +73,7 @@ export type RunScopeOverrides = Pick<KanbanContext, "tenant" | "board" | "slug">
  * now from the board, never from the token; an omitted `board` means the run's board, not the
  * server's current one) or `undefined` for any other caller. Throws:
  * FORBIDDEN for a procedure outside the list, STALE_RUN (409, "stop, do not retry") once the run is
- * no longer the task's current run, NOT_FOUND for a task outside the run's reach.
+ * no longer the task's current run, FORBIDDEN for a task outside the run's reach (whether or not it exists).
  */
 export async function runScope(
   ctx: KanbanContext & RunScoped,
@@ -90,6 +90,17 @@ export async function runScope(
   if (!claim) return undefined;
   const tenant = await checkRunScope(ctx, claim, path, rawInput);
   return { tenant, board: (slug) => ctx.board(slug ?? claim.board), slug: (slug) => ctx.slug(slug ?? claim.board) };
+}
+
+/**
+ * A task outside the run's reach: 403, the same for a task that exists (of this tenant or another)
+ * and for an id that does not, so a worker learns nothing about the board beyond its own run.
+ */
+function outsideRun(path: string, claim: RunClaim): TRPCError {
+  return new TRPCError({
+    code: "FORBIDDEN",
+    message: `a worker's run token acts on its own task (${claim.task}), its children and the tasks it created; not in ${path}`,
+  });
 }
 
 async function checkRunScope(
@@ -135,7 +146,7 @@ async function checkRunScope(
         code: "FORBIDDEN",
         message: `a worker's run token must name its own task (${rule.field}) in ${path}`,
       });
-    if (id !== claim.task) throw notFound(`task ${id} not found`, { task_id: id });
+    if (id !== claim.task) throw outsideRun(path, claim);
     if (rule.fenced && raw.expected_run_id !== claim.run) {
       throw new KernelError("STALE_RUN", `a worker's call must carry its run id (expected_run_id ${claim.run})`, {
         task_id: claim.task,
@@ -148,8 +159,7 @@ async function checkRunScope(
   if (rule.kind === "related") {
     for (const name of rule.fields) {
       const id = field(raw, name);
-      if (id === null || !(await isRelated(board, task, startedAt, id)))
-        throw notFound(`task ${id ?? "(none)"} not found`, id === null ? {} : { task_id: id });
+      if (id === null || !(await isRelated(board, task, startedAt, id))) throw outsideRun(path, claim);
     }
     return tenant;
   }

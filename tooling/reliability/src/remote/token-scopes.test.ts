@@ -58,19 +58,20 @@ describe("remote hosts: token scopes", () => {
       const as = (token: string, procedure: string, type: "query" | "mutation", input: unknown) =>
         callWithToken(cluster.url, procedure, type, input, token).then((r) => r.status);
       const fence = { expected_run_id: worker.run };
-      // The run token: its own task yes, any other no. Acting on another task through a verb outside
-      // its list is 403 FORBIDDEN; its own verbs aimed at another task are 404 NOT_FOUND (the API
-      // does not tell a worker which other tasks exist: run-scope.ts).
+      // The run token: its own task yes, any other no: 403 FORBIDDEN, for a verb outside its list
+      // and for its own verbs aimed at another task alike, and for an id that does not exist too (so
+      // the answer tells a worker nothing about which other tasks exist: run-scope.ts).
       expect(await as(runToken, "tasks.heartbeat", "mutation", { id: own, ...fence })).toBe(200);
       expect(await as(runToken, "comments.add", "mutation", { task_id: own, body: "mine", ...fence })).toBe(200);
       expect(await as(runToken, "tasks.patch", "mutation", { id: other, title: "taken over" })).toBe(403);
       expect(await as(runToken, "tasks.cancel", "mutation", { id: other, reason: "not mine" })).toBe(403);
       expect(await as(runToken, "tasks.reassign", "mutation", { id: other, assignee: "someone" })).toBe(403);
       expect(await as(runToken, "tasks.delete", "mutation", { id: other })).toBe(403);
-      expect(await as(runToken, "comments.add", "mutation", { task_id: other, body: "not mine" })).toBe(404);
-      expect(await as(runToken, "tasks.heartbeat", "mutation", { id: other })).toBe(404);
-      expect(await as(runToken, "tasks.complete", "mutation", { id: other, summary: "not mine" })).toBe(404);
-      expect(await as(runToken, "tasks.get", "query", { id: other })).toBe(404);
+      expect(await as(runToken, "comments.add", "mutation", { task_id: other, body: "not mine" })).toBe(403);
+      expect(await as(runToken, "tasks.heartbeat", "mutation", { id: other })).toBe(403);
+      expect(await as(runToken, "tasks.complete", "mutation", { id: other, summary: "not mine" })).toBe(403);
+      expect(await as(runToken, "tasks.get", "query", { id: other })).toBe(403);
+      expect(await as(runToken, "tasks.get", "query", { id: "t_00000000" })).toBe(403);
       expect(await as(runToken, "hosts.heartbeat", "mutation", { host_id: host.hostId(), running: 0, runs: [] })).toBe(
         403,
       );

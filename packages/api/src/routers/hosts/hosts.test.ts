@@ -184,11 +184,15 @@ describe("the run token hosts.claim mints", () => {
     const worker = client(claim.run_token);
     const b = { board: claim.board };
     expect((await worker.tasks.get.query({ ...b, id: task.id })).task.status).toBe("running");
-    expect(await refusal(worker.tasks.get.query({ ...b, id: other.id }))).toMatchObject({ httpStatus: 404 });
+    expect(await refusal(worker.tasks.get.query({ ...b, id: other.id }))).toMatchObject({ httpStatus: 403 });
     expect(await refusal(worker.tasks.list.query(b))).toMatchObject({ httpStatus: 403 });
     expect(
       await refusal(worker.tasks.complete.mutate({ ...b, id: other.id, expected_run_id: claim.run_id, summary: "x" })),
-    ).toMatchObject({ httpStatus: 404 });
+    ).toMatchObject({ httpStatus: 403 });
+    // An id that does not exist is refused alike: the answer says nothing about which tasks exist.
+    expect(
+      await refusal(worker.tasks.complete.mutate({ ...b, id: "t_00000000", expected_run_id: claim.run_id })),
+    ).toMatchObject({ httpStatus: 403 });
     await worker.tasks.heartbeat.mutate({ ...b, id: task.id, expected_run_id: claim.run_id });
 
     const input = { ...b, id: task.id, expected_run_id: claim.run_id, summary: "built it" };
