@@ -40,7 +40,7 @@ afterEach(async () => {
 });
 
 describe("the remote sweep of kanban serve", () => {
-  it("gives back an expired remote claim on every board, and leaves a live lease alone", async () => {
+  it("gives back an expired remote claim on every board once a lease has passed since start, and leaves a live lease alone", async () => {
     await admin.boards.create.mutate({ slug: "ios" });
     const expired = (await admin.tasks.create.mutate({ board: "ios", title: "silent host", assignee: "coder" })).task;
     const live = (await admin.tasks.create.mutate({ title: "beating host", assignee: "coder" })).task;
@@ -51,7 +51,14 @@ describe("the remote sweep of kanban serve", () => {
       ttl_seconds: 10,
     });
     await admin.tasks.claim.mutate({ id: live.id, claimer: "kh-00000000000000b2:88", ttl_seconds: 1000 });
+    // Past the claim's ttl but within the first lease (30 s) after the server started: hosts get one
+    // lease to reach a server that was down before any claim is judged, so nothing is given back yet
+    // (the timer sweeps every 25 ms; 40 of its periods pass).
     clock.advance(11);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await admin.tasks.get.query({ board: "ios", id: expired.id })).task.status).toBe("running");
+    expect(logger.lines.some((l) => l.message === "claims of silent hosts given back")).toBe(false);
+    clock.advance(20);
     await waitFor(() => logger.lines.some((l) => l.message === "claims of silent hosts given back"), 10_000, "sweep");
     const line = logger.lines.find((l) => l.message === "claims of silent hosts given back");
     expect(line?.fields).toEqual({ board: "ios", tasks: expired.id });

@@ -13,6 +13,15 @@ export interface RemoteSweepOptions {
   intervalMs?: number;
   /** Stops a host-local worker a sweep released (remote ones are stopped by their host). */
   terminate?: (t: Termination) => void;
+  /**
+   * How long after start the timer's sweeps wait, in ms (the server passes one host lease). While
+   * this server was down no host could renew through it, so a lease that ran out then says nothing
+   * about the host: every host gets one lease to reconnect before its claims are judged.
+   * `sweepOnce` itself never waits. Read at every tick (config.json may change).
+   */
+  graceMs?: () => number;
+  /** Milliseconds now (tests); default Date.now. */
+  nowMs?: () => number;
 }
 
 export interface SweepReport {
@@ -92,7 +101,18 @@ export function startRemoteSweep(opts: RemoteSweepOptions): RemoteSweep {
     });
     return running;
   };
-  const timer = setInterval(() => void sweepOnce(), opts.intervalMs ?? REMOTE_SWEEP_MS);
+  const nowMs = opts.nowMs ?? Date.now;
+  const startedAt = nowMs();
+  const inGrace = (): boolean => {
+    try {
+      return nowMs() - startedAt < (opts.graceMs?.() ?? 0);
+    } catch {
+      return false;
+    }
+  };
+  const timer = setInterval(() => {
+    if (!inGrace()) void sweepOnce();
+  }, opts.intervalMs ?? REMOTE_SWEEP_MS);
   timer.unref();
   return {
     sweepOnce,

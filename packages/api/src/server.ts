@@ -338,6 +338,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     boards,
     logger,
     intervalMs: opts.remoteSweepMs,
+    // Hosts could not renew while this server was down: one lease to come back before a sweep.
+    graceMs: () => auth.reader.get().config.kanban.host_lease_seconds * 1000,
+    nowMs: () => (opts.clock ? opts.clock.now() : Date.now()),
     terminate: (t) =>
       createContextInner({ location: opts.location, boards, live, logger, terminate: opts.terminate }).terminate(t),
   });

@@ -304,7 +304,9 @@ export class RemoteHost {
     if (err instanceof RemoteCallError) {
       if (this.downSince === null) {
         this.downSince = this.clock.now();
-        this.log(`disconnected from ${this.remote.server}: ${oneLine(err)}; retrying with backoff (1 s to 30 s)`);
+        this.log(
+          `disconnected from ${this.remote.server}: ${oneLine(err)}; retrying with backoff (1 s to ${Math.round(this.backoff.ceilingMs / 1000)} s)`,
+        );
       }
       // Whatever happened meanwhile (a server restart, our runs reclaimed), a hello settles it.
       this.helloDone = false;
@@ -358,6 +360,8 @@ export class RemoteHost {
     );
     this.leaseSeconds = answer.lease_seconds;
     this.heartbeatSeconds = Math.max(1, answer.heartbeat_seconds);
+    this.backoff.capAt(this.heartbeatSeconds * 1000);
+    this.outboxBackoff.capAt(this.heartbeatSeconds * 1000);
     this.lastBeatAt = this.clock.now();
     if (!this.announced) {
       this.log(
