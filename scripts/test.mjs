@@ -179,7 +179,7 @@ function testJobs() {
     // CPU (the SQLite project: 174 CPU-s isolated, 116 shared, every test passing both ways).
     // `npx vitest run` in packages/kernel still isolates each file.
     kernel: [
-      { part: "postgres-race", args: ["--project", "postgres", "src/concurrency.test.ts"], weight: 250 },
+      { part: "postgres-race", args: ["--project", "postgres", "src/concurrency.test.ts"], weight: 250, heavy: true },
       {
         part: "postgres",
         args: ["--project", "postgres", "--exclude", "src/concurrency.test.ts", "--no-isolate"],
@@ -188,7 +188,7 @@ function testJobs() {
       { part: "sqlite", args: ["--project", "sqlite", "--no-isolate"], weight: 110 },
     ],
     reliability: [
-      { part: "scale-out", args: ["src/scale-out-pg.test.ts"], weight: 330 },
+      { part: "scale-out", args: ["src/scale-out-pg.test.ts"], weight: 330, heavy: true },
       // The remote-host scenarios (issue 15) mostly wait out injected network cuts: a lane of their own.
       { part: "remote", args: ["src/remote/"], weight: 600 },
       {
@@ -217,6 +217,7 @@ function testJobs() {
           args: [...p.args, `--outputFile.json=.vitest-report.${p.part}.json`],
           weight: p.weight,
           needsBuild: p.needsBuild === true,
+          heavy: p.heavy === true,
         });
     } else {
       jobs.push({
@@ -243,17 +244,35 @@ async function runTests(lanes) {
     built = true;
   });
   let ok = true;
+  // The two 20k-task races on PostgreSQL each keep both cores busy; run side by side (with a third
+  // suite) they starved each other past their hang guard. At most one heavy job runs at a time.
+  let heavyRunning = false;
+  let wake = () => {};
+  let changed = new Promise((r) => {
+    wake = r;
+  });
+  const signal = () => {
+    const w = wake;
+    changed = new Promise((r) => {
+      wake = r;
+    });
+    w();
+  };
+  void build.then(signal);
   const lane = async () => {
     for (;;) {
-      const i = queue.findIndex((j) => built || !j.needsBuild);
+      const i = queue.findIndex((j) => (built || !j.needsBuild) && !(j.heavy && heavyRunning));
       if (i === -1) {
         if (queue.length === 0) return;
-        await build;
+        await changed;
         continue;
       }
       const [job] = queue.splice(i, 1);
+      if (job.heavy) heavyRunning = true;
       const args = job.args.length > 0 ? ["test", "--", ...job.args] : ["test"];
       if (!(await runPrefixed(job.label, "npm", args, job.dir))) ok = false;
+      if (job.heavy) heavyRunning = false;
+      signal();
     }
   };
   await Promise.all(Array.from({ length: lanes }, lane));

@@ -38,8 +38,9 @@ describe("a local dispatcher's labels", { timeout: 60_000 }, () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect((JSON.parse(r.stdout) as { spawned: { task_id: string }[] }).spawned.map((s) => s.task_id)).toEqual([gpu]);
-    await waitFor(async () => (await b.getTask(gpu))?.status === "done", "the gpu card to be done");
-  });
+    // A dispatcher process started through tsx, then a worker: a minute on a loaded CI machine.
+    await waitFor(async () => (await b.getTask(gpu))?.status === "done", "the gpu card to be done", 60_000);
+  }, 120_000);
 
   it("config.json kanban.labels is read like the other kanban settings, --labels wins, and the status shows them", async () => {
     const h = setup({ kanban: { labels: ["gpu"] }, profiles: { alice: fakeProfile("complete") } });
@@ -50,14 +51,19 @@ describe("a local dispatcher's labels", { timeout: 60_000 }, () => {
     const gpu = (await b.createTask({ title: "train", assignee: "alice", requires: ["gpu"] })).id;
     const xcode = (await b.createTask({ title: "build", assignee: "alice", requires: ["xcode"] })).id;
     startBin([], recordingEnv(h, { KANBAN_DISPATCH_INTERVAL: "0.2" }));
-    await waitFor(async () => (await b.getTask(gpu))?.status === "done", "the gpu card to be done");
-    const status = await waitFor(() => {
-      const s = readDispatcherStatus(h.home);
-      return s !== null && s.ticks > 0 ? s : null;
-    }, "a status file");
+    // A dispatcher process started through tsx, then a worker: a minute on a loaded CI machine.
+    await waitFor(async () => (await b.getTask(gpu))?.status === "done", "the gpu card to be done", 60_000);
+    const status = await waitFor(
+      () => {
+        const s = readDispatcherStatus(h.home);
+        return s !== null && s.ticks > 0 ? s : null;
+      },
+      "a status file",
+      60_000,
+    );
     expect(status.labels).toEqual(["gpu"]);
     expect(await b.requireTask(xcode)).toMatchObject({ status: "ready", claim_lock: null });
-  });
+  }, 120_000);
 
   it("a bad label in kanban.labels or --labels is one line naming its source", async () => {
     const h = setup({ profiles: { alice: fakeProfile("complete") } });
