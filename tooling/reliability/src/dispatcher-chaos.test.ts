@@ -141,14 +141,15 @@ describe("dispatcher chaos", () => {
     const reclaimed = db.prepare("SELECT count(*) FROM task_events WHERE kind = 'reclaimed'").pluck().get() as number;
 
     // The workers of the reclaimed attempts arrive late, as real worker processes with their old run
-    // and lock: every heartbeat and completion is refused with STALE_RUN, and nothing changes.
+    // and lock: every heartbeat and completion is refused with STALE_RUN, and nothing changes but the
+    // one late_report event each refused completion leaves on its task.
     const runs = db.prepare("SELECT id, task_id, claim_lock FROM task_runs WHERE outcome = 'reclaimed'").all() as {
       id: number;
       task_id: string;
       claim_lock: string | null;
     }[];
     const lateRecord = path.join(h.outer, "late.jsonl");
-    const snapshot = taskDataHash(db);
+    const snapshot = taskDataHash(db, true);
     const late = runs.map((run) =>
       procs.startNode([CHAOS_WORKER], {
         env: {
@@ -168,7 +169,13 @@ describe("dispatcher chaos", () => {
     const lateOutcomes = readRecords(lateRecord).filter((r) => r.event !== "start");
     expect(lateOutcomes.filter((r) => r.event === "stale" && r.code === "STALE_RUN")).toHaveLength(runs.length);
     expect(lateOutcomes.filter((r) => r.event === "completed" || r.event === "error")).toEqual([]);
-    expect(taskDataHash(db)).toBe(snapshot);
+    expect(taskDataHash(db, true)).toBe(snapshot);
+    // Each reclaimed run's refused completion is on its task once (a second refusal of the same run,
+    // during the chaos or now, adds nothing).
+    const lateReports = db
+      .prepare("SELECT count(*) FROM task_events WHERE kind = 'late_report' AND task_id = ? AND run_id = ?")
+      .pluck();
+    expect(runs.filter((r) => lateReports.get(r.task_id, r.id) !== 1)).toEqual([]);
     // Every claim a kill orphaned came back: its run was reclaimed by a later dispatcher (or, when the
     // kill fell between spawn and record, its worker completed it), and its task is done.
     expect(orphans.size).toBeGreaterThan(0);

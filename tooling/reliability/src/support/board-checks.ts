@@ -61,10 +61,12 @@ export const TASK_TABLES = [
 ] as const;
 
 /**
- * The one write a refusal makes by design (spec §2, complete_task gate): a completion that claims
- * cards that do not exist is refused *and audited* with a `completion_blocked_hallucination` event.
+ * The writes a refusal makes by design: a completion that claims cards that do not exist is refused
+ * *and audited* with a `completion_blocked_hallucination` event (spec §2, complete_task gate), and a
+ * fenced complete or block of a run that has ended is refused and kept as a `late_report` event
+ * (issue 15: a late completion is never silently dropped).
  */
-export const AUDIT_EVENT_KINDS = ["completion_blocked_hallucination"] as const;
+export const AUDIT_EVENT_KINDS = ["completion_blocked_hallucination", "late_report"] as const;
 
 /**
  * sha256 over every row of the task tables, in primary-key order; with `withoutAudit`, the audit
