@@ -137,6 +137,37 @@ describe("kanban serve: open on loopback", () => {
     expect((await call(h.url, "GET", "tasks.nope")).status).toBe(404);
   });
 
+  it("keeps an idle keep-alive connection open past Node's 5 s default, and says so (Keep-Alive: timeout=65)", async () => {
+    // A server that closes idle sockets first loses the request a client sends at that moment.
+    const { port } = new URL(h.url);
+    const socket = net.connect(Number(port), "127.0.0.1");
+    let received = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (d: string) => {
+      received += d;
+    });
+    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    const answers = async (n: number) => {
+      for (let i = 0; received.split("HTTP/1.1 200").length - 1 < n; i++) {
+        if (i > 200) throw new Error(`no answer ${n}: ${received}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    };
+    const get = `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: keep-alive\r\n\r\n`;
+    try {
+      socket.write(get);
+      await answers(1);
+      expect(received.toLowerCase()).toContain("keep-alive: timeout=65");
+      await new Promise((r) => setTimeout(r, 5_500));
+      expect(socket.destroyed).toBe(false);
+      socket.write(get);
+      await answers(2);
+    } finally {
+      socket.end();
+      await closed;
+    }
+  });
+
   it("sends anti-framing and no-sniff headers on every response: health, 404, refusals and procedures", async () => {
     const responses = [
       await fetch(`${h.url}/healthz`),

@@ -27,6 +27,8 @@ export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_PORT = 4100;
 export const DEFAULT_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** How long an idle keep-alive connection stays open: longer than clients and load balancers keep theirs. */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 /** How often an open live stream's token is checked again (a removed token ends the stream). */
 export const STREAM_RECHECK_MS = 1000;
 /** PostgreSQL: how often the database's list of boards is read again. */
@@ -317,6 +319,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // Node's own limits stay above ours so that ours answer first, with a body.
   server.requestTimeout = 0;
   server.headersTimeout = Math.max(timeoutMs, 1000);
+  // An idle keep-alive connection must be closed by the client, never by us: a request sent just as
+  // the server closes its end is lost on the wire ("other side closed"), and the caller cannot tell
+  // whether it ran. Clients close idle sockets after a few seconds (undici: 4 s, or the Keep-Alive
+  // hint minus 1 s) and load balancers after 60 s; Node's default of 5 s lost requests of clients
+  // whose event loop was busy at the wrong moment.
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
 
   try {
     await new Promise<void>((resolve, reject) => {
