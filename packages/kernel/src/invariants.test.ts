@@ -86,46 +86,48 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 const ASSIGNEES = [null, "alice", "bob", "carol"];
 const STATUSES = ["triage", "todo", "scheduled", "ready", "running", "blocked", "review", "done", "archived"];
 
-async function checkInvariants(board: TestBoard): Promise<void> {
-  const q = (sql: string) => rawSql(board).all(sql);
+/**
+ * Every invariant as one labelled query, the checks joined by UNION ALL: one round trip per step
+ * instead of eleven (on PostgreSQL the property test's ~5,000 steps spent most of their time waiting
+ * on the queries one by one). A row is a violation: the invariant it breaks, and the id at fault.
+ */
+const INVARIANTS: [label: string, sql: string][] = [
   // current_run_id set ⇔ exactly one open run, and it is that run.
-  expect(
-    await q(`SELECT t.id FROM tasks t WHERE
-         (SELECT count(*) FROM task_runs r WHERE r.task_id = t.id AND r.ended_at IS NULL)
-           != (CASE WHEN t.current_run_id IS NOT NULL THEN 1 ELSE 0 END)
-         OR (t.current_run_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM task_runs r WHERE r.id = t.current_run_id AND r.task_id = t.id AND r.ended_at IS NULL))`),
+  [
     "current_run_id ⇔ one open run",
-  ).toEqual([]);
+    `SELECT t.id FROM tasks t WHERE
+       (SELECT count(*) FROM task_runs r WHERE r.task_id = t.id AND r.ended_at IS NULL)
+         != (CASE WHEN t.current_run_id IS NOT NULL THEN 1 ELSE 0 END)
+       OR (t.current_run_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM task_runs r WHERE r.id = t.current_run_id AND r.task_id = t.id AND r.ended_at IS NULL))`,
+  ],
   // running ⇔ claim held (and a running task always has its run).
-  expect(
-    await q("SELECT id FROM tasks WHERE (status = 'running') != (claim_lock IS NOT NULL)"),
-    "running ⇔ claim",
-  ).toEqual([]);
-  expect(
-    await q("SELECT id FROM tasks WHERE status = 'running' AND (current_run_id IS NULL OR claim_expires IS NULL)"),
+  ["running ⇔ claim", "SELECT id FROM tasks WHERE (status = 'running') != (claim_lock IS NOT NULL)"],
+  [
     "running has run and lease",
-  ).toEqual([]);
+    "SELECT id FROM tasks WHERE status = 'running' AND (current_run_id IS NULL OR claim_expires IS NULL)",
+  ],
   // Nothing points at a missing task.
-  for (const table of ["task_events", "task_runs", "task_comments", "kanban_notify_subs"]) {
-    expect(
-      await q(`SELECT task_id FROM ${table} WHERE task_id NOT IN (SELECT id FROM tasks)`),
-      `${table} orphans`,
-    ).toEqual([]);
-  }
-  expect(
-    await q(
-      "SELECT * FROM task_links WHERE parent_id NOT IN (SELECT id FROM tasks) OR child_id NOT IN (SELECT id FROM tasks)",
-    ),
+  ...["task_events", "task_runs", "task_comments", "kanban_notify_subs"].map((table): [string, string] => [
+    `${table} orphans`,
+    `SELECT task_id AS id FROM ${table} WHERE task_id NOT IN (SELECT id FROM tasks)`,
+  ]),
+  [
     "link orphans",
-  ).toEqual([]);
+    "SELECT parent_id || ' -> ' || child_id AS id FROM task_links WHERE parent_id NOT IN (SELECT id FROM tasks) OR child_id NOT IN (SELECT id FROM tasks)",
+  ],
   // Completed tasks have completed_at; closed runs have an outcome.
-  expect(await q("SELECT id FROM tasks WHERE status = 'done' AND completed_at IS NULL"), "done ⇒ completed_at").toEqual(
-    [],
-  );
-  expect(
-    await q("SELECT id FROM task_runs WHERE ended_at IS NOT NULL AND outcome IS NULL"),
+  ["done ⇒ completed_at", "SELECT id FROM tasks WHERE status = 'done' AND completed_at IS NULL"],
+  [
     "closed run ⇒ outcome",
-  ).toEqual([]);
+    "SELECT CAST(id AS TEXT) AS id FROM task_runs WHERE ended_at IS NOT NULL AND outcome IS NULL",
+  ],
+];
+const CHECK_ALL = INVARIANTS.map(([label, sql]) => `SELECT '${label}' AS invariant, v.id FROM (${sql}) v`).join(
+  "\nUNION ALL\n",
+);
+
+async function checkInvariants(board: TestBoard): Promise<void> {
+  expect(await rawSql(board).all(CHECK_ALL), "invariant violations").toEqual([]);
 }
 
 async function apply(
