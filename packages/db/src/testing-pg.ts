@@ -11,6 +11,8 @@ declare module "vitest" {
     kanbanPostgresAdminUrl: string;
     /** The postmaster's pid when the run started it, else 0. */
     kanbanPostgresPid: number;
+    /** The store of a suite run on both (the kernel's and the API's "postgres" vitest projects). */
+    kanbanTestStore: "postgres" | "sqlite";
   }
 }
 
