@@ -8,7 +8,9 @@
 //   stamp.json      a fingerprint of the sources each half was built from
 // Each half is rebuilt only when its sources changed since its stamp (paths, sizes and mtimes of
 // every source file), so an edit is never served stale and an unchanged checkout starts at once.
-// `node scripts/build-runtime.mjs [--force] [--node-only]`; also imported by scripts/start.mjs.
+// `node scripts/build-runtime.mjs [--force] [--node-only] [--reuse-app-build]`; also imported by
+// scripts/start.mjs. --reuse-app-build takes the web half from apps/web/.next when that build is
+// fresh (npm test, which has just built it for the browser tests).
 import { spawnSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -55,9 +57,21 @@ function fingerprint(inputs) {
 const packageDirs = () =>
   fs.readdirSync(path.join(ROOT, "packages")).flatMap((d) => [`packages/${d}/src`, `packages/${d}/package.json`]);
 
+const WEB_INPUTS = [
+  "apps/web/src",
+  "apps/web/public",
+  "apps/web/package.json",
+  "apps/web/next.config.ts",
+  "apps/web/postcss.config.mjs",
+  "apps/web/tsconfig.json",
+  "scripts/build-runtime.mjs",
+];
+
+const sharedInputs = () => [...packageDirs(), "packages/db/drizzle", "packages/db/drizzle-pg", "package-lock.json"];
+
 /** What each half is built from. */
 function inputs() {
-  const shared = [...packageDirs(), "packages/db/drizzle", "packages/db/drizzle-pg", "package-lock.json"];
+  const shared = sharedInputs();
   return {
     node: fingerprint([
       ...shared,
@@ -68,16 +82,7 @@ function inputs() {
       "scripts/runtime",
       "scripts/build-runtime.mjs",
     ]),
-    web: fingerprint([
-      ...shared,
-      "apps/web/src",
-      "apps/web/public",
-      "apps/web/package.json",
-      "apps/web/next.config.ts",
-      "apps/web/postcss.config.mjs",
-      "apps/web/tsconfig.json",
-      "scripts/build-runtime.mjs",
-    ]),
+    web: fingerprint([...shared, ...WEB_INPUTS]),
   };
 }
 
@@ -130,18 +135,51 @@ async function buildNode() {
   }
 }
 
-function buildWeb() {
+/** Newest modification time of the files under `inputs` (paths relative to the checkout). */
+function newestInput(inputs) {
+  const files = [];
+  for (const input of inputs) {
+    const full = path.join(ROOT, input);
+    if (!fs.existsSync(full)) continue;
+    if (fs.statSync(full).isDirectory()) listSources(full, files);
+    else files.push(full);
+  }
+  return Math.max(0, ...files.map((f) => fs.statSync(f).mtimeMs));
+}
+
+/**
+ * The board's own production build (apps/web/.next, which `next build` in apps/web makes with the
+ * same config, standalone output included), when it was made after its last input changed. `npm
+ * test` has just made it for the browser tests: taking its standalone half saves a second `next
+ * build` of the same sources (minutes of CPU on CI).
+ */
+function freshAppBuild() {
+  const distDir = ".next";
   const app = path.join(ROOT, "apps", "web");
-  const next = path.join(ROOT, "node_modules", "next", "dist", "bin", "next");
-  const distDir = path.join("dist", "next");
-  const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", NODE_ENV: "production", KANBAN_NEXT_DIST_DIR: distDir };
-  delete env.NODE_OPTIONS;
-  // next build rewrites next-env.d.ts (tracked) to point at its distDir: keep the checkout's.
-  const nextEnv = path.join(app, "next-env.d.ts");
-  const nextEnvText = fs.existsSync(nextEnv) ? fs.readFileSync(nextEnv, "utf8") : null;
-  const r = spawnSync(process.execPath, [next, "build"], { cwd: app, stdio: "inherit", env });
-  if (nextEnvText !== null && fs.readFileSync(nextEnv, "utf8") !== nextEnvText) fs.writeFileSync(nextEnv, nextEnvText);
-  if (r.status !== 0) throw new Error("the web build failed; see the output above");
+  const buildId = path.join(app, distDir, "BUILD_ID");
+  if (!fs.existsSync(buildId) || !fs.existsSync(path.join(app, distDir, "standalone", "apps", "web", "server.js")))
+    return null;
+  // This script is an input of the runtime's web half, not of the app's build.
+  const appInputs = [...sharedInputs(), ...WEB_INPUTS.filter((p) => !p.startsWith("scripts/"))];
+  return fs.statSync(buildId).mtimeMs > newestInput(appInputs) ? distDir : null;
+}
+
+function buildWeb({ reuseAppBuild = false } = {}) {
+  const app = path.join(ROOT, "apps", "web");
+  let distDir = reuseAppBuild ? freshAppBuild() : null;
+  if (distDir === null) {
+    const next = path.join(ROOT, "node_modules", "next", "dist", "bin", "next");
+    distDir = path.join("dist", "next");
+    const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", NODE_ENV: "production", KANBAN_NEXT_DIST_DIR: distDir };
+    delete env.NODE_OPTIONS;
+    // next build rewrites next-env.d.ts (tracked) to point at its distDir: keep the checkout's.
+    const nextEnv = path.join(app, "next-env.d.ts");
+    const nextEnvText = fs.existsSync(nextEnv) ? fs.readFileSync(nextEnv, "utf8") : null;
+    const r = spawnSync(process.execPath, [next, "build"], { cwd: app, stdio: "inherit", env });
+    if (nextEnvText !== null && fs.readFileSync(nextEnv, "utf8") !== nextEnvText)
+      fs.writeFileSync(nextEnv, nextEnvText);
+    if (r.status !== 0) throw new Error("the web build failed; see the output above");
+  }
   const standalone = path.join(app, distDir, "standalone");
   const web = path.join(RUNTIME, "web");
   fs.rmSync(web, { recursive: true, force: true });
@@ -150,7 +188,14 @@ function buildWeb() {
   // Next traces the app's whole directory (packages/process reads /proc paths it cannot resolve
   // statically), sources and tests included: keep only what the server runs.
   const served = path.join(web, "apps", "web");
-  const keep = new Set(["dist", "server.js", "server.cjs", "package.json", "node_modules", "public"]);
+  const keep = new Set([
+    distDir.split(path.sep)[0],
+    "server.js",
+    "server.cjs",
+    "package.json",
+    "node_modules",
+    "public",
+  ]);
   for (const entry of fs.readdirSync(served))
     if (!keep.has(entry)) fs.rmSync(path.join(served, entry), { recursive: true, force: true });
   // server.js is CommonJS beside the app's package.json, which says "type": "module".
@@ -168,10 +213,15 @@ function buildWeb() {
  * Brings dist/runtime up to date with the sources; returns what was rebuilt. `log` gets one line
  * per half it builds.
  */
-export async function ensureRuntime({ force = false, nodeOnly = false, log = console.log } = {}) {
+export async function ensureRuntime({
+  force = false,
+  nodeOnly = false,
+  reuseAppBuild = false,
+  log = console.log,
+} = {}) {
   const release = await lock(log);
   try {
-    return await buildWhatChanged({ force, nodeOnly, log });
+    return await buildWhatChanged({ force, nodeOnly, reuseAppBuild, log });
   } finally {
     release();
   }
@@ -214,7 +264,7 @@ async function lock(log) {
   }
 }
 
-async function buildWhatChanged({ force, nodeOnly, log }) {
+async function buildWhatChanged({ force, nodeOnly, reuseAppBuild, log }) {
   const want = inputs();
   const stamp = readStamp();
   const built = [];
@@ -230,7 +280,7 @@ async function buildWhatChanged({ force, nodeOnly, log }) {
     log("kanban: building the web board (next build; again only when its sources change)…");
     delete stamp.web;
     writeStamp(stamp);
-    buildWeb();
+    buildWeb({ reuseAppBuild });
     stamp.web = want.web;
     writeStamp(stamp);
     built.push("web");
@@ -241,7 +291,11 @@ async function buildWhatChanged({ force, nodeOnly, log }) {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const args = process.argv.slice(2);
   try {
-    const built = await ensureRuntime({ force: args.includes("--force"), nodeOnly: args.includes("--node-only") });
+    const built = await ensureRuntime({
+      force: args.includes("--force"),
+      nodeOnly: args.includes("--node-only"),
+      reuseAppBuild: args.includes("--reuse-app-build"),
+    });
     console.log(built.length ? `kanban: built ${built.join(" and ")} into ${RUNTIME}` : "kanban: runtime up to date");
   } catch (err) {
     console.error(`kanban: ${err instanceof Error ? err.message : String(err)}`);
