@@ -98,7 +98,9 @@ async function faultRun(o: FaultRun): Promise<void> {
   }
 }
 
-describe("remote hosts: link faults", () => {
+// The two scenarios run side by side (each its own server, hosts and proxies): they mostly wait out
+// their faults.
+describe.concurrent("remote hosts: link faults", () => {
   it(`${TASKS} tasks on two hosts while their links are cut ${CUT_MS / 1000} s ${2 * CUTS_PER_LINK} times: all done once, nothing lost`, async () => {
     await faultRun({
       scenario: "link-cuts",

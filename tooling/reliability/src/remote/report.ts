@@ -51,10 +51,34 @@ export function readReport(): ReportFile {
   }
 }
 
+/**
+ * Adds one scenario to the report file. The scenario files run side by side (npm test runs them in
+ * parallel: they mostly wait out injected faults), so the read-modify-write happens under a lock
+ * directory, and the new file replaces the old one whole (a reader never sees half of it).
+ */
 export function writeScenario(report: ScenarioReport): void {
-  const file = readReport();
-  file.scenarios[report.scenario] = report;
-  fs.writeFileSync(REPORT_FILE, `${JSON.stringify(file, null, 2)}\n`);
+  const lock = `${REPORT_FILE}.lock`;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      // A writer holds it for milliseconds; one that died holding it is waited out, then ignored.
+      if (Date.now() > deadline) break;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
+  try {
+    const file = readReport();
+    file.scenarios[report.scenario] = report;
+    const tmp = `${REPORT_FILE}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, `${JSON.stringify(file, null, 2)}\n`);
+    fs.renameSync(tmp, REPORT_FILE);
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 /** A scenario's report under construction; `finish` writes it whether or not the checks passed. */
