@@ -41,6 +41,7 @@ export const BOTH_STORES = [
   "src/late-report.test.ts",
   "src/cancel.test.ts",
   "src/remote-exit.test.ts",
+  "src/failure-classes.test.ts",
 ];
 
 const shared = {

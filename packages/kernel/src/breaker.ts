@@ -1,5 +1,7 @@
+import { PROTOCOL_VIOLATION_STREAK_LIMIT } from "./constants.ts";
 import type { BoardContext } from "./context.ts";
 import { appendEvent } from "./store/sqlite/events.ts";
+import { newestClosedRuns } from "./store/sqlite/run-reads.ts";
 import { endRun } from "./store/sqlite/runs.ts";
 import { bookFailures, getTask, giveUp, requeueAfterSpawnFailure } from "./store/sqlite/tasks.ts";
 
@@ -11,6 +13,8 @@ export interface FailureInput {
   releaseClaim?: boolean;
   /** Trip regardless of the count (systemic failures, protocol violations). */
   forceTrip?: boolean;
+  /** The limit when the task sets no `max_retries` (spec §2.11 `failure_limit`); default the board's. */
+  failureLimit?: number;
   extra?: Record<string, unknown>;
 }
 
@@ -26,7 +30,7 @@ export async function recordTaskFailure(ctx: BoardContext, id: string, input: Fa
     if (!task) return false;
     const error = input.error.slice(0, 500);
     const failures = task.consecutive_failures + 1;
-    const limit = task.max_retries ?? ctx.failureLimit;
+    const limit = task.max_retries ?? input.failureLimit ?? ctx.failureLimit;
     const limitSource = task.max_retries !== null ? "task" : "dispatcher";
     const tripped = input.forceTrip === true || failures >= limit;
     const releaseClaim = input.releaseClaim === true;
@@ -67,5 +71,70 @@ export async function recordTaskFailure(ctx: BoardContext, id: string, input: Fa
     if (input.forceTrip === true)
       await appendEvent(ctx, id, "blocked", { reason: error, source: "circuit_breaker", sticky: true }, runId);
     return true;
+  });
+}
+
+/**
+ * A failure that is not the worker's fault (a rate limit): nothing is counted, so the breaker can
+ * never trip on it, but `last_failure_error` says what happened (spec §2.10: only the error is
+ * stamped; the respawn guard's cooldown does the pacing).
+ */
+export async function stampFailureError(ctx: BoardContext, id: string, error: string): Promise<void> {
+  await ctx.tx(async () => {
+    const task = await getTask(ctx, id);
+    if (!task) return;
+    await bookFailures(ctx, id, {
+      failures: task.consecutive_failures,
+      error: error.slice(0, 500),
+      releaseClaim: false,
+    });
+  });
+}
+
+/** Closed runs read back to measure a violation streak: rate-limited runs in between are skipped, so read generously. */
+const STREAK_READ = 64;
+
+/**
+ * How many of the task's newest closed runs in a row were protocol violations (exit 0 without
+ * settling the task), skipping rate-limited runs, which neither break nor extend the streak. The
+ * run just closed by the caller counts. Bounded by the failure counter plus one: a person's
+ * unblock, reclaim or reassignment resets the counter and so starts a fresh streak too.
+ */
+export async function protocolViolationStreak(ctx: BoardContext, id: string, counted: number): Promise<number> {
+  let streak = 0;
+  for (const run of await newestClosedRuns(ctx, id, STREAK_READ)) {
+    if (run.outcome === "rate_limited") continue;
+    if (run.metadata?.protocol_violation !== true) break;
+    streak++;
+  }
+  return Math.min(streak, counted);
+}
+
+/**
+ * Books a protocol violation (spec §2.10 [B]): a worker that exits 0 while its task is still running
+ * may just have lost its last call, so the task is requeued and the failure counted; only a
+ * violation-only streak of {@link PROTOCOL_VIOLATION_STREAK_LIMIT} (or the task's `max_retries`)
+ * trips the breaker, and that trip is sticky. Returns whether it tripped.
+ */
+export async function recordProtocolViolation(
+  ctx: BoardContext,
+  id: string,
+  error: string,
+  extra: Record<string, unknown> = {},
+): Promise<boolean> {
+  return await ctx.tx(async () => {
+    const task = await getTask(ctx, id);
+    if (!task) return false;
+    const limit = task.max_retries ?? PROTOCOL_VIOLATION_STREAK_LIMIT;
+    const streak = await protocolViolationStreak(ctx, id, task.consecutive_failures + 1);
+    return await recordTaskFailure(ctx, id, {
+      error,
+      outcome: "protocol_violation",
+      // Counted normally, but never against a limit below the streak's: with the default limit of 2
+      // a second violation must still be retried.
+      failureLimit: Math.max(limit, ctx.failureLimit),
+      forceTrip: streak >= limit,
+      extra: { protocol_violation: true, violation_streak: streak, violation_limit: limit, ...extra },
+    });
   });
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { BLOCKER_AUTH_HOLD_SECONDS } from "./constants.ts";
 import { rawSql, type TestBoard } from "./testing/index.ts";
 import { openTestBoardAgain } from "./testing/test-board.ts";
 import { mapInOrder, useTestBoards } from "./testing/helpers.ts";
@@ -115,7 +116,14 @@ describe("claimNext", () => {
     const free = (await b.createTask({ title: "free", assignee: "alice" })).id;
     const before = await b.latestEventId();
     const dry = await b.claimNext(b.readyLane({ defaultAssignee: "alice", dryRun: true }), {}, 10);
-    expect(dry.skipped).toEqual([{ task_id: auth, reason: "respawn_guard", guard: "blocker_auth" }]);
+    expect(dry.skipped).toEqual([
+      {
+        task_id: auth,
+        reason: "respawn_guard",
+        guard: "blocker_auth",
+        until: (await b.requireTask(auth)).created_at + BLOCKER_AUTH_HOLD_SECONDS,
+      },
+    ]);
     expect(dry.claimed).toEqual([
       { task_id: loose, assignee: "alice", task: null },
       { task_id: free, assignee: "alice", task: null },

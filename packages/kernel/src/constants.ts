@@ -27,3 +27,24 @@ export const DEFAULT_FAILURE_LIMIT = 2;
 export const STALE_HEARTBEAT_GAP_SECONDS = 3600;
 /** Prose scan for task ids: 8+ hex so legacy 4-hex ids are never flagged. */
 export const TASK_ID_REFERENCE_RE = /\bt_[a-f0-9]{8,}\b/g;
+
+/**
+ * The exit code a worker uses to say "rate limited, try me again later" (EX_TEMPFAIL from
+ * sysexits.h, as Hermes B): the task is requeued without counting a failure and the respawn guard
+ * cools it down, so a provider's rate limit never trips the breaker.
+ */
+export const RATE_LIMIT_EXIT_CODE = 75;
+/** How long the respawn guard holds a rate-limited task before its next attempt (before jitter). */
+export const RATE_LIMIT_COOLDOWN_SECONDS = 300;
+/** Up to this share of the cooldown is added or taken away per task, so a burst does not retry in step. */
+export const RATE_LIMIT_COOLDOWN_JITTER = 0.2;
+/** Exits of 0 without settling the task in a row (a violation-only streak) that trip the breaker. */
+export const PROTOCOL_VIOLATION_STREAK_LIMIT = 3;
+/** How much of a worker's last output a `protocol_violation` event keeps (its end). */
+export const WORKER_OUTPUT_MAX = 2000;
+/**
+ * How long a `blocker_auth` hold lasts after the failure that set it: long enough that a profile
+ * without credentials does not burn its budget every tick, short enough that a fixed quota or a
+ * renewed key is picked up the same day without a person (Hermes #115305: a hold with no end).
+ */
+export const BLOCKER_AUTH_HOLD_SECONDS = 6 * 3600;

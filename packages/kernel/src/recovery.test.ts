@@ -178,7 +178,7 @@ describe("detectCrashedWorkers", () => {
     const { id, runId } = await running({ pid: 800 });
     board.clock.advance(DEFAULT_CRASH_GRACE_SECONDS + 1);
     const out = await board.detectCrashedWorkers();
-    expect(out).toEqual({ crashed: [id], protocol_violations: [], auto_blocked: [] });
+    expect(out).toEqual({ crashed: [id], protocol_violations: [], rate_limited: [], auto_blocked: [] });
     expect(await board.getTask(id)).toMatchObject({
       status: "ready",
       claim_lock: null,
@@ -205,24 +205,25 @@ describe("detectCrashedWorkers", () => {
     expect((await board.detectCrashedWorkers({ graceSeconds: 10 })).crashed).toEqual([id]);
   });
 
-  it("treats exit code 0 while the task is still running as a protocol violation that trips the breaker at once", async () => {
+  it("treats exit code 0 while the task is still running as a protocol violation: requeued and counted, not tripped (spec 2.10 [B])", async () => {
     const { id, runId } = await running({ pid: 802 });
     board.clock.advance(DEFAULT_CRASH_GRACE_SECONDS + 1);
-    const out = await board.detectCrashedWorkers({ exitStatus: () => ({ code: 0, signal: null }) });
-    expect(out).toEqual({ crashed: [], protocol_violations: [id], auto_blocked: [id] });
-    expect(await board.getTask(id)).toMatchObject({ status: "blocked", consecutive_failures: 1 });
-    expect(await lastEvent(id, "protocol_violation")).toMatchObject({
+    const out = await board.detectCrashedWorkers({
+      exitStatus: () => ({ code: 0, signal: null }),
+      outputTail: (task) => (task === id ? `${"y".repeat(3000)}last words` : null),
+    });
+    expect(out).toEqual({ crashed: [], protocol_violations: [id], rate_limited: [], auto_blocked: [] });
+    expect(await board.getTask(id)).toMatchObject({ status: "ready", consecutive_failures: 1 });
+    const ev = await lastEvent(id, "protocol_violation");
+    expect(ev).toMatchObject({
       run_id: runId,
       payload: expect.objectContaining({ pid: 802, claimer: LOCK, exit_code: 0, protocol_violation: true }),
     });
+    // The worker's last output rides on the event, cut to its end.
+    const output = String(ev?.payload?.worker_output);
+    expect([output.length, output.endsWith("last words")]).toEqual([2000, true]);
     expect((await board.getRun(runId)).metadata).toEqual({ protocol_violation: true });
-    expect((await lastEvent(id, "gave_up"))?.payload).toMatchObject({
-      trigger_outcome: "protocol_violation",
-      protocol_violation: true,
-    });
-    // A tripped breaker is not undone by the next tick.
-    await board.recomputeReady();
-    expect((await board.getTask(id))?.status).toBe("blocked");
+    expect(await lastEvent(id, "gave_up")).toBeUndefined();
   });
 
   it.each<[string, ExitStatus | undefined, string]>([
@@ -271,7 +272,12 @@ describe("detectCrashedWorkers", () => {
     const foreign = await running({ pid: 831, claimer: "otherhost:1" });
     const noPid = await running();
     board.clock.advance(DEFAULT_CRASH_GRACE_SECONDS + 1);
-    expect(await board.detectCrashedWorkers()).toEqual({ crashed: [], protocol_violations: [], auto_blocked: [] });
+    expect(await board.detectCrashedWorkers()).toEqual({
+      crashed: [],
+      protocol_violations: [],
+      rate_limited: [],
+      auto_blocked: [],
+    });
     for (const t of [live, foreign, noPid]) expect((await board.getTask(t.id))?.status).toBe("running");
   });
 });

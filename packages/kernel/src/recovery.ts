@@ -1,7 +1,13 @@
-import { DEFAULT_CLAIM_TTL_SECONDS, DEFAULT_CRASH_GRACE_SECONDS, STALE_HEARTBEAT_GAP_SECONDS } from "./constants.ts";
+import {
+  DEFAULT_CLAIM_TTL_SECONDS,
+  DEFAULT_CRASH_GRACE_SECONDS,
+  RATE_LIMIT_EXIT_CODE,
+  STALE_HEARTBEAT_GAP_SECONDS,
+  WORKER_OUTPUT_MAX,
+} from "./constants.ts";
 import type { BoardContext } from "./context.ts";
 import { notFound, wrongState } from "./errors.ts";
-import { recordTaskFailure } from "./breaker.ts";
+import { recordProtocolViolation, recordTaskFailure, stampFailureError } from "./breaker.ts";
 import { appendEvent } from "./store/sqlite/events.ts";
 import {
   expiredClaims,
@@ -124,19 +130,43 @@ function crashFingerprint(error: string): string {
     .toLowerCase();
 }
 
+/** How a dead worker's exit is booked: a crash, a protocol violation, or a rate limit. */
+type ExitClass = "crashed" | "protocol_violation" | "rate_limited";
+
+/** Classifies a worker's exit code (spec §2.10): 0 while still running, 75 (EX_TEMPFAIL), anything else. */
+export function classifyExit(code: number | null | undefined): ExitClass {
+  if (code === 0) return "protocol_violation";
+  if (code === RATE_LIMIT_EXIT_CODE) return "rate_limited";
+  return "crashed";
+}
+
+/** The end of a worker's output, bounded, for an event (null when there is none). */
+export function workerOutputTail(output: string | null | undefined): string | null {
+  return output ? output.slice(-WORKER_OUTPUT_MAX) : null;
+}
+
+export interface CrashSweepOptions extends RecoveryOptions {
+  graceSeconds?: number;
+  exitStatus?: (pid: number) => ExitStatus | undefined;
+  /** The last of a task's worker output (the dispatcher reads its log), attached to protocol violations. */
+  outputTail?: (taskId: string) => string | null | undefined;
+}
+
 /**
  * Running tasks whose host-local worker is gone (after a grace period from the attempt's start).
- * Exit 0 while still running is a protocol violation (the worker never settled its task) and trips
- * the breaker at once; other exits count as crashes. Three or more crashes with the same message in
- * one sweep are systemic (a broken profile, a missing binary): each of them trips at once.
+ * Exit 75 (EX_TEMPFAIL) is a rate limit: requeued, run `rate_limited`, no failure counted (the
+ * respawn guard cools it down). Exit 0 while still running is a protocol violation (the worker
+ * never settled its task): requeued and counted, tripping only after a violation streak (breaker.ts).
+ * Other exits count as crashes; three or more crashes with the same message in one sweep are
+ * systemic (a broken profile, a missing binary): each of them trips at once.
  */
 export async function detectCrashedWorkers(
   ctx: BoardContext,
-  opts: RecoveryOptions & { graceSeconds?: number; exitStatus?: (pid: number) => ExitStatus | undefined } = {},
-): Promise<{ crashed: string[]; protocol_violations: string[]; auto_blocked: string[] }> {
+  opts: CrashSweepOptions = {},
+): Promise<{ crashed: string[]; protocol_violations: string[]; rate_limited: string[]; auto_blocked: string[] }> {
   const now = ctx.now();
   const grace = opts.graceSeconds ?? DEFAULT_CRASH_GRACE_SECONDS;
-  const dead: { task: Task; pid: number; exit: ExitStatus | undefined; error: string; violation: boolean }[] = [];
+  const dead: { task: Task; pid: number; exit: ExitStatus | undefined; error: string; kind: ExitClass }[] = [];
   const candidates = await runningWithWorker(ctx);
   const attemptStartedAt = await attemptStarts(ctx, candidates);
   for (const task of candidates) {
@@ -148,53 +178,106 @@ export async function detectCrashedWorkers(
     const started = (await attemptStartedAt(task)) ?? now;
     if (exit === undefined && now - started < grace) continue;
     if (ctx.isPidAlive(pid)) continue;
-    const violation = exit?.code === 0;
-    const error = violation
-      ? `pid ${pid} exited with code 0 while the task was still running (it never completed or blocked)`
-      : exit?.code !== null && exit?.code !== undefined
-        ? `pid ${pid} exited with code ${exit.code}`
-        : exit?.signal
-          ? `pid ${pid} killed by signal ${exit.signal}`
-          : `pid ${pid} not alive`;
-    dead.push({ task, pid, exit, error, violation });
+    const kind = classifyExit(exit?.code);
+    const error =
+      kind === "protocol_violation"
+        ? `pid ${pid} exited with code 0 while the task was still running (it never completed or blocked)`
+        : kind === "rate_limited"
+          ? `pid ${pid} exited with code ${RATE_LIMIT_EXIT_CODE} (rate limited; retried after a cooldown)`
+          : exit?.code !== null && exit?.code !== undefined
+            ? `pid ${pid} exited with code ${exit.code}`
+            : exit?.signal
+              ? `pid ${pid} killed by signal ${exit.signal}`
+              : `pid ${pid} not alive`;
+    dead.push({ task, pid, exit, error, kind });
   }
-  // Fingerprints are counted over the whole sweep before anything is written.
+  // Fingerprints are counted over the whole sweep before anything is written; only crashes count
+  // (a burst of rate limits or violations is not a broken profile).
   const byPrint = new Map<string, number>();
   for (const d of dead)
-    if (!d.violation) byPrint.set(crashFingerprint(d.error), (byPrint.get(crashFingerprint(d.error)) ?? 0) + 1);
-  const out = { crashed: [] as string[], protocol_violations: [] as string[], auto_blocked: [] as string[] };
-  for (const { task, pid, exit, error, violation } of dead) {
-    const systemic = !violation && (byPrint.get(crashFingerprint(error)) ?? 0) >= 3;
+    if (d.kind === "crashed") byPrint.set(crashFingerprint(d.error), (byPrint.get(crashFingerprint(d.error)) ?? 0) + 1);
+  const out = {
+    crashed: [] as string[],
+    protocol_violations: [] as string[],
+    rate_limited: [] as string[],
+    auto_blocked: [] as string[],
+  };
+  for (const { task, pid, exit, error, kind } of dead) {
+    const systemic = kind === "crashed" && (byPrint.get(crashFingerprint(error)) ?? 0) >= 3;
+    // Read outside the transaction: it may be a file read.
+    const output = kind === "protocol_violation" ? workerOutputTail(opts.outputTail?.(task.id)) : null;
     const result = await ctx.tx(async () => {
       if (!(await requeueRunning(ctx, task))) return null;
-      const runId = await endRun(ctx, task.id, {
-        status: "crashed",
-        outcome: "crashed",
+      return await bookDeadWorker(ctx, task, {
+        kind,
         error,
-        metadata: violation ? { protocol_violation: true } : null,
-      });
-      const payload: Record<string, unknown> = {
-        pid,
-        claimer: task.claim_lock,
-        exit_code: exit?.code ?? null,
-        exit_signal: exit?.signal ?? null,
-        error,
-      };
-      if (violation)
-        await appendEvent(ctx, task.id, "protocol_violation", { ...payload, protocol_violation: true }, runId);
-      else await appendEvent(ctx, task.id, "crashed", payload, runId);
-      return await recordTaskFailure(ctx, task.id, {
-        error,
-        outcome: violation ? "protocol_violation" : "crashed",
-        forceTrip: violation || systemic,
-        extra: violation ? { protocol_violation: true } : systemic ? { systemic: true } : undefined,
+        payload: { pid, claimer: task.claim_lock, exit_code: exit?.code ?? null, exit_signal: exit?.signal ?? null },
+        output,
+        systemic,
       });
     });
     if (result === null) continue;
-    (violation ? out.protocol_violations : out.crashed).push(task.id);
+    const list =
+      kind === "protocol_violation"
+        ? out.protocol_violations
+        : kind === "rate_limited"
+          ? out.rate_limited
+          : out.crashed;
+    list.push(task.id);
     if (result) out.auto_blocked.push(task.id);
   }
   return out;
+}
+
+/**
+ * Closes the run of a requeued task whose worker is gone and books the exit by its class (the local
+ * sweep and a remote host's report share it): the run, its event, and the failure accounting.
+ * Returns whether the breaker tripped.
+ */
+export async function bookDeadWorker(
+  ctx: BoardContext,
+  task: Task,
+  d: {
+    kind: ExitClass;
+    error: string;
+    /** The event's facts: pid, claimer, exit code/signal (and for a remote host, `remote` and its output tail). */
+    payload: Record<string, unknown>;
+    /** The worker's last output, for a protocol violation's event. */
+    output: string | null;
+    systemic?: boolean;
+  },
+): Promise<boolean> {
+  if (d.kind === "rate_limited") {
+    const runId = await endRun(ctx, task.id, {
+      status: "rate_limited",
+      outcome: "rate_limited",
+      error: d.error,
+      metadata: { rate_limited: true },
+    });
+    await appendEvent(ctx, task.id, "rate_limited", { ...d.payload, error: d.error }, runId);
+    await stampFailureError(ctx, task.id, d.error);
+    return false;
+  }
+  const violation = d.kind === "protocol_violation";
+  const runId = await endRun(ctx, task.id, {
+    status: "crashed",
+    outcome: "crashed",
+    error: d.error,
+    metadata: violation ? { protocol_violation: true } : null,
+  });
+  const payload = { ...d.payload, error: d.error };
+  if (violation) {
+    const output = d.output === null ? {} : { worker_output: d.output };
+    await appendEvent(ctx, task.id, "protocol_violation", { ...payload, protocol_violation: true, ...output }, runId);
+    return await recordProtocolViolation(ctx, task.id, d.error);
+  }
+  await appendEvent(ctx, task.id, "crashed", payload, runId);
+  return await recordTaskFailure(ctx, task.id, {
+    error: d.error,
+    outcome: "crashed",
+    forceTrip: d.systemic === true,
+    extra: d.systemic === true ? { systemic: true } : undefined,
+  });
 }
 
 /**

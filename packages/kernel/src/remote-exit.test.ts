@@ -39,12 +39,25 @@ describe("recordRemoteExit", () => {
     expect([tail.length, tail.endsWith("END")]).toEqual([4000, true]);
   });
 
-  it("an exit 0 with the task still running is a protocol violation: the breaker trips at once", async () => {
+  it("an exit 0 with the task still running is a protocol violation: requeued with the last output, tripped after a streak", async () => {
     const b = board();
-    const { id, run } = await remoteRun(b, { max_retries: 5 });
-    expect((await b.recordRemoteExit(run, { exit_code: 0, signal: null })).recorded).toBe("crashed");
+    const { id, run } = await remoteRun(b, { max_retries: 2 });
+    expect((await b.recordRemoteExit(run, { exit_code: 0, signal: null, output_tail: "all done, bye" })).recorded).toBe(
+      "crashed",
+    );
+    expect(await b.requireTask(id)).toMatchObject({ status: "ready", consecutive_failures: 1 });
+    const ev = (await b.listEvents(id)).find((e) => e.kind === "protocol_violation");
+    expect(ev?.payload).toMatchObject({ protocol_violation: true, remote: true, worker_output: "all done, bye" });
+    // The second in a row reaches the task's max_retries (2): the breaker trips.
+    const c = await b.claimTask(id, { claimer: `${HOST}:7` });
+    const again = c?.current_run_id as number;
+    await b.recordSpawn(id, 4322, again);
+    await b.recordRemoteExit(again, { exit_code: 0, signal: null });
     expect((await b.requireTask(id)).status).toBe("blocked");
-    expect((await b.listEvents(id)).map((e) => e.kind)).toContain("protocol_violation");
+    expect((await b.listEvents(id)).find((e) => e.kind === "gave_up")?.payload).toMatchObject({
+      trigger_outcome: "protocol_violation",
+      violation_streak: 2,
+    });
   });
 
   it("a run that ended some other way first (completed, reclaimed) is ignored; an unknown run is NOT_FOUND", async () => {

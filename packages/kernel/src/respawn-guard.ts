@@ -1,17 +1,20 @@
+import { BLOCKER_AUTH_HOLD_SECONDS, RATE_LIMIT_COOLDOWN_JITTER, RATE_LIMIT_COOLDOWN_SECONDS } from "./constants.ts";
 import type { BoardContext } from "./context.ts";
 import { parseJsonObject } from "./rows.ts";
 import { commentsSince, handoffsSince, reopenedSince } from "./store/sqlite/respawn-reads.ts";
+import { newestClosedRuns } from "./store/sqlite/run-reads.ts";
 import { lastCompletedAt } from "./store/sqlite/runs.ts";
 import { getTask } from "./store/sqlite/tasks.ts";
 
 /**
- * Reasons the dispatcher holds a ready task back instead of spawning it again (spec §2.12, the
- * May-2026 rules): its last failure reads like an auth/quota problem that another attempt will not
- * fix; it completed within the hour and nothing reopened it since (a duplicate run would redo
- * finished work); or a comment in the last day links a GitHub pull request that is still under
- * way. A held task stays `ready`; the dispatcher records a `respawn_guarded` event.
+ * Reasons the dispatcher holds a ready task back instead of spawning it again (spec §2.12): its
+ * last run was rate limited (exit 75) and its cooldown is not over ([B]); its last failure reads
+ * like an auth/quota problem that another attempt will not fix; it completed within the hour and
+ * nothing reopened it since (a duplicate run would redo finished work); or a comment in the last
+ * day links a GitHub pull request that is still under way. A held task stays `ready`; the
+ * dispatcher records a `respawn_guarded` event. Every hold ends by itself at `until`.
  */
-export type RespawnGuardReason = "blocker_auth" | "recent_success" | "active_pr";
+export type RespawnGuardReason = "rate_limit_cooldown" | "blocker_auth" | "recent_success" | "active_pr";
 
 const AUTH_OR_QUOTA =
   /\b(quota|rate[\s_-]?limit(ed|s)?|429|403|auth|authenticat(e|es|ed|ing|ion)|authori[sz]\w*|authz|unauthori[sz]ed|forbidden|billing|subscription|access denied|permission denied|invalid api key)\b/i;
@@ -19,14 +22,28 @@ const PR_LINK = /https?:\/\/github\.com\/[^/\s]+\/[^/\s]+\/pull\/\d+/i;
 const RECENT_SUCCESS_SECONDS = 3600;
 const ACTIVE_PR_SECONDS = 86_400;
 
-/** A guard that holds a task, and until when (null: until a person acts, e.g. a reassignment clears the error). */
+/**
+ * A guard that holds a task, and until when. Every rule sets `until` (Hermes #115305: a hold with
+ * no end parks a task in `ready` forever); null stays in the type for readers of older answers.
+ */
 export interface RespawnHold {
   reason: RespawnGuardReason;
   until: number | null;
 }
 
+/** The task's newest ended run, as the cooldown and expiry rules read it. */
+export interface ClosedRunFact {
+  outcome: string | null;
+  ended_at: number;
+}
+
 /** What the guard's rules read about one task (respawnGuard reads it for one task, the motion reads for many). */
 export interface RespawnGuardFacts {
+  task_id: string;
+  /** When the task was created or last started: the failure time of last resort for blocker_auth's expiry. */
+  fallback_failure_at: number;
+  /** The newest ended run, or null when none ended. */
+  latest_run: ClosedRunFact | null;
   last_failure_error: string | null;
   /** The newest completed run's end, or null. */
   succeeded_at: number | null;
@@ -43,9 +60,45 @@ export function respawnGuardWindowStart(now: number): number {
   return now - ACTIVE_PR_SECONDS;
 }
 
+/**
+ * The rate-limit cooldown of one task: {@link RATE_LIMIT_COOLDOWN_SECONDS} moved by up to
+ * {@link RATE_LIMIT_COOLDOWN_JITTER} either way, derived from the task id alone (FNV-1a), so that
+ * tasks limited in the same burst come back spread out, and the dispatcher's lane and the motion
+ * (`kanban why`) compute the same end without storing it.
+ */
+export function rateLimitCooldownSeconds(taskId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < taskId.length; i++) {
+    h ^= taskId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  const unit = (h / 0xffffffff) * 2 - 1; // in [-1, 1]
+  return Math.round(RATE_LIMIT_COOLDOWN_SECONDS * (1 + RATE_LIMIT_COOLDOWN_JITTER * unit));
+}
+
+/**
+ * When a `blocker_auth` hold ends: {@link BLOCKER_AUTH_HOLD_SECONDS} after the failure that set it.
+ * The failure's time is the end of the task's newest ended run (every counted failure of a worker
+ * closes one); a failure booked without any run ending (a direct breaker call) falls back to the
+ * task's last start or creation, which may end the hold sooner but never leaves it without an end.
+ */
+function blockerAuthUntil(f: RespawnGuardFacts): number {
+  return (f.latest_run?.ended_at ?? f.fallback_failure_at) + BLOCKER_AUTH_HOLD_SECONDS;
+}
+
 /** The guard's rules over facts already read: the one decision for the dispatcher's lane and the motion. */
 export function judgeRespawnGuard(f: RespawnGuardFacts, now: number): RespawnHold | null {
-  if (f.last_failure_error && AUTH_OR_QUOTA.test(f.last_failure_error)) return { reason: "blocker_auth", until: null };
+  // [B] A rate-limited last run: held for its cooldown; after it, allowed, and the auth/quota rule
+  // is skipped on purpose (its stamped error mentions the rate limit, which must not hold it on).
+  const rateLimited = f.latest_run?.outcome === "rate_limited";
+  if (rateLimited && f.latest_run !== null) {
+    const until = f.latest_run.ended_at + rateLimitCooldownSeconds(f.task_id);
+    if (now < until) return { reason: "rate_limit_cooldown", until };
+  }
+  if (!rateLimited && f.last_failure_error && AUTH_OR_QUOTA.test(f.last_failure_error)) {
+    const until = blockerAuthUntil(f);
+    if (now < until) return { reason: "blocker_auth", until };
+  }
   if (f.succeeded_at !== null && now - f.succeeded_at <= RECENT_SUCCESS_SECONDS && !f.reopened_after_success)
     return { reason: "recent_success", until: f.succeeded_at + RECENT_SUCCESS_SECONDS };
   const pr = f.recent_comments.find((c) => c.created_at >= now - ACTIVE_PR_SECONDS && PR_LINK.test(c.body));
@@ -67,7 +120,15 @@ export async function respawnHold(ctx: BoardContext, id: string): Promise<Respaw
   const task = await getTask(ctx, id);
   if (!task) return null;
   const now = ctx.now();
-  const base = { last_failure_error: task.last_failure_error, recent_comments: [], handoffs: [] };
+  const latest = (await newestClosedRuns(ctx, id, 1))[0];
+  const base = {
+    task_id: id,
+    fallback_failure_at: task.started_at ?? task.created_at,
+    latest_run: latest?.ended_at != null ? { outcome: latest.outcome, ended_at: latest.ended_at } : null,
+    last_failure_error: task.last_failure_error,
+    recent_comments: [],
+    handoffs: [],
+  };
   // Read lazily, rule by rule, as the lane walks many tasks: most are decided by the first read.
   const early = judgeRespawnGuard({ ...base, succeeded_at: null, reopened_after_success: false }, now);
   if (early) return early;

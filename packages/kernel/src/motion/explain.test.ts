@@ -146,9 +146,11 @@ describe("explainMotion: every reason, for real", () => {
     const b = board({ failureLimit: 5 });
     const auth = await b.createTask({ title: "auth", assignee: "w" });
     await b.recordTaskFailure(auth.id, { error: "HTTP 429 Too Many Requests", outcome: "crashed" });
+    const authAt = (await b.requireTask(auth.id)).created_at;
     const a = await why(b, auth.id);
-    expect(a).toMatchObject({ code: "respawn_guard", detail: { guard: "blocker_auth", until: null } });
-    expect(a.line).toMatch(/^Held by the respawn guard \(blocker_auth\), until someone acts: /);
+    // Every hold ends (Hermes #115305): blocker_auth six hours after its failure (here no run ended: the task's creation).
+    expect(a).toMatchObject({ code: "respawn_guard", detail: { guard: "blocker_auth", until: authAt + 6 * 3600 } });
+    expect(a.line).toMatch(/^Held by the respawn guard \(blocker_auth\), until .* \(in 6h\): /);
 
     const redo = await b.createTask({ title: "redo", assignee: "w" });
     await b.completeTask(redo.id, { result: "ok" });

@@ -5,6 +5,7 @@ import { listHosts } from "../hosts.ts";
 import { missingLabels } from "../labels.ts";
 import { runningPerProfile } from "../store/sqlite/ready-lane.ts";
 import { requiresOf } from "../store/sqlite/requires.ts";
+import { newestClosedRunOf } from "../store/sqlite/run-reads.ts";
 import { runStartTimes } from "../store/sqlite/runs.ts";
 import type { Task } from "../types.ts";
 import { guardHold, laneHold, type ReadyHold } from "./holds.ts";
@@ -117,6 +118,7 @@ export async function motionsOf(
 
   const since = respawnGuardWindowStart(now);
   const guardByTask = group(ready.length > 0 ? await guardRows(ctx, ready, since) : []);
+  const latestRuns = ready.length > 0 ? await newestClosedRunOf(ctx, ready) : new Map();
   const cap = facts.maxInProgressPerProfile ?? null;
   const perProfile = cap !== null && ready.length > 0 ? await runningPerProfile(ctx) : new Map<string, number>();
   const starts = hints.runStarts ?? (runs.length > 0 ? await runStartTimes(ctx, runs) : new Map<number, number>());
@@ -154,6 +156,9 @@ export async function motionsOf(
           .sort((x, y) => y.created_at - x.created_at);
         const guard = judgeRespawnGuard(
           {
+            task_id: task.id,
+            fallback_failure_at: task.started_at ?? task.created_at,
+            latest_run: latestRuns.get(task.id) ?? null,
             last_failure_error: task.last_failure_error,
             succeeded_at: succeededAt,
             reopened_after_success:

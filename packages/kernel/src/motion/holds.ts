@@ -48,6 +48,8 @@ export function guardHold(h: RespawnHold): ReadyHold {
 }
 
 const GUARD_WORDS: Record<RespawnGuardReason, string> = {
+  rate_limit_cooldown:
+    "its last worker exited rate limited (exit 75), so it cools down before the next attempt (no failure was counted)",
   blocker_auth: "its last failure reads like an auth or quota problem that another attempt will not fix",
   recent_success: "it completed less than an hour ago and nothing reopened it (a second run would redo finished work)",
   active_pr: "a comment of the last day links a pull request that is still under way",
@@ -96,11 +98,13 @@ export function holdMotion(id: string, hold: ReadyHold, now: number): Motion {
         code: "respawn_guard",
         line: `Held by the respawn guard (${hold.guard}), ${until}: ${GUARD_WORDS[hold.guard]}.`,
         next:
-          hold.guard === "blocker_auth"
-            ? `Fix the profile's credentials or quota, then reassign to clear the error: kanban reassign ${id} <profile>`
-            : hold.guard === "recent_success"
-              ? `Nothing, unless it really needs another run: then move it explicitly (kanban promote ${id}) or wait.`
-              : `Wait for the pull request, or hand it off (kanban reassign ${id} <profile>) to lift the guard.`,
+          hold.guard === "rate_limit_cooldown"
+            ? "Nothing: it is retried by itself when the cooldown ends."
+            : hold.guard === "blocker_auth"
+              ? `Fix the profile's credentials or quota, then reassign to clear the error (kanban reassign ${id} <profile>); otherwise it is tried again when the hold ends.`
+              : hold.guard === "recent_success"
+                ? `Nothing, unless it really needs another run: then move it explicitly (kanban promote ${id}) or wait.`
+                : `Wait for the pull request, or hand it off (kanban reassign ${id} <profile>) to lift the guard.`,
         detail: { guard: hold.guard, until: hold.until },
       };
     }

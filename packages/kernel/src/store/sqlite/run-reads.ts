@@ -75,6 +75,24 @@ export async function newestClosedRuns(ctx: SqlContext, taskId: string, limit: n
   ).map(runFromRow);
 }
 
+/**
+ * Each task's newest ended run (outcome and end; tasks with none are absent), in one query: what the
+ * respawn guard's cooldown and expiry rules read for a whole board (motion/explain.ts).
+ */
+export async function newestClosedRunOf(
+  ctx: SqlContext,
+  ids: readonly string[],
+): Promise<Map<string, { outcome: string | null; ended_at: number }>> {
+  if (ids.length === 0) return new Map();
+  const rows = (await ctx.all(
+    `SELECT task_id, outcome, ended_at FROM (
+       SELECT task_id, outcome, ended_at, ROW_NUMBER() OVER (PARTITION BY task_id ORDER BY started_at DESC, id DESC) AS rn
+       FROM task_runs WHERE ended_at IS NOT NULL AND task_id IN (SELECT value FROM json_each(?))) AS latest WHERE rn = 1`,
+    JSON.stringify(ids),
+  )) as { task_id: string; outcome: string | null; ended_at: number }[];
+  return new Map(rows.map((r) => [r.task_id, { outcome: r.outcome, ended_at: Number(r.ended_at) }]));
+}
+
 /** For each parent of `child`, its newest completed run (parents with none are absent), in one query. */
 export async function newestCompletedParentRuns(ctx: SqlContext, child: string): Promise<TaskRun[]> {
   return (
