@@ -80,6 +80,8 @@ export interface DispatchDeps {
   spawnWorker(ctx: SpawnContext): Promise<number>;
   /** How one of our reaped children ended. */
   exitStatus?(pid: number): ExitStatus | undefined;
+  /** The end of a task's worker log, attached to a protocol violation's event. */
+  outputTail?(taskId: string): string | null;
   /** Terminates reported workers (non-blocking). */
   terminate?(targets: Termination[]): void;
   /** Running tasks on every other board of the home (only asked when max_in_progress is set). */
@@ -164,6 +166,7 @@ async function recover(board: Board, opts: DispatchOptions, deps: DispatchDeps, 
   const crashed = await board.detectCrashedWorkers({
     graceSeconds: opts.crashGraceSeconds,
     exitStatus: deps.exitStatus,
+    outputTail: deps.outputTail,
   });
   out.crashed = [...crashed.crashed, ...crashed.protocol_violations];
   out.auto_blocked.push(...crashed.auto_blocked);

@@ -308,6 +308,7 @@ export class Dispatcher {
         const r = await o.board.detectCrashedWorkers({
           graceSeconds: s.crashGraceSeconds,
           exitStatus: (pid) => this.pool.exitStatus(pid),
+          outputTail: (id) => logTail(path.join(logsDir(this.config.location, t.slug), `${id}.log`)),
         });
         const crashed = [...r.crashed, ...r.protocol_violations];
         if (crashed.length > 0) {
@@ -315,6 +316,8 @@ export class Dispatcher {
             `board ${t.slug}: worker exited without settling its task: crashed=${crashed.join(",")} auto_blocked=${r.auto_blocked.length}`,
           );
         }
+        if (r.rate_limited.length > 0)
+          this.log(`board ${t.slug}: worker exited rate limited, cooling down: ${r.rate_limited.join(",")}`);
       } catch (err) {
         this.warn(`board ${t.slug}: crash sweep failed: ${oneLine(err)}`);
       } finally {
@@ -471,6 +474,7 @@ export class Dispatcher {
       },
       admission: this.admission,
       exitStatus: (pid) => this.pool.exitStatus(pid),
+      outputTail: (id) => logTail(path.join(logsDir(loc, t.slug), `${id}.log`)),
       tickLock: (board) => {
         checkCoordinationFor(board, this.coordination);
         return this.coordination.tryTickLock(board);
@@ -1096,4 +1100,25 @@ function describe(r: DispatchResult): string {
 
 export function createDispatcher(config: DispatcherConfig, deps: DispatcherDeps = {}): Dispatcher {
   return new Dispatcher(config, deps);
+}
+
+/** How much of a worker's log a protocol violation's event is read from (the kernel keeps the end of it). */
+const LOG_TAIL_BYTES = 4096;
+
+/** The end of a worker's log, or null when it cannot be read (rotated away, never written). */
+function logTail(file: string): string | null {
+  try {
+    const fd = fs.openSync(file, "r");
+    try {
+      const size = fs.fstatSync(fd).size;
+      const len = Math.min(size, LOG_TAIL_BYTES);
+      const buf = Buffer.alloc(len);
+      fs.readSync(fd, buf, 0, len, size - len);
+      return len === 0 ? null : buf.toString("utf8");
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return null;
+  }
 }
