@@ -9,8 +9,10 @@ export default defineConfig({
     environment: "node",
     // A real PostgreSQL for the coordination tests (src/coordination/*.test.ts); each creates its own database.
     globalSetup: ["@kanban/db/testing-pg/global-setup"],
-    testTimeout: 20_000,
-    hookTimeout: 20_000,
+    // Hang guards, not speed bounds: the tests start real dispatchers and workers, which on a loaded
+    // 2-core CI machine take seconds each to start.
+    testTimeout: 90_000,
+    hookTimeout: 60_000,
     reporters: ["default", "json"],
     outputFile: { json: ".vitest-report.json" },
   },

@@ -70,11 +70,15 @@ export function makeHome(config: Record<string, unknown> = {}): TestHome {
   };
 }
 
-/** Polls `check` (awaited: it may read the board) until it gives a truthy value or the deadline passes. */
+/**
+ * Polls `check` (awaited: it may read the board) until it gives a truthy value or the deadline passes.
+ * The default deadline is a hang guard, not a speed bound: on a loaded 2-core CI machine a worker
+ * process can take many seconds to start (10 s was too short there).
+ */
 export async function waitFor<T>(
   check: () => T | undefined | null | false | Promise<T | undefined | null | false>,
   label: string,
-  timeoutMs = 10_000,
+  timeoutMs = 30_000,
   everyMs = 50,
 ): Promise<T> {
   const end = Date.now() + timeoutMs;

@@ -51,9 +51,12 @@ class Holder {
     });
   }
 
-  /** The first event of one of these kinds (earlier events of other kinds are dropped), within 15 s. */
+  /**
+   * The first event of one of these kinds (earlier events of other kinds are dropped), within 45 s
+   * (a hang guard: a holder process loading tsx on a loaded CI machine took more than 15 s).
+   */
   async take(kinds: string[]): Promise<Event> {
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + 45_000;
     for (;;) {
       const i = this.events.findIndex((e) => kinds.includes(e.event));
       if (i >= 0) return this.events.splice(0, i + 1)[i] as Event;
