@@ -198,8 +198,17 @@ function buildWeb({ reuseAppBuild = false } = {}) {
   ]);
   for (const entry of fs.readdirSync(served))
     if (!keep.has(entry)) fs.rmSync(path.join(served, entry), { recursive: true, force: true });
-  // server.js is CommonJS beside the app's package.json, which says "type": "module".
-  fs.renameSync(path.join(served, "server.js"), path.join(served, "server.cjs"));
+  // The supervisor starts server.cjs. Next writes server.js as CommonJS when it finds no package.json
+  // beside its distDir's parent (the runtime's own dist/next build): that file becomes server.cjs,
+  // since the app's package.json says "type": "module". From apps/web/.next it finds that
+  // package.json and writes an ES module instead: it stays server.js, and server.cjs loads it.
+  const server = path.join(served, "server.js");
+  if (fs.readFileSync(server, "utf8").includes("import.meta.url"))
+    fs.writeFileSync(
+      path.join(served, "server.cjs"),
+      '// Loads Next\'s standalone server, an ES module here (see scripts/build-runtime.mjs).\nimport("./server.js").catch((err) => {\n  console.error(err);\n  process.exit(1);\n});\n',
+    );
+  else fs.renameSync(server, path.join(served, "server.cjs"));
   // Next leaves the browser assets and public/ out of the standalone tree (a CDN may serve them).
   fs.cpSync(path.join(app, distDir, "static"), path.join(served, distDir, "static"), { recursive: true });
   if (fs.existsSync(path.join(app, "public")))
