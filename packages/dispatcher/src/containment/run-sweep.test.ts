@@ -65,7 +65,9 @@ async function treeGone(b: Board, r: Running, label: string): Promise<void> {
         (p) => p.runId !== identity.runId,
       ),
     `${label}: no process of run ${r.run} left`,
-    5000,
+    // A hang guard, not a speed bound (speed belongs in the benchmark): the sweep runs every tick, and
+    // the whole tree goes within a few seconds on an idle machine; 5 s was too short on a loaded one.
+    30_000,
     100,
   );
 }
@@ -92,7 +94,7 @@ const ENDINGS: Ending[] = [
   ["timeout (max runtime)", async (_b, _r, h) => nudgeDispatcher(h.home), { max_runtime_seconds: 1 }],
 ];
 
-describe("containment: the dispatcher stops every process of a run that ended", { timeout: 60_000 }, () => {
+describe("containment: the dispatcher stops every process of a run that ended", { timeout: 120_000 }, () => {
   it("a worker that settled its own card gets a moment to exit by itself: never signalled, nothing to record", async () => {
     // The worker waits for the test's go, lingers 0.8 s after its card is completed (as a CLI call
     // still answering it would), and notes whether SIGTERM reached it.
@@ -146,7 +148,7 @@ describe("containment: the dispatcher stops every process of a run that ended", 
     expect(reaped.payload).toMatchObject({ run_id: task.current_run_id, run_outcome: "completed", sigkill: true });
   });
 
-  it("for every way a run ends, within 5 s no process carrying its run id is left; the events say what was stopped", async () => {
+  it("for every way a run ends, no process carrying its run id is left; the events say what was stopped", async () => {
     const h = makeHome(CONFIG);
     home = h;
     const b = h.board();
