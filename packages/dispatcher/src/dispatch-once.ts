@@ -12,6 +12,7 @@ import {
 import type { TickLockAttempt } from "./coordination/coordination.ts";
 import { tryAcquireDispatchLock } from "./pid-lock.ts";
 import { type ResolvedWorkspace, WorkspaceError } from "@kanban/workspace";
+import { isInfrastructureSpawnError } from "./spawn-failure.ts";
 
 /**
  * One dispatcher tick on one board (spec §3.2, Hermes A order): recover running tasks, promote,
@@ -179,8 +180,10 @@ async function recover(board: Board, opts: DispatchOptions, deps: DispatchDeps, 
 }
 
 /**
- * Runs one tick on `board`. Spawn failures (missing program, bad workspace) feed the task's circuit
- * breaker; a tripped task ends up blocked with `gave_up` and is listed in `auto_blocked`.
+ * Runs one tick on `board`. Spawn failures (a bad workspace, a profile whose worker fails to start)
+ * feed the task's circuit breaker; a tripped task ends up blocked with `gave_up` and is listed in
+ * `auto_blocked`. A refusal of the host's (program missing here, fork or disk failure) is booked
+ * `infrastructure`: never counted, cooled down by the respawn guard.
  */
 export async function dispatchOnce(board: Board, opts: DispatchOptions, deps: DispatchDeps): Promise<DispatchResult> {
   const out = emptyResult();
@@ -321,14 +324,7 @@ async function start(
     await board.setWorkspace(task.id, workspace.path, workspace.branch);
   } catch (err) {
     // A path the task may never use (outside the allowed roots) blocks it at once: retrying cannot help.
-    await failSpawn(
-      board,
-      task.id,
-      `workspace: ${oneLine(err)}`,
-      out,
-      deps,
-      err instanceof WorkspaceError && err.permanent,
-    );
+    await failSpawn(board, task.id, `workspace: ${oneLine(err)}`, out, deps, spawnFailureClass(err));
     lane.release(task.id);
     return false;
   }
@@ -342,7 +338,7 @@ async function start(
       workspace,
     });
   } catch (err) {
-    await failSpawn(board, task.id, oneLine(err), out, deps);
+    await failSpawn(board, task.id, oneLine(err), out, deps, spawnFailureClass(err));
     lane.release(task.id);
     return false;
   }
@@ -355,20 +351,32 @@ async function start(
   return true;
 }
 
+/**
+ * How a spawn failure is booked: `permanent` (retrying cannot help: blocked at once), `infrastructure`
+ * (the host refused: not counted, cooled down by the respawn guard), or `counted` (the breaker's).
+ */
+type SpawnFailureClass = "permanent" | "infrastructure" | "counted";
+
+function spawnFailureClass(err: unknown): SpawnFailureClass {
+  if (err instanceof WorkspaceError && err.permanent) return "permanent";
+  return isInfrastructureSpawnError(err) ? "infrastructure" : "counted";
+}
+
 async function failSpawn(
   board: Board,
   id: string,
   error: string,
   out: DispatchResult,
   deps: DispatchDeps,
-  permanent = false,
+  cls: SpawnFailureClass,
 ): Promise<void> {
-  deps.log?.(`spawn of ${id} failed: ${error}`);
+  deps.log?.(`spawn of ${id} failed${cls === "infrastructure" ? " (infrastructure)" : ""}: ${error}`);
   const tripped = await board.recordTaskFailure(id, {
     error,
     outcome: "spawn_failed",
     releaseClaim: true,
-    ...(permanent ? { forceTrip: true, extra: { permanent: true } } : {}),
+    ...(cls === "permanent" ? { forceTrip: true, extra: { permanent: true } } : {}),
+    ...(cls === "infrastructure" ? { infrastructure: true } : {}),
   });
   if (tripped) out.auto_blocked.push(id);
 }

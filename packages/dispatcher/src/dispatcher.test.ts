@@ -408,7 +408,7 @@ describe("failures and the circuit breaker", { timeout: 30_000 }, () => {
     expect((await b.requireTask(t)).status).toBe("ready");
   });
 
-  it("a missing worker binary is a spawn failure, and gives up at the failure limit", async () => {
+  it("a missing worker binary is an infrastructure refusal: never counted, cooled down, never given up", async () => {
     const h = setup({
       kanban: { failure_limit: 2 },
       profiles: { alice: { command: ["/nonexistent/bin/agent", "{task_id}"] } },
@@ -421,18 +421,19 @@ describe("failures and the circuit breaker", { timeout: 30_000 }, () => {
     expect(first?.auto_blocked).toEqual([]);
     let task = await b.requireTask(t.id);
     expect(task.status).toBe("ready");
+    expect(task.consecutive_failures).toBe(0);
     expect(task.last_failure_error).toBe("worker program not found: /nonexistent/bin/agent");
-    expect((await events(b, t.id, "spawn_failed"))[0]?.payload).toMatchObject({ failures: 1 });
+    expect((await events(b, t.id, "spawn_failed"))[0]?.payload).toMatchObject({ failures: 0, infrastructure: true });
+    // Issue 17: the host's refusal is not the task's failure; the respawn guard paces it instead of the breaker.
     const second = (await d.tick()).boards[0];
-    expect(second?.auto_blocked).toEqual([t.id]);
+    expect(second?.auto_blocked).toEqual([]);
+    expect(second?.spawned).toEqual([]);
+    expect(await b.respawnGuard(t.id)).toBe("infrastructure_cooldown");
     task = await b.requireTask(t.id);
-    expect(task.status).toBe("blocked");
+    expect(task.status).toBe("ready");
     expect(task.claim_lock).toBeNull();
-    expect((await b.listRuns(t.id)).map((r) => r.outcome)).toEqual(["spawn_failed", "gave_up"]);
-    expect((await events(b, t.id, "gave_up"))[0]?.payload).toMatchObject({
-      failures: 2,
-      trigger_outcome: "spawn_failed",
-    });
+    expect((await b.listRuns(t.id)).map((r) => r.outcome)).toEqual(["spawn_failed"]);
+    expect(await events(b, t.id, "gave_up")).toEqual([]);
     expect((await d.tick()).boards[0]?.spawned).toEqual([]);
   });
 

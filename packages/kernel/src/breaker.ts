@@ -15,6 +15,13 @@ export interface FailureInput {
   forceTrip?: boolean;
   /** The limit when the task sets no `max_retries` (spec §2.11 `failure_limit`); default the board's. */
   failureLimit?: number;
+  /**
+   * The spawn was refused for host reasons (issue 17 `infrastructure`: the worker program is missing
+   * on this host, a fork or the workspace's disk failed). Not the task's fault, so nothing is
+   * counted and the breaker can never trip on it; on the spawn path the run closes `spawn_failed`
+   * with metadata `infrastructure` and the respawn guard cools the task down (spec §2.11, §2.12 rule 1).
+   */
+  infrastructure?: boolean;
   extra?: Record<string, unknown>;
 }
 
@@ -29,6 +36,10 @@ export async function recordTaskFailure(ctx: BoardContext, id: string, input: Fa
     const task = await getTask(ctx, id);
     if (!task) return false;
     const error = input.error.slice(0, 500);
+    if (input.infrastructure === true && input.forceTrip !== true) {
+      await bookInfrastructureRefusal(ctx, id, task.consecutive_failures, error, input);
+      return false;
+    }
     const failures = task.consecutive_failures + 1;
     const limit = task.max_retries ?? input.failureLimit ?? ctx.failureLimit;
     const limitSource = task.max_retries !== null ? "task" : "dispatcher";
@@ -72,6 +83,32 @@ export async function recordTaskFailure(ctx: BoardContext, id: string, input: Fa
       await appendEvent(ctx, id, "blocked", { reason: error, source: "circuit_breaker", sticky: true }, runId);
     return true;
   });
+}
+
+/**
+ * An infrastructure refusal: the counter is left as it is (only the error is stamped), so however
+ * many come in a row the breaker never trips. On the spawn path the task goes back to `ready` and
+ * its run closes `spawn_failed` marked `infrastructure`, which is what the respawn guard reads.
+ */
+async function bookInfrastructureRefusal(
+  ctx: BoardContext,
+  id: string,
+  failures: number,
+  error: string,
+  input: FailureInput,
+): Promise<void> {
+  if (input.releaseClaim !== true) {
+    await bookFailures(ctx, id, { failures, error, releaseClaim: false });
+    return;
+  }
+  await requeueAfterSpawnFailure(ctx, id, failures, error);
+  const runId = await endRun(ctx, id, {
+    status: "spawn_failed",
+    outcome: "spawn_failed",
+    error,
+    metadata: { infrastructure: true },
+  });
+  await appendEvent(ctx, id, "spawn_failed", { error, failures, ...input.extra, infrastructure: true }, runId);
 }
 
 /**

@@ -8,13 +8,19 @@ import { getTask } from "./store/sqlite/tasks.ts";
 
 /**
  * Reasons the dispatcher holds a ready task back instead of spawning it again (spec §2.12): its
- * last run was rate limited (exit 75) and its cooldown is not over ([B]); its last failure reads
+ * last spawn was refused for host reasons (`infrastructure`, [B] rule 1) or its last run was rate
+ * limited (exit 75), and the cooldown is not over ([B]); its last failure reads
  * like an auth/quota problem that another attempt will not fix; it completed within the hour and
  * nothing reopened it since (a duplicate run would redo finished work); or a comment in the last
  * day links a GitHub pull request that is still under way. A held task stays `ready`; the
  * dispatcher records a `respawn_guarded` event. Every hold ends by itself at `until`.
  */
-export type RespawnGuardReason = "rate_limit_cooldown" | "blocker_auth" | "recent_success" | "active_pr";
+export type RespawnGuardReason =
+  | "infrastructure_cooldown"
+  | "rate_limit_cooldown"
+  | "blocker_auth"
+  | "recent_success"
+  | "active_pr";
 
 const AUTH_OR_QUOTA =
   /\b(quota|rate[\s_-]?limit(ed|s)?|429|403|auth|authenticat(e|es|ed|ing|ion)|authori[sz]\w*|authz|unauthori[sz]ed|forbidden|billing|subscription|access denied|permission denied|invalid api key)\b/i;
@@ -35,6 +41,16 @@ export interface RespawnHold {
 export interface ClosedRunFact {
   outcome: string | null;
   ended_at: number;
+  /** The run was a spawn refused for host reasons (its metadata says `infrastructure`). */
+  infrastructure?: boolean;
+}
+
+/** Whether a closed run is an infrastructure spawn refusal (a `spawn_failed` run whose metadata says so). */
+export function isInfrastructureRefusal(run: {
+  outcome: string | null;
+  metadata?: Record<string, unknown> | null;
+}): boolean {
+  return run.outcome === "spawn_failed" && run.metadata?.infrastructure === true;
 }
 
 /** What the guard's rules read about one task (respawnGuard reads it for one task, the motion reads for many). */
@@ -88,6 +104,13 @@ function blockerAuthUntil(f: RespawnGuardFacts): number {
 
 /** The guard's rules over facts already read: the one decision for the dispatcher's lane and the motion. */
 export function judgeRespawnGuard(f: RespawnGuardFacts, now: number): RespawnHold | null {
+  // [B] rule 1: a spawn the host refused (program missing here, fork or disk failure) cools down
+  // like a rate limit, with the same per-task jitter; nothing was counted, so this is the only pacing.
+  const infrastructure = f.latest_run?.infrastructure === true;
+  if (infrastructure && f.latest_run !== null) {
+    const until = f.latest_run.ended_at + rateLimitCooldownSeconds(f.task_id);
+    if (now < until) return { reason: "infrastructure_cooldown", until };
+  }
   // [B] A rate-limited last run: held for its cooldown; after it, allowed, and the auth/quota rule
   // is skipped on purpose (its stamped error mentions the rate limit, which must not hold it on).
   const rateLimited = f.latest_run?.outcome === "rate_limited";
@@ -95,7 +118,9 @@ export function judgeRespawnGuard(f: RespawnGuardFacts, now: number): RespawnHol
     const until = f.latest_run.ended_at + rateLimitCooldownSeconds(f.task_id);
     if (now < until) return { reason: "rate_limit_cooldown", until };
   }
-  if (!rateLimited && f.last_failure_error && AUTH_OR_QUOTA.test(f.last_failure_error)) {
+  // Skipped after an infrastructure refusal too: "permission denied" (EACCES on the program) is the
+  // host's, not the profile's credentials, and must not hold the task for hours after its cooldown.
+  if (!rateLimited && !infrastructure && f.last_failure_error && AUTH_OR_QUOTA.test(f.last_failure_error)) {
     const until = blockerAuthUntil(f);
     if (now < until) return { reason: "blocker_auth", until };
   }
@@ -124,7 +149,10 @@ export async function respawnHold(ctx: BoardContext, id: string): Promise<Respaw
   const base = {
     task_id: id,
     fallback_failure_at: task.started_at ?? task.created_at,
-    latest_run: latest?.ended_at != null ? { outcome: latest.outcome, ended_at: latest.ended_at } : null,
+    latest_run:
+      latest?.ended_at != null
+        ? { outcome: latest.outcome, ended_at: latest.ended_at, infrastructure: isInfrastructureRefusal(latest) }
+        : null,
     last_failure_error: task.last_failure_error,
     recent_comments: [],
     handoffs: [],

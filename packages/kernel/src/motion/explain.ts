@@ -5,7 +5,7 @@ import { listHosts } from "../hosts.ts";
 import { missingLabels } from "../labels.ts";
 import { runningPerProfile } from "../store/sqlite/ready-lane.ts";
 import { requiresOf } from "../store/sqlite/requires.ts";
-import { newestClosedRunOf } from "../store/sqlite/run-reads.ts";
+import { newestClosedRunFacts } from "../store/sqlite/latest-runs.ts";
 import { runStartTimes } from "../store/sqlite/runs.ts";
 import type { Task } from "../types.ts";
 import { guardHold, laneHold, type ReadyHold } from "./holds.ts";
@@ -118,7 +118,7 @@ export async function motionsOf(
 
   const since = respawnGuardWindowStart(now);
   const guardByTask = group(ready.length > 0 ? await guardRows(ctx, ready, since) : []);
-  const latestRuns = ready.length > 0 ? await newestClosedRunOf(ctx, ready) : new Map();
+  const latestRuns = ready.length > 0 ? await newestClosedRunFacts(ctx, ready) : new Map();
   const cap = facts.maxInProgressPerProfile ?? null;
   const perProfile = cap !== null && ready.length > 0 ? await runningPerProfile(ctx) : new Map<string, number>();
   const starts = hints.runStarts ?? (runs.length > 0 ? await runStartTimes(ctx, runs) : new Map<number, number>());

@@ -48,6 +48,8 @@ export function guardHold(h: RespawnHold): ReadyHold {
 }
 
 const GUARD_WORDS: Record<RespawnGuardReason, string> = {
+  infrastructure_cooldown:
+    "its last spawn was refused by the host (worker program missing or not executable, no process or disk to spare), so it cools down before the next attempt (no failure was counted)",
   rate_limit_cooldown:
     "its last worker exited rate limited (exit 75), so it cools down before the next attempt (no failure was counted)",
   blocker_auth: "its last failure reads like an auth or quota problem that another attempt will not fix",
@@ -100,11 +102,13 @@ export function holdMotion(id: string, hold: ReadyHold, now: number): Motion {
         next:
           hold.guard === "rate_limit_cooldown"
             ? "Nothing: it is retried by itself when the cooldown ends."
-            : hold.guard === "blocker_auth"
-              ? `Fix the profile's credentials or quota, then reassign to clear the error (kanban reassign ${id} <profile>); otherwise it is tried again when the hold ends.`
-              : hold.guard === "recent_success"
-                ? `Nothing, unless it really needs another run: then move it explicitly (kanban promote ${id}) or wait.`
-                : `Wait for the pull request, or hand it off (kanban reassign ${id} <profile>) to lift the guard.`,
+            : hold.guard === "infrastructure_cooldown"
+              ? `Fix the host (install the worker program or put it on the dispatcher's PATH, free memory or disk; see the spawn_failed event: kanban show ${id}); it is retried by itself when the cooldown ends.`
+              : hold.guard === "blocker_auth"
+                ? `Fix the profile's credentials or quota, then reassign to clear the error (kanban reassign ${id} <profile>); otherwise it is tried again when the hold ends.`
+                : hold.guard === "recent_success"
+                  ? `Nothing, unless it really needs another run: then move it explicitly (kanban promote ${id}) or wait.`
+                  : `Wait for the pull request, or hand it off (kanban reassign ${id} <profile>) to lift the guard.`,
         detail: { guard: hold.guard, until: hold.until },
       };
     }
