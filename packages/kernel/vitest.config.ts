@@ -42,6 +42,8 @@ export const BOTH_STORES = [
   "src/cancel.test.ts",
   "src/remote-exit.test.ts",
   "src/failure-classes.test.ts",
+  "src/infrastructure-class.test.ts",
+  "src/previous-run.test.ts",
 ];
 
 const shared = {

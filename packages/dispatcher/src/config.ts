@@ -211,7 +211,7 @@ function remoteSettings(
   return { server: server.replace(/\/+$/, ""), trpcUrl, token, labels, capacity };
 }
 
-const PLACEHOLDERS = ["{task_id}", "{profile}", "{workspace}", "{prompt}", "{skills}"];
+const PLACEHOLDERS = ["{task_id}", "{profile}", "{workspace}", "{prompt}", "{skills}", "{resume}"];
 
 function checkProfile(name: string, profile: ProfileConfig, file: string): void {
   const cmd = profile.command[0] ?? "";

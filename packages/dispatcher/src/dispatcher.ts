@@ -44,6 +44,7 @@ import {
 } from "./dispatch-once.ts";
 import { buildWorkerArgv, buildWorkerEnv, isSpawnable, type LiveWorker, WorkerPool } from "./worker.ts";
 import { RunSweep, runMarkerOf } from "./containment/run-sweep.ts";
+import { spawnClassified } from "./spawn-failure.ts";
 
 /** A second dispatcher for the same home. */
 export class DispatcherBusyError extends Error {
@@ -417,6 +418,8 @@ export class Dispatcher {
           task: ctx.task,
           profile: ctx.assignee,
           workspace: ctx.workspace.path,
+          // A retry resumes the session its previous run recorded (`{resume}`; issue 17).
+          previousRun: await t.board.previousRun(ctx.task.id, ctx.runId),
         });
         const env = buildWorkerEnv({
           runtime: cfg.runtime,
@@ -433,6 +436,8 @@ export class Dispatcher {
           workspacesRoot: workspacesRoot(loc, t.slug),
           apiUrl: cfg.apiUrl,
           databaseUrl: cfg.database.engine === "postgres" ? cfg.database.url : null,
+          // What the attempt before this one ended with (KANBAN_PREVIOUS_RUN_*; none on a first attempt).
+          previousRun: await t.board.previousRun(ctx.task.id, ctx.runId),
         });
         // The run's marker (KANBAN_RUN_ID + KANBAN_BOARD_KEY): how its descendants are found wherever they go.
         Object.assign(env, runMarkerOf(t, ctx.runId));
@@ -449,7 +454,9 @@ export class Dispatcher {
           { boardKey: boardKey(t.board.path), runId: ctx.runId },
           { memoryMax: profile?.memory_max ?? null, cpuMax: profile?.cpu_max ?? null },
         );
-        const pid = await this.pool.spawn({
+        // A refusal of this host's (program missing or not executable here, fork or log disk failure)
+        // comes back marked `infrastructure`: never counted against the task (issue 17).
+        const pid = await spawnClassified(this.pool, {
           argv,
           env,
           cwd: ctx.workspace.path,

@@ -5,7 +5,7 @@ import { runTokenVerifier } from "@kanban/db";
 import { afterEach, describe, expect, it } from "vitest";
 import { fakeProfile, killAll, makeHome, type TestHome, trackPool, trackRecorded, waitFor } from "../test/helpers.ts";
 import { createDispatcher } from "./dispatcher.ts";
-import { buildWorkerEnv, type WorkerRuntime } from "./worker.ts";
+import { boundedText, buildWorkerArgv, buildWorkerEnv, PREVIOUS_RUN_TEXT_MAX, type WorkerRuntime } from "./worker.ts";
 
 /**
  * What a worker finds in its environment: never the admin token; in API mode a token for its own
@@ -191,5 +191,130 @@ describe("a spawned worker's environment", { timeout: 30_000 }, () => {
       run,
     });
     expect(fs.statSync(path.join(home.home, "kanban", "run-token.key")).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe("retries keep context: KANBAN_PREVIOUS_RUN_* and {resume} (issue 17)", () => {
+  const crashed = {
+    run_id: 41,
+    outcome: "crashed",
+    summary: "got half way",
+    error: "pid 9 exited with code 1",
+    session_id: "sess-abc",
+  };
+  // What a dispatcher started from inside a worker (or by hand after one) may still carry.
+  const stale = {
+    KANBAN_PREVIOUS_RUN_ID: "3",
+    KANBAN_PREVIOUS_RUN_OUTCOME: "completed",
+    KANBAN_PREVIOUS_RUN_SUMMARY: "old",
+    KANBAN_PREVIOUS_RUN_ERROR: "old error",
+    KANBAN_PREVIOUS_RUN_SESSION: "old-session",
+    KANBAN_PREVIOUS_RUN_EXTRA: "x",
+    HERMES_KANBAN_PREVIOUS_RUN_ID: "3",
+  };
+  const previousKeys = (env: Record<string, string>) => Object.keys(env).filter((k) => k.includes("PREVIOUS_RUN_"));
+  const hermes: WorkerRuntime = { kind: "hermes", bin: "hermes", hermesHome: "/nonexistent-hermes" };
+
+  it("a first attempt gets none, and inherited ones are removed (profiles and Hermes runtimes)", () => {
+    for (const rt of [runtime, hermes]) {
+      const base = input("/h", null);
+      for (const previousRun of [undefined, null]) {
+        const env = buildWorkerEnv({ ...base, runtime: rt, baseEnv: { ...base.baseEnv, ...stale }, previousRun });
+        expect(previousKeys(env), rt.kind).toEqual([]);
+        expect(env.KANBAN_TASK).toBe("t_0123abcd");
+      }
+    }
+  });
+
+  it("a profile's env cannot pose as the previous run either", () => {
+    const rt: WorkerRuntime = {
+      kind: "profiles",
+      profiles: { alice: { command: ["/x"], env: { KANBAN_PREVIOUS_RUN_OUTCOME: "completed" }, skills: [] } },
+    };
+    expect(previousKeys(buildWorkerEnv({ ...input("/h", null), runtime: rt }))).toEqual([]);
+    expect(
+      buildWorkerEnv({ ...input("/h", null), runtime: rt, previousRun: crashed }).KANBAN_PREVIOUS_RUN_OUTCOME,
+    ).toBe("crashed");
+  });
+
+  it("a retry gets the previous run's id, outcome, summary, error and session, replacing inherited ones", () => {
+    const base = input("/h", null);
+    const env = buildWorkerEnv({ ...base, baseEnv: { ...base.baseEnv, ...stale }, previousRun: crashed });
+    expect(Object.fromEntries(previousKeys(env).map((k) => [k, env[k]]))).toEqual({
+      KANBAN_PREVIOUS_RUN_ID: "41",
+      KANBAN_PREVIOUS_RUN_OUTCOME: "crashed",
+      KANBAN_PREVIOUS_RUN_SUMMARY: "got half way",
+      KANBAN_PREVIOUS_RUN_ERROR: "pid 9 exited with code 1",
+      KANBAN_PREVIOUS_RUN_SESSION: "sess-abc",
+    });
+  });
+
+  it("leaves out what the previous run did not have", () => {
+    const env = buildWorkerEnv({
+      ...input("/h", null),
+      previousRun: { run_id: 5, outcome: "reclaimed", summary: null, error: "", session_id: null },
+    });
+    expect(previousKeys(env).sort()).toEqual(["KANBAN_PREVIOUS_RUN_ID", "KANBAN_PREVIOUS_RUN_OUTCOME"]);
+  });
+
+  it("a Hermes worker gets them under both KANBAN_ and HERMES_KANBAN_ names", () => {
+    const env = buildWorkerEnv({ ...input("/h", null), runtime: hermes, previousRun: crashed });
+    for (const prefix of ["KANBAN_", "HERMES_KANBAN_"]) {
+      expect(env[`${prefix}PREVIOUS_RUN_ID`]).toBe("41");
+      expect(env[`${prefix}PREVIOUS_RUN_OUTCOME`]).toBe("crashed");
+      expect(env[`${prefix}PREVIOUS_RUN_ERROR`]).toBe("pid 9 exited with code 1");
+      expect(env[`${prefix}PREVIOUS_RUN_SESSION`]).toBe("sess-abc");
+    }
+  });
+
+  it("bounds a long summary (its start kept) and a long error (its end kept), without NUL bytes", () => {
+    const summary = `GIST ${"s".repeat(10_000)}`;
+    const error = `${"e".repeat(10_000)}\u0000 FINAL LINE`;
+    const env = buildWorkerEnv({ ...input("/h", null), previousRun: { ...crashed, summary, error } });
+    const s = env.KANBAN_PREVIOUS_RUN_SUMMARY ?? "";
+    const e = env.KANBAN_PREVIOUS_RUN_ERROR ?? "";
+    expect(s.length).toBe(PREVIOUS_RUN_TEXT_MAX);
+    expect(s.startsWith("GIST ")).toBe(true);
+    expect(s.endsWith("…")).toBe(true);
+    expect(e.length).toBe(PREVIOUS_RUN_TEXT_MAX);
+    expect(e.startsWith("…")).toBe(true);
+    expect(e.endsWith("e FINAL LINE")).toBe(true);
+    expect(e.includes("\u0000")).toBe(false);
+  });
+
+  it("boundedText never splits a character made of two UTF-16 units", () => {
+    const cut = boundedText("😀".repeat(10), 4, "tail");
+    expect(cut).toBe("…😀😀😀");
+    expect(boundedText("😀".repeat(4), 4, "head")).toBe("😀".repeat(4));
+    expect(boundedText("ab", 4, "head")).toBe("ab");
+  });
+
+  describe("{resume} in a profile command", () => {
+    const rt: WorkerRuntime = {
+      kind: "profiles",
+      profiles: {
+        alice: {
+          command: ["/bin/agent", "--task", "{task_id}", "{resume}", "--resume={resume}", "--prompt", "{prompt}"],
+          env: {},
+          skills: [],
+        },
+      },
+    };
+    const task = { id: "t_1", skills: null, model_override: null };
+
+    it("is replaced by the previous run's session", () => {
+      expect(
+        buildWorkerArgv(rt, { task, profile: "alice", workspace: "/w", previousRun: { session_id: "sess-abc" } }),
+      ).toEqual(["/bin/agent", "--task", "t_1", "sess-abc", "--resume=sess-abc", "--prompt", "work kanban task t_1"]);
+    });
+
+    it("drops every element holding it when there is no session (first attempt, or a run that recorded none)", () => {
+      const expected = ["/bin/agent", "--task", "t_1", "--prompt", "work kanban task t_1"];
+      expect(buildWorkerArgv(rt, { task, profile: "alice", workspace: "/w" })).toEqual(expected);
+      expect(buildWorkerArgv(rt, { task, profile: "alice", workspace: "/w", previousRun: null })).toEqual(expected);
+      expect(
+        buildWorkerArgv(rt, { task, profile: "alice", workspace: "/w", previousRun: { session_id: null } }),
+      ).toEqual(expected);
+    });
   });
 });

@@ -2,7 +2,15 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { hermesProfileExists, mintRunToken, type ProfileConfig } from "@kanban/db";
-import { type Clock, type ExitStatus, nowSeconds, systemClock, type Task, type Termination } from "@kanban/kernel";
+import {
+  type Clock,
+  type ExitStatus,
+  nowSeconds,
+  type PreviousRun,
+  systemClock,
+  type Task,
+  type Termination,
+} from "@kanban/kernel";
 import { argvIntoCgroup, cgroupPids, isPidAlive, removeCgroup, stopCgroup, terminateWorker } from "@kanban/process";
 
 /**
@@ -41,13 +49,19 @@ export interface ArgvInput {
   task: Pick<Task, "id" | "skills" | "model_override">;
   profile: string;
   workspace: string;
+  /** The task's previous ended run (Board.previousRun); absent or null on a first attempt. */
+  previousRun?: Pick<PreviousRun, "session_id"> | null;
 }
 
 /**
  * The worker's argv: `[program, ...args]`, never a shell string. Placeholders in profile commands:
- * `{task_id}` `{profile}` `{workspace}` `{prompt}` (substituted inside any element) and `{skills}`
+ * `{task_id}` `{profile}` `{workspace}` `{prompt}` (substituted inside any element), `{skills}`
  * (a whole element, replaced by one `--skills <s>` pair per skill: kanban-worker, the profile's,
- * then the task's).
+ * then the task's) and `{resume}`: the agent session the previous run recorded (its metadata's
+ * `session_id`, see PreviousRun). With no such session, every element holding `{resume}` is dropped,
+ * so `--resume={resume}` disappears whole on a first attempt; a flag meant to carry it must therefore
+ * be written in the same element (`--resume={resume}`), not as a `--resume`, `{resume}` pair, whose
+ * flag would be left behind.
  */
 export function buildWorkerArgv(runtime: WorkerRuntime, input: ArgvInput): string[] {
   const { task, profile, workspace } = input;
@@ -61,14 +75,23 @@ export function buildWorkerArgv(runtime: WorkerRuntime, input: ArgvInput): strin
   }
   const config = runtime.profiles[profile];
   if (!config) throw new Error(`profile '${profile}' is not configured`);
-  const values: Record<string, string> = { task_id: task.id, profile, workspace, prompt: workerPrompt(task.id) };
+  const session = input.previousRun?.session_id ?? null;
+  const values: Record<string, string> = {
+    task_id: task.id,
+    profile,
+    workspace,
+    prompt: workerPrompt(task.id),
+    resume: session ?? "",
+  };
   const argv: string[] = [];
   for (const arg of config.command) {
     if (arg === "{skills}") {
       for (const s of skillList(config.skills, task.skills)) argv.push("--skills", s);
       continue;
     }
-    argv.push(arg.replace(/\{(task_id|profile|workspace|prompt)\}/g, (_m, key: string) => values[key] ?? ""));
+    // Nothing to resume: the element goes, rather than a `--resume=` that would name an empty session.
+    if (session === null && arg.includes("{resume}")) continue;
+    argv.push(arg.replace(/\{(task_id|profile|workspace|prompt|resume)\}/g, (_m, key: string) => values[key] ?? ""));
   }
   return argv;
 }
@@ -98,6 +121,48 @@ export interface WorkerEnvInput {
    * `hosts.claim` (it holds no secret to mint one); absent, it is minted here from the home's secret.
    */
   runToken?: string | null;
+  /**
+   * The task's previous ended run (Board.previousRun), handed to a retry as KANBAN_PREVIOUS_RUN_*;
+   * absent or null on a first attempt (and on a remote host, whose claims do not carry it).
+   */
+  previousRun?: PreviousRun | null;
+}
+
+/** Longest KANBAN_PREVIOUS_RUN_SUMMARY / _ERROR, in characters: a hint for the agent, well under exec's per-string limit. */
+export const PREVIOUS_RUN_TEXT_MAX = 4000;
+const PREVIOUS_RUN_PREFIXES = ["KANBAN_PREVIOUS_RUN_", "HERMES_KANBAN_PREVIOUS_RUN_"];
+
+/**
+ * `text` cut to at most `max` characters (code points, so no half of a surrogate pair), marked by
+ * "…" where it was cut; NUL bytes removed (an environment value cannot hold one).
+ * `keep: "head"` for a summary (an agent writes the gist first), `"tail"` for an error (what
+ * finally failed is at its end, e.g. the last lines of a crash's output).
+ */
+export function boundedText(text: string, max: number, keep: "head" | "tail"): string {
+  const clean = text.replaceAll("\0", "");
+  if (clean.length <= max) return clean;
+  const chars = Array.from(clean);
+  if (chars.length <= max) return clean;
+  return keep === "head"
+    ? `${chars.slice(0, max - 1).join("")}…`
+    : `…${chars.slice(chars.length - (max - 1)).join("")}`;
+}
+
+/**
+ * The previous run under `prefix` (KANBAN_ or HERMES_KANBAN_): always removed first, so a first
+ * attempt never sees one inherited from the dispatcher's own environment or a profile's env.
+ */
+function applyPreviousRun(env: Record<string, string>, prefix: string, previous: PreviousRun | null): void {
+  for (const key of Object.keys(env)) if (key.startsWith(`${prefix}PREVIOUS_RUN_`)) delete env[key];
+  if (previous === null) return;
+  const set = (name: string, value: string | null) => {
+    if (value !== null && value !== "") env[`${prefix}PREVIOUS_RUN_${name}`] = value;
+  };
+  set("ID", String(previous.run_id));
+  set("OUTCOME", previous.outcome);
+  set("SUMMARY", previous.summary === null ? null : boundedText(previous.summary, PREVIOUS_RUN_TEXT_MAX, "head"));
+  set("ERROR", previous.error === null ? null : boundedText(previous.error, PREVIOUS_RUN_TEXT_MAX, "tail"));
+  set("SESSION", previous.session_id);
 }
 
 /** Variables of the dispatcher's own environment that are never a worker's business. */
@@ -128,7 +193,10 @@ const LOCAL_ONLY = [
 export function buildWorkerEnv(input: WorkerEnvInput): Record<string, string> {
   const env: Record<string, string> = { ...input.baseEnv };
   // A dispatcher started from inside a worker must not leak that worker's coordinates, nor its own credentials.
-  for (const key of Object.keys(env)) if (key.startsWith("KANBAN_TASK") || NOT_INHERITED.has(key)) delete env[key];
+  for (const key of Object.keys(env)) {
+    if (key.startsWith("KANBAN_TASK") || NOT_INHERITED.has(key)) delete env[key];
+    if (PREVIOUS_RUN_PREFIXES.some((prefix) => key.startsWith(prefix))) delete env[key];
+  }
   const apiMode = input.apiUrl !== null && input.apiUrl.trim() !== "";
   if (apiMode) for (const key of LOCAL_ONLY) delete env[key];
   const set = (key: string, value: string | null | undefined) => {
@@ -160,9 +228,10 @@ export function buildWorkerEnv(input: WorkerEnvInput): Record<string, string> {
     const profile = input.runtime.profiles[input.profile];
     set("KANBAN_MODEL", input.task.model_override ?? profile?.model ?? null);
     Object.assign(env, profile?.env ?? {});
-    // Whatever a profile's env says, the only token a worker holds is its run's.
+    // Whatever a profile's env says, the only token a worker holds is its run's, and the previous run is the task's.
     delete env.KANBAN_TOKEN;
     set("KANBAN_TOKEN", runToken);
+    applyPreviousRun(env, "KANBAN_", input.previousRun ?? null);
     return env;
   }
   set("KANBAN_TOKEN", runToken);
@@ -178,6 +247,8 @@ export function buildWorkerEnv(input: WorkerEnvInput): Record<string, string> {
   set("HERMES_KANBAN_BOARD", input.board);
   set("HERMES_TENANT", input.task.tenant);
   set("HERMES_PROFILE", input.profile);
+  applyPreviousRun(env, "KANBAN_", input.previousRun ?? null);
+  applyPreviousRun(env, "HERMES_KANBAN_", input.previousRun ?? null);
   const max = input.task.max_runtime_seconds;
   if (max !== null && max - 30 > 0) {
     // Let the worker's own terminal tool run as long as the task may (never shorten it).

@@ -30,6 +30,7 @@ import { type IdSource, randomIds } from "./ids.ts";
 import * as list from "./list.ts";
 import * as notify from "./notify.ts";
 import { patchTask, type TaskPatch } from "./patch.ts";
+import { type PreviousRun, previousRun } from "./previous-run.ts";
 import { normaliseRequires } from "./labels.ts";
 import * as recovery from "./recovery.ts";
 import { type RemoteExit, type RemoteExitResult, recordRemoteExit } from "./remote-exit.ts";
@@ -450,6 +451,13 @@ export class Board {
   }
   async latestRun(id: string) {
     return await activity.latestRun(this.ctx, id);
+  }
+  /**
+   * The task's newest ended run other than `exceptRun` (the attempt being started), or null: what a
+   * dispatcher hands a retry (KANBAN_PREVIOUS_RUN_*, `{resume}`).
+   */
+  async previousRun(id: string, exceptRun: number | null = null): Promise<PreviousRun | null> {
+    return await previousRun(this.ctx, id, exceptRun);
   }
   async latestSummary(id: string) {
     return await activity.latestSummary(this.ctx, id);

@@ -1,4 +1,5 @@
 export type { EventStreamFilter } from "./activity.ts";
+export type { PreviousRun } from "./previous-run.ts";
 export type { EndedRun, StoppedTree, Termination } from "./termination.ts";
 export { Board, type ClaimForHostInput, type OpenBoardOptions, openBoard, type TaskView } from "./board.ts";
 export {

@@ -139,3 +139,20 @@ export async function recentCompletedWork(
     limit,
   )) as CompletedWork[];
 }
+
+/**
+ * The task's newest ended run other than `exceptRun` (the attempt being started), or null: what a
+ * retry is told about the attempt before it (previous-run.ts).
+ */
+export async function previousClosedRun(
+  ctx: SqlContext,
+  taskId: string,
+  exceptRun: number | null,
+): Promise<TaskRun | null> {
+  const row = (await ctx.get(
+    "SELECT * FROM task_runs WHERE task_id = ? AND ended_at IS NOT NULL AND id != ? ORDER BY started_at DESC, id DESC LIMIT 1",
+    taskId,
+    exceptRun ?? -1,
+  )) as Row | undefined;
+  return row ? runFromRow(row) : null;
+}
