@@ -41,12 +41,15 @@ export async function runServe(deps: Deps, opts: ServeOptions): Promise<number> 
     }
     throw err;
   }
+  // Ctrl-C/SIGTERM handling is installed before the line that says the server is up: a supervisor
+  // (or a test) may stop us the moment it reads it, and an uninstalled SIGTERM kills the process
+  // outright, without closing the server or saying "(stopped)".
+  const signal = deps.stopSignal();
   const where = database.engine === "postgres" ? `, boards on ${api.databaseLabel(database.url)}` : "";
   deps.io.out(
     `Serving the kanban API at ${server.url}/trpc (${deps.config.token ? "bearer token required" : "no token: loopback only"}${where})`,
   );
   deps.io.out(`Clients: KANBAN_URL=${server.url}${deps.config.token ? " KANBAN_TOKEN=…" : ""} kanban …`);
-  const signal = deps.stopSignal();
   await new Promise<void>((resolve) => {
     if (signal.aborted) resolve();
     else signal.addEventListener("abort", () => resolve(), { once: true });
