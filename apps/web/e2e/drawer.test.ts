@@ -87,7 +87,12 @@ describe("the task drawer", () => {
     await drawer.getByTestId("comments").getByText("Second look done").waitFor();
     expect(await page.getByTestId("prompt-dialog").count()).toBe(0);
 
-    const detail = await api().tasks.get.query({ board, id: t.id });
+    // The drawer lists a comment as soon as it is sent; the server may commit it a moment later.
+    let detail = await api().tasks.get.query({ board, id: t.id });
+    for (let i = 0; detail.comments.length < 2 && i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      detail = await api().tasks.get.query({ board, id: t.id });
+    }
     expect(detail.task).toMatchObject({ title: "Write the release notes", assignee: "writer", priority: 5 });
     expect(detail.task.body).toContain("[the spec](https://example.org/spec)");
     expect(detail.comments.map((c) => [c.author, c.body])).toEqual([
