@@ -45,6 +45,7 @@ import {
 import { buildWorkerArgv, buildWorkerEnv, isSpawnable, type LiveWorker, WorkerPool } from "./worker.ts";
 import { RunSweep, runMarkerOf } from "./containment/run-sweep.ts";
 import { spawnClassified } from "./spawn-failure.ts";
+import { readLogTail } from "./log-tail.ts";
 
 /** A second dispatcher for the same home. */
 export class DispatcherBusyError extends Error {
@@ -1112,20 +1113,7 @@ export function createDispatcher(config: DispatcherConfig, deps: DispatcherDeps 
 /** How much of a worker's log a protocol violation's event is read from (the kernel keeps the end of it). */
 const LOG_TAIL_BYTES = 4096;
 
-/** The end of a worker's log, or null when it cannot be read (rotated away, never written). */
+/** The end of a worker's log, or null when there is none to read. */
 function logTail(file: string): string | null {
-  try {
-    const fd = fs.openSync(file, "r");
-    try {
-      const size = fs.fstatSync(fd).size;
-      const len = Math.min(size, LOG_TAIL_BYTES);
-      const buf = Buffer.alloc(len);
-      fs.readSync(fd, buf, 0, len, size - len);
-      return len === 0 ? null : buf.toString("utf8");
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return null;
-  }
+  return readLogTail(file, LOG_TAIL_BYTES) || null;
 }

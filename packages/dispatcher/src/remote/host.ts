@@ -18,6 +18,7 @@ import { Backoff } from "./backoff.ts";
 import { loadOrCreateHostId } from "./host-identity.ts";
 import { type HostRun, loadHostRuns, removeHostRun, saveHostRun } from "./host-runs.ts";
 import { RemoteApi, RemoteCallError, type RemoteFetch } from "./rpc.ts";
+import { readLogTail } from "../log-tail.ts";
 
 /**
  * A remote host (`kanban-dispatcher --server <url>`, issue 15): a dispatcher with no board file.
@@ -126,21 +127,7 @@ function hostVersion(): string {
 
 /** The last bytes of a worker's log, for the crash report. */
 function tailOf(file: string | null): string | null {
-  if (file === null) return null;
-  try {
-    const fd = fs.openSync(file, "r");
-    try {
-      const size = fs.fstatSync(fd).size;
-      const len = Math.min(size, OUTPUT_TAIL_BYTES);
-      const buf = Buffer.alloc(len);
-      fs.readSync(fd, buf, 0, len, size - len);
-      return buf.toString("utf8");
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return null;
-  }
+  return file === null ? null : readLogTail(file, OUTPUT_TAIL_BYTES);
 }
 
 export class RemoteHost {
