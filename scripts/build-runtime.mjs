@@ -38,7 +38,8 @@ function listSources(dir, out) {
   }
 }
 
-function fingerprint(inputs) {
+/** Every source file under `inputs` (paths relative to the checkout; missing ones are skipped). */
+function sourceFiles(inputs) {
   const files = [];
   for (const input of inputs) {
     const full = path.join(ROOT, input);
@@ -46,6 +47,11 @@ function fingerprint(inputs) {
     if (fs.statSync(full).isDirectory()) listSources(full, files);
     else files.push(full);
   }
+  return files;
+}
+
+function fingerprint(inputs) {
+  const files = sourceFiles(inputs);
   const hash = crypto.createHash("sha256");
   for (const f of files.sort()) {
     const st = fs.statSync(f);
@@ -137,14 +143,7 @@ async function buildNode() {
 
 /** Newest modification time of the files under `inputs` (paths relative to the checkout). */
 function newestInput(inputs) {
-  const files = [];
-  for (const input of inputs) {
-    const full = path.join(ROOT, input);
-    if (!fs.existsSync(full)) continue;
-    if (fs.statSync(full).isDirectory()) listSources(full, files);
-    else files.push(full);
-  }
-  return Math.max(0, ...files.map((f) => fs.statSync(f).mtimeMs));
+  return Math.max(0, ...sourceFiles(inputs).map((f) => fs.statSync(f).mtimeMs));
 }
 
 /**
