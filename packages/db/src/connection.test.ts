@@ -17,9 +17,13 @@ describe("openDatabase", () => {
     const file = path.join(tempDir(), "kanban.db");
     const db = openDatabase({ path: file, ...quiet });
     const schema = describeSchema(db.sqlite);
-    // Hermes' seven tables, and two of ours (remote hosts, task labels; Hermes ignores tables it does not know).
+    // Hermes' seven tables, and five of ours (remote hosts, task labels, incidents, subscription rules and
+    // the delivery log; Hermes ignores tables it does not know).
     expect(Object.keys(schema.tables).sort()).toEqual([
       "kanban_hosts",
+      "kanban_incidents",
+      "kanban_notify_deliveries",
+      "kanban_notify_rules",
       "kanban_notify_subs",
       "kanban_task_requires",
       "task_attachments",
@@ -36,8 +40,12 @@ describe("openDatabase", () => {
       "idx_events_task",
       "idx_events_warnings",
       "idx_hosts_tenant",
+      "idx_incidents_scope",
       "idx_links_child",
       "idx_links_parent",
+      "idx_notify_deliveries_sub",
+      "idx_notify_rules_key",
+      "idx_notify_rules_scope",
       "idx_notify_task",
       "idx_runs_status",
       "idx_runs_task",

@@ -235,6 +235,9 @@ describe("migration 0004: remote hosts and task labels (issue 15)", () => {
       ...rows,
       kanban_hosts: [],
       kanban_task_requires: [],
+      kanban_incidents: [],
+      kanban_notify_rules: [],
+      kanban_notify_deliveries: [],
       __drizzle_migrations: expect.any(Array),
     });
     // Hermes' tables, `tasks` above all, stay column for column Hermes'.
@@ -252,6 +255,49 @@ describe("migration 0004: remote hosts and task labels (issue 15)", () => {
         .kanban_hosts?.filter((c) => c.notnull === 1)
         .map((c) => c.name),
     ).toEqual(["first_seen_at", "last_seen_at", "lease_seconds", "running"]);
+    db.close();
+  });
+});
+
+describe("migration 0005: incidents, subscription rules and the delivery log (issue 17)", () => {
+  it("adds the three tables to a board of the previous release, every row before it untouched", () => {
+    const file = path.join(tempDir(), "kanban.db");
+    const old = openDatabase({
+      path: file,
+      warn: () => {},
+      migrationsFolder: migrationsUpTo("0004_hosts_and_requires"),
+    });
+    old.sqlite.exec(`
+      INSERT INTO tasks (id, title, status, created_at) VALUES ('t_a', 'first', 'ready', 1);
+      INSERT INTO kanban_task_requires (task_id, label) VALUES ('t_a', 'gpu');
+      INSERT INTO kanban_notify_subs (task_id, platform, chat_id, created_at) VALUES ('t_a', 'webhook', 'ops', 1);
+    `);
+    const rows = dumpRows(old.sqlite);
+    const before = tableInfo(old.sqlite, [...HERMES_TABLES, "kanban_hosts", "kanban_task_requires"]);
+    expect(old.sqlite.prepare("SELECT name FROM sqlite_master WHERE name = 'kanban_incidents'").all()).toEqual([]);
+    old.close();
+
+    forgetInitialised(file);
+    const db = openDatabase({ path: file, warn: () => {} });
+    expect(dumpRows(db.sqlite)).toEqual({
+      ...rows,
+      kanban_incidents: [],
+      kanban_notify_rules: [],
+      kanban_notify_deliveries: [],
+      __drizzle_migrations: expect.any(Array),
+    });
+    expect(tableInfo(db.sqlite, [...HERMES_TABLES, "kanban_hosts", "kanban_task_requires"])).toEqual(before);
+    // A rule is unique on its scope and destination; incidents and deliveries number themselves.
+    const rule =
+      "INSERT INTO kanban_notify_rules (scope, platform, chat_id, created_at) VALUES ('board', 'slack', 'ops', 1)";
+    db.sqlite.exec(rule);
+    expect(() => db.sqlite.exec(rule)).toThrow(/UNIQUE/);
+    const incident = db.sqlite
+      .prepare(
+        "INSERT INTO kanban_incidents (scope, scope_key, failure_class, opened_at) VALUES ('profile', 'coder', 'transient', 5) RETURNING id, failures, probes, closed_at",
+      )
+      .get();
+    expect(incident).toEqual({ id: 1, failures: 0, probes: 0, closed_at: null });
     db.close();
   });
 });

@@ -1,6 +1,9 @@
 import { getTableConfig, type SQLiteTable } from "drizzle-orm/sqlite-core";
 import {
   kanbanHosts,
+  kanbanIncidents,
+  kanbanNotifyDeliveries,
+  kanbanNotifyRules,
   kanbanNotifySubs,
   kanbanTaskRequires,
   taskAttachments,
@@ -76,6 +79,10 @@ export const COPY_TABLES: readonly CopyTable[] = [
   // Ours, not Hermes': the labels tasks require, and the remote hosts that served the board.
   kanbanTaskRequires,
   kanbanHosts,
+  // Incidents, subscription rules and the delivery log (issue 17).
+  kanbanIncidents,
+  kanbanNotifyRules,
+  kanbanNotifyDeliveries,
 ].map(describe);
 
 /**

@@ -7,3 +7,5 @@ export * from "./task-links.ts";
 export * from "./task-runs.ts";
 export * from "./task-requires.ts";
 export * from "./tasks.ts";
+export * from "./kanban-incidents.ts";
+export * from "./notify-rules.ts";
