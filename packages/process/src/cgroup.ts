@@ -337,7 +337,9 @@ export async function stopCgroup(
     for (const p of left) seen.add(p);
     killed = killCgroup(dir);
     opts.log?.(`cgroup ${path.basename(dir)}: ${left.length} process(es) still there after the grace: cgroup.kill`);
-    const hard = performance.now() + 5000;
+    // cgroup.kill is asynchronous: the members die as the scheduler gets to them, which on a loaded
+    // machine (a big RSS to free) took longer than 5 s. The wait ends as soon as the cgroup is empty.
+    const hard = performance.now() + 30_000;
     while (cgroupPids(dir).length > 0 && performance.now() < hard) await sleep(20);
   }
   return { pids: [...seen], killed, removed: removeCgroup(dir) };
