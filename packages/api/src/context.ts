@@ -29,6 +29,8 @@ export interface ContextInnerOptions {
   isPidAlive?: PidProbe;
   /** The process's open boards; shared by every request of a server. */
   boards?: BoardRegistry;
+  /** When no `boards` are passed: the integrity-check policy of the process-wide registry (see BoardRegistryOptions). */
+  integrityCheck?: boolean | "unless-recent";
   /** The process's live-event watchers; shared by every request of a server. */
   live?: LiveHub;
   logger?: Logger;
@@ -191,6 +193,7 @@ export function createContextInner(opts: ContextInnerOptions): KanbanContext {
         clock: opts.clock,
         isPidAlive: opts.isPidAlive,
         hermesHome: opts.hermesHome ?? hermesHomeFromEnv(opts.env ?? process.env),
+        integrityCheck: opts.integrityCheck,
       });
       sharedRegistries.set(key, boards);
     }

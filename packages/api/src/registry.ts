@@ -46,6 +46,11 @@ export interface BoardRegistryOptions {
   database?: DatabaseTarget;
   /** PostgreSQL: the most connections one board's pool holds (default 4). */
   pgPoolSize?: number;
+  /**
+   * SQLite: `PRAGMA integrity_check` on a board's first open (default `true`). A short-lived process
+   * (one CLI call) passes `"unless-recent"`: skipped while a check of the same file passed within the hour.
+   */
+  integrityCheck?: boolean | "unless-recent";
 }
 
 /** Connections per PostgreSQL board pool: a transaction holds one, reads share the rest. */
@@ -204,6 +209,7 @@ export class BoardRegistry {
       onDiagnosticsRun: this.options.onDiagnosticsRun,
       migrationsFolder: this.options.migrationsFolder,
       warn: this.options.warn,
+      integrityCheck: this.options.integrityCheck,
     });
     this.open.set(s, board);
     return board;

@@ -3,6 +3,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { KanbanDbCorruptError, KanbanDbError } from "./errors.ts";
 import { acquireInitLock } from "./init-lock.ts";
+import { forgetIntegrityCheck, recentlyChecked, recordIntegrityCheck } from "./integrity-marker.ts";
 import { migrateDatabase } from "./migrate.ts";
 import { isCorruptionError, isStorageUnavailableError, markCorrupt, quarantineCopy } from "./sqlite-failures.ts";
 
@@ -17,8 +18,12 @@ export interface OpenDatabaseOptions {
   synchronous?: Synchronous;
   /** How long a connection waits on another writer before SQLite reports busy. */
   busyTimeoutMs?: number;
-  /** Run `PRAGMA integrity_check` the first time this process opens the file (default true). */
-  integrityCheck?: boolean;
+  /**
+   * Run `PRAGMA integrity_check` the first time this process opens the file: `true` (default),
+   * `false`, or `"unless-recent"` (short-lived processes: skipped while a check of the same file
+   * passed within the hour; see integrity-marker.ts).
+   */
+  integrityCheck?: boolean | "unless-recent";
   /** Where warnings go (WAL fallback, init-lock timeout). Defaults to stderr. */
   warn?: (message: string) => void;
   /** Time source for legacy backfills, in unix seconds. */
@@ -187,16 +192,20 @@ export function openDatabase(opts: OpenDatabaseOptions): KanbanDatabase {
     let journalMode: string;
     try {
       journalMode = applyPragmas(sqlite, opts, warn, !hasContent);
-      if (firstOpen && hasContent && opts.integrityCheck !== false) {
+      const policy = opts.integrityCheck ?? true;
+      const skip = policy === false || (policy === "unless-recent" && recentlyChecked(dbPath));
+      if (firstOpen && hasContent && !skip) {
         const rows = sqlite.pragma("integrity_check") as { integrity_check: string }[];
         const messages = rows.map((r) => r.integrity_check);
         if (!(messages.length === 1 && messages[0] === "ok")) {
           throw new KanbanDbCorruptError(dbPath, null, messages.slice(0, 5).join("; "));
         }
+        recordIntegrityCheck(dbPath);
       }
     } catch (err) {
       if (err instanceof KanbanDbCorruptError || isCorruptionError(err)) {
         const reason = err instanceof KanbanDbCorruptError ? err.reason : (err as Error).message;
+        forgetIntegrityCheck(dbPath);
         // Copy aside first, and close without the WAL checkpoint that would write into the file.
         const backup = markCorrupt(sqlite, reason).backupPath;
         sqlite.close();

@@ -5,8 +5,8 @@ import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { forgetInitialised, openDatabase } from "./connection.ts";
 import { migrateDatabase } from "./migrate.ts";
-import { defaultMigrationsFolder } from "./migrations-folder.ts";
 import { dumpRows } from "./testing.ts";
+import { migrationsUpTo as migrationsUpToIn } from "./test/migrations-up-to.ts";
 import { useTempDirs } from "./test/temp-dirs.ts";
 
 /**
@@ -79,17 +79,9 @@ function hermesTableInfo(): Record<string, RawColumn[]> {
 
 const tempDir = useTempDirs();
 
-/** A copy of the committed migrations without the ones from `fromTag` on: a board as an older release left it. */
+/** A copy of the committed migrations up to `lastTag`: a board as an older release left it. */
 function migrationsUpTo(lastTag: string): string {
-  const dir = path.join(tempDir(), "drizzle");
-  fs.cpSync(defaultMigrationsFolder(), dir, { recursive: true });
-  const journalPath = path.join(dir, "meta", "_journal.json");
-  const journal = JSON.parse(fs.readFileSync(journalPath, "utf8")) as { entries: { idx: number; tag: string }[] };
-  const last = journal.entries.findIndex((e) => e.tag === lastTag);
-  expect(last).toBeGreaterThanOrEqual(0);
-  journal.entries = journal.entries.slice(0, last + 1);
-  fs.writeFileSync(journalPath, JSON.stringify(journal));
-  return dir;
+  return migrationsUpToIn(tempDir(), lastTag);
 }
 
 function indexDefinitions(sqlite: Database.Database): { name: string; sql: string | null }[] {

@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { forgetInitialised, openDatabase } from "./connection.ts";
 import { acquireInitLock } from "./init-lock.ts";
+import { migrationsUpTo } from "./test/migrations-up-to.ts";
 import { flockCommandCan, holdFlockInPython, type PythonFlockHolder, pythonCanFlock } from "./test/python-flock.ts";
 import { makeTempDir } from "./testing.ts";
 
@@ -93,7 +94,12 @@ describe("init lock", () => {
     const seen: boolean[] = [];
     forgetInitialised(file);
     // nowSeconds is called by the legacy pass, inside the locked section, on a board with a running task.
-    const seed = openDatabase({ path: file, warn: () => {} });
+    // The board is one release behind, so the open has a migration to apply (a current board skips the pass).
+    const seed = openDatabase({
+      path: file,
+      warn: () => {},
+      migrationsFolder: migrationsUpTo(dir, "0004_hosts_and_requires"),
+    });
     seed.sqlite.exec("INSERT INTO tasks (id, title, status, created_at) VALUES ('t_1', 'x', 'running', 1)");
     seed.close();
     forgetInitialised(file);

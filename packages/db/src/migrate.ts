@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import type Database from "better-sqlite3";
 import { drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
@@ -35,6 +37,7 @@ function tableExists(sqlite: Database.Database, name: string): boolean {
  */
 export function migrateDatabase(sqlite: Database.Database, opts: MigrateOptions = {}): MigrateReport {
   const migrationsFolder = opts.migrationsFolder ?? defaultMigrationsFolder();
+  if (isCurrent(sqlite, migrationsFolder)) return { legacy: null, adopted: false };
   const migrations = readMigrationFiles({ migrationsFolder });
   const baseline = migrations[0];
   if (!baseline) throw new Error(`no migrations found in ${migrationsFolder}`);
@@ -75,4 +78,31 @@ export function migrateDatabase(sqlite: Database.Database, opts: MigrateOptions 
     sqlite.unsafeMode(false);
   }
   return { legacy, adopted };
+}
+
+/**
+ * Whether the file already holds every migration of the folder: its journal's newest entry is not
+ * older than the folder's newest (drizzle applies exactly the migrations newer than that entry).
+ * Such a file was brought up to date by an earlier open, so the legacy pass and drizzle's migrator
+ * (which takes a write transaction even when it has nothing to apply) have nothing to do. Every
+ * short-lived CLI call opens the board afresh, so this read replaces a write on its path. Read only
+ * from the journal file: hashing every migration's SQL costs more than the check saves.
+ */
+function isCurrent(sqlite: Database.Database, migrationsFolder: string): boolean {
+  if (!tableExists(sqlite, JOURNAL) || !tableExists(sqlite, "tasks")) return false;
+  let newest: number | undefined;
+  try {
+    const journal = JSON.parse(fs.readFileSync(path.join(migrationsFolder, "meta", "_journal.json"), "utf8")) as {
+      entries?: { when?: unknown }[];
+    };
+    const whens = (journal.entries ?? []).map((e) => Number(e.when)).filter((n) => Number.isFinite(n));
+    newest = whens.length > 0 ? Math.max(...whens) : undefined;
+  } catch {
+    return false;
+  }
+  if (newest === undefined) return false;
+  const row = sqlite.prepare(`SELECT max(CAST(created_at AS INTEGER)) AS at FROM ${JOURNAL}`).get() as
+    | { at: number | bigint | null }
+    | undefined;
+  return row?.at != null && Number(row.at) >= newest;
 }

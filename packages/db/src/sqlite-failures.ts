@@ -3,6 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { KanbanDbCorruptError, KanbanDbError } from "./errors.ts";
+import { forgetIntegrityCheck } from "./integrity-marker.ts";
 
 /**
  * What SQLite failures mean for a board, on a running connection as on open: corruption becomes a
@@ -120,6 +121,7 @@ export function markCorrupt(sqlite: Database.Database, cause: unknown): KanbanDb
   }
   guardAgainstCloseCheckpoint(sqlite);
   const dbPath = sqlite.name;
+  forgetIntegrityCheck(dbPath);
   const reason = cause instanceof Error ? cause.message : String(cause);
   const error = new KanbanDbCorruptError(dbPath, quarantineCopy(dbPath), reason, "running");
   corrupted.set(sqlite, error);
