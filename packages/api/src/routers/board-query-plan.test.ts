@@ -44,3 +44,32 @@ describe("board.get query plan on SQLite", () => {
     expect(candidates?.plan.join(" | ")).toMatch(/idx_tasks_failing/);
   });
 });
+
+describe("a card's worker context on SQLite", () => {
+  it("finds the done parents from the child's links, not from every done card of the board", async () => {
+    const board = t.board();
+    // Many done cards and one child with one done parent: a plan led by idx_tasks_status reads them all.
+    await boardInternals(board).ctx.tx(async () => {
+      for (let i = 0; i < 300; i++) {
+        const id = (await board.createTask({ title: `old ${i}` })).id;
+        await board.completeTask(id, { summary: `done ${i}` });
+      }
+    });
+    const parent = (await board.createTask({ title: "parent" })).id;
+    const child = (await board.createTask({ title: "child", parents: [parent] })).id;
+    await board.completeTask(parent, { summary: "the parent's result" });
+    const counter = countStatements(board);
+    counter.reset();
+    const context = await t.api.tasks.context({ id: child });
+    const executed = counter.executed;
+    vi.restoreAllMocks();
+    expect(JSON.stringify(context)).toContain("the parent's result");
+    const plans: { sql: string; plan: string }[] = [];
+    for (const { sql, args } of executed.filter((e) => e.sql.includes("task_links"))) {
+      const rows = await rawSql(board).all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, ...args);
+      plans.push({ sql, plan: rows.map((r) => r.detail).join(" | ") });
+    }
+    expect(plans.length).toBeGreaterThan(0);
+    expect(plans.filter((p) => p.plan.includes("idx_tasks_status")).map((p) => p.sql)).toEqual([]);
+  });
+});
