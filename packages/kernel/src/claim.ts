@@ -16,6 +16,7 @@ import { appendEvent } from "./store/sqlite/events.ts";
 import { hostRow } from "./store/sqlite/hosts.ts";
 import { endRun, openRun, setRunHeartbeat, setRunLease, setRunWorkerPid } from "./store/sqlite/runs.ts";
 import { setWorkspacePath } from "./store/sqlite/tasks.ts";
+import { taskRowTx } from "./store/pg/shared-writers.ts";
 import type { Task } from "./types.ts";
 
 export interface ClaimOptions {
@@ -52,7 +53,9 @@ export async function claimTask(
     const seen = await claimableAtAGlance(ctx, id);
     if (seen?.status !== "ready" || seen.claim_lock !== null) return null;
   }
-  return await ctx.tx(async () => {
+  // PostgreSQL: a shared writer holding the task's row, alongside other claims and completions
+  // (store/pg/shared-writers.ts); inside a claim walk it is the walk's savepoint.
+  return await taskRowTx(ctx, id, async () => {
     // A narrow read first: the full row is only worth materialising for the claim we win.
     const head = await claimHead(ctx, id);
     if (head?.status !== "ready" || head.claim_lock !== null) return null;

@@ -21,6 +21,7 @@ import { tenantScope } from "./tenant-scope.ts";
 import { type Termination, workerReleasedByOthers } from "./termination.ts";
 import type { Task } from "./types.ts";
 import { allowedFrom } from "./transitions.ts";
+import { taskRowTx } from "./store/pg/shared-writers.ts";
 
 export interface CompleteInput extends Fence {
   result?: string | null;
@@ -147,7 +148,8 @@ async function completeCurrent(ctx: BoardContext, id: string, input: CompleteInp
     verified = check.verified;
   }
 
-  const settled = await ctx.tx(async () => {
+  // PostgreSQL: a shared writer holding the task's row, alongside claims (store/pg/shared-writers.ts).
+  const settled = await taskRowTx(ctx, id, async () => {
     const task = await completeHead(ctx, id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
     checkFence(task, input);

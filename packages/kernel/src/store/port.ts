@@ -31,9 +31,9 @@ export interface SqlContext {
   /**
    * One write transaction: the board's single writer (SQLite's BEGIN IMMEDIATE, PostgreSQL's
    * per-board advisory lock). Called inside another transaction of the same board, it nests as a
-   * savepoint.
+   * savepoint (the outermost transaction's options stand).
    */
-  tx<T>(fn: () => Promise<T> | T): Promise<T>;
+  tx<T>(fn: () => Promise<T> | T, opts?: TxOptions): Promise<T>;
 }
 
 /** What a board's engine session adds for its owner (the Board): closing, and a counter for the bench. */
@@ -42,6 +42,17 @@ export interface SqlSessionHandle extends SqlContext {
   readonly transactionsBegun: number;
   /** Closes once queued and running transactions have settled; later calls fail with DB_UNAVAILABLE. */
   close(closeConnections: () => void | Promise<void>): void;
+}
+
+/** How an outermost write transaction takes the board. */
+export interface TxOptions {
+  /**
+   * PostgreSQL: take the board's writer lock in share mode, so transactions that ask for it run
+   * alongside each other (never alongside an ordinary one). Only for a verb whose writes are safe
+   * against its own kind without the lock (store/pg/shared-writers.ts). SQLite has one writer and
+   * ignores it.
+   */
+  shared?: boolean;
 }
 
 export type SqlDialect = "sqlite" | "postgres";

@@ -4,7 +4,7 @@ import { KanbanDbError, type KanbanPostgres } from "@kanban/db";
 import { type Clock, nowSeconds } from "../../clock.ts";
 import { taskFromValues } from "../../rows.ts";
 import type { Task } from "../../types.ts";
-import type { SqlRun, SqlSessionHandle } from "../port.ts";
+import type { SqlRun, SqlSessionHandle, TxOptions } from "../port.ts";
 import { bindValues, type Translated, translate } from "./translate.ts";
 
 /** The transaction the current async call chain is inside, as in store/sqlite/session.ts. */
@@ -18,6 +18,16 @@ const inside = new AsyncLocalStorage<TxToken>();
 
 /** Advisory-lock class of a board's writer lock (see PG_LOCK_CLASS in @kanban/db for the scheme). */
 export const BOARD_WRITER_LOCK_CLASS = 0x4b4e5701;
+
+/**
+ * The transactions (other than the caller's own) holding a board's writer lock, by virtual
+ * transaction id: unique per transaction, and present whether or not it has an xid yet.
+ */
+const LOCK_HOLDERS_SQL = `SELECT array_agg(virtualtransaction) AS v FROM pg_locks
+  WHERE locktype = 'advisory' AND classid = ?::oid AND objid = ?::oid AND objsubid = 2 AND granted
+    AND pid <> pg_backend_pid()`;
+/** Pauses between looks while writers that may hold unsettled event ids finish (a claim takes a few ms). */
+const SETTLE_WAITS_MS = [0, 1, 2, 5, 10, 20, 50, 100, 200];
 
 /** Prepared-statement names, one per translated text, shared by every connection of the process. */
 const statementNames = new Map<string, string>();
@@ -45,6 +55,11 @@ function statementName(text: string): string {
  *   rows only (READ COMMITTED), never another caller's open transaction.
  * - Waiting for the lock is bounded by `lockTimeoutMs` (SQLite's busy_timeout): past it the write
  *   fails with DB_BUSY and nothing is written.
+ * - A transaction begun with `{ shared: true }` takes the same lock in share mode: shared ones run
+ *   alongside each other, never alongside an exclusive one. Only a verb that keeps its writes safe
+ *   against other shared writers by itself (row locks: the claim walk, store/pg/shared-writers.ts) may
+ *   ask for it. Event ids of shared writers may then commit out of id order; readers that resume
+ *   from an event id read below {@link settledEventId} only.
  */
 export class PgSession implements SqlSessionHandle {
   readonly dialect = "postgres" as const;
@@ -64,6 +79,11 @@ export class PgSession implements SqlSessionHandle {
   private closed = false;
   transactionsBegun = 0;
   private readonly beginSql: string;
+  private readonly beginSharedSql: string;
+  /** The board's writer lock as pg_locks shows it (classid, objid: unsigned). */
+  private readonly lockRow: { classid: string; objid: string };
+  /** The highest event id proven settled so far (see settledEventId). */
+  private settled = 0;
 
   constructor(
     connect: Promise<KanbanPostgres>,
@@ -78,7 +98,10 @@ export class PgSession implements SqlSessionHandle {
     // Observed here so that a board nobody uses never reports an unhandled rejection.
     this.ready.catch(() => {});
     // One round trip: BEGIN, the bound on lock waits, and the board's writer lock.
-    this.beginSql = `BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}; SELECT pg_advisory_xact_lock(${BOARD_WRITER_LOCK_CLASS}, ${lockKey})`;
+    const begin = `BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}`;
+    this.beginSql = `${begin}; SELECT pg_advisory_xact_lock(${BOARD_WRITER_LOCK_CLASS}, ${lockKey})`;
+    this.beginSharedSql = `${begin}; SELECT pg_advisory_xact_lock_shared(${BOARD_WRITER_LOCK_CLASS}, ${lockKey})`;
+    this.lockRow = { classid: String(BOARD_WRITER_LOCK_CLASS >>> 0), objid: String(lockKey >>> 0) };
   }
 
   now(): number {
@@ -124,6 +147,10 @@ export class PgSession implements SqlSessionHandle {
   }
 
   async insert(sql: string, ...args: unknown[]): Promise<number> {
+    // An event id is only drawn under the board's writer lock (settledEventId's proof rests on it),
+    // so an append made outside any transaction becomes one.
+    if (!this.inTransaction && /^\s*INSERT\s+INTO\s+task_events\b/i.test(sql))
+      return await this.tx(async () => await this.insert(sql, ...args));
     const row = (await this.query(`${sql} RETURNING id`, args)).rows[0] as { id: number } | undefined;
     return Number(row?.id);
   }
@@ -138,11 +165,62 @@ export class PgSession implements SqlSessionHandle {
     return (await this.tasks(sql, ...args))[0] ?? null;
   }
 
-  tx<T>(fn: () => Promise<T> | T): Promise<T> {
+  /**
+   * The highest event id at or below which every event has settled: committed (and seen by any
+   * statement begun after this returns) or never to be. A reader that resumes "after event id N"
+   * reads no further than this, so it never passes an id whose transaction is still open: with
+   * shared writers (see the class comment) ids are drawn in one order and committed in another.
+   *
+   * Why it holds: every event id is drawn inside a transaction that holds the board's writer lock
+   * (exclusive or shared) from before the draw until it has ended (`insert` sees to appends made
+   * outside a transaction, and PostgreSQL releases a transaction's locks only after its commit or
+   * abort is visible). So after reading the sequence's last value `h`, every transaction that drew
+   * an id at or below `h` and has not ended yet holds that lock now. Once each of the holders listed
+   * then has let go of it, every id up to `h` is settled. Only this board's writers are waited for;
+   * a long transaction elsewhere in the database does not hold readers back. A holder that stays
+   * past the wait leaves the last proven value in place (the reader catches up on its next read).
+   */
+  async settledEventId(): Promise<number> {
+    const seq = (await this.get(
+      "SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence('task_events', 'id')::regclass), 0) AS h",
+    )) as { h: unknown };
+    const h = Number(seq.h);
+    if (h === this.settled) return h;
+    // Below what was proven: the sequence was set back (a board copied over with --replace); prove anew.
+    if (h < this.settled) this.settled = 0;
+    const { classid, objid } = this.lockRow;
+    const listed = (await this.get(LOCK_HOLDERS_SQL, classid, objid)) as { v: string[] | null };
+    const holders = listed.v ?? [];
+    if (holders.length > 0) {
+      // Inside a transaction a wait would hold its connection (and its lock) for nothing: one look.
+      const waits = this.inTransaction ? [0] : SETTLE_WAITS_MS;
+      let gone = false;
+      for (const ms of waits) {
+        if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+        const still = (await this.get(
+          `${LOCK_HOLDERS_SQL} AND virtualtransaction = ANY(?)`,
+          classid,
+          objid,
+          holders,
+        )) as {
+          v: string[] | null;
+        };
+        if (still.v === null) {
+          gone = true;
+          break;
+        }
+      }
+      if (!gone) return this.settled;
+    }
+    if (h > this.settled) this.settled = h;
+    return this.settled;
+  }
+
+  tx<T>(fn: () => Promise<T> | T, opts?: TxOptions): Promise<T> {
     const token = inside.getStore();
     if (token?.open === true && token.session === this) {
       // As on SQLite: verbs started together inside one transaction run one after another, each in
-      // its own savepoint, under a token of its own.
+      // its own savepoint, under a token of its own. The outermost transaction's lock mode stands.
       const name = `kanban_nested_${++this.savepoints}`;
       const level: TxToken = { session: this, client: token.client, open: true, nested: Promise.resolve() };
       const nested = token.nested
@@ -165,10 +243,10 @@ export class PgSession implements SqlSessionHandle {
     }
     if (this.closing) return Promise.reject(closedError());
     this.begin();
-    return this.outermost(fn).finally(() => this.end());
+    return this.outermost(fn, opts?.shared === true).finally(() => this.end());
   }
 
-  private async outermost<T>(fn: () => Promise<T> | T): Promise<T> {
+  private async outermost<T>(fn: () => Promise<T> | T, shared: boolean): Promise<T> {
     const db = this.db ?? (await this.connected());
     let client: PoolClient;
     try {
@@ -181,7 +259,7 @@ export class PgSession implements SqlSessionHandle {
     let broken: unknown;
     try {
       try {
-        await client.query(this.beginSql);
+        await client.query(shared ? this.beginSharedSql : this.beginSql);
       } catch (err) {
         throw this.mapError(err);
       }

@@ -1,5 +1,6 @@
 import type { SqlContext } from "./session.ts";
 import { eventFromRow } from "../../rows.ts";
+import { eventReadBound } from "../pg/event-horizon.ts";
 import type { TaskEvent } from "../../types.ts";
 
 // Reading the event log (activity.ts, notify.ts). Appending to it is events.ts's appendEvent.
@@ -47,14 +48,23 @@ export async function maxTaskEventId(ctx: SqlContext, taskId: string): Promise<n
   return Number(r.m);
 }
 
-/** The newest event id on the board (0 when empty). */
+/**
+ * The newest event id on the board (0 when empty). On PostgreSQL the newest settled one (see
+ * eventReadBound): a cursor taken from it must not pass an event still being committed.
+ */
 export async function maxEventId(ctx: SqlContext): Promise<number> {
+  const bound = await eventReadBound(ctx);
+  if (bound !== null)
+    return Number(
+      ((await ctx.get("SELECT COALESCE(MAX(id), 0) AS m FROM task_events WHERE id <= ?", bound)) as { m: number }).m,
+    );
   return Number(((await ctx.get("SELECT COALESCE(MAX(id), 0) AS m FROM task_events")) as { m: number }).m);
 }
 
 /**
  * Board-wide events after `cursor` that match `filter` (its `limit` is ignored: pass `limit`), by id.
- * Joins the tasks only when the filter needs their tenant or assignee.
+ * Joins the tasks only when the filter needs their tenant or assignee. On PostgreSQL a board-wide
+ * read stops at the newest settled id (eventReadBound), so a later read from its last id misses nothing.
  */
 export async function eventStream(
   ctx: SqlContext,
@@ -67,6 +77,12 @@ export async function eventStream(
   if (filter.task_id) {
     where.push("e.task_id = ?");
     args.push(filter.task_id);
+  } else {
+    const bound = await eventReadBound(ctx);
+    if (bound !== null) {
+      where.push("e.id <= ?");
+      args.push(bound);
+    }
   }
   if (filter.kinds && filter.kinds.length > 0) {
     where.push(`e.kind IN (${filter.kinds.map(() => "?").join(", ")})`);

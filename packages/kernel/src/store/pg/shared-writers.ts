@@ -1,0 +1,74 @@
+import type { SqlContext } from "../port.ts";
+
+/**
+ * The writers that no longer take a PostgreSQL board's one writer lock (issue 14's relaxation):
+ * claim walks (claimNext, "FOR UPDATE SKIP LOCKED"), claims of one task and completions. They run as shared writers
+ * (PgSession's `{ shared: true }`): shared writers run alongside each other, and every other write
+ * transaction of the board still runs alone, so a shared writer only ever races other shared ones.
+ * Each makes itself safe against those with the row lock of the one task it writes, taken first:
+ *
+ * - A walk locks each lane row it is about to act on ({@link lockReadyTask}); a row another writer
+ *   holds is passed over at once instead of waited for, and everything the walk then writes for that
+ *   task (the default assignee, the respawn guard's event, the claim, its run and its event) happens
+ *   under that lock. The claim's compare-and-swap and fencing (claim_lock, run id) are the same
+ *   statements as on SQLite.
+ * - A claim of one task (claimTask) and a completion ({@link taskRowTx}) lock their task's row and
+ *   wait for it: two of them on one task, or one and a walk that took the task, then run in some
+ *   serial order, as the board's lock made them. Everything else they write is the task's own (its
+ *   row, its runs, its event). Shared writers only move tasks towards running and done, so a parent
+ *   the claim's check reads as done stays done; one it reads as unfinished that completes meanwhile
+ *   promotes the child again afterwards (the completion's re-gate of its children runs exclusively).
+ *
+ * No shared writer waits for a lock while holding another task's, so they cannot deadlock. A task's
+ * events are written only under its row lock or by an exclusive writer, so they still commit in id
+ * order per task; across the board they do not, which the board-wide event readers allow for
+ * (PgSession.settledEventId).
+ *
+ * Rules that count across tasks cannot be decided from one row, so a walk that needs one runs as
+ * the board's one writer, as before:
+ * - a per-profile cap (`maxPerProfile`): two walks would each see the same running count;
+ * - an open incident (`kanban_incidents.closed_at IS NULL`): its pause lets one probe through, and
+ *   two walks would each let one through. Incidents are opened by exclusive writers only, so a
+ *   walk that found none inside its shared transaction sees none appear before it commits.
+ */
+export async function sharedClaimWalk<T>(ctx: SqlContext, needsBoardView: boolean, walk: () => Promise<T>): Promise<T> {
+  if (ctx.dialect !== "postgres" || needsBoardView || ctx.inTransaction) return await ctx.tx(walk);
+  const result = await ctx.tx(async () => ((await anyOpenIncident(ctx)) ? EXCLUSIVE : await walk()), { shared: true });
+  return result === EXCLUSIVE ? await ctx.tx(walk) : (result as T);
+}
+
+const EXCLUSIVE: unique symbol = Symbol("exclusive");
+
+async function anyOpenIncident(ctx: SqlContext): Promise<boolean> {
+  return (await ctx.get("SELECT 1 AS one FROM kanban_incidents WHERE closed_at IS NULL LIMIT 1")) !== undefined;
+}
+
+/**
+ * A write transaction on one task (a claim, a completion): on PostgreSQL a shared writer holding that task's
+ * row lock (see the module comment); elsewhere, and inside a transaction already open, `ctx.tx`.
+ */
+export async function taskRowTx<T>(ctx: SqlContext, id: string, fn: () => Promise<T>): Promise<T> {
+  if (ctx.dialect !== "postgres" || ctx.inTransaction) return await ctx.tx(fn);
+  return await ctx.tx(
+    async () => {
+      await ctx.get("SELECT 1 AS one FROM tasks WHERE id = ? FOR UPDATE", id);
+      return await fn();
+    },
+    { shared: true },
+  );
+}
+
+/**
+ * Locks a lane row for this walk's transaction if it is still ready, unclaimed and not locked by
+ * another walk; false otherwise (the walk passes it over, as it does a row another claimer took).
+ * PostgreSQL only: SQLite's walk holds the board's one writer and needs no row lock.
+ */
+export async function lockReadyTask(ctx: SqlContext, id: string): Promise<boolean> {
+  if (ctx.dialect !== "postgres") return true;
+  return (
+    (await ctx.get(
+      "SELECT 1 AS one FROM tasks WHERE id = ? AND status = 'ready' AND claim_lock IS NULL FOR UPDATE SKIP LOCKED",
+      id,
+    )) !== undefined
+  );
+}
