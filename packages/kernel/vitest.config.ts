@@ -14,6 +14,8 @@ export const BOTH_STORES = [
   "src/claim.test.ts",
   "src/claim-next.test.ts",
   "src/claim-next-recheck.test.ts",
+  "src/claim-next-race.test.ts",
+  "src/event-horizon.test.ts",
   "src/complete.test.ts",
   "src/block.test.ts",
   "src/bulk.test.ts",
@@ -32,6 +34,8 @@ export const BOTH_STORES = [
   "src/archive.test.ts",
   "src/edit.test.ts",
   "src/notify.test.ts",
+  "src/notify-rules.test.ts",
+  "src/notify-deliveries.test.ts",
   "src/respawn-guard.test.ts",
   "src/motion/explain.test.ts",
   "src/stored-json.test.ts",
@@ -43,7 +47,9 @@ export const BOTH_STORES = [
   "src/remote-exit.test.ts",
   "src/failure-classes.test.ts",
   "src/infrastructure-class.test.ts",
+  "src/self-healing.test.ts",
   "src/previous-run.test.ts",
+  "src/incidents.test.ts",
 ];
 
 const shared = {

@@ -9,8 +9,10 @@ import { registerDispatch } from "./commands/dispatch.ts";
 import { registerEditRequires } from "./commands/edit-requires.ts";
 import { registerEvents } from "./commands/events.ts";
 import { registerHosts } from "./commands/hosts.ts";
+import { registerIncidents } from "./commands/incidents.ts";
 import { registerLifecycle } from "./commands/lifecycle.ts";
 import { registerNotify } from "./commands/notify.ts";
+import { registerNotifyDelivery } from "./commands/notify-delivery.ts";
 import { slugArg } from "./commands/parse.ts";
 import { registerRead } from "./commands/read.ts";
 import type { Act } from "./commands/register.ts";
@@ -61,7 +63,9 @@ export function buildProgram(act: Act, output: { out(text: string): void; err(te
     registerEvents,
     registerDispatch,
     registerHosts,
+    registerIncidents,
     registerNotify,
+    registerNotifyDelivery,
     registerServe,
     registerStart,
     registerDb,

@@ -113,6 +113,8 @@ export async function hostFacts(
     knownProfiles: ctx.knownProfiles()?.names ?? null,
     defaultAssignee: kanban.default_assignee.trim() || null,
     maxInProgressPerProfile: kanban.max_in_progress_per_profile ?? null,
+    // The dispatcher's auto-revive settings, so `why` names the same revive time it will use.
+    autoRevive: { cooldowns: kanban.auto_revive_cooldowns_seconds, max: kanban.auto_revive_max },
     isPidAlive,
     ...dispatcherSide,
   };

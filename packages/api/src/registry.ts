@@ -211,8 +211,25 @@ export class BoardRegistry {
       warn: this.options.warn,
       integrityCheck: this.options.integrityCheck,
     });
+    this.withIncidentPolicy(board);
     this.open.set(s, board);
     return board;
+  }
+
+  /**
+   * Incident folding's policy (config `kanban.incident_*`, issue 17), read at each use like the
+   * failure limit: a remote host's exits are booked here, by the API, not by a dispatcher.
+   */
+  private withIncidentPolicy(board: Board): void {
+    board.setIncidentPolicy(() => {
+      const k = processConfigReader(this.location.home).get().config.kanban;
+      return {
+        threshold: k.incident_threshold,
+        windowSeconds: k.incident_window_seconds,
+        probeSeconds: k.incident_probe_seconds,
+        probeMaxSeconds: k.incident_probe_max_seconds,
+      };
+    });
   }
 
   /**
@@ -222,6 +239,7 @@ export class BoardRegistry {
    */
   private openPg(s: string, url: string): Board {
     const board = pgBoard(this.pgOptions(s, url));
+    this.withIncidentPolicy(board);
     this.open.set(s, board);
     board.latestEventId().catch(() => {
       if (this.open.get(s) === board) this.evict(s);

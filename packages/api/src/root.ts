@@ -7,9 +7,11 @@ import { diagnosticsRouter } from "./routers/diagnostics.ts";
 import { dispatcherRouter } from "./routers/dispatcher.ts";
 import { eventsRouter } from "./routers/events.ts";
 import { hostsRouter } from "./routers/hosts/index.ts";
+import { incidentsRouter } from "./routers/incidents.ts";
 import { linksRouter } from "./routers/links.ts";
 import { maintenanceRouter } from "./routers/maintenance.ts";
 import { notifyRouter } from "./routers/notify.ts";
+import { notifyDeliveryRouter } from "./routers/notify-delivery.ts";
 import { runsRouter } from "./routers/runs.ts";
 import { workersRouter } from "./routers/workers.ts";
 import { statsRouter } from "./routers/stats.ts";
@@ -32,11 +34,13 @@ export const appRouter = router({
   profiles: profilesRouter,
   dispatcher: dispatcherRouter,
   notify: notifyRouter,
+  notifyDelivery: notifyDeliveryRouter,
   diagnostics: diagnosticsRouter,
   config: configRouter,
   events: eventsRouter,
   maintenance: maintenanceRouter,
   hosts: hostsRouter,
+  incidents: incidentsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -56,6 +56,14 @@ export const EVENT_KINDS = [
   "spawn_failed",
   "gave_up",
   "respawn_guarded",
+  // incident folding (issue 17): an outage of one profile or host opened, absorbed this card's run, closed
+  "incident_opened",
+  "incident_folded",
+  "incident_closed",
+  // a card the breaker blocked for a transient-ish cause, put back in play after a cooldown (issue 17)
+  "auto_revived",
+  // the last automatic revive of a card was used up: it stays blocked for a person
+  "auto_revive_exhausted",
   "skipped_nonspawnable",
   "tip_scratch_workspace",
   "workspace_discarded_content",
@@ -63,6 +71,8 @@ export const EVENT_KINDS = [
   // a fenced terminal call (complete/block) of a run that was no longer current: refused, and recorded
   "late_report",
   "notification",
+  // the notifier gave up on a subscription after repeated failed deliveries (issue 17)
+  "notify_dropped",
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

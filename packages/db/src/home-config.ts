@@ -55,6 +55,8 @@ export const profileSchema = z.strictObject({
   cpu_max: z.number().positive().max(1024).optional(),
   /** Admission: no worker of this profile starts while the host's MemAvailable is under this (MiB); overrides `kanban.memory_floor_mb`. */
   memory_floor_mb: z.number().int().min(0).optional(),
+  /** The longest a worker of this profile may run when its task sets no max runtime (overrides `kanban.default_max_runtime_seconds`). */
+  max_runtime_seconds: z.number().int().min(1).optional(),
 });
 export type ProfileConfig = z.infer<typeof profileSchema>;
 
@@ -75,6 +77,16 @@ export const kanbanSettingsSchema = z.strictObject({
   dispatch_stale_timeout_seconds: z.number().int().min(0).default(14400),
   claim_ttl_seconds: positiveInt.default(900),
   crash_grace_seconds: z.number().int().min(0).default(30),
+  /** The exit code a worker uses for "rate limited, retry me later" (EX_TEMPFAIL): never counted, cooled down. */
+  rate_limit_exit_code: z.number().int().min(1).max(255).default(75),
+  /** The exit code a worker uses for "the provider or the network failed" (EX_UNAVAILABLE): transient, never counted. */
+  transient_exit_code: z.number().int().min(1).max(255).default(69),
+  /** How long a run may go when neither its task nor its profile sets a max runtime (4 h); 0 = no limit. */
+  default_max_runtime_seconds: z.number().int().min(0).default(14400),
+  /** Cooldowns before the 1st, 2nd, … automatic revive of a card the breaker blocked for a passing cause (the last repeats). */
+  auto_revive_cooldowns_seconds: z.array(z.number().int().min(0)).min(1).max(20).default([600, 1800, 7200]),
+  /** How many times such a card is revived automatically before it stays blocked for a person; 0 = never. */
+  auto_revive_max: z.number().int().min(0).max(100).default(3),
   worker_log_rotate_bytes: z
     .number()
     .int()
@@ -103,6 +115,25 @@ export const kanbanSettingsSchema = z.strictObject({
   cgroup_root: absoluteDir.nullable().default(null),
   /** Remote hosts: a host whose heartbeat is silent this long loses its claims (the server's sweep). */
   host_lease_seconds: z.number().int().min(5).max(3600).default(30),
+  /** Incident folding (issue 17): this many runs of one profile or host failing with one class inside the window open an incident. */
+  incident_threshold: positiveInt.max(1000).default(3),
+  incident_window_seconds: z.number().int().min(1).max(86_400).default(300),
+  /** The wait before an incident's first probe run; doubled after each failed probe up to `incident_probe_max_seconds`. */
+  incident_probe_seconds: z.number().min(0).max(86_400).default(30),
+  incident_probe_max_seconds: z.number().min(0).max(86_400).default(600),
+  /** Notifications (issue 17): whether the dispatcher delivers notify subscriptions through `notify_channels`. */
+  notify_enabled: z.boolean().default(true),
+  /** Seconds between two passes of the dispatcher's notifier. */
+  notify_interval_seconds: z.number().min(0.05).max(3600).default(5),
+  /** Consecutive failed deliveries (HTTP errors; network errors back off instead) before a subscription is dropped. */
+  notify_max_failures: positiveInt.max(1000).default(12),
+  /** The board's address as people reach it (`http://host:3000`): notifications link to the card under it. */
+  public_url: z
+    .string()
+    .max(2048)
+    .regex(/^https?:\/\/[^\s]+$/, "must be an http(s) URL")
+    .nullable()
+    .default(null),
   /**
    * The labels a LOCAL dispatcher of this home offers (`kanban-dispatcher --labels` wins): it claims a
    * task created with `--requires` only when it offers every label. A remote host's are `remote.labels`.
@@ -151,6 +182,24 @@ const hostTokenSchema = z.strictObject({
 });
 export type HostTokenGrant = z.infer<typeof hostTokenSchema>;
 
+/**
+ * A notification channel (`notify_channels.<name>`): where the dispatcher POSTs the messages of a
+ * subscription with `platform` = the channel's type and `chat_id` = its name. The URL and the secret
+ * are secrets: never shown in messages, logs or the board.
+ */
+export const notifyChannelSchema = z.strictObject({
+  type: z.enum(["webhook", "slack", "discord"]),
+  url: z
+    .string()
+    .max(4096)
+    .regex(/^https?:\/\/[^\s]+$/, "must be an http(s) URL"),
+  /** webhook only: the HMAC-SHA256 key of the `X-Kanban-Signature` header. */
+  secret: z.string().min(1).max(4096).optional(),
+  timeout_seconds: z.number().min(0.1).max(120).default(10),
+});
+export type NotifyChannelConfig = z.infer<typeof notifyChannelSchema>;
+const CHANNEL_KEYS = Object.keys(notifyChannelSchema.shape);
+
 export const homeConfigSchema = z.strictObject({
   kanban: kanbanSettingsSchema.default(kanbanSettingsSchema.parse({})),
   profiles: z
@@ -168,6 +217,13 @@ export const homeConfigSchema = z.strictObject({
    * SQLite). `KANBAN_DATABASE_URL` wins over it; see `databaseTarget`. A secret: never shown.
    */
   database: z.string().max(4096).optional(),
+  /** Notification channels by name (see {@link notifyChannelSchema}). */
+  notify_channels: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "channel names are letters, digits, '.', '_' and '-'"),
+      notifyChannelSchema,
+    )
+    .default({}),
   /** Remote hosts' API tokens: token → {name?, tenant?}. Entries are checked one by one (see hostTokenEntries). */
   host_tokens: z.record(z.string(), hostTokenSchema).default({}),
   /**
@@ -306,6 +362,12 @@ function problemFromZod(error: z.ZodError): ConfigProblem {
   if (segments[0] === "profiles" && segments[1] !== undefined && issue.code === "invalid_key") {
     return new ConfigProblem(`profiles: profile name ${showable(segments[1])}: ${issue.message}`, "profiles");
   }
+  if (segments[0] === "notify_channels" && segments[1] !== undefined && issue.code === "invalid_key") {
+    return new ConfigProblem(
+      `notify_channels: channel name ${showable(segments[1])}: ${issue.message}`,
+      "notify_channels",
+    );
+  }
   if (issue.code === "unrecognized_keys") {
     const where = segments.join(".");
     const known =
@@ -313,7 +375,9 @@ function problemFromZod(error: z.ZodError): ConfigProblem {
         ? TOP_LEVEL_KEYS
         : segments[0] === "kanban"
           ? [...KANBAN_KEYS, ...HERMES_ONLY_KANBAN_KEYS]
-          : PROFILE_KEYS;
+          : segments[0] === "notify_channels"
+            ? CHANNEL_KEYS
+            : PROFILE_KEYS;
     return unknownKey(where, issue.keys[0] ?? "", known);
   }
   const where = segments.length > 0 ? segments.join(".") : "(root)";

@@ -86,6 +86,10 @@ describe("kanban-dispatcher (one shot and usage)", { timeout: 60_000 }, () => {
         "timed_out",
         "stale",
         "auto_blocked",
+        "rate_limited",
+        "transient",
+        "auto_revived",
+        "revive_exhausted",
         "promoted",
         "spawned",
         "skipped_unassigned",
@@ -103,6 +107,10 @@ describe("kanban-dispatcher (one shot and usage)", { timeout: 60_000 }, () => {
       timed_out: [],
       stale: [],
       auto_blocked: [],
+      rate_limited: [],
+      transient: [],
+      auto_revived: [],
+      revive_exhausted: [],
       promoted: 0,
       spawned: [{ task_id: t, assignee: "alice", workspace: path.join(h.home, "kanban", "workspaces", t) }],
       skipped_unassigned: [loose],
@@ -133,12 +141,13 @@ describe("kanban-dispatcher (one shot and usage)", { timeout: 60_000 }, () => {
     const t = (await b.createTask({ title: "maybe", assignee: "alice" })).id;
     const loose = (await b.createTask({ title: "loose" })).id;
     const before = dumpRows(boardInternals(b).sqlite);
-    // The tick lock file (a dry run takes it too: its sweeps write) is not the board's data.
+    // The tick lock file (a dry run takes it too: its sweeps write) is not the board's data, nor is the
+    // record that the file passed its integrity check (<db>.integrity-ok, written by the first open).
     const files = () =>
       fs
         .readdirSync(h.home, { recursive: true })
         .map(String)
-        .filter((f) => !f.endsWith(".dispatch.lock"))
+        .filter((f) => !f.endsWith(".dispatch.lock") && !f.endsWith(".integrity-ok"))
         .sort();
     const filesBefore = files();
     const r = await runBin(["--once", "--dry-run", "--json"], env(h));

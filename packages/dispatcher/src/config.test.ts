@@ -51,6 +51,12 @@ describe("loadConfig", () => {
       containment: "auto",
       cgroupRoot: null,
       labels: [],
+      rateLimitExitCode: 75,
+      transientExitCode: 69,
+      defaultMaxRuntimeSeconds: 14400,
+      profileMaxRuntimeSeconds: {},
+      autoRevive: { cooldowns: [600, 1800, 7200], max: 3 },
+      incidents: { threshold: 3, windowSeconds: 300, probeSeconds: 30, probeMaxSeconds: 600 },
     });
     expect(c.runtime).toEqual({ kind: "hermes", bin: "hermes", hermesHome: "/opt/hermes" });
     expect(c.pinnedDb).toBeNull();

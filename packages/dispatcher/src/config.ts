@@ -59,6 +59,18 @@ export interface DispatcherSettings {
    * whose labels are {@link RemoteSettings.labels}.
    */
   labels: string[];
+  /** `kanban.rate_limit_exit_code` (default 75, EX_TEMPFAIL): a worker exiting with it is rate limited, never counted. */
+  rateLimitExitCode: number;
+  /** `kanban.transient_exit_code` (default 69, EX_UNAVAILABLE): a worker exiting with it failed transiently, never counted. */
+  transientExitCode: number;
+  /** `kanban.default_max_runtime_seconds` (default 4 h): the runtime limit of a task and profile that set none; 0 = none. */
+  defaultMaxRuntimeSeconds: number;
+  /** Each profile's own `max_runtime_seconds`, used when its task sets none (over the default). */
+  profileMaxRuntimeSeconds: Record<string, number>;
+  /** `kanban.auto_revive_cooldowns_seconds` and `kanban.auto_revive_max` (0 turns auto-revive off). */
+  autoRevive: { cooldowns: number[]; max: number };
+  /** `kanban.incident_*`: when failures of one profile or host fold into an incident, and its probe backoff. */
+  incidents: { threshold: number; windowSeconds: number; probeSeconds: number; probeMaxSeconds: number };
 }
 
 export interface DispatcherConfig {
@@ -275,6 +287,15 @@ function fromHomeConfig(
   const k = home.kanban;
   const defaultAssignee = k.default_assignee.trim().toLowerCase();
   const { overrides } = sources;
+  if (k.rate_limit_exit_code === k.transient_exit_code) {
+    throw new DispatcherConfigError(
+      `invalid ${file}: kanban.transient_exit_code: ${k.transient_exit_code} is already kanban.rate_limit_exit_code; the two classes need different codes`,
+      "kanban.transient_exit_code",
+    );
+  }
+  const profileMaxRuntimeSeconds: Record<string, number> = {};
+  for (const [name, profile] of Object.entries(home.profiles))
+    if (profile.max_runtime_seconds !== undefined) profileMaxRuntimeSeconds[name] = profile.max_runtime_seconds;
   const settings: DispatcherSettings = {
     intervalSeconds: sources.envIntervalSeconds ?? Math.max(1, k.dispatch_interval_seconds),
     failureLimit: overrides.failureLimit ?? k.failure_limit,
@@ -298,6 +319,17 @@ function fromHomeConfig(
       overrides.labels !== undefined
         ? parseLabels(overrides.labels, "--labels")
         : parseLabels(k.labels, "kanban.labels"),
+    rateLimitExitCode: k.rate_limit_exit_code,
+    transientExitCode: k.transient_exit_code,
+    defaultMaxRuntimeSeconds: k.default_max_runtime_seconds,
+    profileMaxRuntimeSeconds,
+    autoRevive: { cooldowns: [...k.auto_revive_cooldowns_seconds], max: k.auto_revive_max },
+    incidents: {
+      threshold: k.incident_threshold,
+      windowSeconds: k.incident_window_seconds,
+      probeSeconds: k.incident_probe_seconds,
+      probeMaxSeconds: k.incident_probe_max_seconds,
+    },
   };
   const runtime: WorkerRuntime =
     Object.keys(home.profiles).length > 0

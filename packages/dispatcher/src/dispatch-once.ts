@@ -1,6 +1,8 @@
 import {
+  type AutoReviveConfig,
   type Board,
   type ClaimNextResult,
+  type ExitCodes,
   type ExitStatus,
   type LaneClaim,
   laneSkipMotion,
@@ -24,6 +26,13 @@ export interface DispatchResult {
   timed_out: string[];
   stale: string[];
   auto_blocked: string[];
+  /** Runs booked `rate_limited` (exit 75) this tick: requeued, nothing counted. */
+  rate_limited: string[];
+  /** Runs booked `transient` (provider 5xx, network, exit 69) this tick: requeued, nothing counted. */
+  transient: string[];
+  /** Breaker-blocked cards put back in play by the auto-revive this tick, and those whose revives ran out. */
+  auto_revived: string[];
+  revive_exhausted: string[];
   promoted: number;
   spawned: { task_id: string; assignee: string; workspace: string; pid: number | null }[];
   skipped_unassigned: string[];
@@ -62,6 +71,16 @@ export interface DispatchOptions {
   labels?: readonly string[];
   /** Take the per-board `<db>.dispatch.lock` for the tick (default true; a dry run locks too: its sweeps write). */
   lock?: boolean;
+  /** The exit codes of the rate-limited and transient classes (`kanban.rate_limit_exit_code`, `kanban.transient_exit_code`). */
+  exitCodes?: ExitCodes;
+  /** `kanban.default_max_runtime_seconds`: the limit of a task and profile that set none (0 or absent: none). */
+  defaultMaxRuntimeSeconds?: number;
+  /** Each profile's own max runtime, used when its task sets none. */
+  profileMaxRuntimeSeconds?: Readonly<Record<string, number>>;
+  /** The auto-revive's cooldowns and bound (absent: the kernel's defaults; max 0 turns it off). */
+  autoRevive?: Partial<AutoReviveConfig>;
+  /** The tick interval, which sizes the respawn spread after a mass failure. */
+  tickIntervalSeconds?: number;
 }
 
 export interface SpawnContext {
@@ -114,6 +133,10 @@ export function emptyResult(): DispatchResult {
     timed_out: [],
     stale: [],
     auto_blocked: [],
+    rate_limited: [],
+    transient: [],
+    auto_revived: [],
+    revive_exhausted: [],
     promoted: 0,
     spawned: [],
     skipped_unassigned: [],
@@ -168,14 +191,26 @@ async function recover(board: Board, opts: DispatchOptions, deps: DispatchDeps, 
     graceSeconds: opts.crashGraceSeconds,
     exitStatus: deps.exitStatus,
     outputTail: deps.outputTail,
+    exitCodes: opts.exitCodes,
+    tickIntervalSeconds: opts.tickIntervalSeconds,
   });
   out.crashed = [...crashed.crashed, ...crashed.protocol_violations];
+  out.rate_limited = crashed.rate_limited;
+  out.transient = crashed.transient;
   out.auto_blocked.push(...crashed.auto_blocked);
-  const timedOut = await board.enforceMaxRuntime();
+  const timedOut = await board.enforceMaxRuntime({
+    defaultMaxRuntimeSeconds: opts.defaultMaxRuntimeSeconds,
+    profileMaxRuntimeSeconds: opts.profileMaxRuntimeSeconds,
+    tickIntervalSeconds: opts.tickIntervalSeconds,
+  });
   out.timed_out = timedOut.timed_out;
   out.auto_blocked.push(...timedOut.auto_blocked);
   terminate.push(...timedOut.terminate);
   if (terminate.length > 0) deps.terminate?.(terminate);
+  // Breaker-blocked cards whose revive cooldown is over go back to ready before the lane is walked.
+  const revive = await board.reviveBrokenCards(opts.autoRevive ?? {});
+  out.auto_revived = revive.revived;
+  out.revive_exhausted = revive.exhausted;
   out.promoted = await board.recomputeReady();
 }
 

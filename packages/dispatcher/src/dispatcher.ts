@@ -46,6 +46,7 @@ import { buildWorkerArgv, buildWorkerEnv, isSpawnable, type LiveWorker, WorkerPo
 import { RunSweep, runMarkerOf } from "./containment/run-sweep.ts";
 import { spawnClassified } from "./spawn-failure.ts";
 import { readLogTail } from "./log-tail.ts";
+import { startDispatcherNotifier } from "./notify/index.ts";
 
 /** A second dispatcher for the same home. */
 export class DispatcherBusyError extends Error {
@@ -64,6 +65,10 @@ export type BoardSummary = DispatcherTickSummary & {
   not_a_profile: DispatchResult["not_a_profile"];
   skipped_per_profile_capped: DispatchResult["skipped_per_profile_capped"];
   auto_assigned_default: string[];
+  /** Runs booked rate_limited / transient this tick (never counted), and cards the auto-revive put back. */
+  rate_limited: string[];
+  transient: string[];
+  auto_revived: string[];
   skipped_locked: boolean;
   quarantined: boolean;
 };
@@ -309,6 +314,8 @@ export class Dispatcher {
       try {
         const r = await o.board.detectCrashedWorkers({
           graceSeconds: s.crashGraceSeconds,
+          exitCodes: { rateLimit: s.rateLimitExitCode, transient: s.transientExitCode },
+          tickIntervalSeconds: s.intervalSeconds,
           exitStatus: (pid) => this.pool.exitStatus(pid),
           outputTail: (id) => logTail(path.join(logsDir(this.config.location, t.slug), `${id}.log`)),
         });
@@ -320,6 +327,10 @@ export class Dispatcher {
         }
         if (r.rate_limited.length > 0)
           this.log(`board ${t.slug}: worker exited rate limited, cooling down: ${r.rate_limited.join(",")}`);
+        if (r.transient.length > 0)
+          this.log(
+            `board ${t.slug}: worker failed transiently (provider/network), cooling down: ${r.transient.join(",")}`,
+          );
       } catch (err) {
         this.warn(`board ${t.slug}: crash sweep failed: ${oneLine(err)}`);
       } finally {
@@ -348,6 +359,11 @@ export class Dispatcher {
       crashGraceSeconds: s.crashGraceSeconds,
       defaultAssignee: s.defaultAssignee,
       labels: s.labels,
+      exitCodes: { rateLimit: s.rateLimitExitCode, transient: s.transientExitCode },
+      defaultMaxRuntimeSeconds: s.defaultMaxRuntimeSeconds,
+      profileMaxRuntimeSeconds: s.profileMaxRuntimeSeconds,
+      autoRevive: s.autoRevive,
+      tickIntervalSeconds: s.intervalSeconds,
     };
   }
 
@@ -373,6 +389,8 @@ export class Dispatcher {
 
   private async openTarget(t: Target): Promise<OpenTarget> {
     const board = await this.boards.open(t);
+    // Incident folding's policy (`kanban.incident_*`), asked each time it is needed: a reload counts.
+    board.setIncidentPolicy(() => this.config.settings.incidents);
     return { ...t, board, defaultWorkdir: readBoardMetadata(this.config.location, t.slug).default_workdir };
   }
 
@@ -549,6 +567,9 @@ export class Dispatcher {
       timed_out: r.timed_out,
       stale: r.stale,
       auto_blocked: r.auto_blocked,
+      rate_limited: r.rate_limited,
+      transient: r.transient,
+      auto_revived: r.auto_revived,
       promoted: r.promoted,
       spawned: r.spawned.map((s) => ({ task_id: s.task_id, assignee: s.assignee, workspace: s.workspace, pid: s.pid })),
       skipped_unassigned: r.skipped_unassigned,
@@ -974,6 +995,16 @@ export class Dispatcher {
     // Orphans of a predecessor (SIGKILLed while its workers ran) whose runs ended meanwhile go now.
     await this.runSweep.sweep().catch((err: unknown) => this.warn(`containment sweep failed: ${oneLine(err)}`));
     this.runSweep.start();
+    // Notifications (issue 17, notify/): delivered on the notifier's own timer beside the ticks.
+    const notifier = startDispatcherNotifier({
+      home: this.config.home,
+      targets: () => this.targets(),
+      boards: this.boards,
+      skip: (t) => this.isQuarantined(t.dbPath),
+      clock: this.clock,
+      log: (line) => this.log(line),
+      warn: (message) => this.warn(message),
+    });
     this.startedAt = this.now();
     // Our pid is on record before the first claim, so that a successor can recover our orphans.
     await this.writeStatus({});
@@ -1003,6 +1034,7 @@ export class Dispatcher {
       await this.pool.drain();
       await this.runSweep.drain();
     } finally {
+      await notifier.stop();
       await this.writeStatus({ stopped_at: this.now() });
       await this.coordination.release();
       this.boards.close();
@@ -1098,12 +1130,13 @@ function didWork(r: DispatchResult): boolean {
     r.reclaimed > 0 ||
     r.promoted > 0 ||
     r.spawned.length > 0 ||
-    r.crashed.length + r.timed_out.length + r.stale.length + r.auto_blocked.length > 0
+    r.crashed.length + r.timed_out.length + r.stale.length + r.auto_blocked.length > 0 ||
+    r.rate_limited.length + r.transient.length + r.auto_revived.length + r.revive_exhausted.length > 0
   );
 }
 
 function describe(r: DispatchResult): string {
-  return `reclaimed=${r.reclaimed} crashed=${r.crashed.length} timed_out=${r.timed_out.length} stale=${r.stale.length} promoted=${r.promoted} spawned=${r.spawned.length} auto_blocked=${r.auto_blocked.length}`;
+  return `reclaimed=${r.reclaimed} crashed=${r.crashed.length} timed_out=${r.timed_out.length} stale=${r.stale.length} rate_limited=${r.rate_limited.length} transient=${r.transient.length} promoted=${r.promoted} spawned=${r.spawned.length} auto_blocked=${r.auto_blocked.length} auto_revived=${r.auto_revived.length}`;
 }
 
 export function createDispatcher(config: DispatcherConfig, deps: DispatcherDeps = {}): Dispatcher {

@@ -32,6 +32,11 @@ export function formatText(r: DispatchResult, opts: { dryRun?: boolean } = {}): 
   lines.push(counted("Timed out", r.timed_out));
   lines.push(counted("Stale", r.stale));
   lines.push(counted("Auto-blocked", r.auto_blocked));
+  // The classes that are never counted, and the auto-revive: said only when they happened this tick.
+  if (r.rate_limited.length > 0) lines.push(counted("Rate limited (cooling down)", r.rate_limited));
+  if (r.transient.length > 0) lines.push(counted("Transient (cooling down)", r.transient));
+  if (r.auto_revived.length > 0) lines.push(counted("Auto-revived", r.auto_revived));
+  if (r.revive_exhausted.length > 0) lines.push(counted("Revives used up (stays blocked)", r.revive_exhausted));
   lines.push(`Promoted: ${r.promoted}`);
   lines.push(`${opts.dryRun ? "Would spawn" : "Spawned"}: ${r.spawned.length}`);
   for (const s of r.spawned) lines.push(`  ${s.task_id}  @${s.assignee}${s.workspace ? `  ${s.workspace}` : ""}`);

@@ -68,7 +68,12 @@ describe("infrastructure spawn refusals with a real dispatcher", { timeout: 30_0
         consecutive_failures: 0,
         last_failure_error: error,
       });
-      expect((await events(b, id, "spawn_failed"))[0]?.payload).toEqual({ error, failures: 0, infrastructure: true });
+      expect((await events(b, id, "spawn_failed"))[0]?.payload).toEqual({
+        error,
+        failures: 0,
+        infrastructure: true,
+        failure_class: "infrastructure",
+      });
       expect((await b.listRuns(id))[0]).toMatchObject({
         outcome: "spawn_failed",
         metadata: { infrastructure: true },

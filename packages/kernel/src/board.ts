@@ -26,13 +26,17 @@ import * as edit from "./edit.ts";
 import type { Fence } from "./fencing.ts";
 import * as graph from "./graph.ts";
 import * as hosts from "./hosts.ts";
+import * as incidents from "./incidents.ts";
 import { type IdSource, randomIds } from "./ids.ts";
 import * as list from "./list.ts";
 import * as notify from "./notify.ts";
+import * as notifyRules from "./notify-rules.ts";
+import * as notifyDeliveries from "./notify-deliveries.ts";
 import { patchTask, type TaskPatch } from "./patch.ts";
 import { type PreviousRun, previousRun } from "./previous-run.ts";
 import { normaliseRequires } from "./labels.ts";
 import * as recovery from "./recovery.ts";
+import { type AutoReviveConfig, reviveBrokenCards } from "./auto-revive.ts";
 import { type RemoteExit, type RemoteExitResult, recordRemoteExit } from "./remote-exit.ts";
 import { respawnGuard } from "./respawn-guard.ts";
 import * as termination from "./termination.ts";
@@ -339,6 +343,7 @@ export class Board {
     const lane = new ReadyLane({
       labels: input.labels,
       tenant: input.tenant,
+      hostId: input.host_id,
       ...(input.isSpawnable ? { isSpawnable: input.isSpawnable } : {}),
       ...(input.defaultAssignee !== undefined ? { defaultAssignee: input.defaultAssignee } : {}),
       ...(input.maxPerProfile !== undefined ? { maxPerProfile: input.maxPerProfile } : {}),
@@ -598,8 +603,12 @@ export class Board {
   async detectCrashedWorkers(opts: Parameters<typeof recovery.detectCrashedWorkers>[1] = {}) {
     return await recovery.detectCrashedWorkers(this.ctx, opts);
   }
-  async enforceMaxRuntime() {
-    return await recovery.enforceMaxRuntime(this.ctx);
+  async enforceMaxRuntime(opts: recovery.MaxRuntimeOptions = {}) {
+    return await recovery.enforceMaxRuntime(this.ctx, opts);
+  }
+  /** Puts breaker-blocked cards back in play after their revive cooldown, a bounded number of times (auto-revive.ts). */
+  async reviveBrokenCards(opts: Partial<AutoReviveConfig> = {}) {
+    return await reviveBrokenCards(this.ctx, opts);
   }
   async detectStaleRunning(staleTimeoutSeconds: number) {
     return await recovery.detectStaleRunning(this.ctx, staleTimeoutSeconds);
@@ -644,6 +653,22 @@ export class Board {
   async recordRespawnGuarded(id: string, reason: string) {
     await this.ctx.tx(async () => await this.ctx.appendEvent(id, "respawn_guarded", { reason }));
   }
+  // --- incidents (incident folding, issue 17; incidents.ts) ---
+  /** The incident policy (config `kanban.incident_*`), asked each time it is needed; default {@link incidents.DEFAULT_INCIDENT_POLICY}. */
+  setIncidentPolicy(policy: () => Partial<incidents.IncidentPolicy>): void {
+    incidents.setIncidentPolicy(this.ctx, policy);
+  }
+  /** Newest first; `open` true: open ones only. `tenant` null: every incident; else that tenant's. */
+  async listIncidents(opts: { open?: boolean; tenant?: string | null } = {}) {
+    return await incidents.listIncidents(this.ctx, opts);
+  }
+  async getIncident(id: number) {
+    return await incidents.getIncident(this.ctx, id);
+  }
+  /** A person resumes the paused scope (`closed_by: person:<by>`); NOT_FOUND, WRONG_STATE once closed. */
+  async resumeIncident(id: number, opts: { by: string; tenant?: string | null }) {
+    return await incidents.resumeIncident(this.ctx, id, opts);
+  }
   async recordTaskFailure(id: string, input: FailureInput) {
     return await recordTaskFailure(this.ctx, id, input);
   }
@@ -658,6 +683,20 @@ export class Board {
   async removeNotifySub(key: notify.NotifySubKey) {
     return await notify.removeNotifySub(this.ctx, key);
   }
+  // --- notify rules (board and assignee subscriptions; notify-rules.ts) ---
+  async addNotifyRule(input: notifyRules.NotifyRuleInput) {
+    return await notifyRules.addNotifyRule(this.ctx, input);
+  }
+  /** tenant null: every rule; else the tenant's own. */
+  async listNotifyRules(tenant: string | null = null) {
+    return await notifyRules.listNotifyRules(this.ctx, tenant);
+  }
+  async getNotifyRule(id: number, tenant: string | null = null) {
+    return await notifyRules.getNotifyRule(this.ctx, id, tenant);
+  }
+  async removeNotifyRule(id: number, tenant: string | null = null) {
+    return await notifyRules.removeNotifyRule(this.ctx, id, tenant);
+  }
   async unseenEventsForSub(key: notify.NotifySubKey, kinds?: string[]) {
     return await notify.unseenEventsForSub(this.ctx, key, kinds);
   }
@@ -669,6 +708,22 @@ export class Board {
   }
   async advanceNotifyCursor(key: notify.NotifySubKey, cursor: number) {
     return await notify.advanceNotifyCursor(this.ctx, key, cursor);
+  }
+  // --- notify delivery log (notify-deliveries.ts) ---
+  async recordNotifyDelivery(attempt: notifyDeliveries.DeliveryAttempt) {
+    return await notifyDeliveries.recordNotifyDelivery(this.ctx, attempt);
+  }
+  async listNotifyDeliveries(query: notifyDeliveries.DeliveryQuery = {}) {
+    return await notifyDeliveries.listNotifyDeliveries(this.ctx, query);
+  }
+  async notifyFailureStreak(key: notify.NotifySubKey) {
+    return await notifyDeliveries.notifyFailureStreak(this.ctx, key);
+  }
+  async gcNotifyDeliveries(retentionSeconds?: number) {
+    return await notifyDeliveries.gcNotifyDeliveries(this.ctx, retentionSeconds);
+  }
+  async dropNotifySub(key: notify.NotifySubKey, why: { failures: number; last_error: string | null }) {
+    return await notifyDeliveries.dropNotifySub(this.ctx, key, why);
   }
 }
 

@@ -1,5 +1,6 @@
 import { PROTOCOL_VIOLATION_STREAK_LIMIT } from "./constants.ts";
 import type { BoardContext } from "./context.ts";
+import { foldedFailure, noteUncountedFailure } from "./incidents.ts";
 import { appendEvent } from "./store/sqlite/events.ts";
 import { newestClosedRuns } from "./store/sqlite/run-reads.ts";
 import { endRun } from "./store/sqlite/runs.ts";
@@ -36,6 +37,8 @@ export async function recordTaskFailure(ctx: BoardContext, id: string, input: Fa
     const task = await getTask(ctx, id);
     if (!task) return false;
     const error = input.error.slice(0, 500);
+    // An outage of the task's profile or host (incidents.ts) counts no failure towards its breaker.
+    if (await foldedFailure(ctx, task, { ...input, error })) return false;
     if (input.infrastructure === true && input.forceTrip !== true) {
       await bookInfrastructureRefusal(ctx, id, task.consecutive_failures, error, input);
       return false;
@@ -48,8 +51,19 @@ export async function recordTaskFailure(ctx: BoardContext, id: string, input: Fa
     if (!tripped) {
       if (releaseClaim) {
         await requeueAfterSpawnFailure(ctx, id, failures, error);
-        const runId = await endRun(ctx, id, { status: "spawn_failed", outcome: "spawn_failed", error });
-        await appendEvent(ctx, id, "spawn_failed", { error, failures, ...input.extra }, runId);
+        const runId = await endRun(ctx, id, {
+          status: "spawn_failed",
+          outcome: "spawn_failed",
+          error,
+          metadata: { failure_class: "spawn_failed" },
+        });
+        await appendEvent(
+          ctx,
+          id,
+          "spawn_failed",
+          { error, failures, failure_class: "spawn_failed", ...input.extra },
+          runId,
+        );
       } else {
         await bookFailures(ctx, id, { failures, error, releaseClaim: false });
       }
@@ -59,7 +73,15 @@ export async function recordTaskFailure(ctx: BoardContext, id: string, input: Fa
       // A task the breaker does not block (already blocked or scheduled, done…) still books the streak.
       await bookFailures(ctx, id, { failures, error, releaseClaim });
     }
-    const runId = releaseClaim ? await endRun(ctx, id, { status: "gave_up", outcome: "gave_up", error }) : null;
+    // The run a tripping spawn closes is still a spawn failure by class (the incident folding reads it).
+    const runId = releaseClaim
+      ? await endRun(ctx, id, {
+          status: "gave_up",
+          outcome: "gave_up",
+          error,
+          metadata: { failure_class: "spawn_failed" },
+        })
+      : null;
     const sticky = input.forceTrip === true ? { sticky: true } : {};
     await appendEvent(
       ctx,
@@ -106,9 +128,15 @@ async function bookInfrastructureRefusal(
     status: "spawn_failed",
     outcome: "spawn_failed",
     error,
-    metadata: { infrastructure: true },
+    metadata: { infrastructure: true, failure_class: "infrastructure" },
   });
-  await appendEvent(ctx, id, "spawn_failed", { error, failures, ...input.extra, infrastructure: true }, runId);
+  await appendEvent(
+    ctx,
+    id,
+    "spawn_failed",
+    { error, failures, ...input.extra, infrastructure: true, failure_class: "infrastructure" },
+    runId,
+  );
 }
 
 /**
@@ -120,6 +148,7 @@ export async function stampFailureError(ctx: BoardContext, id: string, error: st
   await ctx.tx(async () => {
     const task = await getTask(ctx, id);
     if (!task) return;
+    await noteUncountedFailure(ctx, task, error);
     await bookFailures(ctx, id, {
       failures: task.consecutive_failures,
       error: error.slice(0, 500),

@@ -1,10 +1,12 @@
 import type { BoardContext } from "./context.ts";
+import { IncidentPauses, incidentReplacesGuard, settleProbes } from "./incidents.ts";
 import { laneHold } from "./motion/holds.ts";
 import { type RespawnGuardReason, respawnHold } from "./respawn-guard.ts";
 import { missingLabels } from "./labels.ts";
 import { appendEvent } from "./store/sqlite/events.ts";
 import { type LaneRow, readyLaneRows, runningPerProfile, stillReady } from "./store/sqlite/ready-lane.ts";
 import { readyRequires } from "./store/sqlite/requires.ts";
+import { lockReadyTask, sharedClaimWalk } from "./store/pg/shared-writers.ts";
 import type { Task } from "./types.ts";
 
 /** Which ready tasks a claimer may take, and for whom (the dispatcher's ready-lane rules). */
@@ -34,6 +36,11 @@ export interface ReadyLaneFilter {
    * Other tenants' tasks are not this claimer's lane at all: passed over without a skip entry.
    */
   tenant?: string | null;
+  /**
+   * The remote host walking the lane (its `host_id`), so an incident of that host pauses it; absent
+   * for a local dispatcher (only profile incidents apply).
+   */
+  hostId?: string | null;
 }
 
 /** Why admission control holds a task back (see {@link ReadyLaneFilter.hold}). */
@@ -49,7 +56,17 @@ export type LaneSkip =
   | { task_id: string; reason: "per_profile_cap"; assignee: string; current: number }
   | { task_id: string; reason: "respawn_guard"; guard: RespawnGuardReason; until?: number }
   | { task_id: string; reason: "held"; assignee: string; hold: LaneHold }
-  | { task_id: string; reason: "labels"; requires: string[]; missing: string[] };
+  | { task_id: string; reason: "labels"; requires: string[]; missing: string[] }
+  | {
+      task_id: string;
+      reason: "incident";
+      incident_id: number;
+      failure_class: string;
+      scope: "profile" | "host";
+      scope_key: string;
+      since: number;
+      next_probe_at: number | null;
+    };
 
 export interface LaneClaim {
   task_id: string;
@@ -88,6 +105,8 @@ export class ReadyLane {
   checkedTo = 0;
   /** @internal rows of the re-checked window that another claimer took since the lane was read. */
   gone = new Set<string>();
+  /** @internal the open incidents pausing scopes, read with the lane (incidents.ts). */
+  incidents: IncidentPauses | null = null;
   private readonly claims = new Map<string, string>();
 
   constructor(readonly filter: ReadyLaneFilter = {}) {}
@@ -132,7 +151,9 @@ export async function claimNext(
   verbs: LaneVerbs,
 ): Promise<ClaimNextResult> {
   const walk = async () => await walkLane(ctx, lane, Math.max(0, Math.floor(limit)), verbs);
-  return lane.filter.dryRun === true ? await walk() : await ctx.tx(walk);
+  if (lane.filter.dryRun === true) return await walk();
+  // PostgreSQL: walks run side by side unless a rule needs the whole board (store/pg/shared-writers.ts).
+  return await sharedClaimWalk(ctx, (lane.filter.maxPerProfile ?? null) !== null, walk);
 }
 
 /** Lane rows re-checked per query while walking: enough for a tick's claims, small to send. */
@@ -150,7 +171,12 @@ async function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs
     const rows = await readyLaneRows(ctx);
     lane.rows = tenant === null ? rows : rows.filter((r) => r.tenant === tenant);
     lane.requires = await readyRequires(ctx);
+    // Probes that ended since the last walk close their incident (or let the next one wait) first,
+    // so a scope that came back is walked as resumed.
+    if (!dryRun) await settleProbes(ctx);
+    lane.incidents = await IncidentPauses.read(ctx);
   }
+  const pauses = lane.incidents as IncidentPauses;
   const offered = f.labels ?? [];
   const rows = lane.rows;
   const out: ClaimNextResult = { claimed: [], skipped: [], assigned_default: [], more: false };
@@ -194,6 +220,22 @@ async function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs
       out.skipped.push({ task_id: row.id, reason: "per_profile_cap", assignee, current: held.running });
       continue;
     }
+    // An open incident pauses its profile (or this host): only one probe run at a time, once its
+    // time has come; every other card of the scope stays ready, unclaimed and uncounted.
+    const incident = pauses.pausing(assignee, f.hostId ?? null);
+    if (incident !== null && !pauses.mayProbe(incident)) {
+      out.skipped.push({
+        task_id: row.id,
+        reason: "incident",
+        incident_id: incident.id,
+        failure_class: incident.failure_class,
+        scope: incident.scope,
+        scope_key: incident.scope_key,
+        since: incident.opened_at,
+        next_probe_at: incident.next_probe_at,
+      });
+      continue;
+    }
     // Admission control (the dispatcher's memory floor, host-wide cap), before the respawn guard's
     // read: a held task costs nothing, records nothing and stays ready.
     const admission = f.hold?.(assignee) ?? null;
@@ -201,7 +243,13 @@ async function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs
       out.skipped.push({ task_id: row.id, reason: "held", assignee, hold: admission });
       continue;
     }
-    const guard = await respawnHold(ctx, row.id);
+    // PostgreSQL: the row is this walk's from here on, or another walk's and passed over.
+    if (!dryRun && !(await lockReadyTask(ctx, row.id))) continue;
+    const guarded = await respawnHold(ctx, row.id);
+    // The incident paces its own class (probe backoff; a probe that succeeded ended the outage), so
+    // the per-card cooldowns of that outage do not hold a probe or a card the outage had folded.
+    const guard =
+      guarded !== null && (await incidentReplacesGuard(ctx, pauses, row.id, incident, guarded)) ? null : guarded;
     if (guard !== null) {
       const until = guard.until === null ? {} : { until: guard.until };
       out.skipped.push({ task_id: row.id, reason: "respawn_guard", guard: guard.reason, ...until });
@@ -213,12 +261,14 @@ async function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs
       out.assigned_default.push(row.id);
     }
     if (dryRun) {
+      if (incident !== null) await pauses.startProbe(null, incident, null);
       out.claimed.push({ task_id: row.id, assignee, task: null });
       lane.count(row.id, assignee);
       continue;
     }
     const task = await verbs.claim(row.id);
     if (task === null) continue; // taken (or settled) by someone else since the lane was read
+    if (incident !== null) await pauses.startProbe(ctx, incident, task);
     out.claimed.push({ task_id: row.id, assignee, task });
     lane.count(row.id, assignee);
   }

@@ -48,3 +48,29 @@ export const WORKER_OUTPUT_MAX = 2000;
  * renewed key is picked up the same day without a person (Hermes #115305: a hold with no end).
  */
 export const BLOCKER_AUTH_HOLD_SECONDS = 6 * 3600;
+
+/**
+ * The exit code a worker uses to say "the provider or the network failed, not me" (EX_UNAVAILABLE
+ * from sysexits.h): booked as a `transient` crash (outcome `crashed`, `failure_class: "transient"`
+ * in the run's metadata), never counted towards the breaker, and cooled down by the respawn guard
+ * (`transient_cooldown`). A crash whose error or last output reads like a provider 5xx or a network
+ * failure is booked the same way (failure-class.ts).
+ */
+export const TRANSIENT_EXIT_CODE = 69;
+/** The first transient cooldown; each further transient run in a row doubles it, up to the max. */
+export const TRANSIENT_COOLDOWN_BASE_SECONDS = 60;
+/** The longest transient cooldown (before jitter). */
+export const TRANSIENT_COOLDOWN_MAX_SECONDS = 900;
+/**
+ * Transient runs in a row that are never counted (about 1 h 45 min of cooldowns); each further one
+ * is counted, so a card whose own output keeps naming a network error cannot retry for ever.
+ */
+export const TRANSIENT_STREAK_UNCOUNTED = 10;
+/** Cooldowns before each automatic revive of a card the breaker blocked for a transient-ish cause (the last repeats). */
+export const DEFAULT_AUTO_REVIVE_COOLDOWNS_SECONDS: readonly number[] = [600, 1800, 7200];
+/** How many times a breaker-blocked card is revived automatically before it stays blocked (0 disables). */
+export const DEFAULT_AUTO_REVIVE_MAX = 3;
+/** The widest respawn spread after a mass failure in one tick (`respawn_jitter`). */
+export const RESPAWN_JITTER_MAX_SECONDS = 60;
+/** How long a run may go when neither its task nor its profile sets `max_runtime` (0 disables). */
+export const DEFAULT_MAX_RUNTIME_SECONDS = 14_400;

@@ -73,7 +73,7 @@ describe("rate_limited (exit 75)", () => {
     // One real failure first: a rate limit must neither add to nor reset the streak.
     await board.recordTaskFailure(id, { error: "pid 1 exited with code 3", outcome: "crashed" });
     const { run, out } = await exits(id, 900, RATE_LIMIT_EXIT_CODE);
-    expect(out).toEqual({ crashed: [], protocol_violations: [], rate_limited: [id], auto_blocked: [] });
+    expect(out).toEqual({ crashed: [], protocol_violations: [], rate_limited: [id], transient: [], auto_blocked: [] });
     const error = `pid 900 exited with code ${RATE_LIMIT_EXIT_CODE} (rate limited; retried after a cooldown)`;
     expect(await board.getTask(id)).toMatchObject({
       status: "ready",

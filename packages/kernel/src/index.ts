@@ -26,6 +26,15 @@ export {
   type TaskDetailOptions,
 } from "./task-detail.ts";
 export type { FailureInput } from "./breaker.ts";
+export {
+  type ClassifiedRun,
+  exitCodeClass,
+  FAILURE_CLASSES,
+  type FailureClass,
+  failureClassOf,
+  isTransientFailureText,
+  UNCOUNTED_FAILURE_CLASSES,
+} from "./failure-class.ts";
 export type { ClaimOptions } from "./claim.ts";
 export {
   type ClaimNextResult,
@@ -53,7 +62,25 @@ export type { Fence } from "./fencing.ts";
 export { type IdSource, randomIds } from "./ids.ts";
 export { LIST_ORDER_NAMES, type ListOrder, type ListTasksFilter } from "./list.ts";
 export { CHAT_TYPES, DELIVERY_MODES, type NotifySub, type NotifySubInput, type NotifySubKey } from "./notify.ts";
-export type { ExitStatus, RecoveryOptions } from "./recovery.ts";
+export {
+  DELIVERY_LOG_MAX_LIMIT,
+  DELIVERY_LOG_RETENTION_SECONDS,
+  DELIVERY_OUTCOMES,
+  type DeliveryAttempt,
+  type DeliveryOutcome,
+  type DeliveryQuery,
+  type FailureStreak,
+  type NotifyDelivery,
+} from "./notify-deliveries.ts";
+export {
+  DEFAULT_INCIDENT_POLICY,
+  type IncidentPolicy,
+  type IncidentScope,
+  type IncidentView,
+} from "./incidents.ts";
+export { NOTIFY_RULE_SCOPES, type NotifyRule, type NotifyRuleInput, type NotifyRuleScope } from "./notify-rules.ts";
+export type { ExitCodes, ExitStatus, MaxRuntimeOptions, RecoveryOptions } from "./recovery.ts";
+export { type AutoReviveConfig, DEFAULT_AUTO_REVIVE, type ReviveVerdict } from "./auto-revive.ts";
 export type { RespawnGuardReason } from "./respawn-guard.ts";
 export {
   type CardMotion,

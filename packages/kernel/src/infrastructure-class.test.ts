@@ -126,7 +126,7 @@ describe("infrastructure spawn refusals", () => {
     const first = await refuse(id, "workspace: its dir workspace cannot be created at /x (EEXIST)", false);
     expect(first.tripped).toBe(false);
     expect(await board.getTask(id)).toMatchObject({ status: "ready", consecutive_failures: 1 });
-    expect((await board.getRun(first.run)).metadata).toBeNull();
+    expect((await board.getRun(first.run)).metadata).toEqual({ failure_class: "spawn_failed" });
     const [ev] = (await board.listEvents(id)).filter((e) => e.kind === "spawn_failed");
     expect(ev?.payload).not.toHaveProperty("infrastructure");
     expect((await hold(id)).guard).toBeNull();

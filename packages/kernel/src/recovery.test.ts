@@ -178,7 +178,7 @@ describe("detectCrashedWorkers", () => {
     const { id, runId } = await running({ pid: 800 });
     board.clock.advance(DEFAULT_CRASH_GRACE_SECONDS + 1);
     const out = await board.detectCrashedWorkers();
-    expect(out).toEqual({ crashed: [id], protocol_violations: [], rate_limited: [], auto_blocked: [] });
+    expect(out).toEqual({ crashed: [id], protocol_violations: [], rate_limited: [], transient: [], auto_blocked: [] });
     expect(await board.getTask(id)).toMatchObject({
       status: "ready",
       claim_lock: null,
@@ -212,7 +212,7 @@ describe("detectCrashedWorkers", () => {
       exitStatus: () => ({ code: 0, signal: null }),
       outputTail: (task) => (task === id ? `${"y".repeat(3000)}last words` : null),
     });
-    expect(out).toEqual({ crashed: [], protocol_violations: [id], rate_limited: [], auto_blocked: [] });
+    expect(out).toEqual({ crashed: [], protocol_violations: [id], rate_limited: [], transient: [], auto_blocked: [] });
     expect(await board.getTask(id)).toMatchObject({ status: "ready", consecutive_failures: 1 });
     const ev = await lastEvent(id, "protocol_violation");
     expect(ev).toMatchObject({
@@ -222,7 +222,10 @@ describe("detectCrashedWorkers", () => {
     // The worker's last output rides on the event, cut to its end.
     const output = String(ev?.payload?.worker_output);
     expect([output.length, output.endsWith("last words")]).toEqual([2000, true]);
-    expect((await board.getRun(runId)).metadata).toEqual({ protocol_violation: true });
+    expect((await board.getRun(runId)).metadata).toEqual({
+      failure_class: "protocol_violation",
+      protocol_violation: true,
+    });
     expect(await lastEvent(id, "gave_up")).toBeUndefined();
   });
 
@@ -276,6 +279,7 @@ describe("detectCrashedWorkers", () => {
       crashed: [],
       protocol_violations: [],
       rate_limited: [],
+      transient: [],
       auto_blocked: [],
     });
     for (const t of [live, foreign, noPid]) expect((await board.getTask(t.id))?.status).toBe("running");

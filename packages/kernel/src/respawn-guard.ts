@@ -1,5 +1,12 @@
-import { BLOCKER_AUTH_HOLD_SECONDS, RATE_LIMIT_COOLDOWN_JITTER, RATE_LIMIT_COOLDOWN_SECONDS } from "./constants.ts";
+import {
+  BLOCKER_AUTH_HOLD_SECONDS,
+  RATE_LIMIT_COOLDOWN_JITTER,
+  RATE_LIMIT_COOLDOWN_SECONDS,
+  TRANSIENT_COOLDOWN_BASE_SECONDS,
+  TRANSIENT_COOLDOWN_MAX_SECONDS,
+} from "./constants.ts";
 import type { BoardContext } from "./context.ts";
+import { failureClassOf } from "./failure-class.ts";
 import { parseJsonObject } from "./rows.ts";
 import { commentsSince, handoffsSince, reopenedSince } from "./store/sqlite/respawn-reads.ts";
 import { newestClosedRuns } from "./store/sqlite/run-reads.ts";
@@ -14,10 +21,16 @@ import { getTask } from "./store/sqlite/tasks.ts";
  * nothing reopened it since (a duplicate run would redo finished work); or a comment in the last
  * day links a GitHub pull request that is still under way. A held task stays `ready`; the
  * dispatcher records a `respawn_guarded` event. Every hold ends by itself at `until`.
+ * Issue 17 adds two: a last run that failed `transient`ly (a provider 5xx, a network failure, exit
+ * 69) cools down for a time that doubles with each transient run in a row (`transient_cooldown`),
+ * and a run that ended in a mass timeout or crash of one tick waits out its own share of a spread
+ * (`respawn_jitter`), so the cards do not all respawn into the same wall at the next tick.
  */
 export type RespawnGuardReason =
   | "infrastructure_cooldown"
   | "rate_limit_cooldown"
+  | "transient_cooldown"
+  | "respawn_jitter"
   | "blocker_auth"
   | "recent_success"
   | "active_pr";
@@ -43,6 +56,33 @@ export interface ClosedRunFact {
   ended_at: number;
   /** The run was a spawn refused for host reasons (its metadata says `infrastructure`). */
   infrastructure?: boolean;
+  /** The run failed transiently: how many transient runs in a row it ends (1 for the first). */
+  transient_streak?: number | null;
+  /** The run ended in a mass failure of one tick and waits this long after its end before a respawn. */
+  respawn_jitter_seconds?: number | null;
+}
+
+/**
+ * The guard's view of a closed run's metadata (shared by the single-task read and the board-wide
+ * one in latest-runs.ts, so the dispatcher's lane and `kanban why` read the same facts).
+ */
+export function closedRunFact(run: {
+  outcome: string | null;
+  ended_at: number;
+  error?: string | null;
+  metadata?: Record<string, unknown> | null;
+}): ClosedRunFact {
+  const m = run.metadata ?? null;
+  const transient = failureClassOf(run) === "transient";
+  const streak = typeof m?.transient_streak === "number" && m.transient_streak >= 1 ? m.transient_streak : 1;
+  const jitter = typeof m?.respawn_jitter_seconds === "number" ? m.respawn_jitter_seconds : null;
+  return {
+    outcome: run.outcome,
+    ended_at: run.ended_at,
+    infrastructure: isInfrastructureRefusal(run),
+    transient_streak: transient ? streak : null,
+    respawn_jitter_seconds: jitter !== null && jitter > 0 ? jitter : null,
+  };
 }
 
 /** Whether a closed run is an infrastructure spawn refusal (a `spawn_failed` run whose metadata says so). */
@@ -83,13 +123,29 @@ export function respawnGuardWindowStart(now: number): number {
  * (`kanban why`) compute the same end without storing it.
  */
 export function rateLimitCooldownSeconds(taskId: string): number {
+  return Math.round(RATE_LIMIT_COOLDOWN_SECONDS * (1 + RATE_LIMIT_COOLDOWN_JITTER * jitterUnit(taskId)));
+}
+
+/** A number in [-1, 1] derived from `key` alone (FNV-1a): the same key always moves a cooldown the same way. */
+export function jitterUnit(key: string): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < taskId.length; i++) {
-    h ^= taskId.charCodeAt(i);
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
-  const unit = (h / 0xffffffff) * 2 - 1; // in [-1, 1]
-  return Math.round(RATE_LIMIT_COOLDOWN_SECONDS * (1 + RATE_LIMIT_COOLDOWN_JITTER * unit));
+  return (h / 0xffffffff) * 2 - 1;
+}
+
+/**
+ * The transient cooldown of one task after `streak` transient runs in a row:
+ * {@link TRANSIENT_COOLDOWN_BASE_SECONDS} doubled per further run, capped at
+ * {@link TRANSIENT_COOLDOWN_MAX_SECONDS}, then moved by the task's own jitter (as the rate limit's),
+ * so a provider outage does not bring every card back in the same second.
+ */
+export function transientCooldownSeconds(taskId: string, streak: number): number {
+  const doublings = Math.min(Math.max(0, Math.floor(streak) - 1), 20);
+  const base = Math.min(TRANSIENT_COOLDOWN_MAX_SECONDS, TRANSIENT_COOLDOWN_BASE_SECONDS * 2 ** doublings);
+  return Math.round(base * (1 + RATE_LIMIT_COOLDOWN_JITTER * jitterUnit(taskId)));
 }
 
 /**
@@ -118,9 +174,30 @@ export function judgeRespawnGuard(f: RespawnGuardFacts, now: number): RespawnHol
     const until = f.latest_run.ended_at + rateLimitCooldownSeconds(f.task_id);
     if (now < until) return { reason: "rate_limit_cooldown", until };
   }
+  // A transient last run (provider 5xx, network): a cooldown growing with the streak. After it the
+  // task is allowed, and the auth/quota rule is skipped as after a rate limit: a gateway's error
+  // page that mentions "authentication" is still the provider's outage.
+  const streak = f.latest_run?.transient_streak ?? null;
+  const transient = streak !== null;
+  if (transient && f.latest_run !== null) {
+    const until = f.latest_run.ended_at + transientCooldownSeconds(f.task_id, streak);
+    if (now < until) return { reason: "transient_cooldown", until };
+  }
+  // A mass failure in one tick: this run's share of the spread, so the cards respawn apart.
+  const jitter = f.latest_run?.respawn_jitter_seconds ?? null;
+  if (jitter !== null && f.latest_run !== null) {
+    const until = f.latest_run.ended_at + jitter;
+    if (now < until) return { reason: "respawn_jitter", until };
+  }
   // Skipped after an infrastructure refusal too: "permission denied" (EACCES on the program) is the
   // host's, not the profile's credentials, and must not hold the task for hours after its cooldown.
-  if (!rateLimited && !infrastructure && f.last_failure_error && AUTH_OR_QUOTA.test(f.last_failure_error)) {
+  if (
+    !rateLimited &&
+    !infrastructure &&
+    !transient &&
+    f.last_failure_error &&
+    AUTH_OR_QUOTA.test(f.last_failure_error)
+  ) {
     const until = blockerAuthUntil(f);
     if (now < until) return { reason: "blocker_auth", until };
   }
@@ -149,10 +226,7 @@ export async function respawnHold(ctx: BoardContext, id: string): Promise<Respaw
   const base = {
     task_id: id,
     fallback_failure_at: task.started_at ?? task.created_at,
-    latest_run:
-      latest?.ended_at != null
-        ? { outcome: latest.outcome, ended_at: latest.ended_at, infrastructure: isInfrastructureRefusal(latest) }
-        : null,
+    latest_run: latest?.ended_at != null ? closedRunFact({ ...latest, ended_at: latest.ended_at }) : null,
     last_failure_error: task.last_failure_error,
     recent_comments: [],
     handoffs: [],

@@ -1,5 +1,6 @@
 import type { Board, TaskView } from "./board.ts";
 import { invalid, KernelError, notFound } from "./errors.ts";
+import { DELIVERY_LOG_MAX_LIMIT } from "./notify-deliveries.ts";
 import type { HostFacts, Motion } from "./motion/types.ts";
 import { DETAIL_EVENTS, type LinkedTask, type TaskDetail, type TaskDetailOptions } from "./task-detail.ts";
 import type { Task, TaskEvent } from "./types.ts";
@@ -439,6 +440,42 @@ export class ScopedBoard {
   async removeNotifySub(...args: Parameters<Board["removeNotifySub"]>) {
     await this.check(args[0].task_id);
     return await this.board.removeNotifySub(...args);
+  }
+  /** The delivery log of one visible task, or of every task in the scope (a tenant's rows only). */
+  async listNotifyDeliveries(query: Parameters<Board["listNotifyDeliveries"]>[0] = {}) {
+    if (query.task_id) await this.check(query.task_id);
+    if (this.tenant === null || query.task_id) return await this.board.listNotifyDeliveries(query);
+    const own = await this.board.tenantTaskIds(this.tenant);
+    const rows = await this.board.listNotifyDeliveries({ ...query, limit: DELIVERY_LOG_MAX_LIMIT });
+    return rows.filter((r) => own.has(r.task_id)).slice(0, query.limit ?? 50);
+  }
+  /** Writes a test attempt to the log (kind `test`) for a visible task. */
+  async recordNotifyDelivery(attempt: Parameters<Board["recordNotifyDelivery"]>[0]) {
+    await this.check(attempt.task_id);
+    return await this.board.recordNotifyDelivery(attempt);
+  }
+  /** A tenant's rule matches only its own cards, whatever tenant it asked for; the operator's may name one. */
+  async addNotifyRule(input: Parameters<Board["addNotifyRule"]>[0]) {
+    return await this.board.addNotifyRule({ ...input, tenant: this.tenant ?? input.tenant ?? null });
+  }
+  /** The operator's view: every rule; a tenant's: its own. */
+  async listNotifyRules() {
+    return await this.board.listNotifyRules(this.tenant);
+  }
+  /** False for a rule of another tenant, worded as for an unknown one. */
+  async removeNotifyRule(id: number) {
+    return await this.board.removeNotifyRule(id, this.tenant);
+  }
+  /**
+   * Incidents (incidents.ts): the operator sees every one; a tenant only those whose folded cards
+   * are all its own (an incident over several tenants' cards, or none, is the operator's).
+   */
+  async listIncidents(opts: { open?: boolean } = {}) {
+    return await this.board.listIncidents({ ...opts, tenant: this.tenant });
+  }
+  /** NOT_FOUND for an incident outside the scope, worded as for an unknown one. */
+  async resumeIncident(id: number, opts: { by: string }) {
+    return await this.board.resumeIncident(id, { ...opts, tenant: this.tenant });
   }
 }
 

@@ -16,6 +16,7 @@ import { useBoardActions } from "../hooks/use-board-actions.ts";
 import { useBoardLive } from "../hooks/use-board-live.ts";
 import { useCreateTask } from "../hooks/use-create-task.ts";
 import { useDebounced } from "../hooks/use-debounced.ts";
+import { useDesktopNotifications } from "../hooks/use-desktop-notifications.ts";
 import { learnServerNow, useNow } from "../hooks/use-now.ts";
 import { useRefresh } from "../hooks/use-refresh.ts";
 import { useSessionValue } from "../hooks/use-session-value.ts";
@@ -35,7 +36,9 @@ import { useDialogs } from "./dialogs.tsx";
 import { ConfigErrorBanner, ConfigWarnings, LoadProblemPanel, OfflineBanner } from "./server-status.tsx";
 import { HelpDialog } from "./help-dialog.tsx";
 import { HostsView } from "./hosts-view.tsx";
+import { IncidentBanner } from "./incident-banner.tsx";
 import { isModalOpen } from "./modal.tsx";
+import { NotificationBell } from "./notifications.tsx";
 import { TaskDrawer } from "./task-drawer.tsx";
 import { CardPreview } from "./task-card.tsx";
 import { useToasts } from "./toasts.tsx";
@@ -151,7 +154,10 @@ export function BoardApp() {
     () => [...new Set([...(data?.assignees ?? []), ...profiles.map((p) => p.name)])].sort(),
     [data?.assignees, profiles],
   );
-  const stream = useBoardLive(slug, data?.latest_event_id ?? null, refresh, probeNow);
+  // Cards' titles for the desktop notifications, read when an event arrives (set below, once the cards are known).
+  const titleById = useRef<(id: string) => string | null>(() => null);
+  const onLiveEvent = useDesktopNotifications(slug, (id) => titleById.current(id), url.openTask);
+  const stream = useBoardLive(slug, data?.latest_event_id ?? null, refresh, probeNow, onLiveEvent);
   const live = indicatorStatus(stream, probe);
   // How long the first load has been waiting (so the page can say so instead of spinning).
   const [waitedMs, setWaitedMs] = useState(0);
@@ -189,6 +195,7 @@ export function BoardApp() {
     return m;
   }, [data]);
   const taskOptions = useMemo(() => [...cardById.values()].map((c) => ({ id: c.id, title: c.title })), [cardById]);
+  titleById.current = (id) => cardById.get(id)?.title ?? null;
   const shown = useRef(new Map<string, string[]>());
   // The status of every card the page has seen in a column (loaded, or fetched by "select all"):
   // a bulk move asks before reopening Done cards, including ones that were never drawn.
@@ -521,10 +528,12 @@ export function BoardApp() {
         onHosts={() => url.openView("hosts")}
         onHelp={() => setHelp(true)}
         searchRef={searchRef}
+        notifications={<NotificationBell board={slug ?? undefined} assignees={assignees} />}
       />
       {config.data?.config_error && <ConfigErrorBanner error={config.data.config_error} />}
       {config.data && <ConfigWarnings warnings={config.data.config_warnings} />}
       {data && probe === "down" && <OfflineBanner />}
+      <IncidentBanner board={slug} />
       {showStrip && (
         <AttentionStrip
           key={slug ?? ""}

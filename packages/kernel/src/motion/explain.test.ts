@@ -181,7 +181,10 @@ describe("explainMotion: every reason, for real", () => {
     b.clock.advance(120);
     const m = await why(b, t.id);
     expect(m).toMatchObject({ code: "breaker_tripped", detail: { consecutive_failures: 2, failure_limit: 2 } });
-    expect(m.line).toBe("Breaker tripped after 2 failures in a row (limit 2), since 2m ago: pid 2 exited with code 3");
+    // A crash is a passing cause: the auto-revive's pending time is part of the answer (10 min after the trip).
+    expect(m.line).toBe(
+      "Breaker tripped after 2 failures in a row (limit 2), since 2m ago: pid 2 exited with code 3 — held: auto_revive at 2025-06-15 15:16 UTC (in 8m), revive 1 of 3.",
+    );
 
     const blocked = await b.createTask({ title: "y", assignee: "w" });
     await b.blockTask(blocked.id, { reason: "need the staging API key" });

@@ -1,3 +1,4 @@
+import { reviveVerdicts } from "../auto-revive.ts";
 import type { BoardContext } from "../context.ts";
 import { judgeRespawnGuard, respawnGuardWindowStart } from "../respawn-guard.ts";
 import { guardRows, latestParkEvents, tasksByIds, unfinishedParentsOf } from "../store/sqlite/motion-reads.ts";
@@ -9,6 +10,7 @@ import { newestClosedRunFacts } from "../store/sqlite/latest-runs.ts";
 import { runStartTimes } from "../store/sqlite/runs.ts";
 import type { Task } from "../types.ts";
 import { guardHold, laneHold, type ReadyHold } from "./holds.ts";
+import { incidentMotionOf, openIncidentsForMotion } from "./incident-hold.ts";
 import { judgeMotion, type TaskFacts } from "./judge.ts";
 import type { HostFacts, HostHold, Motion, MotionHost, MotionScope } from "./types.ts";
 
@@ -115,9 +117,15 @@ export async function motionsOf(
     parks.set(e.task_id, list);
   }
   for (const list of parks.values()) list.sort((a, b) => b.id - a.id);
+  // Only a card whose newest park is the breaker's trip can be revived (one more read, only then).
+  const tripped = parked.filter(
+    (id) => parks.get(id)?.find((e) => e.kind === "blocked" || e.kind === "gave_up")?.kind === "gave_up",
+  );
+  const revives = tripped.length > 0 ? await reviveVerdicts(ctx, tripped, facts.autoRevive ?? {}) : new Map();
 
   const since = respawnGuardWindowStart(now);
   const guardByTask = group(ready.length > 0 ? await guardRows(ctx, ready, since) : []);
+  const incidents = await openIncidentsForMotion(ctx, ready.length);
   const latestRuns = ready.length > 0 ? await newestClosedRunFacts(ctx, ready) : new Map();
   const cap = facts.maxInProgressPerProfile ?? null;
   const perProfile = cap !== null && ready.length > 0 ? await runningPerProfile(ctx) : new Map<string, number>();
@@ -181,8 +189,12 @@ export async function motionsOf(
       attemptStartedAt: task.current_run_id !== null ? (starts.get(task.current_run_id) ?? null) : null,
       failureLimit: task.max_retries ?? ctx.failureLimit,
       hostLocal: ctx.isHostLocal(task.claim_lock),
+      revive: task.status === "blocked" ? (revives.get(task.id) ?? null) : null,
     };
-    out.set(task.id, judgeMotion(task, taskFacts, facts, now));
+    // An incident's pause comes after the lane's own rules and before the respawn guard, as in the walk.
+    const lane = readyHold !== null && readyHold.code !== "respawn_guard";
+    const paused = incidentMotionOf(task, task.assignee || fallback, lane, incidents, now);
+    out.set(task.id, paused ?? judgeMotion(task, taskFacts, facts, now));
   }
   return out;
 }

@@ -52,6 +52,10 @@ const GUARD_WORDS: Record<RespawnGuardReason, string> = {
     "its last spawn was refused by the host (worker program missing or not executable, no process or disk to spare), so it cools down before the next attempt (no failure was counted)",
   rate_limit_cooldown:
     "its last worker exited rate limited (exit 75), so it cools down before the next attempt (no failure was counted)",
+  transient_cooldown:
+    "its last worker failed on the provider or the network (a 5xx, a connection error, or exit 69), so it cools down before the next attempt, longer for each such failure in a row (no failure was counted)",
+  respawn_jitter:
+    "several runs failed the same way in one tick, so each waits its own share of a short spread before respawning (they would otherwise all hit the same wall again at once)",
   blocker_auth: "its last failure reads like an auth or quota problem that another attempt will not fix",
   recent_success: "it completed less than an hour ago and nothing reopened it (a second run would redo finished work)",
   active_pr: "a comment of the last day links a pull request that is still under way",
@@ -100,7 +104,7 @@ export function holdMotion(id: string, hold: ReadyHold, now: number): Motion {
         code: "respawn_guard",
         line: `Held by the respawn guard (${hold.guard}), ${until}: ${GUARD_WORDS[hold.guard]}.`,
         next:
-          hold.guard === "rate_limit_cooldown"
+          hold.guard === "rate_limit_cooldown" || hold.guard === "transient_cooldown" || hold.guard === "respawn_jitter"
             ? "Nothing: it is retried by itself when the cooldown ends."
             : hold.guard === "infrastructure_cooldown"
               ? `Fix the host (install the worker program or put it on the dispatcher's PATH, free memory or disk; see the spawn_failed event: kanban show ${id}); it is retried by itself when the cooldown ends.`

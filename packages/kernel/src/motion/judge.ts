@@ -1,4 +1,5 @@
 import { DEFAULT_CRASH_GRACE_SECONDS, STALE_HEARTBEAT_GAP_SECONDS } from "../constants.ts";
+import type { ReviveVerdict } from "../auto-revive.ts";
 import { parseJsonObject } from "../rows.ts";
 import type { Task } from "../types.ts";
 import { holdMotion, type ReadyHold } from "./holds.ts";
@@ -31,6 +32,34 @@ export interface TaskFacts {
   failureLimit: number;
   /** Whether the claim was taken on this host (so its pid can be probed here). */
   hostLocal: boolean;
+  /** For a blocked task: when the auto-revive puts it back, or that its revives are used up (absent: neither). */
+  revive?: ReviveVerdict | null;
+}
+
+/** The auto-revive's part of a breaker-blocked card's sentence, and its facts. */
+function reviveWords(
+  v: ReviveVerdict | null | undefined,
+  now: number,
+): { line: string; detail: Record<string, unknown> } {
+  if (!v) return { line: "", detail: {} };
+  if (v.state === "exhausted")
+    return {
+      line: ` — no more automatic revives (${v.revives} of ${v.max} used).`,
+      detail: { auto_revive: { state: "exhausted", revives: v.revives, max: v.max } },
+    };
+  const when = v.due_at <= now ? "at the next tick" : `${clockTime(v.due_at)} (in ${span(v.due_at - now)})`;
+  return {
+    line: ` — held: auto_revive at ${when}, revive ${v.attempt} of ${v.max}.`,
+    detail: {
+      auto_revive: {
+        state: "pending",
+        at: v.due_at,
+        attempt: v.attempt,
+        max: v.max,
+        cooldown_seconds: v.cooldown_seconds,
+      },
+    },
+  };
 }
 
 function ago(now: number, at: number): string {
@@ -59,16 +88,21 @@ function blockedMotion(task: Task, f: TaskFacts, now: number): Motion {
   const since = newest ? `, since ${ago(now, newest.created_at)}` : "";
   if (tripped) {
     const error = firstLine(task.last_failure_error ?? (typeof p.error === "string" ? p.error : null));
+    const revive = reviveWords(f.revive, now);
     return {
       moving: false,
       code: "breaker_tripped",
-      line: `Breaker tripped after ${plural(task.consecutive_failures, "failure")} in a row (limit ${limit})${since}${error ? `: ${error}` : "."}`,
-      next: `Read why (kanban log ${task.id}), fix the cause, then kanban unblock ${task.id}; or reassign it.`,
+      line: `Breaker tripped after ${plural(task.consecutive_failures, "failure")} in a row (limit ${limit})${since}${error ? `: ${error}` : "."}${revive.line}`,
+      next:
+        f.revive?.state === "pending"
+          ? `Nothing, if the cause passes: it goes back to ready by itself at the revive time; or fix the cause and kanban unblock ${task.id}.`
+          : `Read why (kanban log ${task.id}), fix the cause, then kanban unblock ${task.id}; or reassign it.`,
       detail: {
         consecutive_failures: task.consecutive_failures,
         failure_limit: limit,
         last_error: task.last_failure_error,
         since: newest?.created_at ?? null,
+        ...revive.detail,
       },
     };
   }

@@ -1,10 +1,11 @@
 import type { LaneSkip } from "../claim-next.ts";
 import { hostHold } from "./explain.ts";
 import { holdMotion, type ReadyHold } from "./holds.ts";
+import { incidentSkipMotion } from "./incident-hold.ts";
 import type { Motion } from "./types.ts";
 
 /** A task the dispatcher's lane passed over, as the lane's hold (the rules both share, holds.ts). */
-function holdOfSkip(skip: LaneSkip, cap: number | null): ReadyHold {
+function holdOfSkip(skip: Exclude<LaneSkip, { reason: "incident" }>, cap: number | null): ReadyHold {
   switch (skip.reason) {
     case "unassigned":
       return { code: "unassigned" };
@@ -34,6 +35,7 @@ export function laneSkipMotion(
   now: number,
   opts: { known?: readonly string[] | null; cap?: number | null } = {},
 ): Motion {
+  if (skip.reason === "incident") return incidentSkipMotion(skip, now);
   const hold = holdOfSkip(skip, opts.cap ?? null);
   return holdMotion(
     skip.task_id,

@@ -16,6 +16,7 @@ export const MOTION_CODES = [
   "memory_floor",
   "no_host_for_labels",
   "respawn_guard",
+  "incident_paused",
   "breaker_tripped",
   "blocked",
   "scheduled",
@@ -94,6 +95,11 @@ export interface HostFacts {
    * plain local dispatcher never takes a task that requires a label.
    */
   localLabels?: readonly string[] | null;
+  /**
+   * The dispatcher's auto-revive settings (`kanban.auto_revive_cooldowns_seconds`, `kanban.auto_revive_max`).
+   * Absent: the defaults (10 min, 30 min, 2 h; 3 revives), which is what a dispatcher without them does.
+   */
+  autoRevive?: { cooldowns?: readonly number[]; max?: number } | null;
   /** Liveness of a host-local worker pid; default: the board's injected probe. */
   isPidAlive?: ((pid: number) => boolean) | null;
 }

@@ -1,15 +1,16 @@
+import { type ClosedRunFact, closedRunFact } from "../../respawn-guard.ts";
 import { parseJsonObject } from "../../rows.ts";
 import type { SqlContext } from "./session.ts";
 
 /**
- * Each task's newest ended run as the respawn guard reads it (outcome, end, and whether it was an
- * infrastructure spawn refusal; tasks with none are absent), in one query: what the guard's
+ * Each task's newest ended run as the respawn guard reads it (outcome, end, and what its metadata
+ * says: an infrastructure spawn refusal, a transient streak, a respawn jitter; tasks with none are absent), in one query: what the guard's
  * cooldown and expiry rules read for a whole board (motion/explain.ts).
  */
 export async function newestClosedRunFacts(
   ctx: SqlContext,
   ids: readonly string[],
-): Promise<Map<string, { outcome: string | null; ended_at: number; infrastructure: boolean }>> {
+): Promise<Map<string, ClosedRunFact>> {
   if (ids.length === 0) return new Map();
   const rows = (await ctx.all(
     `SELECT task_id, outcome, ended_at, metadata FROM (
@@ -21,12 +22,8 @@ export async function newestClosedRunFacts(
   return new Map(
     rows.map((r) => [
       r.task_id,
-      {
-        outcome: r.outcome,
-        ended_at: Number(r.ended_at),
-        // The same test as the guard's single-task read (isInfrastructureRefusal), on the raw column.
-        infrastructure: r.outcome === "spawn_failed" && parseJsonObject(r.metadata)?.infrastructure === true,
-      },
+      // The same reading as the guard's single-task one (respawn-guard.ts closedRunFact), on the raw column.
+      closedRunFact({ outcome: r.outcome, ended_at: Number(r.ended_at), metadata: parseJsonObject(r.metadata) }),
     ]),
   );
 }
