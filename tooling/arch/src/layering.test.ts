@@ -30,6 +30,7 @@ const KANBAN = [
   "@kanban/kernel",
   "@kanban/workspace",
   "@kanban/process",
+  "@kanban/notify",
   "@kanban/dispatcher",
   "@kanban/api",
   "@kanban/cli",
@@ -89,6 +90,8 @@ const RULES: Rule[] = [
   { dir: "packages/db", forbidden: [...UI, ...SPAWN, ...only()] },
   // Process helpers sit beside the db at the bottom: both the dispatcher and the API use them.
   { dir: "packages/process", forbidden: [...UI, ...only()] },
+  // Notification channels (issue 17): HTTP senders on Node built-ins, shared by the dispatcher and the API.
+  { dir: "packages/notify", forbidden: [...UI, ...SPAWN, ...only()] },
   {
     dir: "packages/kernel",
     forbidden: [...UI, ...SPAWN, ...only("@kanban/db"), "drizzle-kit"],
@@ -107,7 +110,10 @@ const RULES: Rule[] = [
   },
   {
     dir: "packages/dispatcher",
-    forbidden: [...UI, ...only("@kanban/db", "@kanban/kernel", "@kanban/process", "@kanban/workspace")],
+    forbidden: [
+      ...UI,
+      ...only("@kanban/db", "@kanban/kernel", "@kanban/process", "@kanban/workspace", "@kanban/notify"),
+    ],
     // One door to the database, and timestamps from the injected clock.
     forbiddenCode: [
       ...ONE_DOOR,
@@ -122,7 +128,7 @@ const RULES: Rule[] = [
       "next/",
       "react",
       "react/",
-      ...only("@kanban/db", "@kanban/kernel", "@kanban/process", "@kanban/workspace"),
+      ...only("@kanban/db", "@kanban/kernel", "@kanban/process", "@kanban/workspace", "@kanban/notify"),
     ],
     forbiddenCode: ONE_DOOR,
   },

@@ -20,6 +20,7 @@ const TSC = path.join(REPO, "node_modules", "typescript", "bin", "tsc");
 const LIBRARIES = [
   "packages/contract",
   "packages/process",
+  "packages/notify",
   "packages/db",
   "packages/kernel",
   "packages/workspace",
@@ -137,7 +138,7 @@ afterAll(() => {
 
 describe("the packed packages, installed outside the repository", () => {
   it("ship built JavaScript and declarations, no TypeScript sources", () => {
-    for (const name of ["contract", "db", "kernel", "workspace", "process", "api"]) {
+    for (const name of ["contract", "db", "kernel", "workspace", "process", "notify", "api"]) {
       const dir = path.join(consumer, "node_modules", "@kanban", name);
       expect(fs.existsSync(path.join(dir, "dist", "index.js")), `${name}/dist/index.js`).toBe(true);
       expect(fs.existsSync(path.join(dir, "dist", "index.d.ts")), `${name}/dist/index.d.ts`).toBe(true);
