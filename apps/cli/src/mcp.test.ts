@@ -41,7 +41,7 @@ describe("kanban mcp (orchestrator)", () => {
     await mcp.close();
   });
 
-  it("serves the guidance as instructions and all eleven tools with JSON schemas", async () => {
+  it("serves the guidance as instructions and all twelve tools with JSON schemas", async () => {
     expect(mcp.getInstructions()).toBe(KANBAN_GUIDANCE);
     const { tools } = await mcp.listTools();
     expect(tools.map((t) => t.name)).toEqual([
@@ -56,6 +56,7 @@ describe("kanban mcp (orchestrator)", () => {
       "kanban_comment",
       "kanban_link",
       "kanban_why",
+      "kanban_notify_subscribe",
     ]);
     for (const t of tools) {
       expect(t.inputSchema.type).toBe("object");

@@ -1,6 +1,7 @@
 import type { BoardContext } from "./context.ts";
 import { canonicalAssignee } from "./create.ts";
 import { notFound, wrongState } from "./errors.ts";
+import { applyNotifyRules } from "./notify-rules.ts";
 import { reclaimTask } from "./recovery.ts";
 import { appendEvent } from "./store/sqlite/events.ts";
 import { getTask, setAssignee } from "./store/sqlite/tasks.ts";
@@ -29,6 +30,8 @@ export async function assignTask(
     if (task.assignee === assignee) return true;
     await setAssignee(ctx, id, assignee);
     await appendEvent(ctx, id, "assigned", { assignee, from: task.assignee, ...extra });
+    // The new profile's rules subscribe the card, caught up past its `assigned` event.
+    await applyNotifyRules(ctx, { id, assignee, tenant: task.tenant }, { assigneeOnly: true });
     return true;
   });
 }

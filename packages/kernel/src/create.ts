@@ -3,6 +3,7 @@ import { WORKSPACE_KINDS, type WorkspaceKind } from "./constants.ts";
 import type { BoardContext } from "./context.ts";
 import { invalid, KernelError } from "./errors.ts";
 import { copyNotifySubs } from "./notify.ts";
+import { applyNotifyRules } from "./notify-rules.ts";
 import { normaliseRequires } from "./labels.ts";
 import { idempotentTaskId, insertTask } from "./store/sqlite/create.ts";
 import { insertLink } from "./store/sqlite/links.ts";
@@ -35,6 +36,11 @@ export interface CreateTaskInput {
   current_step_key?: string | null;
   /** Labels a host must offer to claim the task (`--requires macos`); see labels.ts for the rule. */
   requires?: string[] | null;
+  /**
+   * The task whose worker creates this one (its run token's task): the new task follows that task's
+   * subscriptions (spec §7.1, B). Set by the API from the run token, never from a caller's input.
+   */
+  owner_task_id?: string | null;
 }
 
 /**
@@ -270,6 +276,9 @@ export async function createTask(
       });
     }
     for (const p of parents) await copyNotifySubs(ctx, p, id);
+    const owner = optionalText(input.owner_task_id);
+    if (owner !== null && owner !== id && !parents.includes(owner)) await copyNotifySubs(ctx, owner, id);
+    await applyNotifyRules(ctx, { id, assignee, tenant });
     return await ctx.requireTask(id);
   });
 }

@@ -26,6 +26,7 @@ export interface KanbanToolClient {
   };
   comments: { add: Mutation<"comments", "add"> };
   links: { add: Mutation<"links", "add"> };
+  notify: { subscribe: Mutation<"notify", "subscribe">; addRule: Mutation<"notify", "addRule"> };
 }
 
 /** Who is calling: a dispatched worker (task set) or an orchestrator/person (task null). */

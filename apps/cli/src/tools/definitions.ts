@@ -4,6 +4,7 @@ import { z } from "zod";
 import { OutboxUnwritableError, QUEUED_LINE } from "../outbox-call.ts";
 import { MAX_RESPONSE_BYTES } from "./cap.ts";
 import type { OutboxSent, ToolContext } from "./client.ts";
+import { kanbanNotifySubscribe } from "./notify.ts";
 
 /** A refusal a tool words itself; it becomes `{"error": "<message>"}`. */
 export class ToolError extends Error {
@@ -709,4 +710,5 @@ export const KANBAN_TOOLS: readonly KanbanTool[] = [
   kanbanComment,
   kanbanLink,
   kanbanWhy,
+  kanbanNotifySubscribe,
 ] as unknown as readonly KanbanTool[];

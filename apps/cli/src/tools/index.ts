@@ -1,5 +1,5 @@
 /**
- * The agent tool surface of the board, in one place: the eleven kanban_* tools (name, zod input
+ * The agent tool surface of the board, in one place: the twelve kanban_* tools (name, zod input
  * schema, description, handler over a small client interface), the gating and error texts, the
  * response cap, and the worker guidance. `kanban mcp` serves them over MCP; other agent runtimes
  * import them from `@kanban/cli/tools` and hand over their own client.
@@ -25,4 +25,5 @@ export {
   ToolError,
 } from "./definitions.ts";
 export { KANBAN_GUIDANCE } from "./guidance.ts";
+export { kanbanNotifySubscribe } from "./notify.ts";
 export { findTool, runKanbanTool, type ToolOutcome, visibleTools } from "./run.ts";

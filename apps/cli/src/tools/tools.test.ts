@@ -95,6 +95,7 @@ describe.each(["local", "remote"] as const)("%s API", (mode) => {
         "kanban_comment",
         "kanban_link",
         "kanban_why",
+        "kanban_notify_subscribe",
       ]);
       const { me } = await worker();
       expect(visibleTools(me).map((t) => t.name)).not.toContain("kanban_list");

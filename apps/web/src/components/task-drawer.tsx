@@ -24,6 +24,7 @@ import {
 } from "./drawer-sections.tsx";
 import { XIcon } from "./icons.tsx";
 import { LabelsInput } from "./labels-input.tsx";
+import { NotificationsSection } from "./notifications.tsx";
 import { Markdown } from "./markdown.tsx";
 import { useToasts } from "./toasts.tsx";
 import { WhyPanel } from "./why-panel.tsx";
@@ -572,6 +573,7 @@ export function TaskDrawer(props: TaskDrawerProps) {
               <RunHistory ctx={ctx} />
               <WorkerLog ctx={ctx} />
               <Comments ctx={ctx} inputRef={commentRef} />
+              <NotificationsSection ctx={ctx} />
               <EventsTimeline ctx={ctx} />
               <details className="rounded-lg border border-line">
                 <summary className="cursor-pointer select-none px-3 py-2 font-semibold text-[11px] text-muted uppercase tracking-wide">

@@ -336,6 +336,8 @@ export interface ToolbarProps {
   onHosts: () => void;
   onHelp: () => void;
   searchRef: RefObject<HTMLInputElement | null>;
+  /** The notifications bell (board and assignee subscription rules). */
+  notifications?: ReactNode;
 }
 
 export function Toolbar(p: ToolbarProps) {
@@ -432,6 +434,7 @@ export function Toolbar(p: ToolbarProps) {
         Lanes by profile
       </label>
       <span className="flex-1" />
+      {p.notifications}
       <HostsButton board={p.current} onOpen={p.onHosts} />
       <DispatcherHealth state={p.dispatcher} known={p.dispatcherKnown} />
       <Button

@@ -4,6 +4,14 @@ import { useEffect, useRef, useState } from "react";
 import { backoffMs, EventBatcher, type LiveStatus } from "../lib/live.ts";
 import { useTRPCClient } from "../trpc/react.tsx";
 
+/** One event of the stream, as the board hands it on. */
+export interface LiveEvent {
+  id: number;
+  task_id: string | null;
+  kind: string;
+  payload: Record<string, unknown> | null;
+}
+
 /** How long a dropped stream may try to reconnect before the indicator says "offline". */
 const OFFLINE_AFTER_MS = 4000;
 
@@ -20,6 +28,8 @@ export function useBoardLive(
   onEvents: (taskIds: Set<string>) => void,
   /** Called when the stream drops: the board probes the server at once instead of waiting. */
   onTrouble?: () => void,
+  /** Each event as it arrives (the desktop notifications read them); the board still reloads in batches. */
+  onEvent?: (event: LiveEvent) => void,
 ): LiveStatus {
   const client = useTRPCClient();
   const [status, setStatus] = useState<LiveStatus>("connecting");
@@ -27,6 +37,8 @@ export function useBoardLive(
   onEventsRef.current = onEvents;
   const onTroubleRef = useRef(onTrouble);
   onTroubleRef.current = onTrouble;
+  const onEventRef = useRef(onEvent);
+  onEventRef.current = onEvent;
   const cursor = useRef<{ board: string; id: number } | null>(null);
   const ready = board !== null && latestEventId !== null;
 
@@ -84,6 +96,7 @@ export function useBoardLive(
             if (cursor.current && Number.isFinite(id) && id > cursor.current.id)
               cursor.current = { board: cursor.current.board, id };
             batcher.add(envelope.data.task_id);
+            onEventRef.current?.(envelope.data);
           },
           onError: scheduleReconnect,
           onComplete: scheduleReconnect,

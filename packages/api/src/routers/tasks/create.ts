@@ -79,6 +79,8 @@ export const createProcedure = boardProcedure.input(createInput).mutation(async 
       ...ws,
       created_by: input.created_by ?? "dashboard",
       initial_status: input.initial_status ?? undefined,
+      // A worker's card follows its own card's subscriptions (spec §7.1 B); known from the run token only.
+      owner_task_id: ctx.run?.task ?? null,
     },
     workspaceRules(ctx),
   );
