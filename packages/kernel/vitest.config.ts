@@ -18,6 +18,7 @@ export const BOTH_STORES = [
   "src/event-horizon.test.ts",
   "src/complete.test.ts",
   "src/block.test.ts",
+  "src/block-kinds.test.ts",
   "src/bulk.test.ts",
   "src/breaker.test.ts",
   "src/graph.test.ts",

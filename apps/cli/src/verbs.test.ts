@@ -636,6 +636,21 @@ describe.each(["local", "remote"] as const)("%s mode", (mode) => {
       expectOneErrorLine(bad.err, "kanban: cannot block t_nope (unknown id)");
     });
 
+    it("--kind: the same kind twice goes to triage; an unknown kind is one line", async () => {
+      const a = await create("a", "--assignee", "coder");
+      expect((await cli(["block", a, "need", "the", "key", "--kind", "needs_input"], h.env)).out).toBe(
+        `Blocked ${a}: need the key`,
+      );
+      await cli(["unblock", a], h.env);
+      const loop = await cli(["block", a, "still", "no", "key", "--kind", "needs_input"], h.env);
+      expect(loop.code).toBe(0);
+      expect(loop.out).toBe(`${a} → triage (block loop detected: blocked twice for the same kind; a person decides)`);
+      expect((await cliJson<{ task: { status: string } }>(["show", a], h.env)).task.status).toBe("triage");
+      const bad = await cli(["block", a, "x", "--kind", "bored"], h.env);
+      expect(bad.code).not.toBe(0);
+      expectOneErrorLine(bad.err, "kind");
+    });
+
     it("promotes (dry run first), as text and JSON, exit 1 when any id fails", async () => {
       const p = await create("p");
       const a = await create("a", "--initial-status", "blocked");

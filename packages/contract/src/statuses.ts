@@ -22,3 +22,12 @@ export type BoardColumnName = (typeof BOARD_COLUMNS)[number];
 export function isTaskStatus(value: string): value is TaskStatus {
   return (TASK_STATUSES as readonly string[]).includes(value);
 }
+
+/**
+ * The kinds a block may declare (Hermes B `block_kind`): what the worker waits for. `dependency`:
+ * another card must finish first (the task waits in `todo` while a parent is unfinished);
+ * `needs_input`: a person must answer; `capability`: the worker cannot do it (tools, access);
+ * `transient`: something outside is down for now.
+ */
+export const BLOCK_KINDS = ["dependency", "needs_input", "capability", "transient"] as const;
+export type BlockKind = (typeof BLOCK_KINDS)[number];

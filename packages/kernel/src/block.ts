@@ -1,12 +1,13 @@
+import { BLOCK_KINDS, type BlockKind } from "@kanban/contract";
 import { recordComment } from "./activity.ts";
 import type { BoardContext } from "./context.ts";
-import { notFound, wrongState } from "./errors.ts";
+import { invalid, notFound, wrongState } from "./errors.ts";
 import { checkFence, type Fence } from "./fencing.ts";
 import { withStaleRunHandling } from "./late-report.ts";
 import { parentsSatisfied } from "./store/sqlite/dependencies.ts";
 import { appendEvent } from "./store/sqlite/events.ts";
 import { endRun, hasOpenRun, synthesizeRun } from "./store/sqlite/runs.ts";
-import { getTask, parkTask, requireTask, resumeTask } from "./store/sqlite/tasks.ts";
+import { blockState, getTask, parkTask, requireTask, resumeTask } from "./store/sqlite/tasks.ts";
 import { allowedFrom, TRANSITIONS } from "./transitions.ts";
 import { type Termination, workerReleasedByOthers } from "./termination.ts";
 import type { Task } from "./types.ts";
@@ -23,9 +24,20 @@ export interface ParkResult {
   replayed?: true;
 }
 
+/**
+ * The second block in a row with the same declared kind (no completion between, an unblock does not
+ * count) is a loop: the card goes to `triage` for a person to decide, with `block_loop_detected`.
+ */
+export const BLOCK_RECURRENCE_LIMIT = 2;
+
 /** What block/schedule/unblock accept besides the fence: the reason, and who (if anyone) records it as a comment. */
 export interface ParkOptions {
   reason?: string | null;
+  /**
+   * Block only: the kind of wait (see {@link BLOCK_KINDS}). An untyped block is plain Hermes A: it
+   * parks the card in `blocked` and counts nothing.
+   */
+  kind?: string | null;
   /**
    * When given with a non-blank reason, the reason is also stored as a comment by this author
    * (`BLOCKED: …`, `SCHEDULED: …`, `UNBLOCK: …`), in the verb's own transaction.
@@ -49,6 +61,7 @@ async function settle(
 ): Promise<ParkResult> {
   const fence: Fence = { expected_run_id: opts.expected_run_id, claim_lock: opts.claim_lock };
   const reason = opts.reason?.trim() || null;
+  const kind = verb === "block" ? blockKindOf(opts.kind) : null;
   return await ctx.tx(async () => {
     const task = await getTask(ctx, id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
@@ -63,15 +76,75 @@ async function settle(
         },
       );
     }
-    if (!(await parkTask(ctx, verb, id, { from: task.status, runId: task.current_run_id })))
+    const landing = kind === null ? null : await typedLanding(ctx, task, kind, reason);
+    const parked = await parkTask(ctx, verb, id, {
+      from: task.status,
+      runId: task.current_run_id,
+      to: landing?.status,
+      blockKind: landing?.blockKind,
+    });
+    if (!parked)
       throw wrongState(`cannot ${to === "blocked" ? "block" : "schedule"} ${id}: it changed state concurrently`);
     const outcome = to === "blocked" ? "blocked" : "scheduled";
     let runId = await endRun(ctx, id, { status: outcome, outcome, summary: reason });
     if (runId === null && reason) runId = await synthesizeRun(ctx, task, { status: outcome, outcome, summary: reason });
-    await appendEvent(ctx, id, to, { reason }, runId);
+    if (landing) await appendEvent(ctx, id, landing.event, landing.payload, runId);
+    else await appendEvent(ctx, id, to, { reason }, runId);
     await commentReason(ctx, id, opts, to === "blocked" ? "BLOCKED" : "SCHEDULED");
     return { task: await requireTask(ctx, id), run_id: runId, terminate: workerReleasedByOthers(ctx, task, fence) };
   });
+}
+
+/** The declared kind, checked; null for an untyped block. */
+function blockKindOf(kind: string | null | undefined): BlockKind | null {
+  const k = kind?.trim();
+  if (!k) return null;
+  if (!(BLOCK_KINDS as readonly string[]).includes(k))
+    throw invalid(`kind must be one of ${BLOCK_KINDS.join(", ")} (got '${k}')`, { kind: k });
+  return k as BlockKind;
+}
+
+interface TypedLanding {
+  status: "blocked" | "todo" | "triage";
+  event: "blocked" | "dependency_wait" | "block_loop_detected";
+  payload: Record<string, unknown>;
+  blockKind: { kind: string; recurrences: number };
+}
+
+/**
+ * Where a typed block lands (Hermes B). `dependency` with an unfinished parent: `todo`, event
+ * `dependency_wait`, no streak counted (the parent's completion promotes it). Every other kind (and
+ * `dependency` with no unfinished parent, which is then a question for a person: `needs_input`)
+ * counts a streak of that kind; at {@link BLOCK_RECURRENCE_LIMIT} the card goes to `triage` with
+ * `block_loop_detected`, below it to `blocked`.
+ */
+async function typedLanding(
+  ctx: BoardContext,
+  task: Task,
+  kind: BlockKind,
+  reason: string | null,
+): Promise<TypedLanding> {
+  const prev = await blockState(ctx, task.id);
+  if (kind === "dependency" && !(await parentsSatisfied(ctx, task.id))) {
+    return {
+      status: "todo",
+      event: "dependency_wait",
+      payload: { reason, kind },
+      blockKind: { kind, recurrences: prev.block_recurrences },
+    };
+  }
+  const effective: BlockKind = kind === "dependency" ? "needs_input" : kind;
+  const recurrences = prev.block_kind === effective ? prev.block_recurrences + 1 : 1;
+  const blockKind = { kind: effective, recurrences };
+  if (recurrences >= BLOCK_RECURRENCE_LIMIT) {
+    return {
+      status: "triage",
+      event: "block_loop_detected",
+      payload: { reason, kind: effective, recurrences, limit: BLOCK_RECURRENCE_LIMIT, source_status: task.status },
+      blockKind,
+    };
+  }
+  return { status: "blocked", event: "blocked", payload: { reason, kind: effective, recurrences }, blockKind };
 }
 
 /**

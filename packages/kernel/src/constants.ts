@@ -1,6 +1,8 @@
 // The vocabulary shared with the API, the board, the CLI and Hermes' file lives in @kanban/contract.
 export {
+  BLOCK_KINDS,
   BOARD_COLUMNS,
+  type BlockKind,
   type BoardColumnName,
   EVENT_KINDS,
   type EventKind,

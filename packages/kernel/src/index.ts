@@ -11,7 +11,7 @@ export {
   type RevokedRun,
 } from "./hosts.ts";
 export { LABEL_RE, MAX_REQUIRES, missingLabels, normaliseRequires } from "./labels.ts";
-export type { ParkOptions, ParkResult } from "./block.ts";
+export { BLOCK_RECURRENCE_LIMIT, type ParkOptions, type ParkResult } from "./block.ts";
 export type { CancelOptions, CancelResult } from "./cancel.ts";
 export { LATE_REPORT_TEXT_MAX, type TerminalVerb } from "./late-report.ts";
 export { OUTPUT_TAIL_MAX, type RemoteExit, type RemoteExitResult } from "./remote-exit.ts";

@@ -17,7 +17,7 @@ describe("TRANSITIONS (the state machine)", () => {
       link_demote: { from: ["ready"], to: ["todo"] },
       promote: { from: ["todo", "blocked"], to: ["ready"] },
       complete: { from: ["running", "ready", "blocked", "review"], to: ["done"] },
-      block: { from: ["running", "ready"], to: ["blocked"] },
+      block: { from: ["running", "ready"], to: ["blocked", "todo", "triage"] },
       schedule: { from: ["todo", "ready", "running", "blocked"], to: ["scheduled"] },
       unblock: { from: ["blocked", "scheduled"], to: ["ready", "todo"] },
       requeue: { from: ["running"], to: ["ready"] },

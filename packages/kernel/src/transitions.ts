@@ -19,8 +19,11 @@ export const TRANSITIONS = {
   promote: { from: ["todo", "blocked"], to: ["ready"] },
   /** A structured completion with its handoff (complete.ts). */
   complete: { from: ["running", "ready", "blocked", "review"], to: ["done"] },
-  /** A worker or person parks the task for human input (sticky). */
-  block: { from: ["running", "ready"], to: ["blocked"] },
+  /**
+   * A worker or person parks the task for human input (sticky). A typed block (Hermes B `kind`) waits
+   * in `todo` for an unfinished parent (`dependency`), or goes to `triage` when the same kind recurs.
+   */
+  block: { from: ["running", "ready"], to: ["blocked", "todo", "triage"] },
   /** Parked until something external happens. */
   schedule: { from: ["todo", "ready", "running", "blocked"], to: ["scheduled"] },
   /** Back into the flow: `ready` when the parents are done, else `todo`. */

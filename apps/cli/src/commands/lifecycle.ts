@@ -182,6 +182,16 @@ export async function runEdit(deps: Deps, id: string, opts: EditOptions): Promis
 
 export interface ParkOptions {
   ids?: string[];
+  /** block only: dependency, needs_input, capability or transient (Hermes B). */
+  kind?: string;
+}
+
+/** Where a block landed, in one line: a typed block may wait in todo or go to triage. */
+function blockedLine(id: string, reason: string | null, status: string | undefined): string {
+  if (status === "todo") return `${id} → todo (dependency wait: it moves once its parents are done)`;
+  if (status === "triage")
+    return `${id} → triage (block loop detected: blocked twice for the same kind; a person decides)`;
+  return reason === null ? `Blocked ${id}` : `Blocked ${id}: ${reason}`;
 }
 
 /** `block` and `schedule`: park one task (or several with --ids), the reason also kept as a comment. */
@@ -194,8 +204,16 @@ async function runPark(
 ): Promise<number> {
   const reason = words(reasonWords);
   const ids = [id, ...(opts.ids ?? [])];
+  const kind = verb === "block" && opts.kind !== undefined ? { kind: opts.kind } : {};
   if (verb === "block" && ids.length === 1) {
-    const input = { ...boardArg(deps), id, reason, comment_author: currentAuthor(deps), ...fenceFor(deps, id) };
+    const input = {
+      ...boardArg(deps),
+      id,
+      reason,
+      comment_author: currentAuthor(deps),
+      ...kind,
+      ...fenceFor(deps, id),
+    };
     const sent = await viaOutbox(deps, "block", id, input);
     if (sent !== null) {
       if (sent.state === "pending") {
@@ -219,8 +237,8 @@ async function runPark(
     async (tid) => {
       const input = { ...boardArg(deps), id: tid, reason, comment_author: currentAuthor(deps), ...fenceFor(deps, tid) };
       if (verb === "block") {
-        await client.tasks.block.mutate(input);
-        return reason === null ? `Blocked ${tid}` : `Blocked ${tid}: ${reason}`;
+        const { task } = await client.tasks.block.mutate({ ...input, ...kind });
+        return blockedLine(tid, reason, task.status);
       }
       await client.tasks.schedule.mutate(input);
       return reason === null ? `Scheduled ${tid}` : `Scheduled ${tid}: ${reason}`;
@@ -408,10 +426,15 @@ export const registerLifecycle: Register = (program, act) => {
   program
     .command("block")
     .summary("block a task until a human answers")
-    .description("Block a task; the reason is also added as a comment 'BLOCKED: <reason>'.")
+    .description(
+      "Block a task; the reason is also added as a comment 'BLOCKED: <reason>'. With --kind (Hermes B): " +
+        "dependency waits in todo while a parent is unfinished; any kind blocked twice in a row (no completion " +
+        "between) goes to triage for a person to decide.",
+    )
     .argument("<task_id>")
     .argument("[reason...]", "what input is needed")
     .option("--ids <ids...>", "more tasks to block with the same reason")
+    .option("--kind <kind>", "what the wait is for: dependency, needs_input, capability or transient")
     .action(act((deps, id: string, reason: string[], opts: ParkOptions) => runBlock(deps, id, reason, opts)));
 
   program

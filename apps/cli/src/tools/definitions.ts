@@ -1,4 +1,4 @@
-import { TASK_STATUSES, TITLE_MAX, WORKSPACE_KINDS, type WorkspaceKind } from "@kanban/contract";
+import { BLOCK_KINDS, TASK_STATUSES, TITLE_MAX, WORKSPACE_KINDS, type WorkspaceKind } from "@kanban/contract";
 import { TRPCClientError } from "@trpc/client";
 import { z } from "zod";
 import { OutboxUnwritableError, QUEUED_LINE } from "../outbox-call.ts";
@@ -508,13 +508,20 @@ export const kanbanBlock = defineTool({
     reason: z
       .string({ error: "reason is required — explain what input you need" })
       .describe("The question or the missing input."),
+    kind: z
+      .enum(BLOCK_KINDS)
+      .optional()
+      .describe(
+        "What you wait for: dependency (another card must finish; you wait in todo), needs_input (a person must answer), " +
+          "capability (you cannot do this), transient (something outside is down). The same kind twice in a row sends the card to triage.",
+      ),
     board,
   }),
   async handler(args, ctx) {
     const id = ownTarget(ctx, args.task_id);
     const reason = args.reason.trim();
     if (reason === "") throw new ToolError("reason is required — explain what input you need");
-    const input = { ...boardOf(args), id, reason, ...fence(ctx, id) };
+    const input = { ...boardOf(args), id, reason, ...(args.kind ? { kind: args.kind } : {}), ...fence(ctx, id) };
     const runId = input.expected_run_id ?? null;
     const sent = await viaOutbox(ctx, "block", id, input);
     if (sent !== null) {

@@ -1,3 +1,4 @@
+import { BLOCK_KINDS } from "@kanban/kernel";
 import { z } from "zod";
 import { fenceFields, nameSchema, reasonSchema } from "../../schemas.ts";
 import { taskProcedure } from "../../trpc.ts";
@@ -9,11 +10,14 @@ import { result } from "./shared.ts";
  * in the same transaction as the status change.
  */
 function parkProcedure(verb: "blockTask" | "scheduleTask") {
+  // Only a block declares a kind (Hermes B: dependency, needs_input, capability, transient).
+  const kind = verb === "blockTask" ? { kind: z.enum(BLOCK_KINDS).nullish() } : {};
   return taskProcedure
-    .input(z.object({ ...fenceFields, reason: reasonSchema.nullish(), comment_author: nameSchema.nullish() }))
+    .input(z.object({ ...fenceFields, reason: reasonSchema.nullish(), comment_author: nameSchema.nullish(), ...kind }))
     .mutation(async ({ ctx, input }) => {
       const parked = await ctx.board[verb](input.id, {
         reason: input.reason,
+        kind: "kind" in input ? (input.kind as string | null | undefined) : null,
         comment_author: input.comment_author,
         expected_run_id: input.expected_run_id,
         claim_lock: input.claim_lock,

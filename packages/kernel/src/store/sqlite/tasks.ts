@@ -153,7 +153,8 @@ export function completeHead(ctx: SqlContext, id: string): Awaitable<CompleteHea
 }
 
 /** What a completion sets besides the status: the handoff, a released claim, a reset breaker, no run. */
-const SETTLE_DONE = `result = ?, completed_at = ?, ${CLEAR_CLAIM}, consecutive_failures = 0, last_failure_error = NULL, current_run_id = NULL`;
+// A completion also ends any typed-block streak (Hermes B: block_kind NULL, block_recurrences 0).
+const SETTLE_DONE = `result = ?, completed_at = ?, ${CLEAR_CLAIM}, consecutive_failures = 0, last_failure_error = NULL, current_run_id = NULL, block_kind = NULL, block_recurrences = 0`;
 
 /**
  * `complete`: the task read as `from` with run `runId` becomes done with its result, its claim
@@ -179,17 +180,37 @@ export async function parkTask(
   ctx: SqlContext,
   verb: "block" | "schedule",
   id: string,
-  w: { from: string; runId: number | null },
+  w: {
+    from: string;
+    runId: number | null;
+    /** A typed block may land in `todo` (a dependency wait) or `triage` (a block loop); default `blocked`. */
+    to?: "blocked" | "todo" | "triage";
+    /** A typed block's kind and its same-kind streak (Hermes B `block_kind`, `block_recurrences`). */
+    blockKind?: { kind: string; recurrences: number };
+  },
 ): Promise<boolean> {
+  const kind = w.blockKind;
   return (
     (await swapStatus(ctx, verb, id, {
-      to: verb === "block" ? "blocked" : "scheduled",
+      to: verb === "block" ? (w.to ?? "blocked") : "scheduled",
       from: w.from,
-      set: CLEAR_CLAIM,
+      set: kind ? `${CLEAR_CLAIM}, block_kind = ?, block_recurrences = ?` : CLEAR_CLAIM,
+      setArgs: kind ? [kind.kind, kind.recurrences] : undefined,
       where: "current_run_id IS ?",
       whereArgs: [w.runId],
     })) === 1
   );
+}
+
+/** A task's typed-block state: the kind of its last typed block and how often in a row it recurred. */
+export async function blockState(
+  ctx: SqlContext,
+  id: string,
+): Promise<{ block_kind: string | null; block_recurrences: number }> {
+  const row = (await ctx.get("SELECT block_kind, block_recurrences FROM tasks WHERE id = ?", id)) as
+    | { block_kind: string | null; block_recurrences: number | null }
+    | undefined;
+  return { block_kind: row?.block_kind ?? null, block_recurrences: Number(row?.block_recurrences ?? 0) };
 }
 
 /** `unblock`: back into the flow at `to`, with no claim, no run and a fresh retry budget. */
