@@ -8,6 +8,7 @@ import {
 } from "./constants.ts";
 import type { HostFacts } from "./motion/index.ts";
 import { rateLimitCooldownSeconds } from "./respawn-guard.ts";
+import { guardHold } from "./testing/guard-hold.ts";
 import { createTestBoard, type TestBoard } from "./testing/index.ts";
 import { dropFreeTestSchemas, settleTestSchemas } from "./testing/test-store.ts";
 
@@ -53,19 +54,8 @@ async function kinds(id: string, kind: string) {
   return (await board.listEvents(id)).filter((e) => e.kind === kind);
 }
 
-/** The lane's verdict (a dry run writes nothing) and the motion's, which must agree. */
-async function hold(id: string): Promise<{ guard: string | null; until: number | null }> {
-  const lane = await board.claimNext(board.readyLane({ dryRun: true }), {}, 10);
-  const skip = lane.skipped.find((s) => s.task_id === id);
-  const motion = await board.explainMotion(id, FACTS);
-  const fromLane = skip?.reason === "respawn_guard" ? { guard: skip.guard as string, until: skip.until ?? null } : null;
-  const fromMotion =
-    motion.code === "respawn_guard"
-      ? { guard: motion.detail.guard as string, until: (motion.detail.until as number | null) ?? null }
-      : null;
-  expect(fromMotion).toEqual(fromLane);
-  return fromLane ?? { guard: null, until: null };
-}
+/** The guard holding `id` (lane and motion agreeing). */
+const hold = (id: string) => guardHold(board, id, FACTS);
 
 describe("rate_limited (exit 75)", () => {
   it("requeues without counting a failure: run and event rate_limited, only the error stamped", async () => {

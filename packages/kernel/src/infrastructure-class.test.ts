@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BLOCKER_AUTH_HOLD_SECONDS } from "./constants.ts";
 import type { HostFacts } from "./motion/index.ts";
 import { rateLimitCooldownSeconds } from "./respawn-guard.ts";
+import { guardHold } from "./testing/guard-hold.ts";
 import { createTestBoard, type TestBoard } from "./testing/index.ts";
 import { dropFreeTestSchemas, settleTestSchemas } from "./testing/test-store.ts";
 
@@ -39,19 +40,8 @@ async function refuse(id: string, error: string, infrastructure: boolean): Promi
   return { run: c.current_run_id, tripped };
 }
 
-/** The lane's verdict (a dry run writes nothing) and the motion's, which must agree. */
-async function hold(id: string): Promise<{ guard: string | null; until: number | null }> {
-  const lane = await board.claimNext(board.readyLane({ dryRun: true }), {}, 10);
-  const skip = lane.skipped.find((s) => s.task_id === id);
-  const motion = await board.explainMotion(id, FACTS);
-  const fromLane = skip?.reason === "respawn_guard" ? { guard: skip.guard as string, until: skip.until ?? null } : null;
-  const fromMotion =
-    motion.code === "respawn_guard"
-      ? { guard: motion.detail.guard as string, until: (motion.detail.until as number | null) ?? null }
-      : null;
-  expect(fromMotion).toEqual(fromLane);
-  return fromLane ?? { guard: null, until: null };
-}
+/** The guard holding `id` (lane and motion agreeing). */
+const hold = (id: string) => guardHold(board, id, FACTS);
 
 describe("infrastructure spawn refusals", () => {
   it("five in a row: back in ready each time, nothing counted, never blocked, each cooled down", async () => {
