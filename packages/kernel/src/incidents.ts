@@ -322,23 +322,8 @@ async function closeIncident(
   return true;
 }
 
-/** How an incident is shown (API, CLI, board banner). */
-export interface IncidentView {
-  id: number;
-  scope: IncidentScope;
-  scope_key: string;
-  failure_class: string;
-  tenant: string | null;
-  opened_at: number;
-  closed_at: number | null;
-  closed_by: string | null;
-  failures: number;
-  task_ids: string[];
-  last_error: string | null;
-  probes: number;
-  next_probe_at: number | null;
-  probe_task_id: string | null;
-  probe_run_id: number | null;
+/** How an incident is shown (API, CLI, board banner): its row, and whether it is still open. */
+export interface IncidentView extends IncidentRow {
   open: boolean;
 }
 
