@@ -1,13 +1,14 @@
 "use client";
 
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useRef, useState } from "react";
+import { useRef, useState } from "react";
 import {
   DESKTOP_CHAT,
   DESKTOP_PLATFORM,
   ensureNotificationPermission,
   NOTIFY_PLATFORMS,
 } from "../lib/desktop-notify.ts";
+import { useCloseOnOutsideClick } from "../hooks/use-close-on-outside-click.ts";
 import { errorMessage, useTRPC, useTRPCClient } from "../trpc/react.tsx";
 import type { DrawerContext } from "./drawer-sections.tsx";
 import { XIcon } from "./icons.tsx";
@@ -196,14 +197,7 @@ export function NotificationBell({ board, assignees }: { board: string | undefin
   const [busy, setBusy] = useState(false);
   const ref = useRef<HTMLDivElement>(null);
   const rules = useQuery({ ...trpc.notify.rules.queryOptions({ board }), enabled: open, retry: false });
-  useEffect(() => {
-    if (!open) return;
-    const close = (e: MouseEvent) => {
-      if (ref.current && !ref.current.contains(e.target as Node)) setOpen(false);
-    };
-    document.addEventListener("mousedown", close);
-    return () => document.removeEventListener("mousedown", close);
-  }, [open]);
+  useCloseOnOutsideClick(ref, open, setOpen);
   const reload = () =>
     Promise.all([
       queryClient.invalidateQueries(trpc.notify.rules.pathFilter()),

@@ -1,6 +1,7 @@
 "use client";
 
-import { type ReactNode, type RefObject, useEffect, useRef, useState } from "react";
+import { type ReactNode, type RefObject, useRef, useState } from "react";
+import { useCloseOnOutsideClick } from "../hooks/use-close-on-outside-click.ts";
 import { useNow } from "../hooks/use-now.ts";
 import type { BoardFilters } from "../lib/filter.ts";
 import { dispatcherSummary } from "../lib/dispatcher.ts";
@@ -186,14 +187,7 @@ function BoardMenu({
 }) {
   const [open, setOpen] = useState(false);
   const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (!open) return;
-    const close = (e: MouseEvent) => {
-      if (ref.current && !ref.current.contains(e.target as Node)) setOpen(false);
-    };
-    document.addEventListener("mousedown", close);
-    return () => document.removeEventListener("mousedown", close);
-  }, [open]);
+  useCloseOnOutsideClick(ref, open, setOpen);
   const item =
     "block w-full rounded px-2 py-1 text-left hover:bg-hover disabled:opacity-50 disabled:hover:bg-transparent";
   return (
