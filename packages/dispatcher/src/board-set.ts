@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import {
   type BoardLocation,
@@ -41,12 +42,17 @@ export interface BoardSet {
 }
 
 /**
- * SQLite: every live board of the home (or the `KANBAN_DB` file alone), each opened for one pass
- * and closed after it, as before: a connection costs a file open, and a board removed or replaced
- * on disk is never held.
+ * SQLite: every live board of the home (or the `KANBAN_DB` file alone). Each board stays open between
+ * ticks: reopening one costs two connections, their PRAGMAs and every prepared statement again, which
+ * at five ticks a second was most of a dispatcher's CPU. A board is reopened when the file at its path
+ * is no longer the one we opened (restored, copied over, removed and made again) or its claim TTL
+ * changed in config.json, and closed once it leaves the listing (archived or removed), so a board
+ * removed on disk is never held for longer than one tick.
  */
 export class SqliteBoardSet implements BoardSet {
   readonly engine = "sqlite" as const;
+  /** Boards kept open between ticks, by file path: which file it was, and the TTL it was opened with. */
+  private readonly open_ = new Map<string, { board: Board; identity: string; claimTtl: number | undefined }>();
 
   constructor(
     private readonly location: BoardLocation,
@@ -56,7 +62,18 @@ export class SqliteBoardSet implements BoardSet {
   ) {}
 
   async list(): Promise<Target[]> {
-    if (this.pinnedDb !== null) return [{ slug: this.current(), dbPath: this.pinnedDb }];
+    const out = this.listed();
+    const live = new Set(out.map((t) => t.dbPath));
+    for (const [dbPath, entry] of this.open_) {
+      if (live.has(dbPath)) continue;
+      this.open_.delete(dbPath);
+      entry.board.close();
+    }
+    return out;
+  }
+
+  private listed(): Target[] {
+    if (this.pinnedDb !== null) return [{ slug: this.current(), dbPath: path.resolve(this.pinnedDb) }];
     const seen = new Set<string>();
     const out: Target[] = [];
     for (const meta of listBoards(this.location, { includeArchived: false })) {
@@ -73,14 +90,43 @@ export class SqliteBoardSet implements BoardSet {
   }
 
   async open(t: Target): Promise<Board> {
-    return openBoard({ board: t.slug, location: this.location, ...this.ports() });
+    const ports = this.ports();
+    const identity = fileIdentity(t.dbPath);
+    const cached = this.open_.get(t.dbPath);
+    if (cached !== undefined) {
+      if (identity !== null && cached.identity === identity && cached.claimTtl === ports.claimTtlSeconds)
+        return cached.board;
+      this.open_.delete(t.dbPath);
+      cached.board.close();
+    }
+    const board = openBoard({ board: t.slug, location: this.location, ...ports });
+    // Taken after the open, which may have made the file.
+    const opened = fileIdentity(t.dbPath);
+    if (opened !== null) this.open_.set(t.dbPath, { board, identity: opened, claimTtl: ports.claimTtlSeconds });
+    return board;
   }
 
   done(board: Board): void {
+    // A board that could not be kept (its file vanished under the open) is closed after its pass.
+    for (const entry of this.open_.values()) if (entry.board === board) return;
     board.close();
   }
 
-  close(): void {}
+  close(): void {
+    for (const { board } of this.open_.values()) board.close();
+    this.open_.clear();
+  }
+
+  /** How many boards are held open between ticks. */
+  get openCount(): number {
+    return this.open_.size;
+  }
+}
+
+/** Which file is at `p` now (device and inode), or null when there is none. */
+function fileIdentity(p: string): string | null {
+  const st = fs.statSync(p, { throwIfNoEntry: false });
+  return st === undefined ? null : `${st.dev}:${st.ino}`;
 }
 
 /** Connections each PostgreSQL board's pool may hold: a tick runs one kernel call at a time; a transaction plus a read. */
