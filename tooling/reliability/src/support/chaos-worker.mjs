@@ -3,7 +3,7 @@
 // database driver), so that starting one costs ~50 ms and a test can run hundreds of them.
 //
 // It works the task the dispatcher gave it (KANBAN_TASK, fenced on KANBAN_RUN_ID/KANBAN_CLAIM_LOCK)
-// through the API at KANBAN_URL: heartbeats every 150 ms for a random CHAOS_MIN_MS..CHAOS_MAX_MS,
+// through the API at KANBAN_URL: heartbeats every CHAOS_BEAT_MS (150) for a random CHAOS_MIN_MS..CHAOS_MAX_MS,
 // then completes. When a heartbeat is refused (its claim was reclaimed) it still tries to complete,
 // as a stale worker would, so the fence is exercised. Every outcome is one JSON line appended to
 // CHAOS_RECORD: start, completed, stale (a STALE_RUN/WRONG_STATE refusal), error.
@@ -16,6 +16,7 @@ const lock = process.env.KANBAN_CLAIM_LOCK;
 const board = process.env.KANBAN_BOARD;
 const min = Number(process.env.CHAOS_MIN_MS ?? 200);
 const max = Number(process.env.CHAOS_MAX_MS ?? 1500);
+const beatMs = Number(process.env.CHAOS_BEAT_MS ?? 150);
 
 function record(event, extra = {}) {
   if (process.env.CHAOS_RECORD) {
@@ -48,7 +49,7 @@ for (;;) {
     break;
   }
   if (Date.now() >= until) break;
-  await new Promise((r) => setTimeout(r, Math.min(150, Math.max(0, until - Date.now()))));
+  await new Promise((r) => setTimeout(r, Math.min(beatMs, Math.max(0, until - Date.now()))));
 }
 const done = await call("tasks.complete", {
   id: task,
