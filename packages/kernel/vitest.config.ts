@@ -51,6 +51,7 @@ export const BOTH_STORES = [
   "src/self-healing.test.ts",
   "src/previous-run.test.ts",
   "src/incidents.test.ts",
+  "src/flow.test.ts",
 ];
 
 const shared = {

@@ -54,6 +54,7 @@ import { boardDiagnostics, type BoardDiagnosticsOptions } from "./diagnostics.ts
 import { gcEvents } from "./stats.ts";
 import * as boardReads from "./store/sqlite/board-reads.ts";
 import * as links from "./store/sqlite/links.ts";
+import { type FlowOptions, flowStats } from "./flow.ts";
 import * as requiresStore from "./store/sqlite/requires.ts";
 import * as liveEvents from "./store/sqlite/live-events.ts";
 import * as taskPages from "./store/sqlite/task-pages.ts";
@@ -584,6 +585,10 @@ export class Board {
         set: CLEAR_CLAIM,
         where: "current_run_id IS ?",
         whereArgs: [runId],
+  /** Throughput, cycle times, the ready queue, blocked time and rework over a window (flow.ts). */
+  async flowStats(opts: FlowOptions = {}) {
+    return await flowStats(this.ctx, opts);
+  }
       });
       if (moved !== 1) return false;
       const closed = await endRun(this.ctx, id, { status: "reclaimed", outcome: "reclaimed", error: reason });

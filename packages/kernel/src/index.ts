@@ -132,6 +132,13 @@ export {
   type CardExtras,
   COLUMN_NAMES,
   DEFAULT_COLUMN_LIMIT,
+export {
+  DEFAULT_FLOW_WINDOW_SECONDS,
+  type FlowOptions,
+  type FlowStats,
+  MAX_FLOW_WINDOW_SECONDS,
+  type Percentiles,
+} from "./flow.ts";
   DEFAULT_DONE_LIMIT,
   type DecorateOptions,
   PAGED_COLUMNS,

@@ -210,6 +210,9 @@ export class ScopedBoard {
   async statsFor() {
     return await this.board.statsFor(this.tenant);
   }
+  async flowStats(opts: { since?: number | null; until?: number | null } = {}) {
+    return await this.board.flowStats({ ...opts, tenant: this.tenant });
+  }
   async assigneesFor(profiles: string[]) {
     return await this.board.assigneesFor(profiles, this.tenant);
   }
