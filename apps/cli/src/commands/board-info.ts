@@ -1,5 +1,7 @@
 import { boardArg, type Deps } from "../deps.ts";
 import { table, TASK_STATUSES, toJson } from "../output.ts";
+import { UsageError } from "../errors.ts";
+import { type FlowOptions, runFlow, whenArg } from "./flow.ts";
 import { choiceArg, intArg } from "./parse.ts";
 import type { Register } from "./register.ts";
 
@@ -132,9 +134,23 @@ export const registerBoardInfo: Register = (program, act) => {
 
   program
     .command("stats")
-    .summary("counts per status and assignee, and the oldest ready task's age")
+    .summary("counts per status and assignee, and the oldest ready task's age; --flow: where the time goes")
+    .option("--flow", "throughput, cycle and lead times, time in status, the ready queue, blocked time, rework")
+    .option(
+      "--since <when>",
+      "with --flow: window start (7d, 12h, 2026-11-01, ISO time, unix seconds; default 30d)",
+      whenArg,
+    )
+    .option("--until <when>", "with --flow: window end, exclusive (default now)", whenArg)
     .option("--json", "print the stats as JSON")
-    .action(act((deps, opts: { json?: boolean }) => runStats(deps, opts)));
+    .action(
+      act((deps, opts: FlowOptions & { flow?: boolean }) => {
+        if (opts.flow) return runFlow(deps, opts);
+        if (opts.since !== undefined || opts.until !== undefined)
+          throw new UsageError("--since and --until go with --flow");
+        return runStats(deps, opts);
+      }),
+    );
 
   program
     .command("assignees")
