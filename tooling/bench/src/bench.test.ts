@@ -43,6 +43,8 @@ describe("npm run bench -- --quick", () => {
     expect(r.create).toMatchObject({ tasks: 1000, tasks_per_s: positive, raw_inserts_per_s: positive });
     expect(r.boards["2000"].board_get).toMatchObject({ p50_ms: positive, p95_ms: positive, raw_p50_ms: positive });
     expect(r.boards["2000"].tick).toMatchObject({ p50_ms: positive, raw_ready_lane_p50_ms: positive });
+    // 70 % of the seeded board is done (create-list.ts): the flow read measures all of it.
+    expect(r.boards["2000"].flow).toMatchObject({ done: 1400, p50_ms: positive, raw_p50_ms: positive });
     for (const k of ["board_read", "create_write", "bare_node_http"]) {
       expect(r.http[k].rps).toBeGreaterThan(0);
       expect(r.http[k]).toMatchObject({ non2xx: 0, errors: 0 });
@@ -67,10 +69,10 @@ describe("npm run bench -- --quick", () => {
     expect(r.cli_start.mcp_start.p50_ms).toBeGreaterThan(0);
     const md = fs.readFileSync(path.join(out, "quick.md"), "utf8");
     expect(md).toContain("| benchmark | measured | reference (same run) | ratio |");
-    // Header, 4 claim rows, transactions per claim, create, board.get and tick at one size, 2 HTTP rows, live,
+    // Header, 4 claim rows, transactions per claim, create, board.get, tick and flow at one size, 2 HTTP rows, live,
     // contention, 3 CLI cold starts, 3 memory per CLI call, MCP start, and graphile-worker and our kernel
     // beside pg-boss at 1 and 8 workers.
-    expect(md.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| ---")).length).toBe(24);
+    expect(md.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| ---")).length).toBe(25);
     expect(md).toMatch(
       /\| PostgreSQL [^|]+: graphile-worker [\d.]+ fetch\+complete of 100 jobs, 8 workers \| [\d.]+ jobs\/s \| [\d.]+ jobs\/s pg-boss /,
     );

@@ -9,6 +9,7 @@ import { benchBoardGet, benchTick } from "./board-tick.ts";
 import { benchContention } from "./claim-contention.ts";
 import { benchClaimCycle } from "./claim-cycle.ts";
 import { benchClaimTransactions } from "./claim-transactions.ts";
+import { benchFlow } from "./flow.ts";
 import { benchCliStart, type CliStart, cliStartMarkdownRows } from "./cli-start.ts";
 import { benchCreate, seedBoard } from "./create-list.ts";
 import { benchHttp } from "./http.ts";
@@ -61,10 +62,11 @@ try {
     // The seeded assignees (p0…p4) are profiles of this host, as on a board a team runs: without
     // them every ready card would be flagged "assigned to a profile that does not exist here".
     fs.writeFileSync(path.join(home, "config.json"), JSON.stringify({ profiles: SEEDED_PROFILES }));
-    log(`board.get and dispatcher tick at ${n} tasks`);
+    log(`board.get, dispatcher tick and stats.flow at ${n} tasks`);
     boards[n] = {
       board_get: await benchBoardGet(home, quick),
       tick: await benchTick(path.join(home, "kanban.db"), quick),
+      flow: await benchFlow(home, quick),
     };
   }
   results.boards = boards;
@@ -123,13 +125,19 @@ function renderMarkdown(r: Record<string, unknown>): string {
     `| create ${c.tasks} tasks, one transaction each | ${c.tasks_per_s} tasks/s | ${c.raw_inserts_per_s} raw inserts/s | ${c.ratio} |`,
   );
   for (const [n, v] of Object.entries(
-    r.boards as Record<string, { board_get: Record<string, number>; tick: Record<string, number> }>,
+    r.boards as Record<
+      string,
+      { board_get: Record<string, number>; tick: Record<string, number>; flow: Record<string, number> }
+    >,
   )) {
     lines.push(
       `| board.get at ${n} tasks (p50 / p95) | ${v.board_get.p50_ms} / ${v.board_get.p95_ms} ms | ${v.board_get.raw_p50_ms} ms raw SELECT of the rows | ${v.board_get.ratio} |`,
     );
     lines.push(
       `| dispatcher tick, nothing to spawn, ${n} tasks (p50) | ${v.tick.p50_ms} ms | ${v.tick.raw_ready_lane_p50_ms} ms raw ready-lane query | ${v.tick.ratio} |`,
+    );
+    lines.push(
+      `| stats.flow, last 30 days at ${n} tasks (${v.flow.done} done; p50 / p95) | ${v.flow.p50_ms} / ${v.flow.p95_ms} ms | ${v.flow.raw_p50_ms} ms raw SELECT of the done rows; target < 100 ms at 100,000 tasks | ${v.flow.ratio} |`,
     );
   }
   const h = r.http as Record<string, Record<string, number>>;
