@@ -17,8 +17,8 @@ describe("openDatabase", () => {
     const file = path.join(tempDir(), "kanban.db");
     const db = openDatabase({ path: file, ...quiet });
     const schema = describeSchema(db.sqlite);
-    // Hermes' seven tables, and five of ours (remote hosts, task labels, incidents, subscription rules and
-    // the delivery log; Hermes ignores tables it does not know).
+    // Hermes' seven tables, and six of ours (remote hosts, task labels, incidents, subscription rules,
+    // the delivery log and usage reports; Hermes ignores tables it does not know).
     expect(Object.keys(schema.tables).sort()).toEqual([
       "kanban_hosts",
       "kanban_incidents",
@@ -26,6 +26,7 @@ describe("openDatabase", () => {
       "kanban_notify_rules",
       "kanban_notify_subs",
       "kanban_task_requires",
+      "kanban_usage",
       "task_attachments",
       "task_comments",
       "task_events",
@@ -59,6 +60,8 @@ describe("openDatabase", () => {
       "idx_tasks_session_id",
       "idx_tasks_status",
       "idx_tasks_tenant",
+      "idx_usage_reported",
+      "idx_usage_task",
     ]);
     const taskCols = Object.fromEntries((schema.tables.tasks ?? []).map((c) => [c.name, c]));
     for (const name of [

@@ -230,6 +230,7 @@ describe("migration 0004: remote hosts and task labels (issue 15)", () => {
       kanban_incidents: [],
       kanban_notify_rules: [],
       kanban_notify_deliveries: [],
+      kanban_usage: [],
       __drizzle_migrations: expect.any(Array),
     });
     // Hermes' tables, `tasks` above all, stay column for column Hermes'.
@@ -276,6 +277,7 @@ describe("migration 0005: incidents, subscription rules and the delivery log (is
       kanban_incidents: [],
       kanban_notify_rules: [],
       kanban_notify_deliveries: [],
+      kanban_usage: [],
       __drizzle_migrations: expect.any(Array),
     });
     expect(tableInfo(db.sqlite, [...HERMES_TABLES, "kanban_hosts", "kanban_task_requires"])).toEqual(before);
@@ -290,6 +292,39 @@ describe("migration 0005: incidents, subscription rules and the delivery log (is
       )
       .get();
     expect(incident).toEqual({ id: 1, failures: 0, probes: 0, closed_at: null });
+    db.close();
+  });
+});
+
+describe("migration 0006: usage reports (issue 21)", () => {
+  it("adds kanban_usage to a board of the previous release, every table before it untouched", () => {
+    const file = path.join(tempDir(), "kanban.db");
+    const old = openDatabase({
+      path: file,
+      warn: () => {},
+      migrationsFolder: migrationsUpTo("0005_incidents_and_notify_rules"),
+    });
+    old.sqlite.exec(`
+      INSERT INTO tasks (id, title, status, created_at) VALUES ('t_a', 'first', 'ready', 1);
+      INSERT INTO kanban_incidents (scope, scope_key, failure_class, opened_at) VALUES ('profile', 'coder', 'transient', 5);
+    `);
+    const rows = dumpRows(old.sqlite);
+    const ours = ["kanban_hosts", "kanban_task_requires", "kanban_incidents", "kanban_notify_rules"];
+    const before = tableInfo(old.sqlite, [...HERMES_TABLES, ...ours]);
+    expect(old.sqlite.prepare("SELECT name FROM sqlite_master WHERE name = 'kanban_usage'").all()).toEqual([]);
+    old.close();
+
+    forgetInitialised(file);
+    const db = openDatabase({ path: file, warn: () => {} });
+    expect(dumpRows(db.sqlite)).toEqual({ ...rows, kanban_usage: [], __drizzle_migrations: expect.any(Array) });
+    expect(tableInfo(db.sqlite, [...HERMES_TABLES, ...ours])).toEqual(before);
+    // Token counts default to 0; the cost stays NULL until someone knows it (never a made-up 0).
+    const row = db.sqlite
+      .prepare(
+        "INSERT INTO kanban_usage (task_id, via, reported_at) VALUES ('t_a', 'report', 9) RETURNING id, tokens_in, tokens_out, cache_read, cache_write, cost_micro_usd",
+      )
+      .get();
+    expect(row).toEqual({ id: 1, tokens_in: 0, tokens_out: 0, cache_read: 0, cache_write: 0, cost_micro_usd: null });
     db.close();
   });
 });

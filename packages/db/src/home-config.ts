@@ -39,6 +39,25 @@ const memorySize = z.union([
     }),
 ]);
 
+/** Dollars per million tokens, at most six decimals (the kernel keeps money in whole micro-dollars). */
+const usdPerMtok = z
+  .number()
+  .min(0)
+  .max(1_000_000)
+  .refine((n) => Math.abs(n * 1e6 - Math.round(n * 1e6)) < 1e-6, "at most six decimals");
+
+/** A model's prices (issue 21): what a worker's tokens cost when the worker does not say. */
+export const modelPriceSchema = z.strictObject({
+  input_per_mtok: usdPerMtok,
+  output_per_mtok: usdPerMtok,
+  cache_read_per_mtok: usdPerMtok.optional(),
+  cache_write_per_mtok: usdPerMtok.optional(),
+});
+export type ModelPriceConfig = z.infer<typeof modelPriceSchema>;
+
+/** Prices by model name; `"*"` prices every model not named. */
+const priceTableSchema = z.record(z.string().min(1).max(200), modelPriceSchema);
+
 export const profileSchema = z.strictObject({
   /** argv of the worker; may hold {task_id} {profile} {workspace} {prompt} {skills} placeholders. Never a shell string. */
   command: argv,
@@ -57,6 +76,8 @@ export const profileSchema = z.strictObject({
   memory_floor_mb: z.number().int().min(0).optional(),
   /** The longest a worker of this profile may run when its task sets no max runtime (overrides `kanban.default_max_runtime_seconds`). */
   max_runtime_seconds: z.number().int().min(1).optional(),
+  /** This profile's own prices by model (its account or provider); they win over the top-level `prices`. */
+  prices: priceTableSchema.optional(),
 });
 export type ProfileConfig = z.infer<typeof profileSchema>;
 
@@ -74,6 +95,8 @@ export const kanbanSettingsSchema = z.strictObject({
   max_in_progress: positiveInt.nullable().default(null),
   max_in_progress_per_profile: positiveInt.nullable().default(null),
   default_assignee: z.string().default(""),
+  /** Hermes B's `kanban.review_dispatch`: spawn the reviewer profile of each task in `review` (false: people review). */
+  review_dispatch: z.boolean().default(true),
   dispatch_stale_timeout_seconds: z.number().int().min(0).default(14400),
   claim_ttl_seconds: positiveInt.default(900),
   crash_grace_seconds: z.number().int().min(0).default(30),
@@ -166,7 +189,6 @@ const HERMES_ONLY_KANBAN_KEYS = [
   "auto_promote_children",
   "auto_subscribe_on_create",
   "reconcile_orphans",
-  "review_dispatch",
   "dispatch_profiles",
   "done_sub_retention_days",
   "diagnostics",
@@ -238,12 +260,29 @@ export const homeConfigSchema = z.strictObject({
       capacity: z.number().int().min(1).max(1024).optional(),
     })
     .optional(),
+  /** Prices by model (issue 21): turn reported tokens into cost when a worker reports none. */
+  prices: priceTableSchema.default({}),
 });
 export type HomeConfig = z.infer<typeof homeConfigSchema>;
 
 const TOP_LEVEL_KEYS = Object.keys(homeConfigSchema.shape);
 const KANBAN_KEYS = Object.keys(kanbanSettingsSchema.shape);
 const PROFILE_KEYS = Object.keys(profileSchema.shape);
+
+/** The price table of a config, as the kernel's usage verbs take it (top-level and per-profile prices). */
+export function priceTableOf(config: Pick<HomeConfig, "prices" | "profiles">): {
+  models: Record<string, ModelPriceConfig>;
+  profiles: Record<string, Record<string, ModelPriceConfig>>;
+  profileModels: Record<string, string>;
+} {
+  const profiles: Record<string, Record<string, ModelPriceConfig>> = {};
+  const profileModels: Record<string, string> = {};
+  for (const [name, p] of Object.entries(config.profiles)) {
+    if (p.prices) profiles[name] = p.prices;
+    if (p.model) profileModels[name] = p.model;
+  }
+  return { models: config.prices, profiles, profileModels };
+}
 
 export function homeConfigPath(home: string): string {
   return path.join(home, "config.json");

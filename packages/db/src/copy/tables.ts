@@ -6,6 +6,7 @@ import {
   kanbanNotifyRules,
   kanbanNotifySubs,
   kanbanTaskRequires,
+  kanbanUsage,
   taskAttachments,
   taskComments,
   taskEvents,
@@ -83,6 +84,8 @@ export const COPY_TABLES: readonly CopyTable[] = [
   kanbanIncidents,
   kanbanNotifyRules,
   kanbanNotifyDeliveries,
+  // What each run consumed (issue 21).
+  kanbanUsage,
 ].map(describe);
 
 /**

@@ -9,3 +9,4 @@ export * from "./task-requires.ts";
 export * from "./tasks.ts";
 export * from "./kanban-incidents.ts";
 export * from "./notify-rules.ts";
+export * from "./kanban-usage.ts";
