@@ -7,6 +7,7 @@ import { withStaleRunHandling } from "./late-report.ts";
 import { parentsSatisfied } from "./store/sqlite/dependencies.ts";
 import { appendEvent } from "./store/sqlite/events.ts";
 import { endRun, hasOpenRun, synthesizeRun } from "./store/sqlite/runs.ts";
+import { isReviewRun, resumesInReview } from "./store/sqlite/review-reads.ts";
 import { blockState, getTask, parkTask, requireTask, resumeTask } from "./store/sqlite/tasks.ts";
 import { allowedFrom, TRANSITIONS } from "./transitions.ts";
 import { type Termination, workerReleasedByOthers } from "./termination.ts";
@@ -77,6 +78,8 @@ async function settle(
       );
     }
     const landing = kind === null ? null : await typedLanding(ctx, task, kind, reason);
+    // Hermes B: a block of a reviewer run records it, so that the unblock resumes the card in review.
+    const review = verb === "block" && task.status === "running" && (await isReviewRun(ctx, id));
     const parked = await parkTask(ctx, verb, id, {
       from: task.status,
       runId: task.current_run_id,
@@ -88,8 +91,9 @@ async function settle(
     const outcome = to === "blocked" ? "blocked" : "scheduled";
     let runId = await endRun(ctx, id, { status: outcome, outcome, summary: reason });
     if (runId === null && reason) runId = await synthesizeRun(ctx, task, { status: outcome, outcome, summary: reason });
-    if (landing) await appendEvent(ctx, id, landing.event, landing.payload, runId);
-    else await appendEvent(ctx, id, to, { reason }, runId);
+    const source = review ? { source_status: "review" } : {};
+    if (landing) await appendEvent(ctx, id, landing.event, { ...landing.payload, ...source }, runId);
+    else await appendEvent(ctx, id, to, { reason, ...source }, runId);
     await commentReason(ctx, id, opts, to === "blocked" ? "BLOCKED" : "SCHEDULED");
     return { task: await requireTask(ctx, id), run_id: runId, terminate: workerReleasedByOthers(ctx, task, fence) };
   });
@@ -185,10 +189,12 @@ export async function unblockTask(ctx: BoardContext, id: string, opts: ParkOptio
     if (task.current_run_id !== null || (await hasOpenRun(ctx, id))) {
       await endRun(ctx, id, { status: "reclaimed", outcome: "reclaimed", summary: "invariant recovery on unblock" });
     }
-    const next = (await parentsSatisfied(ctx, id)) ? "ready" : "todo";
+    // Hermes B: a card that left review (its reviewer run blocked, or the breaker tripped it there) resumes in review.
+    const resume = (await resumesInReview(ctx, id)) ? "review" : "ready";
+    const next = (await parentsSatisfied(ctx, id)) ? resume : "todo";
     if (!(await resumeTask(ctx, id, { from: task.status, to: next })))
       throw wrongState(`cannot unblock ${id}: it changed state concurrently`);
-    await appendEvent(ctx, id, "unblocked", next === "ready" ? null : { status: next, resume_status: "ready" });
+    await appendEvent(ctx, id, "unblocked", next === "ready" ? null : { status: next, resume_status: resume });
     await commentReason(ctx, id, opts, "UNBLOCK");
     return await requireTask(ctx, id);
   });

@@ -36,10 +36,12 @@ import { patchTask, type TaskPatch } from "./patch.ts";
 import { type PreviousRun, previousRun } from "./previous-run.ts";
 import { normaliseRequires } from "./labels.ts";
 import * as recovery from "./recovery.ts";
+import * as review from "./review.ts";
 import { type AutoReviveConfig, reviveBrokenCards } from "./auto-revive.ts";
 import { type RemoteExit, type RemoteExitResult, recordRemoteExit } from "./remote-exit.ts";
 import { respawnGuard } from "./respawn-guard.ts";
 import * as termination from "./termination.ts";
+import * as usage from "./usage.ts";
 import { notFound } from "./errors.ts";
 import { motionsByIds } from "./motion/explain.ts";
 import type { HostFacts, Motion, MotionScope } from "./motion/types.ts";
@@ -52,9 +54,9 @@ import { CLEAR_CLAIM } from "./store/sqlite/sql-fragments.ts";
 import { getTask as getStoredTask, swapStatus } from "./store/sqlite/tasks.ts";
 import { boardDiagnostics, type BoardDiagnosticsOptions } from "./diagnostics.ts";
 import { gcEvents } from "./stats.ts";
+import { type FlowOptions, flowStats } from "./flow.ts";
 import * as boardReads from "./store/sqlite/board-reads.ts";
 import * as links from "./store/sqlite/links.ts";
-import { type FlowOptions, flowStats } from "./flow.ts";
 import * as requiresStore from "./store/sqlite/requires.ts";
 import * as liveEvents from "./store/sqlite/live-events.ts";
 import * as taskPages from "./store/sqlite/task-pages.ts";
@@ -304,9 +306,23 @@ export class Board {
   async heartbeatWorker(id: string, opts: { note?: string | null } & Fence = {}) {
     return await claim.heartbeatWorker(this.ctx, id, opts);
   }
-  /** A worker's heartbeat: extends its lease and records a `heartbeat` event, in one transaction. */
-  async heartbeat(id: string, opts: { note?: string | null; ttl_seconds?: number | null } & Fence = {}) {
-    return await claim.heartbeat(this.ctx, id, opts, this.claimTtl);
+  /**
+   * A worker's heartbeat: extends its lease and records a `heartbeat` event, in one transaction;
+   * with `usage`, the report of its run is written in that transaction too (usage.ts).
+   */
+  async heartbeat(
+    id: string,
+    opts: { note?: string | null; ttl_seconds?: number | null; usage?: usage.UsageInput | null } & Fence &
+      UsagePricing = {},
+  ) {
+    const reported = opts.usage ? usage.normaliseUsage(opts.usage) : null;
+    if (reported === null) return await claim.heartbeat(this.ctx, id, opts, this.claimTtl);
+    return await this.ctx.tx(async () => {
+      const beat = await claim.heartbeat(this.ctx, id, opts, this.claimTtl);
+      const task = await getStoredTask(this.ctx, id);
+      if (task) await usage.writeUsage(this.ctx, task, task.current_run_id, reported, "heartbeat", opts.prices);
+      return beat;
+    });
   }
   async recordSpawn(id: string, pid: number, runId: number) {
     return await claim.recordSpawn(this.ctx, id, pid, runId);
@@ -382,8 +398,12 @@ export class Board {
   }
 
   // --- settling ---
-  async completeTask(id: string, input: complete.CompleteInput = {}) {
-    return await complete.completeTask(this.ctx, id, input);
+  /** With `usage`, the worker's last report is written on the run this completion settled (usage.ts). */
+  async completeTask(id: string, input: complete.CompleteInput & UsageReport = {}) {
+    const reported = input.usage ? usage.normaliseUsage(input.usage) : null;
+    const done = await complete.completeTask(this.ctx, id, input);
+    await this.settledUsage(done, reported, "complete", input.prices);
+    return done;
   }
   async editCompletedResult(
     id: string,
@@ -392,8 +412,11 @@ export class Board {
     return await complete.editCompletedResult(this.ctx, id, input);
   }
   /** `comment_author` also stores the reason as a `BLOCKED:` comment, in the same transaction. */
-  async blockTask(id: string, opts: block.ParkOptions & Fence = {}) {
-    return await block.blockTask(this.ctx, id, opts);
+  async blockTask(id: string, opts: block.ParkOptions & Fence & UsageReport = {}) {
+    const reported = opts.usage ? usage.normaliseUsage(opts.usage) : null;
+    const parked = await block.blockTask(this.ctx, id, opts);
+    await this.settledUsage(parked, reported, "block", opts.prices);
+    return parked;
   }
   /** `comment_author` also stores the reason as a `SCHEDULED:` comment, in the same transaction. */
   async scheduleTask(id: string, opts: block.ParkOptions & Fence = {}) {
@@ -402,6 +425,31 @@ export class Board {
   /** `comment_author` also stores the reason as an `UNBLOCK:` comment, in the same transaction. */
   async unblockTask(id: string, opts: block.ParkOptions = {}) {
     return await block.unblockTask(this.ctx, id, opts);
+  }
+  // --- review lane (Hermes B; review.ts) ---
+  /** The implementer hands the task to `reviewer` (status `review`); fenced like complete/block. */
+  async requestReview(id: string, input: review.RequestReviewInput = {}) {
+    return await review.requestReview(this.ctx, id, input);
+  }
+  /** The reviewer run sends the task back to its implementer; `comment_author` also keeps the reason as a comment. */
+  async requestChanges(id: string, input: { reason: string; comment_author?: string | null } & Fence) {
+    return await review.requestChanges(this.ctx, id, input);
+  }
+  /** A person takes a card out of review (ready/todo), the implementer restored. */
+  async reopenReview(id: string, opts: { reason?: string | null; comment_author?: string | null } = {}) {
+    return await review.reopenReview(this.ctx, id, opts);
+  }
+  /** A reviewer's claim of a `review` task (the dispatcher's review lane); null when not claimable. */
+  async claimReviewTask(id: string, opts: claim.ClaimOptions = {}) {
+    return await review.claimReviewTask(this.ctx, id, opts, this.claimTtl);
+  }
+  /** Unclaimed `review` tasks in dispatch order. */
+  async reviewLane(limit = 100) {
+    return await review.reviewLane(this.ctx, limit);
+  }
+  /** Whether the task's current run was claimed from review (a reviewer run). */
+  async isReviewerRun(id: string) {
+    return await review.isReviewerRun(this.ctx, id);
   }
   async archiveTask(id: string) {
     return await archive.archiveTask(this.ctx, id);
@@ -537,6 +585,10 @@ export class Board {
   async statsFor(tenant: string | null) {
     return await workers.statsFor(this.ctx, tenant);
   }
+  /** Throughput, cycle times, the ready queue, blocked time and rework over a window (flow.ts). */
+  async flowStats(opts: FlowOptions = {}) {
+    return await flowStats(this.ctx, opts);
+  }
   async assigneesFor(profiles: string[], tenant: string | null) {
     return await workers.assigneesFor(this.ctx, profiles, tenant);
   }
@@ -585,10 +637,6 @@ export class Board {
         set: CLEAR_CLAIM,
         where: "current_run_id IS ?",
         whereArgs: [runId],
-  /** Throughput, cycle times, the ready queue, blocked time and rework over a window (flow.ts). */
-  async flowStats(opts: FlowOptions = {}) {
-    return await flowStats(this.ctx, opts);
-  }
       });
       if (moved !== 1) return false;
       const closed = await endRun(this.ctx, id, { status: "reclaimed", outcome: "reclaimed", error: reason });
@@ -730,6 +778,45 @@ export class Board {
   async dropNotifySub(key: notify.NotifySubKey, why: { failures: number; last_error: string | null }) {
     return await notifyDeliveries.dropNotifySub(this.ctx, key, why);
   }
+  // --- usage and cost (issue 21; usage.ts) ---
+  /** A worker's usage report on its own active run (fenced; WRONG_STATE without one); null when empty. */
+  async reportUsage(id: string, input: usage.UsageInput, opts: usage.ReportUsageOptions = {}) {
+    return await usage.reportUsage(this.ctx, id, input, opts);
+  }
+  /** The roll-up by run, task, profile, model, tenant, day or board; `task_id` takes its descendants in. */
+  async usageSummary(q: usage.UsageSummaryQuery) {
+    return await usage.usageSummary(this.ctx, q);
+  }
+  /** Every usage report of one task, oldest first. */
+  async usageOfTask(id: string) {
+    return await usage.usageOfTask(this.ctx, id);
+  }
+  /**
+   * The usage a terminal call carried, written on the run it settled, after the settling commit:
+   * complete and block keep their own transactions (a stale call's late report must survive its
+   * refusal), and a replayed re-send's usage was written when it first arrived, so it adds nothing.
+   */
+  private async settledUsage(
+    settled: { task: Task; run_id: number | null; replayed?: true },
+    reported: usage.NormalisedUsage | null,
+    via: usage.UsageVia,
+    prices: usage.PriceTable | null | undefined,
+  ): Promise<void> {
+    if (reported === null || settled.replayed) return;
+    await this.ctx.tx(
+      async () => await usage.writeUsage(this.ctx, settled.task, settled.run_id, reported, via, prices),
+    );
+  }
+}
+
+/** The price table a verb that may carry usage prices it with (config.json's `prices`). */
+export interface UsagePricing {
+  prices?: usage.PriceTable | null;
+}
+
+/** An optional usage report on a worker-side verb, and the prices for it. */
+export interface UsageReport extends UsagePricing {
+  usage?: usage.UsageInput | null;
 }
 
 /**

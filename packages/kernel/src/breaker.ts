@@ -5,6 +5,7 @@ import { appendEvent } from "./store/sqlite/events.ts";
 import { newestClosedRuns } from "./store/sqlite/run-reads.ts";
 import { endRun } from "./store/sqlite/runs.ts";
 import { bookFailures, getTask, giveUp, requeueAfterSpawnFailure } from "./store/sqlite/tasks.ts";
+import { isReviewRun } from "./store/sqlite/review-reads.ts";
 
 export interface FailureInput {
   error: string;
@@ -69,6 +70,9 @@ export async function recordTaskFailure(ctx: BoardContext, id: string, input: Fa
       }
       return false;
     }
+    // Hermes B: a trip of a review (a reviewer run, or a card recovery already put back in review)
+    // says so, so that the card resumes in review once it is back in play.
+    const fromReview = task.status === "review" || (task.status === "running" && (await isReviewRun(ctx, id)));
     if (!(await giveUp(ctx, id, { failures, error, releaseClaim }))) {
       // A task the breaker does not block (already blocked or scheduled, done…) still books the streak.
       await bookFailures(ctx, id, { failures, error, releaseClaim });
@@ -93,6 +97,7 @@ export async function recordTaskFailure(ctx: BoardContext, id: string, input: Fa
         limit_source: limitSource,
         error,
         trigger_outcome: input.outcome,
+        ...(fromReview ? { source_status: "review" } : {}),
         ...sticky,
         ...input.extra,
       },
@@ -102,7 +107,13 @@ export async function recordTaskFailure(ctx: BoardContext, id: string, input: Fa
     // limit, so recomputeReady would undo it on the next tick. The `blocked` event makes it sticky
     // (Hermes B marks forced trips `sticky`): only an explicit unblock puts the task back in play.
     if (input.forceTrip === true)
-      await appendEvent(ctx, id, "blocked", { reason: error, source: "circuit_breaker", sticky: true }, runId);
+      await appendEvent(
+        ctx,
+        id,
+        "blocked",
+        { reason: error, source: "circuit_breaker", sticky: true, ...(fromReview ? { source_status: "review" } : {}) },
+        runId,
+      );
     return true;
   });
 }

@@ -170,7 +170,9 @@ async function completeCurrent(ctx: BoardContext, id: string, input: CompleteInp
       );
     }
     const now = ctx.now();
-    const result = input.result ?? null;
+    // Hermes B: completing a card in review is its approval; with no evidence of its own it says so.
+    const handoff = task.status === "review" ? reviewApproval(input) : input;
+    const result = handoff.result ?? null;
     // One UPDATE settles the task and detaches its run; RETURNING hands back the settled row, so the
     // caller gets the task without a second read.
     const settledTask = await settleDone(ctx, id, {
@@ -180,10 +182,13 @@ async function completeCurrent(ctx: BoardContext, id: string, input: CompleteInp
       completedAt: now,
     });
     if (settledTask === null) throw wrongState(`cannot complete ${id}: it changed state concurrently`, { task_id: id });
-    const summary = input.summary ?? result;
-    const close = { status: "done", outcome: "completed" as const, summary, metadata: input.metadata ?? null };
+    const summary = handoff.summary ?? result;
+    const close = { status: "done", outcome: "completed" as const, summary, metadata: handoff.metadata ?? null };
     let runId = await closeOpenRuns(ctx, id, close);
-    if (runId === null && (input.summary || result || (input.metadata && Object.keys(input.metadata).length > 0))) {
+    if (
+      runId === null &&
+      (handoff.summary || result || (handoff.metadata && Object.keys(handoff.metadata).length > 0))
+    ) {
       runId = await synthesizeRun(ctx, task, close);
     }
     const payload: Record<string, unknown> = { result_len: result?.length ?? 0, summary: firstLine(summary, 400) };
@@ -217,6 +222,15 @@ async function completeCurrent(ctx: BoardContext, id: string, input: CompleteInp
   }
   await recomputeChildren(ctx, id);
   return settled;
+}
+
+/** The summary and metadata of a review approval that brought no evidence (spec §2.6, Hermes B). */
+export const REVIEW_APPROVAL_SUMMARY = "Review approved without additional evidence.";
+
+function reviewApproval(input: CompleteInput): CompleteInput {
+  const hasMetadata = input.metadata !== undefined && input.metadata !== null && Object.keys(input.metadata).length > 0;
+  if (input.summary || input.result || hasMetadata) return input;
+  return { ...input, summary: REVIEW_APPROVAL_SUMMARY, metadata: { source_status: "review", approval: "manual" } };
 }
 
 /** Rewrites the handoff of a done task (result, summary, metadata); event `edited`. */

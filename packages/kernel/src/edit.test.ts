@@ -122,10 +122,18 @@ describe("moveTask and setStatusDirect", () => {
     expect((await board.getTask(task.id))?.status).toBe("ready");
   });
 
-  it("refuses a move to review as an unknown status (A has no review verb)", async () => {
-    const task = await board.createTask({ title: "t" });
-    expect((await caught(async () => await board.moveTask(task.id, { status: "review" }))).message).toBe(
-      "unknown status: review",
+  it("a move to review hands the card to its assignee as reviewer; a move out of review reopens it (Hermes B)", async () => {
+    const task = await board.createTask({ title: "t", assignee: "critic" });
+    const moved = await board.moveTask(task.id, { status: "review" });
+    expect(moved.task).toMatchObject({ status: "review", assignee: "critic" });
+    const back = await board.moveTask(task.id, { status: "ready" });
+    expect(back.task.status).toBe("ready");
+    expect((await board.listEvents(task.id)).map((e) => e.kind)).toEqual(
+      expect.arrayContaining(["review_requested", "review_reopened"]),
+    );
+    const nobody = await board.createTask({ title: "unassigned" });
+    expect((await caught(async () => await board.moveTask(nobody.id, { status: "review" }))).code).toBe(
+      "INVALID_INPUT",
     );
   });
 

@@ -9,6 +9,7 @@ import { normaliseRequires } from "./labels.ts";
 import { directStatusSet, setTaskField } from "./store/sqlite/edits.ts";
 import { requiresOfTask, setRequires } from "./store/sqlite/requires.ts";
 import { type Termination, workerToStop } from "./termination.ts";
+import { reopenReview, requestReview } from "./review.ts";
 import type { Task } from "./types.ts";
 import { transition } from "./transition.ts";
 
@@ -153,10 +154,18 @@ export async function moveTask(
 ): Promise<{ task: Task; terminate: Termination | null }> {
   const status = input.status;
   if (status === "running") throw invalid(RUNNING_REFUSED);
-  if (!TASK_STATUSES.includes(status as (typeof TASK_STATUSES)[number]) || status === "review")
-    throw invalid(`unknown status: ${status}`);
+  if (!TASK_STATUSES.includes(status as (typeof TASK_STATUSES)[number])) throw invalid(`unknown status: ${status}`);
   const task = await ctx.getTask(id);
   if (!task) throw notFound(`task ${id} not found`, { task_id: id });
+  // Hermes B: a drag into Review hands the card to its assignee as reviewer (forced: a person's
+  // move); a drag out of Review to ready/todo is a reopen (the implementer comes back).
+  if (status === "review" && task.status !== "review") {
+    const out = await requestReview(ctx, id, { force: true, reviewer: task.assignee });
+    return { task: out.task, terminate: out.terminate };
+  }
+  if (task.status === "review" && (status === "ready" || status === "todo")) {
+    return { task: await reopenReview(ctx, id), terminate: null };
+  }
   switch (status) {
     case "done":
       // A card moved to done by a person: its worker, if one still runs, has nothing left to do.

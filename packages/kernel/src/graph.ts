@@ -2,6 +2,7 @@ import type { BoardContext } from "./context.ts";
 import { invalid } from "./errors.ts";
 import { copyNotifySubs } from "./notify.ts";
 import { hasStickyBlock, promotionCandidates } from "./store/sqlite/graph.ts";
+import { resumesInReview } from "./store/sqlite/review-reads.ts";
 import { childIds } from "./store/sqlite/dependencies.ts";
 import { deleteLink, insertLink } from "./store/sqlite/links.ts";
 import { transition } from "./transition.ts";
@@ -78,8 +79,10 @@ export async function recomputeReady(ctx: BoardContext, scope?: string[]): Promi
         const limit = t.max_retries ?? ctx.failureLimit;
         if ((t.consecutive_failures ?? 0) >= limit) continue; // a tripped breaker never self-recovers
       }
-      if ((await transition(ctx, "promote", t.id, { to: "ready", from: t.status })) === 1) {
-        await ctx.appendEvent(t.id, "promoted", null);
+      // Hermes B: a card that left review (a reviewer's claim found a reopened parent) resumes there.
+      const to = (await resumesInReview(ctx, t.id)) ? "review" : "ready";
+      if ((await transition(ctx, "promote", t.id, { to, from: t.status })) === 1) {
+        await ctx.appendEvent(t.id, "promoted", to === "ready" ? null : { status: to });
         count++;
       }
     }

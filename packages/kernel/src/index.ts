@@ -12,6 +12,8 @@ export {
 } from "./hosts.ts";
 export { LABEL_RE, MAX_REQUIRES, missingLabels, normaliseRequires } from "./labels.ts";
 export { BLOCK_RECURRENCE_LIMIT, type ParkOptions, type ParkResult } from "./block.ts";
+export type { RequestReviewInput, ReviewResult } from "./review.ts";
+export { REVIEW_APPROVAL_SUMMARY } from "./complete.ts";
 export type { CancelOptions, CancelResult } from "./cancel.ts";
 export { LATE_REPORT_TEXT_MAX, type TerminalVerb } from "./late-report.ts";
 export { OUTPUT_TAIL_MAX, type RemoteExit, type RemoteExitResult } from "./remote-exit.ts";
@@ -79,6 +81,20 @@ export {
   type IncidentView,
 } from "./incidents.ts";
 export { NOTIFY_RULE_SCOPES, type NotifyRule, type NotifyRuleInput, type NotifyRuleScope } from "./notify-rules.ts";
+export {
+  costFromPrice,
+  formatMicroUsd,
+  type ModelPrice,
+  type PriceTable,
+  priceFor,
+  type UsageGroup,
+  type UsageGroupBy,
+  type UsageInput,
+  type UsageRow,
+  type UsageSummary,
+  type UsageSummaryQuery,
+  usdToMicro,
+} from "./usage.ts";
 export type { ExitCodes, ExitStatus, MaxRuntimeOptions, RecoveryOptions } from "./recovery.ts";
 export { type AutoReviveConfig, DEFAULT_AUTO_REVIVE, type ReviveVerdict } from "./auto-revive.ts";
 export type { RespawnGuardReason } from "./respawn-guard.ts";
@@ -116,6 +132,13 @@ export {
   type TaskDiagnostics,
 } from "./diagnostics.ts";
 export { type BoardStats, DEFAULT_EVENT_RETENTION_SECONDS, type KnownAssignee, type TaskAge } from "./stats.ts";
+export {
+  DEFAULT_FLOW_WINDOW_SECONDS,
+  type FlowOptions,
+  type FlowStats,
+  MAX_FLOW_WINDOW_SECONDS,
+  type Percentiles,
+} from "./flow.ts";
 export { WORKER_CONTEXT_LIMITS } from "./worker-context.ts";
 export type { WorkspaceRules } from "./workspace-rules.ts";
 export { STORED_JSON_LIMITS, UNREADABLE_JSON_KEY } from "./stored-json.ts";
@@ -132,13 +155,6 @@ export {
   type CardExtras,
   COLUMN_NAMES,
   DEFAULT_COLUMN_LIMIT,
-export {
-  DEFAULT_FLOW_WINDOW_SECONDS,
-  type FlowOptions,
-  type FlowStats,
-  MAX_FLOW_WINDOW_SECONDS,
-  type Percentiles,
-} from "./flow.ts";
   DEFAULT_DONE_LIMIT,
   type DecorateOptions,
   PAGED_COLUMNS,

@@ -395,6 +395,19 @@ export class ScopedBoard {
     await this.check(args[0]);
     return await this.board.unblockTask(...args);
   }
+  // The review lane's verbs (review.ts), on a task of the scope.
+  async requestReview(...args: Parameters<Board["requestReview"]>) {
+    await this.check(args[0]);
+    return await this.board.requestReview(...args);
+  }
+  async requestChanges(...args: Parameters<Board["requestChanges"]>) {
+    await this.check(args[0]);
+    return await this.board.requestChanges(...args);
+  }
+  async reopenReview(...args: Parameters<Board["reopenReview"]>) {
+    await this.check(args[0]);
+    return await this.board.reopenReview(...args);
+  }
   async archiveTask(...args: Parameters<Board["archiveTask"]>) {
     await this.check(args[0]);
     return await this.board.archiveTask(...args);
@@ -479,6 +492,24 @@ export class ScopedBoard {
   /** NOT_FOUND for an incident outside the scope, worded as for an unknown one. */
   async resumeIncident(id: number, opts: { by: string }) {
     return await this.board.resumeIncident(id, { ...opts, tenant: this.tenant });
+  }
+  /** A usage report on a task of the scope (NOT_FOUND for any other). */
+  async reportUsage(...args: Parameters<Board["reportUsage"]>) {
+    await this.check(args[0]);
+    return await this.board.reportUsage(...args);
+  }
+  /**
+   * Usage roll-ups (usage.ts) confined to the scope: a tenant sums only its own reports, and a
+   * `task_id` outside the scope is NOT_FOUND; the operator may narrow to a tenant.
+   */
+  async usageSummary(q: Parameters<Board["usageSummary"]>[0]) {
+    if (q.task_id) await this.check(q.task_id);
+    return await this.board.usageSummary({ ...q, tenant: this.readTenant(q.tenant) });
+  }
+  /** Every usage report of one task of the scope. */
+  async usageOfTask(id: string) {
+    await this.check(id);
+    return await this.board.usageOfTask(id);
   }
 }
 

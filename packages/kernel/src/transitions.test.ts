@@ -13,26 +13,31 @@ describe("TRANSITIONS (the state machine)", () => {
     const all = [...live, "archived"];
     expect(TRANSITIONS).toEqual({
       claim: { from: ["ready"], to: ["running"] },
+      claim_review: { from: ["review"], to: ["running"] },
+      review_demote: { from: ["review"], to: ["todo"] },
       claim_rejected: { from: ["ready"], to: ["todo"] },
       link_demote: { from: ["ready"], to: ["todo"] },
-      promote: { from: ["todo", "blocked"], to: ["ready"] },
+      promote: { from: ["todo", "blocked"], to: ["ready", "review"] },
       complete: { from: ["running", "ready", "blocked", "review"], to: ["done"] },
       block: { from: ["running", "ready"], to: ["blocked", "todo", "triage"] },
       schedule: { from: ["todo", "ready", "running", "blocked"], to: ["scheduled"] },
-      unblock: { from: ["blocked", "scheduled"], to: ["ready", "todo"] },
-      requeue: { from: ["running"], to: ["ready"] },
-      spawn_failed: { from: ["running"], to: ["ready"] },
+      unblock: { from: ["blocked", "scheduled"], to: ["ready", "todo", "review"] },
+      requeue: { from: ["running"], to: ["ready", "review"] },
+      spawn_failed: { from: ["running"], to: ["ready", "review"] },
       give_up: { from: ["running", "ready", "review"], to: ["blocked"] },
-      reclaim: { from: ["running", "ready", "blocked"], to: ["ready"] },
+      reclaim: { from: ["running", "ready", "blocked"], to: ["ready", "review"] },
+      request_review: { from: ["running", "ready"], to: ["review"] },
+      request_changes: { from: ["running"], to: ["ready", "todo"] },
+      reopen_review: { from: ["review"], to: ["ready", "todo"] },
       cancel: { from: ["triage", "todo", "scheduled", "ready"], to: ["blocked"] },
       archive: { from: live, to: ["archived"] },
       set_status: { from: all, to: all.filter((s) => s !== "running") },
     });
   });
 
-  it("only a claim lands in running", () => {
+  it("only a claim (a worker's or a reviewer's) lands in running", () => {
     const into = Object.entries(TRANSITIONS).filter(([, t]) => (t.to as readonly string[]).includes("running"));
-    expect(into.map(([verb]) => verb)).toEqual(["claim"]);
+    expect(into.map(([verb]) => verb)).toEqual(["claim", "claim_review"]);
   });
 });
 

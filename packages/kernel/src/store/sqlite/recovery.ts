@@ -1,6 +1,7 @@
 import { CLEAR_CLAIM } from "./sql-fragments.ts";
 import type { Task } from "../../types.ts";
 import type { SqlContext } from "./session.ts";
+import { sourcePhase } from "./review-reads.ts";
 import { swapStatus } from "./tasks.ts";
 
 // What the recovery sweeps read (each set of running tasks in one query: every sweep runs on every
@@ -44,8 +45,8 @@ export async function staleCandidates(
 }
 
 /**
- * `requeue`: a running task goes back to ready with its claim released, if it still holds the lock
- * and run it was read with. `clearHeartbeat` also forgets its last heartbeat (a timed-out attempt).
+ * `requeue`: a running task goes back to ready (a reviewer run: to review) with its claim released,
+ * if it still holds the lock and run it was read with. `clearHeartbeat` also forgets its last heartbeat (a timed-out attempt).
  */
 export async function requeueRunning(
   ctx: SqlContext,
@@ -54,7 +55,7 @@ export async function requeueRunning(
 ): Promise<boolean> {
   return (
     (await swapStatus(ctx, "requeue", task.id, {
-      to: "ready",
+      to: await sourcePhase(ctx, task.id),
       set: opts.clearHeartbeat ? `${CLEAR_CLAIM}, last_heartbeat_at = NULL` : CLEAR_CLAIM,
       where: "claim_lock IS ? AND current_run_id IS ?",
       whereArgs: [task.claim_lock, task.current_run_id],
@@ -81,11 +82,11 @@ export async function extendExpiredLease(
   );
 }
 
-/** `reclaim` (an operator's): back to ready with the claim `lock` released and a fresh retry budget. */
+/** `reclaim` (an operator's): back to ready (a reviewer run: review) with the claim `lock` released and a fresh retry budget. */
 export async function releaseClaim(ctx: SqlContext, id: string, lock: string | null): Promise<boolean> {
   return (
     (await swapStatus(ctx, "reclaim", id, {
-      to: "ready",
+      to: await sourcePhase(ctx, id),
       set: `${CLEAR_CLAIM}, consecutive_failures = 0, last_failure_error = NULL`,
       where: "claim_lock IS ?",
       whereArgs: [lock],

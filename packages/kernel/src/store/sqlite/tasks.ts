@@ -5,6 +5,7 @@ import { TRANSITIONS, type TransitionVerb } from "../../transitions.ts";
 import { CLEAR_CLAIM } from "./sql-fragments.ts";
 import type { Task } from "../../types.ts";
 import type { Awaitable } from "../port.ts";
+import { sourcePhase } from "./review-reads.ts";
 import type { SqlContext } from "./session.ts";
 
 // Task rows: reads by id, the one compare-and-swap every status write goes through (built from the
@@ -217,7 +218,7 @@ export async function blockState(
 export async function resumeTask(
   ctx: SqlContext,
   id: string,
-  w: { from: string; to: "ready" | "todo" },
+  w: { from: string; to: "ready" | "todo" | "review" },
 ): Promise<boolean> {
   return (
     (await swapStatus(ctx, "unblock", id, {
@@ -248,7 +249,7 @@ export async function deleteTaskRows(ctx: SqlContext, id: string): Promise<void>
 // ---------------------------------------------------------------------------------------------
 // The circuit breaker's counters
 
-/** `spawn_failed`: a running task whose worker could not start goes back to ready, its claim released. */
+/** `spawn_failed`: a running task whose worker could not start goes back to ready (a reviewer run: review), its claim released. */
 export async function requeueAfterSpawnFailure(
   ctx: SqlContext,
   id: string,
@@ -257,7 +258,7 @@ export async function requeueAfterSpawnFailure(
 ): Promise<boolean> {
   return (
     (await swapStatus(ctx, "spawn_failed", id, {
-      to: "ready",
+      to: await sourcePhase(ctx, id),
       set: `consecutive_failures = ?, last_failure_error = ?, ${CLEAR_CLAIM}`,
       setArgs: [failures, error],
     })) === 1
