@@ -18,6 +18,7 @@ import { statsRouter } from "./routers/stats.ts";
 import { assigneesRouter } from "./routers/assignees.ts";
 import { profilesRouter } from "./routers/profiles.ts";
 import { tasksRouter } from "./routers/tasks/index.ts";
+import { usageRouter } from "./routers/usage.ts";
 import { createCallerFactory, router } from "./trpc.ts";
 
 /** Every procedure, grouped by resource. */
@@ -41,6 +42,7 @@ export const appRouter = router({
   maintenance: maintenanceRouter,
   hosts: hostsRouter,
   incidents: incidentsRouter,
+  usage: usageRouter,
 });
 
 export type AppRouter = typeof appRouter;

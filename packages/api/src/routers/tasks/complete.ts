@@ -2,6 +2,7 @@ import { z } from "zod";
 import { fenceFields, idListSchema, metadataSchema, resultSchema } from "../../schemas.ts";
 import { taskProcedure } from "../../trpc.ts";
 import { withWarnings } from "./shared.ts";
+import { usageFields, usageSchema } from "../usage.ts";
 
 /** Completes with a structured handoff; phantom `created_cards` → 412 with the ids in `data.details.phantom`. */
 export const completeProcedure = taskProcedure
@@ -12,6 +13,7 @@ export const completeProcedure = taskProcedure
       summary: resultSchema.nullish(),
       metadata: metadataSchema.nullish(),
       created_cards: idListSchema.nullish(),
+      usage: usageSchema.nullish(),
     }),
   )
   .mutation(async ({ ctx, input }) => {
@@ -22,6 +24,7 @@ export const completeProcedure = taskProcedure
       created_cards: input.created_cards,
       expected_run_id: input.expected_run_id,
       claim_lock: input.claim_lock,
+      ...usageFields(ctx, input.usage),
     });
     // An unfenced completion (a person closing the card) released someone else's worker: stop it.
     ctx.terminate(done.terminate);

@@ -18,6 +18,7 @@ import { promoteProcedure } from "./promote.ts";
 import { reassignProcedure } from "./reassign.ts";
 import { reclaimProcedure } from "./reclaim.ts";
 import { recomputeProcedure } from "./recompute.ts";
+import { reopenReviewProcedure, requestChangesProcedure, requestReviewProcedure } from "./review.ts";
 import { unblockProcedure } from "./unblock.ts";
 import { whyProcedure } from "./why.ts";
 
@@ -45,4 +46,7 @@ export const tasksRouter = router({
   log: logProcedure,
   recompute: recomputeProcedure,
   why: whyProcedure,
+  requestReview: requestReviewProcedure,
+  requestChanges: requestChangesProcedure,
+  reopenReview: reopenReviewProcedure,
 });

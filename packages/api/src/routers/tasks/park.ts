@@ -3,6 +3,7 @@ import { z } from "zod";
 import { fenceFields, nameSchema, reasonSchema } from "../../schemas.ts";
 import { taskProcedure } from "../../trpc.ts";
 import { result } from "./shared.ts";
+import { usageFields, usageSchema } from "../usage.ts";
 
 /**
  * block and schedule: park a task (fenced when the worker itself asks) and stop the worker if
@@ -12,8 +13,18 @@ import { result } from "./shared.ts";
 function parkProcedure(verb: "blockTask" | "scheduleTask") {
   // Only a block declares a kind (Hermes B: dependency, needs_input, capability, transient).
   const kind = verb === "blockTask" ? { kind: z.enum(BLOCK_KINDS).nullish() } : {};
+  // A worker ends its run with complete or block (a run token may not schedule): only a block carries usage (issue 21).
+  const usage = verb === "blockTask" ? { usage: usageSchema.nullish() } : {};
   return taskProcedure
-    .input(z.object({ ...fenceFields, reason: reasonSchema.nullish(), comment_author: nameSchema.nullish(), ...kind }))
+    .input(
+      z.object({
+        ...fenceFields,
+        reason: reasonSchema.nullish(),
+        comment_author: nameSchema.nullish(),
+        ...kind,
+        ...usage,
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
       const parked = await ctx.board[verb](input.id, {
         reason: input.reason,
@@ -21,6 +32,7 @@ function parkProcedure(verb: "blockTask" | "scheduleTask") {
         comment_author: input.comment_author,
         expected_run_id: input.expected_run_id,
         claim_lock: input.claim_lock,
+        ...("usage" in input ? usageFields(ctx, input.usage as z.infer<typeof usageSchema> | null | undefined) : {}),
       });
       ctx.terminate(parked.terminate);
       // A re-sent block of a run that already ended blocked: the first answer again, nothing written.
