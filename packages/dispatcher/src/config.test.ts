@@ -38,6 +38,7 @@ describe("loadConfig", () => {
       maxInProgress: null,
       maxInProgressPerProfile: null,
       defaultAssignee: null,
+      reviewDispatch: true,
       staleTimeoutSeconds: 14400,
       claimTtlSeconds: 900,
       crashGraceSeconds: 30,

@@ -34,6 +34,8 @@ export interface DispatcherSettings {
   maxInProgressPerProfile: number | null;
   /** Fallback assignee for unassigned ready tasks (canonical, lowercase); null when unset. */
   defaultAssignee: string | null;
+  /** `kanban.review_dispatch` (default true): the review lane spawns the assignee (reviewer) of each `review` task. */
+  reviewDispatch: boolean;
   /** 0 disables stale-running detection. */
   staleTimeoutSeconds: number;
   claimTtlSeconds: number;
@@ -303,6 +305,7 @@ function fromHomeConfig(
     maxInProgress: k.max_in_progress,
     maxInProgressPerProfile: k.max_in_progress_per_profile,
     defaultAssignee: defaultAssignee === "" ? null : defaultAssignee,
+    reviewDispatch: k.review_dispatch,
     staleTimeoutSeconds: k.dispatch_stale_timeout_seconds,
     claimTtlSeconds: k.claim_ttl_seconds,
     crashGraceSeconds: k.crash_grace_seconds,

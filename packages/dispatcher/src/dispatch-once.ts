@@ -15,6 +15,7 @@ import type { TickLockAttempt } from "./coordination/coordination.ts";
 import { tryAcquireDispatchLock } from "./pid-lock.ts";
 import { type ResolvedWorkspace, WorkspaceError } from "@kanban/workspace";
 import { isInfrastructureSpawnError } from "./spawn-failure.ts";
+import { hasSpawnableReview, spawnReviews } from "./review-lane.ts";
 
 /**
  * One dispatcher tick on one board (spec §3.2, Hermes A order): recover running tasks, promote,
@@ -67,6 +68,11 @@ export interface DispatchOptions {
   staleTimeoutSeconds?: number;
   crashGraceSeconds?: number;
   defaultAssignee?: string | null;
+  /**
+   * `kanban.review_dispatch` (default true): after the ready lane, spawn the reviewer (assignee) of
+   * each unclaimed `review` task (review-lane.ts); while one waits, the ready lane leaves it a slot.
+   */
+  reviewDispatch?: boolean;
   /** The labels this dispatcher offers (`--labels`, `kanban.labels`): a task requiring others is skipped (motion no_host_for_labels). */
   labels?: readonly string[];
   /** Take the per-board `<db>.dispatch.lock` for the tick (default true; a dry run locks too: its sweeps write). */
@@ -89,6 +95,8 @@ export interface SpawnContext {
   runId: number;
   claimLock: string;
   workspace: ResolvedWorkspace;
+  /** A reviewer run (claimed from `review`): its worker is told so (KANBAN_REVIEW=1). */
+  review?: boolean;
 }
 
 export interface DispatchDeps {
@@ -270,6 +278,10 @@ async function spawnReady(
     }
     budget = Math.min(budget, room);
   }
+  // Hermes B: while a review waits for a spawnable reviewer, the ready lane leaves it one slot.
+  const reviewWaiting = opts.reviewDispatch !== false && (await hasSpawnableReview(board, deps));
+  const reserved = reviewWaiting && Number.isFinite(budget) ? 1 : 0;
+  budget -= reserved;
   // Which task goes next (order, default assignee, spawnable profiles, per-profile caps, the respawn
   // guard) is the kernel's decision; here each claim is turned into a worker before the next is taken.
   const lane = board.readyLane({
@@ -281,6 +293,7 @@ async function spawnReady(
     ...(deps.admission ? { hold: (assignee: string) => deps.admission?.hold(assignee) ?? null } : {}),
   });
   for (;;) {
+    if (budget <= 0) break; // only when the one slot left is the review lane's
     // Admission decides with the host's count under its lock, held until the claim's worker is counted.
     await deps.admission?.enter();
     let next: ClaimNextResult;
@@ -301,6 +314,7 @@ async function spawnReady(
       break;
     }
   }
+  if (reviewWaiting) await spawnReviews(board, deps, out, dryRun, budget + reserved);
 }
 
 /** Files the walk's decisions under the result's lists. */
@@ -334,12 +348,13 @@ function recordMotions(next: ClaimNextResult, out: DispatchResult, now: number, 
  * Turns one claim into a running worker: workspace, spawn, pid on record. Returns whether it counts
  * against the budget (a spawn that failed gave its claim back and does not).
  */
-async function start(
+export async function start(
   board: Board,
   claim: LaneClaim,
-  lane: ReadyLane,
+  lane: Pick<ReadyLane, "release">,
   deps: DispatchDeps,
   out: DispatchResult,
+  review = false,
 ): Promise<boolean> {
   const { task, assignee } = claim;
   if (task === null) {
@@ -371,6 +386,7 @@ async function start(
       runId,
       claimLock: task.claim_lock,
       workspace,
+      ...(review ? { review: true } : {}),
     });
   } catch (err) {
     await failSpawn(board, task.id, oneLine(err), out, deps, spawnFailureClass(err));

@@ -358,6 +358,7 @@ export class Dispatcher {
       staleTimeoutSeconds: s.staleTimeoutSeconds,
       crashGraceSeconds: s.crashGraceSeconds,
       defaultAssignee: s.defaultAssignee,
+      reviewDispatch: s.reviewDispatch,
       labels: s.labels,
       exitCodes: { rateLimit: s.rateLimitExitCode, transient: s.transientExitCode },
       defaultMaxRuntimeSeconds: s.defaultMaxRuntimeSeconds,
@@ -439,6 +440,7 @@ export class Dispatcher {
           workspace: ctx.workspace.path,
           // A retry resumes the session its previous run recorded (`{resume}`; issue 17).
           previousRun: await t.board.previousRun(ctx.task.id, ctx.runId),
+          review: ctx.review === true,
         });
         const env = buildWorkerEnv({
           runtime: cfg.runtime,
@@ -457,6 +459,7 @@ export class Dispatcher {
           databaseUrl: cfg.database.engine === "postgres" ? cfg.database.url : null,
           // What the attempt before this one ended with (KANBAN_PREVIOUS_RUN_*; none on a first attempt).
           previousRun: await t.board.previousRun(ctx.task.id, ctx.runId),
+          review: ctx.review === true,
         });
         // The run's marker (KANBAN_RUN_ID + KANBAN_BOARD_KEY): how its descendants are found wherever they go.
         Object.assign(env, runMarkerOf(t, ctx.runId));

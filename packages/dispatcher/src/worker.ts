@@ -39,6 +39,9 @@ export function isSpawnable(runtime: WorkerRuntime, profile: string | null | und
   return hermesProfileExists(runtime.hermesHome, profile);
 }
 
+/** The skill Hermes B loads into every reviewer run. */
+export const HERMES_REVIEW_SKILL = "sdlc-review";
+
 function skillList(profileSkills: readonly string[], taskSkills: readonly string[] | null): string[] {
   const out: string[] = [];
   for (const s of [WORKER_SKILL, ...profileSkills, ...(taskSkills ?? [])]) if (s && !out.includes(s)) out.push(s);
@@ -51,6 +54,8 @@ export interface ArgvInput {
   workspace: string;
   /** The task's previous ended run (Board.previousRun); absent or null on a first attempt. */
   previousRun?: Pick<PreviousRun, "session_id"> | null;
+  /** A reviewer run: Hermes is force-loaded with its `sdlc-review` skill (Hermes B). */
+  review?: boolean;
 }
 
 /**
@@ -66,7 +71,7 @@ export interface ArgvInput {
 export function buildWorkerArgv(runtime: WorkerRuntime, input: ArgvInput): string[] {
   const { task, profile, workspace } = input;
   if (runtime.kind === "hermes") {
-    const skills = skillList([], task.skills);
+    const skills = skillList(input.review === true ? [HERMES_REVIEW_SKILL] : [], task.skills);
     const argv = [runtime.bin, "-p", profile, "--accept-hooks"];
     for (const s of skills) argv.push("--skills", s);
     if (task.model_override) argv.push("-m", task.model_override);
@@ -126,6 +131,8 @@ export interface WorkerEnvInput {
    * absent or null on a first attempt (and on a remote host, whose claims do not carry it).
    */
   previousRun?: PreviousRun | null;
+  /** A reviewer run (claimed from `review`): the worker is told with KANBAN_REVIEW=1 (HERMES_KANBAN_REVIEW=1 for Hermes). */
+  review?: boolean;
 }
 
 /** Longest KANBAN_PREVIOUS_RUN_SUMMARY / _ERROR, in characters: a hint for the agent, well under exec's per-string limit. */
@@ -166,7 +173,14 @@ function applyPreviousRun(env: Record<string, string>, prefix: string, previous:
 }
 
 /** Variables of the dispatcher's own environment that are never a worker's business. */
-const NOT_INHERITED = new Set(["KANBAN_TOKEN", "KANBAN_URL", "KANBAN_BRANCH", "KANBAN_TENANT"]);
+const NOT_INHERITED = new Set([
+  "KANBAN_TOKEN",
+  "KANBAN_URL",
+  "KANBAN_BRANCH",
+  "KANBAN_TENANT",
+  "KANBAN_REVIEW",
+  "HERMES_KANBAN_REVIEW",
+]);
 /**
  * In API mode the worker reaches the board through the API only: no file locations, and no database
  * URL (it would open every board of the database, with the dispatcher's own credentials).
@@ -210,6 +224,7 @@ export function buildWorkerEnv(input: WorkerEnvInput): Record<string, string> {
   set("KANBAN_BOARD", input.board);
   set("KANBAN_PROFILE", input.profile);
   set("KANBAN_BRANCH", input.branch);
+  set("KANBAN_REVIEW", input.review === true ? "1" : null);
   const runToken = apiMode
     ? (input.runToken ?? mintRunToken(input.home, { board: input.board, task: input.task.id, run: input.runId }))
     : null;
@@ -241,6 +256,7 @@ export function buildWorkerEnv(input: WorkerEnvInput): Record<string, string> {
   set("HERMES_KANBAN_BRANCH", input.branch);
   set("HERMES_KANBAN_RUN_ID", String(input.runId));
   set("HERMES_KANBAN_CLAIM_LOCK", input.claimLock);
+  set("HERMES_KANBAN_REVIEW", input.review === true ? "1" : null);
   // Hermes' own kanban tools open an SQLite file; a PostgreSQL label is no file for them.
   if (pgUrl === null) set("HERMES_KANBAN_DB", input.dbPath);
   set("HERMES_KANBAN_WORKSPACES_ROOT", input.workspacesRoot);
