@@ -87,7 +87,7 @@ describe("kanban db copy (real binary, real PostgreSQL)", () => {
         expect.stringMatching(/^kanban_notify_subs\s+5\s+[0-9a-f]{16}\s+-\s+same$/),
       ]),
     );
-    expect(lines.at(-1)).toBe("Verified: the target reads back 12 tables, 213 rows, identical checksums");
+    expect(lines.at(-1)).toBe("Verified: the target reads back 13 tables, 213 rows, identical checksums");
     expectNoSecret(toPg);
 
     const back = await runBinary(["db", "copy", board("e2e"), "restored"], home.env, 60_000);
@@ -120,7 +120,7 @@ describe("kanban db copy (real binary, real PostgreSQL)", () => {
     expect(replaced.code).toBe(0);
     const report = JSON.parse(replaced.out);
     expect(report).toMatchObject({ replaced: true, verified: true, mismatches: [] });
-    // Every Hermes table, then our own five (task labels, remote hosts, incidents, subscription rules, the delivery log), each counted and hashed.
+    // Every Hermes table, then our own six (task labels, remote hosts, incidents, subscription rules, the delivery log, usage), each counted and hashed.
     expect(report.tables.map((t: { table: string }) => t.table)).toEqual([
       "tasks",
       "task_links",
@@ -134,6 +134,7 @@ describe("kanban db copy (real binary, real PostgreSQL)", () => {
       "kanban_incidents",
       "kanban_notify_rules",
       "kanban_notify_deliveries",
+      "kanban_usage",
     ]);
   }, 120_000);
 

@@ -41,7 +41,7 @@ describe("kanban mcp (orchestrator)", () => {
     await mcp.close();
   });
 
-  it("serves the guidance as instructions and all twelve tools with JSON schemas", async () => {
+  it("serves the guidance as instructions and all fourteen tools with JSON schemas", async () => {
     expect(mcp.getInstructions()).toBe(KANBAN_GUIDANCE);
     const { tools } = await mcp.listTools();
     expect(tools.map((t) => t.name)).toEqual([
@@ -57,6 +57,8 @@ describe("kanban mcp (orchestrator)", () => {
       "kanban_link",
       "kanban_why",
       "kanban_notify_subscribe",
+      "kanban_request_review",
+      "kanban_request_changes",
     ]);
     for (const t of tools) {
       expect(t.inputSchema.type).toBe("object");
@@ -219,7 +221,7 @@ describe("kanban mcp (dispatched worker)", () => {
     const names = (await mcp.listTools()).tools.map((t) => t.name);
     expect(names).not.toContain("kanban_list");
     expect(names).not.toContain("kanban_unblock");
-    expect(names).toHaveLength(8);
+    expect(names).toHaveLength(10);
     const shown = await call(mcp, "kanban_show");
     expect(shown.body).toMatchObject({ task: { id: taskId, status: "running", body: "do the thing" } });
     expect(String(shown.body.worker_context)).toContain(`# Kanban task ${taskId}`);

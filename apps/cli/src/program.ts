@@ -15,10 +15,12 @@ import { registerNotify } from "./commands/notify.ts";
 import { registerNotifyDelivery } from "./commands/notify-delivery.ts";
 import { slugArg } from "./commands/parse.ts";
 import { registerRead } from "./commands/read.ts";
+import { registerReview } from "./commands/review.ts";
 import type { Act } from "./commands/register.ts";
 import { registerRouting } from "./commands/routing.ts";
 import { registerServe } from "./commands/serve.ts";
 import { registerStart } from "./commands/start.ts";
+import { registerUsage } from "./commands/usage.ts";
 import { registerWhy } from "./commands/why.ts";
 
 export const VERSION = "0.1.0";
@@ -59,6 +61,9 @@ export function buildProgram(act: Act, output: { out(text: string): void; err(te
     registerLifecycle,
     // After the lifecycle verbs: it adds --requires to their `edit`.
     registerEditRequires,
+    // After the lifecycle verbs too: it adds the usage flags to heartbeat, complete and block (issue 21).
+    registerUsage,
+    registerReview,
     registerCancel,
     registerEvents,
     registerDispatch,

@@ -6,6 +6,7 @@ import { toJson } from "../output.ts";
 import type { OutboxSent } from "../tools/client.ts";
 import { collect, intArg, parseMetadata } from "./parse.ts";
 import type { Register } from "./register.ts";
+import type { UsageReport } from "./usage.ts";
 
 /**
  * A remote host's worker settles its own task through the completion outbox (`../outbox-call.ts`,
@@ -76,9 +77,15 @@ export async function runClaim(deps: Deps, id: string, opts: { ttl?: number }): 
   return 0;
 }
 
-export async function runHeartbeat(deps: Deps, id: string, opts: { note?: string }): Promise<number> {
+export async function runHeartbeat(
+  deps: Deps,
+  id: string,
+  opts: { note?: string; usage?: UsageReport | null },
+): Promise<number> {
   const client = await deps.client();
-  await client.tasks.heartbeat.mutate({ ...boardArg(deps), id, note: opts.note ?? null, ...fenceFor(deps, id) });
+  const usage = opts.usage ? { usage: opts.usage } : {};
+  const fence = fenceFor(deps, id);
+  await client.tasks.heartbeat.mutate({ ...boardArg(deps), id, note: opts.note ?? null, ...usage, ...fence });
   deps.io.out(`Heartbeat recorded for ${id}`);
   return 0;
 }
@@ -88,6 +95,8 @@ export interface CompleteOptions {
   summary?: string;
   metadata?: string;
   createdCard?: string[];
+  /** The worker's last usage report (issue 21; the flags of commands/usage.ts). */
+  usage?: UsageReport | null;
 }
 
 /**
@@ -98,6 +107,7 @@ export async function runComplete(deps: Deps, ids: string[], opts: CompleteOptio
   if (ids.length > 1 && (opts.summary !== undefined || opts.metadata !== undefined || opts.createdCard !== undefined)) {
     throw new UsageError("--summary, --metadata and --created-card are per-task: pass exactly one task id with them");
   }
+  if (ids.length > 1 && opts.usage) throw new UsageError("usage flags are per-task: complete one task with them");
   const metadata = parseMetadata(opts.metadata);
   const inputOf = (id: string) => ({
     ...boardArg(deps),
@@ -106,6 +116,7 @@ export async function runComplete(deps: Deps, ids: string[], opts: CompleteOptio
     summary: opts.summary ?? null,
     metadata: metadata ?? null,
     created_cards: opts.createdCard ?? null,
+    ...(opts.usage ? { usage: opts.usage } : {}),
     ...fenceFor(deps, id),
   });
   const hallucinated = (id: string, message: string) =>
@@ -184,6 +195,8 @@ export interface ParkOptions {
   ids?: string[];
   /** block only: dependency, needs_input, capability or transient (Hermes B). */
   kind?: string;
+  /** block only: the worker's last usage report (issue 21; the flags of commands/usage.ts). */
+  usage?: UsageReport | null;
 }
 
 /** Where a block landed, in one line: a typed block may wait in todo or go to triage. */
@@ -204,7 +217,11 @@ async function runPark(
 ): Promise<number> {
   const reason = words(reasonWords);
   const ids = [id, ...(opts.ids ?? [])];
-  const kind = verb === "block" && opts.kind !== undefined ? { kind: opts.kind } : {};
+  const kind = {
+    ...(verb === "block" && opts.kind !== undefined ? { kind: opts.kind } : {}),
+    ...(verb === "block" && opts.usage ? { usage: opts.usage } : {}),
+  };
+  if (opts.usage && ids.length > 1) throw new UsageError("usage flags are per-task: block one task with them");
   if (verb === "block" && ids.length === 1) {
     const input = {
       ...boardArg(deps),

@@ -23,6 +23,8 @@ export interface KanbanToolClient {
     heartbeat: Mutation<"tasks", "heartbeat">;
     recompute: Mutation<"tasks", "recompute">;
     why: Query<"tasks", "why">;
+    requestReview: Mutation<"tasks", "requestReview">;
+    requestChanges: Mutation<"tasks", "requestChanges">;
   };
   comments: { add: Mutation<"comments", "add"> };
   links: { add: Mutation<"links", "add"> };

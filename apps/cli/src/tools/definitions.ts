@@ -29,6 +29,18 @@ function defineTool<S extends z.ZodObject>(tool: KanbanTool<S>): KanbanTool<S> {
 
 const board = z.string().max(100).optional().describe("Board slug; default: the current board.");
 const taskIdOptional = z.string().max(64).optional().describe("Task id; default: your own task ($KANBAN_TASK).");
+/** What a worker consumed since its last report (issue 21); the board prices tokens when cost_usd is absent. */
+const usage = z
+  .object({
+    model: z.string().max(200).optional(),
+    tokens_in: z.number().int().min(0).optional(),
+    tokens_out: z.number().int().min(0).optional(),
+    cache_read: z.number().int().min(0).optional(),
+    cache_write: z.number().int().min(0).optional(),
+    cost_usd: z.number().min(0).optional().describe("What it cost, if you know; else the board's price table."),
+  })
+  .optional()
+  .describe("Your usage since your last report: tokens, cache, model and cost if known.");
 /** JSON of a client's value, cut so that an error never echoes a whole payload back. */
 function clip(input: unknown): string {
   const text = JSON.stringify(input) ?? String(input);
@@ -441,6 +453,7 @@ export const kanbanComplete = defineTool({
     artifacts: stringList("artifacts", "report.md")
       .optional()
       .describe("Files worth keeping; merged into metadata.artifacts."),
+    usage,
     board,
   }),
   async handler(args, ctx) {
@@ -463,6 +476,7 @@ export const kanbanComplete = defineTool({
       result: args.result ?? null,
       metadata: Object.keys(metadata).length > 0 ? metadata : null,
       created_cards: cards ?? null,
+      ...(args.usage ? { usage: args.usage } : {}),
       ...fence(ctx, id),
     };
     const sent = await viaOutbox(ctx, "complete", id, input);
@@ -558,6 +572,7 @@ export const kanbanHeartbeat = defineTool({
       .string()
       .max(64 * 1024)
       .optional(),
+    usage,
     board,
   }),
   async handler(args, ctx) {
@@ -567,6 +582,7 @@ export const kanbanHeartbeat = defineTool({
         ...boardOf(args),
         id,
         note: args.note?.trim() ? args.note.trim() : null,
+        ...(args.usage ? { usage: args.usage } : {}),
         ...fence(ctx, id),
       });
     } catch (err) {
@@ -704,6 +720,87 @@ export const kanbanWhy = defineTool({
   },
 });
 
+// --- the review lane (Hermes B's kanban_request_review / kanban_request_changes) ---
+
+/** A refused review call in the tool's words, or null when it is not one of the refusals it words. */
+function reviewRefusal(tool: string, id: string, err: unknown): ToolError | null {
+  const c = code(err);
+  if (c === "STALE_RUN") return new ToolError(staleText(tool, id, err));
+  if (c === "NOT_FOUND") return new ToolError(`${tool}: task ${id} not found`);
+  if (c === "WRONG_STATE" || c === "INVALID_INPUT" || c === "BAD_REQUEST" || c === "CONFLICT")
+    return new ToolError(`${tool}: ${(err as Error).message}`);
+  return null;
+}
+
+export const kanbanRequestReview = defineTool({
+  name: "kanban_request_review",
+  description:
+    "Hand your finished work to a reviewer instead of completing it: the card goes to review and the reviewer profile " +
+    "(named, or the one of the last review round) is spawned to approve it or send it back. Your attempt ends here.",
+  orchestratorOnly: false,
+  inputSchema: z.object({
+    task_id: taskIdOptional,
+    summary: z
+      .string({ error: "summary is required — say what the reviewer should look at" })
+      .max(64 * 1024)
+      .describe("What you did and what to check, 1-3 sentences."),
+    reviewer: z.string().max(200).optional().describe("The reviewer profile (default: the last round's reviewer)."),
+    metadata: jsonObject("metadata").optional(),
+    board,
+  }),
+  async handler(args, ctx) {
+    const id = ownTarget(ctx, args.task_id);
+    const summary = args.summary.trim();
+    if (summary === "") throw new ToolError("summary is required — say what the reviewer should look at");
+    try {
+      const res = await ctx.client.tasks.requestReview.mutate({
+        ...boardOf(args),
+        id,
+        summary,
+        reviewer: args.reviewer?.trim() ? args.reviewer.trim() : null,
+        metadata: args.metadata ?? null,
+        ...fence(ctx, id),
+      });
+      return { ok: true, task_id: id, status: res.task.status, reviewer: res.task.assignee };
+    } catch (err) {
+      throw reviewRefusal("kanban_request_review", id, err) ?? err;
+    }
+  },
+});
+
+export const kanbanRequestChanges = defineTool({
+  name: "kanban_request_changes",
+  description:
+    "As the reviewer of a card (KANBAN_REVIEW=1): send it back to its implementer with what must change. " +
+    "To approve instead, call kanban_complete with your verdict as the summary.",
+  orchestratorOnly: false,
+  inputSchema: z.object({
+    task_id: taskIdOptional,
+    reason: z
+      .string({ error: "reason is required — say what the implementer should change" })
+      .max(64 * 1024)
+      .describe("What must change, concrete enough to act on without your logs."),
+    board,
+  }),
+  async handler(args, ctx) {
+    const id = ownTarget(ctx, args.task_id);
+    const reason = args.reason.trim();
+    if (reason === "") throw new ToolError("reason is required — say what the implementer should change");
+    try {
+      const res = await ctx.client.tasks.requestChanges.mutate({
+        ...boardOf(args),
+        id,
+        reason,
+        comment_author: ctx.identity.profile ?? "reviewer",
+        ...fence(ctx, id),
+      });
+      return { ok: true, task_id: id, status: res.task.status, implementer: res.task.assignee };
+    } catch (err) {
+      throw reviewRefusal("kanban_request_changes", id, err) ?? err;
+    }
+  },
+});
+
 /** Every tool, in the order they are listed. */
 export const KANBAN_TOOLS: readonly KanbanTool[] = [
   kanbanShow,
@@ -718,4 +815,6 @@ export const KANBAN_TOOLS: readonly KanbanTool[] = [
   kanbanLink,
   kanbanWhy,
   kanbanNotifySubscribe,
+  kanbanRequestReview,
+  kanbanRequestChanges,
 ] as unknown as readonly KanbanTool[];

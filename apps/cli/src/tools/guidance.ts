@@ -29,6 +29,11 @@ reclaims the task your late calls are refused. Never shell out to \`kanban\` to 
    parents=[your task id]). Do not assign follow-ups to yourself. Use kanban_comment to pass
    information to another task.
 
+Review: to hand your work to a reviewer instead of completing, call
+kanban_request_review(summary=..., reviewer=<profile>) and stop. If $KANBAN_REVIEW is 1 you are the
+reviewer: approve with kanban_complete(summary=...), or send it back with
+kanban_request_changes(reason="what must change").
+
 created_cards: when you complete, list in created_cards only ids that kanban_create returned to you
 during this task. One unknown id refuses the whole completion and the task stays running; retry
 without the bad ids (or with created_cards=[]). Ids mentioned in the summary are checked too and

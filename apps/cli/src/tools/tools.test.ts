@@ -96,6 +96,8 @@ describe.each(["local", "remote"] as const)("%s API", (mode) => {
         "kanban_link",
         "kanban_why",
         "kanban_notify_subscribe",
+        "kanban_request_review",
+        "kanban_request_changes",
       ]);
       const { me } = await worker();
       expect(visibleTools(me).map((t) => t.name)).not.toContain("kanban_list");
