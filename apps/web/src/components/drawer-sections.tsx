@@ -613,7 +613,7 @@ function browserStorage(): Storage | null {
  * The name this browser signs comments with: asked for once (stored in localStorage), changeable
  * at any time. Without it every comment from the board would read "dashboard".
  */
-function useDisplayName() {
+export function useDisplayName() {
   const dialogs = useDialogs();
   const [name, setName] = useState<string | null>(null);
   useEffect(() => setName(readDisplayName(browserStorage())), []);

@@ -20,10 +20,12 @@ import {
   RunHistory,
   STATUS_PILL,
   type TaskOption,
+  useDisplayName,
   WorkerLog,
 } from "./drawer-sections.tsx";
 import { XIcon } from "./icons.tsx";
 import { LabelsInput } from "./labels-input.tsx";
+import { CostSection } from "./cost-section.tsx";
 import { NotificationsSection } from "./notifications.tsx";
 import { Markdown } from "./markdown.tsx";
 import { useToasts } from "./toasts.tsx";
@@ -384,6 +386,33 @@ function StatusActions({
   const dialogs = useDialogs();
   const status = ctx.detail.task.status;
   const move = (target: string) => void moveTasks([ctx.id], target);
+  const who = useDisplayName();
+  /**
+   * A person's "request changes" on a card in review: it goes back to its implementer (ready, or todo
+   * while a parent is unfinished) and the reason is kept as a `CHANGES REQUESTED:` comment.
+   */
+  const requestChanges = async () => {
+    const answer = await dialogs.confirm({
+      title: `Request changes on ${ctx.id}?`,
+      body: "The card goes back to its implementer with your reason as a comment.",
+      confirmLabel: "Request changes",
+      reason: { label: "What should change" },
+    });
+    if (!answer.ok) return;
+    const reason = answer.reason.trim();
+    try {
+      await client.tasks.reopenReview.mutate({
+        board: ctx.board,
+        id: ctx.id,
+        ...(reason ? { reason, comment_author: who.name ?? "user" } : {}),
+      });
+      toasts.push({ kind: "success", title: `Sent ${ctx.id} back to its implementer` });
+    } catch (err) {
+      toasts.push({ kind: "error", title: "Request changes failed", body: errorMessage(err) });
+    } finally {
+      ctx.refresh([ctx.id]);
+    }
+  };
   /**
    * Cancels the run of a hung task: its claim is released (a local worker is stopped, a remote host
    * stops the worker's process tree at its next heartbeat) and the task goes to Blocked, so the
@@ -439,6 +468,36 @@ function StatusActions({
         >
           Unblock
         </Button>
+      )}
+      {status === "review" && (
+        <>
+          <Button
+            size="sm"
+            variant="primary"
+            data-testid="action-approve"
+            title="Approve the work: the card becomes done"
+            onClick={async () => {
+              try {
+                await client.tasks.complete.mutate({ board: ctx.board, id: ctx.id });
+                toasts.push({ kind: "success", title: `Approved ${ctx.id}` });
+              } catch (err) {
+                toasts.push({ kind: "error", title: "Approve failed", body: errorMessage(err) });
+              } finally {
+                ctx.refresh([ctx.id]);
+              }
+            }}
+          >
+            Approve
+          </Button>
+          <Button
+            size="sm"
+            data-testid="action-request-changes"
+            title="Send the card back to its implementer with what must change"
+            onClick={() => void requestChanges()}
+          >
+            Request changes
+          </Button>
+        </>
       )}
       {status === "running" && (
         <Button
@@ -571,6 +630,7 @@ export function TaskDrawer(props: TaskDrawerProps) {
               <ResultSection ctx={ctx} />
               <Dependencies ctx={ctx} options={props.taskOptions} />
               <RunHistory ctx={ctx} />
+              <CostSection ctx={ctx} />
               <WorkerLog ctx={ctx} />
               <Comments ctx={ctx} inputRef={commentRef} />
               <NotificationsSection ctx={ctx} />
