@@ -3,7 +3,9 @@ import type { BoardContext } from "./context.ts";
 import { invalid, wrongState } from "./errors.ts";
 import { type Fence, requireFenced } from "./fencing.ts";
 import { isHostLock } from "./hosts.ts";
+import type { Awaitable } from "./store/port.ts";
 import {
+  type ClaimHead,
   claimableAtAGlance,
   claimHead,
   extendLease,
@@ -63,30 +65,52 @@ export async function claimTask(
       if (await rejectClaim(ctx, id)) await appendEvent(ctx, id, "claim_rejected", { reason: "parents_not_done" });
       return null;
     }
-    if (head.current_run_id !== null || Number(head.open_run) === 1) {
-      await endRun(ctx, id, { status: "reclaimed", outcome: "reclaimed", summary: "invariant recovery on re-claim" });
-    }
-    const now = ctx.now();
-    const expires = now + lease;
-    // The write lock is ours since BEGIN IMMEDIATE, so the status read above still holds: the run can
-    // be opened first and the compare-and-swap below sets current_run_id in the same UPDATE. Should the
-    // swap still miss, the throw rolls the run back with it.
-    const runId = await openRun(ctx, {
-      taskId: id,
-      profile: head.assignee,
-      stepKey: head.current_step_key,
-      claimLock: claimer,
-      claimExpires: expires,
-      maxRuntimeSeconds: head.max_runtime_seconds,
-      startedAt: now,
-    });
-    // A fresh claim starts with no heartbeat and no pid: nothing from the previous attempt carries over.
-    const task = await takeClaim(ctx, id, { claimer, expires, now, runId });
-    if (task === null)
-      throw wrongState(`claim of ${id} lost its compare-and-swap inside the write lock`, { task_id: id });
-    await appendEvent(ctx, id, "claimed", { lock: claimer, expires, run_id: runId }, runId);
-    return task;
+    return await claimWithRun(ctx, id, head, { claimer, lease, take: takeClaim, what: "claim" });
   });
+}
+
+/** The compare-and-swap that moves a claimable task to running with its new run (ready: takeClaim). */
+export type TakeClaim = (
+  ctx: BoardContext,
+  id: string,
+  c: { claimer: string; expires: number; now: number; runId: number },
+) => Awaitable<Task | null>;
+
+/**
+ * The claim itself, once the write lock is held and `head` says the task may be taken: closes a run a
+ * lost worker left open, opens the new run, swaps the task to running (`take`: from ready, or from
+ * review for a reviewer) and records `claimed`, with `extra` in its payload. A claim from ready and a
+ * reviewer's claim from review differ only in the swap and that payload.
+ */
+export async function claimWithRun(
+  ctx: BoardContext,
+  id: string,
+  head: ClaimHead,
+  c: { claimer: string; lease: number; take: TakeClaim; what: string; extra?: Record<string, unknown> },
+): Promise<Task> {
+  if (head.current_run_id !== null || Number(head.open_run) === 1) {
+    await endRun(ctx, id, { status: "reclaimed", outcome: "reclaimed", summary: "invariant recovery on re-claim" });
+  }
+  const now = ctx.now();
+  const expires = now + c.lease;
+  // The write lock is ours since BEGIN IMMEDIATE, so the status read above still holds: the run can
+  // be opened first and the compare-and-swap below sets current_run_id in the same UPDATE. Should the
+  // swap still miss, the throw rolls the run back with it.
+  const runId = await openRun(ctx, {
+    taskId: id,
+    profile: head.assignee,
+    stepKey: head.current_step_key,
+    claimLock: c.claimer,
+    claimExpires: expires,
+    maxRuntimeSeconds: head.max_runtime_seconds,
+    startedAt: now,
+  });
+  // A fresh claim starts with no heartbeat and no pid: nothing from the previous attempt carries over.
+  const task = await c.take(ctx, id, { claimer: c.claimer, expires, now, runId });
+  if (task === null)
+    throw wrongState(`${c.what} of ${id} lost its compare-and-swap inside the write lock`, { task_id: id });
+  await appendEvent(ctx, id, "claimed", { lock: c.claimer, expires, run_id: runId, ...c.extra }, runId);
+  return task;
 }
 
 /** Extends the lease of a running claim (no event). Fenced on the claimer and, when given, the run. */

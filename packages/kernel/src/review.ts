@@ -14,11 +14,12 @@ import {
   takeReviewClaim,
 } from "./store/sqlite/review.ts";
 import { isReviewRun, latestProvenance } from "./store/sqlite/review-reads.ts";
-import { endRun, openRun, synthesizeRun } from "./store/sqlite/runs.ts";
+import { endRun, synthesizeRun } from "./store/sqlite/runs.ts";
 import { getTask, requireTask } from "./store/sqlite/tasks.ts";
 import { storableJson } from "./stored-json.ts";
 import { type Termination, workerReleasedByOthers } from "./termination.ts";
 import { allowedFrom } from "./transitions.ts";
+import { claimWithRun } from "./claim.ts";
 import type { Task } from "./types.ts";
 
 // The review lane (Hermes B, spec §2.7): an implementer hands its work to a reviewer profile
@@ -235,25 +236,13 @@ export async function claimReviewTask(
         await appendEvent(ctx, id, "dependency_wait", { reason: "parent_reopened", source_status: "review" });
       return null;
     }
-    if (head.current_run_id !== null || Number(head.open_run) === 1) {
-      await endRun(ctx, id, { status: "reclaimed", outcome: "reclaimed", summary: "invariant recovery on re-claim" });
-    }
-    const now = ctx.now();
-    const expires = now + lease;
-    const runId = await openRun(ctx, {
-      taskId: id,
-      profile: head.assignee,
-      stepKey: head.current_step_key,
-      claimLock: claimer,
-      claimExpires: expires,
-      maxRuntimeSeconds: head.max_runtime_seconds,
-      startedAt: now,
+    return await claimWithRun(ctx, id, head, {
+      claimer,
+      lease,
+      take: takeReviewClaim,
+      what: "review claim",
+      extra: { source_status: "review" },
     });
-    const task = await takeReviewClaim(ctx, id, { claimer, expires, now, runId });
-    if (task === null)
-      throw wrongState(`review claim of ${id} lost its compare-and-swap inside the write lock`, { task_id: id });
-    await appendEvent(ctx, id, "claimed", { lock: claimer, expires, run_id: runId, source_status: "review" }, runId);
-    return task;
   });
 }
 
