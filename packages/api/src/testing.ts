@@ -1,16 +1,19 @@
 import fs from "node:fs";
 import path from "node:path";
-import type { BoardLocation } from "@kanban/db";
+import { type BoardLocation, mintRunToken } from "@kanban/db";
 import { makeTempDir } from "@kanban/db/testing";
 import type { Termination } from "@kanban/kernel";
 import { TestClock } from "@kanban/kernel/testing";
 import { TRPCError } from "@trpc/server";
+import { afterAll, beforeAll } from "vitest";
+import { createKanbanClient, type KanbanClient } from "./client.ts";
 import { createContextInner } from "./context.ts";
 import { LiveHub } from "./live/hub.ts";
 import type { Logger } from "./logger.ts";
 import { BoardRegistry } from "./registry.ts";
 import { testPgUrl, testStoreIsPostgres } from "./test/pg-store.ts";
 import { createCaller } from "./root.ts";
+import { type RunningServer, startServer } from "./server.ts";
 
 export interface CapturedLog {
   level: "info" | "warn" | "error";
@@ -104,4 +107,44 @@ export async function codeOf(p: Promise<unknown>): Promise<string> {
     throw err;
   }
   throw new Error("expected the call to fail");
+}
+
+/** A real server behind an admin token, its home, and a client holding that token. */
+export interface TokenServer {
+  home: ReturnType<typeof makeTempDir>;
+  server: RunningServer;
+  admin: KanbanClient;
+  /** A client holding the run token of `run` on `task` (what the dispatcher hands a worker). */
+  asRun(task: string, run: number): KanbanClient;
+}
+
+/**
+ * For tests of what a worker's run token may do: starts a real server with an admin token before
+ * the enclosing describe block and stops it after. Read the fields inside the tests, once started.
+ */
+export function useTokenServer(name: string): TokenServer {
+  const token = `admin-token-${name}-0123456789abcdef`;
+  const s = {} as TokenServer;
+  beforeAll(async () => {
+    s.home = makeTempDir(`kanban-${name}-api-`);
+    s.server = await startServer({
+      port: 0,
+      location: { home: s.home.dir },
+      logger: captureLogger(),
+      token,
+      tenantTokens: {},
+      terminate: () => {},
+    });
+    s.admin = createKanbanClient({ url: `${s.server.url}/trpc`, token });
+    s.asRun = (task, run) =>
+      createKanbanClient({
+        url: `${s.server.url}/trpc`,
+        token: mintRunToken(s.home.dir, { board: "default", task, run }),
+      });
+  });
+  afterAll(async () => {
+    await s.server?.close();
+    s.home?.cleanup();
+  });
+  return s;
 }

@@ -1,10 +1,5 @@
-import type { BoardLocation } from "@kanban/db";
-import { mintRunToken } from "@kanban/db";
-import { makeTempDir } from "@kanban/db/testing";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createKanbanClient, type KanbanClient } from "../client.ts";
-import { type RunningServer, startServer } from "../server.ts";
-import { captureLogger, codeOf, createTestApi, type TestApi } from "../testing.ts";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { codeOf, createTestApi, type TestApi, useTokenServer } from "../testing.ts";
 
 // Issue 17: board and assignee subscriptions (notify rules) through the API, tenant-scoped.
 
@@ -70,37 +65,15 @@ describe("notify rules through the API", () => {
 });
 
 describe("notify rules and a worker's run token", () => {
-  const ADMIN = "admin-token-0123456789abcdef";
-  let home: ReturnType<typeof makeTempDir>;
-  let server: RunningServer;
-  let admin: KanbanClient;
-
-  beforeAll(async () => {
-    home = makeTempDir("kanban-notify-rules-");
-    const location: BoardLocation = { home: home.dir };
-    server = await startServer({
-      port: 0,
-      location,
-      logger: captureLogger(),
-      token: ADMIN,
-      tenantTokens: {},
-      terminate: () => {},
-    });
-    admin = createKanbanClient({ url: `${server.url}/trpc`, token: ADMIN });
-  });
-  afterAll(async () => {
-    await server.close();
-    home.cleanup();
-  });
+  const s = useTokenServer("notify-rules");
 
   it("a worker's new card follows its own card's subscriptions; the worker cannot touch rules", async () => {
-    const { task } = await admin.tasks.create.mutate({ title: "lead", assignee: "coder" });
-    await admin.notify.subscribe.mutate({ task_id: task.id, platform: "slack", chat_id: "team" });
-    const claimed = await admin.tasks.claim.mutate({ id: task.id });
-    const token = mintRunToken(home.dir, { board: "default", task: task.id, run: claimed.run_id ?? 0 });
-    const worker = createKanbanClient({ url: `${server.url}/trpc`, token });
+    const { task } = await s.admin.tasks.create.mutate({ title: "lead", assignee: "coder" });
+    await s.admin.notify.subscribe.mutate({ task_id: task.id, platform: "slack", chat_id: "team" });
+    const claimed = await s.admin.tasks.claim.mutate({ id: task.id });
+    const worker = s.asRun(task.id, claimed.run_id ?? 0);
     const { task: child } = await worker.tasks.create.mutate({ title: "follow-up", assignee: "coder" });
-    const subs = (await admin.notify.list.query({ task_id: child.id })).subscriptions;
+    const subs = (await s.admin.notify.list.query({ task_id: child.id })).subscriptions;
     expect(subs.map((s) => `${s.platform}:${s.chat_id}`)).toEqual(["slack:team"]);
     for (const call of [
       () => worker.notify.rules.query({}),
@@ -109,6 +82,6 @@ describe("notify rules and a worker's run token", () => {
     ]) {
       await expect(call()).rejects.toMatchObject({ data: { code: "FORBIDDEN" } });
     }
-    expect((await admin.notify.rules.query({})).rules).toEqual([]);
+    expect((await s.admin.notify.rules.query({})).rules).toEqual([]);
   });
 });

@@ -1,10 +1,5 @@
-import type { BoardLocation } from "@kanban/db";
-import { mintRunToken } from "@kanban/db";
-import { makeTempDir } from "@kanban/db/testing";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createKanbanClient, type KanbanClient } from "../client.ts";
-import { type RunningServer, startServer } from "../server.ts";
-import { captureLogger, codeOf, createTestApi, type TestApi } from "../testing.ts";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { codeOf, createTestApi, type TestApi, useTokenServer } from "../testing.ts";
 
 // Issue 21, cost through the API: usage on heartbeat/complete/block and usage.report, priced from
 // config.json when the worker gives no cost, and usage.summary scoped like every board read.
@@ -109,38 +104,14 @@ describe("usage through the API", () => {
 });
 
 describe("usage under a worker's run token", () => {
-  const ADMIN = "admin-token-usage-0123456789";
-  let home: ReturnType<typeof makeTempDir>;
-  let server: RunningServer;
-  let admin: KanbanClient;
-
-  beforeAll(async () => {
-    home = makeTempDir("kanban-usage-api-");
-    const location: BoardLocation = { home: home.dir };
-    server = await startServer({
-      port: 0,
-      location,
-      logger: captureLogger(),
-      token: ADMIN,
-      tenantTokens: {},
-      terminate: () => {},
-    });
-    admin = createKanbanClient({ url: `${server.url}/trpc`, token: ADMIN });
-  });
-  afterAll(async () => {
-    await server.close();
-    home.cleanup();
-  });
+  const s = useTokenServer("usage");
 
   it("reports on its own run only (fenced), and may not read the roll-ups", async () => {
-    const { task } = await admin.tasks.create.mutate({ title: "w", assignee: "coder" });
-    const { task: other } = await admin.tasks.create.mutate({ title: "other", assignee: "coder" });
-    const claim = await admin.tasks.claim.mutate({ id: task.id });
+    const { task } = await s.admin.tasks.create.mutate({ title: "w", assignee: "coder" });
+    const { task: other } = await s.admin.tasks.create.mutate({ title: "other", assignee: "coder" });
+    const claim = await s.admin.tasks.claim.mutate({ id: task.id });
     const run = claim.run_id as number;
-    const worker = createKanbanClient({
-      url: `${server.url}/trpc`,
-      token: mintRunToken(home.dir, { board: "default", task: task.id, run }),
-    });
+    const worker = s.asRun(task.id, run);
     await worker.usage.report.mutate({ id: task.id, expected_run_id: run, usage: { tokens_in: 10, cost_usd: 0.5 } });
     await expect(
       worker.usage.report.mutate({ id: other.id, expected_run_id: run, usage: { tokens_in: 1 } }),
@@ -155,7 +126,7 @@ describe("usage under a worker's run token", () => {
       summary: "ok",
       usage: { tokens_out: 20, cost_usd: 0.25 },
     });
-    const total = (await admin.usage.summary.query({ by: "run" })).groups;
+    const total = (await s.admin.usage.summary.query({ by: "run" })).groups;
     expect(total).toEqual([
       expect.objectContaining({ key: run, tokens_in: 10, tokens_out: 20, cost_micro_usd: 750_000 }),
     ]);
