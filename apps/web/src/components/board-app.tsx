@@ -21,6 +21,7 @@ import { learnServerNow, useNow } from "../hooks/use-now.ts";
 import { useRefresh } from "../hooks/use-refresh.ts";
 import { useSessionValue } from "../hooks/use-session-value.ts";
 import { useUrlState } from "../hooks/use-url-state.ts";
+import { parseIds } from "../lib/analytics.ts";
 import { type AttentionItem, parseDismissal, stripVisible } from "../lib/attention.ts";
 import { visibleColumns } from "../lib/columns.ts";
 import { indicatorStatus, loadProblem, PROBE_INTERVAL_MS, probeOf } from "../lib/connection.ts";
@@ -33,6 +34,7 @@ import { BoardColumn } from "./board-column.tsx";
 import { BulkBar } from "./bulk-bar.tsx";
 import { CreateDialog } from "./create-dialog.tsx";
 import { useDialogs } from "./dialogs.tsx";
+import { PickedBanner } from "./picked-banner.tsx";
 import { ConfigErrorBanner, ConfigWarnings, LoadProblemPanel, OfflineBanner } from "./server-status.tsx";
 import { HelpDialog } from "./help-dialog.tsx";
 import { HostsView } from "./hosts-view.tsx";
@@ -179,15 +181,16 @@ export function BoardApp() {
       });
 
   // ---- what is on screen
+  const pickedIds = useMemo(() => parseIds(url.ids), [url.ids]);
   const columns = useMemo(
     () =>
       data
         ? visibleColumns(data.columns, showArchived).map((c) => ({
             ...c,
-            cards: c.tasks.filter((t) => matchesFilters(t, filters)),
+            cards: c.tasks.filter((t) => matchesFilters(t, filters) && (pickedIds === null || pickedIds.has(t.id))),
           }))
         : [],
-    [data, showArchived, filters],
+    [data, showArchived, filters, pickedIds],
   );
   const cardById = useMemo(() => {
     const m = new Map<string, Card>();
@@ -533,6 +536,13 @@ export function BoardApp() {
       {config.data?.config_error && <ConfigErrorBanner error={config.data.config_error} />}
       {config.data && <ConfigWarnings warnings={config.data.config_warnings} />}
       {data && probe === "down" && <OfflineBanner />}
+      {pickedIds && (
+        <PickedBanner
+          picked={pickedIds.size}
+          shown={columns.reduce((n, c) => n + c.cards.length, 0)}
+          onClear={url.clearIds}
+        />
+      )}
       <IncidentBanner board={slug} />
       {showStrip && (
         <AttentionStrip

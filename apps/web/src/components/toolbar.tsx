@@ -429,6 +429,15 @@ export function Toolbar(p: ToolbarProps) {
       </label>
       <span className="flex-1" />
       {p.notifications}
+      {/* A page of its own (issue 21): flow and cost over a window, linkable with its window. */}
+      <a
+        href={`/analytics?board=${encodeURIComponent(p.current)}`}
+        data-testid="analytics-link"
+        title="Throughput, cycle time, blocked time and cost per done card"
+        className="inline-flex h-7 items-center gap-1.5 whitespace-nowrap rounded-md px-2.5 font-medium text-[13px] text-muted hover:bg-hover hover:text-fg"
+      >
+        Analytics
+      </a>
       <HostsButton board={p.current} onOpen={p.onHosts} />
       <DispatcherHealth state={p.dispatcher} known={p.dispatcherKnown} />
       <Button

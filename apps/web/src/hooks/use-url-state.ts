@@ -13,6 +13,8 @@ export function useUrlState() {
   const board = params.get("board");
   const task = params.get("task");
   const view = params.get("view");
+  // Cards picked elsewhere (the analytics page's drill-downs): the board shows only these until cleared.
+  const ids = params.get("ids");
 
   const update = useCallback((changes: Record<string, string | null>, mode: "push" | "replace" = "push") => {
     const next = new URLSearchParams(window.location.search);
@@ -32,5 +34,7 @@ export function useUrlState() {
   const openView = useCallback((name: string) => update({ view: name }), [update]);
   const closeView = useCallback(() => update({ view: null }), [update]);
 
-  return { board, task, view, openTask, closeTask, setBoard, openView, closeView };
+  const clearIds = useCallback(() => update({ ids: null }), [update]);
+
+  return { board, task, view, ids, openTask, closeTask, setBoard, openView, closeView, clearIds };
 }
