@@ -17,9 +17,10 @@ describe("openDatabase", () => {
     const file = path.join(tempDir(), "kanban.db");
     const db = openDatabase({ path: file, ...quiet });
     const schema = describeSchema(db.sqlite);
-    // Hermes' seven tables, and six of ours (remote hosts, task labels, incidents, subscription rules,
-    // the delivery log and usage reports; Hermes ignores tables it does not know).
+    // Hermes' seven tables, and seven of ours (remote hosts, task labels, incidents, subscription rules,
+    // the delivery log, usage reports and budgets; Hermes ignores tables it does not know).
     expect(Object.keys(schema.tables).sort()).toEqual([
+      "kanban_budgets",
       "kanban_hosts",
       "kanban_incidents",
       "kanban_notify_deliveries",
@@ -36,6 +37,7 @@ describe("openDatabase", () => {
     ]);
     expect(Object.keys(schema.indexes).sort()).toEqual([
       "idx_attachments_task",
+      "idx_budgets_scope",
       "idx_comments_task",
       "idx_events_run",
       "idx_events_task",

@@ -231,6 +231,7 @@ describe("migration 0004: remote hosts and task labels (issue 15)", () => {
       kanban_notify_rules: [],
       kanban_notify_deliveries: [],
       kanban_usage: [],
+      kanban_budgets: [],
       __drizzle_migrations: expect.any(Array),
     });
     // Hermes' tables, `tasks` above all, stay column for column Hermes'.
@@ -278,6 +279,7 @@ describe("migration 0005: incidents, subscription rules and the delivery log (is
       kanban_notify_rules: [],
       kanban_notify_deliveries: [],
       kanban_usage: [],
+      kanban_budgets: [],
       __drizzle_migrations: expect.any(Array),
     });
     expect(tableInfo(db.sqlite, [...HERMES_TABLES, "kanban_hosts", "kanban_task_requires"])).toEqual(before);
@@ -316,7 +318,12 @@ describe("migration 0006: usage reports (issue 21)", () => {
 
     forgetInitialised(file);
     const db = openDatabase({ path: file, warn: () => {} });
-    expect(dumpRows(db.sqlite)).toEqual({ ...rows, kanban_usage: [], __drizzle_migrations: expect.any(Array) });
+    expect(dumpRows(db.sqlite)).toEqual({
+      ...rows,
+      kanban_usage: [],
+      kanban_budgets: [],
+      __drizzle_migrations: expect.any(Array),
+    });
     expect(tableInfo(db.sqlite, [...HERMES_TABLES, ...ours])).toEqual(before);
     // Token counts default to 0; the cost stays NULL until someone knows it (never a made-up 0).
     const row = db.sqlite
@@ -325,6 +332,34 @@ describe("migration 0006: usage reports (issue 21)", () => {
       )
       .get();
     expect(row).toEqual({ id: 1, tokens_in: 0, tokens_out: 0, cache_read: 0, cache_write: 0, cost_micro_usd: null });
+    db.close();
+  });
+});
+
+describe("migration 0007: budgets (issue 21)", () => {
+  it("adds kanban_budgets to a board of the previous release, its usage reports untouched", () => {
+    const file = path.join(tempDir(), "kanban.db");
+    const old = openDatabase({ path: file, warn: () => {}, migrationsFolder: migrationsUpTo("0006_usage") });
+    old.sqlite.exec(`
+      INSERT INTO tasks (id, title, status, created_at) VALUES ('t_a', 'first', 'ready', 1);
+      INSERT INTO kanban_usage (task_id, via, cost_micro_usd, reported_at) VALUES ('t_a', 'report', 1250000, 9);
+    `);
+    const rows = dumpRows(old.sqlite);
+    const ours = ["kanban_hosts", "kanban_task_requires", "kanban_incidents", "kanban_notify_rules", "kanban_usage"];
+    const before = tableInfo(old.sqlite, [...HERMES_TABLES, ...ours]);
+    expect(old.sqlite.prepare("SELECT name FROM sqlite_master WHERE name = 'kanban_budgets'").all()).toEqual([]);
+    old.close();
+
+    forgetInitialised(file);
+    const db = openDatabase({ path: file, warn: () => {} });
+    expect(dumpRows(db.sqlite)).toEqual({ ...rows, kanban_budgets: [], __drizzle_migrations: expect.any(Array) });
+    expect(tableInfo(db.sqlite, [...HERMES_TABLES, ...ours])).toEqual(before);
+    // The operator's budget is tenant '' (not NULL), so a second one of the same scope is refused.
+    const insert = db.sqlite.prepare(
+      "INSERT INTO kanban_budgets (scope, scope_key, limit_micro_usd, updated_at) VALUES ('board', '*', 5000000, 9) RETURNING tenant, warn_percent, allowance_micro_usd, warned_period",
+    );
+    expect(insert.get()).toEqual({ tenant: "", warn_percent: 80, allowance_micro_usd: 0, warned_period: null });
+    expect(() => insert.get()).toThrow(/UNIQUE/);
     db.close();
   });
 });

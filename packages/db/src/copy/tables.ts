@@ -1,5 +1,6 @@
 import { getTableConfig, type SQLiteTable } from "drizzle-orm/sqlite-core";
 import {
+  kanbanBudgets,
   kanbanHosts,
   kanbanIncidents,
   kanbanNotifyDeliveries,
@@ -84,8 +85,9 @@ export const COPY_TABLES: readonly CopyTable[] = [
   kanbanIncidents,
   kanbanNotifyRules,
   kanbanNotifyDeliveries,
-  // What each run consumed (issue 21).
+  // What each run consumed, and the budgets that limit it (issue 21).
   kanbanUsage,
+  kanbanBudgets,
 ].map(describe);
 
 /**

@@ -10,3 +10,4 @@ export * from "./tasks.ts";
 export * from "./kanban-incidents.ts";
 export * from "./notify-rules.ts";
 export * from "./kanban-usage.ts";
+export * from "./kanban-budgets.ts";
