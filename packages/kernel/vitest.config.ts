@@ -54,6 +54,7 @@ export const BOTH_STORES = [
   "src/flow.test.ts",
   "src/review.test.ts",
   "src/usage.test.ts",
+  "src/budgets.test.ts",
 ];
 
 const shared = {

@@ -73,6 +73,8 @@ export const EVENT_KINDS = [
   "notification",
   // the notifier gave up on a subscription after repeated failed deliveries (issue 17)
   "notify_dropped",
+  // a budget that counts this card's spend reached its warning share (issue 21), once per budget and period
+  "budget_warning",
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

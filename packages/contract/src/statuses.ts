@@ -27,7 +27,8 @@ export function isTaskStatus(value: string): value is TaskStatus {
  * The kinds a block may declare (Hermes B `block_kind`): what the worker waits for. `dependency`:
  * another card must finish first (the task waits in `todo` while a parent is unfinished);
  * `needs_input`: a person must answer; `capability`: the worker cannot do it (tools, access);
- * `transient`: something outside is down for now.
+ * `transient`: something outside is down for now; `budget`: a budget that counts the card is spent
+ * (the kernel pauses a running card so; it counts no streak, and allowing more resumes it).
  */
-export const BLOCK_KINDS = ["dependency", "needs_input", "capability", "transient"] as const;
+export const BLOCK_KINDS = ["dependency", "needs_input", "capability", "transient", "budget"] as const;
 export type BlockKind = (typeof BLOCK_KINDS)[number];

@@ -128,6 +128,10 @@ async function typedLanding(
   kind: BlockKind,
   reason: string | null,
 ): Promise<TypedLanding> {
+  // A budget's pause (budgets.ts) is the board's decision, not the worker's: it counts no streak, so
+  // a card paused day after day never lands in triage as a loop.
+  if (kind === "budget")
+    return { status: "blocked", event: "blocked", payload: { reason, kind }, blockKind: { kind, recurrences: 0 } };
   const prev = await blockState(ctx, task.id);
   if (kind === "dependency" && !(await parentsSatisfied(ctx, task.id))) {
     return {

@@ -13,6 +13,7 @@ import * as activity from "./activity.ts";
 import * as archive from "./archive.ts";
 import * as assign from "./assign.ts";
 import * as block from "./block.ts";
+import * as budgets from "./budgets.ts";
 import { type FailureInput, recordTaskFailure } from "./breaker.ts";
 import { type CancelOptions, type CancelResult, cancelTask } from "./cancel.ts";
 import * as claim from "./claim.ts";
@@ -790,6 +791,19 @@ export class Board {
   /** Every usage report of one task, oldest first. */
   async usageOfTask(id: string) {
     return await usage.usageOfTask(this.ctx, id);
+  }
+  // --- budgets (issue 21; budgets.ts). `tenant`: whose budget (null: the operator's). ---
+  /** Sets or creates a budget; cards its new limit lets go on are resumed. */
+  async setBudget(input: budgets.SetBudgetInput, tenant: string | null = null) {
+    return await budgets.setBudget(this.ctx, input, tenant);
+  }
+  /** The budgets of `tenant` (null: every budget), with this period's spend. */
+  async listBudgets(tenant: string | null = null) {
+    return await budgets.listBudgets(this.ctx, tenant);
+  }
+  /** "Allow N more" on one budget for its current period; the cards it paused resume. */
+  async allowBudget(input: budgets.AllowBudgetInput, tenant: string | null = null) {
+    return await budgets.allowBudget(this.ctx, input, tenant);
   }
   /**
    * The usage a terminal call carried, written on the run it settled, after the settling commit:

@@ -1,3 +1,4 @@
+import { type BudgetHold, BudgetHolds, resumeBudgetPaused } from "./budgets.ts";
 import type { BoardContext } from "./context.ts";
 import { IncidentPauses, incidentReplacesGuard, settleProbes } from "./incidents.ts";
 import { laneHold } from "./motion/holds.ts";
@@ -57,6 +58,7 @@ export type LaneSkip =
   | { task_id: string; reason: "respawn_guard"; guard: RespawnGuardReason; until?: number }
   | { task_id: string; reason: "held"; assignee: string; hold: LaneHold }
   | { task_id: string; reason: "labels"; requires: string[]; missing: string[] }
+  | { task_id: string; reason: "budget"; assignee: string; hold: BudgetHold }
   | {
       task_id: string;
       reason: "incident";
@@ -107,6 +109,8 @@ export class ReadyLane {
   gone = new Set<string>();
   /** @internal the open incidents pausing scopes, read with the lane (incidents.ts). */
   incidents: IncidentPauses | null = null;
+  /** @internal the spent budgets, read with the lane (budgets.ts). */
+  budgets: BudgetHolds | null = null;
   private readonly claims = new Map<string, string>();
 
   constructor(readonly filter: ReadyLaneFilter = {}) {}
@@ -168,6 +172,9 @@ async function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs
     if (cap !== null) lane.running = await runningPerProfile(ctx);
     lane.fallback = f.defaultAssignee && spawnable(f.defaultAssignee) ? f.defaultAssignee : null;
     const tenant = f.tenant ?? null;
+    // Cards a budget paused go back to ready once no spent budget holds them (a new UTC day), before
+    // the lane is read, so this walk may start them.
+    if (!dryRun) await resumeBudgetPaused(ctx);
     const rows = await readyLaneRows(ctx);
     lane.rows = tenant === null ? rows : rows.filter((r) => r.tenant === tenant);
     lane.requires = await readyRequires(ctx);
@@ -175,6 +182,7 @@ async function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs
     // so a scope that came back is walked as resumed.
     if (!dryRun) await settleProbes(ctx);
     lane.incidents = await IncidentPauses.read(ctx);
+    lane.budgets = await BudgetHolds.read(ctx);
   }
   const pauses = lane.incidents as IncidentPauses;
   const offered = f.labels ?? [];
@@ -241,6 +249,13 @@ async function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs
     const admission = f.hold?.(assignee) ?? null;
     if (admission !== null) {
       out.skipped.push({ task_id: row.id, reason: "held", assignee, hold: admission });
+      continue;
+    }
+    // A spent budget that counts the card (its own or a parent's, its profile's, tenant's or the
+    // board's) starts nothing in its scope until more is allowed (budgets.ts).
+    const budget = await (lane.budgets as BudgetHolds).holding(ctx, { id: row.id, assignee, tenant: row.tenant });
+    if (budget !== null) {
+      out.skipped.push({ task_id: row.id, reason: "budget", assignee, hold: budget });
       continue;
     }
     // PostgreSQL: the row is this walk's from here on, or another walk's and passed over.

@@ -95,6 +95,15 @@ export {
   type UsageSummaryQuery,
   usdToMicro,
 } from "./usage.ts";
+export {
+  type AllowBudgetInput,
+  BUDGET_SCOPES,
+  type BudgetHold,
+  type BudgetScope,
+  type BudgetView,
+  budgetLabel,
+  type SetBudgetInput,
+} from "./budgets.ts";
 export type { ExitCodes, ExitStatus, MaxRuntimeOptions, RecoveryOptions } from "./recovery.ts";
 export { type AutoReviveConfig, DEFAULT_AUTO_REVIVE, type ReviveVerdict } from "./auto-revive.ts";
 export type { RespawnGuardReason } from "./respawn-guard.ts";

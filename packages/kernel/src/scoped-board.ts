@@ -511,6 +511,19 @@ export class ScopedBoard {
     await this.check(id);
     return await this.board.usageOfTask(id);
   }
+  /**
+   * Budgets (budgets.ts): a tenant sets, allows and sees only its own (counting only its own spend);
+   * the operator's are the whole board's, and the operator sees every one.
+   */
+  async setBudget(input: Parameters<Board["setBudget"]>[0]) {
+    return await this.board.setBudget(input, this.tenant);
+  }
+  async listBudgets() {
+    return await this.board.listBudgets(this.tenant);
+  }
+  async allowBudget(input: Parameters<Board["allowBudget"]>[0]) {
+    return await this.board.allowBudget(input, this.tenant);
+  }
 }
 
 /** `board` seen through a caller's scope (what the API puts in each procedure's context). */

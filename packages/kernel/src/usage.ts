@@ -1,3 +1,4 @@
+import { enforceBudgets } from "./budgets.ts";
 import type { BoardContext } from "./context.ts";
 import { invalid, notFound, wrongState } from "./errors.ts";
 import { checkFence, type Fence } from "./fencing.ts";
@@ -11,6 +12,8 @@ import {
   usageSums,
 } from "./store/sqlite/usage.ts";
 import type { Task } from "./types.ts";
+
+export { formatMicroUsd } from "./money.ts";
 
 // Cost (issue 21): what each run consumed, reported by its worker, priced by the worker or by the
 // board's price table, and summed per run, task (with its descendants), profile, model, tenant,
@@ -156,18 +159,6 @@ export function usdToMicro(usd: string | number): number {
   return Number(m[1]) * 1_000_000 + Number((m[2] ?? "").padEnd(6, "0"));
 }
 
-/** Micro-dollars as dollars for people: `$1.234567`, trailing zeros after the cents dropped. */
-export function formatMicroUsd(micro: number): string {
-  const sign = micro < 0 ? "-" : "";
-  const abs = Math.abs(micro);
-  const dollars = Math.floor(abs / 1_000_000);
-  const frac = String(abs % 1_000_000)
-    .padStart(6, "0")
-    .replace(/0+$/, "")
-    .padEnd(2, "0");
-  return `${sign}$${dollars}.${frac}`;
-}
-
 /** Writes one report of `task`'s run `runId`, pricing it from the table when the worker gave no cost. */
 export async function writeUsage(
   ctx: BoardContext,
@@ -187,7 +178,7 @@ export async function writeUsage(
       source = "price_table";
     }
   }
-  return await insertUsage(ctx, {
+  const row = await insertUsage(ctx, {
     task_id: task.id,
     run_id: runId,
     profile: task.assignee,
@@ -202,6 +193,10 @@ export async function writeUsage(
     tenant: task.tenant,
     reported_at: ctx.now(),
   });
+  // Each report is where a budget is judged (budgets.ts), so a spent budget pauses its scope before
+  // the next report can add to it.
+  await enforceBudgets(ctx, task);
+  return row;
 }
 
 export interface ReportUsageOptions extends Fence {

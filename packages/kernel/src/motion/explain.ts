@@ -1,4 +1,5 @@
 import { reviveVerdicts } from "../auto-revive.ts";
+import { BudgetHolds } from "../budgets.ts";
 import type { BoardContext } from "../context.ts";
 import { judgeRespawnGuard, respawnGuardWindowStart } from "../respawn-guard.ts";
 import { guardRows, latestParkEvents, tasksByIds, unfinishedParentsOf } from "../store/sqlite/motion-reads.ts";
@@ -126,6 +127,7 @@ export async function motionsOf(
   const since = respawnGuardWindowStart(now);
   const guardByTask = group(ready.length > 0 ? await guardRows(ctx, ready, since) : []);
   const incidents = await openIncidentsForMotion(ctx, ready.length);
+  const budgets = ready.length > 0 ? await BudgetHolds.read(ctx) : BudgetHolds.none;
   const latestRuns = ready.length > 0 ? await newestClosedRunFacts(ctx, ready) : new Map();
   const cap = facts.maxInProgressPerProfile ?? null;
   const perProfile = cap !== null && ready.length > 0 ? await runningPerProfile(ctx) : new Map<string, number>();
@@ -153,6 +155,9 @@ export async function motionsOf(
       // The lane's order: its own rules, then the dispatcher's admission holds, then the respawn guard.
       const host = holds.get(task.id);
       if (readyHold === null && host) readyHold = hostHold(host, task, facts);
+      // Then a spent budget, as the walk judges it (budgets.ts).
+      const budget = readyHold === null && assignee ? await budgets.holding(ctx, { ...task, assignee }) : null;
+      if (budget !== null) readyHold = { code: "budget", ...budget };
       if (readyHold === null) {
         const rows = guardByTask.get(task.id) ?? [];
         const succeededAt = rows.find((r) => r.kind === "completed")?.created_at ?? null;
@@ -192,7 +197,7 @@ export async function motionsOf(
       revive: task.status === "blocked" ? (revives.get(task.id) ?? null) : null,
     };
     // An incident's pause comes after the lane's own rules and before the respawn guard, as in the walk.
-    const lane = readyHold !== null && readyHold.code !== "respawn_guard";
+    const lane = readyHold !== null && readyHold.code !== "respawn_guard" && readyHold.code !== "budget";
     const paused = incidentMotionOf(task, task.assignee || fallback, lane, incidents, now);
     out.set(task.id, paused ?? judgeMotion(task, taskFacts, facts, now));
   }

@@ -1,3 +1,5 @@
+import type { BudgetHold } from "../budgets.ts";
+import { formatMicroUsd } from "../money.ts";
 import type { RespawnGuardReason, RespawnHold } from "../respawn-guard.ts";
 import type { Motion } from "./types.ts";
 import { clockTime, span } from "./words.ts";
@@ -11,6 +13,7 @@ export type ReadyHold =
   | { code: "not_runnable_profile"; assignee: string; known?: readonly string[] | null }
   | { code: "profile_cap_full"; assignee: string; running: number; max: number }
   | { code: "respawn_guard"; guard: RespawnGuardReason; until: number | null }
+  | ({ code: "budget" } & BudgetHold)
   | { code: "host_cap_full"; running: number | null; max: number | null }
   | { code: "memory_floor"; available_mb: number | null; floor_mb: number | null }
   | {
@@ -114,6 +117,19 @@ export function holdMotion(id: string, hold: ReadyHold, now: number): Motion {
                   ? `Nothing, unless it really needs another run: then move it explicitly (kanban promote ${id}) or wait.`
                   : `Wait for the pull request, or hand it off (kanban reassign ${id} <profile>) to lift the guard.`,
         detail: { guard: hold.guard, until: hold.until },
+      };
+    }
+    case "budget": {
+      const { code: _code, ...detail } = hold;
+      const what = hold.scope === "board" ? "the board's" : `${hold.scope} ${hold.key}'s`;
+      const whose = hold.tenant ? ` (tenant ${hold.tenant})` : "";
+      const when = hold.until === null ? "" : ", or it starts when the UTC day ends";
+      return {
+        moving: false,
+        code: "budget_held",
+        line: `Held: ${what} budget${whose} is spent (${formatMicroUsd(hold.spent_micro_usd)} of ${formatMicroUsd(hold.limit_micro_usd)}${hold.until === null ? "" : " today"}); no worker starts in that scope.`,
+        next: `Allow more: kanban budget allow ${hold.scope}${hold.scope === "board" ? "" : ` ${hold.key}`} <usd>${when}.`,
+        detail,
       };
     }
     case "host_cap_full":

@@ -111,7 +111,11 @@ function blockedMotion(task: Task, f: TaskFacts, now: number): Motion {
     moving: false,
     code: "blocked",
     line: `Blocked${since}${reason ? `: ${reason}` : " (no reason given)."}`,
-    next: `Answer in a comment, then kanban unblock ${task.id}.`,
+    // A budget's pause (budgets.ts) waits for money, not for an answer.
+    next:
+      p.kind === "budget"
+        ? "It resumes once its budget has room: allow more (kanban budget allow, as the reason says); a daily budget's pause also ends with the UTC day."
+        : `Answer in a comment, then kanban unblock ${task.id}.`,
     detail: { reason, since: newest?.created_at ?? null },
   };
 }

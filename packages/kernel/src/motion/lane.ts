@@ -15,6 +15,8 @@ function holdOfSkip(skip: Exclude<LaneSkip, { reason: "incident" }>, cap: number
       return { code: "profile_cap_full", assignee: skip.assignee, running: skip.current, max: cap ?? skip.current };
     case "respawn_guard":
       return { code: "respawn_guard", guard: skip.guard, until: skip.until ?? null };
+    case "budget":
+      return { code: "budget", ...skip.hold };
     case "labels":
       return { code: "no_host_for_labels", requires: skip.requires, missing: skip.missing, judged: "this_claimer" };
     case "held": {

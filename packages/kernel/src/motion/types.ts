@@ -17,6 +17,7 @@ export const MOTION_CODES = [
   "no_host_for_labels",
   "respawn_guard",
   "incident_paused",
+  "budget_held",
   "breaker_tripped",
   "blocked",
   "scheduled",

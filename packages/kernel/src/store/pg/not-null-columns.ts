@@ -4,6 +4,7 @@
  * needs no NULL order spelled out, which keeps it matching its index (see translate.ts).
  */
 export const NOT_NULL_COLUMNS: ReadonlySet<string> = new Set([
+  "allowance_micro_usd",
   "attempted_at",
   "author",
   "block_recurrences",
@@ -30,6 +31,7 @@ export const NOT_NULL_COLUMNS: ReadonlySet<string> = new Set([
   "last_ping_event_id",
   "last_seen_at",
   "lease_seconds",
+  "limit_micro_usd",
   "opened_at",
   "parent_id",
   "pid",
@@ -49,6 +51,8 @@ export const NOT_NULL_COLUMNS: ReadonlySet<string> = new Set([
   "title",
   "tokens_in",
   "tokens_out",
+  "updated_at",
   "via",
+  "warn_percent",
   "workspace_kind",
 ]);
