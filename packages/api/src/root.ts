@@ -19,6 +19,7 @@ import { assigneesRouter } from "./routers/assignees.ts";
 import { profilesRouter } from "./routers/profiles.ts";
 import { tasksRouter } from "./routers/tasks/index.ts";
 import { usageRouter } from "./routers/usage.ts";
+import { budgetsRouter } from "./routers/budgets.ts";
 import { createCallerFactory, router } from "./trpc.ts";
 
 /** Every procedure, grouped by resource. */
@@ -43,6 +44,7 @@ export const appRouter = router({
   hosts: hostsRouter,
   incidents: incidentsRouter,
   usage: usageRouter,
+  budgets: budgetsRouter,
 });
 
 export type AppRouter = typeof appRouter;
