@@ -41,7 +41,7 @@ describe("kanban mcp (orchestrator)", () => {
     await mcp.close();
   });
 
-  it("serves the guidance as instructions and all fourteen tools with JSON schemas", async () => {
+  it("serves the guidance as instructions and all fifteen tools with JSON schemas", async () => {
     expect(mcp.getInstructions()).toBe(KANBAN_GUIDANCE);
     const { tools } = await mcp.listTools();
     expect(tools.map((t) => t.name)).toEqual([
@@ -52,6 +52,7 @@ describe("kanban mcp (orchestrator)", () => {
       "kanban_block",
       "kanban_unblock",
       "kanban_cancel",
+      "kanban_budget_allow",
       "kanban_heartbeat",
       "kanban_comment",
       "kanban_link",

@@ -1,6 +1,7 @@
 import { Command, Option } from "commander";
 import { registerBoardInfo } from "./commands/board-info.ts";
 import { registerBoards } from "./commands/boards.ts";
+import { registerBudget } from "./commands/budget.ts";
 import { registerCancel } from "./commands/cancel.ts";
 import { registerCompletion } from "./commands/completion.ts";
 import { registerCreate } from "./commands/create.ts";
@@ -69,6 +70,7 @@ export function buildProgram(act: Act, output: { out(text: string): void; err(te
     registerDispatch,
     registerHosts,
     registerIncidents,
+    registerBudget,
     registerNotify,
     registerNotifyDelivery,
     registerServe,

@@ -29,6 +29,7 @@ export interface KanbanToolClient {
   comments: { add: Mutation<"comments", "add"> };
   links: { add: Mutation<"links", "add"> };
   notify: { subscribe: Mutation<"notify", "subscribe">; addRule: Mutation<"notify", "addRule"> };
+  budgets: { allow: Mutation<"budgets", "allow"> };
 }
 
 /** Who is calling: a dispatched worker (task set) or an orchestrator/person (task null). */

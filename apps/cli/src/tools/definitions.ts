@@ -672,6 +672,50 @@ export const kanbanCancel = defineTool({
   },
 });
 
+export const kanbanBudgetAllow = defineTool({
+  name: "kanban_budget_allow",
+  description:
+    "Allow more spend on a budget that paused work (orchestrators only): raises the budget's current period (today, UTC; a card's " +
+    "for its life) by amount_usd and resumes the cards it paused. scope: card (key: the task id, counting the cards below it), " +
+    "board (no key), profile or tenant (key: its name).",
+  orchestratorOnly: true,
+  inputSchema: z.object({
+    scope: z.enum(["card", "board", "profile", "tenant"], { error: "scope is card, board, profile or tenant" }),
+    key: z.string().max(200).optional().describe("The task id, profile or tenant; none for the board."),
+    amount_usd: z
+      .number({ error: "amount_usd is required: how many dollars more to allow" })
+      .positive()
+      .max(1e6)
+      .describe("How many dollars more to allow for the current period."),
+    board,
+  }),
+  async handler(args, ctx) {
+    try {
+      const res = await ctx.client.budgets.allow.mutate({
+        ...boardOf(args),
+        scope: args.scope,
+        key: args.key?.trim() || null,
+        amount_usd: args.amount_usd,
+      });
+      const b = res.budget;
+      return {
+        ok: true,
+        scope: b.scope,
+        key: b.key,
+        spent_usd: b.spent_micro_usd / 1e6,
+        limit_usd: (b.limit_micro_usd + b.allowance_micro_usd) / 1e6,
+        state: b.state,
+        resumed: res.resumed,
+      };
+    } catch (err) {
+      const c = code(err);
+      if (c === "NOT_FOUND" || c === "INVALID_INPUT" || c === "BAD_REQUEST")
+        throw new ToolError(`kanban_budget_allow: ${(err as Error).message}`);
+      throw err;
+    }
+  },
+});
+
 export const kanbanLink = defineTool({
   name: "kanban_link",
   description:
@@ -810,6 +854,7 @@ export const KANBAN_TOOLS: readonly KanbanTool[] = [
   kanbanBlock,
   kanbanUnblock,
   kanbanCancel,
+  kanbanBudgetAllow,
   kanbanHeartbeat,
   kanbanComment,
   kanbanLink,

@@ -91,6 +91,7 @@ describe.each(["local", "remote"] as const)("%s API", (mode) => {
         "kanban_block",
         "kanban_unblock",
         "kanban_cancel",
+        "kanban_budget_allow",
         "kanban_heartbeat",
         "kanban_comment",
         "kanban_link",
