@@ -1,10 +1,12 @@
 import { openBoard } from "@kanban/kernel";
-import { describe, expect, it } from "vitest";
-import { useTokenServer } from "./testing.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tokenServer } from "./testing.ts";
 
 /** Run tokens: a worker hands over its own task, a reviewer's token sends back its own; nothing else. */
 describe("the review verbs under a worker's run token", () => {
-  const s = useTokenServer("review");
+  const s = tokenServer("review");
+  beforeAll(s.start);
+  afterAll(s.stop);
 
   it("the implementer's token requests review of its own task (fenced); the reviewer's token requests changes", async () => {
     const { task } = await s.admin.tasks.create.mutate({ title: "impl", assignee: "coder" });

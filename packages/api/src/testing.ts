@@ -5,7 +5,6 @@ import { makeTempDir } from "@kanban/db/testing";
 import type { Termination } from "@kanban/kernel";
 import { TestClock } from "@kanban/kernel/testing";
 import { TRPCError } from "@trpc/server";
-import { afterAll, beforeAll } from "vitest";
 import { createKanbanClient, type KanbanClient } from "./client.ts";
 import { createContextInner } from "./context.ts";
 import { LiveHub } from "./live/hub.ts";
@@ -116,16 +115,20 @@ export interface TokenServer {
   admin: KanbanClient;
   /** A client holding the run token of `run` on `task` (what the dispatcher hands a worker). */
   asRun(task: string, run: number): KanbanClient;
+  /** For `beforeAll`: starts the server (the fields above are set from then on). */
+  start(): Promise<void>;
+  /** For `afterAll`: stops it and removes its home. */
+  stop(): Promise<void>;
 }
 
 /**
- * For tests of what a worker's run token may do: starts a real server with an admin token before
- * the enclosing describe block and stops it after. Read the fields inside the tests, once started.
+ * For tests of what a worker's run token may do: a real server with an admin token, started and
+ * stopped by the suite (`beforeAll(s.start)`, `afterAll(s.stop)`).
  */
-export function useTokenServer(name: string): TokenServer {
+export function tokenServer(name: string): TokenServer {
   const token = `admin-token-${name}-0123456789abcdef`;
   const s = {} as TokenServer;
-  beforeAll(async () => {
+  s.start = async () => {
     s.home = makeTempDir(`kanban-${name}-api-`);
     s.server = await startServer({
       port: 0,
@@ -136,15 +139,15 @@ export function useTokenServer(name: string): TokenServer {
       terminate: () => {},
     });
     s.admin = createKanbanClient({ url: `${s.server.url}/trpc`, token });
-    s.asRun = (task, run) =>
-      createKanbanClient({
-        url: `${s.server.url}/trpc`,
-        token: mintRunToken(s.home.dir, { board: "default", task, run }),
-      });
-  });
-  afterAll(async () => {
+  };
+  s.asRun = (task, run) =>
+    createKanbanClient({
+      url: `${s.server.url}/trpc`,
+      token: mintRunToken(s.home.dir, { board: "default", task, run }),
+    });
+  s.stop = async () => {
     await s.server?.close();
     s.home?.cleanup();
-  });
+  };
   return s;
 }

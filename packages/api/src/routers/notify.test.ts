@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { codeOf, createTestApi, type TestApi, useTokenServer } from "../testing.ts";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { codeOf, createTestApi, type TestApi, tokenServer } from "../testing.ts";
 
 // Issue 17: board and assignee subscriptions (notify rules) through the API, tenant-scoped.
 
@@ -65,7 +65,9 @@ describe("notify rules through the API", () => {
 });
 
 describe("notify rules and a worker's run token", () => {
-  const s = useTokenServer("notify-rules");
+  const s = tokenServer("notify-rules");
+  beforeAll(s.start);
+  afterAll(s.stop);
 
   it("a worker's new card follows its own card's subscriptions; the worker cannot touch rules", async () => {
     const { task } = await s.admin.tasks.create.mutate({ title: "lead", assignee: "coder" });

@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { codeOf, createTestApi, type TestApi, useTokenServer } from "../testing.ts";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { codeOf, createTestApi, type TestApi, tokenServer } from "../testing.ts";
 
 // Issue 21, cost through the API: usage on heartbeat/complete/block and usage.report, priced from
 // config.json when the worker gives no cost, and usage.summary scoped like every board read.
@@ -104,7 +104,9 @@ describe("usage through the API", () => {
 });
 
 describe("usage under a worker's run token", () => {
-  const s = useTokenServer("usage");
+  const s = tokenServer("usage");
+  beforeAll(s.start);
+  afterAll(s.stop);
 
   it("reports on its own run only (fenced), and may not read the roll-ups", async () => {
     const { task } = await s.admin.tasks.create.mutate({ title: "w", assignee: "coder" });
