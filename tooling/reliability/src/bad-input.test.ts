@@ -302,7 +302,7 @@ interface ProgramModule {
 const CLI_SRC = new URL("../../../apps/cli/src/", import.meta.url);
 
 /** Verbs that serve or loop until stopped, or start other processes: exercised through the real binary below. */
-const LONG_RUNNING = new Set(["serve", "mcp", "dispatcher", "dispatch"]);
+const LONG_RUNNING = new Set(["serve", "mcp", "dispatcher", "dispatch", "start"]);
 
 function argvArbitrary(commands: { path: string[]; options: string[] }[], ids: string[]): fc.Arbitrary<string[]> {
   const value = fc.oneof(
@@ -407,7 +407,7 @@ describe("bad input on the command line", () => {
             problems.push(`kanban ${JSON.stringify(argv)} → usage error, but the task data changed`);
           if (problems.length > 0) throw new Error(problems.join("\n"));
         }),
-        250,
+        Number(process.env.FUZZ_RUNS ?? 250),
       );
       // The generator reached every outcome: successes, failures and usage errors.
       expect([...codes.keys()].sort()).toEqual([0, 1, 2]);

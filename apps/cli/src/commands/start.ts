@@ -32,6 +32,9 @@ export function locateStart(): string {
  */
 export async function runStart(deps: Deps): Promise<number> {
   const script = locateStart();
+  // Asked to stop before anything started: starting now would run the product with nobody left to stop
+  // it (an aborted signal never fires "abort" again).
+  if (deps.stopSignal().aborted) return 0;
   const env: NodeJS.ProcessEnv = { ...deps.config.env, KANBAN_PARENT_PID: String(process.pid) };
   const child = spawn(process.execPath, [script], { env, stdio: "inherit" });
   const signal = deps.stopSignal();

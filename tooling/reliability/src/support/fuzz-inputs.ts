@@ -244,7 +244,9 @@ export function fuzzInput(schema: JsonSchema | null, pools: Pools): fc.Arbitrary
  * ours hold strings of 70,000 characters. The seed and path reproduce the run.
  */
 export async function assertFuzz<T>(property: fc.IAsyncProperty<T>, numRuns: number): Promise<void> {
-  const out = await fc.check(property, { numRuns, endOnFailure: true });
+  // A run that hangs fails with its seed and input instead of running into the test's own timeout,
+  // which would say nothing about what hung.
+  const out = await fc.check(property, { numRuns, endOnFailure: true, timeout: 10_000 });
   if (!out.failed) return;
   const shown = JSON.stringify(out.counterexample)?.slice(0, 600) ?? "";
   const cause = out.errorInstance instanceof Error ? out.errorInstance.message : String(out.errorInstance);
