@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import { createRequire } from "node:module";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { CHROMIUM, REPO_ROOT, WEB_DIR } from "./env.ts";
+import { stablePort } from "@kanban/db/testing";
 
 const require = createRequire(import.meta.url);
 const NEXT_BIN = require.resolve("next/dist/bin/next");
@@ -44,18 +44,6 @@ function buildIsStale(): boolean {
   return inputs.some((p) => newest(p) > built);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 async function waitForHttp(url: string, child: ChildProcess, logFile: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -78,7 +66,7 @@ export async function startServer(
   port?: number,
   extraEnv: Record<string, string> = {},
 ): Promise<{ child: ChildProcess; url: string; port: number }> {
-  const p = port ?? (await freePort());
+  const p = port ?? (await stablePort());
   const logFile = path.join(home, `next-${p}.log`);
   const out = fs.openSync(logFile, "a");
   const env: NodeJS.ProcessEnv = {

@@ -4,6 +4,8 @@ import path from "node:path";
 import { forgetInitialised, type KanbanDatabase, type OpenDatabaseOptions, openDatabase } from "./connection.ts";
 
 // Locks held the way Hermes holds them (a real Python fcntl.flock), for the db and dispatcher lock tests.
+// A port a test can hand to a child process without an outgoing connection taking it first.
+export { stablePort } from "./test/ports.ts";
 export { flockCommandCan, holdFlockInPython, type PythonFlockHolder, pythonCanFlock } from "./test/python-flock.ts";
 
 /** A fresh temporary directory, removed by the returned cleanup. Tests use real files, never :memory:. */

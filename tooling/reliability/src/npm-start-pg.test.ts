@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { makeHome, type TempHome } from "./support/env.ts";
 import { ProcessTracker } from "./support/processes.ts";
+import { stablePort } from "@kanban/db/testing";
 
 /**
  * `npm start` on PostgreSQL that it cannot use: a database URL it cannot open is one line, and no
@@ -19,17 +20,6 @@ afterAll(async () => {
   await procs.killAll();
   for (const h of homes) h.cleanup();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const addr = s.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -48,7 +38,7 @@ describe("npm start on a PostgreSQL it cannot use", () => {
   async function start(config: Record<string, unknown>, env: Record<string, string>) {
     const h = makeHome("npm-start-pg", config);
     homes.push(h);
-    const [webPort, apiPort] = [await freePort(), await freePort()];
+    const [webPort, apiPort] = [await stablePort(), await stablePort()];
     const run = procs.startNode([fileURLToPath(new URL("scripts/start.mjs", ROOT))], {
       env: { ...h.env, KANBAN_WEB_PORT: String(webPort), KANBAN_API_PORT: String(apiPort), ...env },
       cwd: fileURLToPath(ROOT),
@@ -68,7 +58,7 @@ describe("npm start on a PostgreSQL it cannot use", () => {
   }
 
   it("an unreachable server (KANBAN_DATABASE_URL at a closed port): one line naming host:port/db, nothing starts", async () => {
-    const closed = await freePort();
+    const closed = await stablePort();
     const line = await start({}, { KANBAN_DATABASE_URL: `postgres://kanban:${SECRET}@127.0.0.1:${closed}/boards` });
     expect(line).toBe(
       `kanban: cannot open the board database: cannot reach PostgreSQL at 127.0.0.1:${closed}/boards: connection refused`,

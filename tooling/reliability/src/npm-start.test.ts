@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { makeHome, type TempHome, waitFor } from "./support/env.ts";
 import { isPidAlive, ProcessTracker } from "./support/processes.ts";
+import { stablePort } from "@kanban/db/testing";
 
 /**
  * `npm start -- --demo` from the repository: the board, the API and the dispatcher come up
@@ -19,17 +20,6 @@ afterAll(async () => {
   await procs.killAll();
   home?.cleanup();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const addr = s.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The start script builds the runtime when its sources changed (scripts/build-runtime.mjs); do it first so a test times start-up, not a build. */
 function ensureBuild(): void {
@@ -53,7 +43,7 @@ describe("npm start", () => {
   it("brings up board, API and dispatcher; the demo worker completes cards; SIGINT stops everything", async () => {
     ensureBuild();
     home = makeHome("npm-start");
-    const [webPort, apiPort] = [await freePort(), await freePort()];
+    const [webPort, apiPort] = [await stablePort(), await stablePort()];
     const env = { ...home.env, KANBAN_WEB_PORT: String(webPort), KANBAN_API_PORT: String(apiPort) };
     const start = procs.startNode([fileURLToPath(new URL("scripts/start.mjs", ROOT)), "--demo"], {
       env,
@@ -101,7 +91,7 @@ describe("npm start supervision", () => {
     const addr = holder.address();
     const busy = typeof addr === "object" && addr ? addr.port : 0;
     try {
-      const env = { ...own.env, KANBAN_WEB_PORT: String(busy), KANBAN_API_PORT: String(await freePort()) };
+      const env = { ...own.env, KANBAN_WEB_PORT: String(busy), KANBAN_API_PORT: String(await stablePort()) };
       const start = procs.startNode([fileURLToPath(new URL("scripts/start.mjs", ROOT))], {
         env,
         cwd: fileURLToPath(ROOT),
@@ -123,7 +113,7 @@ describe("npm start supervision", () => {
     ensureBuild();
     own = makeHome("npm-start-supervise");
     fs.writeFileSync(`${own.home}/config.json`, JSON.stringify({ kanban: { failure_limt: 3 } }));
-    const [webPort, apiPort] = [await freePort(), await freePort()];
+    const [webPort, apiPort] = [await stablePort(), await stablePort()];
     const env = { ...own.env, KANBAN_WEB_PORT: String(webPort), KANBAN_API_PORT: String(apiPort) };
     const start = procs.startNode([fileURLToPath(new URL("scripts/start.mjs", ROOT))], {
       env,

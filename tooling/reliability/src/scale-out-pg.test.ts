@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
@@ -15,6 +14,7 @@ import { openPgBoardReader, type PgBoardReader, pgInvariantViolations } from "./
 import { isPidAlive, ProcessTracker, type Started } from "./support/processes.ts";
 import { listenToEvents } from "./support/sse-listener.ts";
 import { callProcedure, dataOf } from "./support/trpc-http.ts";
+import { stablePort } from "@kanban/db/testing";
 
 /**
  * Scale-out on PostgreSQL (issue 14): two `kanban serve` replicas (A and B, each its own
@@ -80,17 +80,6 @@ interface Dispatcher {
 let replicaA: Replica;
 let replicaB: Replica;
 let dispatchers: Dispatcher[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const addr = s.address();
-      s.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 /** `kanban serve` on a fixed port (a restarted replica comes back where its clients and workers look). */
 async function startReplica(name: "A" | "B", home: TempHome, port: number): Promise<Replica> {
@@ -193,7 +182,7 @@ beforeAll(async () => {
   for (const slug of ["default", "race", "crash"]) {
     boards.push(await openPgBoard({ url: database.url, board: slug, poolSize: 2, warn: () => {} }));
   }
-  const [portA, portB] = [await freePort(), await freePort()];
+  const [portA, portB] = [await stablePort(), await stablePort()];
   const [homeA, homeB] = [makeHome("scale-replica-a"), makeHome("scale-replica-b")];
   homes.push(homeA, homeB);
   [replicaA, replicaB] = await Promise.all([startReplica("A", homeA, portA), startReplica("B", homeB, portB)]);

@@ -7,6 +7,7 @@ import { liveDispatcherPid } from "@kanban/db";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeHome, type TempHome, waitFor } from "./support/env.ts";
 import { isPidAlive, ProcessTracker } from "./support/processes.ts";
+import { stablePort } from "@kanban/db/testing";
 
 /**
  * What a supervisor (systemd, a container runtime, a terminal) does to the process it started:
@@ -28,17 +29,6 @@ afterEach(async () => {
   home?.cleanup();
   home = undefined;
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const addr = s.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Whether nothing listens on 127.0.0.1:port (by listening there for a moment). */
 function portFree(port: number): Promise<boolean> {
@@ -128,7 +118,7 @@ function startTop(cmd: string, args: string[], env: Record<string, string>) {
 async function startProduct(how: "node" | "npm") {
   ensureBuild();
   home = makeHome(`supervise-${how}`);
-  const [webPort, apiPort] = [await freePort(), await freePort()];
+  const [webPort, apiPort] = [await stablePort(), await stablePort()];
   const env = withoutNpm({ ...home.env, KANBAN_WEB_PORT: String(webPort), KANBAN_API_PORT: String(apiPort) });
   const top = how === "node" ? startTop(process.execPath, ["scripts/start.mjs"], env) : startTop(NPM, ["start"], env);
   await waitFor(() => top.stdout().includes("Kanban is running:"), "the product to say it is running", 120_000, 250);

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { stablePort } from "./ports.ts";
 
 /** A PostgreSQL server for one test run. */
 export interface TestPostgresServer {
@@ -29,19 +29,6 @@ function postgresUser(): { uid: number; gid: number } | null {
     if (name === "postgres" && uid && gid) return { uid: Number(uid), gid: Number(gid) };
   }
   return null;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
 }
 
 function alive(pid: number): boolean {
@@ -89,7 +76,7 @@ export async function startTestPostgres(env: NodeJS.ProcessEnv = process.env): P
 
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+    const port = await stablePort();
     const server = new EmbeddedPostgres({
       databaseDir: dataDir,
       port,
@@ -121,7 +108,7 @@ export async function startTestPostgres(env: NodeJS.ProcessEnv = process.env): P
         },
       };
     } catch (err) {
-      // Most likely the port was taken between freePort() and the server binding it: try another.
+      // Most likely the port was taken between stablePort() and the server binding it: try another.
       lastError = err;
       await server.stop().catch(() => {});
     }
