@@ -5,7 +5,9 @@ import os from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { CHROMIUM, REPO_ROOT, WEB_DIR } from "./env.ts";
-import { stablePort } from "@kanban/db/testing";
+// Only the port helper: @kanban/db/testing would load the whole db package, which the web tests
+// reach only built.
+import { stablePort } from "@kanban/db/testing-ports";
 
 const require = createRequire(import.meta.url);
 const NEXT_BIN = require.resolve("next/dist/bin/next");
