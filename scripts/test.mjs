@@ -67,6 +67,8 @@ const lintOk = run("npx", ["biome", "check", "."]);
 const LANES = Math.max(1, Number(process.env.KANBAN_TEST_LANES) || 3);
 const started = performance.now();
 const timings = [];
+/** Test jobs that exited non-zero (see the closing tally). */
+const failedJobs = [];
 // The suites start `kanban` and `kanban-dispatcher` hundreds of times. Through tsx each start costs
 // ~0.7 CPU-s (a `kanban list` 2.4), the esbuild bundle of the same sources a quarter of that; so the
 // runtime's server half (scripts/build-runtime.mjs --node-only: seconds) is built first, from this
@@ -225,6 +227,7 @@ function testJobs() {
           dir,
           label: `${pkg.name}[${p.part}]:test`,
           args: [...p.args, `--outputFile.json=.vitest-report.${p.part}.json`],
+          report: path.join(dir, `.vitest-report.${p.part}.json`),
           weight: p.weight,
           needsBuild: p.needsBuild === true,
           heavy: p.heavy === true,
@@ -234,6 +237,7 @@ function testJobs() {
         dir,
         label: `${pkg.name}:test`,
         args: [],
+        report: path.join(dir, ".vitest-report.json"),
         weight: weights[base] ?? 0,
         needsBuild: needsBuild.has(base),
       });
@@ -280,7 +284,10 @@ async function runTests(lanes) {
       const [job] = queue.splice(i, 1);
       if (job.heavy) heavyRunning = true;
       const args = job.args.length > 0 ? ["test", "--", ...job.args] : ["test"];
-      if (!(await runPrefixed(job.label, "npm", args, job.dir))) ok = false;
+      if (!(await runPrefixed(job.label, "npm", args, job.dir))) {
+        ok = false;
+        failedJobs.push(job);
+      }
       if (job.heavy) heavyRunning = false;
       signal();
     }
@@ -291,6 +298,8 @@ async function runTests(lanes) {
 
 let passed = 0;
 let failed = 0;
+/** Reports that hold at least one failure of their own. */
+const reportsWithFailures = new Set();
 let skipped = 0;
 const reports = workspaceDirs.flatMap((dir) =>
   fs.existsSync(dir)
@@ -313,6 +322,8 @@ for (const report of reports) {
   const json = JSON.parse(fs.readFileSync(report, "utf8"));
   passed += json.numPassedTests ?? 0;
   failed += json.numFailedTests ?? 0;
+  if ((json.numFailedTests ?? 0) > 0 || (json.testResults ?? []).some((f) => f.status === "failed"))
+    reportsWithFailures.add(path.resolve(report));
   skipped += (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0);
   for (const file of json.testResults ?? []) {
     const where = path.relative(root, file.name ?? "");
@@ -328,6 +339,14 @@ for (const report of reports) {
       failures.push(`${where}: ${why.slice(0, 300)}`);
     }
   }
+}
+// A suite that exited non-zero without a failed test in its report failed outside its tests (a
+// global setup that threw, a module that would not resolve): count it, or a whole suite could be
+// missing from the total while the closing line names only the others.
+for (const job of failedJobs) {
+  if (reportsWithFailures.has(path.resolve(job.report))) continue;
+  failed += 1;
+  failures.push(`${job.label}: exited non-zero with no failed test in its report (see its "${job.label}:" lines)`);
 }
 if (failures.length > 0) console.log(`\nfailed:\n${failures.map((f) => `  ${f}`).join("\n")}`);
 // Steps that fail outside vitest (lint, typecheck, a crashed runner) count as one failure each
