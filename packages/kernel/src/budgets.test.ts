@@ -76,6 +76,8 @@ describe("a profile's daily budget", () => {
         kind: "budget",
         reason: expect.stringContaining("Budget profile coder (today, UTC) is spent: $10.00 of $10.00"),
       });
+      // The motion names the block's kind, so a client can offer "allow more" (the board's drawer does).
+      expect((await b.explainMotion(id)).detail).toMatchObject({ kind: "budget" });
     }
     expect((await b.requireTask(other.id)).status).toBe("running");
     // A paused worker's next report is refused: nothing more is spent on its run.

@@ -189,7 +189,7 @@ describe("explainMotion: every reason, for real", () => {
     const blocked = await b.createTask({ title: "y", assignee: "w" });
     await b.blockTask(blocked.id, { reason: "need the staging API key" });
     const bl = await why(b, blocked.id);
-    expect(bl).toMatchObject({ code: "blocked", detail: { reason: "need the staging API key" } });
+    expect(bl).toMatchObject({ code: "blocked", detail: { reason: "need the staging API key", kind: null } });
     expect(bl.line).toBe("Blocked, since 0s ago: need the staging API key");
     expect(bl.next).toBe(`Answer in a comment, then kanban unblock ${blocked.id}.`);
 

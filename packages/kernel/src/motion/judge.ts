@@ -116,7 +116,8 @@ function blockedMotion(task: Task, f: TaskFacts, now: number): Motion {
       p.kind === "budget"
         ? "It resumes once its budget has room: allow more (kanban budget allow, as the reason says); a daily budget's pause also ends with the UTC day."
         : `Answer in a comment, then kanban unblock ${task.id}.`,
-    detail: { reason, since: newest?.created_at ?? null },
+    // The block's kind (`budget`, `needs_input`, …): a client offers the matching action.
+    detail: { reason, kind: typeof p.kind === "string" ? p.kind : null, since: newest?.created_at ?? null },
   };
 }
 
