@@ -12,6 +12,7 @@ import type { DrawerContext } from "./drawer-sections.tsx";
 import { useHosts } from "./hosts-view.tsx";
 import { MOTION_LOOK, MotionIcon } from "./motion-line.tsx";
 import { Button, cx, SectionTitle } from "./ui.tsx";
+import { BudgetAllowPanel } from "./budget-allow.tsx";
 
 /** How often the panel asks again while open: the dispatcher samples footprints once a tick. */
 const POLL_MS = 5000;
@@ -200,6 +201,9 @@ export function WhyPanel({ ctx }: { ctx: DrawerContext }) {
               <div className="mt-0.5 pl-5 text-muted text-xs">
                 Next: <span data-testid="why-next">{m.next}</span>
               </div>
+            )}
+            {(m.code === "budget_held" || (m.code === "blocked" && m.detail.kind === "budget")) && (
+              <BudgetAllowPanel ctx={ctx} />
             )}
             {family === "nohost" && (
               <div className="mt-1 pl-5">
