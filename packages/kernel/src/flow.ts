@@ -72,7 +72,8 @@ export interface FlowOptions {
 /** Nearest-rank percentiles of `values` (any order); nulls when there are none. */
 export function percentiles(values: readonly number[]): Percentiles {
   if (values.length === 0) return { n: 0, p50: null, p90: null, max: null };
-  const sorted = [...values].sort((a, b) => a - b);
+  // A typed array sorts numbers natively, several times faster than a comparator over 70,000 cards.
+  const sorted = Float64Array.from(values).sort();
   const rank = (p: number) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] as number;
   return { n: sorted.length, p50: rank(50), p90: rank(90), max: sorted[sorted.length - 1] as number };
 }
@@ -150,11 +151,14 @@ export async function flowStats(ctx: BoardContext, opts: FlowOptions = {}): Prom
   const blocks = await blockEvents(ctx, since, until, tenant);
   const outcomes = await runOutcomes(ctx, since, until, tenant);
 
-  const perDay = new Map<string, number>(days(since, until).map((d) => [d, 0]));
+  // Counted by day number, named once per day: a Date per card was a tenth of the read at 70,000 cards.
+  const firstDay = Math.floor(since / 86_400);
+  const perDayCount = new Array<number>(days(since, until).length).fill(0);
   for (const t of doneRows) {
-    const day = utcDay(t.completed_at);
-    perDay.set(day, (perDay.get(day) ?? 0) + 1);
+    const d = Math.floor(t.completed_at / 86_400) - firstDay;
+    if (d >= 0 && d < perDayCount.length) perDayCount[d] = (perDayCount[d] as number) + 1;
   }
+  const perDay = new Map<string, number>(perDayCount.map((n, i) => [utcDay((firstDay + i) * 86_400), n]));
 
   const episodes = episodesOf(blocks);
   const blockedByTask = new Map<string, number>();
@@ -165,7 +169,11 @@ export async function flowStats(ctx: BoardContext, opts: FlowOptions = {}): Prom
 
   const lead = doneRows.map((t) => t.completed_at - t.created_at);
   const byReason = new Map<string, Episode[]>();
-  for (const e of episodes) byReason.set(e.reason, [...(byReason.get(e.reason) ?? []), e]);
+  for (const e of episodes) {
+    const list = byReason.get(e.reason);
+    if (list) list.push(e);
+    else byReason.set(e.reason, [e]);
+  }
 
   const profiles = new Map<string, { runs: number; completed: number; outcomes: Record<string, number> }>();
   for (const r of outcomes) {
