@@ -2,25 +2,21 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { budgetName, parseAllowanceUsd, spentBudgetsOf, suggestedAllowanceUsd } from "../lib/budget-holds.ts";
+import {
+  type BudgetLike,
+  budgetName,
+  parseAllowanceUsd,
+  spentBudgetsOf,
+  suggestedAllowanceUsd,
+} from "../lib/budget-holds.ts";
 import { dollars } from "../lib/cost.ts";
 import { errorMessage, useTRPC } from "../trpc/react.tsx";
 import type { DrawerContext } from "./drawer-sections.tsx";
 import { useToasts } from "./toasts.tsx";
 import { Button, Input } from "./ui.tsx";
 
-interface BudgetRow {
-  scope: "card" | "board" | "profile" | "tenant";
-  key: string;
-  tenant: string | null;
-  limit_micro_usd: number;
-  allowance_micro_usd: number;
-  spent_micro_usd: number;
-  state: "ok" | "warning" | "exhausted";
-}
-
 /** One spent budget: what it spent, and "allow $N more" in one step. */
-function AllowRow({ ctx, budget }: { ctx: DrawerContext; budget: BudgetRow }) {
+function AllowRow({ ctx, budget }: { ctx: DrawerContext; budget: BudgetLike }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const toasts = useToasts();
@@ -99,7 +95,7 @@ export function BudgetAllowPanel({ ctx }: { ctx: DrawerContext }) {
   const trpc = useTRPC();
   const list = useQuery(trpc.budgets.list.queryOptions({ board: ctx.board }));
   const task = ctx.detail.task;
-  const spent = spentBudgetsOf((list.data?.budgets ?? []) as BudgetRow[], {
+  const spent = spentBudgetsOf(list.data?.budgets ?? [], {
     id: task.id,
     assignee: task.assignee ?? null,
     tenant: task.tenant ?? null,
