@@ -50,7 +50,7 @@ export async function spawnReviews(
     await deps.admission?.enter();
     try {
       const task = await board.claimReviewTask(row.id);
-      if (task === null) continue; // taken by another dispatcher, or demoted for a reopened parent
+      if (task === null) continue; // taken by another dispatcher, demoted for a reopened parent, or held by a spent budget
       // A failed spawn gives the claim back to `review` (the kernel's source phase) and counts nothing here.
       if (await start(board, { task_id: row.id, assignee, task }, { release: () => {} }, deps, out, true)) left--;
     } finally {

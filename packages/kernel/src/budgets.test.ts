@@ -113,6 +113,23 @@ describe("a profile's daily budget", () => {
     expect(laneSkipMotion(walk.skipped[0] as (typeof walk.skipped)[number], b.clock.seconds)).toEqual(why);
   });
 
+  it("holds a card's review while the reviewer's budget is spent, and lets it go after allow more", async () => {
+    const b = board();
+    await b.setBudget({ scope: "profile", key: "critic", limit_micro_usd: DOLLAR });
+    // The reviewer spent its day on another card's review.
+    const spentOn = await running(b, "critic");
+    await spend(b, spentOn, DOLLAR);
+    const work = await running(b, "coder");
+    await b.requestReview(work.id, { expected_run_id: work.run, reviewer: "critic", summary: "please look" });
+    expect((await b.requireTask(work.id)).status).toBe("review");
+
+    expect(await b.claimReviewTask(work.id)).toBeNull();
+    expect((await b.requireTask(work.id)).status).toBe("review");
+    await b.allowBudget({ scope: "profile", key: "critic", amount_micro_usd: DOLLAR });
+    const claimed = await b.claimReviewTask(work.id);
+    expect(claimed?.status).toBe("running");
+  });
+
   it("allow N more resumes the paused cards and lifts the hold; the allowance is gone the next day", async () => {
     const b = board();
     await b.setBudget({ scope: "profile", key: "coder", limit_micro_usd: 2 * DOLLAR });

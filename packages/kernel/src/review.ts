@@ -1,5 +1,6 @@
 import { DEFAULT_CLAIM_TTL_SECONDS } from "./constants.ts";
 import { recordComment } from "./activity.ts";
+import { BudgetHolds } from "./budgets.ts";
 import type { BoardContext } from "./context.ts";
 import { invalid, notFound, wrongState } from "./errors.ts";
 import { checkFence, type Fence } from "./fencing.ts";
@@ -210,7 +211,7 @@ export async function reopenReview(
  * `claim_review_task`: the reviewer's claim of a `review` task (compare-and-swap review → running),
  * a new run for the reviewer; event `claimed` with `source_status: "review"`. A parent reopened since
  * the hand-off demotes the card to `todo` instead (`dependency_wait`, source `review`, so it resumes
- * in review once the parent is done). Null when not claimable.
+ * in review once the parent is done). Null when not claimable, or while a spent budget holds the card.
  */
 export async function claimReviewTask(
   ctx: BoardContext,
@@ -235,6 +236,14 @@ export async function claimReviewTask(
       if (await demoteReview(ctx, id))
         await appendEvent(ctx, id, "dependency_wait", { reason: "parent_reopened", source_status: "review" });
       return null;
+    }
+    // A reviewer's run spends like any other: a spent budget of the card's scope (the reviewer's
+    // profile, its tenant, the card or the board) holds its review as it holds ready work.
+    const holds = await BudgetHolds.read(ctx);
+    if (!holds.empty) {
+      const card = await getTask(ctx, id);
+      if (card && (await holds.holding(ctx, { id, assignee: card.assignee, tenant: card.tenant })) !== null)
+        return null;
     }
     return await claimWithRun(ctx, id, head, {
       claimer,
