@@ -55,6 +55,7 @@ export const BOTH_STORES = [
   "src/review.test.ts",
   "src/usage.test.ts",
   "src/budgets.test.ts",
+  "src/gates.test.ts",
 ];
 
 const shared = {

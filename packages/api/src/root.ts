@@ -20,6 +20,7 @@ import { profilesRouter } from "./routers/profiles.ts";
 import { tasksRouter } from "./routers/tasks/index.ts";
 import { usageRouter } from "./routers/usage.ts";
 import { budgetsRouter } from "./routers/budgets.ts";
+import { gatesRouter } from "./routers/gates.ts";
 import { createCallerFactory, router } from "./trpc.ts";
 
 /** Every procedure, grouped by resource. */
@@ -45,6 +46,7 @@ export const appRouter = router({
   incidents: incidentsRouter,
   usage: usageRouter,
   budgets: budgetsRouter,
+  gates: gatesRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -47,6 +47,7 @@ export const RUN_TOKEN_RULES: Readonly<Record<string, Rule>> = {
   "usage.report": { kind: "own", field: "id", fenced: true },
   "tasks.requestReview": { kind: "own", field: "id", fenced: true },
   "tasks.requestChanges": { kind: "own", field: "id", fenced: true },
+  "gates.card": { kind: "own", field: "id" },
   "runs.list": { kind: "own", field: "task_id" },
   "events.list": { kind: "own", field: "task_id" },
   "comments.list": { kind: "related", fields: ["task_id"] },

@@ -75,6 +75,12 @@ export const EVENT_KINDS = [
   "notify_dropped",
   // a budget that counts this card's spend reached its warning share (issue 21), once per budget and period
   "budget_warning",
+  // completion gates (issue 20): a card's gates were set or cleared; a completion started a round of
+  // them (the card waits in review); a gate passed; the acceptance commands failed (back to the implementer)
+  "gates_set",
+  "verification_started",
+  "gate_passed",
+  "gate_failed",
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

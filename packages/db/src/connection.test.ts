@@ -17,10 +17,13 @@ describe("openDatabase", () => {
     const file = path.join(tempDir(), "kanban.db");
     const db = openDatabase({ path: file, ...quiet });
     const schema = describeSchema(db.sqlite);
-    // Hermes' seven tables, and seven of ours (remote hosts, task labels, incidents, subscription rules,
-    // the delivery log, usage reports and budgets; Hermes ignores tables it does not know).
+    // Hermes' seven tables, and ten of ours (remote hosts, task labels, incidents, subscription rules,
+    // the delivery log, usage reports, budgets, gates, verifications and evidence; Hermes ignores
+    // tables it does not know).
     expect(Object.keys(schema.tables).sort()).toEqual([
       "kanban_budgets",
+      "kanban_evidence",
+      "kanban_gates",
       "kanban_hosts",
       "kanban_incidents",
       "kanban_notify_deliveries",
@@ -28,6 +31,7 @@ describe("openDatabase", () => {
       "kanban_notify_subs",
       "kanban_task_requires",
       "kanban_usage",
+      "kanban_verifications",
       "task_attachments",
       "task_comments",
       "task_events",
@@ -42,6 +46,8 @@ describe("openDatabase", () => {
       "idx_events_run",
       "idx_events_task",
       "idx_events_warnings",
+      "idx_evidence_task",
+      "idx_gates_scope",
       "idx_hosts_tenant",
       "idx_incidents_scope",
       "idx_links_child",

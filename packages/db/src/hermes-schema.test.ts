@@ -204,6 +204,9 @@ describe("column declarations match Hermes' (issue 28)", () => {
   });
 });
 
+/** The tables of migration 0008 (issue 20), empty after any upgrade that reaches it. */
+const GATE_TABLES = { kanban_evidence: [], kanban_gates: [], kanban_verifications: [] };
+
 describe("migration 0004: remote hosts and task labels (issue 15)", () => {
   it("adds kanban_hosts and kanban_task_requires to a board of the previous release, Hermes' tables and rows untouched", () => {
     const file = path.join(tempDir(), "kanban.db");
@@ -232,6 +235,7 @@ describe("migration 0004: remote hosts and task labels (issue 15)", () => {
       kanban_notify_deliveries: [],
       kanban_usage: [],
       kanban_budgets: [],
+      ...GATE_TABLES,
       __drizzle_migrations: expect.any(Array),
     });
     // Hermes' tables, `tasks` above all, stay column for column Hermes'.
@@ -280,6 +284,7 @@ describe("migration 0005: incidents, subscription rules and the delivery log (is
       kanban_notify_deliveries: [],
       kanban_usage: [],
       kanban_budgets: [],
+      ...GATE_TABLES,
       __drizzle_migrations: expect.any(Array),
     });
     expect(tableInfo(db.sqlite, [...HERMES_TABLES, "kanban_hosts", "kanban_task_requires"])).toEqual(before);
@@ -322,6 +327,7 @@ describe("migration 0006: usage reports (issue 21)", () => {
       ...rows,
       kanban_usage: [],
       kanban_budgets: [],
+      ...GATE_TABLES,
       __drizzle_migrations: expect.any(Array),
     });
     expect(tableInfo(db.sqlite, [...HERMES_TABLES, ...ours])).toEqual(before);
@@ -352,7 +358,12 @@ describe("migration 0007: budgets (issue 21)", () => {
 
     forgetInitialised(file);
     const db = openDatabase({ path: file, warn: () => {} });
-    expect(dumpRows(db.sqlite)).toEqual({ ...rows, kanban_budgets: [], __drizzle_migrations: expect.any(Array) });
+    expect(dumpRows(db.sqlite)).toEqual({
+      ...rows,
+      kanban_budgets: [],
+      ...GATE_TABLES,
+      __drizzle_migrations: expect.any(Array),
+    });
     expect(tableInfo(db.sqlite, [...HERMES_TABLES, ...ours])).toEqual(before);
     // The operator's budget is tenant '' (not NULL), so a second one of the same scope is refused.
     const insert = db.sqlite.prepare(
@@ -360,6 +371,37 @@ describe("migration 0007: budgets (issue 21)", () => {
     );
     expect(insert.get()).toEqual({ tenant: "", warn_percent: 80, allowance_micro_usd: 0, warned_period: null });
     expect(() => insert.get()).toThrow(/UNIQUE/);
+    db.close();
+  });
+});
+
+describe("migration 0008: completion gates (issue 20)", () => {
+  it("adds the gate, verification and evidence tables to a board of the previous release, every row before it untouched", () => {
+    const file = path.join(tempDir(), "kanban.db");
+    const old = openDatabase({ path: file, warn: () => {}, migrationsFolder: migrationsUpTo("0007_budgets") });
+    old.sqlite.exec(`
+      INSERT INTO tasks (id, title, status, created_at) VALUES ('t_a', 'first', 'review', 1);
+      INSERT INTO kanban_budgets (scope, scope_key, limit_micro_usd, updated_at) VALUES ('board', '*', 5000000, 9);
+    `);
+    const rows = dumpRows(old.sqlite);
+    const before = tableInfo(old.sqlite, [...HERMES_TABLES, "kanban_usage", "kanban_budgets"]);
+    old.close();
+
+    forgetInitialised(file);
+    const db = openDatabase({ path: file, warn: () => {} });
+    expect(dumpRows(db.sqlite)).toEqual({ ...rows, ...GATE_TABLES, __drizzle_migrations: expect.any(Array) });
+    expect(tableInfo(db.sqlite, [...HERMES_TABLES, "kanban_usage", "kanban_budgets"])).toEqual(before);
+    // One gate spec per scope and key; one round per card.
+    const gate = db.sqlite.prepare(
+      "INSERT INTO kanban_gates (scope, scope_key, spec, updated_at) VALUES ('card', 't_a', '{}', 9)",
+    );
+    gate.run();
+    expect(() => gate.run()).toThrow(/UNIQUE/);
+    const round = db.sqlite.prepare(
+      "INSERT INTO kanban_verifications (task_id, round, stage, started_at) VALUES ('t_a', 1, 'commands', 9)",
+    );
+    round.run();
+    expect(() => round.run()).toThrow(/UNIQUE|PRIMARY/);
     db.close();
   });
 });

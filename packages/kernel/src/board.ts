@@ -14,6 +14,9 @@ import * as archive from "./archive.ts";
 import * as assign from "./assign.ts";
 import * as block from "./block.ts";
 import * as budgets from "./budgets.ts";
+import * as gateCommands from "./gate-commands.ts";
+import * as gateEvidence from "./gate-evidence.ts";
+import * as gates from "./gates.ts";
 import { type FailureInput, recordTaskFailure } from "./breaker.ts";
 import { type CancelOptions, type CancelResult, cancelTask } from "./cancel.ts";
 import * as claim from "./claim.ts";
@@ -804,6 +807,35 @@ export class Board {
   /** "Allow N more" on one budget for its current period; the cards it paused resume. */
   async allowBudget(input: budgets.AllowBudgetInput, tenant: string | null = null) {
     return await budgets.allowBudget(this.ctx, input, tenant);
+  }
+  // --- completion gates (issue 20; gates.ts). `tenant`: a tenant's call (its own cards only). ---
+  /** Puts a gate spec on a card, a profile or the board (`key` `*`); on a card an empty spec opts it out. */
+  async setGates(scope: gates.GateScope, key: string, spec: unknown, tenant: string | null = null) {
+    return await gates.setGates(this.ctx, scope, key, spec, { tenant });
+  }
+  /** Removes a gate spec; false when there was none. */
+  async clearGates(scope: gates.GateScope, key: string, tenant: string | null = null) {
+    return await gates.clearGates(this.ctx, scope, key, { tenant });
+  }
+  /** Every gate spec (a tenant: those on its own cards). */
+  async listGates(tenant: string | null = null) {
+    return await gates.listGates(this.ctx, { tenant });
+  }
+  /** A card's gates, its round under test and the evidence of its latest rounds. */
+  async cardGates(id: string, opts: { rounds?: number } = {}) {
+    return await gateEvidence.cardGates(this.ctx, id, opts);
+  }
+  /** Rounds whose acceptance commands wait for a runner on `host_id` (null: this machine). */
+  async pendingCommandRounds(opts: { host_id?: string | null; limit?: number } = {}) {
+    return await gateCommands.pendingCommandRounds(this.ctx, opts);
+  }
+  /** Takes a round's commands for one runner for a lease. */
+  async claimCommandRound(id: string, round: number, opts: { claimer: string; lease_seconds: number }) {
+    return await gateCommands.claimCommandRound(this.ctx, id, round, opts);
+  }
+  /** Records a round's command results and change; the card moves on or goes back to its implementer. */
+  async reportCommandRound(id: string, round: number, input: Parameters<typeof gateCommands.reportCommandRound>[3]) {
+    return await gateCommands.reportCommandRound(this.ctx, id, round, input);
   }
   /**
    * The usage a terminal call carried, written on the run it settled, after the settling commit:

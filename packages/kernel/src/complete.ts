@@ -22,6 +22,9 @@ import { type Termination, workerReleasedByOthers } from "./termination.ts";
 import type { Task } from "./types.ts";
 import { allowedFrom } from "./transitions.ts";
 import { taskRowTx } from "./store/pg/shared-writers.ts";
+import { type GateDone, gateCompletion, recordFinalGate } from "./gate-rounds.ts";
+import { gatesOfCompletion, type VerificationStage } from "./gates.ts";
+import { isReviewRun as isReviewerRun } from "./store/sqlite/review-reads.ts";
 
 export interface CompleteInput extends Fence {
   result?: string | null;
@@ -29,6 +32,8 @@ export interface CompleteInput extends Fence {
   metadata?: Record<string, unknown> | null;
   /** Ids of cards the worker claims to have created; each must exist and be attributable to it. */
   created_cards?: string[] | null;
+  /** Who approves, when a person completes a card waiting for approval (kept in its evidence). */
+  approved_by?: string | null;
 }
 
 function firstLine(text: string | null | undefined, max: number): string | null {
@@ -88,6 +93,11 @@ export interface CompleteResult {
    * remote worker's outbox): the task as it is now, nothing written (late-report.ts).
    */
   replayed?: true;
+  /**
+   * Set when the card has completion gates still to pass (gates.ts): it waits in review at this stage
+   * instead of being done.
+   */
+  gated?: VerificationStage;
 }
 
 /**
@@ -173,6 +183,33 @@ async function completeCurrent(ctx: BoardContext, id: string, input: CompleteInp
     // Hermes B: completing a card in review is its approval; with no evidence of its own it says so.
     const handoff = task.status === "review" ? reviewApproval(input) : input;
     const result = handoff.result ?? null;
+    // Completion gates (gates.ts): a gated card waits in review until they pass; the one read of the
+    // gate rows is all an ungated board pays.
+    let finalGate: GateDone | null = null;
+    const gates = await gatesOfCompletion(ctx, task);
+    if (gates !== null) {
+      const full = await requireTask(ctx, id);
+      const fenced =
+        (input.expected_run_id !== undefined && input.expected_run_id !== null) ||
+        (input.claim_lock !== undefined && input.claim_lock !== null);
+      const step = await gateCompletion(ctx, gates, {
+        task: full,
+        handoff: { summary: handoff.summary ?? result, metadata: handoff.metadata ?? null },
+        reviewerRun: full.status === "running" && (await isReviewerRun(ctx, id)),
+        by: input.approved_by?.trim() || null,
+        fenced,
+      });
+      if (!("done" in step)) {
+        if (result !== null) await setResult(ctx, id, result);
+        return {
+          task: result !== null ? await requireTask(ctx, id) : step.task,
+          run_id: step.run_id,
+          terminate: workerReleasedByOthers(ctx, task, input),
+          gated: step.stage,
+        };
+      }
+      finalGate = step;
+    }
     // One UPDATE settles the task and detaches its run; RETURNING hands back the settled row, so the
     // caller gets the task without a second read.
     const settledTask = await settleDone(ctx, id, {
@@ -191,8 +228,10 @@ async function completeCurrent(ctx: BoardContext, id: string, input: CompleteInp
     ) {
       runId = await synthesizeRun(ctx, task, close);
     }
+    if (finalGate !== null) await recordFinalGate(ctx, id, finalGate, runId);
     const payload: Record<string, unknown> = { result_len: result?.length ?? 0, summary: firstLine(summary, 400) };
     if (verified.length > 0) payload.verified_cards = verified;
+    if (finalGate !== null) payload.gates = "passed";
     await appendEvent(ctx, id, "completed", payload, runId);
     // Taken from the row as it was before the swap: the worker whose claim this completion released.
     return { task: settledTask, run_id: runId, terminate: workerReleasedByOthers(ctx, task, input) };
@@ -220,7 +259,7 @@ async function completeCurrent(ctx: BoardContext, id: string, input: CompleteInp
         ),
     );
   }
-  await recomputeChildren(ctx, id);
+  if (settled.gated === undefined) await recomputeChildren(ctx, id);
   return settled;
 }
 

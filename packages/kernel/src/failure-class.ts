@@ -4,7 +4,8 @@ import { RATE_LIMIT_EXIT_CODE, TRANSIENT_EXIT_CODE } from "./constants.ts";
  * The classes a badly-ended run falls into (issue 17). Each has its own budget and backoff:
  * `rate_limited` and `transient` (a provider 5xx, a network failure) and `infrastructure` (a spawn
  * the host refused) are never counted towards the breaker and cool down in the respawn guard;
- * `crashed`, `timed_out`, `protocol_violation` and `spawn_failed` are counted.
+ * `crashed`, `timed_out`, `protocol_violation`, `spawn_failed` and `gate_failed` (a completion whose
+ * acceptance commands failed, gates.ts) are counted.
  */
 export type FailureClass =
   | "rate_limited"
@@ -13,7 +14,8 @@ export type FailureClass =
   | "crashed"
   | "timed_out"
   | "protocol_violation"
-  | "spawn_failed";
+  | "spawn_failed"
+  | "gate_failed";
 
 export const FAILURE_CLASSES: readonly FailureClass[] = [
   "rate_limited",
@@ -23,6 +25,7 @@ export const FAILURE_CLASSES: readonly FailureClass[] = [
   "timed_out",
   "protocol_violation",
   "spawn_failed",
+  "gate_failed",
 ];
 
 /** Classes that are never counted towards the breaker: the world failed, not the task. */

@@ -13,6 +13,19 @@ export {
 export { LABEL_RE, MAX_REQUIRES, missingLabels, normaliseRequires } from "./labels.ts";
 export { BLOCK_RECURRENCE_LIMIT, type ParkOptions, type ParkResult } from "./block.ts";
 export type { RequestReviewInput, ReviewResult } from "./review.ts";
+export {
+  BOARD_GATE_KEY,
+  GATE_LIMITS,
+  GATE_SCOPES,
+  type GateCommand,
+  type GateScope,
+  type GateSpec,
+  type GateView,
+  parseGateSpec,
+  type VerificationStage,
+} from "./gates.ts";
+export type { ChangeEvidence, CommandResult, CommandRound } from "./gate-commands.ts";
+export type { CardGates, EvidenceItem, EvidenceRound } from "./gate-evidence.ts";
 export { REVIEW_APPROVAL_SUMMARY } from "./complete.ts";
 export type { CancelOptions, CancelResult } from "./cancel.ts";
 export { LATE_REPORT_TEXT_MAX, type TerminalVerb } from "./late-report.ts";

@@ -21,6 +21,8 @@ import { storableJson } from "./stored-json.ts";
 import { type Termination, workerReleasedByOthers } from "./termination.ts";
 import { allowedFrom } from "./transitions.ts";
 import { claimWithRun } from "./claim.ts";
+import { dropRound, failRoundByPerson } from "./gate-rounds.ts";
+import { verificationHoldsReview, verificationRow } from "./store/sqlite/gates.ts";
 import type { Task } from "./types.ts";
 
 // The review lane (Hermes B, spec §2.7): an implementer hands its work to a reviewer profile
@@ -109,6 +111,8 @@ export async function requestReview(
       }
     }
     const implementer = task.assignee;
+    // A hand-off by hand starts over: any earlier round of the card's gates is forgotten.
+    await dropRound(ctx, id);
     if (!(await sendToReview(ctx, id, { from: task.status, runId: task.current_run_id, reviewer })))
       throw wrongState(`cannot request review of ${id}: it changed state concurrently`, { task_id: id });
     const close = {
@@ -148,8 +152,10 @@ export async function requestChanges(
         { task_id: id, status: task.status },
       );
     }
-    const provenance = await latestProvenance(ctx, id, "review_requested");
-    const implementer = provenance?.implementer ?? null;
+    // A gated card's round names its implementer; a card handed over by hand, its review_requested.
+    const round = await verificationRow(ctx, id);
+    const implementer =
+      round?.implementer ?? (await latestProvenance(ctx, id, "review_requested"))?.implementer ?? null;
     const reviewer = task.assignee;
     const to = (await parentsSatisfied(ctx, id)) ? "ready" : "todo";
     if (
@@ -162,6 +168,7 @@ export async function requestChanges(
     )
       throw wrongState(`cannot request changes on ${id}: it changed state concurrently`, { task_id: id });
     const runId = await endRun(ctx, id, { status: to, outcome: "changes_requested", summary: reason });
+    await failRoundByPerson(ctx, id, "reviewer", { name: reviewer ?? "reviewer", reason });
     await appendEvent(ctx, id, "changes_requested", { reason, implementer, reviewer, status: to }, runId);
     const author = trimmed(input.comment_author);
     if (author !== null) await recordComment(ctx, id, author, `CHANGES REQUESTED: ${reason}`);
@@ -188,7 +195,10 @@ export async function reopenReview(
         status: task.status,
       });
     }
-    const implementer = (await latestProvenance(ctx, id, "review_requested"))?.implementer ?? null;
+    // A gated card's round names its implementer; a card handed over by hand, its review_requested.
+    const round = await verificationRow(ctx, id);
+    const implementer =
+      round?.implementer ?? (await latestProvenance(ctx, id, "review_requested"))?.implementer ?? null;
     const to = (await parentsSatisfied(ctx, id)) ? "ready" : "todo";
     if (
       !(await returnToImplementer(ctx, "reopen_review", id, {
@@ -199,6 +209,11 @@ export async function reopenReview(
       }))
     )
       throw wrongState(`cannot reopen review of ${id}: it changed state concurrently`, { task_id: id });
+    if (round !== null)
+      await failRoundByPerson(ctx, id, round.stage === "reviewer" ? "reviewer" : "approval", {
+        name: trimmed(opts.comment_author) ?? "a person",
+        reason: trimmed(opts.reason),
+      });
     await appendEvent(ctx, id, "review_reopened", implementer === null ? { status: to } : { status: to, implementer });
     const author = trimmed(opts.comment_author);
     const reason = trimmed(opts.reason);
@@ -232,6 +247,8 @@ export async function claimReviewTask(
   return await ctx.tx(async () => {
     const head = await claimHead(ctx, id);
     if (head?.status !== "review" || head.claim_lock !== null) return null;
+    // A gated card waiting for its acceptance commands or a person is not a reviewer's to take.
+    if (await verificationHoldsReview(ctx, id)) return null;
     if (Number(head.parents_unfinished) === 1) {
       if (await demoteReview(ctx, id))
         await appendEvent(ctx, id, "dependency_wait", { reason: "parent_reopened", source_status: "review" });

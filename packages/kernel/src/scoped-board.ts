@@ -524,6 +524,23 @@ export class ScopedBoard {
   async allowBudget(input: Parameters<Board["allowBudget"]>[0]) {
     return await this.board.allowBudget(input, this.tenant);
   }
+  /**
+   * Completion gates (gates.ts): a tenant sets and reads the gates of its own cards only; the board's
+   * and the profiles' defaults are the operator's. The command runner's verbs are the dispatcher's.
+   */
+  async setGates(...args: Parameters<Board["setGates"]>) {
+    return await this.board.setGates(args[0], args[1], args[2], this.tenant);
+  }
+  async clearGates(...args: Parameters<Board["clearGates"]>) {
+    return await this.board.clearGates(args[0], args[1], this.tenant);
+  }
+  async listGates() {
+    return await this.board.listGates(this.tenant);
+  }
+  async cardGates(...args: Parameters<Board["cardGates"]>) {
+    await this.check(args[0]);
+    return await this.board.cardGates(...args);
+  }
 }
 
 /** `board` seen through a caller's scope (what the API puts in each procedure's context). */

@@ -28,6 +28,8 @@ describe("TRANSITIONS (the state machine)", () => {
       reclaim: { from: ["running", "ready", "blocked"], to: ["ready", "review"] },
       request_review: { from: ["running", "ready"], to: ["review"] },
       request_changes: { from: ["running"], to: ["ready", "todo"] },
+      verify: { from: ["running", "ready", "blocked", "review"], to: ["review"] },
+      gate_failed: { from: ["review"], to: ["ready", "todo"] },
       reopen_review: { from: ["review"], to: ["ready", "todo"] },
       cancel: { from: ["triage", "todo", "scheduled", "ready"], to: ["blocked"] },
       archive: { from: live, to: ["archived"] },

@@ -47,6 +47,13 @@ export const TRANSITIONS = {
   request_review: { from: ["running", "ready"], to: ["review"] },
   /** A reviewer run sends the work back to its implementer (`request_changes`): ready, or todo by the parent gate. */
   request_changes: { from: ["running"], to: ["ready", "todo"] },
+  /**
+   * A gated card's completion (gates.ts): it waits in review while its acceptance commands, reviewer
+   * or person's approval are pending.
+   */
+  verify: { from: ["running", "ready", "blocked", "review"], to: ["review"] },
+  /** An acceptance command failed: back to the implementer, ready or todo by the parent gate. */
+  gate_failed: { from: ["review"], to: ["ready", "todo"] },
   /** A person takes a card out of review without a reviewer run (`reopen_review_task`, a drag). */
   reopen_review: { from: ["review"], to: ["ready", "todo"] },
   /**

@@ -1,6 +1,8 @@
 import { getTableConfig, type SQLiteTable } from "drizzle-orm/sqlite-core";
 import {
   kanbanBudgets,
+  kanbanEvidence,
+  kanbanGates,
   kanbanHosts,
   kanbanIncidents,
   kanbanNotifyDeliveries,
@@ -8,6 +10,7 @@ import {
   kanbanNotifySubs,
   kanbanTaskRequires,
   kanbanUsage,
+  kanbanVerifications,
   taskAttachments,
   taskComments,
   taskEvents,
@@ -88,6 +91,10 @@ export const COPY_TABLES: readonly CopyTable[] = [
   // What each run consumed, and the budgets that limit it (issue 21).
   kanbanUsage,
   kanbanBudgets,
+  // Completion gates, the cards being verified and the evidence kept on them (issue 20).
+  kanbanGates,
+  kanbanVerifications,
+  kanbanEvidence,
 ].map(describe);
 
 /**

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { fenceFields, idListSchema, metadataSchema, resultSchema } from "../../schemas.ts";
+import { fenceFields, idListSchema, metadataSchema, nameSchema, resultSchema } from "../../schemas.ts";
 import { taskProcedure } from "../../trpc.ts";
 import { withWarnings } from "./shared.ts";
 import { usageFields, usageSchema } from "../usage.ts";
@@ -14,6 +14,8 @@ export const completeProcedure = taskProcedure
       metadata: metadataSchema.nullish(),
       created_cards: idListSchema.nullish(),
       usage: usageSchema.nullish(),
+      /** Who approves a card waiting for a person's approval (kept in its evidence). */
+      approved_by: nameSchema.nullish(),
     }),
   )
   .mutation(async ({ ctx, input }) => {
@@ -22,6 +24,7 @@ export const completeProcedure = taskProcedure
       summary: input.summary,
       metadata: input.metadata,
       created_cards: input.created_cards,
+      approved_by: input.approved_by,
       expected_run_id: input.expected_run_id,
       claim_lock: input.claim_lock,
       ...usageFields(ctx, input.usage),
@@ -30,5 +33,12 @@ export const completeProcedure = taskProcedure
     ctx.terminate(done.terminate);
     // A re-sent completion of a run that already completed: the first answer again, nothing written.
     const replayed = "replayed" in done && done.replayed === true;
-    return { task: await withWarnings(ctx.board, done.task), run_id: done.run_id, ...(replayed ? { replayed } : {}) };
+    // A gated card is not done yet: it waits in review at this stage of its gates.
+    const gated = done.gated !== undefined ? { gated: done.gated } : {};
+    return {
+      task: await withWarnings(ctx.board, done.task),
+      run_id: done.run_id,
+      ...(replayed ? { replayed } : {}),
+      ...gated,
+    };
   });

@@ -31,7 +31,7 @@ export async function sendToReview(
  */
 export async function returnToImplementer(
   ctx: SqlContext,
-  verb: "request_changes" | "reopen_review",
+  verb: "request_changes" | "reopen_review" | "gate_failed",
   id: string,
   w: { from: string; to: "ready" | "todo"; implementer: string | null; runId: number | null },
 ): Promise<boolean> {
@@ -68,8 +68,11 @@ export async function demoteReview(ctx: SqlContext, id: string): Promise<boolean
 
 /** The review lane: unclaimed review tasks in dispatch order (priority, then age), at most `limit`. */
 export async function reviewLaneRows(ctx: SqlContext, limit: number): Promise<Task[]> {
+  // A gated card waiting for its acceptance commands or a person's approval is not a reviewer's yet.
   return await ctx.tasks(
-    "SELECT * FROM tasks WHERE status = 'review' AND claim_lock IS NULL ORDER BY priority DESC, created_at ASC, id ASC LIMIT ?",
+    `SELECT * FROM tasks WHERE status = 'review' AND claim_lock IS NULL
+       AND NOT EXISTS (SELECT 1 FROM kanban_verifications v WHERE v.task_id = tasks.id AND v.stage IN ('commands', 'approval'))
+     ORDER BY priority DESC, created_at ASC, id ASC LIMIT ?`,
     limit,
   );
 }
