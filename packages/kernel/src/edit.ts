@@ -1,3 +1,4 @@
+import { dropRound } from "./gate-rounds.ts";
 import { archiveTask } from "./archive.ts";
 import { blockTask, scheduleTask, unblockTask } from "./block.ts";
 import { completeTask } from "./complete.ts";
@@ -127,6 +128,8 @@ export async function setStatusDirect(
       summary: `status changed to ${status} (dashboard/direct)`,
     });
     await ctx.appendEvent(id, "status", { status, requested_status: status, from: task.status }, runId);
+    // A person moved the card out of review by hand: its gates' round (if any) is over, unjudged.
+    if (task.status === "review") await dropRound(ctx, id);
     return { task: await ctx.requireTask(id), terminate: workerToStop(ctx, task) };
   });
   if (status === "done" || status === "archived") await recomputeChildren(ctx, id);

@@ -1,4 +1,5 @@
 import { recordComment } from "./activity.ts";
+import { blockTask } from "./block.ts";
 import { recordTaskFailure } from "./breaker.ts";
 import type { BoardContext } from "./context.ts";
 import { notFound, wrongState } from "./errors.ts";
@@ -30,13 +31,16 @@ export interface CommandRound {
   workspace: { kind: string | null; path: string | null; branch: string | null };
 }
 
-/** Rounds whose commands wait for a runner on `host_id` (null: the board's own machine). */
+/**
+ * Rounds whose commands wait for a runner: every one, or only those whose change was made on
+ * `host_id` (null: the board's own machine; a remote host's id) when it is given.
+ */
 export async function pendingCommandRounds(
   ctx: BoardContext,
-  opts: { host_id?: string | null; limit?: number } = {},
+  opts: { host_id?: string | null | undefined; limit?: number } = {},
 ): Promise<CommandRound[]> {
   const rows = await commandRoundRows(ctx, {
-    host_id: opts.host_id ?? null,
+    host_id: opts.host_id,
     now: ctx.now(),
     limit: Math.max(1, Math.min(100, Math.floor(opts.limit ?? 20))),
   });
@@ -194,8 +198,20 @@ export async function reportCommandRound(
     const names = failed.map((r) => r.name);
     await appendEvent(ctx, taskId, "gate_failed", { round, gate: "command", failed: names, status: to }, round);
     await recordComment(ctx, taskId, "kanban-gates", failureComment(failed));
-    const error = `acceptance command${failed.length > 1 ? "s" : ""} failed: ${names.join(", ")}`;
-    await recordTaskFailure(ctx, taskId, { error, outcome: "gate_failed", extra: { failure_class: "gate_failed" } });
+    const unrunnable = failed.filter((r) => r.outcome === "error");
+    if (unrunnable.length > 0) {
+      // A command that could not start (a missing program, a workspace not on the runner's machine)
+      // is no fault of the work: another run would meet it again. A person fixes it and unblocks.
+      if (to === "ready") {
+        const why = unrunnable.map((r) => `${r.name}: ${r.error ?? "could not start"}`).join("; ");
+        await blockTask(ctx, taskId, {
+          reason: `acceptance commands could not run (${why.slice(0, 300)}); fix the command or the host, then unblock`,
+        });
+      }
+    } else {
+      const error = `acceptance command${failed.length > 1 ? "s" : ""} failed: ${names.join(", ")}`;
+      await recordTaskFailure(ctx, taskId, { error, outcome: "gate_failed", extra: { failure_class: "gate_failed" } });
+    }
     return { task: await requireTask(ctx, taskId), passed: false, stage: "returned" as const };
   });
   if (out.stage === "done") await recomputeChildren(ctx, taskId);

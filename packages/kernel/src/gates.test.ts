@@ -212,6 +212,40 @@ describe("acceptance commands", () => {
   });
 });
 
+describe("commands that cannot run", () => {
+  it("blocks the card for a person when a command could not start, counting nothing against the work", async () => {
+    const { id, runId } = await implementing();
+    await board.completeTask(id, { expected_run_id: runId });
+    await board.claimCommandRound(id, runId, { claimer: "r", lease_seconds: 60 });
+    const out = await board.reportCommandRound(id, runId, {
+      claimer: "r",
+      results: [{ ...result("error", ""), exit_code: null, error: "spawn npm ENOENT" }],
+    });
+    expect(out.task.status).toBe("blocked");
+    expect(out.task.consecutive_failures).toBe(0);
+    const blocked = (await board.listEvents(id)).filter((e) => e.kind === "blocked").at(-1);
+    expect(String(blocked?.payload?.reason)).toMatch(/could not run \(tests: spawn npm ENOENT\).*then unblock/);
+    expect((await board.listComments(id)).at(-1)?.body).toMatch(/could not start \(spawn npm ENOENT\)/);
+  });
+
+  it("lists every waiting round by default, or only the rounds of one host's changes", async () => {
+    const { id, runId } = await implementing();
+    await board.completeTask(id, { expected_run_id: runId });
+    expect((await board.pendingCommandRounds()).map((r) => r.task.id)).toEqual([id]);
+    // The card was claimed as testhost:4242, not by a remote host: its change is this machine's.
+    expect((await board.pendingCommandRounds({ host_id: null })).map((r) => r.task.id)).toEqual([id]);
+    expect(await board.pendingCommandRounds({ host_id: "kh-0123456789abcdef" })).toEqual([]);
+  });
+
+  it("ends a card's round when a person drags it out of review, so a later return does not revive it", async () => {
+    const { id, runId } = await implementing();
+    await board.completeTask(id, { expected_run_id: runId });
+    await board.setStatusDirect(id, "todo");
+    expect((await board.cardGates(id)).verification).toBeNull();
+    expect(await board.pendingCommandRounds()).toEqual([]);
+  });
+});
+
 describe("reviewer and approval gates", () => {
   it("hands the card to the reviewer profile, whose approval makes it done", async () => {
     const { id, runId } = await implementing({ reviewer: "critic" });
@@ -276,6 +310,20 @@ describe("reviewer and approval gates", () => {
     expect(back.assignee).toBe("coder");
     const [round] = (await board.cardGates(id)).rounds;
     expect(round?.items.map((i) => [i.gate, i.name, i.outcome])).toEqual([["approval", "dana", "failed"]]);
+  });
+
+  it("says in `why` which gate a card in review waits at", async () => {
+    const { id, runId } = await implementing({ ...TEST_GATE, approval: true });
+    await board.completeTask(id, { expected_run_id: runId });
+    const checking = await board.explainMotion(id);
+    expect(checking).toMatchObject({ code: "in_review", moving: true, detail: { gate_stage: "commands" } });
+    expect(checking.line).toMatch(/acceptance commands/);
+    expect((await board.explainMotion(id, { dispatcher: { alive: false } })).moving).toBe(false);
+    await board.claimCommandRound(id, runId, { claimer: "r", lease_seconds: 60 });
+    await board.reportCommandRound(id, runId, { claimer: "r", results: [result("passed", "ok")] });
+    const approval = await board.explainMotion(id);
+    expect(approval).toMatchObject({ code: "in_review", moving: false, detail: { gate_stage: "approval" } });
+    expect(approval.next).toBe(`Approve it on the board or with: kanban review approve ${id}`);
   });
 
   it("leaves an ungated board's completion exactly as before (no round, no evidence)", async () => {

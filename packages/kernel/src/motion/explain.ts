@@ -9,6 +9,7 @@ import { runningPerProfile } from "../store/sqlite/ready-lane.ts";
 import { requiresOf } from "../store/sqlite/requires.ts";
 import { newestClosedRunFacts } from "../store/sqlite/latest-runs.ts";
 import { runStartTimes } from "../store/sqlite/runs.ts";
+import { verificationRow } from "../store/sqlite/gates.ts";
 import type { Task } from "../types.ts";
 import { guardHold, laneHold, type ReadyHold } from "./holds.ts";
 import { incidentMotionOf, openIncidentsForMotion } from "./incident-hold.ts";
@@ -195,6 +196,7 @@ export async function motionsOf(
       failureLimit: task.max_retries ?? ctx.failureLimit,
       hostLocal: ctx.isHostLocal(task.claim_lock),
       revive: task.status === "blocked" ? (revives.get(task.id) ?? null) : null,
+      gateStage: task.status === "review" ? ((await verificationRow(ctx, task.id))?.stage ?? null) : null,
     };
     // An incident's pause comes after the lane's own rules and before the respawn guard, as in the walk.
     const lane = readyHold !== null && readyHold.code !== "respawn_guard" && readyHold.code !== "budget";

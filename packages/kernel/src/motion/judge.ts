@@ -34,6 +34,8 @@ export interface TaskFacts {
   hostLocal: boolean;
   /** For a blocked task: when the auto-revive puts it back, or that its revives are used up (absent: neither). */
   revive?: ReviveVerdict | null;
+  /** For a card in review: the gate its completion waits at (gates.ts), absent when it is no gated round. */
+  gateStage?: "commands" | "reviewer" | "approval" | null;
 }
 
 /** The auto-revive's part of a breaker-blocked card's sentence, and its facts. */
@@ -282,13 +284,7 @@ export function judgeMotion(task: Task, f: TaskFacts, facts: HostFacts, now: num
         detail: {},
       };
     case "review":
-      return {
-        moving: false,
-        code: "in_review",
-        line: "In Review: the work is handed in and waits for a reviewer's verdict.",
-        next: `Review it (kanban show ${task.id}), then complete it or request changes.`,
-        detail: {},
-      };
+      return reviewMotion(task, f.gateStage ?? null, facts);
     case "done":
       return {
         moving: false,
@@ -308,4 +304,33 @@ export function judgeMotion(task: Task, f: TaskFacts, facts: HostFacts, now: num
         detail: { status: task.status },
       };
   }
+}
+
+/** A card in review: a reviewer's verdict, or (a gated completion) the gate it waits at. */
+function reviewMotion(task: Task, stage: "commands" | "reviewer" | "approval" | null, facts: HostFacts): Motion {
+  if (stage === "commands") {
+    const down = facts.dispatcher !== undefined && facts.dispatcher !== null && !facts.dispatcher.alive;
+    return {
+      moving: !down,
+      code: "in_review",
+      line: `In Review: its completion is being checked; the dispatcher runs its acceptance commands in its workspace.${down ? " No dispatcher is running to run them." : ""}`,
+      next: `Wait for the verdict, or read the evidence: kanban gates show ${task.id}`,
+      detail: { gate_stage: stage },
+    };
+  }
+  if (stage === "approval")
+    return {
+      moving: false,
+      code: "in_review",
+      line: "In Review: its other gates passed and it waits for a person's approval.",
+      next: `Approve it on the board or with: kanban review approve ${task.id}`,
+      detail: { gate_stage: stage },
+    };
+  return {
+    moving: false,
+    code: "in_review",
+    line: `In Review: the work is handed in and waits for ${task.assignee ? `its reviewer ${task.assignee}` : "a reviewer"}'s verdict.`,
+    next: `Review it (kanban show ${task.id}), then complete it or request changes.`,
+    detail: stage === null ? {} : { gate_stage: stage },
+  };
 }

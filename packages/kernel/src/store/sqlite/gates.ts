@@ -164,19 +164,19 @@ export async function claimCommands(
   );
 }
 
-/** Cards in review whose commands wait for a runner on `host` (null: the board's own machine), oldest first. */
+/** Cards in review whose commands wait for a runner (on `host_id` when given; null: this machine), oldest first. */
 export async function commandRoundRows(
   ctx: SqlContext,
-  w: { host_id: string | null; now: number; limit: number },
+  w: { host_id: string | null | undefined; now: number; limit: number },
 ): Promise<{ task: Task; verification: VerificationRow }[]> {
+  const host = w.host_id === undefined ? "" : " AND v.host_id IS ?";
+  const args: unknown[] = [w.now, ...(w.host_id === undefined ? [] : [w.host_id]), w.limit];
   const rows = (await ctx.all(
     `SELECT ${VERIFICATION_COLUMNS} FROM kanban_verifications v
-     WHERE v.stage = 'commands' AND (v.runner IS NULL OR v.runner_expires < ?) AND v.host_id IS ?
+     WHERE v.stage = 'commands' AND (v.runner IS NULL OR v.runner_expires < ?)${host}
        AND EXISTS (SELECT 1 FROM tasks t WHERE t.id = v.task_id AND t.status = 'review')
      ORDER BY v.started_at, v.task_id LIMIT ?`,
-    w.now,
-    w.host_id,
-    w.limit,
+    ...args,
   )) as Record<string, unknown>[];
   const out: { task: Task; verification: VerificationRow }[] = [];
   for (const r of rows) {
