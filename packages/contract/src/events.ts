@@ -76,11 +76,13 @@ export const EVENT_KINDS = [
   // a budget that counts this card's spend reached its warning share (issue 21), once per budget and period
   "budget_warning",
   // completion gates (issue 20): a card's gates were set or cleared; a completion started a round of
-  // them (the card waits in review); a gate passed; the acceptance commands failed (back to the implementer)
+  // them (the card waits in review); a gate passed; the acceptance commands failed (back to the
+  // implementer); the card's other gates passed and it waits for a person's approval
   "gates_set",
   "verification_started",
   "gate_passed",
   "gate_failed",
+  "approval_requested",
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

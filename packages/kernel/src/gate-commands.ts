@@ -3,7 +3,7 @@ import { blockTask } from "./block.ts";
 import { recordTaskFailure } from "./breaker.ts";
 import type { BoardContext } from "./context.ts";
 import { notFound, wrongState } from "./errors.ts";
-import { addEvidence } from "./gate-rounds.ts";
+import { addEvidence, askApproval } from "./gate-rounds.ts";
 import { GATE_LIMITS, type GateCommand, gatesFor, nextStage, type VerificationStage } from "./gates.ts";
 import { recomputeChildren } from "./graph.ts";
 import { parentsSatisfied } from "./store/sqlite/dependencies.ts";
@@ -180,6 +180,7 @@ export async function reportCommandRound(
         return { task: done, passed: true, stage: "done" as const };
       }
       await setVerificationStage(ctx, taskId, stage);
+      await askApproval(ctx, taskId, stage, round, v.implementer);
       if (stage === "reviewer") await reassignInReview(ctx, taskId, spec?.spec.reviewer ?? null);
       return { task: await requireTask(ctx, taskId), passed: true, stage };
     }

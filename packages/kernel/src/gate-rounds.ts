@@ -145,7 +145,19 @@ export async function gateCompletion(
   if (!(await holdForGates(ctx, task.id, { from: task.status, runId: task.current_run_id, assignee: v.implementer })))
     throw wrongState(`cannot complete ${task.id}: it changed state concurrently`, { task_id: task.id });
   await setVerificationStage(ctx, task.id, stage);
+  await askApproval(ctx, task.id, stage, v.round, v.implementer);
   return { task: await requireTask(ctx, task.id), run_id: runId, stage };
+}
+
+/** A card that now waits for a person says so with its own event (the notifier marks it "needs you"). */
+export async function askApproval(
+  ctx: BoardContext,
+  taskId: string,
+  stage: VerificationStage,
+  round: number,
+  implementer: string | null,
+): Promise<void> {
+  if (stage === "approval") await appendEvent(ctx, taskId, "approval_requested", { round, implementer }, round);
 }
 
 /** Records the last gate a completion passed, in the completion's transaction, once its run id is known. */
@@ -212,6 +224,7 @@ async function holdRound(
     { round: r.round, stage: r.stage, gates: describeSpec(r.spec), implementer },
     r.round,
   );
+  await askApproval(ctx, task.id, r.stage, r.round, implementer);
   return { task: await requireTask(ctx, task.id), run_id: r.round, stage: r.stage };
 }
 

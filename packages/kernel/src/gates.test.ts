@@ -288,6 +288,8 @@ describe("reviewer and approval gates", () => {
     const out = await board.reportCommandRound(id, runId, { claimer: "r", results: [result("passed", "ok")] });
     expect(out.stage).toBe("approval");
     expect(out.task.status).toBe("review");
+    const asked = (await board.listEvents(id)).filter((e) => e.kind === "approval_requested");
+    expect(asked.map((e) => e.payload)).toEqual([{ round: runId, implementer: "coder" }]);
     expect((await board.reviewLane()).map((t) => t.id)).not.toContain(id);
     expect((await board.cardGates(id)).verification?.stage).toBe("approval");
     const done = await board.completeTask(id, { approved_by: "dana" });

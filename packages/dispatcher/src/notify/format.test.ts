@@ -37,13 +37,14 @@ describe("notify messages say what happened, why, and what next", () => {
     expect(m.link).toBeNull();
   });
 
-  it("the needs-you kinds: blocked, gave_up, block_loop_detected, incident_opened, review_requested, auto_revive_exhausted", () => {
+  it("the needs-you kinds: blocked, gave_up, block_loop_detected, review_requested, approval_requested, incident_opened, auto_revive_exhausted", () => {
     const marked = NOTIFY_EVENT_KINDS.filter((k) => fmt(k).needs_you);
     expect(marked).toEqual([
       "blocked",
       "gave_up",
       "block_loop_detected",
       "review_requested",
+      "approval_requested",
       "incident_opened",
       "auto_revive_exhausted",
     ]);
@@ -58,6 +59,11 @@ describe("notify messages say what happened, why, and what next", () => {
       for (const line of m.text.split("\n")) expect(line.length).toBeLessThan(260);
     }
     expect(fmt("status", { status: "ready", from: "blocked" }).text).toContain("moved to ready");
+    // Completion gates (issue 20): what failed, and which gates a hand-in runs.
+    expect(fmt("gate_failed", { failed: ["tests", "lint"] }).text).toContain("failed: tests, lint");
+    expect(fmt("verification_started", { gates: ["command:tests", "approval"] }).text).toContain(
+      "gates: command:tests, approval",
+    );
     expect(fmt("timed_out", { max_runtime_seconds: 900 }).text).toContain("timed out (max_runtime 900s)");
     expect(fmt("gave_up", { error: "binary not found" }).text).toContain("Why: binary not found");
     expect(fmt("archived").text).toContain("last message");

@@ -17,6 +17,9 @@ export const NOTIFY_EVENT_KINDS: readonly string[] = [
   "block_loop_detected",
   "review_requested",
   "changes_requested",
+  "verification_started",
+  "gate_failed",
+  "approval_requested",
   "incident_opened",
   "incident_closed",
   "auto_revived",
@@ -31,6 +34,7 @@ export const NEEDS_YOU_KINDS: readonly string[] = [
   "block_loop_detected",
   "incident_opened",
   "review_requested",
+  "approval_requested",
   "auto_revive_exhausted",
 ];
 
@@ -139,6 +143,28 @@ function parts(kind: string, p: Record<string, unknown> | null, taskId: string):
         next: "The implementer reworks it; nothing to do unless you disagree.",
       };
     }
+    case "verification_started": {
+      const gates = Array.isArray(p?.gates) ? p.gates.filter((g): g is string => typeof g === "string") : [];
+      return {
+        what: "handed in; its completion gates run now",
+        why: gates.length > 0 ? `gates: ${gates.join(", ")}` : null,
+        next: "Nothing yet: it is done once every gate passes, or goes back to its implementer with the evidence.",
+      };
+    }
+    case "gate_failed": {
+      const failed = Array.isArray(p?.failed) ? p.failed.filter((g): g is string => typeof g === "string") : [];
+      return {
+        what: "sent back: its acceptance commands failed",
+        why: failed.length > 0 ? `failed: ${failed.join(", ")}` : null,
+        next: "The implementer reworks it with the failing output; nothing to do unless it keeps failing.",
+      };
+    }
+    case "approval_requested":
+      return {
+        what: "passed its checks and waits for your approval",
+        why: null,
+        next: `Approve it on the board, or \`kanban review approve ${taskId}\`; reopen it to send it back.`,
+      };
     case "incident_opened": {
       const scope = typeof p?.scope === "string" ? `${p.scope}${p.scope_key ? ` ${String(p.scope_key)}` : ""}` : null;
       const failures = typeof p?.failures === "number" ? `${p.failures} runs` : "several runs";
@@ -194,6 +220,9 @@ const ICON: Record<string, string> = {
   block_loop_detected: "🛑",
   review_requested: "👀",
   changes_requested: "✏",
+  verification_started: "🔎",
+  gate_failed: "✏",
+  approval_requested: "👀",
   incident_opened: "🚨",
   incident_closed: "✅",
   auto_revived: "♻",
