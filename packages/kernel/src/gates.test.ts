@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CommandResult } from "./gate-commands.ts";
 import { caught } from "./testing/helpers.ts";
-import { createTestBoard, type TestBoard } from "./testing/index.ts";
+import { createTestBoard, rawSql, type TestBoard } from "./testing/index.ts";
 import { settleTestSchemas } from "./testing/test-store.ts";
 
 let board: TestBoard;
@@ -326,6 +326,22 @@ describe("reviewer and approval gates", () => {
     const approval = await board.explainMotion(id);
     expect(approval).toMatchObject({ code: "in_review", moving: false, detail: { gate_stage: "approval" } });
     expect(approval.next).toBe(`Approve it on the board or with: kanban review approve ${id}`);
+  });
+
+  it("deletes a card's gates, round and evidence with the card", async () => {
+    const { id, runId } = await implementing();
+    await board.completeTask(id, { expected_run_id: runId });
+    await board.claimCommandRound(id, runId, { claimer: "r", lease_seconds: 60 });
+    await board.reportCommandRound(id, runId, { claimer: "r", results: [result("failed", "red")] });
+    // A round under way too: a second card waits for its commands.
+    const other = await implementing();
+    await board.completeTask(other.id, { expected_run_id: other.runId });
+    await board.deleteTask(id);
+    await board.deleteTask(other.id);
+    expect(await board.listGates()).toEqual([]);
+    const sql = rawSql(board);
+    for (const table of ["kanban_evidence", "kanban_verifications"])
+      expect(await sql.get(`SELECT COUNT(*) AS n FROM ${table}`), table).toEqual({ n: 0 });
   });
 
   it("leaves an ungated board's completion exactly as before (no round, no evidence)", async () => {

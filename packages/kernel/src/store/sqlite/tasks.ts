@@ -234,7 +234,10 @@ export async function archiveRow(ctx: SqlContext, id: string, from: string): Pro
   return (await swapStatus(ctx, "archive", id, { to: "archived", from, set: CLEAR_CLAIM })) === 1;
 }
 
-/** Deletes a task and every row that points at it (links both ways, comments, events, runs, subscriptions, attachments). */
+/**
+ * Deletes a task and every row that points at it (links both ways, comments, events, runs,
+ * subscriptions, attachments, its gates, round and evidence). Usage reports stay: money spent is history.
+ */
 export async function deleteTaskRows(ctx: SqlContext, id: string): Promise<void> {
   await ctx.run("DELETE FROM task_links WHERE parent_id = ? OR child_id = ?", id, id);
   await ctx.run("DELETE FROM task_comments WHERE task_id = ?", id);
@@ -243,6 +246,9 @@ export async function deleteTaskRows(ctx: SqlContext, id: string): Promise<void>
   await ctx.run("DELETE FROM kanban_notify_subs WHERE task_id = ?", id);
   await ctx.run("DELETE FROM task_attachments WHERE task_id = ?", id);
   await ctx.run("DELETE FROM kanban_task_requires WHERE task_id = ?", id);
+  await ctx.run("DELETE FROM kanban_gates WHERE scope = 'card' AND scope_key = ?", id);
+  await ctx.run("DELETE FROM kanban_verifications WHERE task_id = ?", id);
+  await ctx.run("DELETE FROM kanban_evidence WHERE task_id = ?", id);
   await ctx.run("DELETE FROM tasks WHERE id = ?", id);
 }
 
