@@ -12,6 +12,29 @@ process.env.TURBO_TELEMETRY_DISABLED = "1";
 process.env.NEXT_TELEMETRY_DISABLED = "1";
 process.env.DO_NOT_TRACK = "1";
 
+// The suites write thousands of temporary boards, PostgreSQL data directories, git repositories and
+// workspaces, and every SQLite commit on a board is an fsync (synchronous FULL, as Hermes). On a VM's
+// virtual disk each fsync waits on the host, so suites sat idle on I/O. When /dev/shm is a writable
+// tmpfs, the suites' TMPDIR is a fresh directory there: the same real files and processes, kept in
+// memory, removed at the end. KANBAN_TEST_TMPDIR names another directory, or `os` keeps the default.
+const testTmp = makeTestTmp();
+if (testTmp !== null) process.env.TMPDIR = testTmp;
+
+function makeTestTmp() {
+  const choice = process.env.KANBAN_TEST_TMPDIR?.trim();
+  if (choice === "os") return null;
+  try {
+    const base = choice || "/dev/shm";
+    if (!fs.statSync(base).isDirectory()) return null;
+    const dir = fs.mkdtempSync(path.join(base, "kanban-test-"));
+    // Like /tmp: the embedded PostgreSQL runs initdb as the `postgres` user when we are root.
+    fs.chmodSync(dir, 0o1777);
+    return dir;
+  } catch {
+    return null;
+  }
+}
+
 function run(cmd, args) {
   console.log(`\n$ ${cmd} ${args.join(" ")}`);
   const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env: process.env });
@@ -353,5 +376,6 @@ if (failures.length > 0) console.log(`\nfailed:\n${failures.map((f) => `  ${f}`)
 // when no test failure already accounts for them.
 const stepFailures = [lintOk, runtimeBinOk, checkOk, buildOk, testOk].filter((ok) => !ok).length;
 const totalFailed = failed > 0 ? failed : stepFailures;
+if (testTmp !== null) fs.rmSync(testTmp, { recursive: true, force: true });
 console.log(`\n${passed} passed, ${totalFailed} failed${skipped ? `, ${skipped} skipped` : ""}`);
 process.exit(totalFailed === 0 && passed > 0 ? 0 : 1);
