@@ -41,7 +41,7 @@ describe("kanban mcp (orchestrator)", () => {
     await mcp.close();
   });
 
-  it("serves the guidance as instructions and all fifteen tools with JSON schemas", async () => {
+  it("serves the guidance as instructions and all sixteen tools with JSON schemas", async () => {
     expect(mcp.getInstructions()).toBe(KANBAN_GUIDANCE);
     const { tools } = await mcp.listTools();
     expect(tools.map((t) => t.name)).toEqual([
@@ -60,6 +60,7 @@ describe("kanban mcp (orchestrator)", () => {
       "kanban_notify_subscribe",
       "kanban_request_review",
       "kanban_request_changes",
+      "kanban_gates",
     ]);
     for (const t of tools) {
       expect(t.inputSchema.type).toBe("object");
@@ -222,7 +223,7 @@ describe("kanban mcp (dispatched worker)", () => {
     const names = (await mcp.listTools()).tools.map((t) => t.name);
     expect(names).not.toContain("kanban_list");
     expect(names).not.toContain("kanban_unblock");
-    expect(names).toHaveLength(10);
+    expect(names).toHaveLength(11);
     const shown = await call(mcp, "kanban_show");
     expect(shown.body).toMatchObject({ task: { id: taskId, status: "running", body: "do the thing" } });
     expect(String(shown.body.worker_context)).toContain(`# Kanban task ${taskId}`);

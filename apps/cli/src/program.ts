@@ -9,6 +9,7 @@ import { registerDb } from "./commands/db.ts";
 import { registerDispatch } from "./commands/dispatch.ts";
 import { registerEditRequires } from "./commands/edit-requires.ts";
 import { registerEvents } from "./commands/events.ts";
+import { registerGates } from "./commands/gates.ts";
 import { registerHosts } from "./commands/hosts.ts";
 import { registerIncidents } from "./commands/incidents.ts";
 import { registerLifecycle } from "./commands/lifecycle.ts";
@@ -65,6 +66,7 @@ export function buildProgram(act: Act, output: { out(text: string): void; err(te
     // After the lifecycle verbs too: it adds the usage flags to heartbeat, complete and block (issue 21).
     registerUsage,
     registerReview,
+    registerGates,
     registerCancel,
     registerEvents,
     registerDispatch,

@@ -71,6 +71,13 @@ describe("gate specs", () => {
       approval: true,
     });
     expect((await board.listGates()).map((g) => [g.scope, g.key])).toEqual([["card", task.id]]);
+    // Words a name may not hold (=, quotes, a leading dash) become dashes; the argv itself is kept.
+    const odd = await board.setGates("card", task.id, { commands: [["npx", "vitest", "--reporter=dot", "'a b'"]] });
+    expect(odd.spec.commands[0]).toMatchObject({
+      name: "npx vitest --reporter-dot -a b-",
+      argv: ["npx", "vitest", "--reporter=dot", "'a b'"],
+    });
+    expect((await board.setGates("card", task.id, { commands: [["--", "x"]] })).spec.commands[0]?.name).toBe("x");
     expect(await kinds(task.id)).toContain("gates_set");
     expect(await board.clearGates("card", task.id)).toBe(true);
     expect(await board.clearGates("card", task.id)).toBe(false);

@@ -98,7 +98,7 @@ export function parseGateSpec(raw: unknown): GateSpec {
         `acceptance command ${i + 1}: an argument is longer than ${GATE_LIMITS.arg_chars} characters or holds a NUL`,
       );
     if ((argv[0] as string).trim() === "") throw invalid(`acceptance command ${i + 1}: the program name is empty`);
-    const name = entry.name === undefined || entry.name === null ? argv.join(" ").slice(0, 64).trim() : entry.name;
+    const name = entry.name === undefined || entry.name === null ? nameOfArgv(argv as string[]) : entry.name;
     if (typeof name !== "string" || !NAME_RE.test(name))
       throw invalid(`acceptance command ${i + 1}: name must be 1-64 letters, digits, spaces or ._:/- characters`);
     if (commands.some((other) => other.name === name)) throw invalid(`two acceptance commands are named '${name}'`);
@@ -123,6 +123,17 @@ export function parseGateSpec(raw: unknown): GateSpec {
   if (raw.approval !== undefined && typeof raw.approval !== "boolean")
     throw invalid("gates.approval must be true or false");
   return { commands, reviewer, approval: raw.approval === true };
+}
+
+/** A command given without a name is named after its words, with what a name may not hold made a dash. */
+function nameOfArgv(argv: string[]): string {
+  const words = argv
+    .join(" ")
+    .replace(/[^A-Za-z0-9 ._:/-]+/g, "-")
+    .replace(/^[^A-Za-z0-9]+/, "")
+    .slice(0, 64)
+    .trim();
+  return words === "" ? "command" : words;
 }
 
 function specEmpty(spec: GateSpec): boolean {

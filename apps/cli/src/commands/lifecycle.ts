@@ -4,6 +4,7 @@ import { CliFailure, errorCode, errorData, UsageError } from "../errors.ts";
 import { OutboxUnwritableError, outboxFor, QUEUED_LINE } from "../outbox-call.ts";
 import { toJson } from "../output.ts";
 import type { OutboxSent } from "../tools/client.ts";
+import { gatedLine } from "./gates.ts";
 import { collect, intArg, parseMetadata } from "./parse.ts";
 import type { Register } from "./register.ts";
 import type { UsageReport } from "./usage.ts";
@@ -148,8 +149,9 @@ export async function runComplete(deps: Deps, ids: string[], opts: CompleteOptio
     deps,
     ids,
     async (id) => {
-      await client.tasks.complete.mutate(inputOf(id));
-      return `Completed ${id}`;
+      const res = await client.tasks.complete.mutate(inputOf(id));
+      // A gated card is not done yet: say where it waits (still a success, exit 0).
+      return "gated" in res ? `Completed ${id}; ${gatedLine(id, res.gated)}` : `Completed ${id}`;
     },
     (id, err) => {
       if (errorCode(err) === "HALLUCINATED_CARDS" && err instanceof Error) return hallucinated(id, err.message);

@@ -1,5 +1,7 @@
+import os from "node:os";
 import { boardArg, currentAuthor, type Deps, fenceFor } from "../deps.ts";
 import { CliFailure, UsageError } from "../errors.ts";
+import { gatedLine } from "./gates.ts";
 import { refusal } from "./lifecycle.ts";
 import { parseMetadata } from "./parse.ts";
 import type { Register } from "./register.ts";
@@ -48,7 +50,23 @@ export async function runReviewRequest(deps: Deps, id: string, opts: RequestOpti
   });
 }
 
-export async function runReviewApprove(deps: Deps, id: string, opts: { summary?: string }): Promise<number> {
+/** Who approves from this CLI: `--as`, else the operating system's user name. */
+export function approverName(as: string | undefined): string {
+  const given = as?.trim();
+  if (given) return given.slice(0, 200);
+  try {
+    return os.userInfo().username.slice(0, 200) || "user";
+  } catch {
+    // No passwd entry (a container's numeric uid): still someone.
+    return "user";
+  }
+}
+
+export async function runReviewApprove(
+  deps: Deps,
+  id: string,
+  opts: { summary?: string; as?: string },
+): Promise<number> {
   const client = await deps.client();
   return one(deps, "approve", id, async () => {
     const current = (await client.tasks.get.query({ ...boardArg(deps), id })).task;
@@ -58,7 +76,16 @@ export async function runReviewApprove(deps: Deps, id: string, opts: { summary?:
     if (current.status !== "review" && !(current.status === "running" && ownRun)) {
       throw new CliFailure(`cannot approve ${id}: status is '${current.status}' (not in review)`);
     }
-    await client.tasks.complete.mutate({ ...boardArg(deps), id, summary: opts.summary ?? null, ...fenceFor(deps, id) });
+    // A person's approval names them (kept as the approval gate's evidence); a reviewer run's is its own.
+    const approvedBy = ownRun && opts.as === undefined ? {} : { approved_by: approverName(opts.as) };
+    const res = await client.tasks.complete.mutate({
+      ...boardArg(deps),
+      id,
+      summary: opts.summary ?? null,
+      ...approvedBy,
+      ...fenceFor(deps, id),
+    });
+    if ("gated" in res) return `Approved ${id}; ${gatedLine(id, res.gated)}`;
     return `Approved ${id} → done`;
   });
 }
@@ -115,7 +142,8 @@ export const registerReview: Register = (program, act) => {
     .summary("approve a card in review (it becomes done)")
     .argument("<task_id>")
     .option("--summary <text>", "the approval note")
-    .action(act((deps, id: string, opts: { summary?: string }) => runReviewApprove(deps, id, opts)));
+    .option("--as <name>", "who approves, kept on the card (default: your user name)")
+    .action(act((deps, id: string, opts: { summary?: string; as?: string }) => runReviewApprove(deps, id, opts)));
   review
     .command("changes")
     .summary("send a reviewed task back to its implementer (a reviewer run's call)")

@@ -30,6 +30,7 @@ export interface KanbanToolClient {
   links: { add: Mutation<"links", "add"> };
   notify: { subscribe: Mutation<"notify", "subscribe">; addRule: Mutation<"notify", "addRule"> };
   budgets: { allow: Mutation<"budgets", "allow"> };
+  gates: { card: Query<"gates", "card"> };
 }
 
 /** Who is calling: a dispatched worker (task set) or an orchestrator/person (task null). */

@@ -488,12 +488,34 @@ export const kanbanComplete = defineTool({
     }
     try {
       const res = await ctx.client.tasks.complete.mutate(input);
+      if ("gated" in res) return gatedAnswer(id, res.run_id, res.gated, res.task.assignee);
       return { ok: true, task_id: id, run_id: res.run_id };
     } catch (err) {
       throw completeRefusal(id, code(err), (err as Error).message, details(err).phantom) ?? err;
     }
   },
 });
+
+/**
+ * The answer to a completion that did not make the card done: it waits in review at a gate. The
+ * agent is told what happens next and that its attempt is over, so that it stops rather than waits.
+ */
+function gatedAnswer(id: string, runId: number | null, stage: string, assignee: string | null) {
+  const next =
+    stage === "commands"
+      ? "the dispatcher now runs its acceptance commands in the task's workspace. If one fails, the task comes back to its implementer with a GATE FAILED comment holding the command, its exit and the end of its output"
+      : stage === "reviewer"
+        ? `its reviewer${assignee ? ` (${assignee})` : ""} is spawned next to approve it or send it back with what must change`
+        : "a person must approve it on the board (or kanban review approve) before it is done";
+  return {
+    ok: true,
+    task_id: id,
+    run_id: runId,
+    status: "review",
+    gated: stage,
+    message: `${id} is not done yet: it waits in review at its ${stage} gate; ${next}. Your attempt is over: stop here.`,
+  };
+}
 
 /** A refused completion in the tool's words, or null when it is not one of the refusals it words. */
 function completeRefusal(id: string, c: string | null, message: string, phantom: unknown): ToolError | null {
@@ -845,6 +867,78 @@ export const kanbanRequestChanges = defineTool({
   },
 });
 
+// --- completion gates (issue 20) ---
+
+/** The longest list of changed files a kanban_gates answer carries per round (the diff itself stays on the board). */
+const GATE_FILES_SHOWN = 200;
+
+export const kanbanGates = defineTool({
+  name: "kanban_gates",
+  description:
+    "What your completion will be judged by: your task's completion gates in the order they run (acceptance commands with " +
+    "their argv and timeout, a reviewer profile, a person's approval) and where they come from, the stage it waits at, and " +
+    "the evidence of its latest rounds (each gate's verdict, each command's exit and output tail, the changed files). " +
+    "Read it before kanban_complete (run the commands yourself first) and when a GATE FAILED comment sent the task back. " +
+    "No arguments: your own task.",
+  orchestratorOnly: false,
+  inputSchema: z.object({
+    task_id: taskIdOptional,
+    rounds: z
+      .number({ error: "rounds must be an integer from 1 to 10" })
+      .int({ error: "rounds must be an integer from 1 to 10" })
+      .min(1, { error: "rounds must be an integer from 1 to 10" })
+      .max(10, { error: "rounds must be an integer from 1 to 10" })
+      .optional()
+      .describe("How many recent rounds of evidence (default 3)."),
+    board,
+  }),
+  async handler(args, ctx) {
+    const id = args.task_id?.trim() ? args.task_id.trim() : ctx.identity.task;
+    if (!id) throw new ToolError("task_id is required (or set KANBAN_TASK in the env)");
+    const own = ctx.identity.task;
+    // A worker's run token reads its own card's gates only; say so before the board does.
+    if (own !== null && id !== own) throw new ToolError(`kanban_gates reads your own task (${own}) only, not ${id}`);
+    let card: Awaited<ReturnType<ToolContext["client"]["gates"]["card"]["query"]>>;
+    try {
+      card = await ctx.client.gates.card.query({ ...boardOf(args), id, rounds: args.rounds ?? 3 });
+    } catch (err) {
+      if (code(err) === "NOT_FOUND") throw new ToolError(`task ${id} not found`);
+      throw err;
+    }
+    const rounds = card.rounds.map((r) => ({
+      round: r.round,
+      items: r.items.map((i) => {
+        if (i.gate !== "change")
+          return { gate: i.gate, name: i.name, outcome: i.outcome, detail: i.detail, output_tail: i.body };
+        // The diff can be large and the worker has the workspace: the files say enough.
+        const files = Array.isArray(i.detail?.files) ? (i.detail.files as unknown[]) : [];
+        return {
+          gate: i.gate,
+          name: i.name,
+          outcome: i.outcome,
+          base: i.detail?.base ?? null,
+          files: files.slice(0, GATE_FILES_SHOWN),
+          files_total: files.length,
+        };
+      }),
+    }));
+    const g = card.gates;
+    const next =
+      g === null
+        ? "No gates: kanban_complete makes this task done."
+        : g.spec.commands.length > 0
+          ? "Before kanban_complete, run each acceptance command yourself in your workspace: each must exit 0 within its timeout, or the task comes back to you."
+          : "kanban_complete hands the task to its gates; it is done once they approve.";
+    return {
+      task_id: id,
+      gates: g === null ? null : { from: g.scope, key: g.key, ...g.spec },
+      waiting_at: card.verification,
+      rounds,
+      next,
+    };
+  },
+});
+
 /** Every tool, in the order they are listed. */
 export const KANBAN_TOOLS: readonly KanbanTool[] = [
   kanbanShow,
@@ -862,4 +956,5 @@ export const KANBAN_TOOLS: readonly KanbanTool[] = [
   kanbanNotifySubscribe,
   kanbanRequestReview,
   kanbanRequestChanges,
+  kanbanGates,
 ] as unknown as readonly KanbanTool[];

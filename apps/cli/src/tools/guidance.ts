@@ -31,8 +31,14 @@ reclaims the task your late calls are refused. Never shell out to \`kanban\` to 
 
 Review: to hand your work to a reviewer instead of completing, call
 kanban_request_review(summary=..., reviewer=<profile>) and stop. If $KANBAN_REVIEW is 1 you are the
-reviewer: approve with kanban_complete(summary=...), or send it back with
-kanban_request_changes(reason="what must change").
+reviewer: judge the work and the evidence in kanban_gates(), then approve with
+kanban_complete(summary=...) or send it back with kanban_request_changes(reason="what must change").
+
+Gates: a card may have to pass gates before it is done: acceptance commands, a reviewer, a
+person's approval. kanban_gates() shows yours. Run each command yourself in your workspace before
+you complete; after kanban_complete the card waits in review while they run, and you stop. A
+failure sends it back with a GATE FAILED comment (command, exit, output tail): read it and
+kanban_gates() first on a retry.
 
 created_cards: when you complete, list in created_cards only ids that kanban_create returned to you
 during this task. One unknown id refuses the whole completion and the task stays running; retry

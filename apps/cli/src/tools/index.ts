@@ -1,5 +1,5 @@
 /**
- * The agent tool surface of the board, in one place: the fourteen kanban_* tools (name, zod input
+ * The agent tool surface of the board, in one place: the kanban_* tools (name, zod input
  * schema, description, handler over a small client interface), the gating and error texts, the
  * response cap, and the worker guidance. `kanban mcp` serves them over MCP; other agent runtimes
  * import them from `@kanban/cli/tools` and hand over their own client.
@@ -14,6 +14,7 @@ export {
   kanbanComment,
   kanbanComplete,
   kanbanCreate,
+  kanbanGates,
   kanbanHeartbeat,
   kanbanLink,
   kanbanList,

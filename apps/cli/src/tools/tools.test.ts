@@ -99,6 +99,7 @@ describe.each(["local", "remote"] as const)("%s API", (mode) => {
         "kanban_notify_subscribe",
         "kanban_request_review",
         "kanban_request_changes",
+        "kanban_gates",
       ]);
       const { me } = await worker();
       expect(visibleTools(me).map((t) => t.name)).not.toContain("kanban_list");
@@ -516,6 +517,8 @@ describe("response cap and guidance", () => {
       "created_cards",
       "KANBAN_RUN_ID",
       "STALE_RUN",
+      "kanban_gates()",
+      "GATE FAILED",
     ]) {
       expect(KANBAN_GUIDANCE).toContain(word);
     }
