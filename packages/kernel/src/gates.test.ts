@@ -156,6 +156,9 @@ describe("acceptance commands", () => {
     expect(comments.at(-1)?.author).toBe("kanban-gates");
     expect(comments.at(-1)?.body).toMatch(/GATE FAILED[\s\S]*\$ npm test[\s\S]*exited 1[\s\S]*expected 3, got 2/);
     expect(await kinds(id)).toContain("gate_failed");
+    // Its run completed, but the gates sent it back: the respawn guard must not hold it as finished work.
+    expect(await board.respawnGuard(id)).toBeNull();
+    expect((await board.explainMotion(id)).code).not.toBe("respawn_guard");
     // A late second report of the same round is refused.
     expect((await caught(() => board.reportCommandRound(id, runId, { claimer: "runner-a", results: [] }))).code).toBe(
       "WRONG_STATE",
@@ -281,6 +284,7 @@ describe("reviewer and approval gates", () => {
     });
     expect(back.task.status).toBe("ready");
     expect(back.task.assignee).toBe("coder");
+    expect(await board.respawnGuard(id)).toBeNull();
     const [round] = (await board.cardGates(id)).rounds;
     expect(round?.items.map((i) => [i.gate, i.outcome, i.detail?.reason])).toEqual([
       ["reviewer", "failed", "no test for the empty input"],
@@ -317,6 +321,7 @@ describe("reviewer and approval gates", () => {
     const back = await board.reopenReview(id, { reason: "wrong file", comment_author: "dana" });
     expect(back.status).toBe("ready");
     expect(back.assignee).toBe("coder");
+    expect(await board.respawnGuard(id)).toBeNull();
     const [round] = (await board.cardGates(id)).rounds;
     expect(round?.items.map((i) => [i.gate, i.name, i.outcome])).toEqual([["approval", "dana", "failed"]]);
   });

@@ -9,6 +9,7 @@ import { runningPerProfile } from "../store/sqlite/ready-lane.ts";
 import { requiresOf } from "../store/sqlite/requires.ts";
 import { newestClosedRunFacts } from "../store/sqlite/latest-runs.ts";
 import { runStartTimes } from "../store/sqlite/runs.ts";
+import { REOPEN_KINDS } from "../store/sqlite/respawn-reads.ts";
 import { verificationRow } from "../store/sqlite/gates.ts";
 import type { Task } from "../types.ts";
 import { guardHold, laneHold, type ReadyHold } from "./holds.ts";
@@ -41,7 +42,7 @@ function labelsHold(
   };
 }
 
-const REOPEN_KINDS = new Set(["status", "promoted", "promoted_manual", "unblocked", "reclaimed"]);
+const REOPENING = new Set(REOPEN_KINDS);
 const HANDOFF_KINDS = new Set(["assigned", "changes_requested", "review_reopened"]);
 
 /** Rows by task id, each list in the rows' order. */
@@ -176,7 +177,7 @@ export async function motionsOf(
             last_failure_error: task.last_failure_error,
             succeeded_at: succeededAt,
             reopened_after_success:
-              succeededAt !== null && mine.some((e) => REOPEN_KINDS.has(e.kind) && e.created_at >= succeededAt),
+              succeededAt !== null && mine.some((e) => REOPENING.has(e.kind) && e.created_at >= succeededAt),
             recent_comments: comments,
             handoffs: mine.filter((e) => HANDOFF_KINDS.has(e.kind)),
           },

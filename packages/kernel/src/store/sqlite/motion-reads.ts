@@ -1,4 +1,5 @@
 import type { Task } from "../../types.ts";
+import { REOPEN_KINDS } from "./respawn-reads.ts";
 import type { SqlContext } from "./session.ts";
 
 // The rows the motion judges (motion/explain.ts decides), for any number of tasks in a fixed number
@@ -63,6 +64,11 @@ export interface GuardRow {
  * task, lazily): each task's newest completed run's end; its reopening and hand-off events since
  * `since`; its comments since `since` that may link a pull request (the guard's regex decides).
  */
+/** The events the guard reads: the reopening kinds and the hand-offs (reassignments, review verdicts). */
+const GUARD_EVENT_KIND_LIST = [...new Set([...REOPEN_KINDS, "assigned", "changes_requested", "review_reopened"])]
+  .map((k) => `'${k}'`)
+  .join(", ");
+
 export async function guardRows(ctx: SqlContext, ids: readonly string[], since: number): Promise<GuardRow[]> {
   const list = JSON.stringify(ids);
   return (await ctx.all(
@@ -71,7 +77,7 @@ export async function guardRows(ctx: SqlContext, ids: readonly string[], since: 
      UNION ALL
      SELECT task_id, kind, payload, created_at FROM task_events
       WHERE task_id IN (SELECT value FROM json_each(?)) AND created_at >= ?
-        AND kind IN ('status', 'promoted', 'promoted_manual', 'unblocked', 'reclaimed', 'assigned', 'changes_requested', 'review_reopened')
+        AND kind IN (${GUARD_EVENT_KIND_LIST})
      UNION ALL
      SELECT task_id, 'comment', body, created_at FROM task_comments
       WHERE task_id IN (SELECT value FROM json_each(?)) AND created_at >= ? AND lower(body) LIKE '%/pull/%'`,

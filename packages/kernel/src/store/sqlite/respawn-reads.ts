@@ -1,13 +1,33 @@
 import type { SqlContext } from "./session.ts";
 
+/**
+ * The events after which a card's earlier success no longer stands: a person moved or revived it, or
+ * (completion gates, the review lane) a completion was judged and sent back to be done again.
+ */
+export const REOPEN_KINDS: readonly string[] = [
+  "status",
+  "promoted",
+  "promoted_manual",
+  "unblocked",
+  "reclaimed",
+  "gate_failed",
+  "changes_requested",
+  "review_reopened",
+];
+const REOPEN_KIND_LIST = REOPEN_KINDS.map((k) => `'${k}'`).join(", ");
+
 // The respawn guard's reads (respawn-guard.ts decides): what reopened a task after a success, which
 // recent comments might link a pull request, and which hand-offs came after such a link.
 
-/** Whether an event that reopens a task (status write, promotion, unblock, reclaim) was recorded at or after `since`. */
+/**
+ * Whether an event that reopens a task (status write, promotion, unblock, reclaim, or a completion its
+ * gates or reviewer sent back: gate_failed, changes_requested, review_reopened) was recorded at or
+ * after `since`.
+ */
 export async function reopenedSince(ctx: SqlContext, taskId: string, since: number): Promise<boolean> {
   return (
     (await ctx.get(
-      "SELECT 1 FROM task_events WHERE task_id = ? AND kind IN ('status', 'promoted', 'promoted_manual', 'unblocked', 'reclaimed') AND created_at >= ? LIMIT 1",
+      `SELECT 1 FROM task_events WHERE task_id = ? AND kind IN (${REOPEN_KIND_LIST}) AND created_at >= ? LIMIT 1`,
       taskId,
       since,
     )) !== undefined
