@@ -16,6 +16,7 @@ import { onEnter } from "../lib/keyboard.ts";
 import { reassignRefusal, reassignTargets } from "../lib/reassign.ts";
 import { DISPLAY_NAME_MAX, normaliseDisplayName, readDisplayName, writeDisplayName } from "../lib/display-name.ts";
 import { useDialogs } from "./dialogs.tsx";
+import { GATE_EVENT_LABELS, gateEventLine } from "../lib/gates.ts";
 
 export interface DrawerContext {
   board: string | undefined;
@@ -753,6 +754,8 @@ export function phantomIds(e: Pick<TaskEventData, "payload">): string[] {
 }
 
 function payloadSummary(e: TaskEventData): string {
+  const gate = gateEventLine(e.kind, e.payload);
+  if (gate !== null) return gate;
   if (!e.payload) return "";
   const entries = Object.entries(e.payload).filter(([k]) => !["phantom_cards", "phantom_refs"].includes(k));
   return entries
@@ -795,7 +798,9 @@ export function EventsTimeline({ ctx }: { ctx: DrawerContext }) {
             >
               <div className="flex items-center gap-2">
                 {bad && <WarnIcon className="shrink-0 text-danger" aria-label="warning" />}
-                <span className={cx("font-medium", bad && "text-danger")}>{e.kind}</span>
+                <span className={cx("font-medium", bad && "text-danger")} title={e.kind}>
+                  {GATE_EVENT_LABELS[e.kind] ?? e.kind}
+                </span>
                 {e.run_id !== null && <span className="text-faint">run #{e.run_id}</span>}
                 <span className="flex-1" />
                 <span className="text-faint" title={stamp(e.created_at)}>

@@ -27,6 +27,8 @@ import { XIcon } from "./icons.tsx";
 import { LabelsInput } from "./labels-input.tsx";
 import { CostSection } from "./cost-section.tsx";
 import { NotificationsSection } from "./notifications.tsx";
+import { GatesSection, useCardGates } from "./gates-section.tsx";
+import { approveState, type GateStage } from "../lib/gates.ts";
 import { Markdown } from "./markdown.tsx";
 import { useToasts } from "./toasts.tsx";
 import { WhyPanel } from "./why-panel.tsx";
@@ -387,6 +389,10 @@ function StatusActions({
   const status = ctx.detail.task.status;
   const move = (target: string) => void moveTasks([ctx.id], target);
   const who = useDisplayName();
+  // A gated card in review waits at a stage of its round: only the approval stage is a person's.
+  const gates = useCardGates(ctx);
+  const stage = status === "review" ? ((gates.data?.verification?.stage ?? null) as GateStage | null) : null;
+  const approve = approveState(stage, gates.data?.gates?.spec.reviewer);
   /**
    * A person's "request changes" on a card in review: it goes back to its implementer (ready, or todo
    * while a parent is unfinished) and the reason is kept as a `CHANGES REQUESTED:` comment.
@@ -404,7 +410,7 @@ function StatusActions({
       await client.tasks.reopenReview.mutate({
         board: ctx.board,
         id: ctx.id,
-        ...(reason ? { reason, comment_author: who.name ?? "user" } : {}),
+        ...(reason ? { reason, comment_author: who.name ?? "user" } : who.name ? { comment_author: who.name } : {}),
       });
       toasts.push({ kind: "success", title: `Sent ${ctx.id} back to its implementer` });
     } catch (err) {
@@ -471,24 +477,35 @@ function StatusActions({
       )}
       {status === "review" && (
         <>
-          <Button
-            size="sm"
-            variant="primary"
-            data-testid="action-approve"
-            title="Approve the work: the card becomes done"
-            onClick={async () => {
-              try {
-                await client.tasks.complete.mutate({ board: ctx.board, id: ctx.id });
-                toasts.push({ kind: "success", title: `Approved ${ctx.id}` });
-              } catch (err) {
-                toasts.push({ kind: "error", title: "Approve failed", body: errorMessage(err) });
-              } finally {
-                ctx.refresh([ctx.id]);
-              }
-            }}
-          >
-            Approve
-          </Button>
+          {/* A disabled button shows no tooltip in every browser: its wrapper carries it too. */}
+          <span title={approve.title} className="inline-flex">
+            <Button
+              size="sm"
+              variant="primary"
+              data-testid="action-approve"
+              title={approve.title}
+              disabled={approve.disabled}
+              onClick={async () => {
+                try {
+                  // The approver is kept as the round's evidence: the name this browser signs with, else "board".
+                  const done = await client.tasks.complete.mutate({
+                    board: ctx.board,
+                    id: ctx.id,
+                    approved_by: who.name ?? "board",
+                  });
+                  const next = "gated" in done ? done.gated : undefined;
+                  if (next) toasts.push({ kind: "info", title: `${ctx.id} waits for its next gate (${next})` });
+                  else toasts.push({ kind: "success", title: `Approved ${ctx.id}` });
+                } catch (err) {
+                  toasts.push({ kind: "error", title: "Approve failed", body: errorMessage(err) });
+                } finally {
+                  ctx.refresh([ctx.id]);
+                }
+              }}
+            >
+              Approve
+            </Button>
+          </span>
           <Button
             size="sm"
             data-testid="action-request-changes"
@@ -620,6 +637,7 @@ export function TaskDrawer(props: TaskDrawerProps) {
                 />
               </div>
               <WhyPanel ctx={ctx} />
+              <GatesSection ctx={ctx} />
               <Recovery
                 ctx={ctx}
                 profiles={props.profiles}

@@ -9,7 +9,14 @@ export const DESKTOP_PLATFORM = "desktop";
 export const DESKTOP_CHAT = "board";
 
 /** Kinds that stop until a person acts. */
-export const NEEDS_YOU_KINDS = ["blocked", "gave_up", "block_loop_detected", "review_requested", "incident_opened"];
+export const NEEDS_YOU_KINDS = [
+  "blocked",
+  "gave_up",
+  "block_loop_detected",
+  "review_requested",
+  "approval_requested",
+  "incident_opened",
+];
 /** Every kind a desktop notification is shown for. */
 export const DESKTOP_KINDS = [...NEEDS_YOU_KINDS, "completed"];
 
@@ -55,6 +62,10 @@ export function desktopMessage(event: LiveEventLike, title: string): DesktopMess
       break;
     case "review_requested":
       body = `Ready for review${line(p.summary) ? `: ${line(p.summary)}` : ""}. Review it and approve or request changes.`;
+      break;
+    case "approval_requested":
+      body =
+        "Its checks passed and it waits for your approval. Read the evidence in its drawer, then approve or reopen it.";
       break;
     case "incident_opened":
       body = `Incident${line(p.summary ?? p.reason) ? `: ${line(p.summary ?? p.reason)}` : ""}. Its profile is paused until a probe succeeds or you resume it.`;
