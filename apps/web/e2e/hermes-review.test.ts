@@ -45,12 +45,14 @@ function hermesBoardWithReviews(): { slug: string; ids: string[] } {
     }[];
     for (const { id } of rows) {
       // What Hermes B's request_review leaves behind.
-      sqlite
-        .prepare("UPDATE tasks SET status = 'review', assignee = 'critic', claim_lock = NULL WHERE id = ?")
-        .run(id);
+      sqlite.prepare("UPDATE tasks SET status = 'review', assignee = 'critic', claim_lock = NULL WHERE id = ?").run(id);
       sqlite
         .prepare("INSERT INTO task_events (task_id, kind, payload, created_at) VALUES (?, 'review_requested', ?, ?)")
-        .run(id, JSON.stringify({ summary: "handed in by B", implementer: "coder", reviewer: "critic" }), 1_780_000_000);
+        .run(
+          id,
+          JSON.stringify({ summary: "handed in by B", implementer: "coder", reviewer: "critic" }),
+          1_780_000_000,
+        );
     }
     return { slug, ids: rows.map((r) => r.id) };
   } finally {

@@ -47,6 +47,7 @@ import { RunSweep, runMarkerOf } from "./containment/run-sweep.ts";
 import { spawnClassified } from "./spawn-failure.ts";
 import { readLogTail } from "./log-tail.ts";
 import { startDispatcherNotifier } from "./notify/index.ts";
+import { GateRunner, gateClaimer } from "./gates/gate-runner.ts";
 
 /** A second dispatcher for the same home. */
 export class DispatcherBusyError extends Error {
@@ -153,6 +154,8 @@ export class Dispatcher {
   readonly pool: WorkerPool;
   /** Stops the processes of runs that are over (containment/run-sweep.ts). */
   readonly runSweep: RunSweep;
+  /** Runs the acceptance commands of completed gated cards in the background (gates/gate-runner.ts). */
+  readonly gates: GateRunner;
   private readonly clock: Clock;
   private readonly log: (line: string) => void;
   private readonly quarantine = new Map<string, { fingerprint: string; until: number; error: string }>();
@@ -230,6 +233,13 @@ export class Dispatcher {
       warn: (line) => this.warn(line),
       skip: (t) => this.isQuarantined(t.dbPath),
       cgroupOf: (pid) => this.pool.cgroupOf(pid),
+    });
+    this.gates = new GateRunner({
+      claimer: gateClaimer(config.hostname, config.pid),
+      hostname: config.hostname,
+      baseEnv: config.baseEnv,
+      log: (line) => this.log(line),
+      warn: (line) => this.warn(line),
     });
     const ports = () => this.boardPorts();
     this.boards =
@@ -586,6 +596,26 @@ export class Dispatcher {
     };
   }
 
+  /**
+   * Claims and starts this board's waiting acceptance-command rounds; they run on after the tick and
+   * report on a board opened again for them (the tick's may be closed by then).
+   */
+  private async startGates(t: OpenTarget): Promise<void> {
+    const target: Target = { slug: t.slug, dbPath: t.dbPath };
+    try {
+      await this.gates.tick(t.slug, t.board, async (fn) => {
+        const o = await this.openTarget(target);
+        try {
+          return await fn(o.board);
+        } finally {
+          this.boards.done(o.board);
+        }
+      });
+    } catch (err) {
+      this.warn(`board ${t.slug}: cannot start acceptance commands: ${oneLine(err)}`);
+    }
+  }
+
   /** One pass over every board. Never throws: a failing board is reported in its summary. */
   async tick(): Promise<TickReport> {
     this.refreshConfig();
@@ -642,6 +672,7 @@ export class Dispatcher {
           if (r.skipped_per_profile_capped.length > 0)
             heldBack.push(`${t.slug}:skipped_per_profile_capped=${r.skipped_per_profile_capped.length}`);
           if (!r.skipped_locked) await this.cleanupFinished(t);
+          if (!r.skipped_locked) await this.startGates(t);
           if (
             await hasSpawnableReady(
               t.board,
@@ -1036,6 +1067,8 @@ export class Dispatcher {
       await this.stopWorkers();
       await this.pool.drain();
       await this.runSweep.drain();
+      // Rounds in progress report before the boards close (their commands are bounded by their timeouts).
+      await this.gates.drain();
     } finally {
       await notifier.stop();
       await this.writeStatus({ stopped_at: this.now() });

@@ -32,6 +32,9 @@ export {
   type TickReport,
 } from "./dispatcher.ts";
 export { type DispatchJson, formatText, toJson } from "./format.ts";
+export { collectChange } from "./gates/change.ts";
+export { DEFAULT_GATE_CONCURRENCY, GateRunner, gateClaimer } from "./gates/gate-runner.ts";
+export { commandEnv, runCommand } from "./gates/run-command.ts";
 export { type LockAttempt, type PidLock, tryAcquireDispatchLock, tryAcquirePidLock } from "./pid-lock.ts";
 export { isPidAlive, processGroupAlive, signalProcessGroup, terminateWorker } from "@kanban/process";
 export {
