@@ -97,6 +97,8 @@ export const kanbanSettingsSchema = z.strictObject({
   default_assignee: z.string().default(""),
   /** Hermes B's `kanban.review_dispatch`: spawn the reviewer profile of each task in `review` (false: people review). */
   review_dispatch: z.boolean().default(true),
+  /** Completion gates (issue 20): how many rounds of acceptance commands a dispatcher runs at once per board. */
+  gate_concurrency: positiveInt.max(64).default(2),
   dispatch_stale_timeout_seconds: z.number().int().min(0).default(14400),
   claim_ttl_seconds: positiveInt.default(900),
   crash_grace_seconds: z.number().int().min(0).default(30),

@@ -39,6 +39,7 @@ describe("loadConfig", () => {
       maxInProgressPerProfile: null,
       defaultAssignee: null,
       reviewDispatch: true,
+      gateConcurrency: 2,
       staleTimeoutSeconds: 14400,
       claimTtlSeconds: 900,
       crashGraceSeconds: 30,
@@ -71,6 +72,7 @@ describe("loadConfig", () => {
         max_spawn: 4,
         default_assignee: " Alice ",
         max_in_progress_per_profile: 2,
+        gate_concurrency: 4,
       },
       profiles: { alice: { command: ["/usr/bin/agent", "{task_id}", "{skills}"], skills: ["x"] } },
     });
@@ -84,6 +86,7 @@ describe("loadConfig", () => {
       maxSpawn: 9,
       defaultAssignee: "alice",
       maxInProgressPerProfile: 2,
+      gateConcurrency: 4,
     });
     expect(c.runtime.kind).toBe("profiles");
     expect(loadConfig({ KANBAN_HOME: h }).settings.intervalSeconds).toBe(5);
@@ -92,6 +95,9 @@ describe("loadConfig", () => {
   it("refuses invalid settings at start-up, naming the key", () => {
     const err = configError(() => loadConfig({ KANBAN_HOME: home({ kanban: { max_spawn: 0 } }) }));
     expect(err.message).toContain("kanban.max_spawn");
+    expect(configError(() => loadConfig({ KANBAN_HOME: home({ kanban: { gate_concurrency: 0 } }) })).message).toContain(
+      "kanban.gate_concurrency",
+    );
     expect(
       configError(() => loadConfig({ KANBAN_HOME: home({ kanban: { dispatch_interval_seconds: 0.2 } }) })).message,
     ).toContain("kanban.dispatch_interval_seconds");

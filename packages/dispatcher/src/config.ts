@@ -36,6 +36,8 @@ export interface DispatcherSettings {
   defaultAssignee: string | null;
   /** `kanban.review_dispatch` (default true): the review lane spawns the assignee (reviewer) of each `review` task. */
   reviewDispatch: boolean;
+  /** `kanban.gate_concurrency` (default 2): rounds of acceptance commands run at once per board (gates/gate-runner.ts). */
+  gateConcurrency: number;
   /** 0 disables stale-running detection. */
   staleTimeoutSeconds: number;
   claimTtlSeconds: number;
@@ -306,6 +308,7 @@ function fromHomeConfig(
     maxInProgressPerProfile: k.max_in_progress_per_profile,
     defaultAssignee: defaultAssignee === "" ? null : defaultAssignee,
     reviewDispatch: k.review_dispatch,
+    gateConcurrency: k.gate_concurrency,
     staleTimeoutSeconds: k.dispatch_stale_timeout_seconds,
     claimTtlSeconds: k.claim_ttl_seconds,
     crashGraceSeconds: k.crash_grace_seconds,

@@ -237,6 +237,8 @@ export class Dispatcher {
     this.gates = new GateRunner({
       claimer: gateClaimer(config.hostname, config.pid),
       hostname: config.hostname,
+      // Read at each tick: config.json may change while the loop runs.
+      concurrency: () => this.config.settings.gateConcurrency,
       baseEnv: config.baseEnv,
       log: (line) => this.log(line),
       warn: (line) => this.warn(line),
@@ -884,7 +886,13 @@ export class Dispatcher {
         { ...this.dispatchOptions(), dryRun: opts.dryRun === true },
         this.deps(target, others),
       );
-      if (!r.skipped_locked && opts.dryRun !== true) await this.cleanupFinished(target);
+      if (!r.skipped_locked && opts.dryRun !== true) {
+        await this.cleanupFinished(target);
+        // A one-shot tick judges the completions waiting for their acceptance commands too, and waits
+        // for the verdicts (bounded by the commands' timeouts): nobody else would run them.
+        await this.startGates(target);
+        await this.gates.drain();
+      }
       // A one-shot tick also stops what is left of ended runs, and waits for its stops like the pool's.
       if (opts.dryRun !== true) await this.runSweep.sweep([target]);
       await this.runSweep.drain();

@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Board } from "@kanban/kernel";
@@ -141,6 +142,26 @@ describe("completion gates with a real dispatcher", { timeout: 120_000 }, () => 
     const [item] = (await b.cardGates(t.id)).rounds[0]?.items ?? [];
     expect(item).toMatchObject({ gate: "command", outcome: "error" });
     expect(item?.detail?.error).toBe(`workspace ${dir} is not on this machine`);
+  });
+
+  it("a one-shot dispatch (`kanban dispatch --once`) runs the waiting rounds and returns with their verdicts", async () => {
+    home = makeHome({ kanban: { crash_grace_seconds: 0 }, profiles: { coder: profile() } });
+    const b = home.board();
+    const dir = workspace(home);
+    fs.writeFileSync(path.join(dir, "fixed.txt"), "");
+    const t = await b.createTask({ title: "once", assignee: "coder", workspace_kind: "dir", workspace_path: dir });
+    await b.setGates("card", t.id, { commands: [["node", "check.js"]] });
+    // Completed by a worker the loop never saw (a person's script, another machine's run long gone).
+    const claim = await b.claimTask(t.id, { claimer: `${os.hostname()}:1` });
+    await b.completeTask(t.id, { expected_run_id: claim?.current_run_id as number });
+    expect((await b.requireTask(t.id)).status).toBe("review");
+    const d = start(home);
+    await d.once();
+    expect(d.gates.active).toBe(0);
+    expect((await b.requireTask(t.id)).status).toBe("done");
+    const [item] = (await b.cardGates(t.id)).rounds[0]?.items ?? [];
+    expect(item).toMatchObject({ gate: "command", outcome: "passed" });
+    expect(item?.body).toContain("CHECK OK");
   });
 
   it("a stopping dispatcher waits for the rounds it is running and reports them", async () => {
