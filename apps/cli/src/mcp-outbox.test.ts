@@ -209,6 +209,21 @@ describe("MCP terminal tools of a remote host's worker, against a real `kanban s
     expect(completed).toHaveLength(1);
   });
 
+  it("kanban_complete of a gated card: the agent is told it waits at a gate, and delivered/ keeps the stage", async () => {
+    const outbox = path.join(dir, "outbox-gated");
+    const { id, runId, mcp } = await claimedWorker(outbox);
+    await api.gates.set.mutate({ scope: "card", key: id, spec: { approval: true } });
+    const held = await call(mcp, "kanban_complete", { summary: "shipped" });
+    expect(held.isError).toBe(false);
+    expect(held.body).toMatchObject({ ok: true, task_id: id, run_id: runId, status: "review", gated: "approval" });
+    expect(String(held.body.message)).toMatch(/not done yet: it waits in review at its approval gate.*stop here/);
+    expect((await api.tasks.get.query({ id })).task.status).toBe("review");
+    expect(readJson(path.join(outbox, "delivered", `${runId}-complete.json`)).answer).toEqual({
+      ok: true,
+      gated: "approval",
+    });
+  });
+
   it("kanban_block of a reclaimed run: the refusal is delivered and the agent told to stop", async () => {
     const outbox = path.join(dir, "outbox-stale");
     const { id, runId, mcp } = await claimedWorker(outbox);

@@ -19,11 +19,14 @@ const BIN = fileURLToPath(new URL("../bin/kanban.mjs", import.meta.url));
 let dir: string;
 let server: http.Server | null = null;
 const seen: { path: string; body: Record<string, unknown>; pendingOnDisk: boolean }[] = [];
+/** What the loopback server answers a call with (`tasks.complete` of a gated card answers `gated`). */
+let answer: Record<string, unknown> = {};
 
 afterEach(async () => {
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   server = null;
   seen.length = 0;
+  answer = {};
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -38,7 +41,7 @@ async function start(): Promise<string> {
       // Was the entry already on disk when the call arrived?
       const pendingOnDisk = fs.readdirSync(path.join(dir, "outbox")).some((n) => n.endsWith(".json"));
       seen.push({ path: req.url ?? "", body: JSON.parse(body || "{}"), pendingOnDisk });
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ result: { data: {} } }));
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ result: { data: answer } }));
     });
   });
   const s = server;
@@ -91,6 +94,18 @@ describe("kanban complete/block through the outbox", { timeout: 60_000 }, () => 
     expect(fs.readdirSync(outbox).filter((n) => n.endsWith(".json"))).toEqual([]);
     const delivered = JSON.parse(fs.readFileSync(path.join(outbox, "delivered", "4-complete.json"), "utf8"));
     expect(delivered).toMatchObject({ verb: "complete", run_id: 4, answer: { ok: true } });
+  });
+
+  it("says when the board holds the completion at a gate instead of making the card done (issue 20)", async () => {
+    const url = await start();
+    const outbox = path.join(dir, "outbox");
+    fs.mkdirSync(outbox);
+    answer = { run_id: 4, gated: "commands" };
+    const done = await cli(["complete", "t_1"], workerEnv(url, outbox));
+    expect(done.code).toBe(0);
+    expect(done.out).toMatch(/^Completed t_1; t_1 waits in review at its commands gate: next, /);
+    const delivered = JSON.parse(fs.readFileSync(path.join(outbox, "delivered", "4-complete.json"), "utf8"));
+    expect(delivered.answer).toEqual({ ok: true, gated: "commands" });
   });
 
   it("sends nothing when the outbox cannot be written (one line, exit 1)", async () => {

@@ -110,6 +110,24 @@ describe("delivering an entry", () => {
     }
   });
 
+  it("keeps the stage a gated completion waits at (issue 20), so the worker is told it is not done", async () => {
+    const s = await server(() => ({
+      status: 200,
+      body: JSON.stringify({ result: { data: { run_id: 7, gated: "commands" } } }),
+    }));
+    try {
+      const e = entry({ url: s.url });
+      writeOutboxEntry(dir, e);
+      expect(await deliverOutboxEntry(dir, e, { now: () => 2000 })).toEqual({
+        state: "delivered",
+        answer: { ok: true, gated: "commands" },
+      });
+      expect(deliveredEntriesOf(dir, 7)[0]?.answer).toEqual({ ok: true, gated: "commands" });
+    } finally {
+      await s.close();
+    }
+  });
+
   it("is delivered on the API's 409 STALE_RUN (definitive), pending on 5xx and on a non-API 4xx", async () => {
     let status = 500;
     const s = await server(() =>

@@ -40,7 +40,13 @@ export interface OutboxEntry {
 }
 
 /** What the server said, once it said something definitive. */
-export type OutboxAnswer = { ok: true; replayed?: boolean } | { ok: false; code: string; message: string };
+/**
+ * The server's answer to a delivered entry. `gated`: a completion the board did not make done, because
+ * the card waits in review at that stage of its completion gates (commands, reviewer, approval).
+ */
+export type OutboxAnswer =
+  | { ok: true; replayed?: boolean; gated?: string }
+  | { ok: false; code: string; message: string };
 
 export interface DeliveredEntry extends OutboxEntry {
   answer: OutboxAnswer;
@@ -296,7 +302,11 @@ export async function sendOutboxEntry(
   if (status >= 200 && status < 300) {
     const data = isRecord(body) && isRecord(body.result) ? body.result.data : null;
     const replayed = isRecord(data) && data.replayed === true;
-    return { state: "delivered", answer: replayed ? { ok: true, replayed: true } : { ok: true } };
+    const gated = isRecord(data) && typeof data.gated === "string" ? data.gated.slice(0, 40) : null;
+    return {
+      state: "delivered",
+      answer: { ok: true, ...(replayed ? { replayed: true } : {}), ...(gated !== null ? { gated } : {}) },
+    };
   }
   const error = trpcError(body);
   if (status >= 400 && status < 500 && status !== 408 && status !== 429 && error !== null)

@@ -131,7 +131,7 @@ export async function runComplete(deps: Deps, ids: string[], opts: CompleteOptio
         return 0;
       }
       if (sent.ok) {
-        deps.io.out(`Completed ${id}`);
+        deps.io.out(sent.gated !== undefined ? `Completed ${id}; ${gatedLine(id, sent.gated)}` : `Completed ${id}`);
         return 0;
       }
       const line =

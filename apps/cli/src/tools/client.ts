@@ -51,7 +51,7 @@ export interface ToolIdentity {
 
 /** What became of a terminal call kept in the completion outbox. */
 export type OutboxSent =
-  | { state: "delivered"; ok: true; replayed?: boolean }
+  | { state: "delivered"; ok: true; replayed?: boolean; gated?: string }
   | { state: "delivered"; ok: false; code: string; message: string }
   /** The server did not answer (down, network cut, 5xx): the entry stays on disk and the host re-sends it. */
   | { state: "pending" };

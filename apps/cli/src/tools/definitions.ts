@@ -483,6 +483,7 @@ export const kanbanComplete = defineTool({
     if (sent !== null) {
       const runId = input.expected_run_id ?? null;
       if (sent.state === "pending") return queuedAnswer("kanban_complete", id, runId);
+      if (sent.ok && sent.gated !== undefined) return gatedAnswer(id, runId, sent.gated, null);
       if (sent.ok) return { ok: true, task_id: id, run_id: runId };
       throw completeRefusal(id, sent.code, sent.message, null) ?? new ToolError(sent.message);
     }
