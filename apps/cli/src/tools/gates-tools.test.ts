@@ -1,10 +1,9 @@
-import { type RunningServer, silentLogger, startServer } from "@kanban/api";
 import { openBoard } from "@kanban/kernel";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { KanbanClient } from "../client.ts";
-import { apiClient, type TempHome, tempHome } from "../testing/harness.ts";
+import type { TempHome } from "../testing/harness.ts";
 import type { ToolIdentity } from "./client.ts";
-import { KANBAN_TOOLS, runKanbanTool } from "./index.ts";
+import { callTool, useToolApi } from "./tool-testing.ts";
 
 /**
  * kanban_gates and the gated answer of kanban_complete (issue 20) through runKanbanTool, on a real
@@ -13,32 +12,18 @@ import { KANBAN_TOOLS, runKanbanTool } from "./index.ts";
  */
 let h: TempHome;
 let api: KanbanClient;
-let server: RunningServer | null = null;
 
-async function call(name: string, args: Record<string, unknown>, identity: ToolIdentity) {
-  const tool = KANBAN_TOOLS.find((t) => t.name === name);
-  if (!tool) throw new Error(`no tool ${name}`);
-  const outcome = await runKanbanTool(tool, args, { client: api, identity });
-  return { isError: outcome.isError, body: JSON.parse(outcome.text) as Record<string, unknown> };
-}
+const call = (name: string, args: Record<string, unknown>, identity: ToolIdentity) =>
+  callTool(api, name, args, identity);
 
 function identity(task: string, runId: number): ToolIdentity {
   return { task, runId, claimLock: null, profile: "coder", tenant: null, sessionId: null };
 }
 
 describe.each(["local", "remote"] as const)("kanban_gates (%s API)", (mode) => {
-  beforeEach(async () => {
-    h = tempHome();
-    if (mode === "remote") {
-      server = await startServer({ host: "127.0.0.1", port: 0, location: { home: h.home }, logger: silentLogger });
-      h.env.KANBAN_URL = server.url;
-    }
-    api = await apiClient(h.env);
-  });
-  afterEach(async () => {
-    await server?.close();
-    server = null;
-    h.cleanup();
+  useToolApi(mode, (home, client) => {
+    h = home;
+    api = client;
   });
 
   it("a worker reads its gates, is told it waits at them, and reads the failed round when it comes back", async () => {
