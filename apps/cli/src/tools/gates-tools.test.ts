@@ -1,9 +1,9 @@
 import { openBoard } from "@kanban/kernel";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { KanbanClient } from "../client.ts";
 import type { TempHome } from "../testing/harness.ts";
 import type { ToolIdentity } from "./client.ts";
-import { callTool, useToolApi } from "./tool-testing.ts";
+import { callTool, openToolApi, type ToolApi } from "./tool-testing.ts";
 
 /**
  * kanban_gates and the gated answer of kanban_complete (issue 20) through runKanbanTool, on a real
@@ -21,10 +21,13 @@ function identity(task: string, runId: number): ToolIdentity {
 }
 
 describe.each(["local", "remote"] as const)("kanban_gates (%s API)", (mode) => {
-  useToolApi(mode, (home, client) => {
-    h = home;
-    api = client;
+  let t: ToolApi;
+  beforeEach(async () => {
+    t = await openToolApi(mode);
+    h = t.home;
+    api = t.api;
   });
+  afterEach(async () => await t.close());
 
   it("a worker reads its gates, is told it waits at them, and reads the failed round when it comes back", async () => {
     const { task } = await api.tasks.create.mutate({ title: "parser", assignee: "coder" });

@@ -1,9 +1,9 @@
 import { openBoard } from "@kanban/kernel";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { KanbanClient } from "../client.ts";
 import type { TempHome } from "../testing/harness.ts";
 import type { ToolIdentity } from "./client.ts";
-import { callTool, useToolApi } from "./tool-testing.ts";
+import { callTool, openToolApi, type ToolApi } from "./tool-testing.ts";
 
 /**
  * kanban_request_review and kanban_request_changes through runKanbanTool, on a real board, in
@@ -21,10 +21,13 @@ function identity(task: string, runId: number, profile: string): ToolIdentity {
 }
 
 describe.each(["local", "remote"] as const)("review tools (%s API)", (mode) => {
-  useToolApi(mode, (home, client) => {
-    h = home;
-    api = client;
+  let t: ToolApi;
+  beforeEach(async () => {
+    t = await openToolApi(mode);
+    h = t.home;
+    api = t.api;
   });
+  afterEach(async () => await t.close());
 
   it("a worker requests review of its own task; the reviewer requests changes", async () => {
     const { task } = await api.tasks.create.mutate({ title: "job", assignee: "coder" });

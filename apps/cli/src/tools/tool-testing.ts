@@ -1,5 +1,4 @@
 import { type RunningServer, silentLogger, startServer } from "@kanban/api";
-import { afterEach, beforeEach } from "vitest";
 import type { KanbanClient } from "../client.ts";
 import { apiClient, type TempHome, tempHome } from "../testing/harness.ts";
 import type { ToolIdentity } from "./client.ts";
@@ -8,24 +7,29 @@ import { KANBAN_TOOLS, runKanbanTool } from "./index.ts";
 // Shared by the tool tests that run each case twice, in process and over HTTP: a fresh home per
 // test, and an API client on it (for "remote", through a real server on a loopback port).
 
-/** Registers the per-test home and client of one mode; `use` receives them before each test. */
-export function useToolApi(mode: "local" | "remote", use: (home: TempHome, api: KanbanClient) => void): void {
-  let home: TempHome | null = null;
+/** A test's home and its API client; `close` stops the server (remote) and removes the home. */
+export interface ToolApi {
+  home: TempHome;
+  api: KanbanClient;
+  close(): Promise<void>;
+}
+
+/** Opens a fresh home and an API client on it: in process ("local"), or through a real server ("remote"). */
+export async function openToolApi(mode: "local" | "remote"): Promise<ToolApi> {
+  const home = tempHome();
   let server: RunningServer | null = null;
-  beforeEach(async () => {
-    home = tempHome();
-    if (mode === "remote") {
-      server = await startServer({ host: "127.0.0.1", port: 0, location: { home: home.home }, logger: silentLogger });
-      home.env.KANBAN_URL = server.url;
-    }
-    use(home, await apiClient(home.env));
-  });
-  afterEach(async () => {
-    await server?.close();
-    server = null;
-    home?.cleanup();
-    home = null;
-  });
+  if (mode === "remote") {
+    server = await startServer({ host: "127.0.0.1", port: 0, location: { home: home.home }, logger: silentLogger });
+    home.env.KANBAN_URL = server.url;
+  }
+  return {
+    home,
+    api: await apiClient(home.env),
+    close: async () => {
+      await server?.close();
+      home.cleanup();
+    },
+  };
 }
 
 /** Runs one MCP tool as a worker with `identity` would, and parses its answer. */
