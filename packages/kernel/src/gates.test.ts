@@ -338,6 +338,9 @@ describe("reviewer and approval gates", () => {
     const approval = await board.explainMotion(id);
     expect(approval).toMatchObject({ code: "in_review", moving: false, detail: { gate_stage: "approval" } });
     expect(approval.next).toBe(`Approve it on the board or with: kanban review approve ${id}`);
+    // The board reads every card's motion at once: a card in review shows the gate it waits at there too.
+    const [seen] = (await board.explainMotions([id])).values();
+    expect(seen?.detail).toEqual({ gate_stage: "approval" });
   });
 
   it("deletes a card's gates, round and evidence with the card", async () => {

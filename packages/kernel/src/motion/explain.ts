@@ -10,7 +10,7 @@ import { requiresOf } from "../store/sqlite/requires.ts";
 import { newestClosedRunFacts } from "../store/sqlite/latest-runs.ts";
 import { runStartTimes } from "../store/sqlite/runs.ts";
 import { REOPEN_KINDS } from "../store/sqlite/respawn-reads.ts";
-import { verificationRow } from "../store/sqlite/gates.ts";
+import { type VerificationStage, verificationStages } from "../store/sqlite/gates.ts";
 import type { Task } from "../types.ts";
 import { guardHold, laneHold, type ReadyHold } from "./holds.ts";
 import { incidentMotionOf, openIncidentsForMotion } from "./incident-hold.ts";
@@ -126,6 +126,10 @@ export async function motionsOf(
   );
   const revives = tripped.length > 0 ? await reviveVerdicts(ctx, tripped, facts.autoRevive ?? {}) : new Map();
 
+  // The gate each card in review waits at (gates.ts), for all of them at once.
+  const inReview = ids((t) => t.status === "review");
+  const gateStages =
+    inReview.length > 0 ? await verificationStages(ctx, inReview) : new Map<string, VerificationStage>();
   const since = respawnGuardWindowStart(now);
   const guardByTask = group(ready.length > 0 ? await guardRows(ctx, ready, since) : []);
   const incidents = await openIncidentsForMotion(ctx, ready.length);
@@ -197,7 +201,7 @@ export async function motionsOf(
       failureLimit: task.max_retries ?? ctx.failureLimit,
       hostLocal: ctx.isHostLocal(task.claim_lock),
       revive: task.status === "blocked" ? (revives.get(task.id) ?? null) : null,
-      gateStage: task.status === "review" ? ((await verificationRow(ctx, task.id))?.stage ?? null) : null,
+      gateStage: task.status === "review" ? (gateStages.get(task.id) ?? null) : null,
     };
     // An incident's pause comes after the lane's own rules and before the respawn guard, as in the walk.
     const lane = readyHold !== null && readyHold.code !== "respawn_guard" && readyHold.code !== "budget";

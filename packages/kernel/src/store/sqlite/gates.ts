@@ -186,6 +186,18 @@ export async function commandRoundRows(
   return out;
 }
 
+/** The stage each of `ids` waits at (cards with no round are absent), in one read for a whole board. */
+export async function verificationStages(
+  ctx: SqlContext,
+  ids: readonly string[],
+): Promise<Map<string, VerificationStage>> {
+  const rows = (await ctx.all(
+    "SELECT task_id, stage FROM kanban_verifications WHERE task_id IN (SELECT value FROM json_each(?))",
+    JSON.stringify(ids),
+  )) as { task_id: string; stage: VerificationStage }[];
+  return new Map(rows.map((r) => [r.task_id, r.stage]));
+}
+
 /** Whether a verification keeps the review lane off the card (its commands or a person's approval are awaited). */
 export async function verificationHoldsReview(ctx: SqlContext, taskId: string): Promise<boolean> {
   return (
