@@ -168,6 +168,31 @@ describe("create: defaults and validation", () => {
   });
 });
 
+describe("create: the answer is the stored row", () => {
+  it("create: what create answers equals a fresh read, for a child with labels, skills, a tenant and a blocked start", async () => {
+    const b = board();
+    const p = await b.createTask({ title: "parent", tenant: "acme" });
+    // The answer is the row the insert returned (no second read): nothing written after the insert
+    // (links, labels, events, subscriptions) may be missing from it.
+    const created = [
+      await b.createTask({
+        title: "child",
+        body: "the body",
+        assignee: "Bob",
+        parents: [p.id],
+        requires: ["gpu"],
+        skills: ["review"],
+        priority: 3,
+        max_runtime_seconds: 600,
+        created_by: "lead",
+      }),
+      await b.createTask({ title: "parked", initial_status: "blocked", triage: true, workspace_kind: "dir", workspace_path: "/tmp/x" }),
+      await b.createTask({ title: "sorted", triage: true, branch_name: "feat/y", workspace_kind: "worktree" }),
+    ];
+    for (const t of created) expect(await b.getTask(t.id)).toEqual(t);
+  });
+});
+
 describe("create: initial status", () => {
   it("create: initial_status blocked parks the task with a sticky blocked event (actor = created_by)", async () => {
     const b = board();

@@ -247,11 +247,12 @@ export async function createTask(
       current_step_key: optionalText(input.current_step_key),
     };
     let id = ctx.ids.taskId();
-    if (!(await insertTask(ctx, { id, ...row }))) {
+    let created = await insertTask(ctx, { id, ...row });
+    if (created === null) {
       // One retry on an id collision; a second one means the id source is broken, not unlucky.
       id = ctx.ids.taskId();
-      if (!(await insertTask(ctx, { id, ...row })))
-        throw new KernelError("WRONG_STATE", `task id collision on ${id}; try again`);
+      created = await insertTask(ctx, { id, ...row });
+      if (created === null) throw new KernelError("WRONG_STATE", `task id collision on ${id}; try again`);
     }
     for (const p of parents) await insertLink(ctx, p, id);
     if (requires.length > 0) await setRequires(ctx, id, requires);
@@ -279,6 +280,7 @@ export async function createTask(
     const owner = optionalText(input.owner_task_id);
     if (owner !== null && owner !== id && !parents.includes(owner)) await copyNotifySubs(ctx, owner, id);
     await applyNotifyRules(ctx, { id, assignee, tenant });
-    return await ctx.requireTask(id);
+    // The row as the insert returned it: links, labels, events and subscriptions live in other tables.
+    return created;
   });
 }

@@ -1,3 +1,4 @@
+import type { Task } from "../../types.ts";
 import type { SqlContext } from "./session.ts";
 import { tenantScopeArgs, tenantScopeSql } from "./sql-fragments.ts";
 
@@ -43,40 +44,37 @@ export async function idempotentTaskId(ctx: SqlContext, key: string, scope: stri
 }
 
 /**
- * Inserts a task row. Returns false when its id is already taken (the caller draws another); other
- * errors throw. A taken id is a no-op insert, not an error: on PostgreSQL an error would abort the
- * whole enclosing transaction.
+ * Inserts a task row and returns it as stored (defaults filled, read back by the insert itself: no
+ * second read). Returns null when its id is already taken (the caller draws another); other errors
+ * throw. A taken id is a no-op insert, not an error: on PostgreSQL an error would abort the whole
+ * enclosing transaction.
  */
-export async function insertTask(ctx: SqlContext, row: NewTaskRow): Promise<boolean> {
-  return (
-    (
-      await ctx.run(
-        `INSERT INTO tasks (id, title, body, assignee, status, priority, created_by, created_at, workspace_kind,
+export async function insertTask(ctx: SqlContext, row: NewTaskRow): Promise<Task | null> {
+  return await ctx.task(
+    `INSERT INTO tasks (id, title, body, assignee, status, priority, created_by, created_at, workspace_kind,
          workspace_path, branch_name, tenant, idempotency_key, max_runtime_seconds, skills, max_retries,
          model_override, session_id, workflow_template_id, current_step_key)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO NOTHING`,
-        row.id,
-        row.title,
-        row.body,
-        row.assignee,
-        row.status,
-        row.priority,
-        row.created_by,
-        row.created_at,
-        row.workspace_kind,
-        row.workspace_path,
-        row.branch_name,
-        row.tenant,
-        row.idempotency_key,
-        row.max_runtime_seconds,
-        row.skills,
-        row.max_retries,
-        row.model_override,
-        row.session_id,
-        row.workflow_template_id,
-        row.current_step_key,
-      )
-    ).changes > 0
+       ON CONFLICT (id) DO NOTHING RETURNING *`,
+    row.id,
+    row.title,
+    row.body,
+    row.assignee,
+    row.status,
+    row.priority,
+    row.created_by,
+    row.created_at,
+    row.workspace_kind,
+    row.workspace_path,
+    row.branch_name,
+    row.tenant,
+    row.idempotency_key,
+    row.max_runtime_seconds,
+    row.skills,
+    row.max_retries,
+    row.model_override,
+    row.session_id,
+    row.workflow_template_id,
+    row.current_step_key,
   );
 }
