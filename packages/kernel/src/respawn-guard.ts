@@ -8,10 +8,8 @@ import {
 import type { BoardContext } from "./context.ts";
 import { failureClassOf } from "./failure-class.ts";
 import { parseJsonObject } from "./rows.ts";
-import { commentsSince, handoffsSince, reopenedSince } from "./store/sqlite/respawn-reads.ts";
-import { newestClosedRuns } from "./store/sqlite/run-reads.ts";
-import { lastCompletedAt } from "./store/sqlite/runs.ts";
-import { getTask } from "./store/sqlite/tasks.ts";
+import { commentsSince, handoffsSince, reopenedSince, respawnFactsOf } from "./store/sqlite/respawn-reads.ts";
+import { runById } from "./store/sqlite/run-reads.ts";
 
 /**
  * Reasons the dispatcher holds a ready task back instead of spawning it again (spec §2.12): its
@@ -219,27 +217,29 @@ export function judgeRespawnGuard(f: RespawnGuardFacts, now: number): RespawnHol
 
 /** Why the guard holds `id` back now, and until when (null = it may be spawned). */
 export async function respawnHold(ctx: BoardContext, id: string): Promise<RespawnHold | null> {
-  const task = await getTask(ctx, id);
-  if (!task) return null;
   const now = ctx.now();
-  const latest = (await newestClosedRuns(ctx, id, 1))[0];
+  const windowStart = respawnGuardWindowStart(now);
+  // One statement for the common case (a task with no ended run, no success and no recent comment);
+  // the rest is read only when there is something to read.
+  const facts = await respawnFactsOf(ctx, id, windowStart);
+  if (!facts) return null;
+  const latest = facts.latest_run_id === null ? null : await runById(ctx, facts.latest_run_id);
   const base = {
     task_id: id,
-    fallback_failure_at: task.started_at ?? task.created_at,
+    fallback_failure_at: facts.started_at ?? facts.created_at,
     latest_run: latest?.ended_at != null ? closedRunFact({ ...latest, ended_at: latest.ended_at }) : null,
-    last_failure_error: task.last_failure_error,
+    last_failure_error: facts.last_failure_error,
     recent_comments: [],
     handoffs: [],
   };
-  // Read lazily, rule by rule, as the lane walks many tasks: most are decided by the first read.
   const early = judgeRespawnGuard({ ...base, succeeded_at: null, reopened_after_success: false }, now);
   if (early) return early;
-  const succeededAt = await lastCompletedAt(ctx, id);
+  const succeededAt = facts.succeeded_at;
   const recent = succeededAt !== null && now - succeededAt <= RECENT_SUCCESS_SECONDS;
   const reopened = recent ? await reopenedSince(ctx, id, succeededAt) : false;
   const success = judgeRespawnGuard({ ...base, succeeded_at: succeededAt, reopened_after_success: reopened }, now);
   if (success) return success;
-  const comments = await commentsSince(ctx, id, respawnGuardWindowStart(now));
+  const comments = facts.comments > 0 ? await commentsSince(ctx, id, windowStart) : [];
   const pr = comments.find((c) => PR_LINK.test(c.body));
   const handoffs = pr ? await handoffsSince(ctx, id, pr.created_at) : [];
   return judgeRespawnGuard(

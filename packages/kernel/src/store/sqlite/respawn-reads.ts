@@ -34,6 +34,52 @@ export async function reopenedSince(ctx: SqlContext, taskId: string, since: numb
   );
 }
 
+/** What the respawn guard reads of a task first, in one statement (see {@link respawnFactsOf}). */
+export interface RespawnFactsRow {
+  started_at: number | null;
+  created_at: number;
+  last_failure_error: string | null;
+  /** The newest ended run (by start), or null when none ended. */
+  latest_run_id: number | null;
+  /** When the newest completed run ended, or null. */
+  succeeded_at: number | null;
+  /** How many comments were made at or after the comment window's start. */
+  comments: number;
+}
+
+/**
+ * The task's own facts for the respawn guard and what it must read further, in one statement: a
+ * claim walk reads this for every task it is about to claim, and on PostgreSQL each statement is a
+ * round trip. Null when the task does not exist. The newest ended run, the comments and the
+ * reopening events are then read only when there are any.
+ */
+export async function respawnFactsOf(
+  ctx: SqlContext,
+  taskId: string,
+  commentsFrom: number,
+): Promise<RespawnFactsRow | null> {
+  const row = (await ctx.get(
+    `SELECT t.started_at, t.created_at, t.last_failure_error,
+            (SELECT r.id FROM task_runs r WHERE r.task_id = t.id AND r.ended_at IS NOT NULL
+              ORDER BY r.started_at DESC, r.id DESC LIMIT 1) AS latest_run_id,
+            (SELECT MAX(r.ended_at) FROM task_runs r WHERE r.task_id = t.id AND r.outcome = 'completed') AS succeeded_at,
+            (SELECT COUNT(*) FROM task_comments c WHERE c.task_id = t.id AND c.created_at >= ?) AS comments
+       FROM tasks t WHERE t.id = ?`,
+    commentsFrom,
+    taskId,
+  )) as Record<string, unknown> | undefined;
+  if (row === undefined) return null;
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return {
+    started_at: num(row.started_at),
+    created_at: Number(row.created_at),
+    last_failure_error: (row.last_failure_error as string | null) ?? null,
+    latest_run_id: num(row.latest_run_id),
+    succeeded_at: num(row.succeeded_at),
+    comments: Number(row.comments),
+  };
+}
+
 /** The task's comments since `since`, newest first. */
 export async function commentsSince(
   ctx: SqlContext,

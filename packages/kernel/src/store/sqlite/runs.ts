@@ -54,29 +54,30 @@ export async function hasOpenRun(ctx: SqlContext, taskId: string): Promise<boole
  * already cleared it. Returns the newest closed run's id, or null when no run was open.
  */
 export async function closeOpenRuns(ctx: SqlContext, taskId: string, close: RunClose): Promise<number | null> {
-  const open = (await ctx.all(
-    "SELECT id FROM task_runs WHERE task_id = ? AND ended_at IS NULL ORDER BY id DESC",
-    taskId,
-  )) as { id: number }[];
-  if (open.length === 0) return null;
-  const now = ctx.now();
-  const update = `UPDATE task_runs SET status = ?, outcome = ?, summary = ?, error = ?, metadata = ?, ended_at = ?,
-       ${CLEAR_CLAIM}
-     WHERE id = ? AND ended_at IS NULL`;
-  const [newest, ...dangling] = open;
-  for (const run of dangling)
-    await ctx.run(update, "reclaimed", "reclaimed", "invariant recovery: superseded open run", null, null, now, run.id);
-  await ctx.run(
-    update,
+  // One statement in the normal case (one open run): it closes every open run as the newest and
+  // answers their ids. Only if an invariant was broken (several open runs) are the older ones then
+  // rewritten as superseded, in the same transaction, so the result is as if each were closed apart.
+  const closed = (await ctx.all(
+    `UPDATE task_runs SET status = ?, outcome = ?, summary = ?, error = ?, metadata = ?, ended_at = ?, ${CLEAR_CLAIM}
+      WHERE task_id = ? AND ended_at IS NULL RETURNING id`,
     close.status,
     close.outcome,
     close.summary ?? null,
     close.error ?? null,
     jsonOrNull(close.metadata),
-    now,
-    newest?.id,
-  );
-  return newest?.id ?? null;
+    ctx.now(),
+    taskId,
+  )) as { id: number | string }[];
+  if (closed.length === 0) return null;
+  const ids = closed.map((r) => Number(r.id)).sort((x, y) => y - x);
+  const [newest, ...dangling] = ids as [number, ...number[]];
+  for (const id of dangling)
+    await ctx.run(
+      "UPDATE task_runs SET status = 'reclaimed', outcome = 'reclaimed', summary = ?, error = NULL, metadata = NULL WHERE id = ?",
+      "invariant recovery: superseded open run",
+      id,
+    );
+  return newest;
 }
 
 /**
@@ -152,15 +153,6 @@ export async function setRunHandoff(
     jsonOrNull(metadata),
     runId,
   );
-}
-
-/** When the task's latest completed run ended, or null when none did. */
-export async function lastCompletedAt(ctx: SqlContext, taskId: string): Promise<number | null> {
-  const row = (await ctx.get(
-    "SELECT MAX(ended_at) AS at FROM task_runs WHERE task_id = ? AND outcome = 'completed'",
-    taskId,
-  )) as { at: number | null };
-  return row.at;
 }
 
 /** Start times of the given runs, by run id (one query for a whole recovery sweep). */
