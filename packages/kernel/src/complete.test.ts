@@ -84,6 +84,43 @@ describe("completeTask", () => {
     expect(await board.activeRun(id)).toBeNull();
   });
 
+  it("with two runs left open (a broken invariant), closes the newest as completed and the older as superseded", async () => {
+    const { id, runId } = await claimed();
+    // Engineer the leak: a second open run beside the claimed one (what a lost close would leave).
+    await rawSql(board).run(
+      "INSERT INTO task_runs (task_id, profile, status, claim_lock, claim_expires, started_at) VALUES (?, 'w', 'running', 'x:1', ?, ?)",
+      id,
+      board.clock.seconds + 900,
+      board.clock.seconds,
+    );
+    const newest = Math.max(...(await board.listRuns(id)).map((r) => r.id));
+    expect(newest).toBeGreaterThan(runId);
+    board.clock.advance(10);
+    const out = await board.completeTask(id, { summary: "did it", metadata: { n: 1 } });
+    expect(out.run_id).toBe(newest);
+    const runs = new Map((await board.listRuns(id)).map((r) => [r.id, r]));
+    expect(runs.get(newest)).toMatchObject({
+      status: "done",
+      outcome: "completed",
+      summary: "did it",
+      metadata: { n: 1 },
+      ended_at: board.clock.seconds,
+      claim_lock: null,
+    });
+    expect(runs.get(runId)).toMatchObject({
+      status: "reclaimed",
+      outcome: "reclaimed",
+      summary: "invariant recovery: superseded open run",
+      error: null,
+      metadata: null,
+      ended_at: board.clock.seconds,
+      claim_lock: null,
+      claim_expires: null,
+      worker_pid: null,
+    });
+    expect(await board.activeRun(id)).toBeNull();
+  });
+
   it("uses the result as the run summary when no summary is given", async () => {
     const { id, runId } = await claimed();
     await board.completeTask(id, { result: "only a result" });
