@@ -44,6 +44,8 @@ export async function claimTask(
   id: string,
   opts: ClaimOptions = {},
   defaultTtl = DEFAULT_CLAIM_TTL_SECONDS,
+  /** Set by a claim walk (claim-next.ts), which lets any throw end its whole transaction: no savepoint. */
+  inWalk = false,
 ): Promise<Task | null> {
   const lease = ttl(opts.ttl_seconds, defaultTtl);
   const claimer = opts.claimer?.trim() || ctx.defaultClaimer;
@@ -56,17 +58,22 @@ export async function claimTask(
     if (seen?.status !== "ready" || seen.claim_lock !== null) return null;
   }
   // PostgreSQL: a shared writer holding the task's row, alongside other claims and completions
-  // (store/pg/shared-writers.ts); inside a claim walk it is the walk's savepoint.
-  return await taskRowTx(ctx, id, async () => {
-    // A narrow read first: the full row is only worth materialising for the claim we win.
-    const head = await claimHead(ctx, id);
-    if (head?.status !== "ready" || head.claim_lock !== null) return null;
-    if (Number(head.parents_unfinished) === 1) {
-      if (await rejectClaim(ctx, id)) await appendEvent(ctx, id, "claim_rejected", { reason: "parents_not_done" });
-      return null;
-    }
-    return await claimWithRun(ctx, id, head, { claimer, lease, take: takeClaim, what: "claim" });
-  });
+  // (store/pg/shared-writers.ts); inside a claim walk it is part of the walk's transaction.
+  return await taskRowTx(
+    ctx,
+    id,
+    async () => {
+      // A narrow read first: the full row is only worth materialising for the claim we win.
+      const head = await claimHead(ctx, id);
+      if (head?.status !== "ready" || head.claim_lock !== null) return null;
+      if (Number(head.parents_unfinished) === 1) {
+        if (await rejectClaim(ctx, id)) await appendEvent(ctx, id, "claim_rejected", { reason: "parents_not_done" });
+        return null;
+      }
+      return await claimWithRun(ctx, id, head, { claimer, lease, take: takeClaim, what: "claim" });
+    },
+    { joinOpen: inWalk },
+  );
 }
 
 /** The compare-and-swap that moves a claimable task to running with its new run (ready: takeClaim). */

@@ -7,6 +7,8 @@ import { isChildOf, unfinishedParents } from "./store/sqlite/dependencies.ts";
 import { appendEvent } from "./store/sqlite/events.ts";
 import { closeOpenRuns, latestCompletedRunId, setRunHandoff, synthesizeRun } from "./store/sqlite/runs.ts";
 import {
+  COMPLETE_HEAD_SQL,
+  type CompleteHeadRow,
   completeHead,
   creatorInScope,
   existsInScope,
@@ -158,84 +160,94 @@ async function completeCurrent(ctx: BoardContext, id: string, input: CompleteInp
     verified = check.verified;
   }
 
+  // Whether the task had children when it settled (read with its head): only then may some be promoted.
+  let hasChildren = true;
   // PostgreSQL: a shared writer holding the task's row, alongside claims (store/pg/shared-writers.ts).
-  const settled = await taskRowTx(ctx, id, async () => {
-    const task = await completeHead(ctx, id);
-    if (!task) throw notFound(`task ${id} not found`, { task_id: id });
-    checkFence(task, input);
-    if (!allowedFrom("complete", task.status)) {
-      throw wrongState(
-        `cannot complete ${id}: status is '${task.status}' (only running, ready, blocked or review tasks complete)`,
-        {
-          task_id: id,
-          status: task.status,
-        },
-      );
-    }
-    const open = await unfinishedParents(ctx, id);
-    if (open.length > 0) {
-      throw wrongState(
-        `cannot complete ${id}: parent(s) not done — ${open.map((p) => `${p.id} (${p.status})`).join(", ")}`,
-        { task_id: id },
-      );
-    }
-    const now = ctx.now();
-    // Hermes B: completing a card in review is its approval; with no evidence of its own it says so.
-    const handoff = task.status === "review" ? reviewApproval(input) : input;
-    const result = handoff.result ?? null;
-    // Completion gates (gates.ts): a gated card waits in review until they pass; the one read of the
-    // gate rows is all an ungated board pays.
-    let finalGate: GateDone | null = null;
-    const gates = await gatesOfCompletion(ctx, task);
-    if (gates !== null) {
-      const full = await requireTask(ctx, id);
-      const fenced =
-        (input.expected_run_id !== undefined && input.expected_run_id !== null) ||
-        (input.claim_lock !== undefined && input.claim_lock !== null);
-      const step = await gateCompletion(ctx, gates, {
-        task: full,
-        handoff: { summary: handoff.summary ?? result, metadata: handoff.metadata ?? null },
-        reviewerRun: full.status === "running" && (await isReviewerRun(ctx, id)),
-        by: input.approved_by?.trim() || null,
-        fenced,
-      });
-      if (!("done" in step)) {
-        if (result !== null) await setResult(ctx, id, result);
-        return {
-          task: result !== null ? await requireTask(ctx, id) : step.task,
-          run_id: step.run_id,
-          terminate: workerReleasedByOthers(ctx, task, input),
-          gated: step.stage,
-        };
+  const settled = await taskRowTx(
+    ctx,
+    id,
+    async (locked) => {
+      // On PostgreSQL the row lock's statement read the head already.
+      const task = locked !== null ? (locked.row as CompleteHeadRow | undefined) : await completeHead(ctx, id);
+      if (!task) throw notFound(`task ${id} not found`, { task_id: id });
+      hasChildren = Number(task.has_children) === 1;
+      checkFence(task, input);
+      if (!allowedFrom("complete", task.status)) {
+        throw wrongState(
+          `cannot complete ${id}: status is '${task.status}' (only running, ready, blocked or review tasks complete)`,
+          {
+            task_id: id,
+            status: task.status,
+          },
+        );
       }
-      finalGate = step;
-    }
-    // One UPDATE settles the task and detaches its run; RETURNING hands back the settled row, so the
-    // caller gets the task without a second read.
-    const settledTask = await settleDone(ctx, id, {
-      from: task.status,
-      runId: task.current_run_id,
-      result,
-      completedAt: now,
-    });
-    if (settledTask === null) throw wrongState(`cannot complete ${id}: it changed state concurrently`, { task_id: id });
-    const summary = handoff.summary ?? result;
-    const close = { status: "done", outcome: "completed" as const, summary, metadata: handoff.metadata ?? null };
-    let runId = await closeOpenRuns(ctx, id, close);
-    if (
-      runId === null &&
-      (handoff.summary || result || (handoff.metadata && Object.keys(handoff.metadata).length > 0))
-    ) {
-      runId = await synthesizeRun(ctx, task, close);
-    }
-    if (finalGate !== null) await recordFinalGate(ctx, id, finalGate, runId);
-    const payload: Record<string, unknown> = { result_len: result?.length ?? 0, summary: firstLine(summary, 400) };
-    if (verified.length > 0) payload.verified_cards = verified;
-    if (finalGate !== null) payload.gates = "passed";
-    await appendEvent(ctx, id, "completed", payload, runId);
-    // Taken from the row as it was before the swap: the worker whose claim this completion released.
-    return { task: settledTask, run_id: runId, terminate: workerReleasedByOthers(ctx, task, input) };
-  });
+      const open = Number(task.parents_open) === 1 ? await unfinishedParents(ctx, id) : [];
+      if (open.length > 0) {
+        throw wrongState(
+          `cannot complete ${id}: parent(s) not done — ${open.map((p) => `${p.id} (${p.status})`).join(", ")}`,
+          { task_id: id },
+        );
+      }
+      const now = ctx.now();
+      // Hermes B: completing a card in review is its approval; with no evidence of its own it says so.
+      const handoff = task.status === "review" ? reviewApproval(input) : input;
+      const result = handoff.result ?? null;
+      // Completion gates (gates.ts): a gated card waits in review until they pass. A board with no gate
+      // rows at all (the head's flag) pays no read for them.
+      let finalGate: GateDone | null = null;
+      const gates = Number(task.board_has_gates) === 1 ? await gatesOfCompletion(ctx, task) : null;
+      if (gates !== null) {
+        const full = await requireTask(ctx, id);
+        const fenced =
+          (input.expected_run_id !== undefined && input.expected_run_id !== null) ||
+          (input.claim_lock !== undefined && input.claim_lock !== null);
+        const step = await gateCompletion(ctx, gates, {
+          task: full,
+          handoff: { summary: handoff.summary ?? result, metadata: handoff.metadata ?? null },
+          reviewerRun: full.status === "running" && (await isReviewerRun(ctx, id)),
+          by: input.approved_by?.trim() || null,
+          fenced,
+        });
+        if (!("done" in step)) {
+          if (result !== null) await setResult(ctx, id, result);
+          return {
+            task: result !== null ? await requireTask(ctx, id) : step.task,
+            run_id: step.run_id,
+            terminate: workerReleasedByOthers(ctx, task, input),
+            gated: step.stage,
+          };
+        }
+        finalGate = step;
+      }
+      // One UPDATE settles the task and detaches its run; RETURNING hands back the settled row, so the
+      // caller gets the task without a second read.
+      const settledTask = await settleDone(ctx, id, {
+        from: task.status,
+        runId: task.current_run_id,
+        result,
+        completedAt: now,
+      });
+      if (settledTask === null)
+        throw wrongState(`cannot complete ${id}: it changed state concurrently`, { task_id: id });
+      const summary = handoff.summary ?? result;
+      const close = { status: "done", outcome: "completed" as const, summary, metadata: handoff.metadata ?? null };
+      let runId = await closeOpenRuns(ctx, id, close);
+      if (
+        runId === null &&
+        (handoff.summary || result || (handoff.metadata && Object.keys(handoff.metadata).length > 0))
+      ) {
+        runId = await synthesizeRun(ctx, task, close);
+      }
+      if (finalGate !== null) await recordFinalGate(ctx, id, finalGate, runId);
+      const payload: Record<string, unknown> = { result_len: result?.length ?? 0, summary: firstLine(summary, 400) };
+      if (verified.length > 0) payload.verified_cards = verified;
+      if (finalGate !== null) payload.gates = "passed";
+      await appendEvent(ctx, id, "completed", payload, runId);
+      // Taken from the row as it was before the swap: the worker whose claim this completion released.
+      return { task: settledTask, run_id: runId, terminate: workerReleasedByOthers(ctx, task, input) };
+    },
+    { lockRead: COMPLETE_HEAD_SQL },
+  );
 
   // Advisory prose scan, after the commit: a reference to a card that does not exist is worth a badge.
   // A tenant's task sees only its tenant's cards: another tenant's id counts as missing, so the
@@ -259,7 +271,7 @@ async function completeCurrent(ctx: BoardContext, id: string, input: CompleteInp
         ),
     );
   }
-  if (settled.gated === undefined) await recomputeChildren(ctx, id);
+  if (settled.gated === undefined && hasChildren) await recomputeChildren(ctx, id);
   return settled;
 }
 

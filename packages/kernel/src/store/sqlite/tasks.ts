@@ -145,12 +145,25 @@ export type CompleteHead = Pick<
   "id" | "status" | "claim_lock" | "current_run_id" | "assignee" | "current_step_key" | "worker_pid"
 >;
 
+/**
+ * The narrow row a completion reads inside its transaction (on PostgreSQL, as it locks the row),
+ * with whether the further reads a completion may need have anything to read: unfinished parents
+ * (to name in the refusal), children (to promote once it is done) and gates on the board. Each is
+ * a round trip on PostgreSQL that most completions can skip.
+ */
+export const COMPLETE_HEAD_SQL = `SELECT t.id, t.status, t.claim_lock, t.current_run_id, t.assignee, t.current_step_key, t.worker_pid,
+    CASE WHEN EXISTS (SELECT 1 FROM task_links l JOIN tasks p ON p.id = l.parent_id
+                       WHERE l.child_id = t.id AND p.status NOT IN ('done', 'archived')) THEN 1 ELSE 0 END AS parents_open,
+    CASE WHEN EXISTS (SELECT 1 FROM task_links c WHERE c.parent_id = t.id) THEN 1 ELSE 0 END AS has_children,
+    CASE WHEN EXISTS (SELECT 1 FROM kanban_gates) THEN 1 ELSE 0 END AS board_has_gates
+  FROM tasks t WHERE t.id = ?`;
+
+/** {@link COMPLETE_HEAD_SQL}'s row: the head and three flags (0 or 1). */
+export type CompleteHeadRow = CompleteHead & { parents_open: number; has_children: number; board_has_gates: number };
+
 /** The narrow row a completion reads inside its transaction, or undefined for an unknown id. */
-export function completeHead(ctx: SqlContext, id: string): Awaitable<CompleteHead | undefined> {
-  return ctx.get(
-    "SELECT id, status, claim_lock, current_run_id, assignee, current_step_key, worker_pid FROM tasks WHERE id = ?",
-    id,
-  ) as Awaitable<CompleteHead | undefined>;
+export function completeHead(ctx: SqlContext, id: string): Awaitable<CompleteHeadRow | undefined> {
+  return ctx.get(COMPLETE_HEAD_SQL, id) as Awaitable<CompleteHeadRow | undefined>;
 }
 
 /** What a completion sets besides the status: the handoff, a released claim, a reset breaker, no run. */
