@@ -2,7 +2,7 @@ import { type BudgetHold, BudgetHolds, resumeBudgetPaused } from "./budgets.ts";
 import type { BoardContext } from "./context.ts";
 import { IncidentPauses, incidentReplacesGuard, settleProbes } from "./incidents.ts";
 import { laneHold } from "./motion/holds.ts";
-import { type RespawnGuardReason, respawnHold } from "./respawn-guard.ts";
+import { type RespawnGuardReason, respawnGuardWindowStart, respawnHold } from "./respawn-guard.ts";
 import { missingLabels } from "./labels.ts";
 import { appendEvent } from "./store/sqlite/events.ts";
 import { type LaneRow, readyLaneRows, runningPerProfile, stillReady } from "./store/sqlite/ready-lane.ts";
@@ -259,8 +259,9 @@ async function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs
       continue;
     }
     // PostgreSQL: the row is this walk's from here on, or another walk's and passed over.
-    if (!dryRun && !(await lockReadyTask(ctx, row.id))) continue;
-    const guarded = await respawnHold(ctx, row.id);
+    const locked = dryRun ? { facts: null } : await lockReadyTask(ctx, row.id, respawnGuardWindowStart(ctx.now()));
+    if (locked === false) continue;
+    const guarded = await respawnHold(ctx, row.id, locked.facts);
     // The incident paces its own class (probe backoff; a probe that succeeded ended the outage), so
     // the per-card cooldowns of that outage do not hold a probe or a card the outage had folded.
     const guard =

@@ -8,7 +8,13 @@ import {
 import type { BoardContext } from "./context.ts";
 import { failureClassOf } from "./failure-class.ts";
 import { parseJsonObject } from "./rows.ts";
-import { commentsSince, handoffsSince, reopenedSince, respawnFactsOf } from "./store/sqlite/respawn-reads.ts";
+import {
+  commentsSince,
+  handoffsSince,
+  type RespawnFactsRow,
+  reopenedSince,
+  respawnFactsOf,
+} from "./store/sqlite/respawn-reads.ts";
 import { runById } from "./store/sqlite/run-reads.ts";
 
 /**
@@ -215,13 +221,21 @@ export function judgeRespawnGuard(f: RespawnGuardFacts, now: number): RespawnHol
   return null;
 }
 
-/** Why the guard holds `id` back now, and until when (null = it may be spawned). */
-export async function respawnHold(ctx: BoardContext, id: string): Promise<RespawnHold | null> {
+/**
+ * Why the guard holds `id` back now, and until when (null = it may be spawned). `known` are the
+ * task's facts when the caller read them already (a claim walk's row lock on PostgreSQL), with a
+ * comment window that started no later than this call's.
+ */
+export async function respawnHold(
+  ctx: BoardContext,
+  id: string,
+  known: RespawnFactsRow | null = null,
+): Promise<RespawnHold | null> {
   const now = ctx.now();
   const windowStart = respawnGuardWindowStart(now);
   // One statement for the common case (a task with no ended run, no success and no recent comment);
   // the rest is read only when there is something to read.
-  const facts = await respawnFactsOf(ctx, id, windowStart);
+  const facts = known ?? (await respawnFactsOf(ctx, id, windowStart));
   if (!facts) return null;
   const latest = facts.latest_run_id === null ? null : await runById(ctx, facts.latest_run_id);
   const base = {

@@ -1,4 +1,5 @@
 import type { SqlContext } from "../port.ts";
+import { RESPAWN_FACTS_SQL, type RespawnFactsRow, respawnFactsFromRow } from "../sqlite/respawn-reads.ts";
 
 /**
  * The writers that no longer take a PostgreSQL board's one writer lock (issue 14's relaxation):
@@ -77,14 +78,20 @@ export async function taskRowTx<T>(
 /**
  * Locks a lane row for this walk's transaction if it is still ready, unclaimed and not locked by
  * another walk; false otherwise (the walk passes it over, as it does a row another claimer took).
- * PostgreSQL only: SQLite's walk holds the board's one writer and needs no row lock.
+ * The locking statement also reads the task's respawn-guard facts (one round trip for both), which
+ * it answers. SQLite's walk holds the board's one writer and needs no row lock: it answers
+ * `{ facts: null }` and the guard reads them itself.
  */
-export async function lockReadyTask(ctx: SqlContext, id: string): Promise<boolean> {
-  if (ctx.dialect !== "postgres") return true;
-  return (
-    (await ctx.get(
-      "SELECT 1 AS one FROM tasks WHERE id = ? AND status = 'ready' AND claim_lock IS NULL FOR UPDATE SKIP LOCKED",
-      id,
-    )) !== undefined
-  );
+export async function lockReadyTask(
+  ctx: SqlContext,
+  id: string,
+  commentsFrom: number,
+): Promise<false | { facts: RespawnFactsRow | null }> {
+  if (ctx.dialect !== "postgres") return { facts: null };
+  const row = (await ctx.get(
+    `${RESPAWN_FACTS_SQL} AND t.status = 'ready' AND t.claim_lock IS NULL FOR UPDATE OF t SKIP LOCKED`,
+    commentsFrom,
+    id,
+  )) as Record<string, unknown> | undefined;
+  return row === undefined ? false : { facts: respawnFactsFromRow(row) };
 }

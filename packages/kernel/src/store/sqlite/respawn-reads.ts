@@ -48,27 +48,20 @@ export interface RespawnFactsRow {
 }
 
 /**
- * The task's own facts for the respawn guard and what it must read further, in one statement: a
+ * The task's own facts for the respawn guard and what it must read further, as one statement: a
  * claim walk reads this for every task it is about to claim, and on PostgreSQL each statement is a
- * round trip. Null when the task does not exist. The newest ended run, the comments and the
- * reopening events are then read only when there are any.
+ * round trip. Parameters: the comment window's start, then the task id. The newest ended run, the
+ * comments and the reopening events are then read only when there are any.
  */
-export async function respawnFactsOf(
-  ctx: SqlContext,
-  taskId: string,
-  commentsFrom: number,
-): Promise<RespawnFactsRow | null> {
-  const row = (await ctx.get(
-    `SELECT t.started_at, t.created_at, t.last_failure_error,
+export const RESPAWN_FACTS_SQL = `SELECT t.started_at, t.created_at, t.last_failure_error,
             (SELECT r.id FROM task_runs r WHERE r.task_id = t.id AND r.ended_at IS NOT NULL
               ORDER BY r.started_at DESC, r.id DESC LIMIT 1) AS latest_run_id,
             (SELECT MAX(r.ended_at) FROM task_runs r WHERE r.task_id = t.id AND r.outcome = 'completed') AS succeeded_at,
             (SELECT COUNT(*) FROM task_comments c WHERE c.task_id = t.id AND c.created_at >= ?) AS comments
-       FROM tasks t WHERE t.id = ?`,
-    commentsFrom,
-    taskId,
-  )) as Record<string, unknown> | undefined;
-  if (row === undefined) return null;
+       FROM tasks t WHERE t.id = ?`;
+
+/** A {@link RESPAWN_FACTS_SQL} row, typed (PostgreSQL answers counts as strings). */
+export function respawnFactsFromRow(row: Record<string, unknown>): RespawnFactsRow {
   const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
   return {
     started_at: num(row.started_at),
@@ -78,6 +71,16 @@ export async function respawnFactsOf(
     succeeded_at: num(row.succeeded_at),
     comments: Number(row.comments),
   };
+}
+
+/** {@link RESPAWN_FACTS_SQL} for one task; null when the task does not exist. */
+export async function respawnFactsOf(
+  ctx: SqlContext,
+  taskId: string,
+  commentsFrom: number,
+): Promise<RespawnFactsRow | null> {
+  const row = (await ctx.get(RESPAWN_FACTS_SQL, commentsFrom, taskId)) as Record<string, unknown> | undefined;
+  return row === undefined ? null : respawnFactsFromRow(row);
 }
 
 /** The task's comments since `since`, newest first. */
