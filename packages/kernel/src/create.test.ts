@@ -186,7 +186,13 @@ describe("create: the answer is the stored row", () => {
         max_runtime_seconds: 600,
         created_by: "lead",
       }),
-      await b.createTask({ title: "parked", initial_status: "blocked", triage: true, workspace_kind: "dir", workspace_path: "/tmp/x" }),
+      await b.createTask({
+        title: "parked",
+        initial_status: "blocked",
+        triage: true,
+        workspace_kind: "dir",
+        workspace_path: "/tmp/x",
+      }),
       await b.createTask({ title: "sorted", triage: true, branch_name: "feat/y", workspace_kind: "worktree" }),
     ];
     for (const t of created) expect(await b.getTask(t.id)).toEqual(t);
