@@ -1,0 +1,119 @@
+/**
+ * Secret redaction for text the board stores or shows that a worker or its tools wrote: a worker's
+ * handoff (summary, result, reason, comment body, metadata), the tail of its output, a gate command's
+ * output. Agents echo their environment more often than one would like; what reaches the board is
+ * read by everyone who can see the card, so credentials are cut out on the way in.
+ *
+ * Two kinds of match:
+ * - shapes every credential of a kind has (our run tokens, common provider keys, bearer headers,
+ *   passwords in URLs, `NAME=value` lines whose name says it is a secret, PEM private keys);
+ * - exact values the caller knows to be secret (a profile's secret-looking environment values, the
+ *   server's own tokens), given as `known`.
+ *
+ * The replacement keeps what helps a reader (which variable, which URL, that something was there)
+ * and drops the secret: `OPENAI_API_KEY=[redacted]`, `postgres://kanban:[redacted]@db/kanban`.
+ */
+
+export const REDACTED = "[redacted]";
+
+/** Values shorter than this are never redacted as `known` values: they would match ordinary words. */
+export const MIN_KNOWN_SECRET_LENGTH = 8;
+
+/**
+ * A variable or key name that says its value is a credential. Not `…TOKENS` (counts of model
+ * tokens), and nothing as loose as `AUTH` (it would take `author`).
+ */
+const SECRET_NAME = "[A-Za-z0-9_.-]*(?:TOKEN(?!S)|SECRET|PASSWORD|PASSWD|PASSPHRASE|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?)[A-Za-z0-9_.-]*";
+
+interface Shape {
+  pattern: RegExp;
+  replace: string | ((match: string, ...groups: string[]) => string);
+}
+
+const SHAPES: Shape[] = [
+  // PEM private keys, whole blocks.
+  {
+    pattern: /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g,
+    replace: `-----BEGIN PRIVATE KEY----- ${REDACTED} -----END PRIVATE KEY-----`,
+  },
+  // Our own run tokens (kbr1.<claim>.<mac>).
+  { pattern: /\bkbr1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g, replace: REDACTED },
+  // An Authorization header (`Authorization: Bearer …`, `Basic …`), and a bare `Bearer <token>`.
+  {
+    pattern: /\b(Authorization\s*[:=]\s*["']?)(?:(Bearer|Basic|Token)\s+)?[^\s"',;]+/gi,
+    replace: (_m, head: string, scheme: string | undefined) => `${head}${scheme ? `${scheme} ` : ""}${REDACTED}`,
+  },
+  { pattern: /\bBearer\s+[A-Za-z0-9._~+/=-]{16,}/g, replace: `Bearer ${REDACTED}` },
+  // Credentials in a URL: scheme://user:password@host keeps the user and the host.
+  {
+    pattern: /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):([^\s@/]+)@/gi,
+    replace: (_m, head: string) => `${head}:${REDACTED}@`,
+  },
+  // NAME=value, NAME: value, "name": "value" where the name says secret (env dumps, config, JSON);
+  // a value of 8 characters or more that is not a plain number.
+  {
+    pattern: new RegExp(String.raw`(\b${SECRET_NAME}\b["']?\s*[=:]\s*["']?)((?!\d+\b)[^\s"',;]{8,})`, "gi"),
+    replace: (_m, head: string) => `${head}${REDACTED}`,
+  },
+  // Provider keys by shape: OpenAI/Anthropic (sk-…), GitHub, Slack, AWS access key ids, Google API keys,
+  // Stripe, GitLab, npm.
+  { pattern: /\bsk-(?:ant-|proj-|live_|test_)?[A-Za-z0-9_-]{16,}/g, replace: REDACTED },
+  { pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})/g, replace: REDACTED },
+  { pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,}/g, replace: REDACTED },
+  { pattern: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, replace: REDACTED },
+  { pattern: /\bAIza[0-9A-Za-z_-]{35}\b/g, replace: REDACTED },
+  { pattern: /\b(?:rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}/g, replace: REDACTED },
+  { pattern: /\bglpat-[A-Za-z0-9_-]{20,}/g, replace: REDACTED },
+  { pattern: /\bnpm_[A-Za-z0-9]{36}\b/g, replace: REDACTED },
+];
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * `text` with every credential it contains replaced by `[redacted]` (see the module comment).
+ * `known`: exact secret values to cut wherever they appear (shorter than MIN_KNOWN_SECRET_LENGTH: ignored).
+ */
+export function redactSecrets(text: string, known: readonly string[] = []): string {
+  let out = text;
+  // Longest first: a secret that contains another is cut whole.
+  const values = [...new Set(known.filter((k) => k.length >= MIN_KNOWN_SECRET_LENGTH))].sort(
+    (a, b) => b.length - a.length,
+  );
+  if (values.length > 0) out = out.replace(new RegExp(values.map(escapeRegExp).join("|"), "g"), REDACTED);
+  for (const { pattern, replace } of SHAPES) {
+    pattern.lastIndex = 0;
+    out = out.replace(pattern, replace as (substring: string, ...args: string[]) => string);
+  }
+  return out;
+}
+
+/** {@link redactSecrets} over every string in a JSON-like value (objects, arrays), keys kept. */
+export function redactSecretsDeep<T>(value: T, known: readonly string[] = []): T {
+  if (typeof value === "string") return redactSecrets(value, known) as T;
+  if (Array.isArray(value)) return value.map((v) => redactSecretsDeep(v, known)) as T;
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      // A key that names a secret holds one, whatever it looks like.
+      out[k] =
+        typeof v === "string" && new RegExp(`^${SECRET_NAME}$`, "i").test(k) && v !== ""
+          ? REDACTED
+          : redactSecretsDeep(v, known);
+    }
+    return out as T;
+  }
+  return value;
+}
+
+/**
+ * The values of an environment that look like secrets, for {@link redactSecrets}' `known`: each
+ * variable whose name says it is a credential (see SECRET_NAME), long enough to be one.
+ */
+export function secretValuesOf(env: Readonly<Record<string, string | undefined>>): string[] {
+  const name = new RegExp(`^${SECRET_NAME}$`, "i");
+  return Object.entries(env)
+    .filter(([k, v]) => name.test(k) && typeof v === "string" && v.length >= MIN_KNOWN_SECRET_LENGTH)
+    .map(([, v]) => v as string);
+}
