@@ -288,6 +288,34 @@ describe("failures and the circuit breaker", { timeout: 30_000 }, () => {
     });
   });
 
+  it("a worker that prints its secrets leaves them out of the board: the violation's output and comment are redacted", async () => {
+    const secrets = {
+      OPENAI_API_KEY: "sk-proj-Abcdefghijklmnopqrstuvwx",
+      BILLING_SECRET: "plain-words-no-shape",
+      DEPLOY_TOKEN: "0123456789abcdefXYZ",
+    };
+    const h = setup({
+      kanban: { crash_grace_seconds: 0, failure_limit: 3 },
+      profiles: {
+        leaker: fakeProfile("exit0", { env: { ...secrets, FAKE_WORKER_ECHO: Object.keys(secrets).join(",") } }),
+      },
+    });
+    const b = h.board();
+    const t = await b.createTask({ title: "leaks", assignee: "leaker" });
+    const d = dispatcher(h);
+    const spawned = (await d.tick()).boards[0]?.spawned ?? [];
+    await waitFor(() => spawned.every((s) => d.pool.exitStatus(s.pid ?? 0)), "the worker to exit");
+    expect((await d.tick()).boards[0]?.crashed).toEqual([t.id]);
+    const violation = (await events(b, t.id, "protocol_violation"))[0]?.payload as Record<string, unknown>;
+    const output = String(violation.worker_output);
+    // The output was kept (the worker's own line is there), without any of the values.
+    expect(output).toContain(`mode=exit0 task=${t.id}`);
+    expect(output).toContain("OPENAI_API_KEY=[redacted]");
+    expect(output).toContain("(the value of BILLING_SECRET alone: [redacted])");
+    const everything = JSON.stringify({ events: await b.listEvents(t.id), comments: await b.listComments(t.id) });
+    for (const value of Object.values(secrets)) expect(everything).not.toContain(value);
+  });
+
   it("max runtime: timed_out, and the worker's whole process group is terminated", async () => {
     const h = setup({
       kanban: { crash_grace_seconds: 0, failure_limit: 1, terminate_grace_seconds: 5 },

@@ -46,6 +46,8 @@ import { buildWorkerArgv, buildWorkerEnv, isSpawnable, type LiveWorker, WorkerPo
 import { RunSweep, runMarkerOf } from "./containment/run-sweep.ts";
 import { spawnClassified } from "./spawn-failure.ts";
 import { readLogTail } from "./log-tail.ts";
+import { redactSecrets } from "@kanban/contract";
+import { workerSecrets } from "./worker-secrets.ts";
 import { startDispatcherNotifier } from "./notify/index.ts";
 import { GateRunner, gateClaimer } from "./gates/gate-runner.ts";
 
@@ -329,7 +331,8 @@ export class Dispatcher {
           exitCodes: { rateLimit: s.rateLimitExitCode, transient: s.transientExitCode },
           tickIntervalSeconds: s.intervalSeconds,
           exitStatus: (pid) => this.pool.exitStatus(pid),
-          outputTail: (id) => logTail(path.join(logsDir(this.config.location, t.slug), `${id}.log`)),
+          outputTail: (id) =>
+            logTail(path.join(logsDir(this.config.location, t.slug), `${id}.log`), workerSecrets(this.config)),
         });
         const crashed = [...r.crashed, ...r.protocol_violations];
         if (crashed.length > 0) {
@@ -515,7 +518,7 @@ export class Dispatcher {
       },
       admission: this.admission,
       exitStatus: (pid) => this.pool.exitStatus(pid),
-      outputTail: (id) => logTail(path.join(logsDir(loc, t.slug), `${id}.log`)),
+      outputTail: (id) => logTail(path.join(logsDir(loc, t.slug), `${id}.log`), workerSecrets(cfg)),
       tickLock: (board) => {
         checkCoordinationFor(board, this.coordination);
         return this.coordination.tryTickLock(board);
@@ -1190,7 +1193,11 @@ export function createDispatcher(config: DispatcherConfig, deps: DispatcherDeps 
 /** How much of a worker's log a protocol violation's event is read from (the kernel keeps the end of it). */
 const LOG_TAIL_BYTES = 4096;
 
-/** The end of a worker's log, or null when there is none to read. */
-function logTail(file: string): string | null {
-  return readLogTail(file, LOG_TAIL_BYTES) || null;
+/**
+ * The end of a worker's log, or null when there is none to read, with credentials cut: it is kept on
+ * an event every reader of the card sees (see @kanban/contract's redactSecrets).
+ */
+function logTail(file: string, secrets: readonly string[]): string | null {
+  const tail = readLogTail(file, LOG_TAIL_BYTES);
+  return tail ? redactSecrets(tail, secrets) : null;
 }

@@ -12,6 +12,8 @@
 //   relay                    asks the test process at $FAKE_WORKER_RELAY (127.0.0.1:port) to complete
 //                            the task, fenced by its run, and exits 0 once it has: a worker that
 //                            talks to a server instead of loading the kernel (cheap, for many tasks)
+// $FAKE_WORKER_ECHO: a comma-separated list of variable names: print `NAME=value` for each first
+//                    (an agent that dumps its environment into its output).
 // $FAKE_WORKER_RECORD: append one JSON line {pid, argv, cwd, env (KANBAN_*/HERMES_*)} to that file.
 // Hanging modes write {worker, grandchild} pids to ./pids.json in the workspace.
 import { spawn } from "node:child_process";
@@ -22,6 +24,10 @@ const mode = MODES.includes(process.argv[2]) ? process.argv[2] : (process.env.FA
 const taskId = process.env.KANBAN_TASK;
 const runId = Number(process.env.KANBAN_RUN_ID);
 console.log(`fake worker ${process.pid}: mode=${mode} task=${taskId} run=${runId}`);
+for (const name of (process.env.FAKE_WORKER_ECHO ?? "").split(",").filter(Boolean)) {
+  console.log(`${name}=${process.env[name] ?? ""}`);
+  console.log(`(the value of ${name} alone: ${process.env[name] ?? ""})`);
+}
 
 if (process.env.FAKE_WORKER_RECORD) {
   const env = Object.fromEntries(

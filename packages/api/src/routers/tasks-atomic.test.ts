@@ -160,3 +160,40 @@ describe("tasks.log: server paths are the operator's", () => {
     expect((await t.api.tasks.log({ id: task.id })).path).toBe(file);
   });
 });
+
+describe("tasks.log: credentials a worker printed are cut", () => {
+  it("serves the log with run tokens, provider keys, config.json's tokens and profile secrets redacted; the file keeps them", async () => {
+    const tenantToken = "tenant-token-for-acme-0123456789";
+    const profileSecret = "plain-words-from-the-profile";
+    const x = createTestApi({
+      config: {
+        tenant_tokens: { [tenantToken]: "acme" },
+        profiles: { coder: { command: ["true"], env: { WEBHOOK_SECRET: profileSecret } } },
+      },
+    });
+    try {
+      const { task } = await x.api.tasks.create({ title: "leaky" });
+      const file = path.join(logsDir(x.location, "default"), `${task.id}.log`);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const raw = [
+        "starting",
+        "KANBAN_TOKEN=kbr1.eyJiIjoiZCJ9.c2lnbmF0dXJlLWhlcmU",
+        "calling with sk-ant-api03-0123456789abcdefghij",
+        `tried the token ${tenantToken} and ${profileSecret}`,
+        "done",
+        "",
+      ].join("\n");
+      fs.writeFileSync(file, raw);
+      const seen = await x.api.tasks.log({ id: task.id });
+      expect(seen.content).toBe(
+        ["starting", "KANBAN_TOKEN=[redacted]", "calling with [redacted]", "tried the token [redacted] and [redacted]", "done", ""].join(
+          "\n",
+        ),
+      );
+      expect(seen.size_bytes).toBe(Buffer.byteLength(raw));
+      expect(fs.readFileSync(file, "utf8")).toBe(raw);
+    } finally {
+      x.cleanup();
+    }
+  });
+});

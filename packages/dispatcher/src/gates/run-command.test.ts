@@ -43,6 +43,19 @@ describe("runCommand", { timeout: 30_000 }, () => {
     expect(r.output_tail).toContain("expected 3, got 2");
   });
 
+  it("cuts credentials the command printed out of the output it keeps as evidence", async () => {
+    const r = await runCommand(
+      node(
+        "console.log('loaded .env: STRIPE_SECRET_KEY=sk_live_0123456789abcdefABCD'); console.error('db postgres://app:hunter2hunter2@db/app refused'); process.exit(1)",
+      ),
+      { cwd: dir, taskId: "t_1" },
+    );
+    expect(r.outcome).toBe("failed");
+    expect(r.output_tail).toContain("loaded .env: STRIPE_SECRET_KEY=[redacted]");
+    expect(r.output_tail).toContain("db postgres://app:[redacted]@db/app refused");
+    expect(r.output_tail).not.toContain("hunter2hunter2");
+  });
+
   it("kills the whole process group at the timeout, the command's own children too", async () => {
     const pidFile = path.join(dir, "child.pid");
     // A grandchild that would sleep on forever, in the command's group.

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import { StringDecoder } from "node:string_decoder";
+import { redactSecrets } from "@kanban/contract";
 import { type CommandResult, GATE_LIMITS, type GateCommand } from "@kanban/kernel";
 import { signalProcessGroup } from "@kanban/process";
 
@@ -130,7 +131,8 @@ export async function runCommand(cmd: GateCommand, opts: RunCommandOptions): Pro
         signal: exit.signal,
         timed_out: timedOut,
         duration_ms: elapsed(),
-        output_tail: tail.value(),
+        // Kept as evidence every reader of the card sees: credentials a test run printed are cut.
+        output_tail: redactSecrets(tail.value()),
         error: null,
       });
     };

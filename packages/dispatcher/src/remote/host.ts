@@ -19,6 +19,8 @@ import { loadOrCreateHostId } from "./host-identity.ts";
 import { type HostRun, loadHostRuns, removeHostRun, saveHostRun } from "./host-runs.ts";
 import { RemoteApi, RemoteCallError, type RemoteFetch } from "./rpc.ts";
 import { readLogTail } from "../log-tail.ts";
+import { redactSecrets } from "@kanban/contract";
+import { workerSecrets } from "../worker-secrets.ts";
 
 /**
  * A remote host (`kanban-dispatcher --server <url>`, issue 15): a dispatcher with no board file.
@@ -520,7 +522,12 @@ export class RemoteHost {
         this.forget(run);
         continue;
       }
-      const tail = [run.spawn_error, tailOf(run.log_path)].filter((s) => s !== null).join("\n");
+      // The server keeps it on an event every reader of the card sees: credentials are cut here, on
+      // the host, with the host token and the profiles' secrets among the values cut.
+      const tail = redactSecrets([run.spawn_error, tailOf(run.log_path)].filter((s) => s !== null).join("\n"), [
+        ...workerSecrets(this.config),
+        this.remote.token,
+      ]);
       try {
         const r = await this.call<{ recorded: string }>("hosts.exited", {
           host_id: this.hostId,

@@ -25,6 +25,7 @@ import { hostRunsDir } from "./host-runs.ts";
  * this process so its state can be read.
  */
 const HOST_TOKEN = "host-token-0123456789-secret";
+const PROFILE_SECRET = "plain-words-the-profile-keeps";
 const REMOTE_WORKER = path.resolve(import.meta.dirname, "..", "..", "test", "remote-worker.mjs");
 
 let home: TestHome | null = null;
@@ -51,7 +52,8 @@ async function setup(): Promise<{ h: TestHome; f: FakeServer }> {
   home = makeHome({
     kanban: { terminate_grace_seconds: 1 },
     profiles: {
-      alice: fakeProfile("crash"),
+      // A worker that prints a secret of its profile before crashing: the host cuts it from what it reports.
+      alice: fakeProfile("crash", { env: { DEPLOY_SECRET: PROFILE_SECRET, FAKE_WORKER_ECHO: "DEPLOY_SECRET" } }),
       bob: fakeProfile("hang"),
       carol: { command: [process.execPath, REMOTE_WORKER, "complete"], env: {}, skills: [] },
     },
@@ -97,6 +99,8 @@ describe("remote host", { timeout: 60_000 }, () => {
     expect(spawned).toMatchObject({ host_id: host.hostId, run_id: 11 });
     expect(exited.input).toMatchObject({ host_id: host.hostId, run_id: 11, exit_code: 3, signal: null });
     expect(exited.input.output_tail).toContain("fake worker");
+    expect(exited.input.output_tail).toContain("DEPLOY_SECRET=[redacted]");
+    expect(JSON.stringify(f.calls)).not.toContain(PROFILE_SECRET);
     // What the worker held: its run's token and coordinates, never the host token.
     const rec = trackRecorded(path.join(h.home, "record.jsonl"))[0];
     expect(rec?.pid).toBe(spawned?.pid);

@@ -1,7 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
+import { redactSecrets } from "@kanban/contract";
 import { logsDir } from "@kanban/db";
 import { z } from "zod";
+import { knownSecrets } from "../../known-secrets.ts";
 import { taskProcedure } from "../../trpc.ts";
 
 /** Largest worker-log tail one request may read (Hermes' bound). */
@@ -40,16 +42,19 @@ function readLogTail(
 /**
  * The end of the task's worker log (`<logs dir>/<id>.log`), at most `tail` bytes. `path` is the
  * file's full path for an admin caller; a tenant gets only its name, since the server's
- * directories are the operator's business.
+ * directories are the operator's business. Credentials the worker printed are cut (the file on
+ * disk, the host's own, keeps them): anyone who may read the card may read this.
  */
 export const logProcedure = taskProcedure
   .input(z.object({ tail: z.number().int().min(1).max(LOG_TAIL_MAX).optional() }))
   .query(({ ctx, input }) => {
     const slug = ctx.slug(input.board);
     const file = path.join(logsDir(ctx.location, slug), `${input.id}.log`);
+    const tail = readLogTail(file, input.tail ?? LOG_TAIL_MAX);
     return {
       task_id: input.id,
       path: ctx.tenant === null ? file : path.basename(file),
-      ...readLogTail(file, input.tail ?? LOG_TAIL_MAX),
+      ...tail,
+      content: redactSecrets(tail.content, knownSecrets(ctx)),
     };
   });
