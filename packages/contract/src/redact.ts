@@ -23,7 +23,8 @@ export const MIN_KNOWN_SECRET_LENGTH = 8;
  * A variable or key name that says its value is a credential. Not `…TOKENS` (counts of model
  * tokens), and nothing as loose as `AUTH` (it would take `author`).
  */
-const SECRET_NAME = "[A-Za-z0-9_.-]*(?:TOKEN(?!S)|SECRET|PASSWORD|PASSWD|PASSPHRASE|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?)[A-Za-z0-9_.-]*";
+const SECRET_NAME =
+  "[A-Za-z0-9_.-]*(?:TOKEN(?!S)|SECRET|PASSWORD|PASSWD|PASSPHRASE|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?)[A-Za-z0-9_.-]*";
 
 interface Shape {
   pattern: RegExp;

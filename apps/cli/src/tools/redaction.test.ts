@@ -30,7 +30,9 @@ describe.each(["local", "remote"] as const)("secret redaction in tool arguments 
     const me = identity(task.id, claim.run_id as number);
     const env = `KANBAN_TOKEN=${RUN_TOKEN}\nANTHROPIC_API_KEY=${PROVIDER_KEY}\nHOME=/home/worker`;
 
-    expect((await callTool(api, "kanban_comment", { task_id: task.id, body: `my env:\n${env}` }, me)).isError).toBe(false);
+    expect((await callTool(api, "kanban_comment", { task_id: task.id, body: `my env:\n${env}` }, me)).isError).toBe(
+      false,
+    );
     expect((await callTool(api, "kanban_heartbeat", { note: `still going with ${PROVIDER_KEY}` }, me)).isError).toBe(
       false,
     );

@@ -186,9 +186,14 @@ describe("tasks.log: credentials a worker printed are cut", () => {
       fs.writeFileSync(file, raw);
       const seen = await x.api.tasks.log({ id: task.id });
       expect(seen.content).toBe(
-        ["starting", "KANBAN_TOKEN=[redacted]", "calling with [redacted]", "tried the token [redacted] and [redacted]", "done", ""].join(
-          "\n",
-        ),
+        [
+          "starting",
+          "KANBAN_TOKEN=[redacted]",
+          "calling with [redacted]",
+          "tried the token [redacted] and [redacted]",
+          "done",
+          "",
+        ].join("\n"),
       );
       expect(seen.size_bytes).toBe(Buffer.byteLength(raw));
       expect(fs.readFileSync(file, "utf8")).toBe(raw);
