@@ -130,6 +130,29 @@ describe("a profile's daily budget", () => {
     expect(claimed?.status).toBe("running");
   });
 
+  it("a claim by id is refused while a spent budget holds the card, naming it, and goes through after allow more", async () => {
+    const b = board();
+    await b.setBudget({ scope: "profile", key: "coder", limit_micro_usd: DOLLAR });
+    const card = await running(b, "coder");
+    await spend(b, card, DOLLAR);
+    const next = await b.createTask({ title: "more work", assignee: "coder" });
+    const other = await b.createTask({ title: "someone else's", assignee: "writer" });
+
+    const refused = await caught(() => b.claimTask(next.id));
+    expect(refused.code).toBe("WRONG_STATE");
+    expect(refused.message).toBe(
+      `cannot claim ${next.id}: profile coder's budget is spent ($1.00 of $1.00); allow more first: kanban budget allow profile coder <usd>`,
+    );
+    const row = await b.requireTask(next.id);
+    expect([row.status, row.claim_lock, row.current_run_id]).toEqual(["ready", null, null]);
+    expect(await b.listRuns(next.id)).toEqual([]);
+    // Another profile's card is not held.
+    expect((await b.claimTask(other.id))?.status).toBe("running");
+
+    await b.allowBudget({ scope: "profile", key: "coder", amount_micro_usd: DOLLAR });
+    expect((await b.claimTask(next.id))?.status).toBe("running");
+  });
+
   it("allow N more resumes the paused cards and lifts the hold; the allowance is gone the next day", async () => {
     const b = board();
     await b.setBudget({ scope: "profile", key: "coder", limit_micro_usd: 2 * DOLLAR });

@@ -1,8 +1,10 @@
+import { BudgetHolds } from "./budgets.ts";
 import { DEFAULT_CLAIM_TTL_SECONDS } from "./constants.ts";
 import type { BoardContext } from "./context.ts";
 import { invalid, wrongState } from "./errors.ts";
 import { type Fence, requireFenced } from "./fencing.ts";
 import { isHostLock } from "./hosts.ts";
+import { formatMicroUsd } from "./money.ts";
 import type { Awaitable } from "./store/port.ts";
 import {
   type ClaimHead,
@@ -70,9 +72,25 @@ export async function claimTask(
         if (await rejectClaim(ctx, id)) await appendEvent(ctx, id, "claim_rejected", { reason: "parents_not_done" });
         return null;
       }
+      // A walk judged the budgets for the whole lane already; a claim by id (a person, a script, an
+      // agent naming the card) must not start work a spent budget holds either.
+      if (!inWalk) await refuseBudgetHeld(ctx, id, head);
       return await claimWithRun(ctx, id, head, { claimer, lease, take: takeClaim, what: "claim" });
     },
     { joinOpen: inWalk },
+  );
+}
+
+/** Refuses (WRONG_STATE, naming the budget and how to allow more) a claim a spent budget holds. */
+async function refuseBudgetHeld(ctx: BoardContext, id: string, head: Pick<ClaimHead, "assignee" | "tenant">) {
+  const holds = await BudgetHolds.read(ctx);
+  if (holds.empty) return;
+  const hold = await holds.holding(ctx, { id, assignee: head.assignee, tenant: head.tenant });
+  if (hold === null) return;
+  const what = hold.scope === "board" ? "the board's" : `${hold.scope} ${hold.key}'s`;
+  throw wrongState(
+    `cannot claim ${id}: ${what} budget is spent (${formatMicroUsd(hold.spent_micro_usd)} of ${formatMicroUsd(hold.limit_micro_usd)}); allow more first: kanban budget allow ${hold.scope}${hold.scope === "board" ? "" : ` ${hold.key}`} <usd>`,
+    { task_id: id, reason: "budget", budget: hold },
   );
 }
 

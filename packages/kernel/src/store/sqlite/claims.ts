@@ -12,6 +12,7 @@ export interface ClaimHead {
   claim_lock: string | null;
   current_run_id: number | null;
   assignee: string | null;
+  tenant: string | null;
   current_step_key: string | null;
   max_runtime_seconds: number | null;
   /** 1 when a direct parent is neither done nor archived (the claim must be refused). */
@@ -37,7 +38,7 @@ export function claimableAtAGlance(
  */
 export function claimHead(ctx: SqlContext, id: string): Awaitable<ClaimHead | undefined> {
   return ctx.get(
-    `SELECT t.status, t.claim_lock, t.current_run_id, t.assignee, t.current_step_key, t.max_runtime_seconds,
+    `SELECT t.status, t.claim_lock, t.current_run_id, t.assignee, t.tenant, t.current_step_key, t.max_runtime_seconds,
        CASE WHEN EXISTS (SELECT 1 FROM task_links l JOIN tasks p ON p.id = l.parent_id
          WHERE l.child_id = t.id AND p.status NOT IN ('done', 'archived')) THEN 1 ELSE 0 END AS parents_unfinished,
        CASE WHEN EXISTS (SELECT 1 FROM task_runs r WHERE r.task_id = t.id AND r.ended_at IS NULL) THEN 1 ELSE 0 END AS open_run
