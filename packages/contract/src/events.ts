@@ -21,6 +21,9 @@ export const EVENT_KINDS = [
   "reprioritized",
   "status",
   "archived",
+  // a hard delete (any status): the only row the task leaves behind, so that open boards and live
+  // streams in other processes learn that it is gone; payload {tenant, linked: same-tenant neighbours}
+  "deleted",
   "archive_worker_termination",
   "scheduled",
   "specified",

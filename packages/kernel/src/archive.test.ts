@@ -140,7 +140,7 @@ describe("deleteArchivedTask", () => {
     expect(await relatedRows(id)).toEqual({
       task_links: 0,
       task_comments: 0,
-      task_events: 0,
+      task_events: 1, // the tombstone, below
       task_runs: 0,
       kanban_notify_subs: 0,
       task_attachments: 0,
@@ -148,6 +148,14 @@ describe("deleteArchivedTask", () => {
     });
     expect(await board.getTask(parent)).not.toBeNull();
     expect(await board.getTask(child)).not.toBeNull();
+    // One `deleted` event is left, naming the tenant and the neighbours whose link counts changed.
+    const left = await rawSql(board).all<{ kind: string; payload: string }>(
+      "SELECT kind, payload FROM task_events WHERE task_id = ?",
+      id,
+    );
+    expect(left.map((e) => ({ kind: e.kind, payload: JSON.parse(e.payload) }))).toEqual([
+      { kind: "deleted", payload: { tenant: null, linked: [parent, child].sort() } },
+    ]);
   });
 
   it("refuses a task that is not archived, leaving it in place", async () => {
@@ -169,7 +177,9 @@ describe("deleteTask", () => {
     await board.recordSpawn(id, 903, run);
     const out = await board.deleteTask(id);
     expect(out.terminate).toEqual({ pid: 903, lock: "testhost:4242" });
-    expect(Object.values(await relatedRows(id)).every((n) => n === 0)).toBe(true);
+    const { task_events: tombstones, ...rest } = await relatedRows(id);
+    expect(Object.values(rest).every((n) => n === 0)).toBe(true);
+    expect(tombstones).toBe(1);
   });
 
   it("deleting a parent removes the edge and promotes the child it was holding back", async () => {

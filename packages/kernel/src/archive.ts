@@ -1,7 +1,7 @@
 import type { BoardContext } from "./context.ts";
 import { notFound, wrongState } from "./errors.ts";
 import { recomputeChildren, recomputeReady } from "./graph.ts";
-import { childIds } from "./store/sqlite/dependencies.ts";
+import { childIds, sameTenantNeighbours } from "./store/sqlite/dependencies.ts";
 import { appendEvent } from "./store/sqlite/events.ts";
 import { endRun } from "./store/sqlite/runs.ts";
 import { archiveRow, deleteTaskRows, getTask, requireTask } from "./store/sqlite/tasks.ts";
@@ -43,7 +43,7 @@ export async function deleteArchivedTask(ctx: BoardContext, id: string): Promise
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
     if (task.status !== "archived")
       throw wrongState(`cannot delete ${id}: only archived tasks can be deleted this way (status is '${task.status}')`);
-    await deleteTaskRows(ctx, id);
+    await deleteWithTombstone(ctx, task);
   });
 }
 
@@ -56,10 +56,20 @@ export async function deleteTask(ctx: BoardContext, id: string): Promise<{ termi
     const task = await getTask(ctx, id);
     if (!task) throw notFound(`task ${id} not found`, { task_id: id });
     const kids = await childIds(ctx, id);
-    await deleteTaskRows(ctx, id);
+    await deleteWithTombstone(ctx, task);
     const t = workerToStop(ctx, task);
     return { terminate: t, children: kids };
   });
   await recomputeReady(ctx, children);
   return { terminate };
+}
+
+/**
+ * Deletes a task's rows and leaves one `deleted` event: without it nothing tells a board open in
+ * another process (or another API server) that the card is gone, since its events go with it.
+ */
+async function deleteWithTombstone(ctx: BoardContext, task: Task): Promise<void> {
+  const linked = await sameTenantNeighbours(ctx, task.id, task.tenant);
+  await deleteTaskRows(ctx, task.id);
+  await appendEvent(ctx, task.id, "deleted", { tenant: task.tenant, linked });
 }

@@ -59,6 +59,7 @@ import { getTask as getStoredTask, swapStatus } from "./store/sqlite/tasks.ts";
 import { boardDiagnostics, type BoardDiagnosticsOptions } from "./diagnostics.ts";
 import { gcEvents } from "./stats.ts";
 import { type FlowOptions, flowStats } from "./flow.ts";
+import * as boardDeltas from "./store/sqlite/board-delta.ts";
 import * as boardReads from "./store/sqlite/board-reads.ts";
 import * as links from "./store/sqlite/links.ts";
 import * as requiresStore from "./store/sqlite/requires.ts";
@@ -536,6 +537,18 @@ export class Board {
     opts: Omit<boardReads.BoardViewOptions, "failureLimit">,
   ) {
     return await boardReads.boardView(this.ctx, slug, filter, { ...opts, ...this.judged(opts) });
+  }
+  /**
+   * What changed in a board view after events touched `ids`: those cards (and their linked
+   * neighbours) as the view renders them, the ones it no longer shows, and the view's counts and
+   * attention rows (store/sqlite/board-delta.ts).
+   */
+  async boardDelta(
+    filter: boardReads.BoardFilter,
+    ids: readonly string[],
+    opts: Omit<boardDeltas.BoardDeltaOptions, "failureLimit">,
+  ) {
+    return await boardDeltas.boardDelta(this.ctx, filter, ids, { ...opts, ...this.judged(opts) });
   }
   /** One page of one board column, continuing from a cursor (diagnostics confined to the page). */
   async columnPage(

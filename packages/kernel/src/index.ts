@@ -181,6 +181,12 @@ export {
   type DecorateOptions,
   PAGED_COLUMNS,
 } from "./store/sqlite/board-reads.ts";
+export {
+  type BoardDelta,
+  type BoardDeltaOptions,
+  type DeltaCard,
+  MAX_DELTA_IDS,
+} from "./store/sqlite/board-delta.ts";
 export { TASK_PAGE, type TaskPage } from "./store/sqlite/task-pages.ts";
 export type { DiagnosticsPolicy } from "./warnings.ts";
 export type { ActiveWorker } from "./store/sqlite/workers.ts";

@@ -107,9 +107,10 @@ const INVARIANTS: [label: string, sql: string][] = [
     "SELECT id FROM tasks WHERE status = 'running' AND (current_run_id IS NULL OR claim_expires IS NULL)",
   ],
   // Nothing points at a missing task.
+  // (A hard delete's `deleted` event is the one row meant to outlive its task.)
   ...["task_events", "task_runs", "task_comments", "kanban_notify_subs"].map((table): [string, string] => [
     `${table} orphans`,
-    `SELECT task_id AS id FROM ${table} WHERE task_id NOT IN (SELECT id FROM tasks)`,
+    `SELECT task_id AS id FROM ${table} WHERE task_id NOT IN (SELECT id FROM tasks)${table === "task_events" ? " AND kind != 'deleted'" : ""}`,
   ]),
   [
     "link orphans",

@@ -193,6 +193,17 @@ export class ScopedBoard {
       { ...opts, scopeTenant: this.tenant },
     );
   }
+  /** A view's delta; a tenant's names only its own cards (the filter is confined as in boardView). */
+  async boardDelta(
+    filter: Parameters<Board["boardDelta"]>[0],
+    ids: readonly string[],
+    opts: Omit<Parameters<Board["boardDelta"]>[2], "scopeTenant">,
+  ) {
+    return await this.board.boardDelta({ ...filter, tenant: this.readTenant(filter.tenant) }, ids, {
+      ...opts,
+      scopeTenant: this.tenant,
+    });
+  }
   async columnPage(
     column: string,
     filter: Parameters<Board["columnPage"]>[1],

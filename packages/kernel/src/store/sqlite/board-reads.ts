@@ -35,7 +35,7 @@ export const DEFAULT_COLUMN_LIMIT = 250;
 
 const KNOWN = `(${TASK_STATUSES.map((s) => `'${s}'`).join(", ")})`;
 /** A status this version does not know (written by a newer Hermes) is shown in `todo`, never lost. */
-const BUCKET = `CASE WHEN t.status IN ${KNOWN} THEN t.status ELSE 'todo' END`;
+export const BUCKET = `CASE WHEN t.status IN ${KNOWN} THEN t.status ELSE 'todo' END`;
 const DONE_SORT = "coalesce(t.completed_at, t.created_at)";
 
 export interface BoardFilter {
@@ -81,7 +81,7 @@ export interface BoardColumn {
 }
 
 /** A card's DTO from a freshly read task, without the intermediate copies of taskDto. */
-function cardDto(task: Task): TaskDto {
+export function cardDto(task: Task): TaskDto {
   const t = task as unknown as TaskDto;
   t.skills ??= [];
   t.warnings = null;
@@ -89,7 +89,7 @@ function cardDto(task: Task): TaskDto {
   return t;
 }
 
-function whereClause(f: BoardFilter, alias = "t"): { sql: string; args: unknown[] } {
+export function whereClause(f: BoardFilter, alias = "t"): { sql: string; args: unknown[] } {
   const where: string[] = [];
   const args: unknown[] = [];
   if (!f.include_archived) where.push(`${alias}.status != 'archived'`);
@@ -160,7 +160,7 @@ function cursorOf(
 }
 
 /** Active columns: most important first, then oldest. Done/archived: most recently finished first. */
-function compareCards(column: string) {
+export function compareCards(column: string) {
   if (isPaged(column)) {
     return (a: TaskDto, b: TaskDto) =>
       (b.completed_at ?? b.created_at) - (a.completed_at ?? a.created_at) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
@@ -308,13 +308,13 @@ export async function decorate(ctx: BoardContext, tasks: TaskDto[], opts: Decora
 // Distinct values by skip-scan: each step seeks the next value in the index (idx_tasks_tenant,
 // idx_tasks_assignee_status), so the cost follows the number of tenants/assignees, not of tasks
 // (SELECT DISTINCT read all 100,000 index entries of a big board on every board read).
-const DISTINCT_TENANTS_SQL = `WITH RECURSIVE d(tenant) AS (
+export const DISTINCT_TENANTS_SQL = `WITH RECURSIVE d(tenant) AS (
     SELECT MIN(tenant) FROM tasks WHERE tenant > ''
     UNION ALL
     SELECT (SELECT MIN(tenant) FROM tasks WHERE tenant > d.tenant) FROM d WHERE d.tenant IS NOT NULL
   ) SELECT tenant FROM d WHERE tenant IS NOT NULL`;
 
-const DISTINCT_ASSIGNEES_SQL = `WITH RECURSIVE d(assignee) AS (
+export const DISTINCT_ASSIGNEES_SQL = `WITH RECURSIVE d(assignee) AS (
     SELECT MIN(assignee) FROM tasks WHERE assignee > ''
     UNION ALL
     SELECT (SELECT MIN(assignee) FROM tasks WHERE assignee > d.assignee) FROM d WHERE d.assignee IS NOT NULL
@@ -406,7 +406,7 @@ export interface BoardView {
 }
 
 /** The cards' motion lines, in the fixed number of statements of motionsOf, whatever the number of cards. */
-async function addMotion(
+export async function addMotion(
   ctx: BoardContext,
   cards: BoardCard[],
   facts: HostFacts | undefined,
@@ -448,6 +448,26 @@ export interface ColumnPageOptions extends DiagnosticsJudging {
   scopeTenant?: string | null;
 }
 
+/** How many tasks each column holds under the filters (the status index answers it), and each status's count. */
+export async function columnTotals(
+  ctx: BoardContext,
+  filter: BoardFilter,
+): Promise<{ byStatus: { status: string; n: number }[]; totals: Map<string, number> }> {
+  const { sql: where, args } = whereClause(filter);
+  const byStatus = (await ctx.all(
+    `SELECT t.status AS status, COUNT(*) AS n FROM tasks t ${where} GROUP BY t.status`,
+    ...args,
+  )) as { status: string; n: number }[];
+  const known = new Set<string>([...COLUMN_NAMES, "archived"]);
+  const totals = new Map<string, number>();
+  for (const { status, n } of byStatus) {
+    // A status written by a newer Hermes is shown in todo, never lost.
+    const bucket = known.has(status) ? status : "todo";
+    totals.set(bucket, (totals.get(bucket) ?? 0) + Number(n));
+  }
+  return { byStatus, totals };
+}
+
 /**
  * The whole board in a fixed number of queries: one windowed read of the tasks (done and archived
  * cut to `doneLimit`, active ones to `columnLimit`, every column counted), the card extras, tenants, assignees,
@@ -466,20 +486,7 @@ export async function boardView(
   // active columns by priority then age (up to `columnLimit`, idx_tasks_status_priority), done and
   // archived newest-finished first (up to `doneLimit`, idx_tasks_status_finished). `board.column`
   // pages on. Card bodies are cut: the drawer loads the full text.
-  const byStatus = (await ctx.all(
-    `SELECT t.status AS status, COUNT(*) AS n FROM tasks t ${where} GROUP BY t.status`,
-    ...args,
-  )) as {
-    status: string;
-    n: number;
-  }[];
-  const known = new Set<string>([...COLUMN_NAMES, "archived"]);
-  const totals = new Map<string, number>();
-  for (const { status, n } of byStatus) {
-    // A status written by a newer Hermes is shown in todo, never lost.
-    const bucket = known.has(status) ? status : "todo";
-    totals.set(bucket, (totals.get(bucket) ?? 0) + Number(n));
-  }
+  const { byStatus, totals } = await columnTotals(ctx, filter);
   const cols = "t.*, substr(t.body, 1, 280) AS body";
   const and = where ? `${where} AND` : "WHERE";
   // The big columns name their partial index (migration 0001): the planner would otherwise pick the

@@ -43,3 +43,20 @@ export async function isChildOf(ctx: SqlContext, parentId: string, childId: stri
     (await ctx.get("SELECT 1 FROM task_links WHERE parent_id = ? AND child_id = ?", parentId, childId)) !== undefined
   );
 }
+
+/**
+ * The tasks linked to `taskId` either way that share its tenant (both NULL counts as shared): whose
+ * link counts a hard delete changes, named in its `deleted` event without telling one tenant about
+ * another's tasks.
+ */
+export async function sameTenantNeighbours(ctx: SqlContext, taskId: string, tenant: string | null): Promise<string[]> {
+  const rows = (await ctx.all(
+    `SELECT DISTINCT t.id FROM task_links l JOIN tasks t ON t.id = CASE WHEN l.parent_id = ? THEN l.child_id ELSE l.parent_id END
+       WHERE (l.parent_id = ? OR l.child_id = ?) AND COALESCE(t.tenant, '') = ? ORDER BY t.id`,
+    taskId,
+    taskId,
+    taskId,
+    tenant ?? "",
+  )) as { id: string }[];
+  return rows.map((r) => r.id);
+}

@@ -5,7 +5,7 @@ import type { TaskEvent } from "../../types.ts";
 
 // The live stream's feed (moved from the API's live watcher; the newest id is activity.latestEventId).
 
-/** An event with its task's tenant and assignee (null once the task is gone), for filtering a live stream. */
+/** An event with its task's tenant and assignee (null once the task is gone; a tombstone keeps the tenant), for filtering a live stream. */
 export type LiveEventRow = TaskEvent & { tenant: string | null; assignee: string | null };
 
 /**
@@ -22,9 +22,14 @@ export async function liveEventRows(ctx: BoardContext, afterId: number, limit: n
     ...(bound === null ? [] : [bound]),
     limit,
   )) as Record<string, unknown>[];
-  return rows.map((r) => ({
-    ...eventFromRow(r),
-    tenant: r.tenant === null || r.tenant === undefined ? null : String(r.tenant),
-    assignee: r.assignee === null || r.assignee === undefined ? null : String(r.assignee),
-  }));
+  return rows.map((r) => {
+    const event = eventFromRow(r);
+    // A deleted task's tombstone names the tenant it had, so that the tenant's own streams see it go.
+    const tenant = r.tenant ?? (event.kind === "deleted" ? event.payload?.tenant : null);
+    return {
+      ...event,
+      tenant: tenant === null || tenant === undefined ? null : String(tenant),
+      assignee: r.assignee === null || r.assignee === undefined ? null : String(r.assignee),
+    };
+  });
 }
