@@ -52,7 +52,8 @@ export function createTestApi(opts: { config?: Record<string, unknown> } = {}) {
   });
   const live = new LiveHub({ logger, intervalMs: 50 });
   const terminated: Termination[] = [];
-  const caller = (tenant: string | null = null) =>
+  /** `signal` ends the caller's subscriptions (an in-process stream otherwise ends only when left). */
+  const caller = (tenant: string | null = null, signal?: AbortSignal) =>
     // Hermes profiles are looked up in the temp home, never in the test runner's ~/.hermes.
     createCaller(
       createContextInner({
@@ -64,6 +65,7 @@ export function createTestApi(opts: { config?: Record<string, unknown> } = {}) {
         terminate: (t) => terminated.push(t),
         hermesHome: path.join(dir, "hermes"),
       }),
+      signal ? { signal } : undefined,
     );
   return {
     dir,

@@ -25,13 +25,14 @@ function plain(e: LiveEvent): TaskEvent {
 }
 
 /**
- * Every matching event after `after`, then live ones as they are committed, until `signal` aborts.
- *
- * The subscription is registered before the backlog is read, so nothing committed in between is
- * missed; anything delivered twice (backlog and queue) is dropped by id. When the queue overflows
- * (this consumer fell behind) the stream re-reads from the database by its cursor.
+ * Every matching event after `after`, then live ones as they are committed, until `signal` aborts,
+ * one at a time (see {@link streamEventBatches}).
  */
-export async function* streamEvents(opts: {
+export async function* streamEvents(opts: StreamOptions): AsyncGenerator<TaskEvent, void> {
+  for await (const batch of streamEventBatches(opts)) yield* batch;
+}
+
+export interface StreamOptions {
   /** Looked up on every catch-up: the registry may have reopened the board (or found it removed) meanwhile. */
   board: () => Board;
   watcher: BoardWatcher;
@@ -39,11 +40,22 @@ export async function* streamEvents(opts: {
   filter: LiveFilter;
   signal?: AbortSignal;
   queueCapacity?: number;
-}): AsyncGenerator<TaskEvent, void> {
+}
+
+/**
+ * Every matching event after `after`, then live ones as they are committed, until `signal` aborts,
+ * in the batches they arrive in: a catch-up page, or what the watcher read in one poll (the same
+ * burst every subscriber of the board receives). A batch is never empty.
+ *
+ * The subscription is registered before the backlog is read, so nothing committed in between is
+ * missed; anything delivered twice (backlog and queue) is dropped by id. When the queue overflows
+ * (this consumer fell behind) the stream re-reads from the database by its cursor.
+ */
+export async function* streamEventBatches(opts: StreamOptions): AsyncGenerator<TaskEvent[], void> {
   const sub = await opts.watcher.subscribe(opts.queueCapacity);
   let cursor = opts.after;
   const { filter } = opts;
-  async function* catchUp(): AsyncGenerator<TaskEvent, void> {
+  async function* catchUp(): AsyncGenerator<TaskEvent[], void> {
     for (;;) {
       // The watcher stopped (the board was removed, the server is stopping): the stream ends, even
       // when that happened while it was starting, before a read that would find no board.
@@ -61,10 +73,11 @@ export async function* streamEvents(opts: {
         if (sub.queue.isClosed) return;
         throw err;
       }
-      for (const e of page) {
-        if (opts.signal?.aborted) return;
-        cursor = e.id;
-        yield e;
+      if (opts.signal?.aborted) return;
+      const last = page.at(-1);
+      if (last) {
+        cursor = last.id;
+        yield page;
       }
       if (page.length < CATCH_UP_PAGE) return;
     }
@@ -78,11 +91,13 @@ export async function* streamEvents(opts: {
         yield* catchUp();
         continue;
       }
+      const batch: TaskEvent[] = [];
       for (const e of got) {
         if (e.id <= cursor) continue;
         cursor = e.id;
-        if (matchesFilter(e, filter)) yield plain(e);
+        if (matchesFilter(e, filter)) batch.push(plain(e));
       }
+      if (batch.length > 0 && !opts.signal?.aborted) yield batch;
     }
   } finally {
     sub.close();

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { hostFacts } from "../motion-facts.ts";
 import { nameSchema } from "../schemas.ts";
 import { boardProcedure, router } from "../trpc.ts";
+import { boardChanges } from "./board-changes.ts";
 
 const filterFields = {
   tenant: nameSchema.nullish(),
@@ -41,6 +42,9 @@ export const boardRouter = router({
         motionFacts: await hostFacts(ctx, slug),
       });
     }),
+
+  /** The view kept current by deltas after each burst of events (see board-changes.ts). */
+  changes: boardChanges,
 
   /** One page of one column, after `cursor` (a column's `next_cursor`). */
   column: boardProcedure

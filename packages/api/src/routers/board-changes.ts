@@ -1,0 +1,116 @@
+import { type BoardDelta, type BoardFilter, invalid, MAX_DELTA_IDS, scopeBoard, type TaskEvent } from "@kanban/kernel";
+import { tracked } from "@trpc/server";
+import { z } from "zod";
+import { toTRPCError } from "../errors.ts";
+import { streamEventBatches } from "../live/stream.ts";
+import { hostFacts } from "../motion-facts.ts";
+import { nameSchema, withBoard } from "../schemas.ts";
+import { publicProcedure } from "../trpc.ts";
+
+/** What a viewer receives per burst of events. */
+export interface BoardChange {
+  /** The burst's events (for notifications and drawers), oldest first. */
+  events: TaskEvent[];
+  /**
+   * How the view changed; null when the burst touched more cards than a delta carries
+   * (MAX_DELTA_IDS): the viewer reads the board again instead.
+   */
+  delta: BoardDelta | null;
+}
+
+/** The ids a burst touches: each event's card, and the other end a link, an unlink or a delete names. */
+export function touchedIds(events: readonly TaskEvent[]): string[] {
+  const ids = new Set<string>();
+  for (const e of events) {
+    if (e.task_id) ids.add(e.task_id);
+    const p = e.payload;
+    if (p === null) continue;
+    for (const end of [p.parent, p.child]) if (typeof end === "string") ids.add(end);
+    if (e.kind === "deleted" && Array.isArray(p.linked))
+      for (const id of p.linked) if (typeof id === "string") ids.add(id);
+  }
+  return [...ids];
+}
+
+/**
+ * `board.changes`: a board view kept current by deltas (issue 19). After each burst of events it
+ * sends the changed cards as `board.get` renders them (with this view's filters), the ids the view
+ * no longer shows, and the view's column counts and attention rows, so a viewer never reads the
+ * whole board again except after a gap. Viewers of the same view share one read per burst.
+ * Resumes like `events.subscribe` (`after`, or the link's `lastEventId`); each message is tracked
+ * with the id of the last event it covers.
+ */
+export const boardChanges = publicProcedure
+  .input(
+    z
+      .object({
+        ...withBoard,
+        tenant: nameSchema.nullish(),
+        assignee: nameSchema.nullish(),
+        search: z.string().max(500).nullish(),
+        workflow_template_id: nameSchema.nullish(),
+        current_step_key: nameSchema.nullish(),
+        include_archived: z.boolean().default(false),
+        after: z.number().int().min(0).nullish(),
+        lastEventId: z.string().max(32).nullish(),
+      })
+      .prefault({}),
+  )
+  .subscription(async function* ({ ctx, input, signal }) {
+    const slug = ctx.slug(input.board);
+    const view = (): ReturnType<typeof scopeBoard> => scopeBoard(ctx.board(slug), { tenant: ctx.tenant });
+    let batches: AsyncGenerator<TaskEvent[], void>;
+    const filter: BoardFilter = {
+      tenant: input.tenant,
+      assignee: input.assignee,
+      search: input.search?.trim() || null,
+      workflow_template_id: input.workflow_template_id,
+      current_step_key: input.current_step_key,
+      include_archived: input.include_archived,
+    };
+    try {
+      const board = view();
+      let after = input.after ?? null;
+      if (input.lastEventId !== undefined && input.lastEventId !== null) {
+        if (!/^\d+$/.test(input.lastEventId)) throw invalid("lastEventId must be an event id");
+        after = Number(input.lastEventId);
+      }
+      batches = streamEventBatches({
+        board: () => ctx.board(slug),
+        watcher:
+          ctx.boards.engine === "postgres"
+            ? ctx.live.pgWatcher(slug, () => ctx.board(slug))
+            : ctx.live.watcher(ctx.boards.dbPath(slug)),
+        after: after ?? (await board.latestEventId()),
+        // Every event of the caller's scope: a card edited out of the view's filters must leave it.
+        filter: { tenant: ctx.tenant },
+        signal,
+      });
+    } catch (err) {
+      throw toTRPCError(err, ctx.logger, "board.changes");
+    }
+    const viewKey = JSON.stringify([slug, ctx.tenant, filter]);
+    try {
+      for await (const batch of batches) {
+        const board = view();
+        // A tenant's stream names no other tenant's task, even in an operator's cross-tenant link event.
+        const events = await board.redactLinks(batch);
+        const ids = touchedIds(events);
+        const first = batch[0]?.id ?? 0;
+        const last = batch[batch.length - 1]?.id ?? first;
+        const delta =
+          ids.length > MAX_DELTA_IDS
+            ? null
+            : await ctx.live.deltas.get(`${viewKey}|${first}-${last}`, async () =>
+                board.boardDelta(filter, ids, {
+                  knownProfiles: ctx.knownProfiles()?.names,
+                  motionFacts: await hostFacts(ctx, slug),
+                }),
+              );
+        const change: BoardChange = { events, delta };
+        yield tracked(String(last), change);
+      }
+    } catch (err) {
+      throw toTRPCError(err, ctx.logger, "board.changes");
+    }
+  });
