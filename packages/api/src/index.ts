@@ -35,6 +35,7 @@ export { type DispatcherDirectory, pgDispatcherDirectory } from "./routers/dispa
 export { DB_ERROR_TO_TRPC, INTERNAL_MESSAGE, KERNEL_ERROR_TO_TRPC, toTRPCError } from "./errors.ts";
 export { createFetchHandler, type FetchHandlerOptions } from "./fetch-handler.ts";
 export { LiveHub } from "./live/hub.ts";
+export type { BoardChange } from "./routers/board-changes.ts";
 export { type Logger, silentLogger, stderrLogger } from "./logger.ts";
 export { BoardRegistry, type BoardRegistryOptions } from "./registry.ts";
 export { type AppRouter, appRouter, createCaller, type RouterInputs, type RouterOutputs } from "./root.ts";

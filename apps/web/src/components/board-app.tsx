@@ -13,6 +13,7 @@ import {
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useBoardActions } from "../hooks/use-board-actions.ts";
+import { useApplyChange } from "../hooks/use-apply-change.ts";
 import { useBoardLive } from "../hooks/use-board-live.ts";
 import { useCreateTask } from "../hooks/use-create-task.ts";
 import { useDebounced } from "../hooks/use-debounced.ts";
@@ -159,7 +160,14 @@ export function BoardApp() {
   // Cards' titles for the desktop notifications, read when an event arrives (set below, once the cards are known).
   const titleById = useRef<(id: string) => string | null>(() => null);
   const onLiveEvent = useDesktopNotifications(slug, (id) => titleById.current(id), url.openTask);
-  const stream = useBoardLive(slug, data?.latest_event_id ?? null, refresh, probeNow, onLiveEvent);
+  // The view the live stream keeps current: the resolved board with the same server-side filters.
+  const { include_archived, tenant, assignee, search } = boardInput;
+  const liveView = useMemo(
+    () => (slug ? { board: slug, include_archived, tenant, assignee, search } : null),
+    [slug, include_archived, tenant, assignee, search],
+  );
+  const applyChange = useApplyChange(boardKey, refresh);
+  const stream = useBoardLive(liveView, data?.latest_event_id ?? null, applyChange, refresh, probeNow, onLiveEvent);
   const live = indicatorStatus(stream, probe);
   // How long the first load has been waiting (so the page can say so instead of spinning).
   const [waitedMs, setWaitedMs] = useState(0);

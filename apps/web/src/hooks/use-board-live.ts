@@ -1,7 +1,9 @@
 "use client";
 
 import { useEffect, useRef, useState } from "react";
-import { backoffMs, EventBatcher, type LiveStatus } from "../lib/live.ts";
+import type { RouterInputs } from "@kanban/api";
+import { backoffMs, type LiveStatus } from "../lib/live.ts";
+import type { BoardChange } from "../lib/types.ts";
 import { useTRPCClient } from "../trpc/react.tsx";
 
 /** One event of the stream, as the board hands it on. */
@@ -15,44 +17,52 @@ export interface LiveEvent {
 /** How long a dropped stream may try to reconnect before the indicator says "offline". */
 const OFFLINE_AFTER_MS = 4000;
 
+/** What a board view subscribes with: board.get's input, less its page sizes. */
+export type LiveViewInput = Omit<RouterInputs["board"]["changes"], "after" | "lastEventId">;
+
 /**
- * Keeps a board current: subscribes to its events from `latestEventId` (the board response's
- * cursor), and after a burst of events (debounced) calls `onEvents` with the touched task ids.
- * A dropped stream resumes from the last event it saw (the link sends it as `lastEventId`); a
- * stream that failed for good is re-opened with exponential backoff, and the board is reloaded
- * whole after any gap, since events may have been missed while away.
+ * Keeps a board view current by deltas (`board.changes`, issue 19): subscribes from `latestEventId`
+ * (the board response's cursor) and hands each message to `onChange` with the id of the last event
+ * it covers, to be applied to the board the page holds. A dropped stream resumes from the last
+ * message it saw (the link sends it as `lastEventId`); a stream that failed for good is re-opened
+ * with exponential backoff, and after any gap `onGap` reads the board again whole, since changes
+ * may have been missed while away. A new view (board or filters) is a new subscription.
  */
 export function useBoardLive(
-  board: string | null,
+  view: LiveViewInput | null,
   latestEventId: number | null,
-  onEvents: (taskIds: Set<string>) => void,
+  onChange: (change: BoardChange, cursor: number) => void,
+  onGap: () => void,
   /** Called when the stream drops: the board probes the server at once instead of waiting. */
   onTrouble?: () => void,
-  /** Each event as it arrives (the desktop notifications read them); the board still reloads in batches. */
+  /** Each event as it arrives (the desktop notifications read them). */
   onEvent?: (event: LiveEvent) => void,
 ): LiveStatus {
   const client = useTRPCClient();
   const [status, setStatus] = useState<LiveStatus>("connecting");
-  const onEventsRef = useRef(onEvents);
-  onEventsRef.current = onEvents;
+  const onChangeRef = useRef(onChange);
+  onChangeRef.current = onChange;
+  const onGapRef = useRef(onGap);
+  onGapRef.current = onGap;
   const onTroubleRef = useRef(onTrouble);
   onTroubleRef.current = onTrouble;
   const onEventRef = useRef(onEvent);
   onEventRef.current = onEvent;
-  const cursor = useRef<{ board: string; id: number } | null>(null);
-  const ready = board !== null && latestEventId !== null;
+  const viewKey = view === null ? null : JSON.stringify(view);
+  const cursor = useRef<{ view: string; id: number } | null>(null);
+  const ready = viewKey !== null && latestEventId !== null;
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: reconnect only when the board changes; the cursor carries over between connections
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reconnect only when the view changes; the cursor carries over between connections
   useEffect(() => {
-    if (!ready || board === null || latestEventId === null) return;
-    if (cursor.current?.board !== board) cursor.current = { board, id: latestEventId };
+    if (!ready || viewKey === null || latestEventId === null) return;
+    const input = JSON.parse(viewKey) as LiveViewInput;
+    if (cursor.current?.view !== viewKey) cursor.current = { view: viewKey, id: latestEventId };
     let closed = false;
     let attempt = 0;
     let hadGap = false;
     let retryTimer: ReturnType<typeof setTimeout> | null = null;
     let offlineTimer: ReturnType<typeof setTimeout> | null = null;
     let sub: { unsubscribe(): void } | null = null;
-    const batcher = new EventBatcher((ids) => onEventsRef.current(ids));
 
     const markTrouble = () => {
       hadGap = true;
@@ -71,7 +81,7 @@ export function useBoardLive(
       setStatus("live");
       if (hadGap) {
         hadGap = false;
-        onEventsRef.current(new Set());
+        onGapRef.current();
       }
     };
     const scheduleReconnect = () => {
@@ -84,8 +94,8 @@ export function useBoardLive(
     function connect() {
       if (closed) return;
       const from = cursor.current?.id ?? latestEventId ?? 0;
-      sub = client.events.subscribe.subscribe(
-        { board: board ?? undefined, after: from },
+      sub = client.board.changes.subscribe(
+        { ...input, after: from },
         {
           onConnectionStateChange(state) {
             if (state.state === "pending") markLive();
@@ -94,9 +104,9 @@ export function useBoardLive(
           onData(envelope) {
             const id = Number(envelope.id);
             if (cursor.current && Number.isFinite(id) && id > cursor.current.id)
-              cursor.current = { board: cursor.current.board, id };
-            batcher.add(envelope.data.task_id);
-            onEventRef.current?.(envelope.data);
+              cursor.current = { view: cursor.current.view, id };
+            onChangeRef.current(envelope.data, Number.isFinite(id) ? id : 0);
+            for (const e of envelope.data.events) onEventRef.current?.(e);
           },
           onError: scheduleReconnect,
           onComplete: scheduleReconnect,
@@ -106,12 +116,11 @@ export function useBoardLive(
     connect();
     return () => {
       closed = true;
-      batcher.cancel();
       if (retryTimer !== null) clearTimeout(retryTimer);
       if (offlineTimer !== null) clearTimeout(offlineTimer);
       sub?.unsubscribe();
     };
-  }, [board, ready, client]);
+  }, [viewKey, ready, client]);
 
   return status;
 }

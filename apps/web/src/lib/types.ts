@@ -1,4 +1,4 @@
-import type { RouterOutputs } from "@kanban/api";
+import type { BoardChange as ApiBoardChange, RouterOutputs } from "@kanban/api";
 import type { CardMotion } from "./motion.ts";
 
 /** What the board query returns: columns of cards plus tenants, assignees and the live cursor. */
@@ -23,3 +23,6 @@ export type DispatcherState = RouterOutputs["dispatcher"]["status"];
 export type BulkResult = RouterOutputs["tasks"]["bulk"]["results"][number];
 /** One remote host as `hosts.list` lists it (issue 15). */
 export type HostRow = RouterOutputs["hosts"]["list"]["hosts"][number];
+/** One message of `board.changes`: a burst's events and how the view changed (null: read the board again). */
+export type BoardChange = ApiBoardChange;
+export type BoardDelta = NonNullable<BoardChange["delta"]>;
