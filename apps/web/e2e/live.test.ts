@@ -63,6 +63,12 @@ describe("live updates", () => {
       const status = page.getByTestId("live-status");
       await waitUntil(async () => (await status.getAttribute("data-state")) === "live", 10_000, "live");
 
+      // After the gap the board is read again, once: what was missed may be anything.
+      let reads = 0;
+      page.on("request", (r) => {
+        const url = new URL(r.url());
+        if (url.pathname.startsWith("/api/trpc/") && url.pathname.slice(10).split(",").includes("board.get")) reads++;
+      });
       await stopServer(own.child, { crash: true });
       await waitUntil(
         async () => (await status.getAttribute("data-state")) === "offline",
@@ -80,6 +86,7 @@ describe("live updates", () => {
         "the stream to reconnect",
       );
       await card(page, missed.id).waitFor({ timeout: 5000 });
+      expect(reads).toBe(1);
     } finally {
       await stopServer(own.child);
       if (restarted) await stopServer(restarted.child);

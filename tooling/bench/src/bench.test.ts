@@ -19,14 +19,14 @@ const positive = expect.any(Number);
 describe("npm run bench -- --quick", () => {
   // The CLI start-up rows spawn ~30 short processes on top: a longer budget than the config's.
   it("measures every figure beside its reference and writes the JSON and the Markdown table", {
-    timeout: 240_000,
+    timeout: 300_000,
   }, () => {
     // The PostgreSQL rows measure on the run's test server (else main.ts would start its own).
     const args = ["--quick", "--out", out, "--pg-url", testPostgresAdminUrl(), "--pg-jobs", "100"];
     const run = spawnSync(process.execPath, ["--import", "tsx", path.join(here, "main.ts"), ...args], {
       cwd: path.join(here, ".."),
       encoding: "utf8",
-      timeout: 230_000,
+      timeout: 290_000,
     });
     expect(run.status, run.stderr).toBe(0);
     const r = JSON.parse(fs.readFileSync(path.join(out, "quick.json"), "utf8"));
@@ -50,6 +50,15 @@ describe("npm run bench -- --quick", () => {
       expect(r.http[k]).toMatchObject({ non2xx: 0, errors: 0 });
     }
     expect(r.live.fully_delivered).toBe(r.live.writes);
+    // Both protocols for open boards ran on the same board; every write reached every viewer's state,
+    // and the viewers on deltas never read the whole board.
+    expect(r.viewers.rows.map((row: { protocol: string }) => row.protocol)).toEqual(["refetch", "deltas"]);
+    for (const row of r.viewers.rows) {
+      expect(row).toMatchObject({ viewers: 10, api_cpu_share: positive, bytes_per_viewer_per_min: positive });
+      expect(row.covered).toBe(row.transitions);
+    }
+    expect(r.viewers.rows[0].board_reads).toBeGreaterThan(0);
+    expect(r.viewers.rows[1].board_reads).toBe(0);
     expect(r.contention.duplicates).toBe(0);
     expect(r.contention.claimed).toBe(r.contention.tasks);
     expect(r.pg_queues.rows.map((row: { workers: number }) => row.workers)).toEqual([1, 1, 1, 8, 8, 8]);

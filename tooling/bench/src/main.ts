@@ -15,6 +15,7 @@ import { benchCreate, seedBoard } from "./create-list.ts";
 import { benchHttp } from "./http.ts";
 import { benchLive } from "./live.ts";
 import { benchPgQueuesOnServer, type PgQueuesOnServer, pgQueueMarkdownRows } from "./pg-queues.ts";
+import { benchViewers, type ViewersResult, viewersMarkdownRows } from "./viewers.ts";
 
 const quick = process.argv.includes("--quick");
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -75,6 +76,8 @@ try {
   results.http = await benchHttp(httpHome, quick);
   log("live events");
   results.live = await benchLive(httpHome, quick);
+  log("open boards while a fleet works: deltas vs the refetch protocol");
+  results.viewers = await benchViewers(httpHome, sizes[0] as number, quick);
   log("8-process claim contention");
   results.contention = await benchContention(dir, quick);
   log("CLI cold start and MCP start vs node -e 1");
@@ -151,6 +154,7 @@ function renderMarkdown(r: Record<string, unknown>): string {
   lines.push(
     `| live events: write in another process → last of ${l.subscribers} subscribers (p50 / p99) | ${l.p50_ms} / ${l.p99_ms} ms (${l.fully_delivered}/${l.writes} delivered to all) | 1000 ms promise | ${l.ratio_to_1s} |`,
   );
+  lines.push(...viewersMarkdownRows(r.viewers as ViewersResult));
   const k = r.contention as {
     processes: number;
     claims_per_s: number;

@@ -41,9 +41,10 @@ export function applyBoardDelta(board: BoardData, delta: BoardDelta, cursor: num
   return {
     ...board,
     columns,
-    tenants: delta.tenants,
-    assignees: delta.assignees,
-    attention: delta.attention,
+    // Null: the same as in the stream's previous message, which the board already holds.
+    tenants: delta.tenants ?? board.tenants,
+    assignees: delta.assignees ?? board.assignees,
+    attention: delta.attention ?? board.attention,
     attention_total: delta.attention_total,
     latest_event_id: Math.max(board.latest_event_id, cursor),
     now: delta.now,

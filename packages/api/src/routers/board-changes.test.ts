@@ -132,6 +132,23 @@ describe("board.changes", () => {
     await v.stop();
   });
 
+  it("leaves out the view-wide lists when they are what the stream last sent", async () => {
+    const a = (await t.api.tasks.create({ title: "a", assignee: "alice" })).task;
+    const v = await watch(null, { after: await t.board().latestEventId() });
+    await t.api.comments.add({ task_id: a.id, body: "one" });
+    await waitFor(() => v.got.length >= 1);
+    expect(v.got[0]?.change.delta).toMatchObject({ assignees: ["alice"], tenants: [] });
+    expect(Array.isArray(v.got[0]?.change.delta?.attention)).toBe(true);
+    await t.api.comments.add({ task_id: a.id, body: "two" });
+    await waitFor(() => v.got.length >= 2);
+    expect(v.got[1]?.change.delta).toMatchObject({ assignees: null, tenants: null, attention: null });
+    // A new assignee changes the list: it is sent again, whole.
+    await t.api.tasks.patch({ id: a.id, assignee: "bob" });
+    await waitFor(() => v.got.length >= 3);
+    expect(v.got[2]?.change.delta).toMatchObject({ assignees: ["bob"], tenants: null });
+    await v.stop();
+  });
+
   it("resumes after lastEventId and refuses a malformed one", async () => {
     const a = (await t.api.tasks.create({ title: "a" })).task;
     const from = await t.board().latestEventId();

@@ -7,6 +7,17 @@ import { hostFacts } from "../motion-facts.ts";
 import { nameSchema, withBoard } from "../schemas.ts";
 import { publicProcedure } from "../trpc.ts";
 
+/**
+ * A delta as a stream sends it: the view-wide lists (the attention rows, the filter lists) are null
+ * when they are the same as in the stream's previous message, which is most bursts: on a busy board
+ * they were most of every message's bytes.
+ */
+export type BoardDeltaMessage = Omit<BoardDelta, "attention" | "tenants" | "assignees"> & {
+  attention: BoardDelta["attention"] | null;
+  tenants: string[] | null;
+  assignees: string[] | null;
+};
+
 /** What a viewer receives per burst of events. */
 export interface BoardChange {
   /** The burst's events (for notifications and drawers), oldest first. */
@@ -15,7 +26,13 @@ export interface BoardChange {
    * How the view changed; null when the burst touched more cards than a delta carries
    * (MAX_DELTA_IDS): the viewer reads the board again instead.
    */
-  delta: BoardDelta | null;
+  delta: BoardDeltaMessage | null;
+}
+
+/** A delta with the keys its view-wide lists are compared by, computed once for every viewer. */
+interface KeyedDelta {
+  delta: BoardDelta;
+  keys: { attention: string; tenants: string; assignees: string };
 }
 
 /** The ids a burst touches: each event's card, and the other end a link, an unlink or a delete names. */
@@ -90,6 +107,8 @@ export const boardChanges = publicProcedure
       throw toTRPCError(err, ctx.logger, "board.changes");
     }
     const viewKey = JSON.stringify([slug, ctx.tenant, filter]);
+    // What this stream last sent of the view-wide lists (nothing yet: the first message has them all).
+    const sent = { attention: "", tenants: "", assignees: "" };
     try {
       for await (const batch of batches) {
         const board = view();
@@ -98,19 +117,40 @@ export const boardChanges = publicProcedure
         const ids = touchedIds(events);
         const first = batch[0]?.id ?? 0;
         const last = batch[batch.length - 1]?.id ?? first;
-        const delta =
+        const keyed =
           ids.length > MAX_DELTA_IDS
             ? null
-            : await ctx.live.deltas.get(`${viewKey}|${first}-${last}`, async () =>
-                board.boardDelta(filter, ids, {
+            : await ctx.live.deltas.get(`${viewKey}|${first}-${last}`, async (): Promise<KeyedDelta> => {
+                const delta = await board.boardDelta(filter, ids, {
                   knownProfiles: ctx.knownProfiles()?.names,
                   motionFacts: await hostFacts(ctx, slug),
-                }),
-              );
-        const change: BoardChange = { events, delta };
+                });
+                const keys = {
+                  attention: JSON.stringify([delta.attention_total, delta.attention]),
+                  tenants: JSON.stringify(delta.tenants),
+                  assignees: JSON.stringify(delta.assignees),
+                };
+                return { delta, keys };
+              });
+        const change: BoardChange = { events, delta: keyed === null ? null : unchangedLeftOut(keyed, sent) };
         yield tracked(String(last), change);
       }
     } catch (err) {
       throw toTRPCError(err, ctx.logger, "board.changes");
     }
   });
+
+/** The delta as this stream sends it: each view-wide list only when it differs from what it last sent. */
+function unchangedLeftOut(
+  { delta, keys }: KeyedDelta,
+  sent: { attention: string; tenants: string; assignees: string },
+): BoardDeltaMessage {
+  const out: BoardDeltaMessage = {
+    ...delta,
+    attention: keys.attention === sent.attention ? null : delta.attention,
+    tenants: keys.tenants === sent.tenants ? null : delta.tenants,
+    assignees: keys.assignees === sent.assignees ? null : delta.assignees,
+  };
+  Object.assign(sent, keys);
+  return out;
+}

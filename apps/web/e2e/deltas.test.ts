@@ -1,0 +1,95 @@
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  api,
+  type Browser,
+  captureOnFailure,
+  card,
+  column,
+  freshBoard,
+  launch,
+  noPageErrors,
+  openBoard,
+} from "./helpers.ts";
+
+// Issue 19: open boards are kept by deltas. Two browsers (two profiles, as two people would be) on
+// one board; each records the board reads it makes, which must stay at none while the other one
+// (and the fleet, through the API) changes the board.
+
+let one: Browser;
+let two: Browser;
+beforeAll(async () => {
+  [one, two] = await Promise.all([launch(), launch()]);
+});
+afterAll(async () => {
+  await Promise.all([one?.close(), two?.close()]);
+});
+
+/** The whole-board reads (`board.get`, alone or in a batch) a page makes from now on. */
+function boardReads(page: Page): { count: () => number; reset: () => void } {
+  let n = 0;
+  page.on("request", (r) => {
+    const url = new URL(r.url());
+    if (
+      url.pathname.startsWith("/api/trpc/") &&
+      url.pathname.slice("/api/trpc/".length).split(",").includes("board.get")
+    )
+      n++;
+  });
+  return { count: () => n, reset: () => (n = 0) };
+}
+
+/** Creates a card from the page's own dialog. */
+async function createFromDialog(page: Page, title: string): Promise<void> {
+  await page.keyboard.press("c");
+  const dialog = page.getByTestId("create-dialog");
+  await dialog.waitFor();
+  await page.getByTestId("create-title").fill(title);
+  await page.getByTestId("create-submit").click();
+  await dialog.waitFor({ state: "detached" });
+}
+
+describe("a board kept by deltas", () => {
+  it("two browsers see each other's changes, and the fleet's, without reading the board again", async () => {
+    captureOnFailure(one, "deltas-two-browsers");
+    const board = await freshBoard("deltas");
+    const kept = (await api().tasks.create.mutate({ board, title: "Already there", priority: 2 })).task;
+    const a = await openBoard(one, board);
+    const b = await openBoard(two, board);
+    const readsA = boardReads(a);
+    const readsB = boardReads(b);
+
+    // A person in the first browser creates a card: the second one shows it from the stream alone.
+    await createFromDialog(a, "Made in browser one");
+    const made = (await api().tasks.list.query({ board })).tasks.find((t) => t.title === "Made in browser one");
+    if (!made) throw new Error("the dialog created nothing");
+    await card(b, made.id).waitFor({ timeout: 5000 });
+    expect(readsB.count()).toBe(0);
+
+    // And the other way round.
+    readsA.reset();
+    await createFromDialog(b, "Made in browser two");
+    const other = (await api().tasks.list.query({ board })).tasks.find((t) => t.title === "Made in browser two");
+    if (!other) throw new Error("the dialog created nothing");
+    await card(a, other.id).waitFor({ timeout: 5000 });
+    expect(readsA.count()).toBe(0);
+
+    // The fleet moves cards and deletes one: both boards follow, column counts included.
+    readsA.reset();
+    readsB.reset();
+    await api().tasks.block.mutate({ board, id: made.id, reason: "needs a person" });
+    await api().tasks.complete.mutate({ board, id: kept.id, result: "shipped" });
+    await api().tasks.delete.mutate({ board, id: other.id });
+    for (const page of [a, b]) {
+      await column(page, "blocked").getByTestId(`card-${made.id}`).waitFor({ timeout: 5000 });
+      await column(page, "done").getByTestId(`card-${kept.id}`).waitFor({ timeout: 5000 });
+      await card(page, other.id).waitFor({ state: "detached", timeout: 5000 });
+      await expect.poll(() => page.getByTestId("count-blocked").textContent(), { timeout: 5000 }).toBe("1");
+      await expect.poll(() => page.getByTestId("count-done").textContent(), { timeout: 5000 }).toBe("1");
+    }
+    expect(readsA.count()).toBe(0);
+    expect(readsB.count()).toBe(0);
+    noPageErrors(one);
+    noPageErrors(two);
+  });
+});
