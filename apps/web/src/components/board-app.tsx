@@ -26,7 +26,7 @@ import { parseIds } from "../lib/analytics.ts";
 import { type AttentionItem, parseDismissal, stripVisible } from "../lib/attention.ts";
 import { visibleColumns } from "../lib/columns.ts";
 import { indicatorStatus, loadProblem, PROBE_INTERVAL_MS, probeOf } from "../lib/connection.ts";
-import { type BoardFilters, matchesFilters, NO_FILTERS } from "../lib/filter.ts";
+import { type BoardFilters, matchesFilters, viewFromParams, viewToParams } from "../lib/filter.ts";
 import { adjacentStatus, isTypingTarget, navigate, navKeyOf } from "../lib/keyboard.ts";
 import type { BulkResult, Card } from "../lib/types.ts";
 import { errorMessage, failureStatus, httpStatusOf, useTRPC, useTRPCClient } from "../trpc/react.tsx";
@@ -104,8 +104,11 @@ export function BoardApp() {
   const probeNow = useCallback(() => {
     void refetchConfig();
   }, [refetchConfig]);
-  const [filters, setFilters] = useState<BoardFilters>(NO_FILTERS);
-  const [showArchived, setShowArchived] = useState(false);
+  // The URL holds the view: a linked board opens with its filters, and the config's defaults fill
+  // in only what the URL does not say.
+  const [fromUrl] = useState(() => viewFromParams(url.params));
+  const [filters, setFilters] = useState<BoardFilters>(fromUrl.filters);
+  const [showArchived, setShowArchived] = useState(fromUrl.archived ?? false);
   const [lanes, setLanes] = useState(true);
   const configApplied = useRef(false);
   useEffect(() => {
@@ -113,10 +116,14 @@ export function BoardApp() {
     if (!c || configApplied.current) return;
     configApplied.current = true;
     setLanes(c.lane_by_profile);
-    setShowArchived(c.include_archived_by_default);
-    if (c.default_tenant) setFilters((f) => ({ ...f, tenant: c.default_tenant }));
-  }, [config.data]);
+    if (!fromUrl.named.archived) setShowArchived(c.include_archived_by_default);
+    if (c.default_tenant && !fromUrl.named.tenant) setFilters((f) => ({ ...f, tenant: c.default_tenant }));
+  }, [config.data, fromUrl]);
   const serverFilters = useDebounced(filters, 250);
+  const { setFilterParams } = url;
+  useEffect(() => {
+    setFilterParams(viewToParams(serverFilters, showArchived));
+  }, [serverFilters, showArchived, setFilterParams]);
   const boardInput = {
     board: requested,
     include_archived: showArchived,

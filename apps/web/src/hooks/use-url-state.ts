@@ -4,8 +4,9 @@ import { useSearchParams } from "next/navigation";
 import { useCallback } from "react";
 
 /**
- * The board, the open task and a secondary view live in the URL (`?board=<slug>&task=<id>&view=hosts`)
- * so a drawer or view can be linked and the back button closes it. Native history calls keep Next's search params in sync
+ * The board, the open task, a secondary view and the board's filters live in the URL
+ * (`?board=<slug>&task=<id>&view=hosts&q=…&assignee=…`) so a drawer, a view or a filtered board
+ * can be linked and the back button closes it. Native history calls keep Next's search params in sync
  * without a server round trip.
  */
 export function useUrlState() {
@@ -35,6 +36,21 @@ export function useUrlState() {
   const closeView = useCallback(() => update({ view: null }), [update]);
 
   const clearIds = useCallback(() => update({ ids: null }), [update]);
+  /** The board's filters (`q`, `tenant`, `assignee`, `archived`): replaced, so typing does not fill the history. */
+  const setFilterParams = useCallback((changes: Record<string, string | null>) => update(changes, "replace"), [update]);
 
-  return { board, task, view, ids, openTask, closeTask, setBoard, openView, closeView, clearIds };
+  return {
+    board,
+    task,
+    view,
+    ids,
+    params,
+    openTask,
+    closeTask,
+    setBoard,
+    openView,
+    closeView,
+    clearIds,
+    setFilterParams,
+  };
 }
