@@ -139,6 +139,7 @@ describe("kanban db copy (real binary, real PostgreSQL)", () => {
       "kanban_gates",
       "kanban_verifications",
       "kanban_evidence",
+      "kanban_views",
     ]);
   }, 120_000);
 

@@ -21,6 +21,7 @@ import { tasksRouter } from "./routers/tasks/index.ts";
 import { usageRouter } from "./routers/usage.ts";
 import { budgetsRouter } from "./routers/budgets.ts";
 import { gatesRouter } from "./routers/gates.ts";
+import { viewsRouter } from "./routers/views.ts";
 import { createCallerFactory, router } from "./trpc.ts";
 
 /** Every procedure, grouped by resource. */
@@ -47,6 +48,7 @@ export const appRouter = router({
   usage: usageRouter,
   budgets: budgetsRouter,
   gates: gatesRouter,
+  views: viewsRouter,
 });
 
 export type AppRouter = typeof appRouter;

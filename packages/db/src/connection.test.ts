@@ -17,9 +17,9 @@ describe("openDatabase", () => {
     const file = path.join(tempDir(), "kanban.db");
     const db = openDatabase({ path: file, ...quiet });
     const schema = describeSchema(db.sqlite);
-    // Hermes' seven tables, and ten of ours (remote hosts, task labels, incidents, subscription rules,
-    // the delivery log, usage reports, budgets, gates, verifications and evidence; Hermes ignores
-    // tables it does not know).
+    // Hermes' seven tables, and eleven of ours (remote hosts, task labels, incidents, subscription rules,
+    // the delivery log, usage reports, budgets, gates, verifications, evidence and saved views; Hermes
+    // ignores tables it does not know).
     expect(Object.keys(schema.tables).sort()).toEqual([
       "kanban_budgets",
       "kanban_evidence",
@@ -32,6 +32,7 @@ describe("openDatabase", () => {
       "kanban_task_requires",
       "kanban_usage",
       "kanban_verifications",
+      "kanban_views",
       "task_attachments",
       "task_comments",
       "task_events",
@@ -70,6 +71,7 @@ describe("openDatabase", () => {
       "idx_tasks_tenant",
       "idx_usage_reported",
       "idx_usage_task",
+      "idx_views_name",
     ]);
     const taskCols = Object.fromEntries((schema.tables.tasks ?? []).map((c) => [c.name, c]));
     for (const name of [

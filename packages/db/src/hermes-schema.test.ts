@@ -206,6 +206,8 @@ describe("column declarations match Hermes' (issue 28)", () => {
 
 /** The tables of migration 0008 (issue 20), empty after any upgrade that reaches it. */
 const GATE_TABLES = { kanban_evidence: [], kanban_gates: [], kanban_verifications: [] };
+/** The table of migration 0009 (issue 19), empty after any upgrade that reaches it. */
+const VIEW_TABLES = { kanban_views: [] };
 
 describe("migration 0004: remote hosts and task labels (issue 15)", () => {
   it("adds kanban_hosts and kanban_task_requires to a board of the previous release, Hermes' tables and rows untouched", () => {
@@ -236,6 +238,7 @@ describe("migration 0004: remote hosts and task labels (issue 15)", () => {
       kanban_usage: [],
       kanban_budgets: [],
       ...GATE_TABLES,
+      ...VIEW_TABLES,
       __drizzle_migrations: expect.any(Array),
     });
     // Hermes' tables, `tasks` above all, stay column for column Hermes'.
@@ -285,6 +288,7 @@ describe("migration 0005: incidents, subscription rules and the delivery log (is
       kanban_usage: [],
       kanban_budgets: [],
       ...GATE_TABLES,
+      ...VIEW_TABLES,
       __drizzle_migrations: expect.any(Array),
     });
     expect(tableInfo(db.sqlite, [...HERMES_TABLES, "kanban_hosts", "kanban_task_requires"])).toEqual(before);
@@ -328,6 +332,7 @@ describe("migration 0006: usage reports (issue 21)", () => {
       kanban_usage: [],
       kanban_budgets: [],
       ...GATE_TABLES,
+      ...VIEW_TABLES,
       __drizzle_migrations: expect.any(Array),
     });
     expect(tableInfo(db.sqlite, [...HERMES_TABLES, ...ours])).toEqual(before);
@@ -362,6 +367,7 @@ describe("migration 0007: budgets (issue 21)", () => {
       ...rows,
       kanban_budgets: [],
       ...GATE_TABLES,
+      ...VIEW_TABLES,
       __drizzle_migrations: expect.any(Array),
     });
     expect(tableInfo(db.sqlite, [...HERMES_TABLES, ...ours])).toEqual(before);
@@ -389,7 +395,12 @@ describe("migration 0008: completion gates (issue 20)", () => {
 
     forgetInitialised(file);
     const db = openDatabase({ path: file, warn: () => {} });
-    expect(dumpRows(db.sqlite)).toEqual({ ...rows, ...GATE_TABLES, __drizzle_migrations: expect.any(Array) });
+    expect(dumpRows(db.sqlite)).toEqual({
+      ...rows,
+      ...GATE_TABLES,
+      ...VIEW_TABLES,
+      __drizzle_migrations: expect.any(Array),
+    });
     expect(tableInfo(db.sqlite, [...HERMES_TABLES, "kanban_usage", "kanban_budgets"])).toEqual(before);
     // One gate spec per scope and key; one round per card.
     const gate = db.sqlite.prepare(
@@ -402,6 +413,33 @@ describe("migration 0008: completion gates (issue 20)", () => {
     );
     round.run();
     expect(() => round.run()).toThrow(/UNIQUE|PRIMARY/);
+    db.close();
+  });
+});
+
+describe("migration 0009: saved views (issue 19)", () => {
+  it("adds kanban_views to a board of the previous release, every row before it untouched", () => {
+    const file = path.join(tempDir(), "kanban.db");
+    const old = openDatabase({ path: file, warn: () => {}, migrationsFolder: migrationsUpTo("0008_gates") });
+    old.sqlite.exec(`
+      INSERT INTO tasks (id, title, status, created_at) VALUES ('t_a', 'first', 'ready', 1);
+      INSERT INTO kanban_gates (scope, scope_key, spec, updated_at) VALUES ('card', 't_a', '{}', 9);
+    `);
+    const rows = dumpRows(old.sqlite);
+    const before = tableInfo(old.sqlite, [...HERMES_TABLES, "kanban_gates"]);
+    old.close();
+
+    forgetInitialised(file);
+    const db = openDatabase({ path: file, warn: () => {} });
+    expect(dumpRows(db.sqlite)).toEqual({ ...rows, ...VIEW_TABLES, __drizzle_migrations: expect.any(Array) });
+    expect(tableInfo(db.sqlite, [...HERMES_TABLES, "kanban_gates"])).toEqual(before);
+    // One view per owner and name; the operator's owner is '' (not NULL), so it is as unique.
+    const save = db.sqlite.prepare(
+      "INSERT INTO kanban_views (name, query, updated_at) VALUES ('mine', '{}', 9) RETURNING tenant, created_by",
+    );
+    expect(save.get()).toEqual({ tenant: "", created_by: null });
+    expect(() => save.get()).toThrow(/UNIQUE/);
+    db.sqlite.exec("INSERT INTO kanban_views (name, tenant, query, updated_at) VALUES ('mine', 'acme', '{}', 9)");
     db.close();
   });
 });

@@ -14,6 +14,7 @@ import * as archive from "./archive.ts";
 import * as assign from "./assign.ts";
 import * as block from "./block.ts";
 import * as budgets from "./budgets.ts";
+import * as views from "./views.ts";
 import * as gateCommands from "./gate-commands.ts";
 import * as gateEvidence from "./gate-evidence.ts";
 import * as gates from "./gates.ts";
@@ -820,6 +821,19 @@ export class Board {
   /** "Allow N more" on one budget for its current period; the cards it paused resume. */
   async allowBudget(input: budgets.AllowBudgetInput, tenant: string | null = null) {
     return await budgets.allowBudget(this.ctx, input, tenant);
+  }
+  // --- saved views (issue 19; views.ts). `tenant`: whose views (null: the operator's). ---
+  /** The owner's saved views, by name. */
+  async listViews(tenant: string | null = null) {
+    return await views.listViews(this.ctx, tenant ?? "");
+  }
+  /** Saves (or replaces) a view under its name. */
+  async saveView(input: Parameters<typeof views.saveView>[2], tenant: string | null = null) {
+    return await views.saveView(this.ctx, tenant ?? "", input);
+  }
+  /** Deletes a saved view (NOT_FOUND when the owner has none of that name). */
+  async deleteView(name: string, tenant: string | null = null) {
+    await views.deleteView(this.ctx, tenant ?? "", name);
   }
   // --- completion gates (issue 20; gates.ts). `tenant`: a tenant's call (its own cards only). ---
   /** Puts a gate spec on a card, a profile or the board (`key` `*`); on a card an empty spec opts it out. */

@@ -117,6 +117,7 @@ export {
   budgetLabel,
   type SetBudgetInput,
 } from "./budgets.ts";
+export { type SavedView, VIEW_NAME_MAX, type ViewQuery } from "./views.ts";
 export type { ExitCodes, ExitStatus, MaxRuntimeOptions, RecoveryOptions } from "./recovery.ts";
 export { type AutoReviveConfig, DEFAULT_AUTO_REVIVE, type ReviveVerdict } from "./auto-revive.ts";
 export type { RespawnGuardReason } from "./respawn-guard.ts";

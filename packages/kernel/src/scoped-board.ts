@@ -535,6 +535,16 @@ export class ScopedBoard {
   async allowBudget(input: Parameters<Board["allowBudget"]>[0]) {
     return await this.board.allowBudget(input, this.tenant);
   }
+  /** Saved views (views.ts): a tenant lists, saves and deletes only its own. */
+  async listViews() {
+    return await this.board.listViews(this.tenant);
+  }
+  async saveView(input: Parameters<Board["saveView"]>[0]) {
+    return await this.board.saveView(input, this.tenant);
+  }
+  async deleteView(name: string) {
+    await this.board.deleteView(name, this.tenant);
+  }
   /**
    * Completion gates (gates.ts): a tenant sets and reads the gates of its own cards only; the board's
    * and the profiles' defaults are the operator's. The command runner's verbs are the dispatcher's.

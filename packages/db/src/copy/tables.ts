@@ -11,6 +11,7 @@ import {
   kanbanTaskRequires,
   kanbanUsage,
   kanbanVerifications,
+  kanbanViews,
   taskAttachments,
   taskComments,
   taskEvents,
@@ -95,6 +96,8 @@ export const COPY_TABLES: readonly CopyTable[] = [
   kanbanGates,
   kanbanVerifications,
   kanbanEvidence,
+  // A board's saved views (issue 19).
+  kanbanViews,
 ].map(describe);
 
 /**

@@ -11,4 +11,5 @@ export * from "./kanban-incidents.ts";
 export * from "./notify-rules.ts";
 export * from "./kanban-usage.ts";
 export * from "./kanban-budgets.ts";
+export * from "./kanban-views.ts";
 export * from "./kanban-gates.ts";
