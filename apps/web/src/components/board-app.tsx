@@ -46,6 +46,7 @@ import { TaskDrawer } from "./task-drawer.tsx";
 import { CardPreview } from "./task-card.tsx";
 import { useToasts } from "./toasts.tsx";
 import { Toolbar } from "./toolbar.tsx";
+import { SavedViews } from "./saved-views.tsx";
 import { ScrollHints } from "./scroll-hint.tsx";
 import { TrashZone } from "./trash-zone.tsx";
 import { Button } from "./ui.tsx";
@@ -517,6 +518,19 @@ export function BoardApp() {
         }}
         filters={filters}
         onFilters={setFilters}
+        views={
+          slug ? (
+            <SavedViews
+              board={slug}
+              filters={filters}
+              archived={showArchived}
+              onApply={(f, archived) => {
+                setFilters(f);
+                setShowArchived(archived);
+              }}
+            />
+          ) : null
+        }
         tenants={data?.tenants ?? []}
         assignees={assignees}
         showArchived={showArchived}

@@ -332,6 +332,8 @@ export interface ToolbarProps {
   searchRef: RefObject<HTMLInputElement | null>;
   /** The notifications bell (board and assignee subscription rules). */
   notifications?: ReactNode;
+  /** The saved views menu (issue 19). */
+  views?: ReactNode;
 }
 
 export function Toolbar(p: ToolbarProps) {
@@ -407,6 +409,7 @@ export function Toolbar(p: ToolbarProps) {
         value={p.filters.assignee}
         onChange={(assignee) => p.onFilters({ ...p.filters, assignee })}
       />
+      {p.views}
       <label className="inline-flex items-center gap-1.5 text-xs">
         <input
           type="checkbox"
