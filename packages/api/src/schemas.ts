@@ -15,6 +15,8 @@ export const LIMITS = {
   nameChars: 200,
   arrayItems: 500,
   eventPage: 200,
+  /** Comments per page of `comments.list` (the drawer pages back through long discussions). */
+  commentPage: 200,
 } as const;
 
 export const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;

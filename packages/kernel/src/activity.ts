@@ -1,7 +1,7 @@
 import type { BoardContext } from "./context.ts";
 import { invalid, notFound } from "./errors.ts";
 import { checkFence, type Fence } from "./fencing.ts";
-import { commentsOf, insertComment } from "./store/sqlite/comments.ts";
+import { commentCount, commentsBefore, commentsOf, insertComment } from "./store/sqlite/comments.ts";
 import { type EventStreamFilter, eventStream, eventsOf, lastEventsOf, maxEventId } from "./store/sqlite/event-reads.ts";
 import * as runReads from "./store/sqlite/run-reads.ts";
 import type { TaskComment, TaskEvent, TaskRun } from "./types.ts";
@@ -44,6 +44,24 @@ export async function recordComment(ctx: BoardContext, id: string, author: strin
 
 export async function listComments(ctx: BoardContext, id: string): Promise<TaskComment[]> {
   return await commentsOf(ctx, id);
+}
+
+/**
+ * One page of a task's comments, oldest first: the `limit` just before comment `before` (the newest
+ * when null), and whether earlier ones remain. A drawer opens on the newest page and pages back.
+ */
+export async function commentPage(
+  ctx: BoardContext,
+  id: string,
+  opts: { before: number | null; limit: number },
+): Promise<{ comments: TaskComment[]; more: boolean }> {
+  const newestFirst = await commentsBefore(ctx, id, opts.before, opts.limit + 1);
+  const more = newestFirst.length > opts.limit;
+  return { comments: newestFirst.slice(0, opts.limit).reverse(), more };
+}
+
+export async function commentTotal(ctx: BoardContext, id: string): Promise<number> {
+  return Number(await commentCount(ctx, id));
 }
 
 export async function listEvents(ctx: BoardContext, id: string, opts: { limit?: number } = {}): Promise<TaskEvent[]> {

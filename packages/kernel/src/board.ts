@@ -491,6 +491,13 @@ export class Board {
   async listComments(id: string) {
     return await activity.listComments(this.ctx, id);
   }
+  /** One page of a task's comments, oldest first, before comment `before` (the newest page when null). */
+  async commentPage(id: string, opts: { before: number | null; limit: number }) {
+    return await activity.commentPage(this.ctx, id, opts);
+  }
+  async commentTotal(id: string) {
+    return await activity.commentTotal(this.ctx, id);
+  }
   async listEvents(id: string, opts: { limit?: number } = {}) {
     return await activity.listEvents(this.ctx, id, opts);
   }

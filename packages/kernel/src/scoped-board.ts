@@ -2,7 +2,13 @@ import type { Board, TaskView } from "./board.ts";
 import { invalid, KernelError, notFound } from "./errors.ts";
 import { DELIVERY_LOG_MAX_LIMIT } from "./notify-deliveries.ts";
 import type { HostFacts, Motion } from "./motion/types.ts";
-import { DETAIL_EVENTS, type LinkedTask, type TaskDetail, type TaskDetailOptions } from "./task-detail.ts";
+import {
+  DETAIL_COMMENTS,
+  DETAIL_EVENTS,
+  type LinkedTask,
+  type TaskDetail,
+  type TaskDetailOptions,
+} from "./task-detail.ts";
 import type { Task, TaskEvent } from "./types.ts";
 
 /** How a tenant's refusal names a parent of another tenant (the operator may link across tenants). */
@@ -155,7 +161,7 @@ export class ScopedBoard {
     const summaries = await board.latestSummaries(children.map((c) => c.id));
     return {
       task: card,
-      comments: await board.listComments(id),
+      ...(await this.drawerComments(id)),
       events: await this.listEvents(id, { limit: DETAIL_EVENTS }),
       runs: await board.listRuns(id),
       links: { parents: parents.map(linked), children: children.map(linked) },
@@ -168,6 +174,15 @@ export class ScopedBoard {
       })),
       worker_context: await board.workerContext(id),
       diagnostics: card.diagnostics,
+    };
+  }
+
+  /** The drawer's comments: the newest page, and how many there are in all (it pages back through comments.list). */
+  private async drawerComments(id: string) {
+    const page = await this.board.commentPage(id, { before: null, limit: DETAIL_COMMENTS });
+    return {
+      comments: page.comments,
+      comments_total: page.more ? await this.board.commentTotal(id) : page.comments.length,
     };
   }
 
@@ -283,6 +298,10 @@ export class ScopedBoard {
   async listComments(id: string) {
     await this.check(id);
     return await this.board.listComments(id);
+  }
+  async commentPage(id: string, opts: Parameters<Board["commentPage"]>[1]) {
+    await this.check(id);
+    return await this.board.commentPage(id, opts);
   }
   async listEvents(id: string, opts?: Parameters<Board["listEvents"]>[1]) {
     await this.check(id);

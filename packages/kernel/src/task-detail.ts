@@ -7,6 +7,8 @@ import type { TaskComment, TaskEvent, TaskRun } from "./types.ts";
 
 /** Events shown with a task: the newest ones (the full log can be very long). */
 export const DETAIL_EVENTS = 200;
+/** Comments shown with a task: the newest ones; the drawer pages back through the rest. */
+export const DETAIL_COMMENTS = 50;
 
 export interface LinkedTask {
   id: string;
@@ -26,7 +28,10 @@ export interface ChildResult {
 export interface TaskDetail {
   /** The task with its card extras; `latest_summary` is the whole text here. */
   task: BoardCard;
+  /** The newest {@link DETAIL_COMMENTS} comments, oldest first. */
   comments: TaskComment[];
+  /** Every comment the task has (more than `comments` holds when the discussion is long). */
+  comments_total: number;
   events: TaskEvent[];
   runs: TaskRun[];
   /** Parents and children inside the scope (another tenant's linked tasks are left out). */

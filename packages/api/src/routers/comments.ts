@@ -22,5 +22,24 @@ export const commentsRouter = router({
       return { ok: true as const, comment_id: id };
     }),
 
-  list: taskIdProcedure.query(async ({ ctx }) => ({ comments: await ctx.board.listComments(ctx.task.id) })),
+  /**
+   * A task's comments, oldest first: all of them, or with `limit` one page, the `limit` just before
+   * comment `before` (the newest page without it), with `more` when earlier ones remain.
+   */
+  list: taskIdProcedure
+    .input(
+      z
+        .object({
+          before: z.number().int().min(1).nullish(),
+          limit: z.number().int().min(1).max(LIMITS.commentPage).nullish(),
+        })
+        .prefault({}),
+    )
+    .query(async ({ ctx, input }) => {
+      if (input.limit === undefined || input.limit === null) {
+        if (input.before) throw invalid("before needs a limit (one page of comments)");
+        return { comments: await ctx.board.listComments(ctx.task.id), more: false };
+      }
+      return await ctx.board.commentPage(ctx.task.id, { before: input.before ?? null, limit: input.limit });
+    }),
 });

@@ -44,3 +44,27 @@ export async function newestComments(ctx: SqlContext, taskId: string, limit: num
     )) as Row[]
   ).map(commentFromRow);
 }
+
+/**
+ * Up to `limit` comments of a task before comment `beforeId` (the newest when null), newest first:
+ * one page of a long discussion. Keyset on (created_at, id), the order the drawer shows them in.
+ */
+export async function commentsBefore(
+  ctx: SqlContext,
+  taskId: string,
+  beforeId: number | null,
+  limit: number,
+): Promise<TaskComment[]> {
+  if (beforeId === null) return await newestComments(ctx, taskId, limit);
+  return (
+    (await ctx.all(
+      `SELECT c.* FROM task_comments c, (SELECT created_at, id FROM task_comments WHERE id = ? AND task_id = ?) k
+        WHERE c.task_id = ? AND (c.created_at < k.created_at OR (c.created_at = k.created_at AND c.id < k.id))
+        ORDER BY c.created_at DESC, c.id DESC LIMIT ?`,
+      beforeId,
+      taskId,
+      taskId,
+      limit,
+    )) as Row[]
+  ).map(commentFromRow);
+}
