@@ -559,13 +559,45 @@ export function RunHistory({ ctx }: { ctx: DrawerContext }) {
   );
 }
 
+/** Bytes per page of the worker log. */
+const LOG_PAGE = 32_768;
+
+/**
+ * The worker log: its last 32 KB, following the worker while the card runs. "Show earlier output"
+ * pages back 32 KB at a time; while earlier output is shown the view holds still (reading history
+ * should not jump), and "Back to the end" follows the log again.
+ */
 export function WorkerLog({ ctx }: { ctx: DrawerContext }) {
   const trpc = useTRPC();
+  const client = useTRPCClient();
   const [open, setOpen] = useState(ctx.detail.task.status === "running");
   const log = useQuery({
-    ...trpc.tasks.log.queryOptions({ board: ctx.board, id: ctx.id, tail: 32_768 }),
+    ...trpc.tasks.log.queryOptions({ board: ctx.board, id: ctx.id, tail: LOG_PAGE }),
     enabled: open,
   });
+  // Pages read back, oldest first, and the tail they continue (held while reading history).
+  const [history, setHistory] = useState<{
+    id: string;
+    pages: string[];
+    start: number;
+    tail: NonNullable<typeof log.data>;
+  } | null>(null);
+  const [paging, setPaging] = useState<string | null>(null);
+  const held = history?.id === ctx.id ? history : null;
+  const shown = held?.tail ?? log.data;
+  const start = held ? held.start : (log.data?.start ?? 0);
+  const earlier = async () => {
+    const tail = held?.tail ?? log.data;
+    if (!tail) return;
+    setPaging("Loading…");
+    try {
+      const page = await client.tasks.log.query({ board: ctx.board, id: ctx.id, tail: LOG_PAGE, before: start });
+      setHistory({ id: ctx.id, pages: [page.content, ...(held?.pages ?? [])], start: page.start, tail });
+      setPaging(null);
+    } catch (err) {
+      setPaging(errorMessage(err));
+    }
+  };
   return (
     <details
       data-testid="worker-log"
@@ -577,21 +609,35 @@ export function WorkerLog({ ctx }: { ctx: DrawerContext }) {
         Worker log
       </summary>
       <div className="px-3 pb-3">
-        <div className="mb-1.5 flex items-center justify-between text-faint text-xs">
+        <div className="mb-1.5 flex items-center justify-between gap-2 text-faint text-xs">
           <span className="truncate">
-            {log.data
-              ? log.data.exists
-                ? `${log.data.path} · ${log.data.size_bytes} bytes${log.data.truncated ? " (tail)" : ""}`
+            {shown
+              ? shown.exists
+                ? `${shown.path} · ${shown.size_bytes} bytes${start > 0 ? ` (from byte ${start})` : ""}`
                 : "No log yet"
               : "…"}
           </span>
-          <Button size="sm" variant="ghost" onClick={() => void log.refetch()}>
-            Refresh
-          </Button>
+          {shown?.exists && start > 0 && (
+            <Button size="sm" variant="ghost" data-testid="log-earlier" onClick={() => void earlier()}>
+              {paging ?? "Show earlier output"}
+            </Button>
+          )}
+          {held ? (
+            <Button size="sm" variant="ghost" data-testid="log-follow" onClick={() => setHistory(null)}>
+              Back to the end
+            </Button>
+          ) : (
+            <Button size="sm" variant="ghost" onClick={() => void log.refetch()}>
+              Refresh
+            </Button>
+          )}
         </div>
-        {log.data?.exists && (
-          <pre className="max-h-64 overflow-auto whitespace-pre-wrap break-words rounded bg-panel-2 p-2 font-mono text-[11px]">
-            {log.data.content || "(empty)"}
+        {shown?.exists && (
+          <pre
+            data-testid="log-content"
+            className="max-h-64 overflow-auto whitespace-pre-wrap break-words rounded bg-panel-2 p-2 font-mono text-[11px]"
+          >
+            {(held ? held.pages.join("") : "") + shown.content || "(empty)"}
           </pre>
         )}
         {log.error && <p className="text-danger text-xs">{errorMessage(log.error)}</p>}
@@ -637,6 +683,53 @@ export function useDisplayName() {
   return { name, ask };
 }
 
+type CommentData = TaskDetail["comments"][number];
+
+/** Comments per "Show earlier" page. */
+const EARLIER_PAGE = 100;
+
+/**
+ * The drawer's comments: the task's newest page comes with it, earlier ones are fetched a page at a
+ * time on request, so a discussion of thousands costs the drawer nothing until someone reads back.
+ * Every comment seen is kept while the drawer shows the task (a refresh's newest page can shift past
+ * one the reader already had).
+ */
+function usePagedComments(ctx: DrawerContext) {
+  const client = useTRPCClient();
+  const [kept, setKept] = useState<{ id: string; comments: Map<number, CommentData> }>(() => ({
+    id: ctx.id,
+    comments: new Map(),
+  }));
+  const [loading, setLoading] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const current = new Map<number, CommentData>(kept.id === ctx.id ? kept.comments : []);
+  for (const c of ctx.detail.comments) current.set(c.id, c);
+  const comments = [...current.values()].sort((a, b) => a.created_at - b.created_at || a.id - b.id);
+  const remaining = Math.max(0, ctx.detail.comments_total - comments.length);
+  const loadEarlier = async () => {
+    const oldest = comments[0];
+    if (!oldest) return;
+    setLoading(true);
+    setError(null);
+    try {
+      const page = await client.comments.list.query({
+        board: ctx.board,
+        task_id: ctx.id,
+        before: oldest.id,
+        limit: EARLIER_PAGE,
+      });
+      const next = new Map(current);
+      for (const c of page.comments) next.set(c.id, c);
+      setKept({ id: ctx.id, comments: next });
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setLoading(false);
+    }
+  };
+  return { comments, remaining, loadEarlier, loading, error };
+}
+
 export function Comments({ ctx, inputRef }: { ctx: DrawerContext; inputRef: RefObject<HTMLTextAreaElement | null> }) {
   const client = useTRPCClient();
   const toasts = useToasts();
@@ -644,6 +737,7 @@ export function Comments({ ctx, inputRef }: { ctx: DrawerContext; inputRef: RefO
   const [body, setBody] = useState("");
   const [busy, setBusy] = useState(false);
   const who = useDisplayName();
+  const paged = usePagedComments(ctx);
   const submit = async () => {
     if (!body.trim()) return;
     const author = who.name ?? (await who.ask(true));
@@ -669,8 +763,16 @@ export function Comments({ ctx, inputRef }: { ctx: DrawerContext; inputRef: RefO
   return (
     <section data-testid="comments">
       <SectionTitle>Comments</SectionTitle>
-      <ol className="space-y-2">
-        {ctx.detail.comments.map((c) => (
+      {paged.remaining > 0 && (
+        <div className="mb-2 flex items-center gap-2">
+          <Button data-testid="comments-earlier" disabled={paged.loading} onClick={() => void paged.loadEarlier()}>
+            {paged.loading ? "Loading…" : `Show earlier comments (${paged.remaining} more)`}
+          </Button>
+          {paged.error && <span className="text-danger text-xs">{paged.error}</span>}
+        </div>
+      )}
+      <ol className="space-y-2" data-testid="comment-list">
+        {paged.comments.map((c) => (
           <li
             key={c.id}
             data-testid={`comment-${c.id}`}

@@ -535,6 +535,7 @@ describe("tasks.context and tasks.log", () => {
       path: file,
       exists: false,
       size_bytes: 0,
+      start: 0,
       content: "",
       truncated: false,
     });
@@ -550,6 +551,15 @@ describe("tasks.context and tasks.log", () => {
       content: "line three\n",
       truncated: true,
     });
+    // Paging back: the page before ends where this one starts, and the pages join up to the whole log.
+    const last = await t.api.tasks.log({ id: task.id, tail: 15 });
+    expect(last.start).toBe(18);
+    const before = await t.api.tasks.log({ id: task.id, tail: 15, before: last.start });
+    expect(before).toMatchObject({ content: "line two\n", start: 9, truncated: true });
+    const first = await t.api.tasks.log({ id: task.id, tail: 15, before: before.start });
+    expect(first).toMatchObject({ content: "line one\n", start: 0, truncated: false });
+    expect(first.content + before.content + last.content).toBe("line one\nline two\nline three\n");
+    expect(await codeOf(t.api.tasks.log({ id: task.id, before: -1 }))).toBe("BAD_REQUEST");
     expect(await codeOf(t.api.tasks.log({ id: task.id, tail: 0 }))).toBe("BAD_REQUEST");
     expect(await codeOf(t.api.tasks.log({ id: task.id, tail: 2_000_001 }))).toBe("BAD_REQUEST");
     expect(await codeOf(t.api.tasks.log({ id: "t_missing" }))).toBe("NOT_FOUND");
