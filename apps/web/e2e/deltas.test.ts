@@ -2,9 +2,11 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   api,
+  baseUrl,
   type Browser,
   captureOnFailure,
   card,
+  cli,
   column,
   freshBoard,
   launch,
@@ -91,5 +93,24 @@ describe("a board kept by deltas", () => {
     expect(readsB.count()).toBe(0);
     noPageErrors(one);
     noPageErrors(two);
+  });
+
+  it("a hard delete made by another process reaches an open board", async () => {
+    captureOnFailure(one, "deltas-hard-delete");
+    const board = await freshBoard("deltas-rm");
+    const t = (await api().tasks.create.mutate({ board, title: "To be deleted" })).task;
+    await api().tasks.archive.mutate({ board, id: t.id });
+    const page = one.context.pages()[0] ?? (await one.context.newPage());
+    await page.goto(`${baseUrl()}/?board=${board}&archived=1`);
+    await column(page, "archived").getByTestId(`card-${t.id}`).waitFor();
+    await expect.poll(() => page.getByTestId("live-status").getAttribute("data-state")).toBe("live");
+    const reads = boardReads(page);
+    // The CLI, in its own process on the board's file, deletes it for good.
+    const rm = await cli(["--board", board, "archive", "--rm", t.id]);
+    expect(rm.code, rm.stderr).toBe(0);
+    await card(page, t.id).waitFor({ state: "detached", timeout: 5000 });
+    await expect.poll(() => page.getByTestId("count-archived").textContent()).toBe("0");
+    expect(reads.count()).toBe(0);
+    noPageErrors(one);
   });
 });
