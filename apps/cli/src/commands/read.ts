@@ -263,7 +263,12 @@ function runDict(r: Run) {
 
 export async function runShow(deps: Deps, id: string, opts: { json?: boolean }): Promise<number> {
   const client = await deps.client();
-  const detail = await withTask(id, () => client.tasks.get.query({ ...boardArg(deps), id }));
+  const got = await withTask(id, () => client.tasks.get.query({ ...boardArg(deps), id }));
+  // The drawer's detail holds the newest comments of a long discussion; `show` prints them all, as Hermes does.
+  const detail =
+    got.comments_total > got.comments.length
+      ? { ...got, comments: (await client.comments.list.query({ ...boardArg(deps), task_id: id })).comments }
+      : got;
   if (opts.json) {
     deps.io.out(toJson(showJson(detail)));
     return 0;

@@ -26,7 +26,7 @@ export interface KanbanToolClient {
     requestReview: Mutation<"tasks", "requestReview">;
     requestChanges: Mutation<"tasks", "requestChanges">;
   };
-  comments: { add: Mutation<"comments", "add"> };
+  comments: { add: Mutation<"comments", "add">; list: Query<"comments", "list"> };
   links: { add: Mutation<"links", "add"> };
   notify: { subscribe: Mutation<"notify", "subscribe">; addRule: Mutation<"notify", "addRule"> };
   budgets: { allow: Mutation<"budgets", "allow"> };

@@ -193,6 +193,9 @@ export const kanbanShow = defineTool({
     let d: Awaited<ReturnType<ToolContext["client"]["tasks"]["get"]["query"]>>;
     try {
       d = await ctx.client.tasks.get.query({ ...boardOf(args), id });
+      // The detail holds the newest comments of a long discussion; the tool reads them all, as `show` does.
+      if (d.comments_total > d.comments.length)
+        d = { ...d, comments: (await ctx.client.comments.list.query({ ...boardOf(args), task_id: id })).comments };
     } catch (err) {
       if (code(err) === "NOT_FOUND") throw new ToolError(`task ${id} not found`);
       throw err;
