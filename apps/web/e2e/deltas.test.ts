@@ -66,7 +66,10 @@ describe("a board kept by deltas", () => {
     const made = (await api().tasks.list.query({ board })).tasks.find((t) => t.title === "Made in browser one");
     if (!made) throw new Error("the dialog created nothing");
     await card(b, made.id).waitFor({ timeout: 5000 });
+    await card(a, made.id).waitFor({ timeout: 5000 });
     expect(readsB.count()).toBe(0);
+    // The writer's own board takes its write back as a delta too.
+    expect(readsA.count()).toBe(0);
 
     // And the other way round.
     readsA.reset();

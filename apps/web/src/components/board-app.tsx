@@ -19,7 +19,7 @@ import { useCreateTask } from "../hooks/use-create-task.ts";
 import { useDebounced } from "../hooks/use-debounced.ts";
 import { useDesktopNotifications } from "../hooks/use-desktop-notifications.ts";
 import { learnServerNow, useNow } from "../hooks/use-now.ts";
-import { useRefresh } from "../hooks/use-refresh.ts";
+import { type Refresh, useRefresh } from "../hooks/use-refresh.ts";
 import { useSessionValue } from "../hooks/use-session-value.ts";
 import { useUrlState } from "../hooks/use-url-state.ts";
 import { parseIds } from "../lib/analytics.ts";
@@ -176,6 +176,14 @@ export function BoardApp() {
   );
   const applyChange = useApplyChange(boardKey, refresh);
   const stream = useBoardLive(liveView, data?.latest_event_id ?? null, applyChange, refresh, probeNow, onLiveEvent);
+  // After this page's own writes: while the stream is live the write comes back as a delta, so only the
+  // touched drawers are read; otherwise (or when asked, after an undone write) the board too.
+  const liveNow = useRef(false);
+  liveNow.current = stream === "live";
+  const afterWrite = useCallback<Refresh>(
+    (ids, opts) => refresh(ids, { board: opts?.board ?? !liveNow.current }),
+    [refresh],
+  );
   const live = indicatorStatus(stream, probe);
   // How long the first load has been waiting (so the page can say so instead of spinning).
   const [waitedMs, setWaitedMs] = useState(0);
@@ -279,11 +287,11 @@ export function BoardApp() {
     board: slug ?? undefined,
     boardKey,
     showArchived,
-    refresh,
+    refresh: afterWrite,
     onBulkResult,
     statusOf,
   });
-  const createTask = useCreateTask(slug ?? undefined, refresh);
+  const createTask = useCreateTask(slug ?? undefined, afterWrite);
   const [creating, setCreating] = useState<{ column: string | null; title?: string } | null>(null);
   const [inlineColumn, setInlineColumn] = useState<string | null>(null);
   const [help, setHelp] = useState(false);
@@ -695,7 +703,7 @@ export function BoardApp() {
           onOpenTask={onOpen}
           moveTasks={actions.moveTasks}
           deleteTasks={actions.deleteTasks}
-          refresh={refresh}
+          refresh={afterWrite}
         />
       )}
       {creating && (

@@ -1,6 +1,7 @@
 "use client";
 
 import { type QueryKey, useQueryClient } from "@tanstack/react-query";
+import type { Refresh } from "./use-refresh.ts";
 import { useCallback } from "react";
 import { useDialogs } from "../components/dialogs.tsx";
 import { useToasts } from "../components/toasts.tsx";
@@ -13,7 +14,8 @@ export interface BoardActionsOptions {
   board: string | undefined;
   boardKey: QueryKey;
   showArchived: boolean;
-  refresh: (taskIds?: Iterable<string>) => void;
+  /** After a write; `{board: true}` when the board must be read again (a failed write was undone). */
+  refresh: Refresh;
   /** Per-id failures of the last bulk change (shown on the cards and in the bulk bar). */
   onBulkResult: (failures: BulkResult[]) => void;
   /** The status of a card the board knows (loaded, or fetched for "select all"). */
@@ -115,6 +117,8 @@ export function useBoardActions(opts: BoardActionsOptions) {
       const undo = await optimistic((b) =>
         target === "archived" && !showArchived ? removeCards(b, ids) : applyOptimisticMove(b, ids, target),
       );
+      // Undone: the board is read again (a delta of a part that succeeded may have come before the undo).
+      let undone = false;
       try {
         if (ids.length === 1) {
           const [id] = ids;
@@ -124,17 +128,21 @@ export function useBoardActions(opts: BoardActionsOptions) {
         } else {
           const results = await bulk({ status: target, ...extra }, ids);
           const allOk = results.every((r) => r.ok);
-          if (!allOk) undo();
+          if (!allOk) {
+            undo();
+            undone = true;
+          }
           reportBulk(`Move to ${columnLabel(target)}`, results);
           return allOk;
         }
         return true;
       } catch (err) {
         undo();
+        undone = true;
         toasts.push({ kind: "error", title: "Move failed", body: errorMessage(err) });
         return false;
       } finally {
-        refresh(ids);
+        refresh(ids, undone ? { board: true } : undefined);
       }
     },
     [dialogs, optimistic, showArchived, client, board, onBulkResult, reportBulk, toasts, refresh, statusOf, bulk],
@@ -157,11 +165,12 @@ export function useBoardActions(opts: BoardActionsOptions) {
           results.push({ id, ok: false, error: errorMessage(err) });
         }
       }
-      if (results.some((r) => !r.ok)) undo();
+      const undone = results.some((r) => !r.ok);
+      if (undone) undo();
       if (ids.length > 1) reportBulk("Delete", results);
       else if (results[0] && !results[0].ok)
         toasts.push({ kind: "error", title: "Delete failed", body: results[0].error });
-      refresh(ids);
+      refresh(ids, undone ? { board: true } : undefined);
       return results.every((r) => r.ok);
     },
     [dialogs, optimistic, client, board, reportBulk, toasts, refresh],
@@ -183,18 +192,23 @@ export function useBoardActions(opts: BoardActionsOptions) {
         }
       }
       const undo = change.archive && !showArchived ? await optimistic((b) => removeCards(b, ids)) : () => {};
+      let undone = false;
       try {
         const results = await bulk(change, ids);
         const allOk = results.every((r) => r.ok);
-        if (!allOk) undo();
+        if (!allOk) {
+          undo();
+          undone = true;
+        }
         reportBulk(verb, results);
         return allOk;
       } catch (err) {
         undo();
+        undone = true;
         toasts.push({ kind: "error", title: `${verb} failed`, body: errorMessage(err) });
         return false;
       } finally {
-        refresh(ids);
+        refresh(ids, undone ? { board: true } : undefined);
       }
     },
     [dialogs, showArchived, optimistic, reportBulk, toasts, refresh, bulk],

@@ -1,6 +1,7 @@
 "use client";
 
 import type { RouterInputs, RouterOutputs } from "@kanban/api";
+import type { Refresh } from "./use-refresh.ts";
 import { useCallback } from "react";
 import { useToasts } from "../components/toasts.tsx";
 import { columnLabel } from "../lib/columns.ts";
@@ -15,7 +16,7 @@ export type Created = { task: RouterOutputs["tasks"]["create"]["task"]; warning:
  * itself, todo and scheduled by moving it right after (create decides ready vs todo from the
  * parents). A refusal of that second step keeps the task and says why.
  */
-export function useCreateTask(board: string | undefined, refresh: (ids?: Iterable<string>) => void) {
+export function useCreateTask(board: string | undefined, refresh: Refresh) {
   const client = useTRPCClient();
   const toasts = useToasts();
   return useCallback(

@@ -4,13 +4,23 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useRef } from "react";
 import { useTRPC } from "../trpc/react.tsx";
 
+export interface RefreshOptions {
+  /**
+   * Whether to read the board again (default true). False after a write while the change stream is
+   * live: the write comes back as a delta, and only the touched drawers need reading.
+   */
+  board?: boolean;
+}
+
+export type Refresh = (taskIds?: Iterable<string>, opts?: RefreshOptions) => void;
+
 /**
  * Reloads what changed: the board (its first page, which carries the attention list, and any
  * further column pages) and the drawers of the touched tasks. Board reloads are coalesced, so a busy
  * fleet never has more than one in flight and one queued, however many events arrive: a large
  * board is not refetched over itself.
  */
-export function useRefresh(): (taskIds?: Iterable<string>) => void {
+export function useRefresh(): Refresh {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const inFlight = useRef(false);
@@ -39,8 +49,8 @@ export function useRefresh(): (taskIds?: Iterable<string>) => void {
   }, [queryClient, trpc]);
 
   return useCallback(
-    (taskIds?: Iterable<string>) => {
-      void reloadBoard();
+    (taskIds?: Iterable<string>, opts: RefreshOptions = {}) => {
+      if (opts.board !== false) void reloadBoard();
       for (const id of taskIds ?? []) {
         void queryClient.invalidateQueries(trpc.tasks.get.queryFilter({ id }, { exact: false }));
         void queryClient.invalidateQueries(trpc.tasks.log.queryFilter({ id }, { exact: false }));
