@@ -79,9 +79,10 @@ describe("npm run bench -- --quick", () => {
     const md = fs.readFileSync(path.join(out, "quick.md"), "utf8");
     expect(md).toContain("| benchmark | measured | reference (same run) | ratio |");
     // Header, 4 claim rows, transactions per claim, create, board.get, tick and flow at one size, 2 HTTP rows, live,
-    // contention, 3 CLI cold starts, 3 memory per CLI call, MCP start, and graphile-worker and our kernel
-    // beside pg-boss at 1 and 8 workers.
-    expect(md.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| ---")).length).toBe(25);
+    // open boards (deltas beside refetching), contention, 3 CLI cold starts, 3 memory per CLI call, MCP start,
+    // and graphile-worker and our kernel beside pg-boss at 1 and 8 workers.
+    expect(md.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| ---")).length).toBe(26);
+    expect(md).toMatch(/\| 10 viewers on a 2000-task board, fleet at 20 transitions\/s: board by deltas \| API CPU /);
     expect(md).toMatch(
       /\| PostgreSQL [^|]+: graphile-worker [\d.]+ fetch\+complete of 100 jobs, 8 workers \| [\d.]+ jobs\/s \| [\d.]+ jobs\/s pg-boss /,
     );
