@@ -1,7 +1,8 @@
-import { type BoardDelta, type BoardFilter, invalid, MAX_DELTA_IDS, scopeBoard, type TaskEvent } from "@kanban/kernel";
+import { type BoardDelta, type BoardFilter, MAX_DELTA_IDS, scopeBoard, type TaskEvent } from "@kanban/kernel";
 import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { toTRPCError } from "../errors.ts";
+import { boardWatcher, resumeAfter } from "../live/stream-start.ts";
 import { streamEventBatches } from "../live/stream.ts";
 import { hostFacts } from "../motion-facts.ts";
 import { nameSchema, withBoard } from "../schemas.ts";
@@ -87,17 +88,10 @@ export const boardChanges = publicProcedure
     };
     try {
       const board = view();
-      let after = input.after ?? null;
-      if (input.lastEventId !== undefined && input.lastEventId !== null) {
-        if (!/^\d+$/.test(input.lastEventId)) throw invalid("lastEventId must be an event id");
-        after = Number(input.lastEventId);
-      }
+      const after = resumeAfter(input);
       batches = streamEventBatches({
         board: () => ctx.board(slug),
-        watcher:
-          ctx.boards.engine === "postgres"
-            ? ctx.live.pgWatcher(slug, () => ctx.board(slug))
-            : ctx.live.watcher(ctx.boards.dbPath(slug)),
+        watcher: boardWatcher(ctx, slug),
         after: after ?? (await board.latestEventId()),
         // Every event of the caller's scope: a card edited out of the view's filters must leave it.
         filter: { tenant: ctx.tenant },

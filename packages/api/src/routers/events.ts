@@ -1,7 +1,8 @@
-import { invalid, scopeBoard, type TaskEvent } from "@kanban/kernel";
+import { scopeBoard, type TaskEvent } from "@kanban/kernel";
 import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { toTRPCError } from "../errors.ts";
+import { boardWatcher, resumeAfter } from "../live/stream-start.ts";
 import { streamEvents } from "../live/stream.ts";
 import { idSchema, LIMITS, nameSchema, withBoard } from "../schemas.ts";
 import { boardProcedure, publicProcedure, router } from "../trpc.ts";
@@ -64,19 +65,10 @@ export const eventsRouter = router({
         // Built here rather than by boardProcedure: the stream re-resolves the board at each catch-up.
         const board = scopeBoard(ctx.board(slug), { tenant: ctx.tenant });
         if (input.task_id) await board.requireTask(input.task_id);
-        let after = input.after ?? null;
-        if (input.lastEventId !== undefined && input.lastEventId !== null) {
-          if (!/^\d+$/.test(input.lastEventId)) throw invalid("lastEventId must be an event id");
-          after = Number(input.lastEventId);
-        }
+        const after = resumeAfter(input);
         stream = streamEvents({
           board: () => ctx.board(slug),
-          // SQLite: a watcher polling the file on its own connection; PostgreSQL: one read through
-          // this process's board, woken by the LISTEN listener (or polled in poll-only mode).
-          watcher:
-            ctx.boards.engine === "postgres"
-              ? ctx.live.pgWatcher(slug, () => ctx.board(slug))
-              : ctx.live.watcher(ctx.boards.dbPath(slug)),
+          watcher: boardWatcher(ctx, slug),
           after: after ?? (await board.latestEventId()),
           filter: {
             task_id: input.task_id,
