@@ -159,6 +159,7 @@ describe("board.changes", () => {
     expect(v.got[0]?.change.delta?.cards[0]?.card.comment_count).toBe(1);
     await v.stop();
     expect(await streamCode(t.api.board.changes({ lastEventId: "x1" }))).toBe("BAD_REQUEST");
+    expect(await streamCode(t.api.board.changes({ board: "gone" }))).toBe("NOT_FOUND");
   });
 });
 

@@ -75,7 +75,7 @@ export const boardChanges = publicProcedure
       .prefault({}),
   )
   .subscription(async function* ({ ctx, input, signal }) {
-    const slug = ctx.slug(input.board);
+    let slug: string;
     const view = (): ReturnType<typeof scopeBoard> => scopeBoard(ctx.board(slug), { tenant: ctx.tenant });
     let batches: AsyncGenerator<TaskEvent[], void>;
     const filter: BoardFilter = {
@@ -87,6 +87,8 @@ export const boardChanges = publicProcedure
       include_archived: input.include_archived,
     };
     try {
+      // Inside the try: an unknown board is NOT_FOUND, as on board.get, never an internal error.
+      slug = ctx.slug(input.board);
       const board = view();
       const after = resumeAfter(input);
       batches = streamEventBatches({
