@@ -87,7 +87,7 @@ describe("kanban db copy (real binary, real PostgreSQL)", () => {
         expect.stringMatching(/^kanban_notify_subs\s+5\s+[0-9a-f]{16}\s+-\s+same$/),
       ]),
     );
-    expect(lines.at(-1)).toBe("Verified: the target reads back 17 tables, 213 rows, identical checksums");
+    expect(lines.at(-1)).toBe("Verified: the target reads back 18 tables, 213 rows, identical checksums");
     expectNoSecret(toPg);
 
     const back = await runBinary(["db", "copy", board("e2e"), "restored"], home.env, 60_000);

@@ -38,6 +38,7 @@ export const NOT_NULL_COLUMNS: ReadonlySet<string> = new Set([
   "pid",
   "platform",
   "probes",
+  "query",
   "reported_at",
   "round",
   "rowid",
