@@ -153,3 +153,13 @@ export function rawInputProblem(input: unknown): string | null {
   }
   return null;
 }
+
+/** A board view's filters, as board.get, board.column and board.changes take them. */
+export const boardFilterFields = {
+  tenant: nameSchema.nullish(),
+  assignee: nameSchema.nullish(),
+  search: z.string().max(500).nullish(),
+  workflow_template_id: nameSchema.nullish(),
+  current_step_key: nameSchema.nullish(),
+  include_archived: z.boolean().default(false),
+};

@@ -5,7 +5,7 @@ import { toTRPCError } from "../errors.ts";
 import { boardWatcher, resumeAfter } from "../live/stream-start.ts";
 import { streamEventBatches } from "../live/stream.ts";
 import { hostFacts } from "../motion-facts.ts";
-import { nameSchema, withBoard } from "../schemas.ts";
+import { boardFilterFields, withBoard } from "../schemas.ts";
 import { publicProcedure } from "../trpc.ts";
 
 /**
@@ -63,12 +63,7 @@ export const boardChanges = publicProcedure
     z
       .object({
         ...withBoard,
-        tenant: nameSchema.nullish(),
-        assignee: nameSchema.nullish(),
-        search: z.string().max(500).nullish(),
-        workflow_template_id: nameSchema.nullish(),
-        current_step_key: nameSchema.nullish(),
-        include_archived: z.boolean().default(false),
+        ...boardFilterFields,
         after: z.number().int().min(0).nullish(),
         lastEventId: z.string().max(32).nullish(),
       })

@@ -1,18 +1,9 @@
 import { COLUMN_NAMES, DEFAULT_COLUMN_LIMIT, DEFAULT_DONE_LIMIT } from "@kanban/kernel";
 import { z } from "zod";
 import { hostFacts } from "../motion-facts.ts";
-import { nameSchema } from "../schemas.ts";
+import { boardFilterFields } from "../schemas.ts";
 import { boardProcedure, router } from "../trpc.ts";
 import { boardChanges } from "./board-changes.ts";
-
-const filterFields = {
-  tenant: nameSchema.nullish(),
-  assignee: nameSchema.nullish(),
-  search: z.string().max(500).nullish(),
-  workflow_template_id: nameSchema.nullish(),
-  current_step_key: nameSchema.nullish(),
-  include_archived: z.boolean().default(false),
-};
 
 export const boardRouter = router({
   /**
@@ -24,7 +15,7 @@ export const boardRouter = router({
     .input(
       z
         .object({
-          ...filterFields,
+          ...boardFilterFields,
           done_limit: z.number().int().min(1).max(500).default(DEFAULT_DONE_LIMIT),
           column_limit: z.number().int().min(1).max(2000).default(DEFAULT_COLUMN_LIMIT),
         })
@@ -50,7 +41,7 @@ export const boardRouter = router({
   column: boardProcedure
     .input(
       z.object({
-        ...filterFields,
+        ...boardFilterFields,
         column: z.enum([...COLUMN_NAMES, "archived"]),
         cursor: z.string().max(500).nullish(),
         limit: z.number().int().min(1).max(500).default(DEFAULT_DONE_LIMIT),

@@ -12,10 +12,9 @@ import {
   COLUMN_NAMES,
   cardDto,
   columnTotals,
-  DISTINCT_ASSIGNEES_SQL,
-  DISTINCT_TENANTS_SQL,
   type DiagnosticsJudging,
   decorate,
+  filterLists,
   whereClause,
 } from "./board-reads.ts";
 
@@ -104,12 +103,7 @@ export async function boardDelta(
   const { totals } = await columnTotals(ctx, filter);
   const names: string[] = [...COLUMN_NAMES, ...(filter.include_archived ? ["archived"] : [])];
   const known = new Set(names);
-  const tenants = opts.scopeTenant
-    ? [opts.scopeTenant]
-    : ((await ctx.all(DISTINCT_TENANTS_SQL)) as { tenant: string }[]).map((r) => r.tenant);
-  const assignees = (
-    (await ctx.all(DISTINCT_ASSIGNEES_SQL, { tenant: opts.scopeTenant })) as { assignee: string }[]
-  ).map((r) => r.assignee);
+  const { tenants, assignees } = await filterLists(ctx, opts.scopeTenant);
   return {
     // A status a newer Hermes wrote shows in todo, as on the board.
     cards: cards.map((card) => ({ column: known.has(card.status) ? card.status : "todo", card })),

@@ -308,18 +308,32 @@ export async function decorate(ctx: BoardContext, tasks: TaskDto[], opts: Decora
 // Distinct values by skip-scan: each step seeks the next value in the index (idx_tasks_tenant,
 // idx_tasks_assignee_status), so the cost follows the number of tenants/assignees, not of tasks
 // (SELECT DISTINCT read all 100,000 index entries of a big board on every board read).
-export const DISTINCT_TENANTS_SQL = `WITH RECURSIVE d(tenant) AS (
+const DISTINCT_TENANTS_SQL = `WITH RECURSIVE d(tenant) AS (
     SELECT MIN(tenant) FROM tasks WHERE tenant > ''
     UNION ALL
     SELECT (SELECT MIN(tenant) FROM tasks WHERE tenant > d.tenant) FROM d WHERE d.tenant IS NOT NULL
   ) SELECT tenant FROM d WHERE tenant IS NOT NULL`;
 
-export const DISTINCT_ASSIGNEES_SQL = `WITH RECURSIVE d(assignee) AS (
+const DISTINCT_ASSIGNEES_SQL = `WITH RECURSIVE d(assignee) AS (
     SELECT MIN(assignee) FROM tasks WHERE assignee > ''
     UNION ALL
     SELECT (SELECT MIN(assignee) FROM tasks WHERE assignee > d.assignee) FROM d WHERE d.assignee IS NOT NULL
   ) SELECT assignee FROM d WHERE assignee IS NOT NULL
     AND EXISTS (SELECT 1 FROM tasks t WHERE t.assignee = d.assignee AND t.status != 'archived' AND (:tenant IS NULL OR t.tenant = :tenant))`;
+
+/** The filter dropdowns' lists: the whole board's tenants and assignees, narrowed only for a tenant-scoped caller. */
+export async function filterLists(
+  ctx: BoardContext,
+  scopeTenant: string | null | undefined,
+): Promise<{ tenants: string[]; assignees: string[] }> {
+  const tenants = scopeTenant
+    ? [scopeTenant]
+    : ((await ctx.all(DISTINCT_TENANTS_SQL)) as { tenant: string }[]).map((r) => r.tenant);
+  const assignees = (
+    (await ctx.all(DISTINCT_ASSIGNEES_SQL, { tenant: scopeTenant ?? null })) as { assignee: string }[]
+  ).map((r) => r.assignee);
+  return { tenants, assignees };
+}
 
 /**
  * How many flagged tasks the board view lists. A refresh every few seconds must stay cheap whatever
@@ -554,13 +568,7 @@ export async function boardView(
       next_cursor: last && total > tasks.length ? cursorOf(name, last) : null,
     };
   });
-  // The filter dropdowns list the whole board, narrowed only for a tenant-scoped caller.
-  const tenants = opts.scopeTenant
-    ? [opts.scopeTenant]
-    : ((await ctx.all(DISTINCT_TENANTS_SQL)) as { tenant: string }[]).map((r) => r.tenant);
-  const assignees = (
-    (await ctx.all(DISTINCT_ASSIGNEES_SQL, { tenant: opts.scopeTenant })) as { assignee: string }[]
-  ).map((r) => r.assignee);
+  const { tenants, assignees } = await filterLists(ctx, opts.scopeTenant);
   return {
     board: slug,
     columns,
