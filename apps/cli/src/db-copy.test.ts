@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { openPostgres, quoteIdent } from "@kanban/db";
+import { boardSchemaName, isDerivedTable, openPostgres, quoteIdent } from "@kanban/db";
 import { startTestPostgres, type TestPostgresServer, withDatabase } from "@kanban/db/testing-pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runBinary, tempHome } from "./testing/harness.ts";
@@ -72,6 +72,38 @@ function expectNoSecret(r: { out: string; err: string }): void {
   expect(r.err).not.toMatch(/^\s+at /m);
 }
 
+/**
+ * The flow ledger of a PostgreSQL board (`kanban_flow_*`: derived data its kernel keeps, which a copy
+ * never carries): row counts by table, after writing `rows` (SQL run in the board's schema) if given.
+ */
+async function flowLedger(slug: string, rows?: string): Promise<Record<string, number>> {
+  const schema = boardSchemaName(slug);
+  const db = await openPostgres(databaseUrl, { poolSize: 1 });
+  try {
+    const client = await db.pool.connect();
+    try {
+      await client.query("BEGIN");
+      await client.query(`SET LOCAL search_path TO ${quoteIdent(schema)}`);
+      if (rows !== undefined) await client.query(rows);
+      const tables = await client.query<{ name: string }>(
+        "SELECT tablename AS name FROM pg_tables WHERE schemaname = $1 ORDER BY tablename",
+        [schema],
+      );
+      const counts: Record<string, number> = {};
+      for (const { name } of tables.rows.filter((t) => isDerivedTable(t.name))) {
+        const res = await client.query<{ n: number }>(`SELECT count(*) AS n FROM ${quoteIdent(name)}`);
+        counts[name] = Number(res.rows[0]?.n);
+      }
+      await client.query("COMMIT");
+      return counts;
+    } finally {
+      client.release();
+    }
+  } finally {
+    await db.close();
+  }
+}
+
 describe("kanban db copy (real binary, real PostgreSQL)", () => {
   it("moves a Hermes board to PostgreSQL and back into a board the CLI opens, printing and verifying every table", async () => {
     const source = fixtureCopy(V3);
@@ -107,6 +139,14 @@ describe("kanban db copy (real binary, real PostgreSQL)", () => {
     const source = fixtureCopy(V3);
     const first = await runBinary(["db", "copy", source, board("twice")], home.env, 60_000);
     expect(first.code).toBe(0);
+    // As if the board's kernel had built its flow ledger since.
+    const ledger = await flowLedger(
+      "twice",
+      `INSERT INTO kanban_flow_state (id, version, event_id) VALUES (1, 1, 116);
+       INSERT INTO kanban_flow_cards (task_id, completed_at, lead, running, blocked, waiting, runs)
+         VALUES ('t_3ffd9a8a', 1700000500, 500, 250, 30, 20, 2);`,
+    );
+    expect(ledger).toMatchObject({ kanban_flow_state: 1, kanban_flow_cards: 1 });
     const again = await runBinary(["db", "copy", source, board("twice")], home.env, 60_000);
     expect(again.code).toBe(1);
     expect(again.out).toBe("");
@@ -115,6 +155,7 @@ describe("kanban db copy (real binary, real PostgreSQL)", () => {
       /^kanban: the target postgres \S+ board twice already holds a board \(tasks: 39, .*--replace/,
     );
     expectNoSecret(again);
+    expect(await flowLedger("twice")).toEqual(ledger);
 
     const replaced = await runBinary(["db", "copy", source, board("twice"), "--replace", "--json"], home.env, 60_000);
     expect(replaced.code).toBe(0);
@@ -141,6 +182,9 @@ describe("kanban db copy (real binary, real PostgreSQL)", () => {
       "kanban_evidence",
       "kanban_views",
     ]);
+    // The ledger is derived, so it is neither copied nor listed: the target's is emptied, for its kernel to rebuild.
+    expect(Object.keys(ledger)).toHaveLength(5);
+    expect(Object.values(await flowLedger("twice"))).toEqual([0, 0, 0, 0, 0]);
   }, 120_000);
 
   it("exits 1 with one line per table that differs when two boards are not the same", async () => {

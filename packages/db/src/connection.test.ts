@@ -17,12 +17,17 @@ describe("openDatabase", () => {
     const file = path.join(tempDir(), "kanban.db");
     const db = openDatabase({ path: file, ...quiet });
     const schema = describeSchema(db.sqlite);
-    // Hermes' seven tables, and eleven of ours (remote hosts, task labels, incidents, subscription rules,
-    // the delivery log, usage reports, budgets, gates, verifications, evidence and saved views; Hermes
-    // ignores tables it does not know).
+    // Hermes' seven tables, and sixteen of ours (remote hosts, task labels, incidents, subscription rules,
+    // the delivery log, usage reports, budgets, gates, verifications, evidence, saved views and the five
+    // of the flow ledger; Hermes ignores tables it does not know).
     expect(Object.keys(schema.tables).sort()).toEqual([
       "kanban_budgets",
       "kanban_evidence",
+      "kanban_flow_blocks",
+      "kanban_flow_cards",
+      "kanban_flow_hist",
+      "kanban_flow_ready",
+      "kanban_flow_state",
       "kanban_gates",
       "kanban_hosts",
       "kanban_incidents",
@@ -48,6 +53,13 @@ describe("openDatabase", () => {
       "idx_events_task",
       "idx_events_warnings",
       "idx_evidence_task",
+      "idx_flow_blocks_start",
+      "idx_flow_blocks_tenant",
+      "idx_flow_cards_done",
+      "idx_flow_cards_tenant",
+      "idx_flow_hist_day",
+      "idx_flow_ready_since",
+      "idx_flow_ready_tenant",
       "idx_gates_scope",
       "idx_hosts_tenant",
       "idx_incidents_scope",

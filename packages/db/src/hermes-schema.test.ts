@@ -208,6 +208,14 @@ describe("column declarations match Hermes' (issue 28)", () => {
 const GATE_TABLES = { kanban_evidence: [], kanban_gates: [], kanban_verifications: [] };
 /** The table of migration 0009 (issue 19), empty after any upgrade that reaches it. */
 const VIEW_TABLES = { kanban_views: [] };
+/** The tables of migration 0010 (issue 21), empty after any upgrade that reaches it (the kernel fills them). */
+const FLOW_TABLES = {
+  kanban_flow_blocks: [],
+  kanban_flow_cards: [],
+  kanban_flow_hist: [],
+  kanban_flow_ready: [],
+  kanban_flow_state: [],
+};
 
 describe("migration 0004: remote hosts and task labels (issue 15)", () => {
   it("adds kanban_hosts and kanban_task_requires to a board of the previous release, Hermes' tables and rows untouched", () => {
@@ -239,6 +247,7 @@ describe("migration 0004: remote hosts and task labels (issue 15)", () => {
       kanban_budgets: [],
       ...GATE_TABLES,
       ...VIEW_TABLES,
+      ...FLOW_TABLES,
       __drizzle_migrations: expect.any(Array),
     });
     // Hermes' tables, `tasks` above all, stay column for column Hermes'.
@@ -289,6 +298,7 @@ describe("migration 0005: incidents, subscription rules and the delivery log (is
       kanban_budgets: [],
       ...GATE_TABLES,
       ...VIEW_TABLES,
+      ...FLOW_TABLES,
       __drizzle_migrations: expect.any(Array),
     });
     expect(tableInfo(db.sqlite, [...HERMES_TABLES, "kanban_hosts", "kanban_task_requires"])).toEqual(before);
@@ -333,6 +343,7 @@ describe("migration 0006: usage reports (issue 21)", () => {
       kanban_budgets: [],
       ...GATE_TABLES,
       ...VIEW_TABLES,
+      ...FLOW_TABLES,
       __drizzle_migrations: expect.any(Array),
     });
     expect(tableInfo(db.sqlite, [...HERMES_TABLES, ...ours])).toEqual(before);
@@ -368,6 +379,7 @@ describe("migration 0007: budgets (issue 21)", () => {
       kanban_budgets: [],
       ...GATE_TABLES,
       ...VIEW_TABLES,
+      ...FLOW_TABLES,
       __drizzle_migrations: expect.any(Array),
     });
     expect(tableInfo(db.sqlite, [...HERMES_TABLES, ...ours])).toEqual(before);
@@ -399,6 +411,7 @@ describe("migration 0008: completion gates (issue 20)", () => {
       ...rows,
       ...GATE_TABLES,
       ...VIEW_TABLES,
+      ...FLOW_TABLES,
       __drizzle_migrations: expect.any(Array),
     });
     expect(tableInfo(db.sqlite, [...HERMES_TABLES, "kanban_usage", "kanban_budgets"])).toEqual(before);
@@ -431,7 +444,12 @@ describe("migration 0009: saved views (issue 19)", () => {
 
     forgetInitialised(file);
     const db = openDatabase({ path: file, warn: () => {} });
-    expect(dumpRows(db.sqlite)).toEqual({ ...rows, ...VIEW_TABLES, __drizzle_migrations: expect.any(Array) });
+    expect(dumpRows(db.sqlite)).toEqual({
+      ...rows,
+      ...VIEW_TABLES,
+      ...FLOW_TABLES,
+      __drizzle_migrations: expect.any(Array),
+    });
     expect(tableInfo(db.sqlite, [...HERMES_TABLES, "kanban_gates"])).toEqual(before);
     // One view per owner and name; the operator's owner is '' (not NULL), so it is as unique.
     const save = db.sqlite.prepare(
@@ -440,6 +458,48 @@ describe("migration 0009: saved views (issue 19)", () => {
     expect(save.get()).toEqual({ tenant: "", created_by: null });
     expect(() => save.get()).toThrow(/UNIQUE/);
     db.sqlite.exec("INSERT INTO kanban_views (name, tenant, query, updated_at) VALUES ('mine', 'acme', '{}', 9)");
+    db.close();
+  });
+});
+
+describe("migration 0010: flow ledger (issue 21)", () => {
+  it("adds the five flow ledger tables, empty, to a board of the previous release, every row before it untouched", () => {
+    const file = path.join(tempDir(), "kanban.db");
+    const old = openDatabase({ path: file, warn: () => {}, migrationsFolder: migrationsUpTo("0009_views") });
+    old.sqlite.exec(`
+      INSERT INTO tasks (id, title, status, created_at, completed_at) VALUES ('t_a', 'first', 'done', 1, 5);
+      INSERT INTO task_events (task_id, kind, created_at) VALUES ('t_a', 'completed', 5);
+      INSERT INTO kanban_views (name, query, updated_at) VALUES ('mine', '{}', 9);
+    `);
+    const rows = dumpRows(old.sqlite);
+    const ours = ["kanban_usage", "kanban_budgets", "kanban_gates", "kanban_views"];
+    const before = tableInfo(old.sqlite, [...HERMES_TABLES, ...ours]);
+    expect(old.sqlite.prepare("SELECT name FROM sqlite_master WHERE name LIKE 'kanban_flow%'").all()).toEqual([]);
+    old.close();
+
+    forgetInitialised(file);
+    const db = openDatabase({ path: file, warn: () => {} });
+    expect(dumpRows(db.sqlite)).toEqual({ ...rows, ...FLOW_TABLES, __drizzle_migrations: expect.any(Array) });
+    expect(tableInfo(db.sqlite, [...HERMES_TABLES, ...ours])).toEqual(before);
+    // The ledger's one state row; a done card's tenant is '' unless given, its cycle NULL until known.
+    db.sqlite.exec("INSERT INTO kanban_flow_state (id, version, event_id) VALUES (1, 1, 0)");
+    expect(() => db.sqlite.exec("INSERT INTO kanban_flow_state (id, version, event_id) VALUES (1, 1, 0)")).toThrow(
+      /UNIQUE|PRIMARY/,
+    );
+    const card = db.sqlite.prepare(
+      "INSERT INTO kanban_flow_cards (task_id, completed_at, lead, running, blocked, waiting, runs) VALUES ('t_a', 5, 4, 3, 0, 1, 1) RETURNING tenant, cycle",
+    );
+    expect(card.get()).toEqual({ tenant: "", cycle: null });
+    // One histogram bucket per tenant, day, metric and bucket; one row per blocked episode of a card.
+    const bucket =
+      "INSERT INTO kanban_flow_hist (tenant, day, metric, bucket, n, total, min_value, max_value) VALUES ('', 0, 1, 2, 1, 4, 4, 4)";
+    db.sqlite.exec(bucket);
+    expect(() => db.sqlite.exec(bucket)).toThrow(/UNIQUE/);
+    const block = db.sqlite.prepare(
+      "INSERT INTO kanban_flow_blocks (task_id, seq, tenant, reason, started_at) VALUES ('t_a', 1, '', 'waiting on review', 2) RETURNING ended_at",
+    );
+    expect(block.get()).toEqual({ ended_at: null });
+    expect(() => block.get()).toThrow(/UNIQUE/);
     db.close();
   });
 });

@@ -179,7 +179,8 @@ function compareDigests(source: ReadBack, target: ReadBack): { tables: CopyTable
  * Copies one whole board (every table of the schema, every column, NULLs, ids, AUTOINCREMENT
  * counters and each task's rowid, the kernel's order among tasks of one second) from `from` to `to`, in one transaction on the target, then reads the target back and
  * compares each table's row count and checksum (sha256 over the rows' canonical encoding in
- * primary-key order, the same on both engines) with the source's.
+ * primary-key order, the same on both engines) with the source's. The derived tables (the flow
+ * ledger, `isDerivedTable`) are not copied: the target's are emptied, and its kernel rebuilds them.
  *
  * Refuses, before writing anything: the same board on both sides (COPY_SAME_BOARD), a non-empty
  * target without `replace` (COPY_TARGET_NOT_EMPTY, target untouched), a source holding data our

@@ -3,12 +3,13 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { forgetInitialised, openDatabase } from "../connection.ts";
-import { boardSchemaName } from "../pg-board-schema.ts";
+import { boardSchemaName, migrateBoardSchema, quoteIdent } from "../pg-board-schema.ts";
 import { openPostgres } from "../pg-connection.ts";
-import { boardRows, copyFixture, integrityCheck } from "../test/board-rows.ts";
+import { boardRows, copyFixture, FLOW_LEDGER_ROWS, flowLedgerCounts, integrityCheck } from "../test/board-rows.ts";
 import { useTempDirs } from "../test/temp-dirs.ts";
 import { createTestPgDatabase, type TestPgDatabase } from "../testing-pg.ts";
 import { copyBoard } from "./copy-board.ts";
+import { isDerivedTable } from "./tables.ts";
 
 /**
  * `kanban db copy` between SQLite files and a real PostgreSQL (the run's server, a database of this
@@ -41,6 +42,44 @@ async function pgQuery<T>(text: string, values: unknown[] = []): Promise<T[]> {
   } finally {
     await db.close();
   }
+}
+
+/** Writes FLOW_LEDGER_ROWS into a board's schema, creating the schema (migrated) if it is missing. */
+async function fillFlowLedger(slug: string): Promise<void> {
+  const db = await openPostgres(database.url, { poolSize: 1 });
+  try {
+    const { schema } = await migrateBoardSchema(db, slug);
+    const client = await db.pool.connect();
+    try {
+      await client.query("BEGIN");
+      await client.query(`SET LOCAL search_path TO ${quoteIdent(schema)}`);
+      await client.query(FLOW_LEDGER_ROWS);
+      await client.query("COMMIT");
+    } finally {
+      client.release();
+    }
+  } finally {
+    await db.close();
+  }
+}
+
+/** Row counts of a PostgreSQL board's flow ledger tables (`kanban_flow_*`), by name. */
+async function pgFlowLedgerCounts(slug: string): Promise<Record<string, number>> {
+  const schema = boardSchemaName(slug);
+  const names = (
+    await pgQuery<{ name: string }>(
+      "SELECT tablename AS name FROM pg_tables WHERE schemaname = $1 ORDER BY tablename",
+      [schema],
+    )
+  )
+    .map((r) => r.name)
+    .filter(isDerivedTable);
+  const out: Record<string, number> = {};
+  for (const name of names) {
+    const [row] = await pgQuery<{ n: number }>(`SELECT count(*) AS n FROM ${quoteIdent(schema)}.${quoteIdent(name)}`);
+    out[name] = Number(row?.n);
+  }
+  return out;
 }
 
 describe("kanban db copy with PostgreSQL", () => {
@@ -167,6 +206,46 @@ describe("kanban db copy with PostgreSQL", () => {
     });
     expect(replaced.verified).toBe(true);
     expect(replaced.tables.find((t) => t.table === "tasks")?.rows).toBe(39);
+  });
+
+  it("leaves the flow ledger behind (derived) in both directions, and empties the target's, with and without --replace", async () => {
+    const dir = tempDir();
+    const source = copyFixture(FIXTURE, dir);
+    openDatabase({ path: source, ...quiet }).close();
+    const raw = new Database(source);
+    raw.exec(FLOW_LEDGER_ROWS);
+    raw.close();
+    const filled = flowLedgerCounts(source);
+    const empty = Object.fromEntries(Object.keys(filled).map((name) => [name, 0]));
+    expect(Object.keys(filled)).toHaveLength(5);
+
+    // A board whose kernel already wrote a ledger but which holds no board rows: not refused.
+    await fillFlowLedger("ledger");
+    expect(await pgFlowLedgerCounts("ledger")).toEqual(filled);
+    const toPg = await copyBoard({ from: source, to: boardUrl("ledger"), location: { home: dir }, ...quiet });
+    expect(toPg.verified).toBe(true);
+    expect(toPg.tables.map((t) => t.table).filter(isDerivedTable)).toEqual([]);
+    expect(await pgFlowLedgerCounts("ledger")).toEqual(empty);
+
+    // Its kernel rebuilt the ledger since; --replace empties it again.
+    await fillFlowLedger("ledger");
+    const replaced = await copyBoard({
+      from: source,
+      to: boardUrl("ledger"),
+      location: { home: dir },
+      replace: true,
+      ...quiet,
+    });
+    expect(replaced.verified).toBe(true);
+    expect(await pgFlowLedgerCounts("ledger")).toEqual(empty);
+
+    // And back: a PostgreSQL board's ledger is not copied into a file either.
+    await fillFlowLedger("ledger");
+    const back = path.join(dir, "ledger-back.db");
+    const fromPg = await copyBoard({ from: boardUrl("ledger"), to: back, location: { home: dir }, ...quiet });
+    expect(fromPg.verified).toBe(true);
+    expect(flowLedgerCounts(back)).toEqual(empty);
+    expect(boardRows(back)).toEqual(boardRows(source));
   });
 
   it("reports a row changed on the target between the commit and the read-back", async () => {

@@ -5,9 +5,10 @@ import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import type { BoardLocation } from "../boards.ts";
 import { forgetInitialised, openDatabase } from "../connection.ts";
-import { boardRows, copyFixture, integrityCheck } from "../test/board-rows.ts";
+import { boardRows, copyFixture, FLOW_LEDGER_ROWS, flowLedgerCounts, integrityCheck } from "../test/board-rows.ts";
 import { useTempDirs } from "../test/temp-dirs.ts";
 import { copyBoard } from "./copy-board.ts";
+import { isDerivedTable } from "./tables.ts";
 
 /** SQLite → SQLite copies of real Hermes boards (the PostgreSQL directions are in copy-postgres.test.ts). */
 const tempDir = useTempDirs("kanban-copy-");
@@ -81,6 +82,39 @@ describe("kanban db copy, SQLite to SQLite", () => {
     const report = await copyBoard({ from: source, to: target, location: location(dir), replace: true, ...quiet });
     expect(report.verified).toBe(true);
     expect(boardRows(target).tables).toEqual(boardRows(source).tables);
+  });
+
+  it("leaves the flow ledger behind (derived): not copied nor reported, and emptied on the target, with and without --replace", async () => {
+    const dir = tempDir();
+    const source = copyFixture("hermes-v3-2026-07-29", dir);
+    openDatabase({ path: source, ...quiet }).close();
+    const raw = new Database(source);
+    raw.exec(FLOW_LEDGER_ROWS);
+    raw.close();
+    const filled = flowLedgerCounts(source);
+    const empty = Object.fromEntries(Object.keys(filled).map((name) => [name, 0]));
+    expect(Object.keys(filled)).toHaveLength(5);
+    expect(Object.values(filled)).toEqual([1, 1, 1, 1, 1]);
+
+    // A board whose kernel already wrote a ledger but which holds no board rows: not refused.
+    const target = path.join(dir, "ledger.db");
+    const fresh = openDatabase({ path: target, ...quiet });
+    fresh.sqlite.exec(FLOW_LEDGER_ROWS);
+    fresh.close();
+    const report = await copyBoard({ from: source, to: target, location: location(dir), ...quiet });
+    expect(report.verified).toBe(true);
+    expect(report.tables.map((t) => t.table).filter(isDerivedTable)).toEqual([]);
+    expect(flowLedgerCounts(target)).toEqual(empty);
+    expect(flowLedgerCounts(source)).toEqual(filled);
+
+    // Its kernel rebuilt the ledger since; --replace empties it again.
+    const rebuilt = new Database(target);
+    rebuilt.exec(FLOW_LEDGER_ROWS);
+    rebuilt.close();
+    const replaced = await copyBoard({ from: source, to: target, location: location(dir), replace: true, ...quiet });
+    expect(replaced.verified).toBe(true);
+    expect(flowLedgerCounts(target)).toEqual(empty);
+    expect(boardRows(target)).toEqual(boardRows(source));
   });
 
   it("reports a table whose rows differ on the target after the commit (one line per table, not verified)", async () => {

@@ -10,4 +10,4 @@ export {
 } from "./copy-board.ts";
 export { type CopyEndpoint, parseCopyEndpoint } from "./endpoint.ts";
 export { COPY_ERROR_CODES, type CopyErrorCode, KanbanCopyError } from "./errors.ts";
-export { COPY_TABLES, type CopyTable } from "./tables.ts";
+export { COPY_TABLES, type CopyTable, isDerivedTable } from "./tables.ts";

@@ -5,7 +5,7 @@ import type { KanbanPostgres } from "../pg-connection.ts";
 import { type CopyRow, type CopyValue, describeValue } from "./canonical.ts";
 import { KanbanCopyError } from "./errors.ts";
 import { type CopyReader, type CopyStore, type CopyWriter, describeCounts } from "./store.ts";
-import { COPY_TABLES, type CopyTable } from "./tables.ts";
+import { COPY_TABLES, type CopyTable, isDerivedTable } from "./tables.ts";
 
 const READ_BATCH = 2000;
 /** PostgreSQL takes at most 65,535 parameters per statement; 500 rows of 38 columns stay well under. */
@@ -36,6 +36,15 @@ async function countRows(client: PoolClient, schema: string): Promise<Map<string
     if (n > 0) counts.set(t.name, n);
   }
   return counts;
+}
+
+/** The derived tables ({@link isDerivedTable}) the board's schema holds. */
+async function derivedTables(client: PoolClient, schema: string): Promise<string[]> {
+  const res = await client.query<{ name: string }>(
+    "SELECT tablename AS name FROM pg_tables WHERE schemaname = $1 ORDER BY tablename",
+    [schema],
+  );
+  return res.rows.map((r) => r.name).filter(isDerivedTable);
 }
 
 /** Whether the board's schema exists, and the row counts of its non-empty tables (read, nothing created). */
@@ -285,8 +294,10 @@ export function postgresCopyStore(db: KanbanPostgres, slug: string, opts: { labe
       let broken: Error | undefined;
       try {
         await client.query("BEGIN");
-        // No other writer (a kernel, another copy) may add rows between the check and the commit.
-        const all = COPY_TABLES.map((t) => qualified(schema, t.name)).join(", ");
+        // No other writer (a kernel, another copy) may add rows between the check and the commit,
+        // nor refill the derived tables emptied below.
+        const derived = await derivedTables(client, schema);
+        const all = [...COPY_TABLES.map((t) => t.name), ...derived].map((name) => qualified(schema, name)).join(", ");
         await client.query(`LOCK TABLE ${all} IN EXCLUSIVE MODE`);
         if (o.replace) {
           for (const t of COPY_TABLES) await client.query(`DELETE FROM ${qualified(schema, t.name)}`);
@@ -300,6 +311,10 @@ export function postgresCopyStore(db: KanbanPostgres, slug: string, opts: { labe
             );
           }
         }
+        // The target's derived tables (the flow ledger) describe what it held before, not what is
+        // copied in: emptied, they are rebuilt by the target's kernel from the copied rows. Emptied
+        // without --replace too, as the check above counts board rows only.
+        for (const name of derived) await client.query(`DELETE FROM ${qualified(schema, name)}`);
         await fn(writer(client, schema), reader(client, schema));
         await client.query("COMMIT");
       } catch (err) {

@@ -6,7 +6,7 @@ import { classifySqliteFailure } from "../sqlite-failures.ts";
 import type { CopyRow } from "./canonical.ts";
 import { KanbanCopyError } from "./errors.ts";
 import { type CopyReader, type CopyStore, type CopyWriter, describeCounts } from "./store.ts";
-import { COPY_TABLES, type CopyTable, isBookkeepingTable, LEGACY_COLUMNS } from "./tables.ts";
+import { COPY_TABLES, type CopyTable, isBookkeepingTable, isDerivedTable, LEGACY_COLUMNS } from "./tables.ts";
 
 const BATCH = 1000;
 
@@ -108,7 +108,8 @@ function reader(sqlite: Database.Database): CopyReader {
       const legacyColumns: string[] = [];
       const unknownWithData: string[] = [];
       for (const name of tableNames(sqlite)) {
-        if (isBookkeepingTable(name)) continue;
+        // Derived tables are neither copied nor unknown: the target's kernel rebuilds them.
+        if (isBookkeepingTable(name) || isDerivedTable(name)) continue;
         const ours = known.get(name);
         if (!ours) {
           const n = Number((sqlite.prepare(`SELECT count(*) AS n FROM ${q(name)}`).get() as { n: number }).n);
@@ -223,6 +224,11 @@ export function openSqliteCopyStore(
             );
           }
         }
+        // The target's derived tables (the flow ledger) describe what it held before, not what is
+        // copied in: emptied, they are rebuilt by the target's kernel from the copied rows. Emptied
+        // without --replace too, as the check above counts board rows only, and a kernel that opened
+        // an empty board may already have written the ledger's state row.
+        for (const name of tableNames(sqlite).filter(isDerivedTable)) sqlite.exec(`DELETE FROM ${q(name)}`);
         await fn(writer(sqlite), reader(sqlite));
         sqlite.exec("COMMIT");
       } catch (err) {

@@ -17,8 +17,10 @@ export interface CopyStore {
   /**
    * Writes in one transaction: everything `fn` wrote commits together, or (on any throw) nothing
    * does. `replace` empties every table first (inside the same transaction); without it, a table
-   * that holds rows fails with COPY_TARGET_NOT_EMPTY. The reader reads inside the same transaction
-   * (the rows just written), so the copy can check them before committing.
+   * that holds rows fails with COPY_TARGET_NOT_EMPTY. Either way the derived tables
+   * (`isDerivedTable` in tables.ts) are emptied, for the target's kernel to rebuild. The reader
+   * reads inside the same transaction (the rows just written), so the copy can check them before
+   * committing.
    */
   writeTransaction(
     opts: { replace: boolean },

@@ -72,7 +72,8 @@ function describe(table: SQLiteTable): CopyTable {
 
 /**
  * Every table of a board, derived from the drizzle schema so that a column added to the schema is
- * copied (and hashed) without touching the copy. Parents first, for readers of the report.
+ * copied (and hashed) without touching the copy. Parents first, for readers of the report. The
+ * derived tables are not here ({@link isDerivedTable}).
  */
 export const COPY_TABLES: readonly CopyTable[] = [
   tasks,
@@ -112,4 +113,17 @@ export const LEGACY_COLUMNS: Readonly<Record<string, readonly string[]>> = {
 /** Tables an SQLite board holds that are not the board's data (SQLite's own, the migrator's journal). */
 export function isBookkeepingTable(name: string): boolean {
   return name.startsWith("sqlite_") || name === "__drizzle_migrations";
+}
+
+/**
+ * Tables of the board that hold derived data: the flow ledger (`kanban_flow_*`, issue 21), which the
+ * kernel computes from `tasks`, `task_runs` and `task_events` and rebuilds whenever
+ * `kanban_flow_state` has no row. They are not in {@link COPY_TABLES}: leaving them behind loses
+ * nothing, and a ledger rebuilt from the copied rows cannot disagree with them, where a copied one
+ * could (one its kernel had not caught up on yet, or of another format version). The copy neither
+ * reports them as unknown nor checks them, and it empties them on the target in its write
+ * transaction, so the target's kernel rebuilds them from the copied rows.
+ */
+export function isDerivedTable(name: string): boolean {
+  return name.startsWith("kanban_flow_");
 }

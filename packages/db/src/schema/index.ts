@@ -12,4 +12,5 @@ export * from "./notify-rules.ts";
 export * from "./kanban-usage.ts";
 export * from "./kanban-budgets.ts";
 export * from "./kanban-views.ts";
+export * from "./kanban-flow.ts";
 export * from "./kanban-gates.ts";

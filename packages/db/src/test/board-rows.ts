@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { COPY_TABLES } from "../copy/tables.ts";
+import { COPY_TABLES, isDerivedTable } from "../copy/tables.ts";
 
 /** `../shared/fixtures` beside the repository: real boards written by Hermes' own Python kernel. */
 export const HERMES_FIXTURES = path.resolve(
@@ -57,6 +57,37 @@ export function integrityCheck(file: string): string[] {
   const sqlite = new Database(file, { readonly: true, fileMustExist: true });
   try {
     return (sqlite.pragma("integrity_check") as { integrity_check: string }[]).map((r) => r.integrity_check);
+  } finally {
+    sqlite.close();
+  }
+}
+
+/**
+ * A few rows in each table of the flow ledger (derived data the copy leaves behind), as a kernel
+ * would have written them: one SQL script, unqualified, for either engine.
+ */
+export const FLOW_LEDGER_ROWS = `
+  INSERT INTO kanban_flow_state (id, version, event_id) VALUES (1, 1, 116);
+  INSERT INTO kanban_flow_cards (task_id, completed_at, cycle, lead, running, blocked, waiting, runs)
+    VALUES ('t_3ffd9a8a', 1700000500, 300, 500, 250, 30, 20, 2);
+  INSERT INTO kanban_flow_hist (tenant, day, metric, bucket, n, total, min_value, max_value)
+    VALUES ('', 19675, 1, 8, 1, 500, 500, 500);
+  INSERT INTO kanban_flow_ready (task_id, tenant, ready_since) VALUES ('t_ready', '', 1700000000);
+  INSERT INTO kanban_flow_blocks (task_id, seq, tenant, reason, started_at) VALUES ('t_ready', 1, '', 'needs input', 1699999000);
+`;
+
+/** Row counts of a board file's flow ledger tables (`kanban_flow_*`), by name. */
+export function flowLedgerCounts(file: string): Record<string, number> {
+  const sqlite = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const names = (
+      sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]
+    )
+      .map((r) => r.name)
+      .filter(isDerivedTable);
+    return Object.fromEntries(
+      names.map((name) => [name, (sqlite.prepare(`SELECT count(*) AS n FROM "${name}"`).get() as { n: number }).n]),
+    );
   } finally {
     sqlite.close();
   }
