@@ -52,6 +52,7 @@ export const BOTH_STORES = [
   "src/previous-run.test.ts",
   "src/incidents.test.ts",
   "src/flow.test.ts",
+  "src/flow-ledger.test.ts",
   "src/review.test.ts",
   "src/usage.test.ts",
   "src/budgets.test.ts",

@@ -1,15 +1,16 @@
 import type { BoardContext } from "./context.ts";
 import { invalid } from "./errors.ts";
-import { parseStoredJson } from "./stored-json.ts";
+import { addTally, type Histogram, histogramPercentiles } from "./flow-histogram.ts";
+import { addCard, catchUpFlowLedger, METRIC } from "./flow-ledger.ts";
 import {
-  BLOCK_START_KINDS,
-  type BlockEventRow,
-  blockEvents,
-  type DoneTaskRow,
-  doneTasksIn,
-  readyTasks,
+  cardsDoneIn,
+  completionSpan,
+  episodesBegunIn,
+  histRows,
+  readyCount,
+  readySinceAtRank,
   runOutcomes,
-} from "./store/sqlite/flow-reads.ts";
+} from "./store/sqlite/flow-ledger.ts";
 
 /**
  * Flow metrics (issue 21): where a board's time goes, over a window of completions. Every figure is
@@ -83,47 +84,6 @@ export function utcDay(seconds: number): string {
   return new Date(seconds * 1000).toISOString().slice(0, 10);
 }
 
-interface Episode {
-  task_id: string;
-  reason: string;
-  start: number;
-  end: number | null;
-}
-
-/** A block's reason as flow groups it: its kind (typed blocks), `breaker` for a trip, else `untyped`. */
-function blockReason(e: BlockEventRow): string {
-  if (e.kind === "gave_up") return "breaker";
-  if (e.kind === "dependency_wait") return "dependency";
-  if (e.kind === "block_loop_detected") return "block_loop";
-  const parsed = parseStoredJson(e.payload);
-  const kind =
-    parsed !== null && "value" in parsed && typeof parsed.value === "object" && parsed.value !== null
-      ? (parsed.value as Record<string, unknown>).kind
-      : undefined;
-  return typeof kind === "string" && kind !== "" ? kind : "untyped";
-}
-
-/** Pairs each block start with the first end of the same task after it (rows are ordered per task). */
-function episodesOf(rows: readonly BlockEventRow[]): Episode[] {
-  const starts = new Set<string>(BLOCK_START_KINDS);
-  const out: Episode[] = [];
-  let open: Episode | null = null;
-  for (const r of rows) {
-    if (open !== null && open.task_id !== r.task_id) open = null;
-    if (starts.has(r.kind)) {
-      // A second start while blocked (a trip after a block) continues the same episode.
-      if (open === null) {
-        open = { task_id: r.task_id, reason: blockReason(r), start: Number(r.created_at), end: null };
-        out.push(open);
-      }
-    } else if (open !== null) {
-      open.end = Number(r.created_at);
-      open = null;
-    }
-  }
-  return out;
-}
-
 function days(since: number, until: number): string[] {
   const out: string[] = [];
   const first = Math.floor(since / 86_400);
@@ -144,81 +104,96 @@ export async function flowStats(ctx: BoardContext, opts: FlowOptions = {}): Prom
     throw invalid(`a flow window is at most ${MAX_FLOW_WINDOW_SECONDS / 86_400} days; ask for a shorter one`);
   const tenant = opts.tenant ?? null;
 
-  // Four reads, not one snapshot: a card that moves between them is off by one in one figure, which
-  // a measure of weeks of work can carry.
-  const doneRows = (await doneTasksIn(ctx, since, until, tenant)).map(numericDone);
-  const ready = await readyTasks(ctx, tenant);
-  const blocks = await blockEvents(ctx, since, until, tenant);
-  const outcomes = await runOutcomes(ctx, since, until, tenant);
+  await catchUpFlowLedger(ctx);
 
-  // Counted by day number, named once per day: a Date per card was a tenth of the read at 70,000 cards.
+  // Whole days come from the ledger's histograms. A day the window cuts through is read card by
+  // card, unless all of its cards fall inside the window anyway (today's, for a window ending now).
   const firstDay = Math.floor(since / 86_400);
-  const perDayCount = new Array<number>(days(since, until).length).fill(0);
-  for (const t of doneRows) {
-    const d = Math.floor(t.completed_at / 86_400) - firstDay;
-    if (d >= 0 && d < perDayCount.length) perDayCount[d] = (perDayCount[d] as number) + 1;
+  const dayCount = days(since, until).length;
+  const cutDays = new Set<number>();
+  for (const day of new Set([firstDay, firstDay + dayCount - 1])) {
+    const start = day * 86_400;
+    if (start >= since && start + 86_400 <= until) continue;
+    const span = await completionSpan(ctx, start, start + 86_400, tenant);
+    if (span.first === null || span.last === null) continue;
+    if (span.first >= since && span.last < until) continue;
+    cutDays.add(day);
   }
-  const perDay = new Map<string, number>(perDayCount.map((n, i) => [utcDay((firstDay + i) * 86_400), n]));
-
-  const episodes = episodesOf(blocks);
-  const blockedByTask = new Map<string, number>();
-  for (const e of episodes) {
-    const seconds = (e.end ?? now) - e.start;
-    blockedByTask.set(e.task_id, (blockedByTask.get(e.task_id) ?? 0) + seconds);
+  const hists: Histogram[] = Object.values(METRIC).map(() => new Map());
+  const perDayCount = new Array<number>(dayCount).fill(0);
+  for (const r of await histRows(ctx, firstDay, firstDay + dayCount - 1, tenant)) {
+    if (cutDays.has(r.day)) continue;
+    addTally(hists[r.metric] as Histogram, r.bucket, r);
+    if (r.metric === METRIC.lead) perDayCount[r.day - firstDay] = (perDayCount[r.day - firstDay] as number) + r.n;
+  }
+  for (const day of cutDays) {
+    const cards = await cardsDoneIn(ctx, Math.max(since, day * 86_400), Math.min(until, (day + 1) * 86_400), tenant);
+    for (const c of cards) addCard(hists, c);
+    perDayCount[day - firstDay] = (perDayCount[day - firstDay] as number) + cards.length;
+  }
+  const perDay = perDayCount.map((done, i) => ({ day: utcDay((firstDay + i) * 86_400), done }));
+  const runsHist = hists[METRIC.runs] as Histogram;
+  let done = 0;
+  let totalRuns = 0;
+  let reworked = 0;
+  for (const [bucket, t] of runsHist) {
+    done += t.n;
+    totalRuns += t.total;
+    // Buckets below 64 hold exactly their own number of runs; every later one holds more than one.
+    if (bucket >= 2) reworked += t.n;
   }
 
-  const lead = doneRows.map((t) => t.completed_at - t.created_at);
-  const byReason = new Map<string, Episode[]>();
-  for (const e of episodes) {
+  const ready = await readyCount(ctx, tenant);
+  const ageAt = async (p: number) =>
+    now - (await readySinceAtRank(ctx, Math.max(1, Math.ceil((p / 100) * ready.count)), tenant));
+  const readyAges: Percentiles =
+    ready.count === 0 || ready.oldest === null
+      ? { n: 0, p50: null, p90: null, max: null }
+      : { n: ready.count, p50: await ageAt(50), p90: await ageAt(90), max: now - ready.oldest };
+
+  const byReason = new Map<string, { started_at: number; ended_at: number | null }[]>();
+  for (const e of await episodesBegunIn(ctx, since, until, tenant)) {
     const list = byReason.get(e.reason);
     if (list) list.push(e);
     else byReason.set(e.reason, [e]);
   }
 
   const profiles = new Map<string, { runs: number; completed: number; outcomes: Record<string, number> }>();
-  for (const r of outcomes) {
+  for (const r of await runOutcomes(ctx, since, until, tenant)) {
     const name = r.profile ?? "(none)";
     const p = profiles.get(name) ?? { runs: 0, completed: 0, outcomes: {} };
-    const n = Number(r.n);
     const outcome = r.outcome ?? "unknown";
-    p.runs += n;
-    if (outcome === "completed") p.completed += n;
-    p.outcomes[outcome] = (p.outcomes[outcome] ?? 0) + n;
+    p.runs += r.n;
+    if (outcome === "completed") p.completed += r.n;
+    p.outcomes[outcome] = (p.outcomes[outcome] ?? 0) + r.n;
     profiles.set(name, p);
   }
-  const totalRuns = doneRows.reduce((n, t) => n + t.runs, 0);
 
   return {
     since,
     until,
-    throughput: [...perDay].map(([day, done]) => ({ day, done })),
-    done: doneRows.length,
-    cycle_time_seconds: percentiles(
-      doneRows.filter((t) => t.started_at !== null).map((t) => t.completed_at - (t.started_at as number)),
-    ),
-    lead_time_seconds: percentiles(lead),
+    throughput: perDay,
+    done,
+    cycle_time_seconds: histogramPercentiles(hists[METRIC.cycle] as Histogram),
+    lead_time_seconds: histogramPercentiles(hists[METRIC.lead] as Histogram),
     time_in_status_seconds: {
-      running: percentiles(doneRows.map((t) => t.running_seconds)),
-      blocked: percentiles(doneRows.map((t) => blockedByTask.get(t.id) ?? 0)),
-      waiting: percentiles(
-        doneRows.map((t) =>
-          Math.max(0, t.completed_at - t.created_at - t.running_seconds - (blockedByTask.get(t.id) ?? 0)),
-        ),
-      ),
+      running: histogramPercentiles(hists[METRIC.running] as Histogram),
+      blocked: histogramPercentiles(hists[METRIC.blocked] as Histogram),
+      waiting: histogramPercentiles(hists[METRIC.waiting] as Histogram),
     },
-    ready_queue: { count: ready.length, age_seconds: percentiles(ready.map((r) => now - Number(r.ready_since))) },
+    ready_queue: { count: ready.count, age_seconds: readyAges },
     blocked: [...byReason]
       .map(([reason, es]) => ({
         reason,
         episodes: es.length,
-        open: es.filter((e) => e.end === null).length,
-        seconds: percentiles(es.map((e) => (e.end ?? now) - e.start)),
+        open: es.filter((e) => e.ended_at === null).length,
+        seconds: percentiles(es.map((e) => (e.ended_at ?? now) - e.started_at)),
       }))
       .sort((a, b) => b.episodes - a.episodes || a.reason.localeCompare(b.reason)),
     rework: {
-      runs_per_done_card: doneRows.length === 0 ? null : round2(totalRuns / doneRows.length),
-      reworked_cards: doneRows.filter((t) => t.runs > 1).length,
-      runs: percentiles(doneRows.map((t) => t.runs)),
+      runs_per_done_card: done === 0 ? null : round2(totalRuns / done),
+      reworked_cards: reworked,
+      runs: histogramPercentiles(runsHist),
     },
     by_profile: [...profiles]
       .map(([profile, p]) => ({
@@ -229,17 +204,6 @@ export async function flowStats(ctx: BoardContext, opts: FlowOptions = {}): Prom
         outcomes: p.outcomes,
       }))
       .sort((a, b) => b.runs - a.runs || a.profile.localeCompare(b.profile)),
-  };
-}
-
-function numericDone(t: DoneTaskRow): DoneTaskRow {
-  return {
-    ...t,
-    created_at: Number(t.created_at),
-    started_at: t.started_at === null ? null : Number(t.started_at),
-    completed_at: Number(t.completed_at),
-    runs: Number(t.runs),
-    running_seconds: Number(t.running_seconds),
   };
 }
 
