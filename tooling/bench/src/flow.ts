@@ -4,13 +4,16 @@ import { percentile, round, timings } from "./stats.ts";
 
 /**
  * The flow read of the API (`stats.flow`, issue 21: the last 30 days of a seeded board, most of it
- * done) against the floor of reading the done rows it starts from with one raw SELECT. The issue's
- * target is under 100 ms at 100,000 tasks.
+ * done) against reading the board's done rows with one raw SELECT, the least a read of every card
+ * would cost. The issue's target is under 100 ms at 100,000 tasks. The first read of a freshly
+ * seeded board also builds its flow ledger from every task; that read is timed on its own.
  */
 export async function benchFlow(home: string, quick: boolean) {
   const caller = createCaller(createContextInner({ location: { home } }));
   const runs = quick ? 5 : 15;
-  const first = await caller.stats.flow({}); // warm, and the sanity check below
+  const t0 = performance.now();
+  const first = await caller.stats.flow({}); // builds the ledger; the sanity check below
+  const firstMs = performance.now() - t0;
   if (first.done === 0) throw new Error("the seeded board has no done card in the flow window");
   const api: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -25,6 +28,7 @@ export async function benchFlow(home: string, quick: boolean) {
   const p50 = percentile(api, 50);
   return {
     done: first.done,
+    first_read_ms: round(firstMs, 0),
     p50_ms: round(p50, 2),
     p95_ms: round(percentile(api, 95), 2),
     raw_p50_ms: round(percentile(floor, 50), 2),

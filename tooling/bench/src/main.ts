@@ -141,6 +141,7 @@ function renderMarkdown(r: Record<string, unknown>): string {
     );
     lines.push(
       `| stats.flow, last 30 days at ${n} tasks (${v.flow.done} done; p50 / p95) | ${v.flow.p50_ms} / ${v.flow.p95_ms} ms | ${v.flow.raw_p50_ms} ms raw SELECT of the done rows; target < 100 ms at 100,000 tasks | ${v.flow.ratio} |`,
+      `| ↳ its first read, which builds the board's flow ledger from every task | ${v.flow.first_read_ms} ms | — | — |`,
     );
   }
   const h = r.http as Record<string, Record<string, number>>;
