@@ -14,13 +14,16 @@ import {
 
 /**
  * Flow metrics (issue 21): where a board's time goes, over a window of completions. Every figure is
- * computed from rows the board already keeps (tasks, runs, events), so a Hermes board has its
- * history measured the day it is opened.
+ * derived from rows the board already keeps (tasks, runs, events), so a Hermes board has its
+ * history measured the day it is opened; they are read from the flow ledger those rows keep up to
+ * date (flow-ledger.ts), whose histograms make the done cards' percentiles exact or within one
+ * bucket (flow-histogram.ts).
  *
  * - throughput: cards done per UTC day of the window (days with none are listed as 0);
  * - cycle time: first claim to done; lead time: creation to done (cards done in the window);
  * - time in status of those cards: `running` (their runs' summed durations), `blocked` (their
- *   blocked episodes), `waiting` (the rest of the lead time: triage, todo, ready, review);
+ *   blocked episodes before they were done), `waiting` (the rest of the lead time: triage, todo,
+ *   ready, review);
  * - the ready queue now: how long each ready card has waited since it last entered the lane;
  * - blocked episodes that began in the window, by reason (the block's kind; `breaker` for gave_up);
  * - rework: runs per done card;
