@@ -1,15 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { percentiles } from "./flow.ts";
 import { addValue, bucketOf, bucketRange, type Histogram, histogramPercentiles } from "./flow-histogram.ts";
-
-/** A small deterministic generator (the same values on every run). */
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1_664_525) + 1_013_904_223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
+import { seededRandom } from "./testing/helpers.ts";
 
 describe("flow histogram buckets", () => {
   it("tile the whole numbers: each bucket's range holds its values, next to the next bucket's", () => {
@@ -50,7 +42,7 @@ describe("histogramPercentiles", () => {
   });
 
   it("are within the rank's bucket (1/16) of the exact ones over spread values, and the largest is exact", () => {
-    const rnd = lcg(21);
+    const rnd = seededRandom(21);
     for (let round = 0; round < 20; round++) {
       const values = Array.from({ length: 500 + round * 100 }, () => Math.floor(rnd() ** 3 * 30 * 86_400));
       const exact = percentiles(values);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Board } from "./board.ts";
 import { FLOW_LEDGER_VERSION } from "./flow-ledger.ts";
-import { useTestBoards } from "./testing/helpers.ts";
+import { seededRandom, useTestBoards } from "./testing/helpers.ts";
 import { rawSql } from "./testing/internals.ts";
 
 const board = useTestBoards();
@@ -26,20 +26,11 @@ async function ledgerRows(b: Board) {
   };
 }
 
-/** A small deterministic generator (the same history on every run). */
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1_664_525) + 1_013_904_223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
 describe("the flow ledger", () => {
   it("kept by catching up with the events holds exactly what a rebuild from the rows holds", async () => {
     const b = board();
     b.clock.set(T0);
-    const rnd = lcg(7);
+    const rnd = seededRandom(7);
     const ids: string[] = [];
     for (let step = 0; step < 260; step++) {
       b.clock.advance(Math.floor(rnd() * 4 * 3600));

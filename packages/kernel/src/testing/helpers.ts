@@ -62,3 +62,15 @@ export async function caught(fn: () => unknown): Promise<KernelError> {
 
 /** Matches a KernelError by code and exact message (for `toThrow` and `toMatchObject`). */
 export const kernelError = (code: string, message: string) => expect.objectContaining({ code, message });
+
+/**
+ * Numbers in [0, 1) from a seed, the same sequence on every run (a linear congruential generator):
+ * randomized tests that fail, fail again the same way.
+ */
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1_664_525) + 1_013_904_223) >>> 0;
+    return s / 2 ** 32;
+  };
+}

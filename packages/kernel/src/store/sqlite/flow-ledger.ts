@@ -283,17 +283,23 @@ export async function insertEpisodes(ctx: SqlContext, rows: readonly EpisodeRow[
   );
 }
 
-/** A change to one histogram bucket: counts and sums to add (negative to take away). */
-export interface HistDelta {
-  tenant: string;
+/** One histogram bucket of one day and metric: how many values, their sum, the smallest and largest. */
+export interface HistRow {
   day: number;
   metric: number;
   bucket: number;
   n: number;
   total: number;
-  /** The smallest and largest value added; for a bucket only taken from, its range's far ends (no-ops). */
   min: number;
   max: number;
+}
+
+/**
+ * A change to one tenant's bucket: counts and sums to add (negative to take away); `min` and `max`
+ * are the values added, or for a bucket only taken from, its range's far ends (no-ops).
+ */
+export interface HistDelta extends HistRow {
+  tenant: string;
 }
 
 export async function applyHistDeltas(ctx: SqlContext, deltas: readonly HistDelta[]): Promise<void> {
@@ -347,16 +353,6 @@ export async function recountBucket(
 }
 
 // ---- reads for flow.ts ----
-
-export interface HistRow {
-  day: number;
-  metric: number;
-  bucket: number;
-  n: number;
-  total: number;
-  min: number;
-  max: number;
-}
 
 /** The histograms of days [firstDay, lastDay], summed over tenants unless one is named. */
 export async function histRows(
