@@ -19,6 +19,28 @@ export {
   type WorkspaceKind,
 } from "@kanban/contract";
 
+/**
+ * Event kinds after which a task is (again) in the ready lane, or waiting to be: the newest one
+ * starts its wait (flow's ready-queue age, diagnostics' stranded clock). A `status` event counts too
+ * when it moved the task to ready; each reader decides how it checks that.
+ */
+export const READY_ENTRY_KINDS = [
+  "created",
+  "promoted",
+  "promoted_manual",
+  "unblocked",
+  "reclaimed",
+  "crashed",
+  "timed_out",
+  "stale",
+  "rate_limited",
+  "spawn_failed",
+  "reconciled",
+  "changes_requested",
+  "review_reopened",
+  "auto_revived",
+] as const;
+
 /** Lease length of a claim when none is given (Hermes' DEFAULT_CLAIM_TTL_SECONDS). */
 export const DEFAULT_CLAIM_TTL_SECONDS = 900;
 /** A worker younger than this is never declared crashed (its pid may not be recorded yet). */

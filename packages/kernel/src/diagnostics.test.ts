@@ -338,6 +338,14 @@ describe("stranded_in_ready", () => {
     expect(only(diagnose(t, events), "stranded_in_ready")).toBeUndefined();
   });
 
+  it("ages from a breaker's auto-revive or a Hermes reconcile too, as flow's ready queue does", () => {
+    for (const kind of ["auto_revived", "reconciled"]) {
+      const t = task({ status: "ready", created_at: T0 - 6 * HOUR });
+      const events = [ev("created", T0 - 6 * HOUR, {}), ev("gave_up", T0 - 5 * HOUR, {}), ev(kind, T0 - 20 * 60, {})];
+      expect(only(diagnose(t, events), "stranded_in_ready")).toBeUndefined();
+    }
+  });
+
   it("falls back to the creation time when no ready transition is on record", () => {
     const t = task({ status: "ready", created_at: T0 - 2 * HOUR });
     expect(only(diagnose(t, []), "stranded_in_ready")?.data.ready_since).toBe(T0 - 2 * HOUR);

@@ -1,4 +1,4 @@
-import { DEFAULT_FAILURE_LIMIT } from "./constants.ts";
+import { DEFAULT_FAILURE_LIMIT, READY_ENTRY_KINDS } from "./constants.ts";
 import type { BoardContext } from "./context.ts";
 import { invalid } from "./errors.ts";
 import { candidateHistory, diagnosticCandidates } from "./store/sqlite/diagnostics-rows.ts";
@@ -73,21 +73,7 @@ const PHANTOM_REFS_KIND = "suspected_hallucinated_references";
 const SUPERSEDING_KINDS = new Set(["completed", "edited"]);
 const BLOCKING_KINDS = new Set(["blocked", "gave_up"]);
 /** Events that put (or put back) a task in `ready`; the newest one starts the stranded clock. */
-const READY_ENTRY_KINDS = new Set([
-  "created",
-  "promoted",
-  "promoted_manual",
-  "unblocked",
-  "reclaimed",
-  "crashed",
-  "timed_out",
-  "stale",
-  "spawn_failed",
-  "rate_limited",
-  "reconciled",
-  "review_reopened",
-  "changes_requested",
-]);
+const READY_ENTRY_KIND_SET: ReadonlySet<string> = new Set(READY_ENTRY_KINDS);
 
 /** Every event kind a rule reads; loaders need fetch no others. */
 export const DIAGNOSTIC_EVENT_KINDS: readonly string[] = [
@@ -369,7 +355,7 @@ const stuckInBlocked: Rule = ({ task, events, opts }) => {
 };
 
 function isReadyEntry(e: TaskEvent): boolean {
-  return READY_ENTRY_KINDS.has(e.kind) || (e.kind === "status" && e.payload?.status === "ready");
+  return READY_ENTRY_KIND_SET.has(e.kind) || (e.kind === "status" && e.payload?.status === "ready");
 }
 
 function unknownProfile(task: Task, known: readonly string[], since: number, age: number): Diagnostic {

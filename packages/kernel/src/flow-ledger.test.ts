@@ -109,6 +109,21 @@ describe("the flow ledger", () => {
     expect(flow.ready_queue.count).toBe(0);
   });
 
+  it("starts a ready card's wait at its newest way back into the lane, a Hermes reconcile included", async () => {
+    const b = board();
+    b.clock.set(T0);
+    const t = await b.createTask({ title: "a" });
+    // Hermes' dispatcher found the card running without a live worker and put it back in ready.
+    await rawSql(b).run(
+      "INSERT INTO task_events (task_id, kind, payload, created_at) VALUES (?, 'reconciled', NULL, ?)",
+      t.id,
+      T0 + 3000,
+    );
+    b.clock.set(T0 + 3600);
+    const flow = await b.flowStats({ since: T0, until: T0 + DAY });
+    expect(flow.ready_queue).toEqual({ count: 1, age_seconds: { n: 1, p50: 600, p90: 600, max: 600 } });
+  });
+
   it("measures a board without a ledger (or with an older one) from scratch on its first read", async () => {
     const b = board();
     b.clock.set(T0);

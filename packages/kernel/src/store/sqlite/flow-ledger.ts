@@ -1,3 +1,4 @@
+import { READY_ENTRY_KINDS } from "../../constants.ts";
 import type { SqlContext } from "./session.ts";
 
 // The flow ledger's SQL (tables `kanban_flow_*`, migration 0010/0011; see flow-ledger.ts for what
@@ -149,23 +150,8 @@ export async function blockEventRows(ctx: SqlContext, ids: readonly string[]): P
   }));
 }
 
-/** Event kinds after which a task is (again) in the ready lane, or waiting to be. */
-export const LANE_ENTRY_KINDS = [
-  "created",
-  "promoted",
-  "promoted_manual",
-  "unblocked",
-  "reclaimed",
-  "crashed",
-  "timed_out",
-  "stale",
-  "rate_limited",
-  "spawn_failed",
-  "status",
-  "changes_requested",
-  "review_reopened",
-  "auto_revived",
-] as const;
+/** Event kinds after which a task is (again) in the ready lane (any status change counts here). */
+export const LANE_ENTRY_KINDS = [...READY_ENTRY_KINDS, "status"] as const;
 
 /** Per task, when it last entered the ready lane (tasks with no such event are left out). */
 export async function laneEntries(ctx: SqlContext, ids: readonly string[]): Promise<Map<string, number>> {
