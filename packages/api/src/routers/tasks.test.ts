@@ -559,6 +559,20 @@ describe("tasks.context and tasks.log", () => {
     const first = await t.api.tasks.log({ id: task.id, tail: 15, before: before.start });
     expect(first).toMatchObject({ content: "line one\n", start: 0, truncated: false });
     expect(first.content + before.content + last.content).toBe("line one\nline two\nline three\n");
+    // One line longer than a page, of characters two to four bytes long: the pages cut it only
+    // between characters, and join up to it.
+    const line = "é€😀".repeat(5_000);
+    fs.writeFileSync(file, `${line}\n`);
+    const pages: string[] = [];
+    let page = await t.api.tasks.log({ id: task.id, tail: 1_001 });
+    pages.unshift(page.content);
+    while (page.truncated) {
+      page = await t.api.tasks.log({ id: task.id, tail: 1_001, before: page.start });
+      pages.unshift(page.content);
+    }
+    expect(pages.length).toBeGreaterThan(40);
+    for (const p of pages) expect(p).not.toContain("\uFFFD");
+    expect(pages.join("")).toBe(`${line}\n`);
     expect(await codeOf(t.api.tasks.log({ id: task.id, before: -1 }))).toBe("BAD_REQUEST");
     expect(await codeOf(t.api.tasks.log({ id: task.id, tail: 0 }))).toBe("BAD_REQUEST");
     expect(await codeOf(t.api.tasks.log({ id: task.id, tail: 2_000_001 }))).toBe("BAD_REQUEST");

@@ -12,7 +12,9 @@ export const LOG_TAIL_MAX = 2_000_000;
 /**
  * Reads at most `tail` bytes of a worker log ending at byte `before` (default: its end). A read
  * that starts mid-line drops that partial first line; `start` is the offset of the first byte
- * returned, where the page before this one ends.
+ * returned, where the page before this one ends. A page inside one line longer than itself keeps
+ * its part of that line, cut at a character's first byte: every page moves back, and no page, nor
+ * the pages joined, holds half a character.
  */
 function readLogTail(
   file: string,
@@ -36,10 +38,14 @@ function readLogTail(
     let start = begin;
     if (begin > 0) {
       const nl = buf.indexOf(0x0a);
-      if (nl !== -1) {
-        buf = buf.subarray(nl + 1);
-        start = begin + nl + 1;
-      }
+      // Past the first newline, when a line follows it. Otherwise the page lies inside one long line
+      // (its newline, if any, is the page's last byte: cutting there would leave nothing, and the
+      // page before would be this one again): past any UTF-8 continuation bytes (10xxxxxx), which
+      // belong to a character the page before ends with.
+      let skip = nl !== -1 && nl + 1 < buf.length ? nl + 1 : 0;
+      if (skip === 0) while (skip < Math.min(3, buf.length) && ((buf[skip] as number) & 0xc0) === 0x80) skip++;
+      buf = buf.subarray(skip);
+      start = begin + skip;
     }
     return { exists: true, size_bytes: size, start, content: buf.toString("utf8"), truncated: start > 0 };
   } finally {
