@@ -1,5 +1,3 @@
-import type { Percentiles } from "./flow.ts";
-
 /**
  * The histograms flow keeps per tenant, day and metric (issue 21: flow at 100,000 cards in well under
  * 100 ms cannot read every done card). A value is a whole number of seconds (or runs).
@@ -10,6 +8,23 @@ import type { Percentiles } from "./flow.ts";
  * holds one distinct value (the common case on a small board) and otherwise the bucket's mean, never
  * outside the values the bucket really holds. The largest value is always exact.
  */
+
+export interface Percentiles {
+  /** How many values the percentiles are over. */
+  n: number;
+  p50: number | null;
+  p90: number | null;
+  max: number | null;
+}
+
+/** Nearest-rank percentiles of `values` (any order); nulls when there are none. */
+export function percentiles(values: readonly number[]): Percentiles {
+  if (values.length === 0) return { n: 0, p50: null, p90: null, max: null };
+  // A typed array sorts numbers natively, several times faster than a comparator over 70,000 cards.
+  const sorted = Float64Array.from(values).sort();
+  const rank = (p: number) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+  return { n: sorted.length, p50: rank(50), p90: rank(90), max: sorted[sorted.length - 1] as number };
+}
 
 const EXACT_BELOW = 64;
 const SUB_BUCKETS = 16;

@@ -78,10 +78,11 @@ describe("npm run bench -- --quick", () => {
     expect(r.cli_start.mcp_start.p50_ms).toBeGreaterThan(0);
     const md = fs.readFileSync(path.join(out, "quick.md"), "utf8");
     expect(md).toContain("| benchmark | measured | reference (same run) | ratio |");
-    // Header, 4 claim rows, transactions per claim, create, board.get, tick and flow at one size, 2 HTTP rows, live,
+    // Header, 4 claim rows, transactions per claim, create, board.get, tick, flow and flow's first read (the ledger's
+    // build) at one size, 2 HTTP rows, live,
     // open boards (deltas beside refetching), contention, 3 CLI cold starts, 3 memory per CLI call, MCP start,
     // and graphile-worker and our kernel beside pg-boss at 1 and 8 workers.
-    expect(md.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| ---")).length).toBe(26);
+    expect(md.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| ---")).length).toBe(27);
     expect(md).toMatch(/\| 10 viewers on a 2000-task board, fleet at 20 transitions\/s: board by deltas \| API CPU /);
     expect(md).toMatch(
       /\| PostgreSQL [^|]+: graphile-worker [\d.]+ fetch\+complete of 100 jobs, 8 workers \| [\d.]+ jobs\/s \| [\d.]+ jobs\/s pg-boss /,
