@@ -5,7 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { forgetInitialised, openDatabase } from "../connection.ts";
 import { boardSchemaName, migrateBoardSchema, quoteIdent } from "../pg-board-schema.ts";
 import { openPostgres } from "../pg-connection.ts";
-import { boardRows, copyFixture, FLOW_LEDGER_ROWS, flowLedgerCounts, integrityCheck } from "../test/board-rows.ts";
+import {
+  boardRows,
+  copyFixture,
+  FLOW_LEDGER_ROWS,
+  fixtureWithLedger,
+  flowLedgerCounts,
+  integrityCheck,
+} from "../test/board-rows.ts";
 import { useTempDirs } from "../test/temp-dirs.ts";
 import { createTestPgDatabase, type TestPgDatabase } from "../testing-pg.ts";
 import { copyBoard } from "./copy-board.ts";
@@ -210,13 +217,7 @@ describe("kanban db copy with PostgreSQL", () => {
 
   it("leaves the flow ledger behind (derived) in both directions, and empties the target's, with and without --replace", async () => {
     const dir = tempDir();
-    const source = copyFixture(FIXTURE, dir);
-    openDatabase({ path: source, ...quiet }).close();
-    const raw = new Database(source);
-    raw.exec(FLOW_LEDGER_ROWS);
-    raw.close();
-    const filled = flowLedgerCounts(source);
-    const empty = Object.fromEntries(Object.keys(filled).map((name) => [name, 0]));
+    const { source, filled, empty } = fixtureWithLedger(FIXTURE, dir);
     expect(Object.keys(filled)).toHaveLength(5);
 
     // A board whose kernel already wrote a ledger but which holds no board rows: not refused.

@@ -5,7 +5,14 @@ import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import type { BoardLocation } from "../boards.ts";
 import { forgetInitialised, openDatabase } from "../connection.ts";
-import { boardRows, copyFixture, FLOW_LEDGER_ROWS, flowLedgerCounts, integrityCheck } from "../test/board-rows.ts";
+import {
+  boardRows,
+  copyFixture,
+  FLOW_LEDGER_ROWS,
+  fixtureWithLedger,
+  flowLedgerCounts,
+  integrityCheck,
+} from "../test/board-rows.ts";
 import { useTempDirs } from "../test/temp-dirs.ts";
 import { copyBoard } from "./copy-board.ts";
 import { isDerivedTable } from "./tables.ts";
@@ -86,13 +93,7 @@ describe("kanban db copy, SQLite to SQLite", () => {
 
   it("leaves the flow ledger behind (derived): not copied nor reported, and emptied on the target, with and without --replace", async () => {
     const dir = tempDir();
-    const source = copyFixture("hermes-v3-2026-07-29", dir);
-    openDatabase({ path: source, ...quiet }).close();
-    const raw = new Database(source);
-    raw.exec(FLOW_LEDGER_ROWS);
-    raw.close();
-    const filled = flowLedgerCounts(source);
-    const empty = Object.fromEntries(Object.keys(filled).map((name) => [name, 0]));
+    const { source, filled, empty } = fixtureWithLedger("hermes-v3-2026-07-29", dir);
     expect(Object.keys(filled)).toHaveLength(5);
     expect(Object.values(filled)).toEqual([1, 1, 1, 1, 1]);
 

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
+import { openDatabase } from "../connection.ts";
 import { COPY_TABLES, isDerivedTable } from "../copy/tables.ts";
 
 /** `../shared/fixtures` beside the repository: real boards written by Hermes' own Python kernel. */
@@ -91,4 +92,22 @@ export function flowLedgerCounts(file: string): Record<string, number> {
   } finally {
     sqlite.close();
   }
+}
+
+/**
+ * A copy of a Hermes fixture board in `dir`, upgraded, with FLOW_LEDGER_ROWS in its flow ledger: the
+ * source of the copy tests that the ledger is left behind. `filled` is its ledger's row counts and
+ * `empty` the same tables with none.
+ */
+export function fixtureWithLedger(
+  name: string,
+  dir: string,
+): { source: string; filled: Record<string, number>; empty: Record<string, number> } {
+  const source = copyFixture(name, dir);
+  openDatabase({ path: source, warn: () => {} }).close();
+  const raw = new Database(source);
+  raw.exec(FLOW_LEDGER_ROWS);
+  raw.close();
+  const filled = flowLedgerCounts(source);
+  return { source, filled, empty: Object.fromEntries(Object.keys(filled).map((table) => [table, 0])) };
 }
