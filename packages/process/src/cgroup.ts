@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { isPidAlive } from "./process.ts";
 
 /**
  * Workers in cgroup v2 (Linux): each worker runs in its own cgroup under a kanban subtree, so its
@@ -333,16 +334,24 @@ export async function stopCgroup(
   while (cgroupPids(dir).length > 0 && performance.now() < end) await sleep(50);
   let killed = false;
   const left = cgroupPids(dir);
+  // A hang guard, not a speed bound: cgroup.kill is asynchronous, and the members die as the
+  // scheduler gets to them, which on a loaded machine (a big RSS to free) took longer than 5 s.
+  const hard = performance.now() + 30_000;
   if (left.length > 0) {
     for (const p of left) seen.add(p);
     killed = killCgroup(dir);
     opts.log?.(`cgroup ${path.basename(dir)}: ${left.length} process(es) still there after the grace: cgroup.kill`);
-    // cgroup.kill is asynchronous: the members die as the scheduler gets to them, which on a loaded
-    // machine (a big RSS to free) took longer than 5 s. The wait ends as soon as the cgroup is empty.
-    const hard = performance.now() + 30_000;
     while (cgroupPids(dir).length > 0 && performance.now() < hard) await sleep(20);
   }
-  return { pids: [...seen], killed, removed: removeCgroup(dir) };
+  // A process leaves cgroup.procs a moment before it is done exiting (and the cgroup counts it as
+  // populated until then, so rmdir says EBUSY): the stop is over when none of them is alive.
+  while ([...seen].some(isPidAlive) && performance.now() < hard) await sleep(20);
+  let removed = removeCgroup(dir);
+  while (!removed && cgroupPids(dir).length === 0 && performance.now() < hard) {
+    await sleep(20);
+    removed = removeCgroup(dir);
+  }
+  return { pids: [...seen], killed, removed };
 }
 
 /** What a cgroup itself says of its tree: memory in use (with its controller) and CPU time used. */

@@ -373,8 +373,16 @@ describe("containment", { timeout: 60_000 }, () => {
       // Both ignore SIGTERM and the child left the process group: the cgroup stops them all.
       d.pool.terminate([{ pid: pids.worker, lock: null }], 0.3);
       await d.pool.drain();
-      expect(isPidAlive(pids.worker) || isPidAlive(pids.child)).toBe(false);
-      expect(fs.existsSync(dir as string)).toBe(false);
+      // Each named, so a failure says which one outlived the stop.
+      expect({
+        worker: isPidAlive(pids.worker),
+        child: isPidAlive(pids.child),
+        cgroup: fs.existsSync(dir as string),
+      }).toEqual({
+        worker: false,
+        child: false,
+        cgroup: false,
+      });
       expect(
         logs.some((l) =>
           l.includes(`worker pid ${pids.worker} survived SIGTERM for 0.3s: cgroup.kill stopped its 2 process(es)`),
