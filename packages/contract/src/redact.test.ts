@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { REDACTED, redactSecrets, redactSecretsDeep, secretValuesOf } from "./redact.ts";
+import { cutsOffSecrets, REDACTED, redactSecrets, redactSecretsDeep, secretSpans, secretValuesOf } from "./redact.ts";
 
 describe("redactSecrets", () => {
   it("cuts credentials by shape and keeps what helps a reader", () => {
@@ -86,5 +86,36 @@ describe("secretValuesOf", () => {
         MAX_TOKENS: "800000000",
       }),
     ).toEqual(["sk-ant-zzzzzzzzzzzzzzzz", "abcdefghijkl"]);
+  });
+});
+
+describe("secretSpans and cutsOffSecrets", () => {
+  const key = "sk-ant-api03-0123456789abcdefghij";
+  const text = `a ${key} b API_TOKEN=abcdefgh12 c plain-secret-value d`;
+  const at = (s: string) => text.indexOf(s);
+
+  it("finds what redactSecrets cuts, whole matches, merged where they touch", () => {
+    expect(secretSpans(text, ["plain-secret-value"])).toEqual([
+      [at(key), at(key) + key.length],
+      [at("API_TOKEN"), at(" c ")],
+      [at("plain"), at(" d")],
+    ]);
+    // A known value inside a shaped match: one span.
+    expect(secretSpans(`x ${key} y`, ["0123456789abcdef"])).toEqual([[2, 2 + key.length]]);
+    expect(secretSpans("nothing to see here")).toEqual([]);
+  });
+
+  it("moves a cut inside a secret to its edge: a start back, an end on; cuts outside stay", () => {
+    const k = at(key);
+    expect(cutsOffSecrets(text, 0, { start: k + 5, end: k + 9 })).toEqual({ start: k, end: k + key.length });
+    expect(cutsOffSecrets(text, 0, { start: k, end: k + key.length })).toEqual({ start: k, end: k + key.length });
+    expect(cutsOffSecrets(text, 0, { start: 1, end: at(" b") + 1 })).toEqual({ start: 1, end: at(" b") + 1 });
+    // The window's offset in the file is added; known values are matched by their UTF-8 bytes.
+    const known = "clé-secrète-à-moi";
+    const bytes = Array.from(new TextEncoder().encode(`xx ${known} yy`), (b) => String.fromCharCode(b)).join("");
+    expect(cutsOffSecrets(bytes, 1000, { start: 1006, end: 1010 }, [known])).toEqual({
+      start: 1003,
+      end: 1003 + new TextEncoder().encode(known).length,
+    });
   });
 });

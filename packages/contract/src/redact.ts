@@ -72,17 +72,22 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
+/** One pattern for the `known` values worth cutting, longest first (a secret that contains another is cut whole). */
+function knownPattern(known: readonly string[]): RegExp | null {
+  const values = [...new Set(known.filter((k) => k.length >= MIN_KNOWN_SECRET_LENGTH))].sort(
+    (a, b) => b.length - a.length,
+  );
+  return values.length === 0 ? null : new RegExp(values.map(escapeRegExp).join("|"), "g");
+}
+
 /**
  * `text` with every credential it contains replaced by `[redacted]` (see the module comment).
  * `known`: exact secret values to cut wherever they appear (shorter than MIN_KNOWN_SECRET_LENGTH: ignored).
  */
 export function redactSecrets(text: string, known: readonly string[] = []): string {
   let out = text;
-  // Longest first: a secret that contains another is cut whole.
-  const values = [...new Set(known.filter((k) => k.length >= MIN_KNOWN_SECRET_LENGTH))].sort(
-    (a, b) => b.length - a.length,
-  );
-  if (values.length > 0) out = out.replace(new RegExp(values.map(escapeRegExp).join("|"), "g"), REDACTED);
+  const values = knownPattern(known);
+  if (values !== null) out = out.replace(values, REDACTED);
   for (const { pattern, replace } of SHAPES) {
     pattern.lastIndex = 0;
     out = out.replace(pattern, replace as (substring: string, ...args: string[]) => string);
@@ -117,4 +122,55 @@ export function secretValuesOf(env: Readonly<Record<string, string | undefined>>
   return Object.entries(env)
     .filter(([k, v]) => name.test(k) && typeof v === "string" && v.length >= MIN_KNOWN_SECRET_LENGTH)
     .map(([, v]) => v as string);
+}
+
+/**
+ * Where in `text` {@link redactSecrets} finds something to cut: every match of its rules, as
+ * `[from, to)` ranges, overlapping and touching ones merged, in order. A range covers the whole match
+ * (a kept head such as `TOKEN=` included).
+ */
+export function secretSpans(text: string, known: readonly string[] = []): [number, number][] {
+  const found: [number, number][] = [];
+  const patterns = [knownPattern(known), ...SHAPES.map((s) => s.pattern)];
+  for (const pattern of patterns)
+    if (pattern !== null) for (const m of text.matchAll(pattern)) found.push([m.index, m.index + m[0].length]);
+  found.sort((a, b) => a[0] - b[0]);
+  const merged: [number, number][] = [];
+  for (const [from, to] of found) {
+    const last = merged.at(-1);
+    if (last !== undefined && from <= last[1]) last[1] = Math.max(last[1], to);
+    else merged.push([from, to]);
+  }
+  return merged;
+}
+
+/**
+ * A cut through text that will be redacted, moved off any secret it falls inside. A page of a log
+ * read from `start` to `end` is redacted on its own: a credential the cut splits in two matches no
+ * rule, and each page would show its half (paging with chosen offsets would show all of it, a piece
+ * at a time). So each cut that lies inside a secret moves outward to the secret's edge: `start` back
+ * to where it begins, `end` on to where it ends, and the page holds the whole secret, which its own
+ * redaction then cuts.
+ *
+ * `window` is the bytes around the page, one character per byte (a latin1 decoding, so that indices
+ * are byte offsets; the rules match ASCII), beginning at byte `windowStart` of the file. It should
+ * reach well past both cuts (the longest secret worth finding: a PEM key is a few KiB). `known` are
+ * {@link redactSecrets}' exact values, given as they are (their UTF-8 bytes are matched).
+ */
+export function cutsOffSecrets(
+  window: string,
+  windowStart: number,
+  cuts: { start: number; end: number },
+  known: readonly string[] = [],
+): { start: number; end: number } {
+  const encoder = new TextEncoder();
+  const asBytes = known.map((k) => Array.from(encoder.encode(k), (b) => String.fromCharCode(b)).join(""));
+  let { start, end } = cuts;
+  for (const [from, to] of secretSpans(window, asBytes)) {
+    const a = windowStart + from;
+    const b = windowStart + to;
+    if (a < start && start < b) start = a;
+    if (a < end && end < b) end = b;
+  }
+  return { start, end };
 }

@@ -1198,6 +1198,6 @@ const LOG_TAIL_BYTES = 4096;
  * an event every reader of the card sees (see @kanban/contract's redactSecrets).
  */
 function logTail(file: string, secrets: readonly string[]): string | null {
-  const tail = readLogTail(file, LOG_TAIL_BYTES);
+  const tail = readLogTail(file, LOG_TAIL_BYTES, secrets);
   return tail ? redactSecrets(tail, secrets) : null;
 }

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { redactSecrets } from "@kanban/contract";
 import { logsDir, workspacesRoot } from "@kanban/db";
 import { rawSql } from "@kanban/kernel/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -197,6 +198,59 @@ describe("tasks.log: credentials a worker printed are cut", () => {
       );
       expect(seen.size_bytes).toBe(Buffer.byteLength(raw));
       expect(fs.readFileSync(file, "utf8")).toBe(raw);
+    } finally {
+      x.cleanup();
+    }
+  });
+
+  it("never splits a secret at a page's cut: paged back in small pages, or with chosen offsets, no piece of one shows", async () => {
+    const tenantToken = "tenant-token-for-acme-0123456789";
+    const x = createTestApi({ config: { tenant_tokens: { [tenantToken]: "acme" } } });
+    try {
+      const { task } = await x.api.tasks.create({ title: "leaky" });
+      const file = path.join(logsDir(x.location, "default"), `${task.id}.log`);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const providerKey = "sk-ant-api03-ZYXWVUTSRQPONMLKJIHG";
+      const runToken = "kbr1.eyJiIjoiZCJ9.c2lnbmF0dXJlLWhlcmU";
+      const pemBody = [
+        "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC",
+        "BKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj",
+        "MzEfYyjiWA4R4/M2bS1GB4t7NXp98C3S",
+      ];
+      const pem = ["-----BEGIN PRIVATE KEY-----", ...pemBody, "-----END PRIVATE KEY-----"].join("\n");
+      // One long line (no newline to cut at) holding three secrets, then a PEM key over several lines.
+      const filler = "x".repeat(37);
+      const line = [filler, providerKey, filler, tenantToken, filler, runToken, filler].join(" ").repeat(6);
+      const raw = `${line}\n${pem}\nafter the key\n`;
+      fs.writeFileSync(file, raw);
+      const secrets = [providerKey, tenantToken, runToken, ...pemBody];
+      // Any 8 characters of a secret in a page would be a piece of it.
+      const pieces = secrets.flatMap((s) => Array.from({ length: s.length - 7 }, (_, i) => s.slice(i, i + 8)));
+      const leaks = (content: string) => pieces.filter((p) => content.includes(p));
+
+      // The drawer's walk: each page ends where the one after it starts.
+      for (const tail of [9, 23, 61]) {
+        const pages: string[] = [];
+        let page = await x.api.tasks.log({ id: task.id, tail });
+        pages.unshift(page.content);
+        while (page.truncated) {
+          page = await x.api.tasks.log({ id: task.id, tail, before: page.start });
+          pages.unshift(page.content);
+        }
+        for (const p of pages) expect(leaks(p), `tail ${tail}`).toEqual([]);
+        // Joined, the pages are the whole log redacted: no secret was split between two of them.
+        expect(pages.join(""), `tail ${tail}`).toBe(redactSecrets(raw, [tenantToken]));
+      }
+      // A reader choosing its own offsets: every end inside the first secrets, short pages.
+      for (let before = 1; before < 400; before += 3) {
+        const page = await x.api.tasks.log({ id: task.id, tail: 5, before });
+        expect(leaks(page.content), `before ${before}`).toEqual([]);
+      }
+      // A page that starts on a line inside the PEM block starts at the block's first line.
+      const inKey = Buffer.byteLength(`${line}\n${pem.split("\n").slice(0, 3).join("\n")}\n`);
+      const page = await x.api.tasks.log({ id: task.id, tail: Buffer.byteLength(raw) - inKey + 1 });
+      expect(page.start).toBe(Buffer.byteLength(`${line}\n`));
+      expect(page.content).toBe(redactSecrets(`${pem}\nafter the key\n`));
     } finally {
       x.cleanup();
     }

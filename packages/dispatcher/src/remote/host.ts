@@ -128,8 +128,8 @@ function hostVersion(): string {
 }
 
 /** The last bytes of a worker's log, for the crash report. */
-function tailOf(file: string | null): string | null {
-  return file === null ? null : readLogTail(file, OUTPUT_TAIL_BYTES);
+function tailOf(file: string | null, secrets: readonly string[]): string | null {
+  return file === null ? null : readLogTail(file, OUTPUT_TAIL_BYTES, secrets);
 }
 
 export class RemoteHost {
@@ -524,10 +524,11 @@ export class RemoteHost {
       }
       // The server keeps it on an event every reader of the card sees: credentials are cut here, on
       // the host, with the host token and the profiles' secrets among the values cut.
-      const tail = redactSecrets([run.spawn_error, tailOf(run.log_path)].filter((s) => s !== null).join("\n"), [
-        ...workerSecrets(this.config),
-        this.remote.token,
-      ]);
+      const secrets = [...workerSecrets(this.config), this.remote.token];
+      const tail = redactSecrets(
+        [run.spawn_error, tailOf(run.log_path, secrets)].filter((s) => s !== null).join("\n"),
+        secrets,
+      );
       try {
         const r = await this.call<{ recorded: string }>("hosts.exited", {
           host_id: this.hostId,

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { redactSecrets } from "@kanban/contract";
+import { cutsOffSecrets, redactSecrets } from "@kanban/contract";
 import { logsDir } from "@kanban/db";
 import { z } from "zod";
 import { knownSecrets } from "../../known-secrets.ts";
@@ -10,16 +10,25 @@ import { taskProcedure } from "../../trpc.ts";
 export const LOG_TAIL_MAX = 2_000_000;
 
 /**
+ * How far around a page its cuts are checked for a secret they would split: beyond the longest
+ * credential worth finding (a 4096-bit PEM private key is about 3.3 KiB).
+ */
+const SECRET_MARGIN = 16 * 1024;
+
+/**
  * Reads at most `tail` bytes of a worker log ending at byte `before` (default: its end). A read
  * that starts mid-line drops that partial first line; `start` is the offset of the first byte
  * returned, where the page before this one ends. A page inside one line longer than itself keeps
  * its part of that line, cut at a character's first byte: every page moves back, and no page, nor
- * the pages joined, holds half a character.
+ * the pages joined, holds half a character. A cut that would split a credential moves off it (see
+ * cutsOffSecrets): the page then starts where the secret begins, or ends where it ends (past
+ * `before`), so the redaction of the page cuts it whole.
  */
 function readLogTail(
   file: string,
   tail: number,
-  before?: number,
+  before: number | undefined,
+  known: readonly string[],
 ): { exists: boolean; size_bytes: number; start: number; content: string; truncated: boolean } {
   let fd: number;
   try {
@@ -31,23 +40,28 @@ function readLogTail(
   }
   try {
     const size = fs.fstatSync(fd).size;
-    const end = Math.min(size, before ?? size);
+    let end = Math.min(size, before ?? size);
     const begin = Math.max(0, end - tail);
-    let buf = Buffer.alloc(end - begin);
-    fs.readSync(fd, buf, 0, buf.length, begin);
+    // The page and a margin on each side, in one read.
+    const windowStart = Math.max(0, begin - SECRET_MARGIN);
+    const window = Buffer.alloc(Math.min(size, end + SECRET_MARGIN) - windowStart);
+    fs.readSync(fd, window, 0, window.length, windowStart);
     let start = begin;
     if (begin > 0) {
-      const nl = buf.indexOf(0x0a);
+      const page = window.subarray(begin - windowStart, end - windowStart);
+      const nl = page.indexOf(0x0a);
       // Past the first newline, when a line follows it. Otherwise the page lies inside one long line
       // (its newline, if any, is the page's last byte: cutting there would leave nothing, and the
       // page before would be this one again): past any UTF-8 continuation bytes (10xxxxxx), which
       // belong to a character the page before ends with.
-      let skip = nl !== -1 && nl + 1 < buf.length ? nl + 1 : 0;
-      if (skip === 0) while (skip < Math.min(3, buf.length) && ((buf[skip] as number) & 0xc0) === 0x80) skip++;
-      buf = buf.subarray(skip);
+      let skip = nl !== -1 && nl + 1 < page.length ? nl + 1 : 0;
+      if (skip === 0) while (skip < Math.min(3, page.length) && ((page[skip] as number) & 0xc0) === 0x80) skip++;
       start = begin + skip;
     }
-    return { exists: true, size_bytes: size, start, content: buf.toString("utf8"), truncated: start > 0 };
+    if (start > 0 || end < size)
+      ({ start, end } = cutsOffSecrets(window.toString("latin1"), windowStart, { start, end }, known));
+    const content = window.subarray(start - windowStart, end - windowStart).toString("utf8");
+    return { exists: true, size_bytes: size, start, content, truncated: start > 0 };
   } finally {
     fs.closeSync(fd);
   }
@@ -55,7 +69,8 @@ function readLogTail(
 
 /**
  * The end of the task's worker log (`<logs dir>/<id>.log`), at most `tail` bytes; with `before`, the
- * page of at most `tail` bytes that ends there. `path` is the
+ * page of at most `tail` bytes that ends there (more only where a cut would split a credential:
+ * the page then holds all of it, redacted). `path` is the
  * file's full path for an admin caller; a tenant gets only its name, since the server's
  * directories are the operator's business. Credentials the worker printed are cut (the file on
  * disk, the host's own, keeps them): anyone who may read the card may read this.
@@ -71,11 +86,12 @@ export const logProcedure = taskProcedure
   .query(({ ctx, input }) => {
     const slug = ctx.slug(input.board);
     const file = path.join(logsDir(ctx.location, slug), `${input.id}.log`);
-    const tail = readLogTail(file, input.tail ?? LOG_TAIL_MAX, input.before);
+    const known = knownSecrets(ctx);
+    const tail = readLogTail(file, input.tail ?? LOG_TAIL_MAX, input.before, known);
     return {
       task_id: input.id,
       path: ctx.tenant === null ? file : path.basename(file),
       ...tail,
-      content: redactSecrets(tail.content, knownSecrets(ctx)),
+      content: redactSecrets(tail.content, known),
     };
   });
