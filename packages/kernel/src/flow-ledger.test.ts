@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { Board } from "./board.ts";
-import { FLOW_LEDGER_VERSION } from "./flow-ledger.ts";
+import { type CatchUpLimits, catchUpFlowLedger, FLOW_LEDGER_VERSION } from "./flow-ledger.ts";
 import { seededRandom, useTestBoards } from "./testing/helpers.ts";
-import { rawSql } from "./testing/internals.ts";
+import { boardInternals, rawSql } from "./testing/internals.ts";
 
 const board = useTestBoards();
 const DAY = 86_400;
@@ -122,6 +122,75 @@ describe("the flow ledger", () => {
     b.clock.set(T0 + 3600);
     const flow = await b.flowStats({ since: T0, until: T0 + DAY });
     expect(flow.ready_queue).toEqual({ count: 1, age_seconds: { n: 1, p50: 600, p90: 600, max: 600 } });
+  });
+
+  it("catches up in transactions that each take at most so many events and so many tasks, and ends where a rebuild ends", async () => {
+    const b = board();
+    b.clock.set(T0);
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) ids.push((await b.createTask({ title: `t${i}`, assignee: "coder" })).id);
+    await b.flowStats({ since: T0, until: T0 + DAY });
+    const stateEvent = async () =>
+      Number((await rawSql(b).get<{ event_id: number }>("SELECT event_id FROM kanban_flow_state"))?.event_id);
+    const { ctx } = boardInternals(b);
+
+    /** Catches up under `limits`, and returns each transaction's range of events: (from, to]. */
+    async function catchUpIn(limits: CatchUpLimits): Promise<[number, number][]> {
+      const ranges: [number, number][] = [];
+      const counted = new Proxy(ctx, {
+        get(target, key) {
+          if (key === "tx")
+            return async (fn: () => unknown, opts?: object) => {
+              const from = await stateEvent();
+              const out = await target.tx(fn as () => Promise<unknown>, opts);
+              ranges.push([from, await stateEvent()]);
+              return out;
+            };
+          const v = Reflect.get(target, key);
+          return typeof v === "function" ? v.bind(target) : v;
+        },
+      });
+      await catchUpFlowLedger(counted, limits);
+      return ranges;
+    }
+    const tasksIn = async ([from, to]: [number, number]) =>
+      Number(
+        (
+          await rawSql(b).get<{ n: number }>(
+            "SELECT count(DISTINCT task_id) AS n FROM task_events WHERE id > ? AND id <= ?",
+            from,
+            to,
+          )
+        )?.n,
+      );
+
+    // Three rounds over the ten cards (each round names every card once), some done on the way.
+    const history = async (round: number) => {
+      for (const [i, id] of ids.entries()) {
+        b.clock.advance(60);
+        if (round === 1 && i % 3 === 0) await b.completeTask(id, { summary: "ok" });
+        else await b.addComment(id, "user", `round ${round}`);
+      }
+    };
+    for (let round = 0; round < 3; round++) await history(round);
+    const newest = Number((await rawSql(b).get<{ id: number }>("SELECT max(id) AS id FROM task_events"))?.id);
+    const byTasks = await catchUpIn({ events: 1_000, tasks: 3 });
+    // 30 events, consecutive ones on different cards: three cards, so three events, per transaction.
+    expect(byTasks.length).toBe(10);
+    for (const range of byTasks) expect(await tasksIn(range)).toBeLessThanOrEqual(3);
+    expect(byTasks.map(([from, to]) => to - from)).toEqual(Array(10).fill(3));
+    expect(byTasks.at(-1)?.[1]).toBe(newest);
+    // The event bound holds as well, and a ledger already current takes no transaction at all.
+    await history(3);
+    const byEvents = await catchUpIn({ events: 4, tasks: 1_000 });
+    expect(byEvents.map(([from, to]) => to - from)).toEqual([4, 4, 2]);
+    expect(await catchUpIn({ events: 4, tasks: 3 })).toEqual([]);
+
+    const window = { since: T0, until: T0 + DAY };
+    const kept = { stats: await b.flowStats(window), rows: await ledgerRows(b) };
+    expect(kept.stats.done).toBe(4);
+    await rawSql(b).run("DELETE FROM kanban_flow_state");
+    expect({ stats: await b.flowStats(window), rows: await ledgerRows(b) }).toEqual(kept);
   });
 
   it("measures a board without a ledger (or with an older one) from scratch on its first read", async () => {

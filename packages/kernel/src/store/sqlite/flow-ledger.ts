@@ -57,6 +57,21 @@ export async function tasksTouched(ctx: SqlContext, after: number, upTo: number)
   return rows.map((r) => r.task_id);
 }
 
+/**
+ * Of the tasks named by events `after < id <= upTo`, taken in the order they first appear, the first
+ * event of the one at (0-based) position `n`; `n` must be below their number.
+ */
+export async function firstEventOfNthTask(ctx: SqlContext, after: number, upTo: number, n: number): Promise<number> {
+  const row = (await ctx.get(
+    "SELECT min(id) AS first FROM task_events WHERE id > ? AND id <= ? GROUP BY task_id ORDER BY first LIMIT 1 OFFSET ?",
+    after,
+    upTo,
+    n,
+  )) as { first: number | string } | undefined;
+  if (row === undefined) throw new Error(`fewer than ${n + 1} tasks have events in (${after}, ${upTo}]`);
+  return Number(row.first);
+}
+
 /** The next `limit` task ids after `after`, in id order (a rebuild walks the board with it). */
 export async function taskIdsAfter(ctx: SqlContext, after: string, limit: number): Promise<string[]> {
   const rows = (await ctx.all("SELECT id FROM tasks WHERE id > ? ORDER BY id LIMIT ?", after, limit)) as {
