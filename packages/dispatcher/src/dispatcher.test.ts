@@ -687,3 +687,41 @@ describe("health", { timeout: 30_000 }, () => {
     expect(fs.existsSync(outside)).toBe(true);
   });
 });
+
+describe("the flow ledger", () => {
+  it("is brought up to the newest event by every tick, so a flow read finds it current", async () => {
+    const h = setup({ profiles: { alice: fakeProfile("complete") } });
+    const b = h.board();
+    const { ctx } = boardInternals(b);
+    const state = async () => {
+      const row = (await ctx.get("SELECT event_id FROM kanban_flow_state")) as { event_id: number } | undefined;
+      const newest = (await ctx.get("SELECT max(id) AS id FROM task_events")) as { id: number };
+      return { ledger: row === undefined ? null : Number(row.event_id), newest: Number(newest.id) };
+    };
+    // Unassigned cards: nothing spawns; two are done by hand.
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await b.createTask({ title: `t${i}` })).id);
+    for (const id of ids.slice(0, 2)) await b.completeTask(id, { summary: "by hand" });
+    expect((await state()).ledger).toBeNull();
+    const clock = realClock();
+    const d = dispatcher(h, { clock });
+    await d.tick();
+    const first = await state();
+    expect(first.ledger).toBe(first.newest);
+    const rows = (await ctx.all("SELECT task_id FROM kanban_flow_cards ORDER BY task_id")) as { task_id: string }[];
+    expect(rows.map((r) => r.task_id)).toEqual(ids.slice(0, 2).sort());
+    // Later events: a tick within 10 s of the last advance leaves them (a nudged dispatcher ticks
+    // many times a second); the next one takes them in.
+    await b.completeTask(ids[2] as string, { summary: "by hand" });
+    await b.addComment(ids[0] as string, "user", "a note");
+    clock.advance(9);
+    await d.tick();
+    expect((await state()).ledger).toBe(first.newest);
+    expect(first.newest).toBeLessThan((await state()).newest);
+    clock.advance(1);
+    await d.tick();
+    const second = await state();
+    expect(second.ledger).toBe(second.newest);
+    expect(((await ctx.all("SELECT task_id FROM kanban_flow_cards")) as unknown[]).length).toBe(3);
+  });
+});

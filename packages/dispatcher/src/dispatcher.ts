@@ -187,6 +187,8 @@ export class Dispatcher {
   /** The config.json version last looked at (applied, or refused with {@link configError}). */
   private seenConfigVersion: string;
   /** `<board>:<task>:<assignee>` already warned about as not a profile (so the warning is said once). */
+  /** Board file → when its flow ledger was last advanced (advanceFlow). */
+  private readonly flowAdvancedAt = new Map<string, number>();
   private warnedNotAProfile = new Set<string>();
   /** Admission control: memory floor and host-wide cap (admission/admission.ts). */
   readonly admission: Admission;
@@ -605,6 +607,27 @@ export class Dispatcher {
    * Claims and starts this board's waiting acceptance-command rounds; they run on after the tick and
    * report on a board opened again for them (the tick's may be closed by then).
    */
+  /**
+   * Keeps the board's flow ledger current between flow reads, so that a read (the analytics page,
+   * `kanban stats --flow`) never pays for a day of events or a whole rebuild. A few steps at a time,
+   * at most every FLOW_ADVANCE_INTERVAL_SECONDS per board (a nudged dispatcher ticks many times a
+   * second, and each step holds the board's writers): a rebuild of 100,000 tasks is spread over
+   * about ten ticks, and a current ledger costs two reads. A failure here is only said: flow reads
+   * catch up themselves.
+   */
+  private async advanceFlow(t: OpenTarget): Promise<void> {
+    const now = this.now();
+    const last = this.flowAdvancedAt.get(t.dbPath);
+    if (last !== undefined && now - last < FLOW_ADVANCE_INTERVAL_SECONDS) return;
+    this.flowAdvancedAt.set(t.dbPath, now);
+    try {
+      await t.board.advanceFlowLedger(FLOW_STEPS_PER_TICK);
+    } catch (err) {
+      if (isCorruptBoardError(err)) throw err;
+      this.warn(`board ${t.slug}: cannot bring the flow ledger up to date: ${oneLine(err)}`);
+    }
+  }
+
   private async startGates(t: OpenTarget): Promise<void> {
     const target: Target = { slug: t.slug, dbPath: t.dbPath };
     try {
@@ -678,6 +701,7 @@ export class Dispatcher {
             heldBack.push(`${t.slug}:skipped_per_profile_capped=${r.skipped_per_profile_capped.length}`);
           if (!r.skipped_locked) await this.cleanupFinished(t);
           if (!r.skipped_locked) await this.startGates(t);
+          if (!r.skipped_locked) await this.advanceFlow(t);
           if (
             await hasSpawnableReady(
               t.board,
@@ -1189,6 +1213,11 @@ function describe(r: DispatchResult): string {
 export function createDispatcher(config: DispatcherConfig, deps: DispatcherDeps = {}): Dispatcher {
   return new Dispatcher(config, deps);
 }
+
+/** Flow-ledger transactions per board per tick (each at most 2,000 tasks; see advanceFlow). */
+const FLOW_STEPS_PER_TICK = 5;
+/** The least time between two advances of one board's flow ledger. */
+const FLOW_ADVANCE_INTERVAL_SECONDS = 10;
 
 /** How much of a worker's log a protocol violation's event is read from (the kernel keeps the end of it). */
 const LOG_TAIL_BYTES = 4096;

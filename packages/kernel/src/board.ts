@@ -60,6 +60,7 @@ import { getTask as getStoredTask, swapStatus } from "./store/sqlite/tasks.ts";
 import { boardDiagnostics, type BoardDiagnosticsOptions } from "./diagnostics.ts";
 import { gcEvents } from "./stats.ts";
 import { type FlowOptions, flowStats } from "./flow.ts";
+import { CATCH_UP_LIMITS, catchUpFlowLedger } from "./flow-ledger.ts";
 import * as boardDeltas from "./store/sqlite/board-delta.ts";
 import * as boardReads from "./store/sqlite/board-reads.ts";
 import * as links from "./store/sqlite/links.ts";
@@ -610,6 +611,15 @@ export class Board {
   async statsFor(tenant: string | null) {
     return await workers.statsFor(this.ctx, tenant);
   }
+  /**
+   * Brings the flow ledger closer to the newest event, at most `maxSteps` transactions of
+   * CATCH_UP_LIMITS each, so that flow reads find it current (the dispatcher calls this every tick);
+   * returns whether it is current. A flow read finishes whatever is left itself.
+   */
+  async advanceFlowLedger(maxSteps: number): Promise<boolean> {
+    return await catchUpFlowLedger(this.ctx, CATCH_UP_LIMITS, maxSteps);
+  }
+
   /** Throughput, cycle times, the ready queue, blocked time and rework over a window (flow.ts). */
   async flowStats(opts: FlowOptions = {}) {
     return await flowStats(this.ctx, opts);

@@ -68,8 +68,15 @@ export const CATCH_UP_LIMITS: CatchUpLimits = { events: 20_000, tasks: 2_000 };
 /** Ids per IN list. */
 const ID_BATCH = 500;
 
-/** Brings the ledger up to the board's newest event (rebuilding it first when it has to). */
-export async function catchUpFlowLedger(ctx: SqlContext, limits: CatchUpLimits = CATCH_UP_LIMITS): Promise<void> {
+/**
+ * Brings the ledger up to the board's newest event (rebuilding it first when it has to). With
+ * `maxSteps`, stops after that many transactions; returns whether the ledger is current.
+ */
+export async function catchUpFlowLedger(
+  ctx: SqlContext,
+  limits: CatchUpLimits = CATCH_UP_LIMITS,
+  maxSteps = Number.POSITIVE_INFINITY,
+): Promise<boolean> {
   // Outside a transaction first: a ledger already at the newest event costs two reads, no lock.
   const state = await flowState(ctx);
   if (
@@ -78,10 +85,11 @@ export async function catchUpFlowLedger(ctx: SqlContext, limits: CatchUpLimits =
     state.rebuild_after === null &&
     state.event_id >= (await maxEventId(ctx))
   )
-    return;
+    return true;
   // Each step is its own transaction and re-reads the state inside it, so two readers catching up
-  // at once (two API servers) take turns and never apply the same events twice.
-  while (!(await ctx.tx(() => catchUpStep(ctx, limits)))) {}
+  // at once (two API servers, a dispatcher) take turns and never apply the same events twice.
+  for (let step = 0; step < maxSteps; step++) if (await ctx.tx(() => catchUpStep(ctx, limits))) return true;
+  return false;
 }
 
 /** One transaction's worth of catching up; true once the ledger is current. */
