@@ -60,6 +60,7 @@ import { getTask as getStoredTask, swapStatus } from "./store/sqlite/tasks.ts";
 import { boardDiagnostics, type BoardDiagnosticsOptions } from "./diagnostics.ts";
 import { gcEvents } from "./stats.ts";
 import { type FlowOptions, flowStats } from "./flow.ts";
+import { flowBlockedCards } from "./flow-blocked.ts";
 import { CATCH_UP_LIMITS, catchUpFlowLedger } from "./flow-ledger.ts";
 import * as boardDeltas from "./store/sqlite/board-delta.ts";
 import * as boardReads from "./store/sqlite/board-reads.ts";
@@ -618,6 +619,11 @@ export class Board {
    */
   async advanceFlowLedger(maxSteps: number): Promise<boolean> {
     return await catchUpFlowLedger(this.ctx, CATCH_UP_LIMITS, maxSteps);
+  }
+
+  /** The cards behind one of flow's blocked reasons (flow-blocked.ts). */
+  async flowBlockedCards(opts: FlowOptions & { reason: string; limit?: number }) {
+    return await flowBlockedCards(this.ctx, opts);
   }
 
   /** Throughput, cycle times, the ready queue, blocked time and rework over a window (flow.ts). */

@@ -162,6 +162,7 @@ export {
   MAX_FLOW_WINDOW_SECONDS,
   type Percentiles,
 } from "./flow.ts";
+export { FLOW_BLOCKED_MAX, type FlowBlockedCard } from "./flow-blocked.ts";
 export { WORKER_CONTEXT_LIMITS } from "./worker-context.ts";
 export type { WorkspaceRules } from "./workspace-rules.ts";
 export { STORED_JSON_LIMITS, UNREADABLE_JSON_KEY } from "./stored-json.ts";

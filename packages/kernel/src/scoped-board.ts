@@ -239,6 +239,9 @@ export class ScopedBoard {
   async flowStats(opts: { since?: number | null; until?: number | null } = {}) {
     return await this.board.flowStats({ ...opts, tenant: this.tenant });
   }
+  async flowBlockedCards(opts: { reason: string; since?: number | null; until?: number | null; limit?: number }) {
+    return await this.board.flowBlockedCards({ ...opts, tenant: this.tenant });
+  }
   async assigneesFor(profiles: string[]) {
     return await this.board.assigneesFor(profiles, this.tenant);
   }

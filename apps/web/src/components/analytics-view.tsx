@@ -5,8 +5,6 @@ import { useSearchParams } from "next/navigation";
 import { type ReactNode, useCallback, useMemo } from "react";
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import {
-  BLOCK_START_KINDS,
-  blockedCardIds,
   boardIdsHref,
   type CostRow,
   costPerDoneByModel,
@@ -24,7 +22,7 @@ import {
   WINDOWS,
   windowSince,
 } from "../lib/analytics.ts";
-import { errorMessage, useTRPC, useTRPCClient } from "../trpc/react.tsx";
+import { errorMessage, useTRPC } from "../trpc/react.tsx";
 import { cx, SectionTitle } from "./ui.tsx";
 
 /** The board page's address, optionally with one card's drawer open. */
@@ -255,35 +253,6 @@ function CostTable({ rows, divisor, testId }: { rows: CostRow[]; divisor: string
   );
 }
 
-/** How many pages of block events (200 each) a blocked-reason drill reads before it gives up. */
-const BLOCK_EVENT_PAGES = 20;
-
-/** The block events of the board, oldest first, every page up to {@link BLOCK_EVENT_PAGES}. */
-function useBlockEvents(board: string | null, enabled: boolean) {
-  const client = useTRPCClient();
-  return useQuery({
-    queryKey: ["analytics", "block-events", board],
-    enabled,
-    queryFn: async () => {
-      const events: { task_id: string; kind: string; payload: Record<string, unknown> | null; created_at: number }[] =
-        [];
-      let after = 0;
-      for (let i = 0; i < BLOCK_EVENT_PAGES; i++) {
-        const page = await client.events.list.query({
-          board: board ?? undefined,
-          kinds: [...BLOCK_START_KINDS],
-          after,
-          limit: 200,
-        });
-        events.push(...page.events);
-        if (page.events.length < 200) break;
-        after = page.cursor;
-      }
-      return events;
-    },
-  });
-}
-
 /** The cards a clicked figure stands for, each a link to the board with its drawer open. */
 function DrillPanel({
   board,
@@ -298,28 +267,32 @@ function DrillPanel({
 }) {
   const trpc = useTRPC();
   const status = drillStatus(drill);
-  const list = useQuery(
-    trpc.tasks.list.queryOptions({
+  const blocked = drill.kind === "blocked";
+  const list = useQuery({
+    ...trpc.tasks.list.queryOptions({
       board: board ?? undefined,
       status: status ?? undefined,
       assignee: drill.kind === "profile" && drill.profile !== "(none)" ? drill.profile : undefined,
-      include_archived: drill.kind === "blocked",
       order_by: "updated",
       limit: 1000,
     }),
-  );
-  const blocks = useBlockEvents(board, drill.kind === "blocked");
-  const tasks = list.data?.tasks ?? [];
-  let cards = tasks.filter((t) => matchesDrill(t, drill));
-  if (drill.kind === "blocked") {
-    const byId = new Map(tasks.map((t) => [t.id, t]));
-    cards = blockedCardIds(blocks.data ?? [], drill.reason, win.since, win.until).flatMap((id) => {
-      const t = byId.get(id);
-      return t ? [t] : [];
-    });
-  }
-  const loading = list.isPending || (drill.kind === "blocked" && blocks.isPending);
-  const failed = list.error ?? blocks.error;
+    enabled: !blocked,
+  });
+  // A blocked reason's cards come from the same episodes its count does (stats.flowBlocked).
+  const blockedCards = useQuery({
+    ...trpc.stats.flowBlocked.queryOptions({
+      board: board ?? undefined,
+      reason: drill.kind === "blocked" ? drill.reason : "-",
+      since: win.since,
+      until: win.until,
+    }),
+    enabled: blocked,
+  });
+  const cards: { id: string; title: string; assignee: string | null }[] = blocked
+    ? (blockedCards.data?.cards ?? [])
+    : (list.data?.tasks ?? []).filter((t) => matchesDrill(t, drill));
+  const loading = blocked ? blockedCards.isPending : list.isPending;
+  const failed = blocked ? blockedCards.error : list.error;
   const onBoard = boardIdsHref(
     board,
     cards.map((t) => t.id),

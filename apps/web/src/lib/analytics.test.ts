@@ -1,7 +1,5 @@
 import { describe, expect, it } from "vitest";
 import {
-  blockedCardIds,
-  blockReasonOf,
   boardIdsHref,
   costPerDoneByModel,
   costPerDoneByProfile,
@@ -113,30 +111,6 @@ describe("drill-downs", () => {
     expect(matchesDrill(card("done", until - 1), d)).toBe(true);
     expect(matchesDrill(card("done", until), d)).toBe(false);
     expect(matchesDrill(card("review", since + 5), d)).toBe(false);
-  });
-
-  it("a blocked reason stands for the cards whose block of that reason began in the window", () => {
-    const ev = (task_id: string, kind: string, payload: Record<string, unknown> | null, created_at: number) => ({
-      task_id,
-      kind,
-      payload,
-      created_at,
-    });
-    expect(blockReasonOf(ev("t", "blocked", { kind: "needs_input" }, 0))).toBe("needs_input");
-    expect(blockReasonOf(ev("t", "blocked", { reason: "plain" }, 0))).toBe("untyped");
-    expect(blockReasonOf(ev("t", "gave_up", null, 0))).toBe("breaker");
-    expect(blockReasonOf(ev("t", "dependency_wait", null, 0))).toBe("dependency");
-    const events = [
-      ev("t_old", "blocked", { kind: "needs_input" }, 50),
-      ev("t_a", "blocked", { kind: "needs_input" }, 100),
-      ev("t_b", "blocked", { kind: "dependency" }, 110),
-      ev("t_a", "blocked", { kind: "needs_input" }, 120),
-      ev("t_c", "unblocked", { kind: "needs_input" }, 130),
-      ev("t_late", "blocked", { kind: "needs_input" }, 200),
-    ];
-    expect(blockedCardIds(events, "needs_input", 100, 200)).toEqual(["t_a"]);
-    expect(blockedCardIds(events, "dependency", 100, 200)).toEqual(["t_b"]);
-    expect(blockedCardIds(events, "untyped", 0, 300)).toEqual([]);
   });
 
   it("a ready or profile drill goes by the card's status or assignee", () => {

@@ -157,7 +157,7 @@ interface DrillCard {
   completed_at: number | null;
 }
 
-/** Whether a card belongs to a day, ready or profile drill (a blocked reason goes by its events: {@link blockedCardIds}). */
+/** Whether a card belongs to a day, ready or profile drill (a blocked reason's cards come from `stats.flowBlocked`). */
 export function matchesDrill(card: DrillCard, d: Drill): boolean {
   if (d.kind === "day") {
     const { since, until } = dayRange(d.day);
@@ -168,39 +168,6 @@ export function matchesDrill(card: DrillCard, d: Drill): boolean {
   if (d.kind === "ready") return card.status === "ready";
   if (d.kind === "profile") return (card.assignee ?? NO_PROFILE) === d.profile;
   return false;
-}
-
-/** The events that begin a blocked episode, as flow counts them. */
-export const BLOCK_START_KINDS = ["blocked", "gave_up", "dependency_wait", "block_loop_detected"] as const;
-
-interface BlockEvent {
-  task_id: string;
-  kind: string;
-  payload: Record<string, unknown> | null;
-  created_at: number;
-}
-
-/** A block's reason as `stats.flow` names it: the block's kind, `breaker` for a trip, else `untyped`. */
-export function blockReasonOf(e: Pick<BlockEvent, "kind" | "payload">): string {
-  if (e.kind === "gave_up") return "breaker";
-  if (e.kind === "dependency_wait") return "dependency";
-  if (e.kind === "block_loop_detected") return "block_loop";
-  const kind = e.payload?.kind;
-  return typeof kind === "string" && kind !== "" ? kind : "untyped";
-}
-
-/**
- * The cards with a block of `reason` begun in [since, until), each once, in the order they were
- * blocked: what a row of "blocked by reason" stands for.
- */
-export function blockedCardIds(events: readonly BlockEvent[], reason: string, since: number, until: number): string[] {
-  const ids: string[] = [];
-  for (const e of events) {
-    if (e.created_at < since || e.created_at >= until) continue;
-    if (!(BLOCK_START_KINDS as readonly string[]).includes(e.kind) || blockReasonOf(e) !== reason) continue;
-    if (!ids.includes(e.task_id)) ids.push(e.task_id);
-  }
-  return ids;
 }
 
 /** The heading of the card list a drill opens. */

@@ -40,3 +40,60 @@ describe("stats.flow", () => {
     expect(await codeOf(t.api.stats.flow({ since: 1.5 }))).toBe("BAD_REQUEST");
   });
 });
+
+describe("stats.flowBlocked", () => {
+  let t: TestApi;
+  beforeEach(() => {
+    t = createTestApi();
+  });
+  afterEach(() => t.cleanup());
+
+  it("lists the cards behind a blocked reason, in the order first blocked, each once; a tenant sees its own", async () => {
+    const create = async (title: string, tenant?: string) =>
+      (await t.board().createTask({ title, assignee: "coder", ...(tenant ? { tenant } : {}) })).id;
+    const a = await create("a", "acme");
+    const b = await create("b", "zeta");
+    const c = await create("c");
+    const block = async (id: string, kind?: string) => {
+      t.clock.advance(60);
+      await t.api.tasks.block({ id, reason: "waiting", ...(kind ? { kind } : {}) });
+      await t.api.tasks.unblock({ id });
+    };
+    // Untyped blocks (a typed one twice in a row would be a loop, to triage).
+    await block(b);
+    await block(a);
+    await block(b); // a second episode of the same card: listed once
+    await block(c, "needs_input");
+    await t.api.tasks.archive({ id: a }); // archived cards still count, as in flow
+    const untyped = await t.api.stats.flowBlocked({ reason: "untyped" });
+    expect(untyped.cards.map((x) => [x.id, x.title, x.status])).toEqual([
+      [b, "b", "ready"],
+      [a, "a", "archived"],
+    ]);
+    expect(untyped.more).toBe(false);
+    // The same cards as flow's row for that reason counts episodes of.
+    const flow = await t.api.stats.flow();
+    expect(flow.blocked.find((r) => r.reason === "untyped")?.episodes).toBe(3);
+    expect((await t.api.stats.flowBlocked({ reason: "needs_input" })).cards.map((x) => x.id)).toEqual([c]);
+    expect(await t.api.stats.flowBlocked({ reason: "untyped", limit: 1 })).toMatchObject({
+      cards: [{ id: b }],
+      more: true,
+    });
+    expect((await t.caller("acme").stats.flowBlocked({ reason: "untyped" })).cards.map((x) => x.id)).toEqual([a]);
+    // A window that ends before the first block: nothing; one that starts after it: only the later card.
+    const first = untyped.cards[0]?.blocked_at as number;
+    expect((await t.api.stats.flowBlocked({ reason: "untyped", until: first })).cards).toEqual([]);
+    expect((await t.api.stats.flowBlocked({ reason: "untyped", since: first + 1 })).cards.map((x) => x.id)).toEqual([
+      a,
+      b,
+    ]);
+  });
+
+  it("refuses an empty reason, a bad limit and a reversed window with BAD_REQUEST", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    expect(await codeOf(t.api.stats.flowBlocked({ reason: "" }))).toBe("BAD_REQUEST");
+    expect(await codeOf(t.api.stats.flowBlocked({ reason: "x", limit: 0 }))).toBe("BAD_REQUEST");
+    expect(await codeOf(t.api.stats.flowBlocked({ reason: "x", limit: 1001 }))).toBe("BAD_REQUEST");
+    expect(await codeOf(t.api.stats.flowBlocked({ reason: "x", since: now, until: now - 1 }))).toBe("BAD_REQUEST");
+  });
+});

@@ -1,3 +1,4 @@
+import { FLOW_BLOCKED_MAX } from "@kanban/kernel";
 import { z } from "zod";
 import { boardProcedure, router } from "../trpc.ts";
 
@@ -16,4 +17,28 @@ export const statsRouter = router({
   flow: boardProcedure
     .input(z.object({ since: unixSeconds.nullish(), until: unixSeconds.nullish() }).prefault({}))
     .query(async ({ ctx, input }) => await ctx.board.flowStats({ since: input.since, until: input.until })),
+
+  /**
+   * The cards behind one row of flow's blocked reasons: each card with a blocked episode of
+   * `reason` that began in the window, in the order they were first blocked (the analytics page's
+   * drill). A tenant sees its own cards only.
+   */
+  flowBlocked: boardProcedure
+    .input(
+      z.object({
+        reason: z.string().min(1).max(200),
+        since: unixSeconds.nullish(),
+        until: unixSeconds.nullish(),
+        limit: z.number().int().min(1).max(FLOW_BLOCKED_MAX).optional(),
+      }),
+    )
+    .query(
+      async ({ ctx, input }) =>
+        await ctx.board.flowBlockedCards({
+          reason: input.reason,
+          since: input.since,
+          until: input.until,
+          limit: input.limit,
+        }),
+    ),
 });

@@ -457,6 +457,37 @@ export async function episodesBegunIn(
   }));
 }
 
+/**
+ * The cards with an episode of `reason` begun in [since, until), each once with its first such start,
+ * in that order (ties by id); at most `limit`.
+ */
+export async function cardsBlockedFor(
+  ctx: SqlContext,
+  reason: string,
+  since: number,
+  until: number,
+  tenant: string | null,
+  limit: number,
+): Promise<{ id: string; title: string; assignee: string | null; status: string; blocked_at: number }[]> {
+  const rows = (await ctx.all(
+    `SELECT t.id, t.title, t.assignee, t.status, b.first AS blocked_at
+       FROM (SELECT task_id, MIN(started_at) AS first FROM kanban_flow_blocks
+              WHERE reason = ? AND started_at >= ? AND started_at < ?${tenant === null ? "" : " AND tenant = ?"}
+              GROUP BY task_id) b
+       JOIN tasks t ON t.id = b.task_id
+      ORDER BY b.first, t.id
+      LIMIT ?`,
+    ...(tenant === null ? [reason, since, until, limit] : [reason, since, until, tenant, limit]),
+  )) as Record<string, unknown>[];
+  return rows.map((r) => ({
+    id: r.id as string,
+    title: r.title as string,
+    assignee: (r.assignee as string | null) ?? null,
+    status: r.status as string,
+    blocked_at: num(r.blocked_at),
+  }));
+}
+
 /** Runs that ended within [since, until), counted per profile and outcome. */
 export interface RunOutcomeRow {
   profile: string | null;
