@@ -3,13 +3,13 @@ import { codeOf, createTestApi, type TestApi } from "../testing.ts";
 
 // Issue 21, flow through the API: the kernel's figures (flow.test.ts), tenant-scoped, bad windows refused.
 
-describe("stats.flow", () => {
-  let t: TestApi;
-  beforeEach(() => {
-    t = createTestApi();
-  });
-  afterEach(() => t.cleanup());
+let t: TestApi;
+beforeEach(() => {
+  t = createTestApi();
+});
+afterEach(() => t.cleanup());
 
+describe("stats.flow", () => {
   async function doneCard(title: string, tenant?: string): Promise<string> {
     const { task } = await t.api.tasks.create({ title, assignee: "coder", ...(tenant ? { tenant } : {}) });
     await t.board().claimTask(task.id);
@@ -42,12 +42,6 @@ describe("stats.flow", () => {
 });
 
 describe("stats.flowBlocked", () => {
-  let t: TestApi;
-  beforeEach(() => {
-    t = createTestApi();
-  });
-  afterEach(() => t.cleanup());
-
   it("lists the cards behind a blocked reason, in the order first blocked, each once; a tenant sees its own", async () => {
     const create = async (title: string, tenant?: string) =>
       (await t.board().createTask({ title, assignee: "coder", ...(tenant ? { tenant } : {}) })).id;
