@@ -186,9 +186,9 @@ export class Dispatcher {
   private configError: string | null = null;
   /** The config.json version last looked at (applied, or refused with {@link configError}). */
   private seenConfigVersion: string;
-  /** `<board>:<task>:<assignee>` already warned about as not a profile (so the warning is said once). */
   /** Board file → when its flow ledger was last advanced (advanceFlow). */
   private readonly flowAdvancedAt = new Map<string, number>();
+  /** `<board>:<task>:<assignee>` already warned about as not a profile (so the warning is said once). */
   private warnedNotAProfile = new Set<string>();
   /** Admission control: memory floor and host-wide cap (admission/admission.ts). */
   readonly admission: Admission;
@@ -604,10 +604,6 @@ export class Dispatcher {
   }
 
   /**
-   * Claims and starts this board's waiting acceptance-command rounds; they run on after the tick and
-   * report on a board opened again for them (the tick's may be closed by then).
-   */
-  /**
    * Keeps the board's flow ledger current between flow reads, so that a read (the analytics page,
    * `kanban stats --flow`) never pays for a day of events or a whole rebuild. A few steps at a time,
    * at most every FLOW_ADVANCE_INTERVAL_SECONDS per board (a nudged dispatcher ticks many times a
@@ -628,6 +624,10 @@ export class Dispatcher {
     }
   }
 
+  /**
+   * Claims and starts this board's waiting acceptance-command rounds; they run on after the tick and
+   * report on a board opened again for them (the tick's may be closed by then).
+   */
   private async startGates(t: OpenTarget): Promise<void> {
     const target: Target = { slug: t.slug, dbPath: t.dbPath };
     try {

@@ -26,7 +26,7 @@ export async function flowBlockedCards(
   ctx: BoardContext,
   opts: FlowOptions & { reason: string; limit?: number },
 ): Promise<{ cards: FlowBlockedCard[]; more: boolean }> {
-  const { since, until } = flowWindow(ctx, opts);
+  const { since, until } = flowWindow(ctx.now(), opts);
   const limit = opts.limit ?? FLOW_BLOCKED_MAX;
   if (!Number.isInteger(limit) || limit < 1 || limit > FLOW_BLOCKED_MAX)
     throw invalid(`limit must be a whole number from 1 to ${FLOW_BLOCKED_MAX}`);

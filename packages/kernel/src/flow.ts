@@ -81,9 +81,9 @@ function days(since: number, until: number): string[] {
 }
 
 /** The window a flow read names, its defaults filled in; refuses one that is not a window. */
-export function flowWindow(ctx: BoardContext, opts: FlowOptions): { since: number; until: number } {
+export function flowWindow(now: number, opts: FlowOptions): { since: number; until: number } {
   // Exclusive: by default the second after now, so what happened this very second counts.
-  const until = opts.until ?? ctx.now() + 1;
+  const until = opts.until ?? now + 1;
   const since = opts.since ?? until - DEFAULT_FLOW_WINDOW_SECONDS;
   if (!Number.isInteger(since) || !Number.isInteger(until)) throw invalid("since and until must be whole unix seconds");
   if (since >= until) throw invalid(`since (${since}) must be before until (${until})`);
@@ -95,7 +95,7 @@ export function flowWindow(ctx: BoardContext, opts: FlowOptions): { since: numbe
 /** The board's flow over a window (see the module comment). */
 export async function flowStats(ctx: BoardContext, opts: FlowOptions = {}): Promise<FlowStats> {
   const now = ctx.now();
-  const { since, until } = flowWindow(ctx, opts);
+  const { since, until } = flowWindow(now, opts);
   const tenant = opts.tenant ?? null;
 
   await catchUpFlowLedger(ctx);
