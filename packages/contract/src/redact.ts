@@ -145,6 +145,12 @@ export function secretSpans(text: string, known: readonly string[] = []): [numbe
 }
 
 /**
+ * How far around a cut to look for a secret it would split: beyond the longest credential worth
+ * finding (a 4096-bit PEM private key is about 3.3 KiB). See {@link cutsOffSecrets}.
+ */
+export const SECRET_MARGIN_BYTES = 16 * 1024;
+
+/**
  * A cut through text that will be redacted, moved off any secret it falls inside. A page of a log
  * read from `start` to `end` is redacted on its own: a credential the cut splits in two matches no
  * rule, and each page would show its half (paging with chosen offsets would show all of it, a piece
@@ -154,8 +160,8 @@ export function secretSpans(text: string, known: readonly string[] = []): [numbe
  *
  * `window` is the bytes around the page, one character per byte (a latin1 decoding, so that indices
  * are byte offsets; the rules match ASCII), beginning at byte `windowStart` of the file. It should
- * reach well past both cuts (the longest secret worth finding: a PEM key is a few KiB). `known` are
- * {@link redactSecrets}' exact values, given as they are (their UTF-8 bytes are matched).
+ * reach {@link SECRET_MARGIN_BYTES} past both cuts. `known` are {@link redactSecrets}' exact values,
+ * given as they are (their UTF-8 bytes are matched).
  */
 export function cutsOffSecrets(
   window: string,

@@ -1,8 +1,5 @@
 import fs from "node:fs";
-import { cutsOffSecrets } from "@kanban/contract";
-
-/** How far before the cut a secret it would split is looked for (a PEM private key is a few KiB). */
-const SECRET_MARGIN = 16 * 1024;
+import { cutsOffSecrets, SECRET_MARGIN_BYTES } from "@kanban/contract";
 
 /**
  * The last `maxBytes` of a worker's log, or null when it cannot be read (never written, rotated
@@ -18,7 +15,7 @@ export function readLogTail(file: string, maxBytes: number, known: readonly stri
     try {
       const size = fs.fstatSync(fd).size;
       let start = size - Math.min(size, maxBytes);
-      const windowStart = Math.max(0, start - SECRET_MARGIN);
+      const windowStart = Math.max(0, start - SECRET_MARGIN_BYTES);
       const window = Buffer.alloc(size - windowStart);
       fs.readSync(fd, window, 0, window.length, windowStart);
       while (start < size && ((window[start - windowStart] as number) & 0xc0) === 0x80) start++;

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { cutsOffSecrets, redactSecrets } from "@kanban/contract";
+import { cutsOffSecrets, redactSecrets, SECRET_MARGIN_BYTES } from "@kanban/contract";
 import { logsDir } from "@kanban/db";
 import { z } from "zod";
 import { knownSecrets } from "../../known-secrets.ts";
@@ -8,12 +8,6 @@ import { taskProcedure } from "../../trpc.ts";
 
 /** Largest worker-log tail one request may read (Hermes' bound). */
 export const LOG_TAIL_MAX = 2_000_000;
-
-/**
- * How far around a page its cuts are checked for a secret they would split: beyond the longest
- * credential worth finding (a 4096-bit PEM private key is about 3.3 KiB).
- */
-const SECRET_MARGIN = 16 * 1024;
 
 /**
  * Reads at most `tail` bytes of a worker log ending at byte `before` (default: its end). A read
@@ -43,8 +37,8 @@ function readLogTail(
     let end = Math.min(size, before ?? size);
     const begin = Math.max(0, end - tail);
     // The page and a margin on each side, in one read.
-    const windowStart = Math.max(0, begin - SECRET_MARGIN);
-    const window = Buffer.alloc(Math.min(size, end + SECRET_MARGIN) - windowStart);
+    const windowStart = Math.max(0, begin - SECRET_MARGIN_BYTES);
+    const window = Buffer.alloc(Math.min(size, end + SECRET_MARGIN_BYTES) - windowStart);
     fs.readSync(fd, window, 0, window.length, windowStart);
     let start = begin;
     if (begin > 0) {
