@@ -186,7 +186,13 @@ describe("the board", () => {
     // The card leaves the board before the server answers (an optimistic removal), so wait for the
     // server's delete rather than reading it the moment the card is gone (that race failed CI once).
     await waitUntil(
-      () => api().tasks.get.query({ board, id: t.id }).then(() => false, (err: Error) => /not found/.test(err.message)),
+      () =>
+        api()
+          .tasks.get.query({ board, id: t.id })
+          .then(
+            () => false,
+            (err: Error) => /not found/.test(err.message),
+          ),
       5000,
       "the server to have deleted the task",
     );
