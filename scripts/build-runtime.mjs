@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Builds what `npm start` runs (and what the packed `kanban` ships for `kanban start`) into
 // dist/runtime/, so no running process loads TypeScript through tsx:
-//   bin/*.js        esbuild bundles of start-product, the CLI (`kanban serve`), the dispatcher and the
+//   bin/*.js        esbuild bundles of start-product, the CLI's entry, the dispatcher and the
 //                   parent-watch preload, with the workspace packages' sources inlined
+//   cli/            the CLI (`kanban serve` and every verb) as CommonJS chunks, which bin/kanban.js
+//                   loads through V8's code cache (apps/cli/build/cjs-chunks.mjs)
 //   drizzle*/       the migrations (@kanban/db looks for them at `<module dir>/../drizzle`)
 //   web/            the board: Next's standalone output (server.js, its traced node_modules, static)
 //   stamp.json      a fingerprint of the sources each half was built from
@@ -82,6 +84,7 @@ function inputs() {
     node: fingerprint([
       ...shared,
       "apps/cli/src",
+      "apps/cli/build/cjs-chunks.mjs",
       "apps/cli/package.json",
       "scripts/start-product.ts",
       "scripts/demo.ts",
@@ -134,6 +137,13 @@ async function buildNode() {
     minifyWhitespace: true,
     minifySyntax: true,
     logLevel: "warning",
+  });
+  // The CLI that bin/kanban.js runs through V8's code cache: CommonJS chunks in cli/ (beside bin/, so
+  // that @kanban/db finds the migrations at cli/../drizzle).
+  const { buildCjsChunks } = await import("../apps/cli/build/cjs-chunks.mjs");
+  await buildCjsChunks({
+    entries: { cli: path.join(ROOT, "apps", "cli", "src", "main.ts") },
+    outdir: path.join(RUNTIME, "cli"),
   });
   for (const dir of ["drizzle", "drizzle-pg"]) {
     fs.rmSync(path.join(RUNTIME, dir), { recursive: true, force: true });

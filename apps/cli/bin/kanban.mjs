@@ -28,7 +28,7 @@ if (runtimeCli && fs.existsSync(runtimeCli)) {
     );
     ({ runCli } = await import("../src/main.ts"));
   } else {
-    ({ runCli } = await import("../dist/bundle/main.js"));
+    ({ runCli } = await import("../dist/bundle/main.mjs"));
   }
   const code = await runCli(process.argv.slice(2));
   // Exit explicitly (an idle HTTP keep-alive socket must not hold a finished command open), but only

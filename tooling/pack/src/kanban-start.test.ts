@@ -21,7 +21,8 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
     delete env[k];
   for (const k of Object.keys(env)) if (k.toLowerCase().startsWith("npm_")) delete env[k];
   // Never the machine's own ~/.kanban: every command gets a home (the remote client's is unused).
-  return { KANBAN_HOME: path.join(work, "no-home"), ...env, ...extra };
+  // The compiled-code cache of this temporary install goes away with it too.
+  return { KANBAN_HOME: path.join(work, "no-home"), ...env, XDG_CACHE_HOME: path.join(work, "cache"), ...extra };
 }
 
 function run(cmd: string, args: string[], opts: SpawnSyncOptions): string {

@@ -170,14 +170,22 @@ describe("the packed packages, installed outside the repository", () => {
     const cli = path.join(consumer, "node_modules", "@kanban", "cli");
     // Without src/ the bin cannot take its from-source (tsx) branch.
     expect(fs.existsSync(path.join(cli, "src"))).toBe(false);
-    expect(fs.existsSync(path.join(cli, "dist", "bundle", "main.js"))).toBe(true);
-    const env: NodeJS.ProcessEnv = { ...consumerEnv(), KANBAN_HOME: path.join(work, "home") };
-    for (const k of ["KANBAN_DB", "KANBAN_BOARD", "KANBAN_URL", "KANBAN_TOKEN"]) delete env[k];
+    expect(fs.existsSync(path.join(cli, "dist", "bundle", "main.mjs"))).toBe(true);
+    const cache = path.join(work, "cache");
+    const env: NodeJS.ProcessEnv = { ...consumerEnv(), KANBAN_HOME: path.join(work, "home"), XDG_CACHE_HOME: cache };
+    for (const k of ["KANBAN_DB", "KANBAN_BOARD", "KANBAN_URL", "KANBAN_TOKEN", "KANBAN_NO_COMPILE_CACHE"])
+      delete env[k];
     const bin = path.join(consumer, "node_modules", ".bin", "kanban");
     const created = run(bin, ["create", "Installed and bundled", "--json"], { cwd: consumer, env });
     const id = (JSON.parse(created) as { id: string }).id;
+    // The first verb left V8's compiled code of the chunks it loaded (src/code-cache.ts); `show` then
+    // runs from it, and rewrites none of it.
+    const cacheDir = path.join(cache, "kanban", "v8");
+    const written = new Map(fs.readdirSync(cacheDir).map((f) => [f, fs.statSync(path.join(cacheDir, f)).mtimeMs]));
+    expect([...written.keys()].some((f) => f.startsWith("cli.js-"))).toBe(true);
     const shown = JSON.parse(run(bin, ["show", id, "--json"], { cwd: consumer, env })) as { task: { title: string } };
     expect(shown.task.title).toBe("Installed and bundled");
+    for (const [f, mtime] of written) expect(fs.statSync(path.join(cacheDir, f)).mtimeMs).toBe(mtime);
     // `dispatch` runs the installed kanban-dispatcher (still TypeScript through tsx, over the
     // installed libraries' dist/): one dry tick reports what it would claim.
     const tick = JSON.parse(run(bin, ["dispatch", "--dry-run", "--json"], { cwd: consumer, env })) as Record<

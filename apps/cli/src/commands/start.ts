@@ -8,13 +8,14 @@ import type { Register } from "./register.ts";
 
 /**
  * What `kanban start` runs, as [script, ...args]: in the installed `kanban` package (and the
- * checkout's dist/runtime) the built supervisor beside this module (scripts/build-runtime.mjs puts
- * the CLI and start-product.js in one bin/ directory); in the checkout, scripts/start.mjs, which
+ * checkout's dist/runtime) the built supervisor in bin/ beside the CLI's cli/ directory
+ * (scripts/build-runtime.mjs); in the checkout, scripts/start.mjs, which
  * builds that runtime first when its sources changed.
  */
 export function locateStart(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const beside = path.join(here, "start-product.js");
+  // The runtime keeps the CLI's chunks in cli/ and the other bundles in bin/, side by side.
+  const beside = path.join(here, "..", "bin", "start-product.js");
   if (fs.existsSync(beside)) return beside;
   for (let dir = here; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
     const script = path.join(dir, "scripts", "start.mjs");

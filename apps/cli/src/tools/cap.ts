@@ -75,7 +75,7 @@ export function capResponse(value: unknown, maxBytes = MAX_RESPONSE_BYTES): stri
       const original = /of (\d+)\)$/.exec(notes.get(name) ?? "")?.[1] ?? String(node.length);
       notes.set(name, `${name}: showing ${newestLast ? "the newest" : "the first"} ${keep} (of ${original})`);
     } else if (typeof node === "string") {
-      const marker = /… \[truncated, (\d+) chars omitted\]$/.exec(node);
+      const marker = /\u2026 \[truncated, (\d+) chars omitted\]$/.exec(node);
       const body = marker ? node.slice(0, marker.index) : node;
       const keep = Math.floor(body.length / 2);
       const omitted = body.length - keep + Number(marker?.[1] ?? 0);
