@@ -70,6 +70,7 @@ describe("npm run bench -- --quick", () => {
       "kanban show <id>, local SQLite board",
       "kanban show <id>, remote (KANBAN_URL)",
       "kanban --help",
+      "kanban show <id>, local, without the compile cache",
     ]);
     for (const row of r.cli_start.rows) {
       expect(row).toMatchObject({ wall_ms: positive, ref_wall_ms: positive, rss_mb: positive, ref_rss_mb: positive });
@@ -80,9 +81,9 @@ describe("npm run bench -- --quick", () => {
     expect(md).toContain("| benchmark | measured | reference (same run) | ratio |");
     // Header, 4 claim rows, transactions per claim, create, board.get, tick, flow and flow's first read (the ledger's
     // build) at one size, 2 HTTP rows, live,
-    // open boards (deltas beside refetching), contention, 3 CLI cold starts, 3 memory per CLI call, MCP start,
+    // open boards (deltas beside refetching), contention, 4 CLI cold starts, 4 memory per CLI call, MCP start,
     // and graphile-worker and our kernel beside pg-boss at 1 and 8 workers.
-    expect(md.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| ---")).length).toBe(27);
+    expect(md.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| ---")).length).toBe(29);
     expect(md).toMatch(/\| 10 viewers on a 2000-task board, fleet at 20 transitions\/s: board by deltas \| API CPU /);
     expect(md).toMatch(
       /\| PostgreSQL [^|]+: graphile-worker [\d.]+ fetch\+complete of 100 jobs, 8 workers \| [\d.]+ jobs\/s \| [\d.]+ jobs\/s pg-boss /,
