@@ -137,6 +137,28 @@ describe("loadWithCodeCache", () => {
     expect(cacheFiles()).toEqual([]);
   });
 
+  it("removes the caches of chunks that are gone, and a writer's leftovers, when it writes", () => {
+    load();
+    expect(cacheFiles()).toHaveLength(4);
+    // A rebuild names its chunks anew: the old chunk's file goes, and its cache with the next write.
+    fs.renameSync(path.join(chunks, "chunk-lazy.js"), path.join(chunks, "chunk-lazy2.js"));
+    fs.writeFileSync(
+      path.join(chunks, "entry.js"),
+      fs.readFileSync(path.join(chunks, "entry.js"), "utf8").replace("chunk-lazy.js", "chunk-lazy2.js"),
+    );
+    const stale = path.join(cacheDir(), "chunk-x.js-0.cache.123.tmp");
+    fs.writeFileSync(stale, "half a file");
+    const old = new Date(Date.now() - 120_000);
+    fs.utimesSync(stale, old, old);
+    expect(load().value).toBe("alpha lazy-1 entry.js true");
+    expect(cacheFiles().map((f) => f.replace(/-[0-9a-f]{24}\.cache$/, ""))).toEqual([
+      "chunk-a.js",
+      "chunk-b.js",
+      "chunk-lazy2.js",
+      "entry.js",
+    ]);
+  });
+
   it("runs when the cache cannot be written", () => {
     fs.writeFileSync(path.join(cacheHome, "kanban"), "a file where the directory should be");
     expect(load().value).toBe("alpha lazy-1 entry.js true");

@@ -86,6 +86,37 @@ function writeCache(cacheFile: string, stamp: string, code: Buffer): void {
   }
 }
 
+/**
+ * Removes the caches of chunks that no longer exist (a rebuilt or upgraded CLI names its chunks by
+ * their content) and temporary files a killed writer left behind, so the directory does not grow.
+ */
+function pruneStale(dir: string, now: number): void {
+  for (const name of fs.readdirSync(dir)) {
+    const file = path.join(dir, name);
+    try {
+      if (name.endsWith(".tmp")) {
+        if (now - fs.statSync(file).mtimeMs > 60_000) fs.rmSync(file, { force: true });
+        continue;
+      }
+      if (!name.endsWith(".cache")) continue;
+      const fd = fs.openSync(file, "r");
+      let header: Buffer;
+      try {
+        const length = Buffer.alloc(4);
+        fs.readSync(fd, length, 0, 4, 0);
+        header = Buffer.alloc(Math.min(length.readUInt32LE(0), 64 * 1024));
+        fs.readSync(fd, header, 0, header.length, 4);
+      } finally {
+        fs.closeSync(fd);
+      }
+      const [chunk] = JSON.parse(JSON.parse(header.toString("utf8")).stamp) as [string];
+      if (!fs.existsSync(chunk)) fs.rmSync(file, { force: true });
+    } catch {
+      // Unreadable or not ours: a later load ignores it anyway.
+    }
+  }
+}
+
 /** The cache directory, when it exists and only this user can write it. */
 function existingPrivateDirectory(dir: string): boolean {
   try {
@@ -156,6 +187,7 @@ export function loadWithCodeCache<T>(entry: string, env: NodeJS.ProcessEnv = pro
       if (compiled.length === 0 || !privateDirectory(dir)) return;
       // Made after the run, the data also holds the functions this verb compiled lazily.
       for (const c of compiled) writeCache(c.cacheFile, c.stamp, c.script.createCachedData());
+      pruneStale(dir, Date.now());
     },
   };
 }
