@@ -84,6 +84,25 @@ export function classifyPostgresFailure(
       { ...details, sqlstate: code },
     );
   }
+  if (code === "25006") {
+    // A hot standby, or default_transaction_read_only on the database or role (a failover that left
+    // the board on a replica): reads still work, writes cannot until the server takes them again.
+    return new KanbanDbError(
+      "DB_UNAVAILABLE",
+      `PostgreSQL at ${at} accepts no writes (a read-only server or session); nothing was written: ${text}`,
+      { ...details, sqlstate: code },
+    );
+  }
+  if (code === "42501") {
+    return new KanbanDbError(
+      "DB_UNAVAILABLE",
+      `PostgreSQL at ${at} refused ${who} a privilege the board needs: ${text}`,
+      {
+        ...details,
+        sqlstate: code,
+      },
+    );
+  }
   const network = code ? NETWORK_CODES.get(code) : undefined;
   if (network) {
     return new KanbanDbError("DB_UNREACHABLE", `cannot reach PostgreSQL at ${at}: ${network}`, {

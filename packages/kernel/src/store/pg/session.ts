@@ -325,7 +325,9 @@ export class PgSession implements SqlSessionHandle {
       return Object.assign(new Error(e.message), { code: "UNIQUE_VIOLATION", constraint: e.constraint });
     }
     const db = this.db;
-    if (db && typeof code === "string" && /^(08|57P|53)/.test(code)) return db.failure(err);
+    // The server or the network failing, or refusing what the board needs (a read-only server, a
+    // missing privilege): a typed DB_* error, not a bare driver error that a boundary answers with 500.
+    if (db && typeof code === "string" && /^(08|57P|53|25006$|42501$)/.test(code)) return db.failure(err);
     if (db && code === undefined && err instanceof Error && !("severity" in err)) return db.failure(err);
     // A typed error is already one readable line, and may be shared (the pool's failed connect is
     // every waiting call's error): suffixing it would grow it once per call.
