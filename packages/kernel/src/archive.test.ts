@@ -1,15 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTestBoard, rawSql, type TestBoard } from "./testing/index.ts";
-import { settleTestSchemas } from "./testing/test-store.ts";
-import { caught } from "./testing/helpers.ts";
+import { beforeEach, describe, expect, it } from "vitest";
+import { rawSql, type TestBoard } from "./testing/index.ts";
+import { caught, useTestBoards } from "./testing/helpers.ts";
+
+const boards = useTestBoards();
 
 let board: TestBoard;
 beforeEach(() => {
-  board = createTestBoard();
-});
-afterEach(async () => {
-  board.cleanup();
-  await settleTestSchemas();
+  board = boards();
 });
 
 async function claimed(opts: { claimer?: string; pid?: number } = {}): Promise<{ id: string; runId: number }> {

@@ -1,19 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { boardInternals, createTestBoard, rawSql, type TestBoard } from "./testing/index.ts";
+import { beforeEach, describe, expect, it } from "vitest";
+import { boardInternals, rawSql, type TestBoard } from "./testing/index.ts";
 import { refuseInserts } from "./testing/internals.ts";
-import { settleTestSchemas } from "./testing/test-store.ts";
-import { caught } from "./testing/helpers.ts";
+import { caught, useTestBoards } from "./testing/helpers.ts";
 
+const boards = useTestBoards();
 let board: TestBoard;
 /** The board's failure limit (config's `failure_limit`), asked live; a test may change it. */
 let limit = 2;
 beforeEach(() => {
   limit = 2;
-  board = createTestBoard({ failureLimit: () => limit });
-});
-afterEach(async () => {
-  board.cleanup();
-  await settleTestSchemas();
+  board = boards({ failureLimit: () => limit });
 });
 
 async function claimed(title = "work"): Promise<{ id: string; runId: number }> {

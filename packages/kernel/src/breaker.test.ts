@@ -1,14 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTestBoard, type TestBoard } from "./testing/index.ts";
+import { useTestBoards } from "./testing/helpers.ts";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { TestBoard } from "./testing/index.ts";
+
+const boards = useTestBoards();
 
 let board: TestBoard;
 /** The board's failure limit (config's `failure_limit`), asked live; a test may change it. */
 let limit = 2;
 beforeEach(() => {
   limit = 2;
-  board = createTestBoard({ failureLimit: () => limit });
+  board = boards({ failureLimit: () => limit });
 });
-afterEach(() => board.cleanup());
 
 async function claimed(opts: { max_retries?: number } = {}): Promise<{ id: string; runId: number }> {
   const task = await board.createTask({ title: "work", assignee: "coder", max_retries: opts.max_retries });

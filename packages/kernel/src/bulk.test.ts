@@ -1,13 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { useTestBoards } from "./testing/helpers.ts";
+import { beforeEach, describe, expect, it } from "vitest";
 import { bulkUpdate } from "./bulk.ts";
 import { scopeBoard } from "./scoped-board.ts";
-import { createTestBoard, type TestBoard } from "./testing/test-board.ts";
+import type { TestBoard } from "./testing/test-board.ts";
+
+const boards = useTestBoards();
 
 let board: TestBoard;
 beforeEach(() => {
-  board = createTestBoard();
+  board = boards();
 });
-afterEach(() => board.cleanup());
 
 describe("bulkUpdate", () => {
   it("each row is one transaction: a row refused at its status step keeps its earlier reassignment undone", async () => {

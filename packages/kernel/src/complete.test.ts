@@ -1,9 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { HallucinatedCardsError, KernelError } from "./errors.ts";
 import type { IdSource } from "./ids.ts";
 import { createTestBoard, rawSql, type TestBoard } from "./testing/index.ts";
-import { settleTestSchemas } from "./testing/test-store.ts";
-import { caught, mapInOrder } from "./testing/helpers.ts";
+import { caught, mapInOrder, useTestBoards } from "./testing/helpers.ts";
+
+const boards = useTestBoards();
 
 // Sequential 8-hex ids: a phantom id such as t_ffffffff can never collide with a real card.
 function sequentialIds(): IdSource {
@@ -13,11 +14,7 @@ function sequentialIds(): IdSource {
 
 let board: TestBoard;
 beforeEach(() => {
-  board = createTestBoard({ ids: sequentialIds() });
-});
-afterEach(async () => {
-  board.cleanup();
-  await settleTestSchemas();
+  board = boards({ ids: sequentialIds() });
 });
 
 async function claimed(title = "work", assignee: string | null = "coder"): Promise<{ id: string; runId: number }> {
@@ -500,9 +497,8 @@ describe("completeTask re-gates children against the board's failure_limit", () 
   let limit = 3;
   beforeEach(() => {
     limit = 3;
-    b = createTestBoard({ failureLimit: () => limit });
+    b = boards({ failureLimit: () => limit });
   });
-  afterEach(() => b.cleanup());
 
   async function breakerBlockedChild(): Promise<string> {
     const child = (await b.createTask({ title: "child" })).id;

@@ -1,15 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTestBoard, rawSql, type TestBoard } from "./testing/index.ts";
-import { settleTestSchemas } from "./testing/test-store.ts";
-import { caught } from "./testing/helpers.ts";
+import { beforeEach, describe, expect, it } from "vitest";
+import { rawSql, type TestBoard } from "./testing/index.ts";
+import { caught, useTestBoards } from "./testing/helpers.ts";
+
+const boards = useTestBoards();
 
 let board: TestBoard;
 beforeEach(() => {
-  board = createTestBoard();
-});
-afterEach(async () => {
-  board.cleanup();
-  await settleTestSchemas();
+  board = boards();
 });
 
 const RUNNING_REFUSED = "Cannot set status to 'running' directly; use the dispatcher/claim path";
@@ -231,8 +228,7 @@ describe("moveTask and setStatusDirect", () => {
   });
 
   it("routes a move to ready from blocked through unblock (breaker reset)", async () => {
-    board.cleanup();
-    board = createTestBoard({ failureLimit: 1 }); // one failure trips the breaker
+    board = boards({ failureLimit: 1 }); // one failure trips the breaker
     const task = await board.createTask({ title: "t" });
     await board.recordTaskFailure(task.id, { error: "x", outcome: "crashed" });
     const out = await board.moveTask(task.id, { status: "ready" });

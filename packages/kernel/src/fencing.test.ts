@@ -1,8 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { useTestBoards } from "./testing/helpers.ts";
+import { beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_CLAIM_TTL_SECONDS, DEFAULT_CRASH_GRACE_SECONDS } from "./constants.ts";
 import { KernelError } from "./errors.ts";
-import { createTestBoard, rawSql, type TestBoard } from "./testing/index.ts";
-import { settleTestSchemas } from "./testing/test-store.ts";
+import { rawSql, type TestBoard } from "./testing/index.ts";
+
+const boards = useTestBoards();
 
 /**
  * pg-boss's claim-fencing scenarios on our board: worker A's attempt is taken away (reclaimed,
@@ -15,11 +17,7 @@ const alive = new Set<number>();
 let board: TestBoard;
 beforeEach(() => {
   alive.clear();
-  board = createTestBoard({ isPidAlive: (pid) => alive.has(pid) });
-});
-afterEach(async () => {
-  board.cleanup();
-  await settleTestSchemas();
+  board = boards({ isPidAlive: (pid) => alive.has(pid) });
 });
 
 const PID_A = 501;

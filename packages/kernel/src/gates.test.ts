@@ -1,16 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { CommandResult } from "./gate-commands.ts";
-import { caught } from "./testing/helpers.ts";
-import { createTestBoard, rawSql, type TestBoard } from "./testing/index.ts";
-import { settleTestSchemas } from "./testing/test-store.ts";
+import { caught, useTestBoards } from "./testing/helpers.ts";
+import { rawSql, type TestBoard } from "./testing/index.ts";
+
+const boards = useTestBoards();
 
 let board: TestBoard;
 beforeEach(() => {
-  board = createTestBoard();
-});
-afterEach(async () => {
-  board.cleanup();
-  await settleTestSchemas();
+  board = boards();
 });
 
 const TEST_GATE = { commands: [{ name: "tests", argv: ["npm", "test"], timeout_seconds: 60 }] };

@@ -1,12 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { caught } from "./testing/helpers.ts";
-import { createTestBoard, type TestBoard } from "./testing/index.ts";
+import { beforeEach, describe, expect, it } from "vitest";
+import { caught, useTestBoards } from "./testing/helpers.ts";
+import type { TestBoard } from "./testing/index.ts";
+
+const boards = useTestBoards();
 
 let board: TestBoard;
 beforeEach(() => {
-  board = createTestBoard();
+  board = boards();
 });
-afterEach(() => board.cleanup());
 
 /** Event kinds after `created`, with the `edited` events' field lists spelled out. */
 async function history(id: string): Promise<string[]> {

@@ -1,20 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_CLAIM_TTL_SECONDS, DEFAULT_CRASH_GRACE_SECONDS, STALE_HEARTBEAT_GAP_SECONDS } from "./constants.ts";
 import type { ExitStatus } from "./recovery.ts";
-import { createTestBoard, rawSql, type TestBoard } from "./testing/index.ts";
-import { settleTestSchemas } from "./testing/test-store.ts";
-import { caught, mapInOrder } from "./testing/helpers.ts";
+import { rawSql, type TestBoard } from "./testing/index.ts";
+import { caught, mapInOrder, useTestBoards } from "./testing/helpers.ts";
+
+const boards = useTestBoards();
 
 // Worker liveness is an injected probe: a pid is "alive" while it is in this set.
 const alive = new Set<number>();
 let board: TestBoard;
 beforeEach(() => {
   alive.clear();
-  board = createTestBoard({ isPidAlive: (pid) => alive.has(pid) });
-});
-afterEach(async () => {
-  board.cleanup();
-  await settleTestSchemas();
+  board = boards({ isPidAlive: (pid) => alive.has(pid) });
 });
 
 const LOCK = "testhost:4242";

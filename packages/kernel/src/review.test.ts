@@ -2,22 +2,19 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { openBoard } from "./board.ts";
 import { DEFAULT_CLAIM_TTL_SECONDS } from "./constants.ts";
 import { REVIEW_APPROVAL_SUMMARY } from "./complete.ts";
-import { caught } from "./testing/helpers.ts";
-import { createTestBoard, rawSql, type TestBoard } from "./testing/index.ts";
+import { caught, useTestBoards } from "./testing/helpers.ts";
+import { rawSql, type TestBoard } from "./testing/index.ts";
 import { TestClock } from "./testing/test-clock.ts";
-import { settleTestSchemas } from "./testing/test-store.ts";
+
+const boards = useTestBoards();
 
 let board: TestBoard;
 beforeEach(() => {
-  board = createTestBoard();
-});
-afterEach(async () => {
-  board.cleanup();
-  await settleTestSchemas();
+  board = boards();
 });
 
 /** A task `coder` is working on: its id and run. */

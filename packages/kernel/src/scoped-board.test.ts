@@ -1,7 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { useTestBoards } from "./testing/helpers.ts";
+import { beforeEach, describe, expect, it } from "vitest";
 import { KernelError } from "./errors.ts";
 import { type ScopedBoard, scopeBoard } from "./scoped-board.ts";
-import { createTestBoard, type TestBoard } from "./testing/test-board.ts";
+import type { TestBoard } from "./testing/test-board.ts";
+
+const boards = useTestBoards();
 
 let board: TestBoard;
 let acme: ScopedBoard;
@@ -10,13 +13,12 @@ let foreignId: string;
 let operatorsId: string;
 
 beforeEach(async () => {
-  board = createTestBoard();
+  board = boards();
   mineId = (await board.createTask({ title: "mine", tenant: "acme", assignee: "coder" })).id;
   foreignId = (await board.createTask({ title: "theirs", tenant: "globex", assignee: "coder" })).id;
   operatorsId = (await board.createTask({ title: "operator's", assignee: "coder" })).id;
   acme = scopeBoard(board, { tenant: "acme" });
 });
-afterEach(() => board.cleanup());
 
 /** The error a call throws (fails the test when it does not throw). */
 async function thrown(fn: () => unknown): Promise<KernelError> {

@@ -1,15 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTestBoard, type TestBoard } from "./testing/index.ts";
+import { useTestBoards } from "./testing/helpers.ts";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { TestBoard } from "./testing/index.ts";
 import type { Task } from "./types.ts";
+
+const boards = useTestBoards();
 
 // complete/block/schedule release the claim of the task they settle; their result names the worker
 // the caller must stop when someone other than that worker settled it (interface 2 of wave 3).
 describe("complete, block and schedule report the worker they released", () => {
   let b: TestBoard;
   beforeEach(() => {
-    b = createTestBoard({ hostname: "testhost", pid: 4242 });
+    b = boards({ hostname: "testhost", pid: 4242 });
   });
-  afterEach(() => b.cleanup());
 
   /** A running task whose worker (pid 777) was spawned on this host. */
   async function spawned(): Promise<Task> {

@@ -1,15 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { useTestBoards } from "./testing/helpers.ts";
+import { beforeEach, describe, expect, it } from "vitest";
 import { claimHolder, endedRuns, workerToStop } from "./termination.ts";
-import { boardInternals, createTestBoard, type TestBoard } from "./testing/index.ts";
+import { boardInternals, type TestBoard } from "./testing/index.ts";
 import type { Task } from "./types.ts";
+
+const boards = useTestBoards();
 
 describe("which worker to terminate (termination.ts, the one rule)", () => {
   let b: TestBoard;
   const ctx = () => boardInternals(b).ctx;
   beforeEach(() => {
-    b = createTestBoard({ hostname: "testhost", pid: 4242 });
+    b = boards({ hostname: "testhost", pid: 4242 });
   });
-  afterEach(() => b.cleanup());
 
   async function spawned(): Promise<Task> {
     const id = (await b.createTask({ title: "t" })).id;
@@ -47,9 +49,8 @@ describe("which runs a host must stop (endedRuns) and the record of what it stop
   let b: TestBoard;
   const ctx = () => boardInternals(b).ctx;
   beforeEach(() => {
-    b = createTestBoard({ hostname: "testhost", pid: 4242 });
+    b = boards({ hostname: "testhost", pid: 4242 });
   });
-  afterEach(() => b.cleanup());
 
   async function running(title: string): Promise<{ id: string; run: number }> {
     const id = (await b.createTask({ title })).id;

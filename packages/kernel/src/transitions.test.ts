@@ -1,11 +1,14 @@
+import { useTestBoards } from "./testing/helpers.ts";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { boardInternals, createTestBoard, type TestBoard } from "./testing/index.ts";
+import { beforeEach, describe, expect, it } from "vitest";
+import { boardInternals, type TestBoard } from "./testing/index.ts";
 import { transition, transitionReturning } from "./transition.ts";
 import { CLEAR_CLAIM } from "./store/sqlite/sql-fragments.ts";
 import { TRANSITIONS } from "./transitions.ts";
+
+const boards = useTestBoards();
 
 describe("TRANSITIONS (the state machine)", () => {
   it("is exactly this table: a change here is a change of behaviour, so it must be made on purpose", () => {
@@ -47,9 +50,8 @@ describe("transition (the one compare-and-swap)", () => {
   let b: TestBoard;
   const ctx = () => boardInternals(b).ctx;
   beforeEach(() => {
-    b = createTestBoard();
+    b = boards();
   });
-  afterEach(() => b.cleanup());
 
   it("moves a task out of one of the verb's from-states and returns the row with RETURNING", async () => {
     const id = (await b.createTask({ title: "t" })).id;
