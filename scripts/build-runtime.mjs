@@ -110,6 +110,7 @@ function writeStamp(stamp) {
 
 async function buildNode() {
   const { build } = await import("esbuild");
+  const { buildCjsChunks, NATIVE_MODULES, NODE_BUNDLE } = await import("../apps/cli/build/cjs-chunks.mjs");
   const bin = path.join(RUNTIME, "bin");
   fs.rmSync(bin, { recursive: true, force: true });
   await build({
@@ -121,15 +122,9 @@ async function buildNode() {
       "parent-watch": path.join(ROOT, "scripts", "runtime", "parent-watch.ts"),
     },
     outdir: bin,
-    bundle: true,
-    splitting: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    // The workspace packages from their sources (scripts/build-conditions.mjs).
-    conditions: ["@kanban/source"],
-    // Native modules load their compiled binary from their own package; Next stays in the web half.
-    external: ["better-sqlite3", "fs-ext", "pg-native", "next"],
+    ...NODE_BUNDLE,
+    // Next stays in the web half.
+    external: [...NATIVE_MODULES, "next"],
     banner: {
       js: 'import { createRequire as __kanbanRequire } from "node:module"; const require = __kanbanRequire(import.meta.url);',
     },
@@ -140,7 +135,6 @@ async function buildNode() {
   });
   // The CLI that bin/kanban.js runs through V8's code cache: CommonJS chunks in cli/ (beside bin/, so
   // that @kanban/db finds the migrations at cli/../drizzle).
-  const { buildCjsChunks } = await import("../apps/cli/build/cjs-chunks.mjs");
   await buildCjsChunks({
     entries: { cli: path.join(ROOT, "apps", "cli", "src", "main.ts") },
     outdir: path.join(RUNTIME, "cli"),

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { buildCjsChunks } from "./cjs-chunks.mjs";
+import { buildCjsChunks, NODE_BUNDLE } from "./cjs-chunks.mjs";
 
 const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const repo = path.resolve(cli, "..", "..");
@@ -20,11 +20,8 @@ await buildCjsChunks({ entries: { cli: path.join(cli, "src", "main.ts") }, outdi
 await build({
   entryPoints: [path.join(cli, "src", "bundle-main.ts")],
   outfile: path.join(out, "main.mjs"),
-  bundle: true,
-  format: "esm",
-  platform: "node",
-  target: "node20",
-  conditions: ["@kanban/source"],
+  ...NODE_BUNDLE,
+  splitting: false,
   legalComments: "none",
   logLevel: "warning",
 });

@@ -28,6 +28,21 @@ const zodEnglishOnly = {
 };
 
 /**
+ * What every Node bundle of the product shares (scripts/build-runtime.mjs uses it too): ES modules
+ * split into chunks, the workspace packages from their sources (see scripts/build-conditions.mjs).
+ */
+export const NODE_BUNDLE = {
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  conditions: ["@kanban/source"],
+};
+/** Native modules load their compiled binary from their own package at run time: never bundled. */
+export const NATIVE_MODULES = ["better-sqlite3", "fs-ext", "pg-native"];
+
+/**
  * Builds `entries` ({ name: source file }) into `outdir` as `<name>.js` and `chunk-*.js`, all
  * CommonJS (outdir gets a package.json saying so); `external` are left to require() at run time.
  */
@@ -36,15 +51,8 @@ export async function buildCjsChunks({ entries, outdir, external = [] }) {
     entryPoints: entries,
     outdir,
     write: false,
-    bundle: true,
-    splitting: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    // Workspace packages from their sources, as in development (see scripts/build-conditions.mjs).
-    conditions: ["@kanban/source"],
-    // Native modules load their compiled binary from their own package at run time.
-    external: ["better-sqlite3", "fs-ext", "pg-native", ...external],
+    ...NODE_BUNDLE,
+    external: [...NATIVE_MODULES, ...external],
     plugins: [zodEnglishOnly],
     legalComments: "none",
     logLevel: "warning",
