@@ -439,8 +439,13 @@ describe("bad input on the command line", () => {
         runs.slice(i, i + 2).map(async ({ argv, remote }) => {
           const env = remote ? { ...home.env, KANBAN_URL: serve.url } : { ...home.env };
           const child = perTest.startNode([KANBAN_BIN, ...argv], { env });
+          // 'close', not 'exit': Node may report the exit before the pipes' last output has been read
+          // (the one error line of a usage error went missing once under CI's load).
+          const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+            child.child.once("close", (code, signal) => resolve({ code, signal })),
+          );
           const timer = setTimeout(() => process.kill(child.pid, "SIGKILL"), 20_000);
-          const exit = await child.exited;
+          const exit = await closed;
           clearTimeout(timer);
           const err = child
             .stderr()
