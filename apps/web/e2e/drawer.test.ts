@@ -109,6 +109,54 @@ describe("the task drawer", () => {
     noPageErrors(b);
   });
 
+  it("asks why again when the task changes while the drawer's first why answer is still on its way", async () => {
+    captureOnFailure(b, "why-asked-again");
+    const board = await freshBoard("why-again");
+    const t = (await api().tasks.create.mutate({ board, title: "Wait for legal" })).task;
+    await api().tasks.block.mutate({ board, id: t.id, reason: "waiting on legal" });
+    const page = await openBoard(b, board);
+    // The page says it is hidden, so the drawer's 5 s poll asks nothing: any answer after the first
+    // comes from the drawer noticing the change.
+    await page.evaluate(() => {
+      Object.defineProperty(document, "visibilityState", { value: "hidden", configurable: true });
+      document.dispatchEvent(new Event("visibilitychange", { bubbles: true }));
+    });
+    // The first tasks.why is answered by the server at once, and its answer held back here.
+    let release: (() => void) | null = null;
+    const held = new Promise<void>((resolve) => {
+      void page.route(
+        (url) => url.pathname.includes("tasks.why"),
+        async (route) => {
+          if (release) return route.continue();
+          const response = await route.fetch();
+          release = () => void route.fulfill({ response });
+          resolve();
+        },
+      );
+    });
+    await card(page, t.id).click();
+    const drawer = page.getByTestId("drawer");
+    await drawer.waitFor();
+    await held;
+    // The task changes while that answer is on its way, and the drawer shows the new version.
+    await api().tasks.unblock.mutate({ board, id: t.id });
+    await expect.poll(() => drawer.getByTestId("drawer-status").textContent(), { timeout: 10_000 }).not.toBe("Blocked");
+    (release as (() => void) | null)?.();
+    // The old answer arrives (made before the unblock), and is followed by one made after it.
+    const fresh = await api().tasks.why.query({ board, id: t.id });
+    expect(fresh.code).not.toBe("blocked");
+    await expect
+      .poll(() => drawer.getByTestId("why-panel").getAttribute("data-code"), { timeout: 10_000 })
+      .toBe(fresh.code);
+    expect(await drawer.getByTestId("why-line").textContent()).not.toContain("waiting on legal");
+    await page.unrouteAll({ behavior: "ignoreErrors" });
+    await page.evaluate(() => {
+      Object.defineProperty(document, "visibilityState", { value: "visible", configurable: true });
+      document.dispatchEvent(new Event("visibilitychange", { bubbles: true }));
+    });
+    noPageErrors(b);
+  });
+
   it("renders GitHub-flavoured tables and task lists in a card body, still without raw HTML", async () => {
     captureOnFailure(b, "gfm");
     const board = await freshBoard("gfm");

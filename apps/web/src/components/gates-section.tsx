@@ -2,8 +2,9 @@
 
 import type { RouterOutputs } from "@kanban/api";
 import { useQuery } from "@tanstack/react-query";
-import { lazy, Suspense, useEffect, useId, useRef, useState } from "react";
+import { lazy, Suspense, useId, useState } from "react";
 import { useNow } from "../hooks/use-now.ts";
+import { useRefetchOnChange } from "../hooks/use-refetch-on-change.ts";
 import { ago, stamp } from "../lib/format.ts";
 import {
   changeDetail,
@@ -301,14 +302,8 @@ export function GatesSection({ ctx }: { ctx: DrawerContext }) {
   const q = useCardGates(ctx);
   const now = useNow();
   const [editing, setEditing] = useState(false);
-  const { refetch } = q;
   // A live event reloads the task; its gates and evidence may have moved with it.
-  const seen = useRef(ctx.detail);
-  useEffect(() => {
-    if (seen.current === ctx.detail) return;
-    seen.current = ctx.detail;
-    void refetch();
-  }, [ctx.detail, refetch]);
+  useRefetchOnChange(ctx.detail, q);
   const data = q.data;
   const gates = data?.gates ?? null;
   const v = data?.verification ?? null;

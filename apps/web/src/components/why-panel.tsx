@@ -1,8 +1,8 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { useEffect, useRef } from "react";
 import { useNow } from "../hooks/use-now.ts";
+import { useRefetchOnChange } from "../hooks/use-refetch-on-change.ts";
 import { useUrlState } from "../hooks/use-url-state.ts";
 import { ago, countdown, liveness, stamp } from "../lib/format.ts";
 import { footprintFor, formatBytes, formatCpu, lastLogLine, motionFamily, workerHost } from "../lib/motion.ts";
@@ -169,15 +169,8 @@ export function WhyPanel({ ctx }: { ctx: DrawerContext }) {
     ...trpc.tasks.why.queryOptions({ board: ctx.board, id: ctx.id }),
     refetchInterval: POLL_MS,
   });
-  const { refetch } = why;
-  // A new version of the task (a live event reloaded it) can change its motion at once; the first
-  // version is the one the query was just made for.
-  const seen = useRef(ctx.detail);
-  useEffect(() => {
-    if (seen.current === ctx.detail) return;
-    seen.current = ctx.detail;
-    void refetch();
-  }, [ctx.detail, refetch]);
+  // A new version of the task (a live event reloaded it) can change its motion at once.
+  useRefetchOnChange(ctx.detail, why);
   const m = why.data;
   const running = ctx.detail.task.status === "running";
   const url = useUrlState();
