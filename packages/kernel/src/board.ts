@@ -345,7 +345,7 @@ export class Board {
   /** Selects the lane's next eligible ready tasks and claims up to `limit` of them, in one transaction (claim-next.ts). */
   async claimNext(lane: ReadyLane, lease: claim.ClaimOptions = {}, limit = 1) {
     return await claimNext(this.ctx, lane, limit, {
-      claim: async (id) => await claim.claimTask(this.ctx, id, lease, this.claimTtl, true),
+      claim: async (id, head) => await claim.claimTask(this.ctx, id, lease, this.claimTtl, true, head),
       assign: async (id, profile, extra) => await this.assignTask(id, profile, extra),
     });
   }

@@ -8,6 +8,7 @@ import { appendEvent } from "./store/sqlite/events.ts";
 import { type LaneRow, readyLaneRows, runningPerProfile, stillReady } from "./store/sqlite/ready-lane.ts";
 import { readyRequires } from "./store/sqlite/requires.ts";
 import { lockReadyTask, sharedClaimWalk } from "./store/pg/shared-writers.ts";
+import type { ClaimHead } from "./store/sqlite/claims.ts";
 import type { Task } from "./types.ts";
 
 /** Which ready tasks a claimer may take, and for whom (the dispatcher's ready-lane rules). */
@@ -135,7 +136,8 @@ export class ReadyLane {
 
 /** The verbs a walk composes; the board passes its own (claim with the board's lease, assignment). */
 export interface LaneVerbs {
-  claim(id: string): Promise<Task | null>;
+  /** `head`: the claim's head, when the walk read it as it locked the row (PostgreSQL). */
+  claim(id: string, head?: ClaimHead): Promise<Task | null>;
   assign(id: string, profile: string, extra: Record<string, unknown>): Promise<boolean>;
 }
 
@@ -259,7 +261,9 @@ async function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs
       continue;
     }
     // PostgreSQL: the row is this walk's from here on, or another walk's and passed over.
-    const locked = dryRun ? { facts: null } : await lockReadyTask(ctx, row.id, respawnGuardWindowStart(ctx.now()));
+    const locked = dryRun
+      ? { facts: null, head: undefined }
+      : await lockReadyTask(ctx, row.id, respawnGuardWindowStart(ctx.now()));
     if (locked === false) continue;
     const guarded = await respawnHold(ctx, row.id, locked.facts);
     // The incident paces its own class (probe backoff; a probe that succeeded ended the outage), so
@@ -282,7 +286,8 @@ async function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs
       lane.count(row.id, assignee);
       continue;
     }
-    const task = await verbs.claim(row.id);
+    // A default assignee just written makes the head read with the lock stale: the claim reads it again.
+    const task = await verbs.claim(row.id, defaulted ? undefined : locked.head);
     if (task === null) continue; // taken (or settled) by someone else since the lane was read
     if (incident !== null) await pauses.startProbe(ctx, incident, task);
     out.claimed.push({ task_id: row.id, assignee, task });

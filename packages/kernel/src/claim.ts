@@ -20,6 +20,7 @@ import { appendEvent } from "./store/sqlite/events.ts";
 import { hostRow } from "./store/sqlite/hosts.ts";
 import { endRun, openRun, setRunHeartbeat, setRunLease, setRunWorkerPid } from "./store/sqlite/runs.ts";
 import { setWorkspacePath } from "./store/sqlite/tasks.ts";
+import { claimFolds, claimInOneStatement } from "./store/pg/folded-writes.ts";
 import { taskRowTx } from "./store/pg/shared-writers.ts";
 import type { Task } from "./types.ts";
 
@@ -48,6 +49,8 @@ export async function claimTask(
   defaultTtl = DEFAULT_CLAIM_TTL_SECONDS,
   /** Set by a claim walk (claim-next.ts), which lets any throw end its whole transaction: no savepoint. */
   inWalk = false,
+  /** The head a claim walk read as it locked the row inside this transaction (PostgreSQL); read here otherwise. */
+  known?: ClaimHead,
 ): Promise<Task | null> {
   const lease = ttl(opts.ttl_seconds, defaultTtl);
   const claimer = opts.claimer?.trim() || ctx.defaultClaimer;
@@ -66,7 +69,7 @@ export async function claimTask(
     id,
     async () => {
       // A narrow read first: the full row is only worth materialising for the claim we win.
-      const head = await claimHead(ctx, id);
+      const head = known !== undefined && inWalk && ctx.inTransaction ? known : await claimHead(ctx, id);
       if (head?.status !== "ready" || head.claim_lock !== null) return null;
       if (Number(head.parents_unfinished) === 1) {
         if (await rejectClaim(ctx, id)) await appendEvent(ctx, id, "claim_rejected", { reason: "parents_not_done" });
@@ -118,6 +121,22 @@ export async function claimWithRun(
   }
   const now = ctx.now();
   const expires = now + c.lease;
+  // PostgreSQL: the run, the swap and the event in one round trip (store/pg/folded-writes.ts).
+  if (c.take === takeClaim && claimFolds(ctx, c.extra)) {
+    const folded = await claimInOneStatement(ctx, {
+      taskId: id,
+      claimer: c.claimer,
+      expires,
+      now,
+      profile: head.assignee,
+      stepKey: head.current_step_key,
+      maxRuntimeSeconds: head.max_runtime_seconds,
+      extra: c.extra,
+    });
+    if (folded === null)
+      throw wrongState(`${c.what} of ${id} lost its compare-and-swap inside the write lock`, { task_id: id });
+    return folded.task;
+  }
   // The write lock is ours since BEGIN IMMEDIATE, so the status read above still holds: the run can
   // be opened first and the compare-and-swap below sets current_run_id in the same UPDATE. Should the
   // swap still miss, the throw rolls the run back with it.

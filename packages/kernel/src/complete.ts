@@ -5,7 +5,14 @@ import { checkFence, type Fence } from "./fencing.ts";
 import { recomputeChildren } from "./graph.ts";
 import { isChildOf, unfinishedParents } from "./store/sqlite/dependencies.ts";
 import { appendEvent } from "./store/sqlite/events.ts";
-import { closeOpenRuns, latestCompletedRunId, setRunHandoff, synthesizeRun } from "./store/sqlite/runs.ts";
+import {
+  closeOpenRuns,
+  latestCompletedRunId,
+  setRunHandoff,
+  supersedeDangling,
+  synthesizeRun,
+} from "./store/sqlite/runs.ts";
+import { completeInOneStatement } from "./store/pg/folded-writes.ts";
 import {
   COMPLETE_HEAD_SQL,
   type CompleteHeadRow,
@@ -221,17 +228,29 @@ async function completeCurrent(ctx: BoardContext, id: string, input: CompleteInp
       }
       // One UPDATE settles the task and detaches its run; RETURNING hands back the settled row, so the
       // caller gets the task without a second read.
-      const settledTask = await settleDone(ctx, id, {
-        from: task.status,
-        runId: task.current_run_id,
-        result,
-        completedAt: now,
-      });
-      if (settledTask === null)
-        throw wrongState(`cannot complete ${id}: it changed state concurrently`, { task_id: id });
+      const settle = { from: task.status, runId: task.current_run_id, result, completedAt: now };
       const summary = handoff.summary ?? result;
       const close = { status: "done", outcome: "completed" as const, summary, metadata: handoff.metadata ?? null };
-      let runId = await closeOpenRuns(ctx, id, close);
+      const payload: Record<string, unknown> = { result_len: result?.length ?? 0, summary: firstLine(summary, 400) };
+      if (verified.length > 0) payload.verified_cards = verified;
+      if (finalGate !== null) payload.gates = "passed";
+      const terminate = workerReleasedByOthers(ctx, task, input);
+      // PostgreSQL: the swap, the run's close and the event in one round trip when nothing has to come
+      // between them (store/pg/folded-writes.ts); otherwise it finishes below as the separate writes do.
+      let runId: number | null;
+      let settledTask: Task | null;
+      if (ctx.dialect === "postgres" && finalGate === null) {
+        const folded = await completeInOneStatement(ctx, id, settle, close, payload);
+        if (folded === null) throw wrongState(`cannot complete ${id}: it changed state concurrently`, { task_id: id });
+        if (folded.evented) return { task: folded.task, run_id: folded.closedRunIds[0] ?? null, terminate };
+        settledTask = folded.task;
+        runId = await supersedeDangling(ctx, folded.closedRunIds);
+      } else {
+        settledTask = await settleDone(ctx, id, settle);
+        if (settledTask === null)
+          throw wrongState(`cannot complete ${id}: it changed state concurrently`, { task_id: id });
+        runId = await closeOpenRuns(ctx, id, close);
+      }
       if (
         runId === null &&
         (handoff.summary || result || (handoff.metadata && Object.keys(handoff.metadata).length > 0))
@@ -239,12 +258,9 @@ async function completeCurrent(ctx: BoardContext, id: string, input: CompleteInp
         runId = await synthesizeRun(ctx, task, close);
       }
       if (finalGate !== null) await recordFinalGate(ctx, id, finalGate, runId);
-      const payload: Record<string, unknown> = { result_len: result?.length ?? 0, summary: firstLine(summary, 400) };
-      if (verified.length > 0) payload.verified_cards = verified;
-      if (finalGate !== null) payload.gates = "passed";
       await appendEvent(ctx, id, "completed", payload, runId);
       // Taken from the row as it was before the swap: the worker whose claim this completion released.
-      return { task: settledTask, run_id: runId, terminate: workerReleasedByOthers(ctx, task, input) };
+      return { task: settledTask, run_id: runId, terminate };
     },
     { lockRead: COMPLETE_HEAD_SQL },
   );

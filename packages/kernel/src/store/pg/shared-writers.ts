@@ -1,5 +1,6 @@
 import type { SqlContext } from "../port.ts";
-import { RESPAWN_FACTS_SQL, type RespawnFactsRow, respawnFactsFromRow } from "../sqlite/respawn-reads.ts";
+import { CLAIM_HEAD_COLUMNS, type ClaimHead, claimHeadFromRow } from "../sqlite/claims.ts";
+import { RESPAWN_FACTS_COLUMNS, type RespawnFactsRow, respawnFactsFromRow } from "../sqlite/respawn-reads.ts";
 
 /**
  * The writers that no longer take a PostgreSQL board's one writer lock (issue 14's relaxation):
@@ -78,20 +79,21 @@ export async function taskRowTx<T>(
 /**
  * Locks a lane row for this walk's transaction if it is still ready, unclaimed and not locked by
  * another walk; false otherwise (the walk passes it over, as it does a row another claimer took).
- * The locking statement also reads the task's respawn-guard facts (one round trip for both), which
- * it answers. SQLite's walk holds the board's one writer and needs no row lock: it answers
+ * The locking statement also reads the task's respawn-guard facts and its claim head (one round trip
+ * for all three), which it answers. SQLite's walk holds the board's one writer and needs no row lock: it answers
  * `{ facts: null }` and the guard reads them itself.
  */
 export async function lockReadyTask(
   ctx: SqlContext,
   id: string,
   commentsFrom: number,
-): Promise<false | { facts: RespawnFactsRow | null }> {
+): Promise<false | { facts: RespawnFactsRow | null; head?: ClaimHead }> {
   if (ctx.dialect !== "postgres") return { facts: null };
-  const row = (await ctx.get(
-    `${RESPAWN_FACTS_SQL} AND t.status = 'ready' AND t.claim_lock IS NULL FOR UPDATE OF t SKIP LOCKED`,
-    commentsFrom,
-    id,
-  )) as Record<string, unknown> | undefined;
-  return row === undefined ? false : { facts: respawnFactsFromRow(row) };
+  const row = (await ctx.get(LOCK_READY_SQL, commentsFrom, id)) as Record<string, unknown> | undefined;
+  return row === undefined ? false : { facts: respawnFactsFromRow(row), head: claimHeadFromRow(row) };
 }
+
+// The row lock also reads what the claim decides on (claimHead), which the claim then need not read
+// again: the row is locked, so no other writer changes it in between.
+const LOCK_READY_SQL = `SELECT ${CLAIM_HEAD_COLUMNS}, ${RESPAWN_FACTS_COLUMNS} FROM tasks t
+  WHERE t.id = ? AND t.status = 'ready' AND t.claim_lock IS NULL FOR UPDATE OF t SKIP LOCKED`;

@@ -37,14 +37,29 @@ export function claimableAtAGlance(
  * trip made while the board's writer lock is held.
  */
 export function claimHead(ctx: SqlContext, id: string): Awaitable<ClaimHead | undefined> {
-  return ctx.get(
-    `SELECT t.status, t.claim_lock, t.current_run_id, t.assignee, t.tenant, t.current_step_key, t.max_runtime_seconds,
+  return ctx.get(`SELECT ${CLAIM_HEAD_COLUMNS} FROM tasks t WHERE t.id = ?`, id) as Awaitable<ClaimHead | undefined>;
+}
+
+/** {@link claimHead}'s select list over `tasks t` (no parameters); PostgreSQL's claim walk reads it as it locks the row. */
+export const CLAIM_HEAD_COLUMNS = `t.status, t.claim_lock, t.current_run_id, t.assignee, t.tenant, t.current_step_key, t.max_runtime_seconds,
        CASE WHEN EXISTS (SELECT 1 FROM task_links l JOIN tasks p ON p.id = l.parent_id
          WHERE l.child_id = t.id AND p.status NOT IN ('done', 'archived')) THEN 1 ELSE 0 END AS parents_unfinished,
-       CASE WHEN EXISTS (SELECT 1 FROM task_runs r WHERE r.task_id = t.id AND r.ended_at IS NULL) THEN 1 ELSE 0 END AS open_run
-     FROM tasks t WHERE t.id = ?`,
-    id,
-  ) as Awaitable<ClaimHead | undefined>;
+       CASE WHEN EXISTS (SELECT 1 FROM task_runs r WHERE r.task_id = t.id AND r.ended_at IS NULL) THEN 1 ELSE 0 END AS open_run`;
+
+/** A {@link CLAIM_HEAD_COLUMNS} row, typed (PostgreSQL answers some numbers as strings). */
+export function claimHeadFromRow(row: Record<string, unknown>): ClaimHead {
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return {
+    status: String(row.status),
+    claim_lock: (row.claim_lock as string | null) ?? null,
+    current_run_id: num(row.current_run_id),
+    assignee: (row.assignee as string | null) ?? null,
+    tenant: (row.tenant as string | null) ?? null,
+    current_step_key: (row.current_step_key as string | null) ?? null,
+    max_runtime_seconds: num(row.max_runtime_seconds),
+    parents_unfinished: Number(row.parents_unfinished),
+    open_run: Number(row.open_run),
+  };
 }
 
 /**

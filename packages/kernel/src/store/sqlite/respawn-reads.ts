@@ -47,18 +47,20 @@ export interface RespawnFactsRow {
   comments: number;
 }
 
+/** {@link RESPAWN_FACTS_SQL}'s select list over \`tasks t\` (its one parameter: the comments' window start). */
+export const RESPAWN_FACTS_COLUMNS = `t.started_at, t.created_at, t.last_failure_error,
+            (SELECT r.id FROM task_runs r WHERE r.task_id = t.id AND r.ended_at IS NOT NULL
+              ORDER BY r.started_at DESC, r.id DESC LIMIT 1) AS latest_run_id,
+            (SELECT MAX(r.ended_at) FROM task_runs r WHERE r.task_id = t.id AND r.outcome = 'completed') AS succeeded_at,
+            (SELECT COUNT(*) FROM task_comments c WHERE c.task_id = t.id AND c.created_at >= ?) AS comments`;
+
 /**
  * The task's own facts for the respawn guard and what it must read further, as one statement: a
  * claim walk reads this for every task it is about to claim, and on PostgreSQL each statement is a
  * round trip. Parameters: the comment window's start, then the task id. The newest ended run, the
  * comments and the reopening events are then read only when there are any.
  */
-export const RESPAWN_FACTS_SQL = `SELECT t.started_at, t.created_at, t.last_failure_error,
-            (SELECT r.id FROM task_runs r WHERE r.task_id = t.id AND r.ended_at IS NOT NULL
-              ORDER BY r.started_at DESC, r.id DESC LIMIT 1) AS latest_run_id,
-            (SELECT MAX(r.ended_at) FROM task_runs r WHERE r.task_id = t.id AND r.outcome = 'completed') AS succeeded_at,
-            (SELECT COUNT(*) FROM task_comments c WHERE c.task_id = t.id AND c.created_at >= ?) AS comments
-       FROM tasks t WHERE t.id = ?`;
+export const RESPAWN_FACTS_SQL = `SELECT ${RESPAWN_FACTS_COLUMNS} FROM tasks t WHERE t.id = ?`;
 
 /** A {@link RESPAWN_FACTS_SQL} row, typed (PostgreSQL answers counts as strings). */
 export function respawnFactsFromRow(row: Record<string, unknown>): RespawnFactsRow {

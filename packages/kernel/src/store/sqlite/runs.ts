@@ -30,22 +30,36 @@ export interface RunOpen {
 
 /** Opens a `running` run for a claim; returns its id. */
 export function openRun(ctx: SqlContext, run: RunOpen): Awaitable<number> {
-  return ctx.insert(
-    `INSERT INTO task_runs (task_id, profile, step_key, status, claim_lock, claim_expires, max_runtime_seconds, started_at)
-         VALUES (?, ?, ?, 'running', ?, ?, ?, ?)`,
-    run.taskId,
-    run.profile,
-    run.stepKey,
-    run.claimLock,
-    run.claimExpires,
-    run.maxRuntimeSeconds,
-    run.startedAt,
-  );
+  return ctx.insert(OPEN_RUN_SQL, ...openRunArgs(run));
+}
+
+/** The INSERT that opens a run (without `RETURNING`), and its arguments. */
+export const OPEN_RUN_SQL = `INSERT INTO task_runs (task_id, profile, step_key, status, claim_lock, claim_expires, max_runtime_seconds, started_at)
+         VALUES (?, ?, ?, 'running', ?, ?, ?, ?)`;
+
+export function openRunArgs(run: RunOpen): unknown[] {
+  return [run.taskId, run.profile, run.stepKey, run.claimLock, run.claimExpires, run.maxRuntimeSeconds, run.startedAt];
 }
 
 /** Whether any run of the task is still open (`ended_at IS NULL`). */
 export async function hasOpenRun(ctx: SqlContext, taskId: string): Promise<boolean> {
   return (await ctx.get("SELECT 1 FROM task_runs WHERE task_id = ? AND ended_at IS NULL", taskId)) !== undefined;
+}
+
+/** Closes every open run of a task alike, answering their ids ({@link closeOpenRunsArgs} are its arguments). */
+export const CLOSE_OPEN_RUNS_SQL = `UPDATE task_runs SET status = ?, outcome = ?, summary = ?, error = ?, metadata = ?, ended_at = ?, ${CLEAR_CLAIM}
+      WHERE task_id = ? AND ended_at IS NULL RETURNING id`;
+
+export function closeOpenRunsArgs(taskId: string, close: RunClose, endedAt: number): unknown[] {
+  return [
+    close.status,
+    close.outcome,
+    close.summary ?? null,
+    close.error ?? null,
+    jsonOrNull(close.metadata),
+    endedAt,
+    taskId,
+  ];
 }
 
 /**
@@ -57,20 +71,22 @@ export async function closeOpenRuns(ctx: SqlContext, taskId: string, close: RunC
   // One statement in the normal case (one open run): it closes every open run as the newest and
   // answers their ids. Only if an invariant was broken (several open runs) are the older ones then
   // rewritten as superseded, in the same transaction, so the result is as if each were closed apart.
-  const closed = (await ctx.all(
-    `UPDATE task_runs SET status = ?, outcome = ?, summary = ?, error = ?, metadata = ?, ended_at = ?, ${CLEAR_CLAIM}
-      WHERE task_id = ? AND ended_at IS NULL RETURNING id`,
-    close.status,
-    close.outcome,
-    close.summary ?? null,
-    close.error ?? null,
-    jsonOrNull(close.metadata),
-    ctx.now(),
-    taskId,
-  )) as { id: number | string }[];
-  if (closed.length === 0) return null;
-  const ids = closed.map((r) => Number(r.id)).sort((x, y) => y - x);
-  const [newest, ...dangling] = ids as [number, ...number[]];
+  const closed = (await ctx.all(CLOSE_OPEN_RUNS_SQL, ...closeOpenRunsArgs(taskId, close, ctx.now()))) as {
+    id: number | string;
+  }[];
+  return await supersedeDangling(
+    ctx,
+    closed.map((r) => Number(r.id)),
+  );
+}
+
+/**
+ * Of the runs one statement just closed alike (`ids`), keeps the newest as closed and rewrites the
+ * older ones as superseded by invariant recovery. Returns the newest id, or null when none closed.
+ */
+export async function supersedeDangling(ctx: SqlContext, ids: number[]): Promise<number | null> {
+  if (ids.length === 0) return null;
+  const [newest, ...dangling] = [...ids].sort((x, y) => y - x) as [number, ...number[]];
   for (const id of dangling)
     await ctx.run(
       "UPDATE task_runs SET status = 'reclaimed', outcome = 'reclaimed', summary = ?, error = NULL, metadata = NULL WHERE id = ?",

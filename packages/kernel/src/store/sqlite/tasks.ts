@@ -109,7 +109,8 @@ export function transitionSql(verb: TransitionVerb, w: TransitionWrite, returnin
   return sql;
 }
 
-function swapArgs(id: string, w: TransitionWrite): unknown[] {
+/** The compare-and-swap's arguments, in {@link transitionSql}'s order. */
+export function swapArgs(id: string, w: TransitionWrite): unknown[] {
   const out: unknown[] = w.setArgs ? [...w.setArgs, id] : [id];
   if (w.from !== undefined) out.push(w.from);
   if (w.whereArgs) out.push(...w.whereArgs);
@@ -174,19 +175,28 @@ const SETTLE_DONE = `result = ?, completed_at = ?, ${CLEAR_CLAIM}, consecutive_f
  * `complete`: the task read as `from` with run `runId` becomes done with its result, its claim
  * released and its breaker reset, in one UPDATE. Returns the settled row, or null when it moved.
  */
-export function settleDone(
-  ctx: SqlContext,
-  id: string,
-  w: { from: string; runId: number | null; result: string | null; completedAt: number },
-): Awaitable<Task | null> {
-  return swapStatusReturning(ctx, "complete", id, {
+export function settleDone(ctx: SqlContext, id: string, w: SettleDone): Awaitable<Task | null> {
+  return swapStatusReturning(ctx, "complete", id, settleDoneWrite(w));
+}
+
+/** What {@link settleDone} is told: the status and run the completion read, its result and time. */
+export interface SettleDone {
+  from: string;
+  runId: number | null;
+  result: string | null;
+  completedAt: number;
+}
+
+/** {@link settleDone}'s compare-and-swap (PostgreSQL's one-statement completion embeds it). */
+export function settleDoneWrite(w: SettleDone): TransitionWrite {
+  return {
     to: "done",
     from: w.from,
     set: SETTLE_DONE,
     setArgs: [w.result, w.completedAt],
     where: "current_run_id IS ?",
     whereArgs: [w.runId],
-  });
+  };
 }
 
 /** `block` / `schedule`: parks the task read as `from` with run `runId`, releasing its claim. */

@@ -1,0 +1,150 @@
+import { taskFromRow } from "../../rows.ts";
+import type { Task } from "../../types.ts";
+import type { SqlContext } from "../port.ts";
+import { CLOSE_OPEN_RUNS_SQL, closeOpenRunsArgs, OPEN_RUN_SQL, openRunArgs, type RunClose } from "../sqlite/runs.ts";
+import { type SettleDone, settleDoneWrite, swapArgs, type TransitionWrite, transitionSql } from "../sqlite/tasks.ts";
+
+// PostgreSQL only: the writes of a claim and of a completion, each folded into one statement with
+// data-modifying CTEs. On PostgreSQL every statement is a round trip made while the task's row and
+// the board's shared writer lock are held, and a fleet's claim+complete cycle is the hot path; SQLite
+// has no data-modifying CTEs and gains nothing from them (its statements are function calls). Each
+// statement is built from the same pieces as the separate writes (the compare-and-swap of
+// tasks.ts, the run writes of runs.ts, the event INSERT of events.ts), so both paths write the
+// same rows; the kernel's suites run on both engines.
+
+const EVENT_COLUMNS = "task_events (task_id, run_id, kind, payload, created_at)";
+
+/** Extra columns the folded statements answer beside the task row; never task columns. */
+const RUN_ID = "kanban_folded_run_id";
+const RUN_IDS = "kanban_folded_run_ids";
+const EVENT_ID = "kanban_folded_event_id";
+
+// ---------------------------------------------------------------------------------------------
+// Claim: open the run, swap the task to running on it, record `claimed`
+
+/** The `claimed` payload keys the claim writes itself; an extra key of the same name is not folded. */
+const CLAIMED_KEYS = new Set(["lock", "expires", "run_id"]);
+
+export interface FoldedClaim {
+  taskId: string;
+  claimer: string;
+  expires: number;
+  now: number;
+  profile: string | null;
+  stepKey: string | null;
+  maxRuntimeSeconds: number | null;
+  extra?: Record<string, unknown>;
+}
+
+/** Whether {@link claimInOneStatement} can write this claim's event exactly as the separate writes would. */
+export function claimFolds(ctx: SqlContext, extra: Record<string, unknown> | undefined): boolean {
+  return ctx.dialect === "postgres" && (extra === undefined || !Object.keys(extra).some((k) => CLAIMED_KEYS.has(k)));
+}
+
+// The swap of a ready task (claims.ts takeClaim) with the run id taken from the run the same
+// statement opened.
+const CLAIM_SWAP: Omit<TransitionWrite, "setArgs"> = {
+  to: "running",
+  set: "claim_lock = ?, claim_expires = ?, started_at = COALESCE(started_at, ?), last_heartbeat_at = NULL, worker_pid = NULL, current_run_id = (SELECT id FROM run)",
+  where: "claim_lock IS NULL",
+};
+
+const CLAIM_SQL = `WITH run AS (${OPEN_RUN_SQL} RETURNING id),
+  t AS (${transitionSql("claim", CLAIM_SWAP, true)}),
+  e AS (INSERT INTO ${EVENT_COLUMNS}
+        SELECT t.id, run.id, 'claimed', CAST(? AS text) || CAST(run.id AS text) || CAST(? AS text), ? FROM t, run
+        RETURNING id)
+  SELECT t.*, (SELECT id FROM run) AS ${RUN_ID}, (SELECT id FROM e) AS ${EVENT_ID} FROM t`;
+
+/**
+ * A ready task's claim in one statement: the run opened, the compare-and-swap to running on it, and
+ * the `claimed` event, whose payload is JSON.stringify's text of `{lock, expires, run_id, ...extra}`
+ * with the run id spliced in by the server. Null when the swap missed: the caller throws, and its
+ * transaction's rollback takes the run back, as with the separate writes.
+ */
+export async function claimInOneStatement(
+  ctx: SqlContext,
+  c: FoldedClaim,
+): Promise<{ task: Task; runId: number } | null> {
+  const head = JSON.stringify({ lock: c.claimer, expires: c.expires });
+  const tail = c.extra === undefined ? "{}" : JSON.stringify(c.extra);
+  const rows = (await ctx.all(
+    CLAIM_SQL,
+    ...openRunArgs({
+      taskId: c.taskId,
+      profile: c.profile,
+      stepKey: c.stepKey,
+      claimLock: c.claimer,
+      claimExpires: c.expires,
+      maxRuntimeSeconds: c.maxRuntimeSeconds,
+      startedAt: c.now,
+    }),
+    ...swapArgs(c.taskId, { ...CLAIM_SWAP, setArgs: [c.claimer, c.expires, c.now] }),
+    `${head.slice(0, -1)},"run_id":`,
+    tail === "{}" ? "}" : `,${tail.slice(1)}`,
+    c.now,
+  )) as Record<string, unknown>[];
+  const row = rows[0];
+  if (row === undefined) return null;
+  return { task: taskFromRow(row), runId: Number(row[RUN_ID]) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Completion: settle the task done, close its open runs, record `completed`
+
+const completeSql = new Map<string, string>();
+
+function completeSqlFor(settle: string): string {
+  let sql = completeSql.get(settle);
+  if (sql === undefined) {
+    sql = `WITH t AS (${settle}),
+  r AS (${CLOSE_OPEN_RUNS_SQL}),
+  e AS (INSERT INTO ${EVENT_COLUMNS}
+        SELECT t.id, (SELECT id FROM r), 'completed', ?, ? FROM t WHERE (SELECT COUNT(*) FROM r) = 1
+        RETURNING id)
+  SELECT t.*, (SELECT string_agg(CAST(id AS text), ',') FROM r) AS ${RUN_IDS}, (SELECT id FROM e) AS ${EVENT_ID} FROM t`;
+    completeSql.set(settle, sql);
+  }
+  return sql;
+}
+
+export interface FoldedCompletion {
+  /** The settled row. */
+  task: Task;
+  /** The runs the statement closed alike (normally one). */
+  closedRunIds: number[];
+  /** Whether the `completed` event was written: only when exactly one run closed (its id is the event's). */
+  evented: boolean;
+}
+
+/**
+ * A completion's writes in one statement: the compare-and-swap to done ({@link settleDoneWrite}),
+ * every open run closed with `close`, and, when exactly one run closed, the `completed` event on it
+ * with `payload`. Otherwise (no run open, or several) the caller finishes as the separate writes do:
+ * superseding the older runs, synthesising a run, then the event. Null when the swap missed (the
+ * caller throws; its rollback takes the run writes back).
+ */
+export async function completeInOneStatement(
+  ctx: SqlContext,
+  id: string,
+  settle: SettleDone,
+  close: RunClose,
+  payload: Record<string, unknown>,
+): Promise<FoldedCompletion | null> {
+  const write = settleDoneWrite(settle);
+  const rows = (await ctx.all(
+    completeSqlFor(transitionSql("complete", write, true)),
+    ...swapArgs(id, write),
+    ...closeOpenRunsArgs(id, close, settle.completedAt),
+    JSON.stringify(payload),
+    settle.completedAt,
+  )) as Record<string, unknown>[];
+  const row = rows[0];
+  if (row === undefined) return null;
+  const ids = row[RUN_IDS];
+  return {
+    task: taskFromRow(row),
+    closedRunIds: typeof ids === "string" && ids !== "" ? ids.split(",").map(Number) : [],
+    evented: row[EVENT_ID] !== null && row[EVENT_ID] !== undefined,
+  };
+}
