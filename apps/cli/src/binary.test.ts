@@ -112,7 +112,8 @@ describe("kanban binary, local boards", () => {
     const { task } = await api.tasks.create.mutate({ title: "tailed" });
     const proc = startBinary(["tail", task.id], h.env);
     try {
-      await proc.waitFor(new RegExp(`Tailing events for ${task.id}\\. Ctrl-C to stop\\.`));
+      // 30 s: under CI's load a local verb's start has taken 14 s (create+show in the same run).
+      await proc.waitFor(new RegExp(`Tailing events for ${task.id}\\. Ctrl-C to stop\\.`), 30_000);
       // The stream starts at "now"; comment until one arrives.
       for (let i = 0; !/commented/.test(proc.stdout()); i++) {
         if (i > 200) throw new Error(`no event: ${proc.stdout()} ${proc.stderr()}`);
