@@ -1,13 +1,14 @@
 import { type BudgetHold, BudgetHolds, resumeBudgetPaused } from "./budgets.ts";
 import type { BoardContext } from "./context.ts";
-import { IncidentPauses, incidentReplacesGuard, settleProbes } from "./incidents.ts";
+import { IncidentPauses, type IncidentRow, incidentReplacesGuard, settleProbes } from "./incidents.ts";
 import { laneHold } from "./motion/holds.ts";
 import { type RespawnGuardReason, respawnGuardWindowStart, respawnHold } from "./respawn-guard.ts";
 import { missingLabels } from "./labels.ts";
 import { appendEvent } from "./store/sqlite/events.ts";
 import { type LaneRow, readyLaneRows, runningPerProfile, stillReady } from "./store/sqlite/ready-lane.ts";
 import { readyRequires } from "./store/sqlite/requires.ts";
-import { lockReadyTask, sharedClaimWalk } from "./store/pg/shared-writers.ts";
+import { lockFirstReadyTask, lockReadyTask, sharedClaimWalk } from "./store/pg/shared-writers.ts";
+import type { RespawnFactsRow } from "./store/sqlite/respawn-reads.ts";
 import type { ClaimHead } from "./store/sqlite/claims.ts";
 import type { Task } from "./types.ts";
 
@@ -162,6 +163,18 @@ export async function claimNext(
   return await sharedClaimWalk(ctx, (lane.filter.maxPerProfile ?? null) !== null, walk);
 }
 
+/** A lane row the walk may start (see walkLane's `judge`): under whom, and the incident it would probe. */
+interface Eligible {
+  skip?: undefined;
+  assignee: string;
+  /** The row has no assignee and gets the board's default one. */
+  defaulted: boolean;
+  incident: IncidentRow | null;
+}
+
+/** Eligible rows one PostgreSQL lock statement chooses among (store/pg/shared-writers.ts lockFirstReadyTask). */
+const LOCK_AHEAD = 16;
+
 /** Lane rows re-checked per query while walking: enough for a tick's claims, small to send. */
 const LANE_RECHECK = 64;
 
@@ -190,6 +203,51 @@ async function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs
   const offered = f.labels ?? [];
   const rows = lane.rows;
   const out: ClaimNextResult = { claimed: [], skipped: [], assigned_default: [], more: false };
+  // Whether the walk may start a lane row, judged from the lane and the rules alone (no row lock, no
+  // write): a skip with its reason, or the assignee it would run under. The rules are the motion's
+  // (motion/holds.ts), so `kanban why` says what this walk decides.
+  const judge = async (row: LaneRow): Promise<{ skip: LaneSkip } | Eligible> => {
+    // Routing first: a task this claimer cannot run (a label it lacks) is not its to assign or guard.
+    const requires = lane.requires.get(row.id);
+    if (requires !== undefined) {
+      const missing = missingLabels(requires, offered);
+      if (missing.length > 0) return { skip: { task_id: row.id, reason: "labels", requires, missing } };
+    }
+    const defaulted = !row.assignee && lane.fallback !== null;
+    const assignee = row.assignee || lane.fallback;
+    const running = assignee === null ? 0 : (lane.running.get(assignee) ?? 0);
+    const held = laneHold({ assignee, isSpawnable: spawnable, running, cap });
+    if (held?.code === "unassigned" || assignee === null) return { skip: { task_id: row.id, reason: "unassigned" } };
+    if (held?.code === "not_runnable_profile") return { skip: { task_id: row.id, reason: "not_a_profile", assignee } };
+    if (held?.code === "profile_cap_full")
+      return { skip: { task_id: row.id, reason: "per_profile_cap", assignee, current: held.running } };
+    // An open incident pauses its profile (or this host): only one probe run at a time, once its
+    // time has come; every other card of the scope stays ready, unclaimed and uncounted.
+    const incident = pauses.pausing(assignee, f.hostId ?? null);
+    if (incident !== null && !pauses.mayProbe(incident)) {
+      return {
+        skip: {
+          task_id: row.id,
+          reason: "incident",
+          incident_id: incident.id,
+          failure_class: incident.failure_class,
+          scope: incident.scope,
+          scope_key: incident.scope_key,
+          since: incident.opened_at,
+          next_probe_at: incident.next_probe_at,
+        },
+      };
+    }
+    // Admission control (the dispatcher's memory floor, host-wide cap), before the respawn guard's
+    // read: a held task costs nothing, records nothing and stays ready.
+    const admission = f.hold?.(assignee) ?? null;
+    if (admission !== null) return { skip: { task_id: row.id, reason: "held", assignee, hold: admission } };
+    // A spent budget that counts the card (its own or a parent's, its profile's, tenant's or the
+    // board's) starts nothing in its scope until more is allowed (budgets.ts).
+    const budget = await (lane.budgets as BudgetHolds).holding(ctx, { id: row.id, assignee, tenant: row.tenant });
+    if (budget !== null) return { skip: { task_id: row.id, reason: "budget", assignee, hold: budget } };
+    return { assignee, defaulted, incident };
+  };
   // A re-check is only good inside the transaction that made it (this walk holds the board's write
   // lock, so nobody claims meanwhile); a later call re-checks from where it starts.
   lane.checkedTo = lane.next;
@@ -202,69 +260,50 @@ async function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs
       lane.gone = new Set(window.filter((id) => !ready.has(id)));
       lane.checkedTo = lane.next + window.length;
     }
-    const row = rows[lane.next++] as LaneRow;
+    let row = rows[lane.next++] as LaneRow;
     if (lane.gone.has(row.id)) continue; // taken by someone else since the lane was read
-    // Routing first: a task this claimer cannot run (a label it lacks) is not its to assign or guard.
-    const requires = lane.requires.get(row.id);
-    if (requires !== undefined) {
-      const missing = missingLabels(requires, offered);
-      if (missing.length > 0) {
-        out.skipped.push({ task_id: row.id, reason: "labels", requires, missing });
+    let verdict = await judge(row);
+    if (verdict.skip !== undefined) {
+      out.skipped.push(verdict.skip);
+      continue;
+    }
+    let locked: false | { facts: RespawnFactsRow | null; head?: ClaimHead };
+    if (dryRun) locked = { facts: null };
+    else if (ctx.dialect === "postgres") {
+      // Walks side by side read the same lane in the same order, so the rows ahead of this one are
+      // judged too (without recording anything yet) and one statement locks the first of the
+      // eligible ones no other walk holds. Everything after the row it locks is judged again later.
+      const eligible: { at: number; row: LaneRow; verdict: Eligible }[] = [{ at: lane.next - 1, row, verdict }];
+      const skips: { at: number; skip: LaneSkip }[] = [];
+      // A spent budget makes judging a row a read of its own; then rows are locked one at a time.
+      const ahead = (lane.budgets as BudgetHolds).empty ? LOCK_AHEAD : 1;
+      let j = lane.next;
+      for (; eligible.length < ahead && j < lane.checkedTo; j++) {
+        const next = rows[j] as LaneRow;
+        if (lane.gone.has(next.id)) continue;
+        const v = await judge(next);
+        if (v.skip !== undefined) skips.push({ at: j, skip: v.skip });
+        else eligible.push({ at: j, row: next, verdict: v });
+      }
+      const first = await lockFirstReadyTask(
+        ctx,
+        eligible.map((e) => e.row.id),
+        respawnGuardWindowStart(ctx.now()),
+      );
+      const chosen = first === false ? undefined : eligible.find((e) => e.row.id === first.id);
+      const upTo = chosen === undefined ? j : chosen.at;
+      for (const s of skips) if (s.at < upTo) out.skipped.push(s.skip);
+      if (first === false || chosen === undefined) {
+        lane.next = j;
         continue;
       }
-    }
-    const defaulted = !row.assignee && lane.fallback !== null;
-    const assignee = row.assignee || lane.fallback;
-    // The rules are the motion's (motion/holds.ts), so `kanban why` says what this walk decides.
-    const running = assignee === null ? 0 : (lane.running.get(assignee) ?? 0);
-    const held = laneHold({ assignee, isSpawnable: spawnable, running, cap });
-    if (held?.code === "unassigned" || assignee === null) {
-      out.skipped.push({ task_id: row.id, reason: "unassigned" });
-      continue;
-    }
-    if (held?.code === "not_runnable_profile") {
-      out.skipped.push({ task_id: row.id, reason: "not_a_profile", assignee });
-      continue;
-    }
-    if (held?.code === "profile_cap_full") {
-      out.skipped.push({ task_id: row.id, reason: "per_profile_cap", assignee, current: held.running });
-      continue;
-    }
-    // An open incident pauses its profile (or this host): only one probe run at a time, once its
-    // time has come; every other card of the scope stays ready, unclaimed and uncounted.
-    const incident = pauses.pausing(assignee, f.hostId ?? null);
-    if (incident !== null && !pauses.mayProbe(incident)) {
-      out.skipped.push({
-        task_id: row.id,
-        reason: "incident",
-        incident_id: incident.id,
-        failure_class: incident.failure_class,
-        scope: incident.scope,
-        scope_key: incident.scope_key,
-        since: incident.opened_at,
-        next_probe_at: incident.next_probe_at,
-      });
-      continue;
-    }
-    // Admission control (the dispatcher's memory floor, host-wide cap), before the respawn guard's
-    // read: a held task costs nothing, records nothing and stays ready.
-    const admission = f.hold?.(assignee) ?? null;
-    if (admission !== null) {
-      out.skipped.push({ task_id: row.id, reason: "held", assignee, hold: admission });
-      continue;
-    }
-    // A spent budget that counts the card (its own or a parent's, its profile's, tenant's or the
-    // board's) starts nothing in its scope until more is allowed (budgets.ts).
-    const budget = await (lane.budgets as BudgetHolds).holding(ctx, { id: row.id, assignee, tenant: row.tenant });
-    if (budget !== null) {
-      out.skipped.push({ task_id: row.id, reason: "budget", assignee, hold: budget });
-      continue;
-    }
-    // PostgreSQL: the row is this walk's from here on, or another walk's and passed over.
-    const locked = dryRun
-      ? { facts: null, head: undefined }
-      : await lockReadyTask(ctx, row.id, respawnGuardWindowStart(ctx.now()));
+      lane.next = chosen.at + 1;
+      row = chosen.row;
+      verdict = chosen.verdict;
+      locked = first;
+    } else locked = await lockReadyTask(ctx, row.id, respawnGuardWindowStart(ctx.now()));
     if (locked === false) continue;
+    const { assignee, defaulted, incident } = verdict;
     const guarded = await respawnHold(ctx, row.id, locked.facts);
     // The incident paces its own class (probe backoff; a probe that succeeded ended the outage), so
     // the per-card cooldowns of that outage do not hold a probe or a card the outage had folded.

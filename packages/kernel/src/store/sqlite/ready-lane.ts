@@ -1,5 +1,8 @@
 import type { BoardContext } from "../../context.ts";
 
+/** The ready lane's order: highest priority first, then oldest, then first inserted. */
+export const LANE_ORDER = "priority DESC, created_at ASC, rowid ASC";
+
 // The dispatcher's reads of the ready lane and of running work (moved from packages/dispatcher's
 // dispatch-once.ts and dispatcher.ts as they were: same statements, now cached by ctx.stmt).
 
@@ -16,7 +19,7 @@ export interface LaneRow {
  */
 export async function readyLaneRows(ctx: BoardContext): Promise<LaneRow[]> {
   return (await ctx.all(
-    "SELECT id, assignee, tenant FROM tasks INDEXED BY idx_tasks_ready_priority WHERE status = 'ready' AND claim_lock IS NULL ORDER BY priority DESC, created_at ASC, rowid ASC",
+    `SELECT id, assignee, tenant FROM tasks INDEXED BY idx_tasks_ready_priority WHERE status = 'ready' AND claim_lock IS NULL ORDER BY ${LANE_ORDER}`,
   )) as LaneRow[];
 }
 
