@@ -7,7 +7,7 @@ import { missingLabels } from "./labels.ts";
 import { appendEvent } from "./store/sqlite/events.ts";
 import { type LaneRow, readyLaneRows, runningPerProfile, stillReady } from "./store/sqlite/ready-lane.ts";
 import { readyRequires } from "./store/sqlite/requires.ts";
-import { lockFirstReadyTask, lockReadyTask, sharedClaimWalk } from "./store/pg/shared-writers.ts";
+import { lockFirstReadyTask, sharedClaimWalk } from "./store/pg/shared-writers.ts";
 import type { RespawnFactsRow } from "./store/sqlite/respawn-reads.ts";
 import type { ClaimHead } from "./store/sqlite/claims.ts";
 import type { Task } from "./types.ts";
@@ -248,8 +248,9 @@ async function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs
     if (budget !== null) return { skip: { task_id: row.id, reason: "budget", assignee, hold: budget } };
     return { assignee, defaulted, incident };
   };
-  // A re-check is only good inside the transaction that made it (this walk holds the board's write
-  // lock, so nobody claims meanwhile); a later call re-checks from where it starts.
+  // A re-check is only trusted inside the transaction that made it, so a later call re-checks from where
+  // it starts. On SQLite the walk holds the board's one writer, so nobody claims meanwhile; a PostgreSQL
+  // walk may run beside others, so there the re-check only spares lock attempts and the row lock decides.
   lane.checkedTo = lane.next;
   while (out.claimed.length < limit && lane.next < rows.length) {
     if (lane.next >= lane.checkedTo) {
@@ -267,9 +268,10 @@ async function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs
       out.skipped.push(verdict.skip);
       continue;
     }
-    let locked: false | { facts: RespawnFactsRow | null; head?: ClaimHead };
-    if (dryRun) locked = { facts: null };
-    else if (ctx.dialect === "postgres") {
+    let locked: { facts: RespawnFactsRow | null; head?: ClaimHead };
+    // SQLite's walk holds the board's one writer: no row lock, and the respawn guard reads its own facts.
+    if (dryRun || ctx.dialect !== "postgres") locked = { facts: null };
+    else {
       // Walks side by side read the same lane in the same order, so the rows ahead of this one are
       // judged too (without recording anything yet) and one statement locks the first of the
       // eligible ones no other walk holds. Everything after the row it locks is judged again later.
@@ -301,8 +303,7 @@ async function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs
       row = chosen.row;
       verdict = chosen.verdict;
       locked = first;
-    } else locked = await lockReadyTask(ctx, row.id, respawnGuardWindowStart(ctx.now()));
-    if (locked === false) continue;
+    }
     const { assignee, defaulted, incident } = verdict;
     const guarded = await respawnHold(ctx, row.id, locked.facts);
     // The incident paces its own class (probe backoff; a probe that succeeded ended the outage), so

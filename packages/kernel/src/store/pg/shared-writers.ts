@@ -10,7 +10,7 @@ import { RESPAWN_FACTS_COLUMNS, type RespawnFactsRow, respawnFactsFromRow } from
  * transaction of the board still runs alone, so a shared writer only ever races other shared ones.
  * Each makes itself safe against those with the row lock of the one task it writes, taken first:
  *
- * - A walk locks each lane row it is about to act on ({@link lockReadyTask}); a row another writer
+ * - A walk locks each lane row it is about to act on ({@link lockFirstReadyTask}); a row another writer
  *   holds is passed over at once instead of waited for, and everything the walk then writes for that
  *   task (the default assignee, the respawn guard's event, the claim, its run and its event) happens
  *   under that lock. The claim's compare-and-swap and fencing (claim_lock, run id) are the same
@@ -78,33 +78,14 @@ export async function taskRowTx<T>(
 }
 
 /**
- * Locks a lane row for this walk's transaction if it is still ready, unclaimed and not locked by
- * another walk; false otherwise (the walk passes it over, as it does a row another claimer took).
- * The locking statement also reads the task's respawn-guard facts and its claim head (one round trip
- * for all three), which it answers. SQLite's walk holds the board's one writer and needs no row lock: it answers
- * `{ facts: null }` and the guard reads them itself.
- */
-export async function lockReadyTask(
-  ctx: SqlContext,
-  id: string,
-  commentsFrom: number,
-): Promise<false | { facts: RespawnFactsRow | null; head?: ClaimHead }> {
-  if (ctx.dialect !== "postgres") return { facts: null };
-  const row = (await ctx.get(LOCK_READY_SQL, commentsFrom, id)) as Record<string, unknown> | undefined;
-  return row === undefined ? false : { facts: respawnFactsFromRow(row), head: claimHeadFromRow(row) };
-}
-
-// The row lock also reads what the claim decides on (claimHead), which the claim then need not read
-// again: the row is locked, so no other writer changes it in between.
-const LOCK_READY_SQL = `SELECT ${CLAIM_HEAD_COLUMNS}, ${RESPAWN_FACTS_COLUMNS} FROM tasks t
-  WHERE t.id = ? AND t.status = 'ready' AND t.claim_lock IS NULL FOR UPDATE OF t SKIP LOCKED`;
-
-/**
- * {@link lockReadyTask} over several lane rows at once: locks the first of `ids` (in lane order) that
- * is still ready, unclaimed and not locked by another walk, and answers it with its claim head and
- * respawn-guard facts; false when none is. Walks that run side by side read the same lane in the same
+ * Locks, for this walk's transaction, the first of `ids` (in lane order) that is still ready,
+ * unclaimed and not locked by another walk, and answers it with its claim head and respawn-guard
+ * facts (one round trip for the lock and both reads); false when none is: the walk passes those rows
+ * over, as it does rows another claimer took. The claim then need not read its head again: the row
+ * is locked, so no other writer changes it in between. Walks that run side by side read the same lane in the same
  * order, so row by row each would try the rows the others just took (four to five lock attempts per
- * claim at eight walks); one statement passes over all of those.
+ * claim at eight walks); one statement passes over all of those. SQLite's walk holds the board's one
+ * writer and needs no row lock.
  */
 export async function lockFirstReadyTask(
   ctx: SqlContext,
