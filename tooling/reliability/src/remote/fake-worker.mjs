@@ -10,8 +10,8 @@
 // FAKE_HANG=1 it starts a child and a grandchild and then waits forever (a hung agent, for cancel).
 //
 // Every step is one JSON line appended to FAKE_RECORD (the test's window into the host, nothing the
-// host or the server reads): start, hang (with the tree's pids), complete (the CLI's exit code and
-// output).
+// host or the server reads): start, hang (with the tree's pids), cli (the CLI is starting), complete
+// (the CLI's exit code and output), exit (the worker ended without its CLI having returned).
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 
@@ -28,20 +28,33 @@ function record(event, extra = {}) {
 }
 
 async function heartbeat() {
+  // Not AbortSignal.timeout: its timer does not hold the process open. When the link is cut at the
+  // wrong moment, undici's fetch can be left waiting on nothing that does either, the event loop
+  // empties and Node ends this module's top-level await with exit code 13, before the worker completes.
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(new Error("heartbeat timed out")), 2000);
   try {
     const res = await fetch(`${env.KANBAN_URL}/trpc/tasks.heartbeat`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${env.KANBAN_TOKEN}` },
       body: JSON.stringify({ id: task, expected_run_id: run, note: "fake remote worker" }),
-      signal: AbortSignal.timeout(2000),
+      signal: abort.signal,
     });
+    await res.arrayBuffer();
     return res.status;
   } catch {
     return "network";
+  } finally {
+    clearTimeout(timer);
   }
 }
 
 record("start", { url: env.KANBAN_URL ?? null, outbox: env.KANBAN_OUTBOX ?? null });
+// A worker that ends before its CLI returned (other than by a signal) says how, for the test's failure output.
+let completed = false;
+process.on("exit", (code) => {
+  if (!completed && env.FAKE_HANG !== "1") record("exit", { exit: code });
+});
 
 if (env.FAKE_HANG === "1") {
   // A child that starts a grandchild, both sleeping: the tree a cancel must take down.
@@ -76,12 +89,15 @@ while (Date.now() < until) {
   await new Promise((r) => setTimeout(r, Math.min(300, Math.max(0, until - Date.now()))));
 }
 
-// The real CLI, with exactly the environment the host gave this worker.
+// The real CLI, with exactly the environment the host gave this worker. Its timeout is shorter than
+// the tests' waits (120 s), so a CLI that hangs shows up as a record saying so, not as a missing one.
+record("cli");
 const cli = spawnSync(
   process.execPath,
   [env.FAKE_KANBAN_BIN, "complete", task, "--summary", `fake worker ${process.pid} finished run ${run}`],
-  { env, encoding: "utf8", timeout: 120_000 },
+  { env, encoding: "utf8", timeout: 90_000 },
 );
+completed = true;
 record("complete", {
   exit: cli.status,
   signal: cli.signal,

@@ -49,7 +49,7 @@ export interface ClusterOptions {
 
 /** One line of a fake worker's record file (fake-worker.mjs). */
 export interface FakeRecord {
-  event: "start" | "hang" | "complete";
+  event: "start" | "hang" | "cli" | "complete" | "exit";
   pid: number;
   host: string | null;
   task: string;
