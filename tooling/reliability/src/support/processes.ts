@@ -4,6 +4,14 @@ import { waitFor } from "./env.ts";
 
 export { isPidAlive };
 
+/** How long a child's pipes may take to drain after it exited (see `startNode`). */
+const PIPE_DRAIN_MS = 1000;
+
+function closed(stream: NodeJS.ReadableStream | null): Promise<void> {
+  if (stream === null || (stream as { closed?: boolean }).closed) return Promise.resolve();
+  return new Promise((resolve) => stream.once("close", () => resolve()));
+}
+
 /** A child this suite started, with its output collected. */
 export interface Started {
   child: ChildProcess;
@@ -40,8 +48,15 @@ export class ProcessTracker {
     child.stderr?.on("data", (d: Buffer) => {
       err += d.toString();
     });
+    // 'exit' can come before the pipes' last output has been read (a CLI's one error line was missing
+    // once under CI's load), so the pipes get to drain first. Only for a while: a grandchild that
+    // inherited them (a worker) may hold them open long after.
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.on("exit", (code, signal) => resolve({ code, signal })),
+      child.on("exit", (code, signal) => {
+        const drained = Promise.all([child.stdout, child.stderr].map(closed));
+        const bound = new Promise((r) => setTimeout(r, PIPE_DRAIN_MS).unref());
+        void Promise.race([drained, bound]).then(() => resolve({ code, signal }));
+      }),
     );
     return { child, pid, stdout: () => out, stderr: () => err, exited };
   }
