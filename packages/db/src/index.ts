@@ -29,6 +29,7 @@ export {
 export { classifyPostgresFailure } from "./pg-failures.ts";
 export {
   type EventNotification,
+  eventsAnnouncementSql,
   KANBAN_EVENTS_CHANNEL,
   type OpenPgEventListenerOptions,
   openPgEventListener,

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { boardSchemaName, migrateBoardSchema, quoteIdent } from "./pg-board-schema.ts";
 import { type KanbanPostgres, openPostgres } from "./pg-connection.ts";
 import {
+  eventsAnnouncementSql,
   KANBAN_EVENTS_CHANNEL,
   openPgEventListener,
   type PgBoardEventHandler,
@@ -14,9 +15,10 @@ import {
 import { createTestPgDatabase, type TestPgDatabase, testPostgresAdminUrl } from "./testing-pg.ts";
 
 /**
- * Live events on a real PostgreSQL: the task_events trigger of drizzle-pg 0002 (one tiny NOTIFY per
- * INSERT statement), and the listener (one dedicated LISTEN connection that survives its backend being
- * killed, or a poll-only mode that never LISTENs).
+ * Live events on a real PostgreSQL: the announcement a writer sends after writing events (one tiny
+ * NOTIFY naming the board's schema and newest event id; the kernel's session decides when), and the
+ * listener (one dedicated LISTEN connection that survives its backend being killed, or a poll-only
+ * mode that never LISTENs).
  */
 
 let database: TestPgDatabase;
@@ -34,7 +36,7 @@ beforeAll(async () => {
   u.username = role;
   u.password = rolePassword;
   roleUrl = u.toString();
-  for (const slug of ["alpha", "beta", "bulk", "down", "poll-a", "poll-b"]) await migrateBoardSchema(db, slug);
+  for (const slug of ["alpha", "beta", "bulk", "empty", "down", "poll-a", "poll-b"]) await migrateBoardSchema(db, slug);
   for (const schema of ["kanban_poll-a", "kanban_poll-b"]) {
     await db.pool.query(`GRANT USAGE ON SCHEMA ${quoteIdent(schema)} TO ${quoteIdent(role)}`);
     await db.pool.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${quoteIdent(schema)} TO ${quoteIdent(role)}`);
@@ -50,14 +52,21 @@ afterAll(async () => {
   await admin?.close();
 });
 
-/** Inserts `n` events into a board in ONE statement; returns the ids. */
-async function insertEvents(slug: string, n: number): Promise<number[]> {
+/** Inserts `n` events into a board in ONE statement, without announcing them; returns the ids. */
+async function insertSilently(slug: string, n: number): Promise<number[]> {
   const { rows } = await db.pool.query<{ id: number }>(
     `INSERT INTO ${quoteIdent(boardSchemaName(slug))}.task_events (task_id, kind, created_at)
      SELECT 't' || g, 'commented', 1 FROM generate_series(1, $1::int) AS g RETURNING id`,
     [n],
   );
   return rows.map((r) => r.id).sort((a, b) => a - b);
+}
+
+/** Inserts `n` events into a board and announces them, as a writer does; returns the ids. */
+async function insertEvents(slug: string, n: number): Promise<number[]> {
+  const ids = await insertSilently(slug, n);
+  await db.pool.query(eventsAnnouncementSql(boardSchemaName(slug)));
+  return ids;
 }
 
 async function maxEventId(slug: string): Promise<number> {
@@ -91,7 +100,7 @@ function recorder(): PgBoardEventHandler & { events: number[]; resyncs: number }
   return r;
 }
 
-/** A raw LISTEN on its own client: what the trigger sends, unparsed. */
+/** A raw LISTEN on its own client: what is sent, unparsed. */
 async function rawListener(): Promise<{ payloads: string[]; end(): Promise<void> }> {
   const client = new pg.Client({ connectionString: database.url });
   client.on("error", () => {});
@@ -104,20 +113,24 @@ async function rawListener(): Promise<{ payloads: string[]; end(): Promise<void>
   return { payloads, end: () => client.end() };
 }
 
-describe("the task_events trigger", () => {
-  it("sends one notification per INSERT statement, with the schema and the highest new id: 500 rows, one notify", async () => {
+describe("announcing a board's events", () => {
+  it("sends one notification with the schema and the board's newest event id; an INSERT alone wakes no one", async () => {
     const raw = await rawListener();
     try {
-      const ids = await insertEvents("bulk", 500);
-      // A one-row statement after it: notifications arrive in commit order, so once this one is here,
-      // every notification of the bulk insert is too.
+      // drizzle-pg 0012 dropped the trigger of 0002 that notified for every INSERT statement.
+      const { rows } = await db.pool.query(
+        "SELECT tgname FROM pg_trigger WHERE tgrelid = 'kanban_bulk.task_events'::regclass AND NOT tgisinternal",
+      );
+      expect(rows).toEqual([]);
+      const silent = await insertSilently("bulk", 500);
+      // A board without events announces nothing.
+      await db.pool.query(eventsAnnouncementSql(boardSchemaName("empty")));
+      // A one-row insert announced after them: notifications arrive in commit order, so once this
+      // one is here, anything sent before it is too.
       const [sentinel] = await insertEvents("bulk", 1);
+      expect(sentinel).toBeGreaterThan(silent[499] ?? Number.POSITIVE_INFINITY);
       await waitFor(() => raw.payloads.some((p) => parseEventNotification(p)?.id === sentinel), "the sentinel");
-      const mine = raw.payloads.map(parseEventNotification).filter((n) => n?.schema === "kanban_bulk");
-      expect(mine).toEqual([
-        { schema: "kanban_bulk", id: ids[499] },
-        { schema: "kanban_bulk", id: sentinel },
-      ]);
+      expect(raw.payloads.map(parseEventNotification)).toEqual([{ schema: "kanban_bulk", id: sentinel }]);
     } finally {
       await raw.end();
     }
@@ -132,6 +145,7 @@ describe("the task_events trigger", () => {
       await db.pool.query(
         `INSERT INTO ${quoteIdent(schema)}.task_events (id, task_id, kind, created_at) VALUES (9223372036854775807, 't', 'k', 1)`,
       );
+      await db.pool.query(eventsAnnouncementSql(schema));
       await waitFor(() => raw.payloads.length > 0, "the notification");
       const payload = raw.payloads[0] ?? "";
       expect(payload).toBe(`{"schema":${JSON.stringify(schema)},"id":9223372036854775807}`);
@@ -143,7 +157,7 @@ describe("the task_events trigger", () => {
     }
   });
 
-  it("announces nothing for a rolled-back insert or an INSERT … SELECT that wrote no row", async () => {
+  it("an announcement inside a transaction is delivered at its commit, and never if it rolls back", async () => {
     const raw = await rawListener();
     const client = await db.pool.connect();
     try {
@@ -151,13 +165,19 @@ describe("the task_events trigger", () => {
       await client.query(
         `INSERT INTO "kanban_beta".task_events (task_id, kind, created_at) VALUES ('t', 'rolled-back', 1)`,
       );
+      await client.query(eventsAnnouncementSql("kanban_beta"));
       await client.query("ROLLBACK");
-      await db.pool.query(
-        `INSERT INTO "kanban_beta".task_events (task_id, kind, created_at) SELECT 't', 'k', 1 WHERE false`,
-      );
+      await client.query("BEGIN");
+      const [kept] = await insertSilently("beta", 1);
+      await client.query(eventsAnnouncementSql("kanban_beta"));
       const [sentinel] = await insertEvents("beta", 1);
       await waitFor(() => raw.payloads.length > 0, "the sentinel");
+      // The open transaction's announcement is not out yet; the sentinel's (committed since) is.
       expect(raw.payloads.map(parseEventNotification)).toEqual([{ schema: "kanban_beta", id: sentinel }]);
+      await client.query("COMMIT");
+      await waitFor(() => raw.payloads.length > 1, "the committed announcement");
+      expect(kept).toBeLessThan(sentinel ?? 0);
+      expect(raw.payloads.map(parseEventNotification)[1]?.schema).toBe("kanban_beta");
     } finally {
       client.release();
       await raw.end();

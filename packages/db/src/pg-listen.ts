@@ -6,10 +6,29 @@ import { type KanbanPostgres, openPostgres } from "./pg-connection.ts";
 import { classifyPostgresFailure } from "./pg-failures.ts";
 import { type PostgresTarget, parsePostgresUrl } from "./pg-url.ts";
 
-/** The channel the `task_events` trigger (drizzle-pg 0002) notifies on, for every board of a database. */
+/** The channel a board's new events are announced on, for every board of a database. */
 export const KANBAN_EVENTS_CHANNEL = "kanban_events";
 
-/** What the trigger sends: the board's schema and the highest event id its INSERT statement wrote. */
+/**
+ * The statement that announces a board's events: one notification on {@link KANBAN_EVENTS_CHANNEL}
+ * carrying only the board's schema and its highest event id, e.g. `{"schema":"kanban_default","id":42}`
+ * (a schema name is at most 63 bytes and an id at most 19 digits: at most 101 bytes, far from
+ * PostgreSQL's 8,000-byte limit). Listeners read the events themselves (id > their cursor); the
+ * notification only wakes them. A board without events announces nothing.
+ *
+ * Writers send it themselves (the kernel's PostgreSQL session, at most one per board and process every
+ * few milliseconds) rather than through a trigger: every transaction that notifies takes one lock of
+ * the whole database cluster at commit, so a notification per write serialised every writer's commit.
+ * Inside a transaction, it is delivered at that transaction's commit, or not at all.
+ */
+export function eventsAnnouncementSql(schema: string): string {
+  const literal = `'${schema.replace(/'/g, "''")}'`;
+  // Spelled out rather than json_build_object, which pads with spaces.
+  return `SELECT pg_notify('${KANBAN_EVENTS_CHANNEL}', '{"schema":' || to_json(${literal}::text)::text || ',"id":' || max(id) || '}')
+  FROM ${quoteIdent(schema)}.task_events HAVING max(id) IS NOT NULL`;
+}
+
+/** What an announcement carries: the board's schema and its highest event id when it was sent. */
 export interface EventNotification {
   schema: string;
   id: number;

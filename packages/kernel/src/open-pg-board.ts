@@ -1,5 +1,4 @@
 import {
-  advisoryLockKey,
   boardSchemaName,
   type KanbanPostgres,
   migrateBoardSchema,
@@ -37,6 +36,12 @@ export interface OpenPgBoardOptions
   lockTimeoutMs?: number;
   /** Shown in pg_stat_activity (default `kanban`). */
   applicationName?: string;
+  /**
+   * At most one live-event notification per this many ms from this board object (default 25; see
+   * store/pg/event-announcer.ts). Tests set it long to see the coalescing.
+   * @internal
+   */
+  announceGapMs?: number;
 }
 
 /**
@@ -103,7 +108,7 @@ function boardOn(
 ): Board {
   const schema = boardSchemaName(slug);
   const clock = opts.clock ?? systemClock;
-  const session = new PgSession(connecting, clock, advisoryLockKey(schema), opts.lockTimeoutMs);
+  const session = new PgSession(connecting, clock, schema, opts.lockTimeoutMs, opts.announceGapMs);
   let label = "postgres";
   void connecting.then(
     (db) => {

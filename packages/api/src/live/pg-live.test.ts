@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import {
   boardSchemaName,
+  eventsAnnouncementSql,
   type KanbanPostgres,
   migrateBoardSchema,
   openPgEventListener,
@@ -16,9 +17,10 @@ import type { LiveBoardReader } from "./watcher.ts";
 
 /**
  * The live stream of a PostgreSQL board end to end, on a real server: a write through another
- * connection (another API replica, a dispatcher) wakes this process's watcher through the
- * `task_events` trigger's NOTIFY, with every poll timer set to an hour, so nothing else could have
- * read it. The board is read with plain SQL here until the kernel's PostgreSQL store lands.
+ * connection (another API replica, a dispatcher) wakes this process's watcher through the NOTIFY
+ * the writer sends after it (`eventsAnnouncementSql`; the kernel's session sends it, coalesced), with
+ * every poll timer set to an hour, so nothing else could have read it. The board is read and written
+ * with plain SQL here.
  */
 
 const HOUR = 3_600_000;
@@ -74,6 +76,7 @@ async function writeElsewhere(kind: string): Promise<number> {
     `INSERT INTO ${S}.task_events (task_id, kind, created_at) VALUES ('t1', $1, 1) RETURNING id`,
     [kind],
   );
+  await other.pool.query(eventsAnnouncementSql(boardSchemaName(SLUG)));
   return rows[0]?.id as number;
 }
 

@@ -1,10 +1,11 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { PoolClient, QueryConfig, QueryResult } from "pg";
-import { KanbanDbError, type KanbanPostgres } from "@kanban/db";
+import { advisoryLockKey, eventsAnnouncementSql, KanbanDbError, type KanbanPostgres } from "@kanban/db";
 import { type Clock, nowSeconds } from "../../clock.ts";
 import { taskFromValues } from "../../rows.ts";
 import type { Task } from "../../types.ts";
 import type { SqlRun, SqlSessionHandle, TxOptions } from "../port.ts";
+import { EventAnnouncer } from "./event-announcer.ts";
 import { bindValues, type Translated, translate } from "./translate.ts";
 
 /** The transaction the current async call chain is inside, as in store/sqlite/session.ts. */
@@ -13,6 +14,8 @@ interface TxToken {
   client: PoolClient;
   open: boolean;
   nested: Promise<unknown>;
+  /** A statement of this transaction wrote events: its commit wakes the board's listeners. */
+  wroteEvents: boolean;
 }
 const inside = new AsyncLocalStorage<TxToken>();
 
@@ -29,16 +32,27 @@ const LOCK_HOLDERS_SQL = `SELECT array_agg(virtualtransaction) AS v FROM pg_lock
 /** Pauses between looks while writers that may hold unsettled event ids finish (a claim takes a few ms). */
 const SETTLE_WAITS_MS = [0, 1, 2, 5, 10, 20, 50, 100, 200];
 
-/** Prepared-statement names, one per translated text, shared by every connection of the process. */
-const statementNames = new Map<string, string>();
-function statementName(text: string): string {
-  let name = statementNames.get(text);
-  if (!name) {
-    name = `kanban_${statementNames.size + 1}`;
-    statementNames.set(text, name);
-  }
-  return name;
+/** Prepared statements, one per translated text, shared by every connection of the process. */
+interface Statement {
+  name: string;
+  /** It inserts into task_events (alone or inside a data-modifying CTE). */
+  writesEvents: boolean;
 }
+const statements = new Map<string, Statement>();
+function statementOf(text: string): Statement {
+  let statement = statements.get(text);
+  if (!statement) {
+    statement = {
+      name: `kanban_${statements.size + 1}`,
+      writesEvents: /\bINSERT\s+INTO\s+"?task_events"?[\s(]/i.test(text),
+    };
+    statements.set(text, statement);
+  }
+  return statement;
+}
+
+/** Live-event notifications of one board and process: at most one per this many ms (see EventAnnouncer). */
+export const ANNOUNCE_GAP_MS = 25;
 
 /**
  * One PostgreSQL board as the store sees it: a small pool whose connections resolve names in the
@@ -84,14 +98,27 @@ export class PgSession implements SqlSessionHandle {
   private readonly lockRow: { classid: string; objid: string };
   /** The highest event id proven settled so far (see settledEventId). */
   private settled = 0;
+  /** Wakes the board's live-event listeners after commits that wrote events. */
+  readonly announcer: EventAnnouncer;
+  /** COMMIT, with the board's announcement sent inside the committing transaction (one round trip). */
+  private readonly announceAndCommitSql: string;
 
   constructor(
     connect: Promise<KanbanPostgres>,
     readonly clock: Clock,
-    /** The board's writer-lock key (from its schema name). */
-    lockKey: number,
+    /** The board's schema (`kanban_<slug>`): its writer-lock key, and what its announcements name. */
+    schema: string,
     lockTimeoutMs = 30_000,
+    announceGapMs = ANNOUNCE_GAP_MS,
   ) {
+    const lockKey = advisoryLockKey(schema);
+    const announce = eventsAnnouncementSql(schema);
+    this.announceAndCommitSql = `${announce}; COMMIT`;
+    // Failures are not reported: the server is then failing the writes too, and the listeners'
+    // backstop poll finds what was not announced.
+    this.announcer = new EventAnnouncer(announceGapMs, async () => {
+      await this.db?.pool.query(announce).catch(() => {});
+    });
     this.ready = connect.then((db) => {
       this.db = db;
     });
@@ -122,13 +149,20 @@ export class PgSession implements SqlSessionHandle {
   private async query(sql: string, args: unknown[], rowMode?: "array"): Promise<QueryResult> {
     if (this.closed) throw closedError();
     const t = translate(sql);
-    const config: QueryConfig = { name: statementName(t.text), text: t.text, values: bindValues(t, args) };
+    const statement = statementOf(t.text);
+    const config: QueryConfig = { name: statement.name, text: t.text, values: bindValues(t, args) };
     if (rowMode) (config as QueryConfig & { rowMode: string }).rowMode = rowMode;
     const token = inside.getStore();
     try {
-      if (token?.open === true && token.session === this) return await token.client.query(config);
+      if (token?.open === true && token.session === this) {
+        if (statement.writesEvents) token.wroteEvents = true;
+        return await token.client.query(config);
+      }
       const db = this.db ?? (await this.connected());
-      return await db.pool.query(config);
+      const result = await db.pool.query(config);
+      // Committed on its own already: announced on its own.
+      if (statement.writesEvents) this.announcer.owe();
+      return result;
     } catch (err) {
       throw this.mapError(err, t);
     }
@@ -222,13 +256,21 @@ export class PgSession implements SqlSessionHandle {
       // As on SQLite: verbs started together inside one transaction run one after another, each in
       // its own savepoint, under a token of its own. The outermost transaction's lock mode stands.
       const name = `kanban_nested_${++this.savepoints}`;
-      const level: TxToken = { session: this, client: token.client, open: true, nested: Promise.resolve() };
+      const level: TxToken = {
+        session: this,
+        client: token.client,
+        open: true,
+        nested: Promise.resolve(),
+        wroteEvents: false,
+      };
       const nested = token.nested
         .then(async () => {
           await token.client.query(`SAVEPOINT ${name}`);
           try {
             const result = await inside.run(level, async () => await fn());
             await token.client.query(`RELEASE SAVEPOINT ${name}`);
+            // Kept only if the savepoint is: a rolled-back verb's events announce nothing.
+            if (level.wroteEvents) token.wroteEvents = true;
             return result;
           } catch (err) {
             await token.client.query(`ROLLBACK TO SAVEPOINT ${name}; RELEASE SAVEPOINT ${name}`);
@@ -255,7 +297,7 @@ export class PgSession implements SqlSessionHandle {
       throw db.failure(err);
     }
     this.transactionsBegun++;
-    const own: TxToken = { session: this, client, open: true, nested: Promise.resolve() };
+    const own: TxToken = { session: this, client, open: true, nested: Promise.resolve(), wroteEvents: false };
     let broken: unknown;
     try {
       try {
@@ -276,7 +318,7 @@ export class PgSession implements SqlSessionHandle {
       }
       own.open = false;
       try {
-        await client.query("COMMIT");
+        await client.query(own.wroteEvents && this.announcer.takeTurn() ? this.announceAndCommitSql : "COMMIT");
       } catch (err) {
         broken = err;
         throw this.mapError(err);
@@ -305,6 +347,8 @@ export class PgSession implements SqlSessionHandle {
     if (this.closing) return;
     this.closing = true;
     void this.idle.then(async () => {
+      // What is owed is sent while the connections are still open.
+      await this.announcer.flush();
       this.closed = true;
       await closeConnections();
     });
