@@ -1,10 +1,4 @@
-import {
-  boardSchemaName,
-  type KanbanPostgres,
-  migrateBoardSchema,
-  normaliseSlug,
-  openPostgres,
-} from "@kanban/db";
+import { boardSchemaName, type KanbanPostgres, migrateBoardSchema, normaliseSlug, openPostgres } from "@kanban/db";
 import { Board, type OpenBoardOptions } from "./board.ts";
 import { systemClock } from "./clock.ts";
 import { randomIds } from "./ids.ts";
