@@ -395,16 +395,16 @@ describe("kanban serve: open on loopback", () => {
       await waitFor(first.started, 5000, "subscription to start");
       await board.addComment(id, "a", "one");
       await board.addComment(id, "a", "two");
-      await waitFor(() => first.events.length === 2, 3000, "the first two events");
+      await waitFor(() => first.events.length === 2, 10_000, "the first two events");
       first.stop();
       const lastSeen = first.events[1]?.id ?? 0;
       // Written while nobody listens.
       await board.addComment(id, "a", "three");
       await board.blockTask(id, { reason: "four" });
       const resumed = subscribe(client, { task_id: id, lastEventId: String(lastSeen) });
-      await waitFor(() => resumed.events.length === 2, 3000, "the missed events");
+      await waitFor(() => resumed.events.length === 2, 10_000, "the missed events");
       await board.unblockTask(id);
-      await waitFor(() => resumed.events.length === 3, 3000, "a live event after the replay");
+      await waitFor(() => resumed.events.length === 3, 10_000, "a live event after the replay");
       resumed.stop();
       expect(resumed.events.map((e) => e.kind)).toEqual(["commented", "blocked", "unblocked"]);
       expect(resumed.events[0]?.id).toBe(lastSeen + 1);
@@ -552,10 +552,10 @@ describe("kanban serve: with a token", () => {
     await waitFor(sub.started, 5000, "subscription");
     await admin.tasks.create.mutate({ title: "other tenant", tenant: "zeta" });
     const mine = (await acme.tasks.create.mutate({ title: "mine" })).task;
-    await waitFor(() => sub.events.length >= 1, 3000, "the tenant's event");
+    await waitFor(() => sub.events.length >= 1, 10_000, "the tenant's event");
     await admin.tasks.create.mutate({ title: "after", tenant: "zeta" });
     await acme.comments.add.mutate({ task_id: mine.id, body: "x" });
-    await waitFor(() => sub.events.length >= 2, 3000, "the tenant's second event");
+    await waitFor(() => sub.events.length >= 2, 10_000, "the tenant's second event");
     sub.stop();
     expect(sub.events.map((e) => [e.task_id, e.kind])).toEqual([
       [mine.id, "created"],

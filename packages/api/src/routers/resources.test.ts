@@ -179,7 +179,7 @@ describe("boards", () => {
       for await (const item of stream) seen.push(item);
       return seen.length;
     })();
-    await waitFor(() => t.live.size === 1, 2000, "the board's watcher");
+    await waitFor(() => t.live.size === 1, 10_000, "the board's watcher");
     if (testStoreIsPostgres()) {
       await expect(t.api.boards.remove({ slug: "gone" })).rejects.toMatchObject(refusedOnPostgres("gone", "archived"));
       // The board and its stream are untouched: a write on it still reaches the subscriber.
