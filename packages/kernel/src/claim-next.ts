@@ -248,10 +248,12 @@ async function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs
     if (budget !== null) return { skip: { task_id: row.id, reason: "budget", assignee, hold: budget } };
     return { assignee, defaulted, incident };
   };
-  // A re-check is only trusted inside the transaction that made it, so a later call re-checks from where
-  // it starts. On SQLite the walk holds the board's one writer, so nobody claims meanwhile; a PostgreSQL
-  // walk may run beside others, so there the re-check only spares lock attempts and the row lock decides.
-  lane.checkedTo = lane.next;
+  // On SQLite a re-check is trusted inside the transaction that made it (the walk holds the board's one
+  // writer, so nobody claims meanwhile), and a later call re-checks from where it starts. A PostgreSQL
+  // walk runs beside others, so there the re-check is only a hint that spares lock attempts (the row
+  // lock decides), and one made by an earlier call of the walk serves its later calls too: a claim
+  // then costs no re-check of its own.
+  if (ctx.dialect !== "postgres") lane.checkedTo = lane.next;
   while (out.claimed.length < limit && lane.next < rows.length) {
     if (lane.next >= lane.checkedTo) {
       // Another claimer may have taken rows since the lane was read: one query re-checks the next

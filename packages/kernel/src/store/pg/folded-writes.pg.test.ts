@@ -1,6 +1,7 @@
 // PostgreSQL only (the kernel's "postgres" project runs *.pg.test.ts): a claim's writes (run, swap,
-// event) and a completion's (swap, run close, event) are one statement each, and the row lock of a
-// claim walk also reads the claim's head. Each statement is a round trip under the board's lock, so
+// event) and a completion's (swap, run close, event) are one statement each, the row lock of a
+// claim walk also reads the claim's head, and a worker's fenced completion judges its head inside
+// its one statement. Each statement is a round trip under the board's lock, so
 // the count is the point; the rows they write must be the ones the separate writes make.
 import { describe, expect, it, vi } from "vitest";
 import { useTestBoards } from "../../testing/helpers.ts";
@@ -31,11 +32,12 @@ function recordStatements(b: TestBoard): { take(): string[] } {
 const isWrite = (sql: string) => /^(INSERT|UPDATE|DELETE|WITH)\b/i.test(sql);
 
 describe("a claim and a completion on PostgreSQL", () => {
-  it("a steady claimNext + fenced completeTask cycle is six store statements, one write each", async () => {
+  it("a steady claimNext + fenced completeTask cycle is four store statements, one write each", async () => {
     const b = board();
     for (let i = 0; i < 3; i++) await b.createTask({ title: `job ${i}`, assignee: "bench" });
     const lane = b.readyLane();
-    // The first walk reads the lane; the cycle measured is the next one, as a worker's loop runs it.
+    // The first walk reads the lane (and re-checks it); the cycle measured is the next one, as a
+    // worker's loop runs it.
     const first = (await b.claimNext(lane, { claimer: "w:1" })).claimed[0]?.task;
     await b.completeTask(first?.id ?? "", { summary: "ok", expected_run_id: first?.current_run_id });
 
@@ -46,15 +48,116 @@ describe("a claim and a completion on PostgreSQL", () => {
     await b.completeTask(claimed.id, { summary: "ok", expected_run_id: claimed.current_run_id });
     const complete = statements.take();
 
-    // Claim: the incident check, the lane re-check, the row lock (with the claim head and the
-    // respawn guard's facts), and one write.
-    expect(claim).toHaveLength(4);
+    // Claim: the incident check, the row lock (with the claim head and the respawn guard's facts),
+    // and one write. The walk's first call re-checked the lane; that hint serves its later calls.
+    expect(claim).toHaveLength(3);
     expect(claim.filter(isWrite)).toHaveLength(1);
-    expect(claim[3]).toMatch(/^WITH run AS \(INSERT INTO task_runs/);
-    expect(claim[2]).toMatch(/FOR UPDATE OF t SKIP LOCKED$/);
-    // Completion: the row lock with its head, and one write.
-    expect(complete).toHaveLength(2);
-    expect(complete[1]).toMatch(/^WITH t AS \(UPDATE tasks SET status = 'done'/);
+    expect(claim[2]).toMatch(/^WITH run AS \(INSERT INTO task_runs/);
+    expect(claim[1]).toMatch(/FOR UPDATE OF t SKIP LOCKED$/);
+    // A worker's fenced completion: one statement that judges the head and writes.
+    expect(complete).toHaveLength(1);
+    expect(complete[0]).toMatch(/^WITH t AS \(UPDATE tasks SET status = 'done'/);
+  });
+
+  it("a worker's one-statement completion writes what the full completion writes", async () => {
+    const b = board();
+    const [a, c] = [
+      await b.createTask({ title: "a", assignee: "bench" }),
+      await b.createTask({ title: "c", assignee: "bench" }),
+    ];
+    const claim = async (id: string) => {
+      const t = await b.claimTask(id, { claimer: "w:1" });
+      if (!t) throw new Error(`could not claim ${id}`);
+      return t;
+    };
+    const ca = await claim(a.id);
+    const cc = await claim(c.id);
+    const statements = recordStatements(b);
+    const handoff = {
+      result: "it's 42 \\o/ $1",
+      summary: "done: it's 'quoted'\nsecond line",
+      metadata: { n: 1, s: "x" },
+    };
+    // Fenced to its run and lock: the one statement.
+    const fast = await b.completeTask(a.id, { ...handoff, expected_run_id: ca.current_run_id, claim_lock: "w:1" });
+    expect(statements.take()).toHaveLength(1);
+    // Unfenced (a person): the full way, the head read first.
+    const full = await b.completeTask(c.id, handoff);
+    expect(statements.take().length).toBeGreaterThan(1);
+    expect(fast.run_id).toBe(ca.current_run_id);
+    expect(full.run_id).toBe(cc.current_run_id);
+    expect(fast.terminate).toBeNull();
+
+    const strip = (row: object, ...keys: string[]) =>
+      Object.fromEntries(Object.entries(row).filter(([k]) => !keys.includes(k)));
+    expect(strip(fast.task, "id", "title")).toEqual(strip(full.task, "id", "title"));
+    const taskOf = async (id: string) => strip(await b.requireTask(id), "id", "title");
+    expect(await taskOf(a.id)).toEqual(await taskOf(c.id));
+    const runsOf = async (id: string) => (await b.listRuns(id)).map((r) => strip(r, "id", "task_id"));
+    expect(await runsOf(a.id)).toEqual(await runsOf(c.id));
+    const eventsOf = async (id: string) =>
+      (
+        await rawSql(b).all<{ kind: string; payload: string | null; run_id: number | null }>(
+          "SELECT kind, payload, run_id FROM task_events WHERE task_id = ? AND kind = 'completed'",
+          id,
+        )
+      ).map((e) => ({ kind: e.kind, payload: e.payload, run: e.run_id === null ? null : "set" }));
+    expect(await eventsOf(a.id)).toEqual(await eventsOf(c.id));
+    expect(await eventsOf(a.id)).toHaveLength(1);
+  });
+
+  it("a fenced completion the statement does not cover is completed, or refused, the full way", async () => {
+    const b = board();
+    const statements = recordStatements(b);
+    const claimed = async (title: string) => {
+      const t = await b.createTask({ title, assignee: "bench" });
+      const running = await b.claimTask(t.id, { claimer: "w:1" });
+      if (!running) throw new Error(`could not claim ${title}`);
+      return running;
+    };
+    // Another claimer's lock: refused as stale, nothing written.
+    const locked = await claimed("locked");
+    statements.take();
+    await expect(
+      b.completeTask(locked.id, { expected_run_id: locked.current_run_id, claim_lock: "other:2" }),
+    ).rejects.toMatchObject({ code: "STALE_RUN" });
+    expect((await b.requireTask(locked.id)).status).toBe("running");
+    expect(statements.take().length).toBeGreaterThan(1);
+
+    // A second open run (an older attempt left dangling): the full way supersedes it.
+    const dangling = await claimed("dangling");
+    await rawSql(b).run(
+      "INSERT INTO task_runs (task_id, status, started_at) VALUES (?, 'running', ?)",
+      dangling.id,
+      (dangling.started_at ?? 0) - 10,
+    );
+    statements.take();
+    const settled = await b.completeTask(dangling.id, { summary: "ok", expected_run_id: dangling.current_run_id });
+    expect(statements.take().length).toBeGreaterThan(1);
+    expect(settled.run_id).not.toBeNull();
+    const open = await rawSql(b).all("SELECT id FROM task_runs WHERE task_id = ? AND ended_at IS NULL", dangling.id);
+    expect(open).toEqual([]);
+
+    // An unfinished parent linked after the claim: refused the full way.
+    const child = await claimed("child");
+    const parent = await b.createTask({ title: "parent" });
+    await rawSql(b).run("INSERT INTO task_links (parent_id, child_id) VALUES (?, ?)", parent.id, child.id);
+    statements.take();
+    await expect(b.completeTask(child.id, { expected_run_id: child.current_run_id })).rejects.toMatchObject({
+      code: "WRONG_STATE",
+    });
+    expect((await b.requireTask(child.id)).status).toBe("running");
+    expect(
+      await rawSql(b).all("SELECT id FROM task_runs WHERE task_id = ? AND ended_at IS NOT NULL", child.id),
+    ).toEqual([]);
+
+    // An old run of a task claimed again: the late report the full way records (the task untouched).
+    const again = await claimed("again");
+    await b.reclaimTask(again.id);
+    const second = await b.claimTask(again.id, { claimer: "w:2" });
+    const late = b.completeTask(again.id, { summary: "late", expected_run_id: again.current_run_id });
+    await expect(late).rejects.toMatchObject({ code: "STALE_RUN" });
+    expect((await b.requireTask(again.id)).current_run_id).toBe(second?.current_run_id);
   });
 
   it("walks side by side lock about one row per claim: the rows other walks hold are passed over in the same statement", async () => {

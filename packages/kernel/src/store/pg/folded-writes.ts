@@ -148,3 +148,79 @@ export async function completeInOneStatement(
     evented: row[EVENT_ID] !== null && row[EVENT_ID] !== undefined,
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// A worker's completion of its own running attempt: one statement in a transaction of its own
+
+/**
+ * What makes the completion's one statement the same write as the full completion: the task is
+ * running on the run the worker names (and under its lock, when it names one), no parent is
+ * unfinished, the board has no completion gates, and that run is the task's only open one (so exactly
+ * one run closes and carries the `completed` event). Anything else is left to the full completion,
+ * which decides it in JavaScript and throws the typed error a miss deserves.
+ */
+const WORKER_COMPLETE_WHERE = `current_run_id = ? AND claim_lock IS NOT DISTINCT FROM COALESCE(?, claim_lock)
+    AND NOT EXISTS (SELECT 1 FROM task_links l JOIN tasks p ON p.id = l.parent_id
+                     WHERE l.child_id = tasks.id AND p.status NOT IN ('done', 'archived'))
+    AND NOT EXISTS (SELECT 1 FROM kanban_gates)
+    AND (SELECT COUNT(*) FROM task_runs o WHERE o.task_id = tasks.id AND o.ended_at IS NULL) = 1`;
+
+// The run closes only when the swap landed: a statement that changes nothing else leaves nothing behind.
+const CLOSE_AFTER_SWAP = CLOSE_OPEN_RUNS_SQL.replace(/ RETURNING id$/, " AND EXISTS (SELECT 1 FROM t) RETURNING id");
+if (CLOSE_AFTER_SWAP === CLOSE_OPEN_RUNS_SQL) throw new Error("folded-writes: CLOSE_OPEN_RUNS_SQL changed shape");
+
+const HAS_CHILDREN = "kanban_folded_has_children";
+
+function workerCompleteWrite(settle: Omit<SettleDone, "from" | "runId">, runId: number, claimLock: string | null) {
+  const write = settleDoneWrite({ ...settle, from: "running", runId });
+  return { ...write, where: WORKER_COMPLETE_WHERE, whereArgs: [runId, claimLock] };
+}
+
+let workerCompleteSql: string | null = null;
+
+export interface WorkerCompletion {
+  task: Task;
+  runId: number;
+  /** Whether the task has children (links where it is the parent): only then may some be promoted. */
+  hasChildren: boolean;
+}
+
+/**
+ * A fenced completion of a running task as one statement (PostgreSQL, outside any transaction): the
+ * swap to done, its one open run closed with `close`, and the `completed` event on that run with
+ * `payload`, exactly the rows the full completion writes in that case. The head the full completion
+ * reads first is judged inside the statement, so the transaction is three round trips (BEGIN with the
+ * board's shared writer lock, the statement, COMMIT) instead of four. Null where it does not apply
+ * (nothing was written): the caller completes the full way.
+ */
+export async function completeRunningInOneStatement(
+  ctx: SqlContext,
+  id: string,
+  fence: { runId: number; claimLock: string | null },
+  settle: Omit<SettleDone, "from" | "runId">,
+  close: RunClose,
+  payload: Record<string, unknown>,
+): Promise<WorkerCompletion | null> {
+  if (ctx.dialect !== "postgres" || ctx.inTransaction) return null;
+  const write = workerCompleteWrite(settle, fence.runId, fence.claimLock);
+  if (workerCompleteSql === null) {
+    workerCompleteSql = `WITH t AS (${transitionSql("complete", write, true)}),
+  r AS (${CLOSE_AFTER_SWAP}),
+  e AS (INSERT INTO ${EVENT_COLUMNS} SELECT t.id, r.id, 'completed', ?, ? FROM t, r RETURNING id)
+  SELECT t.*, (SELECT id FROM r) AS ${RUN_ID},
+         EXISTS (SELECT 1 FROM task_links c WHERE c.parent_id = t.id) AS ${HAS_CHILDREN} FROM t`;
+  }
+  const sql = workerCompleteSql;
+  const args = [
+    ...swapArgs(id, write),
+    ...closeOpenRunsArgs(id, close, settle.completedAt),
+    JSON.stringify(payload),
+    settle.completedAt,
+  ];
+  // A shared writer (store/pg/shared-writers.ts): the swap's row lock orders it with the task's other writers.
+  const row = (await ctx.tx(async () => await ctx.get(sql, ...args), { shared: true })) as
+    | Record<string, unknown>
+    | undefined;
+  if (row === undefined) return null;
+  return { task: taskFromRow(row), runId: Number(row[RUN_ID]), hasChildren: row[HAS_CHILDREN] === true };
+}
