@@ -53,6 +53,12 @@ export interface TxOptions {
    * ignores it.
    */
   shared?: boolean;
+  /**
+   * PostgreSQL: a read without parameters sent in the same message as BEGIN and the board's lock, so
+   * it costs no round trip of its own (it sees what committed before the lock was granted). Its rows
+   * are put in `rows` before `fn` runs. SQLite ignores it and leaves `rows` unset.
+   */
+  withBegin?: { sql: string; rows?: unknown[] };
 }
 
 export type SqlDialect = "sqlite" | "postgres";

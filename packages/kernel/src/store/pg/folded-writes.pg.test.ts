@@ -32,7 +32,7 @@ function recordStatements(b: TestBoard): { take(): string[] } {
 const isWrite = (sql: string) => /^(INSERT|UPDATE|DELETE|WITH)\b/i.test(sql);
 
 describe("a claim and a completion on PostgreSQL", () => {
-  it("a steady claimNext + fenced completeTask cycle is four store statements, one write each", async () => {
+  it("a steady claimNext + fenced completeTask cycle is three store statements, one write each", async () => {
     const b = board();
     for (let i = 0; i < 3; i++) await b.createTask({ title: `job ${i}`, assignee: "bench" });
     const lane = b.readyLane();
@@ -48,15 +48,37 @@ describe("a claim and a completion on PostgreSQL", () => {
     await b.completeTask(claimed.id, { summary: "ok", expected_run_id: claimed.current_run_id });
     const complete = statements.take();
 
-    // Claim: the incident check, the row lock (with the claim head and the respawn guard's facts),
-    // and one write. The walk's first call re-checked the lane; that hint serves its later calls.
-    expect(claim).toHaveLength(3);
+    // Claim: the row lock (with the claim head and the respawn guard's facts) and one write. The
+    // incident check went with BEGIN, and the walk's first call re-checked the lane for its later calls.
+    expect(claim).toHaveLength(2);
     expect(claim.filter(isWrite)).toHaveLength(1);
-    expect(claim[2]).toMatch(/^WITH run AS \(INSERT INTO task_runs/);
-    expect(claim[1]).toMatch(/FOR UPDATE OF t SKIP LOCKED$/);
+    expect(claim[1]).toMatch(/^WITH run AS \(INSERT INTO task_runs/);
+    expect(claim[0]).toMatch(/FOR UPDATE OF t SKIP LOCKED$/);
     // A worker's fenced completion: one statement that judges the head and writes.
     expect(complete).toHaveLength(1);
     expect(complete[0]).toMatch(/^WITH t AS \(UPDATE tasks SET status = 'done'/);
+  });
+
+  it("the incident check that goes with BEGIN still makes a walk exclusive while an incident is open", async () => {
+    const b = board();
+    for (let i = 0; i < 2; i++) await b.createTask({ title: `job ${i}`, assignee: "bench" });
+    const { ctx } = boardInternals(b);
+    const modes: string[] = [];
+    const tx = ctx.tx.bind(ctx);
+    vi.spyOn(ctx, "tx").mockImplementation(((fn: () => Promise<unknown>, opts?: { shared?: boolean }) => {
+      if (!ctx.inTransaction) modes.push(opts?.shared === true ? "shared" : "exclusive");
+      return tx(fn, opts);
+    }) as never);
+    expect((await b.claimNext(b.readyLane(), { claimer: "w:1" })).claimed).toHaveLength(1);
+    expect(modes).toEqual(["shared"]);
+    // An incident of another profile: it pauses nothing here, but a walk must not run beside others.
+    await rawSql(b).run(
+      "INSERT INTO kanban_incidents (scope, scope_key, failure_class, opened_at, failures, task_ids, probes) VALUES ('profile', 'other', 'crashed', ?, 3, '[]', 0)",
+      ctx.now(),
+    );
+    modes.length = 0;
+    expect((await b.claimNext(b.readyLane(), { claimer: "w:1" })).claimed).toHaveLength(1);
+    expect(modes).toEqual(["shared", "exclusive"]);
   });
 
   it("a worker's one-statement completion writes what the full completion writes", async () => {

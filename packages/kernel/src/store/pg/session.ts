@@ -285,10 +285,10 @@ export class PgSession implements SqlSessionHandle {
     }
     if (this.closing) return Promise.reject(closedError());
     this.begin();
-    return this.outermost(fn, opts?.shared === true).finally(() => this.end());
+    return this.outermost(fn, opts?.shared === true, opts?.withBegin).finally(() => this.end());
   }
 
-  private async outermost<T>(fn: () => Promise<T> | T, shared: boolean): Promise<T> {
+  private async outermost<T>(fn: () => Promise<T> | T, shared: boolean, withBegin: TxOptions["withBegin"]): Promise<T> {
     const db = this.db ?? (await this.connected());
     let client: PoolClient;
     try {
@@ -301,7 +301,14 @@ export class PgSession implements SqlSessionHandle {
     let broken: unknown;
     try {
       try {
-        await client.query(shared ? this.beginSharedSql : this.beginSql);
+        const begin = shared ? this.beginSharedSql : this.beginSql;
+        if (withBegin === undefined) await client.query(begin);
+        else {
+          // One simple-protocol message; each statement in it takes its own snapshot, so the read's is
+          // taken once the lock is granted.
+          const results = (await client.query(`${begin}; ${withBegin.sql}`)) as unknown as QueryResult[];
+          withBegin.rows = results[results.length - 1]?.rows ?? [];
+        }
       } catch (err) {
         throw this.mapError(err);
       }

@@ -1,4 +1,4 @@
-import type { SqlContext } from "../port.ts";
+import type { SqlContext, TxOptions } from "../port.ts";
 import { CLAIM_HEAD_COLUMNS, type ClaimHead, claimHeadFromRow } from "../sqlite/claims.ts";
 import { LANE_ORDER } from "../sqlite/ready-lane.ts";
 import { RESPAWN_FACTS_COLUMNS, type RespawnFactsRow, respawnFactsFromRow } from "../sqlite/respawn-reads.ts";
@@ -36,15 +36,18 @@ import { RESPAWN_FACTS_COLUMNS, type RespawnFactsRow, respawnFactsFromRow } from
  */
 export async function sharedClaimWalk<T>(ctx: SqlContext, needsBoardView: boolean, walk: () => Promise<T>): Promise<T> {
   if (ctx.dialect !== "postgres" || needsBoardView || ctx.inTransaction) return await ctx.tx(walk);
-  const result = await ctx.tx(async () => ((await anyOpenIncident(ctx)) ? EXCLUSIVE : await walk()), { shared: true });
+  // The incident check travels with BEGIN (no round trip of its own).
+  const probe: NonNullable<TxOptions["withBegin"]> = { sql: ANY_OPEN_INCIDENT_SQL };
+  const result = await ctx.tx(
+    async () => ((probe.rows ?? (await ctx.all(probe.sql))).length > 0 ? EXCLUSIVE : await walk()),
+    { shared: true, withBegin: probe },
+  );
   return result === EXCLUSIVE ? await ctx.tx(walk) : (result as T);
 }
 
 const EXCLUSIVE: unique symbol = Symbol("exclusive");
 
-async function anyOpenIncident(ctx: SqlContext): Promise<boolean> {
-  return (await ctx.get("SELECT 1 AS one FROM kanban_incidents WHERE closed_at IS NULL LIMIT 1")) !== undefined;
-}
+const ANY_OPEN_INCIDENT_SQL = "SELECT 1 AS one FROM kanban_incidents WHERE closed_at IS NULL LIMIT 1";
 
 /**
  * A write transaction on one task (a claim, a completion): on PostgreSQL a shared writer holding that task's
