@@ -1,10 +1,12 @@
 import util from "node:util";
 import path from "node:path";
 import Database from "better-sqlite3";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { forgetInitialised, openDatabase } from "../connection.ts";
 import { boardSchemaName, migrateBoardSchema, quoteIdent } from "../pg-board-schema.ts";
 import { openPostgres } from "../pg-connection.ts";
+import { KANBAN_EVENTS_CHANNEL } from "../pg-listen.ts";
 import {
   boardRows,
   copyFixture,
@@ -186,6 +188,33 @@ describe("kanban db copy with PostgreSQL", () => {
       `INSERT INTO "${schema}".task_events (task_id, kind, created_at) VALUES ('t_new', 'created', 1) RETURNING id`,
     );
     expect(row?.id).toBe(top + 1);
+  });
+
+  it("announces the copied events at its commit, so the board's live listeners wake at once", async () => {
+    const dir = tempDir();
+    const source = copyFixture(FIXTURE, dir);
+    const listener = new pg.Client({ connectionString: database.url });
+    listener.on("error", () => {});
+    await listener.connect();
+    const payloads: string[] = [];
+    listener.on("notification", (m) => {
+      if (m.channel === KANBAN_EVENTS_CHANNEL && m.payload !== undefined) payloads.push(m.payload);
+    });
+    try {
+      await listener.query(`LISTEN ${KANBAN_EVENTS_CHANNEL}`);
+      await copyBoard({ from: source, to: boardUrl("announced"), location: { home: dir }, ...quiet });
+      const schema = boardSchemaName("announced");
+      const [top] = await pgQuery<{ id: number }>(`SELECT max(id) AS id FROM ${quoteIdent(schema)}.task_events`);
+      // A NOTIFY sent after the copy returned arrives after the copy's own (delivery is in commit order).
+      await pgQuery("SELECT pg_notify($1, 'sentinel')", [KANBAN_EVENTS_CHANNEL]);
+      const deadline = Date.now() + 10_000;
+      while (!payloads.includes("sentinel") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(payloads.filter((p) => p !== "sentinel").map((p) => JSON.parse(p))).toEqual([
+        { schema, id: Number(top?.id) },
+      ]);
+    } finally {
+      await listener.end();
+    }
   });
 
   it("refuses a non-empty PostgreSQL board in one line and leaves it as it was; --replace overwrites it", async () => {

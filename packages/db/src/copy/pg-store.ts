@@ -2,6 +2,7 @@ import type { PoolClient, QueryConfig } from "pg";
 import { KanbanDbError } from "../errors.ts";
 import { boardSchemaName, migrateBoardSchema, quoteIdent as q } from "../pg-board-schema.ts";
 import type { KanbanPostgres } from "../pg-connection.ts";
+import { eventsAnnouncementSql } from "../pg-listen.ts";
 import { type CopyRow, type CopyValue, describeValue } from "./canonical.ts";
 import { KanbanCopyError } from "./errors.ts";
 import { type CopyReader, type CopyStore, type CopyWriter, describeCounts } from "./store.ts";
@@ -316,7 +317,9 @@ export function postgresCopyStore(db: KanbanPostgres, slug: string, opts: { labe
         // without --replace too, as the check above counts board rows only.
         for (const name of derived) await client.query(`DELETE FROM ${qualified(schema, name)}`);
         await fn(writer(client, schema), reader(client, schema));
-        await client.query("COMMIT");
+        // The board's live listeners (kanban serve, the dispatcher) hear of the copied events at the
+        // commit, as of a kernel's writes, instead of at their backstop poll.
+        await client.query(`${eventsAnnouncementSql(schema)}; COMMIT`);
       } catch (err) {
         await client.query("ROLLBACK").catch((e: Error) => {
           broken = e;
