@@ -25,12 +25,18 @@ function api(tenant: string | null = null) {
   return createCaller(createContextInner({ location: { home: home.dir }, live, tenant }), { signal: ac.signal });
 }
 
-/** A card without what changes with the clock alone (its age is computed from `now`). */
+/**
+ * A card without what changes with the clock alone: its age, and the spans in its motion line
+ * ("Blocked, since 1s ago"), both computed from `now`, which moves between the delta and the reload.
+ */
 function comparable(board: BoardData) {
+  const timeless = (line: string) => line.replace(/\b\d+(\.\d+)?\s?(ms|s|m|min|h|d)\b/g, "<span>");
   return board.columns.map((c) => ({
     name: c.name,
     total: c.total,
-    tasks: c.tasks.map(({ age: _age, ...rest }) => rest),
+    tasks: c.tasks.map(({ age: _age, ...rest }) =>
+      rest.motion ? { ...rest, motion: { ...rest.motion, line: timeless(rest.motion.line) } } : rest,
+    ),
   }));
 }
 
