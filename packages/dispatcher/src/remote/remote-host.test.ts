@@ -241,6 +241,11 @@ describe("remote host", { timeout: 60_000 }, () => {
     const first = startHost(h, f, []);
     const rec = await waitFor(() => readRemoteRecord(h)[0], "the worker's kanban complete", 30_000);
     expect(rec.cli.stdout).toBe("queued: the host delivers it when the server answers\n");
+    // Both hosts live in this test's process, so the worker's exit reaches the first one (its parent)
+    // whenever Node reaps it, stopped or not. Stopped first, that could come after the second host had
+    // settled and forgotten the run, and the first one's record of the exit brought its file back (seen
+    // once on CI). On a real host the stopped process is gone and its workers are adopted.
+    await waitFor(() => first.heldRuns().find((r) => r.run_id === 61)?.phase === "exited", "the worker's exit", 30_000);
     first.stop();
     await runs[0];
     f.terminalStatus = 200;
