@@ -167,109 +167,116 @@ async function completeCurrent(ctx: BoardContext, id: string, input: CompleteInp
     verified = check.verified;
   }
 
-  // PostgreSQL: a worker completing its own running attempt, the fleet's hot path, is one statement
-  // when nothing needs deciding between its writes (store/pg/folded-writes.ts); else the full way.
-  const oneStatement = cards.length === 0 ? await completeFencedInOneStatement(ctx, id, input) : null;
   // Whether the task had children when it settled (read with its head): only then may some be promoted.
-  let hasChildren = oneStatement?.hasChildren ?? true;
+  let hasChildren = true;
   // PostgreSQL: a shared writer holding the task's row, alongside claims (store/pg/shared-writers.ts).
-  const settled: CompleteResult =
-    oneStatement?.settled ??
-    (await taskRowTx(
-      ctx,
-      id,
-      async (locked) => {
-        // On PostgreSQL the row lock's statement read the head already.
-        const task = locked !== null ? (locked.row as CompleteHeadRow | undefined) : await completeHead(ctx, id);
-        if (!task) throw notFound(`task ${id} not found`, { task_id: id });
-        hasChildren = Number(task.has_children) === 1;
-        checkFence(task, input);
-        if (!allowedFrom("complete", task.status)) {
-          throw wrongState(
-            `cannot complete ${id}: status is '${task.status}' (only running, ready, blocked or review tasks complete)`,
-            {
-              task_id: id,
-              status: task.status,
-            },
-          );
+  const settled = await taskRowTx(
+    ctx,
+    id,
+    async (locked) => {
+      // On PostgreSQL the row lock's statement read the head already.
+      const task = locked !== null ? (locked.row as CompleteHeadRow | undefined) : await completeHead(ctx, id);
+      if (!task) throw notFound(`task ${id} not found`, { task_id: id });
+      hasChildren = Number(task.has_children) === 1;
+      checkFence(task, input);
+      if (!allowedFrom("complete", task.status)) {
+        throw wrongState(
+          `cannot complete ${id}: status is '${task.status}' (only running, ready, blocked or review tasks complete)`,
+          {
+            task_id: id,
+            status: task.status,
+          },
+        );
+      }
+      const open = Number(task.parents_open) === 1 ? await unfinishedParents(ctx, id) : [];
+      if (open.length > 0) {
+        throw wrongState(
+          `cannot complete ${id}: parent(s) not done — ${open.map((p) => `${p.id} (${p.status})`).join(", ")}`,
+          { task_id: id },
+        );
+      }
+      const now = ctx.now();
+      // Hermes B: completing a card in review is its approval; with no evidence of its own it says so.
+      const handoff = task.status === "review" ? reviewApproval(input) : input;
+      const result = handoff.result ?? null;
+      // Completion gates (gates.ts): a gated card waits in review until they pass. A board with no gate
+      // rows at all (the head's flag) pays no read for them.
+      let finalGate: GateDone | null = null;
+      const gates = Number(task.board_has_gates) === 1 ? await gatesOfCompletion(ctx, task) : null;
+      if (gates !== null) {
+        const full = await requireTask(ctx, id);
+        const fenced =
+          (input.expected_run_id !== undefined && input.expected_run_id !== null) ||
+          (input.claim_lock !== undefined && input.claim_lock !== null);
+        const step = await gateCompletion(ctx, gates, {
+          task: full,
+          handoff: { summary: handoff.summary ?? result, metadata: handoff.metadata ?? null },
+          reviewerRun: full.status === "running" && (await isReviewerRun(ctx, id)),
+          by: input.approved_by?.trim() || null,
+          fenced,
+        });
+        if (!("done" in step)) {
+          if (result !== null) await setResult(ctx, id, result);
+          return {
+            task: result !== null ? await requireTask(ctx, id) : step.task,
+            run_id: step.run_id,
+            terminate: workerReleasedByOthers(ctx, task, input),
+            gated: step.stage,
+          };
         }
-        const open = Number(task.parents_open) === 1 ? await unfinishedParents(ctx, id) : [];
-        if (open.length > 0) {
-          throw wrongState(
-            `cannot complete ${id}: parent(s) not done — ${open.map((p) => `${p.id} (${p.status})`).join(", ")}`,
-            { task_id: id },
-          );
-        }
-        const now = ctx.now();
-        // Hermes B: completing a card in review is its approval; with no evidence of its own it says so.
-        const handoff = task.status === "review" ? reviewApproval(input) : input;
-        const result = handoff.result ?? null;
-        // Completion gates (gates.ts): a gated card waits in review until they pass. A board with no gate
-        // rows at all (the head's flag) pays no read for them.
-        let finalGate: GateDone | null = null;
-        const gates = Number(task.board_has_gates) === 1 ? await gatesOfCompletion(ctx, task) : null;
-        if (gates !== null) {
-          const full = await requireTask(ctx, id);
-          const fenced =
-            (input.expected_run_id !== undefined && input.expected_run_id !== null) ||
-            (input.claim_lock !== undefined && input.claim_lock !== null);
-          const step = await gateCompletion(ctx, gates, {
-            task: full,
-            handoff: { summary: handoff.summary ?? result, metadata: handoff.metadata ?? null },
-            reviewerRun: full.status === "running" && (await isReviewerRun(ctx, id)),
-            by: input.approved_by?.trim() || null,
-            fenced,
-          });
-          if (!("done" in step)) {
-            if (result !== null) await setResult(ctx, id, result);
-            return {
-              task: result !== null ? await requireTask(ctx, id) : step.task,
-              run_id: step.run_id,
-              terminate: workerReleasedByOthers(ctx, task, input),
-              gated: step.stage,
-            };
-          }
-          finalGate = step;
-        }
-        // One UPDATE settles the task and detaches its run; RETURNING hands back the settled row, so the
-        // caller gets the task without a second read.
-        const settle = { from: task.status, runId: task.current_run_id, result, completedAt: now };
-        const summary = handoff.summary ?? result;
-        const close = { status: "done", outcome: "completed" as const, summary, metadata: handoff.metadata ?? null };
-        const payload: Record<string, unknown> = { result_len: result?.length ?? 0, summary: firstLine(summary, 400) };
-        if (verified.length > 0) payload.verified_cards = verified;
-        if (finalGate !== null) payload.gates = "passed";
-        const terminate = workerReleasedByOthers(ctx, task, input);
-        // PostgreSQL: the swap, the run's close and the event in one round trip when nothing has to come
-        // between them (store/pg/folded-writes.ts); otherwise it finishes below as the separate writes do.
-        let runId: number | null;
-        let settledTask: Task | null;
-        if (ctx.dialect === "postgres" && finalGate === null) {
-          const folded = await completeInOneStatement(ctx, id, settle, close, payload);
-          if (folded === null)
-            throw wrongState(`cannot complete ${id}: it changed state concurrently`, { task_id: id });
-          if (folded.evented) return { task: folded.task, run_id: folded.closedRunIds[0] ?? null, terminate };
-          settledTask = folded.task;
-          runId = await supersedeDangling(ctx, folded.closedRunIds);
-        } else {
-          settledTask = await settleDone(ctx, id, settle);
-          if (settledTask === null)
-            throw wrongState(`cannot complete ${id}: it changed state concurrently`, { task_id: id });
-          runId = await closeOpenRuns(ctx, id, close);
-        }
-        if (
-          runId === null &&
-          (handoff.summary || result || (handoff.metadata && Object.keys(handoff.metadata).length > 0))
-        ) {
-          runId = await synthesizeRun(ctx, task, close);
-        }
-        if (finalGate !== null) await recordFinalGate(ctx, id, finalGate, runId);
-        await appendEvent(ctx, id, "completed", payload, runId);
-        // Taken from the row as it was before the swap: the worker whose claim this completion released.
-        return { task: settledTask, run_id: runId, terminate };
-      },
-      { lockRead: COMPLETE_HEAD_SQL },
-    ));
+        finalGate = step;
+      }
+      // One UPDATE settles the task and detaches its run; RETURNING hands back the settled row, so the
+      // caller gets the task without a second read.
+      const settle = { from: task.status, runId: task.current_run_id, result, completedAt: now };
+      const summary = handoff.summary ?? result;
+      const close = { status: "done", outcome: "completed" as const, summary, metadata: handoff.metadata ?? null };
+      const payload: Record<string, unknown> = { result_len: result?.length ?? 0, summary: firstLine(summary, 400) };
+      if (verified.length > 0) payload.verified_cards = verified;
+      if (finalGate !== null) payload.gates = "passed";
+      const terminate = workerReleasedByOthers(ctx, task, input);
+      // PostgreSQL: the swap, the run's close and the event in one round trip when nothing has to come
+      // between them (store/pg/folded-writes.ts); otherwise it finishes below as the separate writes do.
+      let runId: number | null;
+      let settledTask: Task | null;
+      if (ctx.dialect === "postgres" && finalGate === null) {
+        const folded = await completeInOneStatement(ctx, id, settle, close, payload);
+        if (folded === null) throw wrongState(`cannot complete ${id}: it changed state concurrently`, { task_id: id });
+        if (folded.evented) return { task: folded.task, run_id: folded.closedRunIds[0] ?? null, terminate };
+        settledTask = folded.task;
+        runId = await supersedeDangling(ctx, folded.closedRunIds);
+      } else {
+        settledTask = await settleDone(ctx, id, settle);
+        if (settledTask === null)
+          throw wrongState(`cannot complete ${id}: it changed state concurrently`, { task_id: id });
+        runId = await closeOpenRuns(ctx, id, close);
+      }
+      if (
+        runId === null &&
+        (handoff.summary || result || (handoff.metadata && Object.keys(handoff.metadata).length > 0))
+      ) {
+        runId = await synthesizeRun(ctx, task, close);
+      }
+      if (finalGate !== null) await recordFinalGate(ctx, id, finalGate, runId);
+      await appendEvent(ctx, id, "completed", payload, runId);
+      // Taken from the row as it was before the swap: the worker whose claim this completion released.
+      return { task: settledTask, run_id: runId, terminate };
+    },
+    {
+      lockRead: COMPLETE_HEAD_SQL,
+      // PostgreSQL: a worker completing its own running attempt, the fleet's hot path, is one statement
+      // when nothing needs deciding between its writes (store/pg/folded-writes.ts); when it does not
+      // apply it writes nothing, and the completion goes on the full way in the same transaction.
+      first:
+        cards.length === 0
+          ? async () => {
+              const one = await completeFencedInOneStatement(ctx, id, input);
+              if (one !== null) hasChildren = one.hasChildren;
+              return one?.settled ?? null;
+            }
+          : undefined,
+    },
+  );
 
   // Advisory prose scan, after the commit: a reference to a card that does not exist is worth a badge.
   // A tenant's task sees only its tenant's cards: another tenant's id counts as missing, so the

@@ -154,8 +154,13 @@ describe("a claim and a completion on PostgreSQL", () => {
       (dangling.started_at ?? 0) - 10,
     );
     statements.take();
+    const begun = boardInternals(b).ctx.transactionsBegun;
     const settled = await b.completeTask(dangling.id, { summary: "ok", expected_run_id: dangling.current_run_id });
-    expect(statements.take().length).toBeGreaterThan(1);
+    // The statement that did not apply and the full way share one transaction: a miss costs one round trip.
+    expect(boardInternals(b).ctx.transactionsBegun - begun).toBe(1);
+    const tried = statements.take();
+    expect(tried[0]).toMatch(/^WITH t AS \(UPDATE tasks SET status = 'done'/);
+    expect(tried[1]).toMatch(/FOR UPDATE$/);
     expect(settled.run_id).not.toBeNull();
     const open = await rawSql(b).all("SELECT id FROM task_runs WHERE task_id = ? AND ended_at IS NULL", dangling.id);
     expect(open).toEqual([]);

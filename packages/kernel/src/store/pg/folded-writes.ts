@@ -186,12 +186,13 @@ export interface WorkerCompletion {
 }
 
 /**
- * A fenced completion of a running task as one statement (PostgreSQL, outside any transaction): the
- * swap to done, its one open run closed with `close`, and the `completed` event on that run with
- * `payload`, exactly the rows the full completion writes in that case. The head the full completion
- * reads first is judged inside the statement, so the transaction is three round trips (BEGIN with the
+ * A fenced completion of a running task as one statement (PostgreSQL, as the first statement of the
+ * completion's shared writer transaction: taskRowTx's `first`): the swap to done, its one open run
+ * closed with `close`, and the `completed` event on that run with `payload`, exactly the rows the full
+ * completion writes in that case. The head the full completion reads first is judged inside the
+ * statement (its row lock is the swap's), so the transaction is three round trips (BEGIN with the
  * board's shared writer lock, the statement, COMMIT) instead of four. Null where it does not apply
- * (nothing was written): the caller completes the full way.
+ * (nothing was written): the caller goes on the full way in the same transaction, one round trip more.
  */
 export async function completeRunningInOneStatement(
   ctx: SqlContext,
@@ -201,7 +202,7 @@ export async function completeRunningInOneStatement(
   close: RunClose,
   payload: Record<string, unknown>,
 ): Promise<WorkerCompletion | null> {
-  if (ctx.dialect !== "postgres" || ctx.inTransaction) return null;
+  if (ctx.dialect !== "postgres") return null;
   const write = workerCompleteWrite(settle, fence.runId, fence.claimLock);
   if (workerCompleteSql === null) {
     workerCompleteSql = `WITH t AS (${transitionSql("complete", write, true)}),
@@ -217,10 +218,7 @@ export async function completeRunningInOneStatement(
     JSON.stringify(payload),
     settle.completedAt,
   ];
-  // A shared writer (store/pg/shared-writers.ts): the swap's row lock orders it with the task's other writers.
-  const row = (await ctx.tx(async () => await ctx.get(sql, ...args), { shared: true })) as
-    | Record<string, unknown>
-    | undefined;
+  const row = (await ctx.get(sql, ...args)) as Record<string, unknown> | undefined;
   if (row === undefined) return null;
   return { task: taskFromRow(row), runId: Number(row[RUN_ID]), hasChildren: row[HAS_CHILDREN] === true };
 }

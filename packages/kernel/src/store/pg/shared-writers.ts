@@ -56,20 +56,26 @@ const ANY_OPEN_INCIDENT_SQL = "SELECT 1 AS one FROM kanban_incidents WHERE close
  * `lockRead` (a `SELECT … FROM tasks WHERE id = ?`) makes the lock statement that read too, and `fn`
  * gets its row (`{ row }`, undefined for an unknown id): one round trip instead of two. Where no
  * such read was made (SQLite, a transaction already open) `fn` gets null and reads for itself.
+ *
+ * `first` (PostgreSQL, in the shared writer's own transaction only) is tried before the lock
+ * statement: a write that decides everything in its one statement, writing nothing when it does not
+ * apply. Its answer, when not null, is the transaction's (`fn` is not called); null goes on as above.
  */
 export async function taskRowTx<T>(
   ctx: SqlContext,
   id: string,
   fn: (locked: { row: unknown } | null) => Promise<T>,
-  opts: { joinOpen?: boolean; lockRead?: string } = {},
+  opts: { joinOpen?: boolean; lockRead?: string; first?: () => Promise<T | null> } = {},
 ): Promise<T> {
   // A caller that lets any throw end its whole transaction (a claim walk) gains nothing from a
   // savepoint, and on PostgreSQL each savepoint costs two round trips: it joins the open transaction.
   if (opts.joinOpen === true && ctx.inTransaction) return await fn(null);
   if (ctx.dialect !== "postgres" || ctx.inTransaction) return await ctx.tx(async () => await fn(null));
-  const lockRead = opts.lockRead;
+  const { lockRead, first } = opts;
   return await ctx.tx(
     async () => {
+      const done = first === undefined ? null : await first();
+      if (done !== null) return done;
       if (lockRead === undefined) {
         await ctx.get("SELECT 1 AS one FROM tasks WHERE id = ? FOR UPDATE", id);
         return await fn(null);
