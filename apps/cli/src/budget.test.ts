@@ -186,8 +186,10 @@ describe("a fake worker spawned by the dispatcher", () => {
       // The second worker spends the $2 allowed and is paused in turn: two runs, both ended by the budget.
       const deadline = Date.now() + 30_000;
       for (;;) {
-        const runs = (await client.runs.list.query({ task_id: id })).runs;
+        // The status first: a pause ends the run and blocks the card in one transaction, so runs read after
+        // a blocked status show it ended (read the other way round, the pause could fall in between).
         const status = (await client.tasks.get.query({ id })).task.status;
+        const runs = (await client.runs.list.query({ task_id: id })).runs;
         if (runs.length === 2 && status === "blocked") {
           expect(runs.map((r) => r.outcome)).toEqual(["blocked", "blocked"]);
           break;
