@@ -1,10 +1,11 @@
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { isPidAlive } from "./process.ts";
+import { isPidAlive, procStatFields } from "./process.ts";
 import { boardKey, protectedPids, runMarkerEnv, runProcesses, scanRunProcesses } from "./run-processes.ts";
-import { stopRunTree } from "./stop-tree.ts";
+import { freezeAndKill, stopRunTree } from "./stop-tree.ts";
 import { terminateWorkerTree } from "./terminate.ts";
 import { type RunTree, spawnRunTree } from "./testing.ts";
 
@@ -95,3 +96,46 @@ describe("stopRunTree: SIGTERM, grace, SIGKILL over the group and the run's esca
     });
   });
 });
+
+describe("freezeAndKill: the SIGKILL pass", () => {
+  it("freezes every process before killing any: a parent whose child is killed first cannot exit by itself first", async () => {
+    // The parent ignores SIGTERM and waits on its child; once the child is gone it notes so and
+    // exits. The pass reaches the child first and the parent last, 150 processes later: killed one
+    // by one, the parent would wake, exit, and be missing from what was killed.
+    const woke = path.join(dir, "woke");
+    const spawnSh = (script: string) => {
+      const c = spawn("sh", ["-c", script], { detached: true, stdio: ["ignore", "pipe", "ignore"] });
+      c.unref();
+      return c;
+    };
+    const parent = spawnSh(`trap '' TERM; sleep 1000 & echo $!; wait; echo woke > '${woke}'`);
+    const childPid = await new Promise<number>((resolve) =>
+      parent.stdout?.once("data", (d: Buffer) => resolve(Number(String(d).trim()))),
+    );
+    const fillers = Array.from({ length: 150 }, () => spawnSh("exec sleep 1000"));
+    const all = [childPid, ...fillers.map((f) => f.pid as number), parent.pid as number];
+    trees.push({ leader: parent.pid as number, pids: all, kill: () => killAll(all) });
+    const startOf = (pid: number) => procStatFields(pid)?.[19] ?? "";
+    const order = new Map(all.map((pid) => [pid, startOf(pid)] as const));
+    const killed = freezeAndKill(order);
+    expect([...killed.keys()]).toEqual(all);
+    for (const pid of all) await waitGone(pid);
+    expect(fs.existsSync(woke)).toBe(false);
+  });
+});
+
+function killAll(pids: readonly number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // gone
+    }
+  }
+}
+
+async function waitGone(pid: number): Promise<void> {
+  const until = Date.now() + 10_000;
+  while (isPidAlive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  expect(isPidAlive(pid), `pid ${pid} gone`).toBe(false);
+}

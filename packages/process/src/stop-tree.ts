@@ -137,10 +137,8 @@ export async function stopRunTree(target: TreeTarget, opts: TreeStopOptions): Pr
   const killed = new Map<number, string>();
   const killDeadline = Date.now() + AFTER_KILL_MS;
   while (found.size > 0) {
-    for (const [pid, start] of found) {
-      if (!signalled.has(pid)) signalled.set(pid, start);
-      if (signalIfSame(pid, start, "SIGKILL")) killed.set(pid, start);
-    }
+    for (const [pid, start] of found) if (!signalled.has(pid)) signalled.set(pid, start);
+    for (const [pid, start] of freezeAndKill(found)) killed.set(pid, start);
     // After the pids (so each is counted as killed), the groups: a member forked since the look.
     signalGroups("SIGKILL");
     if (Date.now() >= killDeadline) break;
@@ -154,6 +152,28 @@ export async function stopRunTree(target: TreeTarget, opts: TreeStopOptions): Pr
     `${describe()} survived SIGTERM for ${Math.round(opts.graceMs) / 1000}s: SIGKILL sent to ${killed.size} process(es) (${[...killed.keys()].join(", ")})`,
   );
   return { outcome: "killed", pids: [...signalled.keys()], killed: [...killed.keys()] };
+}
+
+/**
+ * SIGKILL to each process of `procs` that is still the one found, after all of them were frozen
+ * (SIGSTOP). Killed one after the other, a shell waiting on a child killed first wakes and exits by
+ * itself before its own turn: it outlived the grace, yet would not be counted (and a supervisor
+ * could fork a replacement). A frozen process cannot exit or fork until the SIGKILL lands. Returns
+ * those that got SIGKILL.
+ */
+export function freezeAndKill(procs: ReadonlyMap<number, string>): Map<number, string> {
+  const frozen = new Map<number, string>();
+  for (const [pid, start] of procs) if (signalIfSame(pid, start, "SIGSTOP")) frozen.set(pid, start);
+  const killed = new Map<number, string>();
+  for (const [pid, start] of frozen) {
+    try {
+      process.kill(pid, "SIGKILL");
+      killed.set(pid, start);
+    } catch {
+      // killed by someone else while frozen: not ours to count
+    }
+  }
+  return killed;
 }
 
 function describeTarget(t: TreeTarget): string {

@@ -185,7 +185,7 @@ describe("containment: the dispatcher stops every process of a run that ended", 
       const payload = reaped.payload as { pids: number[]; count: number; killed: number[] };
       expect(payload.count, name).toBe(payload.pids.length);
       // The setsid escapee (4th) and its child (5th) were found by the run's marker, and killed.
-      expect(payload.killed, `${name}: ${JSON.stringify(payload)}`).toEqual(
+      expect(payload.killed, `${name}: ${JSON.stringify(payload)}\n${logs.join("\n")}`).toEqual(
         expect.arrayContaining([r.pids[3], r.pids[4]]),
       );
     }
