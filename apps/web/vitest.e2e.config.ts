@@ -17,5 +17,8 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // expect.poll waits for what the page shows next; its 1 s default is a speed bound the CI
+    // machine, running other suites beside this one, did not always meet. 10 s only bounds a hang.
+    expect: { poll: { timeout: 10_000 } },
   },
 });

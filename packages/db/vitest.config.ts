@@ -12,6 +12,9 @@ export default defineConfig({
     globalSetup: ["./src/test/pg-global-setup.ts"],
     testTimeout: 20_000,
     hookTimeout: 20_000,
+    // expect.poll waits for something to happen; its 1 s default is a speed bound a loaded CI
+    // machine need not meet. 10 s only bounds a hang.
+    expect: { poll: { timeout: 10_000 } },
     reporters: ["default", "json"],
     outputFile: { json: ".vitest-report.json" },
   },
