@@ -183,16 +183,18 @@ describe("claim walks do not wait for each other on PostgreSQL", () => {
 
     const walk = b.claimNext(b.readyLane(), { claimer: "walker:1" }, 1);
     const completion = b.completeTask(running.id, { summary: "ok", expected_run_id: claimedRunning?.current_run_id });
-    const settled = await Promise.race([
-      Promise.all([walk, completion]).then(() => "done" as const),
-      new Promise<"waiting">((resolve) => setTimeout(() => resolve("waiting"), 3_000)),
-    ]);
     if (testStore() === "postgres") {
-      // Side by side: the walk passed over the locked row and took the next one.
-      expect(settled).toBe("done");
+      // Side by side: both finish while the transaction stays open (had either waited for it, this
+      // would hang until the test's timeout), and the walk passed over the locked row to the next.
+      await Promise.all([walk, completion]);
       expect((await walk).claimed.map((c) => c.task_id)).toEqual([second.id]);
     } else {
-      // SQLite has one writer: both wait for the open transaction.
+      // SQLite has one writer: both wait for the open transaction (nothing can settle them before
+      // the release, so the second only sets how long the test looks).
+      const settled = await Promise.race([
+        Promise.all([walk, completion]).then(() => "done" as const),
+        new Promise<"waiting">((resolve) => setTimeout(() => resolve("waiting"), 1_000)),
+      ]);
       expect(settled).toBe("waiting");
     }
     release();
