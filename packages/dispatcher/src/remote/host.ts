@@ -433,6 +433,9 @@ export class RemoteHost {
   }
 
   private onWorkerExit(runId: number, status: ExitStatus): void {
+    // A stopped host's workers run on for the next host process, which adopts them and watches
+    // their exits itself: a record written now could bring back a run that host already settled.
+    if (this.stopped) return;
     const run = this.runs.get(runId);
     if (run === undefined || run.phase === "exited") return;
     if (run.phase === "stopping") return; // its stop finishes the run

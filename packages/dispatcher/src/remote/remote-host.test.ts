@@ -181,6 +181,27 @@ describe("remote host", { timeout: 60_000 }, () => {
     expect(exited).toMatchObject({ run_id: 31, exit_code: null, signal: null });
   });
 
+  it("once stopped, it leaves a worker's exit to the next host: the run's record is not rewritten", async () => {
+    const { h, f } = await setup();
+    f.claims.push(claimOf("t_after_stop", 37, "bob"));
+    const host = startHost(h, f, []);
+    const pid = (await waitFor(() => f.of("hosts.spawned")[0]?.input, "the worker to start")).pid as number;
+    track(pid);
+    const file = path.join(hostRunsDir(h.home), "37.json");
+    await waitFor(() => fs.existsSync(file) && JSON.parse(fs.readFileSync(file, "utf8")).pid === pid, "the record");
+    host.stop();
+    await runs[0];
+    const before = fs.readFileSync(file, "utf8");
+    // The worker is this process's child: once its /proc entry is gone Node has reaped it, and its
+    // exit event (to the stopped host's pool) follows within the same turn of the event loop.
+    signalProcessGroup(pid, "SIGKILL");
+    await waitFor(() => !fs.existsSync(`/proc/${pid}`), "the worker to be reaped", 10_000);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(fs.readFileSync(file, "utf8")).toBe(before);
+    expect(JSON.parse(before).exit).toBeNull();
+    expect(host.heldRuns()).toEqual([{ run_id: 37, task_id: "t_after_stop", phase: "running", pid }]);
+  });
+
   it("keeps a completion the server could not take in the outbox, renews the run, and delivers it later", async () => {
     const { h, f } = await setup();
     f.terminalStatus = 503;
