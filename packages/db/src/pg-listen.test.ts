@@ -1,17 +1,16 @@
 import { randomBytes } from "node:crypto";
 import net from "node:net";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { boardSchemaName, migrateBoardSchema, quoteIdent } from "./pg-board-schema.ts";
 import { type KanbanPostgres, openPostgres } from "./pg-connection.ts";
 import {
   eventsAnnouncementSql,
-  KANBAN_EVENTS_CHANNEL,
   openPgEventListener,
   type PgBoardEventHandler,
   type PgEventListener,
   parseEventNotification,
 } from "./pg-listen.ts";
+import { rawListener } from "./test/raw-listener.ts";
 import { createTestPgDatabase, type TestPgDatabase, testPostgresAdminUrl } from "./testing-pg.ts";
 
 /**
@@ -100,22 +99,9 @@ function recorder(): PgBoardEventHandler & { events: number[]; resyncs: number }
   return r;
 }
 
-/** A raw LISTEN on its own client: what is sent, unparsed. */
-async function rawListener(): Promise<{ payloads: string[]; end(): Promise<void> }> {
-  const client = new pg.Client({ connectionString: database.url });
-  client.on("error", () => {});
-  await client.connect();
-  const payloads: string[] = [];
-  client.on("notification", (m) => {
-    if (m.channel === KANBAN_EVENTS_CHANNEL && m.payload !== undefined) payloads.push(m.payload);
-  });
-  await client.query(`LISTEN ${KANBAN_EVENTS_CHANNEL}`);
-  return { payloads, end: () => client.end() };
-}
-
 describe("announcing a board's events", () => {
   it("sends one notification with the schema and the board's newest event id; an INSERT alone wakes no one", async () => {
-    const raw = await rawListener();
+    const raw = await rawListener(database.url);
     try {
       // drizzle-pg 0012 dropped the trigger of 0002 that notified for every INSERT statement.
       const { rows } = await db.pool.query(
@@ -140,7 +126,7 @@ describe("announcing a board's events", () => {
     const slug = `${"z".repeat(59)}-long`; // 64 characters, the most a slug may have: hashed down to a 63-byte schema name
     const { schema } = await migrateBoardSchema(db, slug);
     expect(schema).toHaveLength(63);
-    const raw = await rawListener();
+    const raw = await rawListener(database.url);
     try {
       await db.pool.query(
         `INSERT INTO ${quoteIdent(schema)}.task_events (id, task_id, kind, created_at) VALUES (9223372036854775807, 't', 'k', 1)`,
@@ -158,7 +144,7 @@ describe("announcing a board's events", () => {
   });
 
   it("an announcement inside a transaction is delivered at its commit, and never if it rolls back", async () => {
-    const raw = await rawListener();
+    const raw = await rawListener(database.url);
     const client = await db.pool.connect();
     try {
       await client.query("BEGIN");

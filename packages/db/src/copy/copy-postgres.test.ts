@@ -1,7 +1,6 @@
 import util from "node:util";
 import path from "node:path";
 import Database from "better-sqlite3";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { forgetInitialised, openDatabase } from "../connection.ts";
 import { boardSchemaName, migrateBoardSchema, quoteIdent } from "../pg-board-schema.ts";
@@ -15,6 +14,7 @@ import {
   flowLedgerCounts,
   integrityCheck,
 } from "../test/board-rows.ts";
+import { rawListener } from "../test/raw-listener.ts";
 import { useTempDirs } from "../test/temp-dirs.ts";
 import { createTestPgDatabase, type TestPgDatabase } from "../testing-pg.ts";
 import { copyBoard } from "./copy-board.ts";
@@ -193,23 +193,15 @@ describe("kanban db copy with PostgreSQL", () => {
   it("announces the copied events at its commit, so the board's live listeners wake at once", async () => {
     const dir = tempDir();
     const source = copyFixture(FIXTURE, dir);
-    const listener = new pg.Client({ connectionString: database.url });
-    listener.on("error", () => {});
-    await listener.connect();
-    const payloads: string[] = [];
-    listener.on("notification", (m) => {
-      if (m.channel === KANBAN_EVENTS_CHANNEL && m.payload !== undefined) payloads.push(m.payload);
-    });
+    const listener = await rawListener(database.url);
     try {
-      await listener.query(`LISTEN ${KANBAN_EVENTS_CHANNEL}`);
       await copyBoard({ from: source, to: boardUrl("announced"), location: { home: dir }, ...quiet });
       const schema = boardSchemaName("announced");
       const [top] = await pgQuery<{ id: number }>(`SELECT max(id) AS id FROM ${quoteIdent(schema)}.task_events`);
       // A NOTIFY sent after the copy returned arrives after the copy's own (delivery is in commit order).
       await pgQuery("SELECT pg_notify($1, 'sentinel')", [KANBAN_EVENTS_CHANNEL]);
-      const deadline = Date.now() + 10_000;
-      while (!payloads.includes("sentinel") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      expect(payloads.filter((p) => p !== "sentinel").map((p) => JSON.parse(p))).toEqual([
+      await listener.waitFor("sentinel");
+      expect(listener.payloads.filter((p) => p !== "sentinel").map((p) => JSON.parse(p))).toEqual([
         { schema, id: Number(top?.id) },
       ]);
     } finally {
