@@ -24,6 +24,11 @@ describe("redactSecrets", () => {
         "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nabc\n-----END RSA PRIVATE KEY-----\nafter",
         `-----BEGIN PRIVATE KEY----- ${REDACTED} -----END PRIVATE KEY-----\nafter`,
       ],
+      // The tail of a key whose BEGIN line was cut off (its first line cut too), then of a second one.
+      [
+        "AAKCAQEA7bq+/w==\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\nafter it\nZm9v\n-----END PRIVATE KEY-----",
+        `${REDACTED} -----END PRIVATE KEY-----\nafter it\n${REDACTED} -----END PRIVATE KEY-----`,
+      ],
     ];
     for (const [input, want] of cases) expect(redactSecrets(input), input).toBe(want);
   });

@@ -32,7 +32,7 @@ interface Shape {
 }
 
 const SHAPES: Shape[] = [
-  // PEM private keys, whole blocks.
+  // PEM private keys, whole blocks (first: redactSecrets cuts the tails of cut-off blocks right after).
   {
     pattern: /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g,
     replace: `-----BEGIN PRIVATE KEY----- ${REDACTED} -----END PRIVATE KEY-----`,
@@ -88,10 +88,56 @@ export function redactSecrets(text: string, known: readonly string[] = []): stri
   let out = text;
   const values = knownPattern(known);
   if (values !== null) out = out.replace(values, REDACTED);
-  for (const { pattern, replace } of SHAPES) {
+  for (const [i, { pattern, replace }] of SHAPES.entries()) {
     pattern.lastIndex = 0;
     out = out.replace(pattern, replace as (substring: string, ...args: string[]) => string);
+    // Right after whole PEM blocks, before any other shape could cut into a tail's base64 lines.
+    if (i === 0) out = redactPemTails(out);
   }
+  return out;
+}
+
+const PEM_END = /-----END ([A-Z0-9 ]*)PRIVATE KEY-----/g;
+
+/**
+ * Tails of PEM private keys whose BEGIN line is not in the text: a page or a tail that starts inside
+ * a block longer than the margin its cut looks back over (SECRET_MARGIN_BYTES). Each is the run of
+ * whole base64 lines right before an END line (the text's first line may be cut), and that line.
+ * Found from each END line backwards, so text that is all base64 lines costs one pass.
+ */
+function pemTailSpans(text: string): [number, number][] {
+  const out: [number, number][] = [];
+  for (const m of text.matchAll(PEM_END)) {
+    let from = m.index;
+    // `from` starts a line of the run; the line before it joins the run when it is all base64.
+    while (from > 0 && text.charCodeAt(from - 1) === 0x0a) {
+      let end = from - 1;
+      if (end > 0 && text.charCodeAt(end - 1) === 0x0d) end--;
+      let start = end;
+      while (start > 0 && isBase64Char(text.charCodeAt(start - 1))) start--;
+      if (start === end || (start > 0 && text.charCodeAt(start - 1) !== 0x0a)) break;
+      from = start;
+    }
+    if (from < m.index) out.push([from, m.index + m[0].length]);
+  }
+  return out;
+}
+
+function isBase64Char(c: number): boolean {
+  return (
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x30 && c <= 0x39) ||
+    c === 0x2b ||
+    c === 0x2f ||
+    c === 0x3d
+  );
+}
+
+function redactPemTails(text: string): string {
+  let out = text;
+  for (const [from, to] of pemTailSpans(text).reverse())
+    out = `${out.slice(0, from)}${REDACTED} -----END PRIVATE KEY-----${out.slice(to)}`;
   return out;
 }
 
@@ -134,6 +180,7 @@ export function secretSpans(text: string, known: readonly string[] = []): [numbe
   const patterns = [knownPattern(known), ...SHAPES.map((s) => s.pattern)];
   for (const pattern of patterns)
     if (pattern !== null) for (const m of text.matchAll(pattern)) found.push([m.index, m.index + m[0].length]);
+  found.push(...pemTailSpans(text));
   found.sort((a, b) => a[0] - b[0]);
   const merged: [number, number][] = [];
   for (const [from, to] of found) {

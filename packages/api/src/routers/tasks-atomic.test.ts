@@ -255,4 +255,38 @@ describe("tasks.log: credentials a worker printed are cut", () => {
       x.cleanup();
     }
   });
+
+  it("a PEM key longer than the margin a cut looks back over shows no line of it in any page", async () => {
+    const x = createTestApi();
+    try {
+      const { task } = await x.api.tasks.create({ title: "long key" });
+      const file = path.join(logsDir(x.location, "default"), `${task.id}.log`);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      // 24 KiB of base64 lines: a page far enough into it has the BEGIN line beyond its margin.
+      const body = Array.from({ length: 384 }, (_, i) =>
+        Buffer.from(`line ${i} of a key that should never be shown ${"k".repeat(20)}`)
+          .toString("base64")
+          .slice(0, 64),
+      );
+      const raw = `before\n-----BEGIN PRIVATE KEY-----\n${body.join("\n")}\n-----END PRIVATE KEY-----\nafter the key\n`;
+      fs.writeFileSync(file, raw);
+      const pieces = new Set(body.flatMap((l) => Array.from({ length: l.length - 11 }, (_, i) => l.slice(i, i + 12))));
+      const leaks = (content: string) =>
+        Array.from({ length: Math.max(0, content.length - 11) }, (_, i) => content.slice(i, i + 12)).filter((w) =>
+          pieces.has(w),
+        );
+      let page = await x.api.tasks.log({ id: task.id, tail: 2048 });
+      let pages = 1;
+      expect(leaks(page.content)).toEqual([]);
+      while (page.truncated) {
+        page = await x.api.tasks.log({ id: task.id, tail: 2048, before: page.start });
+        expect(leaks(page.content), `the page from ${page.start}`).toEqual([]);
+        pages++;
+      }
+      expect(pages).toBeGreaterThan(1);
+      expect((await x.api.tasks.log({ id: task.id })).content).toBe(redactSecrets(raw));
+    } finally {
+      x.cleanup();
+    }
+  });
 });
