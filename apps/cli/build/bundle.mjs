@@ -12,7 +12,11 @@ import { buildCjsChunks, NODE_BUNDLE } from "./cjs-chunks.mjs";
 
 const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const repo = path.resolve(cli, "..", "..");
-const out = path.join(cli, "dist", "bundle");
+// `--out <dir>` builds into <dir> instead of dist/: the bench builds a copy of its own there, so it
+// never writes the package's dist/ while another build (the pack test's) empties and refills it.
+const outFlag = process.argv.indexOf("--out");
+const dist = outFlag === -1 ? path.join(cli, "dist") : path.resolve(process.argv[outFlag + 1] ?? "");
+const out = path.join(dist, "bundle");
 
 // The CLI itself, as CommonJS chunks (dist/bundle/cli.js and chunk-*.js) that dist/bundle/main.mjs (a
 // small ES module, the entry bin/kanban.mjs imports) runs through V8's code cache.
@@ -29,6 +33,6 @@ await build({
 // @kanban/db finds its migrations next to the module that reads them (`<module dir>/../drizzle`):
 // here dist/bundle/../drizzle.
 for (const dir of ["drizzle", "drizzle-pg"]) {
-  fs.rmSync(path.join(cli, "dist", dir), { recursive: true, force: true });
-  fs.cpSync(path.join(repo, "packages", "db", dir), path.join(cli, "dist", dir), { recursive: true });
+  fs.rmSync(path.join(dist, dir), { recursive: true, force: true });
+  fs.cpSync(path.join(repo, "packages", "db", dir), path.join(dist, dir), { recursive: true });
 }

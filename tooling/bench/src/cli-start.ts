@@ -36,17 +36,27 @@ function timed(args: string[], env: NodeJS.ProcessEnv): Call {
 
 const median = (xs: number[]) => percentile(xs, 50);
 
-/** The installed layout: a copy of bin/ beside the built dist/ (linked), with no src/. */
-function installedLayout(dir: string): string {
-  const build = spawnSync(process.execPath, [path.join(cliDir, "build", "bundle.mjs")], { encoding: "utf8" });
+/**
+ * The installed layout: a copy of bin/ beside a built dist/ (linked), with no src/. The bundle is
+ * built into a directory of its own under the checkout's dist/, not into apps/cli/dist: the pack
+ * test empties and rebuilds that one, and the two ran side by side in CI (its rmdir failed with
+ * ENOTEMPTY as this build copied the migrations in). Under the checkout, so that the bundle resolves
+ * better-sqlite3 from its node_modules (Node follows the link to the real path), as an installed
+ * package resolves its own dependencies. `remove` deletes the build.
+ */
+function installedLayout(dir: string): { bin: string; remove(): void } {
+  const checkoutDist = path.join(cliDir, "..", "..", "dist");
+  fs.mkdirSync(checkoutDist, { recursive: true });
+  const built = fs.mkdtempSync(path.join(checkoutDist, "bench-cli-"));
+  const build = spawnSync(process.execPath, [path.join(cliDir, "build", "bundle.mjs"), "--out", built], {
+    encoding: "utf8",
+  });
   if (build.status !== 0) throw new Error(`bundling the CLI failed: ${build.stderr}`);
   const pkg = path.join(dir, "cli-pkg");
   fs.mkdirSync(path.join(pkg, "bin"), { recursive: true });
   fs.copyFileSync(path.join(cliDir, "bin", "kanban.mjs"), path.join(pkg, "bin", "kanban.mjs"));
-  // A link, so that the bundle resolves better-sqlite3 from the checkout's node_modules (Node
-  // follows the link to the real path), as an installed package resolves its own dependencies.
-  fs.symlinkSync(path.join(cliDir, "dist"), path.join(pkg, "dist"));
-  return path.join(pkg, "bin", "kanban.mjs");
+  fs.symlinkSync(built, path.join(pkg, "dist"));
+  return { bin: path.join(pkg, "bin", "kanban.mjs"), remove: () => fs.rmSync(built, { recursive: true, force: true }) };
 }
 
 export interface CliStartRow {
@@ -90,8 +100,16 @@ function mcpStart(bin: string, env: NodeJS.ProcessEnv): Promise<number> {
 }
 
 export async function benchCliStart(dir: string, quick: boolean) {
+  const layout = installedLayout(dir);
+  try {
+    return await measureCliStart(dir, layout.bin, quick);
+  } finally {
+    layout.remove();
+  }
+}
+
+async function measureCliStart(dir: string, bin: string, quick: boolean) {
   const rounds = quick ? 3 : 15;
-  const bin = installedLayout(dir);
   const home = path.join(dir, "cli-home");
   fs.mkdirSync(home, { recursive: true });
   // The CLI keeps V8's compiled code of its chunks in a cache (apps/cli/src/code-cache.ts), written by
