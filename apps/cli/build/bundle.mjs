@@ -15,7 +15,12 @@ const repo = path.resolve(cli, "..", "..");
 // `--out <dir>` builds into <dir> instead of dist/: the bench builds a copy of its own there, so it
 // never writes the package's dist/ while another build (the pack test's) empties and refills it.
 const outFlag = process.argv.indexOf("--out");
-const dist = outFlag === -1 ? path.join(cli, "dist") : path.resolve(process.argv[outFlag + 1] ?? "");
+const outDir = outFlag === -1 ? null : process.argv[outFlag + 1];
+if (outDir === undefined || outDir === "") {
+  console.error("bundle.mjs: --out needs a directory");
+  process.exit(2);
+}
+const dist = outDir === null ? path.join(cli, "dist") : path.resolve(outDir);
 const out = path.join(dist, "bundle");
 
 // The CLI itself, as CommonJS chunks (dist/bundle/cli.js and chunk-*.js) that dist/bundle/main.mjs (a

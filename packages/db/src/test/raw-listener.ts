@@ -4,7 +4,7 @@ import { KANBAN_EVENTS_CHANNEL } from "../pg-listen.ts";
 /** A raw LISTEN on the live-events channel, on its own client: the payloads as sent, unparsed. */
 export interface RawListener {
   payloads: string[];
-  /** Waits (up to 10 s) until a payload equal to `payload` arrived. */
+  /** Waits until a payload equal to `payload` arrived; throws after 10 s without it. */
   waitFor(payload: string): Promise<void>;
   end(): Promise<void>;
 }
@@ -22,7 +22,10 @@ export async function rawListener(url: string): Promise<RawListener> {
     payloads,
     async waitFor(payload) {
       const deadline = Date.now() + 10_000;
-      while (!payloads.includes(payload) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while (!payloads.includes(payload)) {
+        if (Date.now() > deadline) throw new Error(`no ${JSON.stringify(payload)} notification within 10 s`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
     },
     end: () => client.end(),
   };
