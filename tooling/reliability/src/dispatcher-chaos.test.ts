@@ -7,7 +7,7 @@ import { boardInternals } from "@kanban/kernel/testing";
 import { readDispatcherStatus } from "@kanban/db";
 import { afterEach, describe, expect, it } from "vitest";
 import { invariantViolations, openReader, taskDataHash } from "./support/board-checks.ts";
-import { jitter, makeHome, type TempHome, waitFor } from "./support/env.ts";
+import { jitter, makeHome, type TempHome, waitFor, waitUntilNoneLeft } from "./support/env.ts";
 import { ProcessTracker, type Started } from "./support/processes.ts";
 import { CHAOS_WORKER, readRecords } from "./support/records.ts";
 
@@ -19,7 +19,9 @@ import { CHAOS_WORKER, readRecords } from "./support/records.ts";
 const BIN = fileURLToPath(new URL("../../../packages/dispatcher/bin/kanban-dispatcher.mjs", import.meta.url));
 const TASKS = 60;
 const KILLS = 5;
-const DRAIN_MS = 60_000;
+// The drain after the last restart fails only when no task finishes for this long (a stall, not a
+// slow machine: CI runs this beside two other suites, and the drain took 30 s idle, over 60 s there).
+const DRAIN_STALL_MS = 45_000;
 
 const procs = new ProcessTracker();
 let home: TempHome | undefined;
@@ -106,12 +108,26 @@ describe("dispatcher chaos", () => {
     }
     expect(remaining.get() as number, "the kills must land while work is still pending").toBeGreaterThan(0);
     const last = start();
-    await waitFor(
-      () => (remaining.get() as number) === 0,
-      "every task to be done after the last restart",
-      DRAIN_MS,
-      100,
-    );
+    const drainMs = await waitUntilNoneLeft(
+      () => remaining.get() as number,
+      "tasks not done after the last restart",
+      DRAIN_STALL_MS,
+    ).catch((e: Error) => {
+      const rows = db
+        .prepare("SELECT id, status, current_run_id, worker_pid, claim_expires FROM tasks WHERE status != 'done'")
+        .all() as {
+        id: string;
+        status: string;
+        current_run_id: number | null;
+        worker_pid: number | null;
+        claim_expires: number | null;
+      }[];
+      const stuck = rows.map(
+        (t) => `${t.id}:${t.status} run=${t.current_run_id} pid=${t.worker_pid} expires=${t.claim_expires}`,
+      );
+      const log = `${last.stdout()}${last.stderr()}`.slice(-3000);
+      throw new Error(`${e.message}\nnot done: ${stuck.join(", ")}\n--- last dispatcher ---\n${log}`);
+    });
     const records = readRecords(record);
     for (const r of records) procs.adoptPid(r.pid);
     process.kill(last.pid, "SIGTERM");
@@ -186,8 +202,8 @@ describe("dispatcher chaos", () => {
     }
     console.log(
       `dispatcher chaos: ${KILLS} kills (${midTickKills} between claim and spawn), ${orphans.size} claims orphaned, ${reclaimed} reclaimed, ` +
-        `${stale.length} stale completions refused during the run, ${runs.length} late workers refused after it, ${((Date.now() - started) / 1000).toFixed(1)} s`,
+        `${stale.length} stale completions refused during the run, ${runs.length} late workers refused after it, drain ${(drainMs / 1000).toFixed(1)} s, ${((Date.now() - started) / 1000).toFixed(1)} s in all`,
     );
     expect(midTickKills).toBeGreaterThan(0);
-  }, 150_000);
+  }, 300_000);
 });

@@ -53,6 +53,32 @@ export async function waitFor<T>(
   }
 }
 
+/**
+ * Waits until `left()` is 0. It fails only when the count has not gone down for `stallMs`: a hang
+ * guard that does not bound how fast a loaded machine gets through the work. Returns the time taken.
+ */
+export async function waitUntilNoneLeft(
+  left: () => number,
+  label: string,
+  stallMs: number,
+  everyMs = 100,
+): Promise<number> {
+  const started = Date.now();
+  let fewest = Number.POSITIVE_INFINITY;
+  let lastProgress = started;
+  for (;;) {
+    const n = left();
+    if (n === 0) return Date.now() - started;
+    if (n < fewest) {
+      fewest = n;
+      lastProgress = Date.now();
+    } else if (Date.now() - lastProgress > stallMs) {
+      throw new Error(`${label}: ${n} left, and none finished in the last ${stallMs} ms`);
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
 /** A pause of a random length, for chaos schedules (never used to wait for a condition). */
 export function jitter(minMs: number, maxMs: number): Promise<void> {
   return new Promise((r) => setTimeout(r, minMs + Math.random() * (maxMs - minMs)));
