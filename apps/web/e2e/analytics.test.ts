@@ -160,6 +160,60 @@ describe("the analytics page", () => {
     noPageErrors(b);
   });
 
+  it("keeps a blocked reason's cards in view while the figures refetch under a new window end", async () => {
+    const board = await freshBoard("analytics-refetch");
+    const client = api();
+    const task = (await client.tasks.create.mutate({ board, title: "Which region?", assignee: "coder" })).task;
+    const run = await client.tasks.claim.mutate({ board, id: task.id });
+    await pause(1100);
+    await client.tasks.block.mutate({
+      board,
+      id: task.id,
+      expected_run_id: run.run_id,
+      reason: "EU or US?",
+      kind: "needs_input",
+    });
+
+    // A browser of its own: its clock is faked so that the figures go stale without a 30 s wait.
+    const own = await launch();
+    // The reason's cards are asked for again once the figures answer with a new window end; that
+    // second answer is held back until the test has looked at the panel.
+    let asked = 0;
+    let release = () => {};
+    const releasedAnswer = new Promise<void>((r) => {
+      release = r;
+    });
+    try {
+      const page = await own.context.newPage();
+      await page.clock.install();
+      await page.route("**/trpc/stats.flowBlocked**", async (route) => {
+        asked++;
+        if (asked > 1) await releasedAnswer;
+        await route.continue();
+      });
+      await page.goto(`${baseUrl()}/analytics?board=${encodeURIComponent(board)}&cards=blocked:needs_input`);
+      await expect.poll(() => page.getByTestId("drill-card").getAttribute("data-id")).toBe(task.id);
+      // The server's window end moves by the second; then the figures are stale (30 s), and a return
+      // to the tab refetches them.
+      await pause(1100);
+      await page.clock.fastForward("00:31");
+      await page.evaluate(() => document.dispatchEvent(new Event("visibilitychange", { bubbles: true })));
+      await expect.poll(() => asked).toBe(2);
+      // While the new answer is held back, the card is still listed and nothing says it is loading.
+      expect(await page.getByTestId("drill-card").count()).toBe(1);
+      expect(await page.getByTestId("drill-card").getAttribute("data-id")).toBe(task.id);
+      expect(await page.getByText("Loading cards…").count()).toBe(0);
+      expect(await page.getByTestId("drill-empty").count()).toBe(0);
+      release();
+      await expect.poll(() => page.getByTestId("drill-card").count()).toBe(1);
+      expect(await page.getByTestId("drill-card").getAttribute("data-id")).toBe(task.id);
+      noPageErrors(own);
+    } finally {
+      release();
+      await own.close();
+    }
+  });
+
   it("is linked from the board's toolbar", async () => {
     const board = await freshBoard("analytics-link");
     const page = b.context.pages()[0] ?? (await b.context.newPage());

@@ -65,8 +65,8 @@ describe("a board kept by deltas", () => {
     await createFromDialog(a, "Made in browser one");
     const made = (await api().tasks.list.query({ board })).tasks.find((t) => t.title === "Made in browser one");
     if (!made) throw new Error("the dialog created nothing");
-    await card(b, made.id).waitFor({ timeout: 5000 });
-    await card(a, made.id).waitFor({ timeout: 5000 });
+    await card(b, made.id).waitFor({ timeout: 10_000 });
+    await card(a, made.id).waitFor({ timeout: 10_000 });
     expect(readsB.count()).toBe(0);
     // The writer's own board takes its write back as a delta too.
     expect(readsA.count()).toBe(0);
@@ -76,7 +76,7 @@ describe("a board kept by deltas", () => {
     await createFromDialog(b, "Made in browser two");
     const other = (await api().tasks.list.query({ board })).tasks.find((t) => t.title === "Made in browser two");
     if (!other) throw new Error("the dialog created nothing");
-    await card(a, other.id).waitFor({ timeout: 5000 });
+    await card(a, other.id).waitFor({ timeout: 10_000 });
     expect(readsA.count()).toBe(0);
 
     // The fleet moves cards and deletes one: both boards follow, column counts included.
@@ -86,11 +86,11 @@ describe("a board kept by deltas", () => {
     await api().tasks.complete.mutate({ board, id: kept.id, result: "shipped" });
     await api().tasks.delete.mutate({ board, id: other.id });
     for (const page of [a, b]) {
-      await column(page, "blocked").getByTestId(`card-${made.id}`).waitFor({ timeout: 5000 });
-      await column(page, "done").getByTestId(`card-${kept.id}`).waitFor({ timeout: 5000 });
-      await card(page, other.id).waitFor({ state: "detached", timeout: 5000 });
-      await expect.poll(() => page.getByTestId("count-blocked").textContent(), { timeout: 5000 }).toBe("1");
-      await expect.poll(() => page.getByTestId("count-done").textContent(), { timeout: 5000 }).toBe("1");
+      await column(page, "blocked").getByTestId(`card-${made.id}`).waitFor({ timeout: 10_000 });
+      await column(page, "done").getByTestId(`card-${kept.id}`).waitFor({ timeout: 10_000 });
+      await card(page, other.id).waitFor({ state: "detached", timeout: 10_000 });
+      await expect.poll(() => page.getByTestId("count-blocked").textContent(), { timeout: 10_000 }).toBe("1");
+      await expect.poll(() => page.getByTestId("count-done").textContent(), { timeout: 10_000 }).toBe("1");
     }
     expect(readsA.count()).toBe(0);
     expect(readsB.count()).toBe(0);
@@ -111,7 +111,7 @@ describe("a board kept by deltas", () => {
     // The CLI, in its own process on the board's file, deletes it for good.
     const rm = await cli(["--board", board, "archive", "--rm", t.id]);
     expect(rm.code, rm.stderr).toBe(0);
-    await card(page, t.id).waitFor({ state: "detached", timeout: 5000 });
+    await card(page, t.id).waitFor({ state: "detached", timeout: 10_000 });
     await expect.poll(() => page.getByTestId("count-archived").textContent()).toBe("0");
     expect(reads.count()).toBe(0);
     noPageErrors(one);

@@ -84,7 +84,7 @@ describe("live updates", () => {
         40_000,
         "the stream to reconnect",
       );
-      await card(page, missed.id).waitFor({ timeout: 5000 });
+      await card(page, missed.id).waitFor({ timeout: 10_000 });
       expect(reads).toBe(1);
     } finally {
       await stopServer(own.child);
@@ -113,7 +113,7 @@ describe("live updates", () => {
       );
       // The stream carries the token too: a write elsewhere still arrives.
       const t = (await api().tasks.create.mutate({ board, title: "Seen through the token" })).task;
-      await card(page, t.id).waitFor({ timeout: 5000 });
+      await card(page, t.id).waitFor({ timeout: 10_000 });
     } finally {
       await page.close();
       await stopServer(guarded.child, { crash: true });

@@ -1,6 +1,6 @@
 "use client";
 
-import { useQuery } from "@tanstack/react-query";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useSearchParams } from "next/navigation";
 import { type ReactNode, useCallback, useMemo } from "react";
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
@@ -287,6 +287,10 @@ function DrillPanel({
       until: win.until,
     }),
     enabled: blocked,
+    // The window's end is the server's "now" of the figures' last answer, so every refetch of the
+    // figures (window focus) asks again under a new key: the cards shown stay until the answer comes.
+    // The panel is keyed on its board and drill, so another drill never shows this one's cards meanwhile.
+    placeholderData: keepPreviousData,
   });
   const cards: { id: string; title: string; assignee: string | null }[] = blocked
     ? (blockedCards.data?.cards ?? [])
@@ -453,6 +457,7 @@ export function AnalyticsView() {
 
           {drill && (
             <DrillPanel
+              key={`${board ?? ""} ${drillParam(drill)}`}
               board={board}
               drill={drill}
               window={{ since: flow.since, until: flow.until }}
