@@ -5,6 +5,7 @@ import { invalid, KernelError } from "./errors.ts";
 import { copyNotifySubs } from "./notify.ts";
 import { applyNotifyRules } from "./notify-rules.ts";
 import { normaliseRequires } from "./labels.ts";
+import { createInOneStatement } from "./store/pg/folded-writes.ts";
 import { idempotentTaskId, insertTask } from "./store/sqlite/create.ts";
 import { insertLink } from "./store/sqlite/links.ts";
 import { setRequires } from "./store/sqlite/requires.ts";
@@ -246,16 +247,6 @@ export async function createTask(
       workflow_template_id: optionalText(input.workflow_template_id),
       current_step_key: optionalText(input.current_step_key),
     };
-    let id = ctx.ids.taskId();
-    let created = await insertTask(ctx, { id, ...row });
-    if (created === null) {
-      // One retry on an id collision; a second one means the id source is broken, not unlucky.
-      id = ctx.ids.taskId();
-      created = await insertTask(ctx, { id, ...row });
-      if (created === null) throw new KernelError("WRONG_STATE", `task id collision on ${id}; try again`);
-    }
-    for (const p of parents) await insertLink(ctx, p, id);
-    if (requires.length > 0) await setRequires(ctx, id, requires);
     const payload: Record<string, unknown> = {
       assignee,
       status,
@@ -268,7 +259,23 @@ export async function createTask(
     if (skills !== null) payload.skills = skills;
     if (requires.length > 0) payload.requires = requires;
     if (input.model_override) payload.model_override = optionalText(input.model_override);
-    await ctx.appendEvent(id, "created", payload);
+    let id = ctx.ids.taskId();
+    // PostgreSQL: a create that writes nothing between its row and its event (no parent link, no
+    // label) is one statement, which also says whether a notify rule matches the card.
+    const folds = ctx.dialect === "postgres" && parents.length === 0 && requires.length === 0;
+    const folded = folds
+      ? await createInOneStatement(ctx, { id, ...row }, payload, ctx.now(), tenantScope(tenant))
+      : null;
+    let created = folded?.task ?? (folds ? null : await insertTask(ctx, { id, ...row }));
+    if (created === null) {
+      // One retry on an id collision; a second one means the id source is broken, not unlucky.
+      id = ctx.ids.taskId();
+      created = await insertTask(ctx, { id, ...row });
+      if (created === null) throw new KernelError("WRONG_STATE", `task id collision on ${id}; try again`);
+    }
+    for (const p of parents) await insertLink(ctx, p, id);
+    if (requires.length > 0) await setRequires(ctx, id, requires);
+    if (folded === null) await ctx.appendEvent(id, "created", payload);
     if (status === "blocked") {
       await ctx.appendEvent(id, "blocked", {
         reason: "initial_status",
@@ -279,7 +286,7 @@ export async function createTask(
     for (const p of parents) await copyNotifySubs(ctx, p, id);
     const owner = optionalText(input.owner_task_id);
     if (owner !== null && owner !== id && !parents.includes(owner)) await copyNotifySubs(ctx, owner, id);
-    await applyNotifyRules(ctx, { id, assignee, tenant });
+    if (folded === null || folded.rulesMatch) await applyNotifyRules(ctx, { id, assignee, tenant });
     // The row as the insert returned it: links, labels, events and subscriptions live in other tables.
     return created;
   });

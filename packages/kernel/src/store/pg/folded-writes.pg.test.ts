@@ -274,3 +274,98 @@ describe("a claim and a completion on PostgreSQL", () => {
     expect((await b.requireTask(t.id)).claim_lock).toBe("someone:1");
   });
 });
+
+describe("a create on PostgreSQL", () => {
+  it("a card with no parent and no label is one store statement; a matching notify rule adds its read and subscription", async () => {
+    const b = board();
+    const statements = recordStatements(b);
+    const plain = await b.createTask({ title: "plain", assignee: "coder", body: "it's 'quoted' \\ $1" });
+    const one = statements.take();
+    expect(one).toHaveLength(1);
+    expect(one[0]).toMatch(/^WITH t AS \(INSERT INTO tasks/);
+    expect(plain.status).toBe("ready");
+    expect(plain.body).toBe("it's 'quoted' \\ $1");
+
+    // A rule of another profile matches nothing: still one statement, and no subscription.
+    await b.addNotifyRule({ scope: "assignee", scope_key: "reviewer", platform: "slack", chat_id: "C-rev" });
+    statements.take();
+    const other = await b.createTask({ title: "other", assignee: "coder" });
+    expect(statements.take()).toHaveLength(1);
+    // One of its own profile matches: the rules are read and its subscription is written.
+    await b.addNotifyRule({ scope: "assignee", scope_key: "coder", platform: "slack", chat_id: "C-code" });
+    statements.take();
+    const matched = await b.createTask({ title: "matched", assignee: "coder" });
+    const three = statements.take();
+    expect(three).toHaveLength(3);
+    expect(three[1]).toMatch(/FROM kanban_notify_rules/);
+    expect(three[2]).toMatch(/^INSERT INTO kanban_notify_subs/);
+    const subs = async (id: string) =>
+      await rawSql(b).all<{ chat_id: string }>("SELECT chat_id FROM kanban_notify_subs WHERE task_id = ?", id);
+    expect(await subs(other.id)).toEqual([]);
+    expect(await subs(matched.id)).toEqual([{ chat_id: "C-code" }]);
+
+    // With a parent the create goes the full way (the link is written between the row and its event).
+    const child = await b.createTask({ title: "child", assignee: "coder", parents: [plain.id] });
+    expect(statements.take().length).toBeGreaterThan(3);
+    expect(child.status).toBe("todo");
+  });
+
+  it("the one-statement create writes what the full create writes", async () => {
+    const b = board();
+    const statements = recordStatements(b);
+    const input = {
+      assignee: "coder",
+      body: "line one\nit's \\ $1 'two'",
+      priority: 3,
+      skills: ["git", "sql"],
+      tenant: "acme",
+      created_by: "ana",
+      max_runtime_seconds: 600,
+      model_override: "sonnet",
+      initial_status: "blocked" as const,
+    };
+    const fast = await b.createTask({ title: "fast", ...input });
+    expect(statements.take()[0]).toMatch(/^WITH t AS \(INSERT INTO tasks/);
+    // A label sends the create the full way; the comparison leaves the label itself out.
+    const full = await b.createTask({ title: "full", ...input, requires: ["gpu"] });
+    expect(statements.take()[0]).toMatch(/^INSERT INTO tasks/);
+    const strip = (row: object) =>
+      Object.fromEntries(Object.entries(row).filter(([k]) => !["id", "title", "created_at", "requires"].includes(k)));
+    expect(strip(fast)).toEqual(strip(full));
+    expect(strip(await b.requireTask(fast.id))).toEqual(strip(await b.requireTask(full.id)));
+    const eventsOf = async (id: string) =>
+      (
+        await rawSql(b).all<{ kind: string; payload: string | null; run_id: number | null }>(
+          "SELECT kind, payload, run_id FROM task_events WHERE task_id = ? ORDER BY id",
+          id,
+        )
+      ).map((e) => ({ ...e, payload: JSON.parse(e.payload ?? "null") as Record<string, unknown> | null }));
+    const fullEvents = await eventsOf(full.id);
+    // The full create's payload names its label; otherwise the events are the same, in the same order.
+    const created = (fullEvents[0]?.payload ?? {}) as { requires?: unknown };
+    expect(created.requires).toEqual(["gpu"]);
+    delete created.requires;
+    expect(await eventsOf(fast.id)).toEqual(fullEvents);
+    expect(fullEvents.map((e) => e.kind)).toEqual(["created", "blocked"]);
+  });
+
+  it("a taken id writes nothing in the one statement, and the create draws another", async () => {
+    const b = board();
+    const first = await b.createTask({ title: "first" });
+    const { ctx } = boardInternals(b);
+    const draw = ctx.ids.taskId.bind(ctx.ids);
+    let calls = 0;
+    vi.spyOn(ctx.ids, "taskId").mockImplementation(() => (++calls === 1 ? first.id : draw()));
+    const statements = recordStatements(b);
+    const second = await b.createTask({ title: "second" });
+    expect(second.id).not.toBe(first.id);
+    expect(calls).toBe(2);
+    // The one statement (nothing written), then the full way.
+    expect(statements.take()[0]).toMatch(/^WITH t AS \(INSERT INTO tasks/);
+    const created = await rawSql(b).all<{ task_id: string }>(
+      "SELECT task_id FROM task_events WHERE kind = 'created' ORDER BY id",
+    );
+    expect(created.map((e) => e.task_id)).toEqual([first.id, second.id]);
+    expect((await b.requireTask(first.id)).title).toBe("first");
+  });
+});

@@ -1,6 +1,8 @@
 import { taskFromRow } from "../../rows.ts";
 import type { Task } from "../../types.ts";
 import type { SqlContext } from "../port.ts";
+import { INSERT_TASK_SQL, insertTaskArgs, type NewTaskRow } from "../sqlite/create.ts";
+import { MATCHING_RULES_WHERE, matchingRulesArgs } from "../sqlite/notify-rules.ts";
 import { CLOSE_OPEN_RUNS_SQL, closeOpenRunsArgs, OPEN_RUN_SQL, openRunArgs, type RunClose } from "../sqlite/runs.ts";
 import { type SettleDone, settleDoneWrite, swapArgs, type TransitionWrite, transitionSql } from "../sqlite/tasks.ts";
 
@@ -18,6 +20,40 @@ const EVENT_COLUMNS = "task_events (task_id, run_id, kind, payload, created_at)"
 const RUN_ID = "kanban_folded_run_id";
 const RUN_IDS = "kanban_folded_run_ids";
 const EVENT_ID = "kanban_folded_event_id";
+const RULES_MATCH = "kanban_folded_rules_match";
+
+// ---------------------------------------------------------------------------------------------
+// Create: insert the task, record `created`, and say whether a notify rule matches it
+
+const CREATE_SQL = `WITH t AS (${INSERT_TASK_SQL} RETURNING *),
+  e AS (INSERT INTO ${EVENT_COLUMNS} SELECT t.id, NULL, 'created', ?, ? FROM t RETURNING id)
+  SELECT t.*, (SELECT id FROM e) AS ${EVENT_ID},
+         EXISTS (SELECT 1 FROM kanban_notify_rules WHERE ${MATCHING_RULES_WHERE}) AS ${RULES_MATCH} FROM t`;
+
+/**
+ * A card's create in one statement (PostgreSQL, inside the create's transaction): the task row as
+ * insertTask writes it, its `created` event with `payload` at `at`, and whether any notify rule
+ * matches the card (`rulesTenant` is the rule lookup's tenant scope). Only for a create that writes
+ * nothing else before the rules (no parent link, no label, not created blocked): the caller checks.
+ * Null when the id is taken (nothing written; the caller draws another id and goes the full way).
+ */
+export async function createInOneStatement(
+  ctx: SqlContext,
+  row: NewTaskRow,
+  payload: Record<string, unknown>,
+  at: number,
+  rulesTenant: string | null,
+): Promise<{ task: Task; rulesMatch: boolean } | null> {
+  const found = (await ctx.get(
+    CREATE_SQL,
+    ...insertTaskArgs(row),
+    JSON.stringify(payload),
+    at,
+    ...matchingRulesArgs(row.assignee, rulesTenant),
+  )) as Record<string, unknown> | undefined;
+  if (found === undefined) return null;
+  return { task: taskFromRow(found), rulesMatch: found[RULES_MATCH] === true };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Claim: open the run, swap the task to running on it, record `claimed`

@@ -50,12 +50,18 @@ export async function idempotentTaskId(ctx: SqlContext, key: string, scope: stri
  * enclosing transaction.
  */
 export async function insertTask(ctx: SqlContext, row: NewTaskRow): Promise<Task | null> {
-  return await ctx.task(
-    `INSERT INTO tasks (id, title, body, assignee, status, priority, created_by, created_at, workspace_kind,
+  return await ctx.task(`${INSERT_TASK_SQL} RETURNING *`, ...insertTaskArgs(row));
+}
+
+/** The insert of {@link insertTask}, without its RETURNING (PostgreSQL's folded create builds on it). */
+export const INSERT_TASK_SQL = `INSERT INTO tasks (id, title, body, assignee, status, priority, created_by, created_at, workspace_kind,
          workspace_path, branch_name, tenant, idempotency_key, max_runtime_seconds, skills, max_retries,
          model_override, session_id, workflow_template_id, current_step_key)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO NOTHING RETURNING *`,
+       ON CONFLICT (id) DO NOTHING`;
+
+export function insertTaskArgs(row: NewTaskRow): unknown[] {
+  return [
     row.id,
     row.title,
     row.body,
@@ -76,5 +82,5 @@ export async function insertTask(ctx: SqlContext, row: NewTaskRow): Promise<Task
     row.session_id,
     row.workflow_template_id,
     row.current_step_key,
-  );
+  ];
 }

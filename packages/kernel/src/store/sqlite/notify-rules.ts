@@ -99,6 +99,14 @@ export async function deleteNotifyRule(ctx: SqlContext, id: number): Promise<boo
   return (await ctx.run("DELETE FROM kanban_notify_rules WHERE id = ?", id)).changes > 0;
 }
 
+/** The rules a card of `assignee` and `tenant` matches (see {@link matchingNotifyRules}), as a WHERE clause. */
+export const MATCHING_RULES_WHERE =
+  "((scope = 'board' AND scope_key = '') OR (scope = 'assignee' AND scope_key = ?)) AND (tenant IS NULL OR tenant = ?)";
+
+export function matchingRulesArgs(assignee: string | null, tenant: string | null): unknown[] {
+  return [assignee ?? "", tenant ?? ""];
+}
+
 /**
  * The rules that match a card: board rules, and assignee rules of `assignee` (when set); a rule of a
  * tenant only for that tenant's card, an operator's rule (tenant NULL) for every card. One read on
@@ -110,12 +118,8 @@ export async function matchingNotifyRules(
   tenant: string | null,
 ): Promise<NotifyRule[]> {
   const rows = await ctx.all(
-    `SELECT * FROM kanban_notify_rules
-       WHERE ((scope = 'board' AND scope_key = '') OR (scope = 'assignee' AND scope_key = ?))
-         AND (tenant IS NULL OR tenant = ?)
-       ORDER BY id`,
-    assignee ?? "",
-    tenant ?? "",
+    `SELECT * FROM kanban_notify_rules WHERE ${MATCHING_RULES_WHERE} ORDER BY id`,
+    ...matchingRulesArgs(assignee, tenant),
   );
   return (rows as Record<string, unknown>[]).map(ruleFromRow);
 }
