@@ -38,6 +38,14 @@ async function doneWithCost(board: string, id: string, model: string, cost_usd: 
   });
 }
 
+/** Claims a card and blocks its run for input a second later (a shorter run is not counted by flow). */
+async function blockForInput(board: string, id: string, reason: string): Promise<void> {
+  const client = api();
+  const run = await client.tasks.claim.mutate({ board, id });
+  await pause(1100);
+  await client.tasks.block.mutate({ board, id, expected_run_id: run.run_id, reason, kind: "needs_input" });
+}
+
 describe("the analytics page", () => {
   it("shows the seeded flow and cost, opens each figure's cards, and matches the CLI's --json", async () => {
     captureOnFailure(b, "analytics");
@@ -69,15 +77,7 @@ describe("the analytics page", () => {
     });
     await client.tasks.unblock.mutate({ board, id: r.id });
     await doneWithCost(board, r.id, "sonnet", 1.4);
-    const run = await client.tasks.claim.mutate({ board, id: blocked.id });
-    await pause(1100);
-    await client.tasks.block.mutate({
-      board,
-      id: blocked.id,
-      expected_run_id: run.run_id,
-      reason: "Stripe or Adyen?",
-      kind: "needs_input",
-    });
+    await blockForInput(board, blocked.id, "Stripe or Adyen?");
 
     const page = b.context.pages()[0] ?? (await b.context.newPage());
     await page.goto(`${baseUrl()}/analytics?board=${encodeURIComponent(board)}&since=30d`);
@@ -164,15 +164,7 @@ describe("the analytics page", () => {
     const board = await freshBoard("analytics-refetch");
     const client = api();
     const task = (await client.tasks.create.mutate({ board, title: "Which region?", assignee: "coder" })).task;
-    const run = await client.tasks.claim.mutate({ board, id: task.id });
-    await pause(1100);
-    await client.tasks.block.mutate({
-      board,
-      id: task.id,
-      expected_run_id: run.run_id,
-      reason: "EU or US?",
-      kind: "needs_input",
-    });
+    await blockForInput(board, task.id, "EU or US?");
 
     // A browser of its own: its clock is faked so that the figures go stale without a 30 s wait.
     const own = await launch();
