@@ -34,7 +34,7 @@ const CREATE_SQL = `WITH t AS (${INSERT_TASK_SQL} RETURNING *),
  * A card's create in one statement (PostgreSQL, inside the create's transaction): the task row as
  * insertTask writes it, its `created` event with `payload` at `at`, and whether any notify rule
  * matches the card (`rulesTenant` is the rule lookup's tenant scope). Only for a create that writes
- * nothing else before the rules (no parent link, no label, not created blocked): the caller checks.
+ * nothing else between its row and its event (no parent link, no label): the caller checks.
  * Null when the id is taken (nothing written; the caller draws another id and goes the full way).
  */
 export async function createInOneStatement(
