@@ -126,6 +126,7 @@ function runPrefixed(label, cmd, args, cwd, env = process.env) {
     const t0 = performance.now();
     console.log(`${label}: $ ${cmd} ${args.join(" ")}`);
     const child = spawn(cmd, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const cpu = cpuAccount(label, child.pid);
     for (const stream of [child.stdout, child.stderr]) {
       let rest = "";
       stream.setEncoding("utf8");
@@ -143,11 +144,47 @@ function runPrefixed(label, cmd, args, cwd, env = process.env) {
       resolve(false);
     });
     child.on("close", (code, signal) => {
-      timings.push(`${label} ${seconds(t0)} s`);
+      const cpuSeconds = cpu?.close();
+      timings.push(`${label} ${seconds(t0)} s${cpuSeconds === undefined ? "" : ` (${cpuSeconds} CPU-s)`}`);
       if (code !== 0) console.log(`${label}: exited ${signal ?? code}`);
       resolve(code === 0);
     });
   });
+}
+
+/**
+ * CPU seconds a job and every process it starts use, from a cgroup v1 `cpuacct` group of its own
+ * (root on a machine that mounts one). The suites are CPU-bound, so this, not the wall time, says
+ * which suite to make cheaper; the wall time of each depends on what ran beside it. The group counts
+ * processes a job leaves behind or daemonises too (PostgreSQL servers, browsers), which a parent's
+ * rusage would miss. Anywhere else the figure is left out. The job's first fork comes after npm has
+ * loaded, well after its pid is written into the group.
+ */
+function cpuAccount(label, pid) {
+  const base = "/sys/fs/cgroup/cpuacct";
+  if (pid === undefined || process.getuid?.() !== 0 || !fs.existsSync(path.join(base, "cpuacct.usage"))) return null;
+  const dir = path.join(base, `kanban-test-${process.pid}-${label.replace(/[^\w.-]+/g, "_")}`);
+  try {
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, "cgroup.procs"), String(pid));
+  } catch {
+    return null;
+  }
+  return {
+    close() {
+      try {
+        const ns = Number(fs.readFileSync(path.join(dir, "cpuacct.usage"), "utf8"));
+        return Math.round(ns / 1e9);
+      } catch {
+        return undefined;
+      } finally {
+        // A process the job left running keeps the group; the kernel removes nothing by itself.
+        try {
+          fs.rmdirSync(dir);
+        } catch {}
+      }
+    },
+  };
 }
 
 /** Newest modification time under `p` (files only), skipping dependencies, build output and dot entries. */
