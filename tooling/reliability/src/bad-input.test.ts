@@ -408,8 +408,11 @@ describe("bad input on the command line", () => {
           if (problems.length > 0) throw new Error(problems.join("\n"));
         }),
         Number(process.env.FUZZ_RUNS ?? 250),
+        // One list known to end each way goes first. The random lists are mostly usage errors, and a
+        // failure (exit 1) came up in about 3 % of them, so a run once drew none at all.
+        [[["list"]], [["show", "t_missing"]], [["--bogus"]]],
       );
-      // The generator reached every outcome: successes, failures and usage errors.
+      // Every outcome was reached and judged: successes, failures and usage errors.
       expect([...codes.keys()].sort()).toEqual([0, 1, 2]);
     } finally {
       cliHome.cleanup();

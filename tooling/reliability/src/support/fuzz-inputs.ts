@@ -241,12 +241,17 @@ export function fuzzInput(schema: JsonSchema | null, pools: Pools): fc.Arbitrary
 
 /**
  * fc.assert with a readable failure: fast-check's own report prints the whole counterexample, and
- * ours hold strings of 70,000 characters. The seed and path reproduce the run.
+ * ours hold strings of 70,000 characters. The seed and path reproduce the run. `examples` are the first
+ * of the `numRuns` inputs (fast-check counts them in), the rest are generated.
  */
-export async function assertFuzz<T>(property: fc.IAsyncProperty<T>, numRuns: number): Promise<void> {
+export async function assertFuzz<T>(
+  property: fc.IAsyncProperty<T>,
+  numRuns: number,
+  examples: T[] = [],
+): Promise<void> {
   // A run that hangs fails with its seed and input instead of running into the test's own timeout,
   // which would say nothing about what hung.
-  const out = await fc.check(property, { numRuns, endOnFailure: true, timeout: 10_000 });
+  const out = await fc.check(property, { numRuns, endOnFailure: true, timeout: 10_000, examples });
   if (!out.failed) return;
   const shown = JSON.stringify(out.counterexample)?.slice(0, 600) ?? "";
   const cause = out.errorInstance instanceof Error ? out.errorInstance.message : String(out.errorInstance);
