@@ -1,7 +1,7 @@
 import { appRouter } from "@kanban/api";
 import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { homeTaskData } from "./support/board-checks.ts";
+import { homeTaskData, homeTaskDataBoth } from "./support/board-checks.ts";
 import { makeHome, type TempHome } from "./support/env.ts";
 import {
   assertFuzz,
@@ -156,16 +156,14 @@ describe("bad input over HTTP: every tRPC procedure", () => {
       const pools = await seed(serve.url).catch((err: Error) => {
         throw new Error(`${err.message}\nserver log: ${serve.stderr().slice(-1500)}`);
       });
-      let before = homeTaskData(home.home);
-      let beforeSansAudit = homeTaskData(home.home, true);
+      let { all: before, withoutAudit: beforeSansAudit } = homeTaskDataBoth(home.home);
       let accepted = 0;
       let refused = 0;
       await assertFuzz(
         fc.asyncProperty(fuzzInput(proc.schema, pools), async (input) => {
           const r = await callProcedure(serve.url, proc.path, proc.type, input);
           const problems = judge(r, proc.type, input);
-          const after = homeTaskData(home.home);
-          const afterSansAudit = homeTaskData(home.home, true);
+          const { all: after, withoutAudit: afterSansAudit } = homeTaskDataBoth(home.home);
           if (r.status >= 400) {
             refused++;
             // A refused hallucinated completion is audited (an event), and only that.
