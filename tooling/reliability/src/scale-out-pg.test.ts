@@ -257,12 +257,11 @@ function startKernelClaimer(name: string): KernelClaimer {
   return { child, ready, go: () => child.stdin?.end("go\n"), done };
 }
 
-/** One HTTP client of a replica: lists a page of ready tasks, claims them in random order, until none is left. */
 /**
- * A client of one replica: lists a page of ready tasks and claims them in random order. Each replica's
- * client reads the lane in an order of its own (`order`), so it meets the others' claims sometimes
- * rather than at every call: reading the same first 100 as the kernel claimers, the two lost 8,500
- * races for 400 wins, each a wasted request and transaction.
+ * One HTTP client of a replica: lists a page of ready tasks and claims them in random order, until none
+ * is left. Each replica's client reads the lane in an order of its own (`order`), so it meets the
+ * others' claims sometimes rather than at every call: reading the same first 100 as the kernel
+ * claimers, the two lost 8,525 races for 375 wins, each a wasted request and transaction.
  */
 async function httpClaimer(
   url: string,
