@@ -12,7 +12,11 @@ import {
   supersedeDangling,
   synthesizeRun,
 } from "./store/sqlite/runs.ts";
-import { completeInOneStatement, completeRunningInOneStatement } from "./store/pg/folded-writes.ts";
+import {
+  completeInOneStatement,
+  completeRunningAlone,
+  completeRunningInOneStatement,
+} from "./store/pg/folded-writes.ts";
 import {
   COMPLETE_HEAD_SQL,
   type CompleteHeadRow,
@@ -169,6 +173,12 @@ async function completeCurrent(ctx: BoardContext, id: string, input: CompleteInp
 
   // Whether the task had children when it settled (read with its head): only then may some be promoted.
   let hasChildren = true;
+  // PostgreSQL: a worker completing its own running attempt, the fleet's hot path, is one statement
+  // when nothing needs deciding between its writes (store/pg/folded-writes.ts), sent with BEGIN and
+  // COMMIT as one message where the session can; where it does not apply it writes nothing.
+  const fenced = cards.length === 0 ? await completeFencedAlone(ctx, id, input) : null;
+  if (fenced !== null && fenced !== "missed")
+    return await afterSettled(ctx, id, input, verified, fenced.settled, fenced.hasChildren);
   // PostgreSQL: a shared writer holding the task's row, alongside claims (store/pg/shared-writers.ts).
   const settled = await taskRowTx(
     ctx,
@@ -264,11 +274,10 @@ async function completeCurrent(ctx: BoardContext, id: string, input: CompleteInp
     },
     {
       lockRead: COMPLETE_HEAD_SQL,
-      // PostgreSQL: a worker completing its own running attempt, the fleet's hot path, is one statement
-      // when nothing needs deciding between its writes (store/pg/folded-writes.ts); when it does not
-      // apply it writes nothing, and the completion goes on the full way in the same transaction.
+      // The same statement as the first of the transaction, where it could not be sent alone; when it
+      // does not apply it writes nothing, and the completion goes on the full way in the same transaction.
       first:
-        cards.length === 0
+        cards.length === 0 && fenced === null
           ? async () => {
               const one = await completeFencedInOneStatement(ctx, id, input);
               if (one !== null) hasChildren = one.hasChildren;
@@ -278,6 +287,21 @@ async function completeCurrent(ctx: BoardContext, id: string, input: CompleteInp
     },
   );
 
+  return await afterSettled(ctx, id, input, verified, settled, settled.gated === undefined && hasChildren);
+}
+
+/**
+ * What follows a completion's commit: the advisory scan of its prose for cards that do not exist,
+ * then (when the task had children and no gate held it) the children's promotion.
+ */
+async function afterSettled(
+  ctx: BoardContext,
+  id: string,
+  input: CompleteInput,
+  verified: string[],
+  settled: CompleteResult,
+  promoteChildren: boolean,
+): Promise<CompleteResult> {
   // Advisory prose scan, after the commit: a reference to a card that does not exist is worth a badge.
   // A tenant's task sees only its tenant's cards: another tenant's id counts as missing, so the
   // phantom list reads the same whether or not that id exists elsewhere on the board.
@@ -300,8 +324,35 @@ async function completeCurrent(ctx: BoardContext, id: string, input: CompleteInp
         ),
     );
   }
-  if (settled.gated === undefined && hasChildren) await recomputeChildren(ctx, id);
+  if (promoteChildren) await recomputeChildren(ctx, id);
   return settled;
+}
+
+/**
+ * {@link completeRunningAlone} for a call fenced to its run: see {@link completeFencedInOneStatement}.
+ * Null where it was not sent alone (SQLite, not fenced, inside a transaction); "missed" where the
+ * statement did not apply and wrote nothing.
+ */
+async function completeFencedAlone(
+  ctx: BoardContext,
+  id: string,
+  input: CompleteInput,
+): Promise<{ settled: CompleteResult; hasChildren: boolean } | "missed" | null> {
+  const runId = input.expected_run_id;
+  if (typeof runId !== "number") return null;
+  const result = input.result ?? null;
+  const summary = input.summary ?? result;
+  const done = await completeRunningAlone(
+    ctx,
+    id,
+    { runId, claimLock: input.claim_lock ?? null },
+    { result, completedAt: ctx.now() },
+    { status: "done", outcome: "completed", summary, metadata: input.metadata ?? null },
+    { result_len: result?.length ?? 0, summary: firstLine(summary, 400) },
+  );
+  if (done === null || done === "missed") return done;
+  // Fenced: the caller is the worker itself, so there is no worker to stop.
+  return { settled: { task: done.task, run_id: done.runId, terminate: null }, hasChildren: done.hasChildren };
 }
 
 /**

@@ -46,6 +46,7 @@ export class BoardContext implements SqlSessionHandle {
     this.tasks = session.tasks.bind(session);
     this.task = session.task.bind(session);
     this.tx = session.tx.bind(session);
+    this.writeAlone = session.writeAlone?.bind(session);
   }
 
   readonly dialect: SqlSessionHandle["dialect"];
@@ -56,6 +57,7 @@ export class BoardContext implements SqlSessionHandle {
   readonly tasks: SqlSessionHandle["tasks"];
   readonly task: SqlSessionHandle["task"];
   readonly tx: SqlSessionHandle["tx"];
+  readonly writeAlone: SqlSessionHandle["writeAlone"];
   now(): number {
     return this.session.now();
   }

@@ -34,6 +34,15 @@ export interface SqlContext {
    * savepoint (the outermost transaction's options stand).
    */
   tx<T>(fn: () => Promise<T> | T, opts?: TxOptions): Promise<T>;
+  /**
+   * PostgreSQL only (absent on SQLite): one statement as a write transaction of its own, sent to the
+   * server in one message with BEGIN, the board's writer lock and COMMIT, so the whole transaction is
+   * one round trip. The statement runs after the lock is granted and sees what committed before.
+   * Answers its rows, or null when it was not sent this way (called inside a transaction, a value the
+   * message cannot carry, or a connection pooler that does not keep the session's prepared statements):
+   * nothing was written, and the caller writes in a transaction as usual.
+   */
+  writeAlone?(sql: string, args: readonly unknown[], opts?: { shared?: boolean }): Promise<unknown[] | null>;
 }
 
 /** What a board's engine session adds for its owner (the Board): closing, and a counter for the bench. */

@@ -3,6 +3,7 @@
 // claim walk also reads the claim's head, and a worker's fenced completion judges its head inside
 // its one statement. Each statement is a round trip under the board's lock, so
 // the count is the point; the rows they write must be the ones the separate writes make.
+import pg from "pg";
 import { describe, expect, it, vi } from "vitest";
 import { useTestBoards } from "../../testing/helpers.ts";
 import { boardInternals, rawSql, type TestBoard } from "../../testing/index.ts";
@@ -11,9 +12,11 @@ const board = useTestBoards();
 
 /** Every statement the board's store runs from here on, in order (BEGIN and COMMIT are the session's own). */
 function recordStatements(b: TestBoard): { take(): string[] } {
-  const { ctx } = boardInternals(b);
+  // writeAlone included: a statement sent as a whole transaction is a statement too.
+  const ctx = boardInternals(b).ctx as unknown as Record<string, (sql: string, ...args: unknown[]) => unknown>;
   let seen: string[] = [];
-  for (const m of ["get", "all", "run", "insert", "tasks", "task"] as const) {
+  for (const m of ["get", "all", "run", "insert", "tasks", "task", "writeAlone"]) {
+    if (ctx[m] === undefined) continue;
     const original = (ctx[m] as (sql: string, ...args: unknown[]) => unknown).bind(ctx);
     vi.spyOn(ctx, m).mockImplementation(((sql: string, ...args: unknown[]) => {
       seen.push(sql.replace(/\s+/g, " ").trim());
@@ -24,6 +27,31 @@ function recordStatements(b: TestBoard): { take(): string[] } {
     take() {
       const out = seen;
       seen = [];
+      return out;
+    },
+  };
+}
+
+/**
+ * Messages sent to the server from here on (every `query` of a driver client is one message and one
+ * round trip: BEGIN and COMMIT included, an extended-protocol statement's parse, bind and execute too).
+ * Not counted: a connection's one-time PREPARE of a statement sent alone (which connection the pool
+ * hands out decides whether there is one), and a live-event announcement owed by an earlier commit
+ * and sent on its own timer.
+ */
+function countRoundTrips(): { take(): number } {
+  let n = 0;
+  const original = pg.Client.prototype.query;
+  vi.spyOn(pg.Client.prototype, "query").mockImplementation(function (this: pg.Client, ...args: unknown[]) {
+    const text = typeof args[0] === "string" ? args[0] : "";
+    const announcedAlone = text.startsWith("SELECT pg_notify(") && !text.endsWith("COMMIT");
+    if (!text.startsWith("PREPARE ") && !announcedAlone) n++;
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as never);
+  return {
+    take() {
+      const out = n;
+      n = 0;
       return out;
     },
   };
@@ -42,11 +70,14 @@ describe("a claim and a completion on PostgreSQL", () => {
     await b.completeTask(first?.id ?? "", { summary: "ok", expected_run_id: first?.current_run_id });
 
     const statements = recordStatements(b);
+    const trips = countRoundTrips();
     const claimed = (await b.claimNext(lane, { claimer: "w:1" })).claimed[0]?.task;
     if (!claimed) throw new Error("nothing claimed");
     const claim = statements.take();
+    const claimTrips = trips.take();
     await b.completeTask(claimed.id, { summary: "ok", expected_run_id: claimed.current_run_id });
     const complete = statements.take();
+    const completeTrips = trips.take();
 
     // Claim: the row lock (with the claim head and the respawn guard's facts) and one write. The
     // incident check went with BEGIN, and the walk's first call re-checked the lane for its later calls.
@@ -57,6 +88,11 @@ describe("a claim and a completion on PostgreSQL", () => {
     // A worker's fenced completion: one statement that judges the head and writes.
     expect(complete).toHaveLength(1);
     expect(complete[0]).toMatch(/^WITH t AS \(UPDATE tasks SET status = 'done'/);
+    // On the wire: the claim is BEGIN with the incident check, the row lock, the write and COMMIT; the
+    // completion one message (BEGIN, the board's lock, the statement, COMMIT). This connection had
+    // prepared the completion in the first cycle.
+    expect(claimTrips).toBe(4);
+    expect(completeTrips).toBe(1);
   });
 
   it("the incident check that goes with BEGIN still makes a walk exclusive while an incident is open", async () => {
@@ -156,8 +192,9 @@ describe("a claim and a completion on PostgreSQL", () => {
     statements.take();
     const begun = boardInternals(b).ctx.transactionsBegun;
     const settled = await b.completeTask(dangling.id, { summary: "ok", expected_run_id: dangling.current_run_id });
-    // The statement that did not apply and the full way share one transaction: a miss costs one round trip.
-    expect(boardInternals(b).ctx.transactionsBegun - begun).toBe(1);
+    // The statement that did not apply was a transaction of its own that wrote nothing (one round
+    // trip), then the full way took one.
+    expect(boardInternals(b).ctx.transactionsBegun - begun).toBe(2);
     const tried = statements.take();
     expect(tried[0]).toMatch(/^WITH t AS \(UPDATE tasks SET status = 'done'/);
     expect(tried[1]).toMatch(/FOR UPDATE$/);

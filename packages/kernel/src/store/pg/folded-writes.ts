@@ -239,6 +239,39 @@ export async function completeRunningInOneStatement(
   payload: Record<string, unknown>,
 ): Promise<WorkerCompletion | null> {
   if (ctx.dialect !== "postgres") return null;
+  const { sql, args } = workerCompleteStatement(id, fence, settle, close, payload);
+  return workerCompletionOf((await ctx.get(sql, ...args)) as Record<string, unknown> | undefined);
+}
+
+/**
+ * {@link completeRunningInOneStatement} as a transaction of its own, sent in one message with BEGIN,
+ * the board's shared writer lock and COMMIT (SqlContext.writeAlone): the completion is one round trip.
+ * "missed" when the statement did not apply (nothing was written: the caller completes the full way
+ * in a transaction of its own); null when it was not sent (SQLite, inside a transaction, or the
+ * session cannot send it so): the caller goes on as without it.
+ */
+export async function completeRunningAlone(
+  ctx: SqlContext,
+  id: string,
+  fence: { runId: number; claimLock: string | null },
+  settle: Omit<SettleDone, "from" | "runId">,
+  close: RunClose,
+  payload: Record<string, unknown>,
+): Promise<WorkerCompletion | "missed" | null> {
+  if (ctx.dialect !== "postgres" || ctx.writeAlone === undefined || ctx.inTransaction) return null;
+  const { sql, args } = workerCompleteStatement(id, fence, settle, close, payload);
+  const rows = await ctx.writeAlone(sql, args, { shared: true });
+  if (rows === null) return null;
+  return workerCompletionOf(rows[0] as Record<string, unknown> | undefined) ?? "missed";
+}
+
+function workerCompleteStatement(
+  id: string,
+  fence: { runId: number; claimLock: string | null },
+  settle: Omit<SettleDone, "from" | "runId">,
+  close: RunClose,
+  payload: Record<string, unknown>,
+): { sql: string; args: unknown[] } {
   const write = workerCompleteWrite(settle, fence.runId, fence.claimLock);
   if (workerCompleteSql === null) {
     workerCompleteSql = `WITH t AS (${transitionSql("complete", write, true)}),
@@ -247,14 +280,16 @@ export async function completeRunningInOneStatement(
   SELECT t.*, (SELECT id FROM r) AS ${RUN_ID},
          EXISTS (SELECT 1 FROM task_links c WHERE c.parent_id = t.id) AS ${HAS_CHILDREN} FROM t`;
   }
-  const sql = workerCompleteSql;
   const args = [
     ...swapArgs(id, write),
     ...closeOpenRunsArgs(id, close, settle.completedAt),
     JSON.stringify(payload),
     settle.completedAt,
   ];
-  const row = (await ctx.get(sql, ...args)) as Record<string, unknown> | undefined;
+  return { sql: workerCompleteSql, args };
+}
+
+function workerCompletionOf(row: Record<string, unknown> | undefined): WorkerCompletion | null {
   if (row === undefined) return null;
   return { task: taskFromRow(row), runId: Number(row[RUN_ID]), hasChildren: row[HAS_CHILDREN] === true };
 }

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { createHash } from "node:crypto";
 import type { PoolClient, QueryConfig, QueryResult } from "pg";
 import { advisoryLockKey, eventsAnnouncementSql, KanbanDbError, type KanbanPostgres } from "@kanban/db";
 import { type Clock, nowSeconds } from "../../clock.ts";
@@ -51,6 +52,31 @@ function statementOf(text: string): Statement {
   return statement;
 }
 
+/**
+ * The SQL-level prepared statements (PREPARE) each connection holds for {@link PgSession.writeAlone}.
+ * They are apart from the driver's own (protocol-level, named per process), and named after the
+ * board's schema and the statement's text: a name found on a server connection is always the same
+ * statement on the same tables, also when a pooler hands the connection to another process or board.
+ */
+const preparedAlone = new WeakMap<PoolClient, Set<string>>();
+
+/** A value as an SQL literal inside EXECUTE (the prepared statement's parameter types apply), or null. */
+function literal(v: unknown): string | null {
+  if (v === null) return "NULL";
+  if (typeof v === "number" || typeof v === "bigint" || typeof v === "boolean") return `'${String(v)}'`;
+  if (typeof v !== "string") return null;
+  // A NUL would end the message's query string early; such a value takes the ordinary way.
+  if (v.includes("\0")) return null;
+  const quoted = v.replaceAll("'", "''");
+  // With a backslash, an escape-string literal reads the same whatever standard_conforming_strings is.
+  return v.includes("\\") ? ` E'${quoted.replaceAll("\\", "\\\\")}'` : `'${quoted}'`;
+}
+
+/** PostgreSQL's "prepared statement does not exist": a pooler gave the message another server session. */
+const NO_SUCH_STATEMENT = "26000";
+/** "prepared statement already exists": a server session kept one this process did not know of. */
+const STATEMENT_EXISTS = "42P05";
+
 /** Live-event notifications of one board and process: at most one per this many ms (see EventAnnouncer). */
 export const ANNOUNCE_GAP_MS = 25;
 
@@ -102,6 +128,8 @@ export class PgSession implements SqlSessionHandle {
   readonly announcer: EventAnnouncer;
   /** COMMIT, with the board's announcement sent inside the committing transaction (one round trip). */
   private readonly announceAndCommitSql: string;
+  /** Set once a message of writeAlone found its prepared statement missing (a transaction pooler). */
+  private aloneUnavailable = false;
 
   constructor(
     connect: Promise<KanbanPostgres>,
@@ -111,6 +139,7 @@ export class PgSession implements SqlSessionHandle {
     lockTimeoutMs = 30_000,
     announceGapMs = ANNOUNCE_GAP_MS,
   ) {
+    this.schema = schema;
     const lockKey = advisoryLockKey(schema);
     const announce = eventsAnnouncementSql(schema);
     this.announceAndCommitSql = `${announce}; COMMIT`;
@@ -130,6 +159,8 @@ export class PgSession implements SqlSessionHandle {
     this.beginSharedSql = `${begin}; SELECT pg_advisory_xact_lock_shared(${BOARD_WRITER_LOCK_CLASS}, ${lockKey})`;
     this.lockRow = { classid: String(BOARD_WRITER_LOCK_CLASS >>> 0), objid: String(lockKey >>> 0) };
   }
+
+  private readonly schema: string;
 
   now(): number {
     return nowSeconds(this.clock);
@@ -335,6 +366,82 @@ export class PgSession implements SqlSessionHandle {
       own.open = false;
       // A connection whose transaction could not be ended cleanly is discarded, not reused.
       client.release(broken instanceof Error ? broken : undefined);
+    }
+  }
+
+  /**
+   * See SqlContext.writeAlone. The message is BEGIN, the lock bound, the board's lock, `EXECUTE` of
+   * the statement prepared on this connection with its values written as literals, and COMMIT. The
+   * plan is the prepared statement's, made once per connection; only the short EXECUTE is parsed each
+   * time. (The statement's whole text with literals in it would be parsed and planned every time, and
+   * cost more than the round trips it saves.) The first use on a connection prepares it first, one
+   * round trip more.
+   */
+  async writeAlone(sql: string, args: readonly unknown[], opts?: { shared?: boolean }): Promise<unknown[] | null> {
+    if (this.closed || this.closing) throw closedError();
+    if (this.aloneUnavailable || this.inTransaction) return null;
+    const t = translate(sql);
+    const values: string[] = [];
+    for (const v of bindValues(t, args)) {
+      const text = literal(v);
+      if (text === null) return null;
+      values.push(text);
+    }
+    const statement = statementOf(t.text);
+    const name = `kanban_w_${createHash("sha256").update(`${this.schema}\0${t.text}`).digest("hex").slice(0, 32)}`;
+    this.begin();
+    try {
+      const db = this.db ?? (await this.connected());
+      let client: PoolClient;
+      try {
+        client = await db.pool.connect();
+      } catch (err) {
+        throw db.failure(err);
+      }
+      let broken: unknown;
+      try {
+        let prepared = preparedAlone.get(client);
+        if (prepared === undefined) {
+          prepared = new Set();
+          preparedAlone.set(client, prepared);
+        }
+        if (!prepared.has(name)) {
+          try {
+            await client.query(`PREPARE ${name} AS ${t.text}`);
+          } catch (err) {
+            if ((err as { code?: unknown }).code !== STATEMENT_EXISTS) throw this.mapError(err, t);
+          }
+          prepared.add(name);
+        }
+        this.transactionsBegun++;
+        const begin = opts?.shared === true ? this.beginSharedSql : this.beginSql;
+        const commit = statement.writesEvents && this.announcer.takeTurn() ? this.announceAndCommitSql : "COMMIT";
+        let results: QueryResult[];
+        try {
+          results = (await client.query(
+            `${begin}; EXECUTE ${name}(${values.join(", ")}); ${commit}`,
+          )) as unknown as QueryResult[];
+        } catch (err) {
+          // An error ends the message where it happened: the transaction, if begun, is left aborted.
+          await client.query("ROLLBACK").catch((e: unknown) => {
+            broken = e;
+          });
+          if ((err as { code?: unknown }).code === NO_SUCH_STATEMENT) {
+            // Nothing was written. The session's statements do not outlive a transaction here, so
+            // this board's later writes take the ordinary way.
+            this.aloneUnavailable = true;
+            prepared.delete(name);
+            return null;
+          }
+          throw this.mapError(err, t);
+        }
+        // BEGIN, SET, the lock, then the statement's own result.
+        return results[3]?.rows ?? [];
+      } finally {
+        client.release(broken instanceof Error ? broken : undefined);
+      }
+    } finally {
+      this.end();
     }
   }
 

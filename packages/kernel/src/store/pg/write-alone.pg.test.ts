@@ -1,0 +1,212 @@
+// PostgreSQL only: PgSession.writeAlone, a statement sent as a whole transaction in one message
+// (BEGIN, the board's lock, EXECUTE of a statement prepared on the connection, COMMIT), and the
+// worker's fenced completion that uses it. The values travel as SQL literals, so the point is that
+// every value reads back exactly as the driver's own parameters would have sent it, and that a
+// connection pooler losing the prepared statement costs a fallback, never a write.
+import type { PoolClient } from "pg";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { useTestBoards } from "../../testing/helpers.ts";
+import { boardInternals, rawSql, type TestBoard } from "../../testing/index.ts";
+import type { PgSession } from "./session.ts";
+
+const board = useTestBoards();
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+function sessionOf(b: TestBoard): PgSession {
+  return boardInternals(b).ctx.session as PgSession;
+}
+
+/** Every connection of the board's pool at once (so none is left out), handed to `fn`, then released. */
+async function onEveryConnection(b: TestBoard, fn: (client: PoolClient) => Promise<unknown>): Promise<void> {
+  const pool = sessionOf(b)["db"]?.pool;
+  if (!pool) throw new Error("the board's pool is not open");
+  const clients: PoolClient[] = [];
+  // Only connections that exist: the pool opens them on demand, up to its size.
+  const count = pool.totalCount;
+  for (let i = 0; i < count; i++) clients.push(await pool.connect());
+  try {
+    for (const c of clients) await fn(c);
+  } finally {
+    for (const c of clients) c.release();
+  }
+}
+
+async function runningTask(b: TestBoard, title: string, claimer = "w:1") {
+  const t = await b.createTask({ title, assignee: "bench" });
+  const running = await b.claimTask(t.id, { claimer });
+  if (!running) throw new Error(`could not claim ${title}`);
+  return running;
+}
+
+const HOSTILE = [
+  "plain",
+  "",
+  "it's",
+  "''",
+  "back\\slash",
+  "\\'",
+  "ends with a backslash \\",
+  "E'x'",
+  "$1 $$ $tag$ ?",
+  "'); DROP TABLE tasks; --",
+  "line one\nline two\r\n\ttab",
+  "émoji 🎉 and right-to-left \u202e text",
+  "x".repeat(100_000),
+];
+
+describe("writeAlone on PostgreSQL", () => {
+  it("every value reads back as the driver's own parameters send it", async () => {
+    const b = board();
+    const session = sessionOf(b);
+    const sql =
+      "SELECT CAST(? AS text) AS s, CAST(? AS bigint) AS n, CAST(? AS double precision) AS f, CAST(? AS boolean) AS y, CAST(? AS text) AS z";
+    for (const s of HOSTILE) {
+      for (const values of [
+        [s, 42, 0.1, true, null],
+        [s, -9_007_199_254_740_991, 1e-300, false, s],
+      ]) {
+        const alone = await session.writeAlone(sql, values);
+        const driver = await session.all(sql, ...values);
+        expect(alone).toEqual(driver);
+        expect((alone as { s: string }[])[0]?.s).toBe(s);
+      }
+    }
+  });
+
+  it("a value a message cannot carry (a NUL, a buffer) is not sent: null, nothing run", async () => {
+    const session = sessionOf(board());
+    expect(await session.writeAlone("SELECT CAST(? AS text) AS s", ["a\0b"])).toBeNull();
+    expect(await session.writeAlone("SELECT CAST(? AS bytea) AS s", [Buffer.from("ab")])).toBeNull();
+  });
+
+  it("inside a transaction it is not sent (the caller's transaction writes): null", async () => {
+    const b = board();
+    const { ctx } = boardInternals(b);
+    const running = await runningTask(b, "inside");
+    const begun = ctx.transactionsBegun;
+    await ctx.tx(async () => {
+      expect(await sessionOf(b).writeAlone("SELECT 1 AS one", [])).toBeNull();
+      await b.completeTask(running.id, { summary: "ok", expected_run_id: running.current_run_id });
+    });
+    expect(ctx.transactionsBegun - begun).toBe(1);
+    expect((await b.requireTask(running.id)).status).toBe("done");
+  });
+
+  it("waits for the board's exclusive writer, and then sees what it committed", async () => {
+    const b = board();
+    const { ctx } = boardInternals(b);
+    const running = await runningTask(b, "waits");
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let entered = () => {};
+    const inside = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    // An exclusive writer that links an unfinished parent to the running task, and holds the board.
+    const parent = await b.createTask({ title: "parent" });
+    const writer = ctx.tx(async () => {
+      await ctx.run("INSERT INTO task_links (parent_id, child_id) VALUES (?, ?)", parent.id, running.id);
+      entered();
+      await held;
+    });
+    await inside;
+    let settled = false;
+    const completion = b
+      .completeTask(running.id, { summary: "ok", expected_run_id: running.current_run_id })
+      .finally(() => {
+        settled = true;
+      });
+    completion.catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(settled).toBe(false);
+    release();
+    await writer;
+    // The link committed before the lock was granted: the statement saw the open parent, wrote
+    // nothing, and the full way refused the completion.
+    await expect(completion).rejects.toMatchObject({ code: "WRONG_STATE" });
+    expect((await b.requireTask(running.id)).status).toBe("running");
+    expect(
+      await rawSql(b).all("SELECT id FROM task_events WHERE task_id = ? AND kind = 'completed'", running.id),
+    ).toEqual([]);
+  });
+
+  it("a pooler that loses the prepared statement costs a fallback, never a write", async () => {
+    const b = board();
+    const ctx = boardInternals(b).ctx as unknown as Record<"writeAlone", (...args: unknown[]) => Promise<unknown>>;
+    const alone = vi.spyOn(ctx, "writeAlone");
+    // Prepared on every connection of the pool: completions side by side each hold a connection of
+    // their own through their message, so enough rounds of them reach every one.
+    const preparedOn = async () => {
+      let n = 0;
+      await onEveryConnection(b, async (c) => {
+        const { rows } = await c.query(
+          "SELECT 1 FROM pg_prepared_statements WHERE from_sql AND name LIKE 'kanban\\_w\\_%'",
+        );
+        if (rows.length > 0) n++;
+      });
+      return n;
+    };
+    for (let round = 0; round < 10; round++) {
+      const tasks = await Promise.all([1, 2, 3].map(async (i) => await runningTask(b, `first ${round}.${i}`)));
+      await Promise.all(
+        tasks.map(async (t) => await b.completeTask(t.id, { summary: "ok", expected_run_id: t.current_run_id })),
+      );
+      const pool = sessionOf(b)["db"]?.pool;
+      if ((await preparedOn()) === pool?.totalCount && pool.totalCount > 0) break;
+    }
+    expect(await preparedOn()).toBe(sessionOf(b)["db"]?.pool.totalCount);
+    for (const r of alone.mock.results) expect(await r.value).toHaveLength(1);
+    const sent = alone.mock.results.length;
+    // What a transaction pooler does: the next message runs in a server session without it.
+    let dropped = 0;
+    await onEveryConnection(b, async (c) => {
+      const names = (
+        await c.query<{ name: string }>(
+          "SELECT name FROM pg_prepared_statements WHERE from_sql AND name LIKE 'kanban\\_w\\_%'",
+        )
+      ).rows;
+      for (const { name } of names) {
+        await c.query(`DEALLOCATE ${name}`);
+        dropped++;
+      }
+    });
+    expect(dropped).toBeGreaterThan(0);
+    const second = await runningTask(b, "second");
+    const done = await b.completeTask(second.id, { summary: "ok", expected_run_id: second.current_run_id });
+    expect(done.task.status).toBe("done");
+    expect(done.run_id).toBe(second.current_run_id);
+    // The message that found no statement wrote nothing; the ordinary way wrote each row once.
+    expect(await alone.mock.results[sent]?.value).toBeNull();
+    const rows = async (sql: string) => (await rawSql(b).all(sql, second.id)).length;
+    expect(await rows("SELECT id FROM task_events WHERE task_id = ? AND kind = 'completed'")).toBe(1);
+    expect(await rows("SELECT id FROM task_runs WHERE task_id = ? AND ended_at IS NOT NULL")).toBe(1);
+    expect(await rows("SELECT id FROM task_runs WHERE task_id = ? AND ended_at IS NULL")).toBe(0);
+    // The board's later completions take the ordinary way at once.
+    const third = await runningTask(b, "third");
+    await b.completeTask(third.id, { summary: "ok", expected_run_id: third.current_run_id });
+    expect(await alone.mock.results[sent + 1]?.value).toBeNull();
+    expect((await b.requireTask(third.id)).status).toBe("done");
+  });
+
+  it("a statement that fails rolls its transaction back and leaves the connection usable", async () => {
+    const b = board();
+    const session = sessionOf(b);
+    await expect(session.writeAlone("SELECT CAST(? AS integer) AS n", ["not a number"])).rejects.toThrow(
+      /invalid input syntax/,
+    );
+    // No connection is left in the aborted transaction (a statement there would fail), and none
+    // holds a transaction open.
+    await onEveryConnection(b, async (c) => {
+      const { rows } = await c.query<{ open: boolean }>("SELECT now() <> statement_timestamp() AS open");
+      expect(rows[0]?.open).toBe(false);
+    });
+    const running = await runningTask(b, "after");
+    await b.completeTask(running.id, { summary: "ok", expected_run_id: running.current_run_id });
+    expect((await b.requireTask(running.id)).status).toBe("done");
+  });
+});
