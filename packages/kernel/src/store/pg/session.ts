@@ -341,6 +341,12 @@ export class PgSession implements SqlSessionHandle {
           withBegin.rows = results[results.length - 1]?.rows ?? [];
         }
       } catch (err) {
+        // The message stops at the statement that failed (the board's lock timing out, most often),
+        // inside the transaction it began. Ended here, or the connection would go back to the pool
+        // in an aborted transaction and fail every later statement sent on it.
+        await client.query("ROLLBACK").catch((e: unknown) => {
+          broken = e;
+        });
         throw this.mapError(err);
       }
       let result: T;
