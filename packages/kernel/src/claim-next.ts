@@ -7,7 +7,7 @@ import { missingLabels } from "./labels.ts";
 import { appendEvent } from "./store/sqlite/events.ts";
 import { type LaneRow, readyLaneRows, runningPerProfile, stillReady } from "./store/sqlite/ready-lane.ts";
 import { readyRequires } from "./store/sqlite/requires.ts";
-import { lockFirstReadyTask, sharedClaimWalk } from "./store/pg/shared-writers.ts";
+import { type FirstLock, lockFirstReadyTask, sharedClaimWalk } from "./store/pg/shared-writers.ts";
 import type { RespawnFactsRow } from "./store/sqlite/respawn-reads.ts";
 import type { ClaimHead } from "./store/sqlite/claims.ts";
 import type { Task } from "./types.ts";
@@ -157,10 +157,54 @@ export async function claimNext(
   limit: number,
   verbs: LaneVerbs,
 ): Promise<ClaimNextResult> {
-  const walk = async () => await walkLane(ctx, lane, Math.max(0, Math.floor(limit)), verbs);
-  if (lane.filter.dryRun === true) return await walk();
+  const walk = async (first: FirstLock | null) =>
+    await walkLane(ctx, lane, Math.max(0, Math.floor(limit)), verbs, first);
+  if (lane.filter.dryRun === true) return await walk(null);
   // PostgreSQL: walks run side by side unless a rule needs the whole board (store/pg/shared-writers.ts).
-  return await sharedClaimWalk(ctx, (lane.filter.maxPerProfile ?? null) !== null, walk);
+  return await sharedClaimWalk(
+    ctx,
+    (lane.filter.maxPerProfile ?? null) !== null,
+    walk,
+    limit >= 1 ? async () => await planFirstLock(ctx, lane) : undefined,
+  );
+}
+
+/**
+ * PostgreSQL: the row lock a walk of `lane` will send first, worked out before its transaction so
+ * that it can travel with BEGIN. Only for a lane already read (a walk's first call reads it inside
+ * its transaction) and no spent budget (judging a row would then be a read of its own). The walk
+ * judges the same rows again and uses the lock only if it chose among the same ids; the re-check of
+ * the lane made here is the one the walk would make first (on PostgreSQL only a hint, the row lock
+ * decides).
+ */
+async function planFirstLock(
+  ctx: BoardContext,
+  lane: ReadyLane,
+): Promise<{ ids: string[]; commentsFrom: number } | null> {
+  const rows = lane.rows;
+  if (rows === null || lane.budgets === null || !lane.budgets.empty) return null;
+  if (lane.next >= rows.length) return null;
+  if (lane.next >= lane.checkedTo) await recheckWindow(ctx, lane, rows);
+  const judge = laneJudge(ctx, lane);
+  const ids: string[] = [];
+  for (let j = lane.next; ids.length < LOCK_AHEAD && j < lane.checkedTo; j++) {
+    const row = rows[j] as LaneRow;
+    if (lane.gone.has(row.id)) continue;
+    if ((await judge(row)).skip === undefined) ids.push(row.id);
+  }
+  return ids.length === 0 ? null : { ids, commentsFrom: respawnGuardWindowStart(ctx.now()) };
+}
+
+/**
+ * Re-checks the lane window from `lane.next`: another claimer may have taken rows since the lane was
+ * read, and one query finds them, so a taken row costs nothing instead of a claim attempt (and a
+ * respawn-guard read).
+ */
+async function recheckWindow(ctx: BoardContext, lane: ReadyLane, rows: LaneRow[]): Promise<void> {
+  const window = rows.slice(lane.next, lane.next + LANE_RECHECK).map((r) => r.id);
+  const ready = await stillReady(ctx, window);
+  lane.gone = new Set(window.filter((id) => !ready.has(id)));
+  lane.checkedTo = lane.next + window.length;
 }
 
 /** A lane row the walk may start (see walkLane's `judge`): under whom, and the incident it would probe. */
@@ -178,7 +222,14 @@ const LOCK_AHEAD = 16;
 /** Lane rows re-checked per query while walking: enough for a tick's claims, small to send. */
 const LANE_RECHECK = 64;
 
-async function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs: LaneVerbs): Promise<ClaimNextResult> {
+async function walkLane(
+  ctx: BoardContext,
+  lane: ReadyLane,
+  limit: number,
+  verbs: LaneVerbs,
+  /** The walk's first row lock, sent with its BEGIN (PostgreSQL, see planFirstLock). */
+  planned: FirstLock | null,
+): Promise<ClaimNextResult> {
   const f = lane.filter;
   const dryRun = f.dryRun === true;
   const spawnable = f.isSpawnable ?? (() => true);
@@ -200,54 +251,10 @@ async function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs
     lane.budgets = await BudgetHolds.read(ctx);
   }
   const pauses = lane.incidents as IncidentPauses;
-  const offered = f.labels ?? [];
   const rows = lane.rows;
   const out: ClaimNextResult = { claimed: [], skipped: [], assigned_default: [], more: false };
-  // Whether the walk may start a lane row, judged from the lane and the rules alone (no row lock, no
-  // write): a skip with its reason, or the assignee it would run under. The rules are the motion's
-  // (motion/holds.ts), so `kanban why` says what this walk decides.
-  const judge = async (row: LaneRow): Promise<{ skip: LaneSkip } | Eligible> => {
-    // Routing first: a task this claimer cannot run (a label it lacks) is not its to assign or guard.
-    const requires = lane.requires.get(row.id);
-    if (requires !== undefined) {
-      const missing = missingLabels(requires, offered);
-      if (missing.length > 0) return { skip: { task_id: row.id, reason: "labels", requires, missing } };
-    }
-    const defaulted = !row.assignee && lane.fallback !== null;
-    const assignee = row.assignee || lane.fallback;
-    const running = assignee === null ? 0 : (lane.running.get(assignee) ?? 0);
-    const held = laneHold({ assignee, isSpawnable: spawnable, running, cap });
-    if (held?.code === "unassigned" || assignee === null) return { skip: { task_id: row.id, reason: "unassigned" } };
-    if (held?.code === "not_runnable_profile") return { skip: { task_id: row.id, reason: "not_a_profile", assignee } };
-    if (held?.code === "profile_cap_full")
-      return { skip: { task_id: row.id, reason: "per_profile_cap", assignee, current: held.running } };
-    // An open incident pauses its profile (or this host): only one probe run at a time, once its
-    // time has come; every other card of the scope stays ready, unclaimed and uncounted.
-    const incident = pauses.pausing(assignee, f.hostId ?? null);
-    if (incident !== null && !pauses.mayProbe(incident)) {
-      return {
-        skip: {
-          task_id: row.id,
-          reason: "incident",
-          incident_id: incident.id,
-          failure_class: incident.failure_class,
-          scope: incident.scope,
-          scope_key: incident.scope_key,
-          since: incident.opened_at,
-          next_probe_at: incident.next_probe_at,
-        },
-      };
-    }
-    // Admission control (the dispatcher's memory floor, host-wide cap), before the respawn guard's
-    // read: a held task costs nothing, records nothing and stays ready.
-    const admission = f.hold?.(assignee) ?? null;
-    if (admission !== null) return { skip: { task_id: row.id, reason: "held", assignee, hold: admission } };
-    // A spent budget that counts the card (its own or a parent's, its profile's, tenant's or the
-    // board's) starts nothing in its scope until more is allowed (budgets.ts).
-    const budget = await (lane.budgets as BudgetHolds).holding(ctx, { id: row.id, assignee, tenant: row.tenant });
-    if (budget !== null) return { skip: { task_id: row.id, reason: "budget", assignee, hold: budget } };
-    return { assignee, defaulted, incident };
-  };
+  const judge = laneJudge(ctx, lane);
+  let preLocked = planned;
   // On SQLite a re-check is trusted inside the transaction that made it (the walk holds the board's one
   // writer, so nobody claims meanwhile), and a later call re-checks from where it starts. A PostgreSQL
   // walk runs beside others, so there the re-check is only a hint that spares lock attempts (the row
@@ -255,14 +262,7 @@ async function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs
   // then costs no re-check of its own.
   if (ctx.dialect !== "postgres") lane.checkedTo = lane.next;
   while (out.claimed.length < limit && lane.next < rows.length) {
-    if (lane.next >= lane.checkedTo) {
-      // Another claimer may have taken rows since the lane was read: one query re-checks the next
-      // window, so a taken row costs nothing instead of a claim attempt (and a respawn-guard read).
-      const window = rows.slice(lane.next, lane.next + LANE_RECHECK).map((r) => r.id);
-      const ready = await stillReady(ctx, window);
-      lane.gone = new Set(window.filter((id) => !ready.has(id)));
-      lane.checkedTo = lane.next + window.length;
-    }
+    if (lane.next >= lane.checkedTo) await recheckWindow(ctx, lane, rows);
     let row = rows[lane.next++] as LaneRow;
     if (lane.gone.has(row.id)) continue; // taken by someone else since the lane was read
     let verdict = await judge(row);
@@ -289,11 +289,14 @@ async function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs
         if (v.skip !== undefined) skips.push({ at: j, skip: v.skip });
         else eligible.push({ at: j, row: next, verdict: v });
       }
-      const first = await lockFirstReadyTask(
-        ctx,
-        eligible.map((e) => e.row.id),
-        respawnGuardWindowStart(ctx.now()),
-      );
+      const ids = eligible.map((e) => e.row.id);
+      // The lock planned before the transaction and sent with BEGIN serves when it chose among the
+      // same rows (the rules may have changed their minds in between: admission control, a budget).
+      const pre = preLocked;
+      preLocked = null;
+      const same = pre !== null && pre.ids.length === ids.length && pre.ids.every((id, i) => id === ids[i]);
+      const first =
+        pre !== null && same ? pre.locked : await lockFirstReadyTask(ctx, ids, respawnGuardWindowStart(ctx.now()));
       const chosen = first === false ? undefined : eligible.find((e) => e.row.id === first.id);
       const upTo = chosen === undefined ? j : chosen.at;
       for (const s of skips) if (s.at < upTo) out.skipped.push(s.skip);
@@ -337,4 +340,59 @@ async function walkLane(ctx: BoardContext, lane: ReadyLane, limit: number, verbs
   }
   out.more = lane.next < rows.length;
   return out;
+}
+
+/**
+ * Whether a walk of `lane` may start a lane row, judged from the lane and the rules alone (no row
+ * lock, no write): a skip with its reason, or the assignee it would run under. The rules are the
+ * motion's (motion/holds.ts), so `kanban why` says what a walk decides. For a lane already read.
+ */
+function laneJudge(ctx: BoardContext, lane: ReadyLane): (row: LaneRow) => Promise<{ skip: LaneSkip } | Eligible> {
+  const f = lane.filter;
+  const spawnable = f.isSpawnable ?? (() => true);
+  const cap = f.maxPerProfile ?? null;
+  const pauses = lane.incidents as IncidentPauses;
+  const offered = f.labels ?? [];
+  return async (row: LaneRow): Promise<{ skip: LaneSkip } | Eligible> => {
+    // Routing first: a task this claimer cannot run (a label it lacks) is not its to assign or guard.
+    const requires = lane.requires.get(row.id);
+    if (requires !== undefined) {
+      const missing = missingLabels(requires, offered);
+      if (missing.length > 0) return { skip: { task_id: row.id, reason: "labels", requires, missing } };
+    }
+    const defaulted = !row.assignee && lane.fallback !== null;
+    const assignee = row.assignee || lane.fallback;
+    const running = assignee === null ? 0 : (lane.running.get(assignee) ?? 0);
+    const held = laneHold({ assignee, isSpawnable: spawnable, running, cap });
+    if (held?.code === "unassigned" || assignee === null) return { skip: { task_id: row.id, reason: "unassigned" } };
+    if (held?.code === "not_runnable_profile") return { skip: { task_id: row.id, reason: "not_a_profile", assignee } };
+    if (held?.code === "profile_cap_full")
+      return { skip: { task_id: row.id, reason: "per_profile_cap", assignee, current: held.running } };
+    // An open incident pauses its profile (or this host): only one probe run at a time, once its
+    // time has come; every other card of the scope stays ready, unclaimed and uncounted.
+    const incident = pauses.pausing(assignee, f.hostId ?? null);
+    if (incident !== null && !pauses.mayProbe(incident)) {
+      return {
+        skip: {
+          task_id: row.id,
+          reason: "incident",
+          incident_id: incident.id,
+          failure_class: incident.failure_class,
+          scope: incident.scope,
+          scope_key: incident.scope_key,
+          since: incident.opened_at,
+          next_probe_at: incident.next_probe_at,
+        },
+      };
+    }
+    // Admission control (the dispatcher's memory floor, host-wide cap), before the respawn guard's
+    // read: a held task costs nothing, records nothing and stays ready.
+    const admission = f.hold?.(assignee) ?? null;
+    if (admission !== null) return { skip: { task_id: row.id, reason: "held", assignee, hold: admission } };
+    // A spent budget that counts the card (its own or a parent's, its profile's, tenant's or the
+    // board's) starts nothing in its scope until more is allowed (budgets.ts).
+    const budget = await (lane.budgets as BudgetHolds).holding(ctx, { id: row.id, assignee, tenant: row.tenant });
+    if (budget !== null) return { skip: { task_id: row.id, reason: "budget", assignee, hold: budget } };
+    return { assignee, defaulted, incident };
+  };
 }

@@ -63,11 +63,20 @@ export interface TxOptions {
    */
   shared?: boolean;
   /**
-   * PostgreSQL: a read without parameters sent in the same message as BEGIN and the board's lock, so
-   * it costs no round trip of its own (it sees what committed before the lock was granted). Its rows
-   * are put in `rows` before `fn` runs. SQLite ignores it and leaves `rows` unset.
+   * PostgreSQL: reads sent in the same message as BEGIN and the board's lock, so they cost no round
+   * trip of their own (each sees what committed before the lock was granted). Their rows are put in
+   * `rows` before `fn` runs. A read with `args` travels as EXECUTE of a statement prepared on the
+   * connection (as SqlContext.writeAlone's does); where it cannot, its `rows` stay unset and `fn`
+   * reads for itself. SQLite ignores them and leaves every `rows` unset.
    */
-  withBegin?: { sql: string; rows?: unknown[] };
+  withBegin?: BeginRead[];
+}
+
+/** A read that travels with BEGIN (TxOptions.withBegin). */
+export interface BeginRead {
+  sql: string;
+  args?: readonly unknown[];
+  rows?: unknown[];
 }
 
 export type SqlDialect = "sqlite" | "postgres";

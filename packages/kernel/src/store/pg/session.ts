@@ -5,7 +5,7 @@ import { advisoryLockKey, eventsAnnouncementSql, KanbanDbError, type KanbanPostg
 import { type Clock, nowSeconds } from "../../clock.ts";
 import { taskFromValues } from "../../rows.ts";
 import type { Task } from "../../types.ts";
-import type { SqlRun, SqlSessionHandle, TxOptions } from "../port.ts";
+import type { BeginRead, SqlRun, SqlSessionHandle, TxOptions } from "../port.ts";
 import { EventAnnouncer } from "./event-announcer.ts";
 import { bindValues, type Translated, translate } from "./translate.ts";
 
@@ -64,12 +64,35 @@ const preparedAlone = new WeakMap<PoolClient, Set<string>>();
 function literal(v: unknown): string | null {
   if (v === null) return "NULL";
   if (typeof v === "number" || typeof v === "bigint" || typeof v === "boolean") return `'${String(v)}'`;
+  if (Array.isArray(v)) {
+    // A list (json_each's, store/pg/translate.ts) as an array's text form, which the parameter's array
+    // type reads: each element double-quoted, its quotes and backslashes escaped.
+    const items: string[] = [];
+    for (const item of v) {
+      if (item === null) items.push("NULL");
+      else if (typeof item === "string" || typeof item === "number" || typeof item === "bigint")
+        items.push(`"${String(item).replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`);
+      else return null;
+    }
+    return literal(`{${items.join(",")}}`);
+  }
   if (typeof v !== "string") return null;
   // A NUL would end the message's query string early; such a value takes the ordinary way.
   if (v.includes("\0")) return null;
   const quoted = v.replaceAll("'", "''");
   // With a backslash, an escape-string literal reads the same whatever standard_conforming_strings is.
   return v.includes("\\") ? ` E'${quoted.replaceAll("\\", "\\\\")}'` : `'${quoted}'`;
+}
+
+/** A statement's values as literals for EXECUTE, or null when one cannot be written so. */
+function literalsOf(t: Translated, args: readonly unknown[]): string[] | null {
+  const values: string[] = [];
+  for (const v of bindValues(t, args)) {
+    const text = literal(v);
+    if (text === null) return null;
+    values.push(text);
+  }
+  return values;
 }
 
 /** PostgreSQL's "prepared statement does not exist": a pooler gave the message another server session. */
@@ -332,14 +355,7 @@ export class PgSession implements SqlSessionHandle {
     let broken: unknown;
     try {
       try {
-        const begin = shared ? this.beginSharedSql : this.beginSql;
-        if (withBegin === undefined) await client.query(begin);
-        else {
-          // One simple-protocol message; each statement in it takes its own snapshot, so the read's is
-          // taken once the lock is granted.
-          const results = (await client.query(`${begin}; ${withBegin.sql}`)) as unknown as QueryResult[];
-          withBegin.rows = results[results.length - 1]?.rows ?? [];
-        }
+        await this.sendBegin(client, shared, withBegin ?? []);
       } catch (err) {
         // The message stops at the statement that failed (the board's lock timing out, most often),
         // inside the transaction it began. Ended here, or the connection would go back to the pool
@@ -387,14 +403,9 @@ export class PgSession implements SqlSessionHandle {
     if (this.closed || this.closing) throw closedError();
     if (this.aloneUnavailable || this.inTransaction) return null;
     const t = translate(sql);
-    const values: string[] = [];
-    for (const v of bindValues(t, args)) {
-      const text = literal(v);
-      if (text === null) return null;
-      values.push(text);
-    }
+    const values = literalsOf(t, args);
+    if (values === null) return null;
     const statement = statementOf(t.text);
-    const name = `kanban_w_${createHash("sha256").update(`${this.schema}\0${t.text}`).digest("hex").slice(0, 32)}`;
     this.begin();
     try {
       const db = this.db ?? (await this.connected());
@@ -406,39 +417,21 @@ export class PgSession implements SqlSessionHandle {
       }
       let broken: unknown;
       try {
-        let prepared = preparedAlone.get(client);
-        if (prepared === undefined) {
-          prepared = new Set();
-          preparedAlone.set(client, prepared);
-        }
-        if (!prepared.has(name)) {
-          try {
-            await client.query(`PREPARE ${name} AS ${t.text}`);
-          } catch (err) {
-            if ((err as { code?: unknown }).code !== STATEMENT_EXISTS) throw this.mapError(err, t);
-          }
-          prepared.add(name);
-        }
+        const execute = await this.executeOn(client, t, values);
         this.transactionsBegun++;
         const begin = opts?.shared === true ? this.beginSharedSql : this.beginSql;
         const commit = statement.writesEvents && this.announcer.takeTurn() ? this.announceAndCommitSql : "COMMIT";
         let results: QueryResult[];
         try {
-          results = (await client.query(
-            `${begin}; EXECUTE ${name}(${values.join(", ")}); ${commit}`,
-          )) as unknown as QueryResult[];
+          results = (await client.query(`${begin}; ${execute}; ${commit}`)) as unknown as QueryResult[];
         } catch (err) {
           // An error ends the message where it happened: the transaction, if begun, is left aborted.
           await client.query("ROLLBACK").catch((e: unknown) => {
             broken = e;
           });
-          if ((err as { code?: unknown }).code === NO_SUCH_STATEMENT) {
-            // Nothing was written. The session's statements do not outlive a transaction here, so
-            // this board's later writes take the ordinary way.
-            this.aloneUnavailable = true;
-            prepared.delete(name);
-            return null;
-          }
+          // Nothing was written. The session's statements do not outlive a transaction here (a
+          // pooler), so this board's later writes take the ordinary way.
+          if (this.lostPrepared(err, client)) return null;
           throw this.mapError(err, t);
         }
         // BEGIN, SET, the lock, then the statement's own result.
@@ -449,6 +442,82 @@ export class PgSession implements SqlSessionHandle {
     } finally {
       this.end();
     }
+  }
+
+  /**
+   * `EXECUTE <name>(<literals>)` of a translated statement, prepared on `client` first when it has
+   * not been (one round trip, once per connection). The name is a hash of the board's schema and the
+   * text (see preparedAlone).
+   */
+  private async executeOn(client: PoolClient, t: Translated, values: string[]): Promise<string> {
+    const name = `kanban_w_${createHash("sha256").update(`${this.schema}\0${t.text}`).digest("hex").slice(0, 32)}`;
+    let prepared = preparedAlone.get(client);
+    if (prepared === undefined) {
+      prepared = new Set();
+      preparedAlone.set(client, prepared);
+    }
+    if (!prepared.has(name)) {
+      try {
+        await client.query(`PREPARE ${name} AS ${t.text}`);
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== STATEMENT_EXISTS) throw this.mapError(err, t);
+      }
+      prepared.add(name);
+    }
+    return `EXECUTE ${name}(${values.join(", ")})`;
+  }
+
+  /**
+   * Whether `err` is the server not finding a statement prepared by {@link executeOn}: a transaction
+   * pooler ran the message in another server session. The session then stops sending them, and
+   * forgets what it believed `client` held.
+   */
+  private lostPrepared(err: unknown, client: PoolClient): boolean {
+    if ((err as { code?: unknown }).code !== NO_SUCH_STATEMENT) return false;
+    this.aloneUnavailable = true;
+    preparedAlone.delete(client);
+    return true;
+  }
+
+  /**
+   * BEGIN, the lock bound and the board's lock, with the reads of `withBegin` in the same message
+   * (see TxOptions.withBegin). When the server has lost a read's prepared statement (a pooler), the
+   * transaction is rolled back and begun again with the reads that need none.
+   */
+  private async sendBegin(client: PoolClient, shared: boolean, reads: BeginRead[]): Promise<void> {
+    const begin = shared ? this.beginSharedSql : this.beginSql;
+    if (reads.length === 0) {
+      await client.query(begin);
+      return;
+    }
+    const sent: BeginRead[] = [];
+    const parts = [begin];
+    for (const read of reads) {
+      if (read.args === undefined) parts.push(read.sql);
+      else {
+        if (this.aloneUnavailable) continue;
+        const t = translate(read.sql);
+        const values = literalsOf(t, read.args);
+        if (values === null) continue;
+        parts.push(await this.executeOn(client, t, values));
+      }
+      sent.push(read);
+    }
+    let results: QueryResult[];
+    try {
+      // One simple-protocol message; each statement in it takes its own snapshot, so the reads' are
+      // taken once the lock is granted.
+      results = (await client.query(parts.join("; "))) as unknown as QueryResult[];
+    } catch (err) {
+      if (!this.lostPrepared(err, client)) throw err;
+      await client.query("ROLLBACK");
+      await this.sendBegin(client, shared, reads);
+      return;
+    }
+    // BEGIN, SET and the lock come first.
+    sent.forEach((read, i) => {
+      read.rows = results[3 + i]?.rows ?? [];
+    });
   }
 
   private begin(): void {

@@ -1,4 +1,4 @@
-import type { SqlContext, TxOptions } from "../port.ts";
+import type { BeginRead, SqlContext } from "../port.ts";
 import { CLAIM_HEAD_COLUMNS, type ClaimHead, claimHeadFromRow } from "../sqlite/claims.ts";
 import { LANE_ORDER } from "../sqlite/ready-lane.ts";
 import { RESPAWN_FACTS_COLUMNS, type RespawnFactsRow, respawnFactsFromRow } from "../sqlite/respawn-reads.ts";
@@ -34,15 +34,43 @@ import { RESPAWN_FACTS_COLUMNS, type RespawnFactsRow, respawnFactsFromRow } from
  *   two walks would each let one through. Incidents are opened by exclusive writers only, so a
  *   walk that found none inside its shared transaction sees none appear before it commits.
  */
-export async function sharedClaimWalk<T>(ctx: SqlContext, needsBoardView: boolean, walk: () => Promise<T>): Promise<T> {
-  if (ctx.dialect !== "postgres" || needsBoardView || ctx.inTransaction) return await ctx.tx(walk);
-  // The incident check travels with BEGIN (no round trip of its own).
-  const probe: NonNullable<TxOptions["withBegin"]> = { sql: ANY_OPEN_INCIDENT_SQL };
+export async function sharedClaimWalk<T>(
+  ctx: SqlContext,
+  needsBoardView: boolean,
+  walk: (first: FirstLock | null) => Promise<T>,
+  /** The walk's first row lock, when it can be known before its transaction (null: the walk sends it). */
+  plan?: () => Promise<{ ids: string[]; commentsFrom: number } | null>,
+): Promise<T> {
+  if (ctx.dialect !== "postgres" || needsBoardView || ctx.inTransaction)
+    return await ctx.tx(async () => await walk(null));
+  const planned = plan === undefined ? null : await plan();
+  // The incident check travels with BEGIN (no round trip of its own), and so does the first row lock
+  // when it was planned: a steady claim is then BEGIN with both, the claim's write, and COMMIT.
+  const probe: BeginRead = { sql: ANY_OPEN_INCIDENT_SQL };
+  const lock: BeginRead | null =
+    planned === null ? null : { sql: LOCK_FIRST_READY_SQL, args: [planned.commentsFrom, JSON.stringify(planned.ids)] };
   const result = await ctx.tx(
-    async () => ((probe.rows ?? (await ctx.all(probe.sql))).length > 0 ? EXCLUSIVE : await walk()),
-    { shared: true, withBegin: probe },
+    async () => {
+      if ((probe.rows ?? (await ctx.all(probe.sql))).length > 0) return EXCLUSIVE;
+      // Not sent with BEGIN (a value or a pooler that does not allow it): the walk locks for itself.
+      const first =
+        planned === null || lock?.rows === undefined ? null : { ids: planned.ids, locked: lockedOf(lock.rows[0]) };
+      return await walk(first);
+    },
+    { shared: true, withBegin: lock === null ? [probe] : [probe, lock] },
   );
-  return result === EXCLUSIVE ? await ctx.tx(walk) : (result as T);
+  // An open incident: the walk runs as the board's one writer. A row the shared transaction locked
+  // was let go at its end.
+  return result === EXCLUSIVE ? await ctx.tx(async () => await walk(null)) : (result as T);
+}
+
+/** What {@link lockFirstReadyTask} answers: the row locked, with its facts, or false when none was. */
+export type LockedRow = false | { id: string; facts: RespawnFactsRow; head: ClaimHead };
+
+/** A walk's first row lock, made with its BEGIN: the ids it chose among, and what it locked. */
+export interface FirstLock {
+  ids: readonly string[];
+  locked: LockedRow;
 }
 
 const EXCLUSIVE: unique symbol = Symbol("exclusive");
@@ -100,10 +128,12 @@ export async function lockFirstReadyTask(
   ctx: SqlContext,
   ids: readonly string[],
   commentsFrom: number,
-): Promise<false | { id: string; facts: RespawnFactsRow; head: ClaimHead }> {
-  const row = (await ctx.get(LOCK_FIRST_READY_SQL, commentsFrom, JSON.stringify(ids))) as
-    | Record<string, unknown>
-    | undefined;
+): Promise<LockedRow> {
+  return lockedOf(await ctx.get(LOCK_FIRST_READY_SQL, commentsFrom, JSON.stringify(ids)));
+}
+
+function lockedOf(found: unknown): LockedRow {
+  const row = found as Record<string, unknown> | undefined;
   return row === undefined
     ? false
     : { id: String(row.id), facts: respawnFactsFromRow(row), head: claimHeadFromRow(row) };

@@ -76,6 +76,20 @@ describe("writeAlone on PostgreSQL", () => {
     }
   });
 
+  it("a list (json_each's) reads back as the driver sends it, whatever its elements hold", async () => {
+    const session = sessionOf(board());
+    const sql = "SELECT v.x FROM (SELECT CAST(? AS text) AS x) v WHERE v.x IN (SELECT value FROM json_each(?))";
+    const awkward = ["{", "}", ",", "NULL", "", 'a"b', "c\\d", '\\"', " spaced ", "'"];
+    for (const s of [...HOSTILE, ...awkward]) {
+      const others = [...awkward, ...HOSTILE.slice(0, 3)].filter((o) => o !== s);
+      for (const list of [[...others, s], others]) {
+        const alone = await session.writeAlone(sql, [s, JSON.stringify(list)]);
+        expect(alone).toEqual(await session.all(sql, s, JSON.stringify(list)));
+        expect(alone).toEqual(list.includes(s) ? [{ x: s }] : []);
+      }
+    }
+  });
+
   it("a value a message cannot carry (a NUL, a buffer) is not sent: null, nothing run", async () => {
     const session = sessionOf(board());
     expect(await session.writeAlone("SELECT CAST(? AS text) AS s", ["a\0b"])).toBeNull();

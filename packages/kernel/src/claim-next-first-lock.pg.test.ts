@@ -1,0 +1,177 @@
+// PostgreSQL only: a steady claim walk's first row lock is worked out before its transaction and
+// sent with BEGIN (claim-next.ts planFirstLock, store/pg/shared-writers.ts sharedClaimWalk). The walk
+// uses it only when it chose among the same rows; otherwise it locks for itself, and the row the
+// early lock took is let go with the transaction. A pooler that loses the prepared lock statement
+// costs a second BEGIN, never a claim.
+import pg from "pg";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { LaneHold } from "./claim-next.ts";
+import type { PgSession } from "./store/pg/session.ts";
+import { useTestBoards } from "./testing/helpers.ts";
+import { boardInternals, rawSql, type TestBoard } from "./testing/index.ts";
+
+const board = useTestBoards();
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/** The messages that carried a row lock with BEGIN, and those that locked a row on their own. */
+function watchLocks(): { withBegin: () => number; alone: () => number } {
+  let withBegin = 0;
+  let alone = 0;
+  const original = pg.Client.prototype.query;
+  vi.spyOn(pg.Client.prototype, "query").mockImplementation(function (this: pg.Client, ...args: unknown[]) {
+    const first = args[0];
+    const text = typeof first === "string" ? first : ((first as { text?: string } | undefined)?.text ?? "");
+    if (/^BEGIN;.*EXECUTE kanban_w_/s.test(text)) withBegin++;
+    // (A connection's one-time PREPARE of the lock ends the same way, and is not a lock.)
+    else if (!text.startsWith("PREPARE ") && /FOR UPDATE OF t SKIP LOCKED$/.test(text)) alone++;
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as never);
+  return { withBegin: () => withBegin, alone: () => alone };
+}
+
+async function seed(b: TestBoard, n: number) {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) ids.push((await b.createTask({ title: `job ${i}`, assignee: "bench" })).id);
+  return ids;
+}
+
+/** Whether another connection can lock the task's row now (no transaction holds it). */
+async function rowIsFree(b: TestBoard, id: string): Promise<boolean> {
+  const rows = await rawSql(b).all("SELECT id FROM tasks WHERE id = ? FOR UPDATE SKIP LOCKED", id);
+  return rows.length === 1;
+}
+
+describe("a steady claim walk's first row lock, sent with BEGIN", () => {
+  it("claims in lane order, one task per call, with the lock sent with BEGIN after the lane's first read", async () => {
+    const b = board();
+    const ids = await seed(b, 5);
+    const lane = b.readyLane();
+    const locks = watchLocks();
+    const claimed: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const task = (await b.claimNext(lane, { claimer: "w:1" })).claimed[0]?.task;
+      if (!task) throw new Error(`call ${i} claimed nothing`);
+      claimed.push(task.id);
+    }
+    expect(claimed).toEqual(ids);
+    // The first call read the lane inside its transaction and locked for itself; the other four
+    // sent their lock with BEGIN.
+    expect(locks.withBegin()).toBe(4);
+    expect(locks.alone()).toBe(1);
+    expect((await b.claimNext(lane, { claimer: "w:1" })).claimed).toEqual([]);
+  });
+
+  it("a rule that changes its mind between the plan and the walk: the walk locks for itself, the early lock is let go", async () => {
+    const b = board();
+    const [first, second] = await seed(b, 3);
+    let holdFirst = false;
+    // Admission control (the dispatcher's memory floor) that holds every card from the moment the
+    // walk's transaction begins: the plan made just before saw none held.
+    const lane = b.readyLane({
+      hold: (assignee: string): LaneHold | null =>
+        holdFirst ? { code: "memory_floor", detail: { profile: assignee } } : null,
+    });
+    expect((await b.claimNext(lane, { claimer: "w:1" })).claimed[0]?.task_id).toBe(first);
+    const locks = watchLocks();
+    // The plan is made with the hold off; the walk judges with it on and claims nothing.
+    const { ctx } = boardInternals(b);
+    const tx = ctx.tx.bind(ctx);
+    vi.spyOn(ctx, "tx").mockImplementation(((fn: () => Promise<unknown>, opts?: unknown) => {
+      holdFirst = true;
+      return tx(fn, opts as never);
+    }) as never);
+    const result = await b.claimNext(lane, { claimer: "w:1" });
+    expect(result.claimed).toEqual([]);
+    expect(result.skipped.map((s) => s.reason)).toEqual(["held", "held"]);
+    expect(locks.withBegin()).toBe(1);
+    // The task the early lock took is neither claimed nor still locked.
+    expect((await b.requireTask(second ?? "")).status).toBe("ready");
+    expect(await rowIsFree(b, second ?? "")).toBe(true);
+  });
+
+  it("an incident opened after the plan: the walk runs as the board's one writer, the early lock let go", async () => {
+    const b = board();
+    const [, second] = await seed(b, 3);
+    const lane = b.readyLane();
+    await b.claimNext(lane, { claimer: "w:1" });
+    const { ctx } = boardInternals(b);
+    // An incident of another profile: it pauses nothing here, but no walk may run beside others.
+    await rawSql(b).run(
+      "INSERT INTO kanban_incidents (scope, scope_key, failure_class, opened_at, failures, task_ids, probes) VALUES ('profile', 'other', 'crashed', ?, 3, '[]', 0)",
+      ctx.now(),
+    );
+    const modes: string[] = [];
+    const tx = ctx.tx.bind(ctx);
+    vi.spyOn(ctx, "tx").mockImplementation(((fn: () => Promise<unknown>, opts?: { shared?: boolean }) => {
+      if (!ctx.inTransaction) modes.push(opts?.shared === true ? "shared" : "exclusive");
+      return tx(fn, opts);
+    }) as never);
+    const locks = watchLocks();
+    // The shared transaction's early lock took the second card; the exclusive walk could claim it (SKIP
+    // LOCKED would have passed it over were it still held) only because that lock ended with its transaction.
+    expect((await b.claimNext(lane, { claimer: "w:1" })).claimed[0]?.task_id).toBe(second);
+    expect(modes).toEqual(["shared", "exclusive"]);
+    expect(locks.withBegin()).toBe(1);
+  });
+
+  it("a pooler that loses the prepared lock statement costs a second BEGIN, never a claim", async () => {
+    const b = board();
+    const ids = await seed(b, 30);
+    const session = boardInternals(b).ctx.session as PgSession;
+    const pool = session["db"]?.pool;
+    if (!pool) throw new Error("the board's pool is not open");
+    // Three walks side by side, each on a lane of its own, until every connection prepared the lock.
+    const lanes = [1, 2, 3].map(() => b.readyLane());
+    const claimed: string[] = [];
+    const walkAll = async () => {
+      const got = await Promise.all(lanes.map(async (l, i) => await b.claimNext(l, { claimer: `w:${i}` })));
+      for (const r of got) for (const c of r.claimed) claimed.push(c.task_id);
+    };
+    await walkAll();
+    const preparedOn = async () => {
+      const clients = [];
+      for (let i = 0; i < pool.totalCount; i++) clients.push(await pool.connect());
+      let n = 0;
+      try {
+        for (const c of clients) {
+          const { rows } = await c.query<{ name: string }>(
+            "SELECT name FROM pg_prepared_statements WHERE from_sql AND name LIKE 'kanban\\_w\\_%'",
+          );
+          if (rows.length > 0) n++;
+        }
+      } finally {
+        for (const c of clients) c.release();
+      }
+      return n;
+    };
+    for (let round = 0; round < 4 && (await preparedOn()) < pool.totalCount; round++) await walkAll();
+    expect(await preparedOn()).toBe(pool.totalCount);
+    // What a transaction pooler does: the next BEGIN runs in a server session without it.
+    const clients = [];
+    for (let i = 0; i < pool.totalCount; i++) clients.push(await pool.connect());
+    for (const c of clients) {
+      const { rows } = await c.query<{ name: string }>(
+        "SELECT name FROM pg_prepared_statements WHERE from_sql AND name LIKE 'kanban\\_w\\_%'",
+      );
+      for (const { name } of rows) await c.query(`DEALLOCATE ${name}`);
+      c.release();
+    }
+    const before = claimed.length;
+    await walkAll();
+    expect(claimed.length).toBe(before + 3);
+    expect(session["aloneUnavailable"]).toBe(true);
+    // Every task claimed once, by one walk, in a state the claim left whole.
+    while (claimed.length < ids.length) {
+      const before2 = claimed.length;
+      await walkAll();
+      if (claimed.length === before2) break;
+    }
+    expect(new Set(claimed).size).toBe(claimed.length);
+    expect([...claimed].sort()).toEqual([...ids].sort());
+    const open = await rawSql(b).all<{ n: number }>("SELECT COUNT(*) AS n FROM task_runs WHERE ended_at IS NULL");
+    expect(Number(open[0]?.n)).toBe(ids.length);
+  });
+});
