@@ -9,6 +9,7 @@ import type { LaneHold } from "./claim-next.ts";
 import type { PgSession } from "./store/pg/session.ts";
 import { useTestBoards } from "./testing/helpers.ts";
 import { boardInternals, rawSql, type TestBoard } from "./testing/index.ts";
+import { recordTxModes } from "./testing/writer-spies.ts";
 
 const board = useTestBoards();
 
@@ -103,12 +104,7 @@ describe("a steady claim walk's first row lock, sent with BEGIN", () => {
       "INSERT INTO kanban_incidents (scope, scope_key, failure_class, opened_at, failures, task_ids, probes) VALUES ('profile', 'other', 'crashed', ?, 3, '[]', 0)",
       ctx.now(),
     );
-    const modes: string[] = [];
-    const tx = ctx.tx.bind(ctx);
-    vi.spyOn(ctx, "tx").mockImplementation(((fn: () => Promise<unknown>, opts?: { shared?: boolean }) => {
-      if (!ctx.inTransaction) modes.push(opts?.shared === true ? "shared" : "exclusive");
-      return tx(fn, opts);
-    }) as never);
+    const modes = recordTxModes(ctx);
     const locks = watchLocks();
     // The shared transaction's early lock took the second card; the exclusive walk could claim it (SKIP
     // LOCKED would have passed it over were it still held) only because that lock ended with its transaction.

@@ -16,6 +16,8 @@ import {
   completeInOneStatement,
   completeRunningAlone,
   completeRunningInOneStatement,
+  type WorkerCompletion,
+  type WorkerCompletionInput,
 } from "./store/pg/folded-writes.ts";
 import {
   COMPLETE_HEAD_SQL,
@@ -329,58 +331,55 @@ async function afterSettled(
 }
 
 /**
- * {@link completeRunningAlone} for a call fenced to its run: see {@link completeFencedInOneStatement}.
- * Null where it was not sent alone (SQLite, not fenced, inside a transaction); "missed" where the
- * statement did not apply and wrote nothing.
+ * A call fenced to its run as the worker's own completion of its running attempt, with the handoff
+ * the full path would record for it (store/pg/folded-writes.ts); null when not fenced.
+ */
+function fencedCompletion(ctx: BoardContext, id: string, input: CompleteInput): WorkerCompletionInput | null {
+  const runId = input.expected_run_id;
+  if (typeof runId !== "number") return null;
+  const result = input.result ?? null;
+  const summary = input.summary ?? result;
+  return {
+    id,
+    fence: { runId, claimLock: input.claim_lock ?? null },
+    settle: { result, completedAt: ctx.now() },
+    close: { status: "done", outcome: "completed", summary, metadata: input.metadata ?? null },
+    payload: { result_len: result?.length ?? 0, summary: firstLine(summary, 400) },
+  };
+}
+
+/** What a settled fenced completion answers: the caller is the worker itself, so there is no worker to stop. */
+function fencedResult(done: WorkerCompletion): { settled: CompleteResult; hasChildren: boolean } {
+  return { settled: { task: done.task, run_id: done.runId, terminate: null }, hasChildren: done.hasChildren };
+}
+
+/**
+ * {@link completeRunningAlone} for a call fenced to its run. Null where it was not sent alone (SQLite,
+ * not fenced, inside a transaction); "missed" where the statement did not apply and wrote nothing.
  */
 async function completeFencedAlone(
   ctx: BoardContext,
   id: string,
   input: CompleteInput,
 ): Promise<{ settled: CompleteResult; hasChildren: boolean } | "missed" | null> {
-  const runId = input.expected_run_id;
-  if (typeof runId !== "number") return null;
-  const result = input.result ?? null;
-  const summary = input.summary ?? result;
-  const done = await completeRunningAlone(
-    ctx,
-    id,
-    { runId, claimLock: input.claim_lock ?? null },
-    { result, completedAt: ctx.now() },
-    { status: "done", outcome: "completed", summary, metadata: input.metadata ?? null },
-    { result_len: result?.length ?? 0, summary: firstLine(summary, 400) },
-  );
-  if (done === null || done === "missed") return done;
-  // Fenced: the caller is the worker itself, so there is no worker to stop.
-  return { settled: { task: done.task, run_id: done.runId, terminate: null }, hasChildren: done.hasChildren };
+  const c = fencedCompletion(ctx, id, input);
+  const done = c === null ? null : await completeRunningAlone(ctx, c);
+  return done === null || done === "missed" ? done : fencedResult(done);
 }
 
 /**
- * {@link completeRunningInOneStatement} for a call fenced to its run: the worker's own completion of a
- * running task, with the handoff the full path would record for it. Null on SQLite, and where the
- * task is not in that case (the full path then decides, and throws what a miss deserves).
+ * {@link completeRunningInOneStatement} for a call fenced to its run, as the first statement of the
+ * completion's transaction. Null on SQLite, and where the task is not in that case (the full path
+ * then decides, and throws what a miss deserves).
  */
 async function completeFencedInOneStatement(
   ctx: BoardContext,
   id: string,
   input: CompleteInput,
 ): Promise<{ settled: CompleteResult; hasChildren: boolean } | null> {
-  const runId = input.expected_run_id;
-  if (typeof runId !== "number") return null;
-  const result = input.result ?? null;
-  const summary = input.summary ?? result;
-  const done = await completeRunningInOneStatement(
-    ctx,
-    id,
-    { runId, claimLock: input.claim_lock ?? null },
-    { result, completedAt: ctx.now() },
-    { status: "done", outcome: "completed", summary, metadata: input.metadata ?? null },
-    { result_len: result?.length ?? 0, summary: firstLine(summary, 400) },
-  );
-  // Fenced: the caller is the worker itself, so there is no worker to stop.
-  return done === null
-    ? null
-    : { settled: { task: done.task, run_id: done.runId, terminate: null }, hasChildren: done.hasChildren };
+  const c = fencedCompletion(ctx, id, input);
+  const done = c === null ? null : await completeRunningInOneStatement(ctx, c);
+  return done === null ? null : fencedResult(done);
 }
 
 /** The summary and metadata of a review approval that brought no evidence (spec §2.6, Hermes B). */

@@ -7,6 +7,7 @@ import pg from "pg";
 import { describe, expect, it, vi } from "vitest";
 import { useTestBoards } from "../../testing/helpers.ts";
 import { boardInternals, rawSql, type TestBoard } from "../../testing/index.ts";
+import { recordTxModes } from "../../testing/writer-spies.ts";
 
 const board = useTestBoards();
 
@@ -97,12 +98,7 @@ describe("a claim and a completion on PostgreSQL", () => {
     const b = board();
     for (let i = 0; i < 2; i++) await b.createTask({ title: `job ${i}`, assignee: "bench" });
     const { ctx } = boardInternals(b);
-    const modes: string[] = [];
-    const tx = ctx.tx.bind(ctx);
-    vi.spyOn(ctx, "tx").mockImplementation(((fn: () => Promise<unknown>, opts?: { shared?: boolean }) => {
-      if (!ctx.inTransaction) modes.push(opts?.shared === true ? "shared" : "exclusive");
-      return tx(fn, opts);
-    }) as never);
+    const modes = recordTxModes(ctx);
     expect((await b.claimNext(b.readyLane(), { claimer: "w:1" })).claimed).toHaveLength(1);
     expect(modes).toEqual(["shared"]);
     // An incident of another profile: it pauses nothing here, but a walk must not run beside others.

@@ -232,14 +232,10 @@ export interface WorkerCompletion {
  */
 export async function completeRunningInOneStatement(
   ctx: SqlContext,
-  id: string,
-  fence: { runId: number; claimLock: string | null },
-  settle: Omit<SettleDone, "from" | "runId">,
-  close: RunClose,
-  payload: Record<string, unknown>,
+  c: WorkerCompletionInput,
 ): Promise<WorkerCompletion | null> {
   if (ctx.dialect !== "postgres") return null;
-  const { sql, args } = workerCompleteStatement(id, fence, settle, close, payload);
+  const { sql, args } = workerCompleteStatement(c);
   return workerCompletionOf((await ctx.get(sql, ...args)) as Record<string, unknown> | undefined);
 }
 
@@ -252,27 +248,29 @@ export async function completeRunningInOneStatement(
  */
 export async function completeRunningAlone(
   ctx: SqlContext,
-  id: string,
-  fence: { runId: number; claimLock: string | null },
-  settle: Omit<SettleDone, "from" | "runId">,
-  close: RunClose,
-  payload: Record<string, unknown>,
+  c: WorkerCompletionInput,
 ): Promise<WorkerCompletion | "missed" | null> {
   if (ctx.dialect !== "postgres" || ctx.writeAlone === undefined || ctx.inTransaction) return null;
-  const { sql, args } = workerCompleteStatement(id, fence, settle, close, payload);
+  const { sql, args } = workerCompleteStatement(c);
   const rows = await ctx.writeAlone(sql, args, { shared: true });
   if (rows === null) return null;
   return workerCompletionOf(rows[0] as Record<string, unknown> | undefined) ?? "missed";
 }
 
-function workerCompleteStatement(
-  id: string,
-  fence: { runId: number; claimLock: string | null },
-  settle: Omit<SettleDone, "from" | "runId">,
-  close: RunClose,
-  payload: Record<string, unknown>,
-): { sql: string; args: unknown[] } {
-  const write = workerCompleteWrite(settle, fence.runId, fence.claimLock);
+/**
+ * A worker's completion of its running attempt: the task, the run it names (and the claim lock, when
+ * it names one), the task's settle, the run's close, and the `completed` payload.
+ */
+export interface WorkerCompletionInput {
+  id: string;
+  fence: { runId: number; claimLock: string | null };
+  settle: Omit<SettleDone, "from" | "runId">;
+  close: RunClose;
+  payload: Record<string, unknown>;
+}
+
+function workerCompleteStatement(c: WorkerCompletionInput): { sql: string; args: unknown[] } {
+  const write = workerCompleteWrite(c.settle, c.fence.runId, c.fence.claimLock);
   if (workerCompleteSql === null) {
     workerCompleteSql = `WITH t AS (${transitionSql("complete", write, true)}),
   r AS (${CLOSE_AFTER_SWAP}),
@@ -281,10 +279,10 @@ function workerCompleteStatement(
          EXISTS (SELECT 1 FROM task_links c WHERE c.parent_id = t.id) AS ${HAS_CHILDREN} FROM t`;
   }
   const args = [
-    ...swapArgs(id, write),
-    ...closeOpenRunsArgs(id, close, settle.completedAt),
-    JSON.stringify(payload),
-    settle.completedAt,
+    ...swapArgs(c.id, write),
+    ...closeOpenRunsArgs(c.id, c.close, c.settle.completedAt),
+    JSON.stringify(c.payload),
+    c.settle.completedAt,
   ];
   return { sql: workerCompleteSql, args };
 }

@@ -6,6 +6,7 @@ import type { Board } from "../../board.ts";
 import { pgBoard } from "../../open-pg-board.ts";
 import { ReadyLane } from "../../claim-next.ts";
 import { boardInternals } from "../../testing/index.ts";
+import { holdWriterLock } from "../../testing/writer-spies.ts";
 import { dropTestSchemaLater, testStoreUrl } from "../../testing/test-store.ts";
 
 const opened: { boards: Board[]; slug: string }[] = [];
@@ -22,25 +23,7 @@ function twoViews(name: string) {
   const a = pgBoard({ url: testStoreUrl(), board: slug, poolSize: 3, lockTimeoutMs: 300, warn: () => {} });
   const b = pgBoard({ url: testStoreUrl(), board: slug, poolSize: 3, warn: () => {} });
   opened.push({ boards: [a, b], slug });
-  const hold = async () => {
-    let release = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let entered = () => {};
-    const inside = new Promise<void>((resolve) => {
-      entered = resolve;
-    });
-    const writer = boardInternals(b).ctx.tx(async () => {
-      entered();
-      await held;
-    });
-    await inside;
-    return async () => {
-      release();
-      await writer;
-    };
-  };
+  const hold = async () => await holdWriterLock(boardInternals(b).ctx);
   return { a, b, hold };
 }
 

@@ -95,6 +95,19 @@ function literalsOf(t: Translated, args: readonly unknown[]): string[] | null {
   return values;
 }
 
+/**
+ * Ends whatever transaction the connection is in; the error when even that failed (the connection is
+ * then discarded, not given back to the pool), else undefined.
+ */
+async function rollback(client: PoolClient): Promise<unknown> {
+  try {
+    await client.query("ROLLBACK");
+    return undefined;
+  } catch (err) {
+    return err;
+  }
+}
+
 /** PostgreSQL's "prepared statement does not exist": a pooler gave the message another server session. */
 const NO_SUCH_STATEMENT = "26000";
 /** "prepared statement already exists": a server session kept one this process did not know of. */
@@ -198,6 +211,16 @@ export class PgSession implements SqlSessionHandle {
     if (this.db) return this.db;
     await this.ready;
     return this.db as unknown as KanbanPostgres;
+  }
+
+  /** A pooled connection of the board's own (released by the caller); a failure to get one, typed. */
+  private async connection(): Promise<PoolClient> {
+    const db = this.db ?? (await this.connected());
+    try {
+      return await db.pool.connect();
+    } catch (err) {
+      throw db.failure(err);
+    }
   }
 
   private async query(sql: string, args: unknown[], rowMode?: "array"): Promise<QueryResult> {
@@ -343,13 +366,7 @@ export class PgSession implements SqlSessionHandle {
   }
 
   private async outermost<T>(fn: () => Promise<T> | T, shared: boolean, withBegin: TxOptions["withBegin"]): Promise<T> {
-    const db = this.db ?? (await this.connected());
-    let client: PoolClient;
-    try {
-      client = await db.pool.connect();
-    } catch (err) {
-      throw db.failure(err);
-    }
+    const client = await this.connection();
     this.transactionsBegun++;
     const own: TxToken = { session: this, client, open: true, nested: Promise.resolve(), wroteEvents: false };
     let broken: unknown;
@@ -360,9 +377,7 @@ export class PgSession implements SqlSessionHandle {
         // The message stops at the statement that failed (the board's lock timing out, most often),
         // inside the transaction it began. Ended here, or the connection would go back to the pool
         // in an aborted transaction and fail every later statement sent on it.
-        await client.query("ROLLBACK").catch((e: unknown) => {
-          broken = e;
-        });
+        broken ??= await rollback(client);
         throw this.mapError(err);
       }
       let result: T;
@@ -371,9 +386,7 @@ export class PgSession implements SqlSessionHandle {
         await own.nested;
       } catch (err) {
         own.open = false;
-        await client.query("ROLLBACK").catch((e: unknown) => {
-          broken = e;
-        });
+        broken ??= await rollback(client);
         throw err;
       }
       own.open = false;
@@ -408,13 +421,7 @@ export class PgSession implements SqlSessionHandle {
     const statement = statementOf(t.text);
     this.begin();
     try {
-      const db = this.db ?? (await this.connected());
-      let client: PoolClient;
-      try {
-        client = await db.pool.connect();
-      } catch (err) {
-        throw db.failure(err);
-      }
+      const client = await this.connection();
       let broken: unknown;
       try {
         const execute = await this.executeOn(client, t, values);
@@ -426,9 +433,7 @@ export class PgSession implements SqlSessionHandle {
           results = (await client.query(`${begin}; ${execute}; ${commit}`)) as unknown as QueryResult[];
         } catch (err) {
           // An error ends the message where it happened: the transaction, if begun, is left aborted.
-          await client.query("ROLLBACK").catch((e: unknown) => {
-            broken = e;
-          });
+          broken ??= await rollback(client);
           // Nothing was written. The session's statements do not outlive a transaction here (a
           // pooler), so this board's later writes take the ordinary way.
           if (this.lostPrepared(err, client)) return null;

@@ -7,6 +7,7 @@ import type { PoolClient } from "pg";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { useTestBoards } from "../../testing/helpers.ts";
 import { boardInternals, rawSql, type TestBoard } from "../../testing/index.ts";
+import { holdWriterLock } from "../../testing/writer-spies.ts";
 import type { PgSession } from "./session.ts";
 
 const board = useTestBoards();
@@ -113,22 +114,11 @@ describe("writeAlone on PostgreSQL", () => {
     const b = board();
     const { ctx } = boardInternals(b);
     const running = await runningTask(b, "waits");
-    let release = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let entered = () => {};
-    const inside = new Promise<void>((resolve) => {
-      entered = resolve;
-    });
     // An exclusive writer that links an unfinished parent to the running task, and holds the board.
     const parent = await b.createTask({ title: "parent" });
-    const writer = ctx.tx(async () => {
+    const release = await holdWriterLock(ctx, async () => {
       await ctx.run("INSERT INTO task_links (parent_id, child_id) VALUES (?, ?)", parent.id, running.id);
-      entered();
-      await held;
     });
-    await inside;
     let settled = false;
     const completion = b
       .completeTask(running.id, { summary: "ok", expected_run_id: running.current_run_id })
@@ -138,8 +128,7 @@ describe("writeAlone on PostgreSQL", () => {
     completion.catch(() => {});
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(settled).toBe(false);
-    release();
-    await writer;
+    await release();
     // The link committed before the lock was granted: the statement saw the open parent, wrote
     // nothing, and the full way refused the completion.
     await expect(completion).rejects.toMatchObject({ code: "WRONG_STATE" });
