@@ -53,7 +53,8 @@ function statementOf(text: string): Statement {
 }
 
 /**
- * The SQL-level prepared statements (PREPARE) each connection holds for {@link PgSession.writeAlone}.
+ * The SQL-level prepared statements (PREPARE) each connection holds for {@link PgSession.writeAlone}
+ * and for the reads that travel with BEGIN.
  * They are apart from the driver's own (protocol-level, named per process), and named after the
  * board's schema and the statement's text: a name found on a server connection is always the same
  * statement on the same tables, also when a pooler hands the connection to another process or board.
@@ -107,6 +108,9 @@ async function rollback(client: PoolClient): Promise<unknown> {
     return err;
   }
 }
+
+/** The statements of a BEGIN message before anything sent with it: BEGIN, the lock bound, the board's lock. */
+const BEGIN_STATEMENTS = 3;
 
 /** PostgreSQL's "prepared statement does not exist": a pooler gave the message another server session. */
 const NO_SUCH_STATEMENT = "26000";
@@ -164,7 +168,10 @@ export class PgSession implements SqlSessionHandle {
   readonly announcer: EventAnnouncer;
   /** COMMIT, with the board's announcement sent inside the committing transaction (one round trip). */
   private readonly announceAndCommitSql: string;
-  /** Set once a message of writeAlone found its prepared statement missing (a transaction pooler). */
+  /**
+   * Set once a message found a statement prepared with PREPARE missing (a transaction pooler): the
+   * board's writeAlone and BEGIN reads with values are then not sent that way again.
+   */
   private aloneUnavailable = false;
 
   constructor(
@@ -191,6 +198,7 @@ export class PgSession implements SqlSessionHandle {
     this.ready.catch(() => {});
     // One round trip: BEGIN, the bound on lock waits, and the board's writer lock.
     const begin = `BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}`;
+    // BEGIN_STATEMENTS counts these three.
     this.beginSql = `${begin}; SELECT pg_advisory_xact_lock(${BOARD_WRITER_LOCK_CLASS}, ${lockKey})`;
     this.beginSharedSql = `${begin}; SELECT pg_advisory_xact_lock_shared(${BOARD_WRITER_LOCK_CLASS}, ${lockKey})`;
     this.lockRow = { classid: String(BOARD_WRITER_LOCK_CLASS >>> 0), objid: String(lockKey >>> 0) };
@@ -439,8 +447,7 @@ export class PgSession implements SqlSessionHandle {
           if (this.lostPrepared(err, client)) return null;
           throw this.mapError(err, t);
         }
-        // BEGIN, SET, the lock, then the statement's own result.
-        return results[3]?.rows ?? [];
+        return results[BEGIN_STATEMENTS]?.rows ?? [];
       } finally {
         client.release(broken instanceof Error ? broken : undefined);
       }
@@ -519,9 +526,8 @@ export class PgSession implements SqlSessionHandle {
       await this.sendBegin(client, shared, reads);
       return;
     }
-    // BEGIN, SET and the lock come first.
     sent.forEach((read, i) => {
-      read.rows = results[3 + i]?.rows ?? [];
+      read.rows = results[BEGIN_STATEMENTS + i]?.rows ?? [];
     });
   }
 
