@@ -126,6 +126,8 @@ describe("the flow ledger", () => {
     expect(flow.ready_queue).toEqual({ count: 1, age_seconds: { n: 1, p50: 600, p90: 600, max: 600 } });
   });
 
+  // Dozens of short transactions: about 2 s idle, and past the default 20 s once in a loaded CI run (a hang
+  // guard, as for the test above, not a measure).
   it("catches up in transactions that each take at most so many events and so many tasks, and ends where a rebuild ends", async () => {
     const b = board();
     b.clock.set(T0);
@@ -196,7 +198,7 @@ describe("the flow ledger", () => {
     expect(kept.stats.done).toBe(4);
     await rawSql(b).run("DELETE FROM kanban_flow_state");
     expect({ stats: await b.flowStats(window), rows: await ledgerRows(b) }).toEqual(kept);
-  });
+  }, 120_000);
 
   it("measures a board without a ledger (or with an older one) from scratch on its first read", async () => {
     const b = board();
