@@ -9,6 +9,7 @@ import type { LaneHold } from "./claim-next.ts";
 import type { PgSession } from "./store/pg/session.ts";
 import { useTestBoards } from "./testing/helpers.ts";
 import { boardInternals, rawSql, type TestBoard } from "./testing/index.ts";
+import { connectionsHoldingPrepared, dropPrepared, openConnections } from "./testing/pg-prepared.ts";
 import { recordTxModes } from "./testing/writer-spies.ts";
 
 const board = useTestBoards();
@@ -117,8 +118,6 @@ describe("a steady claim walk's first row lock, sent with BEGIN", () => {
     const b = board();
     const ids = await seed(b, 30);
     const session = boardInternals(b).ctx.session as PgSession;
-    const pool = session["db"]?.pool;
-    if (!pool) throw new Error("the board's pool is not open");
     // Three walks side by side, each on a lane of its own, until every connection prepared the lock.
     const lanes = [1, 2, 3].map(() => b.readyLane());
     const claimed: string[] = [];
@@ -127,34 +126,11 @@ describe("a steady claim walk's first row lock, sent with BEGIN", () => {
       for (const r of got) for (const c of r.claimed) claimed.push(c.task_id);
     };
     await walkAll();
-    const preparedOn = async () => {
-      const clients = [];
-      for (let i = 0; i < pool.totalCount; i++) clients.push(await pool.connect());
-      let n = 0;
-      try {
-        for (const c of clients) {
-          const { rows } = await c.query<{ name: string }>(
-            "SELECT name FROM pg_prepared_statements WHERE from_sql AND name LIKE 'kanban\\_w\\_%'",
-          );
-          if (rows.length > 0) n++;
-        }
-      } finally {
-        for (const c of clients) c.release();
-      }
-      return n;
-    };
-    for (let round = 0; round < 4 && (await preparedOn()) < pool.totalCount; round++) await walkAll();
-    expect(await preparedOn()).toBe(pool.totalCount);
+    for (let round = 0; round < 4 && (await connectionsHoldingPrepared(b)) < openConnections(b); round++)
+      await walkAll();
+    expect(await connectionsHoldingPrepared(b)).toBe(openConnections(b));
     // What a transaction pooler does: the next BEGIN runs in a server session without it.
-    const clients = [];
-    for (let i = 0; i < pool.totalCount; i++) clients.push(await pool.connect());
-    for (const c of clients) {
-      const { rows } = await c.query<{ name: string }>(
-        "SELECT name FROM pg_prepared_statements WHERE from_sql AND name LIKE 'kanban\\_w\\_%'",
-      );
-      for (const { name } of rows) await c.query(`DEALLOCATE ${name}`);
-      c.release();
-    }
+    expect(await dropPrepared(b)).toBeGreaterThan(0);
     const before = claimed.length;
     await walkAll();
     expect(claimed.length).toBe(before + 3);

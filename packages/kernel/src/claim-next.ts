@@ -207,7 +207,7 @@ async function recheckWindow(ctx: BoardContext, lane: ReadyLane, rows: LaneRow[]
   lane.checkedTo = lane.next + window.length;
 }
 
-/** A lane row the walk may start (see walkLane's `judge`): under whom, and the incident it would probe. */
+/** A lane row the walk may start (see laneJudge): under whom, and the incident it would probe. */
 interface Eligible {
   skip?: undefined;
   assignee: string;

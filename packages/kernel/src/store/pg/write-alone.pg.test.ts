@@ -3,10 +3,15 @@
 // worker's fenced completion that uses it. The values travel as SQL literals, so the point is that
 // every value reads back exactly as the driver's own parameters would have sent it, and that a
 // connection pooler losing the prepared statement costs a fallback, never a write.
-import type { PoolClient } from "pg";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { useTestBoards } from "../../testing/helpers.ts";
 import { boardInternals, rawSql, type TestBoard } from "../../testing/index.ts";
+import {
+  connectionsHoldingPrepared,
+  dropPrepared,
+  onEveryConnection,
+  openConnections,
+} from "../../testing/pg-prepared.ts";
 import { holdWriterLock } from "../../testing/writer-spies.ts";
 import type { PgSession } from "./session.ts";
 
@@ -18,21 +23,6 @@ afterEach(() => {
 
 function sessionOf(b: TestBoard): PgSession {
   return boardInternals(b).ctx.session as PgSession;
-}
-
-/** Every connection of the board's pool at once (so none is left out), handed to `fn`, then released. */
-async function onEveryConnection(b: TestBoard, fn: (client: PoolClient) => Promise<unknown>): Promise<void> {
-  const pool = sessionOf(b)["db"]?.pool;
-  if (!pool) throw new Error("the board's pool is not open");
-  const clients: PoolClient[] = [];
-  // Only connections that exist: the pool opens them on demand, up to its size.
-  const count = pool.totalCount;
-  for (let i = 0; i < count; i++) clients.push(await pool.connect());
-  try {
-    for (const c of clients) await fn(c);
-  } finally {
-    for (const c of clients) c.release();
-  }
 }
 
 async function runningTask(b: TestBoard, title: string, claimer = "w:1") {
@@ -144,40 +134,18 @@ describe("writeAlone on PostgreSQL", () => {
     const alone = vi.spyOn(ctx, "writeAlone");
     // Prepared on every connection of the pool: completions side by side each hold a connection of
     // their own through their message, so enough rounds of them reach every one.
-    const preparedOn = async () => {
-      let n = 0;
-      await onEveryConnection(b, async (c) => {
-        const { rows } = await c.query(
-          "SELECT 1 FROM pg_prepared_statements WHERE from_sql AND name LIKE 'kanban\\_w\\_%'",
-        );
-        if (rows.length > 0) n++;
-      });
-      return n;
-    };
     for (let round = 0; round < 10; round++) {
       const tasks = await Promise.all([1, 2, 3].map(async (i) => await runningTask(b, `first ${round}.${i}`)));
       await Promise.all(
         tasks.map(async (t) => await b.completeTask(t.id, { summary: "ok", expected_run_id: t.current_run_id })),
       );
-      const pool = sessionOf(b)["db"]?.pool;
-      if ((await preparedOn()) === pool?.totalCount && pool.totalCount > 0) break;
+      if ((await connectionsHoldingPrepared(b)) === openConnections(b)) break;
     }
-    expect(await preparedOn()).toBe(sessionOf(b)["db"]?.pool.totalCount);
+    expect(await connectionsHoldingPrepared(b)).toBe(openConnections(b));
     for (const r of alone.mock.results) expect(await r.value).toHaveLength(1);
     const sent = alone.mock.results.length;
     // What a transaction pooler does: the next message runs in a server session without it.
-    let dropped = 0;
-    await onEveryConnection(b, async (c) => {
-      const names = (
-        await c.query<{ name: string }>(
-          "SELECT name FROM pg_prepared_statements WHERE from_sql AND name LIKE 'kanban\\_w\\_%'",
-        )
-      ).rows;
-      for (const { name } of names) {
-        await c.query(`DEALLOCATE ${name}`);
-        dropped++;
-      }
-    });
+    const dropped = await dropPrepared(b);
     expect(dropped).toBeGreaterThan(0);
     const second = await runningTask(b, "second");
     const done = await b.completeTask(second.id, { summary: "ok", expected_run_id: second.current_run_id });

@@ -1,0 +1,56 @@
+import type { PoolClient } from "pg";
+import type { PgSession } from "../store/pg/session.ts";
+import { boardInternals } from "./internals.ts";
+import type { TestBoard } from "./test-board.ts";
+
+/** The board's pool (PostgreSQL boards only). */
+function poolOf(b: TestBoard) {
+  const pool = (boardInternals(b).ctx.session as PgSession)["db"]?.pool;
+  if (!pool) throw new Error("the board's pool is not open");
+  return pool;
+}
+
+/** How many connections the board's pool has open now. */
+export function openConnections(b: TestBoard): number {
+  return poolOf(b).totalCount;
+}
+
+/** Every open connection of the board's pool at once (so none is left out), handed to `fn`, then released. */
+export async function onEveryConnection(b: TestBoard, fn: (client: PoolClient) => Promise<unknown>): Promise<void> {
+  const pool = poolOf(b);
+  const clients: PoolClient[] = [];
+  // Only connections that exist: the pool opens them on demand, up to its size.
+  const count = pool.totalCount;
+  for (let i = 0; i < count; i++) clients.push(await pool.connect());
+  try {
+    for (const c of clients) await fn(c);
+  } finally {
+    for (const c of clients) c.release();
+  }
+}
+
+const PREPARED_SQL = "SELECT name FROM pg_prepared_statements WHERE from_sql AND name LIKE 'kanban\\_w\\_%'";
+
+/** How many of the pool's open connections hold a statement the session prepared with PREPARE. */
+export async function connectionsHoldingPrepared(b: TestBoard): Promise<number> {
+  let n = 0;
+  await onEveryConnection(b, async (c) => {
+    if ((await c.query(PREPARED_SQL)).rows.length > 0) n++;
+  });
+  return n;
+}
+
+/**
+ * Drops every statement the session prepared with PREPARE from every open connection, as a
+ * transaction pooler seems to when it runs the next message in another server session; how many.
+ */
+export async function dropPrepared(b: TestBoard): Promise<number> {
+  let dropped = 0;
+  await onEveryConnection(b, async (c) => {
+    for (const { name } of (await c.query<{ name: string }>(PREPARED_SQL)).rows) {
+      await c.query(`DEALLOCATE ${name}`);
+      dropped++;
+    }
+  });
+  return dropped;
+}
