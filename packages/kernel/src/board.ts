@@ -346,6 +346,8 @@ export class Board {
   async claimNext(lane: ReadyLane, lease: claim.ClaimOptions = {}, limit = 1) {
     return await claimNext(this.ctx, lane, limit, {
       claim: async (id, head) => await claim.claimTask(this.ctx, id, lease, this.claimTtl, true, head),
+      claimFirst: async (ids, commentsFrom) =>
+        await claim.claimFirstReady(this.ctx, ids, lease, this.claimTtl, commentsFrom),
       assign: async (id, profile, extra) => await this.assignTask(id, profile, extra),
     });
   }

@@ -2,7 +2,8 @@
 // sent with BEGIN (claim-next.ts planFirstLock, store/pg/shared-writers.ts sharedClaimWalk). The walk
 // uses it only when it chose among the same rows; otherwise it locks for itself, and the row the
 // early lock took is let go with the transaction. A pooler that loses the prepared lock statement
-// costs a second BEGIN, never a claim.
+// costs a second BEGIN, never a claim. A walk for one claim is mostly one message of its own
+// (claim-next-alone.pg.test.ts), so these walks ask for two claims, which go this way.
 import pg from "pg";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { LaneHold } from "./claim-next.ts";
@@ -18,7 +19,10 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** The messages that carried a row lock with BEGIN, and those that locked a row on their own. */
+/**
+ * The messages that carried a row lock with BEGIN, and those that locked a row on their own (a
+ * message that is a whole transaction, BEGIN to COMMIT, is neither).
+ */
 function watchLocks(): { withBegin: () => number; alone: () => number } {
   let withBegin = 0;
   let alone = 0;
@@ -26,7 +30,7 @@ function watchLocks(): { withBegin: () => number; alone: () => number } {
   vi.spyOn(pg.Client.prototype, "query").mockImplementation(function (this: pg.Client, ...args: unknown[]) {
     const first = args[0];
     const text = typeof first === "string" ? first : ((first as { text?: string } | undefined)?.text ?? "");
-    if (/^BEGIN;.*EXECUTE kanban_w_/s.test(text)) withBegin++;
+    if (/^BEGIN;.*EXECUTE kanban_w_/s.test(text) && !text.endsWith("COMMIT")) withBegin++;
     // (A connection's one-time PREPARE of the lock ends the same way, and is not a lock.)
     else if (!text.startsWith("PREPARE ") && /FOR UPDATE OF t SKIP LOCKED$/.test(text)) alone++;
     return (original as (...a: unknown[]) => unknown).apply(this, args);
@@ -47,23 +51,23 @@ async function rowIsFree(b: TestBoard, id: string): Promise<boolean> {
 }
 
 describe("a steady claim walk's first row lock, sent with BEGIN", () => {
-  it("claims in lane order, one task per call, with the lock sent with BEGIN after the lane's first read", async () => {
+  it("claims in lane order, two tasks per call, with the first lock sent with BEGIN after the lane's first read", async () => {
     const b = board();
-    const ids = await seed(b, 5);
+    const ids = await seed(b, 6);
     const lane = b.readyLane();
     const locks = watchLocks();
     const claimed: string[] = [];
-    for (let i = 0; i < 5; i++) {
-      const task = (await b.claimNext(lane, { claimer: "w:1" })).claimed[0]?.task;
-      if (!task) throw new Error(`call ${i} claimed nothing`);
-      claimed.push(task.id);
+    for (let i = 0; i < 3; i++) {
+      const got = (await b.claimNext(lane, { claimer: "w:1" }, 2)).claimed;
+      if (got.length !== 2) throw new Error(`call ${i} claimed ${got.length}`);
+      for (const c of got) claimed.push(c.task_id);
     }
     expect(claimed).toEqual(ids);
-    // The first call read the lane inside its transaction and locked for itself; the other four
-    // sent their lock with BEGIN.
-    expect(locks.withBegin()).toBe(4);
-    expect(locks.alone()).toBe(1);
-    expect((await b.claimNext(lane, { claimer: "w:1" })).claimed).toEqual([]);
+    // The first call read the lane inside its transaction and locked for itself, twice; the other
+    // two sent their first lock with BEGIN and made their second themselves.
+    expect(locks.withBegin()).toBe(2);
+    expect(locks.alone()).toBe(4);
+    expect((await b.claimNext(lane, { claimer: "w:1" }, 2)).claimed).toEqual([]);
   });
 
   it("a rule that changes its mind between the plan and the walk: the walk locks for itself, the early lock is let go", async () => {
@@ -85,7 +89,7 @@ describe("a steady claim walk's first row lock, sent with BEGIN", () => {
       holdFirst = true;
       return tx(fn, opts as never);
     }) as never);
-    const result = await b.claimNext(lane, { claimer: "w:1" });
+    const result = await b.claimNext(lane, { claimer: "w:1" }, 2);
     expect(result.claimed).toEqual([]);
     expect(result.skipped.map((s) => s.reason)).toEqual(["held", "held"]);
     expect(locks.withBegin()).toBe(1);
@@ -109,41 +113,46 @@ describe("a steady claim walk's first row lock, sent with BEGIN", () => {
     const locks = watchLocks();
     // The shared transaction's early lock took the second card; the exclusive walk could claim it (SKIP
     // LOCKED would have passed it over were it still held) only because that lock ended with its transaction.
-    expect((await b.claimNext(lane, { claimer: "w:1" })).claimed[0]?.task_id).toBe(second);
+    expect((await b.claimNext(lane, { claimer: "w:1" }, 2)).claimed[0]?.task_id).toBe(second);
     expect(modes).toEqual(["shared", "exclusive"]);
     expect(locks.withBegin()).toBe(1);
   });
 
-  it("a pooler that loses the prepared lock statement costs a second BEGIN, never a claim", async () => {
-    const b = board();
-    const ids = await seed(b, 30);
-    const session = boardInternals(b).ctx.session as PgSession;
-    // Three walks side by side, each on a lane of its own, until every connection prepared the lock.
-    const lanes = [1, 2, 3].map(() => b.readyLane());
-    const claimed: string[] = [];
-    const walkAll = async () => {
-      const got = await Promise.all(lanes.map(async (l, i) => await b.claimNext(l, { claimer: `w:${i}` })));
-      for (const r of got) for (const c of r.claimed) claimed.push(c.task_id);
-    };
-    await walkAll();
-    for (let round = 0; round < 4 && (await connectionsHoldingPrepared(b)) < openConnections(b); round++)
+  // Two claims per walk lose the lock sent with BEGIN; one claim per walk loses its one message (the
+  // claim's own statement, claim-next-alone.pg.test.ts) and goes the full way.
+  it.each([1, 2])(
+    "a pooler that loses the prepared statements costs a message more, never a claim (%i per walk)",
+    async (limit) => {
+      const b = board();
+      const ids = await seed(b, 60);
+      const session = boardInternals(b).ctx.session as PgSession;
+      // Three walks side by side, each on a lane of its own, until every connection prepared its statement.
+      const lanes = [1, 2, 3].map(() => b.readyLane());
+      const claimed: string[] = [];
+      const walkAll = async () => {
+        const got = await Promise.all(lanes.map(async (l, i) => await b.claimNext(l, { claimer: `w:${i}` }, limit)));
+        for (const r of got) for (const c of r.claimed) claimed.push(c.task_id);
+      };
       await walkAll();
-    expect(await connectionsHoldingPrepared(b)).toBe(openConnections(b));
-    // What a transaction pooler does: the next BEGIN runs in a server session without it.
-    expect(await dropPrepared(b)).toBeGreaterThan(0);
-    const before = claimed.length;
-    await walkAll();
-    expect(claimed.length).toBe(before + 3);
-    expect(session["aloneUnavailable"]).toBe(true);
-    // Every task claimed once, by one walk, in a state the claim left whole.
-    while (claimed.length < ids.length) {
-      const before2 = claimed.length;
+      for (let round = 0; round < 4 && (await connectionsHoldingPrepared(b)) < openConnections(b); round++)
+        await walkAll();
+      expect(await connectionsHoldingPrepared(b)).toBe(openConnections(b));
+      // What a transaction pooler does: the next message runs in a server session without it.
+      expect(await dropPrepared(b)).toBeGreaterThan(0);
+      const before = claimed.length;
       await walkAll();
-      if (claimed.length === before2) break;
-    }
-    expect(new Set(claimed).size).toBe(claimed.length);
-    expect([...claimed].sort()).toEqual([...ids].sort());
-    const open = await rawSql(b).all<{ n: number }>("SELECT COUNT(*) AS n FROM task_runs WHERE ended_at IS NULL");
-    expect(Number(open[0]?.n)).toBe(ids.length);
-  });
+      expect(claimed.length).toBe(before + 3 * limit);
+      expect(session["aloneUnavailable"]).toBe(true);
+      // Every task claimed once, by one walk, in a state the claim left whole.
+      while (claimed.length < ids.length) {
+        const before2 = claimed.length;
+        await walkAll();
+        if (claimed.length === before2) break;
+      }
+      expect(new Set(claimed).size).toBe(claimed.length);
+      expect([...claimed].sort()).toEqual([...ids].sort());
+      const open = await rawSql(b).all<{ n: number }>("SELECT COUNT(*) AS n FROM task_runs WHERE ended_at IS NULL");
+      expect(Number(open[0]?.n)).toBe(ids.length);
+    },
+  );
 });

@@ -10,6 +10,7 @@ import { readyRequires } from "./store/sqlite/requires.ts";
 import { type FirstLock, lockFirstReadyTask, sharedClaimWalk } from "./store/pg/shared-writers.ts";
 import type { RespawnFactsRow } from "./store/sqlite/respawn-reads.ts";
 import type { ClaimHead } from "./store/sqlite/claims.ts";
+import type { FirstReadyOutcome } from "./store/pg/folded-writes.ts";
 import type { Task } from "./types.ts";
 
 /** Which ready tasks a claimer may take, and for whom (the dispatcher's ready-lane rules). */
@@ -140,6 +141,12 @@ export interface LaneVerbs {
   /** `head`: the claim's head, when the walk read it as it locked the row (PostgreSQL). */
   claim(id: string, head?: ClaimHead): Promise<Task | null>;
   assign(id: string, profile: string, extra: Record<string, unknown>): Promise<boolean>;
+  /**
+   * PostgreSQL: the first free row of `ids` (lane rows judged startable, in lane order) locked and
+   * claimed in one message when it needs nothing decided on the way (claim.ts claimFirstReady). Null
+   * when not sent; absent: every walk goes the full way.
+   */
+  claimFirst?(ids: readonly string[], commentsFrom: number): Promise<FirstReadyOutcome | null>;
 }
 
 /**
@@ -160,13 +167,80 @@ export async function claimNext(
   const walk = async (first: FirstLock | null) =>
     await walkLane(ctx, lane, Math.max(0, Math.floor(limit)), verbs, first);
   if (lane.filter.dryRun === true) return await walk(null);
+  const needsBoardView = (lane.filter.maxPerProfile ?? null) !== null;
+  // PostgreSQL: a walk for one claim (a dispatcher's step, a worker pulling the next task) is one
+  // message when the row it takes needs nothing decided on the way; what that could not settle goes
+  // the full way below, from where it stopped.
+  let passed: LaneSkip[] = [];
+  const claimFirst = verbs.claimFirst;
+  if (Math.floor(limit) === 1 && !needsBoardView && claimFirst !== undefined && sendsAlone(ctx)) {
+    const alone = await claimAlone(ctx, lane, claimFirst);
+    if (alone.settled) return alone.out;
+    passed = alone.out.skipped;
+  }
   // PostgreSQL: walks run side by side unless a rule needs the whole board (store/pg/shared-writers.ts).
-  return await sharedClaimWalk(
+  const result = await sharedClaimWalk(
     ctx,
-    (lane.filter.maxPerProfile ?? null) !== null,
+    needsBoardView,
     walk,
     limit >= 1 ? async () => await planFirstLock(ctx, lane) : undefined,
   );
+  return passed.length === 0 ? result : { ...result, skipped: [...passed, ...result.skipped] };
+}
+
+/** Whether a statement can be sent as a transaction of its own here (PostgreSQL, outside a transaction). */
+function sendsAlone(ctx: BoardContext): boolean {
+  return ctx.dialect === "postgres" && ctx.writeAlone !== undefined && !ctx.inTransaction;
+}
+
+/**
+ * PostgreSQL, a walk for one claim on a lane already read (no spent budget: judging a row is then a
+ * read of its own): judges the next rows as the full walk does, then sends the claim of the first
+ * free one among the eligible as one message (LaneVerbs.claimFirst). Rows others took are passed
+ * over as the full walk passes them. `settled`: the walk's answer is `out`; otherwise the full way
+ * goes on from `lane.next` and reports `out.skipped` first. It stops short, with nothing written for
+ * the rows it judged last, when a row needs deciding on the way: a default assignee to give, an
+ * incident to probe, or a row whose claim the statement did not make (its history, a parent, an
+ * incident opened since the lane was read).
+ */
+async function claimAlone(
+  ctx: BoardContext,
+  lane: ReadyLane,
+  claimFirst: NonNullable<LaneVerbs["claimFirst"]>,
+): Promise<{ settled: boolean; out: ClaimNextResult }> {
+  const out: ClaimNextResult = { claimed: [], skipped: [], assigned_default: [], more: false };
+  const rows = lane.rows;
+  if (rows === null || lane.budgets === null || !lane.budgets.empty) return { settled: false, out };
+  const judge = laneJudge(ctx, lane);
+  while (lane.next < rows.length) {
+    if (lane.next >= lane.checkedTo) await recheckWindow(ctx, lane, rows);
+    const { eligible, skips, end } = await judgeAhead(lane, judge, lane.next, LOCK_AHEAD);
+    if (eligible.some((e) => e.verdict.defaulted || e.verdict.incident !== null)) return { settled: false, out };
+    const outcome =
+      eligible.length === 0
+        ? { picked: null, claimed: null }
+        : await claimFirst(
+            eligible.map((e) => e.row.id),
+            respawnGuardWindowStart(ctx.now()),
+          );
+    if (outcome === null || (outcome.picked !== null && outcome.claimed === null)) return { settled: false, out };
+    const claimed = outcome.claimed;
+    if (claimed === null) {
+      // Every eligible row was taken (or is being taken) by another claimer.
+      for (const s of skips) out.skipped.push(s.skip);
+      lane.next = end;
+      continue;
+    }
+    const chosen = eligible.find((e) => e.row.id === outcome.picked);
+    if (chosen === undefined) throw new Error(`claim walk: claimed ${outcome.picked}, which it did not choose among`);
+    for (const s of skips) if (s.at < chosen.at) out.skipped.push(s.skip);
+    lane.next = chosen.at + 1;
+    out.claimed.push({ task_id: chosen.row.id, assignee: chosen.verdict.assignee, task: claimed.task });
+    lane.count(chosen.row.id, chosen.verdict.assignee);
+    out.more = lane.next < rows.length;
+    return { settled: true, out };
+  }
+  return { settled: true, out };
 }
 
 /**
@@ -185,13 +259,8 @@ async function planFirstLock(
   if (rows === null || lane.budgets === null || !lane.budgets.empty) return null;
   if (lane.next >= rows.length) return null;
   if (lane.next >= lane.checkedTo) await recheckWindow(ctx, lane, rows);
-  const judge = laneJudge(ctx, lane);
-  const ids: string[] = [];
-  for (let j = lane.next; ids.length < LOCK_AHEAD && j < lane.checkedTo; j++) {
-    const row = rows[j] as LaneRow;
-    if (lane.gone.has(row.id)) continue;
-    if ((await judge(row)).skip === undefined) ids.push(row.id);
-  }
+  const { eligible } = await judgeAhead(lane, laneJudge(ctx, lane), lane.next, LOCK_AHEAD);
+  const ids = eligible.map((e) => e.row.id);
   return ids.length === 0 ? null : { ids, commentsFrom: respawnGuardWindowStart(ctx.now()) };
 }
 
@@ -214,6 +283,38 @@ interface Eligible {
   /** The row has no assignee and gets the board's default one. */
   defaulted: boolean;
   incident: IncidentRow | null;
+}
+
+/** A lane row judged startable, at its index in the lane. */
+interface Candidate {
+  at: number;
+  row: LaneRow;
+  verdict: Eligible;
+}
+
+/**
+ * Judges the lane's rows from index `from` (passing over those others took) until `ahead` are
+ * eligible (counting those given in `eligible`) or the re-checked window ends: the eligible ones, the
+ * skips on the way, and the index after the last row judged. Nothing is recorded on the lane.
+ */
+async function judgeAhead(
+  lane: ReadyLane,
+  judge: ReturnType<typeof laneJudge>,
+  from: number,
+  ahead: number,
+  eligible: Candidate[] = [],
+): Promise<{ eligible: Candidate[]; skips: { at: number; skip: LaneSkip }[]; end: number }> {
+  const rows = lane.rows ?? [];
+  const skips: { at: number; skip: LaneSkip }[] = [];
+  let j = from;
+  for (; eligible.length < ahead && j < lane.checkedTo; j++) {
+    const row = rows[j] as LaneRow;
+    if (lane.gone.has(row.id)) continue;
+    const verdict = await judge(row);
+    if (verdict.skip !== undefined) skips.push({ at: j, skip: verdict.skip });
+    else eligible.push({ at: j, row, verdict });
+  }
+  return { eligible, skips, end: j };
 }
 
 /** Eligible rows one PostgreSQL lock statement chooses among (store/pg/shared-writers.ts lockFirstReadyTask). */
@@ -277,18 +378,10 @@ async function walkLane(
       // Walks side by side read the same lane in the same order, so the rows ahead of this one are
       // judged too (without recording anything yet) and one statement locks the first of the
       // eligible ones no other walk holds. Everything after the row it locks is judged again later.
-      const eligible: { at: number; row: LaneRow; verdict: Eligible }[] = [{ at: lane.next - 1, row, verdict }];
-      const skips: { at: number; skip: LaneSkip }[] = [];
       // A spent budget makes judging a row a read of its own; then rows are locked one at a time.
       const ahead = (lane.budgets as BudgetHolds).empty ? LOCK_AHEAD : 1;
-      let j = lane.next;
-      for (; eligible.length < ahead && j < lane.checkedTo; j++) {
-        const next = rows[j] as LaneRow;
-        if (lane.gone.has(next.id)) continue;
-        const v = await judge(next);
-        if (v.skip !== undefined) skips.push({ at: j, skip: v.skip });
-        else eligible.push({ at: j, row: next, verdict: v });
-      }
+      const here: Candidate = { at: lane.next - 1, row, verdict };
+      const { eligible, skips, end: j } = await judgeAhead(lane, judge, lane.next, ahead, [here]);
       const ids = eligible.map((e) => e.row.id);
       // The lock planned before the transaction and sent with BEGIN serves when it chose among the
       // same rows (the rules may have changed their minds in between: admission control, a budget).

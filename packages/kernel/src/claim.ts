@@ -20,7 +20,12 @@ import { appendEvent } from "./store/sqlite/events.ts";
 import { hostRow } from "./store/sqlite/hosts.ts";
 import { endRun, openRun, setRunHeartbeat, setRunLease, setRunWorkerPid } from "./store/sqlite/runs.ts";
 import { setWorkspacePath } from "./store/sqlite/tasks.ts";
-import { claimFolds, claimInOneStatement } from "./store/pg/folded-writes.ts";
+import {
+  claimFirstReadyAlone,
+  claimFolds,
+  claimInOneStatement,
+  type FirstReadyOutcome,
+} from "./store/pg/folded-writes.ts";
 import { taskRowTx } from "./store/pg/shared-writers.ts";
 import type { Task } from "./types.ts";
 
@@ -82,6 +87,25 @@ export async function claimTask(
     },
     { joinOpen: inWalk },
   );
+}
+
+/**
+ * A claim walk's one claim as one message (PostgreSQL): the first of `ids` (lane rows the walk judged
+ * it may start, in lane order) still free is locked and, when it needs nothing decided on the way,
+ * claimed with this lease (store/pg/folded-writes.ts claimFirstReadyAlone). Null where it was not
+ * sent; a row `picked` but not `claimed` was let go with nothing written, for the walk's full way.
+ */
+export async function claimFirstReady(
+  ctx: BoardContext,
+  ids: readonly string[],
+  opts: ClaimOptions,
+  defaultTtl: number,
+  commentsFrom: number,
+): Promise<FirstReadyOutcome | null> {
+  const lease = ttl(opts.ttl_seconds, defaultTtl);
+  const claimer = opts.claimer?.trim() || ctx.defaultClaimer;
+  const now = ctx.now();
+  return await claimFirstReadyAlone(ctx, { ids, claimer, expires: now + lease, now, commentsFrom });
 }
 
 /** Refuses (WRONG_STATE, naming the budget and how to allow more) a claim a spent budget holds. */

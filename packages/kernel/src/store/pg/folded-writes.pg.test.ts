@@ -1,15 +1,20 @@
 // PostgreSQL only (the kernel's "postgres" project runs *.pg.test.ts): a claim's writes (run, swap,
 // event) and a completion's (swap, run close, event) are one statement each, the row lock of a
-// claim walk also reads the claim's head, and a worker's fenced completion judges its head inside
-// its one statement. Each statement is a round trip under the board's lock, so
-// the count is the point; the rows they write must be the ones the separate writes make.
+// claim walk also reads the claim's head (and a walk for one claim locks and claims in one
+// statement), and a worker's fenced completion judges its head inside its one statement. Each
+// statement is a round trip under the board's lock, so the count is the point; the rows they write
+// must be the ones the separate writes make.
 import pg from "pg";
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { useTestBoards } from "../../testing/helpers.ts";
 import { boardInternals, rawSql, type TestBoard } from "../../testing/index.ts";
 import { recordTxModes } from "../../testing/writer-spies.ts";
 
 const board = useTestBoards();
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 /** Every statement the board's store runs from here on, in order (BEGIN and COMMIT are the session's own). */
 function recordStatements(b: TestBoard): { take(): string[] } {
@@ -61,7 +66,7 @@ function countRoundTrips(): { take(): number } {
 const isWrite = (sql: string) => /^(INSERT|UPDATE|DELETE|WITH)\b/i.test(sql);
 
 describe("a claim and a completion on PostgreSQL", () => {
-  it("a steady claimNext + fenced completeTask cycle is two store statements, four round trips", async () => {
+  it("a steady claimNext + fenced completeTask cycle is two statements, each one round trip", async () => {
     const b = board();
     for (let i = 0; i < 3; i++) await b.createTask({ title: `job ${i}`, assignee: "bench" });
     const lane = b.readyLane();
@@ -80,18 +85,33 @@ describe("a claim and a completion on PostgreSQL", () => {
     const complete = statements.take();
     const completeTrips = trips.take();
 
-    // Claim: one write. The row lock (with the claim head and the respawn guard's facts) went with
-    // BEGIN and the incident check, planned from the lane the first call read and re-checked.
+    // Claim: one statement that locks the first free row of the lane rows judged startable and
+    // claims it (run, swap, event), sent with BEGIN, the board's lock and COMMIT.
     expect(claim).toHaveLength(1);
-    expect(claim.filter(isWrite)).toHaveLength(1);
-    expect(claim[0]).toMatch(/^WITH run AS \(INSERT INTO task_runs/);
+    expect(claim[0]).toMatch(/^WITH pick AS \(SELECT t\.id/);
     // A worker's fenced completion: one statement that judges the head and writes.
     expect(complete).toHaveLength(1);
     expect(complete[0]).toMatch(/^WITH t AS \(UPDATE tasks SET status = 'done'/);
-    // On the wire: the claim is BEGIN with the incident check and the row lock, the write, and COMMIT;
-    // the completion one message (BEGIN, the board's lock, the statement, COMMIT).
-    expect(claimTrips).toBe(3);
+    expect(claimTrips).toBe(1);
     expect(completeTrips).toBe(1);
+  });
+
+  it("a walk for two claims: BEGIN with the incident check and the first row lock, the claim, the second lock and claim, COMMIT", async () => {
+    const b = board();
+    for (let i = 0; i < 5; i++) await b.createTask({ title: `job ${i}`, assignee: "bench" });
+    const lane = b.readyLane();
+    expect((await b.claimNext(lane, { claimer: "w:1" })).claimed).toHaveLength(1);
+    const statements = recordStatements(b);
+    const trips = countRoundTrips();
+    expect((await b.claimNext(lane, { claimer: "w:1" }, 2)).claimed).toHaveLength(2);
+    const sent = statements.take();
+    // The first lock went with BEGIN (not a store statement of its own here); the second is the walk's.
+    expect(sent.filter(isWrite).map((s) => s.slice(0, 40))).toEqual([
+      "WITH run AS (INSERT INTO task_runs (task",
+      "WITH run AS (INSERT INTO task_runs (task",
+    ]);
+    expect(sent.filter((s) => s.endsWith("FOR UPDATE OF t SKIP LOCKED"))).toHaveLength(1);
+    expect(trips.take()).toBe(5);
   });
 
   it("the incident check that goes with BEGIN still makes a walk exclusive while an incident is open", async () => {
@@ -248,7 +268,10 @@ describe("a claim and a completion on PostgreSQL", () => {
     const all = won.flat();
     expect(all).toHaveLength(n);
     expect(new Set(all).size).toBe(n);
-    const locks = statements.take().filter((sql) => sql.endsWith("FOR UPDATE OF t SKIP LOCKED")).length;
+    // A lock statement, or a walk's claim of one row that locks as it claims.
+    const locking = (sql: string) => sql.endsWith("FOR UPDATE OF t SKIP LOCKED") || sql.startsWith("WITH pick AS");
+    const locks = statements.take().filter(locking).length;
+    expect(locks).toBeGreaterThanOrEqual(n);
     // Row by row, each walk tried the rows the others had just locked: about two attempts per claim
     // with three walks at once (four to five with eight).
     expect(locks).toBeLessThanOrEqual(Math.ceil(n * 1.3));

@@ -4,6 +4,7 @@ import type { SqlContext } from "../port.ts";
 import { INSERT_TASK_SQL, insertTaskArgs, type NewTaskRow } from "../sqlite/create.ts";
 import { MATCHING_RULES_WHERE, matchingRulesArgs } from "../sqlite/notify-rules.ts";
 import { CLOSE_OPEN_RUNS_SQL, closeOpenRunsArgs, OPEN_RUN_SQL, openRunArgs, type RunClose } from "../sqlite/runs.ts";
+import { LANE_ORDER } from "../sqlite/ready-lane.ts";
 import { type SettleDone, settleDoneWrite, swapArgs, type TransitionWrite, transitionSql } from "../sqlite/tasks.ts";
 
 // PostgreSQL only: the writes of a claim and of a completion, each folded into one statement with
@@ -123,6 +124,102 @@ export async function claimInOneStatement(
   const row = rows[0];
   if (row === undefined) return null;
   return { task: taskFromRow(row), runId: Number(row[RUN_ID]) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// A walk's one claim as a transaction of its own: lock the first free row of a few, and claim it
+
+/** The row the statement locked (claimed or not); never a task column. */
+const PICKED = "kanban_folded_picked";
+
+// Which of the locked row's facts make its claim the same write as the walk's full way: no run ever
+// opened (so no run to close, and nothing for the respawn guard: no ended run, no success, no failure
+// stamped), no comment in the guard's window, no unfinished parent (a claim_rejected event), an
+// assignee of its own (no default to give), and no open incident on the board (a walk then runs as
+// the board's one writer, shared-writers.ts). Anything else: the row is let go and nothing written.
+const CLAIM_FIRST_CLEAN = `t.current_run_id IS NULL AND t.last_failure_error IS NULL AND COALESCE(t.assignee, '') <> ''
+       AND NOT EXISTS (SELECT 1 FROM task_runs r WHERE r.task_id = t.id)
+       AND NOT EXISTS (SELECT 1 FROM task_comments c WHERE c.task_id = t.id AND c.created_at >= ?)
+       AND NOT EXISTS (SELECT 1 FROM task_links l JOIN tasks p ON p.id = l.parent_id
+                        WHERE l.child_id = t.id AND p.status NOT IN ('done', 'archived'))
+       AND NOT EXISTS (SELECT 1 FROM kanban_incidents WHERE closed_at IS NULL)`;
+
+// The same swap as CLAIM_SQL's, on the row the statement locked rather than a row named by a value.
+const CLAIM_PICKED_SWAP = transitionSql("claim", CLAIM_SWAP, true).replace(
+  /^(UPDATE tasks SET .*) WHERE id = \? AND /s,
+  "$1 WHERE id = (SELECT task_id FROM run) AND ",
+);
+if (!CLAIM_PICKED_SWAP.includes("(SELECT task_id FROM run)"))
+  throw new Error("folded-writes: the claim's swap changed shape");
+
+const CLAIM_FIRST_SQL = `WITH pick AS (SELECT t.id, t.assignee, t.current_step_key, t.max_runtime_seconds,
+       (${CLAIM_FIRST_CLEAN}) AS clean
+     FROM tasks t
+    WHERE t.id IN (SELECT value FROM json_each(?)) AND t.status = 'ready' AND t.claim_lock IS NULL
+    ORDER BY ${LANE_ORDER.replace(/(^|, )/g, "$1t.")} LIMIT 1 FOR UPDATE OF t SKIP LOCKED),
+  run AS (INSERT INTO task_runs (task_id, profile, step_key, status, claim_lock, claim_expires, max_runtime_seconds, started_at)
+          SELECT id, assignee, current_step_key, 'running', ?, ?, max_runtime_seconds, ? FROM pick WHERE clean
+          RETURNING id, task_id),
+  t AS (${CLAIM_PICKED_SWAP}),
+  e AS (INSERT INTO ${EVENT_COLUMNS}
+        SELECT t.id, run.id, 'claimed', CAST(? AS text) || CAST(run.id AS text) || '}', ? FROM t, run
+        RETURNING id)
+  SELECT pick.id AS ${PICKED}, t.*, (SELECT id FROM run) AS ${RUN_ID}, (SELECT id FROM e) AS ${EVENT_ID}
+    FROM pick LEFT JOIN t ON true`;
+
+/** A claim walk's one claim, sent alone: the lease and the rows to choose among (see {@link claimFirstReadyAlone}). */
+export interface FirstReadyClaim {
+  /** Lane rows the walk judged it may start, in lane order. */
+  ids: readonly string[];
+  claimer: string;
+  expires: number;
+  now: number;
+  /** The respawn guard's comment window start (respawnGuardWindowStart). */
+  commentsFrom: number;
+}
+
+/** What {@link claimFirstReadyAlone} did: which row it locked (null: none was free), and the claim, if it made one. */
+export interface FirstReadyOutcome {
+  picked: string | null;
+  claimed: { task: Task; runId: number } | null;
+}
+
+/**
+ * A claim walk's step for one claim as one message (PostgreSQL, outside a transaction): BEGIN with
+ * the board's shared writer lock, one statement, COMMIT (SqlContext.writeAlone). The statement locks
+ * the first of `ids` in lane order that is still ready, unclaimed and not locked by another walk (as
+ * lockFirstReadyTask does) and, when that row needs nothing decided in between (CLAIM_FIRST_CLEAN),
+ * claims it as claimInOneStatement does: the run, the swap, and `claimed` with `{lock, expires,
+ * run_id}`. A row that does need something (its history for the respawn guard, a default assignee,
+ * an unfinished parent, an open incident) is answered as `picked` without a claim, and nothing is
+ * written: the walk takes it the full way. Null when not sent (SQLite, inside a transaction, a
+ * pooler that loses prepared statements).
+ */
+export async function claimFirstReadyAlone(ctx: SqlContext, c: FirstReadyClaim): Promise<FirstReadyOutcome | null> {
+  if (ctx.dialect !== "postgres" || ctx.writeAlone === undefined || ctx.inTransaction) return null;
+  const head = JSON.stringify({ lock: c.claimer, expires: c.expires });
+  const rows = await ctx.writeAlone(
+    CLAIM_FIRST_SQL,
+    [
+      c.commentsFrom,
+      JSON.stringify(c.ids),
+      c.claimer,
+      c.expires,
+      c.now,
+      c.claimer,
+      c.expires,
+      c.now,
+      `${head.slice(0, -1)},"run_id":`,
+      c.now,
+    ],
+    { shared: true },
+  );
+  if (rows === null) return null;
+  const row = rows[0] as Record<string, unknown> | undefined;
+  if (row === undefined) return { picked: null, claimed: null };
+  const picked = String(row[PICKED]);
+  if (row.id === null || row.id === undefined) return { picked, claimed: null };
+  return { picked, claimed: { task: taskFromRow(row), runId: Number(row[RUN_ID]) } };
 }
 
 // ---------------------------------------------------------------------------------------------
