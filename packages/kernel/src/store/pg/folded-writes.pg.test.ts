@@ -4,10 +4,10 @@
 // statement), and a worker's fenced completion judges its head inside its one statement. Each
 // statement is a round trip under the board's lock, so the count is the point; the rows they write
 // must be the ones the separate writes make.
-import pg from "pg";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { useTestBoards } from "../../testing/helpers.ts";
 import { boardInternals, rawSql, type TestBoard } from "../../testing/index.ts";
+import { watchMessages } from "../../testing/pg-messages.ts";
 import { recordTxModes } from "../../testing/writer-spies.ts";
 
 const board = useTestBoards();
@@ -38,31 +38,6 @@ function recordStatements(b: TestBoard): { take(): string[] } {
   };
 }
 
-/**
- * Messages sent to the server from here on (every `query` of a driver client is one message and one
- * round trip: BEGIN and COMMIT included, an extended-protocol statement's parse, bind and execute too).
- * Not counted: a connection's one-time PREPARE of a statement sent alone (which connection the pool
- * hands out decides whether there is one), and a live-event announcement owed by an earlier commit
- * and sent on its own timer.
- */
-function countRoundTrips(): { take(): number } {
-  let n = 0;
-  const original = pg.Client.prototype.query;
-  vi.spyOn(pg.Client.prototype, "query").mockImplementation(function (this: pg.Client, ...args: unknown[]) {
-    const text = typeof args[0] === "string" ? args[0] : "";
-    const announcedAlone = text.startsWith("SELECT pg_notify(") && !text.endsWith("COMMIT");
-    if (!text.startsWith("PREPARE ") && !announcedAlone) n++;
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
-  } as never);
-  return {
-    take() {
-      const out = n;
-      n = 0;
-      return out;
-    },
-  };
-}
-
 const isWrite = (sql: string) => /^(INSERT|UPDATE|DELETE|WITH)\b/i.test(sql);
 
 describe("a claim and a completion on PostgreSQL", () => {
@@ -76,7 +51,7 @@ describe("a claim and a completion on PostgreSQL", () => {
     await b.completeTask(first?.id ?? "", { summary: "ok", expected_run_id: first?.current_run_id });
 
     const statements = recordStatements(b);
-    const trips = countRoundTrips();
+    const trips = watchMessages();
     const claimed = (await b.claimNext(lane, { claimer: "w:1" })).claimed[0]?.task;
     if (!claimed) throw new Error("nothing claimed");
     const claim = statements.take();
@@ -102,7 +77,7 @@ describe("a claim and a completion on PostgreSQL", () => {
     const lane = b.readyLane();
     expect((await b.claimNext(lane, { claimer: "w:1" })).claimed).toHaveLength(1);
     const statements = recordStatements(b);
-    const trips = countRoundTrips();
+    const trips = watchMessages();
     expect((await b.claimNext(lane, { claimer: "w:1" }, 2)).claimed).toHaveLength(2);
     const sent = statements.take();
     // The first lock went with BEGIN (not a store statement of its own here); the second is the walk's.

@@ -86,11 +86,22 @@ const CLAIM_SWAP: Omit<TransitionWrite, "setArgs"> = {
   where: "claim_lock IS NULL",
 };
 
+// The `claimed` event of the run `run` opened on the task `t` swapped. Its payload is JSON.stringify's
+// text of {lock, expires, run_id, ...extra} with the run id spliced in by the server: parameters are
+// the text before the id, the text after it, and the time (see claimedPayloadArgs).
+const CLAIMED_EVENT = `e AS (INSERT INTO ${EVENT_COLUMNS}
+        SELECT t.id, run.id, 'claimed', CAST(? AS text) || CAST(run.id AS text) || CAST(? AS text), ? FROM t, run
+        RETURNING id)`;
+
+function claimedPayloadArgs(claimer: string, expires: number, extra: Record<string, unknown> | undefined): string[] {
+  const head = JSON.stringify({ lock: claimer, expires });
+  const tail = extra === undefined ? "{}" : JSON.stringify(extra);
+  return [`${head.slice(0, -1)},"run_id":`, tail === "{}" ? "}" : `,${tail.slice(1)}`];
+}
+
 const CLAIM_SQL = `WITH run AS (${OPEN_RUN_SQL} RETURNING id),
   t AS (${transitionSql("claim", CLAIM_SWAP, true)}),
-  e AS (INSERT INTO ${EVENT_COLUMNS}
-        SELECT t.id, run.id, 'claimed', CAST(? AS text) || CAST(run.id AS text) || CAST(? AS text), ? FROM t, run
-        RETURNING id)
+  ${CLAIMED_EVENT}
   SELECT t.*, (SELECT id FROM run) AS ${RUN_ID}, (SELECT id FROM e) AS ${EVENT_ID} FROM t`;
 
 /**
@@ -103,8 +114,6 @@ export async function claimInOneStatement(
   ctx: SqlContext,
   c: FoldedClaim,
 ): Promise<{ task: Task; runId: number } | null> {
-  const head = JSON.stringify({ lock: c.claimer, expires: c.expires });
-  const tail = c.extra === undefined ? "{}" : JSON.stringify(c.extra);
   const rows = (await ctx.all(
     CLAIM_SQL,
     ...openRunArgs({
@@ -117,8 +126,7 @@ export async function claimInOneStatement(
       startedAt: c.now,
     }),
     ...swapArgs(c.taskId, { ...CLAIM_SWAP, setArgs: [c.claimer, c.expires, c.now] }),
-    `${head.slice(0, -1)},"run_id":`,
-    tail === "{}" ? "}" : `,${tail.slice(1)}`,
+    ...claimedPayloadArgs(c.claimer, c.expires, c.extra),
     c.now,
   )) as Record<string, unknown>[];
   const row = rows[0];
@@ -152,18 +160,21 @@ const CLAIM_PICKED_SWAP = transitionSql("claim", CLAIM_SWAP, true).replace(
 if (!CLAIM_PICKED_SWAP.includes("(SELECT task_id FROM run)"))
   throw new Error("folded-writes: the claim's swap changed shape");
 
+// The run opened as OPEN_RUN_SQL opens it, with the task's values read from the locked row.
+const OPEN_PICKED_RUN = OPEN_RUN_SQL.replace(
+  /VALUES \(\?, \?, \?, 'running', \?, \?, \?, \?\)$/,
+  "SELECT id, assignee, current_step_key, 'running', ?, ?, max_runtime_seconds, ? FROM pick WHERE clean",
+);
+if (OPEN_PICKED_RUN === OPEN_RUN_SQL) throw new Error("folded-writes: OPEN_RUN_SQL changed shape");
+
 const CLAIM_FIRST_SQL = `WITH pick AS (SELECT t.id, t.assignee, t.current_step_key, t.max_runtime_seconds,
        (${CLAIM_FIRST_CLEAN}) AS clean
      FROM tasks t
     WHERE t.id IN (SELECT value FROM json_each(?)) AND t.status = 'ready' AND t.claim_lock IS NULL
     ORDER BY ${LANE_ORDER.replace(/(^|, )/g, "$1t.")} LIMIT 1 FOR UPDATE OF t SKIP LOCKED),
-  run AS (INSERT INTO task_runs (task_id, profile, step_key, status, claim_lock, claim_expires, max_runtime_seconds, started_at)
-          SELECT id, assignee, current_step_key, 'running', ?, ?, max_runtime_seconds, ? FROM pick WHERE clean
-          RETURNING id, task_id),
+  run AS (${OPEN_PICKED_RUN} RETURNING id, task_id),
   t AS (${CLAIM_PICKED_SWAP}),
-  e AS (INSERT INTO ${EVENT_COLUMNS}
-        SELECT t.id, run.id, 'claimed', CAST(? AS text) || CAST(run.id AS text) || '}', ? FROM t, run
-        RETURNING id)
+  ${CLAIMED_EVENT}
   SELECT pick.id AS ${PICKED}, t.*, (SELECT id FROM run) AS ${RUN_ID}, (SELECT id FROM e) AS ${EVENT_ID}
     FROM pick LEFT JOIN t ON true`;
 
@@ -197,21 +208,11 @@ export interface FirstReadyOutcome {
  */
 export async function claimFirstReadyAlone(ctx: SqlContext, c: FirstReadyClaim): Promise<FirstReadyOutcome | null> {
   if (ctx.dialect !== "postgres" || ctx.writeAlone === undefined || ctx.inTransaction) return null;
-  const head = JSON.stringify({ lock: c.claimer, expires: c.expires });
+  const lease = [c.claimer, c.expires, c.now];
+  const args = [c.commentsFrom, JSON.stringify(c.ids), ...lease, ...lease];
   const rows = await ctx.writeAlone(
     CLAIM_FIRST_SQL,
-    [
-      c.commentsFrom,
-      JSON.stringify(c.ids),
-      c.claimer,
-      c.expires,
-      c.now,
-      c.claimer,
-      c.expires,
-      c.now,
-      `${head.slice(0, -1)},"run_id":`,
-      c.now,
-    ],
+    [...args, ...claimedPayloadArgs(c.claimer, c.expires, undefined), c.now],
     { shared: true },
   );
   if (rows === null) return null;

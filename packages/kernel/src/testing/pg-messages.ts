@@ -1,0 +1,37 @@
+import pg from "pg";
+import { vi } from "vitest";
+
+/**
+ * Counts the messages the process sends to PostgreSQL from here on: every `query` of a driver client is
+ * one message and one round trip (BEGIN and COMMIT included; an extended-protocol statement's parse,
+ * bind and execute too). `alone` counts those that are a whole transaction (BEGIN … COMMIT in one).
+ * Not counted: a connection's one-time PREPARE of a statement sent alone (which connection the pool
+ * hands out decides whether there is one), and a live-event announcement owed by an earlier commit and
+ * sent on its own timer (when it fires depends on the machine's load). Undone by vi.restoreAllMocks.
+ */
+export function watchMessages(): { all(): number; alone(): number; take(): number } {
+  let all = 0;
+  let alone = 0;
+  const original = pg.Client.prototype.query;
+  vi.spyOn(pg.Client.prototype, "query").mockImplementation(function (this: pg.Client, ...args: unknown[]) {
+    const first = args[0];
+    const text = typeof first === "string" ? first : ((first as { text?: string } | undefined)?.text ?? "");
+    const announcedAlone = text.startsWith("SELECT pg_notify(") && !text.endsWith("COMMIT");
+    if (!text.startsWith("PREPARE ") && !announcedAlone) {
+      all++;
+      if (/^BEGIN;.*; COMMIT$/s.test(text)) alone++;
+    }
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as never);
+  return {
+    all: () => all,
+    alone: () => alone,
+    /** The messages counted since the last take. */
+    take() {
+      const out = all;
+      all = 0;
+      alone = 0;
+      return out;
+    },
+  };
+}
