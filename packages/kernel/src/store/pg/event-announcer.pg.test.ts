@@ -94,6 +94,25 @@ describe("live-event announcements of a PostgreSQL board", () => {
     }
   });
 
+  it("a claim and a completion sent as one message each are announced with their COMMIT", async () => {
+    const { board, heard, settle, lastEventId } = await boardWithListener(0);
+    for (let i = 0; i < 2; i++) await board.createTask({ title: `job ${i}`, assignee: "bench" });
+    const lane = board.readyLane();
+    // The lane's first read goes the full way; the second claim is one message (claim-next.ts claimAlone).
+    expect((await board.claimNext(lane, { claimer: "w:1" })).claimed).toHaveLength(1);
+    const task = (await board.claimNext(lane, { claimer: "w:1" })).claimed[0]?.task;
+    if (!task) throw new Error("nothing claimed");
+    await settle();
+    expect(heard.at(-1)).toBe(await lastEventId());
+    await board.completeTask(task.id, { summary: "ok", expected_run_id: task.current_run_id });
+    await settle();
+    const completed = await rawSql(board).get<{ id: number }>(
+      "SELECT id FROM task_events WHERE task_id = ? AND kind = 'completed'",
+      task.id,
+    );
+    expect(heard.at(-1)).toBe(Number(completed?.id));
+  });
+
   it("a rolled-back transaction announces nothing, and neither does a commit without events", async () => {
     const { board, heard, settle, session } = await boardWithListener(0);
     await settle();
