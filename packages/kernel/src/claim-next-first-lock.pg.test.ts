@@ -118,6 +118,31 @@ describe("a steady claim walk's first row lock, sent with BEGIN", () => {
     expect(locks.withBegin()).toBe(1);
   });
 
+  it("once a pooler lost a prepared statement, a walk judges its rows once: nothing is judged for a message it cannot send", async () => {
+    const b = board();
+    await seed(b, 40);
+    let asked = 0;
+    // Admission control is asked once per row judged: it counts the judging.
+    const lane = b.readyLane({
+      hold: () => {
+        asked++;
+        return null;
+      },
+    });
+    expect((await b.claimNext(lane, { claimer: "w:1" })).claimed).toHaveLength(1);
+    asked = 0;
+    expect((await b.claimNext(lane, { claimer: "w:1" })).claimed).toHaveLength(1);
+    // Sent as one message: the rows ahead judged once, for it.
+    expect(asked).toBe(16);
+    const session = boardInternals(b).ctx.session as PgSession;
+    // What a statement lost by a pooler leaves behind (the test above makes one happen).
+    session["aloneUnavailable"] = true;
+    asked = 0;
+    expect((await b.claimNext(lane, { claimer: "w:1" })).claimed).toHaveLength(1);
+    // The walk's own judging (its row and the 16 it locks among), not also a plan and a message's.
+    expect(asked).toBeLessThanOrEqual(17);
+  });
+
   // Two claims per walk lose the lock sent with BEGIN; one claim per walk loses its one message (the
   // claim's own statement, claim-next-alone.pg.test.ts) and goes the full way.
   it.each([1, 2])(

@@ -188,9 +188,12 @@ export async function claimNext(
   return passed.length === 0 ? result : { ...result, skipped: [...passed, ...result.skipped] };
 }
 
-/** Whether a statement can be sent as a transaction of its own here (PostgreSQL, outside a transaction). */
+/**
+ * Whether a statement can be sent as a transaction of its own here (PostgreSQL, outside a
+ * transaction, and no pooler lost a prepared statement): rows are only worth judging for it then.
+ */
 function sendsAlone(ctx: BoardContext): boolean {
-  return ctx.dialect === "postgres" && ctx.writeAlone !== undefined && !ctx.inTransaction;
+  return ctx.writesAlone && !ctx.inTransaction;
 }
 
 /**
@@ -246,7 +249,8 @@ async function claimAlone(
 /**
  * PostgreSQL: the row lock a walk of `lane` will send first, worked out before its transaction so
  * that it can travel with BEGIN. Only for a lane already read (a walk's first call reads it inside
- * its transaction) and no spent budget (judging a row would then be a read of its own). The walk
+ * its transaction), no spent budget (judging a row would then be a read of its own), and a session
+ * that can send it (SqlContext.writesAlone). The walk
  * judges the same rows again and uses the lock only if it chose among the same ids; the re-check of
  * the lane made here is the one the walk would make first (on PostgreSQL only a hint, the row lock
  * decides).
@@ -256,7 +260,7 @@ async function planFirstLock(
   lane: ReadyLane,
 ): Promise<{ ids: string[]; commentsFrom: number } | null> {
   const rows = lane.rows;
-  if (rows === null || lane.budgets === null || !lane.budgets.empty) return null;
+  if (rows === null || lane.budgets === null || !lane.budgets.empty || !ctx.writesAlone) return null;
   if (lane.next >= rows.length) return null;
   if (lane.next >= lane.checkedTo) await recheckWindow(ctx, lane, rows);
   const { eligible } = await judgeAhead(lane, laneJudge(ctx, lane), lane.next, LOCK_AHEAD);

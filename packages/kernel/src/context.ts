@@ -61,6 +61,9 @@ export class BoardContext implements SqlSessionHandle {
   now(): number {
     return this.session.now();
   }
+  get writesAlone(): boolean {
+    return this.session.writesAlone === true;
+  }
   get inTransaction(): boolean {
     return this.session.inTransaction;
   }

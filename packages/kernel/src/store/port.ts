@@ -43,6 +43,12 @@ export interface SqlContext {
    * nothing was written, and the caller writes in a transaction as usual.
    */
   writeAlone?(sql: string, args: readonly unknown[], opts?: { shared?: boolean }): Promise<unknown[] | null>;
+  /**
+   * Whether {@link writeAlone} (and a read with values sent with BEGIN, TxOptions.withBegin) would be
+   * sent now: false on SQLite, and on PostgreSQL once a pooler lost a prepared statement. A caller
+   * that has work to do only for such a message (judging rows for it) skips that work when false.
+   */
+  readonly writesAlone?: boolean;
 }
 
 /** What a board's engine session adds for its owner (the Board): closing, and a counter for the bench. */

@@ -174,6 +174,11 @@ export class PgSession implements SqlSessionHandle {
    */
   private aloneUnavailable = false;
 
+  /** See SqlContext.writesAlone. */
+  get writesAlone(): boolean {
+    return !this.aloneUnavailable && !this.closed && !this.closing;
+  }
+
   constructor(
     connect: Promise<KanbanPostgres>,
     readonly clock: Clock,
