@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { useTestBoards } from "./testing/helpers.ts";
 import { watchMessages } from "./testing/pg-messages.ts";
 import { boardInternals, rawSql, type TestBoard } from "./testing/index.ts";
-import { recordTxModes } from "./testing/writer-spies.ts";
+import { holdWriterLock, recordTxModes } from "./testing/writer-spies.ts";
+import { openIncidentElsewhere } from "./testing/open-incident.ts";
 
 const board = useTestBoards();
 
@@ -78,31 +79,19 @@ describe("a claim walk for one claim, as one message", () => {
     const lane = await laneAfterFirst(b, first ?? "");
     const { ctx } = boardInternals(b);
     // Another shared writer (a claim, a completion) holds `held`'s row.
-    let release = () => {};
-    const wait = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let locked = () => {};
-    const lockedNow = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
-    const holder = ctx.tx(
-      async () => {
-        await ctx.get("SELECT id FROM tasks WHERE id = ? FOR UPDATE", held);
-        locked();
-        await wait;
-      },
-      { shared: true },
-    );
-    await lockedNow;
+    const lockRow = async () => await ctx.get("SELECT id FROM tasks WHERE id = ? FOR UPDATE", held);
+    const release = await holdWriterLock(ctx, lockRow, { shared: true });
     const messages = watchMessages();
     // Let go whatever the assertions say: a transaction left open would hold the board's cleanup.
     let sent = 0;
-    const result = await b.claimNext(lane, { claimer: "w:1" }).finally(() => {
-      sent = messages.all();
-      release();
-    });
-    await holder;
+    const result = await (async () => {
+      try {
+        return await b.claimNext(lane, { claimer: "w:1" });
+      } finally {
+        sent = messages.all();
+        await release();
+      }
+    })();
     expect(sent).toBe(1);
     expect(result.claimed.map((c) => c.task_id)).toEqual([free]);
     expect(result.skipped).toEqual([{ task_id: gpu, reason: "labels", requires: ["gpu"], missing: ["gpu"] }]);
@@ -161,10 +150,7 @@ describe("a claim walk for one claim, as one message", () => {
     const [first, second] = await seed(b, 2);
     const lane = await laneAfterFirst(b, first ?? "");
     const { ctx } = boardInternals(b);
-    await rawSql(b).run(
-      "INSERT INTO kanban_incidents (scope, scope_key, failure_class, opened_at, failures, task_ids, probes) VALUES ('profile', 'other', 'crashed', ?, 3, '[]', 0)",
-      ctx.now(),
-    );
+    await openIncidentElsewhere(b);
     const modes = recordTxModes(ctx);
     const messages = watchMessages();
     expect((await b.claimNext(lane, { claimer: "w:1" })).claimed.map((c) => c.task_id)).toEqual([second]);

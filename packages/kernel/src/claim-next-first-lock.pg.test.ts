@@ -4,14 +4,15 @@
 // early lock took is let go with the transaction. A pooler that loses the prepared lock statement
 // costs a second BEGIN, never a claim. A walk for one claim is mostly one message of its own
 // (claim-next-alone.pg.test.ts), so these walks ask for two claims, which go this way.
-import pg from "pg";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { LaneHold } from "./claim-next.ts";
 import type { PgSession } from "./store/pg/session.ts";
 import { useTestBoards } from "./testing/helpers.ts";
 import { boardInternals, rawSql, type TestBoard } from "./testing/index.ts";
+import { onEveryMessage } from "./testing/pg-messages.ts";
 import { connectionsHoldingPrepared, dropPrepared, openConnections } from "./testing/pg-prepared.ts";
 import { recordTxModes } from "./testing/writer-spies.ts";
+import { openIncidentElsewhere } from "./testing/open-incident.ts";
 
 const board = useTestBoards();
 
@@ -26,15 +27,11 @@ afterEach(() => {
 function watchLocks(): { withBegin: () => number; alone: () => number } {
   let withBegin = 0;
   let alone = 0;
-  const original = pg.Client.prototype.query;
-  vi.spyOn(pg.Client.prototype, "query").mockImplementation(function (this: pg.Client, ...args: unknown[]) {
-    const first = args[0];
-    const text = typeof first === "string" ? first : ((first as { text?: string } | undefined)?.text ?? "");
+  onEveryMessage((text) => {
     if (/^BEGIN;.*EXECUTE kanban_w_/s.test(text) && !text.endsWith("COMMIT")) withBegin++;
     // (A connection's one-time PREPARE of the lock ends the same way, and is not a lock.)
     else if (!text.startsWith("PREPARE ") && /FOR UPDATE OF t SKIP LOCKED$/.test(text)) alone++;
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
-  } as never);
+  });
   return { withBegin: () => withBegin, alone: () => alone };
 }
 
@@ -105,10 +102,7 @@ describe("a steady claim walk's first row lock, sent with BEGIN", () => {
     await b.claimNext(lane, { claimer: "w:1" });
     const { ctx } = boardInternals(b);
     // An incident of another profile: it pauses nothing here, but no walk may run beside others.
-    await rawSql(b).run(
-      "INSERT INTO kanban_incidents (scope, scope_key, failure_class, opened_at, failures, task_ids, probes) VALUES ('profile', 'other', 'crashed', ?, 3, '[]', 0)",
-      ctx.now(),
-    );
+    await openIncidentElsewhere(b);
     const modes = recordTxModes(ctx);
     const locks = watchLocks();
     // The shared transaction's early lock took the second card; the exclusive walk could claim it (SKIP

@@ -1,6 +1,16 @@
 import pg from "pg";
 import { vi } from "vitest";
 
+/** Calls `seen` with the text of every message the process sends to PostgreSQL from here on (undone by vi.restoreAllMocks). */
+export function onEveryMessage(seen: (text: string) => void): void {
+  const original = pg.Client.prototype.query;
+  vi.spyOn(pg.Client.prototype, "query").mockImplementation(function (this: pg.Client, ...args: unknown[]) {
+    const first = args[0];
+    seen(typeof first === "string" ? first : ((first as { text?: string } | undefined)?.text ?? ""));
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as never);
+}
+
 /**
  * Counts the messages the process sends to PostgreSQL from here on: every `query` of a driver client is
  * one message and one round trip (BEGIN and COMMIT included; an extended-protocol statement's parse,
@@ -12,17 +22,12 @@ import { vi } from "vitest";
 export function watchMessages(): { all(): number; alone(): number; take(): number } {
   let all = 0;
   let alone = 0;
-  const original = pg.Client.prototype.query;
-  vi.spyOn(pg.Client.prototype, "query").mockImplementation(function (this: pg.Client, ...args: unknown[]) {
-    const first = args[0];
-    const text = typeof first === "string" ? first : ((first as { text?: string } | undefined)?.text ?? "");
+  onEveryMessage((text) => {
     const announcedAlone = text.startsWith("SELECT pg_notify(") && !text.endsWith("COMMIT");
-    if (!text.startsWith("PREPARE ") && !announcedAlone) {
-      all++;
-      if (/^BEGIN;.*; COMMIT$/s.test(text)) alone++;
-    }
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
-  } as never);
+    if (text.startsWith("PREPARE ") || announcedAlone) return;
+    all++;
+    if (/^BEGIN;.*; COMMIT$/s.test(text)) alone++;
+  });
   return {
     all: () => all,
     alone: () => alone,

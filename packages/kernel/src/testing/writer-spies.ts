@@ -2,13 +2,15 @@ import { vi } from "vitest";
 import type { BoardContext } from "../context.ts";
 
 /**
- * Opens a write transaction on the board (its one writer lock, exclusive) that runs `whileHeld`
- * and then holds the lock until the returned `release` is called; resolves once it holds it.
- * `release` lets the transaction commit and waits for it.
+ * Opens a write transaction on the board (its one writer lock, exclusive; `shared`: as a shared
+ * writer, PostgreSQL) that runs `whileHeld` and then holds the lock, and whatever `whileHeld` locked,
+ * until the returned `release` is called; resolves once it holds them. `release` lets the transaction
+ * commit and waits for it.
  */
 export async function holdWriterLock(
   ctx: BoardContext,
   whileHeld: () => Promise<unknown> = async () => {},
+  opts: { shared?: boolean } = {},
 ): Promise<() => Promise<void>> {
   let release = () => {};
   const held = new Promise<void>((resolve) => {
@@ -18,11 +20,14 @@ export async function holdWriterLock(
   const inside = new Promise<void>((resolve) => {
     entered = resolve;
   });
-  const writer = ctx.tx(async () => {
-    await whileHeld();
-    entered();
-    await held;
-  });
+  const writer = ctx.tx(
+    async () => {
+      await whileHeld();
+      entered();
+      await held;
+    },
+    opts.shared === true ? { shared: true } : undefined,
+  );
   // A writer that fails before holding the lock fails the wait too, instead of hanging it.
   await Promise.race([inside, writer]);
   return async () => {

@@ -9,6 +9,7 @@ import { useTestBoards } from "../../testing/helpers.ts";
 import { boardInternals, rawSql, type TestBoard } from "../../testing/index.ts";
 import { watchMessages } from "../../testing/pg-messages.ts";
 import { recordTxModes } from "../../testing/writer-spies.ts";
+import { openIncidentElsewhere } from "../../testing/open-incident.ts";
 
 const board = useTestBoards();
 
@@ -97,10 +98,7 @@ describe("a claim and a completion on PostgreSQL", () => {
     expect((await b.claimNext(b.readyLane(), { claimer: "w:1" })).claimed).toHaveLength(1);
     expect(modes).toEqual(["shared"]);
     // An incident of another profile: it pauses nothing here, but a walk must not run beside others.
-    await rawSql(b).run(
-      "INSERT INTO kanban_incidents (scope, scope_key, failure_class, opened_at, failures, task_ids, probes) VALUES ('profile', 'other', 'crashed', ?, 3, '[]', 0)",
-      ctx.now(),
-    );
+    await openIncidentElsewhere(b);
     modes.length = 0;
     expect((await b.claimNext(b.readyLane(), { claimer: "w:1" })).claimed).toHaveLength(1);
     expect(modes).toEqual(["shared", "exclusive"]);
