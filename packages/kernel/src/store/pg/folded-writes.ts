@@ -4,7 +4,8 @@ import type { SqlContext } from "../port.ts";
 import { INSERT_TASK_SQL, insertTaskArgs, type NewTaskRow } from "../sqlite/create.ts";
 import { MATCHING_RULES_WHERE, matchingRulesArgs } from "../sqlite/notify-rules.ts";
 import { CLOSE_OPEN_RUNS_SQL, closeOpenRunsArgs, OPEN_RUN_SQL, openRunArgs, type RunClose } from "../sqlite/runs.ts";
-import { LANE_ORDER } from "../sqlite/ready-lane.ts";
+import { T_HAS_UNFINISHED_PARENT } from "../sqlite/claims.ts";
+import { FROM_FIRST_FREE_OF_IDS } from "./shared-writers.ts";
 import { type SettleDone, settleDoneWrite, swapArgs, type TransitionWrite, transitionSql } from "../sqlite/tasks.ts";
 
 // PostgreSQL only: the writes of a claim and of a completion, each folded into one statement with
@@ -148,8 +149,7 @@ const PICKED = "kanban_folded_picked";
 const CLAIM_FIRST_CLEAN = `t.current_run_id IS NULL AND t.last_failure_error IS NULL AND COALESCE(t.assignee, '') <> ''
        AND NOT EXISTS (SELECT 1 FROM task_runs r WHERE r.task_id = t.id)
        AND NOT EXISTS (SELECT 1 FROM task_comments c WHERE c.task_id = t.id AND c.created_at >= ?)
-       AND NOT EXISTS (SELECT 1 FROM task_links l JOIN tasks p ON p.id = l.parent_id
-                        WHERE l.child_id = t.id AND p.status NOT IN ('done', 'archived'))
+       AND NOT ${T_HAS_UNFINISHED_PARENT}
        AND NOT EXISTS (SELECT 1 FROM kanban_incidents WHERE closed_at IS NULL)`;
 
 // The same swap as CLAIM_SQL's, on the row the statement locked rather than a row named by a value.
@@ -169,9 +169,7 @@ if (OPEN_PICKED_RUN === OPEN_RUN_SQL) throw new Error("folded-writes: OPEN_RUN_S
 
 const CLAIM_FIRST_SQL = `WITH pick AS (SELECT t.id, t.assignee, t.current_step_key, t.max_runtime_seconds,
        (${CLAIM_FIRST_CLEAN}) AS clean
-     FROM tasks t
-    WHERE t.id IN (SELECT value FROM json_each(?)) AND t.status = 'ready' AND t.claim_lock IS NULL
-    ORDER BY ${LANE_ORDER.replace(/(^|, )/g, "$1t.")} LIMIT 1 FOR UPDATE OF t SKIP LOCKED),
+     ${FROM_FIRST_FREE_OF_IDS}),
   run AS (${OPEN_PICKED_RUN} RETURNING id, task_id),
   t AS (${CLAIM_PICKED_SWAP}),
   ${CLAIMED_EVENT}

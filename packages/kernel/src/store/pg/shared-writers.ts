@@ -139,6 +139,13 @@ function lockedOf(found: unknown): LockedRow {
     : { id: String(row.id), facts: respawnFactsFromRow(row), head: claimHeadFromRow(row) };
 }
 
-const LOCK_FIRST_READY_SQL = `SELECT t.id, ${CLAIM_HEAD_COLUMNS}, ${RESPAWN_FACTS_COLUMNS} FROM tasks t
+/**
+ * The first of a list of ids (one parameter, a JSON array), in lane order, that is still ready,
+ * unclaimed and not locked by another writer, locked for the statement's transaction: `SELECT <list>`
+ * over `tasks t` goes before it.
+ */
+export const FROM_FIRST_FREE_OF_IDS = `FROM tasks t
   WHERE t.id IN (SELECT value FROM json_each(?)) AND t.status = 'ready' AND t.claim_lock IS NULL
   ORDER BY ${LANE_ORDER.replace(/(^|, )/g, "$1t.")} LIMIT 1 FOR UPDATE OF t SKIP LOCKED`;
+
+const LOCK_FIRST_READY_SQL = `SELECT t.id, ${CLAIM_HEAD_COLUMNS}, ${RESPAWN_FACTS_COLUMNS} ${FROM_FIRST_FREE_OF_IDS}`;

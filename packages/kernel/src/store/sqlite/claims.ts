@@ -40,10 +40,13 @@ export function claimHead(ctx: SqlContext, id: string): Awaitable<ClaimHead | un
   return ctx.get(`SELECT ${CLAIM_HEAD_COLUMNS} FROM tasks t WHERE t.id = ?`, id) as Awaitable<ClaimHead | undefined>;
 }
 
+/** Whether task `t` has a direct parent neither done nor archived (a claim of it must be refused). */
+export const T_HAS_UNFINISHED_PARENT = `EXISTS (SELECT 1 FROM task_links l JOIN tasks p ON p.id = l.parent_id
+         WHERE l.child_id = t.id AND p.status NOT IN ('done', 'archived'))`;
+
 /** {@link claimHead}'s select list over `tasks t` (no parameters); PostgreSQL's claim walk reads it as it locks the row. */
 export const CLAIM_HEAD_COLUMNS = `t.status, t.claim_lock, t.current_run_id, t.assignee, t.tenant, t.current_step_key, t.max_runtime_seconds,
-       CASE WHEN EXISTS (SELECT 1 FROM task_links l JOIN tasks p ON p.id = l.parent_id
-         WHERE l.child_id = t.id AND p.status NOT IN ('done', 'archived')) THEN 1 ELSE 0 END AS parents_unfinished,
+       CASE WHEN ${T_HAS_UNFINISHED_PARENT} THEN 1 ELSE 0 END AS parents_unfinished,
        CASE WHEN EXISTS (SELECT 1 FROM task_runs r WHERE r.task_id = t.id AND r.ended_at IS NULL) THEN 1 ELSE 0 END AS open_run`;
 
 /** A {@link CLAIM_HEAD_COLUMNS} row, typed (PostgreSQL answers some numbers as strings). */
