@@ -7,6 +7,7 @@ import { boardInternals } from "@kanban/kernel/testing";
 import { describe, expect, it } from "vitest";
 import {
   fakeProfile,
+  firstTick,
   makeHome,
   recordingEnv,
   runBin,
@@ -167,11 +168,11 @@ describe("kanban-dispatcher (one shot and usage)", { timeout: 60_000 }, () => {
   });
 });
 
-describe("kanban-dispatcher (the loop)", { timeout: 60_000 }, () => {
+describe("kanban-dispatcher (the loop)", { timeout: 120_000 }, () => {
   it("refuses to start a second dispatcher for the same home, naming the holder's pid", async () => {
     const h = setup({});
     const first = startBin([], env(h, { KANBAN_DISPATCH_INTERVAL: "0.2" }));
-    await waitFor(() => readDispatcherStatus(h.home)?.alive, "the first dispatcher to tick", 15_000);
+    await firstTick(h.home, first);
     const second = await runBin([], env(h));
     expect(second.code).toBe(1);
     expect(second.stderr).toBe(
@@ -186,7 +187,7 @@ describe("kanban-dispatcher (the loop)", { timeout: 60_000 }, () => {
     const b = h.board();
     const t = (await b.createTask({ title: "long", assignee: "alice" })).id;
     const d = startBin([], env(h, { KANBAN_DISPATCH_INTERVAL: "0.2" }));
-    const worker = await waitFor(async () => (await b.getTask(t))?.worker_pid, "the worker to be spawned", 15_000);
+    const worker = await waitFor(async () => (await b.getTask(t))?.worker_pid, "the worker to be spawned", 45_000);
     track(worker);
     await waitFor(
       () => (readDispatcherStatus(h.home)?.running_workers ?? []).some((w) => w.pid === worker),
@@ -213,13 +214,12 @@ describe("kanban-dispatcher (the loop)", { timeout: 60_000 }, () => {
   it("wakes up early when the API nudges it", async () => {
     const h = setup({ kanban: { crash_grace_seconds: 0 }, profiles: { alice: fakeProfile("complete") } });
     const b = h.board();
-    const d = startBin([], env(h)); // the default 60 s interval
-    await waitFor(() => readDispatcherStatus(h.home)?.ticks === 1, "the first tick", 15_000);
+    // An hour between ticks: only the nudge can wake it before the test's own deadline.
+    const d = startBin([], env(h, { KANBAN_DISPATCH_INTERVAL: "3600" }));
+    expect((await firstTick(h.home, d)).ticks).toBe(1);
     const t = (await b.createTask({ title: "now please", assignee: "alice" })).id;
     expect(nudgeDispatcher(h.home)).toBe(true);
-    // Half the 60 s interval: only the nudge can have woken it this soon (the deadline leaves room
-    // for a loaded machine's slow worker start).
-    await waitFor(allDone(b, [t]), "the nudged tick to spawn a worker that completes", 30_000);
+    await waitFor(allDone(b, [t]), "the nudged tick to spawn a worker that completes", 45_000);
     d.child.kill("SIGTERM");
     expect((await d.exited).code).toBe(0);
   });

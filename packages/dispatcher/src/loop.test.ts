@@ -1,6 +1,6 @@
 import { nudgeDispatcher, readDispatcherStatus } from "@kanban/db";
 import { describe, expect, it } from "vitest";
-import { fakeProfile, recordingEnv, startBin, useBinHomes, waitFor } from "../test/helpers.ts";
+import { fakeProfile, firstTick, recordingEnv, startBin, useBinHomes, waitFor } from "../test/helpers.ts";
 
 /**
  * The loop of the real `kanban-dispatcher` bin reacting between ticks: to its own workers' exits
@@ -10,14 +10,14 @@ import { fakeProfile, recordingEnv, startBin, useBinHomes, waitFor } from "../te
 const setup = useBinHomes();
 const env = recordingEnv;
 
-describe("kanban-dispatcher loop", { timeout: 60_000 }, () => {
+describe("kanban-dispatcher loop", { timeout: 120_000 }, () => {
   it("a worker that exits at once is recorded as crashed when it exits, not after the crash grace", async () => {
     // The default crash grace (30 s) and interval (60 s): only the exit itself can explain a crash seen early.
     const h = setup({ kanban: { failure_limit: 5 }, profiles: { crasher: fakeProfile("crash") } });
     const b = h.board();
     const t = (await b.createTask({ title: "dies at once", assignee: "crasher" })).id;
     const d = startBin([], env(h));
-    await waitFor(async () => (await b.requireTask(t)).consecutive_failures === 1, "the crash to be recorded", 20_000);
+    await waitFor(async () => (await b.requireTask(t)).consecutive_failures === 1, "the crash to be recorded", 45_000);
     expect(readDispatcherStatus(h.home)?.ticks).toBe(1);
     const crashed = (await b.listEvents(t)).filter((e) => e.kind === "crashed");
     expect(crashed).toHaveLength(1);
@@ -34,7 +34,7 @@ describe("kanban-dispatcher loop", { timeout: 60_000 }, () => {
     const b = h.board();
     const t = (await b.createTask({ title: "for alice", assignee: "alice" })).id;
     const d = startBin([], env(h));
-    await waitFor(() => readDispatcherStatus(h.home)?.ticks === 1, "the first tick", 15_000);
+    expect((await firstTick(h.home, d)).ticks).toBe(1);
     expect(readDispatcherStatus(h.home)?.boards[0]?.skipped_nonspawnable).toEqual([t]);
     h.writeConfig({ profiles: { alice: fakeProfile("complete") } });
     await waitFor(
@@ -52,7 +52,7 @@ describe("kanban-dispatcher loop", { timeout: 60_000 }, () => {
     const h = setup({ profiles: { alice: fakeProfile("complete") } });
     const b = h.board();
     const d = startBin([], env(h));
-    await waitFor(() => readDispatcherStatus(h.home)?.ticks === 1, "the first tick", 15_000);
+    expect((await firstTick(h.home, d)).ticks).toBe(1);
     h.writeConfig({ kanban: { max_spawnn: 2 }, profiles: { alice: fakeProfile("complete") } });
     const status = await waitFor(
       () => {

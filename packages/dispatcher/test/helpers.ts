@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { boardLocationFromEnv, createBoard } from "@kanban/db";
+import { boardLocationFromEnv, createBoard, type DispatcherStatus, readDispatcherStatus } from "@kanban/db";
 import { type Board, openBoard } from "@kanban/kernel";
 import { type DispatcherConfig, loadConfig } from "../src/config.ts";
 import { isPidAlive, processGroupAlive, signalProcessGroup } from "@kanban/process";
@@ -141,6 +141,28 @@ export function startBin(args: string[], env: Record<string, string>): BinRun {
     child.on("exit", (code, signal) => resolve({ code, signal })),
   );
   return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+/**
+ * Waits until a started dispatcher has finished its first tick, and returns that status. The
+ * deadline is long because a loop's start compiles or loads every package; on a CI machine running
+ * three suites on two cores that took more than 15 s once. A dispatcher that never ticks fails
+ * with what it printed, so the cause is in the failure rather than lost with the process.
+ */
+export async function firstTick(home: string, run: BinRun, timeoutMs = 45_000): Promise<DispatcherStatus> {
+  try {
+    return await waitFor(
+      () => {
+        const s = readDispatcherStatus(home);
+        return s !== null && s.ticks >= 1 ? s : null;
+      },
+      "the first tick",
+      timeoutMs,
+    );
+  } catch (err) {
+    const said = `${run.stdout()}${run.stderr()}`.trim().split("\n").slice(-10).join("\n");
+    throw new Error(`${(err as Error).message}; the dispatcher printed: ${said === "" ? "(nothing)" : said}`);
+  }
 }
 
 export async function runBin(
