@@ -25,10 +25,13 @@ export const BOARD_WRITER_LOCK_CLASS = 0x4b4e5701;
 
 /**
  * The transactions (other than the caller's own) holding a board's writer lock, by virtual
- * transaction id: unique per transaction, and present whether or not it has an xid yet.
+ * transaction id: unique per transaction, and present whether or not it has an xid yet. pg_locks
+ * shows the whole server's advisory locks, and a board of the same slug in another database has the
+ * same key: only this database's holders count (a busy board there would hold readers here back).
  */
 const LOCK_HOLDERS_SQL = `SELECT array_agg(virtualtransaction) AS v FROM pg_locks
   WHERE locktype = 'advisory' AND classid = ?::oid AND objid = ?::oid AND objsubid = 2 AND granted
+    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
     AND pid <> pg_backend_pid()`;
 /** Pauses between looks while writers that may hold unsettled event ids finish (a claim takes a few ms). */
 const SETTLE_WAITS_MS = [0, 1, 2, 5, 10, 20, 50, 100, 200];
