@@ -425,10 +425,21 @@ describe("scale-out on PostgreSQL: 2 replicas, 3 dispatchers, one database", { t
         const acked = performance.now();
         return { id: dataOf<{ task: { id: string } }>(r).task.id, acked };
       };
-      // The stream is live once one write through B has come through it (no timing on this one).
-      const warm = await create("sse warm-up");
+      // The stream is live once one write through B has come through it (no timing on these). A
+      // stream without `after` starts at the board's newest event when the server gets to it, which
+      // is after the response headers this client saw (tRPC sends them before the procedure runs):
+      // a write acknowledged in between is before the stream's start, so write until one comes through.
+      let warm = await create("sse warm-up 0");
+      for (let i = 1; i < 15; i++) {
+        const seen = await listener.waitFor((a) => a.event.task_id === warm.id, 2_000).then(
+          () => true,
+          () => false,
+        );
+        if (seen) break;
+        warm = await create(`sse warm-up ${i}`);
+      }
       await listener
-        .waitFor((a) => a.event.task_id === warm.id, 30_000)
+        .waitFor((a) => a.event.task_id === warm.id, 2_000)
         .catch(async (err: Error) => {
           const seenByA = await callProcedure(replicaA.url, "tasks.get", "query", { id: warm.id });
           const fresh = await listenToEvents(replicaA.url, { task_id: warm.id, after: 0 });
@@ -439,8 +450,17 @@ describe("scale-out on PostgreSQL: 2 replicas, 3 dispatchers, one database", { t
               (e: Error) => `a fresh stream replays nothing either: ${e.message}`,
             );
           fresh.close();
+          // Who holds advisory locks and who is in a transaction: a stream's reads stop at the newest
+          // settled event id, which a transaction holding a board's writer lock holds back.
+          const activity = await db.pool.query(
+            `SELECT a.pid, a.application_name, a.state, extract(epoch FROM now() - a.xact_start)::int AS xact_s,
+                    left(a.query, 120) AS query,
+                    (SELECT json_agg(json_build_object('classid', l.classid, 'objid', l.objid, 'mode', l.mode, 'granted', l.granted))
+                       FROM pg_locks l WHERE l.pid = a.pid AND l.locktype = 'advisory') AS locks
+               FROM pg_stat_activity a WHERE a.datname = current_database() AND a.xact_start IS NOT NULL AND a.pid <> pg_backend_pid()`,
+          );
           throw new Error(
-            `${err.message}; the stream ended: ${listener.ended()}; A reads the task: ${seenByA.status}; ${replay}; A's log: ${replicaA.proc.stderr().slice(-2000)}`,
+            `${err.message}; the stream ended: ${listener.ended()}; A reads the task: ${seenByA.status}; ${replay}; in a transaction now: ${JSON.stringify(activity.rows)}; A's log: ${replicaA.proc.stderr().slice(-2000)}`,
           );
         });
       const latencies: number[] = [];
