@@ -9,6 +9,7 @@ import { watchMessages } from "./testing/pg-messages.ts";
 import { boardInternals, rawSql, type TestBoard } from "./testing/index.ts";
 import { holdWriterLock, recordTxModes } from "./testing/writer-spies.ts";
 import { openIncidentElsewhere } from "./testing/open-incident.ts";
+import { expectClaimedAlike } from "./testing/same-claim.ts";
 
 const board = useTestBoards();
 
@@ -44,31 +45,7 @@ describe("a claim walk for one claim, as one message", () => {
     expect(messages.all()).toBe(1);
     expect(messages.alone()).toBe(1);
     expect(result).toMatchObject({ claimed: [{ task_id: c, assignee: "bench" }], skipped: [], more: false });
-    const [full, alone] = [await b.requireTask(a ?? ""), await b.requireTask(c ?? "")];
-    // The walk answers the claimed row as the swap returned it (requireTask adds labels and warnings).
-    const { requires: _requires, warnings: _warnings, ...stored } = alone;
-    expect(result.claimed[0]?.task).toEqual(stored);
-    // The same clock: everything but the ids is the same.
-    const sameAs = (t: typeof full) => ({ ...t, id: "", title: "", current_run_id: 0, created_at: 0 });
-    expect(sameAs(alone)).toEqual(sameAs(full));
-    const runs = await rawSql(b).all<Record<string, unknown>>(
-      "SELECT task_id, profile, step_key, status, claim_lock, claim_expires, max_runtime_seconds, started_at, ended_at, outcome FROM task_runs WHERE task_id IN (?, ?) ORDER BY id",
-      a,
-      c,
-    );
-    expect(runs).toHaveLength(2);
-    expect({ ...runs[1], task_id: a }).toEqual(runs[0]);
-    const claimed = await rawSql(b).all<{ task_id: string; run_id: number; payload: string; created_at: number }>(
-      "SELECT task_id, run_id, payload, created_at FROM task_events WHERE kind = 'claimed' ORDER BY id",
-    );
-    expect(claimed.map((e) => [e.task_id, Number(e.run_id)])).toEqual([
-      [a, full.current_run_id],
-      [c, alone.current_run_id],
-    ]);
-    expect(claimed[1]?.payload).toBe(
-      JSON.stringify({ lock: "w:1", expires: alone.claim_expires, run_id: alone.current_run_id }),
-    );
-    expect(claimed[1]?.created_at).toBe(claimed[0]?.created_at);
+    await expectClaimedAlike(b, { full: a ?? "", alone: c ?? "" }, result.claimed[0]?.task, "w:1");
   });
 
   it("passes over, in the same message, a row another writer holds, and reports the rows it skipped once", async () => {
