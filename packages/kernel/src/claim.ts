@@ -7,8 +7,10 @@ import { isHostLock } from "./hosts.ts";
 import { formatMicroUsd } from "./money.ts";
 import type { Awaitable } from "./store/port.ts";
 import {
+  type ClaimGlance,
   type ClaimHead,
   claimableAtAGlance,
+  claimGlance,
   claimHead,
   extendLease,
   recordHeartbeat,
@@ -64,8 +66,27 @@ export async function claimTask(
   // nothing. Contended claimers (dispatchers racing over one lane) mostly lose, and on PostgreSQL
   // each locked attempt costs three round trips under the board's single writer lock.
   if (!ctx.inTransaction) {
-    const seen = await claimableAtAGlance(ctx, id);
+    const alone = !inWalk && ctx.writesAlone;
+    const seen = alone ? await claimGlance(ctx, id) : await claimableAtAGlance(ctx, id);
     if (seen?.status !== "ready" || seen.claim_lock !== null) return null;
+    // PostgreSQL, no budget on the board: the claim as one message (BEGIN, the statement, COMMIT),
+    // as a walk's one claim is sent. The statement claims only a row that needs nothing decided on
+    // the way (an assignee and no run ever, both seen at a glance; no unfinished parent, no open
+    // incident). Comments do not matter to a claim by id (they are the respawn guard's, a lane's
+    // rule), so none is in its window. Any other answer, a row another writer holds included (the
+    // full way waits for it rather than calling the claim lost), goes the full way below.
+    const glance = seen as Partial<ClaimGlance>;
+    if (alone && Number(glance.plain) === 1 && Number(glance.budgeted) === 0) {
+      const now = ctx.now();
+      const sent = await claimFirstReadyAlone(ctx, {
+        ids: [id],
+        claimer,
+        expires: now + lease,
+        now,
+        commentsFrom: Number.MAX_SAFE_INTEGER,
+      });
+      if (sent?.claimed) return sent.claimed.task;
+    }
   }
   // PostgreSQL: a shared writer holding the task's row, alongside other claims and completions
   // (store/pg/shared-writers.ts); inside a claim walk it is part of the walk's transaction.

@@ -31,6 +31,29 @@ export function claimableAtAGlance(
   >;
 }
 
+/** What a claim by id glances at before it may be sent as one message (see {@link claimGlance}). */
+export type ClaimGlance = Pick<ClaimHead, "status" | "claim_lock"> & {
+  /** 1 when the task could be claimed in one message: an assignee, and no run ever opened. */
+  plain: unknown;
+  /** 1 when the board has any budget (a claim by id must then judge the spent ones the full way). */
+  budgeted: unknown;
+};
+
+/**
+ * The glance of a claim by id that may be sent as one message (PostgreSQL): status and lock, and
+ * whether the one message could claim it at all, so that a task it would only let go costs nothing.
+ */
+export function claimGlance(ctx: SqlContext, id: string): Awaitable<ClaimGlance | undefined> {
+  return ctx.get(
+    `SELECT t.status, t.claim_lock,
+       CASE WHEN t.assignee IS NOT NULL AND NOT EXISTS (SELECT 1 FROM task_runs r WHERE r.task_id = t.id)
+         THEN 1 ELSE 0 END AS plain,
+       CASE WHEN EXISTS (SELECT 1 FROM kanban_budgets) THEN 1 ELSE 0 END AS budgeted
+     FROM tasks t WHERE t.id = ?`,
+    id,
+  ) as Awaitable<ClaimGlance | undefined>;
+}
+
 /**
  * The narrow row a claim reads first (the full row is only worth building for a claim we win), with
  * the two facts the claim decides on, in one statement: on PostgreSQL every statement is a round
