@@ -59,6 +59,27 @@ describe("a claim by id, as one message", () => {
     expect(await claim).toMatchObject({ id, status: "running", claim_lock: "w:1" });
   });
 
+  it("waits for a row another claimer holds and, once that claim commits, answers lost in the same message", async () => {
+    const b = board();
+    const id = (await b.createTask({ title: "contended", assignee: "bench" })).id;
+    const { ctx } = boardInternals(b);
+    // The other claim is made and held open: our glance still sees the task ready.
+    const release = await holdWriterLock(ctx, async () => await b.claimTask(id, { claimer: "other:1" }), {
+      shared: true,
+    });
+    const messages = watchMessages();
+    const claim = b.claimTask(id, { claimer: "w:1" });
+    await new Promise((r) => setTimeout(r, 300));
+    await release();
+    expect(await claim).toBeNull();
+    // Our glance and our one message, and the other claim's COMMIT: nothing sent after ours.
+    expect(messages.alone()).toBe(1);
+    expect(messages.all()).toBe(3);
+    expect(await b.requireTask(id)).toMatchObject({ status: "running", claim_lock: "other:1" });
+    expect(await b.listRuns(id)).toHaveLength(1);
+    expect((await b.listEvents(id)).filter((e) => e.kind === "claimed")).toHaveLength(1);
+  });
+
   it("a claim already lost is its glance alone, and a task with an unfinished parent is refused as before", async () => {
     const b = board();
     const id = (await b.createTask({ title: "one", assignee: "bench" })).id;

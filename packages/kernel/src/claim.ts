@@ -73,19 +73,21 @@ export async function claimTask(
     // as a walk's one claim is sent. The statement claims only a row that needs nothing decided on
     // the way (an assignee and no run ever, both seen at a glance; no unfinished parent, no open
     // incident). Comments do not matter to a claim by id (they are the respawn guard's, a lane's
-    // rule), so none is in its window. Any other answer, a row another writer holds included (the
-    // full way waits for it rather than calling the claim lost), goes the full way below.
+    // rule), so none is in its window. A row another writer holds is waited for, then judged as it
+    // is: not found means lost. A row it found but did not claim goes the full way below.
     const glance = seen as Partial<ClaimGlance>;
     if (alone && Number(glance.plain) === 1 && Number(glance.budgeted) === 0) {
       const now = ctx.now();
       const sent = await claimFirstReadyAlone(ctx, {
         ids: [id],
+        waitForRow: true,
         claimer,
         expires: now + lease,
         now,
         commentsFrom: Number.MAX_SAFE_INTEGER,
       });
       if (sent?.claimed) return sent.claimed.task;
+      if (sent !== null && sent.picked === null) return null;
     }
   }
   // PostgreSQL: a shared writer holding the task's row, alongside other claims and completions

@@ -176,10 +176,20 @@ const CLAIM_FIRST_SQL = `WITH pick AS (SELECT t.id, t.assignee, t.current_step_k
   SELECT pick.id AS ${PICKED}, t.*, (SELECT id FROM run) AS ${RUN_ID}, (SELECT id FROM e) AS ${EVENT_ID}
     FROM pick LEFT JOIN t ON true`;
 
+// A claim by id (one row): the same statement, waiting for a row another writer holds instead of
+// passing it over. Once that writer ends, the row is judged again as it then is (PostgreSQL re-reads a
+// row it waited for), so no row found means the claim is lost, not merely that the row was busy.
+const CLAIM_ONE_SQL = CLAIM_FIRST_SQL.replace("FOR UPDATE OF t SKIP LOCKED", "FOR UPDATE OF t");
+if (CLAIM_ONE_SQL === CLAIM_FIRST_SQL) throw new Error("folded-writes: the first-free-row clause changed shape");
+
 /** A claim walk's one claim, sent alone: the lease and the rows to choose among (see {@link claimFirstReadyAlone}). */
 export interface FirstReadyClaim {
-  /** Lane rows the walk judged it may start, in lane order. */
+  /**
+   * Lane rows the walk judged it may start, in lane order; or the one row a claim by id names, with
+   * `waitForRow` set: a row another writer holds is then waited for rather than passed over.
+   */
   ids: readonly string[];
+  waitForRow?: boolean;
   claimer: string;
   expires: number;
   now: number;
@@ -209,7 +219,7 @@ export async function claimFirstReadyAlone(ctx: SqlContext, c: FirstReadyClaim):
   const lease = [c.claimer, c.expires, c.now];
   const args = [c.commentsFrom, JSON.stringify(c.ids), ...lease, ...lease];
   const rows = await ctx.writeAlone(
-    CLAIM_FIRST_SQL,
+    c.waitForRow === true ? CLAIM_ONE_SQL : CLAIM_FIRST_SQL,
     [...args, ...claimedPayloadArgs(c.claimer, c.expires, undefined), c.now],
     { shared: true },
   );
