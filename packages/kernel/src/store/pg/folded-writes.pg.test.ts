@@ -287,12 +287,15 @@ describe("a claim and a completion on PostgreSQL", () => {
     const t = await b.createTask({ title: "one", assignee: "bench" });
     // The row says another claimer holds it, but the claim's reads are made to see it free, so the
     // folded statement opens a run and its swap misses: the claim must fail and take the run back.
+    // (Its glance is also made to send it the full way: the one-message claim by id would find no
+    // free row and answer lost, claim-task-alone.pg.test.ts.)
     await rawSql(b).run("UPDATE tasks SET claim_lock = 'someone:1' WHERE id = ?", t.id);
     const { ctx } = boardInternals(b);
     const get = ctx.get.bind(ctx);
     const reads = vi.spyOn(ctx, "get").mockImplementation(async (sql: string, ...args: unknown[]) => {
       const row = (await get(sql, ...args)) as Record<string, unknown> | undefined;
-      return row && /^\s*SELECT (t\.)?status, (t\.)?claim_lock/.test(sql) ? { ...row, claim_lock: null } : row;
+      if (!row || !/^\s*SELECT (t\.)?status, (t\.)?claim_lock/.test(sql)) return row;
+      return "plain" in row ? { ...row, claim_lock: null, plain: 0 } : { ...row, claim_lock: null };
     });
     await expect(b.claimTask(t.id, { claimer: "w:1" })).rejects.toMatchObject({ code: "WRONG_STATE" });
     reads.mockRestore();

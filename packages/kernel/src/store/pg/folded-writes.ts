@@ -179,7 +179,11 @@ const CLAIM_FIRST_SQL = `WITH pick AS (SELECT t.id, t.assignee, t.current_step_k
 // A claim by id (one row): the same statement, waiting for a row another writer holds instead of
 // passing it over. Once that writer ends, the row is judged again as it then is (PostgreSQL re-reads a
 // row it waited for), so no row found means the claim is lost, not merely that the row was busy.
-const CLAIM_ONE_SQL = CLAIM_FIRST_SQL.replace("FOR UPDATE OF t SKIP LOCKED", "FOR UPDATE OF t");
+// With one id the row is found by its key: no list to unpack, no lane order to sort by.
+const CLAIM_ONE_SQL = CLAIM_FIRST_SQL.replace(
+  FROM_FIRST_FREE_OF_IDS,
+  "FROM tasks t WHERE t.id = ? AND t.status = 'ready' AND t.claim_lock IS NULL FOR UPDATE OF t",
+);
 if (CLAIM_ONE_SQL === CLAIM_FIRST_SQL) throw new Error("folded-writes: the first-free-row clause changed shape");
 
 /** A claim walk's one claim, sent alone: the lease and the rows to choose among (see {@link claimFirstReadyAlone}). */
@@ -217,9 +221,11 @@ export interface FirstReadyOutcome {
 export async function claimFirstReadyAlone(ctx: SqlContext, c: FirstReadyClaim): Promise<FirstReadyOutcome | null> {
   if (ctx.dialect !== "postgres" || ctx.writeAlone === undefined || ctx.inTransaction) return null;
   const lease = [c.claimer, c.expires, c.now];
-  const args = [c.commentsFrom, JSON.stringify(c.ids), ...lease, ...lease];
+  const one = c.waitForRow === true;
+  if (one && c.ids.length !== 1) throw new Error("claimFirstReadyAlone: waitForRow claims exactly one id");
+  const args = [c.commentsFrom, one ? c.ids[0] : JSON.stringify(c.ids), ...lease, ...lease];
   const rows = await ctx.writeAlone(
-    c.waitForRow === true ? CLAIM_ONE_SQL : CLAIM_FIRST_SQL,
+    one ? CLAIM_ONE_SQL : CLAIM_FIRST_SQL,
     [...args, ...claimedPayloadArgs(c.claimer, c.expires, undefined), c.now],
     { shared: true },
   );
