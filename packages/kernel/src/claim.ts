@@ -26,6 +26,7 @@ import {
   claimFirstReadyAlone,
   claimFolds,
   claimInOneStatement,
+  claimReadyByIdAlone,
   type FirstReadyOutcome,
 } from "./store/pg/folded-writes.ts";
 import { taskRowTx } from "./store/pg/shared-writers.ts";
@@ -69,23 +70,13 @@ export async function claimTask(
     const alone = !inWalk && ctx.writesAlone;
     const seen = alone ? await claimGlance(ctx, id) : await claimableAtAGlance(ctx, id);
     if (seen?.status !== "ready" || seen.claim_lock !== null) return null;
-    // PostgreSQL, no budget on the board: the claim as one message (BEGIN, the statement, COMMIT),
-    // as a walk's one claim is sent. The statement claims only a row that needs nothing decided on
-    // the way (an assignee and no run ever, both seen at a glance; no unfinished parent, no open
-    // incident). Comments do not matter to a claim by id (they are the respawn guard's, a lane's
-    // rule), so none is in its window. A row another writer holds is waited for, then judged as it
-    // is: not found means lost. A row it found but did not claim goes the full way below.
+    // PostgreSQL, no budget on the board, a task with an assignee and no run ever (both seen at a
+    // glance): the claim as one message (claimReadyByIdAlone). Lost there is lost; a row it found but
+    // did not claim (an unfinished parent, an open incident) goes the full way below.
     const glance = seen as Partial<ClaimGlance>;
     if (alone && Number(glance.plain) === 1 && Number(glance.budgeted) === 0) {
       const now = ctx.now();
-      const sent = await claimFirstReadyAlone(ctx, {
-        ids: [id],
-        waitForRow: true,
-        claimer,
-        expires: now + lease,
-        now,
-        commentsFrom: Number.MAX_SAFE_INTEGER,
-      });
+      const sent = await claimReadyByIdAlone(ctx, { id, claimer, expires: now + lease, now });
       if (sent?.claimed) return sent.claimed.task;
       if (sent !== null && sent.picked === null) return null;
     }

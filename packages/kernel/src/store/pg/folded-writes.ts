@@ -188,12 +188,8 @@ if (CLAIM_ONE_SQL === CLAIM_FIRST_SQL) throw new Error("folded-writes: the first
 
 /** A claim walk's one claim, sent alone: the lease and the rows to choose among (see {@link claimFirstReadyAlone}). */
 export interface FirstReadyClaim {
-  /**
-   * Lane rows the walk judged it may start, in lane order; or the one row a claim by id names, with
-   * `waitForRow` set: a row another writer holds is then waited for rather than passed over.
-   */
+  /** Lane rows the walk judged it may start, in lane order. */
   ids: readonly string[];
-  waitForRow?: boolean;
   claimer: string;
   expires: number;
   now: number;
@@ -219,18 +215,40 @@ export interface FirstReadyOutcome {
  * pooler that loses prepared statements).
  */
 export async function claimFirstReadyAlone(ctx: SqlContext, c: FirstReadyClaim): Promise<FirstReadyOutcome | null> {
+  return await sendClaimAlone(ctx, CLAIM_FIRST_SQL, c.commentsFrom, JSON.stringify(c.ids), c);
+}
+
+/**
+ * A claim by id as one message (PostgreSQL, outside a transaction): the walk's statement for the one
+ * row `id`, waited for when another writer holds it (CLAIM_ONE_SQL). `picked` null: the claim is
+ * lost (the row is not ready, or is claimed). Picked but not claimed: the row needs something decided
+ * (an unfinished parent, an open incident, its history), and nothing was written. Comments are the
+ * respawn guard's concern, a lane's rule, not a claim by id's: none is in its window. Null when not sent.
+ */
+export async function claimReadyByIdAlone(
+  ctx: SqlContext,
+  c: { id: string; claimer: string; expires: number; now: number },
+): Promise<FirstReadyOutcome | null> {
+  return await sendClaimAlone(ctx, CLAIM_ONE_SQL, Number.MAX_SAFE_INTEGER, c.id, c);
+}
+
+/** Sends one of the two claim statements with its arguments (the rows to pick from as `rows`). */
+async function sendClaimAlone(
+  ctx: SqlContext,
+  sql: string,
+  commentsFrom: number,
+  rows: string,
+  c: { claimer: string; expires: number; now: number },
+): Promise<FirstReadyOutcome | null> {
   if (ctx.dialect !== "postgres" || ctx.writeAlone === undefined || ctx.inTransaction) return null;
   const lease = [c.claimer, c.expires, c.now];
-  const one = c.waitForRow === true;
-  if (one && c.ids.length !== 1) throw new Error("claimFirstReadyAlone: waitForRow claims exactly one id");
-  const args = [c.commentsFrom, one ? c.ids[0] : JSON.stringify(c.ids), ...lease, ...lease];
-  const rows = await ctx.writeAlone(
-    one ? CLAIM_ONE_SQL : CLAIM_FIRST_SQL,
-    [...args, ...claimedPayloadArgs(c.claimer, c.expires, undefined), c.now],
+  const answer = await ctx.writeAlone(
+    sql,
+    [commentsFrom, rows, ...lease, ...lease, ...claimedPayloadArgs(c.claimer, c.expires, undefined), c.now],
     { shared: true },
   );
-  if (rows === null) return null;
-  const row = rows[0] as Record<string, unknown> | undefined;
+  if (answer === null) return null;
+  const row = answer[0] as Record<string, unknown> | undefined;
   if (row === undefined) return { picked: null, claimed: null };
   const picked = String(row[PICKED]);
   if (row.id === null || row.id === undefined) return { picked, claimed: null };
