@@ -5,6 +5,7 @@ import { INSERT_TASK_SQL, insertTaskArgs, type NewTaskRow } from "../sqlite/crea
 import { MATCHING_RULES_WHERE, matchingRulesArgs } from "../sqlite/notify-rules.ts";
 import { CLOSE_OPEN_RUNS_SQL, closeOpenRunsArgs, OPEN_RUN_SQL, openRunArgs, type RunClose } from "../sqlite/runs.ts";
 import { T_HAS_UNFINISHED_PARENT } from "../sqlite/claims.ts";
+import { probeExists } from "./probe-exists.ts";
 import { FROM_FIRST_FREE_OF_IDS } from "./shared-writers.ts";
 import { type SettleDone, settleDoneWrite, swapArgs, type TransitionWrite, transitionSql } from "../sqlite/tasks.ts";
 
@@ -146,11 +147,13 @@ const PICKED = "kanban_folded_picked";
 // stamped), no comment in the guard's window, no unfinished parent (a claim_rejected event), an
 // assignee of its own (no default to give), and no open incident on the board (a walk then runs as
 // the board's one writer, shared-writers.ts). Anything else: the row is let go and nothing written.
-const CLAIM_FIRST_CLEAN = `t.current_run_id IS NULL AND t.last_failure_error IS NULL AND COALESCE(t.assignee, '') <> ''
+// Each test probes the row's own entries, whatever the tables' size when the statement was planned.
+const CLAIM_FIRST_CLEAN =
+  probeExists(`t.current_run_id IS NULL AND t.last_failure_error IS NULL AND COALESCE(t.assignee, '') <> ''
        AND NOT EXISTS (SELECT 1 FROM task_runs r WHERE r.task_id = t.id)
        AND NOT EXISTS (SELECT 1 FROM task_comments c WHERE c.task_id = t.id AND c.created_at >= ?)
        AND NOT ${T_HAS_UNFINISHED_PARENT}
-       AND NOT EXISTS (SELECT 1 FROM kanban_incidents WHERE closed_at IS NULL)`;
+       AND NOT EXISTS (SELECT 1 FROM kanban_incidents WHERE closed_at IS NULL)`);
 
 // The same swap as CLAIM_SQL's, on the row the statement locked rather than a row named by a value.
 const CLAIM_PICKED_SWAP = transitionSql("claim", CLAIM_SWAP, true).replace(

@@ -2,6 +2,7 @@ import type { BeginRead, SqlContext } from "../port.ts";
 import { CLAIM_HEAD_COLUMNS, type ClaimHead, claimHeadFromRow } from "../sqlite/claims.ts";
 import { LANE_ORDER } from "../sqlite/ready-lane.ts";
 import { RESPAWN_FACTS_COLUMNS, type RespawnFactsRow, respawnFactsFromRow } from "../sqlite/respawn-reads.ts";
+import { probeExists } from "./probe-exists.ts";
 
 /**
  * The writers that no longer take a PostgreSQL board's one writer lock (issue 14's relaxation):
@@ -148,4 +149,6 @@ export const FROM_FIRST_FREE_OF_IDS = `FROM tasks t
   WHERE t.id IN (SELECT value FROM json_each(?)) AND t.status = 'ready' AND t.claim_lock IS NULL
   ORDER BY ${LANE_ORDER.replace(/(^|, )/g, "$1t.")} LIMIT 1 FOR UPDATE OF t SKIP LOCKED`;
 
-const LOCK_FIRST_READY_SQL = `SELECT t.id, ${CLAIM_HEAD_COLUMNS}, ${RESPAWN_FACTS_COLUMNS} ${FROM_FIRST_FREE_OF_IDS}`;
+const LOCK_FIRST_READY_SQL = probeExists(
+  `SELECT t.id, ${CLAIM_HEAD_COLUMNS}, ${RESPAWN_FACTS_COLUMNS} ${FROM_FIRST_FREE_OF_IDS}`,
+);
