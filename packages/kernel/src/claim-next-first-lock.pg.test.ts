@@ -30,7 +30,11 @@ function watchLocks(): { withBegin: () => number; alone: () => number } {
   onEveryMessage((text) => {
     if (/^BEGIN;.*EXECUTE kanban_w_/s.test(text) && !text.endsWith("COMMIT")) withBegin++;
     // (A connection's one-time PREPARE of the lock ends the same way, and is not a lock.)
-    else if (!text.startsWith("PREPARE ") && /FOR UPDATE OF t SKIP LOCKED$/.test(text)) alone++;
+    else if (
+      !text.startsWith("PREPARE ") &&
+      /FOR UPDATE SKIP LOCKED\) t\s+ORDER BY k\.n NULLS LAST LIMIT 1$/.test(text)
+    )
+      alone++;
   });
   return { withBegin: () => withBegin, alone: () => alone };
 }
