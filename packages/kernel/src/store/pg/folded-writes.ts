@@ -15,7 +15,8 @@ import { type SettleDone, settleDoneWrite, swapArgs, type TransitionWrite, trans
 // has no data-modifying CTEs and gains nothing from them (its statements are function calls). Each
 // statement is built from the same pieces as the separate writes (the compare-and-swap of
 // tasks.ts, the run writes of runs.ts, the event INSERT of events.ts), so both paths write the
-// same rows; the kernel's suites run on both engines.
+// same rows; the kernel's suites run on both engines. Every EXISTS in them is kept a probe of the row's
+// own entries (probe-exists.ts), whatever the tables' sizes when a connection planned the statement.
 
 const EVENT_COLUMNS = "task_events (task_id, run_id, kind, payload, created_at)";
 
@@ -28,10 +29,10 @@ const RULES_MATCH = "kanban_folded_rules_match";
 // ---------------------------------------------------------------------------------------------
 // Create: insert the task, record `created`, and say whether a notify rule matches it
 
-const CREATE_SQL = `WITH t AS (${INSERT_TASK_SQL} RETURNING *),
+const CREATE_SQL = probeExists(`WITH t AS (${INSERT_TASK_SQL} RETURNING *),
   e AS (INSERT INTO ${EVENT_COLUMNS} SELECT t.id, NULL, 'created', ?, ? FROM t RETURNING id)
   SELECT t.*, (SELECT id FROM e) AS ${EVENT_ID},
-         EXISTS (SELECT 1 FROM kanban_notify_rules WHERE ${MATCHING_RULES_WHERE}) AS ${RULES_MATCH} FROM t`;
+         EXISTS (SELECT 1 FROM kanban_notify_rules WHERE ${MATCHING_RULES_WHERE}) AS ${RULES_MATCH} FROM t`);
 
 /**
  * A card's create in one statement (PostgreSQL, inside the create's transaction): the task row as
@@ -101,10 +102,10 @@ function claimedPayloadArgs(claimer: string, expires: number, extra: Record<stri
   return [`${head.slice(0, -1)},"run_id":`, tail === "{}" ? "}" : `,${tail.slice(1)}`];
 }
 
-const CLAIM_SQL = `WITH run AS (${OPEN_RUN_SQL} RETURNING id),
+const CLAIM_SQL = probeExists(`WITH run AS (${OPEN_RUN_SQL} RETURNING id),
   t AS (${transitionSql("claim", CLAIM_SWAP, true)}),
   ${CLAIMED_EVENT}
-  SELECT t.*, (SELECT id FROM run) AS ${RUN_ID}, (SELECT id FROM e) AS ${EVENT_ID} FROM t`;
+  SELECT t.*, (SELECT id FROM run) AS ${RUN_ID}, (SELECT id FROM e) AS ${EVENT_ID} FROM t`);
 
 /**
  * A ready task's claim in one statement: the run opened, the compare-and-swap to running on it, and
@@ -266,12 +267,12 @@ const completeSql = new Map<string, string>();
 function completeSqlFor(settle: string): string {
   let sql = completeSql.get(settle);
   if (sql === undefined) {
-    sql = `WITH t AS (${settle}),
+    sql = probeExists(`WITH t AS (${settle}),
   r AS (${CLOSE_OPEN_RUNS_SQL}),
   e AS (INSERT INTO ${EVENT_COLUMNS}
         SELECT t.id, (SELECT id FROM r), 'completed', ?, ? FROM t WHERE (SELECT COUNT(*) FROM r) = 1
         RETURNING id)
-  SELECT t.*, (SELECT string_agg(CAST(id AS text), ',') FROM r) AS ${RUN_IDS}, (SELECT id FROM e) AS ${EVENT_ID} FROM t`;
+  SELECT t.*, (SELECT string_agg(CAST(id AS text), ',') FROM r) AS ${RUN_IDS}, (SELECT id FROM e) AS ${EVENT_ID} FROM t`);
     completeSql.set(settle, sql);
   }
   return sql;
@@ -405,11 +406,11 @@ export interface WorkerCompletionInput {
 function workerCompleteStatement(c: WorkerCompletionInput): { sql: string; args: unknown[] } {
   const write = workerCompleteWrite(c.settle, c.fence.runId, c.fence.claimLock);
   if (workerCompleteSql === null) {
-    workerCompleteSql = `WITH t AS (${transitionSql("complete", write, true)}),
+    workerCompleteSql = probeExists(`WITH t AS (${transitionSql("complete", write, true)}),
   r AS (${CLOSE_AFTER_SWAP}),
   e AS (INSERT INTO ${EVENT_COLUMNS} SELECT t.id, r.id, 'completed', ?, ? FROM t, r RETURNING id)
   SELECT t.*, (SELECT id FROM r) AS ${RUN_ID},
-         EXISTS (SELECT 1 FROM task_links c WHERE c.parent_id = t.id) AS ${HAS_CHILDREN} FROM t`;
+         EXISTS (SELECT 1 FROM task_links c WHERE c.parent_id = t.id) AS ${HAS_CHILDREN} FROM t`);
   }
   const args = [
     ...swapArgs(c.id, write),
