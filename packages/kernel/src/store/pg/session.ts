@@ -163,6 +163,8 @@ export class PgSession implements SqlSessionHandle {
   transactionsBegun = 0;
   private readonly beginSql: string;
   private readonly beginSharedSql: string;
+  /** Each translated statement's prepared name (see executeOn): the translation is cached, so is this. */
+  private readonly preparedNames = new WeakMap<Translated, string>();
   /** The board's writer lock as pg_locks shows it (classid, objid: unsigned). */
   private readonly lockRow: { classid: string; objid: string };
   /** The highest event id proven settled so far (see settledEventId). */
@@ -470,7 +472,12 @@ export class PgSession implements SqlSessionHandle {
    * text (see preparedAlone).
    */
   private async executeOn(client: PoolClient, t: Translated, values: string[]): Promise<string> {
-    const name = `kanban_w_${createHash("sha256").update(`${this.schema}\0${t.text}`).digest("hex").slice(0, 32)}`;
+    let name = this.preparedNames.get(t);
+    if (name === undefined) {
+      // Hashed once per statement: a hash each time cost about 8 µs a message.
+      name = `kanban_w_${createHash("sha256").update(`${this.schema}\0${t.text}`).digest("hex").slice(0, 32)}`;
+      this.preparedNames.set(t, name);
+    }
     let prepared = preparedAlone.get(client);
     if (prepared === undefined) {
       prepared = new Set();
