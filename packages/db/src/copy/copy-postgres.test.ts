@@ -190,6 +190,26 @@ describe("kanban db copy with PostgreSQL", () => {
     expect(row?.id).toBe(top + 1);
   });
 
+  it("leaves the planner's statistics current: each copied table is analyzed, with its row count", async () => {
+    const dir = tempDir();
+    const source = copyFixture(FIXTURE, dir);
+    await copyBoard({ from: source, to: boardUrl("analyzed"), location: { home: dir }, ...quiet });
+    const schema = boardSchemaName("analyzed");
+    const rows = await pgQuery<{ relname: string; reltuples: number; n: number }>(
+      `SELECT c.relname, c.reltuples,
+              (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %I.%I', $1::text, c.relname), false, true, '')))[1]::text::bigint AS n
+         FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
+        WHERE s.nspname = $1 AND c.relname IN ('tasks', 'task_events', 'task_runs', 'task_links', 'task_comments')`,
+      [schema],
+    );
+    expect(rows).toHaveLength(5);
+    // Never analyzed, reltuples is -1; analyzed, it is the table's row count (every row is sampled
+    // at this size).
+    for (const r of rows)
+      expect({ table: r.relname, rows: Number(r.reltuples) }).toEqual({ table: r.relname, rows: Number(r.n) });
+    expect(rows.find((r) => r.relname === "tasks")?.n).toBeGreaterThan(0);
+  });
+
   it("announces the copied events at its commit, so the board's live listeners wake at once", async () => {
     const dir = tempDir();
     const source = copyFixture(FIXTURE, dir);

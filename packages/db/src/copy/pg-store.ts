@@ -320,6 +320,10 @@ export function postgresCopyStore(db: KanbanPostgres, slug: string, opts: { labe
         // The board's live listeners (kanban serve, the dispatcher) hear of the copied events at the
         // commit, as of a kernel's writes, instead of at their backstop poll.
         await client.query(`${eventsAnnouncementSql(schema)}; COMMIT`);
+        // The planner's statistics, for the tables as copied. A board created empty and filled in one
+        // transaction has none until autovacuum gets to it (up to a minute later); until then every
+        // plan assumes a handful of rows, and a pooled connection keeps the plans it makes then.
+        await client.query(`ANALYZE ${COPY_TABLES.map((t) => qualified(schema, t.name)).join(", ")}`);
       } catch (err) {
         await client.query("ROLLBACK").catch((e: Error) => {
           broken = e;
