@@ -5,8 +5,9 @@
  * table is small. A pool connection plans a prepared statement once for all (the generic plan, from
  * its sixth run on), so a board whose history grew afterwards scanned every row of it on each run: a
  * claim's "has this task ever had a run" test read all 2,520 runs of a bench board, 34 buffers and
- * a quarter of a millisecond a claim, where the probe reads 3 buffers. Autovacuum's ANALYZE would
- * replan it in time, but only once a table has grown by a tenth, and not on a board that grows faster.
+ * a quarter of a millisecond a claim, where the probe reads 3 buffers. Autovacuum's next ANALYZE of
+ * the table replans it, but that waits for a tenth more rows and comes at most once a minute: a fleet
+ * starting on a fresh board works in that window.
  */
 export function probeExists(sql: string): string {
   let out = "";
