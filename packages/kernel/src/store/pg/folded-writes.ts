@@ -20,10 +20,12 @@ import { type SettleDone, settleDoneWrite, swapArgs, type TransitionWrite, trans
 
 const EVENT_COLUMNS = "task_events (task_id, run_id, kind, payload, created_at)";
 
-/** Columns the folded statements answer; never task columns. */
-// The task row itself, as one JSON value: the driver parses one column instead of describing and
-// converting each of the row's 40 (about a tenth of the node process's work in a claim+complete
-// cycle). Its columns are text and bigint, which JSON carries as they are.
+// Columns the folded statements answer; never task columns.
+/**
+ * The task row itself, as one JSON value: the driver parses one column instead of describing and
+ * converting each of the row's 40 (about a tenth of the node process's work in a claim+complete
+ * cycle). Its columns are text and bigint, which JSON carries as they are.
+ */
 const TASK = "kanban_folded_task";
 const RUN_ID = "kanban_folded_run_id";
 const RUN_IDS = "kanban_folded_run_ids";

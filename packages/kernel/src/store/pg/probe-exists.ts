@@ -1,3 +1,5 @@
+import { closingQuote } from "./translate.ts";
+
 /**
  * Keeps each `EXISTS (SELECT …)` of a PostgreSQL statement a probe of the outer row's own index
  * entries: `LIMIT 1 OFFSET 0` is added inside each one. An OFFSET stops PostgreSQL from turning the
@@ -29,10 +31,8 @@ function matchingParen(sql: string, open: number): number {
   let depth = 0;
   for (let i = open; i < sql.length; i++) {
     const c = sql[i];
-    if (c === "'") {
-      i = sql.indexOf("'", i + 1);
-      if (i < 0) break;
-    } else if (c === "(") depth++;
+    if (c === "'") i = closingQuote(sql, i, "'");
+    else if (c === "(") depth++;
     else if (c === ")" && --depth === 0) return i;
   }
   throw new Error(`probeExists: no closing parenthesis after ${sql.slice(open, open + 40)}`);

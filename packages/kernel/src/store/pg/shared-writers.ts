@@ -146,7 +146,9 @@ function lockedOf(found: unknown): LockedRow {
  * order, and the first row that locks ends the scan (the ordinality keeps the order without a sort;
  * the lock is taken inside the lateral probe, so a row passed over is never locked). Sorting the rows
  * by the lane's columns instead made PostgreSQL find all of them first: about 40 buffers a claim
- * against 8, and a plan that could turn into a scan of every ready task.
+ * against 8, and a plan that could turn into a scan of every ready task. `NULLS LAST` is spelled out
+ * because translate.ts would otherwise add SQLite's NULL order, and the ordinality's own order (the
+ * one that spares the sort) is ascending with NULLs last.
  */
 export const FROM_FIRST_FREE_OF_IDS = `FROM json_array_elements_text(CAST(? AS json)) WITH ORDINALITY AS k(id, n)
   CROSS JOIN LATERAL (SELECT * FROM tasks t WHERE t.id = k.id AND t.status = 'ready' AND t.claim_lock IS NULL

@@ -127,7 +127,8 @@ function translateUncached(sql: string): Translated {
   return { text: out, params };
 }
 
-function closingQuote(sql: string, start: number, q: string): number {
+/** Where the literal or quoted name opened by `q` at `start` ends (a doubled quote is part of it). */
+export function closingQuote(sql: string, start: number, q: string): number {
   for (let i = start + 1; i < sql.length; i++) {
     if (sql[i] === q) {
       if (sql[i + 1] === q) i++;
