@@ -10,7 +10,9 @@ export default defineConfig({
     // A real PostgreSQL for the scale-out test (scale-out-pg.test.ts), which creates its own database.
     globalSetup: ["@kanban/db/testing-pg/global-setup"],
     testTimeout: 120_000,
-    hookTimeout: 20_000,
+    // A hook that starts a server waits up to a minute for it (support/kanban-serve.ts): CI runs three
+    // suites at once on two cores, and a start there has once taken longer than 20 s.
+    hookTimeout: 90_000,
     // Each file drives real processes against the clock; on a 2-core machine they must not compete.
     fileParallelism: false,
     reporters: ["default", "json"],
