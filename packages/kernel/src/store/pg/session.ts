@@ -20,6 +20,38 @@ interface TxToken {
 }
 const inside = new AsyncLocalStorage<TxToken>();
 
+/**
+ * Outermost transactions open on every PostgreSQL session of this process, as in
+ * store/sqlite/session.ts: while none is, nobody can be inside one, so `inside` is disabled. On
+ * Node 20 an enabled AsyncLocalStorage runs promise hooks on every promise of the process, and a
+ * fleet's steady claims and completions (writeAlone) open no transaction of this kind, so the hooks
+ * would otherwise run for all of their driver's promises. Disabled from a macrotask once no
+ * transaction is open; the next `inside.run` enables it again.
+ */
+let openTransactions = 0;
+let disableScheduled = false;
+let tracking = false;
+
+function disableIfIdle(): void {
+  disableScheduled = false;
+  if (openTransactions === 0) {
+    inside.disable();
+    tracking = false;
+  }
+}
+
+/** Whether the transactions' async context is being tracked now (for the session's tests). */
+export function transactionContextTracked(): boolean {
+  return tracking;
+}
+
+function transactionEnded(): void {
+  if (--openTransactions === 0 && !disableScheduled) {
+    disableScheduled = true;
+    setImmediate(disableIfIdle);
+  }
+}
+
 /** Advisory-lock class of a board's writer lock (see PG_LOCK_CLASS in @kanban/db for the scheme). */
 export const BOARD_WRITER_LOCK_CLASS = 0x4b4e5701;
 
@@ -380,7 +412,12 @@ export class PgSession implements SqlSessionHandle {
     }
     if (this.closing) return Promise.reject(closedError());
     this.begin();
-    return this.outermost(fn, opts?.shared === true, opts?.withBegin).finally(() => this.end());
+    openTransactions++;
+    tracking = true;
+    return this.outermost(fn, opts?.shared === true, opts?.withBegin).finally(() => {
+      transactionEnded();
+      this.end();
+    });
   }
 
   private async outermost<T>(fn: () => Promise<T> | T, shared: boolean, withBegin: TxOptions["withBegin"]): Promise<T> {
