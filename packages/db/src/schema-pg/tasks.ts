@@ -61,9 +61,13 @@ export const tasks = pgTable(
   (t) => [
     index("idx_tasks_assignee_status").on(t.assignee, t.status),
     index("idx_tasks_status").on(t.status),
-    index("idx_tasks_tenant").on(t.tenant),
-    index("idx_tasks_idempotency").on(t.idempotencyKey),
-    index("idx_tasks_session_id").on(t.sessionId),
+    // Partial on PostgreSQL only (migration 0013): most tasks have no tenant, idempotency key or
+    // session, and every claim and completion writes a new row version into each index of the row
+    // (status is indexed, so no update is HOT). Lookups are by value (`col = ?`), which implies
+    // NOT NULL, so they still use these. About 6 fewer buffers per claim and per completion.
+    index("idx_tasks_tenant").on(t.tenant).where(sql`"tenant" IS NOT NULL`),
+    index("idx_tasks_idempotency").on(t.idempotencyKey).where(sql`"idempotency_key" IS NOT NULL`),
+    index("idx_tasks_session_id").on(t.sessionId).where(sql`"session_id" IS NOT NULL`),
     // SQLite migration 0001: the done and archived columns, newest finished first.
     index("idx_tasks_done_recent").on(sql`coalesce("completed_at", "created_at")`, t.id).where(sql`"status" = 'done'`),
     index("idx_tasks_archived_recent")
