@@ -66,7 +66,8 @@ export const PATH_FREE_DB_MESSAGES: Readonly<Partial<Record<DbErrorCode, string>
   DB_CORRUPT:
     "the board's database failed its integrity check and was set aside; the operator can see why in the server log",
   DB_UNAVAILABLE: "the board's database is unavailable right now; the operator can see why in the server log",
-  DB_BUSY: "the board is busy (another process holds its write lock); nothing was written, try again",
+  DB_BUSY:
+    "the board is busy (another process holds its write lock, or every database connection is in use); nothing was written, try again",
   CONFIG_INVALID: "the server's configuration is invalid; the operator can see why in the server log",
   // These name the database server's host, port and database, which only the operator may read.
   DB_URL_INVALID: "the board's database is unavailable right now; the operator can see why in the server log",

@@ -129,6 +129,29 @@ describe("openPostgres", () => {
     }
   });
 
+  it("says a call that waited for a pooled connection past the connect timeout is DB_BUSY, not an unreachable server", async () => {
+    const db = await openPostgres(database.url, { poolSize: 1, connectTimeoutMs: 300 });
+    const held = await db.pool.connect();
+    try {
+      const err = await db.pool.query("SELECT 1").then(
+        () => {
+          throw new Error("expected the query to wait past the timeout");
+        },
+        (e: unknown) => e,
+      );
+      const e = db.failure(err);
+      expect(e.code).toBe("DB_BUSY");
+      expect(e.message).toBe(
+        `every pooled connection to PostgreSQL at ${db.target.label} stayed in use for the whole connect timeout; nothing was sent, try again`,
+      );
+      // The server was reachable all along: the held connection still answers.
+      expect((await held.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
+    } finally {
+      held.release();
+      await db.close();
+    }
+  });
+
   it("says a wrong password is DB_AUTH_FAILED, without the wrong or the right password", async () => {
     const right = new URL(database.url).password;
     const wrong = "Wr0ng-Passw0rd-e91c";

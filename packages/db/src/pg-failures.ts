@@ -15,6 +15,13 @@ const NETWORK_CODES = new Map<string, string>([
   ["EACCES", "permission denied on the socket"],
 ]);
 
+/**
+ * pg-pool's words when a call waited for one of the pool's connections (all in use) longer than
+ * `connectionTimeoutMillis`. A new connection that takes too long fails with other words
+ * ("Connection terminated due to connection timeout"), so these mean a busy pool, not a lost server.
+ */
+const POOL_WAIT_TIMEOUT = "timeout exceeded when trying to connect";
+
 interface DriverError {
   code?: unknown;
   message?: unknown;
@@ -45,6 +52,8 @@ function messageOf(err: unknown): string {
  * - SQLSTATE 3D000: `DB_NOT_FOUND`;
  * - socket errors, timeouts, TLS failures, a server starting up or shutting down (57P01–57P03):
  *   `DB_UNREACHABLE`;
+ * - a call that waited for a pooled connection past the connect timeout, every connection being in
+ *   use: `DB_BUSY` (nothing was sent);
  * - anything else (too many connections, out of disk...): `DB_UNAVAILABLE`.
  */
 export function classifyPostgresFailure(
@@ -115,6 +124,13 @@ export function classifyPostgresFailure(
       ...details,
       sqlstate: code,
     });
+  }
+  if (text === POOL_WAIT_TIMEOUT) {
+    return new KanbanDbError(
+      "DB_BUSY",
+      `every pooled connection to PostgreSQL at ${at} stayed in use for the whole connect timeout; nothing was sent, try again`,
+      details,
+    );
   }
   if (
     /timeout|terminated unexpectedly|Connection terminated|ssl|tls|certificate|self[- ]signed/i.test(text) ||

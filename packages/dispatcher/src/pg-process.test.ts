@@ -231,18 +231,22 @@ describe("kanban-dispatcher on PostgreSQL (real processes, real server)", { time
     const h2 = host({ max_spawn: 8 }, "relay");
     const d1 = startBin([], envOf(h1, { FAKE_WORKER_RELAY: relay.address }));
     const d2 = startBin([], envOf(h2, { FAKE_WORKER_RELAY: relay.address }));
+    // One read of the board a second (200 reads at once queued on the test's small pool, and under
+    // CI's load one waited past the pool's connect timeout).
+    const statuses = async () => new Map((await board.listTasks({})).map((t) => [t.id, t.status]));
     await waitFor(
       async () => {
-        const rows = await Promise.all(ids.map((id) => board.getTask(id)));
-        return rows.every((t) => t?.status === "done");
+        const now = await statuses();
+        return ids.every((id) => now.get(id) === "done");
       },
       "all 200 tasks to be done",
       200_000,
       1000,
     ).catch(async (err) => {
+      const now = await statuses();
       const counts: Record<string, number> = {};
       for (const id of ids) {
-        const st = (await board.getTask(id))?.status ?? "missing";
+        const st = now.get(id) ?? "missing";
         counts[st] = (counts[st] ?? 0) + 1;
       }
       throw new Error(
