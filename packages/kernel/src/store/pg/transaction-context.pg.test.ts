@@ -1,7 +1,7 @@
 // PostgreSQL only: the session tracks which call chain is inside a transaction (AsyncLocalStorage)
 // only while one is open somewhere in the process, as the SQLite session does. A fleet's steady claims
 // and completions open none (PgSession.writeAlone), so Node's promise hooks stay off for them.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { useTestBoards } from "../../testing/helpers.ts";
 import { transactionContextTracked } from "./session.ts";
 
@@ -39,10 +39,17 @@ describe("the transaction context on PostgreSQL", () => {
       order.push("second still open");
       await held;
     });
-    await turn(40);
-    // The late write waits for the board's writer lock instead of joining the second transaction.
-    expect(order).toEqual(["second still open"]);
-    release();
+    try {
+      // Waited for, not timed: a loaded machine may take long to get there. Had the late write joined
+      // the second transaction, it would be on the list first.
+      await vi.waitFor(() => expect(order).toEqual(["second still open"]), { timeout: 15_000 });
+      await turn(40);
+      // The late write waits for the board's writer lock instead of joining the second transaction.
+      expect(order).toEqual(["second still open"]);
+    } finally {
+      // Whatever the assertions said: a transaction left open would hold the board's cleanup.
+      release();
+    }
     await second;
     await late;
     expect(order).toEqual(["second still open", "late write"]);
