@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 import type { PoolClient, QueryConfig, QueryResult } from "pg";
 import { advisoryLockKey, eventsAnnouncementSql, KanbanDbError, type KanbanPostgres } from "@kanban/db";
@@ -6,6 +5,7 @@ import { type Clock, nowSeconds } from "../../clock.ts";
 import { taskFromValues } from "../../rows.ts";
 import type { Task } from "../../types.ts";
 import type { BeginRead, SqlRun, SqlSessionHandle, TxOptions } from "../port.ts";
+import { TransactionContext } from "../transaction-context.ts";
 import { EventAnnouncer } from "./event-announcer.ts";
 import { bindValues, type Translated, translate } from "./translate.ts";
 
@@ -18,38 +18,12 @@ interface TxToken {
   /** A statement of this transaction wrote events: its commit wakes the board's listeners. */
   wroteEvents: boolean;
 }
-const inside = new AsyncLocalStorage<TxToken>();
-
-/**
- * Outermost transactions open on every PostgreSQL session of this process, as in
- * store/sqlite/session.ts: while none is, nobody can be inside one, so `inside` is disabled. On
- * Node 20 an enabled AsyncLocalStorage runs promise hooks on every promise of the process, and a
- * fleet's steady claims and completions (writeAlone) open no transaction of this kind, so the hooks
- * would otherwise run for all of their driver's promises. Disabled from a macrotask once no
- * transaction is open; the next `inside.run` enables it again.
- */
-let openTransactions = 0;
-let disableScheduled = false;
-let tracking = false;
-
-function disableIfIdle(): void {
-  disableScheduled = false;
-  if (openTransactions === 0) {
-    inside.disable();
-    tracking = false;
-  }
-}
+/** Process-wide, shared by every PostgreSQL session (see ../transaction-context.ts). */
+const inside = new TransactionContext<TxToken>();
 
 /** Whether the transactions' async context is being tracked now (for the session's tests). */
 export function transactionContextTracked(): boolean {
-  return tracking;
-}
-
-function transactionEnded(): void {
-  if (--openTransactions === 0 && !disableScheduled) {
-    disableScheduled = true;
-    setImmediate(disableIfIdle);
-  }
+  return inside.tracked;
 }
 
 /** Advisory-lock class of a board's writer lock (see PG_LOCK_CLASS in @kanban/db for the scheme). */
@@ -253,7 +227,7 @@ export class PgSession implements SqlSessionHandle {
   }
 
   get inTransaction(): boolean {
-    const t = inside.getStore();
+    const t = inside.current();
     return t?.open === true && t.session === this;
   }
 
@@ -279,7 +253,7 @@ export class PgSession implements SqlSessionHandle {
     const statement = statementOf(t.text);
     const config: QueryConfig = { name: statement.name, text: t.text, values: bindValues(t, args) };
     if (rowMode) (config as QueryConfig & { rowMode: string }).rowMode = rowMode;
-    const token = inside.getStore();
+    const token = inside.current();
     try {
       if (token?.open === true && token.session === this) {
         if (statement.writesEvents) token.wroteEvents = true;
@@ -378,7 +352,7 @@ export class PgSession implements SqlSessionHandle {
   }
 
   tx<T>(fn: () => Promise<T> | T, opts?: TxOptions): Promise<T> {
-    const token = inside.getStore();
+    const token = inside.current();
     if (token?.open === true && token.session === this) {
       // As on SQLite: verbs started together inside one transaction run one after another, each in
       // its own savepoint, under a token of its own. The outermost transaction's lock mode stands.
@@ -412,10 +386,9 @@ export class PgSession implements SqlSessionHandle {
     }
     if (this.closing) return Promise.reject(closedError());
     this.begin();
-    openTransactions++;
-    tracking = true;
+    inside.began();
     return this.outermost(fn, opts?.shared === true, opts?.withBegin).finally(() => {
-      transactionEnded();
+      inside.ended();
       this.end();
     });
   }

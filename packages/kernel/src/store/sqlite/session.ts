@@ -1,10 +1,10 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import type Database from "better-sqlite3";
 import { KanbanDbError, savepointAsync, writeTxnAsync } from "@kanban/db";
 import { type Clock, nowSeconds } from "../../clock.ts";
 import { type ColumnIndex, columnIndex, taskFromValues } from "../../rows.ts";
 import type { Task } from "../../types.ts";
 import type { SqlRun, SqlSessionHandle } from "../port.ts";
+import { TransactionContext } from "../transaction-context.ts";
 
 type Cached = { stmt: Database.Statement; columns: ColumnIndex };
 
@@ -45,33 +45,12 @@ interface TxToken {
   /** The tail of this transaction's own queue of nested calls (see `tx`), null when none is running. */
   nested: Promise<unknown> | null;
 }
-const inside = new AsyncLocalStorage<TxToken>();
-
-/**
- * Outermost transactions open (or waiting for their lock) on every session of this process. While
- * none is, nobody can be inside one, so `inside` is disabled: on Node 20 an enabled
- * AsyncLocalStorage runs promise hooks on every promise and every await of the whole process (the
- * HTTP stack's included), which the async store would otherwise add to all of it. It is disabled
- * from a macrotask once the process has no transaction open, not at each commit: a caller writing
- * in a loop would toggle V8's promise hooks twice per transaction (about 2 µs). The next
- * transaction's `inside.run` enables it again.
- */
-let openTransactions = 0;
-let disableScheduled = false;
-let tracking = false;
-
-function disableIfIdle(): void {
-  disableScheduled = false;
-  // Every token is closed now, so nothing the disabled storage forgets could count as inside.
-  if (openTransactions === 0) {
-    inside.disable();
-    tracking = false;
-  }
-}
+/** Process-wide, shared by every SQLite session (see ../transaction-context.ts). */
+const inside = new TransactionContext<TxToken>();
 
 /** Whether the transactions' async context is being tracked now (for the session's tests). */
 export function transactionContextTracked(): boolean {
-  return tracking;
+  return inside.tracked;
 }
 
 /**
@@ -128,7 +107,7 @@ export class SqliteSession implements SqlSessionHandle {
   get inTransaction(): boolean {
     // No transaction running: nobody can be inside one (and the context lookup is skipped).
     if (this.running === null) return false;
-    const t = inside.getStore();
+    const t = inside.current();
     return t?.open === true && t.session === this;
   }
 
@@ -144,7 +123,7 @@ export class SqliteSession implements SqlSessionHandle {
   private get current(): Prepared {
     if (this.closed) throw closedError();
     if (this.running === null) return this.writer;
-    const t = inside.getStore();
+    const t = inside.current();
     return t?.open === true && t.session === this ? this.writer : this.reader;
   }
 
@@ -197,7 +176,7 @@ export class SqliteSession implements SqlSessionHandle {
    * as a savepoint when the caller is already inside one.
    */
   tx<T>(fn: () => Promise<T> | T): Promise<T> {
-    const token = this.running === null ? undefined : inside.getStore();
+    const token = this.running === null ? undefined : inside.current();
     if (token?.open === true && token.session === this) return this.nest(token, fn);
     if (this.closing) return Promise.reject(closedError());
     this.active++;
@@ -212,8 +191,7 @@ export class SqliteSession implements SqlSessionHandle {
   /** Starts an outermost transaction now; the board is idle (nothing running, nobody waiting before it). */
   private begin<T>(fn: () => Promise<T> | T): Promise<T> {
     this.transactionsBegun++;
-    openTransactions++;
-    tracking = true;
+    inside.began();
     const own: TxToken = { session: this, open: true, nested: null };
     this.running = own;
     const result = writeTxnAsync(this.sqlite, () => inside.run(own, fn));
@@ -231,19 +209,15 @@ export class SqliteSession implements SqlSessionHandle {
     own.open = false;
     this.running = null;
     this.active--;
-    openTransactions--;
     const next = this.waiting.shift();
+    // The next transaction begins (synchronously) before this one counts as ended, so a queue of
+    // them never schedules the context's disabling in between.
     if (next !== undefined) next();
-    else {
-      if (openTransactions === 0 && !disableScheduled) {
-        disableScheduled = true;
-        setImmediate(disableIfIdle);
-      }
-      if (this.active === 0 && this.whenIdle !== null) {
-        const finish = this.whenIdle;
-        this.whenIdle = null;
-        finish();
-      }
+    inside.ended();
+    if (next === undefined && this.active === 0 && this.whenIdle !== null) {
+      const finish = this.whenIdle;
+      this.whenIdle = null;
+      finish();
     }
   }
 
