@@ -5,7 +5,7 @@
 // takes it the full way; each of those cases must end as the full way ends it.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { useTestBoards } from "./testing/helpers.ts";
-import { watchMessages } from "./testing/pg-messages.ts";
+import { onEveryMessage, watchMessages } from "./testing/pg-messages.ts";
 import { boardInternals, rawSql, type TestBoard } from "./testing/index.ts";
 import { holdWriterLock, recordTxModes } from "./testing/writer-spies.ts";
 import { openIncidentElsewhere } from "./testing/open-incident.ts";
@@ -149,6 +149,44 @@ describe("a claim walk for one claim, as one message", () => {
     // Each skipped row once, in lane order: those the first part passed and those the full way judged.
     expect(result.skipped.map((s) => s.task_id)).toEqual(gpu);
     expect(new Set(result.skipped.map((s) => s.reason))).toEqual(new Set(["labels"]));
+  });
+
+  it("re-checks nothing while its lock statements find free rows, however far the walk goes", async () => {
+    const b = board();
+    const [first, ...rest] = await seed(b, 70);
+    const lane = await laneAfterFirst(b, first ?? "");
+    const texts: string[] = [];
+    onEveryMessage((text) => {
+      if (!text.startsWith("PREPARE ")) texts.push(text);
+    });
+    // Past the end of what one re-check covers (64 rows): each claim is still its one message.
+    for (const id of rest)
+      expect((await b.claimNext(lane, { claimer: "w:1" })).claimed.map((c) => c.task_id)).toEqual([id]);
+    expect(texts.filter((t) => /^BEGIN;.*; COMMIT$/s.test(t))).toHaveLength(rest.length);
+    expect(texts.filter((t) => t.includes("= ANY("))).toEqual([]);
+  });
+
+  it("after a lock statement finds every row it chose among taken, re-checks the rows ahead once and claims past them", async () => {
+    const b = board();
+    const [first, ...rest] = await seed(b, 80);
+    const lane = await laneAfterFirst(b, first ?? "");
+    // Another claimer takes the next 69 rows: more than one lock statement's rows and one re-check.
+    const taken = rest.slice(0, 69);
+    for (const id of taken) expect(await b.claimTask(id, { claimer: "other:1" })).not.toBeNull();
+    const texts: string[] = [];
+    onEveryMessage((text) => texts.push(text));
+    const result = await b.claimNext(lane, { claimer: "w:1" });
+    expect(result.claimed.map((c) => c.task_id)).toEqual([rest[69]]);
+    expect(result.skipped).toEqual([]);
+    // The first lock statement misses, one re-check passes the other 53 taken rows, the next claims.
+    const kinds = texts
+      .filter((t) => !t.startsWith("PREPARE "))
+      .map((t) => (t.includes("= ANY(") ? "recheck" : "claim"));
+    expect(kinds, texts.join("\n---\n")).toEqual(["claim", "recheck", "claim"]);
+    // And the walk goes on from there without another re-check.
+    texts.length = 0;
+    expect((await b.claimNext(lane, { claimer: "w:1" })).claimed.map((c) => c.task_id)).toEqual([rest[70]]);
+    expect(texts.filter((t) => t.includes("= ANY("))).toEqual([]);
   });
 
   it("a lane others emptied meanwhile: the message finds no free row, and the walk says there is no more", async () => {
