@@ -341,7 +341,8 @@ async function judgeAhead(
   for (; eligible.length < ahead && j < lane.checkedTo; j++) {
     const row = rows[j] as LaneRow;
     if (lane.gone.has(row.id)) continue;
-    const verdict = await judge(row);
+    let verdict = judge(row);
+    if (verdict instanceof Promise) verdict = await verdict;
     if (verdict.skip !== undefined) skips.push({ at: j, skip: verdict.skip });
     else eligible.push({ at: j, row, verdict });
   }
@@ -467,18 +468,25 @@ async function walkLane(
   return out;
 }
 
+type Verdict = { skip: LaneSkip } | Eligible;
+
 /**
  * Whether a walk of `lane` may start a lane row, judged from the lane and the rules alone (no row
  * lock, no write): a skip with its reason, or the assignee it would run under. The rules are the
  * motion's (motion/holds.ts), so `kanban why` says what a walk decides. For a lane already read.
+ *
+ * Synchronous unless a spent budget has to be asked about the row: a walk on PostgreSQL judges the
+ * 16 rows ahead for every claim it sends, and an async judge cost each of those a promise and a
+ * suspended frame (at 8 walks, most of the node process's allocation in a claim cycle).
  */
-function laneJudge(ctx: BoardContext, lane: ReadyLane): (row: LaneRow) => Promise<{ skip: LaneSkip } | Eligible> {
+function laneJudge(ctx: BoardContext, lane: ReadyLane): (row: LaneRow) => Verdict | Promise<Verdict> {
   const f = lane.filter;
   const spawnable = f.isSpawnable ?? (() => true);
   const cap = f.maxPerProfile ?? null;
   const pauses = lane.incidents as IncidentPauses;
   const offered = f.labels ?? [];
-  return async (row: LaneRow): Promise<{ skip: LaneSkip } | Eligible> => {
+  const budgets = lane.budgets as BudgetHolds;
+  return (row: LaneRow): Verdict | Promise<Verdict> => {
     // Routing first: a task this claimer cannot run (a label it lacks) is not its to assign or guard.
     const requires = lane.requires.get(row.id);
     if (requires !== undefined) {
@@ -516,8 +524,13 @@ function laneJudge(ctx: BoardContext, lane: ReadyLane): (row: LaneRow) => Promis
     if (admission !== null) return { skip: { task_id: row.id, reason: "held", assignee, hold: admission } };
     // A spent budget that counts the card (its own or a parent's, its profile's, tenant's or the
     // board's) starts nothing in its scope until more is allowed (budgets.ts).
-    const budget = await (lane.budgets as BudgetHolds).holding(ctx, { id: row.id, assignee, tenant: row.tenant });
-    if (budget !== null) return { skip: { task_id: row.id, reason: "budget", assignee, hold: budget } };
-    return { assignee, defaulted, incident };
+    const eligible: Eligible = { assignee, defaulted, incident };
+    if (budgets.empty) return eligible;
+    return budgets
+      .holding(ctx, { id: row.id, assignee, tenant: row.tenant })
+      .then(
+        (budget): Verdict =>
+          budget === null ? eligible : { skip: { task_id: row.id, reason: "budget", assignee, hold: budget } },
+      );
   };
 }
