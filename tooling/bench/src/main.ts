@@ -26,7 +26,8 @@ const resultsDir =
     ? path.resolve(process.argv[outAt + 1] as string)
     : path.join(here, "..", "results");
 // `--pg-url <url>` measures the PostgreSQL rows on that server (its user needs CREATEDB); else
-// KANBAN_TEST_DATABASE_URL, else an embedded PostgreSQL. `--pg-jobs <n>` sets how many jobs each drains.
+// KANBAN_TEST_DATABASE_URL, else an embedded PostgreSQL. `--pg-jobs <n>` sets how many jobs each drains,
+// `--pg-rounds <n>` how many times each contender drains them (5, or 1 with --quick; medians reported).
 const flag = (name: string) => {
   const at = process.argv.indexOf(name);
   return at > 0 ? process.argv[at + 1] : undefined;
@@ -35,6 +36,11 @@ const pgUrl = flag("--pg-url");
 const pgJobs = flag("--pg-jobs") === undefined ? undefined : Number(flag("--pg-jobs"));
 if (pgJobs !== undefined && !(Number.isInteger(pgJobs) && pgJobs > 0)) {
   process.stderr.write(`bench: --pg-jobs wants a positive integer, got ${String(flag("--pg-jobs"))}\n`);
+  process.exit(2);
+}
+const pgRounds = flag("--pg-rounds") === undefined ? undefined : Number(flag("--pg-rounds"));
+if (pgRounds !== undefined && !(Number.isInteger(pgRounds) && pgRounds > 0)) {
+  process.stderr.write(`bench: --pg-rounds wants a positive integer, got ${String(flag("--pg-rounds"))}\n`);
   process.exit(2);
 }
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kanban-bench-"));
@@ -83,7 +89,13 @@ try {
   log("CLI cold start and MCP start vs node -e 1");
   results.cli_start = await benchCliStart(dir, quick);
   log("PostgreSQL job queues: fetch+complete at 1 and 8 workers");
-  results.pg_queues = await benchPgQueuesOnServer({ quick, pgUrl, jobs: pgJobs, log: (l) => log(`  ${l}`) });
+  results.pg_queues = await benchPgQueuesOnServer({
+    quick,
+    pgUrl,
+    jobs: pgJobs,
+    rounds: pgRounds,
+    log: (l) => log(`  ${l}`),
+  });
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }

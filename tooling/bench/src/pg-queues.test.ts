@@ -73,9 +73,10 @@ describe("pg-queues: job queues on PostgreSQL, fetch+complete", () => {
       ["kanban", 8],
     ]);
     for (const row of r.rows) {
-      expect(row).toMatchObject({ jobs: 50, completed: 50, duplicates: 0 });
+      expect(row).toMatchObject({ jobs: 50, completed: 50, duplicates: 0, rounds: 1 });
       expect(row.jobs_per_s).toBeGreaterThan(0);
       expect(row.seconds).toBeGreaterThan(0);
+      expect(row.round_jobs_per_s).toEqual([row.jobs_per_s]);
     }
     // The bench table: graphile-worker and ours beside pg-boss (the reference) at each worker count.
     const md = pgQueueMarkdownRows({ ...r, server: { source: "test", version: "18.4" } });
@@ -85,6 +86,45 @@ describe("pg-queues: job queues on PostgreSQL, fetch+complete", () => {
       `| PostgreSQL 18.4: ${graphile8?.contender} fetch+complete of 50 jobs, 8 workers | ${graphile8?.jobs_per_s} jobs/s | ${boss8?.jobs_per_s} jobs/s ${r.reference} | ${Math.round(((graphile8?.jobs_per_s ?? 0) / (boss8?.jobs_per_s ?? 1)) * 100) / 100} |`,
     );
     expect(md[0]).toContain(", 1 worker | ");
+  });
+
+  it("rounds: every contender drains once per round, in reverse order every other round; medians and the median ratio reported", async () => {
+    const order: string[] = [];
+    const traced = (fault: "none" | "lose" | "repeat", name: string): PgContender => {
+      const inner = tableQueue(fault);
+      return {
+        ...inner,
+        name,
+        async setup(url) {
+          order.push(name);
+          return await inner.setup(url);
+        },
+      };
+    };
+    const r = await benchPgQueues({
+      adminUrl: testPostgresAdminUrl(),
+      jobs: 30,
+      workers: [2],
+      rounds: 3,
+      contenders: [traced("none", "ref"), traced("none", "other")],
+    });
+    expect(order).toEqual(["ref", "other", "other", "ref", "ref", "other"]);
+    const [ref, other] = r.rows;
+    for (const row of r.rows) {
+      expect(row).toMatchObject({ rounds: 3, jobs: 30, completed: 30, duplicates: 0 });
+      expect(row.round_jobs_per_s).toHaveLength(3);
+      const sorted = [...row.round_jobs_per_s].sort((a, b) => a - b);
+      expect(row.jobs_per_s).toBe(sorted[1]);
+    }
+    expect(ref?.vs_reference).toBe(1);
+    const ratios = (other?.round_jobs_per_s ?? [])
+      .map((x, i) => x / (ref?.round_jobs_per_s[i] ?? 1))
+      .sort((a, b) => a - b);
+    expect(other?.vs_reference).toBe(Math.round((ratios[1] ?? 0) * 100) / 100);
+    const md = pgQueueMarkdownRows({ ...r, server: { source: "test", version: "18.4" } });
+    expect(md).toEqual([
+      `| PostgreSQL 18.4: other fetch+complete of 30 jobs, 2 workers, median of 3 rounds | ${other?.jobs_per_s} jobs/s | ${ref?.jobs_per_s} jobs/s ref | ${other?.vs_reference} |`,
+    ]);
   });
 
   it("a contender written as one pullContender runs beside them; one that loses a job or completes one twice fails the run", async () => {

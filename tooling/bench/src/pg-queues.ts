@@ -3,7 +3,7 @@ import { pgBossContender } from "./pg-boss-contender.ts";
 import { kanbanContender } from "./pg-kanban-contender.ts";
 import type { PgContender } from "./pg-contender.ts";
 import { benchPgServer, freshDatabase } from "./pg-server.ts";
-import { round } from "./stats.ts";
+import { median, round } from "./stats.ts";
 
 /**
  * The contenders, the first being the reference the others are divided by (pg-boss: the issue's bar
@@ -18,8 +18,17 @@ export interface PgQueueRow {
   cycle: string;
   workers: number;
   jobs: number;
+  /** Rounds measured; `seconds` and `jobs_per_s` are their medians. */
+  rounds: number;
   seconds: number;
   jobs_per_s: number;
+  /** Each round's jobs/s, in the order the rounds ran. */
+  round_jobs_per_s: number[];
+  /**
+   * This contender's jobs/s over the reference's in the same round, the median over the rounds (1 for
+   * the reference itself): what the table's last column shows.
+   */
+  vs_reference: number;
   /** From the database: completed after exactly one delivery (always `jobs`, or the run throws). */
   completed: number;
   /** Jobs a worker completed more than once, as the workers saw it (always 0, or the run throws). */
@@ -33,33 +42,71 @@ export interface PgQueuesResult {
 }
 
 /**
- * For each worker count, then each contender: a fresh database on `adminUrl`'s server, the
- * contender's schema, `jobs` jobs enqueued (not timed), then the time `workers` concurrent workers
- * take to fetch and complete all of them. Every worker is a loop (or, for a runner, a concurrency
- * slot) in this one process, with its own connection from the contender's pool. A run where any job
- * is lost, left pending, delivered twice or completed twice throws: its speed would mean nothing.
+ * For each worker count, `rounds` rounds of every contender in turn: a fresh database on
+ * `adminUrl`'s server, the contender's schema, `jobs` jobs enqueued (not timed), then the time
+ * `workers` concurrent workers take to fetch and complete all of them. Every worker is a loop (or, for
+ * a runner, a concurrency slot) in this one process, with its own connection from the contender's
+ * pool. A run where any job is lost, left pending, delivered twice or completed twice throws: its
+ * speed would mean nothing.
+ *
+ * Rounds, because one drain of a few thousand jobs lasts seconds, and on a shared machine the speed
+ * of those seconds moves by a fifth from one drain to the next, for every contender alike: a
+ * contender's figure is the median of its rounds, and its ratio to the reference the median of the
+ * ratios of drains run side by side. Every other round runs the contenders in reverse order, so none
+ * always goes first (onto a server the previous drain left busy vacuuming) or last.
  */
 export async function benchPgQueues(opts: {
   adminUrl: string;
   jobs: number;
   workers?: readonly number[];
   contenders?: PgContender[];
+  rounds?: number;
   log?: (line: string) => void;
 }): Promise<PgQueuesResult> {
   const contenders = opts.contenders ?? PG_CONTENDERS.map((make) => make());
   const reference = contenders[0];
   if (!reference) throw new Error("pg-queues: no contender");
+  const rounds = Math.max(1, Math.floor(opts.rounds ?? 1));
   const rows: PgQueueRow[] = [];
   for (const workers of opts.workers ?? PG_WORKER_COUNTS) {
+    const drains = new Map<PgContender, Drain[]>(contenders.map((c) => [c, []]));
+    for (let r = 0; r < rounds; r++) {
+      for (const contender of r % 2 === 0 ? contenders : [...contenders].reverse()) {
+        const of = rounds === 1 ? "" : ` (round ${r + 1} of ${rounds})`;
+        opts.log?.(`${contender.name}, ${workers} worker(s), ${opts.jobs} jobs${of}`);
+        drains.get(contender)?.push(await measure(contender, opts.adminUrl, opts.jobs, workers));
+      }
+    }
+    const ref = drains.get(reference) ?? [];
     for (const contender of contenders) {
-      opts.log?.(`${contender.name}, ${workers} worker(s), ${opts.jobs} jobs`);
-      rows.push(await measure(contender, opts.adminUrl, opts.jobs, workers));
+      const own = drains.get(contender) ?? [];
+      rows.push({
+        contender: contender.name,
+        cycle: contender.cycle,
+        workers,
+        jobs: opts.jobs,
+        rounds,
+        seconds: round(median(own.map((d) => d.seconds)), 3),
+        jobs_per_s: round(median(own.map((d) => d.jobs_per_s))),
+        round_jobs_per_s: own.map((d) => d.jobs_per_s),
+        vs_reference: round(median(own.map((d, i) => d.jobs_per_s / (ref[i]?.jobs_per_s ?? Number.NaN))), 2),
+        completed: Math.min(...own.map((d) => d.completed)),
+        duplicates: Math.max(...own.map((d) => d.duplicates)),
+      });
     }
   }
   return { jobs: opts.jobs, reference: reference.name, rows };
 }
 
-async function measure(contender: PgContender, adminUrl: string, n: number, workers: number): Promise<PgQueueRow> {
+/** One drain of one contender, checked. */
+interface Drain {
+  seconds: number;
+  jobs_per_s: number;
+  completed: number;
+  duplicates: number;
+}
+
+async function measure(contender: PgContender, adminUrl: string, n: number, workers: number): Promise<Drain> {
   const label = `${contender.name} at ${workers} worker(s)`;
   const database = await freshDatabase(adminUrl, "kanban_bench");
   try {
@@ -77,16 +124,7 @@ async function measure(contender: PgContender, adminUrl: string, n: number, work
           `${label}: ${verdict.completed} of ${n} jobs completed exactly once (${verdict.pending} pending, ${verdict.redelivered} redelivered, ${duplicates} completed twice by the workers, ${ids.length} completions seen)`,
         );
       }
-      return {
-        contender: contender.name,
-        cycle: contender.cycle,
-        workers,
-        jobs: n,
-        seconds: round(seconds, 3),
-        jobs_per_s: round(n / seconds),
-        completed: verdict.completed,
-        duplicates,
-      };
+      return { seconds, jobs_per_s: round(n / seconds), completed: verdict.completed, duplicates };
     } finally {
       await session.teardown();
     }
@@ -107,8 +145,9 @@ export function pgQueueMarkdownRows(r: PgQueuesOnServer): string[] {
     if (row.contender === r.reference) continue;
     const ref = r.rows.find((x) => x.contender === r.reference && x.workers === row.workers);
     const workers = `${row.workers} worker${row.workers === 1 ? "" : "s"}`;
+    const rounds = row.rounds === 1 ? "" : `, median of ${row.rounds} rounds`;
     lines.push(
-      `| PostgreSQL ${r.server.version}: ${row.contender} fetch+complete of ${row.jobs} jobs, ${workers} | ${row.jobs_per_s} jobs/s | ${ref ? `${ref.jobs_per_s} jobs/s ${r.reference}` : "—"} | ${ref ? round(row.jobs_per_s / ref.jobs_per_s, 2) : "—"} |`,
+      `| PostgreSQL ${r.server.version}: ${row.contender} fetch+complete of ${row.jobs} jobs, ${workers}${rounds} | ${row.jobs_per_s} jobs/s | ${ref ? `${ref.jobs_per_s} jobs/s ${r.reference}` : "—"} | ${ref ? row.vs_reference : "—"} |`,
     );
   }
   return lines;
@@ -132,6 +171,8 @@ export async function benchPgQueuesOnServer(opts: {
   quick: boolean;
   pgUrl?: string;
   jobs?: number;
+  /** Default: 1 when quick, else 5. */
+  rounds?: number;
   log?: (line: string) => void;
 }): Promise<PgQueuesOnServer> {
   const server = await benchPgServer(opts.pgUrl);
@@ -139,6 +180,7 @@ export async function benchPgQueuesOnServer(opts: {
     const result = await benchPgQueues({
       adminUrl: server.adminUrl,
       jobs: opts.jobs ?? (opts.quick ? 500 : 5_000),
+      rounds: opts.rounds ?? (opts.quick ? 1 : 5),
       log: opts.log,
     });
     return { server: { source: server.source, version: server.version }, ...result };

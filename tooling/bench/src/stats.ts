@@ -6,6 +6,16 @@ export function percentile(sample: number[], p: number): number {
   return sorted[rank] as number;
 }
 
+/** Median of a sample (the mean of the middle two when it has an even count); NaN when empty. */
+export function median(sample: number[]): number {
+  if (sample.length === 0) return Number.NaN;
+  const sorted = [...sample].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
 /** Runs `fn` repeatedly for `seconds` and returns operations per second. */
 export function throughput(seconds: number, fn: () => void): { ops: number; perSecond: number } {
   const end = performance.now() + seconds * 1000;
