@@ -1,4 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { boardInternals } from "./testing/index.ts";
+import { STILL_READY_SQL } from "./store/sqlite/ready-lane.ts";
 import { mapInOrder, useTestBoards } from "./testing/helpers.ts";
 
 // A lane is read once per walk, and other claimers (a second dispatcher, a worker pulling work, a
@@ -8,6 +10,10 @@ import { mapInOrder, useTestBoards } from "./testing/helpers.ts";
 // completed by someone else was "guarded", with a respawn_guarded event in its history).
 
 const board = useTestBoards();
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 describe("claimNext passes over lane rows taken since the lane was read", () => {
   it("a row claimed and completed elsewhere gets no respawn_guarded event and no claim attempt", async () => {
@@ -29,5 +35,21 @@ describe("claimNext passes over lane rows taken since the lane was read", () => 
     expect(kinds).not.toContain("respawn_guarded");
     expect((await b.requireTask(t2)).status).toBe("done");
     expect(await b.listRuns(t2)).toHaveLength(1);
+  });
+
+  it("the call that reads the lane re-checks none of it: it read the lane a moment ago, in the same walk", async () => {
+    const b = board();
+    // More than two re-check windows (64 rows each), none of which this walk may start.
+    await mapInOrder(
+      Array.from({ length: 150 }, (_, i) => i),
+      async (i) => await b.createTask({ title: `t${i}`, assignee: "nobody" }),
+    );
+    const { ctx } = boardInternals(b);
+    const reads = vi.spyOn(ctx, "all");
+    const lane = b.readyLane({ isSpawnable: (profile) => profile !== "nobody" });
+    const result = await b.claimNext(lane, {}, 150);
+    expect(result.claimed).toEqual([]);
+    expect(result.skipped).toHaveLength(150);
+    expect(reads.mock.calls.filter(([sql]) => sql === STILL_READY_SQL)).toEqual([]);
   });
 });
