@@ -71,6 +71,8 @@ describe("claims across OS processes", () => {
       expect(new Set(all).size).toBe(all.length); // nobody won a task twice
       expect(all.length).toBe(total); // every task was claimed by someone
       for (const r of results) expect(r.won.length).toBeGreaterThan(0);
+      // It was a race: some claims found their row taken by another process.
+      expect(results.reduce((n, r) => n + r.lost, 0)).toBeGreaterThan(0);
 
       // Read back on a board opened the way the claimers opened it (own connection, same engine).
       const { arg, env } = claimerLaunch(file);

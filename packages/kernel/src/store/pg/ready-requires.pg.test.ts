@@ -52,4 +52,6 @@ it("reads no task when no task requires a label, and finds a label once one does
   const labelled = ids[500] as string;
   await board.updateTask(labelled, { requires: ["gpu", "arm64"] });
   expect(await readyRequires(ctx)).toEqual(new Map([[labelled, ["arm64", "gpu"]]]));
-});
+  // 1,000 creates, each a round trip: about 1 s alone, and past the default 20 s once under a full
+  // `npm test` beside a heavy sampler. A guard against a hang, not a speed bound.
+}, 120_000);
