@@ -4,6 +4,7 @@ import path from "node:path";
 import { openBoard as openKernelBoard } from "@kanban/kernel";
 import { boardInternals } from "@kanban/kernel/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundledScript } from "@kanban/db/testing-scripts";
 import { WEB_DIR } from "./env.ts";
 import { startServer, stopServer } from "./global-setup.ts";
 import {
@@ -162,9 +163,7 @@ describe("select all, show more and reopening Done", () => {
     captureOnFailure(b, "select-all");
     const board = await freshBoard("select-all");
     const seeded = await runNode([
-      "--import",
-      "tsx",
-      path.join(WEB_DIR, "e2e", "fixtures", "seed.ts"),
+      await bundledScript({ file: path.join(WEB_DIR, "e2e", "fixtures", "seed.ts") }),
       kanbanHome(),
       board,
       "0",

@@ -3,6 +3,7 @@ import path from "node:path";
 import { logsDir } from "@kanban/db";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundledScript } from "@kanban/db/testing-scripts";
 import { WEB_DIR } from "./env.ts";
 import {
   api,
@@ -33,9 +34,7 @@ beforeAll(async () => {
   b = await launch();
   board = await freshBoard("large");
   const run = await runNode([
-    "--import",
-    "tsx",
-    path.join(WEB_DIR, "e2e", "fixtures", "seed-large.ts"),
+    await bundledScript({ file: path.join(WEB_DIR, "e2e", "fixtures", "seed-large.ts") }),
     kanbanHome(),
     board,
     String(TOTAL),

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { bundledScript } from "@kanban/db/testing-scripts";
 import { REPO_ROOT, WEB_DIR } from "./env.ts";
 import {
   api,
@@ -38,9 +39,7 @@ async function startWorker(
   const child = spawn(
     process.execPath,
     [
-      "--import",
-      "tsx",
-      path.join(WEB_DIR, "e2e", "fixtures", "fake-worker.ts"),
+      await bundledScript({ file: path.join(WEB_DIR, "e2e", "fixtures", "fake-worker.ts") }),
       `${baseUrl()}/api/trpc`,
       board,
       id,

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundledScript } from "@kanban/db/testing-scripts";
 import { WEB_DIR } from "./env.ts";
 import {
   api,
@@ -33,9 +34,7 @@ describe("scale", () => {
     captureOnFailure(b, "loads-a-5-000-task-board-keeps-the-dom-s");
     const board = await freshBoard("scale");
     const seeded = await runNode([
-      "--import",
-      "tsx",
-      path.join(WEB_DIR, "e2e", "fixtures", "seed.ts"),
+      await bundledScript({ file: path.join(WEB_DIR, "e2e", "fixtures", "seed.ts") }),
       kanbanHome(),
       board,
       String(READY),

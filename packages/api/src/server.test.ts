@@ -5,6 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BoardLocation } from "@kanban/db";
 import { makeTempDir } from "@kanban/db/testing";
+import { bundledScript } from "@kanban/db/testing-scripts";
 import { openBoard, type TaskEvent } from "@kanban/kernel";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createKanbanClient, type KanbanClient } from "./client.ts";
@@ -347,22 +348,20 @@ describe("kanban serve: open on loopback", () => {
     board.close();
     const sub = subscribe(client, { after });
     await waitFor(sub.started, 5000, "subscription to start");
-    const child = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        "--input-type=module",
-        "-e",
-        `const { openBoard } = await import("@kanban/kernel");
+    const writer = await bundledScript({
+      code: `const { openBoard } = await import("@kanban/kernel");
          const board = openBoard({ location: { home: process.env.TEST_HOME }, warn: () => {} });
          const t = await board.createTask({ title: "from another process" });
          process.stdout.write(JSON.stringify({ id: t.id }) + "\\n");
          await board.addComment(t.id, "cli", "hello from afar");
          board.close();`,
-      ],
-      { cwd: pkgDir, env: { ...process.env, TEST_HOME: h.location.home }, stdio: ["ignore", "pipe", "pipe"] },
-    );
+      resolveDir: pkgDir,
+    });
+    const child = spawn(process.execPath, [writer], {
+      cwd: pkgDir,
+      env: { ...process.env, TEST_HOME: h.location.home },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     child.stdout.on("data", (c: Buffer) => {

@@ -8,6 +8,7 @@ import { KanbanDbCorruptError, KanbanDbError } from "./errors.ts";
 import { describeSchema } from "./testing.ts";
 import { writeTxn } from "./write-txn.ts";
 import { useTempDirs } from "./test/temp-dirs.ts";
+import { bundledScript } from "./test/bundled-script.ts";
 
 const tempDir = useTempDirs();
 const quiet = { warn: () => {} };
@@ -234,11 +235,12 @@ describe("openDatabase", () => {
       db.sqlite.prepare("INSERT INTO task_comments (task_id, author, body, created_at) VALUES ('t_1', 'p', 'hi', 1)").run();
       db.close();
     `;
+    const bundle = await bundledScript({ code: script, resolveDir: here });
     const runs = Array.from(
       { length: 6 },
       () =>
         new Promise<number>((resolve) => {
-          const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+          const child = spawn(process.execPath, [bundle], {
             stdio: "inherit",
           });
           child.on("exit", (code) => resolve(code ?? -1));

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { bundledScript } from "@kanban/db/testing-scripts";
 import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { type ClaimerBoard, claimerLaunch, openClaimerBoard } from "../test/claimer-board.ts";
 import { boardInternals, createTestBoard, rawSql, type TestBoard } from "./testing/index.ts";
@@ -30,9 +31,9 @@ interface Walker {
   go(): void;
 }
 
-function walker(where: ClaimerBoard, name: string): Walker {
+async function walker(where: ClaimerBoard, name: string): Promise<Walker> {
   const { arg, env } = claimerLaunch(where);
-  const child = spawn(process.execPath, ["--import", "tsx", worker, arg, name], {
+  const child = spawn(process.execPath, [await bundledScript({ file: worker }), arg, name], {
     stdio: ["pipe", "pipe", "inherit"],
     env,
   });
@@ -78,7 +79,7 @@ describe("claim walks across OS processes", () => {
       expect(env.KANBAN_TEST_STORE).toBe(testStore());
       const check = await openClaimerBoard(arg, {}, env);
       try {
-        const walkers = ["a", "b", "c", "d", "e", "f", "g", "h"].map((n) => walker(where, n));
+        const walkers = await Promise.all(["a", "b", "c", "d", "e", "f", "g", "h"].map((n) => walker(where, n)));
         await Promise.all(walkers.map((w) => w.ready));
         let cursor = await check.latestEventId();
         const claimedSeen: string[] = [];

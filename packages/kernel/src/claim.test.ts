@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { bundledScript } from "@kanban/db/testing-scripts";
 import { describe, expect, it } from "vitest";
 import { claimerLaunch } from "../test/claimer-board.ts";
 import { boardInternals, rawSql, type TestBoard } from "./testing/index.ts";
@@ -189,8 +190,9 @@ describe("claim", () => {
       });
     `;
     const n = 4;
+    const bundle = await bundledScript({ code: script, resolveDir: here });
     const children = Array.from({ length: n }, () =>
-      spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      spawn(process.execPath, [bundle], {
         stdio: ["pipe", "pipe", "inherit"],
         env,
       }),

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { bundledScript } from "@kanban/db/testing-scripts";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ClaimerBoard, claimerLaunch, openClaimerBoard } from "../test/claimer-board.ts";
 import { heldClaimer } from "../test/held-claimer.ts";
@@ -20,11 +21,12 @@ afterEach(async () => {
   await settleTestSchemas();
 });
 
-function runClaimer(where: ClaimerBoard, name: string): Promise<{ name: string; won: string[]; lost: number }> {
+async function runClaimer(where: ClaimerBoard, name: string): Promise<{ name: string; won: string[]; lost: number }> {
   // The child opens the board the way this run made it (file path, or PostgreSQL URL and slug).
   const { arg, env } = claimerLaunch(where);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", worker, arg, name], {
+  const script = await bundledScript({ file: worker });
+  return await new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, arg, name], {
       stdio: ["ignore", "pipe", "inherit"],
       env,
     });
@@ -111,7 +113,7 @@ describe("claims across OS processes", () => {
       // lock straight back; with it, most runs of this test left some process with no claim at all.
       const total = 4_000;
       const file = await boardOfReadyTasks(total);
-      const claimers = ["a", "b", "c", "d", "e", "f", "g", "h"].map((n) => heldClaimer(file, n));
+      const claimers = await Promise.all(["a", "b", "c", "d", "e", "f", "g", "h"].map((n) => heldClaimer(file, n)));
       children.push(...claimers);
       await Promise.all(claimers.map((c) => c.ready));
       for (const c of claimers) c.go();

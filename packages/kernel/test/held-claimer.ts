@@ -3,6 +3,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { bundledScript } from "@kanban/db/testing-scripts";
 import { type ClaimerBoard, claimerLaunch } from "./claimer-board.ts";
 
 const worker = path.join(path.dirname(fileURLToPath(import.meta.url)), "claim-worker.ts");
@@ -18,9 +19,9 @@ export interface HeldClaimer {
 }
 
 /** `where`: an SQLite board file's path, or a PostgreSQL board's URL and slug (see claimer-board.ts). */
-export function heldClaimer(where: ClaimerBoard, name: string): HeldClaimer {
+export async function heldClaimer(where: ClaimerBoard, name: string): Promise<HeldClaimer> {
   const { arg, env } = claimerLaunch(where);
-  const child = spawn(process.execPath, ["--import", "tsx", worker, arg, name, "stdin"], {
+  const child = spawn(process.execPath, [await bundledScript({ file: worker }), arg, name, "stdin"], {
     stdio: ["pipe", "pipe", "inherit"],
     env,
   });

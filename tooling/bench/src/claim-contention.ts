@@ -16,7 +16,7 @@ export async function benchContention(dir: string, quick: boolean) {
   board.close();
   // Everyone starts claiming at the same instant: each child opens the board and says "ready", and
   // only when all eight have does the clock start and the "go" go out (start-up is not measured).
-  const claimers = Array.from({ length: procs }, (_, i) => heldClaimer(file, `p${i}`));
+  const claimers = await Promise.all(Array.from({ length: procs }, (_, i) => heldClaimer(file, `p${i}`)));
   await Promise.all(claimers.map((c) => c.ready));
   const startAt = Date.now();
   for (const c of claimers) c.go();

@@ -5,6 +5,7 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { type KanbanPostgres, openPostgres } from "@kanban/db";
 import { createTestPgDatabase, type TestPgDatabase } from "@kanban/db/testing-pg";
+import { bundledScript } from "@kanban/db/testing-scripts";
 import { type Board, listPgDispatchers, openPgBoard, pgDispatcherEntries } from "@kanban/kernel";
 import { boardInternals } from "@kanban/kernel/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -226,8 +227,8 @@ interface KernelClaimer {
   done: Promise<{ name: string; won: string[]; lost: number }>;
 }
 
-function startKernelClaimer(name: string): KernelClaimer {
-  const child = spawn(process.execPath, ["--import", "tsx", CLAIMER, "race", name], {
+async function startKernelClaimer(name: string): Promise<KernelClaimer> {
+  const child = spawn(process.execPath, [await bundledScript({ file: CLAIMER }), "race", name], {
     env: { ...homes[0]?.env, SCALE_DATABASE_URL: database.url },
     stdio: ["pipe", "pipe", "pipe"],
     detached: true,
@@ -301,7 +302,9 @@ async function httpClaimer(
 describe("scale-out on PostgreSQL: 2 replicas, 3 dispatchers, one database", { timeout: 240_000 }, () => {
   it(`8 processes claim ${RACE_TASKS.toLocaleString("en")} tasks on one board: 0 duplicates, 0 lost`, async () => {
     const race = await reader("race");
-    const claimers = Array.from({ length: KERNEL_CLAIMERS }, (_, i) => startKernelClaimer(`k${i + 1}`));
+    const claimers = await Promise.all(
+      Array.from({ length: KERNEL_CLAIMERS }, (_, i) => startKernelClaimer(`k${i + 1}`)),
+    );
     await Promise.all(claimers.map((c) => c.ready));
 
     // One transaction through the kernel: the dispatchers see all 20,000 at once, when it commits.

@@ -4,6 +4,7 @@ import readline from "node:readline";
 import { fileURLToPath } from "node:url";
 import { type KanbanPostgres, migrateBoardSchema, openPostgres, PG_LOCK_CLASS } from "@kanban/db";
 import { createTestPgDatabase, type TestPgDatabase } from "@kanban/db/testing-pg";
+import { bundledScript } from "@kanban/db/testing-scripts";
 import { listPgDispatchers, nudgePgDispatchers, pgDispatcherEntries } from "@kanban/kernel";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
@@ -36,7 +37,7 @@ class Holder {
     board: string,
     readonly id: string,
   ) {
-    this.child = spawn(process.execPath, ["--import", "tsx", HOLDER, url, board, id], {
+    this.child = spawn(process.execPath, [holderScript, url, board, id], {
       stdio: ["pipe", "pipe", "pipe"],
     });
     this.child.stderr?.on("data", (d) => {
@@ -53,7 +54,8 @@ class Holder {
 
   /**
    * The first event of one of these kinds (earlier events of other kinds are dropped), within 45 s
-   * (a hang guard: a holder process loading tsx on a loaded CI machine took more than 15 s).
+   * (a hang guard: a holder process loading the kernel through tsx on a loaded CI machine took more
+   * than 15 s; it runs as a bundle now, see bundledScript).
    */
   async take(kinds: string[]): Promise<Event> {
     const deadline = Date.now() + 45_000;
@@ -107,6 +109,8 @@ async function eventually<T>(what: string, check: () => Promise<T | null>): Prom
 
 let database: TestPgDatabase;
 let db: KanbanPostgres;
+/** The holder as a plain Node program (see bundledScript). */
+let holderScript: string;
 const holders: Holder[] = [];
 
 function holder(board: string, id: string): Holder {
@@ -116,6 +120,7 @@ function holder(board: string, id: string): Holder {
 }
 
 beforeAll(async () => {
+  holderScript = await bundledScript({ file: HOLDER });
   database = await createTestPgDatabase();
   db = await openPostgres(database.url, { poolSize: 2 });
   for (const board of ["shared", "lost", "clean"]) await migrateBoardSchema(db, board);
@@ -135,7 +140,7 @@ afterAll(async () => {
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-// Each test starts two or three node processes (tsx) on a shared, busy machine.
+// Each test starts two or three node processes on a shared, busy machine.
 describe("dispatchers on several hosts sharing one PostgreSQL board", { timeout: 90_000 }, () => {
   it("one tick-lock holder at a time; SIGKILL of the holder frees it; a nudge wakes a listener; the status lists and judges each", async () => {
     const a = holder("shared", "aaaa");
