@@ -177,13 +177,63 @@ export interface ScanOptions {
 export function scanRunProcesses(opts: ScanOptions = {}): RunProcess[] {
   const exclude = opts.exclude ?? protectedPids();
   const out: RunProcess[] = [];
-  for (const e of procSnapshot(opts.maxAgeMs ?? 0)) {
-    const identity = e.identity;
-    if (identity === null || exclude.has(e.pid)) continue;
-    if (opts.boardKeys !== undefined && !opts.boardKeys.has(identity.boardKey)) continue;
-    out.push({ pid: e.pid, ...identity, startTime: e.startTime, pgid: e.pgid });
+  const wanted = (identity: RunIdentity | null, pid: number): identity is RunIdentity =>
+    identity !== null && !exclude.has(pid) && (opts.boardKeys === undefined || opts.boardKeys.has(identity.boardKey));
+  if ((opts.maxAgeMs ?? 0) > 0) {
+    for (const e of procSnapshot(opts.maxAgeMs)) {
+      if (wanted(e.identity, e.pid)) out.push({ pid: e.pid, ...e.identity, startTime: e.startTime, pgid: e.pgid });
+    }
+    return out;
+  }
+  // The dispatcher's sweep runs this every second: each process's environment is read first, and
+  // only one that carries a run is looked at further (owner, state, group). The full snapshot read
+  // three files a process for all of them: 3.2 ms of CPU a pass over 70 processes, against 1.3 now
+  // (and a CI machine runs hundreds of processes, several dispatchers among them).
+  if (!hasProc) return out;
+  for (const pid of listPids()) {
+    if (pid <= 1) continue;
+    const identity = environIdentity(pid);
+    if (!wanted(identity, pid) || !ownedByUs(pid)) continue;
+    const fields = procStatFields(pid);
+    // A zombie's environment reads empty; one that became a zombie since is dropped here.
+    if (fields === null || fields[0] === "Z" || fields[0] === "X") continue;
+    out.push({ pid, ...identity, startTime: fields[19] ?? "", pgid: Number(fields[2]) });
   }
   return out;
+}
+
+/** Reused by every environment read of a scan: most environments fit, and then nothing is allocated. */
+let environBuf = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * The run identity in `pid`'s environment (any owner; the caller checks), or null. Reads into a
+ * shared buffer, growing it for an environment larger than any before.
+ */
+function environIdentity(pid: number): RunIdentity | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(`/proc/${pid}/environ`, "r");
+  } catch {
+    return null; // gone, or not ours to read
+  }
+  try {
+    let length = 0;
+    for (;;) {
+      if (length === environBuf.length) {
+        const bigger = Buffer.allocUnsafe(environBuf.length * 2);
+        environBuf.copy(bigger, 0, 0, length);
+        environBuf = bigger;
+      }
+      const n = fs.readSync(fd, environBuf, length, environBuf.length - length, null);
+      if (n === 0) break;
+      length += n;
+    }
+    return identityFromEnviron(environBuf.subarray(0, length));
+  } catch {
+    return null;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /**

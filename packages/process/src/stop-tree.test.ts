@@ -44,6 +44,32 @@ describe("runProcesses: a run's processes by the identity in their environment",
     expect(escapee?.pgid).not.toBe(a.leader);
   });
 
+  it("reads a marked environment larger than its first buffer (64 KiB), and agrees with the full snapshot", async () => {
+    // Read environment first, the rest only for marked processes (the sweep's pass every second);
+    // the full snapshot (procSnapshot, which stopping uses) reads everything of every process.
+    const big = await spawnRunTree({
+      dir,
+      // The padding goes first, so the marker lies past the first 64 KiB of the block.
+      env: { KANBAN_TEST_PADDING: "x".repeat(100_000), ...runMarkerEnv({ runId: 9, boardKey: boardA }) },
+    });
+    trees.push(big);
+    const other = await tree(10, boardB);
+    const fast = scanRunProcesses();
+    expect(
+      fast
+        .filter((p) => p.runId === 9 && p.boardKey === boardA)
+        .map((p) => p.pid)
+        .sort(),
+    ).toEqual([...big.pids].sort());
+    const shape = (ps: typeof fast) =>
+      ps
+        .filter((p) => [...big.pids, ...other.pids].includes(p.pid))
+        .map((p) => `${p.pid} ${p.runId} ${p.boardKey} ${p.pgid} ${p.startTime}`)
+        .sort();
+    expect(shape(fast)).toEqual(shape(scanRunProcesses({ maxAgeMs: 60_000 })));
+    expect(shape(fast)).toHaveLength(big.pids.length + other.pids.length);
+  });
+
   it("never lists our own process or its ancestors", () => {
     const own = protectedPids();
     expect(own.has(process.pid)).toBe(true);
