@@ -168,7 +168,8 @@ const DISPATCHER_BIN = path.resolve(
 function dispatcherEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env))
-    if (v !== undefined && !k.startsWith("KANBAN_") && !k.startsWith("HERMES_")) env[k] = v;
+    if (v !== undefined && ((!k.startsWith("KANBAN_") && !k.startsWith("HERMES_")) || k === "KANBAN_RUNTIME_BIN"))
+      env[k] = v;
   return { ...env, KANBAN_HOME: home.dir };
 }
 

@@ -2,11 +2,16 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-/** The test process's environment without any KANBAN_* / HERMES_* variable of the surrounding shell. */
+/**
+ * The test process's environment without any KANBAN_* / HERMES_* variable of the surrounding shell,
+ * but for `npm test`'s KANBAN_RUNTIME_BIN (the processes a test starts run the runtime's bundles, not
+ * tsx; see apps/cli/bin/kanban.mjs).
+ */
 export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined || k.startsWith("KANBAN_") || k.startsWith("HERMES_") || k.startsWith("CHAOS_")) continue;
+    if (v === undefined || k.startsWith("HERMES_") || k.startsWith("CHAOS_")) continue;
+    if (k.startsWith("KANBAN_") && k !== "KANBAN_RUNTIME_BIN") continue;
     env[k] = v;
   }
   return { ...env, ...extra };
