@@ -94,11 +94,7 @@ function ownedByUs(pid: number): boolean {
  */
 export function runIdentityOf(pid: number): RunIdentity | null {
   if (!hasProc || !Number.isInteger(pid) || pid <= 1 || !ownedByUs(pid)) return null;
-  try {
-    return identityFromEnviron(fs.readFileSync(`/proc/${pid}/environ`));
-  } catch {
-    return null;
-  }
+  return environIdentity(pid);
 }
 
 /**
@@ -202,7 +198,7 @@ export function scanRunProcesses(opts: ScanOptions = {}): RunProcess[] {
   return out;
 }
 
-/** Reused by every environment read of a scan: most environments fit, and then nothing is allocated. */
+/** Reused by every environment read: most environments fit, and then nothing is allocated. */
 let environBuf = Buffer.allocUnsafe(64 * 1024);
 
 /**
