@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { type BoardLocation, dispatcherLockPath } from "@kanban/db";
-import { makeTempDir } from "@kanban/db/testing";
+import { cleanChildEnv, makeTempDir } from "@kanban/db/testing";
 import { boardKey, isPidAlive, runMarkerEnv, runProcesses, scanRunProcesses } from "@kanban/process";
 import { fileURLToPath } from "node:url";
 import { killPids, RUN_TREE_SCRIPT, type RunTree, spawnRunTree, waitForRunTree } from "@kanban/process/testing";
@@ -166,11 +166,7 @@ const DISPATCHER_BIN = path.resolve(
 
 /** The test runner's environment without KANBAN_* / HERMES_* variables, for a real dispatcher on this home. */
 function dispatcherEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env))
-    if (v !== undefined && ((!k.startsWith("KANBAN_") && !k.startsWith("HERMES_")) || k === "KANBAN_RUNTIME_BIN"))
-      env[k] = v;
-  return { ...env, KANBAN_HOME: home.dir };
+  return { ...cleanChildEnv(), KANBAN_HOME: home.dir };
 }
 
 describe("the API path with the real dispatcher serving the board", () => {

@@ -8,6 +8,23 @@ import { forgetInitialised, type KanbanDatabase, type OpenDatabaseOptions, openD
 export { stablePort } from "./test/ports.ts";
 export { flockCommandCan, holdFlockInPython, type PythonFlockHolder, pythonCanFlock } from "./test/python-flock.ts";
 
+/**
+ * The environment for a process a test starts: the test process's own, without the surrounding
+ * shell's KANBAN_* and HERMES_* settings (nor variables starting with one of `alsoDrop`), so a
+ * developer's settings never leak into a test. `npm test`'s KANBAN_RUNTIME_BIN stays: the `kanban`
+ * and `kanban-dispatcher` the test starts then run the runtime's bundles, not tsx (~2 CPU-s less a
+ * start), with no change in behaviour. (apps/cli's harness keeps its own copy: its layer imports no db.)
+ */
+export function cleanChildEnv(alsoDrop: readonly string[] = []): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined || k.startsWith("HERMES_") || alsoDrop.some((p) => k.startsWith(p))) continue;
+    if (k.startsWith("KANBAN_") && k !== "KANBAN_RUNTIME_BIN") continue;
+    env[k] = v;
+  }
+  return env;
+}
+
 /** A fresh temporary directory, removed by the returned cleanup. Tests use real files, never :memory:. */
 export function makeTempDir(prefix = "kanban-test-"): { dir: string; cleanup: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { boardLocationFromEnv, createBoard, type DispatcherStatus, readDispatcherStatus } from "@kanban/db";
+import { cleanChildEnv } from "@kanban/db/testing";
 import { type Board, openBoard } from "@kanban/kernel";
 import { type DispatcherConfig, loadConfig } from "../src/config.ts";
 import { isPidAlive, processGroupAlive, signalProcessGroup } from "@kanban/process";
@@ -25,19 +26,9 @@ export function fakeProfile(mode: FakeMode, extra: { env?: Record<string, string
   };
 }
 
-/**
- * The test process's environment without any KANBAN_* / HERMES_* variable of the surrounding shell,
- * but for `npm test`'s KANBAN_RUNTIME_BIN (the processes a test starts run the runtime's bundles, not
- * tsx; see apps/cli/bin/kanban.mjs).
- */
+/** The environment for a process a test starts (cleanChildEnv, without FAKE_WORKER_* either), plus `extra`. */
 export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined || k.startsWith("HERMES_") || k.startsWith("FAKE_WORKER")) continue;
-    if (k.startsWith("KANBAN_") && k !== "KANBAN_RUNTIME_BIN") continue;
-    env[k] = v;
-  }
-  return { ...env, ...extra };
+  return { ...cleanChildEnv(["FAKE_WORKER"]), ...extra };
 }
 
 export interface TestHome {

@@ -1,20 +1,11 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { cleanChildEnv } from "@kanban/db/testing";
 
-/**
- * The test process's environment without any KANBAN_* / HERMES_* variable of the surrounding shell,
- * but for `npm test`'s KANBAN_RUNTIME_BIN (the processes a test starts run the runtime's bundles, not
- * tsx; see apps/cli/bin/kanban.mjs).
- */
+/** The environment for a process a test starts (cleanChildEnv, without CHAOS_* either), plus `extra`. */
 export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined || k.startsWith("HERMES_") || k.startsWith("CHAOS_")) continue;
-    if (k.startsWith("KANBAN_") && k !== "KANBAN_RUNTIME_BIN") continue;
-    env[k] = v;
-  }
-  return { ...env, ...extra };
+  return { ...cleanChildEnv(["CHAOS_"]), ...extra };
 }
 
 export interface TempHome {
