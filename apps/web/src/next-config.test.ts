@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import config from "../next.config.ts";
 
 /** The headers Next adds to every response of the board (pages and /api/trpc alike). */
@@ -38,5 +38,29 @@ describe("next.config security headers", () => {
     expect(dev["content-security-policy"]).toContain("'unsafe-eval'");
     expect(dev["content-security-policy"]).toContain("frame-ancestors 'none'");
     expect((await headersFor("production"))["content-security-policy"]).not.toContain("unsafe-eval");
+  });
+});
+
+/** next.config's `typescript.ignoreBuildErrors`, evaluated afresh with KANBAN_WEB_TYPES_CHECKED as given. */
+async function skipsTypeCheck(value: string | undefined): Promise<boolean | undefined> {
+  const before = process.env.KANBAN_WEB_TYPES_CHECKED;
+  if (value === undefined) delete process.env.KANBAN_WEB_TYPES_CHECKED;
+  else process.env.KANBAN_WEB_TYPES_CHECKED = value;
+  try {
+    vi.resetModules();
+    const fresh = (await import("../next.config.ts")).default;
+    return fresh.typescript?.ignoreBuildErrors;
+  } finally {
+    if (before === undefined) delete process.env.KANBAN_WEB_TYPES_CHECKED;
+    else process.env.KANBAN_WEB_TYPES_CHECKED = before;
+  }
+}
+
+describe("next.config type check", () => {
+  it("a build checks the board's types, unless npm test says it has just checked them", async () => {
+    expect(await skipsTypeCheck(undefined)).toBe(false);
+    expect(await skipsTypeCheck("0")).toBe(false);
+    expect(await skipsTypeCheck("yes")).toBe(false);
+    expect(await skipsTypeCheck("1")).toBe(true);
   });
 });
