@@ -6,14 +6,13 @@
 //   the test's acceptance command looks for), so its first completion fails the gate.
 // A review run (KANBAN_REVIEW=1) requests changes on its first run and approves (completes) after that.
 import fs from "node:fs";
+import { loadKernel } from "./fake-kernel.mjs";
 
 const taskId = process.env.KANBAN_TASK;
 const runId = Number(process.env.KANBAN_RUN_ID);
 const profile = process.env.KANBAN_PROFILE;
 const review = process.env.KANBAN_REVIEW === "1";
-const { register } = await import("tsx/esm/api");
-register();
-const { openBoard } = await import("@kanban/kernel");
+const { openBoard } = await loadKernel();
 const board = openBoard({ path: process.env.KANBAN_DB, warn: () => {} });
 const fence = { expected_run_id: runId, claim_lock: process.env.KANBAN_CLAIM_LOCK };
 // This profile's runs of the task, this one included.

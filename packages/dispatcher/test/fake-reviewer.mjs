@@ -7,13 +7,12 @@
 // A review run (KANBAN_REVIEW=1): request changes on the first round, approve (complete) after that.
 // $FAKE_WORKER_RECORD: append one JSON line {role, task, run, review} to that file.
 import fs from "node:fs";
+import { loadKernel } from "./fake-kernel.mjs";
 
 const taskId = process.env.KANBAN_TASK;
 const runId = Number(process.env.KANBAN_RUN_ID);
 const review = process.env.KANBAN_REVIEW === "1";
-const { register } = await import("tsx/esm/api");
-register();
-const { openBoard } = await import("@kanban/kernel");
+const { openBoard } = await loadKernel();
 const board = openBoard({ path: process.env.KANBAN_DB, warn: () => {} });
 const fence = { expected_run_id: runId, claim_lock: process.env.KANBAN_CLAIM_LOCK };
 const rounds = (await board.listEvents(taskId)).filter((e) => e.kind === "changes_requested").length;

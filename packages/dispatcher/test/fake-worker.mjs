@@ -18,6 +18,7 @@
 // Hanging modes write {worker, grandchild} pids to ./pids.json in the workspace.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
+import { loadKernel } from "./fake-kernel.mjs";
 
 const MODES = ["complete", "heartbeat-then-complete", "crash", "exit0", "hang", "ignore-sigterm", "relay"];
 const mode = MODES.includes(process.argv[2]) ? process.argv[2] : (process.env.FAKE_WORKER_MODE ?? "complete");
@@ -44,9 +45,7 @@ if (process.env.FAKE_WORKER_RECORD) {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function board() {
-  const { register } = await import("tsx/esm/api");
-  register();
-  const { openBoard, openPgBoard } = await import("@kanban/kernel");
+  const { openBoard, openPgBoard } = await loadKernel();
   // A board on PostgreSQL reaches a local-mode worker as KANBAN_DATABASE_URL + KANBAN_BOARD (no KANBAN_DB).
   if (process.env.KANBAN_DATABASE_URL && !process.env.KANBAN_DB) {
     return await openPgBoard({
