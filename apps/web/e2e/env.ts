@@ -22,5 +22,7 @@ declare module "vitest" {
   export interface ProvidedContext {
     baseUrl: string;
     kanbanHome: string;
+    /** The run's one chromium (global setup's launchServer): each test file opens a context of its own in it. */
+    browserWs: string;
   }
 }

@@ -4,7 +4,8 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
-import { CHROMIUM, REPO_ROOT, WEB_DIR } from "./env.ts";
+import { chromium } from "playwright-core";
+import { CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, WEB_DIR } from "./env.ts";
 // Only the port helper: @kanban/db/testing would load the whole db package, which the web tests
 // reach only built.
 import { stablePort } from "@kanban/db/testing-ports";
@@ -147,7 +148,12 @@ export default async function setup(project: TestProject) {
   const server = await startServer(home);
   project.provide("baseUrl", server.url);
   project.provide("kanbanHome", home);
+  // One chromium for the run; each test file works in a fresh context of it (its own cookies,
+  // storage and pages). A chromium start per file cost ~0.8 CPU-s, ~20 CPU-s over the suite.
+  const browser = await chromium.launchServer({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  project.provide("browserWs", browser.wsEndpoint());
   return async () => {
+    await browser.close();
     await stopServer(server.child);
     fs.rmSync(home, { recursive: true, force: true });
   };

@@ -5,7 +5,7 @@ import path from "node:path";
 import { createKanbanClient, type KanbanClient } from "@kanban/api/client";
 import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { expect, inject, onTestFailed } from "vitest";
-import { CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, SCREENSHOT_DIR } from "./env.ts";
+import { REPO_ROOT, SCREENSHOT_DIR } from "./env.ts";
 
 export function baseUrl(): string {
   return inject("baseUrl");
@@ -29,19 +29,18 @@ export async function freshBoard(name: string): Promise<string> {
 
 export interface Browser {
   context: BrowserContext;
-  dir: string;
   /** Uncaught page errors seen so far (a test asserts there were none). */
   errors: string[];
   close(): Promise<void>;
 }
 
-/** One headless chromium per test file, with a fresh profile directory. */
+/**
+ * A fresh browser context for a test file (its own cookies, storage and pages) in the run's one
+ * headless chromium (global-setup.ts), as a new profile of its own would be.
+ */
 export async function launch(opts: { colorScheme?: "light" | "dark" } = {}): Promise<Browser> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kanban-chromium-"));
-  const context = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
+  const browser = await chromium.connect(inject("browserWs"));
+  const context = await browser.newContext({
     viewport: { width: 1600, height: 900 },
     colorScheme: opts.colorScheme ?? "light",
   });
@@ -55,14 +54,12 @@ export async function launch(opts: { colorScheme?: "light" | "dark" } = {}): Pro
     });
   };
   context.on("page", watch);
-  for (const page of context.pages()) watch(page);
   return {
     context,
-    dir,
     errors,
     close: async () => {
       await context.close();
-      fs.rmSync(dir, { recursive: true, force: true });
+      await browser.close();
     },
   };
 }
