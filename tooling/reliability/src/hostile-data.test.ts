@@ -14,6 +14,15 @@ import { type Serve, startKanbanServe } from "./support/kanban-serve.ts";
 import { ProcessTracker } from "./support/processes.ts";
 import { callProcedure, dataOf, errorOf, type HttpResult, leak } from "./support/trpc-http.ts";
 
+// The page's globals, as far as the functions this file hands to the browser (page.evaluate,
+// waitForFunction) use them: the file is type-checked with the Node workspaces, without the DOM library.
+declare const window: unknown;
+declare const document: {
+  images: ArrayLike<{ complete: boolean }>;
+  scripts: ArrayLike<{ textContent: string | null }>;
+  querySelectorAll(selector: string): ArrayLike<{ getAttribute(name: string): string | null }>;
+};
+
 /**
  * Hostile data: markup, megabyte bodies, tricky unicode, control characters, path traversal in
  * workspaces and board slugs. Each value is either stored exactly (and read back byte for byte) or
