@@ -287,8 +287,14 @@ export async function benchViewers(home: string, tasks: number, quick: boolean):
 /** The README table's rows. */
 export function viewersMarkdownRows(r: ViewersResult): string[] {
   const [refetch, deltas] = r.rows as [ViewerRow, ViewerRow];
+  // A protocol whose viewers never all caught up with any write has no freshness to show (its
+  // percentiles are of nothing): the table says so rather than "NaN".
+  const freshness = (x: ViewerRow) =>
+    x.covered === 0
+      ? `no write reached every viewer (0/${x.transitions} covered)`
+      : `freshness p50 ${x.freshness_p50_ms} / p99 ${x.freshness_p99_ms} ms (${x.covered}/${x.transitions} covered)`;
   const fmt = (x: ViewerRow) =>
-    `API CPU ${round(x.api_cpu_share * 100, 1)} % of a core, ${Math.round(x.bytes_per_viewer_per_min / 1024)} KiB per viewer per min, freshness p50 ${x.freshness_p50_ms} / p99 ${x.freshness_p99_ms} ms (${x.covered}/${x.transitions} covered)`;
+    `API CPU ${round(x.api_cpu_share * 100, 1)} % of a core, ${Math.round(x.bytes_per_viewer_per_min / 1024)} KiB per viewer per min, ${freshness(x)}`;
   return [
     `| ${deltas.viewers} viewers on a ${r.tasks}-task board, fleet at ${r.rate_per_s} transitions/s: board by deltas | ${fmt(deltas)} | refetch protocol, same run: ${fmt(refetch)} | CPU ${r.cpu_ratio}, bytes ${r.bytes_ratio}; targets p99 ≤ 1000 ms, CPU ≤ 50 % |`,
   ];
