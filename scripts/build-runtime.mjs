@@ -201,6 +201,11 @@ function buildWeb({ reuseAppBuild = false } = {}) {
   ]);
   for (const entry of fs.readdirSync(served))
     if (!keep.has(entry)) fs.rmSync(path.join(served, entry), { recursive: true, force: true });
+  // Next traces its image optimizer's library into every standalone server; the board turns the
+  // optimizer off (images.unoptimized in next.config.ts), so sharp and its libvips (~19 MB, a third
+  // of the runtime) are never loaded and not shipped.
+  for (const unused of ["sharp", "@img"])
+    fs.rmSync(path.join(web, "node_modules", unused), { recursive: true, force: true });
   // The supervisor starts server.cjs. Next writes server.js as CommonJS when it finds no package.json
   // beside its distDir's parent (the runtime's own dist/next build): that file becomes server.cjs,
   // since the app's package.json says "type": "module". From apps/web/.next it finds that

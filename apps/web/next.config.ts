@@ -62,6 +62,9 @@ const config: NextConfig = {
   transpilePackages: ["@kanban/api", "@kanban/kernel", "@kanban/db", "@kanban/contract"],
   // Native modules: loaded by Node at runtime, never bundled.
   serverExternalPackages: ["better-sqlite3", "fs-ext"],
+  // The board shows no next/image, so its server never optimizes an image: the runtime's build leaves
+  // the optimizer's library (sharp with libvips, ~19 MB of native code) out (scripts/build-runtime.mjs).
+  images: { unoptimized: true },
   turbopack: { resolveAlias: workspaceSourceAliases() },
   // `npm test` type-checks the board with the same tsconfig (scripts/typecheck.mjs, after `next
   // typegen`) before it builds it, and then says so: the build's own check of the same files was a

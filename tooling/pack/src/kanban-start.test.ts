@@ -199,6 +199,8 @@ describe("the kanban package installed globally", () => {
     expect(files.filter((f) => /\.tsx?$/.test(f) && !f.endsWith(".d.ts"))).toEqual([]);
     expect(fs.existsSync(path.join(pkg, "node_modules"))).toBe(false);
     expect(files.some((f) => f.split(path.sep).includes("tsx"))).toBe(false);
+    // Nor the image optimizer's native library, which the board never loads (next.config.ts).
+    expect(files.filter((f) => f.split(path.sep).some((part) => part === "sharp" || part === "@img"))).toEqual([]);
     expect(run(kanban, ["--version"], { env: cleanEnv({}) }).trim()).toBe("0.1.0");
     expect(run(kanban, ["--help"], { env: cleanEnv({}) })).toContain("start");
     // The dispatcher verbs run the package's built dispatcher (no workspace bin to find here).
