@@ -185,13 +185,19 @@ function startViewer(base: string, protocol: Protocol): Viewer {
   return v;
 }
 
-/** Another process makes `rate` transitions a second for `seconds` (blocks and unblocks of ready cards), stamping each commit. */
-function runFleet(home: string, rate: number, seconds: number): Promise<[number, number][]> {
+/**
+ * Another process makes `rate` transitions a second for `seconds` (blocks and unblocks of ready
+ * cards), stamping each commit. It says `ready` once it has loaded, and `started` is called then: the
+ * measured window holds the fleet's transitions, not its process start (~2 s through tsx, a tenth of
+ * a 20 s window, which read as an idle API).
+ */
+function runFleet(home: string, rate: number, seconds: number, started: () => void): Promise<[number, number][]> {
   const script = `
     import { openBoard } from ${JSON.stringify(kernelSrc)};
     const b = openBoard({ location: { home: ${JSON.stringify(home)} }, board: "default", warn: () => {} });
     const ready = (await b.listTasks({ status: "ready" })).slice(0, 50).map((t) => t.id);
     if (ready.length === 0) throw new Error("no ready card to move");
+    process.stdout.write("ready\\n");
     const blocked = new Set();
     const out = [];
     const total = ${rate * seconds};
@@ -213,10 +219,19 @@ function runFleet(home: string, rate: number, seconds: number): Promise<[number,
       stdio: ["ignore", "pipe", "inherit"],
     });
     let out = "";
+    let begun = false;
     w.stdout.on("data", (d) => {
       out += d;
+      if (!begun && out.startsWith("ready\n")) {
+        begun = true;
+        started();
+      }
     });
-    w.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`fleet exited ${code}`))));
+    w.on("exit", (code) =>
+      code === 0 && begun
+        ? resolve(JSON.parse(out.slice("ready\n".length)))
+        : reject(new Error(`fleet exited ${code}`)),
+    );
   });
 }
 
@@ -232,9 +247,12 @@ async function measure(home: string, protocol: Protocol, viewers: number, rate: 
       v.reads = 0;
     }
     const pid = child.pid as number;
-    const cpu0 = cpuSeconds(pid);
-    const t0 = Date.now();
-    const stamps = await runFleet(home, rate, seconds);
+    let cpu0 = cpuSeconds(pid);
+    let t0 = Date.now();
+    const stamps = await runFleet(home, rate, seconds, () => {
+      cpu0 = cpuSeconds(pid);
+      t0 = Date.now();
+    });
     const last = stamps[stamps.length - 1]?.[0] ?? 0;
     const settle = Date.now() + 10_000;
     while (Date.now() < settle && all.some((v) => v.cursor < last)) await new Promise((r) => setTimeout(r, 20));
