@@ -119,6 +119,9 @@ describe("remote host with a real kanban serve", { timeout: 120_000 }, () => {
     expect(fs.existsSync(pending)).toBe(true);
     expect((await board.requireTask(task.id)).status).toBe("running");
 
+    // The host has found the server gone (its next poll failed) before it comes back: with a quick
+    // worker the server could return within one poll interval, and the host would never see it down.
+    await waitFor(() => /disconnected from/.test(h.stderr()), "the host to notice that the server is down", 30_000);
     // Back on the same port: the host re-sends it.
     api = await serve(server, api.port);
     await waitFor(async () => (await board.requireTask(task.id)).status === "done", "the task to be done", 60_000);
