@@ -145,12 +145,16 @@ export default async function setup(project: TestProject) {
       },
     }),
   );
-  const server = await startServer(home);
+  // One chromium for the run; each test file works in a fresh context of it (its own cookies,
+  // storage and pages). A chromium start per file cost ~0.8 CPU-s, ~20 CPU-s over the suite. Started
+  // before the server, so that a browser that cannot start leaves no detached server behind.
+  const browser = await chromium.launchServer({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  const server = await startServer(home).catch(async (err: unknown) => {
+    await browser.close();
+    throw err;
+  });
   project.provide("baseUrl", server.url);
   project.provide("kanbanHome", home);
-  // One chromium for the run; each test file works in a fresh context of it (its own cookies,
-  // storage and pages). A chromium start per file cost ~0.8 CPU-s, ~20 CPU-s over the suite.
-  const browser = await chromium.launchServer({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   project.provide("browserWs", browser.wsEndpoint());
   return async () => {
     await browser.close();
