@@ -23,7 +23,7 @@ import { isPidAlive } from "./process.ts";
 export function cgroup2Mount(mountinfo = "/proc/self/mountinfo"): string | null {
   let text: string;
   try {
-    text = fs.readFileSync(mountinfo, "utf8");
+    text = fs.readFileSync(/*turbopackIgnore: true*/ mountinfo, "utf8");
   } catch {
     return null;
   }
@@ -104,7 +104,7 @@ export function probeCgroups(opts: { root?: string | null; mountinfo?: string } 
   });
   if (process.platform !== "linux") return none(`cgroups are Linux only (this is ${process.platform})`);
   if (mount === null) return none("no cgroup v2 file system is mounted");
-  const root = path.resolve(opts.root ?? path.join(mount, "kanban"));
+  const root = path.resolve(/*turbopackIgnore: true*/ opts.root ?? path.join(mount, "kanban"));
   if (root !== mount && !root.startsWith(`${mount}/`))
     return none(`${root} is not inside the cgroup v2 mount ${mount}`);
   try {
@@ -241,7 +241,7 @@ export function cgroupOf(pid: number, mount: string | null = cgroup2Mount()): st
   if (mount === null) return null;
   const text = readText(`/proc/${pid}/cgroup`);
   const line = text?.split("\n").find((l) => l.startsWith("0::"));
-  return line === undefined ? null : path.join(mount, line.slice(3));
+  return line === undefined ? null : path.join(/*turbopackIgnore: true*/ mount, line.slice(3));
 }
 
 /** Sends `signal` to every process of the cgroup; returns the pids signalled. */

@@ -24,7 +24,7 @@ export function nearestExisting(p: string): string {
 /** `p` with symlinks resolved, also when its last parts do not exist yet (resolved up to the nearest existing ancestor). */
 export function resolvedPath(p: string): string {
   const base = nearestExisting(p);
-  return path.join(realpath(base), path.relative(base, p));
+  return path.join(/*turbopackIgnore: true*/ realpath(base), path.relative(base, p));
 }
 
 /** Whether `p` is `root` or lies below it (both already resolved). */
