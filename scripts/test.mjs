@@ -6,6 +6,7 @@ import { performance } from "node:perf_hooks";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { webBuildIsStale } from "./web-build.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 process.env.TURBO_TELEMETRY_DISABLED = "1";
@@ -187,23 +188,6 @@ function cpuAccount(label, pid) {
   };
 }
 
-/** Newest modification time under `p` (files only), skipping dependencies, build output and dot entries. */
-function newest(p) {
-  let stat;
-  try {
-    stat = fs.statSync(p);
-  } catch {
-    return 0;
-  }
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  let max = 0;
-  for (const entry of fs.readdirSync(p)) {
-    if (entry === "node_modules" || entry === ".next" || entry.startsWith(".")) continue;
-    max = Math.max(max, newest(path.join(p, entry)));
-  }
-  return max;
-}
-
 /**
  * The board's production builds, made here once, after the type check (the web type check's
  * `next typegen` writes into .next) and before the suites that use them start: apps/web/.next,
@@ -219,14 +203,8 @@ async function prebuild(typesChecked) {
   // The type check just passed on these sources: the board's build skips its second one (next.config.ts).
   if (typesChecked) env.KANBAN_WEB_TYPES_CHECKED = "1";
   let ok = true;
-  // The same staleness rule as apps/web/e2e/global-setup.ts: stale when an input changed after BUILD_ID.
-  const buildId = path.join(web, ".next", "BUILD_ID");
-  const inputs = [
-    ...["src", "next.config.ts", "postcss.config.mjs", "package.json", "tsconfig.json"].map((p) => path.join(web, p)),
-    ...["api", "kernel", "db"].map((p) => path.join(root, "packages", p, "src")),
-    path.join(root, "packages", "db", "drizzle"),
-  ];
-  if (fs.existsSync(web) && (!fs.existsSync(buildId) || inputs.some((p) => newest(p) > fs.statSync(buildId).mtimeMs))) {
+  // The same staleness rule as apps/web/e2e/global-setup.ts (scripts/web-build.mjs).
+  if (fs.existsSync(web) && webBuildIsStale(root)) {
     const next = path.join(root, "node_modules", "next", "dist", "bin", "next");
     ok = (await runPrefixed("build apps/web/.next", process.execPath, [next, "build"], web, env)) && ok;
   }

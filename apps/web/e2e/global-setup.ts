@@ -9,43 +9,10 @@ import { CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, WEB_DIR } from "./env.ts";
 // Only the port helper: @kanban/db/testing would load the whole db package, which the web tests
 // reach only built.
 import { stablePort } from "@kanban/db/testing-ports";
+import { webBuildIsStale } from "../../../scripts/web-build.mjs";
 
 const require = createRequire(import.meta.url);
 const NEXT_BIN = require.resolve("next/dist/bin/next");
-
-/** Newest modification time under `p` (files only), skipping dependencies and build output. */
-function newest(p: string): number {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(p);
-  } catch {
-    return 0;
-  }
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  let max = 0;
-  for (const entry of fs.readdirSync(p)) {
-    if (entry === "node_modules" || entry === ".next" || entry.startsWith(".")) continue;
-    max = Math.max(max, newest(path.join(p, entry)));
-  }
-  return max;
-}
-
-/** The build is stale when anything it is made of changed after it was made. */
-function buildIsStale(): boolean {
-  const buildId = path.join(WEB_DIR, ".next", "BUILD_ID");
-  if (!fs.existsSync(buildId)) return true;
-  const built = fs.statSync(buildId).mtimeMs;
-  const inputs = [
-    path.join(WEB_DIR, "src"),
-    path.join(WEB_DIR, "next.config.ts"),
-    path.join(WEB_DIR, "postcss.config.mjs"),
-    path.join(WEB_DIR, "package.json"),
-    path.join(WEB_DIR, "tsconfig.json"),
-    ...["api", "kernel", "db"].map((p) => path.join(REPO_ROOT, "packages", p, "src")),
-    path.join(REPO_ROOT, "packages", "db", "drizzle"),
-  ];
-  return inputs.some((p) => newest(p) > built);
-}
 
 async function waitForHttp(url: string, child: ChildProcess, logFile: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -124,7 +91,7 @@ export default async function setup(project: TestProject) {
     err.stack = line; // one line, no trace: there is nothing to debug, only something to install
     throw err;
   }
-  if (buildIsStale()) {
+  if (webBuildIsStale(REPO_ROOT)) {
     const t0 = Date.now();
     process.stderr.write("e2e: building the web board (next build)…\n");
     const r = spawnSync(process.execPath, [NEXT_BIN, "build"], {
