@@ -22,7 +22,7 @@ afterEach(() => {
 
 /**
  * The messages that carried a row lock with BEGIN, and those that locked a row on their own (a
- * message that is a whole transaction, BEGIN to COMMIT, is neither).
+ * message that is a whole transaction on its own, PgSession.writeAlone's, is neither).
  */
 function watchLocks(): { withBegin: () => number; alone: () => number } {
   let withBegin = 0;

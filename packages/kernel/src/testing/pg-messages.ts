@@ -12,9 +12,20 @@ export function onEveryMessage(seen: (text: string) => void): void {
 }
 
 /**
+ * Whether a message is a whole transaction sent as one (PgSession.writeAlone): the board's lock
+ * first (its prepared statement, or its text once a pooler lost that), then the statement, with no
+ * BEGIN or COMMIT. A transaction begun the ordinary way starts with BEGIN.
+ */
+export function isWriteAlone(text: string): boolean {
+  return /^(EXECUTE kanban_l_\w+|SELECT pg_advisory_xact_lock(_shared)?\(.*\) FROM \(SELECT set_config\('lock_timeout')/s.test(
+    text,
+  );
+}
+
+/**
  * Counts the messages the process sends to PostgreSQL from here on: every `query` of a driver client is
  * one message and one round trip (BEGIN and COMMIT included; an extended-protocol statement's parse,
- * bind and execute too). `alone` counts those that are a whole transaction (BEGIN … COMMIT in one).
+ * bind and execute too). `alone` counts those that are a whole transaction ({@link isWriteAlone}).
  * Not counted: a connection's one-time PREPARE of a statement sent alone (which connection the pool
  * hands out decides whether there is one), and a live-event announcement owed by an earlier commit and
  * sent on its own timer (when it fires depends on the machine's load). Undone by vi.restoreAllMocks.
@@ -26,7 +37,7 @@ export function watchMessages(): { all(): number; alone(): number; take(): numbe
     const announcedAlone = text.startsWith("SELECT pg_notify(") && !text.endsWith("COMMIT");
     if (text.startsWith("PREPARE ") || announcedAlone) return;
     all++;
-    if (/^BEGIN;.*; COMMIT$/s.test(text)) alone++;
+    if (isWriteAlone(text)) alone++;
   });
   return {
     all: () => all,

@@ -70,6 +70,14 @@ function statementOf(text: string): Statement {
  */
 const preparedAlone = new WeakMap<PoolClient, Set<string>>();
 
+/**
+ * The PREPARE name of `text` on a board: a hash of its schema and the text (see preparedAlone),
+ * after `kanban_l_` for the board's lock, `kanban_w_` for any other statement.
+ */
+function preparedName(kind: "l" | "w", schema: string, text: string): string {
+  return `kanban_${kind}_${createHash("sha256").update(`${schema}\0${text}`).digest("hex").slice(0, 32)}`;
+}
+
 /** A value as an SQL literal inside EXECUTE (the prepared statement's parameter types apply), or null. */
 function literal(v: unknown): string | null {
   if (v === null) return "NULL";
@@ -118,8 +126,8 @@ async function rollback(client: PoolClient): Promise<unknown> {
   }
 }
 
-/** The statements of a BEGIN message before anything sent with it: BEGIN, the lock bound, the board's lock. */
-const BEGIN_STATEMENTS = 3;
+/** The statements of a BEGIN message before anything sent with it: BEGIN and the board's lock (with its bound). */
+const BEGIN_STATEMENTS = 2;
 
 /** PostgreSQL's "prepared statement does not exist": a pooler gave the message another server session. */
 const NO_SUCH_STATEMENT = "26000";
@@ -167,8 +175,16 @@ export class PgSession implements SqlSessionHandle {
   private closing = false;
   private closed = false;
   transactionsBegun = 0;
-  private readonly beginSql: string;
-  private readonly beginSharedSql: string;
+  /**
+   * The board's writer lock, exclusive and shared, each one statement that first bounds the wait
+   * (`lock_timeout`, for this transaction only) and then takes the lock. A subquery fenced by
+   * OFFSET 0 is evaluated before the select list, so the bound is in place when the lock waits.
+   * Sent as `EXECUTE` of the statement prepared on the connection (see lockStatement).
+   */
+  private readonly lockSql: string;
+  private readonly lockSharedSql: string;
+  /** Their prepared names (hashed once: a hash each time cost about 8 µs a message). */
+  private readonly lockNames: { exclusive: string; shared: string };
   /** Each translated statement's prepared name (see executeOn): the translation is cached, so is this. */
   private readonly preparedNames = new WeakMap<Translated, string>();
   /** The board's writer lock as pg_locks shows it (classid, objid: unsigned). */
@@ -177,6 +193,8 @@ export class PgSession implements SqlSessionHandle {
   private settled = 0;
   /** Wakes the board's live-event listeners after commits that wrote events. */
   readonly announcer: EventAnnouncer;
+  /** The board's announcement (a NOTIFY of its highest event id; see EventAnnouncer). */
+  private readonly announceSql: string;
   /** COMMIT, with the board's announcement sent inside the committing transaction (one round trip). */
   private readonly announceAndCommitSql: string;
   /**
@@ -201,6 +219,7 @@ export class PgSession implements SqlSessionHandle {
     this.schema = schema;
     const lockKey = advisoryLockKey(schema);
     const announce = eventsAnnouncementSql(schema);
+    this.announceSql = announce;
     this.announceAndCommitSql = `${announce}; COMMIT`;
     // Failures are not reported: the server is then failing the writes too, and the listeners'
     // backstop poll finds what was not announced.
@@ -212,11 +231,13 @@ export class PgSession implements SqlSessionHandle {
     });
     // Observed here so that a board nobody uses never reports an unhandled rejection.
     this.ready.catch(() => {});
-    // One round trip: BEGIN, the bound on lock waits, and the board's writer lock.
-    const begin = `BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}`;
-    // BEGIN_STATEMENTS counts these three.
-    this.beginSql = `${begin}; SELECT pg_advisory_xact_lock(${BOARD_WRITER_LOCK_CLASS}, ${lockKey})`;
-    this.beginSharedSql = `${begin}; SELECT pg_advisory_xact_lock_shared(${BOARD_WRITER_LOCK_CLASS}, ${lockKey})`;
+    const bound = `(SELECT set_config('lock_timeout', '${Math.max(1, Math.floor(lockTimeoutMs))}', true) OFFSET 0) AS bound`;
+    this.lockSql = `SELECT pg_advisory_xact_lock(${BOARD_WRITER_LOCK_CLASS}, ${lockKey}) FROM ${bound}`;
+    this.lockSharedSql = `SELECT pg_advisory_xact_lock_shared(${BOARD_WRITER_LOCK_CLASS}, ${lockKey}) FROM ${bound}`;
+    this.lockNames = {
+      exclusive: preparedName("l", schema, this.lockSql),
+      shared: preparedName("l", schema, this.lockSharedSql),
+    };
     this.lockRow = { classid: String(BOARD_WRITER_LOCK_CLASS >>> 0), objid: String(lockKey >>> 0) };
   }
 
@@ -433,12 +454,16 @@ export class PgSession implements SqlSessionHandle {
   }
 
   /**
-   * See SqlContext.writeAlone. The message is BEGIN, the lock bound, the board's lock, `EXECUTE` of
-   * the statement prepared on this connection with its values written as literals, and COMMIT. The
-   * plan is the prepared statement's, made once per connection; only the short EXECUTE is parsed each
-   * time. (The statement's whole text with literals in it would be parsed and planned every time, and
-   * cost more than the round trips it saves.) The first use on a connection prepares it first, one
-   * round trip more.
+   * See SqlContext.writeAlone. The message is the board's lock (with its bound), `EXECUTE` of the
+   * statement prepared on this connection with its values written as literals, and the board's
+   * announcement when one is due: no BEGIN and no COMMIT. The statements of one simple-protocol
+   * message run as one implicit transaction, committed after the last of them, and rolled back by the
+   * server when one fails (those after it are not run); each takes its own snapshot, so the
+   * statement's is taken once the lock is granted, as inside BEGIN. Both EXECUTEs run plans made
+   * once per connection; only their short texts are parsed each time. (The statement's whole text
+   * with literals in it would be parsed and planned every time, and cost more than the round trips
+   * it saves; BEGIN, COMMIT and a lock statement parsed each time cost about a fifth of a message.)
+   * The first use on a connection prepares each first, one round trip more.
    */
   async writeAlone(sql: string, args: readonly unknown[], opts?: { shared?: boolean }): Promise<unknown[] | null> {
     if (this.closed || this.closing) throw closedError();
@@ -452,22 +477,24 @@ export class PgSession implements SqlSessionHandle {
       const client = await this.connection();
       let broken: unknown;
       try {
+        const lock = await this.lockStatement(client, opts?.shared === true);
         const execute = await this.executeOn(client, t, values);
         this.transactionsBegun++;
-        const begin = opts?.shared === true ? this.beginSharedSql : this.beginSql;
-        const commit = statement.writesEvents && this.announcer.takeTurn() ? this.announceAndCommitSql : "COMMIT";
+        const announce = statement.writesEvents && this.announcer.takeTurn() ? `; ${this.announceSql}` : "";
         let results: QueryResult[];
         try {
-          results = (await client.query(`${begin}; ${execute}; ${commit}`)) as unknown as QueryResult[];
+          results = (await client.query(`${lock}; ${execute}${announce}`)) as unknown as QueryResult[];
         } catch (err) {
-          // An error ends the message where it happened: the transaction, if begun, is left aborted.
-          broken ??= await rollback(client);
-          // Nothing was written. The session's statements do not outlive a transaction here (a
-          // pooler), so this board's later writes take the ordinary way.
+          // The server's error ended the message and rolled its transaction back: nothing was written,
+          // and the connection is ready for the next message. Any other (the connection lost) leaves
+          // it unusable.
+          if (!(err instanceof Error && "severity" in err)) broken = err;
+          // The session's statements do not outlive a transaction here (a pooler), so this board's
+          // later writes take the ordinary way.
           if (this.lostPrepared(err, client)) return null;
           throw this.mapError(err, t);
         }
-        return results[BEGIN_STATEMENTS]?.rows ?? [];
+        return results[1]?.rows ?? [];
       } finally {
         client.release(broken instanceof Error ? broken : undefined);
       }
@@ -476,18 +503,30 @@ export class PgSession implements SqlSessionHandle {
     }
   }
 
+  /** The board's writer lock as it is sent: `EXECUTE` of its prepared statement, or its text once a pooler lost one. */
+  private async lockStatement(client: PoolClient, shared: boolean): Promise<string> {
+    const text = shared ? this.lockSharedSql : this.lockSql;
+    if (this.aloneUnavailable) return text;
+    const name = shared ? this.lockNames.shared : this.lockNames.exclusive;
+    return `EXECUTE ${await this.preparedOn(client, name, text)}`;
+  }
+
   /**
    * `EXECUTE <name>(<literals>)` of a translated statement, prepared on `client` first when it has
-   * not been (one round trip, once per connection). The name is a hash of the board's schema and the
-   * text (see preparedAlone).
+   * not been. The name is a hash of the board's schema and the text (see preparedAlone).
    */
   private async executeOn(client: PoolClient, t: Translated, values: string[]): Promise<string> {
     let name = this.preparedNames.get(t);
     if (name === undefined) {
       // Hashed once per statement: a hash each time cost about 8 µs a message.
-      name = `kanban_w_${createHash("sha256").update(`${this.schema}\0${t.text}`).digest("hex").slice(0, 32)}`;
+      name = preparedName("w", this.schema, t.text);
       this.preparedNames.set(t, name);
     }
+    return `EXECUTE ${await this.preparedOn(client, name, t.text, t)}(${values.join(", ")})`;
+  }
+
+  /** `name`, prepared as `text` on `client` first when it has not been (one round trip, once per connection). */
+  private async preparedOn(client: PoolClient, name: string, text: string, t?: Translated): Promise<string> {
     let prepared = preparedAlone.get(client);
     if (prepared === undefined) {
       prepared = new Set();
@@ -495,13 +534,13 @@ export class PgSession implements SqlSessionHandle {
     }
     if (!prepared.has(name)) {
       try {
-        await client.query(`PREPARE ${name} AS ${t.text}`);
+        await client.query(`PREPARE ${name} AS ${text}`);
       } catch (err) {
         if ((err as { code?: unknown }).code !== STATEMENT_EXISTS) throw this.mapError(err, t);
       }
       prepared.add(name);
     }
-    return `EXECUTE ${name}(${values.join(", ")})`;
+    return name;
   }
 
   /**
@@ -517,18 +556,14 @@ export class PgSession implements SqlSessionHandle {
   }
 
   /**
-   * BEGIN, the lock bound and the board's lock, with the reads of `withBegin` in the same message
-   * (see TxOptions.withBegin). When the server has lost a read's prepared statement (a pooler), the
-   * transaction is rolled back and begun again with the reads that need none.
+   * BEGIN and the board's lock (with its bound), with the reads of `withBegin` in the same message
+   * (see TxOptions.withBegin). When the server has lost a prepared statement (a pooler), the
+   * transaction is rolled back and begun again with statements that need none.
    */
   private async sendBegin(client: PoolClient, shared: boolean, reads: BeginRead[]): Promise<void> {
-    const begin = shared ? this.beginSharedSql : this.beginSql;
-    if (reads.length === 0) {
-      await client.query(begin);
-      return;
-    }
     const sent: BeginRead[] = [];
-    const parts = [begin];
+    // BEGIN_STATEMENTS counts these two.
+    const parts = ["BEGIN", await this.lockStatement(client, shared)];
     for (const read of reads) {
       if (read.args === undefined) parts.push(read.sql);
       else {

@@ -1,5 +1,6 @@
 // PostgreSQL only: PgSession.writeAlone, a statement sent as a whole transaction in one message
-// (BEGIN, the board's lock, EXECUTE of a statement prepared on the connection, COMMIT), and the
+// (the board's lock and EXECUTE of a statement prepared on the connection, one implicit
+// transaction), and the
 // worker's fenced completion that uses it. The values travel as SQL literals, so the point is that
 // every value reads back exactly as the driver's own parameters would have sent it, and that a
 // connection pooler losing the prepared statement costs a fallback, never a write.
@@ -179,5 +180,18 @@ describe("writeAlone on PostgreSQL", () => {
     const running = await runningTask(b, "after");
     await b.completeTask(running.id, { summary: "ok", expected_run_id: running.current_run_id });
     expect((await b.requireTask(running.id)).status).toBe("done");
+  });
+
+  it("its lock bound lasts for its own transaction only: the connection's later statements wait as long as they need", async () => {
+    const b = board();
+    const session = sessionOf(b);
+    const running = await runningTask(b, "bound");
+    const alone = vi.spyOn(session, "writeAlone");
+    await b.completeTask(running.id, { summary: "ok", expected_run_id: running.current_run_id });
+    expect(await alone.mock.results[0]?.value).not.toBeNull();
+    await onEveryConnection(b, async (c) => {
+      const { rows } = await c.query<{ lock_timeout: string }>("SHOW lock_timeout");
+      expect(rows[0]?.lock_timeout).toBe("0");
+    });
   });
 });
