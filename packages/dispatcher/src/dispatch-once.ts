@@ -51,9 +51,11 @@ export interface DispatchResult {
   respawn_guarded: { task_id: string; reason: string }[];
   /**
    * Every task the lane passed over this tick, as `kanban why` explains it (the kernel's motion:
-   * same code, same sentence), in lane order.
+   * same code, same sentence), in lane order. Made when first read: a tick passes over every ready
+   * task it cannot start, thousands on a large board, and writing their sentences was a fifth of a
+   * tick with nothing to spawn, for a list only callers that ask for it read.
    */
-  motions: { task_id: string; code: MotionCode; line: string }[];
+  readonly motions: { task_id: string; code: MotionCode; line: string }[];
   /** Another process was ticking this board; nothing was read or written. */
   skipped_locked: boolean;
   /** Why spawning stopped early this tick, when a budget ran out (for the stuck-queue warning). */
@@ -134,8 +136,11 @@ export interface DispatchDeps {
   log?(line: string): void;
 }
 
+/** Each tick result's lane skips, with the time and cap they were judged at, for its `motions`. */
+const laneSkips = new WeakMap<DispatchResult, { next: ClaimNextResult; now: number; cap: number | null }[]>();
+
 export function emptyResult(): DispatchResult {
-  return {
+  const out: DispatchResult = {
     reclaimed: 0,
     crashed: [],
     timed_out: [],
@@ -153,11 +158,22 @@ export function emptyResult(): DispatchResult {
     skipped_per_profile_capped: [],
     held: [],
     respawn_guarded: [],
-    motions: [],
+    get motions() {
+      const value = (laneSkips.get(out) ?? []).flatMap(({ next, now, cap }) =>
+        next.skipped.map((s) => {
+          const m = laneSkipMotion(s, now, { cap });
+          return { task_id: s.task_id, code: m.code, line: m.line };
+        }),
+      );
+      // Made once; later reads see the same list.
+      Object.defineProperty(out, "motions", { value, enumerable: true });
+      return value;
+    },
     auto_assigned_default: [],
     skipped_locked: false,
     held_back: [],
   };
+  return out;
 }
 
 function oneLine(err: unknown): string {
@@ -336,12 +352,11 @@ function record(next: ClaimNextResult, out: DispatchResult): void {
   out.auto_assigned_default.push(...next.assigned_default);
 }
 
-/** The lane's skips as the motion the kernel gives the same tasks (one set of rules: motion/holds.ts). */
+/** Keeps the lane's skips for the result's `motions`, the motion the kernel gives the same tasks (one set of rules: motion/holds.ts). */
 function recordMotions(next: ClaimNextResult, out: DispatchResult, now: number, cap: number | null): void {
-  for (const s of next.skipped) {
-    const m = laneSkipMotion(s, now, { cap });
-    out.motions.push({ task_id: s.task_id, code: m.code, line: m.line });
-  }
+  const batches = laneSkips.get(out);
+  if (batches === undefined) laneSkips.set(out, [{ next, now, cap }]);
+  else batches.push({ next, now, cap });
 }
 
 /**
