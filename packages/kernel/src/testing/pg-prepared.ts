@@ -29,7 +29,8 @@ export async function onEveryConnection(b: TestBoard, fn: (client: PoolClient) =
   }
 }
 
-const PREPARED_SQL = "SELECT name FROM pg_prepared_statements WHERE from_sql AND name LIKE 'kanban\\_w\\_%'";
+// The session's own: its writes and reads (kanban_w_…) and the board's lock (kanban_l_…).
+const PREPARED_SQL = "SELECT name FROM pg_prepared_statements WHERE from_sql AND name ~ '^kanban_[lw]_'";
 
 /** How many of the pool's open connections hold a statement the session prepared with PREPARE. */
 export async function connectionsHoldingPrepared(b: TestBoard): Promise<number> {

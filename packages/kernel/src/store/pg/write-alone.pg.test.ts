@@ -194,4 +194,29 @@ describe("writeAlone on PostgreSQL", () => {
       expect(rows[0]?.lock_timeout).toBe("0");
     });
   });
+
+  it("a pooler that loses the board's lock statement: the transaction begins again with the lock as text, and writes once", async () => {
+    const b = board();
+    const session = sessionOf(b);
+    const create = async (title: string) =>
+      await boardInternals(b).ctx.tx(async () => await b.createTask({ title, parents: [] }));
+    await Promise.all([1, 2, 3].map(async (i) => await create(`warm ${i}`)));
+    // What a transaction pooler does: the next message runs in a server session without them.
+    expect(await dropPrepared(b)).toBeGreaterThan(0);
+    const titles: string[] = [];
+    // Transactions side by side each hold a connection of their own: within a few rounds one
+    // lands on a connection whose lock statement is gone.
+    for (let round = 0; round < 10 && session.writesAlone; round++) {
+      const batch = [1, 2, 3].map((i) => `after ${round}.${i}`);
+      titles.push(...batch);
+      await Promise.all(batch.map(create));
+    }
+    // The board's writes no longer count on statements prepared on a connection.
+    expect(session.writesAlone).toBe(false);
+    // And each transaction wrote its task once: the one refused wrote nothing, and began again.
+    const rows = await rawSql(b).all<{ title: string }>("SELECT title FROM tasks WHERE title LIKE 'after %'");
+    expect(rows.map((r) => r.title).sort()).toEqual([...titles].sort());
+    const after = await create("after the fallback");
+    expect((await b.requireTask(after.id)).title).toBe("after the fallback");
+  });
 });
