@@ -530,11 +530,22 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   return out;
 }
 
-function worstFirst(a: TaskDiagnostics, b: TaskDiagnostics): number {
-  const severity = SEVERITY_RANK[highestSeverity(b.diagnostics)] - SEVERITY_RANK[highestSeverity(a.diagnostics)];
-  if (severity !== 0) return severity;
-  const latest = (t: TaskDiagnostics) => Math.max(...t.diagnostics.map((d) => d.last_seen_at));
-  return latest(b) - latest(a) || (a.task_id < b.task_id ? -1 : a.task_id > b.task_id ? 1 : 0);
+/**
+ * Worst first (the highest severity), then the most recently seen, then by id. Each task's rank and
+ * newest sighting are worked out once, not in every comparison: a board with thousands of flagged
+ * cards (a removed profile's ready work) sorted them on every board read and every live delta.
+ */
+function worstFirst(found: TaskDiagnostics[]): TaskDiagnostics[] {
+  const keyed = found.map((t) => {
+    let latest = Number.NEGATIVE_INFINITY;
+    for (const d of t.diagnostics) if (d.last_seen_at > latest) latest = d.last_seen_at;
+    return { t, rank: SEVERITY_RANK[highestSeverity(t.diagnostics)], latest };
+  });
+  keyed.sort(
+    (a, b) =>
+      b.rank - a.rank || b.latest - a.latest || (a.t.task_id < b.t.task_id ? -1 : a.t.task_id > b.t.task_id ? 1 : 0),
+  );
+  return keyed.map((k) => k.t);
 }
 
 /**
@@ -602,5 +613,5 @@ export async function boardDiagnostics(
       diagnostics,
     });
   }
-  return out.sort(worstFirst);
+  return worstFirst(out);
 }
