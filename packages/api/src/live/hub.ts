@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { PgEventListener } from "@kanban/db";
 import type { Logger } from "../logger.ts";
+import { MAX_DELTA_IDS } from "@kanban/kernel";
 import { DeltaMemo } from "./delta-memo.ts";
 import { pgLiveSource } from "./pg-source.ts";
 import { BoardWatcher, type LiveBoardReader, type LiveBoardSource } from "./watcher.ts";
@@ -26,7 +27,7 @@ export interface LiveHubOptions {
 export class LiveHub {
   private readonly watchers = new Map<string, BoardWatcher>();
   /** Board deltas read for a burst, shared by the viewers of the same view (`board.changes`). */
-  readonly deltas = new DeltaMemo();
+  readonly deltas = new DeltaMemo({ maxIds: MAX_DELTA_IDS });
 
   constructor(private readonly opts: LiveHubOptions = {}) {}
 

@@ -111,8 +111,9 @@ export const boardChanges = publicProcedure
         const keyed =
           ids.length > MAX_DELTA_IDS
             ? null
-            : await ctx.live.deltas.get(`${viewKey}|${first}-${last}`, async (): Promise<KeyedDelta> => {
-                const delta = await board.boardDelta(filter, ids, {
+            : await ctx.live.deltas.get(viewKey, `${first}-${last}`, ids, async (read): Promise<KeyedDelta> => {
+                // `read` holds this burst's ids, and those of the view's other bursts answered with it.
+                const delta = await board.boardDelta(filter, read, {
                   knownProfiles: ctx.knownProfiles()?.names,
                   motionFacts: await hostFacts(ctx, slug),
                 });
