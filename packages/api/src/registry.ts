@@ -316,13 +316,18 @@ export class BoardRegistry {
     }
   }
 
-  close(): void {
-    for (const slug of [...this.open.keys()]) this.evict(slug);
+  /** Closes every open board and the catalog; resolves once their connections are closed. */
+  async close(): Promise<void> {
+    const closing = [...this.open.values()].map((board) => board.close());
+    this.open.clear();
     const catalog = this.catalog;
     this.catalog = null;
-    void catalog?.then(
-      (db) => db.close(),
-      () => {},
-    );
+    await Promise.all([
+      ...closing,
+      catalog?.then(
+        (db) => db.close(),
+        () => {},
+      ),
+    ]);
   }
 }

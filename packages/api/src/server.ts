@@ -132,13 +132,13 @@ async function openDatabase(
   try {
     await boards.ready();
   } catch (err) {
-    boards.close();
+    await boards.close();
     throw err;
   }
   try {
     return await openPgEventListener(live.url ?? database.url, { mode: live.mode, warn: (m) => logger.warn(m) });
   } catch (err) {
-    boards.close();
+    await boards.close();
     throw err;
   }
 }
@@ -337,7 +337,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   } catch (err) {
     // A busy port: let go of the database too, so nothing is left half-started.
     if (boardsRefresh) clearInterval(boardsRefresh);
-    boards.close();
+    await boards.close();
     await pgEvents?.close();
     throw err;
   }
@@ -381,8 +381,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         const sweepStopped = remoteSweep.stop();
         server.close(() => {
           // A sweep under way finishes first: its boards must still be open.
-          void sweepStopped.then(() => {
-            boards.close();
+          void sweepStopped.then(async () => {
+            // Owed live-event announcements go out before the connections close.
+            await boards.close();
             // The hub no longer uses the listener once it is closed; the listener is ours to close.
             void pgEvents?.close();
             // A worker released just before shutdown may still be inside its SIGTERM grace: finish

@@ -75,6 +75,22 @@ describe("openPostgres", () => {
     }
   });
 
+  it("closes: resolves once every connection's socket is closed, and answers one promise to every call", async () => {
+    const db = await openPostgres(database.url, { poolSize: 3 });
+    const sockets: { destroyed: boolean }[] = [];
+    db.pool.on("connect", (client) => {
+      sockets.push((client as unknown as { connection: { stream: { destroyed: boolean } } }).connection.stream);
+    });
+    await Promise.all([1, 2, 3].map(() => db.pool.query("SELECT pg_sleep(0.05)")));
+    expect(sockets.length).toBe(3);
+    expect(sockets.some((s) => s.destroyed)).toBe(false);
+    const closing = db.close();
+    expect(db.close()).toBe(closing);
+    await closing;
+    // pg-pool's own end() resolves before the sockets close; ours waits for every one of them.
+    expect(sockets.map((s) => s.destroyed)).toEqual([true, true, true]);
+  });
+
   it("refuses a bad URL with DB_URL_INVALID, one line, without the password", async () => {
     const secret = "Sup3r-Secret-pw";
     const cases = [

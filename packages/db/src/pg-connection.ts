@@ -131,7 +131,47 @@ export async function openPostgres(url: string, opts: OpenPostgresOptions = {}):
   // An idle connection that the server or the network drops emits 'error' on the pool; without a
   // listener that would crash the process. The pool replaces the connection on next use.
   pool.on("error", (err) => warn(failure(err).message));
-  return { pool, target, serverVersion, failure, close: () => pool.end() };
+  return { pool, target, serverVersion, failure, close: closingConnections(pool) };
+}
+
+/** How long `close` waits for a server to close its side of a connection before dropping the socket. */
+const CLOSE_WAIT_MS = 5_000;
+
+/**
+ * The pool's `close`: ends the pool and resolves once every connection it opened is closed. pg-pool's
+ * own `end()` resolves as soon as it has asked each client to end, before their sockets close
+ * (node-postgres issues 2328 and 3287), so a database dropped right after still had sessions on it.
+ * A connection whose server does not answer the goodbye within CLOSE_WAIT_MS is dropped at our end.
+ */
+function closingConnections(pool: import("pg").Pool): () => Promise<void> {
+  const open = new Set<import("pg").Client>();
+  pool.on("connect", (client) => {
+    open.add(client);
+    client.once("end", () => open.delete(client));
+  });
+  let closed: Promise<void> | null = null;
+  return () => {
+    closed ??= (async () => {
+      const ending = [...open].map(
+        (client) =>
+          new Promise<void>((resolve) => {
+            const socket = (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream;
+            const timer = setTimeout(() => {
+              socket?.destroy();
+              resolve();
+            }, CLOSE_WAIT_MS);
+            timer.unref();
+            client.once("end", () => {
+              clearTimeout(timer);
+              resolve();
+            });
+          }),
+      );
+      await pool.end();
+      await Promise.all(ending);
+    })();
+    return closed;
+  };
 }
 
 /**

@@ -37,8 +37,8 @@ export interface BoardSet {
   open(t: Target): Promise<Board>;
   /** The caller is done with `board` for now (SQLite closes it; a PostgreSQL board keeps its pool). */
   done(board: Board): void;
-  /** Closes every board still open. */
-  close(): void;
+  /** Closes every board still open; resolves once their connections are closed. */
+  close(): Promise<void>;
 }
 
 /**
@@ -112,9 +112,10 @@ export class SqliteBoardSet implements BoardSet {
     board.close();
   }
 
-  close(): void {
-    for (const { board } of this.open_.values()) board.close();
+  async close(): Promise<void> {
+    const closing = [...this.open_.values()].map(({ board }) => board.close());
     this.open_.clear();
+    await Promise.all(closing);
   }
 
   /** How many boards are held open between ticks. */
@@ -210,9 +211,10 @@ export class PgBoardSet implements BoardSet {
 
   done(_board: Board): void {}
 
-  close(): void {
-    for (const { board } of this.open_.values()) board.close();
+  async close(): Promise<void> {
+    const closing = [...this.open_.values()].map(({ board }) => board.close());
     this.open_.clear();
+    await Promise.all(closing);
   }
 
   /** How many board pools are open (each at most {@link DISPATCHER_PG_POOL_SIZE} connections). */

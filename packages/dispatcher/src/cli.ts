@@ -188,7 +188,7 @@ export async function main(argv: string[]): Promise<number> {
         await dispatcher.pool.drain();
       } finally {
         // `run()` releases these itself; a one-shot gives back its connections here.
-        dispatcher.boards.close();
+        await dispatcher.boards.close();
         await dispatcher.coordination.release();
       }
       process.stdout.write(

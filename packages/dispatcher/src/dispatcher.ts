@@ -1108,7 +1108,7 @@ export class Dispatcher {
       await notifier.stop();
       await this.writeStatus({ stopped_at: this.now() });
       await this.coordination.release();
-      this.boards.close();
+      await this.boards.close();
       this.acquired = false;
       this.log("stopped");
     }

@@ -185,9 +185,13 @@ export class Board {
   now(): number {
     return this.ctx.now();
   }
-  /** Closes the board once its queued and running transactions have settled (see SqlSession.close). */
-  close(): void {
-    this.ctx.close(() => this.storage.close());
+  /**
+   * Closes the board once its queued and running transactions have settled (see SqlSession.close).
+   * The promise resolves when its connections are closed (on PostgreSQL, every connection of its pool
+   * has ended, so its database can be dropped); it never rejects, so a caller may leave it unawaited.
+   */
+  close(): Promise<void> {
+    return this.ctx.close(() => this.storage.close());
   }
 
   private async view(

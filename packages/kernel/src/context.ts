@@ -70,8 +70,8 @@ export class BoardContext implements SqlSessionHandle {
   get transactionsBegun(): number {
     return this.session.transactionsBegun;
   }
-  close(closeConnections: () => void | Promise<void>): void {
-    this.session.close(closeConnections);
+  close(closeConnections: () => void | Promise<void>): Promise<void> {
+    return this.session.close(closeConnections);
   }
 
   private readonly limitOf: () => number;

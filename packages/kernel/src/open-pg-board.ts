@@ -49,7 +49,8 @@ export async function openPgBoard(opts: OpenPgBoardOptions): Promise<Board> {
   try {
     await (boardSession(board) as PgSession).ready;
   } catch (err) {
-    board.close();
+    // Rejects only once the pool is closed: nothing of the failed open is left behind.
+    await board.close();
     throw err;
   }
   return board;

@@ -55,8 +55,12 @@ export interface SqlContext {
 export interface SqlSessionHandle extends SqlContext {
   /** Outermost write transactions begun (a savepoint does not count); read only by the bench. */
   readonly transactionsBegun: number;
-  /** Closes once queued and running transactions have settled; later calls fail with DB_UNAVAILABLE. */
-  close(closeConnections: () => void | Promise<void>): void;
+  /**
+   * Closes once queued and running transactions have settled; later calls fail with DB_UNAVAILABLE.
+   * Resolves when the connections are closed (never rejects: a connection that fails to close has
+   * nothing left to lose); every call answers the same promise.
+   */
+  close(closeConnections: () => void | Promise<void>): Promise<void>;
 }
 
 /** How an outermost write transaction takes the board. */

@@ -174,6 +174,8 @@ export class PgSession implements SqlSessionHandle {
   private markIdle: () => void = () => {};
   private closing = false;
   private closed = false;
+  /** Set by the first `close`: settles once the connections are closed. */
+  private closedAll: Promise<void> | null = null;
   transactionsBegun = 0;
   /**
    * The board's writer lock, exclusive and shared, each one statement that first bounds the wait
@@ -603,15 +605,19 @@ export class PgSession implements SqlSessionHandle {
     if (--this.active === 0) this.markIdle();
   }
 
-  close(closeConnections: () => void | Promise<void>): void {
-    if (this.closing) return;
+  close(closeConnections: () => void | Promise<void>): Promise<void> {
+    if (this.closedAll !== null) return this.closedAll;
     this.closing = true;
-    void this.idle.then(async () => {
+    this.closedAll = this.idle.then(async () => {
       // What is owed is sent while the connections are still open.
-      await this.announcer.flush();
+      await this.announcer.flush().catch(() => {});
       this.closed = true;
-      await closeConnections();
+      // A pool that fails to end has no connection left to use: the board is closed all the same.
+      await Promise.resolve()
+        .then(closeConnections)
+        .catch(() => {});
     });
+    return this.closedAll;
   }
 
   /** A driver or server error as the kernel's typed errors where it has a meaning beyond a bug. */

@@ -203,7 +203,7 @@ describe("one board, many async callers", () => {
     expect(order).toEqual(["first began", "tx returned", "setImmediate", "second began", "first caller resumed"]);
   });
 
-  it("close waits for the running and queued transactions, then refuses new work with DB_UNAVAILABLE", async () => {
+  it("close waits for the running and queued transactions, then refuses new work with DB_UNAVAILABLE; its promise resolves after", async () => {
     const b = board();
     const held = gate();
     const first = b.atomically(async () => {
@@ -213,11 +213,20 @@ describe("one board, many async callers", () => {
     });
     await turn();
     const queued = b.createTask({ title: "queued when closed" });
-    b.close();
+    const closed = b.close();
+    expect(b.close()).toBe(closed);
+    let closedYet = false;
+    void closed.then(() => {
+      closedYet = true;
+    });
     await expect(b.createTask({ title: "after close" })).rejects.toMatchObject({ code: "DB_UNAVAILABLE" });
+    await turn();
+    expect(closedYet).toBe(false);
     held.open();
     const id = await first;
     expect((await queued).title).toBe("queued when closed");
+    // The close resolves once the last queued transaction has settled and the connections are closed.
+    await closed;
     await expect(b.getTask(id)).rejects.toMatchObject({ code: "DB_UNAVAILABLE" });
     // Both landed in the file.
     const check = new Database(b.path, { readonly: true });

@@ -85,6 +85,8 @@ export class SqliteSession implements SqlSessionHandle {
   private active = 0;
   private closing = false;
   private closed = false;
+  /** Set by the first `close`: resolves once the connections are closed. */
+  private closedAll: Promise<void> | null = null;
   /** Set by `close` while transactions are still active: runs when the last one settles. */
   private whenIdle: (() => void) | null = null;
 
@@ -154,15 +156,22 @@ export class SqliteSession implements SqlSessionHandle {
    * New transactions are refused at once, reads once the connections are gone, both with
    * DB_UNAVAILABLE instead of better-sqlite3's "connection is not open".
    */
-  close(closeConnections: () => void): void {
-    if (this.closing) return;
+  close(closeConnections: () => void): Promise<void> {
+    if (this.closedAll !== null) return this.closedAll;
     this.closing = true;
-    const finish = () => {
-      this.closed = true;
-      closeConnections();
-    };
-    if (this.active === 0) finish();
-    else this.whenIdle = finish;
+    this.closedAll = new Promise<void>((resolve) => {
+      const finish = () => {
+        this.closed = true;
+        try {
+          closeConnections();
+        } finally {
+          resolve();
+        }
+      };
+      if (this.active === 0) finish();
+      else this.whenIdle = finish;
+    });
+    return this.closedAll;
   }
 
   /**
