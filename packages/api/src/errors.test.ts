@@ -81,7 +81,7 @@ describe("a bug inside a procedure", () => {
         fields: { where: "comments.list", error: expect.stringContaining("task_comments") },
       });
     } finally {
-      t.cleanup();
+      await t.cleanup();
     }
   });
 });
@@ -123,7 +123,7 @@ describe("db errors and server paths", () => {
       expect(JSON.stringify(logger.lines)).toContain(path.join(t.dir, "kanban", "boards", "broken"));
     } finally {
       await server.close();
-      t.cleanup();
+      await t.cleanup();
     }
   });
 
@@ -147,7 +147,7 @@ describe("db errors and server paths", () => {
       // Without saying who asks (a live stream's error, say), the safe form is the default.
       expect(toTRPCError(err).message).not.toContain(t.dir);
     } finally {
-      t.cleanup();
+      await t.cleanup();
     }
   });
 });

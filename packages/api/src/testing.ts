@@ -80,9 +80,10 @@ export function createTestApi(opts: { config?: Record<string, unknown> } = {}) {
     board: (slug?: string) => boards.board(slug),
     writeConfig: (config: Record<string, unknown>) =>
       fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(config)),
-    cleanup: () => {
+    /** Resolves once the boards' connections are closed (on PostgreSQL the file's database may be dropped next). */
+    cleanup: async () => {
       live.close();
-      boards.close();
+      await boards.close();
       cleanup();
     },
   };

@@ -9,9 +9,9 @@ let t: TestApi;
 beforeEach(() => {
   t = createTestApi();
 });
-afterEach(() => {
+afterEach(async () => {
   vi.restoreAllMocks();
-  t.cleanup();
+  await t.cleanup();
 });
 
 describe("board.get query plan on SQLite", () => {

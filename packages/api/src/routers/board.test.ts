@@ -7,9 +7,9 @@ let t: TestApi;
 beforeEach(() => {
   t = createTestApi();
 });
-afterEach(() => {
+afterEach(async () => {
   vi.restoreAllMocks();
-  t.cleanup();
+  await t.cleanup();
 });
 
 function column(view: { columns: { name: string }[] }, name: string) {

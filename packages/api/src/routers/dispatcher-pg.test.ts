@@ -28,7 +28,7 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
-  t.cleanup();
+  await t.cleanup();
   for (const p of pools.splice(0)) await p.close();
 });
 

@@ -26,7 +26,7 @@ describe("notifyDelivery through the API", () => {
     });
   });
   afterEach(async () => {
-    t.cleanup();
+    await t.cleanup();
     await r.close();
   });
 

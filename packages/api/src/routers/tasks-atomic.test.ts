@@ -199,7 +199,7 @@ describe("tasks.log: credentials a worker printed are cut", () => {
       expect(seen.size_bytes).toBe(Buffer.byteLength(raw));
       expect(fs.readFileSync(file, "utf8")).toBe(raw);
     } finally {
-      x.cleanup();
+      await x.cleanup();
     }
   });
 
@@ -252,7 +252,7 @@ describe("tasks.log: credentials a worker printed are cut", () => {
       expect(page.start).toBe(Buffer.byteLength(`${line}\n`));
       expect(page.content).toBe(redactSecrets(`${pem}\nafter the key\n`));
     } finally {
-      x.cleanup();
+      await x.cleanup();
     }
   });
 
@@ -286,7 +286,7 @@ describe("tasks.log: credentials a worker printed are cut", () => {
       expect(pages).toBeGreaterThan(1);
       expect((await x.api.tasks.log({ id: task.id })).content).toBe(redactSecrets(raw));
     } finally {
-      x.cleanup();
+      await x.cleanup();
     }
   });
 });
