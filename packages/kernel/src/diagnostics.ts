@@ -535,7 +535,7 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
  * newest sighting are worked out once, not in every comparison: a board with thousands of flagged
  * cards (a removed profile's ready work) sorted them on every board read and every live delta.
  */
-function worstFirst(found: TaskDiagnostics[]): TaskDiagnostics[] {
+export function worstFirst(found: TaskDiagnostics[]): TaskDiagnostics[] {
   const keyed = found.map((t) => {
     let latest = Number.NEGATIVE_INFINITY;
     for (const d of t.diagnostics) if (d.last_seen_at > latest) latest = d.last_seen_at;

@@ -1,7 +1,7 @@
 import type { BoardContext } from "../../context.ts";
-import { boardDiagnostics } from "../../diagnostics.ts";
 import type { HostFacts } from "../../motion/types.ts";
 import type { Task } from "../../types.ts";
+import { boardAttention } from "./board-attention.ts";
 import {
   type AttentionRow,
   addMotion,
@@ -87,7 +87,9 @@ export async function boardDelta(
     JSON.stringify([...wanted]),
   );
   const shown = new Set(rows.map((t: Task) => t.id));
-  const flagged = await boardDiagnostics(ctx, {
+  // The touched cards and their link neighbours are judged now; the rest of the board's attention
+  // list is the scope's kept judgement (board-attention.ts).
+  const flagged = await boardAttention(ctx, [...wanted], {
     failureLimit: opts.failureLimit,
     knownProfiles: opts.knownProfiles,
     tenant: opts.scopeTenant,
