@@ -66,7 +66,7 @@ afterEach(async () => {
   for (const c of others.splice(0)) c.kill("SIGKILL");
   await drainTerminations();
   live.close();
-  boards.close();
+  await boards.close();
   home.cleanup();
 });
 

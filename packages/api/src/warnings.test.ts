@@ -155,7 +155,7 @@ describe("one board refresh runs the diagnostics once", () => {
       expect(runs.n).toBe(1);
     } finally {
       live.close();
-      boards.close();
+      await boards.close();
     }
   });
 });

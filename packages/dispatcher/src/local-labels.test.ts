@@ -21,7 +21,7 @@ describe("a local dispatcher's labels", { timeout: 60_000 }, () => {
     trackPool(plain.pool);
     const skipped = await plain.once({});
     await plain.pool.drain();
-    plain.boards.close();
+    await plain.boards.close();
     await plain.coordination.release();
     expect(skipped.spawned).toEqual([]);
     expect(skipped.motions).toEqual([

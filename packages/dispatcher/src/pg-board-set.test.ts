@@ -77,7 +77,7 @@ describe("PgBoardSet", () => {
       expect(await listPgBoards(db)).not.toContain("nope");
       expect((await set.target("default")).slug).toBe("default");
     } finally {
-      set.close();
+      await set.close();
     }
   });
 });

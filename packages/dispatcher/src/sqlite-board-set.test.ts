@@ -49,7 +49,7 @@ describe("SqliteBoardSet", () => {
       await expect(first.listTasks()).rejects.toThrow();
       expect((await reopened.listTasks()).map((t) => t.title)).toEqual(["still open"]);
     } finally {
-      set.close();
+      await set.close();
     }
     expect(set.openCount).toBe(0);
   });
@@ -76,7 +76,7 @@ describe("SqliteBoardSet", () => {
       expect((await second.listTasks()).map((t) => t.title)).toEqual(["on the new file"]);
       set.done(second);
     } finally {
-      set.close();
+      await set.close();
     }
   });
 
@@ -96,7 +96,7 @@ describe("SqliteBoardSet", () => {
       expect(set.openCount).toBe(0);
       await expect(board.listTasks()).rejects.toThrow();
     } finally {
-      set.close();
+      await set.close();
     }
   });
 });

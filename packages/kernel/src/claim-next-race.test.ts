@@ -73,7 +73,7 @@ describe("claim walks across OS processes", () => {
       await boardInternals(b).ctx.tx(async () => {
         for (let i = 0; i < total; i++) await b.createTask({ title: `job ${i}`, assignee: "worker" });
       });
-      b.close();
+      await b.close();
       const where = testBoardAddress(b);
       const { arg, env } = claimerLaunch(where);
       expect(env.KANBAN_TEST_STORE).toBe(testStore());
@@ -137,7 +137,7 @@ describe("claim walks across OS processes", () => {
         expect(claimedSeen.length).toBe(total);
         expect(new Set(claimedSeen).size).toBe(total);
       } finally {
-        check.close();
+        await check.close();
       }
     },
     RACE_TIMEOUT_MS,

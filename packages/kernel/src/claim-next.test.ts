@@ -165,7 +165,7 @@ describe("claimNext", () => {
       ]);
       expect(await mapInOrder([t1, t2, t3], async (id) => (await a.listRuns(id)).length)).toEqual([1, 1, 1]);
     } finally {
-      other.close();
+      await other.close();
     }
   });
 

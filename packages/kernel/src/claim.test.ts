@@ -166,7 +166,7 @@ describe("claim", () => {
       expect(results.map((r) => r?.claim_lock ?? null)).toEqual(["otherhost:7", null]);
       expect(await b.listRuns(t.id)).toHaveLength(1);
     } finally {
-      other.close();
+      await other.close();
     }
   });
 

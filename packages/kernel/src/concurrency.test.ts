@@ -51,7 +51,7 @@ async function boardOfReadyTasks(total: number): Promise<ClaimerBoard> {
   await boardInternals(b).ctx.tx(async () => {
     for (let i = 0; i < total; i++) await b.createTask({ title: `job ${i}`, assignee: "worker" });
   });
-  b.close();
+  await b.close();
   return testBoardAddress(b);
 }
 
@@ -100,7 +100,7 @@ describe("claims across OS processes", () => {
         );
         expect(misattributed).toEqual([]);
       } finally {
-        check.close();
+        await check.close();
       }
     },
     RACE_TIMEOUT_MS,

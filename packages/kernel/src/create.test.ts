@@ -379,7 +379,7 @@ describe("create: idempotency keys", () => {
       const first = await b.createTask({ title: "once", idempotency_key: "cross" });
       expect((await other.createTask({ title: "once", idempotency_key: "cross" })).id).toBe(first.id);
     } finally {
-      other.close();
+      await other.close();
     }
     expect(await taskCount(b)).toBe(1);
   });

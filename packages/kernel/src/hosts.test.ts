@@ -223,7 +223,7 @@ describe("claimForHost", () => {
         expect(runs).toHaveLength(1);
       }
     } finally {
-      other.close();
+      await other.close();
     }
   });
 });

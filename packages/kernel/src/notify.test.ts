@@ -229,7 +229,7 @@ describe("notify: cursors", () => {
       expect(second.events).toEqual([]);
       expect(second.old_cursor).toBe(first.new_cursor);
     } finally {
-      other.close();
+      await other.close();
     }
   });
 

@@ -389,7 +389,7 @@ describe("a Hermes board with review rows", () => {
         expect((await hermes.requireTask(row.id)).assignee).toBe("critic");
         expect((await hermes.completeTask(row.id)).task.status).toBe("done");
       } finally {
-        hermes.close();
+        await hermes.close();
       }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -29,5 +29,5 @@ for (;;) {
     lane = new ReadyLane();
   }
 }
-board.close();
+await board.close();
 process.stdout.write(`${JSON.stringify({ name, won })}\n`);

@@ -48,5 +48,5 @@ for (;;) {
     else lost++;
   }
 }
-board.close();
+await board.close();
 process.stdout.write(`${JSON.stringify({ name, won, lost })}\n`);

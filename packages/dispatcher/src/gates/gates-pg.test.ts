@@ -21,7 +21,7 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   await dispatcher?.gates.drain();
-  dispatcher?.boards.close();
+  await dispatcher?.boards.close();
   await dispatcher?.coordination.release();
   dispatcher = null;
   board?.close();

@@ -35,7 +35,8 @@ export function createTestBoard(
       clock,
       dir,
       cleanup: () => {
-        board.close();
+        // The schema is dropped later, once its sessions have settled (test-store.ts).
+        void board.close();
         if (lease) recycleTestSchemaLater(lease);
         else dropTestSchemaLater(slug);
         fs.rmSync(dir, { recursive: true, force: true });
@@ -54,7 +55,8 @@ export function createTestBoard(
     clock,
     dir,
     cleanup: () => {
-      board.close();
+      // An idle SQLite board closes at once, before its directory goes.
+      void board.close();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   });

@@ -22,7 +22,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  board?.close();
+  await board?.close();
   await admin?.close();
   dropTestSchemaLater(slug);
 });

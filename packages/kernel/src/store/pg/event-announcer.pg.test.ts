@@ -15,7 +15,7 @@ import type { PgSession } from "./session.ts";
 const opened: { board: Board; slug: string; listener: pg.Client }[] = [];
 afterEach(async () => {
   for (const { board, slug, listener } of opened.splice(0)) {
-    board.close();
+    await board.close();
     await listener.end().catch(() => {});
     dropTestSchemaLater(slug);
   }
@@ -78,7 +78,7 @@ describe("live-event announcements of a PostgreSQL board", () => {
     expect(heard).toEqual([first]);
     expect(session.announcer.announced).toBe(1);
 
-    board.close();
+    await board.close();
     await waitFor(() => heard.length === 2, "the owed announcement");
     // One notification for the twenty commits, naming the newest event.
     expect(heard).toEqual([first, top]);

@@ -10,9 +10,9 @@ import { holdWriterLock } from "../../testing/writer-spies.ts";
 import { dropTestSchemaLater, testStoreUrl } from "../../testing/test-store.ts";
 
 const opened: { boards: Board[]; slug: string }[] = [];
-afterEach(() => {
+afterEach(async () => {
   for (const { boards, slug } of opened.splice(0)) {
-    for (const b of boards) b.close();
+    await Promise.all(boards.map((b) => b.close()));
     dropTestSchemaLater(slug);
   }
 });

@@ -21,7 +21,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  board?.close();
+  await board?.close();
   await admin?.close();
   dropTestSchemaLater(slug);
 });

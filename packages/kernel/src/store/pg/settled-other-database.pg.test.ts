@@ -22,7 +22,7 @@ describe("the settled event id of a board", () => {
     cleanup.push(async () => await other.drop());
     const here: Board = pgBoard({ url: testStoreUrl(), board: slug, poolSize: 2, warn: () => {} });
     cleanup.push(async () => {
-      here.close();
+      await here.close();
       dropTestSchemaLater(slug);
     });
     const there: Board = pgBoard({ url: other.url, board: slug, poolSize: 2, warn: () => {} });
