@@ -1,5 +1,6 @@
 import type { PoolClient } from "pg";
-import type { PgSession } from "../store/pg/session.ts";
+import { onTestFinished } from "vitest";
+import { forgetPreparedAlone, type PgSession } from "../store/pg/session.ts";
 import { boardInternals } from "./internals.ts";
 import type { TestBoard } from "./test-board.ts";
 
@@ -44,8 +45,22 @@ export async function connectionsHoldingPrepared(b: TestBoard): Promise<number> 
 /**
  * Drops every statement the session prepared with PREPARE from every open connection, as a
  * transaction pooler seems to when it runs the next message in another server session; how many.
+ *
+ * The pool outlives the test (one per test file), and the process still believes the statements are
+ * there on the connections that did not find out: when the test is over, every connection drops what
+ * it holds and the process forgets it, so the file's next test (another board on the same pool) does
+ * not meet this test's pooler on whichever connection it happens to get.
  */
 export async function dropPrepared(b: TestBoard): Promise<number> {
+  const dropped = await deallocateAll(b);
+  onTestFinished(async () => {
+    await deallocateAll(b);
+    await onEveryConnection(b, async (c) => forgetPreparedAlone(c));
+  });
+  return dropped;
+}
+
+async function deallocateAll(b: TestBoard): Promise<number> {
   let dropped = 0;
   await onEveryConnection(b, async (c) => {
     for (const { name } of (await c.query<{ name: string }>(PREPARED_SQL)).rows) {

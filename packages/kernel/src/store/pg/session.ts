@@ -71,6 +71,15 @@ function statementOf(text: string): Statement {
 const preparedAlone = new WeakMap<PoolClient, Set<string>>();
 
 /**
+ * Forgets what was prepared on `client` (its next message prepares again). For tests that drop a
+ * connection's statements behind the session's back, as a transaction pooler would.
+ * @internal
+ */
+export function forgetPreparedAlone(client: PoolClient): void {
+  preparedAlone.delete(client);
+}
+
+/**
  * The PREPARE name of `text` on a board: a hash of its schema and the text (see preparedAlone),
  * after `kanban_l_` for the board's lock, `kanban_w_` for any other statement.
  */

@@ -219,4 +219,19 @@ describe("writeAlone on PostgreSQL", () => {
     const after = await create("after the fallback");
     expect((await b.requireTask(after.id)).title).toBe("after the fallback");
   });
+
+  // Runs after the pooler tests above, on the same pool (one per test file): dropPrepared put every
+  // connection back in step when its test ended, so no connection still believed to hold a statement
+  // sends this board's writes the ordinary way (a statement that fails then rejects on every one).
+  it("a board after a simulated pooler sends alone on every connection of the file's pool", async () => {
+    const b = board();
+    await b.listTasks({});
+    const n = openConnections(b);
+    expect(n).toBeGreaterThan(1);
+    const results = await Promise.allSettled(
+      Array.from({ length: n }, () => sessionOf(b).writeAlone("SELECT CAST(? AS integer) AS n", ["x"])),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array.from({ length: n }, () => "rejected"));
+    expect(sessionOf(b).writesAlone).toBe(true);
+  });
 });
