@@ -61,7 +61,7 @@ describe("npm run bench -- --quick", () => {
     expect(r.viewers.rows[1].board_reads).toBe(0);
     expect(r.contention.duplicates).toBe(0);
     expect(r.contention.claimed).toBe(r.contention.tasks);
-    expect(r.pg_queues.rows.map((row: { workers: number }) => row.workers)).toEqual([1, 1, 1, 8, 8, 8]);
+    expect(r.pg_queues.rows.map((row: { workers: number }) => row.workers)).toEqual([1, 1, 1, 1, 8, 8, 8, 8]);
     for (const row of r.pg_queues.rows) {
       expect(row).toMatchObject({ jobs: 100, completed: 100, duplicates: 0, jobs_per_s: positive });
     }
@@ -82,11 +82,14 @@ describe("npm run bench -- --quick", () => {
     // Header, 4 claim rows, transactions per claim, create, board.get, tick, flow and flow's first read (the ledger's
     // build) at one size, 2 HTTP rows, live,
     // open boards (deltas beside refetching), contention, 4 CLI cold starts, 4 memory per CLI call, MCP start,
-    // and graphile-worker and our kernel beside pg-boss at 1 and 8 workers.
-    expect(md.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| ---")).length).toBe(29);
+    // and pg-boss on our pool size, graphile-worker and our kernel beside pg-boss at 1 and 8 workers.
+    expect(md.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| ---")).length).toBe(31);
     expect(md).toMatch(/\| 10 viewers on a 2000-task board, fleet at 20 transitions\/s: board by deltas \| API CPU /);
     expect(md).toMatch(
       /\| PostgreSQL [^|]+: graphile-worker [\d.]+ fetch\+complete of 100 jobs, 8 workers \| [\d.]+ jobs\/s \| [\d.]+ jobs\/s pg-boss /,
+    );
+    expect(md).toMatch(
+      /\| PostgreSQL [^|]+: kanban \(PostgreSQL store\) fetch\+complete of 100 jobs, 8 workers \| [\d.]+ jobs\/s \| [\d.]+ jobs\/s pg-boss [\d.]+ \| [\d.]+; [\d.]+ against pg-boss [\d.]+, pool of 4 \|/,
     );
     expect(run.stdout).toBe(md);
   });

@@ -7,20 +7,29 @@ const QUEUE = "bench";
 /** pg-boss's `insert` takes an array; chunks keep one statement's parameters reasonable. */
 const INSERT_CHUNK = 1_000;
 
+/** pg-boss's pool size when `max` is not given: it leaves node-postgres' default (10) in place. */
+const PG_BOSS_DEFAULT_POOL = 10;
+
 /**
  * pg-boss as its docs show it used by hand: one `PgBoss` per process with its defaults (its own pool
  * of 10 connections, maintenance and scheduling on), a queue made with `createQueue`, jobs added
  * with `insert`, and each worker a loop of `fetch(queue)` (one job) then `complete(queue, job)`.
  * Completing with the fetched job (its id and `retryCount`) rather than the bare id is pg-boss's own
  * fencing: the completion only lands on the attempt that was fetched.
+ *
+ * `pool` sets its `max` (connections) instead of the default, to measure it on the pool another
+ * contender opens; the row's name then says so.
  */
-export function pgBossContender(): PgContender {
+export function pgBossContender(opts: { pool?: number } = {}): PgContender {
+  const product = `pg-boss ${installedVersion("pg-boss")}`;
   return pullContender({
-    name: `pg-boss ${installedVersion("pg-boss")}`,
+    name: opts.pool === undefined ? product : `${product}, pool of ${opts.pool}`,
+    product,
+    pool: opts.pool ?? PG_BOSS_DEFAULT_POOL,
     cycle: "fetch(queue) of one job, then complete(queue, {id, retryCount}) (fenced to that attempt)",
     async setup(url) {
       const errors: unknown[] = [];
-      const boss = new PgBoss(url);
+      const boss = opts.pool === undefined ? new PgBoss(url) : new PgBoss({ connectionString: url, max: opts.pool });
       // An EventEmitter 'error' without a listener would crash the process; a bench keeps them and fails.
       boss.on("error", (err) => errors.push(err));
       await boss.start();

@@ -10,6 +10,13 @@ export interface PgContender {
   name: string;
   /** What one timed cycle is, in one line (the README and the JSON say it). */
   cycle: string;
+  /**
+   * The product and version alone (`name` without any configuration note), so two configurations of
+   * one product can be told apart and paired; default: `name`.
+   */
+  product?: string;
+  /** The connections its workers share (the pool it opens for them), when it has one. */
+  pool?: number;
   /** Installs the contender's schema on an empty database (`url`) and opens what it needs. Not timed. */
   setup(url: string): Promise<PgContenderSession>;
 }
@@ -52,6 +59,8 @@ export type PullStep = () => Promise<string | null>;
 export function pullContender(spec: {
   name: string;
   cycle: string;
+  product?: string;
+  pool?: number;
   setup(url: string): Promise<{
     enqueue(n: number): Promise<void>;
     /** Worker `index`'s step; opening its connection here keeps that out of the timing. */
@@ -63,6 +72,8 @@ export function pullContender(spec: {
   return {
     name: spec.name,
     cycle: spec.cycle,
+    product: spec.product,
+    pool: spec.pool,
     async setup(url) {
       const s = await spec.setup(url);
       return {

@@ -27,6 +27,8 @@ const TAIL_POLL_MS = 2;
 export function graphileWorkerContender(): PgContender {
   return {
     name: `graphile-worker ${installedVersion("graphile-worker")}`,
+    // Its `maxPoolSize` default.
+    pool: 10,
     cycle: "run() with concurrency = workers and a no-op task: its own fetch (get_job) + complete (delete)",
     async setup(url) {
       const logger = new Logger(() => () => {});

@@ -1,3 +1,4 @@
+import { DEFAULT_PG_POOL_SIZE } from "@kanban/db";
 import { type Board, openPgBoard, ReadyLane } from "@kanban/kernel";
 import { boardInternals, rawSql } from "@kanban/kernel/testing";
 import { type PgContender, pullContender } from "./pg-contender.ts";
@@ -11,15 +12,18 @@ const ENQUEUE_CHUNK = 500;
  * next ready task of the lane (`claimNext`, which claims with a lease and opens a run) and completes
  * it fenced to that run (`expected_run_id`), so a completion can only land on the attempt it
  * claimed, as pg-boss's does. Each worker walks its own view of the lane, re-read when it runs out;
- * a task another worker took first is skipped (its claim misses). One board, one pool sized like
- * pg-boss's default (10), shared by the workers.
+ * a task another worker took first is skipped (its claim misses). One board opened as a process
+ * opens it by default (a pool of `DEFAULT_PG_POOL_SIZE` connections, 4), shared by the workers, as
+ * pg-boss and graphile-worker run at their own defaults (10); the scenario also measures pg-boss on
+ * our pool size, so the table pairs us with it on equal pools too.
  */
 export function kanbanContender(): PgContender {
   return pullContender({
     name: "kanban (PostgreSQL store)",
+    pool: DEFAULT_PG_POOL_SIZE,
     cycle: "claimNext (lease + run + event) of one task, then completeTask fenced to its run",
     async setup(url) {
-      const board: Board = await openPgBoard({ url, board: BOARD, poolSize: 10, applicationName: "kanban-bench" });
+      const board: Board = await openPgBoard({ url, board: BOARD, applicationName: "kanban-bench" });
       return {
         async enqueue(n) {
           for (let from = 0; from < n; from += ENQUEUE_CHUNK) {

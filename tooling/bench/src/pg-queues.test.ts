@@ -1,4 +1,4 @@
-import { openPostgres } from "@kanban/db";
+import { DEFAULT_PG_POOL_SIZE, openPostgres } from "@kanban/db";
 import { testPostgresAdminUrl } from "@kanban/db/testing-pg";
 import { describe, expect, it } from "vitest";
 import { type PgContender, pullContender } from "./pg-contender.ts";
@@ -61,16 +61,30 @@ function tableQueue(fault: "none" | "lose" | "repeat"): PgContender {
 }
 
 describe("pg-queues: job queues on PostgreSQL, fetch+complete", () => {
-  it("pg-boss, graphile-worker and our kernel each complete every job exactly once at 1 and 8 workers", async () => {
+  it("pg-boss (on its pool and ours), graphile-worker and our kernel each complete every job exactly once at 1 and 8 workers", async () => {
     const r = await benchPgQueues({ adminUrl: testPostgresAdminUrl(), jobs: 50 });
     expect(r.reference).toMatch(/^pg-boss \d+\.\d+\.\d+$/);
-    expect(r.rows.map((row) => [row.contender.split(" ")[0], row.workers])).toEqual([
-      ["pg-boss", 1],
-      ["graphile-worker", 1],
-      ["kanban", 1],
-      ["pg-boss", 8],
-      ["graphile-worker", 8],
-      ["kanban", 8],
+    expect(r.rows.map((row) => [row.contender.split(" ")[0], row.workers, row.pool])).toEqual([
+      ["pg-boss", 1, 10],
+      ["pg-boss", 1, DEFAULT_PG_POOL_SIZE],
+      ["graphile-worker", 1, 10],
+      ["kanban", 1, DEFAULT_PG_POOL_SIZE],
+      ["pg-boss", 8, 10],
+      ["pg-boss", 8, DEFAULT_PG_POOL_SIZE],
+      ["graphile-worker", 8, 10],
+      ["kanban", 8, DEFAULT_PG_POOL_SIZE],
+    ]);
+    expect(r.rows[1]?.contender).toBe(`${r.reference}, pool of ${DEFAULT_PG_POOL_SIZE}`);
+    // Ours is paired with pg-boss on our pool size; the others run on the reference's pool or are it.
+    expect(r.rows.map((row) => row.vs_same_pool?.contender)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      r.rows[1]?.contender,
+      undefined,
+      undefined,
+      undefined,
+      r.rows[5]?.contender,
     ]);
     for (const row of r.rows) {
       expect(row).toMatchObject({ jobs: 50, completed: 50, duplicates: 0, rounds: 1 });
@@ -80,12 +94,17 @@ describe("pg-queues: job queues on PostgreSQL, fetch+complete", () => {
     }
     // The bench table: graphile-worker and ours beside pg-boss (the reference) at each worker count.
     const md = pgQueueMarkdownRows({ ...r, server: { source: "test", version: "18.4" } });
-    expect(md).toHaveLength(4);
-    const [, , , boss8, graphile8] = r.rows;
-    expect(md[2]).toBe(
+    expect(md).toHaveLength(6);
+    const [, , , , boss8, , graphile8, ours8] = r.rows;
+    expect(md[4]).toBe(
       `| PostgreSQL 18.4: ${graphile8?.contender} fetch+complete of 50 jobs, 8 workers | ${graphile8?.jobs_per_s} jobs/s | ${boss8?.jobs_per_s} jobs/s ${r.reference} | ${Math.round(((graphile8?.jobs_per_s ?? 0) / (boss8?.jobs_per_s ?? 1)) * 100) / 100} |`,
     );
     expect(md[0]).toContain(", 1 worker | ");
+    expect(md[5]).toMatch(
+      new RegExp(
+        `\\| ${ours8?.vs_reference}; ${ours8?.vs_same_pool?.ratio} against pg-boss [0-9.]+, pool of ${DEFAULT_PG_POOL_SIZE} \\|$`,
+      ),
+    );
   });
 
   it("rounds: every contender drains once per round, in reverse order every other round; medians and the median ratio reported", async () => {
@@ -125,6 +144,37 @@ describe("pg-queues: job queues on PostgreSQL, fetch+complete", () => {
     expect(md).toEqual([
       `| PostgreSQL 18.4: other fetch+complete of 30 jobs, 2 workers, median of 3 rounds | ${other?.jobs_per_s} jobs/s | ${ref?.jobs_per_s} jobs/s ref | ${other?.vs_reference} |`,
     ]);
+  });
+
+  it("a contender on another pool than the reference's is also divided by the reference's product on that pool", async () => {
+    const as = (name: string, product: string, pool: number): PgContender => ({
+      ...tableQueue("none"),
+      name,
+      product,
+      pool,
+    });
+    const r = await benchPgQueues({
+      adminUrl: testPostgresAdminUrl(),
+      jobs: 30,
+      workers: [2],
+      rounds: 3,
+      contenders: [as("q", "q", 10), as("q, pool of 4", "q", 4), as("ours", "ours", 4), as("theirs", "theirs", 10)],
+    });
+    const [, q4, ours, theirs] = r.rows;
+    const medianRatio = (a: number[], b: number[]) =>
+      Math.round(([...a.map((x, i) => x / (b[i] ?? 1))].sort((x, y) => x - y)[1] ?? 0) * 100) / 100;
+    expect(ours?.vs_same_pool).toEqual({
+      contender: "q, pool of 4",
+      ratio: medianRatio(ours?.round_jobs_per_s ?? [], q4?.round_jobs_per_s ?? []),
+    });
+    // The reference's own product on another pool, and a contender on the reference's pool: no pair.
+    expect(q4?.vs_same_pool).toBeUndefined();
+    expect(theirs?.vs_same_pool).toBeUndefined();
+    const md = pgQueueMarkdownRows({ ...r, server: { source: "test", version: "18.4" } });
+    expect(md[1]).toMatch(
+      new RegExp(`\\| ${ours?.vs_reference}; ${ours?.vs_same_pool?.ratio} against q, pool of 4 \\|$`),
+    );
+    expect(md[2]).toMatch(new RegExp(`\\| ${theirs?.vs_reference} \\|$`));
   });
 
   it("a contender written as one pullContender runs beside them; one that loses a job or completes one twice fails the run", async () => {

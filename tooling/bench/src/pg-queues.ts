@@ -1,3 +1,4 @@
+import { DEFAULT_PG_POOL_SIZE } from "@kanban/db";
 import { graphileWorkerContender } from "./pg-graphile-contender.ts";
 import { pgBossContender } from "./pg-boss-contender.ts";
 import { kanbanContender } from "./pg-kanban-contender.ts";
@@ -7,9 +8,17 @@ import { median, round } from "./stats.ts";
 
 /**
  * The contenders, the first being the reference the others are divided by (pg-boss: the issue's bar
- * is "at or above pg-boss at 8 workers"). Adding one is adding its factory here.
+ * is "at or above pg-boss at 8 workers"). Adding one is adding its factory here. Each product runs at
+ * its own defaults, pool size included (pg-boss and graphile-worker 10 connections, ours 4); pg-boss
+ * runs a second time on our pool size, because on a small server the pool alone moves a drain by a
+ * tenth or more, so ours is also shown beside it on equal pools.
  */
-export const PG_CONTENDERS: Array<() => PgContender> = [pgBossContender, graphileWorkerContender, kanbanContender];
+export const PG_CONTENDERS: Array<() => PgContender> = [
+  () => pgBossContender(),
+  () => pgBossContender({ pool: DEFAULT_PG_POOL_SIZE }),
+  graphileWorkerContender,
+  kanbanContender,
+];
 
 export const PG_WORKER_COUNTS = [1, 8] as const;
 
@@ -29,6 +38,14 @@ export interface PgQueueRow {
    * the reference itself): what the table's last column shows.
    */
   vs_reference: number;
+  /**
+   * When this contender's pool differs from the reference's and the reference's product also ran on
+   * this pool size: that run's name and this contender's ratio to it (the median over the rounds, as
+   * `vs_reference`). Absent otherwise.
+   */
+  vs_same_pool?: { contender: string; ratio: number };
+  /** The connections its workers shared, when the contender says. */
+  pool?: number;
   /** From the database: completed after exactly one delivery (always `jobs`, or the run throws). */
   completed: number;
   /** Jobs a worker completed more than once, as the workers saw it (always 0, or the run throws). */
@@ -78,8 +95,17 @@ export async function benchPgQueues(opts: {
       }
     }
     const ref = drains.get(reference) ?? [];
+    const ratioTo = (own: Drain[], to: Drain[]) =>
+      round(median(own.map((d, i) => d.jobs_per_s / (to[i]?.jobs_per_s ?? Number.NaN))), 2);
+    const productOf = (c: PgContender) => c.product ?? c.name;
     for (const contender of contenders) {
       const own = drains.get(contender) ?? [];
+      const peer =
+        contender.pool === undefined || contender.pool === reference.pool
+          ? undefined
+          : contenders.find(
+              (c) => c !== contender && productOf(c) === productOf(reference) && c.pool === contender.pool,
+            );
       rows.push({
         contender: contender.name,
         cycle: contender.cycle,
@@ -89,7 +115,9 @@ export async function benchPgQueues(opts: {
         seconds: round(median(own.map((d) => d.seconds)), 3),
         jobs_per_s: round(median(own.map((d) => d.jobs_per_s))),
         round_jobs_per_s: own.map((d) => d.jobs_per_s),
-        vs_reference: round(median(own.map((d, i) => d.jobs_per_s / (ref[i]?.jobs_per_s ?? Number.NaN))), 2),
+        vs_reference: ratioTo(own, ref),
+        ...(peer ? { vs_same_pool: { contender: peer.name, ratio: ratioTo(own, drains.get(peer) ?? []) } } : {}),
+        ...(contender.pool === undefined ? {} : { pool: contender.pool }),
         completed: Math.min(...own.map((d) => d.completed)),
         duplicates: Math.max(...own.map((d) => d.duplicates)),
       });
@@ -137,7 +165,8 @@ export type PgQueuesOnServer = PgQueuesResult & { server: { source: string; vers
 
 /**
  * The bench table's rows: every contender but the reference, beside the reference at the same worker
- * count (the reference's own figure is the third column of each).
+ * count (the reference's own figure is the third column of each); a row on another pool size than the
+ * reference's also gives its ratio to the reference's product on that pool.
  */
 export function pgQueueMarkdownRows(r: PgQueuesOnServer): string[] {
   const lines: string[] = [];
@@ -146,8 +175,9 @@ export function pgQueueMarkdownRows(r: PgQueuesOnServer): string[] {
     const ref = r.rows.find((x) => x.contender === r.reference && x.workers === row.workers);
     const workers = `${row.workers} worker${row.workers === 1 ? "" : "s"}`;
     const rounds = row.rounds === 1 ? "" : `, median of ${row.rounds} rounds`;
+    const samePool = row.vs_same_pool ? `; ${row.vs_same_pool.ratio} against ${row.vs_same_pool.contender}` : "";
     lines.push(
-      `| PostgreSQL ${r.server.version}: ${row.contender} fetch+complete of ${row.jobs} jobs, ${workers}${rounds} | ${row.jobs_per_s} jobs/s | ${ref ? `${ref.jobs_per_s} jobs/s ${r.reference}` : "—"} | ${ref ? row.vs_reference : "—"} |`,
+      `| PostgreSQL ${r.server.version}: ${row.contender} fetch+complete of ${row.jobs} jobs, ${workers}${rounds} | ${row.jobs_per_s} jobs/s | ${ref ? `${ref.jobs_per_s} jobs/s ${r.reference}` : "—"} | ${ref ? `${row.vs_reference}${samePool}` : "—"} |`,
     );
   }
   return lines;
