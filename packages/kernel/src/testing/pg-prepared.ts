@@ -30,6 +30,30 @@ export async function onEveryConnection(b: TestBoard, fn: (client: PoolClient) =
   }
 }
 
+/**
+ * Runs `fn` once per open connection of the board's pool, each time with every other one checked
+ * out, so that whatever `fn` sends through the board goes on that one connection.
+ */
+export async function onEachConnectionInTurn(b: TestBoard, fn: () => Promise<unknown>): Promise<void> {
+  const pool = poolOf(b);
+  const count = pool.totalCount;
+  const done = new Set<PoolClient>();
+  for (let turn = 0; turn < count; turn++) {
+    const clients: PoolClient[] = [];
+    for (let i = 0; i < count; i++) clients.push(await pool.connect());
+    // The pool hands its connections out in no fixed order: the first not given a turn yet.
+    const at = clients.findIndex((c) => !done.has(c));
+    const [free] = clients.splice(at, 1);
+    if (free) done.add(free);
+    free?.release();
+    try {
+      await fn();
+    } finally {
+      for (const c of clients) c.release();
+    }
+  }
+}
+
 // The session's own: its writes and reads (kanban_w_…) and the board's lock (kanban_l_…).
 const PREPARED_SQL = "SELECT name FROM pg_prepared_statements WHERE from_sql AND name ~ '^kanban_[lw]_'";
 

@@ -6,6 +6,7 @@ import type { Board } from "../../board.ts";
 import { pgBoard } from "../../open-pg-board.ts";
 import { ReadyLane } from "../../claim-next.ts";
 import { boardInternals } from "../../testing/index.ts";
+import type { PgSession } from "./session.ts";
 import { holdWriterLock } from "../../testing/writer-spies.ts";
 import { dropTestSchemaLater, testStoreUrl } from "../../testing/test-store.ts";
 
@@ -28,6 +29,23 @@ function twoViews(name: string) {
 }
 
 describe("a write that times out waiting for the board's lock", () => {
+  it("writes that shared a message fail together, after one wait: none is sent again", async () => {
+    const { a, hold } = twoViews("busy_shared_message");
+    await a.createTask({ title: "first" });
+    const { ctx } = boardInternals(a);
+    const session = ctx.session as PgSession;
+    const release = await hold();
+    const begun = ctx.transactionsBegun;
+    const results = await Promise.allSettled(
+      [1, 2, 3].map(async (i) => await session.writeAlone("SELECT CAST(? AS integer) AS n", [i], { shared: true })),
+    );
+    await release();
+    expect(results.map((r) => r.status)).toEqual(["rejected", "rejected", "rejected"]);
+    for (const r of results) expect((r as PromiseRejectedResult).reason).toMatchObject({ code: "DB_BUSY" });
+    expect(ctx.transactionsBegun - begun).toBe(1);
+    expect(await session.writeAlone("SELECT CAST(? AS integer) AS n", [4], { shared: true })).toEqual([{ n: 4 }]);
+  });
+
   it("fails with DB_BUSY, writes nothing, and every connection writes again afterwards", async () => {
     const { a, hold } = twoViews("busy_create");
     await a.createTask({ title: "first" });

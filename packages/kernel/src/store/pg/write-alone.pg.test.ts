@@ -10,6 +10,7 @@ import { boardInternals, rawSql, type TestBoard } from "../../testing/index.ts";
 import {
   connectionsHoldingPrepared,
   dropPrepared,
+  onEachConnectionInTurn,
   onEveryConnection,
   openConnections,
 } from "../../testing/pg-prepared.ts";
@@ -222,16 +223,125 @@ describe("writeAlone on PostgreSQL", () => {
 
   // Runs after the pooler tests above, on the same pool (one per test file): dropPrepared put every
   // connection back in step when its test ended, so no connection still believed to hold a statement
-  // sends this board's writes the ordinary way (a statement that fails then rejects on every one).
+  // sends this board's writes the ordinary way (a statement that then finds none answers null).
   it("a board after a simulated pooler sends alone on every connection of the file's pool", async () => {
     const b = board();
     await b.listTasks({});
     const n = openConnections(b);
     expect(n).toBeGreaterThan(1);
-    const results = await Promise.allSettled(
-      Array.from({ length: n }, () => sessionOf(b).writeAlone("SELECT CAST(? AS integer) AS n", ["x"])),
-    );
-    expect(results.map((r) => r.status)).toEqual(Array.from({ length: n }, () => "rejected"));
+    const pids: number[] = [];
+    await onEachConnectionInTurn(b, async () => {
+      const rows = await sessionOf(b).writeAlone("SELECT pg_backend_pid() AS pid, CAST(? AS text) AS s", ["x"]);
+      expect(rows).toHaveLength(1);
+      pids.push((rows as { pid: number }[])[0]?.pid ?? 0);
+    });
+    expect(new Set(pids).size).toBe(n);
     expect(sessionOf(b).writesAlone).toBe(true);
+  });
+
+  it("writes asked for while one waits for its connection go in its message: one transaction, each answered its own rows", async () => {
+    const b = board();
+    const { ctx } = boardInternals(b);
+    await b.listTasks({});
+    const begun = ctx.transactionsBegun;
+    const sql = "SELECT CAST(? AS text) AS s, pg_backend_pid() AS pid, CAST(now() AS text) AS began";
+    const answers = await Promise.all(
+      ["a", "b", "c"].map(async (s) => await sessionOf(b).writeAlone(sql, [s], { shared: true })),
+    );
+    const rows = answers.map((r) => (r as { s: string; pid: number; began: string }[])[0]);
+    expect(rows.map((r) => r?.s)).toEqual(["a", "b", "c"]);
+    // One server session, one transaction (now() is its start), one message.
+    expect(new Set(rows.map((r) => r?.pid)).size).toBe(1);
+    expect(new Set(rows.map((r) => r?.began)).size).toBe(1);
+    expect(ctx.transactionsBegun - begun).toBe(1);
+  });
+
+  it("completions side by side share a message, and each writes its rows once", async () => {
+    const b = board();
+    const { ctx } = boardInternals(b);
+    const tasks = await Promise.all([1, 2, 3, 4].map(async (i) => await runningTask(b, `side ${i}`, `w:${i}`)));
+    const alone = vi.spyOn(
+      ctx as unknown as Record<"writeAlone", (...args: unknown[]) => Promise<unknown>>,
+      "writeAlone",
+    );
+    const begun = ctx.transactionsBegun;
+    const done = await Promise.all(
+      tasks.map(
+        async (t) => await b.completeTask(t.id, { summary: `ok ${t.title}`, expected_run_id: t.current_run_id }),
+      ),
+    );
+    for (const r of alone.mock.results) expect(await r.value).toHaveLength(1);
+    expect(alone).toHaveBeenCalledTimes(4);
+    expect(ctx.transactionsBegun - begun).toBe(1);
+    expect(done.map((d) => [d.task.status, d.run_id])).toEqual(tasks.map((t) => ["done", t.current_run_id]));
+    for (const t of tasks) {
+      const rows = async (sql: string) => (await rawSql(b).all(sql, t.id)).length;
+      expect(await rows("SELECT id FROM task_events WHERE task_id = ? AND kind = 'completed'")).toBe(1);
+      expect(await rows("SELECT id FROM task_runs WHERE task_id = ? AND ended_at IS NULL")).toBe(0);
+      expect(await rawSql(b).all("SELECT summary FROM task_runs WHERE task_id = ?", t.id)).toEqual([
+        { summary: `ok ${t.title}` },
+      ]);
+    }
+  });
+
+  it("one write's error in a shared message fails that write only: the others are sent again and written once", async () => {
+    const b = board();
+    const { ctx } = boardInternals(b);
+    const x = await b.createTask({ title: "x" });
+    const y = await b.createTask({ title: "y" });
+    const rename = "UPDATE tasks SET title = title || ? WHERE id = ? RETURNING title";
+    const begun = ctx.transactionsBegun;
+    const results = await Promise.allSettled([
+      sessionOf(b).writeAlone(rename, [" renamed", x.id], { shared: true }),
+      sessionOf(b).writeAlone("SELECT CAST(? AS integer) AS n", ["not a number"], { shared: true }),
+      sessionOf(b).writeAlone(rename, [" renamed", y.id], { shared: true }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/invalid input syntax/);
+    expect(results.map((r) => (r.status === "fulfilled" ? r.value : null))).toEqual([
+      [{ title: "x renamed" }],
+      null,
+      [{ title: "y renamed" }],
+    ]);
+    // The shared message, rolled back, then each alone: renamed once, not twice.
+    expect(ctx.transactionsBegun - begun).toBe(4);
+    expect((await b.requireTask(x.id)).title).toBe("x renamed");
+    expect((await b.requireTask(y.id)).title).toBe("y renamed");
+  });
+
+  it("messages of writes sent alone hold half the pool at most: later writes share the next one, and reads find a connection", async () => {
+    const b = board();
+    const { ctx } = boardInternals(b);
+    const session = sessionOf(b);
+    const pause = async () => await new Promise((resolve) => setTimeout(resolve, 60));
+    // Three reads side by side open the pool's three connections.
+    await Promise.all([1, 2, 3].map(async () => await session.all("SELECT pg_sleep(0.05)")));
+    expect(openConnections(b)).toBe(3);
+    const begun = ctx.transactionsBegun;
+    const settled: string[] = [];
+    const track = <T>(name: string, p: Promise<T>) => p.finally(() => settled.push(name));
+    const slow = "SELECT pg_backend_pid() AS pid, CAST(? AS text) AS s FROM pg_sleep(0.5)";
+    const quick = "SELECT pg_backend_pid() AS pid, CAST(now() AS text) AS began, CAST(? AS text) AS s";
+    // A pool of 3: two messages at once.
+    const first = track("first", session.writeAlone(slow, ["first"], { shared: true }));
+    await pause();
+    const second = track("second", session.writeAlone(slow, ["second"], { shared: true }));
+    await pause();
+    const later = ["a", "b", "c"].map((s) => track(s, session.writeAlone(quick, [s], { shared: true })));
+    await pause();
+    const read = track("read", session.all("SELECT CAST(? AS text) AS s", "read"));
+    const [one, two, ...rest] = (await Promise.all([first, second, ...later, read])).map(
+      (r) => (r as { pid: number; s: string; began?: string }[])[0],
+    );
+    // The read did not wait for the writes' connections to come free.
+    expect(settled[0]).toBe("read");
+    expect([one?.s, two?.s]).toEqual(["first", "second"]);
+    expect(one?.pid).not.toBe(two?.pid);
+    const shared = rest.slice(0, 3);
+    expect(shared.map((r) => r?.s)).toEqual(["a", "b", "c"]);
+    expect(new Set(shared.map((r) => `${r?.pid} ${r?.began}`)).size).toBe(1);
+    // The later three went in one message, after one of the first two ended.
+    expect(settled.indexOf("a")).toBeGreaterThan(Math.min(settled.indexOf("first"), settled.indexOf("second")));
+    expect(ctx.transactionsBegun - begun).toBe(3);
   });
 });
