@@ -91,6 +91,33 @@ describe("openPostgres", () => {
     expect(sockets.map((s) => s.destroyed)).toEqual([true, true, true]);
   });
 
+  it("survives a checked-out connection's backend being terminated: the holder's statement fails, typed, and the pool goes on", async () => {
+    const db = await openPostgres(database.url, { poolSize: 2, applicationName: "kanban-terminated" });
+    const admin = await openPostgres(database.url, { poolSize: 1 });
+    try {
+      const client = await db.pool.connect();
+      await client.query("BEGIN");
+      const { rows } = await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+      const ended = new Promise((resolve) => client.once("end", resolve));
+      // Held, idle in its transaction, as a verb's connection is between two of its statements.
+      await admin.pool.query("SELECT pg_terminate_backend($1)", [rows[0]?.pid]);
+      // Without a listener of its own the client's 'error' would have been uncaught (vitest fails the run).
+      await ended;
+      const err = await client.query("SELECT 1").then(
+        () => null,
+        (e: unknown) => db.failure(e),
+      );
+      expect(err).toBeInstanceOf(KanbanDbError);
+      expect(err?.message).not.toMatch(/\n/);
+      client.release(true);
+      const again = await db.pool.query<{ one: number }>("SELECT 1 AS one");
+      expect(again.rows).toEqual([{ one: 1 }]);
+    } finally {
+      await admin.close();
+      await db.close();
+    }
+  });
+
   it("refuses a bad URL with DB_URL_INVALID, one line, without the password", async () => {
     const secret = "Sup3r-Secret-pw";
     const cases = [

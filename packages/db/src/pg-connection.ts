@@ -131,6 +131,15 @@ export async function openPostgres(url: string, opts: OpenPostgresOptions = {}):
   // An idle connection that the server or the network drops emits 'error' on the pool; without a
   // listener that would crash the process. The pool replaces the connection on next use.
   pool.on("error", (err) => warn(failure(err).message));
+  // A connection checked out of the pool is not heard by that listener: its errors reach only
+  // listeners of its own, and the driver emits one for a backend terminated while it is held (a
+  // transaction's connection during a failover, an administrator's pg_terminate_backend, a
+  // server restart), whether or not a statement is in flight. Unheard, it crashes the process.
+  // The statement in flight, or the next one, fails with it, and the holder discards the
+  // connection; so listening is all there is to do here.
+  pool.on("connect", (client) => {
+    client.on("error", () => {});
+  });
   return { pool, target, serverVersion, failure, close: closingConnections(pool) };
 }
 

@@ -433,15 +433,15 @@ export class PgSession implements SqlSessionHandle {
       };
       const nested = token.nested
         .then(async () => {
-          await token.client.query(`SAVEPOINT ${name}`);
+          await this.send(token.client, `SAVEPOINT ${name}`);
           try {
             const result = await inside.run(level, async () => await fn());
-            await token.client.query(`RELEASE SAVEPOINT ${name}`);
+            await this.send(token.client, `RELEASE SAVEPOINT ${name}`);
             // Kept only if the savepoint is: a rolled-back verb's events announce nothing.
             if (level.wroteEvents) token.wroteEvents = true;
             return result;
           } catch (err) {
-            await token.client.query(`ROLLBACK TO SAVEPOINT ${name}; RELEASE SAVEPOINT ${name}`);
+            await this.send(token.client, `ROLLBACK TO SAVEPOINT ${name}; RELEASE SAVEPOINT ${name}`);
             throw err;
           }
         })
@@ -458,6 +458,15 @@ export class PgSession implements SqlSessionHandle {
       inside.ended();
       this.end();
     });
+  }
+
+  /** A statement of the session's own (no values) on `client`; its failure typed, as a verb's would be. */
+  private async send(client: PoolClient, sql: string): Promise<void> {
+    try {
+      await client.query(sql);
+    } catch (err) {
+      throw this.mapError(err);
+    }
   }
 
   private async outermost<T>(fn: () => Promise<T> | T, shared: boolean, withBegin: TxOptions["withBegin"]): Promise<T> {
