@@ -42,6 +42,13 @@ function failsEveryWrite(err: unknown): boolean {
  */
 const ALONE_MESSAGES_SHARE = 0.5;
 
+/**
+ * The most writes one message carries: a burst of hundreds (every worker of a fleet completing at
+ * once) goes in several messages, so no one transaction holds its rows and the board's lock for long,
+ * and a message that must be sent again write by write (see PgSession.sendOn) stays short.
+ */
+const ALONE_MESSAGE_WRITES = 32;
+
 /** A write of writeAlone waiting to be sent, and its caller's promise. */
 interface AloneWrite {
   t: Translated;
@@ -537,7 +544,7 @@ export class PgSession implements SqlSessionHandle {
       return await new Promise<unknown[] | null>((resolve, reject) => {
         const write: AloneWrite = { t, values, writesEvents: statement.writesEvents, resolve, reject };
         const gathering = this.gathering.get(shared);
-        if (gathering !== undefined) {
+        if (gathering !== undefined && gathering.length < ALONE_MESSAGE_WRITES) {
           gathering.push(write);
           return;
         }
@@ -569,7 +576,7 @@ export class PgSession implements SqlSessionHandle {
       const most = Math.max(1, Math.ceil((db.pool.options.max ?? 1) * ALONE_MESSAGES_SHARE));
       while (this.aloneSending >= most) await new Promise<void>((resolve) => this.aloneQueue.push(resolve));
     } catch (err) {
-      this.gathering.delete(shared);
+      this.closeGathering(batch, shared);
       for (const w of batch) w.reject(err);
       return;
     }
@@ -579,11 +586,11 @@ export class PgSession implements SqlSessionHandle {
       try {
         client = await this.connection();
       } catch (err) {
-        this.gathering.delete(shared);
+        this.closeGathering(batch, shared);
         for (const w of batch) w.reject(err);
         return;
       }
-      this.gathering.delete(shared);
+      this.closeGathering(batch, shared);
       let broken: unknown;
       try {
         broken = await this.sendOn(client, batch, shared);
@@ -598,6 +605,11 @@ export class PgSession implements SqlSessionHandle {
       this.aloneSending--;
       this.aloneQueue.shift()?.();
     }
+  }
+
+  /** Newcomers no longer join `batch` (a full one may have been replaced by the next already). */
+  private closeGathering(batch: AloneWrite[], shared: boolean): void {
+    if (this.gathering.get(shared) === batch) this.gathering.delete(shared);
   }
 
   /**

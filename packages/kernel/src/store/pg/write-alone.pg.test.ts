@@ -344,4 +344,21 @@ describe("writeAlone on PostgreSQL", () => {
     expect(settled.indexOf("a")).toBeGreaterThan(Math.min(settled.indexOf("first"), settled.indexOf("second")));
     expect(ctx.transactionsBegun - begun).toBe(3);
   });
+
+  it("a burst of writes goes in messages of 32 at most", async () => {
+    const b = board();
+    const { ctx } = boardInternals(b);
+    await b.listTasks({});
+    const begun = ctx.transactionsBegun;
+    const sql = "SELECT CAST(? AS text) AS s, pg_backend_pid() AS pid, CAST(now() AS text) AS began";
+    const burst = Array.from({ length: 40 }, (_, i) => `w${i}`);
+    const rows = (
+      await Promise.all(burst.map(async (s) => await sessionOf(b).writeAlone(sql, [s], { shared: true })))
+    ).map((r) => (r as { s: string; pid: number; began: string }[])[0]);
+    expect(rows.map((r) => r?.s)).toEqual(burst);
+    const messages = new Map<string, number>();
+    for (const r of rows) messages.set(`${r?.pid} ${r?.began}`, (messages.get(`${r?.pid} ${r?.began}`) ?? 0) + 1);
+    expect([...messages.values()].sort((x, y) => y - x)).toEqual([32, 8]);
+    expect(ctx.transactionsBegun - begun).toBe(2);
+  });
 });
