@@ -34,6 +34,20 @@ async function runningTask(b: TestBoard, title: string, claimer = "w:1") {
   return running;
 }
 
+/**
+ * Writes of `values` asked for side by side (shared lock), each answering its value, its server
+ * session, and which message it went in (that session and its transaction's start, now()).
+ */
+async function sideBySide(b: TestBoard, values: string[]) {
+  const sql = "SELECT CAST(? AS text) AS s, pg_backend_pid() AS pid, CAST(now() AS text) AS began";
+  const answers = await Promise.all(values.map(async (s) => await sessionOf(b).writeAlone(sql, [s], { shared: true })));
+  return answers.map((r) => {
+    const row = (r as { s: string; pid: number; began: string }[])[0];
+    if (!row) throw new Error("a write answered no row");
+    return { s: row.s, pid: row.pid, message: `${row.pid} ${row.began}` };
+  });
+}
+
 const HOSTILE = [
   "plain",
   "",
@@ -244,15 +258,11 @@ describe("writeAlone on PostgreSQL", () => {
     const { ctx } = boardInternals(b);
     await b.listTasks({});
     const begun = ctx.transactionsBegun;
-    const sql = "SELECT CAST(? AS text) AS s, pg_backend_pid() AS pid, CAST(now() AS text) AS began";
-    const answers = await Promise.all(
-      ["a", "b", "c"].map(async (s) => await sessionOf(b).writeAlone(sql, [s], { shared: true })),
-    );
-    const rows = answers.map((r) => (r as { s: string; pid: number; began: string }[])[0]);
-    expect(rows.map((r) => r?.s)).toEqual(["a", "b", "c"]);
+    const rows = await sideBySide(b, ["a", "b", "c"]);
+    expect(rows.map((r) => r.s)).toEqual(["a", "b", "c"]);
     // One server session, one transaction (now() is its start), one message.
-    expect(new Set(rows.map((r) => r?.pid)).size).toBe(1);
-    expect(new Set(rows.map((r) => r?.began)).size).toBe(1);
+    expect(new Set(rows.map((r) => r.pid)).size).toBe(1);
+    expect(new Set(rows.map((r) => r.message)).size).toBe(1);
     expect(ctx.transactionsBegun - begun).toBe(1);
   });
 
@@ -350,14 +360,11 @@ describe("writeAlone on PostgreSQL", () => {
     const { ctx } = boardInternals(b);
     await b.listTasks({});
     const begun = ctx.transactionsBegun;
-    const sql = "SELECT CAST(? AS text) AS s, pg_backend_pid() AS pid, CAST(now() AS text) AS began";
     const burst = Array.from({ length: 40 }, (_, i) => `w${i}`);
-    const rows = (
-      await Promise.all(burst.map(async (s) => await sessionOf(b).writeAlone(sql, [s], { shared: true })))
-    ).map((r) => (r as { s: string; pid: number; began: string }[])[0]);
-    expect(rows.map((r) => r?.s)).toEqual(burst);
+    const rows = await sideBySide(b, burst);
+    expect(rows.map((r) => r.s)).toEqual(burst);
     const messages = new Map<string, number>();
-    for (const r of rows) messages.set(`${r?.pid} ${r?.began}`, (messages.get(`${r?.pid} ${r?.began}`) ?? 0) + 1);
+    for (const r of rows) messages.set(r.message, (messages.get(r.message) ?? 0) + 1);
     expect([...messages.values()].sort((x, y) => y - x)).toEqual([32, 8]);
     expect(ctx.transactionsBegun - begun).toBe(2);
   });
