@@ -11,7 +11,15 @@ import {
   type Task,
   type Termination,
 } from "@kanban/kernel";
-import { argvIntoCgroup, cgroupPids, isPidAlive, removeCgroup, stopCgroup, terminateWorker } from "@kanban/process";
+import {
+  argvIntoCgroup,
+  cgroupPids,
+  isPidAlive,
+  removeCgroup,
+  signalProcessGroup,
+  stopCgroup,
+  terminateWorker,
+} from "@kanban/process";
 
 /**
  * How workers are launched (spec §3.3, with our names).
@@ -475,7 +483,7 @@ export class WorkerPool {
       const dir = this.cgroups.get(t.pid);
       const stop =
         dir !== undefined
-          ? stopCgroup(dir, { graceMs: graceSeconds * 1000, log: this.log }).then((r) => {
+          ? this.stopInCgroup(t.pid, dir, graceSeconds).then((r) => {
               this.cgroups.delete(t.pid);
               this.log(
                 r.killed
@@ -491,6 +499,20 @@ export class WorkerPool {
       this.pending.add(done);
       void done.then(() => this.pending.delete(done));
     }
+  }
+
+  /**
+   * Stops a worker through its cgroup. A worker started a moment ago may still be the `sh` that
+   * enters the cgroup (argvIntoCgroup), not yet among its processes, and would go on to start the
+   * worker after the stop looked: its group is signalled too while it is our unreaped child (so its
+   * pid is not anyone else's), and the cgroup is stopped again if the worker is still there after.
+   */
+  private async stopInCgroup(pid: number, dir: string, graceSeconds: number) {
+    const opts = { graceMs: graceSeconds * 1000, log: this.log };
+    if (this.live.has(pid)) signalProcessGroup(pid, "SIGTERM");
+    let r = await stopCgroup(dir, opts);
+    for (let again = 0; again < 3 && this.live.has(pid) && isPidAlive(pid); again++) r = await stopCgroup(dir, opts);
+    return r;
   }
 
   /** Waits for every pending termination to finish (at most the grace period). */
